@@ -1,0 +1,533 @@
+//! Intervention evaluation: did crime fall in the target area beyond the trend and the
+//! comparison area, and did it move next door?
+//!
+//! The caller does the spatial selection (which crimes fall in the target, the buffer
+//! ring and the comparison area) and passes plain counts and monthly series in an
+//! [`EvaluationInput`]; [`evaluate`] returns every statistic with its value, interval,
+//! test and the counts it came from, plus a plain-English [`verdict::Verdict`].
+//!
+//! The statistics, each in its own module with its citation:
+//! - [`change`]: counts and percentage change per area with rate-ratio intervals
+//!   ([`crate::analytics::poisson`]), the E-test of the change, and the relative effect
+//!   size (Farrington & Welsh) of target against comparison;
+//! - [`wdd`]: the Weighted Displacement Difference test (Wheeler & Ratcliffe 2018);
+//! - [`wdq`]: the Weighted Displacement Quotient and total net effect (Bowers & Johnson 2003);
+//! - [`trend`]: difference in differences on monthly series, the pre-trend check and
+//!   the regression-to-the-mean flag;
+//! - [`harm`]: harm-weighted counts;
+//! - [`verdict`]: the wording for a Board.
+//!
+//! Conventions: periods are month ranges; when the before and after periods differ in
+//! length every comparison is of monthly rates (the WDD puts before counts on the after
+//! period's length). Percentage changes are `100·(after rate / before rate − 1)`.
+
+pub mod change;
+pub mod harm;
+pub mod trend;
+pub mod verdict;
+pub mod wdd;
+pub mod wdq;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analytics::poisson::{ConfidenceLevel, PoissonError, RateRatioMethod};
+use crate::domain::{Month, MonthRange};
+
+pub use change::{AreaChange, BeforeAfter, PeriodLengths, RelativeEffect, RelativeEffectUndefined};
+pub use harm::{CategoryCounts, HarmWeight, HarmWeightedResult, HARM_WEIGHTING_CAVEAT};
+pub use trend::{
+    DifferenceInDifferences, PreTrendCheck, RegressionToTheMeanCheck, SeriesUndefined,
+};
+pub use verdict::{Caveat, DisplacementFinding, EffectFinding, Verdict};
+pub use wdd::{WddCounts, WeightedDisplacementDifference};
+pub use wdq::{WdqUndefined, WdqValue};
+
+/// Why an evaluation could not be run: the input is inconsistent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EvaluationError {
+    #[error("the {period} period ends ({to}) before it starts ({from})")]
+    EmptyPeriod {
+        period: Period,
+        from: Month,
+        to: Month,
+    },
+    #[error("the after period must start after the before period ends (before ends {before_ends}, after starts {after_starts})")]
+    PeriodsOverlap {
+        before_ends: Month,
+        after_starts: Month,
+    },
+    #[error("the monthly series lists {month} more than once")]
+    DuplicateMonth { month: Month },
+    #[error("the monthly series has no row for {month}, which is in the {period} period")]
+    MonthMissing { month: Month, period: Period },
+    #[error("the {area} count for the {period} period is {count}, but its monthly series sums to {monthly}")]
+    MonthlySeriesDisagrees {
+        area: AreaRole,
+        period: Period,
+        count: u64,
+        monthly: u64,
+    },
+    #[error("no harm weight is given for the crime category {category:?}")]
+    MissingHarmWeight { category: String },
+    #[error("the harm weight for {category:?} must be a non-negative number (got {weight})")]
+    InvalidHarmWeight { category: String, weight: f64 },
+    #[error(transparent)]
+    Poisson(#[from] PoissonError),
+}
+
+/// The before or after period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Before,
+    After,
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Period::Before => "before",
+            Period::After => "after",
+        })
+    }
+}
+
+/// The part an area plays in an evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaRole {
+    Target,
+    Buffer,
+    Comparison,
+    ComparisonBuffer,
+}
+
+impl std::fmt::Display for AreaRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            AreaRole::Target => "target",
+            AreaRole::Buffer => "buffer",
+            AreaRole::Comparison => "comparison",
+            AreaRole::ComparisonBuffer => "comparison buffer",
+        })
+    }
+}
+
+/// One month's recorded crimes in each area (areas the evaluation does not use are `None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthlyCounts {
+    pub month: Month,
+    pub target: u64,
+    #[serde(default)]
+    pub buffer: Option<u64>,
+    #[serde(default)]
+    pub comparison: Option<u64>,
+    #[serde(default)]
+    pub comparison_buffer: Option<u64>,
+}
+
+/// How the areas are named in the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AreaLabels {
+    /// What is counted, capitalised for the start of a sentence ("Recorded crime").
+    pub measure: String,
+    /// The target, as in "in the {target}" ("target area", "hotspot parks").
+    pub target: String,
+    /// The comparison, as in "in the {comparison}".
+    pub comparison: String,
+    /// The buffer ring's width in metres, for "the surrounding 200 m".
+    pub buffer_metres: Option<f64>,
+}
+
+impl Default for AreaLabels {
+    fn default() -> Self {
+        AreaLabels {
+            measure: "Recorded crime".to_string(),
+            target: "target area".to_string(),
+            comparison: "comparison area".to_string(),
+            buffer_metres: None,
+        }
+    }
+}
+
+/// Harm weights and per-category counts for the harm-weighted figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HarmInput {
+    pub weights: Vec<HarmWeight>,
+    pub categories: Vec<CategoryCounts>,
+}
+
+/// Everything an evaluation needs, as plain numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvaluationInput {
+    pub before: MonthRange,
+    pub after: MonthRange,
+    pub target: BeforeAfter,
+    #[serde(default)]
+    pub buffer: Option<BeforeAfter>,
+    #[serde(default)]
+    pub comparison: Option<BeforeAfter>,
+    /// The comparison area's own buffer ring, the control for displacement (optional).
+    #[serde(default)]
+    pub comparison_buffer: Option<BeforeAfter>,
+    /// Monthly counts covering at least the before and after periods; months before the
+    /// before period are the history used by the regression-to-the-mean check, months
+    /// between the periods (an implementation gap) are ignored. Empty for none.
+    #[serde(default)]
+    pub monthly: Vec<MonthlyCounts>,
+    #[serde(default)]
+    pub harm: Option<HarmInput>,
+    #[serde(default)]
+    pub labels: AreaLabels,
+    /// Two-sided confidence level (default 0.95).
+    #[serde(default = "default_level")]
+    pub confidence_level: f64,
+    /// The analyst chose the target because its crime was high (adds the RTM caveat).
+    #[serde(default)]
+    pub selected_for_high_crime: bool,
+}
+
+fn default_level() -> f64 {
+    0.95
+}
+
+impl EvaluationInput {
+    /// An input with only the target's counts; set the other fields as needed.
+    pub fn new(before: MonthRange, after: MonthRange, target: BeforeAfter) -> EvaluationInput {
+        EvaluationInput {
+            before,
+            after,
+            target,
+            buffer: None,
+            comparison: None,
+            comparison_buffer: None,
+            monthly: Vec::new(),
+            harm: None,
+            labels: AreaLabels::default(),
+            confidence_level: default_level(),
+            selected_for_high_crime: false,
+        }
+    }
+
+    /// An input whose before/after counts are the sums of a monthly series. An area is
+    /// included when every month gives a count for it.
+    pub fn from_monthly(
+        before: MonthRange,
+        after: MonthRange,
+        monthly: Vec<MonthlyCounts>,
+    ) -> EvaluationInput {
+        let sum =
+            |range: MonthRange, pick: &dyn Fn(&MonthlyCounts) -> Option<u64>| -> Option<u64> {
+                monthly
+                    .iter()
+                    .filter(|m| range.contains(m.month))
+                    .map(pick)
+                    .sum()
+            };
+        let area = |pick: &dyn Fn(&MonthlyCounts) -> Option<u64>| -> Option<BeforeAfter> {
+            if monthly.is_empty() || monthly.iter().any(|m| pick(m).is_none()) {
+                return None;
+            }
+            Some(BeforeAfter::new(sum(before, pick)?, sum(after, pick)?))
+        };
+        let target = area(&|m| Some(m.target)).unwrap_or(BeforeAfter::new(0, 0));
+        let mut input = EvaluationInput::new(before, after, target);
+        input.buffer = area(&|m| m.buffer);
+        input.comparison = area(&|m| m.comparison);
+        input.comparison_buffer = area(&|m| m.comparison_buffer);
+        input.monthly = monthly;
+        input
+    }
+}
+
+/// A statistic that is reported, not defined for these counts, or not applicable to this
+/// design (e.g. no comparison area).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Reported<T, R> {
+    Defined { value: T },
+    NotDefined { reason: R },
+    NotApplicable { because: String },
+}
+
+impl<T, R> Reported<T, R> {
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Reported::Defined { value } => Some(value),
+            _ => None,
+        }
+    }
+
+    fn from_result(result: Result<T, R>) -> Reported<T, R> {
+        match result {
+            Ok(value) => Reported::Defined { value },
+            Err(reason) => Reported::NotDefined { reason },
+        }
+    }
+
+    fn not_applicable(because: &str) -> Reported<T, R> {
+        Reported::NotApplicable {
+            because: because.to_string(),
+        }
+    }
+}
+
+/// The periods compared.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EvaluationPeriods {
+    pub before: MonthRange,
+    pub after: MonthRange,
+    pub lengths: PeriodLengths,
+    pub unequal_lengths: bool,
+}
+
+/// The change in each area.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AreaChanges {
+    pub target: AreaChange,
+    pub buffer: Option<AreaChange>,
+    pub comparison: Option<AreaChange>,
+    pub comparison_buffer: Option<AreaChange>,
+}
+
+/// Every statistic of an evaluation, named, with its value, interval, test and counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvaluationResult {
+    pub periods: EvaluationPeriods,
+    pub confidence_level: ConfidenceLevel,
+    /// The rate-ratio interval method used for every percentage change.
+    pub rate_ratio_method: RateRatioMethod,
+    pub areas: AreaChanges,
+    /// Target against comparison (Farrington & Welsh relative effect size).
+    pub relative_effect: Reported<RelativeEffect, RelativeEffectUndefined>,
+    /// Buffer against the comparison buffer (or, without one, the comparison area):
+    /// RES below 1 means the buffer fared worse than its control, i.e. displacement.
+    pub buffer_relative_effect: Reported<RelativeEffect, RelativeEffectUndefined>,
+    pub weighted_displacement_difference: WeightedDisplacementDifference,
+    pub weighted_displacement_quotient: Reported<WdqValue, WdqUndefined>,
+    pub difference_in_differences: Reported<DifferenceInDifferences, SeriesUndefined>,
+    pub pre_trend: Reported<PreTrendCheck, SeriesUndefined>,
+    pub regression_to_the_mean: RegressionToTheMeanCheck,
+    pub harm_weighted: Option<HarmWeightedResult>,
+    pub verdict: Verdict,
+}
+
+/// Runs every statistic the input supports and writes the verdict.
+pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationError> {
+    let level = ConfidenceLevel::new(input.confidence_level)?;
+    let method = RateRatioMethod::default();
+    check_periods(input)?;
+    let lengths = PeriodLengths {
+        before_months: input.before.len() as f64,
+        after_months: input.after.len() as f64,
+    };
+    let series = MonthlyView::new(input)?;
+
+    let change = |counts: BeforeAfter| change::area_change(counts, lengths, level, method);
+    let areas = AreaChanges {
+        target: change(input.target)?,
+        buffer: input.buffer.map(change).transpose()?,
+        comparison: input.comparison.map(change).transpose()?,
+        comparison_buffer: input.comparison_buffer.map(change).transpose()?,
+    };
+
+    let relative_effect = match input.comparison {
+        Some(comparison) => {
+            Reported::from_result(change::relative_effect(input.target, comparison, level))
+        }
+        None => Reported::not_applicable("no comparison area"),
+    };
+    let buffer_control = input.comparison_buffer.or(input.comparison);
+    let buffer_relative_effect = match (input.buffer, buffer_control) {
+        (Some(buffer), Some(control)) => {
+            Reported::from_result(change::relative_effect(buffer, control, level))
+        }
+        (None, _) => Reported::not_applicable("no buffer area"),
+        (Some(_), None) => Reported::not_applicable("no comparison area"),
+    };
+    let weighted_displacement_difference = wdd::weighted_displacement_difference(
+        WddCounts {
+            target: input.target,
+            comparison: input.comparison,
+            buffer: input.buffer,
+            comparison_buffer: input.comparison_buffer,
+        },
+        lengths,
+        level,
+    );
+    let weighted_displacement_quotient = match (input.buffer, input.comparison) {
+        (Some(buffer), Some(comparison)) => Reported::from_result(
+            wdq::weighted_displacement_quotient(input.target, buffer, comparison),
+        ),
+        (None, _) => Reported::not_applicable("no buffer area"),
+        (_, None) => Reported::not_applicable("no comparison area"),
+    };
+
+    let (difference_in_differences, pre_trend) = match (&series, input.comparison) {
+        (Some(series), Some(_)) => match (&series.comparison_before, &series.comparison_after) {
+            (Some(cb), Some(ca)) => (
+                Reported::from_result(trend::difference_in_differences(
+                    &series.target_before,
+                    &series.target_after,
+                    cb,
+                    ca,
+                    level,
+                )),
+                Reported::from_result(trend::pre_trend_check(&series.target_before, cb)),
+            ),
+            _ => (
+                Reported::not_applicable("the monthly series has no comparison counts"),
+                Reported::not_applicable("the monthly series has no comparison counts"),
+            ),
+        },
+        (None, _) => (
+            Reported::not_applicable("no monthly series"),
+            Reported::not_applicable("no monthly series"),
+        ),
+        (_, None) => (
+            Reported::not_applicable("no comparison area"),
+            Reported::not_applicable("no comparison area"),
+        ),
+    };
+    let regression_to_the_mean = match &series {
+        Some(series) => trend::regression_to_the_mean(
+            &series.history,
+            &series.before_pairs,
+            input.selected_for_high_crime,
+        ),
+        None => trend::regression_to_the_mean(&[], &[], input.selected_for_high_crime),
+    };
+    let harm_weighted = input
+        .harm
+        .as_ref()
+        .map(|harm| harm::harm_weighted(&harm.weights, &harm.categories, lengths, level))
+        .transpose()?;
+
+    let mut result = EvaluationResult {
+        periods: EvaluationPeriods {
+            before: input.before,
+            after: input.after,
+            lengths,
+            unequal_lengths: lengths.unequal(),
+        },
+        confidence_level: level,
+        rate_ratio_method: method,
+        areas,
+        relative_effect,
+        buffer_relative_effect,
+        weighted_displacement_difference,
+        weighted_displacement_quotient,
+        difference_in_differences,
+        pre_trend,
+        regression_to_the_mean,
+        harm_weighted,
+        verdict: Verdict::empty(),
+    };
+    result.verdict = verdict::verdict(&result, &input.labels);
+    Ok(result)
+}
+
+fn check_periods(input: &EvaluationInput) -> Result<(), EvaluationError> {
+    for (period, range) in [(Period::Before, input.before), (Period::After, input.after)] {
+        if range.to < range.from {
+            return Err(EvaluationError::EmptyPeriod {
+                period,
+                from: range.from,
+                to: range.to,
+            });
+        }
+    }
+    if input.after.from <= input.before.to {
+        return Err(EvaluationError::PeriodsOverlap {
+            before_ends: input.before.to,
+            after_starts: input.after.from,
+        });
+    }
+    Ok(())
+}
+
+/// The monthly series split into history, before and after, checked against the counts.
+struct MonthlyView {
+    target_before: Vec<f64>,
+    target_after: Vec<f64>,
+    comparison_before: Option<Vec<f64>>,
+    comparison_after: Option<Vec<f64>>,
+    history: Vec<(u64, Option<u64>)>,
+    before_pairs: Vec<(u64, Option<u64>)>,
+}
+
+impl MonthlyView {
+    fn new(input: &EvaluationInput) -> Result<Option<MonthlyView>, EvaluationError> {
+        if input.monthly.is_empty() {
+            return Ok(None);
+        }
+        let mut rows: Vec<MonthlyCounts> = input.monthly.clone();
+        rows.sort_by_key(|r| r.month);
+        if let Some(pair) = rows.windows(2).find(|w| w[0].month == w[1].month) {
+            return Err(EvaluationError::DuplicateMonth {
+                month: pair[0].month,
+            });
+        }
+        let in_period =
+            |range: MonthRange, period: Period| -> Result<Vec<MonthlyCounts>, EvaluationError> {
+                range
+                    .months()
+                    .map(|month| {
+                        rows.iter()
+                            .find(|r| r.month == month)
+                            .copied()
+                            .ok_or(EvaluationError::MonthMissing { month, period })
+                    })
+                    .collect()
+            };
+        let before = in_period(input.before, Period::Before)?;
+        let after = in_period(input.after, Period::After)?;
+        type Pick = fn(&MonthlyCounts) -> Option<u64>;
+        let checks: [(AreaRole, Option<BeforeAfter>, Pick); 4] = [
+            (AreaRole::Target, Some(input.target), |m| Some(m.target)),
+            (AreaRole::Buffer, input.buffer, |m| m.buffer),
+            (AreaRole::Comparison, input.comparison, |m| m.comparison),
+            (AreaRole::ComparisonBuffer, input.comparison_buffer, |m| {
+                m.comparison_buffer
+            }),
+        ];
+        for (area, counts, pick) in checks {
+            let Some(counts) = counts else { continue };
+            for (period, rows, count) in [
+                (Period::Before, &before, counts.before),
+                (Period::After, &after, counts.after),
+            ] {
+                // Only areas with a count in every month of the period are checked.
+                if let Some(monthly) = rows.iter().map(pick).sum::<Option<u64>>() {
+                    if monthly != count {
+                        return Err(EvaluationError::MonthlySeriesDisagrees {
+                            area,
+                            period,
+                            count,
+                            monthly,
+                        });
+                    }
+                }
+            }
+        }
+        let values = |rows: &[MonthlyCounts], pick: Pick| -> Option<Vec<f64>> {
+            rows.iter().map(|r| pick(r).map(|v| v as f64)).collect()
+        };
+        Ok(Some(MonthlyView {
+            target_before: before.iter().map(|r| r.target as f64).collect(),
+            target_after: after.iter().map(|r| r.target as f64).collect(),
+            comparison_before: values(&before, |m| m.comparison),
+            comparison_after: values(&after, |m| m.comparison),
+            history: rows
+                .iter()
+                .filter(|r| r.month < input.before.from)
+                .map(|r| (r.target, r.comparison))
+                .collect(),
+            before_pairs: before.iter().map(|r| (r.target, r.comparison)).collect(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod scenarios;

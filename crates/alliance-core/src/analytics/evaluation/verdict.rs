@@ -1,0 +1,517 @@
+//! The verdict: a plain-English summary a Board member can read, with the caveats that
+//! apply. The wording is deterministic (fixed phrases, whole-number percentages,
+//! p-values to three decimals) so the same figures always read the same way.
+
+use serde::Serialize;
+
+use super::change::AreaChange;
+use super::harm::HARM_WEIGHTING_CAVEAT;
+use super::trend::RegressionToTheMeanReason;
+use super::{AreaLabels, EvaluationResult, RelativeEffect, Reported};
+use crate::analytics::poisson::{ConfidenceLevel, Interval};
+
+/// Counts below this in any used area and period get the small-count caveat.
+pub const SMALL_COUNT: u64 = 20;
+
+/// What the evaluation says about the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectFinding {
+    /// Crime fell by more than the comparison (or, without one, than chance) explains.
+    SignificantFall,
+    /// Crime rose by more than the comparison (or chance) explains.
+    SignificantRise,
+    /// The change is within what chance (and the comparison's trend) explains.
+    NotSignificant,
+    /// No test could be made (e.g. no crime at all, or zero counts for the relative effect).
+    CannotTell,
+}
+
+/// What the evaluation says about the buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisplacementFinding {
+    /// Crime in the buffer rose significantly relative to its control (or on its own).
+    Displacement,
+    /// Crime in the buffer fell significantly relative to its control (or on its own).
+    DiffusionOfBenefit,
+    NoSignOfDisplacement,
+    /// No buffer was given.
+    NotChecked,
+}
+
+/// A caveat that applies to this evaluation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaveatKind {
+    SmallCounts,
+    NoComparison,
+    UnequalPeriods,
+    PreTrendDiverging,
+    PreTrendNotChecked,
+    RegressionToTheMean,
+    RelativeEffectNotDefined,
+    WdqNotDefined,
+    HarmWeighting,
+    RecordedCrime,
+}
+
+/// A caveat with its wording.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Caveat {
+    pub kind: CaveatKind,
+    pub text: String,
+}
+
+/// The verdict: findings, the sentences of the summary, and the caveats.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub effect: EffectFinding,
+    pub displacement: DisplacementFinding,
+    /// The summary, one sentence per finding.
+    pub sentences: Vec<String>,
+    /// The sentences joined with spaces.
+    pub summary: String,
+    pub caveats: Vec<Caveat>,
+}
+
+impl Verdict {
+    pub(super) fn empty() -> Verdict {
+        Verdict {
+            effect: EffectFinding::CannotTell,
+            displacement: DisplacementFinding::NotChecked,
+            sentences: Vec::new(),
+            summary: String::new(),
+            caveats: Vec::new(),
+        }
+    }
+}
+
+/// A whole-number percentage with a sign: "-38%", "+5%", "0%".
+fn signed_percent(value: f64) -> String {
+    if value.is_infinite() {
+        return "no upper limit".to_string();
+    }
+    let rounded = value.round();
+    if rounded == 0.0 {
+        "0%".to_string()
+    } else if rounded > 0.0 {
+        format!("+{rounded:.0}%")
+    } else {
+        format!("{rounded:.0}%")
+    }
+}
+
+fn percent_interval(level: ConfidenceLevel, interval: Interval) -> String {
+    format!(
+        "{:.0}% CI {} to {}",
+        level.percent(),
+        signed_percent(interval.lower),
+        signed_percent(interval.upper)
+    )
+}
+
+/// "p = 0.175", or "p < 0.001".
+pub fn format_p(p: f64) -> String {
+    if p < 0.001 {
+        "p < 0.001".to_string()
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+/// "fell 38%", "rose 5%", "was essentially unchanged" (below half a percent).
+fn movement(percent: f64) -> String {
+    let rounded = percent.round();
+    if rounded < 0.0 {
+        format!("fell {:.0}%", -rounded)
+    } else if rounded > 0.0 {
+        format!("rose {rounded:.0}%")
+    } else {
+        "was essentially unchanged".to_string()
+    }
+}
+
+fn counts_phrase(
+    change: &AreaChange,
+    unequal: bool,
+    before_months: f64,
+    after_months: f64,
+) -> String {
+    if unequal {
+        format!(
+            "from {} crimes in {} months to {} in {} months, compared as monthly rates",
+            change.counts.before, before_months, change.counts.after, after_months
+        )
+    } else {
+        format!(
+            "from {} to {} crimes",
+            change.counts.before, change.counts.after
+        )
+    }
+}
+
+/// "Recorded crime in the target area fell 38% (from 100 to 62 crimes; 95% CI -49% to -25%)".
+fn area_sentence(prefix: &str, change: &AreaChange, result: &EvaluationResult) -> String {
+    let lengths = result.periods.lengths;
+    let counts = counts_phrase(
+        change,
+        result.periods.unequal_lengths,
+        lengths.before_months,
+        lengths.after_months,
+    );
+    match change.change.percent {
+        Some(percent) => format!(
+            "{prefix} {} ({counts}; {})",
+            movement(percent),
+            percent_interval(result.confidence_level, change.change.interval)
+        ),
+        None => format!(
+            "{prefix} went from 0 to {} crimes, so no percentage change can be given",
+            change.counts.after
+        ),
+    }
+}
+
+fn buffer_place(labels: &AreaLabels) -> String {
+    match labels.buffer_metres {
+        Some(m) => format!("the surrounding {} m", format_metres(m)),
+        None => "the surrounding area".to_string(),
+    }
+}
+
+fn format_metres(m: f64) -> String {
+    if (m - m.round()).abs() < 1e-9 {
+        format!("{m:.0}")
+    } else {
+        format!("{m:.1}")
+    }
+}
+
+fn significant(p: f64, level: ConfidenceLevel) -> bool {
+    p < level.alpha()
+}
+
+/// Writes the verdict for an evaluation result.
+pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
+    let level = result.confidence_level;
+    let mut sentences = Vec::new();
+    let mut caveats = Vec::new();
+    let caveat = |caveats: &mut Vec<Caveat>, kind: CaveatKind, text: String| {
+        caveats.push(Caveat { kind, text })
+    };
+
+    // 1. The target.
+    let target = &result.areas.target;
+    sentences.push(format!(
+        "{}.",
+        area_sentence(
+            &format!("{} in the {}", labels.measure, labels.target),
+            target,
+            result
+        )
+    ));
+
+    // 2. The comparison, and 3. the difference.
+    let effect = match (&result.areas.comparison, &result.relative_effect) {
+        (Some(comparison), relative) => {
+            sentences.push(format!(
+                "{}.",
+                area_sentence(
+                    &format!("In the {} it", labels.comparison),
+                    comparison,
+                    result
+                )
+            ));
+            match relative {
+                Reported::Defined { value } => {
+                    sentences.push(relative_sentence(value, labels, level));
+                    if !significant(value.p_value, level) {
+                        EffectFinding::NotSignificant
+                    } else if value.relative_effect_size > 1.0 {
+                        EffectFinding::SignificantFall
+                    } else {
+                        EffectFinding::SignificantRise
+                    }
+                }
+                _ => {
+                    sentences.push(format!(
+                        "The difference between the {} and the {} cannot be tested because one of them had no recorded crime in a period.",
+                        labels.target, labels.comparison
+                    ));
+                    caveat(
+                        &mut caveats,
+                        CaveatKind::RelativeEffectNotDefined,
+                        "The relative effect against the comparison area is not reported because an area had no recorded crime in a period.".to_string(),
+                    );
+                    EffectFinding::CannotTell
+                }
+            }
+        }
+        (None, _) => {
+            caveat(
+                &mut caveats,
+                CaveatKind::NoComparison,
+                "There is no comparison area, so the change cannot be separated from the wider trend in crime.".to_string(),
+            );
+            match target.e_test {
+                Some(test) => {
+                    let is = if significant(test.p_value, level) {
+                        "is"
+                    } else {
+                        "is not"
+                    };
+                    sentences.push(format!(
+                        "Without a comparison area, this change {is} statistically significant on its own (E-test {}).",
+                        format_p(test.p_value)
+                    ));
+                    match (significant(test.p_value, level), target.change.percent) {
+                        (false, _) => EffectFinding::NotSignificant,
+                        (true, Some(p)) if p < 0.0 => EffectFinding::SignificantFall,
+                        (true, _) => EffectFinding::SignificantRise,
+                    }
+                }
+                None => EffectFinding::CannotTell,
+            }
+        }
+    };
+
+    // 4. Displacement.
+    let displacement = displacement_finding(result, labels, &mut sentences);
+
+    // 5. The WDQ, where defined, and why not otherwise.
+    match &result.weighted_displacement_quotient {
+        Reported::Defined { value } => {
+            let within_chance = displacement == DisplacementFinding::NoSignOfDisplacement
+                && value.reading != super::wdq::WdqReading::NoChangeInBuffer;
+            sentences.push(format!(
+                "The weighted displacement quotient is {:.2} ({}{}); allowing for the {} trend, about {:.0} {} crimes were recorded in the target and buffer together than expected.",
+                value.wdq,
+                wdq_reading_words(value.reading),
+                if within_chance { ", though the change in the buffer is within what chance explains" } else { "" },
+                possessive(&labels.comparison),
+                value.total_net_effect.abs().round(),
+                if value.total_net_effect >= 0.0 { "fewer" } else { "more" }
+            ))
+        }
+        Reported::NotDefined { reason } => caveat(
+            &mut caveats,
+            CaveatKind::WdqNotDefined,
+            format!(
+                "The weighted displacement quotient is not reported because {}.",
+                reason.explanation()
+            ),
+        ),
+        Reported::NotApplicable { .. } => {}
+    }
+
+    // Caveats, in a fixed order.
+    let mut used = vec![result.areas.target.counts];
+    used.extend(result.areas.comparison.as_ref().map(|c| c.counts));
+    used.extend(result.areas.buffer.as_ref().map(|c| c.counts));
+    if used
+        .iter()
+        .any(|c| c.before < SMALL_COUNT || c.after < SMALL_COUNT)
+    {
+        caveat(
+            &mut caveats,
+            CaveatKind::SmallCounts,
+            format!(
+                "Fewer than {SMALL_COUNT} crimes were recorded in at least one area and period, so percentages can swing on a handful of crimes and the intervals are wide."
+            ),
+        );
+    }
+    if result.periods.unequal_lengths {
+        let l = result.periods.lengths;
+        caveat(
+            &mut caveats,
+            CaveatKind::UnequalPeriods,
+            format!(
+                "The before period ({} months) and the after period ({} months) differ in length, so changes compare monthly rates, not raw counts.",
+                l.before_months, l.after_months
+            ),
+        );
+    }
+    if result.areas.comparison.is_some() {
+        match &result.pre_trend {
+            Reported::Defined { value } if value.diverging => caveat(
+                &mut caveats,
+                CaveatKind::PreTrendDiverging,
+                format!(
+                    "Before the intervention the {} and the {} were already moving differently (test of pre-period trends {}), so the comparison may not show what would have happened without the intervention.",
+                    labels.target,
+                    labels.comparison,
+                    format_p(value.p_value)
+                ),
+            ),
+            Reported::Defined { .. } => {}
+            _ => caveat(
+                &mut caveats,
+                CaveatKind::PreTrendNotChecked,
+                "Whether the two areas had similar trends before the intervention could not be checked (a monthly series of at least 3 months before is needed).".to_string(),
+            ),
+        }
+    }
+    if result.regression_to_the_mean.flagged {
+        let why: Vec<&str> = result
+            .regression_to_the_mean
+            .reasons
+            .iter()
+            .map(|r| match r {
+                RegressionToTheMeanReason::AboveOwnHistory { .. } => {
+                    "crime in the target area before the intervention was unusually high compared with its own history"
+                }
+                RegressionToTheMeanReason::RoseMoreThanComparison { .. } => {
+                    "crime in the target area rose more than in the comparison area in the run-up to the intervention"
+                }
+                RegressionToTheMeanReason::SelectedForHighCrime => "the target area was chosen because its crime was high",
+            })
+            .collect();
+        caveat(
+            &mut caveats,
+            CaveatKind::RegressionToTheMean,
+            format!(
+                "Part of any fall may be regression to the mean: {}, and unusually high counts tend to fall back on their own.",
+                why.join("; ")
+            ),
+        );
+    }
+    if result.harm_weighted.is_some() {
+        caveat(
+            &mut caveats,
+            CaveatKind::HarmWeighting,
+            HARM_WEIGHTING_CAVEAT.to_string(),
+        );
+    }
+    caveat(
+        &mut caveats,
+        CaveatKind::RecordedCrime,
+        "These are crimes recorded by the police: changes in reporting, patrolling or recording practice move them as well as changes in crime.".to_string(),
+    );
+
+    let summary = sentences.join(" ");
+    Verdict {
+        effect,
+        displacement,
+        sentences,
+        summary,
+        caveats,
+    }
+}
+
+/// "comparison area" → "comparison area's"; "comparison parks" → "comparison parks'".
+fn possessive(label: &str) -> String {
+    if label.ends_with('s') {
+        format!("{label}'")
+    } else {
+        format!("{label}'s")
+    }
+}
+
+fn relative_sentence(
+    value: &RelativeEffect,
+    labels: &AreaLabels,
+    level: ConfidenceLevel,
+) -> String {
+    let pct = value.relative_change_percent.round();
+    let position = if pct < 0.0 {
+        format!("{:.0}% lower than", -pct)
+    } else if pct > 0.0 {
+        format!("{pct:.0}% higher than")
+    } else {
+        "in line with what was".to_string()
+    };
+    let is = if significant(value.p_value, level) {
+        "is"
+    } else {
+        "is not"
+    };
+    format!(
+        "Allowing for the trend in the {}, crime in the {} ended {position} expected ({}); this difference {is} statistically significant ({}).",
+        labels.comparison,
+        labels.target,
+        percent_interval(level, value.relative_change_interval),
+        format_p(value.p_value)
+    )
+}
+
+fn wdq_reading_words(reading: super::wdq::WdqReading) -> &'static str {
+    use super::wdq::WdqReading::*;
+    match reading {
+        DiffusionGreaterThanDirectEffect => "a diffusion of benefit larger than the direct effect",
+        DiffusionOfBenefit => "a diffusion of benefit",
+        NoChangeInBuffer => "no change in the buffer",
+        DisplacementLessThanDirectEffect => "some displacement, smaller than the direct effect",
+        DisplacementGreaterThanDirectEffect => "displacement larger than the direct effect",
+    }
+}
+
+fn displacement_finding(
+    result: &EvaluationResult,
+    labels: &AreaLabels,
+    sentences: &mut Vec<String>,
+) -> DisplacementFinding {
+    let Some(buffer) = &result.areas.buffer else {
+        return DisplacementFinding::NotChecked;
+    };
+    let level = result.confidence_level;
+    let place = buffer_place(labels);
+    let control = if result.areas.comparison_buffer.is_some() {
+        "the comparison area's surroundings"
+    } else {
+        "the comparison area"
+    };
+    // Relative to the control where we can; otherwise the buffer's own change.
+    let (finding, detail) = match &result.buffer_relative_effect {
+        Reported::Defined { value } if significant(value.p_value, level) => {
+            let pct = value.relative_change_percent;
+            let finding = if value.relative_effect_size < 1.0 {
+                DisplacementFinding::Displacement
+            } else {
+                DisplacementFinding::DiffusionOfBenefit
+            };
+            let words = if pct >= 0.0 {
+                format!("rose {:.0}%", pct.round())
+            } else {
+                format!("fell {:.0}%", (-pct).round())
+            };
+            (
+                finding,
+                format!(
+                    "crime there {words} relative to {control} ({})",
+                    percent_interval(level, value.relative_change_interval)
+                ),
+            )
+        }
+        Reported::Defined { .. } => (DisplacementFinding::NoSignOfDisplacement, String::new()),
+        _ => match (buffer.e_test, buffer.change.percent) {
+            (Some(test), Some(pct)) if significant(test.p_value, level) => (
+                if pct > 0.0 {
+                    DisplacementFinding::Displacement
+                } else {
+                    DisplacementFinding::DiffusionOfBenefit
+                },
+                format!(
+                    "crime there {} ({})",
+                    movement(pct),
+                    percent_interval(level, buffer.change.interval)
+                ),
+            ),
+            (Some(test), None) if significant(test.p_value, level) => (
+                DisplacementFinding::Displacement,
+                format!("crime there went from 0 to {} crimes", buffer.counts.after),
+            ),
+            _ => (DisplacementFinding::NoSignOfDisplacement, String::new()),
+        },
+    };
+    sentences.push(match finding {
+        DisplacementFinding::Displacement => {
+            format!("There are signs of displacement to {place}: {detail}.")
+        }
+        DisplacementFinding::DiffusionOfBenefit => {
+            format!("There are signs of a diffusion of benefit to {place}: {detail}.")
+        }
+        _ => format!("There is no sign of displacement to {place}."),
+    });
+    finding
+}
