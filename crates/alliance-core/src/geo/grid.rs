@@ -276,7 +276,9 @@ fn segment_meets_open_square(a: Coord<f64>, b: Coord<f64>, x0: f64, y0: f64, siz
     mx > x0 && mx < x0 + size && my > y0 && my < y0 + size
 }
 
-fn extent(points: &[(f64, f64)]) -> Result<((f64, f64), (f64, f64)), GridError> {
+type Extent = ((f64, f64), (f64, f64));
+
+fn extent(points: &[(f64, f64)]) -> Result<Extent, GridError> {
     if points.is_empty() {
         return Err(GridError::NoPoints);
     }

@@ -19,12 +19,18 @@ pub mod weights;
 pub use fdr::{benjamini_hochberg, FdrResult};
 pub use getis_ord::{gi, gi_star, GiReport, GiResult};
 pub use inference::{Alternative, PermutationOptions};
+pub use kde::{arcgis_default_radius, kde, Kernel};
+pub use knox::{knox, DistanceMetric, Event, KnoxOptions, KnoxResult};
 
 pub use moran::{
     global_moran, local_moran, GlobalMoran, LocalMoranReport, LocalMoranResult, Quadrant,
     Standardisation,
 };
 
+pub use persistence::{
+    classify_persistence, mann_kendall, PeriodHotspots, PersistenceClass, PersistenceOptions,
+    PersistenceResult,
+};
 pub use weights::{Contiguity, Weights};
 
 /// Why a spatial analysis could not run.
