@@ -12,8 +12,9 @@ fn range(from: &str, to: &str) -> MonthRange {
     MonthRange::new(m(from), m(to)).expect("test range")
 }
 
-/// Spreads `total` over `months` months with a fixed wiggle that sums to zero, so the
-/// series look like real monthly counts but are reproducible.
+/// Spreads `total` over `months` months (a whole number of years) with a fixed wiggle
+/// that sums to zero over each year, so the series look like real monthly counts but are
+/// reproducible.
 fn spread(total: u64, months: usize) -> Vec<u64> {
     const WIGGLE: [i64; 12] = [1, -1, 0, 2, -2, 0, 1, -1, 0, 2, -2, 0];
     let n = months as u64;
@@ -22,7 +23,7 @@ fn spread(total: u64, months: usize) -> Vec<u64> {
             // Evenly spread share (each month gets floor or ceil of total/n), plus the wiggle.
             let i = i as u64;
             let share = ((i + 1) * total / n - i * total / n) as i64;
-            let wiggle = if months % 12 == 0 && total / n >= 2 {
+            let wiggle = if total / n >= 2 {
                 WIGGLE[(i % 12) as usize]
             } else {
                 0

@@ -279,8 +279,8 @@ pub fn regression_to_the_mean(
         let comparison_hist: Option<u64> = history.iter().map(|(_, c)| *c).sum();
         let comparison_before: Option<u64> = before.iter().map(|(_, c)| *c).sum();
         if let (Some(c_hist), Some(c_before)) = (comparison_hist, comparison_before) {
-            // Rates: scale the history counts to the before length so the RES compares
-            // like with like (the exposures cancel in the odds ratio anyway).
+            // History → before for both areas; the odds ratio is the same for counts and
+            // rates because both areas share the same months.
             if let Ok(res) = relative_effect(
                 BeforeAfter::new(t_hist, t_before),
                 BeforeAfter::new(c_hist, c_before),
