@@ -35,6 +35,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         gm_row.i, gm_row.z_norm, gm_row.z_rand, gm_bin.i, gm_bin.z_norm, gm_bin.z_rand
     );
     println!("id,ix,iy,value,gi_star_z,gi_z,lm_row_i,lm_row_q,lm_bin_i");
+    #[allow(clippy::needless_range_loop)]
     for k in 0..values.len() {
         let q = match lm_row.results[k].quadrant {
             alliance_core::analytics::spatial::Quadrant::HH => 1,
