@@ -1,0 +1,6 @@
+//! Pure analytics over plain slices, shared by the CLI, the web app and the reports.
+
+pub mod comparison;
+pub mod evaluation;
+pub mod poisson;
+pub mod spatial;

@@ -1,0 +1,11 @@
+//! Domain types: validated newtypes ("parse, don't validate") shared by every layer.
+
+pub mod area;
+pub mod counts;
+pub mod month;
+pub mod police;
+
+pub use area::{DistrictCode, LsoaCode, LsoaVintage};
+pub use counts::{CountField, CountFilter, CountRow};
+pub use month::{Month, MonthRange};
+pub use police::{ForceSlug, PoliceFileKind, PoliceOutcome, StreetCrime};

@@ -1,0 +1,171 @@
+//! Police recorded crime as published by data.police.uk.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{LsoaCode, Month};
+
+/// The two data.police.uk file kinds Alliance imports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PoliceFileKind {
+    /// `YYYY-MM-force-street.csv`: one row per crime or anti-social behaviour incident.
+    Street,
+    /// `YYYY-MM-force-outcomes.csv`: one row per outcome recorded that month.
+    Outcomes,
+}
+
+impl PoliceFileKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoliceFileKind::Street => "street",
+            PoliceFileKind::Outcomes => "outcomes",
+        }
+    }
+}
+
+impl FromStr for PoliceFileKind {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "street" => Ok(PoliceFileKind::Street),
+            "outcomes" => Ok(PoliceFileKind::Outcomes),
+            other => Err(format!("unknown police file kind \"{other}\"")),
+        }
+    }
+}
+
+impl fmt::Display for PoliceFileKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A police force as data.police.uk names it in file names: `staffordshire`, `gwent`,
+/// `west-midlands`. Lower-case ASCII letters, digits and hyphens.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ForceSlug(String);
+
+impl ForceSlug {
+    /// A slug from a force's display name: "Staffordshire Police" → `staffordshire`.
+    pub fn from_force_name(name: &str) -> Option<ForceSlug> {
+        let trimmed = name.trim();
+        let base = trimmed
+            .strip_suffix(" Police")
+            .or_else(|| trimmed.strip_suffix(" Constabulary"))
+            .unwrap_or(trimmed);
+        let slug: String = base
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+            .join("-");
+        ForceSlug::parse(&slug)
+    }
+
+    /// Accepts an already-formed slug.
+    pub fn parse(text: &str) -> Option<ForceSlug> {
+        let ok = !text.is_empty()
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !text.starts_with('-')
+            && !text.ends_with('-');
+        ok.then(|| ForceSlug(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ForceSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The crime type data.police.uk gives anti-social behaviour incidents (which are not crimes
+/// and carry no Crime ID).
+pub const ANTI_SOCIAL_BEHAVIOUR: &str = "Anti-social behaviour";
+
+/// The fourteen crime types data.police.uk has used since 2013, in its own order.
+pub const CRIME_TYPES: [&str; 14] = [
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+    "Other crime",
+];
+
+/// One row of a street-level file: a crime or an anti-social behaviour incident.
+///
+/// Every row counts: identical rows are separate incidents and Crime IDs can repeat, so rows
+/// are never deduplicated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreetCrime {
+    /// Empty for anti-social behaviour.
+    pub crime_id: Option<String>,
+    pub month: Month,
+    pub reported_by: String,
+    pub falls_within: String,
+    /// WGS84 longitude and latitude of the anonymised snap point, when the row has a location.
+    pub location: Option<(f64, f64)>,
+    /// "On or near Church Street", or "No location".
+    pub location_description: String,
+    pub lsoa_code: Option<LsoaCode>,
+    pub lsoa_name: Option<String>,
+    pub crime_type: String,
+    pub last_outcome: Option<String>,
+}
+
+/// One row of an outcomes file: an outcome recorded in `month` for the crime `crime_id`
+/// (which may have been recorded in an earlier month).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoliceOutcome {
+    pub crime_id: String,
+    pub month: Month,
+    pub location: Option<(f64, f64)>,
+    pub lsoa_code: Option<LsoaCode>,
+    pub outcome_type: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn force_slugs_follow_file_names() {
+        assert_eq!(
+            ForceSlug::from_force_name("Staffordshire Police")
+                .unwrap()
+                .as_str(),
+            "staffordshire"
+        );
+        assert_eq!(
+            ForceSlug::from_force_name("West Midlands Police")
+                .unwrap()
+                .as_str(),
+            "west-midlands"
+        );
+        assert_eq!(
+            ForceSlug::from_force_name("Avon and Somerset Constabulary")
+                .unwrap()
+                .as_str(),
+            "avon-and-somerset"
+        );
+        assert!(ForceSlug::from_force_name("  ").is_none());
+        assert!(ForceSlug::parse("Gwent").is_none());
+    }
+}

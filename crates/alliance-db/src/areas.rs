@@ -1,0 +1,432 @@
+//! Area reference data: districts, LSOAs (both censuses) with population and deprivation,
+//! boundaries, and the LSOA 2011 → 2021 links derived from them.
+
+use std::collections::HashMap;
+
+use alliance_core::geo::containment::{link_vintages, AreaShape};
+use alliance_ingest::areas::{
+    read_area_file, AreaFile, AreaTable, Boundary, BoundaryKind, District,
+};
+use alliance_ingest::SourceFile;
+use serde::Serialize;
+use sqlx::{Any, Row, Transaction};
+
+use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
+use crate::{Db, DbError};
+
+/// An LSOA with what Alliance knows of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LsoaInfo {
+    pub code: String,
+    pub name: String,
+    pub district_code: Option<String>,
+    pub population: Option<i64>,
+    pub imd_decile: Option<i64>,
+}
+
+/// A district (local authority) with its population where known.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistrictInfo {
+    pub code: String,
+    pub name: String,
+}
+
+/// A stored boundary, as GeoJSON geometry text.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredBoundary {
+    pub kind: String,
+    pub code: String,
+    pub name: String,
+    pub district_code: Option<String>,
+    pub geometry: String,
+}
+
+impl Db {
+    /// Imports one area reference file (recognised by its header or properties). A file
+    /// Alliance does not recognise is reported as skipped.
+    pub async fn import_area_file(
+        &self,
+        file: &SourceFile,
+        who: &str,
+    ) -> Result<ImportOutcome, DbError> {
+        let parsed = {
+            let file = file.clone();
+            tokio::task::spawn_blocking(move || {
+                Ok::<_, alliance_ingest::IngestError>((file.checksum()?, read_area_file(&file)?))
+            })
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))??
+        };
+        let (checksum, Some(contents)) = parsed else {
+            return Ok(ImportOutcome::Skipped {
+                reason: format!("{}: not an area file Alliance recognises", file.name),
+            });
+        };
+        let unit = format!("areas/{}/{}", contents.kind_name(), file.logical_name());
+        let current = self.current_import(&unit).await?;
+        if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
+            return Ok(ImportOutcome::Unchanged {
+                import_id: current.id,
+                unit,
+            });
+        }
+        let mut tx = self.pool.begin().await?;
+        let import_id = begin_import(
+            &mut tx,
+            &NewImport {
+                source: "areas",
+                kind: contents.kind_name(),
+                unit: &unit,
+                force: None,
+                month: None,
+                file_name: &file.name,
+                checksum: &checksum,
+                imported_by: who,
+            },
+        )
+        .await?;
+        let rows = contents.len() as i64;
+        write_contents(&mut tx, &contents).await?;
+        derive_lsoa_2021(&mut tx).await?;
+        let counts = ImportCounts {
+            rows_read: rows,
+            rows_added: rows,
+            ..ImportCounts::default()
+        };
+        let replaced = current.map(|c| c.id);
+        finish_import(&mut tx, import_id, counts, replaced).await?;
+        tx.commit().await?;
+        Ok(ImportOutcome::Imported {
+            import_id,
+            unit,
+            counts,
+            replaced,
+        })
+    }
+
+    /// Every district, by code.
+    pub async fn districts(&self) -> Result<Vec<DistrictInfo>, DbError> {
+        let rows = sqlx::query("SELECT code, name FROM districts ORDER BY code")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(DistrictInfo {
+                    code: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Every LSOA of the given census (2011 or 2021).
+    pub async fn lsoas(&self, census: i64) -> Result<Vec<LsoaInfo>, DbError> {
+        let column = if census == 2011 { "in_2011" } else { "in_2021" };
+        let rows = sqlx::query(&format!(
+            "SELECT code, name, district_code, population, imd_decile FROM lsoas WHERE {column} = 1 ORDER BY code"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(LsoaInfo {
+                    code: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    district_code: r.try_get(2)?,
+                    population: r.try_get(3)?,
+                    imd_decile: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one district.
+    pub async fn boundaries(
+        &self,
+        kind: &str,
+        district: Option<&str>,
+    ) -> Result<Vec<StoredBoundary>, DbError> {
+        let rows = sqlx::query(
+            "SELECT kind, code, name, district_code, geometry FROM area_boundaries \
+             WHERE kind = $1 AND ($2 IS NULL OR district_code = $2) ORDER BY code",
+        )
+        .bind(kind)
+        .bind(district)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(StoredBoundary {
+                    kind: r.try_get(0)?,
+                    code: r.try_get(1)?,
+                    name: r.try_get(2)?,
+                    district_code: r.try_get(3)?,
+                    geometry: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+}
+
+async fn upsert_districts(
+    tx: &mut Transaction<'_, Any>,
+    districts: &[District],
+) -> Result<(), DbError> {
+    for d in districts {
+        sqlx::query("INSERT INTO districts (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name")
+            .bind(d.code.as_str())
+            .bind(d.name.as_str())
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Inserts or updates an LSOA's identity; a name equal to the code is a placeholder that
+/// never overwrites a real name.
+const UPSERT_LSOA: &str =
+    "INSERT INTO lsoas (code, name, district_code, in_2011, in_2021) VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (code) DO UPDATE SET \
+       name = CASE WHEN excluded.name = excluded.code THEN lsoas.name ELSE excluded.name END, \
+       district_code = COALESCE(excluded.district_code, lsoas.district_code), \
+       in_2011 = CASE WHEN excluded.in_2011 = 1 THEN 1 ELSE lsoas.in_2011 END, \
+       in_2021 = CASE WHEN excluded.in_2021 = 1 THEN 1 ELSE lsoas.in_2021 END";
+
+async fn upsert_lsoa(
+    tx: &mut Transaction<'_, Any>,
+    code: &str,
+    name: Option<&str>,
+    district: Option<&str>,
+    census: i64,
+) -> Result<(), DbError> {
+    sqlx::query(UPSERT_LSOA)
+        .bind(code)
+        .bind(name.unwrap_or(code))
+        .bind(district)
+        .bind(i64::from(census == 2011))
+        .bind(i64::from(census == 2021))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn write_contents(tx: &mut Transaction<'_, Any>, contents: &AreaFile) -> Result<(), DbError> {
+    match contents {
+        AreaFile::Table(AreaTable::Districts(districts)) => upsert_districts(tx, districts).await?,
+        AreaFile::Table(AreaTable::Deprivation(rows, districts)) => {
+            upsert_districts(tx, districts).await?;
+            for d in rows {
+                upsert_lsoa(
+                    tx,
+                    d.lsoa.as_str(),
+                    d.name.as_deref(),
+                    d.district.as_ref().map(|x| x.as_str()),
+                    2011,
+                )
+                .await?;
+                sqlx::query("UPDATE lsoas SET imd_rank = $1, imd_decile = $2, imd_source = $3 WHERE code = $4")
+                    .bind(d.rank)
+                    .bind(d.decile)
+                    .bind(d.index)
+                    .bind(d.lsoa.as_str())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+        AreaFile::Table(AreaTable::Population(rows, districts)) => {
+            upsert_districts(tx, districts).await?;
+            for p in rows {
+                upsert_lsoa(
+                    tx,
+                    p.lsoa.as_str(),
+                    p.name.as_deref(),
+                    p.district.as_ref().map(|x| x.as_str()),
+                    2011,
+                )
+                .await?;
+                // A mid-2015 estimate is preferred to the 2011 census count when both are given.
+                sqlx::query(
+                    "UPDATE lsoas SET population = $1, population_source = $2 WHERE code = $3 \
+                     AND (population_source IS NULL OR population_source = $2 OR $2 <> 'Census 2011')",
+                )
+                .bind(p.population)
+                .bind(p.source)
+                .bind(p.lsoa.as_str())
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        AreaFile::Boundaries(kind, rows) => write_boundaries(tx, *kind, rows).await?,
+    }
+    Ok(())
+}
+
+async fn write_boundaries(
+    tx: &mut Transaction<'_, Any>,
+    kind: BoundaryKind,
+    rows: &[Boundary],
+) -> Result<(), DbError> {
+    for b in rows {
+        let district = b.district.as_ref().map(|d| d.as_str());
+        sqlx::query(
+            "INSERT INTO area_boundaries (kind, code, name, district_code, geometry) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (kind, code) DO UPDATE SET name = excluded.name, district_code = excluded.district_code, geometry = excluded.geometry",
+        )
+        .bind(kind.as_str())
+        .bind(b.code.as_str())
+        .bind(b.name.as_str())
+        .bind(district)
+        .bind(b.geometry_json.as_str())
+        .execute(&mut **tx)
+        .await?;
+        match kind {
+            BoundaryKind::Lsoa2011 => {
+                upsert_lsoa(tx, &b.code, Some(&b.name), district, 2011).await?
+            }
+            BoundaryKind::Lsoa2021 => {
+                upsert_lsoa(tx, &b.code, Some(&b.name), district, 2021).await?
+            }
+            BoundaryKind::Ward => {}
+        }
+    }
+    Ok(())
+}
+
+async fn load_shapes(tx: &mut Transaction<'_, Any>, kind: &str) -> Result<Vec<AreaShape>, DbError> {
+    let rows = sqlx::query("SELECT code, geometry FROM area_boundaries WHERE kind = $1")
+        .bind(kind)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut shapes = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let code: String = r.try_get(0)?;
+        let text: String = r.try_get(1)?;
+        let geometry: geojson::Geometry = text
+            .parse::<geojson::GeoJson>()
+            .ok()
+            .and_then(|g| geojson::Geometry::try_from(g).ok())
+            .ok_or_else(|| {
+                DbError::Invalid(format!(
+                    "stored boundary {kind} {code} is not GeoJSON geometry"
+                ))
+            })?;
+        let shape = match geometry.value {
+            v @ geojson::Value::Polygon(_) => {
+                geo::Polygon::<f64>::try_from(v).map(|p| geo::MultiPolygon(vec![p]))
+            }
+            v => geo::MultiPolygon::<f64>::try_from(v),
+        }
+        .map_err(|e| DbError::Invalid(format!("stored boundary {kind} {code}: {e}")))?;
+        shapes.push(AreaShape { code, shape });
+    }
+    Ok(shapes)
+}
+
+/// Recomputes the 2011 → 2021 links from the boundaries, then gives each LSOA that is new
+/// in 2021 a population (the weighted sum over its 2011 parents) and a deprivation decile
+/// (that of the parent contributing most population), marked as derived.
+async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> {
+    let old = load_shapes(tx, "lsoa11").await?;
+    let new = load_shapes(tx, "lsoa21").await?;
+    if old.is_empty() || new.is_empty() {
+        return Ok(());
+    }
+    let links = tokio::task::block_in_place(|| link_vintages(&old, &new));
+    sqlx::raw_sql("DELETE FROM lsoa_links")
+        .execute(&mut **tx)
+        .await?;
+    for l in &links {
+        sqlx::query("INSERT INTO lsoa_links (lsoa11, lsoa21, weight) VALUES ($1, $2, $3)")
+            .bind(l.old_code.as_str())
+            .bind(l.new_code.as_str())
+            .bind(l.weight)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let rows = sqlx::query(
+        "SELECT code, population, imd_rank, imd_decile, imd_source FROM lsoas WHERE in_2011 = 1",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut parents: HashMap<String, (Option<i64>, Option<i64>, Option<i64>, Option<String>)> =
+        HashMap::new();
+    for r in &rows {
+        parents.insert(
+            r.try_get(0)?,
+            (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?),
+        );
+    }
+    let mut children: HashMap<&str, Vec<(&str, f64)>> = HashMap::new();
+    for l in links.iter().filter(|l| l.old_code != l.new_code) {
+        children
+            .entry(l.new_code.as_str())
+            .or_default()
+            .push((l.old_code.as_str(), l.weight));
+    }
+    for (child, from) in children {
+        let mut population = 0.0;
+        let mut complete = true;
+        let mut best: Option<(f64, &str)> = None;
+        for (parent, weight) in &from {
+            match parents.get(*parent).and_then(|p| p.0) {
+                Some(p) => {
+                    let share = p as f64 * weight;
+                    population += share;
+                    if best.is_none_or(|(s, _)| share > s) {
+                        best = Some((share, parent));
+                    }
+                }
+                None => complete = false,
+            }
+        }
+        let population = complete.then(|| population.round() as i64);
+        let (rank, decile, source) = best
+            .and_then(|(_, parent)| {
+                parents.get(parent).map(|p| {
+                    (
+                        p.1,
+                        p.2,
+                        p.3.clone().map(|s| format!("{s} of 2011 LSOA {parent}")),
+                    )
+                })
+            })
+            .unwrap_or((None, None, None));
+        sqlx::query(
+            "UPDATE lsoas SET population = $1, population_source = $2, imd_rank = $3, imd_decile = $4, imd_source = $5 \
+             WHERE code = $6 AND in_2011 = 0",
+        )
+        .bind(population)
+        .bind(population.map(|_| "apportioned from 2011 LSOAs"))
+        .bind(rank)
+        .bind(decile)
+        .bind(source)
+        .bind(child)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+impl Db {
+    /// Resident population per district: the sum over its 2021 LSOAs when any carry a
+    /// population, else over its 2011 LSOAs (the two sums agree when 2021 populations are
+    /// apportioned from 2011 ones).
+    pub async fn district_populations(&self) -> Result<HashMap<String, i64>, DbError> {
+        let mut out = HashMap::new();
+        for column in ["in_2011", "in_2021"] {
+            let rows = sqlx::query(&format!(
+                "SELECT district_code, CAST(SUM(population) AS BIGINT) FROM lsoas \
+                 WHERE {column} = 1 AND population IS NOT NULL AND district_code IS NOT NULL GROUP BY district_code"
+            ))
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                out.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,18 @@
+//! Storage: the only crate that speaks SQL.
+//!
+//! One codebase over two backends through `sqlx`'s `Any` driver: embedded SQLite (the
+//! default, a file in WAL mode) and PostgreSQL (when the URL says `postgres://`). Queries
+//! are written once in the SQL both understand (`$1` parameters, `CAST(... AS BIGINT)`
+//! around sums, no backend-specific types); each backend has its own migrations folder
+//! with the same version numbers. Repository modules add methods to [`Db`] by area.
+
+pub mod areas;
+pub mod counts;
+mod error;
+pub mod imports;
+mod migrations;
+pub mod police;
+mod pool;
+
+pub use error::DbError;
+pub use pool::{Backend, Db, DEFAULT_DATABASE_URL};

@@ -1,0 +1,67 @@
+//! Versioned migrations, embedded in the binary: one folder per backend, same versions.
+
+use sqlx::{AnyPool, Row};
+
+use crate::{Backend, DbError};
+
+struct Migration {
+    version: i64,
+    description: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+macro_rules! migration {
+    ($version:expr, $description:expr, $file:expr) => {
+        Migration {
+            version: $version,
+            description: $description,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file)),
+            postgres: include_str!(concat!("../migrations/postgres/", $file)),
+        }
+    };
+}
+
+const MIGRATIONS: &[Migration] = &[migration!(1, "foundation", "0001_foundation.sql")];
+
+/// Applies the migrations not yet applied, each in its own transaction.
+pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError> {
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS alliance_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let applied: Vec<i64> = sqlx::query("SELECT version FROM alliance_migrations")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<i64, _>(0))
+        .collect::<Result<_, _>>()?;
+    for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
+        let sql = match backend {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        };
+        let fail = |source| DbError::Migration {
+            version: m.version,
+            description: m.description,
+            source,
+        };
+        let mut tx = pool.begin().await?;
+        sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
+        sqlx::query("INSERT INTO alliance_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.description)
+            .bind(chrono::Utc::now().to_rfc3339())
+            .execute(&mut *tx)
+            .await
+            .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        tracing::info!(
+            version = m.version,
+            description = m.description,
+            "applied migration"
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! Keeping each crime's latest outcome.
+//!
+//! A crime's `outcome` is the outcome of the latest month recorded for its Crime ID in the
+//! outcomes files (the last row of that month when there are several), or else the street
+//! file's "Last outcome category". Every crime row carrying the Crime ID is updated. The
+//! result does not depend on whether street or outcomes files are imported first.
+
+use sqlx::{Any, Transaction};
+
+use crate::imports::ImportCounts;
+use crate::DbError;
+
+/// The update, for the crimes selected by `WHERE_CLAUSE` appended after it.
+const REFRESH: &str = "UPDATE police_crimes SET \
+     outcome = COALESCE((SELECT o.outcome_type FROM police_outcomes o WHERE o.crime_id = police_crimes.crime_id \
+                         ORDER BY o.month DESC, o.id DESC LIMIT 1), street_outcome), \
+     outcome_month = (SELECT o.month FROM police_outcomes o WHERE o.crime_id = police_crimes.crime_id \
+                      ORDER BY o.month DESC, o.id DESC LIMIT 1) ";
+
+/// Deletes an earlier import's rows from `table`, returning how many there were.
+pub(super) async fn delete_rows(
+    tx: &mut Transaction<'_, Any>,
+    table: &str,
+    import_id: i64,
+) -> Result<i64, DbError> {
+    let done = sqlx::query(&format!("DELETE FROM {table} WHERE import_id = $1"))
+        .bind(import_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected() as i64)
+}
+
+/// New crime rows start with their street outcome; those already named by an outcomes file
+/// take the latest outcome from it.
+pub(super) async fn refresh_for_street_import(
+    tx: &mut Transaction<'_, Any>,
+    import_id: i64,
+) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "{REFRESH} WHERE import_id = $1 AND crime_id IN (SELECT crime_id FROM police_outcomes)"
+    ))
+    .bind(import_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// After an outcomes file's rows are in (and the rows of the file it replaces are gone),
+/// recomputes the outcome of every crime either file names.
+pub(super) async fn refresh_for_outcomes_import(
+    tx: &mut Transaction<'_, Any>,
+    import_id: i64,
+    replaced: Option<i64>,
+    counts: &mut ImportCounts,
+) -> Result<(), DbError> {
+    sqlx::raw_sql("CREATE TEMPORARY TABLE IF NOT EXISTS affected_crimes (crime_id TEXT NOT NULL)")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::raw_sql("DELETE FROM affected_crimes")
+        .execute(&mut **tx)
+        .await?;
+    if let Some(old) = replaced {
+        sqlx::query("INSERT INTO affected_crimes (crime_id) SELECT DISTINCT crime_id FROM police_outcomes WHERE import_id = $1")
+            .bind(old)
+            .execute(&mut **tx)
+            .await?;
+        counts.rows_replaced = delete_rows(tx, "police_outcomes", old).await?;
+    }
+    sqlx::query("INSERT INTO affected_crimes (crime_id) SELECT DISTINCT crime_id FROM police_outcomes WHERE import_id = $1")
+        .bind(import_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::raw_sql(&format!(
+        "{REFRESH} WHERE crime_id IN (SELECT crime_id FROM affected_crimes)"
+    ))
+    .execute(&mut **tx)
+    .await?;
+    sqlx::raw_sql("DELETE FROM affected_crimes")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

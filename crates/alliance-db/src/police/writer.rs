@@ -1,0 +1,147 @@
+//! Batched multi-row inserts: one prepared statement per batch size, so the per-statement
+//! cost is paid once per thousand rows rather than once per row.
+
+use alliance_core::domain::{PoliceOutcome, StreetCrime};
+use sqlx::{Any, Transaction};
+
+use crate::{Backend, DbError};
+
+const CRIME_COLUMNS: &str = "import_id, crime_id, month, longitude, latitude, location, lsoa_code, crime_type, street_outcome, outcome";
+const CRIME_WIDTH: usize = 10;
+const OUTCOME_COLUMNS: &str = "import_id, crime_id, month, lsoa_code, outcome_type";
+const OUTCOME_WIDTH: usize = 5;
+
+/// `INSERT INTO table (columns) VALUES ($1, …), (…), …` for `rows` rows.
+fn insert_sql(table: &str, columns: &str, width: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(32 + columns.len() + rows * width * 7);
+    sql.push_str("INSERT INTO ");
+    sql.push_str(table);
+    sql.push_str(" (");
+    sql.push_str(columns);
+    sql.push_str(") VALUES ");
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push(',');
+        }
+        sql.push('(');
+        for c in 0..width {
+            if c > 0 {
+                sql.push(',');
+            }
+            n += 1;
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Keeps the SQL text of the last batch sizes used (the driver caches the prepared statement
+/// by its text).
+pub(super) struct BatchWriter {
+    crimes_sql: Option<(usize, String)>,
+    outcomes_sql: Option<(usize, String)>,
+    /// Rows per statement, below each backend's limit on bound parameters.
+    max_rows: usize,
+}
+
+impl BatchWriter {
+    pub fn new(backend: Backend) -> BatchWriter {
+        let max_rows = match backend {
+            Backend::Sqlite => 500,
+            Backend::Postgres => 1000,
+        };
+        BatchWriter {
+            crimes_sql: None,
+            outcomes_sql: None,
+            max_rows,
+        }
+    }
+
+    fn sql<'a>(
+        cache: &'a mut Option<(usize, String)>,
+        table: &str,
+        columns: &str,
+        width: usize,
+        rows: usize,
+    ) -> &'a str {
+        if cache.as_ref().map(|(n, _)| *n) != Some(rows) {
+            *cache = Some((rows, insert_sql(table, columns, width, rows)));
+        }
+        cache.as_ref().map(|(_, s)| s.as_str()).unwrap_or_default()
+    }
+
+    pub async fn insert_crimes(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        import_id: i64,
+        rows: &[StreetCrime],
+    ) -> Result<(), DbError> {
+        for chunk in rows.chunks(self.max_rows) {
+            let sql = Self::sql(
+                &mut self.crimes_sql,
+                "police_crimes",
+                CRIME_COLUMNS,
+                CRIME_WIDTH,
+                chunk.len(),
+            );
+            let mut query = sqlx::query(sql);
+            for c in chunk {
+                query = query
+                    .bind(import_id)
+                    .bind(c.crime_id.as_deref())
+                    .bind(c.month.to_string())
+                    .bind(c.location.map(|l| l.0))
+                    .bind(c.location.map(|l| l.1))
+                    .bind(c.location_description.as_str())
+                    .bind(c.lsoa_code.as_ref().map(|l| l.as_str()))
+                    .bind(c.crime_type.as_str())
+                    .bind(c.last_outcome.as_deref())
+                    .bind(c.last_outcome.as_deref());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_outcomes(
+        &mut self,
+        tx: &mut Transaction<'_, Any>,
+        import_id: i64,
+        rows: &[PoliceOutcome],
+    ) -> Result<(), DbError> {
+        for chunk in rows.chunks(self.max_rows) {
+            let sql = Self::sql(
+                &mut self.outcomes_sql,
+                "police_outcomes",
+                OUTCOME_COLUMNS,
+                OUTCOME_WIDTH,
+                chunk.len(),
+            );
+            let mut query = sqlx::query(sql);
+            for o in chunk {
+                query = query
+                    .bind(import_id)
+                    .bind(o.crime_id.as_str())
+                    .bind(o.month.to_string())
+                    .bind(o.lsoa_code.as_ref().map(|l| l.as_str()))
+                    .bind(o.outcome_type.as_str());
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_parameters_row_by_row() {
+        assert_eq!(
+            super::insert_sql("t", "a, b", 2, 2),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
+    }
+}

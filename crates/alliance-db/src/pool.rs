@@ -1,0 +1,94 @@
+//! Connecting to the database chosen by its URL.
+
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+
+use crate::DbError;
+
+/// The database used when neither `--db` nor `ALLIANCE_DB` is given.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://alliance.db";
+
+/// Which database engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// A connection pool to Alliance's database, migrated to the current version.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+}
+
+/// Settings every SQLite connection gets: write-ahead logging so readers never block the
+/// writer, foreign keys on, and a generous page cache for imports.
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 30000; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;";
+
+impl Db {
+    /// Connects to `url` (`sqlite://FILE`, created when missing, or `postgres://…`) and
+    /// applies any pending migrations.
+    pub async fn connect(url: &str) -> Result<Db, DbError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
+            let rest = rest.trim_start_matches("//");
+            if rest.is_empty() || rest.starts_with(":memory:") {
+                return Err(DbError::Invalid(
+                    "an in-memory SQLite database would vanish between connections: give a file, e.g. sqlite://alliance.db".into(),
+                ));
+            }
+            let sep = if rest.contains('?') { '&' } else { '?' };
+            let mode = if rest.contains("mode=") {
+                String::new()
+            } else {
+                format!("{sep}mode=rwc")
+            };
+            (Backend::Sqlite, format!("sqlite://{rest}{mode}"))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else {
+            return Err(DbError::UnsupportedUrl(url.to_string()));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 10,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(SQLITE_PRAGMAS).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        crate::migrations::run(&pool, backend).await?;
+        Ok(Db { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (checkpointing SQLite's write-ahead log).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,134 @@
+//! A file to import: its name (for messages and provenance), its bytes as a stream, and its
+//! checksum. Files ending in `.gz` are decompressed on the fly.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::IngestError;
+
+/// Where a file's bytes come from.
+#[derive(Debug, Clone)]
+enum Origin {
+    Path(PathBuf),
+    Bytes(std::sync::Arc<[u8]>),
+}
+
+/// A file offered for import, from disk or from memory (an upload, the bundled demo data).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The file's name as shown in messages and stored in provenance (no directories).
+    pub name: String,
+    origin: Origin,
+}
+
+impl SourceFile {
+    pub fn from_path(path: &Path) -> SourceFile {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        SourceFile {
+            name,
+            origin: Origin::Path(path.to_path_buf()),
+        }
+    }
+
+    pub fn from_bytes(name: &str, bytes: impl Into<std::sync::Arc<[u8]>>) -> SourceFile {
+        SourceFile {
+            name: name.to_string(),
+            origin: Origin::Bytes(bytes.into()),
+        }
+    }
+
+    /// The name without a trailing `.gz`.
+    pub fn logical_name(&self) -> &str {
+        self.name.strip_suffix(".gz").unwrap_or(&self.name)
+    }
+
+    fn is_gzip(&self) -> bool {
+        self.name.ends_with(".gz")
+    }
+
+    fn raw_reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
+        Ok(match &self.origin {
+            Origin::Path(path) => {
+                Box::new(File::open(path).map_err(|e| IngestError::io(&self.name, e))?)
+            }
+            Origin::Bytes(bytes) => Box::new(io::Cursor::new(bytes.clone())),
+        })
+    }
+
+    /// The decompressed content as a buffered stream.
+    pub fn reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
+        let raw = self.raw_reader()?;
+        Ok(if self.is_gzip() {
+            Box::new(BufReader::with_capacity(
+                1 << 16,
+                flate2::read::MultiGzDecoder::new(BufReader::new(raw)),
+            ))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 16, raw))
+        })
+    }
+
+    /// SHA-256 of the file exactly as given (compressed bytes for `.gz`), hex-encoded.
+    pub fn checksum(&self) -> Result<String, IngestError> {
+        let mut hasher = Sha256::new();
+        match &self.origin {
+            Origin::Bytes(bytes) => hasher.update(bytes),
+            Origin::Path(_) => {
+                let mut reader = self.raw_reader()?;
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = reader
+                        .read(&mut buf)
+                        .map_err(|e| IngestError::io(&self.name, e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    hasher.update(&buf[..n]);
+                }
+            }
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+}
+
+/// Finds the files under `paths` (files are taken as given; folders are searched
+/// recursively) whose names satisfy `wanted`, sorted by path so imports run in a stable order.
+pub fn collect_files(paths: &[PathBuf], wanted: impl Fn(&str) -> bool) -> io::Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, wanted: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) -> io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, wanted, out)?;
+            } else if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(wanted)
+            {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &wanted, &mut out)?;
+        } else if path.exists() {
+            out.push(path.clone());
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{}: no such file or folder", path.display()),
+            ));
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}

@@ -1,0 +1,29 @@
+//! The Alliance web app: server-rendered HTML in the GOV.UK Design System's style, SVG
+//! charts drawn on the server, and the JSON API. Handlers stay short: parse, call the
+//! storage layer, render.
+
+pub mod api;
+mod assets;
+mod error;
+mod routes;
+mod state;
+pub mod views;
+
+use std::net::SocketAddr;
+
+use alliance_db::Db;
+
+pub use error::PageError;
+pub use routes::router;
+pub use state::AppState;
+
+/// Serves the app on `addr` until Ctrl-C.
+pub async fn serve(db: Db, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("Alliance is serving on http://{}", listener.local_addr()?);
+    axum::serve(listener, router(AppState::new(db)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

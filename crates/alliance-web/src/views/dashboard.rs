@@ -1,0 +1,369 @@
+//! The home dashboard: the last 12 months against the 12 before, the monthly trend, and
+//! tables by district and crime type, with how fresh the data is and where it came from.
+
+use std::collections::{BTreeMap, HashMap};
+
+use alliance_core::analytics::comparison::{compare_with_previous, PeriodComparison};
+use alliance_core::domain::police::ANTI_SOCIAL_BEHAVIOUR;
+use alliance_core::domain::{CountField, CountFilter, Month, MonthRange};
+use alliance_db::imports::ImportRecord;
+use askama::Template;
+
+use super::chart::{line_chart, Series, COLOURS};
+use super::format;
+use super::Layout;
+use crate::{AppState, PageError};
+
+/// A group of crime types shown as one headline.
+struct Group {
+    name: &'static str,
+    includes: fn(&str) -> bool,
+}
+
+const ALL_CRIME: &str = "All crime (excluding anti-social behaviour)";
+
+const HEADLINES: [Group; 4] = [
+    Group {
+        name: ALL_CRIME,
+        includes: |t| t != ANTI_SOCIAL_BEHAVIOUR,
+    },
+    Group {
+        name: "Violence and sexual offences",
+        includes: |t| t == "Violence and sexual offences",
+    },
+    Group {
+        name: "Robbery",
+        includes: |t| t == "Robbery",
+    },
+    Group {
+        name: "Possession of weapons",
+        includes: |t| t == "Possession of weapons",
+    },
+];
+
+/// One headline figure, ready to print.
+pub struct Headline {
+    pub name: &'static str,
+    pub current: String,
+    pub current_period: String,
+    /// "up 4.1% on the 12 months before (9,120)" or why there is no comparison.
+    pub comparison: String,
+}
+
+/// One row of a table comparing two periods.
+pub struct ComparisonRow {
+    pub name: String,
+    pub current: String,
+    pub previous: String,
+    pub change: String,
+}
+
+/// One row of the district table.
+pub struct DistrictRow {
+    pub name: String,
+    pub code: String,
+    pub all_crime: String,
+    pub violence: String,
+    pub population: String,
+    pub rate: String,
+}
+
+/// The monthly trend, as a chart and a table.
+pub struct Trend {
+    pub svg: String,
+    pub series_names: Vec<(String, &'static str)>,
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub has_data: bool,
+    pub latest_month: String,
+    pub current_period: String,
+    pub current_months_covered: i64,
+    pub headlines: Vec<Headline>,
+    pub trend: Option<Trend>,
+    pub districts: Vec<DistrictRow>,
+    pub population_note: String,
+    pub crime_types: Vec<ComparisonRow>,
+    pub records: String,
+    pub last_import: String,
+    pub imports: Vec<ImportRecord>,
+}
+
+/// Sums the monthly counts of the crime types a group includes.
+fn monthly_for(
+    by_month_type: &[(Month, String, i64)],
+    includes: fn(&str) -> bool,
+) -> Vec<(Month, i64)> {
+    let mut sums: BTreeMap<Month, i64> = BTreeMap::new();
+    for (m, t, n) in by_month_type {
+        if includes(t) {
+            *sums.entry(*m).or_default() += n;
+        }
+    }
+    sums.into_iter().collect()
+}
+
+fn comparison_text(c: &PeriodComparison) -> String {
+    match (c.previous, c.change_percent()) {
+        (Some(prev), Some(pct)) => format!(
+            "{} on the 12 months before ({})",
+            format::change(pct),
+            format::count(prev)
+        ),
+        (Some(prev), None) => format!(
+            "{} in the 12 months before: no percentage change from zero",
+            format::count(prev)
+        ),
+        (None, _) => format!(
+            "No data for the 12 months before ({}), so no comparison",
+            c.previous_period
+        ),
+    }
+}
+
+impl DashboardPage {
+    pub async fn load(state: &AppState) -> Result<DashboardPage, PageError> {
+        let db = &state.db;
+        let covered = db.police_months_covered().await?;
+        let imports = db.imports(8).await?;
+        let last_import = imports
+            .first()
+            .map(|i| i.imported_at.clone())
+            .unwrap_or_else(|| "never".into());
+        let layout = Layout::new(state, "/");
+        let Some(&latest) = covered.last() else {
+            return Ok(DashboardPage {
+                layout,
+                has_data: false,
+                latest_month: String::new(),
+                current_period: String::new(),
+                current_months_covered: 0,
+                headlines: Vec::new(),
+                trend: None,
+                districts: Vec::new(),
+                population_note: String::new(),
+                crime_types: Vec::new(),
+                records: "0".into(),
+                last_import,
+                imports,
+            });
+        };
+        let current = MonthRange::ending(latest, 12);
+        let rows = db
+            .counts(
+                &[CountField::Month, CountField::CrimeType],
+                &CountFilter::default(),
+            )
+            .await?;
+        let by_month_type: Vec<(Month, String, i64)> = rows
+            .iter()
+            .filter_map(|r| {
+                let month = r.values.first()?.as_deref()?.parse().ok()?;
+                Some((month, r.values.get(1)?.clone().unwrap_or_default(), r.count))
+            })
+            .collect();
+        let records: i64 = rows.iter().map(|r| r.count).sum();
+
+        let headlines = HEADLINES
+            .iter()
+            .map(|g| {
+                let c = compare_with_previous(
+                    &monthly_for(&by_month_type, g.includes),
+                    &covered,
+                    latest,
+                    12,
+                );
+                Headline {
+                    name: g.name,
+                    current: format::count(c.current),
+                    current_period: c.current_period.to_string(),
+                    comparison: comparison_text(&c),
+                }
+            })
+            .collect();
+
+        let mut types: Vec<&str> = by_month_type.iter().map(|(_, t, _)| t.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        let crime_types = types
+            .iter()
+            .map(|t| {
+                let monthly: Vec<(Month, i64)> = by_month_type
+                    .iter()
+                    .filter(|(_, ty, _)| ty == t)
+                    .map(|(m, _, n)| (*m, *n))
+                    .collect();
+                let c = compare_with_previous(&monthly, &covered, latest, 12);
+                ComparisonRow {
+                    name: t.to_string(),
+                    current: format::count(c.current),
+                    previous: c
+                        .previous
+                        .map(format::count)
+                        .unwrap_or_else(|| "no data".into()),
+                    change: c
+                        .change_percent()
+                        .map(format::change)
+                        .unwrap_or_else(|| "not available".into()),
+                }
+            })
+            .collect();
+
+        let trend = Some(trend(&by_month_type, &covered, latest));
+        let (districts, population_note) = district_rows(state, current).await?;
+        Ok(DashboardPage {
+            layout,
+            has_data: true,
+            latest_month: latest.to_string(),
+            current_period: current.to_string(),
+            current_months_covered: current.months().filter(|m| covered.contains(m)).count() as i64,
+            headlines,
+            trend,
+            districts,
+            population_note,
+            crime_types,
+            records: format::count(records),
+            last_import,
+            imports,
+        })
+    }
+}
+
+/// The last (up to) 36 months to the latest, with uncovered months left as gaps.
+fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Month) -> Trend {
+    let first = covered
+        .first()
+        .copied()
+        .unwrap_or(latest)
+        .max(latest.plus(-35));
+    let months: Vec<Month> = MonthRange {
+        from: first,
+        to: latest,
+    }
+    .months()
+    .collect();
+    let groups: [(&str, fn(&str) -> bool); 3] = [
+        (ALL_CRIME, |t| t != ANTI_SOCIAL_BEHAVIOUR),
+        ("Violence and sexual offences", |t| {
+            t == "Violence and sexual offences"
+        }),
+        ("Anti-social behaviour", |t| t == ANTI_SOCIAL_BEHAVIOUR),
+    ];
+    let series: Vec<Series> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, (name, includes))| {
+            let monthly: HashMap<Month, i64> =
+                monthly_for(by_month_type, *includes).into_iter().collect();
+            Series {
+                name: name.to_string(),
+                colour: COLOURS[i],
+                values: months
+                    .iter()
+                    .map(|m| {
+                        covered
+                            .contains(m)
+                            .then(|| monthly.get(m).copied().unwrap_or(0))
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let labels: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+    let svg = line_chart(
+        "trend",
+        "Police recorded crime and anti-social behaviour by month",
+        &format!("Line chart of monthly counts from {} to {}; the same figures are in the table that follows.", first, latest),
+        &labels,
+        &series,
+    );
+    let rows = months
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                m.to_string(),
+                series
+                    .iter()
+                    .map(|s| {
+                        s.values[i]
+                            .map(format::count)
+                            .unwrap_or_else(|| "no data".into())
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    Trend {
+        svg,
+        series_names: series.iter().map(|s| (s.name.clone(), s.colour)).collect(),
+        rows,
+    }
+}
+
+async fn district_rows(
+    state: &AppState,
+    period: MonthRange,
+) -> Result<(Vec<DistrictRow>, String), PageError> {
+    let db = &state.db;
+    let filter = CountFilter {
+        from: Some(period.from),
+        to: Some(period.to),
+        ..CountFilter::default()
+    };
+    let rows = db
+        .counts(&[CountField::District, CountField::CrimeType], &filter)
+        .await?;
+    let names: HashMap<String, String> = db
+        .districts()
+        .await?
+        .into_iter()
+        .map(|d| (d.code, d.name))
+        .collect();
+    let populations = db.district_populations().await?;
+    let mut by_district: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
+    for r in &rows {
+        let t = r.values.get(1).cloned().flatten().unwrap_or_default();
+        let entry = by_district
+            .entry(r.values.first().cloned().flatten())
+            .or_default();
+        if t != ANTI_SOCIAL_BEHAVIOUR {
+            entry.0 += r.count;
+        }
+        if t == "Violence and sexual offences" {
+            entry.1 += r.count;
+        }
+    }
+    let mut out: Vec<DistrictRow> = by_district
+        .into_iter()
+        .map(|(code, (all, violence))| {
+            let population = code.as_ref().and_then(|c| populations.get(c)).copied();
+            DistrictRow {
+                name: match &code {
+                    Some(c) => names.get(c).cloned().unwrap_or_else(|| c.clone()),
+                    None => "No location, or outside the areas loaded".into(),
+                },
+                code: code.clone().unwrap_or_default(),
+                all_crime: format::count(all),
+                violence: format::count(violence),
+                population: population
+                    .map(format::count)
+                    .unwrap_or_else(|| "not known".into()),
+                rate: population
+                    .filter(|p| *p > 0)
+                    .map(|p| format::rate(all as f64 * 1000.0 / p as f64))
+                    .unwrap_or_else(|| "not available".into()),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.code.is_empty(), &a.name).cmp(&(b.code.is_empty(), &b.name)));
+    let note = "Rates are crimes (excluding anti-social behaviour) per 1,000 residents in the 12 months, using the \
+                mid-2015 LSOA population estimates published with the English Indices of Deprivation 2019 \
+                (Census 2011 counts for Welsh LSOAs)."
+        .to_string();
+    Ok((out, note))
+}

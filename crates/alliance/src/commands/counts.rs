@@ -1,0 +1,115 @@
+//! `alliance counts --by FIELDS`: police records grouped and counted.
+
+use std::process::ExitCode;
+
+use alliance_core::domain::{CountField, CountFilter, CountRow, DistrictCode, Month};
+use alliance_db::Db;
+use clap::{Args, ValueEnum};
+
+#[derive(Debug, Args)]
+pub struct CountsArgs {
+    /// Comma list of fields: month, crime-type, district, lsoa, outcome.
+    #[arg(long, value_parser = CountField::parse_list)]
+    pub by: std::vec::Vec<CountField>,
+    /// First month (YYYY-MM), inclusive.
+    #[arg(long)]
+    pub from: Option<Month>,
+    /// Last month (YYYY-MM), inclusive.
+    #[arg(long)]
+    pub to: Option<Month>,
+    /// Only this crime type, e.g. "Robbery".
+    #[arg(long)]
+    pub crime_type: Option<String>,
+    /// Only this local authority district, e.g. E06000021.
+    #[arg(long)]
+    pub district: Option<DistrictCode>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Csv,
+    Json,
+    Table,
+}
+
+pub async fn run(db: &Db, args: CountsArgs) -> anyhow::Result<ExitCode> {
+    let filter = CountFilter {
+        from: args.from,
+        to: args.to,
+        crime_type: args.crime_type,
+        district: args.district,
+    };
+    let rows = db.counts(&args.by, &filter).await?;
+    match args.format {
+        Format::Csv => write_csv(&args.by, &rows)?,
+        Format::Json => println!("{}", alliance_web::api::counts_json(&args.by, &rows)),
+        Format::Table => write_table(&args.by, &rows),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_csv(fields: &[CountField], rows: &[CountRow]) -> anyhow::Result<()> {
+    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+    let mut header: Vec<&str> = fields.iter().map(|f| f.column_name()).collect();
+    header.push("count");
+    out.write_record(&header)?;
+    for row in rows {
+        let mut record: Vec<String> = row
+            .values
+            .iter()
+            .map(|v| v.clone().unwrap_or_default())
+            .collect();
+        record.push(row.count.to_string());
+        out.write_record(&record)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn write_table(fields: &[CountField], rows: &[CountRow]) {
+    let mut header: Vec<String> = fields.iter().map(|f| f.column_name().to_string()).collect();
+    header.push("count".into());
+    let body: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut cells: Vec<String> = r
+                .values
+                .iter()
+                .map(|v| v.clone().unwrap_or_else(|| "(none)".into()))
+                .collect();
+            cells.push(r.count.to_string());
+            cells
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            body.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if i + 1 == cells.len() {
+                    format!("{c:>w$}", w = widths[i])
+                } else {
+                    format!("{c:<w$}", w = widths[i])
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+    };
+    println!("{}", line(&header));
+    for r in &body {
+        println!("{}", line(r));
+    }
+    let total: i64 = rows.iter().map(|r| r.count).sum();
+    println!("{} groups, {total} records", rows.len());
+}

@@ -1,0 +1,58 @@
+//! Command-line commands, one module each.
+
+mod counts;
+mod import;
+mod imports;
+mod serve;
+
+use std::process::ExitCode;
+
+use alliance_db::{Db, DEFAULT_DATABASE_URL};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+/// Alliance: the data and delivery platform for violence reduction partnerships.
+#[derive(Debug, Parser)]
+#[command(name = "alliance", version, about)]
+pub struct Cli {
+    /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
+    #[arg(long = "db", env = "ALLIANCE_DB", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app (dashboard, pages and JSON API).
+    Serve(serve::ServeArgs),
+    /// Import data files.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
+    /// List the imports recorded, newest first.
+    Imports(imports::ImportsArgs),
+    /// Count police records grouped by fields.
+    Counts(counts::CountsArgs),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let db = Db::connect(&cli.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", cli.database_url))?;
+    let code = match cli.command {
+        Command::Serve(args) => serve::run(&db, args).await?,
+        Command::Import(args) => import::run(&db, args).await?,
+        Command::Imports(args) => imports::run(&db, args).await?,
+        Command::Counts(args) => counts::run(&db, args).await?,
+    };
+    db.close().await;
+    Ok(code)
+}
+
+/// Who the command line records as the importer: `cli:<login name>`.
+pub fn cli_user() -> String {
+    let name = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{name}")
+}

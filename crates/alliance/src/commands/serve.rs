@@ -1,0 +1,39 @@
+//! `alliance serve`: the web app. On an empty database it first loads the bundled demo data.
+
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+
+use alliance_db::Db;
+use anyhow::Context;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Do not load the bundled demo data into an empty database.
+    #[arg(long)]
+    pub no_demo: bool,
+}
+
+pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    if !args.no_demo {
+        let loaded = crate::demo::load_if_empty(db)
+            .await
+            .context("cannot load the bundled demo data")?;
+        if loaded > 0 {
+            tracing::info!(
+                files = loaded,
+                "loaded the bundled demo data (Staffordshire Police, 2025) into the empty database"
+            );
+        }
+    }
+    let addr = SocketAddr::new(args.bind, args.port);
+    println!("Alliance is running at http://{addr}/ (Ctrl-C to stop)");
+    alliance_web::serve(db.clone(), addr)
+        .await
+        .with_context(|| format!("cannot serve on {addr}"))?;
+    Ok(ExitCode::SUCCESS)
+}

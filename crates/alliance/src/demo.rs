@@ -1,0 +1,62 @@
+//! The bundled demo data: Staffordshire Police street-level crime for 2025 and the area
+//! reference data for Staffordshire and Stoke-on-Trent (see `data/demo/SOURCES.md`). It is
+//! compiled into the binary so `alliance serve` shows real figures on a fresh clone.
+
+use alliance_db::imports::ImportOutcome;
+use alliance_db::{Db, DbError};
+use alliance_ingest::SourceFile;
+
+macro_rules! demo_files {
+    ($dir:literal: $($name:literal),* $(,)?) => {
+        &[$(($name, include_bytes!(concat!("../../../data/demo/", $dir, "/", $name)) as &[u8])),*]
+    };
+}
+
+const AREA_FILES: &[(&str, &[u8])] = demo_files!("areas":
+    "districts-staffordshire.csv.gz",
+    "imd2019-staffordshire.csv.gz",
+    "population-mid2015-staffordshire.csv.gz",
+    "boundaries-lsoa11-staffordshire.geojson.gz",
+    "boundaries-lsoa-staffordshire.geojson.gz",
+    "boundaries-ward-staffordshire.geojson.gz",
+);
+
+const POLICE_FILES: &[(&str, &[u8])] = demo_files!("police":
+    "2025-01-staffordshire-street.csv.gz", "2025-02-staffordshire-street.csv.gz", "2025-03-staffordshire-street.csv.gz",
+    "2025-04-staffordshire-street.csv.gz", "2025-05-staffordshire-street.csv.gz", "2025-06-staffordshire-street.csv.gz",
+    "2025-07-staffordshire-street.csv.gz", "2025-08-staffordshire-street.csv.gz", "2025-09-staffordshire-street.csv.gz",
+    "2025-10-staffordshire-street.csv.gz", "2025-11-staffordshire-street.csv.gz", "2025-12-staffordshire-street.csv.gz",
+);
+
+/// Who the demo import is recorded as.
+pub const DEMO_IMPORTER: &str = "demo-data";
+
+/// Loads the demo data when the database holds no imports at all; returns how many files
+/// were imported (0 when the database already had data).
+pub async fn load_if_empty(db: &Db) -> Result<usize, DbError> {
+    if !db.imports(1).await?.is_empty() {
+        return Ok(0);
+    }
+    let mut imported = 0;
+    for (name, bytes) in AREA_FILES {
+        if let ImportOutcome::Imported { .. } = db
+            .import_area_file(&SourceFile::from_bytes(name, *bytes), DEMO_IMPORTER)
+            .await?
+        {
+            imported += 1;
+        }
+    }
+    for (name, bytes) in POLICE_FILES {
+        let outcome = db
+            .import_police_file(
+                &SourceFile::from_bytes(name, *bytes),
+                DEMO_IMPORTER,
+                &|_| {},
+            )
+            .await?;
+        if let ImportOutcome::Imported { .. } = outcome {
+            imported += 1;
+        }
+    }
+    Ok(imported)
+}
