@@ -1,0 +1,244 @@
+//! Shared helpers for the black-box tests: a fresh database per test (SQLite always,
+//! PostgreSQL when reachable), the shared real data, and independent counts made straight
+//! from the raw CSV files with the `csv` crate.
+//!
+//! Environment:
+//! - `ALLIANCE_TEST_POSTGRES`: the PostgreSQL server to create test databases on (default
+//!   `postgres://postgres@127.0.0.1:5432/postgres`).
+//! - `ALLIANCE_REQUIRE_POSTGRES=1`: fail instead of skipping when PostgreSQL is not reachable.
+//! - `ALLIANCE_REQUIRE_SHARED_DATA=1`: fail instead of skipping when `../shared/data` is absent.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use alliance_core::domain::CountRow;
+use alliance_db::imports::ImportOutcome;
+use alliance_db::Db;
+use alliance_ingest::SourceFile;
+use sqlx::Connection;
+
+pub const DEFAULT_TEST_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
+}
+
+/// The workspace root (two levels above this crate's manifest).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `<workspace>/../shared/data`, or `None` (after saying so on stderr) when it is absent.
+/// Panics instead when `ALLIANCE_REQUIRE_SHARED_DATA=1`.
+pub fn shared_data() -> Option<PathBuf> {
+    let path = workspace_root().join("../shared/data");
+    if path.join("police").is_dir() {
+        return Some(path.canonicalize().unwrap_or(path));
+    }
+    if env_flag("ALLIANCE_REQUIRE_SHARED_DATA") {
+        panic!(
+            "ALLIANCE_REQUIRE_SHARED_DATA=1 but the shared data folder {} (../shared/data from the workspace root) \
+             was not found",
+            path.display()
+        );
+    }
+    eprintln!("SKIPPED: ../shared/data not found (looked for {})", path.display());
+    None
+}
+
+/// Which database engine a test database runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database for one test; removed when dropped (best effort for PostgreSQL).
+pub struct TestDb {
+    pub url: String,
+    pub backend: Backend,
+    /// Keeps the SQLite file's folder alive for the test.
+    _dir: Option<tempfile::TempDir>,
+    /// (server URL, database name) of a PostgreSQL database to drop.
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Connects to the test database through the library (which applies the migrations).
+    pub async fn connect(&self) -> Db {
+        Db::connect(&self.url).await.unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.url))
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else { return };
+        // Drop may run inside a Tokio runtime: do the work on a thread with its own runtime.
+        let result = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            rt.block_on(async {
+                let mut conn = sqlx::postgres::PgConnection::connect(&server).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .ok()?;
+                let _ = conn.close().await;
+                Some(())
+            })
+        })
+        .join();
+        if !matches!(result, Ok(Some(()))) {
+            eprintln!("warning: could not drop the PostgreSQL test database");
+        }
+    }
+}
+
+/// A fresh SQLite database in its own temporary folder.
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", dir.path().join("alliance-test.db").display());
+    TestDb { url, backend: Backend::Sqlite, _dir: Some(dir), postgres: None }
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A fresh PostgreSQL database on the server of `ALLIANCE_TEST_POSTGRES`, or `None` (after
+/// saying so on stderr) when the server cannot be reached. Panics instead when
+/// `ALLIANCE_REQUIRE_POSTGRES=1`.
+pub async fn postgres() -> Option<TestDb> {
+    let server = std::env::var("ALLIANCE_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES.to_string());
+    let connected = tokio::time::timeout(Duration::from_secs(10), sqlx::postgres::PgConnection::connect(&server)).await;
+    let mut conn = match connected {
+        Ok(Ok(conn)) => conn,
+        failure => {
+            let why = match failure {
+                Ok(Err(e)) => e.to_string(),
+                _ => "timed out after 10 s".to_string(),
+            };
+            if env_flag("ALLIANCE_REQUIRE_POSTGRES") {
+                panic!("ALLIANCE_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {server}: {why}");
+            }
+            eprintln!("SKIPPED: PostgreSQL not reachable at {server} (set ALLIANCE_TEST_POSTGRES): {why}");
+            return None;
+        }
+    };
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let name = format!(
+        "alliance_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 1_000_000_000
+    );
+    sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the test database {name} on {server}: {e}"));
+    let _ = conn.close().await;
+    let url = with_database(&server, &name);
+    Some(TestDb { url, backend: Backend::Postgres, _dir: None, postgres: Some((server, name)) })
+}
+
+/// `server` with its database path replaced by `name` (query string kept).
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    format!("{base}/{name}{query}")
+}
+
+/// The street files of a folder, as the CLI finds them.
+pub fn police_files(dir: &Path) -> Vec<PathBuf> {
+    alliance_ingest::source::collect_files(&[dir.to_path_buf()], alliance_ingest::police::is_police_file_name)
+        .expect("list police files")
+}
+
+/// Imports files one by one, panicking on any error; returns the outcomes.
+pub async fn import_all(db: &Db, files: &[PathBuf]) -> Vec<ImportOutcome> {
+    let mut out = Vec::new();
+    for path in files {
+        let outcome = db
+            .import_police_file(&SourceFile::from_path(path), "test", &|_| {})
+            .await
+            .unwrap_or_else(|e| panic!("import of {} failed: {e}", path.display()));
+        out.push(outcome);
+    }
+    out
+}
+
+/// Reads a CSV file with a header, yielding each record with the header, independently of
+/// Alliance's parsers.
+pub fn read_csv(path: &Path) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_path(path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let header = reader.headers().expect("header").clone();
+    let rows =
+        reader.records().collect::<Result<Vec<_>, _>>().unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    (header, rows)
+}
+
+/// The index of a named column.
+pub fn column(header: &csv::StringRecord, name: &str) -> usize {
+    header
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}') == name)
+        .unwrap_or_else(|| panic!("no column {name:?} in {header:?}"))
+}
+
+/// Counts of street rows per (month, crime type) straight from the raw files: every row
+/// counts once, nothing is deduplicated.
+pub fn raw_month_type_counts(files: &[PathBuf]) -> BTreeMap<(String, String), i64> {
+    let mut counts = BTreeMap::new();
+    for path in files {
+        let (header, rows) = read_csv(path);
+        let (m, t) = (column(&header, "Month"), column(&header, "Crime type"));
+        for r in &rows {
+            *counts.entry((r[m].to_string(), r[t].to_string())).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// The same counts in the shape `Db::counts(&[Month, CrimeType], ..)` returns.
+pub fn as_count_rows(counts: &BTreeMap<(String, String), i64>) -> Vec<CountRow> {
+    counts.iter().map(|((m, t), n)| CountRow { values: vec![Some(m.clone()), Some(t.clone())], count: *n }).collect()
+}
+
+/// Only the street files among `files`.
+pub fn street_only(files: &[PathBuf]) -> Vec<PathBuf> {
+    files.iter().filter(|p| p.to_string_lossy().ends_with("-street.csv")).cloned().collect()
+}
+
+/// Runs `scenario(test_db, shared_data)` as two tests, `<scenario>::sqlite` and
+/// `<scenario>::postgres` (skipped, saying so, when PostgreSQL is not reachable); both are
+/// skipped, saying so, when the shared data is absent.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some(data) = $crate::common::shared_data() else { return };
+                super::$scenario($crate::common::sqlite(), data).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(data) = $crate::common::shared_data() else { return };
+                let Some(db) = $crate::common::postgres().await else { return };
+                super::$scenario(db, data).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,286 @@
+//! Police imports through the library, checked against independent counts made straight from
+//! the raw data.police.uk files in `../shared/data/police`. Every scenario runs on SQLite and,
+//! when reachable, on PostgreSQL.
+
+#[macro_use]
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use alliance_core::domain::{CountField, CountFilter, CountRow};
+use alliance_db::imports::{ImportOutcome, ImportRecord};
+use alliance_db::Db;
+use alliance_ingest::SourceFile;
+use common::{as_count_rows, column, import_all, police_files, raw_month_type_counts, read_csv, TestDb};
+
+const BY_MONTH_TYPE: [CountField; 2] = [CountField::Month, CountField::CrimeType];
+
+async fn month_type_counts(db: &Db) -> Vec<CountRow> {
+    db.counts(&BY_MONTH_TYPE, &CountFilter::default()).await.expect("counts")
+}
+
+/// The import history as comparable values.
+async fn history(db: &Db) -> Vec<serde_json::Value> {
+    db.imports(10_000).await.expect("imports").iter().map(|i| serde_json::to_value(i).unwrap()).collect()
+}
+
+fn find(files: &[PathBuf], name: &str) -> PathBuf {
+    files.iter().find(|p| p.file_name().is_some_and(|n| n == name)).unwrap_or_else(|| panic!("{name} missing")).clone()
+}
+
+/// Writes `lines` (each with its own line ending) to `dir/name`.
+fn write_lines(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, lines.concat()).expect("write test file");
+    path
+}
+
+/// The lines of a file, each keeping its line ending; checks no quoted field spans lines,
+/// so line numbers are record numbers + 1.
+fn lines_of(path: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).expect("read");
+    let lines: Vec<String> = text.split_inclusive('\n').map(str::to_string).collect();
+    assert_eq!(read_csv(path).1.len() + 1, lines.len(), "{} has multi-line fields", path.display());
+    lines
+}
+
+async fn staffordshire(t: TestDb, data: PathBuf) {
+    let db = t.connect().await;
+    let files = police_files(&data.join("police/staffordshire"));
+    assert_eq!(files.len(), 21, "the shared Staffordshire set has 21 street files");
+    let expected = raw_month_type_counts(&files);
+    assert_eq!(expected.values().sum::<i64>(), 183_523, "SOURCES.md gives 183,523 Staffordshire rows");
+
+    // First import: every file is new.
+    let outcomes = import_all(&db, &files).await;
+    for (path, outcome) in files.iter().zip(&outcomes) {
+        let rows = read_csv(path).1.len() as i64;
+        match outcome {
+            ImportOutcome::Imported { counts, replaced: None, .. } => {
+                assert_eq!(counts.rows_read, rows, "{}", path.display());
+                assert_eq!(counts.rows_added, rows, "{}", path.display());
+                assert_eq!(counts.rows_replaced, 0);
+            }
+            other => panic!("{}: expected a fresh import, got {other:?}", path.display()),
+        }
+    }
+    let counts = month_type_counts(&db).await;
+    assert_eq!(counts, as_count_rows(&expected), "counts by month and crime type differ from the raw files");
+    assert_eq!(db.police_record_count().await.unwrap(), 183_523);
+    assert_eq!(db.police_months_covered().await.unwrap().len(), 21);
+    let imports = history(&db).await;
+    assert_eq!(imports.len(), 21);
+
+    // The same files again change nothing.
+    for outcome in import_all(&db, &files).await {
+        assert!(matches!(outcome, ImportOutcome::Unchanged { .. }), "re-import should be unchanged: {outcome:?}");
+    }
+    assert_eq!(month_type_counts(&db).await, counts);
+    assert_eq!(history(&db).await, imports, "a re-import must not record anything");
+
+    // A damaged row: refused with file, line, column and reason; nothing changes.
+    let tmp = tempfile::tempdir().unwrap();
+    let original = find(&files, "2025-03-staffordshire-street.csv");
+    let mut lines = lines_of(&original);
+    let damaged = lines[811].replacen(",2025-03,", ",2025-13,", 1);
+    assert_ne!(damaged, lines[811], "line 812 should hold a 2025-03 Month");
+    lines[811] = damaged;
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let path = write_lines(tmp.path(), "2025-03-staffordshire-street.csv", &refs);
+    let error = db
+        .import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
+        .await
+        .expect_err("a damaged file must be refused")
+        .to_string();
+    assert!(
+        error.contains(r#"2025-03-staffordshire-street.csv:812: column "Month": expected YYYY-MM, found "2025-13""#),
+        "unexpected message: {error}"
+    );
+    assert_eq!(month_type_counts(&db).await, counts, "a refused file must change no counts");
+    assert_eq!(history(&db).await, imports, "a refused file must record no import");
+
+    // A wrong header is refused before any row is read (line 2 is damaged too).
+    let mut lines = lines_of(&find(&files, "2025-04-staffordshire-street.csv"));
+    lines[0] = lines[0].replacen("Crime type", "Crime category", 1);
+    lines[1] = lines[1].replacen(",2025-04,", ",2025-99,", 1);
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let path = write_lines(tmp.path(), "2025-04-staffordshire-street.csv", &refs);
+    let error = db
+        .import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
+        .await
+        .expect_err("a wrong header must be refused")
+        .to_string();
+    assert!(error.contains("2025-04-staffordshire-street.csv:1"), "the header (line 1) should be named: {error}");
+    assert!(error.contains("Crime category"), "the wrong column should be named: {error}");
+    assert!(!error.contains(":2:"), "no row should have been read: {error}");
+    assert_eq!(month_type_counts(&db).await, counts);
+    assert_eq!(history(&db).await, imports);
+
+    // A different export of the same force, month and kind replaces the earlier one.
+    let original = find(&files, "2025-06-staffordshire-street.csv");
+    let lines = lines_of(&original);
+    let original_rows = (lines.len() - 1) as i64;
+    let kept = &lines[..lines.len() - 10];
+    let refs: Vec<&str> = kept.iter().map(String::as_str).collect();
+    let modified = write_lines(tmp.path(), "2025-06-staffordshire-street.csv", &refs);
+    let old = db.current_import("staffordshire/2025-06/street").await.unwrap().expect("2025-06 is imported");
+    let outcome = db.import_police_file(&SourceFile::from_path(&modified), "test", &|_| {}).await.unwrap();
+    let new_id = match outcome {
+        ImportOutcome::Imported { import_id, counts, replaced, .. } => {
+            assert_eq!(replaced, Some(old.id));
+            assert_eq!(counts.rows_replaced, original_rows);
+            assert_eq!(counts.rows_read, original_rows - 10);
+            import_id
+        }
+        other => panic!("expected a replacing import, got {other:?}"),
+    };
+    let month_total = |rows: &[CountRow], month: &str| -> i64 {
+        rows.iter().filter(|r| r.values[0].as_deref() == Some(month)).map(|r| r.count).sum()
+    };
+    let after = month_type_counts(&db).await;
+    assert_eq!(month_total(&after, "2025-06"), month_total(&counts, "2025-06") - 10);
+    assert_eq!(month_total(&after, "2025-05"), month_total(&counts, "2025-05"));
+    let mut modified_set: Vec<PathBuf> = files.iter().filter(|p| **p != original).cloned().collect();
+    modified_set.push(modified.clone());
+    assert_eq!(after, as_count_rows(&raw_month_type_counts(&modified_set)));
+    let records: Vec<ImportRecord> = db.imports(10_000).await.unwrap();
+    let old_record = records.iter().find(|r| r.id == old.id).expect("the old import is kept");
+    assert_eq!(old_record.superseded_by, Some(new_id), "the old import must be marked superseded");
+    assert_eq!(records.len(), 22);
+    assert_eq!(db.police_months_covered().await.unwrap().len(), 21);
+
+    // And the original file back again replaces the modified one.
+    let outcome = db.import_police_file(&SourceFile::from_path(&original), "test", &|_| {}).await.unwrap();
+    assert!(matches!(outcome, ImportOutcome::Imported { replaced: Some(id), .. } if id == new_id), "{outcome:?}");
+    assert_eq!(month_type_counts(&db).await, counts);
+    db.close().await;
+}
+
+on_each_backend!(staffordshire);
+
+/// Gwent street and outcomes files for three months (outcomes name crimes of earlier months).
+fn gwent_files(data: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let dir = data.join("police/gwent");
+    let months = ["2023-01", "2023-02", "2023-03"];
+    let street = months.iter().map(|m| dir.join(format!("{m}-gwent-street.csv"))).collect();
+    let outcomes = months.iter().map(|m| dir.join(format!("{m}-gwent-outcomes.csv"))).collect();
+    (street, outcomes)
+}
+
+/// The latest outcome of every crime as the rules say, computed independently: for each
+/// street row, the outcome of the latest month naming its Crime ID in the outcomes files (the
+/// last such row of that month), or else its own "Last outcome category".
+fn expected_outcomes(street: &[PathBuf], outcomes: &[PathBuf]) -> Vec<CountRow> {
+    let mut latest: HashMap<String, (String, String)> = HashMap::new();
+    for path in outcomes {
+        let (header, rows) = read_csv(path);
+        let (id, month, kind) =
+            (column(&header, "Crime ID"), column(&header, "Month"), column(&header, "Outcome type"));
+        for r in &rows {
+            let entry = latest.entry(r[id].to_string()).or_insert_with(|| (r[month].to_string(), r[kind].to_string()));
+            if r[month] >= *entry.0 {
+                *entry = (r[month].to_string(), r[kind].to_string());
+            }
+        }
+    }
+    let mut counts: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    for path in street {
+        let (header, rows) = read_csv(path);
+        let (id, last) = (column(&header, "Crime ID"), column(&header, "Last outcome category"));
+        for r in &rows {
+            let outcome = match latest.get(&r[id]).filter(|_| !r[id].is_empty()) {
+                Some((_, o)) => Some(o.clone()),
+                None => Some(r[last].to_string()).filter(|s| !s.is_empty()),
+            };
+            *counts.entry(outcome).or_insert(0) += 1;
+        }
+    }
+    counts.into_iter().map(|(o, n)| CountRow { values: vec![o], count: n }).collect()
+}
+
+async fn gwent_outcomes_in_either_order(first: TestDb, second: TestDb, data: PathBuf) {
+    let (street, outcomes) = gwent_files(&data);
+    let expected = expected_outcomes(&street, &outcomes);
+    let mut results = Vec::new();
+    for (t, order) in [(first, [&outcomes, &street]), (second, [&street, &outcomes])] {
+        let db = t.connect().await;
+        for files in order {
+            for outcome in import_all(&db, files).await {
+                assert!(matches!(outcome, ImportOutcome::Imported { .. }), "{outcome:?}");
+            }
+        }
+        assert_eq!(month_type_counts(&db).await, as_count_rows(&raw_month_type_counts(&street)));
+        let by_outcome = db.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap();
+        assert_eq!(by_outcome, expected, "outcome counts differ from the rules computed on the raw files");
+        results.push(by_outcome);
+        db.close().await;
+        drop(t);
+    }
+    assert_eq!(results[0], results[1], "the order of street and outcomes imports must not matter");
+}
+
+async fn gwent_orders(t: TestDb, data: PathBuf) {
+    let second = match t.backend {
+        common::Backend::Sqlite => common::sqlite(),
+        common::Backend::Postgres => common::postgres().await.expect("PostgreSQL was reachable a moment ago"),
+    };
+    gwent_outcomes_in_either_order(t, second, data).await;
+}
+
+on_each_backend!(gwent_orders);
+
+/// One real Crime ID: a crime of 2023-01 whose outcome is recorded in the 2023-02 outcomes
+/// file takes that file's outcome, and nothing else moves.
+async fn gwent_one_crime(t: TestDb, data: PathBuf) {
+    let dir = data.join("police/gwent");
+    let street = dir.join("2023-01-gwent-street.csv");
+    let outcomes = dir.join("2023-02-gwent-outcomes.csv");
+    let (sh, srows) = read_csv(&street);
+    let (s_id, s_type, s_last) =
+        (column(&sh, "Crime ID"), column(&sh, "Crime type"), column(&sh, "Last outcome category"));
+    let (oh, orows) = read_csv(&outcomes);
+    let (o_id, o_kind) = (column(&oh, "Crime ID"), column(&oh, "Outcome type"));
+    // The first outcome row naming a 2023-01 crime (appearing once in the outcomes file)
+    // with an outcome different from the street file's.
+    let (crime, outcome_row) = orows
+        .iter()
+        .filter(|o| orows.iter().filter(|x| x[o_id] == o[o_id]).count() == 1)
+        .find_map(|o| {
+            let s = srows.iter().find(|s| !s[s_id].is_empty() && s[s_id] == o[o_id])?;
+            (s[s_last] != o[o_kind]).then(|| (s.clone(), o.clone()))
+        })
+        .expect("some 2023-01 crime gets a new outcome in 2023-02");
+    let k = srows.iter().filter(|s| s[s_id] == crime[s_id]).count() as i64;
+
+    let db = t.connect().await;
+    import_all(&db, &[street.clone()]).await;
+    let fields = [CountField::Month, CountField::CrimeType, CountField::Outcome];
+    let before = db.counts(&fields, &CountFilter::default()).await.unwrap();
+
+    // An outcomes file holding only that row, under the real file's name.
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("2023-02-gwent-outcomes.csv");
+    let mut w = csv::Writer::from_path(&path).unwrap();
+    w.write_record(&oh).unwrap();
+    w.write_record(&outcome_row).unwrap();
+    w.flush().unwrap();
+    drop(w);
+    import_all(&db, &[path]).await;
+    let after = db.counts(&fields, &CountFilter::default()).await.unwrap();
+
+    let key = |o: &str| vec![Some("2023-01".to_string()), Some(crime[s_type].to_string()), Some(o.to_string())];
+    let mut expected: BTreeMap<Vec<Option<String>>, i64> = before.iter().map(|r| (r.values.clone(), r.count)).collect();
+    *expected.get_mut(&key(&crime[s_last])).expect("the crime's group exists before") -= k;
+    *expected.entry(key(&outcome_row[o_kind])).or_insert(0) += k;
+    expected.retain(|_, n| *n != 0);
+    let expected: Vec<CountRow> = expected.into_iter().map(|(values, count)| CountRow { values, count }).collect();
+    assert_eq!(
+        after, expected,
+        "Crime ID {} should move from {:?} to {:?}",
+        &crime[s_id], &crime[s_last], &outcome_row[o_kind]
+    );
+    db.close().await;
+}
+
+on_each_backend!(gwent_one_crime);
