@@ -7,8 +7,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use alliance_core::analytics::evaluation::{
-    evaluate, AreaLabels, BeforeAfter, CategoryCounts, EvaluationInput, HarmInput, HarmWeight,
-    MonthlyCounts,
+    evaluate, AreaLabels, BeforeAfter, CategoryCounts, EvaluationInput, HarmInput, HarmWeight, MonthlyCounts,
 };
 use alliance_core::analytics::poisson::{e_test, Alternative, PoissonCount};
 use alliance_core::domain::{Month, MonthRange};
@@ -84,10 +83,7 @@ fn realistic_input() -> EvaluationInput {
         weights: categories
             .iter()
             .enumerate()
-            .map(|(i, c)| HarmWeight {
-                category: c.to_string(),
-                weight: 1.0 + i as f64,
-            })
+            .map(|(i, c)| HarmWeight { category: c.to_string(), weight: 1.0 + i as f64 })
             .collect(),
         categories: categories
             .iter()
@@ -111,10 +107,7 @@ fn report(name: &str, (runs, median, min): (usize, Duration, Duration)) {
 fn main() {
     let budget = Duration::from_secs(2);
     let input = realistic_input();
-    report(
-        "evaluate (60 months, 4 areas, 14 harm categories)",
-        time(budget, || evaluate(black_box(&input))),
-    );
+    report("evaluate (60 months, 4 areas, 14 harm categories)", time(budget, || evaluate(black_box(&input))));
     let summary = summary_length(&input);
     println!("  (verdict summary: {summary} characters)");
 
@@ -122,20 +115,14 @@ fn main() {
     for (a, b) in cases {
         let first = PoissonCount::new(a, 12.0).expect("count");
         let second = PoissonCount::new(b, 12.0).expect("count");
-        let p = e_test(first, second, Alternative::TwoSided)
-            .expect("e-test")
-            .p_value;
+        let p = e_test(first, second, Alternative::TwoSided).expect("e-test").p_value;
         report(
             &format!("e_test {a} vs {b} (p = {p:.4})"),
-            time(budget, || {
-                e_test(black_box(first), black_box(second), Alternative::TwoSided)
-            }),
+            time(budget, || e_test(black_box(first), black_box(second), Alternative::TwoSided)),
         );
     }
 }
 
 fn summary_length(input: &EvaluationInput) -> usize {
-    evaluate(input)
-        .map(|r| r.verdict.summary.len())
-        .unwrap_or(0)
+    evaluate(input).map(|r| r.verdict.summary.len()).unwrap_or(0)
 }

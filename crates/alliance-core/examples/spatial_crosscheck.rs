@@ -3,8 +3,7 @@
 //! PySAL's esda. Run: `cargo run -p alliance-core --example spatial_crosscheck > out.csv`.
 
 use alliance_core::analytics::spatial::{
-    gi, gi_star, global_moran, local_moran, Contiguity, PermutationOptions, Standardisation,
-    Weights,
+    gi, gi_star, global_moran, local_moran, Contiguity, PermutationOptions, Standardisation, Weights,
 };
 use alliance_core::geo::grid::GridSpec;
 
@@ -20,10 +19,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let w = Weights::contiguity(&grid.all_cells(), Contiguity::Queen)?;
-    let none = PermutationOptions {
-        permutations: 0,
-        ..Default::default()
-    };
+    let none = PermutationOptions { permutations: 0, ..Default::default() };
     let gs = gi_star(&values, &w, &none)?;
     let g = gi(&values, &w, &none)?;
     let lm_row = local_moran(&values, &w, Standardisation::Row, &none)?;

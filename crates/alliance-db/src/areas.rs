@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 
 use alliance_core::geo::containment::{link_vintages, AreaShape};
-use alliance_ingest::areas::{
-    read_area_file, AreaFile, AreaTable, Boundary, BoundaryKind, District,
-};
+use alliance_ingest::areas::{read_area_file, AreaFile, AreaTable, Boundary, BoundaryKind, District};
 use alliance_ingest::SourceFile;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
@@ -44,11 +42,7 @@ pub struct StoredBoundary {
 impl Db {
     /// Imports one area reference file (recognised by its header or properties). A file
     /// Alliance does not recognise is reported as skipped.
-    pub async fn import_area_file(
-        &self,
-        file: &SourceFile,
-        who: &str,
-    ) -> Result<ImportOutcome, DbError> {
+    pub async fn import_area_file(&self, file: &SourceFile, who: &str) -> Result<ImportOutcome, DbError> {
         let parsed = {
             let file = file.clone();
             tokio::task::spawn_blocking(move || {
@@ -65,10 +59,7 @@ impl Db {
         let unit = format!("areas/{}/{}", contents.kind_name(), file.logical_name());
         let current = self.current_import(&unit).await?;
         if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
-            return Ok(ImportOutcome::Unchanged {
-                import_id: current.id,
-                unit,
-            });
+            return Ok(ImportOutcome::Unchanged { import_id: current.id, unit });
         }
         let mut tx = self.pool.begin().await?;
         let import_id = begin_import(
@@ -88,35 +79,19 @@ impl Db {
         let rows = contents.len() as i64;
         write_contents(&mut tx, &contents).await?;
         derive_lsoa_2021(&mut tx).await?;
-        let counts = ImportCounts {
-            rows_read: rows,
-            rows_added: rows,
-            ..ImportCounts::default()
-        };
+        let counts = ImportCounts { rows_read: rows, rows_added: rows, ..ImportCounts::default() };
         let replaced = current.map(|c| c.id);
         finish_import(&mut tx, import_id, counts, replaced).await?;
         tx.commit().await?;
-        Ok(ImportOutcome::Imported {
-            import_id,
-            unit,
-            counts,
-            replaced,
-        })
+        Ok(ImportOutcome::Imported { import_id, unit, counts, replaced })
     }
 
     /// Every district, by code.
     pub async fn districts(&self) -> Result<Vec<DistrictInfo>, DbError> {
-        let rows = sqlx::query("SELECT code, name FROM districts ORDER BY code")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT code, name FROM districts ORDER BY code").fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
-            .map(|r| {
-                Ok(DistrictInfo {
-                    code: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                })
-            })
+            .map(|r| Ok(DistrictInfo { code: r.try_get(0)?, name: r.try_get(1)? }))
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
@@ -143,11 +118,7 @@ impl Db {
     }
 
     /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one district.
-    pub async fn boundaries(
-        &self,
-        kind: &str,
-        district: Option<&str>,
-    ) -> Result<Vec<StoredBoundary>, DbError> {
+    pub async fn boundaries(&self, kind: &str, district: Option<&str>) -> Result<Vec<StoredBoundary>, DbError> {
         let rows = sqlx::query(
             "SELECT kind, code, name, district_code, geometry FROM area_boundaries \
              WHERE kind = $1 AND ($2 IS NULL OR district_code = $2) ORDER BY code",
@@ -171,16 +142,15 @@ impl Db {
     }
 }
 
-async fn upsert_districts(
-    tx: &mut Transaction<'_, Any>,
-    districts: &[District],
-) -> Result<(), DbError> {
+async fn upsert_districts(tx: &mut Transaction<'_, Any>, districts: &[District]) -> Result<(), DbError> {
     for d in districts {
-        sqlx::query("INSERT INTO districts (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name")
-            .bind(d.code.as_str())
-            .bind(d.name.as_str())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO districts (code, name) VALUES ($1, $2) ON CONFLICT (code) DO UPDATE SET name = excluded.name",
+        )
+        .bind(d.code.as_str())
+        .bind(d.name.as_str())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -219,14 +189,8 @@ async fn write_contents(tx: &mut Transaction<'_, Any>, contents: &AreaFile) -> R
         AreaFile::Table(AreaTable::Deprivation(rows, districts)) => {
             upsert_districts(tx, districts).await?;
             for d in rows {
-                upsert_lsoa(
-                    tx,
-                    d.lsoa.as_str(),
-                    d.name.as_deref(),
-                    d.district.as_ref().map(|x| x.as_str()),
-                    2011,
-                )
-                .await?;
+                upsert_lsoa(tx, d.lsoa.as_str(), d.name.as_deref(), d.district.as_ref().map(|x| x.as_str()), 2011)
+                    .await?;
                 sqlx::query("UPDATE lsoas SET imd_rank = $1, imd_decile = $2, imd_source = $3 WHERE code = $4")
                     .bind(d.rank)
                     .bind(d.decile)
@@ -239,14 +203,8 @@ async fn write_contents(tx: &mut Transaction<'_, Any>, contents: &AreaFile) -> R
         AreaFile::Table(AreaTable::Population(rows, districts)) => {
             upsert_districts(tx, districts).await?;
             for p in rows {
-                upsert_lsoa(
-                    tx,
-                    p.lsoa.as_str(),
-                    p.name.as_deref(),
-                    p.district.as_ref().map(|x| x.as_str()),
-                    2011,
-                )
-                .await?;
+                upsert_lsoa(tx, p.lsoa.as_str(), p.name.as_deref(), p.district.as_ref().map(|x| x.as_str()), 2011)
+                    .await?;
                 // A mid-2015 estimate is preferred to the 2011 census count when both are given.
                 sqlx::query(
                     "UPDATE lsoas SET population = $1, population_source = $2 WHERE code = $3 \
@@ -264,11 +222,7 @@ async fn write_contents(tx: &mut Transaction<'_, Any>, contents: &AreaFile) -> R
     Ok(())
 }
 
-async fn write_boundaries(
-    tx: &mut Transaction<'_, Any>,
-    kind: BoundaryKind,
-    rows: &[Boundary],
-) -> Result<(), DbError> {
+async fn write_boundaries(tx: &mut Transaction<'_, Any>, kind: BoundaryKind, rows: &[Boundary]) -> Result<(), DbError> {
     for b in rows {
         let district = b.district.as_ref().map(|d| d.as_str());
         sqlx::query(
@@ -283,12 +237,8 @@ async fn write_boundaries(
         .execute(&mut **tx)
         .await?;
         match kind {
-            BoundaryKind::Lsoa2011 => {
-                upsert_lsoa(tx, &b.code, Some(&b.name), district, 2011).await?
-            }
-            BoundaryKind::Lsoa2021 => {
-                upsert_lsoa(tx, &b.code, Some(&b.name), district, 2021).await?
-            }
+            BoundaryKind::Lsoa2011 => upsert_lsoa(tx, &b.code, Some(&b.name), district, 2011).await?,
+            BoundaryKind::Lsoa2021 => upsert_lsoa(tx, &b.code, Some(&b.name), district, 2021).await?,
             BoundaryKind::Ward => {}
         }
     }
@@ -308,15 +258,9 @@ async fn load_shapes(tx: &mut Transaction<'_, Any>, kind: &str) -> Result<Vec<Ar
             .parse::<geojson::GeoJson>()
             .ok()
             .and_then(|g| geojson::Geometry::try_from(g).ok())
-            .ok_or_else(|| {
-                DbError::Invalid(format!(
-                    "stored boundary {kind} {code} is not GeoJSON geometry"
-                ))
-            })?;
+            .ok_or_else(|| DbError::Invalid(format!("stored boundary {kind} {code} is not GeoJSON geometry")))?;
         let shape = match geometry.value {
-            v @ geojson::Value::Polygon(_) => {
-                geo::Polygon::<f64>::try_from(v).map(|p| geo::MultiPolygon(vec![p]))
-            }
+            v @ geojson::Value::Polygon(_) => geo::Polygon::<f64>::try_from(v).map(|p| geo::MultiPolygon(vec![p])),
             v => geo::MultiPolygon::<f64>::try_from(v),
         }
         .map_err(|e| DbError::Invalid(format!("stored boundary {kind} {code}: {e}")))?;
@@ -335,9 +279,7 @@ async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> 
         return Ok(());
     }
     let links = tokio::task::block_in_place(|| link_vintages(&old, &new));
-    sqlx::raw_sql("DELETE FROM lsoa_links")
-        .execute(&mut **tx)
-        .await?;
+    sqlx::raw_sql("DELETE FROM lsoa_links").execute(&mut **tx).await?;
     for l in &links {
         sqlx::query("INSERT INTO lsoa_links (lsoa11, lsoa21, weight) VALUES ($1, $2, $3)")
             .bind(l.old_code.as_str())
@@ -346,25 +288,16 @@ async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> 
             .execute(&mut **tx)
             .await?;
     }
-    let rows = sqlx::query(
-        "SELECT code, population, imd_rank, imd_decile, imd_source FROM lsoas WHERE in_2011 = 1",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut parents: HashMap<String, (Option<i64>, Option<i64>, Option<i64>, Option<String>)> =
-        HashMap::new();
+    let rows = sqlx::query("SELECT code, population, imd_rank, imd_decile, imd_source FROM lsoas WHERE in_2011 = 1")
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut parents: HashMap<String, (Option<i64>, Option<i64>, Option<i64>, Option<String>)> = HashMap::new();
     for r in &rows {
-        parents.insert(
-            r.try_get(0)?,
-            (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?),
-        );
+        parents.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
     }
     let mut children: HashMap<&str, Vec<(&str, f64)>> = HashMap::new();
     for l in links.iter().filter(|l| l.old_code != l.new_code) {
-        children
-            .entry(l.new_code.as_str())
-            .or_default()
-            .push((l.old_code.as_str(), l.weight));
+        children.entry(l.new_code.as_str()).or_default().push((l.old_code.as_str(), l.weight));
     }
     for (child, from) in children {
         let mut population = 0.0;
@@ -385,13 +318,7 @@ async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> 
         let population = complete.then(|| population.round() as i64);
         let (rank, decile, source) = best
             .and_then(|(_, parent)| {
-                parents.get(parent).map(|p| {
-                    (
-                        p.1,
-                        p.2,
-                        p.3.clone().map(|s| format!("{s} of 2011 LSOA {parent}")),
-                    )
-                })
+                parents.get(parent).map(|p| (p.1, p.2, p.3.clone().map(|s| format!("{s} of 2011 LSOA {parent}"))))
             })
             .unwrap_or((None, None, None));
         sqlx::query(

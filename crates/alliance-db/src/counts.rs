@@ -20,11 +20,7 @@ impl Db {
     /// Counts police records (crimes and anti-social behaviour incidents: every row counts
     /// once) grouped by `fields`, sorted by the group values with missing values first, so
     /// both backends give identical output.
-    pub async fn counts(
-        &self,
-        fields: &[CountField],
-        filter: &CountFilter,
-    ) -> Result<Vec<CountRow>, DbError> {
+    pub async fn counts(&self, fields: &[CountField], filter: &CountFilter) -> Result<Vec<CountRow>, DbError> {
         let mut sql = String::from("SELECT ");
         for (i, f) in fields.iter().enumerate() {
             sql.push_str(&format!("{} AS g{i}, ", expression(*f)));
@@ -57,12 +53,7 @@ impl Db {
             sql.push_str(&conditions.join(" AND "));
         }
         sql.push_str(" GROUP BY ");
-        sql.push_str(
-            &(0..fields.len())
-                .map(|i| expression(fields[i]))
-                .collect::<Vec<_>>()
-                .join(", "),
-        );
+        sql.push_str(&(0..fields.len()).map(|i| expression(fields[i])).collect::<Vec<_>>().join(", "));
         let mut query = sqlx::query(&sql);
         for b in &binds {
             query = query.bind(b.as_str());
@@ -71,13 +62,9 @@ impl Db {
         let mut out = rows
             .iter()
             .map(|r| {
-                let values = (0..fields.len())
-                    .map(|i| r.try_get::<Option<String>, _>(i))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(CountRow {
-                    values,
-                    count: r.try_get("n")?,
-                })
+                let values =
+                    (0..fields.len()).map(|i| r.try_get::<Option<String>, _>(i)).collect::<Result<Vec<_>, _>>()?;
+                Ok(CountRow { values, count: r.try_get("n")? })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         out.sort_by(|a, b| a.values.cmp(&b.values));
@@ -95,19 +82,13 @@ impl Db {
         rows.iter()
             .map(|r| {
                 let text: String = r.try_get(0)?;
-                text.parse()
-                    .map_err(|e| DbError::Invalid(format!("stored month: {e}")))
+                text.parse().map_err(|e| DbError::Invalid(format!("stored month: {e}")))
             })
             .collect()
     }
 
     /// Number of police records stored.
     pub async fn police_record_count(&self) -> Result<i64, DbError> {
-        Ok(
-            sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM police_crimes")
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?,
-        )
+        Ok(sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM police_crimes").fetch_one(&self.pool).await?.try_get(0)?)
     }
 }

@@ -28,7 +28,8 @@ pub struct ImportRecord {
     pub superseded_by: Option<i64>,
 }
 
-const COLUMNS: &str = "id, source, kind, unit, force, month, file_name, checksum, rows_read, rows_added, rows_replaced, \
+const COLUMNS: &str =
+    "id, source, kind, unit, force, month, file_name, checksum, rows_read, rows_added, rows_replaced, \
      rows_without_location, imported_by, imported_at, superseded_by";
 
 fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
@@ -75,32 +76,25 @@ pub struct ImportCounts {
 impl Db {
     /// Imports, newest first.
     pub async fn imports(&self, limit: i64) -> Result<Vec<ImportRecord>, DbError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM imports ORDER BY id DESC LIMIT $1"
-        ))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM imports ORDER BY id DESC LIMIT $1"))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }
 
     /// The import currently in force for a unit (not superseded), if any.
     pub async fn current_import(&self, unit: &str) -> Result<Option<ImportRecord>, DbError> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM imports WHERE unit = $1 AND superseded_by IS NULL"
-        ))
-        .bind(unit)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM imports WHERE unit = $1 AND superseded_by IS NULL"))
+            .bind(unit)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(row.as_ref().map(from_row).transpose()?)
     }
 }
 
 /// Records a new import inside the import's transaction and returns its id.
-pub(crate) async fn begin_import(
-    tx: &mut Transaction<'_, Any>,
-    import: &NewImport<'_>,
-) -> Result<i64, DbError> {
+pub(crate) async fn begin_import(tx: &mut Transaction<'_, Any>, import: &NewImport<'_>) -> Result<i64, DbError> {
     let row = sqlx::query(
         "INSERT INTO imports (source, kind, unit, force, month, file_name, checksum, imported_by, imported_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -149,12 +143,7 @@ pub(crate) async fn finish_import(
 #[serde(tag = "status", rename_all = "lowercase")]
 pub enum ImportOutcome {
     /// The rows are in; `replaced` names the earlier import of the same unit, if any.
-    Imported {
-        import_id: i64,
-        unit: String,
-        counts: ImportCounts,
-        replaced: Option<i64>,
-    },
+    Imported { import_id: i64, unit: String, counts: ImportCounts, replaced: Option<i64> },
     /// The same file (by checksum) is already the current import of its unit.
     Unchanged { import_id: i64, unit: String },
     /// Not a file of a kind Alliance knows (only when found by a folder search).

@@ -42,11 +42,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError>
             Backend::Sqlite => m.sqlite,
             Backend::Postgres => m.postgres,
         };
-        let fail = |source| DbError::Migration {
-            version: m.version,
-            description: m.description,
-            source,
-        };
+        let fail = |source| DbError::Migration { version: m.version, description: m.description, source };
         let mut tx = pool.begin().await?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
         sqlx::query("INSERT INTO alliance_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
@@ -57,11 +53,7 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError>
             .await
             .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        tracing::info!(
-            version = m.version,
-            description = m.description,
-            "applied migration"
-        );
+        tracing::info!(version = m.version, description = m.description, "applied migration");
     }
     Ok(())
 }

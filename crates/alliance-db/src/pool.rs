@@ -31,12 +31,13 @@ impl Backend {
 pub struct Db {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// The database file, for SQLite (bulk imports open their own connection to it).
+    pub(crate) sqlite_path: Option<std::path::PathBuf>,
 }
 
 /// Settings every SQLite connection gets: write-ahead logging so readers never block the
 /// writer, foreign keys on, and a generous page cache for imports.
-const SQLITE_PRAGMAS: &str =
-    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
      PRAGMA busy_timeout = 30000; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;";
 
 impl Db {
@@ -44,6 +45,7 @@ impl Db {
     /// applies any pending migrations.
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
+        let mut sqlite_path = None;
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let rest = rest.trim_start_matches("//");
             if rest.is_empty() || rest.starts_with(":memory:") {
@@ -51,12 +53,9 @@ impl Db {
                     "an in-memory SQLite database would vanish between connections: give a file, e.g. sqlite://alliance.db".into(),
                 ));
             }
+            sqlite_path = Some(std::path::PathBuf::from(rest.split('?').next().unwrap_or(rest)));
             let sep = if rest.contains('?') { '&' } else { '?' };
-            let mode = if rest.contains("mode=") {
-                String::new()
-            } else {
-                format!("{sep}mode=rwc")
-            };
+            let mode = if rest.contains("mode=") { String::new() } else { format!("{sep}mode=rwc") };
             (Backend::Sqlite, format!("sqlite://{rest}{mode}"))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             (Backend::Postgres, url.to_string())
@@ -80,7 +79,7 @@ impl Db {
             .connect(&url)
             .await?;
         crate::migrations::run(&pool, backend).await?;
-        Ok(Db { pool, backend })
+        Ok(Db { pool, backend, sqlite_path })
     }
 
     pub fn backend(&self) -> Backend {

@@ -42,11 +42,7 @@ impl IngestError {
     /// A problem in one cell.
     pub fn cell(file: &str, line: u64, column: &str, reason: impl Into<String>) -> IngestError {
         IngestError::Invalid {
-            location: Location {
-                file: file.to_string(),
-                line: Some(line),
-                column: Some(column.to_string()),
-            },
+            location: Location { file: file.to_string(), line: Some(line), column: Some(column.to_string()) },
             reason: reason.into(),
         }
     }
@@ -54,11 +50,7 @@ impl IngestError {
     /// A problem with a whole line (e.g. the wrong number of fields).
     pub fn line(file: &str, line: u64, reason: impl Into<String>) -> IngestError {
         IngestError::Invalid {
-            location: Location {
-                file: file.to_string(),
-                line: Some(line),
-                column: None,
-            },
+            location: Location { file: file.to_string(), line: Some(line), column: None },
             reason: reason.into(),
         }
     }
@@ -66,20 +58,13 @@ impl IngestError {
     /// A problem with the file as a whole (its name, its kind).
     pub fn file(file: &str, reason: impl Into<String>) -> IngestError {
         IngestError::Invalid {
-            location: Location {
-                file: file.to_string(),
-                line: None,
-                column: None,
-            },
+            location: Location { file: file.to_string(), line: None, column: None },
             reason: reason.into(),
         }
     }
 
     pub fn io(file: &str, source: std::io::Error) -> IngestError {
-        IngestError::Io {
-            file: file.to_string(),
-            source,
-        }
+        IngestError::Io { file: file.to_string(), source }
     }
 
     /// Turns a CSV reader error into a located error.
@@ -88,29 +73,15 @@ impl IngestError {
         match err.into_kind() {
             csv::ErrorKind::Io(source) => IngestError::io(file, source),
             csv::ErrorKind::Utf8 { err, .. } => IngestError::Invalid {
-                location: Location {
-                    file: file.to_string(),
-                    line,
-                    column: None,
-                },
+                location: Location { file: file.to_string(), line, column: None },
                 reason: format!("not valid UTF-8 text ({err})"),
             },
-            csv::ErrorKind::UnequalLengths {
-                expected_len, len, ..
-            } => IngestError::Invalid {
-                location: Location {
-                    file: file.to_string(),
-                    line,
-                    column: None,
-                },
+            csv::ErrorKind::UnequalLengths { expected_len, len, .. } => IngestError::Invalid {
+                location: Location { file: file.to_string(), line, column: None },
                 reason: format!("expected {expected_len} fields, found {len}"),
             },
             other => IngestError::Invalid {
-                location: Location {
-                    file: file.to_string(),
-                    line,
-                    column: None,
-                },
+                location: Location { file: file.to_string(), line, column: None },
                 reason: format!("malformed CSV ({other:?})"),
             },
         }

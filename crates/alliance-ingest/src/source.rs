@@ -26,21 +26,13 @@ pub struct SourceFile {
 
 impl SourceFile {
     pub fn from_path(path: &Path) -> SourceFile {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        SourceFile {
-            name,
-            origin: Origin::Path(path.to_path_buf()),
-        }
+        let name =
+            path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+        SourceFile { name, origin: Origin::Path(path.to_path_buf()) }
     }
 
     pub fn from_bytes(name: &str, bytes: impl Into<std::sync::Arc<[u8]>>) -> SourceFile {
-        SourceFile {
-            name: name.to_string(),
-            origin: Origin::Bytes(bytes.into()),
-        }
+        SourceFile { name: name.to_string(), origin: Origin::Bytes(bytes.into()) }
     }
 
     /// The name without a trailing `.gz`.
@@ -54,9 +46,7 @@ impl SourceFile {
 
     fn raw_reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
         Ok(match &self.origin {
-            Origin::Path(path) => {
-                Box::new(File::open(path).map_err(|e| IngestError::io(&self.name, e))?)
-            }
+            Origin::Path(path) => Box::new(File::open(path).map_err(|e| IngestError::io(&self.name, e))?),
             Origin::Bytes(bytes) => Box::new(io::Cursor::new(bytes.clone())),
         })
     }
@@ -65,10 +55,7 @@ impl SourceFile {
     pub fn reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
         let raw = self.raw_reader()?;
         Ok(if self.is_gzip() {
-            Box::new(BufReader::with_capacity(
-                1 << 16,
-                flate2::read::MultiGzDecoder::new(BufReader::new(raw)),
-            ))
+            Box::new(BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(BufReader::new(raw))))
         } else {
             Box::new(BufReader::with_capacity(1 << 16, raw))
         })
@@ -83,9 +70,7 @@ impl SourceFile {
                 let mut reader = self.raw_reader()?;
                 let mut buf = vec![0u8; 1 << 16];
                 loop {
-                    let n = reader
-                        .read(&mut buf)
-                        .map_err(|e| IngestError::io(&self.name, e))?;
+                    let n = reader.read(&mut buf).map_err(|e| IngestError::io(&self.name, e))?;
                     if n == 0 {
                         break;
                     }
@@ -105,11 +90,7 @@ pub fn collect_files(paths: &[PathBuf], wanted: impl Fn(&str) -> bool) -> io::Re
             let path = entry?.path();
             if path.is_dir() {
                 walk(&path, wanted, out)?;
-            } else if path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(wanted)
-            {
+            } else if path.file_name().and_then(|n| n.to_str()).is_some_and(wanted) {
                 out.push(path);
             }
         }
@@ -122,10 +103,7 @@ pub fn collect_files(paths: &[PathBuf], wanted: impl Fn(&str) -> bool) -> io::Re
         } else if path.exists() {
             out.push(path.clone());
         } else {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("{}: no such file or folder", path.display()),
-            ));
+            return Err(io::Error::new(io::ErrorKind::NotFound, format!("{}: no such file or folder", path.display())));
         }
     }
     out.sort();

@@ -11,10 +11,7 @@ pub fn counts_value(fields: &[CountField], rows: &[CountRow]) -> Value {
         .map(|r| {
             let mut object = Map::new();
             for (field, value) in fields.iter().zip(&r.values) {
-                object.insert(
-                    field.column_name().into(),
-                    value.clone().map_or(Value::Null, Value::String),
-                );
+                object.insert(field.column_name().into(), value.clone().map_or(Value::Null, Value::String));
             }
             object.insert("count".into(), Value::from(r.count));
             Value::Object(object)

@@ -16,33 +16,17 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript; charset=utf-8",
         include_bytes!("../assets/govuk/govuk-frontend.min.js"),
     ),
-    (
-        "govuk/init.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("../assets/init.js"),
-    ),
-    (
-        "alliance.css",
-        "text/css; charset=utf-8",
-        include_bytes!("../assets/alliance.css"),
-    ),
-    (
-        "alliance.svg",
-        "image/svg+xml",
-        include_bytes!("../assets/alliance.svg"),
-    ),
+    ("govuk/init.js", "text/javascript; charset=utf-8", include_bytes!("../assets/init.js")),
+    ("alliance.css", "text/css; charset=utf-8", include_bytes!("../assets/alliance.css")),
+    ("alliance.svg", "image/svg+xml", include_bytes!("../assets/alliance.svg")),
 ];
 
 pub(crate) async fn asset(Path(path): Path<String>) -> Response {
     match ASSETS.iter().find(|(p, _, _)| *p == path) {
-        Some((_, content_type, bytes)) => (
-            [
-                (header::CONTENT_TYPE, *content_type),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
-            ],
-            *bytes,
-        )
-            .into_response(),
+        Some((_, content_type, bytes)) => {
+            ([(header::CONTENT_TYPE, *content_type), (header::CACHE_CONTROL, "public, max-age=3600")], *bytes)
+                .into_response()
+        }
         None => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }

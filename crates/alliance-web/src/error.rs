@@ -15,14 +15,8 @@ pub enum PageError {
 /// A short id to find the log line of an error a user reports.
 pub(crate) fn error_id() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{:08x}",
-        (nanos as u64 ^ (nanos >> 64) as u64) & 0xffff_ffff
-    )
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{:08x}", (nanos as u64 ^ (nanos >> 64) as u64) & 0xffff_ffff)
 }
 
 impl IntoResponse for PageError {

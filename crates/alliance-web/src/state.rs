@@ -10,9 +10,6 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db) -> AppState {
-        AppState {
-            db,
-            partnership: "Staffordshire and Stoke-on-Trent Violence Reduction Alliance".into(),
-        }
+        AppState { db, partnership: "Staffordshire and Stoke-on-Trent Violence Reduction Alliance".into() }
     }
 }

@@ -39,21 +39,14 @@ pub async fn load_if_empty(db: &Db) -> Result<usize, DbError> {
     }
     let mut imported = 0;
     for (name, bytes) in AREA_FILES {
-        if let ImportOutcome::Imported { .. } = db
-            .import_area_file(&SourceFile::from_bytes(name, *bytes), DEMO_IMPORTER)
-            .await?
+        if let ImportOutcome::Imported { .. } =
+            db.import_area_file(&SourceFile::from_bytes(name, *bytes), DEMO_IMPORTER).await?
         {
             imported += 1;
         }
     }
     for (name, bytes) in POLICE_FILES {
-        let outcome = db
-            .import_police_file(
-                &SourceFile::from_bytes(name, *bytes),
-                DEMO_IMPORTER,
-                &|_| {},
-            )
-            .await?;
+        let outcome = db.import_police_file(&SourceFile::from_bytes(name, *bytes), DEMO_IMPORTER, &|_| {}).await?;
         if let ImportOutcome::Imported { .. } = outcome {
             imported += 1;
         }

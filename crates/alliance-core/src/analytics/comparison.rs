@@ -39,13 +39,7 @@ pub fn compare_with_previous(
 ) -> PeriodComparison {
     let current_period = MonthRange::ending(latest, length);
     let previous_period = current_period.preceding();
-    let sum = |range: MonthRange| -> i64 {
-        monthly
-            .iter()
-            .filter(|(m, _)| range.contains(*m))
-            .map(|(_, n)| n)
-            .sum()
-    };
+    let sum = |range: MonthRange| -> i64 { monthly.iter().filter(|(m, _)| range.contains(*m)).map(|(_, n)| n).sum() };
     let previous_covered = previous_period.months().all(|m| covered.contains(&m));
     PeriodComparison {
         current_period,
@@ -65,14 +59,9 @@ mod tests {
 
     #[test]
     fn compares_two_full_years() {
-        let covered: Vec<Month> = MonthRange::new(m("2024-01"), m("2025-12"))
-            .unwrap()
-            .months()
-            .collect();
-        let monthly: Vec<(Month, i64)> = covered
-            .iter()
-            .map(|&mo| (mo, if mo.year() == 2024 { 10 } else { 9 }))
-            .collect();
+        let covered: Vec<Month> = MonthRange::new(m("2024-01"), m("2025-12")).unwrap().months().collect();
+        let monthly: Vec<(Month, i64)> =
+            covered.iter().map(|&mo| (mo, if mo.year() == 2024 { 10 } else { 9 })).collect();
         let c = compare_with_previous(&monthly, &covered, m("2025-12"), 12);
         assert_eq!((c.current, c.previous), (108, Some(120)));
         assert!((c.change_percent().unwrap() - (-10.0)).abs() < 1e-12);
@@ -80,10 +69,7 @@ mod tests {
 
     #[test]
     fn missing_earlier_data_is_not_zero() {
-        let covered: Vec<Month> = MonthRange::new(m("2025-01"), m("2025-12"))
-            .unwrap()
-            .months()
-            .collect();
+        let covered: Vec<Month> = MonthRange::new(m("2025-01"), m("2025-12")).unwrap().months().collect();
         let monthly: Vec<(Month, i64)> = covered.iter().map(|&mo| (mo, 5)).collect();
         let c = compare_with_previous(&monthly, &covered, m("2025-12"), 12);
         assert_eq!(c.current, 60);
@@ -93,10 +79,7 @@ mod tests {
 
     #[test]
     fn covered_months_without_records_count_as_zero() {
-        let covered: Vec<Month> = MonthRange::new(m("2024-01"), m("2025-12"))
-            .unwrap()
-            .months()
-            .collect();
+        let covered: Vec<Month> = MonthRange::new(m("2024-01"), m("2025-12")).unwrap().months().collect();
         let monthly = vec![(m("2025-06"), 4)];
         let c = compare_with_previous(&monthly, &covered, m("2025-12"), 12);
         assert_eq!((c.current, c.previous), (4, Some(0)));

@@ -140,10 +140,7 @@ impl Interval {
     }
 
     fn map(self, f: impl Fn(f64) -> f64) -> Interval {
-        Interval {
-            lower: f(self.lower),
-            upper: f(self.upper),
-        }
+        Interval { lower: f(self.lower), upper: f(self.upper) }
     }
 }
 
@@ -223,38 +220,19 @@ pub fn rate_ratio(
         RateRatioMethod::ExactConditional => {
             let binomial = clopper_pearson(x2, x1 + x2, level);
             // π/(1 − π) = R · t2/t1  ⇒  R = π/(1 − π) · t1/t2
-            binomial.map(|p| {
-                if p >= 1.0 {
-                    f64::INFINITY
-                } else {
-                    p / (1.0 - p) * exposure_ratio
-                }
-            })
+            binomial.map(|p| if p >= 1.0 { f64::INFINITY } else { p / (1.0 - p) * exposure_ratio })
         }
         RateRatioMethod::LogNormal => {
             if x1 == 0 || x2 == 0 {
-                return Err(PoissonError::ZeroCountForLogNormal {
-                    first: x1,
-                    second: x2,
-                });
+                return Err(PoissonError::ZeroCountForLogNormal { first: x1, second: x2 });
             }
             let log_ratio = (second.rate() / first.rate()).ln();
             let se = (1.0 / x1 as f64 + 1.0 / x2 as f64).sqrt();
             let z = level.z();
-            Interval {
-                lower: (log_ratio - z * se).exp(),
-                upper: (log_ratio + z * se).exp(),
-            }
+            Interval { lower: (log_ratio - z * se).exp(), upper: (log_ratio + z * se).exp() }
         }
     };
-    Ok(RateRatio {
-        first,
-        second,
-        estimate,
-        interval,
-        method,
-        confidence_level: level,
-    })
+    Ok(RateRatio { first, second, estimate, interval, method, confidence_level: level })
 }
 
 /// The Clopper–Pearson (1934) exact interval for a binomial proportion `k / n`, from the
@@ -264,21 +242,10 @@ pub fn clopper_pearson(successes: u64, trials: u64, level: ConfidenceLevel) -> I
     let n = trials as f64;
     let half_alpha = level.alpha() / 2.0;
     if trials == 0 {
-        return Interval {
-            lower: 0.0,
-            upper: 1.0,
-        };
+        return Interval { lower: 0.0, upper: 1.0 };
     }
-    let lower = if successes == 0 {
-        0.0
-    } else {
-        inv_beta_reg(k, n - k + 1.0, half_alpha)
-    };
-    let upper = if successes >= trials {
-        1.0
-    } else {
-        inv_beta_reg(k + 1.0, n - k, 1.0 - half_alpha)
-    };
+    let lower = if successes == 0 { 0.0 } else { inv_beta_reg(k, n - k + 1.0, half_alpha) };
+    let upper = if successes >= trials { 1.0 } else { inv_beta_reg(k + 1.0, n - k, 1.0 - half_alpha) };
     Interval { lower, upper }
 }
 
@@ -365,11 +332,7 @@ const E_TEST_TAIL: f64 = 1e-20;
 ///
 /// `T` is strictly decreasing in `k₂` for fixed `k₁`, so each row of the double sum is
 /// one or two Poisson tails; the sum costs O(range₁ + range₂) after the pmfs are built.
-pub fn e_test(
-    first: PoissonCount,
-    second: PoissonCount,
-    alternative: Alternative,
-) -> Result<ETest, PoissonError> {
+pub fn e_test(first: PoissonCount, second: PoissonCount, alternative: Alternative) -> Result<ETest, PoissonError> {
     let (x1, x2) = (first.events, second.events);
     if x1 == 0 && x2 == 0 {
         return Err(PoissonError::BothCountsZero);
@@ -433,13 +396,7 @@ pub fn e_test(
         };
         p_value += p1 * row;
     }
-    Ok(ETest {
-        first,
-        second,
-        statistic,
-        p_value: p_value.clamp(0.0, 1.0),
-        alternative,
-    })
+    Ok(ETest { first, second, statistic, p_value: p_value.clamp(0.0, 1.0), alternative })
 }
 
 /// Index (into `range`) of the first k2 with `T(k1, k2) ≤ threshold`; T decreases in k2.
@@ -478,10 +435,7 @@ struct PoissonRange {
 impl PoissonRange {
     fn new(mean: f64) -> PoissonRange {
         if mean <= 0.0 {
-            return PoissonRange {
-                first: 0,
-                probabilities: vec![1.0],
-            };
+            return PoissonRange { first: 0, probabilities: vec![1.0] };
         }
         let ln_pmf = |k: u64| -> f64 { k as f64 * mean.ln() - mean - ln_gamma(k as f64 + 1.0) };
         let mode = mean.floor() as u64;
@@ -495,10 +449,7 @@ impl PoissonRange {
             last += 1;
         }
         let probabilities = (first..=last).map(|k| ln_pmf(k).exp()).collect();
-        PoissonRange {
-            first,
-            probabilities,
-        }
+        PoissonRange { first, probabilities }
     }
 }
 
@@ -520,50 +471,25 @@ mod tests {
         // statrs's erfc is good to about 1e-11 absolute, far below any reported digit.
         assert!(close(standard_normal_cdf(1.959963984540054), 0.975, 1e-10));
         assert!(close(standard_normal_cdf(-1.0), 0.15865525393145707, 1e-10));
-        assert!(close(
-            standard_normal_quantile(0.975),
-            1.959963984540054,
-            1e-9
-        ));
-        assert!(close(
-            standard_normal_quantile(0.05),
-            -1.6448536269514722,
-            1e-9
-        ));
-        assert!(close(
-            ConfidenceLevel::NINETY_FIVE.z(),
-            1.959963984540054,
-            1e-9
-        ));
+        assert!(close(standard_normal_quantile(0.975), 1.959963984540054, 1e-9));
+        assert!(close(standard_normal_quantile(0.05), -1.6448536269514722, 1e-9));
+        assert!(close(ConfidenceLevel::NINETY_FIVE.z(), 1.959963984540054, 1e-9));
         assert_eq!(standard_normal_quantile(0.0), f64::NEG_INFINITY);
         assert!(close(two_sided_p_value(-1.959963984540054), 0.05, 1e-10));
         // Far tail keeps precision: 2·(1 − Φ(8)) = 1.2442e-15.
-        assert!(close(
-            two_sided_p_value(8.0) / 1.2441921148543639e-15,
-            1.0,
-            1e-9
-        ));
+        assert!(close(two_sided_p_value(8.0) / 1.2441921148543639e-15, 1.0, 1e-9));
     }
 
     #[test]
     fn confidence_level_is_validated() {
         assert!(ConfidenceLevel::new(0.9).is_ok());
-        assert_eq!(
-            ConfidenceLevel::new(1.0),
-            Err(PoissonError::InvalidConfidenceLevel(1.0))
-        );
-        assert_eq!(
-            ConfidenceLevel::new(0.0),
-            Err(PoissonError::InvalidConfidenceLevel(0.0))
-        );
+        assert_eq!(ConfidenceLevel::new(1.0), Err(PoissonError::InvalidConfidenceLevel(1.0)));
+        assert_eq!(ConfidenceLevel::new(0.0), Err(PoissonError::InvalidConfidenceLevel(0.0)));
     }
 
     #[test]
     fn exposure_is_validated() {
-        assert_eq!(
-            PoissonCount::new(3, 0.0),
-            Err(PoissonError::InvalidExposure(0.0))
-        );
+        assert_eq!(PoissonCount::new(3, 0.0), Err(PoissonError::InvalidExposure(0.0)));
         assert!(PoissonCount::new(3, f64::NAN).is_err());
         assert!(PoissonCount::new(3, -1.0).is_err());
     }
@@ -604,23 +530,15 @@ mod tests {
         .unwrap();
         assert!(close(rr.estimate.unwrap(), 0.5, 1e-12));
         assert!(rr.interval.contains(0.5));
-        assert!(
-            rr.interval.upper < 1.0,
-            "a halving on 60 crimes is beyond chance: {:?}",
-            rr.interval
-        );
+        assert!(rr.interval.upper < 1.0, "a halving on 60 crimes is beyond chance: {:?}", rr.interval);
     }
 
     #[test]
     fn exact_interval_maps_the_binomial_interval() {
         // Equal exposures: R = π/(1 − π) with π the share of events in the second period.
-        let rr = rate_ratio(
-            count(2, 1.0),
-            count(6, 1.0),
-            ConfidenceLevel::NINETY_FIVE,
-            RateRatioMethod::ExactConditional,
-        )
-        .unwrap();
+        let rr =
+            rate_ratio(count(2, 1.0), count(6, 1.0), ConfidenceLevel::NINETY_FIVE, RateRatioMethod::ExactConditional)
+                .unwrap();
         let p = clopper_pearson(6, 8, ConfidenceLevel::NINETY_FIVE);
         assert!(close(rr.interval.lower, p.lower / (1.0 - p.lower), 1e-12));
         assert!(close(rr.interval.upper, p.upper / (1.0 - p.upper), 1e-12));
@@ -633,63 +551,27 @@ mod tests {
     #[test]
     fn zero_counts_give_open_ended_intervals() {
         let level = ConfidenceLevel::NINETY_FIVE;
-        let from_zero = rate_ratio(
-            count(0, 12.0),
-            count(5, 12.0),
-            level,
-            RateRatioMethod::ExactConditional,
-        )
-        .unwrap();
+        let from_zero = rate_ratio(count(0, 12.0), count(5, 12.0), level, RateRatioMethod::ExactConditional).unwrap();
         assert_eq!(from_zero.estimate, None);
         assert_eq!(from_zero.interval.upper, f64::INFINITY);
         assert!(from_zero.interval.lower > 0.0);
-        let to_zero = rate_ratio(
-            count(5, 12.0),
-            count(0, 12.0),
-            level,
-            RateRatioMethod::ExactConditional,
-        )
-        .unwrap();
+        let to_zero = rate_ratio(count(5, 12.0), count(0, 12.0), level, RateRatioMethod::ExactConditional).unwrap();
         assert_eq!(to_zero.estimate, Some(0.0));
         assert_eq!(to_zero.interval.lower, 0.0);
         assert!(to_zero.interval.upper.is_finite());
         assert_eq!(
-            rate_ratio(
-                count(5, 12.0),
-                count(0, 12.0),
-                level,
-                RateRatioMethod::LogNormal
-            ),
-            Err(PoissonError::ZeroCountForLogNormal {
-                first: 5,
-                second: 0
-            })
+            rate_ratio(count(5, 12.0), count(0, 12.0), level, RateRatioMethod::LogNormal),
+            Err(PoissonError::ZeroCountForLogNormal { first: 5, second: 0 })
         );
     }
 
     #[test]
     fn log_normal_interval_follows_its_formula_and_nears_the_exact_one() {
         let level = ConfidenceLevel::NINETY_FIVE;
-        let rr = rate_ratio(
-            count(200, 12.0),
-            count(150, 12.0),
-            level,
-            RateRatioMethod::LogNormal,
-        )
-        .unwrap();
+        let rr = rate_ratio(count(200, 12.0), count(150, 12.0), level, RateRatioMethod::LogNormal).unwrap();
         let se = (1.0f64 / 200.0 + 1.0 / 150.0).sqrt();
-        assert!(close(
-            rr.interval.lower,
-            (0.75f64.ln() - level.z() * se).exp(),
-            1e-12
-        ));
-        let exact = rate_ratio(
-            count(200, 12.0),
-            count(150, 12.0),
-            level,
-            RateRatioMethod::ExactConditional,
-        )
-        .unwrap();
+        assert!(close(rr.interval.lower, (0.75f64.ln() - level.z() * se).exp(), 1e-12));
+        let exact = rate_ratio(count(200, 12.0), count(150, 12.0), level, RateRatioMethod::ExactConditional).unwrap();
         assert!(close(rr.interval.lower, exact.interval.lower, 0.01));
         assert!(close(rr.interval.upper, exact.interval.upper, 0.01));
     }
@@ -744,10 +626,7 @@ mod tests {
     fn e_test_equal_counts_is_not_significant_and_zero_zero_is_an_error() {
         let t = e_test(count(10, 1.0), count(10, 1.0), Alternative::TwoSided).unwrap();
         assert!(close(t.p_value, 1.0, 1e-9));
-        assert_eq!(
-            e_test(count(0, 1.0), count(0, 1.0), Alternative::TwoSided),
-            Err(PoissonError::BothCountsZero)
-        );
+        assert_eq!(e_test(count(0, 1.0), count(0, 1.0), Alternative::TwoSided), Err(PoissonError::BothCountsZero));
     }
 
     #[test]

@@ -51,9 +51,7 @@ impl CountField {
             fields.push(field);
         }
         if fields.is_empty() {
-            return Err(
-                "give at least one field: month, crime-type, district, lsoa, outcome".into(),
-            );
+            return Err("give at least one field: month, crime-type, district, lsoa, outcome".into());
         }
         Ok(fields)
     }
@@ -68,9 +66,7 @@ impl FromStr for CountField {
             "district" => Ok(CountField::District),
             "lsoa" => Ok(CountField::Lsoa),
             "outcome" => Ok(CountField::Outcome),
-            other => Err(format!(
-                "unknown field \"{other}\": expected month, crime-type, district, lsoa or outcome"
-            )),
+            other => Err(format!("unknown field \"{other}\": expected month, crime-type, district, lsoa or outcome")),
         }
     }
 }
@@ -105,14 +101,9 @@ mod tests {
 
     #[test]
     fn parses_field_lists() {
-        assert_eq!(
-            CountField::parse_list("month,crime-type").unwrap(),
-            vec![CountField::Month, CountField::CrimeType]
-        );
+        assert_eq!(CountField::parse_list("month,crime-type").unwrap(), vec![CountField::Month, CountField::CrimeType]);
         assert!(CountField::parse_list("month,month").is_err());
-        assert!(CountField::parse_list("colour")
-            .unwrap_err()
-            .contains("colour"));
+        assert!(CountField::parse_list("colour").unwrap_err().contains("colour"));
         assert!(CountField::parse_list("").is_err());
     }
 }

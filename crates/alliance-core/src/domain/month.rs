@@ -23,8 +23,7 @@ pub struct MonthParseError(pub String);
 impl Month {
     /// A month from its year and month number (1–12).
     pub fn new(year: i32, month: u32) -> Option<Month> {
-        ((1..=12).contains(&month) && (1000..=9999).contains(&year))
-            .then_some(Month { year, month })
+        ((1..=12).contains(&month) && (1000..=9999).contains(&year)).then_some(Month { year, month })
     }
 
     pub fn year(self) -> i32 {
@@ -42,10 +41,7 @@ impl Month {
     }
 
     fn from_ordinal(ordinal: i64) -> Month {
-        Month {
-            year: ordinal.div_euclid(12) as i32,
-            month: ordinal.rem_euclid(12) as u32 + 1,
-        }
+        Month { year: ordinal.div_euclid(12) as i32, month: ordinal.rem_euclid(12) as u32 + 1 }
     }
 
     /// The month `n` months later (earlier when negative).
@@ -117,10 +113,7 @@ impl MonthRange {
 
     /// The `n` months ending with `to`.
     pub fn ending(to: Month, n: i64) -> MonthRange {
-        MonthRange {
-            from: to.plus(1 - n),
-            to,
-        }
+        MonthRange { from: to.plus(1 - n), to }
     }
 
     pub fn len(self) -> i64 {
@@ -142,10 +135,7 @@ impl MonthRange {
 
     /// The range of the same length immediately before this one.
     pub fn preceding(self) -> MonthRange {
-        MonthRange {
-            from: self.from.plus(-self.len()),
-            to: self.from.plus(-1),
-        }
+        MonthRange { from: self.from.plus(-self.len()), to: self.from.plus(-1) }
     }
 }
 
@@ -168,22 +158,10 @@ mod tests {
 
     #[test]
     fn rejects_bad_months() {
-        for bad in [
-            "2025-13",
-            "2025-00",
-            "2025-3",
-            "25-03",
-            "2025/03",
-            "",
-            "2025-03-01",
-            "abcd-ef",
-        ] {
+        for bad in ["2025-13", "2025-00", "2025-3", "25-03", "2025/03", "", "2025-03-01", "abcd-ef"] {
             assert!(bad.parse::<Month>().is_err(), "{bad} should be refused");
         }
-        assert_eq!(
-            "2025-13".parse::<Month>().unwrap_err().to_string(),
-            "expected YYYY-MM, found \"2025-13\""
-        );
+        assert_eq!("2025-13".parse::<Month>().unwrap_err().to_string(), "expected YYYY-MM, found \"2025-13\"");
     }
 
     #[test]
@@ -200,10 +178,7 @@ mod tests {
         assert_eq!(r.from.to_string(), "2025-01");
         assert_eq!(r.len(), 12);
         let p = r.preceding();
-        assert_eq!(
-            (p.from.to_string(), p.to.to_string()),
-            ("2024-01".into(), "2024-12".into())
-        );
+        assert_eq!((p.from.to_string(), p.to.to_string()), ("2024-01".into(), "2024-12".into()));
         assert_eq!(r.months().count(), 12);
     }
 }

@@ -52,10 +52,7 @@ impl ForceSlug {
     /// A slug from a force's display name: "Staffordshire Police" → `staffordshire`.
     pub fn from_force_name(name: &str) -> Option<ForceSlug> {
         let trimmed = name.trim();
-        let base = trimmed
-            .strip_suffix(" Police")
-            .or_else(|| trimmed.strip_suffix(" Constabulary"))
-            .unwrap_or(trimmed);
+        let base = trimmed.strip_suffix(" Police").or_else(|| trimmed.strip_suffix(" Constabulary")).unwrap_or(trimmed);
         let slug: String = base
             .split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|w| !w.is_empty())
@@ -68,9 +65,7 @@ impl ForceSlug {
     /// Accepts an already-formed slug.
     pub fn parse(text: &str) -> Option<ForceSlug> {
         let ok = !text.is_empty()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !text.starts_with('-')
             && !text.ends_with('-');
         ok.then(|| ForceSlug(text.to_string()))
@@ -109,6 +104,25 @@ pub const CRIME_TYPES: [&str; 14] = [
     "Other crime",
 ];
 
+/// A 63-bit integer key for a Crime ID, so the database can index crimes by an 8-byte
+/// integer instead of a 64-character text (indexing the text made imports four times
+/// slower). data.police.uk Crime IDs are 64 hex digits: their first 15 digits are the key.
+/// Other IDs are hashed (FNV-1a). Keys can collide, so lookups also compare the full ID.
+pub fn crime_key(crime_id: &str) -> i64 {
+    let head = crime_id.get(..15).filter(|h| crime_id.len() >= 16 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    match head.and_then(|h| i64::from_str_radix(h, 16).ok()) {
+        Some(key) => key,
+        None => {
+            let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in crime_id.bytes() {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            (hash >> 1) as i64
+        }
+    }
+}
+
 /// One row of a street-level file: a crime or an anti-social behaviour incident.
 ///
 /// Every row counts: identical rows are separate incidents and Crime IDs can repeat, so rows
@@ -146,25 +160,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn crime_keys_take_the_hex_prefix_or_a_hash() {
+        let id = "d050388dfa07e877f3ffd556448656e78c1fa667521e324554c5802ce5105de3";
+        assert_eq!(crime_key(id), 0x0d050388dfa07e877);
+        assert!(crime_key("short-id") >= 0);
+        assert_ne!(crime_key("short-id"), crime_key("short-ie"));
+    }
+
+    #[test]
     fn force_slugs_follow_file_names() {
-        assert_eq!(
-            ForceSlug::from_force_name("Staffordshire Police")
-                .unwrap()
-                .as_str(),
-            "staffordshire"
-        );
-        assert_eq!(
-            ForceSlug::from_force_name("West Midlands Police")
-                .unwrap()
-                .as_str(),
-            "west-midlands"
-        );
-        assert_eq!(
-            ForceSlug::from_force_name("Avon and Somerset Constabulary")
-                .unwrap()
-                .as_str(),
-            "avon-and-somerset"
-        );
+        assert_eq!(ForceSlug::from_force_name("Staffordshire Police").unwrap().as_str(), "staffordshire");
+        assert_eq!(ForceSlug::from_force_name("West Midlands Police").unwrap().as_str(), "west-midlands");
+        assert_eq!(ForceSlug::from_force_name("Avon and Somerset Constabulary").unwrap().as_str(), "avon-and-somerset");
         assert!(ForceSlug::from_force_name("  ").is_none());
         assert!(ForceSlug::parse("Gwent").is_none());
     }

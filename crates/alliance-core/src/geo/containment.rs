@@ -88,10 +88,7 @@ mod tests {
 
     fn square(code: &str, x0: f64, y0: f64, x1: f64, y1: f64) -> AreaShape {
         let p = polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)];
-        AreaShape {
-            code: code.into(),
-            shape: MultiPolygon(vec![p]),
-        }
+        AreaShape { code: code.into(), shape: MultiPolygon(vec![p]) }
     }
 
     #[test]
@@ -109,26 +106,13 @@ mod tests {
             square("CD", 3.0, 0.0, 5.0, 1.0),
         ];
         let links = link_vintages(&old, &new);
-        let find = |o: &str, n: &str| {
-            links
-                .iter()
-                .find(|l| l.old_code == o && l.new_code == n)
-                .map(|l| l.weight)
-        };
+        let find = |o: &str, n: &str| links.iter().find(|l| l.old_code == o && l.new_code == n).map(|l| l.weight);
         assert_eq!(find("A", "A"), Some(1.0));
         assert_eq!(find("B", "B1"), Some(0.5));
         assert_eq!(find("B", "B2"), Some(0.5));
         assert_eq!(find("C", "CD").or(find("D", "CD")).is_some(), true);
-        assert_eq!(
-            find("C", "CD").is_some() && find("D", "CD").is_some(),
-            true,
-            "both merged areas link: {links:?}"
-        );
-        let total_from_b: f64 = links
-            .iter()
-            .filter(|l| l.old_code == "B")
-            .map(|l| l.weight)
-            .sum();
+        assert_eq!(find("C", "CD").is_some() && find("D", "CD").is_some(), true, "both merged areas link: {links:?}");
+        let total_from_b: f64 = links.iter().filter(|l| l.old_code == "B").map(|l| l.weight).sum();
         assert!((total_from_b - 1.0).abs() < 1e-12);
     }
 }

@@ -64,23 +64,13 @@ impl GridSpec {
         if (nx as u128) * (ny as u128) > MAX_CELLS {
             return Err(GridError::TooLarge((nx as u128) * (ny as u128)));
         }
-        Ok(Self {
-            x0,
-            y0,
-            size,
-            nx,
-            ny,
-        })
+        Ok(Self { x0, y0, size, nx, ny })
     }
 
     /// The smallest grid with the given cell size (and origin, if given) that holds every
     /// point. Without an origin, the origin is the points' minimum x and y rounded down to a
     /// multiple of the cell size.
-    pub fn covering(
-        points: &[(f64, f64)],
-        size: f64,
-        origin: Option<(f64, f64)>,
-    ) -> Result<Self, GridError> {
+    pub fn covering(points: &[(f64, f64)], size: f64, origin: Option<(f64, f64)>) -> Result<Self, GridError> {
         if !(size.is_finite() && size > 0.0) {
             return Err(GridError::BadCellSize(size));
         }
@@ -90,11 +80,7 @@ impl GridSpec {
                 if !x0.is_finite() || !y0.is_finite() {
                     return Err(GridError::BadOrigin(x0, y0));
                 }
-                if let Some((index, &(x, y))) = points
-                    .iter()
-                    .enumerate()
-                    .find(|(_, &(x, y))| x < x0 || y < y0)
-                {
+                if let Some((index, &(x, y))) = points.iter().enumerate().find(|(_, &(x, y))| x < x0 || y < y0) {
                     return Err(GridError::BeforeOrigin { index, x, y });
                 }
                 (x0, y0)
@@ -126,10 +112,7 @@ impl GridSpec {
         if !(fx >= 0.0 && fy >= 0.0 && fx < self.nx as f64 && fy < self.ny as f64) {
             return None;
         }
-        Some(Cell {
-            ix: fx as usize,
-            iy: fy as usize,
-        })
+        Some(Cell { ix: fx as usize, iy: fy as usize })
     }
 
     /// Row-major index of a cell (`iy·nx + ix`).
@@ -139,26 +122,17 @@ impl GridSpec {
 
     /// The cell at a row-major index.
     pub fn cell_at(&self, index: usize) -> Cell {
-        Cell {
-            ix: index % self.nx,
-            iy: index / self.nx,
-        }
+        Cell { ix: index % self.nx, iy: index / self.nx }
     }
 
     /// Bottom-left corner of a cell.
     pub fn min_corner(&self, cell: Cell) -> (f64, f64) {
-        (
-            self.x0 + cell.ix as f64 * self.size,
-            self.y0 + cell.iy as f64 * self.size,
-        )
+        (self.x0 + cell.ix as f64 * self.size, self.y0 + cell.iy as f64 * self.size)
     }
 
     /// Centre of a cell.
     pub fn centre(&self, cell: Cell) -> (f64, f64) {
-        (
-            self.x0 + (cell.ix as f64 + 0.5) * self.size,
-            self.y0 + (cell.iy as f64 + 0.5) * self.size,
-        )
+        (self.x0 + (cell.ix as f64 + 0.5) * self.size, self.y0 + (cell.iy as f64 + 0.5) * self.size)
     }
 
     /// Every cell of the grid in row-major order ("bbox" mode: zeros kept).
@@ -175,11 +149,8 @@ impl GridSpec {
     /// segment passes through the cell's open interior.
     pub fn cells_intersecting(&self, area: &MultiPolygon<f64>) -> Vec<Cell> {
         let mut keep = vec![false; self.len()];
-        let rings: Vec<&LineString<f64>> = area
-            .0
-            .iter()
-            .flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors()))
-            .collect();
+        let rings: Vec<&LineString<f64>> =
+            area.0.iter().flat_map(|p| std::iter::once(p.exterior()).chain(p.interiors())).collect();
         // 1. centres inside, one scanline per row
         let mut crossings: Vec<f64> = Vec::new();
         for iy in 0..self.ny {
@@ -213,11 +184,7 @@ impl GridSpec {
                 self.mark_cells_crossed(seg.start, seg.end, &mut keep);
             }
         }
-        keep.iter()
-            .enumerate()
-            .filter(|(_, &k)| k)
-            .map(|(i, _)| self.cell_at(i))
-            .collect()
+        keep.iter().enumerate().filter(|(_, &k)| k).map(|(i, _)| self.cell_at(i)).collect()
     }
 
     fn mark_cells_crossed(&self, a: Coord<f64>, b: Coord<f64>, keep: &mut [bool]) {
@@ -249,12 +216,7 @@ impl GridSpec {
 fn segment_meets_open_square(a: Coord<f64>, b: Coord<f64>, x0: f64, y0: f64, size: f64) -> bool {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let (mut t0, mut t1) = (0.0_f64, 1.0_f64);
-    for (p, q) in [
-        (-dx, a.x - x0),
-        (dx, x0 + size - a.x),
-        (-dy, a.y - y0),
-        (dy, y0 + size - a.y),
-    ] {
+    for (p, q) in [(-dx, a.x - x0), (dx, x0 + size - a.x), (-dy, a.y - y0), (dy, y0 + size - a.y)] {
         if p == 0.0 {
             if q < 0.0 {
                 return false;
@@ -305,11 +267,7 @@ pub struct CellCounts {
 
 /// Counts points per cell for a selection of cells (all cells, or those intersecting a
 /// study area). Non-finite points are an error, not silently dropped.
-pub fn count_points(
-    grid: &GridSpec,
-    cells: &[Cell],
-    points: &[(f64, f64)],
-) -> Result<CellCounts, GridError> {
+pub fn count_points(grid: &GridSpec, cells: &[Cell], points: &[(f64, f64)]) -> Result<CellCounts, GridError> {
     let mut position = vec![u32::MAX; grid.len()];
     for (k, &cell) in cells.iter().enumerate() {
         position[grid.index(cell)] = k as u32;
@@ -343,19 +301,13 @@ impl<'a> AreaIndex<'a> {
             .filter_map(|(i, a)| {
                 a.bounding_rect().map(|r| {
                     GeomWithData::new(
-                        Rectangle::from_aabb(AABB::from_corners(
-                            [r.min().x, r.min().y],
-                            [r.max().x, r.max().y],
-                        )),
+                        Rectangle::from_aabb(AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])),
                         i,
                     )
                 })
             })
             .collect();
-        Self {
-            areas,
-            tree: RTree::bulk_load(boxes),
-        }
+        Self { areas, tree: RTree::bulk_load(boxes) }
     }
 
     /// The area holding a point: the one whose interior contains it; for a point on a
@@ -366,22 +318,13 @@ impl<'a> AreaIndex<'a> {
             return None;
         }
         let p = Point::new(x, y);
-        let mut candidates: Vec<usize> = self
-            .tree
-            .locate_all_at_point(&[x, y])
-            .map(|g| g.data)
-            .collect();
+        let mut candidates: Vec<usize> = self.tree.locate_all_at_point(&[x, y]).map(|g| g.data).collect();
         candidates.sort_unstable();
         candidates
             .iter()
             .copied()
             .find(|&i| self.areas[i].contains(&p))
-            .or_else(|| {
-                candidates
-                    .iter()
-                    .copied()
-                    .find(|&i| self.areas[i].intersects(&p))
-            })
+            .or_else(|| candidates.iter().copied().find(|&i| self.areas[i].intersects(&p)))
     }
 }
 
@@ -396,10 +339,7 @@ pub struct AreaCounts {
 
 /// Counts points per area (LSOA, ward) with an R-tree over the areas' bounding boxes.
 /// A point on a shared boundary counts once, for the lowest-numbered area.
-pub fn count_points_in_areas(
-    areas: &[MultiPolygon<f64>],
-    points: &[(f64, f64)],
-) -> Result<AreaCounts, GridError> {
+pub fn count_points_in_areas(areas: &[MultiPolygon<f64>], points: &[(f64, f64)]) -> Result<AreaCounts, GridError> {
     let index = AreaIndex::new(areas);
     let mut counts = vec![0_i64; areas.len()];
     let mut outside = 0;
@@ -459,19 +399,13 @@ mod tests {
             (x: 10.0, y: 10.0), (x: 30.0, y: 10.0), (x: 30.0, y: 30.0), (x: 10.0, y: 30.0)
         ]]);
         let cells = g.cells_intersecting(&square);
-        let expected: Vec<Cell> = [(1, 1), (2, 1), (1, 2), (2, 2)]
-            .iter()
-            .map(|&(ix, iy)| Cell { ix, iy })
-            .collect();
+        let expected: Vec<Cell> = [(1, 1), (2, 1), (1, 2), (2, 2)].iter().map(|&(ix, iy)| Cell { ix, iy }).collect();
         assert_eq!(cells, expected);
         // A thin triangle that misses every centre but crosses cell (0,0) and (1,0).
         let sliver = MultiPolygon(vec![polygon![
             (x: 1.0, y: 1.0), (x: 19.0, y: 1.0), (x: 19.0, y: 2.0)
         ]]);
-        assert_eq!(
-            g.cells_intersecting(&sliver),
-            vec![Cell { ix: 0, iy: 0 }, Cell { ix: 1, iy: 0 }]
-        );
+        assert_eq!(g.cells_intersecting(&sliver), vec![Cell { ix: 0, iy: 0 }, Cell { ix: 1, iy: 0 }]);
     }
 
     #[test]
@@ -482,13 +416,7 @@ mod tests {
         let right = MultiPolygon(vec![polygon![
             (x: 10.0, y: 0.0), (x: 20.0, y: 0.0), (x: 20.0, y: 10.0), (x: 10.0, y: 10.0)
         ]]);
-        let points = [
-            (5.0, 5.0),
-            (15.0, 5.0),
-            (10.0, 5.0),
-            (25.0, 5.0),
-            (16.0, 1.0),
-        ];
+        let points = [(5.0, 5.0), (15.0, 5.0), (10.0, 5.0), (25.0, 5.0), (16.0, 1.0)];
         let counts = count_points_in_areas(&[left, right], &points).unwrap();
         // (10, 5) is on the shared boundary: the lower-numbered area takes it.
         assert_eq!(counts.counts, vec![2, 2]);

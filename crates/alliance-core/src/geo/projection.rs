@@ -52,10 +52,8 @@ pub struct BngProjector {
 impl BngProjector {
     /// Builds the two coordinate systems.
     pub fn new() -> Result<Self, ProjectionError> {
-        let wgs84 = Proj::from_proj_string(WGS84_PROJ)
-            .map_err(|e| ProjectionError::Setup(e.to_string()))?;
-        let bng =
-            Proj::from_proj_string(BNG_PROJ).map_err(|e| ProjectionError::Setup(e.to_string()))?;
+        let wgs84 = Proj::from_proj_string(WGS84_PROJ).map_err(|e| ProjectionError::Setup(e.to_string()))?;
+        let bng = Proj::from_proj_string(BNG_PROJ).map_err(|e| ProjectionError::Setup(e.to_string()))?;
         Ok(Self { wgs84, bng })
     }
 
@@ -68,11 +66,7 @@ impl BngProjector {
     /// Projects many `(longitude, latitude)` pairs; the first bad one stops the batch and is
     /// named by its index.
     pub fn to_bng_many(&self, lon_lat: &[(f64, f64)]) -> Result<Vec<(f64, f64)>, ProjectionError> {
-        lon_lat
-            .iter()
-            .enumerate()
-            .map(|(index, &(lon, lat))| self.project_one(index, lon, lat))
-            .collect()
+        lon_lat.iter().enumerate().map(|(index, &(lon, lat))| self.project_one(index, lon, lat)).collect()
     }
 
     fn project_one(&self, index: usize, lon: f64, lat: f64) -> Result<(f64, f64), ProjectionError> {
@@ -85,15 +79,10 @@ impl BngProjector {
         // Height 0 on the WGS84 ellipsoid: the height only changes the horizontal result
         // by micrometres through the Helmert rotation.
         let mut point = (lon.to_radians(), lat.to_radians(), 0.0);
-        transform(&self.wgs84, &self.bng, &mut point).map_err(|e| ProjectionError::Failed {
-            index,
-            reason: e.to_string(),
-        })?;
+        transform(&self.wgs84, &self.bng, &mut point)
+            .map_err(|e| ProjectionError::Failed { index, reason: e.to_string() })?;
         if !point.0.is_finite() || !point.1.is_finite() {
-            return Err(ProjectionError::Failed {
-                index,
-                reason: "the result is not finite".into(),
-            });
+            return Err(ProjectionError::Failed { index, reason: "the result is not finite".into() });
         }
         Ok((point.0, point.1))
     }
@@ -116,11 +105,7 @@ mod tests {
             "+proj=tmerc +lat_0=49 +lon_0=-2 +k=0.9996012717 +x_0=400000 +y_0=-100000 +ellps=airy +units=m +no_defs",
         )
         .unwrap();
-        let mut p = (
-            dms(1.0, 43.0, 4.5177).to_radians(),
-            dms(52.0, 39.0, 27.2531).to_radians(),
-            0.0,
-        );
+        let mut p = (dms(1.0, 43.0, 4.5177).to_radians(), dms(52.0, 39.0, 27.2531).to_radians(), 0.0);
         transform(&airy, &grid, &mut p).unwrap();
         assert!((p.0 - 651_409.903).abs() < 0.001, "easting {}", p.0);
         assert!((p.1 - 313_177.270).abs() < 0.001, "northing {}", p.1);
@@ -136,10 +121,7 @@ mod tests {
         for ((lon, lat), (e, n)) in controls {
             let (x, y) = projector.to_bng(lon, lat).unwrap();
             let err = ((x - e).powi(2) + (y - n).powi(2)).sqrt();
-            assert!(
-                err < 2.5,
-                "({lon}, {lat}) → ({x}, {y}), {err} m from ({e}, {n})"
-            );
+            assert!(err < 2.5, "({lon}, {lat}) → ({x}, {y}), {err} m from ({e}, {n})");
         }
     }
 
@@ -147,15 +129,9 @@ mod tests {
     fn batch_names_the_bad_coordinate() {
         let projector = BngProjector::new().unwrap();
         let out = projector.to_bng_many(&[(-2.0, 52.8), (f64::NAN, 52.0)]);
-        assert!(matches!(
-            out,
-            Err(ProjectionError::NonFinite { index: 1, .. })
-        ));
+        assert!(matches!(out, Err(ProjectionError::NonFinite { index: 1, .. })));
         let out = projector.to_bng_many(&[(-2.0, 95.0)]);
-        assert!(matches!(
-            out,
-            Err(ProjectionError::OutOfRange { index: 0, .. })
-        ));
+        assert!(matches!(out, Err(ProjectionError::OutOfRange { index: 0, .. })));
         let ok = projector.to_bng_many(&[(-2.0, 49.0)]).unwrap();
         // The true origin of the grid, shifted by the datum change (about 100 m).
         assert!((ok[0].0 - 400_000.0).abs() < 150.0 && (ok[0].1 + 100_000.0).abs() < 150.0);

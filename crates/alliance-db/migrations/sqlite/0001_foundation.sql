@@ -23,6 +23,7 @@ CREATE TABLE police_crimes (
     id INTEGER PRIMARY KEY,
     import_id INTEGER NOT NULL REFERENCES imports(id),
     crime_id TEXT,                     -- empty for anti-social behaviour; may repeat
+    crime_key INTEGER,                 -- integer key of crime_id (see alliance_core::domain::police::crime_key)
     month TEXT NOT NULL,               -- YYYY-MM
     longitude REAL,
     latitude REAL,
@@ -34,19 +35,20 @@ CREATE TABLE police_crimes (
     outcome_month TEXT                 -- month of that outcome when it came from an outcomes file
 );
 CREATE INDEX police_crimes_import ON police_crimes (import_id);
-CREATE INDEX police_crimes_crime_id ON police_crimes (crime_id);
+CREATE INDEX police_crimes_crime_key ON police_crimes (crime_key) WHERE crime_key IS NOT NULL;
 CREATE INDEX police_crimes_month_type ON police_crimes (month, crime_type);
 
 CREATE TABLE police_outcomes (
     id INTEGER PRIMARY KEY,
     import_id INTEGER NOT NULL REFERENCES imports(id),
     crime_id TEXT NOT NULL,
+    crime_key INTEGER NOT NULL,
     month TEXT NOT NULL,               -- the month the outcome was recorded
     lsoa_code TEXT,
     outcome_type TEXT NOT NULL
 );
 CREATE INDEX police_outcomes_import ON police_outcomes (import_id);
-CREATE INDEX police_outcomes_crime_id ON police_outcomes (crime_id);
+CREATE INDEX police_outcomes_crime_key ON police_outcomes (crime_key);
 
 CREATE TABLE districts (
     code TEXT PRIMARY KEY,

@@ -1,13 +1,18 @@
 //! Police recorded crime: importing data.police.uk files and keeping each crime's latest
 //! outcome.
 //!
-//! The import of one file is one transaction. Rows are parsed on a blocking thread and
+//! The import of one file is one transaction. Rows are parsed on their own thread and
 //! handed over in batches, so memory stays flat however large the file. The unit of
 //! replacement is (force, month, kind): the same file again (same checksum) changes nothing;
 //! a different export of the same unit replaces the earlier one's rows. Rows are never
 //! deduplicated by content or Crime ID.
+//!
+//! PostgreSQL imports go through the shared `sqlx` pool with multi-row inserts. SQLite
+//! imports take a faster path ([`sqlite_bulk`]): one dedicated connection with a prepared
+//! single-row insert, since `sqlx`'s per-argument overhead dominated the import time.
 
 mod outcomes;
+mod sqlite_bulk;
 mod writer;
 
 use alliance_core::domain::{PoliceFileKind, PoliceOutcome, StreetCrime};
@@ -16,43 +21,56 @@ use alliance_ingest::{IngestError, SourceFile};
 use tokio::sync::mpsc;
 
 use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
-use crate::{Db, DbError};
+use crate::{Backend, Db, DbError};
 
 /// Rows handed from the parsing thread to the writer at a time.
 const BATCH_ROWS: usize = 1000;
 
-enum Batch {
+pub(crate) enum Batch {
     Street(Vec<StreetCrime>),
     Outcomes(Vec<PoliceOutcome>),
 }
 
+impl Batch {
+    fn len(&self) -> usize {
+        match self {
+            Batch::Street(r) => r.len(),
+            Batch::Outcomes(r) => r.len(),
+        }
+    }
+
+    fn without_location(&self) -> usize {
+        match self {
+            Batch::Street(r) => r.iter().filter(|c| c.location.is_none()).count(),
+            Batch::Outcomes(r) => r.iter().filter(|o| o.location.is_none()).count(),
+        }
+    }
+}
+
 /// What the parsing thread sends: the file's unit first, then batches, or the first error.
-enum Message {
+pub(crate) enum Message {
     Unit(PoliceFileUnit),
     Rows(Batch),
     Failed(IngestError),
 }
 
-/// Parses the file on the current (blocking) thread and sends its rows. Stops quietly if
-/// the receiver has gone (the import was found unchanged, or failed).
-fn parse_into(file: &SourceFile, tx: &mpsc::Sender<Message>) {
+/// Parses the file on the current thread, handing each message to `send`, which returns
+/// `false` when the receiver has gone (the import was found unchanged, or failed).
+pub(crate) fn parse_into(file: &SourceFile, mut send: impl FnMut(Message) -> bool) {
     let reader = match PoliceReader::open(file) {
         Ok(reader) => reader,
         Err(e) => {
-            let _ = tx.blocking_send(Message::Failed(e));
+            send(Message::Failed(e));
             return;
         }
     };
-    if tx
-        .blocking_send(Message::Unit(reader.unit().clone()))
-        .is_err()
-    {
+    if !send(Message::Unit(reader.unit().clone())) {
         return;
     }
     fn pump<T>(
         rows: impl Iterator<Item = Result<T, IngestError>>,
         wrap: fn(Vec<T>) -> Batch,
-        tx: &mpsc::Sender<Message>,
+        send: &mut impl FnMut(Message) -> bool,
     ) {
         let mut batch = Vec::with_capacity(BATCH_ROWS);
         for row in rows {
@@ -61,24 +79,24 @@ fn parse_into(file: &SourceFile, tx: &mpsc::Sender<Message>) {
                     batch.push(row);
                     if batch.len() == BATCH_ROWS {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
-                        if tx.blocking_send(Message::Rows(wrap(full))).is_err() {
+                        if !send(Message::Rows(wrap(full))) {
                             return;
                         }
                     }
                 }
                 Err(e) => {
-                    let _ = tx.blocking_send(Message::Failed(e));
+                    send(Message::Failed(e));
                     return;
                 }
             }
         }
         if !batch.is_empty() {
-            let _ = tx.blocking_send(Message::Rows(wrap(batch)));
+            send(Message::Rows(wrap(batch)));
         }
     }
     match reader {
-        PoliceReader::Street(r) => pump(r, Batch::Street, tx),
-        PoliceReader::Outcomes(r) => pump(r, Batch::Outcomes, tx),
+        PoliceReader::Street(r) => pump(r, Batch::Street, &mut send),
+        PoliceReader::Outcomes(r) => pump(r, Batch::Outcomes, &mut send),
     }
 }
 
@@ -93,33 +111,48 @@ impl Db {
     ) -> Result<ImportOutcome, DbError> {
         let checksum = {
             let file = file.clone();
-            tokio::task::spawn_blocking(move || file.checksum())
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))??
+            tokio::task::spawn_blocking(move || file.checksum()).await.map_err(|e| DbError::Task(e.to_string()))??
         };
+        if let (Backend::Sqlite, Some(path)) = (self.backend(), self.sqlite_path.clone()) {
+            let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
+            let (file, who) = (file.clone(), who.to_string());
+            let job = tokio::task::spawn_blocking(move || {
+                sqlite_bulk::import(&path, &file, &checksum, &who, &|n| {
+                    let _ = progress_tx.send(n);
+                })
+            });
+            while let Some(n) = progress_rx.recv().await {
+                progress(n);
+            }
+            return job.await.map_err(|e| DbError::Task(e.to_string()))?;
+        }
+        self.import_police_file_pooled(file, &checksum, who, progress).await
+    }
+
+    /// The general path, over the `sqlx` pool (used for PostgreSQL).
+    async fn import_police_file_pooled(
+        &self,
+        file: &SourceFile,
+        checksum: &str,
+        who: &str,
+        progress: &(dyn Fn(u64) + Send + Sync),
+    ) -> Result<ImportOutcome, DbError> {
         let (tx_rows, mut rx) = mpsc::channel::<Message>(8);
         let parser = {
             let file = file.clone();
-            tokio::task::spawn_blocking(move || parse_into(&file, &tx_rows))
+            tokio::task::spawn_blocking(move || parse_into(&file, |m| tx_rows.blocking_send(m).is_ok()))
         };
         let unit = match rx.recv().await {
             Some(Message::Unit(unit)) => unit,
             Some(Message::Failed(e)) => return Err(e.into()),
-            _ => {
-                return Err(DbError::Task(
-                    "the police file parser stopped without a result".into(),
-                ))
-            }
+            _ => return Err(DbError::Task("the police file parser stopped without a result".into())),
         };
         let key = unit.key();
         let current = self.current_import(&key).await?;
         if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
             drop(rx);
             let _ = parser.await;
-            return Ok(ImportOutcome::Unchanged {
-                import_id: current.id,
-                unit: key,
-            });
+            return Ok(ImportOutcome::Unchanged { import_id: current.id, unit: key });
         }
 
         let mut tx = self.pool.begin().await?;
@@ -133,7 +166,7 @@ impl Db {
                 force: Some(unit.force.as_str()),
                 month: Some(&month),
                 file_name: &file.name,
-                checksum: &checksum,
+                checksum,
                 imported_by: who,
             },
         )
@@ -142,17 +175,13 @@ impl Db {
         let mut writer = writer::BatchWriter::new(self.backend());
         while let Some(message) = rx.recv().await {
             match message {
-                Message::Rows(Batch::Street(rows)) => {
-                    counts.rows_without_location +=
-                        rows.iter().filter(|r| r.location.is_none()).count() as i64;
-                    counts.rows_read += rows.len() as i64;
-                    writer.insert_crimes(&mut tx, import_id, &rows).await?;
-                }
-                Message::Rows(Batch::Outcomes(rows)) => {
-                    counts.rows_without_location +=
-                        rows.iter().filter(|r| r.location.is_none()).count() as i64;
-                    counts.rows_read += rows.len() as i64;
-                    writer.insert_outcomes(&mut tx, import_id, &rows).await?;
+                Message::Rows(batch) => {
+                    counts.rows_without_location += batch.without_location() as i64;
+                    counts.rows_read += batch.len() as i64;
+                    match &batch {
+                        Batch::Street(rows) => writer.insert_crimes(&mut tx, import_id, rows).await?,
+                        Batch::Outcomes(rows) => writer.insert_outcomes(&mut tx, import_id, rows).await?,
+                    }
                 }
                 Message::Failed(e) => return Err(e.into()),
                 Message::Unit(_) => {}
@@ -165,23 +194,16 @@ impl Db {
         match unit.kind {
             PoliceFileKind::Street => {
                 if let Some(old) = replaced {
-                    counts.rows_replaced =
-                        outcomes::delete_rows(&mut tx, "police_crimes", old).await?;
+                    counts.rows_replaced = outcomes::delete_rows(&mut tx, "police_crimes", old).await?;
                 }
                 outcomes::refresh_for_street_import(&mut tx, import_id).await?;
             }
             PoliceFileKind::Outcomes => {
-                outcomes::refresh_for_outcomes_import(&mut tx, import_id, replaced, &mut counts)
-                    .await?;
+                outcomes::refresh_for_outcomes_import(&mut tx, import_id, replaced, &mut counts).await?;
             }
         }
         finish_import(&mut tx, import_id, counts, replaced).await?;
         tx.commit().await?;
-        Ok(ImportOutcome::Imported {
-            import_id,
-            unit: key,
-            counts,
-            replaced,
-        })
+        Ok(ImportOutcome::Imported { import_id, unit: key, counts, replaced })
     }
 }

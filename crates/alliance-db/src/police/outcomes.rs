@@ -3,7 +3,9 @@
 //! A crime's `outcome` is the outcome of the latest month recorded for its Crime ID in the
 //! outcomes files (the last row of that month when there are several), or else the street
 //! file's "Last outcome category". Every crime row carrying the Crime ID is updated. The
-//! result does not depend on whether street or outcomes files are imported first.
+//! result does not depend on whether street or outcomes files are imported first. Crimes are
+//! found by their integer `crime_key` and then matched on the full Crime ID, so a key
+//! collision can only cause a harmless recomputation.
 
 use sqlx::{Any, Transaction};
 
@@ -11,37 +13,26 @@ use crate::imports::ImportCounts;
 use crate::DbError;
 
 /// The update, for the crimes selected by `WHERE_CLAUSE` appended after it.
-const REFRESH: &str = "UPDATE police_crimes SET \
-     outcome = COALESCE((SELECT o.outcome_type FROM police_outcomes o WHERE o.crime_id = police_crimes.crime_id \
+pub(super) const REFRESH: &str = "UPDATE police_crimes SET \
+     outcome = COALESCE((SELECT o.outcome_type FROM police_outcomes o WHERE o.crime_key = police_crimes.crime_key AND o.crime_id = police_crimes.crime_id \
                          ORDER BY o.month DESC, o.id DESC LIMIT 1), street_outcome), \
-     outcome_month = (SELECT o.month FROM police_outcomes o WHERE o.crime_id = police_crimes.crime_id \
+     outcome_month = (SELECT o.month FROM police_outcomes o WHERE o.crime_key = police_crimes.crime_key AND o.crime_id = police_crimes.crime_id \
                       ORDER BY o.month DESC, o.id DESC LIMIT 1) ";
 
 /// Deletes an earlier import's rows from `table`, returning how many there were.
-pub(super) async fn delete_rows(
-    tx: &mut Transaction<'_, Any>,
-    table: &str,
-    import_id: i64,
-) -> Result<i64, DbError> {
-    let done = sqlx::query(&format!("DELETE FROM {table} WHERE import_id = $1"))
-        .bind(import_id)
-        .execute(&mut **tx)
-        .await?;
+pub(super) async fn delete_rows(tx: &mut Transaction<'_, Any>, table: &str, import_id: i64) -> Result<i64, DbError> {
+    let done =
+        sqlx::query(&format!("DELETE FROM {table} WHERE import_id = $1")).bind(import_id).execute(&mut **tx).await?;
     Ok(done.rows_affected() as i64)
 }
 
 /// New crime rows start with their street outcome; those already named by an outcomes file
 /// take the latest outcome from it.
-pub(super) async fn refresh_for_street_import(
-    tx: &mut Transaction<'_, Any>,
-    import_id: i64,
-) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "{REFRESH} WHERE import_id = $1 AND crime_id IN (SELECT crime_id FROM police_outcomes)"
-    ))
-    .bind(import_id)
-    .execute(&mut **tx)
-    .await?;
+pub(super) async fn refresh_for_street_import(tx: &mut Transaction<'_, Any>, import_id: i64) -> Result<(), DbError> {
+    sqlx::query(&format!("{REFRESH} WHERE import_id = $1 AND EXISTS (SELECT 1 FROM police_outcomes o WHERE o.crime_key = police_crimes.crime_key)"))
+        .bind(import_id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -53,30 +44,28 @@ pub(super) async fn refresh_for_outcomes_import(
     replaced: Option<i64>,
     counts: &mut ImportCounts,
 ) -> Result<(), DbError> {
-    sqlx::raw_sql("CREATE TEMPORARY TABLE IF NOT EXISTS affected_crimes (crime_id TEXT NOT NULL)")
+    sqlx::raw_sql("CREATE TEMPORARY TABLE IF NOT EXISTS affected_crimes (crime_key BIGINT NOT NULL)")
         .execute(&mut **tx)
         .await?;
-    sqlx::raw_sql("DELETE FROM affected_crimes")
-        .execute(&mut **tx)
-        .await?;
+    sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut **tx).await?;
     if let Some(old) = replaced {
-        sqlx::query("INSERT INTO affected_crimes (crime_id) SELECT DISTINCT crime_id FROM police_outcomes WHERE import_id = $1")
-            .bind(old)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
+        )
+        .bind(old)
+        .execute(&mut **tx)
+        .await?;
         counts.rows_replaced = delete_rows(tx, "police_outcomes", old).await?;
     }
-    sqlx::query("INSERT INTO affected_crimes (crime_id) SELECT DISTINCT crime_id FROM police_outcomes WHERE import_id = $1")
-        .bind(import_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::raw_sql(&format!(
-        "{REFRESH} WHERE crime_id IN (SELECT crime_id FROM affected_crimes)"
-    ))
+    sqlx::query(
+        "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
+    )
+    .bind(import_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::raw_sql("DELETE FROM affected_crimes")
+    sqlx::raw_sql(&format!("{REFRESH} WHERE crime_key IN (SELECT crime_key FROM affected_crimes)"))
         .execute(&mut **tx)
         .await?;
+    sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut **tx).await?;
     Ok(())
 }

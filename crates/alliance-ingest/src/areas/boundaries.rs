@@ -26,13 +26,7 @@ impl BoundaryKind {
     }
 
     pub fn parse(text: &str) -> Option<BoundaryKind> {
-        [
-            BoundaryKind::Lsoa2011,
-            BoundaryKind::Lsoa2021,
-            BoundaryKind::Ward,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+        [BoundaryKind::Lsoa2011, BoundaryKind::Lsoa2021, BoundaryKind::Ward].into_iter().find(|k| k.as_str() == text)
     }
 
     /// The properties holding the code, the name and the district.
@@ -59,28 +53,20 @@ pub struct Boundary {
 
 /// Reads a boundary file; `Ok(None)` when its features carry none of the known code
 /// properties.
-pub fn read_boundaries(
-    file: &SourceFile,
-) -> Result<Option<(BoundaryKind, Vec<Boundary>)>, IngestError> {
+pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Boundary>)>, IngestError> {
     let reader = file.reader()?;
     let json: geojson::GeoJson = geojson::GeoJson::from_reader(reader)
         .map_err(|e| IngestError::file(&file.name, format!("not valid GeoJSON: {e}")))?;
     let geojson::GeoJson::FeatureCollection(collection) = json else {
-        return Err(IngestError::file(
-            &file.name,
-            "expected a GeoJSON FeatureCollection",
-        ));
+        return Err(IngestError::file(&file.name, "expected a GeoJSON FeatureCollection"));
     };
     let Some(first) = collection.features.first() else {
         return Ok(None);
     };
-    let Some(kind) = [
-        BoundaryKind::Lsoa2011,
-        BoundaryKind::Lsoa2021,
-        BoundaryKind::Ward,
-    ]
-    .into_iter()
-    .find(|k| first.property(k.properties().0).is_some()) else {
+    let Some(kind) = [BoundaryKind::Lsoa2011, BoundaryKind::Lsoa2021, BoundaryKind::Ward]
+        .into_iter()
+        .find(|k| first.property(k.properties().0).is_some())
+    else {
         return Ok(None);
     };
     let (code_prop, name_prop, district_props) = kind.properties();
@@ -94,48 +80,24 @@ pub fn read_boundaries(
             },
             reason,
         };
-        let text = |prop: &str| {
-            feature
-                .property(prop)
-                .and_then(|v| v.as_str())
-                .map(|s| s.trim().to_string())
-        };
-        let code = text(code_prop)
-            .filter(|c| !c.is_empty())
-            .ok_or_else(|| at(format!("property {code_prop} is missing")))?;
+        let text = |prop: &str| feature.property(prop).and_then(|v| v.as_str()).map(|s| s.trim().to_string());
+        let code =
+            text(code_prop).filter(|c| !c.is_empty()).ok_or_else(|| at(format!("property {code_prop} is missing")))?;
         let name = text(name_prop).unwrap_or_else(|| code.clone());
-        let district = district_props
-            .iter()
-            .find_map(|p| text(p))
-            .and_then(|d| d.parse().ok());
-        let geometry = feature
-            .geometry
-            .as_ref()
-            .ok_or_else(|| at(format!("{code} has no geometry")))?;
+        let district = district_props.iter().find_map(|p| text(p)).and_then(|d| d.parse().ok());
+        let geometry = feature.geometry.as_ref().ok_or_else(|| at(format!("{code} has no geometry")))?;
         let shape: MultiPolygon<f64> = match &geometry.value {
             geojson::Value::Polygon(_) => {
                 geo::Polygon::<f64>::try_from(geometry.value.clone()).map(|p| MultiPolygon(vec![p]))
             }
-            geojson::Value::MultiPolygon(_) => {
-                MultiPolygon::<f64>::try_from(geometry.value.clone())
-            }
+            geojson::Value::MultiPolygon(_) => MultiPolygon::<f64>::try_from(geometry.value.clone()),
             other => {
-                return Err(at(format!(
-                    "{code}: expected a Polygon or MultiPolygon, found {}",
-                    other.type_name()
-                )))
+                return Err(at(format!("{code}: expected a Polygon or MultiPolygon, found {}", other.type_name())))
             }
         }
         .map_err(|e| at(format!("{code}: bad geometry: {e}")))?;
-        let geometry_json =
-            serde_json::to_string(geometry).map_err(|e| at(format!("{code}: {e}")))?;
-        out.push(Boundary {
-            code,
-            name,
-            district,
-            geometry_json,
-            shape,
-        });
+        let geometry_json = serde_json::to_string(geometry).map_err(|e| at(format!("{code}: {e}")))?;
+        out.push(Boundary { code, name, district, geometry_json, shape });
     }
     Ok(Some((kind, out)))
 }
@@ -147,30 +109,19 @@ mod tests {
     #[test]
     fn reads_lsoa_2021_boundaries() {
         let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"LSOA21CD":"E01014210","LSOA21NM":"Stoke-on-Trent 012A","LADCD_ACTIVE":"E06000021"},"geometry":{"type":"Polygon","coordinates":[[[-2.1,53.0],[-2.0,53.0],[-2.0,53.1],[-2.1,53.0]]]}}]}"#;
-        let (kind, rows) = read_boundaries(&SourceFile::from_bytes(
-            "E06000021.geojson",
-            text.as_bytes().to_vec(),
-        ))
-        .unwrap()
-        .unwrap();
+        let (kind, rows) =
+            read_boundaries(&SourceFile::from_bytes("E06000021.geojson", text.as_bytes().to_vec())).unwrap().unwrap();
         assert_eq!(kind, BoundaryKind::Lsoa2021);
         assert_eq!(rows[0].code, "E01014210");
-        assert_eq!(
-            rows[0].district.as_ref().map(|d| d.as_str()),
-            Some("E06000021")
-        );
+        assert_eq!(rows[0].district.as_ref().map(|d| d.as_str()), Some("E06000021"));
         assert_eq!(rows[0].shape.0.len(), 1);
     }
 
     #[test]
     fn refuses_points_with_the_feature_named() {
         let text = r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"WD25CD":"E05014555"},"geometry":{"type":"Point","coordinates":[-2.1,53.0]}}]}"#;
-        let err = read_boundaries(&SourceFile::from_bytes(
-            "w.geojson",
-            text.as_bytes().to_vec(),
-        ))
-        .unwrap_err()
-        .to_string();
+        let err =
+            read_boundaries(&SourceFile::from_bytes("w.geojson", text.as_bytes().to_vec())).unwrap_err().to_string();
         assert_eq!(err, "w.geojson: column \"feature 1\": E05014555: expected a Polygon or MultiPolygon, found Point");
     }
 }

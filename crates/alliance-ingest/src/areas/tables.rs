@@ -48,15 +48,9 @@ pub enum AreaTable {
 impl AreaTable {
     pub fn kind_name(&self) -> &'static str {
         match self {
-            AreaTable::Deprivation(rows, _)
-                if rows.first().is_some_and(|d| d.index == "WIMD 2019") =>
-            {
-                "wimd-2019"
-            }
+            AreaTable::Deprivation(rows, _) if rows.first().is_some_and(|d| d.index == "WIMD 2019") => "wimd-2019",
             AreaTable::Deprivation(..) => "imd-2019",
-            AreaTable::Population(rows, _)
-                if rows.first().is_some_and(|p| p.source == CENSUS_2011) =>
-            {
+            AreaTable::Population(rows, _) if rows.first().is_some_and(|p| p.source == CENSUS_2011) => {
                 "population-census-2011"
             }
             AreaTable::Population(..) => "population-mid-2015",
@@ -83,36 +77,13 @@ const CENSUS_2011: &str = "Census 2011";
 /// Which known table a header is, and the positions of the columns Alliance reads.
 enum Layout {
     /// MHCLG IoD 2019 File 1 or File 2.
-    EnglishImd {
-        code: usize,
-        name: usize,
-        lad: usize,
-        lad_name: usize,
-        rank: usize,
-        decile: usize,
-    },
+    EnglishImd { code: usize, name: usize, lad: usize, lad_name: usize, rank: usize, decile: usize },
     /// MHCLG IoD 2019 File 6.
-    Denominators {
-        code: usize,
-        name: usize,
-        lad: usize,
-        lad_name: usize,
-        total: usize,
-    },
+    Denominators { code: usize, name: usize, lad: usize, lad_name: usize, total: usize },
     /// Census 2011 usual residents (England and Wales); the first `Persons` column.
-    Census2011 {
-        code: usize,
-        name: usize,
-        lad: usize,
-        lad_name: usize,
-        total: usize,
-    },
+    Census2011 { code: usize, name: usize, lad: usize, lad_name: usize, total: usize },
     /// Welsh Government WIMD 2019.
-    Wimd {
-        code: usize,
-        rank: usize,
-        decile: usize,
-    },
+    Wimd { code: usize, rank: usize, decile: usize },
     /// Local authority district codes and names.
     Districts { code: usize, name: usize },
 }
@@ -126,28 +97,13 @@ fn detect(header: &[String]) -> Option<Layout> {
         let lad = exact("Local Authority District code (2019)")?;
         let lad_name = exact("Local Authority District name (2019)")?;
         if let Some(total) = find(&|h| h.starts_with("Total population")) {
-            return Some(Layout::Denominators {
-                code,
-                name,
-                lad,
-                lad_name,
-                total,
-            });
+            return Some(Layout::Denominators { code, name, lad, lad_name, total });
         }
         let rank = find(&|h| h.starts_with("Index of Multiple Deprivation (IMD) Rank"))?;
         let decile = find(&|h| h.starts_with("Index of Multiple Deprivation (IMD) Decile"))?;
-        return Some(Layout::EnglishImd {
-            code,
-            name,
-            lad,
-            lad_name,
-            rank,
-            decile,
-        });
+        return Some(Layout::EnglishImd { code, name, lad, lad_name, rank, decile });
     }
-    if let (Some(code), Some(rank), Some(decile)) =
-        (exact("lsoa11_code"), exact("IMD_rank"), exact("IMD_decile"))
-    {
+    if let (Some(code), Some(rank), Some(decile)) = (exact("lsoa11_code"), exact("IMD_rank"), exact("IMD_decile")) {
         return Some(Layout::Wimd { code, rank, decile });
     }
     if let (Some(code), Some(name), Some(lad), Some(lad_name), Some(total)) = (
@@ -158,13 +114,7 @@ fn detect(header: &[String]) -> Option<Layout> {
         exact("Persons"),
     ) {
         if exact("Households").is_some() {
-            return Some(Layout::Census2011 {
-                code,
-                name,
-                lad,
-                lad_name,
-                total,
-            });
+            return Some(Layout::Census2011 { code, name, lad, lad_name, total });
         }
     }
     if let (Some(code), Some(name)) = (exact("LADCD"), exact("LADNM")) {
@@ -175,66 +125,41 @@ fn detect(header: &[String]) -> Option<Layout> {
 
 /// Reads a CSV reference table; `Ok(None)` when the header is not one Alliance knows.
 pub fn read_table(file: &SourceFile) -> Result<Option<AreaTable>, IngestError> {
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(file.reader()?);
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).from_reader(file.reader()?);
     let mut record = csv::StringRecord::new();
-    if !csv
-        .read_record(&mut record)
-        .map_err(|e| IngestError::from_csv(&file.name, e))?
-    {
+    if !csv.read_record(&mut record).map_err(|e| IngestError::from_csv(&file.name, e))? {
         return Ok(None);
     }
-    let header: Vec<String> = record
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
+    let header: Vec<String> = record.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
     let Some(layout) = detect(&header) else {
         return Ok(None);
     };
     let mut deprivation = Vec::new();
     let mut population = Vec::new();
     let mut districts: HashMap<String, District> = HashMap::new();
-    while csv
-        .read_record(&mut record)
-        .map_err(|e| IngestError::from_csv(&file.name, e))?
-    {
+    while csv.read_record(&mut record).map_err(|e| IngestError::from_csv(&file.name, e))? {
         let line = record.position().map_or(0, |p| p.line());
         let cell = |i: usize| record.get(i).unwrap_or("").trim();
         let lsoa = |i: usize| -> Result<LsoaCode, IngestError> {
-            cell(i)
-                .parse()
-                .map_err(|e: alliance_core::domain::area::AreaCodeError| {
-                    IngestError::cell(&file.name, line, &header[i], e.to_string())
-                })
+            cell(i).parse().map_err(|e: alliance_core::domain::area::AreaCodeError| {
+                IngestError::cell(&file.name, line, &header[i], e.to_string())
+            })
         };
         let district = |i: usize| -> Result<DistrictCode, IngestError> {
-            cell(i)
-                .parse()
-                .map_err(|e: alliance_core::domain::area::AreaCodeError| {
-                    IngestError::cell(&file.name, line, &header[i], e.to_string())
-                })
+            cell(i).parse().map_err(|e: alliance_core::domain::area::AreaCodeError| {
+                IngestError::cell(&file.name, line, &header[i], e.to_string())
+            })
         };
         let number = |i: usize| -> Result<i64, IngestError> {
             parse_count(cell(i)).map_err(|r| IngestError::cell(&file.name, line, &header[i], r))
         };
         let mut note_district = |code: DistrictCode, name: &str| {
             if !name.is_empty() {
-                districts.entry(code.to_string()).or_insert(District {
-                    code,
-                    name: name.to_string(),
-                });
+                districts.entry(code.to_string()).or_insert(District { code, name: name.to_string() });
             }
         };
         match layout {
-            Layout::EnglishImd {
-                code,
-                name,
-                lad,
-                lad_name,
-                rank,
-                decile,
-            } => {
+            Layout::EnglishImd { code, name, lad, lad_name, rank, decile } => {
                 let d = district(lad)?;
                 note_district(d.clone(), cell(lad_name));
                 deprivation.push(Deprivation {
@@ -254,27 +179,11 @@ pub fn read_table(file: &SourceFile) -> Result<Option<AreaTable>, IngestError> {
                 decile: decile_in_range(number(decile)?, &file.name, line, &header[decile])?,
                 index: "WIMD 2019",
             }),
-            Layout::Denominators {
-                code,
-                name,
-                lad,
-                lad_name,
-                total,
-            }
-            | Layout::Census2011 {
-                code,
-                name,
-                lad,
-                lad_name,
-                total,
-            } => {
+            Layout::Denominators { code, name, lad, lad_name, total }
+            | Layout::Census2011 { code, name, lad, lad_name, total } => {
                 let d = district(lad)?;
                 note_district(d.clone(), cell(lad_name));
-                let source = if matches!(layout, Layout::Denominators { .. }) {
-                    MID_2015
-                } else {
-                    CENSUS_2011
-                };
+                let source = if matches!(layout, Layout::Denominators { .. }) { MID_2015 } else { CENSUS_2011 };
                 population.push(Population {
                     lsoa: lsoa(code)?,
                     name: Some(cell(name).to_string()),
@@ -292,12 +201,8 @@ pub fn read_table(file: &SourceFile) -> Result<Option<AreaTable>, IngestError> {
     let mut districts: Vec<District> = districts.into_values().collect();
     districts.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(Some(match layout {
-        Layout::EnglishImd { .. } | Layout::Wimd { .. } => {
-            AreaTable::Deprivation(deprivation, districts)
-        }
-        Layout::Denominators { .. } | Layout::Census2011 { .. } => {
-            AreaTable::Population(population, districts)
-        }
+        Layout::EnglishImd { .. } | Layout::Wimd { .. } => AreaTable::Deprivation(deprivation, districts),
+        Layout::Denominators { .. } | Layout::Census2011 { .. } => AreaTable::Population(population, districts),
         Layout::Districts { .. } => AreaTable::Districts(districts),
     }))
 }
@@ -315,12 +220,7 @@ fn decile_in_range(decile: i64, file: &str, line: u64, column: &str) -> Result<i
     if (1..=10).contains(&decile) {
         Ok(decile)
     } else {
-        Err(IngestError::cell(
-            file,
-            line,
-            column,
-            format!("expected a decile from 1 to 10, found {decile}"),
-        ))
+        Err(IngestError::cell(file, line, column, format!("expected a decile from 1 to 10, found {decile}")))
     }
 }
 
@@ -341,9 +241,7 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        let AreaTable::Deprivation(rows, districts) = t else {
-            panic!("wrong kind")
-        };
+        let AreaTable::Deprivation(rows, districts) = t else { panic!("wrong kind") };
         assert_eq!(rows[0].rank, 1234);
         assert_eq!(rows[0].decile, 1);
         assert_eq!(districts[0].name, "Stoke-on-Trent");
@@ -358,25 +256,17 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        let AreaTable::Population(rows, _) = t else {
-            panic!("wrong kind")
-        };
+        let AreaTable::Population(rows, _) = t else { panic!("wrong kind") };
         assert_eq!(rows[0].population, 1296);
         assert_eq!(rows[0].source, MID_2015);
     }
 
     #[test]
     fn bad_values_name_line_and_column() {
-        let err = table(
-            "wimd.csv",
-            "lsoa11_code,IMD_decile,IMD_rank\nW01000001,5,885\nW01000002,11,3\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert_eq!(
-            err,
-            "wimd.csv:3: column \"IMD_decile\": expected a decile from 1 to 10, found 11"
-        );
+        let err = table("wimd.csv", "lsoa11_code,IMD_decile,IMD_rank\nW01000001,5,885\nW01000002,11,3\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(err, "wimd.csv:3: column \"IMD_decile\": expected a decile from 1 to 10, found 11");
     }
 
     #[test]

@@ -8,33 +8,16 @@ use crate::{IngestError, SourceFile};
 pub(super) type CsvReader = csv::Reader<Box<dyn std::io::Read + Send>>;
 
 pub(super) fn csv_reader(file: &SourceFile) -> Result<CsvReader, IngestError> {
-    Ok(csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(file.reader()?))
+    Ok(csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(file.reader()?))
 }
 
 /// Reads line 1 as the header, without a byte-order mark and surrounding spaces.
-pub(super) fn read_header(
-    file: &SourceFile,
-    csv: &mut CsvReader,
-) -> Result<Vec<String>, IngestError> {
+pub(super) fn read_header(file: &SourceFile, csv: &mut CsvReader) -> Result<Vec<String>, IngestError> {
     let mut record = csv::StringRecord::new();
-    if !csv
-        .read_record(&mut record)
-        .map_err(|e| IngestError::from_csv(&file.name, e))?
-    {
-        return Err(IngestError::line(
-            &file.name,
-            1,
-            "the file is empty: expected a header line",
-        ));
+    if !csv.read_record(&mut record).map_err(|e| IngestError::from_csv(&file.name, e))? {
+        return Err(IngestError::line(&file.name, 1, "the file is empty: expected a header line"));
     }
-    Ok(record
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect())
+    Ok(record.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect())
 }
 
 /// Checks the header names exactly, in order, before any row is read.
@@ -51,14 +34,21 @@ pub(super) fn check_header(
                 return Err(IngestError::line(
                     &file.name,
                     1,
-                    format!("not a data.police.uk {kind} file: header column {} is \"{got}\", expected \"{want}\"", i + 1),
+                    format!(
+                        "not a data.police.uk {kind} file: header column {} is \"{got}\", expected \"{want}\"",
+                        i + 1
+                    ),
                 ))
             }
             None => {
                 return Err(IngestError::line(
                     &file.name,
                     1,
-                    format!("not a data.police.uk {kind} file: header has {} columns, expected {} (missing \"{want}\")", found.len(), expected.len()),
+                    format!(
+                        "not a data.police.uk {kind} file: header has {} columns, expected {} (missing \"{want}\")",
+                        found.len(),
+                        expected.len()
+                    ),
                 ))
             }
         }
@@ -105,9 +95,7 @@ impl Rows {
         let (unit, peeked) = match unit_from_file_name(&file.name) {
             Some(unit) => (unit, false),
             None => {
-                let has_row = csv
-                    .read_record(&mut record)
-                    .map_err(|e| IngestError::from_csv(&file.name, e))?;
+                let has_row = csv.read_record(&mut record).map_err(|e| IngestError::from_csv(&file.name, e))?;
                 if !has_row {
                     return Err(IngestError::file(
                         &file.name,
@@ -115,12 +103,7 @@ impl Rows {
                     ));
                 }
                 let line = record.position().map_or(2, |p| p.line());
-                let month = parse_month(
-                    &file.name,
-                    line,
-                    "Month",
-                    record.get(month_col).unwrap_or(""),
-                )?;
+                let month = parse_month(&file.name, line, "Month", record.get(month_col).unwrap_or(""))?;
                 let force_name = record.get(force_col).unwrap_or("");
                 let force = ForceSlug::from_force_name(force_name).ok_or_else(|| {
                     IngestError::cell(
@@ -133,26 +116,14 @@ impl Rows {
                 (PoliceFileUnit { force, month, kind }, true)
             }
         };
-        Ok(Rows {
-            file: file.name.clone(),
-            csv,
-            record,
-            width,
-            line: 1,
-            unit,
-            peeked,
-        })
+        Ok(Rows { file: file.name.clone(), csv, record, width, line: 1, unit, peeked })
     }
 
     /// Advances to the next row; `false` at the end of the file.
     pub fn advance(&mut self) -> Result<bool, IngestError> {
         if self.peeked {
             self.peeked = false;
-        } else if !self
-            .csv
-            .read_record(&mut self.record)
-            .map_err(|e| IngestError::from_csv(&self.file, e))?
-        {
+        } else if !self.csv.read_record(&mut self.record).map_err(|e| IngestError::from_csv(&self.file, e))? {
             return Ok(false);
         }
         self.line = self.record.position().map_or(self.line + 1, |p| p.line());
@@ -163,11 +134,7 @@ impl Rows {
             return Err(IngestError::line(
                 &self.file,
                 self.line,
-                format!(
-                    "expected {} fields, found {}",
-                    self.width,
-                    self.record.len()
-                ),
+                format!("expected {} fields, found {}", self.width, self.record.len()),
             ));
         }
         Ok(true)
@@ -185,23 +152,15 @@ impl Rows {
     pub fn month(&self, col: usize) -> Result<Month, IngestError> {
         let month = parse_month(&self.file, self.line, "Month", self.get(col))?;
         if month != self.unit.month {
-            return Err(self.err(
-                "Month",
-                format!(
-                    "expected {} (the file's month), found \"{month}\"",
-                    self.unit.month
-                ),
-            ));
+            return Err(
+                self.err("Month", format!("expected {} (the file's month), found \"{month}\"", self.unit.month))
+            );
         }
         Ok(month)
     }
 
     /// Longitude and latitude: both present and in range, or both empty.
-    pub fn coordinates(
-        &self,
-        lon_col: usize,
-        lat_col: usize,
-    ) -> Result<Option<(f64, f64)>, IngestError> {
+    pub fn coordinates(&self, lon_col: usize, lat_col: usize) -> Result<Option<(f64, f64)>, IngestError> {
         let (lon, lat) = (self.get(lon_col).trim(), self.get(lat_col).trim());
         match (lon.is_empty(), lat.is_empty()) {
             (true, true) => Ok(None),
@@ -222,9 +181,7 @@ impl Rows {
         }
         text.parse()
             .map(Some)
-            .map_err(|e: alliance_core::domain::area::AreaCodeError| {
-                self.err("LSOA code", e.to_string())
-            })
+            .map_err(|e: alliance_core::domain::area::AreaCodeError| self.err("LSOA code", e.to_string()))
     }
 
     /// A text cell, `None` when empty.
@@ -235,27 +192,20 @@ impl Rows {
 
     /// A text cell that must not be empty.
     pub fn required(&self, col: usize, column: &str) -> Result<String, IngestError> {
-        self.optional(col)
-            .ok_or_else(|| self.err(column, "empty; a value is required"))
+        self.optional(col).ok_or_else(|| self.err(column, "empty; a value is required"))
     }
 }
 
 fn parse_month(file: &str, line: u64, column: &str, text: &str) -> Result<Month, IngestError> {
-    text.trim()
-        .parse()
-        .map_err(|e: alliance_core::domain::month::MonthParseError| {
-            IngestError::cell(file, line, column, e.to_string())
-        })
+    text.trim().parse().map_err(|e: alliance_core::domain::month::MonthParseError| {
+        IngestError::cell(file, line, column, e.to_string())
+    })
 }
 
 fn parse_degrees(text: &str, limit: f64) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v.abs() <= limit => Ok(v),
-        Ok(_) => Err(format!(
-            "expected degrees between -{limit} and {limit}, found \"{text}\""
-        )),
-        Err(_) => Err(format!(
-            "expected a decimal number of degrees, found \"{text}\""
-        )),
+        Ok(_) => Err(format!("expected degrees between -{limit} and {limit}, found \"{text}\"")),
+        Err(_) => Err(format!("expected a decimal number of degrees, found \"{text}\"")),
     }
 }

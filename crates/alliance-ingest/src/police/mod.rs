@@ -63,11 +63,8 @@ impl PoliceReader {
         let mut csv = fields::csv_reader(file)?;
         let header = fields::read_header(file, &mut csv)?;
         let by_name = unit_from_file_name(&file.name).map(|u| u.kind);
-        let kind = if header.iter().any(|h| h == "Outcome type") {
-            PoliceFileKind::Outcomes
-        } else {
-            PoliceFileKind::Street
-        };
+        let kind =
+            if header.iter().any(|h| h == "Outcome type") { PoliceFileKind::Outcomes } else { PoliceFileKind::Street };
         if let Some(named) = by_name {
             if named != kind {
                 return Err(crate::IngestError::line(
@@ -78,12 +75,8 @@ impl PoliceReader {
             }
         }
         Ok(match kind {
-            PoliceFileKind::Street => {
-                PoliceReader::Street(StreetReader::from_parts(file, csv, &header)?)
-            }
-            PoliceFileKind::Outcomes => {
-                PoliceReader::Outcomes(OutcomesReader::from_parts(file, csv, &header)?)
-            }
+            PoliceFileKind::Street => PoliceReader::Street(StreetReader::from_parts(file, csv, &header)?),
+            PoliceFileKind::Outcomes => PoliceReader::Outcomes(OutcomesReader::from_parts(file, csv, &header)?),
         })
     }
 

@@ -39,16 +39,7 @@ impl OutcomesReader {
         header: &[String],
     ) -> Result<OutcomesReader, IngestError> {
         check_header(file, header, &OUTCOMES_HEADER, "outcomes")?;
-        Ok(OutcomesReader {
-            rows: Rows::new(
-                file,
-                csv,
-                OUTCOMES_HEADER.len(),
-                PoliceFileKind::Outcomes,
-                1,
-                3,
-            )?,
-        })
+        Ok(OutcomesReader { rows: Rows::new(file, csv, OUTCOMES_HEADER.len(), PoliceFileKind::Outcomes, 1, 3)? })
     }
 
     pub fn unit(&self) -> &PoliceFileUnit {
@@ -84,30 +75,21 @@ mod tests {
 
     #[test]
     fn reads_outcomes_and_requires_a_crime_id() {
-        let header = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\n";
+        let header =
+            "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Outcome type\n";
         let ok = SourceFile::from_bytes(
             "2023-01-gwent-outcomes.csv",
             format!("{header}abc,2023-01,Gwent Police,Gwent Police,-3.2,51.6,On or near X,W01001434,Caerphilly 013F,Offender given a caution\n").into_bytes(),
         );
-        let outcomes: Vec<_> = OutcomesReader::open(&ok)
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let outcomes: Vec<_> = OutcomesReader::open(&ok).unwrap().collect::<Result<_, _>>().unwrap();
         assert_eq!(outcomes.len(), 1);
         assert_eq!(outcomes[0].outcome_type, "Offender given a caution");
         let bad = SourceFile::from_bytes(
             "2023-01-gwent-outcomes.csv",
-            format!("{header},2023-01,Gwent Police,Gwent Police,,,No location,,,Offender given a caution\n").into_bytes(),
+            format!("{header},2023-01,Gwent Police,Gwent Police,,,No location,,,Offender given a caution\n")
+                .into_bytes(),
         );
-        let err = OutcomesReader::open(&bad)
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "2023-01-gwent-outcomes.csv:2: column \"Crime ID\": empty; a value is required"
-        );
+        let err = OutcomesReader::open(&bad).unwrap().next().unwrap().unwrap_err().to_string();
+        assert_eq!(err, "2023-01-gwent-outcomes.csv:2: column \"Crime ID\": empty; a value is required");
     }
 }

@@ -41,9 +41,7 @@ impl StreetReader {
         header: &[String],
     ) -> Result<StreetReader, IngestError> {
         check_header(file, header, &STREET_HEADER, "street-level")?;
-        Ok(StreetReader {
-            rows: Rows::new(file, csv, STREET_HEADER.len(), PoliceFileKind::Street, 1, 3)?,
-        })
+        Ok(StreetReader { rows: Rows::new(file, csv, STREET_HEADER.len(), PoliceFileKind::Street, 1, 3)? })
     }
 
     pub fn unit(&self) -> &PoliceFileUnit {
@@ -129,73 +127,42 @@ mod tests {
 
     #[test]
     fn a_row_from_another_month_is_refused() {
-        let f = file(
-            "2025-03-staffordshire-street.csv",
-            "a,2025-04,S,Staffordshire Police,,,No location,,,Robbery,,\n",
-        );
+        let f =
+            file("2025-03-staffordshire-street.csv", "a,2025-04,S,Staffordshire Police,,,No location,,,Robbery,,\n");
         let err = read_all(&f).unwrap_err().to_string();
-        assert!(
-            err.contains(":2: column \"Month\": expected 2025-03 (the file's month)"),
-            "{err}"
-        );
+        assert!(err.contains(":2: column \"Month\": expected 2025-03 (the file's month)"), "{err}");
     }
 
     #[test]
     fn wrong_headers_are_caught_before_rows() {
-        let f = SourceFile::from_bytes(
-            "2025-03-x-street.csv",
-            b"Crime ID,Month,Reported by\n1,2,3\n".to_vec(),
-        );
+        let f = SourceFile::from_bytes("2025-03-x-street.csv", b"Crime ID,Month,Reported by\n1,2,3\n".to_vec());
         let err = StreetReader::open(&f).err().unwrap().to_string();
-        assert!(
-            err.starts_with("2025-03-x-street.csv:1: not a data.police.uk street-level file"),
-            "{err}"
-        );
+        assert!(err.starts_with("2025-03-x-street.csv:1: not a data.police.uk street-level file"), "{err}");
     }
 
     #[test]
     fn coordinates_and_lsoa_codes_are_checked() {
         let cases = [
-            (
-                "a,2025-03,S,F,-2.1,,On or near X,,,Robbery,,\n",
-                "column \"Latitude\": empty, but Longitude is given",
-            ),
-            (
-                "a,2025-03,S,F,west,53,On or near X,,,Robbery,,\n",
-                "column \"Longitude\": expected a decimal number",
-            ),
+            ("a,2025-03,S,F,-2.1,,On or near X,,,Robbery,,\n", "column \"Latitude\": empty, but Longitude is given"),
+            ("a,2025-03,S,F,west,53,On or near X,,,Robbery,,\n", "column \"Longitude\": expected a decimal number"),
             (
                 "a,2025-03,S,F,-2.1,95,On or near X,,,Robbery,,\n",
                 "column \"Latitude\": expected degrees between -90 and 90",
             ),
-            (
-                "a,2025-03,S,F,-2.1,53,On or near X,E0101,,Robbery,,\n",
-                "column \"LSOA code\"",
-            ),
-            (
-                "a,2025-03,S,F,-2.1,53,On or near X,,,,,\n",
-                "column \"Crime type\": empty",
-            ),
+            ("a,2025-03,S,F,-2.1,53,On or near X,E0101,,Robbery,,\n", "column \"LSOA code\""),
+            ("a,2025-03,S,F,-2.1,53,On or near X,,,,,\n", "column \"Crime type\": empty"),
             ("a,2025-03,S,F,-2.1,53\n", "expected 12 fields, found 6"),
         ];
         for (row, want) in cases {
-            let err = read_all(&file("2025-03-staffordshire-street.csv", row))
-                .unwrap_err()
-                .to_string();
+            let err = read_all(&file("2025-03-staffordshire-street.csv", row)).unwrap_err().to_string();
             assert!(err.contains(want), "{row}: {err}");
-            assert!(
-                err.starts_with("2025-03-staffordshire-street.csv:2"),
-                "{err}"
-            );
+            assert!(err.starts_with("2025-03-staffordshire-street.csv:2"), "{err}");
         }
     }
 
     #[test]
     fn non_standard_names_take_the_unit_from_the_first_row() {
-        let f = file(
-            "upload.csv",
-            "a,2025-03,Gwent Police,Gwent Police,,,No location,,,Robbery,,\n",
-        );
+        let f = file("upload.csv", "a,2025-03,Gwent Police,Gwent Police,,,No location,,,Robbery,,\n");
         let reader = StreetReader::open(&f).unwrap();
         assert_eq!(reader.unit().key(), "gwent/2025-03/street");
         assert_eq!(reader.count(), 1, "the row read ahead is not lost");
@@ -205,8 +172,7 @@ mod tests {
     fn gzip_files_are_read_transparently() {
         use std::io::Write;
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gz.write_all(format!("{HEADER}a,2025-03,S,F,,,No location,,,Robbery,,\n").as_bytes())
-            .unwrap();
+        gz.write_all(format!("{HEADER}a,2025-03,S,F,,,No location,,,Robbery,,\n").as_bytes()).unwrap();
         let f = SourceFile::from_bytes("2025-03-staffordshire-street.csv.gz", gz.finish().unwrap());
         assert_eq!(read_all(&f).unwrap().len(), 1);
     }

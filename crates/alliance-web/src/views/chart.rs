@@ -28,48 +28,25 @@ pub fn nice_scale(max: i64) -> (i64, i64) {
     }
     let rough = max as f64 / 5.0;
     let power = 10f64.powf(rough.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * power)
-        .find(|s| *s >= rough)
-        .unwrap_or(10.0 * power);
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * power).find(|s| *s >= rough).unwrap_or(10.0 * power);
     let step = step.max(1.0) as i64;
     let top = ((max + step - 1) / step) * step;
     (top, step)
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Draws the series over the labels. `id` must be unique in the page; `title` and
 /// `description` become the chart's accessible name and description.
-pub fn line_chart(
-    id: &str,
-    title: &str,
-    description: &str,
-    labels: &[String],
-    series: &[Series],
-) -> String {
-    let max = series
-        .iter()
-        .flat_map(|s| s.values.iter().flatten())
-        .copied()
-        .max()
-        .unwrap_or(0);
+pub fn line_chart(id: &str, title: &str, description: &str, labels: &[String], series: &[Series]) -> String {
+    let max = series.iter().flat_map(|s| s.values.iter().flatten()).copied().max().unwrap_or(0);
     let (top, step) = nice_scale(max);
     let plot_w = WIDTH - LEFT - RIGHT;
     let plot_h = HEIGHT - TOP - BOTTOM;
-    let x = |i: usize| {
-        LEFT + if labels.len() > 1 {
-            plot_w * i as f64 / (labels.len() - 1) as f64
-        } else {
-            plot_w / 2.0
-        }
-    };
+    let x =
+        |i: usize| LEFT + if labels.len() > 1 { plot_w * i as f64 / (labels.len() - 1) as f64 } else { plot_w / 2.0 };
     let y = |v: i64| TOP + plot_h * (1.0 - v as f64 / top as f64);
     let mut svg = String::new();
     let _ = write!(
@@ -118,38 +95,21 @@ pub fn line_chart(
         for (i, v) in s.values.iter().enumerate() {
             match v {
                 Some(v) => {
-                    let _ = write!(
-                        path,
-                        "{}{:.1},{:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        x(i),
-                        y(*v)
-                    );
+                    let _ = write!(path, "{}{:.1},{:.1} ", if pen_down { "L" } else { "M" }, x(i), y(*v));
                     pen_down = true;
                 }
                 None => pen_down = false,
             }
         }
         if !path.is_empty() {
-            let _ = write!(
-                svg,
-                r#"<path class="app-chart__line" stroke="{}" d="{}"/>"#,
-                s.colour,
-                path.trim_end()
-            );
+            let _ = write!(svg, r#"<path class="app-chart__line" stroke="{}" d="{}"/>"#, s.colour, path.trim_end());
         }
         for (i, v) in s.values.iter().enumerate() {
             let isolated = v.is_some()
                 && (i == 0 || s.values[i - 1].is_none())
                 && (i + 1 == s.values.len() || s.values[i + 1].is_none());
             if let (true, Some(v)) = (isolated, v) {
-                let _ = write!(
-                    svg,
-                    r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{}"/>"#,
-                    x(i),
-                    y(*v),
-                    s.colour
-                );
+                let _ = write!(svg, r#"<circle cx="{:.1}" cy="{:.1}" r="4" fill="{}"/>"#, x(i), y(*v), s.colour);
             }
         }
     }
@@ -176,21 +136,10 @@ mod tests {
             "Title & more",
             "Desc",
             &["a".into(), "b".into(), "c".into()],
-            &[Series {
-                name: "s".into(),
-                colour: COLOURS[0],
-                values: vec![Some(5), None, Some(7)],
-            }],
+            &[Series { name: "s".into(), colour: COLOURS[0], values: vec![Some(5), None, Some(7)] }],
         );
         assert!(svg.contains("Title &amp; more"));
-        assert_eq!(
-            svg.matches("<circle").count(),
-            2,
-            "two isolated points, no line through the gap"
-        );
-        assert!(
-            !svg.contains(" L"),
-            "no segment joins across the missing month"
-        );
+        assert_eq!(svg.matches("<circle").count(), 2, "two isolated points, no line through the gap");
+        assert!(!svg.contains(" L"), "no segment joins across the missing month");
     }
 }

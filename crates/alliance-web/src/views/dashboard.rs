@@ -23,22 +23,10 @@ struct Group {
 const ALL_CRIME: &str = "All crime (excluding anti-social behaviour)";
 
 const HEADLINES: [Group; 4] = [
-    Group {
-        name: ALL_CRIME,
-        includes: |t| t != ANTI_SOCIAL_BEHAVIOUR,
-    },
-    Group {
-        name: "Violence and sexual offences",
-        includes: |t| t == "Violence and sexual offences",
-    },
-    Group {
-        name: "Robbery",
-        includes: |t| t == "Robbery",
-    },
-    Group {
-        name: "Possession of weapons",
-        includes: |t| t == "Possession of weapons",
-    },
+    Group { name: ALL_CRIME, includes: |t| t != ANTI_SOCIAL_BEHAVIOUR },
+    Group { name: "Violence and sexual offences", includes: |t| t == "Violence and sexual offences" },
+    Group { name: "Robbery", includes: |t| t == "Robbery" },
+    Group { name: "Possession of weapons", includes: |t| t == "Possession of weapons" },
 ];
 
 /// One headline figure, ready to print.
@@ -94,10 +82,7 @@ pub struct DashboardPage {
 }
 
 /// Sums the monthly counts of the crime types a group includes.
-fn monthly_for(
-    by_month_type: &[(Month, String, i64)],
-    includes: fn(&str) -> bool,
-) -> Vec<(Month, i64)> {
+fn monthly_for(by_month_type: &[(Month, String, i64)], includes: fn(&str) -> bool) -> Vec<(Month, i64)> {
     let mut sums: BTreeMap<Month, i64> = BTreeMap::new();
     for (m, t, n) in by_month_type {
         if includes(t) {
@@ -109,19 +94,11 @@ fn monthly_for(
 
 fn comparison_text(c: &PeriodComparison) -> String {
     match (c.previous, c.change_percent()) {
-        (Some(prev), Some(pct)) => format!(
-            "{} on the 12 months before ({})",
-            format::change(pct),
-            format::count(prev)
-        ),
-        (Some(prev), None) => format!(
-            "{} in the 12 months before: no percentage change from zero",
-            format::count(prev)
-        ),
-        (None, _) => format!(
-            "No data for the 12 months before ({}), so no comparison",
-            c.previous_period
-        ),
+        (Some(prev), Some(pct)) => format!("{} on the 12 months before ({})", format::change(pct), format::count(prev)),
+        (Some(prev), None) => {
+            format!("{} in the 12 months before: no percentage change from zero", format::count(prev))
+        }
+        (None, _) => format!("No data for the 12 months before ({}), so no comparison", c.previous_period),
     }
 }
 
@@ -130,10 +107,7 @@ impl DashboardPage {
         let db = &state.db;
         let covered = db.police_months_covered().await?;
         let imports = db.imports(8).await?;
-        let last_import = imports
-            .first()
-            .map(|i| i.imported_at.clone())
-            .unwrap_or_else(|| "never".into());
+        let last_import = imports.first().map(|i| i.imported_at.clone()).unwrap_or_else(|| "never".into());
         let layout = Layout::new(state, "/");
         let Some(&latest) = covered.last() else {
             return Ok(DashboardPage {
@@ -153,12 +127,7 @@ impl DashboardPage {
             });
         };
         let current = MonthRange::ending(latest, 12);
-        let rows = db
-            .counts(
-                &[CountField::Month, CountField::CrimeType],
-                &CountFilter::default(),
-            )
-            .await?;
+        let rows = db.counts(&[CountField::Month, CountField::CrimeType], &CountFilter::default()).await?;
         let by_month_type: Vec<(Month, String, i64)> = rows
             .iter()
             .filter_map(|r| {
@@ -171,12 +140,7 @@ impl DashboardPage {
         let headlines = HEADLINES
             .iter()
             .map(|g| {
-                let c = compare_with_previous(
-                    &monthly_for(&by_month_type, g.includes),
-                    &covered,
-                    latest,
-                    12,
-                );
+                let c = compare_with_previous(&monthly_for(&by_month_type, g.includes), &covered, latest, 12);
                 Headline {
                     name: g.name,
                     current: format::count(c.current),
@@ -192,23 +156,14 @@ impl DashboardPage {
         let crime_types = types
             .iter()
             .map(|t| {
-                let monthly: Vec<(Month, i64)> = by_month_type
-                    .iter()
-                    .filter(|(_, ty, _)| ty == t)
-                    .map(|(m, _, n)| (*m, *n))
-                    .collect();
+                let monthly: Vec<(Month, i64)> =
+                    by_month_type.iter().filter(|(_, ty, _)| ty == t).map(|(m, _, n)| (*m, *n)).collect();
                 let c = compare_with_previous(&monthly, &covered, latest, 12);
                 ComparisonRow {
                     name: t.to_string(),
                     current: format::count(c.current),
-                    previous: c
-                        .previous
-                        .map(format::count)
-                        .unwrap_or_else(|| "no data".into()),
-                    change: c
-                        .change_percent()
-                        .map(format::change)
-                        .unwrap_or_else(|| "not available".into()),
+                    previous: c.previous.map(format::count).unwrap_or_else(|| "no data".into()),
+                    change: c.change_percent().map(format::change).unwrap_or_else(|| "not available".into()),
                 }
             })
             .collect();
@@ -235,40 +190,24 @@ impl DashboardPage {
 
 /// The last (up to) 36 months to the latest, with uncovered months left as gaps.
 fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Month) -> Trend {
-    let first = covered
-        .first()
-        .copied()
-        .unwrap_or(latest)
-        .max(latest.plus(-35));
-    let months: Vec<Month> = MonthRange {
-        from: first,
-        to: latest,
-    }
-    .months()
-    .collect();
+    let first = covered.first().copied().unwrap_or(latest).max(latest.plus(-35));
+    let months: Vec<Month> = MonthRange { from: first, to: latest }.months().collect();
     let groups: [(&str, fn(&str) -> bool); 3] = [
         (ALL_CRIME, |t| t != ANTI_SOCIAL_BEHAVIOUR),
-        ("Violence and sexual offences", |t| {
-            t == "Violence and sexual offences"
-        }),
+        ("Violence and sexual offences", |t| t == "Violence and sexual offences"),
         ("Anti-social behaviour", |t| t == ANTI_SOCIAL_BEHAVIOUR),
     ];
     let series: Vec<Series> = groups
         .iter()
         .enumerate()
         .map(|(i, (name, includes))| {
-            let monthly: HashMap<Month, i64> =
-                monthly_for(by_month_type, *includes).into_iter().collect();
+            let monthly: HashMap<Month, i64> = monthly_for(by_month_type, *includes).into_iter().collect();
             Series {
                 name: name.to_string(),
                 colour: COLOURS[i],
                 values: months
                     .iter()
-                    .map(|m| {
-                        covered
-                            .contains(m)
-                            .then(|| monthly.get(m).copied().unwrap_or(0))
-                    })
+                    .map(|m| covered.contains(m).then(|| monthly.get(m).copied().unwrap_or(0)))
                     .collect(),
             }
         })
@@ -277,7 +216,10 @@ fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Mont
     let svg = line_chart(
         "trend",
         "Police recorded crime and anti-social behaviour by month",
-        &format!("Line chart of monthly counts from {} to {}; the same figures are in the table that follows.", first, latest),
+        &format!(
+            "Line chart of monthly counts from {} to {}; the same figures are in the table that follows.",
+            first, latest
+        ),
         &labels,
         &series,
     );
@@ -287,50 +229,23 @@ fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Mont
         .map(|(i, m)| {
             (
                 m.to_string(),
-                series
-                    .iter()
-                    .map(|s| {
-                        s.values[i]
-                            .map(format::count)
-                            .unwrap_or_else(|| "no data".into())
-                    })
-                    .collect(),
+                series.iter().map(|s| s.values[i].map(format::count).unwrap_or_else(|| "no data".into())).collect(),
             )
         })
         .collect();
-    Trend {
-        svg,
-        series_names: series.iter().map(|s| (s.name.clone(), s.colour)).collect(),
-        rows,
-    }
+    Trend { svg, series_names: series.iter().map(|s| (s.name.clone(), s.colour)).collect(), rows }
 }
 
-async fn district_rows(
-    state: &AppState,
-    period: MonthRange,
-) -> Result<(Vec<DistrictRow>, String), PageError> {
+async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<DistrictRow>, String), PageError> {
     let db = &state.db;
-    let filter = CountFilter {
-        from: Some(period.from),
-        to: Some(period.to),
-        ..CountFilter::default()
-    };
-    let rows = db
-        .counts(&[CountField::District, CountField::CrimeType], &filter)
-        .await?;
-    let names: HashMap<String, String> = db
-        .districts()
-        .await?
-        .into_iter()
-        .map(|d| (d.code, d.name))
-        .collect();
+    let filter = CountFilter { from: Some(period.from), to: Some(period.to), ..CountFilter::default() };
+    let rows = db.counts(&[CountField::District, CountField::CrimeType], &filter).await?;
+    let names: HashMap<String, String> = db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
     let populations = db.district_populations().await?;
     let mut by_district: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
     for r in &rows {
         let t = r.values.get(1).cloned().flatten().unwrap_or_default();
-        let entry = by_district
-            .entry(r.values.first().cloned().flatten())
-            .or_default();
+        let entry = by_district.entry(r.values.first().cloned().flatten()).or_default();
         if t != ANTI_SOCIAL_BEHAVIOUR {
             entry.0 += r.count;
         }
@@ -350,9 +265,7 @@ async fn district_rows(
                 code: code.clone().unwrap_or_default(),
                 all_crime: format::count(all),
                 violence: format::count(violence),
-                population: population
-                    .map(format::count)
-                    .unwrap_or_else(|| "not known".into()),
+                population: population.map(format::count).unwrap_or_else(|| "not known".into()),
                 rate: population
                     .filter(|p| *p > 0)
                     .map(|p| format::rate(all as f64 * 1000.0 / p as f64))

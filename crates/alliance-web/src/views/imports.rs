@@ -15,9 +15,6 @@ pub struct ImportsPage {
 
 impl ImportsPage {
     pub fn new(state: &AppState, imports: Vec<ImportRecord>) -> ImportsPage {
-        ImportsPage {
-            layout: Layout::new(state, "/imports"),
-            imports,
-        }
+        ImportsPage { layout: Layout::new(state, "/imports"), imports }
     }
 }

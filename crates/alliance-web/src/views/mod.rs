@@ -14,9 +14,6 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(state: &crate::AppState, path: &'static str) -> Layout {
-        Layout {
-            partnership: state.partnership.clone(),
-            path,
-        }
+        Layout { partnership: state.partnership.clone(), path }
     }
 }

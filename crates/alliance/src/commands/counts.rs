@@ -35,12 +35,7 @@ pub enum Format {
 }
 
 pub async fn run(db: &Db, args: CountsArgs) -> anyhow::Result<ExitCode> {
-    let filter = CountFilter {
-        from: args.from,
-        to: args.to,
-        crime_type: args.crime_type,
-        district: args.district,
-    };
+    let filter = CountFilter { from: args.from, to: args.to, crime_type: args.crime_type, district: args.district };
     let rows = db.counts(&args.by, &filter).await?;
     match args.format {
         Format::Csv => write_csv(&args.by, &rows)?,
@@ -56,11 +51,7 @@ fn write_csv(fields: &[CountField], rows: &[CountRow]) -> anyhow::Result<()> {
     header.push("count");
     out.write_record(&header)?;
     for row in rows {
-        let mut record: Vec<String> = row
-            .values
-            .iter()
-            .map(|v| v.clone().unwrap_or_default())
-            .collect();
+        let mut record: Vec<String> = row.values.iter().map(|v| v.clone().unwrap_or_default()).collect();
         record.push(row.count.to_string());
         out.write_record(&record)?;
     }
@@ -74,23 +65,14 @@ fn write_table(fields: &[CountField], rows: &[CountRow]) {
     let body: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let mut cells: Vec<String> = r
-                .values
-                .iter()
-                .map(|v| v.clone().unwrap_or_else(|| "(none)".into()))
-                .collect();
+            let mut cells: Vec<String> =
+                r.values.iter().map(|v| v.clone().unwrap_or_else(|| "(none)".into())).collect();
             cells.push(r.count.to_string());
             cells
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            body.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
+        .map(|i| body.iter().map(|r| r[i].chars().count()).chain([header[i].len()]).max().unwrap_or(0))
         .collect();
     let line = |cells: &[String]| {
         cells

@@ -33,20 +33,13 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
         ImportCommand::Police(a) => (a.paths, true),
         ImportCommand::Areas(a) => (a.paths, false),
     };
-    let wanted: fn(&str) -> bool = if police {
-        alliance_ingest::police::is_police_file_name
-    } else {
-        alliance_ingest::areas::is_area_file_name
-    };
+    let wanted: fn(&str) -> bool =
+        if police { alliance_ingest::police::is_police_file_name } else { alliance_ingest::areas::is_area_file_name };
     let files = collect_files(&paths, wanted).context("cannot list the files to import")?;
     if files.is_empty() {
         anyhow::bail!(
             "no files to import under {}",
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
     let who = super::cli_user();
@@ -59,17 +52,13 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
         bar.set_message(file.name.clone());
         let result = if police {
             let bar = bar.clone();
-            db.import_police_file(&file, &who, &move |n| {
-                bar.set_message(format!("{} ({n} rows)", file_label(&bar)))
-            })
-            .await
+            db.import_police_file(&file, &who, &move |n| bar.set_message(format!("{} ({n} rows)", file_label(&bar))))
+                .await
         } else {
             db.import_area_file(&file, &who).await
         };
         let line = match result {
-            Ok(ImportOutcome::Imported {
-                counts, replaced, ..
-            }) => {
+            Ok(ImportOutcome::Imported { counts, replaced, .. }) => {
                 imported += 1;
                 rows += counts.rows_read;
                 let replaced = match replaced {
@@ -83,10 +72,7 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ImportOutcome::Unchanged { import_id, .. }) => {
                 unchanged += 1;
-                format!(
-                    "unchanged {}: already imported as import {import_id}",
-                    file.name
-                )
+                format!("unchanged {}: already imported as import {import_id}", file.name)
             }
             Ok(ImportOutcome::Skipped { reason }) => {
                 skipped += 1;
@@ -97,7 +83,7 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
                 format!("FAILED    {e}")
             }
         };
-        bar.println(line);
+        bar.suspend(|| println!("{line}"));
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -108,11 +94,7 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
         failed.len(),
         if failed.is_empty() { String::new() } else { format!(": {}", failed.join(", ")) }
     );
-    Ok(if failed.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn file_label(bar: &ProgressBar) -> String {

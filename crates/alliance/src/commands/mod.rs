@@ -51,8 +51,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Who the command line records as the importer: `cli:<login name>`.
 pub fn cli_user() -> String {
-    let name = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+    let name = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
     format!("cli:{name}")
 }

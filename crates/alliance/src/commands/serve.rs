@@ -20,9 +20,7 @@ pub struct ServeArgs {
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     if !args.no_demo {
-        let loaded = crate::demo::load_if_empty(db)
-            .await
-            .context("cannot load the bundled demo data")?;
+        let loaded = crate::demo::load_if_empty(db).await.context("cannot load the bundled demo data")?;
         if loaded > 0 {
             tracing::info!(
                 files = loaded,
@@ -32,8 +30,6 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let addr = SocketAddr::new(args.bind, args.port);
     println!("Alliance is running at http://{addr}/ (Ctrl-C to stop)");
-    alliance_web::serve(db.clone(), addr)
-        .await
-        .with_context(|| format!("cannot serve on {addr}"))?;
+    alliance_web::serve(db.clone(), addr).await.with_context(|| format!("cannot serve on {addr}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analytics::poisson::{
-    e_test, percent_change, two_sided_p_value, Alternative, ConfidenceLevel, ETest, Interval,
-    PercentChange, PoissonCount, PoissonError, RateRatioMethod,
+    e_test, percent_change, two_sided_p_value, Alternative, ConfidenceLevel, ETest, Interval, PercentChange,
+    PoissonCount, PoissonError, RateRatioMethod,
 };
 
 /// Recorded crimes in one area in the before and the after period.
@@ -70,13 +70,7 @@ pub fn area_change(
         Err(PoissonError::BothCountsZero) => None,
         Err(other) => return Err(other),
     };
-    Ok(AreaChange {
-        counts,
-        rate_per_month_before: before.rate(),
-        rate_per_month_after: after.rate(),
-        change,
-        e_test,
-    })
+    Ok(AreaChange { counts, rate_per_month_before: before.rate(), rate_per_month_after: after.rate(), change, e_test })
 }
 
 /// Why a relative effect size cannot be computed.
@@ -125,12 +119,7 @@ pub fn relative_effect(
     comparison: BeforeAfter,
     level: ConfidenceLevel,
 ) -> Result<RelativeEffect, RelativeEffectUndefined> {
-    let (a, b, c, d) = (
-        treated.before,
-        treated.after,
-        comparison.before,
-        comparison.after,
-    );
+    let (a, b, c, d) = (treated.before, treated.after, comparison.before, comparison.after);
     if a == 0 || b == 0 || c == 0 || d == 0 {
         return Err(RelativeEffectUndefined::ZeroCount);
     }
@@ -139,10 +128,7 @@ pub fn relative_effect(
     let se = (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt();
     let z = res.ln() / se;
     let crit = level.z();
-    let interval = Interval {
-        lower: (res.ln() - crit * se).exp(),
-        upper: (res.ln() + crit * se).exp(),
-    };
+    let interval = Interval { lower: (res.ln() - crit * se).exp(), upper: (res.ln() + crit * se).exp() };
     let to_percent = |r: f64| 100.0 * (1.0 / r - 1.0);
     Ok(RelativeEffect {
         treated,
@@ -152,10 +138,7 @@ pub fn relative_effect(
         z,
         p_value: two_sided_p_value(z),
         relative_change_percent: to_percent(res),
-        relative_change_interval: Interval {
-            lower: to_percent(interval.upper),
-            upper: to_percent(interval.lower),
-        },
+        relative_change_interval: Interval { lower: to_percent(interval.upper), upper: to_percent(interval.lower) },
     })
 }
 
@@ -171,17 +154,8 @@ mod tests {
 
     #[test]
     fn area_change_compares_monthly_rates_for_unequal_periods() {
-        let periods = PeriodLengths {
-            before_months: 24.0,
-            after_months: 12.0,
-        };
-        let change = area_change(
-            BeforeAfter::new(120, 36),
-            periods,
-            LEVEL,
-            RateRatioMethod::ExactConditional,
-        )
-        .unwrap();
+        let periods = PeriodLengths { before_months: 24.0, after_months: 12.0 };
+        let change = area_change(BeforeAfter::new(120, 36), periods, LEVEL, RateRatioMethod::ExactConditional).unwrap();
         assert!(close(change.rate_per_month_before, 5.0, 1e-12));
         assert!(close(change.rate_per_month_after, 3.0, 1e-12));
         assert!(close(change.change.percent.unwrap(), -40.0, 1e-9));
@@ -190,17 +164,8 @@ mod tests {
 
     #[test]
     fn area_with_no_crime_has_no_test() {
-        let periods = PeriodLengths {
-            before_months: 12.0,
-            after_months: 12.0,
-        };
-        let change = area_change(
-            BeforeAfter::new(0, 0),
-            periods,
-            LEVEL,
-            RateRatioMethod::ExactConditional,
-        )
-        .unwrap();
+        let periods = PeriodLengths { before_months: 12.0, after_months: 12.0 };
+        let change = area_change(BeforeAfter::new(0, 0), periods, LEVEL, RateRatioMethod::ExactConditional).unwrap();
         assert_eq!(change.e_test, None);
         assert_eq!(change.change.percent, None);
     }
@@ -208,16 +173,11 @@ mod tests {
     #[test]
     fn relative_effect_worked_example() {
         // Target 100 → 60, comparison 200 → 180: RES = (100·180)/(60·200) = 1.5.
-        let r =
-            relative_effect(BeforeAfter::new(100, 60), BeforeAfter::new(200, 180), LEVEL).unwrap();
+        let r = relative_effect(BeforeAfter::new(100, 60), BeforeAfter::new(200, 180), LEVEL).unwrap();
         assert!(close(r.relative_effect_size, 1.5, 1e-12));
         let se = (1.0f64 / 100.0 + 1.0 / 60.0 + 1.0 / 200.0 + 1.0 / 180.0).sqrt();
         assert!(close(r.z, 1.5f64.ln() / se, 1e-12));
-        assert!(close(
-            r.interval.lower,
-            (1.5f64.ln() - 1.959963984540054 * se).exp(),
-            1e-9
-        ));
+        assert!(close(r.interval.lower, (1.5f64.ln() - 1.959963984540054 * se).exp(), 1e-9));
         // The target ended 33.3% below what the comparison's trend predicts.
         assert!(close(r.relative_change_percent, -100.0 / 3.0, 1e-9));
         assert!(r.relative_change_interval.lower < r.relative_change_percent);

@@ -8,7 +8,8 @@ use super::EvaluationError;
 use crate::analytics::poisson::{ConfidenceLevel, Interval};
 
 /// Said wherever harm-weighted figures are shown.
-pub const HARM_WEIGHTING_CAVEAT: &str = "Harm weighting is an approximation: data.police.uk groups offences into broad \
+pub const HARM_WEIGHTING_CAVEAT: &str =
+    "Harm weighting is an approximation: data.police.uk groups offences into broad \
 categories (for example \"violence and sexual offences\" covers both common assault and grievous bodily harm), so one \
 weight per category cannot reflect the harm of the individual offences.";
 
@@ -57,40 +58,25 @@ pub struct HarmWeightedResult {
     pub caveat: &'static str,
 }
 
-fn totals(
-    rows: &[(f64, Option<BeforeAfter>)],
-    periods: PeriodLengths,
-    level: ConfidenceLevel,
-) -> Option<HarmTotals> {
+fn totals(rows: &[(f64, Option<BeforeAfter>)], periods: PeriodLengths, level: ConfidenceLevel) -> Option<HarmTotals> {
     if rows.iter().all(|(_, c)| c.is_none()) {
         return None;
     }
     let sum = |f: &dyn Fn(BeforeAfter) -> u64, square: bool| -> f64 {
-        rows.iter()
-            .filter_map(|(w, c)| c.map(|c| if square { w * w } else { *w } * f(c) as f64))
-            .sum()
+        rows.iter().filter_map(|(w, c)| c.map(|c| if square { w * w } else { *w } * f(c) as f64)).sum()
     };
     let before = sum(&|c| c.before, false);
     let after = sum(&|c| c.after, false);
     let var_before = sum(&|c| c.before, true);
     let var_after = sum(&|c| c.after, true);
-    let ratio =
-        (before > 0.0).then(|| (after / periods.after_months) / (before / periods.before_months));
+    let ratio = (before > 0.0).then(|| (after / periods.after_months) / (before / periods.before_months));
     let interval = (before > 0.0 && after > 0.0).then(|| {
         let se = (var_before / (before * before) + var_after / (after * after)).sqrt();
         let r = (after / periods.after_months) / (before / periods.before_months);
         let z = level.z();
-        Interval {
-            lower: 100.0 * ((r.ln() - z * se).exp() - 1.0),
-            upper: 100.0 * ((r.ln() + z * se).exp() - 1.0),
-        }
+        Interval { lower: 100.0 * ((r.ln() - z * se).exp() - 1.0), upper: 100.0 * ((r.ln() + z * se).exp() - 1.0) }
     });
-    Some(HarmTotals {
-        before,
-        after,
-        percent_change: ratio.map(|r| 100.0 * (r - 1.0)),
-        interval,
-    })
+    Some(HarmTotals { before, after, percent_change: ratio.map(|r| 100.0 * (r - 1.0)), interval })
 }
 
 /// Harm-weighted counts and WDD. Every category in `counts` needs a weight, and weights
@@ -103,10 +89,7 @@ pub fn harm_weighted(
 ) -> Result<HarmWeightedResult, EvaluationError> {
     for w in weights {
         if !(w.weight.is_finite() && w.weight >= 0.0) {
-            return Err(EvaluationError::InvalidHarmWeight {
-                category: w.category.clone(),
-                weight: w.weight,
-            });
+            return Err(EvaluationError::InvalidHarmWeight { category: w.category.clone(), weight: w.weight });
         }
     }
     let mut weighted = Vec::with_capacity(counts.len());
@@ -114,15 +97,12 @@ pub fn harm_weighted(
         let weight = weights
             .iter()
             .find(|w| w.category == row.category)
-            .ok_or_else(|| EvaluationError::MissingHarmWeight {
-                category: row.category.clone(),
-            })?;
+            .ok_or_else(|| EvaluationError::MissingHarmWeight { category: row.category.clone() })?;
         weighted.push((weight.weight, row));
     }
-    let area =
-        |pick: &dyn Fn(&CategoryCounts) -> Option<BeforeAfter>| -> Vec<(f64, Option<BeforeAfter>)> {
-            weighted.iter().map(|(w, row)| (*w, pick(row))).collect()
-        };
+    let area = |pick: &dyn Fn(&CategoryCounts) -> Option<BeforeAfter>| -> Vec<(f64, Option<BeforeAfter>)> {
+        weighted.iter().map(|(w, row)| (*w, pick(row))).collect()
+    };
     let target = totals(&area(&|r| Some(r.target)), periods, level).unwrap_or(HarmTotals {
         before: 0.0,
         after: 0.0,
@@ -159,10 +139,7 @@ pub fn harm_weighted(
 mod tests {
     use super::*;
 
-    const EQUAL: PeriodLengths = PeriodLengths {
-        before_months: 12.0,
-        after_months: 12.0,
-    };
+    const EQUAL: PeriodLengths = PeriodLengths { before_months: 12.0, after_months: 12.0 };
 
     fn row(category: &str, target: (u64, u64)) -> CategoryCounts {
         CategoryCounts {
@@ -175,10 +152,7 @@ mod tests {
     }
 
     fn weight(category: &str, weight: f64) -> HarmWeight {
-        HarmWeight {
-            category: category.to_string(),
-            weight,
-        }
+        HarmWeight { category: category.to_string(), weight }
     }
 
     #[test]
@@ -186,14 +160,8 @@ mod tests {
         // Violence weight 10: 20 → 10; shoplifting weight 1: 50 → 70.
         // Harm 250 → 170: −32%, though the raw count went 70 → 80 (+14%).
         let r = harm_weighted(
-            &[
-                weight("violence-and-sexual-offences", 10.0),
-                weight("shoplifting", 1.0),
-            ],
-            &[
-                row("violence-and-sexual-offences", (20, 10)),
-                row("shoplifting", (50, 70)),
-            ],
+            &[weight("violence-and-sexual-offences", 10.0), weight("shoplifting", 1.0)],
+            &[row("violence-and-sexual-offences", (20, 10)), row("shoplifting", (50, 70))],
             EQUAL,
             ConfidenceLevel::NINETY_FIVE,
         )
@@ -208,26 +176,11 @@ mod tests {
 
     #[test]
     fn a_category_without_a_weight_is_an_error() {
-        let err = harm_weighted(
-            &[weight("robbery", 5.0)],
-            &[row("burglary", (1, 2))],
-            EQUAL,
-            ConfidenceLevel::NINETY_FIVE,
-        )
-        .unwrap_err();
-        assert_eq!(
-            err,
-            EvaluationError::MissingHarmWeight {
-                category: "burglary".into()
-            }
-        );
-        let err = harm_weighted(
-            &[weight("robbery", -1.0)],
-            &[],
-            EQUAL,
-            ConfidenceLevel::NINETY_FIVE,
-        )
-        .unwrap_err();
+        let err =
+            harm_weighted(&[weight("robbery", 5.0)], &[row("burglary", (1, 2))], EQUAL, ConfidenceLevel::NINETY_FIVE)
+                .unwrap_err();
+        assert_eq!(err, EvaluationError::MissingHarmWeight { category: "burglary".into() });
+        let err = harm_weighted(&[weight("robbery", -1.0)], &[], EQUAL, ConfidenceLevel::NINETY_FIVE).unwrap_err();
         assert!(matches!(err, EvaluationError::InvalidHarmWeight { .. }));
     }
 }

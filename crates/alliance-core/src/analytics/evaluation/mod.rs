@@ -35,9 +35,7 @@ use crate::domain::{Month, MonthRange};
 
 pub use change::{AreaChange, BeforeAfter, PeriodLengths, RelativeEffect, RelativeEffectUndefined};
 pub use harm::{CategoryCounts, HarmWeight, HarmWeightedResult, HARM_WEIGHTING_CAVEAT};
-pub use trend::{
-    DifferenceInDifferences, PreTrendCheck, RegressionToTheMeanCheck, SeriesUndefined,
-};
+pub use trend::{DifferenceInDifferences, PreTrendCheck, RegressionToTheMeanCheck, SeriesUndefined};
 pub use verdict::{Caveat, DisplacementFinding, EffectFinding, Verdict};
 pub use wdd::{WddCounts, WeightedDisplacementDifference};
 pub use wdq::{WdqUndefined, WdqValue};
@@ -46,27 +44,15 @@ pub use wdq::{WdqUndefined, WdqValue};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum EvaluationError {
     #[error("the {period} period ends ({to}) before it starts ({from})")]
-    EmptyPeriod {
-        period: Period,
-        from: Month,
-        to: Month,
-    },
+    EmptyPeriod { period: Period, from: Month, to: Month },
     #[error("the after period must start after the before period ends (before ends {before_ends}, after starts {after_starts})")]
-    PeriodsOverlap {
-        before_ends: Month,
-        after_starts: Month,
-    },
+    PeriodsOverlap { before_ends: Month, after_starts: Month },
     #[error("the monthly series lists {month} more than once")]
     DuplicateMonth { month: Month },
     #[error("the monthly series has no row for {month}, which is in the {period} period")]
     MonthMissing { month: Month, period: Period },
     #[error("the {area} count for the {period} period is {count}, but its monthly series sums to {monthly}")]
-    MonthlySeriesDisagrees {
-        area: AreaRole,
-        period: Period,
-        count: u64,
-        monthly: u64,
-    },
+    MonthlySeriesDisagrees { area: AreaRole, period: Period, count: u64, monthly: u64 },
     #[error("no harm weight is given for the crime category {category:?}")]
     MissingHarmWeight { category: String },
     #[error("the harm weight for {category:?} must be a non-negative number (got {weight})")]
@@ -212,19 +198,10 @@ impl EvaluationInput {
 
     /// An input whose before/after counts are the sums of a monthly series. An area is
     /// included when every month gives a count for it.
-    pub fn from_monthly(
-        before: MonthRange,
-        after: MonthRange,
-        monthly: Vec<MonthlyCounts>,
-    ) -> EvaluationInput {
-        let sum =
-            |range: MonthRange, pick: &dyn Fn(&MonthlyCounts) -> Option<u64>| -> Option<u64> {
-                monthly
-                    .iter()
-                    .filter(|m| range.contains(m.month))
-                    .map(pick)
-                    .sum()
-            };
+    pub fn from_monthly(before: MonthRange, after: MonthRange, monthly: Vec<MonthlyCounts>) -> EvaluationInput {
+        let sum = |range: MonthRange, pick: &dyn Fn(&MonthlyCounts) -> Option<u64>| -> Option<u64> {
+            monthly.iter().filter(|m| range.contains(m.month)).map(pick).sum()
+        };
         let area = |pick: &dyn Fn(&MonthlyCounts) -> Option<u64>| -> Option<BeforeAfter> {
             if monthly.is_empty() || monthly.iter().any(|m| pick(m).is_none()) {
                 return None;
@@ -267,9 +244,7 @@ impl<T, R> Reported<T, R> {
     }
 
     fn not_applicable(because: &str) -> Reported<T, R> {
-        Reported::NotApplicable {
-            because: because.to_string(),
-        }
+        Reported::NotApplicable { because: because.to_string() }
     }
 }
 
@@ -318,10 +293,7 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
     let level = ConfidenceLevel::new(input.confidence_level)?;
     let method = RateRatioMethod::default();
     check_periods(input)?;
-    let lengths = PeriodLengths {
-        before_months: input.before.len() as f64,
-        after_months: input.after.len() as f64,
-    };
+    let lengths = PeriodLengths { before_months: input.before.len() as f64, after_months: input.after.len() as f64 };
     let series = MonthlyView::new(input)?;
 
     let change = |counts: BeforeAfter| change::area_change(counts, lengths, level, method);
@@ -333,16 +305,12 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
     };
 
     let relative_effect = match input.comparison {
-        Some(comparison) => {
-            Reported::from_result(change::relative_effect(input.target, comparison, level))
-        }
+        Some(comparison) => Reported::from_result(change::relative_effect(input.target, comparison, level)),
         None => Reported::not_applicable("no comparison area"),
     };
     let buffer_control = input.comparison_buffer.or(input.comparison);
     let buffer_relative_effect = match (input.buffer, buffer_control) {
-        (Some(buffer), Some(control)) => {
-            Reported::from_result(change::relative_effect(buffer, control, level))
-        }
+        (Some(buffer), Some(control)) => Reported::from_result(change::relative_effect(buffer, control, level)),
         (None, _) => Reported::not_applicable("no buffer area"),
         (Some(_), None) => Reported::not_applicable("no comparison area"),
     };
@@ -357,9 +325,9 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
         level,
     );
     let weighted_displacement_quotient = match (input.buffer, input.comparison) {
-        (Some(buffer), Some(comparison)) => Reported::from_result(
-            wdq::weighted_displacement_quotient(input.target, buffer, comparison),
-        ),
+        (Some(buffer), Some(comparison)) => {
+            Reported::from_result(wdq::weighted_displacement_quotient(input.target, buffer, comparison))
+        }
         (None, _) => Reported::not_applicable("no buffer area"),
         (_, None) => Reported::not_applicable("no comparison area"),
     };
@@ -381,21 +349,13 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
                 Reported::not_applicable("the monthly series has no comparison counts"),
             ),
         },
-        (None, _) => (
-            Reported::not_applicable("no monthly series"),
-            Reported::not_applicable("no monthly series"),
-        ),
-        (_, None) => (
-            Reported::not_applicable("no comparison area"),
-            Reported::not_applicable("no comparison area"),
-        ),
+        (None, _) => (Reported::not_applicable("no monthly series"), Reported::not_applicable("no monthly series")),
+        (_, None) => (Reported::not_applicable("no comparison area"), Reported::not_applicable("no comparison area")),
     };
     let regression_to_the_mean = match &series {
-        Some(series) => trend::regression_to_the_mean(
-            &series.history,
-            &series.before_pairs,
-            input.selected_for_high_crime,
-        ),
+        Some(series) => {
+            trend::regression_to_the_mean(&series.history, &series.before_pairs, input.selected_for_high_crime)
+        }
         None => trend::regression_to_the_mean(&[], &[], input.selected_for_high_crime),
     };
     let harm_weighted = input
@@ -431,18 +391,11 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
 fn check_periods(input: &EvaluationInput) -> Result<(), EvaluationError> {
     for (period, range) in [(Period::Before, input.before), (Period::After, input.after)] {
         if range.to < range.from {
-            return Err(EvaluationError::EmptyPeriod {
-                period,
-                from: range.from,
-                to: range.to,
-            });
+            return Err(EvaluationError::EmptyPeriod { period, from: range.from, to: range.to });
         }
     }
     if input.after.from <= input.before.to {
-        return Err(EvaluationError::PeriodsOverlap {
-            before_ends: input.before.to,
-            after_starts: input.after.from,
-        });
+        return Err(EvaluationError::PeriodsOverlap { before_ends: input.before.to, after_starts: input.after.from });
     }
     Ok(())
 }
@@ -465,22 +418,19 @@ impl MonthlyView {
         let mut rows: Vec<MonthlyCounts> = input.monthly.clone();
         rows.sort_by_key(|r| r.month);
         if let Some(pair) = rows.windows(2).find(|w| w[0].month == w[1].month) {
-            return Err(EvaluationError::DuplicateMonth {
-                month: pair[0].month,
-            });
+            return Err(EvaluationError::DuplicateMonth { month: pair[0].month });
         }
-        let in_period =
-            |range: MonthRange, period: Period| -> Result<Vec<MonthlyCounts>, EvaluationError> {
-                range
-                    .months()
-                    .map(|month| {
-                        rows.iter()
-                            .find(|r| r.month == month)
-                            .copied()
-                            .ok_or(EvaluationError::MonthMissing { month, period })
-                    })
-                    .collect()
-            };
+        let in_period = |range: MonthRange, period: Period| -> Result<Vec<MonthlyCounts>, EvaluationError> {
+            range
+                .months()
+                .map(|month| {
+                    rows.iter()
+                        .find(|r| r.month == month)
+                        .copied()
+                        .ok_or(EvaluationError::MonthMissing { month, period })
+                })
+                .collect()
+        };
         let before = in_period(input.before, Period::Before)?;
         let after = in_period(input.after, Period::After)?;
         type Pick = fn(&MonthlyCounts) -> Option<u64>;
@@ -488,25 +438,17 @@ impl MonthlyView {
             (AreaRole::Target, Some(input.target), |m| Some(m.target)),
             (AreaRole::Buffer, input.buffer, |m| m.buffer),
             (AreaRole::Comparison, input.comparison, |m| m.comparison),
-            (AreaRole::ComparisonBuffer, input.comparison_buffer, |m| {
-                m.comparison_buffer
-            }),
+            (AreaRole::ComparisonBuffer, input.comparison_buffer, |m| m.comparison_buffer),
         ];
         for (area, counts, pick) in checks {
             let Some(counts) = counts else { continue };
-            for (period, rows, count) in [
-                (Period::Before, &before, counts.before),
-                (Period::After, &after, counts.after),
-            ] {
+            for (period, rows, count) in
+                [(Period::Before, &before, counts.before), (Period::After, &after, counts.after)]
+            {
                 // Only areas with a count in every month of the period are checked.
                 if let Some(monthly) = rows.iter().map(pick).sum::<Option<u64>>() {
                     if monthly != count {
-                        return Err(EvaluationError::MonthlySeriesDisagrees {
-                            area,
-                            period,
-                            count,
-                            monthly,
-                        });
+                        return Err(EvaluationError::MonthlySeriesDisagrees { area, period, count, monthly });
                     }
                 }
             }
@@ -519,11 +461,7 @@ impl MonthlyView {
             target_after: after.iter().map(|r| r.target as f64).collect(),
             comparison_before: values(&before, |m| m.comparison),
             comparison_after: values(&after, |m| m.comparison),
-            history: rows
-                .iter()
-                .filter(|r| r.month < input.before.from)
-                .map(|r| (r.target, r.comparison))
-                .collect(),
+            history: rows.iter().filter(|r| r.month < input.before.from).map(|r| (r.target, r.comparison)).collect(),
             before_pairs: before.iter().map(|r| (r.target, r.comparison)).collect(),
         }))
     }

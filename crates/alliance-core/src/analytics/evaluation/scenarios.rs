@@ -23,22 +23,14 @@ fn spread(total: u64, months: usize) -> Vec<u64> {
             // Evenly spread share (each month gets floor or ceil of total/n), plus the wiggle.
             let i = i as u64;
             let share = ((i + 1) * total / n - i * total / n) as i64;
-            let wiggle = if total / n >= 2 {
-                WIGGLE[(i % 12) as usize]
-            } else {
-                0
-            };
+            let wiggle = if total / n >= 2 { WIGGLE[(i % 12) as usize] } else { 0 };
             (share + wiggle) as u64
         })
         .collect()
 }
 
 /// 24 history months, a 12-month before period (2023) and a 12-month after period (2024).
-fn monthly_input(
-    target: (u64, u64, u64),
-    buffer: (u64, u64, u64),
-    comparison: (u64, u64, u64),
-) -> EvaluationInput {
+fn monthly_input(target: (u64, u64, u64), buffer: (u64, u64, u64), comparison: (u64, u64, u64)) -> EvaluationInput {
     let months: Vec<Month> = range("2021-01", "2024-12").months().collect();
     let series = |(history, before, after): (u64, u64, u64)| -> Vec<u64> {
         let mut s = spread(history, 24);
@@ -58,11 +50,7 @@ fn monthly_input(
             comparison_buffer: None,
         })
         .collect();
-    let mut input = EvaluationInput::from_monthly(
-        range("2023-01", "2023-12"),
-        range("2024-01", "2024-12"),
-        monthly,
-    );
+    let mut input = EvaluationInput::from_monthly(range("2023-01", "2023-12"), range("2024-01", "2024-12"), monthly);
     input.labels.buffer_metres = Some(200.0);
     input
 }
@@ -73,10 +61,7 @@ fn injected_effect_is_detected() {
     let input = monthly_input((240, 120, 60), (160, 80, 80), (400, 200, 196));
     let r = evaluate(&input).unwrap();
     assert_eq!(r.verdict.effect, EffectFinding::SignificantFall);
-    assert_eq!(
-        r.verdict.displacement,
-        DisplacementFinding::NoSignOfDisplacement
-    );
+    assert_eq!(r.verdict.displacement, DisplacementFinding::NoSignOfDisplacement);
     assert!((r.areas.target.change.percent.unwrap() - (-50.0)).abs() < 1e-9);
     assert!(r.weighted_displacement_difference.interval.upper < 0.0);
     let did = r.difference_in_differences.value().expect("DiD");
@@ -84,17 +69,8 @@ fn injected_effect_is_detected() {
     assert!(did.interval.upper < 0.0);
     assert!(!r.pre_trend.value().expect("pre-trend").diverging);
     assert!(!r.regression_to_the_mean.flagged);
-    assert!(
-        r.verdict
-            .summary
-            .contains("this difference is statistically significant"),
-        "{}",
-        r.verdict.summary
-    );
-    assert!(r
-        .verdict
-        .summary
-        .contains("There is no sign of displacement to the surrounding 200 m."));
+    assert!(r.verdict.summary.contains("this difference is statistically significant"), "{}", r.verdict.summary);
+    assert!(r.verdict.summary.contains("There is no sign of displacement to the surrounding 200 m."));
 }
 
 #[test]
@@ -103,33 +79,17 @@ fn no_effect_is_not_flagged() {
     let input = monthly_input((200, 100, 98), (160, 80, 79), (400, 200, 196));
     let r = evaluate(&input).unwrap();
     assert_eq!(r.verdict.effect, EffectFinding::NotSignificant);
-    assert_eq!(
-        r.verdict.displacement,
-        DisplacementFinding::NoSignOfDisplacement
-    );
+    assert_eq!(r.verdict.displacement, DisplacementFinding::NoSignOfDisplacement);
     assert!(r.relative_effect.value().unwrap().interval.contains(1.0));
     assert!(r.weighted_displacement_difference.interval.contains(0.0));
-    assert!(
-        r.verdict
-            .summary
-            .contains("this difference is not statistically significant"),
-        "{}",
-        r.verdict.summary
-    );
+    assert!(r.verdict.summary.contains("this difference is not statistically significant"), "{}", r.verdict.summary);
     // No success in the target, so no WDQ — and the verdict says why.
     assert!(matches!(
         r.weighted_displacement_quotient,
-        Reported::NotDefined {
-            reason: WdqUndefined::NoSuccessInTarget { .. }
-        }
+        Reported::NotDefined { reason: WdqUndefined::NoSuccessInTarget { .. } }
     ));
-    assert!(r
-        .verdict
-        .caveats
-        .iter()
-        .any(|c| c.kind == verdict::CaveatKind::WdqNotDefined
-            && c.text
-                .contains("did not fall relative to the comparison area")));
+    assert!(r.verdict.caveats.iter().any(|c| c.kind == verdict::CaveatKind::WdqNotDefined
+        && c.text.contains("did not fall relative to the comparison area")));
 }
 
 #[test]
@@ -139,27 +99,13 @@ fn displacement_into_the_buffer_is_reported() {
     let r = evaluate(&input).unwrap();
     assert_eq!(r.verdict.effect, EffectFinding::SignificantFall);
     assert_eq!(r.verdict.displacement, DisplacementFinding::Displacement);
-    let wdq = r
-        .weighted_displacement_quotient
-        .value()
-        .expect("WDQ defined");
+    let wdq = r.weighted_displacement_quotient.value().expect("WDQ defined");
     // (130/200 − 80/200) / (60/200 − 120/200) = 0.25 / −0.3
     assert!((wdq.wdq - (-0.25 / 0.3)).abs() < 1e-12);
-    assert_eq!(
-        wdq.reading,
-        wdq::WdqReading::DisplacementLessThanDirectEffect
-    );
+    assert_eq!(wdq.reading, wdq::WdqReading::DisplacementLessThanDirectEffect);
+    assert!(r.weighted_displacement_difference.displacement.unwrap().estimate > 0.0);
     assert!(
-        r.weighted_displacement_difference
-            .displacement
-            .unwrap()
-            .estimate
-            > 0.0
-    );
-    assert!(
-        r.verdict.summary.contains(
-            "There are signs of displacement to the surrounding 200 m: crime there rose 63%"
-        ),
+        r.verdict.summary.contains("There are signs of displacement to the surrounding 200 m: crime there rose 63%"),
         "{}",
         r.verdict.summary
     );
@@ -169,10 +115,7 @@ fn displacement_into_the_buffer_is_reported() {
 fn diffusion_of_benefit_is_reported() {
     let input = monthly_input((240, 120, 60), (320, 160, 100), (400, 200, 200));
     let r = evaluate(&input).unwrap();
-    assert_eq!(
-        r.verdict.displacement,
-        DisplacementFinding::DiffusionOfBenefit
-    );
+    assert_eq!(r.verdict.displacement, DisplacementFinding::DiffusionOfBenefit);
 }
 
 #[test]
@@ -181,21 +124,14 @@ fn regression_to_the_mean_is_flagged_after_a_spike() {
     let input = monthly_input((120, 120, 60), (160, 80, 80), (400, 200, 200));
     let r = evaluate(&input).unwrap();
     assert!(r.regression_to_the_mean.flagged);
-    assert!(r
-        .verdict
-        .caveats
-        .iter()
-        .any(|c| c.kind == verdict::CaveatKind::RegressionToTheMean));
+    assert!(r.verdict.caveats.iter().any(|c| c.kind == verdict::CaveatKind::RegressionToTheMean));
 }
 
 #[test]
 fn the_parks_verdict_reads_the_same_every_time() {
     // The Stoke parks claim: 100 → 62 ("down 38%"), comparison parks 50 → 44, a 200 m buffer.
-    let mut input = EvaluationInput::new(
-        range("2021-07", "2022-06"),
-        range("2022-07", "2023-06"),
-        BeforeAfter::new(100, 62),
-    );
+    let mut input =
+        EvaluationInput::new(range("2021-07", "2022-06"), range("2022-07", "2023-06"), BeforeAfter::new(100, 62));
     input.comparison = Some(BeforeAfter::new(50, 44));
     input.buffer = Some(BeforeAfter::new(40, 41));
     input.labels = AreaLabels {
@@ -223,10 +159,7 @@ fn the_parks_verdict_reads_the_same_every_time() {
         "Allowing for the trend in the comparison parks, crime in the target parks ended 30% lower than expected \
          (95% CI -58% to +18%); this difference is not statistically significant (p = 0.182)."
     );
-    assert_eq!(
-        r.verdict.sentences[3],
-        "There is no sign of displacement to the surrounding 200 m."
-    );
+    assert_eq!(r.verdict.sentences[3], "There is no sign of displacement to the surrounding 200 m.");
     // WDQ = (41/44 − 40/50) / (62/44 − 100/50) = −0.223; net effect 26 − 5.8 = 20.2.
     assert_eq!(
         r.verdict.sentences[4],
@@ -238,25 +171,21 @@ fn the_parks_verdict_reads_the_same_every_time() {
     assert_eq!(r.verdict.summary, r.verdict.sentences.join(" "));
     assert_eq!(r.verdict.effect, EffectFinding::NotSignificant);
     let kinds: Vec<_> = r.verdict.caveats.iter().map(|c| c.kind).collect();
-    assert_eq!(
-        kinds,
-        vec![
-            verdict::CaveatKind::PreTrendNotChecked,
-            verdict::CaveatKind::RecordedCrime
-        ]
-    );
+    assert_eq!(kinds, vec![verdict::CaveatKind::PreTrendNotChecked, verdict::CaveatKind::RecordedCrime]);
 }
 
 #[test]
 fn without_a_comparison_the_verdict_says_so() {
-    let input = EvaluationInput::new(
-        range("2023-01", "2023-12"),
-        range("2024-01", "2024-12"),
-        BeforeAfter::new(6, 2),
-    );
+    let input = EvaluationInput::new(range("2023-01", "2023-12"), range("2024-01", "2024-12"), BeforeAfter::new(6, 2));
     let r = evaluate(&input).unwrap();
     assert_eq!(r.verdict.effect, EffectFinding::NotSignificant);
-    assert!(r.verdict.summary.contains("Without a comparison area, this change is not statistically significant on its own (E-test p = 0.175)."), "{}", r.verdict.summary);
+    assert!(
+        r.verdict.summary.contains(
+            "Without a comparison area, this change is not statistically significant on its own (E-test p = 0.175)."
+        ),
+        "{}",
+        r.verdict.summary
+    );
     let kinds: Vec<_> = r.verdict.caveats.iter().map(|c| c.kind).collect();
     assert!(kinds.contains(&verdict::CaveatKind::NoComparison));
     assert!(kinds.contains(&verdict::CaveatKind::SmallCounts));
@@ -265,44 +194,29 @@ fn without_a_comparison_the_verdict_says_so() {
 #[test]
 fn unequal_periods_compare_rates_and_say_so() {
     // 24 months at 10 a month, then 12 months at 6 a month: a 40% fall in rate.
-    let mut input = EvaluationInput::new(
-        range("2022-01", "2023-12"),
-        range("2024-01", "2024-12"),
-        BeforeAfter::new(240, 72),
-    );
+    let mut input =
+        EvaluationInput::new(range("2022-01", "2023-12"), range("2024-01", "2024-12"), BeforeAfter::new(240, 72));
     input.comparison = Some(BeforeAfter::new(480, 240));
     let r = evaluate(&input).unwrap();
     assert!((r.areas.target.change.percent.unwrap() - (-40.0)).abs() < 1e-9);
     assert!((r.areas.comparison.as_ref().unwrap().change.percent.unwrap()).abs() < 1e-9);
     // The WDD puts before counts on the after length: (72 − 120) − (240 − 240) = −48.
     assert!((r.weighted_displacement_difference.total.estimate - (-48.0)).abs() < 1e-9);
-    assert!(r.verdict.sentences[0]
-        .contains("from 240 crimes in 24 months to 72 in 12 months, compared as monthly rates"));
-    assert!(r
-        .verdict
-        .caveats
-        .iter()
-        .any(|c| c.kind == verdict::CaveatKind::UnequalPeriods));
+    assert!(
+        r.verdict.sentences[0].contains("from 240 crimes in 24 months to 72 in 12 months, compared as monthly rates")
+    );
+    assert!(r.verdict.caveats.iter().any(|c| c.kind == verdict::CaveatKind::UnequalPeriods));
     assert_eq!(r.verdict.effect, EffectFinding::SignificantFall);
 }
 
 #[test]
 fn harm_weighting_adds_its_caveat() {
-    let mut input = EvaluationInput::new(
-        range("2023-01", "2023-12"),
-        range("2024-01", "2024-12"),
-        BeforeAfter::new(70, 80),
-    );
+    let mut input =
+        EvaluationInput::new(range("2023-01", "2023-12"), range("2024-01", "2024-12"), BeforeAfter::new(70, 80));
     input.harm = Some(HarmInput {
         weights: vec![
-            HarmWeight {
-                category: "violence-and-sexual-offences".into(),
-                weight: 10.0,
-            },
-            HarmWeight {
-                category: "shoplifting".into(),
-                weight: 1.0,
-            },
+            HarmWeight { category: "violence-and-sexual-offences".into(), weight: 10.0 },
+            HarmWeight { category: "shoplifting".into(), weight: 1.0 },
         ],
         categories: vec![
             CategoryCounts {
@@ -322,37 +236,17 @@ fn harm_weighting_adds_its_caveat() {
         ],
     });
     let r = evaluate(&input).unwrap();
-    assert!(
-        (r.harm_weighted
-            .as_ref()
-            .unwrap()
-            .target
-            .percent_change
-            .unwrap()
-            - (-32.0))
-            .abs()
-            < 1e-9
-    );
-    assert!(r
-        .verdict
-        .caveats
-        .iter()
-        .any(|c| c.text == HARM_WEIGHTING_CAVEAT));
+    assert!((r.harm_weighted.as_ref().unwrap().target.percent_change.unwrap() - (-32.0)).abs() < 1e-9);
+    assert!(r.verdict.caveats.iter().any(|c| c.text == HARM_WEIGHTING_CAVEAT));
 }
 
 #[test]
 fn inconsistent_inputs_are_typed_errors() {
-    let overlapping = EvaluationInput::new(
-        range("2023-01", "2023-12"),
-        range("2023-12", "2024-06"),
-        BeforeAfter::new(1, 1),
-    );
+    let overlapping =
+        EvaluationInput::new(range("2023-01", "2023-12"), range("2023-12", "2024-06"), BeforeAfter::new(1, 1));
     assert_eq!(
         evaluate(&overlapping),
-        Err(EvaluationError::PeriodsOverlap {
-            before_ends: m("2023-12"),
-            after_starts: m("2023-12")
-        })
+        Err(EvaluationError::PeriodsOverlap { before_ends: m("2023-12"), after_starts: m("2023-12") })
     );
     let mut input = monthly_input((240, 120, 60), (160, 80, 80), (400, 200, 196));
     input.target.after = 61;
@@ -367,25 +261,11 @@ fn inconsistent_inputs_are_typed_errors() {
     );
     let mut input = monthly_input((240, 120, 60), (160, 80, 80), (400, 200, 196));
     input.monthly.retain(|r| r.month != m("2023-05"));
-    assert_eq!(
-        evaluate(&input),
-        Err(EvaluationError::MonthMissing {
-            month: m("2023-05"),
-            period: Period::Before
-        })
-    );
-    let mut input = EvaluationInput::new(
-        range("2023-01", "2023-12"),
-        range("2024-01", "2024-12"),
-        BeforeAfter::new(1, 1),
-    );
+    assert_eq!(evaluate(&input), Err(EvaluationError::MonthMissing { month: m("2023-05"), period: Period::Before }));
+    let mut input =
+        EvaluationInput::new(range("2023-01", "2023-12"), range("2024-01", "2024-12"), BeforeAfter::new(1, 1));
     input.confidence_level = 95.0;
-    assert!(matches!(
-        evaluate(&input),
-        Err(EvaluationError::Poisson(
-            PoissonError::InvalidConfidenceLevel(_)
-        ))
-    ));
+    assert!(matches!(evaluate(&input), Err(EvaluationError::Poisson(PoissonError::InvalidConfidenceLevel(_)))));
 }
 
 #[test]
@@ -393,21 +273,14 @@ fn result_serialises_with_named_statistics() {
     let input = monthly_input((240, 120, 60), (160, 80, 130), (400, 200, 200));
     let r = evaluate(&input).unwrap();
     let json = serde_json::to_value(&r).unwrap();
-    assert_eq!(
-        json["areas"]["target"]["counts"],
-        serde_json::json!({"before": 120, "after": 60})
-    );
+    assert_eq!(json["areas"]["target"]["counts"], serde_json::json!({"before": 120, "after": 60}));
     assert_eq!(json["relative_effect"]["status"], "defined");
     assert!(json["weighted_displacement_difference"]["total"]["estimate"].is_number());
     assert_eq!(json["weighted_displacement_quotient"]["status"], "defined");
     assert_eq!(json["rate_ratio_method"], "exact_conditional");
     assert_eq!(json["verdict"]["displacement"], "displacement");
     // An input with no comparison says why the relative effect is missing.
-    let bare = EvaluationInput::new(
-        range("2023-01", "2023-12"),
-        range("2024-01", "2024-12"),
-        BeforeAfter::new(0, 5),
-    );
+    let bare = EvaluationInput::new(range("2023-01", "2023-12"), range("2024-01", "2024-12"), BeforeAfter::new(0, 5));
     let json = serde_json::to_value(evaluate(&bare).unwrap()).unwrap();
     assert_eq!(
         json["relative_effect"],
@@ -424,8 +297,5 @@ fn input_round_trips_from_json() {
     let input: EvaluationInput = serde_json::from_str(text).unwrap();
     assert_eq!(input.confidence_level, 0.95);
     assert_eq!(input.labels, AreaLabels::default());
-    assert_eq!(
-        evaluate(&input).unwrap().verdict.effect,
-        EffectFinding::SignificantFall
-    );
+    assert_eq!(evaluate(&input).unwrap().verdict.effect, EffectFinding::SignificantFall);
 }

@@ -5,9 +5,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use super::change::{relative_effect, BeforeAfter, RelativeEffect};
-use crate::analytics::poisson::{
-    rate_ratio, ConfidenceLevel, Interval, PoissonCount, RateRatio, RateRatioMethod,
-};
+use crate::analytics::poisson::{rate_ratio, ConfidenceLevel, Interval, PoissonCount, RateRatio, RateRatioMethod};
 
 /// Why a series statistic was not computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -80,23 +78,14 @@ pub fn difference_in_differences(
     comparison_after: &[f64],
     level: ConfidenceLevel,
 ) -> Result<DifferenceInDifferences, SeriesUndefined> {
-    let (nb, na) = (
-        target_before.len().min(comparison_before.len()),
-        target_after.len().min(comparison_after.len()),
-    );
+    let (nb, na) = (target_before.len().min(comparison_before.len()), target_after.len().min(comparison_after.len()));
     if nb < 2 || na < 2 {
-        return Err(SeriesUndefined::TooFewMonths {
-            needed: 2,
-            got: nb.min(na),
-        });
+        return Err(SeriesUndefined::TooFewMonths { needed: 2, got: nb.min(na) });
     }
     let diff = |t: &[f64], c: &[f64]| -> Vec<f64> { t.iter().zip(c).map(|(a, b)| a - b).collect() };
     let before = diff(target_before, comparison_before);
     let after = diff(target_after, comparison_after);
-    let (vb, va) = (
-        sample_variance(&before) / nb as f64,
-        sample_variance(&after) / na as f64,
-    );
+    let (vb, va) = (sample_variance(&before) / nb as f64, sample_variance(&after) / na as f64);
     let variance = vb + va;
     if variance <= 0.0 {
         return Err(SeriesUndefined::NoVariation);
@@ -118,10 +107,7 @@ pub fn difference_in_differences(
         degrees_of_freedom: df,
         t,
         p_value: t_p_value(t, df),
-        interval: Interval {
-            lower: estimate - half_width,
-            upper: estimate + half_width,
-        },
+        interval: Interval { lower: estimate - half_width, upper: estimate + half_width },
     })
 }
 
@@ -158,21 +144,14 @@ fn slope(values: &[f64]) -> (f64, f64, f64) {
     let x_mean = (n - 1.0) / 2.0;
     let y_mean = mean(values);
     let sxx: f64 = (0..values.len()).map(|i| (i as f64 - x_mean).powi(2)).sum();
-    let sxy: f64 = values
-        .iter()
-        .enumerate()
-        .map(|(i, y)| (i as f64 - x_mean) * (y - y_mean))
-        .sum();
+    let sxy: f64 = values.iter().enumerate().map(|(i, y)| (i as f64 - x_mean) * (y - y_mean)).sum();
     let b = sxy / sxx;
     (b, y_mean - b * x_mean, sxx)
 }
 
 /// The pre-period trend check (see [`PreTrendCheck`]) on aligned monthly before-period
 /// series. Needs at least 3 months.
-pub fn pre_trend_check(
-    target_before: &[f64],
-    comparison_before: &[f64],
-) -> Result<PreTrendCheck, SeriesUndefined> {
+pub fn pre_trend_check(target_before: &[f64], comparison_before: &[f64]) -> Result<PreTrendCheck, SeriesUndefined> {
     let n = target_before.len().min(comparison_before.len());
     if n < 3 {
         return Err(SeriesUndefined::TooFewMonths { needed: 3, got: n });
@@ -181,11 +160,7 @@ pub fn pre_trend_check(
     let comparison = &comparison_before[..n];
     let difference: Vec<f64> = target.iter().zip(comparison).map(|(t, c)| t - c).collect();
     let (b, a, sxx) = slope(&difference);
-    let residual: f64 = difference
-        .iter()
-        .enumerate()
-        .map(|(i, y)| (y - (a + b * i as f64)).powi(2))
-        .sum();
+    let residual: f64 = difference.iter().enumerate().map(|(i, y)| (y - (a + b * i as f64)).powi(2)).sum();
     let df = n as f64 - 2.0;
     let standard_error = (residual / df / sxx).sqrt();
     let (t, p_value) = if standard_error > 0.0 {
@@ -281,11 +256,9 @@ pub fn regression_to_the_mean(
         if let (Some(c_hist), Some(c_before)) = (comparison_hist, comparison_before) {
             // History → before for both areas; the odds ratio is the same for counts and
             // rates because both areas share the same months.
-            if let Ok(res) = relative_effect(
-                BeforeAfter::new(t_hist, t_before),
-                BeforeAfter::new(c_hist, c_before),
-                level,
-            ) {
+            if let Ok(res) =
+                relative_effect(BeforeAfter::new(t_hist, t_before), BeforeAfter::new(c_hist, c_before), level)
+            {
                 if res.interval.is_below(1.0) {
                     reasons.push(RegressionToTheMeanReason::RoseMoreThanComparison {
                         relative_rise_percent: res.relative_change_percent,
@@ -331,11 +304,7 @@ mod tests {
         .unwrap();
         assert!(close(did.estimate, -5.0, 1e-12));
         // Differences: before 2,3,3,4 (var 2/3), after −2,−1,−4,−1 (var 2): SE = √(2/3/4 + 2/4).
-        assert!(close(
-            did.standard_error,
-            (2.0f64 / 3.0 / 4.0 + 0.5).sqrt(),
-            1e-12
-        ));
+        assert!(close(did.standard_error, (2.0f64 / 3.0 / 4.0 + 0.5).sqrt(), 1e-12));
         assert!(did.p_value < 0.01);
         assert!(did.interval.upper < 0.0);
     }
@@ -355,11 +324,7 @@ mod tests {
         let comparison = [10.0, 10.2, 9.9, 10.1, 10.0, 9.8, 10.1, 10.0];
         let check = pre_trend_check(&target, &comparison).unwrap();
         assert!(check.slope_difference > 0.9 && check.slope_difference < 1.1);
-        assert!(close(
-            check.slope_difference,
-            check.target_slope - check.comparison_slope,
-            1e-12
-        ));
+        assert!(close(check.slope_difference, check.target_slope - check.comparison_slope, 1e-12));
         assert!(check.diverging);
     }
 
@@ -377,14 +342,8 @@ mod tests {
         let before: Vec<(u64, Option<u64>)> = (0..12).map(|_| (18, Some(10))).collect();
         let check = regression_to_the_mean(&history, &before, false);
         assert!(check.flagged);
-        assert!(matches!(
-            check.reasons[0],
-            RegressionToTheMeanReason::AboveOwnHistory { .. }
-        ));
-        assert!(matches!(
-            check.reasons[1],
-            RegressionToTheMeanReason::RoseMoreThanComparison { .. }
-        ));
+        assert!(matches!(check.reasons[0], RegressionToTheMeanReason::AboveOwnHistory { .. }));
+        assert!(matches!(check.reasons[1], RegressionToTheMeanReason::RoseMoreThanComparison { .. }));
     }
 
     #[test]
@@ -393,9 +352,6 @@ mod tests {
         let before: Vec<(u64, Option<u64>)> = (0..12).map(|_| (10, Some(10))).collect();
         assert!(!regression_to_the_mean(&history, &before, false).flagged);
         let selected = regression_to_the_mean(&history, &before, true);
-        assert_eq!(
-            selected.reasons,
-            vec![RegressionToTheMeanReason::SelectedForHighCrime]
-        );
+        assert_eq!(selected.reasons, vec![RegressionToTheMeanReason::SelectedForHighCrime]);
     }
 }

@@ -103,12 +103,7 @@ fn signed_percent(value: f64) -> String {
 }
 
 fn percent_interval(level: ConfidenceLevel, interval: Interval) -> String {
-    format!(
-        "{:.0}% CI {} to {}",
-        level.percent(),
-        signed_percent(interval.lower),
-        signed_percent(interval.upper)
-    )
+    format!("{:.0}% CI {} to {}", level.percent(), signed_percent(interval.lower), signed_percent(interval.upper))
 }
 
 /// "p = 0.175", or "p < 0.001".
@@ -132,44 +127,28 @@ fn movement(percent: f64) -> String {
     }
 }
 
-fn counts_phrase(
-    change: &AreaChange,
-    unequal: bool,
-    before_months: f64,
-    after_months: f64,
-) -> String {
+fn counts_phrase(change: &AreaChange, unequal: bool, before_months: f64, after_months: f64) -> String {
     if unequal {
         format!(
             "from {} crimes in {} months to {} in {} months, compared as monthly rates",
             change.counts.before, before_months, change.counts.after, after_months
         )
     } else {
-        format!(
-            "from {} to {} crimes",
-            change.counts.before, change.counts.after
-        )
+        format!("from {} to {} crimes", change.counts.before, change.counts.after)
     }
 }
 
 /// "Recorded crime in the target area fell 38% (from 100 to 62 crimes; 95% CI -49% to -25%)".
 fn area_sentence(prefix: &str, change: &AreaChange, result: &EvaluationResult) -> String {
     let lengths = result.periods.lengths;
-    let counts = counts_phrase(
-        change,
-        result.periods.unequal_lengths,
-        lengths.before_months,
-        lengths.after_months,
-    );
+    let counts = counts_phrase(change, result.periods.unequal_lengths, lengths.before_months, lengths.after_months);
     match change.change.percent {
         Some(percent) => format!(
             "{prefix} {} ({counts}; {})",
             movement(percent),
             percent_interval(result.confidence_level, change.change.interval)
         ),
-        None => format!(
-            "{prefix} went from 0 to {} crimes, so no percentage change can be given",
-            change.counts.after
-        ),
+        None => format!("{prefix} went from 0 to {} crimes, so no percentage change can be given", change.counts.after),
     }
 }
 
@@ -197,32 +176,18 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
     let level = result.confidence_level;
     let mut sentences = Vec::new();
     let mut caveats = Vec::new();
-    let caveat = |caveats: &mut Vec<Caveat>, kind: CaveatKind, text: String| {
-        caveats.push(Caveat { kind, text })
-    };
+    let caveat = |caveats: &mut Vec<Caveat>, kind: CaveatKind, text: String| caveats.push(Caveat { kind, text });
 
     // 1. The target.
     let target = &result.areas.target;
-    sentences.push(format!(
-        "{}.",
-        area_sentence(
-            &format!("{} in the {}", labels.measure, labels.target),
-            target,
-            result
-        )
-    ));
+    sentences
+        .push(format!("{}.", area_sentence(&format!("{} in the {}", labels.measure, labels.target), target, result)));
 
     // 2. The comparison, and 3. the difference.
     let effect = match (&result.areas.comparison, &result.relative_effect) {
         (Some(comparison), relative) => {
-            sentences.push(format!(
-                "{}.",
-                area_sentence(
-                    &format!("In the {} it", labels.comparison),
-                    comparison,
-                    result
-                )
-            ));
+            sentences
+                .push(format!("{}.", area_sentence(&format!("In the {} it", labels.comparison), comparison, result)));
             match relative {
                 Reported::Defined { value } => {
                     sentences.push(relative_sentence(value, labels, level));
@@ -252,15 +217,12 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
             caveat(
                 &mut caveats,
                 CaveatKind::NoComparison,
-                "There is no comparison area, so the change cannot be separated from the wider trend in crime.".to_string(),
+                "There is no comparison area, so the change cannot be separated from the wider trend in crime."
+                    .to_string(),
             );
             match target.e_test {
                 Some(test) => {
-                    let is = if significant(test.p_value, level) {
-                        "is"
-                    } else {
-                        "is not"
-                    };
+                    let is = if significant(test.p_value, level) { "is" } else { "is not" };
                     sentences.push(format!(
                         "Without a comparison area, this change {is} statistically significant on its own (E-test {}).",
                         format_p(test.p_value)
@@ -297,10 +259,7 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
         Reported::NotDefined { reason } => caveat(
             &mut caveats,
             CaveatKind::WdqNotDefined,
-            format!(
-                "The weighted displacement quotient is not reported because {}.",
-                reason.explanation()
-            ),
+            format!("The weighted displacement quotient is not reported because {}.", reason.explanation()),
         ),
         Reported::NotApplicable { .. } => {}
     }
@@ -309,10 +268,7 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
     let mut used = vec![result.areas.target.counts];
     used.extend(result.areas.comparison.as_ref().map(|c| c.counts));
     used.extend(result.areas.buffer.as_ref().map(|c| c.counts));
-    if used
-        .iter()
-        .any(|c| c.before < SMALL_COUNT || c.after < SMALL_COUNT)
-    {
+    if used.iter().any(|c| c.before < SMALL_COUNT || c.after < SMALL_COUNT) {
         caveat(
             &mut caveats,
             CaveatKind::SmallCounts,
@@ -364,7 +320,9 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
                 RegressionToTheMeanReason::RoseMoreThanComparison { .. } => {
                     "crime in the target area rose more than in the comparison area in the run-up to the intervention"
                 }
-                RegressionToTheMeanReason::SelectedForHighCrime => "the target area was chosen because its crime was high",
+                RegressionToTheMeanReason::SelectedForHighCrime => {
+                    "the target area was chosen because its crime was high"
+                }
             })
             .collect();
         caveat(
@@ -377,11 +335,7 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
         );
     }
     if result.harm_weighted.is_some() {
-        caveat(
-            &mut caveats,
-            CaveatKind::HarmWeighting,
-            HARM_WEIGHTING_CAVEAT.to_string(),
-        );
+        caveat(&mut caveats, CaveatKind::HarmWeighting, HARM_WEIGHTING_CAVEAT.to_string());
     }
     caveat(
         &mut caveats,
@@ -390,13 +344,7 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
     );
 
     let summary = sentences.join(" ");
-    Verdict {
-        effect,
-        displacement,
-        sentences,
-        summary,
-        caveats,
-    }
+    Verdict { effect, displacement, sentences, summary, caveats }
 }
 
 /// "comparison area" → "comparison area's"; "comparison parks" → "comparison parks'".
@@ -408,11 +356,7 @@ fn possessive(label: &str) -> String {
     }
 }
 
-fn relative_sentence(
-    value: &RelativeEffect,
-    labels: &AreaLabels,
-    level: ConfidenceLevel,
-) -> String {
+fn relative_sentence(value: &RelativeEffect, labels: &AreaLabels, level: ConfidenceLevel) -> String {
     let pct = value.relative_change_percent.round();
     let position = if pct < 0.0 {
         format!("{:.0}% lower than", -pct)
@@ -421,11 +365,7 @@ fn relative_sentence(
     } else {
         "in line with what was".to_string()
     };
-    let is = if significant(value.p_value, level) {
-        "is"
-    } else {
-        "is not"
-    };
+    let is = if significant(value.p_value, level) { "is" } else { "is not" };
     format!(
         "Allowing for the trend in the {}, crime in the {} ended {position} expected ({}); this difference {is} statistically significant ({}).",
         labels.comparison,
@@ -470,11 +410,8 @@ fn displacement_finding(
             } else {
                 DisplacementFinding::DiffusionOfBenefit
             };
-            let words = if pct >= 0.0 {
-                format!("rose {:.0}%", pct.round())
-            } else {
-                format!("fell {:.0}%", (-pct).round())
-            };
+            let words =
+                if pct >= 0.0 { format!("rose {:.0}%", pct.round()) } else { format!("fell {:.0}%", (-pct).round()) };
             (
                 finding,
                 format!(
@@ -486,16 +423,8 @@ fn displacement_finding(
         Reported::Defined { .. } => (DisplacementFinding::NoSignOfDisplacement, String::new()),
         _ => match (buffer.e_test, buffer.change.percent) {
             (Some(test), Some(pct)) if significant(test.p_value, level) => (
-                if pct > 0.0 {
-                    DisplacementFinding::Displacement
-                } else {
-                    DisplacementFinding::DiffusionOfBenefit
-                },
-                format!(
-                    "crime there {} ({})",
-                    movement(pct),
-                    percent_interval(level, buffer.change.interval)
-                ),
+                if pct > 0.0 { DisplacementFinding::Displacement } else { DisplacementFinding::DiffusionOfBenefit },
+                format!("crime there {} ({})", movement(pct), percent_interval(level, buffer.change.interval)),
             ),
             (Some(test), None) if significant(test.p_value, level) => (
                 DisplacementFinding::Displacement,

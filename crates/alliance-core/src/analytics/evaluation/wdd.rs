@@ -66,47 +66,28 @@ pub fn weighted_displacement_difference(
     // (after − s·before, after + s²·before) for one area.
     let delta = |area: Option<BeforeAfter>| -> (f64, f64) {
         area.map_or((0.0, 0.0), |a| {
-            (
-                a.after as f64 - scale * a.before as f64,
-                a.after as f64 + scale * scale * a.before as f64,
-            )
+            (a.after as f64 - scale * a.before as f64, a.after as f64 + scale * scale * a.before as f64)
         })
     };
     let (dt, vt) = delta(Some(counts.target));
     let (dc, vc) = delta(counts.comparison);
     let (dd, vd) = delta(counts.buffer);
     let (dcd, vcd) = delta(counts.comparison_buffer);
-    let local = WddComponent {
-        estimate: dt - dc,
-        standard_error: (vt + vc).sqrt(),
-    };
-    let displacement = counts.buffer.map(|_| WddComponent {
-        estimate: dd - dcd,
-        standard_error: (vd + vcd).sqrt(),
-    });
+    let local = WddComponent { estimate: dt - dc, standard_error: (vt + vc).sqrt() };
+    let displacement = counts.buffer.map(|_| WddComponent { estimate: dd - dcd, standard_error: (vd + vcd).sqrt() });
     let estimate = dt - dc + dd - dcd;
     let standard_error = (vt + vc + vd + vcd).sqrt();
-    let z = if standard_error > 0.0 {
-        estimate / standard_error
-    } else {
-        0.0
-    };
+    let z = if standard_error > 0.0 { estimate / standard_error } else { 0.0 };
     let half_width = level.z() * standard_error;
     WeightedDisplacementDifference {
         counts,
         before_count_scale: scale,
         local,
         displacement,
-        total: WddComponent {
-            estimate,
-            standard_error,
-        },
+        total: WddComponent { estimate, standard_error },
         z,
         p_value: two_sided_p_value(z),
-        interval: Interval {
-            lower: estimate - half_width,
-            upper: estimate + half_width,
-        },
+        interval: Interval { lower: estimate - half_width, upper: estimate + half_width },
     }
 }
 
@@ -122,31 +103,18 @@ pub struct HarmWeightedWdd {
 }
 
 /// Combines `(weight, WDD)` pairs into one harm-weighted WDD.
-pub fn harm_weighted_wdd(
-    parts: &[(f64, WeightedDisplacementDifference)],
-    level: ConfidenceLevel,
-) -> HarmWeightedWdd {
+pub fn harm_weighted_wdd(parts: &[(f64, WeightedDisplacementDifference)], level: ConfidenceLevel) -> HarmWeightedWdd {
     let estimate: f64 = parts.iter().map(|(w, wdd)| w * wdd.total.estimate).sum();
-    let variance: f64 = parts
-        .iter()
-        .map(|(w, wdd)| w * w * wdd.total.standard_error.powi(2))
-        .sum();
+    let variance: f64 = parts.iter().map(|(w, wdd)| w * w * wdd.total.standard_error.powi(2)).sum();
     let standard_error = variance.sqrt();
-    let z = if standard_error > 0.0 {
-        estimate / standard_error
-    } else {
-        0.0
-    };
+    let z = if standard_error > 0.0 { estimate / standard_error } else { 0.0 };
     let half_width = level.z() * standard_error;
     HarmWeightedWdd {
         estimate,
         standard_error,
         z,
         p_value: two_sided_p_value(z),
-        interval: Interval {
-            lower: estimate - half_width,
-            upper: estimate + half_width,
-        },
+        interval: Interval { lower: estimate - half_width, upper: estimate + half_width },
     }
 }
 
@@ -155,10 +123,7 @@ mod tests {
     use super::*;
 
     const LEVEL: ConfidenceLevel = ConfidenceLevel::NINETY_FIVE;
-    const EQUAL: PeriodLengths = PeriodLengths {
-        before_months: 12.0,
-        after_months: 12.0,
-    };
+    const EQUAL: PeriodLengths = PeriodLengths { before_months: 12.0, after_months: 12.0 };
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
@@ -196,10 +161,7 @@ mod tests {
             buffer: None,
             comparison_buffer: None,
         };
-        let periods = PeriodLengths {
-            before_months: 24.0,
-            after_months: 12.0,
-        };
+        let periods = PeriodLengths { before_months: 24.0, after_months: 12.0 };
         let wdd = weighted_displacement_difference(counts, periods, LEVEL);
         assert!(close(wdd.total.estimate, -20.0, 1e-12));
         assert!(close(wdd.total.standard_error, 115f64.sqrt(), 1e-12));
@@ -214,11 +176,8 @@ mod tests {
             buffer: None,
             comparison_buffer: None,
         };
-        let wdd = weighted_displacement_difference(
-            only(BeforeAfter::new(20, 10), BeforeAfter::new(20, 20)),
-            EQUAL,
-            LEVEL,
-        );
+        let wdd =
+            weighted_displacement_difference(only(BeforeAfter::new(20, 10), BeforeAfter::new(20, 20)), EQUAL, LEVEL);
         assert!(close(wdd.total.estimate, -10.0, 1e-12));
         assert!(close(wdd.total.standard_error, 70f64.sqrt(), 1e-12));
     }

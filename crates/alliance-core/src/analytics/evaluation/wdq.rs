@@ -92,10 +92,7 @@ pub fn weighted_displacement_quotient(
     comparison: BeforeAfter,
 ) -> Result<WdqValue, WdqUndefined> {
     if comparison.before == 0 || comparison.after == 0 {
-        return Err(WdqUndefined::ZeroComparisonCount {
-            before: comparison.before,
-            after: comparison.after,
-        });
+        return Err(WdqUndefined::ZeroComparisonCount { before: comparison.before, after: comparison.after });
     }
     let (cb, ca) = (comparison.before as f64, comparison.after as f64);
     let success_measure = target.after as f64 / ca - target.before as f64 / cb;
@@ -188,17 +185,8 @@ mod tests {
             q,
             Err(WdqUndefined::NoSuccessInTarget { success_measure }) if close(success_measure, 0.1)
         ));
-        let q = weighted_displacement_quotient(
-            BeforeAfter::new(50, 30),
-            BeforeAfter::new(10, 10),
-            BeforeAfter::new(0, 4),
-        );
-        assert_eq!(
-            q,
-            Err(WdqUndefined::ZeroComparisonCount {
-                before: 0,
-                after: 4
-            })
-        );
+        let q =
+            weighted_displacement_quotient(BeforeAfter::new(50, 30), BeforeAfter::new(10, 10), BeforeAfter::new(0, 4));
+        assert_eq!(q, Err(WdqUndefined::ZeroComparisonCount { before: 0, after: 4 }));
     }
 }

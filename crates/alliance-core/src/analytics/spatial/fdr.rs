@@ -27,29 +27,17 @@ pub struct FdrResult {
 /// [0, 1]; NaN is an error.
 pub fn benjamini_hochberg(p_values: &[f64], alpha: f64) -> Result<FdrResult, SpatialError> {
     if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(super::bad(
-            "alpha",
-            format!("{alpha} is not strictly between 0 and 1"),
-        ));
+        return Err(super::bad("alpha", format!("{alpha} is not strictly between 0 and 1")));
     }
-    if let Some(i) = p_values
-        .iter()
-        .position(|p| !(0.0..=1.0).contains(p) || p.is_nan())
-    {
-        return Err(super::bad(
-            "p-value",
-            format!("p-value {i} is {}, not in [0, 1]", p_values[i]),
-        ));
+    if let Some(i) = p_values.iter().position(|p| !(0.0..=1.0).contains(p) || p.is_nan()) {
+        return Err(super::bad("p-value", format!("p-value {i} is {}, not in [0, 1]", p_values[i])));
     }
     let m = p_values.len();
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| p_values[a].total_cmp(&p_values[b]).then(a.cmp(&b)));
     let mf = m as f64;
     // largest rank k (1-based) with p_(k) ≤ kα/m
-    let k = (1..=m)
-        .rev()
-        .find(|&rank| p_values[order[rank - 1]] <= rank as f64 * alpha / mf)
-        .unwrap_or(0);
+    let k = (1..=m).rev().find(|&rank| p_values[order[rank - 1]] <= rank as f64 * alpha / mf).unwrap_or(0);
     let threshold = (k > 0).then(|| p_values[order[k - 1]]);
     let mut significant = vec![false; m];
     if let Some(t) = threshold {
@@ -64,12 +52,7 @@ pub fn benjamini_hochberg(p_values: &[f64], alpha: f64) -> Result<FdrResult, Spa
         running = running.min(mf * p_values[i] / rank as f64).min(1.0);
         q_values[i] = running;
     }
-    Ok(FdrResult {
-        alpha,
-        threshold,
-        significant,
-        q_values,
-    })
+    Ok(FdrResult { alpha, threshold, significant, q_values })
 }
 
 #[cfg(test)]
@@ -101,9 +84,6 @@ mod tests {
         assert_eq!(r.threshold, None);
         assert!(benjamini_hochberg(&[f64::NAN], 0.05).is_err());
         assert!(benjamini_hochberg(&[0.1], 1.5).is_err());
-        assert!(benjamini_hochberg(&[], 0.05)
-            .unwrap()
-            .significant
-            .is_empty());
+        assert!(benjamini_hochberg(&[], 0.05).unwrap().significant.is_empty());
     }
 }

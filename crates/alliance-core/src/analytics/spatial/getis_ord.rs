@@ -61,21 +61,13 @@ pub struct GiReport {
 /// Getis–Ord Gi* for every unit (the unit itself included with weight 1), with its
 /// analytic z-score, two-sided normal p-value and, if asked, conditional permutation
 /// pseudo p-value. Needs at least 2 units.
-pub fn gi_star(
-    values: &[i64],
-    weights: &Weights,
-    opts: &PermutationOptions,
-) -> Result<GiReport, SpatialError> {
+pub fn gi_star(values: &[i64], weights: &Weights, opts: &PermutationOptions) -> Result<GiReport, SpatialError> {
     getis_ord(values, weights, opts, true)
 }
 
 /// Getis–Ord Gi for every unit (the unit itself excluded; mean and variance from the
 /// other n − 1 values). Needs at least 3 units.
-pub fn gi(
-    values: &[i64],
-    weights: &Weights,
-    opts: &PermutationOptions,
-) -> Result<GiReport, SpatialError> {
+pub fn gi(values: &[i64], weights: &Weights, opts: &PermutationOptions) -> Result<GiReport, SpatialError> {
     getis_ord(values, weights, opts, false)
 }
 
@@ -87,31 +79,19 @@ fn getis_ord(
 ) -> Result<GiReport, SpatialError> {
     let n = values.len();
     if n != weights.len() {
-        return Err(SpatialError::LengthMismatch {
-            values: n,
-            units: weights.len(),
-        });
+        return Err(SpatialError::LengthMismatch { values: n, units: weights.len() });
     }
     let needed = if star { 2 } else { 3 };
     if n < needed {
-        return Err(SpatialError::TooFew {
-            statistic: if star { "Gi*" } else { "Gi" },
-            needed,
-            got: n,
-        });
+        return Err(SpatialError::TooFew { statistic: if star { "Gi*" } else { "Gi" }, needed, got: n });
     }
     let total: i128 = values.iter().map(|&v| v as i128).sum();
     let total_sq: i128 = values.iter().map(|&v| v as i128 * v as i128).sum();
-    let tails = (opts.permutations > 0)
-        .then(|| neighbour_sum_tails(values, weights, opts.permutations, opts.seed));
+    let tails = (opts.permutations > 0).then(|| neighbour_sum_tails(values, weights, opts.permutations, opts.seed));
     let results = (0..n)
         .map(|i| {
             let x_i = values[i] as i128;
-            let nbr_sum: i128 = weights
-                .neighbours(i)
-                .iter()
-                .map(|&j| values[j as usize] as i128)
-                .sum();
+            let nbr_sum: i128 = weights.neighbours(i).iter().map(|&j| values[j as usize] as i128).sum();
             let k = weights.cardinality(i) as i128;
             // the population of the statistic: all n units (star) or the other n − 1
             let (m, sum, sum_sq, t, w) = if star {
@@ -129,14 +109,7 @@ fn getis_ord(
                 }
             });
             let z = z.unwrap_or(0.0);
-            GiResult {
-                value: values[i],
-                local_sum: t as i64,
-                g,
-                z,
-                p_norm: two_sided_normal_p(z),
-                p_sim,
-            }
+            GiResult { value: values[i], local_sum: t as i64, g, z, p_norm: two_sided_normal_p(z), p_sim }
         })
         .collect();
     Ok(GiReport {
@@ -195,10 +168,7 @@ mod tests {
     #[test]
     fn gi_star_matches_the_hand_computation() {
         let (x, w) = example();
-        let none = PermutationOptions {
-            permutations: 0,
-            ..Default::default()
-        };
+        let none = PermutationOptions { permutations: 0, ..Default::default() };
         let r = gi_star(&x, &w, &none).unwrap();
         assert!((r.results[8].z - 2.326_818_537_626_484_5).abs() < 1e-12);
         assert!((r.results[0].z + 1.726_349_237_593_843_4).abs() < 1e-12);
@@ -207,11 +177,7 @@ mod tests {
         assert_eq!(r.results[4].z, 0.0);
         assert_eq!(r.results[4].p_norm, 1.0);
         // two-sided normal p of z = 2.3268: 2·(1 − Φ(2.3268)) = 0.019975…
-        assert!(
-            (r.results[8].p_norm - 0.019_975).abs() < 1e-5,
-            "{}",
-            r.results[8].p_norm
-        );
+        assert!((r.results[8].p_norm - 0.019_975).abs() < 1e-5, "{}", r.results[8].p_norm);
         assert_eq!(r.results[8].p_sim, None);
     }
 
@@ -228,11 +194,7 @@ mod tests {
     #[test]
     fn permutation_p_values_are_reproducible_and_bounded() {
         let (x, w) = example();
-        let opts = PermutationOptions {
-            permutations: 999,
-            seed: 42,
-            alternative: Alternative::TwoSided,
-        };
+        let opts = PermutationOptions { permutations: 999, seed: 42, alternative: Alternative::TwoSided };
         let a = gi_star(&x, &w, &opts).unwrap();
         let b = gi_star(&x, &w, &opts).unwrap();
         assert_eq!(a, b);
@@ -258,9 +220,6 @@ mod tests {
             Err(SpatialError::LengthMismatch { .. })
         ));
         let w2 = Weights::from_neighbours(&[vec![1], vec![0]]).unwrap();
-        assert!(matches!(
-            gi(&[1, 2], &w2, &PermutationOptions::default()),
-            Err(SpatialError::TooFew { .. })
-        ));
+        assert!(matches!(gi(&[1, 2], &w2, &PermutationOptions::default()), Err(SpatialError::TooFew { .. })));
     }
 }

@@ -48,11 +48,7 @@ pub struct PermutationOptions {
 
 impl Default for PermutationOptions {
     fn default() -> Self {
-        Self {
-            permutations: 999,
-            seed: 12345,
-            alternative: Alternative::TwoSided,
-        }
+        Self { permutations: 999, seed: 12345, alternative: Alternative::TwoSided }
     }
 }
 
@@ -112,10 +108,7 @@ pub(crate) fn neighbour_sum_tails(
         .into_par_iter()
         .flat_map_iter(|r| {
             let mut rng = stream_rng(seed, r as u64);
-            rand::seq::index::sample(&mut rng, n - 1, k_max)
-                .into_iter()
-                .map(|p| p as u32)
-                .collect::<Vec<u32>>()
+            rand::seq::index::sample(&mut rng, n - 1, k_max).into_iter().map(|p| p as u32).collect::<Vec<u32>>()
         })
         .collect();
     let total: i128 = values.iter().map(|&v| v as i128).sum();
@@ -131,11 +124,7 @@ pub(crate) fn neighbour_sum_tails(
             let scale = (n - 1) as i128;
             let centre = k as i128 * others;
             let obs_dev = (scale * observed as i128 - centre).abs();
-            let mut counts = TailCounts {
-                at_least: 0,
-                at_most: 0,
-                as_far: 0,
-            };
+            let mut counts = TailCounts { at_least: 0, at_most: 0, as_far: 0 };
             let i32_ = i as u32;
             for r in 0..permutations {
                 let draw = &table[r * k_max..r * k_max + k];
@@ -160,14 +149,8 @@ mod tests {
     #[test]
     fn results_do_not_depend_on_the_thread_count() {
         let values: Vec<i64> = (0..200).map(|i| (i * 7919 % 13) as i64).collect();
-        let lists: Vec<Vec<usize>> = (0..200_usize)
-            .map(|i| {
-                [i.wrapping_sub(1), i + 1]
-                    .into_iter()
-                    .filter(|&j| j < 200)
-                    .collect()
-            })
-            .collect();
+        let lists: Vec<Vec<usize>> =
+            (0..200_usize).map(|i| [i.wrapping_sub(1), i + 1].into_iter().filter(|&j| j < 200).collect()).collect();
         let w = Weights::from_neighbours(&lists).unwrap();
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)

@@ -76,30 +76,16 @@ impl Kernel {
 /// km². `radius` is the search radius `h` in metres (quartic, Epanechnikov) or the Gaussian
 /// standard deviation. A point at distance exactly `h` contributes 0 to the compact
 /// kernels; the Gaussian counts points at `d ≤ truncate·h`.
-pub fn kde(
-    points: &[(f64, f64)],
-    grid: &GridSpec,
-    kernel: Kernel,
-    radius: f64,
-) -> Result<Vec<f64>, SpatialError> {
+pub fn kde(points: &[(f64, f64)], grid: &GridSpec, kernel: Kernel, radius: f64) -> Result<Vec<f64>, SpatialError> {
     if !(radius.is_finite() && radius > 0.0) {
-        return Err(super::bad(
-            "radius",
-            format!("{radius} is not a positive number of metres"),
-        ));
+        return Err(super::bad("radius", format!("{radius} is not a positive number of metres")));
     }
     if let Kernel::Gaussian { truncate } = kernel {
         if !(truncate.is_finite() && truncate > 0.0) {
-            return Err(super::bad(
-                "truncation",
-                format!("{truncate} is not a positive multiple of the bandwidth"),
-            ));
+            return Err(super::bad("truncation", format!("{truncate} is not a positive multiple of the bandwidth")));
         }
     }
-    if let Some(index) = points
-        .iter()
-        .position(|&(x, y)| !x.is_finite() || !y.is_finite())
-    {
+    if let Some(index) = points.iter().position(|&(x, y)| !x.is_finite() || !y.is_finite()) {
         return Err(SpatialError::NonFinite { index });
     }
     let reach = kernel.reach(radius);
@@ -110,40 +96,36 @@ pub fn kde(
     let ys: Vec<f64> = sorted.iter().map(|p| p.1).collect();
     let size = grid.size;
     let mut out = vec![0.0; grid.len()];
-    out.par_chunks_mut(grid.nx.max(1))
-        .enumerate()
-        .for_each(|(iy, row)| {
-            let yc = grid.y0 + (iy as f64 + 0.5) * size;
-            let lo = ys.partition_point(|&y| y < yc - reach);
-            let hi = ys.partition_point(|&y| y <= yc + reach);
-            for &(px, py) in &sorted[lo..hi] {
-                let dy = yc - py;
-                let dy2 = dy * dy;
-                if dy2 > reach2 {
-                    continue;
-                }
-                let half = (reach2 - dy2).sqrt();
-                // columns whose centre x0 + (ix + ½)·size lies within [px − half, px + half]
-                let first = ((px - half - grid.x0) / size - 0.5).ceil().max(0.0);
-                let last = ((px + half - grid.x0) / size - 0.5)
-                    .floor()
-                    .min(grid.nx as f64 - 1.0);
-                if first > last {
-                    continue;
-                }
-                #[allow(clippy::needless_range_loop)]
-                for ix in first as usize..=last as usize {
-                    let dx = grid.x0 + (ix as f64 + 0.5) * size - px;
-                    let d2 = dx * dx + dy2;
-                    if d2 <= reach2 {
-                        row[ix] += kernel.value(d2, radius);
-                    }
+    out.par_chunks_mut(grid.nx.max(1)).enumerate().for_each(|(iy, row)| {
+        let yc = grid.y0 + (iy as f64 + 0.5) * size;
+        let lo = ys.partition_point(|&y| y < yc - reach);
+        let hi = ys.partition_point(|&y| y <= yc + reach);
+        for &(px, py) in &sorted[lo..hi] {
+            let dy = yc - py;
+            let dy2 = dy * dy;
+            if dy2 > reach2 {
+                continue;
+            }
+            let half = (reach2 - dy2).sqrt();
+            // columns whose centre x0 + (ix + ½)·size lies within [px − half, px + half]
+            let first = ((px - half - grid.x0) / size - 0.5).ceil().max(0.0);
+            let last = ((px + half - grid.x0) / size - 0.5).floor().min(grid.nx as f64 - 1.0);
+            if first > last {
+                continue;
+            }
+            #[allow(clippy::needless_range_loop)]
+            for ix in first as usize..=last as usize {
+                let dx = grid.x0 + (ix as f64 + 0.5) * size - px;
+                let d2 = dx * dx + dy2;
+                if d2 <= reach2 {
+                    row[ix] += kernel.value(d2, radius);
                 }
             }
-            for v in row.iter_mut() {
-                *v *= 1.0e6;
-            }
-        });
+        }
+        for v in row.iter_mut() {
+            *v *= 1.0e6;
+        }
+    });
     Ok(out)
 }
 
@@ -156,38 +138,20 @@ pub fn arcgis_default_radius(points: &[(f64, f64)]) -> Result<f64, SpatialError>
     if points.is_empty() {
         return Err(SpatialError::Empty);
     }
-    if let Some(index) = points
-        .iter()
-        .position(|&(x, y)| !x.is_finite() || !y.is_finite())
-    {
+    if let Some(index) = points.iter().position(|&(x, y)| !x.is_finite() || !y.is_finite()) {
         return Err(SpatialError::NonFinite { index });
     }
     let n = points.len() as f64;
     let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
     let my = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let sd = (points
-        .iter()
-        .map(|p| (p.0 - mx).powi(2) + (p.1 - my).powi(2))
-        .sum::<f64>()
-        / n)
-        .sqrt();
-    let mut d: Vec<f64> = points
-        .iter()
-        .map(|p| ((p.0 - mx).powi(2) + (p.1 - my).powi(2)).sqrt())
-        .collect();
+    let sd = (points.iter().map(|p| (p.0 - mx).powi(2) + (p.1 - my).powi(2)).sum::<f64>() / n).sqrt();
+    let mut d: Vec<f64> = points.iter().map(|p| ((p.0 - mx).powi(2) + (p.1 - my).powi(2)).sqrt()).collect();
     d.sort_by(f64::total_cmp);
     let m = d.len();
-    let median = if m % 2 == 1 {
-        d[m / 2]
-    } else {
-        0.5 * (d[m / 2 - 1] + d[m / 2])
-    };
+    let median = if m % 2 == 1 { d[m / 2] } else { 0.5 * (d[m / 2 - 1] + d[m / 2]) };
     let h = 0.9 * sd.min((1.0 / 2.0_f64.ln()).sqrt() * median) * n.powf(-0.2);
     if h.is_nan() || h <= 0.0 {
-        return Err(super::bad(
-            "points",
-            "all points coincide: the default radius would be 0",
-        ));
+        return Err(super::bad("points", "all points coincide: the default radius would be 0"));
     }
     Ok(h)
 }
@@ -221,13 +185,7 @@ mod tests {
         assert!((e[1] - k0 * 0.75).abs() < 1e-12 * k0);
         // Gaussian σ = 100, truncated at 1.5σ = 150: centre 1 (d = 100) counts with
         // exp(−½)/(2π·100²), centre 2 (d = 200) is beyond the truncation.
-        let g = kde(
-            &[(50.0, 50.0)],
-            &grid,
-            Kernel::Gaussian { truncate: 1.5 },
-            100.0,
-        )
-        .unwrap();
+        let g = kde(&[(50.0, 50.0)], &grid, Kernel::Gaussian { truncate: 1.5 }, 100.0).unwrap();
         let expected = (-0.5_f64).exp() / (2.0 * PI * 10_000.0) * 1e6;
         assert!((g[1] - expected).abs() < 1e-12 * expected);
         assert_eq!(g[2], 0.0);

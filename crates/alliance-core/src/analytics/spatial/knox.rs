@@ -119,9 +119,7 @@ impl Bands {
         for (k, &b) in breaks.iter().enumerate() {
             let last = k + 1 == breaks.len();
             if b.is_nan() || (b.is_infinite() && !(last && b > 0.0)) {
-                return Err(fail(format!(
-                    "break {b} is not allowed: breaks are finite, except an `inf` last break"
-                )));
+                return Err(fail(format!("break {b} is not allowed: breaks are finite, except an `inf` last break")));
             }
             if b < 0.0 {
                 return Err(fail(format!("break {b} is negative")));
@@ -134,10 +132,7 @@ impl Bands {
         if open_ended && breaks.len() < 2 {
             return Err(fail("an `inf` break needs a finite break before it".into()));
         }
-        Ok(Self {
-            breaks: breaks.to_vec(),
-            open_ended,
-        })
+        Ok(Self { breaks: breaks.to_vec(), open_ended })
     }
 
     fn count(&self) -> usize {
@@ -151,10 +146,7 @@ impl Bands {
         if v < b[0] {
             return self.count();
         }
-        b[1..]
-            .iter()
-            .position(|&upper| v < upper)
-            .unwrap_or(self.count())
+        b[1..].iter().position(|&upper| v < upper).unwrap_or(self.count())
     }
 
     /// Pairs at or beyond this distance are not enumerated.
@@ -168,10 +160,7 @@ impl Bands {
     }
 
     fn labels(&self) -> Vec<String> {
-        self.breaks
-            .windows(2)
-            .map(|w| format!("[{},{})", label(w[0]), label(w[1])))
-            .collect()
+        self.breaks.windows(2).map(|w| format!("[{},{})", label(w[0]), label(w[1]))).collect()
     }
 }
 
@@ -197,26 +186,16 @@ pub fn knox(events: &[Event], opts: &KnoxOptions) -> Result<KnoxResult, SpatialE
     let space = Bands::new(&opts.space_breaks, "space")?;
     let time = Bands::new(&opts.time_breaks, "time")?;
     if events.len() < 2 {
-        return Err(SpatialError::TooFew {
-            statistic: "the Knox test",
-            needed: 2,
-            got: events.len(),
-        });
+        return Err(SpatialError::TooFew { statistic: "the Knox test", needed: 2, got: events.len() });
     }
     if events.len() > u32::MAX as usize {
         return Err(super::bad("events", "more than 4 billion events"));
     }
-    if let Some(index) = events
-        .iter()
-        .position(|e| !e.x.is_finite() || !e.y.is_finite() || !e.t.is_finite())
-    {
+    if let Some(index) = events.iter().position(|e| !e.x.is_finite() || !e.y.is_finite() || !e.t.is_finite()) {
         return Err(SpatialError::NonFinite { index });
     }
     if opts.permutations == 0 {
-        return Err(super::bad(
-            "permutations",
-            "at least one permutation is needed",
-        ));
+        return Err(super::bad("permutations", "at least one permutation is needed"));
     }
     let limit = space.enumeration_limit();
     // Work in a spatially sorted order (strips of the enumeration limit, then x) so that
@@ -226,11 +205,7 @@ pub fn knox(events: &[Event], opts: &KnoxOptions) -> Result<KnoxResult, SpatialE
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by(|&a, &b| {
         let (ea, eb) = (&events[a], &events[b]);
-        (ea.y / strip)
-            .floor()
-            .total_cmp(&(eb.y / strip).floor())
-            .then(ea.x.total_cmp(&eb.x))
-            .then(a.cmp(&b))
+        (ea.y / strip).floor().total_cmp(&(eb.y / strip).floor()).then(ea.x.total_cmp(&eb.x)).then(a.cmp(&b))
     });
     let sorted: Vec<Event> = order.iter().map(|&k| events[k]).collect();
     let times: Vec<f64> = sorted.iter().map(|e| e.t).collect();
@@ -242,12 +217,9 @@ pub fn knox(events: &[Event], opts: &KnoxOptions) -> Result<KnoxResult, SpatialE
                             // Whole-day times (the usual case) take a fast path: i32 times and a lookup table from
                             // the day difference to the band, which gives the same bands as `time.band`.
     let last_finite = time.enumeration_limit().max(time.breaks[0]);
-    let whole_days =
-        last_finite <= 1.0e6 && times.iter().all(|&t| t.fract() == 0.0 && t.abs() < 1.0e9);
+    let whole_days = last_finite <= 1.0e6 && times.iter().all(|&t| t.fract() == 0.0 && t.abs() < 1.0e9);
     let lut: Vec<u8> = if whole_days {
-        (0..=last_finite.ceil() as usize + 1)
-            .map(|d| time.band(d as f64) as u8)
-            .collect()
+        (0..=last_finite.ceil() as usize + 1).map(|d| time.band(d as f64) as u8).collect()
     } else {
         Vec::new()
     };
@@ -311,19 +283,11 @@ pub fn knox(events: &[Event], opts: &KnoxOptions) -> Result<KnoxResult, SpatialE
         p_value[c] = (at_least as f64 + 1.0) / (r + 1.0);
         column.sort_unstable();
         let m = column.len();
-        median[c] = if m % 2 == 1 {
-            column[m / 2] as f64
-        } else {
-            0.5 * (column[m / 2 - 1] as f64 + column[m / 2] as f64)
-        };
+        median[c] =
+            if m % 2 == 1 { column[m / 2] as f64 } else { 0.5 * (column[m / 2 - 1] as f64 + column[m / 2] as f64) };
     }
     let ratio = |den: &[f64]| -> Vec<Vec<Option<f64>>> {
-        rows(
-            &(0..cells)
-                .map(|c| (den[c] > 0.0).then(|| observed[c] as f64 / den[c]))
-                .collect::<Vec<_>>(),
-            n_time,
-        )
+        rows(&(0..cells).map(|c| (den[c] > 0.0).then(|| observed[c] as f64 / den[c])).collect::<Vec<_>>(), n_time)
     };
     Ok(KnoxResult {
         space_labels: space.labels(),
@@ -348,29 +312,18 @@ fn rows<T: Clone>(flat: &[T], width: usize) -> Vec<Vec<T>> {
 
 /// All pairs `i < j` with spatial distance below `limit`, each with its spatial band
 /// (`space.count()` for "below the first break").
-fn close_pairs(
-    events: &[Event],
-    space: &Bands,
-    metric: DistanceMetric,
-    limit: f64,
-) -> Vec<ClosePair> {
+fn close_pairs(events: &[Event], space: &Bands, metric: DistanceMetric, limit: f64) -> Vec<ClosePair> {
     if limit <= 0.0 {
         return Vec::new();
     }
-    let tree = RTree::bulk_load(
-        events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| GeomWithData::new([e.x, e.y], i as u32))
-            .collect(),
-    );
+    let tree =
+        RTree::bulk_load(events.iter().enumerate().map(|(i, e)| GeomWithData::new([e.x, e.y], i as u32)).collect());
     (0..events.len())
         .into_par_iter()
         .with_min_len(256)
         .flat_map_iter(|i| {
             let e = events[i];
-            let envelope =
-                AABB::from_corners([e.x - limit, e.y - limit], [e.x + limit, e.y + limit]);
+            let envelope = AABB::from_corners([e.x - limit, e.y - limit], [e.x + limit, e.y + limit]);
             let mut found: Vec<ClosePair> = tree
                 .locate_in_envelope(&envelope)
                 .filter(|g| g.data as usize > i)
@@ -381,11 +334,7 @@ fn close_pairs(
                         DistanceMetric::Manhattan => dx + dy,
                         DistanceMetric::Euclidean => (dx * dx + dy * dy).sqrt(),
                     };
-                    (d < limit).then(|| ClosePair {
-                        i: i as u32,
-                        j: g.data,
-                        space: space.band(d) as u8,
-                    })
+                    (d < limit).then(|| ClosePair { i: i as u32, j: g.data, space: space.band(d) as u8 })
                 })
                 .collect();
             found.sort_unstable_by_key(|p| p.j);
@@ -439,12 +388,7 @@ mod tests {
     /// observed = [[0, 0], [1, 2], [2, 1]]. With Euclidean distance A–B (72.1) moves to
     /// [0,100).
     fn example() -> Vec<Event> {
-        vec![
-            ev(0.0, 0.0, 0.0),
-            ev(60.0, 40.0, 3.0),
-            ev(0.0, 250.0, 10.0),
-            ev(1000.0, 0.0, 2.0),
-        ]
+        vec![ev(0.0, 0.0, 0.0), ev(60.0, 40.0, 3.0), ev(0.0, 250.0, 10.0), ev(1000.0, 0.0, 2.0)]
     }
 
     fn opts(metric: DistanceMetric) -> KnoxOptions {
@@ -484,17 +428,11 @@ mod tests {
         let mut events = Vec::new();
         let mut s: u64 = 17;
         for _ in 0..300 {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let x = (s >> 33) as f64 % 2000.0;
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let y = (s >> 33) as f64 % 2000.0;
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             let t = ((s >> 33) % 60) as f64;
             events.push(ev(x, y, t));
         }
@@ -550,26 +488,13 @@ mod tests {
 
     #[test]
     fn thread_count_does_not_change_the_result() {
-        let events: Vec<Event> = (0..200)
-            .map(|k| {
-                ev(
-                    (k * 37 % 500) as f64,
-                    (k * 91 % 500) as f64,
-                    (k % 30) as f64,
-                )
-            })
-            .collect();
+        let events: Vec<Event> =
+            (0..200).map(|k| ev((k * 37 % 500) as f64, (k * 91 % 500) as f64, (k % 30) as f64)).collect();
         let o = opts(DistanceMetric::Manhattan);
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .unwrap()
-            .install(|| knox(&events, &o).unwrap());
-        let three = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .unwrap()
-            .install(|| knox(&events, &o).unwrap());
+        let one =
+            rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| knox(&events, &o).unwrap());
+        let three =
+            rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap().install(|| knox(&events, &o).unwrap());
         assert_eq!(one, three);
     }
 
@@ -577,20 +502,14 @@ mod tests {
     fn bad_breaks_are_rejected() {
         let mut o = opts(DistanceMetric::Manhattan);
         o.space_breaks = vec![0.0, 100.0, 50.0];
-        assert!(matches!(
-            knox(&example(), &o),
-            Err(SpatialError::BadBreaks { which: "space", .. })
-        ));
+        assert!(matches!(knox(&example(), &o), Err(SpatialError::BadBreaks { which: "space", .. })));
         o.space_breaks = vec![0.0, f64::INFINITY, 500.0];
         assert!(knox(&example(), &o).is_err());
         o.space_breaks = vec![0.0];
         assert!(knox(&example(), &o).is_err());
         o.space_breaks = vec![0.0, 100.0];
         o.time_breaks = vec![f64::NAN, 1.0];
-        assert!(matches!(
-            knox(&example(), &o),
-            Err(SpatialError::BadBreaks { which: "time", .. })
-        ));
+        assert!(matches!(knox(&example(), &o), Err(SpatialError::BadBreaks { which: "time", .. })));
         assert!(knox(&example()[..1], &opts(DistanceMetric::Manhattan)).is_err());
     }
 }

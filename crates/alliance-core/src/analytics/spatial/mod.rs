@@ -23,13 +23,11 @@ pub use kde::{arcgis_default_radius, kde, Kernel};
 pub use knox::{knox, DistanceMetric, Event, KnoxOptions, KnoxResult};
 
 pub use moran::{
-    global_moran, local_moran, GlobalMoran, LocalMoranReport, LocalMoranResult, Quadrant,
-    Standardisation,
+    global_moran, local_moran, GlobalMoran, LocalMoranReport, LocalMoranResult, Quadrant, Standardisation,
 };
 
 pub use persistence::{
-    classify_persistence, mann_kendall, PeriodHotspots, PersistenceClass, PersistenceOptions,
-    PersistenceResult,
+    classify_persistence, mann_kendall, PeriodHotspots, PersistenceClass, PersistenceOptions, PersistenceResult,
 };
 pub use weights::{Contiguity, Weights};
 
@@ -39,21 +37,13 @@ pub enum SpatialError {
     #[error("there are no units or events to analyse")]
     Empty,
     #[error("{statistic} needs at least {needed} units, got {got}")]
-    TooFew {
-        statistic: &'static str,
-        needed: usize,
-        got: usize,
-    },
+    TooFew { statistic: &'static str, needed: usize, got: usize },
     #[error("{values} values were given for {units} spatial units")]
     LengthMismatch { values: usize, units: usize },
     #[error("item {index} has a non-finite coordinate or time")]
     NonFinite { index: usize },
     #[error("unit {unit} names neighbour {neighbour}, which is not a unit (there are {units})")]
-    BadNeighbour {
-        unit: usize,
-        neighbour: usize,
-        units: usize,
-    },
+    BadNeighbour { unit: usize, neighbour: usize, units: usize },
     #[error("bad {what}: {why}")]
     BadParameter { what: &'static str, why: String },
     #[error("bad {which} breaks: {why}")]
@@ -61,10 +51,7 @@ pub enum SpatialError {
 }
 
 pub(crate) fn bad(what: &'static str, why: impl Into<String>) -> SpatialError {
-    SpatialError::BadParameter {
-        what,
-        why: why.into(),
-    }
+    SpatialError::BadParameter { what, why: why.into() }
 }
 
 /// Two-sided normal p-value `2·(1 − Φ(|z|))`, computed as `erfc(|z|/√2)` so that small

@@ -91,14 +91,9 @@ pub fn local_moran(
     let nsum_sq: f64 = d.iter().map(|&x| (x as f64) * (x as f64)).sum(); // n²·Σz²
     let sum_sq = nsum_sq / (n * n) as f64; // Σz²
     let m2 = sum_sq / n as f64;
-    let m4 = d
-        .iter()
-        .map(|&x| (x as f64 / n as f64).powi(4))
-        .sum::<f64>()
-        / n as f64;
+    let m4 = d.iter().map(|&x| (x as f64 / n as f64).powi(4)).sum::<f64>() / n as f64;
     let b2 = if m2 > 0.0 { m4 / (m2 * m2) } else { 0.0 };
-    let tails = (opts.permutations > 0)
-        .then(|| neighbour_sum_tails(values, weights, opts.permutations, opts.seed));
+    let tails = (opts.permutations > 0).then(|| neighbour_sum_tails(values, weights, opts.permutations, opts.seed));
     let nf = n as f64;
     let results = (0..n)
         .map(|i| {
@@ -116,22 +111,14 @@ pub fn local_moran(
             };
             let lag = row(lag_n as f64 / nf);
             let z_i = d[i] as f64 / nf;
-            let i_esda = if sum_sq > 0.0 {
-                (nf - 1.0) * row(d[i] as f64 * lag_n as f64) / nsum_sq
-            } else {
-                0.0
-            };
+            let i_esda = if sum_sq > 0.0 { (nf - 1.0) * row(d[i] as f64 * lag_n as f64) / nsum_sq } else { 0.0 };
             // Anselin's scale for the moments: I_A = z_i · lag / m2
             let i_anselin = if m2 > 0.0 { z_i * lag / m2 } else { 0.0 };
             let expected = -w_sum / (nf - 1.0);
             let variance = w_sq * (nf - b2) / (nf - 1.0)
                 + (w_sum * w_sum - w_sq) * (2.0 * b2 - nf) / ((nf - 1.0) * (nf - 2.0))
                 - expected * expected;
-            let z = if m2 > 0.0 && variance > 0.0 {
-                (i_anselin - expected) / variance.sqrt()
-            } else {
-                0.0
-            };
+            let z = if m2 > 0.0 && variance > 0.0 { (i_anselin - expected) / variance.sqrt() } else { 0.0 };
             let quadrant = match (d[i] > 0, lag_n > 0) {
                 (true, true) => Quadrant::HH,
                 (false, true) => Quadrant::LH,
@@ -145,15 +132,7 @@ pub fn local_moran(
                     t[i].p_value(opts.permutations, opts.alternative)
                 }
             });
-            LocalMoranResult {
-                value: values[i],
-                i: i_esda,
-                lag,
-                quadrant,
-                z,
-                p_norm: two_sided_normal_p(z),
-                p_sim,
-            }
+            LocalMoranResult { value: values[i], i: i_esda, lag, quadrant, z, p_norm: two_sided_normal_p(z), p_sim }
         })
         .collect();
     Ok(LocalMoranReport {
@@ -211,16 +190,12 @@ pub fn global_moran(
     let weight = |i: usize| -> f64 {
         match standardisation {
             Standardisation::Binary => 1.0,
-            Standardisation::Row if weights.cardinality(i) > 0 => {
-                1.0 / weights.cardinality(i) as f64
-            }
+            Standardisation::Row if weights.cardinality(i) > 0 => 1.0 / weights.cardinality(i) as f64,
             Standardisation::Row => 0.0,
         }
     };
     let nf = n as f64;
-    let s0: f64 = (0..n)
-        .map(|i| weight(i) * weights.cardinality(i) as f64)
-        .sum();
+    let s0: f64 = (0..n).map(|i| weight(i) * weights.cardinality(i) as f64).sum();
     // S1 = ½ Σ over ordered pairs (i, j) of (w_ij + w_ji)². A link present both ways is
     // met from both ends; a one-way link i → j stands for the pairs (i, j) and (j, i).
     let mut s1 = 0.0;
@@ -229,11 +204,7 @@ pub fn global_moran(
         for &j in weights.neighbours(i) {
             let j = j as usize;
             let w_ij = weight(i);
-            let (w_ji, copies) = if weights.has_neighbour(j, i) {
-                (weight(j), 1.0)
-            } else {
-                (0.0, 2.0)
-            };
+            let (w_ji, copies) = if weights.has_neighbour(j, i) { (weight(j), 1.0) } else { (0.0, 2.0) };
             s1 += 0.5 * copies * (w_ij + w_ji) * (w_ij + w_ji);
             col_sums[j] += w_ij;
         }
@@ -248,34 +219,20 @@ pub fn global_moran(
     let z: Vec<f64> = values.iter().map(|&v| v as f64 - mean).collect();
     let sum_sq: f64 = z.iter().map(|v| v * v).sum();
     if sum_sq <= 0.0 {
-        return Err(super::bad(
-            "values",
-            "all values are equal: Moran's I is undefined",
-        ));
+        return Err(super::bad("values", "all values are equal: Moran's I is undefined"));
     }
     let statistic = |z: &[f64]| -> f64 {
-        let cross: f64 = (0..n)
-            .map(|i| {
-                weight(i)
-                    * z[i]
-                    * weights
-                        .neighbours(i)
-                        .iter()
-                        .map(|&j| z[j as usize])
-                        .sum::<f64>()
-            })
-            .sum();
+        let cross: f64 =
+            (0..n).map(|i| weight(i) * z[i] * weights.neighbours(i).iter().map(|&j| z[j as usize]).sum::<f64>()).sum();
         nf / s0 * cross / z.iter().map(|v| v * v).sum::<f64>()
     };
     let i_obs = statistic(&z);
     let expected = -1.0 / (nf - 1.0);
-    let variance_norm = (nf * nf * s1 - nf * s2 + 3.0 * s0 * s0) / ((nf * nf - 1.0) * s0 * s0)
-        - expected * expected;
+    let variance_norm = (nf * nf * s1 - nf * s2 + 3.0 * s0 * s0) / ((nf * nf - 1.0) * s0 * s0) - expected * expected;
     let b2 = nf * z.iter().map(|v| v.powi(4)).sum::<f64>() / (sum_sq * sum_sq);
     let a = nf * ((nf * nf - 3.0 * nf + 3.0) * s1 - nf * s2 + 3.0 * s0 * s0);
     let b = b2 * ((nf * nf - nf) * s1 - 2.0 * nf * s2 + 6.0 * s0 * s0);
-    let variance_rand =
-        (a - b) / ((nf - 1.0) * (nf - 2.0) * (nf - 3.0) * s0 * s0) - expected * expected;
+    let variance_rand = (a - b) / ((nf - 1.0) * (nf - 2.0) * (nf - 3.0) * s0 * s0) - expected * expected;
     let z_norm = (i_obs - expected) / variance_norm.sqrt();
     let z_rand = (i_obs - expected) / variance_rand.sqrt();
     let p_sim = (opts.permutations > 0).then(|| {
@@ -292,9 +249,7 @@ pub fn global_moran(
         let extreme = match opts.alternative {
             Alternative::TwoSided => {
                 let dev = (i_obs - expected).abs();
-                sims.iter()
-                    .filter(|&&s| (s - expected).abs() >= dev - tol)
-                    .count()
+                sims.iter().filter(|&&s| (s - expected).abs() >= dev - tol).count()
             }
             Alternative::Directed => {
                 let above = sims.iter().filter(|&&s| s >= i_obs - tol).count();
@@ -321,24 +276,12 @@ pub fn global_moran(
     })
 }
 
-fn check(
-    values: &[i64],
-    weights: &Weights,
-    statistic: &'static str,
-    needed: usize,
-) -> Result<usize, SpatialError> {
+fn check(values: &[i64], weights: &Weights, statistic: &'static str, needed: usize) -> Result<usize, SpatialError> {
     if values.len() != weights.len() {
-        return Err(SpatialError::LengthMismatch {
-            values: values.len(),
-            units: weights.len(),
-        });
+        return Err(SpatialError::LengthMismatch { values: values.len(), units: weights.len() });
     }
     if values.len() < needed {
-        return Err(SpatialError::TooFew {
-            statistic,
-            needed,
-            got: values.len(),
-        });
+        return Err(SpatialError::TooFew { statistic, needed, got: values.len() });
     }
     Ok(values.len())
 }
@@ -368,10 +311,7 @@ mod tests {
     }
 
     fn no_perm() -> PermutationOptions {
-        PermutationOptions {
-            permutations: 0,
-            ..Default::default()
-        }
+        PermutationOptions { permutations: 0, ..Default::default() }
     }
 
     #[test]
@@ -412,11 +352,7 @@ mod tests {
     #[test]
     fn local_moran_permutations_are_seeded() {
         let (x, w) = example();
-        let opts = PermutationOptions {
-            permutations: 199,
-            seed: 9,
-            alternative: Alternative::Directed,
-        };
+        let opts = PermutationOptions { permutations: 199, seed: 9, alternative: Alternative::Directed };
         let a = local_moran(&x, &w, Standardisation::Row, &opts).unwrap();
         assert_eq!(a, local_moran(&x, &w, Standardisation::Row, &opts).unwrap());
         assert_eq!(a.alternative, Alternative::Directed);
@@ -442,15 +378,8 @@ mod tests {
         let r = global_moran(&x, &w, Standardisation::Row, &no_perm()).unwrap();
         assert!((r.i - 0.457_746_478_873_239).abs() < 1e-12);
         assert!((r.z_rand - 2.663_223_527_521_874).abs() < 1e-9);
-        let opts = PermutationOptions {
-            permutations: 999,
-            seed: 1,
-            alternative: Alternative::TwoSided,
-        };
-        let p = global_moran(&x, &w, Standardisation::Row, &opts)
-            .unwrap()
-            .p_sim
-            .unwrap();
+        let opts = PermutationOptions { permutations: 999, seed: 1, alternative: Alternative::TwoSided };
+        let p = global_moran(&x, &w, Standardisation::Row, &opts).unwrap().p_sim.unwrap();
         // strong positive autocorrelation on 9 cells: p around 0.01
         assert!(p < 0.05, "{p}");
     }

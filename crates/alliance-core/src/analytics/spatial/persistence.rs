@@ -46,10 +46,7 @@ pub struct PersistenceOptions {
 
 impl Default for PersistenceOptions {
     fn default() -> Self {
-        Self {
-            share: 0.9,
-            trend_alpha: 0.05,
-        }
+        Self { share: 0.9, trend_alpha: 0.05 }
     }
 }
 
@@ -83,31 +80,18 @@ pub fn classify_persistence(
     opts: &PersistenceOptions,
 ) -> Result<Vec<PersistenceResult>, SpatialError> {
     if periods.len() < 2 {
-        return Err(SpatialError::TooFew {
-            statistic: "hotspot persistence (periods)",
-            needed: 2,
-            got: periods.len(),
-        });
+        return Err(SpatialError::TooFew { statistic: "hotspot persistence (periods)", needed: 2, got: periods.len() });
     }
     if !(opts.share > 0.0 && opts.share <= 1.0) {
-        return Err(super::bad(
-            "share",
-            format!("{} is not in (0, 1]", opts.share),
-        ));
+        return Err(super::bad("share", format!("{} is not in (0, 1]", opts.share)));
     }
     if !(opts.trend_alpha > 0.0 && opts.trend_alpha < 1.0) {
-        return Err(super::bad(
-            "trend alpha",
-            format!("{} is not in (0, 1)", opts.trend_alpha),
-        ));
+        return Err(super::bad("trend alpha", format!("{} is not in (0, 1)", opts.trend_alpha)));
     }
     let units = periods[0].z.len();
     for p in periods {
         if p.z.len() != units || p.hot.len() != units {
-            return Err(SpatialError::LengthMismatch {
-                values: p.z.len().max(p.hot.len()),
-                units,
-            });
+            return Err(SpatialError::LengthMismatch { values: p.z.len().max(p.hot.len()), units });
         }
     }
     let m = periods.len();
@@ -135,12 +119,7 @@ pub fn classify_persistence(
             } else {
                 PersistenceClass::Sporadic
             };
-            PersistenceResult {
-                class,
-                hot_periods: h,
-                trend_z,
-                trend_p,
-            }
+            PersistenceResult { class, hot_periods: h, trend_z, trend_p }
         })
         .collect())
 }
@@ -234,43 +213,19 @@ mod tests {
             (&[t, f, t, f, f, t, f, f, f, t], &flat), // on and off
             (&[f, t, t, t, t, t, t, t, t, t], &flat), // 9 of 10 (90 %): persistent
         ]);
-        let c: Vec<PersistenceClass> = classify_persistence(&p, &PersistenceOptions::default())
-            .unwrap()
-            .into_iter()
-            .map(|r| r.class)
-            .collect();
+        let c: Vec<PersistenceClass> =
+            classify_persistence(&p, &PersistenceOptions::default()).unwrap().into_iter().map(|r| r.class).collect();
         use PersistenceClass::*;
-        assert_eq!(
-            c,
-            vec![
-                NotHotspot,
-                Historical,
-                New,
-                Persistent,
-                Intensifying,
-                Diminishing,
-                Sporadic,
-                Persistent
-            ]
-        );
+        assert_eq!(c, vec![NotHotspot, Historical, New, Persistent, Intensifying, Diminishing, Sporadic, Persistent]);
     }
 
     #[test]
     fn input_is_checked() {
-        let one = vec![PeriodHotspots {
-            z: vec![1.0],
-            hot: vec![true],
-        }];
+        let one = vec![PeriodHotspots { z: vec![1.0], hot: vec![true] }];
         assert!(classify_persistence(&one, &PersistenceOptions::default()).is_err());
         let uneven = vec![
-            PeriodHotspots {
-                z: vec![1.0],
-                hot: vec![true],
-            },
-            PeriodHotspots {
-                z: vec![1.0, 2.0],
-                hot: vec![true, false],
-            },
+            PeriodHotspots { z: vec![1.0], hot: vec![true] },
+            PeriodHotspots { z: vec![1.0, 2.0], hot: vec![true, false] },
         ];
         assert!(classify_persistence(&uneven, &PersistenceOptions::default()).is_err());
     }

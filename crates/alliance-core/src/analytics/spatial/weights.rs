@@ -44,11 +44,7 @@ impl Weights {
             let mut row: Vec<u32> = Vec::with_capacity(list.len());
             for &j in list {
                 if j >= n || j == unit {
-                    return Err(SpatialError::BadNeighbour {
-                        unit,
-                        neighbour: j,
-                        units: n,
-                    });
+                    return Err(SpatialError::BadNeighbour { unit, neighbour: j, units: n });
                 }
                 row.push(j as u32);
             }
@@ -57,10 +53,7 @@ impl Weights {
             neighbours.extend_from_slice(&row);
             offsets.push(neighbours.len());
         }
-        Ok(Self {
-            offsets,
-            neighbours,
-        })
+        Ok(Self { offsets, neighbours })
     }
 
     /// Queen or rook contiguity between grid cells. Only the given cells are units (so in
@@ -70,22 +63,10 @@ impl Weights {
         let mut position: HashMap<(usize, usize), usize> = HashMap::with_capacity(cells.len());
         for (k, c) in cells.iter().enumerate() {
             if position.insert((c.ix, c.iy), k).is_some() {
-                return Err(super::bad(
-                    "cells",
-                    format!("cell ({}, {}) is listed twice", c.ix, c.iy),
-                ));
+                return Err(super::bad("cells", format!("cell ({}, {}) is listed twice", c.ix, c.iy)));
             }
         }
-        let offsets_queen: &[(i64, i64)] = &[
-            (-1, -1),
-            (0, -1),
-            (1, -1),
-            (-1, 0),
-            (1, 0),
-            (-1, 1),
-            (0, 1),
-            (1, 1),
-        ];
+        let offsets_queen: &[(i64, i64)] = &[(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)];
         let offsets_rook: &[(i64, i64)] = &[(0, -1), (-1, 0), (1, 0), (0, 1)];
         let steps = match kind {
             Contiguity::Queen => offsets_queen,
@@ -116,23 +97,15 @@ impl Weights {
     /// R-tree, so the cost grows with the number of neighbour pairs, not n².
     pub fn distance_band(points: &[(f64, f64)], threshold: f64) -> Result<Self, SpatialError> {
         if !(threshold.is_finite() && threshold >= 0.0) {
-            return Err(super::bad(
-                "distance band",
-                format!("{threshold} is not a non-negative number of metres"),
-            ));
+            return Err(super::bad("distance band", format!("{threshold} is not a non-negative number of metres")));
         }
         for (index, &(x, y)) in points.iter().enumerate() {
             if !x.is_finite() || !y.is_finite() {
                 return Err(SpatialError::NonFinite { index });
             }
         }
-        let tree = RTree::bulk_load(
-            points
-                .iter()
-                .enumerate()
-                .map(|(i, &(x, y))| GeomWithData::new([x, y], i))
-                .collect(),
-        );
+        let tree =
+            RTree::bulk_load(points.iter().enumerate().map(|(i, &(x, y))| GeomWithData::new([x, y], i)).collect());
         let r2 = threshold * threshold;
         let lists: Vec<Vec<usize>> = points
             .iter()
@@ -175,10 +148,7 @@ impl Weights {
 
     /// The largest number of neighbours of any unit.
     pub fn max_cardinality(&self) -> usize {
-        (0..self.len())
-            .map(|i| self.cardinality(i))
-            .max()
-            .unwrap_or(0)
+        (0..self.len()).map(|i| self.cardinality(i)).max().unwrap_or(0)
     }
 
     /// Whether `j` is a neighbour of `i`.
@@ -197,9 +167,7 @@ mod tests {
     use super::*;
 
     fn grid(nx: usize, ny: usize) -> Vec<Cell> {
-        (0..ny)
-            .flat_map(|iy| (0..nx).map(move |ix| Cell { ix, iy }))
-            .collect()
+        (0..ny).flat_map(|iy| (0..nx).map(move |ix| Cell { ix, iy })).collect()
     }
 
     #[test]
@@ -218,11 +186,7 @@ mod tests {
 
     #[test]
     fn subsets_of_cells_only_link_present_cells() {
-        let cells = vec![
-            Cell { ix: 5, iy: 5 },
-            Cell { ix: 7, iy: 5 },
-            Cell { ix: 6, iy: 6 },
-        ];
+        let cells = vec![Cell { ix: 5, iy: 5 }, Cell { ix: 7, iy: 5 }, Cell { ix: 6, iy: 6 }];
         let rook = Weights::contiguity(&cells, Contiguity::Rook).unwrap();
         assert_eq!(rook.links(), 0);
         let queen = Weights::contiguity(&cells, Contiguity::Queen).unwrap();

@@ -22,35 +22,20 @@ pub async fn get(
 fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilter), String> {
     for key in params.keys() {
         if !["by", "from", "to", "crime-type", "crime_type", "district"].contains(&key.as_str()) {
-            return Err(format!(
-                "unknown parameter \"{key}\": expected by, from, to, crime-type, district"
-            ));
+            return Err(format!("unknown parameter \"{key}\": expected by, from, to, crime-type, district"));
         }
     }
-    let by = params
-        .get("by")
-        .ok_or("the parameter \"by\" is required, e.g. by=month,crime-type")?;
+    let by = params.get("by").ok_or("the parameter \"by\" is required, e.g. by=month,crime-type")?;
     let fields = CountField::parse_list(by)?;
     let month = |key: &str| -> Result<_, String> {
-        params
-            .get(key)
-            .map(|v| v.parse().map_err(|e| format!("parameter \"{key}\": {e}")))
-            .transpose()
+        params.get(key).map(|v| v.parse().map_err(|e| format!("parameter \"{key}\": {e}"))).transpose()
     };
-    let district = params
-        .get("district")
-        .map(|v| {
-            v.parse()
-                .map_err(|e| format!("parameter \"district\": {e}"))
-        })
-        .transpose()?;
+    let district =
+        params.get("district").map(|v| v.parse().map_err(|e| format!("parameter \"district\": {e}"))).transpose()?;
     let filter = CountFilter {
         from: month("from")?,
         to: month("to")?,
-        crime_type: params
-            .get("crime-type")
-            .or_else(|| params.get("crime_type"))
-            .cloned(),
+        crime_type: params.get("crime-type").or_else(|| params.get("crime_type")).cloned(),
         district,
     };
     Ok((fields, filter))

@@ -22,11 +22,9 @@ impl From<alliance_db::DbError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::BadRequest(message) => (
-                StatusCode::BAD_REQUEST,
-                Json(serde_json::json!({ "error": message })),
-            )
-                .into_response(),
+            ApiError::BadRequest(message) => {
+                (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": message }))).into_response()
+            }
             ApiError::Internal(message) => {
                 let id = crate::error::error_id();
                 tracing::error!(error_id = %id, error = %message, "API request failed");

@@ -1,0 +1,120 @@
+//! Import throughput: every data.police.uk file in `../shared/data/police/` (both forces,
+//! street and outcomes, validation and indexes included) into a fresh SQLite database and,
+//! when reachable, a fresh PostgreSQL database (`ALLIANCE_TEST_POSTGRES`, default
+//! `postgres://postgres@127.0.0.1:5432/postgres`).
+//!
+//! Each backend runs in a child process of this binary, so the peak memory reported
+//! (`VmHWM`, the process's resident high-water mark) belongs to that backend alone.
+//!
+//! Run with `cargo bench -p alliance --bench import`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use alliance_db::imports::ImportOutcome;
+use alliance_db::Db;
+use alliance_ingest::SourceFile;
+use sqlx::Connection;
+
+/// Set in the child: the database URL to import into.
+const CHILD_ENV: &str = "ALLIANCE_BENCH_IMPORT_CHILD";
+
+fn shared_police() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/police")
+}
+
+/// The peak resident memory of this process in KiB (Linux), if known.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Child: import everything into `url` and print one `RESULT files rows seconds peak_kib` line.
+fn child(url: &str) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let db = Db::connect(url).await.expect("connect");
+        let started = Instant::now();
+        let files =
+            alliance_ingest::source::collect_files(&[shared_police()], alliance_ingest::police::is_police_file_name)
+                .expect("list files");
+        let mut rows = 0i64;
+        for path in &files {
+            match db.import_police_file(&SourceFile::from_path(path), "bench", &|_| {}).await {
+                Ok(ImportOutcome::Imported { counts, .. }) => rows += counts.rows_read,
+                Ok(other) => panic!("{}: expected a fresh import, got {other:?}", path.display()),
+                Err(e) => panic!("{}: {e}", path.display()),
+            }
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        db.close().await;
+        println!("RESULT {} {rows} {seconds:.3} {}", files.len(), peak_rss_kib().unwrap_or(0));
+    });
+    ExitCode::SUCCESS
+}
+
+/// Runs the child for one backend and prints its figures.
+fn run_backend(name: &str, url: &str) -> bool {
+    let exe = std::env::current_exe().expect("current exe");
+    let output = Command::new(exe).env(CHILD_ENV, url).output().expect("run the child process");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let Some(line) = stdout.lines().find(|l| l.starts_with("RESULT ")) else {
+        eprintln!("{name}: the import failed:\n{stdout}{}", String::from_utf8_lossy(&output.stderr));
+        return false;
+    };
+    let f: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let (files, rows, seconds, peak): (usize, i64, f64, u64) =
+        (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse().unwrap(), f[3].parse().unwrap());
+    println!(
+        "{name:<10} {files:>5} files {rows:>9} rows {seconds:>8.2} s {:>10.0} rows/s   peak memory {:>6.1} MiB",
+        rows as f64 / seconds,
+        peak as f64 / 1024.0
+    );
+    true
+}
+
+fn main() -> ExitCode {
+    if let Ok(url) = std::env::var(CHILD_ENV) {
+        return child(&url);
+    }
+    if !shared_police().is_dir() {
+        println!("SKIPPED: ../shared/data not found (looked for {})", shared_police().display());
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "import of all of ../shared/data/police/ (street + outcomes, both forces), each backend in its own process"
+    );
+    let mut ok = true;
+
+    let dir = tempfile::tempdir().expect("temporary folder");
+    ok &= run_backend("SQLite", &format!("sqlite://{}", dir.path().join("bench.db").display()));
+
+    let server = std::env::var("ALLIANCE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let name = format!("alliance_bench_{}_{}", std::process::id(), nanos % 1_000_000_000);
+    let admin = runtime.block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(&server).await.ok()?;
+        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.ok()?;
+        Some(conn)
+    });
+    match admin {
+        None => println!("PostgreSQL SKIPPED: not reachable at {server} (set ALLIANCE_TEST_POSTGRES)"),
+        Some(mut conn) => {
+            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+            ok &= run_backend("PostgreSQL", &format!("{base}/{name}"));
+            runtime.block_on(async {
+                let _ =
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+            });
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
