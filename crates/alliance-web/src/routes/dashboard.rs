@@ -11,3 +11,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Html<String>, PageErro
     let page = DashboardPage::load(&state).await?;
     Ok(Html(page.render()?))
 }
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/", axum::routing::get(get))
+}

@@ -11,3 +11,7 @@ pub async fn get(State(state): State<AppState>) -> Result<Html<String>, PageErro
     let imports = state.db.imports(500).await?;
     Ok(Html(ImportsPage::new(&state, imports).render()?))
 }
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/imports", axum::routing::get(get))
+}

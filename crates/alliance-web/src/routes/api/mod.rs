@@ -2,6 +2,11 @@
 
 pub mod counts;
 
+/// Every JSON endpoint, under `/api/v1/`.
+pub fn routes() -> axum::Router<crate::AppState> {
+    axum::Router::new().route("/api/v1/counts", axum::routing::get(counts::get))
+}
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
