@@ -27,6 +27,13 @@ fn env_flag(name: &str) -> bool {
     std::env::var(name).is_ok_and(|v| v == "1" || v.eq_ignore_ascii_case("true"))
 }
 
+/// Says a test was skipped on the real stderr: the test harness hides `eprintln!` output of
+/// passing tests, and a skip must be visible in the output of `cargo test`.
+pub fn skipped(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
+}
+
 /// The workspace root (two levels above this crate's manifest).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -46,7 +53,7 @@ pub fn shared_data() -> Option<PathBuf> {
             path.display()
         );
     }
-    eprintln!("SKIPPED: ../shared/data not found (looked for {})", path.display());
+    skipped(&format!("SKIPPED: ../shared/data not found (looked for {})", path.display()));
     None
 }
 
@@ -122,7 +129,7 @@ pub async fn postgres() -> Option<TestDb> {
             if env_flag("ALLIANCE_REQUIRE_POSTGRES") {
                 panic!("ALLIANCE_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {server}: {why}");
             }
-            eprintln!("SKIPPED: PostgreSQL not reachable at {server} (set ALLIANCE_TEST_POSTGRES): {why}");
+            skipped(&format!("SKIPPED: PostgreSQL not reachable at {server} (set ALLIANCE_TEST_POSTGRES): {why}"));
             return None;
         }
     };
