@@ -36,7 +36,7 @@ CREATE TABLE police_crimes (
 );
 CREATE INDEX police_crimes_import ON police_crimes (import_id);
 CREATE INDEX police_crimes_crime_key ON police_crimes (crime_key) WHERE crime_key IS NOT NULL;
-CREATE INDEX police_crimes_month_type ON police_crimes (month, crime_type);
+CREATE INDEX police_crimes_month ON police_crimes (month);
 
 CREATE TABLE police_outcomes (
     id INTEGER PRIMARY KEY,
@@ -48,7 +48,7 @@ CREATE TABLE police_outcomes (
     outcome_type TEXT NOT NULL
 );
 CREATE INDEX police_outcomes_import ON police_outcomes (import_id);
-CREATE INDEX police_outcomes_crime_key ON police_outcomes (crime_key);
+CREATE INDEX police_outcomes_crime_key ON police_outcomes (crime_key, month, id);
 
 CREATE TABLE districts (
     code TEXT PRIMARY KEY,
