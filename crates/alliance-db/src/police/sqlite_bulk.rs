@@ -22,12 +22,61 @@ impl From<rusqlite::Error> for DbError {
     }
 }
 
-const INSERT_CRIME: &str =
-    "INSERT INTO police_crimes (import_id, crime_id, crime_key, month, longitude, latitude, location, \
-     lsoa_code, crime_type, street_outcome, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)";
-const INSERT_OUTCOME: &str =
-    "INSERT INTO police_outcomes (import_id, crime_id, crime_key, month, lsoa_code, outcome_type) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const CRIME_COLUMNS: &[&str] = &[
+    "import_id",
+    "crime_id",
+    "crime_key",
+    "month",
+    "longitude",
+    "latitude",
+    "location",
+    "lsoa_code",
+    "crime_type",
+    "street_outcome",
+    "outcome",
+];
+const OUTCOME_COLUMNS: &[&str] = &["import_id", "crime_id", "crime_key", "month", "lsoa_code", "outcome_type"];
+
+/// Rows per multi-row `INSERT`: one statement step per 64 rows instead of one per row.
+const ROWS_PER_STATEMENT: usize = 64;
+
+/// Inserts rows with a prepared multi-row statement (anonymous `?` parameters, bound by
+/// position) for full groups and a single-row one for the rest.
+struct RowInserter<'c> {
+    many: rusqlite::Statement<'c>,
+    one: rusqlite::Statement<'c>,
+    width: usize,
+}
+
+impl<'c> RowInserter<'c> {
+    fn new(tx: &'c Transaction<'_>, table: &str, columns: &[&str]) -> Result<RowInserter<'c>, DbError> {
+        let row = format!("({})", vec!["?"; columns.len()].join(","));
+        let sql = |n: usize| {
+            format!("INSERT INTO {table} ({}) VALUES {}", columns.join(","), vec![row.as_str(); n].join(","))
+        };
+        Ok(RowInserter { many: tx.prepare(&sql(ROWS_PER_STATEMENT))?, one: tx.prepare(&sql(1))?, width: columns.len() })
+    }
+
+    /// Binds each row with `bind(statement, first_parameter_index, row)` and executes.
+    fn insert<T>(
+        &mut self,
+        rows: &[T],
+        bind: impl Fn(&mut rusqlite::Statement<'c>, usize, &T) -> rusqlite::Result<()>,
+    ) -> Result<(), DbError> {
+        let mut groups = rows.chunks_exact(ROWS_PER_STATEMENT);
+        for group in groups.by_ref() {
+            for (i, row) in group.iter().enumerate() {
+                bind(&mut self.many, 1 + i * self.width, row)?;
+            }
+            self.many.raw_execute()?;
+        }
+        for row in groups.remainder() {
+            bind(&mut self.one, 1, row)?;
+            self.one.raw_execute()?;
+        }
+        Ok(())
+    }
+}
 
 fn open(path: &Path) -> Result<Connection, DbError> {
     let conn = Connection::open(path)?;
@@ -99,8 +148,8 @@ fn import_from(
     )?;
     let mut counts = ImportCounts::default();
     {
-        let mut insert_crime = tx.prepare(INSERT_CRIME)?;
-        let mut insert_outcome = tx.prepare(INSERT_OUTCOME)?;
+        let mut crimes = RowInserter::new(&tx, "police_crimes", CRIME_COLUMNS)?;
+        let mut outcomes = RowInserter::new(&tx, "police_outcomes", OUTCOME_COLUMNS)?;
         for message in rx.iter() {
             let batch = match message {
                 Message::Rows(batch) => batch,
@@ -110,35 +159,27 @@ fn import_from(
             counts.rows_read += batch.len() as i64;
             counts.rows_without_location += batch.without_location() as i64;
             match batch {
-                Batch::Street(rows) => {
-                    for c in &rows {
-                        let month = c.month.to_string();
-                        insert_crime.execute(params![
-                            import_id,
-                            c.crime_id,
-                            c.crime_id.as_deref().map(crime_key),
-                            month,
-                            c.location.map(|l| l.0),
-                            c.location.map(|l| l.1),
-                            c.location_description,
-                            c.lsoa_code.as_ref().map(|l| l.as_str()),
-                            c.crime_type,
-                            c.last_outcome,
-                        ])?;
-                    }
-                }
-                Batch::Outcomes(rows) => {
-                    for o in &rows {
-                        insert_outcome.execute(params![
-                            import_id,
-                            o.crime_id,
-                            crime_key(&o.crime_id),
-                            o.month.to_string(),
-                            o.lsoa_code.as_ref().map(|l| l.as_str()),
-                            o.outcome_type,
-                        ])?;
-                    }
-                }
+                Batch::Street(rows) => crimes.insert(&rows, |stmt, at, c| {
+                    stmt.raw_bind_parameter(at, import_id)?;
+                    stmt.raw_bind_parameter(at + 1, c.crime_id.as_deref())?;
+                    stmt.raw_bind_parameter(at + 2, c.crime_id.as_deref().map(crime_key))?;
+                    stmt.raw_bind_parameter(at + 3, c.month.to_string())?;
+                    stmt.raw_bind_parameter(at + 4, c.location.map(|l| l.0))?;
+                    stmt.raw_bind_parameter(at + 5, c.location.map(|l| l.1))?;
+                    stmt.raw_bind_parameter(at + 6, c.location_description.as_str())?;
+                    stmt.raw_bind_parameter(at + 7, c.lsoa_code.as_ref().map(|l| l.as_str()))?;
+                    stmt.raw_bind_parameter(at + 8, c.crime_type.as_str())?;
+                    stmt.raw_bind_parameter(at + 9, c.last_outcome.as_deref())?;
+                    stmt.raw_bind_parameter(at + 10, c.last_outcome.as_deref())
+                })?,
+                Batch::Outcomes(rows) => outcomes.insert(&rows, |stmt, at, o| {
+                    stmt.raw_bind_parameter(at, import_id)?;
+                    stmt.raw_bind_parameter(at + 1, o.crime_id.as_str())?;
+                    stmt.raw_bind_parameter(at + 2, crime_key(&o.crime_id))?;
+                    stmt.raw_bind_parameter(at + 3, o.month.to_string())?;
+                    stmt.raw_bind_parameter(at + 4, o.lsoa_code.as_ref().map(|l| l.as_str()))?;
+                    stmt.raw_bind_parameter(at + 5, o.outcome_type.as_str())
+                })?,
             }
             progress(counts.rows_read as u64);
         }
