@@ -162,7 +162,7 @@ mod tests {
     #[test]
     fn crime_keys_take_the_hex_prefix_or_a_hash() {
         let id = "d050388dfa07e877f3ffd556448656e78c1fa667521e324554c5802ce5105de3";
-        assert_eq!(crime_key(id), 0x0d050388dfa07e877);
+        assert_eq!(crime_key(id), 0x0d05_0388_dfa0_7e87);
         assert!(crime_key("short-id") >= 0);
         assert_ne!(crime_key("short-id"), crime_key("short-ie"));
     }

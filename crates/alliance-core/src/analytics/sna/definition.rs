@@ -1,0 +1,343 @@
+//! The serious violence definition, as data: which categories of each source count towards
+//! which serious violence group, how well each category fits, and what it cannot show.
+//!
+//! The groups follow the Serious Violence Duty statutory guidance (Home Office, 2022, chapter
+//! 2) and the Serious Violence Strategy (2018): homicide, knife and sharp-object crime, gun
+//! crime, serious assault, robbery, possession of weapons, public-place violence against women
+//! and girls, and county-lines drug supply. A definition is versioned; every figure in the
+//! Strategic Needs Assessment names the version it used.
+
+use serde::{Deserialize, Serialize};
+
+/// A serious violence group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SvGroup {
+    Homicide,
+    KnifeAndSharpObject,
+    Firearms,
+    SeriousAssault,
+    Robbery,
+    PossessionOfWeapons,
+    PublicPlaceVawg,
+    CountyLinesDrugSupply,
+}
+
+impl SvGroup {
+    pub const ALL: [SvGroup; 8] = [
+        SvGroup::Homicide,
+        SvGroup::KnifeAndSharpObject,
+        SvGroup::Firearms,
+        SvGroup::SeriousAssault,
+        SvGroup::Robbery,
+        SvGroup::PossessionOfWeapons,
+        SvGroup::PublicPlaceVawg,
+        SvGroup::CountyLinesDrugSupply,
+    ];
+
+    /// The stored key, e.g. `knife_and_sharp_object`.
+    pub fn key(self) -> &'static str {
+        match self {
+            SvGroup::Homicide => "homicide",
+            SvGroup::KnifeAndSharpObject => "knife_and_sharp_object",
+            SvGroup::Firearms => "firearms",
+            SvGroup::SeriousAssault => "serious_assault",
+            SvGroup::Robbery => "robbery",
+            SvGroup::PossessionOfWeapons => "possession_of_weapons",
+            SvGroup::PublicPlaceVawg => "public_place_vawg",
+            SvGroup::CountyLinesDrugSupply => "county_lines_drug_supply",
+        }
+    }
+
+    /// The name in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            SvGroup::Homicide => "Homicide",
+            SvGroup::KnifeAndSharpObject => "Knife and sharp-object crime",
+            SvGroup::Firearms => "Firearms",
+            SvGroup::SeriousAssault => "Serious assault",
+            SvGroup::Robbery => "Robbery",
+            SvGroup::PossessionOfWeapons => "Possession of weapons",
+            SvGroup::PublicPlaceVawg => "Public-place violence against women and girls",
+            SvGroup::CountyLinesDrugSupply => "County-lines drug supply",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<SvGroup> {
+        SvGroup::ALL.into_iter().find(|g| g.key() == key)
+    }
+}
+
+/// The kind of source a category belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// data.police.uk `Crime type` (14 coarse categories).
+    PoliceCrimeType,
+    /// Home Office offence codes of a richer police extract.
+    PoliceOffenceCode,
+    /// Emergency department assault method (ISTV `ASSAULT METHOD`).
+    EdAssaultMethod,
+    /// ICD-10 external-cause codes of hospital admissions (e.g. X99).
+    Icd10,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] =
+        [SourceKind::PoliceCrimeType, SourceKind::PoliceOffenceCode, SourceKind::EdAssaultMethod, SourceKind::Icd10];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            SourceKind::PoliceCrimeType => "police_crime_type",
+            SourceKind::PoliceOffenceCode => "police_offence_code",
+            SourceKind::EdAssaultMethod => "ed_assault_method",
+            SourceKind::Icd10 => "icd10",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SourceKind::PoliceCrimeType => "data.police.uk crime type",
+            SourceKind::PoliceOffenceCode => "Home Office offence code",
+            SourceKind::EdAssaultMethod => "Emergency department assault method",
+            SourceKind::Icd10 => "Hospital admission ICD-10 code",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<SourceKind> {
+        SourceKind::ALL.into_iter().find(|s| s.key() == key)
+    }
+}
+
+/// How well a source category matches its group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// The category is the group (robbery is robbery).
+    Exact,
+    /// The category contains the group and more (violence and sexual offences contains
+    /// grievous bodily harm but also common assault): counts overstate the group.
+    Broader,
+    /// The category is related but is not the group (drug offences are not drug supply):
+    /// an indicator of context, never a count of the group.
+    Proxy,
+}
+
+impl Fit {
+    pub fn key(self) -> &'static str {
+        match self {
+            Fit::Exact => "exact",
+            Fit::Broader => "broader",
+            Fit::Proxy => "proxy",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Fit> {
+        [Fit::Exact, Fit::Broader, Fit::Proxy].into_iter().find(|f| f.key() == key)
+    }
+}
+
+/// One category of one source, mapped to a group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mapping {
+    pub source: SourceKind,
+    /// The category exactly as the source writes it (matched case-insensitively).
+    pub category: String,
+    pub group: SvGroup,
+    pub fit: Fit,
+    /// Whether the category counts towards the headline serious violence total.
+    pub in_headline: bool,
+    /// What the category can and cannot show.
+    pub note: String,
+}
+
+/// A group a source cannot show at all, with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gap {
+    pub source: SourceKind,
+    pub group: SvGroup,
+    pub note: String,
+}
+
+/// A versioned serious violence definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Definition {
+    /// Assigned by storage (1, 2, …); ignored on import.
+    #[serde(default)]
+    pub version: i64,
+    pub name: String,
+    /// RFC 3339; assigned by storage.
+    #[serde(default)]
+    pub created: String,
+    pub notes: String,
+    pub mappings: Vec<Mapping>,
+    #[serde(default)]
+    pub gaps: Vec<Gap>,
+}
+
+/// Why a definition cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DefinitionError {
+    #[error("mapping {index}: the category is empty")]
+    EmptyCategory { index: usize },
+    #[error("mapping {index}: {source_key} category \"{category}\" is mapped twice to {group}")]
+    Duplicate { index: usize, source_key: &'static str, category: String, group: &'static str },
+    #[error("the definition has no name")]
+    NoName,
+    #[error("the definition has no mappings")]
+    NoMappings,
+}
+
+impl Definition {
+    /// Checks a definition before it is stored: a name, at least one mapping, no empty or
+    /// duplicate (source, category, group).
+    pub fn validate(&self) -> Result<(), DefinitionError> {
+        if self.name.trim().is_empty() {
+            return Err(DefinitionError::NoName);
+        }
+        if self.mappings.is_empty() {
+            return Err(DefinitionError::NoMappings);
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (index, m) in self.mappings.iter().enumerate() {
+            if m.category.trim().is_empty() {
+                return Err(DefinitionError::EmptyCategory { index });
+            }
+            if !seen.insert((m.source, m.category.to_lowercase(), m.group)) {
+                return Err(DefinitionError::Duplicate {
+                    index,
+                    source_key: m.source.key(),
+                    category: m.category.clone(),
+                    group: m.group.key(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The mappings of one source.
+    pub fn for_source(&self, source: SourceKind) -> impl Iterator<Item = &Mapping> {
+        self.mappings.iter().filter(move |m| m.source == source)
+    }
+
+    /// The groups a category of a source counts towards.
+    pub fn groups_of<'a>(&'a self, source: SourceKind, category: &'a str) -> impl Iterator<Item = &'a Mapping> {
+        self.for_source(source).filter(move |m| m.category.eq_ignore_ascii_case(category))
+    }
+
+    /// Whether a category of a source counts towards the headline total.
+    pub fn in_headline(&self, source: SourceKind, category: &str) -> bool {
+        self.groups_of(source, category).any(|m| m.in_headline)
+    }
+}
+
+fn mapping(source: SourceKind, category: &str, group: SvGroup, fit: Fit, in_headline: bool, note: &str) -> Mapping {
+    Mapping { source, category: category.into(), group, fit, in_headline, note: note.into() }
+}
+
+fn gap(source: SourceKind, group: SvGroup, note: &str) -> Gap {
+    Gap { source, group, note: note.into() }
+}
+
+/// The default definition shipped with Alliance (stored as version 1 on first use).
+///
+/// For data.police.uk it can only be a proxy: the 14 published crime types are coarse, carry
+/// no weapon flag, no victim age or sex and no domestic flag. The headline "serious violence
+/// (police proxy)" is violence and sexual offences + robbery + possession of weapons.
+pub fn default_definition() -> Definition {
+    use Fit::*;
+    use SourceKind::*;
+    use SvGroup::*;
+    let mappings = vec![
+        mapping(PoliceCrimeType, "Violence and sexual offences", SeriousAssault, Broader, true,
+            "Mixes serious assault (GBH, wounding) with common assault without injury, stalking, harassment and sexual \
+             offences; it also contains homicide, knife-enabled and domestic violence, none of which can be told apart. \
+             Counts overstate serious assault."),
+        mapping(PoliceCrimeType, "Robbery", Robbery, Exact, true,
+            "Robbery of personal and business property; maps directly. No weapon flag, so knife-point robbery cannot be \
+             separated."),
+        mapping(PoliceCrimeType, "Possession of weapons", PossessionOfWeapons, Exact, true,
+            "Possession of an article with a blade or point, offensive weapons and firearms possession; maps directly, \
+             but knives and firearms cannot be told apart. Largely reflects police activity (stop and search)."),
+        mapping(PoliceCrimeType, "Drugs", CountyLinesDrugSupply, Proxy, false,
+            "Drug offences are mostly possession, not supply, and none are flagged as county lines. Shown as context \
+             only; never counted as serious violence."),
+        mapping(Icd10, "X99", KnifeAndSharpObject, Exact, true, "Assault by sharp object (ICD-10 X99)."),
+        mapping(Icd10, "X93", Firearms, Exact, true, "Assault by handgun discharge (ICD-10 X93)."),
+        mapping(Icd10, "X94", Firearms, Exact, true, "Assault by rifle, shotgun and larger firearm discharge (X94)."),
+        mapping(Icd10, "X95", Firearms, Exact, true, "Assault by other and unspecified firearm discharge (X95)."),
+        mapping(Icd10, "Y00", SeriousAssault, Exact, true, "Assault by blunt object (ICD-10 Y00)."),
+        mapping(Icd10, "Y04", SeriousAssault, Broader, true, "Assault by bodily force (ICD-10 Y04)."),
+        mapping(Icd10, "Y09", SeriousAssault, Broader, true, "Assault by unspecified means (ICD-10 Y09)."),
+        mapping(EdAssaultMethod, "knife", KnifeAndSharpObject, Exact, true, "Knife or bladed article."),
+        mapping(EdAssaultMethod, "sharp object", KnifeAndSharpObject, Exact, true,
+            "Other sharp object (glass, bottle, screwdriver)."),
+        mapping(EdAssaultMethod, "firearm", Firearms, Exact, true, "Gun or firearm, including air weapons."),
+        mapping(EdAssaultMethod, "blunt object", SeriousAssault, Exact, true, "Blunt instrument (bat, bar, brick)."),
+        mapping(EdAssaultMethod, "body", SeriousAssault, Broader, true,
+            "Fists, feet or head: an ED attendance, so an injury, but severity is unknown."),
+        mapping(EdAssaultMethod, "other", SeriousAssault, Broader, true, "Other or unknown method."),
+    ];
+    let gaps = vec![
+        gap(PoliceCrimeType, Homicide, "Homicide is inside 'Violence and sexual offences' and cannot be counted."),
+        gap(PoliceCrimeType, KnifeAndSharpObject, "data.police.uk has no weapon flag: knife crime cannot be counted."),
+        gap(PoliceCrimeType, Firearms, "data.police.uk has no weapon flag: gun crime cannot be counted."),
+        gap(
+            PoliceCrimeType,
+            PublicPlaceVawg,
+            "No victim sex and no place type: public-place violence against women and girls cannot be counted.",
+        ),
+        gap(EdAssaultMethod, CountyLinesDrugSupply, "ED data records injuries, not drug markets."),
+    ];
+    Definition {
+        version: 0,
+        name: "Alliance default (data.police.uk proxy)".into(),
+        created: String::new(),
+        notes: "Serious violence as in the Serious Violence Duty statutory guidance (homicide, knife and gun crime, \
+                serious assault, robbery, possession of weapons, public-place VAWG, county-lines drug supply). With \
+                data.police.uk street-level data only a proxy is possible: the headline counts violence and sexual \
+                offences, robbery and possession of weapons, and overstates serious violence because common assault \
+                is included. ED assault method codes are matched case-insensitively and must agree with the codes of \
+                the ED import; edit this definition when they do not."
+            .into(),
+        mappings,
+        gaps,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_is_valid_and_maps_police_types() {
+        let d = default_definition();
+        d.validate().unwrap();
+        assert!(d.in_headline(SourceKind::PoliceCrimeType, "robbery"));
+        assert!(d.in_headline(SourceKind::PoliceCrimeType, "Violence and sexual offences"));
+        assert!(!d.in_headline(SourceKind::PoliceCrimeType, "Drugs"), "drugs is context, not serious violence");
+        assert!(!d.in_headline(SourceKind::PoliceCrimeType, "Shoplifting"));
+        assert_eq!(d.groups_of(SourceKind::Icd10, "x99").next().map(|m| m.group), Some(SvGroup::KnifeAndSharpObject));
+        assert!(d.gaps.iter().any(|g| g.group == SvGroup::KnifeAndSharpObject && g.note.contains("weapon flag")));
+    }
+
+    #[test]
+    fn rejects_duplicates_and_empty() {
+        let mut d = default_definition();
+        d.mappings.push(d.mappings[1].clone());
+        assert!(matches!(d.validate(), Err(DefinitionError::Duplicate { .. })));
+        let mut d = default_definition();
+        d.mappings[0].category = " ".into();
+        assert_eq!(d.validate(), Err(DefinitionError::EmptyCategory { index: 0 }));
+    }
+
+    #[test]
+    fn round_trips_as_json() {
+        let d = default_definition();
+        let text = serde_json::to_string(&d).unwrap();
+        let back: Definition = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, d);
+        assert_eq!(SvGroup::from_key("public_place_vawg"), Some(SvGroup::PublicPlaceVawg));
+        assert_eq!(SourceKind::from_key("icd10"), Some(SourceKind::Icd10));
+    }
+}
