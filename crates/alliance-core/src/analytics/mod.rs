@@ -3,4 +3,5 @@
 pub mod comparison;
 pub mod evaluation;
 pub mod poisson;
+pub mod sna;
 pub mod spatial;
