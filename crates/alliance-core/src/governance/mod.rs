@@ -1,0 +1,645 @@
+//! Governance and performance rules: calendar quarters and financial years, action
+//! statuses with their RAG colours, the status of an indicator against its target and its
+//! trend, the under/over-spend flag of a funding allocation, and the automatic escalation
+//! of actions off track for two quarters running.
+//!
+//! Every rule here is pure so it can be shown on the page that uses it ([`INDICATOR_RULE`],
+//! [`SPEND_RULE`], [`ESCALATION_RULE`]) and tested on hand-worked examples.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Month, MonthRange};
+
+/// A calendar quarter: `2025Q3` is July to September 2025.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Quarter {
+    pub year: i32,
+    /// 1 to 4.
+    pub q: u32,
+}
+
+impl Quarter {
+    pub fn new(year: i32, q: u32) -> Option<Quarter> {
+        ((1..=4).contains(&q) && (1900..=2200).contains(&year)).then_some(Quarter { year, q })
+    }
+
+    /// The quarter a month falls in.
+    pub fn of_month(m: Month) -> Quarter {
+        Quarter { year: m.year(), q: (m.month() - 1) / 3 + 1 }
+    }
+
+    /// The quarter of a `YYYY-MM-DD` date.
+    pub fn of_date(date: &str) -> Option<Quarter> {
+        let m: Month = date.get(..7)?.parse().ok()?;
+        Some(Quarter::of_month(m))
+    }
+
+    pub fn first_month(self) -> Month {
+        Month::new(self.year, (self.q - 1) * 3 + 1).expect("quarters have valid months")
+    }
+
+    pub fn last_month(self) -> Month {
+        self.first_month().plus(2)
+    }
+
+    pub fn months(self) -> MonthRange {
+        MonthRange { from: self.first_month(), to: self.last_month() }
+    }
+
+    /// The 12 months ending with this quarter's last month.
+    pub fn rolling_12_months(self) -> MonthRange {
+        MonthRange::ending(self.last_month(), 12)
+    }
+
+    pub fn previous(self) -> Quarter {
+        if self.q == 1 {
+            Quarter { year: self.year - 1, q: 4 }
+        } else {
+            Quarter { year: self.year, q: self.q - 1 }
+        }
+    }
+
+    pub fn next(self) -> Quarter {
+        if self.q == 4 {
+            Quarter { year: self.year + 1, q: 1 }
+        } else {
+            Quarter { year: self.year, q: self.q + 1 }
+        }
+    }
+
+    /// First day, `YYYY-MM-DD`.
+    pub fn start_date(self) -> String {
+        format!("{}-01", self.first_month())
+    }
+
+    /// Last day, `YYYY-MM-DD`.
+    pub fn end_date(self) -> String {
+        let day = match self.q {
+            1 | 4 => 31,
+            _ => 30,
+        };
+        format!("{}-{day:02}", self.last_month())
+    }
+
+    /// e.g. "July to September 2025".
+    pub fn label(self) -> String {
+        const NAMES: [&str; 4] = ["January to March", "April to June", "July to September", "October to December"];
+        format!("{} {}", NAMES[(self.q - 1) as usize], self.year)
+    }
+
+    /// The UK financial year (April to March) the quarter falls in, e.g. `2025/26` for
+    /// 2025Q2, 2025Q3, 2025Q4 and 2026Q1.
+    pub fn financial_year(self) -> FinancialYear {
+        FinancialYear { start: if self.q == 1 { self.year - 1 } else { self.year } }
+    }
+
+    /// 1 to 4: the position of the quarter in its financial year (April to June is 1).
+    pub fn financial_quarter(self) -> u32 {
+        if self.q == 1 {
+            4
+        } else {
+            self.q - 1
+        }
+    }
+}
+
+impl fmt::Display for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}Q{}", self.year, self.q)
+    }
+}
+
+impl FromStr for Quarter {
+    type Err = String;
+    /// `2025Q3`, `2025-Q3` or `2025 Q3` (any case).
+    fn from_str(s: &str) -> Result<Quarter, String> {
+        let t = s.trim().to_ascii_uppercase().replace(['-', ' '], "");
+        let bad = || format!("\"{s}\" is not a quarter: expected YEARQn, e.g. 2025Q3 (July to September 2025)");
+        let (y, q) = t.split_once('Q').ok_or_else(bad)?;
+        let year: i32 = y.parse().map_err(|_| bad())?;
+        let q: u32 = q.parse().map_err(|_| bad())?;
+        Quarter::new(year, q).ok_or_else(bad)
+    }
+}
+
+/// A UK financial year, April to March, written `2025/26`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct FinancialYear {
+    /// The calendar year it starts in.
+    pub start: i32,
+}
+
+impl FinancialYear {
+    /// Its four quarters, April to June first.
+    pub fn quarters(self) -> [Quarter; 4] {
+        [
+            Quarter { year: self.start, q: 2 },
+            Quarter { year: self.start, q: 3 },
+            Quarter { year: self.start, q: 4 },
+            Quarter { year: self.start + 1, q: 1 },
+        ]
+    }
+}
+
+impl fmt::Display for FinancialYear {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{:02}", self.start, (self.start + 1).rem_euclid(100))
+    }
+}
+
+impl FromStr for FinancialYear {
+    type Err = String;
+    /// `2025/26`, `2025-26` or `2025`.
+    fn from_str(s: &str) -> Result<FinancialYear, String> {
+        let t = s.trim();
+        let bad = || format!("\"{s}\" is not a financial year: expected e.g. 2025/26");
+        let (start, end) = match t.split_once(['/', '-']) {
+            Some((a, b)) => (a, Some(b)),
+            None => (t, None),
+        };
+        let start: i32 = start.parse().map_err(|_| bad())?;
+        if !(1900..=2200).contains(&start) {
+            return Err(bad());
+        }
+        if let Some(end) = end {
+            let end: i32 = end.parse().map_err(|_| bad())?;
+            if end != (start + 1).rem_euclid(100) && end != start + 1 {
+                return Err(bad());
+            }
+        }
+        Ok(FinancialYear { start })
+    }
+}
+
+/// The status of an action in the action plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActionStatus {
+    NotStarted,
+    OnTrack,
+    AtRisk,
+    OffTrack,
+    Complete,
+}
+
+impl ActionStatus {
+    pub const ALL: [ActionStatus; 5] = [
+        ActionStatus::NotStarted,
+        ActionStatus::OnTrack,
+        ActionStatus::AtRisk,
+        ActionStatus::OffTrack,
+        ActionStatus::Complete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::NotStarted => "not-started",
+            ActionStatus::OnTrack => "on-track",
+            ActionStatus::AtRisk => "at-risk",
+            ActionStatus::OffTrack => "off-track",
+            ActionStatus::Complete => "complete",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionStatus::NotStarted => "Not started",
+            ActionStatus::OnTrack => "On track",
+            ActionStatus::AtRisk => "At risk",
+            ActionStatus::OffTrack => "Off track",
+            ActionStatus::Complete => "Complete",
+        }
+    }
+
+    /// Red, amber or green (blue for complete, grey for not started).
+    pub fn rag(self) -> &'static str {
+        match self {
+            ActionStatus::NotStarted => "Grey",
+            ActionStatus::OnTrack => "Green",
+            ActionStatus::AtRisk => "Amber",
+            ActionStatus::OffTrack => "Red",
+            ActionStatus::Complete => "Blue",
+        }
+    }
+
+    /// The GOV.UK tag modifier class for the RAG colour.
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            ActionStatus::NotStarted => "govuk-tag--grey",
+            ActionStatus::OnTrack => "govuk-tag--green",
+            ActionStatus::AtRisk => "govuk-tag--yellow",
+            ActionStatus::OffTrack => "govuk-tag--red",
+            ActionStatus::Complete => "govuk-tag--blue",
+        }
+    }
+}
+
+impl fmt::Display for ActionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ActionStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ActionStatus, String> {
+        let key = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
+        ActionStatus::ALL.into_iter().find(|a| a.as_str() == key).ok_or_else(|| {
+            format!("unknown status \"{s}\": expected not-started, on-track, at-risk, off-track or complete")
+        })
+    }
+}
+
+/// The status an action had at the end of `date` (`YYYY-MM-DD`), from its status changes
+/// `(effective date, new status)` in any order, and its status when created.
+pub fn status_on(initial: ActionStatus, changes: &[(String, ActionStatus)], date: &str) -> ActionStatus {
+    let mut sorted: Vec<&(String, ActionStatus)> = changes.iter().filter(|(d, _)| d.as_str() <= date).collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted.last().map(|(_, s)| *s).unwrap_or(initial)
+}
+
+/// The rule for escalating actions, as shown on the Board pack.
+pub const ESCALATION_RULE: &str = "An action is escalated to the Board automatically when its status at the end of \
+     the quarter and at the end of the quarter before were both 'off track' (from the action's history), and every \
+     item a Delivery Group meeting in the quarter marked for escalation is escalated.";
+
+/// Whether an action is escalated for being off track two quarters running.
+pub fn off_track_two_quarters(this_quarter_end: ActionStatus, last_quarter_end: ActionStatus) -> bool {
+    this_quarter_end == ActionStatus::OffTrack && last_quarter_end == ActionStatus::OffTrack
+}
+
+/// Which way is good for an indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Higher is better (e.g. people reached).
+    Up,
+    /// Lower is better (e.g. offences per 1,000).
+    Down,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Direction::Up => "Higher is better",
+            Direction::Down => "Lower is better",
+        }
+    }
+}
+
+impl FromStr for Direction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Direction, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "up" | "higher" | "higher is better" => Ok(Direction::Up),
+            "down" | "lower" | "lower is better" => Ok(Direction::Down),
+            _ => Err(format!("unknown direction \"{s}\": expected up (higher is better) or down (lower is better)")),
+        }
+    }
+}
+
+/// An indicator's status against its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TargetStatus {
+    OnTarget,
+    WithinTolerance,
+    OffTarget,
+    NoTarget,
+    NoData,
+}
+
+impl TargetStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            TargetStatus::OnTarget => "On target",
+            TargetStatus::WithinTolerance => "Within tolerance",
+            TargetStatus::OffTarget => "Off target",
+            TargetStatus::NoTarget => "No target set",
+            TargetStatus::NoData => "No data",
+        }
+    }
+
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            TargetStatus::OnTarget => "govuk-tag--green",
+            TargetStatus::WithinTolerance => "govuk-tag--yellow",
+            TargetStatus::OffTarget => "govuk-tag--red",
+            TargetStatus::NoTarget | TargetStatus::NoData => "govuk-tag--grey",
+        }
+    }
+}
+
+/// The direction of an indicator's recent values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Trend {
+    Improving,
+    Steady,
+    Worsening,
+    /// Fewer than two values.
+    Unknown,
+}
+
+impl Trend {
+    pub fn label(self) -> &'static str {
+        match self {
+            Trend::Improving => "Improving",
+            Trend::Steady => "No change",
+            Trend::Worsening => "Worsening",
+            Trend::Unknown => "Not enough data",
+        }
+    }
+}
+
+/// The rule for an indicator's status, as shown on every page that shows one.
+pub const INDICATOR_RULE: &str = "Status compares the latest value with the target. On target: the target is met or \
+     beaten in the good direction. Within tolerance: it misses the target by no more than the tolerance (in the \
+     indicator's unit). Off target: it misses by more than the tolerance. Trend compares the latest value with the \
+     earliest of the last four periods with a value: improving if it moved in the good direction, worsening if it \
+     moved the other way, no change if equal.";
+
+/// The status of `latest` against `target` with `tolerance` (absolute, in the indicator's
+/// unit; a missing tolerance counts as zero). See [`INDICATOR_RULE`].
+pub fn target_status(latest: Option<f64>, target: Option<f64>, tolerance: Option<f64>, dir: Direction) -> TargetStatus {
+    let Some(value) = latest else { return TargetStatus::NoData };
+    let Some(target) = target else { return TargetStatus::NoTarget };
+    let tolerance = tolerance.unwrap_or(0.0).abs();
+    // How far the value falls short of the target (positive = worse than target).
+    let shortfall = match dir {
+        Direction::Up => target - value,
+        Direction::Down => value - target,
+    };
+    if shortfall <= 0.0 {
+        TargetStatus::OnTarget
+    } else if shortfall <= tolerance {
+        TargetStatus::WithinTolerance
+    } else {
+        TargetStatus::OffTarget
+    }
+}
+
+/// The trend of a series of values in period order, from its last four. See [`INDICATOR_RULE`].
+pub fn trend(values_in_order: &[f64], dir: Direction) -> Trend {
+    let window = &values_in_order[values_in_order.len().saturating_sub(4)..];
+    let (Some(first), Some(last)) = (window.first(), window.last()) else { return Trend::Unknown };
+    if window.len() < 2 {
+        return Trend::Unknown;
+    }
+    let change = last - first;
+    let good = match dir {
+        Direction::Up => change,
+        Direction::Down => -change,
+    };
+    if good > 0.0 {
+        Trend::Improving
+    } else if good < 0.0 {
+        Trend::Worsening
+    } else {
+        Trend::Steady
+    }
+}
+
+/// The spending position of a funding allocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpendFlag {
+    Underspend,
+    OnProfile,
+    Overspend,
+}
+
+impl SpendFlag {
+    pub fn label(self) -> &'static str {
+        match self {
+            SpendFlag::Underspend => "Underspend",
+            SpendFlag::OnProfile => "On profile",
+            SpendFlag::Overspend => "Overspend",
+        }
+    }
+
+    pub fn tag_class(self) -> &'static str {
+        match self {
+            SpendFlag::Underspend => "govuk-tag--yellow",
+            SpendFlag::OnProfile => "govuk-tag--green",
+            SpendFlag::Overspend => "govuk-tag--red",
+        }
+    }
+}
+
+/// The rule for flagging spend, as shown on the funding pages.
+pub const SPEND_RULE: &str = "Spend to date in the financial year is compared with the pro-rata allocation: the \
+     allocation times the quarters elapsed (April to June is 1 of 4). More than 10% below the pro-rata figure is an \
+     underspend; more than 10% above it, or above the whole allocation, is an overspend.";
+
+/// Flags `spent_to_date` (pence) against `allocation` (pence) after `quarters_elapsed` (1 to 4)
+/// quarters of the financial year. See [`SPEND_RULE`].
+pub fn spend_flag(allocation: i64, spent_to_date: i64, quarters_elapsed: u32) -> SpendFlag {
+    let expected = allocation as f64 * f64::from(quarters_elapsed.clamp(1, 4)) / 4.0;
+    let spent = spent_to_date as f64;
+    if spent > allocation as f64 || spent > expected * 1.1 {
+        SpendFlag::Overspend
+    } else if spent < expected * 0.9 {
+        SpendFlag::Underspend
+    } else {
+        SpendFlag::OnProfile
+    }
+}
+
+/// Pounds and pence for display: `123456` → `£1,234.56`.
+pub fn format_pence(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let p = pence.unsigned_abs();
+    let pounds = (p / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in pounds.chars().enumerate() {
+        if i > 0 && (pounds.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}£{grouped}.{:02}", p % 100)
+}
+
+/// Parses pounds as typed (`£1,234.50`, `1234.5`, `1234`) into pence.
+pub fn parse_pounds(s: &str) -> Result<i64, String> {
+    let t = s.trim().trim_start_matches('£').replace(',', "");
+    let bad = || format!("\"{s}\" is not an amount of money: expected pounds, e.g. 1234.50");
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    if whole.is_empty() && frac.is_empty() || frac.len() > 2 || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let pounds: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| bad())? };
+    if pounds < 0 {
+        return Err(bad());
+    }
+    let pence: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
+    pounds.checked_mul(100).and_then(|p| p.checked_add(pence)).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarters_and_financial_years() {
+        let q: Quarter = "2025Q3".parse().unwrap();
+        assert_eq!(q, Quarter { year: 2025, q: 3 });
+        assert_eq!(q.label(), "July to September 2025");
+        assert_eq!(q.start_date(), "2025-07-01");
+        assert_eq!(q.end_date(), "2025-09-30");
+        assert_eq!(q.rolling_12_months().to_string(), "2024-10 to 2025-09");
+        assert_eq!(q.previous().to_string(), "2025Q2");
+        assert_eq!("2026Q1".parse::<Quarter>().unwrap().previous().to_string(), "2025Q4");
+        assert_eq!(q.financial_year().to_string(), "2025/26");
+        assert_eq!(q.financial_quarter(), 2);
+        assert_eq!("2026q1".parse::<Quarter>().unwrap().financial_year().to_string(), "2025/26");
+        assert_eq!("2026Q1".parse::<Quarter>().unwrap().financial_quarter(), 4);
+        assert!("2025Q5".parse::<Quarter>().is_err());
+        assert!("Q3".parse::<Quarter>().is_err());
+        assert_eq!("2025/26".parse::<FinancialYear>().unwrap().quarters()[3].to_string(), "2026Q1");
+        assert!("2025/27".parse::<FinancialYear>().is_err());
+        assert_eq!(Quarter::of_date("2025-12-31"), Some(Quarter { year: 2025, q: 4 }));
+    }
+
+    #[test]
+    fn indicator_status_hand_worked() {
+        // Lower is better, target 10, tolerance 1: 9.5 beats it, 10.8 misses by 0.8, 11.5 by 1.5.
+        let d = Direction::Down;
+        assert_eq!(target_status(Some(9.5), Some(10.0), Some(1.0), d), TargetStatus::OnTarget);
+        assert_eq!(target_status(Some(10.0), Some(10.0), Some(1.0), d), TargetStatus::OnTarget);
+        assert_eq!(target_status(Some(10.8), Some(10.0), Some(1.0), d), TargetStatus::WithinTolerance);
+        assert_eq!(target_status(Some(11.5), Some(10.0), Some(1.0), d), TargetStatus::OffTarget);
+        // Higher is better, target 100, no tolerance: 99 is off target.
+        assert_eq!(target_status(Some(99.0), Some(100.0), None, Direction::Up), TargetStatus::OffTarget);
+        assert_eq!(target_status(None, Some(100.0), None, Direction::Up), TargetStatus::NoData);
+        assert_eq!(target_status(Some(1.0), None, None, Direction::Up), TargetStatus::NoTarget);
+        // Trend uses the last four values: 12, 11, 10, 9 (from 13, 12, 11, 10, 9) is falling.
+        assert_eq!(trend(&[13.0, 12.0, 11.0, 10.0, 9.0], d), Trend::Improving);
+        assert_eq!(trend(&[13.0, 12.0, 11.0, 10.0, 9.0], Direction::Up), Trend::Worsening);
+        assert_eq!(trend(&[5.0, 7.0, 5.0], d), Trend::Steady);
+        assert_eq!(trend(&[5.0], d), Trend::Unknown);
+    }
+
+    #[test]
+    fn spend_flags_hand_worked() {
+        // £40,000 a year, two quarters elapsed: £20,000 pro rata; ±10% is £18,000..£22,000.
+        let a = 4_000_000;
+        assert_eq!(spend_flag(a, 1_800_000, 2), SpendFlag::OnProfile);
+        assert_eq!(spend_flag(a, 1_799_999, 2), SpendFlag::Underspend);
+        assert_eq!(spend_flag(a, 2_200_000, 2), SpendFlag::OnProfile);
+        assert_eq!(spend_flag(a, 2_200_001, 2), SpendFlag::Overspend);
+        assert_eq!(spend_flag(a, 4_000_001, 4), SpendFlag::Overspend);
+        assert_eq!(format_pence(123_456_789), "£1,234,567.89");
+        assert_eq!(format_pence(5), "£0.05");
+        assert_eq!(parse_pounds("£1,234.5"), Ok(123_450));
+        assert_eq!(parse_pounds("20000"), Ok(2_000_000));
+        assert!(parse_pounds("12.345").is_err());
+        assert!(parse_pounds("abc").is_err());
+    }
+
+    #[test]
+    fn status_history_and_escalation() {
+        use ActionStatus::*;
+        let changes = vec![("2025-05-10".to_string(), OffTrack), ("2025-02-01".to_string(), OnTrack)];
+        assert_eq!(status_on(NotStarted, &changes, "2025-01-31"), NotStarted);
+        assert_eq!(status_on(NotStarted, &changes, "2025-03-31"), OnTrack);
+        assert_eq!(status_on(NotStarted, &changes, "2025-06-30"), OffTrack);
+        assert!(off_track_two_quarters(OffTrack, OffTrack));
+        assert!(!off_track_two_quarters(OffTrack, AtRisk));
+        assert_eq!("Off track".parse::<ActionStatus>(), Ok(OffTrack));
+    }
+}
+
+/// How an indicator gets its values: entered (typed or uploaded) or computed from imported
+/// data, never typed. Stored as `entered` or `computed:<rule>:<argument>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndicatorSource {
+    Entered,
+    /// Police-recorded crimes of a data.police.uk category in the partnership's LSOAs over
+    /// the 12 months ending with the quarter, per 1,000 residents.
+    Rate12Months {
+        crime_type: String,
+    },
+    /// Police-recorded crimes of a data.police.uk category in the partnership's LSOAs in the
+    /// quarter.
+    QuarterCount {
+        crime_type: String,
+    },
+}
+
+impl IndicatorSource {
+    pub fn parse(s: &str) -> Result<IndicatorSource, String> {
+        let s = s.trim();
+        if s == "entered" {
+            return Ok(IndicatorSource::Entered);
+        }
+        match s.strip_prefix("computed:").and_then(|r| r.split_once(':')) {
+            Some(("rate-12m", t)) if !t.is_empty() => Ok(IndicatorSource::Rate12Months { crime_type: t.into() }),
+            Some(("quarter-count", t)) if !t.is_empty() => Ok(IndicatorSource::QuarterCount { crime_type: t.into() }),
+            _ => Err(format!(
+                "unknown indicator source \"{s}\": expected entered, computed:rate-12m:<crime type> or \
+                 computed:quarter-count:<crime type>"
+            )),
+        }
+    }
+
+    pub fn is_computed(&self) -> bool {
+        !matches!(self, IndicatorSource::Entered)
+    }
+
+    pub fn as_string(&self) -> String {
+        match self {
+            IndicatorSource::Entered => "entered".into(),
+            IndicatorSource::Rate12Months { crime_type } => format!("computed:rate-12m:{crime_type}"),
+            IndicatorSource::QuarterCount { crime_type } => format!("computed:quarter-count:{crime_type}"),
+        }
+    }
+}
+
+/// Kinds of indicator in the performance framework.
+pub const INDICATOR_KINDS: [&str; 3] = ["input", "output", "outcome"];
+
+/// The strategy as typed into `data/seed/strategy-*.json`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StrategySeed {
+    pub name: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub source: String,
+    pub aim: String,
+    pub priorities: Vec<PrioritySeed>,
+    #[serde(default)]
+    pub computed_indicators: Vec<IndicatorSeed>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PrioritySeed {
+    pub name: String,
+    pub description: String,
+    pub commitments: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct IndicatorSeed {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub definition: String,
+    pub unit: String,
+    pub frequency: String,
+    pub direction: String,
+    /// The name of the priority it belongs to, if any.
+    pub priority: Option<String>,
+    pub source: String,
+}
