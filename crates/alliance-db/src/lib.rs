@@ -12,6 +12,7 @@ mod error;
 pub mod imports;
 mod migrations;
 pub mod police;
+pub mod spatial;
 mod pool;
 
 pub use error::DbError;

@@ -6,6 +6,7 @@
 
 pub mod areas;
 pub mod error;
+pub mod points;
 pub mod police;
 pub mod source;
 

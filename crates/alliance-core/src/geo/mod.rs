@@ -1,5 +1,6 @@
 //! Geometry: where things are, in metres.
 
+pub mod adjacency;
 pub mod containment;
 pub mod grid;
 pub mod projection;

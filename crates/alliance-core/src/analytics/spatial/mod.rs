@@ -9,6 +9,7 @@
 
 pub mod fdr;
 pub mod getis_ord;
+pub mod hotspot_table;
 pub mod inference;
 pub mod kde;
 pub mod knox;

@@ -1,0 +1,308 @@
+//! From points to a hotspot table: the steps the CLI, the API and the map share (grid
+//! units and their counts, weights, the local statistic, false discovery rate control,
+//! confidence bins, persistence over periods), as plain functions.
+//!
+//! Significance: Benjamini–Hochberg at `alpha` on the conditional-permutation pseudo
+//! p-value `p_sim` when permutations are run, else on the two-sided normal `p_norm`; the
+//! table says which (`significance_from`) and reports both p-values.
+//!
+//! Confidence bins (ArcGIS's `Gi_Bin` with its false-discovery-rate option): ±3 when the
+//! unit is significant under Benjamini–Hochberg at 0.01, ±2 at 0.05, ±1 at 0.10, the sign
+//! of z; 0 otherwise. The bins do not depend on `alpha`.
+
+use geo::{BoundingRect, MultiPolygon};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    benjamini_hochberg, classify_persistence, gi, gi_star, local_moran, Contiguity, PeriodHotspots, PermutationOptions,
+    PersistenceOptions, PersistenceResult, Quadrant, SpatialError, Standardisation, Weights,
+};
+use crate::geo::grid::{count_points, Cell, GridSpec};
+
+/// Which statistic a hotspot analysis computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HotspotStatistic {
+    GiStar,
+    Gi,
+    LocalMoran,
+    /// Global Moran's I: one record for the whole study area.
+    Moran,
+}
+
+impl HotspotStatistic {
+    /// The command-line and API name (`gi-star`, `gi`, `local-moran`, `moran`).
+    pub fn name(self) -> &'static str {
+        match self {
+            HotspotStatistic::GiStar => "gi-star",
+            HotspotStatistic::Gi => "gi",
+            HotspotStatistic::LocalMoran => "local-moran",
+            HotspotStatistic::Moran => "moran",
+        }
+    }
+
+    /// Parses a command-line or API name.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text {
+            "gi-star" | "gi_star" => Ok(HotspotStatistic::GiStar),
+            "gi" => Ok(HotspotStatistic::Gi),
+            "local-moran" | "local_moran" => Ok(HotspotStatistic::LocalMoran),
+            "moran" => Ok(HotspotStatistic::Moran),
+            other => Err(format!("unknown statistic \"{other}\": expected gi-star, gi, local-moran or moran")),
+        }
+    }
+}
+
+/// How neighbours are defined.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeighbourRule {
+    Contiguity(Contiguity),
+    /// Unit centres within this many metres (`d ≤ band`).
+    DistanceBand(f64),
+}
+
+/// Settings of a local hotspot analysis.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HotspotSettings {
+    pub statistic: HotspotStatistic,
+    pub permutation: PermutationOptions,
+    /// False discovery rate for `significant`.
+    pub alpha: f64,
+    /// Weights of Moran's I (local and global); Gi* and Gi always use binary weights.
+    pub standardisation: Standardisation,
+}
+
+/// One unit's result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HotspotRow {
+    pub count: i64,
+    pub z: f64,
+    pub p_norm: f64,
+    pub p_sim: Option<f64>,
+    /// Benjamini–Hochberg adjusted p-value of the p used for significance.
+    pub q_value: f64,
+    pub significant: bool,
+    /// ±3, ±2, ±1 (99 %, 95 %, 90 % with FDR control) or 0.
+    pub bin: i8,
+    /// G*_i or G_i (ratio form), or local Moran's I_i.
+    pub value: f64,
+    /// Local Moran only.
+    pub quadrant: Option<Quadrant>,
+}
+
+/// A local statistic for every unit, with how it was computed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HotspotTable {
+    pub statistic: HotspotStatistic,
+    pub alternative: super::Alternative,
+    pub permutations: usize,
+    pub seed: u64,
+    pub alpha: f64,
+    /// `"p_sim"` or `"p_norm"`: the p-value Benjamini–Hochberg was applied to.
+    pub significance_from: &'static str,
+    pub significant: usize,
+    pub rows: Vec<HotspotRow>,
+}
+
+/// Runs Gi*, Gi or local Moran's I on unit counts and marks significance.
+pub fn local_hotspots(values: &[i64], weights: &Weights, s: &HotspotSettings) -> Result<HotspotTable, SpatialError> {
+    let opts = &s.permutation;
+    let mut rows: Vec<HotspotRow> = match s.statistic {
+        HotspotStatistic::GiStar | HotspotStatistic::Gi => {
+            let report = if s.statistic == HotspotStatistic::GiStar {
+                gi_star(values, weights, opts)?
+            } else {
+                gi(values, weights, opts)?
+            };
+            report
+                .results
+                .into_iter()
+                .map(|r| HotspotRow {
+                    count: r.value,
+                    z: r.z,
+                    p_norm: r.p_norm,
+                    p_sim: r.p_sim,
+                    q_value: 1.0,
+                    significant: false,
+                    bin: 0,
+                    value: r.g,
+                    quadrant: None,
+                })
+                .collect()
+        }
+        HotspotStatistic::LocalMoran => local_moran(values, weights, s.standardisation, opts)?
+            .results
+            .into_iter()
+            .map(|r| HotspotRow {
+                count: r.value,
+                z: r.z,
+                p_norm: r.p_norm,
+                p_sim: r.p_sim,
+                q_value: 1.0,
+                significant: false,
+                bin: 0,
+                value: r.i,
+                quadrant: Some(r.quadrant),
+            })
+            .collect(),
+        HotspotStatistic::Moran => {
+            return Err(super::bad("statistic", "global Moran's I gives one record, not a table of units"))
+        }
+    };
+    let use_sim = opts.permutations > 0;
+    let p: Vec<f64> = rows.iter().map(|r| if use_sim { r.p_sim.unwrap_or(1.0) } else { r.p_norm }).collect();
+    let fdr = benjamini_hochberg(&p, s.alpha)?;
+    let bins =
+        [(0.01, 3), (0.05, 2), (0.10, 1)].map(|(a, level)| benjamini_hochberg(&p, a).map(|f| (f.significant, level)));
+    let bins = bins.into_iter().collect::<Result<Vec<_>, _>>()?;
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.significant = fdr.significant[i];
+        row.q_value = fdr.q_values[i];
+        let level = bins.iter().find(|(sig, _)| sig[i]).map(|(_, l)| *l).unwrap_or(0);
+        row.bin = if row.z > 0.0 {
+            level
+        } else if row.z < 0.0 {
+            -level
+        } else {
+            0
+        };
+    }
+    Ok(HotspotTable {
+        statistic: s.statistic,
+        alternative: opts.alternative,
+        permutations: opts.permutations,
+        seed: opts.seed,
+        alpha: s.alpha,
+        significance_from: if use_sim { "p_sim" } else { "p_norm" },
+        significant: rows.iter().filter(|r| r.significant).count(),
+        rows,
+    })
+}
+
+/// Grid cells as units of analysis: the grid, the cells analysed and their counts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridUnits {
+    pub grid: GridSpec,
+    pub cells: Vec<Cell>,
+    pub counts: Vec<i64>,
+    /// Points in no analysed cell (outside the study area).
+    pub outside: usize,
+}
+
+fn grid_error(e: crate::geo::grid::GridError) -> SpatialError {
+    super::bad("grid", e.to_string())
+}
+
+/// Builds the grid of cell size `size` (origin given, or the minimum x and y of the points
+/// and the study area rounded down to a multiple of `size`), and counts points per cell:
+/// every cell of the bounding box when `area` is `None`, else the cells whose interior meets
+/// the study area.
+pub fn grid_units(
+    points: &[(f64, f64)],
+    size: f64,
+    origin: Option<(f64, f64)>,
+    area: Option<&MultiPolygon<f64>>,
+) -> Result<GridUnits, SpatialError> {
+    let mut extent: Vec<(f64, f64)> = points.to_vec();
+    if let Some(rect) = area.and_then(|a| a.bounding_rect()) {
+        extent.push((rect.min().x, rect.min().y));
+        extent.push((rect.max().x, rect.max().y));
+    }
+    let grid = GridSpec::covering(&extent, size, origin).map_err(grid_error)?;
+    let cells = match area {
+        Some(a) => grid.cells_intersecting(a),
+        None => grid.all_cells(),
+    };
+    let counted = count_points(&grid, &cells, points).map_err(grid_error)?;
+    Ok(GridUnits { grid, cells, counts: counted.counts, outside: counted.outside })
+}
+
+/// Weights between grid cells: contiguity of cells, or a distance band between centres.
+pub fn grid_weights(units: &GridUnits, rule: NeighbourRule) -> Result<Weights, SpatialError> {
+    match rule {
+        NeighbourRule::Contiguity(kind) => Weights::contiguity(&units.cells, kind),
+        NeighbourRule::DistanceBand(band) => {
+            let centres: Vec<(f64, f64)> = units.cells.iter().map(|&c| units.grid.centre(c)).collect();
+            Weights::distance_band(&centres, band)
+        }
+    }
+}
+
+/// Persistence of Gi* hotspots over periods: each period's counts (same units, same order,
+/// periods in time order) analysed with the same weights and settings; a unit is hot in a
+/// period when it is significant (as [`local_hotspots`]) with z > 0.
+pub fn hotspot_persistence(
+    period_counts: &[Vec<i64>],
+    weights: &Weights,
+    settings: &HotspotSettings,
+    opts: &PersistenceOptions,
+) -> Result<(Vec<HotspotTable>, Vec<PersistenceResult>), SpatialError> {
+    let tables =
+        period_counts.iter().map(|counts| local_hotspots(counts, weights, settings)).collect::<Result<Vec<_>, _>>()?;
+    let periods: Vec<PeriodHotspots> = tables
+        .iter()
+        .map(|t| PeriodHotspots {
+            z: t.rows.iter().map(|r| r.z).collect(),
+            hot: t.rows.iter().map(|r| r.significant && r.z > 0.0).collect(),
+        })
+        .collect();
+    let classes = classify_persistence(&periods, opts)?;
+    Ok((tables, classes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analytics::spatial::Alternative;
+
+    fn settings(statistic: HotspotStatistic, permutations: usize) -> HotspotSettings {
+        HotspotSettings {
+            statistic,
+            permutation: PermutationOptions { permutations, seed: 7, alternative: Alternative::TwoSided },
+            alpha: 0.05,
+            standardisation: Standardisation::Row,
+        }
+    }
+
+    #[test]
+    fn a_cluster_of_points_is_a_significant_hot_cell_and_matches_gi_star() {
+        // 10 × 10 cells of 100 m; 30 points in cell (4, 4), one point in every other cell.
+        let mut points = Vec::new();
+        for iy in 0..10 {
+            for ix in 0..10 {
+                let n = if (ix, iy) == (4, 4) { 30 } else { 1 };
+                for k in 0..n {
+                    points.push((ix as f64 * 100.0 + 10.0 + k as f64, iy as f64 * 100.0 + 50.0));
+                }
+            }
+        }
+        let units = grid_units(&points, 100.0, Some((0.0, 0.0)), None).unwrap();
+        assert_eq!((units.grid.nx, units.grid.ny, units.outside), (10, 10, 0));
+        let w = grid_weights(&units, NeighbourRule::Contiguity(Contiguity::Queen)).unwrap();
+        let table = local_hotspots(&units.counts, &w, &settings(HotspotStatistic::GiStar, 0)).unwrap();
+        let direct = gi_star(&units.counts, &w, &PermutationOptions { permutations: 0, ..Default::default() }).unwrap();
+        for (row, d) in table.rows.iter().zip(&direct.results) {
+            assert_eq!(row.z, d.z);
+        }
+        let hot: Vec<usize> = (0..100).filter(|&i| table.rows[i].significant).collect();
+        // the cluster cell and its 8 queen neighbours have the cluster in their Gi* sum
+        assert_eq!(hot, vec![33, 34, 35, 43, 44, 45, 53, 54, 55]);
+        assert!(table.rows[44].bin >= 2, "bin {}", table.rows[44].bin);
+        assert_eq!(table.rows[0].bin, 0);
+        assert_eq!(table.significance_from, "p_norm");
+    }
+
+    #[test]
+    fn persistence_over_two_periods() {
+        let counts = vec![1, 1, 1, 1, 20, 1, 1, 1, 1];
+        let cells: Vec<Cell> = (0..9).map(|i| Cell { ix: i % 3, iy: i / 3 }).collect();
+        let w = Weights::contiguity(&cells, Contiguity::Rook).unwrap();
+        let s = HotspotSettings { alpha: 0.2, ..settings(HotspotStatistic::GiStar, 0) };
+        let (tables, classes) =
+            hotspot_persistence(&[counts.clone(), counts], &w, &s, &PersistenceOptions::default()).unwrap();
+        assert_eq!(tables.len(), 2);
+        assert_eq!(classes.len(), 9);
+        assert!(classes[4].hot_periods == 2 || classes[4].hot_periods == 0);
+    }
+}

@@ -1,0 +1,131 @@
+//! Located police records for spatial analysis: longitude/latitude (WGS84) and month of
+//! every record with coordinates, with filters on crime type, months and area.
+
+use alliance_core::domain::Month;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{Db, DbError};
+
+/// Which police records to analyse. Empty lists mean "all".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LocatedFilter {
+    /// Any of these crime types (exact names, e.g. "Violence and sexual offences").
+    pub crime_types: Vec<String>,
+    /// First month, inclusive.
+    pub from: Option<Month>,
+    /// Last month, inclusive.
+    pub to: Option<Month>,
+    /// Records in LSOAs of this district (local authority code).
+    pub district: Option<String>,
+    /// Records in any of these LSOAs.
+    pub lsoas: Vec<String>,
+}
+
+/// One police record with coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LocatedCrime {
+    pub longitude: f64,
+    pub latitude: f64,
+    pub month: Month,
+    pub lsoa_code: Option<String>,
+}
+
+/// A stored boundary as a polygon (WGS84 longitude/latitude).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoundaryShape {
+    pub code: String,
+    pub name: String,
+    pub district_code: Option<String>,
+    pub shape: geo::MultiPolygon<f64>,
+}
+
+fn parse_shape(text: &str) -> Result<geo::MultiPolygon<f64>, String> {
+    let geometry: geojson::Geometry = text.parse().map_err(|e: geojson::Error| e.to_string())?;
+    match geometry.value {
+        v @ geojson::Value::Polygon(_) => {
+            geo::Polygon::<f64>::try_from(v).map(|p| geo::MultiPolygon(vec![p])).map_err(|e| e.to_string())
+        }
+        v => geo::MultiPolygon::<f64>::try_from(v).map_err(|e| e.to_string()),
+    }
+}
+
+impl Db {
+    /// Stored police records that have coordinates, matching the filter,
+    /// sorted by month, then longitude, then latitude so every backend gives the same order.
+    pub async fn located_crimes(&self, filter: &LocatedFilter) -> Result<Vec<LocatedCrime>, DbError> {
+        let mut sql = String::from(
+            "SELECT c.longitude, c.latitude, c.month, c.lsoa_code FROM police_crimes c \
+             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL",
+        );
+        let mut binds: Vec<String> = Vec::new();
+        let mut param = |value: String| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        if let Some(from) = filter.from {
+            sql.push_str(&format!(" AND c.month >= {}", param(from.to_string())));
+        }
+        if let Some(to) = filter.to {
+            sql.push_str(&format!(" AND c.month <= {}", param(to.to_string())));
+        }
+        if !filter.crime_types.is_empty() {
+            let list: Vec<String> = filter.crime_types.iter().map(|t| param(t.clone())).collect();
+            sql.push_str(&format!(" AND c.crime_type IN ({})", list.join(", ")));
+        }
+        if let Some(d) = &filter.district {
+            sql.push_str(&format!(
+                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code = {})",
+                param(d.clone())
+            ));
+        }
+        if !filter.lsoas.is_empty() {
+            let list: Vec<String> = filter.lsoas.iter().map(|t| param(t.clone())).collect();
+            sql.push_str(&format!(" AND c.lsoa_code IN ({})", list.join(", ")));
+        }
+        let mut query = sqlx::query(&sql);
+        for b in &binds {
+            query = query.bind(b.as_str());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let month_text: String = r.try_get(2)?;
+            let month = month_text
+                .parse::<Month>()
+                .map_err(|e| DbError::Invalid(format!("stored month \"{month_text}\" is not YYYY-MM: {e}")))?;
+            out.push(LocatedCrime {
+                longitude: r.try_get(0)?,
+                latitude: r.try_get(1)?,
+                month,
+                lsoa_code: r.try_get(3)?,
+            });
+        }
+        out.sort_by(|a, b| {
+            a.month.cmp(&b.month).then(a.longitude.total_cmp(&b.longitude)).then(a.latitude.total_cmp(&b.latitude))
+        });
+        Ok(out)
+    }
+
+    /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one
+    /// district, as WGS84 longitude/latitude polygons, sorted by code.
+    pub async fn boundary_shapes(&self, kind: &str, district: Option<&str>) -> Result<Vec<BoundaryShape>, DbError> {
+        let stored = self.boundaries(kind, district).await?;
+        stored
+            .into_iter()
+            .map(|b| {
+                let shape = parse_shape(&b.geometry)
+                    .map_err(|e| DbError::Invalid(format!("stored boundary {kind} {}: {e}", b.code)))?;
+                Ok(BoundaryShape { code: b.code, name: b.name, district_code: b.district_code, shape })
+            })
+            .collect()
+    }
+
+    /// The distinct crime types stored, sorted (for filter menus).
+    pub async fn crime_types(&self) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query("SELECT DISTINCT crime_type FROM police_crimes").fetch_all(&self.pool).await?;
+        let mut out = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
+        out.sort();
+        Ok(out)
+    }
+}
