@@ -7,3 +7,4 @@
 pub mod analytics;
 pub mod domain;
 pub mod geo;
+pub mod governance;

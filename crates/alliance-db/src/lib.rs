@@ -9,6 +9,7 @@
 pub mod areas;
 pub mod counts;
 mod error;
+pub mod governance;
 pub mod imports;
 mod migrations;
 pub mod police;

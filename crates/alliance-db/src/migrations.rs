@@ -22,7 +22,8 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "foundation", "0001_foundation.sql")];
+const MIGRATIONS: &[Migration] = &[migration!(1, "foundation", "0001_foundation.sql"),
+    migration!(7, "governance", "0007_governance.sql")];
 
 /// Applies the migrations not yet applied, each in its own transaction.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError> {

@@ -51,5 +51,6 @@ pub async fn load_if_empty(db: &Db) -> Result<usize, DbError> {
             imported += 1;
         }
     }
+    crate::governance::seed_strategy(db, DEMO_IMPORTER).await?;
     Ok(imported)
 }

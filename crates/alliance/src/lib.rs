@@ -3,3 +3,4 @@
 
 pub mod commands;
 pub mod demo;
+pub mod governance;

@@ -1,5 +1,6 @@
 //! View models (askama template structs) and the SVG charts they embed.
 
+pub mod board_pack;
 pub mod chart;
 pub mod dashboard;
 pub mod format;

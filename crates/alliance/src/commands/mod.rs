@@ -3,6 +3,8 @@
 mod counts;
 mod import;
 mod imports;
+mod board_pack;
+mod seed;
 mod serve;
 
 use std::process::ExitCode;
@@ -33,6 +35,11 @@ pub enum Command {
     Imports(imports::ImportsArgs),
     /// Count police records grouped by fields.
     Counts(counts::CountsArgs),
+    /// Load reference content (the partnership's strategy).
+    #[command(subcommand)]
+    Seed(seed::SeedCommand),
+    /// Write the quarterly Board pack as one self-contained HTML file.
+    BoardPack(board_pack::BoardPackArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -44,6 +51,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&db, args).await?,
         Command::Imports(args) => imports::run(&db, args).await?,
         Command::Counts(args) => counts::run(&db, args).await?,
+        Command::Seed(args) => seed::run(&db, args).await?,
+        Command::BoardPack(args) => board_pack::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

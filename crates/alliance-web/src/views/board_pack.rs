@@ -1,0 +1,674 @@
+//! The quarterly Board pack, assembled from the data with no manual step: a one-page
+//! summary (RAG counts, indicators off target, escalations), each priority's actions and
+//! indicators, the funding position, the meetings of the quarter and what changed since the
+//! last quarter (from the actions' history). Rendered as one self-contained HTML document
+//! (inline CSS, SVG charts each with its table, print styles) by the CLI and the web app.
+
+use std::collections::{BTreeMap, HashMap};
+
+use alliance_core::governance::{
+    format_pence, off_track_two_quarters, spend_flag, status_on, target_status, trend, ActionStatus, Direction,
+    IndicatorSource, Quarter, SpendFlag, TargetStatus, Trend, ESCALATION_RULE, INDICATOR_RULE, SPEND_RULE,
+};
+use alliance_db::governance::{Action, HistoryEntry, Indicator};
+use alliance_db::{Db, DbError};
+use askama::Template;
+use serde::Serialize;
+
+/// How many actions had each status at the end of the quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct RagCount {
+    pub status: ActionStatus,
+    pub count: usize,
+}
+
+/// An indicator's position in the quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub unit: String,
+    pub definition: String,
+    pub computed: bool,
+    pub priority_id: Option<i64>,
+    /// The latest value at or before the quarter, and its period.
+    pub latest: Option<f64>,
+    pub latest_period: Option<String>,
+    pub target: Option<f64>,
+    pub tolerance: Option<f64>,
+    pub direction: Direction,
+    pub status: TargetStatus,
+    pub trend: Trend,
+    /// Values of the last four quarters up to this one, oldest first (`None`: no value).
+    pub series: Vec<(String, Option<f64>)>,
+    /// Why a computed value is missing, or what it was computed from.
+    pub note: String,
+}
+
+impl IndicatorRow {
+    pub fn latest_text(&self) -> String {
+        self.latest.map(fmt_value).unwrap_or_else(|| "No value".into())
+    }
+    /// The series as shown: a dash for a quarter with no value.
+    pub fn series_text(&self) -> Vec<(String, String)> {
+        self.series.iter().map(|(p, v)| (p.clone(), v.map(fmt_value).unwrap_or_else(|| "–".into()))).collect()
+    }
+    pub fn target_text(&self) -> String {
+        match (self.target, self.tolerance) {
+            (Some(t), Some(tol)) if tol != 0.0 => format!("{} (± {})", fmt_value(t), fmt_value(tol)),
+            (Some(t), _) => fmt_value(t),
+            (None, _) => "None set".into(),
+        }
+    }
+}
+
+/// Up to two decimals, trailing zeros dropped, thousands separated.
+pub fn fmt_value(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    let (int, frac) = s.split_once('.').map(|(a, b)| (a.to_string(), Some(b.to_string()))).unwrap_or((s.clone(), None));
+    let n: i64 = int.parse().unwrap_or(0);
+    let mut out = if int.starts_with('-') && n == 0 { "-0".to_string() } else { super::format::count(n) };
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    out
+}
+
+/// An action's position in the quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionRow {
+    pub id: i64,
+    pub title: String,
+    pub commitment: String,
+    pub priority_id: i64,
+    pub owner_org_id: i64,
+    pub owner: String,
+    pub lead: String,
+    pub due: String,
+    pub status: ActionStatus,
+    pub previous_status: Option<ActionStatus>,
+    pub escalated: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalation {
+    /// "Delivery Group, 2025-09-10" or "Off track two quarters running".
+    pub source: String,
+    pub text: String,
+    pub action_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrioritySection {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub actions: Vec<ActionRow>,
+    pub indicators: Vec<IndicatorRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AllocationRow {
+    pub id: i64,
+    pub stream: String,
+    pub recipient: String,
+    pub purpose: String,
+    pub amount_pence: i64,
+    pub spent_to_date_pence: i64,
+    pub spent_in_quarter_pence: i64,
+    pub evaluation_pence: i64,
+    pub flag: SpendFlag,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamRow {
+    pub name: String,
+    pub funder: String,
+    pub available_pence: i64,
+    pub allocated_pence: i64,
+    pub spent_to_date_pence: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FundingPosition {
+    pub financial_year: String,
+    pub quarters_elapsed: u32,
+    pub streams: Vec<StreamRow>,
+    pub allocations: Vec<AllocationRow>,
+    pub available_pence: i64,
+    pub allocated_pence: i64,
+    pub spent_to_date_pence: i64,
+    pub spent_in_quarter_pence: i64,
+    pub evaluation_pence: i64,
+    pub underspends: usize,
+    pub overspends: usize,
+}
+
+impl FundingPosition {
+    /// Share of spend to date that went on evaluation, in percent.
+    pub fn evaluation_share(&self) -> Option<f64> {
+        (self.spent_to_date_pence > 0).then(|| self.evaluation_pence as f64 / self.spent_to_date_pence as f64 * 100.0)
+    }
+    pub fn evaluation_share_text(&self) -> String {
+        self.evaluation_share().map(|s| format!("{s:.1}%")).unwrap_or_else(|| "No spend yet".into())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    pub action_id: i64,
+    pub action: String,
+    pub on: String,
+    pub what: String,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingRow {
+    pub body: String,
+    pub held_on: String,
+    pub title: String,
+    pub attendees: Vec<String>,
+    pub decisions: Vec<String>,
+    pub escalations: Vec<String>,
+    pub actions_arising: Vec<String>,
+}
+
+/// The Board pack of a quarter.
+#[derive(Debug, Clone, Serialize, Template)]
+#[template(path = "board_pack.html")]
+pub struct BoardPack {
+    pub partnership: String,
+    pub quarter: Quarter,
+    pub previous: Quarter,
+    pub strategy: String,
+    pub rag: Vec<RagCount>,
+    pub actions_total: usize,
+    pub indicators: Vec<IndicatorRow>,
+    pub escalations: Vec<Escalation>,
+    pub priorities: Vec<PrioritySection>,
+    /// Actions under no priority of the current strategy (should be none).
+    pub funding: FundingPosition,
+    pub changes: Vec<ChangeRow>,
+    pub status_changes: usize,
+    pub meetings: Vec<MeetingRow>,
+    pub generated_at: String,
+}
+
+impl BoardPack {
+    pub fn off_target(&self) -> Vec<&IndicatorRow> {
+        self.indicators.iter().filter(|i| i.status == TargetStatus::OffTarget).collect()
+    }
+    pub fn rag_count(&self, status: ActionStatus) -> usize {
+        self.rag.iter().find(|r| r.status == status).map(|r| r.count).unwrap_or(0)
+    }
+    pub fn indicator(&self, code: &str) -> Option<&IndicatorRow> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+    pub fn indicator_rule(&self) -> &'static str {
+        INDICATOR_RULE
+    }
+    pub fn spend_rule(&self) -> &'static str {
+        SPEND_RULE
+    }
+    pub fn escalation_rule(&self) -> &'static str {
+        ESCALATION_RULE
+    }
+    pub fn pence(&self, p: impl std::borrow::Borrow<i64>) -> String {
+        format_pence(*p.borrow())
+    }
+
+    pub fn rag_svg(&self) -> String {
+        let bars: Vec<(String, f64, &str)> =
+            self.rag.iter().map(|r| (r.status.label().to_string(), r.count as f64, rag_fill(r.status))).collect();
+        bar_chart("rag-chart", "Actions by status at the end of the quarter", &bars, |v| format!("{v:.0}"))
+    }
+    pub fn funding_svg(&self) -> String {
+        let mut bars = Vec::new();
+        for s in &self.funding.streams {
+            bars.push((format!("{}: allocated", s.name), s.allocated_pence as f64 / 100.0, "#1d70b8"));
+            bars.push((format!("{}: spent to date", s.name), s.spent_to_date_pence as f64 / 100.0, "#00703c"));
+        }
+        bar_chart("funding-chart", "Allocated and spent to date by funding stream (£)", &bars, |v| {
+            format_pence((v * 100.0).round() as i64)
+        })
+    }
+
+    /// Assembles the pack of `quarter` from the database.
+    pub async fn load(db: &Db, quarter: Quarter, partnership: &str) -> Result<BoardPack, DbError> {
+        let strategy = db.strategies().await?.into_iter().next();
+        let (strategy_name, priorities) = match &strategy {
+            Some(s) => (s.name.clone(), db.priorities(s.id).await?),
+            None => ("No strategy loaded (run: alliance seed strategy)".to_string(), Vec::new()),
+        };
+        let actions = db.actions().await?;
+        let history = db.action_history(None).await?;
+        let end = quarter.end_date();
+        let previous = quarter.previous();
+        let prev_end = previous.end_date();
+
+        // Status of each action at the two quarter ends, from the history.
+        let mut changes_by_action: HashMap<i64, Vec<(String, ActionStatus)>> = HashMap::new();
+        let mut created_on: HashMap<i64, String> = HashMap::new();
+        for h in &history {
+            if h.field == "created" {
+                created_on.insert(h.action_id, h.effective_on.clone());
+            }
+            if h.field == "status" {
+                if let Some(Ok(s)) = h.new_value.as_deref().map(str::parse::<ActionStatus>) {
+                    changes_by_action.entry(h.action_id).or_default().push((h.effective_on.clone(), s));
+                }
+            }
+        }
+        let mut rows: Vec<ActionRow> = Vec::new();
+        for a in &actions {
+            let created = created_on.get(&a.id).cloned().unwrap_or_else(|| a.created_at.chars().take(10).collect());
+            if created.as_str() > end.as_str() {
+                continue;
+            }
+            let changes = changes_by_action.get(&a.id).map(Vec::as_slice).unwrap_or(&[]);
+            let now = status_on(ActionStatus::NotStarted, changes, &end);
+            let before = (created.as_str() <= prev_end.as_str())
+                .then(|| status_on(ActionStatus::NotStarted, changes, &prev_end));
+            rows.push(action_row(a, now, before));
+        }
+        let rag = ActionStatus::ALL
+            .into_iter()
+            .map(|s| RagCount { status: s, count: rows.iter().filter(|r| r.status == s).count() })
+            .collect();
+
+        // Escalations.
+        let meetings = db.meetings().await?;
+        let items = db.meeting_items().await?;
+        let attendees = db.meeting_attendees().await?;
+        let start = quarter.start_date();
+        let mut escalations = Vec::new();
+        let mut meeting_rows = Vec::new();
+        let mut in_quarter: Vec<_> =
+            meetings.iter().filter(|m| m.held_on.as_str() >= start.as_str() && m.held_on.as_str() <= end.as_str()).collect();
+        in_quarter.sort_by(|a, b| a.held_on.cmp(&b.held_on).then(a.id.cmp(&b.id)));
+        for m in &in_quarter {
+            let body = body_label(&m.body);
+            let of = |kind: &str| -> Vec<String> {
+                items.iter().filter(|i| i.meeting_id == m.id && i.kind == kind).map(|i| i.text.clone()).collect()
+            };
+            if m.body == "delivery-group" {
+                for i in items.iter().filter(|i| i.meeting_id == m.id && i.kind == "escalation") {
+                    escalations.push(Escalation {
+                        source: format!("{body}, {}", m.held_on),
+                        text: i.text.clone(),
+                        action_id: i.action_id,
+                    });
+                }
+            }
+            meeting_rows.push(MeetingRow {
+                body: body.to_string(),
+                held_on: m.held_on.clone(),
+                title: m.title.clone(),
+                attendees: attendees
+                    .iter()
+                    .filter(|a| a.meeting_id == m.id)
+                    .map(|a| if a.person.is_empty() { a.org.clone() } else { format!("{} ({})", a.person, a.org) })
+                    .collect(),
+                decisions: of("decision"),
+                escalations: of("escalation"),
+                actions_arising: of("action"),
+            });
+        }
+        for r in rows.iter_mut() {
+            if let Some(before) = r.previous_status {
+                if off_track_two_quarters(r.status, before) {
+                    r.escalated = true;
+                    escalations.push(Escalation {
+                        source: "Off track two quarters running".into(),
+                        text: format!("{} ({})", r.title, r.owner),
+                        action_id: Some(r.id),
+                    });
+                }
+            }
+        }
+
+        // Indicators.
+        let indicators = db.indicators().await?;
+        let values = db.indicator_values().await?;
+        let mut indicator_rows = Vec::new();
+        for ind in &indicators {
+            indicator_rows.push(indicator_row(db, ind, quarter, values.get(&ind.id).map(Vec::as_slice).unwrap_or(&[])).await?);
+        }
+
+        // Funding.
+        let funding = funding_position(db, quarter).await?;
+
+        // What changed since the last quarter.
+        let titles: HashMap<i64, String> = actions.iter().map(|a| (a.id, a.title.clone())).collect();
+        let changes: Vec<ChangeRow> = history
+            .iter()
+            .filter(|h| h.effective_on.as_str() > prev_end.as_str() && h.effective_on.as_str() <= end.as_str())
+            .map(|h| change_row(h, &titles))
+            .collect();
+        let status_changes = rows.iter().filter(|r| r.previous_status.is_some_and(|p| p != r.status)).count();
+
+        let sections = priorities
+            .iter()
+            .map(|p| PrioritySection {
+                id: p.id,
+                name: p.name.clone(),
+                description: p.description.clone(),
+                actions: rows.iter().filter(|r| r.priority_id == p.id).cloned().collect(),
+                indicators: indicator_rows.iter().filter(|i| i.priority_id == Some(p.id)).cloned().collect(),
+            })
+            .collect();
+        Ok(BoardPack {
+            partnership: partnership.to_string(),
+            quarter,
+            previous,
+            strategy: strategy_name,
+            actions_total: rows.len(),
+            rag,
+            indicators: indicator_rows,
+            escalations,
+            priorities: sections,
+            funding,
+            changes,
+            status_changes,
+            meetings: meeting_rows,
+            generated_at: chrono_like_now(),
+        })
+    }
+}
+
+fn chrono_like_now() -> String {
+    // Whole seconds, UTC, RFC 3339, without pulling chrono into the web crate.
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let days = (secs / 86_400) as i64;
+    let (y, m, d) = civil_from_days(days);
+    let rem = secs % 86_400;
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+/// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+pub fn body_label(body: &str) -> &'static str {
+    match body {
+        "board" => "Executive Board",
+        _ => "Delivery Group",
+    }
+}
+
+fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatus>) -> ActionRow {
+    ActionRow {
+        id: a.id,
+        title: a.title.clone(),
+        commitment: a.commitment.clone(),
+        priority_id: a.priority_id,
+        owner_org_id: a.owner_org_id,
+        owner: a.owner_org.clone(),
+        lead: a.lead_person.clone(),
+        due: a.due_date.clone().unwrap_or_else(|| "Not set".into()),
+        status,
+        previous_status: previous,
+        escalated: false,
+    }
+}
+
+fn change_row(h: &HistoryEntry, titles: &HashMap<i64, String>) -> ChangeRow {
+    let label = |v: &Option<String>| -> String {
+        match v.as_deref() {
+            Some(s) => s.parse::<ActionStatus>().map(|st| st.label().to_string()).unwrap_or_else(|_| s.to_string()),
+            None => "(none)".into(),
+        }
+    };
+    let what = match h.field.as_str() {
+        "created" => "Action added to the plan".to_string(),
+        "update" => format!("Progress update: {}", h.new_value.clone().unwrap_or_default()),
+        "status" if h.old_value.is_none() => format!("Status set to {}", label(&h.new_value)),
+        "status" => format!("Status changed from {} to {}", label(&h.old_value), label(&h.new_value)),
+        "milestone" => format!("Milestone added: {}", h.new_value.clone().unwrap_or_default()),
+        "milestone done" => format!("Milestone completed: {}", h.new_value.clone().unwrap_or_default()),
+        f => format!("{} changed from {} to {}", f.replace('_', " "), label(&h.old_value), label(&h.new_value)),
+    };
+    ChangeRow {
+        action_id: h.action_id,
+        action: titles.get(&h.action_id).cloned().unwrap_or_default(),
+        on: h.effective_on.clone(),
+        what,
+        by: h.by_user.clone(),
+    }
+}
+
+/// The value of a computed indicator for a quarter, or why there is none.
+pub async fn computed_value(db: &Db, source: &IndicatorSource, q: Quarter) -> Result<(Option<f64>, String), DbError> {
+    match source {
+        IndicatorSource::Entered => Ok((None, String::new())),
+        IndicatorSource::Rate12Months { crime_type } => {
+            let f = db.police_figure(crime_type, q.rolling_12_months(), true).await?;
+            if !f.complete() {
+                return Ok((
+                    None,
+                    format!(
+                        "Not computed for {q}: police data covers {} of the 12 months {}.",
+                        f.months_covered,
+                        f.months
+                    ),
+                ));
+            }
+            match f.per_1000() {
+                Some(r) => Ok((
+                    Some(r),
+                    format!(
+                        "{} offences in {} ÷ {} residents ({}) × 1,000.",
+                        super::format::count(f.count),
+                        f.months,
+                        super::format::count(f.population.unwrap_or(0)),
+                        f.population_sources.join("; ")
+                    ),
+                )),
+                None => Ok((None, "Not computed: no LSOA population is loaded.".into())),
+            }
+        }
+        IndicatorSource::QuarterCount { crime_type } => {
+            let f = db.police_figure(crime_type, q.months(), false).await?;
+            if !f.complete() {
+                return Ok((None, format!("Not computed for {q}: police data covers {} of its 3 months.", f.months_covered)));
+            }
+            Ok((Some(f.count as f64), format!("Police-recorded, {}.", f.months)))
+        }
+    }
+}
+
+async fn indicator_row(
+    db: &Db,
+    ind: &Indicator,
+    quarter: Quarter,
+    entered: &[alliance_db::governance::IndicatorValue],
+) -> Result<IndicatorRow, DbError> {
+    let quarters = [quarter.previous().previous().previous(), quarter.previous().previous(), quarter.previous(), quarter];
+    let mut series = Vec::new();
+    let mut note = String::new();
+    let (latest, latest_period, history): (Option<f64>, Option<String>, Vec<f64>) = if ind.source.is_computed() {
+        for q in quarters {
+            let (v, n) = computed_value(db, &ind.source, q).await?;
+            if q == quarter {
+                note = n;
+            }
+            series.push((q.to_string(), v));
+        }
+        let known: Vec<(String, f64)> = series.iter().filter_map(|(p, v)| v.map(|v| (p.clone(), v))).collect();
+        let last = known.last().cloned();
+        (last.as_ref().map(|l| l.1), last.map(|l| l.0), known.iter().map(|k| k.1).collect())
+    } else {
+        let by_period: BTreeMap<&str, f64> = entered.iter().map(|v| (v.period.as_str(), v.value)).collect();
+        for q in quarters {
+            series.push((q.to_string(), by_period.get(q.to_string().as_str()).copied()));
+        }
+        let q = quarter.to_string();
+        let upto: Vec<(&str, f64)> = by_period.iter().filter(|(p, _)| **p <= q.as_str()).map(|(p, v)| (*p, *v)).collect();
+        let last = upto.last().copied();
+        if let Some(v) = entered.iter().find(|v| Some(v.period.as_str()) == last.map(|l| l.0)) {
+            note = v.note.clone();
+        }
+        (last.map(|l| l.1), last.map(|l| l.0.to_string()), upto.iter().rev().take(4).rev().map(|x| x.1).collect())
+    };
+    Ok(IndicatorRow {
+        id: ind.id,
+        code: ind.code.clone(),
+        name: ind.name.clone(),
+        kind: ind.kind.clone(),
+        unit: ind.unit.clone(),
+        definition: ind.definition.clone(),
+        computed: ind.source.is_computed(),
+        priority_id: ind.priority_id,
+        latest,
+        latest_period,
+        target: ind.target,
+        tolerance: ind.tolerance,
+        direction: ind.direction,
+        status: target_status(latest, ind.target, ind.tolerance, ind.direction),
+        trend: trend(&history, ind.direction),
+        series,
+        note,
+    })
+}
+
+/// The funding position of the financial year `quarter` falls in, up to `quarter`.
+pub async fn funding_position(db: &Db, quarter: Quarter) -> Result<FundingPosition, DbError> {
+    let fy = quarter.financial_year();
+    let fy_text = fy.to_string();
+    let elapsed = quarter.financial_quarter();
+    let fy_quarters: Vec<String> = fy.quarters().iter().take(elapsed as usize).map(|q| q.to_string()).collect();
+    let this = quarter.to_string();
+    let streams = db.funding_streams().await?;
+    let amounts = db.funding_amounts().await?;
+    let allocations: Vec<_> = db.allocations().await?.into_iter().filter(|a| a.financial_year == fy_text).collect();
+    let spend = db.spend().await?;
+    let mut pos = FundingPosition { financial_year: fy_text.clone(), quarters_elapsed: elapsed, ..Default::default() };
+    let names: HashMap<i64, String> = streams.iter().map(|s| (s.id, s.name.clone())).collect();
+    for a in &allocations {
+        let rows: Vec<_> = spend.iter().filter(|s| s.allocation_id == a.id && fy_quarters.contains(&s.quarter)).collect();
+        let to_date: i64 = rows.iter().map(|s| s.amount_pence).sum();
+        let in_quarter: i64 = rows.iter().filter(|s| s.quarter == this).map(|s| s.amount_pence).sum();
+        let evaluation: i64 = rows.iter().map(|s| s.evaluation_pence).sum();
+        let flag = spend_flag(a.amount_pence, to_date, elapsed);
+        match flag {
+            SpendFlag::Underspend => pos.underspends += 1,
+            SpendFlag::Overspend => pos.overspends += 1,
+            SpendFlag::OnProfile => {}
+        }
+        pos.allocated_pence += a.amount_pence;
+        pos.spent_to_date_pence += to_date;
+        pos.spent_in_quarter_pence += in_quarter;
+        pos.evaluation_pence += evaluation;
+        pos.allocations.push(AllocationRow {
+            id: a.id,
+            stream: names.get(&a.stream_id).cloned().unwrap_or_default(),
+            recipient: match (&a.org, a.intervention_id) {
+                (Some(o), Some(i)) => format!("{o} (intervention {i})"),
+                (Some(o), None) => o.clone(),
+                (None, Some(i)) => format!("Intervention {i}"),
+                (None, None) => "Unassigned".into(),
+            },
+            purpose: a.purpose.clone(),
+            amount_pence: a.amount_pence,
+            spent_to_date_pence: to_date,
+            spent_in_quarter_pence: in_quarter,
+            evaluation_pence: evaluation,
+            flag,
+        });
+    }
+    for s in &streams {
+        let available: i64 =
+            amounts.iter().filter(|a| a.stream_id == s.id && a.financial_year == fy_text).map(|a| a.amount_pence).sum();
+        let allocated: i64 = pos.allocations.iter().filter(|a| a.stream == s.name).map(|a| a.amount_pence).sum();
+        let spent: i64 = pos.allocations.iter().filter(|a| a.stream == s.name).map(|a| a.spent_to_date_pence).sum();
+        if available == 0 && allocated == 0 {
+            continue;
+        }
+        pos.available_pence += available;
+        pos.streams.push(StreamRow {
+            name: s.name.clone(),
+            funder: s.funder.clone(),
+            available_pence: available,
+            allocated_pence: allocated,
+            spent_to_date_pence: spent,
+        });
+    }
+    Ok(pos)
+}
+
+fn rag_fill(s: ActionStatus) -> &'static str {
+    match s {
+        ActionStatus::NotStarted => "#505a5f",
+        ActionStatus::OnTrack => "#00703c",
+        ActionStatus::AtRisk => "#f47738",
+        ActionStatus::OffTrack => "#d4351c",
+        ActionStatus::Complete => "#1d70b8",
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A horizontal bar chart as accessible inline SVG (`role="img"` with a title); the page
+/// shows the same figures in a table beside it.
+pub fn bar_chart(id: &str, title: &str, bars: &[(String, f64, &str)], label: impl Fn(f64) -> String) -> String {
+    let row_h = 26.0;
+    let label_w = 260.0;
+    let bar_w = 300.0;
+    let h = row_h * bars.len().max(1) as f64 + 10.0;
+    let max = bars.iter().map(|b| b.1).fold(0.0_f64, f64::max).max(1.0);
+    let mut svg = format!(
+        "<svg id=\"{id}\" class=\"pack-chart\" role=\"img\" aria-labelledby=\"{id}-title\" viewBox=\"0 0 {} {h}\" \
+         width=\"100%\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"{id}-title\">{}</title>",
+        label_w + bar_w + 130.0,
+        esc(title)
+    );
+    for (i, (name, v, fill)) in bars.iter().enumerate() {
+        let y = 5.0 + i as f64 * row_h;
+        let w = (v / max * bar_w).max(if *v > 0.0 { 1.0 } else { 0.0 });
+        svg.push_str(&format!(
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"13\">{}</text>\
+             <rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"{fill}\"/>\
+             <text x=\"{:.1}\" y=\"{}\" font-size=\"13\">{}</text>",
+            label_w - 6.0,
+            y + 15.0,
+            esc(name),
+            row_h - 8.0,
+            label_w + w + 6.0,
+            y + 15.0,
+            esc(&label(*v))
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_formatted_for_people() {
+        assert_eq!(fmt_value(12345.678), "12,345.68");
+        assert_eq!(fmt_value(10.0), "10");
+        assert_eq!(fmt_value(0.5), "0.5");
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+    }
+}

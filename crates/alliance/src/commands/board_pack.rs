@@ -1,0 +1,51 @@
+//! `alliance board-pack --quarter 2025Q3 --out pack.html`: the quarterly Board pack as one
+//! self-contained HTML file (prints to PDF from any browser).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use alliance_core::governance::{ActionStatus, Quarter};
+use alliance_db::Db;
+use alliance_web::views::board_pack::BoardPack;
+use anyhow::Context;
+use askama::Template;
+use clap::Args;
+
+#[derive(Debug, Args)]
+pub struct BoardPackArgs {
+    /// The calendar quarter, e.g. 2025Q3 (July to September 2025).
+    #[arg(long, value_parser = parse_quarter)]
+    pub quarter: Quarter,
+    /// Where to write the HTML.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The partnership's name on the cover.
+    #[arg(long, default_value = "Staffordshire and Stoke-on-Trent Violence Reduction Alliance")]
+    pub partnership: String,
+}
+
+fn parse_quarter(s: &str) -> Result<Quarter, String> {
+    s.parse()
+}
+
+pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
+    let pack = BoardPack::load(db, args.quarter, &args.partnership).await?;
+    let html = pack.render().context("cannot render the Board pack")?;
+    std::fs::write(&args.out, html).with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "{}: Board pack for {} ({}): {} actions ({} on track, {} at risk, {} off track, {} complete, {} not started), \
+         {} indicators off target, {} escalations",
+        args.out.display(),
+        args.quarter,
+        args.quarter.label(),
+        pack.actions_total,
+        pack.rag_count(ActionStatus::OnTrack),
+        pack.rag_count(ActionStatus::AtRisk),
+        pack.rag_count(ActionStatus::OffTrack),
+        pack.rag_count(ActionStatus::Complete),
+        pack.rag_count(ActionStatus::NotStarted),
+        pack.off_target().len(),
+        pack.escalations.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
