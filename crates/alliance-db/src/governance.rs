@@ -970,9 +970,10 @@ impl Db {
     }
 
     /// Police-recorded crimes of `crime_type` over `months`, counting rows whose LSOA is
-    /// one of the partnership's (an LSOA in `lsoas` with a district), with the resident
-    /// population of those LSOAs when `with_population`: the sum over districts of
-    /// [`Db::district_populations`] (2021 LSOAs where they carry a population, else 2011).
+    /// one of the partnership's (an LSOA in `lsoas` with a district, either census), with
+    /// the resident population of the partnership's area when `with_population`: the sum
+    /// over its 2011 LSOAs of the population loaded (the IoD 2019 denominators, mid-2015,
+    /// for the demo), or over its 2021 LSOAs when no 2011 population is loaded.
     pub async fn police_figure(
         &self,
         crime_type: &str,
@@ -991,19 +992,32 @@ impl Db {
         .await?
         .try_get(0)?;
         let (population, population_sources) = if with_population {
-            let pops = self.district_populations().await?;
-            let total: i64 = pops.values().sum();
-            let sources = sqlx::query(
-                "SELECT DISTINCT population_source FROM lsoas WHERE population_source IS NOT NULL AND district_code IS NOT NULL",
-            )
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<Vec<_>, _>>()?;
-            let mut sources = sources;
-            sources.sort();
-            ((total > 0).then_some(total), sources)
+            // The published 2011-LSOA denominators when loaded; the 2021 LSOAs' populations
+            // are apportioned from them with rounding, so they are the fallback only.
+            let mut found = (None, Vec::new());
+            for column in ["in_2011", "in_2021"] {
+                let total: Option<i64> = sqlx::query(&format!(
+                    "SELECT CAST(SUM(population) AS BIGINT) FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL"
+                ))
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+                if let Some(total) = total.filter(|t| *t > 0) {
+                    let mut sources = sqlx::query(&format!(
+                        "SELECT DISTINCT population_source FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL \
+                         AND population_source IS NOT NULL"
+                    ))
+                    .fetch_all(&self.pool)
+                    .await?
+                    .iter()
+                    .map(|r| r.try_get::<String, _>(0))
+                    .collect::<Result<Vec<_>, _>>()?;
+                    sources.sort();
+                    found = (Some(total), sources);
+                    break;
+                }
+            }
+            found
         } else {
             (None, Vec::new())
         };

@@ -643,3 +643,20 @@ pub struct IndicatorSeed {
     pub priority: Option<String>,
     pub source: String,
 }
+
+/// Who may post progress updates to (and change the status of) an action: administrators
+/// and analysts on any action; partner users only on actions their own organisation owns;
+/// board members on none (they read dashboards and packs).
+pub fn can_update_action(role: crate::access::Role, user_org: i64, owner_org: i64) -> bool {
+    use crate::access::Role;
+    match role {
+        Role::Administrator | Role::Analyst => true,
+        Role::PartnerUser => user_org == owner_org,
+        Role::BoardMember => false,
+    }
+}
+
+/// Who may create and edit strategy, actions, indicators, funding and meetings.
+pub fn can_edit_governance(role: crate::access::Role) -> bool {
+    matches!(role, crate::access::Role::Administrator | crate::access::Role::Analyst)
+}

@@ -288,8 +288,10 @@ impl BoardPack {
         let start = quarter.start_date();
         let mut escalations = Vec::new();
         let mut meeting_rows = Vec::new();
-        let mut in_quarter: Vec<_> =
-            meetings.iter().filter(|m| m.held_on.as_str() >= start.as_str() && m.held_on.as_str() <= end.as_str()).collect();
+        let mut in_quarter: Vec<_> = meetings
+            .iter()
+            .filter(|m| m.held_on.as_str() >= start.as_str() && m.held_on.as_str() <= end.as_str())
+            .collect();
         in_quarter.sort_by(|a, b| a.held_on.cmp(&b.held_on).then(a.id.cmp(&b.id)));
         for m in &in_quarter {
             let body = body_label(&m.body);
@@ -337,7 +339,8 @@ impl BoardPack {
         let values = db.indicator_values().await?;
         let mut indicator_rows = Vec::new();
         for ind in &indicators {
-            indicator_rows.push(indicator_row(db, ind, quarter, values.get(&ind.id).map(Vec::as_slice).unwrap_or(&[])).await?);
+            indicator_rows
+                .push(indicator_row(db, ind, quarter, values.get(&ind.id).map(Vec::as_slice).unwrap_or(&[])).await?);
         }
 
         // Funding.
@@ -463,8 +466,7 @@ pub async fn computed_value(db: &Db, source: &IndicatorSource, q: Quarter) -> Re
                     None,
                     format!(
                         "Not computed for {q}: police data covers {} of the 12 months {}.",
-                        f.months_covered,
-                        f.months
+                        f.months_covered, f.months
                     ),
                 ));
             }
@@ -485,7 +487,10 @@ pub async fn computed_value(db: &Db, source: &IndicatorSource, q: Quarter) -> Re
         IndicatorSource::QuarterCount { crime_type } => {
             let f = db.police_figure(crime_type, q.months(), false).await?;
             if !f.complete() {
-                return Ok((None, format!("Not computed for {q}: police data covers {} of its 3 months.", f.months_covered)));
+                return Ok((
+                    None,
+                    format!("Not computed for {q}: police data covers {} of its 3 months.", f.months_covered),
+                ));
             }
             Ok((Some(f.count as f64), format!("Police-recorded, {}.", f.months)))
         }
@@ -498,7 +503,8 @@ async fn indicator_row(
     quarter: Quarter,
     entered: &[alliance_db::governance::IndicatorValue],
 ) -> Result<IndicatorRow, DbError> {
-    let quarters = [quarter.previous().previous().previous(), quarter.previous().previous(), quarter.previous(), quarter];
+    let quarters =
+        [quarter.previous().previous().previous(), quarter.previous().previous(), quarter.previous(), quarter];
     let mut series = Vec::new();
     let mut note = String::new();
     let (latest, latest_period, history): (Option<f64>, Option<String>, Vec<f64>) = if ind.source.is_computed() {
@@ -518,7 +524,8 @@ async fn indicator_row(
             series.push((q.to_string(), by_period.get(q.to_string().as_str()).copied()));
         }
         let q = quarter.to_string();
-        let upto: Vec<(&str, f64)> = by_period.iter().filter(|(p, _)| **p <= q.as_str()).map(|(p, v)| (*p, *v)).collect();
+        let upto: Vec<(&str, f64)> =
+            by_period.iter().filter(|(p, _)| **p <= q.as_str()).map(|(p, v)| (*p, *v)).collect();
         let last = upto.last().copied();
         if let Some(v) = entered.iter().find(|v| Some(v.period.as_str()) == last.map(|l| l.0)) {
             note = v.note.clone();
@@ -560,7 +567,8 @@ pub async fn funding_position(db: &Db, quarter: Quarter) -> Result<FundingPositi
     let mut pos = FundingPosition { financial_year: fy_text.clone(), quarters_elapsed: elapsed, ..Default::default() };
     let names: HashMap<i64, String> = streams.iter().map(|s| (s.id, s.name.clone())).collect();
     for a in &allocations {
-        let rows: Vec<_> = spend.iter().filter(|s| s.allocation_id == a.id && fy_quarters.contains(&s.quarter)).collect();
+        let rows: Vec<_> =
+            spend.iter().filter(|s| s.allocation_id == a.id && fy_quarters.contains(&s.quarter)).collect();
         let to_date: i64 = rows.iter().map(|s| s.amount_pence).sum();
         let in_quarter: i64 = rows.iter().filter(|s| s.quarter == this).map(|s| s.amount_pence).sum();
         let evaluation: i64 = rows.iter().map(|s| s.evaluation_pence).sum();
