@@ -3,6 +3,7 @@
 
 mod api;
 mod dashboard;
+mod governance;
 mod imports;
 
 use axum::routing::get;
@@ -14,6 +15,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dashboard::routes())
         .merge(imports::routes())
+        .merge(governance::routes())
         .merge(api::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
         .route("/healthz", get(|| async { "ok" }))
