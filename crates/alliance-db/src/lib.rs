@@ -8,9 +8,11 @@
 
 pub mod areas;
 pub mod counts;
+pub mod evaluations;
 mod error;
 pub mod governance;
 pub mod imports;
+pub mod interventions;
 mod migrations;
 pub mod police;
 pub mod spatial;

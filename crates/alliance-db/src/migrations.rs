@@ -23,6 +23,7 @@ macro_rules! migration {
 }
 
 const MIGRATIONS: &[Migration] = &[migration!(1, "foundation", "0001_foundation.sql"),
+    migration!(6, "interventions", "0006_interventions.sql"),
     migration!(7, "governance", "0007_governance.sql")];
 
 /// Applies the migrations not yet applied, each in its own transaction.

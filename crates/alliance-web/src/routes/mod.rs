@@ -5,6 +5,7 @@ mod api;
 mod dashboard;
 mod governance;
 mod imports;
+mod interventions;
 
 use axum::routing::get;
 use axum::Router;
@@ -15,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dashboard::routes())
         .merge(imports::routes())
+        .merge(interventions::routes())
         .merge(governance::routes())
         .merge(api::routes())
         .route("/assets/{*path}", get(crate::assets::asset))

@@ -3,8 +3,10 @@
 pub mod board_pack;
 pub mod chart;
 pub mod dashboard;
+pub mod evaluation_report;
 pub mod format;
 pub mod imports;
+pub mod interventions;
 
 /// What every page's layout needs.
 pub struct Layout {

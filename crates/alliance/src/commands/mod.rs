@@ -1,6 +1,7 @@
 //! Command-line commands, one module each.
 
 mod counts;
+pub mod evaluate;
 mod import;
 mod imports;
 mod board_pack;
@@ -35,6 +36,8 @@ pub enum Command {
     Imports(imports::ImportsArgs),
     /// Count police records grouped by fields.
     Counts(counts::CountsArgs),
+    /// Evaluate an intervention: change in the target, buffer and comparison areas, displacement, verdict.
+    Evaluate(evaluate::EvaluateArgs),
     /// Load reference content (the partnership's strategy).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
@@ -51,6 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&db, args).await?,
         Command::Imports(args) => imports::run(&db, args).await?,
         Command::Counts(args) => counts::run(&db, args).await?,
+        Command::Evaluate(args) => evaluate::run(&db, args).await?,
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,
     };

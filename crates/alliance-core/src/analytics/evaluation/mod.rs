@@ -21,6 +21,7 @@
 //! length every comparison is of monthly rates (the WDD puts before counts on the after
 //! period's length). Percentage changes are `100·(after rate / before rate − 1)`.
 
+pub mod areas;
 pub mod change;
 pub mod harm;
 pub mod trend;

@@ -1,0 +1,366 @@
+//! The intervention register and its stored evaluations.
+//!
+//! EMMIE ratings (College of Policing Crime Reduction Toolkit; Johnson, Tilley & Bowers
+//! 2015) are entered by the user, as the toolkit presents them: the **effect** as its
+//! direction (`reduced`, `mixed`, `no_effect`, `increased`) with the quality of its
+//! evidence, and the **mechanism**, **moderators**, **implementation** and **economic
+//! cost** each as the quality of the evidence about them: `strong`, `moderate`, `limited`
+//! or `none`. Alliance stores them; it does not derive them.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationDesign, EvaluationReport};
+use crate::{Db, DbError};
+
+/// Kinds of intervention, with their labels.
+pub const INTERVENTION_TYPES: &[(&str, &str)] = &[
+    ("patrols", "Patrols"),
+    ("lighting_cctv", "Lighting or CCTV"),
+    ("target_hardening", "Target hardening"),
+    ("navigator", "Navigator"),
+    ("mentoring", "Mentoring"),
+    ("education", "Education"),
+    ("other", "Other"),
+];
+
+/// EMMIE effect directions.
+pub const EMMIE_EFFECTS: &[(&str, &str)] =
+    &[("reduced", "Reduced crime"), ("mixed", "Mixed"), ("no_effect", "No effect"), ("increased", "Increased crime")];
+
+/// EMMIE quality-of-evidence levels.
+pub const EMMIE_QUALITY: &[(&str, &str)] =
+    &[("strong", "Strong"), ("moderate", "Moderate"), ("limited", "Limited"), ("none", "No evidence")];
+
+/// An intervention as entered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NewIntervention {
+    pub name: String,
+    pub description: String,
+    pub intervention_type: String,
+    pub strategy_priority: Option<String>,
+    pub lead_organisation: Option<String>,
+    pub funding_stream: Option<String>,
+    pub funding_pence: Option<i64>,
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// `geojson`, `lsoa` or `ward`.
+    pub place_kind: String,
+    pub place_codes: Vec<String>,
+    pub place_geometry: Option<serde_json::Value>,
+    pub crime_types: Vec<String>,
+    pub emmie_effect: Option<String>,
+    pub emmie_effect_quality: Option<String>,
+    pub emmie_mechanism: Option<String>,
+    pub emmie_moderators: Option<String>,
+    pub emmie_implementation: Option<String>,
+    pub emmie_economic_cost: Option<String>,
+}
+
+/// A stored intervention.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Intervention {
+    pub id: i64,
+    #[serde(flatten)]
+    pub fields: NewIntervention,
+    pub strategy_priority_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl std::ops::Deref for Intervention {
+    type Target = NewIntervention;
+    fn deref(&self) -> &NewIntervention {
+        &self.fields
+    }
+}
+
+impl NewIntervention {
+    /// The place as an evaluation's target area.
+    pub fn place(&self) -> Result<AreaSpec, DbError> {
+        match self.place_kind.as_str() {
+            "lsoa" => Ok(AreaSpec::Lsoa { codes: self.place_codes.clone() }),
+            "ward" => Ok(AreaSpec::Ward { codes: self.place_codes.clone() }),
+            "geojson" => Ok(AreaSpec::Geojson {
+                geojson: self
+                    .place_geometry
+                    .clone()
+                    .ok_or_else(|| DbError::Invalid("the place has no GeoJSON".into()))?,
+            }),
+            other => Err(DbError::Invalid(format!("unknown place kind {other:?}"))),
+        }
+    }
+}
+
+/// A stored evaluation with its report.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEvaluation {
+    pub id: i64,
+    pub intervention_id: i64,
+    pub run_by: String,
+    pub created_at: String,
+    pub run_at: String,
+    pub report: EvaluationReport,
+}
+
+const COLUMNS: &str =
+    "id, name, description, intervention_type, strategy_priority, lead_organisation, funding_stream, \
+    funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, emmie_effect, \
+    emmie_effect_quality, emmie_mechanism, emmie_moderators, emmie_implementation, emmie_economic_cost, \
+    strategy_priority_id, organisation_id, created_by, created_at, updated_at";
+
+fn split(text: &str, sep: char) -> Vec<String> {
+    text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
+    let geometry: Option<String> = r.try_get(12)?;
+    let geometry = geometry
+        .map(|g| serde_json::from_str(&g).map_err(|e| DbError::Invalid(format!("stored place geometry: {e}"))))
+        .transpose()?;
+    Ok(Intervention {
+        id: r.try_get(0)?,
+        fields: NewIntervention {
+            name: r.try_get(1)?,
+            description: r.try_get(2)?,
+            intervention_type: r.try_get(3)?,
+            strategy_priority: r.try_get(4)?,
+            lead_organisation: r.try_get(5)?,
+            funding_stream: r.try_get(6)?,
+            funding_pence: r.try_get(7)?,
+            start_date: r.try_get(8)?,
+            end_date: r.try_get(9)?,
+            place_kind: r.try_get(10)?,
+            place_codes: split(&r.try_get::<String, _>(11)?, ','),
+            place_geometry: geometry,
+            crime_types: split(&r.try_get::<String, _>(13)?, '\n'),
+            emmie_effect: r.try_get(14)?,
+            emmie_effect_quality: r.try_get(15)?,
+            emmie_mechanism: r.try_get(16)?,
+            emmie_moderators: r.try_get(17)?,
+            emmie_implementation: r.try_get(18)?,
+            emmie_economic_cost: r.try_get(19)?,
+        },
+        strategy_priority_id: r.try_get(20)?,
+        organisation_id: r.try_get(21)?,
+        created_by: r.try_get(22)?,
+        created_at: r.try_get(23)?,
+        updated_at: r.try_get(24)?,
+    })
+}
+
+impl Db {
+    /// Adds an intervention; returns its id.
+    pub async fn create_intervention(&self, i: &NewIntervention, who: &str) -> Result<i64, DbError> {
+        let now = chrono::Utc::now().to_rfc3339();
+        let row = sqlx::query(
+            "INSERT INTO interventions (name, description, intervention_type, strategy_priority, lead_organisation, \
+             funding_stream, funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, \
+             emmie_effect, emmie_effect_quality, emmie_mechanism, emmie_moderators, emmie_implementation, \
+             emmie_economic_cost, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21) \
+             RETURNING id",
+        );
+        let row = bind_fields(row, i).bind(who).bind(&now).fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Replaces an intervention's fields; false when there is no such intervention.
+    pub async fn update_intervention(&self, id: i64, i: &NewIntervention) -> Result<bool, DbError> {
+        let now = chrono::Utc::now().to_rfc3339();
+        let q = sqlx::query(
+            "UPDATE interventions SET name = $1, description = $2, intervention_type = $3, strategy_priority = $4, \
+             lead_organisation = $5, funding_stream = $6, funding_pence = $7, start_date = $8, end_date = $9, \
+             place_kind = $10, place_codes = $11, place_geometry = $12, crime_types = $13, emmie_effect = $14, \
+             emmie_effect_quality = $15, emmie_mechanism = $16, emmie_moderators = $17, emmie_implementation = $18, \
+             emmie_economic_cost = $19, updated_at = $20 WHERE id = $21",
+        );
+        let done = bind_fields(q, i).bind(&now).bind(id).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Every intervention, newest first.
+    pub async fn interventions(&self) -> Result<Vec<Intervention>, DbError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM interventions")).fetch_all(&self.pool).await?;
+        let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(out)
+    }
+
+    pub async fn intervention(&self, id: i64) -> Result<Option<Intervention>, DbError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM interventions WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    /// Runs a design and stores it with the intervention.
+    pub async fn store_evaluation(
+        &self,
+        intervention_id: i64,
+        design: &EvaluationDesign,
+        who: &str,
+    ) -> Result<StoredEvaluation, DbError> {
+        let report = self.run_evaluation(design).await?;
+        let now = chrono::Utc::now().to_rfc3339();
+        let (design_json, basis_json, result_json, imports, from, to) = serialise(&report)?;
+        let row = sqlx::query(
+            "INSERT INTO intervention_evaluations (intervention_id, design, basis, result, import_ids, data_from, data_to, \
+             run_by, created_at, run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+        )
+        .bind(intervention_id)
+        .bind(design_json)
+        .bind(basis_json)
+        .bind(result_json)
+        .bind(imports)
+        .bind(from)
+        .bind(to)
+        .bind(who)
+        .bind(&now)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(StoredEvaluation {
+            id: row.try_get(0)?,
+            intervention_id,
+            run_by: who.to_string(),
+            created_at: now.clone(),
+            run_at: now,
+            report,
+        })
+    }
+
+    /// Re-runs a stored evaluation's design on the current data and stores the new figures.
+    pub async fn rerun_evaluation(
+        &self,
+        intervention_id: i64,
+        evaluation_id: i64,
+        who: &str,
+    ) -> Result<StoredEvaluation, DbError> {
+        let stored = self.evaluation(intervention_id, evaluation_id).await?.ok_or_else(|| {
+            DbError::Invalid(format!("no evaluation {evaluation_id} of intervention {intervention_id}"))
+        })?;
+        let report = self.run_evaluation(&stored.report.basis.design).await?;
+        let now = chrono::Utc::now().to_rfc3339();
+        let (_, basis_json, result_json, imports, from, to) = serialise(&report)?;
+        sqlx::query(
+            "UPDATE intervention_evaluations SET basis = $1, result = $2, import_ids = $3, data_from = $4, data_to = $5, \
+             run_by = $6, run_at = $7 WHERE id = $8",
+        )
+        .bind(basis_json)
+        .bind(result_json)
+        .bind(imports)
+        .bind(from)
+        .bind(to)
+        .bind(who)
+        .bind(&now)
+        .bind(evaluation_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(StoredEvaluation {
+            id: evaluation_id,
+            intervention_id,
+            run_by: who.into(),
+            created_at: stored.created_at,
+            run_at: now,
+            report,
+        })
+    }
+
+    /// The stored evaluations of an intervention, newest first. The figures are recomputed
+    /// from the stored input (the statistics are pure and deterministic).
+    pub async fn evaluations_of(&self, intervention_id: i64) -> Result<Vec<StoredEvaluation>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, intervention_id, basis, run_by, created_at, run_at FROM intervention_evaluations WHERE intervention_id = $1",
+        )
+        .bind(intervention_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = rows.iter().map(evaluation_from_row).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(out)
+    }
+
+    pub async fn evaluation(
+        &self,
+        intervention_id: i64,
+        evaluation_id: i64,
+    ) -> Result<Option<StoredEvaluation>, DbError> {
+        let row = sqlx::query(
+            "SELECT id, intervention_id, basis, run_by, created_at, run_at FROM intervention_evaluations \
+             WHERE intervention_id = $1 AND id = $2",
+        )
+        .bind(intervention_id)
+        .bind(evaluation_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(evaluation_from_row).transpose()
+    }
+}
+
+type Serialised = (String, String, String, String, Option<String>, Option<String>);
+
+fn serialise(report: &EvaluationReport) -> Result<Serialised, DbError> {
+    let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Invalid(format!("cannot serialise: {e}")));
+    let b = &report.basis;
+    Ok((
+        json(&b.design)?,
+        json(b)?,
+        json(&report.result)?,
+        b.data.import_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
+        b.data.months.first().map(|m| m.to_string()),
+        b.data.months.last().map(|m| m.to_string()),
+    ))
+}
+
+mod erased {
+    pub trait Json {
+        fn json(&self) -> Result<String, serde_json::Error>;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> Result<String, serde_json::Error> {
+            serde_json::to_string(self)
+        }
+    }
+}
+
+fn evaluation_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvaluation, DbError> {
+    let basis: String = r.try_get(2)?;
+    let basis: EvaluationBasis =
+        serde_json::from_str(&basis).map_err(|e| DbError::Invalid(format!("stored evaluation: {e}")))?;
+    Ok(StoredEvaluation {
+        id: r.try_get(0)?,
+        intervention_id: r.try_get(1)?,
+        run_by: r.try_get(3)?,
+        created_at: r.try_get(4)?,
+        run_at: r.try_get(5)?,
+        report: basis.report()?,
+    })
+}
+
+fn bind_fields<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    i: &NewIntervention,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(i.name.clone())
+        .bind(i.description.clone())
+        .bind(i.intervention_type.clone())
+        .bind(i.strategy_priority.clone())
+        .bind(i.lead_organisation.clone())
+        .bind(i.funding_stream.clone())
+        .bind(i.funding_pence)
+        .bind(i.start_date.clone())
+        .bind(i.end_date.clone())
+        .bind(i.place_kind.clone())
+        .bind(i.place_codes.join(","))
+        .bind(i.place_geometry.as_ref().map(|g| g.to_string()))
+        .bind(i.crime_types.join("\n"))
+        .bind(i.emmie_effect.clone())
+        .bind(i.emmie_effect_quality.clone())
+        .bind(i.emmie_mechanism.clone())
+        .bind(i.emmie_moderators.clone())
+        .bind(i.emmie_implementation.clone())
+        .bind(i.emmie_economic_cost.clone())
+}

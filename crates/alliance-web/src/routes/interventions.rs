@@ -1,0 +1,163 @@
+//! The intervention register and its evaluations:
+//! `GET /interventions`, `GET|POST /interventions/new`, `POST /interventions`,
+//! `GET /interventions/{id}`, `GET|POST /interventions/{id}/edit`,
+//! `POST /interventions/{id}/evaluations`, `POST /interventions/{id}/evaluations/{eid}/rerun`,
+//! `GET /interventions/{id}/evaluations/{eid}.html`; JSON: `GET /api/v1/interventions`,
+//! `GET /api/v1/interventions/{id}/evaluations/{eid}`, `POST /api/v1/evaluate`.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json};
+
+use crate::routes::api::ApiError;
+use crate::views::evaluation_report;
+use crate::views::interventions::{self as v, DetailPage, FormPage, FormValues, ListPage};
+use crate::{AppState, PageError};
+
+/// Who the web app records as the author until sign-in exists.
+const WEB_USER: &str = "web";
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, Html("<h1>Page not found</h1>".to_string())).into_response()
+}
+
+async fn list(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    Ok(Html(ListPage::new(&state, state.db.interventions().await?).render()?))
+}
+
+async fn new_form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    Ok(Html(FormPage::new(&state, None, FormValues::new(), Vec::new()).render()?))
+}
+
+async fn create(State(state): State<AppState>, Form(values): Form<FormValues>) -> Result<Response, PageError> {
+    match v::validate(&values) {
+        Ok(fields) => {
+            let id = state.db.create_intervention(&fields, WEB_USER).await?;
+            Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
+        }
+        Err(errors) => {
+            let page = FormPage::new(&state, None, values, errors).render()?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+        }
+    }
+}
+
+async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(i) = state.db.intervention(id).await? else { return Ok(not_found()) };
+    Ok(Html(FormPage::new(&state, Some(id), v::values_of(&i), Vec::new()).render()?).into_response())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(values): Form<FormValues>,
+) -> Result<Response, PageError> {
+    match v::validate(&values) {
+        Ok(fields) => {
+            if !state.db.update_intervention(id, &fields).await? {
+                return Ok(not_found());
+            }
+            Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
+        }
+        Err(errors) => {
+            let page = FormPage::new(&state, Some(id), values, errors).render()?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+        }
+    }
+}
+
+async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(i) = state.db.intervention(id).await? else { return Ok(not_found()) };
+    let evaluations = state.db.evaluations_of(id).await?;
+    let page = DetailPage::new(&state, i, evaluations, v::evaluate_defaults(), Vec::new());
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn evaluate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(values): Form<FormValues>,
+) -> Result<Response, PageError> {
+    let Some(i) = state.db.intervention(id).await? else { return Ok(not_found()) };
+    let outcome = match v::validate_design(&i, &values) {
+        Ok(design) => match state.db.store_evaluation(id, &design, WEB_USER).await {
+            Ok(stored) => {
+                return Ok(Redirect::to(&format!("/interventions/{id}#evaluation-{}", stored.id)).into_response())
+            }
+            // The design could not be run on the data held (periods without data, unknown codes…).
+            Err(alliance_db::DbError::Invalid(message)) => {
+                vec![v::FieldError { field: "before_from".into(), message }]
+            }
+            Err(e) => return Err(e.into()),
+        },
+        Err(errors) => errors,
+    };
+    let evaluations = state.db.evaluations_of(id).await?;
+    let page = DetailPage::new(&state, i, evaluations, values, outcome).render()?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+}
+
+async fn rerun(State(state): State<AppState>, Path((id, eid)): Path<(i64, i64)>) -> Result<Response, PageError> {
+    if state.db.evaluation(id, eid).await?.is_none() {
+        return Ok(not_found());
+    }
+    state.db.rerun_evaluation(id, eid, WEB_USER).await?;
+    Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
+}
+
+async fn report(State(state): State<AppState>, Path((id, file)): Path<(i64, String)>) -> Result<Response, PageError> {
+    let Some(eid) = file.strip_suffix(".html").and_then(|e| e.parse::<i64>().ok()) else { return Ok(not_found()) };
+    let (Some(i), Some(e)) = (state.db.intervention(id).await?, state.db.evaluation(id, eid).await?) else {
+        return Ok(not_found());
+    };
+    let html = evaluation_report::render(&e.report, &format!("{}: evaluation {eid}", i.name));
+    let disposition = format!("inline; filename=\"intervention-{id}-evaluation-{eid}.html\"");
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
+        html,
+    )
+        .into_response())
+}
+
+async fn api_list(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let list = state.db.interventions().await?;
+    Ok(Json(serde_json::json!({ "interventions": list })))
+}
+
+async fn api_evaluation(
+    State(state): State<AppState>,
+    Path((id, eid)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    match state.db.evaluation(id, eid).await? {
+        Some(e) => Ok(Json(e).into_response()),
+        None => Ok((StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "no such evaluation" }))).into_response()),
+    }
+}
+
+async fn api_evaluate(
+    State(state): State<AppState>,
+    Json(design): Json<alliance_db::evaluations::EvaluationDesign>,
+) -> Result<Json<alliance_db::evaluations::EvaluationReport>, ApiError> {
+    match state.db.run_evaluation(&design).await {
+        Ok(report) => Ok(Json(report)),
+        Err(alliance_db::DbError::Invalid(message)) => Err(ApiError::BadRequest(message)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/interventions", get(list).post(create))
+        .route("/interventions/new", get(new_form))
+        .route("/interventions/{id}", get(detail))
+        .route("/interventions/{id}/edit", get(edit_form).post(update))
+        .route("/interventions/{id}/evaluations", post(evaluate))
+        .route("/interventions/{id}/evaluations/{eid}/rerun", post(rerun))
+        .route("/interventions/{id}/evaluations/{file}", get(report))
+        .route("/api/v1/interventions", get(api_list))
+        .route("/api/v1/interventions/{id}/evaluations/{eid}", get(api_evaluation))
+        .route("/api/v1/evaluate", post(api_evaluate))
+}
