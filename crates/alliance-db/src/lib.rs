@@ -15,6 +15,7 @@ pub mod imports;
 pub mod interventions;
 mod migrations;
 pub mod police;
+pub mod sna;
 pub mod spatial;
 mod pool;
 

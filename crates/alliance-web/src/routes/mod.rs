@@ -5,6 +5,7 @@ mod api;
 mod dashboard;
 mod governance;
 mod imports;
+mod sna;
 mod interventions;
 
 use axum::routing::get;
@@ -16,6 +17,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dashboard::routes())
         .merge(imports::routes())
+        .merge(sna::routes())
         .merge(interventions::routes())
         .merge(governance::routes())
         .merge(api::routes())

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod evaluation_report;
 pub mod format;
 pub mod imports;
+pub mod sna;
 pub mod interventions;
 
 /// What every page's layout needs.

@@ -7,6 +7,7 @@ mod imports;
 mod board_pack;
 mod seed;
 mod serve;
+mod sna;
 
 use std::process::ExitCode;
 
@@ -36,6 +37,11 @@ pub enum Command {
     Imports(imports::ImportsArgs),
     /// Count police records grouped by fields.
     Counts(counts::CountsArgs),
+    /// Write the serious violence Strategic Needs Assessment as one HTML file.
+    Sna(sna::SnaArgs),
+    /// Show, export or import the serious violence definition.
+    #[command(subcommand)]
+    Definition(sna::DefinitionCommand),
     /// Evaluate an intervention: change in the target, buffer and comparison areas, displacement, verdict.
     Evaluate(evaluate::EvaluateArgs),
     /// Load reference content (the partnership's strategy).
@@ -54,6 +60,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&db, args).await?,
         Command::Imports(args) => imports::run(&db, args).await?,
         Command::Counts(args) => counts::run(&db, args).await?,
+        Command::Sna(args) => sna::run(&db, args).await?,
+        Command::Definition(args) => sna::run_definition(&db, args).await?,
         Command::Evaluate(args) => evaluate::run(&db, args).await?,
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,

@@ -269,14 +269,22 @@ pub fn default_definition() -> Definition {
         mapping(Icd10, "Y00", SeriousAssault, Exact, true, "Assault by blunt object (ICD-10 Y00)."),
         mapping(Icd10, "Y04", SeriousAssault, Broader, true, "Assault by bodily force (ICD-10 Y04)."),
         mapping(Icd10, "Y09", SeriousAssault, Broader, true, "Assault by unspecified means (ICD-10 Y09)."),
-        mapping(EdAssaultMethod, "knife", KnifeAndSharpObject, Exact, true, "Knife or bladed article."),
-        mapping(EdAssaultMethod, "sharp object", KnifeAndSharpObject, Exact, true,
-            "Other sharp object (glass, bottle, screwdriver)."),
-        mapping(EdAssaultMethod, "firearm", Firearms, Exact, true, "Gun or firearm, including air weapons."),
-        mapping(EdAssaultMethod, "blunt object", SeriousAssault, Exact, true, "Blunt instrument (bat, bar, brick)."),
-        mapping(EdAssaultMethod, "body", SeriousAssault, Broader, true,
-            "Fists, feet or head: an ED attendance, so an injury, but severity is unknown."),
-        mapping(EdAssaultMethod, "other", SeriousAssault, Broader, true, "Other or unknown method."),
+        // ED method codes: Alliance's ISTV code list (alliance_ingest::ed::codes::ASSAULT_METHODS).
+        mapping(EdAssaultMethod, "06", KnifeAndSharpObject, Exact, true, "06 Knife or other bladed or sharp object."),
+        mapping(EdAssaultMethod, "07", KnifeAndSharpObject, Exact, true, "07 Glass or bottle (a sharp object)."),
+        mapping(EdAssaultMethod, "09", Firearms, Exact, true, "09 Firearm, including air weapons."),
+        mapping(EdAssaultMethod, "08", SeriousAssault, Exact, true, "08 Blunt object (bat, club, tool)."),
+        mapping(EdAssaultMethod, "05", SeriousAssault, Exact, true, "05 Strangulation or suffocation."),
+        mapping(EdAssaultMethod, "10", SeriousAssault, Exact, true, "10 Corrosive substance, burning or scalding."),
+        mapping(EdAssaultMethod, "01", SeriousAssault, Broader, true,
+            "01 Hit, punch or slap: an ED attendance, so an injury, but severity is unknown."),
+        mapping(EdAssaultMethod, "02", SeriousAssault, Broader, true, "02 Kick: severity unknown."),
+        mapping(EdAssaultMethod, "03", SeriousAssault, Broader, true, "03 Head-butt: severity unknown."),
+        mapping(EdAssaultMethod, "04", SeriousAssault, Broader, true, "04 Bite: severity unknown."),
+        mapping(EdAssaultMethod, "11", SeriousAssault, Broader, true, "11 Thrown object: severity unknown."),
+        mapping(EdAssaultMethod, "12", SeriousAssault, Broader, true, "12 Pushed or knocked over: severity unknown."),
+        mapping(EdAssaultMethod, "98", SeriousAssault, Broader, true, "98 Other method (described in free text)."),
+        mapping(EdAssaultMethod, "99", SeriousAssault, Broader, true, "99 Method not known."),
     ];
     let gaps = vec![
         gap(PoliceCrimeType, Homicide, "Homicide is inside 'Violence and sexual offences' and cannot be counted."),
@@ -297,8 +305,8 @@ pub fn default_definition() -> Definition {
                 serious assault, robbery, possession of weapons, public-place VAWG, county-lines drug supply). With \
                 data.police.uk street-level data only a proxy is possible: the headline counts violence and sexual \
                 offences, robbery and possession of weapons, and overstates serious violence because common assault \
-                is included. ED assault method codes are matched case-insensitively and must agree with the codes of \
-                the ED import; edit this definition when they do not."
+                is included. ED assault method codes are Alliance's ISTV code list; edit this definition when the national \
+                list replaces it."
             .into(),
         mappings,
         gaps,

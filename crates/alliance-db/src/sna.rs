@@ -1,0 +1,360 @@
+//! Storage for the serious violence lens and the Strategic Needs Assessment: the versioned
+//! serious violence definition, and the aggregated rows the report is built from (one
+//! `GROUP BY` query per shape, never every crime).
+
+use alliance_core::analytics::sna::definition::{
+    default_definition, Definition, Fit, Gap, Mapping, SourceKind, SvGroup,
+};
+use alliance_core::analytics::sna::places::{LsoaRef, VintageLink};
+use alliance_core::domain::Month;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{Backend, Db, DbError};
+
+/// Which police records a report covers.
+#[derive(Debug, Clone, Default)]
+pub struct SnaFilter {
+    /// District codes; empty = every record (including those without a location).
+    pub districts: Vec<String>,
+    pub from: Option<Month>,
+    pub to: Option<Month>,
+}
+
+/// Aggregated police rows for a report.
+#[derive(Debug, Clone, Default)]
+pub struct SnaPoliceRows {
+    /// (month, crime type, count)
+    pub by_month_type: Vec<(String, String, i64)>,
+    /// (LSOA code of either vintage or none, crime type, count)
+    pub by_lsoa_type: Vec<(Option<String>, String, i64)>,
+    /// (crime type, latest outcome or none, count)
+    pub by_type_outcome: Vec<(String, Option<String>, i64)>,
+}
+
+/// A stored definition's header.
+#[derive(Debug, Clone, Serialize)]
+pub struct DefinitionVersion {
+    pub version: i64,
+    pub name: String,
+    pub created: String,
+    pub created_by: String,
+}
+
+/// A police import that feeds the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceImport {
+    pub id: i64,
+    pub force: Option<String>,
+    pub month: Option<String>,
+    pub kind: String,
+    pub file_name: String,
+}
+
+/// Whether a partner data source is present, and how many rows it holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartnerSource {
+    pub name: &'static str,
+    pub table: &'static str,
+    /// `None` when the table does not exist in this database (the source is not built or
+    /// not migrated); `Some(0)` when it exists and is empty.
+    pub rows: Option<i64>,
+}
+
+/// The partner tables the report looks for (built by the access-and-trust issue).
+const PARTNER_TABLES: [(&str, &str); 2] =
+    [("Emergency department assaults (ISTV)", "ed_assaults"), ("Partner indicators", "indicator_values")];
+
+const WHO_SEEDS: &str = "alliance (default definition)";
+
+impl Db {
+    /// The current (latest) serious violence definition; stores the default as version 1
+    /// when there is none yet.
+    pub async fn sv_definition_current(&self) -> Result<Definition, DbError> {
+        if let Some(d) = self.sv_definition_latest().await? {
+            return Ok(d);
+        }
+        self.sv_definition_store(&default_definition(), WHO_SEEDS).await?;
+        self.sv_definition_latest()
+            .await?
+            .ok_or_else(|| DbError::Invalid("the default definition was not stored".into()))
+    }
+
+    /// Every stored version, newest first.
+    pub async fn sv_definition_versions(&self) -> Result<Vec<DefinitionVersion>, DbError> {
+        let rows = sqlx::query("SELECT version, name, created, created_by FROM sv_definitions ORDER BY version DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(DefinitionVersion {
+                    version: r.try_get(0)?,
+                    name: r.try_get(1)?,
+                    created: r.try_get(2)?,
+                    created_by: r.try_get(3)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Stores a definition as the next version (after validating it); returns the version.
+    pub async fn sv_definition_store(&self, definition: &Definition, who: &str) -> Result<i64, DbError> {
+        definition.validate().map_err(|e| DbError::Invalid(format!("serious violence definition: {e}")))?;
+        let mut tx = self.pool.begin().await?;
+        let next: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM sv_definitions")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO sv_definitions (version, name, created, created_by, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(next)
+        .bind(definition.name.as_str())
+        .bind(chrono::Utc::now().to_rfc3339())
+        .bind(who)
+        .bind(definition.notes.as_str())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        for (i, m) in definition.mappings.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO sv_mappings (definition_id, position, source, category, sv_group, fit, in_headline, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(m.source.key())
+            .bind(m.category.as_str())
+            .bind(m.group.key())
+            .bind(m.fit.key())
+            .bind(i64::from(m.in_headline))
+            .bind(m.note.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (i, g) in definition.gaps.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO sv_gaps (definition_id, position, source, sv_group, note) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(i as i64)
+            .bind(g.source.key())
+            .bind(g.group.key())
+            .bind(g.note.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    async fn sv_definition_latest(&self) -> Result<Option<Definition>, DbError> {
+        let Some(head) =
+            sqlx::query("SELECT id, version, name, created, notes FROM sv_definitions ORDER BY version DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let id: i64 = head.try_get(0)?;
+        let bad = |what: &str, value: &str| DbError::Invalid(format!("stored definition: unknown {what} \"{value}\""));
+        let rows = sqlx::query(
+            "SELECT position, source, category, sv_group, fit, in_headline, note FROM sv_mappings WHERE definition_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut mappings = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (position, source, category, group, fit, in_headline, note): (
+                i64,
+                String,
+                String,
+                String,
+                String,
+                i64,
+                String,
+            ) = (
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
+            );
+            mappings.push((
+                position,
+                Mapping {
+                    source: SourceKind::from_key(&source).ok_or_else(|| bad("source", &source))?,
+                    category,
+                    group: SvGroup::from_key(&group).ok_or_else(|| bad("group", &group))?,
+                    fit: Fit::from_key(&fit).ok_or_else(|| bad("fit", &fit))?,
+                    in_headline: in_headline != 0,
+                    note,
+                },
+            ));
+        }
+        mappings.sort_by_key(|m| m.0);
+        let rows = sqlx::query("SELECT position, source, sv_group, note FROM sv_gaps WHERE definition_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut gaps = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (position, source, group, note): (i64, String, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            gaps.push((
+                position,
+                Gap {
+                    source: SourceKind::from_key(&source).ok_or_else(|| bad("source", &source))?,
+                    group: SvGroup::from_key(&group).ok_or_else(|| bad("group", &group))?,
+                    note,
+                },
+            ));
+        }
+        gaps.sort_by_key(|g| g.0);
+        Ok(Some(Definition {
+            version: head.try_get(1)?,
+            name: head.try_get(2)?,
+            created: head.try_get(3)?,
+            notes: head.try_get(4)?,
+            mappings: mappings.into_iter().map(|m| m.1).collect(),
+            gaps: gaps.into_iter().map(|g| g.1).collect(),
+        }))
+    }
+
+    /// The aggregated police rows of a report: three `GROUP BY` scans.
+    pub async fn sna_police_rows(&self, filter: &SnaFilter) -> Result<SnaPoliceRows, DbError> {
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(from) = filter.from {
+            binds.push(from.to_string());
+            conditions.push(format!("c.month >= ${}", binds.len()));
+        }
+        if let Some(to) = filter.to {
+            binds.push(to.to_string());
+            conditions.push(format!("c.month <= ${}", binds.len()));
+        }
+        let join = if filter.districts.is_empty() {
+            ""
+        } else {
+            let mut placeholders = Vec::new();
+            for d in &filter.districts {
+                binds.push(d.clone());
+                placeholders.push(format!("${}", binds.len()));
+            }
+            conditions.push(format!("l.district_code IN ({})", placeholders.join(", ")));
+            " JOIN lsoas l ON l.code = c.lsoa_code"
+        };
+        let where_clause =
+            if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let run = |select: &str, group: &str| {
+            format!(
+                "SELECT {select}, CAST(COUNT(*) AS BIGINT) FROM police_crimes c{join}{where_clause} GROUP BY {group}"
+            )
+        };
+        let fetch = |sql: String| {
+            let binds = binds.clone();
+            async move {
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.clone());
+                }
+                q.fetch_all(&self.pool).await
+            }
+        };
+        let rows = fetch(run("c.month, c.crime_type", "c.month, c.crime_type")).await?;
+        let by_month_type = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows = fetch(run("c.lsoa_code, c.crime_type", "c.lsoa_code, c.crime_type")).await?;
+        let by_lsoa_type = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows = fetch(run("c.crime_type, c.outcome", "c.crime_type, c.outcome")).await?;
+        let by_type_outcome = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(SnaPoliceRows { by_month_type, by_lsoa_type, by_type_outcome })
+    }
+
+    /// Every LSOA of the 2021 vintage with its district, population and decile, and the
+    /// 2011 → 2021 links.
+    pub async fn sna_lsoa_reference(&self) -> Result<(Vec<LsoaRef>, Vec<VintageLink>), DbError> {
+        let lsoas = self
+            .lsoas(2021)
+            .await?
+            .into_iter()
+            .map(|l| LsoaRef {
+                code: l.code,
+                name: l.name,
+                district: l.district_code,
+                population: l.population,
+                imd_decile: l.imd_decile,
+            })
+            .collect();
+        let rows = sqlx::query("SELECT lsoa11, lsoa21, weight FROM lsoa_links").fetch_all(&self.pool).await?;
+        let links = rows
+            .iter()
+            .map(|r| Ok(VintageLink { lsoa11: r.try_get(0)?, lsoa21: r.try_get(1)?, weight: r.try_get(2)? }))
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok((lsoas, links))
+    }
+
+    /// The current imports behind the police figures and the area figures.
+    pub async fn sna_source_imports(&self) -> Result<Vec<SourceImport>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, force, month, kind, file_name FROM imports WHERE source IN ('police', 'areas') \
+             AND superseded_by IS NULL ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(SourceImport {
+                    id: r.try_get(0)?,
+                    force: r.try_get(1)?,
+                    month: r.try_get(2)?,
+                    kind: r.try_get(3)?,
+                    file_name: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// The partner data sources the report can use, present or not.
+    pub async fn sna_partner_sources(&self) -> Result<Vec<PartnerSource>, DbError> {
+        let mut out = Vec::new();
+        for (name, table) in PARTNER_TABLES {
+            let exists_sql = match self.backend() {
+                Backend::Sqlite => {
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM sqlite_master WHERE type = 'table' AND name = $1"
+                }
+                Backend::Postgres => {
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables WHERE table_name = $1 \
+                     AND table_schema = current_schema()"
+                }
+            };
+            let exists: i64 = sqlx::query(exists_sql).bind(table).fetch_one(&self.pool).await?.try_get(0)?;
+            let rows = if exists > 0 {
+                // The table name comes from the constant list above, never from input.
+                Some(
+                    sqlx::query(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"))
+                        .fetch_one(&self.pool)
+                        .await?
+                        .try_get(0)?,
+                )
+            } else {
+                None
+            };
+            out.push(PartnerSource { name, table, rows });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,64 @@
+//! `GET /sna`: the Strategic Needs Assessment as a page (filters as a GET form);
+//! `GET /sna/tables/{name}.csv`: any of its tables as CSV; `GET /sna/definition`: the
+//! serious violence definition, read-only.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::views::sna::page::{parse_query, DefinitionPage, SnaPage};
+use crate::views::sna::SnaReport;
+use crate::{AppState, PageError};
+
+pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
+    let (request, errors, from, to) = parse_query(query.as_deref());
+    let districts = state.db.districts().await?;
+    let (status, body) = if errors.is_empty() {
+        (StatusCode::OK, SnaReport::build(&state.db, &request).await?.body_html(true))
+    } else {
+        (StatusCode::UNPROCESSABLE_ENTITY, String::new())
+    };
+    let page = SnaPage::new(&state, &districts, &request, errors, from, to, query.as_deref(), body);
+    Ok((status, Html(page.render()?)).into_response())
+}
+
+pub async fn table_csv(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let (request, errors, _, _) = parse_query(query.as_deref());
+    if !errors.is_empty() {
+        let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());
+    }
+    let Some(name) = file.strip_suffix(".csv") else {
+        return Ok((StatusCode::NOT_FOUND, "no such table").into_response());
+    };
+    let report = SnaReport::build(&state.db, &request).await?;
+    Ok(match report.table(name) {
+        Some(t) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"sna-{name}.csv\"")),
+            ],
+            t.csv(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such table").into_response(),
+    })
+}
+
+pub async fn definition(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let definition = state.db.sv_definition_current().await?;
+    let versions = state.db.sv_definition_versions().await?;
+    Ok(Html(DefinitionPage::new(&state, definition, versions).render()?))
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/sna", axum::routing::get(get))
+        .route("/sna/definition", axum::routing::get(definition))
+        .route("/sna/tables/{file}", axum::routing::get(table_csv))
+}

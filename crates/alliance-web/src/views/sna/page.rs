@@ -1,0 +1,153 @@
+//! The report as a web page: the filter form (GET) above the same body as the file.
+
+use alliance_core::analytics::sna::definition::Definition;
+use alliance_core::domain::Month;
+use alliance_db::areas::DistrictInfo;
+use alliance_db::sna::DefinitionVersion;
+use askama::Template;
+
+use super::table::escape;
+use super::SnaRequest;
+use crate::views::Layout;
+use crate::AppState;
+
+/// `/sna`: the form and the report body.
+#[derive(Template)]
+#[template(path = "sna.html")]
+pub struct SnaPage {
+    pub layout: Layout,
+    pub errors: Vec<(String, String)>,
+    pub districts: Vec<(String, String, bool)>,
+    pub from: String,
+    pub to: String,
+    pub query: String,
+    /// The report body (built by `SnaReport::body_html`, every value escaped there).
+    pub body: String,
+}
+
+/// `/sna/definition`: the current definition, read-only.
+#[derive(Template)]
+#[template(path = "sna_definition.html")]
+pub struct DefinitionPage {
+    pub layout: Layout,
+    pub definition: Definition,
+    pub versions: Vec<DefinitionVersion>,
+}
+
+impl DefinitionPage {
+    pub fn new(state: &AppState, definition: Definition, versions: Vec<DefinitionVersion>) -> DefinitionPage {
+        DefinitionPage { layout: Layout::new(state, "/sna"), definition, versions }
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Parses `area=…&area=…&from=YYYY-MM&to=YYYY-MM`; returns the request and the errors
+/// `(field, message)` of values that are not valid.
+pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, String, String) {
+    let mut request = SnaRequest::default();
+    let mut errors = Vec::new();
+    let (mut from_text, mut to_text) = (String::new(), String::new());
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let v = percent_decode(v).trim().to_string();
+        match k {
+            "area" if !v.is_empty() => {
+                if v.len() <= 12 && v.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    request.areas.push(v);
+                } else {
+                    errors.push(("area".into(), "Choose areas from the list".into()));
+                }
+            }
+            "from" | "to" if !v.is_empty() => {
+                match v.parse::<Month>() {
+                    Ok(m) if k == "from" => request.from = Some(m),
+                    Ok(m) => request.to = Some(m),
+                    Err(_) => errors.push((
+                        k.into(),
+                        format!(
+                            "Enter the {} month as YYYY-MM, for example 2025-01",
+                            if k == "from" { "first" } else { "last" }
+                        ),
+                    )),
+                }
+                if k == "from" {
+                    from_text = v;
+                } else {
+                    to_text = v;
+                }
+            }
+            _ => {}
+        }
+    }
+    if let (Some(f), Some(t)) = (request.from, request.to) {
+        if t < f {
+            errors.push(("to".into(), "The last month must be the same as or after the first month".into()));
+        }
+    }
+    (request, errors, from_text, to_text)
+}
+
+impl SnaPage {
+    pub fn new(
+        state: &AppState,
+        districts: &[DistrictInfo],
+        request: &SnaRequest,
+        errors: Vec<(String, String)>,
+        from: String,
+        to: String,
+        query: Option<&str>,
+        body: String,
+    ) -> SnaPage {
+        SnaPage {
+            layout: Layout::new(state, "/sna"),
+            errors,
+            districts: districts
+                .iter()
+                .map(|d| (d.code.clone(), d.name.clone(), request.areas.contains(&d.code)))
+                .collect(),
+            from,
+            to,
+            query: query.map(|q| format!("?{}", escape(q))).unwrap_or_default(),
+            body,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_repeated_areas_and_months() {
+        let (r, errors, f, _) = parse_query(Some("area=E06000021&area=E07000197&from=2025-01&to=2025-06"));
+        assert!(errors.is_empty());
+        assert_eq!(r.areas, vec!["E06000021", "E07000197"]);
+        assert_eq!(f, "2025-01");
+        assert_eq!(r.to.map(|m| m.to_string()).as_deref(), Some("2025-06"));
+        let (_, errors, _, _) = parse_query(Some("from=2025-13&area=%3Cscript%3E"));
+        assert_eq!(errors.len(), 2);
+        assert_eq!(percent_decode("a%2Cb+c"), "a,b c");
+    }
+}

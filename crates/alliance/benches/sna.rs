@@ -1,0 +1,121 @@
+//! Times the Strategic Needs Assessment: imports all the shared police data (Staffordshire
+//! and Gwent, street and outcomes) and the shared area data into a temporary SQLite database
+//! once, then builds the full report (and renders the self-contained HTML) several times.
+//! `cargo bench -p alliance --bench sna`. Figures: BENCHMARKS-sna.md.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use alliance_core::domain::Month;
+use alliance_db::Db;
+use alliance_ingest::SourceFile;
+use alliance_web::views::sna::{SnaReport, SnaRequest};
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
+}
+
+fn files_in(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(suffix)).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+async fn time(db: &Db, label: &str, request: &SnaRequest, runs: usize) {
+    let mut times = Vec::new();
+    let mut size = 0;
+    let mut total = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let report = SnaReport::build(db, request).await.expect("report");
+        let html = report.standalone_html();
+        times.push(started.elapsed().as_secs_f64());
+        size = html.len();
+        total = report.headline_total;
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{label:<44} median {:>6.3} s  min {:>6.3} s  max {:>6.3} s  ({runs} runs; {} KB HTML; headline {total})",
+        times[runs / 2],
+        times[0],
+        times[runs - 1],
+        size / 1024
+    );
+}
+
+fn main() -> ExitCode {
+    let data = shared();
+    if !data.join("police").is_dir() {
+        println!("SKIPPED: ../shared/data not found (looked for {})", data.display());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let db = Db::connect(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.expect("db");
+        let started = Instant::now();
+        let lsoa = data.join("lsoa");
+        let mut areas = vec![
+            lsoa.join("File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv"),
+            lsoa.join("File_6_-_IoD2019_Population_Denominators.csv"),
+            lsoa.join("wimd2019_lsoa11.csv"),
+        ];
+        areas.extend(files_in(&lsoa.join("boundaries/lsoa11"), ".geojson"));
+        areas.extend(files_in(&lsoa.join("boundaries/lsoa"), ".geojson"));
+        for f in &areas {
+            db.import_area_file(&SourceFile::from_path(f), "bench")
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        }
+        let mut police = Vec::new();
+        for force in ["staffordshire", "gwent"] {
+            police.extend(files_in(&data.join("police").join(force), ".csv"));
+        }
+        for f in &police {
+            db.import_police_file(&SourceFile::from_path(f), "bench", &|_| {}).await.expect("police import");
+        }
+        println!(
+            "setup: {} area files and {} police files ({} records) imported in {:.1} s",
+            areas.len(),
+            police.len(),
+            db.police_record_count().await.expect("count"),
+            started.elapsed().as_secs_f64()
+        );
+        time(&db, "full report, all data (SQLite)", &SnaRequest::default(), 5).await;
+        let m = |t: &str| t.parse::<Month>().ok();
+        time(
+            &db,
+            "Staffordshire 2025 (9 districts)",
+            &SnaRequest {
+                areas: [
+                    "E06000021",
+                    "E07000192",
+                    "E07000193",
+                    "E07000194",
+                    "E07000195",
+                    "E07000196",
+                    "E07000197",
+                    "E07000198",
+                    "E07000199",
+                ]
+                .map(String::from)
+                .to_vec(),
+                from: m("2025-01"),
+                to: m("2025-12"),
+            },
+            5,
+        )
+        .await;
+        time(
+            &db,
+            "Gwent 2022-07..2024-06, one district",
+            &SnaRequest { areas: vec!["W06000022".into()], from: None, to: None },
+            5,
+        )
+        .await;
+    });
+    ExitCode::SUCCESS
+}

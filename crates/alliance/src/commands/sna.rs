@@ -1,0 +1,105 @@
+//! `alliance sna`: writes the Strategic Needs Assessment as one self-contained HTML file.
+//! `alliance definition show|export|import`: the serious violence definition.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use alliance_core::analytics::sna::definition::Definition;
+use alliance_core::domain::Month;
+use alliance_db::Db;
+use alliance_web::views::sna::{SnaReport, SnaRequest};
+use anyhow::Context;
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Args)]
+pub struct SnaArgs {
+    /// District codes to cover (repeat or separate with commas); default: all data.
+    #[arg(long = "area", value_delimiter = ',')]
+    pub areas: Vec<String>,
+    /// First month, YYYY-MM (default: the first month with data).
+    #[arg(long)]
+    pub from: Option<Month>,
+    /// Last month, YYYY-MM (default: the latest month with data).
+    #[arg(long)]
+    pub to: Option<Month>,
+    /// Where to write the HTML report.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
+    if let (Some(f), Some(t)) = (args.from, args.to) {
+        anyhow::ensure!(f <= t, "--to {t} is before --from {f}");
+    }
+    let known = db.districts().await?;
+    for a in &args.areas {
+        anyhow::ensure!(
+            known.iter().any(|d| &d.code == a),
+            "--area {a}: no such district is loaded (load area data with `alliance import areas`)"
+        );
+    }
+    let started = std::time::Instant::now();
+    let report = SnaReport::build(db, &SnaRequest { areas: args.areas, from: args.from, to: args.to }).await?;
+    let html = report.standalone_html();
+    std::fs::write(&args.out, &html).with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "wrote {} ({} KB) in {:.2} s: {} {} offences, {}",
+        args.out.display(),
+        html.len() / 1024,
+        started.elapsed().as_secs_f64(),
+        report.headline_total,
+        report.headline_label,
+        report.period.map_or("no period".into(), |p| p.to_string())
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DefinitionCommand {
+    /// Print the current serious violence definition.
+    Show,
+    /// Write the current definition as JSON.
+    Export { file: PathBuf },
+    /// Store a definition from JSON as a new version.
+    Import { file: PathBuf },
+}
+
+pub async fn run_definition(db: &Db, command: DefinitionCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        DefinitionCommand::Show => {
+            let d = db.sv_definition_current().await?;
+            println!("Serious violence definition version {}: {} (created {})", d.version, d.name, d.created);
+            println!("{}\n", d.notes);
+            for m in &d.mappings {
+                println!(
+                    "{:<22} {:<32} -> {:<28} {:<8} {}",
+                    m.source.key(),
+                    m.category,
+                    m.group.key(),
+                    m.fit.key(),
+                    if m.in_headline { "headline" } else { "context" }
+                );
+            }
+            for g in &d.gaps {
+                println!("{:<22} cannot show {:<28} {}", g.source.key(), g.group.key(), g.note);
+            }
+        }
+        DefinitionCommand::Export { file } => {
+            let d = db.sv_definition_current().await?;
+            std::fs::write(&file, serde_json::to_string_pretty(&d)?)
+                .with_context(|| format!("cannot write {}", file.display()))?;
+            println!("wrote version {} to {}", d.version, file.display());
+        }
+        DefinitionCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let d: Definition = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not a serious violence definition", file.display()))?;
+            let version = db
+                .sv_definition_store(&d, &super::cli_user())
+                .await
+                .with_context(|| format!("{}: not stored", file.display()))?;
+            println!("stored {} as version {version}", file.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,177 @@
+//! The Strategic Needs Assessment end to end: Staffordshire 2025 from the shared data (with
+//! the bundled Staffordshire area files), checked against an independent calculation from
+//! the raw CSV files and the stored LSOA table; the written file is checked for external
+//! references, every section and "no data" success measures.
+
+#[macro_use]
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::process::Command;
+
+use alliance_ingest::SourceFile;
+use alliance_web::views::sna::html::SECTIONS;
+use alliance_web::views::sna::{SnaReport, SnaRequest};
+use common::{column, police_files, read_csv, street_only, workspace_root, TestDb};
+
+const HEADLINE: [&str; 3] = ["Violence and sexual offences", "Robbery", "Possession of weapons"];
+
+async fn staffordshire_2025(t: TestDb, data: PathBuf) {
+    let db = t.connect().await;
+    let areas = workspace_root().join("data/demo/areas");
+    let mut area_files: Vec<PathBuf> = std::fs::read_dir(&areas).unwrap().map(|e| e.unwrap().path()).collect();
+    area_files.sort();
+    for f in &area_files {
+        db.import_area_file(&SourceFile::from_path(f), "test").await.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+    }
+    let files: Vec<PathBuf> = street_only(&police_files(&data.join("police/staffordshire")))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("2025-")))
+        .collect();
+    assert_eq!(files.len(), 12, "the 12 Staffordshire 2025 street files");
+    common::import_all(&db, &files).await;
+
+    // Independent figures from the raw files and the LSOA table.
+    let lsoas = db.lsoas(2021).await.unwrap();
+    let lsoa: HashMap<&str, &alliance_db::areas::LsoaInfo> = lsoas.iter().map(|l| (l.code.as_str(), l)).collect();
+    let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_district: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_decile: BTreeMap<i64, i64> = BTreeMap::new();
+    for f in &files {
+        let (header, rows) = read_csv(f);
+        let (m, t, code) = (column(&header, "Month"), column(&header, "Crime type"), column(&header, "LSOA code"));
+        for r in rows.iter().filter(|r| HEADLINE.contains(&&r[t])) {
+            *by_month.entry(r[m].to_string()).or_insert(0) += 1;
+            if let Some(l) = lsoa.get(&r[code]) {
+                if let Some(d) = &l.district_code {
+                    *by_district.entry(d.clone()).or_insert(0) += 1;
+                }
+                if let Some(d) = l.imd_decile {
+                    *by_decile.entry(d).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let mut population_of_district: BTreeMap<String, i64> = BTreeMap::new();
+    let mut population_of_decile: BTreeMap<i64, i64> = BTreeMap::new();
+    for l in &lsoas {
+        if let Some(d) = &l.district_code {
+            *population_of_district.entry(d.clone()).or_insert(0) += l.population.unwrap_or(0);
+        }
+        if let Some(d) = l.imd_decile {
+            *population_of_decile.entry(d).or_insert(0) += l.population.unwrap_or(0);
+        }
+    }
+
+    let report = SnaReport::build(&db, &SnaRequest::default()).await.expect("the report builds");
+    // Monthly totals.
+    let months: Vec<(String, i64)> =
+        report.headline.iter().map(|m| (m.month.to_string(), m.count.expect("every month covered"))).collect();
+    assert_eq!(months, by_month.clone().into_iter().collect::<Vec<_>>());
+    let total: i64 = by_month.values().sum();
+    assert_eq!(report.headline_total, total);
+    // The rolling 12 months to 2025-12 is the year's total; no earlier month has one.
+    assert_eq!(report.rolling.last().and_then(|m| m.count), Some(total));
+    assert!(report.rolling[..11].iter().all(|m| m.count.is_none()));
+    assert!(report.year_on_year.is_none(), "no 2024 year to compare with");
+    // District rates: 12 months, so the annual rate is count / residents × 1000.
+    assert_eq!(report.districts.len(), 9, "the 9 Staffordshire and Stoke-on-Trent districts");
+    for d in &report.districts {
+        let expected = by_district.get(&d.key).copied().unwrap_or(0);
+        assert!((d.count - expected as f64).abs() < 1e-9, "{}: {} against {expected}", d.key, d.count);
+        assert_eq!(d.population, population_of_district[&d.key]);
+        let rate = expected as f64 / population_of_district[&d.key] as f64 * 1000.0;
+        assert!((d.rate.unwrap() - rate).abs() < 1e-9, "{}", d.key);
+    }
+    // Deprivation breakdown.
+    for d in &report.deciles {
+        let decile: i64 = d.key.parse().unwrap();
+        assert!((d.count - by_decile.get(&decile).copied().unwrap_or(0) as f64).abs() < 1e-9, "decile {decile}");
+        assert_eq!(d.population, population_of_decile[&decile]);
+    }
+    let ratio = report.deprivation.as_ref().expect("deciles 1 and 10 are both present");
+    let r1 = by_decile[&1] as f64 / population_of_decile[&1] as f64;
+    let r10 = by_decile[&10] as f64 / population_of_decile[&10] as f64;
+    assert!((ratio.ratio - r1 / r10).abs() < 1e-9);
+    // The summary's sentences carry these figures.
+    assert!(
+        report.findings[0].contains(&alliance_core::analytics::sna::findings::thousands(total)),
+        "{}",
+        report.findings[0]
+    );
+    assert!(report.findings.iter().any(|f| f.contains(&format!("{:.1} times", ratio.ratio))));
+    // Success measures: all absent from police data, so "no data", never 0.
+    assert!(report.success.iter().all(|(_, v)| v.display() == "no data"));
+
+    // The file, written by the command.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sna.html");
+    let output = Command::new(env!("CARGO_BIN_EXE_alliance"))
+        .args(["--db", &t.url, "sna", "--from", "2025-01", "--to", "2025-12", "--out"])
+        .arg(&out)
+        .env_remove("ALLIANCE_DB")
+        .output()
+        .expect("run alliance sna");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let html = std::fs::read_to_string(&out).unwrap();
+    for attr in ["src=", "href=", "url("] {
+        for (i, _) in html.match_indices(attr) {
+            let rest = html[i + attr.len()..].trim_start_matches(['"', '\'']);
+            assert!(
+                !rest.starts_with("http:") && !rest.starts_with("https:") && !rest.starts_with("//"),
+                "external reference at {i}: {}",
+                &html[i..(i + 80).min(html.len())]
+            );
+        }
+    }
+    assert!(!html.contains("<link") && !html.contains("<script"), "no linked stylesheet or script");
+    for (id, title) in SECTIONS {
+        assert!(html.contains(&format!("id=\"{id}\"")), "section {id}");
+        assert!(html.contains(title), "heading {title}");
+    }
+    let success = &html[html.find("id=\"table-success-measures\"").expect("success table")..];
+    let success = &success[..success.find("</table>").unwrap()];
+    assert_eq!(success.matches(">no data<").count(), 6, "each success measure says no data");
+    assert!(html.contains(&alliance_core::analytics::sna::findings::thousands(total)));
+    assert!(html.contains("@media print"));
+    assert!(html.contains("<svg class=\"app-map\""), "the choropleth map is drawn");
+}
+
+on_each_backend!(staffordshire_2025);
+
+/// Editing the definition: an export, an import as a new version, and a refused file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn definition_versions() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let first = db.sv_definition_current().await.unwrap();
+    assert_eq!(first.version, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("def.json");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_alliance"))
+            .args(["--db", &t.url])
+            .args(args)
+            .env_remove("ALLIANCE_DB")
+            .output()
+            .expect("run alliance")
+    };
+    assert!(run(&["definition", "export", file.to_str().unwrap()]).status.success());
+    let mut d: alliance_core::analytics::sna::definition::Definition =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    d.name = "Local edit".into();
+    d.mappings.retain(|m| m.category != "Drugs");
+    std::fs::write(&file, serde_json::to_string(&d).unwrap()).unwrap();
+    let out = run(&["definition", "import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let current = db.sv_definition_current().await.unwrap();
+    assert_eq!((current.version, current.name.as_str()), (2, "Local edit"));
+    assert!(current.mappings.iter().all(|m| m.category != "Drugs"));
+    d.mappings.clear();
+    std::fs::write(&file, serde_json::to_string(&d).unwrap()).unwrap();
+    let out = run(&["definition", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no mappings"));
+    assert_eq!(db.sv_definition_versions().await.unwrap().len(), 2);
+}
