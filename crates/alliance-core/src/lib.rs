@@ -4,6 +4,7 @@
 //! HTTP, so every figure Alliance publishes can be tested here on hand-worked examples
 //! and shared by the CLI, the web app and the report builder.
 
+pub mod access;
 pub mod analytics;
 pub mod domain;
 pub mod geo;

@@ -6,7 +6,9 @@
 //! around sums, no backend-specific types); each backend has its own migrations folder
 //! with the same version numbers. Repository modules add methods to [`Db`] by area.
 
+pub mod access;
 pub mod areas;
+pub mod audit;
 pub mod counts;
 pub mod evaluations;
 mod error;

@@ -30,23 +30,35 @@ impl Response {
     }
 }
 
-/// Serves the app over `db` on 127.0.0.1 at a free port, in a background task.
-async fn serve(db: &Db) -> SocketAddr {
+/// Where the app is served, and the session cookie of a signed-in analyst.
+#[derive(Clone, Copy)]
+struct Site {
+    addr: SocketAddr,
+    cookie: &'static str,
+}
+
+/// Serves the app over `db` on 127.0.0.1 at a free port, in a background task, with an
+/// analyst signed in (everything but the sign-in page needs a session).
+async fn serve(db: &Db) -> Site {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
     let addr = listener.local_addr().unwrap();
+    let user = common::add_user(db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
+    let (cookie, _csrf) = common::session_for(db, user).await;
+    let cookie: &'static str = Box::leak(cookie.into_boxed_str());
     let app = alliance_web::router(AppState::new(db.clone()));
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("serve");
     });
-    addr
+    Site { addr, cookie }
 }
 
 /// `GET path` with `Connection: close`, read to the end.
-async fn get(addr: SocketAddr, path: &str) -> Response {
+async fn get(site: Site, path: &str) -> Response {
+    let (addr, cookie) = (site.addr, site.cookie);
     let path = path.to_string();
     tokio::task::spawn_blocking(move || {
         let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").unwrap();
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).expect("read the response");
         parse_response(&raw)

@@ -5,3 +5,4 @@ pub mod evaluation;
 pub mod poisson;
 pub mod sna;
 pub mod spatial;
+pub mod suppression;

@@ -1,6 +1,8 @@
 //! The router: each area of the app contributes its routes here, so a newcomer finds every
 //! URL from this file.
 
+mod account;
+mod admin;
 mod api;
 mod dashboard;
 mod governance;
@@ -21,7 +23,11 @@ pub fn router(state: AppState) -> Router {
         .merge(interventions::routes())
         .merge(governance::routes())
         .merge(api::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
         .route("/healthz", get(|| async { "ok" }))
+        // Last: the access check over every route above (and the fallback), from the table in auth/access.rs.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::middleware::guard))
         .with_state(state)
 }

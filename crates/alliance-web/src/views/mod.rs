@@ -1,6 +1,7 @@
 //! View models (askama template structs) and the SVG charts they embed.
 
 pub mod board_pack;
+pub mod access;
 pub mod chart;
 pub mod dashboard;
 pub mod evaluation_report;
@@ -14,10 +15,27 @@ pub struct Layout {
     pub partnership: String,
     /// The path of the current page, to mark the navigation.
     pub path: &'static str,
+    /// Who is signed in (name, whether an administrator), from the request's context.
+    pub user: Option<LayoutUser>,
+    /// The CSRF token for the page's forms (`auth::middleware`).
+    pub csrf: String,
+}
+
+/// The signed-in user as the header shows them.
+pub struct LayoutUser {
+    pub name: String,
+    pub is_admin: bool,
 }
 
 impl Layout {
     pub fn new(state: &crate::AppState, path: &'static str) -> Layout {
-        Layout { partnership: state.partnership.clone(), path }
+        let context = crate::auth::current();
+        let user = match context.principal {
+            Some(crate::auth::Principal::User(u)) => {
+                Some(LayoutUser { name: u.name, is_admin: u.role == alliance_core::access::Role::Administrator })
+            }
+            _ => None,
+        };
+        Layout { partnership: state.partnership.clone(), path, user, csrf: context.csrf }
     }
 }

@@ -1,5 +1,6 @@
 //! Command-line commands, one module each.
 
+mod audit;
 mod counts;
 pub mod evaluate;
 mod import;
@@ -7,6 +8,7 @@ mod imports;
 mod board_pack;
 mod seed;
 mod serve;
+mod users;
 mod sna;
 
 use std::process::ExitCode;
@@ -37,6 +39,12 @@ pub enum Command {
     Imports(imports::ImportsArgs),
     /// Count police records grouped by fields.
     Counts(counts::CountsArgs),
+    /// Manage users (create the first administrator here).
+    #[command(subcommand)]
+    Users(users::UsersCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Write the serious violence Strategic Needs Assessment as one HTML file.
     Sna(sna::SnaArgs),
     /// Show, export or import the serious violence definition.
@@ -60,6 +68,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&db, args).await?,
         Command::Imports(args) => imports::run(&db, args).await?,
         Command::Counts(args) => counts::run(&db, args).await?,
+        Command::Users(args) => users::run(&db, args).await?,
+        Command::Audit(args) => audit::run(&db, args).await?,
         Command::Sna(args) => sna::run(&db, args).await?,
         Command::Definition(args) => sna::run_definition(&db, args).await?,
         Command::Evaluate(args) => evaluate::run(&db, args).await?,

@@ -16,6 +16,11 @@ pub struct ServeArgs {
     /// Do not load the bundled demo data into an empty database.
     #[arg(long)]
     pub no_demo: bool,
+    /// Send cookies without the `Secure` flag even on a non-loopback address (only behind
+    /// a TLS-terminating proxy that talks plain HTTP to Alliance, or for testing). On a
+    /// loopback address they never carry it, since browsers drop them over plain HTTP.
+    #[arg(long)]
+    pub insecure_cookies: bool,
 }
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -28,8 +33,14 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    if db.users().await.context("cannot read the users")?.is_empty() {
+        println!(
+            "No users yet: everything but the sign-in page needs one. Create the first administrator with\n  \
+             alliance users add --email you@example.org --name \"Your Name\" --role administrator --org \"Your organisation\" --org-type pcc-office"
+        );
+    }
     let addr = SocketAddr::new(args.bind, args.port);
     println!("Alliance is running at http://{addr}/ (Ctrl-C to stop)");
-    alliance_web::serve(db.clone(), addr).await.with_context(|| format!("cannot serve on {addr}"))?;
+    alliance_web::serve(db.clone(), addr, args.insecure_cookies).await.with_context(|| format!("cannot serve on {addr}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,18 @@
 //! JSON API, version 1.
 
 pub mod counts;
+pub mod datasets;
+pub mod uploads;
 
 /// Every JSON endpoint, under `/api/v1/`.
 pub fn routes() -> axum::Router<crate::AppState> {
-    axum::Router::new().route("/api/v1/counts", axum::routing::get(counts::get))
+    axum::Router::new()
+        .route("/api/v1/counts", axum::routing::get(counts::get))
+        .route("/api/v1/datasets", axum::routing::get(datasets::get))
+        .route(
+            "/api/v1/imports/police",
+            axum::routing::post(uploads::police).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
+        )
 }
 
 use axum::http::StatusCode;

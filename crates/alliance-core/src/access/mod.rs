@@ -1,0 +1,297 @@
+//! Who may see what: roles, organisation types, access levels and the one decision of how
+//! much of a dataset a user may see.
+//!
+//! The rule ([`access_level`]) is pure so it can be tested on its own; the web layer loads
+//! the user's organisation, the dataset and the grants in force from storage and asks this
+//! function, and nothing else decides.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A user's role in Alliance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Manages organisations, users, agreements, tokens; reads the audit log.
+    Administrator,
+    /// A partnership analyst: imports data and runs analyses.
+    Analyst,
+    /// A person at a partner organisation: sees what the agreements grant their organisation.
+    PartnerUser,
+    /// A member of the Executive Board: dashboards and reports, never record-level data.
+    BoardMember,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Administrator, Role::Analyst, Role::PartnerUser, Role::BoardMember];
+
+    /// The stored and command-line name: `administrator`, `analyst`, `partner-user`, `board-member`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Administrator => "administrator",
+            Role::Analyst => "analyst",
+            Role::PartnerUser => "partner-user",
+            Role::BoardMember => "board-member",
+        }
+    }
+
+    /// The name shown on pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Administrator => "Administrator",
+            Role::Analyst => "Analyst",
+            Role::PartnerUser => "Partner user",
+            Role::BoardMember => "Board member",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Role, String> {
+        let key = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
+        Role::ALL.into_iter().find(|r| r.as_str() == key).ok_or_else(|| {
+            format!("unknown role \"{s}\": expected administrator, analyst, partner-user or board-member")
+        })
+    }
+}
+
+/// The kind of a partner organisation (the specified authorities and partners of the
+/// Serious Violence Duty, plus the Police and Crime Commissioner's office).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OrgType {
+    Police,
+    Council,
+    Health,
+    Education,
+    Probation,
+    YouthJustice,
+    Fire,
+    VoluntarySector,
+    PccOffice,
+}
+
+impl OrgType {
+    pub const ALL: [OrgType; 9] = [
+        OrgType::Police,
+        OrgType::Council,
+        OrgType::Health,
+        OrgType::Education,
+        OrgType::Probation,
+        OrgType::YouthJustice,
+        OrgType::Fire,
+        OrgType::VoluntarySector,
+        OrgType::PccOffice,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgType::Police => "police",
+            OrgType::Council => "council",
+            OrgType::Health => "health",
+            OrgType::Education => "education",
+            OrgType::Probation => "probation",
+            OrgType::YouthJustice => "youth-justice",
+            OrgType::Fire => "fire",
+            OrgType::VoluntarySector => "voluntary-sector",
+            OrgType::PccOffice => "pcc-office",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgType::Police => "Police",
+            OrgType::Council => "Council",
+            OrgType::Health => "Health",
+            OrgType::Education => "Education",
+            OrgType::Probation => "Probation",
+            OrgType::YouthJustice => "Youth justice",
+            OrgType::Fire => "Fire and rescue",
+            OrgType::VoluntarySector => "Voluntary sector",
+            OrgType::PccOffice => "Police and Crime Commissioner's office",
+        }
+    }
+
+    /// Data from these organisations is about few, identifiable people: shown at aggregate
+    /// level, its counts are suppressed below the threshold (see `analytics::suppression`).
+    pub fn needs_suppression(self) -> bool {
+        matches!(self, OrgType::Health | OrgType::Education | OrgType::YouthJustice | OrgType::Probation)
+    }
+}
+
+impl fmt::Display for OrgType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OrgType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<OrgType, String> {
+        let key = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
+        OrgType::ALL.into_iter().find(|t| t.as_str() == key).ok_or_else(|| {
+            format!(
+                "unknown organisation type \"{s}\": expected one of {}",
+                OrgType::ALL.map(|t| t.as_str()).join(", ")
+            )
+        })
+    }
+}
+
+/// How much of a dataset someone may see. Ordered: `None < Aggregate < Record`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccessLevel {
+    /// Nothing.
+    None,
+    /// Counts only, with small-number suppression.
+    Aggregate,
+    /// Individual records.
+    Record,
+}
+
+impl AccessLevel {
+    pub const ALL: [AccessLevel; 3] = [AccessLevel::None, AccessLevel::Aggregate, AccessLevel::Record];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::None => "none",
+            AccessLevel::Aggregate => "aggregate",
+            AccessLevel::Record => "record",
+        }
+    }
+}
+
+impl fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AccessLevel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<AccessLevel, String> {
+        AccessLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str() == s.trim().to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown access level \"{s}\": expected none, aggregate or record"))
+    }
+}
+
+/// What the decision needs to know about a dataset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetPolicy {
+    /// e.g. `police-recorded-crime`, `ed-assaults`, `indicators:youth-justice`.
+    pub slug: String,
+    /// The organisation that supplies it (the data controller), once one is named.
+    pub owner_org: Option<i64>,
+    /// Published open data (data.police.uk): every signed-in user sees records.
+    pub open: bool,
+}
+
+/// A grant, from an information sharing agreement in force, of a level of access to a
+/// dataset for an organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant<'a> {
+    pub org: i64,
+    pub dataset: &'a str,
+    pub level: AccessLevel,
+}
+
+/// How much of `dataset` a user with `role` at organisation `org` may see.
+///
+/// The rule, in order:
+/// 1. Open data (published under the Open Government Licence): record level for everyone.
+/// 2. A user of the owning organisation sees its records (the owner is the data controller).
+/// 3. Otherwise the highest level any grant in force gives the user's organisation for the
+///    dataset; no grant means `None`. Administrators get no more than their organisation's
+///    grants: managing the system does not open the data.
+/// 4. Board members are capped at `Aggregate` whatever their organisation holds: the Board
+///    sees figures, never people.
+pub fn access_level(role: Role, org: i64, dataset: &DatasetPolicy, grants: &[Grant<'_>]) -> AccessLevel {
+    let level = if dataset.open || dataset.owner_org == Some(org) {
+        AccessLevel::Record
+    } else {
+        grants
+            .iter()
+            .filter(|g| g.org == org && g.dataset == dataset.slug)
+            .map(|g| g.level)
+            .max()
+            .unwrap_or(AccessLevel::None)
+    };
+    match role {
+        Role::BoardMember => level.min(AccessLevel::Aggregate),
+        Role::Administrator | Role::Analyst | Role::PartnerUser => level,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEALTH: i64 = 1;
+    const COUNCIL: i64 = 2;
+    const CHARITY: i64 = 3;
+
+    fn ed() -> DatasetPolicy {
+        DatasetPolicy { slug: "ed-assaults".into(), owner_org: Some(HEALTH), open: false }
+    }
+
+    #[test]
+    fn owner_sees_records_others_only_what_is_granted() {
+        let grants = [
+            Grant { org: COUNCIL, dataset: "ed-assaults", level: AccessLevel::Aggregate },
+            Grant { org: CHARITY, dataset: "other", level: AccessLevel::Record },
+        ];
+        assert_eq!(access_level(Role::Analyst, HEALTH, &ed(), &grants), AccessLevel::Record);
+        assert_eq!(access_level(Role::PartnerUser, COUNCIL, &ed(), &grants), AccessLevel::Aggregate);
+        assert_eq!(access_level(Role::Analyst, COUNCIL, &ed(), &grants), AccessLevel::Aggregate);
+        // A grant for another dataset opens nothing here.
+        assert_eq!(access_level(Role::PartnerUser, CHARITY, &ed(), &grants), AccessLevel::None);
+        // Administrators get their organisation's grants, no more.
+        assert_eq!(access_level(Role::Administrator, CHARITY, &ed(), &grants), AccessLevel::None);
+    }
+
+    #[test]
+    fn highest_grant_wins_and_board_is_capped() {
+        let grants = [
+            Grant { org: COUNCIL, dataset: "ed-assaults", level: AccessLevel::Aggregate },
+            Grant { org: COUNCIL, dataset: "ed-assaults", level: AccessLevel::Record },
+        ];
+        assert_eq!(access_level(Role::Analyst, COUNCIL, &ed(), &grants), AccessLevel::Record);
+        assert_eq!(access_level(Role::BoardMember, COUNCIL, &ed(), &grants), AccessLevel::Aggregate);
+        assert_eq!(access_level(Role::BoardMember, HEALTH, &ed(), &[]), AccessLevel::Aggregate);
+        assert_eq!(access_level(Role::BoardMember, CHARITY, &ed(), &grants), AccessLevel::None);
+    }
+
+    #[test]
+    fn open_data_is_record_level_for_all() {
+        let police = DatasetPolicy { slug: "police-recorded-crime".into(), owner_org: Some(9), open: true };
+        for role in Role::ALL {
+            let expected = if role == Role::BoardMember { AccessLevel::Aggregate } else { AccessLevel::Record };
+            assert_eq!(access_level(role, CHARITY, &police, &[]), expected);
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert_eq!("Partner user".parse::<Role>(), Ok(Role::PartnerUser));
+        for t in OrgType::ALL {
+            assert_eq!(t.as_str().parse::<OrgType>(), Ok(t));
+        }
+        assert!("hospital".parse::<OrgType>().is_err());
+        assert_eq!("Record".parse::<AccessLevel>(), Ok(AccessLevel::Record));
+    }
+}

@@ -1,0 +1,316 @@
+//! THE route table: every route of the app with who may use it. The middleware
+//! (`middleware::guard`) applies it to every request; a route that is not listed here is
+//! refused to everyone, so a route added without an entry fails closed (and the test
+//! `every_registered_route_is_in_the_table` fails).
+//!
+//! And THE data check: [`dataset_access`] is the one place that decides how much of a
+//! dataset a caller may see.
+
+use alliance_core::access::{access_level, AccessLevel, Grant, Role};
+
+use super::Principal;
+use crate::AppState;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allow {
+    /// Anyone, signed in or not.
+    Public,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+/// One entry of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteRule {
+    /// `GET` (which also admits `HEAD`) or `POST`.
+    pub method: &'static str,
+    /// The route pattern exactly as registered with axum, e.g. `/admin/users/{id}`.
+    pub path: &'static str,
+    pub allow: Allow,
+    /// An API token with this scope may also use the route (only under `/api/`).
+    pub token_scope: Option<&'static str>,
+}
+
+const ALL: &[Role] = &Role::ALL;
+const STAFF: &[Role] = &[Role::Administrator, Role::Analyst];
+const ADMIN: &[Role] = &[Role::Administrator];
+
+const fn public(method: &'static str, path: &'static str) -> RouteRule {
+    RouteRule { method, path, allow: Allow::Public, token_scope: None }
+}
+
+const fn roles(method: &'static str, path: &'static str, roles: &'static [Role]) -> RouteRule {
+    RouteRule { method, path, allow: Allow::Roles(roles), token_scope: None }
+}
+
+const fn api(method: &'static str, path: &'static str, roles: &'static [Role], scope: &'static str) -> RouteRule {
+    RouteRule { method, path, allow: Allow::Roles(roles), token_scope: Some(scope) }
+}
+
+/// The scopes an API token can carry.
+pub const SCOPES: &[(&str, &str)] = &[
+    ("upload:police", "Upload data.police.uk street and outcomes files"),
+    ("read:counts", "Read counts of police recorded crime"),
+];
+
+/// Every route, with who may use it.
+pub const ROUTES: &[RouteRule] = &[
+    // Public: assets, the health check, signing in. Nothing else.
+    public("GET", "/assets/{*path}"),
+    public("GET", "/healthz"),
+    public("GET", "/sign-in"),
+    public("POST", "/sign-in"),
+    // Every signed-in user.
+    roles("POST", "/sign-out", ALL),
+    roles("GET", "/account/password", ALL),
+    roles("POST", "/account/password", ALL),
+    roles("GET", "/", ALL),
+    // Partnership staff.
+    roles("GET", "/imports", STAFF),
+    // Partner data: the ED geocoding resolution queue (routes/partner_data.rs).
+    roles("GET", "/partner-data/geocoding", STAFF),
+    roles("POST", "/partner-data/geocoding", STAFF),
+    // The Strategic Needs Assessment, for every signed-in role.
+    roles("GET", "/sna", ALL),
+    roles("GET", "/sna/definition", ALL),
+    roles("GET", "/sna/tables/{file}", ALL),
+    // Governance: the quarterly Board pack, for every signed-in role.
+    roles("GET", "/board-pack/{quarter}", ALL),
+    // JSON API.
+    api("GET", "/api/v1/counts", ALL, "read:counts"),
+    roles("GET", "/api/v1/datasets", ALL),
+    api("POST", "/api/v1/imports/police", STAFF, "upload:police"),
+    // The public side (routes/public): public pages and forms, and the staff pages behind them.
+    public("GET", "/public"),
+    public("GET", "/accessibility"),
+    public("GET", "/exit-this-page-help"),
+    public("GET", "/report-unsafe-place"),
+    public("POST", "/report-unsafe-place"),
+    public("GET", "/report-unsafe-place/sent"),
+    public("GET", "/find-help"),
+    public("GET", "/api/v1/services"),
+    public("GET", "/safer-places"),
+    public("GET", "/safer-places/join"),
+    public("POST", "/safer-places/join"),
+    public("GET", "/safer-places/join/sent"),
+    public("GET", "/you-said-we-did"),
+    public("GET", "/public/figures"),
+    roles("GET", "/staff/unsafe-places", STAFF),
+    roles("POST", "/staff/unsafe-places/{id}", STAFF),
+    roles("GET", "/staff/safer-places", STAFF),
+    roles("POST", "/staff/safer-places/{id}", STAFF),
+    roles("GET", "/staff/you-said-we-did", STAFF),
+    roles("POST", "/staff/you-said-we-did", STAFF),
+    // Administration.
+    roles("GET", "/admin/organisations", ADMIN),
+    roles("POST", "/admin/organisations", ADMIN),
+    roles("GET", "/admin/users", ADMIN),
+    roles("POST", "/admin/users", ADMIN),
+    roles("POST", "/admin/users/{id}", ADMIN),
+    roles("GET", "/admin/data-sharing", ADMIN),
+    roles("POST", "/admin/agreements", ADMIN),
+    roles("POST", "/admin/grants", ADMIN),
+    roles("POST", "/admin/datasets", ADMIN),
+    roles("POST", "/admin/dpias", ADMIN),
+    roles("GET", "/admin/tokens", ADMIN),
+    roles("POST", "/admin/tokens", ADMIN),
+    roles("POST", "/admin/tokens/{id}/revoke", ADMIN),
+    roles("GET", "/admin/audit", ADMIN),
+];
+
+/// The table's entry for a method and a matched route pattern.
+pub fn rule(method: &str, pattern: &str) -> Option<&'static RouteRule> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    ROUTES.iter().find(|r| r.method == method && r.path == pattern)
+}
+
+/// What to do with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// Nobody is signed in and the route needs someone: 401 (API) or a redirect to sign in.
+    SignIn,
+    /// Signed in (or a token), but not admitted: 403.
+    Forbidden,
+}
+
+/// Whether `who` may use the route of `rule` (`None`: not in the table, refused).
+pub fn decide(rule: Option<&RouteRule>, who: Option<&Principal>) -> Decision {
+    let Some(rule) = rule else {
+        return if who.is_some() { Decision::Forbidden } else { Decision::SignIn };
+    };
+    match (rule.allow, who) {
+        (Allow::Public, _) => Decision::Allow,
+        (Allow::Roles(_), None) => Decision::SignIn,
+        (Allow::Roles(roles), Some(Principal::User(u))) => {
+            if roles.contains(&u.role) {
+                Decision::Allow
+            } else {
+                Decision::Forbidden
+            }
+        }
+        (Allow::Roles(_), Some(Principal::Token(t))) => match rule.token_scope {
+            Some(scope) if rule.path.starts_with("/api/") && t.scopes.iter().any(|s| s == scope) => Decision::Allow,
+            _ => Decision::Forbidden,
+        },
+    }
+}
+
+/// How much of `dataset` the caller may see: the one data-access check of the app. Loads
+/// the dataset's owner and the grants of the caller's organisation and asks
+/// `alliance_core::access::access_level`. An API token acts for its organisation as a
+/// partner user would. An unknown dataset gives `None`. Record-level access to restricted
+/// (not open) data is written to the audit log as a read of restricted data.
+pub async fn dataset_access(
+    state: &AppState,
+    who: &Principal,
+    dataset: &str,
+) -> Result<AccessLevel, alliance_db::DbError> {
+    let Some(ds) = state.db.dataset(dataset).await? else { return Ok(AccessLevel::None) };
+    let grants = state.db.grants_for(who.org_id(), dataset).await?;
+    let grants: Vec<Grant<'_>> =
+        grants.iter().map(|g| Grant { org: g.org_id, dataset: &g.dataset, level: g.level }).collect();
+    let level = access_level(who.role().unwrap_or(Role::PartnerUser), who.org_id(), &ds.policy(), &grants);
+    Ok(level)
+}
+
+/// [`dataset_access`], requiring at least `needed`: `Ok(level)` or `Err(None)` when refused.
+/// A granted record-level read of restricted data is audited (`read-restricted`).
+pub async fn require_dataset(
+    state: &AppState,
+    who: &Principal,
+    dataset: &str,
+    needed: AccessLevel,
+    what: &str,
+) -> Result<Result<AccessLevel, ()>, alliance_db::DbError> {
+    let level = dataset_access(state, who, dataset).await?;
+    if level < needed || level == AccessLevel::None {
+        state
+            .db
+            .audit(&alliance_db::audit::AuditEvent {
+                actor: &who.actor(),
+                action: "read-refused",
+                target: dataset,
+                detail: &format!("{what}: needs {needed}, has {level}"),
+                ip: &super::current().ip,
+            })
+            .await?;
+        return Ok(Err(()));
+    }
+    let open = state.db.dataset(dataset).await?.is_some_and(|d| d.open_data);
+    if needed == AccessLevel::Record && !open {
+        state
+            .db
+            .audit(&alliance_db::audit::AuditEvent {
+                actor: &who.actor(),
+                action: "read-restricted",
+                target: dataset,
+                detail: what,
+                ip: &super::current().ip,
+            })
+            .await?;
+    }
+    Ok(Ok(level))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `.route("PATH", …)` registered under `src/routes/` (and the router file) has
+    /// an entry in the table for each method it registers, and the table lists nothing
+    /// that is not registered. Found by reading the source, so a route added anywhere
+    /// without a table entry fails here, not only at run time.
+    #[test]
+    fn every_registered_route_is_in_the_table() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/routes");
+        let mut registered: Vec<(String, String)> = Vec::new();
+        let mut stack = vec![root];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read src/routes") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).expect("read a routes file");
+                    registered.extend(routes_in(&text));
+                }
+            }
+        }
+        assert!(registered.len() >= 10, "found too few routes: {registered:?}");
+        for (method, path) in &registered {
+            assert!(rule(method, path).is_some(), "{method} {path} is registered but not in auth::access::ROUTES");
+        }
+        for r in ROUTES {
+            assert!(
+                registered.iter().any(|(m, p)| m == r.method && p == r.path),
+                "{} {} is in the table but no route registers it",
+                r.method,
+                r.path
+            );
+        }
+    }
+
+    /// (method, path) of each `.route("path", get(..).post(..))` in a source text.
+    fn routes_in(text: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (i, _) in text.match_indices(".route(") {
+            let rest = &text[i + 7..];
+            let Some(start) = rest.find('"') else { continue };
+            let Some(len) = rest[start + 1..].find('"') else { continue };
+            let path = &rest[start + 1..start + 1 + len];
+            // The method router runs to the matching close parenthesis of `.route(`.
+            let mut depth = 1;
+            let mut end = rest.len();
+            for (j, c) in rest.char_indices() {
+                match c {
+                    '(' => depth += 1,
+                    ')' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = j;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let body = &rest[start + 1 + len..end];
+            for (name, method) in
+                [("get(", "GET"), ("post(", "POST"), ("put(", "PUT"), ("delete(", "DELETE"), ("patch(", "PATCH")]
+            {
+                let found = body.match_indices(name).any(|(k, _)| {
+                    let before = body[..k].chars().last();
+                    !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                });
+                if found {
+                    out.push((method.to_string(), path.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_route_parser_reads_chained_methods() {
+        let text = r#".route("/a", get(x).post(y)) .route("/b/{id}", axum::routing::post(z)) .route("/c", get(|| async { "ok" }))"#;
+        assert_eq!(
+            routes_in(text),
+            vec![
+                ("GET".into(), "/a".into()),
+                ("POST".into(), "/a".into()),
+                ("POST".into(), "/b/{id}".into()),
+                ("GET".into(), "/c".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_routes_fail_closed() {
+        assert_eq!(decide(None, None), Decision::SignIn);
+        assert_eq!(decide(rule("GET", "/healthz"), None), Decision::Allow);
+        assert_eq!(decide(rule("DELETE", "/healthz"), None), Decision::SignIn);
+        assert_eq!(decide(rule("GET", "/"), None), Decision::SignIn);
+    }
+}

@@ -1,0 +1,96 @@
+//! Passwords: argon2id hashes (the `argon2` crate's defaults: m = 19 MiB, t = 2, p = 1, the
+//! OWASP minimum), computed on the blocking pool so they never stall the async workers;
+//! and the lockout rule.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+/// The shortest password accepted (NCSC guidance favours length over composition rules).
+pub const MIN_LENGTH: usize = 12;
+
+/// Consecutive failures allowed before the account is locked.
+pub const FAILURES_BEFORE_LOCK: i64 = 5;
+
+/// Why a new password is refused, if it is.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < MIN_LENGTH {
+        return Err(format!("Enter a password of at least {MIN_LENGTH} characters"));
+    }
+    if password.len() > 1024 {
+        return Err("Enter a password of at most 1,024 characters".into());
+    }
+    Ok(())
+}
+
+/// Hashes a password (argon2id, random salt) as a PHC string.
+pub async fn hash(password: &str) -> Result<String, String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Whether `password` matches the stored hash. A malformed hash never matches.
+pub async fn verify(password: &str, stored: &str) -> bool {
+    let (password, stored) = (password.to_string(), stored.to_string());
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A hash of a password nobody has, verified when the email is unknown so that a wrong
+/// email takes as long as a wrong password (no account enumeration by timing).
+pub async fn verify_dummy(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let stored = match DUMMY.get() {
+        Some(h) => h.clone(),
+        None => {
+            let h = hash(&crate::auth::random_token()).await.unwrap_or_default();
+            DUMMY.get_or_init(|| h).clone()
+        }
+    };
+    let _ = verify(password, &stored).await;
+}
+
+/// How long an account is locked after `failures` consecutive failed sign-ins: nothing
+/// before the 5th; then 15 minutes, doubling with each further failure (30, 60 …), at most
+/// 24 hours. A successful sign-in or an administrator clears the count.
+pub fn lock_minutes(failures: i64) -> Option<i64> {
+    if failures < FAILURES_BEFORE_LOCK {
+        return None;
+    }
+    let doublings = (failures - FAILURES_BEFORE_LOCK).min(10) as u32;
+    Some((15i64 << doublings).min(24 * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lockout_rule() {
+        assert_eq!(lock_minutes(4), None);
+        assert_eq!(lock_minutes(5), Some(15));
+        assert_eq!(lock_minutes(6), Some(30));
+        assert_eq!(lock_minutes(7), Some(60));
+        assert_eq!(lock_minutes(12), Some(24 * 60));
+        assert_eq!(lock_minutes(100), Some(24 * 60));
+    }
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let h = hash("correct horse battery").await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("correct horse battery", &h).await);
+        assert!(!verify("correct horse batterY", &h).await);
+        assert!(!verify("x", "not a hash").await);
+        assert!(check_new_password("short").is_err());
+        assert!(check_new_password("long enough passphrase").is_ok());
+    }
+}

@@ -1,0 +1,123 @@
+//! `alliance users add|list`: creating the first administrator (and others) from the
+//! command line. The web's administrator pages manage the rest.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use alliance_core::access::{OrgType, Role};
+use alliance_db::access::NewUser;
+use alliance_db::audit::AuditEvent;
+use alliance_db::Db;
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user (the organisation is created when missing). The password is read from
+    /// standard input with --password-stdin, or asked for (not echoed) at a terminal.
+    Add(AddArgs),
+    /// List the users.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// administrator, analyst, partner-user or board-member.
+    #[arg(long)]
+    pub role: Role,
+    /// The user's organisation, e.g. "Staffordshire Commissioner's Office".
+    #[arg(long)]
+    pub org: String,
+    /// The organisation's type, when it is created: police, council, health, education,
+    /// probation, youth-justice, fire, voluntary-sector or pcc-office.
+    #[arg(long, default_value = "pcc-office")]
+    pub org_type: OrgType,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+pub async fn run(db: &Db, command: UsersCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        UsersCommand::Add(args) => add(db, args).await,
+        UsersCommand::List => {
+            for u in db.users().await? {
+                let state = if !u.active {
+                    " (deactivated)"
+                } else if u.locked_until.is_some() {
+                    " (locked)"
+                } else {
+                    ""
+                };
+                println!("{}\t{}\t{}\t{}{state}", u.email, u.name, u.role, u.org_name);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else if std::io::stdin().is_terminal() {
+        let first = prompt("Password (at least 12 characters): ")?;
+        let second = prompt("Password again: ")?;
+        if first != second {
+            bail!("the two passwords are different");
+        }
+        first
+    } else {
+        bail!("give --password-stdin to read the password from standard input");
+    };
+    alliance_web::auth::password::check_new_password(&password).map_err(anyhow::Error::msg)?;
+    let org_id = match db.organisation_by_name(&args.org).await? {
+        Some(org) => org.id,
+        None => {
+            let id = db.create_organisation(&args.org, args.org_type).await?;
+            println!("created the organisation \"{}\" ({})", args.org.trim(), args.org_type);
+            id
+        }
+    };
+    let hash = alliance_web::auth::password::hash(&password).await.map_err(anyhow::Error::msg)?;
+    let id = db
+        .create_user(&NewUser { email: &args.email, name: &args.name, org_id, role: args.role, password_hash: &hash })
+        .await?;
+    db.audit(&AuditEvent {
+        actor: &super::cli_user(),
+        action: "permission-change",
+        target: &args.email.trim().to_lowercase(),
+        detail: &format!("user added as {} from the command line", args.role),
+        ip: "cli",
+    })
+    .await?;
+    println!("added user {id}: {} ({}) at {}", args.email.trim().to_lowercase(), args.role, args.org.trim());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a line from the terminal with echo off (through `stty`, where there is one).
+fn prompt(label: &str) -> anyhow::Result<String> {
+    print!("{label}");
+    std::io::stdout().flush()?;
+    let stty = |arg: &str| {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let hidden = stty("-echo");
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if hidden {
+        stty("echo");
+        println!();
+    }
+    read.context("cannot read the password")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}

@@ -1,0 +1,530 @@
+//! Access and trust, black-box: the route table walked for every role and for an anonymous
+//! visitor, CSRF, lockout, the audit chain and its tampering, data-sharing levels, API
+//! tokens and the police upload API.
+
+mod common;
+
+use std::process::Command;
+
+use alliance_core::access::{AccessLevel, Role};
+use alliance_db::Db;
+use alliance_web::auth::access::{Allow, ROUTES};
+use alliance_web::auth::Principal;
+use alliance_web::AppState;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use common::{add_user, TEST_PASSWORD};
+use tower::ServiceExt;
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+/// A visitor: their cookies and the CSRF token their pages carry.
+#[derive(Clone, Default)]
+struct Visitor {
+    cookie: String,
+    csrf: String,
+}
+
+async fn send(app: &Router, method: &str, path: &str, who: &Visitor, form: Option<&str>) -> Reply {
+    let mut request = Request::builder().method(method).uri(path);
+    if !who.cookie.is_empty() {
+        request = request.header("cookie", &who.cookie);
+    }
+    let body = match form {
+        Some(form) => {
+            request = request.header("content-type", "application/x-www-form-urlencoded");
+            Body::from(form.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    let set_cookies =
+        response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    Reply { status, location, set_cookies, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+fn cookie_value(set_cookies: &[String], name: &str) -> Option<String> {
+    set_cookies
+        .iter()
+        .find_map(|c| c.strip_prefix(&format!("{name}=")).map(|rest| rest.split(';').next().unwrap_or("").to_string()))
+}
+
+fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = html.find(marker).map(|i| i + marker.len()).expect("a form with a CSRF token");
+    html[start..start + 64].to_string()
+}
+
+/// An anonymous visitor who has loaded the sign-in page.
+async fn anonymous(app: &Router) -> Visitor {
+    let page = send(app, "GET", "/sign-in", &Visitor::default(), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let token = cookie_value(&page.set_cookies, "alliance_csrf").expect("an anonymous CSRF cookie");
+    assert_eq!(csrf_in(&page.body), token);
+    Visitor { cookie: format!("alliance_csrf={token}"), csrf: token }
+}
+
+/// Signs in through the sign-in form, as a browser would.
+async fn sign_in(app: &Router, email: &str, password: &str) -> Result<Visitor, Reply> {
+    let anon = anonymous(app).await;
+    let form = format!("email={}&password={}&csrf_token={}", enc(email), enc(password), anon.csrf);
+    let reply = send(app, "POST", "/sign-in", &anon, Some(&form)).await;
+    let Some(token) = cookie_value(&reply.set_cookies, "alliance_session") else { return Err(reply) };
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let session_cookie = reply.set_cookies.iter().find(|c| c.starts_with("alliance_session=")).unwrap();
+    assert!(
+        session_cookie.contains("HttpOnly")
+            && session_cookie.contains("SameSite=Lax")
+            && session_cookie.contains("Path=/")
+    );
+    let mut visitor = Visitor { cookie: format!("alliance_session={token}"), csrf: String::new() };
+    let page = send(app, "GET", "/account/password", &visitor, None).await;
+    visitor.csrf = csrf_in(&page.body);
+    Ok(visitor)
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn app(db: &Db) -> Router {
+    alliance_web::router(AppState::new(db.clone()))
+}
+
+/// Whether a reply is a refusal by the access check.
+fn refused(reply: &Reply) -> bool {
+    reply.status == StatusCode::UNAUTHORIZED
+        || reply.status == StatusCode::FORBIDDEN
+        || (reply.status == StatusCode::SEE_OTHER && reply.location.as_deref() == Some("/sign-in"))
+}
+
+/// A concrete path for a route pattern.
+fn concrete(pattern: &str) -> String {
+    pattern
+        .replace("{*path}", "alliance.css")
+        .replace("{id}", "1")
+        .replace("{quarter}", "2025-Q1")
+        .replace("{file}", "table.csv")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_admits_exactly_the_roles_in_the_table() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    let mut visitors: Vec<(Option<Role>, Visitor)> = vec![(None, anonymous(&app).await)];
+    for role in Role::ALL {
+        let email = format!("{}@example.org", role.as_str());
+        add_user(&db, &email, role, "Test Alliance").await;
+        visitors
+            .push((Some(role), sign_in(&app, &email, TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body))));
+    }
+    // Signing out ends the session, so it goes last.
+    let mut routes: Vec<_> = ROUTES.iter().collect();
+    routes.sort_by_key(|r| r.path == "/sign-out");
+    for rule in routes {
+        for (role, visitor) in &visitors {
+            let path = concrete(rule.path);
+            let form = (rule.method == "POST").then(|| format!("csrf_token={}", visitor.csrf));
+            let reply = send(&app, rule.method, &path, visitor, form.as_deref()).await;
+            let expected = match rule.allow {
+                Allow::Public => true,
+                Allow::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
+            };
+            assert_eq!(
+                !refused(&reply),
+                expected,
+                "{} {} as {:?}: status {} {:?}\n{}",
+                rule.method,
+                path,
+                role,
+                reply.status,
+                reply.location,
+                &reply.body[..reply.body.len().min(300)]
+            );
+            if !expected {
+                let code = reply.status;
+                match role {
+                    None if path.starts_with("/api/") => assert_eq!(code, StatusCode::UNAUTHORIZED),
+                    None => assert_eq!(code, StatusCode::SEE_OTHER),
+                    Some(_) => assert_eq!(code, StatusCode::FORBIDDEN),
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_missing_from_the_table_are_refused() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let anon = anonymous(&app).await;
+    for path in ["/admin/secret", "/api/v1/secret", "/no-such-page", "/assets", "/imports/1", "/api/v2/counts"] {
+        assert_eq!(send(&app, "GET", path, &admin, None).await.status, StatusCode::FORBIDDEN, "{path}");
+        let reply = send(&app, "GET", path, &anon, None).await;
+        if path.starts_with("/api/") {
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
+        } else {
+            assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/sign-in")), "{path}");
+        }
+    }
+    // A method the table does not list for a listed path is refused too.
+    let form = format!("csrf_token={}", admin.csrf);
+    assert_eq!(send(&app, "POST", "/", &admin, Some(&form)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "POST", "/admin/audit", &admin, Some(&form)).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_without_the_csrf_token_are_refused() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let add = |csrf: &str| format!("name=Youth+Offending+Service&org_type=youth-justice{csrf}");
+    for form in [add(""), add("&csrf_token=0000"), add(&format!("&csrf_token={}", "a".repeat(64)))] {
+        let reply = send(&app, "POST", "/admin/organisations", &admin, Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{form}");
+    }
+    assert!(db.organisation_by_name("Youth Offending Service").await.unwrap().is_none());
+    let reply =
+        send(&app, "POST", "/admin/organisations", &admin, Some(&add(&format!("&csrf_token={}", admin.csrf)))).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(db.organisation_by_name("Youth Offending Service").await.unwrap().is_some());
+
+    // Signing in needs the anonymous token too.
+    let anon = anonymous(&app).await;
+    let form = format!("email=admin%40example.org&password={}", enc(TEST_PASSWORD));
+    assert_eq!(send(&app, "POST", "/sign-in", &anon, Some(&form)).await.status, StatusCode::FORBIDDEN);
+    let other = Visitor { cookie: String::new(), csrf: anon.csrf.clone() };
+    let with_token = format!("{form}&csrf_token={}", anon.csrf);
+    assert_eq!(send(&app, "POST", "/sign-in", &other, Some(&with_token)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(send(&app, "POST", "/sign-in", &anon, Some(&with_token)).await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_failures_lock_the_account_until_an_administrator_unlocks_it() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    let user = add_user(&db, "partner@example.org", Role::PartnerUser, "Test Council").await;
+    for attempt in 1..=5 {
+        let reply = sign_in(&app, "partner@example.org", "wrong password!").await.err().expect("refused");
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
+        assert!(reply.body.contains("There is a problem"));
+    }
+    // Locked: the right password is refused too, with the same message.
+    let reply = sign_in(&app, "partner@example.org", TEST_PASSWORD).await.err().expect("locked");
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let stored = db.user_by_id(user).await.unwrap().unwrap();
+    assert_eq!(stored.failed_attempts, 5);
+    assert!(stored.locked_until.is_some());
+    // An unknown email gets the same answer.
+    let unknown = sign_in(&app, "nobody@example.org", TEST_PASSWORD).await.err().expect("refused");
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The administrator unlocks the account.
+    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let form = format!("role=partner-user&active=1&csrf_token={}", admin.csrf);
+    assert_eq!(
+        send(&app, "POST", &format!("/admin/users/{user}"), &admin, Some(&form)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(sign_in(&app, "partner@example.org", TEST_PASSWORD).await.is_ok());
+
+    // All of it is in the audit log.
+    let failed = db
+        .audit_search(&alliance_db::audit::AuditQuery {
+            action: Some("sign-in-failed".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 7);
+    assert!(failed.iter().any(|e| e.detail.contains("locked until")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_and_changing_the_password_end_sessions() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    add_user(&db, "analyst@example.org", Role::Analyst, "Test Alliance").await;
+    let me = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let second = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let form = format!(
+        "current={}&new=another+long+passphrase&confirm=another+long+passphrase&csrf_token={}",
+        enc(TEST_PASSWORD),
+        me.csrf
+    );
+    let reply = send(&app, "POST", "/account/password", &me, Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    assert!(refused(&send(&app, "GET", "/", &second, None).await), "the other session ended");
+    assert!(sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.is_err());
+    let fresh = sign_in(&app, "analyst@example.org", "another long passphrase").await.ok().unwrap();
+    assert_eq!(send(&app, "GET", "/", &fresh, None).await.status, StatusCode::OK);
+    let out = send(&app, "POST", "/sign-out", &fresh, Some(&format!("csrf_token={}", fresh.csrf))).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(refused(&send(&app, "GET", "/", &fresh, None).await));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_audit_row_is_found_by_audit_verify() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    for _ in 0..3 {
+        sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    }
+    let _ = sign_in(&app, "admin@example.org", "wrong password!").await;
+    let report = db.verify_audit_chain().await.unwrap();
+    assert_eq!((report.rows_checked, report.first_broken.clone()), (4, None));
+    db.close().await;
+
+    let verify = || {
+        Command::new(env!("CARGO_BIN_EXE_alliance"))
+            .args(["--db", &t.url, "audit", "verify"])
+            .env("ALLIANCE_LOG", "warn")
+            .output()
+            .expect("run alliance")
+    };
+    let ok = verify();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 4 rows"));
+
+    // Someone edits row 2 by hand.
+    let db = t.connect().await;
+    sqlx::query("UPDATE audit_log SET actor = 'user:someone-else@example.org' WHERE id = 2")
+        .execute(&mut *sqlx_conn(&t.url).await)
+        .await
+        .unwrap();
+    db.close().await;
+    let broken = verify();
+    let out = String::from_utf8_lossy(&broken.stdout).into_owned();
+    assert!(!broken.status.success(), "{out}");
+    assert!(out.contains("BROKEN at row 2") && out.contains("altered"), "{out}");
+
+    // Deleting a row is found too (row 3 removed: row 4 follows row 2).
+    let mut conn = sqlx_conn(&t.url).await;
+    sqlx::query("UPDATE audit_log SET actor = 'user:admin@example.org' WHERE id = 2")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE id = 3").execute(&mut *conn).await.unwrap();
+    drop(conn);
+    let out = String::from_utf8_lossy(&verify().stdout).into_owned();
+    assert!(out.contains("BROKEN at row 4"), "{out}");
+}
+
+async fn sqlx_conn(url: &str) -> Box<sqlx::SqliteConnection> {
+    use sqlx::Connection;
+    Box::new(sqlx::SqliteConnection::connect(url).await.expect("open the SQLite file"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_granted_aggregates_cannot_read_records() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    let health = db.create_organisation("Royal Stoke ED", alliance_core::access::OrgType::Health).await.unwrap();
+    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    let partner = add_user(&db, "partner@example.org", Role::PartnerUser, "Stoke Council").await;
+    let council = db.organisation_by_name("Stoke Council").await.unwrap().unwrap().id;
+    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    // Through the administrators' pages: the owner, an agreement, an aggregate grant.
+    let post = |path: &'static str, form: String| {
+        let (app, admin) = (app.clone(), admin.clone());
+        async move { send(&app, "POST", path, &admin, Some(&format!("{form}&csrf_token={}", admin.csrf))).await }
+    };
+    assert_eq!(
+        post("/admin/datasets", format!("dataset=ed-assaults&org_id={health}")).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let agreement = "title=ED+data+sharing&purpose=Violence+reduction&lawful_basis=Public+task&review_date=2026-03-31";
+    assert_eq!(post("/admin/agreements", agreement.into()).await.status, StatusCode::SEE_OTHER);
+    let bad_date = post("/admin/agreements", agreement.replace("2026-03-31", "next+year")).await;
+    assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_date.body.contains("not a date"));
+    let grant = format!("agreement_id=1&org_id={council}&dataset=ed-assaults&level=aggregate");
+    assert_eq!(post("/admin/grants", grant).await.status, StatusCode::SEE_OTHER);
+    let page = send(&app, "GET", "/admin/data-sharing", &admin, None).await;
+    assert!(page.body.contains("Stoke Council: <code>ed-assaults</code> at aggregate level"), "{}", page.body);
+
+    // The partner sees aggregate, the health analyst record, the board member at health aggregate.
+    let me = sign_in(&app, "partner@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let levels = send(&app, "GET", "/api/v1/datasets", &me, None).await;
+    let json: serde_json::Value = serde_json::from_str(&levels.body).unwrap();
+    let level_of = |slug: &str| {
+        json["datasets"].as_array().unwrap().iter().find(|d| d["dataset"] == slug).unwrap()["access"].clone()
+    };
+    assert_eq!(level_of("ed-assaults"), "aggregate");
+    assert_eq!(level_of("indicators:probation"), "none");
+    assert_eq!(level_of("police-recorded-crime"), "record");
+
+    let state = AppState::new(db.clone());
+    let partner_user = Principal::User(db.user_by_id(partner).await.unwrap().unwrap());
+    let check = |who: Principal, needed: AccessLevel| {
+        let state = state.clone();
+        async move {
+            alliance_web::auth::access::require_dataset(&state, &who, "ed-assaults", needed, "test").await.unwrap()
+        }
+    };
+    assert_eq!(check(partner_user.clone(), AccessLevel::Aggregate).await, Ok(AccessLevel::Aggregate));
+    assert_eq!(check(partner_user, AccessLevel::Record).await, Err(()));
+    let analyst = add_user(&db, "ed@example.org", Role::Analyst, "Royal Stoke ED").await;
+    let board = add_user(&db, "board@example.org", Role::BoardMember, "Royal Stoke ED").await;
+    let analyst = Principal::User(db.user_by_id(analyst).await.unwrap().unwrap());
+    let board = Principal::User(db.user_by_id(board).await.unwrap().unwrap());
+    assert_eq!(check(analyst, AccessLevel::Record).await, Ok(AccessLevel::Record));
+    assert_eq!(check(board, AccessLevel::Record).await, Err(()));
+    let q =
+        |action: &str| alliance_db::audit::AuditQuery { action: Some(action.into()), limit: 10, ..Default::default() };
+    assert_eq!(db.audit_search(&q("read-refused")).await.unwrap().len(), 2);
+    assert_eq!(db.audit_search(&q("read-restricted")).await.unwrap().len(), 1);
+    assert!(db.verify_audit_chain().await.unwrap().first_broken.is_none());
+}
+
+const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_systems_upload_police_files_with_scoped_tokens() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    add_user(&db, "admin@example.org", Role::Administrator, "Staffordshire Police").await;
+    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let org = db.organisation_by_name("Staffordshire Police").await.unwrap().unwrap().id;
+    let mut tokens = Vec::new();
+    for scopes in ["scope=upload%3Apolice", "scope=read%3Acounts"] {
+        let form = format!("name=Nightly+upload&org_id={org}&{scopes}&csrf_token={}", admin.csrf);
+        let page = send(&app, "POST", "/admin/tokens", &admin, Some(&form)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let start = page.body.find("<code id=\"new-token\">").expect("the new token shown once") + 21;
+        tokens.push(page.body[start..start + 73].to_string());
+    }
+    assert!(tokens[0].starts_with("alliance_"));
+    let listing = send(&app, "GET", "/admin/tokens", &admin, None).await;
+    assert!(!listing.body.contains(&tokens[0]), "a token is shown only once");
+
+    let upload = |token: &str, name: &str, body: String| {
+        let app = app.clone();
+        let request = Request::builder()
+            .method("POST")
+            .uri(format!("/api/v1/imports/police?filename={name}"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::from(body))
+            .unwrap();
+        async move {
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default())
+        }
+    };
+    let good = format!(
+        "{STREET_HEADER}abc,2025-03,Staffordshire Police,Staffordshire Police,-2.1,53.0,On or near Church Street,E01014210,Stoke-on-Trent 012A,Robbery,Under investigation,\n"
+    );
+    let name = "2025-03-staffordshire-street.csv";
+    let (status, json) = upload(&tokens[0], name, good.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!((json["status"].as_str(), json["rows"].as_i64()), (Some("imported"), Some(1)));
+    let (_, json) = upload(&tokens[0], name, good.clone()).await;
+    assert_eq!(json["status"], "unchanged");
+    // A bad row: refused with its line, nothing imported.
+    let bad = format!("{good}def,2025-13,Staffordshire Police,Staffordshire Police,-2.1,53.0,On or near X,E01014210,Stoke 012A,Robbery,,\n");
+    let (status, json) = upload(&tokens[0], name, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{json}");
+    assert_eq!(json["status"], "failed");
+    assert!(json["error"].as_str().unwrap().contains(":3:"), "{json}");
+    // The wrong scope, a made-up token, a revoked token.
+    assert_eq!(upload(&tokens[1], name, good.clone()).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(upload("alliance_nonsense", name, good.clone()).await.0, StatusCode::UNAUTHORIZED);
+    let revoke = format!("csrf_token={}", admin.csrf);
+    assert_eq!(send(&app, "POST", "/admin/tokens/1/revoke", &admin, Some(&revoke)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(upload(&tokens[0], name, good).await.0, StatusCode::UNAUTHORIZED);
+    // A read token reads counts; it cannot reach pages.
+    let request = Request::builder()
+        .uri("/api/v1/counts?by=month")
+        .header("authorization", format!("Bearer {}", tokens[1]))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), StatusCode::OK);
+    let request = Request::builder()
+        .uri("/")
+        .header("authorization", format!("Bearer {}", tokens[1]))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let shown = db.api_tokens().await.unwrap();
+    assert!(shown[1].last_used_at.is_some() && shown[0].revoked_at.is_some());
+    let imports = db
+        .audit_search(&alliance_db::audit::AuditQuery {
+            action: Some("import".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(imports.len(), 3);
+    assert!(imports.iter().all(|e| e.actor == "token:1 (Staffordshire Police)"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_administrator_is_made_on_the_command_line() {
+    let t = common::sqlite();
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_alliance"))
+            .args(["--db", &t.url])
+            .args(args)
+            .env("ALLIANCE_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run alliance");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let add = ["users", "add", "--email", "Chief@Example.org", "--name", "Chief Analyst", "--role", "administrator"];
+    let org = ["--org", "Staffordshire Commissioner's Office", "--org-type", "pcc-office", "--password-stdin"];
+    let args: Vec<&str> = add.iter().chain(org.iter()).copied().collect();
+    let short = run(&args, "short\n");
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
+    let made = run(&args, "a long admin passphrase\n");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(String::from_utf8_lossy(&made.stdout).contains("created the organisation"));
+    let again = run(&args, "a long admin passphrase\n");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let db = t.connect().await;
+    let app = app(&db);
+    let admin = sign_in(&app, "chief@example.org", "a long admin passphrase").await.ok().expect("signs in");
+    let page = send(&app, "GET", "/admin/users", &admin, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Chief Analyst") && page.body.contains("Staffordshire Commissioner"), "{}", page.body);
+}
