@@ -136,6 +136,46 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     assert!(html.contains(&alliance_core::analytics::sna::findings::thousands(total)));
     assert!(html.contains("@media print"));
     assert!(html.contains("<svg class=\"app-map\""), "the choropleth map is drawn");
+
+    // The same report as a page, and its tables as CSV.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (status, body) = get(addr, "/sna?area=E06000021&from=2025-01&to=2025-12").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Summary of key findings") && body.contains("Stoke-on-Trent"));
+    assert!(body.contains("/sna/tables/districts.csv"));
+    let (status, csv) = get(addr, "/sna/tables/districts.csv").await;
+    assert_eq!(status, 200);
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("District,Code,Offences,Residents,\"Rate per 1,000 a year\""));
+    assert_eq!(lines.count(), 9);
+    let (status, _) = get(addr, "/sna?from=2025-13").await;
+    assert_eq!(status, 422, "a bad month is a validation error");
+    let (status, _) = get(addr, "/sna/tables/nothing.csv").await;
+    assert_eq!(status, 404);
+    let (status, body) = get(addr, "/sna/definition").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Violence and sexual offences") && body.contains("weapon flag"));
+}
+
+/// A plain HTTP/1.0 GET: (status, body).
+async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    let path = path.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes()).unwrap();
+        let mut buf = Vec::new();
+        stream.read_to_end(&mut buf).unwrap();
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let body = text.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_string());
+        (status, body)
+    })
+    .await
+    .unwrap()
 }
 
 on_each_backend!(staffordshire_2025);
