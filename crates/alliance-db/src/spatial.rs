@@ -53,7 +53,7 @@ fn parse_shape(text: &str) -> Result<geo::MultiPolygon<f64>, String> {
 impl Db {
     /// Stored police records that have coordinates, matching the filter,
     /// sorted by month, then longitude, then latitude so every backend gives the same order.
-    pub async fn located_crimes(&self, filter: &LocatedFilter) -> Result<Vec<LocatedCrime>, DbError> {
+    pub async fn located_police_records(&self, filter: &LocatedFilter) -> Result<Vec<LocatedCrime>, DbError> {
         let mut sql = String::from(
             "SELECT c.longitude, c.latitude, c.month, c.lsoa_code FROM police_crimes c \
              WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL",

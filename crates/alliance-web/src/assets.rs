@@ -19,6 +19,12 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("govuk/init.js", "text/javascript; charset=utf-8", include_bytes!("../assets/init.js")),
     ("alliance.css", "text/css; charset=utf-8", include_bytes!("../assets/alliance.css")),
     ("alliance.svg", "image/svg+xml", include_bytes!("../assets/alliance.svg")),
+    ("leaflet/leaflet.js", "text/javascript; charset=utf-8", include_bytes!("../assets/leaflet/leaflet.js")),
+    ("leaflet/leaflet.css", "text/css; charset=utf-8", include_bytes!("../assets/leaflet/leaflet.css")),
+    ("leaflet/images/layers.png", "image/png", include_bytes!("../assets/leaflet/images/layers.png")),
+    ("leaflet/images/layers-2x.png", "image/png", include_bytes!("../assets/leaflet/images/layers-2x.png")),
+    ("leaflet/images/marker-icon.png", "image/png", include_bytes!("../assets/leaflet/images/marker-icon.png")),
+    ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),
 ];
 
 pub(crate) async fn asset(Path(path): Path<String>) -> Response {

@@ -7,6 +7,7 @@ mod assets;
 pub mod auth;
 mod error;
 mod routes;
+pub mod spatial;
 mod state;
 pub mod views;
 

@@ -81,6 +81,15 @@ pub const ROUTES: &[RouteRule] = &[
     api("GET", "/api/v1/counts", ALL, "read:counts"),
     roles("GET", "/api/v1/datasets", ALL),
     api("POST", "/api/v1/imports/police", STAFF, "upload:police"),
+    // Spatial analysis (routes/spatial.rs): the map and its JSON/GeoJSON endpoints.
+    roles("GET", "/map", ALL),
+    api("GET", "/api/v1/hotspots", ALL, "read:counts"),
+    api("POST", "/api/v1/hotspots", ALL, "read:counts"),
+    api("GET", "/api/v1/kde", ALL, "read:counts"),
+    api("POST", "/api/v1/kde", ALL, "read:counts"),
+    api("GET", "/api/v1/near-repeat", ALL, "read:counts"),
+    api("POST", "/api/v1/near-repeat", ALL, "read:counts"),
+    api("GET", "/api/v1/boundaries", ALL, "read:counts"),
     // The public side (routes/public): public pages and forms, and the staff pages behind them.
     public("GET", "/public"),
     public("GET", "/accessibility"),

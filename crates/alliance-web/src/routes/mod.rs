@@ -7,6 +7,8 @@ mod api;
 mod dashboard;
 mod governance;
 mod imports;
+mod map;
+mod spatial;
 mod sna;
 mod interventions;
 
@@ -23,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(interventions::routes())
         .merge(governance::routes())
         .merge(api::routes())
+        .merge(spatial::routes())
         .merge(account::routes())
         .merge(admin::routes())
         .route("/assets/{*path}", get(crate::assets::asset))

@@ -8,6 +8,7 @@ mod imports;
 mod board_pack;
 mod seed;
 mod serve;
+mod spatial;
 mod users;
 mod sna;
 
@@ -39,6 +40,12 @@ pub enum Command {
     Imports(imports::ImportsArgs),
     /// Count police records grouped by fields.
     Counts(counts::CountsArgs),
+    /// Hotspots on a grid or per area: Gi*, Gi, local or global Moran's I.
+    Hotspots(spatial::HotspotsArgs),
+    /// Kernel density on a grid, in events per km².
+    Kde(spatial::KdeArgs),
+    /// Near-repeat (Knox) analysis of a points file with times in days.
+    NearRepeat(spatial::NearRepeatArgs),
     /// Manage users (create the first administrator here).
     #[command(subcommand)]
     Users(users::UsersCommand),
@@ -68,6 +75,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(args) => import::run(&db, args).await?,
         Command::Imports(args) => imports::run(&db, args).await?,
         Command::Counts(args) => counts::run(&db, args).await?,
+        Command::Hotspots(args) => spatial::hotspots(&db, args).await?,
+        Command::Kde(args) => spatial::kde(&db, args).await?,
+        Command::NearRepeat(args) => spatial::near_repeat(&db, args).await?,
         Command::Users(args) => users::run(&db, args).await?,
         Command::Audit(args) => audit::run(&db, args).await?,
         Command::Sna(args) => sna::run(&db, args).await?,

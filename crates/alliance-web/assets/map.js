@@ -1,0 +1,39 @@
+// The hotspot map: vector layers from the GeoJSON endpoints, no tiles.
+(function () {
+  var el = document.getElementById('hotspot-map');
+  if (!el || !window.L) return;
+  var map = L.map(el, { zoomSnap: 0.25 });
+  var colours = { '3': '#b2182b', '2': '#ef8a62', '1': '#fddbc7', '0': '#f7f7f7', '-1': '#d1e5f0', '-2': '#67a9cf', '-3': '#2166ac' };
+  var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
+  function load(url) { return fetch(url).then(function (r) { return r.ok ? r.json() : null; }); }
+  load(el.dataset.boundaries).then(function (data) {
+    if (!data) return;
+    var lsoas = L.geoJSON(data, { filter: function (f) { return f.properties.layer !== 'district'; },
+      style: { color: '#888', weight: 0.5, fill: false } }).addTo(map);
+    var districts = L.geoJSON(data, { filter: function (f) { return f.properties.layer === 'district'; },
+      style: { color: '#0b0c0c', weight: 2 } }).addTo(map);
+    control.addOverlay(lsoas, 'LSOA boundaries');
+    control.addOverlay(districts, 'District outlines');
+    if (lsoas.getBounds().isValid()) map.fitBounds(lsoas.getBounds());
+  });
+  load(el.dataset.hotspots).then(function (data) {
+    if (!data) return;
+    var layer = L.geoJSON(data, { style: function (f) {
+      var bin = String(f.properties.gi_bin || 0);
+      return { stroke: false, fillColor: colours[bin], fillOpacity: bin === '0' ? 0 : 0.75 };
+    }, onEachFeature: function (f, l) {
+      l.bindTooltip('Crimes ' + f.properties.count + ', z ' + f.properties.z.toFixed(2));
+    } }).addTo(map);
+    control.addOverlay(layer, 'Gi* hotspots');
+    if (!map._loaded && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
+  });
+  load(el.dataset.density).then(function (data) {
+    if (!data) return;
+    var max = 0;
+    data.features.forEach(function (f) { max = Math.max(max, f.properties.density); });
+    var layer = L.geoJSON(data, { style: function (f) {
+      return { stroke: false, fillColor: '#54278f', fillOpacity: 0.7 * f.properties.density / (max || 1) };
+    } });
+    control.addOverlay(layer, 'Kernel density');
+  });
+})();

@@ -1,0 +1,298 @@
+//! Spatial analysis over HTTP: `/api/v1/hotspots`, `/api/v1/kde`, `/api/v1/near-repeat`
+//! (GET: the stored police data with query filters; POST: points in the body, a CSV with
+//! the header `id,x,y,t` or JSON `{"points": [{"id", "x", "y", "t"}]}`), and
+//! `/api/v1/boundaries?kind=lsoa21&district=CODE` (GeoJSON, WGS84).
+//!
+//! Query parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells`,
+//! `areas`, `permutations` (at most 9999), `seed`, `alpha`, `alternative`,
+//! `standardisation`, `format=json|geojson`; filters `crime-type` (comma list), `from`,
+//! `to`, `district`, `lsoa` (comma list); KDE `kernel`, `radius` (metres or `auto`),
+//! `truncate`; near-repeat `space-breaks`, `time-breaks`, `distance`.
+
+use std::collections::HashMap;
+
+use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, HotspotStatistic, NeighbourRule};
+use alliance_core::analytics::spatial::{
+    knox, Alternative, Contiguity, DistanceMetric, Event, Kernel, KnoxOptions, PermutationOptions, Standardisation,
+};
+use alliance_db::spatial::LocatedFilter;
+use alliance_ingest::points::{read_points, PointRecord, PointsFile};
+use alliance_ingest::SourceFile;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Json;
+use serde_json::Value;
+
+use super::api::ApiError;
+use crate::spatial::{self as svc, GridRequest, SpatialServiceError};
+use crate::AppState;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/api/v1/hotspots", get(hotspots_stored).post(hotspots_posted))
+        .route("/api/v1/kde", get(kde_stored).post(kde_posted))
+        .route("/api/v1/near-repeat", get(near_repeat_stored).post(near_repeat_posted))
+        .route("/api/v1/boundaries", get(boundaries))
+        .route("/map", get(super::map::page))
+}
+
+type Params = HashMap<String, String>;
+
+impl From<SpatialServiceError> for ApiError {
+    fn from(e: SpatialServiceError) -> ApiError {
+        match e {
+            SpatialServiceError::Db(e) => ApiError::from(e),
+            other => ApiError::BadRequest(other.to_string()),
+        }
+    }
+}
+
+fn bad(e: impl ToString) -> ApiError {
+    ApiError::BadRequest(e.to_string())
+}
+
+fn number<T: std::str::FromStr>(p: &Params, key: &str, default: T) -> Result<T, ApiError> {
+    match p.get(key) {
+        None => Ok(default),
+        Some(v) => v.trim().parse().map_err(|_| bad(format!("parameter \"{key}\": \"{v}\" is not a valid number"))),
+    }
+}
+
+fn list(p: &Params, key: &str) -> Vec<String> {
+    p.get(key)
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+/// The stored-data filter of the query.
+pub(crate) fn filter(p: &Params) -> Result<LocatedFilter, ApiError> {
+    let month = |key: &str| -> Result<_, ApiError> {
+        p.get(key)
+            .filter(|v| !v.is_empty())
+            .map(|v| v.parse().map_err(|e| bad(format!("parameter \"{key}\": {e}"))))
+            .transpose()
+    };
+    Ok(LocatedFilter {
+        crime_types: list(p, "crime-type"),
+        from: month("from")?,
+        to: month("to")?,
+        district: p.get("district").filter(|d| !d.is_empty()).cloned(),
+        lsoas: list(p, "lsoa"),
+    })
+}
+
+/// Hotspot settings and neighbours of the query.
+pub(crate) fn hotspot_settings(p: &Params) -> Result<(HotspotSettings, NeighbourRule), ApiError> {
+    let statistic = HotspotStatistic::parse(p.get("stat").map(String::as_str).unwrap_or("gi-star")).map_err(bad)?;
+    let permutations: usize = number(p, "permutations", 999)?;
+    if permutations > 9999 {
+        return Err(bad("parameter \"permutations\": at most 9999"));
+    }
+    let alternative = match p.get("alternative").map(String::as_str) {
+        None | Some("two-sided") => Alternative::TwoSided,
+        Some("directed") => Alternative::Directed,
+        Some(o) => return Err(bad(format!("parameter \"alternative\": \"{o}\": expected two-sided or directed"))),
+    };
+    let standardisation = match p.get("standardisation").map(String::as_str) {
+        None | Some("row") => Standardisation::Row,
+        Some("binary") => Standardisation::Binary,
+        Some(o) => return Err(bad(format!("parameter \"standardisation\": \"{o}\": expected row or binary"))),
+    };
+    let neighbours = match (p.get("distance-band"), p.get("contiguity").map(String::as_str)) {
+        (Some(_), Some(_)) => return Err(bad("give either contiguity or distance-band, not both")),
+        (Some(_), None) => NeighbourRule::DistanceBand(number(p, "distance-band", 0.0)?),
+        (None, None | Some("queen")) => NeighbourRule::Contiguity(Contiguity::Queen),
+        (None, Some("rook")) => NeighbourRule::Contiguity(Contiguity::Rook),
+        (None, Some(o)) => return Err(bad(format!("parameter \"contiguity\": \"{o}\": expected queen or rook"))),
+    };
+    let settings = HotspotSettings {
+        statistic,
+        permutation: PermutationOptions { permutations, seed: number(p, "seed", 12345)?, alternative },
+        alpha: number(p, "alpha", 0.05)?,
+        standardisation,
+    };
+    Ok((settings, neighbours))
+}
+
+fn origin(p: &Params) -> Result<Option<(f64, f64)>, ApiError> {
+    let Some(text) = p.get("origin") else { return Ok(None) };
+    let parts: Vec<f64> = text.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+    match parts.as_slice() {
+        [x, y] => Ok(Some((*x, *y))),
+        _ => Err(bad(format!("parameter \"origin\": \"{text}\": expected X,Y in metres"))),
+    }
+}
+
+fn geojson_wanted(p: &Params) -> Result<bool, ApiError> {
+    match p.get("format").map(String::as_str) {
+        None | Some("json") => Ok(false),
+        Some("geojson") => Ok(true),
+        Some(o) => Err(bad(format!("parameter \"format\": \"{o}\": expected json or geojson"))),
+    }
+}
+
+/// Points posted as CSV or JSON.
+fn posted_points(body: &str) -> Result<PointsFile, ApiError> {
+    if body.trim_start().starts_with('{') {
+        let v: Value = serde_json::from_str(body).map_err(|e| bad(format!("request body: not JSON: {e}")))?;
+        let items = v
+            .get("points")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad("request body: expected {\"points\": [...]}"))?;
+        let points = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let f = |k: &str| item.get(k).and_then(Value::as_f64);
+                let (Some(x), Some(y)) = (f("x"), f("y")) else {
+                    return Err(bad(format!("request body: point {}: x and y must be numbers", i + 1)));
+                };
+                let id =
+                    item.get("id").map(|v| v.to_string().trim_matches('"').to_string()).unwrap_or((i + 1).to_string());
+                Ok(PointRecord { id, x, y, t: f("t"), line: i as u64 + 1 })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(PointsFile { name: "request body".into(), points });
+    }
+    read_points(&SourceFile::from_bytes("request body", body.as_bytes().to_vec())).map_err(bad)
+}
+
+async fn stored_xy(state: &AppState, p: &Params) -> Result<Vec<(f64, f64)>, ApiError> {
+    Ok(svc::stored_points(&state.db, &filter(p)?).await?.xy)
+}
+
+async fn hotspots(state: &AppState, p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, ApiError> {
+    let (settings, neighbours) = hotspot_settings(p)?;
+    let geojson = geojson_wanted(p)?;
+    let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
+    if let Some(kind) = p.get("areas") {
+        if !["lsoa21", "lsoa11", "ward"].contains(&kind.as_str()) {
+            return Err(bad(format!("parameter \"areas\": \"{kind}\": expected lsoa21, lsoa11 or ward")));
+        }
+        let areas = svc::areas(&state.db, kind, district).await?;
+        let result = svc::area_hotspots(kind, &points, &areas, neighbours, &settings).map_err(bad)?;
+        return Ok(Json(if geojson {
+            svc::area_hotspots_geojson(&result, &settings, &areas)
+        } else {
+            svc::area_hotspots_json(&result, &settings)
+        }));
+    }
+    let area = match p.get("cells").map(String::as_str) {
+        None | Some("bbox") => None,
+        Some("area") => Some(svc::study_area(&svc::areas(&state.db, "lsoa21", district).await?)),
+        Some(o) => return Err(bad(format!("parameter \"cells\": \"{o}\": expected bbox or area"))),
+    };
+    let request = GridRequest { cell: number(p, "cell", 250.0)?, origin: origin(p)?, neighbours, settings };
+    let result = tokio::task::spawn_blocking(move || svc::grid_hotspots(&points, area.as_ref(), request))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(bad)?;
+    Ok(Json(if geojson { svc::grid_hotspots_geojson(&result).map_err(bad)? } else { svc::grid_hotspots_json(&result) }))
+}
+
+async fn hotspots_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
+    let points = stored_xy(&state, &p).await?;
+    hotspots(&state, &p, points).await
+}
+
+async fn hotspots_posted(
+    State(state): State<AppState>,
+    Query(p): Query<Params>,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    let points = posted_points(&body)?.coordinates();
+    hotspots(&state, &p, points).await
+}
+
+async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, ApiError> {
+    let kernel = match p.get("kernel").map(String::as_str) {
+        None | Some("quartic") => Kernel::Quartic,
+        Some("epanechnikov") => Kernel::Epanechnikov,
+        Some("gaussian") => Kernel::Gaussian { truncate: number(p, "truncate", 3.0)? },
+        Some(o) => {
+            return Err(bad(format!("parameter \"kernel\": \"{o}\": expected quartic, epanechnikov or gaussian")))
+        }
+    };
+    let radius = match p.get("radius").map(String::as_str) {
+        None | Some("auto") => None,
+        Some(_) => Some(number(p, "radius", 0.0)?),
+    };
+    let (cell, origin, geojson) = (number(p, "cell", 50.0)?, origin(p)?, geojson_wanted(p)?);
+    let surface = tokio::task::spawn_blocking(move || svc::kde_surface(&points, cell, origin, kernel, radius))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(bad)?;
+    Ok(Json(if geojson { svc::kde_geojson(&surface).map_err(bad)? } else { svc::kde_json(&surface) }))
+}
+
+async fn kde_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
+    let points = stored_xy(&state, &p).await?;
+    kde(&p, points).await
+}
+
+async fn kde_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, ApiError> {
+    kde(&p, posted_points(&body)?.coordinates()).await
+}
+
+async fn near_repeat_stored() -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({ "error": svc::NEAR_REPEAT_NEEDS_DATES })))
+        .into_response()
+}
+
+fn breaks(p: &Params, key: &str, default: &str) -> Result<Vec<f64>, ApiError> {
+    p.get(key)
+        .map(String::as_str)
+        .unwrap_or(default)
+        .split(',')
+        .map(|s| match s.trim().to_ascii_lowercase().as_str() {
+            "inf" | "infinity" => Ok(f64::INFINITY),
+            t => t
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| bad(format!("parameter \"{key}\": \"{s}\" is not a number or inf"))),
+        })
+        .collect()
+}
+
+async fn near_repeat_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, ApiError> {
+    let file = posted_points(&body)?;
+    if let Some(pt) = file.first_without_time() {
+        return Err(bad(format!(
+            "request body: line {}: near-repeat analysis needs a time t in days for every point",
+            pt.line
+        )));
+    }
+    let permutations: usize = number(&p, "permutations", 999)?;
+    if permutations > 9999 {
+        return Err(bad("parameter \"permutations\": at most 9999"));
+    }
+    let opts = KnoxOptions {
+        space_breaks: breaks(&p, "space-breaks", "0,1,100,200,300,inf")?,
+        time_breaks: breaks(&p, "time-breaks", "0,7,14,21,inf")?,
+        metric: match p.get("distance").map(String::as_str) {
+            None | Some("manhattan") => DistanceMetric::Manhattan,
+            Some("euclidean") => DistanceMetric::Euclidean,
+            Some(o) => return Err(bad(format!("parameter \"distance\": \"{o}\": expected manhattan or euclidean"))),
+        },
+        permutations,
+        seed: number(&p, "seed", 12345)?,
+    };
+    let events: Vec<Event> = file.points.iter().map(|pt| Event { x: pt.x, y: pt.y, t: pt.t.unwrap_or(0.0) }).collect();
+    let (result, opts) = tokio::task::spawn_blocking(move || (knox(&events, &opts), opts))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let result = result.map_err(bad)?;
+    Ok(Json(svc::knox_json(&result, &opts.space_breaks, &opts.time_breaks)))
+}
+
+async fn boundaries(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
+    let kind = p.get("kind").map(String::as_str).unwrap_or("lsoa21");
+    if !["lsoa21", "lsoa11", "ward"].contains(&kind) {
+        return Err(bad(format!("parameter \"kind\": \"{kind}\": expected lsoa21, lsoa11 or ward")));
+    }
+    let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
+    Ok(Json(svc::boundaries_geojson(&state.db, kind, district).await?))
+}

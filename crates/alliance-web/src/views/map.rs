@@ -1,0 +1,197 @@
+//! The map page: filters, legend, top hotspots.
+
+use std::collections::HashMap;
+
+use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, HotspotStatistic, NeighbourRule};
+use alliance_core::analytics::spatial::{Alternative, Contiguity, PermutationOptions, Standardisation};
+use alliance_db::spatial::LocatedFilter;
+use askama::Template;
+
+use super::Layout;
+use crate::spatial::{self as svc, GridRequest, HotspotResult};
+use crate::{AppState, PageError};
+
+/// One row of the top hotspots table.
+pub struct HotspotLine {
+    pub place: String,
+    pub count: i64,
+    pub z: String,
+    pub p: String,
+    pub confidence: &'static str,
+}
+
+/// A choice in a select.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+pub struct MapPage {
+    pub layout: Layout,
+    pub crime_types: Vec<Choice>,
+    pub districts: Vec<Choice>,
+    pub units: Vec<Choice>,
+    pub cells: Vec<Choice>,
+    pub from: String,
+    pub to: String,
+    pub query: String,
+    pub district: String,
+    pub top: Vec<HotspotLine>,
+    pub points: usize,
+    pub significant: usize,
+    pub message: Option<String>,
+    pub unit_label: &'static str,
+}
+
+fn choices(values: &[(&str, &str)], current: &str) -> Vec<Choice> {
+    values.iter().map(|(v, l)| Choice { value: v.to_string(), label: l.to_string(), selected: *v == current }).collect()
+}
+
+fn confidence(bin: i8) -> &'static str {
+    match bin {
+        3 => "Hot spot, 99% confidence",
+        2 => "Hot spot, 95% confidence",
+        1 => "Hot spot, 90% confidence",
+        -1 => "Cold spot, 90% confidence",
+        -2 => "Cold spot, 95% confidence",
+        -3 => "Cold spot, 99% confidence",
+        _ => "Not significant",
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl MapPage {
+    pub async fn build(state: &AppState, p: HashMap<String, String>) -> Result<MapPage, PageError> {
+        let get = |k: &str| p.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+        let crime_type = get("crime-type");
+        let district = get("district");
+        let unit = match get("units").as_str() {
+            "lsoa21" => "lsoa21",
+            _ => "grid",
+        };
+        let cell: f64 = match get("cell").parse::<f64>() {
+            Ok(c) if [250.0, 500.0, 1000.0].contains(&c) => c,
+            _ => 500.0,
+        };
+        let (from, to) = (get("from"), get("to"));
+        let filter = LocatedFilter {
+            crime_types: if crime_type.is_empty() { vec![] } else { vec![crime_type.clone()] },
+            from: from.parse().ok(),
+            to: to.parse().ok(),
+            district: (!district.is_empty()).then(|| district.clone()),
+            lsoas: vec![],
+        };
+        let settings = HotspotSettings {
+            statistic: HotspotStatistic::GiStar,
+            permutation: PermutationOptions { permutations: 999, seed: 12345, alternative: Alternative::TwoSided },
+            alpha: 0.05,
+            standardisation: Standardisation::Row,
+        };
+        let neighbours = NeighbourRule::Contiguity(Contiguity::Queen);
+        let mut message = None;
+        let mut top = Vec::new();
+        let (mut points, mut significant) = (0, 0);
+        let result: Result<(), svc::SpatialServiceError> = async {
+            let xy = svc::stored_points(&state.db, &filter).await?.xy;
+            points = xy.len();
+            if xy.is_empty() {
+                message = Some("No located police records match these filters.".into());
+                return Ok(());
+            }
+            let (rows, places): (Vec<_>, Vec<String>) = if unit == "lsoa21" {
+                let areas = svc::areas(&state.db, "lsoa21", filter.district.as_deref()).await?;
+                let h = svc::area_hotspots("lsoa21", &xy, &areas, neighbours, &settings)?;
+                let HotspotResult::Local(t) = h.result else { return Ok(()) };
+                let places = h.codes.iter().zip(&h.names).map(|(c, n)| format!("{n} ({c})")).collect();
+                (t.rows, places)
+            } else {
+                let request = GridRequest { cell, origin: None, neighbours, settings };
+                let h = tokio::task::spawn_blocking(move || svc::grid_hotspots(&xy, None, request))
+                    .await
+                    .map_err(|e| svc::SpatialServiceError::Invalid(e.to_string()))??;
+                let HotspotResult::Local(t) = h.result else { return Ok(()) };
+                let places = h
+                    .units
+                    .cells
+                    .iter()
+                    .map(|&c| {
+                        let (x, y) = h.units.grid.min_corner(c);
+                        format!("{} m cell at E {x:.0}, N {y:.0}", h.units.grid.size)
+                    })
+                    .collect();
+                (t.rows, places)
+            };
+            significant = rows.iter().filter(|r| r.significant).count();
+            let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].significant && rows[i].z > 0.0).collect();
+            order.sort_by(|&a, &b| rows[b].z.total_cmp(&rows[a].z));
+            top = order
+                .into_iter()
+                .take(10)
+                .map(|i| HotspotLine {
+                    place: places[i].clone(),
+                    count: rows[i].count,
+                    z: format!("{:.2}", rows[i].z),
+                    p: rows[i].p_sim.map(|p| format!("{p:.3}")).unwrap_or_default(),
+                    confidence: confidence(rows[i].bin),
+                })
+                .collect();
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => {}
+            Err(svc::SpatialServiceError::Db(e)) => return Err(e.into()),
+            Err(other) => message = Some(other.to_string()),
+        }
+        let mut types =
+            vec![Choice { value: String::new(), label: "All crime types".into(), selected: crime_type.is_empty() }];
+        types.extend(state.db.crime_types().await?.into_iter().map(|t| Choice {
+            selected: t == crime_type,
+            label: t.clone(),
+            value: t,
+        }));
+        let mut districts =
+            vec![Choice { value: String::new(), label: "All districts".into(), selected: district.is_empty() }];
+        districts.extend(state.db.districts().await?.into_iter().map(|d| Choice {
+            selected: d.code == district,
+            label: d.name,
+            value: d.code,
+        }));
+        let mut query = vec![format!("cell={cell}"), "permutations=999".to_string()];
+        for (k, v) in [("crime-type", &crime_type), ("district", &district), ("from", &from), ("to", &to)] {
+            if !v.is_empty() {
+                query.push(format!("{k}={}", encode(v)));
+            }
+        }
+        if unit == "lsoa21" {
+            query.push("areas=lsoa21".into());
+        }
+        Ok(MapPage {
+            layout: Layout::new(state, "/map"),
+            crime_types: types,
+            districts,
+            units: choices(&[("grid", "Grid cells"), ("lsoa21", "LSOAs (2021)")], unit),
+            cells: choices(&[("250", "250 m"), ("500", "500 m"), ("1000", "1 km")], &format!("{cell}")),
+            from,
+            to,
+            query: query.join("&"),
+            district,
+            top,
+            points,
+            significant,
+            message,
+            unit_label: if unit == "lsoa21" { "LSOA" } else { "Cell" },
+        })
+    }
+}

@@ -1,0 +1,631 @@
+//! `alliance hotspots`, `alliance kde` and `alliance near-repeat`: spatial analysis of a
+//! points file (`id,x,y,t`: National Grid metres and days) or of the stored police records
+//! (filtered by crime type, months and area, projected from WGS84 to National Grid).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use alliance_core::analytics::spatial::hotspot_table::{
+    grid_units, grid_weights, hotspot_persistence, HotspotSettings, HotspotStatistic, NeighbourRule,
+};
+use alliance_core::analytics::spatial::{
+    knox, Alternative, Contiguity, DistanceMetric, Event, Kernel, KnoxOptions, PermutationOptions, PersistenceOptions,
+    Standardisation,
+};
+use alliance_core::domain::Month;
+use alliance_core::geo::grid::count_points;
+use alliance_db::spatial::LocatedFilter;
+use alliance_db::Db;
+use alliance_ingest::points::{read_points, PointsFile};
+use alliance_ingest::SourceFile;
+use alliance_web::spatial::{self as svc, GridRequest, HotspotResult};
+use anyhow::{bail, Context};
+use clap::{Args, ValueEnum};
+use serde_json::json;
+
+/// Where the points come from: a points file, or the stored police records with filters.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Points CSV with the header id,x,y,t (National Grid metres; t in days, needed by near-repeat).
+    #[arg(long)]
+    pub points: Option<PathBuf>,
+    /// Stored data: only this crime type (repeat for several), e.g. "Violence and sexual offences".
+    #[arg(long = "crime-type")]
+    pub crime_types: Vec<String>,
+    /// Stored data: first month (YYYY-MM), inclusive.
+    #[arg(long)]
+    pub from: Option<Month>,
+    /// Stored data: last month (YYYY-MM), inclusive.
+    #[arg(long)]
+    pub to: Option<Month>,
+    /// Stored data: only records in this local authority district (e.g. E06000021); also
+    /// limits the study area of --cells area and the areas of --areas.
+    #[arg(long)]
+    pub district: Option<String>,
+    /// Stored data: only records in this LSOA (repeat for several).
+    #[arg(long)]
+    pub lsoa: Vec<String>,
+}
+
+impl SourceArgs {
+    fn filter(&self) -> LocatedFilter {
+        LocatedFilter {
+            crime_types: self.crime_types.clone(),
+            from: self.from,
+            to: self.to,
+            district: self.district.clone(),
+            lsoas: self.lsoa.clone(),
+        }
+    }
+
+    fn has_filters(&self) -> bool {
+        !self.crime_types.is_empty() || self.from.is_some() || self.to.is_some() || !self.lsoa.is_empty()
+    }
+
+    fn points_file(&self) -> anyhow::Result<Option<PointsFile>> {
+        let Some(path) = &self.points else { return Ok(None) };
+        if self.has_filters() {
+            bail!("--crime-type, --from, --to and --lsoa filter the stored police data; they cannot be used with --points");
+        }
+        Ok(Some(read_points(&SourceFile::from_path(path))?))
+    }
+
+    /// `(x, y)` in metres and, for stored data, the months.
+    async fn load(&self, db: &Db) -> anyhow::Result<(Vec<(f64, f64)>, Option<Vec<Month>>)> {
+        if let Some(file) = self.points_file()? {
+            return Ok((file.coordinates(), None));
+        }
+        let stored = svc::stored_points(db, &self.filter()).await?;
+        if stored.xy.is_empty() {
+            bail!("no stored police records with coordinates match the filters");
+        }
+        Ok((stored.xy, Some(stored.months)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatArg {
+    GiStar,
+    Gi,
+    LocalMoran,
+    Moran,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ContiguityArg {
+    Queen,
+    Rook,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CellsArg {
+    Bbox,
+    Area,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AreasArg {
+    Lsoa21,
+    Lsoa11,
+    Ward,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AlternativeArg {
+    TwoSided,
+    Directed,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StandardisationArg {
+    Row,
+    Binary,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum PeriodArg {
+    Month,
+    Quarter,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Csv,
+    Geojson,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct HotspotsArgs {
+    /// The statistic: Getis–Ord Gi* or Gi, local Moran's I, or global Moran's I.
+    #[arg(long, value_enum, default_value_t = StatArg::GiStar)]
+    pub stat: StatArg,
+    /// Grid cell size in metres.
+    #[arg(long, default_value_t = 250.0)]
+    pub cell: f64,
+    /// Grid origin "X,Y" in metres (default: the minimum x and y rounded down to the cell size).
+    #[arg(long, value_parser = parse_origin)]
+    pub origin: Option<(f64, f64)>,
+    /// Contiguity neighbours (the default, queen).
+    #[arg(long, value_enum, conflicts_with = "distance_band")]
+    pub contiguity: Option<ContiguityArg>,
+    /// Neighbours within this many metres (centre to centre) instead of contiguity.
+    #[arg(long)]
+    pub distance_band: Option<f64>,
+    /// Grid cells: the whole bounding box (zeros kept) or only cells meeting the study area
+    /// (the union of the stored LSOA 2021 boundaries, of --district when given).
+    #[arg(long, value_enum, default_value_t = CellsArg::Bbox)]
+    pub cells: CellsArg,
+    /// Analyse counts per area (LSOA 2021, LSOA 2011 or ward) instead of grid cells.
+    #[arg(long, value_enum)]
+    pub areas: Option<AreasArg>,
+    /// Number of conditional permutations (0: normal p-values only).
+    #[arg(long, default_value_t = 999)]
+    pub permutations: usize,
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
+    /// False discovery rate (Benjamini–Hochberg) for "significant".
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Tail convention of the permutation p-value.
+    #[arg(long, value_enum, default_value_t = AlternativeArg::TwoSided)]
+    pub alternative: AlternativeArg,
+    /// Weights of Moran's I (local and global).
+    #[arg(long, value_enum, default_value_t = StandardisationArg::Row)]
+    pub standardisation: StandardisationArg,
+    /// Classify grid cells over successive periods (new, persistent, intensifying, …), stored data only.
+    #[arg(long)]
+    pub persistence: bool,
+    /// Period length of --persistence.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Quarter)]
+    pub period: PeriodArg,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+}
+
+fn parse_origin(text: &str) -> Result<(f64, f64), String> {
+    let parts: Vec<&str> = text.split(',').map(str::trim).collect();
+    let number = |s: &str| s.parse::<f64>().ok().filter(|v| v.is_finite());
+    match parts.as_slice() {
+        [x, y] => match (number(x), number(y)) {
+            (Some(x), Some(y)) => Ok((x, y)),
+            _ => Err(format!("\"{text}\": expected two numbers X,Y in metres")),
+        },
+        _ => Err(format!("\"{text}\": expected X,Y in metres")),
+    }
+}
+
+/// Band breaks as given on the command line (`inf` allowed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Breaks(pub Vec<f64>);
+
+fn parse_breaks(text: &str) -> Result<Breaks, String> {
+    text.split(',')
+        .map(str::trim)
+        .map(|s| match s.to_ascii_lowercase().as_str() {
+            "inf" | "infinity" => Ok(f64::INFINITY),
+            _ => {
+                s.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("\"{s}\" is not a number or inf"))
+            }
+        })
+        .collect::<Result<Vec<f64>, String>>()
+        .map(Breaks)
+}
+
+impl HotspotsArgs {
+    fn settings(&self) -> HotspotSettings {
+        HotspotSettings {
+            statistic: match self.stat {
+                StatArg::GiStar => HotspotStatistic::GiStar,
+                StatArg::Gi => HotspotStatistic::Gi,
+                StatArg::LocalMoran => HotspotStatistic::LocalMoran,
+                StatArg::Moran => HotspotStatistic::Moran,
+            },
+            permutation: PermutationOptions {
+                permutations: self.permutations,
+                seed: self.seed,
+                alternative: match self.alternative {
+                    AlternativeArg::TwoSided => Alternative::TwoSided,
+                    AlternativeArg::Directed => Alternative::Directed,
+                },
+            },
+            alpha: self.alpha,
+            standardisation: match self.standardisation {
+                StandardisationArg::Row => Standardisation::Row,
+                StandardisationArg::Binary => Standardisation::Binary,
+            },
+        }
+    }
+
+    fn neighbours(&self) -> NeighbourRule {
+        match (self.distance_band, self.contiguity) {
+            (Some(d), _) => NeighbourRule::DistanceBand(d),
+            (None, Some(ContiguityArg::Rook)) => NeighbourRule::Contiguity(Contiguity::Rook),
+            (None, _) => NeighbourRule::Contiguity(Contiguity::Queen),
+        }
+    }
+}
+
+fn stdout_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|p| p.to_string()).unwrap_or_default()
+}
+
+pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
+    let settings = args.settings();
+    if args.persistence {
+        return persistence(db, &args, &settings).await;
+    }
+    let (points, _) = args.source.load(db).await?;
+    if let Some(kind) = args.areas {
+        let kind = match kind {
+            AreasArg::Lsoa21 => "lsoa21",
+            AreasArg::Lsoa11 => "lsoa11",
+            AreasArg::Ward => "ward",
+        };
+        let areas = svc::areas(db, kind, args.source.district.as_deref()).await?;
+        let result = svc::area_hotspots(kind, &points, &areas, args.neighbours(), &settings)?;
+        match args.format {
+            Format::Json => stdout_json(&svc::area_hotspots_json(&result, &settings))?,
+            Format::Geojson => stdout_json(&svc::area_hotspots_geojson(&result, &settings, &areas))?,
+            Format::Csv => {
+                let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+                match &result.result {
+                    HotspotResult::Global(g) => write_moran_csv(&mut out, g)?,
+                    HotspotResult::Local(t) => {
+                        let mut header = vec!["code", "name", "count", "z", "p_norm", "p_sim", "significant"];
+                        header.extend(svc::own_columns(t.statistic));
+                        out.write_record(&header)?;
+                        for (i, row) in t.rows.iter().enumerate() {
+                            let mut rec = vec![
+                                result.codes[i].clone(),
+                                result.names[i].clone(),
+                                row.count.to_string(),
+                                row.z.to_string(),
+                                row.p_norm.to_string(),
+                                opt(row.p_sim),
+                                row.significant.to_string(),
+                            ];
+                            rec.extend(svc::own_values(t.statistic, row));
+                            out.write_record(&rec)?;
+                        }
+                    }
+                }
+                out.flush()?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let area = match args.cells {
+        CellsArg::Bbox => None,
+        CellsArg::Area => Some(svc::study_area(&svc::areas(db, "lsoa21", args.source.district.as_deref()).await?)),
+    };
+    let request = GridRequest { cell: args.cell, origin: args.origin, neighbours: args.neighbours(), settings };
+    let result = svc::grid_hotspots(&points, area.as_ref(), request)?;
+    match args.format {
+        Format::Json => stdout_json(&svc::grid_hotspots_json(&result))?,
+        Format::Geojson => stdout_json(&svc::grid_hotspots_geojson(&result)?)?,
+        Format::Csv => {
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            match &result.result {
+                HotspotResult::Global(g) => write_moran_csv(&mut out, g)?,
+                HotspotResult::Local(t) => {
+                    let mut header = vec!["ix", "iy", "x_min", "y_min", "count", "z", "p_norm", "p_sim", "significant"];
+                    header.extend(svc::own_columns(t.statistic));
+                    out.write_record(&header)?;
+                    for (row, &cell) in t.rows.iter().zip(&result.units.cells) {
+                        let (x_min, y_min) = result.units.grid.min_corner(cell);
+                        let mut rec = vec![
+                            cell.ix.to_string(),
+                            cell.iy.to_string(),
+                            x_min.to_string(),
+                            y_min.to_string(),
+                            row.count.to_string(),
+                            row.z.to_string(),
+                            row.p_norm.to_string(),
+                            opt(row.p_sim),
+                            row.significant.to_string(),
+                        ];
+                        rec.extend(svc::own_values(t.statistic, row));
+                        out.write_record(&rec)?;
+                    }
+                }
+            }
+            out.flush()?;
+            if let HotspotResult::Local(t) = &result.result {
+                eprintln!(
+                    "{} cells, {} significant (Benjamini–Hochberg at {} on {}, {} permutations, {}); {} points, {} outside the cells",
+                    t.rows.len(),
+                    t.significant,
+                    t.alpha,
+                    t.significance_from,
+                    t.permutations,
+                    serde_json::to_value(t.alternative)?.as_str().unwrap_or(""),
+                    result.points,
+                    result.units.outside
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_moran_csv<W: Write>(
+    out: &mut csv::Writer<W>,
+    g: &alliance_core::analytics::spatial::GlobalMoran,
+) -> anyhow::Result<()> {
+    out.write_record([
+        "statistic",
+        "i",
+        "expected",
+        "z_norm",
+        "p_norm",
+        "z_rand",
+        "p_rand",
+        "p_sim",
+        "permutations",
+        "standardisation",
+    ])?;
+    out.write_record([
+        "moran".to_string(),
+        g.i.to_string(),
+        g.expected.to_string(),
+        g.z_norm.to_string(),
+        g.p_norm.to_string(),
+        g.z_rand.to_string(),
+        g.p_rand.to_string(),
+        opt(g.p_sim),
+        g.permutations.to_string(),
+        serde_json::to_value(g.standardisation)?.as_str().unwrap_or("").to_string(),
+    ])?;
+    Ok(())
+}
+
+/// `--persistence`: one grid over all the records, Gi* per period on it, then classes.
+async fn persistence(db: &Db, args: &HotspotsArgs, settings: &HotspotSettings) -> anyhow::Result<ExitCode> {
+    if args.source.points.is_some() {
+        bail!("--persistence works on the stored police data (periods of months); it cannot be used with --points");
+    }
+    if args.areas.is_some() || settings.statistic != HotspotStatistic::GiStar {
+        bail!("--persistence classifies grid cells from Gi* results: use --stat gi-star without --areas");
+    }
+    let (points, months) = args.source.load(db).await?;
+    let months = months.context("stored records have months")?;
+    let period_of = |m: Month| match args.period {
+        PeriodArg::Month => m.to_string(),
+        PeriodArg::Quarter => format!("{}-Q{}", m.year(), m.quarter()),
+    };
+    let mut periods: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    for (p, &m) in points.iter().zip(&months) {
+        periods.entry(period_of(m)).or_default().push(*p);
+    }
+    if periods.len() < 2 {
+        bail!("--persistence needs records in at least 2 periods; the filters leave {}", periods.len());
+    }
+    let area = match args.cells {
+        CellsArg::Bbox => None,
+        CellsArg::Area => Some(svc::study_area(&svc::areas(db, "lsoa21", args.source.district.as_deref()).await?)),
+    };
+    let units = grid_units(&points, args.cell, args.origin, area.as_ref())?;
+    let weights = grid_weights(&units, args.neighbours())?;
+    let period_counts = periods
+        .values()
+        .map(|pts| count_points(&units.grid, &units.cells, pts).map(|c| c.counts))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (tables, classes) = hotspot_persistence(&period_counts, &weights, settings, &PersistenceOptions::default())?;
+    let names: Vec<&String> = periods.keys().collect();
+    match args.format {
+        Format::Csv => {
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            out.write_record(["ix", "iy", "x_min", "y_min", "count", "class", "hot_periods", "trend_z", "trend_p"])?;
+            for (k, (&cell, class)) in units.cells.iter().zip(&classes).enumerate() {
+                let (x_min, y_min) = units.grid.min_corner(cell);
+                let class_name = serde_json::to_value(class.class)?;
+                out.write_record([
+                    cell.ix.to_string(),
+                    cell.iy.to_string(),
+                    x_min.to_string(),
+                    y_min.to_string(),
+                    units.counts[k].to_string(),
+                    class_name.as_str().unwrap_or("").to_string(),
+                    class.hot_periods.to_string(),
+                    class.trend_z.to_string(),
+                    class.trend_p.to_string(),
+                ])?;
+            }
+            out.flush()?;
+        }
+        Format::Json | Format::Geojson => {
+            let rows: Vec<serde_json::Value> = units
+                .cells
+                .iter()
+                .zip(&classes)
+                .enumerate()
+                .map(|(k, (&cell, c))| {
+                    let (x_min, y_min) = units.grid.min_corner(cell);
+                    json!({
+                        "ix": cell.ix, "iy": cell.iy, "x_min": x_min, "y_min": y_min, "count": units.counts[k],
+                        "class": c.class, "hot_periods": c.hot_periods, "trend_z": c.trend_z, "trend_p": c.trend_p,
+                        "z": tables.iter().map(|t| t.rows[k].z).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            if args.format == Format::Geojson {
+                bail!("--persistence gives csv or json");
+            }
+            stdout_json(&json!({
+                "statistic": "gi-star", "periods": names, "grid": units.grid, "crs": "EPSG:27700",
+                "alpha": settings.alpha, "hot": "significant (Benjamini–Hochberg) with z > 0",
+                "rows": rows,
+            }))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KernelArg {
+    Quartic,
+    Epanechnikov,
+    Gaussian,
+}
+
+#[derive(Debug, Args)]
+pub struct KdeArgs {
+    /// Grid cell size in metres.
+    #[arg(long, default_value_t = 50.0)]
+    pub cell: f64,
+    /// Grid origin "X,Y" in metres.
+    #[arg(long, value_parser = parse_origin)]
+    pub origin: Option<(f64, f64)>,
+    #[arg(long, value_enum, default_value_t = KernelArg::Quartic)]
+    pub kernel: KernelArg,
+    /// Search radius in metres (Gaussian: the standard deviation), or "auto" for the ArcGIS default rule.
+    #[arg(long, default_value = "auto")]
+    pub radius: String,
+    /// Gaussian only: ignore points beyond this many standard deviations.
+    #[arg(long, default_value_t = 3.0)]
+    pub truncate: f64,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+}
+
+pub async fn kde(db: &Db, args: KdeArgs) -> anyhow::Result<ExitCode> {
+    let radius = match args.radius.trim() {
+        "auto" => None,
+        r => Some(
+            r.parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v > 0.0)
+                .with_context(|| format!("--radius \"{r}\": expected a positive number of metres or auto"))?,
+        ),
+    };
+    let kernel = match args.kernel {
+        KernelArg::Quartic => Kernel::Quartic,
+        KernelArg::Epanechnikov => Kernel::Epanechnikov,
+        KernelArg::Gaussian => Kernel::Gaussian { truncate: args.truncate },
+    };
+    let (points, _) = args.source.load(db).await?;
+    let surface = svc::kde_surface(&points, args.cell, args.origin, kernel, radius)?;
+    match args.format {
+        Format::Json => stdout_json(&svc::kde_json(&surface))?,
+        Format::Geojson => stdout_json(&svc::kde_geojson(&surface)?)?,
+        Format::Csv => {
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            out.write_record(["ix", "iy", "x", "y", "density"])?;
+            for (i, d) in surface.density.iter().enumerate() {
+                let cell = surface.grid.cell_at(i);
+                let (x, y) = surface.grid.centre(cell);
+                out.write_record([
+                    cell.ix.to_string(),
+                    cell.iy.to_string(),
+                    x.to_string(),
+                    y.to_string(),
+                    d.to_string(),
+                ])?;
+            }
+            out.flush()?;
+            eprintln!(
+                "{} cells of {} m, radius {} m ({}), events per km² at cell centres",
+                surface.density.len(),
+                surface.grid.size,
+                surface.radius,
+                surface.radius_rule
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DistanceArg {
+    Manhattan,
+    Euclidean,
+}
+
+#[derive(Debug, Args)]
+pub struct NearRepeatArgs {
+    /// Spatial band breaks in metres, e.g. 0,1,100,200,300,inf.
+    #[arg(long, default_value = "0,1,100,200,300,inf", value_parser = parse_breaks)]
+    pub space_breaks: Breaks,
+    /// Time band breaks in days, e.g. 0,7,14,21,inf.
+    #[arg(long, default_value = "0,7,14,21,inf", value_parser = parse_breaks)]
+    pub time_breaks: Breaks,
+    #[arg(long, value_enum, default_value_t = DistanceArg::Manhattan)]
+    pub distance: DistanceArg,
+    #[arg(long, default_value_t = 999)]
+    pub permutations: usize,
+    #[arg(long, default_value_t = 12345)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+}
+
+pub async fn near_repeat(_db: &Db, args: NearRepeatArgs) -> anyhow::Result<ExitCode> {
+    let Some(file) = args.source.points_file()? else {
+        bail!("{}", svc::NEAR_REPEAT_NEEDS_DATES);
+    };
+    if let Some(p) = file.first_without_time() {
+        bail!("{}:{}: column \"t\": near-repeat analysis needs a time in days for every point", file.name, p.line);
+    }
+    let events: Vec<Event> = file.points.iter().map(|p| Event { x: p.x, y: p.y, t: p.t.unwrap_or(0.0) }).collect();
+    let opts = KnoxOptions {
+        space_breaks: args.space_breaks.0.clone(),
+        time_breaks: args.time_breaks.0.clone(),
+        metric: match args.distance {
+            DistanceArg::Manhattan => DistanceMetric::Manhattan,
+            DistanceArg::Euclidean => DistanceMetric::Euclidean,
+        },
+        permutations: args.permutations,
+        seed: args.seed,
+    };
+    let result = knox(&events, &opts)?;
+    match args.format {
+        Format::Json => stdout_json(&svc::knox_json(&result, &opts.space_breaks, &opts.time_breaks))?,
+        Format::Geojson => bail!("near-repeat gives json or csv"),
+        Format::Csv => {
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            out.write_record([
+                "space_band",
+                "time_band",
+                "observed",
+                "mean_permuted",
+                "median_permuted",
+                "knox_ratio",
+                "knox_ratio_median",
+                "p_value",
+            ])?;
+            for (s, space) in result.space_labels.iter().enumerate() {
+                for (t, time) in result.time_labels.iter().enumerate() {
+                    out.write_record([
+                        space.clone(),
+                        time.clone(),
+                        result.observed[s][t].to_string(),
+                        result.mean_permuted[s][t].to_string(),
+                        result.median_permuted[s][t].to_string(),
+                        opt(result.knox_ratio[s][t]),
+                        opt(result.knox_ratio_median[s][t]),
+                        result.p_value[s][t].to_string(),
+                    ])?;
+                }
+            }
+            out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
