@@ -19,6 +19,8 @@ pub struct SnaFilter {
     pub districts: Vec<String>,
     pub from: Option<Month>,
     pub to: Option<Month>,
+    /// Police crime types to count (those the definition maps); empty = every type.
+    pub crime_types: Vec<String>,
 }
 
 /// Aggregated police rows for a report.
@@ -236,6 +238,14 @@ impl Db {
         if let Some(to) = filter.to {
             binds.push(to.to_string());
             conditions.push(format!("c.month <= ${}", binds.len()));
+        }
+        if !filter.crime_types.is_empty() {
+            let mut placeholders = Vec::new();
+            for t in &filter.crime_types {
+                binds.push(t.clone());
+                placeholders.push(format!("${}", binds.len()));
+            }
+            conditions.push(format!("c.crime_type IN ({})", placeholders.join(", ")));
         }
         let join = if filter.districts.is_empty() {
             ""

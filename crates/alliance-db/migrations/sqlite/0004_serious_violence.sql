@@ -32,3 +32,7 @@ CREATE TABLE sv_gaps (
     note TEXT NOT NULL,
     PRIMARY KEY (definition_id, position)
 );
+
+-- The SNA reads only the mapped crime types, grouped by month, LSOA and outcome: a covering
+-- index makes those scans index-only.
+CREATE INDEX police_crimes_sna ON police_crimes (crime_type, month, lsoa_code, outcome);

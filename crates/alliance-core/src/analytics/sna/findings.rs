@@ -44,7 +44,7 @@ pub fn thousands(n: i64) -> String {
 pub fn key_findings(f: &KeyFigures) -> Vec<String> {
     let mut out = Vec::new();
     out.push(format!(
-        "In {} ({} months), {} {} offences were recorded in {}.",
+        "In {} ({} months with data), {} {} offences were recorded in {}.",
         f.period,
         f.months,
         thousands(f.headline_total),

@@ -99,7 +99,15 @@ impl SnaReport {
     /// Builds the report from the database.
     pub async fn build(db: &Db, request: &SnaRequest) -> Result<SnaReport, DbError> {
         let definition = db.sv_definition_current().await?;
-        let filter = SnaFilter { districts: request.areas.clone(), from: request.from, to: request.to };
+        // Only the police categories the definition maps are read (an index on crime type
+        // narrows the scans to them).
+        let crime_types: Vec<String> = definition
+            .for_source(SourceKind::PoliceCrimeType)
+            .map(|m| m.category.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let filter = SnaFilter { districts: request.areas.clone(), from: request.from, to: request.to, crime_types };
         let rows = db.sna_police_rows(&filter).await?;
         let all_covered = db.police_months_covered().await?;
         let (all_lsoas, links) = db.sna_lsoa_reference().await?;
