@@ -16,6 +16,7 @@ pub mod governance;
 pub mod imports;
 pub mod interventions;
 mod migrations;
+pub mod partner;
 pub mod police;
 pub mod sna;
 pub mod spatial;

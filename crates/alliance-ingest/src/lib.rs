@@ -5,7 +5,9 @@
 //! column and the reason. Writing the records is the storage crate's job.
 
 pub mod areas;
+pub mod ed;
 pub mod error;
+pub mod indicators;
 pub mod points;
 pub mod police;
 pub mod source;

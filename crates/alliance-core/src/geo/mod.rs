@@ -2,5 +2,6 @@
 
 pub mod adjacency;
 pub mod containment;
+pub mod gazetteer;
 pub mod grid;
 pub mod projection;

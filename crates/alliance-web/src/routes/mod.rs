@@ -7,6 +7,7 @@ mod api;
 mod dashboard;
 mod governance;
 mod imports;
+mod partner_data;
 mod map;
 mod spatial;
 mod sna;
@@ -21,6 +22,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dashboard::routes())
         .merge(imports::routes())
+        .merge(partner_data::routes())
         .merge(sna::routes())
         .merge(interventions::routes())
         .merge(governance::routes())

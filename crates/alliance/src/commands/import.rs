@@ -19,6 +19,10 @@ pub enum ImportCommand {
     Police(PathsArgs),
     /// Area reference data: IMD/WIMD deprivation, population, district names, LSOA and ward boundaries (GeoJSON).
     Areas(PathsArgs),
+    /// Emergency department assault files (ISTV minimum data set, Cardiff Model), CSV or XML.
+    Ed(PathsArgs),
+    /// Partner indicator series, CSV or Excel (.xlsx).
+    Indicators(PathsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -32,6 +36,8 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
     let (paths, police) = match command {
         ImportCommand::Police(a) => (a.paths, true),
         ImportCommand::Areas(a) => (a.paths, false),
+        ImportCommand::Ed(a) => return super::partner::import_ed(db, &a.paths).await,
+        ImportCommand::Indicators(a) => return super::partner::import_indicators(db, &a.paths).await,
     };
     let wanted: fn(&str) -> bool =
         if police { alliance_ingest::police::is_police_file_name } else { alliance_ingest::areas::is_area_file_name };

@@ -5,6 +5,7 @@ mod counts;
 pub mod evaluate;
 mod import;
 mod imports;
+mod partner;
 mod board_pack;
 mod seed;
 mod serve;
@@ -36,6 +37,9 @@ pub enum Command {
     /// Import data files.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Generate synthetic data files (clearly labelled SYNTHETIC) for tests and demonstrations.
+    #[command(subcommand)]
+    Generate(partner::GenerateCommand),
     /// List the imports recorded, newest first.
     Imports(imports::ImportsArgs),
     /// Count police records grouped by fields.
@@ -73,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let code = match cli.command {
         Command::Serve(args) => serve::run(&db, args).await?,
         Command::Import(args) => import::run(&db, args).await?,
+        Command::Generate(args) => partner::generate(&db, args).await?,
         Command::Imports(args) => imports::run(&db, args).await?,
         Command::Counts(args) => counts::run(&db, args).await?,
         Command::Hotspots(args) => spatial::hotspots(&db, args).await?,

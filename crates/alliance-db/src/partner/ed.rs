@@ -1,0 +1,487 @@
+//! Emergency department assaults: importing ISTV files, geocoding their locations, the
+//! resolution queue, and reads (record level and aggregate).
+//!
+//! The unit of replacement is (site code, reporting period): the same file again (same
+//! checksum) changes nothing; another file for the same site and period replaces the earlier
+//! one's assaults. Periods that overlap without being equal are separate units.
+
+use std::collections::HashMap;
+
+use alliance_core::geo::gazetteer::{normalise, Confidence, Gazetteer, Place};
+use alliance_ingest::ed::{read_ed_file, EdSubmission};
+use alliance_ingest::SourceFile;
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{double_text, insert_sql};
+use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
+use crate::{Db, DbError};
+
+/// How an ED file's locations were geocoded.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct GeocodeSummary {
+    pub high: i64,
+    pub medium: i64,
+    /// Low-confidence matches and descriptions with no match: queued for a person.
+    pub queued: i64,
+    /// Taken from an earlier person's resolution of the same description.
+    pub resolved: i64,
+    /// No location description.
+    pub no_text: i64,
+}
+
+/// The result of importing one ED file.
+#[derive(Debug, Clone, Serialize)]
+pub struct EdImportReport {
+    pub outcome: ImportOutcome,
+    pub geocoding: GeocodeSummary,
+    pub synthetic: bool,
+}
+
+/// Where an assault's location was placed.
+#[derive(Debug, Clone, Default)]
+struct Geo {
+    status: &'static str,
+    confidence: Option<&'static str>,
+    score: Option<f64>,
+    kind: Option<String>,
+    name: Option<String>,
+    district: Option<String>,
+    longitude: Option<f64>,
+    latitude: Option<f64>,
+}
+
+impl Geo {
+    fn at(status: &'static str, confidence: Option<&'static str>, score: Option<f64>, place: Option<&Place>) -> Geo {
+        Geo {
+            status,
+            confidence,
+            score,
+            kind: place.map(|p| p.kind.as_str().to_string()),
+            name: place.map(|p| p.name.clone()),
+            district: place.and_then(|p| p.district.clone()),
+            longitude: place.map(|p| p.longitude),
+            latitude: place.map(|p| p.latitude),
+        }
+    }
+}
+
+/// A person's earlier choice for a description.
+#[derive(Debug, Clone)]
+struct Resolution {
+    place: Option<Place>,
+}
+
+const COLUMNS: &[&str] = &[
+    "import_id",
+    "site_code",
+    "arrival_at",
+    "assault_at",
+    "assault_month",
+    "method",
+    "method_other",
+    "location_type",
+    "location_description",
+    "location_key",
+    "age_band",
+    "sex",
+    "geo_status",
+    "geo_confidence",
+    "geo_score",
+    "geo_kind",
+    "geo_name",
+    "district_code",
+    "longitude",
+    "latitude",
+];
+const DOUBLES: &[usize] = &[14, 18, 19];
+const ROWS_PER_INSERT: usize = 50;
+
+fn geocode(
+    sub: &EdSubmission,
+    gazetteer: &Gazetteer,
+    resolutions: &HashMap<String, Resolution>,
+) -> (Vec<(Option<String>, Geo)>, GeocodeSummary) {
+    let mut cache: HashMap<String, Geo> = HashMap::new();
+    let mut summary = GeocodeSummary::default();
+    let mut out = Vec::with_capacity(sub.assaults.len());
+    for a in &sub.assaults {
+        let Some(text) = a.location_description.as_deref() else {
+            summary.no_text += 1;
+            out.push((None, Geo { status: "none", ..Geo::default() }));
+            continue;
+        };
+        let key = normalise(text);
+        if key.is_empty() {
+            summary.no_text += 1;
+            out.push((None, Geo { status: "none", ..Geo::default() }));
+            continue;
+        }
+        let geo = cache
+            .entry(key.clone())
+            .or_insert_with(|| {
+                if let Some(r) = resolutions.get(&key) {
+                    return match &r.place {
+                        Some(p) => Geo::at("resolved", None, None, Some(p)),
+                        None => Geo::at("unlocatable", None, None, None),
+                    };
+                }
+                match gazetteer.locate(text) {
+                    Some(m) if m.confidence >= Confidence::Medium => {
+                        Geo::at("matched", Some(m.confidence.as_str()), Some(m.score), gazetteer.places().get(m.place))
+                    }
+                    Some(m) => Geo::at("queued", Some("low"), Some(m.score), gazetteer.places().get(m.place)),
+                    None => Geo::at("queued", None, None, None),
+                }
+            })
+            .clone();
+        match (geo.status, geo.confidence) {
+            ("matched", Some("high")) => summary.high += 1,
+            ("matched", _) => summary.medium += 1,
+            ("queued", _) => summary.queued += 1,
+            _ => summary.resolved += 1,
+        }
+        out.push((Some(key), geo));
+    }
+    (out, summary)
+}
+
+/// One assault as stored (record level).
+#[derive(Debug, Clone, Serialize)]
+pub struct EdAssaultRow {
+    pub id: i64,
+    pub site_code: String,
+    pub arrival_at: Option<String>,
+    pub assault_at: String,
+    pub method: String,
+    pub method_other: Option<String>,
+    pub location_type: String,
+    pub location_description: Option<String>,
+    pub age_band: Option<String>,
+    pub sex: Option<String>,
+    pub geo_status: String,
+    pub geo_confidence: Option<String>,
+    pub geo_name: Option<String>,
+    pub district_code: Option<String>,
+    pub longitude: Option<f64>,
+    pub latitude: Option<f64>,
+}
+
+/// Which assaults to read: months inclusive (YYYY-MM), a site, a district.
+#[derive(Debug, Clone, Default)]
+pub struct EdFilter {
+    pub from_month: Option<String>,
+    pub to_month: Option<String>,
+    pub site_code: Option<String>,
+    pub district_code: Option<String>,
+}
+
+/// What to count ED assaults by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EdGroup {
+    Month,
+    Method,
+    LocationType,
+    District,
+}
+
+impl EdGroup {
+    fn column(self) -> &'static str {
+        match self {
+            EdGroup::Month => "assault_month",
+            EdGroup::Method => "method",
+            EdGroup::LocationType => "location_type",
+            EdGroup::District => "district_code",
+        }
+    }
+}
+
+/// A count of assaults for one value of a grouping (`None`: not known, e.g. not geocoded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EdCount {
+    pub key: Option<String>,
+    pub count: i64,
+}
+
+/// A location description awaiting a person's choice of place.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueuedLocation {
+    pub location_key: String,
+    /// One description as written (the first imported).
+    pub example: String,
+    pub assaults: i64,
+}
+
+const FILTER_SQL: &str = "($1 IS NULL OR assault_month >= $1) AND ($2 IS NULL OR assault_month <= $2) \
+     AND ($3 IS NULL OR site_code = $3) AND ($4 IS NULL OR district_code = $4) \
+     AND import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL)";
+
+impl Db {
+    /// Imports one ED assault file (CSV or XML), geocoding its locations. `who` is recorded
+    /// as the importer.
+    pub async fn import_ed_file(&self, file: &SourceFile, who: &str) -> Result<EdImportReport, DbError> {
+        let (checksum, sub) = {
+            let file = file.clone();
+            tokio::task::spawn_blocking(move || {
+                Ok::<_, alliance_ingest::IngestError>((file.checksum()?, read_ed_file(&file)?))
+            })
+            .await
+            .map_err(|e| DbError::Task(e.to_string()))??
+        };
+        let unit = sub.unit();
+        let current = self.current_import(&unit).await?;
+        if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
+            return Ok(EdImportReport {
+                outcome: ImportOutcome::Unchanged { import_id: current.id, unit },
+                geocoding: GeocodeSummary::default(),
+                synthetic: sub.synthetic,
+            });
+        }
+        let gazetteer = self.ed_gazetteer().await?;
+        let resolutions = self.ed_resolutions().await?;
+        let synthetic = sub.synthetic;
+        let (sub, geos, summary) = tokio::task::spawn_blocking(move || {
+            let (geos, summary) = geocode(&sub, &gazetteer, &resolutions);
+            (sub, geos, summary)
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))?;
+
+        let mut tx = self.pool.begin().await?;
+        let month = sub.period_start.format("%Y-%m").to_string();
+        let import_id = begin_import(
+            &mut tx,
+            &NewImport {
+                source: "ed",
+                kind: if synthetic { "istv-synthetic" } else { "istv" },
+                unit: &unit,
+                force: None,
+                month: Some(&month),
+                file_name: &file.name,
+                checksum: &checksum,
+                imported_by: who,
+            },
+        )
+        .await?;
+        let replaced = current.map(|c| c.id);
+        let mut counts = ImportCounts::default();
+        if let Some(old) = replaced {
+            counts.rows_replaced = sqlx::query("DELETE FROM ed_assaults WHERE import_id = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+        }
+        let backend = self.backend();
+        let mut cached: Option<(usize, String)> = None;
+        let pairs: Vec<_> = sub.assaults.iter().zip(&geos).collect();
+        for chunk in pairs.chunks(ROWS_PER_INSERT) {
+            if cached.as_ref().map(|(n, _)| *n) != Some(chunk.len()) {
+                cached = Some((chunk.len(), insert_sql(backend, "ed_assaults", COLUMNS, DOUBLES, chunk.len())));
+            }
+            let sql = cached.as_ref().map(|(_, s)| s.as_str()).unwrap_or_default();
+            let mut q = sqlx::query(sql);
+            for (a, (key, g)) in chunk {
+                q = q
+                    .bind(import_id)
+                    .bind(sub.site_code.as_str())
+                    .bind(a.arrival_at.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()))
+                    .bind(a.assault_at.format("%Y-%m-%dT%H:%M:%S").to_string())
+                    .bind(a.assault_at.format("%Y-%m").to_string())
+                    .bind(a.method.as_str())
+                    .bind(a.method_other.as_deref())
+                    .bind(a.location_type.as_str())
+                    .bind(a.location_description.as_deref())
+                    .bind(key.as_deref())
+                    .bind(a.age_band.as_deref())
+                    .bind(a.sex.as_deref())
+                    .bind(g.status)
+                    .bind(g.confidence)
+                    .bind(double_text(g.score))
+                    .bind(g.kind.as_deref())
+                    .bind(g.name.as_deref())
+                    .bind(g.district.as_deref())
+                    .bind(double_text(g.longitude))
+                    .bind(double_text(g.latitude));
+            }
+            q.execute(&mut *tx).await?;
+        }
+        counts.rows_read = sub.assaults.len() as i64;
+        counts.rows_added = counts.rows_read;
+        counts.rows_without_location = summary.queued + summary.no_text;
+        finish_import(&mut tx, import_id, counts, replaced).await?;
+        tx.commit().await?;
+        Ok(EdImportReport {
+            outcome: ImportOutcome::Imported { import_id, unit, counts, replaced },
+            geocoding: summary,
+            synthetic,
+        })
+    }
+
+    async fn ed_resolutions(&self) -> Result<HashMap<String, Resolution>, DbError> {
+        let rows = sqlx::query(
+            "SELECT location_key, geo_kind, geo_name, district_code, longitude, latitude FROM ed_geocode_resolutions",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::new();
+        for r in &rows {
+            let kind: Option<String> = r.try_get(1)?;
+            let place = match kind.as_deref() {
+                Some(k) => Some(Place {
+                    kind: if k == "venue" {
+                        alliance_core::geo::gazetteer::PlaceKind::Venue
+                    } else {
+                        alliance_core::geo::gazetteer::PlaceKind::Street
+                    },
+                    name: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                    district: r.try_get(3)?,
+                    longitude: r.try_get::<Option<f64>, _>(4)?.unwrap_or_default(),
+                    latitude: r.try_get::<Option<f64>, _>(5)?.unwrap_or_default(),
+                }),
+                None => None,
+            };
+            out.insert(r.try_get(0)?, Resolution { place });
+        }
+        Ok(out)
+    }
+
+    /// Location descriptions awaiting a person, most assaults first (ties by text).
+    pub async fn ed_geocode_queue(&self, limit: usize) -> Result<Vec<QueuedLocation>, DbError> {
+        let rows = sqlx::query(
+            "SELECT location_key, MIN(location_description), COUNT(*) FROM ed_assaults \
+             WHERE geo_status = 'queued' AND location_key IS NOT NULL \
+             AND import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL) \
+             GROUP BY location_key",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<QueuedLocation> = rows
+            .iter()
+            .map(|r| {
+                Ok(QueuedLocation {
+                    location_key: r.try_get(0)?,
+                    example: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
+                    assaults: r.try_get(2)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        out.sort_by(|a, b| b.assaults.cmp(&a.assaults).then_with(|| a.location_key.cmp(&b.location_key)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Records a person's choice for a location description (`None`: the place cannot be
+    /// located) and applies it to every assault with that description. Returns the number
+    /// of assaults updated.
+    pub async fn resolve_ed_location(
+        &self,
+        location_key: &str,
+        place: Option<&Place>,
+        who: &str,
+    ) -> Result<u64, DbError> {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let g = match place {
+            Some(p) => Geo::at("resolved", None, None, Some(p)),
+            None => Geo::at("unlocatable", None, None, None),
+        };
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM ed_geocode_resolutions WHERE location_key = $1")
+            .bind(location_key)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO ed_geocode_resolutions (location_key, geo_kind, geo_name, district_code, longitude, latitude, \
+             resolved_by, resolved_at) VALUES ($1, $2, $3, $4, CAST($5 AS DOUBLE PRECISION), CAST($6 AS DOUBLE PRECISION), $7, $8)",
+        )
+        .bind(location_key)
+        .bind(g.kind.as_deref())
+        .bind(g.name.as_deref())
+        .bind(g.district.as_deref())
+        .bind(double_text(g.longitude))
+        .bind(double_text(g.latitude))
+        .bind(who)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let updated = sqlx::query(
+            "UPDATE ed_assaults SET geo_status = $1, geo_kind = $2, geo_name = $3, district_code = $4, \
+             longitude = CAST($5 AS DOUBLE PRECISION), latitude = CAST($6 AS DOUBLE PRECISION) WHERE location_key = $7",
+        )
+        .bind(g.status)
+        .bind(g.kind.as_deref())
+        .bind(g.name.as_deref())
+        .bind(g.district.as_deref())
+        .bind(double_text(g.longitude))
+        .bind(double_text(g.latitude))
+        .bind(location_key)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// ED assaults at record level (current imports only), by assault time then id.
+    pub async fn ed_assaults(&self, filter: &EdFilter, limit: i64) -> Result<Vec<EdAssaultRow>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT id, site_code, arrival_at, assault_at, method, method_other, location_type, location_description, \
+             age_band, sex, geo_status, geo_confidence, geo_name, district_code, longitude, latitude \
+             FROM ed_assaults WHERE {FILTER_SQL} ORDER BY assault_at, id LIMIT $5"
+        ))
+        .bind(filter.from_month.as_deref())
+        .bind(filter.to_month.as_deref())
+        .bind(filter.site_code.as_deref())
+        .bind(filter.district_code.as_deref())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(EdAssaultRow {
+                    id: r.try_get(0)?,
+                    site_code: r.try_get(1)?,
+                    arrival_at: r.try_get(2)?,
+                    assault_at: r.try_get(3)?,
+                    method: r.try_get(4)?,
+                    method_other: r.try_get(5)?,
+                    location_type: r.try_get(6)?,
+                    location_description: r.try_get(7)?,
+                    age_band: r.try_get(8)?,
+                    sex: r.try_get(9)?,
+                    geo_status: r.try_get(10)?,
+                    geo_confidence: r.try_get(11)?,
+                    geo_name: r.try_get(12)?,
+                    district_code: r.try_get(13)?,
+                    longitude: r.try_get(14)?,
+                    latitude: r.try_get(15)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Counts of ED assaults (current imports only) by one grouping, sorted by key with the
+    /// unknown (`None`) last. Small-number suppression is the access layer's job.
+    pub async fn ed_assault_counts(&self, by: EdGroup, filter: &EdFilter) -> Result<Vec<EdCount>, DbError> {
+        let col = by.column();
+        let rows = sqlx::query(&format!("SELECT {col}, COUNT(*) FROM ed_assaults WHERE {FILTER_SQL} GROUP BY {col}"))
+            .bind(filter.from_month.as_deref())
+            .bind(filter.to_month.as_deref())
+            .bind(filter.site_code.as_deref())
+            .bind(filter.district_code.as_deref())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: Vec<EdCount> = rows
+            .iter()
+            .map(|r| Ok(EdCount { key: r.try_get(0)?, count: r.try_get(1)? }))
+            .collect::<Result<_, sqlx::Error>>()?;
+        out.sort_by(|a, b| match (&a.key, &b.key) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        Ok(out)
+    }
+}

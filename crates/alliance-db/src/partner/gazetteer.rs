@@ -1,0 +1,112 @@
+//! The gazetteer ED locations are matched against: street names of the imported police
+//! data ("On or near Church Street", one point per street and district, the mean of its
+//! anonymised points weighted by crimes) and the known venues.
+
+use std::collections::HashMap;
+
+use alliance_core::geo::gazetteer::{is_generic_police_name, Gazetteer, Place, PlaceKind};
+use sqlx::Row;
+
+use crate::{Db, DbError};
+
+/// A venue to add to the gazetteer.
+#[derive(Debug, Clone)]
+pub struct NewVenue<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub district_code: Option<&'a str>,
+    pub longitude: f64,
+    pub latitude: f64,
+    pub source: &'a str,
+}
+
+impl Db {
+    /// Builds the gazetteer from police street names and venues.
+    pub async fn ed_gazetteer(&self) -> Result<Gazetteer, DbError> {
+        let rows = sqlx::query(
+            "SELECT c.location, l.district_code, CAST(SUM(c.longitude) AS DOUBLE PRECISION), \
+             CAST(SUM(c.latitude) AS DOUBLE PRECISION), COUNT(*) \
+             FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
+             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL \
+             GROUP BY c.location, l.district_code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut streets: HashMap<(String, Option<String>), (f64, f64, i64)> = HashMap::new();
+        for r in &rows {
+            let location: String = r.try_get(0)?;
+            let Some(name) = location.strip_prefix("On or near ").map(str::trim) else { continue };
+            if name.is_empty() || is_generic_police_name(name) {
+                continue;
+            }
+            let district: Option<String> = r.try_get(1)?;
+            let (lon, lat, n): (f64, f64, i64) = (r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
+            let e = streets.entry((name.to_string(), district)).or_insert((0.0, 0.0, 0));
+            e.0 += lon;
+            e.1 += lat;
+            e.2 += n;
+        }
+        let mut places: Vec<Place> = streets
+            .into_iter()
+            .filter(|(_, (_, _, n))| *n > 0)
+            .map(|((name, district), (lon, lat, n))| Place {
+                kind: PlaceKind::Street,
+                name,
+                district,
+                longitude: lon / n as f64,
+                latitude: lat / n as f64,
+            })
+            .collect();
+        places.sort_by(|a, b| (&a.name, &a.district).cmp(&(&b.name, &b.district)));
+        let venues = sqlx::query("SELECT name, district_code, longitude, latitude FROM venues ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        for r in &venues {
+            places.push(Place {
+                kind: PlaceKind::Venue,
+                name: r.try_get(0)?,
+                district: r.try_get(1)?,
+                longitude: r.try_get(2)?,
+                latitude: r.try_get(3)?,
+            });
+        }
+        Ok(Gazetteer::new(places))
+    }
+
+    /// Adds a venue, or moves it when one of that name in that district exists.
+    pub async fn upsert_venue(&self, v: &NewVenue<'_>) -> Result<(), DbError> {
+        // A NULL district cannot meet the UNIQUE constraint: replace by hand.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM venues WHERE name = $1 AND COALESCE(district_code, '') = COALESCE($2, '')")
+            .bind(v.name)
+            .bind(v.district_code)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO venues (name, kind, district_code, longitude, latitude, source) \
+             VALUES ($1, $2, $3, CAST($4 AS DOUBLE PRECISION), CAST($5 AS DOUBLE PRECISION), $6)",
+        )
+        .bind(v.name)
+        .bind(v.kind)
+        .bind(v.district_code)
+        .bind(v.longitude.to_string())
+        .bind(v.latitude.to_string())
+        .bind(v.source)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Up to `limit` street names of the gazetteer, spread evenly over the alphabet (for the
+    /// synthetic generator).
+    pub async fn ed_street_names(&self, limit: usize) -> Result<Vec<String>, DbError> {
+        let g = self.ed_gazetteer().await?;
+        let mut names: Vec<String> =
+            g.places().iter().filter(|p| p.kind == PlaceKind::Street).map(|p| p.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        let step = names.len().div_ceil(limit.max(1)).max(1);
+        Ok(names.into_iter().step_by(step).collect())
+    }
+}

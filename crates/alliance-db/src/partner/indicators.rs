@@ -1,0 +1,243 @@
+//! Partner indicator series: importing and reading.
+//!
+//! The unit of replacement is the file's name (without `.gz`): a newer file of the same name
+//! replaces the values of the earlier one (partners resend a corrected or extended series
+//! under the same name); the same file again (same checksum) changes nothing. A file whose
+//! value for an (indicator, area, period, breakdown) is already held from a *different* file
+//! is refused, naming that file, so no figure is ever held twice.
+
+use std::collections::{BTreeSet, HashMap};
+
+use alliance_ingest::indicators::{read_indicator_file, IndicatorValue};
+use alliance_ingest::{IngestError, SourceFile};
+use serde::Serialize;
+use sqlx::Row;
+
+use super::insert_sql;
+use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
+use crate::{Db, DbError};
+
+const COLUMNS: &[&str] = &[
+    "import_id",
+    "indicator",
+    "area_code",
+    "area_kind",
+    "period",
+    "period_kind",
+    "period_start",
+    "period_end",
+    "age_band",
+    "sex",
+    "value",
+];
+const DOUBLES: &[usize] = &[10];
+const ROWS_PER_INSERT: usize = 80;
+
+/// A stored indicator value.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StoredIndicatorValue {
+    pub indicator: String,
+    pub area_code: String,
+    pub area_kind: String,
+    pub period: String,
+    pub period_kind: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub age_band: String,
+    pub sex: String,
+    pub value: f64,
+}
+
+/// Which values to read; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct IndicatorFilter {
+    pub indicator: Option<String>,
+    pub area_code: Option<String>,
+    /// Periods whose first month is on or after this month (YYYY-MM).
+    pub from_month: Option<String>,
+    /// Periods whose last month is on or before this month (YYYY-MM).
+    pub to_month: Option<String>,
+}
+
+impl Db {
+    /// Imports one indicator file (CSV or .xlsx).
+    pub async fn import_indicator_file(&self, file: &SourceFile, who: &str) -> Result<ImportOutcome, DbError> {
+        let (checksum, values) = {
+            let file = file.clone();
+            tokio::task::spawn_blocking(move || Ok::<_, IngestError>((file.checksum()?, read_indicator_file(&file)?)))
+                .await
+                .map_err(|e| DbError::Task(e.to_string()))??
+        };
+        let unit = format!("indicators/{}", file.logical_name());
+        let current = self.current_import(&unit).await?;
+        if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
+            return Ok(ImportOutcome::Unchanged { import_id: current.id, unit });
+        }
+        let replaced = current.map(|c| c.id);
+
+        // Values already held from other files.
+        let names: BTreeSet<&str> = values.iter().map(|v| v.indicator.as_str()).collect();
+        let mut held: HashMap<(String, String, String, String, String), String> = HashMap::new();
+        for name in &names {
+            let rows = sqlx::query(
+                "SELECT v.area_code, v.period, v.age_band, v.sex, i.file_name, i.id FROM partner_indicator_values v \
+                 JOIN imports i ON i.id = v.import_id WHERE v.indicator = $1",
+            )
+            .bind(*name)
+            .fetch_all(&self.pool)
+            .await?;
+            for r in &rows {
+                let import_id: i64 = r.try_get(5)?;
+                if Some(import_id) == replaced {
+                    continue;
+                }
+                held.insert(
+                    (name.to_string(), r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?),
+                    r.try_get(4)?,
+                );
+            }
+        }
+        if !held.is_empty() {
+            for v in &values {
+                let key = (
+                    v.indicator.clone(),
+                    v.area_code.clone(),
+                    v.period.text.clone(),
+                    v.age_band.clone(),
+                    v.sex.clone(),
+                );
+                if let Some(other) = held.get(&key) {
+                    return Err(DbError::Ingest(IngestError::file(
+                        &file.name,
+                        format!(
+                            "the value of {} for {} in {} is already held from the file {other}; send corrections under \
+                             that file's name so they replace it",
+                            v.indicator, v.area_code, v.period.text
+                        ),
+                    )));
+                }
+            }
+        }
+
+        let mut tx = self.pool.begin().await?;
+        let import_id = begin_import(
+            &mut tx,
+            &NewImport {
+                source: "indicators",
+                kind: if file.logical_name().to_ascii_lowercase().ends_with(".xlsx") { "xlsx" } else { "csv" },
+                unit: &unit,
+                force: None,
+                month: None,
+                file_name: &file.name,
+                checksum: &checksum,
+                imported_by: who,
+            },
+        )
+        .await?;
+        let mut counts = ImportCounts::default();
+        if let Some(old) = replaced {
+            counts.rows_replaced = sqlx::query("DELETE FROM partner_indicator_values WHERE import_id = $1")
+                .bind(old)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected() as i64;
+        }
+        write_values(self.backend(), &mut tx, import_id, &values).await?;
+        counts.rows_read = values.len() as i64;
+        counts.rows_added = counts.rows_read;
+        finish_import(&mut tx, import_id, counts, replaced).await?;
+        tx.commit().await?;
+        Ok(ImportOutcome::Imported { import_id, unit, counts, replaced })
+    }
+
+    /// Indicator values (current imports only), sorted by indicator, area, period start,
+    /// age band, sex.
+    pub async fn partner_indicator_values(
+        &self,
+        filter: &IndicatorFilter,
+    ) -> Result<Vec<StoredIndicatorValue>, DbError> {
+        let rows = sqlx::query(
+            "SELECT indicator, area_code, area_kind, period, period_kind, period_start, period_end, age_band, sex, value \
+             FROM partner_indicator_values WHERE ($1 IS NULL OR indicator = $1) AND ($2 IS NULL OR area_code = $2) \
+             AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_end <= $4)",
+        )
+        .bind(filter.indicator.as_deref())
+        .bind(filter.area_code.as_deref())
+        .bind(filter.from_month.as_deref())
+        .bind(filter.to_month.as_deref())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<StoredIndicatorValue> = rows
+            .iter()
+            .map(|r| {
+                Ok(StoredIndicatorValue {
+                    indicator: r.try_get(0)?,
+                    area_code: r.try_get(1)?,
+                    area_kind: r.try_get(2)?,
+                    period: r.try_get(3)?,
+                    period_kind: r.try_get(4)?,
+                    period_start: r.try_get(5)?,
+                    period_end: r.try_get(6)?,
+                    age_band: r.try_get(7)?,
+                    sex: r.try_get(8)?,
+                    value: r.try_get(9)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        out.sort_by(|a, b| {
+            (&a.indicator, &a.area_code, &a.period_start, &a.period_end, &a.age_band, &a.sex).cmp(&(
+                &b.indicator,
+                &b.area_code,
+                &b.period_start,
+                &b.period_end,
+                &b.age_band,
+                &b.sex,
+            ))
+        });
+        Ok(out)
+    }
+
+    /// The indicators held, with their number of values.
+    pub async fn partner_indicator_names(&self) -> Result<Vec<(String, i64)>, DbError> {
+        let rows = sqlx::query("SELECT indicator, COUNT(*) FROM partner_indicator_values GROUP BY indicator")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out: Vec<(String, i64)> =
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
+        out.sort();
+        Ok(out)
+    }
+}
+
+async fn write_values(
+    backend: crate::Backend,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    import_id: i64,
+    values: &[IndicatorValue],
+) -> Result<(), DbError> {
+    let mut cached: Option<(usize, String)> = None;
+    for chunk in values.chunks(ROWS_PER_INSERT) {
+        if cached.as_ref().map(|(n, _)| *n) != Some(chunk.len()) {
+            cached =
+                Some((chunk.len(), insert_sql(backend, "partner_indicator_values", COLUMNS, DOUBLES, chunk.len())));
+        }
+        let sql = cached.as_ref().map(|(_, s)| s.as_str()).unwrap_or_default();
+        let mut q = sqlx::query(sql);
+        for v in chunk {
+            q = q
+                .bind(import_id)
+                .bind(v.indicator.as_str())
+                .bind(v.area_code.as_str())
+                .bind(v.area_kind.as_str())
+                .bind(v.period.text.as_str())
+                .bind(v.period.kind)
+                .bind(v.period.start.as_str())
+                .bind(v.period.end.as_str())
+                .bind(v.age_band.as_str())
+                .bind(v.sex.as_str())
+                .bind(format!("{}", v.value));
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}

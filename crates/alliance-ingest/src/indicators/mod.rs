@@ -1,0 +1,449 @@
+//! Partner indicator series: periodic figures partners hold (school suspensions and
+//! exclusions, youth justice first-time entrants, probation caseload, ambulance call-outs for
+//! assault, hospital admissions for assault with a sharp object …), from CSV or Excel
+//! (.xlsx). The format is documented in `docs/formats/indicators.md`.
+//!
+//! Columns (header names case-insensitive): `indicator`, `area_code` (or `area`), `period`,
+//! `value`, and optionally `age_band` and `sex`. Every row is validated before anything is
+//! stored; the first problem refuses the file, naming file, sheet (xlsx), row, column and
+//! reason.
+//!
+//! Periods: `YYYY-MM` (a calendar month), `YYYY-Qn` (a calendar quarter, Q1 = January to
+//! March), `YYYY/YY` (a UK financial year, April to March: `2024/25` is April 2024 to March
+//! 2025).
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use calamine::{Data, Reader};
+
+use crate::ed::identifiers::identifier_kind;
+use crate::error::Location;
+use crate::{IngestError, SourceFile};
+
+/// The columns accepted: (name, required).
+pub const COLUMNS: &[(&str, bool)] =
+    &[("indicator", true), ("area_code", true), ("period", true), ("value", true), ("age_band", false), ("sex", false)];
+
+/// The kind of area a code names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaKind {
+    Lsoa,
+    Ward,
+    District,
+}
+
+impl AreaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AreaKind::Lsoa => "lsoa",
+            AreaKind::Ward => "ward",
+            AreaKind::District => "district",
+        }
+    }
+
+    /// From a GSS code's entity prefix: E01/W01 LSOA, E05/W05 ward, E06/E07/E08/E09/W06 district.
+    pub fn of_code(code: &str) -> Option<AreaKind> {
+        if code.len() != 9 || !code[3..].chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        match &code[..3] {
+            "E01" | "W01" => Some(AreaKind::Lsoa),
+            "E05" | "W05" => Some(AreaKind::Ward),
+            "E06" | "E07" | "E08" | "E09" | "W06" => Some(AreaKind::District),
+            _ => None,
+        }
+    }
+}
+
+/// A period as given and the months it spans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub text: String,
+    pub kind: &'static str,
+    /// First month, YYYY-MM.
+    pub start: String,
+    /// Last month, YYYY-MM.
+    pub end: String,
+}
+
+/// Parses `YYYY-MM`, `YYYY-Qn` or `YYYY/YY`.
+pub fn parse_period(text: &str) -> Result<Period, String> {
+    let t = text.trim();
+    let bad = || format!("expected a period YYYY-MM, YYYY-Qn or a financial year YYYY/YY, found {t:?}");
+    let year = |s: &str| s.parse::<u32>().ok().filter(|y| (1900..=2200).contains(y) && s.len() == 4);
+    if let Some((y, rest)) = t.split_once('/') {
+        let y = year(y).ok_or_else(bad)?;
+        let next: u32 = rest.parse().ok().filter(|_| rest.len() == 2).ok_or_else(bad)?;
+        if next != (y + 1) % 100 {
+            return Err(format!(
+                "financial year {t:?}: the second year must follow the first (e.g. {y}/{:02})",
+                (y + 1) % 100
+            ));
+        }
+        return Ok(Period {
+            text: t.into(),
+            kind: "financial-year",
+            start: format!("{y}-04"),
+            end: format!("{}-03", y + 1),
+        });
+    }
+    let (y, rest) = t.split_once('-').ok_or_else(bad)?;
+    let y = year(y).ok_or_else(bad)?;
+    if let Some(q) = rest.strip_prefix('Q').or_else(|| rest.strip_prefix('q')) {
+        let q: u32 = q.parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(bad)?;
+        let first = 3 * (q - 1) + 1;
+        return Ok(Period {
+            text: format!("{y}-Q{q}"),
+            kind: "quarter",
+            start: format!("{y}-{first:02}"),
+            end: format!("{y}-{:02}", first + 2),
+        });
+    }
+    let m: u32 = rest.parse().ok().filter(|m| (1..=12).contains(m) && rest.len() == 2).ok_or_else(bad)?;
+    Ok(Period { text: t.into(), kind: "month", start: format!("{y}-{m:02}"), end: format!("{y}-{m:02}") })
+}
+
+/// One validated value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndicatorValue {
+    pub indicator: String,
+    pub area_code: String,
+    pub area_kind: AreaKind,
+    pub period: Period,
+    /// '' for all ages.
+    pub age_band: String,
+    /// '' for all; else `male`, `female`, `other`, `unknown`.
+    pub sex: String,
+    pub value: f64,
+}
+
+/// Whether the indicator importer reads a file of this name (.csv, .csv.gz, .xlsx).
+pub fn is_indicator_file_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
+    lower.ends_with(".csv") || lower.ends_with(".xlsx")
+}
+
+/// Where a cell is: the file (with its sheet for xlsx), the row (1-based), the column name.
+struct Place<'a> {
+    file: &'a str,
+    sheet: Option<&'a str>,
+}
+
+impl Place<'_> {
+    fn err(&self, row: u64, column: Option<&str>, reason: impl Into<String>) -> IngestError {
+        let file = match self.sheet {
+            Some(s) => format!("{} [sheet \"{s}\"]", self.file),
+            None => self.file.to_string(),
+        };
+        IngestError::Invalid {
+            location: Location { file, line: Some(row), column: column.map(str::to_string) },
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Column positions, from the header.
+fn header_index(place: &Place, row: u64, header: &[String]) -> Result<Option<[Option<usize>; 6]>, IngestError> {
+    let mut index = [None; 6];
+    let normal: Vec<String> = header
+        .iter()
+        .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase().replace([' ', '-'], "_"))
+        .collect();
+    if !normal.iter().any(|h| h == "indicator") {
+        return Ok(None);
+    }
+    for (i, (raw, h)) in header.iter().zip(&normal).enumerate() {
+        if h.is_empty() {
+            continue;
+        }
+        if let Some(kind) = identifier_kind(raw) {
+            return Err(place.err(
+                row,
+                Some(raw.trim()),
+                format!(
+                    "this column looks like {kind}; indicator files carry aggregate figures only, never personal data"
+                ),
+            ));
+        }
+        let h = if h == "area" { "area_code" } else { h.as_str() };
+        match COLUMNS.iter().position(|(c, _)| *c == h) {
+            Some(c) if index[c].is_some() => return Err(place.err(row, Some(h), "the column appears twice")),
+            Some(c) => index[c] = Some(i),
+            None => {
+                return Err(place.err(
+                    row,
+                    Some(raw.trim()),
+                    format!(
+                        "not a column of the indicator format (accepted: {})",
+                        COLUMNS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+    for (c, (name, required)) in COLUMNS.iter().enumerate() {
+        if *required && index[c].is_none() {
+            return Err(place.err(row, None, format!("the required column \"{name}\" is missing")));
+        }
+    }
+    Ok(Some(index))
+}
+
+/// A cell as read: text, or a number from a spreadsheet.
+enum Cell {
+    Text(String),
+    Number(f64),
+}
+
+impl Cell {
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.trim().to_string(),
+            Cell::Number(n) => format!("{n}"),
+        }
+    }
+}
+
+fn validate_row(
+    place: &Place,
+    row: u64,
+    index: &[Option<usize>; 6],
+    cells: &[Cell],
+) -> Result<Option<IndicatorValue>, IngestError> {
+    let get = |c: usize| index[c].and_then(|i| cells.get(i));
+    if cells.iter().all(|c| c.text().is_empty()) {
+        return Ok(None);
+    }
+    let text = |c: usize| get(c).map(Cell::text).unwrap_or_default();
+    let indicator = text(0);
+    if indicator.is_empty() {
+        return Err(place.err(row, Some("indicator"), "is missing"));
+    }
+    if indicator.chars().count() > 100 {
+        return Err(place.err(row, Some("indicator"), "longer than 100 characters"));
+    }
+    let area_code = text(1).to_ascii_uppercase();
+    let Some(area_kind) = AreaKind::of_code(&area_code) else {
+        return Err(place.err(
+            row,
+            Some("area_code"),
+            format!("expected an LSOA (E01/W01), ward (E05/W05) or district (E06-E09/W06) code, found {area_code:?}"),
+        ));
+    };
+    let period = match get(2) {
+        Some(Cell::Text(s)) => parse_period(s).map_err(|r| place.err(row, Some("period"), r))?,
+        Some(Cell::Number(n)) => {
+            return Err(place.err(
+                row,
+                Some("period"),
+                format!("found the number {n}: write periods as text (YYYY-MM, YYYY-Qn or YYYY/YY)"),
+            ))
+        }
+        None => return Err(place.err(row, Some("period"), "is missing")),
+    };
+    let value = match get(3) {
+        Some(Cell::Number(n)) => *n,
+        Some(Cell::Text(s)) if s.trim().is_empty() => {
+            return Err(place.err(row, Some("value"), "is missing (leave out rows with no figure)"))
+        }
+        Some(Cell::Text(s)) => s
+            .trim()
+            .replace(',', "")
+            .parse::<f64>()
+            .map_err(|_| place.err(row, Some("value"), format!("expected a number, found {:?}", s.trim())))?,
+        None => return Err(place.err(row, Some("value"), "is missing")),
+    };
+    if !value.is_finite() {
+        return Err(place.err(row, Some("value"), "is not a finite number"));
+    }
+    let age_band = text(4);
+    if age_band.chars().count() > 20 {
+        return Err(place.err(row, Some("age_band"), "longer than 20 characters"));
+    }
+    let sex = match text(5).to_ascii_lowercase().as_str() {
+        "" | "all" | "persons" => String::new(),
+        "m" | "male" | "1" => "male".into(),
+        "f" | "female" | "2" => "female".into(),
+        "other" => "other".into(),
+        "unknown" | "not known" | "x" | "9" => "unknown".into(),
+        other => {
+            return Err(place.err(
+                row,
+                Some("sex"),
+                format!("expected male, female, other, unknown or all (or empty), found {other:?}"),
+            ))
+        }
+    };
+    Ok(Some(IndicatorValue { indicator, area_code, area_kind, period, age_band, sex, value }))
+}
+
+type Key = (String, String, String, String, String);
+
+fn check_duplicate(
+    seen: &mut HashMap<Key, String>,
+    v: &IndicatorValue,
+    here: String,
+    place: &Place,
+    row: u64,
+) -> Result<(), IngestError> {
+    let key = (v.indicator.clone(), v.area_code.clone(), v.period.text.clone(), v.age_band.clone(), v.sex.clone());
+    if let Some(first) = seen.get(&key) {
+        return Err(place.err(
+            row,
+            None,
+            format!(
+                "a second value for {} in {} for {} (the first is at {first})",
+                v.indicator, v.area_code, v.period.text
+            ),
+        ));
+    }
+    seen.insert(key, here);
+    Ok(())
+}
+
+/// Reads and validates a whole indicator file.
+pub fn read_indicator_file(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
+    let lower = file.logical_name().to_ascii_lowercase();
+    if lower.ends_with(".xlsx") {
+        read_xlsx(file)
+    } else {
+        read_csv(file)
+    }
+}
+
+fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
+    let place = Place { file: &file.name, sheet: None };
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).comment(Some(b'#')).from_reader(file.reader()?);
+    let mut index = None;
+    let mut out = Vec::new();
+    let mut seen = HashMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| IngestError::from_csv(&file.name, e))?;
+        let row = record.position().map(|p| p.line()).unwrap_or(0);
+        let cells: Vec<String> = record.iter().map(str::to_string).collect();
+        let Some(idx) = &index else {
+            index = header_index(&place, row, &cells)?;
+            if index.is_none() {
+                return Err(place.err(
+                    row,
+                    None,
+                    "expected a header row naming the columns indicator, area_code, period, value",
+                ));
+            }
+            continue;
+        };
+        let cells: Vec<Cell> = cells.into_iter().map(Cell::Text).collect();
+        if let Some(v) = validate_row(&place, row, idx, &cells)? {
+            check_duplicate(&mut seen, &v, format!("line {row}"), &place, row)?;
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Err(IngestError::file(&file.name, "no values"));
+    }
+    Ok(out)
+}
+
+fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
+    let mut bytes = Vec::new();
+    file.reader()?.read_to_end(&mut bytes).map_err(|e| IngestError::io(&file.name, e))?;
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| IngestError::file(&file.name, format!("not a readable .xlsx workbook ({e})")))?;
+    let mut out = Vec::new();
+    let mut seen = HashMap::new();
+    let mut sheets_read = 0;
+    for sheet in workbook.sheet_names() {
+        let range = workbook
+            .worksheet_range(&sheet)
+            .map_err(|e| IngestError::file(&file.name, format!("sheet \"{sheet}\" cannot be read ({e})")))?;
+        let place = Place { file: &file.name, sheet: Some(&sheet) };
+        let first_row = range.start().map(|(r, _)| r as u64 + 1).unwrap_or(1);
+        let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
+        let mut index = None;
+        for (i, cells) in range.rows().enumerate() {
+            let row = first_row + i as u64;
+            let mut converted = vec![];
+            for _ in 0..first_col {
+                converted.push(Cell::Text(String::new()));
+            }
+            for (c, d) in cells.iter().enumerate() {
+                converted.push(match d {
+                    Data::Empty => Cell::Text(String::new()),
+                    Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
+                    Data::Int(n) => Cell::Number(*n as f64),
+                    Data::Float(f) => Cell::Number(*f),
+                    Data::Bool(b) => Cell::Text(b.to_string()),
+                    Data::DateTime(_) => {
+                        return Err(place.err(
+                            row,
+                            None,
+                            format!(
+                                "column {}: a date cell; write periods as text (YYYY-MM, YYYY-Qn or YYYY/YY)",
+                                c + first_col + 1
+                            ),
+                        ))
+                    }
+                    Data::Error(e) => {
+                        return Err(place.err(row, None, format!("column {}: a cell error ({e})", c + first_col + 1)))
+                    }
+                });
+            }
+            let Some(idx) = &index else {
+                if converted.iter().all(|c| c.text().is_empty()) {
+                    continue;
+                }
+                let header: Vec<String> = converted.iter().map(Cell::text).collect();
+                index = header_index(&place, row, &header)?;
+                if index.is_none() {
+                    break; // Not a data sheet (e.g. notes).
+                }
+                sheets_read += 1;
+                continue;
+            };
+            if let Some(v) = validate_row(&place, row, idx, &converted)? {
+                check_duplicate(&mut seen, &v, format!("sheet \"{sheet}\" row {row}"), &place, row)?;
+                out.push(v);
+            }
+        }
+    }
+    if sheets_read == 0 {
+        return Err(IngestError::file(
+            &file.name,
+            "no sheet has a header row with the columns indicator, area_code, period, value",
+        ));
+    }
+    if out.is_empty() {
+        return Err(IngestError::file(&file.name, "no values"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let p = parse_period("2024/25").unwrap();
+        assert_eq!((p.kind, p.start.as_str(), p.end.as_str()), ("financial-year", "2024-04", "2025-03"));
+        let p = parse_period("2025-Q3").unwrap();
+        assert_eq!((p.kind, p.start.as_str(), p.end.as_str()), ("quarter", "2025-07", "2025-09"));
+        let p = parse_period("2025-02").unwrap();
+        assert_eq!((p.kind, p.start.as_str(), p.end.as_str()), ("month", "2025-02", "2025-02"));
+        assert!(parse_period("2024/26").unwrap_err().contains("must follow"));
+        assert!(parse_period("2025-13").is_err());
+        assert!(parse_period("2025-Q5").is_err());
+        assert!(parse_period("March 2025").is_err());
+    }
+
+    #[test]
+    fn area_kinds() {
+        assert_eq!(AreaKind::of_code("E01014203"), Some(AreaKind::Lsoa));
+        assert_eq!(AreaKind::of_code("E05012345"), Some(AreaKind::Ward));
+        assert_eq!(AreaKind::of_code("E06000021"), Some(AreaKind::District));
+        assert_eq!(AreaKind::of_code("E12000005"), None);
+        assert_eq!(AreaKind::of_code("E0600002"), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! Partner data pages: the queue of ED assault locations the geocoder could not place with
+//! confidence, where an analyst picks the right place (`GET`/`POST /partner-data/geocoding`).
+//! The route table in `auth::access` admits administrators and analysts; the CSRF field
+//! `csrf_token` is checked by the auth middleware.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::auth::CurrentUser;
+use crate::views::partner_data::GeocodingPage;
+use crate::{AppState, PageError};
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/partner-data/geocoding", axum::routing::get(queue).post(resolve))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    pub resolved: Option<u64>,
+}
+
+async fn queue(State(state): State<AppState>, Query(done): Query<Done>) -> Result<Html<String>, PageError> {
+    Ok(Html(GeocodingPage::load(&state, done.resolved, None).await?.render()?))
+}
+
+/// The choice for one description: `place` is `<gazetteer index>|<name>` or `none`.
+#[derive(Debug, Deserialize)]
+pub struct Choice {
+    pub location_key: String,
+    pub place: Option<String>,
+}
+
+async fn resolve(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Form(choice): Form<Choice>,
+) -> Result<Response, PageError> {
+    let gazetteer = state.db.ed_gazetteer().await?;
+    let chosen = match choice.place.as_deref() {
+        Some("none") => Ok(None),
+        Some(value) => crate::views::partner_data::chosen_place(&gazetteer, &choice.location_key, value)
+            .map(Some)
+            .ok_or("Choose one of the places listed, or say the place cannot be located"),
+        None => Err("Choose a place, or say the place cannot be located"),
+    };
+    match chosen {
+        Ok(place) => {
+            let who = format!("user:{}", user.email);
+            let n = state.db.resolve_ed_location(&choice.location_key, place.as_ref(), &who).await?;
+            let to = format!("/partner-data/geocoding?resolved={n}");
+            let location = HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/partner-data/geocoding"));
+            Ok((StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response())
+        }
+        Err(message) => {
+            let page = GeocodingPage::load(&state, None, Some((choice.location_key, message.to_string()))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Partner data on the command line: `alliance import ed|indicators PATH…` and
+//! `alliance generate ed …`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use alliance_db::imports::ImportOutcome;
+use alliance_db::Db;
+use alliance_ingest::ed::synthetic::{generate as generate_ed, write, GeneratorSpec};
+use alliance_ingest::ed::EdFormat;
+use alliance_ingest::source::collect_files;
+use alliance_ingest::SourceFile;
+use anyhow::Context;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateCommand {
+    /// A synthetic emergency department assault file (ISTV), labelled SYNTHETIC. Locations are
+    /// street names of the imported police data when the database has any, else a built-in
+    /// list of Stoke-on-Trent and Staffordshire streets.
+    Ed(GenerateEdArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Xml,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateEdArgs {
+    /// ODS site code of the treating department.
+    #[arg(long, default_value = "RJE01")]
+    pub site: String,
+    /// First day of the reporting period (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: NaiveDate,
+    /// Last day of the reporting period (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: NaiveDate,
+    /// Number of assaults.
+    #[arg(long, default_value_t = 400)]
+    pub assaults: usize,
+    /// Random seed: the same seed gives the same file.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: FormatArg,
+    /// Where to write the file.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub async fn generate(db: &Db, command: GenerateCommand) -> anyhow::Result<ExitCode> {
+    let GenerateCommand::Ed(args) = command;
+    if args.to < args.from {
+        anyhow::bail!("--to {} is before --from {}", args.to, args.from);
+    }
+    let streets = db.ed_street_names(300).await.context("cannot read street names from the database")?;
+    let from_police = !streets.is_empty();
+    let spec = GeneratorSpec {
+        site_code: args.site.to_ascii_uppercase(),
+        from: args.from,
+        to: args.to,
+        assaults: args.assaults,
+        seed: args.seed,
+        streets,
+    };
+    let submission = generate_ed(&spec);
+    let format = match args.format {
+        FormatArg::Csv => EdFormat::Csv,
+        FormatArg::Xml => EdFormat::Xml,
+    };
+    std::fs::write(&args.out, write(&submission, format))
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "wrote {}: {} SYNTHETIC assaults, site {}, {} to {}, locations from {}",
+        args.out.display(),
+        submission.assaults.len(),
+        submission.site_code,
+        submission.period_start,
+        submission.period_end,
+        if from_police { "the police street gazetteer" } else { "the built-in street list" }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(paths: &[PathBuf], wanted: fn(&str) -> bool) -> anyhow::Result<Vec<PathBuf>> {
+    let files = collect_files(paths, wanted).context("cannot list the files to import")?;
+    if files.is_empty() {
+        anyhow::bail!(
+            "no files to import under {}",
+            paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(files)
+}
+
+/// Prints the summary line and turns failures into the exit code.
+fn summary(started: Instant, imported: usize, rows: i64, unchanged: usize, failed: &[String]) -> ExitCode {
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{imported} imported ({rows} rows in {seconds:.2} s, {:.0} rows/s), {unchanged} unchanged, 0 skipped, {} failed{}",
+        rows as f64 / seconds.max(1e-9),
+        failed.len(),
+        if failed.is_empty() { String::new() } else { format!(": {}", failed.join(", ")) }
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn replaced_text(replaced: Option<i64>, rows: i64) -> String {
+    match replaced {
+        Some(id) => format!(", replacing import {id} ({rows} rows)"),
+        None => String::new(),
+    }
+}
+
+/// `alliance import ed PATH…`
+pub async fn import_ed(db: &Db, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let files = list(paths, alliance_ingest::ed::is_ed_file_name)?;
+    let who = super::cli_user();
+    let started = Instant::now();
+    let (mut imported, mut unchanged, mut rows) = (0, 0, 0i64);
+    let mut failed = Vec::new();
+    for path in &files {
+        let file = SourceFile::from_path(path);
+        let line = match db.import_ed_file(&file, &who).await {
+            Ok(report) => match report.outcome {
+                ImportOutcome::Imported { counts, replaced, .. } => {
+                    imported += 1;
+                    rows += counts.rows_read;
+                    let g = report.geocoding;
+                    format!(
+                        "imported  {}{}: {} assaults; places: {} high, {} medium, {} resolved before, {} queued for \
+                         review, {} without a description{}",
+                        file.name,
+                        if report.synthetic { " (SYNTHETIC)" } else { "" },
+                        counts.rows_read,
+                        g.high,
+                        g.medium,
+                        g.resolved,
+                        g.queued,
+                        g.no_text,
+                        replaced_text(replaced, counts.rows_replaced)
+                    )
+                }
+                ImportOutcome::Unchanged { import_id, .. } => {
+                    unchanged += 1;
+                    format!("unchanged {}: already imported as import {import_id}", file.name)
+                }
+                ImportOutcome::Skipped { reason } => format!("skipped   {reason}"),
+            },
+            Err(e) => {
+                failed.push(file.name.clone());
+                format!("FAILED    {e}")
+            }
+        };
+        println!("{line}");
+    }
+    Ok(summary(started, imported, rows, unchanged, &failed))
+}
+
+/// `alliance import indicators PATH…`
+pub async fn import_indicators(db: &Db, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let files = list(paths, alliance_ingest::indicators::is_indicator_file_name)?;
+    let who = super::cli_user();
+    let started = Instant::now();
+    let (mut imported, mut unchanged, mut rows) = (0, 0, 0i64);
+    let mut failed = Vec::new();
+    for path in &files {
+        let file = SourceFile::from_path(Path::new(path));
+        let line = match db.import_indicator_file(&file, &who).await {
+            Ok(ImportOutcome::Imported { counts, replaced, unit, .. }) => {
+                imported += 1;
+                rows += counts.rows_read;
+                format!(
+                    "imported  {}: {} values ({unit}){}",
+                    file.name,
+                    counts.rows_read,
+                    replaced_text(replaced, counts.rows_replaced)
+                )
+            }
+            Ok(ImportOutcome::Unchanged { import_id, .. }) => {
+                unchanged += 1;
+                format!("unchanged {}: already imported as import {import_id}", file.name)
+            }
+            Ok(ImportOutcome::Skipped { reason }) => format!("skipped   {reason}"),
+            Err(e) => {
+                failed.push(file.name.clone());
+                format!("FAILED    {e}")
+            }
+        };
+        println!("{line}");
+    }
+    Ok(summary(started, imported, rows, unchanged, &failed))
+}
