@@ -18,6 +18,7 @@ pub mod interventions;
 mod migrations;
 pub mod partner;
 pub mod police;
+pub mod public;
 pub mod sna;
 pub mod spatial;
 mod pool;

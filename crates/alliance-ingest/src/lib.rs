@@ -8,6 +8,7 @@ pub mod areas;
 pub mod ed;
 pub mod error;
 pub mod indicators;
+pub mod oruk;
 pub mod points;
 pub mod police;
 pub mod source;

@@ -7,6 +7,7 @@ mod api;
 mod dashboard;
 mod governance;
 mod imports;
+mod public;
 mod partner_data;
 mod map;
 mod spatial;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dashboard::routes())
         .merge(imports::routes())
+        .merge(public::routes())
         .merge(partner_data::routes())
         .merge(sna::routes())
         .merge(interventions::routes())

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod evaluation_report;
 pub mod format;
 pub mod imports;
+pub mod public;
 pub mod partner_data;
 pub mod map;
 pub mod sna;

@@ -9,6 +9,7 @@ mod partner;
 mod board_pack;
 mod seed;
 mod serve;
+mod services;
 mod spatial;
 mod users;
 mod sna;
@@ -44,6 +45,9 @@ pub enum Command {
     Imports(imports::ImportsArgs),
     /// Count police records grouped by fields.
     Counts(counts::CountsArgs),
+    /// The directory of support services (Open Referral UK JSON).
+    #[command(subcommand)]
+    Services(services::ServicesCommand),
     /// Hotspots on a grid or per area: Gi*, Gi, local or global Moran's I.
     Hotspots(spatial::HotspotsArgs),
     /// Kernel density on a grid, in events per km².
@@ -80,6 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => partner::generate(&db, args).await?,
         Command::Imports(args) => imports::run(&db, args).await?,
         Command::Counts(args) => counts::run(&db, args).await?,
+        Command::Services(args) => services::run(&db, args).await?,
         Command::Hotspots(args) => spatial::hotspots(&db, args).await?,
         Command::Kde(args) => spatial::kde(&db, args).await?,
         Command::NearRepeat(args) => spatial::near_repeat(&db, args).await?,

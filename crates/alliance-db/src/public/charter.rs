@@ -1,0 +1,379 @@
+//! The Safer Places for Women & Girls Charter: commitments, applications from organisations
+//! with their venues and how they meet each commitment, verification by partnership staff,
+//! yearly renewal, and the public directory of current signatories.
+//!
+//! A signatory is *current* on a day when it is verified and its renewal date (a year after
+//! verification or its last renewal) is that day or later; a lapsed signatory leaves the
+//! public directory until staff renew it.
+
+use chrono::{Months, NaiveDate};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{now, Place};
+use crate::{Db, DbError};
+
+/// The charter allows at most this many commitments (the Staffordshire charter has six).
+pub const MAX_COMMITMENTS: usize = 6;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Commitment {
+    pub id: i64,
+    pub position: i64,
+    pub title: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewVenue {
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    /// The ward, LSOA or district the venue's place name matched.
+    pub place: Option<Place>,
+    /// WGS84 (lon, lat) when the organisation gave one.
+    pub point: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPledge {
+    pub commitment_id: i64,
+    pub how_met: String,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSignatory {
+    pub name: String,
+    pub org_type: String,
+    pub address: String,
+    pub postcode: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub staff_trained: i64,
+    pub venues: Vec<NewVenue>,
+    pub pledges: Vec<NewPledge>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Venue {
+    pub id: i64,
+    pub name: String,
+    pub address: String,
+    pub postcode: String,
+    pub area_code: Option<String>,
+    pub area_name: Option<String>,
+    pub district_code: Option<String>,
+    /// WGS84 (lon, lat).
+    pub point: Option<(f64, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Pledge {
+    pub commitment_id: i64,
+    pub title: String,
+    pub how_met: String,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Signatory {
+    pub id: i64,
+    pub name: String,
+    pub org_type: String,
+    pub address: String,
+    pub postcode: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    pub contact_phone: String,
+    pub staff_trained: i64,
+    pub status: String,
+    pub return_reason: Option<String>,
+    pub submitted_at: String,
+    pub verified_at: Option<String>,
+    pub renewal_due: Option<String>,
+    pub venues: Vec<Venue>,
+    pub pledges: Vec<Pledge>,
+}
+
+fn parse_point(text: Option<String>) -> Option<(f64, f64)> {
+    let text = text?;
+    let (lon, lat) = text.split_once(',')?;
+    Some((lon.parse().ok()?, lat.parse().ok()?))
+}
+
+fn signatory_from_row(r: &AnyRow) -> Result<Signatory, DbError> {
+    Ok(Signatory {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        org_type: r.try_get("org_type")?,
+        address: r.try_get("address")?,
+        postcode: r.try_get("postcode")?,
+        contact_name: r.try_get("contact_name")?,
+        contact_email: r.try_get("contact_email")?,
+        contact_phone: r.try_get("contact_phone")?,
+        staff_trained: r.try_get("staff_trained")?,
+        status: r.try_get("status")?,
+        return_reason: r.try_get("return_reason")?,
+        submitted_at: r.try_get("submitted_at")?,
+        verified_at: r.try_get("verified_at")?,
+        renewal_due: r.try_get("renewal_due")?,
+        venues: Vec::new(),
+        pledges: Vec::new(),
+    })
+}
+
+fn in_a_year(day: NaiveDate) -> String {
+    day.checked_add_months(Months::new(12)).unwrap_or(day).format("%Y-%m-%d").to_string()
+}
+
+impl Db {
+    /// The charter's active commitments, in order.
+    pub async fn charter_commitments(&self) -> Result<Vec<Commitment>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, position, title, description FROM charter_commitments WHERE active = 1 ORDER BY position, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Commitment {
+                    id: r.try_get(0)?,
+                    position: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    description: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Adds a commitment at the end; refused when the charter already has [`MAX_COMMITMENTS`].
+    pub async fn add_charter_commitment(&self, title: &str, description: &str) -> Result<i64, DbError> {
+        let existing = self.charter_commitments().await?;
+        if existing.len() >= MAX_COMMITMENTS {
+            return Err(DbError::Invalid(format!("the charter already has {MAX_COMMITMENTS} commitments")));
+        }
+        let position = existing.iter().map(|c| c.position).max().unwrap_or(0) + 1;
+        let row = sqlx::query(
+            "INSERT INTO charter_commitments (position, title, description, active) VALUES ($1, $2, $3, 1) RETURNING id",
+        )
+        .bind(position)
+        .bind(title)
+        .bind(description)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Stores an application (status 'submitted') with its venues and pledges in one
+    /// transaction. Every active commitment must be pledged.
+    pub async fn register_signatory(&self, s: &NewSignatory) -> Result<i64, DbError> {
+        for c in self.charter_commitments().await? {
+            if !s.pledges.iter().any(|p| p.commitment_id == c.id) {
+                return Err(DbError::Invalid(format!("no pledge for the commitment \"{}\"", c.title)));
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "INSERT INTO charter_signatories (name, org_type, address, postcode, contact_name, contact_email, \
+             contact_phone, staff_trained, status, submitted_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'submitted', $9) RETURNING id",
+        )
+        .bind(s.name.as_str())
+        .bind(s.org_type.as_str())
+        .bind(s.address.as_str())
+        .bind(s.postcode.as_str())
+        .bind(s.contact_name.as_str())
+        .bind(s.contact_email.as_str())
+        .bind(s.contact_phone.as_str())
+        .bind(s.staff_trained)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get(0)?;
+        for v in &s.venues {
+            sqlx::query(
+                "INSERT INTO charter_venues (signatory_id, name, address, postcode, area_code, area_name, district_code, point) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(id)
+            .bind(v.name.as_str())
+            .bind(v.address.as_str())
+            .bind(v.postcode.as_str())
+            .bind(v.place.as_ref().map(|p| p.code.clone()))
+            .bind(v.place.as_ref().map(|p| p.name.clone()))
+            .bind(v.place.as_ref().and_then(|p| p.district_code.clone()))
+            .bind(v.point.map(|(lon, lat)| format!("{lon:.6},{lat:.6}")))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for p in &s.pledges {
+            sqlx::query(
+                "INSERT INTO charter_pledges (signatory_id, commitment_id, how_met, evidence) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(p.commitment_id)
+            .bind(p.how_met.as_str())
+            .bind(p.evidence.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn with_details(&self, mut list: Vec<Signatory>) -> Result<Vec<Signatory>, DbError> {
+        for s in &mut list {
+            let venues = sqlx::query(
+                "SELECT id, name, address, postcode, area_code, area_name, district_code, point FROM charter_venues \
+                 WHERE signatory_id = $1 ORDER BY id",
+            )
+            .bind(s.id)
+            .fetch_all(&self.pool)
+            .await?;
+            s.venues = venues
+                .iter()
+                .map(|r| {
+                    Ok(Venue {
+                        id: r.try_get(0)?,
+                        name: r.try_get(1)?,
+                        address: r.try_get(2)?,
+                        postcode: r.try_get(3)?,
+                        area_code: r.try_get(4)?,
+                        area_name: r.try_get(5)?,
+                        district_code: r.try_get(6)?,
+                        point: parse_point(r.try_get(7)?),
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()?;
+            let pledges = sqlx::query(
+                "SELECT p.commitment_id, c.title, p.how_met, p.evidence, c.position FROM charter_pledges p \
+                 JOIN charter_commitments c ON c.id = p.commitment_id WHERE p.signatory_id = $1",
+            )
+            .bind(s.id)
+            .fetch_all(&self.pool)
+            .await?;
+            let mut pledges: Vec<(i64, Pledge)> = pledges
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(4)?,
+                        Pledge {
+                            commitment_id: r.try_get(0)?,
+                            title: r.try_get(1)?,
+                            how_met: r.try_get(2)?,
+                            evidence: r.try_get(3)?,
+                        },
+                    ))
+                })
+                .collect::<Result<_, sqlx::Error>>()?;
+            pledges.sort_by_key(|(pos, p)| (*pos, p.commitment_id));
+            s.pledges = pledges.into_iter().map(|(_, p)| p).collect();
+        }
+        Ok(list)
+    }
+
+    /// Applications and signatories with a status ('submitted', 'verified', 'returned'),
+    /// with venues and pledges, oldest first.
+    pub async fn signatories(&self, status: &str) -> Result<Vec<Signatory>, DbError> {
+        let rows = sqlx::query("SELECT * FROM charter_signatories WHERE status = $1 ORDER BY id")
+            .bind(status)
+            .fetch_all(&self.pool)
+            .await?;
+        let list = rows.iter().map(signatory_from_row).collect::<Result<Vec<_>, _>>()?;
+        self.with_details(list).await
+    }
+
+    /// One application or signatory.
+    pub async fn signatory(&self, id: i64) -> Result<Option<Signatory>, DbError> {
+        let row =
+            sqlx::query("SELECT * FROM charter_signatories WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(self.with_details(vec![signatory_from_row(&row)?]).await?.pop())
+    }
+
+    /// Verifies a submitted application (or renews a signatory): due for renewal a year
+    /// from `today`. `false` when there is no such application.
+    pub async fn verify_signatory(&self, id: i64, by: &str, today: NaiveDate) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE charter_signatories SET status = 'verified', verified_at = $1, verified_by = $2, renewal_due = $3, \
+             return_reason = NULL WHERE id = $4 AND status IN ('submitted', 'verified')",
+        )
+        .bind(now())
+        .bind(by)
+        .bind(in_a_year(today))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Returns a submitted application to the organisation with a reason.
+    pub async fn return_signatory(&self, id: i64, reason: &str, by: &str) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE charter_signatories SET status = 'returned', return_reason = $1, verified_by = $2 \
+             WHERE id = $3 AND status = 'submitted'",
+        )
+        .bind(reason)
+        .bind(by)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Verified signatories due for renewal within `days` of `today` (lapsed ones included),
+    /// soonest first: the staff's reminder list.
+    pub async fn charter_renewals_due(&self, today: NaiveDate, days: u64) -> Result<Vec<Signatory>, DbError> {
+        let horizon = (today + chrono::Days::new(days)).format("%Y-%m-%d").to_string();
+        let mut list = self.signatories("verified").await?;
+        list.retain(|s| s.renewal_due.as_deref().is_some_and(|d| d <= horizon.as_str()));
+        list.sort_by(|a, b| a.renewal_due.cmp(&b.renewal_due));
+        Ok(list)
+    }
+
+    /// Current signatories (verified and not lapsed on `today`) matching a search of their
+    /// name, venue names and addresses, postcodes (including the outward code, e.g. "ST1")
+    /// and the area and district names of their venues. An empty query lists them all.
+    pub async fn charter_directory(&self, query: &str, today: NaiveDate) -> Result<Vec<Signatory>, DbError> {
+        let day = today.format("%Y-%m-%d").to_string();
+        let districts = self.districts().await?;
+        let q = query.trim().to_lowercase();
+        let mut list = self.signatories("verified").await?;
+        list.retain(|s| s.renewal_due.as_deref().is_some_and(|d| d >= day.as_str()));
+        if !q.is_empty() {
+            list.retain(|s| {
+                let mut text = format!("{} {} {}", s.name, s.address, s.postcode);
+                for v in &s.venues {
+                    text.push_str(&format!(
+                        " {} {} {} {}",
+                        v.name,
+                        v.address,
+                        v.postcode,
+                        v.area_name.as_deref().unwrap_or("")
+                    ));
+                    if let Some(d) = districts.iter().find(|d| Some(&d.code) == v.district_code.as_ref()) {
+                        text.push(' ');
+                        text.push_str(&d.name);
+                    }
+                }
+                text.to_lowercase().contains(&q)
+            });
+        }
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+
+    /// How many signatories are current on `today`: the charter's output indicator for the
+    /// performance framework.
+    pub async fn current_signatory_count(&self, today: NaiveDate) -> Result<i64, DbError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) FROM charter_signatories WHERE status = 'verified' AND renewal_due >= $1")
+                .bind(today.format("%Y-%m-%d").to_string())
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(row.try_get(0)?)
+    }
+}

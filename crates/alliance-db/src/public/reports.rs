@@ -1,0 +1,254 @@
+//! Reports of places where someone felt unsafe: storage, moderation, and the approved
+//! reports as a spatial layer (counts per 250 m cell) and as counts by ward and district.
+//!
+//! Privacy: nothing about the reporter's device or address is stored. The precise point is
+//! kept only when the reporter clicked a map, and only staff see it; everything public is
+//! at most the 250 m cell, and counts under the suppression threshold are never published.
+
+use std::collections::BTreeMap;
+
+use alliance_core::analytics::suppression::{Shown, Suppression};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{cell_of, now, parse_cell, Place};
+use crate::{Db, DbError};
+
+/// What made a place feel unsafe: (slug, label). The form offers these and nothing else.
+pub const REASONS: &[(&str, &str)] = &[
+    ("poor-lighting", "Poor lighting"),
+    ("isolated", "Isolated or no one around"),
+    ("groups", "Groups of people gathering"),
+    ("verbal-harassment", "Verbal harassment, such as catcalling"),
+    ("followed", "Being followed"),
+    ("intimidating-behaviour", "Intimidating or threatening behaviour"),
+    ("drugs-or-alcohol", "Drug or alcohol use"),
+    ("no-cctv", "No CCTV or help nearby"),
+    ("overgrown", "Overgrown or hidden areas"),
+    ("other", "Something else"),
+];
+
+/// Rough times of day: (slug, label).
+pub const TIMES_OF_DAY: &[(&str, &str)] = &[
+    ("morning", "Morning (6am to midday)"),
+    ("afternoon", "Afternoon (midday to 6pm)"),
+    ("evening", "Evening (6pm to 10pm)"),
+    ("night", "Night (10pm to 6am)"),
+];
+
+pub const AGE_BANDS: &[&str] = &["Under 16", "16 to 24", "25 to 34", "35 to 54", "55 or over"];
+pub const GENDERS: &[&str] = &["Woman or girl", "Man or boy", "In another way"];
+
+/// A report as it arrives (already validated by the web layer).
+#[derive(Debug, Clone)]
+pub struct NewUnsafeReport {
+    /// What the reporter typed, or "Point on the map".
+    pub place_text: String,
+    /// The area the place name matched, if any.
+    pub place: Option<Place>,
+    /// The precise WGS84 point (lon, lat) when the reporter clicked a map.
+    pub point: Option<(f64, f64)>,
+    pub incident_date: String,
+    pub time_of_day: String,
+    pub reasons: Vec<String>,
+    pub age_band: Option<String>,
+    pub gender: Option<String>,
+}
+
+/// A stored report, as staff see it in the moderation queue.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnsafeReport {
+    pub id: i64,
+    pub submitted_at: String,
+    pub status: String,
+    pub place: String,
+    pub area_name: Option<String>,
+    pub ward_code: Option<String>,
+    pub district_code: Option<String>,
+    pub cell: Option<String>,
+    /// Staff only.
+    pub point: Option<String>,
+    pub incident_date: String,
+    pub time_of_day: String,
+    pub reasons: Vec<String>,
+    pub age_band: Option<String>,
+    pub gender: Option<String>,
+}
+
+/// Approved reports in one 250 m cell.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CellCount {
+    /// South-west corner, BNG metres.
+    pub easting: i64,
+    pub northing: i64,
+    pub count: i64,
+}
+
+/// Approved reports in one area (ward or district), as published.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaReportCount {
+    pub code: String,
+    pub name: String,
+    pub count: i64,
+    pub shown: Shown,
+}
+
+fn report_from_row(r: &AnyRow) -> Result<UnsafeReport, DbError> {
+    let reasons: String = r.try_get("reasons")?;
+    Ok(UnsafeReport {
+        id: r.try_get("id")?,
+        submitted_at: r.try_get("submitted_at")?,
+        status: r.try_get("status")?,
+        place: r.try_get("place")?,
+        area_name: r.try_get("area_name")?,
+        ward_code: r.try_get("ward_code")?,
+        district_code: r.try_get("district_code")?,
+        cell: r.try_get("cell")?,
+        point: r.try_get("point")?,
+        incident_date: r.try_get("incident_date")?,
+        time_of_day: r.try_get("time_of_day")?,
+        reasons: reasons.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        age_band: r.try_get("age_band")?,
+        gender: r.try_get("gender")?,
+    })
+}
+
+const REPORT_COLUMNS: &str = "id, submitted_at, status, place, area_name, ward_code, district_code, cell, point, \
+     incident_date, time_of_day, reasons, age_band, gender";
+
+impl Db {
+    /// Stores a report as pending moderation; returns its id. A point is placed in its 250 m
+    /// cell and in the ward containing it; a matched ward gives its own code.
+    pub async fn submit_unsafe_report(&self, report: &NewUnsafeReport) -> Result<i64, DbError> {
+        let mut ward = report.place.as_ref().filter(|p| p.kind == "ward").cloned();
+        let (cell, point) = match report.point {
+            Some((lon, lat)) => {
+                if ward.is_none() {
+                    ward = self.ward_at(lon, lat).await?;
+                }
+                (Some(cell_of(lon, lat)?), Some(format!("{lon:.6},{lat:.6}")))
+            }
+            None => (None, None),
+        };
+        let area = report.place.clone().or_else(|| ward.clone());
+        let district = area.as_ref().and_then(|p| p.district_code.clone());
+        let row = sqlx::query(
+            "INSERT INTO unsafe_reports (submitted_at, status, place, area_kind, area_code, area_name, ward_code, \
+             district_code, cell, point, incident_date, time_of_day, reasons, age_band, gender) \
+             VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(now())
+        .bind(report.place_text.as_str())
+        .bind(area.as_ref().map(|p| p.kind.clone()))
+        .bind(area.as_ref().map(|p| p.code.clone()))
+        .bind(area.as_ref().map(|p| p.name.clone()))
+        .bind(ward.as_ref().map(|p| p.code.clone()))
+        .bind(district)
+        .bind(cell)
+        .bind(point)
+        .bind(report.incident_date.as_str())
+        .bind(report.time_of_day.as_str())
+        .bind(report.reasons.join(","))
+        .bind(report.age_band.clone())
+        .bind(report.gender.clone())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Reports with a status ('pending', 'approved', 'rejected'), oldest first.
+    pub async fn unsafe_reports(&self, status: &str, limit: i64) -> Result<Vec<UnsafeReport>, DbError> {
+        let rows =
+            sqlx::query(&format!("SELECT {REPORT_COLUMNS} FROM unsafe_reports WHERE status = $1 ORDER BY id LIMIT $2"))
+                .bind(status)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(report_from_row).collect()
+    }
+
+    /// How many reports have each status.
+    pub async fn unsafe_report_status_counts(&self) -> Result<BTreeMap<String, i64>, DbError> {
+        let rows =
+            sqlx::query("SELECT status, COUNT(*) FROM unsafe_reports GROUP BY status").fetch_all(&self.pool).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+
+    /// Approves or rejects a pending report. `false` when it is not pending (already moderated
+    /// or unknown).
+    pub async fn moderate_unsafe_report(&self, id: i64, approve: bool, by: &str) -> Result<bool, DbError> {
+        let status = if approve { "approved" } else { "rejected" };
+        let done = sqlx::query(
+            "UPDATE unsafe_reports SET status = $1, moderated_at = $2, moderated_by = $3 WHERE id = $4 AND status = 'pending'",
+        )
+        .bind(status)
+        .bind(now())
+        .bind(by)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The hotspot layer of approved reports: counts per 250 m BNG cell (reports without a
+    /// point are not in it). With `public`, cells with fewer reports than the suppression
+    /// threshold are left out altogether, since even "fewer than 5" in a 250 m cell says
+    /// someone reported there. Sorted by easting, then northing.
+    pub async fn unsafe_report_cells(&self, public: bool) -> Result<Vec<CellCount>, DbError> {
+        let rows = sqlx::query(
+            "SELECT cell, COUNT(*) FROM unsafe_reports WHERE status = 'approved' AND cell IS NOT NULL GROUP BY cell",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let suppression = Suppression::default();
+        let mut cells = Vec::new();
+        for r in &rows {
+            let cell: String = r.try_get(0)?;
+            let count: i64 = r.try_get(1)?;
+            let Some((easting, northing)) = parse_cell(&cell) else { continue };
+            if public && suppression.count(count.max(0) as u64).is_hidden() {
+                continue;
+            }
+            cells.push(CellCount { easting, northing, count });
+        }
+        cells.sort_by_key(|c| (c.easting, c.northing));
+        Ok(cells)
+    }
+
+    /// Approved reports by area (`"ward"` or `"district"`), every ward or district named in
+    /// the stored areas (zero included), each count run through small-number suppression.
+    /// Sorted by count (largest first), then name.
+    pub async fn unsafe_report_area_counts(&self, kind: &str) -> Result<Vec<AreaReportCount>, DbError> {
+        let column = if kind == "ward" { "ward_code" } else { "district_code" };
+        let rows = sqlx::query(&format!(
+            "SELECT {column}, COUNT(*) FROM unsafe_reports WHERE status = 'approved' AND {column} IS NOT NULL GROUP BY {column}"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+        for r in &rows {
+            counts.insert(r.try_get(0)?, r.try_get(1)?);
+        }
+        let names: Vec<(String, String)> = if kind == "ward" {
+            sqlx::query("SELECT DISTINCT code, name FROM area_boundaries WHERE kind = 'ward'")
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        } else {
+            self.districts().await?.into_iter().map(|d| (d.code, d.name)).collect()
+        };
+        let suppression = Suppression::default();
+        let mut out: Vec<AreaReportCount> = names
+            .into_iter()
+            .map(|(code, name)| {
+                let count = counts.get(&code).copied().unwrap_or(0);
+                AreaReportCount { shown: suppression.count(count.max(0) as u64), code, name, count }
+            })
+            .collect();
+        out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+        Ok(out)
+    }
+}

@@ -1,0 +1,71 @@
+//! "You said, we did": the partnership's published responses to what people reported.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::now;
+use crate::{Db, DbError};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicResponse {
+    pub id: i64,
+    pub area_kind: String,
+    pub area_code: String,
+    pub area_name: String,
+    pub you_said: String,
+    pub we_did: String,
+    pub published_at: String,
+    pub published_by: String,
+}
+
+impl Db {
+    /// Publishes a response about an area ('ward' or 'district'); returns its id.
+    pub async fn publish_response(
+        &self,
+        area_kind: &str,
+        area_code: &str,
+        area_name: &str,
+        you_said: &str,
+        we_did: &str,
+        by: &str,
+    ) -> Result<i64, DbError> {
+        let row = sqlx::query(
+            "INSERT INTO public_responses (area_kind, area_code, area_name, you_said, we_did, published_at, published_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(area_kind)
+        .bind(area_code)
+        .bind(area_name)
+        .bind(you_said)
+        .bind(we_did)
+        .bind(now())
+        .bind(by)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get(0)?)
+    }
+
+    /// Published responses, newest first.
+    pub async fn public_responses(&self) -> Result<Vec<PublicResponse>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, area_kind, area_code, area_name, you_said, we_did, published_at, published_by \
+             FROM public_responses ORDER BY id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PublicResponse {
+                    id: r.try_get(0)?,
+                    area_kind: r.try_get(1)?,
+                    area_code: r.try_get(2)?,
+                    area_name: r.try_get(3)?,
+                    you_said: r.try_get(4)?,
+                    we_did: r.try_get(5)?,
+                    published_at: r.try_get(6)?,
+                    published_by: r.try_get(7)?,
+                })
+            })
+            .collect()
+    }
+}

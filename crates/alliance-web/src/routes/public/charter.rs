@@ -1,0 +1,339 @@
+//! The Safer Places for Women & Girls Charter: `GET /safer-places` (the public directory and
+//! map of current signatories), `GET/POST /safer-places/join` (an organisation applies),
+//! `GET /staff/safer-places` and `POST /staff/safer-places/{id}` (verify, return, renew).
+
+use std::sync::Arc;
+
+use alliance_db::public::charter::{NewPledge, NewSignatory, NewVenue};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+
+use super::guard::{RateLimiter, HONEYPOT};
+use super::{client_address, csrf, redirect, staff_actor, too_many};
+use crate::views::public::{
+    DirectoryPage, FormErrors, FormValues, JoinPage, MapPoint, MessagePage, PublicLayout, StaffCharterPage,
+};
+use crate::views::Layout;
+use crate::{AppState, PageError};
+
+pub const ORG_TYPES: &[&str] = &[
+    "Pub, bar or club",
+    "Restaurant or cafe",
+    "Shop or shopping centre",
+    "Transport",
+    "Leisure or sport",
+    "Education",
+    "Health",
+    "Public sector",
+    "Charity or community group",
+    "Other",
+];
+
+/// Venues the join form offers.
+const VENUE_SLOTS: usize = 3;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/safer-places", get(directory))
+        .route("/safer-places/join", get(join_form).post(join))
+        .route("/safer-places/join/sent", get(sent))
+        .route("/staff/safer-places", get(staff))
+        .route("/staff/safer-places/{id}", post(decide))
+}
+
+/// SVG map: ward outlines and venue dots in a 600 × 600 box (equirectangular with the
+/// longitude scaled by cos(latitude), good enough for a picture of a county).
+fn map(
+    boundaries: &[alliance_db::areas::StoredBoundary],
+    venues: &[(f64, f64, String)],
+) -> (Vec<String>, Vec<MapPoint>) {
+    let mut rings: Vec<Vec<(f64, f64)>> = Vec::new();
+    for b in boundaries {
+        let Ok(g) = serde_json::from_str::<serde_json::Value>(&b.geometry) else { continue };
+        let polygons = match g["type"].as_str() {
+            Some("Polygon") => vec![g["coordinates"].clone()],
+            Some("MultiPolygon") => g["coordinates"].as_array().cloned().unwrap_or_default(),
+            _ => continue,
+        };
+        for p in polygons {
+            let Some(outer) = p.get(0).and_then(|r| r.as_array()) else { continue };
+            let step = (outer.len() / 40).max(1);
+            let ring: Vec<(f64, f64)> =
+                outer.iter().step_by(step).filter_map(|c| Some((c.get(0)?.as_f64()?, c.get(1)?.as_f64()?))).collect();
+            if ring.len() > 2 {
+                rings.push(ring);
+            }
+        }
+    }
+    let all = rings.iter().flatten().copied().chain(venues.iter().map(|(x, y, _)| (*x, *y)));
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (x, y) in all {
+        x0 = x0.min(x);
+        x1 = x1.max(x);
+        y0 = y0.min(y);
+        y1 = y1.max(y);
+    }
+    if x0 > x1 {
+        return (Vec::new(), Vec::new());
+    }
+    let k = ((y0 + y1) / 2.0).to_radians().cos();
+    let scale = 580.0 / ((x1 - x0) * k).max(y1 - y0).max(1e-6);
+    let px = |x: f64, y: f64| (10.0 + (x - x0) * k * scale, 10.0 + (y1 - y) * scale);
+    let outlines = rings
+        .iter()
+        .map(|r| {
+            let mut d = String::new();
+            for (i, (x, y)) in r.iter().enumerate() {
+                let (a, b) = px(*x, *y);
+                d.push_str(&format!("{}{a:.1} {b:.1}", if i == 0 { "M" } else { "L" }));
+            }
+            d.push('Z');
+            d
+        })
+        .collect();
+    let points = venues
+        .iter()
+        .map(|(x, y, label)| {
+            let (a, b) = px(*x, *y);
+            MapPoint { x: (a * 10.0).round() / 10.0, y: (b * 10.0).round() / 10.0, label: label.clone() }
+        })
+        .collect();
+    (outlines, points)
+}
+
+async fn directory(
+    State(state): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Html<String>, PageError> {
+    let values = FormValues(query);
+    let q = values.get("q").to_string();
+    let today = chrono::Utc::now().date_naive();
+    let signatories = state.db.charter_directory(&q, today).await?;
+    let mut venues = Vec::new();
+    let mut unmapped = 0;
+    for s in &signatories {
+        for v in &s.venues {
+            match v.point {
+                Some((lon, lat)) => venues.push((lon, lat, format!("{}: {}", s.name, v.name))),
+                None => unmapped += 1,
+            }
+        }
+    }
+    let (map_outlines, map_points) = map(&state.db.boundaries("ward", None).await?, &venues);
+    Ok(Html(
+        DirectoryPage {
+            layout: PublicLayout::new(&state, "/safer-places"),
+            query: q,
+            signatories,
+            commitments: state.db.charter_commitments().await?,
+            map_outlines,
+            map_points,
+            unmapped,
+        }
+        .render()?,
+    ))
+}
+
+async fn join_page(state: &AppState, values: FormValues, errors: FormErrors) -> Result<String, PageError> {
+    Ok(JoinPage {
+        layout: PublicLayout::new(state, "/safer-places"),
+        csrf: csrf(),
+        errors,
+        values,
+        commitments: state.db.charter_commitments().await?,
+        org_types: ORG_TYPES,
+    }
+    .render()?)
+}
+
+async fn join_form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    Ok(Html(join_page(&state, FormValues::default(), FormErrors::default()).await?))
+}
+
+async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignatory, FormErrors>, PageError> {
+    let mut errors = FormErrors::default();
+    let mut required = |field: &str, message: &str| {
+        if v.get(field).is_empty() {
+            errors.add(field, message);
+        }
+    };
+    required("name", "Enter the name of your organisation");
+    required("address", "Enter your organisation's address");
+    required("postcode", "Enter your organisation's postcode");
+    required("contact-name", "Enter the name of the person we should contact");
+    required("contact-email", "Enter an email address for the contact");
+    required("venue-name-1", "Enter the name of at least one venue");
+    required("venue-place-1", "Enter the town or area of the venue, such as Hanley");
+    if !ORG_TYPES.contains(&v.get("org-type")) {
+        errors.add("org-type", "Select the type of organisation");
+    }
+    if !v.get("contact-email").is_empty() && !v.get("contact-email").contains('@') {
+        errors.add("contact-email", "Enter an email address in the correct format, like name@example.com");
+    }
+    let staff_trained = match v.get("staff-trained") {
+        "" => 0,
+        s => s.parse::<i64>().ok().filter(|n| *n >= 0).unwrap_or_else(|| {
+            errors.add("staff-trained", "Enter the number of staff trained as a whole number, like 12");
+            0
+        }),
+    };
+    let mut venues = Vec::new();
+    for i in 1..=VENUE_SLOTS {
+        let name = v.get(&format!("venue-name-{i}"));
+        if name.is_empty() {
+            continue;
+        }
+        let place_text = v.get(&format!("venue-place-{i}"));
+        let place = if place_text.is_empty() { None } else { state.db.find_place(place_text).await? };
+        if place.is_none() && !place_text.is_empty() {
+            errors.add(
+                &format!("venue-place-{i}"),
+                format!("We could not find \"{place_text}\": enter a town, village or ward"),
+            );
+        }
+        let point = match v.get(&format!("venue-location-{i}")) {
+            "" => None,
+            text => {
+                let parsed = text
+                    .split_once(',')
+                    .and_then(|(a, b)| Some((a.trim().parse::<f64>().ok()?, b.trim().parse::<f64>().ok()?)));
+                match parsed {
+                    Some((lat, lon)) if (49.0..=61.0).contains(&lat) && (-9.0..=2.5).contains(&lon) => Some((lon, lat)),
+                    _ => {
+                        errors.add(
+                            &format!("venue-location-{i}"),
+                            "Enter the location as latitude, longitude, like 53.0027, -2.1794",
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        venues.push(NewVenue {
+            name: name.to_string(),
+            address: v.get(&format!("venue-address-{i}")).to_string(),
+            postcode: v.get(&format!("venue-postcode-{i}")).to_uppercase(),
+            place,
+            point,
+        });
+    }
+    let mut pledges = Vec::new();
+    for c in state.db.charter_commitments().await? {
+        if !v.is(&format!("agree-{}", c.id), "yes") {
+            errors.add(&format!("agree-{}", c.id), format!("Agree to the commitment \"{}\"", c.title));
+            continue;
+        }
+        let how = v.get(&format!("how-{}", c.id));
+        if how.is_empty() {
+            errors.add(&format!("how-{}", c.id), format!("Describe how you meet \"{}\"", c.title));
+        }
+        pledges.push(NewPledge {
+            commitment_id: c.id,
+            how_met: how.to_string(),
+            evidence: v.get(&format!("evidence-{}", c.id)).to_string(),
+        });
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    Ok(Ok(NewSignatory {
+        name: v.get("name").to_string(),
+        org_type: v.get("org-type").to_string(),
+        address: v.get("address").to_string(),
+        postcode: v.get("postcode").to_uppercase(),
+        contact_name: v.get("contact-name").to_string(),
+        contact_email: v.get("contact-email").to_string(),
+        contact_phone: v.get("contact-phone").to_string(),
+        staff_trained,
+        venues,
+        pledges,
+    }))
+}
+
+async fn join(
+    State(state): State<AppState>,
+    Extension(limiter): Extension<Arc<RateLimiter>>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let values = FormValues(fields);
+    if !values.get(HONEYPOT).is_empty() {
+        return Ok(redirect("/safer-places/join/sent"));
+    }
+    match validate(&state, &values).await? {
+        Err(errors) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(join_page(&state, values, errors).await?)).into_response())
+        }
+        Ok(application) => {
+            if !limiter.allow("charter", &client_address()) {
+                return too_many(&state, "/safer-places");
+            }
+            state.db.register_signatory(&application).await?;
+            Ok(redirect("/safer-places/join/sent"))
+        }
+    }
+}
+
+async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    Ok(Html(
+        MessagePage {
+            layout: PublicLayout::new(&state, "/safer-places"),
+            title: "Application sent".into(),
+            paragraphs: vec![
+                "Thank you for applying to the Safer Places for Women & Girls Charter. The partnership will check your application and contact you.".into(),
+                "Once verified, your venues appear in the public directory. Signatories renew every year.".into(),
+            ],
+            link: Some(("/safer-places".into(), "See the directory of Safer Places".into())),
+        }
+        .render()?,
+    ))
+}
+
+async fn staff(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let today = chrono::Utc::now().date_naive();
+    Ok(Html(
+        StaffCharterPage {
+            layout: Layout::new(&state, "/staff/safer-places"),
+            submitted: state.db.signatories("submitted").await?,
+            renewals: state.db.charter_renewals_due(today, 30).await?,
+            verified: state.db.signatories("verified").await?.len(),
+            returned: state.db.signatories("returned").await?,
+            current: state.db.current_signatory_count(today).await?,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct Decision {
+    action: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<Decision>,
+) -> Result<Response, PageError> {
+    let today = chrono::Utc::now().date_naive();
+    let who = staff_actor();
+    match form.action.as_str() {
+        "verify" | "renew" => {
+            state.db.verify_signatory(id, &who, today).await?;
+        }
+        "return" if !form.reason.trim().is_empty() => {
+            state.db.return_signatory(id, form.reason.trim(), &who).await?;
+        }
+        "return" => {
+            return Ok(
+                (StatusCode::UNPROCESSABLE_ENTITY, "Give the reason for returning the application").into_response()
+            )
+        }
+        _ => return Ok((StatusCode::BAD_REQUEST, "action must be verify, return or renew").into_response()),
+    }
+    Ok(redirect("/staff/safer-places"))
+}

@@ -1,0 +1,73 @@
+//! `GET /public/figures`: the partnership's published figures from aggregate data only,
+//! every count run through small-number suppression (`analytics::suppression`) — police
+//! counts are public already, but the page applies one rule to everything it shows.
+
+use alliance_core::analytics::suppression::{Shown, Suppression};
+use alliance_core::domain::{CountField, CountFilter};
+use askama::Template;
+use axum::extract::State;
+use axum::response::Html;
+use axum::routing::get;
+use axum::Router;
+
+use crate::views::chart::{line_chart, Series, COLOURS};
+use crate::views::public::{shown_text, FiguresPage, PublicLayout, ShownRow};
+use crate::{AppState, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/public/figures", get(figures))
+}
+
+async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let suppression = Suppression::default();
+    let shown = |n: i64| suppression.count(n.max(0) as u64);
+    let by_month = state.db.counts(&[CountField::Month], &CountFilter::default()).await?;
+    let mut months: Vec<(String, i64)> =
+        by_month.iter().filter_map(|r| Some((r.values.first()?.clone()?, r.count))).collect();
+    months.sort();
+    let months: Vec<(String, i64)> = months.into_iter().rev().take(24).rev().collect();
+    let labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
+    let values: Vec<Option<i64>> = months.iter().map(|(_, n)| shown(*n).value().map(|v| v as i64)).collect();
+    let chart = if labels.is_empty() {
+        String::new()
+    } else {
+        line_chart(
+            "crimes-by-month",
+            "Police recorded crime by month",
+            "Street-level crimes and anti-social behaviour recorded by the police, by month",
+            &labels,
+            &[Series { name: "Crimes and anti-social behaviour".into(), colour: COLOURS[0], values }],
+        )
+    };
+    let names: std::collections::HashMap<String, String> =
+        state.db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
+    let latest: Vec<_> = months.iter().rev().take(12).map(|(m, _)| m.clone()).collect();
+    let filter = CountFilter {
+        from: latest.last().and_then(|m| m.parse().ok()),
+        to: latest.first().and_then(|m| m.parse().ok()),
+        ..CountFilter::default()
+    };
+    let by_district = state.db.counts(&[CountField::District], &filter).await?;
+    let mut districts: Vec<ShownRow> = by_district
+        .iter()
+        .filter_map(|r| {
+            let code = r.values.first()?.clone()?;
+            Some(ShownRow { name: names.get(&code).cloned().unwrap_or(code), shown: shown_text(shown(r.count)) })
+        })
+        .collect();
+    districts.sort_by(|a, b| a.name.cmp(&b.name));
+    let today = chrono::Utc::now().date_naive();
+    let reports: i64 = state.db.unsafe_report_area_counts("district").await?.iter().map(|a| a.count).sum();
+    Ok(Html(
+        FiguresPage {
+            layout: PublicLayout::new(&state, "/public/figures"),
+            chart,
+            months: months.iter().map(|(m, n)| ShownRow { name: m.clone(), shown: shown_text(shown(*n)) }).collect(),
+            districts,
+            signatories: shown_text(Shown::Value(state.db.current_signatory_count(today).await?.max(0) as u64)),
+            reports: shown_text(shown(reports)),
+            hotspot_cells: state.db.unsafe_report_cells(true).await?,
+        }
+        .render()?,
+    ))
+}

@@ -1,0 +1,71 @@
+//! `GET /find-help`: the directory of support services and positive activities (a GET form,
+//! no JavaScript); `GET /api/v1/services`: the same search as an Open Referral UK page.
+
+use alliance_db::public::services::ServiceSearch;
+use alliance_ingest::oruk::{to_oruk, NEEDS};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Json, Router};
+
+use crate::views::public::{FindHelpPage, FormValues, PublicLayout};
+use crate::{AppState, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/find-help", get(find_help)).route("/api/v1/services", get(api_services))
+}
+
+fn search_of(v: &FormValues) -> ServiceSearch {
+    ServiceSearch {
+        text: v.get("q").to_string(),
+        need: v.get("need").to_string(),
+        area: v.get("area").to_string(),
+        age: v.get("age").parse().ok().filter(|a: &i64| (0..=120).contains(a)),
+        kind: v.get("kind").to_string(),
+    }
+}
+
+async fn find_help(
+    State(state): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Html<String>, PageError> {
+    let values = FormValues(query);
+    let services = state.db.services(&search_of(&values)).await?;
+    Ok(Html(
+        FindHelpPage {
+            layout: PublicLayout::new(&state, "/find-help"),
+            searched: !values.0.is_empty(),
+            values,
+            needs: NEEDS,
+            areas: state.db.service_areas().await?,
+            services,
+        }
+        .render()?,
+    ))
+}
+
+/// ORUK's paged list of services (`content` holds the services). Filters: `text`/`q`,
+/// `need` (a taxonomy id of the `alliance-need` vocabulary), `area`, `age`, `kind`. One page
+/// holds every match.
+async fn api_services(
+    State(state): State<AppState>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Json<serde_json::Value>, PageError> {
+    let mut values = FormValues(query);
+    if values.get("q").is_empty() {
+        let text = values.get("text").to_string();
+        values.0.push(("q".into(), text));
+    }
+    let services: Vec<_> = state.db.services(&search_of(&values)).await?.iter().map(to_oruk).collect();
+    let n = services.len();
+    Ok(Json(serde_json::json!({
+        "totalElements": n,
+        "totalPages": 1,
+        "number": 1,
+        "size": n,
+        "first": true,
+        "last": true,
+        "content": services,
+    })))
+}

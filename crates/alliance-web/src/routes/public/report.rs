@@ -1,0 +1,189 @@
+//! `GET/POST /report-unsafe-place`: the public report form; `GET /report-unsafe-place/sent`;
+//! `GET /staff/unsafe-places` and `POST /staff/unsafe-places/{id}`: moderation.
+
+use std::sync::Arc;
+
+use alliance_db::public::reports::{NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Form, Router};
+use chrono::NaiveDate;
+
+use super::guard::{RateLimiter, HONEYPOT};
+use super::{client_address, csrf, redirect, staff_actor, too_many};
+use crate::views::public::{FormErrors, FormValues, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
+use crate::views::Layout;
+use crate::{AppState, PageError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/report-unsafe-place", get(form).post(submit))
+        .route("/report-unsafe-place/sent", get(sent))
+        .route("/staff/unsafe-places", get(queue))
+        .route("/staff/unsafe-places/{id}", post(moderate))
+}
+
+async fn page(state: &AppState, values: FormValues, errors: FormErrors) -> Result<String, PageError> {
+    Ok(ReportPage {
+        layout: PublicLayout::new(state, "/report-unsafe-place"),
+        csrf: csrf(),
+        errors,
+        values,
+        reasons: REASONS,
+        times: TIMES_OF_DAY,
+        age_bands: AGE_BANDS,
+        genders: GENDERS,
+        place_names: state.db.place_names().await?,
+    }
+    .render()?)
+}
+
+async fn form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    Ok(Html(page(&state, FormValues::default(), FormErrors::default()).await?))
+}
+
+/// Checks the form; `Ok` holds the report to store.
+async fn validate(
+    state: &AppState,
+    v: &FormValues,
+    today: NaiveDate,
+) -> Result<Result<NewUnsafeReport, FormErrors>, PageError> {
+    let mut errors = FormErrors::default();
+    let point = match (v.get("longitude"), v.get("latitude")) {
+        ("", "") => None,
+        (lon, lat) => match (lon.parse::<f64>(), lat.parse::<f64>()) {
+            (Ok(lon), Ok(lat)) if (-9.0..=2.5).contains(&lon) && (49.0..=61.0).contains(&lat) => Some((lon, lat)),
+            _ => {
+                errors.add("place", "The point on the map is not in Great Britain: choose it again or type the place");
+                None
+            }
+        },
+    };
+    let typed = v.get("place");
+    let mut place = None;
+    if typed.is_empty() && point.is_none() {
+        errors.add("place", "Enter where it was, such as Hanley or Cannock");
+    } else if !typed.is_empty() {
+        place = state.db.find_place(typed).await?;
+        if place.is_none() && point.is_none() {
+            errors.add(
+                "place",
+                format!("We could not find a place called \"{typed}\": enter a town, village or ward, such as Hanley"),
+            );
+        }
+    }
+    let date =
+        match (v.get("date-day").parse::<u32>(), v.get("date-month").parse::<u32>(), v.get("date-year").parse::<i32>())
+        {
+            (Ok(d), Ok(m), Ok(y)) => NaiveDate::from_ymd_opt(y, m, d),
+            _ => None,
+        };
+    match date {
+        None => errors.add("date-day", "Enter the date it happened, such as 27 3 2025"),
+        Some(d) if d > today => errors.add("date-day", "The date must be today or in the past"),
+        Some(d) if (today - d).num_days() > 366 => errors.add("date-day", "The date must be within the last year"),
+        Some(_) => {}
+    }
+    let time = v.get("time-of-day");
+    if !TIMES_OF_DAY.iter().any(|(s, _)| *s == time) {
+        errors.add("time-of-day", "Select roughly what time of day it was");
+    }
+    let reasons: Vec<String> = v.all("reasons").into_iter().map(str::to_string).collect();
+    if reasons.is_empty() {
+        errors.add("reasons", "Select what made you feel unsafe");
+    } else if !reasons.iter().all(|r| REASONS.iter().any(|(s, _)| s == r)) {
+        errors.add("reasons", "Select from the choices given");
+    }
+    let optional = |name: &str, allowed: &[&str]| {
+        let value = v.get(name);
+        allowed.contains(&value).then(|| value.to_string())
+    };
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    Ok(Ok(NewUnsafeReport {
+        place_text: place.as_ref().map_or_else(|| "Point on the map".to_string(), |p| p.name.clone()),
+        place,
+        point,
+        incident_date: date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        time_of_day: time.to_string(),
+        reasons,
+        age_band: optional("age-band", AGE_BANDS),
+        gender: optional("gender", GENDERS),
+    }))
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Extension(limiter): Extension<Arc<RateLimiter>>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let values = FormValues(fields);
+    if !values.get(HONEYPOT).is_empty() {
+        return Ok(redirect("/report-unsafe-place/sent"));
+    }
+    let today = chrono::Utc::now().date_naive();
+    match validate(&state, &values, today).await? {
+        Err(errors) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, values, errors).await?)).into_response())
+        }
+        Ok(report) => {
+            if !limiter.allow("unsafe-report", &client_address()) {
+                return too_many(&state, "/report-unsafe-place");
+            }
+            state.db.submit_unsafe_report(&report).await?;
+            Ok(redirect("/report-unsafe-place/sent"))
+        }
+    }
+}
+
+async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    Ok(Html(
+        MessagePage {
+            layout: PublicLayout::new(&state, "/report-unsafe-place"),
+            title: "Thank you: your report was sent".into(),
+            paragraphs: vec![
+                "We check every report before it is used. Reports are published only as counts for an area, never fewer than 5 together.".into(),
+                "This is not a way to report a crime. If you are in danger, call 999. To report a crime that is not an emergency, call 101 or report it online at police.uk.".into(),
+            ],
+            link: Some(("/you-said-we-did".into(), "See what the partnership has done about reports".into())),
+        }
+        .render()?,
+    ))
+}
+
+async fn queue(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let counts = state.db.unsafe_report_status_counts().await?;
+    Ok(Html(
+        StaffReportsPage {
+            layout: Layout::new(&state, "/staff/unsafe-places"),
+            pending: state.db.unsafe_reports("pending", 200).await?,
+            approved: counts.get("approved").copied().unwrap_or(0),
+            rejected: counts.get("rejected").copied().unwrap_or(0),
+            cells: state.db.unsafe_report_cells(false).await?,
+        }
+        .render()?,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct Moderation {
+    decision: String,
+}
+
+async fn moderate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<Moderation>,
+) -> Result<Response, PageError> {
+    let approve = match form.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Ok((StatusCode::BAD_REQUEST, "decision must be approve or reject").into_response()),
+    };
+    state.db.moderate_unsafe_report(id, approve, &staff_actor()).await?;
+    Ok(redirect("/staff/unsafe-places"))
+}

@@ -1,0 +1,270 @@
+//! View models of the public pages (the public layout: no staff navigation, the "Exit this
+//! page" button on every page) and of the staff pages that look after them.
+
+use alliance_core::analytics::suppression::Shown;
+use alliance_db::public::charter::{Commitment, Signatory};
+use alliance_db::public::reports::{AreaReportCount, CellCount, UnsafeReport};
+use alliance_db::public::responses::PublicResponse;
+use alliance_ingest::oruk::ServiceRecord;
+use askama::Template;
+
+use super::Layout;
+
+/// Where "Exit this page" goes: a neutral site, the only external link of the public pages.
+pub const EXIT_URL: &str = "https://www.bbc.co.uk/weather";
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every public page's layout needs.
+pub struct PublicLayout {
+    pub partnership: String,
+    pub path: &'static str,
+    pub exit_url: &'static str,
+}
+
+impl PublicLayout {
+    pub fn new(state: &crate::AppState, path: &'static str) -> PublicLayout {
+        PublicLayout { partnership: state.partnership.clone(), path, exit_url: EXIT_URL }
+    }
+
+    pub fn nav(&self) -> Vec<NavItem> {
+        [
+            ("/public", "Home"),
+            ("/report-unsafe-place", "Report an unsafe place"),
+            ("/find-help", "Find help"),
+            ("/safer-places", "Safer places"),
+            ("/you-said-we-did", "You said, we did"),
+            ("/public/figures", "Figures"),
+        ]
+        .into_iter()
+        .map(|(href, label)| NavItem { href, label, current: href == self.path })
+        .collect()
+    }
+}
+
+/// A validation error: the field's id and the message.
+#[derive(Debug, Clone)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Errors of a form, for the error summary and the fields.
+#[derive(Debug, Clone, Default)]
+pub struct FormErrors(pub Vec<FieldError>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.into(), message: message.into() });
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn get(&self, field: impl AsRef<str>) -> Option<&str> {
+        self.0.iter().find(|e| e.field == field.as_ref()).map(|e| e.message.as_str())
+    }
+    pub fn has(&self, field: impl AsRef<str>) -> bool {
+        self.get(field).is_some()
+    }
+}
+
+/// Submitted form values by name (a name may repeat, as checkboxes do).
+#[derive(Debug, Clone, Default)]
+pub struct FormValues(pub Vec<(String, String)>);
+
+impl FormValues {
+    pub fn get(&self, name: impl AsRef<str>) -> &str {
+        self.0.iter().find(|(n, _)| n == name.as_ref()).map_or("", |(_, v)| v.as_str()).trim()
+    }
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.trim()).collect()
+    }
+    pub fn is(&self, name: impl AsRef<str>, value: impl AsRef<str>) -> bool {
+        self.0.iter().any(|(n, v)| n == name.as_ref() && v.trim() == value.as_ref())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/home.html")]
+pub struct HomePage {
+    pub layout: PublicLayout,
+}
+
+#[derive(Template)]
+#[template(path = "public/accessibility.html")]
+pub struct AccessibilityPage {
+    pub layout: PublicLayout,
+}
+
+#[derive(Template)]
+#[template(path = "public/exit_help.html")]
+pub struct ExitHelpPage {
+    pub layout: PublicLayout,
+}
+
+#[derive(Template)]
+#[template(path = "public/message.html")]
+pub struct MessagePage {
+    pub layout: PublicLayout,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+    pub link: Option<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "public/report.html")]
+pub struct ReportPage {
+    pub layout: PublicLayout,
+    pub csrf: String,
+    pub errors: FormErrors,
+    pub values: FormValues,
+    pub reasons: &'static [(&'static str, &'static str)],
+    pub times: &'static [(&'static str, &'static str)],
+    pub age_bands: &'static [&'static str],
+    pub genders: &'static [&'static str],
+    pub place_names: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "public/find_help.html")]
+pub struct FindHelpPage {
+    pub layout: PublicLayout,
+    pub values: FormValues,
+    pub needs: &'static [(&'static str, &'static str)],
+    pub areas: Vec<String>,
+    pub services: Vec<ServiceRecord>,
+    pub searched: bool,
+}
+
+impl FindHelpPage {
+    pub fn need_label(&self, slug: &str) -> String {
+        self.needs.iter().find(|(s, _)| *s == slug).map_or(slug, |(_, l)| *l).to_string()
+    }
+    pub fn ages(&self, s: &ServiceRecord) -> String {
+        match (s.min_age, s.max_age) {
+            (0, m) if m >= alliance_ingest::oruk::NO_MAX_AGE => "Any age".into(),
+            (a, m) if m >= alliance_ingest::oruk::NO_MAX_AGE => format!("{a} and over"),
+            (0, m) => format!("Up to {m}"),
+            (a, m) => format!("{a} to {m}"),
+        }
+    }
+}
+
+/// A venue dot on the directory's map (SVG coordinates).
+pub struct MapPoint {
+    pub x: f64,
+    pub y: f64,
+    pub label: String,
+}
+
+#[derive(Template)]
+#[template(path = "public/directory.html")]
+pub struct DirectoryPage {
+    pub layout: PublicLayout,
+    pub query: String,
+    pub signatories: Vec<Signatory>,
+    pub commitments: Vec<Commitment>,
+    pub map_outlines: Vec<String>,
+    pub map_points: Vec<MapPoint>,
+    pub unmapped: usize,
+}
+
+#[derive(Template)]
+#[template(path = "public/join.html")]
+pub struct JoinPage {
+    pub layout: PublicLayout,
+    pub csrf: String,
+    pub errors: FormErrors,
+    pub values: FormValues,
+    pub commitments: Vec<Commitment>,
+    pub org_types: &'static [&'static str],
+}
+
+impl JoinPage {
+    pub fn field(&self, prefix: &str, id: impl std::fmt::Display) -> String {
+        format!("{prefix}{id}")
+    }
+}
+
+/// One row of a suppressed table of counts.
+pub struct ShownRow {
+    pub name: String,
+    pub shown: String,
+}
+
+pub fn shown_text(shown: Shown) -> String {
+    shown.display(alliance_core::analytics::suppression::DEFAULT_THRESHOLD)
+}
+
+impl From<&AreaReportCount> for ShownRow {
+    fn from(a: &AreaReportCount) -> Self {
+        ShownRow { name: a.name.clone(), shown: shown_text(a.shown) }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/you_said.html")]
+pub struct YouSaidPage {
+    pub layout: PublicLayout,
+    pub responses: Vec<PublicResponse>,
+    pub districts: Vec<ShownRow>,
+    pub wards: Vec<ShownRow>,
+}
+
+#[derive(Template)]
+#[template(path = "public/figures.html")]
+pub struct FiguresPage {
+    pub layout: PublicLayout,
+    pub chart: String,
+    pub months: Vec<ShownRow>,
+    pub districts: Vec<ShownRow>,
+    pub signatories: String,
+    pub reports: String,
+    pub hotspot_cells: Vec<CellCount>,
+}
+
+// Staff pages (the staff layout).
+
+#[derive(Template)]
+#[template(path = "public/staff_reports.html")]
+pub struct StaffReportsPage {
+    pub layout: Layout,
+    pub pending: Vec<UnsafeReport>,
+    pub approved: i64,
+    pub rejected: i64,
+    pub cells: Vec<CellCount>,
+}
+
+impl StaffReportsPage {
+    pub fn reason_labels(&self, r: &UnsafeReport) -> String {
+        r.reasons
+            .iter()
+            .map(|s| alliance_db::public::reports::REASONS.iter().find(|(k, _)| k == s).map_or(s.as_str(), |(_, l)| *l))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "public/staff_charter.html")]
+pub struct StaffCharterPage {
+    pub layout: Layout,
+    pub submitted: Vec<Signatory>,
+    pub renewals: Vec<Signatory>,
+    pub verified: usize,
+    pub returned: Vec<Signatory>,
+    pub current: i64,
+}
+
+#[derive(Template)]
+#[template(path = "public/staff_responses.html")]
+pub struct StaffResponsesPage {
+    pub layout: Layout,
+    pub error: Option<String>,
+    pub areas: Vec<(String, String)>,
+    pub responses: Vec<PublicResponse>,
+}
