@@ -120,6 +120,7 @@ fn concrete(pattern: &str) -> String {
     pattern
         .replace("{*path}", "alliance.css")
         .replace("{id}", "1")
+        .replace("{eid}", "1")
         .replace("{quarter}", "2025-Q1")
         .replace("{file}", "table.csv")
 }
