@@ -286,6 +286,16 @@ async fn storage(t: TestDb) {
     let queue = db.ed_geocode_queue(10).await.unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!((queue[0].location_key.as_str(), queue[0].assaults), ("own home", 2));
+    // The queue page lists it with a CSRF field and the "cannot be located" choice.
+    {
+        use askama::Template;
+        let state = alliance_web::AppState::new(db.clone());
+        let page = alliance_web::views::partner_data::GeocodingPage::load(&state, None, None).await.unwrap();
+        let html = page.render().unwrap();
+        assert!(html.contains("“Own home” (2 assaults)"), "{html}");
+        assert!(html.contains("name=\"csrf_token\"") && html.contains("value=\"own home\""), "{html}");
+        assert!(html.contains("It cannot be located"));
+    }
     assert_eq!(db.resolve_ed_location("own home", None, "test").await.unwrap(), 2);
     assert!(db.ed_geocode_queue(10).await.unwrap().is_empty());
 
