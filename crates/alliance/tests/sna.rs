@@ -138,35 +138,38 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     assert!(html.contains("<svg class=\"app-map\""), "the choropleth map is drawn");
 
     // The same report as a page, and its tables as CSV.
+    let user = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
+    let (cookie, _csrf) = common::session_for(&db, user).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let (status, body) = get(addr, "/sna?area=E06000021&from=2025-01&to=2025-12").await;
+    let (status, body) = get(addr, &cookie, "/sna?area=E06000021&from=2025-01&to=2025-12").await;
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Summary of key findings") && body.contains("Stoke-on-Trent"));
     assert!(body.contains("/sna/tables/districts.csv"));
-    let (status, csv) = get(addr, "/sna/tables/districts.csv").await;
+    let (status, csv) = get(addr, &cookie, "/sna/tables/districts.csv").await;
     assert_eq!(status, 200);
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("District,Code,Offences,Residents,\"Rate per 1,000 a year\""));
     assert_eq!(lines.count(), 9);
-    let (status, _) = get(addr, "/sna?from=2025-13").await;
+    let (status, _) = get(addr, &cookie, "/sna?from=2025-13").await;
     assert_eq!(status, 422, "a bad month is a validation error");
-    let (status, _) = get(addr, "/sna/tables/nothing.csv").await;
+    let (status, _) = get(addr, &cookie, "/sna/tables/nothing.csv").await;
     assert_eq!(status, 404);
-    let (status, body) = get(addr, "/sna/definition").await;
+    let (status, body) = get(addr, &cookie, "/sna/definition").await;
     assert_eq!(status, 200);
     assert!(body.contains("Violence and sexual offences") && body.contains("weapon flag"));
 }
 
 /// A plain HTTP/1.0 GET: (status, body).
-async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let path = path.to_string();
+/// A GET as a signed-in user (the SNA is for signed-in partnership staff).
+async fn get(addr: std::net::SocketAddr, cookie: &str, path: &str) -> (u16, String) {
+    let (path, cookie) = (path.to_string(), cookie.to_string());
     tokio::task::spawn_blocking(move || {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes()).unwrap();
+        stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n").as_bytes()).unwrap();
         let mut buf = Vec::new();
         stream.read_to_end(&mut buf).unwrap();
         let text = String::from_utf8_lossy(&buf).into_owned();
