@@ -22,13 +22,15 @@ macro_rules! migration {
     };
 }
 
-const MIGRATIONS: &[Migration] = &[migration!(1, "foundation", "0001_foundation.sql"),
+const MIGRATIONS: &[Migration] = &[
+    migration!(1, "foundation", "0001_foundation.sql"),
     migration!(2, "access", "0002_access.sql"),
     migration!(3, "partner data", "0003_partner_data.sql"),
     migration!(4, "serious violence", "0004_serious_violence.sql"),
     migration!(6, "interventions", "0006_interventions.sql"),
     migration!(7, "governance", "0007_governance.sql"),
-    migration!(8, "public", "0008_public.sql")];
+    migration!(8, "public", "0008_public.sql"),
+];
 
 /// Applies the migrations not yet applied, each in its own transaction.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError> {

@@ -138,7 +138,8 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     assert!(html.contains("<svg class=\"app-map\""), "the choropleth map is drawn");
 
     // The same report as a page, and its tables as CSV.
-    let user = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
+    let user =
+        common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
     let (cookie, _csrf) = common::session_for(&db, user).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -169,7 +170,9 @@ async fn get(addr: std::net::SocketAddr, cookie: &str, path: &str) -> (u16, Stri
     tokio::task::spawn_blocking(move || {
         use std::io::{Read, Write};
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n").as_bytes()).unwrap();
+        stream
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n").as_bytes())
+            .unwrap();
         let mut buf = Vec::new();
         stream.read_to_end(&mut buf).unwrap();
         let text = String::from_utf8_lossy(&buf).into_owned();

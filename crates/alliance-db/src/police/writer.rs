@@ -153,9 +153,15 @@ mod tests {
     #[test]
     fn numbers_parameters_row_by_row() {
         use crate::Backend;
-        assert_eq!(super::insert_sql(Backend::Postgres, "t", "a, b", 2, 2), "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)");
+        assert_eq!(
+            super::insert_sql(Backend::Postgres, "t", "a, b", 2, 2),
+            "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
         assert_eq!(super::insert_sql(Backend::Sqlite, "t", "a, b", 2, 2), "INSERT INTO t (a, b) VALUES (?,?),(?,?)");
         let crimes = super::insert_sql(Backend::Postgres, "police_crimes", "a", 6, 1);
-        assert!(crimes.ends_with("($1,$2,$3,$4,CAST($5 AS DOUBLE PRECISION),CAST($6 AS DOUBLE PRECISION))"), "{crimes}");
+        assert!(
+            crimes.ends_with("($1,$2,$3,$4,CAST($5 AS DOUBLE PRECISION),CAST($6 AS DOUBLE PRECISION))"),
+            "{crimes}"
+        );
     }
 }

@@ -7,12 +7,12 @@ mod api;
 mod dashboard;
 mod governance;
 mod imports;
-mod public;
-mod partner_data;
-mod map;
-mod spatial;
-mod sna;
 mod interventions;
+mod map;
+mod partner_data;
+mod public;
+mod sna;
+mod spatial;
 
 use axum::routing::get;
 use axum::Router;

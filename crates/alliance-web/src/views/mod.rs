@@ -1,17 +1,17 @@
 //! View models (askama template structs) and the SVG charts they embed.
 
-pub mod board_pack;
 pub mod access;
+pub mod board_pack;
 pub mod chart;
 pub mod dashboard;
 pub mod evaluation_report;
 pub mod format;
 pub mod imports;
-pub mod public;
-pub mod partner_data;
-pub mod map;
-pub mod sna;
 pub mod interventions;
+pub mod map;
+pub mod partner_data;
+pub mod public;
+pub mod sna;
 
 /// What every page's layout needs.
 pub struct Layout {

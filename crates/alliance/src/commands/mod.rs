@@ -1,18 +1,18 @@
 //! Command-line commands, one module each.
 
 mod audit;
+mod board_pack;
 mod counts;
 pub mod evaluate;
 mod import;
 mod imports;
 mod partner;
-mod board_pack;
 mod seed;
 mod serve;
 mod services;
+mod sna;
 mod spatial;
 mod users;
-mod sna;
 
 use std::process::ExitCode;
 

@@ -41,6 +41,8 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let addr = SocketAddr::new(args.bind, args.port);
     println!("Alliance is running at http://{addr}/ (Ctrl-C to stop)");
-    alliance_web::serve(db.clone(), addr, args.insecure_cookies).await.with_context(|| format!("cannot serve on {addr}"))?;
+    alliance_web::serve(db.clone(), addr, args.insecure_cookies)
+        .await
+        .with_context(|| format!("cannot serve on {addr}"))?;
     Ok(ExitCode::SUCCESS)
 }
