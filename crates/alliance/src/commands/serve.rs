@@ -35,7 +35,7 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     if db.users().await.context("cannot read the users")?.is_empty() {
         println!(
-            "No users yet: everything but the sign-in page needs one. Create the first administrator with\n  \
+            "No users yet: only the public pages (/public) work without signing in. Create the first administrator with\n  \
              alliance users add --email you@example.org --name \"Your Name\" --role administrator --org \"Your organisation\" --org-type pcc-office"
         );
     }
