@@ -1,10 +1,17 @@
 //! Writes a small fixed dataset and Alliance's Gi*, Gi, local Moran and global Moran
 //! results as CSV on standard output, for `tools/crosscheck/crosscheck.py` to compare with
-//! PySAL's esda. Run: `cargo run -p alliance-core --example spatial_crosscheck > out.csv`.
+//! PySAL's esda: the analytic values, and the conditional-permutation pseudo p-values of Gi*
+//! and local Moran (row) with R = 9,999, both alternatives (`directed` is esda's folded
+//! tail; `two-sided` is Alliance's default). Run:
+//! `cargo run -p alliance-core --example spatial_crosscheck > out.csv`.
 
 use alliance_core::analytics::spatial::{
-    gi, gi_star, global_moran, local_moran, Contiguity, PermutationOptions, Standardisation, Weights,
+    gi, gi_star, global_moran, local_moran, Alternative, Contiguity, PermutationOptions, Standardisation, Weights,
 };
+
+/// Permutations for the p_sim cross-check: Monte Carlo error of a p-value is at most
+/// `0.5/√R` = 0.005.
+const PERMUTATIONS: usize = 9_999;
 use alliance_core::geo::grid::GridSpec;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,11 +33,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lm_bin = local_moran(&values, &w, Standardisation::Binary, &none)?;
     let gm_row = global_moran(&values, &w, Standardisation::Row, &none)?;
     let gm_bin = global_moran(&values, &w, Standardisation::Binary, &none)?;
+    let sim = |alternative| PermutationOptions { permutations: PERMUTATIONS, seed: 20_251_121, alternative };
+    let p_sim = |p: Option<f64>| p.unwrap_or(f64::NAN);
+    let gs_dir = gi_star(&values, &w, &sim(Alternative::Directed))?;
+    let gs_two = gi_star(&values, &w, &sim(Alternative::TwoSided))?;
+    let lm_dir = local_moran(&values, &w, Standardisation::Row, &sim(Alternative::Directed))?;
+    let lm_two = local_moran(&values, &w, Standardisation::Row, &sim(Alternative::TwoSided))?;
     println!(
-        "# nx={nx} ny={ny} queen; global row: I={:.17e} z_norm={:.17e} z_rand={:.17e}; global binary: I={:.17e} z_norm={:.17e} z_rand={:.17e}",
+        "# nx={nx} ny={ny} queen permutations={PERMUTATIONS}; global row: I={:.17e} z_norm={:.17e} z_rand={:.17e}; global binary: I={:.17e} z_norm={:.17e} z_rand={:.17e}",
         gm_row.i, gm_row.z_norm, gm_row.z_rand, gm_bin.i, gm_bin.z_norm, gm_bin.z_rand
     );
-    println!("id,ix,iy,value,gi_star_z,gi_z,lm_row_i,lm_row_q,lm_bin_i");
+    println!(
+        "id,ix,iy,value,gi_star_z,gi_z,lm_row_i,lm_row_q,lm_bin_i,gi_star_psim_dir,gi_star_psim_two,lm_row_psim_dir,lm_row_psim_two"
+    );
     #[allow(clippy::needless_range_loop)]
     for k in 0..values.len() {
         let q = match lm_row.results[k].quadrant {
@@ -40,14 +55,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             alliance_core::analytics::spatial::Quadrant::HL => 4,
         };
         println!(
-            "{k},{},{},{},{:.17e},{:.17e},{:.17e},{q},{:.17e}",
+            "{k},{},{},{},{:.17e},{:.17e},{:.17e},{q},{:.17e},{},{},{},{}",
             k % nx,
             k / nx,
             values[k],
             gs.results[k].z,
             g.results[k].z,
             lm_row.results[k].i,
-            lm_bin.results[k].i
+            lm_bin.results[k].i,
+            p_sim(gs_dir.results[k].p_sim),
+            p_sim(gs_two.results[k].p_sim),
+            p_sim(lm_dir.results[k].p_sim),
+            p_sim(lm_two.results[k].p_sim)
         );
     }
     Ok(())

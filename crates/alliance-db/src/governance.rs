@@ -1329,3 +1329,63 @@ async fn insert_indicator(tx: &mut Transaction<'_, Any>, ind: &NewIndicator<'_>)
     .await?;
     Ok(row.try_get(0)?)
 }
+
+/// An action the Delivery Group marked for escalation to the Board (migration 0010).
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionEscalation {
+    pub id: i64,
+    pub action_id: i64,
+    pub raised_on: String,
+    pub note: String,
+    pub by_user: String,
+}
+
+impl Db {
+    /// Marks an action for escalation to the Board on `raised_on`, with the reason; kept in
+    /// the action's history too. The Board pack of that quarter lists it.
+    pub async fn escalate_action(&self, action_id: i64, raised_on: &str, note: &str, by: &str) -> Result<i64, DbError> {
+        let on = check_date("raised_on", raised_on)?;
+        if note.trim().is_empty() {
+            return Err(DbError::Invalid("note: say why the Board needs to know".into()));
+        }
+        if self.action(action_id).await?.is_none() {
+            return Err(DbError::Invalid(format!("there is no action {action_id}")));
+        }
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query(
+            "INSERT INTO action_escalations (action_id, raised_on, note, by_user, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(action_id)
+        .bind(&on)
+        .bind(note.trim())
+        .bind(by)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        record_history(&mut tx, action_id, &on, "escalated", None, Some(note.trim()), by).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Every escalation marked on the action plan, by date.
+    pub async fn action_escalations(&self) -> Result<Vec<ActionEscalation>, DbError> {
+        let rows = sqlx::query(
+            "SELECT id, action_id, raised_on, note, by_user FROM action_escalations ORDER BY raised_on, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ActionEscalation {
+                    id: r.try_get(0)?,
+                    action_id: r.try_get(1)?,
+                    raised_on: r.try_get(2)?,
+                    note: r.try_get(3)?,
+                    by_user: r.try_get(4)?,
+                })
+            })
+            .collect()
+    }
+}

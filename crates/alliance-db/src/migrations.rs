@@ -30,6 +30,9 @@ const MIGRATIONS: &[Migration] = &[
     migration!(6, "interventions", "0006_interventions.sql"),
     migration!(7, "governance", "0007_governance.sql"),
     migration!(8, "public", "0008_public.sql"),
+    migration!(9, "partner access", "0009_partner_access.sql"),
+    migration!(10, "governance web", "0010_governance_web.sql"),
+    migration!(12, "bulk import", "0012_bulk_import.sql"),
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

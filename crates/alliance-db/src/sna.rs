@@ -34,6 +34,23 @@ pub struct SnaPoliceRows {
     pub by_type_outcome: Vec<(String, Option<String>, i64)>,
 }
 
+/// Aggregated emergency department assault rows for a report (current imports only).
+#[derive(Debug, Clone, Default)]
+pub struct SnaEdRows {
+    /// (assault date and hour `YYYY-MM-DDTHH`, count)
+    pub by_hour: Vec<(String, i64)>,
+    /// (age band, sex, count)
+    pub by_age_sex: Vec<(Option<String>, Option<String>, i64)>,
+    /// (assault method code, count)
+    pub by_method: Vec<(String, i64)>,
+    /// (first, last) assault month with data.
+    pub months: Option<(String, String)>,
+    /// Assaults with an arrival time as well as an assault time.
+    pub with_arrival: i64,
+    /// The current ED imports: (id, kind) — kind `istv-synthetic` marks generated data.
+    pub imports: Vec<(i64, String)>,
+}
+
 /// A stored definition's header.
 #[derive(Debug, Clone, Serialize)]
 pub struct DefinitionVersion {
@@ -291,6 +308,68 @@ impl Db {
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
         Ok(SnaPoliceRows { by_month_type, by_lsoa_type, by_type_outcome })
+    }
+
+    /// The aggregated ED assault rows of a report: months of the assault in the filter's
+    /// period and, when districts are given, assaults geocoded to them (an assault not placed
+    /// in a district is then left out). Four small `GROUP BY` scans.
+    pub async fn sna_ed_rows(&self, filter: &SnaFilter) -> Result<SnaEdRows, DbError> {
+        let mut conditions =
+            vec!["e.import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL)".to_string()];
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(from) = filter.from {
+            binds.push(from.to_string());
+            conditions.push(format!("e.assault_month >= ${}", binds.len()));
+        }
+        if let Some(to) = filter.to {
+            binds.push(to.to_string());
+            conditions.push(format!("e.assault_month <= ${}", binds.len()));
+        }
+        if !filter.districts.is_empty() {
+            let mut placeholders = Vec::new();
+            for d in &filter.districts {
+                binds.push(d.clone());
+                placeholders.push(format!("${}", binds.len()));
+            }
+            conditions.push(format!("e.district_code IN ({})", placeholders.join(", ")));
+        }
+        let where_clause = conditions.join(" AND ");
+        let fetch = |select: &str, group: &str| {
+            let sql = format!("SELECT {select} FROM ed_assaults e WHERE {where_clause}{group}");
+            let binds = binds.clone();
+            async move {
+                let mut q = sqlx::query(&sql);
+                for b in &binds {
+                    q = q.bind(b.clone());
+                }
+                q.fetch_all(&self.pool).await
+            }
+        };
+        let rows =
+            fetch("SUBSTR(e.assault_at, 1, 13), CAST(COUNT(*) AS BIGINT)", " GROUP BY SUBSTR(e.assault_at, 1, 13)")
+                .await?;
+        let by_hour =
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows = fetch("e.age_band, e.sex, CAST(COUNT(*) AS BIGINT)", " GROUP BY e.age_band, e.sex").await?;
+        let by_age_sex = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows = fetch("e.method, CAST(COUNT(*) AS BIGINT)", " GROUP BY e.method").await?;
+        let by_method =
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let rows = fetch("MIN(e.assault_month), MAX(e.assault_month), CAST(COUNT(e.arrival_at) AS BIGINT)", "").await?;
+        let (first, last, with_arrival): (Option<String>, Option<String>, i64) = match rows.first() {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
+            None => (None, None, 0),
+        };
+        let rows =
+            sqlx::query("SELECT id, kind FROM imports WHERE source = 'ed' AND superseded_by IS NULL ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        let imports =
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(SnaEdRows { by_hour, by_age_sex, by_method, months: first.zip(last), with_arrival, imports })
     }
 
     /// Every LSOA of the 2021 vintage with its district, population and decile, and the

@@ -7,6 +7,7 @@
 pub mod areas;
 pub mod ed;
 pub mod error;
+pub mod governance_values;
 pub mod indicators;
 pub mod oruk;
 pub mod points;

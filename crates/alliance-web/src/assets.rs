@@ -25,6 +25,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("leaflet/images/layers-2x.png", "image/png", include_bytes!("../assets/leaflet/images/layers-2x.png")),
     ("leaflet/images/marker-icon.png", "image/png", include_bytes!("../assets/leaflet/images/marker-icon.png")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),
+    ("report-map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/report-map.js")),
 ];
 
 pub(crate) async fn asset(Path(path): Path<String>) -> Response {

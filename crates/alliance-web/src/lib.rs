@@ -9,6 +9,7 @@ mod error;
 mod routes;
 pub mod spatial;
 mod state;
+pub mod uploads;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -20,11 +21,30 @@ pub use routes::router;
 pub use state::AppState;
 
 /// Serves the app on `addr` until Ctrl-C. Cookies are `Secure` unless `insecure_cookies`
-/// or `addr` is a loopback address (see `auth::session`).
-pub async fn serve(db: Db, addr: SocketAddr, insecure_cookies: bool) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!("Alliance is serving on http://{}", listener.local_addr()?);
-    let state = AppState::new(db).with_secure_cookies(!(insecure_cookies || addr.ip().is_loopback()));
+/// or `addr` is a loopback address (see `auth::session`). Partner data shown at aggregate
+/// level hides counts below `suppression_threshold`.
+pub async fn serve(
+    db: Db,
+    addr: SocketAddr,
+    insecure_cookies: bool,
+    suppression_threshold: u64,
+) -> std::io::Result<()> {
+    serve_on(db, tokio::net::TcpListener::bind(addr).await?, insecure_cookies, suppression_threshold).await
+}
+
+/// Serves the app on a listener already bound (so a caller can bind port 0 and learn the
+/// port before serving) until Ctrl-C; cookies and suppression as in [`serve`].
+pub async fn serve_on(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    insecure_cookies: bool,
+    suppression_threshold: u64,
+) -> std::io::Result<()> {
+    let addr = listener.local_addr()?;
+    tracing::info!("Alliance is serving on http://{addr}");
+    let state = AppState::new(db)
+        .with_secure_cookies(!(insecure_cookies || addr.ip().is_loopback()))
+        .with_suppression_threshold(suppression_threshold);
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -396,6 +396,45 @@ pub fn multipolygon_json(shape: &MultiPolygon<f64>) -> Value {
     json!({ "type": "MultiPolygon", "coordinates": polygons })
 }
 
+/// Tolerance of the simplified outlines of [`place_picker_geojson`], in degrees (35 to 55 m
+/// here): finer than the 250 m cells reports are published in and than a finger on a phone,
+/// and it makes the file several times smaller.
+const PICKER_TOLERANCE_DEGREES: f64 = 0.0005;
+
+/// GeoJSON (WGS84) of the stored wards, simplified (Ramer–Douglas–Peucker) and rounded to
+/// 5 decimals (about 1 m), each with its name and its district's name: the clickable areas
+/// of the public report form's map. Public, as ward boundaries are published by the ONS.
+pub async fn place_picker_geojson(db: &Db) -> Result<Value, DbError> {
+    use geo::Simplify;
+    let districts: std::collections::HashMap<String, String> =
+        db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
+    let round5 = |v: f64| (v * 1e5).round() / 1e5;
+    let features: Vec<Value> = db
+        .boundary_shapes("ward", None)
+        .await?
+        .iter()
+        .map(|b| {
+            let simple = b.shape.simplify(&PICKER_TOLERANCE_DEGREES);
+            let ring =
+                |r: &geo::LineString<f64>| -> Value { r.0.iter().map(|c| json!([round5(c.x), round5(c.y)])).collect() };
+            let polygons: Vec<Value> = simple
+                .0
+                .iter()
+                .map(|p| {
+                    Value::Array(std::iter::once(ring(p.exterior())).chain(p.interiors().iter().map(ring)).collect())
+                })
+                .collect();
+            let district = b.district_code.as_ref().and_then(|c| districts.get(c)).cloned().unwrap_or_default();
+            json!({
+                "type": "Feature",
+                "geometry": { "type": "MultiPolygon", "coordinates": polygons },
+                "properties": { "name": b.name, "district": district },
+            })
+        })
+        .collect();
+    Ok(json!({ "type": "FeatureCollection", "features": features }))
+}
+
 /// A kernel density surface.
 #[derive(Debug, Clone)]
 pub struct KdeSurface {

@@ -1,3 +1,4 @@
+use alliance_core::analytics::suppression::Suppression;
 use alliance_db::Db;
 
 /// What every handler can reach.
@@ -9,6 +10,9 @@ pub struct AppState {
     /// Whether cookies carry `Secure` (see `auth::session`); true unless serving on loopback
     /// or told `--insecure-cookies`.
     pub secure_cookies: bool,
+    /// Small-number suppression of partner data shown at aggregate level (threshold 5
+    /// unless the server is started with another).
+    pub suppression: Suppression,
 }
 
 impl AppState {
@@ -17,12 +21,19 @@ impl AppState {
             db,
             partnership: "Staffordshire and Stoke-on-Trent Violence Reduction Alliance".into(),
             secure_cookies: true,
+            suppression: Suppression::default(),
         }
     }
 
     /// The same state with `Secure` cookies on or off.
     pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
         self.secure_cookies = secure;
+        self
+    }
+
+    /// The same state with another suppression threshold (counts below it are hidden).
+    pub fn with_suppression_threshold(mut self, threshold: u64) -> AppState {
+        self.suppression = Suppression::new(threshold.max(1));
         self
     }
 }

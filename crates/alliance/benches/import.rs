@@ -40,9 +40,10 @@ fn child(url: &str) -> ExitCode {
         let files =
             alliance_ingest::source::collect_files(&[shared_police()], alliance_ingest::police::is_police_file_name)
                 .expect("list files");
+        let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).collect();
         let mut rows = 0i64;
-        for path in &files {
-            match db.import_police_file(&SourceFile::from_path(path), "bench", &|_| {}).await {
+        for (path, result) in files.iter().zip(db.import_police_files(&sources, "bench", &|_| {}).await.expect("run")) {
+            match result {
                 Ok(ImportOutcome::Imported { counts, .. }) => rows += counts.rows_read,
                 Ok(other) => panic!("{}: expected a fresh import, got {other:?}", path.display()),
                 Err(e) => panic!("{}: {e}", path.display()),

@@ -10,7 +10,7 @@ use std::time::Instant;
 use alliance_core::domain::Month;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
-use alliance_web::views::sna::{SnaReport, SnaRequest};
+use alliance_web::views::sna::{EdPermission, SnaReport, SnaRequest};
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
@@ -85,6 +85,28 @@ fn main() -> ExitCode {
             started.elapsed().as_secs_f64()
         );
         time(&db, "full report, all data (SQLite)", &SnaRequest::default(), 5).await;
+        // Emergency department sections: 100,000 synthetic assaults, one file a year (an ISTV
+        // reporting period is at most a year) for 2023 to 2025.
+        let started = Instant::now();
+        for (year, assaults) in [(2023, 33_334), (2024, 33_333), (2025, 33_333)] {
+            let spec = alliance_ingest::ed::synthetic::GeneratorSpec {
+                site_code: "RJE01".into(),
+                from: chrono::NaiveDate::from_ymd_opt(year, 1, 1).expect("date"),
+                to: chrono::NaiveDate::from_ymd_opt(year, 12, 31).expect("date"),
+                assaults,
+                seed: year as u64,
+                streets: vec![],
+            };
+            let text = alliance_ingest::ed::synthetic::write(
+                &alliance_ingest::ed::synthetic::generate(&spec),
+                alliance_ingest::ed::EdFormat::Csv,
+            );
+            let name = format!("ed-bench-{year}.csv");
+            db.import_ed_file(&SourceFile::from_bytes(&name, text.into_bytes()), "bench").await.expect("ed import");
+        }
+        println!("setup: 100,000 synthetic ED assaults imported in {:.1} s", started.elapsed().as_secs_f64());
+        let with_ed = SnaRequest { ed: EdPermission::Included, ..SnaRequest::default() };
+        time(&db, "full report with ED sections (SQLite)", &with_ed, 5).await;
         let m = |t: &str| t.parse::<Month>().ok();
         time(
             &db,
@@ -105,6 +127,7 @@ fn main() -> ExitCode {
                 .to_vec(),
                 from: m("2025-01"),
                 to: m("2025-12"),
+                ed: EdPermission::Included,
             },
             5,
         )
@@ -112,7 +135,7 @@ fn main() -> ExitCode {
         time(
             &db,
             "Gwent 2022-07..2024-06, one district",
-            &SnaRequest { areas: vec!["W06000022".into()], from: None, to: None },
+            &SnaRequest { areas: vec!["W06000022".into()], ed: EdPermission::Included, ..SnaRequest::default() },
             5,
         )
         .await;

@@ -28,6 +28,12 @@ const POLICE_FILES: &[(&str, &[u8])] = demo_files!("police":
     "2025-10-staffordshire-street.csv.gz", "2025-11-staffordshire-street.csv.gz", "2025-12-staffordshire-street.csv.gz",
 );
 
+/// The clearly-marked example directory of help (Open Referral UK JSON): every service says
+/// "Example service — not a real organisation", so the find-help page is not empty on a fresh
+/// database and nobody mistakes it for a real service.
+const EXAMPLE_SERVICES: (&str, &[u8]) =
+    ("services-example.json", include_bytes!("../../../data/seed/services-example.json"));
+
 /// Who the demo import is recorded as.
 pub const DEMO_IMPORTER: &str = "demo-data";
 
@@ -45,12 +51,14 @@ pub async fn load_if_empty(db: &Db) -> Result<usize, DbError> {
             imported += 1;
         }
     }
-    for (name, bytes) in POLICE_FILES {
-        let outcome = db.import_police_file(&SourceFile::from_bytes(name, *bytes), DEMO_IMPORTER, &|_| {}).await?;
-        if let ImportOutcome::Imported { .. } = outcome {
+    let police: Vec<SourceFile> =
+        POLICE_FILES.iter().map(|(name, bytes)| SourceFile::from_bytes(name, *bytes)).collect();
+    for result in db.import_police_files(&police, DEMO_IMPORTER, &|_| {}).await? {
+        if let ImportOutcome::Imported { .. } = result? {
             imported += 1;
         }
     }
     crate::governance::seed_strategy(db, DEMO_IMPORTER).await?;
+    db.import_services_file(&SourceFile::from_bytes(EXAMPLE_SERVICES.0, EXAMPLE_SERVICES.1)).await?;
     Ok(imported)
 }

@@ -17,47 +17,7 @@ use axum::Router;
 use common::{add_user, TEST_PASSWORD};
 use tower::ServiceExt;
 
-use common::http::{cookie_value, csrf_in, send, Reply, Visitor};
-
-/// An anonymous visitor who has loaded the sign-in page.
-async fn anonymous(app: &Router) -> Visitor {
-    let page = send(app, "GET", "/sign-in", &Visitor::default(), None).await;
-    assert_eq!(page.status, StatusCode::OK);
-    let token = cookie_value(&page.set_cookies, "alliance_csrf").expect("an anonymous CSRF cookie");
-    assert_eq!(csrf_in(&page.body), token);
-    Visitor { cookie: format!("alliance_csrf={token}"), csrf: token }
-}
-
-/// Signs in through the sign-in form, as a browser would.
-async fn sign_in(app: &Router, email: &str, password: &str) -> Result<Visitor, Reply> {
-    let anon = anonymous(app).await;
-    let form = format!("email={}&password={}&csrf_token={}", enc(email), enc(password), anon.csrf);
-    let reply = send(app, "POST", "/sign-in", &anon, Some(&form)).await;
-    let Some(token) = cookie_value(&reply.set_cookies, "alliance_session") else { return Err(reply) };
-    assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    let session_cookie = reply.set_cookies.iter().find(|c| c.starts_with("alliance_session=")).unwrap();
-    assert!(
-        session_cookie.contains("HttpOnly")
-            && session_cookie.contains("SameSite=Lax")
-            && session_cookie.contains("Path=/")
-    );
-    let mut visitor = Visitor { cookie: format!("alliance_session={token}"), csrf: String::new() };
-    let page = send(app, "GET", "/account/password", &visitor, None).await;
-    visitor.csrf = csrf_in(&page.body);
-    Ok(visitor)
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+use common::http::{anonymous, enc, send, sign_in, Reply, Visitor};
 
 fn app(db: &Db) -> Router {
     alliance_web::router(AppState::new(db.clone()))
@@ -76,6 +36,7 @@ fn concrete(pattern: &str) -> String {
         .replace("{*path}", "alliance.css")
         .replace("{id}", "1")
         .replace("{eid}", "1")
+        .replace("{mid}", "1")
         .replace("{quarter}", "2025-Q1")
         .replace("{file}", "table.csv")
 }
@@ -91,6 +52,13 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
         add_user(&db, &email, role, "Test Alliance").await;
         visitors
             .push((Some(role), sign_in(&app, &email, TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body))));
+    }
+    // The partner data pages admit by role, then show what the organisation's access allows
+    // (403 without any): the walk is about the route table, so the test organisation owns
+    // the partner datasets. tests/partner_access.rs checks the levels themselves.
+    let org = db.organisation_by_name("Test Alliance").await.unwrap().unwrap().id;
+    for slug in std::iter::once("ed-assaults").chain(alliance_core::access::INDICATOR_DATASETS) {
+        db.set_dataset_owner(slug, Some(org)).await.unwrap();
     }
     // Signing out ends the session, so it goes last.
     let mut routes: Vec<_> = ROUTES.iter().collect();

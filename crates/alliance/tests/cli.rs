@@ -112,6 +112,14 @@ async fn command_line(t: TestDb, data: PathBuf) {
     let output = alliance(&url, &["imports", "--json"]);
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("imports --json is JSON");
     assert_eq!(list.as_array().map(Vec::len), Some(22));
+
+    // Every file the command line handled is in the audit log as `cli:<user>`, failures too.
+    let db = t.connect().await;
+    let log = db.audit_search(&alliance_db::audit::AuditQuery { limit: 1_000, ..Default::default() }).await.unwrap();
+    let imports: Vec<_> = log.iter().filter(|e| e.action == "import police" && e.actor.starts_with("cli:")).collect();
+    assert_eq!(imports.len(), 21 + 21 + 2, "each file of the three runs");
+    assert!(imports.iter().any(|e| e.target == "2025-03-staffordshire-street.csv" && e.detail.starts_with("FAILED")));
+    assert_eq!(db.verify_audit_chain().await.unwrap().first_broken, None);
 }
 
 /// Copies `src` into `dir` under the same name with line 812's Month set to `2025-13`.

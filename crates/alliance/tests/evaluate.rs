@@ -280,3 +280,225 @@ async fn real_area(t: TestDb, data: PathBuf) {
 }
 
 on_each_backend!(real_area);
+
+// ---- the register and the evaluation API over HTTP ----
+
+/// Crimes per month at each synthetic point, varying month to month; the target's before
+/// months swing between 6 and 30 (more than Poisson counts would), so the overdispersion
+/// check widens its interval.
+fn varying_counts(year: i32, month: usize) -> [usize; 4] {
+    if year == 2023 {
+        [if month.is_multiple_of(2) { 30 } else { 6 }, 8 + month % 3, 20 + month % 4, 10]
+    } else {
+        [6 + month % 2, 9 + month % 3, 19 + month % 5, 10]
+    }
+}
+
+fn write_varying(dir: &Path) {
+    let points = [TARGET_POINT, BUFFER_POINT, COMPARISON_POINT, COMPARISON_BUFFER_POINT];
+    let mut n = 0u64;
+    for year in [2023, 2024] {
+        for month in 1..=12 {
+            let m = format!("{year}-{month:02}");
+            let mut text = String::from("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n");
+            for (i, (lon, lat)) in points.iter().enumerate() {
+                for _ in 0..varying_counts(year, month)[i] {
+                    n += 1;
+                    text.push_str(&format!(
+                        "{n:064x},{m},Staffordshire Police,Staffordshire Police,{lon},{lat},On or near Test Street,E01099999,Test 001A,Burglary,Under investigation,\n"
+                    ));
+                }
+            }
+            std::fs::write(dir.join(format!("{m}-staffordshire-street.csv")), text).unwrap();
+        }
+    }
+}
+
+/// Distance in metres from (lon, lat) to a point or to the target rectangle, on a local
+/// flat approximation (good to well under a metre over a few hundred metres; the synthetic
+/// points are each tens of metres or kilometres from any edge).
+fn metres(lon: f64, lat: f64, to_lon: f64, to_lat: f64) -> f64 {
+    let (kx, ky) = (111_320.0 * lat.to_radians().cos(), 110_574.0);
+    (((lon - to_lon) * kx).powi(2) + ((lat - to_lat) * ky).powi(2)).sqrt()
+}
+
+/// An independent count of the stored rows by area and month: the target rectangle of
+/// TARGET_GEOJSON, a 200 m ring around it, the 300 m comparison circle and a 200 m ring
+/// around that. Returns `[target, buffer, comparison, comparison buffer]` per month.
+async fn stored_counts(url: &str) -> std::collections::BTreeMap<String, [u64; 4]> {
+    use sqlx::{Connection, Row};
+    let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
+    let rows = sqlx::query("SELECT month, longitude, latitude FROM police_crimes").fetch_all(&mut conn).await.unwrap();
+    let mut out: std::collections::BTreeMap<String, [u64; 4]> = Default::default();
+    for r in &rows {
+        let (month, lon, lat): (String, f64, f64) = (r.get(0), r.get(1), r.get(2));
+        let (x0, x1, y0, y1) = (-2.195, -2.185, 53.002, 53.008);
+        let inside = (x0..=x1).contains(&lon) && (y0..=y1).contains(&lat);
+        let to_target = metres(lon, lat, lon.clamp(x0, x1), lat.clamp(y0, y1));
+        let to_centre = metres(lon, lat, COMPARISON_POINT.0, COMPARISON_POINT.1);
+        let area = if inside {
+            0
+        } else if to_target <= 200.0 {
+            1
+        } else if to_centre <= 300.0 {
+            2
+        } else if to_centre <= 500.0 {
+            3
+        } else {
+            continue;
+        };
+        out.entry(month).or_default()[area] += 1;
+    }
+    out
+}
+
+fn sum_period(counts: &std::collections::BTreeMap<String, [u64; 4]>, year: &str, area: usize) -> u64 {
+    counts.iter().filter(|(m, _)| m.starts_with(year)).map(|(_, c)| c[area]).sum()
+}
+
+/// Every statistic of the JSON is named and carries its value, interval, test and counts.
+fn assert_named_statistics(r: &serde_json::Value, comparison: bool) {
+    for area in ["target", "buffer"] {
+        let a = &r["areas"][area];
+        assert!(a["counts"]["before"].is_u64() && a["counts"]["after"].is_u64(), "{area} counts");
+        assert!(a["change"]["percent"].is_f64(), "{area} percent change");
+        assert!(a["change"]["interval"]["lower"].is_f64() && a["change"]["interval"]["upper"].is_f64());
+        assert!(a["change"]["rate_ratio"]["estimate"].is_f64());
+        assert_eq!(a["change"]["rate_ratio"]["method"], "exact_conditional");
+        assert!(a["e_test"]["p_value"].is_f64(), "{area} E-test");
+    }
+    let wdd = &r["weighted_displacement_difference"];
+    assert!(wdd["total"]["estimate"].is_f64() && wdd["total"]["standard_error"].is_f64());
+    assert!(wdd["interval"]["lower"].is_f64() && wdd["z"].is_f64() && wdd["p_value"].is_f64());
+    let target_dispersion = &r["overdispersion"]["target"];
+    assert_eq!(target_dispersion["status"], "defined");
+    assert!(target_dispersion["value"]["phi"].as_f64().unwrap() > 1.0, "{target_dispersion}");
+    assert_eq!(target_dispersion["value"]["degrees_of_freedom"], 10);
+    assert_eq!(r["overdispersion"]["intervals_widened"], true);
+    assert!(r["verdict"]["caveats"].as_array().unwrap().iter().any(|c| c["kind"] == "overdispersion"));
+    assert!(r["verdict"]["summary"].as_str().is_some_and(|s| !s.is_empty()));
+    if comparison {
+        let res = &r["relative_effect"];
+        assert_eq!(res["status"], "defined");
+        for field in ["relative_effect_size", "z", "p_value", "relative_change_percent"] {
+            assert!(res["value"][field].is_f64(), "relative effect {field}");
+        }
+        assert!(res["value"]["interval"]["lower"].is_f64());
+        assert_eq!(res["value"]["treated"], r["areas"]["target"]["counts"]);
+        assert_eq!(r["weighted_displacement_quotient"]["status"], "defined");
+        assert!(r["weighted_displacement_quotient"]["value"]["wdq"].is_f64());
+        assert!(r["difference_in_differences"]["value"]["estimate"].is_f64());
+        assert!(r["difference_in_differences"]["value"]["interval"]["upper"].is_f64());
+        assert!(r["pre_trend"]["value"]["p_value"].is_f64());
+    } else {
+        assert_eq!(r["relative_effect"]["status"], "not_applicable");
+        assert_eq!(r["relative_effect"]["because"], "no comparison area");
+    }
+}
+
+/// The register through the web form, an evaluation through the web form, the stored
+/// evaluation through `GET /api/v1/interventions/{id}/evaluations/{eid}`, and a design with
+/// a comparison area through `POST /api/v1/evaluate`: the JSON names every statistic and
+/// its counts equal an independent count of the stored rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_and_evaluation_api_over_http() {
+    use common::http::{send, send_json, Visitor};
+
+    let dir = tempfile::tempdir().unwrap();
+    write_varying(dir.path());
+    let t = common::sqlite();
+    let db = t.connect().await;
+    common::import_all(&db, &common::police_files(dir.path())).await;
+    let analyst = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "VRP").await;
+    let (cookie, csrf) = common::session_for(&db, analyst).await;
+    let me = Visitor { cookie, csrf };
+    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+
+    // The register: a bad form is refused with its errors, a good one is stored.
+    let form = |extra: &str| format!("csrf_token={}&{extra}", me.csrf);
+    let bad = send(&app, "POST", "/interventions", &me, Some(&form("name=&intervention_type=patrols"))).await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("Enter the name of the intervention"));
+    let fields = format!(
+        "name=Park+patrols&intervention_type=patrols&place_kind=geojson&place_geojson={}&start_date=2024-01-01",
+        enc(TARGET_GEOJSON)
+    );
+    let created = send(&app, "POST", "/interventions", &me, Some(&form(&fields))).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let location = created.location.expect("redirect to the intervention");
+    let id: i64 = location.trim_start_matches("/interventions/").parse().unwrap();
+    let list = send(&app, "GET", "/api/v1/interventions", &me, None).await;
+    let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    assert!(list["interventions"].as_array().unwrap().iter().any(|i| i["id"] == id && i["name"] == "Park patrols"));
+
+    // An evaluation through the web form (no comparison area, a 200 m buffer).
+    let design = "before_from=2023-01&before_to=2023-12&after_from=2024-01&after_to=2024-12&buffer_metres=200&comparison_kind=none";
+    let run = send(&app, "POST", &format!("/interventions/{id}/evaluations"), &me, Some(&form(design))).await;
+    assert_eq!(run.status, 303, "{}", run.body);
+    let eid: i64 =
+        run.location.unwrap().rsplit_once("#evaluation-").expect("anchor of the evaluation").1.parse().unwrap();
+    let page = send(&app, "GET", &format!("/interventions/{id}"), &me, None).await;
+    assert!(page.body.contains(&format!("evaluation-{eid}")));
+
+    let stored = send(&app, "GET", &format!("/api/v1/interventions/{id}/evaluations/{eid}"), &me, None).await;
+    assert_eq!(stored.status, 200, "{}", stored.body);
+    let stored: serde_json::Value = serde_json::from_str(&stored.body).unwrap();
+    let r = &stored["report"]["result"];
+    assert!(r.is_object(), "the stored evaluation carries its result: {stored}");
+    assert_named_statistics(r, false);
+
+    // The counts equal an independent count of the stored rows.
+    let independent = stored_counts(&t.url).await;
+    assert_eq!(independent.len(), 24);
+    for (area, i) in [("target", 0), ("buffer", 1)] {
+        assert_eq!(
+            (r["areas"][area]["counts"]["before"].as_u64(), r["areas"][area]["counts"]["after"].as_u64()),
+            (Some(sum_period(&independent, "2023", i)), Some(sum_period(&independent, "2024", i))),
+            "{area}"
+        );
+    }
+    for row in stored["report"]["input"]["monthly"].as_array().unwrap() {
+        let month = row["month"].as_str().unwrap();
+        assert_eq!(row["target"].as_u64(), Some(independent[month][0]), "target in {month}");
+        assert_eq!(row["buffer"].as_u64(), Some(independent[month][1]), "buffer in {month}");
+    }
+    let missing = send(&app, "GET", &format!("/api/v1/interventions/{id}/evaluations/9999"), &me, None).await;
+    assert_eq!(missing.status, 404);
+
+    // POST /api/v1/evaluate with a comparison circle: every statistic.
+    let design = serde_json::json!({
+        "target": { "kind": "geojson", "geojson": serde_json::from_str::<serde_json::Value>(TARGET_GEOJSON).unwrap() },
+        "buffer_metres": 200.0,
+        "comparison": { "kind": "geojson", "geojson": serde_json::from_str::<serde_json::Value>(CONTROL_GEOJSON).unwrap() },
+        "before": { "from": "2023-01", "to": "2023-12" },
+        "after": { "from": "2024-01", "to": "2024-12" }
+    });
+    let reply = send_json(&app, "POST", "/api/v1/evaluate", &me, &design).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let r = &v["result"];
+    assert_named_statistics(r, true);
+    for (area, i) in [("target", 0), ("buffer", 1), ("comparison", 2), ("comparison_buffer", 3)] {
+        assert_eq!(
+            (r["areas"][area]["counts"]["before"].as_u64(), r["areas"][area]["counts"]["after"].as_u64()),
+            (Some(sum_period(&independent, "2023", i)), Some(sum_period(&independent, "2024", i))),
+            "{area}"
+        );
+    }
+    // Without the CSRF header the POST is refused; a bad design is a 400 with a message.
+    let no_csrf = Visitor { csrf: String::new(), ..me.clone() };
+    assert_eq!(send_json(&app, "POST", "/api/v1/evaluate", &no_csrf, &design).await.status, 403);
+    let mut bad = design.clone();
+    bad["after"] = serde_json::json!({ "from": "2023-06", "to": "2023-12" });
+    let reply = send_json(&app, "POST", "/api/v1/evaluate", &me, &bad).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.contains("must start after"), "{}", reply.body);
+}

@@ -544,6 +544,25 @@ fn cli(t: TestDb) {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("imported  indicators.csv: 3 values"), "{stdout}");
+
+    // Every import from the command line is in the audit log, refused ones too, as `cli:<user>`.
+    let audit = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let db = alliance_db::Db::connect(&url).await.unwrap();
+            let q = alliance_db::audit::AuditQuery { limit: 1_000, ..Default::default() };
+            db.audit_search(&q).await.unwrap()
+        })
+    })
+    .join()
+    .unwrap();
+    let rows = |action: &str, target: &str| {
+        audit.iter().filter(|e| e.action == action && e.target == target && e.actor.starts_with("cli:")).count()
+    };
+    assert_eq!(rows("import ed", "ed-q1.csv"), 2, "imported, then unchanged");
+    assert_eq!(rows("import ed", "bad.csv"), 1);
+    assert!(audit.iter().any(|e| e.target == "bad.csv" && e.detail.contains("FAILED") && e.ip == "cli"));
+    assert_eq!(rows("import indicators", "indicators.csv"), 1);
 }
 
 #[test]

@@ -230,6 +230,139 @@ async fn gwent_orders(t: TestDb, data: PathBuf) {
 
 on_each_backend!(gwent_orders);
 
+/// All of Gwent in one run, as `alliance import police` does it: on SQLite the run is large
+/// enough for bulk mode (indexes rebuilt at the end) and, the tables being empty, crimes take
+/// their latest outcome as they are inserted. A second database first gets one outcomes file
+/// on its own, so its run must queue the refreshes instead. Both must give the outcomes the
+/// rules give on the raw files, report every file in the order given, and leave every index.
+async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
+    let files = police_files(&data.join("police/gwent"));
+    let (street, outcomes): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.iter().cloned().partition(|p| p.to_string_lossy().ends_with("-street.csv"));
+    let expected = expected_outcomes(&street, &outcomes);
+    let second = match t.backend {
+        common::Backend::Sqlite => common::sqlite(),
+        common::Backend::Postgres => common::postgres().await.expect("PostgreSQL was reachable a moment ago"),
+    };
+    for (t, head) in [(t, 0), (second, 1)] {
+        let db = t.connect().await;
+        // Run 1 first imports one outcomes file on its own.
+        let mut rest = files.clone();
+        let first = match head {
+            0 => Vec::new(),
+            _ => {
+                let at = rest.iter().position(|p| p.to_string_lossy().ends_with("-outcomes.csv")).expect("outcomes");
+                vec![rest.remove(at)]
+            }
+        };
+        import_all(&db, &first).await;
+        let sources: Vec<SourceFile> = rest.iter().map(|p| SourceFile::from_path(p)).collect();
+        let finished = std::sync::Mutex::new(Vec::new());
+        let results = db
+            .import_police_files(&sources, "test", &|event| {
+                if let alliance_db::police::RunProgress::Finished { index, .. } = event {
+                    finished.lock().unwrap().push(index);
+                }
+            })
+            .await
+            .expect("the run");
+        assert_eq!(results.len(), rest.len());
+        for (path, result) in rest.iter().zip(&results) {
+            match result {
+                Ok(ImportOutcome::Imported { counts, .. }) => {
+                    assert_eq!(counts.rows_read, read_csv(path).1.len() as i64, "{}", path.display())
+                }
+                other => panic!("{}: {other:?}", path.display()),
+            }
+        }
+        let mut finished = finished.into_inner().unwrap();
+        finished.sort_unstable();
+        assert_eq!(finished, (0..rest.len()).collect::<Vec<_>>(), "every file is reported once");
+        assert_eq!(month_type_counts(&db).await, as_count_rows(&raw_month_type_counts(&street)));
+        let by_outcome = db.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap();
+        assert_eq!(by_outcome, expected, "outcome counts differ from the rules (run {head})");
+        if t.backend == common::Backend::Sqlite {
+            let conn = rusqlite::Connection::open(t.url.trim_start_matches("sqlite://")).unwrap();
+            let indexes: Vec<String> = conn
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name LIKE 'police_%' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                indexes,
+                [
+                    "police_crimes_crime_key",
+                    "police_crimes_import",
+                    "police_crimes_month",
+                    "police_outcomes_crime_key",
+                    "police_outcomes_import"
+                ]
+            );
+            let owed: i64 = conn
+                .query_row(
+                    "SELECT (SELECT COUNT(*) FROM police_deferred_indexes) + (SELECT COUNT(*) FROM police_refresh_pending)",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(owed, 0, "a finished run owes nothing");
+        }
+        db.close().await;
+    }
+}
+
+on_each_backend!(gwent_in_one_run);
+
+/// A bulk run killed half-way leaves an index dropped and refreshes queued: the next
+/// connection finishes them. Simulated by hand on a database with real crimes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_bulk_run_is_finished_on_the_next_connection() {
+    let Some(data) = common::shared_data() else { return };
+    let t = common::sqlite();
+    let dir = data.join("police/gwent");
+    let files = [dir.join("2023-01-gwent-street.csv"), dir.join("2023-02-gwent-outcomes.csv")];
+    let db = t.connect().await;
+    import_all(&db, &files).await;
+    let before = db.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap();
+    db.close().await;
+
+    let path = t.url.trim_start_matches("sqlite://").to_string();
+    let crimes_with_outcomes: i64 = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let from_outcomes: i64 = conn
+            .query_row("SELECT COUNT(*) FROM police_crimes WHERE outcome_month IS NOT NULL", [], |r| r.get(0))
+            .unwrap();
+        let sql: String = conn
+            .query_row("SELECT sql FROM sqlite_master WHERE name = 'police_crimes_crime_key'", [], |r| r.get(0))
+            .unwrap();
+        conn.execute("INSERT INTO police_deferred_indexes (name, sql) VALUES ('police_crimes_crime_key', ?1)", [&sql])
+            .unwrap();
+        conn.execute_batch("DROP INDEX police_crimes_crime_key").unwrap();
+        // The outcomes import's refresh "had not run": its crimes show their street outcome.
+        let import: i64 = conn.query_row("SELECT id FROM imports WHERE kind = 'outcomes'", [], |r| r.get(0)).unwrap();
+        conn.execute("INSERT INTO police_refresh_pending (import_id) VALUES (?1)", [import]).unwrap();
+        conn.execute("UPDATE police_crimes SET outcome = street_outcome, outcome_month = NULL", []).unwrap();
+        from_outcomes
+    };
+    assert!(crimes_with_outcomes > 0, "some 2023-01 crimes have a 2023-02 outcome");
+
+    let db = t.connect().await;
+    assert_eq!(db.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap(), before);
+    db.close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (index, owed): (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE name = 'police_crimes_crime_key'), \
+             (SELECT COUNT(*) FROM police_deferred_indexes) + (SELECT COUNT(*) FROM police_refresh_pending)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((index, owed), (1, 0), "the index is back and nothing is owed");
+}
+
 /// One real Crime ID: a crime of 2023-01 whose outcome is recorded in the 2023-02 outcomes
 /// file takes that file's outcome, and nothing else moves.
 async fn gwent_one_crime(t: TestDb, data: PathBuf) {

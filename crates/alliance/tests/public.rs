@@ -164,6 +164,33 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     assert!(send(&app, "GET", "/you-said-we-did", &Visitor::default(), None).await.body.contains("Lighting fixed"));
 }
 
+/// The report form's map: offered to JavaScript only (the no-JS form is unchanged), and its
+/// wards are public, simplified GeoJSON with each ward's district.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_map_is_an_enhancement_with_public_simplified_wards() {
+    let t = common::sqlite();
+    let db = demo_db(&t).await;
+    let app = app(&db);
+    let page = send(&app, "GET", "/report-unsafe-place", &Visitor::default(), None).await.body;
+    assert!(page.contains("id=\"report-map-controls\" class=\"govuk-!-margin-top-4\" hidden"), "hidden without JS");
+    assert!(page.contains("/assets/report-map.js") && page.contains("name=\"longitude\""));
+    assert!(page.contains("no list of postcodes"), "the page says which places it can find");
+    let script = send(&app, "GET", "/assets/report-map.js", &Visitor::default(), None).await;
+    assert_eq!(script.status, StatusCode::OK);
+    assert!(script.body.contains("input[name=longitude]") && script.body.contains("input[name=latitude]"));
+
+    let reply = send(&app, "GET", "/report-unsafe-place/areas", &Visitor::default(), None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let features = json["features"].as_array().unwrap();
+    let wards = db.boundaries("ward", None).await.unwrap();
+    assert_eq!(features.len(), wards.len());
+    let abbey = features.iter().find(|f| f["properties"]["name"] == "Abbey Hulton").expect("a Stoke ward");
+    assert_eq!(abbey["properties"]["district"], "Stoke-on-Trent");
+    let stored: usize = wards.iter().map(|w| w.geometry.len()).sum();
+    assert!(reply.body.len() * 2 < stored, "simplified: {} bytes against {stored} stored", reply.body.len());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_100_reports_is_throttled_and_none_accepted_is_lost() {
     let t = common::sqlite();

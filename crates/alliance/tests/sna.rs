@@ -221,3 +221,152 @@ async fn definition_versions() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no mappings"));
     assert_eq!(db.sv_definition_versions().await.unwrap().len(), 2);
 }
+
+/// Every count of a published ED table is a word or a number that is 0 or at least 5.
+fn assert_no_small_counts(csv_text: &str) {
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    for row in reader.records() {
+        let row = row.unwrap();
+        for (header, cell) in headers.iter().zip(row.iter()).skip(1) {
+            if header == "Method code" {
+                continue;
+            }
+            if let Ok(n) = cell.replace(',', "").parse::<i64>() {
+                assert!(n == 0 || n >= 5, "a count of {n} is published in {row:?}");
+            }
+        }
+    }
+}
+
+/// The emergency department sections with synthetic ED data (and no police data): time of
+/// day and day of week (of the assault), age band by sex, and methods by serious violence
+/// group, each suppressed and checked against an independent count of the generated
+/// records; "no data" without ED data; withheld, on the page and in its CSV, from a reader
+/// whose organisation has no access to the ED dataset.
+async fn emergency_department_sections(t: TestDb) {
+    use alliance_core::analytics::sna::definition::SvGroup;
+    use alliance_core::analytics::suppression::Shown;
+    use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
+    use alliance_web::views::sna::{EdPermission, EdSection};
+    use chrono::{Datelike, Timelike};
+    use common::http::{send, Visitor};
+
+    let db = t.connect().await;
+    let included = SnaRequest { ed: EdPermission::Included, ..SnaRequest::default() };
+
+    // Without ED data: "no data", not zeros.
+    let report = SnaReport::build(&db, &included).await.unwrap();
+    assert!(matches!(report.ed, EdSection::NoData));
+    let html = report.standalone_html();
+    assert_eq!(html.matches("Emergency department data: no data.").count(), 3, "people, times, injuries");
+    assert!(report.table("ed-days").unwrap().rows.is_empty());
+
+    let spec = GeneratorSpec {
+        site_code: "RJE01".into(),
+        from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+        assaults: 400,
+        seed: 11,
+        streets: vec![],
+    };
+    let sub = generate(&spec);
+    let text = write(&sub, alliance_ingest::ed::EdFormat::Csv);
+    db.import_ed_file(&SourceFile::from_bytes("ed.csv", text.into_bytes()), "test").await.unwrap();
+
+    // Independent counts from the generated records.
+    let mut by_day = [0i64; 7];
+    let mut by_hour = [0i64; 24];
+    let mut by_method: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_age_sex: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for a in &sub.assaults {
+        by_day[a.assault_at.weekday().num_days_from_monday() as usize] += 1;
+        by_hour[a.assault_at.hour() as usize] += 1;
+        *by_method.entry(a.method.clone()).or_insert(0) += 1;
+        let key = (a.age_band.clone().unwrap_or_default(), a.sex.clone().unwrap_or_default());
+        *by_age_sex.entry(key).or_insert(0) += 1;
+    }
+    let agrees = |shown: Shown, expected: i64, what: &str| match shown {
+        Shown::Value(n) => assert_eq!(n as i64, expected, "{what}"),
+        Shown::Primary => assert!((1..5).contains(&expected), "{what}: {expected} hidden as small"),
+        Shown::Secondary => assert!(expected > 0, "{what}: a withheld complement is never a zero"),
+    };
+
+    let report = SnaReport::build(&db, &included).await.unwrap();
+    let EdSection::Data(ed) = &report.ed else { panic!("ED figures expected") };
+    assert_eq!(ed.times.total, Shown::Value(400));
+    assert!(ed.synthetic);
+    assert_eq!(ed.months, ("2025-01".to_string(), "2025-03".to_string()));
+    for (d, expected) in by_day.iter().enumerate() {
+        agrees(ed.times.by_day[d], *expected, &format!("day {d}"));
+    }
+    for (h, expected) in by_hour.iter().enumerate() {
+        agrees(ed.times.by_hour[h], *expected, &format!("hour {h}"));
+    }
+    assert!(ed.times.by_hour.iter().any(|s| s.is_hidden()), "some night-time-poor hours are small");
+    assert!(ed.people.recorded);
+    assert_eq!(ed.people.table.total, Shown::Value(400));
+    for (i, band) in ed.people.age_bands.iter().enumerate() {
+        for (j, sex) in ed.people.sexes.iter().enumerate() {
+            let key = (band.clone().unwrap_or_default(), sex.clone().unwrap_or_default());
+            agrees(ed.people.table.cells[i][j], by_age_sex.get(&key).copied().unwrap_or(0), &format!("{key:?}"));
+        }
+    }
+    assert_eq!(ed.methods.total, Shown::Value(400));
+    for g in &ed.methods.groups {
+        let mut subtotal = 0;
+        for m in &g.methods {
+            agrees(m.count, by_method[&m.code], &m.code);
+            subtotal += by_method[&m.code];
+        }
+        agrees(g.subtotal, subtotal, &format!("{:?}", g.group));
+    }
+    let knife = ed.methods.groups.iter().find(|g| g.group == Some(SvGroup::KnifeAndSharpObject)).expect("knife group");
+    assert_eq!(knife.methods.iter().map(|m| m.code.as_str()).collect::<Vec<_>>(), vec!["06", "07"]);
+
+    let html = report.standalone_html();
+    for id in ["table-ed-days", "table-ed-hours", "table-ed-people", "table-ed-methods", "sna-ed-days", "sna-ed-hours"]
+    {
+        assert!(html.contains(&format!("id=\"{id}")), "{id}");
+    }
+    assert!(html.contains("SYNTHETIC") && html.contains("date and time of the <strong>assault</strong>"));
+    assert!(!html.contains("Emergency department data: no data."));
+    for name in ["ed-days", "ed-hours", "ed-people", "ed-methods"] {
+        assert_no_small_counts(&report.table(name).unwrap().csv());
+    }
+
+    // On the web: an analyst whose organisation has no access sees the sections withheld,
+    // in the page and in the CSV; once their organisation owns the dataset, the figures.
+    let user = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Council").await;
+    let (cookie, csrf) = common::session_for(&db, user).await;
+    let me = Visitor { cookie, csrf };
+    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
+    let page = send(&app, "GET", "/sna", &me, None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert_eq!(page.body.matches("Emergency department data: not shown.").count(), 3);
+    assert!(!page.body.contains("id=\"sna-ed-days-title\""));
+    let csv = send(&app, "GET", "/sna/tables/ed-days.csv", &me, None).await;
+    assert_eq!(csv.body.trim_end(), "Day,Assaults", "headers only");
+    let org = db.organisation_by_name("Council").await.unwrap().unwrap().id;
+    db.set_dataset_owner("ed-assaults", Some(org)).await.unwrap();
+    let page = send(&app, "GET", "/sna", &me, None).await;
+    assert!(page.body.contains("id=\"sna-ed-days-title\"") && page.body.contains("/sna/tables/ed-people.csv"));
+    let csv = send(&app, "GET", "/sna/tables/ed-days.csv", &me, None).await;
+    let saturday = csv.body.lines().find(|l| l.starts_with("Saturday,")).expect("a Saturday row").to_string();
+    assert_eq!(saturday, format!("Saturday,{}", by_day[5]));
+    assert_eq!(csv.body.lines().last(), Some("Total,400"));
+}
+
+/// The ED sections need no shared data: SQLite always, PostgreSQL when reachable.
+mod emergency_department {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::emergency_department_sections(crate::common::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(db) = crate::common::postgres().await else { return };
+        super::emergency_department_sections(db).await;
+    }
+}

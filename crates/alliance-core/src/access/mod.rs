@@ -234,6 +234,34 @@ pub fn access_level(role: Role, org: i64, dataset: &DatasetPolicy, grants: &[Gra
     }
 }
 
+/// The dataset slugs of partner indicator series, by domain.
+pub const INDICATOR_DATASETS: [&str; 5] = [
+    "indicators:education",
+    "indicators:youth-justice",
+    "indicators:probation",
+    "indicators:health",
+    "indicators:other",
+];
+
+/// The dataset an indicator series belongs to, by the words of its name: the dataset decides
+/// who may see it, so a name must land in exactly one. Names that fit no partner domain go to
+/// `indicators:other`, which is granted like any other dataset (nobody sees it by default).
+pub fn indicator_dataset(indicator: &str) -> &'static str {
+    let name = indicator.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
+    if has(&["youth justice", "youth offending", "first-time entrant", "first time entrant"]) {
+        "indicators:youth-justice"
+    } else if has(&["probation", "caseload", "reoffend"]) {
+        "indicators:probation"
+    } else if has(&["school", "suspension", "exclusion", "pupil", "attendance", "education"]) {
+        "indicators:education"
+    } else if has(&["ambulance", "hospital", "admission", "emergency department", "a&e", "health"]) {
+        "indicators:health"
+    } else {
+        "indicators:other"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,6 +308,17 @@ mod tests {
             let expected = if role == Role::BoardMember { AccessLevel::Aggregate } else { AccessLevel::Record };
             assert_eq!(access_level(role, CHARITY, &police, &[]), expected);
         }
+    }
+
+    #[test]
+    fn indicators_fall_into_their_domain_dataset() {
+        assert_eq!(indicator_dataset("School suspensions"), "indicators:education");
+        assert_eq!(indicator_dataset("Youth justice first-time entrants"), "indicators:youth-justice");
+        assert_eq!(indicator_dataset("Probation caseload"), "indicators:probation");
+        assert_eq!(indicator_dataset("Ambulance call-outs for assault"), "indicators:health");
+        assert_eq!(indicator_dataset("Hospital admissions for assault with a sharp object"), "indicators:health");
+        assert_eq!(indicator_dataset("Street lights repaired"), "indicators:other");
+        assert!(INDICATOR_DATASETS.contains(&indicator_dataset("anything")));
     }
 
     #[test]

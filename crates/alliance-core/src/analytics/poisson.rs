@@ -139,7 +139,8 @@ impl Interval {
         self.upper < value
     }
 
-    fn map(self, f: impl Fn(f64) -> f64) -> Interval {
+    /// The interval with both ends mapped through an increasing `f`.
+    pub fn map(self, f: impl Fn(f64) -> f64) -> Interval {
         Interval { lower: f(self.lower), upper: f(self.upper) }
     }
 }

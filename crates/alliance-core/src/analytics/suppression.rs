@@ -107,45 +107,95 @@ impl Suppression {
     pub fn table(&self, cells: &[Vec<u64>]) -> SuppressedTable {
         let rows = cells.len();
         let columns = cells.first().map_or(0, Vec::len);
-        // The grid with margins: index `rows` is the row of column totals, `columns` the
-        // column of row totals.
-        let mut grid = vec![vec![0u64; columns + 1]; rows + 1];
+        // The grid with margins, flattened row by row: row `rows` is the row of column
+        // totals, column `columns` the column of row totals.
+        let width = columns + 1;
+        let mut grid = vec![0u64; (rows + 1) * width];
         for (i, row) in cells.iter().enumerate() {
             for j in 0..columns {
                 let v = row.get(j).copied().unwrap_or(0);
-                grid[i][j] = v;
-                grid[i][columns] += v;
-                grid[rows][j] += v;
-                grid[rows][columns] += v;
+                grid[i * width + j] = v;
+                grid[i * width + columns] += v;
+                grid[rows * width + j] += v;
+                grid[rows * width + columns] += v;
             }
         }
-        let mut state: Vec<Vec<Shown>> = grid.iter().map(|row| row.iter().map(|&v| self.count(v)).collect()).collect();
-
         // A line is a list of grid positions whose last one is the line's total.
-        let mut lines: Vec<Vec<(usize, usize)>> = Vec::with_capacity(rows + columns + 2);
+        let mut lines: Vec<Vec<usize>> = Vec::with_capacity(rows + columns + 2);
         for i in 0..=rows {
-            lines.push((0..=columns).map(|j| (i, j)).collect());
+            lines.push((0..=columns).map(|j| i * width + j).collect());
         }
         for j in 0..=columns {
-            lines.push((0..=rows).map(|i| (i, j)).collect());
+            lines.push((0..=rows).map(|i| i * width + j).collect());
         }
+        let mut state = self.lines(&grid, &lines).into_iter();
+        let mut table = Vec::with_capacity(rows);
+        let mut row_totals = Vec::with_capacity(rows);
+        for _ in 0..rows {
+            let row: Vec<Shown> = state.by_ref().take(width).collect();
+            let (inner, total) = row.split_at(columns);
+            table.push(inner.to_vec());
+            row_totals.push(total.first().copied().unwrap_or(Shown::Value(0)));
+        }
+        let mut column_totals: Vec<Shown> = state.collect();
+        let total = column_totals.pop().unwrap_or(Shown::Value(0));
+        SuppressedTable { cells: table, row_totals, column_totals, total }
+    }
+
+    /// Primary and secondary suppression of a grouped list published with a subtotal per
+    /// group and a grand total (e.g. assault methods within serious violence groups): each
+    /// group's members sum to its subtotal, and the subtotals sum to the total. The same
+    /// rule as [`Suppression::table`] over those lines.
+    pub fn grouped(&self, groups: &[Vec<u64>]) -> SuppressedGroups {
+        // Flattened: each group's members then its subtotal; the grand total last.
+        let mut values = Vec::new();
+        let mut lines = Vec::with_capacity(groups.len() + 1);
+        let mut top = Vec::with_capacity(groups.len() + 1);
+        for members in groups {
+            let start = values.len();
+            values.extend_from_slice(members);
+            values.push(members.iter().sum());
+            let line: Vec<usize> = (start..values.len()).collect();
+            top.push(values.len() - 1);
+            lines.push(line);
+        }
+        values.push(groups.iter().flatten().sum());
+        top.push(values.len() - 1);
+        lines.push(top);
+        let state = self.lines(&values, &lines);
+        let mut out = SuppressedGroups { members: Vec::new(), subtotals: Vec::new(), total: Shown::Value(0) };
+        let mut at = 0;
+        for members in groups {
+            out.members.push(state[at..at + members.len()].to_vec());
+            out.subtotals.push(state[at + members.len()]);
+            at += members.len() + 1;
+        }
+        out.total = state.last().copied().unwrap_or(Shown::Value(0));
+        out
+    }
+
+    /// The rule over any set of additive lines: `values` are the published figures, each
+    /// line lists positions in `values` whose last one is the sum of the others. Primary
+    /// suppression, then the complementary sweep of the module docs to a fixed point.
+    fn lines(&self, values: &[u64], lines: &[Vec<usize>]) -> Vec<Shown> {
+        let mut state: Vec<Shown> = values.iter().map(|&v| self.count(v)).collect();
         loop {
             let mut changed = false;
-            for line in &lines {
-                let hidden = line.iter().filter(|&&(i, j)| state[i][j].is_hidden()).count();
+            for line in lines {
+                let hidden = line.iter().filter(|&&p| state[p].is_hidden()).count();
                 if hidden != 1 {
                     continue;
                 }
-                let (inner, total) = line.split_at(line.len() - 1);
-                let shown_inner = || inner.iter().filter(|&&(i, j)| !state[i][j].is_hidden());
+                let (inner, total) = line.split_at(line.len().saturating_sub(1));
+                let shown_inner = || inner.iter().filter(|&&p| !state[p].is_hidden());
                 let pick = shown_inner()
-                    .filter(|&&(i, j)| grid[i][j] > 0)
-                    .min_by_key(|&&(i, j)| grid[i][j])
+                    .filter(|&&p| values[p] > 0)
+                    .min_by_key(|&&p| values[p])
                     .or_else(|| shown_inner().next())
-                    .or_else(|| total.iter().find(|&&(i, j)| !state[i][j].is_hidden()))
+                    .or_else(|| total.iter().find(|&&p| !state[p].is_hidden()))
                     .copied();
-                if let Some((i, j)) = pick {
-                    state[i][j] = Shown::Secondary;
+                if let Some(p) = pick {
+                    state[p] = Shown::Secondary;
                     changed = true;
                 }
             }
@@ -153,16 +203,16 @@ impl Suppression {
                 break;
             }
         }
-        let mut row_totals = Vec::with_capacity(rows);
-        let mut table = Vec::with_capacity(rows);
-        for mut row in state.drain(..rows) {
-            row_totals.push(row.pop().unwrap_or(Shown::Value(0)));
-            table.push(row);
-        }
-        let mut column_totals = state.pop().unwrap_or_default();
-        let total = column_totals.pop().unwrap_or(Shown::Value(0));
-        SuppressedTable { cells: table, row_totals, column_totals, total }
+        state
     }
+}
+
+/// A grouped list after suppression (see [`Suppression::grouped`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SuppressedGroups {
+    pub members: Vec<Vec<Shown>>,
+    pub subtotals: Vec<Shown>,
+    pub total: Shown,
 }
 
 #[cfg(test)]
@@ -233,6 +283,29 @@ mod tests {
         assert_eq!(V(5).display(5), "5");
         let clean = Suppression::default().table(&[vec![5, 6], vec![7, 8]]);
         assert!(clean.cells.iter().flatten().all(|c| !c.is_hidden()));
+    }
+
+    /// Worked by hand:
+    /// ```text
+    ///   group A: 3, 20 | 23        group B: 40 | 40        group C: 0, 12, 9 | 21
+    ///   total 84
+    /// ```
+    /// Primary: A's 3. Lines in order: A has one hidden → its smallest non-zero shown member,
+    /// 20. B and C have none. The top line (23, 40, 21 | 84) has none hidden. Nothing more
+    /// changes. Then with B = 2 instead: B's member and subtotal are primary (2 hidden in
+    /// B); the top line has one hidden (B's 2) → the smallest shown subtotal, C's 21, whose
+    /// group then has one hidden → C's smallest non-zero member, 9.
+    #[test]
+    fn grouped_list_worked_example() {
+        let s = Suppression::default();
+        let g = s.grouped(&[vec![3, 20], vec![40], vec![0, 12, 9]]);
+        assert_eq!(g.members, vec![vec![P, S], vec![V(40)], vec![V(0), V(12), V(9)]]);
+        assert_eq!(g.subtotals, vec![V(23), V(40), V(21)]);
+        assert_eq!(g.total, V(84));
+        let g = s.grouped(&[vec![30, 20], vec![2], vec![0, 12, 9]]);
+        assert_eq!(g.members, vec![vec![V(30), V(20)], vec![P], vec![V(0), V(12), S]]);
+        assert_eq!(g.subtotals, vec![V(50), P, S]);
+        assert_eq!(g.total, V(73));
     }
 
     fn assert_no_line_with_one_hidden(t: &SuppressedTable) {

@@ -203,6 +203,19 @@ pub struct EdCount {
     pub count: i64,
 }
 
+/// What aggregate tables of ED assaults are made from: one assault without its free text,
+/// codes or site (enough to count by month, district, method, age band, sex, hour and day).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EdFact {
+    /// Local date-time `YYYY-MM-DDTHH:MM:SS`.
+    pub assault_at: String,
+    pub assault_month: String,
+    pub method: String,
+    pub district_code: Option<String>,
+    pub age_band: Option<String>,
+    pub sex: Option<String>,
+}
+
 /// A location description awaiting a person's choice of place.
 #[derive(Debug, Clone, Serialize)]
 pub struct QueuedLocation {
@@ -424,16 +437,27 @@ impl Db {
 
     /// ED assaults at record level (current imports only), by assault time then id.
     pub async fn ed_assaults(&self, filter: &EdFilter, limit: i64) -> Result<Vec<EdAssaultRow>, DbError> {
+        self.ed_assaults_page(filter, 0, limit).await
+    }
+
+    /// One page of [`Db::ed_assaults`]: `limit` rows after skipping `offset`.
+    pub async fn ed_assaults_page(
+        &self,
+        filter: &EdFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<EdAssaultRow>, DbError> {
         let rows = sqlx::query(&format!(
             "SELECT id, site_code, arrival_at, assault_at, method, method_other, location_type, location_description, \
              age_band, sex, geo_status, geo_confidence, geo_name, district_code, longitude, latitude \
-             FROM ed_assaults WHERE {FILTER_SQL} ORDER BY assault_at, id LIMIT $5"
+             FROM ed_assaults WHERE {FILTER_SQL} ORDER BY assault_at, id LIMIT $5 OFFSET $6"
         ))
         .bind(filter.from_month.as_deref())
         .bind(filter.to_month.as_deref())
         .bind(filter.site_code.as_deref())
         .bind(filter.district_code.as_deref())
         .bind(limit)
+        .bind(offset.max(0))
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -459,6 +483,45 @@ impl Db {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// The facts aggregate tables are made from (current imports only), by assault time.
+    pub async fn ed_assault_facts(&self, filter: &EdFilter) -> Result<Vec<EdFact>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT assault_at, assault_month, method, district_code, age_band, sex FROM ed_assaults \
+             WHERE {FILTER_SQL} ORDER BY assault_at, id"
+        ))
+        .bind(filter.from_month.as_deref())
+        .bind(filter.to_month.as_deref())
+        .bind(filter.site_code.as_deref())
+        .bind(filter.district_code.as_deref())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(EdFact {
+                    assault_at: r.try_get(0)?,
+                    assault_month: r.try_get(1)?,
+                    method: r.try_get(2)?,
+                    district_code: r.try_get(3)?,
+                    age_band: r.try_get(4)?,
+                    sex: r.try_get(5)?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// The number of ED assaults (current imports only) matching a filter, for paging.
+    pub async fn ed_assault_total(&self, filter: &EdFilter) -> Result<i64, DbError> {
+        let row = sqlx::query(&format!("SELECT COUNT(*) FROM ed_assaults WHERE {FILTER_SQL}"))
+            .bind(filter.from_month.as_deref())
+            .bind(filter.to_month.as_deref())
+            .bind(filter.site_code.as_deref())
+            .bind(filter.district_code.as_deref())
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get(0)?)
     }
 
     /// Counts of ED assaults (current imports only) by one grouping, sorted by key with the

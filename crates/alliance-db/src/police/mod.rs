@@ -8,8 +8,9 @@
 //! deduplicated by content or Crime ID.
 //!
 //! PostgreSQL imports go through the shared `sqlx` pool with multi-row inserts. SQLite
-//! imports take a faster path ([`sqlite_bulk`]): one dedicated connection with a prepared
-//! single-row insert, since `sqlx`'s per-argument overhead dominated the import time.
+//! imports take a faster path ([`sqlite_bulk`]): one dedicated connection per run with
+//! prepared multi-row inserts, since `sqlx`'s per-argument overhead dominated the import time,
+//! and index rebuilds deferred to the end of large runs.
 
 mod outcomes;
 mod sqlite_bulk;
@@ -100,6 +101,19 @@ pub(crate) fn parse_into(file: &SourceFile, mut send: impl FnMut(Message) -> boo
     }
 }
 
+/// What a run of imports reports as it goes: rows read so far in a file, and each file's
+/// result as soon as it is known. `index` is the file's position in the run.
+pub enum RunProgress<'a> {
+    Rows { index: usize, rows: u64 },
+    Finished { index: usize, result: &'a Result<ImportOutcome, DbError> },
+}
+
+/// [`RunProgress`] with an owned result, to cross from the import thread to the caller.
+pub(crate) enum RunEvent {
+    Rows { index: usize, rows: u64 },
+    Finished { index: usize, result: Result<ImportOutcome, DbError> },
+}
+
 impl Db {
     /// Imports one data.police.uk street or outcomes file. `who` is recorded as the
     /// importer; `progress` is called with the number of rows read so far.
@@ -109,24 +123,99 @@ impl Db {
         who: &str,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportOutcome, DbError> {
-        let checksum = {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || file.checksum()).await.map_err(|e| DbError::Task(e.to_string()))??
-        };
-        if let (Backend::Sqlite, Some(path)) = (self.backend(), self.sqlite_path.clone()) {
-            let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
-            let (file, who) = (file.clone(), who.to_string());
-            let job = tokio::task::spawn_blocking(move || {
-                sqlite_bulk::import(&path, &file, &checksum, &who, &|n| {
-                    let _ = progress_tx.send(n);
-                })
-            });
-            while let Some(n) = progress_rx.recv().await {
-                progress(n);
+        let mut results = self
+            .import_police_files(std::slice::from_ref(file), who, &|event| {
+                if let RunProgress::Rows { rows, .. } = event {
+                    progress(rows)
+                }
+            })
+            .await?;
+        results.pop().unwrap_or_else(|| Err(DbError::Task("the import returned no result".into())))
+    }
+
+    /// Imports data.police.uk files, each in its own transaction: a file that fails imports
+    /// nothing and the run goes on with the next. Returns each file's result, in the order
+    /// given (on SQLite, outcomes files are imported first; `on_progress` names files by index);
+    /// `Err` only when the database itself could not be used. On SQLite the whole run shares
+    /// one connection and large runs rebuild their indexes once at the end (see
+    /// [`sqlite_bulk`]).
+    pub async fn import_police_files(
+        &self,
+        files: &[SourceFile],
+        who: &str,
+        on_progress: &(dyn Fn(RunProgress) + Send + Sync),
+    ) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
+        let (Backend::Sqlite, Some(path)) = (self.backend(), self.sqlite_path.clone()) else {
+            let mut results = Vec::with_capacity(files.len());
+            for (index, file) in files.iter().enumerate() {
+                let result = async {
+                    let checksum = {
+                        let file = file.clone();
+                        tokio::task::spawn_blocking(move || file.checksum())
+                            .await
+                            .map_err(|e| DbError::Task(e.to_string()))??
+                    };
+                    self.import_police_file_pooled(file, &checksum, who, &|rows| {
+                        on_progress(RunProgress::Rows { index, rows })
+                    })
+                    .await
+                }
+                .await;
+                on_progress(RunProgress::Finished { index, result: &result });
+                results.push(result);
             }
-            return job.await.map_err(|e| DbError::Task(e.to_string()))?;
+            return Ok(results);
+        };
+        let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+        let (files, who) = (files.to_vec(), who.to_string());
+        let count = files.len();
+        let job = tokio::task::spawn_blocking(move || {
+            sqlite_bulk::import_run(&path, &files, &who, &|event| {
+                let _ = events_tx.send(event);
+            })
+        });
+        // Files may finish in another order than given (outcomes files go first).
+        let mut results: Vec<Option<Result<ImportOutcome, DbError>>> = (0..count).map(|_| None).collect();
+        while let Some(event) = events_rx.recv().await {
+            match event {
+                RunEvent::Rows { index, rows } => on_progress(RunProgress::Rows { index, rows }),
+                RunEvent::Finished { index, result } => {
+                    on_progress(RunProgress::Finished { index, result: &result });
+                    if let Some(slot) = results.get_mut(index) {
+                        *slot = Some(result);
+                    }
+                }
+            }
         }
-        self.import_police_file_pooled(file, &checksum, who, progress).await
+        job.await.map_err(|e| DbError::Task(e.to_string()))??;
+        results
+            .into_iter()
+            .map(|r| r.ok_or_else(|| DbError::Task("the import did not report every file".into())))
+            .collect()
+    }
+
+    /// Finishes an SQLite bulk import run that was interrupted (see [`sqlite_bulk`]); called
+    /// when the database is opened.
+    pub(crate) async fn finish_interrupted_police_import(&self) -> Result<(), DbError> {
+        // Asked through the pool: the import's own connection is opened only when a run owes work.
+        let owed: i64 = sqlx::query_scalar(
+            "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM police_deferred_indexes) \
+             + (SELECT CAST(COUNT(*) AS BIGINT) FROM police_refresh_pending)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if owed == 0 {
+            return Ok(());
+        }
+        if let (Backend::Sqlite, Some(path)) = (self.backend(), self.sqlite_path.clone()) {
+            let finished = tokio::task::spawn_blocking(move || sqlite_bulk::finish_interrupted_run(&path))
+                .await
+                .map_err(|e| DbError::Task(e.to_string()))??;
+            if finished {
+                tracing::warn!("finished an interrupted police import: indexes rebuilt, outcomes refreshed");
+            }
+        }
+        Ok(())
     }
 
     /// The general path, over the `sqlx` pool (used for PostgreSQL).

@@ -35,6 +35,12 @@ pub struct RouteRule {
 const ALL: &[Role] = &Role::ALL;
 const STAFF: &[Role] = &[Role::Administrator, Role::Analyst];
 const ADMIN: &[Role] = &[Role::Administrator];
+/// Who may post progress on actions and values of indicators: staff, and partner users (the
+/// handler then admits a partner user only to their own organisation's, through
+/// `alliance_core::governance::can_update_action`). Board members read.
+const UPDATERS: &[Role] = &[Role::Administrator, Role::Analyst, Role::PartnerUser];
+/// Everyone who may hold data or supply it; board members see figures on other pages.
+const PARTNERS: &[Role] = &[Role::Administrator, Role::Analyst, Role::PartnerUser];
 
 const fn public(method: &'static str, path: &'static str) -> RouteRule {
     RouteRule { method, path, allow: Allow::Public, token_scope: None }
@@ -52,6 +58,8 @@ const fn api(method: &'static str, path: &'static str, roles: &'static [Role], s
 pub const SCOPES: &[(&str, &str)] = &[
     ("upload:police", "Upload data.police.uk street and outcomes files"),
     ("read:counts", "Read counts of police recorded crime"),
+    ("upload:ed", "Upload emergency department assault files (the organisation must supply the dataset)"),
+    ("upload:indicators", "Upload partner indicator files (the organisation must supply the dataset)"),
 ];
 
 /// Every route, with who may use it.
@@ -68,7 +76,17 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/", ALL),
     // Partnership staff.
     roles("GET", "/imports", STAFF),
-    // Partner data: the ED geocoding resolution queue (routes/partner_data.rs).
+    // Partner data (routes/partner_data.rs, routes/partner_figures.rs). Reaching a page is
+    // not seeing the data: each page then asks `require_dataset` for the organisation's level
+    // (aggregate: suppressed figures; record: records too; none: 403). The geocoding queue
+    // shows ED free text, so it also needs record-level access to ED data.
+    roles("GET", "/partner-data", ALL),
+    roles("GET", "/partner-data/ed-assaults", ALL),
+    roles("GET", "/partner-data/ed-assaults/{file}", ALL),
+    roles("GET", "/partner-data/indicators", ALL),
+    roles("GET", "/partner-data/indicators/{file}", ALL),
+    roles("GET", "/partner-data/upload", PARTNERS),
+    roles("POST", "/partner-data/upload", PARTNERS),
     roles("GET", "/partner-data/geocoding", STAFF),
     roles("POST", "/partner-data/geocoding", STAFF),
     // The Strategic Needs Assessment, for every signed-in role.
@@ -89,12 +107,43 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/api/v1/interventions", ALL),
     roles("GET", "/api/v1/interventions/{id}/evaluations/{eid}", ALL),
     roles("POST", "/api/v1/evaluate", STAFF),
-    // Governance: the quarterly Board pack, for every signed-in role.
+    // Governance (routes/governance/): the quarterly Board pack and the pages behind it, read
+    // by every signed-in role; partnership staff edit; partner users post progress on their
+    // own organisation's actions and indicators.
     roles("GET", "/board-pack/{quarter}", ALL),
+    roles("GET", "/governance", ALL),
+    roles("GET", "/strategy", ALL),
+    roles("POST", "/strategy/commitments", STAFF),
+    roles("GET", "/strategy/commitments/{id}", STAFF),
+    roles("POST", "/strategy/commitments/{id}", STAFF),
+    roles("GET", "/actions", ALL),
+    roles("POST", "/actions", STAFF),
+    roles("GET", "/actions/new", STAFF),
+    roles("GET", "/our-actions", ALL),
+    roles("GET", "/actions/{id}", ALL),
+    roles("GET", "/actions/{id}/edit", STAFF),
+    roles("POST", "/actions/{id}/edit", STAFF),
+    roles("POST", "/actions/{id}/updates", UPDATERS),
+    roles("POST", "/actions/{id}/milestones", STAFF),
+    roles("POST", "/actions/{id}/milestones/{mid}", STAFF),
+    roles("POST", "/actions/{id}/dependencies", STAFF),
+    roles("POST", "/actions/{id}/escalations", STAFF),
+    roles("GET", "/indicators", ALL),
+    roles("POST", "/indicators/upload", STAFF),
+    roles("GET", "/indicators/{id}", ALL),
+    roles("POST", "/indicators/{id}/values", UPDATERS),
+    roles("GET", "/funding", ALL),
+    roles("POST", "/funding/spend", STAFF),
+    roles("GET", "/meetings", ALL),
+    roles("POST", "/meetings", STAFF),
+    roles("GET", "/meetings/{id}", ALL),
+    roles("POST", "/meetings/{id}/items", STAFF),
     // JSON API.
     api("GET", "/api/v1/counts", ALL, "read:counts"),
     roles("GET", "/api/v1/datasets", ALL),
     api("POST", "/api/v1/imports/police", STAFF, "upload:police"),
+    api("POST", "/api/v1/imports/ed", PARTNERS, "upload:ed"),
+    api("POST", "/api/v1/imports/indicators", PARTNERS, "upload:indicators"),
     // Spatial analysis (routes/spatial.rs): the map and its JSON/GeoJSON endpoints.
     roles("GET", "/map", ALL),
     api("GET", "/api/v1/hotspots", ALL, "read:counts"),
@@ -111,6 +160,7 @@ pub const ROUTES: &[RouteRule] = &[
     public("GET", "/report-unsafe-place"),
     public("POST", "/report-unsafe-place"),
     public("GET", "/report-unsafe-place/sent"),
+    public("GET", "/report-unsafe-place/areas"),
     public("GET", "/find-help"),
     public("GET", "/api/v1/services"),
     public("GET", "/safer-places"),
@@ -235,6 +285,25 @@ pub async fn require_dataset(
             .await?;
     }
     Ok(Ok(level))
+}
+
+/// Whether `who` may supply (upload) `dataset`: a user or token of the dataset's owner
+/// organisation, or an administrator. The one place that decides, for the web form, the API
+/// and (by not being reached) nothing else: the CLI runs with the database's own rights.
+pub async fn may_supply(state: &AppState, who: &Principal, dataset: &str) -> Result<bool, alliance_db::DbError> {
+    let Some(ds) = state.db.dataset(dataset).await? else { return Ok(false) };
+    Ok(who.role() == Some(Role::Administrator) || ds.owner_org_id == Some(who.org_id()))
+}
+
+/// The suppression that applies to partner data shown at `level`: none at record level; at
+/// aggregate level the app's threshold, always (the definition of aggregate access:
+/// "counts with small-number suppression"; partner datasets are health, education, youth
+/// justice and probation data whoever supplies them).
+pub fn suppression_for(
+    state: &AppState,
+    level: AccessLevel,
+) -> Option<alliance_core::analytics::suppression::Suppression> {
+    (level < AccessLevel::Record).then_some(state.suppression)
 }
 
 #[cfg(test)]

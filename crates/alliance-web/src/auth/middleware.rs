@@ -118,19 +118,26 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-/// Checks the `X-CSRF-Token` header, or the `csrf_token` field of a URL-encoded form (the
-/// body is read and put back). Returns whether it matched, and the request (`None` when
-/// the form was too large to read).
+/// Checks the `X-CSRF-Token` header, or the `csrf_token` field of a URL-encoded or
+/// multipart form (the body is read and put back). Returns whether it matched, and the
+/// request (`None` when the form was too large to read).
 async fn check_csrf(request: Request, expected: &str) -> (bool, Option<Request>) {
     if let Some(given) = request.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()) {
         let ok = !expected.is_empty() && same_secret(given, expected);
         return (ok, Some(request));
     }
-    let is_form = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let content_type =
+        request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    if content_type.starts_with("multipart/form-data") {
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = axum::body::to_bytes(body, crate::uploads::MAX_PARTNER_UPLOAD).await else {
+            return (false, None);
+        };
+        let given = multipart_field(&content_type, bytes.clone(), "csrf_token").await;
+        let ok = !expected.is_empty() && given.is_some_and(|g| same_secret(&g, expected));
+        return (ok, Some(Request::from_parts(parts, Body::from(bytes))));
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return (false, Some(request));
     }
@@ -139,6 +146,20 @@ async fn check_csrf(request: Request, expected: &str) -> (bool, Option<Request>)
     let given = form_urlencoded_field(&bytes, "csrf_token");
     let ok = !expected.is_empty() && given.is_some_and(|g| same_secret(&g, expected));
     (ok, Some(Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// One text field of a multipart form body (read from a copy, so the handler still gets
+/// the whole body). Forms put `csrf_token` first, so the file after it is not parsed here.
+async fn multipart_field(content_type: &str, body: axum::body::Bytes, name: &str) -> Option<String> {
+    use axum::extract::FromRequest;
+    let copy = Request::builder().header(CONTENT_TYPE, content_type).body(Body::from(body)).ok()?;
+    let mut form = axum::extract::Multipart::from_request(copy, &()).await.ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 /// One field of a URL-encoded form body.

@@ -10,6 +10,7 @@ mod imports;
 mod interventions;
 mod map;
 mod partner_data;
+mod partner_figures;
 mod public;
 mod sna;
 mod spatial;

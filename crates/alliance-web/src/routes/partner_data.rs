@@ -1,7 +1,11 @@
-//! Partner data pages: the queue of ED assault locations the geocoder could not place with
-//! confidence, where an analyst picks the right place (`GET`/`POST /partner-data/geocoding`).
-//! The route table in `auth::access` admits administrators and analysts; the CSRF field
-//! `csrf_token` is checked by the auth middleware.
+//! Partner data pages: ED assaults and partner indicators at the level the caller's
+//! organisation is granted (`/partner-data/ed-assaults`, `/partner-data/indicators`, with CSV
+//! downloads of the same figures), uploads (`/partner-data/upload`), and the queue of ED
+//! assault locations the geocoder could not place with confidence, where an analyst picks the
+//! right place (`GET`/`POST /partner-data/geocoding`). The route table in `auth::access`
+//! says which roles reach each page; how much of a dataset they then see is decided by
+//! `auth::access::require_dataset` alone. The CSRF field `csrf_token` is checked by the auth
+//! middleware (multipart forms too).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -11,12 +15,17 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use crate::auth::CurrentUser;
+use alliance_core::access::AccessLevel;
+
+use crate::auth::access::require_dataset;
+use crate::auth::{Caller, CurrentUser, Principal};
 use crate::views::partner_data::GeocodingPage;
 use crate::{AppState, PageError};
 
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/partner-data/geocoding", axum::routing::get(queue).post(resolve))
+    axum::Router::new()
+        .route("/partner-data/geocoding", axum::routing::get(queue).post(resolve))
+        .merge(super::partner_figures::routes())
 }
 
 #[derive(Debug, Deserialize)]
@@ -24,8 +33,24 @@ pub struct Done {
     pub resolved: Option<u64>,
 }
 
-async fn queue(State(state): State<AppState>, Query(done): Query<Done>) -> Result<Html<String>, PageError> {
-    Ok(Html(GeocodingPage::load(&state, done.resolved, None).await?.render()?))
+/// The queue shows ED free text, so besides the role rule it needs record-level access to
+/// the ED data.
+async fn queue(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Query(done): Query<Done>,
+) -> Result<Response, PageError> {
+    if let Err(refused) = record_access(&state, &who, "the geocoding queue").await? {
+        return Ok(refused);
+    }
+    Ok(Html(GeocodingPage::load(&state, done.resolved, None).await?.render()?).into_response())
+}
+
+async fn record_access(state: &AppState, who: &Principal, what: &str) -> Result<Result<(), Response>, PageError> {
+    match require_dataset(state, who, "ed-assaults", AccessLevel::Record, what).await? {
+        Ok(_) => Ok(Ok(())),
+        Err(()) => Ok(Err(super::partner_figures::no_access(state, "Record-level emergency department data")?)),
+    }
 }
 
 /// The choice for one description: `place` is `<gazetteer index>|<name>` or `none`.
@@ -38,8 +63,12 @@ pub struct Choice {
 async fn resolve(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Caller(who): Caller,
     Form(choice): Form<Choice>,
 ) -> Result<Response, PageError> {
+    if let Err(refused) = record_access(&state, &who, "resolving a geocoding queue entry").await? {
+        return Ok(refused);
+    }
     let gazetteer = state.db.ed_gazetteer().await?;
     let chosen = match choice.place.as_deref() {
         Some("none") => Ok(None),

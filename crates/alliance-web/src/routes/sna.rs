@@ -7,12 +7,31 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use alliance_core::access::AccessLevel;
+
+use crate::auth::access::dataset_access;
+use crate::auth::{Caller, Principal};
 use crate::views::sna::page::{parse_query, DefinitionPage, SnaPage};
-use crate::views::sna::SnaReport;
+use crate::views::sna::{EdPermission, SnaReport};
 use crate::{AppState, PageError};
 
-pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, PageError> {
-    let (request, errors, from, to) = parse_query(query.as_deref());
+/// Emergency department figures appear only for readers with at least aggregate access to
+/// the `ed-assaults` dataset (the one access check decides).
+async fn ed_permission(state: &AppState, who: &Principal) -> Result<EdPermission, alliance_db::DbError> {
+    Ok(if dataset_access(state, who, "ed-assaults").await? >= AccessLevel::Aggregate {
+        EdPermission::Included
+    } else {
+        EdPermission::Withheld
+    })
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let (mut request, errors, from, to) = parse_query(query.as_deref());
+    request.ed = ed_permission(&state, &who).await?;
     let districts = state.db.districts().await?;
     let (status, body) = if errors.is_empty() {
         (StatusCode::OK, SnaReport::build(&state.db, &request).await?.body_html(true))
@@ -25,10 +44,12 @@ pub async fn get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
 
 pub async fn table_csv(
     State(state): State<AppState>,
+    Caller(who): Caller,
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let (request, errors, _, _) = parse_query(query.as_deref());
+    let (mut request, errors, _, _) = parse_query(query.as_deref());
+    request.ed = ed_permission(&state, &who).await?;
     if !errors.is_empty() {
         let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());

@@ -321,6 +321,16 @@ impl BoardPack {
                 actions_arising: of("action"),
             });
         }
+        // Actions the Delivery Group marked for escalation on the action plan in the quarter.
+        for e in db.action_escalations().await?.iter().filter(|e| e.raised_on >= start && e.raised_on <= end) {
+            let Some(r) = rows.iter_mut().find(|r| r.id == e.action_id) else { continue };
+            r.escalated = true;
+            escalations.push(Escalation {
+                source: format!("Delivery Group, {} (action plan)", e.raised_on),
+                text: format!("{}: {}", r.title, e.note),
+                action_id: Some(e.action_id),
+            });
+        }
         for r in rows.iter_mut() {
             if let Some(before) = r.previous_status {
                 if off_track_two_quarters(r.status, before) {
@@ -414,7 +424,7 @@ pub fn body_label(body: &str) -> &'static str {
     }
 }
 
-fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatus>) -> ActionRow {
+pub fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatus>) -> ActionRow {
     ActionRow {
         id: a.id,
         title: a.title.clone(),
@@ -430,7 +440,7 @@ fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatus>) 
     }
 }
 
-fn change_row(h: &HistoryEntry, titles: &HashMap<i64, String>) -> ChangeRow {
+pub fn change_row(h: &HistoryEntry, titles: &HashMap<i64, String>) -> ChangeRow {
     let label = |v: &Option<String>| -> String {
         match v.as_deref() {
             Some(s) => s.parse::<ActionStatus>().map(|st| st.label().to_string()).unwrap_or_else(|_| s.to_string()),
@@ -443,6 +453,7 @@ fn change_row(h: &HistoryEntry, titles: &HashMap<i64, String>) -> ChangeRow {
         "status" if h.old_value.is_none() => format!("Status set to {}", label(&h.new_value)),
         "status" => format!("Status changed from {} to {}", label(&h.old_value), label(&h.new_value)),
         "milestone" => format!("Milestone added: {}", h.new_value.clone().unwrap_or_default()),
+        "escalated" => format!("Escalated to the Board: {}", h.new_value.clone().unwrap_or_default()),
         "milestone done" => format!("Milestone completed: {}", h.new_value.clone().unwrap_or_default()),
         f => format!("{} changed from {} to {}", f.replace('_', " "), label(&h.old_value), label(&h.new_value)),
     };

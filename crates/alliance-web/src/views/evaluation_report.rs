@@ -162,6 +162,39 @@ pub fn render(report: &EvaluationReport, title: &str) -> String {
         if r.regression_to_the_mean.flagged { "flagged" } else { "not flagged" },
         r.regression_to_the_mean.history_months
     );
+    let od = &r.overdispersion;
+    let dispersion_rows = [
+        ("target", Some(&od.target)),
+        ("buffer", od.buffer.as_ref()),
+        ("comparison", od.comparison.as_ref()),
+        ("comparison buffer", od.comparison_buffer.as_ref()),
+    ];
+    for (area, reported) in dispersion_rows {
+        let name = format!("Overdispersion of the {area}'s before-period monthly counts (Pearson χ² / df)");
+        match reported {
+            Some(Reported::Defined { value: d }) => {
+                let _ = write!(
+                    h,
+                    "<tr><th scope=\"row\">{}</th><td>{:.2}</td><td>χ² = {:.2} on {} df against a {}; {}</td></tr>",
+                    escape(&name),
+                    d.phi,
+                    d.pearson_chi_square,
+                    d.degrees_of_freedom,
+                    match d.mean_model {
+                        alliance_core::analytics::evaluation::MeanModel::Constant => "constant mean",
+                        alliance_core::analytics::evaluation::MeanModel::LinearTrend => "linear trend",
+                    },
+                    if d.overdispersed {
+                        format!("above 1: intervals widened by √φ = {:.2} (quasi-Poisson)", d.scale)
+                    } else {
+                        "not above 1: intervals as Poisson".to_string()
+                    }
+                );
+            }
+            Some(other) => row_not(&mut h, &name, other),
+            None => {}
+        }
+    }
     if let Some(harm) = &r.harm_weighted {
         let _ = write!(
             h,
@@ -183,7 +216,10 @@ pub fn render(report: &EvaluationReport, title: &str) -> String {
          Thomson 2004). The relative effect size is the ratio of the comparison's rate ratio to the target's (Farrington \
          &amp; Welsh). The weighted displacement difference and its standard error follow Wheeler &amp; Ratcliffe (2018); \
          the weighted displacement quotient and total net effect follow Bowers &amp; Johnson (2003), reported only where \
-         defined. Difference in differences uses the monthly series with a check that the pre-period trends are parallel.</p>",
+         defined. Difference in differences uses the monthly series with a check that the pre-period trends are parallel. \
+         The dispersion of each area's before-period monthly counts (Pearson χ² over its degrees of freedom, against a \
+         linear trend, or a constant mean when a trend cannot be fitted) checks the Poisson assumption; above 1, that \
+         area's rate-ratio interval and the relative effects it enters are widened by its square root (quasi-Poisson).</p>",
         escape(&b.areas.conventions)
     );
     let types =

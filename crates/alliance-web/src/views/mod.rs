@@ -4,12 +4,16 @@ pub mod access;
 pub mod board_pack;
 pub mod chart;
 pub mod dashboard;
+pub mod ed_assaults;
 pub mod evaluation_report;
+pub mod figures;
 pub mod format;
+pub mod governance;
 pub mod imports;
 pub mod interventions;
 pub mod map;
 pub mod partner_data;
+pub mod partner_indicators;
 pub mod public;
 pub mod sna;
 
@@ -40,5 +44,10 @@ impl Layout {
             _ => None,
         };
         Layout { partnership: state.partnership.clone(), path, user, csrf: context.csrf }
+    }
+
+    /// Whether the page is one of the governance area's (the "Governance" navigation item).
+    pub fn in_governance(&self) -> bool {
+        ["/governance", "/strategy", "/actions", "/indicators", "/funding", "/meetings"].contains(&self.path)
     }
 }

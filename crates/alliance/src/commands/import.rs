@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use alliance_db::imports::ImportOutcome;
-use alliance_db::Db;
+use alliance_db::police::RunProgress;
+use alliance_db::{Db, DbError};
 use alliance_ingest::source::collect_files;
 use alliance_ingest::SourceFile;
 use anyhow::Context;
@@ -51,22 +52,71 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
     let who = super::cli_user();
     let bar = progress_bar(files.len() as u64);
     let started = Instant::now();
-    let (mut imported, mut unchanged, mut skipped, mut rows) = (0, 0, 0, 0i64);
-    let mut failed = Vec::new();
-    for path in &files {
-        let file = SourceFile::from_path(path);
-        bar.set_message(file.name.clone());
-        let result = if police {
-            let bar = bar.clone();
-            db.import_police_file(&file, &who, &move |n| bar.set_message(format!("{} ({n} rows)", file_label(&bar))))
-                .await
-        } else {
-            db.import_area_file(&file, &who).await
-        };
-        let line = match result {
+    let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).collect();
+    let mut tally = Tally::default();
+    if police {
+        // The run reports each file as it lands; the audit rows are written after it, one per file.
+        let landed = std::sync::Mutex::new((&mut tally, Vec::new()));
+        db.import_police_files(&sources, &who, &|event| match event {
+            RunProgress::Rows { index, rows } => bar.set_message(format!("{} ({rows} rows)", sources[index].name)),
+            RunProgress::Finished { index, result } => {
+                let line = landed
+                    .lock()
+                    .map(|mut l| {
+                        let line = l.0.record(&sources[index], result);
+                        l.1.push((index, line.clone()));
+                        line
+                    })
+                    .unwrap_or_default();
+                bar.suspend(|| println!("{line}"));
+                bar.inc(1);
+            }
+        })
+        .await?;
+        let (_, mut lines) = landed.into_inner().map_err(|_| anyhow::anyhow!("an import report was lost"))?;
+        lines.sort_by_key(|(index, _)| *index);
+        for (index, line) in lines {
+            super::audit_import(db, &who, "import police", &sources[index].name, line.trim()).await?;
+        }
+    } else {
+        for file in &sources {
+            bar.set_message(file.name.clone());
+            let result = db.import_area_file(file, &who).await;
+            let line = tally.record(file, &result);
+            bar.suspend(|| println!("{line}"));
+            super::audit_import(db, &who, "import areas", &file.name, line.trim()).await?;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    let Tally { imported, unchanged, skipped, rows, failed } = tally;
+    println!(
+        "{imported} imported ({rows} rows in {seconds:.2} s, {:.0} rows/s), {unchanged} unchanged, {skipped} skipped, {} failed{}",
+        rows as f64 / seconds.max(1e-9),
+        failed.len(),
+        if failed.is_empty() { String::new() } else { format!(": {}", failed.join(", ")) }
+    );
+    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// What a run of imports did, file by file.
+#[derive(Default)]
+struct Tally {
+    imported: usize,
+    unchanged: usize,
+    skipped: usize,
+    rows: i64,
+    failed: Vec<String>,
+}
+
+impl Tally {
+    /// Counts one file's result and returns the line that reports it.
+    fn record(&mut self, file: &SourceFile, result: &Result<ImportOutcome, DbError>) -> String {
+        match result {
             Ok(ImportOutcome::Imported { counts, replaced, .. }) => {
-                imported += 1;
-                rows += counts.rows_read;
+                self.imported += 1;
+                self.rows += counts.rows_read;
                 let replaced = match replaced {
                     Some(id) => format!(", replacing import {id} ({} rows)", counts.rows_replaced),
                     None => String::new(),
@@ -77,35 +127,19 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
                 )
             }
             Ok(ImportOutcome::Unchanged { import_id, .. }) => {
-                unchanged += 1;
+                self.unchanged += 1;
                 format!("unchanged {}: already imported as import {import_id}", file.name)
             }
             Ok(ImportOutcome::Skipped { reason }) => {
-                skipped += 1;
+                self.skipped += 1;
                 format!("skipped   {reason}")
             }
             Err(e) => {
-                failed.push(file.name.clone());
+                self.failed.push(file.name.clone());
                 format!("FAILED    {e}")
             }
-        };
-        bar.suspend(|| println!("{line}"));
-        bar.inc(1);
+        }
     }
-    bar.finish_and_clear();
-    let seconds = started.elapsed().as_secs_f64();
-    println!(
-        "{imported} imported ({rows} rows in {seconds:.2} s, {:.0} rows/s), {unchanged} unchanged, {skipped} skipped, {} failed{}",
-        rows as f64 / seconds.max(1e-9),
-        failed.len(),
-        if failed.is_empty() { String::new() } else { format!(": {}", failed.join(", ")) }
-    );
-    Ok(if failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-fn file_label(bar: &ProgressBar) -> String {
-    let message = bar.message();
-    message.split(" (").next().unwrap_or_default().to_string()
 }
 
 /// A bar over files when stdout is a terminal; hidden otherwise (the per-file lines and the

@@ -101,6 +101,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Who the command line records as the importer: `cli:<login name>`.
+/// Writes one import from the command line to the audit log (actor `cli:<user>`, address
+/// `cli`), whatever its outcome: the same record the web and API uploads leave.
+pub async fn audit_import(
+    db: &alliance_db::Db,
+    who: &str,
+    action: &str,
+    file: &str,
+    outcome: &str,
+) -> anyhow::Result<()> {
+    let event = alliance_db::audit::AuditEvent { actor: who, action, target: file, detail: outcome, ip: "cli" };
+    db.audit(&event).await.context("cannot write the import to the audit log")?;
+    Ok(())
+}
+
 pub fn cli_user() -> String {
     let name = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
     format!("cli:{name}")

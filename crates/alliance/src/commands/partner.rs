@@ -162,6 +162,7 @@ pub async fn import_ed(db: &Db, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
             }
         };
         println!("{line}");
+        super::audit_import(db, &who, "import ed", &file.name, line.trim()).await?;
     }
     Ok(summary(started, imported, rows, unchanged, &failed))
 }
@@ -197,6 +198,7 @@ pub async fn import_indicators(db: &Db, paths: &[PathBuf]) -> anyhow::Result<Exi
             }
         };
         println!("{line}");
+        super::audit_import(db, &who, "import indicators", &file.name, line.trim()).await?;
     }
     Ok(summary(started, imported, rows, unchanged, &failed))
 }

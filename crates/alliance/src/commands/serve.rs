@@ -9,6 +9,7 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// The port to listen on; 0 lets the system choose a free one (printed at start).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
     #[arg(long, default_value = "127.0.0.1")]
@@ -21,6 +22,11 @@ pub struct ServeArgs {
     /// loopback address they never carry it, since browsers drop them over plain HTTP.
     #[arg(long)]
     pub insecure_cookies: bool,
+    /// Partner data shown at aggregate level (ED assaults, partner indicators) hides counts
+    /// below this number ("fewer than 5"), with secondary suppression.
+    #[arg(long, default_value_t = alliance_core::analytics::suppression::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub suppression_threshold: u64,
 }
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -40,9 +46,13 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let addr = SocketAddr::new(args.bind, args.port);
-    println!("Alliance is running at http://{addr}/ (Ctrl-C to stop)");
-    alliance_web::serve(db.clone(), addr, args.insecure_cookies)
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    // The bound address, not the asked one: with --port 0 the system picks a free port, and
+    // this line is how a caller (the browser test) learns it.
+    let bound = listener.local_addr().with_context(|| format!("cannot read the address bound for {addr}"))?;
+    println!("Alliance is running at http://{bound}/ (Ctrl-C to stop)");
+    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, args.suppression_threshold)
         .await
-        .with_context(|| format!("cannot serve on {addr}"))?;
+        .with_context(|| format!("cannot serve on {bound}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use alliance_core::analytics::sna::definition::Definition;
 use alliance_core::domain::Month;
 use alliance_db::Db;
-use alliance_web::views::sna::{SnaReport, SnaRequest};
+use alliance_web::views::sna::{EdPermission, SnaReport, SnaRequest};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
@@ -39,7 +39,10 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let started = std::time::Instant::now();
-    let report = SnaReport::build(db, &SnaRequest { areas: args.areas, from: args.from, to: args.to }).await?;
+    // The command runs with the database's own rights, so emergency department figures
+    // (suppressed, as on the web) are included when loaded.
+    let request = SnaRequest { areas: args.areas, from: args.from, to: args.to, ed: EdPermission::Included };
+    let report = SnaReport::build(db, &request).await?;
     let html = report.standalone_html();
     std::fs::write(&args.out, &html).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

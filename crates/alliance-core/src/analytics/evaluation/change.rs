@@ -119,13 +119,26 @@ pub fn relative_effect(
     comparison: BeforeAfter,
     level: ConfidenceLevel,
 ) -> Result<RelativeEffect, RelativeEffectUndefined> {
+    relative_effect_scaled(treated, comparison, level, 1.0, 1.0)
+}
+
+/// [`relative_effect`] with quasi-Poisson variances: each area's two terms of `V(ln RES)`
+/// are multiplied by its dispersion `φ` (values below 1 count as 1), so
+/// `V = φₜ·(1/a + 1/b) + φ꜀·(1/c + 1/d)` (see `dispersion`).
+pub fn relative_effect_scaled(
+    treated: BeforeAfter,
+    comparison: BeforeAfter,
+    level: ConfidenceLevel,
+    phi_treated: f64,
+    phi_comparison: f64,
+) -> Result<RelativeEffect, RelativeEffectUndefined> {
     let (a, b, c, d) = (treated.before, treated.after, comparison.before, comparison.after);
     if a == 0 || b == 0 || c == 0 || d == 0 {
         return Err(RelativeEffectUndefined::ZeroCount);
     }
     let (a, b, c, d) = (a as f64, b as f64, c as f64, d as f64);
     let res = (a * d) / (b * c);
-    let se = (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d).sqrt();
+    let se = (phi_treated.max(1.0) * (1.0 / a + 1.0 / b) + phi_comparison.max(1.0) * (1.0 / c + 1.0 / d)).sqrt();
     let z = res.ln() / se;
     let crit = level.z();
     let interval = Interval { lower: (res.ln() - crit * se).exp(), upper: (res.ln() + crit * se).exp() };
@@ -183,6 +196,22 @@ mod tests {
         assert!(r.relative_change_interval.lower < r.relative_change_percent);
         assert!(r.relative_change_interval.upper > r.relative_change_percent);
         assert!(r.p_value < 0.05);
+    }
+
+    /// a = 100, b = 50, c = d = 100: RES = (100·100)/(50·100) = 2. Poisson: V = 0.05. With
+    /// φₜ = 2 (and φ꜀ = 0.5, taken as 1): V = 2·(0.01 + 0.02) + 0.02 = 0.08, se = 0.282843,
+    /// z = ln 2 / se = 2.450645, interval exp(ln 2 ± 1.959964·se) = 1.148878 to 3.481658.
+    #[test]
+    fn relative_effect_with_overdispersion_worked_example() {
+        let (t, c) = (BeforeAfter::new(100, 50), BeforeAfter::new(100, 100));
+        let plain = relative_effect(t, c, LEVEL).unwrap();
+        assert!(close(plain.z, 2f64.ln() / 0.05f64.sqrt(), 1e-12));
+        let r = relative_effect_scaled(t, c, LEVEL, 2.0, 0.5).unwrap();
+        assert!(close(r.relative_effect_size, 2.0, 1e-12));
+        assert!(close(r.z, 2.450645, 1e-6));
+        assert!(close(r.interval.lower, 1.148878, 1e-6));
+        assert!(close(r.interval.upper, 3.481658, 1e-6));
+        assert!(r.p_value > plain.p_value);
     }
 
     #[test]

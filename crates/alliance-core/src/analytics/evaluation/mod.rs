@@ -14,6 +14,9 @@
 //! - [`wdq`]: the Weighted Displacement Quotient and total net effect (Bowers & Johnson 2003);
 //! - [`trend`]: difference in differences on monthly series, the pre-trend check and
 //!   the regression-to-the-mean flag;
+//! - [`dispersion`]: the overdispersion check of the before period's monthly counts, and
+//!   the quasi-Poisson widening of the rate-ratio intervals when they vary more than
+//!   Poisson counts;
 //! - [`harm`]: harm-weighted counts;
 //! - [`verdict`]: the wording for a Board.
 //!
@@ -23,6 +26,7 @@
 
 pub mod areas;
 pub mod change;
+pub mod dispersion;
 pub mod harm;
 pub mod trend;
 pub mod verdict;
@@ -35,6 +39,7 @@ use crate::analytics::poisson::{ConfidenceLevel, PoissonError, RateRatioMethod};
 use crate::domain::{Month, MonthRange};
 
 pub use change::{AreaChange, BeforeAfter, PeriodLengths, RelativeEffect, RelativeEffectUndefined};
+pub use dispersion::{Dispersion, DispersionUndefined, MeanModel};
 pub use harm::{CategoryCounts, HarmWeight, HarmWeightedResult, HARM_WEIGHTING_CAVEAT};
 pub use trend::{DifferenceInDifferences, PreTrendCheck, RegressionToTheMeanCheck, SeriesUndefined};
 pub use verdict::{Caveat, DisplacementFinding, EffectFinding, Verdict};
@@ -267,6 +272,29 @@ pub struct AreaChanges {
     pub comparison_buffer: Option<AreaChange>,
 }
 
+/// The overdispersion check of each area used: its before period's monthly counts against
+/// a trend or constant mean (`None`: the area is not part of the evaluation).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OverdispersionCheck {
+    pub target: Reported<Dispersion, DispersionUndefined>,
+    pub buffer: Option<Reported<Dispersion, DispersionUndefined>>,
+    pub comparison: Option<Reported<Dispersion, DispersionUndefined>>,
+    pub comparison_buffer: Option<Reported<Dispersion, DispersionUndefined>>,
+    /// Whether any interval was widened (some area's `φ > 1`).
+    pub intervals_widened: bool,
+}
+
+impl OverdispersionCheck {
+    /// `φ` of an area for scaling variances (1 when not estimated or not above 1).
+    fn phi(area: Option<&Reported<Dispersion, DispersionUndefined>>) -> f64 {
+        area.and_then(Reported::value).map_or(1.0, |d| d.phi.max(1.0))
+    }
+
+    pub fn target_phi(&self) -> f64 {
+        Self::phi(Some(&self.target))
+    }
+}
+
 /// Every statistic of an evaluation, named, with its value, interval, test and counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvaluationResult {
@@ -274,6 +302,9 @@ pub struct EvaluationResult {
     pub confidence_level: ConfidenceLevel,
     /// The rate-ratio interval method used for every percentage change.
     pub rate_ratio_method: RateRatioMethod,
+    /// The overdispersion check; when an area's `φ > 1` its rate-ratio interval and the
+    /// relative effects it enters are widened (quasi-Poisson), and the verdict says so.
+    pub overdispersion: OverdispersionCheck,
     pub areas: AreaChanges,
     /// Target against comparison (Farrington & Welsh relative effect size).
     pub relative_effect: Reported<RelativeEffect, RelativeEffectUndefined>,
@@ -297,21 +328,47 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
     let lengths = PeriodLengths { before_months: input.before.len() as f64, after_months: input.after.len() as f64 };
     let series = MonthlyView::new(input)?;
 
-    let change = |counts: BeforeAfter| change::area_change(counts, lengths, level, method);
+    let overdispersion = overdispersion_check(input, series.as_ref());
+    let phi = OverdispersionCheck::phi;
+    let (phi_target, phi_buffer, phi_comparison, phi_comparison_buffer) = (
+        overdispersion.target_phi(),
+        phi(overdispersion.buffer.as_ref()),
+        phi(overdispersion.comparison.as_ref()),
+        phi(overdispersion.comparison_buffer.as_ref()),
+    );
+    let change = |counts: BeforeAfter, phi: f64| -> Result<AreaChange, EvaluationError> {
+        let mut c = change::area_change(counts, lengths, level, method)?;
+        if phi > 1.0 {
+            c.change.rate_ratio = dispersion::widen_rate_ratio(&c.change.rate_ratio, phi.sqrt());
+            c.change.interval = c.change.rate_ratio.interval.map(crate::analytics::poisson::ratio_to_percent);
+        }
+        Ok(c)
+    };
     let areas = AreaChanges {
-        target: change(input.target)?,
-        buffer: input.buffer.map(change).transpose()?,
-        comparison: input.comparison.map(change).transpose()?,
-        comparison_buffer: input.comparison_buffer.map(change).transpose()?,
+        target: change(input.target, phi_target)?,
+        buffer: input.buffer.map(|b| change(b, phi_buffer)).transpose()?,
+        comparison: input.comparison.map(|c| change(c, phi_comparison)).transpose()?,
+        comparison_buffer: input.comparison_buffer.map(|c| change(c, phi_comparison_buffer)).transpose()?,
     };
 
     let relative_effect = match input.comparison {
-        Some(comparison) => Reported::from_result(change::relative_effect(input.target, comparison, level)),
+        Some(comparison) => Reported::from_result(change::relative_effect_scaled(
+            input.target,
+            comparison,
+            level,
+            phi_target,
+            phi_comparison,
+        )),
         None => Reported::not_applicable("no comparison area"),
     };
-    let buffer_control = input.comparison_buffer.or(input.comparison);
+    let (buffer_control, phi_control) = match input.comparison_buffer {
+        Some(c) => (Some(c), phi_comparison_buffer),
+        None => (input.comparison, phi_comparison),
+    };
     let buffer_relative_effect = match (input.buffer, buffer_control) {
-        (Some(buffer), Some(control)) => Reported::from_result(change::relative_effect(buffer, control, level)),
+        (Some(buffer), Some(control)) => {
+            Reported::from_result(change::relative_effect_scaled(buffer, control, level, phi_buffer, phi_control))
+        }
         (None, _) => Reported::not_applicable("no buffer area"),
         (Some(_), None) => Reported::not_applicable("no comparison area"),
     };
@@ -374,6 +431,7 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
         },
         confidence_level: level,
         rate_ratio_method: method,
+        overdispersion,
         areas,
         relative_effect,
         buffer_relative_effect,
@@ -387,6 +445,27 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
     };
     result.verdict = verdict::verdict(&result, &input.labels);
     Ok(result)
+}
+
+/// The dispersion of each used area's before-period monthly counts.
+fn overdispersion_check(input: &EvaluationInput, series: Option<&MonthlyView>) -> OverdispersionCheck {
+    let check = |counts: Option<&Vec<f64>>| -> Reported<Dispersion, DispersionUndefined> {
+        match (series, counts) {
+            (None, _) => Reported::not_applicable("no monthly series"),
+            (Some(_), None) => Reported::not_applicable("the monthly series has no counts for this area"),
+            (Some(_), Some(c)) => Reported::from_result(dispersion::dispersion(c)),
+        }
+    };
+    let target = check(series.map(|s| &s.target_before));
+    let buffer = input.buffer.map(|_| check(series.and_then(|s| s.buffer_before.as_ref())));
+    let comparison = input.comparison.map(|_| check(series.and_then(|s| s.comparison_before.as_ref())));
+    let comparison_buffer =
+        input.comparison_buffer.map(|_| check(series.and_then(|s| s.comparison_buffer_before.as_ref())));
+    let widened = [Some(&target), buffer.as_ref(), comparison.as_ref(), comparison_buffer.as_ref()]
+        .into_iter()
+        .flatten()
+        .any(|r| r.value().is_some_and(|d| d.overdispersed));
+    OverdispersionCheck { target, buffer, comparison, comparison_buffer, intervals_widened: widened }
 }
 
 fn check_periods(input: &EvaluationInput) -> Result<(), EvaluationError> {
@@ -407,6 +486,8 @@ struct MonthlyView {
     target_after: Vec<f64>,
     comparison_before: Option<Vec<f64>>,
     comparison_after: Option<Vec<f64>>,
+    buffer_before: Option<Vec<f64>>,
+    comparison_buffer_before: Option<Vec<f64>>,
     history: Vec<(u64, Option<u64>)>,
     before_pairs: Vec<(u64, Option<u64>)>,
 }
@@ -462,6 +543,8 @@ impl MonthlyView {
             target_after: after.iter().map(|r| r.target as f64).collect(),
             comparison_before: values(&before, |m| m.comparison),
             comparison_after: values(&after, |m| m.comparison),
+            buffer_before: values(&before, |m| m.buffer),
+            comparison_buffer_before: values(&before, |m| m.comparison_buffer),
             history: rows.iter().filter(|r| r.month < input.before.from).map(|r| (r.target, r.comparison)).collect(),
             before_pairs: before.iter().map(|r| (r.target, r.comparison)).collect(),
         }))

@@ -299,3 +299,64 @@ fn input_round_trips_from_json() {
     assert_eq!(input.labels, AreaLabels::default());
     assert_eq!(evaluate(&input).unwrap().verdict.effect, EffectFinding::SignificantFall);
 }
+
+/// The overdispersion check end to end: a target whose before months alternate 2, 18, 2,
+/// 18, … (mean 10, far more variable than Poisson) and fall to 6 a month after, with no
+/// comparison. The E-test alone calls the fall (120 → 72) significant; the before
+/// period's dispersion against its trend is far above 1, so the interval is widened, the
+/// verdict does not call the change significant, and the caveat says why.
+#[test]
+fn overdispersed_counts_widen_the_intervals() {
+    let months: Vec<Month> = range("2023-01", "2024-12").months().collect();
+    let monthly: Vec<MonthlyCounts> = months
+        .iter()
+        .enumerate()
+        .map(|(i, &month)| MonthlyCounts {
+            month,
+            target: if i >= 12 {
+                6
+            } else if i % 2 == 0 {
+                2
+            } else {
+                18
+            },
+            buffer: None,
+            comparison: None,
+            comparison_buffer: None,
+        })
+        .collect();
+    let input = EvaluationInput::from_monthly(range("2023-01", "2023-12"), range("2024-01", "2024-12"), monthly);
+    let r = evaluate(&input).unwrap();
+    let d = r.overdispersion.target.value().expect("dispersion of 12 months");
+    assert_eq!(d.mean_model, MeanModel::LinearTrend);
+    assert_eq!(d.degrees_of_freedom, 10);
+    // Against the constant mean 10 it would be 12·64/10/11 = 6.98; the trend barely moves it.
+    assert!(d.phi > 6.0 && d.phi < 8.0, "phi {}", d.phi);
+    assert!(r.overdispersion.intervals_widened);
+    let plain = change::area_change(
+        BeforeAfter::new(120, 72),
+        r.periods.lengths,
+        r.confidence_level,
+        RateRatioMethod::ExactConditional,
+    )
+    .unwrap();
+    assert!(plain.e_test.unwrap().p_value < 0.01, "Poisson alone calls it significant");
+    assert!(plain.change.rate_ratio.interval.upper < 1.0);
+    let widened = r.areas.target.change.rate_ratio.interval;
+    assert!(widened.lower < plain.change.rate_ratio.interval.lower);
+    assert!(widened.upper > 1.0, "widened interval {widened:?} includes no change");
+    let rr = plain.change.rate_ratio.estimate.unwrap();
+    let expected_upper = rr * (plain.change.rate_ratio.interval.upper / rr).powf(d.phi.sqrt());
+    assert!((widened.upper - expected_upper).abs() < 1e-12);
+    assert!((r.areas.target.change.interval.upper - 100.0 * (widened.upper - 1.0)).abs() < 1e-9);
+    assert_eq!(r.verdict.effect, EffectFinding::NotSignificant);
+    assert!(r.verdict.summary.contains("is not statistically significant on its own"), "{}", r.verdict.summary);
+    let caveat = r.verdict.caveats.iter().find(|c| c.kind == verdict::CaveatKind::Overdispersion).expect("caveat");
+    assert!(caveat.text.contains("target area") && caveat.text.contains("quasi-Poisson"), "{}", caveat.text);
+
+    // Steady Poisson-like months: no widening, no caveat.
+    let input = monthly_input((240, 120, 60), (160, 80, 80), (400, 200, 196));
+    let r = evaluate(&input).unwrap();
+    assert!(!r.overdispersion.intervals_widened, "{:?}", r.overdispersion);
+    assert!(r.verdict.caveats.iter().all(|c| c.kind != verdict::CaveatKind::Overdispersion));
+}

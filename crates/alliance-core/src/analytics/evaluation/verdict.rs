@@ -54,6 +54,7 @@ pub enum CaveatKind {
     WdqNotDefined,
     HarmWeighting,
     RecordedCrime,
+    Overdispersion,
 }
 
 /// A caveat with its wording.
@@ -171,6 +172,13 @@ fn significant(p: f64, level: ConfidenceLevel) -> bool {
     p < level.alpha()
 }
 
+/// An area's own change is significant when its E-test says so and, when its monthly counts
+/// are overdispersed (the E-test assumes Poisson counts), its widened rate-ratio interval
+/// also excludes no change.
+fn change_significant(change: &AreaChange, p: f64, phi: f64, level: ConfidenceLevel) -> bool {
+    significant(p, level) && (phi <= 1.0 || !change.change.rate_ratio.interval.contains(1.0))
+}
+
 /// Writes the verdict for an evaluation result.
 pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
     let level = result.confidence_level;
@@ -222,12 +230,22 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
             );
             match target.e_test {
                 Some(test) => {
-                    let is = if significant(test.p_value, level) { "is" } else { "is not" };
+                    let phi = result.overdispersion.target_phi();
+                    let yes = change_significant(target, test.p_value, phi, level);
+                    let is = if yes { "is" } else { "is not" };
+                    let widened = if phi > 1.0 {
+                        format!(
+                            "; the monthly counts vary more than chance alone explains (dispersion {phi:.2}), and the interval widened for that {} no change",
+                            if target.change.rate_ratio.interval.contains(1.0) { "includes" } else { "excludes" }
+                        )
+                    } else {
+                        String::new()
+                    };
                     sentences.push(format!(
-                        "Without a comparison area, this change {is} statistically significant on its own (E-test {}).",
+                        "Without a comparison area, this change {is} statistically significant on its own (E-test {}{widened}).",
                         format_p(test.p_value)
                     ));
-                    match (significant(test.p_value, level), target.change.percent) {
+                    match (yes, target.change.percent) {
                         (false, _) => EffectFinding::NotSignificant,
                         (true, Some(p)) if p < 0.0 => EffectFinding::SignificantFall,
                         (true, _) => EffectFinding::SignificantRise,
@@ -334,6 +352,36 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
             ),
         );
     }
+    if result.overdispersion.intervals_widened {
+        let od = &result.overdispersion;
+        let areas: Vec<String> = [
+            (labels.target.as_str(), Some(&od.target)),
+            ("buffer", od.buffer.as_ref()),
+            (labels.comparison.as_str(), od.comparison.as_ref()),
+            ("comparison buffer", od.comparison_buffer.as_ref()),
+        ]
+        .into_iter()
+        .filter_map(|(name, r)| r.and_then(Reported::value).filter(|d| d.overdispersed).map(|d| (name, d)))
+        .map(|(name, d)| {
+            format!(
+                "{name} {:.2} against a {}",
+                d.phi,
+                match d.mean_model {
+                    super::MeanModel::Constant => "constant mean",
+                    super::MeanModel::LinearTrend => "linear trend",
+                }
+            )
+        })
+        .collect();
+        caveat(
+            &mut caveats,
+            CaveatKind::Overdispersion,
+            format!(
+                "The monthly counts before the intervention vary more than chance alone would make them (dispersion: {}; 1 is what chance gives), so the rate-ratio intervals and the relative effects have been widened by the square root of the dispersion (quasi-Poisson). The E-test and the weighted displacement difference assume Poisson counts and are not adjusted; a change is called significant only when the widened interval agrees.",
+                areas.join("; ")
+            ),
+        );
+    }
     if result.harm_weighted.is_some() {
         caveat(&mut caveats, CaveatKind::HarmWeighting, HARM_WEIGHTING_CAVEAT.to_string());
     }
@@ -395,6 +443,7 @@ fn displacement_finding(
         return DisplacementFinding::NotChecked;
     };
     let level = result.confidence_level;
+    let buffer_phi = result.overdispersion.buffer.as_ref().and_then(Reported::value).map_or(1.0, |d| d.phi.max(1.0));
     let place = buffer_place(labels);
     let control = if result.areas.comparison_buffer.is_some() {
         "the comparison area's surroundings"
@@ -422,11 +471,11 @@ fn displacement_finding(
         }
         Reported::Defined { .. } => (DisplacementFinding::NoSignOfDisplacement, String::new()),
         _ => match (buffer.e_test, buffer.change.percent) {
-            (Some(test), Some(pct)) if significant(test.p_value, level) => (
+            (Some(test), Some(pct)) if change_significant(buffer, test.p_value, buffer_phi, level) => (
                 if pct > 0.0 { DisplacementFinding::Displacement } else { DisplacementFinding::DiffusionOfBenefit },
                 format!("crime there {} ({})", movement(pct), percent_interval(level, buffer.change.interval)),
             ),
-            (Some(test), None) if significant(test.p_value, level) => (
+            (Some(test), None) if change_significant(buffer, test.p_value, buffer_phi, level) => (
                 DisplacementFinding::Displacement,
                 format!("crime there went from 0 to {} crimes", buffer.counts.after),
             ),

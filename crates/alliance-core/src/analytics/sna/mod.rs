@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod definition;
+pub mod ed;
 pub mod findings;
 pub mod outcomes;
 pub mod places;

@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use super::ApiError;
-use crate::auth::{Caller, ClientIp};
+use crate::auth::{Caller, ClientIp, Principal};
+use crate::uploads::{Kind, Uploaded};
 use crate::AppState;
 
 /// The largest upload accepted: a month of a large force's street file is about 30 MB.
@@ -79,4 +80,56 @@ pub async fn police(
     };
     state.db.audit(&AuditEvent { actor: &actor, action: "import", target: &name, detail: &detail, ip: &ip }).await?;
     Ok((status, Json(report)).into_response())
+}
+
+/// `POST /api/v1/imports/ed?filename=…` and `POST /api/v1/imports/indicators?filename=…`
+/// with the file as the raw body: the same import and checks as the web form
+/// (`crate::uploads`). 200 with the report when imported or unchanged; 422 with
+/// `{"file", "status": "failed", "error"}` when the file is refused (nothing imported); 403
+/// when the caller's organisation does not supply the dataset.
+async fn partner(
+    state: AppState,
+    who: Principal,
+    ip: String,
+    kind: Kind,
+    params: HashMap<String, String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Some(name) = params.get("filename").map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
+        return Err(ApiError::BadRequest(
+            "the parameter \"filename\" is required, e.g. ?filename=ed-2025-01.csv".into(),
+        ));
+    };
+    if name.contains('/') || name.contains('\\') {
+        return Err(ApiError::BadRequest(format!("\"{name}\" is a path: give the file's name only")));
+    }
+    Ok(match crate::uploads::import(&state, &who, &ip, kind, &name, body.to_vec()).await? {
+        Uploaded::Done { report, .. } => (StatusCode::OK, Json(report)).into_response(),
+        Uploaded::Refused(e) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(serde_json::json!({ "file": name, "status": "failed", "error": e })),
+        )
+            .into_response(),
+        Uploaded::NotSupplier(e) => (StatusCode::FORBIDDEN, Json(serde_json::json!({ "error": e }))).into_response(),
+    })
+}
+
+pub async fn ed(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    partner(state, who, ip, Kind::Ed, params, body).await
+}
+
+pub async fn indicators(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    partner(state, who, ip, Kind::Indicators, params, body).await
 }

@@ -183,11 +183,11 @@ async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignator
     };
     let mut venues = Vec::new();
     for i in 1..=VENUE_SLOTS {
-        let name = v.get(&format!("venue-name-{i}"));
+        let name = v.get(format!("venue-name-{i}"));
         if name.is_empty() {
             continue;
         }
-        let place_text = v.get(&format!("venue-place-{i}"));
+        let place_text = v.get(format!("venue-place-{i}"));
         let place = if place_text.is_empty() { None } else { state.db.find_place(place_text).await? };
         if place.is_none() && !place_text.is_empty() {
             errors.add(
@@ -195,7 +195,7 @@ async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignator
                 format!("We could not find \"{place_text}\": enter a town, village or ward"),
             );
         }
-        let point = match v.get(&format!("venue-location-{i}")) {
+        let point = match v.get(format!("venue-location-{i}")) {
             "" => None,
             text => {
                 let parsed = text
@@ -215,26 +215,26 @@ async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignator
         };
         venues.push(NewVenue {
             name: name.to_string(),
-            address: v.get(&format!("venue-address-{i}")).to_string(),
-            postcode: v.get(&format!("venue-postcode-{i}")).to_uppercase(),
+            address: v.get(format!("venue-address-{i}")).to_string(),
+            postcode: v.get(format!("venue-postcode-{i}")).to_uppercase(),
             place,
             point,
         });
     }
     let mut pledges = Vec::new();
     for c in state.db.charter_commitments().await? {
-        if !v.is(&format!("agree-{}", c.id), "yes") {
+        if !v.is(format!("agree-{}", c.id), "yes") {
             errors.add(&format!("agree-{}", c.id), format!("Agree to the commitment \"{}\"", c.title));
             continue;
         }
-        let how = v.get(&format!("how-{}", c.id));
+        let how = v.get(format!("how-{}", c.id));
         if how.is_empty() {
             errors.add(&format!("how-{}", c.id), format!("Describe how you meet \"{}\"", c.title));
         }
         pledges.push(NewPledge {
             commitment_id: c.id,
             how_met: how.to_string(),
-            evidence: v.get(&format!("evidence-{}", c.id)).to_string(),
+            evidence: v.get(format!("evidence-{}", c.id)).to_string(),
         });
     }
     if !errors.is_empty() {

@@ -1,5 +1,6 @@
 //! `GET/POST /report-unsafe-place`: the public report form; `GET /report-unsafe-place/sent`;
-//! `GET /staff/unsafe-places` and `POST /staff/unsafe-places/{id}`: moderation.
+//! `GET /report-unsafe-place/areas`: the wards the form's map (JavaScript only) lets people
+//! click; `GET /staff/unsafe-places` and `POST /staff/unsafe-places/{id}`: moderation.
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/report-unsafe-place", get(form).post(submit))
         .route("/report-unsafe-place/sent", get(sent))
+        .route("/report-unsafe-place/areas", get(areas))
         .route("/staff/unsafe-places", get(queue))
         .route("/staff/unsafe-places/{id}", post(moderate))
 }
@@ -138,6 +140,12 @@ async fn submit(
             Ok(redirect("/report-unsafe-place/sent"))
         }
     }
+}
+
+/// The clickable wards of the form's map, simplified (see `spatial::place_picker_geojson`).
+async fn areas(State(state): State<AppState>) -> Result<Response, PageError> {
+    let geojson = crate::spatial::place_picker_geojson(&state.db).await?;
+    Ok(([(axum::http::header::CACHE_CONTROL, "public, max-age=3600")], axum::Json(geojson)).into_response())
 }
 
 async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> {

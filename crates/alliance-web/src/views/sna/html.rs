@@ -12,13 +12,14 @@ use super::SnaReport;
 use crate::views::chart::{line_chart, Series, COLOURS};
 
 /// The sections of the report, in order: `(id, heading)`.
-pub const SECTIONS: [(&str, &str); 11] = [
+pub const SECTIONS: [(&str, &str); 12] = [
     ("summary", "Summary of key findings"),
     ("context", "Context: population and deprivation"),
     ("trends", "Trends"),
     ("places", "Places"),
     ("people", "People"),
     ("times", "Times"),
+    ("injuries", "Injuries: emergency department assault methods"),
     ("success-measures", "Success measures"),
     ("outcomes", "Outcomes"),
     ("definition", "The serious violence definition"),
@@ -354,6 +355,14 @@ impl SnaReport {
                         match p.rows {
                             None => "no data source is loaded (not available in this installation)".into(),
                             Some(0) => "no data: none imported yet".into(),
+                            Some(_)
+                                if p.table == "ed_assaults" && matches!(self.ed, super::EdSection::NotPermitted) =>
+                            {
+                                "loaded, but not available to your organisation".into()
+                            }
+                            Some(n) if p.table == "ed_assaults" => {
+                                format!("{} records loaded (see people, times and injuries)", thousands(n))
+                            }
                             Some(n) => format!("{} records loaded (not yet analysed in this report)", thousands(n)),
                         },
                     ]
@@ -398,6 +407,7 @@ impl SnaReport {
                 .collect(),
             provenance: format!("Created {}.", self.definition.created),
         });
+        tables.extend(self.ed_tables());
         tables
     }
 
@@ -592,15 +602,15 @@ impl SnaReport {
             h.push_str(r#"<p class="govuk-body-s">Every neighbourhood's figures are in the table "lsoas", which the web page offers as CSV (/sna/tables/lsoas.csv).</p>"#);
         }
         h.push_str("</section>");
-        // People.
+        // People, times and injuries: emergency department data.
         section(&mut h, "people");
-        h.push_str(r#"<p class="govuk-body">Not available in police data: data.police.uk street-level records carry no victim or suspect age, sex or ethnicity. Victim age and sex will come from emergency department data (age band, sex) when it is loaded.</p>"#);
-        h.push_str(&self.partner_note("ed_assaults"));
+        h.push_str(&self.people_html(&table));
         h.push_str("</section>");
-        // Times.
         section(&mut h, "times");
-        h.push_str(r#"<p class="govuk-body">Police street-level data records the month only, with no day or time, so time of day and day of week cannot be shown from it. Emergency department assault data records arrival and assault times.</p>"#);
-        h.push_str(&self.partner_note("ed_assaults"));
+        h.push_str(&self.times_html(&table));
+        h.push_str("</section>");
+        section(&mut h, "injuries");
+        h.push_str(&self.methods_html(&table));
         h.push_str("</section>");
         // Success measures.
         section(&mut h, "success-measures");
@@ -629,24 +639,6 @@ impl SnaReport {
         h.push_str(METHODOLOGY);
         h.push_str("</section>");
         h
-    }
-
-    fn partner_note(&self, table: &str) -> String {
-        match self.partner_sources.iter().find(|p| p.table == table) {
-            Some(p) => match p.rows {
-                None => format!(r#"<p class="govuk-body"><strong>{}: no data source is loaded.</strong></p>"#, p.name),
-                Some(0) => format!(
-                    r#"<p class="govuk-body"><strong>{}: no data.</strong> None has been imported.</p>"#,
-                    p.name
-                ),
-                Some(n) => format!(
-                    r#"<p class="govuk-body">{}: {} records are loaded; this version of the report does not analyse them yet.</p>"#,
-                    p.name,
-                    thousands(n)
-                ),
-            },
-            None => String::new(),
-        }
     }
 
     /// The report as one self-contained HTML file: inline stylesheet, no external requests.

@@ -3,6 +3,7 @@
 //! self-contained HTML file (`alliance sna`), as a page (`/sna`) and as CSV tables
 //! (`/sna/tables/{name}.csv`). Every figure names its dataset, imports and definition version.
 
+pub mod ed;
 pub mod html;
 pub mod map;
 pub mod page;
@@ -11,6 +12,7 @@ pub mod table;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use alliance_core::analytics::sna::definition::{Definition, SourceKind};
+use alliance_core::analytics::sna::ed::{ed_methods, ed_people, ed_times, EdMethods, EdPeople, EdTimes};
 use alliance_core::analytics::sna::findings::{key_findings, KeyFigures};
 use alliance_core::analytics::sna::outcomes::{outcome_profile, OutcomeShare};
 use alliance_core::analytics::sna::places::{
@@ -21,6 +23,7 @@ use alliance_core::analytics::sna::series::{
     monthly_series, rolling_12, seasonality, year_on_year, MonthCount, Seasonality, YearOnYear,
 };
 use alliance_core::analytics::sna::success::{evaluate_success_measures, IndicatorValue, SuccessMeasure};
+use alliance_core::analytics::suppression::Suppression;
 use alliance_core::domain::{Month, MonthRange};
 use alliance_db::sna::{PartnerSource, SnaFilter, SourceImport};
 use alliance_db::{Db, DbError};
@@ -82,6 +85,7 @@ pub struct SnaReport {
     pub success: Vec<(SuccessMeasure, IndicatorValue)>,
     pub partner_sources: Vec<PartnerSource>,
     pub imports: Vec<SourceImport>,
+    pub ed: EdSection,
     pub map_svg: String,
     pub findings: Vec<String>,
     pub generated_at: String,
@@ -93,6 +97,43 @@ pub struct SnaRequest {
     pub areas: Vec<String>,
     pub from: Option<Month>,
     pub to: Option<Month>,
+    /// Whether the reader may see emergency department figures (aggregate level of the
+    /// `ed-assaults` dataset, decided by `auth::access::dataset_access` on the web; the
+    /// command line runs with the database's own rights). Fails closed by default.
+    pub ed: EdPermission,
+}
+
+/// Whether a report may include the emergency department sections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EdPermission {
+    #[default]
+    Withheld,
+    Included,
+}
+
+/// The emergency department sections' content.
+#[derive(Debug, Clone)]
+pub enum EdSection {
+    /// The reader has no aggregate access to the ED dataset.
+    NotPermitted,
+    /// No ED assaults are loaded for this period and area.
+    NoData,
+    Data(Box<EdFigures>),
+}
+
+/// The ED figures, every count already suppressed.
+#[derive(Debug, Clone)]
+pub struct EdFigures {
+    pub times: EdTimes,
+    pub people: EdPeople,
+    pub methods: EdMethods,
+    /// First and last month of assaults.
+    pub months: (String, String),
+    pub with_arrival: i64,
+    pub import_ids: Vec<i64>,
+    pub synthetic: bool,
+    /// Whether the figures are limited to assaults geocoded to the chosen districts.
+    pub by_district: bool,
 }
 
 impl SnaReport {
@@ -246,6 +287,8 @@ impl SnaReport {
         // Success measures: no loaded source gives any of them yet.
         let success = evaluate_success_measures(&[]);
 
+        let ed = Self::ed_section(db, request, period, &partner_sources, &definition).await?;
+
         let map_svg = map::choropleth(&boundaries, &lsoas);
         let top_district =
             district_rows.iter().filter_map(|d| d.rate.map(|r| (d.name.clone(), r))).max_by(|a, b| a.1.total_cmp(&b.1));
@@ -299,10 +342,64 @@ impl SnaReport {
             success,
             partner_sources,
             imports,
+            ed,
             map_svg,
             findings,
             generated_at: chrono_now(),
         })
+    }
+
+    /// The ED sections: withheld without aggregate access, "no data" when nothing is loaded
+    /// for the period and area, else the suppressed profiles.
+    async fn ed_section(
+        db: &Db,
+        request: &SnaRequest,
+        period: Option<MonthRange>,
+        partner_sources: &[PartnerSource],
+        definition: &Definition,
+    ) -> Result<EdSection, DbError> {
+        if request.ed == EdPermission::Withheld {
+            return Ok(EdSection::NotPermitted);
+        }
+        let loaded = partner_sources.iter().any(|p| p.table == "ed_assaults" && p.rows.is_some_and(|n| n > 0));
+        if !loaded {
+            return Ok(EdSection::NoData);
+        }
+        let filter = SnaFilter {
+            districts: request.areas.clone(),
+            from: period.map(|p| p.from).or(request.from),
+            to: period.map(|p| p.to).or(request.to),
+            crime_types: Vec::new(),
+        };
+        let rows = db.sna_ed_rows(&filter).await?;
+        let Some(months) = rows.months.clone() else { return Ok(EdSection::NoData) };
+        let suppression = Suppression::default();
+        use alliance_ingest::ed::codes::{AGE_BANDS, SEXES};
+        let codes = |list: &[(&'static str, &'static str)]| list.iter().map(|c| c.0).collect::<Vec<_>>();
+        Ok(EdSection::Data(Box::new(EdFigures {
+            times: ed_times(&rows.by_hour, &suppression),
+            people: ed_people(&rows.by_age_sex, &codes(AGE_BANDS), &codes(SEXES), &suppression),
+            methods: ed_methods(definition, &rows.by_method, &suppression),
+            months,
+            with_arrival: rows.with_arrival,
+            import_ids: rows.imports.iter().map(|i| i.0).collect(),
+            synthetic: rows.imports.iter().any(|i| i.1.ends_with("synthetic")),
+            by_district: !request.areas.is_empty(),
+        })))
+    }
+
+    /// "dataset, imports, definition" for an ED figure's caption.
+    pub fn ed_provenance(&self) -> String {
+        match &self.ed {
+            EdSection::Data(f) => format!(
+                "Source: emergency department assaults (ISTV minimum data set, Cardiff Model), current ED imports {}{}; assault date-time as reported; {}; serious violence definition version {}. Health data: counts of 1 to 4 are shown as \"fewer than 5\" and other figures are withheld so they cannot be worked out from the totals.",
+                id_ranges(&f.import_ids),
+                if f.synthetic { " (SYNTHETIC: generated test data, not real patients)" } else { "" },
+                if f.by_district { "assaults geocoded to the chosen districts only" } else { "every assault, placed or not" },
+                self.definition.version
+            ),
+            _ => "Source: emergency department assaults (ISTV).".into(),
+        }
     }
 
     /// "dataset, imports, definition" for a figure's caption.

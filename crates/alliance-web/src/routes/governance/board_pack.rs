@@ -19,6 +19,6 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
     Ok(Html(pack.render()?).into_response())
 }
 
-pub fn routes() -> axum::Router<AppState> {
+pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/board-pack/{quarter}", axum::routing::get(board_pack))
 }

@@ -1,0 +1,121 @@
+//! Bulk mode of a SQLite import run: the police tables' indexes by Crime ID are dropped at the
+//! start of a large run and rebuilt by one sort each at its end, and the outcome refreshes that
+//! need them wait in `police_refresh_pending` until then.
+//!
+//! A run is large when its files hold (by their size) more rows than `police_crimes` already
+//! has: rebuilding an index by one sort then costs less than inserting into it row by row.
+//! Everything needed to finish is in the database (`police_deferred_indexes` holds the
+//! dropped indexes' own SQL), so an interrupted run is completed by the next connection.
+
+use std::path::Path;
+
+use alliance_ingest::SourceFile;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::super::outcomes::REFRESH;
+use crate::DbError;
+
+/// The indexes keyed by Crime ID, whose keys arrive in random order. The import and month
+/// indexes stay: a run imports files one at a time and street files month by month, so their
+/// keys arrive in order and rows are appended to them cheaply (measured: rebuilding them cost
+/// more than it saved).
+const DEFERRED_INDEXES: &[&str] = &["police_crimes_crime_key", "police_outcomes_crime_key"];
+
+/// A conservative size of one row in a data.police.uk file, in bytes (street rows are
+/// 230–300 bytes, outcomes rows about 200).
+const BYTES_PER_ROW: u64 = 200;
+
+/// Below this many incoming rows a run keeps its indexes: small imports into a large table
+/// must not pay for rebuilding it.
+const MIN_BULK_ROWS: u64 = 50_000;
+
+/// Decides whether the run is large and, if so, drops the police indexes (recording each
+/// one's SQL first). Returns whether the run is in bulk mode.
+pub(super) fn begin(conn: &mut Connection, files: &[SourceFile]) -> Result<bool, DbError> {
+    let incoming = files.iter().map(SourceFile::approximate_len).sum::<u64>() / BYTES_PER_ROW;
+    let existing: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM police_crimes", [], |r| r.get(0))?;
+    if incoming < MIN_BULK_ROWS || incoming <= existing.max(0) as u64 {
+        return Ok(false);
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for name in DEFERRED_INDEXES {
+        let sql: Option<String> = tx
+            .query_row("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?1", [name], |r| r.get(0))
+            .optional()?;
+        if let Some(sql) = sql {
+            tx.execute("INSERT INTO police_deferred_indexes (name, sql) VALUES (?1, ?2)", params![name, sql])?;
+            tx.execute_batch(&format!("DROP INDEX {name}"))?;
+        }
+    }
+    tx.commit()?;
+    Ok(true)
+}
+
+/// Queues the outcome refresh of a file imported in bulk mode: the crimes a street import
+/// added, or those an outcomes import names. (When an outcomes import replaced an earlier one,
+/// the caller has already queued the crimes the earlier one named, by key.)
+pub(super) fn queue_refresh(tx: &Transaction<'_>, import_id: i64) -> Result<(), DbError> {
+    tx.execute("INSERT INTO police_refresh_pending (import_id) VALUES (?1)", [import_id])?;
+    Ok(())
+}
+
+/// Rebuilds the dropped indexes and applies the queued outcome refreshes, in one transaction.
+pub(super) fn finish(conn: &mut Connection) -> Result<(), DbError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    rebuild(&tx)?;
+    let queued: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM police_refresh_pending)", [], |r| r.get(0))?;
+    if queued {
+        refresh_queued(&tx)?;
+    }
+    tx.execute_batch("DELETE FROM police_deferred_indexes; DELETE FROM police_refresh_pending;")?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Refreshes the crimes named by queued outcomes imports or keys, then the crimes of queued
+/// street imports that have outcomes but were not reached by the first statement.
+fn refresh_queued(tx: &Transaction<'_>) -> Result<(), DbError> {
+    tx.execute(
+        &format!(
+            "{REFRESH} WHERE crime_key IN (SELECT crime_key FROM police_refresh_pending WHERE crime_key IS NOT NULL \
+             UNION SELECT o.crime_key FROM police_outcomes o WHERE o.import_id IN \
+             (SELECT import_id FROM police_refresh_pending WHERE import_id IS NOT NULL))"
+        ),
+        [],
+    )?;
+    tx.execute(
+        &format!(
+            "{REFRESH} WHERE import_id IN (SELECT import_id FROM police_refresh_pending WHERE import_id IS NOT NULL) \
+             AND outcome_month IS NULL AND crime_key IN (SELECT crime_key FROM police_outcomes)"
+        ),
+        [],
+    )?;
+    Ok(())
+}
+
+/// Recreates the dropped indexes from their recorded SQL.
+fn rebuild(tx: &Transaction<'_>) -> Result<(), DbError> {
+    for name in DEFERRED_INDEXES {
+        let sql: Option<String> =
+            tx.query_row("SELECT sql FROM police_deferred_indexes WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+        if let Some(sql) = sql {
+            tx.execute_batch(&sql)?;
+        }
+    }
+    Ok(())
+}
+
+/// Completes a bulk run that stopped before its end (the process was killed): rebuilds its
+/// indexes and applies its queued refreshes. Returns whether there was anything to do.
+pub(crate) fn finish_interrupted_run(path: &Path) -> Result<bool, DbError> {
+    let mut conn = super::open(path)?;
+    let unfinished: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM police_deferred_indexes) OR EXISTS (SELECT 1 FROM police_refresh_pending)",
+        [],
+        |r| r.get(0),
+    )?;
+    if unfinished {
+        finish(&mut conn)?;
+    }
+    Ok(unfinished)
+}

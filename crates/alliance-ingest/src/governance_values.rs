@@ -1,0 +1,73 @@
+//! Values of the performance framework's entered indicators, uploaded as CSV with the
+//! header `code,period,value[,note]`: the indicator's code, the quarter (`2025Q3`), the
+//! value as a plain number, and an optional note. Whether each code names an entered (not
+//! computed) indicator is the storage crate's check; this module checks the shape.
+
+use crate::IngestError;
+
+/// One uploaded value: (indicator code, period, value, note).
+pub type UploadedValue = (String, String, f64, String);
+
+/// Parses the whole text, stopping at the first bad line with its number and column.
+pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValue>, IngestError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers = reader.headers().map_err(|e| IngestError::line(file, 1, format!("cannot read the header: {e}")))?;
+    let names: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
+    let col = |name: &str| names.iter().position(|h| h == name);
+    let (Some(code_at), Some(period_at), Some(value_at)) = (col("code"), col("period"), col("value")) else {
+        return Err(IngestError::line(
+            file,
+            1,
+            "the header must name the columns code, period and value (note is optional)",
+        ));
+    };
+    let note_at = col("note");
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        let record = record.map_err(|e| IngestError::line(file, line, format!("cannot read the line: {e}")))?;
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let get = |at: usize| record.get(at).unwrap_or("").to_string();
+        let code = get(code_at);
+        if code.is_empty() {
+            return Err(IngestError::cell(file, line, "code", "the indicator code is empty"));
+        }
+        let period = get(period_at);
+        if period.is_empty() {
+            return Err(IngestError::cell(file, line, "period", "the period is empty: expected a quarter like 2025Q3"));
+        }
+        let text = get(value_at);
+        let value: f64 = text
+            .replace(',', "")
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| IngestError::cell(file, line, "value", format!("\"{text}\" is not a number")))?;
+        out.push((code, period, value, note_at.map(get).unwrap_or_default()));
+    }
+    if out.is_empty() {
+        return Err(IngestError::line(file, 2, "there are no values under the header"));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_values_and_names_the_bad_cell() {
+        let ok =
+            parse_indicator_values("v.csv", "code,period,value,note\npeople-reached,2025Q3,430,\"late, partial\"\n")
+                .unwrap();
+        assert_eq!(ok, vec![("people-reached".into(), "2025Q3".into(), 430.0, "late, partial".into())]);
+        let err = parse_indicator_values("v.csv", "code,period,value\na,2025Q3,1\nb,2025Q3,lots\n").unwrap_err();
+        assert_eq!(err.to_string(), "v.csv:3: column \"value\": \"lots\" is not a number");
+        assert!(parse_indicator_values("v.csv", "indicator,when\n").is_err());
+    }
+}

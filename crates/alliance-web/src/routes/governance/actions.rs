@@ -1,0 +1,289 @@
+//! The action plan: list and "our actions", the action page with its progress-update form,
+//! and the staff forms (create, edit, milestones, dependencies, escalation). A partner user
+//! may post updates only to their own organisation's actions: another's answers 403 and the
+//! page does not offer the form.
+
+use std::collections::HashMap;
+
+use alliance_core::governance::can_update_action;
+use alliance_db::governance::{Action, ActionFields};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Form as Submitted;
+
+use super::{actor, audited, forbidden, is_staff, not_found, page, see_other};
+use crate::auth::CurrentUser;
+use crate::views::governance::actions::{values_of, ActionFormPage, ActionPage, ActionsPage};
+use crate::views::governance::{error, id_from, invalid_to_field, status_from, today, FieldError, Form};
+use crate::views::Layout;
+use crate::{AppState, PageError};
+
+type Values = HashMap<String, String>;
+
+/// Storage field names → the ids of the action form's fields.
+const ACTION_FIELDS: &[(&str, &str)] =
+    &[("title", "title"), ("lead_person", "lead_person"), ("start_date", "start_date"), ("due_date", "due_date")];
+
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<Values>,
+) -> Result<Response, PageError> {
+    let p = ActionsPage::load(&state.db, Layout::new(&state, "/actions"), Form::new(q), None, is_staff(&user)).await?;
+    page(&p, false)
+}
+
+async fn ours(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Query(q): Query<Values>,
+) -> Result<Response, PageError> {
+    let own = Some((user.org_id, user.org_name.clone()));
+    let p = ActionsPage::load(&state.db, Layout::new(&state, "/our-actions"), Form::new(q), own, false).await?;
+    page(&p, false)
+}
+
+async fn new_form(State(state): State<AppState>) -> Result<Response, PageError> {
+    let form = Form::new(HashMap::from([("status".to_string(), "not-started".to_string())]));
+    page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, false)
+}
+
+/// The action form's fields, or its errors.
+fn fields_of(form: &Form) -> Result<ActionFields<'_>, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let commitment = id_from(form, "commitment", "the commitment the action delivers").map_err(|e| errors.push(e)).ok();
+    if form.get("title").is_none() {
+        errors.push(error("title", "Enter the action's title"));
+    }
+    let owner = id_from(form, "owner", "the organisation that owns the action").map_err(|e| errors.push(e)).ok();
+    if form.get("lead_person").is_none() {
+        errors.push(error("lead_person", "Enter the lead person's name"));
+    }
+    let status = status_from(form, "status").map_err(|e| errors.push(e)).ok();
+    let intervention = match form.get("intervention") {
+        None => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(i) => Some(i),
+            Err(_) => {
+                errors.push(error("intervention", "Select an intervention from the list, or none"));
+                None
+            }
+        },
+    };
+    match (commitment, owner, status) {
+        (Some(commitment_id), Some(owner_org_id), Some(status)) if errors.is_empty() => Ok(ActionFields {
+            commitment_id,
+            title: form.values.get("title").map(String::as_str).unwrap_or(""),
+            description: form.values.get("description").map(String::as_str).unwrap_or(""),
+            owner_org_id,
+            lead_person: form.values.get("lead_person").map(String::as_str).unwrap_or(""),
+            start_date: form.values.get("start_date").map(String::as_str),
+            due_date: form.values.get("due_date").map(String::as_str),
+            status,
+            intervention_id: intervention,
+        }),
+        _ => Err(errors),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let mut form = Form::new(values);
+    match fields_of(&form) {
+        Ok(fields) => match state.db.create_action(&fields, &actor(&user), None).await {
+            Ok(id) => {
+                audited(&state, &user, &format!("/actions/{id}"), "action created").await?;
+                return Ok(see_other(&format!("/actions/{id}")));
+            }
+            Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
+        },
+        Err(errors) => form.errors = errors,
+    }
+    page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, true)
+}
+
+async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    page(
+        &ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), Some(id), Form::new(values_of(&a))).await?,
+        false,
+    )
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    if state.db.action(id).await?.is_none() {
+        return Ok(not_found());
+    }
+    let mut form = Form::new(values);
+    match fields_of(&form) {
+        Ok(fields) => match state.db.edit_action(id, &fields, &actor(&user)).await {
+            Ok(()) => {
+                audited(&state, &user, &format!("/actions/{id}"), "action edited").await?;
+                return Ok(see_other(&format!("/actions/{id}")));
+            }
+            Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
+        },
+        Err(errors) => form.errors = errors,
+    }
+    page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), Some(id), form).await?, true)
+}
+
+/// The action page, with `form` (and its errors) in whichever of its forms was submitted.
+async fn action_page(
+    state: &AppState,
+    user: &alliance_db::access::User,
+    a: Action,
+    form: Form,
+) -> Result<Response, PageError> {
+    let can_update = can_update_action(user.role, user.org_id, a.owner_org_id);
+    let has_errors = !form.errors.is_empty();
+    let p = ActionPage::load(&state.db, Layout::new(state, "/actions"), a, can_update, is_staff(user), form).await?;
+    page(&p, has_errors)
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    action_page(&state, &user, a, Form::default()).await
+}
+
+/// A progress update and the status it reports: staff on any action, a partner user on
+/// their own organisation's only (403 otherwise).
+async fn post_update(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    if !can_update_action(user.role, user.org_id, a.owner_org_id) {
+        audited(&state, &user, &format!("/actions/{id}/updates"), "refused: another organisation's action").await?;
+        return Ok(forbidden("Only the organisation that owns this action, or partnership staff, can update it."));
+    }
+    let mut form = Form::new(values);
+    match status_from(&form, "update_status") {
+        Ok(status) => {
+            let (on, note) = (form.value("update_on_date"), form.value("update_note"));
+            match state.db.add_action_update(id, &on, status, &note, &actor(&user), Some(user.org_id)).await {
+                Ok(_) => {
+                    let detail = format!("progress update on {on}: {}", status.label());
+                    audited(&state, &user, &format!("/actions/{id}"), &detail).await?;
+                    return Ok(see_other(&format!("/actions/{id}#updates")));
+                }
+                Err(e) => form.errors.push(invalid_to_field(
+                    e,
+                    &[("on_date", "update_on_date"), ("note", "update_note")],
+                    "update_note",
+                )?),
+            }
+        }
+        Err(e) => form.errors.push(e),
+    }
+    action_page(&state, &user, a, form).await
+}
+
+async fn add_milestone(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    let due = form.get("milestone_due");
+    match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &actor(&user)).await {
+        Ok(_) => {
+            audited(&state, &user, &format!("/actions/{id}"), "milestone added").await?;
+            return Ok(see_other(&format!("/actions/{id}#milestones")));
+        }
+        Err(e) => form.errors.push(invalid_to_field(
+            e,
+            &[("milestone", "milestone_title"), ("milestone_due", "milestone_due")],
+            "milestone_title",
+        )?),
+    }
+    action_page(&state, &user, a, form).await
+}
+
+async fn complete_milestone(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, mid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    if !state.db.milestones(id).await?.iter().any(|m| m.id == mid) {
+        return Ok(not_found());
+    }
+    state.db.complete_milestone(mid, &today(), &actor(&user)).await?;
+    audited(&state, &user, &format!("/actions/{id}"), &format!("milestone {mid} done")).await?;
+    Ok(see_other(&format!("/actions/{id}#milestones")))
+}
+
+async fn add_dependency(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    match id_from(&form, "depends_on", "the action this one depends on") {
+        Ok(other) => match state.db.add_dependency(id, other, &actor(&user)).await {
+            Ok(()) => {
+                audited(&state, &user, &format!("/actions/{id}"), &format!("depends on action {other}")).await?;
+                return Ok(see_other(&format!("/actions/{id}")));
+            }
+            Err(e) => form.errors.push(invalid_to_field(e, &[("depends_on", "depends_on")], "depends_on")?),
+        },
+        Err(e) => form.errors.push(e),
+    }
+    action_page(&state, &user, a, form).await
+}
+
+async fn escalate(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));
+    match state.db.escalate_action(id, &on, &note, &actor(&user)).await {
+        Ok(_) => {
+            audited(&state, &user, &format!("/actions/{id}"), &format!("escalated to the Board on {on}")).await?;
+            return Ok(see_other(&format!("/actions/{id}")));
+        }
+        Err(e) => form.errors.push(invalid_to_field(
+            e,
+            &[("raised_on", "escalation_on"), ("note", "escalation_note")],
+            "escalation_note",
+        )?),
+    }
+    action_page(&state, &user, a, form).await
+}
+
+pub(super) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/actions", get(list).post(create))
+        .route("/actions/new", get(new_form))
+        .route("/our-actions", get(ours))
+        .route("/actions/{id}", get(detail))
+        .route("/actions/{id}/edit", get(edit_form).post(edit))
+        .route("/actions/{id}/updates", post(post_update))
+        .route("/actions/{id}/milestones", post(add_milestone))
+        .route("/actions/{id}/milestones/{mid}", post(complete_milestone))
+        .route("/actions/{id}/dependencies", post(add_dependency))
+        .route("/actions/{id}/escalations", post(escalate))
+}

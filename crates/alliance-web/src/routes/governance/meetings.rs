@@ -1,0 +1,145 @@
+//! Meetings: `GET /meetings`, adding one (`POST /meetings`, staff), `GET /meetings/{id}`,
+//! and adding its decisions, escalations and actions arising (`POST /meetings/{id}/items`,
+//! staff). An action arising is created in the action plan and linked to the item.
+
+use std::collections::HashMap;
+
+use alliance_core::governance::ActionStatus;
+use alliance_db::access::User;
+use alliance_db::governance::{ActionFields, Meeting, MEETING_BODIES, MEETING_ITEM_KINDS};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Form as Submitted;
+
+use super::{actor, audited, is_staff, not_found, page, see_other};
+use crate::auth::CurrentUser;
+use crate::views::governance::meetings::{parse_attendees, MeetingPage, MeetingsPage};
+use crate::views::governance::{error, id_from, invalid_to_field, Form};
+use crate::views::Layout;
+use crate::{AppState, PageError};
+
+type Values = HashMap<String, String>;
+
+async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
+    page(
+        &MeetingsPage::load(&state.db, Layout::new(&state, "/meetings"), is_staff(&user), Form::default()).await?,
+        false,
+    )
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let mut form = Form::new(values);
+    let body = form.value("body");
+    if !MEETING_BODIES.iter().any(|(b, _)| *b == body) {
+        form.errors.push(error("body", "Select the Executive Board or the Delivery Group"));
+    }
+    if form.get("title").is_none() {
+        form.errors.push(error("title", "Enter the meeting's title"));
+    }
+    let organisations: Vec<(i64, String)> =
+        state.db.organisations().await?.into_iter().map(|o| (o.id, o.name)).collect();
+    let attendees = parse_attendees(&form.value("attendees"), &organisations)
+        .map_err(|e| form.errors.push(error("attendees", e)))
+        .ok();
+    if let (Some(attendees), true) = (attendees, form.errors.is_empty()) {
+        match state.db.create_meeting(&body, &form.value("held_on"), &form.value("title"), &attendees).await {
+            Ok(id) => {
+                audited(&state, &user, &format!("/meetings/{id}"), "meeting added").await?;
+                return Ok(see_other(&format!("/meetings/{id}")));
+            }
+            Err(e) => form.errors.push(invalid_to_field(e, &[("held_on", "held_on"), ("body", "body")], "title")?),
+        }
+    }
+    page(&MeetingsPage::load(&state.db, Layout::new(&state, "/meetings"), true, form).await?, true)
+}
+
+async fn meeting(state: &AppState, id: i64) -> Result<Option<Meeting>, PageError> {
+    Ok(state.db.meetings().await?.into_iter().find(|m| m.id == id))
+}
+
+async fn meeting_page(state: &AppState, user: &User, m: Meeting, form: Form) -> Result<Response, PageError> {
+    let has_errors = !form.errors.is_empty();
+    page(&MeetingPage::load(&state.db, Layout::new(state, "/meetings"), m, is_staff(user), form).await?, has_errors)
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let Some(m) = meeting(&state, id).await? else { return Ok(not_found()) };
+    meeting_page(&state, &user, m, Form::default()).await
+}
+
+async fn add_item(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(m) = meeting(&state, id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    let kind = form.value("kind");
+    if !MEETING_ITEM_KINDS.contains(&kind.as_str()) {
+        form.errors.push(error("kind", "Select whether it is a decision, an escalation or an action arising"));
+    }
+    let text = form.value("text");
+    if text.trim().is_empty() {
+        form.errors.push(error("text", "Enter what was decided, escalated or agreed"));
+    }
+    if kind == "action" {
+        let commitment =
+            id_from(&form, "commitment", "the commitment the action delivers").map_err(|e| form.errors.push(e)).ok();
+        let owner =
+            id_from(&form, "owner", "the organisation that owns the action").map_err(|e| form.errors.push(e)).ok();
+        if form.get("lead_person").is_none() {
+            form.errors.push(error("lead_person", "Enter the lead person's name"));
+        }
+        if let (Some(commitment_id), Some(owner_org_id), true) = (commitment, owner, form.errors.is_empty()) {
+            let due = form.get("due_date");
+            let fields = ActionFields {
+                commitment_id,
+                title: &text,
+                description: &format!("Arising from {} on {}", m.title, m.held_on),
+                owner_org_id,
+                lead_person: form.values.get("lead_person").map(String::as_str).unwrap_or(""),
+                start_date: Some(&m.held_on),
+                due_date: due.as_deref(),
+                status: ActionStatus::NotStarted,
+                intervention_id: None,
+            };
+            match state.db.create_action(&fields, &actor(&user), Some(&m.held_on)).await {
+                Ok(action_id) => {
+                    state.db.add_meeting_item(id, "action", &text, Some(action_id)).await?;
+                    audited(&state, &user, &format!("/meetings/{id}"), &format!("action arising: action {action_id}"))
+                        .await?;
+                    return Ok(see_other(&format!("/meetings/{id}")));
+                }
+                Err(e) => {
+                    form.errors.push(invalid_to_field(e, &[("due_date", "due_date"), ("title", "text")], "text")?)
+                }
+            }
+        }
+    } else if form.errors.is_empty() {
+        match state.db.add_meeting_item(id, &kind, &text, None).await {
+            Ok(_) => {
+                audited(&state, &user, &format!("/meetings/{id}"), &format!("{kind} added")).await?;
+                return Ok(see_other(&format!("/meetings/{id}")));
+            }
+            Err(e) => form.errors.push(invalid_to_field(e, &[("kind", "kind"), ("text", "text")], "text")?),
+        }
+    }
+    meeting_page(&state, &user, m, form).await
+}
+
+pub(super) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/meetings", get(list).post(create))
+        .route("/meetings/{id}", get(detail))
+        .route("/meetings/{id}/items", post(add_item))
+}

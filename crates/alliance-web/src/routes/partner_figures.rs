@@ -1,0 +1,296 @@
+//! Partner data as figures and records: the index (`/partner-data`), ED assaults
+//! (`/partner-data/ed-assaults`, CSVs under `/partner-data/ed-assaults/{file}`), partner
+//! indicators (`/partner-data/indicators`, `/partner-data/indicators/values.csv`) and the
+//! upload form (`/partner-data/upload`). Every handler asks `auth::access::require_dataset`
+//! for the caller's level first and shows only what that level allows: suppressed figures at
+//! aggregate level, figures in full and the records themselves (audited) at record level,
+//! a 403 page without access.
+
+use alliance_core::access::{AccessLevel, INDICATOR_DATASETS};
+use alliance_db::partner::ed::EdFilter;
+use alliance_db::partner::indicators::IndicatorFilter;
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Extension;
+use serde::Deserialize;
+
+use crate::auth::access::{dataset_access, require_dataset, suppression_for};
+use crate::auth::{Caller, ClientIp, Principal};
+use crate::uploads::{Kind, Uploaded, MAX_PARTNER_UPLOAD};
+use crate::views::ed_assaults::{self, EdAssaultsPage, Paging, RecordRow, PAGE_SIZE};
+use crate::views::partner_indicators::{self, DatasetSection, IndicatorsPage};
+use crate::views::Layout;
+use crate::{AppState, PageError};
+
+const ED: &str = "ed-assaults";
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/partner-data", get(index))
+        .route("/partner-data/ed-assaults", get(ed_page))
+        .route("/partner-data/ed-assaults/{file}", get(ed_csv))
+        .route("/partner-data/indicators", get(indicators_page))
+        .route("/partner-data/indicators/{file}", get(indicators_csv))
+        .route(
+            "/partner-data/upload",
+            get(upload_form).post(upload).layer(axum::extract::DefaultBodyLimit::max(MAX_PARTNER_UPLOAD)),
+        )
+}
+
+#[derive(Template)]
+#[template(path = "partner_data_no_access.html")]
+struct NoAccessPage {
+    layout: Layout,
+    what: String,
+}
+
+/// The 403 page for a caller whose organisation has too little access to a dataset.
+pub fn no_access(state: &AppState, what: &str) -> Result<Response, PageError> {
+    let page = NoAccessPage { layout: Layout::new(state, "/partner-data"), what: what.to_string() };
+    Ok((StatusCode::FORBIDDEN, Html(page.render()?)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "partner_data_index.html")]
+struct IndexPage {
+    layout: Layout,
+    datasets: Vec<(String, String)>,
+}
+
+async fn index(State(state): State<AppState>, Caller(who): Caller) -> Result<Response, PageError> {
+    let mut datasets = Vec::new();
+    for d in state.db.datasets().await? {
+        if d.open_data {
+            continue;
+        }
+        let level = dataset_access(&state, &who, &d.slug).await?;
+        datasets.push((d.name, level.to_string()));
+    }
+    Ok(Html(IndexPage { layout: Layout::new(&state, "/partner-data"), datasets }.render()?).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    page: Option<String>,
+}
+
+/// The caller's level for the ED data (at least aggregate), or the 403 page. A record-level
+/// caller's read is audited by `require_dataset`.
+async fn ed_level(state: &AppState, who: &Principal, what: &str) -> Result<Result<AccessLevel, Response>, PageError> {
+    let level = match require_dataset(state, who, ED, AccessLevel::Aggregate, what).await? {
+        Ok(level) => level,
+        Err(()) => return Ok(Err(no_access(state, "Emergency department assault data")?)),
+    };
+    if level == AccessLevel::Record {
+        // Audited as a read of restricted records.
+        let _ = require_dataset(state, who, ED, AccessLevel::Record, what).await?;
+    }
+    Ok(Ok(level))
+}
+
+async fn ed_page(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    let page = q.page.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).max(1);
+    let level = match ed_level(&state, &who, &format!("ED assaults page {page}")).await? {
+        Ok(level) => level,
+        Err(refused) => return Ok(refused),
+    };
+    let suppression = suppression_for(&state, level);
+    let filter = EdFilter::default();
+    let facts = state.db.ed_assault_facts(&filter).await?;
+    let tables = ed_assaults::tables(&facts, suppression);
+    let records = if level == AccessLevel::Record {
+        let total = state.db.ed_assault_total(&filter).await?;
+        let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+        let page = page.min(pages);
+        let rows = state.db.ed_assaults_page(&filter, (page - 1) * PAGE_SIZE, PAGE_SIZE).await?;
+        Some((rows.iter().map(RecordRow::from).collect(), Paging { page, pages, total }))
+    } else {
+        None
+    };
+    let view = EdAssaultsPage {
+        layout: Layout::new(&state, "/partner-data/ed-assaults"),
+        level: level.to_string(),
+        threshold: suppression.map_or(state.suppression.threshold, |s| s.threshold),
+        suppressed: tables.iter().any(|t| t.suppressed),
+        // The grand total as the tables publish it (suppressed when small at aggregate level).
+        total_assaults: tables.first().map_or_else(|| "0".to_string(), |t| t.total.clone()),
+        tables,
+        records,
+    };
+    Ok(Html(view.render()?).into_response())
+}
+
+fn csv_response(name: &str, body: String) -> Response {
+    let disposition = format!("attachment; filename=\"{name}\"");
+    (StatusCode::OK, [(CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (CONTENT_DISPOSITION, disposition)], body)
+        .into_response()
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "no such file").into_response()
+}
+
+async fn ed_csv(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(file): Path<String>,
+) -> Result<Response, PageError> {
+    let Some(slug) = file.strip_suffix(".csv") else { return Ok(not_found()) };
+    if slug != "records" && !ed_assaults::TABLES.contains(&slug) {
+        return Ok(not_found());
+    }
+    let what = format!("ED assaults download {file}");
+    if slug == "records" {
+        // The records themselves: record level or nothing.
+        return match require_dataset(&state, &who, ED, AccessLevel::Record, &what).await? {
+            Ok(_) => {
+                let filter = EdFilter::default();
+                let total = state.db.ed_assault_total(&filter).await?;
+                let rows = state.db.ed_assaults(&filter, total.max(1)).await?;
+                Ok(csv_response("ed-assaults-records.csv", ed_assaults::records_csv(&rows)))
+            }
+            Err(()) => no_access(&state, "Record-level emergency department data"),
+        };
+    }
+    let level = match ed_level(&state, &who, &what).await? {
+        Ok(level) => level,
+        Err(refused) => return Ok(refused),
+    };
+    let suppression = suppression_for(&state, level);
+    let facts = state.db.ed_assault_facts(&EdFilter::default()).await?;
+    let table = ed_assaults::tables(&facts, suppression).into_iter().find(|t| t.slug == slug);
+    match table {
+        Some(t) => Ok(csv_response(&format!("ed-assaults-{slug}.csv"), t.csv())),
+        None => Ok(not_found()),
+    }
+}
+
+/// The indicator datasets the caller may see, as published sections, and the names of the
+/// others. Each granted dataset's read goes through `require_dataset` (and is audited at
+/// record level).
+async fn indicator_sections(
+    state: &AppState,
+    who: &Principal,
+    what: &str,
+) -> Result<(Vec<DatasetSection>, Vec<String>), PageError> {
+    let values = state.db.partner_indicator_values(&IndicatorFilter::default()).await?;
+    let names = state.db.datasets().await?;
+    let (mut sections, mut withheld) = (Vec::new(), Vec::new());
+    for slug in INDICATOR_DATASETS {
+        let name = names.iter().find(|d| d.slug == slug).map_or(slug.to_string(), |d| d.name.clone());
+        let level = dataset_access(state, who, slug).await?;
+        if level == AccessLevel::None {
+            withheld.push(name);
+            continue;
+        }
+        let Ok(level) = require_dataset(state, who, slug, level, what).await? else {
+            withheld.push(name);
+            continue;
+        };
+        let suppression = suppression_for(state, level);
+        let mine: Vec<_> =
+            values.iter().filter(|v| alliance_core::access::indicator_dataset(&v.indicator) == slug).cloned().collect();
+        let (rows, suppressed) = partner_indicators::publish(&mine, suppression);
+        sections.push(DatasetSection { slug: slug.to_string(), name, level: level.to_string(), suppressed, rows });
+    }
+    Ok((sections, withheld))
+}
+
+async fn indicators_page(State(state): State<AppState>, Caller(who): Caller) -> Result<Response, PageError> {
+    let (sections, withheld) = indicator_sections(&state, &who, "partner indicators page").await?;
+    if sections.is_empty() {
+        return no_access(&state, "Partner indicator data");
+    }
+    let page = IndicatorsPage {
+        layout: Layout::new(&state, "/partner-data/indicators"),
+        threshold: state.suppression.threshold,
+        sections,
+        withheld,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn indicators_csv(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(file): Path<String>,
+) -> Result<Response, PageError> {
+    if file != "values.csv" {
+        return Ok(not_found());
+    }
+    let (sections, _) = indicator_sections(&state, &who, "partner indicators download values.csv").await?;
+    if sections.is_empty() {
+        return no_access(&state, "Partner indicator data");
+    }
+    Ok(csv_response("partner-indicators.csv", partner_indicators::csv(&sections)))
+}
+
+#[derive(Template)]
+#[template(path = "partner_data_upload.html")]
+struct UploadPage {
+    layout: Layout,
+    kind: String,
+    error: Option<String>,
+    done: Option<String>,
+}
+
+async fn upload_form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let page =
+        UploadPage { layout: Layout::new(&state, "/partner-data/upload"), kind: "ed".into(), error: None, done: None };
+    Ok(Html(page.render()?))
+}
+
+/// The multipart form's fields: `kind` (`ed`/`indicators`) and `file`. A body that is not a
+/// readable multipart form is shown as a problem with the form, not an error of the service.
+async fn upload(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    let render = |kind: &str, error: Option<String>, done: Option<String>, status: StatusCode| {
+        let page =
+            UploadPage { layout: Layout::new(&state, "/partner-data/upload"), kind: kind.to_string(), error, done };
+        Ok::<_, PageError>((status, Html(page.render()?)).into_response())
+    };
+    let (mut kind, mut file) = (String::new(), None::<(String, Vec<u8>)>);
+    let read = async {
+        let mut multipart = multipart.map_err(|e| e.body_text())?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+            match field.name() {
+                Some("kind") => kind = field.text().await.map_err(|e| e.body_text())?,
+                Some("file") => {
+                    let name = field.file_name().unwrap_or_default().to_string();
+                    file = Some((name, field.bytes().await.map_err(|e| e.body_text())?.to_vec()));
+                }
+                _ => {}
+            }
+        }
+        Ok::<_, String>(())
+    };
+    if let Err(e) = read.await {
+        return render("ed", Some(format!("The upload could not be read: {e}")), None, StatusCode::BAD_REQUEST);
+    }
+    let Some(k) = Kind::parse(&kind) else {
+        return render("ed", Some("Choose what kind of file it is".into()), None, StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    let (name, bytes) = file.unwrap_or_default();
+    match crate::uploads::import(&state, &who, &ip, k, &name, bytes).await? {
+        Uploaded::Done { message, .. } => render(&kind, None, Some(message), StatusCode::OK),
+        Uploaded::Refused(e) => render(&kind, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY),
+        Uploaded::NotSupplier(e) => render(&kind, Some(capitalise(&e)), None, StatusCode::FORBIDDEN),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
+}

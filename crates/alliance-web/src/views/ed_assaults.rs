@@ -1,0 +1,242 @@
+//! The ED assaults page (`/partner-data/ed-assaults`): counts by month, district, assault
+//! method, age band and sex, and hour of day and day of week, and, for record-level access
+//! only, the assaults themselves a page at a time. The caller's access level is decided by
+//! `auth::access` before anything here runs; this module only shapes what that level allows.
+
+use std::collections::BTreeSet;
+
+use alliance_core::analytics::suppression::Suppression;
+use alliance_db::partner::ed::{EdAssaultRow, EdFact};
+use alliance_ingest::ed::codes::{label, AGE_BANDS, ASSAULT_METHODS, LOCATION_TYPES, SEXES};
+use askama::Template;
+use chrono::{Datelike, NaiveDateTime, Timelike};
+
+use super::figures::FigureTable;
+use super::Layout;
+
+/// Assaults listed per page at record level.
+pub const PAGE_SIZE: i64 = 50;
+
+/// The slugs of the ED tables (their CSV downloads are `<slug>.csv`).
+pub const TABLES: [&str; 5] = ["by-month", "by-district", "by-method", "by-age-and-sex", "by-hour-and-day"];
+
+const NOT_KNOWN: &str = "Not known";
+const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/// The aggregate tables of ED assaults; suppressed when `suppression` is given.
+pub fn tables(facts: &[EdFact], suppression: Option<Suppression>) -> Vec<FigureTable> {
+    let one = |slug, caption: &str, header: &str, keys: Vec<String>, key: &dyn Fn(&EdFact) -> String| {
+        let counts: Vec<Vec<u64>> =
+            keys.iter().map(|k| vec![facts.iter().filter(|f| key(f) == *k).count() as u64]).collect();
+        FigureTable::new(slug, caption, header, keys, vec!["Assaults".into()], &counts, suppression)
+    };
+    let distinct = |key: &dyn Fn(&EdFact) -> String| -> Vec<String> {
+        let mut keys: Vec<String> = facts.iter().map(key).collect::<BTreeSet<_>>().into_iter().collect();
+        // "Not known" last, whatever it sorts as.
+        if let Some(i) = keys.iter().position(|k| k == NOT_KNOWN) {
+            let k = keys.remove(i);
+            keys.push(k);
+        }
+        keys
+    };
+    let month = |f: &EdFact| f.assault_month.clone();
+    let district = |f: &EdFact| f.district_code.clone().unwrap_or_else(|| "Not placed".into());
+    let method = |f: &EdFact| label(ASSAULT_METHODS, &f.method).unwrap_or(NOT_KNOWN).to_string();
+    let age = |f: &EdFact| f.age_band.as_deref().and_then(|a| label(AGE_BANDS, a)).unwrap_or(NOT_KNOWN).to_string();
+    let sex = |f: &EdFact| f.sex.as_deref().and_then(|s| label(SEXES, s)).unwrap_or(NOT_KNOWN).to_string();
+
+    let methods: Vec<String> =
+        ASSAULT_METHODS.iter().map(|(_, l)| l.to_string()).filter(|l| facts.iter().any(|f| method(f) == *l)).collect();
+    let ages = in_list_order(AGE_BANDS, facts, &age);
+    let sexes = in_list_order(SEXES, facts, &sex);
+    let age_sex: Vec<Vec<u64>> = ages
+        .iter()
+        .map(|a| sexes.iter().map(|s| facts.iter().filter(|f| age(f) == *a && sex(f) == *s).count() as u64).collect())
+        .collect();
+
+    let mut hour_day = vec![vec![0u64; 7]; 24];
+    for f in facts {
+        if let Ok(t) = NaiveDateTime::parse_from_str(&f.assault_at, "%Y-%m-%dT%H:%M:%S") {
+            hour_day[t.hour() as usize][t.weekday().num_days_from_monday() as usize] += 1;
+        }
+    }
+    let hours: Vec<String> = (0..24).map(|h| format!("{h:02}:00 to {h:02}:59")).collect();
+
+    vec![
+        one("by-month", "ED assaults by month", "Month", distinct(&month), &month),
+        one(
+            "by-district",
+            "ED assaults by district of the assault's location",
+            "District",
+            distinct(&district),
+            &district,
+        ),
+        one("by-method", "ED assaults by assault method", "Assault method", methods, &method),
+        FigureTable::new(
+            "by-age-and-sex",
+            "ED assaults by age band and sex",
+            "Age band",
+            ages,
+            sexes,
+            &age_sex,
+            suppression,
+        ),
+        FigureTable::new(
+            "by-hour-and-day",
+            "ED assaults by hour of day and day of week",
+            "Hour",
+            hours,
+            DAYS.iter().map(|d| d.to_string()).collect(),
+            &hour_day,
+            suppression,
+        ),
+    ]
+}
+
+/// The labels of a code list that occur in the facts, in the list's order, then "Not known".
+fn in_list_order(list: &[(&str, &str)], facts: &[EdFact], key: &dyn Fn(&EdFact) -> String) -> Vec<String> {
+    let mut out: Vec<String> =
+        list.iter().map(|(_, l)| l.to_string()).filter(|l| facts.iter().any(|f| key(f) == *l)).collect();
+    if facts.iter().any(|f| key(f) == NOT_KNOWN) && !out.iter().any(|l| l == NOT_KNOWN) {
+        out.push(NOT_KNOWN.into());
+    }
+    out
+}
+
+/// One assault as the record list shows it (labels instead of codes).
+pub struct RecordRow {
+    pub assault_at: String,
+    pub site_code: String,
+    pub method: String,
+    pub location_type: String,
+    pub location_description: String,
+    pub place: String,
+    pub age_band: String,
+    pub sex: String,
+}
+
+impl From<&EdAssaultRow> for RecordRow {
+    fn from(r: &EdAssaultRow) -> RecordRow {
+        let method = label(ASSAULT_METHODS, &r.method).unwrap_or(&r.method).to_string();
+        RecordRow {
+            assault_at: r.assault_at.replace('T', " "),
+            site_code: r.site_code.clone(),
+            method: match &r.method_other {
+                Some(other) if !other.is_empty() => format!("{method}: {other}"),
+                _ => method,
+            },
+            location_type: label(LOCATION_TYPES, &r.location_type).unwrap_or(&r.location_type).to_string(),
+            location_description: r.location_description.clone().unwrap_or_default(),
+            place: match (&r.geo_name, &r.district_code) {
+                (Some(n), Some(d)) => format!("{n} ({d})"),
+                (Some(n), None) => n.clone(),
+                _ => format!("not placed ({})", r.geo_status),
+            },
+            age_band: r.age_band.clone().unwrap_or_default(),
+            sex: r.sex.as_deref().and_then(|s| label(SEXES, s)).unwrap_or("").to_string(),
+        }
+    }
+}
+
+/// The assaults as CSV (record level only).
+pub fn records_csv(rows: &[EdAssaultRow]) -> String {
+    let mut out = String::new();
+    let header = [
+        "assault_at",
+        "arrival_at",
+        "site_code",
+        "method",
+        "method_other",
+        "location_type",
+        "location_description",
+        "age_band",
+        "sex",
+        "geo_status",
+        "place",
+        "district_code",
+    ];
+    super::figures::push_line(&mut out, &header.map(String::from));
+    for r in rows {
+        let fields = [
+            r.assault_at.clone(),
+            r.arrival_at.clone().unwrap_or_default(),
+            r.site_code.clone(),
+            r.method.clone(),
+            r.method_other.clone().unwrap_or_default(),
+            r.location_type.clone(),
+            r.location_description.clone().unwrap_or_default(),
+            r.age_band.clone().unwrap_or_default(),
+            r.sex.clone().unwrap_or_default(),
+            r.geo_status.clone(),
+            r.geo_name.clone().unwrap_or_default(),
+            r.district_code.clone().unwrap_or_default(),
+        ];
+        super::figures::push_line(&mut out, &fields);
+    }
+    out
+}
+
+/// Paging of the record list.
+pub struct Paging {
+    pub page: i64,
+    pub pages: i64,
+    pub total: i64,
+}
+
+#[derive(Template)]
+#[template(path = "partner_data_ed.html")]
+pub struct EdAssaultsPage {
+    pub layout: Layout,
+    /// "aggregate" or "record".
+    pub level: String,
+    pub threshold: u64,
+    pub suppressed: bool,
+    /// The number of assaults as published ("fewer than 5" when small at aggregate level).
+    pub total_assaults: String,
+    pub tables: Vec<FigureTable>,
+    /// Record level only.
+    pub records: Option<(Vec<RecordRow>, Paging)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(at: &str, method: &str, district: Option<&str>) -> EdFact {
+        EdFact {
+            assault_at: at.into(),
+            assault_month: at[..7].into(),
+            method: method.into(),
+            district_code: district.map(String::from),
+            age_band: Some("18-24".into()),
+            sex: Some("1".into()),
+        }
+    }
+
+    #[test]
+    fn tables_count_each_assault_once_per_table() {
+        let mut facts: Vec<EdFact> = (0..12).map(|_| fact("2025-01-06T23:10:00", "01", Some("E06000021"))).collect();
+        facts.push(fact("2025-02-07T01:00:00", "06", None));
+        let t = tables(&facts, None);
+        assert_eq!(t.len(), TABLES.len());
+        for (table, slug) in t.iter().zip(TABLES) {
+            assert_eq!(table.slug, slug);
+            assert_eq!(table.total, "13", "{slug}");
+        }
+        // 2025-01-06 is a Monday, 23:00.
+        assert_eq!(t[4].rows[23].cells[0], "12");
+        assert_eq!(t[4].rows[1].cells[4], "1");
+    }
+
+    #[test]
+    fn aggregate_tables_hide_the_single_assault() {
+        let mut facts: Vec<EdFact> = (0..12).map(|_| fact("2025-01-06T23:10:00", "01", Some("E06000021"))).collect();
+        facts.push(fact("2025-02-07T01:00:00", "06", None));
+        let t = tables(&facts, Some(Suppression::default()));
+        let by_month = &t[0];
+        assert_eq!(by_month.rows[1].cells[0], "fewer than 5");
+        // Its complement is withheld so the one cannot be worked out from the total.
+        assert_eq!(by_month.rows[0].cells[0], "withheld");
+        assert!(t.iter().all(|table| table.csv().lines().all(|l| !l.ends_with(",1"))));
+    }
+}

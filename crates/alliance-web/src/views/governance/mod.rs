@@ -1,0 +1,116 @@
+//! The governance pages a partnership uses every week: the Board's dashboard, the strategy,
+//! the action plan (and each organisation's own actions), indicators, funding and meetings.
+//! Figures that the Board pack also shows (RAG counts, indicator status, escalations, the
+//! funding position) come from [`super::board_pack`], so the pages and the pack never
+//! disagree.
+
+pub mod actions;
+pub mod dashboard;
+pub mod funding;
+pub mod indicators;
+pub mod meetings;
+pub mod strategy;
+
+use std::collections::HashMap;
+
+use alliance_core::governance::{ActionStatus, Quarter};
+use alliance_db::DbError;
+
+pub use super::interventions::FieldError;
+
+/// A submitted form, as text (so it can be shown back with its errors).
+pub type FormValues = HashMap<String, String>;
+
+/// A form's values and its errors (GOV.UK error summary pattern).
+#[derive(Debug, Clone, Default)]
+pub struct Form {
+    pub values: FormValues,
+    pub errors: Vec<FieldError>,
+}
+
+impl Form {
+    pub fn new(values: FormValues) -> Form {
+        Form { values, errors: Vec::new() }
+    }
+    pub fn with_errors(values: FormValues, errors: Vec<FieldError>) -> Form {
+        Form { values, errors }
+    }
+    pub fn value(&self, name: &str) -> String {
+        self.values.get(name).cloned().unwrap_or_default()
+    }
+    pub fn error(&self, name: &str) -> Option<String> {
+        self.errors.iter().find(|e| e.field == name).map(|e| e.message.clone())
+    }
+    pub fn is(&self, name: &str, value: &str) -> bool {
+        self.values.get(name).is_some_and(|v| v == value)
+    }
+    /// The trimmed value, `None` when empty.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+}
+
+/// One error on a field.
+pub fn error(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError { field: field.to_string(), message: message.into() }
+}
+
+/// A storage validation error (`DbError::Invalid("field: reason")`) as an error on the
+/// form field the storage field came from (`fields`: storage name → form field id), or on
+/// `fallback` with the whole message. Any other error is passed on.
+pub fn invalid_to_field(e: DbError, fields: &[(&str, &str)], fallback: &str) -> Result<FieldError, DbError> {
+    let DbError::Invalid(message) = e else { return Err(e) };
+    if let Some((name, reason)) = message.split_once(": ") {
+        if let Some((_, id)) = fields.iter().find(|(n, _)| *n == name) {
+            return Ok(error(id, capitalise(reason)));
+        }
+    }
+    Ok(error(fallback, capitalise(&message)))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+/// Today, `YYYY-MM-DD` (UTC).
+pub fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+/// The calendar quarter holding today.
+pub fn current_quarter() -> Quarter {
+    Quarter::of_date(&today()).unwrap_or_else(|| Quarter::new(2025, 1).expect("a valid quarter"))
+}
+
+/// The quarter a page asks for (`?quarter=2025Q3`), or the current one; a bad value is an
+/// error on the `quarter` field.
+pub fn quarter_from(form: &Form) -> (Quarter, Vec<FieldError>) {
+    match form.get("quarter") {
+        None => (current_quarter(), Vec::new()),
+        Some(text) => match text.parse::<Quarter>() {
+            Ok(q) => (q, Vec::new()),
+            Err(_) => {
+                (current_quarter(), vec![error("quarter", format!("Enter a quarter like 2025Q3, not \"{text}\""))])
+            }
+        },
+    }
+}
+
+/// `(value, label)` options of the action statuses.
+pub fn status_options() -> Vec<(String, String)> {
+    ActionStatus::ALL.into_iter().map(|s| (s.as_str().to_string(), s.label().to_string())).collect()
+}
+
+/// A status from a form field, or an error on it.
+pub fn status_from(form: &Form, field: &str) -> Result<ActionStatus, FieldError> {
+    form.get(field).and_then(|s| s.parse().ok()).ok_or_else(|| error(field, "Select the status"))
+}
+
+/// A whole-number id from a form field (a select), or an error naming what to select.
+pub fn id_from(form: &Form, field: &str, what: &str) -> Result<i64, FieldError> {
+    form.get(field).and_then(|s| s.parse().ok()).ok_or_else(|| error(field, format!("Select {what}")))
+}

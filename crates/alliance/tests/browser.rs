@@ -1,0 +1,131 @@
+//! The browser checks (`tools/browser/check.mjs`) against the real server: `alliance serve`
+//! on a free port over a fresh SQLite database (demo data loaded at start, one
+//! administrator), driven in headless Chromium by puppeteer-core with axe-core.
+//!
+//! Needs node, `npm ci` in `tools/browser` and Chromium (`/usr/bin/chromium`, or
+//! `ALLIANCE_CHROMIUM`). Without them the test says SKIPPED and passes, unless
+//! `ALLIANCE_REQUIRE_BROWSER=1` (as in `.ci/run`), when it fails.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+const STAFF_EMAIL: &str = "browser-admin@example.org";
+const STAFF_PASSWORD: &str = "a long browser test passphrase";
+
+fn alliance() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_alliance"))
+}
+
+/// What is missing for the browser checks, if anything.
+fn missing_prerequisites(tools: &Path, chromium: &Path) -> Option<String> {
+    let node = Command::new("node").arg("--version").output();
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Some("node is not installed".into());
+    }
+    for package in ["puppeteer-core", "axe-core"] {
+        if !tools.join("node_modules").join(package).join("package.json").is_file() {
+            return Some(format!("{package} is not installed: run `npm ci` in {}", tools.display()));
+        }
+    }
+    if !chromium.is_file() {
+        return Some(format!("Chromium was not found at {} (set ALLIANCE_CHROMIUM)", chromium.display()));
+    }
+    None
+}
+
+/// The server process, stopped when the test ends however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `alliance serve --port 0` and reads the address it bound from its first lines.
+fn start_server(db_url: &str) -> (Server, String) {
+    let child = alliance()
+        .args(["--db", db_url, "serve", "--bind", "127.0.0.1", "--port", "0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start alliance serve");
+    let mut server = Server(child);
+    let stdout = server.0.stdout.take().expect("the server's output");
+    let mut lines = BufReader::new(stdout).lines();
+    let marker = "Alliance is running at ";
+    let url = loop {
+        match lines.next() {
+            Some(Ok(line)) => {
+                if let Some(rest) = line.strip_prefix(marker) {
+                    break rest.split_whitespace().next().unwrap_or_default().trim_end_matches('/').to_string();
+                }
+            }
+            other => panic!("alliance serve stopped before it was running: {other:?}"),
+        }
+    };
+    // Keep reading (and dropping) the rest of its output so the server never blocks on it.
+    std::thread::spawn(move || lines.for_each(drop));
+    (server, url)
+}
+
+fn add_staff(db_url: &str) {
+    let mut child = alliance()
+        .args(["--db", db_url, "users", "add", "--email", STAFF_EMAIL, "--name", "Browser Test"])
+        .args([
+            "--role",
+            "administrator",
+            "--org",
+            "Office of the PFCC",
+            "--org-type",
+            "pcc-office",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start alliance users add");
+    writeln!(child.stdin.take().expect("stdin"), "{STAFF_PASSWORD}").expect("write the password");
+    assert!(child.wait().expect("alliance users add").success(), "alliance users add failed");
+}
+
+#[test]
+fn public_and_staff_pages_pass_the_browser_checks() {
+    let root = common::workspace_root();
+    let tools = root.join("tools/browser");
+    let chromium =
+        std::env::var_os("ALLIANCE_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    if let Some(why) = missing_prerequisites(&tools, &chromium) {
+        if std::env::var("ALLIANCE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("ALLIANCE_REQUIRE_BROWSER=1 but {why}");
+        }
+        common::skipped(&format!("SKIPPED: browser checks: {why}"));
+        return;
+    }
+
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let db_url = format!("sqlite://{}", dir.path().join("alliance.db").display());
+    add_staff(&db_url);
+    let (_server, url) = start_server(&db_url);
+
+    let output = Command::new("node")
+        .arg(tools.join("check.mjs"))
+        .arg(&url)
+        .env("ALLIANCE_STAFF_EMAIL", STAFF_EMAIL)
+        .env("ALLIANCE_STAFF_PASSWORD", STAFF_PASSWORD)
+        .env("ALLIANCE_CHROMIUM", &chromium)
+        .current_dir(&tools)
+        .output()
+        .expect("run node check.mjs");
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    // Shown with `--nocapture` or when the test fails (the harness keeps it otherwise).
+    let _ = writeln!(std::io::stderr(), "{report}");
+    assert!(output.status.success(), "the browser checks failed:\n{report}");
+    assert!(report.contains("all browser checks passed"), "{report}");
+    assert!(!report.contains("FAIL"), "{report}");
+}

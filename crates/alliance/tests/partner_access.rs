@@ -1,0 +1,339 @@
+//! Partner data behind the one access check, end to end over HTTP, as issue 3 is checked:
+//! an administrator (made as `alliance users add` makes one) signs in, adds an organisation
+//! and a partner user and an analyst through the web forms, records an agreement granting
+//! the council aggregate access to ED data (and the partnership record access), uploads a
+//! synthetic ED file through the web form; the partner user then sees suppressed
+//! aggregates and no record-level text, the analyst sees records (audited). A CSRF-less
+//! upload and a bad file are refused and import nothing. On SQLite and on PostgreSQL.
+
+mod common;
+
+use alliance_core::access::Role;
+use alliance_db::partner::ed::EdFilter;
+use alliance_db::Db;
+use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
+use alliance_ingest::ed::EdFormat;
+use alliance_web::AppState;
+use axum::http::StatusCode;
+use axum::Router;
+use chrono::NaiveDate;
+use common::http::{enc, send, send_multipart, sign_in, Visitor};
+use common::{add_user, TestDb, TEST_PASSWORD};
+
+fn app(db: &Db) -> Router {
+    alliance_web::router(AppState::new(db.clone()))
+}
+
+/// A SYNTHETIC ED file of `n` assaults in January 2025, as `alliance generate ed` writes it.
+fn synthetic_ed(n: usize) -> (String, Vec<String>) {
+    let spec = GeneratorSpec {
+        site_code: "RJE01".into(),
+        from: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        to: NaiveDate::from_ymd_opt(2025, 1, 31).unwrap(),
+        assaults: n,
+        seed: 11,
+        streets: Vec::new(),
+    };
+    let sub = generate(&spec);
+    let texts = sub.assaults.iter().filter_map(|a| a.location_description.clone()).collect();
+    (write(&sub, EdFormat::Csv), texts)
+}
+
+async fn post_form(app: &Router, who: &Visitor, path: &str, fields: &[(&str, &str)]) -> StatusCode {
+    let mut form = format!("csrf_token={}", who.csrf);
+    for (k, v) in fields {
+        form.push_str(&format!("&{k}={}", enc(v)));
+    }
+    let reply = send(app, "POST", path, who, Some(&form)).await;
+    assert!(reply.status.is_redirection() || reply.status.is_success(), "{path}: {} {}", reply.status, reply.body);
+    reply.status
+}
+
+async fn org_id(db: &Db, name: &str) -> String {
+    db.organisation_by_name(name).await.unwrap().unwrap_or_else(|| panic!("no organisation {name}")).id.to_string()
+}
+
+async fn ed_rows(db: &Db) -> i64 {
+    db.ed_assault_total(&EdFilter::default()).await.unwrap()
+}
+
+async fn scenario(t: TestDb) {
+    let db = t.connect().await;
+    let app = app(&db);
+    // The first administrator, as `alliance users add --role administrator` makes one.
+    add_user(&db, "admin@example.org", Role::Administrator, "Violence Reduction Alliance").await;
+    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+
+    // An organisation and its partner user, and an analyst of the partnership, by the web forms.
+    post_form(
+        &app,
+        &admin,
+        "/admin/organisations",
+        &[("name", "Stoke-on-Trent City Council"), ("org_type", "council")],
+    )
+    .await;
+    let council = org_id(&db, "Stoke-on-Trent City Council").await;
+    let alliance = org_id(&db, "Violence Reduction Alliance").await;
+    for (email, org, role) in
+        [("partner@council.example", &council, "partner-user"), ("analyst@example.org", &alliance, "analyst")]
+    {
+        let fields =
+            [("name", email), ("email", email), ("org_id", org.as_str()), ("role", role), ("password", TEST_PASSWORD)];
+        post_form(&app, &admin, "/admin/users", &fields).await;
+    }
+    // An agreement: the council sees ED data at aggregate level, the partnership at record level.
+    let agreement = [
+        ("title", "ED assault data sharing"),
+        ("purpose", "Reducing serious violence"),
+        ("lawful_basis", "Serious Violence Duty, Police, Crime, Sentencing and Courts Act 2022 s.16"),
+        ("review_date", "2027-01-01"),
+    ];
+    post_form(&app, &admin, "/admin/agreements", &agreement).await;
+    let agreement_id = db.agreements().await.unwrap()[0].id.to_string();
+    for (org, level) in [(&council, "aggregate"), (&alliance, "record")] {
+        let fields =
+            [("agreement_id", agreement_id.as_str()), ("org_id", org), ("dataset", "ed-assaults"), ("level", level)];
+        post_form(&app, &admin, "/admin/grants", &fields).await;
+    }
+
+    // An upload without the form's CSRF token is refused and imports nothing.
+    let (file, texts) = synthetic_ed(150);
+    let reply = send_multipart(
+        &app,
+        "/partner-data/upload",
+        &admin,
+        &[("kind", "ed")],
+        ("file", "ed-2025-01.csv", file.as_bytes()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(ed_rows(&db).await, 0);
+
+    // A bad file (an unknown assault method code on its fourth line) is refused with the line.
+    let bad = file.replacen(",01,,", ",13,,", 1);
+    assert_ne!(bad, file);
+    let bad_line = bad.lines().position(|l| l.contains(",13,,")).unwrap() + 1;
+    let reply = send_multipart(
+        &app,
+        "/partner-data/upload",
+        &admin,
+        &[("csrf_token", &admin.csrf), ("kind", "ed")],
+        ("file", "ed-2025-01.csv", bad.as_bytes()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("govuk-error-summary"), "{}", reply.body);
+    assert!(
+        reply.body.contains(&format!("ed-2025-01.csv:{bad_line}: column &#34;assault_method&#34;"))
+            || reply.body.contains(&format!("ed-2025-01.csv:{bad_line}: column &quot;assault_method&quot;")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(ed_rows(&db).await, 0, "a refused file imports nothing");
+
+    // The partner user's organisation does not supply ED data: their upload is refused.
+    let partner =
+        sign_in(&app, "partner@council.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let reply = send_multipart(
+        &app,
+        "/partner-data/upload",
+        &partner,
+        &[("csrf_token", &partner.csrf), ("kind", "ed")],
+        ("file", "ed-2025-01.csv", file.as_bytes()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(ed_rows(&db).await, 0);
+
+    // The administrator uploads the good file.
+    let reply = send_multipart(
+        &app,
+        "/partner-data/upload",
+        &admin,
+        &[("csrf_token", &admin.csrf), ("kind", "ed")],
+        ("file", "ed-2025-01.csv", file.as_bytes()),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.body.contains("imported as import"), "{}", reply.body);
+    assert_eq!(ed_rows(&db).await, 150);
+
+    // The partner user: suppressed aggregates, and no record-level text anywhere.
+    let page = send(&app, "GET", "/partner-data/ed-assaults", &partner, None).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("aggregate access"));
+    assert!(page.body.contains(">fewer than 5</td>"), "150 assaults over 168 hour-and-day cells leave small cells");
+    assert!(page.body.contains(">withheld</td>"), "secondary suppression");
+    assert!(!page.body.contains("Location as described"));
+    let csv = send(&app, "GET", "/partner-data/ed-assaults/by-hour-and-day.csv", &partner, None).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains("fewer than 5"), "{}", csv.body);
+    for cell in csv.body.lines().skip(1).flat_map(|l| l.split(',').skip(1).map(str::to_string).collect::<Vec<_>>()) {
+        if let Ok(n) = cell.parse::<u64>() {
+            assert!(n == 0 || n >= 5, "a count of {n} shown at aggregate level");
+        }
+    }
+    for text in texts.iter().filter(|t| t.len() > 6) {
+        assert!(!page.body.contains(text.as_str()) && !csv.body.contains(text.as_str()), "{text} shown to the partner");
+    }
+    let records = send(&app, "GET", "/partner-data/ed-assaults/records.csv", &partner, None).await;
+    assert_eq!(records.status, StatusCode::FORBIDDEN);
+    let queue = send(&app, "GET", "/partner-data/geocoding", &partner, None).await;
+    assert_eq!(queue.status, StatusCode::FORBIDDEN);
+
+    // The analyst: record level, figures in full, the read audited.
+    let analyst = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let page = send(&app, "GET", "/partner-data/ed-assaults", &analyst, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("record-level access"));
+    assert!(page.body.contains("Location as described"));
+    assert!(!page.body.contains(">fewer than 5</td>") && !page.body.contains(">withheld</td>"));
+    assert!(texts.iter().any(|t| page.body.contains(t.as_str())), "the first page lists assaults with their text");
+    let records = send(&app, "GET", "/partner-data/ed-assaults/records.csv", &analyst, None).await;
+    assert_eq!(records.status, StatusCode::OK);
+    assert_eq!(records.body.lines().count(), 151);
+    let everything = alliance_db::audit::AuditQuery { limit: 10_000, ..Default::default() };
+    let audit = db.audit_search(&everything).await.unwrap();
+    let has = |actor: &str, action: &str| audit.iter().any(|e| e.actor == actor && e.action == action);
+    assert!(has("user:analyst@example.org", "read-restricted"));
+    assert!(!has("user:partner@council.example", "read-restricted"));
+    assert!(has("user:partner@council.example", "read-refused"));
+    assert!(has("user:admin@example.org", "import ed"));
+    assert_eq!(db.verify_audit_chain().await.unwrap().first_broken, None);
+
+    // A board member's organisation with no grant: a clear 403 page.
+    add_user(&db, "board@example.org", Role::BoardMember, "A charity").await;
+    let board = sign_in(&app, "board@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let page = send(&app, "GET", "/partner-data/ed-assaults", &board, None).await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("Your organisation has no access to this data"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_data_end_to_end_sqlite() {
+    scenario(common::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_data_end_to_end_postgres() {
+    let Some(t) = common::postgres().await else { return };
+    scenario(t).await;
+}
+
+/// The API uploads: the same checks, JSON errors with the line, scoped tokens of the
+/// supplying organisation only.
+async fn api_scenario(t: TestDb) {
+    let db = t.connect().await;
+    let app = app(&db);
+    let health = db.create_organisation("University Hospitals", alliance_core::access::OrgType::Health).await.unwrap();
+    let council = db.create_organisation("A council", alliance_core::access::OrgType::Council).await.unwrap();
+    db.set_dataset_owner("ed-assaults", Some(health)).await.unwrap();
+    db.set_dataset_owner("indicators:education", Some(council)).await.unwrap();
+    let token = |org: i64, scopes: &'static [&'static str]| {
+        let db = db.clone();
+        async move {
+            let secret = alliance_web::auth::random_token();
+            db.create_api_token(org, "test", &alliance_web::auth::token_hash(&secret), scopes, "test").await.unwrap();
+            secret
+        }
+    };
+    let hospital = token(health, &["upload:ed"]).await;
+    let other = token(council, &["upload:ed", "upload:indicators"]).await;
+    let post = |secret: String, path: &'static str, body: Vec<u8>| {
+        let app = app.clone();
+        async move {
+            use tower::ServiceExt;
+            let request = axum::http::Request::builder()
+                .method("POST")
+                .uri(path)
+                .header("authorization", format!("Bearer {secret}"))
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap())
+        }
+    };
+    let (file, _) = synthetic_ed(40);
+    let bad = file.replacen(",01,,", ",13,,", 1);
+    let (status, json) = post(hospital.clone(), "/api/v1/imports/ed?filename=ed.csv", bad.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(json["error"].as_str().unwrap().contains("column \"assault_method\""), "{json}");
+    assert_eq!(ed_rows(&db).await, 0);
+    let (status, _) = post(other.clone(), "/api/v1/imports/ed?filename=ed.csv", file.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the council does not supply ED data");
+    let (status, json) = post(hospital.clone(), "/api/v1/imports/ed?filename=ed.csv", file.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["status"], "imported");
+    assert_eq!(ed_rows(&db).await, 40);
+    // The hospital's token has no indicator scope; the council's may supply education figures only.
+    let indicators = "indicator,area_code,period,value\nSchool suspensions,E06000021,2025-Q1,230\n".as_bytes().to_vec();
+    let (status, _) = post(hospital, "/api/v1/imports/indicators?filename=i.csv", indicators.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, json) = post(other.clone(), "/api/v1/imports/indicators?filename=i.csv", indicators).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let health_figures = "indicator,area_code,period,value\nAmbulance call-outs for assault,E06000021,2025-Q1,3\n";
+    let (status, _) =
+        post(other.clone(), "/api/v1/imports/indicators?filename=a.csv", health_figures.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "the council does not supply health figures");
+    assert_eq!(db.partner_indicator_names().await.unwrap().len(), 1);
+
+    // The indicators page: the owner sees figures in full; an organisation granted aggregate
+    // access sees a small breakdown value hidden with its complement, in the page and the CSV.
+    let breakdown = "indicator,area_code,period,value,age_band,sex\n\
+                     School exclusions,E06000021,2025-Q2,40,,\n\
+                     School exclusions,E06000021,2025-Q2,3,10-15,female\n\
+                     School exclusions,E06000021,2025-Q2,37,10-15,male\n";
+    let (status, json) = post(other, "/api/v1/imports/indicators?filename=b.csv", breakdown.as_bytes().to_vec()).await;
+    assert_eq!(status, StatusCode::OK, "{json}");
+    let charity = db.create_organisation("A charity", alliance_core::access::OrgType::VoluntarySector).await.unwrap();
+    let agreement = alliance_db::access::NewAgreement {
+        title: "Education figures",
+        purpose: "Early intervention",
+        lawful_basis: "Public task",
+        review_date: "2027-01-01",
+        parties: &[],
+        created_by: "test",
+    };
+    let agreement = db.create_agreement(&agreement).await.unwrap();
+    db.set_grant(agreement, charity, "indicators:education", alliance_core::access::AccessLevel::Aggregate)
+        .await
+        .unwrap();
+    add_user(&db, "owner@council.example", Role::PartnerUser, "A council").await;
+    add_user(&db, "partner@charity.example", Role::PartnerUser, "A charity").await;
+    let owner = sign_in(&app, "owner@council.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let partner =
+        sign_in(&app, "partner@charity.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let full = send(&app, "GET", "/partner-data/indicators/values.csv", &owner, None).await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert!(full.body.contains("School exclusions,E06000021,2025-Q2,\"age 10-15, female\",3\n"), "{}", full.body);
+    let page = send(&app, "GET", "/partner-data/indicators", &partner, None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(">fewer than 5</td>") && page.body.contains(">withheld</td>"), "{}", page.body);
+    let csv = send(&app, "GET", "/partner-data/indicators/values.csv", &partner, None).await;
+    assert!(csv.body.contains("\"age 10-15, female\",fewer than 5\n"), "{}", csv.body);
+    assert!(csv.body.contains("\"age 10-15, male\",withheld\n"), "{}", csv.body);
+    assert!(!csv.body.contains(",3\n") && !csv.body.contains(",37\n"), "{}", csv.body);
+    // Datasets the charity holds no grant for are not shown at all.
+    assert!(!csv.body.contains("indicators:health"));
+    db.create_organisation("No agreements", alliance_core::access::OrgType::Fire).await.unwrap();
+    add_user(&db, "fire@example.org", Role::PartnerUser, "No agreements").await;
+    let fire = sign_in(&app, "fire@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    assert_eq!(send(&app, "GET", "/partner-data/indicators", &fire, None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&app, "GET", "/partner-data/indicators/values.csv", &fire, None).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_uploads_through_the_api_sqlite() {
+    api_scenario(common::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partner_uploads_through_the_api_postgres() {
+    let Some(t) = common::postgres().await else { return };
+    api_scenario(t).await;
+}
