@@ -2,7 +2,7 @@
 //! parsing, refusal of patient identifiers, idempotence and replacement, geocoding
 //! confidence, xlsx, and the command line end to end (SQLite, and PostgreSQL when reachable).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 

@@ -6,7 +6,7 @@
 //! and agrees an action that joins the plan; and the Board pack page and the dashboard show
 //! RAG counts, escalations and funding totals that match what was entered.
 
-mod common;
+use crate::common;
 
 use alliance_core::access::{OrgType, Role};
 use alliance_core::governance::{ActionStatus, Direction, IndicatorSource, Quarter, TargetStatus};

@@ -7,7 +7,7 @@
 //! The permission is tested on the rule the web handlers call
 //! (`alliance_core::governance::can_update_action`), not over HTTP.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 

@@ -2,7 +2,7 @@
 //! (when reachable) PostgreSQL, checked against independent counts of the raw files.
 
 #[macro_use]
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

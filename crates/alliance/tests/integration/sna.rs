@@ -4,7 +4,7 @@
 //! references, every section and "no data" success measures.
 
 #[macro_use]
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

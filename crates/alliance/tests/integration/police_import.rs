@@ -3,7 +3,7 @@
 //! when reachable, on PostgreSQL.
 
 #[macro_use]
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

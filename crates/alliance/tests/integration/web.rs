@@ -1,7 +1,7 @@
 //! The web app over real HTTP: the router is served on a free local port and spoken to with
 //! plain HTTP/1.1 requests. Also the bundled demo data loader.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::net::SocketAddr;

@@ -4,7 +4,7 @@
 //! checked against an independent count of the raw CSV files.
 
 #[macro_use]
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

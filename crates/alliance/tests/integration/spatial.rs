@@ -1,7 +1,7 @@
 //! Spatial analysis end to end: `alliance hotspots`, `kde` and `near-repeat` as processes on
 //! points files and on the stored demo data; the API and the map page over HTTP.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! `ALLIANCE_CHROMIUM`). Without them the test says SKIPPED and passes, unless
 //! `ALLIANCE_REQUIRE_BROWSER=1` (as in `.ci/run`), when it fails.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 //! aggregates and no record-level text, the analyst sees records (audited). A CSRF-less
 //! upload and a bad file are refused and import nothing. On SQLite and on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use alliance_core::access::Role;
 use alliance_db::partner::ed::EdFilter;

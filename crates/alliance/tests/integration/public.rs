@@ -3,7 +3,7 @@
 //! moderate, counted with suppression and in the hotspot layer), the rate limit, finding a
 //! service, and the Open Referral UK round trip.
 
-mod common;
+use crate::common;
 
 use alliance_core::access::Role;
 use alliance_db::public::services::ServiceSearch;

@@ -2,7 +2,7 @@
 //! visitor, CSRF, lockout, the audit chain and its tampering, data-sharing levels, API
 //! tokens and the police upload API.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

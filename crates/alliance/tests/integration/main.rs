@@ -1,0 +1,22 @@
+//! The black-box tests of Alliance, one module per capability.
+//!
+//! They are compiled into this one test binary rather than one binary per file: every
+//! binary links the whole application, so thirteen of them cost thirteen links and
+//! several gigabytes of disk, which a CI machine does not always have. Run one area with
+//! `cargo test -p alliance --test integration police_import::`.
+
+mod common;
+
+mod access;
+mod browser;
+mod cli;
+mod evaluate;
+mod governance;
+mod governance_web;
+mod partner_access;
+mod partner_data;
+mod police_import;
+mod public;
+mod sna;
+mod spatial;
+mod web;
