@@ -16,6 +16,7 @@ mod outcomes;
 mod sqlite_bulk;
 mod writer;
 
+use alliance_core::domain::police::crime_key;
 use alliance_core::domain::{PoliceFileKind, PoliceOutcome, StreetCrime};
 use alliance_ingest::police::{PoliceFileUnit, PoliceReader};
 use alliance_ingest::{IngestError, SourceFile};
@@ -27,23 +28,35 @@ use crate::{Backend, Db, DbError};
 /// Rows handed from the parsing thread to the writer at a time.
 const BATCH_ROWS: usize = 1000;
 
+/// Parsed rows with their integer crime keys, computed on the parsing thread (see
+/// [`crime_key`]) so the writer does not spend its time on them.
 pub(crate) enum Batch {
-    Street(Vec<StreetCrime>),
-    Outcomes(Vec<PoliceOutcome>),
+    Street(Vec<StreetCrime>, Vec<Option<i64>>),
+    Outcomes(Vec<PoliceOutcome>, Vec<i64>),
 }
 
 impl Batch {
+    fn street(rows: Vec<StreetCrime>) -> Batch {
+        let keys = rows.iter().map(|c| c.crime_id.as_deref().map(crime_key)).collect();
+        Batch::Street(rows, keys)
+    }
+
+    fn outcomes(rows: Vec<PoliceOutcome>) -> Batch {
+        let keys = rows.iter().map(|o| crime_key(&o.crime_id)).collect();
+        Batch::Outcomes(rows, keys)
+    }
+
     fn len(&self) -> usize {
         match self {
-            Batch::Street(r) => r.len(),
-            Batch::Outcomes(r) => r.len(),
+            Batch::Street(r, _) => r.len(),
+            Batch::Outcomes(r, _) => r.len(),
         }
     }
 
     fn without_location(&self) -> usize {
         match self {
-            Batch::Street(r) => r.iter().filter(|c| c.location.is_none()).count(),
-            Batch::Outcomes(r) => r.iter().filter(|o| o.location.is_none()).count(),
+            Batch::Street(r, _) => r.iter().filter(|c| c.location.is_none()).count(),
+            Batch::Outcomes(r, _) => r.iter().filter(|o| o.location.is_none()).count(),
         }
     }
 }
@@ -96,8 +109,8 @@ pub(crate) fn parse_into(file: &SourceFile, mut send: impl FnMut(Message) -> boo
         }
     }
     match reader {
-        PoliceReader::Street(r) => pump(r, Batch::Street, &mut send),
-        PoliceReader::Outcomes(r) => pump(r, Batch::Outcomes, &mut send),
+        PoliceReader::Street(r) => pump(r, Batch::street, &mut send),
+        PoliceReader::Outcomes(r) => pump(r, Batch::outcomes, &mut send),
     }
 }
 
@@ -268,8 +281,8 @@ impl Db {
                     counts.rows_without_location += batch.without_location() as i64;
                     counts.rows_read += batch.len() as i64;
                     match &batch {
-                        Batch::Street(rows) => writer.insert_crimes(&mut tx, import_id, rows).await?,
-                        Batch::Outcomes(rows) => writer.insert_outcomes(&mut tx, import_id, rows).await?,
+                        Batch::Street(rows, _) => writer.insert_crimes(&mut tx, import_id, rows).await?,
+                        Batch::Outcomes(rows, _) => writer.insert_outcomes(&mut tx, import_id, rows).await?,
                     }
                 }
                 Message::Failed(e) => return Err(e.into()),

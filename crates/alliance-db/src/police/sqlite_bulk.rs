@@ -19,19 +19,20 @@
 //! - **Checkpoints in the background.** A second connection copies committed pages from the
 //!   write-ahead log into the database file as files land, on the core the parser leaves idle.
 
+mod borrowed;
 mod bulk;
 mod known;
 
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use alliance_core::domain::police::crime_key;
 use alliance_core::domain::PoliceFileKind;
 use alliance_ingest::{IngestError, SourceFile};
-use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 pub(crate) use bulk::finish_interrupted_run;
 
+use self::borrowed::{Binder, BorrowedInsert};
 use self::known::KnownOutcomes;
 use super::outcomes::REFRESH;
 use super::{parse_into, Batch, Message, RunEvent};
@@ -63,45 +64,95 @@ const OUTCOME_COLUMNS: &[&str] = &["import_id", "crime_id", "crime_key", "month"
 /// Rows per multi-row `INSERT`: one statement step per 64 rows instead of one per row.
 const ROWS_PER_STATEMENT: usize = 64;
 
-/// Inserts rows with a prepared multi-row statement (anonymous `?` parameters, bound by
-/// position) for full groups and a single-row one for the rest.
+/// Inserts rows into one table with statements prepared once for the run: a multi-row one
+/// (anonymous `?` parameters, bound by position, texts borrowed in place) for full groups
+/// and a single-row one for the rest.
 struct RowInserter<'c> {
-    many: rusqlite::CachedStatement<'c>,
-    one: rusqlite::CachedStatement<'c>,
+    many: BorrowedInsert<'c>,
+    one: BorrowedInsert<'c>,
     width: usize,
 }
 
 impl<'c> RowInserter<'c> {
-    fn new(tx: &'c Transaction<'_>, table: &str, columns: &[&str]) -> Result<RowInserter<'c>, DbError> {
+    fn new(conn: &'c Connection, table: &str, columns: &[&str]) -> Result<RowInserter<'c>, DbError> {
         let row = format!("({})", vec!["?"; columns.len()].join(","));
         let sql = |n: usize| {
             format!("INSERT INTO {table} ({}) VALUES {}", columns.join(","), vec![row.as_str(); n].join(","))
         };
         Ok(RowInserter {
-            many: tx.prepare_cached(&sql(ROWS_PER_STATEMENT))?,
-            one: tx.prepare_cached(&sql(1))?,
+            many: BorrowedInsert::prepare(conn, &sql(ROWS_PER_STATEMENT))?,
+            one: BorrowedInsert::prepare(conn, &sql(1))?,
             width: columns.len(),
         })
     }
 
-    /// Binds each row with `bind(statement, first_parameter_index, row)` and executes.
-    fn insert<T>(
+    /// Inserts rows `0..n`, binding row `i` with `bind(binder, first_parameter_index, i)`.
+    fn insert<'v>(
         &mut self,
-        rows: &[T],
-        bind: impl Fn(&mut rusqlite::Statement<'c>, usize, &T) -> rusqlite::Result<()>,
+        n: usize,
+        bind: impl Fn(&mut Binder<'_, 'v>, usize, usize) -> rusqlite::Result<()>,
     ) -> Result<(), DbError> {
-        let mut groups = rows.chunks_exact(ROWS_PER_STATEMENT);
-        for group in groups.by_ref() {
-            for (i, row) in group.iter().enumerate() {
-                bind(&mut self.many, 1 + i * self.width, row)?;
-            }
-            self.many.raw_execute()?;
+        let mut next = 0;
+        while n - next >= ROWS_PER_STATEMENT {
+            let first = next;
+            self.many.execute(|b| (0..ROWS_PER_STATEMENT).try_for_each(|j| bind(b, 1 + j * self.width, first + j)))?;
+            next += ROWS_PER_STATEMENT;
         }
-        for row in groups.remainder() {
-            bind(&mut self.one, 1, row)?;
-            self.one.raw_execute()?;
+        for i in next..n {
+            self.one.execute(|b| bind(b, 1, i))?;
         }
         Ok(())
+    }
+}
+
+/// The run's prepared inserts, one pair of statements per table.
+struct Inserts<'c> {
+    crimes: RowInserter<'c>,
+    outcomes: RowInserter<'c>,
+}
+
+impl<'c> Inserts<'c> {
+    fn prepare(conn: &'c Connection) -> Result<Inserts<'c>, DbError> {
+        Ok(Inserts {
+            crimes: RowInserter::new(conn, "police_crimes", CRIME_COLUMNS)?,
+            outcomes: RowInserter::new(conn, "police_outcomes", OUTCOME_COLUMNS)?,
+        })
+    }
+}
+
+/// One file's transaction on the run's connection, rolled back unless committed. (The
+/// connection is shared with the run's prepared statements, so `rusqlite`'s `Transaction`,
+/// which borrows it mutably, does not fit.)
+struct FileTransaction<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> FileTransaction<'c> {
+    fn begin(conn: &'c Connection) -> Result<FileTransaction<'c>, DbError> {
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        Ok(FileTransaction { conn })
+    }
+
+    fn commit(self) -> Result<(), DbError> {
+        Ok(self.conn.execute_batch("COMMIT")?)
+    }
+}
+
+impl std::ops::Deref for FileTransaction<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for FileTransaction<'_> {
+    /// Rolls back whatever is still open: the file failed, or its commit did.
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!("rolling back a failed police file: {e}");
+            }
+        }
     }
 }
 
@@ -154,8 +205,13 @@ pub(super) fn import_run(
     notify: &dyn Fn(RunEvent),
 ) -> Result<(), DbError> {
     let mut conn = open(path)?;
+    // The only foreign key these inserts could break is `import_id`, which is the id this
+    // run inserted in the same transaction; checking it cost a lookup of `imports` per row.
+    conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
     let bulk = bulk::begin(&mut conn, files)?;
     let mut known = KnownOutcomes::start(&conn)?;
+    let conn = conn;
+    let mut inserts = Inserts::prepare(&conn)?;
     // Outcomes files first, so crimes can take their latest outcome as they are inserted;
     // then street files by month (data.police.uk names start with it), so the month index
     // grows at its end.
@@ -175,7 +231,7 @@ pub(super) fn import_run(
             let result = match feeds.next() {
                 Some(Feed { checksum: Ok(checksum), messages }) => {
                     let run = Run { who, bulk, rx: &messages, used: &used_tx };
-                    import_file(&mut conn, file, &checksum, &run, &mut known, &|rows| {
+                    import_file(&conn, &mut inserts, file, &checksum, &run, &mut known, &|rows| {
                         notify(RunEvent::Rows { index, rows })
                     })
                 }
@@ -187,6 +243,8 @@ pub(super) fn import_run(
         }
         drop(checkpoint_tx);
     });
+    drop(inserts);
+    let mut conn = conn;
     if bulk {
         bulk::finish(&mut conn)?;
     }
@@ -224,7 +282,8 @@ struct Run<'a> {
 
 /// Imports one file whose parsed rows arrive on `run.rx`.
 fn import_file(
-    conn: &mut Connection,
+    conn: &Connection,
+    inserts: &mut Inserts<'_>,
     file: &SourceFile,
     checksum: &str,
     run: &Run<'_>,
@@ -246,7 +305,7 @@ fn import_file(
     if let Some((id, _)) = current.as_ref().filter(|(_, c)| c == checksum) {
         return Ok(ImportOutcome::Unchanged { import_id: *id, unit: key });
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = FileTransaction::begin(conn)?;
     let import_id: i64 = tx.query_row(
         "INSERT INTO imports (source, kind, unit, force, month, file_name, checksum, imported_by, imported_at) \
          VALUES ('police', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
@@ -269,58 +328,62 @@ fn import_file(
     }
     let mut staged = Vec::new();
     // Every row of a file is of the file's month (the reader refuses others); bind it once.
-    let file_month = unit.month.to_string();
-    let month_text = |m: alliance_core::domain::Month| -> std::borrow::Cow<'_, str> {
-        if m == unit.month {
-            file_month.as_str().into()
-        } else {
-            m.to_string().into()
-        }
+    let month = unit.month.to_string();
+    let other_month = |m: alliance_core::domain::Month| {
+        DbError::Invalid(format!("{}: a row of {m} in a file of {}", file.name, unit.month))
     };
     let mut counts = ImportCounts::default();
-    {
-        let mut crimes = RowInserter::new(&tx, "police_crimes", CRIME_COLUMNS)?;
-        let mut outcomes = RowInserter::new(&tx, "police_outcomes", OUTCOME_COLUMNS)?;
-        for message in rx.iter() {
-            let batch = match message {
-                Message::Rows(batch) => batch,
-                Message::Failed(e) => return Err(e.into()),
-                Message::Unit(_) => continue,
-            };
-            counts.rows_read += batch.len() as i64;
-            counts.rows_without_location += batch.without_location() as i64;
-            match &batch {
-                Batch::Street(rows) => crimes.insert(rows, |stmt, at, c| {
-                    stmt.raw_bind_parameter(at, import_id)?;
-                    let key = c.crime_id.as_deref().map(crime_key);
-                    stmt.raw_bind_parameter(at + 1, c.crime_id.as_deref())?;
-                    stmt.raw_bind_parameter(at + 2, key)?;
-                    stmt.raw_bind_parameter(at + 3, month_text(c.month).as_ref())?;
-                    stmt.raw_bind_parameter(at + 4, c.location.map(|l| l.0))?;
-                    stmt.raw_bind_parameter(at + 5, c.location.map(|l| l.1))?;
-                    stmt.raw_bind_parameter(at + 6, c.location_description.as_str())?;
-                    stmt.raw_bind_parameter(at + 7, c.lsoa_code.as_ref().map(|l| l.as_str()))?;
-                    stmt.raw_bind_parameter(at + 8, c.crime_type.as_str())?;
-                    stmt.raw_bind_parameter(at + 9, c.last_outcome.as_deref())?;
-                    let latest = known.as_ref().and_then(|k| k.get(c.crime_id.as_deref()?, key?));
-                    stmt.raw_bind_parameter(at + 10, latest.map(|l| l.0).or(c.last_outcome.as_deref()))?;
-                    stmt.raw_bind_parameter(at + 11, latest.map(|l| l.1))
-                })?,
-                Batch::Outcomes(rows) => outcomes.insert(rows, |stmt, at, o| {
-                    stmt.raw_bind_parameter(at, import_id)?;
-                    stmt.raw_bind_parameter(at + 1, o.crime_id.as_str())?;
-                    stmt.raw_bind_parameter(at + 2, crime_key(&o.crime_id))?;
-                    stmt.raw_bind_parameter(at + 3, month_text(o.month).as_ref())?;
-                    stmt.raw_bind_parameter(at + 4, o.lsoa_code.as_ref().map(|l| l.as_str()))?;
-                    stmt.raw_bind_parameter(at + 5, o.outcome_type.as_str())
-                })?,
+    for message in rx.iter() {
+        let batch = match message {
+            Message::Rows(batch) => batch,
+            Message::Failed(e) => return Err(e.into()),
+            Message::Unit(_) => continue,
+        };
+        counts.rows_read += batch.len() as i64;
+        counts.rows_without_location += batch.without_location() as i64;
+        let known = known.as_ref();
+        match &batch {
+            Batch::Street(rows, keys) => {
+                if let Some(c) = rows.iter().find(|c| c.month != unit.month) {
+                    return Err(other_month(c.month));
+                }
+                inserts.crimes.insert(rows.len(), |b, at, i| {
+                    let (c, key) = (&rows[i], keys[i]);
+                    b.int(at, import_id)?;
+                    b.opt_text(at + 1, c.crime_id.as_deref())?;
+                    b.opt_int(at + 2, key)?;
+                    b.text(at + 3, &month)?;
+                    b.real(at + 4, c.location.map(|l| l.0))?;
+                    b.real(at + 5, c.location.map(|l| l.1))?;
+                    b.text(at + 6, &c.location_description)?;
+                    b.opt_text(at + 7, c.lsoa_code.as_ref().map(|l| l.as_str()))?;
+                    b.text(at + 8, &c.crime_type)?;
+                    b.opt_text(at + 9, c.last_outcome.as_deref())?;
+                    let latest = known.and_then(|k| k.get(c.crime_id.as_deref()?, key?));
+                    b.opt_text(at + 10, latest.map(|l| l.0).or(c.last_outcome.as_deref()))?;
+                    b.opt_text(at + 11, latest.map(|l| l.1))
+                })?
             }
-            if let (Batch::Outcomes(rows), Some(_)) = (&batch, known.as_ref()) {
-                known::stage(rows, &mut staged);
+            Batch::Outcomes(rows, keys) => {
+                if let Some(o) = rows.iter().find(|o| o.month != unit.month) {
+                    return Err(other_month(o.month));
+                }
+                inserts.outcomes.insert(rows.len(), |b, at, i| {
+                    let o = &rows[i];
+                    b.int(at, import_id)?;
+                    b.text(at + 1, &o.crime_id)?;
+                    b.int(at + 2, keys[i])?;
+                    b.text(at + 3, &month)?;
+                    b.opt_text(at + 4, o.lsoa_code.as_ref().map(|l| l.as_str()))?;
+                    b.text(at + 5, &o.outcome_type)
+                })?;
+                if known.is_some() {
+                    known::stage(rows, &mut staged);
+                }
             }
-            let _ = used.send(batch);
-            progress(counts.rows_read as u64);
         }
+        let _ = used.send(batch);
+        progress(counts.rows_read as u64);
     }
     counts.rows_added = counts.rows_read;
     let replaced = current.map(|(id, _)| id);
@@ -378,7 +441,7 @@ enum Refresh {
 /// the latest outcomes of the crimes either import names. The crimes an old outcomes import
 /// named are noted before its rows go.
 fn settle(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     kind: PoliceFileKind,
     import_id: i64,
     replaced: Option<i64>,

@@ -314,6 +314,52 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
 
 on_each_backend!(gwent_in_one_run);
 
+/// A run in which one file fails after thousands of its rows were written: that file leaves
+/// nothing (no rows, no import record), the other files of the run stand, the run (large
+/// enough for SQLite's bulk mode) still leaves every index, and the repaired file imports
+/// afterwards.
+async fn a_file_failing_part_way(t: TestDb, data: PathBuf) {
+    let dir = data.join("police/staffordshire");
+    let original = dir.join("2025-02-staffordshire-street.csv");
+    let good: Vec<PathBuf> = police_files(&dir).into_iter().filter(|p| *p != original).collect();
+    let mut lines = lines_of(&original);
+    assert!(lines.len() > 5000, "the file should span several batches");
+    let damaged = lines[4999].replacen(",2025-02,", ",2025-00,", 1);
+    assert_ne!(damaged, lines[4999], "line 5000 should hold a 2025-02 Month");
+    lines[4999] = damaged;
+    let tmp = tempfile::tempdir().unwrap();
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let bad = write_lines(tmp.path(), "2025-02-staffordshire-street.csv", &refs);
+
+    let db = t.connect().await;
+    let run: Vec<SourceFile> = std::iter::once(&bad).chain(&good).map(|p| SourceFile::from_path(p)).collect();
+    let results = db.import_police_files(&run, "test", &|_| {}).await.expect("the run");
+    let error = results[0].as_ref().expect_err("the damaged file must fail").to_string();
+    assert!(error.contains("2025-02-staffordshire-street.csv:5000: column \"Month\""), "{error}");
+    for result in &results[1..] {
+        assert!(matches!(result, Ok(ImportOutcome::Imported { .. })), "{result:?}");
+    }
+    assert_eq!(month_type_counts(&db).await, as_count_rows(&raw_month_type_counts(&good)));
+    assert_eq!(history(&db).await.len(), good.len(), "the failed file records no import");
+    if t.backend == common::Backend::Sqlite {
+        let conn = rusqlite::Connection::open(t.url.trim_start_matches("sqlite://")).unwrap();
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'police_%crime_key'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(indexes, 2, "the Crime ID indexes are rebuilt after a run with a failure");
+    }
+
+    import_all(&db, &[original.clone()]).await;
+    assert_eq!(month_type_counts(&db).await, as_count_rows(&raw_month_type_counts(&police_files(&dir))));
+    db.close().await;
+}
+
+on_each_backend!(a_file_failing_part_way);
+
 /// A bulk run killed half-way leaves an index dropped and refreshes queued: the next
 /// connection finishes them. Simulated by hand on a database with real crimes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

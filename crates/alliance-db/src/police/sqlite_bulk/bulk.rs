@@ -54,7 +54,7 @@ pub(super) fn begin(conn: &mut Connection, files: &[SourceFile]) -> Result<bool,
 /// Queues the outcome refresh of a file imported in bulk mode: the crimes a street import
 /// added, or those an outcomes import names. (When an outcomes import replaced an earlier one,
 /// the caller has already queued the crimes the earlier one named, by key.)
-pub(super) fn queue_refresh(tx: &Transaction<'_>, import_id: i64) -> Result<(), DbError> {
+pub(super) fn queue_refresh(tx: &Connection, import_id: i64) -> Result<(), DbError> {
     tx.execute("INSERT INTO police_refresh_pending (import_id) VALUES (?1)", [import_id])?;
     Ok(())
 }
