@@ -176,7 +176,7 @@ mod tests {
         let conn = table();
         let mut insert = BorrowedInsert::prepare(&conn, "INSERT INTO t (a, b, c) VALUES (?, ?, ?), (?, ?, ?)").unwrap();
         {
-            let owned = vec![String::from("first"), String::from("sécond")];
+            let owned = [String::from("first"), String::from("sécond")];
             insert
                 .execute(|b| {
                     b.int(1, 1)?;
