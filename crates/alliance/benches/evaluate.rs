@@ -48,9 +48,13 @@ fn main() {
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
         let db = Db::connect(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.expect("db");
-        for m in ["2024-01", "2024-02", "2024-03", "2024-04", "2025-01", "2025-02", "2025-03", "2025-04"] {
-            let file = data.join(format!("police/staffordshire/{m}-staffordshire-street.csv"));
-            db.import_police_file(&SourceFile::from_path(&file), "bench", &|_| {}).await.expect("import");
+        let months = ["2024-01", "2024-02", "2024-03", "2024-04", "2025-01", "2025-02", "2025-03", "2025-04"];
+        let files: Vec<SourceFile> = months
+            .iter()
+            .map(|m| SourceFile::from_path(&data.join(format!("police/staffordshire/{m}-staffordshire-street.csv"))))
+            .collect();
+        for result in db.import_police_files(&files, "bench", &|_| {}).await.expect("police run") {
+            result.expect("import");
         }
         let boundaries = data.join("lsoa/boundaries/lsoa/E06000021.geojson");
         db.import_area_file(&SourceFile::from_path(&boundaries), "bench").await.expect("boundaries");

@@ -74,8 +74,11 @@ fn main() -> ExitCode {
         for force in ["staffordshire", "gwent"] {
             police.extend(files_in(&data.join("police").join(force), ".csv"));
         }
-        for f in &police {
-            db.import_police_file(&SourceFile::from_path(f), "bench", &|_| {}).await.expect("police import");
+        let sources: Vec<SourceFile> = police.iter().map(|f| SourceFile::from_path(f)).collect();
+        for (f, result) in
+            police.iter().zip(db.import_police_files(&sources, "bench", &|_| {}).await.expect("police run"))
+        {
+            result.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         }
         println!(
             "setup: {} area files and {} police files ({} records) imported in {:.1} s",
