@@ -3,7 +3,6 @@
 //! the `alliance evaluate` command; and a real Stoke-on-Trent area on the shared data,
 //! checked against an independent count of the raw CSV files.
 
-#[macro_use]
 use crate::common;
 
 use std::collections::BTreeSet;
