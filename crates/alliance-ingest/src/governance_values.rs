@@ -1,7 +1,10 @@
 //! Values of the performance framework's entered indicators, uploaded as CSV with the
 //! header `code,period,value[,note]`: the indicator's code, the quarter (`2025Q3`), the
 //! value as a plain number, and an optional note. Whether each code names an entered (not
-//! computed) indicator is the storage crate's check; this module checks the shape.
+//! computed) indicator is the storage crate's check (`Db::enter_indicator_values_from`, which
+//! names the line too); this module checks the shape.
+
+use alliance_core::governance::Quarter;
 
 use crate::IngestError;
 
@@ -10,6 +13,12 @@ pub type UploadedValue = (String, String, f64, String);
 
 /// Parses the whole text, stopping at the first bad line with its number and column.
 pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValue>, IngestError> {
+    Ok(parse_numbered_indicator_values(file, text)?.into_iter().map(|(_, v)| v).collect())
+}
+
+/// [`parse_indicator_values`], with each value's line in the text (the header is line 1), so
+/// a later check can name the line too. Periods come out as `2025Q3` whatever the spelling.
+pub fn parse_numbered_indicator_values(file: &str, text: &str) -> Result<Vec<(u64, UploadedValue)>, IngestError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
@@ -27,8 +36,13 @@ pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValu
     let note_at = col("note");
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        let record = record.map_err(|e| IngestError::line(file, line, format!("cannot read the line: {e}")))?;
+        // The reader's own line number (blank lines are skipped, so counting records is not it).
+        let guess = i as u64 + 2;
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(guess, |p| p.line());
+            IngestError::line(file, line, format!("cannot read the line: {e}"))
+        })?;
+        let line = record.position().map_or(guess, |p| p.line());
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -41,6 +55,7 @@ pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValu
         if period.is_empty() {
             return Err(IngestError::cell(file, line, "period", "the period is empty: expected a quarter like 2025Q3"));
         }
+        let period = period.parse::<Quarter>().map_err(|e| IngestError::cell(file, line, "period", e))?.to_string();
         let text = get(value_at);
         let value: f64 = text
             .replace(',', "")
@@ -48,7 +63,7 @@ pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValu
             .ok()
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| IngestError::cell(file, line, "value", format!("\"{text}\" is not a number")))?;
-        out.push((code, period, value, note_at.map(get).unwrap_or_default()));
+        out.push((line, (code, period, value, note_at.map(get).unwrap_or_default())));
     }
     if out.is_empty() {
         return Err(IngestError::line(file, 2, "there are no values under the header"));
@@ -69,5 +84,10 @@ mod tests {
         let err = parse_indicator_values("v.csv", "code,period,value\na,2025Q3,1\nb,2025Q3,lots\n").unwrap_err();
         assert_eq!(err.to_string(), "v.csv:3: column \"value\": \"lots\" is not a number");
         assert!(parse_indicator_values("v.csv", "indicator,when\n").is_err());
+        // Lines count the header and blank lines; periods are checked and written one way.
+        let numbered = parse_numbered_indicator_values("v.csv", "code,period,value\n\na,2025-q3,1\n").unwrap();
+        assert_eq!(numbered, vec![(3, ("a".into(), "2025Q3".into(), 1.0, String::new()))]);
+        let err = parse_indicator_values("v.csv", "code,period,value\na,2025Q5,1\n").unwrap_err();
+        assert!(err.to_string().starts_with("v.csv:2: column \"period\": \"2025Q5\" is not a quarter"), "{err}");
     }
 }

@@ -369,7 +369,12 @@ impl BoardPack {
                     let known = escalations.iter().any(|e| e.action_id == Some(r.id));
                     // A new entry names the owner; an action already escalated keeps its text.
                     let shown = if known { r.title.as_str() } else { title.as_str() };
-                    add_escalation(&mut escalations, Some((r.id, shown)), "Off track two quarters running".into(), None);
+                    add_escalation(
+                        &mut escalations,
+                        Some((r.id, shown)),
+                        "Off track two quarters running".into(),
+                        None,
+                    );
                 }
             }
         }
