@@ -4,7 +4,9 @@
 //! indicator values are entered through the form (and bad input answers with an error
 //! summary naming the field); spend is recorded; a Delivery Group meeting escalates an item
 //! and agrees an action that joins the plan; and the Board pack page and the dashboard show
-//! RAG counts, escalations and funding totals that match what was entered.
+//! RAG counts, escalations and funding totals that match what was entered. A second scenario
+//! (`forms_scenario`) drives the staff forms for priorities, commitments, indicators and their
+//! targets, funding streams, amounts and allocations, and the indicator values file upload.
 
 use crate::common;
 
@@ -691,7 +693,13 @@ async fn forms_scenario(db: Db) {
     assert_eq!(added.status, StatusCode::SEE_OTHER);
     let stream = db.funding_streams().await.unwrap().remove(0);
     assert_eq!((stream.name.as_str(), stream.funder.as_str()), ("Safer Streets", "Home Office"));
-    assert!(get(&app, &board, "/funding").await.body.contains("Safer Streets"));
+    let funding = get(&app, &board, "/funding").await;
+    assert!(funding.body.contains("Safer Streets"));
+    assert!(!funding.body.contains("action=\"/funding/"), "board members are not offered the funding forms");
+    let funding = get(&app, &analyst, "/funding").await;
+    for form in ["streams", "amounts", "allocations", "spend"] {
+        assert!(funding.body.contains(&format!("action=\"/funding/{form}\"")), "staff are offered /funding/{form}");
+    }
     let again =
         post(&app, &analyst, "/funding/streams", &[("stream_name", "safer streets"), ("stream_funder", "Home Office")])
             .await;
