@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use alliance_core::domain::MonthRange;
 use alliance_core::governance::{ActionStatus, Direction, IndicatorSource, StrategySeed, INDICATOR_KINDS};
+use alliance_ingest::governance_values::UploadedValue;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
@@ -871,6 +872,7 @@ impl Db {
         target: Option<f64>,
         tolerance: Option<f64>,
     ) -> Result<(), DbError> {
+        check_tolerance(tolerance)?;
         sqlx::query(
             "UPDATE indicators SET baseline = CAST($1 AS DOUBLE PRECISION), baseline_period = $2, \
              target = CAST($3 AS DOUBLE PRECISION), tolerance = CAST($4 AS DOUBLE PRECISION) WHERE id = $5",
@@ -904,30 +906,58 @@ impl Db {
     }
 
     /// Stores entered values `(indicator code, period, value, note)` in one transaction:
-    /// refused whole if any names an unknown or computed indicator or a bad period.
+    /// refused whole if any names an unknown or computed indicator or a bad period (the error
+    /// names the row, counting from 1).
     pub async fn enter_indicator_values(
         &self,
         values: &[(String, String, f64, String)],
+        by: &str,
+    ) -> Result<usize, DbError> {
+        let rows: Vec<(String, &UploadedValue)> =
+            values.iter().enumerate().map(|(n, v)| (format!("row {}", n + 1), v)).collect();
+        self.store_indicator_values(&rows, |at, column| format!("{at}: {column}"), by).await
+    }
+
+    /// [`Db::enter_indicator_values`] for the values of an uploaded file, each with its line
+    /// (`alliance_ingest::governance_values::parse_numbered_indicator_values`): an error names
+    /// the file, line and column as the parser's do (`values.csv:3: column "code": …`).
+    pub async fn enter_indicator_values_from(
+        &self,
+        file: &str,
+        values: &[(u64, UploadedValue)],
+        by: &str,
+    ) -> Result<usize, DbError> {
+        let rows: Vec<(String, &UploadedValue)> =
+            values.iter().map(|(line, v)| (format!("{file}:{line}"), v)).collect();
+        self.store_indicator_values(&rows, |at, column| format!("{at}: column \"{column}\""), by).await
+    }
+
+    /// Stores `(where, value)` pairs in one transaction, or none; `place(where, column)` says
+    /// where a bad cell is.
+    async fn store_indicator_values(
+        &self,
+        values: &[(String, &UploadedValue)],
+        place: impl Fn(&str, &str) -> String,
         by: &str,
     ) -> Result<usize, DbError> {
         let indicators: HashMap<String, Indicator> =
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let mut tx = self.pool.begin().await?;
         let at = now();
-        for (n, (code, period, value, note)) in values.iter().enumerate() {
-            let row = n + 1;
-            let ind = indicators
-                .get(code.trim())
-                .ok_or_else(|| DbError::Invalid(format!("row {row}: indicator \"{code}\" is not in the framework")))?;
+        for (row, (code, period, value, note)) in values {
+            let ind = indicators.get(code.trim()).ok_or_else(|| {
+                DbError::Invalid(format!("{}: indicator \"{code}\" is not in the framework", place(row, "code")))
+            })?;
             if ind.source.is_computed() {
                 return Err(DbError::Invalid(format!(
-                    "row {row}: indicator \"{code}\" is computed from imported data and cannot be typed"
+                    "{}: indicator \"{code}\" is computed from imported data and cannot be typed",
+                    place(row, "code")
                 )));
             }
             let q: alliance_core::governance::Quarter =
-                period.parse().map_err(|e: String| DbError::Invalid(format!("row {row}: period: {e}")))?;
+                period.parse().map_err(|e: String| DbError::Invalid(format!("{}: {e}", place(row, "period"))))?;
             if !value.is_finite() {
-                return Err(DbError::Invalid(format!("row {row}: value is not a number")));
+                return Err(DbError::Invalid(format!("{}: not a number", place(row, "value"))));
             }
             sqlx::query(
                 "INSERT INTO indicator_values (indicator_id, period, value, note, entered_by, entered_at) \
@@ -1037,6 +1067,16 @@ impl Db {
         if name.trim().is_empty() {
             return Err(DbError::Invalid("name: a funding stream needs a name".into()));
         }
+        let taken = sqlx::query("SELECT id FROM funding_streams WHERE LOWER(name) = LOWER($1)")
+            .bind(name.trim())
+            .fetch_optional(&self.pool)
+            .await?;
+        if taken.is_some() {
+            return Err(DbError::Invalid(format!(
+                "name: there is already a funding stream called \"{}\"",
+                name.trim()
+            )));
+        }
         let row =
             sqlx::query("INSERT INTO funding_streams (name, funder, created_at) VALUES ($1, $2, $3) RETURNING id")
                 .bind(name.trim())
@@ -1049,6 +1089,9 @@ impl Db {
 
     pub async fn set_funding_amount(&self, stream_id: i64, fy: &str, pence: i64) -> Result<(), DbError> {
         let fy: alliance_core::governance::FinancialYear = fy.parse().map_err(DbError::Invalid)?;
+        if pence < 0 {
+            return Err(DbError::Invalid("amount: a funding amount cannot be negative".into()));
+        }
         sqlx::query(
             "INSERT INTO funding_amounts (stream_id, financial_year, amount_pence) VALUES ($1, $2, $3) \
              ON CONFLICT (stream_id, financial_year) DO UPDATE SET amount_pence = EXCLUDED.amount_pence",
@@ -1297,12 +1340,33 @@ impl Db {
     }
 }
 
+/// A tolerance is a distance from the target: not negative.
+fn check_tolerance(tolerance: Option<f64>) -> Result<(), DbError> {
+    match tolerance {
+        Some(t) if !t.is_finite() || t < 0.0 => {
+            Err(DbError::Invalid(format!("tolerance: {t} is not a distance from the target: expected 0 or more")))
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn insert_indicator(tx: &mut Transaction<'_, Any>, ind: &NewIndicator<'_>) -> Result<i64, DbError> {
     if ind.code.trim().is_empty() || ind.name.trim().is_empty() {
         return Err(DbError::Invalid("code, name: an indicator needs a code and a name".into()));
     }
     if !INDICATOR_KINDS.contains(&ind.kind) {
         return Err(DbError::Invalid(format!("kind: \"{}\" is not input, output or outcome", ind.kind)));
+    }
+    check_tolerance(ind.tolerance)?;
+    let taken = sqlx::query("SELECT id FROM indicators WHERE code = $1")
+        .bind(ind.code.trim())
+        .fetch_optional(&mut **tx)
+        .await?;
+    if taken.is_some() {
+        return Err(DbError::Invalid(format!(
+            "code: there is already an indicator with the code \"{}\"",
+            ind.code.trim()
+        )));
     }
     let row = sqlx::query(
         "INSERT INTO indicators (code, name, kind, definition, unit, frequency, direction, baseline, baseline_period, \

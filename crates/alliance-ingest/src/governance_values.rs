@@ -1,7 +1,10 @@
 //! Values of the performance framework's entered indicators, uploaded as CSV with the
 //! header `code,period,value[,note]`: the indicator's code, the quarter (`2025Q3`), the
 //! value as a plain number, and an optional note. Whether each code names an entered (not
-//! computed) indicator is the storage crate's check; this module checks the shape.
+//! computed) indicator is the storage crate's check (`Db::enter_indicator_values_from`, which
+//! names the line too); this module checks the shape.
+
+use alliance_core::governance::Quarter;
 
 use crate::IngestError;
 
@@ -10,10 +13,14 @@ pub type UploadedValue = (String, String, f64, String);
 
 /// Parses the whole text, stopping at the first bad line with its number and column.
 pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValue>, IngestError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    Ok(parse_numbered_indicator_values(file, text)?.into_iter().map(|(_, v)| v).collect())
+}
+
+/// [`parse_indicator_values`], with each value's line in the text (the header is line 1), so
+/// a later check can name the line too. Periods come out as `2025Q3` whatever the spelling.
+pub fn parse_numbered_indicator_values(file: &str, text: &str) -> Result<Vec<(u64, UploadedValue)>, IngestError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| IngestError::line(file, 1, format!("cannot read the header: {e}")))?;
     let names: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
     let col = |name: &str| names.iter().position(|h| h == name);
@@ -27,8 +34,13 @@ pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValu
     let note_at = col("note");
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let line = i as u64 + 2;
-        let record = record.map_err(|e| IngestError::line(file, line, format!("cannot read the line: {e}")))?;
+        // Counting records is not counting lines: the reader skips blank lines.
+        let guess = i as u64 + 2;
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(guess, |p| line_at(text, p.byte()));
+            IngestError::line(file, line, format!("cannot read the line: {e}"))
+        })?;
+        let line = record.position().map_or(guess, |p| line_at(text, p.byte()));
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -41,6 +53,7 @@ pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValu
         if period.is_empty() {
             return Err(IngestError::cell(file, line, "period", "the period is empty: expected a quarter like 2025Q3"));
         }
+        let period = period.parse::<Quarter>().map_err(|e| IngestError::cell(file, line, "period", e))?.to_string();
         let text = get(value_at);
         let value: f64 = text
             .replace(',', "")
@@ -48,12 +61,23 @@ pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValu
             .ok()
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| IngestError::cell(file, line, "value", format!("\"{text}\" is not a number")))?;
-        out.push((code, period, value, note_at.map(get).unwrap_or_default()));
+        out.push((line, (code, period, value, note_at.map(get).unwrap_or_default())));
     }
     if out.is_empty() {
         return Err(IngestError::line(file, 2, "there are no values under the header"));
     }
     Ok(out)
+}
+
+/// The line (from 1) of the record the reader started at byte `at`: a record's position is
+/// where the reader began, before the blank lines it skipped, so those are stepped over.
+fn line_at(text: &str, at: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut start = usize::try_from(at).unwrap_or(bytes.len()).min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\n' | b'\r') {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|b| **b == b'\n').count() as u64
 }
 
 #[cfg(test)]
@@ -69,5 +93,19 @@ mod tests {
         let err = parse_indicator_values("v.csv", "code,period,value\na,2025Q3,1\nb,2025Q3,lots\n").unwrap_err();
         assert_eq!(err.to_string(), "v.csv:3: column \"value\": \"lots\" is not a number");
         assert!(parse_indicator_values("v.csv", "indicator,when\n").is_err());
+        // Lines count the header and blank lines; periods are checked and written one way.
+        let numbered =
+            parse_numbered_indicator_values("v.csv", "code,period,value\r\n\r\na,2025-q3,1\r\n\nb,2025Q4,2").unwrap();
+        assert_eq!(
+            numbered,
+            vec![
+                (3, ("a".into(), "2025Q3".into(), 1.0, String::new())),
+                (5, ("b".into(), "2025Q4".into(), 2.0, String::new()))
+            ]
+        );
+        let err = parse_indicator_values("v.csv", "code,period,value\n\n\na,2025Q3,x\n").unwrap_err();
+        assert!(err.to_string().starts_with("v.csv:4: column \"value\""), "{err}");
+        let err = parse_indicator_values("v.csv", "code,period,value\na,2025Q5,1\n").unwrap_err();
+        assert!(err.to_string().starts_with("v.csv:2: column \"period\": \"2025Q5\" is not a quarter"), "{err}");
     }
 }

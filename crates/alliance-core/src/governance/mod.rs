@@ -264,7 +264,8 @@ pub fn status_on(initial: ActionStatus, changes: &[(String, ActionStatus)], date
 /// The rule for escalating actions, as shown on the Board pack.
 pub const ESCALATION_RULE: &str = "An action is escalated to the Board automatically when its status at the end of \
      the quarter and at the end of the quarter before were both 'off track' (from the action's history), and every \
-     item a Delivery Group meeting in the quarter marked for escalation is escalated.";
+     item a Delivery Group meeting in the quarter marked for escalation is escalated. An action escalated for more than \
+     one reason is listed once, with every reason.";
 
 /// Whether an action is escalated for being off track two quarters running.
 pub fn off_track_two_quarters(this_quarter_end: ActionStatus, last_quarter_end: ActionStatus) -> bool {

@@ -96,10 +96,43 @@ pub struct ActionRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Escalation {
-    /// "Delivery Group, 2025-09-10" or "Off track two quarters running".
+    /// Why it is escalated: "Delivery Group, 2025-09-10", "Off track two quarters running",
+    /// or both joined with "; " when one action is escalated for more than one reason.
     pub source: String,
     pub text: String,
     pub action_id: Option<i64>,
+    /// Each reason on its own (what `source` joins).
+    pub reasons: Vec<String>,
+}
+
+/// Adds an escalation to the list, or, when it is about an action already escalated this
+/// quarter (marked by the Delivery Group and also off track two quarters running, say), adds
+/// its reason to that action's one entry, so an action appears once with every reason.
+/// `note` is what the Delivery Group said (joined onto the entry's text); `None` when the
+/// escalation is automatic.
+fn add_escalation(list: &mut Vec<Escalation>, action: Option<(i64, &str)>, reason: String, note: Option<&str>) {
+    let Some((id, title)) = action else {
+        // A meeting item about no particular action.
+        let text = note.unwrap_or_default().to_string();
+        list.push(Escalation { source: reason.clone(), text, action_id: None, reasons: vec![reason] });
+        return;
+    };
+    match list.iter_mut().find(|e| e.action_id == Some(id)) {
+        Some(e) => {
+            e.reasons.push(reason);
+            e.source = e.reasons.join("; ");
+            if let Some(note) = note {
+                e.text = if e.text == title { format!("{title}: {note}") } else { format!("{}; {note}", e.text) };
+            }
+        }
+        None => {
+            let text = match note {
+                Some(note) => format!("{title}: {note}"),
+                None => title.to_string(),
+            };
+            list.push(Escalation { source: reason.clone(), text, action_id: Some(id), reasons: vec![reason] });
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -300,11 +333,11 @@ impl BoardPack {
             };
             if m.body == "delivery-group" {
                 for i in items.iter().filter(|i| i.meeting_id == m.id && i.kind == "escalation") {
-                    escalations.push(Escalation {
-                        source: format!("{body}, {}", m.held_on),
-                        text: i.text.clone(),
-                        action_id: i.action_id,
-                    });
+                    let reason = format!("{body}, {}", m.held_on);
+                    match i.action_id.and_then(|id| actions.iter().find(|a| a.id == id)) {
+                        Some(a) => add_escalation(&mut escalations, Some((a.id, &a.title)), reason, Some(&i.text)),
+                        None => add_escalation(&mut escalations, None, reason, Some(&i.text)),
+                    }
                 }
             }
             meeting_rows.push(MeetingRow {
@@ -325,21 +358,23 @@ impl BoardPack {
         for e in db.action_escalations().await?.iter().filter(|e| e.raised_on >= start && e.raised_on <= end) {
             let Some(r) = rows.iter_mut().find(|r| r.id == e.action_id) else { continue };
             r.escalated = true;
-            escalations.push(Escalation {
-                source: format!("Delivery Group, {} (action plan)", e.raised_on),
-                text: format!("{}: {}", r.title, e.note),
-                action_id: Some(e.action_id),
-            });
+            let reason = format!("Delivery Group, {} (action plan)", e.raised_on);
+            add_escalation(&mut escalations, Some((r.id, &r.title)), reason, Some(&e.note));
         }
         for r in rows.iter_mut() {
             if let Some(before) = r.previous_status {
                 if off_track_two_quarters(r.status, before) {
                     r.escalated = true;
-                    escalations.push(Escalation {
-                        source: "Off track two quarters running".into(),
-                        text: format!("{} ({})", r.title, r.owner),
-                        action_id: Some(r.id),
-                    });
+                    let title = format!("{} ({})", r.title, r.owner);
+                    let known = escalations.iter().any(|e| e.action_id == Some(r.id));
+                    // A new entry names the owner; an action already escalated keeps its text.
+                    let shown = if known { r.title.as_str() } else { title.as_str() };
+                    add_escalation(
+                        &mut escalations,
+                        Some((r.id, shown)),
+                        "Off track two quarters running".into(),
+                        None,
+                    );
                 }
             }
         }

@@ -134,6 +134,9 @@ async fn scenario(db: &Db) {
     db.add_meeting_item(dg, "decision", "Adopt the charter", None).await.unwrap();
     let board = db.create_meeting("board", "2025-12-02", "Board", &[(council, "Director".into())]).await.unwrap();
     db.add_meeting_item(board, "escalation", "Board items are not escalations to itself", None).await.unwrap();
+    // The Delivery Group also marks the off-track action for escalation: it is escalated for
+    // two reasons, and the pack lists it once with both.
+    db.escalate_action(a3, "2025-11-20", "No provider since August", "user:dg@alliance").await.unwrap();
 
     // Funding for 2025/26: two allocations, spend in three quarters.
     let svd = db.create_funding_stream("Serious Violence Duty grant", "Home Office").await.unwrap();
@@ -158,7 +161,15 @@ async fn scenario(db: &Db) {
     let escalations: Vec<&str> = pack.escalations.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(escalations.len(), 2, "{escalations:?}");
     assert!(escalations.contains(&"Navigator funding gap from April"));
-    assert!(pack.escalations.iter().any(|e| e.action_id == Some(a3)), "off track at the ends of 2025Q3 and 2025Q4");
+    let taxi: Vec<_> = pack.escalations.iter().filter(|e| e.action_id == Some(a3)).collect();
+    assert_eq!(taxi.len(), 1, "one entry for the action escalated twice over: {escalations:?}");
+    assert_eq!(taxi[0].text, "Taxi marshals: No provider since August");
+    assert_eq!(
+        taxi[0].reasons,
+        vec!["Delivery Group, 2025-11-20 (action plan)".to_string(), "Off track two quarters running".to_string()],
+        "off track at the ends of 2025Q3 and 2025Q4, and marked by the Delivery Group"
+    );
+    assert_eq!(taxi[0].source, "Delivery Group, 2025-11-20 (action plan); Off track two quarters running");
     assert_eq!(pack.indicator("people-reached").unwrap().status, TargetStatus::OffTarget);
     assert_eq!(pack.indicator("charter-venues").unwrap().status, TargetStatus::WithinTolerance);
     assert_eq!(pack.off_target().len(), 1);
@@ -177,6 +188,7 @@ async fn scenario(db: &Db) {
     let html = pack.render().unwrap();
     assert!(html.contains("£60,000.00") && html.contains("£40,000.00") && html.contains("3.8%"));
     assert!(html.contains("Navigator funding gap from April"));
+    assert_eq!(html.matches("<tr class=\"escalation\">").count(), 2, "each escalated item once in the pack");
     assert!(html.contains("@media print") && !html.contains("<script") && !html.contains("src=\"http"));
 
     // The computed rate, against the raw files.

@@ -4,7 +4,9 @@
 //! indicator values are entered through the form (and bad input answers with an error
 //! summary naming the field); spend is recorded; a Delivery Group meeting escalates an item
 //! and agrees an action that joins the plan; and the Board pack page and the dashboard show
-//! RAG counts, escalations and funding totals that match what was entered.
+//! RAG counts, escalations and funding totals that match what was entered. A second scenario
+//! (`forms_scenario`) drives the staff forms for priorities, commitments, indicators and their
+//! targets, funding streams, amounts and allocations, and the indicator values file upload.
 
 use crate::common;
 
@@ -384,4 +386,417 @@ async fn governance_web_sqlite() {
 async fn governance_web_postgres() {
     let Some(t) = common::postgres().await else { return };
     scenario(t.connect().await).await;
+}
+
+/// A multipart form (the indicator values upload) with the visitor's CSRF token first, as a
+/// browser sends it, and one file.
+async fn post_file(app: &Router, who: &Visitor, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Reply {
+    let mut all = vec![("csrf_token", who.csrf.as_str())];
+    all.extend_from_slice(fields);
+    common::http::send_multipart(app, path, who, &all, ("file", file.0, file.1)).await
+}
+
+/// [`post`] with owned values.
+async fn post_owned(app: &Router, who: &Visitor, path: &str, fields: &[(&str, String)]) -> Reply {
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post(app, who, path, &fields).await
+}
+
+async fn governance_changes(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
+    db.audit_search(&AuditQuery {
+        actor: None,
+        action: Some("governance-change".into()),
+        from: None,
+        to: None,
+        limit: 500,
+    })
+    .await
+    .unwrap()
+}
+
+/// The staff forms that close issue 7's gaps: changing a priority and a commitment, adding
+/// an indicator (entered or computed) and changing its target, funding streams, amounts and
+/// allocations, and indicator values uploaded as a CSV file. Each: success changes what the
+/// page shows; bad input answers 422 with the error summary and changes nothing; other roles
+/// are refused with 403 and change nothing.
+async fn forms_scenario(db: Db) {
+    alliance::demo::load_if_empty(&db).await.expect("demo loads");
+    let app = alliance_web::router(AppState::new(db.clone()));
+    let police = db.create_organisation("Staffordshire Police", OrgType::Police).await.unwrap();
+    let council = db.create_organisation("Stoke-on-Trent City Council", OrgType::Council).await.unwrap();
+    let analyst = visitor(&db, "analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
+    let officer = visitor(&db, "officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
+    let board = visitor(&db, "chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;
+    let quarter = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).unwrap();
+    let q = quarter.to_string();
+
+    // ---- Strategy: a priority's name and description; a commitment's words.
+    let s = db.strategies().await.unwrap().remove(0);
+    let first = db.priorities(s.id).await.unwrap().remove(0);
+    let url = format!("/strategy/priorities/{}", first.id);
+    let strategy = get(&app, &analyst, "/strategy").await;
+    assert!(strategy.body.contains(&format!("href=\"{url}\"")), "staff are offered the change link");
+    assert!(!get(&app, &board, "/strategy").await.body.contains(&format!("href=\"{url}\"")));
+    let form_page = get(&app, &analyst, &url).await;
+    assert_eq!(form_page.status, StatusCode::OK);
+    assert!(form_page.body.contains(&format!("value=\"{}\"", first.name)), "the form shows the current name");
+    for who in [&board, &officer] {
+        assert_eq!(get(&app, who, &url).await.status, StatusCode::FORBIDDEN);
+        let refused = post(&app, who, &url, &[("name", "Renamed by the wrong person"), ("description", "x")]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+    let bad = post(&app, &analyst, &url, &[("name", "  "), ("description", "Something else")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("govuk-error-summary") && bad.body.contains("href=\"#name\""));
+    assert!(bad.body.contains("id=\"name-error\"") && bad.body.contains("Enter the priority"));
+    let unchanged = db.priorities(s.id).await.unwrap().remove(0);
+    assert_eq!(
+        (unchanged.name.as_str(), unchanged.description.as_str()),
+        (first.name.as_str(), first.description.as_str())
+    );
+    let renamed = post(
+        &app,
+        &analyst,
+        &url,
+        &[("name", "Attitudinal and cultural change"), ("description", "Changing what young people think is normal.")],
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER);
+    assert_eq!(renamed.location.as_deref(), Some(format!("/strategy#priority-{}", first.id).as_str()));
+    let strategy = get(&app, &board, "/strategy").await;
+    assert!(strategy.body.contains("Attitudinal and cultural change"));
+    assert!(strategy.body.contains("Changing what young people think is normal."));
+    let audit = governance_changes(&db).await;
+    let entry = audit.iter().find(|e| e.target == url).expect("the priority change is audited");
+    assert!(entry.detail.contains(&format!("name changed from \"{}\"", first.name)), "{}", entry.detail);
+    assert_eq!(entry.actor, "user:analyst@alliance.example");
+    // A commitment's words, kept in the audit log before and after.
+    let c = db.commitments(s.id).await.unwrap().remove(0);
+    let c_url = format!("/strategy/commitments/{}", c.id);
+    assert_eq!(post(&app, &officer, &c_url, &[("text", "x")]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(post(&app, &analyst, &c_url, &[("text", "")]).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(db.commitments(s.id).await.unwrap()[0].text, c.text);
+    let changed =
+        post(&app, &analyst, &c_url, &[("text", "work with every secondary school on healthy relationships")]).await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert!(get(&app, &board, "/strategy")
+        .await
+        .body
+        .contains("work with every secondary school on healthy relationships"));
+    let audit = governance_changes(&db).await;
+    assert!(audit.iter().any(|e| e.target == c_url && e.detail.contains(&c.text)), "the old words are kept");
+    // A commitment under a priority that is not offered is refused with an error.
+    let n = db.commitments(s.id).await.unwrap().len();
+    let bad = post(&app, &analyst, "/strategy/commitments", &[("priority", "999999"), ("text", "something")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#priority\""));
+    assert_eq!(db.commitments(s.id).await.unwrap().len(), n);
+
+    // ---- Indicators: the form to add one.
+    let before = db.indicators().await.unwrap().len();
+    assert_eq!(get(&app, &board, "/indicators/new").await.status, StatusCode::FORBIDDEN);
+    assert!(get(&app, &analyst, "/indicators").await.body.contains("href=\"/indicators/new\""));
+    assert!(!get(&app, &board, "/indicators").await.body.contains("href=\"/indicators/new\""));
+    let new_form = get(&app, &analyst, "/indicators/new").await;
+    assert_eq!(new_form.status, StatusCode::OK);
+    assert!(new_form.body.contains("name=\"kind\"") && new_form.body.contains("Robbery"));
+    let council_id = council.to_string();
+    let good = [
+        ("name", "Mentoring sessions delivered"),
+        ("code", "mentoring-sessions"),
+        ("kind", "output"),
+        ("definition", "Sessions delivered by the mentoring provider, from its monthly return"),
+        ("unit", "sessions"),
+        ("frequency", "quarterly"),
+        ("direction", "up"),
+        ("source", "entered"),
+        ("crime_type", ""),
+        ("baseline", "30"),
+        ("baseline_period", "2024/25"),
+        ("target", "40"),
+        ("tolerance", "5"),
+        ("owner", council_id.as_str()),
+        ("priority", ""),
+    ];
+    let refused = post(&app, &officer, "/indicators", &good).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    /// The good form with some fields changed.
+    fn edited<'a>(good: &[(&'a str, &'a str)], changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+        good.iter().map(|(k, v)| (*k, changes.iter().find(|(c, _)| c == k).map_or(*v, |(_, n)| *n))).collect()
+    }
+    let with = |changes: &[(&'static str, &'static str)]| edited(&good, changes);
+    let bad = post(
+        &app,
+        &analyst,
+        "/indicators",
+        &with(&[("code", "Mentoring Sessions"), ("kind", ""), ("target", "lots"), ("baseline_period", "last year")]),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["code", "kind", "target", "baseline_period"] {
+        assert!(bad.body.contains(&format!("href=\"#{field}\"")), "the summary links {field}");
+        assert!(bad.body.contains(&format!("id=\"{field}-error\"")), "{field} has its error message");
+    }
+    assert!(bad.body.contains("value=\"Mentoring sessions delivered\""), "what was typed is kept");
+    let bad = post(&app, &analyst, "/indicators", &with(&[("source", "rate-12m"), ("tolerance", "-2")])).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#crime_type\"") && bad.body.contains("href=\"#tolerance\""));
+    assert_eq!(db.indicators().await.unwrap().len(), before, "nothing was created by refused or bad forms");
+    let created = post(&app, &analyst, "/indicators", &good).await;
+    let mentoring = id_in(&created);
+    let ind = db.indicator(mentoring).await.unwrap().unwrap();
+    assert_eq!(ind.source, IndicatorSource::Entered);
+    assert_eq!((ind.kind.as_str(), ind.direction), ("output", Direction::Up));
+    assert_eq!((ind.baseline, ind.target, ind.tolerance), (Some(30.0), Some(40.0), Some(5.0)));
+    assert_eq!((ind.baseline_period.as_deref(), ind.owner_org_id), (Some("2024/25"), Some(council)));
+    let page = get(&app, &board, &format!("/indicators/{mentoring}")).await;
+    assert!(page.body.contains("Mentoring sessions delivered") && page.body.contains("30 (2024/25)"));
+    assert!(!page.body.contains("/target\""), "board members are not offered the target form");
+    let duplicate = post(&app, &analyst, "/indicators", &good).await;
+    assert_eq!(duplicate.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(duplicate.body.contains("href=\"#code\"") && duplicate.body.contains("There is already an indicator"));
+    // A computed indicator is created computed, and its values can never be typed.
+    let robbery = id_in(
+        &post(
+            &app,
+            &analyst,
+            "/indicators",
+            &with(&[
+                ("name", "Robbery in the quarter"),
+                ("code", "robbery-quarter"),
+                ("kind", "outcome"),
+                ("unit", "crimes"),
+                ("direction", "down"),
+                ("source", "quarter-count"),
+                ("crime_type", "Robbery"),
+                ("owner", ""),
+            ]),
+        )
+        .await,
+    );
+    let ind = db.indicator(robbery).await.unwrap().unwrap();
+    assert_eq!(ind.source, IndicatorSource::QuarterCount { crime_type: "Robbery".into() });
+    let page = get(&app, &analyst, &format!("/indicators/{robbery}")).await;
+    assert!(page.body.contains("id=\"computed\"") && !page.body.contains("/values\""));
+    let typed = post(&app, &analyst, &format!("/indicators/{robbery}/values"), &[("period", &q), ("value", "3")]).await;
+    assert_eq!(typed.status, StatusCode::FORBIDDEN);
+
+    // ---- An indicator's baseline, target and tolerance.
+    let t_url = format!("/indicators/{mentoring}/target");
+    assert!(get(&app, &analyst, &format!("/indicators/{mentoring}")).await.body.contains(&format!("href=\"{t_url}\"")));
+    let t_page = get(&app, &analyst, &t_url).await;
+    assert_eq!(t_page.status, StatusCode::OK);
+    assert!(t_page.body.contains("value=\"40\"") && t_page.body.contains("value=\"2024/25\""));
+    for who in [&board, &officer] {
+        assert_eq!(get(&app, who, &t_url).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post(&app, who, &t_url, &[("target", "1")]).await.status, StatusCode::FORBIDDEN);
+    }
+    let bad = post(&app, &analyst, &t_url, &[("baseline", "30"), ("target", "forty-five"), ("tolerance", "-1")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#target\"") && bad.body.contains("href=\"#tolerance\""));
+    assert_eq!(db.indicator(mentoring).await.unwrap().unwrap().target, Some(40.0), "nothing changed");
+    let set = post(
+        &app,
+        &analyst,
+        &t_url,
+        &[("baseline", "32"), ("baseline_period", "2024q4"), ("target", "45"), ("tolerance", "")],
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    let ind = db.indicator(mentoring).await.unwrap().unwrap();
+    assert_eq!((ind.baseline, ind.target, ind.tolerance), (Some(32.0), Some(45.0), None));
+    assert_eq!(ind.baseline_period.as_deref(), Some("2024Q4"));
+    let page = get(&app, &board, &format!("/indicators/{mentoring}")).await;
+    assert!(page.body.contains("32 (2024Q4)") && page.body.contains(">45<"), "the page shows the new figures");
+    // The computed indicator takes a target too (a target is not a value).
+    let set = post(&app, &analyst, &format!("/indicators/{robbery}/target"), &[("target", "120")]).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    assert_eq!(db.indicator(robbery).await.unwrap().unwrap().target, Some(120.0));
+    let audit = governance_changes(&db).await;
+    let entry = audit.iter().find(|e| e.detail.starts_with("indicator mentoring-sessions:")).expect("audited");
+    assert!(entry.detail.contains("target 40 → 45") && entry.detail.contains("tolerance 5 → none"), "{}", entry.detail);
+
+    // ---- Indicator values as an uploaded CSV file.
+    let list = get(&app, &analyst, "/indicators").await;
+    assert!(list.body.contains("enctype=\"multipart/form-data\"") && list.body.contains("type=\"file\""));
+    let unknown = format!("code,period,value\nmentoring-sessions,{q},12\nno-such-indicator,{q},3\n");
+    let bad = post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", unknown.as_bytes())).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#file\"") && bad.body.contains("id=\"file-error\""));
+    assert!(bad.body.contains("values.csv:3: column") && bad.body.contains("no-such-indicator"), "line, field, reason");
+    let not_a_number = format!("code,period,value\nmentoring-sessions,{q},twelve\n");
+    let bad =
+        post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", not_a_number.as_bytes())).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("values.csv:2: column") && bad.body.contains("twelve"));
+    let computed = format!("code,period,value\nrobbery-quarter,{q},3\n");
+    let bad =
+        post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", computed.as_bytes())).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("computed from imported data"));
+    let bad = post_file(
+        &app,
+        &analyst,
+        "/indicators/upload",
+        &[("csv", "")],
+        ("values.csv", b"code,period,value\nmentoring-sessions,2025Q3,\xff\n"),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("not UTF-8"));
+    let nothing = post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("", b"")).await;
+    assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(nothing.body.contains("href=\"#file\"") && nothing.body.contains("Choose a CSV file"));
+    assert!(db.indicator_values().await.unwrap().get(&mentoring).is_none(), "bad files store nothing");
+    // The CSRF token is checked on the multipart form too; other roles are refused.
+    let good_csv = format!("code,period,value,note\nmentoring-sessions,{q},12,from the provider\n");
+    let no_token =
+        common::http::send_multipart(&app, "/indicators/upload", &analyst, &[], ("file", "v.csv", good_csv.as_bytes()))
+            .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    let forged = Visitor { cookie: analyst.cookie.clone(), csrf: "0".repeat(64) };
+    let wrong_token = post_file(&app, &forged, "/indicators/upload", &[], ("v.csv", good_csv.as_bytes())).await;
+    assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    let partner = post_file(&app, &officer, "/indicators/upload", &[], ("v.csv", good_csv.as_bytes())).await;
+    assert_eq!(partner.status, StatusCode::FORBIDDEN);
+    assert!(db.indicator_values().await.unwrap().get(&mentoring).is_none(), "refused uploads store nothing");
+    let uploaded =
+        post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", good_csv.as_bytes())).await;
+    assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", &uploaded.body[..uploaded.body.len().min(3000)]);
+    assert_eq!(uploaded.location.as_deref(), Some("/indicators"));
+    let stored = db.indicator_values().await.unwrap().remove(&mentoring).expect("stored");
+    assert_eq!(
+        (stored[0].period.as_str(), stored[0].value, stored[0].note.as_str()),
+        (q.as_str(), 12.0, "from the provider")
+    );
+    let page = get(&app, &board, &format!("/indicators/{mentoring}?quarter={q}")).await;
+    assert!(page.body.contains("from the provider"));
+    // Both a file and pasted text is ambiguous, and refused.
+    let both =
+        post_file(&app, &analyst, "/indicators/upload", &[("csv", &good_csv)], ("v.csv", good_csv.as_bytes())).await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(both.body.contains("not both"));
+
+    // ---- Funding: streams, amounts by financial year, allocations.
+    let fy = quarter.financial_year().to_string();
+    for who in [&board, &officer] {
+        let r = post(&app, who, "/funding/streams", &[("stream_name", "Wrong"), ("stream_funder", "x")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    let bad = post(&app, &analyst, "/funding/streams", &[("stream_name", ""), ("stream_funder", "Home Office")]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#stream_name\"") && bad.body.contains("id=\"stream_name-error\""));
+    assert!(db.funding_streams().await.unwrap().is_empty(), "no stream from refused or bad forms");
+    let added =
+        post(&app, &analyst, "/funding/streams", &[("stream_name", "Safer Streets"), ("stream_funder", "Home Office")])
+            .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let stream = db.funding_streams().await.unwrap().remove(0);
+    assert_eq!((stream.name.as_str(), stream.funder.as_str()), ("Safer Streets", "Home Office"));
+    let funding = get(&app, &board, "/funding").await;
+    assert!(funding.body.contains("Safer Streets"));
+    assert!(!funding.body.contains("action=\"/funding/"), "board members are not offered the funding forms");
+    let funding = get(&app, &analyst, "/funding").await;
+    for form in ["streams", "amounts", "allocations", "spend"] {
+        assert!(funding.body.contains(&format!("action=\"/funding/{form}\"")), "staff are offered /funding/{form}");
+    }
+    let again =
+        post(&app, &analyst, "/funding/streams", &[("stream_name", "safer streets"), ("stream_funder", "Home Office")])
+            .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.body.contains("already a funding stream"));
+    let sid = stream.id.to_string();
+    let amount = |year: &str, value: &str| {
+        [("amount_stream", sid.clone()), ("amount_year", year.to_string()), ("amount_value", value.to_string())]
+    };
+    let bad = post_owned(&app, &analyst, "/funding/amounts", &amount("2025/27", "lots")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#amount_year\"") && bad.body.contains("href=\"#amount_value\""));
+    assert!(db.funding_amounts().await.unwrap().is_empty());
+    let set = post_owned(&app, &analyst, "/funding/amounts", &amount(&fy, "150,000")).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    assert!(get(&app, &board, &format!("/funding?quarter={q}")).await.body.contains("£150,000.00"));
+    let set = post_owned(&app, &analyst, "/funding/amounts", &amount(&fy, "£160,000")).await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    let amounts = db.funding_amounts().await.unwrap();
+    assert_eq!(amounts.len(), 1, "the year's amount is replaced, not added to");
+    assert_eq!((amounts[0].financial_year.as_str(), amounts[0].amount_pence), (fy.as_str(), 16_000_000));
+    let audit = governance_changes(&db).await;
+    assert!(audit.iter().any(|e| e.detail.contains("£160,000.00 (was £150,000.00)")), "the replaced amount is kept");
+    assert_eq!(
+        post(
+            &app,
+            &officer,
+            "/funding/amounts",
+            &[("amount_stream", &sid), ("amount_year", &fy), ("amount_value", "1")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    // Allocations.
+    let police_id = police.to_string();
+    let allocation = |org: &str, purpose: &str, value: &str| {
+        [
+            ("allocation_stream", sid.clone()),
+            ("allocation_year", fy.clone()),
+            ("allocation_org", if org == "police" { police_id.clone() } else { org.to_string() }),
+            ("allocation_intervention", String::new()),
+            ("allocation_purpose", purpose.to_string()),
+            ("allocation_amount", value.to_string()),
+        ]
+    };
+    let bad = post_owned(&app, &analyst, "/funding/allocations", &allocation("", "", "40000")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#allocation_org\"") && bad.body.contains("href=\"#allocation_purpose\""));
+    let bad = post_owned(&app, &analyst, "/funding/allocations", &allocation("police", "Taxi marshals", "-5")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#allocation_amount\""));
+    assert!(db.allocations().await.unwrap().is_empty(), "no allocation from bad forms");
+    let done =
+        post_owned(&app, &analyst, "/funding/allocations", &allocation("police", "Taxi marshals", "40,000")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    let allocations = db.allocations().await.unwrap();
+    assert_eq!(allocations.len(), 1);
+    assert_eq!((allocations[0].org_id, allocations[0].amount_pence), (Some(police), 4_000_000));
+    let page = get(&app, &board, &format!("/funding?quarter={q}")).await;
+    assert!(page.body.contains("Taxi marshals") && page.body.contains("£40,000.00"));
+    let refused = post(
+        &app,
+        &officer,
+        "/funding/allocations",
+        &[
+            ("allocation_stream", &sid),
+            ("allocation_year", &fy),
+            ("allocation_org", &police_id),
+            ("allocation_purpose", "x"),
+            ("allocation_amount", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(db.allocations().await.unwrap().len(), 1);
+    // The new allocation takes spend through the existing form, and the pack counts it.
+    let spend = post(
+        &app,
+        &analyst,
+        "/funding/spend",
+        &[("allocation", &allocations[0].id.to_string()), ("quarter", &q), ("amount", "10000"), ("evaluation", "")],
+    )
+    .await;
+    assert_eq!(spend.status, StatusCode::SEE_OTHER);
+    let pack = alliance_web::views::board_pack::BoardPack::load(&db, quarter, "Test").await.unwrap();
+    assert_eq!((pack.funding.available_pence, pack.funding.allocated_pence), (16_000_000, 4_000_000));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governance_forms_sqlite() {
+    let t = common::sqlite();
+    forms_scenario(t.connect().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn governance_forms_postgres() {
+    let Some(t) = common::postgres().await else { return };
+    forms_scenario(t.connect().await).await;
 }

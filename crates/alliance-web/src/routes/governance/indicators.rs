@@ -1,15 +1,23 @@
 //! The performance framework: `GET /indicators`, `GET /indicators/{id}`, entering a value
-//! (`POST /indicators/{id}/values`: staff, or the owning organisation's partner users) and
-//! uploading many as CSV (`POST /indicators/upload`: staff). Computed indicators refuse typed
-//! values (the storage layer's rule, shown on the form).
+//! (`POST /indicators/{id}/values`: staff, or the owning organisation's partner users),
+//! uploading many as a CSV file or pasted text (`POST /indicators/upload`: staff), adding an
+//! indicator (`GET /indicators/new`, `POST /indicators`: staff) and changing its baseline,
+//! target and tolerance (`GET|POST /indicators/{id}/target`: staff). Computed indicators
+//! refuse typed values (the storage layer's rule, shown on the form); they are created as
+//! computed, with the rule and crime type they are computed by, never as entered.
 
 use std::collections::HashMap;
 
-use alliance_core::governance::can_update_action;
+use alliance_core::domain::police::CRIME_TYPES;
+use alliance_core::governance::{
+    can_update_action, Direction, FinancialYear, IndicatorSource, Quarter, INDICATOR_KINDS,
+};
 use alliance_db::access::User;
-use alliance_db::governance::Indicator;
-use alliance_ingest::governance_values::parse_indicator_values;
-use axum::extract::{Path, Query, State};
+use alliance_db::governance::{Indicator, NewIndicator};
+use alliance_db::DbError;
+use alliance_ingest::governance_values::parse_numbered_indicator_values;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::header::CONTENT_TYPE;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
@@ -17,8 +25,10 @@ use axum::Form as Submitted;
 use super::{actor, audited, forbidden, is_staff, not_found, page, see_other};
 use crate::auth::CurrentUser;
 use crate::views::board_pack::BoardPack;
-use crate::views::governance::indicators::{IndicatorPage, IndicatorsPage};
-use crate::views::governance::{error, invalid_to_field, quarter_from, Form};
+use crate::views::governance::indicators::{
+    number_text, target_values, IndicatorFormPage, IndicatorPage, IndicatorsPage, TargetPage,
+};
+use crate::views::governance::{error, invalid_to_field, quarter_from, FieldError, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
@@ -46,25 +56,307 @@ async fn list(
     list_page(&state, &user, Form::new(q)).await
 }
 
+/// The upload form's text fields and its file (name, bytes), if one was chosen.
+type Upload = (Values, Option<(String, Vec<u8>)>);
+
+/// Reads the upload form: `multipart/form-data` (a `file` and/or the pasted `csv`) from the
+/// browser, or URL-encoded `csv` alone. The CSRF token was checked by the middleware either
+/// way. A body that cannot be read is the form's problem, not the service's.
+async fn read_upload(state: &AppState, request: Request) -> Result<Upload, String> {
+    let multipart = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let Submitted(values) = Submitted::<Values>::from_request(request, state).await.map_err(|e| e.body_text())?;
+        return Ok((values, None));
+    }
+    let mut form = Multipart::from_request(request, state).await.map_err(|e| e.body_text())?;
+    let (mut values, mut file) = (Values::new(), None);
+    while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            // Only the name's last part: browsers may send a path.
+            let file_name = field.file_name().unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+            if !file_name.is_empty() || !bytes.is_empty() {
+                file = Some((file_name, bytes.to_vec()));
+            }
+        } else {
+            values.insert(name, field.text().await.map_err(|e| e.body_text())?);
+        }
+    }
+    Ok((values, file))
+}
+
+/// `POST /indicators/upload`: a CSV file (or the pasted text) of `code,period,value[,note]`,
+/// stored whole or not at all; a bad line is named with its line, column and reason.
 async fn upload(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    request: Request,
+) -> Result<Response, PageError> {
+    let (values, file) = match read_upload(&state, request).await {
+        Ok(upload) => upload,
+        Err(e) => {
+            let errors = vec![error("file", format!("The upload could not be read: {e}"))];
+            return list_page(&state, &user, Form::with_errors(Values::new(), errors)).await;
+        }
+    };
+    let mut form = Form::new(values);
+    form.values.remove("quarter");
+    // Where the values come from: the file's name (as the messages name it) and its text.
+    let source = match (file, form.get("csv")) {
+        (Some(_), Some(_)) => Err(error("file", "Upload a file or paste the CSV text, not both")),
+        (Some((name, bytes)), None) => {
+            let name = if name.is_empty() { "the uploaded file".to_string() } else { name };
+            match String::from_utf8(bytes) {
+                Ok(text) => Ok(("file", name, text)),
+                Err(_) => Err(error(
+                    "file",
+                    format!("{name} is not UTF-8 text: save it as \"CSV UTF-8\" and upload it again"),
+                )),
+            }
+        }
+        (None, Some(text)) => Ok(("csv", "the pasted CSV".to_string(), text)),
+        (None, None) => Err(error("file", "Choose a CSV file of values, or paste the CSV text")),
+    };
+    match source {
+        Err(e) => form.errors.push(e),
+        Ok((field, name, text)) => match parse_numbered_indicator_values(&name, &text) {
+            Err(e) => form.errors.push(error(field, e.to_string())),
+            Ok(rows) => match state.db.enter_indicator_values_from(&name, &rows, &actor(&user)).await {
+                Ok(n) => {
+                    audited(&state, &user, "/indicators", &format!("{n} indicator values uploaded from {name}"))
+                        .await?;
+                    return Ok(see_other("/indicators"));
+                }
+                Err(DbError::Invalid(message)) => form.errors.push(error(field, message)),
+                Err(e) => return Err(e.into()),
+            },
+        },
+    }
+    list_page(&state, &user, form).await
+}
+
+/// An optional number from a form field: `None` when empty, an error naming the field when
+/// it is not a number.
+fn number(form: &Form, field: &str, what: &str) -> Result<Option<f64>, FieldError> {
+    let Some(text) = form.get(field) else { return Ok(None) };
+    match text.replace(',', "").parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        _ => Err(error(field, format!("Enter the {what} as a number, like 430 or 12.5, not \"{text}\""))),
+    }
+}
+
+/// The baseline, its period, the target and the tolerance of the indicator forms, or their
+/// errors. The baseline period is a quarter (`2024Q4`) or a financial year (`2024/25`).
+type Target = (Option<f64>, Option<String>, Option<f64>, Option<f64>);
+
+fn target_of(form: &Form, errors: &mut Vec<FieldError>) -> Option<Target> {
+    let mut keep = |r: Result<Option<f64>, FieldError>| r.map_err(|e| errors.push(e)).ok();
+    let baseline = keep(number(form, "baseline", "baseline"));
+    let target = keep(number(form, "target", "target"));
+    let tolerance = keep(number(form, "tolerance", "tolerance"));
+    let period = match form.get("baseline_period") {
+        None => Some(None),
+        Some(p) => match (p.parse::<Quarter>(), p.parse::<FinancialYear>()) {
+            (Ok(q), _) => Some(Some(q.to_string())),
+            (_, Ok(fy)) if p.contains(['/', '-']) => Some(Some(fy.to_string())),
+            _ => {
+                errors.push(error(
+                    "baseline_period",
+                    format!("Enter the baseline period as a quarter like 2024Q4 or a financial year like 2024/25, not \"{p}\""),
+                ));
+                None
+            }
+        },
+    };
+    if let Some(Some(t)) = tolerance {
+        if t < 0.0 {
+            errors.push(error("tolerance", "The tolerance is a distance from the target, so cannot be negative"));
+        }
+    }
+    Some((baseline?, period?, target?, tolerance?))
+}
+
+/// An optional choice from a select of ids (`offered`), or an error.
+fn optional_choice(form: &Form, field: &str, offered: &[i64], what: &str) -> Result<Option<i64>, FieldError> {
+    match form.get(field) {
+        None => Ok(None),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|id| offered.contains(id))
+            .map(Some)
+            .ok_or_else(|| error(field, format!("Select {what} from the list, or none"))),
+    }
+}
+
+async fn new_form(State(state): State<AppState>) -> Result<Response, PageError> {
+    let form = Form::new(Values::from([
+        ("frequency".to_string(), "quarterly".to_string()),
+        ("source".to_string(), "entered".to_string()),
+    ]));
+    page(&IndicatorFormPage::load(&state.db, Layout::new(&state, "/indicators"), form).await?, false)
+}
+
+/// `POST /indicators`: adds an indicator to the performance framework.
+async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
     let mut form = Form::new(values);
-    form.values.remove("quarter");
-    match parse_indicator_values("the pasted CSV", &form.value("csv")) {
-        Ok(rows) => match state.db.enter_indicator_values(&rows, &actor(&user)).await {
-            Ok(n) => {
-                audited(&state, &user, "/indicators", &format!("{n} indicator values uploaded")).await?;
-                return Ok(see_other("/indicators"));
-            }
-            // "row 3: …" counts data rows; the pasted text's line is one more (the header).
-            Err(e) => form.errors.push(invalid_to_field(e, &[], "csv")?),
-        },
-        Err(e) => form.errors.push(error("csv", e.to_string())),
+    let mut errors = Vec::new();
+    let name = form.get("name").unwrap_or_default();
+    if name.is_empty() {
+        errors.push(error("name", "Enter the indicator's name"));
     }
-    list_page(&state, &user, form).await
+    let code = form.get("code").unwrap_or_default();
+    if code.is_empty() {
+        errors.push(error("code", "Enter a code for the indicator, like people-reached"));
+    } else if !code.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') || code.starts_with('-') {
+        errors
+            .push(error("code", "The code can only have lower-case letters, digits and hyphens, like people-reached"));
+    } else if state.db.indicator_by_code(&code).await?.is_some() {
+        errors.push(error("code", format!("There is already an indicator with the code \"{code}\"")));
+    }
+    let kind = form.get("kind").filter(|k| INDICATOR_KINDS.contains(&k.as_str()));
+    if kind.is_none() {
+        errors.push(error("kind", "Select the kind of indicator: input, output or outcome"));
+    }
+    let definition = form.get("definition").unwrap_or_default();
+    if definition.is_empty() {
+        errors.push(error("definition", "Enter the definition: what is counted, and from which source"));
+    }
+    let unit = form.get("unit").unwrap_or_default();
+    if unit.is_empty() {
+        errors.push(error("unit", "Enter the unit, like people, sessions or £"));
+    }
+    let frequency = form.get("frequency").filter(|f| f == "quarterly" || f == "annually");
+    if frequency.is_none() {
+        errors.push(error("frequency", "Select how often the indicator is reported"));
+    }
+    let direction = form.get("direction").and_then(|d| d.parse::<Direction>().ok());
+    if direction.is_none() {
+        errors.push(error("direction", "Select which way is good: higher or lower"));
+    }
+    let source = match form.get("source").as_deref() {
+        Some("entered") => Some(IndicatorSource::Entered),
+        Some(rule @ ("rate-12m" | "quarter-count")) => {
+            match form.get("crime_type").filter(|t| CRIME_TYPES.contains(&t.as_str())) {
+                Some(t) => IndicatorSource::parse(&format!("computed:{rule}:{t}")).ok(),
+                None => {
+                    errors.push(error("crime_type", "Select the crime type the computed indicator counts"));
+                    None
+                }
+            }
+        }
+        _ => {
+            errors.push(error("source", "Select where the indicator's values come from"));
+            None
+        }
+    };
+    let target = target_of(&form, &mut errors);
+    let organisations: Vec<i64> = state.db.organisations().await?.iter().map(|o| o.id).collect();
+    let owner = optional_choice(&form, "owner", &organisations, "the organisation").map_err(|e| errors.push(e)).ok();
+    let priorities: Vec<i64> = match state.db.strategies().await?.into_iter().next() {
+        Some(s) => state.db.priorities(s.id).await?.iter().map(|p| p.id).collect(),
+        None => Vec::new(),
+    };
+    let priority = optional_choice(&form, "priority", &priorities, "the priority").map_err(|e| errors.push(e)).ok();
+    if let (
+        Some(kind),
+        Some(frequency),
+        Some(direction),
+        Some(source),
+        Some((baseline, baseline_period, target, tolerance)),
+        Some(owner_org_id),
+        Some(priority_id),
+        true,
+    ) = (kind, frequency, direction, source, target, owner, priority, errors.is_empty())
+    {
+        let new = NewIndicator {
+            code: &code,
+            name: &name,
+            kind: &kind,
+            definition: &definition,
+            unit: &unit,
+            frequency: &frequency,
+            direction,
+            baseline,
+            baseline_period: baseline_period.as_deref(),
+            target,
+            tolerance,
+            owner_org_id,
+            priority_id,
+            source: source.clone(),
+        };
+        match state.db.create_indicator(&new).await {
+            Ok(id) => {
+                let detail = format!("indicator {code} added: {name} ({kind}, {})", source.as_string());
+                audited(&state, &user, &format!("/indicators/{id}"), &detail).await?;
+                return Ok(see_other(&format!("/indicators/{id}")));
+            }
+            Err(e) => errors.push(invalid_to_field(
+                e,
+                &[("code", "code"), ("kind", "kind"), ("tolerance", "tolerance"), ("code, name", "name")],
+                "name",
+            )?),
+        }
+    }
+    form.errors = errors;
+    page(&IndicatorFormPage::load(&state.db, Layout::new(&state, "/indicators"), form).await?, true)
+}
+
+async fn target_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(ind) = state.db.indicator(id).await? else { return Ok(not_found()) };
+    let form = Form::new(target_values(&ind));
+    page(&TargetPage::new(Layout::new(&state, "/indicators"), ind, form), false)
+}
+
+/// `POST /indicators/{id}/target`: the baseline, its period, the target and the tolerance
+/// (an empty box clears the figure). The audit log keeps the figures before and after.
+async fn set_target(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(ind) = state.db.indicator(id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    let mut errors = Vec::new();
+    if let (Some((baseline, period, target, tolerance)), true) = (target_of(&form, &mut errors), errors.is_empty()) {
+        match state.db.set_indicator_target(id, baseline, period.as_deref(), target, tolerance).await {
+            Ok(()) => {
+                let shown = |v: Option<f64>| if v.is_some() { number_text(v) } else { "none".into() };
+                let changes: Vec<String> = [
+                    ("baseline", shown(ind.baseline), shown(baseline)),
+                    (
+                        "baseline period",
+                        ind.baseline_period.clone().unwrap_or_else(|| "none".into()),
+                        period.clone().unwrap_or_else(|| "none".into()),
+                    ),
+                    ("target", shown(ind.target), shown(target)),
+                    ("tolerance", shown(ind.tolerance), shown(tolerance)),
+                ]
+                .into_iter()
+                .filter(|(_, old, new)| old != new)
+                .map(|(what, old, new)| format!("{what} {old} → {new}"))
+                .collect();
+                if !changes.is_empty() {
+                    let detail = format!("indicator {}: {}", ind.code, changes.join("; "));
+                    audited(&state, &user, &format!("/indicators/{id}"), &detail).await?;
+                }
+                return Ok(see_other(&format!("/indicators/{id}")));
+            }
+            Err(e) => errors.push(invalid_to_field(e, &[("tolerance", "tolerance")], "target")?),
+        }
+    }
+    form.errors = errors;
+    page(&TargetPage::new(Layout::new(&state, "/indicators"), ind, form), true)
 }
 
 async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form: Form) -> Result<Response, PageError> {
@@ -75,8 +367,8 @@ async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form:
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = BoardPack::load(&state.db, quarter, &state.partnership).await?;
-    let enter = can_enter(user, &ind);
-    match IndicatorPage::load(&state.db, Layout::new(state, "/indicators"), ind, &pack, enter, form).await? {
+    let rights = (can_enter(user, &ind), is_staff(user));
+    match IndicatorPage::load(&state.db, Layout::new(state, "/indicators"), ind, &pack, rights, form).await? {
         Some(p) => page(&p, has_errors),
         None => Ok(not_found()),
     }
@@ -115,7 +407,7 @@ async fn enter(
     form.values.remove("quarter");
     let period = form.value("period").trim().to_string();
     let value_text = form.value("value");
-    if period.parse::<alliance_core::governance::Quarter>().is_err() {
+    if period.parse::<Quarter>().is_err() {
         form.errors.push(error("period", format!("Enter the period as a quarter like 2025Q3, not \"{period}\"")));
     }
     let value = value_text.trim().replace(',', "").parse::<f64>().ok().filter(|v| v.is_finite());
@@ -140,8 +432,10 @@ async fn enter(
 
 pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
-        .route("/indicators", get(list))
+        .route("/indicators", get(list).post(create))
+        .route("/indicators/new", get(new_form))
         .route("/indicators/upload", post(upload))
         .route("/indicators/{id}", get(detail))
+        .route("/indicators/{id}/target", get(target_form).post(set_target))
         .route("/indicators/{id}/values", post(enter))
 }

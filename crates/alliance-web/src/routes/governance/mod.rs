@@ -1,13 +1,15 @@
 //! Governance and performance on the web (who may use each route: `auth/access.rs`):
 //! - `GET /governance`: the partnership dashboard for the Board (`dashboard.rs`);
-//! - `GET /strategy`, `POST /strategy/commitments`, `GET|POST /strategy/commitments/{id}`
-//!   (`strategy.rs`);
+//! - `GET /strategy`, `GET|POST /strategy/priorities/{id}`, `POST /strategy/commitments`,
+//!   `GET|POST /strategy/commitments/{id}` (`strategy.rs`);
 //! - `GET /actions`, `GET /actions/new`, `POST /actions`, `GET /actions/{id}`,
 //!   `GET|POST /actions/{id}/edit`, `POST /actions/{id}/updates`, `…/milestones`,
 //!   `…/milestones/{mid}`, `…/dependencies`, `…/escalations`, `GET /our-actions` (`actions.rs`);
-//! - `GET /indicators`, `POST /indicators/upload`, `GET /indicators/{id}`,
+//! - `GET|POST /indicators`, `GET /indicators/new`, `POST /indicators/upload` (a CSV file,
+//!   multipart, or pasted text), `GET /indicators/{id}`, `GET|POST /indicators/{id}/target`,
 //!   `POST /indicators/{id}/values` (`indicators.rs`);
-//! - `GET /funding`, `POST /funding/spend` (`funding.rs`);
+//! - `GET /funding`, `POST /funding/streams`, `…/amounts`, `…/allocations`, `…/spend`
+//!   (`funding.rs`);
 //! - `GET|POST /meetings`, `GET /meetings/{id}`, `POST /meetings/{id}/items` (`meetings.rs`);
 //! - `GET /board-pack/{quarter}` (`board_pack.rs`).
 //!

@@ -1,5 +1,8 @@
-//! The strategy: `GET /strategy`; staff add a commitment (`POST /strategy/commitments`) and
-//! change one's words (`GET|POST /strategy/commitments/{id}`).
+//! The strategy: `GET /strategy`; staff change a priority's name and description
+//! (`GET|POST /strategy/priorities/{id}`), add a commitment (`POST /strategy/commitments`) and
+//! change one's words (`GET|POST /strategy/commitments/{id}`). The strategy has no history
+//! table of its own (the action plan's history is about delivery): every change is kept in the
+//! audit log, with the words before and after.
 
 use std::collections::HashMap;
 
@@ -10,14 +13,60 @@ use axum::Form as Submitted;
 
 use super::{audited, is_staff, not_found, page, see_other};
 use crate::auth::CurrentUser;
-use crate::views::governance::strategy::{commitment, CommitmentPage, StrategyPage};
-use crate::views::governance::{id_from, invalid_to_field, Form};
+use crate::views::governance::strategy::{commitment, priority, CommitmentPage, PriorityPage, StrategyPage};
+use crate::views::governance::{error, id_from, invalid_to_field, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
+
+/// `"old" → "new"` for the audit log, or `None` when unchanged.
+fn change(field: &str, old: &str, new: &str) -> Option<String> {
+    (old.trim() != new.trim()).then(|| format!("{field} changed from \"{}\" to \"{}\"", old.trim(), new.trim()))
+}
 
 async fn show(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
     let p = StrategyPage::load(&state.db, Layout::new(&state, "/strategy"), is_staff(&user), Form::default()).await?;
     page(&p, false)
+}
+
+async fn priority_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(p) = priority(&state.db, id).await? else { return Ok(not_found()) };
+    let form = Form::new(HashMap::from([
+        ("name".to_string(), p.name.clone()),
+        ("description".to_string(), p.description.clone()),
+    ]));
+    page(&PriorityPage::new(Layout::new(&state, "/strategy"), p, form), false)
+}
+
+async fn edit_priority(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let Some(p) = priority(&state.db, id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    let (name, description) = (form.value("name"), form.value("description"));
+    if name.trim().is_empty() {
+        form.errors.push(error("name", "Enter the priority's name"));
+    }
+    if form.errors.is_empty() {
+        match state.db.update_priority(id, &name, &description).await {
+            Ok(()) => {
+                let changes: Vec<String> =
+                    [change("name", &p.name, &name), change("description", &p.description, &description)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                if !changes.is_empty() {
+                    let detail = format!("priority {}: {}", p.position, changes.join("; "));
+                    audited(&state, &user, &format!("/strategy/priorities/{id}"), &detail).await?;
+                }
+                return Ok(see_other(&format!("/strategy#priority-{id}")));
+            }
+            Err(e) => form.errors.push(invalid_to_field(e, &[("name", "name")], "name")?),
+        }
+    }
+    page(&PriorityPage::new(Layout::new(&state, "/strategy"), p, form), true)
 }
 
 async fn add(
@@ -27,10 +76,15 @@ async fn add(
 ) -> Result<Response, PageError> {
     let mut form = Form::new(values);
     match id_from(&form, "priority", "the priority the commitment comes under") {
-        Ok(priority) => match state.db.add_commitment(priority, &form.value("text")).await {
+        // Only a priority of the strategy shown: an id from elsewhere is not a choice offered.
+        Ok(id) if priority(&state.db, id).await?.is_none() => {
+            form.errors.push(error("priority", "Select the priority the commitment comes under"));
+        }
+        Ok(pid) => match state.db.add_commitment(pid, &form.value("text")).await {
             Ok(id) => {
-                audited(&state, &user, &format!("/strategy/commitments/{id}"), "commitment added").await?;
-                return Ok(see_other(&format!("/strategy#priority-{priority}")));
+                let detail = format!("commitment added: \"{}\"", form.value("text").trim());
+                audited(&state, &user, &format!("/strategy/commitments/{id}"), &detail).await?;
+                return Ok(see_other(&format!("/strategy#priority-{pid}")));
             }
             Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
         },
@@ -57,9 +111,12 @@ async fn edit(
 ) -> Result<Response, PageError> {
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Ok(not_found()) };
     let mut form = Form::new(values);
-    match state.db.update_commitment(id, &form.value("text")).await {
+    let text = form.value("text");
+    match state.db.update_commitment(id, &text).await {
         Ok(()) => {
-            audited(&state, &user, &format!("/strategy/commitments/{id}"), "commitment changed").await?;
+            if let Some(detail) = change("commitment", &c.text, &text) {
+                audited(&state, &user, &format!("/strategy/commitments/{id}"), &detail).await?;
+            }
             return Ok(see_other(&format!("/strategy#priority-{}", c.priority_id)));
         }
         Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
@@ -71,6 +128,7 @@ async fn edit(
 pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/strategy", get(show))
+        .route("/strategy/priorities/{id}", get(priority_form).post(edit_priority))
         .route("/strategy/commitments", axum::routing::post(add))
         .route("/strategy/commitments/{id}", get(edit_form).post(edit))
 }

@@ -1,7 +1,9 @@
 //! `/funding`: funding streams and their amounts by financial year, allocations, spend per
-//! quarter with under- and over-spend flags, and the share spent on evaluation; the form to
-//! record a quarter's spend. The position and flags are the Board pack's
-//! ([`funding_position`]).
+//! quarter with under- and over-spend flags, and the share spent on evaluation; the staff
+//! forms to add a funding stream, set its amount for a financial year, allocate money to an
+//! organisation or intervention, and record a quarter's spend. The position and flags are
+//! the Board pack's ([`funding_position`]). Each form's fields carry its own prefix
+//! (`stream_`, `amount_`, `allocation_`) so that their ids and errors never clash on the page.
 
 use std::collections::HashMap;
 
@@ -36,6 +38,10 @@ pub struct FundingPage {
     pub streams: Vec<StreamYears>,
     pub spend: Vec<SpendRow>,
     pub allocations: Vec<(String, String)>,
+    /// `(id, name)` of every funding stream, for the amount and allocation forms.
+    pub stream_options: Vec<(String, String)>,
+    pub organisations: Vec<(String, String)>,
+    pub interventions: Vec<(String, String)>,
     pub can_record: bool,
     pub form: Form,
     pub errors: Vec<FieldError>,
@@ -64,6 +70,12 @@ impl FundingPage {
         let mut form = form;
         if form.get("quarter").is_none() {
             form.values.insert("quarter".into(), quarter.to_string());
+        }
+        // The financial year of the quarter shown, unless the form says otherwise.
+        for field in ["amount_year", "allocation_year"] {
+            if !form.values.contains_key(field) {
+                form.values.insert(field.into(), quarter.financial_year().to_string());
+            }
         }
         let errors = form.errors.clone();
         Ok(FundingPage {
@@ -97,6 +109,9 @@ impl FundingPage {
                 .iter()
                 .map(|a| (a.id.to_string(), label.get(&a.id).cloned().unwrap_or_default()))
                 .collect(),
+            stream_options: streams.iter().map(|s| (s.id.to_string(), s.name.clone())).collect(),
+            organisations: super::actions::organisation_options(db).await?,
+            interventions: db.interventions().await?.into_iter().map(|i| (i.id.to_string(), i.name.clone())).collect(),
             can_record,
             form,
             errors,

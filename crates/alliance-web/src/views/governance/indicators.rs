@@ -1,8 +1,11 @@
 //! The performance framework: `/indicators` (each with its status in the quarter and the
-//! rule that decides it) and `/indicators/{id}` (values per period as a chart and a table,
-//! and the form to enter a value). Status, trend and computed values are the Board pack's
-//! ([`BoardPack::load`]); a computed indicator is shown as computed and has no form.
+//! rule that decides it), `/indicators/{id}` (values per period as a chart and a table,
+//! and the form to enter a value), and the staff forms to add an indicator
+//! (`/indicators/new`) and to change its baseline, target and tolerance
+//! (`/indicators/{id}/target`). Status, trend and computed values are the Board pack's
+//! ([`BoardPack::load`]); a computed indicator is shown as computed and has no value form.
 
+use alliance_core::domain::police::CRIME_TYPES;
 use alliance_core::governance::{Quarter, INDICATOR_RULE};
 use alliance_db::governance::Indicator;
 use alliance_db::{Db, DbError};
@@ -51,6 +54,8 @@ pub struct IndicatorPage {
     pub chart: String,
     /// Entered indicators only, for staff and the owning organisation's partner users.
     pub can_enter: bool,
+    /// Staff: offered the link to change the baseline, target and tolerance.
+    pub can_edit: bool,
     pub form: Form,
     pub errors: Vec<FieldError>,
 }
@@ -62,7 +67,7 @@ impl IndicatorPage {
         layout: Layout,
         indicator: Indicator,
         pack: &BoardPack,
-        can_enter: bool,
+        (can_enter, can_edit): (bool, bool),
         form: Form,
     ) -> Result<Option<IndicatorPage>, DbError> {
         let Some(row) = pack.indicators.iter().find(|r| r.id == indicator.id).cloned() else { return Ok(None) };
@@ -101,7 +106,7 @@ impl IndicatorPage {
         );
         let can_enter = can_enter && !indicator.source.is_computed();
         let errors = form.errors.clone();
-        Ok(Some(IndicatorPage { layout, indicator, row, values, chart, can_enter, form, errors }))
+        Ok(Some(IndicatorPage { layout, indicator, row, values, chart, can_enter, can_edit, form, errors }))
     }
     pub fn rule(&self) -> &'static str {
         INDICATOR_RULE
@@ -116,4 +121,77 @@ impl IndicatorPage {
     pub fn source_text(&self) -> String {
         self.indicator.source.as_string()
     }
+}
+
+/// `(value, label)` of the ways an indicator gets its values: entered, or computed from
+/// imported police data by one of the rules of
+/// [`IndicatorSource`](alliance_core::governance::IndicatorSource).
+pub const SOURCE_OPTIONS: [(&str, &str); 3] = [
+    ("entered", "Entered or uploaded"),
+    ("rate-12m", "Computed: police-recorded crimes per 1,000 residents, rolling 12 months"),
+    ("quarter-count", "Computed: police-recorded crimes in the quarter"),
+];
+
+/// The form to add an indicator to the performance framework (staff).
+#[derive(Template)]
+#[template(path = "governance/indicator_form.html")]
+pub struct IndicatorFormPage {
+    pub layout: Layout,
+    pub form: Form,
+    pub errors: Vec<FieldError>,
+    pub organisations: Vec<(String, String)>,
+    pub priorities: Vec<(String, String)>,
+    /// The data.police.uk crime categories a computed indicator can count.
+    pub crime_types: Vec<(String, String)>,
+}
+
+impl IndicatorFormPage {
+    pub async fn load(db: &Db, layout: Layout, form: Form) -> Result<IndicatorFormPage, DbError> {
+        let priorities = match db.strategies().await?.into_iter().next() {
+            Some(s) => db.priorities(s.id).await?.into_iter().map(|p| (p.id.to_string(), p.name)).collect(),
+            None => Vec::new(),
+        };
+        let errors = form.errors.clone();
+        Ok(IndicatorFormPage {
+            layout,
+            form,
+            errors,
+            organisations: super::actions::organisation_options(db).await?,
+            priorities,
+            crime_types: CRIME_TYPES.iter().map(|t| (t.to_string(), t.to_string())).collect(),
+        })
+    }
+}
+
+/// The form to change an indicator's baseline, target and tolerance (staff; computed
+/// indicators too: a target is not a value).
+#[derive(Template)]
+#[template(path = "governance/indicator_target.html")]
+pub struct TargetPage {
+    pub layout: Layout,
+    pub indicator: Indicator,
+    pub form: Form,
+    pub errors: Vec<FieldError>,
+}
+
+impl TargetPage {
+    pub fn new(layout: Layout, indicator: Indicator, form: Form) -> TargetPage {
+        let errors = form.errors.clone();
+        TargetPage { layout, indicator, form, errors }
+    }
+}
+
+/// A number as the forms show it: `430`, `12.5` (no grouping, so it reads back the same).
+pub fn number_text(v: Option<f64>) -> String {
+    v.map(|x| format!("{x}")).unwrap_or_default()
+}
+
+/// The target form's values for an indicator as stored.
+pub fn target_values(ind: &Indicator) -> super::FormValues {
+    super::FormValues::from([
+        ("baseline".to_string(), number_text(ind.baseline)),
+        ("baseline_period".to_string(), ind.baseline_period.clone().unwrap_or_default()),
+        ("target".to_string(), number_text(ind.target)),
+        ("tolerance".to_string(), number_text(ind.tolerance)),
+    ])
 }

@@ -61,6 +61,28 @@ pub struct CommitmentPage {
     pub errors: Vec<FieldError>,
 }
 
+#[derive(Template)]
+#[template(path = "governance/priority.html")]
+pub struct PriorityPage {
+    pub layout: Layout,
+    pub priority: Priority,
+    pub form: Form,
+    pub errors: Vec<FieldError>,
+}
+
+impl PriorityPage {
+    pub fn new(layout: Layout, priority: Priority, form: Form) -> PriorityPage {
+        let errors = form.errors.clone();
+        PriorityPage { layout, priority, form, errors }
+    }
+}
+
+/// A priority of the current strategy (the one the pages show and edit).
+pub async fn priority(db: &Db, id: i64) -> Result<Option<Priority>, DbError> {
+    let Some(s) = db.strategies().await?.into_iter().next() else { return Ok(None) };
+    Ok(db.priorities(s.id).await?.into_iter().find(|p| p.id == id))
+}
+
 /// A commitment of the current strategy and its priority's name.
 pub async fn commitment(db: &Db, id: i64) -> Result<Option<(Commitment, String)>, DbError> {
     let Some(s) = db.strategies().await?.into_iter().next() else { return Ok(None) };
