@@ -1,7 +1,6 @@
 //! The `alliance` command, run as a separate process exactly as a user would, on SQLite and
 //! (when reachable) PostgreSQL, checked against independent counts of the raw files.
 
-#[macro_use]
 use crate::common;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,6 @@
 //! the raw data.police.uk files in `../shared/data/police`. Every scenario runs on SQLite and,
 //! when reachable, on PostgreSQL.
 
-#[macro_use]
 use crate::common;
 
 use std::collections::{BTreeMap, HashMap};

@@ -3,7 +3,6 @@
 //! the raw CSV files and the stored LSOA table; the written file is checked for external
 //! references, every section and "no data" success measures.
 
-#[macro_use]
 use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
