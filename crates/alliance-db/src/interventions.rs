@@ -190,7 +190,7 @@ impl Db {
     pub async fn interventions(&self) -> Result<Vec<Intervention>, DbError> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM interventions")).fetch_all(&self.pool).await?;
         let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|i| std::cmp::Reverse(i.id));
         Ok(out)
     }
 
@@ -284,7 +284,7 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         let mut out = rows.iter().map(evaluation_from_row).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|i| std::cmp::Reverse(i.id));
         Ok(out)
     }
 
