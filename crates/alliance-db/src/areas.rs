@@ -291,7 +291,9 @@ async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> 
     let rows = sqlx::query("SELECT code, population, imd_rank, imd_decile, imd_source FROM lsoas WHERE in_2011 = 1")
         .fetch_all(&mut **tx)
         .await?;
-    let mut parents: HashMap<String, (Option<i64>, Option<i64>, Option<i64>, Option<String>)> = HashMap::new();
+    // A 2011 LSOA's population, IMD rank, IMD decile and IMD source, by its code.
+    type Parent = (Option<i64>, Option<i64>, Option<i64>, Option<String>);
+    let mut parents: HashMap<String, Parent> = HashMap::new();
     for r in &rows {
         parents.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
     }

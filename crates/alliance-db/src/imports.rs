@@ -83,6 +83,14 @@ impl Db {
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }
 
+    /// The latest import's id (None before the first): every import of police, area or
+    /// partner data adds one, so a cache of analyses keyed by it is out of date as soon as it
+    /// changes. Ids only grow (imports are never deleted).
+    pub async fn import_generation(&self) -> Result<Option<i64>, DbError> {
+        let row = sqlx::query("SELECT MAX(id) FROM imports").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// The import currently in force for a unit (not superseded), if any.
     pub async fn current_import(&self, unit: &str) -> Result<Option<ImportRecord>, DbError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM imports WHERE unit = $1 AND superseded_by IS NULL"))

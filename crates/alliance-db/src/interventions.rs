@@ -65,8 +65,11 @@ pub struct Intervention {
     pub fields: NewIntervention,
     pub strategy_priority_id: Option<i64>,
     pub organisation_id: Option<i64>,
+    /// Who added it: `user:<email>` from the web, `cli:<login>` from the command line.
     pub created_by: String,
     pub created_at: String,
+    /// Who last changed it, named as `created_by` is (the creator until someone edits it).
+    pub updated_by: String,
     pub updated_at: String,
 }
 
@@ -109,7 +112,7 @@ const COLUMNS: &str =
     "id, name, description, intervention_type, strategy_priority, lead_organisation, funding_stream, \
     funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, emmie_effect, \
     emmie_effect_quality, emmie_mechanism, emmie_moderators, emmie_implementation, emmie_economic_cost, \
-    strategy_priority_id, organisation_id, created_by, created_at, updated_at";
+    strategy_priority_id, organisation_id, created_by, created_at, updated_at, updated_by";
 
 fn split(text: &str, sep: char) -> Vec<String> {
     text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
@@ -148,6 +151,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
         created_by: r.try_get(22)?,
         created_at: r.try_get(23)?,
         updated_at: r.try_get(24)?,
+        updated_by: r.try_get(25)?,
     })
 }
 
@@ -159,25 +163,26 @@ impl Db {
             "INSERT INTO interventions (name, description, intervention_type, strategy_priority, lead_organisation, \
              funding_stream, funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, \
              emmie_effect, emmie_effect_quality, emmie_mechanism, emmie_moderators, emmie_implementation, \
-             emmie_economic_cost, created_by, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21) \
+             emmie_economic_cost, created_by, created_at, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $20) \
              RETURNING id",
         );
         let row = bind_fields(row, i).bind(who).bind(&now).fetch_one(&self.pool).await?;
         Ok(row.try_get(0)?)
     }
 
-    /// Replaces an intervention's fields; false when there is no such intervention.
-    pub async fn update_intervention(&self, id: i64, i: &NewIntervention) -> Result<bool, DbError> {
+    /// Replaces an intervention's fields, recording `who` changed them; false when there is no
+    /// such intervention.
+    pub async fn update_intervention(&self, id: i64, i: &NewIntervention, who: &str) -> Result<bool, DbError> {
         let now = chrono::Utc::now().to_rfc3339();
         let q = sqlx::query(
             "UPDATE interventions SET name = $1, description = $2, intervention_type = $3, strategy_priority = $4, \
              lead_organisation = $5, funding_stream = $6, funding_pence = $7, start_date = $8, end_date = $9, \
              place_kind = $10, place_codes = $11, place_geometry = $12, crime_types = $13, emmie_effect = $14, \
              emmie_effect_quality = $15, emmie_mechanism = $16, emmie_moderators = $17, emmie_implementation = $18, \
-             emmie_economic_cost = $19, updated_at = $20 WHERE id = $21",
+             emmie_economic_cost = $19, updated_at = $20, updated_by = $21 WHERE id = $22",
         );
-        let done = bind_fields(q, i).bind(&now).bind(id).execute(&self.pool).await?;
+        let done = bind_fields(q, i).bind(&now).bind(who).bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -185,7 +190,7 @@ impl Db {
     pub async fn interventions(&self) -> Result<Vec<Intervention>, DbError> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM interventions")).fetch_all(&self.pool).await?;
         let mut out = rows.iter().map(from_row).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|i| std::cmp::Reverse(i.id));
         Ok(out)
     }
 
@@ -279,7 +284,7 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         let mut out = rows.iter().map(evaluation_from_row).collect::<Result<Vec<_>, _>>()?;
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|i| std::cmp::Reverse(i.id));
         Ok(out)
     }
 

@@ -33,6 +33,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(9, "partner access", "0009_partner_access.sql"),
     migration!(10, "governance web", "0010_governance_web.sql"),
     migration!(12, "bulk import", "0012_bulk_import.sql"),
+    migration!(13, "intervention editor", "0013_intervention_editor.sql"),
 ];
 
 /// Applies the migrations not yet applied, each in its own transaction.

@@ -6,6 +6,7 @@ pub mod api;
 mod assets;
 pub mod auth;
 mod error;
+pub mod hotspot_cache;
 mod routes;
 pub mod spatial;
 mod state;

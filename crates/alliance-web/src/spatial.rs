@@ -31,6 +31,11 @@ pub enum SpatialServiceError {
     Projection(#[from] ProjectionError),
     #[error("{0}")]
     Invalid(String),
+    #[error("No located police records match these filters.")]
+    NoLocatedRecords,
+    /// The blocking task running an analysis panicked or was cancelled.
+    #[error("the analysis stopped before it finished: {0}")]
+    Task(String),
 }
 
 /// The message near-repeat analysis gives for stored street-level police data.

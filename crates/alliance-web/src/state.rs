@@ -1,5 +1,9 @@
 use alliance_core::analytics::suppression::Suppression;
+use std::sync::Arc;
+
 use alliance_db::Db;
+
+use crate::hotspot_cache::HotspotCache;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -13,6 +17,8 @@ pub struct AppState {
     /// Small-number suppression of partner data shown at aggregate level (threshold 5
     /// unless the server is started with another).
     pub suppression: Suppression,
+    /// Hotspot analyses of the stored data, shared by the map page and its layer request.
+    pub hotspot_cache: Arc<HotspotCache>,
 }
 
 impl AppState {
@@ -22,6 +28,7 @@ impl AppState {
             partnership: "Staffordshire and Stoke-on-Trent Violence Reduction Alliance".into(),
             secure_cookies: true,
             suppression: Suppression::default(),
+            hotspot_cache: Arc::new(HotspotCache::new()),
         }
     }
 

@@ -4,3 +4,4 @@
 pub mod commands;
 pub mod demo;
 pub mod governance;
+pub mod logging;

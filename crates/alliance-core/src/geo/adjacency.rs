@@ -25,6 +25,9 @@ pub const DEFAULT_TOLERANCE: f64 = 0.01;
 
 type Key = (i64, i64);
 
+/// A straight piece of an outline, from one vertex to the next.
+type Segment = [Coord<f64>; 2];
+
 fn key(c: Coord<f64>, tolerance: f64) -> Key {
     ((c.x / tolerance).round() as i64, (c.y / tolerance).round() as i64)
 }
@@ -99,7 +102,7 @@ fn link(lists: &mut [Vec<usize>], groups: impl Iterator<Item = Vec<usize>>) {
 /// that belong to exactly one of them (shared inner edges cancel), as two-point segments
 /// in the original coordinates.
 pub fn outline_segments(areas: &[&MultiPolygon<f64>], tolerance: f64) -> Vec<[Coord<f64>; 2]> {
-    let mut seen: HashMap<(Key, Key), (usize, [Coord<f64>; 2])> = HashMap::new();
+    let mut seen: HashMap<(Key, Key), (usize, Segment)> = HashMap::new();
     let mut order = Vec::new();
     for a in areas {
         for p in &a.0 {

@@ -110,8 +110,8 @@ mod tests {
         assert_eq!(find("A", "A"), Some(1.0));
         assert_eq!(find("B", "B1"), Some(0.5));
         assert_eq!(find("B", "B2"), Some(0.5));
-        assert_eq!(find("C", "CD").or(find("D", "CD")).is_some(), true);
-        assert_eq!(find("C", "CD").is_some() && find("D", "CD").is_some(), true, "both merged areas link: {links:?}");
+        assert!(find("C", "CD").or(find("D", "CD")).is_some());
+        assert!(find("C", "CD").is_some() && find("D", "CD").is_some(), "both merged areas link: {links:?}");
         let total_from_b: f64 = links.iter().filter(|l| l.old_code == "B").map(|l| l.weight).sum();
         assert!((total_from_b - 1.0).abs() < 1e-12);
     }

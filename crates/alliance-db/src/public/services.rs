@@ -111,7 +111,7 @@ impl Db {
             let s = from_row(r)?;
             let haystack = format!("{} {} {}", s.name, s.description, s.organisation_name).to_lowercase();
             let keep = (text.is_empty() || text.split_whitespace().all(|w| haystack.contains(w)))
-                && (search.need.is_empty() || s.needs.iter().any(|n| *n == search.need))
+                && (search.need.is_empty() || s.needs.contains(&search.need))
                 && (area.is_empty() || s.areas.is_empty() || s.areas.iter().any(|a| a.to_lowercase().contains(&area)))
                 && search.age.is_none_or(|age| s.min_age <= age && age <= s.max_age)
                 && (search.kind.is_empty() || s.kind == search.kind);

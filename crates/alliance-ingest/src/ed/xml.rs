@@ -164,10 +164,8 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
                     }
                 }
             }
-            Event::Comment(c) => {
-                if c.as_ref().to_ascii_uppercase().contains("SYNTHETIC") {
-                    synthetic = true;
-                }
+            Event::Comment(c) if c.as_ref().to_ascii_uppercase().contains("SYNTHETIC") => {
+                synthetic = true;
             }
             Event::End(_) => {
                 let Some((local, path)) = stack.pop() else { continue };

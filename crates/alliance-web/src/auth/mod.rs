@@ -37,7 +37,7 @@ impl Principal {
     /// How the audit log names them: `user:<email>` or `token:<id> (<organisation>)`.
     pub fn actor(&self) -> String {
         match self {
-            Principal::User(u) => format!("user:{}", u.email),
+            Principal::User(u) => user_actor(u),
             Principal::Token(t) => format!("token:{} ({})", t.id, t.org_name),
         }
     }
@@ -55,6 +55,13 @@ impl Principal {
             Principal::Token(_) => None,
         }
     }
+}
+
+/// How a signed-in user is named wherever the database records who did something (an
+/// intervention's author, an evaluation's runner, a governance change, the audit log):
+/// `user:<email>`, beside the command line's `cli:<login>`.
+pub fn user_actor(user: &User) -> String {
+    format!("user:{}", user.email)
 }
 
 /// The client's address from the socket, or `unknown` (e.g. in tests without a socket).

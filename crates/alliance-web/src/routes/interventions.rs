@@ -12,13 +12,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 
+use crate::auth::{user_actor, CurrentUser};
 use crate::routes::api::ApiError;
 use crate::views::evaluation_report;
 use crate::views::interventions::{self as v, DetailPage, FormPage, FormValues, ListPage};
 use crate::{AppState, PageError};
-
-/// Who the web app records as the author until sign-in exists.
-const WEB_USER: &str = "web";
 
 fn not_found() -> Response {
     (StatusCode::NOT_FOUND, Html("<h1>Page not found</h1>".to_string())).into_response()
@@ -32,10 +30,14 @@ async fn new_form(State(state): State<AppState>) -> Result<Html<String>, PageErr
     Ok(Html(FormPage::new(&state, None, FormValues::new(), Vec::new()).render()?))
 }
 
-async fn create(State(state): State<AppState>, Form(values): Form<FormValues>) -> Result<Response, PageError> {
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Form(values): Form<FormValues>,
+) -> Result<Response, PageError> {
     match v::validate(&values) {
         Ok(fields) => {
-            let id = state.db.create_intervention(&fields, WEB_USER).await?;
+            let id = state.db.create_intervention(&fields, &user_actor(&user)).await?;
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
         }
         Err(errors) => {
@@ -52,12 +54,13 @@ async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result
 
 async fn update(
     State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
     match v::validate(&values) {
         Ok(fields) => {
-            if !state.db.update_intervention(id, &fields).await? {
+            if !state.db.update_intervention(id, &fields, &user_actor(&user)).await? {
                 return Ok(not_found());
             }
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
@@ -78,12 +81,13 @@ async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Re
 
 async fn evaluate(
     State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
     let Some(i) = state.db.intervention(id).await? else { return Ok(not_found()) };
     let outcome = match v::validate_design(&i, &values) {
-        Ok(design) => match state.db.store_evaluation(id, &design, WEB_USER).await {
+        Ok(design) => match state.db.store_evaluation(id, &design, &user_actor(&user)).await {
             Ok(stored) => {
                 return Ok(Redirect::to(&format!("/interventions/{id}#evaluation-{}", stored.id)).into_response())
             }
@@ -100,11 +104,15 @@ async fn evaluate(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
 }
 
-async fn rerun(State(state): State<AppState>, Path((id, eid)): Path<(i64, i64)>) -> Result<Response, PageError> {
+async fn rerun(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, eid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
     if state.db.evaluation(id, eid).await?.is_none() {
         return Ok(not_found());
     }
-    state.db.rerun_evaluation(id, eid, WEB_USER).await?;
+    state.db.rerun_evaluation(id, eid, &user_actor(&user)).await?;
     Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
 }
 

@@ -38,7 +38,7 @@ pub async fn get(
     } else {
         (StatusCode::UNPROCESSABLE_ENTITY, String::new())
     };
-    let page = SnaPage::new(&state, &districts, &request, errors, from, to, query.as_deref(), body);
+    let page = SnaPage::new(&state, &districts, &request, errors, (from, to), query.as_deref(), body);
     Ok((status, Html(page.render()?)).into_response())
 }
 

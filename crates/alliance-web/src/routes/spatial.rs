@@ -26,7 +26,8 @@ use axum::Json;
 use serde_json::Value;
 
 use super::api::ApiError;
-use crate::spatial::{self as svc, GridRequest, SpatialServiceError};
+use crate::hotspot_cache::{self, HotspotUnits, Hotspots, StoredHotspotRequest};
+use crate::spatial::{self as svc, SpatialServiceError};
 use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -44,6 +45,7 @@ impl From<SpatialServiceError> for ApiError {
     fn from(e: SpatialServiceError) -> ApiError {
         match e {
             SpatialServiceError::Db(e) => ApiError::from(e),
+            SpatialServiceError::Task(e) => ApiError::Internal(e),
             other => ApiError::BadRequest(other.to_string()),
         }
     }
@@ -163,38 +165,39 @@ async fn stored_xy(state: &AppState, p: &Params) -> Result<Vec<(f64, f64)>, ApiE
     Ok(svc::stored_points(&state.db, &filter(p)?).await?.xy)
 }
 
-async fn hotspots(state: &AppState, p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, ApiError> {
+/// The hotspot analysis the query asks for (points aside).
+fn hotspot_request(p: &Params) -> Result<StoredHotspotRequest, ApiError> {
     let (settings, neighbours) = hotspot_settings(p)?;
-    let geojson = geojson_wanted(p)?;
-    let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
-    if let Some(kind) = p.get("areas") {
-        if !["lsoa21", "lsoa11", "ward"].contains(&kind.as_str()) {
-            return Err(bad(format!("parameter \"areas\": \"{kind}\": expected lsoa21, lsoa11 or ward")));
+    let units = match (p.get("areas"), p.get("cells").map(String::as_str)) {
+        (Some(kind), _) if ["lsoa21", "lsoa11", "ward"].contains(&kind.as_str()) => HotspotUnits::Areas(kind.clone()),
+        (Some(kind), _) => {
+            return Err(bad(format!("parameter \"areas\": \"{kind}\": expected lsoa21, lsoa11 or ward")))
         }
-        let areas = svc::areas(&state.db, kind, district).await?;
-        let result = svc::area_hotspots(kind, &points, &areas, neighbours, &settings).map_err(bad)?;
-        return Ok(Json(if geojson {
-            svc::area_hotspots_geojson(&result, &settings, &areas)
-        } else {
-            svc::area_hotspots_json(&result, &settings)
-        }));
-    }
-    let area = match p.get("cells").map(String::as_str) {
-        None | Some("bbox") => None,
-        Some("area") => Some(svc::study_area(&svc::areas(&state.db, "lsoa21", district).await?)),
-        Some(o) => return Err(bad(format!("parameter \"cells\": \"{o}\": expected bbox or area"))),
+        (None, None | Some("bbox" | "area")) => HotspotUnits::Grid {
+            cell: number(p, "cell", 250.0)?,
+            origin: origin(p)?,
+            within_area: p.get("cells").is_some_and(|c| c == "area"),
+        },
+        (None, Some(o)) => return Err(bad(format!("parameter \"cells\": \"{o}\": expected bbox or area"))),
     };
-    let request = GridRequest { cell: number(p, "cell", 250.0)?, origin: origin(p)?, neighbours, settings };
-    let result = tokio::task::spawn_blocking(move || svc::grid_hotspots(&points, area.as_ref(), request))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(bad)?;
-    Ok(Json(if geojson { svc::grid_hotspots_geojson(&result).map_err(bad)? } else { svc::grid_hotspots_json(&result) }))
+    Ok(StoredHotspotRequest { filter: filter(p)?, units, neighbours, settings })
 }
 
+fn hotspots_value(h: &Hotspots, settings: &HotspotSettings, geojson: bool) -> Result<Value, ApiError> {
+    Ok(match h {
+        Hotspots::Areas { hotspots, areas } if geojson => svc::area_hotspots_geojson(hotspots, settings, areas),
+        Hotspots::Areas { hotspots, .. } => svc::area_hotspots_json(hotspots, settings),
+        Hotspots::Grid(g) if geojson => svc::grid_hotspots_geojson(g).map_err(bad)?,
+        Hotspots::Grid(g) => svc::grid_hotspots_json(g),
+    })
+}
+
+/// The stored data's hotspots: from the cache the map page shares (see `hotspot_cache`).
 async fn hotspots_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
-    let points = stored_xy(&state, &p).await?;
-    hotspots(&state, &p, points).await
+    let request = hotspot_request(&p)?;
+    let geojson = geojson_wanted(&p)?;
+    let h = state.hotspot_cache.stored_hotspots(&state.db, &request).await?;
+    Ok(Json(hotspots_value(&h, &request.settings, geojson)?))
 }
 
 async fn hotspots_posted(
@@ -202,8 +205,11 @@ async fn hotspots_posted(
     Query(p): Query<Params>,
     body: String,
 ) -> Result<Json<Value>, ApiError> {
+    let request = hotspot_request(&p)?;
+    let geojson = geojson_wanted(&p)?;
     let points = posted_points(&body)?.coordinates();
-    hotspots(&state, &p, points).await
+    let h = hotspot_cache::compute(&state.db, &request, points).await?;
+    Ok(Json(hotspots_value(&h, &request.settings, geojson)?))
 }
 
 async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, ApiError> {

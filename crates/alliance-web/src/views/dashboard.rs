@@ -192,7 +192,9 @@ impl DashboardPage {
 fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Month) -> Trend {
     let first = covered.first().copied().unwrap_or(latest).max(latest.plus(-35));
     let months: Vec<Month> = MonthRange { from: first, to: latest }.months().collect();
-    let groups: [(&str, fn(&str) -> bool); 3] = [
+    // A line of the chart: its label and which crime types it counts.
+    type CrimeGroup = (&'static str, fn(&str) -> bool);
+    let groups: [CrimeGroup; 3] = [
         (ALL_CRIME, |t| t != ANTI_SOCIAL_BEHAVIOUR),
         ("Violence and sexual offences", |t| t == "Violence and sexual offences"),
         ("Anti-social behaviour", |t| t == ANTI_SOCIAL_BEHAVIOUR),

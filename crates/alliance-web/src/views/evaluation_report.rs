@@ -98,11 +98,10 @@ pub fn render(report: &EvaluationReport, title: &str) -> String {
         Reported::Defined { value } => {
             let _ = write!(
                 h,
-                "<tr><th scope=\"row\">Relative effect size, target against comparison (Farrington &amp; Welsh)</th><td>{:.3} (relative change {})</td><td>{} {}; {}</td></tr>",
+                "<tr><th scope=\"row\">Relative effect size, target against comparison (Farrington &amp; Welsh)</th><td>{:.3} (relative change {})</td><td>{} (RES above 1 means the target did better); {}</td></tr>",
                 value.relative_effect_size,
                 pct(value.relative_change_percent),
                 escape(&format!("{:.3}–{:.3}", value.interval.lower, value.interval.upper)),
-                "(RES above 1 means the target did better)",
                 format_p(value.p_value)
             );
         }
@@ -376,8 +375,13 @@ fn series_section(report: &EvaluationReport) -> String {
     h
 }
 
+/// A closed ring of (lon, lat) vertices.
+type Ring = Vec<(f64, f64)>;
+/// A circle: centre lon, lat and radius in metres.
+type Circle = (f64, f64, f64);
+
 /// Rings of a GeoJSON FeatureCollection (polygons) and circles (lon, lat, radius).
-fn shapes(area: &AreaDescription) -> (Vec<Vec<(f64, f64)>>, Vec<(f64, f64, f64)>) {
+fn shapes(area: &AreaDescription) -> (Vec<Ring>, Vec<Circle>) {
     let (mut rings, mut circles) = (Vec::new(), Vec::new());
     let features = area.geometry.get("features").and_then(|f| f.as_array()).cloned().unwrap_or_default();
     let ring = |r: &serde_json::Value| -> Vec<(f64, f64)> {

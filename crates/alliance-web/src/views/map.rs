@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 
-use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, HotspotStatistic, NeighbourRule};
+use alliance_core::analytics::spatial::hotspot_table::{HotspotRow, HotspotSettings, HotspotStatistic, NeighbourRule};
 use alliance_core::analytics::spatial::{Alternative, Contiguity, PermutationOptions, Standardisation};
 use alliance_db::spatial::LocatedFilter;
 use askama::Template;
 
 use super::Layout;
-use crate::spatial::{self as svc, GridRequest, HotspotResult};
+use crate::hotspot_cache::{HotspotUnits, Hotspots, StoredHotspotRequest};
+use crate::spatial::{self as svc, HotspotResult};
 use crate::{AppState, PageError};
 
 /// One row of the top hotspots table.
@@ -99,38 +100,39 @@ impl MapPage {
             standardisation: Standardisation::Row,
         };
         let neighbours = NeighbourRule::Contiguity(Contiguity::Queen);
+        let units = if unit == "lsoa21" {
+            HotspotUnits::Areas("lsoa21".into())
+        } else {
+            HotspotUnits::Grid { cell, origin: None, within_area: false }
+        };
+        // The same request as the map layer's `/api/v1/hotspots?{query}` below, so the layer
+        // is served from the cache this fills.
+        let request = StoredHotspotRequest { filter, units, neighbours, settings };
         let mut message = None;
         let mut top = Vec::new();
         let (mut points, mut significant) = (0, 0);
         let result: Result<(), svc::SpatialServiceError> = async {
-            let xy = svc::stored_points(&state.db, &filter).await?.xy;
-            points = xy.len();
-            if xy.is_empty() {
-                message = Some("No located police records match these filters.".into());
-                return Ok(());
-            }
-            let (rows, places): (Vec<_>, Vec<String>) = if unit == "lsoa21" {
-                let areas = svc::areas(&state.db, "lsoa21", filter.district.as_deref()).await?;
-                let h = svc::area_hotspots("lsoa21", &xy, &areas, neighbours, &settings)?;
-                let HotspotResult::Local(t) = h.result else { return Ok(()) };
-                let places = h.codes.iter().zip(&h.names).map(|(c, n)| format!("{n} ({c})")).collect();
-                (t.rows, places)
-            } else {
-                let request = GridRequest { cell, origin: None, neighbours, settings };
-                let h = tokio::task::spawn_blocking(move || svc::grid_hotspots(&xy, None, request))
-                    .await
-                    .map_err(|e| svc::SpatialServiceError::Invalid(e.to_string()))??;
-                let HotspotResult::Local(t) = h.result else { return Ok(()) };
-                let places = h
-                    .units
-                    .cells
-                    .iter()
-                    .map(|&c| {
-                        let (x, y) = h.units.grid.min_corner(c);
-                        format!("{} m cell at E {x:.0}, N {y:.0}", h.units.grid.size)
-                    })
-                    .collect();
-                (t.rows, places)
+            let h = state.hotspot_cache.stored_hotspots(&state.db, &request).await?;
+            let (rows, places): (&[HotspotRow], Vec<String>) = match &*h {
+                Hotspots::Areas { hotspots: h, .. } => {
+                    points = h.points;
+                    let HotspotResult::Local(t) = &h.result else { return Ok(()) };
+                    (&t.rows, h.codes.iter().zip(&h.names).map(|(c, n)| format!("{n} ({c})")).collect())
+                }
+                Hotspots::Grid(h) => {
+                    points = h.points;
+                    let HotspotResult::Local(t) = &h.result else { return Ok(()) };
+                    let places = h
+                        .units
+                        .cells
+                        .iter()
+                        .map(|&c| {
+                            let (x, y) = h.units.grid.min_corner(c);
+                            format!("{} m cell at E {x:.0}, N {y:.0}", h.units.grid.size)
+                        })
+                        .collect();
+                    (&t.rows, places)
+                }
             };
             significant = rows.iter().filter(|r| r.significant).count();
             let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].significant && rows[i].z > 0.0).collect();

@@ -22,8 +22,8 @@ pub async fn run(db: &Db, args: ImportsArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:>5}  {:<20}  {:<36}  {:>8}  {:>8}  {:>8}  {:>7}  {:<20}  {:<12}  {}",
-        "id", "imported at", "file", "read", "added", "replaced", "no loc", "by", "sha256", "status"
+        "{:>5}  {:<20}  {:<36}  {:>8}  {:>8}  {:>8}  {:>7}  {:<20}  {:<12}  status",
+        "id", "imported at", "file", "read", "added", "replaced", "no loc", "by", "sha256"
     );
     for i in imports {
         let status = match i.superseded_by {

@@ -501,3 +501,81 @@ async fn register_and_evaluation_api_over_http() {
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(reply.body.contains("must start after"), "{}", reply.body);
 }
+
+/// Issue 6: what is done through the web is recorded against the signed-in user, not a
+/// generic "web" author: one analyst adds an intervention and runs its evaluation, an
+/// administrator edits it and re-runs the evaluation, and the register names each of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_changes_are_recorded_against_the_signed_in_user() {
+    use alliance_core::access::Role;
+    use common::http::{enc, send, Visitor};
+
+    let dir = tempfile::tempdir().unwrap();
+    write_varying(dir.path());
+    let t = common::sqlite();
+    let db = t.connect().await;
+    common::import_all(&db, &common::police_files(dir.path())).await;
+    let analyst = common::add_user(&db, "analyst@example.org", Role::Analyst, "VRP").await;
+    let admin = common::add_user(&db, "admin@example.org", Role::Administrator, "VRP").await;
+    let (cookie, csrf) = common::session_for(&db, analyst).await;
+    let analyst = Visitor { cookie, csrf };
+    let (cookie, csrf) = common::session_for(&db, admin).await;
+    let admin = Visitor { cookie, csrf };
+    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
+
+    let fields = format!(
+        "name=Park+patrols&intervention_type=patrols&place_kind=geojson&place_geojson={}&start_date=2024-01-01",
+        enc(TARGET_GEOJSON)
+    );
+    let created =
+        send(&app, "POST", "/interventions", &analyst, Some(&format!("csrf_token={}&{fields}", analyst.csrf))).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let id: i64 = created.location.expect("redirect").trim_start_matches("/interventions/").parse().unwrap();
+    let stored = db.intervention(id).await.unwrap().expect("the intervention is stored");
+    assert_eq!(stored.created_by, "user:analyst@example.org");
+    assert_eq!(stored.updated_by, "user:analyst@example.org");
+
+    let design = "before_from=2023-01&before_to=2023-12&after_from=2024-01&after_to=2024-12&buffer_metres=200&comparison_kind=none";
+    let run = send(
+        &app,
+        "POST",
+        &format!("/interventions/{id}/evaluations"),
+        &analyst,
+        Some(&format!("csrf_token={}&{design}", analyst.csrf)),
+    )
+    .await;
+    assert_eq!(run.status, 303, "{}", run.body);
+    let eid: i64 = run.location.unwrap().rsplit_once("#evaluation-").expect("anchor").1.parse().unwrap();
+    assert_eq!(db.evaluation(id, eid).await.unwrap().expect("stored").run_by, "user:analyst@example.org");
+
+    let renamed = fields.replace("Park+patrols", "Park+patrols+and+lighting");
+    let edit = send(
+        &app,
+        "POST",
+        &format!("/interventions/{id}/edit"),
+        &admin,
+        Some(&format!("csrf_token={}&{renamed}", admin.csrf)),
+    )
+    .await;
+    assert_eq!(edit.status, 303, "{}", edit.body);
+    let edited = db.intervention(id).await.unwrap().expect("still stored");
+    assert_eq!(edited.name, "Park patrols and lighting");
+    assert_eq!(edited.created_by, "user:analyst@example.org", "an edit keeps the author");
+    assert_eq!(edited.updated_by, "user:admin@example.org");
+
+    let rerun = send(
+        &app,
+        "POST",
+        &format!("/interventions/{id}/evaluations/{eid}/rerun"),
+        &admin,
+        Some(&format!("csrf_token={}", admin.csrf)),
+    )
+    .await;
+    assert_eq!(rerun.status, 303, "{}", rerun.body);
+    assert_eq!(db.evaluation(id, eid).await.unwrap().expect("stored").run_by, "user:admin@example.org");
+
+    let page = send(&app, "GET", &format!("/interventions/{id}"), &analyst, None).await;
+    assert!(page.body.contains("by user:analyst@example.org; last changed"), "{}", page.body);
+    assert!(page.body.contains("by user:admin@example.org"));
+    assert!(!page.body.contains("by web"));
+}

@@ -5,6 +5,7 @@
 //! several gigabytes of disk, which a CI machine does not always have. Run one area with
 //! `cargo test -p alliance --test integration police_import::`.
 
+// `#[macro_use]` here (not on a `use`) gives every module below `on_each_backend!`.
 #[macro_use]
 mod common;
 

@@ -358,8 +358,8 @@ fn xlsx(rows: &[[&str; 4]], notes_sheet: bool) -> Vec<u8> {
     }
     for (r, row) in rows.iter().enumerate() {
         let r = r as u32 + 1;
-        for c in 0..3 {
-            ws.write_string(r, c as u16, row[c]).unwrap();
+        for (c, cell) in row.iter().take(3).enumerate() {
+            ws.write_string(r, c as u16, *cell).unwrap();
         }
         match row[3].parse::<f64>() {
             Ok(n) => ws.write_number(r, 3, n).unwrap(),

@@ -432,7 +432,7 @@ async fn gwent_one_crime(t: TestDb, data: PathBuf) {
     let k = srows.iter().filter(|s| s[s_id] == crime[s_id]).count() as i64;
 
     let db = t.connect().await;
-    import_all(&db, &[street.clone()]).await;
+    import_all(&db, std::slice::from_ref(&street)).await;
     let fields = [CountField::Month, CountField::CrimeType, CountField::Outcome];
     let before = db.counts(&fields, &CountFilter::default()).await.unwrap();
 

@@ -442,3 +442,68 @@ async fn api_endpoints_and_the_map_page() {
     db.close().await;
     let _ = SourceFile::from_bytes("unused", Vec::new());
 }
+
+/// Issue 5: the map page computes Gi* for its table of top hotspots and fills the cache, the
+/// map layer it points at (`data-hotspots`) is then served from the cache with the figures a
+/// fresh computation gives, and an import makes the next request compute again (here with the
+/// imported record counted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
+    use alliance_web::hotspot_cache::CacheCounts;
+    use common::http::{send, Visitor};
+
+    let test_db = common::sqlite();
+    let db = demo_db(&test_db.url).await;
+    let user = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test council").await;
+    let (cookie, csrf) = common::session_for(&db, user).await;
+    let me = Visitor { cookie, csrf };
+    let state = alliance_web::AppState::new(db.clone());
+    let app = alliance_web::router(state.clone());
+    let counts = || state.hotspot_cache.counts();
+
+    let page = send(&app, "GET", "/map?crime-type=Robbery&district=E06000021&cell=500", &me, None).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Top hotspots"), "{}", page.body);
+    assert_eq!(counts(), CacheCounts { hits: 0, computations: 1 });
+    let layer =
+        page.body.split("data-hotspots=\"").nth(1).and_then(|s| s.split('"').next()).expect("the map layer URL");
+    // As a browser reads the attribute (askama writes `&` in values as `&#38;`).
+    let layer = layer.replace("&amp;", "&").replace("&#38;", "&");
+
+    let first = send(&app, "GET", &layer, &me, None).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(counts(), CacheCounts { hits: 1, computations: 1 }, "the layer comes from the cache");
+    let first: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    let fresh = alliance_web::router(alliance_web::AppState::new(db.clone()));
+    let computed = send(&fresh, "GET", &layer, &me, None).await;
+    assert_eq!(first, serde_json::from_str::<serde_json::Value>(&computed.body).unwrap(), "cached = computed");
+    let points = |v: &serde_json::Value| v["properties"]["points"].as_u64().expect("a point count");
+    assert!(points(&first) > 0);
+
+    // One more robbery where a stored one in the district is, in a month of its own.
+    let filter = LocatedFilter {
+        crime_types: vec!["Robbery".into()],
+        district: Some("E06000021".into()),
+        ..LocatedFilter::default()
+    };
+    let known = db.located_police_records(&filter).await.unwrap().into_iter().next().expect("a stored robbery");
+    let csv = format!(
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n\
+         {:064x},2031-01,Staffordshire Police,Staffordshire Police,{},{},On or near Test Street,{},Test,Robbery,Under investigation,\n",
+        1, known.longitude, known.latitude, known.lsoa_code.clone().unwrap_or_default()
+    );
+    db.import_police_file(
+        &SourceFile::from_bytes("2031-01-staffordshire-street.csv", csv.into_bytes()),
+        "test",
+        &|_| {},
+    )
+    .await
+    .unwrap();
+
+    let after = send(&app, "GET", &layer, &me, None).await;
+    assert_eq!(after.status, 200, "{}", after.body);
+    assert_eq!(counts(), CacheCounts { hits: 1, computations: 2 }, "the import made the cached analysis a miss");
+    let after: serde_json::Value = serde_json::from_str(&after.body).unwrap();
+    assert_eq!(points(&after), points(&first) + 1, "the imported robbery is counted");
+    db.close().await;
+}

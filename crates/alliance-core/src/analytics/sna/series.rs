@@ -96,10 +96,9 @@ pub fn year_on_year(series: &[MonthCount]) -> Option<YearOnYear> {
 pub enum Seasonality {
     /// Fewer than 24 consecutive covered months: one year cannot separate a seasonal
     /// pattern from a trend.
-    TooShort {
-        consecutive_months: usize,
-    },
-    Estimated(SeasonalEstimate),
+    TooShort { consecutive_months: usize },
+    /// Boxed: the estimate is large and most reports hold the short variant.
+    Estimated(Box<SeasonalEstimate>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -180,13 +179,13 @@ pub fn seasonality(series: &[MonthCount]) -> Seasonality {
             (m.month, if idx > 0.0 { v / idx } else { *v })
         })
         .collect();
-    Seasonality::Estimated(SeasonalEstimate {
+    Seasonality::Estimated(Box::new(SeasonalEstimate {
         period: MonthRange { from: run[0].month, to: run[n - 1].month },
         average_profile,
         indices,
         ratios_per_month: counts,
         adjusted,
-    })
+    }))
 }
 
 #[cfg(test)]

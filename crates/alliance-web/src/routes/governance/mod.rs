@@ -46,7 +46,7 @@ pub fn routes() -> axum::Router<AppState> {
 
 /// How the history and audit log name a user: `user:<email>`.
 fn actor(user: &User) -> String {
-    format!("user:{}", user.email)
+    crate::auth::user_actor(user)
 }
 
 /// Writes a change to the audit log.

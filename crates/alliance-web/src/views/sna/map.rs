@@ -57,7 +57,9 @@ pub fn choropleth(boundaries: &[StoredBoundary], lsoas: &[LsoaFigure]) -> String
     let Ok(projector) = BngProjector::new() else {
         return "<p class=\"govuk-body\">The map could not be drawn (projection unavailable).</p>".into();
     };
-    let mut shapes: Vec<(&LsoaFigure, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    // Each LSOA's figure with its outline's rings, projected.
+    type Rings = Vec<Vec<(f64, f64)>>;
+    let mut shapes: Vec<(&LsoaFigure, Rings)> = Vec::new();
     let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
     for b in boundaries {
         let Some(figure) = by_code.get(b.code.as_str()) else { continue };

@@ -110,13 +110,13 @@ pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, S
 }
 
 impl SnaPage {
+    /// `months` are the first and last month fields as typed, shown again in the form.
     pub fn new(
         state: &AppState,
         districts: &[DistrictInfo],
         request: &SnaRequest,
         errors: Vec<(String, String)>,
-        from: String,
-        to: String,
+        (from, to): (String, String),
         query: Option<&str>,
         body: String,
     ) -> SnaPage {
