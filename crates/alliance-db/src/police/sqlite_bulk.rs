@@ -377,12 +377,14 @@ fn import_file(
                     b.opt_text(at + 4, o.lsoa_code.as_ref().map(|l| l.as_str()))?;
                     b.text(at + 5, &o.outcome_type)
                 })?;
-                if known.is_some() {
-                    known::stage(rows, &mut staged);
-                }
             }
         }
-        let _ = used.send(batch);
+        match batch {
+            Batch::Outcomes(rows, _) if known.is_some() => known::stage(rows, &mut staged),
+            batch => {
+                let _ = used.send(batch);
+            }
+        }
         progress(counts.rows_read as u64);
     }
     counts.rows_added = counts.rows_read;

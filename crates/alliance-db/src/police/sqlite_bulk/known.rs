@@ -7,7 +7,7 @@
 //! When the condition stops holding (an outcomes import replaced another, another writer
 //! touched the table, or the map grew past its cap) the run falls back to refreshing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use alliance_core::domain::police::crime_key;
@@ -20,11 +20,10 @@ use crate::DbError;
 /// instead, so memory stays bounded on national runs.
 const MAX_CRIMES: usize = 500_000;
 
-/// A crime's latest outcome, under its integer key.
+/// A crime's latest outcome.
 struct Latest {
     crime_id: String,
     month: Month,
-    month_text: String,
     outcome: String,
 }
 
@@ -50,7 +49,12 @@ impl Hasher for KeyHasher {
 }
 
 pub(super) struct KnownOutcomes {
-    latest: HashMap<i64, Latest, BuildHasherDefault<KeyHasher>>,
+    /// Crime key → position in `entries`. Kept apart from the entries so that the table most
+    /// lookups touch (most crimes have no outcome yet) is small enough to stay in cache.
+    index: HashMap<i64, u32, BuildHasherDefault<KeyHasher>>,
+    entries: Vec<Latest>,
+    /// Each month's text as stored, made once rather than once per crime.
+    month_texts: BTreeMap<Month, String>,
     /// Rows of `police_outcomes` and the highest row id, as this run left them.
     rows: i64,
     last_id: i64,
@@ -64,7 +68,14 @@ impl KnownOutcomes {
     pub(super) fn start(conn: &Connection) -> Result<Option<KnownOutcomes>, DbError> {
         let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM police_outcomes)", [], |r| r.get(0))?;
         let data_version = data_version(conn)?;
-        Ok(empty.then(|| KnownOutcomes { latest: HashMap::default(), rows: 0, last_id: 0, data_version }))
+        Ok(empty.then(|| KnownOutcomes {
+            index: HashMap::default(),
+            entries: Vec::new(),
+            month_texts: BTreeMap::new(),
+            rows: 0,
+            last_id: 0,
+            data_version,
+        }))
     }
 
     /// Whether the table still holds exactly the rows this run added (checked inside the
@@ -83,7 +94,9 @@ impl KnownOutcomes {
 
     /// The latest outcome and its month (as stored) for a Crime ID and its key.
     pub(super) fn get(&self, crime_id: &str, key: i64) -> Option<(&str, &str)> {
-        self.latest.get(&key).filter(|l| l.crime_id == crime_id).map(|l| (l.outcome.as_str(), l.month_text.as_str()))
+        let latest = &self.entries[*self.index.get(&key)? as usize];
+        let month = self.month_texts.get(&latest.month)?;
+        (latest.crime_id == crime_id).then_some((latest.outcome.as_str(), month.as_str()))
     }
 
     /// Notes this run's own commit, so it is not taken for another writer's.
@@ -99,27 +112,29 @@ impl KnownOutcomes {
         self.rows += rows.len() as i64;
         self.last_id = last_id;
         for (crime_id, month, outcome) in rows {
+            self.month_texts.entry(month).or_insert_with(|| month.to_string());
             let key = crime_key(&crime_id);
-            match self.latest.get_mut(&key) {
+            match self.index.get(&key).map(|&at| &mut self.entries[at as usize]) {
                 Some(entry) if entry.crime_id != crime_id => return false,
                 Some(entry) if entry.month <= month => {
-                    entry.month_text = month.to_string();
                     entry.month = month;
                     entry.outcome = outcome;
                 }
                 Some(_) => {}
                 None => {
-                    self.latest.insert(key, Latest { crime_id, month, month_text: month.to_string(), outcome });
+                    self.index.insert(key, self.entries.len() as u32);
+                    self.entries.push(Latest { crime_id, month, outcome });
                 }
             }
         }
-        self.latest.len() <= MAX_CRIMES
+        self.entries.len() <= MAX_CRIMES
     }
 }
 
-/// What an outcomes file contributes, staged until its transaction commits.
-pub(super) fn stage(rows: &[PoliceOutcome], into: &mut Vec<(String, Month, String)>) {
-    into.extend(rows.iter().map(|o| (o.crime_id.clone(), o.month, o.outcome_type.clone())));
+/// What an outcomes file contributes, staged until its transaction commits. The rows are
+/// taken apart rather than copied: the writer is done with them.
+pub(super) fn stage(rows: Vec<PoliceOutcome>, into: &mut Vec<(String, Month, String)>) {
+    into.extend(rows.into_iter().map(|o| (o.crime_id, o.month, o.outcome_type)));
 }
 
 fn data_version(conn: &Connection) -> Result<i64, DbError> {
