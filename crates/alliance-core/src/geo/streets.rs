@@ -305,8 +305,7 @@ mod tests {
                 other => panic!("{typed}: {other:?}"),
             }
         }
-        for (typed, street) in
-            [("park ave", "Park Avenue"), ("mill ln", "Mill Lane"), ("st johns rd", "St Johns Road")]
+        for (typed, street) in [("park ave", "Park Avenue"), ("mill ln", "Mill Lane"), ("st johns rd", "St Johns Road")]
         {
             assert!(matches!(g.lookup(typed), StreetLookup::Found(p) if p.name == street), "{typed}");
         }
