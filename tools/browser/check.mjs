@@ -218,6 +218,15 @@ try {
     if (!(await page.$('.govuk-error-summary'))) return 'no error summary';
     return axe(page);
   });
+  await check('axe /report-unsafe-place with a street in several places', async () => {
+    await go(page, '/report-unsafe-place');
+    await fillReport(page, { place: 'Church Street' });
+    const status = await submit(page, 'form[action="/report-unsafe-place"] button[type=submit]');
+    if (status !== 422) return `expected 422 asking which Church Street, got ${status}`;
+    if (!(await page.$('.govuk-error-summary a[href="#place"]'))) return 'no error summary linking to the field';
+    if (!(await page.$('#place-choices li'))) return 'no list of places to choose from';
+    return axe(page);
+  });
   await check('axe /safer-places/join with errors', async () => {
     await go(page, '/safer-places/join');
     const status = await submit(page, 'form[action="/safer-places/join"] button[type=submit]');

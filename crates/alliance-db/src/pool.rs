@@ -33,6 +33,9 @@ pub struct Db {
     backend: Backend,
     /// The database file, for SQLite (bulk imports open their own connection to it).
     pub(crate) sqlite_path: Option<std::path::PathBuf>,
+    /// Street names of the police data for finding typed places, kept until the next import
+    /// (see `public::streets`); shared by every clone of this handle.
+    pub(crate) streets: crate::public::streets::StreetCache,
 }
 
 /// Settings every SQLite connection gets: 16 KiB pages for a new database (a third fewer
@@ -81,7 +84,7 @@ impl Db {
             .connect(&url)
             .await?;
         crate::migrations::run(&pool, backend).await?;
-        let db = Db { pool, backend, sqlite_path };
+        let db = Db { pool, backend, sqlite_path, streets: Default::default() };
         db.finish_interrupted_police_import().await?;
         Ok(db)
     }

@@ -5,3 +5,4 @@ pub mod containment;
 pub mod gazetteer;
 pub mod grid;
 pub mod projection;
+pub mod streets;

@@ -4,12 +4,14 @@
 //!
 //! Places are found without a postcode gazetteer (Alliance has none, and does not invent
 //! coordinates): a place name is matched against the names of the stored wards, LSOAs and
-//! districts; a point (WGS84) is placed in the ward whose boundary contains it.
+//! districts, and against the street names of the police data (`streets`); a point (WGS84)
+//! is placed in the ward whose boundary contains it.
 
 pub mod charter;
 pub mod reports;
 pub mod responses;
 pub mod services;
+pub mod streets;
 
 use alliance_core::geo::projection::BngProjector;
 use geo::Contains;

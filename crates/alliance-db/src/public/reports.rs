@@ -1,9 +1,10 @@
 //! Reports of places where someone felt unsafe: storage, moderation, and the approved
 //! reports as a spatial layer (counts per 250 m cell) and as counts by ward and district.
 //!
-//! Privacy: nothing about the reporter's device or address is stored. The precise point is
-//! kept only when the reporter clicked a map, and only staff see it; everything public is
-//! at most the 250 m cell, and counts under the suppression threshold are never published.
+//! Privacy: nothing about the reporter's device or address is stored. A point is kept only
+//! when the reporter clicked a map or typed a street (then it is a police snap point on that
+//! street), and only staff see it; everything public is at most the 250 m cell, and counts
+//! under the suppression threshold are never published.
 
 use std::collections::BTreeMap;
 
@@ -43,11 +44,12 @@ pub const GENDERS: &[&str] = &["Woman or girl", "Man or boy", "In another way"];
 /// A report as it arrives (already validated by the web layer).
 #[derive(Debug, Clone)]
 pub struct NewUnsafeReport {
-    /// What the reporter typed, or "Point on the map".
+    /// The place as found ("Church Street, Etruria & Hanley, Stoke-on-Trent", a ward's name),
+    /// or "Point on the map".
     pub place_text: String,
-    /// The area the place name matched, if any.
+    /// The area the place name matched (a street's ward), if any.
     pub place: Option<Place>,
-    /// The precise WGS84 point (lon, lat) when the reporter clicked a map.
+    /// The WGS84 point (lon, lat) the reporter clicked on a map, or else the typed street's.
     pub point: Option<(f64, f64)>,
     pub incident_date: String,
     pub time_of_day: String,

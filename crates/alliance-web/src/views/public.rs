@@ -127,6 +127,9 @@ pub struct ReportPage {
     pub age_bands: &'static [&'static str],
     pub genders: &'static [&'static str],
     pub place_names: Vec<String>,
+    /// The places a street name typed is in, when it is in several: listed for the
+    /// reporter to type one.
+    pub place_choices: Vec<String>,
 }
 
 #[derive(Template)]

@@ -7,6 +7,7 @@ use crate::common;
 
 use alliance_core::access::Role;
 use alliance_db::public::services::ServiceSearch;
+use alliance_db::public::streets::PlaceLookup;
 use alliance_db::Db;
 use alliance_ingest::oruk::to_oruk;
 use alliance_ingest::SourceFile;
@@ -189,6 +190,182 @@ async fn the_report_map_is_an_enhancement_with_public_simplified_wards() {
     assert_eq!(abbey["properties"]["district"], "Stoke-on-Trent");
     let stored: usize = wards.iter().map(|w| w.geometry.len()).sum();
     assert!(reply.body.len() * 2 < stored, "simplified: {} bytes against {stored} stored", reply.body.len());
+}
+
+/// Snap points of each police location name ("On or near …" stripped) in the bundled demo
+/// street files, read straight from the CSVs (only the gzip is undone by `SourceFile`).
+fn demo_street_points() -> std::collections::BTreeMap<String, Vec<(f64, f64)>> {
+    let mut out: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
+    for path in common::police_files(&common::workspace_root().join("data/demo/police")) {
+        let reader = SourceFile::from_path(&path).reader().expect("open a demo file");
+        let mut csv = csv::Reader::from_reader(reader);
+        let header = csv.headers().expect("header").clone();
+        let (lon, lat, loc) = (
+            common::column(&header, "Longitude"),
+            common::column(&header, "Latitude"),
+            common::column(&header, "Location"),
+        );
+        for r in csv.records() {
+            let r = r.expect("a CSV record");
+            let (Some(name), Ok(x), Ok(y)) = (r[loc].strip_prefix("On or near "), r[lon].parse(), r[lat].parse())
+            else {
+                continue;
+            };
+            out.entry(name.to_string()).or_default().push((x, y));
+        }
+    }
+    out
+}
+
+/// Metres between two WGS84 points (equirectangular: plenty for a few kilometres).
+fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let dx = (a.0 - b.0) * 111_320.0 * a.1.to_radians().cos();
+    let dy = (a.1 - b.1) * 110_540.0;
+    dx.hypot(dy)
+}
+
+/// Undoes the HTML escaping askama applies to text.
+fn unescape(html: &str) -> String {
+    [("&#38;", "&"), ("&amp;", "&"), ("&#39;", "'"), ("&#x27;", "'"), ("&#34;", "\""), ("&quot;", "\"")]
+        .iter()
+        .fold(html.to_string(), |s, (from, to)| s.replace(from, to))
+}
+
+fn stored_point(point: Option<&str>) -> (f64, f64) {
+    let (lon, lat) = point.and_then(|p| p.split_once(',')).expect("a stored point");
+    (lon.parse().expect("longitude"), lat.parse().expect("latitude"))
+}
+
+/// A street typed by name is found from the police data: one street gives its own point and
+/// ward; a name in several places asks which (nothing stored) and the answer is taken.
+async fn streets_are_found_by_name(t: common::TestDb) {
+    let db = demo_db(&t).await;
+    let app = app(&db);
+    let me = visitor(&app, "/report-unsafe-place").await;
+    let raw = demo_street_points();
+    let page = send(&app, "GET", "/report-unsafe-place", &me, None).await.body;
+    assert!(page.contains("A street, town, village or ward, such as Church Street, Hanley"));
+
+    // A street in one place only, chosen from the raw files: a "… Street" whose points all lie
+    // within 800 m of each other and whose name no other location shares in any spelling.
+    let spelled = |s: &str| {
+        let lower = s.to_lowercase();
+        lower.strip_suffix(" st").map_or(lower.clone(), |b| format!("{b} street"))
+    };
+    let (name, points) = raw
+        .iter()
+        .filter(|(n, p)| {
+            n.ends_with(" Street")
+                && !n.starts_with("St ")
+                && p.len() >= 3
+                && p.iter().all(|a| p.iter().all(|b| metres(*a, *b) < 800.0))
+                && raw.keys().filter(|k| spelled(k) == spelled(n)).count() == 1
+        })
+        .max_by_key(|(n, p)| (p.len(), std::cmp::Reverse(n.to_string())))
+        .expect("a street in one place in the demo data");
+    // Typed in lower case with the abbreviation and stray spaces.
+    let typed = format!("  {}  st", name.trim_end_matches(" Street").to_lowercase());
+    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, &typed))).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{typed}: {}", reply.body);
+    let stored = db.unsafe_reports("pending", 10).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let report = &stored[0];
+    assert!(report.place.starts_with(&format!("{name}, ")), "{} for {name}", report.place);
+    let ward = report.area_name.clone().expect("the street's ward");
+    assert!(report.place.contains(&ward), "{} names its ward {ward}", report.place);
+    assert!(report.ward_code.is_some() && report.district_code.is_some() && report.cell.is_some());
+    // The stored point is one of the street's own snap points, so within 800 m of all of them.
+    let at = stored_point(report.point.as_deref());
+    assert!(points.iter().any(|p| metres(at, *p) < 1.0), "{at:?} is not a snap point of {name}");
+    assert!(points.iter().all(|p| metres(at, *p) < 800.0));
+
+    // Church Street is in several towns: the reporter is asked which, and nothing is stored.
+    let church = &raw["Church Street"];
+    assert!(church.iter().any(|a| church.iter().any(|b| metres(*a, *b) > 5_000.0)), "Church Streets far apart");
+    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "church street"))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = &reply.body;
+    assert!(
+        body.contains("govuk-error-summary")
+            && body.contains("<a href=\"#place\">There is more than one Church Street")
+    );
+    assert!(
+        body.contains("aria-describedby=\"place-hint place-error place-choices\""),
+        "the list is read with the field"
+    );
+    let choices: Vec<String> = body
+        .split("<li>Church Street, ")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("</li>").map(|(c, _)| format!("Church Street, {c}")))
+        .collect();
+    assert!(choices.len() >= 3, "{choices:?}");
+    assert_eq!(db.unsafe_reports("pending", 10).await.unwrap().len(), 1, "nothing stored");
+
+    // One of the choices, typed back (HTML entities undone), is taken.
+    let choice = choices.iter().find(|c| c.ends_with(", Stoke-on-Trent")).expect("a Church Street in Stoke-on-Trent");
+    let typed = unescape(choice);
+    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, &typed))).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{typed}: {}", reply.body);
+    // So is the street with only its district after it, without a comma.
+    let reply =
+        send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "Church St Stoke-on-Trent"))).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let stored = db.unsafe_reports("pending", 10).await.unwrap();
+    assert_eq!(stored.len(), 3);
+    for report in &stored[1..] {
+        assert_eq!(report.place, typed);
+        assert_eq!(report.district_code.as_deref(), Some("E06000021"));
+        let at = stored_point(report.point.as_deref());
+        assert!(church.iter().any(|p| metres(at, *p) < 1.0), "{at:?} is a Church Street snap point");
+    }
+
+    // A street not in the place named: asked again with the places it is in.
+    let reply =
+        send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "Church Street, Atlantis"))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("We could not find Church Street in the place you gave"));
+    assert!(reply.body.contains("<li>Church Street, "));
+    // An unknown name still gets the plain error, with no list.
+    let reply =
+        send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "Atlantis Boulevard"))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unescape(&reply.body).contains("We could not find a place called \"Atlantis Boulevard\""));
+    assert!(!reply.body.contains("id=\"place-choices\""));
+    assert_eq!(db.unsafe_reports("pending", 10).await.unwrap().len(), 3);
+
+    // The street index follows imports: a street first seen in a new file is found at once.
+    let before = db.street_gazetteer().await.unwrap();
+    assert_eq!(db.locate_place("Quillfeather Street").await.unwrap(), PlaceLookup::NotFound);
+    let csv = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n\
+               ,2026-01,Staffordshire Police,Staffordshire Police,-2.179400,53.024500,On or near Quillfeather Street,,,Anti-social behaviour,,\n";
+    db.import_police_file(&SourceFile::from_bytes("2026-01-staffordshire-street.csv", csv.as_bytes()), "test", &|_| {})
+        .await
+        .expect("a one-row file");
+    let after = db.street_gazetteer().await.unwrap();
+    assert_ne!(before.generation, after.generation);
+    match db.locate_place("quillfeather st").await.unwrap() {
+        PlaceLookup::Street { label, area, point } => {
+            assert!(label.starts_with("Quillfeather Street, ") && label.ends_with(", Stoke-on-Trent"), "{label}");
+            assert_eq!(area.kind, "ward");
+            assert_eq!(point, (-2.1794, 53.0245));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+mod streets_are_found_by_name {
+    use crate::common;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::streets_are_found_by_name(common::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) = common::postgres().await else { return };
+        super::streets_are_found_by_name(t).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use alliance_db::public::reports::{NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
+use alliance_db::public::streets::PlaceLookup;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -28,7 +29,16 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/unsafe-places/{id}", post(moderate))
 }
 
-async fn page(state: &AppState, values: FormValues, errors: FormErrors) -> Result<String, PageError> {
+/// Why a report was not accepted: the errors, and the places to choose from when a street
+/// name was ambiguous.
+#[derive(Default)]
+struct Invalid {
+    errors: FormErrors,
+    place_choices: Vec<String>,
+}
+
+async fn page(state: &AppState, values: FormValues, invalid: Invalid) -> Result<String, PageError> {
+    let Invalid { errors, place_choices } = invalid;
     Ok(ReportPage {
         layout: PublicLayout::new(state, "/report-unsafe-place"),
         csrf: csrf(),
@@ -39,12 +49,13 @@ async fn page(state: &AppState, values: FormValues, errors: FormErrors) -> Resul
         age_bands: AGE_BANDS,
         genders: GENDERS,
         place_names: state.db.place_names().await?,
+        place_choices,
     }
     .render()?)
 }
 
 async fn form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(page(&state, FormValues::default(), FormErrors::default()).await?))
+    Ok(Html(page(&state, FormValues::default(), Invalid::default()).await?))
 }
 
 /// Checks the form; `Ok` holds the report to store.
@@ -52,9 +63,10 @@ async fn validate(
     state: &AppState,
     v: &FormValues,
     today: NaiveDate,
-) -> Result<Result<NewUnsafeReport, FormErrors>, PageError> {
+) -> Result<Result<NewUnsafeReport, Invalid>, PageError> {
     let mut errors = FormErrors::default();
-    let point = match (v.get("longitude"), v.get("latitude")) {
+    let mut place_choices = Vec::new();
+    let mut point = match (v.get("longitude"), v.get("latitude")) {
         ("", "") => None,
         (lon, lat) => match (lon.parse::<f64>(), lat.parse::<f64>()) {
             (Ok(lon), Ok(lat)) if (-9.0..=2.5).contains(&lon) && (49.0..=61.0).contains(&lat) => Some((lon, lat)),
@@ -66,15 +78,40 @@ async fn validate(
     };
     let typed = v.get("place");
     let mut place = None;
+    let mut place_text = None;
     if typed.is_empty() && point.is_none() {
-        errors.add("place", "Enter where it was, such as Hanley or Cannock");
+        errors.add("place", "Enter where it was: a street, town, village or ward, such as Church Street, Hanley");
     } else if !typed.is_empty() {
-        place = state.db.find_place(typed).await?;
-        if place.is_none() && point.is_none() {
-            errors.add(
+        match state.db.locate_place(typed).await? {
+            PlaceLookup::Area(p) => place = Some(p),
+            // A clicked point says more than a street's: keep it, with the street's ward.
+            PlaceLookup::Street { label, area, point: at } => {
+                place = Some(area);
+                place_text = Some(label);
+                point = point.or(Some(at));
+            }
+            PlaceLookup::Choose { .. } | PlaceLookup::NotFound if point.is_some() => {}
+            PlaceLookup::Choose { street, not_in, choices } => {
+                let example = choices.first().cloned().unwrap_or_default();
+                errors.add(
+                    "place",
+                    match not_in {
+                        None => format!(
+                            "There is more than one {street}: enter which one you mean from the list, such as {example}"
+                        ),
+                        Some(_) => format!(
+                            "We could not find {street} in the place you gave: enter one from the list, such as {example}"
+                        ),
+                    },
+                );
+                place_choices = choices;
+            }
+            PlaceLookup::NotFound => errors.add(
                 "place",
-                format!("We could not find a place called \"{typed}\": enter a town, village or ward, such as Hanley"),
-            );
+                format!(
+                    "We could not find a place called \"{typed}\": enter a street, town, village or ward, such as Church Street, Hanley"
+                ),
+            ),
         }
     }
     let date =
@@ -104,10 +141,12 @@ async fn validate(
         allowed.contains(&value).then(|| value.to_string())
     };
     if !errors.is_empty() {
-        return Ok(Err(errors));
+        return Ok(Err(Invalid { errors, place_choices }));
     }
     Ok(Ok(NewUnsafeReport {
-        place_text: place.as_ref().map_or_else(|| "Point on the map".to_string(), |p| p.name.clone()),
+        place_text: place_text
+            .or_else(|| place.as_ref().map(|p| p.name.clone()))
+            .unwrap_or_else(|| "Point on the map".to_string()),
         place,
         point,
         incident_date: date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
@@ -129,8 +168,8 @@ async fn submit(
     }
     let today = chrono::Utc::now().date_naive();
     match validate(&state, &values, today).await? {
-        Err(errors) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, values, errors).await?)).into_response())
+        Err(invalid) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, values, invalid).await?)).into_response())
         }
         Ok(report) => {
             if !limiter.allow("unsafe-report", &client_address()) {

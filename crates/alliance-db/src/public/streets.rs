@@ -1,0 +1,168 @@
+//! Typed places found by street name, from the street names of the imported police data (see
+//! `alliance_core::geo::streets` for how one street name becomes one or several places).
+//!
+//! The index is built in memory, not stored: one grouped query over `police_crimes` (a row
+//! per street name and snap point) and the wards, after which every lookup is a hash lookup.
+//! It is kept in the [`Db`] handle and rebuilt when the import generation (the latest
+//! import's id, one indexed `MAX`) changes, so a new police or boundary file is picked up by
+//! the next request and no request scans `police_crimes` otherwise. A table would have cost
+//! a migration on both backends and a refresh inside every import for the same result.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use alliance_core::geo::grid::AreaIndex;
+use alliance_core::geo::projection::BngProjector;
+use alliance_core::geo::streets::{StreetArea, StreetIndex, StreetLookup, StreetPoint};
+use sqlx::Row;
+
+use super::{normalise, Place};
+use crate::{Db, DbError};
+
+/// The street index with the areas its places refer to, as of one import generation.
+#[derive(Debug)]
+pub struct StreetGazetteer {
+    /// The import generation it was built at.
+    pub generation: Option<i64>,
+    pub index: StreetIndex,
+    /// Wards, then districts: `StreetPlace::area` indexes this.
+    pub areas: Vec<Place>,
+}
+
+/// The cached street index (empty until the first lookup).
+pub(crate) type StreetCache = Arc<tokio::sync::Mutex<Option<Arc<StreetGazetteer>>>>;
+
+/// What a typed place is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlaceLookup {
+    /// A ward, district or neighbourhood by name.
+    Area(Place),
+    /// One street: its label ("Church Street, Etruria & Hanley, Stoke-on-Trent"), the ward
+    /// (else district) it lies in, and one of its snap points (WGS84 longitude, latitude).
+    Street {
+        label: String,
+        area: Place,
+        point: (f64, f64),
+    },
+    /// A street of that name is in several places (or not in the place typed after it): the
+    /// labels of the places it is in, for the reporter to choose from.
+    Choose {
+        street: String,
+        not_in: Option<String>,
+        choices: Vec<String>,
+    },
+    NotFound,
+}
+
+impl Db {
+    /// Finds a typed place: an exact ward, district or neighbourhood name first, then a
+    /// street name (with an optional ward, district or town after it), then a ward or
+    /// district whose name starts with the text (as [`Db::find_place`]).
+    pub async fn locate_place(&self, query: &str) -> Result<PlaceLookup, DbError> {
+        let area = self.find_place(query).await?;
+        if let Some(place) = &area {
+            if normalise(&place.name) == normalise(query) {
+                return Ok(PlaceLookup::Area(place.clone()));
+            }
+        }
+        let streets = self.street_gazetteer().await?;
+        let street = match streets.index.lookup(query) {
+            StreetLookup::NotAStreet => None,
+            StreetLookup::Found(p) => Some(PlaceLookup::Street {
+                label: p.label.clone(),
+                area: streets.areas[p.area].clone(),
+                point: (p.longitude, p.latitude),
+            }),
+            StreetLookup::Several(choices) => Some(PlaceLookup::Choose {
+                street: choices[0].name.clone(),
+                not_in: None,
+                choices: choices.iter().map(|p| p.label.clone()).collect(),
+            }),
+            StreetLookup::NotIn { qualifier, choices } => Some(PlaceLookup::Choose {
+                street: choices[0].name.clone(),
+                not_in: Some(qualifier),
+                choices: choices.iter().map(|p| p.label.clone()).collect(),
+            }),
+        };
+        Ok(street.or(area.map(PlaceLookup::Area)).unwrap_or(PlaceLookup::NotFound))
+    }
+
+    /// The street index of the current import generation, built when missing or out of date.
+    /// The lock is held while building, so requests arriving meanwhile wait for one build
+    /// rather than each running it.
+    pub async fn street_gazetteer(&self) -> Result<Arc<StreetGazetteer>, DbError> {
+        let generation = self.import_generation().await?;
+        let mut cached = self.streets.lock().await;
+        if let Some(g) = cached.as_ref().filter(|g| g.generation == generation) {
+            return Ok(g.clone());
+        }
+        let built = Arc::new(self.build_street_gazetteer(generation).await?);
+        *cached = Some(built.clone());
+        Ok(built)
+    }
+
+    async fn build_street_gazetteer(&self, generation: Option<i64>) -> Result<StreetGazetteer, DbError> {
+        let wards = self.boundary_shapes("ward", None).await?;
+        let districts = self.districts().await?;
+        let district_names: HashMap<&str, &str> =
+            districts.iter().map(|d| (d.code.as_str(), d.name.as_str())).collect();
+        let mut areas: Vec<Place> = Vec::with_capacity(wards.len() + districts.len());
+        let mut labels: Vec<StreetArea> = Vec::with_capacity(areas.capacity());
+        for w in &wards {
+            areas.push(Place {
+                kind: "ward".into(),
+                code: w.code.clone(),
+                name: w.name.clone(),
+                district_code: w.district_code.clone(),
+            });
+            let district_name = w.district_code.as_deref().and_then(|c| district_names.get(c)).map(|n| n.to_string());
+            labels.push(StreetArea { name: w.name.clone(), district_name });
+        }
+        let mut district_area: HashMap<String, usize> = HashMap::new();
+        for d in &districts {
+            district_area.insert(d.code.clone(), areas.len());
+            areas.push(Place {
+                kind: "district".into(),
+                code: d.code.clone(),
+                name: d.name.clone(),
+                district_code: Some(d.code.clone()),
+            });
+            labels.push(StreetArea { name: d.name.clone(), district_name: None });
+        }
+        let shapes: Vec<geo::MultiPolygon<f64>> = wards.into_iter().map(|w| w.shape).collect();
+        let ward_index = AreaIndex::new(&shapes);
+        let projector = BngProjector::new().map_err(|e| DbError::Invalid(e.to_string()))?;
+
+        let rows = sqlx::query(
+            "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
+             FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
+             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %' \
+             GROUP BY c.location, c.longitude, c.latitude, l.district_code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut points = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let location: String = r.try_get(0)?;
+            let Some(name) = location.strip_prefix("On or near ").map(str::trim).filter(|n| !n.is_empty()) else {
+                continue;
+            };
+            let (longitude, latitude): (f64, f64) = (r.try_get(1)?, r.try_get(2)?);
+            let district: Option<String> = r.try_get(3)?;
+            let Ok((easting, northing)) = projector.to_bng(longitude, latitude) else { continue };
+            let area = ward_index
+                .area_of(longitude, latitude)
+                .or_else(|| district.as_ref().and_then(|d| district_area.get(d).copied()));
+            points.push(StreetPoint {
+                name: name.to_string(),
+                longitude,
+                latitude,
+                easting,
+                northing,
+                crimes: r.try_get(4)?,
+                area,
+            });
+        }
+        Ok(StreetGazetteer { generation, index: StreetIndex::new(&points, &labels), areas })
+    }
+}
