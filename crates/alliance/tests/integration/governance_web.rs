@@ -649,7 +649,7 @@ async fn forms_scenario(db: Db) {
     let nothing = post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("", b"")).await;
     assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(nothing.body.contains("href=\"#file\"") && nothing.body.contains("Choose a CSV file"));
-    assert!(db.indicator_values().await.unwrap().get(&mentoring).is_none(), "bad files store nothing");
+    assert!(!db.indicator_values().await.unwrap().contains_key(&mentoring), "bad files store nothing");
     // The CSRF token is checked on the multipart form too; other roles are refused.
     let good_csv = format!("code,period,value,note\nmentoring-sessions,{q},12,from the provider\n");
     let no_token =
@@ -661,7 +661,7 @@ async fn forms_scenario(db: Db) {
     assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
     let partner = post_file(&app, &officer, "/indicators/upload", &[], ("v.csv", good_csv.as_bytes())).await;
     assert_eq!(partner.status, StatusCode::FORBIDDEN);
-    assert!(db.indicator_values().await.unwrap().get(&mentoring).is_none(), "refused uploads store nothing");
+    assert!(!db.indicator_values().await.unwrap().contains_key(&mentoring), "refused uploads store nothing");
     let uploaded =
         post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", good_csv.as_bytes())).await;
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", &uploaded.body[..uploaded.body.len().min(3000)]);
