@@ -232,6 +232,19 @@ pub struct Allocation {
     pub amount_pence: i64,
 }
 
+fn allocation_from(r: &sqlx::any::AnyRow) -> Result<Allocation, DbError> {
+    Ok(Allocation {
+        id: r.try_get(0)?,
+        stream_id: r.try_get(1)?,
+        financial_year: r.try_get(2)?,
+        org_id: r.try_get(3)?,
+        org: r.try_get(4)?,
+        intervention_id: r.try_get(5)?,
+        purpose: r.try_get(6)?,
+        amount_pence: r.try_get(7)?,
+    })
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Spend {
     pub allocation_id: i64,
@@ -1165,6 +1178,106 @@ impl Db {
         Ok(())
     }
 
+    /// Changes a funding stream's name and funder; `false` when there is no such stream. The
+    /// name stays unique (ignoring case) among the streams.
+    pub async fn update_funding_stream(&self, id: i64, name: &str, funder: &str) -> Result<bool, DbError> {
+        if name.trim().is_empty() {
+            return Err(DbError::Invalid("name: a funding stream needs a name".into()));
+        }
+        if funder.trim().is_empty() {
+            return Err(DbError::Invalid("funder: a funding stream needs a funder".into()));
+        }
+        let taken = sqlx::query("SELECT id FROM funding_streams WHERE LOWER(name) = LOWER($1) AND id <> $2")
+            .bind(name.trim())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        if taken.is_some() {
+            return Err(DbError::Invalid(format!(
+                "name: there is already a funding stream called \"{}\"",
+                name.trim()
+            )));
+        }
+        let done = sqlx::query("UPDATE funding_streams SET name = $1, funder = $2 WHERE id = $3")
+            .bind(name.trim())
+            .bind(funder.trim())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn funding_stream(&self, id: i64) -> Result<Option<FundingStream>, DbError> {
+        let row = sqlx::query("SELECT id, name, funder FROM funding_streams WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok(FundingStream { id: r.try_get(0)?, name: r.try_get(1)?, funder: r.try_get(2)? })).transpose()
+    }
+
+    /// One allocation, with its organisation's name.
+    pub async fn allocation(&self, id: i64) -> Result<Option<Allocation>, DbError> {
+        let row = sqlx::query(
+            "SELECT f.id, f.stream_id, f.financial_year, f.org_id, o.name, f.intervention_id, f.purpose, f.amount_pence \
+             FROM funding_allocations f LEFT JOIN organisations o ON o.id = f.org_id WHERE f.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(allocation_from).transpose()
+    }
+
+    /// Changes what an allocation gives to whom: its recipient (organisation, intervention or
+    /// both), purpose and amount. Its stream and financial year stay, so the spend recorded
+    /// against it stays in the year it was spent. `false` when there is no such allocation.
+    pub async fn update_allocation(
+        &self,
+        id: i64,
+        org_id: Option<i64>,
+        intervention_id: Option<i64>,
+        purpose: &str,
+        pence: i64,
+    ) -> Result<bool, DbError> {
+        if pence < 0 {
+            return Err(DbError::Invalid("amount: an allocation cannot be negative".into()));
+        }
+        if purpose.trim().is_empty() {
+            return Err(DbError::Invalid("purpose: an allocation needs a purpose".into()));
+        }
+        if org_id.is_none() && intervention_id.is_none() {
+            return Err(DbError::Invalid("org: an allocation goes to an organisation, an intervention or both".into()));
+        }
+        let done = sqlx::query(
+            "UPDATE funding_allocations SET org_id = $1, intervention_id = $2, purpose = $3, amount_pence = $4 WHERE id = $5",
+        )
+        .bind(org_id)
+        .bind(intervention_id)
+        .bind(purpose.trim())
+        .bind(pence)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Deletes an allocation entered by mistake, with the spend recorded against it, in one
+    /// transaction. Returns what was deleted (`None` when there is no such allocation), so
+    /// the caller can audit it.
+    pub async fn delete_allocation(&self, id: i64) -> Result<Option<(Allocation, Vec<Spend>)>, DbError> {
+        let Some(allocation) = self.allocation(id).await? else { return Ok(None) };
+        let spend: Vec<Spend> = self.spend().await?.into_iter().filter(|s| s.allocation_id == id).collect();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM funding_spend WHERE allocation_id = $1").bind(id).execute(&mut *tx).await?;
+        let done = sqlx::query("DELETE FROM funding_allocations WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            // Deleted by someone else in the meantime.
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        tx.commit().await?;
+        Ok(Some((allocation, spend)))
+    }
+
     pub async fn funding_streams(&self) -> Result<Vec<FundingStream>, DbError> {
         let rows =
             sqlx::query("SELECT id, name, funder FROM funding_streams ORDER BY id").fetch_all(&self.pool).await?;
@@ -1197,20 +1310,7 @@ impl Db {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Allocation {
-                    id: r.try_get(0)?,
-                    stream_id: r.try_get(1)?,
-                    financial_year: r.try_get(2)?,
-                    org_id: r.try_get(3)?,
-                    org: r.try_get(4)?,
-                    intervention_id: r.try_get(5)?,
-                    purpose: r.try_get(6)?,
-                    amount_pence: r.try_get(7)?,
-                })
-            })
-            .collect()
+        rows.iter().map(allocation_from).collect()
     }
 
     pub async fn spend(&self) -> Result<Vec<Spend>, DbError> {

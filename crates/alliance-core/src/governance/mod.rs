@@ -1,10 +1,19 @@
 //! Governance and performance rules: calendar quarters and financial years, action
 //! statuses with their RAG colours, the status of an indicator against its target and its
-//! trend, the under/over-spend flag of a funding allocation, and the automatic escalation
-//! of actions off track for two quarters running.
+//! trend, the under/over-spend flag of a funding allocation, the over-allocation of a
+//! funding stream in a financial year ([`allocation`]), and the automatic escalation of
+//! actions off track for two quarters running.
 //!
 //! Every rule here is pure so it can be shown on the page that uses it ([`INDICATOR_RULE`],
-//! [`SPEND_RULE`], [`ESCALATION_RULE`]) and tested on hand-worked examples.
+//! [`SPEND_RULE`], [`ALLOCATION_RULE`], [`ESCALATION_RULE`]) and tested on hand-worked
+//! examples.
+
+pub mod allocation;
+
+pub use allocation::{
+    is_over_allocated, stream_year_positions, AllocationSpend, StreamAllocation, StreamAmount, StreamYearPosition,
+    ALLOCATION_RULE,
+};
 
 use std::fmt;
 use std::str::FromStr;

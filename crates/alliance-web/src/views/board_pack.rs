@@ -7,10 +7,11 @@
 use std::collections::{BTreeMap, HashMap};
 
 use alliance_core::governance::{
-    format_pence, off_track_two_quarters, spend_flag, status_on, target_status, trend, ActionStatus, Direction,
-    IndicatorSource, Quarter, SpendFlag, TargetStatus, Trend, ESCALATION_RULE, INDICATOR_RULE, SPEND_RULE,
+    format_pence, off_track_two_quarters, spend_flag, status_on, stream_year_positions, target_status, trend,
+    ActionStatus, AllocationSpend, Direction, IndicatorSource, Quarter, SpendFlag, StreamAllocation, StreamAmount,
+    StreamYearPosition, TargetStatus, Trend, ALLOCATION_RULE, ESCALATION_RULE, INDICATOR_RULE, SPEND_RULE,
 };
-use alliance_db::governance::{Action, HistoryEntry, Indicator};
+use alliance_db::governance::{Action, Allocation, FundingAmount, HistoryEntry, Indicator, Spend};
 use alliance_db::{Db, DbError};
 use askama::Template;
 use serde::Serialize;
@@ -159,11 +160,18 @@ pub struct AllocationRow {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamRow {
+    pub id: i64,
     pub name: String,
     pub funder: String,
     pub available_pence: i64,
     pub allocated_pence: i64,
+    /// Available less allocated, never below zero.
+    pub unallocated_pence: i64,
+    /// Allocated less available when that is more than zero.
+    pub over_allocated_by_pence: i64,
     pub spent_to_date_pence: i64,
+    /// More allocated than available ([`ALLOCATION_RULE`]).
+    pub over_allocated: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
@@ -179,6 +187,8 @@ pub struct FundingPosition {
     pub evaluation_pence: i64,
     pub underspends: usize,
     pub overspends: usize,
+    /// Streams with more allocated than available in the year.
+    pub over_allocated: usize,
 }
 
 impl FundingPosition {
@@ -188,6 +198,13 @@ impl FundingPosition {
     }
     pub fn evaluation_share_text(&self) -> String {
         self.evaluation_share().map(|s| format!("{s:.1}%")).unwrap_or_else(|| "No spend yet".into())
+    }
+    pub fn over_allocated_streams(&self) -> Vec<&StreamRow> {
+        self.streams.iter().filter(|s| s.over_allocated).collect()
+    }
+    /// Available less allocated over all streams, never below zero.
+    pub fn unallocated_pence(&self) -> i64 {
+        self.streams.iter().map(|s| s.unallocated_pence).sum()
     }
 }
 
@@ -247,6 +264,9 @@ impl BoardPack {
     }
     pub fn spend_rule(&self) -> &'static str {
         SPEND_RULE
+    }
+    pub fn allocation_rule(&self) -> &'static str {
+        ALLOCATION_RULE
     }
     pub fn escalation_rule(&self) -> &'static str {
         ESCALATION_RULE
@@ -599,6 +619,39 @@ async fn indicator_row(
     })
 }
 
+/// The position of every stream in every financial year with an amount or an allocation,
+/// spend counted to the end of `as_at` (`alliance_core::governance::stream_year_positions`).
+/// Records whose financial year or quarter does not parse (none are stored so) are left out.
+pub fn stream_year_positions_of(
+    amounts: &[FundingAmount],
+    allocations: &[Allocation],
+    spend: &[Spend],
+    as_at: Quarter,
+) -> Vec<StreamYearPosition> {
+    let amounts: Vec<StreamAmount> = amounts
+        .iter()
+        .filter_map(|a| {
+            let year = a.financial_year.parse().ok()?;
+            Some(StreamAmount { stream_id: a.stream_id, year, pence: a.amount_pence })
+        })
+        .collect();
+    let allocations: Vec<StreamAllocation> = allocations
+        .iter()
+        .filter_map(|a| {
+            let year = a.financial_year.parse().ok()?;
+            Some(StreamAllocation { allocation_id: a.id, stream_id: a.stream_id, year, pence: a.amount_pence })
+        })
+        .collect();
+    let spend: Vec<AllocationSpend> = spend
+        .iter()
+        .filter_map(|s| {
+            let quarter = s.quarter.parse().ok()?;
+            Some(AllocationSpend { allocation_id: s.allocation_id, quarter, pence: s.amount_pence })
+        })
+        .collect();
+    stream_year_positions(&amounts, &allocations, &spend, as_at)
+}
+
 /// The funding position of the financial year `quarter` falls in, up to `quarter`.
 pub async fn funding_position(db: &Db, quarter: Quarter) -> Result<FundingPosition, DbError> {
     let fy = quarter.financial_year();
@@ -645,21 +698,23 @@ pub async fn funding_position(db: &Db, quarter: Quarter) -> Result<FundingPositi
             flag,
         });
     }
+    let positions = stream_year_positions_of(&amounts, &allocations, &spend, quarter);
     for s in &streams {
-        let available: i64 =
-            amounts.iter().filter(|a| a.stream_id == s.id && a.financial_year == fy_text).map(|a| a.amount_pence).sum();
-        let allocated: i64 = pos.allocations.iter().filter(|a| a.stream == s.name).map(|a| a.amount_pence).sum();
-        let spent: i64 = pos.allocations.iter().filter(|a| a.stream == s.name).map(|a| a.spent_to_date_pence).sum();
-        if available == 0 && allocated == 0 {
-            continue;
+        let Some(p) = positions.iter().find(|p| p.stream_id == s.id && p.year == fy) else { continue };
+        pos.available_pence += p.amount;
+        if p.over_allocated {
+            pos.over_allocated += 1;
         }
-        pos.available_pence += available;
         pos.streams.push(StreamRow {
+            id: s.id,
             name: s.name.clone(),
             funder: s.funder.clone(),
-            available_pence: available,
-            allocated_pence: allocated,
-            spent_to_date_pence: spent,
+            available_pence: p.amount,
+            allocated_pence: p.allocated,
+            unallocated_pence: p.unallocated,
+            over_allocated_by_pence: p.over_by,
+            spent_to_date_pence: p.spent,
+            over_allocated: p.over_allocated,
         });
     }
     Ok(pos)

@@ -6,7 +6,9 @@
 //! and agrees an action that joins the plan; and the Board pack page and the dashboard show
 //! RAG counts, escalations and funding totals that match what was entered. A second scenario
 //! (`forms_scenario`) drives the staff forms for priorities, commitments, indicators and their
-//! targets, funding streams, amounts and allocations, and the indicator values file upload.
+//! targets, funding streams, amounts and allocations, and the indicator values file upload;
+//! it ends with `funding_edits`: over-allocation flagged on /funding and in the pack, and
+//! streams and allocations changed and deleted.
 
 use crate::common;
 
@@ -647,7 +649,7 @@ async fn forms_scenario(db: Db) {
     let nothing = post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("", b"")).await;
     assert_eq!(nothing.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(nothing.body.contains("href=\"#file\"") && nothing.body.contains("Choose a CSV file"));
-    assert!(db.indicator_values().await.unwrap().get(&mentoring).is_none(), "bad files store nothing");
+    assert!(!db.indicator_values().await.unwrap().contains_key(&mentoring), "bad files store nothing");
     // The CSRF token is checked on the multipart form too; other roles are refused.
     let good_csv = format!("code,period,value,note\nmentoring-sessions,{q},12,from the provider\n");
     let no_token =
@@ -659,7 +661,7 @@ async fn forms_scenario(db: Db) {
     assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
     let partner = post_file(&app, &officer, "/indicators/upload", &[], ("v.csv", good_csv.as_bytes())).await;
     assert_eq!(partner.status, StatusCode::FORBIDDEN);
-    assert!(db.indicator_values().await.unwrap().get(&mentoring).is_none(), "refused uploads store nothing");
+    assert!(!db.indicator_values().await.unwrap().contains_key(&mentoring), "refused uploads store nothing");
     let uploaded =
         post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", good_csv.as_bytes())).await;
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", &uploaded.body[..uploaded.body.len().min(3000)]);
@@ -787,6 +789,210 @@ async fn forms_scenario(db: Db) {
     assert_eq!(spend.status, StatusCode::SEE_OTHER);
     let pack = alliance_web::views::board_pack::BoardPack::load(&db, quarter, "Test").await.unwrap();
     assert_eq!((pack.funding.available_pence, pack.funding.allocated_pence), (16_000_000, 4_000_000));
+
+    funding_edits(&db, &app, (&analyst, &officer, &board), stream.id, police, quarter).await;
+}
+
+/// The position of stream `sid` in the Board pack of `quarter`:
+/// (available, allocated, unallocated, over by, spent to date, over-allocated).
+async fn pack_stream(db: &Db, quarter: Quarter, sid: i64) -> (i64, i64, i64, i64, i64, bool) {
+    let pack = alliance_web::views::board_pack::BoardPack::load(db, quarter, "Test").await.unwrap();
+    let s = pack.funding.streams.iter().find(|s| s.id == sid).expect("the stream is in the pack");
+    (
+        s.available_pence,
+        s.allocated_pence,
+        s.unallocated_pence,
+        s.over_allocated_by_pence,
+        s.spent_to_date_pence,
+        s.over_allocated,
+    )
+}
+
+/// Over-allocation and changes to funding records, continuing [`forms_scenario`] from one
+/// stream with £160,000 for the year and one £40,000 allocation (to the police, "Taxi
+/// marshals") with £10,000 spent in the quarter. Allocating exactly the rest is not
+/// over-allocation; a penny-precise excess is accepted, warned about after the redirect,
+/// audited, and flagged on /funding and in the pack with its figures; changing and
+/// deleting allocations change those figures; bad input and other roles change nothing.
+async fn funding_edits(
+    db: &Db,
+    app: &Router,
+    (analyst, officer, board): (&Visitor, &Visitor, &Visitor),
+    sid: i64,
+    police: i64,
+    quarter: Quarter,
+) {
+    let (q, fy) = (quarter.to_string(), quarter.financial_year().to_string());
+    let police_id = police.to_string();
+    let allocate = |purpose: &str, value: &str| {
+        [
+            ("allocation_stream", sid.to_string()),
+            ("allocation_year", fy.clone()),
+            ("allocation_org", police_id.clone()),
+            ("allocation_intervention", String::new()),
+            ("allocation_purpose", purpose.to_string()),
+            ("allocation_amount", value.to_string()),
+        ]
+    };
+    let follow = |reply: &Reply| reply.location.clone().expect("a redirect");
+
+    // ---- Allocating exactly what is left: £40,000 + £120,000 = £160,000, not over.
+    let done = post_owned(app, analyst, "/funding/allocations", &allocate("Night-time wardens", "120000")).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER);
+    assert!(follow(&done).ends_with("#allocations"), "{}", follow(&done));
+    let page = get(app, analyst, &follow(&done)).await;
+    assert!(!page.body.contains("id=\"saved-warning\"") && !page.body.contains("id=\"over-allocated\""));
+    assert!(page.body.contains("Within amount"));
+    assert_eq!(pack_stream(db, quarter, sid).await, (16_000_000, 16_000_000, 0, 0, 1_000_000, false));
+
+    // ---- One more allocation of £5,000.50 goes over: accepted, warned, audited, flagged.
+    let over = post_owned(app, analyst, "/funding/allocations", &allocate("Street lighting survey", "5,000.50")).await;
+    assert_eq!(over.status, StatusCode::SEE_OTHER);
+    let to = follow(&over);
+    assert!(to.contains("saved=") && to.ends_with("#saved-warning"), "{to}");
+    let lighting = db.allocations().await.unwrap().into_iter().find(|a| a.purpose == "Street lighting survey").unwrap();
+    assert_eq!(lighting.amount_pence, 500_050, "an over-allocating allocation is kept");
+    let page = get(app, analyst, &to).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"saved-warning\""));
+    assert!(
+        page.body.contains("£165,000.50 allocated against £160,000.00, £5,000.50 more than it has"),
+        "the warning gives the figures"
+    );
+    let audit = governance_changes(db).await;
+    assert!(audit.iter().any(|e| e.detail.contains("Street lighting survey")
+        && e.detail.contains("now over-allocated: £165,000.50 allocated against £160,000.00, £5,000.50 over")));
+    // Anyone reading /funding sees the flag and the figures in the position table.
+    let page = get(app, board, &format!("/funding?quarter={q}")).await;
+    assert!(page.body.contains("id=\"over-allocated\"") && page.body.contains("Over-allocated by £5,000.50"));
+    let row_start = page.body.find(&format!("data-stream=\"{sid}\" data-year=\"{fy}\"")).expect("a position row");
+    let row = &page.body[row_start..row_start + page.body[row_start..].find("</tr>").unwrap()];
+    for figure in ["£160,000.00", "£165,000.50", "£0.00", "£10,000.00", "Over-allocated by £5,000.50"] {
+        assert!(row.contains(figure), "the position row shows {figure}: {row}");
+    }
+    assert!(!page.body.contains("href=\"/funding/allocations/"), "board members are not offered change links");
+    assert!(!get(app, board, "/funding").await.body.contains("id=\"saved-warning\""));
+    // The Board pack: the stream's figures, the count, and the flag in the rendered pack.
+    assert_eq!(pack_stream(db, quarter, sid).await, (16_000_000, 16_500_050, 0, 500_050, 1_000_000, true));
+    let pack = get(app, board, &format!("/board-pack/{q}")).await;
+    assert_eq!(pack.status, StatusCode::OK);
+    assert!(pack.body.contains("id=\"over-allocated\"") && pack.body.contains("Over-allocated by £5,000.50"));
+    assert!(pack.body.contains("£165,000.50 allocated against £160,000.00 available, £5,000.50 over"));
+    let dashboard = get(app, board, "/governance").await;
+    assert!(dashboard.body.contains("1 stream over-allocated"));
+
+    // ---- Changing an allocation: refused for other roles, bad input changes nothing.
+    let url = format!("/funding/allocations/{}", lighting.id);
+    let form_page = get(app, analyst, &url).await;
+    assert_eq!(form_page.status, StatusCode::OK);
+    assert!(form_page.body.contains(&format!("action=\"{url}\"")) && form_page.body.contains("value=\"5,000.50\""));
+    assert!(form_page.body.contains("name=\"csrf_token\""));
+    let edit = |purpose: &str, value: &str| {
+        [
+            ("allocation_org", police_id.clone()),
+            ("allocation_intervention", String::new()),
+            ("allocation_purpose", purpose.to_string()),
+            ("allocation_amount", value.to_string()),
+        ]
+    };
+    for who in [officer, board] {
+        assert_eq!(get(app, who, &url).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post_owned(app, who, &url, &edit("Lighting", "1")).await.status, StatusCode::FORBIDDEN);
+    }
+    let bad = post_owned(app, analyst, &url, &edit(" ", "lots")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("govuk-error-summary"));
+    assert!(bad.body.contains("href=\"#allocation_purpose\"") && bad.body.contains("href=\"#allocation_amount\""));
+    assert!(bad.body.contains("id=\"allocation_amount-error\""));
+    let mut nobody = edit("Lighting", "1");
+    nobody[0].1 = String::new();
+    let bad = post_owned(app, analyst, &url, &nobody).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#allocation_org\""));
+    let unchanged = db.allocation(lighting.id).await.unwrap().unwrap();
+    assert_eq!(
+        (unchanged.purpose.as_str(), unchanged.amount_pence, unchanged.org_id),
+        ("Street lighting survey", 500_050, Some(police))
+    );
+    // A good change: £5,000.50 → £1,000, new purpose. Still £1,000 over, and warned again.
+    let saved = post_owned(app, analyst, &url, &edit("Street lighting audit", "1000")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert!(follow(&saved).ends_with("#saved-warning"));
+    let changed = db.allocation(lighting.id).await.unwrap().unwrap();
+    assert_eq!((changed.purpose.as_str(), changed.amount_pence), ("Street lighting audit", 100_000));
+    assert_eq!(pack_stream(db, quarter, sid).await, (16_000_000, 16_100_000, 0, 100_000, 1_000_000, true));
+    assert!(get(app, board, &format!("/funding?quarter={q}")).await.body.contains("Over-allocated by £1,000.00"));
+    let audit = governance_changes(db).await;
+    let entry = audit.iter().find(|e| e.target == url).expect("the change is audited");
+    assert!(entry.detail.contains("amount changed from \"£5,000.50\" to \"£1,000.00\""), "{}", entry.detail);
+    assert!(entry.detail.contains("purpose changed from \"Street lighting survey\" to \"Street lighting audit\""));
+
+    // ---- Deleting: a confirmation page first (GET deletes nothing), POST only, staff only.
+    let delete = format!("{url}/delete");
+    let confirm = get(app, analyst, &delete).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(confirm.body.contains("Are you sure") && confirm.body.contains(&format!("action=\"{delete}\"")));
+    assert!(db.allocation(lighting.id).await.unwrap().is_some(), "opening the confirmation deletes nothing");
+    for who in [officer, board] {
+        assert_eq!(get(app, who, &delete).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post(app, who, &delete, &[]).await.status, StatusCode::FORBIDDEN);
+    }
+    let no_token = send(app, "POST", &delete, analyst, Some("")).await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN, "a POST without the CSRF token is refused");
+    assert!(db.allocation(lighting.id).await.unwrap().is_some(), "refused deletions delete nothing");
+    let deleted = post(app, analyst, &delete, &[]).await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(db.allocation(lighting.id).await.unwrap().is_none());
+    assert_eq!(post(app, analyst, &delete, &[]).await.status, StatusCode::NOT_FOUND, "already deleted");
+    assert_eq!(pack_stream(db, quarter, sid).await, (16_000_000, 16_000_000, 0, 0, 1_000_000, false));
+    let page = get(app, board, &format!("/funding?quarter={q}")).await;
+    assert!(!page.body.contains("id=\"over-allocated\"") && !page.body.contains("Street lighting audit"));
+    let audit = governance_changes(db).await;
+    assert!(audit.iter().any(|e| e.target == url
+        && e.detail.contains("deleted: was £1,000.00")
+        && e.detail.contains("Street lighting audit")));
+    // Deleting the allocation with spend takes its spend too, and says so first.
+    let taxi = db.allocations().await.unwrap().into_iter().find(|a| a.purpose == "Taxi marshals").unwrap();
+    let delete = format!("/funding/allocations/{}/delete", taxi.id);
+    assert!(get(app, analyst, &delete).await.body.contains(&format!("£10,000.00 in {q}")));
+    assert_eq!(post(app, analyst, &delete, &[]).await.status, StatusCode::SEE_OTHER);
+    assert!(db.spend().await.unwrap().iter().all(|s| s.allocation_id != taxi.id));
+    assert_eq!(pack_stream(db, quarter, sid).await, (16_000_000, 12_000_000, 4_000_000, 0, 0, false));
+    assert!(governance_changes(db).await.iter().any(|e| e.detail.contains(&format!("£10,000.00 in {q}"))));
+
+    // ---- Changing a stream's name and funder.
+    let other = db.create_funding_stream("Safety of Women at Night", "Home Office").await.unwrap();
+    let url = format!("/funding/streams/{sid}");
+    assert!(get(app, analyst, "/funding").await.body.contains(&format!("href=\"{url}\"")));
+    let form_page = get(app, analyst, &url).await;
+    assert_eq!(form_page.status, StatusCode::OK);
+    assert!(form_page.body.contains("value=\"Safer Streets\""));
+    let rename = |name: &str, funder: &str| [("stream_name", name.to_string()), ("stream_funder", funder.to_string())];
+    for who in [officer, board] {
+        assert_eq!(get(app, who, &url).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(post_owned(app, who, &url, &rename("Wrong", "x")).await.status, StatusCode::FORBIDDEN);
+    }
+    let bad = post_owned(app, analyst, &url, &rename("", "")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#stream_name\"") && bad.body.contains("href=\"#stream_funder\""));
+    let taken = post_owned(app, analyst, &url, &rename("safety of women at night", "Home Office")).await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.body.contains("already a funding stream") && taken.body.contains("href=\"#stream_name\""));
+    let s = db.funding_stream(sid).await.unwrap().unwrap();
+    assert_eq!((s.name.as_str(), s.funder.as_str()), ("Safer Streets", "Home Office"), "bad input changes nothing");
+    let saved =
+        post_owned(app, analyst, &url, &rename("Safer Streets round 5", "Home Office (Safer Streets Fund)")).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let s = db.funding_stream(sid).await.unwrap().unwrap();
+    assert_eq!((s.name.as_str(), s.funder.as_str()), ("Safer Streets round 5", "Home Office (Safer Streets Fund)"));
+    assert_eq!(db.funding_stream(other).await.unwrap().unwrap().name, "Safety of Women at Night");
+    let pack = alliance_web::views::board_pack::BoardPack::load(db, quarter, "Test").await.unwrap();
+    assert_eq!(pack.funding.streams.iter().find(|s| s.id == sid).unwrap().name, "Safer Streets round 5");
+    assert!(pack.funding.allocations.iter().all(|a| a.stream == "Safer Streets round 5"));
+    assert!(governance_changes(db).await.iter().any(|e| e.target == url
+        && e.detail.contains("name changed from \"Safer Streets\" to \"Safer Streets round 5\"")
+        && e.detail.contains("funder changed from \"Home Office\" to \"Home Office (Safer Streets Fund)\"")));
+    assert_eq!(get(app, analyst, "/funding/streams/999999").await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,20 +2,30 @@
 //! (`POST /funding/streams`), set a stream's amount for a financial year
 //! (`POST /funding/amounts`), allocate money to an organisation or intervention
 //! (`POST /funding/allocations`) and record a quarter's spend against an allocation
-//! (`POST /funding/spend`). Each change is audited; a replaced amount is audited with the
-//! amount it replaced.
+//! (`POST /funding/spend`). Staff also change a stream's name and funder
+//! (`GET|POST /funding/streams/{id}`), an allocation's recipient, purpose and amount
+//! (`GET|POST /funding/allocations/{id}`), and delete an allocation entered by mistake, with
+//! the spend recorded against it, after a confirmation page
+//! (`GET /funding/allocations/{id}/delete` asks, `POST` deletes). Each change is audited; a
+//! replaced amount or an edited record is audited with the values it replaced.
+//!
+//! An allocation that takes its stream over its amount for the year is accepted (budgets are
+//! committed before a top-up arrives) and the funding page after the redirect says so
+//! (`?saved=<id>`); the stream is flagged as over-allocated there and in the Board pack.
 
 use std::collections::HashMap;
 
-use alliance_core::governance::{format_pence, parse_pounds, FinancialYear, Quarter};
-use axum::extract::{Query, State};
+use alliance_core::governance::{format_pence, parse_pounds, FinancialYear, Quarter, StreamYearPosition};
+use alliance_db::governance::Allocation;
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{actor, audited, is_staff, page, see_other};
+use super::{actor, audited, is_staff, not_found, page, see_other};
 use crate::auth::CurrentUser;
-use crate::views::governance::funding::FundingPage;
+use crate::views::board_pack::stream_year_positions_of;
+use crate::views::governance::funding::{AllocationDeletePage, AllocationEditPage, FundingPage, StreamEditPage};
 use crate::views::governance::{current_quarter, error, id_from, invalid_to_field, quarter_from, FieldError, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
@@ -145,32 +155,7 @@ async fn allocate(
     let mut form = Form::new(values);
     let stream = stream_from(&state, &form, "allocation_stream").await?.map_err(|e| form.errors.push(e)).ok();
     let fy = financial_year(&form, "allocation_year").map_err(|e| form.errors.push(e)).ok();
-    let organisations = state.db.organisations().await?;
-    let org = match form.get("allocation_org") {
-        None => Some(None),
-        Some(v) => match organisations.iter().find(|o| o.id.to_string() == v) {
-            Some(o) => Some(Some((o.id, o.name.clone()))),
-            None => {
-                form.errors.push(error("allocation_org", "Select an organisation from the list, or none"));
-                None
-            }
-        },
-    };
-    let interventions = state.db.interventions().await?;
-    let intervention = match form.get("allocation_intervention") {
-        None => Some(None),
-        Some(v) => match interventions.iter().find(|i| i.id.to_string() == v) {
-            Some(i) => Some(Some((i.id, i.name.clone()))),
-            None => {
-                form.errors.push(error("allocation_intervention", "Select an intervention from the list, or none"));
-                None
-            }
-        },
-    };
-    if let (Some(None), Some(None)) = (&org, &intervention) {
-        form.errors
-            .push(error("allocation_org", "Select the organisation or the intervention the money is allocated to"));
-    }
+    let (org, intervention) = recipient_from(&state, &mut form).await?;
     let purpose = form.get("allocation_purpose");
     if purpose.is_none() {
         form.errors.push(error("allocation_purpose", "Enter what the money is for"));
@@ -185,17 +170,15 @@ async fn allocate(
         let intervention_id = intervention.as_ref().map(|i| i.0);
         match state.db.create_allocation(stream_id, &fy.to_string(), org_id, intervention_id, &purpose, pence).await {
             Ok(id) => {
-                let to: Vec<String> = [org.map(|o| o.1), intervention.map(|i| format!("intervention {}", i.1))]
-                    .into_iter()
-                    .flatten()
-                    .collect();
+                let over = over_allocation(&state, stream_id, fy).await?;
                 let detail = format!(
-                    "allocation {id} added: {} of {stream} {fy} to {} for {purpose}",
+                    "allocation {id} added: {} of {stream} {fy} to {} for {purpose}{}",
                     format_pence(pence),
-                    to.join(" and ")
+                    recipient_text(&org, &intervention),
+                    over_note(&over)
                 );
                 audited(&state, &user, "/funding", &detail).await?;
-                return Ok(see_other(&format!("/funding?quarter={}#allocations", quarter_in(fy))));
+                return Ok(saved_redirect(id, fy, over.is_some()));
             }
             Err(e) => form.errors.push(invalid_to_field(e, &[("amount", "allocation_amount")], "allocation_amount")?),
         }
@@ -247,6 +230,258 @@ async fn record(
     with_errors(&state, quarter.unwrap_or_else(current_quarter), form).await
 }
 
+/// The organisation and the intervention an allocation form names (`allocation_org`,
+/// `allocation_intervention`): `Some(None)` for "none", `None` (with an error on the field)
+/// for a value not in the list; an error too when neither is given.
+async fn recipient_from(
+    state: &AppState,
+    form: &mut Form,
+) -> Result<(Option<Recipient>, Option<Recipient>), PageError> {
+    let organisations = state.db.organisations().await?;
+    let org = match form.get("allocation_org") {
+        None => Some(None),
+        Some(v) => match organisations.iter().find(|o| o.id.to_string() == v) {
+            Some(o) => Some(Some((o.id, o.name.clone()))),
+            None => {
+                form.errors.push(error("allocation_org", "Select an organisation from the list, or none"));
+                None
+            }
+        },
+    };
+    let interventions = state.db.interventions().await?;
+    let intervention = match form.get("allocation_intervention") {
+        None => Some(None),
+        Some(v) => match interventions.iter().find(|i| i.id.to_string() == v) {
+            Some(i) => Some(Some((i.id, i.name.clone()))),
+            None => {
+                form.errors.push(error("allocation_intervention", "Select an intervention from the list, or none"));
+                None
+            }
+        },
+    };
+    if let (Some(None), Some(None)) = (&org, &intervention) {
+        form.errors
+            .push(error("allocation_org", "Select the organisation or the intervention the money is allocated to"));
+    }
+    Ok((org, intervention))
+}
+
+/// `(id, name)` of an organisation or intervention, or none.
+type Recipient = Option<(i64, String)>;
+
+/// "Staffordshire Police and intervention Navigators", as the audit log says it.
+fn recipient_text(org: &Recipient, intervention: &Recipient) -> String {
+    let to: Vec<String> =
+        [org.as_ref().map(|o| o.1.clone()), intervention.as_ref().map(|i| format!("intervention {}", i.1))]
+            .into_iter()
+            .flatten()
+            .collect();
+    to.join(" and ")
+}
+
+/// The position of stream `stream_id` in `fy` when it is over-allocated, from what is stored now.
+async fn over_allocation(
+    state: &AppState,
+    stream_id: i64,
+    fy: FinancialYear,
+) -> Result<Option<StreamYearPosition>, PageError> {
+    let (amounts, allocations, spend) =
+        (state.db.funding_amounts().await?, state.db.allocations().await?, state.db.spend().await?);
+    Ok(stream_year_positions_of(&amounts, &allocations, &spend, quarter_in(fy))
+        .into_iter()
+        .find(|p| p.stream_id == stream_id && p.year == fy && p.over_allocated))
+}
+
+/// What the audit entry adds when a change leaves the stream over-allocated.
+fn over_note(over: &Option<StreamYearPosition>) -> String {
+    over.map(|p| {
+        format!(
+            "; the stream is now over-allocated: {} allocated against {}, {} over",
+            format_pence(p.allocated),
+            format_pence(p.amount),
+            format_pence(p.over_by)
+        )
+    })
+    .unwrap_or_default()
+}
+
+/// Back to the funding page after saving allocation `id` of `fy`; the page warns when the
+/// save left its stream over-allocated.
+fn saved_redirect(id: i64, fy: FinancialYear, over: bool) -> Response {
+    let anchor = if over { "saved-warning" } else { "allocations" };
+    see_other(&format!("/funding?quarter={}&saved={id}#{anchor}", quarter_in(fy)))
+}
+
+/// `"field changed from "old" to "new""`, or nothing when it did not change.
+fn change(field: &str, old: &str, new: &str) -> Option<String> {
+    (old != new).then(|| format!("{field} changed from \"{old}\" to \"{new}\""))
+}
+
+/// An amount as the form shows it: `40,000.00` (the page prints the `£`).
+fn pounds_text(pence: i64) -> String {
+    format_pence(pence).trim_start_matches('£').to_string()
+}
+
+/// `GET /funding/streams/{id}`: the form to change a stream's name and funder.
+async fn stream_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(stream) = state.db.funding_stream(id).await? else { return Ok(not_found()) };
+    let form = Form::new(HashMap::from([
+        ("stream_name".to_string(), stream.name.clone()),
+        ("stream_funder".to_string(), stream.funder.clone()),
+    ]));
+    page(&StreamEditPage::new(Layout::new(&state, "/funding"), stream, form), false)
+}
+
+/// `POST /funding/streams/{id}`: saves a stream's name and funder, audited old → new.
+async fn edit_stream(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(stream) = state.db.funding_stream(id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
+    if name.is_none() {
+        form.errors.push(error("stream_name", "Enter the name of the funding stream"));
+    }
+    if funder.is_none() {
+        form.errors.push(error("stream_funder", "Enter who provides the money, like Home Office"));
+    }
+    if let (Some(name), Some(funder)) = (name, funder) {
+        match state.db.update_funding_stream(id, &name, &funder).await {
+            Ok(false) => return Ok(not_found()),
+            Ok(true) => {
+                let changes: Vec<String> =
+                    [change("name", &stream.name, &name), change("funder", &stream.funder, &funder)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                if !changes.is_empty() {
+                    let detail = format!("funding stream {id}: {}", changes.join("; "));
+                    audited(&state, &user, &format!("/funding/streams/{id}"), &detail).await?;
+                }
+                return Ok(see_other("/funding#streams"));
+            }
+            Err(e) => form.errors.push(invalid_to_field(
+                e,
+                &[("name", "stream_name"), ("funder", "stream_funder")],
+                "stream_name",
+            )?),
+        }
+    }
+    page(&StreamEditPage::new(Layout::new(&state, "/funding"), stream, form), true)
+}
+
+/// `GET /funding/allocations/{id}`: the form to change an allocation.
+async fn allocation_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(a) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    let form = Form::new(HashMap::from([
+        ("allocation_org".to_string(), a.org_id.map(|o| o.to_string()).unwrap_or_default()),
+        ("allocation_intervention".to_string(), a.intervention_id.map(|i| i.to_string()).unwrap_or_default()),
+        ("allocation_purpose".to_string(), a.purpose.clone()),
+        ("allocation_amount".to_string(), pounds_text(a.amount_pence)),
+    ]));
+    page(&AllocationEditPage::load(&state.db, Layout::new(&state, "/funding"), &a, form).await?, false)
+}
+
+/// The recipient of a stored allocation, as the audit log says it.
+async fn stored_recipient(state: &AppState, a: &Allocation) -> Result<String, PageError> {
+    let intervention = match a.intervention_id {
+        Some(id) => state.db.interventions().await?.into_iter().find(|i| i.id == id).map(|i| (i.id, i.name.clone())),
+        None => None,
+    };
+    let org = a.org_id.map(|o| (o, a.org.clone().unwrap_or_default()));
+    Ok(recipient_text(&org, &intervention))
+}
+
+/// `POST /funding/allocations/{id}`: saves an allocation's recipient, purpose and amount,
+/// audited old → new. Over-allocating is allowed and warned about after the redirect.
+async fn edit_allocation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<Values>,
+) -> Result<Response, PageError> {
+    let Some(before) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    let mut form = Form::new(values);
+    let (org, intervention) = recipient_from(&state, &mut form).await?;
+    let purpose = form.get("allocation_purpose");
+    if purpose.is_none() {
+        form.errors.push(error("allocation_purpose", "Enter what the money is for"));
+    }
+    let pence = parse_pounds(&form.value("allocation_amount"))
+        .map_err(|e| form.errors.push(error("allocation_amount", format!("Amount: {e}"))))
+        .ok();
+    if let (Some(org), Some(intervention), Some(purpose), Some(pence), true) =
+        (org, intervention, purpose, pence, form.errors.is_empty())
+    {
+        let (org_id, intervention_id) = (org.as_ref().map(|o| o.0), intervention.as_ref().map(|i| i.0));
+        match state.db.update_allocation(id, org_id, intervention_id, &purpose, pence).await {
+            Ok(false) => return Ok(not_found()),
+            Ok(true) => {
+                let fy: FinancialYear = before.financial_year.parse().map_err(alliance_db::DbError::Invalid)?;
+                let over = over_allocation(&state, before.stream_id, fy).await?;
+                let old_to = stored_recipient(&state, &before).await?;
+                let changes: Vec<String> = [
+                    change("recipient", &old_to, &recipient_text(&org, &intervention)),
+                    change("purpose", &before.purpose, &purpose),
+                    change("amount", &format_pence(before.amount_pence), &format_pence(pence)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                if !changes.is_empty() {
+                    let detail = format!("allocation {id}: {}{}", changes.join("; "), over_note(&over));
+                    audited(&state, &user, &format!("/funding/allocations/{id}"), &detail).await?;
+                }
+                return Ok(saved_redirect(id, fy, over.is_some()));
+            }
+            Err(e) => form.errors.push(invalid_to_field(
+                e,
+                &[("amount", "allocation_amount"), ("purpose", "allocation_purpose"), ("org", "allocation_org")],
+                "allocation_amount",
+            )?),
+        }
+    }
+    page(&AllocationEditPage::load(&state.db, Layout::new(&state, "/funding"), &before, form).await?, true)
+}
+
+/// `GET /funding/allocations/{id}/delete`: asks for confirmation, saying what goes with it.
+async fn confirm_delete(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    let Some(a) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    page(&AllocationDeletePage::load(&state.db, Layout::new(&state, "/funding"), &a).await?, false)
+}
+
+/// `POST /funding/allocations/{id}/delete`: deletes the allocation and its spend, audited
+/// with what was deleted.
+async fn delete_allocation(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let Some(a) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    let recipient = stored_recipient(&state, &a).await?;
+    let stream = state.db.funding_stream(a.stream_id).await?.map(|s| s.name).unwrap_or_default();
+    let Some((_, spend)) = state.db.delete_allocation(id).await? else { return Ok(not_found()) };
+    let spend_text = if spend.is_empty() {
+        "no spend recorded".to_string()
+    } else {
+        let each: Vec<String> =
+            spend.iter().map(|s| format!("{} in {}", format_pence(s.amount_pence), s.quarter)).collect();
+        format!("its spend deleted with it: {}", each.join(", "))
+    };
+    let detail = format!(
+        "allocation {id} deleted: was {} of {stream} {} to {recipient} for {}; {spend_text}",
+        format_pence(a.amount_pence),
+        a.financial_year,
+        a.purpose
+    );
+    audited(&state, &user, &format!("/funding/allocations/{id}"), &detail).await?;
+    let shown = a.financial_year.parse::<FinancialYear>().map(quarter_in).unwrap_or_else(|_| current_quarter());
+    Ok(see_other(&format!("/funding?quarter={shown}#allocations")))
+}
+
 pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/funding", get(show))
@@ -254,4 +489,7 @@ pub(super) fn routes() -> axum::Router<AppState> {
         .route("/funding/amounts", post(set_amount))
         .route("/funding/allocations", post(allocate))
         .route("/funding/spend", post(record))
+        .route("/funding/streams/{id}", get(stream_form).post(edit_stream))
+        .route("/funding/allocations/{id}", get(allocation_form).post(edit_allocation))
+        .route("/funding/allocations/{id}/delete", get(confirm_delete).post(delete_allocation))
 }

@@ -8,8 +8,9 @@
 //! - `GET|POST /indicators`, `GET /indicators/new`, `POST /indicators/upload` (a CSV file,
 //!   multipart, or pasted text), `GET /indicators/{id}`, `GET|POST /indicators/{id}/target`,
 //!   `POST /indicators/{id}/values` (`indicators.rs`);
-//! - `GET /funding`, `POST /funding/streams`, `…/amounts`, `…/allocations`, `…/spend`
-//!   (`funding.rs`);
+//! - `GET /funding`, `POST /funding/streams`, `…/amounts`, `…/allocations`, `…/spend`,
+//!   `GET|POST /funding/streams/{id}`, `GET|POST /funding/allocations/{id}`,
+//!   `GET|POST /funding/allocations/{id}/delete` (`funding.rs`);
 //! - `GET|POST /meetings`, `GET /meetings/{id}`, `POST /meetings/{id}/items` (`meetings.rs`);
 //! - `GET /board-pack/{quarter}` (`board_pack.rs`).
 //!
