@@ -64,6 +64,7 @@ const STAFF_PAGES = [
   '/partner-data/upload',
   '/governance',
   '/strategy',
+  '/strategy/priorities/1',
   '/actions',
   '/actions/new',
   '/our-actions',

@@ -353,7 +353,7 @@ async fn a_file_failing_part_way(t: TestDb, data: PathBuf) {
         assert_eq!(indexes, 2, "the Crime ID indexes are rebuilt after a run with a failure");
     }
 
-    import_all(&db, &[original.clone()]).await;
+    import_all(&db, std::slice::from_ref(&original)).await;
     assert_eq!(month_type_counts(&db).await, as_count_rows(&raw_month_type_counts(&police_files(&dir))));
     db.close().await;
 }

@@ -80,7 +80,8 @@ async fn validate(
     let mut place = None;
     let mut place_text = None;
     if typed.is_empty() && point.is_none() {
-        errors.add("place", "Enter where it was: a street, town, village or ward, such as Church Street, Stoke-on-Trent");
+        errors
+            .add("place", "Enter where it was: a street, town, village or ward, such as Church Street, Stoke-on-Trent");
     } else if !typed.is_empty() {
         match state.db.locate_place(typed).await? {
             PlaceLookup::Area(p) => place = Some(p),
