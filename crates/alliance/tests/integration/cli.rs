@@ -2,22 +2,12 @@
 //! (when reachable) PostgreSQL, checked against independent counts of the raw files.
 
 use crate::common;
+use common::alliance;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use common::{police_files, raw_month_type_counts, TestDb};
-
-fn alliance(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_alliance"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .env_remove("ALLIANCE_DB")
-        .env("ALLIANCE_LOG", "warn")
-        .output()
-        .expect("run the alliance binary")
-}
 
 fn text(output: &Output) -> (String, String) {
     (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())

@@ -4,24 +4,13 @@
 //! checked against an independent count of the raw CSV files.
 
 use crate::common;
+use common::alliance;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use alliance_ingest::SourceFile;
 use common::TestDb;
-
-fn alliance(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_alliance"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .env_remove("ALLIANCE_DB")
-        .env("ALLIANCE_LOG", "warn")
-        .output()
-        .expect("run the alliance binary")
-}
 
 fn run_json(db_url: &str, args: &[&str]) -> serde_json::Value {
     let out = alliance(db_url, args);

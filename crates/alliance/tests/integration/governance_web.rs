@@ -20,7 +20,7 @@ use alliance_db::Db;
 use alliance_web::AppState;
 use axum::http::StatusCode;
 use axum::Router;
-use common::http::{send, Reply, Visitor};
+use common::http::{enc, send, Reply, Visitor};
 use common::{add_user, session_for};
 
 async fn visitor(db: &Db, email: &str, role: Role, org: &str) -> Visitor {
@@ -31,17 +31,6 @@ async fn visitor(db: &Db, email: &str, role: Role, org: &str) -> Visitor {
 
 /// URL-encodes form fields, with the visitor's CSRF token.
 fn form(who: &Visitor, fields: &[(&str, &str)]) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| {
-                if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                    (b as char).to_string()
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
     let mut out = format!("csrf_token={}", who.csrf);
     for (k, v) in fields {
         out.push_str(&format!("&{k}={}", enc(v)));

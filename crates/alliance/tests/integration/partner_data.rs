@@ -3,8 +3,7 @@
 //! confidence, xlsx, and the command line end to end (SQLite, and PostgreSQL when reachable).
 
 use crate::common;
-
-use std::process::{Command, Output};
+use common::alliance;
 
 use alliance_db::imports::ImportOutcome;
 use alliance_db::partner::ed::{EdFilter, EdGroup};
@@ -457,17 +456,6 @@ async fn indicator_storage_postgres() {
 }
 
 // ---- the command line ----
-
-fn alliance(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_alliance"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .env_remove("ALLIANCE_DB")
-        .env("ALLIANCE_LOG", "warn")
-        .output()
-        .expect("run the alliance binary")
-}
 
 fn cli(t: TestDb) {
     let url = t.url.clone();

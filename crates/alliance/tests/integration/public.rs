@@ -16,19 +16,7 @@ use axum::http::StatusCode;
 use axum::Router;
 use common::{add_user, TEST_PASSWORD};
 
-use common::http::{cookie_value, csrf_in, send, Visitor};
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+use common::http::{cookie_value, csrf_in, enc, send, Visitor};
 
 /// A member of the public who has opened a form page (and so has its CSRF cookie).
 async fn visitor(app: &Router, page: &str) -> Visitor {

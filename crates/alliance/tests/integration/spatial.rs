@@ -2,10 +2,11 @@
 //! points files and on the stored demo data; the API and the map page over HTTP.
 
 use crate::common;
+use common::alliance;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use alliance_core::analytics::spatial::{gi_star, Contiguity, PermutationOptions, Weights};
 use alliance_core::geo::grid::{count_points, GridSpec};
@@ -13,17 +14,6 @@ use alliance_core::geo::projection::BngProjector;
 use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
-
-fn alliance(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_alliance"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .env_remove("ALLIANCE_DB")
-        .env("ALLIANCE_LOG", "warn")
-        .output()
-        .expect("run the alliance binary")
-}
 
 fn stdout_of(output: &Output) -> String {
     assert!(

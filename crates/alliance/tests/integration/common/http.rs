@@ -99,6 +99,7 @@ pub async fn sign_in(app: &Router, email: &str, password: &str) -> Result<Visito
     Ok(visitor)
 }
 
+/// Percent-encodes a form value (unreserved characters kept).
 pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| {

@@ -275,3 +275,16 @@ pub async fn session_for(db: &Db, user_id: i64) -> (String, String) {
     db.create_session(&token_hash(&token), user_id, &csrf, &expires, "test").await.expect("add session");
     (format!("alliance_session={token}"), csrf)
 }
+
+/// Runs the `alliance` binary on `db_url` with `args`, with warnings-only logging and no
+/// `ALLIANCE_DB` from the environment.
+pub fn alliance(db_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_alliance"))
+        .arg("--db")
+        .arg(db_url)
+        .args(args)
+        .env_remove("ALLIANCE_DB")
+        .env("ALLIANCE_LOG", "warn")
+        .output()
+        .expect("run the alliance binary")
+}
