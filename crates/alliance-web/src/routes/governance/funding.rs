@@ -155,16 +155,9 @@ async fn allocate(
     let mut form = Form::new(values);
     let stream = stream_from(&state, &form, "allocation_stream").await?.map_err(|e| form.errors.push(e)).ok();
     let fy = financial_year(&form, "allocation_year").map_err(|e| form.errors.push(e)).ok();
-    let (org, intervention) = recipient_from(&state, &mut form).await?;
-    let purpose = form.get("allocation_purpose");
-    if purpose.is_none() {
-        form.errors.push(error("allocation_purpose", "Enter what the money is for"));
-    }
-    let pence = parse_pounds(&form.value("allocation_amount"))
-        .map_err(|e| form.errors.push(error("allocation_amount", format!("Amount: {e}"))))
-        .ok();
-    if let (Some((stream_id, stream)), Some(fy), Some(org), Some(intervention), Some(purpose), Some(pence), true) =
-        (stream, fy, org, intervention, purpose, pence, form.errors.is_empty())
+    let terms = allocation_terms(&state, &mut form).await?;
+    if let (Some((stream_id, stream)), Some(fy), Some(AllocationTerms { org, intervention, purpose, pence }), true) =
+        (stream, fy, terms, form.errors.is_empty())
     {
         let org_id = org.as_ref().map(|o| o.0);
         let intervention_id = intervention.as_ref().map(|i| i.0);
@@ -228,6 +221,33 @@ async fn record(
         }
     }
     with_errors(&state, quarter.unwrap_or_else(current_quarter), form).await
+}
+
+/// What an allocation's shared fields (`governance/allocation_fields.html`) say.
+struct AllocationTerms {
+    org: Recipient,
+    intervention: Recipient,
+    purpose: String,
+    pence: i64,
+}
+
+/// Reads the shared allocation fields, on the add form and the change page alike: `None`
+/// (with the errors on the form) unless all four are valid.
+async fn allocation_terms(state: &AppState, form: &mut Form) -> Result<Option<AllocationTerms>, PageError> {
+    let (org, intervention) = recipient_from(state, form).await?;
+    let purpose = form.get("allocation_purpose");
+    if purpose.is_none() {
+        form.errors.push(error("allocation_purpose", "Enter what the money is for"));
+    }
+    let pence = parse_pounds(&form.value("allocation_amount"))
+        .map_err(|e| form.errors.push(error("allocation_amount", format!("Amount: {e}"))))
+        .ok();
+    Ok(match (org, intervention, purpose, pence) {
+        (Some(org), Some(intervention), Some(purpose), Some(pence)) => {
+            Some(AllocationTerms { org, intervention, purpose, pence })
+        }
+        _ => None,
+    })
 }
 
 /// The organisation and the intervention an allocation form names (`allocation_org`,
@@ -405,17 +425,8 @@ async fn edit_allocation(
 ) -> Result<Response, PageError> {
     let Some(before) = state.db.allocation(id).await? else { return Ok(not_found()) };
     let mut form = Form::new(values);
-    let (org, intervention) = recipient_from(&state, &mut form).await?;
-    let purpose = form.get("allocation_purpose");
-    if purpose.is_none() {
-        form.errors.push(error("allocation_purpose", "Enter what the money is for"));
-    }
-    let pence = parse_pounds(&form.value("allocation_amount"))
-        .map_err(|e| form.errors.push(error("allocation_amount", format!("Amount: {e}"))))
-        .ok();
-    if let (Some(org), Some(intervention), Some(purpose), Some(pence), true) =
-        (org, intervention, purpose, pence, form.errors.is_empty())
-    {
+    let terms = allocation_terms(&state, &mut form).await?;
+    if let (Some(AllocationTerms { org, intervention, purpose, pence }), true) = (terms, form.errors.is_empty()) {
         let (org_id, intervention_id) = (org.as_ref().map(|o| o.0), intervention.as_ref().map(|i| i.0));
         match state.db.update_allocation(id, org_id, intervention_id, &purpose, pence).await {
             Ok(false) => return Ok(not_found()),
