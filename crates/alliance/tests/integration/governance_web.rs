@@ -867,6 +867,10 @@ async fn funding_edits(
     assert_eq!(pack.status, StatusCode::OK);
     assert!(pack.body.contains("id=\"over-allocated\"") && pack.body.contains("Over-allocated by £5,000.50"));
     assert!(pack.body.contains("£165,000.50 allocated against £160,000.00 available, £5,000.50 over"));
+    assert!(
+        pack.body.contains("<strong>1</strong>funding stream over-allocated"),
+        "the one-page summary counts the over-allocated stream"
+    );
     let dashboard = get(app, board, "/governance").await;
     assert!(dashboard.body.contains("1 stream over-allocated"));
 
