@@ -101,23 +101,29 @@ impl Db {
     }
 }
 
+/// The statements recording an import, shared with the PostgreSQL police import, which runs
+/// them on its own connection (`police/pg_copy.rs`).
+pub(crate) const INSERT_IMPORT_SQL: &str =
+    "INSERT INTO imports (source, kind, unit, force, month, file_name, checksum, imported_by, imported_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
+pub(crate) const FINISH_IMPORT_SQL: &str =
+    "UPDATE imports SET rows_read = $1, rows_added = $2, rows_replaced = $3, rows_without_location = $4 WHERE id = $5";
+pub(crate) const SUPERSEDE_SQL: &str = "UPDATE imports SET superseded_by = $1 WHERE id = $2";
+
 /// Records a new import inside the import's transaction and returns its id.
 pub(crate) async fn begin_import(tx: &mut Transaction<'_, Any>, import: &NewImport<'_>) -> Result<i64, DbError> {
-    let row = sqlx::query(
-        "INSERT INTO imports (source, kind, unit, force, month, file_name, checksum, imported_by, imported_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(import.source)
-    .bind(import.kind)
-    .bind(import.unit)
-    .bind(import.force)
-    .bind(import.month)
-    .bind(import.file_name)
-    .bind(import.checksum)
-    .bind(import.imported_by)
-    .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-    .fetch_one(&mut **tx)
-    .await?;
+    let row = sqlx::query(INSERT_IMPORT_SQL)
+        .bind(import.source)
+        .bind(import.kind)
+        .bind(import.unit)
+        .bind(import.force)
+        .bind(import.month)
+        .bind(import.file_name)
+        .bind(import.checksum)
+        .bind(import.imported_by)
+        .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .fetch_one(&mut **tx)
+        .await?;
     Ok(row.try_get(0)?)
 }
 
@@ -128,7 +134,7 @@ pub(crate) async fn finish_import(
     counts: ImportCounts,
     replaces: Option<i64>,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE imports SET rows_read = $1, rows_added = $2, rows_replaced = $3, rows_without_location = $4 WHERE id = $5")
+    sqlx::query(FINISH_IMPORT_SQL)
         .bind(counts.rows_read)
         .bind(counts.rows_added)
         .bind(counts.rows_replaced)
@@ -137,11 +143,7 @@ pub(crate) async fn finish_import(
         .execute(&mut **tx)
         .await?;
     if let Some(old) = replaces {
-        sqlx::query("UPDATE imports SET superseded_by = $1 WHERE id = $2")
-            .bind(id)
-            .bind(old)
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(SUPERSEDE_SQL).bind(id).bind(old).execute(&mut **tx).await?;
     }
     Ok(())
 }

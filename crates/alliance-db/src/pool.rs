@@ -33,6 +33,9 @@ pub struct Db {
     backend: Backend,
     /// The database file, for SQLite (bulk imports open their own connection to it).
     pub(crate) sqlite_path: Option<std::path::PathBuf>,
+    /// The server's URL, for PostgreSQL (police imports open their own connection to it, as
+    /// the `Any` driver has no `COPY`).
+    pub(crate) postgres_url: Option<String>,
     /// Street names of the police data for finding typed places, kept until the next import
     /// (see `public::streets`); shared by every clone of this handle.
     pub(crate) streets: crate::public::streets::StreetCache,
@@ -51,6 +54,7 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let mut sqlite_path = None;
+        let mut postgres_url = None;
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let rest = rest.trim_start_matches("//");
             if rest.is_empty() || rest.starts_with(":memory:") {
@@ -63,6 +67,7 @@ impl Db {
             let mode = if rest.contains("mode=") { String::new() } else { format!("{sep}mode=rwc") };
             (Backend::Sqlite, format!("sqlite://{rest}{mode}"))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            postgres_url = Some(url.to_string());
             (Backend::Postgres, url.to_string())
         } else {
             return Err(DbError::UnsupportedUrl(url.to_string()));
@@ -84,7 +89,7 @@ impl Db {
             .connect(&url)
             .await?;
         crate::migrations::run(&pool, backend).await?;
-        let db = Db { pool, backend, sqlite_path, streets: Default::default() };
+        let db = Db { pool, backend, sqlite_path, postgres_url, streets: Default::default() };
         db.finish_interrupted_police_import().await?;
         Ok(db)
     }

@@ -9,9 +9,10 @@ pub mod indicators;
 use crate::Backend;
 
 /// `INSERT INTO table (columns) VALUES (…), …` for `rows` rows of `width` columns. Columns
-/// in `doubles` are bound as text and cast, since the `Any` driver's NULL parameters break
-/// cached PostgreSQL statements for doubles (see `police/writer.rs`). SQLite gets `?`
-/// placeholders (its lookup of `$N` names is linear).
+/// in `doubles` are bound as text and cast, since the `Any` driver declares a NULL parameter
+/// with a type of its own: a cached PostgreSQL statement first run with a NULL double would
+/// refuse a real double later. SQLite gets `?` placeholders (its lookup of `$N` names is
+/// linear).
 pub(crate) fn insert_sql(backend: Backend, table: &str, columns: &[&str], doubles: &[usize], rows: usize) -> String {
     let width = columns.len();
     let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));

@@ -7,22 +7,23 @@
 //! a different export of the same unit replaces the earlier one's rows. Rows are never
 //! deduplicated by content or Crime ID.
 //!
-//! PostgreSQL imports go through the shared `sqlx` pool with multi-row inserts. SQLite
-//! imports take a faster path ([`sqlite_bulk`]): one dedicated connection per run with
-//! prepared multi-row inserts, since `sqlx`'s per-argument overhead dominated the import time,
-//! and index rebuilds deferred to the end of large runs.
+//! Each backend has a path of its own, since binding rows through `sqlx`'s `Any` driver
+//! dominated the import time. SQLite ([`sqlite_bulk`]): one dedicated connection per run with
+//! prepared multi-row inserts, and index rebuilds deferred to the end of large runs.
+//! PostgreSQL ([`pg_copy`]): one dedicated connection per run, rows sent by `COPY`.
 
 mod outcomes;
+mod pg_copy;
 mod sqlite_bulk;
-mod writer;
 
 use alliance_core::domain::police::crime_key;
-use alliance_core::domain::{PoliceFileKind, PoliceOutcome, StreetCrime};
+use alliance_core::domain::{PoliceOutcome, StreetCrime};
 use alliance_ingest::police::{PoliceFileUnit, PoliceReader};
 use alliance_ingest::{IngestError, SourceFile};
+use sqlx::{Connection, PgConnection};
 use tokio::sync::mpsc;
 
-use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
+use crate::imports::ImportOutcome;
 use crate::{Backend, Db, DbError};
 
 /// Rows handed from the parsing thread to the writer at a time.
@@ -151,7 +152,8 @@ impl Db {
     /// given (on SQLite, outcomes files are imported first; `on_progress` names files by index);
     /// `Err` only when the database itself could not be used. On SQLite the whole run shares
     /// one connection and large runs rebuild their indexes once at the end (see
-    /// [`sqlite_bulk`]).
+    /// [`sqlite_bulk`]); on PostgreSQL the run shares one connection and rows go in by `COPY`
+    /// (see [`pg_copy`]).
     pub async fn import_police_files(
         &self,
         files: &[SourceFile],
@@ -159,6 +161,11 @@ impl Db {
         on_progress: &(dyn Fn(RunProgress) + Send + Sync),
     ) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
         let (Backend::Sqlite, Some(path)) = (self.backend(), self.sqlite_path.clone()) else {
+            let url = self
+                .postgres_url
+                .as_deref()
+                .ok_or_else(|| DbError::Invalid("a PostgreSQL database without its URL".into()))?;
+            let mut conn = PgConnection::connect(url).await?;
             let mut results = Vec::with_capacity(files.len());
             for (index, file) in files.iter().enumerate() {
                 let result = async {
@@ -168,7 +175,7 @@ impl Db {
                             .await
                             .map_err(|e| DbError::Task(e.to_string()))??
                     };
-                    self.import_police_file_pooled(file, &checksum, who, &|rows| {
+                    pg_copy::import_file(self, &mut conn, file, &checksum, who, &|rows| {
                         on_progress(RunProgress::Rows { index, rows })
                     })
                     .await
@@ -177,6 +184,8 @@ impl Db {
                 on_progress(RunProgress::Finished { index, result: &result });
                 results.push(result);
             }
+            // Every file's transaction has ended; a failure to say goodbye changes nothing.
+            let _ = conn.close().await;
             return Ok(results);
         };
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();
@@ -229,83 +238,5 @@ impl Db {
             }
         }
         Ok(())
-    }
-
-    /// The general path, over the `sqlx` pool (used for PostgreSQL).
-    async fn import_police_file_pooled(
-        &self,
-        file: &SourceFile,
-        checksum: &str,
-        who: &str,
-        progress: &(dyn Fn(u64) + Send + Sync),
-    ) -> Result<ImportOutcome, DbError> {
-        let (tx_rows, mut rx) = mpsc::channel::<Message>(8);
-        let parser = {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || parse_into(&file, |m| tx_rows.blocking_send(m).is_ok()))
-        };
-        let unit = match rx.recv().await {
-            Some(Message::Unit(unit)) => unit,
-            Some(Message::Failed(e)) => return Err(e.into()),
-            _ => return Err(DbError::Task("the police file parser stopped without a result".into())),
-        };
-        let key = unit.key();
-        let current = self.current_import(&key).await?;
-        if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
-            drop(rx);
-            let _ = parser.await;
-            return Ok(ImportOutcome::Unchanged { import_id: current.id, unit: key });
-        }
-
-        let mut tx = self.pool.begin().await?;
-        let month = unit.month.to_string();
-        let import_id = begin_import(
-            &mut tx,
-            &NewImport {
-                source: "police",
-                kind: unit.kind.as_str(),
-                unit: &key,
-                force: Some(unit.force.as_str()),
-                month: Some(&month),
-                file_name: &file.name,
-                checksum,
-                imported_by: who,
-            },
-        )
-        .await?;
-        let mut counts = ImportCounts::default();
-        let mut writer = writer::BatchWriter::new(self.backend());
-        while let Some(message) = rx.recv().await {
-            match message {
-                Message::Rows(batch) => {
-                    counts.rows_without_location += batch.without_location() as i64;
-                    counts.rows_read += batch.len() as i64;
-                    match &batch {
-                        Batch::Street(rows, _) => writer.insert_crimes(&mut tx, import_id, rows).await?,
-                        Batch::Outcomes(rows, _) => writer.insert_outcomes(&mut tx, import_id, rows).await?,
-                    }
-                }
-                Message::Failed(e) => return Err(e.into()),
-                Message::Unit(_) => {}
-            }
-            progress(counts.rows_read as u64);
-        }
-        parser.await.map_err(|e| DbError::Task(e.to_string()))?;
-        counts.rows_added = counts.rows_read;
-        let replaced = current.map(|c| c.id);
-        match unit.kind {
-            PoliceFileKind::Street => {
-                if let Some(old) = replaced {
-                    counts.rows_replaced = outcomes::delete_rows(&mut tx, "police_crimes", old).await?;
-                }
-                outcomes::refresh_for_street_import(&mut tx, import_id).await?;
-            }
-            PoliceFileKind::Outcomes => {
-                outcomes::refresh_for_outcomes_import(&mut tx, import_id, replaced, &mut counts).await?;
-            }
-        }
-        finish_import(&mut tx, import_id, counts, replaced).await?;
-        tx.commit().await?;
-        Ok(ImportOutcome::Imported { import_id, unit: key, counts, replaced })
     }
 }

@@ -6,8 +6,11 @@
 //! result does not depend on whether street or outcomes files are imported first. Crimes are
 //! found by their integer `crime_key` and then matched on the full Crime ID, so a key
 //! collision can only cause a harmless recomputation.
+//!
+//! [`REFRESH`] is shared with the SQLite path; the functions here run it on PostgreSQL, on the
+//! import's own connection (`pg_copy.rs`).
 
-use sqlx::{Any, Transaction};
+use sqlx::PgConnection;
 
 use crate::imports::ImportCounts;
 use crate::DbError;
@@ -20,18 +23,18 @@ pub(super) const REFRESH: &str = "UPDATE police_crimes SET \
                       ORDER BY o.month DESC, o.id DESC LIMIT 1) ";
 
 /// Deletes an earlier import's rows from `table`, returning how many there were.
-pub(super) async fn delete_rows(tx: &mut Transaction<'_, Any>, table: &str, import_id: i64) -> Result<i64, DbError> {
+pub(super) async fn delete_rows(conn: &mut PgConnection, table: &str, import_id: i64) -> Result<i64, DbError> {
     let done =
-        sqlx::query(&format!("DELETE FROM {table} WHERE import_id = $1")).bind(import_id).execute(&mut **tx).await?;
+        sqlx::query(&format!("DELETE FROM {table} WHERE import_id = $1")).bind(import_id).execute(&mut *conn).await?;
     Ok(done.rows_affected() as i64)
 }
 
 /// New crime rows start with their street outcome; those already named by an outcomes file
 /// take the latest outcome from it.
-pub(super) async fn refresh_for_street_import(tx: &mut Transaction<'_, Any>, import_id: i64) -> Result<(), DbError> {
+pub(super) async fn refresh_for_street_import(conn: &mut PgConnection, import_id: i64) -> Result<(), DbError> {
     sqlx::query(&format!("{REFRESH} WHERE import_id = $1 AND EXISTS (SELECT 1 FROM police_outcomes o WHERE o.crime_key = police_crimes.crime_key)"))
         .bind(import_id)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -39,33 +42,33 @@ pub(super) async fn refresh_for_street_import(tx: &mut Transaction<'_, Any>, imp
 /// After an outcomes file's rows are in (and the rows of the file it replaces are gone),
 /// recomputes the outcome of every crime either file names.
 pub(super) async fn refresh_for_outcomes_import(
-    tx: &mut Transaction<'_, Any>,
+    conn: &mut PgConnection,
     import_id: i64,
     replaced: Option<i64>,
     counts: &mut ImportCounts,
 ) -> Result<(), DbError> {
     sqlx::raw_sql("CREATE TEMPORARY TABLE IF NOT EXISTS affected_crimes (crime_key BIGINT NOT NULL)")
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
-    sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut **tx).await?;
+    sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut *conn).await?;
     if let Some(old) = replaced {
         sqlx::query(
             "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
         )
         .bind(old)
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
-        counts.rows_replaced = delete_rows(tx, "police_outcomes", old).await?;
+        counts.rows_replaced = delete_rows(conn, "police_outcomes", old).await?;
     }
     sqlx::query(
         "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
     )
     .bind(import_id)
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::raw_sql(&format!("{REFRESH} WHERE crime_key IN (SELECT crime_key FROM affected_crimes)"))
-        .execute(&mut **tx)
+        .execute(&mut *conn)
         .await?;
-    sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut **tx).await?;
+    sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut *conn).await?;
     Ok(())
 }
