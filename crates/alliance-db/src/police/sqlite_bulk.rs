@@ -28,7 +28,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
 use alliance_core::domain::PoliceFileKind;
 use alliance_ingest::{IngestError, SourceFile};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 pub(crate) use bulk::finish_interrupted_run;
 
@@ -117,42 +117,6 @@ impl<'c> Inserts<'c> {
             crimes: RowInserter::new(conn, "police_crimes", CRIME_COLUMNS)?,
             outcomes: RowInserter::new(conn, "police_outcomes", OUTCOME_COLUMNS)?,
         })
-    }
-}
-
-/// One file's transaction on the run's connection, rolled back unless committed. (The
-/// connection is shared with the run's prepared statements, so `rusqlite`'s `Transaction`,
-/// which borrows it mutably, does not fit.)
-struct FileTransaction<'c> {
-    conn: &'c Connection,
-}
-
-impl<'c> FileTransaction<'c> {
-    fn begin(conn: &'c Connection) -> Result<FileTransaction<'c>, DbError> {
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        Ok(FileTransaction { conn })
-    }
-
-    fn commit(self) -> Result<(), DbError> {
-        Ok(self.conn.execute_batch("COMMIT")?)
-    }
-}
-
-impl std::ops::Deref for FileTransaction<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn
-    }
-}
-
-impl Drop for FileTransaction<'_> {
-    /// Rolls back whatever is still open: the file failed, or its commit did.
-    fn drop(&mut self) {
-        if !self.conn.is_autocommit() {
-            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
-                tracing::warn!("rolling back a failed police file: {e}");
-            }
-        }
     }
 }
 
@@ -305,7 +269,9 @@ fn import_file(
     if let Some((id, _)) = current.as_ref().filter(|(_, c)| c == checksum) {
         return Ok(ImportOutcome::Unchanged { import_id: *id, unit: key });
     }
-    let tx = FileTransaction::begin(conn)?;
+    // `new_unchecked` takes the connection by shared reference (the run's prepared statements
+    // borrow it too); the transaction rolls back when dropped uncommitted.
+    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
     let import_id: i64 = tx.query_row(
         "INSERT INTO imports (source, kind, unit, force, month, file_name, checksum, imported_by, imported_at) \
          VALUES ('police', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",

@@ -12,7 +12,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{actor, audited, forbidden, is_staff, not_found, page, see_other};
+use super::{audited, forbidden, is_staff, not_found, page, see_other};
+use crate::auth::user_actor;
 use crate::auth::CurrentUser;
 use crate::views::governance::actions::{values_of, ActionFormPage, ActionPage, ActionsPage};
 use crate::views::governance::{error, id_from, invalid_to_field, status_from, today, FieldError, Form};
@@ -94,7 +95,7 @@ async fn create(
 ) -> Result<Response, PageError> {
     let mut form = Form::new(values);
     match fields_of(&form) {
-        Ok(fields) => match state.db.create_action(&fields, &actor(&user), None).await {
+        Ok(fields) => match state.db.create_action(&fields, &user_actor(&user), None).await {
             Ok(id) => {
                 audited(&state, &user, &format!("/actions/{id}"), "action created").await?;
                 return Ok(see_other(&format!("/actions/{id}")));
@@ -125,7 +126,7 @@ async fn edit(
     }
     let mut form = Form::new(values);
     match fields_of(&form) {
-        Ok(fields) => match state.db.edit_action(id, &fields, &actor(&user)).await {
+        Ok(fields) => match state.db.edit_action(id, &fields, &user_actor(&user)).await {
             Ok(()) => {
                 audited(&state, &user, &format!("/actions/{id}"), "action edited").await?;
                 return Ok(see_other(&format!("/actions/{id}")));
@@ -176,7 +177,7 @@ async fn post_update(
     match status_from(&form, "update_status") {
         Ok(status) => {
             let (on, note) = (form.value("update_on_date"), form.value("update_note"));
-            match state.db.add_action_update(id, &on, status, &note, &actor(&user), Some(user.org_id)).await {
+            match state.db.add_action_update(id, &on, status, &note, &user_actor(&user), Some(user.org_id)).await {
                 Ok(_) => {
                     let detail = format!("progress update on {on}: {}", status.label());
                     audited(&state, &user, &format!("/actions/{id}"), &detail).await?;
@@ -203,7 +204,7 @@ async fn add_milestone(
     let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
     let mut form = Form::new(values);
     let due = form.get("milestone_due");
-    match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &actor(&user)).await {
+    match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &user_actor(&user)).await {
         Ok(_) => {
             audited(&state, &user, &format!("/actions/{id}"), "milestone added").await?;
             return Ok(see_other(&format!("/actions/{id}#milestones")));
@@ -225,7 +226,7 @@ async fn complete_milestone(
     if !state.db.milestones(id).await?.iter().any(|m| m.id == mid) {
         return Ok(not_found());
     }
-    state.db.complete_milestone(mid, &today(), &actor(&user)).await?;
+    state.db.complete_milestone(mid, &today(), &user_actor(&user)).await?;
     audited(&state, &user, &format!("/actions/{id}"), &format!("milestone {mid} done")).await?;
     Ok(see_other(&format!("/actions/{id}#milestones")))
 }
@@ -239,7 +240,7 @@ async fn add_dependency(
     let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
     let mut form = Form::new(values);
     match id_from(&form, "depends_on", "the action this one depends on") {
-        Ok(other) => match state.db.add_dependency(id, other, &actor(&user)).await {
+        Ok(other) => match state.db.add_dependency(id, other, &user_actor(&user)).await {
             Ok(()) => {
                 audited(&state, &user, &format!("/actions/{id}"), &format!("depends on action {other}")).await?;
                 return Ok(see_other(&format!("/actions/{id}")));
@@ -260,7 +261,7 @@ async fn escalate(
     let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
     let mut form = Form::new(values);
     let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));
-    match state.db.escalate_action(id, &on, &note, &actor(&user)).await {
+    match state.db.escalate_action(id, &on, &note, &user_actor(&user)).await {
         Ok(_) => {
             audited(&state, &user, &format!("/actions/{id}"), &format!("escalated to the Board on {on}")).await?;
             return Ok(see_other(&format!("/actions/{id}")));

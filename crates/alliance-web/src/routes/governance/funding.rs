@@ -22,7 +22,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{actor, audited, is_staff, not_found, page, see_other};
+use super::{audited, is_staff, not_found, page, see_other};
+use crate::auth::user_actor;
 use crate::auth::CurrentUser;
 use crate::views::board_pack::stream_year_positions_of;
 use crate::views::governance::funding::{AllocationDeletePage, AllocationEditPage, FundingPage, StreamEditPage};
@@ -210,7 +211,7 @@ async fn record(
         if !state.db.allocations().await?.iter().any(|x| x.id == al) {
             form.errors.push(error("allocation", "Select an allocation from the list"));
         } else {
-            match state.db.record_spend(al, &q.to_string(), a, e, &actor(&user)).await {
+            match state.db.record_spend(al, &q.to_string(), a, e, &user_actor(&user)).await {
                 Ok(()) => {
                     let detail = format!("spend recorded for allocation {al} in {q}: {a} pence, {e} on evaluation");
                     audited(&state, &user, "/funding", &detail).await?;

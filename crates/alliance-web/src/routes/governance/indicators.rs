@@ -22,7 +22,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{actor, audited, forbidden, is_staff, not_found, page, see_other};
+use super::{audited, forbidden, is_staff, not_found, page, see_other};
+use crate::auth::user_actor;
 use crate::auth::CurrentUser;
 use crate::views::board_pack::BoardPack;
 use crate::views::governance::indicators::{
@@ -126,7 +127,7 @@ async fn upload(
         Err(e) => form.errors.push(e),
         Ok((field, name, text)) => match parse_numbered_indicator_values(&name, &text) {
             Err(e) => form.errors.push(error(field, e.to_string())),
-            Ok(rows) => match state.db.enter_indicator_values_from(&name, &rows, &actor(&user)).await {
+            Ok(rows) => match state.db.enter_indicator_values_from(&name, &rows, &user_actor(&user)).await {
                 Ok(n) => {
                     audited(&state, &user, "/indicators", &format!("{n} indicator values uploaded from {name}"))
                         .await?;
@@ -419,7 +420,7 @@ async fn enter(
     }
     if let (Some(v), true) = (value, form.errors.is_empty()) {
         let row = vec![(ind.code.clone(), period.clone(), v, form.value("note"))];
-        match state.db.enter_indicator_values(&row, &actor(&user)).await {
+        match state.db.enter_indicator_values(&row, &user_actor(&user)).await {
             Ok(_) => {
                 audited(&state, &user, &format!("/indicators/{id}"), &format!("value for {period}: {v}")).await?;
                 return Ok(see_other(&format!("/indicators/{id}?quarter={period}")));

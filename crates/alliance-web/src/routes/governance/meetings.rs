@@ -12,7 +12,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{actor, audited, is_staff, not_found, page, see_other};
+use super::{audited, is_staff, not_found, page, see_other};
+use crate::auth::user_actor;
 use crate::auth::CurrentUser;
 use crate::views::governance::meetings::{parse_attendees, MeetingPage, MeetingsPage};
 use crate::views::governance::{error, id_from, invalid_to_field, Form};
@@ -113,7 +114,7 @@ async fn add_item(
                 status: ActionStatus::NotStarted,
                 intervention_id: None,
             };
-            match state.db.create_action(&fields, &actor(&user), Some(&m.held_on)).await {
+            match state.db.create_action(&fields, &user_actor(&user), Some(&m.held_on)).await {
                 Ok(action_id) => {
                     state.db.add_meeting_item(id, "action", &text, Some(action_id)).await?;
                     audited(&state, &user, &format!("/meetings/{id}"), &format!("action arising: action {action_id}"))

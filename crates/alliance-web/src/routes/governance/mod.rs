@@ -45,15 +45,19 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(meetings::routes())
 }
 
-/// How the history and audit log name a user: `user:<email>`.
-fn actor(user: &User) -> String {
-    crate::auth::user_actor(user)
-}
-
 /// Writes a change to the audit log.
 async fn audited(state: &AppState, user: &User, target: &str, detail: &str) -> Result<(), PageError> {
     let ip = crate::auth::current().ip;
-    state.db.audit(&AuditEvent { actor: &actor(user), action: "governance-change", target, detail, ip: &ip }).await?;
+    state
+        .db
+        .audit(&AuditEvent {
+            actor: &crate::auth::user_actor(user),
+            action: "governance-change",
+            target,
+            detail,
+            ip: &ip,
+        })
+        .await?;
     Ok(())
 }
 
