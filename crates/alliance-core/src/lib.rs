@@ -7,5 +7,6 @@
 pub mod access;
 pub mod analytics;
 pub mod domain;
+pub mod format;
 pub mod geo;
 pub mod governance;

@@ -56,7 +56,7 @@ fn user_from_row(r: &AnyRow) -> Result<User, DbError> {
         org_id: r.try_get("org_id")?,
         org_name: r.try_get("org_name")?,
         org_type: r.try_get("org_type")?,
-        role: role.parse().map_err(DbError::Invalid)?,
+        role: role.parse().map_err(DbError::Legacy)?,
         password_hash: r.try_get("password_hash")?,
         failed_attempts: r.try_get("failed_attempts")?,
         locked_until: r.try_get("locked_until")?,
@@ -201,7 +201,7 @@ impl Db {
     pub async fn create_organisation(&self, name: &str, org_type: OrgType) -> Result<i64, DbError> {
         let name = name.trim();
         if name.is_empty() {
-            return Err(DbError::Invalid("an organisation needs a name".into()));
+            return Err(DbError::Legacy("an organisation needs a name".into()));
         }
         let row =
             sqlx::query("INSERT INTO organisations (name, org_type, created_at) VALUES ($1, $2, $3) RETURNING id")
@@ -212,7 +212,7 @@ impl Db {
                 .await
                 .map_err(|e| {
                     if is_unique_violation(&e) {
-                        DbError::Invalid(format!("an organisation called \"{name}\" already exists"))
+                        DbError::Legacy(format!("an organisation called \"{name}\" already exists"))
                     } else {
                         e.into()
                     }
@@ -255,10 +255,10 @@ impl Db {
     pub async fn create_user(&self, user: &NewUser<'_>) -> Result<i64, DbError> {
         let email = user.email.trim().to_lowercase();
         if !email.contains('@') || email.len() < 3 {
-            return Err(DbError::Invalid(format!("\"{}\" is not an email address", user.email)));
+            return Err(DbError::Legacy(format!("\"{}\" is not an email address", user.email)));
         }
         if user.name.trim().is_empty() {
-            return Err(DbError::Invalid("a user needs a name".into()));
+            return Err(DbError::Legacy("a user needs a name".into()));
         }
         let at = now();
         let row = sqlx::query(
@@ -276,7 +276,7 @@ impl Db {
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
-                DbError::Invalid(format!("a user with the email {email} already exists"))
+                DbError::Legacy(format!("a user with the email {email} already exists"))
             } else {
                 e.into()
             }
@@ -430,7 +430,7 @@ impl Db {
             .execute(&self.pool)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(DbError::Invalid(format!("no dataset \"{slug}\"")));
+            return Err(DbError::Legacy(format!("no dataset \"{slug}\"")));
         }
         Ok(())
     }
@@ -452,7 +452,7 @@ impl Db {
                     org_id: r.try_get("org_id")?,
                     org_name: r.try_get("org_name")?,
                     dataset: r.try_get("dataset")?,
-                    level: level.parse().map_err(DbError::Invalid)?,
+                    level: level.parse().map_err(DbError::Legacy)?,
                 })
             })
             .collect::<Result<_, DbError>>()?;
@@ -505,11 +505,11 @@ impl Db {
     pub async fn create_agreement(&self, a: &NewAgreement<'_>) -> Result<i64, DbError> {
         for (field, value) in [("title", a.title), ("purpose", a.purpose), ("lawful basis", a.lawful_basis)] {
             if value.trim().is_empty() {
-                return Err(DbError::Invalid(format!("an agreement needs a {field}")));
+                return Err(DbError::Legacy(format!("an agreement needs a {field}")));
             }
         }
         if chrono::NaiveDate::parse_from_str(a.review_date, "%Y-%m-%d").is_err() {
-            return Err(DbError::Invalid(format!("review date \"{}\" is not a date like 2026-03-31", a.review_date)));
+            return Err(DbError::Legacy(format!("review date \"{}\" is not a date like 2026-03-31", a.review_date)));
         }
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
@@ -546,7 +546,7 @@ impl Db {
         level: AccessLevel,
     ) -> Result<(), DbError> {
         if self.dataset(dataset).await?.is_none() {
-            return Err(DbError::Invalid(format!("no dataset \"{dataset}\"")));
+            return Err(DbError::Legacy(format!("no dataset \"{dataset}\"")));
         }
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO agreement_parties (agreement_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -591,11 +591,11 @@ impl Db {
 
     pub async fn create_dpia(&self, d: &NewDpia<'_>) -> Result<i64, DbError> {
         if d.title.trim().is_empty() {
-            return Err(DbError::Invalid("a DPIA needs a title".into()));
+            return Err(DbError::Legacy("a DPIA needs a title".into()));
         }
         for (field, value) in [("completed on", d.completed_on), ("review date", d.review_date)] {
             if chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_err() {
-                return Err(DbError::Invalid(format!("{field} \"{value}\" is not a date like 2026-03-31")));
+                return Err(DbError::Legacy(format!("{field} \"{value}\" is not a date like 2026-03-31")));
             }
         }
         let row = sqlx::query(
@@ -625,7 +625,7 @@ impl Db {
         created_by: &str,
     ) -> Result<i64, DbError> {
         if name.trim().is_empty() {
-            return Err(DbError::Invalid("a token needs a name saying what system uses it".into()));
+            return Err(DbError::Legacy("a token needs a name saying what system uses it".into()));
         }
         let row = sqlx::query(
             "INSERT INTO api_tokens (org_id, name, token_hash, scopes, created_by, created_at) \

@@ -7,16 +7,17 @@
 //! chain at that row, which [`Db::verify_audit_chain`] reports. This module has no UPDATE
 //! or DELETE on the table: the code can only append.
 //!
-//! Appends are serialised within a process by a mutex; across processes (the CLI and the
-//! server at once) `prev_hash` is UNIQUE, so a writer that lost the race fails its insert
-//! and retries on the new end of the chain instead of forking it.
+//! Appends are serialised by the database, across processes and instances (see [`append`]):
+//! a change and its audit row are written in one transaction. `prev_hash` is also UNIQUE, so
+//! even a writer that bypassed the lock could not fork the chain.
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 use sqlx::Row;
 
-use crate::{Db, DbError};
+use crate::{Backend, Db, DbError};
 
 /// The `prev_hash` of the first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -33,6 +34,27 @@ pub struct AuditEvent<'a> {
     pub detail: &'a str,
     /// The client's address, from the socket (`cli` for the command line).
     pub ip: &'a str,
+}
+
+/// Who makes a change and from where: what every audited write is given, so that it can
+/// write its audit row in its own transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// As [`AuditEvent::actor`]: `user:<email>`, `token:<id> (<organisation>)`, `cli:<login>`.
+    pub name: String,
+    /// As [`AuditEvent::ip`].
+    pub ip: String,
+}
+
+impl Actor {
+    pub fn new(name: impl Into<String>, ip: impl Into<String>) -> Actor {
+        Actor { name: name.into(), ip: ip.into() }
+    }
+
+    /// The event of this actor doing `action` to `target`.
+    pub fn event<'a>(&'a self, action: &'a str, target: &'a str, detail: &'a str) -> AuditEvent<'a> {
+        AuditEvent { actor: &self.name, action, target, detail, ip: &self.ip }
+    }
 }
 
 /// One stored row.
@@ -103,53 +125,75 @@ pub struct ChainReport {
     pub first_broken: Option<(i64, String)>,
 }
 
-static APPEND: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The PostgreSQL advisory lock that serialises appends to the chain across processes
+/// (any fixed number unique to this purpose; "AUDT").
+const AUDIT_LOCK_KEY: i64 = 0x4155_4454;
+
+/// Appends `event` to the chain inside the caller's transaction and returns its id, so that
+/// the change the event records and its audit row commit or roll back together.
+///
+/// The transaction must come from [`Db::begin_write`]: on SQLite it then already holds the
+/// database's write lock (`BEGIN IMMEDIATE`), and on PostgreSQL this takes a transaction-
+/// scoped advisory lock before reading the end of the chain; either way no other writer can
+/// append between the read and the insert, so concurrent writers never fork the chain or
+/// collide on its keys.
+pub async fn append(tx: &mut AnyConnection, backend: Backend, event: &AuditEvent<'_>) -> Result<i64, DbError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK_KEY).execute(&mut *tx).await?;
+    }
+    let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+    let (prev_id, prev_hash) = match last {
+        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
+        None => (0, GENESIS_HASH.to_string()),
+    };
+    let mut entry = AuditEntry {
+        id: prev_id + 1,
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        actor: event.actor.to_string(),
+        action: event.action.to_string(),
+        target: event.target.to_string(),
+        detail: event.detail.to_string(),
+        ip: event.ip.to_string(),
+        prev_hash,
+        hash: String::new(),
+    };
+    entry.hash = entry.expected_hash(&entry.prev_hash);
+    sqlx::query(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+        .bind(entry.id)
+        .bind(&entry.at)
+        .bind(&entry.actor)
+        .bind(&entry.action)
+        .bind(&entry.target)
+        .bind(&entry.detail)
+        .bind(&entry.ip)
+        .bind(&entry.prev_hash)
+        .bind(&entry.hash)
+        .execute(&mut *tx)
+        .await?;
+    Ok(entry.id)
+}
 
 impl Db {
-    /// Appends an event to the chain and returns its id.
+    /// Starts a transaction that will write: `BEGIN IMMEDIATE` on SQLite, which takes the write
+    /// lock at once (a deferred transaction that reads and then writes fails with
+    /// `SQLITE_BUSY` when another connection wrote in between; this one waits its turn under
+    /// the busy timeout instead), and a plain `BEGIN` on PostgreSQL, whose row locks and
+    /// constraints do that work.
+    pub async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, DbError> {
+        Ok(match self.backend() {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    /// Appends an event on its own (for events that record no change of stored data, such
+    /// as a sign-in or a read of restricted data) and returns its id. A change is recorded
+    /// with [`append`] inside the change's own transaction instead.
     pub async fn audit(&self, event: &AuditEvent<'_>) -> Result<i64, DbError> {
-        let _guard = APPEND.lock().await;
-        let mut last_error = None;
-        for _ in 0..5 {
-            let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&self.pool)
-                .await?;
-            let (prev_id, prev_hash) = match last {
-                Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-                None => (0, GENESIS_HASH.to_string()),
-            };
-            let mut entry = AuditEntry {
-                id: prev_id + 1,
-                at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                actor: event.actor.to_string(),
-                action: event.action.to_string(),
-                target: event.target.to_string(),
-                detail: event.detail.to_string(),
-                ip: event.ip.to_string(),
-                prev_hash,
-                hash: String::new(),
-            };
-            entry.hash = entry.expected_hash(&entry.prev_hash);
-            let inserted =
-                sqlx::query(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
-                    .bind(entry.id)
-                    .bind(&entry.at)
-                    .bind(&entry.actor)
-                    .bind(&entry.action)
-                    .bind(&entry.target)
-                    .bind(&entry.detail)
-                    .bind(&entry.ip)
-                    .bind(&entry.prev_hash)
-                    .bind(&entry.hash)
-                    .execute(&self.pool)
-                    .await;
-            match inserted {
-                Ok(_) => return Ok(entry.id),
-                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => last_error = Some(e.to_string()),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(DbError::Invalid(format!("could not append to the audit log: {}", last_error.unwrap_or_default())))
+        let mut tx = self.begin_write().await?;
+        let id = append(&mut tx, self.backend(), event).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Searches the log, newest first.

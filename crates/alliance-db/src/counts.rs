@@ -82,7 +82,7 @@ impl Db {
         rows.iter()
             .map(|r| {
                 let text: String = r.try_get(0)?;
-                text.parse().map_err(|e| DbError::Invalid(format!("stored month: {e}")))
+                text.parse().map_err(|e| DbError::Legacy(format!("stored month: {e}")))
             })
             .collect()
     }

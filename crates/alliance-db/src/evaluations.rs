@@ -131,7 +131,7 @@ pub struct EvaluationReport {
 impl EvaluationBasis {
     /// Runs the statistics (pure and deterministic: the stored basis always gives the same result).
     pub fn report(self) -> Result<EvaluationReport, DbError> {
-        let result = evaluate(&self.input).map_err(|e| DbError::Invalid(format!("evaluation: {e}")))?;
+        let result = evaluate(&self.input).map_err(|e| DbError::Legacy(format!("evaluation: {e}")))?;
         Ok(EvaluationReport { basis: self, result })
     }
 }
@@ -263,12 +263,12 @@ fn parse_stored_geometry(kind: &str, code: &str, text: &str) -> Result<MultiPoly
         .parse::<geojson::GeoJson>()
         .ok()
         .and_then(|g| geojson::Geometry::try_from(g).ok())
-        .ok_or_else(|| DbError::Invalid(format!("stored boundary {kind} {code} is not GeoJSON geometry")))?;
+        .ok_or_else(|| DbError::Legacy(format!("stored boundary {kind} {code} is not GeoJSON geometry")))?;
     match geometry.value {
         v @ geojson::Value::Polygon(_) => geo::Polygon::<f64>::try_from(v).map(|p| MultiPolygon(vec![p])),
         v => MultiPolygon::<f64>::try_from(v),
     }
-    .map_err(|e| DbError::Invalid(format!("stored boundary {kind} {code}: {e}")))
+    .map_err(|e| DbError::Legacy(format!("stored boundary {kind} {code}: {e}")))
 }
 
 /// A stored boundary with its parsed outline.
@@ -315,7 +315,7 @@ impl Db {
         rows.iter()
             .map(|r| {
                 let month: String = r.try_get(1)?;
-                let month: Month = month.parse().map_err(|e| DbError::Invalid(format!("stored month: {e}")))?;
+                let month: Month = month.parse().map_err(|e| DbError::Legacy(format!("stored month: {e}")))?;
                 Ok((
                     r.try_get::<i64, _>(0)?,
                     LocatedCrime {
@@ -350,7 +350,7 @@ impl Db {
         let mut out = BTreeMap::new();
         for r in query.fetch_all(&self.pool).await? {
             let month: String = r.try_get(1)?;
-            let month: Month = month.parse().map_err(|e| DbError::Invalid(format!("stored month: {e}")))?;
+            let month: Month = month.parse().map_err(|e| DbError::Legacy(format!("stored month: {e}")))?;
             out.insert((r.try_get::<String, _>(0)?, month), r.try_get::<i64, _>(2)?.max(0) as u64);
         }
         Ok(out)
@@ -366,7 +366,7 @@ impl Db {
         let mut out: BTreeMap<Month, Vec<i64>> = BTreeMap::new();
         for r in rows {
             let month: String = r.try_get(1)?;
-            let month: Month = month.parse().map_err(|e| DbError::Invalid(format!("stored month: {e}")))?;
+            let month: Month = month.parse().map_err(|e| DbError::Legacy(format!("stored month: {e}")))?;
             out.entry(month).or_default().push(r.try_get(0)?);
         }
         Ok(out)
@@ -421,7 +421,7 @@ impl Db {
     async fn resolve(&self, spec: &AreaSpec) -> Result<Resolved, DbError> {
         match spec {
             AreaSpec::Geojson { geojson } => {
-                let (polygons, circles) = parse_places(geojson).map_err(DbError::Invalid)?;
+                let (polygons, circles) = parse_places(geojson).map_err(DbError::Legacy)?;
                 let named: Vec<_> = polygons.iter().map(|p| (None, p.clone())).collect();
                 Ok(Resolved {
                     description: AreaDescription {
@@ -445,7 +445,7 @@ impl Db {
                     .into_iter()
                     .collect();
                 if codes.is_empty() {
-                    return Err(DbError::Invalid("no area codes given".into()));
+                    return Err(DbError::Legacy("no area codes given".into()));
                 }
                 let kinds: &[&str] = if is_ward { &["ward"] } else { &["lsoa21", "lsoa11"] };
                 let found = self.boundaries_by_code(kinds, &codes).await?;
@@ -466,7 +466,7 @@ impl Db {
                 let missing: Vec<&str> = codes.iter().map(String::as_str).filter(|c| !have.contains(c)).collect();
                 if !missing.is_empty() {
                     let what = if is_ward { "ward" } else { "LSOA (all codes must be of one census, 2011 or 2021)" };
-                    return Err(DbError::Invalid(format!(
+                    return Err(DbError::Legacy(format!(
                         "no stored {what} boundary for {}; import the boundary files first",
                         missing.join(", ")
                     )));
@@ -488,7 +488,7 @@ impl Db {
                     codes: membership,
                 })
             }
-            AreaSpec::Suggested { .. } => Err(DbError::Invalid("a suggested area can only be the comparison".into())),
+            AreaSpec::Suggested { .. } => Err(DbError::Legacy("a suggested area can only be the comparison".into())),
         }
     }
 
@@ -501,20 +501,20 @@ impl Db {
     pub async fn evaluation_basis(&self, design: &EvaluationDesign) -> Result<EvaluationBasis, DbError> {
         let (before, after) = (design.before, design.after);
         if after.from <= before.to {
-            return Err(DbError::Invalid(format!(
+            return Err(DbError::Legacy(format!(
                 "the after period ({after}) must start after the before period ({before}) ends"
             )));
         }
         if let Some(w) = design.buffer_metres {
             if !(w.is_finite() && w > 0.0 && w <= 5_000.0) {
-                return Err(DbError::Invalid(format!("the buffer width must be between 0 and 5,000 metres (got {w})")));
+                return Err(DbError::Legacy(format!("the buffer width must be between 0 and 5,000 metres (got {w})")));
             }
         }
         let imports = self.street_imports().await?;
         let missing: Vec<String> =
             before.months().chain(after.months()).filter(|m| !imports.contains_key(m)).map(|m| m.to_string()).collect();
         if !missing.is_empty() {
-            return Err(DbError::Invalid(format!(
+            return Err(DbError::Legacy(format!(
                 "no police street data is imported for {}: import those months or choose other periods",
                 missing.join(", ")
             )));
@@ -523,15 +523,15 @@ impl Db {
         let months: Vec<Month> = span.months().filter(|m| imports.contains_key(m)).collect();
         let import_ids: Vec<i64> = months.iter().flat_map(|m| imports[m].iter().copied()).collect();
 
-        let projector = BngProjector::new().map_err(|e| DbError::Invalid(e.to_string()))?;
+        let projector = BngProjector::new().map_err(|e| DbError::Legacy(e.to_string()))?;
         let width = design.buffer_metres.unwrap_or(0.0);
         let target = self.resolve(&design.target).await?;
         let target_area =
             SelectionArea::from_wgs84(&projector, &target.polygons, &target.circles, target.codes.clone())
-                .map_err(|e| DbError::Invalid(format!("target area: {e}")))?;
+                .map_err(|e| DbError::Legacy(format!("target area: {e}")))?;
 
         let mut crimes: BTreeMap<i64, LocatedCrime> = BTreeMap::new();
-        let fetch_box = target.bbox(width).ok_or_else(|| DbError::Invalid("the target area is empty".into()))?;
+        let fetch_box = target.bbox(width).ok_or_else(|| DbError::Legacy("the target area is empty".into()))?;
         for (id, c) in self.located_crimes(fetch_box, span, &design.crime_types).await? {
             crimes.insert(id, c);
         }
@@ -558,7 +558,7 @@ impl Db {
                 }
                 Some(
                     SelectionArea::from_wgs84(&projector, &c.polygons, &c.circles, c.codes.clone())
-                        .map_err(|e| DbError::Invalid(format!("comparison area: {e}")))?,
+                        .map_err(|e| DbError::Legacy(format!("comparison area: {e}")))?,
                 )
             }
             None => None,
@@ -572,7 +572,7 @@ impl Db {
             comparison_buffer: has_buffer && has_comparison,
         };
         let crimes: Vec<LocatedCrime> = crimes.into_values().collect();
-        let roles = selection.classify(&projector, &crimes).map_err(|e| DbError::Invalid(e.to_string()))?;
+        let roles = selection.classify(&projector, &crimes).map_err(|e| DbError::Legacy(e.to_string()))?;
         let counted =
             tally(&crimes, &roles, &months, before, after, [has_buffer, has_comparison, has_buffer && has_comparison]);
         let mut input = EvaluationInput::from_monthly(before, after, counted.monthly);
@@ -616,14 +616,14 @@ impl Db {
         let before = design.before;
         let vintage = lsoa_vintage_of(before.from);
         if lsoa_vintage_of(before.to) != vintage {
-            return Err(DbError::Invalid(
+            return Err(DbError::Legacy(
                 "a suggested comparison needs a before period within one LSOA census (all before 2023-01 or all from 2023-01)"
                     .into(),
             ));
         }
         let kind = if vintage == LsoaVintage::Census2011 { "lsoa11" } else { "lsoa21" };
         // Districts of the LSOAs whose box meets the target's box.
-        let tb = target.bbox(0.0).ok_or_else(|| DbError::Invalid("the target area is empty".into()))?;
+        let tb = target.bbox(0.0).ok_or_else(|| DbError::Legacy("the target area is empty".into()))?;
         let all = self.boundaries_of_all(kind).await?;
         let districts: Vec<String> = all
             .iter()
@@ -638,7 +638,7 @@ impl Db {
             .collect();
         let candidates_b = self.boundaries_of_districts(kind, &districts).await?;
         if candidates_b.is_empty() {
-            return Err(DbError::Invalid(format!(
+            return Err(DbError::Legacy(format!(
                 "no stored {kind} boundaries around the target to suggest a comparison from; import the boundary files first"
             )));
         }
@@ -652,7 +652,7 @@ impl Db {
                 continue;
             }
             let area = SelectionArea::from_wgs84(projector, std::slice::from_ref(&b.shape), &[], None)
-                .map_err(|e| DbError::Invalid(e.to_string()))?;
+                .map_err(|e| DbError::Legacy(e.to_string()))?;
             let (Some(ab), Some(tbb)) = (area.bbox(), target_area.bbox()) else { continue };
             let gap_x = (ab[0] - tbb[2]).max(tbb[0] - ab[2]).max(0.0);
             let gap_y = (ab[1] - tbb[3]).max(tbb[1] - ab[3]).max(0.0);
@@ -674,13 +674,13 @@ impl Db {
             comparison_buffer: false,
         };
         let in_before: Vec<LocatedCrime> = crimes.values().filter(|c| before.contains(c.month)).cloned().collect();
-        let roles = sel.classify(projector, &in_before).map_err(|e| DbError::Invalid(e.to_string()))?;
+        let roles = sel.classify(projector, &in_before).map_err(|e| DbError::Legacy(e.to_string()))?;
         let months: Vec<Month> = before.months().collect();
         let t = tally(&in_before, &roles, &months, before, before, [false, false, false]);
         let target_monthly: Vec<u64> = t.monthly.iter().map(|r| r.target).collect();
         let ranked = suggest_comparison(&target_monthly, &candidates, count);
         if ranked.is_empty() {
-            return Err(DbError::Invalid(
+            return Err(DbError::Legacy(
                 "no candidate comparison LSOA has any recorded crime in the before period".into(),
             ));
         }
@@ -709,7 +709,7 @@ impl Db {
                 .iter()
                 .map(|c| projector.to_bng(c.x, c.y).map(|(x, y)| geo::Coord { x, y }))
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| DbError::Invalid(e.to_string()))?;
+                .map_err(|e| DbError::Legacy(e.to_string()))?;
             best = best.min(target.distance_to_polygon(&geo::Polygon::new(geo::LineString(projected), vec![])));
         }
         Ok(best)

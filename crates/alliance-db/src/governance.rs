@@ -31,7 +31,7 @@ pub fn check_date(field: &str, s: &str) -> Result<String, DbError> {
     let s = s.trim();
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .map(|_| s.to_string())
-        .map_err(|_| DbError::Invalid(format!("{field}: \"{s}\" is not a date: expected YYYY-MM-DD, e.g. 2025-09-30")))
+        .map_err(|_| DbError::Legacy(format!("{field}: \"{s}\" is not a date: expected YYYY-MM-DD, e.g. 2025-09-30")))
 }
 
 fn opt_date(field: &str, s: Option<&str>) -> Result<Option<String>, DbError> {
@@ -284,7 +284,7 @@ pub const MEETING_BODIES: [(&str, &str); 2] = [("board", "Executive Board"), ("d
 pub const MEETING_ITEM_KINDS: [&str; 3] = ["decision", "escalation", "action"];
 
 fn status_of(s: &str) -> Result<ActionStatus, DbError> {
-    s.parse().map_err(DbError::Invalid)
+    s.parse().map_err(DbError::Legacy)
 }
 
 fn action_from(r: &sqlx::any::AnyRow) -> Result<Action, DbError> {
@@ -322,14 +322,14 @@ fn indicator_from(r: &sqlx::any::AnyRow) -> Result<Indicator, DbError> {
         definition: r.try_get("definition")?,
         unit: r.try_get("unit")?,
         frequency: r.try_get("frequency")?,
-        direction: r.try_get::<String, _>("direction")?.parse().map_err(DbError::Invalid)?,
+        direction: r.try_get::<String, _>("direction")?.parse().map_err(DbError::Legacy)?,
         baseline: r.try_get("baseline")?,
         baseline_period: r.try_get("baseline_period")?,
         target: r.try_get("target")?,
         tolerance: r.try_get("tolerance")?,
         owner_org_id: r.try_get("owner_org_id")?,
         priority_id: r.try_get("priority_id")?,
-        source: IndicatorSource::parse(&r.try_get::<String, _>("source")?).map_err(DbError::Invalid)?,
+        source: IndicatorSource::parse(&r.try_get::<String, _>("source")?).map_err(DbError::Legacy)?,
     })
 }
 
@@ -360,16 +360,16 @@ async fn record_history(
 
 fn check_action(f: &ActionFields<'_>) -> Result<(), DbError> {
     if f.title.trim().is_empty() {
-        return Err(DbError::Invalid("title: an action needs a title".into()));
+        return Err(DbError::Legacy("title: an action needs a title".into()));
     }
     if f.lead_person.trim().is_empty() {
-        return Err(DbError::Invalid("lead_person: name the lead person".into()));
+        return Err(DbError::Legacy("lead_person: name the lead person".into()));
     }
     let start = opt_date("start_date", f.start_date)?;
     let due = opt_date("due_date", f.due_date)?;
     if let (Some(s), Some(d)) = (&start, &due) {
         if d < s {
-            return Err(DbError::Invalid(format!("due_date: {d} is before the start date {s}")));
+            return Err(DbError::Legacy(format!("due_date: {d} is before the start date {s}")));
         }
     }
     Ok(())
@@ -440,8 +440,8 @@ impl Db {
             if exists {
                 continue;
             }
-            let source = IndicatorSource::parse(&ind.source).map_err(DbError::Invalid)?;
-            let direction: Direction = ind.direction.parse().map_err(DbError::Invalid)?;
+            let source = IndicatorSource::parse(&ind.source).map_err(DbError::Legacy)?;
+            let direction: Direction = ind.direction.parse().map_err(DbError::Legacy)?;
             insert_indicator(
                 &mut tx,
                 &NewIndicator {
@@ -532,7 +532,7 @@ impl Db {
 
     pub async fn update_priority(&self, id: i64, name: &str, description: &str) -> Result<(), DbError> {
         if name.trim().is_empty() {
-            return Err(DbError::Invalid("name: a priority needs a name".into()));
+            return Err(DbError::Legacy("name: a priority needs a name".into()));
         }
         sqlx::query("UPDATE priorities SET name = $1, description = $2 WHERE id = $3")
             .bind(name.trim())
@@ -545,7 +545,7 @@ impl Db {
 
     pub async fn update_commitment(&self, id: i64, text: &str) -> Result<(), DbError> {
         if text.trim().is_empty() {
-            return Err(DbError::Invalid("text: a commitment needs its words".into()));
+            return Err(DbError::Legacy("text: a commitment needs its words".into()));
         }
         sqlx::query("UPDATE commitments SET text = $1 WHERE id = $2")
             .bind(text.trim())
@@ -557,7 +557,7 @@ impl Db {
 
     pub async fn add_commitment(&self, priority_id: i64, text: &str) -> Result<i64, DbError> {
         if text.trim().is_empty() {
-            return Err(DbError::Invalid("text: a commitment needs its words".into()));
+            return Err(DbError::Legacy("text: a commitment needs its words".into()));
         }
         let row = sqlx::query(
             "INSERT INTO commitments (priority_id, position, text) \
@@ -613,7 +613,7 @@ impl Db {
     /// Edits an action, keeping one history row per field changed.
     pub async fn edit_action(&self, id: i64, f: &ActionFields<'_>, by: &str) -> Result<(), DbError> {
         check_action(f)?;
-        let old = self.action(id).await?.ok_or_else(|| DbError::Invalid(format!("there is no action {id}")))?;
+        let old = self.action(id).await?.ok_or_else(|| DbError::Legacy(format!("there is no action {id}")))?;
         let start = opt_date("start_date", f.start_date)?;
         let due = opt_date("due_date", f.due_date)?;
         let on = today();
@@ -669,10 +669,10 @@ impl Db {
     ) -> Result<i64, DbError> {
         let on = check_date("on_date", on_date)?;
         if note.trim().is_empty() {
-            return Err(DbError::Invalid("note: say what progress was made".into()));
+            return Err(DbError::Legacy("note: say what progress was made".into()));
         }
         let old =
-            self.action(action_id).await?.ok_or_else(|| DbError::Invalid(format!("there is no action {action_id}")))?;
+            self.action(action_id).await?.ok_or_else(|| DbError::Legacy(format!("there is no action {action_id}")))?;
         let mut tx = self.pool.begin().await?;
         let at = now();
         let id: i64 = sqlx::query(
@@ -788,7 +788,7 @@ impl Db {
         by: &str,
     ) -> Result<i64, DbError> {
         if title.trim().is_empty() {
-            return Err(DbError::Invalid("milestone: a milestone needs a title".into()));
+            return Err(DbError::Legacy("milestone: a milestone needs a title".into()));
         }
         let due = opt_date("milestone_due", due)?;
         let mut tx = self.pool.begin().await?;
@@ -813,7 +813,7 @@ impl Db {
             .bind(milestone_id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| DbError::Invalid(format!("there is no milestone {milestone_id}")))?;
+            .ok_or_else(|| DbError::Legacy(format!("there is no milestone {milestone_id}")))?;
         let (action_id, title): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
         record_history(&mut tx, action_id, &done, "milestone done", None, Some(&title), by).await?;
         tx.commit().await?;
@@ -843,10 +843,10 @@ impl Db {
     /// Records that `action_id` depends on `depends_on` (refusing a self-dependency).
     pub async fn add_dependency(&self, action_id: i64, depends_on: i64, by: &str) -> Result<(), DbError> {
         if action_id == depends_on {
-            return Err(DbError::Invalid("depends_on: an action cannot depend on itself".into()));
+            return Err(DbError::Legacy("depends_on: an action cannot depend on itself".into()));
         }
         if self.action(depends_on).await?.is_none() {
-            return Err(DbError::Invalid(format!("depends_on: there is no action {depends_on}")));
+            return Err(DbError::Legacy(format!("depends_on: there is no action {depends_on}")));
         }
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO action_dependencies (action_id, depends_on) VALUES ($1, $2) ON CONFLICT DO NOTHING")
@@ -959,18 +959,18 @@ impl Db {
         let at = now();
         for (row, (code, period, value, note)) in values {
             let ind = indicators.get(code.trim()).ok_or_else(|| {
-                DbError::Invalid(format!("{}: indicator \"{code}\" is not in the framework", place(row, "code")))
+                DbError::Legacy(format!("{}: indicator \"{code}\" is not in the framework", place(row, "code")))
             })?;
             if ind.source.is_computed() {
-                return Err(DbError::Invalid(format!(
+                return Err(DbError::Legacy(format!(
                     "{}: indicator \"{code}\" is computed from imported data and cannot be typed",
                     place(row, "code")
                 )));
             }
             let q: alliance_core::governance::Quarter =
-                period.parse().map_err(|e: String| DbError::Invalid(format!("{}: {e}", place(row, "period"))))?;
+                period.parse().map_err(|e: String| DbError::Legacy(format!("{}: {e}", place(row, "period"))))?;
             if !value.is_finite() {
-                return Err(DbError::Invalid(format!("{}: not a number", place(row, "value"))));
+                return Err(DbError::Legacy(format!("{}: not a number", place(row, "value"))));
             }
             sqlx::query(
                 "INSERT INTO indicator_values (indicator_id, period, value, note, entered_by, entered_at) \
@@ -1078,17 +1078,14 @@ impl Db {
 
     pub async fn create_funding_stream(&self, name: &str, funder: &str) -> Result<i64, DbError> {
         if name.trim().is_empty() {
-            return Err(DbError::Invalid("name: a funding stream needs a name".into()));
+            return Err(DbError::Legacy("name: a funding stream needs a name".into()));
         }
         let taken = sqlx::query("SELECT id FROM funding_streams WHERE LOWER(name) = LOWER($1)")
             .bind(name.trim())
             .fetch_optional(&self.pool)
             .await?;
         if taken.is_some() {
-            return Err(DbError::Invalid(format!(
-                "name: there is already a funding stream called \"{}\"",
-                name.trim()
-            )));
+            return Err(DbError::Legacy(format!("name: there is already a funding stream called \"{}\"", name.trim())));
         }
         let row =
             sqlx::query("INSERT INTO funding_streams (name, funder, created_at) VALUES ($1, $2, $3) RETURNING id")
@@ -1101,9 +1098,9 @@ impl Db {
     }
 
     pub async fn set_funding_amount(&self, stream_id: i64, fy: &str, pence: i64) -> Result<(), DbError> {
-        let fy: alliance_core::governance::FinancialYear = fy.parse().map_err(DbError::Invalid)?;
+        let fy: alliance_core::governance::FinancialYear = fy.parse().map_err(DbError::Legacy)?;
         if pence < 0 {
-            return Err(DbError::Invalid("amount: a funding amount cannot be negative".into()));
+            return Err(DbError::Legacy("amount: a funding amount cannot be negative".into()));
         }
         sqlx::query(
             "INSERT INTO funding_amounts (stream_id, financial_year, amount_pence) VALUES ($1, $2, $3) \
@@ -1127,9 +1124,9 @@ impl Db {
         purpose: &str,
         pence: i64,
     ) -> Result<i64, DbError> {
-        let fy: alliance_core::governance::FinancialYear = fy.parse().map_err(DbError::Invalid)?;
+        let fy: alliance_core::governance::FinancialYear = fy.parse().map_err(DbError::Legacy)?;
         if pence < 0 {
-            return Err(DbError::Invalid("amount: an allocation cannot be negative".into()));
+            return Err(DbError::Legacy("amount: an allocation cannot be negative".into()));
         }
         let row = sqlx::query(
             "INSERT INTO funding_allocations (stream_id, financial_year, org_id, intervention_id, purpose, amount_pence, created_at) \
@@ -1156,9 +1153,9 @@ impl Db {
         evaluation_pence: i64,
         by: &str,
     ) -> Result<(), DbError> {
-        let q: alliance_core::governance::Quarter = quarter.parse().map_err(DbError::Invalid)?;
+        let q: alliance_core::governance::Quarter = quarter.parse().map_err(DbError::Legacy)?;
         if pence < 0 || evaluation_pence < 0 || evaluation_pence > pence {
-            return Err(DbError::Invalid(
+            return Err(DbError::Legacy(
                 "spend: amounts cannot be negative and evaluation spend is part of the spend".into(),
             ));
         }
@@ -1182,10 +1179,10 @@ impl Db {
     /// name stays unique (ignoring case) among the streams.
     pub async fn update_funding_stream(&self, id: i64, name: &str, funder: &str) -> Result<bool, DbError> {
         if name.trim().is_empty() {
-            return Err(DbError::Invalid("name: a funding stream needs a name".into()));
+            return Err(DbError::Legacy("name: a funding stream needs a name".into()));
         }
         if funder.trim().is_empty() {
-            return Err(DbError::Invalid("funder: a funding stream needs a funder".into()));
+            return Err(DbError::Legacy("funder: a funding stream needs a funder".into()));
         }
         let taken = sqlx::query("SELECT id FROM funding_streams WHERE LOWER(name) = LOWER($1) AND id <> $2")
             .bind(name.trim())
@@ -1193,10 +1190,7 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         if taken.is_some() {
-            return Err(DbError::Invalid(format!(
-                "name: there is already a funding stream called \"{}\"",
-                name.trim()
-            )));
+            return Err(DbError::Legacy(format!("name: there is already a funding stream called \"{}\"", name.trim())));
         }
         let done = sqlx::query("UPDATE funding_streams SET name = $1, funder = $2 WHERE id = $3")
             .bind(name.trim())
@@ -1239,13 +1233,13 @@ impl Db {
         pence: i64,
     ) -> Result<bool, DbError> {
         if pence < 0 {
-            return Err(DbError::Invalid("amount: an allocation cannot be negative".into()));
+            return Err(DbError::Legacy("amount: an allocation cannot be negative".into()));
         }
         if purpose.trim().is_empty() {
-            return Err(DbError::Invalid("purpose: an allocation needs a purpose".into()));
+            return Err(DbError::Legacy("purpose: an allocation needs a purpose".into()));
         }
         if org_id.is_none() && intervention_id.is_none() {
-            return Err(DbError::Invalid("org: an allocation goes to an organisation, an intervention or both".into()));
+            return Err(DbError::Legacy("org: an allocation goes to an organisation, an intervention or both".into()));
         }
         let done = sqlx::query(
             "UPDATE funding_allocations SET org_id = $1, intervention_id = $2, purpose = $3, amount_pence = $4 WHERE id = $5",
@@ -1339,7 +1333,7 @@ impl Db {
         attendees: &[(i64, String)],
     ) -> Result<i64, DbError> {
         if !MEETING_BODIES.iter().any(|(b, _)| *b == body) {
-            return Err(DbError::Invalid(format!("body: \"{body}\" is not board or delivery-group")));
+            return Err(DbError::Legacy(format!("body: \"{body}\" is not board or delivery-group")));
         }
         let held = check_date("held_on", held_on)?;
         let mut tx = self.pool.begin().await?;
@@ -1374,10 +1368,10 @@ impl Db {
         action_id: Option<i64>,
     ) -> Result<i64, DbError> {
         if !MEETING_ITEM_KINDS.contains(&kind) {
-            return Err(DbError::Invalid(format!("kind: \"{kind}\" is not decision, escalation or action")));
+            return Err(DbError::Legacy(format!("kind: \"{kind}\" is not decision, escalation or action")));
         }
         if text.trim().is_empty() {
-            return Err(DbError::Invalid("text: the item needs words".into()));
+            return Err(DbError::Legacy("text: the item needs words".into()));
         }
         let row = sqlx::query(
             "INSERT INTO meeting_items (meeting_id, kind, text, action_id) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -1444,7 +1438,7 @@ impl Db {
 fn check_tolerance(tolerance: Option<f64>) -> Result<(), DbError> {
     match tolerance {
         Some(t) if !t.is_finite() || t < 0.0 => {
-            Err(DbError::Invalid(format!("tolerance: {t} is not a distance from the target: expected 0 or more")))
+            Err(DbError::Legacy(format!("tolerance: {t} is not a distance from the target: expected 0 or more")))
         }
         _ => Ok(()),
     }
@@ -1452,10 +1446,10 @@ fn check_tolerance(tolerance: Option<f64>) -> Result<(), DbError> {
 
 async fn insert_indicator(tx: &mut Transaction<'_, Any>, ind: &NewIndicator<'_>) -> Result<i64, DbError> {
     if ind.code.trim().is_empty() || ind.name.trim().is_empty() {
-        return Err(DbError::Invalid("code, name: an indicator needs a code and a name".into()));
+        return Err(DbError::Legacy("code, name: an indicator needs a code and a name".into()));
     }
     if !INDICATOR_KINDS.contains(&ind.kind) {
-        return Err(DbError::Invalid(format!("kind: \"{}\" is not input, output or outcome", ind.kind)));
+        return Err(DbError::Legacy(format!("kind: \"{}\" is not input, output or outcome", ind.kind)));
     }
     check_tolerance(ind.tolerance)?;
     let taken = sqlx::query("SELECT id FROM indicators WHERE code = $1")
@@ -1463,7 +1457,7 @@ async fn insert_indicator(tx: &mut Transaction<'_, Any>, ind: &NewIndicator<'_>)
         .fetch_optional(&mut **tx)
         .await?;
     if taken.is_some() {
-        return Err(DbError::Invalid(format!(
+        return Err(DbError::Legacy(format!(
             "code: there is already an indicator with the code \"{}\"",
             ind.code.trim()
         )));
@@ -1510,10 +1504,10 @@ impl Db {
     pub async fn escalate_action(&self, action_id: i64, raised_on: &str, note: &str, by: &str) -> Result<i64, DbError> {
         let on = check_date("raised_on", raised_on)?;
         if note.trim().is_empty() {
-            return Err(DbError::Invalid("note: say why the Board needs to know".into()));
+            return Err(DbError::Legacy("note: say why the Board needs to know".into()));
         }
         if self.action(action_id).await?.is_none() {
-            return Err(DbError::Invalid(format!("there is no action {action_id}")));
+            return Err(DbError::Legacy(format!("there is no action {action_id}")));
         }
         let mut tx = self.pool.begin().await?;
         let id: i64 = sqlx::query(

@@ -90,9 +90,9 @@ impl NewIntervention {
                 geojson: self
                     .place_geometry
                     .clone()
-                    .ok_or_else(|| DbError::Invalid("the place has no GeoJSON".into()))?,
+                    .ok_or_else(|| DbError::Legacy("the place has no GeoJSON".into()))?,
             }),
-            other => Err(DbError::Invalid(format!("unknown place kind {other:?}"))),
+            other => Err(DbError::Legacy(format!("unknown place kind {other:?}"))),
         }
     }
 }
@@ -121,7 +121,7 @@ fn split(text: &str, sep: char) -> Vec<String> {
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
     let geometry: Option<String> = r.try_get(12)?;
     let geometry = geometry
-        .map(|g| serde_json::from_str(&g).map_err(|e| DbError::Invalid(format!("stored place geometry: {e}"))))
+        .map(|g| serde_json::from_str(&g).map_err(|e| DbError::Legacy(format!("stored place geometry: {e}"))))
         .transpose()?;
     Ok(Intervention {
         id: r.try_get(0)?,
@@ -245,7 +245,7 @@ impl Db {
         who: &str,
     ) -> Result<StoredEvaluation, DbError> {
         let stored = self.evaluation(intervention_id, evaluation_id).await?.ok_or_else(|| {
-            DbError::Invalid(format!("no evaluation {evaluation_id} of intervention {intervention_id}"))
+            DbError::Legacy(format!("no evaluation {evaluation_id} of intervention {intervention_id}"))
         })?;
         let report = self.run_evaluation(&stored.report.basis.design).await?;
         let now = chrono::Utc::now().to_rfc3339();
@@ -308,7 +308,7 @@ impl Db {
 type Serialised = (String, String, String, String, Option<String>, Option<String>);
 
 fn serialise(report: &EvaluationReport) -> Result<Serialised, DbError> {
-    let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Invalid(format!("cannot serialise: {e}")));
+    let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Legacy(format!("cannot serialise: {e}")));
     let b = &report.basis;
     Ok((
         json(&b.design)?,
@@ -334,7 +334,7 @@ mod erased {
 fn evaluation_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvaluation, DbError> {
     let basis: String = r.try_get(2)?;
     let basis: EvaluationBasis =
-        serde_json::from_str(&basis).map_err(|e| DbError::Invalid(format!("stored evaluation: {e}")))?;
+        serde_json::from_str(&basis).map_err(|e| DbError::Legacy(format!("stored evaluation: {e}")))?;
     Ok(StoredEvaluation {
         id: r.try_get(0)?,
         intervention_id: r.try_get(1)?,

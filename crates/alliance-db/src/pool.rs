@@ -58,7 +58,7 @@ impl Db {
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let rest = rest.trim_start_matches("//");
             if rest.is_empty() || rest.starts_with(":memory:") {
-                return Err(DbError::Invalid(
+                return Err(DbError::Legacy(
                     "an in-memory SQLite database would vanish between connections: give a file, e.g. sqlite://alliance.db".into(),
                 ));
             }

@@ -93,7 +93,7 @@ impl Db {
             let month_text: String = r.try_get(2)?;
             let month = month_text
                 .parse::<Month>()
-                .map_err(|e| DbError::Invalid(format!("stored month \"{month_text}\" is not YYYY-MM: {e}")))?;
+                .map_err(|e| DbError::Legacy(format!("stored month \"{month_text}\" is not YYYY-MM: {e}")))?;
             out.push(LocatedCrime {
                 longitude: r.try_get(0)?,
                 latitude: r.try_get(1)?,
@@ -115,7 +115,7 @@ impl Db {
             .into_iter()
             .map(|b| {
                 let shape = parse_shape(&b.geometry)
-                    .map_err(|e| DbError::Invalid(format!("stored boundary {kind} {}: {e}", b.code)))?;
+                    .map_err(|e| DbError::Legacy(format!("stored boundary {kind} {}: {e}", b.code)))?;
                 Ok(BoundaryShape { code: b.code, name: b.name, district_code: b.district_code, shape })
             })
             .collect()

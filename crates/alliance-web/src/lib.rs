@@ -2,10 +2,10 @@
 //! charts drawn on the server, and the JSON API. Handlers stay short: parse, call the
 //! storage layer, render.
 
-pub mod api;
 mod assets;
 pub mod auth;
-mod error;
+pub mod error;
+pub mod forms;
 pub mod hotspot_cache;
 mod routes;
 pub mod spatial;
@@ -15,22 +15,18 @@ pub mod views;
 
 use std::net::SocketAddr;
 
+use alliance_app::Disclosure;
 use alliance_db::Db;
 
-pub use error::PageError;
+pub use error::{ApiError, PageError};
 pub use routes::router;
 pub use state::AppState;
 
 /// Serves the app on `addr` until Ctrl-C. Cookies are `Secure` unless `insecure_cookies`
-/// or `addr` is a loopback address (see `auth::session`). Partner data shown at aggregate
-/// level hides counts below `suppression_threshold`.
-pub async fn serve(
-    db: Db,
-    addr: SocketAddr,
-    insecure_cookies: bool,
-    suppression_threshold: u64,
-) -> std::io::Result<()> {
-    serve_on(db, tokio::net::TcpListener::bind(addr).await?, insecure_cookies, suppression_threshold).await
+/// or `addr` is a loopback address (see `auth::session`). Figures shown to readers without
+/// record-level access are published under `disclosure`.
+pub async fn serve(db: Db, addr: SocketAddr, insecure_cookies: bool, disclosure: Disclosure) -> std::io::Result<()> {
+    serve_on(db, tokio::net::TcpListener::bind(addr).await?, insecure_cookies, disclosure).await
 }
 
 /// Serves the app on a listener already bound (so a caller can bind port 0 and learn the
@@ -39,13 +35,13 @@ pub async fn serve_on(
     db: Db,
     listener: tokio::net::TcpListener,
     insecure_cookies: bool,
-    suppression_threshold: u64,
+    disclosure: Disclosure,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
     let state = AppState::new(db)
         .with_secure_cookies(!(insecure_cookies || addr.ip().is_loopback()))
-        .with_suppression_threshold(suppression_threshold);
+        .with_disclosure(disclosure);
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,6 +1,6 @@
-use alliance_core::analytics::suppression::Suppression;
 use std::sync::Arc;
 
+use alliance_app::Disclosure;
 use alliance_db::Db;
 
 use crate::hotspot_cache::HotspotCache;
@@ -14,9 +14,9 @@ pub struct AppState {
     /// Whether cookies carry `Secure` (see `auth::session`); true unless serving on loopback
     /// or told `--insecure-cookies`.
     pub secure_cookies: bool,
-    /// Small-number suppression of partner data shown at aggregate level (threshold 5
-    /// unless the server is started with another).
-    pub suppression: Suppression,
+    /// The disclosure policy every figure shown to readers without record-level access
+    /// passes through.
+    pub disclosure: Disclosure,
     /// Hotspot analyses of the stored data, shared by the map page and its layer request.
     pub hotspot_cache: Arc<HotspotCache>,
 }
@@ -27,7 +27,7 @@ impl AppState {
             db,
             partnership: "Staffordshire and Stoke-on-Trent Violence Reduction Alliance".into(),
             secure_cookies: true,
-            suppression: Suppression::default(),
+            disclosure: Disclosure::default(),
             hotspot_cache: Arc::new(HotspotCache::new()),
         }
     }
@@ -38,9 +38,9 @@ impl AppState {
         self
     }
 
-    /// The same state with another suppression threshold (counts below it are hidden).
-    pub fn with_suppression_threshold(mut self, threshold: u64) -> AppState {
-        self.suppression = Suppression::new(threshold.max(1));
+    /// The same state with another disclosure policy.
+    pub fn with_disclosure(mut self, disclosure: Disclosure) -> AppState {
+        self.disclosure = disclosure;
         self
     }
 }

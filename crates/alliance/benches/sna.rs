@@ -131,6 +131,7 @@ fn main() -> ExitCode {
                 from: m("2025-01"),
                 to: m("2025-12"),
                 ed: EdPermission::Included,
+                ..SnaRequest::default()
             },
             5,
         )

@@ -3,7 +3,7 @@
 //!
 //! Conventions (following the common practice of the ONS and NHS England statistical
 //! disclosure control guidance):
-//! - **Primary suppression**: a count `n` with `0 < n < threshold` (default 5) is hidden and
+//! - **Primary suppression**: a count `n` with `0 < n < threshold` (5 unless configured) is hidden and
 //!   shown as "fewer than 5". Zero is shown: it describes nobody. Totals are counts too, so a
 //!   small row, column or grand total is hidden the same way.
 //! - **Secondary (complementary) suppression** for a table published with row totals,
@@ -25,8 +25,10 @@
 
 use serde::Serialize;
 
-/// The default threshold: counts of 1 to 4 are hidden.
-pub const DEFAULT_THRESHOLD: u64 = 5;
+/// The threshold of this module's worked examples (the partnership's own policy, and its
+/// default, are held by the application's disclosure point, never here).
+#[cfg(test)]
+pub(crate) const EXAMPLE_THRESHOLD: u64 = 5;
 
 /// One figure as published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -75,12 +77,6 @@ pub struct SuppressedTable {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Suppression {
     pub threshold: u64,
-}
-
-impl Default for Suppression {
-    fn default() -> Suppression {
-        Suppression { threshold: DEFAULT_THRESHOLD }
-    }
 }
 
 impl Suppression {
@@ -235,7 +231,7 @@ mod tests {
     /// column has two hidden cells.
     #[test]
     fn secondary_suppression_worked_example() {
-        let table = Suppression::default().table(&[vec![12, 3, 8], vec![7, 9, 6], vec![10, 11, 2]]);
+        let table = Suppression::new(EXAMPLE_THRESHOLD).table(&[vec![12, 3, 8], vec![7, 9, 6], vec![10, 11, 2]]);
         assert_eq!(table.cells, vec![vec![V(12), P, S], vec![S, S, V(6)], vec![S, V(11), P]]);
         assert_eq!(table.row_totals, vec![V(23), V(22), V(23)]);
         assert_eq!(table.column_totals, vec![V(29), V(23), V(16)]);
@@ -253,7 +249,7 @@ mod tests {
     /// Column c0 has one hidden (2) → 10; c1 → 10; the totals column has one hidden (3) → 20.
     #[test]
     fn small_totals_are_hidden_with_complements() {
-        let table = Suppression::default().table(&[vec![2, 1], vec![10, 10]]);
+        let table = Suppression::new(EXAMPLE_THRESHOLD).table(&[vec![2, 1], vec![10, 10]]);
         assert_eq!(table.cells, vec![vec![P, P], vec![S, S]]);
         assert_eq!(table.row_totals, vec![P, S]);
         assert_eq!(table.column_totals, vec![V(12), V(11)]);
@@ -264,7 +260,7 @@ mod tests {
     /// Zeros are shown and chosen as complements only when nothing else is left.
     #[test]
     fn zero_is_shown_and_avoided_as_complement() {
-        let table = Suppression::default().table(&[vec![0, 4, 20, 9]]);
+        let table = Suppression::new(EXAMPLE_THRESHOLD).table(&[vec![0, 4, 20, 9]]);
         // 4 hidden → smallest non-zero shown cell is 9, not 0.
         assert_eq!(table.cells, vec![vec![V(0), P, V(20), S]]);
         assert_eq!(table.row_totals, vec![V(33)]);
@@ -278,10 +274,10 @@ mod tests {
         let s = Suppression::new(10);
         assert_eq!(s.list(&[0, 1, 9, 10]), vec![V(0), P, P, V(10)]);
         assert_eq!(P.display(10), "fewer than 10");
-        assert_eq!(Suppression::default().count(4).display(5), "fewer than 5");
+        assert_eq!(Suppression::new(EXAMPLE_THRESHOLD).count(4).display(5), "fewer than 5");
         assert_eq!(S.display(5), "withheld");
         assert_eq!(V(5).display(5), "5");
-        let clean = Suppression::default().table(&[vec![5, 6], vec![7, 8]]);
+        let clean = Suppression::new(EXAMPLE_THRESHOLD).table(&[vec![5, 6], vec![7, 8]]);
         assert!(clean.cells.iter().flatten().all(|c| !c.is_hidden()));
     }
 
@@ -297,7 +293,7 @@ mod tests {
     /// group then has one hidden → C's smallest non-zero member, 9.
     #[test]
     fn grouped_list_worked_example() {
-        let s = Suppression::default();
+        let s = Suppression::new(EXAMPLE_THRESHOLD);
         let g = s.grouped(&[vec![3, 20], vec![40], vec![0, 12, 9]]);
         assert_eq!(g.members, vec![vec![P, S], vec![V(40)], vec![V(0), V(12), V(9)]]);
         assert_eq!(g.subtotals, vec![V(23), V(40), V(21)]);

@@ -466,21 +466,6 @@ pub fn spend_flag(allocation: i64, spent_to_date: i64, quarters_elapsed: u32) ->
     }
 }
 
-/// Pounds and pence for display: `123456` → `£1,234.56`.
-pub fn format_pence(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    let p = pence.unsigned_abs();
-    let pounds = (p / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in pounds.chars().enumerate() {
-        if i > 0 && (pounds.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}£{grouped}.{:02}", p % 100)
-}
-
 /// Parses pounds as typed (`£1,234.50`, `1234.5`, `1234`) into pence.
 pub fn parse_pounds(s: &str) -> Result<i64, String> {
     let t = s.trim().trim_start_matches('£').replace(',', "");
@@ -550,8 +535,8 @@ mod tests {
         assert_eq!(spend_flag(a, 2_200_000, 2), SpendFlag::OnProfile);
         assert_eq!(spend_flag(a, 2_200_001, 2), SpendFlag::Overspend);
         assert_eq!(spend_flag(a, 4_000_001, 4), SpendFlag::Overspend);
-        assert_eq!(format_pence(123_456_789), "£1,234,567.89");
-        assert_eq!(format_pence(5), "£0.05");
+        assert_eq!(crate::format::money(123_456_789), "£1,234,567.89");
+        assert_eq!(crate::format::money(5), "£0.05");
         assert_eq!(parse_pounds("£1,234.5"), Ok(123_450));
         assert_eq!(parse_pounds("20000"), Ok(2_000_000));
         assert!(parse_pounds("12.345").is_err());

@@ -164,7 +164,7 @@ impl Db {
             let url = self
                 .postgres_url
                 .as_deref()
-                .ok_or_else(|| DbError::Invalid("a PostgreSQL database without its URL".into()))?;
+                .ok_or_else(|| DbError::Legacy("a PostgreSQL database without its URL".into()))?;
             let mut conn = PgConnection::connect(url).await?;
             let mut results = Vec::with_capacity(files.len());
             for (index, file) in files.iter().enumerate() {

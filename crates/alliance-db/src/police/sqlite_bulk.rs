@@ -39,12 +39,6 @@ use super::{parse_into, Batch, Message, RunEvent};
 use crate::imports::{ImportCounts, ImportOutcome};
 use crate::DbError;
 
-impl From<rusqlite::Error> for DbError {
-    fn from(e: rusqlite::Error) -> DbError {
-        DbError::Invalid(format!("SQLite: {e}"))
-    }
-}
-
 const CRIME_COLUMNS: &[&str] = &[
     "import_id",
     "crime_id",
@@ -296,7 +290,7 @@ fn import_file(
     // Every row of a file is of the file's month (the reader refuses others); bind it once.
     let month = unit.month.to_string();
     let other_month = |m: alliance_core::domain::Month| {
-        DbError::Invalid(format!("{}: a row of {m} in a file of {}", file.name, unit.month))
+        DbError::Legacy(format!("{}: a row of {m} in a file of {}", file.name, unit.month))
     };
     let mut counts = ImportCounts::default();
     for message in rx.iter() {

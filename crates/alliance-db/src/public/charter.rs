@@ -153,7 +153,7 @@ impl Db {
     pub async fn add_charter_commitment(&self, title: &str, description: &str) -> Result<i64, DbError> {
         let existing = self.charter_commitments().await?;
         if existing.len() >= MAX_COMMITMENTS {
-            return Err(DbError::Invalid(format!("the charter already has {MAX_COMMITMENTS} commitments")));
+            return Err(DbError::Legacy(format!("the charter already has {MAX_COMMITMENTS} commitments")));
         }
         let position = existing.iter().map(|c| c.position).max().unwrap_or(0) + 1;
         let row = sqlx::query(
@@ -172,7 +172,7 @@ impl Db {
     pub async fn register_signatory(&self, s: &NewSignatory) -> Result<i64, DbError> {
         for c in self.charter_commitments().await? {
             if !s.pledges.iter().any(|p| p.commitment_id == c.id) {
-                return Err(DbError::Invalid(format!("no pledge for the commitment \"{}\"", c.title)));
+                return Err(DbError::Legacy(format!("no pledge for the commitment \"{}\"", c.title)));
             }
         }
         let mut tx = self.pool.begin().await?;

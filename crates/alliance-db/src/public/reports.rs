@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 
-use alliance_core::analytics::suppression::{Shown, Suppression};
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -93,7 +92,6 @@ pub struct AreaReportCount {
     pub code: String,
     pub name: String,
     pub count: i64,
-    pub shown: Shown,
 }
 
 fn report_from_row(r: &AnyRow) -> Result<UnsafeReport, DbError> {
@@ -193,25 +191,20 @@ impl Db {
         Ok(done.rows_affected() == 1)
     }
 
-    /// The hotspot layer of approved reports: counts per 250 m BNG cell (reports without a
-    /// point are not in it). With `public`, cells with fewer reports than the suppression
-    /// threshold are left out altogether, since even "fewer than 5" in a 250 m cell says
-    /// someone reported there. Sorted by easting, then northing.
-    pub async fn unsafe_report_cells(&self, public: bool) -> Result<Vec<CellCount>, DbError> {
+    /// The hotspot layer of approved reports: exact counts per 250 m BNG cell (reports
+    /// without a point are not in it), for the disclosure point to publish. Sorted by
+    /// easting, then northing.
+    pub async fn unsafe_report_cells(&self) -> Result<Vec<CellCount>, DbError> {
         let rows = sqlx::query(
             "SELECT cell, COUNT(*) FROM unsafe_reports WHERE status = 'approved' AND cell IS NOT NULL GROUP BY cell",
         )
         .fetch_all(&self.pool)
         .await?;
-        let suppression = Suppression::default();
         let mut cells = Vec::new();
         for r in &rows {
             let cell: String = r.try_get(0)?;
             let count: i64 = r.try_get(1)?;
             let Some((easting, northing)) = parse_cell(&cell) else { continue };
-            if public && suppression.count(count.max(0) as u64).is_hidden() {
-                continue;
-            }
             cells.push(CellCount { easting, northing, count });
         }
         cells.sort_by_key(|c| (c.easting, c.northing));
@@ -219,7 +212,7 @@ impl Db {
     }
 
     /// Approved reports by area (`"ward"` or `"district"`), every ward or district named in
-    /// the stored areas (zero included), each count run through small-number suppression.
+    /// the stored areas (zero included), with exact counts for the disclosure point to publish.
     /// Sorted by count (largest first), then name.
     pub async fn unsafe_report_area_counts(&self, kind: &str) -> Result<Vec<AreaReportCount>, DbError> {
         let column = if kind == "ward" { "ward_code" } else { "district_code" };
@@ -242,12 +235,11 @@ impl Db {
         } else {
             self.districts().await?.into_iter().map(|d| (d.code, d.name)).collect()
         };
-        let suppression = Suppression::default();
         let mut out: Vec<AreaReportCount> = names
             .into_iter()
             .map(|(code, name)| {
                 let count = counts.get(&code).copied().unwrap_or(0);
-                AreaReportCount { shown: suppression.count(count.max(0) as u64), code, name, count }
+                AreaReportCount { code, name, count }
             })
             .collect();
         out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));

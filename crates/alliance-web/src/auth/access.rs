@@ -318,7 +318,7 @@ pub fn suppression_for(
     state: &AppState,
     level: AccessLevel,
 ) -> Option<alliance_core::analytics::suppression::Suppression> {
-    (level < AccessLevel::Record).then_some(state.suppression)
+    state.disclosure.for_level(level)
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 
 use super::access::{decide, rule, Decision};
 use super::session::{cookie, set_cookie, ANONYMOUS_CSRF_COOKIE, SESSION_COOKIE};
@@ -27,6 +26,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
 
+    let nobody = Who { principal: None, partnership: &state.partnership };
+
     // 1. Who is asking.
     let mut principal = None;
     let mut session_csrf = None;
@@ -38,11 +39,13 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .map(|t| t.trim().to_string());
     if let Some(token) = bearer {
         if !is_api {
-            return refuse(StatusCode::UNAUTHORIZED, true, "API tokens are accepted only under /api/");
+            return refuse(StatusCode::UNAUTHORIZED, true, "API tokens are accepted only under /api/", &nobody);
         }
         match state.db.use_api_token(&token_hash(&token)).await {
             Ok(Some(t)) => principal = Some(Principal::Token(t)),
-            Ok(None) => return refuse(StatusCode::UNAUTHORIZED, true, "the API token is not valid or was revoked"),
+            Ok(None) => {
+                return refuse(StatusCode::UNAUTHORIZED, true, "the API token is not valid or was revoked", &nobody)
+            }
             Err(e) => return internal(e),
         }
     } else if let Some(token) = cookie(request.headers(), SESSION_COOKIE) {
@@ -57,16 +60,20 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
 
+    let who = Who { principal: principal.clone(), partnership: &state.partnership };
+
     // 2 and 3. The route table.
     let pattern = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
     let entry = pattern.as_deref().and_then(|p| rule(request.method().as_str(), p));
     match decide(entry, principal.as_ref()) {
         Decision::Allow => {}
-        Decision::SignIn if is_api => return refuse(StatusCode::UNAUTHORIZED, true, "sign in or give an API token"),
+        Decision::SignIn if is_api => {
+            return refuse(StatusCode::UNAUTHORIZED, true, "sign in or give an API token", &who)
+        }
         Decision::SignIn => {
             return (StatusCode::SEE_OTHER, [(LOCATION, "/sign-in")]).into_response();
         }
-        Decision::Forbidden => return refuse(StatusCode::FORBIDDEN, is_api, "you do not have access to this"),
+        Decision::Forbidden => return refuse(StatusCode::FORBIDDEN, is_api, "you do not have access to this", &who),
     }
 
     // The CSRF token of this request: the session's, or an anonymous visitor's cookie.
@@ -90,13 +97,14 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     if unsafe_method && !matches!(principal, Some(Principal::Token(_))) {
         let (ok, rebuilt) = check_csrf(request, &csrf).await;
         let Some(rebuilt) = rebuilt else {
-            return refuse(StatusCode::PAYLOAD_TOO_LARGE, is_api, "the form is too large");
+            return refuse(StatusCode::PAYLOAD_TOO_LARGE, is_api, "the form is too large", &who);
         };
         if !ok || new_anonymous_csrf.is_some() {
             return refuse(
                 StatusCode::FORBIDDEN,
                 is_api,
                 "the form's security token is missing or out of date: reload the page and try again",
+                &who,
             );
         }
         request = rebuilt;
@@ -107,7 +115,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
     request.extensions_mut().insert(ClientIp(ip.clone()));
     request.extensions_mut().insert(CsrfToken(csrf.clone()));
-    let context = RequestContext { principal, csrf: csrf.clone(), ip };
+    let context = RequestContext { principal, partnership: state.partnership.clone(), csrf: csrf.clone(), ip };
     let mut response = REQUEST.scope(context, next.run(request)).await;
     if let Some(c) = new_anonymous_csrf {
         response
@@ -177,25 +185,36 @@ fn serde_urlencoded_pairs(text: &str) -> Vec<(String, String)> {
     .unwrap_or_default()
 }
 
-fn refuse(status: StatusCode, json: bool, message: &str) -> Response {
+/// Who the guard has found so far, for the layout of a refusal page.
+struct Who<'a> {
+    principal: Option<Principal>,
+    partnership: &'a str,
+}
+
+/// A refusal by the guard: a problem document on the API, the service's error page
+/// otherwise (in the layout of whoever asked).
+fn refuse(status: StatusCode, json: bool, message: &str, who: &Who) -> Response {
     if json {
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        let title = status.canonical_reason().unwrap_or("Refused");
+        crate::error::problem(status, title, message, None)
     } else {
         let title = if status == StatusCode::FORBIDDEN { "You do not have access to this page" } else { "Sorry" };
-        let body = format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-             <link rel=\"stylesheet\" href=\"/assets/govuk/govuk-frontend.min.css\"></head><body class=\"govuk-template__body\">\
-             <main class=\"govuk-main-wrapper govuk-width-container\" id=\"main-content\"><h1 class=\"govuk-heading-l\">{title}</h1>\
-             <p class=\"govuk-body\">{message}.</p><p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/\">Go to the dashboard</a></p></main></body></html>"
-        );
-        (status, axum::response::Html(body)).into_response()
+        let mut sentence = message.to_string();
+        if let Some(first) = sentence.get(0..1) {
+            sentence.replace_range(0..1, &first.to_uppercase());
+        }
+        let context = RequestContext {
+            principal: who.principal.clone(),
+            partnership: who.partnership.to_string(),
+            csrf: String::new(),
+            ip: String::new(),
+        };
+        crate::error::error_page_for(context, status, title, vec![format!("{sentence}.")])
     }
 }
 
 fn internal(e: alliance_db::DbError) -> Response {
-    let id = crate::error::error_id();
-    tracing::error!(error_id = %id, error = %e, "access check failed");
-    (StatusCode::INTERNAL_SERVER_ERROR, format!("internal error, reference {id}")).into_response()
+    crate::error::PageError::Db(e).into_response()
 }
 
 #[cfg(test)]

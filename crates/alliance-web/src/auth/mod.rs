@@ -17,7 +17,7 @@
 
 pub mod access;
 pub mod middleware;
-pub mod password;
+
 pub mod session;
 
 use alliance_core::access::Role;
@@ -76,6 +76,8 @@ pub struct CsrfToken(pub String);
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub principal: Option<Principal>,
+    /// The partnership's name, for pages rendered without the app state (error pages).
+    pub partnership: String,
     pub csrf: String,
     pub ip: String,
 }
@@ -91,6 +93,7 @@ tokio::task_local! {
 pub fn current() -> RequestContext {
     REQUEST.try_with(Clone::clone).unwrap_or(RequestContext {
         principal: None,
+        partnership: String::new(),
         csrf: String::new(),
         ip: "unknown".into(),
     })

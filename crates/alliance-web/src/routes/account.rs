@@ -9,10 +9,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
-use crate::auth::{password, session, ClientIp, CurrentUser};
+use crate::auth::{session, ClientIp, CurrentUser};
 use crate::views::access::{PasswordPage, SignInPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
+use alliance_app::password;
 
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::{get, post};
@@ -162,7 +163,7 @@ async fn change_password(
         let page = PasswordPage { layout: Layout::new(&state, "/account/password"), error: Some(error), done: false };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
-    let hash = password::hash(&form.new).await.map_err(|e| PageError::Db(alliance_db::DbError::Invalid(e)))?;
+    let hash = password::hash(&form.new).await.map_err(|e| PageError::Db(alliance_db::DbError::Legacy(e)))?;
     // Ends every session of the user, this one included; a new one is started below.
     state.db.set_password_hash(user.id, &hash).await?;
     state

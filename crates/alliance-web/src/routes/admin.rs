@@ -17,10 +17,11 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::auth::access::SCOPES;
-use crate::auth::{password, random_token, token_hash, ClientIp, CurrentUser};
+use crate::auth::{random_token, token_hash, ClientIp, CurrentUser};
 use crate::views::access::*;
 use crate::views::Layout;
 use crate::{AppState, PageError};
+use alliance_app::password;
 
 pub fn routes() -> axum::Router<AppState> {
     use axum::routing::{get, post};
@@ -147,7 +148,7 @@ async fn add_user(
         Ok(v) => v,
         Err(e) => return Ok(invalid(users_page(&state, Some(e), None).await?)),
     };
-    let hash = password::hash(&form.password).await.map_err(|e| PageError::Db(DbError::Invalid(e)))?;
+    let hash = password::hash(&form.password).await.map_err(|e| PageError::Db(DbError::Legacy(e)))?;
     let new = NewUser { email: &form.email, name: &form.name, org_id, role, password_hash: &hash };
     match state.db.create_user(&new).await {
         Ok(_) => {
@@ -155,7 +156,7 @@ async fn add_user(
                 .await?;
             Ok(redirect("/admin/users"))
         }
-        Err(DbError::Invalid(e)) => Ok(invalid(users_page(&state, Some(e), None).await?)),
+        Err(DbError::Legacy(e)) => Ok(invalid(users_page(&state, Some(e), None).await?)),
         Err(e) => Err(e.into()),
     }
 }
@@ -214,7 +215,7 @@ async fn data_sharing(State(state): State<AppState>) -> Result<Html<String>, Pag
     Ok(Html(data_sharing_page(&state, None).await?))
 }
 
-/// Runs a change; a `DbError::Invalid` re-renders the data-sharing page with it (422).
+/// Runs a change; a `DbError::Legacy` re-renders the data-sharing page with it (422).
 async fn data_sharing_change(
     state: &AppState,
     change: Result<String, String>,
@@ -233,7 +234,7 @@ async fn data_sharing_change(
 
 fn invalid_or(e: DbError) -> Result<String, String> {
     match e {
-        DbError::Invalid(m) => Err(m),
+        DbError::Legacy(m) => Err(m),
         other => Err(format!("could not save: {other}")),
     }
 }
@@ -417,7 +418,7 @@ async fn add_token(
             .await?;
             Ok(Html(tokens_page(&state, Some(token), None).await?).into_response())
         }
-        Err(DbError::Invalid(e)) => Ok(invalid(tokens_page(&state, None, Some(e)).await?)),
+        Err(DbError::Legacy(e)) => Ok(invalid(tokens_page(&state, None, Some(e)).await?)),
         Err(e) => Err(e.into()),
     }
 }

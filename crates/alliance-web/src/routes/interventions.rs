@@ -13,14 +13,11 @@ use axum::routing::{get, post};
 use axum::{Form, Json};
 
 use crate::auth::{user_actor, CurrentUser};
+use crate::error::not_found;
 use crate::routes::api::ApiError;
 use crate::views::evaluation_report;
 use crate::views::interventions::{self as v, DetailPage, FormPage, FormValues, ListPage};
 use crate::{AppState, PageError};
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html("<h1>Page not found</h1>".to_string())).into_response()
-}
 
 async fn list(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     Ok(Html(ListPage::new(&state, state.db.interventions().await?).render()?))
@@ -48,7 +45,7 @@ async fn create(
 }
 
 async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(i) = state.db.intervention(id).await? else { return Ok(not_found()) };
+    let Some(i) = state.db.intervention(id).await? else { return Err(not_found()) };
     Ok(Html(FormPage::new(&state, Some(id), v::values_of(&i), Vec::new()).render()?).into_response())
 }
 
@@ -61,7 +58,7 @@ async fn update(
     match v::validate(&values) {
         Ok(fields) => {
             if !state.db.update_intervention(id, &fields, &user_actor(&user)).await? {
-                return Ok(not_found());
+                return Err(not_found());
             }
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
         }
@@ -73,7 +70,7 @@ async fn update(
 }
 
 async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(i) = state.db.intervention(id).await? else { return Ok(not_found()) };
+    let Some(i) = state.db.intervention(id).await? else { return Err(not_found()) };
     let evaluations = state.db.evaluations_of(id).await?;
     let page = DetailPage::new(&state, i, evaluations, v::evaluate_defaults(), Vec::new());
     Ok(Html(page.render()?).into_response())
@@ -85,14 +82,14 @@ async fn evaluate(
     Path(id): Path<i64>,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
-    let Some(i) = state.db.intervention(id).await? else { return Ok(not_found()) };
+    let Some(i) = state.db.intervention(id).await? else { return Err(not_found()) };
     let outcome = match v::validate_design(&i, &values) {
         Ok(design) => match state.db.store_evaluation(id, &design, &user_actor(&user)).await {
             Ok(stored) => {
                 return Ok(Redirect::to(&format!("/interventions/{id}#evaluation-{}", stored.id)).into_response())
             }
             // The design could not be run on the data held (periods without data, unknown codes…).
-            Err(alliance_db::DbError::Invalid(message)) => {
+            Err(alliance_db::DbError::Legacy(message)) => {
                 vec![v::FieldError { field: "before_from".into(), message }]
             }
             Err(e) => return Err(e.into()),
@@ -110,16 +107,16 @@ async fn rerun(
     Path((id, eid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     if state.db.evaluation(id, eid).await?.is_none() {
-        return Ok(not_found());
+        return Err(not_found());
     }
     state.db.rerun_evaluation(id, eid, &user_actor(&user)).await?;
     Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
 }
 
 async fn report(State(state): State<AppState>, Path((id, file)): Path<(i64, String)>) -> Result<Response, PageError> {
-    let Some(eid) = file.strip_suffix(".html").and_then(|e| e.parse::<i64>().ok()) else { return Ok(not_found()) };
+    let Some(eid) = file.strip_suffix(".html").and_then(|e| e.parse::<i64>().ok()) else { return Err(not_found()) };
     let (Some(i), Some(e)) = (state.db.intervention(id).await?, state.db.evaluation(id, eid).await?) else {
-        return Ok(not_found());
+        return Err(not_found());
     };
     let html = evaluation_report::render(&e.report, &format!("{}: evaluation {eid}", i.name));
     let disposition = format!("inline; filename=\"intervention-{id}-evaluation-{eid}.html\"");
@@ -151,7 +148,7 @@ async fn api_evaluate(
 ) -> Result<Json<alliance_db::evaluations::EvaluationReport>, ApiError> {
     match state.db.run_evaluation(&design).await {
         Ok(report) => Ok(Json(report)),
-        Err(alliance_db::DbError::Invalid(message)) => Err(ApiError::BadRequest(message)),
+        Err(alliance_db::DbError::Legacy(message)) => Err(ApiError::BadRequest(message)),
         Err(e) => Err(e.into()),
     }
 }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 
 use crate::auth::access::{dataset_access, require_dataset, suppression_for};
 use crate::auth::{Caller, ClientIp, Principal};
+use crate::error::not_found;
 use crate::uploads::{Kind, Uploaded, MAX_PARTNER_UPLOAD};
 use crate::views::ed_assaults::{self, EdAssaultsPage, Paging, RecordRow, PAGE_SIZE};
 use crate::views::partner_indicators::{self, DatasetSection, IndicatorsPage};
@@ -118,7 +119,7 @@ async fn ed_page(
     let view = EdAssaultsPage {
         layout: Layout::new(&state, "/partner-data/ed-assaults"),
         level: level.to_string(),
-        threshold: suppression.map_or(state.suppression.threshold, |s| s.threshold),
+        threshold: suppression.map_or(state.disclosure.threshold(), |s| s.threshold),
         suppressed: tables.iter().any(|t| t.suppressed),
         // The grand total as the tables publish it (suppressed when small at aggregate level).
         total_assaults: tables.first().map_or_else(|| "0".to_string(), |t| t.total.clone()),
@@ -134,18 +135,14 @@ fn csv_response(name: &str, body: String) -> Response {
         .into_response()
 }
 
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, "no such file").into_response()
-}
-
 async fn ed_csv(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(file): Path<String>,
 ) -> Result<Response, PageError> {
-    let Some(slug) = file.strip_suffix(".csv") else { return Ok(not_found()) };
+    let Some(slug) = file.strip_suffix(".csv") else { return Err(not_found()) };
     if slug != "records" && !ed_assaults::TABLES.contains(&slug) {
-        return Ok(not_found());
+        return Err(not_found());
     }
     let what = format!("ED assaults download {file}");
     if slug == "records" {
@@ -169,7 +166,7 @@ async fn ed_csv(
     let table = ed_assaults::tables(&facts, suppression).into_iter().find(|t| t.slug == slug);
     match table {
         Some(t) => Ok(csv_response(&format!("ed-assaults-{slug}.csv"), t.csv())),
-        None => Ok(not_found()),
+        None => Err(not_found()),
     }
 }
 
@@ -211,7 +208,7 @@ async fn indicators_page(State(state): State<AppState>, Caller(who): Caller) -> 
     }
     let page = IndicatorsPage {
         layout: Layout::new(&state, "/partner-data/indicators"),
-        threshold: state.suppression.threshold,
+        threshold: state.disclosure.threshold(),
         sections,
         withheld,
     };
@@ -224,7 +221,7 @@ async fn indicators_csv(
     Path(file): Path<String>,
 ) -> Result<Response, PageError> {
     if file != "values.csv" {
-        return Ok(not_found());
+        return Err(not_found());
     }
     let (sections, _) = indicator_sections(&state, &who, "partner indicators download values.csv").await?;
     if sections.is_empty() {

@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use alliance_core::governance::{
-    format_pence, off_track_two_quarters, spend_flag, status_on, stream_year_positions, target_status, trend,
-    ActionStatus, AllocationSpend, Direction, IndicatorSource, Quarter, SpendFlag, StreamAllocation, StreamAmount,
+    off_track_two_quarters, spend_flag, status_on, stream_year_positions, target_status, trend, ActionStatus,
+    AllocationSpend, Direction, IndicatorSource, Quarter, SpendFlag, StreamAllocation, StreamAmount,
     StreamYearPosition, TargetStatus, Trend, ALLOCATION_RULE, ESCALATION_RULE, INDICATOR_RULE, SPEND_RULE,
 };
 use alliance_db::governance::{Action, Allocation, FundingAmount, HistoryEntry, Indicator, Spend};
@@ -272,7 +272,7 @@ impl BoardPack {
         ESCALATION_RULE
     }
     pub fn pence(&self, p: impl std::borrow::Borrow<i64>) -> String {
-        format_pence(*p.borrow())
+        alliance_core::format::money(*p.borrow())
     }
 
     pub fn rag_svg(&self) -> String {
@@ -287,7 +287,7 @@ impl BoardPack {
             bars.push((format!("{}: spent to date", s.name), s.spent_to_date_pence as f64 / 100.0, "#00703c"));
         }
         bar_chart("funding-chart", "Allocated and spent to date by funding stream (£)", &bars, |v| {
-            format_pence((v * 100.0).round() as i64)
+            alliance_core::format::money((v * 100.0).round() as i64)
         })
     }
 

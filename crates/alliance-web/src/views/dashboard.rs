@@ -9,10 +9,10 @@ use alliance_core::domain::{CountField, CountFilter, Month, MonthRange};
 use alliance_db::imports::ImportRecord;
 use askama::Template;
 
-use super::chart::{line_chart, Series, COLOURS};
 use super::format;
 use super::Layout;
 use crate::{AppState, PageError};
+use alliance_reports::chart::{line_chart, Series, COLOURS};
 
 /// A group of crime types shown as one headline.
 struct Group {

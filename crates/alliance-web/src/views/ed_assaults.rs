@@ -232,7 +232,7 @@ mod tests {
     fn aggregate_tables_hide_the_single_assault() {
         let mut facts: Vec<EdFact> = (0..12).map(|_| fact("2025-01-06T23:10:00", "01", Some("E06000021"))).collect();
         facts.push(fact("2025-02-07T01:00:00", "06", None));
-        let t = tables(&facts, Some(Suppression::default()));
+        let t = tables(&facts, Some(alliance_app::Disclosure::default().suppression()));
         let by_month = &t[0];
         assert_eq!(by_month.rows[1].cells[0], "fewer than 5");
         // Its complement is withheld so the one cannot be worked out from the total.

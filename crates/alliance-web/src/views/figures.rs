@@ -138,7 +138,7 @@ mod tests {
             labels(2),
             vec!["a".into(), "b".into()],
             &cells,
-            Some(Suppression::default()),
+            Some(alliance_app::Disclosure::default().suppression()),
         );
         assert!(t.suppressed);
         assert_eq!(t.rows[0].cells[1], "fewer than 5");

@@ -13,22 +13,14 @@ use askama::Template;
 use super::Layout;
 use crate::AppState;
 
-/// One validation error: the field's id and the message (GOV.UK error summary pattern).
-#[derive(Debug, Clone)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
+pub use crate::forms::FieldError;
 
 /// Label of a code in a `(code, label)` table.
 pub fn label(table: &[(&str, &str)], code: &str) -> String {
     table.iter().find(|(c, _)| *c == code).map(|(_, l)| l.to_string()).unwrap_or_else(|| code.to_string())
 }
 
-/// "£1,234.56" from pence.
-pub fn money(pence: i64) -> String {
-    format!("£{}.{:02}", super::format::count(pence / 100), pence % 100)
-}
+pub use alliance_core::format::money;
 
 #[derive(Template)]
 #[template(path = "interventions.html")]

@@ -2,7 +2,7 @@
 
 pub mod access;
 pub mod board_pack;
-pub mod chart;
+
 pub mod dashboard;
 pub mod ed_assaults;
 pub mod evaluation_report;
@@ -36,14 +36,21 @@ pub struct LayoutUser {
 
 impl Layout {
     pub fn new(state: &crate::AppState, path: &'static str) -> Layout {
-        let context = crate::auth::current();
+        let mut context = crate::auth::current();
+        context.partnership = state.partnership.clone();
+        Layout::from_context(context, path)
+    }
+
+    /// The layout from what the request's context knows (for pages rendered without the
+    /// app state, such as error pages).
+    pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> Layout {
         let user = match context.principal {
             Some(crate::auth::Principal::User(u)) => {
                 Some(LayoutUser { name: u.name, is_admin: u.role == alliance_core::access::Role::Administrator })
             }
             _ => None,
         };
-        Layout { partnership: state.partnership.clone(), path, user, csrf: context.csrf }
+        Layout { partnership: context.partnership, path, user, csrf: context.csrf }
     }
 
     /// Whether the page is one of the governance area's (the "Governance" navigation item).

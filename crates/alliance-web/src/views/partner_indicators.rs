@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn a_small_breakdown_value_is_hidden_with_a_complement() {
         let values = vec![v("", "", 40.0), v("10-15", "female", 3.0), v("10-15", "male", 37.0)];
-        let (rows, hidden) = publish(&values, Some(Suppression::default()));
+        let (rows, hidden) = publish(&values, Some(alliance_app::Disclosure::default().suppression()));
         assert!(hidden);
         assert_eq!(rows[0].value, "40");
         assert_eq!(rows[1].value, "fewer than 5");

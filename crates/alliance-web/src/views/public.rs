@@ -1,7 +1,7 @@
 //! View models of the public pages (the public layout: no staff navigation, the "Exit this
 //! page" button on every page) and of the staff pages that look after them.
 
-use alliance_core::analytics::suppression::Shown;
+use alliance_app::Disclosure;
 use alliance_db::public::charter::{Commitment, Signatory};
 use alliance_db::public::reports::{AreaReportCount, CellCount, UnsafeReport};
 use alliance_db::public::responses::PublicResponse;
@@ -28,7 +28,11 @@ pub struct PublicLayout {
 
 impl PublicLayout {
     pub fn new(state: &crate::AppState, path: &'static str) -> PublicLayout {
-        PublicLayout { partnership: state.partnership.clone(), path, exit_url: EXIT_URL }
+        PublicLayout::from_partnership(state.partnership.clone(), path)
+    }
+
+    pub fn from_partnership(partnership: String, path: &'static str) -> PublicLayout {
+        PublicLayout { partnership, path, exit_url: EXIT_URL }
     }
 
     pub fn nav(&self) -> Vec<NavItem> {
@@ -46,31 +50,7 @@ impl PublicLayout {
     }
 }
 
-/// A validation error: the field's id and the message.
-#[derive(Debug, Clone)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-/// Errors of a form, for the error summary and the fields.
-#[derive(Debug, Clone, Default)]
-pub struct FormErrors(pub Vec<FieldError>);
-
-impl FormErrors {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), message: message.into() });
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    pub fn get(&self, field: impl AsRef<str>) -> Option<&str> {
-        self.0.iter().find(|e| e.field == field.as_ref()).map(|e| e.message.as_str())
-    }
-    pub fn has(&self, field: impl AsRef<str>) -> bool {
-        self.get(field).is_some()
-    }
-}
+pub use crate::forms::{FieldError, FormErrors};
 
 /// Submitted form values by name (a name may repeat, as checkboxes do).
 #[derive(Debug, Clone, Default)]
@@ -199,13 +179,10 @@ pub struct ShownRow {
     pub shown: String,
 }
 
-pub fn shown_text(shown: Shown) -> String {
-    shown.display(alliance_core::analytics::suppression::DEFAULT_THRESHOLD)
-}
-
-impl From<&AreaReportCount> for ShownRow {
-    fn from(a: &AreaReportCount) -> Self {
-        ShownRow { name: a.name.clone(), shown: shown_text(a.shown) }
+impl ShownRow {
+    /// An area's count of reports as the disclosure policy publishes it.
+    pub fn area(a: &AreaReportCount, disclosure: &Disclosure) -> ShownRow {
+        ShownRow { name: a.name.clone(), shown: disclosure.display(disclosure.count(a.count.max(0) as u64)) }
     }
 }
 
@@ -227,6 +204,8 @@ pub struct FiguresPage {
     pub districts: Vec<ShownRow>,
     pub signatories: String,
     pub reports: String,
+    /// Counts below this are not published.
+    pub threshold: u64,
     pub hotspot_cells: Vec<CellCount>,
 }
 

@@ -39,7 +39,7 @@ pub async fn run(db: &Db, args: CountsArgs) -> anyhow::Result<ExitCode> {
     let rows = db.counts(&args.by, &filter).await?;
     match args.format {
         Format::Csv => write_csv(&args.by, &rows)?,
-        Format::Json => println!("{}", alliance_web::api::counts_json(&args.by, &rows)),
+        Format::Json => println!("{}", alliance_app::counts::counts_json(&args.by, &rows)),
         Format::Table => write_table(&args.by, &rows),
     }
     Ok(ExitCode::SUCCESS)

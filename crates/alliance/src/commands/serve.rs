@@ -24,8 +24,8 @@ pub struct ServeArgs {
     pub insecure_cookies: bool,
     /// Partner data shown at aggregate level (ED assaults, partner indicators) hides counts
     /// below this number ("fewer than 5"), with secondary suppression.
-    #[arg(long, default_value_t = alliance_core::analytics::suppression::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = alliance_app::disclosure::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
     pub suppression_threshold: u64,
 }
 
@@ -59,7 +59,8 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // this line is how a caller (the browser test) learns it.
     let bound = listener.local_addr().with_context(|| format!("cannot read the address bound for {addr}"))?;
     println!("Alliance is running at http://{bound}/ (Ctrl-C to stop)");
-    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, args.suppression_threshold)
+    let disclosure = alliance_app::Disclosure::new(args.suppression_threshold)?;
+    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, disclosure)
         .await
         .with_context(|| format!("cannot serve on {bound}"))?;
     Ok(ExitCode::SUCCESS)

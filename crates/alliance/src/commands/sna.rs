@@ -41,7 +41,13 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     // The command runs with the database's own rights, so emergency department figures
     // (suppressed, as on the web) are included when loaded.
-    let request = SnaRequest { areas: args.areas, from: args.from, to: args.to, ed: EdPermission::Included };
+    let request = SnaRequest {
+        areas: args.areas,
+        from: args.from,
+        to: args.to,
+        ed: EdPermission::Included,
+        disclosure: alliance_app::Disclosure::default(),
+    };
     let report = SnaReport::build(db, &request).await?;
     let html = report.standalone_html();
     std::fs::write(&args.out, &html).with_context(|| format!("cannot write {}", args.out.display()))?;

@@ -75,7 +75,7 @@ async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
     } else {
         bail!("give --password-stdin to read the password from standard input");
     };
-    alliance_web::auth::password::check_new_password(&password).map_err(anyhow::Error::msg)?;
+    alliance_app::password::check_new_password(&password).map_err(anyhow::Error::msg)?;
     let org_id = match db.organisation_by_name(&args.org).await? {
         Some(org) => org.id,
         None => {
@@ -84,7 +84,7 @@ async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
             id
         }
     };
-    let hash = alliance_web::auth::password::hash(&password).await.map_err(anyhow::Error::msg)?;
+    let hash = alliance_app::password::hash(&password).await.map_err(anyhow::Error::msg)?;
     let id = db
         .create_user(&NewUser { email: &args.email, name: &args.name, org_id, role: args.role, password_hash: &hash })
         .await?;

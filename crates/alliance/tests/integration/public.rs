@@ -142,9 +142,10 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     assert_eq!(stoke.count, 2);
     let public = send(&app, "GET", "/you-said-we-did", &Visitor::default(), None).await.body;
     assert!(public.contains("numeric\">fewer than 5</td>"), "{public}");
-    // The hotspot layer: one cell for staff, none in public (below the threshold).
-    assert_eq!(db.unsafe_report_cells(false).await.unwrap().len(), 1);
-    assert!(db.unsafe_report_cells(true).await.unwrap().is_empty());
+    // The hotspot layer: one cell stored, none in public (below the threshold).
+    assert_eq!(db.unsafe_report_cells().await.unwrap().len(), 1);
+    let figures = send(&app, "GET", "/public/figures", &Visitor::default(), None).await.body;
+    assert!(figures.contains("No area has 5 or more reports."), "{figures}");
 
     // "You said, we did": staff publish a response and the public sees it.
     let form =

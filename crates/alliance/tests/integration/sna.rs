@@ -94,11 +94,7 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     let r10 = by_decile[&10] as f64 / population_of_decile[&10] as f64;
     assert!((ratio.ratio - r1 / r10).abs() < 1e-9);
     // The summary's sentences carry these figures.
-    assert!(
-        report.findings[0].contains(&alliance_core::analytics::sna::findings::thousands(total)),
-        "{}",
-        report.findings[0]
-    );
+    assert!(report.findings[0].contains(&alliance_core::format::count(total)), "{}", report.findings[0]);
     assert!(report.findings.iter().any(|f| f.contains(&format!("{:.1} times", ratio.ratio))));
     // Success measures: all absent from police data, so "no data", never 0.
     assert!(report.success.iter().all(|(_, v)| v.display() == "no data"));
@@ -132,7 +128,7 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     let success = &html[html.find("id=\"table-success-measures\"").expect("success table")..];
     let success = &success[..success.find("</table>").unwrap()];
     assert_eq!(success.matches(">no data<").count(), 6, "each success measure says no data");
-    assert!(html.contains(&alliance_core::analytics::sna::findings::thousands(total)));
+    assert!(html.contains(&alliance_core::format::count(total)));
     assert!(html.contains("@media print"));
     assert!(html.contains("<svg class=\"app-map\""), "the choropleth map is drawn");
 

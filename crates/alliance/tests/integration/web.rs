@@ -98,18 +98,6 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 }
 
 /// `12345` → `12,345`, written here independently of the app's formatter.
-fn thousands(n: i64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A few Staffordshire months: two of 2024 and the last three of 2025.
 fn some_months(data: &std::path::Path) -> Vec<PathBuf> {
     ["2024-03", "2024-04", "2025-10", "2025-11", "2025-12"]
@@ -146,7 +134,7 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")));
     let html = page.text();
     let headline = html.find("All crime (excluding anti-social behaviour)").expect("the all-crime headline");
-    let figure = format!(">{}<", thousands(total));
+    let figure = format!(">{}<", alliance_core::format::count(total));
     let at = html[headline..].find(&figure).map(|i| i + headline);
     assert!(at.is_some(), "the dashboard should show the 12-month total {figure} after the all-crime headline");
     assert!(html.contains("2025-12"), "the latest month should be named");
@@ -183,7 +171,7 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     let response = get(addr, "/api/v1/counts?by=colour").await;
     assert_eq!(response.status, 400);
     let error = response.json();
-    assert!(error["error"].as_str().is_some_and(|e| e.contains("colour")), "{error}");
+    assert!(error["detail"].as_str().is_some_and(|e| e.contains("colour")), "{error}");
 
     // The vendored GOV.UK Frontend stylesheet is served.
     let css = get(addr, "/assets/govuk/govuk-frontend.min.css").await;

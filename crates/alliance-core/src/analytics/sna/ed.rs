@@ -252,7 +252,7 @@ mod tests {
             ("2025-01-03T23".to_string(), 6),
             ("garbage".to_string(), 2),
         ];
-        let t = ed_times(&rows, &Suppression::default());
+        let t = ed_times(&rows, &Suppression::new(crate::analytics::suppression::EXAMPLE_THRESHOLD));
         assert_eq!(t.unreadable, 2);
         assert_eq!(t.total, V(18));
         assert_eq!(t.profile.total, 18);
@@ -285,7 +285,12 @@ mod tests {
             (s("25-34"), s("1"), 8),
             (None, Some(" ".into()), 7),
         ];
-        let p = ed_people(&rows, &["0-9", "18-24", "25-34"], &["1", "2", "9"], &Suppression::default());
+        let p = ed_people(
+            &rows,
+            &["0-9", "18-24", "25-34"],
+            &["1", "2", "9"],
+            &Suppression::new(crate::analytics::suppression::EXAMPLE_THRESHOLD),
+        );
         assert_eq!(p.age_bands, vec![s("18-24"), s("25-34"), None]);
         assert_eq!(p.sexes, vec![s("1"), s("2"), None]);
         assert!(p.recorded);
@@ -293,7 +298,12 @@ mod tests {
         assert_eq!(p.table.row_totals, vec![V(16), V(10), V(7)]);
         assert_eq!(p.table.column_totals, vec![V(18), V(8), V(7)]);
         assert_eq!(p.table.total, V(33));
-        let none = ed_people(&[(None, None, 12)], &[], &[], &Suppression::default());
+        let none = ed_people(
+            &[(None, None, 12)],
+            &[],
+            &[],
+            &Suppression::new(crate::analytics::suppression::EXAMPLE_THRESHOLD),
+        );
         assert!(!none.recorded);
     }
 
@@ -305,7 +315,7 @@ mod tests {
         let d = default_definition();
         let rows: Vec<(String, i64)> =
             [("08", 6), ("01", 30), ("07", 11), ("06", 4), ("77", 5)].map(|(c, n)| (c.to_string(), n)).to_vec();
-        let m = ed_methods(&d, &rows, &Suppression::default());
+        let m = ed_methods(&d, &rows, &Suppression::new(crate::analytics::suppression::EXAMPLE_THRESHOLD));
         let groups: Vec<Option<SvGroup>> = m.groups.iter().map(|g| g.group).collect();
         assert_eq!(groups, vec![Some(SvGroup::KnifeAndSharpObject), Some(SvGroup::SeriousAssault), None]);
         let knife = &m.groups[0];

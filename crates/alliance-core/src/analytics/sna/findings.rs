@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::places::{Concentration, DeprivationRatio};
 use super::series::YearOnYear;
+use crate::format::count as thousands;
 
 /// The figures the summary speaks about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -22,22 +23,6 @@ pub struct KeyFigures {
     pub concentration: Option<Concentration>,
     pub success_measures_with_data: usize,
     pub success_measures_total: usize,
-}
-
-/// `12345` → `12,345`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    if n < 0 {
-        out.push('-');
-    }
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The key findings, one sentence each.

@@ -71,7 +71,7 @@ impl IndicatorValue {
     /// The value as a report shows it: the count, or "no data".
     pub fn display(&self) -> String {
         match self {
-            IndicatorValue::Value { count, .. } => super::findings::thousands(*count),
+            IndicatorValue::Value { count, .. } => crate::format::count(*count),
             IndicatorValue::NoData { .. } => "no data".into(),
         }
     }

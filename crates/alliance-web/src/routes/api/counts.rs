@@ -16,7 +16,7 @@ pub async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let (fields, filter) = parse(&params).map_err(ApiError::BadRequest)?;
     let rows = state.db.counts(&fields, &filter).await?;
-    Ok(Json(crate::api::counts_value(&fields, &rows)))
+    Ok(Json(alliance_app::counts::counts_value(&fields, &rows)))
 }
 
 fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilter), String> {

@@ -25,38 +25,4 @@ pub fn routes() -> axum::Router<crate::AppState> {
         )
 }
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-
-/// An API error as a JSON problem: `{"error": "…"}`; unexpected ones are logged with an id.
-#[derive(Debug)]
-pub enum ApiError {
-    BadRequest(String),
-    Internal(String),
-}
-
-impl From<alliance_db::DbError> for ApiError {
-    fn from(e: alliance_db::DbError) -> ApiError {
-        ApiError::Internal(e.to_string())
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match self {
-            ApiError::BadRequest(message) => {
-                (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": message }))).into_response()
-            }
-            ApiError::Internal(message) => {
-                let id = crate::error::error_id();
-                tracing::error!(error_id = %id, error = %message, "API request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(serde_json::json!({ "error": "internal error", "reference": id })),
-                )
-                    .into_response()
-            }
-        }
-    }
-}
+pub use crate::error::ApiError;

@@ -108,7 +108,7 @@ async fn create(
 }
 
 async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     page(
         &ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), Some(id), Form::new(values_of(&a))).await?,
         false,
@@ -122,7 +122,7 @@ async fn edit(
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
     if state.db.action(id).await?.is_none() {
-        return Ok(not_found());
+        return Err(not_found());
     }
     let mut form = Form::new(values);
     match fields_of(&form) {
@@ -156,7 +156,7 @@ async fn detail(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     action_page(&state, &user, a, Form::default()).await
 }
 
@@ -168,10 +168,10 @@ async fn post_update(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     if !can_update_action(user.role, user.org_id, a.owner_org_id) {
         audited(&state, &user, &format!("/actions/{id}/updates"), "refused: another organisation's action").await?;
-        return Ok(forbidden("Only the organisation that owns this action, or partnership staff, can update it."));
+        return Err(forbidden("Only the organisation that owns this action, or partnership staff, can update it."));
     }
     let mut form = Form::new(values);
     match status_from(&form, "update_status") {
@@ -201,7 +201,7 @@ async fn add_milestone(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let due = form.get("milestone_due");
     match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &user_actor(&user)).await {
@@ -224,7 +224,7 @@ async fn complete_milestone(
     Path((id, mid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     if !state.db.milestones(id).await?.iter().any(|m| m.id == mid) {
-        return Ok(not_found());
+        return Err(not_found());
     }
     state.db.complete_milestone(mid, &today(), &user_actor(&user)).await?;
     audited(&state, &user, &format!("/actions/{id}"), &format!("milestone {mid} done")).await?;
@@ -237,7 +237,7 @@ async fn add_dependency(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     match id_from(&form, "depends_on", "the action this one depends on") {
         Ok(other) => match state.db.add_dependency(id, other, &user_actor(&user)).await {
@@ -258,7 +258,7 @@ async fn escalate(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(a) = state.db.action(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));
     match state.db.escalate_action(id, &on, &note, &user_actor(&user)).await {

@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 
-use alliance_core::governance::{format_pence, parse_pounds, FinancialYear, Quarter, StreamYearPosition};
+use alliance_core::governance::{parse_pounds, FinancialYear, Quarter, StreamYearPosition};
 use alliance_db::governance::Allocation;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
@@ -134,8 +134,8 @@ async fn set_amount(
             .map(|a| a.amount_pence);
         match state.db.set_funding_amount(id, &fy.to_string(), pence).await {
             Ok(()) => {
-                let was = before.map(|b| format!(" (was {})", format_pence(b))).unwrap_or_default();
-                let detail = format!("amount of {name} for {fy}: {}{was}", format_pence(pence));
+                let was = before.map(|b| format!(" (was {})", alliance_core::format::money(b))).unwrap_or_default();
+                let detail = format!("amount of {name} for {fy}: {}{was}", alliance_core::format::money(pence));
                 audited(&state, &user, "/funding", &detail).await?;
                 return Ok(see_other(&format!("/funding?quarter={}#streams", quarter_in(fy))));
             }
@@ -167,7 +167,7 @@ async fn allocate(
                 let over = over_allocation(&state, stream_id, fy).await?;
                 let detail = format!(
                     "allocation {id} added: {} of {stream} {fy} to {} for {purpose}{}",
-                    format_pence(pence),
+                    alliance_core::format::money(pence),
                     recipient_text(&org, &intervention),
                     over_note(&over)
                 );
@@ -318,9 +318,9 @@ fn over_note(over: &Option<StreamYearPosition>) -> String {
     over.map(|p| {
         format!(
             "; the stream is now over-allocated: {} allocated against {}, {} over",
-            format_pence(p.allocated),
-            format_pence(p.amount),
-            format_pence(p.over_by)
+            alliance_core::format::money(p.allocated),
+            alliance_core::format::money(p.amount),
+            alliance_core::format::money(p.over_by)
         )
     })
     .unwrap_or_default()
@@ -340,12 +340,12 @@ fn change(field: &str, old: &str, new: &str) -> Option<String> {
 
 /// An amount as the form shows it: `40,000.00` (the page prints the `£`).
 fn pounds_text(pence: i64) -> String {
-    format_pence(pence).trim_start_matches('£').to_string()
+    alliance_core::format::money_field(pence)
 }
 
 /// `GET /funding/streams/{id}`: the form to change a stream's name and funder.
 async fn stream_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(stream) = state.db.funding_stream(id).await? else { return Ok(not_found()) };
+    let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("stream_name".to_string(), stream.name.clone()),
         ("stream_funder".to_string(), stream.funder.clone()),
@@ -360,7 +360,7 @@ async fn edit_stream(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(stream) = state.db.funding_stream(id).await? else { return Ok(not_found()) };
+    let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
     if name.is_none() {
@@ -371,7 +371,7 @@ async fn edit_stream(
     }
     if let (Some(name), Some(funder)) = (name, funder) {
         match state.db.update_funding_stream(id, &name, &funder).await {
-            Ok(false) => return Ok(not_found()),
+            Ok(false) => return Err(not_found()),
             Ok(true) => {
                 let changes: Vec<String> =
                     [change("name", &stream.name, &name), change("funder", &stream.funder, &funder)]
@@ -396,7 +396,7 @@ async fn edit_stream(
 
 /// `GET /funding/allocations/{id}`: the form to change an allocation.
 async fn allocation_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(a) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("allocation_org".to_string(), a.org_id.map(|o| o.to_string()).unwrap_or_default()),
         ("allocation_intervention".to_string(), a.intervention_id.map(|i| i.to_string()).unwrap_or_default()),
@@ -424,21 +424,25 @@ async fn edit_allocation(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(before) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    let Some(before) = state.db.allocation(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let terms = allocation_terms(&state, &mut form).await?;
     if let (Some(AllocationTerms { org, intervention, purpose, pence }), true) = (terms, form.errors.is_empty()) {
         let (org_id, intervention_id) = (org.as_ref().map(|o| o.0), intervention.as_ref().map(|i| i.0));
         match state.db.update_allocation(id, org_id, intervention_id, &purpose, pence).await {
-            Ok(false) => return Ok(not_found()),
+            Ok(false) => return Err(not_found()),
             Ok(true) => {
-                let fy: FinancialYear = before.financial_year.parse().map_err(alliance_db::DbError::Invalid)?;
+                let fy: FinancialYear = before.financial_year.parse().map_err(alliance_db::DbError::Legacy)?;
                 let over = over_allocation(&state, before.stream_id, fy).await?;
                 let old_to = stored_recipient(&state, &before).await?;
                 let changes: Vec<String> = [
                     change("recipient", &old_to, &recipient_text(&org, &intervention)),
                     change("purpose", &before.purpose, &purpose),
-                    change("amount", &format_pence(before.amount_pence), &format_pence(pence)),
+                    change(
+                        "amount",
+                        &alliance_core::format::money(before.amount_pence),
+                        &alliance_core::format::money(pence),
+                    ),
                 ]
                 .into_iter()
                 .flatten()
@@ -461,7 +465,7 @@ async fn edit_allocation(
 
 /// `GET /funding/allocations/{id}/delete`: asks for confirmation, saying what goes with it.
 async fn confirm_delete(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(a) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
     page(&AllocationDeletePage::load(&state.db, Layout::new(&state, "/funding"), &a).await?, false)
 }
 
@@ -472,20 +476,22 @@ async fn delete_allocation(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let Some(a) = state.db.allocation(id).await? else { return Ok(not_found()) };
+    let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
     let recipient = stored_recipient(&state, &a).await?;
     let stream = state.db.funding_stream(a.stream_id).await?.map(|s| s.name).unwrap_or_default();
-    let Some((_, spend)) = state.db.delete_allocation(id).await? else { return Ok(not_found()) };
+    let Some((_, spend)) = state.db.delete_allocation(id).await? else { return Err(not_found()) };
     let spend_text = if spend.is_empty() {
         "no spend recorded".to_string()
     } else {
-        let each: Vec<String> =
-            spend.iter().map(|s| format!("{} in {}", format_pence(s.amount_pence), s.quarter)).collect();
+        let each: Vec<String> = spend
+            .iter()
+            .map(|s| format!("{} in {}", alliance_core::format::money(s.amount_pence), s.quarter))
+            .collect();
         format!("its spend deleted with it: {}", each.join(", "))
     };
     let detail = format!(
         "allocation {id} deleted: was {} of {stream} {} to {recipient} for {}; {spend_text}",
-        format_pence(a.amount_pence),
+        alliance_core::format::money(a.amount_pence),
         a.financial_year,
         a.purpose
     );

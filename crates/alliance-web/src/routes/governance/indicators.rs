@@ -133,7 +133,7 @@ async fn upload(
                         .await?;
                     return Ok(see_other("/indicators"));
                 }
-                Err(DbError::Invalid(message)) => form.errors.push(error(field, message)),
+                Err(DbError::Legacy(message)) => form.errors.push(error(field, message)),
                 Err(e) => return Err(e.into()),
             },
         },
@@ -313,7 +313,7 @@ async fn create(
 }
 
 async fn target_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(ind) = state.db.indicator(id).await? else { return Ok(not_found()) };
+    let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     let form = Form::new(target_values(&ind));
     page(&TargetPage::new(Layout::new(&state, "/indicators"), ind, form), false)
 }
@@ -326,7 +326,7 @@ async fn set_target(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(ind) = state.db.indicator(id).await? else { return Ok(not_found()) };
+    let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let mut errors = Vec::new();
     if let (Some((baseline, period, target, tolerance)), true) = (target_of(&form, &mut errors), errors.is_empty()) {
@@ -371,7 +371,7 @@ async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form:
     let rights = (can_enter(user, &ind), is_staff(user));
     match IndicatorPage::load(&state.db, Layout::new(state, "/indicators"), ind, &pack, rights, form).await? {
         Some(p) => page(&p, has_errors),
-        None => Ok(not_found()),
+        None => Err(not_found()),
     }
 }
 
@@ -381,7 +381,7 @@ async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<Values>,
 ) -> Result<Response, PageError> {
-    let Some(ind) = state.db.indicator(id).await? else { return Ok(not_found()) };
+    let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     let mut form = Form::default();
     if let Some(quarter) = q.get("quarter") {
         form.values.insert("quarter".into(), quarter.clone());
@@ -395,14 +395,14 @@ async fn enter(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(ind) = state.db.indicator(id).await? else { return Ok(not_found()) };
+    let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     if !can_enter(&user, &ind) {
         let why = if ind.source.is_computed() {
             "This indicator is computed from imported data; its values cannot be typed."
         } else {
             "Only partnership staff, or the organisation that owns this indicator, can enter its values."
         };
-        return Ok(forbidden(why));
+        return Err(forbidden(why));
     }
     let mut form = Form::new(values);
     form.values.remove("quarter");

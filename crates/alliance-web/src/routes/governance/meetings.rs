@@ -73,7 +73,7 @@ async fn detail(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let Some(m) = meeting(&state, id).await? else { return Ok(not_found()) };
+    let Some(m) = meeting(&state, id).await? else { return Err(not_found()) };
     meeting_page(&state, &user, m, Form::default()).await
 }
 
@@ -83,7 +83,7 @@ async fn add_item(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
-    let Some(m) = meeting(&state, id).await? else { return Ok(not_found()) };
+    let Some(m) = meeting(&state, id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let kind = form.value("kind");
     if !MEETING_ITEM_KINDS.contains(&kind.as_str()) {

@@ -32,6 +32,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+pub(crate) use crate::error::{forbidden, not_found};
 use crate::{AppState, PageError};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -59,14 +60,6 @@ async fn audited(state: &AppState, user: &User, target: &str, detail: &str) -> R
         })
         .await?;
     Ok(())
-}
-
-fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html("<h1>Page not found</h1>".to_string())).into_response()
-}
-
-fn forbidden(why: &str) -> Response {
-    (StatusCode::FORBIDDEN, Html(format!("<h1>You cannot do this</h1><p>{why}</p>"))).into_response()
 }
 
 /// A page, 200 when its form has no errors and 422 when it has.

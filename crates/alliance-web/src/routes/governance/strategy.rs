@@ -29,7 +29,7 @@ async fn show(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> 
 }
 
 async fn priority_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some(p) = priority(&state.db, id).await? else { return Ok(not_found()) };
+    let Some(p) = priority(&state.db, id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("name".to_string(), p.name.clone()),
         ("description".to_string(), p.description.clone()),
@@ -43,7 +43,7 @@ async fn edit_priority(
     Path(id): Path<i64>,
     Submitted(values): Submitted<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Some(p) = priority(&state.db, id).await? else { return Ok(not_found()) };
+    let Some(p) = priority(&state.db, id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let (name, description) = (form.value("name"), form.value("description"));
     if name.trim().is_empty() {
@@ -95,7 +95,7 @@ async fn add(
 }
 
 async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
-    let Some((c, priority)) = commitment(&state.db, id).await? else { return Ok(not_found()) };
+    let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
     page(
         &CommitmentPage { layout: Layout::new(&state, "/strategy"), commitment: c, priority, form, errors: Vec::new() },
@@ -109,7 +109,7 @@ async fn edit(
     Path(id): Path<i64>,
     Submitted(values): Submitted<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
-    let Some((c, priority)) = commitment(&state.db, id).await? else { return Ok(not_found()) };
+    let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let text = form.value("text");
     match state.db.update_commitment(id, &text).await {

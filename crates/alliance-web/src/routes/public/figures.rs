@@ -2,7 +2,7 @@
 //! every count run through small-number suppression (`analytics::suppression`) — police
 //! counts are public already, but the page applies one rule to everything it shows.
 
-use alliance_core::analytics::suppression::{Shown, Suppression};
+use alliance_core::analytics::suppression::Shown;
 use alliance_core::domain::{CountField, CountFilter};
 use askama::Template;
 use axum::extract::State;
@@ -10,17 +10,18 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 
-use crate::views::chart::{line_chart, Series, COLOURS};
-use crate::views::public::{shown_text, FiguresPage, PublicLayout, ShownRow};
+use crate::views::public::{FiguresPage, PublicLayout, ShownRow};
 use crate::{AppState, PageError};
+use alliance_reports::chart::{line_chart, Series, COLOURS};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/public/figures", get(figures))
 }
 
 async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let suppression = Suppression::default();
-    let shown = |n: i64| suppression.count(n.max(0) as u64);
+    let disclosure = state.disclosure;
+    let shown = |n: i64| disclosure.count(n.max(0) as u64);
+    let shown_text = |s: Shown| disclosure.display(s);
     let by_month = state.db.counts(&[CountField::Month], &CountFilter::default()).await?;
     let mut months: Vec<(String, i64)> =
         by_month.iter().filter_map(|r| Some((r.values.first()?.clone()?, r.count))).collect();
@@ -66,7 +67,16 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
             districts,
             signatories: shown_text(Shown::Value(state.db.current_signatory_count(today).await?.max(0) as u64)),
             reports: shown_text(shown(reports)),
-            hotspot_cells: state.db.unsafe_report_cells(true).await?,
+            threshold: disclosure.threshold(),
+            // Even "fewer than 5" in a 250 m cell says someone reported there: small cells
+            // are left out of the public layer altogether.
+            hotspot_cells: state
+                .db
+                .unsafe_report_cells()
+                .await?
+                .into_iter()
+                .filter(|c| !shown(c.count).is_hidden())
+                .collect(),
         }
         .render()?,
     ))

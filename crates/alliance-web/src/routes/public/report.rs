@@ -211,7 +211,7 @@ async fn queue(State(state): State<AppState>) -> Result<Html<String>, PageError>
             pending: state.db.unsafe_reports("pending", 200).await?,
             approved: counts.get("approved").copied().unwrap_or(0),
             rejected: counts.get("rejected").copied().unwrap_or(0),
-            cells: state.db.unsafe_report_cells(false).await?,
+            cells: state.db.unsafe_report_cells().await?,
         }
         .render()?,
     ))

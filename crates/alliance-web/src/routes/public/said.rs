@@ -26,8 +26,8 @@ async fn public_page(State(state): State<AppState>) -> Result<Html<String>, Page
         YouSaidPage {
             layout: PublicLayout::new(&state, "/you-said-we-did"),
             responses: state.db.public_responses().await?,
-            districts: districts.iter().map(ShownRow::from).collect(),
-            wards: wards.iter().filter(|w| w.count > 0).map(ShownRow::from).collect(),
+            districts: districts.iter().map(|d| ShownRow::area(d, &state.disclosure)).collect(),
+            wards: wards.iter().filter(|w| w.count > 0).map(|w| ShownRow::area(w, &state.disclosure)).collect(),
         }
         .render()?,
     ))

@@ -2,7 +2,7 @@
 //! own ([`BoardPack::load`]) for the chosen quarter, shown as a page of the service with links
 //! into the action plan, indicators and funding.
 
-use alliance_core::governance::{format_pence, ActionStatus, Quarter};
+use alliance_core::governance::{ActionStatus, Quarter};
 use askama::Template;
 
 use super::{FieldError, Form};
@@ -27,7 +27,7 @@ impl DashboardPage {
         self.pack.quarter
     }
     pub fn pence(&self, p: impl std::borrow::Borrow<i64>) -> String {
-        format_pence(*p.borrow())
+        alliance_core::format::money(*p.borrow())
     }
     pub fn off_track(&self, p: &PrioritySection) -> usize {
         p.actions.iter().filter(|a| a.status == ActionStatus::OffTrack).count()

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use alliance_core::governance::{format_pence, Quarter, StreamYearPosition, ALLOCATION_RULE, SPEND_RULE};
+use alliance_core::governance::{Quarter, StreamYearPosition, ALLOCATION_RULE, SPEND_RULE};
 use alliance_db::governance::{Allocation, FundingStream, Spend};
 use alliance_db::{Db, DbError};
 use askama::Template;
@@ -135,7 +135,7 @@ impl FundingPage {
                     years: amounts
                         .iter()
                         .filter(|a| a.stream_id == s.id)
-                        .map(|a| (a.financial_year.clone(), format_pence(a.amount_pence)))
+                        .map(|a| (a.financial_year.clone(), alliance_core::format::money(a.amount_pence)))
                         .collect(),
                 })
                 .collect(),
@@ -144,8 +144,8 @@ impl FundingPage {
                 .map(|s| SpendRow {
                     allocation: label.get(&s.allocation_id).cloned().unwrap_or_default(),
                     quarter: s.quarter,
-                    amount: format_pence(s.amount_pence),
-                    evaluation: format_pence(s.evaluation_pence),
+                    amount: alliance_core::format::money(s.amount_pence),
+                    evaluation: alliance_core::format::money(s.evaluation_pence),
                 })
                 .collect(),
             allocations: allocations
@@ -161,7 +161,7 @@ impl FundingPage {
         })
     }
     pub fn pence(&self, p: impl std::borrow::Borrow<i64>) -> String {
-        format_pence(*p.borrow())
+        alliance_core::format::money(*p.borrow())
     }
     pub fn rule(&self) -> &'static str {
         SPEND_RULE
@@ -221,7 +221,7 @@ impl AllocationSummary {
             financial_year: a.financial_year.clone(),
             recipient,
             purpose: a.purpose.clone(),
-            amount: format_pence(a.amount_pence),
+            amount: alliance_core::format::money(a.amount_pence),
         })
     }
 }
@@ -269,7 +269,7 @@ impl AllocationDeletePage {
         Ok(AllocationDeletePage {
             layout,
             allocation: AllocationSummary::of(db, a).await?,
-            spend: spend.into_iter().map(|s| (s.quarter, format_pence(s.amount_pence))).collect(),
+            spend: spend.into_iter().map(|s| (s.quarter, alliance_core::format::money(s.amount_pence))).collect(),
         })
     }
 }

@@ -11,55 +11,16 @@ pub mod indicators;
 pub mod meetings;
 pub mod strategy;
 
-use std::collections::HashMap;
-
 use alliance_core::governance::{ActionStatus, Quarter};
 use alliance_db::DbError;
 
-pub use super::interventions::FieldError;
+pub use crate::forms::{error, FieldError, Form, FormValues};
 
-/// A submitted form, as text (so it can be shown back with its errors).
-pub type FormValues = HashMap<String, String>;
-
-/// A form's values and its errors (GOV.UK error summary pattern).
-#[derive(Debug, Clone, Default)]
-pub struct Form {
-    pub values: FormValues,
-    pub errors: Vec<FieldError>,
-}
-
-impl Form {
-    pub fn new(values: FormValues) -> Form {
-        Form { values, errors: Vec::new() }
-    }
-    pub fn with_errors(values: FormValues, errors: Vec<FieldError>) -> Form {
-        Form { values, errors }
-    }
-    pub fn value(&self, name: &str) -> String {
-        self.values.get(name).cloned().unwrap_or_default()
-    }
-    pub fn error(&self, name: &str) -> Option<String> {
-        self.errors.iter().find(|e| e.field == name).map(|e| e.message.clone())
-    }
-    pub fn is(&self, name: &str, value: &str) -> bool {
-        self.values.get(name).is_some_and(|v| v == value)
-    }
-    /// The trimmed value, `None` when empty.
-    pub fn get(&self, name: &str) -> Option<String> {
-        self.values.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-    }
-}
-
-/// One error on a field.
-pub fn error(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError { field: field.to_string(), message: message.into() }
-}
-
-/// A storage validation error (`DbError::Invalid("field: reason")`) as an error on the
+/// A storage validation error (`DbError::Legacy("field: reason")`) as an error on the
 /// form field the storage field came from (`fields`: storage name → form field id), or on
 /// `fallback` with the whole message. Any other error is passed on.
 pub fn invalid_to_field(e: DbError, fields: &[(&str, &str)], fallback: &str) -> Result<FieldError, DbError> {
-    let DbError::Invalid(message) = e else { return Err(e) };
+    let DbError::Legacy(message) = e else { return Err(e) };
     if let Some((name, reason)) = message.split_once(": ") {
         if let Some((_, id)) = fields.iter().find(|(n, _)| *n == name) {
             return Ok(error(id, capitalise(reason)));

@@ -5,9 +5,10 @@
 
 use std::fmt::Write;
 
-use alliance_core::analytics::sna::findings::thousands;
+use alliance_app::disclosure::DEFAULT_THRESHOLD;
 use alliance_core::analytics::sna::times::DAYS;
-use alliance_core::analytics::suppression::{Shown, DEFAULT_THRESHOLD};
+use alliance_core::analytics::suppression::Shown;
+use alliance_core::format::count as thousands;
 use alliance_ingest::ed::codes::{label, AGE_BANDS, ASSAULT_METHODS, SEXES};
 
 use super::table::{escape, Table};

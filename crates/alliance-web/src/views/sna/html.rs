@@ -3,13 +3,13 @@
 
 use std::fmt::Write;
 
-use alliance_core::analytics::sna::findings::thousands;
 use alliance_core::analytics::sna::series::Seasonality;
 use alliance_core::analytics::sna::success::IndicatorValue;
+use alliance_core::format::count as thousands;
 
 use super::table::{escape, Table};
 use super::SnaReport;
-use crate::views::chart::{line_chart, Series, COLOURS};
+use alliance_reports::chart::{line_chart, Series, COLOURS};
 
 /// The sections of the report, in order: `(id, heading)`.
 pub const SECTIONS: [(&str, &str); 12] = [

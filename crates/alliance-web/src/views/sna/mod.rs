@@ -23,7 +23,6 @@ use alliance_core::analytics::sna::series::{
     monthly_series, rolling_12, seasonality, year_on_year, MonthCount, Seasonality, YearOnYear,
 };
 use alliance_core::analytics::sna::success::{evaluate_success_measures, IndicatorValue, SuccessMeasure};
-use alliance_core::analytics::suppression::Suppression;
 use alliance_core::domain::{Month, MonthRange};
 use alliance_db::sna::{PartnerSource, SnaFilter, SourceImport};
 use alliance_db::{Db, DbError};
@@ -101,6 +100,8 @@ pub struct SnaRequest {
     /// `ed-assaults` dataset, decided by `auth::access::dataset_access` on the web; the
     /// command line runs with the database's own rights). Fails closed by default.
     pub ed: EdPermission,
+    /// The policy the ED figures are published under.
+    pub disclosure: alliance_app::Disclosure,
 }
 
 /// Whether a report may include the emergency department sections.
@@ -373,7 +374,7 @@ impl SnaReport {
         };
         let rows = db.sna_ed_rows(&filter).await?;
         let Some(months) = rows.months.clone() else { return Ok(EdSection::NoData) };
-        let suppression = Suppression::default();
+        let suppression = request.disclosure.suppression();
         use alliance_ingest::ed::codes::{AGE_BANDS, SEXES};
         let codes = |list: &[(&'static str, &'static str)]| list.iter().map(|c| c.0).collect::<Vec<_>>();
         Ok(EdSection::Data(Box::new(EdFigures {

@@ -262,7 +262,7 @@ pub async fn add_user(db: &Db, email: &str, role: alliance_core::access::Role, o
         Some(o) => o.id,
         None => db.create_organisation(org, alliance_core::access::OrgType::Council).await.expect("add organisation"),
     };
-    let hash = alliance_web::auth::password::hash(TEST_PASSWORD).await.expect("hash");
+    let hash = alliance_app::password::hash(TEST_PASSWORD).await.expect("hash");
     let user = alliance_db::access::NewUser { email, name: email, org_id, role, password_hash: &hash };
     db.create_user(&user).await.expect("add user")
 }

@@ -1,4 +1,4 @@
-//! Passwords: argon2id hashes (the `argon2` crate's defaults: m = 19 MiB, t = 2, p = 1, the
+//! Passwords (used by the sign-in pages and `alliance users`): argon2id hashes (the `argon2` crate's defaults: m = 19 MiB, t = 2, p = 1, the
 //! OWASP minimum), computed on the blocking pool so they never stall the async workers;
 //! and the lockout rule.
 
@@ -51,7 +51,7 @@ pub async fn verify_dummy(password: &str) {
     let stored = match DUMMY.get() {
         Some(h) => h.clone(),
         None => {
-            let h = hash(&crate::auth::random_token()).await.unwrap_or_default();
+            let h = hash(SaltString::generate(&mut OsRng).as_str()).await.unwrap_or_default();
             DUMMY.get_or_init(|| h).clone()
         }
     };

@@ -3,6 +3,8 @@
 
 use std::fmt::Write;
 
+use crate::html::escape;
+
 /// One line: a name, a colour and a value per label (`None` where there is no data, which
 /// leaves a gap rather than drawing zero).
 pub struct Series {
@@ -34,10 +36,6 @@ pub fn nice_scale(max: i64) -> (i64, i64) {
     (top, step)
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// Draws the series over the labels. `id` must be unique in the page; `title` and
 /// `description` become the chart's accessible name and description.
 pub fn line_chart(id: &str, title: &str, description: &str, labels: &[String], series: &[Series]) -> String {
@@ -64,7 +62,7 @@ pub fn line_chart(id: &str, title: &str, description: &str, labels: &[String], s
             WIDTH - RIGHT,
             LEFT - 8.0,
             ty + 5.0,
-            super::format::count(tick)
+            alliance_core::format::count(tick)
         );
         tick += step;
     }
@@ -138,7 +136,7 @@ mod tests {
             &["a".into(), "b".into(), "c".into()],
             &[Series { name: "s".into(), colour: COLOURS[0], values: vec![Some(5), None, Some(7)] }],
         );
-        assert!(svg.contains("Title &amp; more"));
+        assert!(svg.contains("Title &#38; more"));
         assert_eq!(svg.matches("<circle").count(), 2, "two isolated points, no line through the gap");
         assert!(!svg.contains(" L"), "no segment joins across the missing month");
     }

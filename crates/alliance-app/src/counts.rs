@@ -1,4 +1,5 @@
-//! The JSON API's shared shapes (also used by the CLI's `--format json`).
+//! Counts of police records as JSON: the shape of `GET /api/v1/counts` and of
+//! `alliance counts --format json`.
 
 use alliance_core::domain::{CountField, CountRow};
 use serde_json::{Map, Value};

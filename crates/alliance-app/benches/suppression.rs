@@ -1,12 +1,11 @@
 //! Timings of small-number suppression (primary and secondary, `Suppression::table`) on
 //! seeded tables shaped like the partner data pages publish, up to a large one. Run with
-//! `cargo bench -p alliance-core --bench suppression`; prints a table (median and minimum
+//! `cargo bench -p alliance-app --bench suppression`; prints a table (median and minimum
 //! per call over about 2 s, after three warm-up runs).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use alliance_core::analytics::suppression::Suppression;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -48,7 +47,7 @@ fn table(rng: &mut ChaCha8Rng, rows: usize, columns: usize, small: f64) -> Vec<V
 fn main() {
     let budget = Duration::from_secs(2);
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let s = Suppression::default();
+    let s = alliance_app::Disclosure::default();
     let cases = [
         ("hour of day × day of week (24 × 7), 30% small", 24, 7, 0.3),
         ("LSOA × month (300 × 12), 30% small", 300, 12, 0.3),

@@ -1,0 +1,87 @@
+//! Numbers in plain UK formats, written once for pages, reports, findings and the command
+//! line: thousands separated by commas, money in pounds and pence, changes in words.
+
+/// `12345` → `12,345`; `-1234567` → `-1,234,567`.
+pub fn count(n: i64) -> String {
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", group_thousands(n.unsigned_abs()))
+}
+
+/// Digits of `n` with a comma between each group of three.
+fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Pence as pounds: `123456` → `£1,234.56`; `-150` → `-£1.50`.
+pub fn money(pence: i64) -> String {
+    let sign = if pence < 0 { "-" } else { "" };
+    let p = pence.unsigned_abs();
+    format!("{sign}£{}.{:02}", group_thousands(p / 100), p % 100)
+}
+
+/// Pence as a form shows them for editing, without the `£`: `4000000` → `40,000.00`.
+pub fn money_field(pence: i64) -> String {
+    money(pence).replacen('£', "", 1)
+}
+
+/// A change in words: `up 5.2%`, `down 10.0%`, `no change` (within ±0.05%).
+pub fn change(percent: f64) -> String {
+    if percent.abs() < 0.05 {
+        "no change".into()
+    } else if percent > 0.0 {
+        format!("up {percent:.1}%")
+    } else {
+        format!("down {:.1}%", -percent)
+    }
+}
+
+/// A rate with one decimal place: `12.349` → `12.3`.
+pub fn rate(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+/// A share with one decimal place and a percent sign: `12.345` → `12.3%`.
+pub fn percent(value: f64) -> String {
+    format!("{value:.1}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_in_threes() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1000), "1,000");
+        assert_eq!(count(-1_234_567), "-1,234,567");
+        assert_eq!(count(i64::MIN), "-9,223,372,036,854,775,808");
+    }
+
+    #[test]
+    fn money_is_pounds_and_pence_with_the_sign_first() {
+        assert_eq!(money(0), "£0.00");
+        assert_eq!(money(5), "£0.05");
+        assert_eq!(money(123_456), "£1,234.56");
+        assert_eq!(money(-150), "-£1.50");
+        assert_eq!(money_field(4_000_000), "40,000.00");
+    }
+
+    #[test]
+    fn changes_rates_and_percents() {
+        assert_eq!(change(5.24), "up 5.2%");
+        assert_eq!(change(-10.0), "down 10.0%");
+        assert_eq!(change(0.01), "no change");
+        assert_eq!(change(-0.049), "no change");
+        assert_eq!(rate(12.349), "12.3");
+        assert_eq!(percent(12.345), "12.3%");
+    }
+}
