@@ -9,3 +9,4 @@ pub mod analytics;
 pub mod domain;
 pub mod geo;
 pub mod governance;
+pub mod referrals;

@@ -1,0 +1,24 @@
+//! Referrals: early identification of people at risk of violence and their referral, with
+//! consent and the least personal data, into services the partnership commissions
+//! (navigators, mentoring, support for parents).
+//!
+//! Everything here is pure: storage, pages and the API call these rules and nothing else
+//! decides. See `docs/referrals.md` for the data model and the data protection reasoning.
+
+pub mod codes;
+pub mod contact;
+pub mod fields;
+pub mod personal;
+pub mod postcode;
+
+pub use codes::{
+    AgeBand, BirthNeed, ClosureOutcome, CodeError, ConsentGivenBy, ConsentMethod, ContactRoute, DataCategory,
+    DeclineReason, LawfulBasis, NameNeed, Need, Sex, SourceSetting, WaitBand,
+};
+pub use contact::Contact;
+pub use fields::{parse_date, Field, FieldError, ValidationErrors};
+pub use personal::{
+    age_on, minimise, AgeLimits, Birth, Minimised, MinimisedPerson, Note, PersonName, PersonalDataPolicy,
+    PersonalFields,
+};
+pub use postcode::{PostcodeDistrict, PostcodeDistrictError};
