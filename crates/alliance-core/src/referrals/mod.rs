@@ -6,15 +6,19 @@
 //! decides. See `docs/referrals.md` for the data model and the data protection reasoning.
 
 pub mod codes;
+pub mod consent;
 pub mod contact;
 pub mod fields;
 pub mod personal;
 pub mod postcode;
+pub mod waiting;
+pub mod workflow;
 
 pub use codes::{
     AgeBand, BirthNeed, ClosureOutcome, CodeError, ConsentGivenBy, ConsentMethod, ContactRoute, DataCategory,
     DeclineReason, LawfulBasis, NameNeed, Need, Sex, SourceSetting, WaitBand,
 };
+pub use consent::{Consent, ConsentFields};
 pub use contact::Contact;
 pub use fields::{parse_date, Field, FieldError, ValidationErrors};
 pub use personal::{
@@ -22,3 +26,5 @@ pub use personal::{
     PersonalFields,
 };
 pub use postcode::{PostcodeDistrict, PostcodeDistrictError};
+pub use waiting::{median, nearest_rank, summarise, waiting_times, WaitSummary, WaitingTimes};
+pub use workflow::{transition, Decision, Event, EventError, Status, Timeline, TimelineDates, TransitionError};
