@@ -5,15 +5,20 @@
 //! Everything here is pure: storage, pages and the API call these rules and nothing else
 //! decides. See `docs/referrals.md` for the data model and the data protection reasoning.
 
+pub mod aggregates;
 pub mod codes;
 pub mod consent;
 pub mod contact;
 pub mod fields;
 pub mod personal;
 pub mod postcode;
+pub mod referral;
+pub mod retention;
+pub mod service;
 pub mod waiting;
 pub mod workflow;
 
+pub use aggregates::{aggregate, count_by, AggregateRow, Dimension, NOT_DECIDED, NOT_ENGAGED, NOT_RECORDED};
 pub use codes::{
     AgeBand, BirthNeed, ClosureOutcome, CodeError, ConsentGivenBy, ConsentMethod, ContactRoute, DataCategory,
     DeclineReason, LawfulBasis, NameNeed, Need, Sex, SourceSetting, WaitBand,
@@ -26,5 +31,11 @@ pub use personal::{
     PersonalFields,
 };
 pub use postcode::{PostcodeDistrict, PostcodeDistrictError};
+pub use referral::{new_referral, personal_data_visible_to, Needs, NewReferral, Parties, Referral, ReferralForm};
+pub use retention::{
+    anonymise, erasure_date, erasure_due, AnonymousReferral, RetentionPeriod, RetentionPeriodError,
+    MAX_RETENTION_MONTHS,
+};
+pub use service::{check_eligibility, open_caseload, CommissionedService, Eligibility, Ineligible, ServiceConfigError};
 pub use waiting::{median, nearest_rank, summarise, waiting_times, WaitSummary, WaitingTimes};
 pub use workflow::{transition, Decision, Event, EventError, Status, Timeline, TimelineDates, TransitionError};
