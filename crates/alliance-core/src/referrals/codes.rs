@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use crate::access::OrgType;
+
 /// Why a text is not on a coded list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {list} \"{given}\": expected one of {expected}")]
@@ -184,6 +186,16 @@ coded_list! {
         Consent = "consent", "Consent (Article 6(1)(a))";
         LegalObligation = "legal-obligation", "Statutory duty (legal obligation, Article 6(1)(c))";
         PublicTask = "public-task", "Public task (Article 6(1)(e))";
+        LegitimateInterests = "legitimate-interests", "Legitimate interests (Article 6(1)(f)), voluntary sector only";
+    }
+}
+
+impl LawfulBasis {
+    /// Whether an organisation of this type may rely on the basis. Article 6(1) closes
+    /// legitimate interests to public authorities performing their tasks: of the partners,
+    /// only the voluntary sector may use it (for a charity referring without consent).
+    pub fn open_to(self, org_type: OrgType) -> bool {
+        self != LawfulBasis::LegitimateInterests || org_type == OrgType::VoluntarySector
     }
 }
 
@@ -415,5 +427,11 @@ mod tests {
         assert_eq!(Need::VictimOfViolence.data_category(), DataCategory::Personal);
         assert!(ClosureOutcome::GoalsMet.needs_engagement());
         assert!(!ClosureOutcome::DeclinedSupport.needs_engagement());
+        assert!(LawfulBasis::LegitimateInterests.open_to(OrgType::VoluntarySector));
+        assert!(!LawfulBasis::LegitimateInterests.open_to(OrgType::Council));
+        assert!(!LawfulBasis::LegitimateInterests.open_to(OrgType::Education));
+        for org_type in OrgType::ALL {
+            assert!(LawfulBasis::PublicTask.open_to(org_type) && LawfulBasis::Consent.open_to(org_type));
+        }
     }
 }

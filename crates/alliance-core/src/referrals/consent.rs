@@ -10,6 +10,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::access::OrgType;
+
 use super::codes::{CodeError, ConsentGivenBy, ConsentMethod, LawfulBasis};
 use super::fields::{given, parse_date, Field, FieldError};
 
@@ -43,12 +45,14 @@ pub struct ConsentFields {
 }
 
 impl Consent {
-    /// Reads and checks a submitted consent record for a referral made on `referral_date`,
-    /// with `today` the date of submission. Every error is reported, not just the first.
+    /// Reads and checks a submitted consent record for a referral made on `referral_date` by
+    /// an organisation of type `referrer`, with `today` the date of submission. Every error is
+    /// reported, not just the first.
     pub fn from_fields(
         fields: &ConsentFields,
         referral_date: NaiveDate,
         today: NaiveDate,
+        referrer: OrgType,
     ) -> Result<Consent, Vec<FieldError>> {
         let mut errors = Vec::new();
         let given_by = required(
@@ -76,7 +80,7 @@ impl Consent {
             return Err(errors);
         };
         let consent = Consent { given_by, date, method, lawful_basis, reason };
-        errors.extend(consent.check(referral_date, today).into_iter().filter(|e| {
+        errors.extend(consent.check(referral_date, today, referrer).into_iter().filter(|e| {
             // An unreadable method has already been reported; do not also call it missing.
             !(method_unreadable && e.field == Field::ConsentMethod)
         }));
@@ -91,9 +95,10 @@ impl Consent {
     /// - its date is not in the future and not after the referral date;
     /// - consent given (by the person or a parent or carer) says how; consent not sought has no
     ///   method and cannot be the lawful basis;
+    /// - the basis is open to the referrer's kind of organisation ([`LawfulBasis::open_to`]);
     /// - a basis other than consent needs a reason of 10 to 1,000 characters; consent as the
     ///   basis needs none, and none is kept.
-    pub fn check(&self, referral_date: NaiveDate, today: NaiveDate) -> Vec<FieldError> {
+    pub fn check(&self, referral_date: NaiveDate, today: NaiveDate, referrer: OrgType) -> Vec<FieldError> {
         let mut errors = Vec::new();
         if self.date > today {
             errors.push(FieldError::new(Field::ConsentDate, "the consent date is in the future"));
@@ -117,6 +122,12 @@ impl Consent {
             errors.push(FieldError::new(
                 Field::LawfulBasis,
                 "consent cannot be the lawful basis when it was not sought: choose a statutory duty or public task",
+            ));
+        }
+        if !self.lawful_basis.open_to(referrer) {
+            errors.push(FieldError::new(
+                Field::LawfulBasis,
+                "a public authority cannot rely on legitimate interests: choose public task or a statutory duty",
             ));
         }
         match (self.lawful_basis, self.reason.as_deref().map(str::trim)) {
@@ -190,7 +201,7 @@ mod tests {
 
     fn read(f: &ConsentFields) -> Result<Consent, Vec<FieldError>> {
         let referral = date(REFERRAL.0, REFERRAL.1, REFERRAL.2);
-        Consent::from_fields(f, referral, date(2024, 3, 4))
+        Consent::from_fields(f, referral, date(2024, 3, 4), OrgType::Education)
     }
 
     fn fields_in_error(f: &ConsentFields) -> Vec<Field> {
@@ -251,6 +262,21 @@ mod tests {
             vec![Field::LawfulBasisReason]
         );
         assert_eq!(fields_in_error(&fields("person", "2024-02-29", "", "consent", "")), vec![Field::ConsentMethod]);
+    }
+
+    #[test]
+    fn legitimate_interests_only_for_the_voluntary_sector() {
+        let f = fields(
+            "not-sought",
+            "2024-02-29",
+            "",
+            "legitimate-interests",
+            "Child at immediate risk; parent is the risk",
+        );
+        assert_eq!(fields_in_error(&f), vec![Field::LawfulBasis]);
+        let referral = date(REFERRAL.0, REFERRAL.1, REFERRAL.2);
+        let charity = Consent::from_fields(&f, referral, date(2024, 3, 4), OrgType::VoluntarySector).expect("valid");
+        assert_eq!(charity.lawful_basis, LawfulBasis::LegitimateInterests);
     }
 
     #[test]

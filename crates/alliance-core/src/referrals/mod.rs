@@ -31,7 +31,9 @@ pub use personal::{
     PersonalFields,
 };
 pub use postcode::{PostcodeDistrict, PostcodeDistrictError};
-pub use referral::{new_referral, personal_data_visible_to, Needs, NewReferral, Parties, Referral, ReferralForm};
+pub use referral::{
+    new_referral, personal_data_visible_to, Needs, NewReferral, Parties, Referral, ReferralForm, Referrer,
+};
 pub use retention::{
     anonymise, erasure_date, erasure_due, AnonymousReferral, RetentionPeriod, RetentionPeriodError,
     MAX_RETENTION_MONTHS,

@@ -19,6 +19,7 @@ use super::postcode::PostcodeDistrict;
 /// The ages a service records: a submitted age outside them is a data-entry error and is
 /// refused. (Whether the person is in the service's target ages is eligibility, not this.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "AgeLimitsFields")]
 pub struct AgeLimits {
     pub min: u8,
     pub max: u8,
@@ -31,6 +32,21 @@ impl AgeLimits {
 
     pub fn contains(self, age: u8) -> bool {
         (self.min..=self.max).contains(&age)
+    }
+}
+
+/// Age limits as stored, checked on reading.
+#[derive(Deserialize)]
+struct AgeLimitsFields {
+    min: u8,
+    max: u8,
+}
+
+impl TryFrom<AgeLimitsFields> for AgeLimits {
+    type Error = String;
+    fn try_from(f: AgeLimitsFields) -> Result<AgeLimits, String> {
+        AgeLimits::new(f.min, f.max)
+            .ok_or_else(|| format!("age limits {} to {}: the lower is above the upper", f.min, f.max))
     }
 }
 
@@ -501,6 +517,8 @@ mod tests {
         assert!(minimise(&with_age("30"), &adults, date(2025, 3, 1)).is_ok());
         assert_eq!(errors_of(minimise(&with_age("17"), &adults, date(2025, 3, 1))), vec![Field::Age]);
         assert_eq!(AgeLimits::new(20, 10), None);
+        assert!(serde_json::from_str::<AgeLimits>(r#"{"min":20,"max":10}"#).is_err());
+        assert_eq!(serde_json::from_str::<AgeLimits>(r#"{"min":10,"max":17}"#).ok(), AgeLimits::new(10, 17));
     }
 
     #[test]

@@ -5,6 +5,8 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::access::OrgType;
+
 use super::codes::{Need, SourceSetting};
 use super::consent::{Consent, ConsentFields};
 use super::fields::{given, parse_date, Field, FieldError, ValidationErrors};
@@ -122,7 +124,15 @@ pub struct NewReferral {
     pub notes: Vec<Note>,
 }
 
-/// Reads a referral submitted by a user of `referring_org` to `service` on `today`: the
+/// Who makes a referral: the organisation of the user and its kind (which decides the lawful
+/// bases open to it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Referrer {
+    pub org: i64,
+    pub org_type: OrgType,
+}
+
+/// Reads a referral submitted by a user of the `referrer` organisation to `service` on `today`: the
 /// received date (today when blank; not in the future), the source setting, the reason and
 /// further needs from the coded list, the personal fields cut to the service's policy
 /// ([`minimise`]), and the consent record ([`Consent::from_fields`]). Every error is reported
@@ -131,7 +141,7 @@ pub struct NewReferral {
 pub fn new_referral(
     form: &ReferralForm,
     service: &CommissionedService,
-    referring_org: i64,
+    referrer: Referrer,
     today: NaiveDate,
 ) -> Result<NewReferral, ValidationErrors> {
     let mut errors = Vec::new();
@@ -173,13 +183,14 @@ pub fn new_referral(
         }
     }
     let person = minimise(&form.person, &service.policy, referral_date).map_err(|e| errors.extend(e)).ok();
-    let consent = Consent::from_fields(&form.consent, referral_date, today).map_err(|e| errors.extend(e)).ok();
+    let consent =
+        Consent::from_fields(&form.consent, referral_date, today, referrer.org_type).map_err(|e| errors.extend(e)).ok();
     match (received, source, reason, person, consent) {
         (Some(received), Some(source), Some(reason), Some(minimised), Some(consent)) if errors.is_empty() => {
             Ok(NewReferral {
                 referral: Referral {
                     service: service.id.clone(),
-                    parties: Parties { referring_org, receiving_org: service.run_by },
+                    parties: Parties { referring_org: referrer.org, receiving_org: service.run_by },
                     source,
                     needs: Needs::new(reason, others),
                     person: minimised.person,
@@ -201,7 +212,7 @@ mod tests {
     use crate::referrals::service::Eligibility;
     use crate::referrals::workflow::Status;
 
-    const SCHOOL: i64 = 3;
+    const SCHOOL: Referrer = Referrer { org: 3, org_type: OrgType::Education };
     const CHARITY: i64 = 7;
     const POLICE: i64 = 1;
 
@@ -252,7 +263,7 @@ mod tests {
         let made = new_referral(&form(), &mentoring(), SCHOOL, date(2024, 3, 1)).expect("valid");
         let r = &made.referral;
         assert_eq!(r.service, "svc-mentoring");
-        assert_eq!(r.parties, Parties { referring_org: SCHOOL, receiving_org: CHARITY });
+        assert_eq!(r.parties, Parties { referring_org: SCHOOL.org, receiving_org: CHARITY });
         assert_eq!(r.source, SourceSetting::School);
         assert_eq!(r.needs.reason(), Need::SchoolExclusion);
         assert_eq!(r.needs.others(), &[Need::CarryingWeapon], "repeats and the reason are dropped");
@@ -322,13 +333,14 @@ mod tests {
     #[test]
     fn personal_data_is_for_the_two_parties_only() {
         let r = new_referral(&form(), &mentoring(), SCHOOL, date(2024, 3, 1)).expect("valid").referral;
-        assert!(personal_data_visible_to(SCHOOL, &r));
+        assert!(personal_data_visible_to(SCHOOL.org, &r));
         assert!(personal_data_visible_to(CHARITY, &r));
         assert!(!personal_data_visible_to(POLICE, &r));
         // A self-referral made by the service's own organisation: one party, still visible.
-        let own = new_referral(&form(), &mentoring(), CHARITY, date(2024, 3, 1)).expect("valid").referral;
+        let charity = Referrer { org: CHARITY, org_type: OrgType::VoluntarySector };
+        let own = new_referral(&form(), &mentoring(), charity, date(2024, 3, 1)).expect("valid").referral;
         assert!(personal_data_visible_to(CHARITY, &own));
-        assert!(!personal_data_visible_to(SCHOOL, &own));
+        assert!(!personal_data_visible_to(SCHOOL.org, &own));
     }
 
     #[test]

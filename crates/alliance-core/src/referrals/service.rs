@@ -44,7 +44,7 @@ pub enum ServiceConfigError {
     MissingIdOrName,
     #[error("the service takes only some ages but records neither age nor date of birth")]
     AgesWithoutBirth,
-    #[error("the service takes ages {min} to {max}, beyond the ages it records ({} to {})", .recorded.min, .recorded.max)]
+    #[error("the service takes ages {min} to {max}, beyond those it records ({} to {})", .recorded.min, .recorded.max)]
     AgesBeyondRecorded { min: u8, max: u8, recorded: AgeLimits },
     #[error("the service covers only some districts but does not record the postcode district")]
     DistrictsWithoutPostcode,
