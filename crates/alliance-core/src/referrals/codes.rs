@@ -119,25 +119,29 @@ coded_list! {
     }
 }
 
-/// What kind of personal data a need reveals, for the data protection impact assessment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+/// What kind of personal data a referral reveals, for the data protection impact assessment.
+/// Ordered from least to most restricted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DataCategory {
-    /// Ordinary personal data (UK GDPR Article 6 basis only).
+    /// Ordinary personal data (a UK GDPR Article 6 basis only).
     Personal,
-    /// Data concerning health: special category (Article 9), needs a condition as well.
-    Health,
-    /// Data about alleged offending by the person (Article 10 and DPA 2018 section 10).
+    /// Special category data (Article 9: here health, or sex life), which needs an Article 9
+    /// condition as well.
+    SpecialCategory,
+    /// Data about alleged offending by the person (Article 10, Data Protection Act 2018
+    /// section 10).
     CriminalOffence,
 }
 
 impl Need {
-    /// The category of data that recording this need creates. Victims and witnesses of
-    /// violence are not offence data about the person; carrying a weapon and gang association
-    /// are (alleged offending); mental health and substance misuse are health data.
+    /// The category of data that recording this need creates. Mental health and substance
+    /// misuse are health data; sexual exploitation is treated as data about sex life, to be
+    /// safe; carrying a weapon and gang association are alleged offending. Being a victim or
+    /// witness is not offence data about the person.
     pub fn data_category(self) -> DataCategory {
         match self {
-            Need::MentalHealth | Need::SubstanceMisuse => DataCategory::Health,
+            Need::MentalHealth | Need::SubstanceMisuse | Need::SexualExploitation => DataCategory::SpecialCategory,
             Need::CarryingWeapon | Need::GangAssociation => DataCategory::CriminalOffence,
             _ => DataCategory::Personal,
         }
@@ -158,6 +162,21 @@ coded_list! {
         SelfReferral = "self", "Self-referral";
         ParentOrCarer = "parent-or-carer", "Parent or carer";
         Other = "other", "Other";
+    }
+}
+
+impl SourceSetting {
+    /// The category of data that the setting itself reveals: an emergency department or health
+    /// referral says the person was a patient; custody, youth justice and probation say they
+    /// were suspected or convicted of an offence.
+    pub fn data_category(self) -> DataCategory {
+        match self {
+            SourceSetting::EmergencyDepartment | SourceSetting::Health => DataCategory::SpecialCategory,
+            SourceSetting::PoliceCustody | SourceSetting::YouthJustice | SourceSetting::Probation => {
+                DataCategory::CriminalOffence
+            }
+            _ => DataCategory::Personal,
+        }
     }
 }
 
@@ -422,7 +441,10 @@ mod tests {
 
     #[test]
     fn data_categories() {
-        assert_eq!(Need::MentalHealth.data_category(), DataCategory::Health);
+        assert_eq!(Need::MentalHealth.data_category(), DataCategory::SpecialCategory);
+        assert_eq!(SourceSetting::EmergencyDepartment.data_category(), DataCategory::SpecialCategory);
+        assert_eq!(SourceSetting::PoliceCustody.data_category(), DataCategory::CriminalOffence);
+        assert_eq!(SourceSetting::School.data_category(), DataCategory::Personal);
         assert_eq!(Need::CarryingWeapon.data_category(), DataCategory::CriminalOffence);
         assert_eq!(Need::VictimOfViolence.data_category(), DataCategory::Personal);
         assert!(ClosureOutcome::GoalsMet.needs_engagement());

@@ -4,6 +4,17 @@
 //!
 //! Everything here is pure: storage, pages and the API call these rules and nothing else
 //! decides. See `docs/referrals.md` for the data model and the data protection reasoning.
+//!
+//! - [`codes`]: the coded lists (needs, source settings, consent, lawful basis, contact
+//!   routes, decline reasons, closure outcomes, sex, age bands, waiting-time bands).
+//! - [`service`]: commissioned services, their eligibility and its check.
+//! - [`personal`], [`postcode`], [`contact`]: the least personal data a service needs.
+//! - [`consent`]: the consent record and lawful basis, without which no referral is made.
+//! - [`referral`]: the referral, the submitted form, and who may see its personal data.
+//! - [`workflow`], [`waiting`]: the dated steps and waiting times.
+//! - [`retention`]: erasure after a configured period, keeping anonymous facts.
+//! - [`aggregates`]: counts of anonymous facts for the disclosure point to suppress.
+//! - [`fields`]: the form's fields and the errors that name them.
 
 pub mod aggregates;
 pub mod codes;

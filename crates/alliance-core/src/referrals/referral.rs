@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::OrgType;
 
-use super::codes::{Need, SourceSetting};
+use super::codes::{DataCategory, Need, SourceSetting};
 use super::consent::{Consent, ConsentFields};
 use super::fields::{given, parse_date, Field, FieldError, ValidationErrors};
 use super::personal::{minimise, MinimisedPerson, Note, PersonalFields};
@@ -79,6 +79,16 @@ impl Referral {
     /// The person's age on the date the referral was received, if the service records it.
     pub fn age_at_referral(&self) -> Option<u8> {
         self.person.age_on(self.timeline.received_on())
+    }
+
+    /// The categories of personal data the referral holds, from its source and needs, without
+    /// repeats, least restricted first (ordinary personal data is always among them).
+    pub fn data_categories(&self) -> Vec<DataCategory> {
+        let mut categories = vec![DataCategory::Personal, self.source.data_category()];
+        categories.extend(self.needs.all().map(Need::data_category));
+        categories.sort();
+        categories.dedup();
+        categories
     }
 
     /// Every reason the referral is not eligible for `service` with `open_caseload` open
@@ -277,6 +287,8 @@ mod tests {
         assert_eq!(made.notes.len(), 1, "the full postcode was cut");
         assert_eq!(r.age_at_referral().map(AgeBand::of_age), Some(AgeBand::From10To15));
         assert!(r.ineligibility(&mentoring(), 0).is_empty());
+        // School source, exclusion (personal) and weapon (alleged offending).
+        assert_eq!(r.data_categories(), vec![DataCategory::Personal, DataCategory::CriminalOffence]);
     }
 
     #[test]
