@@ -101,7 +101,8 @@ pub(crate) fn given(text: &Option<String>) -> Option<&str> {
     text.as_deref().map(str::trim).filter(|t| !t.is_empty())
 }
 
-/// A date written `YYYY-MM-DD` (the form's date inputs are joined to this by the web layer).
+/// A date written `YYYY-MM-DD` (the form's date inputs are joined to this by the web layer),
+/// from 1900 on: an earlier year is a typing error in every field of a referral.
 pub fn parse_date(field: Field, text: &str) -> Result<NaiveDate, FieldError> {
     let t = text.trim();
     let bad = || FieldError::new(field, format!("\"{t}\" is not a date: enter it as year-month-day, e.g. 2025-03-31"));
@@ -112,6 +113,9 @@ pub fn parse_date(field: Field, text: &str) -> Result<NaiveDate, FieldError> {
     }
     let digits = |s: &str| -> Option<u32> { s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse().ok()).flatten() };
     let (Some(y), Some(m), Some(d)) = (digits(y), digits(m), digits(d)) else { return Err(bad()) };
+    if y < 1900 {
+        return Err(FieldError::new(field, format!("\"{t}\" is not a date: the year must be 1900 or later")));
+    }
     if !(1..=12).contains(&m) {
         return Err(FieldError::new(field, format!("\"{t}\" is not a date: the month must be 1 to 12")));
     }
@@ -132,6 +136,8 @@ mod tests {
         assert_eq!(e.field, Field::DateOfBirth);
         assert!(e.message.contains("no day 29"), "{}", e.message);
         assert!(parse_date(Field::Received, "1900-02-29").is_err());
+        assert!(parse_date(Field::Received, "1900-01-01").is_ok());
+        assert!(parse_date(Field::Received, "0224-03-01").unwrap_err().message.contains("1900"));
         assert!(parse_date(Field::Received, "2000-02-29").is_ok());
         assert!(parse_date(Field::Received, "2025-04-31").is_err());
         assert!(parse_date(Field::Received, "2025-13-01").unwrap_err().message.contains("month"));

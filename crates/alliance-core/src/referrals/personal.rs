@@ -112,12 +112,12 @@ pub struct MinimisedPerson {
 }
 
 impl MinimisedPerson {
-    /// Age in completed years on `date`, when the service records age or date of birth. An age
-    /// given as such is the age on the referral date and is returned unchanged.
-    pub fn age_on(&self, date: NaiveDate) -> Option<u8> {
+    /// Age in completed years on `referral_date`, when the service records age or date of
+    /// birth. An age given as such was the age on the referral date and is returned as it is.
+    pub fn age_at_referral(&self, referral_date: NaiveDate) -> Option<u8> {
         match self.birth? {
             Birth::Age(age) => Some(age),
-            Birth::DateOfBirth(dob) => age_on(dob, date).and_then(|a| u8::try_from(a).ok()),
+            Birth::DateOfBirth(dob) => age_on(dob, referral_date).and_then(|a| u8::try_from(a).ok()),
         }
     }
 }
@@ -407,7 +407,7 @@ mod tests {
             }
         );
         assert!(kept.notes.is_empty());
-        assert_eq!(kept.person.age_on(date(2030, 1, 1)), Some(15), "an age given is the age at referral");
+        assert_eq!(kept.person.age_at_referral(date(2030, 1, 1)), Some(15), "an age given is the age at referral");
     }
 
     #[test]
@@ -528,7 +528,7 @@ mod tests {
         let referral = date(2025, 3, 1);
         let kept = minimise(&with_dob("2008-02-29"), &policy, referral).expect("valid");
         assert_eq!(kept.person.birth, Some(Birth::DateOfBirth(date(2008, 2, 29))));
-        assert_eq!(kept.person.age_on(referral), Some(17));
+        assert_eq!(kept.person.age_at_referral(referral), Some(17));
         // Born the day of the referral: age 0, accepted; the day after: refused.
         assert!(minimise(&with_dob("2025-03-01"), &policy, referral).is_ok());
         let after = minimise(&with_dob("2025-03-02"), &policy, referral).unwrap_err();

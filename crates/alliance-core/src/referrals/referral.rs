@@ -78,7 +78,7 @@ pub struct Referral {
 impl Referral {
     /// The person's age on the date the referral was received, if the service records it.
     pub fn age_at_referral(&self) -> Option<u8> {
-        self.person.age_on(self.timeline.received_on())
+        self.person.age_at_referral(self.timeline.received_on())
     }
 
     /// The categories of personal data the referral holds, from its source and needs, without
