@@ -10,3 +10,4 @@ pub mod domain;
 pub mod format;
 pub mod geo;
 pub mod governance;
+pub mod referrals;
