@@ -17,6 +17,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("../assets/govuk/govuk-frontend.min.js"),
     ),
     ("govuk/init.js", "text/javascript; charset=utf-8", include_bytes!("../assets/init.js")),
+    ("js-enabled.js", "text/javascript; charset=utf-8", include_bytes!("../assets/js-enabled.js")),
     ("alliance.css", "text/css; charset=utf-8", include_bytes!("../assets/alliance.css")),
     ("alliance.svg", "image/svg+xml", include_bytes!("../assets/alliance.svg")),
     ("leaflet/leaflet.js", "text/javascript; charset=utf-8", include_bytes!("../assets/leaflet/leaflet.js")),

@@ -8,6 +8,7 @@ pub mod error;
 pub mod forms;
 pub mod hotspot_cache;
 mod routes;
+mod security_headers;
 pub mod spatial;
 mod state;
 pub mod uploads;

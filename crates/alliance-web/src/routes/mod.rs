@@ -37,5 +37,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         // Last: the access check over every route above (and the fallback), from the table in auth/access.rs.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::middleware::guard))
+        // Outermost: security headers on every response, refusals included.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security_headers::add))
         .with_state(state)
 }

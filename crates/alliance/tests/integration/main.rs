@@ -15,6 +15,7 @@ mod cli;
 mod evaluate;
 mod governance;
 mod governance_web;
+mod headers;
 mod partner_access;
 mod partner_data;
 mod police_import;

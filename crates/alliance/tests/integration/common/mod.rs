@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+#[macro_use]
+pub mod app;
 pub mod http;
 
 use std::collections::BTreeMap;

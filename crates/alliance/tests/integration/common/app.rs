@@ -1,0 +1,161 @@
+//! `TestApp`: the one harness for black-box tests of the web app. It starts the real
+//! router on a free port of 127.0.0.1 over a fresh database of either backend, makes users
+//! of any role and signs them in, and talks HTTP to the server with one client, as a
+//! browser or a partner's system would.
+
+use std::net::SocketAddr;
+
+use alliance_core::access::Role;
+use alliance_db::Db;
+use alliance_web::AppState;
+use reqwest::StatusCode;
+
+use super::TestDb;
+
+/// A running Alliance server for one test, stopped when dropped.
+pub struct TestApp {
+    pub db: Db,
+    pub base: String,
+    client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    /// Kept alive for the test (removes the database when dropped).
+    _test_db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Who makes a request: nobody, an anonymous visitor with a CSRF cookie, a signed-in user,
+/// or an API token.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    pub cookie: String,
+    pub csrf: String,
+    pub bearer: Option<String>,
+}
+
+/// A reply, read whole.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl TestApp {
+    /// Starts the app over `test_db` with the settings `alliance serve` uses on loopback
+    /// (cookies without `Secure`, as browsers drop those over plain HTTP).
+    pub async fn start(test_db: TestDb) -> TestApp {
+        let db = test_db.connect().await;
+        TestApp::start_with(test_db, AppState::new(db.clone()).with_secure_cookies(false)).await
+    }
+
+    /// Starts the app over `test_db` with `state` (made from `test_db`'s database).
+    pub async fn start_with(test_db: TestDb, state: AppState) -> TestApp {
+        let db = state.db.clone();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let addr = listener.local_addr().expect("the bound address");
+        let app = alliance_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
+        TestApp { db, base: format!("http://{addr}"), client, server, _test_db: test_db }
+    }
+
+    /// A user of `role` at organisation `org` (a council, created when missing), signed in.
+    pub async fn signed_in(&self, email: &str, role: Role, org: &str) -> Caller {
+        let id = super::add_user(&self.db, email, role, org).await;
+        let (cookie, csrf) = super::session_for(&self.db, id).await;
+        Caller { cookie, csrf, bearer: None }
+    }
+
+    /// An anonymous visitor who has loaded `path` and holds its CSRF cookie.
+    pub async fn visitor(&self, path: &str) -> Caller {
+        let reply = self.get(path, &Caller::default()).await;
+        assert_eq!(reply.status, StatusCode::OK, "GET {path}: {}", reply.body);
+        let token = reply
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|c| c.strip_prefix("alliance_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
+            .expect("an anonymous CSRF cookie");
+        Caller { cookie: format!("alliance_csrf={token}"), csrf: token, bearer: None }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str, who: &Caller) -> reqwest::RequestBuilder {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if !who.cookie.is_empty() {
+            request = request.header("cookie", &who.cookie);
+        }
+        if let Some(token) = &who.bearer {
+            request = request.bearer_auth(token);
+        }
+        request
+    }
+
+    async fn read(request: reqwest::RequestBuilder) -> Reply {
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.expect("a readable body");
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, who: &Caller) -> Reply {
+        TestApp::read(self.request(reqwest::Method::GET, path, who)).await
+    }
+
+    /// Posts a URL-encoded form with the caller's CSRF token added.
+    pub async fn post_form(&self, path: &str, who: &Caller, fields: &[(&str, &str)]) -> Reply {
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", who.csrf.as_str())];
+        all.extend_from_slice(fields);
+        TestApp::read(self.request(reqwest::Method::POST, path, who).form(&all)).await
+    }
+
+    /// Posts raw bytes (an API upload), with the CSRF header for a session caller.
+    pub async fn post_bytes(&self, path: &str, who: &Caller, content_type: &str, body: Vec<u8>) -> Reply {
+        let mut request = self.request(reqwest::Method::POST, path, who).header("content-type", content_type);
+        if who.bearer.is_none() && !who.csrf.is_empty() {
+            request = request.header("x-csrf-token", &who.csrf);
+        }
+        TestApp::read(request.body(body)).await
+    }
+}
+
+/// Runs `scenario(app)` as two tests, `<scenario>::sqlite` and `<scenario>::postgres` (the
+/// latter skipped, saying so, when PostgreSQL is not reachable).
+#[macro_export]
+macro_rules! on_each_app {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::common::app::TestApp::start($crate::common::sqlite()).await;
+                super::$scenario(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = $crate::common::postgres().await else { return };
+                let app = $crate::common::app::TestApp::start(db).await;
+                super::$scenario(app).await;
+            }
+        }
+    };
+}
