@@ -5,3 +5,4 @@ pub mod commands;
 pub mod demo;
 pub mod governance;
 pub mod logging;
+pub mod national;

@@ -21,6 +21,39 @@ pub enum GenerateCommand {
     /// street names of the imported police data when the database has any, else a built-in
     /// list of Stoke-on-Trent and Staffordshire streets.
     Ed(GenerateEdArgs),
+    /// A national police data set for scale tests (SYNTHETIC): the real months of one force
+    /// replayed for every English force, at the national volume (`alliance::national`).
+    National(GenerateNationalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateNationalArgs {
+    /// The shared data folder, with `police/<force>/` and `lsoa/`.
+    #[arg(long)]
+    pub source: PathBuf,
+    /// The force whose real street and outcomes files are replayed (a folder under `police/`).
+    #[arg(long, default_value = "gwent")]
+    pub source_force: String,
+    /// The last month to write (YYYY-MM).
+    #[arg(long, default_value = "2025-12")]
+    pub end: alliance_core::domain::Month,
+    /// How many months, ending with --end.
+    #[arg(long, default_value_t = 36)]
+    pub months: u32,
+    /// Only the N largest forces (all when absent).
+    #[arg(long)]
+    pub forces: Option<usize>,
+    /// Multiplies the national volume (1 = about 6.5 million street records a year).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// Write plain .csv files instead of .csv.gz.
+    #[arg(long)]
+    pub plain: bool,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// The folder to write the files to (created when missing).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -54,7 +87,10 @@ pub struct GenerateEdArgs {
 }
 
 pub async fn generate(db: &Db, command: GenerateCommand) -> anyhow::Result<ExitCode> {
-    let GenerateCommand::Ed(args) = command;
+    let args = match command {
+        GenerateCommand::Ed(args) => args,
+        GenerateCommand::National(args) => return generate_national(args),
+    };
     if args.to < args.from {
         anyhow::bail!("--to {} is before --from {}", args.to, args.from);
     }
@@ -201,4 +237,41 @@ pub async fn import_indicators(db: &Db, paths: &[PathBuf]) -> anyhow::Result<Exi
         super::audit_import(db, &who, "import indicators", &file.name, line.trim()).await?;
     }
     Ok(summary(started, imported, rows, unchanged, &failed))
+}
+
+/// `alliance generate national`: writes the files with a progress bar on a terminal.
+fn generate_national(args: GenerateNationalArgs) -> anyhow::Result<ExitCode> {
+    let spec = crate::national::NationalSpec {
+        source: args.source,
+        source_force: args.source_force,
+        out: args.out.clone(),
+        end: args.end,
+        months: args.months,
+        forces: args.forces,
+        scale: args.scale,
+        gzip: !args.plain,
+        seed: args.seed,
+    };
+    let started = Instant::now();
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let summary = crate::national::generate(&spec, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    println!(
+        "wrote {} SYNTHETIC files to {} in {:.1} s: {} forces, {} street rows, {} outcome rows, {:.1} MB",
+        summary.files,
+        args.out.display(),
+        started.elapsed().as_secs_f64(),
+        summary.forces,
+        summary.street_rows,
+        summary.outcome_rows,
+        summary.bytes as f64 / 1e6
+    );
+    Ok(ExitCode::SUCCESS)
 }
