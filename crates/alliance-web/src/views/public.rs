@@ -246,7 +246,8 @@ pub struct StaffCharterPage {
 #[template(path = "public/staff_responses.html")]
 pub struct StaffResponsesPage {
     pub layout: Layout,
-    pub error: Option<String>,
+    /// The response form as typed, with its errors.
+    pub form: crate::forms::Form,
     pub areas: Vec<(String, String)>,
     pub responses: Vec<PublicResponse>,
 }

@@ -58,7 +58,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     // the partner datasets. tests/partner_access.rs checks the levels themselves.
     let org = db.organisation_by_name("Test Alliance").await.unwrap().unwrap().id;
     for slug in std::iter::once("ed-assaults").chain(alliance_core::access::INDICATOR_DATASETS) {
-        db.set_dataset_owner(slug, Some(org)).await.unwrap();
+        db.set_dataset_owner(slug, org, &common::test_actor()).await.unwrap();
     }
     // Signing out ends the session, so it goes last.
     let mut routes: Vec<_> = ROUTES.iter().collect();
@@ -224,8 +224,9 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
         sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     }
     let _ = sign_in(&app, "admin@example.org", "wrong password!").await;
+    // Adding the organisation and the user, three sign-ins and one refusal: six rows.
     let report = db.verify_audit_chain().await.unwrap();
-    assert_eq!((report.rows_checked, report.first_broken.clone()), (4, None));
+    assert_eq!((report.rows_checked, report.first_broken.clone()), (6, None));
     db.close().await;
 
     let verify = || {
@@ -237,7 +238,7 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
     };
     let ok = verify();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 4 rows"));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 6 rows"));
 
     // Someone edits row 2 by hand.
     let db = t.connect().await;
@@ -251,9 +252,10 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
     assert!(!broken.status.success(), "{out}");
     assert!(out.contains("BROKEN at row 2") && out.contains("altered"), "{out}");
 
-    // Deleting a row is found too (row 3 removed: row 4 follows row 2).
+    // Deleting a row is found too (row 3 removed: row 4 follows row 2). Row 2, the user's
+    // creation by the test, is put back first.
     let mut conn = sqlx_conn(&t.url).await;
-    sqlx::query("UPDATE audit_log SET actor = 'user:admin@example.org' WHERE id = 2")
+    sqlx::query("UPDATE audit_log SET actor = 'test' WHERE id = 2")
         .execute(&mut *conn)
         .await
         .unwrap();
@@ -273,7 +275,10 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     let t = common::sqlite();
     let db = t.connect().await;
     let app = app(&db);
-    let health = db.create_organisation("Royal Stoke ED", alliance_core::access::OrgType::Health).await.unwrap();
+    let health = db
+        .create_organisation("Royal Stoke ED", alliance_core::access::OrgType::Health, &common::test_actor())
+        .await
+        .unwrap();
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
     let partner = add_user(&db, "partner@example.org", Role::PartnerUser, "Stoke Council").await;
     let council = db.organisation_by_name("Stoke Council").await.unwrap().unwrap().id;
@@ -291,7 +296,11 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     assert_eq!(post("/admin/agreements", agreement.into()).await.status, StatusCode::SEE_OTHER);
     let bad_date = post("/admin/agreements", agreement.replace("2026-03-31", "next+year")).await;
     assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad_date.body.contains("not a date"));
+    // The error is on the review date, linked from the summary, and what was typed comes back.
+    assert!(bad_date.body.contains("<a href=\"#review_date\">The review date must be a real date like 2026-03-31</a>"));
+    assert!(bad_date.body.contains("id=\"title\" name=\"title\" type=\"text\" value=\"ED data sharing\""));
+    assert!(bad_date.body.contains("value=\"next year\""), "{}", bad_date.body);
+    assert!(bad_date.body.contains(">Violence reduction</textarea>"));
     let grant = format!("agreement_id=1&org_id={council}&dataset=ed-assaults&level=aggregate");
     assert_eq!(post("/admin/grants", grant).await.status, StatusCode::SEE_OTHER);
     let page = send(&app, "GET", "/admin/data-sharing", &admin, None).await;

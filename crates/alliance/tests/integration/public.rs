@@ -437,9 +437,12 @@ async fn an_organisation_joins_the_charter_is_verified_and_appears_in_the_direct
     assert_eq!(db.charter_renewals_due(later, 30).await.unwrap().len(), 1);
     // At most six commitments.
     for i in 0..3 {
-        db.add_charter_commitment(&format!("Extra {i}"), "More").await.unwrap();
+        db.add_charter_commitment(&format!("Extra {i}"), "More", &common::test_actor()).await.unwrap();
     }
-    assert!(db.add_charter_commitment("Seventh", "Too many").await.is_err());
+    assert!(matches!(
+        db.add_charter_commitment("Seventh", "Too many", &common::test_actor()).await,
+        Err(alliance_db::DbError::Conflict { field: "title", .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

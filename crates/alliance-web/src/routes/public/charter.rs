@@ -6,14 +6,17 @@ use std::sync::Arc;
 
 use alliance_db::public::charter::{NewPledge, NewSignatory, NewVenue};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 
 use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, staff_actor, too_many};
+use super::{client_address, csrf, redirect, too_many};
+use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::error::{bad_request, invalid, not_found};
+use crate::extract::{Form, Path, Query};
 use crate::views::public::{
     DirectoryPage, FormErrors, FormValues, JoinPage, MapPoint, MessagePage, PublicLayout, StaffCharterPage,
 };
@@ -309,31 +312,31 @@ async fn staff(State(state): State<AppState>) -> Result<Html<String>, PageError>
 
 #[derive(serde::Deserialize)]
 struct Decision {
+    #[serde(default)]
     action: String,
     #[serde(default)]
     reason: String,
 }
 
+/// Verifies, renews or returns an application. A decision on an application that is not
+/// waiting for it (unknown, or already decided) is a 404: the link named nothing to decide.
 async fn decide(
     State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(form): Form<Decision>,
 ) -> Result<Response, PageError> {
     let today = chrono::Utc::now().date_naive();
-    let who = staff_actor();
-    match form.action.as_str() {
-        "verify" | "renew" => {
-            state.db.verify_signatory(id, &who, today).await?;
-        }
-        "return" if !form.reason.trim().is_empty() => {
-            state.db.return_signatory(id, form.reason.trim(), &who).await?;
-        }
-        "return" => {
-            return Ok(
-                (StatusCode::UNPROCESSABLE_ENTITY, "Give the reason for returning the application").into_response()
-            )
-        }
-        _ => return Ok((StatusCode::BAD_REQUEST, "action must be verify, return or renew").into_response()),
+    let actor = actor_of(&me, &ip);
+    let done = match form.action.as_str() {
+        "verify" | "renew" => state.db.verify_signatory(id, today, &actor).await?,
+        "return" if !form.reason.trim().is_empty() => state.db.return_signatory(id, form.reason.trim(), &actor).await?,
+        "return" => return Err(invalid("reason", "Give the reason for returning the application")),
+        _ => return Err(bad_request("The decision must be to verify, return or renew the application.")),
+    };
+    if !done {
+        return Err(not_found());
     }
     Ok(redirect("/staff/safer-places"))
 }

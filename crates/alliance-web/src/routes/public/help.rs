@@ -4,13 +4,14 @@
 use alliance_db::public::services::ServiceSearch;
 use alliance_ingest::oruk::{to_oruk, NEEDS};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 
+use crate::extract::{ApiQuery, Query};
 use crate::views::public::{FindHelpPage, FormValues, PublicLayout};
-use crate::{AppState, PageError};
+use crate::{ApiError, AppState, PageError};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/find-help", get(find_help)).route("/api/v1/services", get(api_services))
@@ -50,8 +51,8 @@ async fn find_help(
 /// holds every match.
 async fn api_services(
     State(state): State<AppState>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<serde_json::Value>, PageError> {
+    ApiQuery(query): ApiQuery<Vec<(String, String)>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let mut values = FormValues(query);
     if values.get("q").is_empty() {
         let text = values.get("text").to_string();

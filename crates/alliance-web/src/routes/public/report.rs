@@ -7,15 +7,18 @@ use std::sync::Arc;
 use alliance_db::public::reports::{NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
 use alliance_db::public::streets::PlaceLookup;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use chrono::NaiveDate;
 
 use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, staff_actor, too_many};
+use super::{client_address, csrf, redirect, too_many};
+use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::error::{bad_request, not_found};
+use crate::extract::{Form, Path};
 use crate::views::public::{FormErrors, FormValues, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
@@ -219,19 +222,26 @@ async fn queue(State(state): State<AppState>) -> Result<Html<String>, PageError>
 
 #[derive(serde::Deserialize)]
 struct Moderation {
+    #[serde(default)]
     decision: String,
 }
 
+/// Approves or rejects a pending report. A report that is not pending (unknown, or already
+/// moderated) is a 404: the link named nothing to moderate.
 async fn moderate(
     State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(form): Form<Moderation>,
 ) -> Result<Response, PageError> {
     let approve = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,
-        _ => return Ok((StatusCode::BAD_REQUEST, "decision must be approve or reject").into_response()),
+        _ => return Err(bad_request("The decision must be to approve or to reject the report.")),
     };
-    state.db.moderate_unsafe_report(id, approve, &staff_actor()).await?;
+    if !state.db.moderate_unsafe_report(id, approve, &actor_of(&me, &ip)).await? {
+        return Err(not_found());
+    }
     Ok(redirect("/staff/unsafe-places"))
 }
