@@ -45,7 +45,7 @@ async fn post_form(app: &Router, who: &Visitor, path: &str, fields: &[(&str, &st
         form.push_str(&format!("&{k}={}", enc(v)));
     }
     let reply = send(app, "POST", path, who, Some(&form)).await;
-    assert!(reply.status.is_redirection() || reply.status.is_success(), "{path}: {} {}", reply.status, reply.body);
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}: {}", reply.body);
     reply.status
 }
 

@@ -133,7 +133,7 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     let reply =
         send(&app, "POST", "/staff/unsafe-places/1", &anon, Some(&format!("csrf_token={}&decision=reject", anon.csrf)))
             .await;
-    assert_ne!(reply.status, StatusCode::OK);
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/sign-in")));
     assert_eq!(db.unsafe_reports("approved", 10).await.unwrap().len(), 2);
 
     // Counted, suppressed: 2 reports in Stoke-on-Trent show as "fewer than 5".
