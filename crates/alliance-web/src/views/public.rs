@@ -50,22 +50,12 @@ impl PublicLayout {
     }
 }
 
-pub use crate::forms::{FieldError, FormErrors};
+pub use crate::forms::{FieldError, Form, FormErrors};
 
-/// Submitted form values by name (a name may repeat, as checkboxes do).
-#[derive(Debug, Clone, Default)]
-pub struct FormValues(pub Vec<(String, String)>);
-
-impl FormValues {
-    pub fn get(&self, name: impl AsRef<str>) -> &str {
-        self.0.iter().find(|(n, _)| n == name.as_ref()).map_or("", |(_, v)| v.as_str()).trim()
-    }
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.trim()).collect()
-    }
-    pub fn is(&self, name: impl AsRef<str>, value: impl AsRef<str>) -> bool {
-        self.0.iter().any(|(n, v)| n == name.as_ref() && v.trim() == value.as_ref())
-    }
+/// A submitted form or query as the one form model holds it (a repeated name keeps its
+/// last value; the report form's repeated `reasons` are read on their own).
+pub fn form_of(fields: &[(String, String)]) -> Form {
+    Form::new(fields.iter().cloned().collect())
 }
 
 #[derive(Template)]
@@ -101,7 +91,9 @@ pub struct ReportPage {
     pub layout: PublicLayout,
     pub csrf: String,
     pub errors: FormErrors,
-    pub values: FormValues,
+    pub values: Form,
+    /// The reasons ticked (the one field that repeats).
+    pub reasons_ticked: Vec<String>,
     pub reasons: &'static [(&'static str, &'static str)],
     pub times: &'static [(&'static str, &'static str)],
     pub age_bands: &'static [&'static str],
@@ -112,11 +104,18 @@ pub struct ReportPage {
     pub place_choices: Vec<String>,
 }
 
+impl ReportPage {
+    /// Whether the reason was ticked.
+    pub fn ticked(&self, reason: &str) -> bool {
+        self.reasons_ticked.iter().any(|r| r == reason)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "public/find_help.html")]
 pub struct FindHelpPage {
     pub layout: PublicLayout,
-    pub values: FormValues,
+    pub values: Form,
     pub needs: &'static [(&'static str, &'static str)],
     pub areas: Vec<String>,
     pub services: Vec<ServiceRecord>,
@@ -162,7 +161,7 @@ pub struct JoinPage {
     pub layout: PublicLayout,
     pub csrf: String,
     pub errors: FormErrors,
-    pub values: FormValues,
+    pub values: Form,
     pub commitments: Vec<Commitment>,
     pub org_types: &'static [&'static str],
 }

@@ -19,7 +19,7 @@ use super::{client_address, csrf, redirect, too_many};
 use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::error::{bad_request, not_found};
 use crate::extract::{Form, Path};
-use crate::views::public::{FormErrors, FormValues, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
+use crate::views::public::{form_of, FormErrors, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
@@ -40,13 +40,19 @@ struct Invalid {
     place_choices: Vec<String>,
 }
 
-async fn page(state: &AppState, values: FormValues, invalid: Invalid) -> Result<String, PageError> {
+/// The reasons ticked: the one field of the form that repeats.
+fn reasons_of(fields: &[(String, String)]) -> Vec<String> {
+    fields.iter().filter(|(name, _)| name == "reasons").map(|(_, v)| v.trim().to_string()).collect()
+}
+
+async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -> Result<String, PageError> {
     let Invalid { errors, place_choices } = invalid;
     Ok(ReportPage {
         layout: PublicLayout::new(state, "/report-unsafe-place"),
         csrf: csrf(),
         errors,
-        values,
+        values: form_of(fields),
+        reasons_ticked: reasons_of(fields),
         reasons: REASONS,
         times: TIMES_OF_DAY,
         age_bands: AGE_BANDS,
@@ -58,18 +64,20 @@ async fn page(state: &AppState, values: FormValues, invalid: Invalid) -> Result<
 }
 
 async fn form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(page(&state, FormValues::default(), Invalid::default()).await?))
+    Ok(Html(page(&state, &[], Invalid::default()).await?))
 }
 
 /// Checks the form; `Ok` holds the report to store.
 async fn validate(
     state: &AppState,
-    v: &FormValues,
+    fields: &[(String, String)],
     today: NaiveDate,
 ) -> Result<Result<NewUnsafeReport, Invalid>, PageError> {
+    let v = form_of(fields);
+    let get = |name: &str| v.get(name).unwrap_or_default();
     let mut errors = FormErrors::default();
     let mut place_choices = Vec::new();
-    let mut point = match (v.get("longitude"), v.get("latitude")) {
+    let mut point = match (get("longitude").as_str(), get("latitude").as_str()) {
         ("", "") => None,
         (lon, lat) => match (lon.parse::<f64>(), lat.parse::<f64>()) {
             (Ok(lon), Ok(lat)) if (-9.0..=2.5).contains(&lon) && (49.0..=61.0).contains(&lat) => Some((lon, lat)),
@@ -79,7 +87,8 @@ async fn validate(
             }
         },
     };
-    let typed = v.get("place");
+    let typed = get("place");
+    let typed = typed.as_str();
     let mut place = None;
     let mut place_text = None;
     if typed.is_empty() && point.is_none() {
@@ -118,31 +127,31 @@ async fn validate(
             ),
         }
     }
-    let date =
-        match (v.get("date-day").parse::<u32>(), v.get("date-month").parse::<u32>(), v.get("date-year").parse::<i32>())
-        {
-            (Ok(d), Ok(m), Ok(y)) => NaiveDate::from_ymd_opt(y, m, d),
-            _ => None,
-        };
+    let date = match (get("date-day").parse::<u32>(), get("date-month").parse::<u32>(), get("date-year").parse::<i32>())
+    {
+        (Ok(d), Ok(m), Ok(y)) => NaiveDate::from_ymd_opt(y, m, d),
+        _ => None,
+    };
     match date {
         None => errors.add("date-day", "Enter the date it happened, such as 27 3 2025"),
         Some(d) if d > today => errors.add("date-day", "The date must be today or in the past"),
         Some(d) if (today - d).num_days() > 366 => errors.add("date-day", "The date must be within the last year"),
         Some(_) => {}
     }
-    let time = v.get("time-of-day");
+    let time = get("time-of-day");
+    let time = time.as_str();
     if !TIMES_OF_DAY.iter().any(|(s, _)| *s == time) {
         errors.add("time-of-day", "Select roughly what time of day it was");
     }
-    let reasons: Vec<String> = v.all("reasons").into_iter().map(str::to_string).collect();
+    let reasons: Vec<String> = reasons_of(fields).into_iter().filter(|r| !r.is_empty()).collect();
     if reasons.is_empty() {
         errors.add("reasons", "Select what made you feel unsafe");
     } else if !reasons.iter().all(|r| REASONS.iter().any(|(s, _)| s == r)) {
         errors.add("reasons", "Select from the choices given");
     }
     let optional = |name: &str, allowed: &[&str]| {
-        let value = v.get(name);
-        allowed.contains(&value).then(|| value.to_string())
+        let value = get(name);
+        allowed.contains(&value.as_str()).then_some(value)
     };
     if !errors.is_empty() {
         return Ok(Err(Invalid { errors, place_choices }));
@@ -166,14 +175,13 @@ async fn submit(
     Extension(limiter): Extension<Arc<RateLimiter>>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let values = FormValues(fields);
-    if !values.get(HONEYPOT).is_empty() {
+    if form_of(&fields).get(HONEYPOT).is_some() {
         return Ok(redirect("/report-unsafe-place/sent"));
     }
     let today = chrono::Utc::now().date_naive();
-    match validate(&state, &values, today).await? {
+    match validate(&state, &fields, today).await? {
         Err(invalid) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, values, invalid).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, &fields, invalid).await?)).into_response())
         }
         Ok(report) => {
             if !limiter.allow("unsafe-report", &client_address()) {
