@@ -587,6 +587,14 @@ async fn bad_addresses_and_forms_are_answered_in_the_services_words() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert!(reply.body.contains("The form could not be read"), "{}", reply.body);
     assert!(!reply.body.contains("deserialize"), "{}", reply.body);
+    // A name already taken is an error on its field, with what was typed kept (not a 409 page).
+    let form = format!("name=Test+Alliance&org_type=council&csrf_token={}", admin.csrf);
+    let reply = send(&app, "POST", "/admin/organisations", &admin, Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("<a href=\"#name\">An organisation called"), "{}", reply.body);
+    assert!(reply.body.contains("already exists</a>"), "{}", reply.body);
+    assert!(reply.body.contains("value=\"Test Alliance\""), "{}", reply.body);
+    assert!(reply.body.contains("<option value=\"council\" selected>"), "{}", reply.body);
     // The API's query string: a problem document.
     let reply = send(&app, "GET", "/api/v1/counts?by=month&from=%FF", &admin, None).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
