@@ -102,6 +102,8 @@ pub struct ReportPage {
     /// The places a street name typed is in, when it is in several: listed for the
     /// reporter to type one.
     pub place_choices: Vec<String>,
+    /// Counts below this are not published.
+    pub threshold: u64,
 }
 
 impl ReportPage {
@@ -192,6 +194,8 @@ pub struct YouSaidPage {
     pub responses: Vec<PublicResponse>,
     pub districts: Vec<ShownRow>,
     pub wards: Vec<ShownRow>,
+    /// Counts below this are not published.
+    pub threshold: u64,
 }
 
 #[derive(Template)]

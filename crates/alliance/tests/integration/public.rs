@@ -481,3 +481,20 @@ async fn services_are_found_by_need_and_area_and_survive_the_oruk_round_trip() {
     let err = db2.import_services_file(&bad).await.unwrap_err().to_string();
     assert!(err.contains("bad.json") && err.contains("service 1"), "{err}");
 }
+
+/// The public pages say the threshold the partnership configured, not a fixed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_pages_state_the_configured_threshold() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let ten = alliance_app::Disclosure::new(10).expect("a valid threshold");
+    let app = alliance_web::router(AppState::new(db.clone()).with_disclosure(ten));
+    let figures = send(&app, "GET", "/public/figures", &Visitor::default(), None).await;
+    assert_eq!(figures.status, StatusCode::OK);
+    assert!(figures.body.contains("any count from 1 to 9 is shown as \"fewer than 10\""), "{}", figures.body);
+    for page in ["/you-said-we-did", "/report-unsafe-place"] {
+        let reply = send(&app, "GET", page, &Visitor::default(), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        assert!(reply.body.contains("fewer than 10") && !reply.body.contains("fewer than 5"), "{page}: {}", reply.body);
+    }
+}

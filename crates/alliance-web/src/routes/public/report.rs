@@ -59,6 +59,7 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
         genders: GENDERS,
         place_names: state.db.place_names().await?,
         place_choices,
+        threshold: state.disclosure.threshold(),
     }
     .render()?)
 }
@@ -205,7 +206,10 @@ async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> 
             layout: PublicLayout::new(&state, "/report-unsafe-place"),
             title: "Thank you: your report was sent".into(),
             paragraphs: vec![
-                "We check every report before it is used. Reports are published only as counts for an area, never fewer than 5 together.".into(),
+                format!(
+                    "We check every report before it is used. Reports are published only as counts for an area, never fewer than {} together.",
+                    state.disclosure.threshold()
+                ),
                 "This is not a way to report a crime. If you are in danger, call 999. To report a crime that is not an emergency, call 101 or report it online at police.uk.".into(),
             ],
             link: Some(("/you-said-we-did".into(), "See what the partnership has done about reports".into())),

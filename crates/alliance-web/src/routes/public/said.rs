@@ -31,6 +31,7 @@ async fn public_page(State(state): State<AppState>) -> Result<Html<String>, Page
             responses: state.db.public_responses().await?,
             districts: districts.iter().map(|d| ShownRow::area(d, &state.disclosure)).collect(),
             wards: wards.iter().filter(|w| w.count > 0).map(|w| ShownRow::area(w, &state.disclosure)).collect(),
+            threshold: state.disclosure.threshold(),
         }
         .render()?,
     ))
