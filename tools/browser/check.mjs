@@ -273,6 +273,33 @@ try {
         return axe(staff);
       });
     }
+    // The administrators' forms with errors: the summary links to the field, what was
+    // typed comes back, and the page stays accessible.
+    await check('axe /admin/data-sharing with an agreement error', async () => {
+      await go(staff, '/admin/data-sharing');
+      await staff.type('#title', 'ED data sharing');
+      await staff.type('#purpose', 'Violence reduction');
+      await staff.type('#lawful_basis', 'Public task');
+      await staff.type('#review_date', '2026-02-31');
+      const status = await submit(staff, 'form[action="/admin/agreements"] button[type=submit]');
+      if (status !== 422) return `expected 422, got ${status}`;
+      if (!(await staff.$('.govuk-error-summary a[href="#review_date"]'))) return 'no error summary linking to the review date';
+      const kept = await staff.$eval('#title', (e) => e.value);
+      if (kept !== 'ED data sharing') return `the title typed was not kept: "${kept}"`;
+      return axe(staff);
+    });
+    await check('axe /admin/users with an error', async () => {
+      await go(staff, '/admin/users');
+      await staff.type('#name', 'New Analyst');
+      await staff.type('#email', 'analyst@example.org');
+      await staff.type('#password', 'short');
+      const status = await submit(staff, 'form[action="/admin/users"] button[type=submit]');
+      if (status !== 422) return `expected 422, got ${status}`;
+      if (!(await staff.$('.govuk-error-summary a[href="#password"]'))) return 'no error summary linking to the password';
+      const kept = await staff.$eval('#email', (e) => e.value);
+      if (kept !== 'analyst@example.org') return `the email typed was not kept: "${kept}"`;
+      return axe(staff);
+    });
 
     // 5. The map initialises without console errors.
     await check('/map: the Leaflet map initialises with no console errors', async () => {

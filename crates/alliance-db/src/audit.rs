@@ -17,6 +17,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
 use sqlx::Row;
 
+use crate::params::Params;
 use crate::{Backend, Db, DbError};
 
 /// The `prev_hash` of the first row.
@@ -199,29 +200,23 @@ impl Db {
     /// Searches the log, newest first.
     pub async fn audit_search(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, DbError> {
         let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1");
-        let mut binds: Vec<String> = Vec::new();
+        let mut params = Params::new();
         if let Some(actor) = q.actor.as_deref().filter(|s| !s.is_empty()) {
-            binds.push(format!("%{}%", actor.to_lowercase()));
-            sql.push_str(&format!(" AND LOWER(actor) LIKE ${}", binds.len()));
+            sql.push_str(&format!(" AND LOWER(actor) LIKE {}", params.push(format!("%{}%", actor.to_lowercase()))));
         }
         if let Some(action) = q.action.as_deref().filter(|s| !s.is_empty()) {
-            binds.push(action.to_string());
-            sql.push_str(&format!(" AND action = ${}", binds.len()));
+            sql.push_str(&format!(" AND action = {}", params.push(action)));
         }
         if let Some(from) = q.from.as_deref().filter(|s| !s.is_empty()) {
-            binds.push(from.to_string());
-            sql.push_str(&format!(" AND at >= ${}", binds.len()));
+            sql.push_str(&format!(" AND at >= {}", params.push(from)));
         }
         if let Some(to) = q.to.as_deref().filter(|s| !s.is_empty()) {
             // A bare date includes the whole day: compare with the next character after it.
-            binds.push(if to.len() == 10 { format!("{to}T99") } else { to.to_string() });
-            sql.push_str(&format!(" AND at <= ${}", binds.len()));
+            let to = if to.len() == 10 { format!("{to}T99") } else { to.to_string() };
+            sql.push_str(&format!(" AND at <= {}", params.push(to)));
         }
         sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", q.limit.clamp(1, 10_000)));
-        let mut query = sqlx::query(&sql);
-        for b in &binds {
-            query = query.bind(b);
-        }
+        let query = params.bind(sqlx::query(&sql), 0);
         let rows = query.fetch_all(&self.pool).await?;
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }

@@ -3,6 +3,7 @@
 use alliance_core::domain::{CountField, CountFilter, CountRow, Month};
 use sqlx::Row;
 
+use crate::params::Params;
 use crate::{Db, DbError};
 
 /// The SQL expression behind each field.
@@ -30,23 +31,19 @@ impl Db {
         if needs_district {
             sql.push_str(" LEFT JOIN lsoas l ON l.code = c.lsoa_code");
         }
+        let mut params = Params::new();
         let mut conditions = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        let mut bind = |condition: &str, value: String| {
-            binds.push(value);
-            conditions.push(condition.replace('?', &format!("${}", binds.len())));
-        };
         if let Some(from) = filter.from {
-            bind("c.month >= ?", from.to_string());
+            conditions.push(format!("c.month >= {}", params.push(from.to_string())));
         }
         if let Some(to) = filter.to {
-            bind("c.month <= ?", to.to_string());
+            conditions.push(format!("c.month <= {}", params.push(to.to_string())));
         }
         if let Some(t) = &filter.crime_type {
-            bind("c.crime_type = ?", t.clone());
+            conditions.push(format!("c.crime_type = {}", params.push(t.clone())));
         }
         if let Some(d) = &filter.district {
-            bind("l.district_code = ?", d.to_string());
+            conditions.push(format!("l.district_code = {}", params.push(d.to_string())));
         }
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -54,10 +51,7 @@ impl Db {
         }
         sql.push_str(" GROUP BY ");
         sql.push_str(&(0..fields.len()).map(|i| expression(fields[i])).collect::<Vec<_>>().join(", "));
-        let mut query = sqlx::query(&sql);
-        for b in &binds {
-            query = query.bind(b.as_str());
-        }
+        let query = params.bind(sqlx::query(&sql), 0);
         let rows = query.fetch_all(&self.pool).await?;
         let mut out = rows
             .iter()
@@ -82,7 +76,7 @@ impl Db {
         rows.iter()
             .map(|r| {
                 let text: String = r.try_get(0)?;
-                text.parse().map_err(|e| DbError::Legacy(format!("stored month: {e}")))
+                text.parse().map_err(|e| DbError::corrupt(format!("imports.month: {e}")))
             })
             .collect()
     }

@@ -5,6 +5,7 @@
 mod assets;
 pub mod auth;
 pub mod error;
+pub mod extract;
 pub mod forms;
 pub mod hotspot_cache;
 mod routes;

@@ -18,7 +18,7 @@ fn main() {
         alliance::demo::load_if_empty(&db).await.expect("demo");
         let s = db.strategies().await.unwrap().remove(0);
         let commitments = db.commitments(s.id).await.unwrap();
-        let org = db.create_organisation("Staffordshire Police", OrgType::Police).await.unwrap();
+        let org = db.create_organisation("Staffordshire Police", OrgType::Police, &alliance_db::audit::Actor::new("bench", "bench")).await.unwrap();
         for i in 0..40 {
             let f = ActionFields {
                 commitment_id: commitments[i % commitments.len()].id,

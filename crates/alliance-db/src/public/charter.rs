@@ -12,6 +12,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{now, Place};
+use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
 /// The charter allows at most this many commitments (the Staffordshire charter has six).
@@ -149,22 +150,27 @@ impl Db {
             .collect()
     }
 
-    /// Adds a commitment at the end; refused when the charter already has [`MAX_COMMITMENTS`].
-    pub async fn add_charter_commitment(&self, title: &str, description: &str) -> Result<i64, DbError> {
+    /// Adds a commitment at the end, recorded as `charter-commitment`; `Conflict { field:
+    /// "title" }` when the charter already has [`MAX_COMMITMENTS`].
+    pub async fn add_charter_commitment(&self, title: &str, description: &str, actor: &Actor) -> Result<i64, DbError> {
         let existing = self.charter_commitments().await?;
         if existing.len() >= MAX_COMMITMENTS {
-            return Err(DbError::Legacy(format!("the charter already has {MAX_COMMITMENTS} commitments")));
+            return Err(DbError::conflict("title", format!("The charter already has {MAX_COMMITMENTS} commitments")));
         }
         let position = existing.iter().map(|c| c.position).max().unwrap_or(0) + 1;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO charter_commitments (position, title, description, active) VALUES ($1, $2, $3, 1) RETURNING id",
         )
         .bind(position)
         .bind(title)
         .bind(description)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get(0)?)
+        let id: i64 = row.try_get(0)?;
+        append(&mut tx, self.backend(), &actor.event("charter-commitment", &format!("commitment:{id}"), title)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Stores an application (status 'submitted') with its venues and pledges in one
@@ -172,10 +178,10 @@ impl Db {
     pub async fn register_signatory(&self, s: &NewSignatory) -> Result<i64, DbError> {
         for c in self.charter_commitments().await? {
             if !s.pledges.iter().any(|p| p.commitment_id == c.id) {
-                return Err(DbError::Legacy(format!("no pledge for the commitment \"{}\"", c.title)));
+                return Err(DbError::invalid("pledges", format!("Agree to the commitment \"{}\"", c.title)));
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO charter_signatories (name, org_type, address, postcode, contact_name, contact_email, \
              contact_phone, staff_trained, status, submitted_at) \
@@ -295,33 +301,50 @@ impl Db {
     }
 
     /// Verifies a submitted application (or renews a signatory): due for renewal a year
-    /// from `today`. `false` when there is no such application.
-    pub async fn verify_signatory(&self, id: i64, by: &str, today: NaiveDate) -> Result<bool, DbError> {
+    /// from `today`; recorded (`charter-verify`) in the same transaction. `false` when there
+    /// is no such application (nothing changes, nothing is recorded).
+    pub async fn verify_signatory(&self, id: i64, today: NaiveDate, actor: &Actor) -> Result<bool, DbError> {
+        let due = in_a_year(today);
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE charter_signatories SET status = 'verified', verified_at = $1, verified_by = $2, renewal_due = $3, \
              return_reason = NULL WHERE id = $4 AND status IN ('submitted', 'verified')",
         )
         .bind(now())
-        .bind(by)
-        .bind(in_a_year(today))
+        .bind(actor.name.as_str())
+        .bind(&due)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        let detail = format!("verified, renewal due {due}");
+        append(&mut tx, self.backend(), &actor.event("charter-verify", &format!("signatory:{id}"), &detail)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Returns a submitted application to the organisation with a reason.
-    pub async fn return_signatory(&self, id: i64, reason: &str, by: &str) -> Result<bool, DbError> {
+    /// Returns a submitted application to the organisation with a reason, recorded
+    /// (`charter-return`) in the same transaction. `false` when there is no such submitted
+    /// application.
+    pub async fn return_signatory(&self, id: i64, reason: &str, actor: &Actor) -> Result<bool, DbError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE charter_signatories SET status = 'returned', return_reason = $1, verified_by = $2 \
              WHERE id = $3 AND status = 'submitted'",
         )
         .bind(reason)
-        .bind(by)
+        .bind(actor.name.as_str())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append(&mut tx, self.backend(), &actor.event("charter-return", &format!("signatory:{id}"), reason)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Verified signatories due for renewal within `days` of `today` (lapsed ones included),

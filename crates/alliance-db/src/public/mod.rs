@@ -40,8 +40,10 @@ pub struct Place {
 
 /// A 250 m BNG cell: easting and northing of its south-west corner, as `"E_N"`.
 pub fn cell_of(lon: f64, lat: f64) -> Result<String, DbError> {
-    let projector = BngProjector::new().map_err(|e| DbError::Legacy(e.to_string()))?;
-    let (x, y) = projector.to_bng(lon, lat).map_err(|e| DbError::Legacy(e.to_string()))?;
+    let projector = BngProjector::new().map_err(|e| DbError::Task(format!("the BNG projection: {e}")))?;
+    let (x, y) = projector.to_bng(lon, lat).map_err(|e| {
+        DbError::invalid("point", format!("the point ({lon}, {lat}) is not on the British National Grid: {e}"))
+    })?;
     let e = (x / PUBLIC_CELL_METRES).floor() * PUBLIC_CELL_METRES;
     let n = (y / PUBLIC_CELL_METRES).floor() * PUBLIC_CELL_METRES;
     Ok(format!("{}_{}", e as i64, n as i64))

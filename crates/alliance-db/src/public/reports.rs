@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{cell_of, now, parse_cell, Place};
+use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
 /// What made a place feel unsafe: (slug, label). The form offers these and nothing else.
@@ -175,20 +176,28 @@ impl Db {
         rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 
-    /// Approves or rejects a pending report. `false` when it is not pending (already moderated
-    /// or unknown).
-    pub async fn moderate_unsafe_report(&self, id: i64, approve: bool, by: &str) -> Result<bool, DbError> {
+    /// Approves or rejects a pending report, recording the decision (`moderate-report`) in
+    /// the same transaction. `false` when it is not pending (already moderated or unknown):
+    /// then nothing changes and nothing is recorded.
+    pub async fn moderate_unsafe_report(&self, id: i64, approve: bool, actor: &Actor) -> Result<bool, DbError> {
         let status = if approve { "approved" } else { "rejected" };
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE unsafe_reports SET status = $1, moderated_at = $2, moderated_by = $3 WHERE id = $4 AND status = 'pending'",
         )
         .bind(status)
         .bind(now())
-        .bind(by)
+        .bind(actor.name.as_str())
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append(&mut tx, self.backend(), &actor.event("moderate-report", &format!("unsafe-report:{id}"), status))
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// The hotspot layer of approved reports: exact counts per 250 m BNG cell (reports

@@ -4,6 +4,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::now;
+use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize)]
@@ -19,7 +20,8 @@ pub struct PublicResponse {
 }
 
 impl Db {
-    /// Publishes a response about an area ('ward' or 'district'); returns its id.
+    /// Publishes a response about an area ('ward' or 'district') and records it
+    /// (`publish-response`) in the same transaction; returns its id.
     pub async fn publish_response(
         &self,
         area_kind: &str,
@@ -27,8 +29,9 @@ impl Db {
         area_name: &str,
         you_said: &str,
         we_did: &str,
-        by: &str,
+        actor: &Actor,
     ) -> Result<i64, DbError> {
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO public_responses (area_kind, area_code, area_name, you_said, we_did, published_at, published_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -39,10 +42,15 @@ impl Db {
         .bind(you_said)
         .bind(we_did)
         .bind(now())
-        .bind(by)
-        .fetch_one(&self.pool)
+        .bind(actor.name.as_str())
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(row.try_get(0)?)
+        let id: i64 = row.try_get(0)?;
+        let target = format!("{area_kind}:{area_code}");
+        append(&mut tx, self.backend(), &actor.event("publish-response", &target, &format!("response {id} published")))
+            .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Published responses, newest first.

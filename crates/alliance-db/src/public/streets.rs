@@ -131,7 +131,7 @@ impl Db {
         }
         let shapes: Vec<geo::MultiPolygon<f64>> = wards.into_iter().map(|w| w.shape).collect();
         let ward_index = AreaIndex::new(&shapes);
-        let projector = BngProjector::new().map_err(|e| DbError::Legacy(e.to_string()))?;
+        let projector = BngProjector::new().map_err(|e| DbError::Task(format!("the BNG projection: {e}")))?;
 
         let rows = sqlx::query(
             "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \

@@ -310,17 +310,6 @@ pub async fn may_supply(state: &AppState, who: &Principal, dataset: &str) -> Res
     Ok(who.role() == Some(Role::Administrator) || ds.owner_org_id == Some(who.org_id()))
 }
 
-/// The suppression that applies to partner data shown at `level`: none at record level; at
-/// aggregate level the app's threshold, always (the definition of aggregate access:
-/// "counts with small-number suppression"; partner datasets are health, education, youth
-/// justice and probation data whoever supplies them).
-pub fn suppression_for(
-    state: &AppState,
-    level: AccessLevel,
-) -> Option<alliance_core::analytics::suppression::Suppression> {
-    state.disclosure.for_level(level)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

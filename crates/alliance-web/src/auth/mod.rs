@@ -49,12 +49,22 @@ impl Principal {
         }
     }
 
+    /// The actor of a change they make from `ip`.
+    pub fn audit_actor(&self, ip: &str) -> alliance_db::audit::Actor {
+        alliance_db::audit::Actor::new(self.actor(), ip)
+    }
+
     pub fn role(&self) -> Option<Role> {
         match self {
             Principal::User(u) => Some(u.role),
             Principal::Token(_) => None,
         }
     }
+}
+
+/// The actor of a change a signed-in user makes from `ip`: what every audited write takes.
+pub fn actor_of(user: &User, ip: &str) -> alliance_db::audit::Actor {
+    alliance_db::audit::Actor::new(user_actor(user), ip)
 }
 
 /// How a signed-in user is named wherever the database records who did something (an

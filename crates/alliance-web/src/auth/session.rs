@@ -35,29 +35,50 @@ pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> He
         .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
-/// Starts a session for a user: stores it and returns the `Set-Cookie` header value.
-pub async fn start(state: &AppState, user_id: i64, ip: &str) -> Result<HeaderValue, alliance_db::DbError> {
-    let token = random_token();
-    let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
-    state
-        .db
-        .create_session(
-            &token_hash(&token),
-            user_id,
-            &random_token(),
-            &expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            ip,
-        )
-        .await?;
-    Ok(set_cookie(state, SESSION_COOKIE, &token, SESSION_HOURS * 3600))
+/// A new session for a user: what to store (its token's hash) and the `Set-Cookie` header
+/// value carrying the token. The caller stores it with the change it belongs to
+/// (`Db::sign_in`, `Db::change_password`), so the session and its audit row are one write.
+pub struct Started {
+    token_hash: String,
+    csrf: String,
+    expires_at: String,
+    pub cookie: HeaderValue,
 }
 
-/// Ends the request's session, if any, and returns the header that deletes the cookie.
-pub async fn end(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, alliance_db::DbError> {
-    if let Some(token) = cookie(headers, SESSION_COOKIE) {
-        state.db.delete_session(&token_hash(&token)).await?;
+impl Started {
+    /// What the storage layer stores for it.
+    pub fn record<'a>(&'a self, user_id: i64, ip: &'a str) -> alliance_db::access::NewSession<'a> {
+        alliance_db::access::NewSession {
+            token_hash: &self.token_hash,
+            user_id,
+            csrf_token: &self.csrf,
+            expires_at: &self.expires_at,
+            ip,
+        }
     }
-    Ok(set_cookie(state, SESSION_COOKIE, "", 0))
+}
+
+/// Makes a session (not yet stored): a random token for the cookie, a CSRF token, and an
+/// expiry [`SESSION_HOURS`] from now.
+pub fn new_session(state: &AppState) -> Started {
+    let token = random_token();
+    let expires = chrono::Utc::now() + chrono::Duration::hours(SESSION_HOURS);
+    Started {
+        token_hash: token_hash(&token),
+        csrf: random_token(),
+        expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        cookie: set_cookie(state, SESSION_COOKIE, &token, SESSION_HOURS * 3600),
+    }
+}
+
+/// The hash of the request's session token, if it carries one.
+pub fn current_token_hash(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE).map(|token| token_hash(&token))
+}
+
+/// The header that deletes the session cookie.
+pub fn cleared(state: &AppState) -> HeaderValue {
+    set_cookie(state, SESSION_COOKIE, "", 0)
 }
 
 /// Appends a `Set-Cookie` header.

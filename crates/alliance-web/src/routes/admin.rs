@@ -1,23 +1,28 @@
 //! Administrators' pages: organisations, users, data sharing (datasets, agreements, grants,
 //! DPIAs), API tokens and the audit log. Every change is written to the audit log as a
-//! `permission-change`.
+//! `permission-change` by the storage layer, in the change's own transaction.
+//!
+//! Each form comes back with what was typed and an error on the field at fault (422); the
+//! storage layer's `Invalid`/`Conflict` errors name that field.
 
 use std::collections::HashMap;
 
 use alliance_core::access::{AccessLevel, OrgType, Role};
 use alliance_db::access::{NewAgreement, NewDpia, NewUser};
-use alliance_db::audit::{AuditEvent, AuditQuery};
+use alliance_db::audit::AuditQuery;
 use alliance_db::DbError;
 use askama::Template;
-use axum::extract::{Path, Query, RawForm, State};
+use axum::extract::{RawForm, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::{Extension, Form};
-use serde::Deserialize;
+use axum::Extension;
 
 use crate::auth::access::SCOPES;
-use crate::auth::{random_token, token_hash, ClientIp, CurrentUser};
+use crate::auth::{actor_of, random_token, token_hash, ClientIp, CurrentUser};
+use crate::error::not_found;
+use crate::extract::{Form, Path, Query};
+use crate::forms::{self, FieldError, FormValues};
 use crate::views::access::*;
 use crate::views::Layout;
 use crate::{AppState, PageError};
@@ -43,125 +48,115 @@ fn redirect(to: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(to))]).into_response()
 }
 
-/// A page re-rendered with a validation error: 422.
+/// A page re-rendered with its form's errors: 422.
 fn invalid(html: String) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response()
 }
 
-async fn record_change(state: &AppState, who: &str, ip: &str, target: &str, detail: &str) -> Result<(), DbError> {
-    state
-        .db
-        .audit(&AuditEvent { actor: &format!("user:{who}"), action: "permission-change", target, detail, ip })
-        .await
-        .map(|_| ())
+/// A storage error about the input as an error on the form's element `id_of(field)`; any
+/// other error is the service's fault and passes through.
+fn on_field(e: DbError, id_of: impl Fn(&'static str) -> &'static str) -> Result<FieldError, PageError> {
+    match e {
+        DbError::Invalid { field, reason } | DbError::Conflict { field, reason } => {
+            Ok(forms::error(id_of(field), reason))
+        }
+        other => Err(other.into()),
+    }
+}
+
+/// A submitted form's fields by name (the last of a repeated name).
+fn values(fields: &[(String, String)]) -> FormValues {
+    fields.iter().cloned().collect()
 }
 
 // ---- organisations ----
 
-async fn organisations_page(state: &AppState, error: Option<String>) -> Result<String, PageError> {
+async fn organisations_page(state: &AppState, form: forms::Form) -> Result<String, PageError> {
     let page = OrganisationsPage {
         layout: Layout::new(state, "/admin/organisations"),
         organisations: state.db.organisations().await?,
         org_types: org_type_choices(),
-        error,
+        form,
     };
     Ok(page.render()?)
 }
 
 async fn organisations(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(organisations_page(&state, None).await?))
-}
-
-#[derive(Deserialize)]
-struct OrganisationForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    org_type: String,
+    Ok(Html(organisations_page(&state, forms::Form::default()).await?))
 }
 
 async fn add_organisation(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(form): Form<OrganisationForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let result = match form.org_type.parse::<OrgType>() {
-        Ok(t) => state.db.create_organisation(&form.name, t).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e),
+    let form = forms::Form::new(values(&fields));
+    let result = match form.value("org_type").parse::<OrgType>() {
+        Ok(t) => state.db.create_organisation(&form.value("name"), t, &actor_of(&me, &ip)).await.map(|_| ()),
+        Err(_) => Err(DbError::invalid("org_type", "Choose the type of organisation")),
     };
     match result {
-        Ok(_) => {
-            record_change(&state, &me.email, &ip, &form.name, &format!("organisation added ({})", form.org_type))
-                .await?;
-            Ok(redirect("/admin/organisations"))
+        Ok(()) => Ok(redirect("/admin/organisations")),
+        Err(e) => {
+            let error = on_field(e, |f| f)?;
+            Ok(invalid(organisations_page(&state, forms::Form::with_errors(form.values, vec![error])).await?))
         }
-        Err(e) => Ok(invalid(organisations_page(&state, Some(e)).await?)),
     }
 }
 
 // ---- users ----
 
-async fn users_page(state: &AppState, error: Option<String>, message: Option<String>) -> Result<String, PageError> {
+async fn users_page(state: &AppState, form: forms::Form) -> Result<String, PageError> {
     let page = UsersPage {
         layout: Layout::new(state, "/admin/users"),
         users: state.db.users().await?,
         organisations: organisation_choices(&state.db.organisations().await?),
         roles: role_choices(),
-        error,
-        message,
+        form,
     };
     Ok(page.render()?)
 }
 
 async fn users(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(users_page(&state, None, None).await?))
-}
-
-#[derive(Deserialize)]
-struct UserForm {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    org_id: String,
-    #[serde(default)]
-    role: String,
-    #[serde(default)]
-    password: String,
+    Ok(Html(users_page(&state, forms::Form::default()).await?))
 }
 
 async fn add_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(form): Form<UserForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let checked = (|| {
-        let role = form.role.parse::<Role>()?;
-        let org_id = form.org_id.parse::<i64>().map_err(|_| "Choose an organisation (add one first)".to_string())?;
-        password::check_new_password(&form.password)?;
-        Ok::<_, String>((role, org_id))
-    })();
-    let (role, org_id) = match checked {
-        Ok(v) => v,
-        Err(e) => return Ok(invalid(users_page(&state, Some(e), None).await?)),
+    let mut typed = values(&fields);
+    let password = typed.remove("password").unwrap_or_default();
+    let form = forms::Form::new(typed);
+    let mut errors = Vec::new();
+    let role = form.value("role").parse::<Role>().map_err(|_| errors.push(forms::error("role", "Choose a role"))).ok();
+    let org_id = form
+        .value("org_id")
+        .parse::<i64>()
+        .map_err(|_| errors.push(forms::error("org_id", "Choose an organisation (add one first)")))
+        .ok();
+    if let Err(e) = password::check_new_password(&password) {
+        errors.push(forms::error("password", e));
+    }
+    let (Some(role), Some(org_id), true) = (role, org_id, errors.is_empty()) else {
+        return Ok(invalid(users_page(&state, forms::Form::with_errors(form.values, errors)).await?));
     };
-    let hash = password::hash(&form.password).await.map_err(|e| PageError::Db(DbError::Legacy(e)))?;
-    let new = NewUser { email: &form.email, name: &form.name, org_id, role, password_hash: &hash };
-    match state.db.create_user(&new).await {
-        Ok(_) => {
-            record_change(&state, &me.email, &ip, &form.email.trim().to_lowercase(), &format!("user added as {role}"))
-                .await?;
-            Ok(redirect("/admin/users"))
+    let hash = password::hash(&password).await.map_err(PageError::Internal)?;
+    let (email, name) = (form.value("email"), form.value("name"));
+    let new = NewUser { email: &email, name: &name, org_id, role, password_hash: &hash };
+    match state.db.create_user(&new, &actor_of(&me, &ip)).await {
+        Ok(_) => Ok(redirect("/admin/users")),
+        Err(e) => {
+            let error = on_field(e, |f| f)?;
+            Ok(invalid(users_page(&state, forms::Form::with_errors(form.values, vec![error])).await?))
         }
-        Err(DbError::Legacy(e)) => Ok(invalid(users_page(&state, Some(e), None).await?)),
-        Err(e) => Err(e.into()),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize)]
 struct UserUpdateForm {
     #[serde(default)]
     role: String,
@@ -176,28 +171,24 @@ async fn update_user(
     Path(id): Path<i64>,
     Form(form): Form<UserUpdateForm>,
 ) -> Result<Response, PageError> {
-    let Some(user) = state.db.user_by_id(id).await? else {
-        return Ok(invalid(users_page(&state, Some(format!("There is no user {id}")), None).await?));
-    };
-    let role = match form.role.parse::<Role>() {
-        Ok(r) => r,
-        Err(e) => return Ok(invalid(users_page(&state, Some(e), None).await?)),
+    let Some(user) = state.db.user_by_id(id).await? else { return Err(not_found()) };
+    let field = format!("role-{id}");
+    let refuse = |message: &str| forms::Form::with_errors(FormValues::new(), vec![forms::error(&field, message)]);
+    let Ok(role) = form.role.parse::<Role>() else {
+        return Ok(invalid(users_page(&state, refuse("Choose a role")).await?));
     };
     let active = form.active.is_some();
     if user.id == me.id && (role != Role::Administrator || !active) {
-        let e = "You cannot remove your own administrator role or deactivate yourself".to_string();
-        return Ok(invalid(users_page(&state, Some(e), None).await?));
+        let form = refuse("You cannot remove your own administrator role or deactivate yourself");
+        return Ok(invalid(users_page(&state, form).await?));
     }
-    state.db.update_user_access(id, role, active).await?;
-    state.db.clear_sign_in_failures(id).await?;
-    record_change(&state, &me.email, &ip, &user.email, &format!("role {role}, can sign in: {active}, unlocked"))
-        .await?;
+    state.db.update_user_access(id, role, active, &actor_of(&me, &ip)).await?;
     Ok(redirect("/admin/users"))
 }
 
 // ---- data sharing ----
 
-async fn data_sharing_page(state: &AppState, error: Option<String>) -> Result<String, PageError> {
+async fn data_sharing_page(state: &AppState, form: forms::Form, sent: &'static str) -> Result<String, PageError> {
     let page = DataSharingPage {
         layout: Layout::new(state, "/admin/data-sharing"),
         datasets: state.db.datasets().await?,
@@ -206,182 +197,153 @@ async fn data_sharing_page(state: &AppState, error: Option<String>) -> Result<St
         organisations: organisation_choices(&state.db.organisations().await?),
         levels: level_choices(),
         today: chrono::Utc::now().format("%Y-%m-%d").to_string(),
-        error,
+        form,
+        sent,
     };
     Ok(page.render()?)
 }
 
 async fn data_sharing(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(data_sharing_page(&state, None).await?))
+    Ok(Html(data_sharing_page(&state, forms::Form::default(), "").await?))
 }
 
-/// Runs a change; a `DbError::Legacy` re-renders the data-sharing page with it (422).
-async fn data_sharing_change(
+/// The end of a data-sharing change: back to the page, or the page again with the form
+/// `sent` as typed and the error on its field (`id_of` names the element of a field).
+async fn data_sharing_done(
     state: &AppState,
-    change: Result<String, String>,
-    who: &str,
-    ip: &str,
-    target: &str,
+    result: Result<(), DbError>,
+    values: FormValues,
+    sent: &'static str,
+    id_of: impl Fn(&'static str) -> &'static str,
 ) -> Result<Response, PageError> {
-    match change {
-        Ok(detail) => {
-            record_change(state, who, ip, target, &detail).await?;
-            Ok(redirect("/admin/data-sharing"))
+    match result {
+        Ok(()) => Ok(redirect("/admin/data-sharing")),
+        Err(e) => {
+            let error = on_field(e, id_of)?;
+            Ok(invalid(data_sharing_page(state, forms::Form::with_errors(values, vec![error]), sent).await?))
         }
-        Err(e) => Ok(invalid(data_sharing_page(state, Some(e)).await?)),
     }
-}
-
-fn invalid_or(e: DbError) -> Result<String, String> {
-    match e {
-        DbError::Legacy(m) => Err(m),
-        other => Err(format!("could not save: {other}")),
-    }
-}
-
-#[derive(Deserialize)]
-struct AgreementForm {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    purpose: String,
-    #[serde(default)]
-    lawful_basis: String,
-    #[serde(default)]
-    review_date: String,
 }
 
 async fn add_agreement(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(f): Form<AgreementForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let form = forms::Form::new(values(&fields));
+    let (title, purpose, lawful_basis, review_date) =
+        (form.value("title"), form.value("purpose"), form.value("lawful_basis"), form.value("review_date"));
     let new = NewAgreement {
-        title: &f.title,
-        purpose: &f.purpose,
-        lawful_basis: &f.lawful_basis,
-        review_date: f.review_date.trim(),
+        title: &title,
+        purpose: &purpose,
+        lawful_basis: &lawful_basis,
+        review_date: &review_date,
         parties: &[],
-        created_by: &me.email,
     };
-    let change = match state.db.create_agreement(&new).await {
-        Ok(id) => Ok(format!("agreement {id} recorded")),
-        Err(e) => invalid_or(e),
-    };
-    data_sharing_change(&state, change, &me.email, &ip, &f.title).await
-}
-
-#[derive(Deserialize)]
-struct GrantForm {
-    #[serde(default)]
-    agreement_id: String,
-    #[serde(default)]
-    org_id: String,
-    #[serde(default)]
-    dataset: String,
-    #[serde(default)]
-    level: String,
+    let result = state.db.create_agreement(&new, &actor_of(&me, &ip)).await.map(|_| ());
+    data_sharing_done(&state, result, form.values, "agreement", |f| f).await
 }
 
 async fn add_grant(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(f): Form<GrantForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let form = forms::Form::new(values(&fields));
     let parsed = (|| {
-        let agreement =
-            f.agreement_id.parse::<i64>().map_err(|_| "Choose an agreement (record one first)".to_string())?;
-        let org = f.org_id.parse::<i64>().map_err(|_| "Choose an organisation".to_string())?;
-        let level = f.level.parse::<AccessLevel>()?;
-        Ok::<_, String>((agreement, org, level))
+        let agreement = form
+            .value("agreement_id")
+            .parse::<i64>()
+            .map_err(|_| DbError::invalid("agreement_id", "Choose an agreement (record one first)"))?;
+        let org =
+            form.value("org_id").parse::<i64>().map_err(|_| DbError::invalid("org_id", "Choose an organisation"))?;
+        let level =
+            form.value("level").parse::<AccessLevel>().map_err(|_| DbError::invalid("level", "Choose a level"))?;
+        Ok::<_, DbError>((agreement, org, level))
     })();
-    let change = match parsed {
-        Ok((agreement, org, level)) => match state.db.set_grant(agreement, org, &f.dataset, level).await {
-            Ok(()) => Ok(format!("agreement {agreement} grants organisation {org} {level} access")),
-            Err(e) => invalid_or(e),
-        },
+    let result = match parsed {
+        Ok((agreement, org, level)) => {
+            state.db.set_grant(agreement, org, &form.value("dataset"), level, &actor_of(&me, &ip)).await
+        }
         Err(e) => Err(e),
     };
-    data_sharing_change(&state, change, &me.email, &ip, &f.dataset).await
-}
-
-#[derive(Deserialize)]
-struct OwnerForm {
-    #[serde(default)]
-    dataset: String,
-    #[serde(default)]
-    org_id: String,
+    let id_of = |f: &'static str| match f {
+        "org_id" => "grant-org",
+        "dataset" => "grant-dataset",
+        other => other,
+    };
+    data_sharing_done(&state, result, form.values, "grant", id_of).await
 }
 
 async fn set_owner(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(f): Form<OwnerForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let change = match f.org_id.parse::<i64>() {
-        Ok(org) => match state.db.set_dataset_owner(&f.dataset, Some(org)).await {
-            Ok(()) => Ok(format!("owner set to organisation {org}")),
-            Err(e) => invalid_or(e),
-        },
-        Err(_) => Err("Choose an organisation".to_string()),
+    let form = forms::Form::new(values(&fields));
+    let result = match form.value("org_id").parse::<i64>() {
+        Ok(org) => state.db.set_dataset_owner(&form.value("dataset"), org, &actor_of(&me, &ip)).await,
+        Err(_) => Err(DbError::invalid("org_id", "Choose an organisation")),
     };
-    data_sharing_change(&state, change, &me.email, &ip, &f.dataset).await
-}
-
-#[derive(Deserialize)]
-struct DpiaForm {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    datasets: String,
-    #[serde(default)]
-    completed_on: String,
-    #[serde(default)]
-    review_date: String,
-    #[serde(default)]
-    summary: String,
+    let id_of = |f: &'static str| if f == "dataset" { "owner-dataset" } else { "owner-org" };
+    data_sharing_done(&state, result, form.values, "owner", id_of).await
 }
 
 async fn add_dpia(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(f): Form<DpiaForm>,
+    Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
+    let form = forms::Form::new(values(&fields));
+    let (title, datasets, completed_on, review_date, summary) = (
+        form.value("title"),
+        form.value("datasets"),
+        form.value("completed_on"),
+        form.value("review_date"),
+        form.value("summary"),
+    );
     let new = NewDpia {
-        title: &f.title,
-        datasets: &f.datasets,
-        completed_on: f.completed_on.trim(),
-        review_date: f.review_date.trim(),
-        summary: &f.summary,
-        created_by: &me.email,
+        title: &title,
+        datasets: &datasets,
+        completed_on: &completed_on,
+        review_date: &review_date,
+        summary: &summary,
     };
-    let change = match state.db.create_dpia(&new).await {
-        Ok(id) => Ok(format!("DPIA {id} recorded")),
-        Err(e) => invalid_or(e),
+    let result = state.db.create_dpia(&new, &actor_of(&me, &ip)).await.map(|_| ());
+    let id_of = |f: &'static str| match f {
+        "title" => "dpia-title",
+        "review_date" => "dpia-review",
+        other => other,
     };
-    data_sharing_change(&state, change, &me.email, &ip, &f.title).await
+    data_sharing_done(&state, result, form.values, "dpia", id_of).await
 }
 
 // ---- API tokens ----
 
-async fn tokens_page(state: &AppState, new_token: Option<String>, error: Option<String>) -> Result<String, PageError> {
+async fn tokens_page(
+    state: &AppState,
+    new_token: Option<String>,
+    form: forms::Form,
+    ticked: Vec<String>,
+) -> Result<String, PageError> {
     let page = TokensPage {
         layout: Layout::new(state, "/admin/tokens"),
         tokens: state.db.api_tokens().await?,
         organisations: organisation_choices(&state.db.organisations().await?),
         scopes: SCOPES.iter().map(|(s, l)| (s.to_string(), l.to_string())).collect(),
         new_token,
-        error,
+        form,
+        ticked,
     };
     Ok(page.render()?)
 }
 
 async fn tokens(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(tokens_page(&state, None, None).await?))
+    Ok(Html(tokens_page(&state, None, forms::Form::default(), Vec::new()).await?))
 }
 
 /// The form repeats `scope`, so it is read as pairs.
@@ -392,41 +354,41 @@ async fn add_token(
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let pairs: Vec<(String, String)> = form_pairs(&body);
-    let field = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let form = forms::Form::new(values(&pairs));
     let scopes: Vec<&str> = pairs
         .iter()
         .filter(|(k, _)| k == "scope")
         .filter_map(|(_, v)| SCOPES.iter().find(|(s, _)| s == v).map(|(s, _)| *s))
         .collect();
-    let Ok(org_id) = field("org_id").parse::<i64>() else {
-        return Ok(invalid(tokens_page(&state, None, Some("Choose an organisation (add one first)".into())).await?));
-    };
-    if scopes.is_empty() {
-        return Ok(invalid(tokens_page(&state, None, Some("Choose at least one scope".into())).await?));
-    }
-    let token = format!("alliance_{}", random_token());
-    let name = field("name");
-    match state.db.create_api_token(org_id, &name, &token_hash(&token), &scopes, &me.email).await {
-        Ok(id) => {
-            record_change(
-                &state,
-                &me.email,
-                &ip,
-                &format!("token:{id}"),
-                &format!("token \"{name}\" created for organisation {org_id} with scopes {}", scopes.join(" ")),
-            )
-            .await?;
-            Ok(Html(tokens_page(&state, Some(token), None).await?).into_response())
+    let ticked: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+    let result = match form.value("org_id").parse::<i64>() {
+        Ok(org_id) => {
+            let token = format!("alliance_{}", random_token());
+            let name = form.value("name");
+            state
+                .db
+                .create_api_token(org_id, &name, &token_hash(&token), &scopes, &actor_of(&me, &ip))
+                .await
+                .map(|_| token)
         }
-        Err(DbError::Legacy(e)) => Ok(invalid(tokens_page(&state, None, Some(e)).await?)),
-        Err(e) => Err(e.into()),
+        Err(_) => Err(DbError::invalid("org_id", "Choose an organisation (add one first)")),
+    };
+    match result {
+        Ok(token) => {
+            Ok(Html(tokens_page(&state, Some(token), forms::Form::default(), Vec::new()).await?).into_response())
+        }
+        Err(e) => {
+            let error = on_field(e, |f| f)?;
+            let form = forms::Form::with_errors(form.values, vec![error]);
+            Ok(invalid(tokens_page(&state, None, form, ticked).await?))
+        }
     }
 }
 
 fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(body);
     let uri = format!("/?{text}").parse::<axum::http::Uri>().unwrap_or_else(|_| axum::http::Uri::from_static("/"));
-    Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default()
+    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default()
 }
 
 async fn revoke_token(
@@ -435,8 +397,7 @@ async fn revoke_token(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    state.db.revoke_api_token(id).await?;
-    record_change(&state, &me.email, &ip, &format!("token:{id}"), "token revoked").await?;
+    state.db.revoke_api_token(id, &actor_of(&me, &ip)).await?;
     Ok(redirect("/admin/tokens"))
 }
 

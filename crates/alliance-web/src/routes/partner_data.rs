@@ -8,17 +8,17 @@
 //! middleware (multipart forms too).
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
 use alliance_core::access::AccessLevel;
 
 use crate::auth::access::require_dataset;
 use crate::auth::{Caller, CurrentUser, Principal};
+use crate::extract::{Form, Query};
 use crate::views::partner_data::GeocodingPage;
 use crate::{AppState, PageError};
 
@@ -40,16 +40,14 @@ async fn queue(
     Caller(who): Caller,
     Query(done): Query<Done>,
 ) -> Result<Response, PageError> {
-    if let Err(refused) = record_access(&state, &who, "the geocoding queue").await? {
-        return Ok(refused);
-    }
+    record_access(&state, &who, "the geocoding queue").await?;
     Ok(Html(GeocodingPage::load(&state, done.resolved, None).await?.render()?).into_response())
 }
 
-async fn record_access(state: &AppState, who: &Principal, what: &str) -> Result<Result<(), Response>, PageError> {
+async fn record_access(state: &AppState, who: &Principal, what: &str) -> Result<(), PageError> {
     match require_dataset(state, who, "ed-assaults", AccessLevel::Record, what).await? {
-        Ok(_) => Ok(Ok(())),
-        Err(()) => Ok(Err(super::partner_figures::no_access(state, "Record-level emergency department data")?)),
+        Ok(_) => Ok(()),
+        Err(()) => Err(super::partner_figures::no_access("Record-level emergency department data")),
     }
 }
 
@@ -66,9 +64,7 @@ async fn resolve(
     Caller(who): Caller,
     Form(choice): Form<Choice>,
 ) -> Result<Response, PageError> {
-    if let Err(refused) = record_access(&state, &who, "resolving a geocoding queue entry").await? {
-        return Ok(refused);
-    }
+    record_access(&state, &who, "resolving a geocoding queue entry").await?;
     let gazetteer = state.db.ed_gazetteer().await?;
     let chosen = match choice.place.as_deref() {
         Some("none") => Ok(None),

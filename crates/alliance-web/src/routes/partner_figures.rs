@@ -10,7 +10,7 @@ use alliance_core::access::{AccessLevel, INDICATOR_DATASETS};
 use alliance_db::partner::ed::EdFilter;
 use alliance_db::partner::indicators::IndicatorFilter;
 use askama::Template;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -18,9 +18,11 @@ use axum::routing::get;
 use axum::Extension;
 use serde::Deserialize;
 
-use crate::auth::access::{dataset_access, require_dataset, suppression_for};
+use crate::auth::access::{dataset_access, require_dataset};
 use crate::auth::{Caller, ClientIp, Principal};
-use crate::error::not_found;
+use crate::error::{bad_request, forbidden, not_found};
+use crate::extract::{Path, Query};
+use crate::forms::{self, FormErrors};
 use crate::uploads::{Kind, Uploaded, MAX_PARTNER_UPLOAD};
 use crate::views::ed_assaults::{self, EdAssaultsPage, Paging, RecordRow, PAGE_SIZE};
 use crate::views::partner_indicators::{self, DatasetSection, IndicatorsPage};
@@ -42,17 +44,13 @@ pub fn routes() -> axum::Router<AppState> {
         )
 }
 
-#[derive(Template)]
-#[template(path = "partner_data_no_access.html")]
-struct NoAccessPage {
-    layout: Layout,
-    what: String,
-}
-
-/// The 403 page for a caller whose organisation has too little access to a dataset.
-pub fn no_access(state: &AppState, what: &str) -> Result<Response, PageError> {
-    let page = NoAccessPage { layout: Layout::new(state, "/partner-data"), what: what.to_string() };
-    Ok((StatusCode::FORBIDDEN, Html(page.render()?)).into_response())
+/// The refusal (403) of a caller whose organisation has too little access to a dataset.
+pub fn no_access(what: &str) -> PageError {
+    forbidden(format!(
+        "Your organisation has no access to this data. {what} is shared only with organisations that an \
+         information sharing agreement grants access to it. If your work needs it, ask your administrator whether \
+         an agreement covers your organisation. This refusal has been recorded in the audit log."
+    ))
 }
 
 #[derive(Template)]
@@ -79,18 +77,18 @@ struct PageQuery {
     page: Option<String>,
 }
 
-/// The caller's level for the ED data (at least aggregate), or the 403 page. A record-level
+/// The caller's level for the ED data (at least aggregate), or the refusal. A record-level
 /// caller's read is audited by `require_dataset`.
-async fn ed_level(state: &AppState, who: &Principal, what: &str) -> Result<Result<AccessLevel, Response>, PageError> {
+async fn ed_level(state: &AppState, who: &Principal, what: &str) -> Result<AccessLevel, PageError> {
     let level = match require_dataset(state, who, ED, AccessLevel::Aggregate, what).await? {
         Ok(level) => level,
-        Err(()) => return Ok(Err(no_access(state, "Emergency department assault data")?)),
+        Err(()) => return Err(no_access("Emergency department assault data")),
     };
     if level == AccessLevel::Record {
         // Audited as a read of restricted records.
         let _ = require_dataset(state, who, ED, AccessLevel::Record, what).await?;
     }
-    Ok(Ok(level))
+    Ok(level)
 }
 
 async fn ed_page(
@@ -99,14 +97,10 @@ async fn ed_page(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, PageError> {
     let page = q.page.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).max(1);
-    let level = match ed_level(&state, &who, &format!("ED assaults page {page}")).await? {
-        Ok(level) => level,
-        Err(refused) => return Ok(refused),
-    };
-    let suppression = suppression_for(&state, level);
+    let level = ed_level(&state, &who, &format!("ED assaults page {page}")).await?;
     let filter = EdFilter::default();
     let facts = state.db.ed_assault_facts(&filter).await?;
-    let tables = ed_assaults::tables(&facts, suppression);
+    let tables = ed_assaults::tables(&facts, &state.disclosure, level);
     let records = if level == AccessLevel::Record {
         let total = state.db.ed_assault_total(&filter).await?;
         let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
@@ -119,7 +113,7 @@ async fn ed_page(
     let view = EdAssaultsPage {
         layout: Layout::new(&state, "/partner-data/ed-assaults"),
         level: level.to_string(),
-        threshold: suppression.map_or(state.disclosure.threshold(), |s| s.threshold),
+        threshold: state.disclosure.threshold(),
         suppressed: tables.iter().any(|t| t.suppressed),
         // The grand total as the tables publish it (suppressed when small at aggregate level).
         total_assaults: tables.first().map_or_else(|| "0".to_string(), |t| t.total.clone()),
@@ -154,16 +148,12 @@ async fn ed_csv(
                 let rows = state.db.ed_assaults(&filter, total.max(1)).await?;
                 Ok(csv_response("ed-assaults-records.csv", ed_assaults::records_csv(&rows)))
             }
-            Err(()) => no_access(&state, "Record-level emergency department data"),
+            Err(()) => Err(no_access("Record-level emergency department data")),
         };
     }
-    let level = match ed_level(&state, &who, &what).await? {
-        Ok(level) => level,
-        Err(refused) => return Ok(refused),
-    };
-    let suppression = suppression_for(&state, level);
+    let level = ed_level(&state, &who, &what).await?;
     let facts = state.db.ed_assault_facts(&EdFilter::default()).await?;
-    let table = ed_assaults::tables(&facts, suppression).into_iter().find(|t| t.slug == slug);
+    let table = ed_assaults::tables(&facts, &state.disclosure, level).into_iter().find(|t| t.slug == slug);
     match table {
         Some(t) => Ok(csv_response(&format!("ed-assaults-{slug}.csv"), t.csv())),
         None => Err(not_found()),
@@ -192,10 +182,9 @@ async fn indicator_sections(
             withheld.push(name);
             continue;
         };
-        let suppression = suppression_for(state, level);
         let mine: Vec<_> =
             values.iter().filter(|v| alliance_core::access::indicator_dataset(&v.indicator) == slug).cloned().collect();
-        let (rows, suppressed) = partner_indicators::publish(&mine, suppression);
+        let (rows, suppressed) = partner_indicators::publish(&mine, &state.disclosure, level);
         sections.push(DatasetSection { slug: slug.to_string(), name, level: level.to_string(), suppressed, rows });
     }
     Ok((sections, withheld))
@@ -204,7 +193,7 @@ async fn indicator_sections(
 async fn indicators_page(State(state): State<AppState>, Caller(who): Caller) -> Result<Response, PageError> {
     let (sections, withheld) = indicator_sections(&state, &who, "partner indicators page").await?;
     if sections.is_empty() {
-        return no_access(&state, "Partner indicator data");
+        return Err(no_access("Partner indicator data"));
     }
     let page = IndicatorsPage {
         layout: Layout::new(&state, "/partner-data/indicators"),
@@ -225,7 +214,7 @@ async fn indicators_csv(
     }
     let (sections, _) = indicator_sections(&state, &who, "partner indicators download values.csv").await?;
     if sections.is_empty() {
-        return no_access(&state, "Partner indicator data");
+        return Err(no_access("Partner indicator data"));
     }
     Ok(csv_response("partner-indicators.csv", partner_indicators::csv(&sections)))
 }
@@ -235,38 +224,44 @@ async fn indicators_csv(
 struct UploadPage {
     layout: Layout,
     kind: String,
-    error: Option<String>,
+    errors: FormErrors,
     done: Option<String>,
 }
 
 async fn upload_form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let page =
-        UploadPage { layout: Layout::new(&state, "/partner-data/upload"), kind: "ed".into(), error: None, done: None };
+    let page = UploadPage {
+        layout: Layout::new(&state, "/partner-data/upload"),
+        kind: "ed".into(),
+        errors: FormErrors::default(),
+        done: None,
+    };
     Ok(Html(page.render()?))
 }
 
 /// The multipart form's fields: `kind` (`ed`/`indicators`) and `file`. A body that is not a
-/// readable multipart form is shown as a problem with the form, not an error of the service.
+/// readable multipart form is a 400 in the service's words; a file refused by its checks
+/// comes back on the form (422) with the problem on the file field.
 async fn upload(
     State(state): State<AppState>,
     Caller(who): Caller,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, PageError> {
-    let render = |kind: &str, error: Option<String>, done: Option<String>, status: StatusCode| {
+    let render = |kind: &str, errors: FormErrors, done: Option<String>| {
+        let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
         let page =
-            UploadPage { layout: Layout::new(&state, "/partner-data/upload"), kind: kind.to_string(), error, done };
+            UploadPage { layout: Layout::new(&state, "/partner-data/upload"), kind: kind.to_string(), errors, done };
         Ok::<_, PageError>((status, Html(page.render()?)).into_response())
     };
     let (mut kind, mut file) = (String::new(), None::<(String, Vec<u8>)>);
     let read = async {
-        let mut multipart = multipart.map_err(|e| e.body_text())?;
-        while let Some(field) = multipart.next_field().await.map_err(|e| e.body_text())? {
+        let mut multipart = multipart.map_err(|e| e.to_string())?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
             match field.name() {
-                Some("kind") => kind = field.text().await.map_err(|e| e.body_text())?,
+                Some("kind") => kind = field.text().await.map_err(|e| e.to_string())?,
                 Some("file") => {
                     let name = field.file_name().unwrap_or_default().to_string();
-                    file = Some((name, field.bytes().await.map_err(|e| e.body_text())?.to_vec()));
+                    file = Some((name, field.bytes().await.map_err(|e| e.to_string())?.to_vec()));
                 }
                 _ => {}
             }
@@ -274,16 +269,17 @@ async fn upload(
         Ok::<_, String>(())
     };
     if let Err(e) = read.await {
-        return render("ed", Some(format!("The upload could not be read: {e}")), None, StatusCode::BAD_REQUEST);
+        tracing::debug!(error = %e, "upload refused");
+        return Err(bad_request("The upload could not be read. Choose the file again and send the form again."));
     }
     let Some(k) = Kind::parse(&kind) else {
-        return render("ed", Some("Choose what kind of file it is".into()), None, StatusCode::UNPROCESSABLE_ENTITY);
+        return render("ed", vec![forms::error("kind", "Choose what kind of file it is")].into(), None);
     };
     let (name, bytes) = file.unwrap_or_default();
     match crate::uploads::import(&state, &who, &ip, k, &name, bytes).await? {
-        Uploaded::Done { message, .. } => render(&kind, None, Some(message), StatusCode::OK),
-        Uploaded::Refused(e) => render(&kind, Some(e), None, StatusCode::UNPROCESSABLE_ENTITY),
-        Uploaded::NotSupplier(e) => render(&kind, Some(capitalise(&e)), None, StatusCode::FORBIDDEN),
+        Uploaded::Done { message, .. } => render(&kind, FormErrors::default(), Some(message)),
+        Uploaded::Refused(e) => render(&kind, vec![forms::error("file", e)].into(), None),
+        Uploaded::NotSupplier(e) => Err(forbidden(capitalise(&e))),
     }
 }
 

@@ -7,22 +7,47 @@ use alliance_db::audit::AuditEntry;
 use askama::Template;
 
 use super::Layout;
+use crate::forms::{FieldError, Form};
+
+/// What the templates of these pages ask of their form: the value typed, the error of a
+/// field, and the errors for the summary (`error_summary.html`).
+macro_rules! form_accessors {
+    ($page:ty) => {
+        impl $page {
+            pub fn value(&self, name: &str) -> String {
+                self.form.value(name)
+            }
+            pub fn error(&self, name: &str) -> Option<String> {
+                self.form.error(name)
+            }
+            pub fn is(&self, name: &str, value: &str) -> bool {
+                self.form.is(name, value)
+            }
+            pub fn errors(&self) -> &[FieldError] {
+                &self.form.errors
+            }
+        }
+    };
+}
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
 pub struct SignInPage {
     pub layout: Layout,
-    pub error: Option<String>,
-    pub email: String,
+    /// The email typed (never the password) and the refusal.
+    pub form: Form,
 }
+form_accessors!(SignInPage);
 
 #[derive(Template)]
 #[template(path = "password.html")]
 pub struct PasswordPage {
     pub layout: Layout,
-    pub error: Option<String>,
+    /// Only errors: passwords are never shown back.
+    pub form: Form,
     pub done: bool,
 }
+form_accessors!(PasswordPage);
 
 /// Choices for `<select>` lists: (value, label).
 pub type Choices = Vec<(String, String)>;
@@ -49,8 +74,9 @@ pub struct OrganisationsPage {
     pub layout: Layout,
     pub organisations: Vec<Organisation>,
     pub org_types: Choices,
-    pub error: Option<String>,
+    pub form: Form,
 }
+form_accessors!(OrganisationsPage);
 
 #[derive(Template)]
 #[template(path = "admin_users.html")]
@@ -59,9 +85,10 @@ pub struct UsersPage {
     pub users: Vec<User>,
     pub organisations: Choices,
     pub roles: Choices,
-    pub error: Option<String>,
-    pub message: Option<String>,
+    /// The "add a user" form; an error of a row's change is on `role-<id>`.
+    pub form: Form,
 }
+form_accessors!(UsersPage);
 
 #[derive(Template)]
 #[template(path = "admin_data_sharing.html")]
@@ -73,7 +100,26 @@ pub struct DataSharingPage {
     pub organisations: Choices,
     pub levels: Choices,
     pub today: String,
-    pub error: Option<String>,
+    /// The form sent (its values and errors), shown back in the section it came from.
+    pub form: Form,
+    /// Which of the page's forms was sent: `agreement`, `grant`, `owner` or `dpia`.
+    pub sent: &'static str,
+}
+form_accessors!(DataSharingPage);
+
+impl DataSharingPage {
+    /// The value typed in `name` of the form `which`, when that form was the one sent.
+    pub fn typed(&self, which: &str, name: &str) -> String {
+        if self.sent == which {
+            self.form.value(name)
+        } else {
+            String::new()
+        }
+    }
+    /// Whether `option` was chosen in `name` of the form `which` that was sent.
+    pub fn chosen(&self, which: &str, name: &str, option: &str) -> bool {
+        self.sent == which && self.form.is(name, option)
+    }
 }
 
 #[derive(Template)]
@@ -85,8 +131,11 @@ pub struct TokensPage {
     pub scopes: Choices,
     /// A token just created: shown this once.
     pub new_token: Option<String>,
-    pub error: Option<String>,
+    pub form: Form,
+    /// The scopes ticked in the form sent.
+    pub ticked: Vec<String>,
 }
+form_accessors!(TokensPage);
 
 #[derive(Template)]
 #[template(path = "admin_audit.html")]

@@ -5,7 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use alliance_core::analytics::suppression::Suppression;
+use alliance_app::Disclosure;
+use alliance_core::access::AccessLevel;
 use alliance_db::partner::ed::{EdAssaultRow, EdFact};
 use alliance_ingest::ed::codes::{label, AGE_BANDS, ASSAULT_METHODS, LOCATION_TYPES, SEXES};
 use askama::Template;
@@ -23,12 +24,13 @@ pub const TABLES: [&str; 5] = ["by-month", "by-district", "by-method", "by-age-a
 const NOT_KNOWN: &str = "Not known";
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
-/// The aggregate tables of ED assaults; suppressed when `suppression` is given.
-pub fn tables(facts: &[EdFact], suppression: Option<Suppression>) -> Vec<FigureTable> {
+/// The aggregate tables of ED assaults as a reader at `level` may see them (suppressed by
+/// `disclosure` below record level).
+pub fn tables(facts: &[EdFact], disclosure: &Disclosure, level: AccessLevel) -> Vec<FigureTable> {
     let one = |slug, caption: &str, header: &str, keys: Vec<String>, key: &dyn Fn(&EdFact) -> String| {
         let counts: Vec<Vec<u64>> =
             keys.iter().map(|k| vec![facts.iter().filter(|f| key(f) == *k).count() as u64]).collect();
-        FigureTable::new(slug, caption, header, keys, vec!["Assaults".into()], &counts, suppression)
+        FigureTable::new(slug, caption, header, keys, vec!["Assaults".into()], &counts, disclosure, level)
     };
     let distinct = |key: &dyn Fn(&EdFact) -> String| -> Vec<String> {
         let mut keys: Vec<String> = facts.iter().map(key).collect::<BTreeSet<_>>().into_iter().collect();
@@ -79,7 +81,8 @@ pub fn tables(facts: &[EdFact], suppression: Option<Suppression>) -> Vec<FigureT
             ages,
             sexes,
             &age_sex,
-            suppression,
+            disclosure,
+            level,
         ),
         FigureTable::new(
             "by-hour-and-day",
@@ -88,7 +91,8 @@ pub fn tables(facts: &[EdFact], suppression: Option<Suppression>) -> Vec<FigureT
             hours,
             DAYS.iter().map(|d| d.to_string()).collect(),
             &hour_day,
-            suppression,
+            disclosure,
+            level,
         ),
     ]
 }
@@ -138,9 +142,9 @@ impl From<&EdAssaultRow> for RecordRow {
     }
 }
 
-/// The assaults as CSV (record level only).
+/// The assaults as CSV (record level only), through `alliance_reports::csv`: free text a
+/// partner typed reaches a spreadsheet with its formulas neutralised.
 pub fn records_csv(rows: &[EdAssaultRow]) -> String {
-    let mut out = String::new();
     let header = [
         "assault_at",
         "arrival_at",
@@ -155,9 +159,8 @@ pub fn records_csv(rows: &[EdAssaultRow]) -> String {
         "place",
         "district_code",
     ];
-    super::figures::push_line(&mut out, &header.map(String::from));
-    for r in rows {
-        let fields = [
+    let lines = rows.iter().map(|r| {
+        [
             r.assault_at.clone(),
             r.arrival_at.clone().unwrap_or_default(),
             r.site_code.clone(),
@@ -170,10 +173,9 @@ pub fn records_csv(rows: &[EdAssaultRow]) -> String {
             r.geo_status.clone(),
             r.geo_name.clone().unwrap_or_default(),
             r.district_code.clone().unwrap_or_default(),
-        ];
-        super::figures::push_line(&mut out, &fields);
-    }
-    out
+        ]
+    });
+    alliance_reports::csv::to_string(&header, lines)
 }
 
 /// Paging of the record list.
@@ -202,6 +204,10 @@ pub struct EdAssaultsPage {
 mod tests {
     use super::*;
 
+    fn five() -> Disclosure {
+        Disclosure::new(5).expect("a valid threshold")
+    }
+
     fn fact(at: &str, method: &str, district: Option<&str>) -> EdFact {
         EdFact {
             assault_at: at.into(),
@@ -217,7 +223,7 @@ mod tests {
     fn tables_count_each_assault_once_per_table() {
         let mut facts: Vec<EdFact> = (0..12).map(|_| fact("2025-01-06T23:10:00", "01", Some("E06000021"))).collect();
         facts.push(fact("2025-02-07T01:00:00", "06", None));
-        let t = tables(&facts, None);
+        let t = tables(&facts, &five(), AccessLevel::Record);
         assert_eq!(t.len(), TABLES.len());
         for (table, slug) in t.iter().zip(TABLES) {
             assert_eq!(table.slug, slug);
@@ -232,11 +238,14 @@ mod tests {
     fn aggregate_tables_hide_the_single_assault() {
         let mut facts: Vec<EdFact> = (0..12).map(|_| fact("2025-01-06T23:10:00", "01", Some("E06000021"))).collect();
         facts.push(fact("2025-02-07T01:00:00", "06", None));
-        let t = tables(&facts, Some(alliance_app::Disclosure::default().suppression()));
+        let t = tables(&facts, &five(), AccessLevel::Aggregate);
         let by_month = &t[0];
         assert_eq!(by_month.rows[1].cells[0], "fewer than 5");
         // Its complement is withheld so the one cannot be worked out from the total.
         assert_eq!(by_month.rows[0].cells[0], "withheld");
         assert!(t.iter().all(|table| table.csv().lines().all(|l| !l.ends_with(",1"))));
+        // Under a threshold of 13 even the twelve are hidden.
+        let t = tables(&facts, &Disclosure::new(13).expect("valid"), AccessLevel::Aggregate);
+        assert_eq!(t[0].rows[0].cells[0], "fewer than 13");
     }
 }

@@ -1,10 +1,12 @@
 //! Tables of counts as partner data pages and their CSV downloads publish them: with row,
 //! column and grand totals, and, for a caller with aggregate access only, every figure passed
-//! through `alliance_core::analytics::suppression` (primary and secondary suppression). The
-//! page and the CSV are made from the same [`FigureTable`], so a download can never show
-//! more than the page.
+//! through the disclosure point (`alliance_app::Disclosure`: primary and secondary
+//! suppression). The page and the CSV are made from the same [`FigureTable`], so a download
+//! can never show more than the page.
 
-use alliance_core::analytics::suppression::{Shown, Suppression};
+use alliance_app::Disclosure;
+use alliance_core::access::AccessLevel;
+use alliance_core::analytics::suppression::{Shown, SuppressedTable};
 
 /// One published table. Figures are already text ("12", "fewer than 5", "withheld").
 #[derive(Debug, Clone)]
@@ -29,10 +31,26 @@ pub struct FigureRow {
     pub total: String,
 }
 
+/// A table with every figure shown as it is, totals included (what a record-level reader
+/// sees).
+fn exact(cells: &[Vec<u64>]) -> SuppressedTable {
+    let columns = cells.iter().map(Vec::len).max().unwrap_or(0);
+    let column_totals: Vec<u64> =
+        (0..columns).map(|c| cells.iter().map(|row| row.get(c).copied().unwrap_or(0)).sum()).collect();
+    let row_totals: Vec<u64> = cells.iter().map(|row| row.iter().sum()).collect();
+    SuppressedTable {
+        cells: cells.iter().map(|row| row.iter().map(|n| Shown::Value(*n)).collect()).collect(),
+        total: Shown::Value(row_totals.iter().sum()),
+        row_totals: row_totals.into_iter().map(Shown::Value).collect(),
+        column_totals: column_totals.into_iter().map(Shown::Value).collect(),
+    }
+}
+
 impl FigureTable {
-    /// Builds a table from counts (`cells[row][column]`). With `suppression` (aggregate
-    /// access) every figure, totals included, goes through `Suppression::table`; without it
-    /// (record access) figures are shown as they are.
+    /// Builds a table from counts (`cells[row][column]`) as a reader at `level` may see it:
+    /// every figure, totals included, through `disclosure.table` below record level; shown
+    /// as they are at record level.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         slug: &'static str,
         caption: impl Into<String>,
@@ -40,13 +58,12 @@ impl FigureTable {
         row_labels: Vec<String>,
         columns: Vec<String>,
         cells: &[Vec<u64>],
-        suppression: Option<Suppression>,
+        disclosure: &Disclosure,
+        level: AccessLevel,
     ) -> FigureTable {
-        let threshold = suppression.map_or(0, |s| s.threshold);
-        let table = match suppression {
-            Some(s) => s.table(cells),
-            // Threshold 0 hides nothing: the same shape, every figure shown.
-            None => Suppression::new(0).table(cells),
+        let (table, threshold) = match disclosure.for_level(level) {
+            Some(_) => (disclosure.table(cells), disclosure.threshold()),
+            None => (exact(cells), 0),
         };
         let text = |s: &Shown| s.display(threshold);
         let suppressed = table.total.is_hidden()
@@ -82,42 +99,30 @@ impl FigureTable {
         self.columns.len() == 1
     }
 
-    /// The table as CSV: the label column, the figure columns, a `Total` column (unless
-    /// single-column), and a last `Total` row.
+    /// The table as CSV (through `alliance_reports::csv`): the label column, the figure
+    /// columns, a `Total` column (unless single-column), and a last `Total` row.
     pub fn csv(&self) -> String {
-        let mut out = String::new();
-        let mut header = vec![self.row_header.clone()];
-        header.extend(self.columns.iter().cloned());
-        if !self.single_column() {
-            header.push("Total".into());
+        let with_total = !self.single_column();
+        let mut header: Vec<&str> = vec![self.row_header.as_str()];
+        header.extend(self.columns.iter().map(String::as_str));
+        if with_total {
+            header.push("Total");
         }
-        push_line(&mut out, &header);
-        for row in &self.rows {
-            let mut line = vec![row.label.clone()];
-            line.extend(row.cells.iter().cloned());
-            if !self.single_column() {
-                line.push(row.total.clone());
+        let line = |label: &str, cells: &[String], total: &str| {
+            let mut line: Vec<String> = vec![label.to_string()];
+            line.extend(cells.iter().cloned());
+            if with_total {
+                line.push(total.to_string());
             }
-            push_line(&mut out, &line);
-        }
-        let mut line = vec!["Total".to_string()];
-        line.extend(self.column_totals.iter().cloned());
-        if !self.single_column() {
-            line.push(self.total.clone());
-        }
-        push_line(&mut out, &line);
-        out
+            line
+        };
+        let rows = self.rows.iter().map(|r| line(&r.label, &r.cells, &r.total)).chain(std::iter::once(line(
+            "Total",
+            &self.column_totals,
+            &self.total,
+        )));
+        alliance_reports::csv::to_string(&header, rows)
     }
-}
-
-/// Appends one CSV line, quoting fields that need it.
-pub fn push_line(out: &mut String, fields: &[String]) {
-    let quoted: Vec<String> = fields
-        .iter()
-        .map(|f| if f.contains([',', '"', '\n', '\r']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.clone() })
-        .collect();
-    out.push_str(&quoted.join(","));
-    out.push('\n');
 }
 
 #[cfg(test)]
@@ -128,36 +133,60 @@ mod tests {
         (0..n).map(|i| format!("r{i}")).collect()
     }
 
+    fn five() -> Disclosure {
+        Disclosure::new(5).expect("a valid threshold")
+    }
+
     #[test]
     fn aggregate_tables_hide_small_counts_and_their_complements() {
         let cells = vec![vec![12, 3], vec![7, 9]];
-        let t = FigureTable::new(
-            "t",
-            "c",
-            "Row",
-            labels(2),
-            vec!["a".into(), "b".into()],
-            &cells,
-            Some(alliance_app::Disclosure::default().suppression()),
-        );
+        let columns = vec!["a".into(), "b".into()];
+        let t = FigureTable::new("t", "c", "Row", labels(2), columns, &cells, &five(), AccessLevel::Aggregate);
         assert!(t.suppressed);
         assert_eq!(t.rows[0].cells[1], "fewer than 5");
         // Row 0 has one small cell, so another of its figures is withheld too.
         assert_eq!(t.rows[0].cells.iter().chain([&t.rows[0].total]).filter(|c| c.parse::<u64>().is_err()).count(), 2);
-        assert!(!t.csv().contains(",3,") && !t.csv().contains(",3\n"), "{}", t.csv());
+        assert!(!t.csv().contains(",3,") && !t.csv().contains(",3\r\n"), "{}", t.csv());
+    }
+
+    #[test]
+    fn the_configured_threshold_is_the_one_applied() {
+        // 7 is published under a threshold of 5 and hidden under one of 10.
+        let cells = vec![vec![7], vec![20]];
+        let columns = vec!["a".into()];
+        let t = FigureTable::new("t", "c", "Row", labels(2), columns.clone(), &cells, &five(), AccessLevel::Aggregate);
+        assert_eq!(t.rows[0].cells[0], "7");
+        let ten = Disclosure::new(10).expect("a valid threshold");
+        let t = FigureTable::new("t", "c", "Row", labels(2), columns, &cells, &ten, AccessLevel::Aggregate);
+        assert_eq!(t.rows[0].cells[0], "fewer than 10");
     }
 
     #[test]
     fn record_level_tables_show_everything() {
-        let t = FigureTable::new("t", "c", "Row", labels(2), vec!["a".into()], &[vec![3], vec![1]], None);
+        let cells = [vec![3], vec![1]];
+        let t = FigureTable::new("t", "c", "Row", labels(2), vec!["a".into()], &cells, &five(), AccessLevel::Record);
         assert!(!t.suppressed);
-        assert_eq!(t.csv(), "Row,a\nr0,3\nr1,1\nTotal,4\n");
+        assert_eq!(t.csv(), "Row,a\r\nr0,3\r\nr1,1\r\nTotal,4\r\n");
+        // Row and column totals of a two-column table: 3+2=5, 1+0=1; 3+1=4, 2+0=2; 6.
+        let cells = [vec![3, 2], vec![1, 0]];
+        let columns = vec!["a".into(), "b".into()];
+        let t = FigureTable::new("t", "c", "Row", labels(2), columns, &cells, &five(), AccessLevel::Record);
+        assert_eq!(t.csv(), "Row,a,b,Total\r\nr0,3,2,5\r\nr1,1,0,1\r\nTotal,4,2,6\r\n");
     }
 
     #[test]
-    fn csv_fields_are_quoted() {
-        let mut out = String::new();
-        push_line(&mut out, &["a,b".into(), "say \"hi\"".into()]);
-        assert_eq!(out, "\"a,b\",\"say \"\"hi\"\"\"\n");
+    fn csv_labels_are_quoted_and_formulas_neutralised() {
+        let labels = vec!["Stoke, North".to_string(), "=HYPERLINK(\"x\")".to_string()];
+        let t = FigureTable::new(
+            "t",
+            "c",
+            "Row",
+            labels,
+            vec!["a".into()],
+            &[vec![5], vec![6]],
+            &five(),
+            AccessLevel::Record,
+        );
+        assert_eq!(t.csv(), "Row,a\r\n\"Stoke, North\",5\r\n\"'=HYPERLINK(\"\"x\"\")\",6\r\nTotal,11\r\n");
     }
 }

@@ -4,7 +4,9 @@
 //! sex) with their sum, so a small breakdown value and one complement are hidden together;
 //! the all-ages, all-sexes value is a count on its own (primary suppression only).
 
-use alliance_core::analytics::suppression::{Shown, Suppression};
+use alliance_app::Disclosure;
+use alliance_core::access::AccessLevel;
+use alliance_core::analytics::suppression::Shown;
 use alliance_db::partner::indicators::StoredIndicatorValue;
 use askama::Template;
 
@@ -48,9 +50,11 @@ fn as_count(v: f64) -> u64 {
     }
 }
 
-/// The published rows of `values` (sorted as the storage layer returns them), suppressed
-/// when `suppression` is given. Returns the rows and whether anything was hidden.
-pub fn publish(values: &[StoredIndicatorValue], suppression: Option<Suppression>) -> (Vec<ValueRow>, bool) {
+/// The published rows of `values` (sorted as the storage layer returns them) as a reader at
+/// `level` may see them: suppressed by `disclosure` below record level. Returns the rows and
+/// whether anything was hidden.
+pub fn publish(values: &[StoredIndicatorValue], disclosure: &Disclosure, level: AccessLevel) -> (Vec<ValueRow>, bool) {
+    let suppression = disclosure.for_level(level);
     let mut out = Vec::with_capacity(values.len());
     let mut hidden_any = false;
     let mut i = 0;
@@ -113,29 +117,22 @@ fn breakdown_label(v: &StoredIndicatorValue) -> String {
     }
 }
 
-/// The values as CSV, exactly as the page shows them.
+/// The values as CSV, exactly as the page shows them (through `alliance_reports::csv`).
 pub fn csv(sections: &[DatasetSection]) -> String {
-    let mut out = String::new();
-    super::figures::push_line(
-        &mut out,
-        &["dataset", "indicator", "area_code", "period", "breakdown", "value"].map(String::from),
-    );
-    for s in sections {
-        for r in &s.rows {
-            super::figures::push_line(
-                &mut out,
-                &[
-                    s.slug.clone(),
-                    r.indicator.clone(),
-                    r.area_code.clone(),
-                    r.period.clone(),
-                    r.breakdown.clone(),
-                    r.value.clone(),
-                ],
-            );
-        }
-    }
-    out
+    let header = ["dataset", "indicator", "area_code", "period", "breakdown", "value"];
+    let rows = sections.iter().flat_map(|s| {
+        s.rows.iter().map(move |r| {
+            [
+                s.slug.clone(),
+                r.indicator.clone(),
+                r.area_code.clone(),
+                r.period.clone(),
+                r.breakdown.clone(),
+                r.value.clone(),
+            ]
+        })
+    });
+    alliance_reports::csv::to_string(&header, rows)
 }
 
 #[derive(Template)]
@@ -170,12 +167,13 @@ mod tests {
     #[test]
     fn a_small_breakdown_value_is_hidden_with_a_complement() {
         let values = vec![v("", "", 40.0), v("10-15", "female", 3.0), v("10-15", "male", 37.0)];
-        let (rows, hidden) = publish(&values, Some(alliance_app::Disclosure::default().suppression()));
+        let five = Disclosure::new(5).expect("a valid threshold");
+        let (rows, hidden) = publish(&values, &five, AccessLevel::Aggregate);
         assert!(hidden);
         assert_eq!(rows[0].value, "40");
         assert_eq!(rows[1].value, "fewer than 5");
         assert_eq!(rows[2].value, "withheld");
-        let (rows, hidden) = publish(&values, None);
+        let (rows, hidden) = publish(&values, &five, AccessLevel::Record);
         assert!(!hidden);
         assert_eq!(rows[1].value, "3");
     }

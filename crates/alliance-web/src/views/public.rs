@@ -50,22 +50,12 @@ impl PublicLayout {
     }
 }
 
-pub use crate::forms::{FieldError, FormErrors};
+pub use crate::forms::{FieldError, Form, FormErrors};
 
-/// Submitted form values by name (a name may repeat, as checkboxes do).
-#[derive(Debug, Clone, Default)]
-pub struct FormValues(pub Vec<(String, String)>);
-
-impl FormValues {
-    pub fn get(&self, name: impl AsRef<str>) -> &str {
-        self.0.iter().find(|(n, _)| n == name.as_ref()).map_or("", |(_, v)| v.as_str()).trim()
-    }
-    pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(n, _)| n == name).map(|(_, v)| v.trim()).collect()
-    }
-    pub fn is(&self, name: impl AsRef<str>, value: impl AsRef<str>) -> bool {
-        self.0.iter().any(|(n, v)| n == name.as_ref() && v.trim() == value.as_ref())
-    }
+/// A submitted form or query as the one form model holds it (a repeated name keeps its
+/// last value; the report form's repeated `reasons` are read on their own).
+pub fn form_of(fields: &[(String, String)]) -> Form {
+    Form::new(fields.iter().cloned().collect())
 }
 
 #[derive(Template)]
@@ -101,7 +91,9 @@ pub struct ReportPage {
     pub layout: PublicLayout,
     pub csrf: String,
     pub errors: FormErrors,
-    pub values: FormValues,
+    pub values: Form,
+    /// The reasons ticked (the one field that repeats).
+    pub reasons_ticked: Vec<String>,
     pub reasons: &'static [(&'static str, &'static str)],
     pub times: &'static [(&'static str, &'static str)],
     pub age_bands: &'static [&'static str],
@@ -110,13 +102,22 @@ pub struct ReportPage {
     /// The places a street name typed is in, when it is in several: listed for the
     /// reporter to type one.
     pub place_choices: Vec<String>,
+    /// Counts below this are not published.
+    pub threshold: u64,
+}
+
+impl ReportPage {
+    /// Whether the reason was ticked.
+    pub fn ticked(&self, reason: &str) -> bool {
+        self.reasons_ticked.iter().any(|r| r == reason)
+    }
 }
 
 #[derive(Template)]
 #[template(path = "public/find_help.html")]
 pub struct FindHelpPage {
     pub layout: PublicLayout,
-    pub values: FormValues,
+    pub values: Form,
     pub needs: &'static [(&'static str, &'static str)],
     pub areas: Vec<String>,
     pub services: Vec<ServiceRecord>,
@@ -162,7 +163,7 @@ pub struct JoinPage {
     pub layout: PublicLayout,
     pub csrf: String,
     pub errors: FormErrors,
-    pub values: FormValues,
+    pub values: Form,
     pub commitments: Vec<Commitment>,
     pub org_types: &'static [&'static str],
 }
@@ -193,6 +194,8 @@ pub struct YouSaidPage {
     pub responses: Vec<PublicResponse>,
     pub districts: Vec<ShownRow>,
     pub wards: Vec<ShownRow>,
+    /// Counts below this are not published.
+    pub threshold: u64,
 }
 
 #[derive(Template)]
@@ -246,7 +249,8 @@ pub struct StaffCharterPage {
 #[template(path = "public/staff_responses.html")]
 pub struct StaffResponsesPage {
     pub layout: Layout,
-    pub error: Option<String>,
+    /// The response form as typed, with its errors.
+    pub form: crate::forms::Form,
     pub areas: Vec<(String, String)>,
     pub responses: Vec<PublicResponse>,
 }

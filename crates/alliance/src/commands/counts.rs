@@ -1,9 +1,11 @@
 //! `alliance counts --by FIELDS`: police records grouped and counted.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use alliance_core::domain::{CountField, CountFilter, CountRow, DistrictCode, Month};
 use alliance_db::Db;
+use alliance_reports::csv::CsvWriter;
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Args)]
@@ -45,17 +47,18 @@ pub async fn run(db: &Db, args: CountsArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The counts as CSV on standard output, through the one CSV writer (CRLF line ends,
+/// formula cells neutralised).
 fn write_csv(fields: &[CountField], rows: &[CountRow]) -> anyhow::Result<()> {
-    let mut out = csv::Writer::from_writer(std::io::stdout().lock());
     let mut header: Vec<&str> = fields.iter().map(|f| f.column_name()).collect();
     header.push("count");
-    out.write_record(&header)?;
+    let mut out = CsvWriter::new(std::io::stdout().lock(), &header)?;
     for row in rows {
         let mut record: Vec<String> = row.values.iter().map(|v| v.clone().unwrap_or_default()).collect();
         record.push(row.count.to_string());
-        out.write_record(&record)?;
+        out.row(&record)?;
     }
-    out.flush()?;
+    out.finish()?.flush()?;
     Ok(())
 }
 

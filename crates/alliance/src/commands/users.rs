@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use alliance_core::access::{OrgType, Role};
 use alliance_db::access::NewUser;
-use alliance_db::audit::AuditEvent;
+use alliance_db::audit::Actor;
 use alliance_db::Db;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -76,26 +76,18 @@ async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
         bail!("give --password-stdin to read the password from standard input");
     };
     alliance_app::password::check_new_password(&password).map_err(anyhow::Error::msg)?;
+    let actor = Actor::new(super::cli_user(), "cli");
     let org_id = match db.organisation_by_name(&args.org).await? {
         Some(org) => org.id,
         None => {
-            let id = db.create_organisation(&args.org, args.org_type).await?;
+            let id = db.create_organisation(&args.org, args.org_type, &actor).await?;
             println!("created the organisation \"{}\" ({})", args.org.trim(), args.org_type);
             id
         }
     };
     let hash = alliance_app::password::hash(&password).await.map_err(anyhow::Error::msg)?;
-    let id = db
-        .create_user(&NewUser { email: &args.email, name: &args.name, org_id, role: args.role, password_hash: &hash })
-        .await?;
-    db.audit(&AuditEvent {
-        actor: &super::cli_user(),
-        action: "permission-change",
-        target: &args.email.trim().to_lowercase(),
-        detail: &format!("user added as {} from the command line", args.role),
-        ip: "cli",
-    })
-    .await?;
+    let new = NewUser { email: &args.email, name: &args.name, org_id, role: args.role, password_hash: &hash };
+    let id = db.create_user(&new, &actor).await?;
     println!("added user {id}: {} ({}) at {}", args.email.trim().to_lowercase(), args.role, args.org.trim());
     Ok(ExitCode::SUCCESS)
 }

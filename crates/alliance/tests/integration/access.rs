@@ -23,7 +23,9 @@ fn app(db: &Db) -> Router {
     alliance_web::router(AppState::new(db.clone()))
 }
 
-/// Whether a reply is a refusal by the access check.
+/// Whether a reply is a refusal by the access check: exactly 401, 403 or the redirect to the
+/// sign-in page (anything else, a 500 included, is not a refusal; the route walk then
+/// requires that an admitted request did not fail either).
 fn refused(reply: &Reply) -> bool {
     reply.status == StatusCode::UNAUTHORIZED
         || reply.status == StatusCode::FORBIDDEN
@@ -58,7 +60,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     // the partner datasets. tests/partner_access.rs checks the levels themselves.
     let org = db.organisation_by_name("Test Alliance").await.unwrap().unwrap().id;
     for slug in std::iter::once("ed-assaults").chain(alliance_core::access::INDICATOR_DATASETS) {
-        db.set_dataset_owner(slug, Some(org)).await.unwrap();
+        db.set_dataset_owner(slug, org, &common::test_actor()).await.unwrap();
     }
     // Signing out ends the session, so it goes last.
     let mut routes: Vec<_> = ROUTES.iter().collect();
@@ -83,7 +85,17 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                 reply.location,
                 &reply.body[..reply.body.len().min(300)]
             );
-            if !expected {
+            if expected {
+                assert!(
+                    !reply.status.is_server_error(),
+                    "{} {} as {:?}: admitted but failed with {}\n{}",
+                    rule.method,
+                    path,
+                    role,
+                    reply.status,
+                    &reply.body[..reply.body.len().min(300)]
+                );
+            } else {
                 let code = reply.status;
                 match role {
                     None if path.starts_with("/api/") => assert_eq!(code, StatusCode::UNAUTHORIZED),
@@ -206,7 +218,9 @@ async fn signing_out_and_changing_the_password_end_sessions() {
     let reply = send(&app, "POST", "/account/password", &me, Some(&form)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert!(refused(&send(&app, "GET", "/", &second, None).await), "the other session ended");
-    assert!(sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.is_err());
+    let old = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.err().expect("the old password is refused");
+    assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(old.body.contains("<a href=\"#email\">The email address or password is not right"), "{}", old.body);
     let fresh = sign_in(&app, "analyst@example.org", "another long passphrase").await.ok().unwrap();
     assert_eq!(send(&app, "GET", "/", &fresh, None).await.status, StatusCode::OK);
     let out = send(&app, "POST", "/sign-out", &fresh, Some(&format!("csrf_token={}", fresh.csrf))).await;
@@ -224,8 +238,9 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
         sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     }
     let _ = sign_in(&app, "admin@example.org", "wrong password!").await;
+    // Adding the organisation and the user, three sign-ins and one refusal: six rows.
     let report = db.verify_audit_chain().await.unwrap();
-    assert_eq!((report.rows_checked, report.first_broken.clone()), (4, None));
+    assert_eq!((report.rows_checked, report.first_broken.clone()), (6, None));
     db.close().await;
 
     let verify = || {
@@ -237,7 +252,7 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
     };
     let ok = verify();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
-    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 4 rows"));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 6 rows"));
 
     // Someone edits row 2 by hand.
     let db = t.connect().await;
@@ -251,12 +266,10 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
     assert!(!broken.status.success(), "{out}");
     assert!(out.contains("BROKEN at row 2") && out.contains("altered"), "{out}");
 
-    // Deleting a row is found too (row 3 removed: row 4 follows row 2).
+    // Deleting a row is found too (row 3 removed: row 4 follows row 2). Row 2, the user's
+    // creation by the test, is put back first.
     let mut conn = sqlx_conn(&t.url).await;
-    sqlx::query("UPDATE audit_log SET actor = 'user:admin@example.org' WHERE id = 2")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'test' WHERE id = 2").execute(&mut *conn).await.unwrap();
     sqlx::query("DELETE FROM audit_log WHERE id = 3").execute(&mut *conn).await.unwrap();
     drop(conn);
     let out = String::from_utf8_lossy(&verify().stdout).into_owned();
@@ -273,7 +286,10 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     let t = common::sqlite();
     let db = t.connect().await;
     let app = app(&db);
-    let health = db.create_organisation("Royal Stoke ED", alliance_core::access::OrgType::Health).await.unwrap();
+    let health = db
+        .create_organisation("Royal Stoke ED", alliance_core::access::OrgType::Health, &common::test_actor())
+        .await
+        .unwrap();
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
     let partner = add_user(&db, "partner@example.org", Role::PartnerUser, "Stoke Council").await;
     let council = db.organisation_by_name("Stoke Council").await.unwrap().unwrap().id;
@@ -291,7 +307,11 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     assert_eq!(post("/admin/agreements", agreement.into()).await.status, StatusCode::SEE_OTHER);
     let bad_date = post("/admin/agreements", agreement.replace("2026-03-31", "next+year")).await;
     assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad_date.body.contains("not a date"));
+    // The error is on the review date, linked from the summary, and what was typed comes back.
+    assert!(bad_date.body.contains("<a href=\"#review_date\">The review date must be a real date like 2026-03-31</a>"));
+    assert!(bad_date.body.contains("id=\"title\" name=\"title\" type=\"text\" value=\"ED data sharing\""));
+    assert!(bad_date.body.contains("value=\"next year\""), "{}", bad_date.body);
+    assert!(bad_date.body.contains(">Violence reduction</textarea>"));
     let grant = format!("agreement_id=1&org_id={council}&dataset=ed-assaults&level=aggregate");
     assert_eq!(post("/admin/grants", grant).await.status, StatusCode::SEE_OTHER);
     let page = send(&app, "GET", "/admin/data-sharing", &admin, None).await;
@@ -451,4 +471,134 @@ async fn the_first_administrator_is_made_on_the_command_line() {
     let page = send(&app, "GET", "/admin/users", &admin, None).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Chief Analyst") && page.body.contains("Staffordshire Commissioner"), "{}", page.body);
+}
+
+/// Makes every INSERT into `audit_log` fail from now on (a trigger in the test database).
+async fn fail_audit_writes(t: &common::TestDb) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&t.url).await.expect("connect to the test database");
+    let statements: &[&str] = match t.backend {
+        common::Backend::Sqlite => &["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'audit write refused by the test'); END"],
+        common::Backend::Postgres => &[
+            "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'audit write refused by the test'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()",
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let _ = conn.close().await;
+}
+
+/// A change whose audit row cannot be written is not stored: with the audit log refusing
+/// every row, creating a user, granting access, adding an organisation through the
+/// administrators' page and changing a password all fail as faults (not as the user's
+/// mistakes) and leave the database as it was.
+async fn a_failing_audit_write_leaves_the_change_unstored(t: common::TestDb) {
+    use alliance_db::access::{NewAgreement, NewUser};
+    let db = t.connect().await;
+    let actor = common::test_actor();
+    let admin_id = add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    let org = db.organisation_by_name("Test Alliance").await.unwrap().unwrap().id;
+    let agreement = NewAgreement {
+        title: "ED data sharing",
+        purpose: "Violence reduction",
+        lawful_basis: "Public task",
+        review_date: "2027-03-31",
+        parties: &[],
+    };
+    let agreement = db.create_agreement(&agreement, &actor).await.unwrap();
+    let (cookie, csrf) = common::session_for(&db, admin_id).await;
+    let admin = Visitor { cookie, csrf };
+    let rows_before = db.verify_audit_chain().await.unwrap().rows_checked;
+    assert_eq!(rows_before, 4, "organisation, user, agreement and sign-in were each recorded");
+
+    fail_audit_writes(&t).await;
+
+    let hash = alliance_app::password::hash(TEST_PASSWORD).await.unwrap();
+    let new = NewUser { email: "new@example.org", name: "New", org_id: org, role: Role::Analyst, password_hash: &hash };
+    let refused = db.create_user(&new, &actor).await.expect_err("the audit row could not be written");
+    assert!(!refused.is_input_error(), "a fault, not the user's mistake: {refused}");
+    assert!(db.user_by_email("new@example.org").await.unwrap().is_none(), "the user was not stored");
+
+    let refused = db.set_grant(agreement, org, "ed-assaults", AccessLevel::Aggregate, &actor).await;
+    assert!(refused.is_err());
+    assert!(db.grants().await.unwrap().is_empty(), "the grant was not stored");
+    assert!(db.agreements().await.unwrap()[0].parties.is_empty(), "nor the party it would have added");
+
+    let app = app(&db);
+    let form = format!("name=Youth+Offending+Service&org_type=youth-justice&csrf_token={}", admin.csrf);
+    let reply = send(&app, "POST", "/admin/organisations", &admin, Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(reply.body.contains("Sorry, there is a problem with the service"), "{}", reply.body);
+    assert!(!reply.body.contains("audit write refused"), "engine errors are not shown: {}", reply.body);
+    assert!(db.organisation_by_name("Youth Offending Service").await.unwrap().is_none());
+
+    let before = db.user_by_id(admin_id).await.unwrap().unwrap().password_hash;
+    let form = format!(
+        "current={}&new=another+long+passphrase&confirm=another+long+passphrase&csrf_token={}",
+        enc(TEST_PASSWORD),
+        admin.csrf
+    );
+    let reply = send(&app, "POST", "/account/password", &admin, Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(db.user_by_id(admin_id).await.unwrap().unwrap().password_hash, before, "the password is unchanged");
+    assert_eq!(send(&app, "GET", "/", &admin, None).await.status, StatusCode::OK, "and the session still open");
+
+    let report = db.verify_audit_chain().await.unwrap();
+    assert_eq!((report.rows_checked, report.first_broken), (rows_before, None));
+}
+
+mod a_failing_audit_write {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_failing_audit_write_leaves_the_change_unstored(super::common::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(db) = super::common::postgres().await else { return };
+        super::a_failing_audit_write_leaves_the_change_unstored(db).await;
+    }
+}
+
+/// Ids that are not numbers, forms that cannot be read and unknown records are answered in
+/// the service's words and layout, never with the framework's texts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_addresses_and_forms_are_answered_in_the_services_words() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let app = app(&db);
+    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let form = format!("role=analyst&active=1&csrf_token={}", admin.csrf);
+    for path in ["/admin/users/abc", "/admin/users/999", "/admin/tokens/abc/revoke", "/admin/tokens/999/revoke"] {
+        let reply = send(&app, "POST", path, &admin, Some(&form)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(reply.body.contains("Page not found") && reply.body.contains("govuk-header"), "{path}: {}", reply.body);
+        assert!(!reply.body.contains("Cannot parse") && !reply.body.contains("i64"), "{path}: {}", reply.body);
+    }
+    // A repeated field where one is expected is a form Alliance cannot read: 400, in its words.
+    let form = format!("role=analyst&role=board-member&csrf_token={}", admin.csrf);
+    let reply = send(&app, "POST", "/admin/users/1", &admin, Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("The form could not be read"), "{}", reply.body);
+    assert!(!reply.body.contains("deserialize"), "{}", reply.body);
+    // A name already taken is an error on its field, with what was typed kept (not a 409 page).
+    let form = format!("name=Test+Alliance&org_type=council&csrf_token={}", admin.csrf);
+    let reply = send(&app, "POST", "/admin/organisations", &admin, Some(&form)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("<a href=\"#name\">An organisation called"), "{}", reply.body);
+    assert!(reply.body.contains("already exists</a>"), "{}", reply.body);
+    assert!(reply.body.contains("value=\"Test Alliance\""), "{}", reply.body);
+    assert!(reply.body.contains("<option value=\"council\" selected>"), "{}", reply.body);
+    // The API's query string: a problem document.
+    let reply = send(&app, "GET", "/api/v1/counts?by=month&from=%FF", &admin, None).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(problem["status"], 400);
+    assert!(!reply.body.contains("deserialize"), "{}", reply.body);
 }

@@ -45,8 +45,9 @@ async fn scenario(db: &Db) {
     assert!(!created);
     assert_eq!(db.commitments(strategy.id).await.unwrap().len(), 46);
 
-    let police = db.create_organisation("Staffordshire Police", OrgType::Police).await.unwrap();
-    let council = db.create_organisation("Stoke-on-Trent City Council", OrgType::Council).await.unwrap();
+    let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
+    let council =
+        db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
     let fields = |title: &'static str, owner: i64, status: ActionStatus| ActionFields {
         commitment_id: navigator.id,
         title,

@@ -56,8 +56,9 @@ fn id_in(reply: &Reply) -> i64 {
 async fn scenario(db: Db) {
     alliance::demo::load_if_empty(&db).await.expect("demo loads");
     let app = alliance_web::router(AppState::new(db.clone()));
-    let police = db.create_organisation("Staffordshire Police", OrgType::Police).await.unwrap();
-    let council = db.create_organisation("Stoke-on-Trent City Council", OrgType::Council).await.unwrap();
+    let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
+    let council =
+        db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
     let analyst = visitor(&db, "analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
     let officer = visitor(&db, "officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
     let council_user = visitor(&db, "officer@council.example", Role::PartnerUser, "Stoke-on-Trent City Council").await;
@@ -413,8 +414,9 @@ async fn governance_changes(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
 async fn forms_scenario(db: Db) {
     alliance::demo::load_if_empty(&db).await.expect("demo loads");
     let app = alliance_web::router(AppState::new(db.clone()));
-    let police = db.create_organisation("Staffordshire Police", OrgType::Police).await.unwrap();
-    let council = db.create_organisation("Stoke-on-Trent City Council", OrgType::Council).await.unwrap();
+    let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
+    let council =
+        db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
     let analyst = visitor(&db, "analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
     let officer = visitor(&db, "officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
     let board = visitor(&db, "chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;

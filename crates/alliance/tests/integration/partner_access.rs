@@ -45,7 +45,7 @@ async fn post_form(app: &Router, who: &Visitor, path: &str, fields: &[(&str, &st
         form.push_str(&format!("&{k}={}", enc(v)));
     }
     let reply = send(app, "POST", path, who, Some(&form)).await;
-    assert!(reply.status.is_redirection() || reply.status.is_success(), "{path}: {} {}", reply.status, reply.body);
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}: {}", reply.body);
     reply.status
 }
 
@@ -225,15 +225,23 @@ async fn partner_data_end_to_end_postgres() {
 async fn api_scenario(t: TestDb) {
     let db = t.connect().await;
     let app = app(&db);
-    let health = db.create_organisation("University Hospitals", alliance_core::access::OrgType::Health).await.unwrap();
-    let council = db.create_organisation("A council", alliance_core::access::OrgType::Council).await.unwrap();
-    db.set_dataset_owner("ed-assaults", Some(health)).await.unwrap();
-    db.set_dataset_owner("indicators:education", Some(council)).await.unwrap();
+    let health = db
+        .create_organisation("University Hospitals", alliance_core::access::OrgType::Health, &common::test_actor())
+        .await
+        .unwrap();
+    let council = db
+        .create_organisation("A council", alliance_core::access::OrgType::Council, &common::test_actor())
+        .await
+        .unwrap();
+    db.set_dataset_owner("ed-assaults", health, &common::test_actor()).await.unwrap();
+    db.set_dataset_owner("indicators:education", council, &common::test_actor()).await.unwrap();
     let token = |org: i64, scopes: &'static [&'static str]| {
         let db = db.clone();
         async move {
             let secret = alliance_web::auth::random_token();
-            db.create_api_token(org, "test", &alliance_web::auth::token_hash(&secret), scopes, "test").await.unwrap();
+            db.create_api_token(org, "test", &alliance_web::auth::token_hash(&secret), scopes, &common::test_actor())
+                .await
+                .unwrap();
             secret
         }
     };
@@ -287,19 +295,27 @@ async fn api_scenario(t: TestDb) {
                      School exclusions,E06000021,2025-Q2,37,10-15,male\n";
     let (status, json) = post(other, "/api/v1/imports/indicators?filename=b.csv", breakdown.as_bytes().to_vec()).await;
     assert_eq!(status, StatusCode::OK, "{json}");
-    let charity = db.create_organisation("A charity", alliance_core::access::OrgType::VoluntarySector).await.unwrap();
+    let charity = db
+        .create_organisation("A charity", alliance_core::access::OrgType::VoluntarySector, &common::test_actor())
+        .await
+        .unwrap();
     let agreement = alliance_db::access::NewAgreement {
         title: "Education figures",
         purpose: "Early intervention",
         lawful_basis: "Public task",
         review_date: "2027-01-01",
         parties: &[],
-        created_by: "test",
     };
-    let agreement = db.create_agreement(&agreement).await.unwrap();
-    db.set_grant(agreement, charity, "indicators:education", alliance_core::access::AccessLevel::Aggregate)
-        .await
-        .unwrap();
+    let agreement = db.create_agreement(&agreement, &common::test_actor()).await.unwrap();
+    db.set_grant(
+        agreement,
+        charity,
+        "indicators:education",
+        alliance_core::access::AccessLevel::Aggregate,
+        &common::test_actor(),
+    )
+    .await
+    .unwrap();
     add_user(&db, "owner@council.example", Role::PartnerUser, "A council").await;
     add_user(&db, "partner@charity.example", Role::PartnerUser, "A charity").await;
     let owner = sign_in(&app, "owner@council.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
@@ -307,17 +323,17 @@ async fn api_scenario(t: TestDb) {
         sign_in(&app, "partner@charity.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
     let full = send(&app, "GET", "/partner-data/indicators/values.csv", &owner, None).await;
     assert_eq!(full.status, StatusCode::OK);
-    assert!(full.body.contains("School exclusions,E06000021,2025-Q2,\"age 10-15, female\",3\n"), "{}", full.body);
+    assert!(full.body.contains("School exclusions,E06000021,2025-Q2,\"age 10-15, female\",3\r\n"), "{}", full.body);
     let page = send(&app, "GET", "/partner-data/indicators", &partner, None).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(">fewer than 5</td>") && page.body.contains(">withheld</td>"), "{}", page.body);
     let csv = send(&app, "GET", "/partner-data/indicators/values.csv", &partner, None).await;
-    assert!(csv.body.contains("\"age 10-15, female\",fewer than 5\n"), "{}", csv.body);
-    assert!(csv.body.contains("\"age 10-15, male\",withheld\n"), "{}", csv.body);
-    assert!(!csv.body.contains(",3\n") && !csv.body.contains(",37\n"), "{}", csv.body);
+    assert!(csv.body.contains("\"age 10-15, female\",fewer than 5\r\n"), "{}", csv.body);
+    assert!(csv.body.contains("\"age 10-15, male\",withheld\r\n"), "{}", csv.body);
+    assert!(!csv.body.contains(",3\r\n") && !csv.body.contains(",37\r\n"), "{}", csv.body);
     // Datasets the charity holds no grant for are not shown at all.
     assert!(!csv.body.contains("indicators:health"));
-    db.create_organisation("No agreements", alliance_core::access::OrgType::Fire).await.unwrap();
+    db.create_organisation("No agreements", alliance_core::access::OrgType::Fire, &common::test_actor()).await.unwrap();
     add_user(&db, "fire@example.org", Role::PartnerUser, "No agreements").await;
     let fire = sign_in(&app, "fire@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
     assert_eq!(send(&app, "GET", "/partner-data/indicators", &fire, None).await.status, StatusCode::FORBIDDEN);

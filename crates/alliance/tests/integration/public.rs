@@ -133,7 +133,7 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     let reply =
         send(&app, "POST", "/staff/unsafe-places/1", &anon, Some(&format!("csrf_token={}&decision=reject", anon.csrf)))
             .await;
-    assert_ne!(reply.status, StatusCode::OK);
+    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/sign-in")));
     assert_eq!(db.unsafe_reports("approved", 10).await.unwrap().len(), 2);
 
     // Counted, suppressed: 2 reports in Stoke-on-Trent show as "fewer than 5".
@@ -437,9 +437,12 @@ async fn an_organisation_joins_the_charter_is_verified_and_appears_in_the_direct
     assert_eq!(db.charter_renewals_due(later, 30).await.unwrap().len(), 1);
     // At most six commitments.
     for i in 0..3 {
-        db.add_charter_commitment(&format!("Extra {i}"), "More").await.unwrap();
+        db.add_charter_commitment(&format!("Extra {i}"), "More", &common::test_actor()).await.unwrap();
     }
-    assert!(db.add_charter_commitment("Seventh", "Too many").await.is_err());
+    assert!(matches!(
+        db.add_charter_commitment("Seventh", "Too many", &common::test_actor()).await,
+        Err(alliance_db::DbError::Conflict { field: "title", .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -477,4 +480,21 @@ async fn services_are_found_by_need_and_area_and_survive_the_oruk_round_trip() {
     let bad = SourceFile::from_bytes("bad.json", br#"[{"id":"x","name":"X","organization":{"name":""}}]"#.to_vec());
     let err = db2.import_services_file(&bad).await.unwrap_err().to_string();
     assert!(err.contains("bad.json") && err.contains("service 1"), "{err}");
+}
+
+/// The public pages say the threshold the partnership configured, not a fixed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn public_pages_state_the_configured_threshold() {
+    let t = common::sqlite();
+    let db = t.connect().await;
+    let ten = alliance_app::Disclosure::new(10).expect("a valid threshold");
+    let app = alliance_web::router(AppState::new(db.clone()).with_disclosure(ten));
+    let figures = send(&app, "GET", "/public/figures", &Visitor::default(), None).await;
+    assert_eq!(figures.status, StatusCode::OK);
+    assert!(figures.body.contains("any count from 1 to 9 is shown as \"fewer than 10\""), "{}", figures.body);
+    for page in ["/you-said-we-did", "/report-unsafe-place"] {
+        let reply = send(&app, "GET", page, &Visitor::default(), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        assert!(reply.body.contains("fewer than 10") && !reply.body.contains("fewer than 5"), "{page}: {}", reply.body);
+    }
 }

@@ -343,7 +343,7 @@ async fn emergency_department_sections(t: TestDb) {
     let csv = send(&app, "GET", "/sna/tables/ed-days.csv", &me, None).await;
     assert_eq!(csv.body.trim_end(), "Day,Assaults", "headers only");
     let org = db.organisation_by_name("Council").await.unwrap().unwrap().id;
-    db.set_dataset_owner("ed-assaults", Some(org)).await.unwrap();
+    db.set_dataset_owner("ed-assaults", org, &common::test_actor()).await.unwrap();
     let page = send(&app, "GET", "/sna", &me, None).await;
     assert!(page.body.contains("id=\"sna-ed-days-title\"") && page.body.contains("/sna/tables/ed-people.csv"));
     let csv = send(&app, "GET", "/sna/tables/ed-days.csv", &me, None).await;

@@ -3,16 +3,17 @@
 use std::collections::HashMap;
 
 use alliance_core::domain::{CountField, CountFilter};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::Json;
 use serde_json::Value;
 
 use super::ApiError;
+use crate::extract::ApiQuery;
 use crate::AppState;
 
 pub async fn get(
     State(state): State<AppState>,
-    Query(params): Query<HashMap<String, String>>,
+    ApiQuery(params): ApiQuery<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let (fields, filter) = parse(&params).map_err(ApiError::BadRequest)?;
     let rows = state.db.counts(&fields, &filter).await?;

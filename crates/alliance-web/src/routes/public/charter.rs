@@ -6,16 +6,19 @@ use std::sync::Arc;
 
 use alliance_db::public::charter::{NewPledge, NewSignatory, NewVenue};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 
 use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, staff_actor, too_many};
+use super::{client_address, csrf, redirect, too_many};
+use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::error::{bad_request, invalid, not_found};
+use crate::extract::{Form, Path, Query};
 use crate::views::public::{
-    DirectoryPage, FormErrors, FormValues, JoinPage, MapPoint, MessagePage, PublicLayout, StaffCharterPage,
+    form_of, DirectoryPage, FormErrors, JoinPage, MapPoint, MessagePage, PublicLayout, StaffCharterPage,
 };
 use crate::views::Layout;
 use crate::{AppState, PageError};
@@ -109,8 +112,7 @@ async fn directory(
     State(state): State<AppState>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Html<String>, PageError> {
-    let values = FormValues(query);
-    let q = values.get("q").to_string();
+    let q = form_of(&query).get("q").unwrap_or_default();
     let today = chrono::Utc::now().date_naive();
     let signatories = state.db.charter_directory(&q, today).await?;
     let mut venues = Vec::new();
@@ -138,7 +140,7 @@ async fn directory(
     ))
 }
 
-async fn join_page(state: &AppState, values: FormValues, errors: FormErrors) -> Result<String, PageError> {
+async fn join_page(state: &AppState, values: crate::forms::Form, errors: FormErrors) -> Result<String, PageError> {
     Ok(JoinPage {
         layout: PublicLayout::new(state, "/safer-places"),
         csrf: csrf(),
@@ -151,13 +153,14 @@ async fn join_page(state: &AppState, values: FormValues, errors: FormErrors) -> 
 }
 
 async fn join_form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(join_page(&state, FormValues::default(), FormErrors::default()).await?))
+    Ok(Html(join_page(&state, crate::forms::Form::default(), FormErrors::default()).await?))
 }
 
-async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignatory, FormErrors>, PageError> {
+async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<NewSignatory, FormErrors>, PageError> {
+    let get = |name: &str| v.get(name).unwrap_or_default();
     let mut errors = FormErrors::default();
     let mut required = |field: &str, message: &str| {
-        if v.get(field).is_empty() {
+        if get(field).is_empty() {
             errors.add(field, message);
         }
     };
@@ -168,13 +171,13 @@ async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignator
     required("contact-email", "Enter an email address for the contact");
     required("venue-name-1", "Enter the name of at least one venue");
     required("venue-place-1", "Enter the town or area of the venue, such as Hanley");
-    if !ORG_TYPES.contains(&v.get("org-type")) {
+    if !ORG_TYPES.contains(&get("org-type").as_str()) {
         errors.add("org-type", "Select the type of organisation");
     }
-    if !v.get("contact-email").is_empty() && !v.get("contact-email").contains('@') {
+    if !get("contact-email").is_empty() && !get("contact-email").contains('@') {
         errors.add("contact-email", "Enter an email address in the correct format, like name@example.com");
     }
-    let staff_trained = match v.get("staff-trained") {
+    let staff_trained = match get("staff-trained").as_str() {
         "" => 0,
         s => s.parse::<i64>().ok().filter(|n| *n >= 0).unwrap_or_else(|| {
             errors.add("staff-trained", "Enter the number of staff trained as a whole number, like 12");
@@ -183,19 +186,19 @@ async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignator
     };
     let mut venues = Vec::new();
     for i in 1..=VENUE_SLOTS {
-        let name = v.get(format!("venue-name-{i}"));
+        let name = get(&format!("venue-name-{i}"));
         if name.is_empty() {
             continue;
         }
-        let place_text = v.get(format!("venue-place-{i}"));
-        let place = if place_text.is_empty() { None } else { state.db.find_place(place_text).await? };
+        let place_text = get(&format!("venue-place-{i}"));
+        let place = if place_text.is_empty() { None } else { state.db.find_place(&place_text).await? };
         if place.is_none() && !place_text.is_empty() {
             errors.add(
                 &format!("venue-place-{i}"),
                 format!("We could not find \"{place_text}\": enter a town, village or ward"),
             );
         }
-        let point = match v.get(format!("venue-location-{i}")) {
+        let point = match get(&format!("venue-location-{i}")).as_str() {
             "" => None,
             text => {
                 let parsed = text
@@ -215,39 +218,39 @@ async fn validate(state: &AppState, v: &FormValues) -> Result<Result<NewSignator
         };
         venues.push(NewVenue {
             name: name.to_string(),
-            address: v.get(format!("venue-address-{i}")).to_string(),
-            postcode: v.get(format!("venue-postcode-{i}")).to_uppercase(),
+            address: get(&format!("venue-address-{i}")),
+            postcode: get(&format!("venue-postcode-{i}")).to_uppercase(),
             place,
             point,
         });
     }
     let mut pledges = Vec::new();
     for c in state.db.charter_commitments().await? {
-        if !v.is(format!("agree-{}", c.id), "yes") {
+        if get(&format!("agree-{}", c.id)) != "yes" {
             errors.add(&format!("agree-{}", c.id), format!("Agree to the commitment \"{}\"", c.title));
             continue;
         }
-        let how = v.get(format!("how-{}", c.id));
+        let how = get(&format!("how-{}", c.id));
         if how.is_empty() {
             errors.add(&format!("how-{}", c.id), format!("Describe how you meet \"{}\"", c.title));
         }
         pledges.push(NewPledge {
             commitment_id: c.id,
-            how_met: how.to_string(),
-            evidence: v.get(format!("evidence-{}", c.id)).to_string(),
+            how_met: how.clone(),
+            evidence: get(&format!("evidence-{}", c.id)),
         });
     }
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
     Ok(Ok(NewSignatory {
-        name: v.get("name").to_string(),
-        org_type: v.get("org-type").to_string(),
-        address: v.get("address").to_string(),
-        postcode: v.get("postcode").to_uppercase(),
-        contact_name: v.get("contact-name").to_string(),
-        contact_email: v.get("contact-email").to_string(),
-        contact_phone: v.get("contact-phone").to_string(),
+        name: get("name"),
+        org_type: get("org-type"),
+        address: get("address"),
+        postcode: get("postcode").to_uppercase(),
+        contact_name: get("contact-name"),
+        contact_email: get("contact-email"),
+        contact_phone: get("contact-phone"),
         staff_trained,
         venues,
         pledges,
@@ -259,8 +262,8 @@ async fn join(
     Extension(limiter): Extension<Arc<RateLimiter>>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let values = FormValues(fields);
-    if !values.get(HONEYPOT).is_empty() {
+    let values = form_of(&fields);
+    if values.get(HONEYPOT).is_some() {
         return Ok(redirect("/safer-places/join/sent"));
     }
     match validate(&state, &values).await? {
@@ -309,31 +312,31 @@ async fn staff(State(state): State<AppState>) -> Result<Html<String>, PageError>
 
 #[derive(serde::Deserialize)]
 struct Decision {
+    #[serde(default)]
     action: String,
     #[serde(default)]
     reason: String,
 }
 
+/// Verifies, renews or returns an application. A decision on an application that is not
+/// waiting for it (unknown, or already decided) is a 404: the link named nothing to decide.
 async fn decide(
     State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(form): Form<Decision>,
 ) -> Result<Response, PageError> {
     let today = chrono::Utc::now().date_naive();
-    let who = staff_actor();
-    match form.action.as_str() {
-        "verify" | "renew" => {
-            state.db.verify_signatory(id, &who, today).await?;
-        }
-        "return" if !form.reason.trim().is_empty() => {
-            state.db.return_signatory(id, form.reason.trim(), &who).await?;
-        }
-        "return" => {
-            return Ok(
-                (StatusCode::UNPROCESSABLE_ENTITY, "Give the reason for returning the application").into_response()
-            )
-        }
-        _ => return Ok((StatusCode::BAD_REQUEST, "action must be verify, return or renew").into_response()),
+    let actor = actor_of(&me, &ip);
+    let done = match form.action.as_str() {
+        "verify" | "renew" => state.db.verify_signatory(id, today, &actor).await?,
+        "return" if !form.reason.trim().is_empty() => state.db.return_signatory(id, form.reason.trim(), &actor).await?,
+        "return" => return Err(invalid("reason", "Give the reason for returning the application")),
+        _ => return Err(bad_request("The decision must be to verify, return or renew the application.")),
+    };
+    if !done {
+        return Err(not_found());
     }
     Ok(redirect("/staff/safer-places"))
 }

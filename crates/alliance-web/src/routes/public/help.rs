@@ -4,25 +4,27 @@
 use alliance_db::public::services::ServiceSearch;
 use alliance_ingest::oruk::{to_oruk, NEEDS};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
 
-use crate::views::public::{FindHelpPage, FormValues, PublicLayout};
-use crate::{AppState, PageError};
+use crate::extract::{ApiQuery, Query};
+use crate::views::public::{form_of, FindHelpPage, Form, PublicLayout};
+use crate::{ApiError, AppState, PageError};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/find-help", get(find_help)).route("/api/v1/services", get(api_services))
 }
 
-fn search_of(v: &FormValues) -> ServiceSearch {
+fn search_of(v: &Form) -> ServiceSearch {
+    let get = |name: &str| v.get(name).unwrap_or_default();
     ServiceSearch {
-        text: v.get("q").to_string(),
-        need: v.get("need").to_string(),
-        area: v.get("area").to_string(),
-        age: v.get("age").parse().ok().filter(|a: &i64| (0..=120).contains(a)),
-        kind: v.get("kind").to_string(),
+        text: get("q"),
+        need: get("need"),
+        area: get("area"),
+        age: get("age").parse().ok().filter(|a: &i64| (0..=120).contains(a)),
+        kind: get("kind"),
     }
 }
 
@@ -30,12 +32,12 @@ async fn find_help(
     State(state): State<AppState>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Html<String>, PageError> {
-    let values = FormValues(query);
+    let values = form_of(&query);
     let services = state.db.services(&search_of(&values)).await?;
     Ok(Html(
         FindHelpPage {
             layout: PublicLayout::new(&state, "/find-help"),
-            searched: !values.0.is_empty(),
+            searched: !query.is_empty(),
             values,
             needs: NEEDS,
             areas: state.db.service_areas().await?,
@@ -50,12 +52,12 @@ async fn find_help(
 /// holds every match.
 async fn api_services(
     State(state): State<AppState>,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Result<Json<serde_json::Value>, PageError> {
-    let mut values = FormValues(query);
-    if values.get("q").is_empty() {
-        let text = values.get("text").to_string();
-        values.0.push(("q".into(), text));
+    ApiQuery(query): ApiQuery<Vec<(String, String)>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let mut values = form_of(&query);
+    if values.get("q").is_none() {
+        let text = values.value("text");
+        values.values.insert("q".into(), text);
     }
     let services: Vec<_> = state.db.services(&search_of(&values)).await?.iter().map(to_oruk).collect();
     let n = services.len();

@@ -82,12 +82,7 @@ fn too_many(state: &AppState, path: &'static str) -> Result<Response, PageError>
         .into_response())
 }
 
-/// A staff-facing check that a form's action is one of `allowed`.
+/// A redirect after a form was handled (303 See Other).
 fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to.to_string())]).into_response()
-}
-
-/// The signed-in staff member, for "moderated by"/"published by".
-fn staff_actor() -> String {
-    crate::auth::current().principal.map_or_else(|| "unknown".to_string(), |p| p.actor())
 }

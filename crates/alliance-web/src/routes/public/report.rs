@@ -7,16 +7,19 @@ use std::sync::Arc;
 use alliance_db::public::reports::{NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
 use alliance_db::public::streets::PlaceLookup;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Router};
+use axum::{Extension, Router};
 use chrono::NaiveDate;
 
 use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, staff_actor, too_many};
-use crate::views::public::{FormErrors, FormValues, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
+use super::{client_address, csrf, redirect, too_many};
+use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::error::{bad_request, not_found};
+use crate::extract::{Form, Path};
+use crate::views::public::{form_of, FormErrors, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
@@ -37,36 +40,45 @@ struct Invalid {
     place_choices: Vec<String>,
 }
 
-async fn page(state: &AppState, values: FormValues, invalid: Invalid) -> Result<String, PageError> {
+/// The reasons ticked: the one field of the form that repeats.
+fn reasons_of(fields: &[(String, String)]) -> Vec<String> {
+    fields.iter().filter(|(name, _)| name == "reasons").map(|(_, v)| v.trim().to_string()).collect()
+}
+
+async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -> Result<String, PageError> {
     let Invalid { errors, place_choices } = invalid;
     Ok(ReportPage {
         layout: PublicLayout::new(state, "/report-unsafe-place"),
         csrf: csrf(),
         errors,
-        values,
+        values: form_of(fields),
+        reasons_ticked: reasons_of(fields),
         reasons: REASONS,
         times: TIMES_OF_DAY,
         age_bands: AGE_BANDS,
         genders: GENDERS,
         place_names: state.db.place_names().await?,
         place_choices,
+        threshold: state.disclosure.threshold(),
     }
     .render()?)
 }
 
 async fn form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(page(&state, FormValues::default(), Invalid::default()).await?))
+    Ok(Html(page(&state, &[], Invalid::default()).await?))
 }
 
 /// Checks the form; `Ok` holds the report to store.
 async fn validate(
     state: &AppState,
-    v: &FormValues,
+    fields: &[(String, String)],
     today: NaiveDate,
 ) -> Result<Result<NewUnsafeReport, Invalid>, PageError> {
+    let v = form_of(fields);
+    let get = |name: &str| v.get(name).unwrap_or_default();
     let mut errors = FormErrors::default();
     let mut place_choices = Vec::new();
-    let mut point = match (v.get("longitude"), v.get("latitude")) {
+    let mut point = match (get("longitude").as_str(), get("latitude").as_str()) {
         ("", "") => None,
         (lon, lat) => match (lon.parse::<f64>(), lat.parse::<f64>()) {
             (Ok(lon), Ok(lat)) if (-9.0..=2.5).contains(&lon) && (49.0..=61.0).contains(&lat) => Some((lon, lat)),
@@ -76,7 +88,8 @@ async fn validate(
             }
         },
     };
-    let typed = v.get("place");
+    let typed = get("place");
+    let typed = typed.as_str();
     let mut place = None;
     let mut place_text = None;
     if typed.is_empty() && point.is_none() {
@@ -115,31 +128,31 @@ async fn validate(
             ),
         }
     }
-    let date =
-        match (v.get("date-day").parse::<u32>(), v.get("date-month").parse::<u32>(), v.get("date-year").parse::<i32>())
-        {
-            (Ok(d), Ok(m), Ok(y)) => NaiveDate::from_ymd_opt(y, m, d),
-            _ => None,
-        };
+    let date = match (get("date-day").parse::<u32>(), get("date-month").parse::<u32>(), get("date-year").parse::<i32>())
+    {
+        (Ok(d), Ok(m), Ok(y)) => NaiveDate::from_ymd_opt(y, m, d),
+        _ => None,
+    };
     match date {
         None => errors.add("date-day", "Enter the date it happened, such as 27 3 2025"),
         Some(d) if d > today => errors.add("date-day", "The date must be today or in the past"),
         Some(d) if (today - d).num_days() > 366 => errors.add("date-day", "The date must be within the last year"),
         Some(_) => {}
     }
-    let time = v.get("time-of-day");
+    let time = get("time-of-day");
+    let time = time.as_str();
     if !TIMES_OF_DAY.iter().any(|(s, _)| *s == time) {
         errors.add("time-of-day", "Select roughly what time of day it was");
     }
-    let reasons: Vec<String> = v.all("reasons").into_iter().map(str::to_string).collect();
+    let reasons: Vec<String> = reasons_of(fields).into_iter().filter(|r| !r.is_empty()).collect();
     if reasons.is_empty() {
         errors.add("reasons", "Select what made you feel unsafe");
     } else if !reasons.iter().all(|r| REASONS.iter().any(|(s, _)| s == r)) {
         errors.add("reasons", "Select from the choices given");
     }
     let optional = |name: &str, allowed: &[&str]| {
-        let value = v.get(name);
-        allowed.contains(&value).then(|| value.to_string())
+        let value = get(name);
+        allowed.contains(&value.as_str()).then_some(value)
     };
     if !errors.is_empty() {
         return Ok(Err(Invalid { errors, place_choices }));
@@ -163,14 +176,13 @@ async fn submit(
     Extension(limiter): Extension<Arc<RateLimiter>>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let values = FormValues(fields);
-    if !values.get(HONEYPOT).is_empty() {
+    if form_of(&fields).get(HONEYPOT).is_some() {
         return Ok(redirect("/report-unsafe-place/sent"));
     }
     let today = chrono::Utc::now().date_naive();
-    match validate(&state, &values, today).await? {
+    match validate(&state, &fields, today).await? {
         Err(invalid) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, values, invalid).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, &fields, invalid).await?)).into_response())
         }
         Ok(report) => {
             if !limiter.allow("unsafe-report", &client_address()) {
@@ -194,7 +206,10 @@ async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> 
             layout: PublicLayout::new(&state, "/report-unsafe-place"),
             title: "Thank you: your report was sent".into(),
             paragraphs: vec![
-                "We check every report before it is used. Reports are published only as counts for an area, never fewer than 5 together.".into(),
+                format!(
+                    "We check every report before it is used. Reports are published only as counts for an area, never fewer than {} together.",
+                    state.disclosure.threshold()
+                ),
                 "This is not a way to report a crime. If you are in danger, call 999. To report a crime that is not an emergency, call 101 or report it online at police.uk.".into(),
             ],
             link: Some(("/you-said-we-did".into(), "See what the partnership has done about reports".into())),
@@ -219,19 +234,26 @@ async fn queue(State(state): State<AppState>) -> Result<Html<String>, PageError>
 
 #[derive(serde::Deserialize)]
 struct Moderation {
+    #[serde(default)]
     decision: String,
 }
 
+/// Approves or rejects a pending report. A report that is not pending (unknown, or already
+/// moderated) is a 404: the link named nothing to moderate.
 async fn moderate(
     State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(form): Form<Moderation>,
 ) -> Result<Response, PageError> {
     let approve = match form.decision.as_str() {
         "approve" => true,
         "reject" => false,
-        _ => return Ok((StatusCode::BAD_REQUEST, "decision must be approve or reject").into_response()),
+        _ => return Err(bad_request("The decision must be to approve or to reject the report.")),
     };
-    state.db.moderate_unsafe_report(id, approve, &staff_actor()).await?;
+    if !state.db.moderate_unsafe_report(id, approve, &actor_of(&me, &ip)).await? {
+        return Err(not_found());
+    }
     Ok(redirect("/staff/unsafe-places"))
 }

@@ -6,9 +6,12 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Form, Router};
+use axum::{Extension, Router};
 
-use super::{redirect, staff_actor};
+use super::redirect;
+use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::extract::Form;
+use crate::forms;
 use crate::views::public::{PublicLayout, ShownRow, StaffResponsesPage, YouSaidPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
@@ -28,6 +31,7 @@ async fn public_page(State(state): State<AppState>) -> Result<Html<String>, Page
             responses: state.db.public_responses().await?,
             districts: districts.iter().map(|d| ShownRow::area(d, &state.disclosure)).collect(),
             wards: wards.iter().filter(|w| w.count > 0).map(|w| ShownRow::area(w, &state.disclosure)).collect(),
+            threshold: state.disclosure.threshold(),
         }
         .render()?,
     ))
@@ -54,10 +58,10 @@ async fn areas(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
     Ok(areas)
 }
 
-async fn render_staff(state: &AppState, error: Option<String>) -> Result<String, PageError> {
+async fn render_staff(state: &AppState, form: forms::Form) -> Result<String, PageError> {
     Ok(StaffResponsesPage {
         layout: Layout::new(state, "/staff/you-said-we-did"),
-        error,
+        form,
         areas: areas(state).await?,
         responses: state.db.public_responses().await?,
     }
@@ -65,33 +69,34 @@ async fn render_staff(state: &AppState, error: Option<String>) -> Result<String,
 }
 
 async fn staff_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(render_staff(&state, None).await?))
+    Ok(Html(render_staff(&state, forms::Form::default()).await?))
 }
 
-#[derive(serde::Deserialize)]
-struct NewResponse {
-    area: String,
-    you_said: String,
-    we_did: String,
-}
-
-async fn publish(State(state): State<AppState>, Form(form): Form<NewResponse>) -> Result<Response, PageError> {
-    let found = areas(&state).await?.into_iter().find(|(key, _)| *key == form.area);
-    let error = if found.is_none() {
-        Some("Select the area the response is about")
-    } else if form.you_said.trim().is_empty() || form.we_did.trim().is_empty() {
-        Some("Enter what people told us and what the partnership did")
-    } else {
-        None
-    };
-    if let Some(error) = error {
-        return Ok(
-            (StatusCode::UNPROCESSABLE_ENTITY, Html(render_staff(&state, Some(error.into())).await?)).into_response()
-        );
+async fn publish(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = forms::Form::new(fields.into_iter().collect());
+    let found = areas(&state).await?.into_iter().find(|(key, _)| *key == form.value("area"));
+    let (you_said, we_did) = (form.get("you_said").unwrap_or_default(), form.get("we_did").unwrap_or_default());
+    let mut errors = Vec::new();
+    if found.is_none() {
+        errors.push(forms::error("area", "Select the area the response is about"));
     }
-    let (key, label) = found.unwrap_or_default();
+    if you_said.is_empty() {
+        errors.push(forms::error("you_said", "Enter what people told us"));
+    }
+    if we_did.is_empty() {
+        errors.push(forms::error("we_did", "Enter what the partnership did"));
+    }
+    let Some((key, label)) = found.filter(|_| errors.is_empty()) else {
+        let page = render_staff(&state, forms::Form::with_errors(form.values, errors)).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
+    };
     let (kind, code) = key.split_once(':').unwrap_or(("district", key.as_str()));
     let name = label.split(" (").next().unwrap_or(&label);
-    state.db.publish_response(kind, code, name, form.you_said.trim(), form.we_did.trim(), &staff_actor()).await?;
+    state.db.publish_response(kind, code, name, &you_said, &we_did, &actor_of(&me, &ip)).await?;
     Ok(redirect("/staff/you-said-we-did"))
 }

@@ -254,6 +254,11 @@ macro_rules! on_each_backend {
     };
 }
 
+/// Who the tests' own changes to the database are recorded as in the audit log.
+pub fn test_actor() -> alliance_db::audit::Actor {
+    alliance_db::audit::Actor::new("test", "test")
+}
+
 /// The password of users made by [`add_user`].
 pub const TEST_PASSWORD: &str = "a long test passphrase";
 
@@ -262,11 +267,14 @@ pub const TEST_PASSWORD: &str = "a long test passphrase";
 pub async fn add_user(db: &Db, email: &str, role: alliance_core::access::Role, org: &str) -> i64 {
     let org_id = match db.organisation_by_name(org).await.expect("read organisations") {
         Some(o) => o.id,
-        None => db.create_organisation(org, alliance_core::access::OrgType::Council).await.expect("add organisation"),
+        None => db
+            .create_organisation(org, alliance_core::access::OrgType::Council, &test_actor())
+            .await
+            .expect("add organisation"),
     };
     let hash = alliance_app::password::hash(TEST_PASSWORD).await.expect("hash");
     let user = alliance_db::access::NewUser { email, name: email, org_id, role, password_hash: &hash };
-    db.create_user(&user).await.expect("add user")
+    db.create_user(&user, &test_actor()).await.expect("add user")
 }
 
 /// A session for a user made directly in the database: (`Cookie` header value, CSRF token).
@@ -274,7 +282,14 @@ pub async fn session_for(db: &Db, user_id: i64) -> (String, String) {
     use alliance_web::auth::{random_token, token_hash};
     let (token, csrf) = (random_token(), random_token());
     let expires = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    db.create_session(&token_hash(&token), user_id, &csrf, &expires, "test").await.expect("add session");
+    let session = alliance_db::access::NewSession {
+        token_hash: &token_hash(&token),
+        user_id,
+        csrf_token: &csrf,
+        expires_at: &expires,
+        ip: "test",
+    };
+    db.sign_in(&session, &test_actor()).await.expect("add session");
     (format!("alliance_session={token}"), csrf)
 }
 

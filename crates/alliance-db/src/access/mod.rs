@@ -1,0 +1,106 @@
+//! Access and trust storage: organisations, users and their sign-in state, sessions,
+//! datasets with their owners, information sharing agreements and what they grant, DPIAs,
+//! and API tokens. The decision of who sees what is `alliance_core::access::access_level`;
+//! this module only loads and stores what it needs.
+//!
+//! Every write takes the [`Actor`] making it and appends its audit row inside the change's
+//! own transaction ([`crate::audit::append`]), so a change is never stored without its row.
+//! Input errors are typed: [`DbError::Invalid`] and [`DbError::Conflict`] name the field at
+//! fault (`name`, `email`, `title`, `review_date`, …) as the forms name it.
+
+mod sharing;
+mod tokens;
+mod users;
+
+use alliance_core::access::OrgType;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::audit::{append, Actor};
+use crate::{Db, DbError};
+
+pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
+pub use tokens::ApiToken;
+pub use users::{NewSession, NewUser, User};
+
+/// The audit action of a change to who may see or do what.
+pub const PERMISSION_CHANGE: &str = "permission-change";
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// A date as the forms ask for it (`2026-03-31`), checked strictly (no 31 February).
+fn check_date(field: &'static str, label: &str, value: &str) -> Result<(), DbError> {
+    match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        Ok(_) => Ok(()),
+        Err(_) if value.trim().is_empty() => Err(DbError::invalid(field, format!("Enter the {label}"))),
+        Err(_) => Err(DbError::invalid(field, format!("The {label} must be a real date like 2026-03-31"))),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Organisation {
+    pub id: i64,
+    pub name: String,
+    pub org_type: String,
+    pub created_at: String,
+}
+
+impl Organisation {
+    fn from_row(r: &AnyRow) -> Result<Organisation, DbError> {
+        Ok(Organisation {
+            id: r.try_get("id")?,
+            name: r.try_get("name")?,
+            org_type: r.try_get("org_type")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+}
+
+impl Db {
+    pub async fn organisations(&self) -> Result<Vec<Organisation>, DbError> {
+        let rows = sqlx::query("SELECT id, name, org_type, created_at FROM organisations ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(Organisation::from_row).collect()
+    }
+
+    pub async fn organisation_by_name(&self, name: &str) -> Result<Option<Organisation>, DbError> {
+        Ok(self.organisations().await?.into_iter().find(|o| o.name.eq_ignore_ascii_case(name.trim())))
+    }
+
+    /// Creates an organisation: an empty name is `Invalid { field: "name" }`, a name already
+    /// taken `Conflict { field: "name" }`.
+    pub async fn create_organisation(&self, name: &str, org_type: OrgType, actor: &Actor) -> Result<i64, DbError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(DbError::invalid("name", "Enter the organisation's name"));
+        }
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("INSERT INTO organisations (name, org_type, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(name)
+                .bind(org_type.as_str())
+                .bind(now())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| {
+                    if is_unique_violation(&e) {
+                        DbError::conflict("name", format!("An organisation called \"{name}\" already exists"))
+                    } else {
+                        e.into()
+                    }
+                })?;
+        let id: i64 = row.try_get(0)?;
+        let detail = format!("organisation added ({})", org_type.as_str());
+        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,137 @@
+//! API tokens: only each token's hash is stored.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::sharing::actor_email;
+use super::{now, PERMISSION_CHANGE};
+use crate::audit::{append, Actor};
+use crate::{Db, DbError};
+
+/// An API token as stored (its hash only).
+#[derive(Debug, Clone, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+const TOKEN_COLUMNS: &str =
+    "t.id, t.org_id, o.name AS org_name, t.name, t.scopes, t.created_by, t.created_at, t.last_used_at, t.revoked_at";
+
+impl ApiToken {
+    fn from_row(r: &AnyRow) -> Result<ApiToken, DbError> {
+        let scopes: String = r.try_get("scopes")?;
+        Ok(ApiToken {
+            id: r.try_get("id")?,
+            org_id: r.try_get("org_id")?,
+            org_name: r.try_get("org_name")?,
+            name: r.try_get("name")?,
+            scopes: scopes.split_whitespace().map(str::to_string).collect(),
+            created_by: r.try_get("created_by")?,
+            created_at: r.try_get("created_at")?,
+            last_used_at: r.try_get("last_used_at")?,
+            revoked_at: r.try_get("revoked_at")?,
+        })
+    }
+}
+
+impl Db {
+    /// Stores a token for an organisation: an empty name is `Invalid { field: "name" }`, an
+    /// unknown organisation `Invalid { field: "org_id" }`, no scope `Invalid { field: "scope" }`.
+    /// Recorded as a `permission-change` on `token:<id>`.
+    pub async fn create_api_token(
+        &self,
+        org_id: i64,
+        name: &str,
+        token_hash: &str,
+        scopes: &[&str],
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(DbError::invalid("name", "Enter a name saying what system uses the token"));
+        }
+        if scopes.is_empty() {
+            return Err(DbError::invalid("scope", "Choose at least one scope"));
+        }
+        let mut tx = self.begin_write().await?;
+        let org = sqlx::query("SELECT id FROM organisations WHERE id = $1").bind(org_id).fetch_optional(&mut *tx);
+        if org.await?.is_none() {
+            return Err(DbError::invalid("org_id", "Choose an organisation (add one first)"));
+        }
+        let row = sqlx::query(
+            "INSERT INTO api_tokens (org_id, name, token_hash, scopes, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(org_id)
+        .bind(name)
+        .bind(token_hash)
+        .bind(scopes.join(" "))
+        .bind(actor_email(actor))
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get(0)?;
+        let detail = format!("token \"{name}\" created for organisation {org_id} with scopes {}", scopes.join(" "));
+        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), &detail)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn api_tokens(&self) -> Result<Vec<ApiToken>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN organisations o ON o.id = t.org_id ORDER BY t.id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ApiToken::from_row).collect()
+    }
+
+    /// The unrevoked token with this hash, its last-used time set to now. (The time is
+    /// bookkeeping of a read, not a change of what anyone may do, so it writes no audit row.)
+    pub async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN organisations o ON o.id = t.org_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(token) = row.as_ref().map(ApiToken::from_row).transpose()? else { return Ok(None) };
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(token.id)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// Revokes a token (`NotFound` when there is none with this id); revoking one already
+    /// revoked changes nothing and records nothing.
+    pub async fn revoke_api_token(&self, id: i64, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let exists = sqlx::query("SELECT id FROM api_tokens WHERE id = $1").bind(id).fetch_optional(&mut *tx);
+        if exists.await?.is_none() {
+            return Err(DbError::not_found(format!("token {id}")));
+        }
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() > 0 {
+            append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), "token revoked"))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

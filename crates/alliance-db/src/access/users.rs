@@ -1,0 +1,290 @@
+//! Users, their sign-in state and their sessions.
+
+use alliance_core::access::Role;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{is_unique_violation, now, PERMISSION_CHANGE};
+use crate::audit::{append, Actor};
+use crate::{Db, DbError};
+
+/// A user, with the sign-in state the web layer needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub org_type: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub failed_attempts: i64,
+    pub locked_until: Option<String>,
+    pub active: bool,
+    pub created_at: String,
+}
+
+const USER_COLUMNS: &str = "u.id, u.email, u.name, u.org_id, o.name AS org_name, o.org_type, u.role, u.password_hash, \
+     u.failed_attempts, u.locked_until, u.active, u.created_at";
+
+impl User {
+    fn from_row(r: &AnyRow) -> Result<User, DbError> {
+        let role: String = r.try_get("role")?;
+        Ok(User {
+            id: r.try_get("id")?,
+            email: r.try_get("email")?,
+            name: r.try_get("name")?,
+            org_id: r.try_get("org_id")?,
+            org_name: r.try_get("org_name")?,
+            org_type: r.try_get("org_type")?,
+            role: role.parse().map_err(|e| DbError::corrupt(format!("users.role: {e}")))?,
+            password_hash: r.try_get("password_hash")?,
+            failed_attempts: r.try_get("failed_attempts")?,
+            locked_until: r.try_get("locked_until")?,
+            active: r.try_get::<i64, _>("active")? != 0,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+}
+
+/// A new user; the password is already hashed (argon2id) by the caller.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub org_id: i64,
+    pub role: Role,
+    pub password_hash: &'a str,
+}
+
+/// A session to store: only the hash of the cookie's token is kept.
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub user_id: i64,
+    pub csrf_token: &'a str,
+    /// RFC 3339.
+    pub expires_at: &'a str,
+    pub ip: &'a str,
+}
+
+async fn insert_session(tx: &mut sqlx::AnyConnection, s: &NewSession<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, ip) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(s.token_hash)
+    .bind(s.user_id)
+    .bind(s.csrf_token)
+    .bind(now())
+    .bind(s.expires_at)
+    .bind(s.ip)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+impl Db {
+    pub async fn users(&self) -> Result<Vec<User>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id ORDER BY u.email"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(User::from_row).collect()
+    }
+
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.email = $1"
+        ))
+        .bind(email.trim().to_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users u JOIN organisations o ON o.id = u.org_id WHERE u.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(User::from_row).transpose()
+    }
+
+    /// Creates a user (email stored lower-case): a malformed email or an empty name is
+    /// `Invalid` (`email`, `name`), an email already taken `Conflict { field: "email" }`,
+    /// an organisation that does not exist `Invalid { field: "org_id" }`.
+    pub async fn create_user(&self, user: &NewUser<'_>, actor: &Actor) -> Result<i64, DbError> {
+        let email = user.email.trim().to_lowercase();
+        if user.name.trim().is_empty() {
+            return Err(DbError::invalid("name", "Enter the user's full name"));
+        }
+        if !email.contains('@') || email.len() < 3 {
+            return Err(DbError::invalid(
+                "email",
+                format!("\"{}\" is not an email address: enter one like name@example.org", user.email.trim()),
+            ));
+        }
+        let mut tx = self.begin_write().await?;
+        let org = sqlx::query("SELECT id FROM organisations WHERE id = $1").bind(user.org_id).fetch_optional(&mut *tx);
+        if org.await?.is_none() {
+            return Err(DbError::invalid("org_id", "Choose an organisation (add one first)"));
+        }
+        let at = now();
+        let row = sqlx::query(
+            "INSERT INTO users (email, name, org_id, role, password_hash, created_at, password_changed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(&email)
+        .bind(user.name.trim())
+        .bind(user.org_id)
+        .bind(user.role.as_str())
+        .bind(user.password_hash)
+        .bind(&at)
+        .bind(&at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                DbError::conflict("email", format!("A user with the email {email} already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+        let id: i64 = row.try_get(0)?;
+        let detail = format!("user added as {}", user.role);
+        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// A wrong password for `user_id`: counts the failure, locks the account until the time
+    /// `lock_until(failures in a row)` gives (if any), and records the refusal
+    /// (`sign-in-failed`) in the same transaction. Returns the failures in a row.
+    pub async fn record_failed_sign_in(
+        &self,
+        user_id: i64,
+        lock_until: impl Fn(i64) -> Option<String>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
+        let failures: i64 = row.try_get(0)?;
+        let mut detail = format!("wrong password ({failures} in a row)");
+        if let Some(until) = lock_until(failures) {
+            sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
+                .bind(&until)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?;
+            detail.push_str(&format!("; locked until {until}"));
+        }
+        append(&mut tx, self.backend(), &actor.event("sign-in-failed", "/sign-in", &detail)).await?;
+        tx.commit().await?;
+        Ok(failures)
+    }
+
+    /// A successful sign-in: clears the failure count and any lock, stores the session and
+    /// records `sign-in`, in one transaction.
+    pub async fn sign_in(&self, session: &NewSession<'_>, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
+            .bind(session.user_id)
+            .execute(&mut *tx)
+            .await?;
+        insert_session(&mut tx, session).await?;
+        append(&mut tx, self.backend(), &actor.event("sign-in", "/sign-in", "")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Signing out: ends the session with this token hash (if any) and records `sign-out`.
+    pub async fn sign_out(&self, token_hash: Option<&str>, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        if let Some(hash) = token_hash {
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(&mut *tx).await?;
+        }
+        append(&mut tx, self.backend(), &actor.event("sign-out", "/sign-out", "")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password hash, ends every session of the user, starts `session` (the one
+    /// they go on with) and records `password-change`, in one transaction.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        hash: &str,
+        session: &NewSession<'_>,
+        actor: &Actor,
+    ) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3 RETURNING email")
+                .bind(hash)
+                .bind(now())
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
+        let email: String = row.try_get(0)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        insert_session(&mut tx, session).await?;
+        append(&mut tx, self.backend(), &actor.event("password-change", &email, "")).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes a user's role and whether they may sign in, clears their failed sign-ins and
+    /// any lock, and ends their sessions; records it as a `permission-change`.
+    pub async fn update_user_access(
+        &self,
+        user_id: i64,
+        role: Role,
+        active: bool,
+        actor: &Actor,
+    ) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE users SET role = $1, active = $2, failed_attempts = 0, locked_until = NULL WHERE id = $3 \
+             RETURNING email",
+        )
+        .bind(role.as_str())
+        .bind(i64::from(active))
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
+        let email: String = row.try_get(0)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        let detail = format!("role {role}, can sign in: {active}, unlocked");
+        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The active user of an unexpired session, with the session's CSRF token.
+    pub async fn session_user(&self, token_hash: &str, now: &str) -> Result<Option<(User, String)>, DbError> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+             JOIN organisations o ON o.id = u.org_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => Ok(Some((User::from_row(&r)?, r.try_get("csrf_token")?))),
+            None => Ok(None),
+        }
+    }
+}

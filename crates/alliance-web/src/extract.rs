@@ -1,0 +1,164 @@
+//! Extractors that answer bad input in the service's words: axum's own rejections
+//! ("Cannot parse `abc` to a `i64`", "Failed to deserialize form body: …") never reach a
+//! user. Handlers take these instead of axum's `Path`, `Query` and `Form`:
+//!
+//! - [`Path`]: a path parameter that does not parse (`/admin/users/abc`) is the "Page not
+//!   found" page (404): such an address names nothing.
+//! - [`Query`]: a query string that does not fit is a 400 page saying the link is wrong.
+//! - [`Form`]: a form body that does not fit is a 400 page saying to reload the form (a
+//!   field a handler needs is declared `#[serde(default)]` so that a missing one is a
+//!   validation error on the page instead).
+//! - [`ApiQuery`]: the API's query string; a bad one is a 400 problem document.
+//!
+//! What went wrong is logged at debug level for whoever runs the service.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::error::{bad_request, not_found, ApiError, PageError};
+
+/// A path parameter (or tuple of them); one that does not parse is a 404 page.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(e) => {
+                tracing::debug!(path = %parts.uri.path(), error = %e, "path parameter refused");
+                Err(not_found())
+            }
+        }
+    }
+}
+
+/// The query string as `T`; one that does not fit is a 400 page.
+#[derive(Debug, Clone, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, PageError> {
+        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            Ok(axum::extract::Query(value)) => Ok(Query(value)),
+            Err(e) => {
+                tracing::debug!(uri = %parts.uri, error = %e, "query refused");
+                Err(bad_request("The link has something in it that Alliance cannot read. Check the address, or go back and try again."))
+            }
+        }
+    }
+}
+
+/// A URL-encoded form body as `T`; one that does not fit is a 400 page.
+#[derive(Debug, Clone, Default)]
+pub struct Form<T>(pub T);
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, PageError> {
+        match axum::Form::<T>::from_request(request, state).await {
+            Ok(axum::Form(value)) => Ok(Form(value)),
+            Err(e) => {
+                tracing::debug!(error = %e, "form refused");
+                Err(bad_request("The form could not be read. Reload the page and send it again."))
+            }
+        }
+    }
+}
+
+/// The JSON API's query string as `T`; one that does not fit is a 400 problem document.
+#[derive(Debug, Clone, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(e) => {
+                tracing::debug!(uri = %parts.uri, error = %e, "API query refused");
+                Err(ApiError::BadRequest(
+                    "the query string could not be read: give parameters as name=value pairs, percent-encoded".into(),
+                ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::routing::{get, post};
+    use axum::Router;
+    use tower::ServiceExt;
+
+    async fn status_and_body(app: Router, request: axum::http::Request<Body>) -> (StatusCode, String) {
+        let response = app.oneshot(request).await.expect("response");
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.expect("body");
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_path_id_that_is_not_a_number_is_page_not_found_in_plain_words() {
+        let app = Router::new().route("/things/{id}", get(|Path(id): Path<i64>| async move { id.to_string() }));
+        let get = |uri: &str| axum::http::Request::get(uri).body(Body::empty()).expect("request");
+        assert_eq!(status_and_body(app.clone(), get("/things/12")).await, (StatusCode::OK, "12".to_string()));
+        let (status, body) = status_and_body(app, get("/things/abc")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("Page not found"), "{body}");
+        assert!(!body.contains("Cannot parse") && !body.contains("i64"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn a_query_or_form_that_does_not_fit_is_a_400_in_the_services_words() {
+        #[derive(serde::Deserialize)]
+        struct Page {
+            page: u32,
+        }
+        let app = Router::new()
+            .route("/list", get(|Query(q): Query<Page>| async move { q.page.to_string() }))
+            .route("/send", post(|Form(f): Form<Page>| async move { f.page.to_string() }))
+            .route("/api", get(|ApiQuery(q): ApiQuery<Page>| async move { q.page.to_string() }));
+        let get = |uri: &str| axum::http::Request::get(uri).body(Body::empty()).expect("request");
+        assert_eq!(status_and_body(app.clone(), get("/list?page=2")).await, (StatusCode::OK, "2".to_string()));
+        let (status, body) = status_and_body(app.clone(), get("/list?page=two")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("cannot read") && !body.contains("deserialize"), "{body}");
+        let post = axum::http::Request::post("/send")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("page=-1"))
+            .expect("request");
+        let (status, body) = status_and_body(app.clone(), post).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("Reload the page") && !body.contains("deserialize"), "{body}");
+        let (status, body) = status_and_body(app, get("/api?page=x")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("\"status\":400") && !body.contains("deserialize"), "{body}");
+    }
+}
