@@ -9,6 +9,7 @@
 //! stated on the function that makes it.
 
 pub mod budget;
+pub mod emerging;
 pub mod fdr;
 pub mod getis_ord;
 pub mod hotspot_table;
@@ -16,6 +17,7 @@ pub mod inference;
 pub mod kde;
 pub mod knox;
 pub mod moran;
+pub mod optimized;
 pub mod persistence;
 pub mod significance;
 pub mod study_area;
@@ -33,6 +35,13 @@ pub use moran::{
 };
 
 pub use budget::{check_cell_budget, check_work_budget, DEFAULT_CELL_BUDGET, DEFAULT_WORK_BUDGET};
+pub use emerging::{
+    classify_emerging, emerging_hot_spots, space_time_gi_star, EmergingCategory, EmergingHotSpots, EmergingLocation,
+    EmergingOptions, SpaceTimeCube, SpaceTimeGi,
+};
+pub use optimized::{
+    optimized_hot_spots, BandAutocorrelation, Choice, ChosenBy, OptimizedHotSpots, OptimizedOptions, Spacing,
+};
 pub use persistence::{
     classify_persistence, mann_kendall, PeriodHotspots, PersistenceClass, PersistenceOptions, PersistenceResult,
 };
