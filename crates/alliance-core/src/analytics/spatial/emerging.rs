@@ -57,6 +57,7 @@ use super::getis_ord::standardised;
 use super::significance::{confidence_bins, Confidence, ConfidenceBins, Correction, Inference};
 use super::trend::{mann_kendall_counts, mann_kendall_test, MannKendall};
 use super::{two_sided_normal_p, SpatialError, Weights};
+use crate::domain::{Month, MonthRange};
 use crate::geo::grid::{Cell, GridSpec};
 
 /// Counts per location and time slice, location-major.
@@ -124,6 +125,69 @@ impl SpaceTimeCube {
     /// All counts, location-major.
     pub fn counts(&self) -> &[i64] {
         &self.counts
+    }
+}
+
+/// How long a time slice of the cube is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SliceLength {
+    Month,
+    /// Three consecutive months.
+    Quarter,
+}
+
+/// The time slices of a period. Slices are counted back from the period's last month, so
+/// the final slice (the one the categories look at first) is always complete, as ArcGIS's
+/// default "end time" alignment does; months before the first complete slice are left out
+/// (their events are not counted, and [`TimeSlices::left_out`] says how many months).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TimeSlices {
+    /// The first month of the first slice.
+    pub first: Month,
+    pub last: Month,
+    pub months_per_slice: u32,
+    pub slices: usize,
+    /// Months of the period before the first slice.
+    pub left_out: u32,
+}
+
+impl TimeSlices {
+    /// Slices of a period.
+    pub fn new(period: MonthRange, length: SliceLength) -> Result<Self, SpatialError> {
+        let per = match length {
+            SliceLength::Month => 1,
+            SliceLength::Quarter => 3,
+        };
+        let months = period.len();
+        let slices = months / per as i64;
+        if slices < 1 {
+            return Err(super::bad("period", format!("{months} months is shorter than one slice of {per} months")));
+        }
+        let left_out = (months - slices * per as i64) as u32;
+        Ok(Self {
+            first: period.from.plus(left_out as i64),
+            last: period.to,
+            months_per_slice: per,
+            slices: slices as usize,
+            left_out,
+        })
+    }
+
+    /// The slice of a month, `None` outside the slices.
+    pub fn slice_of(&self, month: Month) -> Option<usize> {
+        let i = self.first.months_until(month);
+        (i >= 0 && month <= self.last).then(|| (i / self.months_per_slice as i64) as usize)
+    }
+
+    /// A slice's label: `2025-03`, or `2025-01..2025-03` for longer slices.
+    pub fn label(&self, slice: usize) -> String {
+        let start = self.first.plus((slice * self.months_per_slice as usize) as i64);
+        if self.months_per_slice == 1 {
+            start.to_string()
+        } else {
+            format!("{start}..{}", start.plus(self.months_per_slice as i64 - 1))
+        }
     }
 }
 
@@ -695,6 +759,28 @@ mod tests {
         let gi9 = space_time_gi_star(&cube, &w, 9, Correction::Fdr).unwrap();
         assert_eq!(gi9.z[5], 0.0);
         assert!(space_time_gi_star(&cube, &Weights::from_neighbours(&[vec![]]).unwrap(), 1, Correction::Fdr).is_err());
+    }
+
+    #[test]
+    fn slices_are_counted_back_from_the_last_month() {
+        let m = |t: &str| t.parse::<Month>().unwrap();
+        let period = MonthRange::new(m("2022-07"), m("2024-06")).unwrap();
+        let months = TimeSlices::new(period, SliceLength::Month).unwrap();
+        assert_eq!((months.slices, months.left_out), (24, 0));
+        assert_eq!(months.slice_of(m("2022-07")), Some(0));
+        assert_eq!(months.slice_of(m("2024-06")), Some(23));
+        assert_eq!(months.slice_of(m("2024-07")), None);
+        assert_eq!(months.label(23), "2024-06");
+        // 14 months in quarters: 4 quarters ending 2025-12, the first two months left out
+        let period = MonthRange::new(m("2024-11"), m("2025-12")).unwrap();
+        let q = TimeSlices::new(period, SliceLength::Quarter).unwrap();
+        assert_eq!((q.slices, q.left_out, q.first), (4, 2, m("2025-01")));
+        assert_eq!(q.slice_of(m("2024-12")), None);
+        assert_eq!(q.slice_of(m("2025-03")), Some(0));
+        assert_eq!(q.slice_of(m("2025-10")), Some(3));
+        assert_eq!(q.label(3), "2025-10..2025-12");
+        let short = MonthRange::new(m("2025-01"), m("2025-02")).unwrap();
+        assert!(TimeSlices::new(short, SliceLength::Quarter).is_err());
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub use moran::{
 pub use budget::{check_cell_budget, check_work_budget, DEFAULT_CELL_BUDGET, DEFAULT_WORK_BUDGET};
 pub use emerging::{
     classify_emerging, emerging_hot_spots, space_time_gi_star, EmergingCategory, EmergingHotSpots, EmergingLocation,
-    EmergingOptions, SpaceTimeCube, SpaceTimeGi,
+    EmergingOptions, SliceLength, SpaceTimeCube, SpaceTimeGi, TimeSlices,
 };
 pub use optimized::{
     optimized_hot_spots, BandAutocorrelation, Choice, ChosenBy, OptimizedHotSpots, OptimizedOptions, Spacing,

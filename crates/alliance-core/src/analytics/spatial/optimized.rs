@@ -47,6 +47,7 @@ use serde::Serialize;
 use super::hotspot_table::{local_hotspots_with, GridUnits, HotspotSettings, HotspotStatistic, HotspotTable};
 use super::significance::SignificanceFrom;
 use super::study_area::{points_in_area, StudyArea};
+use super::weights::CellLookup;
 use super::{
     budget::check_cell_budget, two_sided_normal_p, Alternative, PermutationOptions, SpatialError, Standardisation,
     Weights,
@@ -268,9 +269,30 @@ pub fn moran_row_standardised(values: &[i64], weights: &Weights) -> Option<BandA
             (wi * z[i] * lag, row, 0.5 * s1, (row + col).powi(2))
         })
         .reduce(|| (0.0, 0.0, 0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3));
+    let b2 = nf * z.iter().map(|v| v.powi(4)).sum::<f64>() / (sum_sq * sum_sq);
+    let sums = MoranSums { cross, s0, s1, s2, links: weights.links() as f64 };
+    moran_from_sums(nf, sum_sq, b2, &sums)
+}
+
+/// The sums over units and links that global Moran's I needs.
+#[derive(Debug, Clone, Copy, Default)]
+struct MoranSums {
+    /// Σ_i w_i· z_i Σ_j z_j (row weights).
+    cross: f64,
+    s0: f64,
+    s1: f64,
+    s2: f64,
+    links: f64,
+}
+
+/// Moran's I and its randomisation z from the sums (Cliff & Ord 1981).
+fn moran_from_sums(nf: f64, sum_sq: f64, b2: f64, m: &MoranSums) -> Option<BandAutocorrelation> {
+    let MoranSums { cross, s0, s1, s2, links } = *m;
+    if s0 <= 0.0 || sum_sq <= 0.0 {
+        return None;
+    }
     let i = nf / s0 * cross / sum_sq;
     let expected = -1.0 / (nf - 1.0);
-    let b2 = nf * z.iter().map(|v| v.powi(4)).sum::<f64>() / (sum_sq * sum_sq);
     let a = nf * ((nf * nf - 3.0 * nf + 3.0) * s1 - nf * s2 + 3.0 * s0 * s0);
     let b = b2 * ((nf * nf - nf) * s1 - 2.0 * nf * s2 + 6.0 * s0 * s0);
     let variance = (a - b) / ((nf - 1.0) * (nf - 2.0) * (nf - 3.0) * s0 * s0) - expected * expected;
@@ -283,7 +305,7 @@ pub fn moran_row_standardised(values: &[i64], weights: &Weights) -> Option<BandA
         moran_i: i,
         z: zs,
         p: two_sided_normal_p(zs),
-        mean_neighbours: weights.links() as f64 / nf,
+        mean_neighbours: links / nf,
     })
 }
 
@@ -341,7 +363,12 @@ pub fn first_peak(z: &[f64], threshold: f64) -> Option<usize> {
     None
 }
 
-/// Global Moran's I of cell counts at each distance (fixed distance bands on the lattice).
+/// Global Moran's I of cell counts at each distance (fixed distance bands between cell
+/// centres, `d ≤ distance`, as [`Weights::grid_distance_band`]; row-standardised weights;
+/// the same values as [`moran_row_standardised`] on those weights). Computed in two passes
+/// over each cell's lattice offsets sorted by distance, each offset entering at the first
+/// distance that contains it, so no weights are built: the cost is the number of links at
+/// the largest distance, twice. `distances` must be non-decreasing.
 pub fn incremental_spatial_autocorrelation(
     cells: &[Cell],
     size: f64,
@@ -351,20 +378,109 @@ pub fn incremental_spatial_autocorrelation(
     if cells.len() != counts.len() {
         return Err(SpatialError::LengthMismatch { values: counts.len(), units: cells.len() });
     }
-    distances
+    if !(size.is_finite() && size > 0.0) {
+        return Err(super::bad("cell size", format!("{size} is not a positive number of metres")));
+    }
+    if distances.iter().any(|d| !(d.is_finite() && *d >= 0.0)) || distances.windows(2).any(|w| w[1] < w[0]) {
+        return Err(super::bad("distances", "they must be finite, non-negative and non-decreasing"));
+    }
+    let bands = distances.len();
+    let Some(&max) = distances.last() else { return Ok(vec![]) };
+    let n = cells.len();
+    let lookup = CellLookup::new(cells)?;
+    let reach = (max / size).floor() as i64 + 1;
+    // (dx, dy, first band containing the offset)
+    let offsets: Vec<(i64, i64, usize)> = (-reach..=reach)
+        .flat_map(|dy| (-reach..=reach).map(move |dx| (dx, dy)))
+        .filter(|&o| o != (0, 0))
+        .filter_map(|(dx, dy)| {
+            let d2 = ((dx * dx + dy * dy) as f64) * size * size;
+            distances.iter().position(|&d| d2 <= d * d).map(|b| (dx, dy, b))
+        })
+        .collect();
+    let (lookup, offsets) = (&lookup, &offsets);
+    let neighbours = move |i: usize| {
+        let c = cells[i];
+        offsets
+            .iter()
+            .filter_map(move |&(dx, dy, b)| lookup.find(c.ix as i64 + dx, c.iy as i64 + dy).map(|j| (j as usize, b)))
+    };
+    let nf = n as f64;
+    let mean = counts.iter().map(|&v| v as f64).sum::<f64>() / nf;
+    let z: Vec<f64> = counts.iter().map(|&v| v as f64 - mean).collect();
+    let sum_sq: f64 = z.iter().map(|v| v * v).sum();
+    let b2 = nf * z.iter().map(|v| v.powi(4)).sum::<f64>() / (sum_sq * sum_sq);
+    // pass 1: neighbours k_i(b) and lag Σ z_j per cell and band
+    let mut k = vec![0_u32; n * bands];
+    let mut lag = vec![0.0_f64; n * bands];
+    k.par_chunks_mut(bands).zip(lag.par_chunks_mut(bands)).enumerate().with_min_len(256).for_each(|(i, (k, lag))| {
+        for (j, b) in neighbours(i) {
+            k[b] += 1;
+            lag[b] += z[j];
+        }
+        for b in 1..bands {
+            k[b] += k[b - 1];
+            lag[b] += lag[b - 1];
+        }
+    });
+    let inv: Vec<f64> = k.par_iter().map(|&k| if k > 0 { 1.0 / k as f64 } else { 0.0 }).collect();
+    let w = |i: usize, b: usize| inv[i * bands + b];
+    // pass 2: the sums per band
+    let sums = (0..n)
+        .into_par_iter()
+        .with_min_len(256)
+        .fold(
+            || vec![MoranSums::default(); bands],
+            |mut acc, i| {
+                let mut col = vec![0.0; bands];
+                let mut s1 = vec![0.0; bands];
+                for (j, first) in neighbours(i) {
+                    for b in first..bands {
+                        let (wi, wj) = (w(i, b), w(j, b));
+                        col[b] += wj;
+                        s1[b] += (wi + wj) * (wi + wj);
+                    }
+                }
+                for b in 0..bands {
+                    let row = if k[i * bands + b] > 0 { 1.0 } else { 0.0 };
+                    let a = &mut acc[b];
+                    a.cross += w(i, b) * z[i] * lag[i * bands + b];
+                    a.s0 += row;
+                    a.s1 += 0.5 * s1[b];
+                    a.s2 += (row + col[b]) * (row + col[b]);
+                    a.links += k[i * bands + b] as f64;
+                }
+                acc
+            },
+        )
+        .reduce(
+            || vec![MoranSums::default(); bands],
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.cross += y.cross;
+                    x.s0 += y.s0;
+                    x.s1 += y.s1;
+                    x.s2 += y.s2;
+                    x.links += y.links;
+                }
+                a
+            },
+        );
+    Ok(distances
         .iter()
-        .map(|&d| {
-            let w = Weights::grid_distance_band(cells, size, d)?;
-            let r = moran_row_standardised(counts, &w).unwrap_or(BandAutocorrelation {
+        .zip(&sums)
+        .map(|(&d, m)| {
+            let undefined = BandAutocorrelation {
                 distance: d,
                 moran_i: f64::NAN,
                 z: f64::NAN,
                 p: f64::NAN,
-                mean_neighbours: w.links() as f64 / cells.len().max(1) as f64,
-            });
-            Ok(BandAutocorrelation { distance: d, ..r })
+                mean_neighbours: m.links / nf,
+            };
+            let r = if n >= 4 { moran_from_sums(nf, sum_sq, b2, m) } else { None };
+            r.map_or(undefined, |r| BandAutocorrelation { distance: d, ..r })
         })
-        .collect()
+        .collect())
 }
 
 /// The band from incremental spatial autocorrelation, else the k-nearest-neighbour fallback
@@ -609,6 +725,30 @@ mod tests {
             &Weights::from_neighbours(&[vec![1], vec![0], vec![3], vec![2]]).unwrap()
         )
         .is_none());
+    }
+
+    #[test]
+    fn the_one_pass_profile_matches_moran_on_built_weights() {
+        // a ragged selection of a 15 × 12 grid of 100 m cells with an isolated cell
+        let mut cells: Vec<Cell> = (0..12)
+            .flat_map(|iy| (0..15).map(move |ix| Cell { ix, iy }))
+            .filter(|c| (c.ix * 5 + c.iy * 3) % 7 != 0)
+            .collect();
+        cells.push(Cell { ix: 40, iy: 40 });
+        let counts: Vec<i64> =
+            cells.iter().map(|c| ((c.ix * 3 + c.iy * c.iy) % 6) as i64 + (c.ix / 5) as i64).collect();
+        let distances = [100.0, 141.0, 141.5, 250.0, 300.0, 450.0];
+        let profile = incremental_spatial_autocorrelation(&cells, 100.0, &counts, &distances).unwrap();
+        for (d, got) in distances.iter().zip(&profile) {
+            let w = Weights::grid_distance_band(&cells, 100.0, *d).unwrap();
+            let want = moran_row_standardised(&counts, &w).unwrap();
+            assert_eq!(got.distance, *d);
+            assert!((got.moran_i - want.moran_i).abs() < 1e-12, "{d}: {} vs {}", got.moran_i, want.moran_i);
+            assert!((got.z - want.z).abs() < 1e-9, "{d}: {} vs {}", got.z, want.z);
+            assert!((got.mean_neighbours - want.mean_neighbours).abs() < 1e-12);
+        }
+        assert!(incremental_spatial_autocorrelation(&cells, 100.0, &counts, &[200.0, 100.0]).is_err());
+        assert!(incremental_spatial_autocorrelation(&cells, 100.0, &counts, &[]).unwrap().is_empty());
     }
 
     #[test]
