@@ -4,17 +4,17 @@
 //! chooses the cell size and the distance band from the data, then runs Gi* with the false
 //! discovery rate correction, and says why it chose what it chose.
 //!
-//! The rules, in the order the tool applies them (the constants are those of Esri's
-//! published tool scripts for the Spatial Statistics toolbox):
+//! The rules, in the order the tool applies them (the constants are those of the tool's
+//! Python scripts, which ship with ArcGIS, and of its messages):
 //!
 //! 1. **Study area.** Incidents outside the study area are dropped and counted. At least
 //!    30 incidents must remain.
 //! 2. **Locational outliers.** The incidents' distinct locations (coincident incidents
 //!    collapsed) each get their nearest-neighbour distance; a location whose distance is
 //!    at least 3 standard deviations (population) above the mean is a locational outlier.
-//!    Outliers are reported and left out of the cell size (the tool's message: "these will
-//!    not be used to compute the polygon cell size"); their incidents are still counted if
-//!    they are in the study area.
+//!    Outliers are reported and left out of the cell size (ArcGIS Pro's message: "these
+//!    will not be used to compute the polygon cell size"; the ArcGIS 10.1 script still used
+//!    them); their incidents are still counted if they are in the study area.
 //! 3. **Cell size.** From the other locations' nearest-neighbour distances: the larger of
 //!    their mean and their median, times the larger of 2 and the ratio of the larger to the
 //!    smaller. Rounded to whole metres here (our choice: grids that read well and repeat).
