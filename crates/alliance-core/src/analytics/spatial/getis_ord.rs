@@ -123,7 +123,7 @@ fn getis_ord(
 
 /// `(m·T − ΣxW) / (√(m·Σx² − (Σx)²) · √(W(m − W)/(m − 1)))`: Ord & Getis's z with the
 /// mean and variance over the `m` values in play. `None` when undefined.
-fn standardised(m: i128, sum: i128, sum_sq: i128, t: i128, w: i128) -> Option<f64> {
+pub(crate) fn standardised(m: i128, sum: i128, sum_sq: i128, t: i128, w: i128) -> Option<f64> {
     let spread = m * sum_sq - sum * sum;
     let w_term = w * (m - w);
     if spread <= 0 || w_term <= 0 || m < 2 {

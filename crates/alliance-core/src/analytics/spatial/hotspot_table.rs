@@ -2,17 +2,25 @@
 //! units and their counts, weights, the local statistic, false discovery rate control,
 //! confidence bins, persistence over periods), as plain functions.
 //!
-//! Significance: Benjamini–Hochberg at `alpha` on the conditional-permutation pseudo
-//! p-value `p_sim` when permutations are run, else on the two-sided normal `p_norm`; the
-//! table says which (`significance_from`) and reports both p-values.
+//! Significance: Benjamini–Hochberg at `alpha` on the p-value chosen by
+//! [`SignificanceFrom`]: with [`local_hotspots_with`] and [`SignificanceFrom::Normal`] (the
+//! ArcGIS convention, and the one to use) the two-sided normal `p_norm`, with permutations
+//! still run as a robustness check when asked; with [`SignificanceFrom::Permutation`] the
+//! conditional-permutation pseudo p-value `p_sim`. [`local_hotspots`] keeps its historical
+//! rule (`p_sim` whenever permutations are run, else `p_norm`). The table says which
+//! (`inference`, and `significance_from`) and reports both p-values.
 //!
-//! Confidence bins (ArcGIS's `Gi_Bin` with its false-discovery-rate option): ±3 when the
-//! unit is significant under Benjamini–Hochberg at 0.01, ±2 at 0.05, ±1 at 0.10, the sign
-//! of z; 0 otherwise. The bins do not depend on `alpha`.
+//! Confidence bins (ArcGIS's `Gi_Bin` with its false-discovery-rate option, see
+//! [`super::significance`]): ±3 when the unit is significant under Benjamini–Hochberg at
+//! 0.01, ±2 at 0.05, ±1 at 0.10, the sign of z; 0 otherwise. The bins do not depend on
+//! `alpha`.
 
 use geo::{BoundingRect, MultiPolygon};
 use serde::{Deserialize, Serialize};
 
+use super::significance::{
+    confidence_bins, permutation_adequacy, Correction, Inference, PermutationAdequacy, SignificanceFrom,
+};
 use super::{
     benjamini_hochberg, classify_persistence, gi, gi_star, local_moran, Contiguity, PeriodHotspots, PermutationOptions,
     PersistenceOptions, PersistenceResult, Quadrant, SpatialError, Standardisation, Weights,
@@ -101,13 +109,39 @@ pub struct HotspotTable {
     pub alpha: f64,
     /// `"p_sim"` or `"p_norm"`: the p-value Benjamini–Hochberg was applied to.
     pub significance_from: &'static str,
+    /// The same, with the number of permutations, for outputs to state.
+    pub inference: Inference,
+    /// When permutations were run: whether their floor `1/(R + 1)` can pass the correction
+    /// at `alpha` over these units.
+    pub permutation_check: Option<PermutationAdequacy>,
+    /// Critical p-values of the 90 %, 95 % and 99 % bins.
+    pub critical_p: [Option<f64>; 3],
     pub significant: usize,
     pub rows: Vec<HotspotRow>,
 }
 
-/// Runs Gi*, Gi or local Moran's I on unit counts and marks significance.
+/// Runs Gi*, Gi or local Moran's I on unit counts and marks significance: on `p_sim` when
+/// permutations are run, else on `p_norm` (the historical rule; prefer
+/// [`local_hotspots_with`] and [`SignificanceFrom::Normal`]).
 pub fn local_hotspots(values: &[i64], weights: &Weights, s: &HotspotSettings) -> Result<HotspotTable, SpatialError> {
+    let from = if s.permutation.permutations > 0 { SignificanceFrom::Permutation } else { SignificanceFrom::Normal };
+    local_hotspots_with(values, weights, s, from)
+}
+
+/// Runs Gi*, Gi or local Moran's I on unit counts and marks significance on the p-value
+/// `from` says. With [`SignificanceFrom::Normal`] permutations (if any) are still run and
+/// `p_sim` reported, as a robustness check. [`SignificanceFrom::Permutation`] needs
+/// permutations.
+pub fn local_hotspots_with(
+    values: &[i64],
+    weights: &Weights,
+    s: &HotspotSettings,
+    from: SignificanceFrom,
+) -> Result<HotspotTable, SpatialError> {
     let opts = &s.permutation;
+    if from == SignificanceFrom::Permutation && opts.permutations == 0 {
+        return Err(super::bad("inference", "permutation inference needs at least one permutation"));
+    }
     let mut rows: Vec<HotspotRow> = match s.statistic {
         HotspotStatistic::GiStar | HotspotStatistic::Gi => {
             let report = if s.statistic == HotspotStatistic::GiStar {
@@ -150,24 +184,18 @@ pub fn local_hotspots(values: &[i64], weights: &Weights, s: &HotspotSettings) ->
             return Err(super::bad("statistic", "global Moran's I gives one record, not a table of units"))
         }
     };
-    let use_sim = opts.permutations > 0;
+    let use_sim = from == SignificanceFrom::Permutation;
     let p: Vec<f64> = rows.iter().map(|r| if use_sim { r.p_sim.unwrap_or(1.0) } else { r.p_norm }).collect();
+    let z: Vec<f64> = rows.iter().map(|r| r.z).collect();
     let fdr = benjamini_hochberg(&p, s.alpha)?;
-    let bins =
-        [(0.01, 3), (0.05, 2), (0.10, 1)].map(|(a, level)| benjamini_hochberg(&p, a).map(|f| (f.significant, level)));
-    let bins = bins.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let bins = confidence_bins(&z, &p, Correction::Fdr)?;
     for (i, row) in rows.iter_mut().enumerate() {
         row.significant = fdr.significant[i];
         row.q_value = fdr.q_values[i];
-        let level = bins.iter().find(|(sig, _)| sig[i]).map(|(_, l)| *l).unwrap_or(0);
-        row.bin = if row.z > 0.0 {
-            level
-        } else if row.z < 0.0 {
-            -level
-        } else {
-            0
-        };
+        row.bin = bins.bins[i];
     }
+    let permutation_check =
+        (opts.permutations > 0).then(|| permutation_adequacy(opts.permutations, rows.len(), s.alpha)).transpose()?;
     Ok(HotspotTable {
         statistic: s.statistic,
         alternative: opts.alternative,
@@ -175,6 +203,9 @@ pub fn local_hotspots(values: &[i64], weights: &Weights, s: &HotspotSettings) ->
         seed: opts.seed,
         alpha: s.alpha,
         significance_from: if use_sim { "p_sim" } else { "p_norm" },
+        inference: if use_sim { Inference::Permutation { permutations: opts.permutations } } else { Inference::Normal },
+        permutation_check,
+        critical_p: bins.critical_p,
         significant: rows.iter().filter(|r| r.significant).count(),
         rows,
     })
@@ -304,5 +335,57 @@ mod tests {
         assert_eq!(tables.len(), 2);
         assert_eq!(classes.len(), 9);
         assert!(classes[4].hot_periods == 2 || classes[4].hot_periods == 0);
+    }
+
+    /// 60 × 60 cells of 100 m with one count each, and a cluster of 40 in cell (30, 30):
+    /// the cluster cell and its 8 queen neighbours have Gi* sum 48 over W = 9 cells
+    /// (Σx = 3639, Σx² = 5199, z = (3600·48 − 3639·9)/√((3600·5199 − 3639²)·9·3591/3599)
+    /// ≈ 20).
+    fn big_grid_with_a_cluster() -> (Vec<i64>, Weights) {
+        let grid = GridSpec::new(0.0, 0.0, 100.0, 60, 60).unwrap();
+        let mut counts = vec![1_i64; grid.len()];
+        counts[grid.index(Cell { ix: 30, iy: 30 })] = 40;
+        (counts, Weights::contiguity(&grid.all_cells(), Contiguity::Queen).unwrap())
+    }
+
+    #[test]
+    fn normal_inference_finds_what_the_permutation_floor_cannot() {
+        // 3,600 tests at q = 0.05: the first Benjamini–Hochberg step needs p ≤ 0.05/3600 =
+        // 1.4e-5; 99 permutations give p_sim ≥ 0.01, so even the 9 cluster cells tied at
+        // the floor need 0.01 ≤ 9·0.05/3600 = 1.25e-4, which fails: nothing is significant.
+        let (counts, w) = big_grid_with_a_cluster();
+        let s = settings(HotspotStatistic::GiStar, 99);
+        let by_sim = local_hotspots(&counts, &w, &s).unwrap();
+        assert_eq!(by_sim.inference, Inference::Permutation { permutations: 99 });
+        assert_eq!(by_sim.significant, 0);
+        let check = by_sim.permutation_check.unwrap();
+        assert!(!check.can_pass);
+        assert_eq!(check.needed, 71_999);
+        // the same data, significance from the normal p: the 9 cells, at 99 %; p_sim still
+        // reported as the robustness check
+        let by_norm = local_hotspots_with(&counts, &w, &s, SignificanceFrom::Normal).unwrap();
+        assert_eq!(by_norm.inference, Inference::Normal);
+        assert_eq!(by_norm.significance_from, "p_norm");
+        assert_eq!(by_norm.significant, 9);
+        let centre = 30 * 60 + 30;
+        assert_eq!(by_norm.rows[centre].bin, 3);
+        assert!((by_norm.rows[centre].z - 19.97).abs() < 0.01, "{}", by_norm.rows[centre].z);
+        // a neighbour's 8 other neighbours hold the 40 (drawn with chance 8/3599 per
+        // permutation): p_sim is near its floor; the cluster cell's own neighbours are all
+        // 1, like every other value, so conditional permutation (own value held fixed) sees
+        // nothing there: p_sim = 1
+        assert!(by_norm.rows[centre + 1].p_sim.unwrap() <= 0.05);
+        assert_eq!(by_norm.rows[centre].p_sim, Some(1.0));
+        assert!(by_norm.critical_p[2].is_some());
+    }
+
+    #[test]
+    fn permutation_inference_needs_permutations() {
+        let (counts, w) = big_grid_with_a_cluster();
+        let s = settings(HotspotStatistic::GiStar, 0);
+        assert!(local_hotspots_with(&counts, &w, &s, SignificanceFrom::Permutation).is_err());
+        let t = local_hotspots_with(&counts, &w, &s, SignificanceFrom::Normal).unwrap();
+        assert_eq!(t.permutation_check, None);
+        assert_eq!(t, local_hotspots(&counts, &w, &s).unwrap());
     }
 }

@@ -1,7 +1,9 @@
 //! Hotspot persistence over a series of periods, from per-period Gi* results, in the spirit
 //! of ArcGIS's "Emerging Hot Spot Analysis" (which classifies with the same two
 //! ingredients: per-period significant hot spots, and a Mann–Kendall trend test on the
-//! Gi* z-scores).
+//! Gi* z-scores). Superseded by [`super::emerging`], which implements that tool's published
+//! categories with space-time neighbours; kept until the command line and the web app move
+//! over.
 //!
 //! A unit is *hot* in a period when the caller says so (typically: significant after FDR
 //! with a positive z). With `m` periods and `h` hot periods, rules applied in order:
@@ -24,7 +26,7 @@
 //! `Z = (S − 1)/√Var S` for `S > 0`, `(S + 1)/√Var S` for `S < 0`, 0 otherwise, two-sided
 //! normal p-value.
 
-use super::{two_sided_normal_p, SpatialError};
+use super::SpatialError;
 use serde::{Deserialize, Serialize};
 
 /// The Gi* z-scores of every unit in one period, and which units are hot.
@@ -124,47 +126,11 @@ pub fn classify_persistence(
         .collect())
 }
 
-/// Mann–Kendall trend test: (Z, two-sided p). Non-finite values make the trend undefined:
-/// (0, 1).
+/// Mann–Kendall trend test: (Z, two-sided p), from [`super::trend::mann_kendall_test`].
+/// Non-finite values make the trend undefined: (0, 1).
 pub fn mann_kendall(series: &[f64]) -> (f64, f64) {
-    let m = series.len();
-    if m < 2 || series.iter().any(|v| !v.is_finite()) {
-        return (0.0, 1.0);
-    }
-    let mut s: i64 = 0;
-    for k in 0..m {
-        for l in k + 1..m {
-            s += match series[l].partial_cmp(&series[k]) {
-                Some(std::cmp::Ordering::Greater) => 1,
-                Some(std::cmp::Ordering::Less) => -1,
-                _ => 0,
-            };
-        }
-    }
-    let mut sorted = series.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let mut ties = 0.0;
-    let mut k = 0;
-    while k < m {
-        let mut l = k;
-        while l + 1 < m && sorted[l + 1] == sorted[k] {
-            l += 1;
-        }
-        let t = (l - k + 1) as f64;
-        ties += t * (t - 1.0) * (2.0 * t + 5.0);
-        k = l + 1;
-    }
-    let mf = m as f64;
-    let var = (mf * (mf - 1.0) * (2.0 * mf + 5.0) - ties) / 18.0;
-    if var <= 0.0 {
-        return (0.0, 1.0);
-    }
-    let z = match s.cmp(&0) {
-        std::cmp::Ordering::Greater => (s as f64 - 1.0) / var.sqrt(),
-        std::cmp::Ordering::Less => (s as f64 + 1.0) / var.sqrt(),
-        std::cmp::Ordering::Equal => 0.0,
-    };
-    (z, two_sided_normal_p(z))
+    let r = super::trend::mann_kendall_test(series);
+    (r.z, r.p)
 }
 
 #[cfg(test)]
