@@ -12,13 +12,13 @@
 //! March), `YYYY/YY` (a UK financial year, April to March: `2024/25` is April 2024 to March
 //! 2025).
 
+mod workbook;
+
 use std::collections::HashMap;
-use std::io::Read;
 
-use calamine::{Data, Reader};
-
+use crate::bounded::open_csv;
 use crate::ed::identifiers::identifier_kind;
-use crate::error::Location;
+use crate::error::{quoted, Location};
 use crate::{IngestError, SourceFile};
 
 /// The columns accepted: (name, required).
@@ -70,14 +70,15 @@ pub struct Period {
 /// Parses `YYYY-MM`, `YYYY-Qn` or `YYYY/YY`.
 pub fn parse_period(text: &str) -> Result<Period, String> {
     let t = text.trim();
-    let bad = || format!("expected a period YYYY-MM, YYYY-Qn or a financial year YYYY/YY, found {t:?}");
+    let bad = || format!("expected a period YYYY-MM, YYYY-Qn or a financial year YYYY/YY, found {}", quoted(t));
     let year = |s: &str| s.parse::<u32>().ok().filter(|y| (1900..=2200).contains(y) && s.len() == 4);
     if let Some((y, rest)) = t.split_once('/') {
         let y = year(y).ok_or_else(bad)?;
         let next: u32 = rest.parse().ok().filter(|_| rest.len() == 2).ok_or_else(bad)?;
         if next != (y + 1) % 100 {
             return Err(format!(
-                "financial year {t:?}: the second year must follow the first (e.g. {y}/{:02})",
+                "financial year {}: the second year must follow the first (e.g. {y}/{:02})",
+                quoted(t),
                 (y + 1) % 100
             ));
         }
@@ -132,15 +133,21 @@ struct Place<'a> {
 }
 
 impl Place<'_> {
-    fn err(&self, row: u64, column: Option<&str>, reason: impl Into<String>) -> IngestError {
-        let file = match self.sheet {
-            Some(s) => format!("{} [sheet \"{s}\"]", self.file),
-            None => self.file.to_string(),
-        };
-        IngestError::Invalid {
-            location: Location { file, line: Some(row), column: column.map(str::to_string) },
-            reason: reason.into(),
+    fn location(&self, row: Option<u64>, column: Option<&str>) -> Location {
+        let mut location = Location::new(self.file, row, column);
+        if let Some(sheet) = self.sheet {
+            location.file = format!("{} [sheet {}]", location.file, quoted(sheet));
         }
+        location
+    }
+
+    fn err(&self, row: u64, column: Option<&str>, reason: impl Into<String>) -> IngestError {
+        IngestError::Invalid { location: self.location(Some(row), column), reason: reason.into() }
+    }
+
+    /// The refusal of a file over one of its limits.
+    fn too_large(&self, row: Option<u64>, reason: impl Into<String>) -> IngestError {
+        IngestError::too_large(self.location(row, None), reason)
     }
 }
 
@@ -229,7 +236,10 @@ fn validate_row(
         return Err(place.err(
             row,
             Some("area_code"),
-            format!("expected an LSOA (E01/W01), ward (E05/W05) or district (E06-E09/W06) code, found {area_code:?}"),
+            format!(
+                "expected an LSOA (E01/W01), ward (E05/W05) or district (E06-E09/W06) code, found {}",
+                quoted(&area_code)
+            ),
         ));
     };
     let period = match get(2) {
@@ -252,7 +262,7 @@ fn validate_row(
             .trim()
             .replace(',', "")
             .parse::<f64>()
-            .map_err(|_| place.err(row, Some("value"), format!("expected a number, found {:?}", s.trim())))?,
+            .map_err(|_| place.err(row, Some("value"), format!("expected a number, found {}", quoted(s.trim()))))?,
         None => return Err(place.err(row, Some("value"), "is missing")),
     };
     if !value.is_finite() {
@@ -272,7 +282,7 @@ fn validate_row(
             return Err(place.err(
                 row,
                 Some("sex"),
-                format!("expected male, female, other, unknown or all (or empty), found {other:?}"),
+                format!("expected male, female, other, unknown or all (or empty), found {}", quoted(other)),
             ))
         }
     };
@@ -307,7 +317,7 @@ fn check_duplicate(
 pub fn read_indicator_file(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
     let lower = file.logical_name().to_ascii_lowercase();
     if lower.ends_with(".xlsx") {
-        read_xlsx(file)
+        workbook::read_xlsx(file)
     } else {
         read_csv(file)
     }
@@ -315,7 +325,9 @@ pub fn read_indicator_file(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ing
 
 fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
     let place = Place { file: &file.name, sheet: None };
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).comment(Some(b'#')).from_reader(file.reader()?);
+    let mut builder = ::csv::ReaderBuilder::new();
+    builder.has_headers(false);
+    let mut reader = open_csv(file.reader()?, file.limits(), builder, Some(b'#'), file.limits().max_held_rows);
     let mut index = None;
     let mut out = Vec::new();
     let mut seen = HashMap::new();
@@ -339,80 +351,6 @@ fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
             check_duplicate(&mut seen, &v, format!("line {row}"), &place, row)?;
             out.push(v);
         }
-    }
-    if out.is_empty() {
-        return Err(IngestError::file(&file.name, "no values"));
-    }
-    Ok(out)
-}
-
-fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
-    let mut bytes = Vec::new();
-    file.reader()?.read_to_end(&mut bytes).map_err(|e| IngestError::io(&file.name, e))?;
-    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|e| IngestError::file(&file.name, format!("not a readable .xlsx workbook ({e})")))?;
-    let mut out = Vec::new();
-    let mut seen = HashMap::new();
-    let mut sheets_read = 0;
-    for sheet in workbook.sheet_names() {
-        let range = workbook
-            .worksheet_range(&sheet)
-            .map_err(|e| IngestError::file(&file.name, format!("sheet \"{sheet}\" cannot be read ({e})")))?;
-        let place = Place { file: &file.name, sheet: Some(&sheet) };
-        let first_row = range.start().map(|(r, _)| r as u64 + 1).unwrap_or(1);
-        let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-        let mut index = None;
-        for (i, cells) in range.rows().enumerate() {
-            let row = first_row + i as u64;
-            let mut converted = vec![];
-            for _ in 0..first_col {
-                converted.push(Cell::Text(String::new()));
-            }
-            for (c, d) in cells.iter().enumerate() {
-                converted.push(match d {
-                    Data::Empty => Cell::Text(String::new()),
-                    Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-                    Data::Int(n) => Cell::Number(*n as f64),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Bool(b) => Cell::Text(b.to_string()),
-                    Data::DateTime(_) => {
-                        return Err(place.err(
-                            row,
-                            None,
-                            format!(
-                                "column {}: a date cell; write periods as text (YYYY-MM, YYYY-Qn or YYYY/YY)",
-                                c + first_col + 1
-                            ),
-                        ))
-                    }
-                    Data::Error(e) => {
-                        return Err(place.err(row, None, format!("column {}: a cell error ({e})", c + first_col + 1)))
-                    }
-                });
-            }
-            let Some(idx) = &index else {
-                if converted.iter().all(|c| c.text().is_empty()) {
-                    continue;
-                }
-                let header: Vec<String> = converted.iter().map(Cell::text).collect();
-                index = header_index(&place, row, &header)?;
-                if index.is_none() {
-                    break; // Not a data sheet (e.g. notes).
-                }
-                sheets_read += 1;
-                continue;
-            };
-            if let Some(v) = validate_row(&place, row, idx, &converted)? {
-                check_duplicate(&mut seen, &v, format!("sheet \"{sheet}\" row {row}"), &place, row)?;
-                out.push(v);
-            }
-        }
-    }
-    if sheets_read == 0 {
-        return Err(IngestError::file(
-            &file.name,
-            "no sheet has a header row with the columns indicator, area_code, period, value",
-        ));
     }
     if out.is_empty() {
         return Err(IngestError::file(&file.name, "no values"));
