@@ -248,8 +248,8 @@ fn text_fields(r: &ServiceRecord) -> impl Iterator<Item = (&'static str, &str)> 
 pub fn read_services(file: &SourceFile) -> Result<Vec<ServiceRecord>, IngestError> {
     let name = file.name.as_str();
     let limits = file.limits();
-    let reader =
-        JsonDepth::new(file.reader_capped(limits.max_document_bytes, "for an ORUK file")?, limits.max_json_depth);
+    let capped = file.reader_capped(limits.max_document_bytes, "for an ORUK file")?;
+    let reader = std::io::BufReader::new(JsonDepth::new(capped, limits.max_json_depth));
     let too_many = std::cell::Cell::new(false);
     let mut de = serde_json::Deserializer::from_reader(reader);
     let seed = ServiceFile { max_services: limits.max_held_rows, too_many: &too_many };

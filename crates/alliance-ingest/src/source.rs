@@ -92,9 +92,14 @@ impl SourceFile {
         self.reader_capped(self.limits.max_decompressed_bytes, "once decompressed")
     }
 
-    /// [`SourceFile::reader`] with another cap; `what` ends the refusal (`larger than 64 MiB
-    /// {what}`).
+    /// [`SourceFile::reader`] with a tighter cap for a document read whole; `what` ends the
+    /// refusal (`larger than 64 MiB {what}`). The decompressed cap still holds when smaller.
     pub(crate) fn reader_capped(&self, cap: u64, what: &'static str) -> Result<Box<dyn Read + Send>, IngestError> {
+        let (cap, what) = if self.limits.max_decompressed_bytes < cap {
+            (self.limits.max_decompressed_bytes, "once decompressed")
+        } else {
+            (cap, what)
+        };
         if !self.is_gzip() && self.stored_len().is_some_and(|len| len > cap) {
             return Err(crate::bounded::capped::over_cap(cap, what).into_error(&self.name));
         }

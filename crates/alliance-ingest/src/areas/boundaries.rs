@@ -59,8 +59,8 @@ pub struct Boundary {
 /// at most `max_geojson_bytes`, `max_json_depth` deep, and `max_held_rows` features.
 pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Boundary>)>, IngestError> {
     let limits = file.limits();
-    let reader =
-        JsonDepth::new(file.reader_capped(limits.max_geojson_bytes, "for a GeoJSON file")?, limits.max_json_depth);
+    let capped = file.reader_capped(limits.max_geojson_bytes, "for a GeoJSON file")?;
+    let reader = std::io::BufReader::new(JsonDepth::new(capped, limits.max_json_depth));
     let json: geojson::GeoJson = geojson::GeoJson::from_reader(reader)
         .map_err(|e| IngestError::from_json(&file.name, e, "not valid GeoJSON"))?;
     let geojson::GeoJson::FeatureCollection(collection) = json else {
