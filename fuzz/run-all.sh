@@ -5,13 +5,15 @@
 #   fuzz/run-all.sh 20          # CI: 20 s per target
 #   fuzz/run-all.sh 600         # ten minutes each
 #
-# New interesting inputs are kept in corpus/TARGET/ (not committed) and the committed seeds
+# FUZZ_SANITIZER=none builds without the address sanitizer (faster; the parsers are safe
+# Rust). New interesting inputs are kept in corpus/TARGET/ (not committed) and the committed seeds
 # in seeds/TARGET/ start every run. cargo-fuzz is installed when missing. cargo-fuzz asks
 # rustc for sanitizer flags that only a nightly toolchain accepts: RUSTC_BOOTSTRAP=1 lets
 # the one stable toolchain of this machine take them.
 set -euo pipefail
 
 seconds="${1:-60}"
+sanitizer="${FUZZ_SANITIZER:-address}"
 cd "$(dirname "$0")"
 export RUSTC_BOOTSTRAP=1
 
@@ -20,7 +22,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
 fi
 
 targets=$(cargo fuzz list)
-cargo fuzz build -O
+cargo fuzz build -O --sanitizer "$sanitizer"
 
 failed=()
 for target in $targets; do
@@ -28,7 +30,7 @@ for target in $targets; do
     echo "== fuzz $target for ${seconds}s"
     # -rss_limit_mb: a run over 1 GiB is a failure (the parsers are bounded far below it);
     # -timeout: one input taking over 10 s is a failure too.
-    if ! cargo fuzz run -O "$target" "corpus/$target" "seeds/$target" -- \
+    if ! cargo fuzz run -O --sanitizer "$sanitizer" "$target" "corpus/$target" "seeds/$target" -- \
         -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -print_final_stats=1; then
         failed+=("$target")
     fi

@@ -506,3 +506,32 @@ fn cells_out_of_order_are_refused() {
     let err = alliance_ingest::indicators::read_indicator_file(&file("i.xlsx", swapped)).unwrap_err().to_string();
     assert_eq!(err, "i.xlsx [sheet \"Sheet1\"]:1: cell A1 comes out of order: the sheet's rows are not sorted");
 }
+
+#[test]
+fn a_workbook_of_too_many_parts_is_refused_before_its_directory_is_read() {
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    for i in 0..10_001 {
+        zip.start_file(format!("p{i}"), stored).unwrap();
+    }
+    let bytes = zip.finish().unwrap().into_inner();
+    let text = too_large(alliance_ingest::indicators::read_indicator_file(&file("parts.xlsx", bytes)));
+    assert_eq!(text, "parts.xlsx: a workbook of more than 10000 parts; nothing of it was imported");
+}
+
+#[test]
+fn sheets_times_their_largest_part_are_bounded() {
+    // Sheets may all name one large part: the reading they could ask for is bounded too.
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for _ in 0..3 {
+        book.add_worksheet().write_string(0, 0, "notes").unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&bytes)).unwrap();
+    let sizes: Vec<u64> = (0..archive.len()).map(|i| archive.by_index(i).unwrap().size()).collect();
+    let (total, largest) = (sizes.iter().sum::<u64>(), *sizes.iter().max().unwrap());
+    assert!(3 * largest > total, "the test needs the largest part over a third of the whole");
+    let limits = Limits { max_decompressed_bytes: total, ..Limits::default() };
+    let text = too_large(alliance_ingest::indicators::read_indicator_file(&file("s.xlsx", bytes).with_limits(limits)));
+    assert!(text.starts_with("s.xlsx: 3 sheets of up to "), "{text}");
+}

@@ -26,6 +26,10 @@ use crate::{IngestError, Limits, Location, SourceFile};
 /// Bytes calamine reserves per shared string (a `String`).
 const SHARED_STRING_BYTES: u64 = 24;
 
+/// Parts a workbook may have (a real one has a few dozen); the zip reader holds a record of
+/// each, so the count is checked before it reads them.
+const MAX_PARTS: usize = 10_000;
+
 /// The column letters of a 0-based column index: 0 is A, 16383 is XFD.
 pub(crate) fn column_letters(col: u32) -> String {
     let mut n = u64::from(col) + 1;
@@ -47,12 +51,19 @@ fn too_large(file: &str, reason: String) -> IngestError {
     IngestError::too_large(Location::new(file, None, None), reason)
 }
 
-/// Checks the workbook's parts before calamine reads them: each at most
-/// [`Limits::max_document_bytes`] and all together at most
+/// Checks the workbook's parts before calamine reads them: at most [`MAX_PARTS`] of them,
+/// each at most [`Limits::max_document_bytes`] and all together at most
 /// [`Limits::max_decompressed_bytes`] once unzipped, and a shared-string count that fits
-/// [`Limits::max_document_bytes`].
-fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<(), IngestError> {
+/// [`Limits::max_document_bytes`]. Returns the size of the largest part.
+fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<u64, IngestError> {
+    // Each part has a central directory record starting with this signature: counting them
+    // bounds the parts (a chance match inside compressed data only counts one more).
+    let records = bytes.windows(4).filter(|w| *w == b"PK\x01\x02").count();
+    if records > MAX_PARTS {
+        return Err(too_large(file, format!("a workbook of more than {MAX_PARTS} parts; nothing of it was imported")));
+    }
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(file, &e))?;
+    let mut largest = 0u64;
     let mut total = 0u64;
     let mut shared_strings = Vec::new();
     for i in 0..zip.len() {
@@ -69,6 +80,7 @@ fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<(), IngestEr
             ));
         }
         total = total.saturating_add(entry.size());
+        largest = largest.max(entry.size());
         if total > limits.max_decompressed_bytes {
             return Err(too_large(
                 file,
@@ -96,7 +108,7 @@ fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<(), IngestEr
             }
         }
     }
-    Ok(())
+    Ok(largest)
 }
 
 /// The `uniqueCount` of the shared-string table: the number calamine reserves space for.
@@ -221,16 +233,29 @@ fn take_row(
 pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
     let name = file.name.as_str();
     let limits = file.limits();
-    let mut bytes = Vec::new();
+    let mut content = Vec::new();
     file.reader_capped(limits.max_document_bytes, "for a workbook")?
-        .read_to_end(&mut bytes)
+        .read_to_end(&mut content)
         .map_err(|e| IngestError::io(name, e))?;
-    check_parts(name, &bytes, limits)?;
-    let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(|e: XlsxError| unreadable(name, &e))?;
+    let largest_part = check_parts(name, &content, limits)?;
+    let mut workbook = Xlsx::new(Cursor::new(content)).map_err(|e: XlsxError| unreadable(name, &e))?;
+    // Sheets may name the same part again and again: bound the reading they could ask for.
+    let sheets = workbook.sheet_names();
+    if (sheets.len() as u64).saturating_mul(largest_part) > limits.max_decompressed_bytes {
+        return Err(too_large(
+            name,
+            format!(
+                "{} sheets of up to {} each: more than {} to read (the most accepted); nothing of it was imported",
+                sheets.len(),
+                bytes(largest_part),
+                bytes(limits.max_decompressed_bytes)
+            ),
+        ));
+    }
     let mut out = Vec::new();
     let mut seen = HashMap::new();
     let mut sheets_read = 0;
-    for sheet in workbook.sheet_names() {
+    for sheet in sheets {
         let mut cells_reader = match workbook.worksheet_cells_reader(&sheet) {
             Ok(reader) => reader,
             Err(XlsxError::NotAWorksheet(_)) => continue, // A chart sheet.
