@@ -441,6 +441,14 @@ fn a_workbook_readable_in_the_usual_way_still_is() {
     let values = alliance_ingest::indicators::read_indicator_file(&f).unwrap();
     assert_eq!(values.len(), 1);
     assert_eq!((values[0].area_code.as_str(), values[0].value), ("E06000021", 12.0));
+    let mut twice = INDICATOR_ROWS.to_vec();
+    twice.extend([(2, 0, "exclusions"), (2, 1, "E06000021"), (2, 2, "2025-03"), (2, 3, "13")]);
+    let err = alliance_ingest::indicators::read_indicator_file(&file("i.xlsx", workbook(&twice))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "i.xlsx [sheet \"Sheet1\"]:3: a second value for exclusions in E06000021 for 2025-03 (the first is at sheet \
+         \"Sheet1\" row 2)"
+    );
 }
 
 #[test]
@@ -534,4 +542,29 @@ fn sheets_times_their_largest_part_are_bounded() {
     let limits = Limits { max_decompressed_bytes: total, ..Limits::default() };
     let text = too_large(alliance_ingest::indicators::read_indicator_file(&file("s.xlsx", bytes).with_limits(limits)));
     assert!(text.starts_with("s.xlsx: 3 sheets of up to "), "{text}");
+}
+
+#[test]
+fn a_file_at_the_held_rows_limit_stays_under_about_a_hundred_megabytes() {
+    let limits = Limits::default();
+    let mut text = String::from("indicator,area_code,period,value,age_band,sex\n");
+    for i in 0..limits.max_held_rows {
+        text.push_str(&format!("exclusions of pupils,E01{i:06},2025-03,12,10-15,female\n"));
+    }
+    let f = file("i.csv", text);
+    let (outcome, peak) = peak_bytes(|| alliance_ingest::indicators::read_indicator_file(&f));
+    assert_eq!(outcome.unwrap().len() as u64, limits.max_held_rows);
+    eprintln!("indicators: peak {} MB", peak / 1_000_000);
+    assert!(peak < 120_000_000, "indicators: peak {peak} bytes");
+    let ed_row = ED_ROW.trim_end();
+    let mut ed = String::from(ED_HEADER);
+    for _ in 0..limits.max_held_rows {
+        ed.push_str(ed_row);
+        ed.push('\n');
+    }
+    let f = file("ed.csv", ed);
+    let (outcome, peak) = peak_bytes(|| alliance_ingest::ed::read_ed_file(&f));
+    assert_eq!(outcome.unwrap().assaults.len() as u64, limits.max_held_rows);
+    eprintln!("ED assaults: peak {} MB", peak / 1_000_000);
+    assert!(peak < 80_000_000, "ED assaults: peak {peak} bytes");
 }

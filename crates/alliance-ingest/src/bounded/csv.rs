@@ -60,9 +60,15 @@ impl<R: Read> CsvGuard<R> {
         &self.inner
     }
 
-    /// Measures `input`, a chunk of the stream; the first bound passed is the error.
+    /// Measures `input`, a chunk of the stream (empty at its end); the first bound passed is
+    /// the error.
     fn measure(&mut self, mut input: &[u8]) -> Result<(), Breach> {
+        let at_end = input.is_empty();
         loop {
+            // The tokenizer takes empty input as the end of the stream: give it only then.
+            if input.is_empty() && !at_end {
+                return Ok(());
+            }
             let (result, nin, nout) = self.tokenizer.read_field(input, &mut self.scratch);
             // The line reached; a record's end has consumed its line's end, so step back.
             let ended_line = matches!(result, csv_core::ReadFieldResult::Field { record_end: true })
@@ -205,5 +211,47 @@ mod tests {
         // A long comment is no field; a quote in a comment does not open a quoted field.
         let text = b"# \"a comment far longer than ten bytes\n h\n1\n";
         assert_eq!(read_all(text, Some(b'#'), 10), Ok(1), "one row under the header");
+    }
+}
+
+#[cfg(test)]
+mod chunk_tests {
+    use super::*;
+
+    /// Hands out at most `n` bytes a read.
+    struct Chunks<'a>(&'a [u8], usize);
+    impl Read for Chunks<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.1.min(buf.len()).min(self.0.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    /// Records counted and the first breach, reading `text` `chunk` bytes at a time.
+    fn run(text: &str, chunk: usize, limits: &Limits) -> (u64, Option<Breach>) {
+        let mut guard = CsvGuard::new(Chunks(text.as_bytes(), chunk), limits, None, 1000);
+        let breach = io::copy(&mut guard, &mut io::sink()).err().map(|e| Breach::of_io(&e).unwrap());
+        (guard.records, breach)
+    }
+
+    #[test]
+    fn counts_records_alike_however_the_stream_is_cut() {
+        // A chunk ending just after a field must not end the record (the tokenizer takes
+        // empty input as the end of the stream).
+        let text = "h,i\n".to_string() + &"ab,cd\n".repeat(100);
+        let no_newline = "h,i\nab,cd";
+        let wide = format!("h\n{}\n", "a,".repeat(5));
+        let limits = Limits { max_columns: 5, ..Limits::default() };
+        for chunk in [1, 2, 3, 5, 7, 64] {
+            assert_eq!(run(&text, chunk, &limits), (101, None), "chunks of {chunk}");
+            assert_eq!(run(no_newline, chunk, &limits), (2, None), "chunks of {chunk}");
+            let (_, breach) = run(&wide, chunk, &limits);
+            assert_eq!(
+                breach.map(|b| (b.line, b.reason)),
+                Some((Some(2), "more than 5 fields (the most accepted)".into()))
+            );
+        }
     }
 }

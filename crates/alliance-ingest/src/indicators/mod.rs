@@ -289,28 +289,83 @@ fn validate_row(
     Ok(Some(IndicatorValue { indicator, area_code, area_kind, period, age_band, sex, value }))
 }
 
-type Key = (String, String, String, String, String);
+/// The values of a file as they are validated, indexed by their key (indicator, area,
+/// period, age band, sex) to refuse a second value for the same key. The index holds a hash
+/// and a position per value (about 50 bytes), not a copy of the key (about 250).
+struct Values {
+    values: Vec<IndicatorValue>,
+    /// Key hash to the position of the first value with that hash.
+    by_key: HashMap<u64, u32>,
+    /// Where each value was read: the sheet (an index into `sheets`) and the row.
+    at: Vec<(u32, u64)>,
+    sheets: Vec<String>,
+    hasher: std::collections::hash_map::RandomState,
+}
 
-fn check_duplicate(
-    seen: &mut HashMap<Key, String>,
-    v: &IndicatorValue,
-    here: String,
-    place: &Place,
-    row: u64,
-) -> Result<(), IngestError> {
-    let key = (v.indicator.clone(), v.area_code.clone(), v.period.text.clone(), v.age_band.clone(), v.sex.clone());
-    if let Some(first) = seen.get(&key) {
-        return Err(place.err(
-            row,
-            None,
-            format!(
-                "a second value for {} in {} for {} (the first is at {first})",
-                v.indicator, v.area_code, v.period.text
-            ),
-        ));
+impl Values {
+    fn new() -> Values {
+        Values {
+            values: Vec::new(),
+            by_key: HashMap::new(),
+            at: Vec::new(),
+            sheets: Vec::new(),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
     }
-    seen.insert(key, here);
-    Ok(())
+
+    fn same_key(a: &IndicatorValue, b: &IndicatorValue) -> bool {
+        a.indicator == b.indicator
+            && a.area_code == b.area_code
+            && a.period.text == b.period.text
+            && a.age_band == b.age_band
+            && a.sex == b.sex
+    }
+
+    fn describe(&self, position: usize) -> String {
+        let (sheet, row) = self.at[position];
+        match self.sheets.get(sheet as usize) {
+            Some(name) => format!("sheet {} row {row}", quoted(name)),
+            None => format!("line {row}"),
+        }
+    }
+
+    /// Adds a value read at `row` (of `sheet`, for a workbook), refusing a second value for
+    /// the same key.
+    fn add(&mut self, v: IndicatorValue, place: &Place, sheet: Option<&str>, row: u64) -> Result<(), IngestError> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one((&v.indicator, &v.area_code, &v.period.text, &v.age_band, &v.sex));
+        let first = match self.by_key.get(&hash) {
+            Some(&i) if Values::same_key(&self.values[i as usize], &v) => Some(i as usize),
+            // Two keys with one hash: too rare to index, so look through the values.
+            Some(_) => self.values.iter().position(|w| Values::same_key(w, &v)),
+            None => None,
+        };
+        if let Some(first) = first {
+            return Err(place.err(
+                row,
+                None,
+                format!(
+                    "a second value for {} in {} for {} (the first is at {})",
+                    v.indicator,
+                    v.area_code,
+                    v.period.text,
+                    self.describe(first)
+                ),
+            ));
+        }
+        let sheet = match sheet {
+            Some(name) if self.sheets.last().map(String::as_str) == Some(name) => self.sheets.len() as u32 - 1,
+            Some(name) => {
+                self.sheets.push(name.to_string());
+                self.sheets.len() as u32 - 1
+            }
+            None => u32::MAX,
+        };
+        self.by_key.entry(hash).or_insert(self.values.len() as u32);
+        self.at.push((sheet, row));
+        self.values.push(v);
+        Ok(())
+    }
 }
 
 /// Reads and validates a whole indicator file.
@@ -329,8 +384,7 @@ fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
     builder.has_headers(false);
     let mut reader = open_csv(file.reader()?, file.limits(), builder, Some(b'#'), file.limits().max_held_rows);
     let mut index = None;
-    let mut out = Vec::new();
-    let mut seen = HashMap::new();
+    let mut out = Values::new();
     for record in reader.records() {
         let record = record.map_err(|e| IngestError::from_csv(&file.name, e))?;
         let row = record.position().map(|p| p.line()).unwrap_or(0);
@@ -348,14 +402,13 @@ fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
         };
         let cells: Vec<Cell> = cells.into_iter().map(Cell::Text).collect();
         if let Some(v) = validate_row(&place, row, idx, &cells)? {
-            check_duplicate(&mut seen, &v, format!("line {row}"), &place, row)?;
-            out.push(v);
+            out.add(v, &place, None, row)?;
         }
     }
-    if out.is_empty() {
+    if out.values.is_empty() {
         return Err(IngestError::file(&file.name, "no values"));
     }
-    Ok(out)
+    Ok(out.values)
 }
 
 #[cfg(test)]
@@ -374,6 +427,18 @@ mod tests {
         assert!(parse_period("2025-13").is_err());
         assert!(parse_period("2025-Q5").is_err());
         assert!(parse_period("March 2025").is_err());
+    }
+
+    #[test]
+    fn a_second_value_for_a_key_names_the_first() {
+        let text = "indicator,area_code,period,value,sex\nx,E06000021,2025-03,1,f\nx,E06000021,2025-03,2,m\n\
+                    x,E06000021,2025-03,3,female\n";
+        let err = read_indicator_file(&SourceFile::from_bytes("i.csv", text.as_bytes().to_vec())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "i.csv:4: a second value for x in E06000021 for 2025-03 (the first is at line 2)",
+            "sex is part of the key: f and female are the same"
+        );
     }
 
     #[test]

@@ -12,12 +12,11 @@
 //! sizes are checked (the zip reader refuses a part longer than it declares), and so is the
 //! shared-string count calamine reserves memory for.
 
-use std::collections::HashMap;
 use std::io::{Cursor, Read};
 
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
 
-use super::{check_duplicate, header_index, validate_row, Cell, IndicatorValue, Place};
+use super::{header_index, validate_row, Cell, IndicatorValue, Place, Values};
 use crate::bounded::Breach;
 use crate::error::quoted;
 use crate::limits::bytes;
@@ -195,8 +194,7 @@ fn take_row(
     state: &mut SheetState,
     row: u64,
     cells: &[Cell],
-    out: &mut Vec<IndicatorValue>,
-    seen: &mut HashMap<super::Key, String>,
+    out: &mut Values,
     sheets_read: &mut u32,
     limits: &Limits,
 ) -> Result<(), IngestError> {
@@ -215,7 +213,7 @@ fn take_row(
         return Ok(());
     };
     if let Some(v) = validate_row(&state.place, row, idx, cells)? {
-        if out.len() as u64 >= limits.max_held_rows {
+        if out.values.len() as u64 >= limits.max_held_rows {
             return Err(state.place.too_large(
                 Some(row),
                 format!(
@@ -224,8 +222,7 @@ fn take_row(
                 ),
             ));
         }
-        check_duplicate(seen, &v, format!("sheet {} row {row}", quoted(sheet)), &state.place, row)?;
-        out.push(v);
+        out.add(v, &state.place, Some(sheet), row)?;
     }
     Ok(())
 }
@@ -252,8 +249,7 @@ pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ingest
             ),
         ));
     }
-    let mut out = Vec::new();
-    let mut seen = HashMap::new();
+    let mut out = Values::new();
     let mut sheets_read = 0;
     for sheet in sheets {
         let mut cells_reader = match workbook.worksheet_cells_reader(&sheet) {
@@ -309,15 +305,7 @@ pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ingest
                     ));
                 }
                 if r != cur {
-                    take_row(
-                        &mut state,
-                        u64::from(cur) + 1,
-                        &row_cells,
-                        &mut out,
-                        &mut seen,
-                        &mut sheets_read,
-                        limits,
-                    )?;
+                    take_row(&mut state, u64::from(cur) + 1, &row_cells, &mut out, &mut sheets_read, limits)?;
                     row_cells.clear();
                     if state.not_data {
                         break;
@@ -332,7 +320,7 @@ pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ingest
             row_cells.push(convert(&state.place, row, c, cell.get_value(), limits)?);
         }
         if let (Some(cur), false) = (current, state.not_data) {
-            take_row(&mut state, u64::from(cur) + 1, &row_cells, &mut out, &mut seen, &mut sheets_read, limits)?;
+            take_row(&mut state, u64::from(cur) + 1, &row_cells, &mut out, &mut sheets_read, limits)?;
         }
     }
     if sheets_read == 0 {
@@ -341,10 +329,10 @@ pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ingest
             "no sheet has a header row with the columns indicator, area_code, period, value",
         ));
     }
-    if out.is_empty() {
+    if out.values.is_empty() {
         return Err(IngestError::file(name, "no values"));
     }
-    Ok(out)
+    Ok(out.values)
 }
 
 #[cfg(test)]
