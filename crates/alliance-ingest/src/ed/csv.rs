@@ -13,7 +13,6 @@ use super::{
     check_period, identifiers, parse_date, parse_site_code, validate_assault, EdSubmission, Field, RawAssault,
 };
 use crate::bounded::open_csv;
-use crate::error::quoted;
 use crate::{IngestError, SourceFile};
 
 /// The columns accepted, in the order the generator writes them, and whether each is required.
@@ -72,8 +71,7 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
                     header_line,
                     column,
                     format!(
-                        "{} is not a column of the ED assault format (accepted: {})",
-                        quoted(column),
+                        "not a column of the ED assault format (accepted: {})",
                         CSV_COLUMNS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
                     ),
                 ));
