@@ -6,7 +6,10 @@
 
 use alliance_core::governance::Quarter;
 
-use crate::IngestError;
+use crate::bounded::open_csv;
+use crate::error::{brief, quoted, requote};
+use crate::limits::bytes;
+use crate::{IngestError, Limits, Location};
 
 /// One uploaded value: (indicator code, period, value, note).
 pub type UploadedValue = (String, String, f64, String);
@@ -19,9 +22,34 @@ pub fn parse_indicator_values(file: &str, text: &str) -> Result<Vec<UploadedValu
 /// [`parse_indicator_values`], with each value's line in the text (the header is line 1), so
 /// a later check can name the line too. Periods come out as `2025Q3` whatever the spelling.
 pub fn parse_numbered_indicator_values(file: &str, text: &str) -> Result<Vec<(u64, UploadedValue)>, IngestError> {
+    parse_numbered_indicator_values_with_limits(file, text, &Limits::default())
+}
+
+/// [`parse_numbered_indicator_values`] within other [`Limits`]: the text at most
+/// `max_document_bytes`, at most `max_held_rows` values, fields and lines bounded as for
+/// any CSV.
+pub fn parse_numbered_indicator_values_with_limits(
+    file: &str,
+    text: &str,
+    limits: &Limits,
+) -> Result<Vec<(u64, UploadedValue)>, IngestError> {
+    if text.len() as u64 > limits.max_document_bytes {
+        return Err(IngestError::too_large(
+            Location::new(file, None, None),
+            format!(
+                "larger than {} (the largest accepted); nothing of it was imported",
+                bytes(limits.max_document_bytes)
+            ),
+        ));
+    }
     let text = text.trim_start_matches('\u{feff}');
-    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-    let headers = reader.headers().map_err(|e| IngestError::line(file, 1, format!("cannot read the header: {e}")))?;
+    let mut builder = csv::ReaderBuilder::new();
+    builder.flexible(true).trim(csv::Trim::All);
+    let mut reader = open_csv(text.as_bytes(), limits, builder, None, limits.max_held_rows);
+    let headers = reader.headers().map_err(|e| match e.kind() {
+        csv::ErrorKind::Io(_) => IngestError::from_csv(file, e),
+        _ => IngestError::line(file, 1, format!("cannot read the header: {}", brief(e))),
+    })?;
     let names: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
     let col = |name: &str| names.iter().position(|h| h == name);
     let (Some(code_at), Some(period_at), Some(value_at)) = (col("code"), col("period"), col("value")) else {
@@ -38,7 +66,10 @@ pub fn parse_numbered_indicator_values(file: &str, text: &str) -> Result<Vec<(u6
         let guess = i as u64 + 2;
         let record = record.map_err(|e| {
             let line = e.position().map_or(guess, |p| line_at(text, p.byte()));
-            IngestError::line(file, line, format!("cannot read the line: {e}"))
+            match e.kind() {
+                csv::ErrorKind::Io(_) => IngestError::from_csv(file, e),
+                _ => IngestError::line(file, line, format!("cannot read the line: {}", brief(e))),
+            }
         })?;
         let line = record.position().map_or(guess, |p| line_at(text, p.byte()));
         if record.iter().all(str::is_empty) {
@@ -53,14 +84,17 @@ pub fn parse_numbered_indicator_values(file: &str, text: &str) -> Result<Vec<(u6
         if period.is_empty() {
             return Err(IngestError::cell(file, line, "period", "the period is empty: expected a quarter like 2025Q3"));
         }
-        let period = period.parse::<Quarter>().map_err(|e| IngestError::cell(file, line, "period", e))?.to_string();
+        let period = period
+            .parse::<Quarter>()
+            .map_err(|e| IngestError::cell(file, line, "period", requote(e, &period)))?
+            .to_string();
         let text = get(value_at);
         let value: f64 = text
             .replace(',', "")
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
-            .ok_or_else(|| IngestError::cell(file, line, "value", format!("\"{text}\" is not a number")))?;
+            .ok_or_else(|| IngestError::cell(file, line, "value", format!("{} is not a number", quoted(&text))))?;
         out.push((line, (code, period, value, note_at.map(get).unwrap_or_default())));
     }
     if out.is_empty() {

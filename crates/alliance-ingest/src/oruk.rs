@@ -12,6 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounded::JsonDepth;
+use crate::error::quoted;
 use crate::{IngestError, SourceFile};
 
 /// The taxonomy vocabulary of the needs a service meets.
@@ -154,33 +156,136 @@ pub struct Service {
     pub service_taxonomys: Vec<ServiceTaxonomy>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ServiceFile {
-    List(Vec<serde_json::Value>),
-    Page { content: Vec<serde_json::Value> },
+/// Deserializes a service list or page service by service, without a JSON tree: each
+/// service is read straight into [`Service`] (fields Alliance does not use are skipped), an
+/// error names the service, and at most `max_services` are read.
+struct ServiceFile<'a> {
+    max_services: u64,
+    /// Set when the file holds more services than allowed.
+    too_many: &'a std::cell::Cell<bool>,
+}
+
+/// One service of the list, its position given in any error.
+struct NumberedService(usize);
+
+impl<'de> serde::de::DeserializeSeed<'de> for NumberedService {
+    type Value = Service;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Service, D::Error> {
+        Service::deserialize(d).map_err(|e| {
+            // Keep the parser's message, without the position the outer error adds again.
+            let message = e.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(at) if message[at..].contains(" column ") => message[..at].to_string(),
+                _ => message,
+            };
+            serde::de::Error::custom(format!("service {}: {message}", self.0 + 1))
+        })
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ServiceFile<'_> {
+    type Value = Vec<Service>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON array of services or a page {\"content\": [...]}")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<Service>, A::Error> {
+        let mut services = Vec::new();
+        while let Some(service) = seq.next_element_seed(NumberedService(services.len()))? {
+            if services.len() as u64 >= self.max_services {
+                self.too_many.set(true);
+                return Err(serde::de::Error::custom("too many services"));
+            }
+            services.push(service);
+        }
+        Ok(services)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Vec<Service>, A::Error> {
+        let mut content = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "content" && content.is_none() {
+                let seed = ServiceFile { max_services: self.max_services, too_many: self.too_many };
+                content = Some(map.next_value_seed(seed)?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        content.ok_or_else(|| serde::de::Error::missing_field("content"))
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ServiceFile<'_> {
+    type Value = Vec<Service>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Vec<Service>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// The text fields of a record, by name, for the length check.
+fn text_fields(r: &ServiceRecord) -> impl Iterator<Item = (&'static str, &str)> {
+    [
+        ("id", r.id.as_str()),
+        ("name", &r.name),
+        ("description", &r.description),
+        ("organization.id", &r.organisation_id),
+        ("organization.name", &r.organisation_name),
+        ("organization.description", &r.organisation_description),
+        ("url", &r.url),
+        ("email", &r.email),
+        ("contacts.phones", &r.phone),
+        ("regular_schedules", &r.opening_times),
+    ]
+    .into_iter()
+    .chain(r.areas.iter().map(|a| ("service_areas", a.as_str())))
 }
 
 /// Reads an ORUK JSON file into directory records; the first invalid service is an error
-/// naming its position (`service N`) and field.
+/// naming its position (`service N`) and field. The file is bounded by its
+/// [`Limits`](crate::Limits): at most `max_document_bytes`, `max_json_depth` deep,
+/// `max_held_rows` services, and `max_field_bytes` in any text field.
 pub fn read_services(file: &SourceFile) -> Result<Vec<ServiceRecord>, IngestError> {
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut file.reader()?, &mut text).map_err(|e| IngestError::io(&file.name, e))?;
-    let parsed: ServiceFile = serde_json::from_str(&text).map_err(|e| {
-        IngestError::line(&file.name, e.line() as u64, format!("not an ORUK service list or page: {e}"))
-    })?;
-    let values = match parsed {
-        ServiceFile::List(v) | ServiceFile::Page { content: v } => v,
+    let name = file.name.as_str();
+    let limits = file.limits();
+    let capped = file.reader_capped(limits.max_document_bytes, "for an ORUK file")?;
+    let reader = std::io::BufReader::new(JsonDepth::new(capped, limits.max_json_depth));
+    let too_many = std::cell::Cell::new(false);
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let seed = ServiceFile { max_services: limits.max_held_rows, too_many: &too_many };
+    let parsed =
+        serde::de::DeserializeSeed::deserialize(seed, &mut de).and_then(|services| de.end().map(|()| services));
+    let services = match parsed {
+        Ok(services) => services,
+        Err(_) if too_many.get() => {
+            return Err(IngestError::too_large(
+                crate::Location::new(name, None, None),
+                format!(
+                    "more than {} services (the most accepted in one file); nothing of it was imported",
+                    limits.max_held_rows
+                ),
+            ))
+        }
+        Err(e) => return Err(IngestError::from_json(name, e, "not an ORUK service list or page")),
     };
-    values
-        .into_iter()
+    services
+        .iter()
         .enumerate()
-        .map(|(i, v)| {
+        .map(|(i, service)| {
             let at = |field: &str| format!("service {} field \"{field}\"", i + 1);
-            let service: Service = serde_json::from_value(v)
-                .map_err(|e| IngestError::file(&file.name, format!("service {}: {e}", i + 1)))?;
-            from_oruk(&service)
-                .map_err(|(field, reason)| IngestError::file(&file.name, format!("{}: {reason}", at(field))))
+            let record = from_oruk(service)
+                .map_err(|(field, reason)| IngestError::file(name, format!("{}: {reason}", at(field))))?;
+            if let Some((field, _)) = text_fields(&record).find(|(_, v)| v.len() as u64 > limits.max_field_bytes) {
+                return Err(IngestError::too_large(
+                    crate::Location::new(name, None, None),
+                    format!(
+                        "{}: longer than {} (the longest accepted)",
+                        at(field),
+                        crate::limits::bytes(limits.max_field_bytes)
+                    ),
+                ));
+            }
+            Ok(record)
         })
         .collect()
 }
@@ -209,7 +314,7 @@ pub fn from_oruk(s: &Service) -> Result<ServiceRecord, (&'static str, String)> {
             kind = if t.taxonomy.id == "activity" { "activity".into() } else { "support".into() };
         } else if t.taxonomy.vocabulary == NEED_VOCABULARY {
             if !NEEDS.iter().any(|(slug, _)| *slug == t.taxonomy.id) {
-                return Err(("service_taxonomys", format!("unknown need \"{}\"", t.taxonomy.id)));
+                return Err(("service_taxonomys", format!("unknown need {}", quoted(&t.taxonomy.id))));
             }
             needs.push(t.taxonomy.id.clone());
         }

@@ -8,6 +8,8 @@
 
 use std::collections::HashSet;
 
+use crate::bounded::open_csv;
+use crate::error::{excerpt, quoted};
 use crate::{IngestError, SourceFile};
 
 /// One point of a points file.
@@ -51,7 +53,9 @@ const Y_RANGE: (f64, f64) = (-1_000_000.0, 2_000_000.0);
 /// Reads and validates a points file.
 pub fn read_points(file: &SourceFile) -> Result<PointsFile, IngestError> {
     let name = file.name.as_str();
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(file.reader()?);
+    let mut builder = csv::ReaderBuilder::new();
+    builder.has_headers(true).flexible(false);
+    let mut reader = open_csv(file.reader()?, file.limits(), builder, None, file.limits().max_held_rows);
     let header = reader.headers().map_err(|e| IngestError::from_csv(name, e))?.clone();
     let find =
         |wanted: &str| header.iter().position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(wanted));
@@ -63,7 +67,7 @@ pub fn read_points(file: &SourceFile) -> Result<PointsFile, IngestError> {
             format!(
                 "the header needs the columns id,x,y (and t for near-repeat); missing: {}; found: {}",
                 missing.join(", "),
-                header.iter().collect::<Vec<_>>().join(",")
+                excerpt(&header.iter().collect::<Vec<_>>().join(","))
             ),
         ));
     }
@@ -87,7 +91,7 @@ pub fn read_points(file: &SourceFile) -> Result<PointsFile, IngestError> {
             return Err(IngestError::cell(name, line, "id", "the id is empty"));
         }
         if !seen.insert(id.to_string()) {
-            return Err(IngestError::cell(name, line, "id", format!("the id \"{id}\" is given twice")));
+            return Err(IngestError::cell(name, line, "id", format!("the id {} is given twice", quoted(id))));
         }
         let number = |col: usize, column: &str| -> Result<Option<f64>, IngestError> {
             let text = record.get(col).unwrap_or("").trim();
@@ -96,7 +100,7 @@ pub fn read_points(file: &SourceFile) -> Result<PointsFile, IngestError> {
             }
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(Some(v)),
-                _ => Err(IngestError::cell(name, line, column, format!("expected a number, found \"{text}\""))),
+                _ => Err(IngestError::cell(name, line, column, format!("expected a number, found {}", quoted(text)))),
             }
         };
         let coordinate = |col: usize, column: &str, range: (f64, f64)| -> Result<f64, IngestError> {

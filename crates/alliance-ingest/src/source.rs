@@ -1,5 +1,6 @@
-//! A file to import: its name (for messages and provenance), its bytes as a stream, and its
-//! checksum. Files ending in `.gz` are decompressed on the fly.
+//! A file to import: its name (for messages and provenance), its bytes as a stream, its
+//! checksum, and the [`Limits`] its parsers enforce. Files ending in `.gz` are decompressed
+//! on the fly, through a counting reader that stops at the limit.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read};
@@ -7,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::IngestError;
+use crate::bounded::Capped;
+use crate::{IngestError, Limits};
 
 /// Where a file's bytes come from.
 #[derive(Debug, Clone)]
@@ -22,17 +24,29 @@ pub struct SourceFile {
     /// The file's name as shown in messages and stored in provenance (no directories).
     pub name: String,
     origin: Origin,
+    limits: Limits,
 }
 
 impl SourceFile {
     pub fn from_path(path: &Path) -> SourceFile {
         let name =
             path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-        SourceFile { name, origin: Origin::Path(path.to_path_buf()) }
+        SourceFile { name, origin: Origin::Path(path.to_path_buf()), limits: Limits::default() }
     }
 
     pub fn from_bytes(name: &str, bytes: impl Into<std::sync::Arc<[u8]>>) -> SourceFile {
-        SourceFile { name: name.to_string(), origin: Origin::Bytes(bytes.into()) }
+        SourceFile { name: name.to_string(), origin: Origin::Bytes(bytes.into()), limits: Limits::default() }
+    }
+
+    /// The same file with other bounds for its parsers (the default is [`Limits::default`]).
+    pub fn with_limits(mut self, limits: Limits) -> SourceFile {
+        self.limits = limits;
+        self
+    }
+
+    /// The bounds this file's parsers enforce.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The name without a trailing `.gz`.
@@ -54,10 +68,7 @@ impl SourceFile {
     /// The size of the content in bytes, estimated for `.gz` files (taken as compressing
     /// five to one, typical of CSV), and 0 when the file cannot be read. For planning only.
     pub fn approximate_len(&self) -> u64 {
-        let stored = match &self.origin {
-            Origin::Path(path) => std::fs::metadata(path).map(|m| m.len()).unwrap_or(0),
-            Origin::Bytes(bytes) => bytes.len() as u64,
-        };
+        let stored = self.stored_len().unwrap_or(0);
         if self.is_gzip() {
             stored.saturating_mul(5)
         } else {
@@ -65,13 +76,39 @@ impl SourceFile {
         }
     }
 
-    /// The decompressed content as a buffered stream.
+    /// The size of the file as stored (compressed for `.gz`), when it can be known.
+    fn stored_len(&self) -> Option<u64> {
+        match &self.origin {
+            Origin::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
+            Origin::Bytes(bytes) => Some(bytes.len() as u64),
+        }
+    }
+
+    /// The decompressed content as a buffered stream, which fails with
+    /// [`IngestError::TooLarge`] (through [`IngestError::io`]) past
+    /// [`Limits::max_decompressed_bytes`]. A plain file over the limit is refused here,
+    /// before any of it is read.
     pub fn reader(&self) -> Result<Box<dyn Read + Send>, IngestError> {
+        self.reader_capped(self.limits.max_decompressed_bytes, "once decompressed")
+    }
+
+    /// [`SourceFile::reader`] with a tighter cap for a document read whole; `what` ends the
+    /// refusal (`larger than 64 MiB {what}`). The decompressed cap still holds when smaller.
+    pub(crate) fn reader_capped(&self, cap: u64, what: &'static str) -> Result<Box<dyn Read + Send>, IngestError> {
+        let (cap, what) = if self.limits.max_decompressed_bytes < cap {
+            (self.limits.max_decompressed_bytes, "once decompressed")
+        } else {
+            (cap, what)
+        };
+        if !self.is_gzip() && self.stored_len().is_some_and(|len| len > cap) {
+            return Err(crate::bounded::capped::over_cap(cap, what).into_error(&self.name));
+        }
         let raw = self.raw_reader()?;
         Ok(if self.is_gzip() {
-            Box::new(BufReader::with_capacity(1 << 16, flate2::read::MultiGzDecoder::new(BufReader::new(raw))))
+            let inflated = flate2::read::MultiGzDecoder::new(BufReader::new(raw));
+            Box::new(BufReader::with_capacity(1 << 16, Capped::new(inflated, cap, what)))
         } else {
-            Box::new(BufReader::with_capacity(1 << 16, raw))
+            Box::new(BufReader::with_capacity(1 << 16, Capped::new(raw, cap, what)))
         })
     }
 

@@ -5,6 +5,9 @@ use geo::MultiPolygon;
 
 use alliance_core::domain::DistrictCode;
 
+use crate::bounded::JsonDepth;
+use crate::error::{brief, excerpt};
+use crate::limits::bytes;
 use crate::{IngestError, SourceFile};
 
 /// Which kind of area a boundary file holds, told by its feature properties.
@@ -52,14 +55,26 @@ pub struct Boundary {
 }
 
 /// Reads a boundary file; `Ok(None)` when its features carry none of the known code
-/// properties.
+/// properties. The file is read whole, so it is bounded by its [`Limits`](crate::Limits):
+/// at most `max_geojson_bytes`, `max_json_depth` deep, and `max_held_rows` features.
 pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Boundary>)>, IngestError> {
-    let reader = file.reader()?;
+    let limits = file.limits();
+    let capped = file.reader_capped(limits.max_geojson_bytes, "for a GeoJSON file")?;
+    let reader = std::io::BufReader::new(JsonDepth::new(capped, limits.max_json_depth));
     let json: geojson::GeoJson = geojson::GeoJson::from_reader(reader)
-        .map_err(|e| IngestError::file(&file.name, format!("not valid GeoJSON: {e}")))?;
+        .map_err(|e| IngestError::from_json(&file.name, e, "not valid GeoJSON"))?;
     let geojson::GeoJson::FeatureCollection(collection) = json else {
         return Err(IngestError::file(&file.name, "expected a GeoJSON FeatureCollection"));
     };
+    if collection.features.len() as u64 > limits.max_held_rows {
+        return Err(IngestError::too_large(
+            crate::Location::new(&file.name, None, None),
+            format!(
+                "more than {} features (the most accepted in one file); nothing of it was imported",
+                limits.max_held_rows
+            ),
+        ));
+    }
     let Some(first) = collection.features.first() else {
         return Ok(None);
     };
@@ -73,30 +88,35 @@ pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Bo
     let mut out = Vec::with_capacity(collection.features.len());
     for (i, feature) in collection.features.iter().enumerate() {
         let at = |reason: String| IngestError::Invalid {
-            location: crate::Location {
-                file: file.name.clone(),
-                line: None,
-                column: Some(format!("feature {}", i + 1)),
-            },
+            location: crate::Location::new(&file.name, None, Some(&format!("feature {}", i + 1))),
             reason,
         };
         let text = |prop: &str| feature.property(prop).and_then(|v| v.as_str()).map(|s| s.trim().to_string());
         let code =
             text(code_prop).filter(|c| !c.is_empty()).ok_or_else(|| at(format!("property {code_prop} is missing")))?;
         let name = text(name_prop).unwrap_or_else(|| code.clone());
+        if let Some((prop, _)) =
+            [(code_prop, &code), (name_prop, &name)].into_iter().find(|(_, v)| v.len() as u64 > limits.max_field_bytes)
+        {
+            return Err(IngestError::too_large(
+                crate::Location::new(&file.name, None, Some(&format!("feature {}", i + 1))),
+                format!("property {prop} is longer than {} (the longest accepted)", bytes(limits.max_field_bytes)),
+            ));
+        }
+        let shown = excerpt(&code);
         let district = district_props.iter().find_map(|p| text(p)).and_then(|d| d.parse().ok());
-        let geometry = feature.geometry.as_ref().ok_or_else(|| at(format!("{code} has no geometry")))?;
+        let geometry = feature.geometry.as_ref().ok_or_else(|| at(format!("{shown} has no geometry")))?;
         let shape: MultiPolygon<f64> = match &geometry.value {
             geojson::Value::Polygon(_) => {
                 geo::Polygon::<f64>::try_from(geometry.value.clone()).map(|p| MultiPolygon(vec![p]))
             }
             geojson::Value::MultiPolygon(_) => MultiPolygon::<f64>::try_from(geometry.value.clone()),
             other => {
-                return Err(at(format!("{code}: expected a Polygon or MultiPolygon, found {}", other.type_name())))
+                return Err(at(format!("{shown}: expected a Polygon or MultiPolygon, found {}", other.type_name())))
             }
         }
-        .map_err(|e| at(format!("{code}: bad geometry: {e}")))?;
-        let geometry_json = serde_json::to_string(geometry).map_err(|e| at(format!("{code}: {e}")))?;
+        .map_err(|e| at(format!("{shown}: bad geometry: {}", brief(e))))?;
+        let geometry_json = serde_json::to_string(geometry).map_err(|e| at(format!("{shown}: {}", brief(e))))?;
         out.push(Boundary { code, name, district, geometry_json, shape });
     }
     Ok(Some((kind, out)))

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 
 use alliance_core::domain::{DistrictCode, LsoaCode};
 
+use crate::bounded::open_csv;
+use crate::error::{quoted, requote};
 use crate::{IngestError, SourceFile};
 
 /// Deprivation of a 2011 LSOA. Decile 1 is the most deprived tenth (of England, or of Wales
@@ -125,7 +127,9 @@ fn detect(header: &[String]) -> Option<Layout> {
 
 /// Reads a CSV reference table; `Ok(None)` when the header is not one Alliance knows.
 pub fn read_table(file: &SourceFile) -> Result<Option<AreaTable>, IngestError> {
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).from_reader(file.reader()?);
+    let mut builder = csv::ReaderBuilder::new();
+    builder.has_headers(false);
+    let mut csv = open_csv(file.reader()?, file.limits(), builder, None, file.limits().max_held_rows);
     let mut record = csv::StringRecord::new();
     if !csv.read_record(&mut record).map_err(|e| IngestError::from_csv(&file.name, e))? {
         return Ok(None);
@@ -142,12 +146,12 @@ pub fn read_table(file: &SourceFile) -> Result<Option<AreaTable>, IngestError> {
         let cell = |i: usize| record.get(i).unwrap_or("").trim();
         let lsoa = |i: usize| -> Result<LsoaCode, IngestError> {
             cell(i).parse().map_err(|e: alliance_core::domain::area::AreaCodeError| {
-                IngestError::cell(&file.name, line, &header[i], e.to_string())
+                IngestError::cell(&file.name, line, &header[i], requote(e, cell(i)))
             })
         };
         let district = |i: usize| -> Result<DistrictCode, IngestError> {
             cell(i).parse().map_err(|e: alliance_core::domain::area::AreaCodeError| {
-                IngestError::cell(&file.name, line, &header[i], e.to_string())
+                IngestError::cell(&file.name, line, &header[i], requote(e, cell(i)))
             })
         };
         let number = |i: usize| -> Result<i64, IngestError> {
@@ -212,7 +216,7 @@ fn parse_count(text: &str) -> Result<i64, String> {
     let digits: String = text.chars().filter(|c| *c != ',').collect();
     match digits.parse::<i64>() {
         Ok(v) if v >= 0 => Ok(v),
-        _ => Err(format!("expected a whole number, found \"{text}\"")),
+        _ => Err(format!("expected a whole number, found {}", quoted(text))),
     }
 }
 

@@ -2,12 +2,17 @@
 //! row (site code and reporting period must be the same on all rows). Lines starting with
 //! `#` before or between rows are comments; a comment containing `SYNTHETIC` marks the file
 //! as synthetic.
+//!
+//! The file streams through the CSV reader (bounded by the file's [`Limits`](crate::Limits));
+//! only the validated assaults are held, at most
+//! [`Limits::max_held_rows`](crate::Limits::max_held_rows) of them.
 
-use std::io::Read;
+use std::io::{self, Read};
 
 use super::{
     check_period, identifiers, parse_date, parse_site_code, validate_assault, EdSubmission, Field, RawAssault,
 };
+use crate::bounded::open_csv;
 use crate::{IngestError, SourceFile};
 
 /// The columns accepted, in the order the generator writes them, and whether each is required.
@@ -31,20 +36,12 @@ fn normalise_header(h: &str) -> String {
 
 pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
     let name = file.name.as_str();
-    let mut text = String::new();
-    file.reader()?.read_to_string(&mut text).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => IngestError::file(name, "not valid UTF-8 text"),
-        _ => IngestError::io(name, e),
-    })?;
-    let synthetic =
-        text.lines().any(|l| l.trim_start().starts_with('#') && l.to_ascii_uppercase().contains("SYNTHETIC"));
-
-    let mut reader =
-        ::csv::ReaderBuilder::new().has_headers(true).comment(Some(b'#')).flexible(false).from_reader(text.as_bytes());
+    let mut builder = ::csv::ReaderBuilder::new();
+    builder.has_headers(true).flexible(false);
+    let limits = file.limits();
+    let mut reader = open_csv(CommentWatch::new(file.reader()?), limits, builder, Some(b'#'), limits.max_held_rows);
     let header = reader.headers().map_err(|e| IngestError::from_csv(name, e))?.clone();
-    // The header is the first line that is neither a comment nor blank.
-    let header_line =
-        text.lines().position(|l| !l.starts_with('#') && !l.trim().is_empty()).map_or(1, |i| i as u64 + 1);
+    let header_line = reader.get_ref().get_ref().header_line.unwrap_or(1);
     let names: Vec<String> = header.iter().map(normalise_header).collect();
     // Identifiers first: the most important refusal, whatever else is wrong.
     for (raw, _) in header.iter().zip(&names) {
@@ -68,10 +65,11 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
             }
             Some(f) => index[f] = Some(i),
             None => {
+                let column = header.get(i).unwrap_or_default().trim();
                 return Err(IngestError::cell(
                     name,
                     header_line,
-                    header.get(i).unwrap_or_default().trim(),
+                    column,
                     format!(
                         "not a column of the ED assault format (accepted: {})",
                         CSV_COLUMNS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
@@ -132,6 +130,7 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
         };
         assaults.push(validate_assault(&raw, period, &blame)?);
     }
+    let synthetic = reader.get_ref().get_ref().synthetic;
     let Some((site_code, period_start, period_end)) = header_values else {
         return Err(IngestError::file(
             name,
@@ -140,4 +139,100 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
         ));
     };
     Ok(EdSubmission { site_code, period_start, period_end, synthetic, assaults })
+}
+
+/// Watches the lines of an ED CSV as they stream to the CSV reader, for what the reader
+/// drops: a `#` comment line saying SYNTHETIC (after any spaces), and the line of the header
+/// (the first that is neither blank nor a comment).
+pub(crate) struct CommentWatch<R> {
+    inner: R,
+    line: u64,
+    offset: u64,
+    line_started: bool,
+    only_spaces: bool,
+    in_comment: bool,
+    matched: usize,
+    pub synthetic: bool,
+    pub header_line: Option<u64>,
+}
+
+const MARK: &[u8] = b"SYNTHETIC";
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+impl<R: Read> CommentWatch<R> {
+    pub fn new(inner: R) -> CommentWatch<R> {
+        CommentWatch {
+            inner,
+            line: 1,
+            offset: 0,
+            line_started: false,
+            only_spaces: true,
+            in_comment: false,
+            matched: 0,
+            synthetic: false,
+            header_line: None,
+        }
+    }
+
+    fn watch(&mut self, b: u8) {
+        let at = self.offset;
+        self.offset += 1;
+        if at < 3 && !self.line_started && BOM[at as usize] == b {
+            return; // The byte-order mark the CSV reader strips too.
+        }
+        if b == b'\n' {
+            self.line += 1;
+            (self.line_started, self.only_spaces, self.in_comment, self.matched) = (false, true, false, 0);
+            return;
+        }
+        if !self.line_started {
+            self.line_started = true;
+            if b != b'#' && b != b'\r' && self.header_line.is_none() {
+                self.header_line = Some(self.line);
+            }
+        }
+        if self.only_spaces {
+            if matches!(b, b' ' | b'\t' | b'\r') {
+                return;
+            }
+            self.only_spaces = false;
+            self.in_comment = b == b'#';
+            return;
+        }
+        if self.in_comment && !self.synthetic {
+            let up = b.to_ascii_uppercase();
+            self.matched = if up == MARK[self.matched] { self.matched + 1 } else { usize::from(up == MARK[0]) };
+            self.synthetic = self.matched == MARK.len();
+        }
+    }
+}
+
+impl<R: Read> Read for CommentWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.watch(b);
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn watch(text: &str) -> (bool, Option<u64>) {
+        let mut w = CommentWatch::new(text.as_bytes());
+        io::copy(&mut w, &mut io::sink()).unwrap();
+        (w.synthetic, w.header_line)
+    }
+
+    #[test]
+    fn finds_the_synthetic_mark_and_the_header_line() {
+        assert_eq!(watch("# made up: Synthetic data\nsite_code\n"), (true, Some(2)));
+        assert_eq!(watch("\u{feff}# note\n\n  # SYNTHETIC\nsite_code\n"), (true, Some(3)));
+        assert_eq!(watch("site_code\n# SYNTHETIC at the end\n"), (true, Some(1)));
+        assert_eq!(watch("# SYNTHESIS\nsite_code,SYNTHETIC\n"), (false, Some(2)), "only comments mark a file");
+        assert_eq!(watch("# SSYNTHETIC\n"), (true, None));
+    }
 }

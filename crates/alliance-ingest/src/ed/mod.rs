@@ -17,6 +17,7 @@ mod xml;
 
 use chrono::{NaiveDate, NaiveDateTime};
 
+use crate::error::quoted;
 use crate::{IngestError, SourceFile};
 
 pub use self::csv::CSV_COLUMNS;
@@ -176,7 +177,7 @@ pub(crate) fn parse_site_code(v: Option<&str>, blame: Blame) -> Result<String, I
     if !(3..=12).contains(&v.len()) || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(blame(
             Field::SiteCode,
-            format!("expected an ODS site code of 3 to 12 letters and digits, found {v:?}"),
+            format!("expected an ODS site code of 3 to 12 letters and digits, found {}", quoted(v)),
         ));
     }
     Ok(v.to_ascii_uppercase())
@@ -188,13 +189,13 @@ pub(crate) fn parse_date(field: Field, v: Option<&str>, blame: Blame) -> Result<
         return Err(blame(field, "is missing".into()));
     }
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
-        .map_err(|_| blame(field, format!("expected a date YYYY-MM-DD, found {v:?}")))
+        .map_err(|_| blame(field, format!("expected a date YYYY-MM-DD, found {}", quoted(v))))
 }
 
 fn parse_datetime(field: Field, v: &str, blame: Blame) -> Result<NaiveDateTime, IngestError> {
     const FORMATS: [&str; 4] = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"];
     FORMATS.iter().find_map(|f| NaiveDateTime::parse_from_str(v, f).ok()).ok_or_else(|| {
-        blame(field, format!("expected a date and time YYYY-MM-DDTHH:MM[:SS] (or a space for T), found {v:?}"))
+        blame(field, format!("expected a date and time YYYY-MM-DDTHH:MM[:SS] (or a space for T), found {}", quoted(v)))
     })
 }
 
@@ -202,7 +203,9 @@ fn coded(field: Field, v: Option<&str>, list: &[(&str, &str)], blame: Blame) -> 
     let Some(v) = v else { return Err(blame(field, "is missing".into())) };
     match list.iter().find(|(c, _)| c.eq_ignore_ascii_case(v)) {
         Some((c, _)) => Ok((*c).to_string()),
-        None => Err(blame(field, format!("{v:?} is not a known code (expected one of {})", codes::codes(list)))),
+        None => {
+            Err(blame(field, format!("{} is not a known code (expected one of {})", quoted(v), codes::codes(list))))
+        }
     }
 }
 

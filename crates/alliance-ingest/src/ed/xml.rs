@@ -8,14 +8,14 @@
 //! is not in the format (above all one that looks like a patient identifier) must be refused
 //! by name, neither of which serde's derive reports.
 
-use std::io::Read;
-
 use quick_xml::events::Event;
 
 use super::{
     check_period, identifiers, parse_date, parse_site_code, validate_assault, EdSubmission, Field, RawAssault,
 };
-use crate::{IngestError, SourceFile};
+use crate::bounded::{Breach, XmlSource};
+use crate::error::{brief, excerpt};
+use crate::{IngestError, Location, SourceFile};
 
 /// The root element.
 pub const ROOT: &str = "IstvSubmission";
@@ -65,18 +65,18 @@ fn field_of(name: &str) -> Option<Field> {
     Field::ALL.iter().copied().find(|f| f.xml() == name)
 }
 
+/// The refusal of a file over one of the XML limits, at `line`.
+fn too_large(file: &str, line: u64, reason: String) -> IngestError {
+    IngestError::too_large(Location::new(file, Some(line), None), reason)
+}
+
 pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
     let name = file.name.as_str();
-    let mut text = String::new();
-    file.reader()?.read_to_string(&mut text).map_err(|e| match e.kind() {
-        std::io::ErrorKind::InvalidData => IngestError::file(name, "not valid UTF-8 text"),
-        _ => IngestError::io(name, e),
-    })?;
-    let mut reader = quick_xml::Reader::from_str(&text);
-    let malformed = |reader: &quick_xml::Reader<&[u8]>, e: &dyn std::fmt::Display| {
-        let pos = reader.buffer_position() as usize;
-        let line = text.as_bytes()[..pos.min(text.len())].iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        IngestError::line(name, line, format!("malformed XML ({e})"))
+    let limits = file.limits();
+    let mut reader = quick_xml::Reader::from_reader(XmlSource::new(file.reader()?, limits.max_record_bytes));
+    let xml_error = |line: u64, e: quick_xml::Error| match Breach::find(&e) {
+        Some(breach) => breach.into_error(name),
+        None => IngestError::line(name, line, format!("malformed XML ({})", brief(&e))),
     };
 
     let mut synthetic = false;
@@ -84,16 +84,46 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
     let mut stack: Vec<(String, String)> = Vec::new();
     let mut header = Header::default();
     let mut raws: Vec<(String, RawAssault)> = Vec::new();
-    let mut assault_count = 0usize;
+    let mut assault_count = 0u64;
+    let mut elements = 0u64;
     let mut current_text = String::new();
     let mut seen_root = false;
+    let mut buf = Vec::new();
 
     loop {
-        let event = reader.read_event().map_err(|e| malformed(&reader, &e))?;
+        buf.clear();
+        reader.get_mut().start_event();
+        let event = match reader.read_event_into(&mut buf) {
+            Ok(event) => event,
+            Err(e) => return Err(xml_error(reader.get_ref().line(), e)),
+        };
+        let line = reader.get_ref().line();
         let is_empty = matches!(event, Event::Empty(_));
         match event {
+            Event::DocType(_) => {
+                return Err(IngestError::line(
+                    name,
+                    line,
+                    "a DOCTYPE declaration is not accepted: ED files need no DTD, and entities are never expanded",
+                ));
+            }
             Event::Start(e) | Event::Empty(e) => {
-                let local = e.local_name().as_ref().to_string();
+                elements += 1;
+                if elements > limits.max_xml_elements {
+                    return Err(too_large(
+                        name,
+                        line,
+                        format!("more than {} elements (the most accepted)", limits.max_xml_elements),
+                    ));
+                }
+                if stack.len() as u64 >= limits.max_xml_depth {
+                    return Err(too_large(
+                        name,
+                        line,
+                        format!("elements nested deeper than {} levels (the deepest accepted)", limits.max_xml_depth),
+                    ));
+                }
+                let local = excerpt(e.local_name().as_ref());
                 let parent = stack.last().map(|(n, _)| n.as_str());
                 let parent_path = stack.last().map(|(_, p)| p.as_str()).unwrap_or_default();
                 let path = if local == ASSAULT && parent == Some(ROOT) {
@@ -104,9 +134,20 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
                 if let Some(kind) = identifiers::identifier_kind(&local) {
                     return Err(identifier_refusal(name, &path, kind));
                 }
-                for attr in e.attributes() {
-                    let attr = attr.map_err(|err| malformed(&reader, &err))?;
-                    let key = attr.key.local_name().as_ref().to_string();
+                for (i, attr) in e.attributes().enumerate() {
+                    if i as u64 >= limits.max_xml_attributes {
+                        return Err(too_large(
+                            name,
+                            line,
+                            format!(
+                                "element {path}: more than {} attributes (the most accepted)",
+                                limits.max_xml_attributes
+                            ),
+                        ));
+                    }
+                    let attr =
+                        attr.map_err(|err| IngestError::line(name, line, format!("malformed XML ({})", brief(&err))))?;
+                    let key = excerpt(attr.key.local_name().as_ref());
                     if let Some(kind) = identifiers::identifier_kind(&key) {
                         return Err(identifier_refusal(name, &format!("{path}/@{key}"), kind));
                     }
@@ -138,6 +179,16 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
                 }
                 if local == ASSAULT {
                     assault_count += 1;
+                    if assault_count > limits.max_held_rows {
+                        return Err(too_large(
+                            name,
+                            line,
+                            format!(
+                                "more than {} assaults (the most accepted in one file); nothing of it was imported",
+                                limits.max_held_rows
+                            ),
+                        ));
+                    }
                     raws.push((path.clone(), RawAssault::default()));
                 }
                 current_text.clear();
@@ -160,7 +211,17 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
                     let entity = r.xml10_content();
                     match quick_xml::escape::resolve_predefined_entity(&entity) {
                         Some(s) => current_text.push_str(s),
-                        None => return Err(malformed(&reader, &format!("unknown entity &{entity};"))),
+                        None => {
+                            return Err(IngestError::line(
+                                name,
+                                line,
+                                format!(
+                                    "malformed XML (unknown entity &{};): only the five predefined entities and \
+                                     character references are read",
+                                    excerpt(&entity)
+                                ),
+                            ))
+                        }
                     }
                 }
             }
@@ -175,6 +236,17 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
             }
             Event::Eof => break,
             _ => {}
+        }
+        if current_text.len() as u64 > limits.max_field_bytes {
+            let at = stack.last().map(|(_, p)| p.as_str()).unwrap_or_default();
+            return Err(too_large(
+                name,
+                line,
+                format!(
+                    "element {at}: text longer than {} (the longest accepted)",
+                    crate::limits::bytes(limits.max_field_bytes)
+                ),
+            ));
         }
     }
     if !seen_root {

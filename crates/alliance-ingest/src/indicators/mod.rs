@@ -12,13 +12,13 @@
 //! March), `YYYY/YY` (a UK financial year, April to March: `2024/25` is April 2024 to March
 //! 2025).
 
+mod workbook;
+
 use std::collections::HashMap;
-use std::io::Read;
 
-use calamine::{Data, Reader};
-
+use crate::bounded::open_csv;
 use crate::ed::identifiers::identifier_kind;
-use crate::error::Location;
+use crate::error::{quoted, Location};
 use crate::{IngestError, SourceFile};
 
 /// The columns accepted: (name, required).
@@ -70,14 +70,15 @@ pub struct Period {
 /// Parses `YYYY-MM`, `YYYY-Qn` or `YYYY/YY`.
 pub fn parse_period(text: &str) -> Result<Period, String> {
     let t = text.trim();
-    let bad = || format!("expected a period YYYY-MM, YYYY-Qn or a financial year YYYY/YY, found {t:?}");
+    let bad = || format!("expected a period YYYY-MM, YYYY-Qn or a financial year YYYY/YY, found {}", quoted(t));
     let year = |s: &str| s.parse::<u32>().ok().filter(|y| (1900..=2200).contains(y) && s.len() == 4);
     if let Some((y, rest)) = t.split_once('/') {
         let y = year(y).ok_or_else(bad)?;
         let next: u32 = rest.parse().ok().filter(|_| rest.len() == 2).ok_or_else(bad)?;
         if next != (y + 1) % 100 {
             return Err(format!(
-                "financial year {t:?}: the second year must follow the first (e.g. {y}/{:02})",
+                "financial year {}: the second year must follow the first (e.g. {y}/{:02})",
+                quoted(t),
                 (y + 1) % 100
             ));
         }
@@ -132,15 +133,21 @@ struct Place<'a> {
 }
 
 impl Place<'_> {
-    fn err(&self, row: u64, column: Option<&str>, reason: impl Into<String>) -> IngestError {
-        let file = match self.sheet {
-            Some(s) => format!("{} [sheet \"{s}\"]", self.file),
-            None => self.file.to_string(),
-        };
-        IngestError::Invalid {
-            location: Location { file, line: Some(row), column: column.map(str::to_string) },
-            reason: reason.into(),
+    fn location(&self, row: Option<u64>, column: Option<&str>) -> Location {
+        let mut location = Location::new(self.file, row, column);
+        if let Some(sheet) = self.sheet {
+            location.file = format!("{} [sheet {}]", location.file, quoted(sheet));
         }
+        location
+    }
+
+    fn err(&self, row: u64, column: Option<&str>, reason: impl Into<String>) -> IngestError {
+        IngestError::Invalid { location: self.location(Some(row), column), reason: reason.into() }
+    }
+
+    /// The refusal of a file over one of its limits.
+    fn too_large(&self, row: Option<u64>, reason: impl Into<String>) -> IngestError {
+        IngestError::too_large(self.location(row, None), reason)
     }
 }
 
@@ -229,7 +236,10 @@ fn validate_row(
         return Err(place.err(
             row,
             Some("area_code"),
-            format!("expected an LSOA (E01/W01), ward (E05/W05) or district (E06-E09/W06) code, found {area_code:?}"),
+            format!(
+                "expected an LSOA (E01/W01), ward (E05/W05) or district (E06-E09/W06) code, found {}",
+                quoted(&area_code)
+            ),
         ));
     };
     let period = match get(2) {
@@ -252,7 +262,7 @@ fn validate_row(
             .trim()
             .replace(',', "")
             .parse::<f64>()
-            .map_err(|_| place.err(row, Some("value"), format!("expected a number, found {:?}", s.trim())))?,
+            .map_err(|_| place.err(row, Some("value"), format!("expected a number, found {}", quoted(s.trim()))))?,
         None => return Err(place.err(row, Some("value"), "is missing")),
     };
     if !value.is_finite() {
@@ -272,42 +282,97 @@ fn validate_row(
             return Err(place.err(
                 row,
                 Some("sex"),
-                format!("expected male, female, other, unknown or all (or empty), found {other:?}"),
+                format!("expected male, female, other, unknown or all (or empty), found {}", quoted(other)),
             ))
         }
     };
     Ok(Some(IndicatorValue { indicator, area_code, area_kind, period, age_band, sex, value }))
 }
 
-type Key = (String, String, String, String, String);
+/// The values of a file as they are validated, indexed by their key (indicator, area,
+/// period, age band, sex) to refuse a second value for the same key. The index holds a hash
+/// and a position per value (about 50 bytes), not a copy of the key (about 250).
+struct Values {
+    values: Vec<IndicatorValue>,
+    /// Key hash to the position of the first value with that hash.
+    by_key: HashMap<u64, u32>,
+    /// Where each value was read: the sheet (an index into `sheets`) and the row.
+    at: Vec<(u32, u64)>,
+    sheets: Vec<String>,
+    hasher: std::collections::hash_map::RandomState,
+}
 
-fn check_duplicate(
-    seen: &mut HashMap<Key, String>,
-    v: &IndicatorValue,
-    here: String,
-    place: &Place,
-    row: u64,
-) -> Result<(), IngestError> {
-    let key = (v.indicator.clone(), v.area_code.clone(), v.period.text.clone(), v.age_band.clone(), v.sex.clone());
-    if let Some(first) = seen.get(&key) {
-        return Err(place.err(
-            row,
-            None,
-            format!(
-                "a second value for {} in {} for {} (the first is at {first})",
-                v.indicator, v.area_code, v.period.text
-            ),
-        ));
+impl Values {
+    fn new() -> Values {
+        Values {
+            values: Vec::new(),
+            by_key: HashMap::new(),
+            at: Vec::new(),
+            sheets: Vec::new(),
+            hasher: std::collections::hash_map::RandomState::new(),
+        }
     }
-    seen.insert(key, here);
-    Ok(())
+
+    fn same_key(a: &IndicatorValue, b: &IndicatorValue) -> bool {
+        a.indicator == b.indicator
+            && a.area_code == b.area_code
+            && a.period.text == b.period.text
+            && a.age_band == b.age_band
+            && a.sex == b.sex
+    }
+
+    fn describe(&self, position: usize) -> String {
+        let (sheet, row) = self.at[position];
+        match self.sheets.get(sheet as usize) {
+            Some(name) => format!("sheet {} row {row}", quoted(name)),
+            None => format!("line {row}"),
+        }
+    }
+
+    /// Adds a value read at `row` (of `sheet`, for a workbook), refusing a second value for
+    /// the same key.
+    fn add(&mut self, v: IndicatorValue, place: &Place, sheet: Option<&str>, row: u64) -> Result<(), IngestError> {
+        use std::hash::BuildHasher;
+        let hash = self.hasher.hash_one((&v.indicator, &v.area_code, &v.period.text, &v.age_band, &v.sex));
+        let first = match self.by_key.get(&hash) {
+            Some(&i) if Values::same_key(&self.values[i as usize], &v) => Some(i as usize),
+            // Two keys with one hash: too rare to index, so look through the values.
+            Some(_) => self.values.iter().position(|w| Values::same_key(w, &v)),
+            None => None,
+        };
+        if let Some(first) = first {
+            return Err(place.err(
+                row,
+                None,
+                format!(
+                    "a second value for {} in {} for {} (the first is at {})",
+                    v.indicator,
+                    v.area_code,
+                    v.period.text,
+                    self.describe(first)
+                ),
+            ));
+        }
+        let sheet = match sheet {
+            Some(name) if self.sheets.last().map(String::as_str) == Some(name) => self.sheets.len() as u32 - 1,
+            Some(name) => {
+                self.sheets.push(name.to_string());
+                self.sheets.len() as u32 - 1
+            }
+            None => u32::MAX,
+        };
+        self.by_key.entry(hash).or_insert(self.values.len() as u32);
+        self.at.push((sheet, row));
+        self.values.push(v);
+        Ok(())
+    }
 }
 
 /// Reads and validates a whole indicator file.
 pub fn read_indicator_file(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
     let lower = file.logical_name().to_ascii_lowercase();
     if lower.ends_with(".xlsx") {
-        read_xlsx(file)
+        workbook::read_xlsx(file)
     } else {
         read_csv(file)
     }
@@ -315,10 +380,11 @@ pub fn read_indicator_file(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ing
 
 fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
     let place = Place { file: &file.name, sheet: None };
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).comment(Some(b'#')).from_reader(file.reader()?);
+    let mut builder = ::csv::ReaderBuilder::new();
+    builder.has_headers(false);
+    let mut reader = open_csv(file.reader()?, file.limits(), builder, Some(b'#'), file.limits().max_held_rows);
     let mut index = None;
-    let mut out = Vec::new();
-    let mut seen = HashMap::new();
+    let mut out = Values::new();
     for record in reader.records() {
         let record = record.map_err(|e| IngestError::from_csv(&file.name, e))?;
         let row = record.position().map(|p| p.line()).unwrap_or(0);
@@ -336,88 +402,13 @@ fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
         };
         let cells: Vec<Cell> = cells.into_iter().map(Cell::Text).collect();
         if let Some(v) = validate_row(&place, row, idx, &cells)? {
-            check_duplicate(&mut seen, &v, format!("line {row}"), &place, row)?;
-            out.push(v);
+            out.add(v, &place, None, row)?;
         }
     }
-    if out.is_empty() {
+    if out.values.is_empty() {
         return Err(IngestError::file(&file.name, "no values"));
     }
-    Ok(out)
-}
-
-fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
-    let mut bytes = Vec::new();
-    file.reader()?.read_to_end(&mut bytes).map_err(|e| IngestError::io(&file.name, e))?;
-    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|e| IngestError::file(&file.name, format!("not a readable .xlsx workbook ({e})")))?;
-    let mut out = Vec::new();
-    let mut seen = HashMap::new();
-    let mut sheets_read = 0;
-    for sheet in workbook.sheet_names() {
-        let range = workbook
-            .worksheet_range(&sheet)
-            .map_err(|e| IngestError::file(&file.name, format!("sheet \"{sheet}\" cannot be read ({e})")))?;
-        let place = Place { file: &file.name, sheet: Some(&sheet) };
-        let first_row = range.start().map(|(r, _)| r as u64 + 1).unwrap_or(1);
-        let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-        let mut index = None;
-        for (i, cells) in range.rows().enumerate() {
-            let row = first_row + i as u64;
-            let mut converted = vec![];
-            for _ in 0..first_col {
-                converted.push(Cell::Text(String::new()));
-            }
-            for (c, d) in cells.iter().enumerate() {
-                converted.push(match d {
-                    Data::Empty => Cell::Text(String::new()),
-                    Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
-                    Data::Int(n) => Cell::Number(*n as f64),
-                    Data::Float(f) => Cell::Number(*f),
-                    Data::Bool(b) => Cell::Text(b.to_string()),
-                    Data::DateTime(_) => {
-                        return Err(place.err(
-                            row,
-                            None,
-                            format!(
-                                "column {}: a date cell; write periods as text (YYYY-MM, YYYY-Qn or YYYY/YY)",
-                                c + first_col + 1
-                            ),
-                        ))
-                    }
-                    Data::Error(e) => {
-                        return Err(place.err(row, None, format!("column {}: a cell error ({e})", c + first_col + 1)))
-                    }
-                });
-            }
-            let Some(idx) = &index else {
-                if converted.iter().all(|c| c.text().is_empty()) {
-                    continue;
-                }
-                let header: Vec<String> = converted.iter().map(Cell::text).collect();
-                index = header_index(&place, row, &header)?;
-                if index.is_none() {
-                    break; // Not a data sheet (e.g. notes).
-                }
-                sheets_read += 1;
-                continue;
-            };
-            if let Some(v) = validate_row(&place, row, idx, &converted)? {
-                check_duplicate(&mut seen, &v, format!("sheet \"{sheet}\" row {row}"), &place, row)?;
-                out.push(v);
-            }
-        }
-    }
-    if sheets_read == 0 {
-        return Err(IngestError::file(
-            &file.name,
-            "no sheet has a header row with the columns indicator, area_code, period, value",
-        ));
-    }
-    if out.is_empty() {
-        return Err(IngestError::file(&file.name, "no values"));
-    }
-    Ok(out)
+    Ok(out.values)
 }
 
 #[cfg(test)]
@@ -436,6 +427,18 @@ mod tests {
         assert!(parse_period("2025-13").is_err());
         assert!(parse_period("2025-Q5").is_err());
         assert!(parse_period("March 2025").is_err());
+    }
+
+    #[test]
+    fn a_second_value_for_a_key_names_the_first() {
+        let text = "indicator,area_code,period,value,sex\nx,E06000021,2025-03,1,f\nx,E06000021,2025-03,2,m\n\
+                    x,E06000021,2025-03,3,female\n";
+        let err = read_indicator_file(&SourceFile::from_bytes("i.csv", text.as_bytes().to_vec())).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "i.csv:4: a second value for x in E06000021 for 2025-03 (the first is at line 2)",
+            "sex is part of the key: f and female are the same"
+        );
     }
 
     #[test]

@@ -3,12 +3,18 @@
 use alliance_core::domain::{ForceSlug, LsoaCode, Month};
 
 use super::{unit_from_file_name, PoliceFileUnit};
+use crate::bounded::{open_csv, CsvGuard};
+use crate::error::{quoted, requote};
 use crate::{IngestError, SourceFile};
 
-pub(super) type CsvReader = csv::Reader<Box<dyn std::io::Read + Send>>;
+pub(super) type CsvReader = csv::Reader<CsvGuard<Box<dyn std::io::Read + Send>>>;
 
+/// A reader over the file, bounded by its limits: police files stream, so up to
+/// [`Limits::max_rows`](crate::Limits::max_rows) rows.
 pub(super) fn csv_reader(file: &SourceFile) -> Result<CsvReader, IngestError> {
-    Ok(csv::ReaderBuilder::new().has_headers(false).flexible(true).buffer_capacity(1 << 16).from_reader(file.reader()?))
+    let mut builder = csv::ReaderBuilder::new();
+    builder.has_headers(false).flexible(true).buffer_capacity(1 << 16);
+    Ok(open_csv(file.reader()?, file.limits(), builder, None, file.limits().max_rows))
 }
 
 /// Reads line 1 as the header, without a byte-order mark and surrounding spaces.
@@ -35,8 +41,9 @@ pub(super) fn check_header(
                     &file.name,
                     1,
                     format!(
-                        "not a data.police.uk {kind} file: header column {} is \"{got}\", expected \"{want}\"",
-                        i + 1
+                        "not a data.police.uk {kind} file: header column {} is {}, expected \"{want}\"",
+                        i + 1,
+                        quoted(got)
                     ),
                 ))
             }
@@ -110,7 +117,7 @@ impl Rows {
                         &file.name,
                         line,
                         "Falls within",
-                        format!("expected a police force name, found \"{force_name}\""),
+                        format!("expected a police force name, found {}", quoted(force_name)),
                     )
                 })?;
                 (PoliceFileUnit { force, month, kind }, true)
@@ -181,7 +188,7 @@ impl Rows {
         }
         text.parse()
             .map(Some)
-            .map_err(|e: alliance_core::domain::area::AreaCodeError| self.err("LSOA code", e.to_string()))
+            .map_err(|e: alliance_core::domain::area::AreaCodeError| self.err("LSOA code", requote(e, text)))
     }
 
     /// A text cell, `None` when empty.
@@ -197,15 +204,16 @@ impl Rows {
 }
 
 fn parse_month(file: &str, line: u64, column: &str, text: &str) -> Result<Month, IngestError> {
-    text.trim().parse().map_err(|e: alliance_core::domain::month::MonthParseError| {
-        IngestError::cell(file, line, column, e.to_string())
+    let text = text.trim();
+    text.parse().map_err(|e: alliance_core::domain::month::MonthParseError| {
+        IngestError::cell(file, line, column, requote(e, text))
     })
 }
 
 fn parse_degrees(text: &str, limit: f64) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v.abs() <= limit => Ok(v),
-        Ok(_) => Err(format!("expected degrees between -{limit} and {limit}, found \"{text}\"")),
-        Err(_) => Err(format!("expected a decimal number of degrees, found \"{text}\"")),
+        Ok(_) => Err(format!("expected degrees between -{limit} and {limit}, found {}", quoted(text))),
+        Err(_) => Err(format!("expected a decimal number of degrees, found {}", quoted(text))),
     }
 }

@@ -1,0 +1,10 @@
+//! Area reference tables (deprivation, population, districts) as CSV.
+#![no_main]
+
+use alliance_ingest_fuzz::{check, source};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let file = source("table.csv", data);
+    check(alliance_ingest::areas::read_table(&file));
+});
