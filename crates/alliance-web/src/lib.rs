@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod hotspot_cache;
+pub mod partnership;
 mod routes;
 mod security_headers;
 pub mod spatial;

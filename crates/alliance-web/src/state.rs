@@ -9,8 +9,8 @@ use crate::hotspot_cache::HotspotCache;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    /// The partnership's name, shown in the header.
-    pub partnership: String,
+    /// The partnership's profile (name in every header, area, forces, contacts).
+    pub partnership: crate::partnership::CurrentPartnership,
     /// Whether cookies carry `Secure` (see `auth::session`); true unless serving on loopback
     /// or told `--insecure-cookies`.
     pub secure_cookies: bool,
@@ -25,7 +25,7 @@ impl AppState {
     pub fn new(db: Db) -> AppState {
         AppState {
             db,
-            partnership: "Staffordshire and Stoke-on-Trent Violence Reduction Alliance".into(),
+            partnership: crate::partnership::CurrentPartnership::default(),
             secure_cookies: true,
             disclosure: Disclosure::default(),
             hotspot_cache: Arc::new(HotspotCache::new()),

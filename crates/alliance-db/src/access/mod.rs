@@ -23,15 +23,16 @@ use crate::{Db, DbError};
 pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
 pub use tokens::ApiToken;
 pub use users::{NewSession, NewUser, User};
+pub(crate) use users::{checked_new_user, insert_user};
 
 /// The audit action of a change to who may see or do what.
 pub const PERMISSION_CHANGE: &str = "permission-change";
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
@@ -83,24 +84,33 @@ impl Db {
             return Err(DbError::invalid("name", "Enter the organisation's name"));
         }
         let mut tx = self.begin_write().await?;
-        let row =
-            sqlx::query("INSERT INTO organisations (name, org_type, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(name)
-                .bind(org_type.as_str())
-                .bind(now())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        DbError::conflict("name", format!("An organisation called \"{name}\" already exists"))
-                    } else {
-                        e.into()
-                    }
-                })?;
-        let id: i64 = row.try_get(0)?;
+        let id = insert_organisation(&mut tx, name, org_type).await?;
         let detail = format!("organisation added ({})", org_type.as_str());
         append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// Inserts an organisation inside the caller's transaction; a name already taken is
+/// `Conflict { field: "name" }`.
+pub(crate) async fn insert_organisation(
+    tx: &mut sqlx::AnyConnection,
+    name: &str,
+    org_type: OrgType,
+) -> Result<i64, DbError> {
+    let row = sqlx::query("INSERT INTO organisations (name, org_type, created_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(name)
+        .bind(org_type.as_str())
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                DbError::conflict("name", format!("An organisation called \"{name}\" already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(row.try_get(0)?)
 }

@@ -118,43 +118,13 @@ impl Db {
     /// `Invalid` (`email`, `name`), an email already taken `Conflict { field: "email" }`,
     /// an organisation that does not exist `Invalid { field: "org_id" }`.
     pub async fn create_user(&self, user: &NewUser<'_>, actor: &Actor) -> Result<i64, DbError> {
-        let email = user.email.trim().to_lowercase();
-        if user.name.trim().is_empty() {
-            return Err(DbError::invalid("name", "Enter the user's full name"));
-        }
-        if !email.contains('@') || email.len() < 3 {
-            return Err(DbError::invalid(
-                "email",
-                format!("\"{}\" is not an email address: enter one like name@example.org", user.email.trim()),
-            ));
-        }
+        let email = checked_new_user(user)?;
         let mut tx = self.begin_write().await?;
         let org = sqlx::query("SELECT id FROM organisations WHERE id = $1").bind(user.org_id).fetch_optional(&mut *tx);
         if org.await?.is_none() {
             return Err(DbError::invalid("org_id", "Choose an organisation (add one first)"));
         }
-        let at = now();
-        let row = sqlx::query(
-            "INSERT INTO users (email, name, org_id, role, password_hash, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(&email)
-        .bind(user.name.trim())
-        .bind(user.org_id)
-        .bind(user.role.as_str())
-        .bind(user.password_hash)
-        .bind(&at)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                DbError::conflict("email", format!("A user with the email {email} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
-        let id: i64 = row.try_get(0)?;
+        let id = insert_user(&mut tx, user, &email).await?;
         let detail = format!("user added as {}", user.role);
         append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         tx.commit().await?;
@@ -287,4 +257,47 @@ impl Db {
             None => Ok(None),
         }
     }
+}
+
+/// Inserts a user (email already trimmed and lower-cased) inside the caller's transaction;
+/// an email already taken is `Conflict { field: "email" }`.
+pub(crate) async fn insert_user(tx: &mut sqlx::AnyConnection, user: &NewUser<'_>, email: &str) -> Result<i64, DbError> {
+    let at = now();
+    let row = sqlx::query(
+        "INSERT INTO users (email, name, org_id, role, password_hash, created_at, password_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(email)
+    .bind(user.name.trim())
+    .bind(user.org_id)
+    .bind(user.role.as_str())
+    .bind(user.password_hash)
+    .bind(&at)
+    .bind(&at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            DbError::conflict("email", format!("A user with the email {email} already exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(row.try_get(0)?)
+}
+
+/// The new user's email as stored (trimmed, lower-case) once the name and email pass:
+/// `Invalid` on `name` or `email` otherwise.
+pub(crate) fn checked_new_user(user: &NewUser<'_>) -> Result<String, DbError> {
+    let email = user.email.trim().to_lowercase();
+    if user.name.trim().is_empty() {
+        return Err(DbError::invalid("name", "Enter the user's full name"));
+    }
+    if !email.contains('@') || email.len() < 3 {
+        return Err(DbError::invalid(
+            "email",
+            format!("\"{}\" is not an email address: enter one like name@example.org", user.email.trim()),
+        ));
+    }
+    Ok(email)
 }

@@ -69,6 +69,9 @@ pub const ROUTES: &[RouteRule] = &[
     public("GET", "/healthz"),
     public("GET", "/sign-in"),
     public("POST", "/sign-in"),
+    // First run only: the handler answers 404 once anyone can sign in.
+    public("GET", "/setup"),
+    public("POST", "/setup"),
     // Every signed-in user.
     roles("POST", "/sign-out", ALL),
     roles("GET", "/account/password", ALL),

@@ -26,7 +26,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_string(), |c| c.0.ip().to_string());
 
-    let nobody = Who { principal: None, partnership: &state.partnership };
+    let partnership = state.partnership.name(&state.db).await;
+    let nobody = Who { principal: None, partnership: &partnership };
 
     // 1. Who is asking.
     let mut principal = None;
@@ -60,7 +61,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
 
-    let who = Who { principal: principal.clone(), partnership: &state.partnership };
+    let who = Who { principal: principal.clone(), partnership: &partnership };
 
     // 2 and 3. The route table.
     let pattern = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
@@ -71,7 +72,12 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             return refuse(StatusCode::UNAUTHORIZED, true, "sign in or give an API token", &who)
         }
         Decision::SignIn => {
-            return (StatusCode::SEE_OTHER, [(LOCATION, "/sign-in")]).into_response();
+            // A fresh deployment has nobody to sign in: its first visitor sets it up.
+            let target = match state.db.has_users().await {
+                Ok(false) => "/setup",
+                _ => "/sign-in",
+            };
+            return (StatusCode::SEE_OTHER, [(LOCATION, target)]).into_response();
         }
         Decision::Forbidden => return refuse(StatusCode::FORBIDDEN, is_api, "you do not have access to this", &who),
     }
@@ -115,7 +121,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
     request.extensions_mut().insert(ClientIp(ip.clone()));
     request.extensions_mut().insert(CsrfToken(csrf.clone()));
-    let context = RequestContext { principal, partnership: state.partnership.clone(), csrf: csrf.clone(), ip };
+    let context = RequestContext { principal, partnership: partnership.clone(), csrf: csrf.clone(), ip };
     let mut response = REQUEST.scope(context, next.run(request)).await;
     if let Some(c) = new_anonymous_csrf {
         response

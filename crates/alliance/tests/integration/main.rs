@@ -18,6 +18,7 @@ mod governance_web;
 mod headers;
 mod partner_access;
 mod partner_data;
+mod partnership;
 mod police_import;
 mod public;
 mod sna;

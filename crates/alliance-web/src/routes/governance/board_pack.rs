@@ -15,7 +15,7 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
         Ok(q) => q,
         Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
-    let pack = BoardPack::load(&state.db, quarter, &state.partnership).await?;
+    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
     Ok(Html(pack.render()?).into_response())
 }
 
