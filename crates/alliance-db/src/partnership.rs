@@ -21,7 +21,10 @@ pub struct FirstAdministrator<'a> {
 }
 
 fn already_set() -> DbError {
-    DbError::conflict("profile", "The partnership is already set up: change its profile with `alliance partnership set`")
+    DbError::conflict(
+        "profile",
+        "The partnership is already set up: change its profile with `alliance partnership set`",
+    )
 }
 
 impl Db {

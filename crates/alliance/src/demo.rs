@@ -73,7 +73,10 @@ pub async fn load_demo_partnership(db: &Db) -> anyhow::Result<()> {
     use alliance_db::audit::Actor;
     let loaded = load_if_empty(db).await?;
     if loaded > 0 {
-        tracing::info!(files = loaded, "loaded the bundled demo data (Staffordshire Police, 2025) into the empty database");
+        tracing::info!(
+            files = loaded,
+            "loaded the bundled demo data (Staffordshire Police, 2025) into the empty database"
+        );
     }
     let actor = Actor::new(DEMO_IMPORTER, "cli");
     if db.partnership().await?.is_none() {
@@ -98,7 +101,9 @@ pub async fn load_demo_partnership(db: &Db) -> anyhow::Result<()> {
         };
         db.create_user(&user, &actor).await?;
         println!("Demo administrator: sign in as {DEMO_ADMIN_EMAIL} with the password {password}");
-        println!("(shown only this once: change it under \"Your account\" or add your own users with `alliance users add`)");
+        println!(
+            "(shown only this once: change it under \"Your account\" or add your own users with `alliance users add`)"
+        );
     }
     Ok(())
 }

@@ -22,8 +22,8 @@ use crate::{Db, DbError};
 
 pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
 pub use tokens::ApiToken;
-pub use users::{NewSession, NewUser, User};
 pub(crate) use users::{checked_new_user, insert_user};
+pub use users::{NewSession, NewUser, User};
 
 /// The audit action of a change to who may see or do what.
 pub const PERMISSION_CHANGE: &str = "permission-change";

@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
+use alliance_app::password;
 use alliance_core::access::OrgType;
 use alliance_core::domain::{DistrictCode, ForceSlug};
 use alliance_core::partnership::{Colour, Profile};
-use alliance_app::password;
 use alliance_db::access::NewUser;
 use alliance_db::audit::Actor;
 use alliance_db::partnership::FirstAdministrator;
@@ -65,7 +65,11 @@ async fn still_open(state: &AppState) -> Result<(), PageError> {
 
 async fn setup_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     still_open(&state).await?;
-    let page = SetupPage { layout: Layout::new(&state, "/setup"), form: forms::Form::default(), org_types: org_type_choices() };
+    let page = SetupPage {
+        layout: Layout::new(&state, "/setup"),
+        form: forms::Form::default(),
+        org_types: org_type_choices(),
+    };
     Ok(Html(page.render()?))
 }
 
@@ -122,14 +126,20 @@ impl SetupForm {
         let districts = list(&self.districts)
             .map(|code| {
                 code.parse::<DistrictCode>().map_err(|_| {
-                    forms::error("districts", format!("\"{}\" is not a district code: enter codes like E06000054", brief(code)))
+                    forms::error(
+                        "districts",
+                        format!("\"{}\" is not a district code: enter codes like E06000054", brief(code)),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let forces = list(&self.forces)
             .map(|slug| {
                 ForceSlug::try_from(slug.to_ascii_lowercase()).map_err(|_| {
-                    forms::error("forces", format!("\"{}\" is not a force as data.police.uk names it, like west-midlands", brief(slug)))
+                    forms::error(
+                        "forces",
+                        format!("\"{}\" is not a force as data.police.uk names it, like west-midlands", brief(slug)),
+                    )
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;

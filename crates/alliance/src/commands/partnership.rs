@@ -67,7 +67,8 @@ pub async fn run(db: &Db, command: PartnershipCommand) -> anyhow::Result<ExitCod
         PartnershipCommand::Init(args) => {
             let profile = match (args.file, args.example) {
                 (Some(path), _) => {
-                    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    let text =
+                        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
                     Profile::from_json(&text).with_context(|| format!("{}", path.display()))?
                 }
                 (None, Some(name)) => match partnership::example(&name) {
@@ -118,7 +119,8 @@ pub async fn run(db: &Db, command: PartnershipCommand) -> anyhow::Result<ExitCod
             if let Some(v) = args.charter_name {
                 profile.charter_name = optional(v);
             }
-            let profile = profile.validated().map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.reason))?;
+            let profile =
+                profile.validated().map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.reason))?;
             db.set_partnership(&profile, &actor).await?;
             println!("{}", profile.to_json());
         }

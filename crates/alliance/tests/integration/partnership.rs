@@ -74,7 +74,8 @@ async fn set_up_names_the_partnership_everywhere(app: TestApp) {
     let sign_in = app.visitor("/sign-in").await;
     let signed = app.post_form("/sign-in", &sign_in, &[("email", "pat@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
-    let audit = app.db.audit_search(&alliance_db::audit::AuditQuery { limit: 100, ..Default::default() }).await.expect("audit");
+    let audit =
+        app.db.audit_search(&alliance_db::audit::AuditQuery { limit: 100, ..Default::default() }).await.expect("audit");
     assert!(audit.iter().any(|e| e.action == "partnership-profile" && e.detail == WILTSHIRE));
 }
 on_each_app!(set_up_names_the_partnership_everywhere);
@@ -110,7 +111,8 @@ fn the_partnership_command_sets_shows_and_refuses_bad_fields() {
     let bad = run(&["partnership", "set", "--contact-email", "not an address"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--contact-email"), "{bad:?}");
-    let set = run(&["partnership", "set", "--contact-phone", "01225 123456", "--forces", "wiltshire,avon-and-somerset"]);
+    let set =
+        run(&["partnership", "set", "--contact-phone", "01225 123456", "--forces", "wiltshire,avon-and-somerset"]);
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
 
     let shown = run(&["partnership", "show"]);
