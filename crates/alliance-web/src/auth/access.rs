@@ -194,6 +194,8 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/staff/you-said-we-did", STAFF),
     roles("POST", "/staff/you-said-we-did", STAFF),
     // Administration.
+    roles("GET", "/admin/partnership", ADMIN),
+    roles("POST", "/admin/partnership", ADMIN),
     roles("GET", "/admin/organisations", ADMIN),
     roles("POST", "/admin/organisations", ADMIN),
     roles("GET", "/admin/users", ADMIN),

@@ -166,3 +166,41 @@ fn serve_demo_loads_the_demo_partnership_and_prints_a_working_password_once() {
         assert!(!db.imports(1).await.expect("imports").is_empty(), "the demo data is loaded");
     });
 }
+
+async fn an_administrator_changes_the_profile_on_the_web(app: TestApp) {
+    use alliance_core::access::Role;
+    let wiltshire = alliance_core::partnership::example("wiltshire-and-swindon").expect("shipped").expect("valid");
+    app.db.init_partnership(&wiltshire, &crate::common::test_actor()).await.expect("init");
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Office of the PCC").await;
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Swindon Borough Council").await;
+
+    assert_eq!(app.get("/admin/partnership", &analyst).await.status, StatusCode::FORBIDDEN);
+    let refused = app.post_form("/admin/partnership", &analyst, &[("name", "Taken over")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let page = app.get("/admin/partnership", &admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("value=\"E06000054, E06000030\""), "the stored districts fill the form");
+
+    let mut fields = vec![
+        ("name", "Wiltshire and Swindon Serious Violence Partnership"),
+        ("short_name", "Wiltshire and Swindon SVP"),
+        ("districts", "E06000054, E06000030"),
+        ("forces", "Wiltshire Police"),
+        ("contact_email", "svp@example.org"),
+        ("colour", "green"),
+    ];
+    let wrong = app.post_form("/admin/partnership", &admin, &fields).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("id=\"forces-error\"") && wrong.body.contains("value=\"svp@example.org\""));
+    assert_eq!(app.db.partnership().await.expect("read").expect("kept"), wiltshire, "nothing changed");
+
+    fields[3] = ("forces", "wiltshire");
+    let saved = app.post_form("/admin/partnership", &admin, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let stored = app.db.partnership().await.expect("read").expect("stored");
+    assert_eq!(stored.name, "Wiltshire and Swindon Serious Violence Partnership");
+    assert_eq!(stored.colour, alliance_core::partnership::Colour::Green);
+    let public = app.get("/public", &Caller::default()).await;
+    assert!(public.body.contains("Wiltshire and Swindon Serious Violence Partnership"), "the header follows at once");
+}
+on_each_app!(an_administrator_changes_the_profile_on_the_web);

@@ -1,6 +1,7 @@
-//! `/setup`: the first run of a deployment. Its first visitor names the partnership and
-//! becomes its first administrator; once anyone can sign in, the page is gone (a 404), so it
-//! cannot be used to take over a running Alliance.
+//! The partnership's profile on the web: `/setup`, the first run of a deployment (its first
+//! visitor names the partnership and becomes its first administrator; once anyone can sign
+//! in, the page is gone, a 404, so it cannot be used to take over a running Alliance), and
+//! `/admin/partnership`, where administrators change the profile.
 
 use std::sync::Arc;
 
@@ -20,16 +21,19 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use crate::auth::ClientIp;
+use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::error::{not_found, PageError};
-use crate::extract::Form;
+use crate::extract::{Form, Query};
 use crate::forms::{self, FieldError, FormValues};
 use crate::views::access::{org_type_choices, Choices};
 use crate::views::Layout;
 use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/setup", axum::routing::get(setup_page).post(set_up))
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/setup", get(setup_page).post(set_up))
+        .route("/admin/partnership", get(profile_page).post(save_profile))
 }
 
 #[derive(Template)]
@@ -38,21 +42,16 @@ pub struct SetupPage {
     pub layout: Layout,
     pub form: forms::Form,
     pub org_types: Choices,
+    pub colours: [Colour; 7],
 }
 
-impl SetupPage {
-    pub fn value(&self, name: &str) -> String {
-        self.form.value(name)
-    }
-    pub fn error(&self, name: &str) -> Option<String> {
-        self.form.error(name)
-    }
-    pub fn is(&self, name: &str, value: &str) -> bool {
-        self.form.is(name, value)
-    }
-    pub fn errors(&self) -> &[FieldError] {
-        &self.form.errors
-    }
+#[derive(Template)]
+#[template(path = "admin_partnership.html")]
+pub struct ProfilePage {
+    pub layout: Layout,
+    pub form: forms::Form,
+    pub colours: [Colour; 7],
+    pub saved: bool,
 }
 
 /// The page exists only while nobody can sign in.
@@ -69,12 +68,14 @@ async fn setup_page(State(state): State<AppState>) -> Result<Html<String>, PageE
         layout: Layout::new(&state, "/setup"),
         form: forms::Form::default(),
         org_types: org_type_choices(),
+        colours: Colour::ALL,
     };
     Ok(Html(page.render()?))
 }
 
-#[derive(Deserialize)]
-pub struct SetupForm {
+/// The profile's fields, as the set-up and profile pages both ask for them.
+#[derive(Deserialize, Default)]
+pub struct ProfileFields {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -87,6 +88,16 @@ pub struct SetupForm {
     contact_email: String,
     #[serde(default)]
     contact_phone: String,
+    #[serde(default)]
+    charter_name: String,
+    #[serde(default)]
+    colour: String,
+}
+
+#[derive(Deserialize)]
+pub struct SetupForm {
+    #[serde(flatten)]
+    profile: ProfileFields,
     #[serde(default)]
     admin_name: String,
     #[serde(default)]
@@ -104,6 +115,24 @@ pub struct SetupForm {
 impl SetupForm {
     /// What was typed, to show back with the errors (never the passwords).
     fn typed(&self) -> FormValues {
+        let mut typed = self.profile.typed();
+        typed.extend(
+            [
+                ("admin_name", &self.admin_name),
+                ("admin_email", &self.admin_email),
+                ("org_name", &self.org_name),
+                ("org_type", &self.org_type),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.clone())),
+        );
+        typed
+    }
+}
+
+impl ProfileFields {
+    /// What was typed, to show back with the errors.
+    fn typed(&self) -> FormValues {
         [
             ("name", &self.name),
             ("short_name", &self.short_name),
@@ -111,14 +140,27 @@ impl SetupForm {
             ("forces", &self.forces),
             ("contact_email", &self.contact_email),
             ("contact_phone", &self.contact_phone),
-            ("admin_name", &self.admin_name),
-            ("admin_email", &self.admin_email),
-            ("org_name", &self.org_name),
-            ("org_type", &self.org_type),
+            ("charter_name", &self.charter_name),
+            ("colour", &self.colour),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect()
+    }
+
+    /// The fields of a stored profile, to fill in the form.
+    fn of(profile: &Profile) -> ProfileFields {
+        let join = |items: Vec<&str>| items.join(", ");
+        ProfileFields {
+            name: profile.name.clone(),
+            short_name: profile.short_name.clone(),
+            districts: join(profile.districts.iter().map(|d| d.as_str()).collect()),
+            forces: join(profile.forces.iter().map(|f| f.as_str()).collect()),
+            contact_email: profile.contact_email.clone().unwrap_or_default(),
+            contact_phone: profile.contact_phone.clone().unwrap_or_default(),
+            charter_name: profile.charter_name.clone().unwrap_or_default(),
+            colour: profile.colour.as_str().to_string(),
+        }
     }
 
     /// The profile, or the first field that breaks a rule.
@@ -133,7 +175,12 @@ impl SetupForm {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let forces = list(&self.forces)
+        // Commas only: a force's name typed with spaces ("Wiltshire Police") is refused, not split.
+        let forces = self
+            .forces
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
             .map(|slug| {
                 ForceSlug::try_from(slug.to_ascii_lowercase()).map_err(|_| {
                     forms::error(
@@ -143,6 +190,10 @@ impl SetupForm {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let colour = match self.colour.trim() {
+            "" => Colour::default(),
+            text => text.parse::<Colour>().map_err(|e| forms::error("colour", e))?,
+        };
         let profile = Profile {
             name: self.name.clone(),
             short_name: self.short_name.clone(),
@@ -150,8 +201,8 @@ impl SetupForm {
             forces,
             contact_email: Some(self.contact_email.clone()),
             contact_phone: Some(self.contact_phone.clone()),
-            colour: Colour::default(),
-            charter_name: None,
+            colour,
+            charter_name: Some(self.charter_name.clone()),
         };
         profile.validated().map_err(|e| forms::error(e.field, e.reason))
     }
@@ -179,10 +230,11 @@ async fn set_up(
             layout: Layout::new(&state, "/setup"),
             form: forms::Form::with_errors(form.typed(), errors),
             org_types: org_type_choices(),
+            colours: Colour::ALL,
         };
         Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
     };
-    let profile = match form.profile() {
+    let profile = match form.profile.profile() {
         Ok(p) => p,
         Err(e) => return refuse(vec![e]),
     };
@@ -225,4 +277,59 @@ async fn set_up(
     }
     state.partnership.put(Some(Arc::new(profile)));
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/sign-in")]).into_response())
+}
+
+async fn profile_page(
+    State(state): State<AppState>,
+    Query(query): Query<SavedQuery>,
+) -> Result<Html<String>, PageError> {
+    let fields = state.db.partnership().await?.map(|p| ProfileFields::of(&p)).unwrap_or_default();
+    let page = ProfilePage {
+        layout: Layout::new(&state, "/admin/partnership"),
+        form: forms::Form::new(fields.typed()),
+        colours: Colour::ALL,
+        saved: query.saved.is_some(),
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    saved: Option<String>,
+}
+
+async fn save_profile(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(fields): Form<ProfileFields>,
+) -> Result<Response, PageError> {
+    let refuse = |error: FieldError| -> Result<Response, PageError> {
+        let page = ProfilePage {
+            layout: Layout::new(&state, "/admin/partnership"),
+            form: forms::Form::with_errors(fields.typed(), vec![error]),
+            colours: Colour::ALL,
+            saved: false,
+        };
+        Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    };
+    let profile = match fields.profile() {
+        Ok(p) => p,
+        Err(e) => return refuse(e),
+    };
+    let actor = actor_of(&user, &ip);
+    // A deployment from before profiles existed has none yet: the first save creates it.
+    let stored = match state.db.set_partnership(&profile, &actor).await {
+        Err(DbError::NotFound { .. }) => state.db.init_partnership(&profile, &actor).await,
+        other => other,
+    };
+    match stored {
+        Ok(()) => {}
+        Err(DbError::Invalid { field, reason }) | Err(DbError::Conflict { field, reason }) => {
+            return refuse(forms::error(field, reason))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    state.partnership.put(Some(Arc::new(profile)));
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?saved=1")]).into_response())
 }
