@@ -8,6 +8,7 @@
 //! Input errors are typed: [`DbError::Invalid`] and [`DbError::Conflict`] name the field at
 //! fault (`name`, `email`, `title`, `review_date`, …) as the forms name it.
 
+mod limits;
 mod sharing;
 mod tokens;
 mod users;
@@ -21,7 +22,7 @@ use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
 pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
-pub use tokens::ApiToken;
+pub use tokens::{ApiToken, TOKEN_DAYS};
 pub use users::{NewSession, NewUser, User};
 
 /// The audit action of a change to who may see or do what.

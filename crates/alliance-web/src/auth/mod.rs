@@ -19,6 +19,7 @@ pub mod access;
 pub mod middleware;
 
 pub mod session;
+pub mod throttle;
 
 use alliance_core::access::Role;
 use alliance_db::access::{ApiToken, User};
@@ -74,7 +75,8 @@ pub fn user_actor(user: &User) -> String {
     format!("user:{}", user.email)
 }
 
-/// The client's address from the socket, or `unknown` (e.g. in tests without a socket).
+/// The client's address (the socket's, or a trusted proxy's `X-Forwarded-For`: see
+/// [`throttle::client_address`]), or `unknown` (e.g. in tests without a socket).
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 

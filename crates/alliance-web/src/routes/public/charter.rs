@@ -2,8 +2,6 @@
 //! map of current signatories), `GET/POST /safer-places/join` (an organisation applies),
 //! `GET /staff/safer-places` and `POST /staff/safer-places/{id}` (verify, return, renew).
 
-use std::sync::Arc;
-
 use alliance_db::public::charter::{NewPledge, NewSignatory, NewVenue};
 use askama::Template;
 use axum::extract::State;
@@ -12,8 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
-use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, too_many};
+use super::guard::{PublicForm, HONEYPOT};
+use super::{allowed, csrf, redirect, too_many};
 use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::error::{bad_request, invalid, not_found};
 use crate::extract::{Form, Path, Query};
@@ -259,19 +257,21 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
 
 async fn join(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<RateLimiter>>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let values = form_of(&fields);
     if values.get(HONEYPOT).is_some() {
         return Ok(redirect("/safer-places/join/sent"));
     }
+    if !allowed(&state, PublicForm::CharterJoin.any()).await? {
+        return too_many(&state, "/safer-places");
+    }
     match validate(&state, &values).await? {
         Err(errors) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(join_page(&state, values, errors).await?)).into_response())
         }
         Ok(application) => {
-            if !limiter.allow("charter", &client_address()) {
+            if !allowed(&state, PublicForm::CharterJoin.accepted()).await? {
                 return too_many(&state, "/safer-places");
             }
             state.db.register_signatory(&application).await?;

@@ -2,8 +2,6 @@
 //! `GET /report-unsafe-place/areas`: the wards the form's map (JavaScript only) lets people
 //! click; `GET /staff/unsafe-places` and `POST /staff/unsafe-places/{id}`: moderation.
 
-use std::sync::Arc;
-
 use alliance_db::public::reports::{NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
 use alliance_db::public::streets::PlaceLookup;
 use askama::Template;
@@ -14,8 +12,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::NaiveDate;
 
-use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, too_many};
+use super::guard::{PublicForm, HONEYPOT};
+use super::{allowed, csrf, redirect, too_many};
 use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::error::{bad_request, not_found};
 use crate::extract::{Form, Path};
@@ -173,11 +171,13 @@ async fn validate(
 
 async fn submit(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<RateLimiter>>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     if form_of(&fields).get(HONEYPOT).is_some() {
         return Ok(redirect("/report-unsafe-place/sent"));
+    }
+    if !allowed(&state, PublicForm::UnsafeReport.any()).await? {
+        return too_many(&state, "/report-unsafe-place");
     }
     let today = chrono::Utc::now().date_naive();
     match validate(&state, &fields, today).await? {
@@ -185,7 +185,7 @@ async fn submit(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, &fields, invalid).await?)).into_response())
         }
         Ok(report) => {
-            if !limiter.allow("unsafe-report", &client_address()) {
+            if !allowed(&state, PublicForm::UnsafeReport.accepted()).await? {
                 return too_many(&state, "/report-unsafe-place");
             }
             state.db.submit_unsafe_report(&report).await?;
