@@ -25,6 +25,9 @@ pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
 pub use tokens::{ApiToken, TOKEN_DAYS};
 pub use users::{NewSession, NewUser, User};
 
+/// The longest name of an organisation, a user or an API token.
+pub const MAX_NAME_CHARS: usize = 200;
+
 /// The audit action of a change to who may see or do what.
 pub const PERMISSION_CHANGE: &str = "permission-change";
 
@@ -82,6 +85,9 @@ impl Db {
         let name = name.trim();
         if name.is_empty() {
             return Err(DbError::invalid("name", "Enter the organisation's name"));
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
         }
         let mut tx = self.begin_write().await?;
         let row =

@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::sharing::actor_email;
-use super::{now, PERMISSION_CHANGE};
+use super::{now, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
@@ -69,6 +69,9 @@ impl Db {
         if name.is_empty() {
             return Err(DbError::invalid("name", "Enter a name saying what system uses the token"));
         }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
+        }
         if scopes.is_empty() {
             return Err(DbError::invalid("scope", "Choose at least one scope"));
         }
@@ -87,7 +90,10 @@ impl Db {
         .bind(scopes.join(" "))
         .bind(actor_email(actor))
         .bind(now())
-        .bind((chrono::Utc::now() + chrono::Duration::days(TOKEN_DAYS)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .bind(
+            (chrono::Utc::now() + chrono::Duration::days(TOKEN_DAYS))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;

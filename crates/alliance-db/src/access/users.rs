@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{is_unique_violation, now, PERMISSION_CHANGE};
+use super::{is_unique_violation, now, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
@@ -121,6 +121,12 @@ impl Db {
         let email = user.email.trim().to_lowercase();
         if user.name.trim().is_empty() {
             return Err(DbError::invalid("name", "Enter the user's full name"));
+        }
+        if user.name.trim().chars().count() > MAX_NAME_CHARS {
+            return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
+        }
+        if email.chars().count() > 254 {
+            return Err(DbError::invalid("email", "Enter an email address of at most 254 characters"));
         }
         if !email.contains('@') || email.len() < 3 {
             return Err(DbError::invalid(
@@ -254,17 +260,16 @@ impl Db {
         actor: &Actor,
     ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row =
-            sqlx::query(
-                "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, locked_until = NULL \
+        let row = sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, locked_until = NULL \
                  WHERE id = $3 RETURNING email",
-            )
-                .bind(hash)
-                .bind(now())
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
+        )
+        .bind(hash)
+        .bind(now())
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
         let email: String = row.try_get(0)?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         insert_session(&mut tx, session).await?;

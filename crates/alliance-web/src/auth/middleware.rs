@@ -48,7 +48,12 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         match state.db.use_api_token(&token_hash(&token)).await {
             Ok(Some(t)) => principal = Some(Principal::Token(t)),
             Ok(None) => {
-                return refuse(StatusCode::UNAUTHORIZED, true, "the API token is not valid, has expired or was revoked", &nobody)
+                return refuse(
+                    StatusCode::UNAUTHORIZED,
+                    true,
+                    "the API token is not valid, has expired or was revoked",
+                    &nobody,
+                )
             }
             Err(e) => return internal(e),
         }
@@ -173,11 +178,14 @@ async fn check_csrf(request: Request, expected: &str, form_limit: usize) -> (boo
 
 /// The boundary parameter of a `multipart/form-data` content type (quoted or not).
 fn multipart_boundary(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (key, value) = param.trim().split_once('=')?;
-        key.trim().eq_ignore_ascii_case("boundary").then(|| value.trim().trim_matches('"').to_string())
-    })
-    .filter(|b| !b.is_empty() && b.len() <= 200)
+    content_type
+        .split(';')
+        .skip(1)
+        .find_map(|param| {
+            let (key, value) = param.trim().split_once('=')?;
+            key.trim().eq_ignore_ascii_case("boundary").then(|| value.trim().trim_matches('"').to_string())
+        })
+        .filter(|b| !b.is_empty() && b.len() <= 200)
 }
 
 /// What the start of a multipart body says about its first field.

@@ -35,6 +35,14 @@ pub struct Limit {
 /// Sign-in attempts (and checks of the current password) from one client: 30 a quarter hour.
 pub const SIGN_IN: Limit = Limit { scope: "sign-in", hits: 30, window_seconds: 900 };
 
+/// Submissions a client may have stored per public form (the unsafe-place report, the
+/// charter application), each window of [`PUBLIC_FORM_WINDOW`] seconds.
+pub const PUBLIC_FORM_ACCEPTED: i64 = 10;
+/// Submissions a client may send per public form, valid or not, each window.
+pub const PUBLIC_FORM_ANY: i64 = 60;
+/// The window of the public forms' limits: an hour.
+pub const PUBLIC_FORM_WINDOW: i64 = 3600;
+
 /// Password checks (argon2id, 19 MiB each) run at once; the others wait.
 pub const PASSWORD_CHECKS: usize = 4;
 
@@ -135,7 +143,12 @@ impl Throttle {
         let window_start = now - now.rem_euclid(limit.window_seconds);
         let hits = db.rate_limit_hit(limit.scope, &client, window_start, now - 86_400).await?;
         if hits == limit.hits + 1 {
-            tracing::warn!(scope = limit.scope, "a client reached its limit of {} in {} s", limit.hits, limit.window_seconds);
+            tracing::warn!(
+                scope = limit.scope,
+                "a client reached its limit of {} in {} s",
+                limit.hits,
+                limit.window_seconds
+            );
         }
         Ok(hits <= limit.hits)
     }

@@ -88,7 +88,8 @@ async fn check_password(
 ) -> Result<Checked, PageError> {
     let now = chrono::Utc::now();
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let first_lock = now + chrono::Duration::minutes(password::lock_minutes(password::FAILURES_BEFORE_LOCK).unwrap_or(15));
+    let first_lock =
+        now + chrono::Duration::minutes(password::lock_minutes(password::FAILURES_BEFORE_LOCK).unwrap_or(15));
     let attempt = state
         .db
         .count_sign_in_attempt(user.id, &stamp(now), password::FAILURES_BEFORE_LOCK, &stamp(first_lock))

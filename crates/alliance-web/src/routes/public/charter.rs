@@ -255,10 +255,7 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
     }))
 }
 
-async fn join(
-    State(state): State<AppState>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
+async fn join(State(state): State<AppState>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
     let values = form_of(&fields);
     if values.get(HONEYPOT).is_some() {
         return Ok(redirect("/safer-places/join/sent"));

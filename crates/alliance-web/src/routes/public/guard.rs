@@ -4,21 +4,15 @@
 //! client is its address group, known only by a keyed hash that changes every UTC day), so
 //! every server on one database shares the allowance, and behind a proxy named with
 //! `alliance serve --trusted-proxy` each visitor has their own. Two limits per form:
-//! [`ACCEPTED`] stored submissions an hour, and [`ANY`] submissions an hour, valid or not
-//! (so a script cannot probe the form's checks without end). A refused submission gets a
+//! `PUBLIC_FORM_ACCEPTED` stored submissions an hour, and `PUBLIC_FORM_ANY` submissions an
+//! hour, valid or not, so a script cannot probe the form's checks without end (both in
+//! `auth::throttle`). A refused submission gets a
 //! 429 page and is not stored; an accepted one is stored (committed) before the response
 //! is sent, so none acknowledged is lost. Forms also carry a honeypot field that people
 //! never see (hidden from sight and from screen readers): a submission that fills it is
 //! thanked and dropped.
 
-use crate::auth::throttle::Limit;
-
-/// Submissions a client may have stored per form, an hour.
-pub const ACCEPTED: i64 = 10;
-/// Submissions a client may send per form, an hour, valid or not.
-pub const ANY: i64 = 60;
-/// The window of both limits.
-pub const WINDOW_SECONDS: i64 = 3600;
+use crate::auth::throttle::{Limit, PUBLIC_FORM_ACCEPTED, PUBLIC_FORM_ANY, PUBLIC_FORM_WINDOW};
 
 /// The name of the honeypot field.
 pub const HONEYPOT: &str = "website";
@@ -37,7 +31,7 @@ impl PublicForm {
             PublicForm::UnsafeReport => "unsafe-report",
             PublicForm::CharterJoin => "charter-join",
         };
-        Limit { scope, hits: ACCEPTED, window_seconds: WINDOW_SECONDS }
+        Limit { scope, hits: PUBLIC_FORM_ACCEPTED, window_seconds: PUBLIC_FORM_WINDOW }
     }
 
     /// The limit on every submission, valid or not.
@@ -46,6 +40,6 @@ impl PublicForm {
             PublicForm::UnsafeReport => "unsafe-report-any",
             PublicForm::CharterJoin => "charter-join-any",
         };
-        Limit { scope, hits: ANY, window_seconds: WINDOW_SECONDS }
+        Limit { scope, hits: PUBLIC_FORM_ANY, window_seconds: PUBLIC_FORM_WINDOW }
     }
 }

@@ -30,6 +30,9 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/unsafe-places/{id}", post(moderate))
 }
 
+/// The longest place name looked up (the longest street and town names are under 80).
+pub const MAX_PLACE_CHARS: usize = 200;
+
 /// Why a report was not accepted: the errors, and the places to choose from when a street
 /// name was ambiguous.
 #[derive(Default)]
@@ -90,7 +93,12 @@ async fn validate(
     let typed = typed.as_str();
     let mut place = None;
     let mut place_text = None;
-    if typed.is_empty() && point.is_none() {
+    if typed.chars().count() > MAX_PLACE_CHARS {
+        errors.add(
+            "place",
+            format!("Enter a place of at most {MAX_PLACE_CHARS} characters, such as Church Street, Stoke-on-Trent"),
+        );
+    } else if typed.is_empty() && point.is_none() {
         errors
             .add("place", "Enter where it was: a street, town, village or ward, such as Church Street, Stoke-on-Trent");
     } else if !typed.is_empty() {
