@@ -390,3 +390,104 @@ async fn bombs_are_refused_briefly(app: TestApp) {
 }
 
 on_each_app!(bombs_are_refused_briefly);
+
+/// Finding 9: a full disk while the public form is used. The server runs as `alliance serve`
+/// with its file size limit (RLIMIT_FSIZE, set by `prlimit`) just above the database's size,
+/// so the database can no longer grow, as on a full disk, without needing root for a small
+/// file system. Reports are sent until storing fails: every report acknowledged ("sent") is
+/// stored, each failure is the service's error page with a reference that is in the log,
+/// and the server stays up.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_loses_no_acknowledged_report() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        crate::common::skipped("prlimit (util-linux) is not installed: the full-disk test needs it");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("full.db");
+    let url = format!("sqlite://{}", file.display());
+    // Made and closed first: migrated, and its write-ahead log checkpointed away.
+    alliance_db::Db::connect(&url).await.expect("create the database").close().await;
+    let size = std::fs::metadata(&file).expect("the database file").len();
+    let limit = size + 512 * 1024;
+    // SIGXFSZ ignored (as a shell's trap leaves it across exec): writes past the limit fail
+    // with EFBIG, which SQLite reports as a full disk.
+    let mut server = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; exec prlimit --fsize={limit}:{limit} \"$0\" --db \"$1\" serve --port 0 --no-demo --trusted-proxy 127.0.0.1"
+        ))
+        .arg(env!("CARGO_BIN_EXE_alliance"))
+        .arg(&url)
+        .env_remove("ALLIANCE_DB")
+        .env("ALLIANCE_LOG", "error")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start alliance serve");
+    let mut lines = std::io::BufReader::new(server.stdout.take().expect("its output")).lines();
+    let base = loop {
+        let line = lines.next().expect("alliance serve printed its address").expect("a line");
+        if let Some(rest) = line.split("running at ").nth(1) {
+            break rest.split_whitespace().next().expect("the address").trim_end_matches('/').to_string();
+        }
+    };
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
+    let page = client.get(format!("{base}/report-unsafe-place")).send().await.expect("the form");
+    let token = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("alliance_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
+        .expect("an anonymous CSRF cookie");
+    let fields = report_fields(&token);
+    let (mut acknowledged, mut failed, mut references) = (0, 0, Vec::new());
+    for i in 0..200 {
+        let reply = client
+            .post(format!("{base}/report-unsafe-place"))
+            .header("cookie", format!("alliance_csrf={token}"))
+            // Each report from its own visitor (behind the trusted proxy), so no limit is met.
+            .header("x-forwarded-for", format!("10.9.{}.{}", i / 250, i % 250 + 1))
+            .form(&fields)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = reply.status();
+        let body = reply.text().await.expect("a body");
+        match status {
+            StatusCode::SEE_OTHER => acknowledged += 1,
+            StatusCode::INTERNAL_SERVER_ERROR => {
+                assert!(body.contains("Sorry, there is a problem with the service"), "{body}");
+                assert!(!body.contains("disk") && !body.contains("SQLITE"), "engine errors are not shown: {body}");
+                let reference = body.split("administrator: ").nth(1).and_then(|r| r.get(..8)).expect("a reference");
+                references.push(reference.to_string());
+                failed += 1;
+                if failed == 3 {
+                    break;
+                }
+            }
+            other => panic!("report {i}: {other}: {body}"),
+        }
+    }
+    eprintln!("full disk: {acknowledged} acknowledged, {failed} failed");
+    assert!(failed > 0, "the database never filled ({acknowledged} reports stored): raise the test's report count");
+    let health = client.get(format!("{base}/healthz")).send().await.expect("the server is up");
+    assert_eq!(health.status(), StatusCode::OK);
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut server.stderr.take().expect("its log"), &mut log).expect("read the log");
+    for reference in &references {
+        assert!(log.contains(reference.as_str()), "the log names the failure {reference}: {log}");
+    }
+    // Reopened without the limit: exactly the acknowledged reports are there.
+    let db = alliance_db::Db::connect(&url).await.expect("the database still opens");
+    let stored = db.unsafe_reports("pending", 10_000).await.expect("read the reports").len();
+    assert_eq!(stored, acknowledged, "every acknowledged report is stored, and only those");
+    db.close().await;
+}
