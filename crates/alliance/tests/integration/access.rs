@@ -107,36 +107,32 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn routes_missing_from_the_table_are_refused() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
-    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
-    let anon = anonymous(&app).await;
+/// Addresses with no route: for a signed-in caller, a 404 in the service's words; for
+/// anyone else, the sign-in (so the app's addresses cannot be mapped without an account). A
+/// method the table does not list for a listed path is refused.
+async fn routes_missing_from_the_table_are_refused(app: common::app::TestApp) {
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Test Alliance").await;
+    let anon = app.visitor("/sign-in").await;
     for path in ["/admin/secret", "/api/v1/secret", "/no-such-page", "/assets", "/imports/1", "/api/v2/counts"] {
-        // Signed in: nothing is there (404, in the service's words); anonymous: sign in first,
-        // so the app's addresses cannot be mapped without an account.
-        let reply = send(&app, "GET", path, &admin, None).await;
+        let reply = app.get(path, &admin).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         if path.starts_with("/api/") {
-            assert!(reply.body.contains("\"status\":404"), "{path}: {}", reply.body);
+            assert_eq!(reply.json()["status"], 404, "{path}: {}", reply.body);
         } else {
             assert!(reply.body.contains("Page not found"), "{path}: {}", reply.body);
         }
-        let reply = send(&app, "GET", path, &anon, None).await;
+        let reply = app.get(path, &anon).await;
         if path.starts_with("/api/") {
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
         } else {
-            assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/sign-in")), "{path}");
+            assert_eq!((reply.status, reply.header("location")), (StatusCode::SEE_OTHER, Some("/sign-in")), "{path}");
         }
     }
-    // A method the table does not list for a listed path is refused too.
-    let form = format!("csrf_token={}", admin.csrf);
-    assert_eq!(send(&app, "POST", "/", &admin, Some(&form)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(send(&app, "POST", "/admin/audit", &admin, Some(&form)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form("/", &admin, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form("/admin/audit", &admin, &[]).await.status, StatusCode::FORBIDDEN);
 }
+
+on_each_app!(routes_missing_from_the_table_are_refused);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_the_csrf_token_are_refused() {
