@@ -15,8 +15,9 @@ use super::session::{cookie, set_cookie, ANONYMOUS_CSRF_COOKIE, SESSION_COOKIE};
 use super::{random_token, same_secret, token_hash, ClientIp, CsrfToken, Principal, RequestContext, REQUEST};
 use crate::AppState;
 
-/// The largest URL-encoded form body a public route (one anyone may use) accepts.
-pub const PUBLIC_FORM_LIMIT: usize = 16 * 1024;
+/// The largest URL-encoded form body a public route (one anyone may use) accepts: room for
+/// the charter application (six commitments described in up to 2,000 characters each).
+pub const PUBLIC_FORM_LIMIT: usize = 64 * 1024;
 /// The largest URL-encoded form body any other route accepts.
 pub const FORM_LIMIT: usize = 1 << 20;
 /// The most of a multipart body read to find its `csrf_token` field, which Alliance's forms

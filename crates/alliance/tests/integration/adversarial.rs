@@ -89,6 +89,18 @@ async fn parallel_guesses_cannot_outrun_the_lockout(app: TestApp) {
     assert_eq!(failed.iter().filter(|d| d.starts_with("wrong password")).count(), 5, "{failed:?}");
     assert_eq!(failed.iter().filter(|d| d.starts_with("account locked")).count(), 26, "{failed:?}");
     assert!(audit_details(&app, "sign-in").await.is_empty(), "nobody signed in");
+
+    // When the lock has run out, one attempt is let through: the right password signs in.
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&app.db_url).await.expect("connect");
+    sqlx::query("UPDATE users SET locked_until = '2001-01-01T00:00:00Z' WHERE id = $1")
+        .bind(user)
+        .execute(&mut conn)
+        .await
+        .expect("let the lock run out");
+    let right = sign_in_from(&proxied, &visitor, "partner@example.org", TEST_PASSWORD, "198.51.100.201").await;
+    assert_eq!(right.status, StatusCode::SEE_OTHER, "{}", right.body);
+    let stored = app.db.user_by_id(user).await.expect("read").expect("the user");
+    assert_eq!((stored.failed_attempts, stored.locked_until), (0, None), "a sign-in clears the count");
     drop(proxied);
 }
 
@@ -264,16 +276,26 @@ async fn oversized_forms_get_clear_refusals(app: TestApp) {
     let visitor = app.visitor("/report-unsafe-place").await;
     let mut fields = report_fields(&visitor.csrf);
     fields.retain(|(k, _)| *k != "place");
-    fields.push(("place", "Church Street ".repeat(60 * 1024 / 14)));
+    // 100 KB: over the public forms' limit, refused before anything reads it.
+    fields.push(("place", "Church Street ".repeat(100 * 1024 / 14)));
     let reply = report_from(&app, &visitor, &fields, "").await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", &reply.body[..reply.body.len().min(500)]);
     assert!(reply.body.contains("larger than Alliance accepts") && !reply.body.contains("security token"));
-    fields.pop();
-    fields.push(("place", "x".repeat(10_000)));
-    let reply = report_from(&app, &visitor, &fields, "").await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("at most 200 characters"), "{}", &reply.body[..reply.body.len().min(500)]);
+    assert!(reply.body.contains("Exit this page"), "the public layout");
+    // 60 KB (the finding's) and 10 KB: read, and refused for the place's length.
+    for size in [60 * 1024, 10_000] {
+        fields.pop();
+        fields.push(("place", "x".repeat(size)));
+        let reply = report_from(&app, &visitor, &fields, "").await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{size}");
+        assert!(reply.body.contains("at most 200 characters"), "{}", &reply.body[..reply.body.len().min(500)]);
+    }
     assert_eq!(stored_reports(&app).await, 0);
+    let join = app.visitor("/safer-places/join").await;
+    let long = "x".repeat(3_000);
+    let reply = app.post_form("/safer-places/join", &join, &[("name", long.as_str()), ("how-1", &long)]).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("Enter at most 200 characters here"), "{}", &reply.body[..reply.body.len().min(500)]);
 
     // A staff form of 100 KB: read, and refused for what it says, not for its token.
     let admin = app.signed_in("admin@example.org", Role::Administrator, "Test Alliance").await;

@@ -21,6 +21,15 @@ use crate::views::public::{
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
+/// The longest name (of the organisation, a venue, a place, the contact or their email).
+const MAX_NAME: usize = 200;
+/// The longest address.
+const MAX_ADDRESS: usize = 500;
+/// The longest postcode (a phone number may have three times as many characters).
+const MAX_POSTCODE: usize = 10;
+/// The longest description of how a commitment is met, or of its evidence.
+const MAX_TEXT: usize = 2_000;
+
 pub const ORG_TYPES: &[&str] = &[
     "Pub, bar or club",
     "Restaurant or cafe",
@@ -169,6 +178,27 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
     required("contact-email", "Enter an email address for the contact");
     required("venue-name-1", "Enter the name of at least one venue");
     required("venue-place-1", "Enter the town or area of the venue, such as Hanley");
+    // Bounds on what is typed (the whole form is bounded by the access guard's limit).
+    let mut bounded = vec![
+        ("name".to_string(), MAX_NAME),
+        ("address".to_string(), MAX_ADDRESS),
+        ("postcode".to_string(), MAX_POSTCODE),
+        ("contact-name".to_string(), MAX_NAME),
+        ("contact-email".to_string(), MAX_NAME),
+        ("contact-phone".to_string(), MAX_POSTCODE * 3),
+    ];
+    for i in 1..=VENUE_SLOTS {
+        bounded.push((format!("venue-name-{i}"), MAX_NAME));
+        bounded.push((format!("venue-place-{i}"), MAX_NAME));
+        bounded.push((format!("venue-address-{i}"), MAX_ADDRESS));
+        bounded.push((format!("venue-postcode-{i}"), MAX_POSTCODE));
+        bounded.push((format!("venue-location-{i}"), MAX_POSTCODE * 5));
+    }
+    for (field, max) in &bounded {
+        if get(field).chars().count() > *max {
+            errors.add(field, format!("Enter at most {max} characters here"));
+        }
+    }
     if !ORG_TYPES.contains(&get("org-type").as_str()) {
         errors.add("org-type", "Select the type of organisation");
     }
@@ -231,6 +261,11 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
         let how = get(&format!("how-{}", c.id));
         if how.is_empty() {
             errors.add(&format!("how-{}", c.id), format!("Describe how you meet \"{}\"", c.title));
+        }
+        for field in [format!("how-{}", c.id), format!("evidence-{}", c.id)] {
+            if get(&field).chars().count() > MAX_TEXT {
+                errors.add(&field, format!("Enter at most {MAX_TEXT} characters here"));
+            }
         }
         pledges.push(NewPledge {
             commitment_id: c.id,
