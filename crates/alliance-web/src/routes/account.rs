@@ -113,7 +113,9 @@ async fn sign_in(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
-    let email = form.email.trim().to_lowercase();
+    // At most an email address's length (254) is kept: it is shown back and written to the
+    // audit log, and no longer one can belong to a user.
+    let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let actor = Actor::new(format!("user:{email}"), ip.as_str());
     // The page refusing the sign-in: the same words whatever the reason, the email kept.
     let refused = || {

@@ -113,11 +113,19 @@ async fn sign_in_attempts_are_limited_per_client(app: TestApp) {
     let limit = throttle::SIGN_IN.hits;
     let visitor = app.visitor("/sign-in").await;
     for i in 0..limit {
-        // The forwarded address is ignored: this server trusts no proxy.
-        let reply =
-            sign_in_from(&app, &visitor, &format!("nobody{i}@example.org"), "a guess", &format!("203.0.113.{i}")).await;
+        // The forwarded address is ignored: this server trusts no proxy. The first "email" is
+        // 50 KB: refused like any other, and only an email's length of it is kept.
+        let email =
+            if i == 0 { format!("{}@example.org", "n".repeat(50_000)) } else { format!("nobody{i}@example.org") };
+        let reply = sign_in_from(&app, &visitor, &email, "a guess", &format!("203.0.113.{i}")).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {i}");
+        assert!(reply.body.len() < 40_000, "the page does not show the whole value back");
     }
+    let query =
+        alliance_db::audit::AuditQuery { action: Some("sign-in-failed".into()), limit: 100, ..Default::default() };
+    let rows = app.db.audit_search(&query).await.expect("read the audit log");
+    assert_eq!(rows.len(), limit as usize);
+    assert!(rows.iter().all(|r| r.actor.len() <= 300), "audit rows stay short");
     let refused = sign_in_from(&app, &visitor, "nobody@example.org", "a guess", "203.0.113.250").await;
     assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
     assert!(refused.body.contains("Too many attempts") && refused.headers.contains_key("retry-after"));
