@@ -1,8 +1,10 @@
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use alliance_app::Disclosure;
 use alliance_db::Db;
 
+use crate::auth::throttle::Throttle;
 use crate::hotspot_cache::HotspotCache;
 
 /// What every handler can reach.
@@ -19,6 +21,11 @@ pub struct AppState {
     pub disclosure: Disclosure,
     /// Hotspot analyses of the stored data, shared by the map page and its layer request.
     pub hotspot_cache: Arc<HotspotCache>,
+    /// Sign-in and public-form throttles (limits kept in the database, shared by servers).
+    pub throttle: Arc<Throttle>,
+    /// Proxies whose `X-Forwarded-For` names the client (`alliance serve --trusted-proxy`);
+    /// from anyone else the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl AppState {
@@ -29,12 +36,20 @@ impl AppState {
             secure_cookies: true,
             disclosure: Disclosure::default(),
             hotspot_cache: Arc::new(HotspotCache::new()),
+            throttle: Arc::new(Throttle::default()),
+            trusted_proxies: Vec::new(),
         }
     }
 
     /// The same state with `Secure` cookies on or off.
     pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
         self.secure_cookies = secure;
+        self
+    }
+
+    /// The same state believing `X-Forwarded-For` from these proxies only.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> AppState {
+        self.trusted_proxies = proxies;
         self
     }
 

@@ -8,6 +8,7 @@
 //! Input errors are typed: [`DbError::Invalid`] and [`DbError::Conflict`] name the field at
 //! fault (`name`, `email`, `title`, `review_date`, …) as the forms name it.
 
+mod limits;
 mod sharing;
 mod tokens;
 mod users;
@@ -21,9 +22,12 @@ use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
 pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
-pub use tokens::ApiToken;
+pub use tokens::{ApiToken, TOKEN_DAYS};
 pub(crate) use users::{checked_new_user, insert_user};
 pub use users::{NewSession, NewUser, User};
+
+/// The longest name of an organisation, a user or an API token.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// The audit action of a change to who may see or do what.
 pub const PERMISSION_CHANGE: &str = "permission-change";
@@ -82,6 +86,9 @@ impl Db {
         let name = name.trim();
         if name.is_empty() {
             return Err(DbError::invalid("name", "Enter the organisation's name"));
+        }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
         }
         let mut tx = self.begin_write().await?;
         let id = insert_organisation(&mut tx, name, org_type).await?;

@@ -31,6 +31,12 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = alliance_app::disclosure::DEFAULT_THRESHOLD,
           value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
     pub suppression_threshold: u64,
+    /// The address of a reverse proxy (e.g. the TLS proxy in front of Alliance) whose
+    /// `X-Forwarded-For` header names the client; repeat for several. Sign-in and public-form
+    /// limits then count each visitor, not the proxy. From any other address the header is
+    /// ignored, so clients cannot choose their own address.
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -56,7 +62,7 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let bound = listener.local_addr().with_context(|| format!("cannot read the address bound for {addr}"))?;
     println!("Alliance is running at http://{bound}/ (Ctrl-C to stop)");
     let disclosure = alliance_app::Disclosure::new(args.suppression_threshold)?;
-    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, disclosure)
+    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, disclosure, args.trusted_proxies)
         .await
         .with_context(|| format!("cannot serve on {bound}"))?;
     Ok(ExitCode::SUCCESS)

@@ -10,6 +10,7 @@
 mod common;
 
 mod access;
+mod adversarial;
 mod browser;
 mod cli;
 mod evaluate;
