@@ -449,7 +449,7 @@ async fn a_full_disk_loses_no_acknowledged_report() {
     let mut server = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "trap '' XFSZ; exec prlimit --fsize={limit}:{limit} \"$0\" --db \"$1\" serve --port 0 --no-demo --trusted-proxy 127.0.0.1"
+            "trap '' XFSZ; exec prlimit --fsize={limit}:{limit} \"$0\" --db \"$1\" serve --port 0 --trusted-proxy 127.0.0.1"
         ))
         .arg(env!("CARGO_BIN_EXE_alliance"))
         .arg(&url)
