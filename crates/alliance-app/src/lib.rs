@@ -10,7 +10,9 @@
 pub mod counts;
 pub mod disclosure;
 mod error;
+pub mod board_pack;
 pub mod password;
+pub mod sna;
 
 pub use disclosure::Disclosure;
 pub use error::AppError;

@@ -1,7 +1,11 @@
-//! Line charts as inline SVG, drawn on the server. Every chart is shown with a data table
-//! beside it, so the SVG is marked as an image with a text alternative.
+//! The one SVG toolkit: line charts, horizontal bar charts and choropleth maps, drawn on the
+//! server as inline SVG. Every chart is shown with a data table beside it, so the SVG is
+//! marked as an image with a text alternative. Text inside is escaped here.
 
+use std::collections::HashMap;
 use std::fmt::Write;
+
+use alliance_core::geo::projection::BngProjector;
 
 use crate::html::escape;
 
@@ -115,6 +119,237 @@ pub fn line_chart(id: &str, title: &str, description: &str, labels: &[String], s
     svg
 }
 
+/// One bar of a horizontal bar chart: its label, its value (`None` for a figure that is not
+/// published, drawn as no bar), the words shown at its end and its colour.
+pub struct Bar {
+    pub label: String,
+    pub value: Option<f64>,
+    pub text: String,
+    pub colour: &'static str,
+}
+
+impl Bar {
+    /// A bar in the default blue.
+    pub fn new(label: impl Into<String>, value: Option<f64>, text: impl Into<String>) -> Bar {
+        Bar { label: label.into(), value, text: text.into(), colour: COLOURS[0] }
+    }
+}
+
+/// The widths of a bar chart: the label column, the whole chart, and the room kept right of
+/// the longest bar for its words.
+#[derive(Debug, Clone, Copy)]
+pub struct BarLayout {
+    pub label_width: f64,
+    pub width: f64,
+    pub text_room: f64,
+}
+
+impl Default for BarLayout {
+    fn default() -> BarLayout {
+        BarLayout { label_width: 230.0, width: 720.0, text_room: 70.0 }
+    }
+}
+
+/// A horizontal bar chart of non-negative values, scaled to the largest; a bar with no value
+/// is drawn as words only, never as a zero.
+pub fn bar_chart(id: &str, title: &str, description: &str, bars: &[Bar], layout: BarLayout) -> String {
+    let max = bars.iter().filter_map(|b| b.value).fold(0.0, f64::max);
+    let row = 26.0;
+    let BarLayout { label_width, width, text_room } = layout;
+    let height = row * bars.len() as f64 + 10.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="app-chart" id="{id}" viewBox="0 0 {width} {height}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
+        escape(title),
+        escape(description)
+    );
+    for (i, bar) in bars.iter().enumerate() {
+        let y = 5.0 + row * i as f64;
+        let w = match bar.value {
+            Some(v) if max > 0.0 && v > 0.0 => ((width - label_width - text_room) * v / max).max(1.0),
+            _ => 0.0,
+        };
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text><rect x="{label_width}" y="{}" width="{w:.1}" height="18" fill="{}"/><text x="{}" y="{}">{}</text>"#,
+            label_width - 8.0,
+            y + 14.0,
+            escape(&bar.label),
+            y + 1.0,
+            bar.colour,
+            label_width + w + 6.0,
+            y + 14.0,
+            escape(&bar.text)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// An area of a choropleth map: its code and name (the tooltip), its outline as GeoJSON
+/// geometry text in WGS84, its value and the words for the value.
+pub struct MapArea<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub geometry: &'a str,
+    pub value: Option<f64>,
+    pub text: String,
+}
+
+/// Light to dark blue (sequential, distinguishable in greyscale print); grey for no value.
+const MAP_CLASSES: [&str; 5] = ["#deebf7", "#9ecae1", "#6baed6", "#2171b5", "#08306b"];
+const MAP_NO_DATA: &str = "#f3f2f1";
+const MAP_WIDTH: f64 = 720.0;
+/// Points closer than this (metres) to the previous one are dropped when drawing.
+const SIMPLIFY_M: f64 = 30.0;
+
+/// The quintile upper bounds of the values (4 breaks), by nearest rank on the sorted values.
+pub fn quintile_breaks(values: &[f64]) -> Vec<f64> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|r| r.is_finite()).collect();
+    if v.is_empty() {
+        return Vec::new();
+    }
+    v.sort_by(f64::total_cmp);
+    (1..5).map(|k| v[((k * v.len()).div_ceil(5)).saturating_sub(1).min(v.len() - 1)]).collect()
+}
+
+fn class_of(value: f64, breaks: &[f64]) -> usize {
+    breaks.iter().position(|b| value <= *b).unwrap_or(breaks.len())
+}
+
+/// The outer and inner rings of a GeoJSON Polygon or MultiPolygon, as (lon, lat) points.
+pub fn rings(geometry: &serde_json::Value) -> Vec<Vec<(f64, f64)>> {
+    let ring = |r: &serde_json::Value| -> Vec<(f64, f64)> {
+        r.as_array()
+            .map(|pts| pts.iter().filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?))).collect())
+            .unwrap_or_default()
+    };
+    let coords = geometry.get("coordinates");
+    match geometry.get("type").and_then(|t| t.as_str()) {
+        Some("Polygon") => {
+            coords.and_then(|c| c.as_array()).map(|rs| rs.iter().map(ring).collect()).unwrap_or_default()
+        }
+        Some("MultiPolygon") => coords
+            .and_then(|c| c.as_array())
+            .map(|ps| ps.iter().filter_map(|p| p.as_array()).flat_map(|rs| rs.iter().map(ring)).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// The words of a map: its accessible title and description, the legend's heading and the
+/// legend's entry for areas with no value.
+pub struct MapText<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub legend: &'a str,
+    pub no_value: &'a str,
+}
+
+/// A static choropleth map: the areas projected to the British National Grid and shaded in
+/// five classes (quintiles of the values), with a legend. `None` when no area has a drawable
+/// outline (the page says so instead).
+pub fn choropleth(id: &str, text: &MapText, areas: &[MapArea]) -> Option<String> {
+    let projector = BngProjector::new().ok()?;
+    type Rings = Vec<Vec<(f64, f64)>>;
+    let mut shapes: Vec<(&MapArea, Rings)> = Vec::new();
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    let mut seen: HashMap<&str, ()> = HashMap::new();
+    for area in areas {
+        if seen.insert(area.code, ()).is_some() {
+            continue;
+        }
+        let Ok(geometry) = serde_json::from_str::<serde_json::Value>(area.geometry) else { continue };
+        let mut projected = Vec::new();
+        for ring in rings(&geometry) {
+            let mut out: Vec<(f64, f64)> = Vec::with_capacity(ring.len());
+            for (lon, lat) in ring {
+                let Ok((x, y)) = projector.to_bng(lon, lat) else { continue };
+                if out.last().is_some_and(|(px, py)| (px - x).abs() < SIMPLIFY_M && (py - y).abs() < SIMPLIFY_M) {
+                    continue;
+                }
+                min_x = min_x.min(x);
+                max_x = max_x.max(x);
+                min_y = min_y.min(y);
+                max_y = max_y.max(y);
+                out.push((x, y));
+            }
+            if out.len() >= 3 {
+                projected.push(out);
+            }
+        }
+        if !projected.is_empty() {
+            shapes.push((area, projected));
+        }
+    }
+    if shapes.is_empty() {
+        return None;
+    }
+    let span_x = (max_x - min_x).max(1.0);
+    let span_y = (max_y - min_y).max(1.0);
+    let scale = MAP_WIDTH / span_x;
+    let height = (span_y * scale).ceil();
+    let legend_h = 30.0 + 22.0 * 6.0;
+    let values: Vec<f64> = shapes.iter().filter_map(|(a, _)| a.value).collect();
+    let breaks = quintile_breaks(&values);
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        r#"<svg class="app-map" viewBox="0 0 {MAP_WIDTH} {}" role="img" aria-labelledby="{id}-title {id}-desc" xmlns="http://www.w3.org/2000/svg"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
+        height + legend_h,
+        escape(text.title),
+        escape(&text.description.replace("{n}", &shapes.len().to_string()))
+    );
+    for (area, rings) in &shapes {
+        let fill = area.value.map_or(MAP_NO_DATA, |r| MAP_CLASSES[class_of(r, &breaks).min(4)]);
+        let mut d = String::new();
+        for ring in rings {
+            for (i, (x, y)) in ring.iter().enumerate() {
+                let px = (x - min_x) * scale;
+                let py = (max_y - y) * scale;
+                let _ = write!(d, "{}{px:.1} {py:.1}", if i == 0 { "M" } else { "L" });
+            }
+            d.push('Z');
+        }
+        let _ = write!(
+            svg,
+            r##"<path d="{d}" fill="{fill}" stroke="#505a5f" stroke-width="0.3"><title>{} {}: {}</title></path>"##,
+            escape(area.code),
+            escape(area.name),
+            escape(&area.text)
+        );
+    }
+    let top = height + 20.0;
+    let _ = write!(svg, r#"<text x="0" y="{top}" class="app-map__legend-title">{}</text>"#, escape(text.legend));
+    let mut lower = 0.0;
+    for (i, colour) in MAP_CLASSES.iter().enumerate() {
+        let y = top + 10.0 + 22.0 * i as f64;
+        let label = match breaks.get(i) {
+            Some(b) if i == 0 => format!("up to {b:.1}"),
+            Some(b) => format!("{lower:.1} to {b:.1}"),
+            None => format!("above {lower:.1}"),
+        };
+        if let Some(b) = breaks.get(i) {
+            lower = *b;
+        }
+        let _ = write!(
+            svg,
+            r##"<rect x="0" y="{y}" width="30" height="16" fill="{colour}" stroke="#505a5f"/><text x="40" y="{}">{}</text>"##,
+            y + 13.0,
+            label
+        );
+    }
+    let y = top + 10.0 + 22.0 * 5.0;
+    let _ = write!(
+        svg,
+        r##"<rect x="0" y="{y}" width="30" height="16" fill="{MAP_NO_DATA}" stroke="#505a5f"/><text x="40" y="{}">{}</text></svg>"##,
+        y + 13.0,
+        escape(text.no_value)
+    );
+    Some(svg)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,5 +374,51 @@ mod tests {
         assert!(svg.contains("Title &#38; more"));
         assert_eq!(svg.matches("<circle").count(), 2, "two isolated points, no line through the gap");
         assert!(!svg.contains(" L"), "no segment joins across the missing month");
+    }
+
+    #[test]
+    fn bars_scale_to_the_largest_and_hidden_figures_get_words_not_bars() {
+        let svg = bar_chart(
+            "b",
+            "T",
+            "D",
+            &[
+                Bar::new("A", Some(10.0), "10"),
+                Bar::new("B", Some(5.0), "5"),
+                Bar::new("C", None, "fewer than 5"),
+                Bar::new("D", Some(0.0), "0"),
+            ],
+            BarLayout::default(),
+        );
+        assert!(svg.contains(r#"width="420.0""#), "{svg}");
+        assert!(svg.contains(r#"width="210.0""#));
+        assert_eq!(svg.matches(r#"width="0.0""#).count(), 2);
+        assert!(svg.contains(">fewer than 5<"));
+    }
+
+    #[test]
+    fn quintiles_by_nearest_rank() {
+        let rates: Vec<f64> = (1..=10).map(f64::from).collect();
+        assert_eq!(quintile_breaks(&rates), vec![2.0, 4.0, 6.0, 8.0]);
+        assert_eq!(class_of(2.0, &[2.0, 4.0, 6.0, 8.0]), 0);
+        assert_eq!(class_of(9.0, &[2.0, 4.0, 6.0, 8.0]), 4);
+    }
+
+    #[test]
+    fn draws_a_polygon_with_legend_or_nothing() {
+        let area = MapArea {
+            code: "E01",
+            name: "Some<where>",
+            geometry: r#"{"type":"Polygon","coordinates":[[[-2.0,52.8],[-1.99,52.8],[-1.99,52.81],[-2.0,52.8]]]}"#,
+            value: Some(3.0),
+            text: "3.0 per 1,000".into(),
+        };
+        let text = MapText { title: "Map", description: "{n} areas", legend: "Rate", no_value: "no population figure" };
+        let svg = choropleth("m", &text, &[area]).expect("drawn");
+        assert!(svg.contains(">1 areas<"));
+        assert!(svg.starts_with("<svg"), "{svg}");
+        assert!(svg.contains("E01 Some&#60;where&#62;: 3.0 per 1,000"));
+        assert!(svg.contains("no population figure"));
+        assert!(choropleth("m", &text, &[]).is_none());
     }
 }
