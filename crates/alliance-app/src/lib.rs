@@ -9,6 +9,7 @@
 
 pub mod counts;
 pub mod disclosure;
+pub mod evaluation;
 mod error;
 pub mod board_pack;
 pub mod password;

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationDesign, EvaluationReport};
+use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
 use crate::{Db, DbError};
 
 /// Kinds of intervention, with their labels.
@@ -90,9 +90,9 @@ impl NewIntervention {
                 geojson: self
                     .place_geometry
                     .clone()
-                    .ok_or_else(|| DbError::Legacy("the place has no GeoJSON".into()))?,
+                    .ok_or_else(|| DbError::invalid("place_geojson", "the place has no GeoJSON"))?,
             }),
-            other => Err(DbError::Legacy(format!("unknown place kind {other:?}"))),
+            other => Err(DbError::invalid("place_kind", format!("unknown place kind {other:?}"))),
         }
     }
 }
@@ -121,7 +121,7 @@ fn split(text: &str, sep: char) -> Vec<String> {
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
     let geometry: Option<String> = r.try_get(12)?;
     let geometry = geometry
-        .map(|g| serde_json::from_str(&g).map_err(|e| DbError::Legacy(format!("stored place geometry: {e}"))))
+        .map(|g| serde_json::from_str(&g).map_err(|e| DbError::corrupt(format!("place geometry: {e}"))))
         .transpose()?;
     Ok(Intervention {
         id: r.try_get(0)?,
@@ -202,14 +202,13 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// Runs a design and stores it with the intervention.
+    /// Stores an evaluation's report (run by `alliance_app::evaluation`) with the intervention.
     pub async fn store_evaluation(
         &self,
         intervention_id: i64,
-        design: &EvaluationDesign,
+        report: EvaluationReport,
         who: &str,
     ) -> Result<StoredEvaluation, DbError> {
-        let report = self.run_evaluation(design).await?;
         let now = chrono::Utc::now().to_rfc3339();
         let (design_json, basis_json, result_json, imports, from, to) = serialise(&report)?;
         let row = sqlx::query(
@@ -237,17 +236,15 @@ impl Db {
         })
     }
 
-    /// Re-runs a stored evaluation's design on the current data and stores the new figures.
-    pub async fn rerun_evaluation(
+    /// Replaces a stored evaluation's figures with `report` (its design re-run on the
+    /// current data by `alliance_app::evaluation::rerun`).
+    pub async fn update_evaluation(
         &self,
-        intervention_id: i64,
-        evaluation_id: i64,
+        stored: StoredEvaluation,
+        report: EvaluationReport,
         who: &str,
     ) -> Result<StoredEvaluation, DbError> {
-        let stored = self.evaluation(intervention_id, evaluation_id).await?.ok_or_else(|| {
-            DbError::Legacy(format!("no evaluation {evaluation_id} of intervention {intervention_id}"))
-        })?;
-        let report = self.run_evaluation(&stored.report.basis.design).await?;
+        let (intervention_id, evaluation_id) = (stored.intervention_id, stored.id);
         let now = chrono::Utc::now().to_rfc3339();
         let (_, basis_json, result_json, imports, from, to) = serialise(&report)?;
         sqlx::query(
@@ -308,7 +305,7 @@ impl Db {
 type Serialised = (String, String, String, String, Option<String>, Option<String>);
 
 fn serialise(report: &EvaluationReport) -> Result<Serialised, DbError> {
-    let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Legacy(format!("cannot serialise: {e}")));
+    let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Task(format!("cannot serialise: {e}")));
     let b = &report.basis;
     Ok((
         json(&b.design)?,
@@ -334,7 +331,7 @@ mod erased {
 fn evaluation_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvaluation, DbError> {
     let basis: String = r.try_get(2)?;
     let basis: EvaluationBasis =
-        serde_json::from_str(&basis).map_err(|e| DbError::Legacy(format!("stored evaluation: {e}")))?;
+        serde_json::from_str(&basis).map_err(|e| DbError::corrupt(format!("stored evaluation: {e}")))?;
     Ok(StoredEvaluation {
         id: r.try_get(0)?,
         intervention_id: r.try_get(1)?,

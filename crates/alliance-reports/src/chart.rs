@@ -350,6 +350,202 @@ pub fn choropleth(id: &str, text: &MapText, areas: &[MapArea]) -> Option<String>
     Some(svg)
 }
 
+/// One line of a [`period_chart`]: its name, colour and a value per month (`None`: no value).
+pub struct PeriodLine {
+    pub name: &'static str,
+    pub colour: &'static str,
+    pub values: Vec<Option<u64>>,
+}
+
+/// A line chart of monthly counts with a dashed marker where a period starts (`marker`: the
+/// index of the first month after it, and its words).
+pub fn period_chart(id: &str, title: &str, labels: &[String], lines: &[PeriodLine], marker: Option<(usize, &str)>) -> String {
+    let mut h = String::new();
+    let max = lines.iter().flat_map(|l| l.values.iter().flatten()).copied().max().unwrap_or(0).max(1) as f64;
+    let (w, hh, left, bottom, top) = (900.0, 320.0, 50.0, 50.0, 15.0);
+    let n = labels.len();
+    let x = |i: usize| left + if n > 1 { (w - left - 20.0) * i as f64 / (n - 1) as f64 } else { (w - left) / 2.0 };
+    let y = |v: f64| top + (hh - top - bottom) * (1.0 - v / max);
+    let _ = write!(
+        h,
+        "<svg class=\"app-chart\" viewBox=\"0 0 {w} {hh}\" role=\"img\" aria-labelledby=\"{id}-title\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"{id}-title\">{}</title>",
+        escape(title)
+    );
+    let _ =
+        write!(h, "<line x1=\"{left}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#0b0c0c\"/>", y(0.0), w - 20.0, y(0.0));
+    for tick in [0.0, max / 2.0, max] {
+        let _ = write!(
+            h,
+            "<text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"end\">{:.0}</text>",
+            left - 6.0,
+            y(tick) + 4.0,
+            tick
+        );
+    }
+    if let Some((i, words)) = marker {
+        let xs = if i > 0 { (x(i) + x(i - 1)) / 2.0 } else { x(i) };
+        let _ = write!(
+            h,
+            "<line x1=\"{xs}\" y1=\"{top}\" x2=\"{xs}\" y2=\"{}\" stroke=\"#d4351c\" stroke-dasharray=\"6 4\" stroke-width=\"2\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" fill=\"#d4351c\">{}</text>",
+            y(0.0),
+            xs + 4.0,
+            top + 10.0,
+            escape(words)
+        );
+    }
+    for (i, label) in labels.iter().enumerate() {
+        if n <= 24 || i % (n / 12).max(1) == 0 {
+            let _ = write!(
+                h,
+                "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>",
+                x(i),
+                y(0.0) + 18.0,
+                escape(label)
+            );
+        }
+    }
+    for line in lines {
+        let colour = line.colour;
+        let mut path = String::new();
+        let mut pen_up = true;
+        for (i, v) in line.values.iter().enumerate() {
+            match v {
+                Some(v) => {
+                    let _ = write!(path, "{}{:.1},{:.1} ", if pen_up { "M" } else { "L" }, x(i), y(*v as f64));
+                    pen_up = false;
+                }
+                None => pen_up = true,
+            }
+        }
+        let _ = write!(h, "<path d=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"2.5\"/>", path.trim_end());
+        for (i, v) in line.values.iter().enumerate() {
+            if let Some(v) = v {
+                let _ = write!(h, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"/>", x(i), y(*v as f64));
+            }
+        }
+    }
+    h.push_str("</svg>");
+    h
+}
+
+/// An area of an [`area_map`]: its outline as a GeoJSON FeatureCollection in WGS84 (circles
+/// as Points with `radius_metres`), its colour and the colour of its buffer ring.
+pub struct MapOutline<'a> {
+    pub geometry: &'a serde_json::Value,
+    pub colour: &'static str,
+    pub ring_colour: &'static str,
+}
+
+/// Rings of a GeoJSON FeatureCollection (polygons) and circles (lon, lat, radius).
+fn outline_shapes(geometry: &serde_json::Value) -> (Vec<Vec<(f64, f64)>>, Vec<(f64, f64, f64)>) {
+    let (mut all_rings, mut circles) = (Vec::new(), Vec::new());
+    let features = geometry.get("features").and_then(|f| f.as_array()).cloned().unwrap_or_default();
+    for f in &features {
+        let g = &f["geometry"];
+        match g["type"].as_str() {
+            Some("Polygon") | Some("MultiPolygon") => all_rings.extend(rings(g)),
+            Some("Point") => {
+                if let (Some(lon), Some(lat), Some(r)) = (
+                    g["coordinates"][0].as_f64(),
+                    g["coordinates"][1].as_f64(),
+                    f["properties"]["radius_metres"].as_f64(),
+                ) {
+                    circles.push((lon, lat, r));
+                }
+            }
+            _ => {}
+        }
+    }
+    (all_rings, circles)
+}
+
+/// A map of outlined areas on a plain background (equirectangular about the mean latitude,
+/// in metres), each with a buffer ring of `buffer` metres when given, and a scale bar.
+/// `None` when no area has a point.
+pub fn area_map(id: &str, title: &str, areas: &[MapOutline], buffer: f64) -> Option<String> {
+    let parsed: Vec<_> = areas.iter().map(|a| (outline_shapes(a.geometry), a.colour, a.ring_colour)).collect();
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    for ((rings, circles), _, _) in &parsed {
+        pts.extend(rings.iter().flatten().copied());
+        pts.extend(circles.iter().map(|c| (c.0, c.1)));
+    }
+    if pts.is_empty() {
+        return None;
+    }
+    let lat0 = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
+    let kx = 111_320.0 * lat0.to_radians().cos();
+    let ky = 110_574.0;
+    let pad = buffer * 1.2 + 100.0;
+    let max_r = parsed.iter().flat_map(|((_, c), _, _)| c.iter().map(|c| c.2)).fold(0.0, f64::max);
+    let (mut x0, mut y0, mut x1, mut y1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for (lon, lat) in &pts {
+        let (x, y) = (lon * kx, lat * ky);
+        x0 = x0.min(x - max_r);
+        x1 = x1.max(x + max_r);
+        y0 = y0.min(y - max_r);
+        y1 = y1.max(y + max_r);
+    }
+    let (x0, y0, x1, y1) = (x0 - pad, y0 - pad, x1 + pad, y1 + pad);
+    let (w, h) = (x1 - x0, y1 - y0);
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<svg class=\"app-map\" viewBox=\"0 0 {w:.0} {h:.0}\" width=\"800\" role=\"img\" aria-labelledby=\"{id}-title\" xmlns=\"http://www.w3.org/2000/svg\" style=\"background:#f3f2f1\"><title id=\"{id}-title\">{}</title>",
+        escape(title)
+    );
+    let px = |lon: f64, lat: f64| (lon * kx - x0, y1 - lat * ky);
+    let path_of = |rings: &[Vec<(f64, f64)>]| -> String {
+        let mut d = String::new();
+        for r in rings {
+            for (i, (lon, lat)) in r.iter().enumerate() {
+                let (x, y) = px(*lon, *lat);
+                let _ = write!(d, "{}{x:.1},{y:.1} ", if i == 0 { "M" } else { "L" });
+            }
+            d.push('Z');
+        }
+        d
+    };
+    // The buffer ring drawn exactly as a round-joined stroke of twice its width around the
+    // outline (the outline's Minkowski sum with a disc), under the fill.
+    for ((rings, circles), colour, ring_colour) in &parsed {
+        let d = path_of(rings);
+        if buffer > 0.0 {
+            let _ = write!(s, "<path d=\"{d}\" fill=\"{ring_colour}\" fill-opacity=\"0.35\" stroke=\"{ring_colour}\" stroke-opacity=\"0.35\" stroke-width=\"{:.1}\" stroke-linejoin=\"round\"/>", 2.0 * buffer);
+            for (lon, lat, r) in circles {
+                let (x, y) = px(*lon, *lat);
+                let _ = write!(
+                    s,
+                    "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{:.1}\" fill=\"{ring_colour}\" fill-opacity=\"0.35\"/>",
+                    r + buffer
+                );
+            }
+        }
+        let _ = write!(s, "<path d=\"{d}\" fill=\"{colour}\" fill-opacity=\"0.55\" stroke=\"{colour}\" stroke-width=\"{:.1}\" fill-rule=\"evenodd\"/>", w / 400.0);
+        for (lon, lat, r) in circles {
+            let (x, y) = px(*lon, *lat);
+            let _ =
+                write!(s, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{r:.1}\" fill=\"{colour}\" fill-opacity=\"0.55\"/>");
+        }
+    }
+    let bar =
+        [100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10_000.0].into_iter().find(|b| *b >= w / 8.0).unwrap_or(10_000.0);
+    let _ = write!(
+        s,
+        "<line x1=\"{:.0}\" y1=\"{:.0}\" x2=\"{:.0}\" y2=\"{:.0}\" stroke=\"#0b0c0c\" stroke-width=\"{:.1}\"/><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"{:.0}\">{} m</text>",
+        w * 0.04,
+        h * 0.95,
+        w * 0.04 + bar,
+        h * 0.95,
+        w / 200.0,
+        w * 0.04,
+        h * 0.95 - w / 100.0,
+        w / 40.0,
+        bar
+    );
+    s.push_str("</svg>");
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

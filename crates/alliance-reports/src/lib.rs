@@ -13,5 +13,6 @@
 pub mod board_pack;
 pub mod chart;
 pub mod csv;
+pub mod evaluation;
 pub mod html;
 pub mod sna;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use alliance_core::domain::{Month, MonthRange};
-use alliance_db::evaluations::{parse_places, AreaSpec, EvaluationDesign};
+use alliance_app::evaluation::{parse_places, AreaSpec, EvaluationDesign};
 use alliance_db::interventions::{
     Intervention, NewIntervention, StoredEvaluation, EMMIE_EFFECTS, EMMIE_QUALITY, INTERVENTION_TYPES,
 };
