@@ -227,6 +227,7 @@ async fn emergency_department_sections(t: TestDb) {
 
     // The web app runs with a configured threshold of 10, not the default 5.
     let ten = Disclosure::new(10).unwrap();
+    let url = t.url.clone();
     let state = alliance_web::AppState::new(t.connect().await).with_secure_cookies(false).with_disclosure(ten);
     let app = TestApp::start_with(t, state).await;
     let db = app.db.clone();
@@ -321,6 +322,15 @@ async fn emergency_department_sections(t: TestDb) {
     }
     let html10 = standalone_html(&report10);
     assert!(html10.contains(">fewer than 10<") && !html10.contains("fewer than 5"));
+    // The command line's file under --suppression-threshold 10 is that same report.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sna.html");
+    let run = common::alliance(&url, &["sna", "--suppression-threshold", "10", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let file = std::fs::read_to_string(&out).unwrap();
+    assert!(file.contains(">fewer than 10<") && !file.contains("fewer than 5"), "the file uses the threshold given");
+    let refused = common::alliance(&url, &["sna", "--suppression-threshold", "1", "--out", out.to_str().unwrap()]);
+    assert!(!refused.status.success(), "a threshold of 1 would publish every count");
 
     // On the web: an analyst whose organisation has no access sees the sections withheld,
     // in the page and in the CSV; once their organisation owns the dataset, the figures.
