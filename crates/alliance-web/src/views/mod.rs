@@ -5,7 +5,6 @@ pub mod board_pack;
 
 pub mod dashboard;
 pub mod ed_assaults;
-pub mod evaluation_report;
 pub mod figures;
 pub mod format;
 pub mod governance;
