@@ -11,7 +11,7 @@ pub const STRATEGY_SEED_JSON: &str = include_str!("../../../data/seed/strategy-2
 /// The parsed seed.
 pub fn strategy_seed() -> Result<StrategySeed, DbError> {
     serde_json::from_str(STRATEGY_SEED_JSON)
-        .map_err(|e| DbError::Legacy(format!("data/seed/strategy-2024-2029.json: line {}: {e}", e.line())))
+        .map_err(|e| DbError::invalid("strategy", format!("data/seed/strategy-2024-2029.json: line {}: {e}", e.line())))
 }
 
 /// Loads the strategy unless already there; returns its id and whether it was created.
