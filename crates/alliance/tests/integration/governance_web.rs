@@ -13,7 +13,9 @@
 use crate::common;
 
 use alliance_core::access::{OrgType, Role};
-use alliance_core::governance::{ActionStatus, Direction, IndicatorSource, Quarter, TargetStatus};
+use alliance_core::governance::{
+    ActionStatus, Direction, Frequency, IndicatorKind, IndicatorSource, MeetingBody, Quarter, TargetStatus,
+};
 use alliance_db::audit::AuditQuery;
 use alliance_db::governance::NewIndicator;
 use alliance_db::Db;
@@ -346,6 +348,10 @@ async fn governance_web(app: TestApp) {
     let plan = db.actions().await.unwrap();
     let taxi = plan.iter().find(|a| a.title == "Map taxi ranks").expect("the action arising is in the plan");
     assert_eq!((taxi.owner_org_id, taxi.status), (police, ActionStatus::NotStarted));
+    let meetings = get(&app, &analyst, "/meetings").await;
+    for body in MeetingBody::ALL {
+        assert!(meetings.body.contains(&format!("value=\"{}\"", body.as_str())), "the form offers {body}");
+    }
     let m = get(&app, &board, &format!("/meetings/{meeting}")).await;
     assert!(m.body.contains(&format!("href=\"/actions/{}\"", taxi.id)) && m.body.contains("Inspector"));
 
@@ -523,6 +529,10 @@ async fn governance_forms(app: TestApp) {
     let new_form = get(&app, &analyst, "/indicators/new").await;
     assert_eq!(new_form.status, StatusCode::OK);
     assert!(new_form.body.contains("name=\"kind\"") && new_form.body.contains("Robbery"));
+    // The form offers every code of the core's lists, which are what the storage layer accepts.
+    for code in IndicatorKind::ALL.iter().map(|k| k.as_str()).chain(Frequency::ALL.iter().map(|f| f.as_str())) {
+        assert!(new_form.body.contains(&format!("value=\"{code}\"")), "the form offers {code}");
+    }
     let council_id = council.to_string();
     let good = [
         ("name", "Mentoring sessions delivered"),
