@@ -15,6 +15,7 @@ pub fn strategy_seed() -> Result<StrategySeed, DbError> {
 }
 
 /// Loads the strategy unless already there; returns its id and whether it was created.
+/// `by` is recorded in the audit log as the actor, from the command line (`cli`).
 pub async fn seed_strategy(db: &Db, by: &str) -> Result<(i64, bool), DbError> {
-    db.seed_strategy(&strategy_seed()?, by).await
+    db.seed_strategy(&strategy_seed()?, &alliance_db::audit::Actor::new(by, "cli")).await
 }

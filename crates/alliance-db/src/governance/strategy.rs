@@ -43,8 +43,9 @@ pub struct Commitment {
 impl Db {
     /// Loads a strategy from its seed unless one of that name exists; adds the seed's
     /// computed indicators whose codes are new. Returns the strategy id and whether it was
-    /// created. One transaction.
-    pub async fn seed_strategy(&self, seed: &StrategySeed, by: &str) -> Result<(i64, bool), DbError> {
+    /// created. One transaction, with its audit row when it stored anything (the command line
+    /// and the demo load it, as `cli:<login>`).
+    pub async fn seed_strategy(&self, seed: &StrategySeed, actor: &Actor) -> Result<(i64, bool), DbError> {
         let mut tx = self.begin_write().await?;
         let existing =
             sqlx::query("SELECT id FROM strategies WHERE name = $1").bind(&seed.name).fetch_optional(&mut *tx).await?;
@@ -94,6 +95,7 @@ impl Db {
                 .await?
                 .into_iter()
                 .collect();
+        let mut indicators_added = 0;
         for ind in &seed.computed_indicators {
             let exists = sqlx::query("SELECT id FROM indicators WHERE code = $1")
                 .bind(&ind.code)
@@ -129,9 +131,23 @@ impl Db {
                 },
             )
             .await?;
+            indicators_added += 1;
+        }
+        if created || indicators_added > 0 {
+            let commitments: usize = seed.priorities.iter().map(|p| p.commitments.len()).sum();
+            let loaded = if created {
+                format!("{} priorities and {commitments} commitments loaded; ", seed.priorities.len())
+            } else {
+                String::new()
+            };
+            let detail = format!(
+                "strategy {strategy_id} seeded: {}: {loaded}{indicators_added} computed indicators added",
+                seed.name
+            );
+            audit(&mut tx, self.backend(), actor, "/strategy", &detail).await?;
         }
         tx.commit().await?;
-        tracing::info!(strategy_id, created, by, "strategy seeded");
+        tracing::info!(strategy_id, created, by = %actor.name, "strategy seeded");
         Ok((strategy_id, created))
     }
 

@@ -44,10 +44,22 @@ async fn scenario(db: &Db) {
     assert_eq!(commitments.len(), 7 + 9 + 12 + 10 + 8);
     let navigator = commitments.iter().find(|c| c.text.contains("'Navigator' programme")).expect("tertiary commitment");
     assert_eq!(navigator.priority_id, priorities[3].id);
-    // Seeding again changes nothing.
+    // Loading it was audited; seeding again changes nothing, so records nothing.
+    let changes = alliance_db::audit::AuditQuery {
+        action: Some(alliance_db::governance::GOVERNANCE_CHANGE.into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let log = db.audit_search(&changes).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.target == "/strategy" && e.detail.contains("6 priorities and 46 commitments loaded")),
+        "{log:?}"
+    );
+    let rows = db.verify_audit_chain().await.unwrap().rows_checked;
     let (_, created) = alliance::governance::seed_strategy(db, "test").await.unwrap();
     assert!(!created);
     assert_eq!(db.commitments(strategy.id).await.unwrap().len(), 46);
+    assert_eq!(db.verify_audit_chain().await.unwrap().rows_checked, rows);
 
     let analyst = Actor::new("analyst", "test");
     let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
