@@ -17,6 +17,7 @@ fn main() {
         alliance::demo::load_if_empty(&db).await.expect("demo");
         let s = db.strategies().await.unwrap().remove(0);
         let commitments = db.commitments(s.id).await.unwrap();
+        let actor = alliance_db::audit::Actor::new("bench", "bench");
         let org = db.create_organisation("Staffordshire Police", OrgType::Police, &alliance_db::audit::Actor::new("bench", "bench")).await.unwrap();
         for i in 0..40 {
             let f = ActionFields {
@@ -30,8 +31,8 @@ fn main() {
                 status: ActionStatus::OnTrack,
                 intervention_id: None,
             };
-            let id = db.create_action(&f, "bench", Some("2025-04-01")).await.unwrap();
-            db.add_action_update(id, "2025-08-01", ActionStatus::AtRisk, "update", "bench", Some(org)).await.unwrap();
+            let id = db.create_action(&f, &actor, Some("2025-04-01")).await.unwrap();
+            db.add_action_update(id, "2025-08-01", ActionStatus::AtRisk, "update", &actor, Some(org)).await.unwrap();
         }
         for i in 0..10 {
             let code = format!("entered-{i}");
@@ -50,19 +51,19 @@ fn main() {
                 owner_org_id: None,
                 priority_id: None,
                 source: IndicatorSource::Entered,
-            })
+            }, &actor)
             .await
             .unwrap();
             let values: Vec<_> = ["2025Q1", "2025Q2", "2025Q3", "2025Q4"]
                 .iter()
                 .map(|q| (code.clone(), q.to_string(), 90.0 + i as f64, String::new()))
                 .collect();
-            db.enter_indicator_values(&values, "bench").await.unwrap();
+            db.enter_indicator_values(&values, &actor).await.unwrap();
         }
-        let stream = db.create_funding_stream("Serious Violence Duty grant", "Home Office").await.unwrap();
-        db.set_funding_amount(stream, "2025/26", 10_000_000).await.unwrap();
-        let a = db.create_allocation(stream, "2025/26", Some(org), None, "bench", 5_000_000).await.unwrap();
-        db.record_spend(a, "2025Q3", 1_000_000, 100_000, "bench").await.unwrap();
+        let stream = db.create_funding_stream("Serious Violence Duty grant", "Home Office", &actor).await.unwrap();
+        db.set_funding_amount(stream, "2025/26", 10_000_000, &actor).await.unwrap();
+        let a = db.create_allocation(stream, "2025/26", Some(org), None, "bench", 5_000_000, &actor).await.unwrap();
+        db.record_spend(a, "2025Q3", 1_000_000, 100_000, &actor).await.unwrap();
         let q = "2025Q4".parse().unwrap();
         let mut times = Vec::new();
         let mut bytes = 0;

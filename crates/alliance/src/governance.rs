@@ -11,10 +11,11 @@ pub const STRATEGY_SEED_JSON: &str = include_str!("../../../data/seed/strategy-2
 /// The parsed seed.
 pub fn strategy_seed() -> Result<StrategySeed, DbError> {
     serde_json::from_str(STRATEGY_SEED_JSON)
-        .map_err(|e| DbError::Legacy(format!("data/seed/strategy-2024-2029.json: line {}: {e}", e.line())))
+        .map_err(|e| DbError::invalid("strategy", format!("data/seed/strategy-2024-2029.json: line {}: {e}", e.line())))
 }
 
 /// Loads the strategy unless already there; returns its id and whether it was created.
+/// `by` is recorded in the audit log as the actor, from the command line (`cli`).
 pub async fn seed_strategy(db: &Db, by: &str) -> Result<(i64, bool), DbError> {
-    db.seed_strategy(&strategy_seed()?, by).await
+    db.seed_strategy(&strategy_seed()?, &alliance_db::audit::Actor::new(by, "cli")).await
 }

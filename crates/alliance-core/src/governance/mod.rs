@@ -9,11 +9,13 @@
 //! examples.
 
 pub mod allocation;
+mod codes;
 
 pub use allocation::{
     is_over_allocated, stream_year_positions, AllocationSpend, StreamAllocation, StreamAmount, StreamYearPosition,
     ALLOCATION_RULE,
 };
+pub use codes::{Frequency, IndicatorKind, MeetingBody, MeetingItemKind};
 
 use std::fmt;
 use std::str::FromStr;
@@ -601,9 +603,6 @@ impl IndicatorSource {
         }
     }
 }
-
-/// Kinds of indicator in the performance framework.
-pub const INDICATOR_KINDS: [&str; 3] = ["input", "output", "outcome"];
 
 /// The strategy as typed into `data/seed/strategy-*.json`.
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -4,11 +4,17 @@
 //! `every_registered_route_is_in_the_table` fails).
 //!
 //! And THE data check: [`dataset_access`] is the one place that decides how much of a
-//! dataset a caller may see.
+//! dataset a caller may see; and the record-level rules of governance
+//! ([`require_governance_staff`], [`require_action_update`], [`require_indicator_entry`]):
+//! which records a signed-in user may change, beyond the route their role admits them to.
 
 use alliance_core::access::{access_level, AccessLevel, Grant, Role};
 
+use alliance_db::access::User;
+use alliance_db::governance::{Action, Indicator};
+
 use super::Principal;
+use crate::error::{forbidden, PageError};
 use crate::AppState;
 
 /// Who may use a route.
@@ -37,7 +43,7 @@ const STAFF: &[Role] = &[Role::Administrator, Role::Analyst];
 const ADMIN: &[Role] = &[Role::Administrator];
 /// Who may post progress on actions and values of indicators: staff, and partner users (the
 /// handler then admits a partner user only to their own organisation's, through
-/// `alliance_core::governance::can_update_action`). Board members read.
+/// [`require_action_update`] and [`require_indicator_entry`]). Board members read.
 const UPDATERS: &[Role] = &[Role::Administrator, Role::Analyst, Role::PartnerUser];
 /// Everyone who may hold data or supply it; board members see figures on other pages.
 const PARTNERS: &[Role] = &[Role::Administrator, Role::Analyst, Role::PartnerUser];
@@ -313,6 +319,73 @@ pub async fn require_dataset(
 pub async fn may_supply(state: &AppState, who: &Principal, dataset: &str) -> Result<bool, alliance_db::DbError> {
     let Some(ds) = state.db.dataset(dataset).await? else { return Ok(false) };
     Ok(who.role() == Some(Role::Administrator) || ds.owner_org_id == Some(who.org_id()))
+}
+
+// ---- Record-level rules of governance. A handler asks the `require_` function before it
+// changes a record (and refuses with its 403); a page asks the `may_` function whether to
+// offer the form. The rules themselves are pure, in `alliance_core::governance`.
+
+/// Whether `user` may edit the strategy, the action plan, indicators, funding and meetings:
+/// partnership staff.
+pub fn may_edit_governance(user: &User) -> bool {
+    alliance_core::governance::can_edit_governance(user.role)
+}
+
+/// [`may_edit_governance`], or the 403 page.
+pub fn require_governance_staff(user: &User) -> Result<(), PageError> {
+    if may_edit_governance(user) {
+        Ok(())
+    } else {
+        Err(forbidden(
+            "Only partnership staff can change the strategy, the action plan, indicators, funding and meetings.",
+        ))
+    }
+}
+
+/// Whether `user` may post progress on `action` (and so change its status): staff on any
+/// action, a partner user on their own organisation's only, board members on none.
+pub fn may_update_action(user: &User, action: &Action) -> bool {
+    alliance_core::governance::can_update_action(user.role, user.org_id, action.owner_org_id)
+}
+
+/// [`may_update_action`], or the 403 page; a refusal is written to the audit log.
+pub async fn require_action_update(state: &AppState, user: &User, action: &Action) -> Result<(), PageError> {
+    if may_update_action(user, action) {
+        return Ok(());
+    }
+    let actor = super::actor_of(user, &super::current().ip);
+    let target = format!("/actions/{}/updates", action.id);
+    state
+        .db
+        .audit(&actor.event(
+            alliance_db::governance::GOVERNANCE_CHANGE,
+            &target,
+            "refused: another organisation's action",
+        ))
+        .await?;
+    Err(forbidden("Only the organisation that owns this action, or partnership staff, can update it."))
+}
+
+/// Whether `user` may enter values of `indicator`: never a computed one; staff any other,
+/// a partner user their own organisation's.
+pub fn may_enter_indicator(user: &User, indicator: &Indicator) -> bool {
+    !indicator.source.is_computed()
+        && (may_edit_governance(user)
+            || indicator
+                .owner_org_id
+                .is_some_and(|o| alliance_core::governance::can_update_action(user.role, user.org_id, o)))
+}
+
+/// [`may_enter_indicator`], or the 403 page saying why.
+pub fn require_indicator_entry(user: &User, indicator: &Indicator) -> Result<(), PageError> {
+    if may_enter_indicator(user, indicator) {
+        return Ok(());
+    }
+    Err(forbidden(if indicator.source.is_computed() {
+        "This indicator is computed from imported data; its values cannot be typed."
+    } else {
+        "Only partnership staff, or the organisation that owns this indicator, can enter its values."
+    }))
 }
 
 #[cfg(test)]

@@ -16,7 +16,8 @@ pub async fn run(db: &Db, command: SeedCommand) -> anyhow::Result<ExitCode> {
     match command {
         SeedCommand::Strategy => {
             let seed = crate::governance::strategy_seed()?;
-            let (id, created) = db.seed_strategy(&seed, &super::cli_user()).await?;
+            let (id, created) =
+                db.seed_strategy(&seed, &alliance_db::audit::Actor::new(super::cli_user(), "cli")).await?;
             let commitments: usize = seed.priorities.iter().map(|p| p.commitments.len()).sum();
             if created {
                 println!(

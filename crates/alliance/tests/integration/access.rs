@@ -478,7 +478,7 @@ async fn the_first_administrator_is_made_on_the_command_line() {
 }
 
 /// Makes every INSERT into `audit_log` fail from now on (a trigger in the test database).
-async fn fail_audit_writes(t: &common::TestDb) {
+pub(crate) async fn fail_audit_writes(t: &common::TestDb) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&t.url).await.expect("connect to the test database");

@@ -4,8 +4,10 @@
 //! funding totals match what was entered; the computed rate of violence and sexual offences
 //! per 1,000 residents equals the figure worked out straight from the raw CSV files.
 //!
-//! The permission is tested on the rule the web handlers call
-//! (`alliance_core::governance::can_update_action`), not over HTTP.
+//! The permission is tested on the rule the web's access module applies
+//! (`alliance_core::governance::can_update_action`), not over HTTP (`governance_web.rs` does).
+//! A governance change whose audit row cannot be written is not stored
+//! (`a_failing_audit_write`).
 
 use crate::common;
 
@@ -13,8 +15,10 @@ use std::collections::HashSet;
 
 use alliance_core::access::{OrgType, Role};
 use alliance_core::governance::{
-    can_update_action, ActionStatus, Direction, IndicatorSource, Quarter, SpendFlag, TargetStatus,
+    can_update_action, ActionStatus, Direction, IndicatorSource, MeetingBody, MeetingItemKind, Quarter, SpendFlag,
+    TargetStatus,
 };
+use alliance_db::audit::Actor;
 use alliance_db::governance::{ActionFields, NewIndicator};
 use alliance_db::Db;
 
@@ -39,11 +43,24 @@ async fn scenario(db: &Db) {
     assert_eq!(commitments.len(), 7 + 9 + 12 + 10 + 8);
     let navigator = commitments.iter().find(|c| c.text.contains("'Navigator' programme")).expect("tertiary commitment");
     assert_eq!(navigator.priority_id, priorities[3].id);
-    // Seeding again changes nothing.
+    // Loading it was audited; seeding again changes nothing, so records nothing.
+    let changes = alliance_db::audit::AuditQuery {
+        action: Some(alliance_db::governance::GOVERNANCE_CHANGE.into()),
+        limit: 100,
+        ..Default::default()
+    };
+    let log = db.audit_search(&changes).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.target == "/strategy" && e.detail.contains("6 priorities and 46 commitments loaded")),
+        "{log:?}"
+    );
+    let rows = db.verify_audit_chain().await.unwrap().rows_checked;
     let (_, created) = alliance::governance::seed_strategy(db, "test").await.unwrap();
     assert!(!created);
     assert_eq!(db.commitments(strategy.id).await.unwrap().len(), 46);
+    assert_eq!(db.verify_audit_chain().await.unwrap().rows_checked, rows);
 
+    let analyst = Actor::new("analyst", "test");
     let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
     let council =
         db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
@@ -59,23 +76,23 @@ async fn scenario(db: &Db) {
         intervention_id: None,
     };
     let a1 = db
-        .create_action(&fields("Navigators in A&E", police, ActionStatus::OnTrack), "analyst", Some("2025-07-01"))
+        .create_action(&fields("Navigators in A&E", police, ActionStatus::OnTrack), &analyst, Some("2025-07-01"))
         .await
         .unwrap();
     let a2 = db
-        .create_action(&fields("Schools charter", council, ActionStatus::Complete), "analyst", Some("2025-10-05"))
+        .create_action(&fields("Schools charter", council, ActionStatus::Complete), &analyst, Some("2025-10-05"))
         .await
         .unwrap();
     let a3 = db
-        .create_action(&fields("Taxi marshals", police, ActionStatus::OffTrack), "analyst", Some("2025-05-01"))
+        .create_action(&fields("Taxi marshals", police, ActionStatus::OffTrack), &analyst, Some("2025-05-01"))
         .await
         .unwrap();
     let _a4 = db
-        .create_action(&fields("Peer mentors", council, ActionStatus::NotStarted), "analyst", Some("2025-12-01"))
+        .create_action(&fields("Peer mentors", council, ActionStatus::NotStarted), &analyst, Some("2025-12-01"))
         .await
         .unwrap();
     let _later = db
-        .create_action(&fields("Next year", council, ActionStatus::OnTrack), "analyst", Some("2026-01-10"))
+        .create_action(&fields("Next year", council, ActionStatus::OnTrack), &analyst, Some("2026-01-10"))
         .await
         .unwrap();
 
@@ -86,34 +103,40 @@ async fn scenario(db: &Db) {
     assert!(!can_update_action(Role::PartnerUser, police, action2.owner_org_id));
     assert!(can_update_action(Role::Analyst, police, action2.owner_org_id));
     assert!(!can_update_action(Role::BoardMember, council, action2.owner_org_id));
-    db.add_action_update(a1, "2025-11-10", ActionStatus::AtRisk, "Recruitment delayed", "user:p@police", Some(police))
+    let officer = Actor::new("user:p@police", "test");
+    db.add_action_update(a1, "2025-11-10", ActionStatus::AtRisk, "Recruitment delayed", &officer, Some(police))
         .await
         .unwrap();
-    db.add_action_update(a3, "2025-08-15", ActionStatus::OffTrack, "No provider yet", "user:p@police", Some(police))
+    db.add_action_update(a3, "2025-08-15", ActionStatus::OffTrack, "No provider yet", &officer, Some(police))
         .await
         .unwrap();
     assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::AtRisk);
     let history = db.action_history(Some(a1)).await.unwrap();
-    assert!(history.iter().any(|h| h.field == "status" && h.new_value.as_deref() == Some("at-risk")));
+    assert!(history
+        .iter()
+        .any(|h| h.field == "status" && h.new_value.as_deref() == Some("at-risk") && h.by_user == "user:p@police"));
 
     // Indicators: two entered for 2025Q4; typing a computed one is refused.
     for (code, target, tolerance) in [("people-reached", 500.0, 50.0), ("charter-venues", 20.0, 5.0)] {
-        db.create_indicator(&NewIndicator {
-            code,
-            name: code,
-            kind: "output",
-            definition: "test",
-            unit: "count",
-            frequency: "quarterly",
-            direction: Direction::Up,
-            baseline: None,
-            baseline_period: None,
-            target: Some(target),
-            tolerance: Some(tolerance),
-            owner_org_id: Some(council),
-            priority_id: Some(priorities[2].id),
-            source: IndicatorSource::Entered,
-        })
+        db.create_indicator(
+            &NewIndicator {
+                code,
+                name: code,
+                kind: "output",
+                definition: "test",
+                unit: "count",
+                frequency: "quarterly",
+                direction: Direction::Up,
+                baseline: None,
+                baseline_period: None,
+                target: Some(target),
+                tolerance: Some(tolerance),
+                owner_org_id: Some(council),
+                priority_id: Some(priorities[2].id),
+                source: IndicatorSource::Entered,
+            },
+            &analyst,
+        )
         .await
         .unwrap();
     }
@@ -121,33 +144,49 @@ async fn scenario(db: &Db) {
         ("people-reached".to_string(), "2025Q4".to_string(), 430.0, String::new()),
         ("charter-venues".to_string(), "2025Q4".to_string(), 18.0, String::new()),
     ];
-    assert_eq!(db.enter_indicator_values(&entered, "analyst").await.unwrap(), 2);
+    assert_eq!(db.enter_indicator_values(&entered, &analyst).await.unwrap(), 2);
     let typed = vec![("vso-per-1000-12m".to_string(), "2025Q4".to_string(), 1.0, String::new())];
-    assert!(db.enter_indicator_values(&typed, "analyst").await.unwrap_err().to_string().contains("computed"));
+    let refused = db.enter_indicator_values(&typed, &analyst).await.unwrap_err();
+    assert!(refused.is_input_error() && refused.to_string().contains("computed"), "{refused}");
+    assert!(matches!(refused, alliance_db::DbError::Invalid { field: "code", .. }), "{refused:?}");
 
     // Meetings: the Delivery Group escalates one item.
     let dg = db
-        .create_meeting("delivery-group", "2025-11-20", "Delivery Group Q3", &[(police, "Inspector".into())])
+        .create_meeting(
+            MeetingBody::DeliveryGroup,
+            "2025-11-20",
+            "Delivery Group Q3",
+            &[(police, "Inspector".into())],
+            &analyst,
+        )
         .await
         .unwrap();
-    db.add_meeting_item(dg, "escalation", "Navigator funding gap from April", None).await.unwrap();
-    db.add_meeting_item(dg, "decision", "Adopt the charter", None).await.unwrap();
-    let board = db.create_meeting("board", "2025-12-02", "Board", &[(council, "Director".into())]).await.unwrap();
-    db.add_meeting_item(board, "escalation", "Board items are not escalations to itself", None).await.unwrap();
+    db.add_meeting_item(dg, MeetingItemKind::Escalation, "Navigator funding gap from April", &analyst).await.unwrap();
+    db.add_meeting_item(dg, MeetingItemKind::Decision, "Adopt the charter", &analyst).await.unwrap();
+    let board = db
+        .create_meeting(MeetingBody::Board, "2025-12-02", "Board", &[(council, "Director".into())], &analyst)
+        .await
+        .unwrap();
+    db.add_meeting_item(board, MeetingItemKind::Escalation, "Board items are not escalations to itself", &analyst)
+        .await
+        .unwrap();
     // The Delivery Group also marks the off-track action for escalation: it is escalated for
     // two reasons, and the pack lists it once with both.
-    db.escalate_action(a3, "2025-11-20", "No provider since August", "user:dg@alliance").await.unwrap();
+    db.escalate_action(a3, "2025-11-20", "No provider since August", &Actor::new("user:dg@alliance", "test"))
+        .await
+        .unwrap();
 
     // Funding for 2025/26: two allocations, spend in three quarters.
-    let svd = db.create_funding_stream("Serious Violence Duty grant", "Home Office").await.unwrap();
-    db.set_funding_amount(svd, "2025/26", 10_000_000).await.unwrap();
-    let al1 = db.create_allocation(svd, "2025/26", Some(police), None, "Navigators", 4_000_000).await.unwrap();
-    let al2 = db.create_allocation(svd, "2025/26", Some(council), None, "Charter", 2_000_000).await.unwrap();
+    let svd = db.create_funding_stream("Serious Violence Duty grant", "Home Office", &analyst).await.unwrap();
+    db.set_funding_amount(svd, "2025/26", 10_000_000, &analyst).await.unwrap();
+    let al1 =
+        db.create_allocation(svd, "2025/26", Some(police), None, "Navigators", 4_000_000, &analyst).await.unwrap();
+    let al2 = db.create_allocation(svd, "2025/26", Some(council), None, "Charter", 2_000_000, &analyst).await.unwrap();
     for (q, p, e) in [("2025Q2", 1_000_000, 100_000), ("2025Q3", 1_000_000, 0), ("2025Q4", 500_000, 50_000)] {
-        db.record_spend(al1, q, p, e, "analyst").await.unwrap();
+        db.record_spend(al1, q, p, e, &analyst).await.unwrap();
     }
     for q in ["2025Q2", "2025Q3", "2025Q4"] {
-        db.record_spend(al2, q, 500_000, 0, "analyst").await.unwrap();
+        db.record_spend(al2, q, 500_000, 0, &analyst).await.unwrap();
     }
 
     let quarter: Quarter = "2025Q4".parse().unwrap();
@@ -259,4 +298,168 @@ async fn governance_end_to_end_sqlite() {
 async fn governance_end_to_end_postgres() {
     let Some(t) = common::postgres().await else { return };
     scenario(&t.connect().await).await;
+}
+
+/// Everything governance stores, as text: equal before and after means nothing changed.
+async fn governance_state(db: &Db) -> String {
+    let s = db.strategies().await.unwrap();
+    let id = s[0].id;
+    let actions = db.actions().await.unwrap();
+    let mut per_action = Vec::new();
+    for a in &actions {
+        per_action.push((db.action_updates(a.id).await.unwrap(), db.milestones(a.id).await.unwrap()));
+    }
+    format!(
+        "{:?}",
+        (
+            (s, db.priorities(id).await.unwrap(), db.commitments(id).await.unwrap()),
+            (actions, per_action, db.action_history(None).await.unwrap(), db.dependencies().await.unwrap()),
+            (
+                db.action_escalations().await.unwrap(),
+                db.indicators().await.unwrap(),
+                db.indicator_values().await.unwrap()
+            ),
+            (db.funding_streams().await.unwrap(), db.funding_amounts().await.unwrap(), db.allocations().await.unwrap()),
+            (db.spend().await.unwrap(), db.meetings().await.unwrap(), db.meeting_items().await.unwrap()),
+        )
+    )
+}
+
+/// A governance change whose audit row cannot be written is not stored: with the audit log
+/// refusing every row, each governance write of the storage layer fails as a fault (not as
+/// the user's mistake) and leaves every governance table as it was; through the web, a
+/// staff form answers 500 and stores nothing, and the audit chain is unbroken.
+async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::TestDb) {
+    use common::app::{Caller, TestApp};
+
+    let db = t.connect().await;
+    let actor = common::test_actor();
+    alliance::governance::seed_strategy(&db, "test").await.unwrap();
+    let s = db.strategies().await.unwrap().remove(0);
+    let priority = db.priorities(s.id).await.unwrap().remove(0);
+    let commitment = db.commitments(s.id).await.unwrap().remove(0);
+    let org = db.create_organisation("Test Police", OrgType::Police, &actor).await.unwrap();
+    let fields = ActionFields {
+        commitment_id: commitment.id,
+        title: "Navigators",
+        description: "",
+        owner_org_id: org,
+        lead_person: "A. Lead",
+        start_date: None,
+        due_date: None,
+        status: ActionStatus::OnTrack,
+        intervention_id: None,
+    };
+    let action = db.create_action(&fields, &actor, None).await.unwrap();
+    let other = db.create_action(&fields, &actor, None).await.unwrap();
+    let milestone = db.add_milestone(action, "Recruit", None, &actor).await.unwrap();
+    let new_indicator = |code| NewIndicator {
+        code,
+        name: code,
+        kind: "output",
+        definition: "test",
+        unit: "count",
+        frequency: "quarterly",
+        direction: Direction::Up,
+        baseline: None,
+        baseline_period: None,
+        target: Some(10.0),
+        tolerance: None,
+        owner_org_id: Some(org),
+        priority_id: None,
+        source: IndicatorSource::Entered,
+    };
+    let indicator = db.create_indicator(&new_indicator("people-reached"), &actor).await.unwrap();
+    let stream = db.create_funding_stream("Safer Streets", "Home Office", &actor).await.unwrap();
+    db.set_funding_amount(stream, "2025/26", 1_000_000, &actor).await.unwrap();
+    let allocation =
+        db.create_allocation(stream, "2025/26", Some(org), None, "Wardens", 500_000, &actor).await.unwrap();
+    let meeting = db.create_meeting(MeetingBody::Board, "2025-11-20", "Board", &[], &actor).await.unwrap();
+    let staff = common::add_user(&db, "analyst@example.org", Role::Analyst, "Test Alliance").await;
+    let (cookie, csrf) = common::session_for(&db, staff).await;
+    let before = governance_state(&db).await;
+    let rows_before = db.verify_audit_chain().await.unwrap().rows_checked;
+    assert!(rows_before >= 12, "the set-up changes were each recorded: {rows_before}");
+
+    super::access::fail_audit_writes(&t).await;
+
+    let quarter = "2025Q3".to_string();
+    let meeting_action = ActionFields { title: "Arising", ..fields.clone() };
+    let failures: Vec<(&str, Result<(), alliance_db::DbError>)> = vec![
+        ("update_priority", db.update_priority(priority.id, "Renamed", "", &actor).await),
+        ("update_commitment", db.update_commitment(commitment.id, "New words", &actor).await),
+        ("add_commitment", db.add_commitment(priority.id, "Another", &actor).await.map(drop)),
+        ("create_action", db.create_action(&fields, &actor, None).await.map(drop)),
+        ("edit_action", db.edit_action(action, &ActionFields { title: "Renamed", ..fields.clone() }, &actor).await),
+        (
+            "add_action_update",
+            db.add_action_update(action, "2025-11-01", ActionStatus::AtRisk, "Late", &actor, Some(org)).await.map(drop),
+        ),
+        ("add_milestone", db.add_milestone(action, "Train", None, &actor).await.map(drop)),
+        ("complete_milestone", db.complete_milestone(milestone, "2025-11-02", &actor).await),
+        ("add_dependency", db.add_dependency(action, other, &actor).await),
+        ("escalate_action", db.escalate_action(action, "2025-11-03", "Stuck", &actor).await.map(drop)),
+        ("create_indicator", db.create_indicator(&new_indicator("sessions"), &actor).await.map(drop)),
+        (
+            "set_indicator_target",
+            db.set_indicator_target(indicator, Some(1.0), None, Some(20.0), Some(2.0), &actor).await,
+        ),
+        (
+            "enter_indicator_values",
+            db.enter_indicator_values(&[("people-reached".into(), quarter.clone(), 5.0, String::new())], &actor)
+                .await
+                .map(drop),
+        ),
+        ("create_funding_stream", db.create_funding_stream("Other", "Home Office", &actor).await.map(drop)),
+        ("set_funding_amount", db.set_funding_amount(stream, "2025/26", 2_000_000, &actor).await),
+        (
+            "create_allocation",
+            db.create_allocation(stream, "2025/26", Some(org), None, "More", 900_000, &actor).await.map(drop),
+        ),
+        ("record_spend", db.record_spend(allocation, &quarter, 100_000, 0, &actor).await),
+        ("update_funding_stream", db.update_funding_stream(stream, "Renamed", "Home Office", &actor).await.map(drop)),
+        ("update_allocation", db.update_allocation(allocation, Some(org), None, "Changed", 1, &actor).await.map(drop)),
+        ("delete_allocation", db.delete_allocation(allocation, &actor).await.map(drop)),
+        ("create_meeting", db.create_meeting(MeetingBody::Board, "2025-12-01", "Board", &[], &actor).await.map(drop)),
+        ("add_meeting_item", db.add_meeting_item(meeting, MeetingItemKind::Decision, "Agreed", &actor).await.map(drop)),
+        ("add_meeting_action", db.add_meeting_action(meeting, &meeting_action, &actor).await.map(drop)),
+    ];
+    for (what, result) in failures {
+        let e = result.expect_err(what);
+        assert!(!e.is_input_error(), "{what}: a fault, not the user's mistake: {e}");
+    }
+    assert_eq!(governance_state(&db).await, before, "no governance change was stored without its audit row");
+
+    // Through the web: a staff form answers with the service's error page and stores nothing.
+    let app = TestApp::start(t).await;
+    let analyst = Caller { cookie, csrf, bearer: None };
+    let reply =
+        app.post_form("/funding/streams", &analyst, &[("stream_name", "Web"), ("stream_funder", "Home Office")]).await;
+    assert_eq!(reply.status, reqwest::StatusCode::INTERNAL_SERVER_ERROR, "{}", reply.body);
+    assert!(reply.body.contains("Sorry, there is a problem with the service"));
+    assert!(!reply.body.contains("audit write refused"), "engine errors are not shown");
+    let reply = app
+        .post_form(
+            &format!("/actions/{action}/updates"),
+            &analyst,
+            &[("update_on_date", "2025-11-05"), ("update_status", "complete"), ("update_note", "Done")],
+        )
+        .await;
+    assert_eq!(reply.status, reqwest::StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(governance_state(&app.db).await, before);
+    let report = app.db.verify_audit_chain().await.unwrap();
+    assert_eq!((report.rows_checked, report.first_broken), (rows_before, None));
+}
+
+mod a_failing_audit_write {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_failing_audit_write_leaves_the_governance_change_unstored(super::common::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(db) = super::common::postgres().await else { return };
+        super::a_failing_audit_write_leaves_the_governance_change_unstored(db).await;
+    }
 }

@@ -13,56 +13,73 @@
 use crate::common;
 
 use alliance_core::access::{OrgType, Role};
-use alliance_core::governance::{ActionStatus, Direction, IndicatorSource, Quarter, TargetStatus};
+use alliance_core::governance::{
+    ActionStatus, Direction, Frequency, IndicatorKind, IndicatorSource, MeetingBody, Quarter, TargetStatus,
+};
 use alliance_db::audit::AuditQuery;
 use alliance_db::governance::NewIndicator;
 use alliance_db::Db;
-use alliance_web::AppState;
 use axum::http::StatusCode;
-use axum::Router;
-use common::http::{enc, send, Reply, Visitor};
-use common::{add_user, session_for};
+use common::app::{Caller, Reply, TestApp};
 
-async fn visitor(db: &Db, email: &str, role: Role, org: &str) -> Visitor {
-    let id = add_user(db, email, role, org).await;
-    let (cookie, csrf) = session_for(db, id).await;
-    Visitor { cookie, csrf }
+async fn post(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, &str)]) -> Reply {
+    app.post_form(path, who, fields).await
 }
 
-/// URL-encodes form fields, with the visitor's CSRF token.
-fn form(who: &Visitor, fields: &[(&str, &str)]) -> String {
-    let mut out = format!("csrf_token={}", who.csrf);
-    for (k, v) in fields {
-        out.push_str(&format!("&{k}={}", enc(v)));
+async fn get(app: &TestApp, who: &Caller, path: &str) -> Reply {
+    app.get(path, who).await
+}
+
+/// Where a redirect points.
+fn location(reply: &Reply) -> Option<String> {
+    reply.header("location").map(str::to_string)
+}
+
+/// The caller without their CSRF token (a form posted from elsewhere).
+fn without_token(who: &Caller) -> Caller {
+    Caller { csrf: String::new(), ..who.clone() }
+}
+
+/// A `multipart/form-data` body of text fields and one file (fields first, as a browser
+/// sends the form in document order): (content type, body).
+fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "alliance-test-boundary-7d1f";
+    let mut body: Vec<u8> = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+        );
     }
-    out
-}
-
-async fn post(app: &Router, who: &Visitor, path: &str, fields: &[(&str, &str)]) -> Reply {
-    send(app, "POST", path, who, Some(&form(who, fields))).await
-}
-
-async fn get(app: &Router, who: &Visitor, path: &str) -> Reply {
-    send(app, "GET", path, who, None).await
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n",
+            file.0
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
 }
 
 /// The id at the end of a redirect like `/actions/7` or `/actions/7#updates`.
 fn id_in(reply: &Reply) -> i64 {
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", &reply.body[..reply.body.len().min(2000)]);
-    let to = reply.location.as_deref().expect("a redirect");
+    let to = location(reply).expect("a redirect");
     to.split('#').next().unwrap().rsplit('/').next().unwrap().parse().expect("an id")
 }
 
-async fn scenario(db: Db) {
+async fn governance_web(app: TestApp) {
+    let db = app.db.clone();
     alliance::demo::load_if_empty(&db).await.expect("demo loads");
-    let app = alliance_web::router(AppState::new(db.clone()));
     let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
     let council =
         db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
-    let analyst = visitor(&db, "analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
-    let officer = visitor(&db, "officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
-    let council_user = visitor(&db, "officer@council.example", Role::PartnerUser, "Stoke-on-Trent City Council").await;
-    let board = visitor(&db, "chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;
+    let analyst = app.signed_in("analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
+    let officer = app.signed_in("officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
+    let council_user = app.signed_in("officer@council.example", Role::PartnerUser, "Stoke-on-Trent City Council").await;
+    let board = app.signed_in("chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let quarter = Quarter::of_date(&today).unwrap();
 
@@ -97,6 +114,26 @@ async fn scenario(db: Db) {
         assert!(bad.body.contains(&format!("href=\"#{field}\"")), "error summary names {field}");
     }
     let (p, co) = (police.to_string(), council.to_string());
+    // A rule the storage layer checks (due before start) names its field and keeps what was typed.
+    let bad = post(
+        &app,
+        &analyst,
+        "/actions",
+        &[
+            ("commitment", &c),
+            ("title", "Backwards dates"),
+            ("owner", &p),
+            ("lead_person", "A. Lead"),
+            ("status", "on-track"),
+            ("start_date", "2027-03-31"),
+            ("due_date", "2026-03-31"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#due_date\"") && bad.body.contains("before the start date"), "{}", bad.body);
+    assert!(bad.body.contains("value=\"Backwards dates\"") && bad.body.contains("value=\"2026-03-31\""));
+    assert!(db.actions().await.unwrap().iter().all(|a| a.title != "Backwards dates"), "nothing stored");
     let action = |title: &'static str, owner: &'static str| {
         vec![
             ("commitment", c.as_str()),
@@ -176,22 +213,25 @@ async fn scenario(db: Db) {
 
     // Indicators: the council enters its own; the police officer cannot; the analyst uploads.
     for (code, owner) in [("people-reached", council), ("charter-venues", council)] {
-        db.create_indicator(&NewIndicator {
-            code,
-            name: code,
-            kind: "output",
-            definition: "test",
-            unit: "count",
-            frequency: "quarterly",
-            direction: Direction::Up,
-            baseline: None,
-            baseline_period: None,
-            target: Some(if code == "people-reached" { 500.0 } else { 20.0 }),
-            tolerance: Some(if code == "people-reached" { 50.0 } else { 5.0 }),
-            owner_org_id: Some(owner),
-            priority_id: Some(priorities[2].id),
-            source: IndicatorSource::Entered,
-        })
+        db.create_indicator(
+            &NewIndicator {
+                code,
+                name: code,
+                kind: "output",
+                definition: "test",
+                unit: "count",
+                frequency: "quarterly",
+                direction: Direction::Up,
+                baseline: None,
+                baseline_period: None,
+                target: Some(if code == "people-reached" { 500.0 } else { 20.0 }),
+                tolerance: Some(if code == "people-reached" { 50.0 } else { 5.0 }),
+                owner_org_id: Some(owner),
+                priority_id: Some(priorities[2].id),
+                source: IndicatorSource::Entered,
+            },
+            &common::test_actor(),
+        )
         .await
         .unwrap();
     }
@@ -232,10 +272,11 @@ async fn scenario(db: Db) {
 
     // Funding: a stream and two allocations; spend recorded through the form.
     let fy = quarter.financial_year().to_string();
-    let svd = db.create_funding_stream("Serious Violence Duty grant", "Home Office").await.unwrap();
-    db.set_funding_amount(svd, &fy, 10_000_000).await.unwrap();
-    let al1 = db.create_allocation(svd, &fy, Some(police), None, "Navigators", 4_000_000).await.unwrap();
-    let al2 = db.create_allocation(svd, &fy, Some(council), None, "Charter", 2_000_000).await.unwrap();
+    let actor = common::test_actor();
+    let svd = db.create_funding_stream("Serious Violence Duty grant", "Home Office", &actor).await.unwrap();
+    db.set_funding_amount(svd, &fy, 10_000_000, &actor).await.unwrap();
+    let al1 = db.create_allocation(svd, &fy, Some(police), None, "Navigators", 4_000_000, &actor).await.unwrap();
+    let al2 = db.create_allocation(svd, &fy, Some(council), None, "Charter", 2_000_000, &actor).await.unwrap();
     let bad =
         post(&app, &analyst, "/funding/spend", &[("allocation", &al1.to_string()), ("quarter", &q), ("amount", "ten")])
             .await;
@@ -307,6 +348,10 @@ async fn scenario(db: Db) {
     let plan = db.actions().await.unwrap();
     let taxi = plan.iter().find(|a| a.title == "Map taxi ranks").expect("the action arising is in the plan");
     assert_eq!((taxi.owner_org_id, taxi.status), (police, ActionStatus::NotStarted));
+    let meetings = get(&app, &analyst, "/meetings").await;
+    for body in MeetingBody::ALL {
+        assert!(meetings.body.contains(&format!("value=\"{}\"", body.as_str())), "the form offers {body}");
+    }
     let m = get(&app, &board, &format!("/meetings/{meeting}")).await;
     assert!(m.body.contains(&format!("href=\"/actions/{}\"", taxi.id)) && m.body.contains("Inspector"));
 
@@ -368,28 +413,19 @@ async fn scenario(db: Db) {
     assert!(audit.len() >= 10, "{} audited changes", audit.len());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn governance_web_sqlite() {
-    let t = common::sqlite();
-    scenario(t.connect().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn governance_web_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    scenario(t.connect().await).await;
-}
+crate::on_each_app!(governance_web);
 
 /// A multipart form (the indicator values upload) with the visitor's CSRF token first, as a
 /// browser sends it, and one file.
-async fn post_file(app: &Router, who: &Visitor, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Reply {
+async fn post_file(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Reply {
     let mut all = vec![("csrf_token", who.csrf.as_str())];
     all.extend_from_slice(fields);
-    common::http::send_multipart(app, path, who, &all, ("file", file.0, file.1)).await
+    let (content_type, body) = multipart(&all, file);
+    app.post_bytes(path, who, &content_type, body).await
 }
 
 /// [`post`] with owned values.
-async fn post_owned(app: &Router, who: &Visitor, path: &str, fields: &[(&str, String)]) -> Reply {
+async fn post_owned(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, String)]) -> Reply {
     let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     post(app, who, path, &fields).await
 }
@@ -411,15 +447,15 @@ async fn governance_changes(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
 /// allocations, and indicator values uploaded as a CSV file. Each: success changes what the
 /// page shows; bad input answers 422 with the error summary and changes nothing; other roles
 /// are refused with 403 and change nothing.
-async fn forms_scenario(db: Db) {
+async fn governance_forms(app: TestApp) {
+    let db = app.db.clone();
     alliance::demo::load_if_empty(&db).await.expect("demo loads");
-    let app = alliance_web::router(AppState::new(db.clone()));
     let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
     let council =
         db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
-    let analyst = visitor(&db, "analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
-    let officer = visitor(&db, "officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
-    let board = visitor(&db, "chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;
+    let analyst = app.signed_in("analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
+    let officer = app.signed_in("officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
+    let board = app.signed_in("chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;
     let quarter = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).unwrap();
     let q = quarter.to_string();
 
@@ -455,7 +491,7 @@ async fn forms_scenario(db: Db) {
     )
     .await;
     assert_eq!(renamed.status, StatusCode::SEE_OTHER);
-    assert_eq!(renamed.location.as_deref(), Some(format!("/strategy#priority-{}", first.id).as_str()));
+    assert_eq!(location(&renamed), Some(format!("/strategy#priority-{}", first.id)));
     let strategy = get(&app, &board, "/strategy").await;
     assert!(strategy.body.contains("Attitudinal and cultural change"));
     assert!(strategy.body.contains("Changing what young people think is normal."));
@@ -493,6 +529,10 @@ async fn forms_scenario(db: Db) {
     let new_form = get(&app, &analyst, "/indicators/new").await;
     assert_eq!(new_form.status, StatusCode::OK);
     assert!(new_form.body.contains("name=\"kind\"") && new_form.body.contains("Robbery"));
+    // The form offers every code of the core's lists, which are what the storage layer accepts.
+    for code in IndicatorKind::ALL.iter().map(|k| k.as_str()).chain(Frequency::ALL.iter().map(|f| f.as_str())) {
+        assert!(new_form.body.contains(&format!("value=\"{code}\"")), "the form offers {code}");
+    }
     let council_id = council.to_string();
     let good = [
         ("name", "Mentoring sessions delivered"),
@@ -643,11 +683,10 @@ async fn forms_scenario(db: Db) {
     assert!(!db.indicator_values().await.unwrap().contains_key(&mentoring), "bad files store nothing");
     // The CSRF token is checked on the multipart form too; other roles are refused.
     let good_csv = format!("code,period,value,note\nmentoring-sessions,{q},12,from the provider\n");
-    let no_token =
-        common::http::send_multipart(&app, "/indicators/upload", &analyst, &[], ("file", "v.csv", good_csv.as_bytes()))
-            .await;
+    let (content_type, body) = multipart(&[], ("v.csv", good_csv.as_bytes()));
+    let no_token = app.post_bytes("/indicators/upload", &without_token(&analyst), &content_type, body).await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
-    let forged = Visitor { cookie: analyst.cookie.clone(), csrf: "0".repeat(64) };
+    let forged = Caller { csrf: "0".repeat(64), ..analyst.clone() };
     let wrong_token = post_file(&app, &forged, "/indicators/upload", &[], ("v.csv", good_csv.as_bytes())).await;
     assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
     let partner = post_file(&app, &officer, "/indicators/upload", &[], ("v.csv", good_csv.as_bytes())).await;
@@ -656,7 +695,7 @@ async fn forms_scenario(db: Db) {
     let uploaded =
         post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", good_csv.as_bytes())).await;
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", &uploaded.body[..uploaded.body.len().min(3000)]);
-    assert_eq!(uploaded.location.as_deref(), Some("/indicators"));
+    assert_eq!(location(&uploaded).as_deref(), Some("/indicators"));
     let stored = db.indicator_values().await.unwrap().remove(&mentoring).expect("stored");
     assert_eq!(
         (stored[0].period.as_str(), stored[0].value, stored[0].note.as_str()),
@@ -697,7 +736,8 @@ async fn forms_scenario(db: Db) {
         post(&app, &analyst, "/funding/streams", &[("stream_name", "safer streets"), ("stream_funder", "Home Office")])
             .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(again.body.contains("already a funding stream"));
+    assert!(again.body.contains("already a funding stream") && again.body.contains("href=\"#stream_name\""));
+    assert!(again.body.contains("value=\"safer streets\""), "what was typed is kept on a storage error");
     let sid = stream.id.to_string();
     let amount = |year: &str, value: &str| {
         [("amount_stream", sid.clone()), ("amount_year", year.to_string()), ("amount_value", value.to_string())]
@@ -807,8 +847,8 @@ async fn pack_stream(db: &Db, quarter: Quarter, sid: i64) -> (i64, i64, i64, i64
 /// deleting allocations change those figures; bad input and other roles change nothing.
 async fn funding_edits(
     db: &Db,
-    app: &Router,
-    (analyst, officer, board): (&Visitor, &Visitor, &Visitor),
+    app: &TestApp,
+    (analyst, officer, board): (&Caller, &Caller, &Caller),
     sid: i64,
     police: i64,
     quarter: Quarter,
@@ -825,7 +865,7 @@ async fn funding_edits(
             ("allocation_amount", value.to_string()),
         ]
     };
-    let follow = |reply: &Reply| reply.location.clone().expect("a redirect");
+    let follow = |reply: &Reply| location(reply).expect("a redirect");
 
     // ---- Allocating exactly what is left: £40,000 + £120,000 = £160,000, not over.
     let done = post_owned(app, analyst, "/funding/allocations", &allocate("Night-time wardens", "120000")).await;
@@ -932,7 +972,8 @@ async fn funding_edits(
         assert_eq!(get(app, who, &delete).await.status, StatusCode::FORBIDDEN);
         assert_eq!(post(app, who, &delete, &[]).await.status, StatusCode::FORBIDDEN);
     }
-    let no_token = send(app, "POST", &delete, analyst, Some("")).await;
+    let no_token =
+        app.post_bytes(&delete, &without_token(analyst), "application/x-www-form-urlencoded", Vec::new()).await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN, "a POST without the CSRF token is refused");
     assert!(db.allocation(lighting.id).await.unwrap().is_some(), "refused deletions delete nothing");
     let deleted = post(app, analyst, &delete, &[]).await;
@@ -956,7 +997,8 @@ async fn funding_edits(
     assert!(governance_changes(db).await.iter().any(|e| e.detail.contains(&format!("£10,000.00 in {q}"))));
 
     // ---- Changing a stream's name and funder.
-    let other = db.create_funding_stream("Safety of Women at Night", "Home Office").await.unwrap();
+    let other =
+        db.create_funding_stream("Safety of Women at Night", "Home Office", &common::test_actor()).await.unwrap();
     let url = format!("/funding/streams/{sid}");
     assert!(get(app, analyst, "/funding").await.body.contains(&format!("href=\"{url}\"")));
     let form_page = get(app, analyst, &url).await;
@@ -990,14 +1032,4 @@ async fn funding_edits(
     assert_eq!(get(app, analyst, "/funding/streams/999999").await.status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn governance_forms_sqlite() {
-    let t = common::sqlite();
-    forms_scenario(t.connect().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn governance_forms_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    forms_scenario(t.connect().await).await;
-}
+crate::on_each_app!(governance_forms);

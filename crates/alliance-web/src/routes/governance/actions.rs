@@ -5,15 +5,14 @@
 
 use std::collections::HashMap;
 
-use alliance_core::governance::can_update_action;
 use alliance_db::governance::{Action, ActionFields};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{audited, forbidden, is_staff, not_found, page, see_other};
-use crate::auth::user_actor;
+use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use crate::auth::access::{may_update_action, require_action_update};
 use crate::auth::CurrentUser;
 use crate::views::governance::actions::{values_of, ActionFormPage, ActionPage, ActionsPage};
 use crate::views::governance::{error, id_from, invalid_to_field, status_from, today, FieldError, Form};
@@ -31,7 +30,8 @@ async fn list(
     CurrentUser(user): CurrentUser,
     Query(q): Query<Values>,
 ) -> Result<Response, PageError> {
-    let p = ActionsPage::load(&state.db, Layout::new(&state, "/actions"), Form::new(q), None, is_staff(&user)).await?;
+    let staff = may_edit_governance(&user);
+    let p = ActionsPage::load(&state.db, Layout::new(&state, "/actions"), Form::new(q), None, staff).await?;
     page(&p, false)
 }
 
@@ -45,7 +45,8 @@ async fn ours(
     page(&p, false)
 }
 
-async fn new_form(State(state): State<AppState>) -> Result<Response, PageError> {
+async fn new_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let form = Form::new(HashMap::from([("status".to_string(), "not-started".to_string())]));
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, false)
 }
@@ -93,13 +94,11 @@ async fn create(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
     match fields_of(&form) {
-        Ok(fields) => match state.db.create_action(&fields, &user_actor(&user), None).await {
-            Ok(id) => {
-                audited(&state, &user, &format!("/actions/{id}"), "action created").await?;
-                return Ok(see_other(&format!("/actions/{id}")));
-            }
+        Ok(fields) => match state.db.create_action(&fields, &actor(&user), None).await {
+            Ok(id) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
         Err(errors) => form.errors = errors,
@@ -107,7 +106,12 @@ async fn create(
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, true)
 }
 
-async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn edit_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     page(
         &ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), Some(id), Form::new(values_of(&a))).await?,
@@ -121,16 +125,14 @@ async fn edit(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     if state.db.action(id).await?.is_none() {
         return Err(not_found());
     }
     let mut form = Form::new(values);
     match fields_of(&form) {
-        Ok(fields) => match state.db.edit_action(id, &fields, &user_actor(&user)).await {
-            Ok(()) => {
-                audited(&state, &user, &format!("/actions/{id}"), "action edited").await?;
-                return Ok(see_other(&format!("/actions/{id}")));
-            }
+        Ok(fields) => match state.db.edit_action(id, &fields, &actor(&user)).await {
+            Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
         Err(errors) => form.errors = errors,
@@ -145,9 +147,9 @@ async fn action_page(
     a: Action,
     form: Form,
 ) -> Result<Response, PageError> {
-    let can_update = can_update_action(user.role, user.org_id, a.owner_org_id);
+    let rights = (may_update_action(user, &a), may_edit_governance(user));
     let has_errors = !form.errors.is_empty();
-    let p = ActionPage::load(&state.db, Layout::new(state, "/actions"), a, can_update, is_staff(user), form).await?;
+    let p = ActionPage::load(&state.db, Layout::new(state, "/actions"), a, rights.0, rights.1, form).await?;
     page(&p, has_errors)
 }
 
@@ -169,20 +171,13 @@ async fn post_update(
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
-    if !can_update_action(user.role, user.org_id, a.owner_org_id) {
-        audited(&state, &user, &format!("/actions/{id}/updates"), "refused: another organisation's action").await?;
-        return Err(forbidden("Only the organisation that owns this action, or partnership staff, can update it."));
-    }
+    require_action_update(&state, &user, &a).await?;
     let mut form = Form::new(values);
     match status_from(&form, "update_status") {
         Ok(status) => {
             let (on, note) = (form.value("update_on_date"), form.value("update_note"));
-            match state.db.add_action_update(id, &on, status, &note, &user_actor(&user), Some(user.org_id)).await {
-                Ok(_) => {
-                    let detail = format!("progress update on {on}: {}", status.label());
-                    audited(&state, &user, &format!("/actions/{id}"), &detail).await?;
-                    return Ok(see_other(&format!("/actions/{id}#updates")));
-                }
+            match state.db.add_action_update(id, &on, status, &note, &actor(&user), Some(user.org_id)).await {
+                Ok(_) => return Ok(see_other(&format!("/actions/{id}#updates"))),
                 Err(e) => form.errors.push(invalid_to_field(
                     e,
                     &[("on_date", "update_on_date"), ("note", "update_note")],
@@ -201,14 +196,12 @@ async fn add_milestone(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let due = form.get("milestone_due");
-    match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &user_actor(&user)).await {
-        Ok(_) => {
-            audited(&state, &user, &format!("/actions/{id}"), "milestone added").await?;
-            return Ok(see_other(&format!("/actions/{id}#milestones")));
-        }
+    match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &actor(&user)).await {
+        Ok(_) => return Ok(see_other(&format!("/actions/{id}#milestones"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
             &[("milestone", "milestone_title"), ("milestone_due", "milestone_due")],
@@ -223,11 +216,11 @@ async fn complete_milestone(
     CurrentUser(user): CurrentUser,
     Path((id, mid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     if !state.db.milestones(id).await?.iter().any(|m| m.id == mid) {
         return Err(not_found());
     }
-    state.db.complete_milestone(mid, &today(), &user_actor(&user)).await?;
-    audited(&state, &user, &format!("/actions/{id}"), &format!("milestone {mid} done")).await?;
+    state.db.complete_milestone(mid, &today(), &actor(&user)).await?;
     Ok(see_other(&format!("/actions/{id}#milestones")))
 }
 
@@ -237,14 +230,12 @@ async fn add_dependency(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     match id_from(&form, "depends_on", "the action this one depends on") {
-        Ok(other) => match state.db.add_dependency(id, other, &user_actor(&user)).await {
-            Ok(()) => {
-                audited(&state, &user, &format!("/actions/{id}"), &format!("depends on action {other}")).await?;
-                return Ok(see_other(&format!("/actions/{id}")));
-            }
+        Ok(other) => match state.db.add_dependency(id, other, &actor(&user)).await {
+            Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, &[("depends_on", "depends_on")], "depends_on")?),
         },
         Err(e) => form.errors.push(e),
@@ -258,14 +249,12 @@ async fn escalate(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));
-    match state.db.escalate_action(id, &on, &note, &user_actor(&user)).await {
-        Ok(_) => {
-            audited(&state, &user, &format!("/actions/{id}"), &format!("escalated to the Board on {on}")).await?;
-            return Ok(see_other(&format!("/actions/{id}")));
-        }
+    match state.db.escalate_action(id, &on, &note, &actor(&user)).await {
+        Ok(_) => return Ok(see_other(&format!("/actions/{id}"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
             &[("raised_on", "escalation_on"), ("note", "escalation_note")],

@@ -15,15 +15,14 @@
 
 use std::collections::HashMap;
 
-use alliance_core::governance::{parse_pounds, FinancialYear, Quarter, StreamYearPosition};
-use alliance_db::governance::Allocation;
+use alliance_core::governance::{parse_pounds, FinancialYear, Quarter};
+use alliance_db::DbError;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{audited, is_staff, not_found, page, see_other};
-use crate::auth::user_actor;
+use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
 use crate::auth::CurrentUser;
 use crate::views::board_pack::stream_year_positions_of;
 use crate::views::governance::funding::{AllocationDeletePage, AllocationEditPage, FundingPage, StreamEditPage};
@@ -42,7 +41,8 @@ async fn show(
     let (quarter, errors) = quarter_from(&form);
     form.errors = errors;
     let has_errors = !form.errors.is_empty();
-    let p = FundingPage::load(&state.db, Layout::new(&state, "/funding"), quarter, is_staff(&user), form).await?;
+    let staff = may_edit_governance(&user);
+    let p = FundingPage::load(&state.db, Layout::new(&state, "/funding"), quarter, staff, form).await?;
     page(&p, has_errors)
 }
 
@@ -92,6 +92,7 @@ async fn add_stream(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
     let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
     if name.is_none() {
@@ -101,12 +102,9 @@ async fn add_stream(
         form.errors.push(error("stream_funder", "Enter who provides the money, like Home Office"));
     }
     if let (Some(name), Some(funder)) = (name, funder) {
-        match state.db.create_funding_stream(&name, &funder).await {
-            Ok(id) => {
-                audited(&state, &user, "/funding", &format!("funding stream {id} added: {name} ({funder})")).await?;
-                return Ok(see_other("/funding#streams"));
-            }
-            Err(e) => form.errors.push(invalid_to_field(e, &[("name", "stream_name")], "stream_name")?),
+        match state.db.create_funding_stream(&name, &funder, &actor(&user)).await {
+            Ok(_) => return Ok(see_other("/funding#streams")),
+            Err(e) => form.errors.push(invalid_to_field(e, STREAM_FIELDS, "stream_name")?),
         }
     }
     with_errors(&state, current_quarter(), form).await
@@ -118,28 +116,21 @@ async fn set_amount(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
     let stream = stream_from(&state, &form, "amount_stream").await?.map_err(|e| form.errors.push(e)).ok();
     let fy = financial_year(&form, "amount_year").map_err(|e| form.errors.push(e)).ok();
     let pence = parse_pounds(&form.value("amount_value"))
         .map_err(|e| form.errors.push(error("amount_value", format!("Amount: {e}"))))
         .ok();
-    if let (Some((id, name)), Some(fy), Some(pence), true) = (stream, fy, pence, form.errors.is_empty()) {
-        let before = state
-            .db
-            .funding_amounts()
-            .await?
-            .into_iter()
-            .find(|a| a.stream_id == id && a.financial_year == fy.to_string())
-            .map(|a| a.amount_pence);
-        match state.db.set_funding_amount(id, &fy.to_string(), pence).await {
-            Ok(()) => {
-                let was = before.map(|b| format!(" (was {})", alliance_core::format::money(b))).unwrap_or_default();
-                let detail = format!("amount of {name} for {fy}: {}{was}", alliance_core::format::money(pence));
-                audited(&state, &user, "/funding", &detail).await?;
-                return Ok(see_other(&format!("/funding?quarter={}#streams", quarter_in(fy))));
-            }
-            Err(e) => form.errors.push(invalid_to_field(e, &[("amount", "amount_value")], "amount_value")?),
+    if let (Some((id, _)), Some(fy), Some(pence), true) = (stream, fy, pence, form.errors.is_empty()) {
+        match state.db.set_funding_amount(id, &fy.to_string(), pence, &actor(&user)).await {
+            Ok(()) => return Ok(see_other(&format!("/funding?quarter={}#streams", quarter_in(fy)))),
+            Err(e) => form.errors.push(invalid_to_field(
+                e,
+                &[("amount", "amount_value"), ("financial_year", "amount_year"), ("stream", "amount_stream")],
+                "amount_value",
+            )?),
         }
     }
     let shown = fy.map(quarter_in).unwrap_or_else(current_quarter);
@@ -153,28 +144,23 @@ async fn allocate(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
     let stream = stream_from(&state, &form, "allocation_stream").await?.map_err(|e| form.errors.push(e)).ok();
     let fy = financial_year(&form, "allocation_year").map_err(|e| form.errors.push(e)).ok();
     let terms = allocation_terms(&state, &mut form).await?;
-    if let (Some((stream_id, stream)), Some(fy), Some(AllocationTerms { org, intervention, purpose, pence }), true) =
+    if let (Some((stream_id, _)), Some(fy), Some(AllocationTerms { org, intervention, purpose, pence }), true) =
         (stream, fy, terms, form.errors.is_empty())
     {
-        let org_id = org.as_ref().map(|o| o.0);
-        let intervention_id = intervention.as_ref().map(|i| i.0);
-        match state.db.create_allocation(stream_id, &fy.to_string(), org_id, intervention_id, &purpose, pence).await {
+        let (org_id, intervention_id) = (org.map(|o| o.0), intervention.map(|i| i.0));
+        let fy_text = fy.to_string();
+        let who = actor(&user);
+        match state.db.create_allocation(stream_id, &fy_text, org_id, intervention_id, &purpose, pence, &who).await {
             Ok(id) => {
-                let over = over_allocation(&state, stream_id, fy).await?;
-                let detail = format!(
-                    "allocation {id} added: {} of {stream} {fy} to {} for {purpose}{}",
-                    alliance_core::format::money(pence),
-                    recipient_text(&org, &intervention),
-                    over_note(&over)
-                );
-                audited(&state, &user, "/funding", &detail).await?;
-                return Ok(saved_redirect(id, fy, over.is_some()));
+                let over = over_allocated(&state, stream_id, fy).await?;
+                return Ok(saved_redirect(id, fy, over));
             }
-            Err(e) => form.errors.push(invalid_to_field(e, &[("amount", "allocation_amount")], "allocation_amount")?),
+            Err(e) => form.errors.push(invalid_to_field(e, ALLOCATION_FIELDS, "allocation_amount")?),
         }
     }
     let shown = fy.map(quarter_in).unwrap_or_else(current_quarter);
@@ -186,6 +172,7 @@ async fn record(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
     let allocation =
         id_from(&form, "allocation", "the allocation the money was spent from").map_err(|e| form.errors.push(e)).ok();
@@ -211,13 +198,18 @@ async fn record(
         if !state.db.allocations().await?.iter().any(|x| x.id == al) {
             form.errors.push(error("allocation", "Select an allocation from the list"));
         } else {
-            match state.db.record_spend(al, &q.to_string(), a, e, &user_actor(&user)).await {
-                Ok(()) => {
-                    let detail = format!("spend recorded for allocation {al} in {q}: {a} pence, {e} on evaluation");
-                    audited(&state, &user, "/funding", &detail).await?;
-                    return Ok(see_other(&format!("/funding?quarter={q}")));
-                }
-                Err(err) => form.errors.push(invalid_to_field(err, &[], "amount")?),
+            match state.db.record_spend(al, &q.to_string(), a, e, &actor(&user)).await {
+                Ok(()) => return Ok(see_other(&format!("/funding?quarter={q}"))),
+                Err(err) => form.errors.push(invalid_to_field(
+                    err,
+                    &[
+                        ("quarter", "quarter"),
+                        ("amount", "amount"),
+                        ("evaluation", "evaluation"),
+                        ("allocation", "allocation"),
+                    ],
+                    "amount",
+                )?),
             }
         }
     }
@@ -290,40 +282,26 @@ async fn recipient_from(
 /// `(id, name)` of an organisation or intervention, or none.
 type Recipient = Option<(i64, String)>;
 
-/// "Staffordshire Police and intervention Navigators", as the audit log says it.
-fn recipient_text(org: &Recipient, intervention: &Recipient) -> String {
-    let to: Vec<String> =
-        [org.as_ref().map(|o| o.1.clone()), intervention.as_ref().map(|i| format!("intervention {}", i.1))]
-            .into_iter()
-            .flatten()
-            .collect();
-    to.join(" and ")
-}
+/// The storage fields of a stream's form → the form's fields.
+const STREAM_FIELDS: &[(&str, &str)] = &[("name", "stream_name"), ("funder", "stream_funder")];
 
-/// The position of stream `stream_id` in `fy` when it is over-allocated, from what is stored now.
-async fn over_allocation(
-    state: &AppState,
-    stream_id: i64,
-    fy: FinancialYear,
-) -> Result<Option<StreamYearPosition>, PageError> {
+/// The storage fields of an allocation's form → the form's fields.
+const ALLOCATION_FIELDS: &[(&str, &str)] = &[
+    ("amount", "allocation_amount"),
+    ("purpose", "allocation_purpose"),
+    ("org", "allocation_org"),
+    ("intervention", "allocation_intervention"),
+    ("financial_year", "allocation_year"),
+    ("stream", "allocation_stream"),
+];
+
+/// Whether stream `stream_id` is over-allocated in `fy`, from what is stored now.
+async fn over_allocated(state: &AppState, stream_id: i64, fy: FinancialYear) -> Result<bool, PageError> {
     let (amounts, allocations, spend) =
         (state.db.funding_amounts().await?, state.db.allocations().await?, state.db.spend().await?);
     Ok(stream_year_positions_of(&amounts, &allocations, &spend, quarter_in(fy))
         .into_iter()
-        .find(|p| p.stream_id == stream_id && p.year == fy && p.over_allocated))
-}
-
-/// What the audit entry adds when a change leaves the stream over-allocated.
-fn over_note(over: &Option<StreamYearPosition>) -> String {
-    over.map(|p| {
-        format!(
-            "; the stream is now over-allocated: {} allocated against {}, {} over",
-            alliance_core::format::money(p.allocated),
-            alliance_core::format::money(p.amount),
-            alliance_core::format::money(p.over_by)
-        )
-    })
-    .unwrap_or_default()
+        .any(|p| p.stream_id == stream_id && p.year == fy && p.over_allocated))
 }
 
 /// Back to the funding page after saving allocation `id` of `fy`; the page warns when the
@@ -333,18 +311,18 @@ fn saved_redirect(id: i64, fy: FinancialYear, over: bool) -> Response {
     see_other(&format!("/funding?quarter={}&saved={id}#{anchor}", quarter_in(fy)))
 }
 
-/// `"field changed from "old" to "new""`, or nothing when it did not change.
-fn change(field: &str, old: &str, new: &str) -> Option<String> {
-    (old != new).then(|| format!("{field} changed from \"{old}\" to \"{new}\""))
-}
-
 /// An amount as the form shows it: `40,000.00` (the page prints the `£`).
 fn pounds_text(pence: i64) -> String {
     alliance_core::format::money_field(pence)
 }
 
 /// `GET /funding/streams/{id}`: the form to change a stream's name and funder.
-async fn stream_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn stream_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("stream_name".to_string(), stream.name.clone()),
@@ -360,6 +338,7 @@ async fn edit_stream(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
@@ -370,32 +349,22 @@ async fn edit_stream(
         form.errors.push(error("stream_funder", "Enter who provides the money, like Home Office"));
     }
     if let (Some(name), Some(funder)) = (name, funder) {
-        match state.db.update_funding_stream(id, &name, &funder).await {
+        match state.db.update_funding_stream(id, &name, &funder, &actor(&user)).await {
             Ok(false) => return Err(not_found()),
-            Ok(true) => {
-                let changes: Vec<String> =
-                    [change("name", &stream.name, &name), change("funder", &stream.funder, &funder)]
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                if !changes.is_empty() {
-                    let detail = format!("funding stream {id}: {}", changes.join("; "));
-                    audited(&state, &user, &format!("/funding/streams/{id}"), &detail).await?;
-                }
-                return Ok(see_other("/funding#streams"));
-            }
-            Err(e) => form.errors.push(invalid_to_field(
-                e,
-                &[("name", "stream_name"), ("funder", "stream_funder")],
-                "stream_name",
-            )?),
+            Ok(true) => return Ok(see_other("/funding#streams")),
+            Err(e) => form.errors.push(invalid_to_field(e, STREAM_FIELDS, "stream_name")?),
         }
     }
     page(&StreamEditPage::new(Layout::new(&state, "/funding"), stream, form), true)
 }
 
 /// `GET /funding/allocations/{id}`: the form to change an allocation.
-async fn allocation_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn allocation_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("allocation_org".to_string(), a.org_id.map(|o| o.to_string()).unwrap_or_default()),
@@ -406,16 +375,6 @@ async fn allocation_form(State(state): State<AppState>, Path(id): Path<i64>) -> 
     page(&AllocationEditPage::load(&state.db, Layout::new(&state, "/funding"), &a, form).await?, false)
 }
 
-/// The recipient of a stored allocation, as the audit log says it.
-async fn stored_recipient(state: &AppState, a: &Allocation) -> Result<String, PageError> {
-    let intervention = match a.intervention_id {
-        Some(id) => state.db.interventions().await?.into_iter().find(|i| i.id == id).map(|i| (i.id, i.name.clone())),
-        None => None,
-    };
-    let org = a.org_id.map(|o| (o, a.org.clone().unwrap_or_default()));
-    Ok(recipient_text(&org, &intervention))
-}
-
 /// `POST /funding/allocations/{id}`: saves an allocation's recipient, purpose and amount,
 /// audited old → new. Over-allocating is allowed and warned about after the redirect.
 async fn edit_allocation(
@@ -424,47 +383,34 @@ async fn edit_allocation(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(before) = state.db.allocation(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let terms = allocation_terms(&state, &mut form).await?;
     if let (Some(AllocationTerms { org, intervention, purpose, pence }), true) = (terms, form.errors.is_empty()) {
-        let (org_id, intervention_id) = (org.as_ref().map(|o| o.0), intervention.as_ref().map(|i| i.0));
-        match state.db.update_allocation(id, org_id, intervention_id, &purpose, pence).await {
+        let (org_id, intervention_id) = (org.map(|o| o.0), intervention.map(|i| i.0));
+        match state.db.update_allocation(id, org_id, intervention_id, &purpose, pence, &actor(&user)).await {
             Ok(false) => return Err(not_found()),
             Ok(true) => {
-                let fy: FinancialYear = before.financial_year.parse().map_err(alliance_db::DbError::Legacy)?;
-                let over = over_allocation(&state, before.stream_id, fy).await?;
-                let old_to = stored_recipient(&state, &before).await?;
-                let changes: Vec<String> = [
-                    change("recipient", &old_to, &recipient_text(&org, &intervention)),
-                    change("purpose", &before.purpose, &purpose),
-                    change(
-                        "amount",
-                        &alliance_core::format::money(before.amount_pence),
-                        &alliance_core::format::money(pence),
-                    ),
-                ]
-                .into_iter()
-                .flatten()
-                .collect();
-                if !changes.is_empty() {
-                    let detail = format!("allocation {id}: {}{}", changes.join("; "), over_note(&over));
-                    audited(&state, &user, &format!("/funding/allocations/{id}"), &detail).await?;
-                }
-                return Ok(saved_redirect(id, fy, over.is_some()));
+                let fy: FinancialYear = before.financial_year.parse().map_err(|e: String| {
+                    DbError::corrupt(format!("funding_allocations.financial_year of allocation {id}: {e}"))
+                })?;
+                let over = over_allocated(&state, before.stream_id, fy).await?;
+                return Ok(saved_redirect(id, fy, over));
             }
-            Err(e) => form.errors.push(invalid_to_field(
-                e,
-                &[("amount", "allocation_amount"), ("purpose", "allocation_purpose"), ("org", "allocation_org")],
-                "allocation_amount",
-            )?),
+            Err(e) => form.errors.push(invalid_to_field(e, ALLOCATION_FIELDS, "allocation_amount")?),
         }
     }
     page(&AllocationEditPage::load(&state.db, Layout::new(&state, "/funding"), &before, form).await?, true)
 }
 
 /// `GET /funding/allocations/{id}/delete`: asks for confirmation, saying what goes with it.
-async fn confirm_delete(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn confirm_delete(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
     page(&AllocationDeletePage::load(&state.db, Layout::new(&state, "/funding"), &a).await?, false)
 }
@@ -476,26 +422,8 @@ async fn delete_allocation(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
-    let recipient = stored_recipient(&state, &a).await?;
-    let stream = state.db.funding_stream(a.stream_id).await?.map(|s| s.name).unwrap_or_default();
-    let Some((_, spend)) = state.db.delete_allocation(id).await? else { return Err(not_found()) };
-    let spend_text = if spend.is_empty() {
-        "no spend recorded".to_string()
-    } else {
-        let each: Vec<String> = spend
-            .iter()
-            .map(|s| format!("{} in {}", alliance_core::format::money(s.amount_pence), s.quarter))
-            .collect();
-        format!("its spend deleted with it: {}", each.join(", "))
-    };
-    let detail = format!(
-        "allocation {id} deleted: was {} of {stream} {} to {recipient} for {}; {spend_text}",
-        alliance_core::format::money(a.amount_pence),
-        a.financial_year,
-        a.purpose
-    );
-    audited(&state, &user, &format!("/funding/allocations/{id}"), &detail).await?;
+    require_governance_staff(&user)?;
+    let Some((a, _)) = state.db.delete_allocation(id, &actor(&user)).await? else { return Err(not_found()) };
     let shown = a.financial_year.parse::<FinancialYear>().map(quarter_in).unwrap_or_else(|_| current_quarter());
     Ok(see_other(&format!("/funding?quarter={shown}#allocations")))
 }

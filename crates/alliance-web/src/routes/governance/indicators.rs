@@ -9,9 +9,7 @@
 use std::collections::HashMap;
 
 use alliance_core::domain::police::CRIME_TYPES;
-use alliance_core::governance::{
-    can_update_action, Direction, FinancialYear, IndicatorSource, Quarter, INDICATOR_KINDS,
-};
+use alliance_core::governance::{Direction, FinancialYear, Frequency, IndicatorKind, IndicatorSource, Quarter};
 use alliance_db::access::User;
 use alliance_db::governance::{Indicator, NewIndicator};
 use alliance_db::DbError;
@@ -22,12 +20,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{audited, forbidden, is_staff, not_found, page, see_other};
-use crate::auth::user_actor;
+use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use crate::auth::access::{may_enter_indicator, require_indicator_entry};
 use crate::auth::CurrentUser;
 use crate::views::board_pack::BoardPack;
 use crate::views::governance::indicators::{
-    number_text, target_values, IndicatorFormPage, IndicatorPage, IndicatorsPage, TargetPage,
+    target_values, IndicatorFormPage, IndicatorPage, IndicatorsPage, TargetPage,
 };
 use crate::views::governance::{error, invalid_to_field, quarter_from, FieldError, Form};
 use crate::views::Layout;
@@ -35,18 +33,12 @@ use crate::{AppState, PageError};
 
 type Values = HashMap<String, String>;
 
-/// Staff enter any entered indicator; a partner user only their organisation's.
-fn can_enter(user: &User, ind: &Indicator) -> bool {
-    !ind.source.is_computed()
-        && (is_staff(user) || ind.owner_org_id.is_some_and(|o| can_update_action(user.role, user.org_id, o)))
-}
-
 async fn list_page(state: &AppState, user: &User, mut form: Form) -> Result<Response, PageError> {
     let (quarter, mut errors) = quarter_from(&form);
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
-    page(&IndicatorsPage::new(Layout::new(state, "/indicators"), pack, is_staff(user), form), has_errors)
+    page(&IndicatorsPage::new(Layout::new(state, "/indicators"), pack, may_edit_governance(user), form), has_errors)
 }
 
 async fn list(
@@ -98,6 +90,7 @@ async fn upload(
     CurrentUser(user): CurrentUser,
     request: Request,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let (values, file) = match read_upload(&state, request).await {
         Ok(upload) => upload,
         Err(e) => {
@@ -127,13 +120,10 @@ async fn upload(
         Err(e) => form.errors.push(e),
         Ok((field, name, text)) => match parse_numbered_indicator_values(&name, &text) {
             Err(e) => form.errors.push(error(field, e.to_string())),
-            Ok(rows) => match state.db.enter_indicator_values_from(&name, &rows, &user_actor(&user)).await {
-                Ok(n) => {
-                    audited(&state, &user, "/indicators", &format!("{n} indicator values uploaded from {name}"))
-                        .await?;
-                    return Ok(see_other("/indicators"));
-                }
-                Err(DbError::Legacy(message)) => form.errors.push(error(field, message)),
+            Ok(rows) => match state.db.enter_indicator_values_from(&name, &rows, &actor(&user)).await {
+                Ok(_) => return Ok(see_other("/indicators")),
+                // The reason names the file, line and column: shown on the field the values came in.
+                Err(DbError::Invalid { reason, .. }) => form.errors.push(error(field, reason)),
                 Err(e) => return Err(e.into()),
             },
         },
@@ -195,7 +185,8 @@ fn optional_choice(form: &Form, field: &str, offered: &[i64], what: &str) -> Res
     }
 }
 
-async fn new_form(State(state): State<AppState>) -> Result<Response, PageError> {
+async fn new_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let form = Form::new(Values::from([
         ("frequency".to_string(), "quarterly".to_string()),
         ("source".to_string(), "entered".to_string()),
@@ -209,6 +200,7 @@ async fn create(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
     let mut errors = Vec::new();
     let name = form.get("name").unwrap_or_default();
@@ -224,7 +216,7 @@ async fn create(
     } else if state.db.indicator_by_code(&code).await?.is_some() {
         errors.push(error("code", format!("There is already an indicator with the code \"{code}\"")));
     }
-    let kind = form.get("kind").filter(|k| INDICATOR_KINDS.contains(&k.as_str()));
+    let kind = form.get("kind").and_then(|k| k.parse::<IndicatorKind>().ok());
     if kind.is_none() {
         errors.push(error("kind", "Select the kind of indicator: input, output or outcome"));
     }
@@ -236,7 +228,7 @@ async fn create(
     if unit.is_empty() {
         errors.push(error("unit", "Enter the unit, like people, sessions or £"));
     }
-    let frequency = form.get("frequency").filter(|f| f == "quarterly" || f == "annually");
+    let frequency = form.get("frequency").and_then(|f| f.parse::<Frequency>().ok());
     if frequency.is_none() {
         errors.push(error("frequency", "Select how often the indicator is reported"));
     }
@@ -282,10 +274,10 @@ async fn create(
         let new = NewIndicator {
             code: &code,
             name: &name,
-            kind: &kind,
+            kind: kind.as_str(),
             definition: &definition,
             unit: &unit,
-            frequency: &frequency,
+            frequency: frequency.as_str(),
             direction,
             baseline,
             baseline_period: baseline_period.as_deref(),
@@ -295,15 +287,11 @@ async fn create(
             priority_id,
             source: source.clone(),
         };
-        match state.db.create_indicator(&new).await {
-            Ok(id) => {
-                let detail = format!("indicator {code} added: {name} ({kind}, {})", source.as_string());
-                audited(&state, &user, &format!("/indicators/{id}"), &detail).await?;
-                return Ok(see_other(&format!("/indicators/{id}")));
-            }
+        match state.db.create_indicator(&new, &actor(&user)).await {
+            Ok(id) => return Ok(see_other(&format!("/indicators/{id}"))),
             Err(e) => errors.push(invalid_to_field(
                 e,
-                &[("code", "code"), ("kind", "kind"), ("tolerance", "tolerance"), ("code, name", "name")],
+                &[("code", "code"), ("kind", "kind"), ("frequency", "frequency"), ("tolerance", "tolerance")],
                 "name",
             )?),
         }
@@ -312,7 +300,12 @@ async fn create(
     page(&IndicatorFormPage::load(&state.db, Layout::new(&state, "/indicators"), form).await?, true)
 }
 
-async fn target_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn target_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     let form = Form::new(target_values(&ind));
     page(&TargetPage::new(Layout::new(&state, "/indicators"), ind, form), false)
@@ -326,33 +319,13 @@ async fn set_target(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let mut errors = Vec::new();
     if let (Some((baseline, period, target, tolerance)), true) = (target_of(&form, &mut errors), errors.is_empty()) {
-        match state.db.set_indicator_target(id, baseline, period.as_deref(), target, tolerance).await {
-            Ok(()) => {
-                let shown = |v: Option<f64>| if v.is_some() { number_text(v) } else { "none".into() };
-                let changes: Vec<String> = [
-                    ("baseline", shown(ind.baseline), shown(baseline)),
-                    (
-                        "baseline period",
-                        ind.baseline_period.clone().unwrap_or_else(|| "none".into()),
-                        period.clone().unwrap_or_else(|| "none".into()),
-                    ),
-                    ("target", shown(ind.target), shown(target)),
-                    ("tolerance", shown(ind.tolerance), shown(tolerance)),
-                ]
-                .into_iter()
-                .filter(|(_, old, new)| old != new)
-                .map(|(what, old, new)| format!("{what} {old} → {new}"))
-                .collect();
-                if !changes.is_empty() {
-                    let detail = format!("indicator {}: {}", ind.code, changes.join("; "));
-                    audited(&state, &user, &format!("/indicators/{id}"), &detail).await?;
-                }
-                return Ok(see_other(&format!("/indicators/{id}")));
-            }
+        match state.db.set_indicator_target(id, baseline, period.as_deref(), target, tolerance, &actor(&user)).await {
+            Ok(()) => return Ok(see_other(&format!("/indicators/{id}"))),
             Err(e) => errors.push(invalid_to_field(e, &[("tolerance", "tolerance")], "target")?),
         }
     }
@@ -368,7 +341,7 @@ async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form:
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
-    let rights = (can_enter(user, &ind), is_staff(user));
+    let rights = (may_enter_indicator(user, &ind), may_edit_governance(user));
     match IndicatorPage::load(&state.db, Layout::new(state, "/indicators"), ind, &pack, rights, form).await? {
         Some(p) => page(&p, has_errors),
         None => Err(not_found()),
@@ -396,14 +369,7 @@ async fn enter(
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
     let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
-    if !can_enter(&user, &ind) {
-        let why = if ind.source.is_computed() {
-            "This indicator is computed from imported data; its values cannot be typed."
-        } else {
-            "Only partnership staff, or the organisation that owns this indicator, can enter its values."
-        };
-        return Err(forbidden(why));
-    }
+    require_indicator_entry(&user, &ind)?;
     let mut form = Form::new(values);
     form.values.remove("quarter");
     let period = form.value("period").trim().to_string();
@@ -420,12 +386,9 @@ async fn enter(
     }
     if let (Some(v), true) = (value, form.errors.is_empty()) {
         let row = vec![(ind.code.clone(), period.clone(), v, form.value("note"))];
-        match state.db.enter_indicator_values(&row, &user_actor(&user)).await {
-            Ok(_) => {
-                audited(&state, &user, &format!("/indicators/{id}"), &format!("value for {period}: {v}")).await?;
-                return Ok(see_other(&format!("/indicators/{id}?quarter={period}")));
-            }
-            Err(e) => form.errors.push(invalid_to_field(e, &[], "value")?),
+        match state.db.enter_indicator_values(&row, &actor(&user)).await {
+            Ok(_) => return Ok(see_other(&format!("/indicators/{id}?quarter={period}"))),
+            Err(e) => form.errors.push(invalid_to_field(e, &[("period", "period"), ("value", "value")], "value")?),
         }
     }
     indicator_page(&state, &user, ind, form).await

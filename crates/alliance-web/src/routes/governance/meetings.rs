@@ -4,16 +4,15 @@
 
 use std::collections::HashMap;
 
-use alliance_core::governance::ActionStatus;
+use alliance_core::governance::{ActionStatus, MeetingBody, MeetingItemKind};
 use alliance_db::access::User;
-use alliance_db::governance::{ActionFields, Meeting, MEETING_BODIES, MEETING_ITEM_KINDS};
+use alliance_db::governance::{ActionFields, Meeting};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
 
-use super::{audited, is_staff, not_found, page, see_other};
-use crate::auth::user_actor;
+use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
 use crate::auth::CurrentUser;
 use crate::views::governance::meetings::{parse_attendees, MeetingPage, MeetingsPage};
 use crate::views::governance::{error, id_from, invalid_to_field, Form};
@@ -24,7 +23,8 @@ type Values = HashMap<String, String>;
 
 async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
     page(
-        &MeetingsPage::load(&state.db, Layout::new(&state, "/meetings"), is_staff(&user), Form::default()).await?,
+        &MeetingsPage::load(&state.db, Layout::new(&state, "/meetings"), may_edit_governance(&user), Form::default())
+            .await?,
         false,
     )
 }
@@ -34,9 +34,10 @@ async fn create(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
-    let body = form.value("body");
-    if !MEETING_BODIES.iter().any(|(b, _)| *b == body) {
+    let body = form.value("body").parse::<MeetingBody>().ok();
+    if body.is_none() {
         form.errors.push(error("body", "Select the Executive Board or the Delivery Group"));
     }
     if form.get("title").is_none() {
@@ -47,13 +48,15 @@ async fn create(
     let attendees = parse_attendees(&form.value("attendees"), &organisations)
         .map_err(|e| form.errors.push(error("attendees", e)))
         .ok();
-    if let (Some(attendees), true) = (attendees, form.errors.is_empty()) {
-        match state.db.create_meeting(&body, &form.value("held_on"), &form.value("title"), &attendees).await {
-            Ok(id) => {
-                audited(&state, &user, &format!("/meetings/{id}"), "meeting added").await?;
-                return Ok(see_other(&format!("/meetings/{id}")));
-            }
-            Err(e) => form.errors.push(invalid_to_field(e, &[("held_on", "held_on"), ("body", "body")], "title")?),
+    if let (Some(body), Some(attendees), true) = (body, attendees, form.errors.is_empty()) {
+        let (held_on, title) = (form.value("held_on"), form.value("title"));
+        match state.db.create_meeting(body, &held_on, &title, &attendees, &actor(&user)).await {
+            Ok(id) => return Ok(see_other(&format!("/meetings/{id}"))),
+            Err(e) => form.errors.push(invalid_to_field(
+                e,
+                &[("held_on", "held_on"), ("body", "body"), ("title", "title")],
+                "title",
+            )?),
         }
     }
     page(&MeetingsPage::load(&state.db, Layout::new(&state, "/meetings"), true, form).await?, true)
@@ -65,7 +68,8 @@ async fn meeting(state: &AppState, id: i64) -> Result<Option<Meeting>, PageError
 
 async fn meeting_page(state: &AppState, user: &User, m: Meeting, form: Form) -> Result<Response, PageError> {
     let has_errors = !form.errors.is_empty();
-    page(&MeetingPage::load(&state.db, Layout::new(state, "/meetings"), m, is_staff(user), form).await?, has_errors)
+    let staff = may_edit_governance(user);
+    page(&MeetingPage::load(&state.db, Layout::new(state, "/meetings"), m, staff, form).await?, has_errors)
 }
 
 async fn detail(
@@ -83,17 +87,18 @@ async fn add_item(
     Path(id): Path<i64>,
     Submitted(values): Submitted<Values>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(m) = meeting(&state, id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
-    let kind = form.value("kind");
-    if !MEETING_ITEM_KINDS.contains(&kind.as_str()) {
+    let kind = form.value("kind").parse::<MeetingItemKind>().ok();
+    if kind.is_none() {
         form.errors.push(error("kind", "Select whether it is a decision, an escalation or an action arising"));
     }
     let text = form.value("text");
     if text.trim().is_empty() {
         form.errors.push(error("text", "Enter what was decided, escalated or agreed"));
     }
-    if kind == "action" {
+    if kind == Some(MeetingItemKind::Action) {
         let commitment =
             id_from(&form, "commitment", "the commitment the action delivers").map_err(|e| form.errors.push(e)).ok();
         let owner =
@@ -114,24 +119,16 @@ async fn add_item(
                 status: ActionStatus::NotStarted,
                 intervention_id: None,
             };
-            match state.db.create_action(&fields, &user_actor(&user), Some(&m.held_on)).await {
-                Ok(action_id) => {
-                    state.db.add_meeting_item(id, "action", &text, Some(action_id)).await?;
-                    audited(&state, &user, &format!("/meetings/{id}"), &format!("action arising: action {action_id}"))
-                        .await?;
-                    return Ok(see_other(&format!("/meetings/{id}")));
-                }
+            match state.db.add_meeting_action(id, &fields, &actor(&user)).await {
+                Ok(_) => return Ok(see_other(&format!("/meetings/{id}"))),
                 Err(e) => {
                     form.errors.push(invalid_to_field(e, &[("due_date", "due_date"), ("title", "text")], "text")?)
                 }
             }
         }
-    } else if form.errors.is_empty() {
-        match state.db.add_meeting_item(id, &kind, &text, None).await {
-            Ok(_) => {
-                audited(&state, &user, &format!("/meetings/{id}"), &format!("{kind} added")).await?;
-                return Ok(see_other(&format!("/meetings/{id}")));
-            }
+    } else if let (Some(kind), true) = (kind, form.errors.is_empty()) {
+        match state.db.add_meeting_item(id, kind, &text, &actor(&user)).await {
+            Ok(_) => return Ok(see_other(&format!("/meetings/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, &[("kind", "kind"), ("text", "text")], "text")?),
         }
     }

@@ -14,9 +14,12 @@
 //! - `GET|POST /meetings`, `GET /meetings/{id}`, `POST /meetings/{id}/items` (`meetings.rs`);
 //! - `GET /board-pack/{quarter}` (`board_pack.rs`).
 //!
-//! The route table admits roles; the per-record rule (a partner user updates only their own
-//! organisation's actions and indicators) is `alliance_core::governance::can_update_action`,
-//! checked in the handlers. Every change is written to the audit log (`governance-change`).
+//! The route table admits roles; the record-level rules (only staff edit; a partner user
+//! updates only their own organisation's actions and indicators) are the access module's
+//! `require_governance_staff`, `require_action_update` and `require_indicator_entry`
+//! (`auth/access.rs`), which every handler applies. Every change is written by
+//! `alliance_db::governance` with its audit row (`governance-change`) in the change's own
+//! transaction, from the actor [`actor`] names.
 
 mod actions;
 mod board_pack;
@@ -27,12 +30,13 @@ mod meetings;
 mod strategy;
 
 use alliance_db::access::User;
-use alliance_db::audit::AuditEvent;
+use alliance_db::audit::Actor;
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-pub(crate) use crate::error::{forbidden, not_found};
+pub(crate) use crate::auth::access::{may_edit_governance, require_governance_staff};
+pub(crate) use crate::error::not_found;
 use crate::{AppState, PageError};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -46,20 +50,9 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(meetings::routes())
 }
 
-/// Writes a change to the audit log.
-async fn audited(state: &AppState, user: &User, target: &str, detail: &str) -> Result<(), PageError> {
-    let ip = crate::auth::current().ip;
-    state
-        .db
-        .audit(&AuditEvent {
-            actor: &crate::auth::user_actor(user),
-            action: "governance-change",
-            target,
-            detail,
-            ip: &ip,
-        })
-        .await?;
-    Ok(())
+/// Who makes a change: the signed-in user, from the request's address.
+fn actor(user: &User) -> Actor {
+    crate::auth::actor_of(user, &crate::auth::current().ip)
 }
 
 /// A page, 200 when its form has no errors and 422 when it has.
@@ -70,9 +63,4 @@ fn page(template: &impl Template, has_errors: bool) -> Result<Response, PageErro
 
 fn see_other(to: &str) -> Response {
     axum::response::Redirect::to(to).into_response()
-}
-
-/// Whether the signed-in user may edit the strategy, create actions, record spend, etc.
-fn is_staff(user: &User) -> bool {
-    alliance_core::governance::can_edit_governance(user.role)
 }

@@ -11,24 +11,25 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Form as Submitted;
 
-use super::{audited, is_staff, not_found, page, see_other};
+use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
 use crate::auth::CurrentUser;
 use crate::views::governance::strategy::{commitment, priority, CommitmentPage, PriorityPage, StrategyPage};
 use crate::views::governance::{error, id_from, invalid_to_field, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
-/// `"old" → "new"` for the audit log, or `None` when unchanged.
-fn change(field: &str, old: &str, new: &str) -> Option<String> {
-    (old.trim() != new.trim()).then(|| format!("{field} changed from \"{}\" to \"{}\"", old.trim(), new.trim()))
-}
-
 async fn show(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
-    let p = StrategyPage::load(&state.db, Layout::new(&state, "/strategy"), is_staff(&user), Form::default()).await?;
+    let staff = may_edit_governance(&user);
+    let p = StrategyPage::load(&state.db, Layout::new(&state, "/strategy"), staff, Form::default()).await?;
     page(&p, false)
 }
 
-async fn priority_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn priority_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(p) = priority(&state.db, id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("name".to_string(), p.name.clone()),
@@ -43,6 +44,7 @@ async fn edit_priority(
     Path(id): Path<i64>,
     Submitted(values): Submitted<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some(p) = priority(&state.db, id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let (name, description) = (form.value("name"), form.value("description"));
@@ -50,19 +52,8 @@ async fn edit_priority(
         form.errors.push(error("name", "Enter the priority's name"));
     }
     if form.errors.is_empty() {
-        match state.db.update_priority(id, &name, &description).await {
-            Ok(()) => {
-                let changes: Vec<String> =
-                    [change("name", &p.name, &name), change("description", &p.description, &description)]
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                if !changes.is_empty() {
-                    let detail = format!("priority {}: {}", p.position, changes.join("; "));
-                    audited(&state, &user, &format!("/strategy/priorities/{id}"), &detail).await?;
-                }
-                return Ok(see_other(&format!("/strategy#priority-{id}")));
-            }
+        match state.db.update_priority(id, &name, &description, &actor(&user)).await {
+            Ok(()) => return Ok(see_other(&format!("/strategy#priority-{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, &[("name", "name")], "name")?),
         }
     }
@@ -74,19 +65,16 @@ async fn add(
     CurrentUser(user): CurrentUser,
     Submitted(values): Submitted<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let mut form = Form::new(values);
     match id_from(&form, "priority", "the priority the commitment comes under") {
         // Only a priority of the strategy shown: an id from elsewhere is not a choice offered.
         Ok(id) if priority(&state.db, id).await?.is_none() => {
             form.errors.push(error("priority", "Select the priority the commitment comes under"));
         }
-        Ok(pid) => match state.db.add_commitment(pid, &form.value("text")).await {
-            Ok(id) => {
-                let detail = format!("commitment added: \"{}\"", form.value("text").trim());
-                audited(&state, &user, &format!("/strategy/commitments/{id}"), &detail).await?;
-                return Ok(see_other(&format!("/strategy#priority-{pid}")));
-            }
-            Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
+        Ok(pid) => match state.db.add_commitment(pid, &form.value("text"), &actor(&user)).await {
+            Ok(_) => return Ok(see_other(&format!("/strategy#priority-{pid}"))),
+            Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text"), ("priority", "priority")], "text")?),
         },
         Err(e) => form.errors.push(e),
     }
@@ -94,7 +82,12 @@ async fn add(
     page(&p, true)
 }
 
-async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+async fn edit_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
     page(
@@ -109,16 +102,12 @@ async fn edit(
     Path(id): Path<i64>,
     Submitted(values): Submitted<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     let text = form.value("text");
-    match state.db.update_commitment(id, &text).await {
-        Ok(()) => {
-            if let Some(detail) = change("commitment", &c.text, &text) {
-                audited(&state, &user, &format!("/strategy/commitments/{id}"), &detail).await?;
-            }
-            return Ok(see_other(&format!("/strategy#priority-{}", c.priority_id)));
-        }
+    match state.db.update_commitment(id, &text, &actor(&user)).await {
+        Ok(()) => return Ok(see_other(&format!("/strategy#priority-{}", c.priority_id))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
     }
     let errors = form.errors.clone();

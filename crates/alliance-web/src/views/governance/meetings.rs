@@ -2,12 +2,12 @@
 //! `/meetings/{id}` (date, attendees by organisation, decisions, escalations, and actions
 //! arising, each of which is an action in the plan).
 
-use alliance_db::governance::{Attendee, Meeting, MeetingItem, MEETING_BODIES};
+use alliance_core::governance::{MeetingBody, MeetingItemKind};
+use alliance_db::governance::{Attendee, Meeting, MeetingItem};
 use alliance_db::{Db, DbError};
 use askama::Template;
 
 use super::{FieldError, Form};
-use crate::views::board_pack::body_label;
 use crate::views::Layout;
 
 pub struct MeetingRow {
@@ -19,7 +19,27 @@ pub struct MeetingRow {
 }
 
 fn bodies() -> Vec<(String, String)> {
-    MEETING_BODIES.iter().map(|(b, l)| (b.to_string(), l.to_string())).collect()
+    MeetingBody::ALL.iter().map(|b| (b.as_str().to_string(), b.label().to_string())).collect()
+}
+
+/// The name of a meeting's body as stored.
+fn body_label(body: &str) -> &'static str {
+    body.parse::<MeetingBody>().map(MeetingBody::label).unwrap_or("Unknown body")
+}
+
+/// What the form offers for each kind of meeting item.
+fn kind_options() -> Vec<(String, String)> {
+    MeetingItemKind::ALL
+        .iter()
+        .map(|k| {
+            let label = match k {
+                MeetingItemKind::Decision => "Decision",
+                MeetingItemKind::Escalation => "Escalation to the Board",
+                MeetingItemKind::Action => "Action arising (joins the action plan)",
+            };
+            (k.as_str().to_string(), label.to_string())
+        })
+        .collect()
 }
 
 #[derive(Template)]
@@ -93,11 +113,7 @@ impl MeetingPage {
             attendees,
             items,
             can_edit,
-            kinds: vec![
-                ("decision".into(), "Decision".into()),
-                ("escalation".into(), "Escalation to the Board".into()),
-                ("action".into(), "Action arising (joins the action plan)".into()),
-            ],
+            kinds: kind_options(),
             commitments: super::strategy::commitment_options(db).await?,
             organisations: super::actions::organisation_options(db).await?,
             layout,

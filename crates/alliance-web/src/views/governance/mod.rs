@@ -16,17 +16,18 @@ use alliance_db::DbError;
 
 pub use crate::forms::{error, FieldError, Form, FormValues};
 
-/// A storage validation error (`DbError::Legacy("field: reason")`) as an error on the
-/// form field the storage field came from (`fields`: storage name → form field id), or on
-/// `fallback` with the whole message. Any other error is passed on.
+/// A storage error about the input ([`DbError::Invalid`] or [`DbError::Conflict`], which name
+/// their field) as an error on the form field the storage field came from (`fields`: storage
+/// name → form field id), or on `fallback` when the form has no such field. Any other error
+/// (a fault, a record not found) is passed on, to be answered as such.
 pub fn invalid_to_field(e: DbError, fields: &[(&str, &str)], fallback: &str) -> Result<FieldError, DbError> {
-    let DbError::Legacy(message) = e else { return Err(e) };
-    if let Some((name, reason)) = message.split_once(": ") {
-        if let Some((_, id)) = fields.iter().find(|(n, _)| *n == name) {
-            return Ok(error(id, capitalise(reason)));
+    match e {
+        DbError::Invalid { field, reason } | DbError::Conflict { field, reason } => {
+            let id = fields.iter().find(|(name, _)| *name == field).map_or(fallback, |(_, id)| *id);
+            Ok(error(id, capitalise(&reason)))
         }
+        other => Err(other),
     }
-    Ok(error(fallback, capitalise(&message)))
 }
 
 fn capitalise(s: &str) -> String {
