@@ -58,8 +58,9 @@ impl Db {
         let (backend, url) = if let Some(rest) = url.strip_prefix("sqlite:") {
             let rest = rest.trim_start_matches("//");
             if rest.is_empty() || rest.starts_with(":memory:") {
-                return Err(DbError::Legacy(
-                    "an in-memory SQLite database would vanish between connections: give a file, e.g. sqlite://alliance.db".into(),
+                return Err(DbError::invalid(
+                    "database URL",
+                    "an in-memory SQLite database would vanish between connections: give a file, e.g. sqlite://alliance.db",
                 ));
             }
             sqlite_path = Some(std::path::PathBuf::from(rest.split('?').next().unwrap_or(rest)));
