@@ -11,6 +11,7 @@ pub mod counts;
 pub mod disclosure;
 mod error;
 pub mod password;
+pub mod spatial;
 
 pub use disclosure::Disclosure;
 pub use error::AppError;

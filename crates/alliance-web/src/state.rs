@@ -3,7 +3,7 @@ use std::sync::Arc;
 use alliance_app::Disclosure;
 use alliance_db::Db;
 
-use crate::hotspot_cache::HotspotCache;
+use alliance_app::spatial::HotspotCache;
 
 /// What every handler can reach.
 #[derive(Clone)]

@@ -2,14 +2,16 @@
 
 use std::collections::HashMap;
 
+use alliance_app::spatial::{Bounds, CellsMode, HotspotResult, HotspotUnits, Hotspots, StoredHotspotRequest};
+use alliance_app::AppError;
 use alliance_core::analytics::spatial::hotspot_table::{HotspotRow, HotspotSettings, HotspotStatistic, NeighbourRule};
-use alliance_core::analytics::spatial::{Alternative, Contiguity, PermutationOptions, Standardisation};
+use alliance_core::analytics::spatial::{
+    Alternative, Contiguity, PermutationOptions, SignificanceFrom, Standardisation,
+};
 use alliance_db::spatial::LocatedFilter;
 use askama::Template;
 
 use super::Layout;
-use crate::hotspot_cache::{HotspotUnits, Hotspots, StoredHotspotRequest};
-use crate::spatial::{self as svc, HotspotResult};
 use crate::{AppState, PageError};
 
 /// One row of the top hotspots table.
@@ -95,7 +97,7 @@ impl MapPage {
         };
         let settings = HotspotSettings {
             statistic: HotspotStatistic::GiStar,
-            permutation: PermutationOptions { permutations: 999, seed: 12345, alternative: Alternative::TwoSided },
+            permutation: PermutationOptions { permutations: 0, seed: 12345, alternative: Alternative::TwoSided },
             alpha: 0.05,
             standardisation: Standardisation::Row,
         };
@@ -103,16 +105,17 @@ impl MapPage {
         let units = if unit == "lsoa21" {
             HotspotUnits::Areas("lsoa21".into())
         } else {
-            HotspotUnits::Grid { cell, origin: None, within_area: false }
+            HotspotUnits::Grid { cell, origin: None, cells: CellsMode::Auto }
         };
         // The same request as the map layer's `/api/v1/hotspots?{query}` below, so the layer
         // is served from the cache this fills.
-        let request = StoredHotspotRequest { filter, units, neighbours, settings };
+        let request =
+            StoredHotspotRequest { filter, units, neighbours, settings, significance: SignificanceFrom::Normal };
         let mut message = None;
         let mut top = Vec::new();
         let (mut points, mut significant) = (0, 0);
-        let result: Result<(), svc::SpatialServiceError> = async {
-            let h = state.hotspot_cache.stored_hotspots(&state.db, &request).await?;
+        let result: Result<(), AppError> = async {
+            let h = state.hotspot_cache.stored_hotspots(&state.db, &request, &Bounds::default()).await?;
             let (rows, places): (&[HotspotRow], Vec<String>) = match &*h {
                 Hotspots::Areas { hotspots: h, .. } => {
                     points = h.points;
@@ -135,7 +138,8 @@ impl MapPage {
                 }
             };
             significant = rows.iter().filter(|r| r.significant).count();
-            let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].significant && rows[i].z > 0.0).collect();
+            // Hot spots at 90% confidence or more (Gi_Bin 1 to 3), the strongest first.
+            let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].bin > 0).collect();
             order.sort_by(|&a, &b| rows[b].z.total_cmp(&rows[a].z));
             top = order
                 .into_iter()
@@ -144,7 +148,7 @@ impl MapPage {
                     place: places[i].clone(),
                     count: rows[i].count,
                     z: format!("{:.2}", rows[i].z),
-                    p: rows[i].p_sim.map(|p| format!("{p:.3}")).unwrap_or_default(),
+                    p: if rows[i].p_norm < 0.001 { "< 0.001".into() } else { format!("{:.3}", rows[i].p_norm) },
                     confidence: confidence(rows[i].bin),
                 })
                 .collect();
@@ -153,7 +157,10 @@ impl MapPage {
         .await;
         match result {
             Ok(()) => {}
-            Err(svc::SpatialServiceError::Db(e)) => return Err(e.into()),
+            // Over a bound: a 422 page naming it; a fault: the error page with its id.
+            Err(AppError::TooLarge { reason }) => return Err(PageError::Invalid { field: "cell", reason }),
+            Err(e @ (AppError::Db(_) | AppError::Internal(_))) => return Err(e.into()),
+            Err(AppError::Invalid { reason, .. }) => message = Some(reason),
             Err(other) => message = Some(other.to_string()),
         }
         let mut types =
@@ -170,7 +177,7 @@ impl MapPage {
             label: d.name,
             value: d.code,
         }));
-        let mut query = vec![format!("cell={cell}"), "permutations=999".to_string()];
+        let mut query = vec![format!("cell={cell}")];
         for (k, v) in [("crime-type", &crime_type), ("district", &district), ("from", &from), ("to", &to)] {
             if !v.is_empty() {
                 query.push(format!("{k}={}", encode(v)));
