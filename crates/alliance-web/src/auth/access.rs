@@ -163,6 +163,8 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/map", ALL),
     api("GET", "/api/v1/hotspots", ALL, "read:counts"),
     api("POST", "/api/v1/hotspots", ALL, "read:counts"),
+    api("GET", "/api/v1/hotspots/optimized", ALL, "read:counts"),
+    api("GET", "/api/v1/hotspots/emerging", ALL, "read:counts"),
     api("GET", "/api/v1/kde", ALL, "read:counts"),
     api("POST", "/api/v1/kde", ALL, "read:counts"),
     api("GET", "/api/v1/near-repeat", ALL, "read:counts"),

@@ -43,6 +43,8 @@ use crate::AppState;
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/v1/hotspots", get(hotspots_stored).post(hotspots_posted))
+        .route("/api/v1/hotspots/optimized", get(optimized_stored))
+        .route("/api/v1/hotspots/emerging", get(emerging_stored))
         .route("/api/v1/kde", get(kde_stored).post(kde_posted))
         .route("/api/v1/near-repeat", get(near_repeat_stored).post(near_repeat_posted))
         .route("/api/v1/boundaries", get(boundaries))
@@ -342,4 +344,57 @@ async fn boundaries(State(state): State<AppState>, Query(p): Query<Params>) -> R
     }
     let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
     Ok(Json(svc::boundaries_geojson(&state.db, kind, district).await?))
+}
+
+/// Optimized hot spot analysis of the stored data: `cell` and `band` (metres; chosen from the
+/// data when absent), `alpha`, the filters, `format`.
+async fn optimized_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+    use alliance_app::spatial::optimized::{optimized_stored, OptimizedRequest};
+    let optional = |key: &str| -> Result<Option<f64>, ApiError> {
+        p.get(key).filter(|v| !v.is_empty() && v.as_str() != "auto").map(|_| number(&p, key, 0.0)).transpose()
+    };
+    let request = OptimizedRequest {
+        filter: filter(&p)?,
+        cell: optional("cell")?,
+        band: optional("band")?,
+        alpha: number(&p, "alpha", 0.05)?,
+    };
+    let geojson = geojson_wanted(&p)?;
+    let h = optimized_stored(&state.db, &request, &Bounds::default()).await?;
+    Ok(Json(if geojson { out::optimized_geojson(&h).map_err(AppError::from)? } else { out::optimized_json(&h) }))
+}
+
+/// The emerging hot spot request of a query (shared with the map page).
+pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emerging::EmergingRequest, ApiError> {
+    use alliance_core::analytics::spatial::{Confidence, SliceLength};
+    let slice = match p.get("period").map(String::as_str) {
+        None | Some("month") => SliceLength::Month,
+        Some("quarter") => SliceLength::Quarter,
+        Some(o) => return Err(bad(format!("parameter \"period\": \"{o}\": expected month or quarter"))),
+    };
+    let confidence = match p.get("confidence").map(String::as_str) {
+        None | Some("90") => Confidence::Ninety,
+        Some("95") => Confidence::NinetyFive,
+        Some("99") => Confidence::NinetyNine,
+        Some(o) => return Err(bad(format!("parameter \"confidence\": \"{o}\": expected 90, 95 or 99"))),
+    };
+    Ok(alliance_app::spatial::emerging::EmergingRequest {
+        filter: filter(p)?,
+        cell: number(p, "cell", 250.0)?,
+        band: p.get("band").filter(|v| !v.is_empty()).map(|_| number(p, "band", 0.0)).transpose()?,
+        slice,
+        time_steps: number(p, "time-steps", 1)?,
+        confidence,
+    })
+}
+
+/// Emerging hot spot analysis of the stored data: `cell`, `band`, `period=month|quarter`,
+/// `time-steps`, `confidence=90|95|99`, the filters (`from`/`to` make the period),
+/// `format` (GeoJSON: the cells with a pattern, or every cell with `all=true`).
+async fn emerging_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+    let request = emerging_request(&p)?;
+    let geojson = geojson_wanted(&p)?;
+    let all = p.get("all").is_some_and(|v| v == "true");
+    let e = alliance_app::spatial::emerging::emerging_stored(&state.db, &request, &Bounds::default()).await?;
+    Ok(Json(if geojson { out::emerging_geojson(&e, all).map_err(AppError::from)? } else { out::emerging_json(&e) }))
 }

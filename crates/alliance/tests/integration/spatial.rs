@@ -564,3 +564,106 @@ async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
     assert_eq!(counts(), (1, 2), "the import made the cached analysis a miss");
     assert_eq!(points(&after.json()), points(&first) + 1, "the imported robbery is counted");
 }
+
+/// Issue 15: optimized and emerging hot spot analysis from the command line and the API give
+/// the same cells and figures for the same inputs, say what they chose and why, and the
+/// emerging categories follow from each cell's bins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimized_and_emerging_hot_spots_agree_between_cli_and_api() {
+    let test_db = common::sqlite();
+    let url = test_db.url.clone();
+    let (app, me) = demo_app(test_db).await;
+    let filters = "crime-type=Violence%20and%20sexual%20offences&district=E06000021";
+
+    let reply = app.get(&format!("/api/v1/hotspots/optimized?{filters}"), &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let api = reply.json();
+    assert_eq!(api["analysis"], "optimized-hot-spots");
+    assert!(api["explanation"].as_array().unwrap().len() >= 4, "{}", api["explanation"]);
+    assert!(api["cell_size"]["value"].as_f64().unwrap() > 0.0);
+    assert_eq!(api["cell_size"]["chosen_by"], "data");
+    let rows = api["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["gi_bin"].as_i64().unwrap() > 0), "some hot spot in Stoke's violence");
+    let cli = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            stdout_of(&alliance(
+                &url,
+                &[
+                    "spatial",
+                    "optimized",
+                    "--crime-type",
+                    "Violence and sexual offences",
+                    "--district",
+                    "E06000021",
+                    "--format",
+                    "json",
+                ],
+            ))
+        })
+        .await
+        .unwrap()
+    };
+    let cli: serde_json::Value = serde_json::from_str(&cli).unwrap();
+    assert_eq!(cli, api, "the command line and the API give the same analysis");
+
+    let reply = app.get(&format!("/api/v1/hotspots/emerging?{filters}&cell=500"), &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let api = reply.json();
+    assert_eq!(api["analysis"], "emerging-hot-spots");
+    let slices = api["slices"].as_array().unwrap().len();
+    assert!(slices >= 2, "{}", api["slices"]);
+    let rows = api["rows"].as_array().unwrap();
+    let tally: u64 = api["categories"].as_array().unwrap().iter().map(|c| c["cells"].as_u64().unwrap()).sum();
+    assert_eq!(tally as usize, rows.len(), "every cell has one category");
+    for r in rows {
+        let bins: Vec<i64> = r["bins"].as_array().unwrap().iter().map(|b| b.as_i64().unwrap()).collect();
+        assert_eq!(bins.len(), slices);
+        let hot = bins.iter().filter(|&&b| b >= 1).count() as u64;
+        assert_eq!(r["hot_slices"].as_u64(), Some(hot));
+        let category = r["category"].as_str().unwrap();
+        let last = *bins.last().unwrap();
+        if category.ends_with("hot-spot") && category != "historical-hot-spot" {
+            assert!(last >= 1, "{category} is hot in the final slice: {bins:?}");
+        }
+        if category == "new-hot-spot" {
+            assert_eq!(hot, 1, "{bins:?}");
+        }
+        if category == "no-pattern" {
+            assert!(last == 0, "{bins:?}");
+        }
+    }
+    let csv = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            stdout_of(&alliance(
+                &url,
+                &[
+                    "spatial",
+                    "emerging",
+                    "--crime-type",
+                    "Violence and sexual offences",
+                    "--district",
+                    "E06000021",
+                    "--cell",
+                    "500",
+                    "--all",
+                ],
+            ))
+        })
+        .await
+        .unwrap()
+    };
+    let (header, csv_rows) = csv_rows(&csv);
+    assert_eq!(header[5], "category");
+    assert_eq!(csv_rows.len(), rows.len());
+    for (c, r) in csv_rows.iter().zip(rows) {
+        assert_eq!(&c[5], r["category"].as_str().unwrap());
+        assert_eq!(c[4].parse::<i64>().unwrap(), r["count"].as_i64().unwrap());
+    }
+
+    // Over a bound: refused before work, naming it.
+    let reply = app.get("/api/v1/hotspots/emerging?cell=20", &me).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.json()["detail"].as_str().unwrap().contains("grid cells"), "{}", reply.body);
+}
