@@ -16,7 +16,7 @@
     control.addOverlay(districts, 'District outlines');
     if (lsoas.getBounds().isValid()) map.fitBounds(lsoas.getBounds());
   });
-  load(el.dataset.hotspots).then(function (data) {
+  if (el.dataset.hotspots) load(el.dataset.hotspots).then(function (data) {
     if (!data) return;
     var layer = L.geoJSON(data, { style: function (f) {
       var bin = String(f.properties.gi_bin || 0);
@@ -27,7 +27,20 @@
     control.addOverlay(layer, 'Gi* hotspots');
     if (!map._loaded && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
   });
-  load(el.dataset.density).then(function (data) {
+  // Emerging hot spots: hot patterns in reds (recent ones darkest), cold ones in blue.
+  var patterns = { 'new-hot-spot': '#b2182b', 'consecutive-hot-spot': '#b2182b', 'intensifying-hot-spot': '#b2182b',
+    'persistent-hot-spot': '#ef8a62', 'diminishing-hot-spot': '#fddbc7', 'sporadic-hot-spot': '#fddbc7',
+    'oscillating-hot-spot': '#fddbc7', 'historical-hot-spot': '#fddbc7' };
+  if (el.dataset.emerging) load(el.dataset.emerging).then(function (data) {
+    if (!data) return;
+    var layer = L.geoJSON(data, { style: function (f) {
+      return { stroke: false, fillColor: patterns[f.properties.category] || '#67a9cf', fillOpacity: 0.75 };
+    }, onEachFeature: function (f, l) {
+      l.bindTooltip(f.properties.category.replace(/-/g, ' ') + ', crimes ' + f.properties.count);
+    } }).addTo(map);
+    control.addOverlay(layer, 'Emerging hot spots');
+  });
+  if (el.dataset.density) load(el.dataset.density).then(function (data) {
     if (!data) return;
     var max = 0;
     data.features.forEach(function (f) { max = Math.max(max, f.properties.density); });

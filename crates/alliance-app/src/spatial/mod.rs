@@ -16,6 +16,7 @@ pub mod cache;
 pub mod emerging;
 pub mod json;
 pub mod optimized;
+pub mod places;
 
 use alliance_core::analytics::spatial::hotspot_table::HotspotStatistic;
 use alliance_core::analytics::spatial::hotspot_table::{

@@ -422,6 +422,24 @@ async fn api_endpoints_and_the_map_page() {
     assert!(page.body.contains("Top hotspots"), "{}", page.body);
     assert!(page.body.contains("<table"), "the hotspots table");
     assert!(page.body.contains("/assets/leaflet/leaflet.js"));
+    // The top hotspots name the street the police data gives most often in the cell, and
+    // the ward of its centre.
+    let table = page.body.split("Top hotspots").nth(1).and_then(|t| t.split("</table>").next()).unwrap();
+    let first = table.split("<td class=\"govuk-table__cell\">").nth(1).expect("a first hot spot");
+    assert!(first.contains(" ward"), "{first}");
+    assert!(!table.contains("On or near"), "{table}");
+
+    // Emerging hot spots: the categories and the cells beside the map, and its layer.
+    let page = app
+        .get("/map?analysis=emerging&crime-type=Violence%20and%20sexual%20offences&district=E06000021&cell=500", &me)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Emerging hot spots</caption>"), "{}", page.body);
+    assert!(page.body.contains("Cells with a hot spot pattern"), "{}", page.body);
+    let layer = page.body.split("data-emerging=\"").nth(1).and_then(|s| s.split('"').next()).expect("the layer");
+    let layer = app.get(&layer.replace("&amp;", "&").replace("&#38;", "&"), &me).await;
+    assert_eq!(layer.status, StatusCode::OK, "{}", layer.body);
+    assert_eq!(layer.json()["type"], "FeatureCollection");
 }
 
 /// Issue 13 finding 3: one GET asked for 250 m cells over the bounding box of every point
