@@ -34,6 +34,15 @@ pub struct LocatedCrime {
     pub location: String,
 }
 
+/// A point the police data snaps records to, with the location it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnappedLocation {
+    pub location: String,
+    pub longitude: f64,
+    pub latitude: f64,
+    pub records: i64,
+}
+
 /// A stored boundary as a polygon (WGS84 longitude/latitude).
 #[derive(Debug, Clone, PartialEq)]
 pub struct BoundaryShape {
@@ -103,6 +112,36 @@ impl Db {
                 .then(a.location.cmp(&b.location))
         });
         Ok(out)
+    }
+
+    /// The points the police data snaps records to, with the street or place each names
+    /// ("On or near Station Road"), and how many records name it there: a street map drawn
+    /// from the data itself. Optionally of one district's LSOAs; sorted by location, then
+    /// longitude, then latitude.
+    pub async fn snapped_locations(&self, district: Option<&str>) -> Result<Vec<SnappedLocation>, DbError> {
+        let mut sql = String::from(
+            "SELECT c.location, c.longitude, c.latitude, COUNT(*) FROM police_crimes c \
+             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'",
+        );
+        let mut params = Params::new();
+        if let Some(d) = district {
+            sql.push_str(&format!(
+                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code = {})",
+                params.push(d)
+            ));
+        }
+        sql.push_str(" GROUP BY c.location, c.longitude, c.latitude ORDER BY c.location, c.longitude, c.latitude");
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SnappedLocation {
+                    location: r.try_get(0)?,
+                    longitude: r.try_get(1)?,
+                    latitude: r.try_get(2)?,
+                    records: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
     /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one

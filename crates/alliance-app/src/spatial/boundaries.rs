@@ -80,3 +80,30 @@ pub async fn boundaries_geojson(db: &Db, kind: &str, district: Option<&str>) -> 
     }
     Ok(json!({ "type": "FeatureCollection", "features": features }))
 }
+
+/// GeoJSON (WGS84) of the streets the police data names, from the points it snaps records to:
+/// one MultiPoint feature per street or place (`name`, `records`), optionally of one
+/// district. Offline, it lets an analyst tell which street a hot cell is on.
+pub async fn streets_geojson(db: &Db, district: Option<&str>) -> Result<Value, AppError> {
+    let mut by_name: std::collections::BTreeMap<String, (Vec<Value>, i64)> = Default::default();
+    for s in db.snapped_locations(district).await? {
+        let name = s.location.strip_prefix("On or near ").unwrap_or(&s.location).trim().to_string();
+        if name.is_empty() {
+            continue;
+        }
+        let entry = by_name.entry(name).or_default();
+        entry.0.push(json!([round7(s.longitude), round7(s.latitude)]));
+        entry.1 += s.records;
+    }
+    let features: Vec<Value> = by_name
+        .into_iter()
+        .map(|(name, (points, records))| {
+            json!({
+                "type": "Feature",
+                "geometry": { "type": "MultiPoint", "coordinates": points },
+                "properties": { "layer": "street", "name": name, "records": records },
+            })
+        })
+        .collect();
+    Ok(json!({ "type": "FeatureCollection", "features": features }))
+}

@@ -35,7 +35,7 @@ use alliance_db::Db;
 use geo::{Centroid, MapCoords, MultiPolygon};
 
 use crate::AppError;
-pub use boundaries::{boundaries_geojson, place_picker_geojson};
+pub use boundaries::{boundaries_geojson, place_picker_geojson, streets_geojson};
 pub use bounds::Bounds;
 pub use cache::{CacheCounts, CellsMode, HotspotCache, HotspotUnits, Hotspots, StoredHotspotRequest};
 
@@ -348,4 +348,20 @@ pub fn kde_surface(
     bounds.check_kde_work(points.len(), grid.len(), cell, kernel, radius)?;
     let density = kde(points, &grid, kernel, radius)?;
     Ok(KdeSurface { grid, density, kernel, radius, radius_rule, points: points.len() })
+}
+
+/// The stored records of `filter` for a density surface: those in the partnership's study
+/// area (the district's when one is chosen) when boundaries are stored, so that records far
+/// outside do not stretch the grid; with the number left out.
+pub async fn stored_points_in_area(db: &Db, filter: &LocatedFilter) -> Result<(Vec<(f64, f64)>, usize), AppError> {
+    let xy = stored_points(db, filter).await?.xy;
+    if xy.is_empty() {
+        return Err(no_located_records());
+    }
+    let Some(area) = default_study_area(db, filter.district.as_deref()).await? else { return Ok((xy, 0)) };
+    let kept = blocking(move || Ok(alliance_core::analytics::spatial::points_in_area(&xy, &area)?)).await?;
+    if kept.kept.is_empty() {
+        return Err(no_located_records());
+    }
+    Ok((kept.kept, kept.dropped))
 }

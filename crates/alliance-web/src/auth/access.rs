@@ -170,6 +170,7 @@ pub const ROUTES: &[RouteRule] = &[
     api("GET", "/api/v1/near-repeat", ALL, "read:counts"),
     api("POST", "/api/v1/near-repeat", ALL, "read:counts"),
     api("GET", "/api/v1/boundaries", ALL, "read:counts"),
+    api("GET", "/api/v1/streets", ALL, "read:counts"),
     // The public side (routes/public): public pages and forms, and the staff pages behind them.
     public("GET", "/public"),
     public("GET", "/accessibility"),

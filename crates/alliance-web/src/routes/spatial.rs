@@ -48,6 +48,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/api/v1/kde", get(kde_stored).post(kde_posted))
         .route("/api/v1/near-repeat", get(near_repeat_stored).post(near_repeat_posted))
         .route("/api/v1/boundaries", get(boundaries))
+        .route("/api/v1/streets", get(streets))
         .route("/map", get(super::map::page))
 }
 
@@ -201,14 +202,6 @@ fn posted_points(body: &str) -> Result<PointsFile, ApiError> {
     read_points(&SourceFile::from_bytes("request body", body.as_bytes().to_vec())).map_err(bad)
 }
 
-async fn stored_xy(state: &AppState, p: &Params) -> Result<Vec<(f64, f64)>, Refusal> {
-    let xy = svc::stored_points(&state.db, &filter(p)?).await?.xy;
-    if xy.is_empty() {
-        return Err(svc::no_located_records().into());
-    }
-    Ok(xy)
-}
-
 /// The hotspot analysis the query asks for (points aside).
 pub(crate) fn hotspot_request(p: &Params) -> Result<StoredHotspotRequest, ApiError> {
     let (settings, neighbours, significance) = hotspot_settings(p)?;
@@ -279,9 +272,14 @@ async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, Refusal
     Ok(Json(if geojson { out::kde_geojson(&surface).map_err(AppError::from)? } else { out::kde_json(&surface) }))
 }
 
+/// Density of the stored records in the study area (records far outside it would stretch the
+/// grid); `dropped_outside_area` says how many were left out.
 async fn kde_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
-    let points = stored_xy(&state, &p).await?;
-    kde(&p, points).await
+    let (points, dropped) = svc::stored_points_in_area(&state.db, &filter(&p)?).await?;
+    let Json(mut value) = kde(&p, points).await?;
+    let target = if value.get("properties").is_some() { &mut value["properties"] } else { &mut value };
+    target["dropped_outside_area"] = Value::from(dropped);
+    Ok(Json(value))
 }
 
 async fn kde_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, Refusal> {
@@ -397,4 +395,11 @@ async fn emerging_stored(State(state): State<AppState>, Query(p): Query<Params>)
     let all = p.get("all").is_some_and(|v| v == "true");
     let e = alliance_app::spatial::emerging::emerging_stored(&state.db, &request, &Bounds::default()).await?;
     Ok(Json(if geojson { out::emerging_geojson(&e, all).map_err(AppError::from)? } else { out::emerging_json(&e) }))
+}
+
+/// The streets the police data names, as points (GeoJSON, WGS84): the map's offline
+/// background. `district` limits them to one district.
+async fn streets(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+    let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
+    Ok(Json(svc::streets_geojson(&state.db, district).await?))
 }

@@ -575,7 +575,11 @@ pub async fn kde(db: &Db, args: KdeArgs) -> anyhow::Result<ExitCode> {
         KernelArg::Epanechnikov => Kernel::Epanechnikov,
         KernelArg::Gaussian => Kernel::Gaussian { truncate: args.truncate },
     };
-    let (points, _) = args.source.load(db).await?;
+    // Stored records: those in the study area, as the API's density layer.
+    let points = match args.source.points_file()? {
+        Some(file) => file.coordinates(),
+        None => svc::stored_points_in_area(db, &args.source.filter()).await?.0,
+    };
     let surface = svc::kde_surface(&points, args.cell, args.origin, kernel, radius, &Bounds::default())?;
     match args.format {
         Format::Json => stdout_json(&out::kde_json(&surface))?,

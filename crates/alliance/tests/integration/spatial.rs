@@ -493,6 +493,16 @@ async fn oversized_hotspot_requests_are_refused_before_any_work(app: TestApp) {
     );
     let cells = json["rows"].as_array().unwrap().len();
     assert!((30_000..60_000).contains(&cells), "the county's cells, not the box to Shetland: {cells}");
+
+    // The offline background: the streets the police data names, at its snapped points.
+    let reply = app.get("/api/v1/streets?district=E06000021", &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let streets = reply.json();
+    let features = streets["features"].as_array().unwrap();
+    assert!(features.len() > 100, "{} streets in Stoke-on-Trent", features.len());
+    assert!(features.iter().all(|f| !f["properties"]["name"].as_str().unwrap().starts_with("On or near")));
+    assert!(features.iter().all(|f| f["properties"]["records"].as_i64().unwrap() >= 1));
+    assert!(!features.iter().any(|f| f["properties"]["name"] == "Far Street"), "Shetland is in no district");
 }
 
 on_each_app!(oversized_hotspot_requests_are_refused_before_any_work);
