@@ -3,7 +3,7 @@
 (function () {
   var el = document.getElementById('hotspot-map');
   if (!el || !window.L) return;
-  var map = L.map(el, { zoomSnap: 0.25, preferCanvas: true });
+  var map = L.map(el, { zoomSnap: 0.25 });
   var colours = { '3': '#b2182b', '2': '#ef8a62', '1': '#fddbc7', '0': '#f7f7f7', '-1': '#d1e5f0', '-2': '#67a9cf', '-3': '#2166ac' };
   var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
   function load(url) { return fetch(url).then(function (r) { return r.ok ? r.json() : null; }); }
@@ -17,10 +17,12 @@
     control.addOverlay(districts, 'District outlines');
     if (lsoas.getBounds().isValid()) map.fitBounds(lsoas.getBounds());
   });
+  // Thousands of points: drawn on one canvas, not as SVG elements.
+  var dots = L.canvas({ padding: 0.5 });
   if (el.dataset.streets) load(el.dataset.streets).then(function (data) {
     if (!data) return;
     var layer = L.geoJSON(data, { pointToLayer: function (f, latlng) {
-      return L.circleMarker(latlng, { radius: 1.5, stroke: false, fillColor: '#505a5f', fillOpacity: 0.8 });
+      return L.circleMarker(latlng, { renderer: dots, radius: 1.5, stroke: false, fillColor: '#505a5f', fillOpacity: 0.8 });
     }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); } }).addTo(map);
     control.addOverlay(layer, 'Streets (police data)');
   });
