@@ -1,7 +1,9 @@
 //! Spatial analysis over HTTP: `/api/v1/hotspots`, `/api/v1/kde`, `/api/v1/near-repeat`
 //! (GET: the stored police data with query filters; POST: points in the body, a CSV with
-//! the header `id,x,y,t` or JSON `{"points": [{"id", "x", "y", "t"}]}`), and
-//! `/api/v1/boundaries?kind=lsoa21&district=CODE` (GeoJSON, WGS84).
+//! the header `id,x,y,t` or JSON `{"points": [{"id", "x", "y", "t"}]}`),
+//! `/api/v1/hotspots/optimized` and `/api/v1/hotspots/emerging` (GET, stored data),
+//! `/api/v1/boundaries?kind=lsoa21&district=CODE` and `/api/v1/streets?district=CODE`
+//! (GeoJSON, WGS84).
 //!
 //! Query parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells`
 //! (`area`, the default for stored data when boundaries are stored, or `bbox`), `areas`,
