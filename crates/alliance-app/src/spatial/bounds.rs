@@ -11,6 +11,7 @@
 //! | points × cells within a kernel's reach (density) | 10⁹ | the same for kernel density |
 //! | near-repeat events | 100,000 | the Knox test's pairs grow with the square of the events |
 //! | near-repeat events × permutations | 10⁹ | |
+//! | neighbour pairs of a distance band (cells × the cells within the band of each) | 50,000,000 | the weights are held in memory (4 bytes a pair) |
 
 use alliance_core::analytics::spatial::budget::cells_to_cover;
 use alliance_core::analytics::spatial::{
@@ -21,6 +22,8 @@ use crate::AppError;
 
 /// The most permutations any analysis may ask for.
 pub const MAX_PERMUTATIONS: usize = 9_999;
+/// The most neighbour pairs a distance band may make.
+pub const MAX_NEIGHBOUR_PAIRS: u64 = 50_000_000;
 /// The most events a near-repeat (Knox) analysis may have.
 pub const MAX_KNOX_EVENTS: usize = 100_000;
 
@@ -33,6 +36,8 @@ pub struct Bounds {
     pub work: u64,
     pub permutations: usize,
     pub knox_events: usize,
+    /// Neighbour pairs of a distance band.
+    pub neighbour_pairs: u64,
 }
 
 impl Default for Bounds {
@@ -42,6 +47,7 @@ impl Default for Bounds {
             work: DEFAULT_WORK_BUDGET,
             permutations: MAX_PERMUTATIONS,
             knox_events: MAX_KNOX_EVENTS,
+            neighbour_pairs: MAX_NEIGHBOUR_PAIRS,
         }
     }
 }
@@ -111,6 +117,24 @@ impl Bounds {
         Ok(())
     }
 
+    /// A distance band over `cells` grid cells of `size` metres: about π·(band/size)² + 1
+    /// neighbours each (at most all the cells), within the neighbour-pair bound.
+    pub fn check_band(&self, cells: usize, size: f64, band: f64) -> Result<(), AppError> {
+        if !(band.is_finite() && band >= 0.0) {
+            return Err(AppError::invalid("distance-band", format!("{band} is not a non-negative number of metres")));
+        }
+        let each = (std::f64::consts::PI * (band / size).powi(2) + 1.0).min(cells as f64);
+        let pairs = cells as f64 * each;
+        if !pairs.is_finite() || pairs > self.neighbour_pairs as f64 {
+            return Err(AppError::too_large(format!(
+                "a distance band of {band} m over {cells} cells of {size} m makes about {pairs:.0} neighbour pairs, \
+                 more than the {} Alliance allows: use a shorter band or larger cells",
+                self.neighbour_pairs
+            )));
+        }
+        Ok(())
+    }
+
     /// Near-repeat (Knox): events and events × permutations.
     pub fn check_knox(&self, events: usize, permutations: usize) -> Result<(), AppError> {
         self.check_permutations(permutations)?;
@@ -160,6 +184,10 @@ mod tests {
         assert!(too_large(b.check_kde_work(1_000_000, 1_000_000, 10.0, Kernel::Quartic, 2_000.0)).contains("budget"));
         assert!(b.check_knox(100_000, 999).is_ok());
         assert!(too_large(b.check_knox(100_001, 1)).contains("100000 events"));
+        assert!(b.check_band(44_495, 250.0, 354.0).is_ok());
+        assert!(b.check_band(44_495, 250.0, 1_000.0).is_ok());
+        assert!(too_large(b.check_band(44_495, 250.0, 100_000.0)).contains("neighbour pairs"));
+        assert!(b.check_band(1_000, 250.0, 1e9).is_ok(), "at most every cell: 10⁶ pairs");
         let small = Bounds { work: 1_000_000, ..Bounds::default() };
         assert!(small.check_knox(1_000, 1_000).is_ok());
         assert!(too_large(small.check_knox(1_000, 1_001)).contains("permutations"));

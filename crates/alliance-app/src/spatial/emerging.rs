@@ -76,6 +76,7 @@ pub fn emerging_on(
     // band reaches.
     let within = study_area_units(points, request.cell, area, bounds.cells)?;
     let cells = within.units.cells.len();
+    bounds.check_band(cells, request.cell, band)?;
     let reach = ((2.0 * band / request.cell).floor() + 1.0).powi(2).max(1.0) as usize;
     bounds.check_work(cells.saturating_mul(slices.slices), reach)?;
     let kept_months: Vec<Option<usize>> = within.kept.kept_index.iter().map(|&i| slices.slice_of(months[i])).collect();

@@ -241,6 +241,9 @@ pub fn grid_hotspots(
     bounds.check_permutations(permutations)?;
     let (units, dropped_outside_area) = units_for(points, area, request.cell, request.origin, bounds)?;
     bounds.check_work(units.cells.len(), permutations)?;
+    if let NeighbourRule::DistanceBand(band) = request.neighbours {
+        bounds.check_band(units.cells.len(), request.cell, band)?;
+    }
     let weights = grid_weights(&units, request.neighbours)?;
     let result = run_statistic(&units.counts, &weights, &request.settings, request.significance)?;
     Ok(GridHotspots {

@@ -61,6 +61,13 @@ pub fn optimized_on(
     request: &OptimizedRequest,
     bounds: &Bounds,
 ) -> Result<OptimizedHotSpots, AppError> {
+    // A given band over given cells: its neighbour pairs, from the area's extent (an upper
+    // bound on its cells), before any cell is made.
+    if let (Some(cell), Some(band)) = (request.cell, request.band) {
+        let ((x0, y0), (x1, y1)) = area.bounds();
+        let cover = alliance_core::analytics::spatial::budget::cells_to_cover(x1 - x0, y1 - y0, cell)?;
+        bounds.check_band(cover.min(bounds.cells as u128 * 16) as usize, cell, band)?;
+    }
     Ok(optimized_hot_spots(points, area, &request.options(bounds))?)
 }
 

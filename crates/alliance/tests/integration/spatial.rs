@@ -469,6 +469,9 @@ async fn oversized_hotspot_requests_are_refused_before_any_work(app: TestApp) {
         // permutations over the work budget
         ("/api/v1/hotspots?cell=150&permutations=9999", "permutations"),
         ("/api/v1/kde?crime-type=Robbery&cell=10", "grid cells"),
+        // a distance band reaching across the county: billions of neighbour pairs
+        ("/api/v1/hotspots?cell=250&distance-band=100000", "neighbour pairs"),
+        ("/api/v1/hotspots/emerging?cell=250&band=100000", "neighbour pairs"),
     ];
     for (path, bound) in refusals {
         let reply = app.get(path, &me).await;
