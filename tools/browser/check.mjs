@@ -79,6 +79,7 @@ const STAFF_PAGES = [
   '/staff/unsafe-places',
   '/staff/safer-places',
   '/staff/you-said-we-did',
+  '/admin/partnership',
   '/admin/organisations',
   '/admin/users',
   '/admin/data-sharing',

@@ -9,8 +9,11 @@
 
 pub mod counts;
 pub mod disclosure;
+pub mod evaluation;
 mod error;
+pub mod board_pack;
 pub mod password;
+pub mod sna;
 pub mod spatial;
 
 pub use disclosure::Disclosure;

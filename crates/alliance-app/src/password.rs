@@ -69,9 +69,28 @@ pub fn lock_minutes(failures: i64) -> Option<i64> {
     Some((15i64 << doublings).min(24 * 60))
 }
 
+/// A random password for an account someone else set up (the demo administrator): four
+/// groups of five lower-case letters and digits (about 103 bits), easy to copy from a terminal.
+pub fn one_time() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut rng = rand::rngs::OsRng;
+    let groups: Vec<String> =
+        (0..4).map(|_| (0..5).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect()).collect();
+    groups.join("-")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_time_passwords_pass_the_rules_and_differ() {
+        let a = one_time();
+        assert_eq!(a.len(), 23, "{a}");
+        assert!(check_new_password(&a).is_ok());
+        assert_ne!(a, one_time());
+    }
 
     #[test]
     fn lockout_rule() {

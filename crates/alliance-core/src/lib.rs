@@ -10,4 +10,5 @@ pub mod domain;
 pub mod format;
 pub mod geo;
 pub mod governance;
+pub mod partnership;
 pub mod referrals;

@@ -2,42 +2,24 @@
 //!
 //! EMMIE ratings (College of Policing Crime Reduction Toolkit; Johnson, Tilley & Bowers
 //! 2015) are entered by the user, as the toolkit presents them: the **effect** as its
-//! direction (`reduced`, `mixed`, `no_effect`, `increased`) with the quality of its
-//! evidence, and the **mechanism**, **moderators**, **implementation** and **economic
-//! cost** each as the quality of the evidence about them: `strong`, `moderate`, `limited`
-//! or `none`. Alliance stores them; it does not derive them.
+//! direction ([`EmmieEffect`]) with the quality of its evidence, and the **mechanism**,
+//! **moderators**, **implementation** and **economic cost** each as the quality of the
+//! evidence about them ([`EvidenceQuality`]). Alliance stores them by key; it does not
+//! derive them. The code lists are `alliance_core::domain::intervention`.
 
+use alliance_core::domain::intervention::{EmmieEffect, EvidenceQuality, InterventionType};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationDesign, EvaluationReport};
+use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
 use crate::{Db, DbError};
-
-/// Kinds of intervention, with their labels.
-pub const INTERVENTION_TYPES: &[(&str, &str)] = &[
-    ("patrols", "Patrols"),
-    ("lighting_cctv", "Lighting or CCTV"),
-    ("target_hardening", "Target hardening"),
-    ("navigator", "Navigator"),
-    ("mentoring", "Mentoring"),
-    ("education", "Education"),
-    ("other", "Other"),
-];
-
-/// EMMIE effect directions.
-pub const EMMIE_EFFECTS: &[(&str, &str)] =
-    &[("reduced", "Reduced crime"), ("mixed", "Mixed"), ("no_effect", "No effect"), ("increased", "Increased crime")];
-
-/// EMMIE quality-of-evidence levels.
-pub const EMMIE_QUALITY: &[(&str, &str)] =
-    &[("strong", "Strong"), ("moderate", "Moderate"), ("limited", "Limited"), ("none", "No evidence")];
 
 /// An intervention as entered.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NewIntervention {
     pub name: String,
     pub description: String,
-    pub intervention_type: String,
+    pub intervention_type: InterventionType,
     pub strategy_priority: Option<String>,
     pub lead_organisation: Option<String>,
     pub funding_stream: Option<String>,
@@ -49,12 +31,12 @@ pub struct NewIntervention {
     pub place_codes: Vec<String>,
     pub place_geometry: Option<serde_json::Value>,
     pub crime_types: Vec<String>,
-    pub emmie_effect: Option<String>,
-    pub emmie_effect_quality: Option<String>,
-    pub emmie_mechanism: Option<String>,
-    pub emmie_moderators: Option<String>,
-    pub emmie_implementation: Option<String>,
-    pub emmie_economic_cost: Option<String>,
+    pub emmie_effect: Option<EmmieEffect>,
+    pub emmie_effect_quality: Option<EvidenceQuality>,
+    pub emmie_mechanism: Option<EvidenceQuality>,
+    pub emmie_moderators: Option<EvidenceQuality>,
+    pub emmie_implementation: Option<EvidenceQuality>,
+    pub emmie_economic_cost: Option<EvidenceQuality>,
 }
 
 /// A stored intervention.
@@ -90,9 +72,9 @@ impl NewIntervention {
                 geojson: self
                     .place_geometry
                     .clone()
-                    .ok_or_else(|| DbError::Legacy("the place has no GeoJSON".into()))?,
+                    .ok_or_else(|| DbError::invalid("place_geojson", "the place has no GeoJSON"))?,
             }),
-            other => Err(DbError::Legacy(format!("unknown place kind {other:?}"))),
+            other => Err(DbError::invalid("place_kind", format!("unknown place kind {other:?}"))),
         }
     }
 }
@@ -118,17 +100,26 @@ fn split(text: &str, sep: char) -> Vec<String> {
     text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
+/// A stored code of a code list; a key Alliance did not write is a damaged record.
+fn code<T: std::str::FromStr<Err = alliance_core::domain::intervention::UnknownCode>>(
+    r: &sqlx::any::AnyRow,
+    i: usize,
+) -> Result<Option<T>, DbError> {
+    let key: Option<String> = r.try_get(i)?;
+    key.map(|k| k.parse::<T>().map_err(|e| DbError::corrupt(format!("intervention: {e}")))).transpose()
+}
+
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
     let geometry: Option<String> = r.try_get(12)?;
     let geometry = geometry
-        .map(|g| serde_json::from_str(&g).map_err(|e| DbError::Legacy(format!("stored place geometry: {e}"))))
+        .map(|g| serde_json::from_str(&g).map_err(|e| DbError::corrupt(format!("place geometry: {e}"))))
         .transpose()?;
     Ok(Intervention {
         id: r.try_get(0)?,
         fields: NewIntervention {
             name: r.try_get(1)?,
             description: r.try_get(2)?,
-            intervention_type: r.try_get(3)?,
+            intervention_type: code(r, 3)?.ok_or_else(|| DbError::corrupt("intervention without a type"))?,
             strategy_priority: r.try_get(4)?,
             lead_organisation: r.try_get(5)?,
             funding_stream: r.try_get(6)?,
@@ -139,12 +130,12 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
             place_codes: split(&r.try_get::<String, _>(11)?, ','),
             place_geometry: geometry,
             crime_types: split(&r.try_get::<String, _>(13)?, '\n'),
-            emmie_effect: r.try_get(14)?,
-            emmie_effect_quality: r.try_get(15)?,
-            emmie_mechanism: r.try_get(16)?,
-            emmie_moderators: r.try_get(17)?,
-            emmie_implementation: r.try_get(18)?,
-            emmie_economic_cost: r.try_get(19)?,
+            emmie_effect: code(r, 14)?,
+            emmie_effect_quality: code(r, 15)?,
+            emmie_mechanism: code(r, 16)?,
+            emmie_moderators: code(r, 17)?,
+            emmie_implementation: code(r, 18)?,
+            emmie_economic_cost: code(r, 19)?,
         },
         strategy_priority_id: r.try_get(20)?,
         organisation_id: r.try_get(21)?,
@@ -202,14 +193,13 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// Runs a design and stores it with the intervention.
+    /// Stores an evaluation's report (run by `alliance_app::evaluation`) with the intervention.
     pub async fn store_evaluation(
         &self,
         intervention_id: i64,
-        design: &EvaluationDesign,
+        report: EvaluationReport,
         who: &str,
     ) -> Result<StoredEvaluation, DbError> {
-        let report = self.run_evaluation(design).await?;
         let now = chrono::Utc::now().to_rfc3339();
         let (design_json, basis_json, result_json, imports, from, to) = serialise(&report)?;
         let row = sqlx::query(
@@ -237,17 +227,15 @@ impl Db {
         })
     }
 
-    /// Re-runs a stored evaluation's design on the current data and stores the new figures.
-    pub async fn rerun_evaluation(
+    /// Replaces a stored evaluation's figures with `report` (its design re-run on the
+    /// current data by `alliance_app::evaluation::rerun`).
+    pub async fn update_evaluation(
         &self,
-        intervention_id: i64,
-        evaluation_id: i64,
+        stored: StoredEvaluation,
+        report: EvaluationReport,
         who: &str,
     ) -> Result<StoredEvaluation, DbError> {
-        let stored = self.evaluation(intervention_id, evaluation_id).await?.ok_or_else(|| {
-            DbError::Legacy(format!("no evaluation {evaluation_id} of intervention {intervention_id}"))
-        })?;
-        let report = self.run_evaluation(&stored.report.basis.design).await?;
+        let (intervention_id, evaluation_id) = (stored.intervention_id, stored.id);
         let now = chrono::Utc::now().to_rfc3339();
         let (_, basis_json, result_json, imports, from, to) = serialise(&report)?;
         sqlx::query(
@@ -308,7 +296,7 @@ impl Db {
 type Serialised = (String, String, String, String, Option<String>, Option<String>);
 
 fn serialise(report: &EvaluationReport) -> Result<Serialised, DbError> {
-    let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Legacy(format!("cannot serialise: {e}")));
+    let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Task(format!("cannot serialise: {e}")));
     let b = &report.basis;
     Ok((
         json(&b.design)?,
@@ -334,7 +322,7 @@ mod erased {
 fn evaluation_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvaluation, DbError> {
     let basis: String = r.try_get(2)?;
     let basis: EvaluationBasis =
-        serde_json::from_str(&basis).map_err(|e| DbError::Legacy(format!("stored evaluation: {e}")))?;
+        serde_json::from_str(&basis).map_err(|e| DbError::corrupt(format!("stored evaluation: {e}")))?;
     Ok(StoredEvaluation {
         id: r.try_get(0)?,
         intervention_id: r.try_get(1)?,
@@ -351,7 +339,7 @@ fn bind_fields<'q>(
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     q.bind(i.name.clone())
         .bind(i.description.clone())
-        .bind(i.intervention_type.clone())
+        .bind(i.intervention_type.key())
         .bind(i.strategy_priority.clone())
         .bind(i.lead_organisation.clone())
         .bind(i.funding_stream.clone())
@@ -362,10 +350,10 @@ fn bind_fields<'q>(
         .bind(i.place_codes.join(","))
         .bind(i.place_geometry.as_ref().map(|g| g.to_string()))
         .bind(i.crime_types.join("\n"))
-        .bind(i.emmie_effect.clone())
-        .bind(i.emmie_effect_quality.clone())
-        .bind(i.emmie_mechanism.clone())
-        .bind(i.emmie_moderators.clone())
-        .bind(i.emmie_implementation.clone())
-        .bind(i.emmie_economic_cost.clone())
+        .bind(i.emmie_effect.map(EmmieEffect::key))
+        .bind(i.emmie_effect_quality.map(EvidenceQuality::key))
+        .bind(i.emmie_mechanism.map(EvidenceQuality::key))
+        .bind(i.emmie_moderators.map(EvidenceQuality::key))
+        .bind(i.emmie_implementation.map(EvidenceQuality::key))
+        .bind(i.emmie_economic_cost.map(EvidenceQuality::key))
 }

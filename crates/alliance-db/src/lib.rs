@@ -18,6 +18,7 @@ pub mod interventions;
 mod migrations;
 pub mod params;
 pub mod partner;
+pub mod partnership;
 pub mod police;
 mod pool;
 pub mod public;

@@ -96,7 +96,7 @@ impl Db {
         self.sv_definition_store(&default_definition(), WHO_SEEDS).await?;
         self.sv_definition_latest()
             .await?
-            .ok_or_else(|| DbError::Legacy("the default definition was not stored".into()))
+            .ok_or_else(|| DbError::corrupt("the default serious violence definition was not stored"))
     }
 
     /// Every stored version, newest first.
@@ -119,7 +119,7 @@ impl Db {
 
     /// Stores a definition as the next version (after validating it); returns the version.
     pub async fn sv_definition_store(&self, definition: &Definition, who: &str) -> Result<i64, DbError> {
-        definition.validate().map_err(|e| DbError::Legacy(format!("serious violence definition: {e}")))?;
+        definition.validate().map_err(|e| DbError::invalid("definition", format!("serious violence definition: {e}")))?;
         let mut tx = self.pool.begin().await?;
         let next: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM sv_definitions")
             .fetch_one(&mut *tx)
@@ -177,7 +177,7 @@ impl Db {
             return Ok(None);
         };
         let id: i64 = head.try_get(0)?;
-        let bad = |what: &str, value: &str| DbError::Legacy(format!("stored definition: unknown {what} \"{value}\""));
+        let bad = |what: &str, value: &str| DbError::corrupt(format!("definition: unknown {what} \"{value}\""));
         let rows = sqlx::query(
             "SELECT position, source, category, sv_group, fit, in_headline, note FROM sv_mappings WHERE definition_id = $1",
         )

@@ -10,6 +10,9 @@
 //! an intervention's evaluation, the quarterly Board pack) are rendered here from the models
 //! of `alliance-app`, so the command line writes the same file the web serves.
 
+pub mod board_pack;
 pub mod chart;
 pub mod csv;
+pub mod evaluation;
 pub mod html;
+pub mod sna;

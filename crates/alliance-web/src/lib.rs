@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod partnership;
 mod routes;
 mod security_headers;
 mod state;
@@ -26,22 +27,26 @@ pub use state::AppState;
 /// or `addr` is a loopback address (see `auth::session`). Figures shown to readers without
 /// record-level access are published under `disclosure`.
 pub async fn serve(db: Db, addr: SocketAddr, insecure_cookies: bool, disclosure: Disclosure) -> std::io::Result<()> {
-    serve_on(db, tokio::net::TcpListener::bind(addr).await?, insecure_cookies, disclosure).await
+    serve_on(db, tokio::net::TcpListener::bind(addr).await?, insecure_cookies, disclosure, Vec::new()).await
 }
 
 /// Serves the app on a listener already bound (so a caller can bind port 0 and learn the
-/// port before serving) until Ctrl-C; cookies and suppression as in [`serve`].
+/// port before serving) until Ctrl-C; cookies and suppression as in [`serve`]. The client of
+/// a request is the socket's peer, or the `X-Forwarded-For` address given by one of
+/// `trusted_proxies` (see `auth::throttle::client_address`).
 pub async fn serve_on(
     db: Db,
     listener: tokio::net::TcpListener,
     insecure_cookies: bool,
     disclosure: Disclosure,
+    trusted_proxies: Vec<std::net::IpAddr>,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
     let state = AppState::new(db)
         .with_secure_cookies(!(insecure_cookies || addr.ip().is_loopback()))
-        .with_disclosure(disclosure);
+        .with_disclosure(disclosure)
+        .with_trusted_proxies(trusted_proxies);
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -1,16 +1,18 @@
+use std::net::IpAddr;
 use std::sync::Arc;
 
+use alliance_app::spatial::HotspotCache;
 use alliance_app::Disclosure;
 use alliance_db::Db;
 
-use alliance_app::spatial::HotspotCache;
+use crate::auth::throttle::Throttle;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
-    /// The partnership's name, shown in the header.
-    pub partnership: String,
+    /// The partnership's profile (name in every header, area, forces, contacts).
+    pub partnership: crate::partnership::CurrentPartnership,
     /// Whether cookies carry `Secure` (see `auth::session`); true unless serving on loopback
     /// or told `--insecure-cookies`.
     pub secure_cookies: bool,
@@ -19,22 +21,35 @@ pub struct AppState {
     pub disclosure: Disclosure,
     /// Hotspot analyses of the stored data, shared by the map page and its layer request.
     pub hotspot_cache: Arc<HotspotCache>,
+    /// Sign-in and public-form throttles (limits kept in the database, shared by servers).
+    pub throttle: Arc<Throttle>,
+    /// Proxies whose `X-Forwarded-For` names the client (`alliance serve --trusted-proxy`);
+    /// from anyone else the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl AppState {
     pub fn new(db: Db) -> AppState {
         AppState {
             db,
-            partnership: "Staffordshire and Stoke-on-Trent Violence Reduction Alliance".into(),
+            partnership: crate::partnership::CurrentPartnership::default(),
             secure_cookies: true,
             disclosure: Disclosure::default(),
             hotspot_cache: Arc::new(HotspotCache::new()),
+            throttle: Arc::new(Throttle::default()),
+            trusted_proxies: Vec::new(),
         }
     }
 
     /// The same state with `Secure` cookies on or off.
     pub fn with_secure_cookies(mut self, secure: bool) -> AppState {
         self.secure_cookies = secure;
+        self
+    }
+
+    /// The same state believing `X-Forwarded-For` from these proxies only.
+    pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> AppState {
+        self.trusted_proxies = proxies;
         self
     }
 

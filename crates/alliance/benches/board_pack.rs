@@ -8,7 +8,6 @@ use alliance_core::access::OrgType;
 use alliance_core::governance::{ActionStatus, Direction, IndicatorSource};
 use alliance_db::governance::{ActionFields, NewIndicator};
 use alliance_db::Db;
-use askama::Template;
 
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
@@ -69,8 +68,8 @@ fn main() {
         let mut bytes = 0;
         for _ in 0..5 {
             let t = Instant::now();
-            let pack = alliance_web::views::board_pack::BoardPack::load(&db, q, "Bench").await.unwrap();
-            bytes = pack.render().unwrap().len();
+            let pack = alliance_app::board_pack::BoardPack::load(&db, q, "Bench").await.unwrap();
+            bytes = alliance_reports::board_pack::render(&pack).unwrap().len();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         times.sort_by(|a, b| a.total_cmp(b));

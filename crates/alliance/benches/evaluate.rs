@@ -3,14 +3,14 @@
 //!
 //! Loads eight street files (2024-01..04 and 2025-01..04, about 68,000 rows) and the
 //! Stoke-on-Trent LSOA 2021 boundaries into a fresh SQLite database, then times
-//! `Db::run_evaluation` for three designs (three warm-up runs, then repeated runs for about
+//! `alliance_app::evaluation::run` for three designs (three warm-up runs, then repeated runs for about
 //! 2 s each; median and minimum). Run with `cargo bench -p alliance --bench evaluate`.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use alliance_core::domain::MonthRange;
-use alliance_db::evaluations::{AreaSpec, EvaluationDesign};
+use alliance_app::evaluation::{self, AreaSpec, EvaluationDesign};
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
 
@@ -81,14 +81,14 @@ fn main() {
         println!("|---|---|---|---|---|");
         for (name, design) in cases {
             for _ in 0..3 {
-                db.run_evaluation(&design).await.expect("evaluate");
+                evaluation::run(&db, &design).await.expect("evaluate");
             }
             let mut times = Vec::new();
             let started = Instant::now();
             let mut last = None;
             while started.elapsed() < Duration::from_secs(2) || times.len() < 5 {
                 let t = Instant::now();
-                last = Some(db.run_evaluation(&design).await.expect("evaluate"));
+                last = Some(evaluation::run(&db, &design).await.expect("evaluate"));
                 times.push(t.elapsed());
             }
             times.sort();

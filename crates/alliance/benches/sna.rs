@@ -10,7 +10,8 @@ use std::time::Instant;
 use alliance_core::domain::Month;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
-use alliance_web::views::sna::{EdPermission, SnaReport, SnaRequest};
+use alliance_app::sna::{EdPermission, SnaReport, SnaRequest};
+use alliance_app::Disclosure;
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
@@ -30,8 +31,8 @@ async fn time(db: &Db, label: &str, request: &SnaRequest, runs: usize) {
     let mut total = 0;
     for _ in 0..runs {
         let started = Instant::now();
-        let report = SnaReport::build(db, request).await.expect("report");
-        let html = report.standalone_html();
+        let report = SnaReport::build(db, request, &Disclosure::default()).await.expect("report");
+        let html = alliance_reports::sna::standalone_html(&report);
         times.push(started.elapsed().as_secs_f64());
         size = html.len();
         total = report.headline_total;

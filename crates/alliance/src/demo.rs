@@ -62,3 +62,48 @@ pub async fn load_if_empty(db: &Db) -> Result<usize, DbError> {
     db.import_services_file(&SourceFile::from_bytes(EXAMPLE_SERVICES.0, EXAMPLE_SERVICES.1)).await?;
     Ok(imported)
 }
+
+/// The demo administrator `serve --demo` creates on a database nobody can sign in to.
+pub const DEMO_ADMIN_EMAIL: &str = "demo.admin@example.org";
+
+/// `serve --demo`: the demo data (when the database has no imports), the Staffordshire and
+/// Stoke-on-Trent profile (when none is set) and, when nobody can sign in yet, a demo
+/// administrator whose one-time password is printed once.
+pub async fn load_demo_partnership(db: &Db) -> anyhow::Result<()> {
+    use alliance_db::audit::Actor;
+    let loaded = load_if_empty(db).await?;
+    if loaded > 0 {
+        tracing::info!(
+            files = loaded,
+            "loaded the bundled demo data (Staffordshire Police, 2025) into the empty database"
+        );
+    }
+    let actor = Actor::new(DEMO_IMPORTER, "cli");
+    if db.partnership().await?.is_none() {
+        let profile = alliance_core::partnership::example("staffordshire")
+            .ok_or_else(|| anyhow::anyhow!("the staffordshire example profile is missing"))??;
+        db.init_partnership(&profile, &actor).await?;
+    }
+    if !db.has_users().await? {
+        let org = "Office of the PFCC (demo)";
+        let org_id = match db.organisation_by_name(org).await? {
+            Some(o) => o.id,
+            None => db.create_organisation(org, alliance_core::access::OrgType::PccOffice, &actor).await?,
+        };
+        let password = alliance_app::password::one_time();
+        let hash = alliance_app::password::hash(&password).await.map_err(anyhow::Error::msg)?;
+        let user = alliance_db::access::NewUser {
+            email: DEMO_ADMIN_EMAIL,
+            name: "Demo Administrator",
+            org_id,
+            role: alliance_core::access::Role::Administrator,
+            password_hash: &hash,
+        };
+        db.create_user(&user, &actor).await?;
+        println!("Demo administrator: sign in as {DEMO_ADMIN_EMAIL} with the password {password}");
+        println!(
+            "(shown only this once: change it under \"Your account\" or add your own users with `alliance users add`)"
+        );
+    }
+    Ok(())
+}

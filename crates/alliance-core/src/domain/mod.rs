@@ -2,6 +2,7 @@
 
 pub mod area;
 pub mod counts;
+pub mod intervention;
 pub mod month;
 pub mod police;
 

@@ -46,7 +46,18 @@ impl fmt::Display for PoliceFileKind {
 /// A police force as data.police.uk names it in file names: `staffordshire`, `gwent`,
 /// `west-midlands`. Lower-case ASCII letters, digits and hyphens.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ForceSlug(String);
+
+impl TryFrom<String> for ForceSlug {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<ForceSlug, String> {
+        ForceSlug::parse(&text).ok_or_else(|| {
+            format!("\"{text}\" is not a police force as data.police.uk names it (lower-case letters, digits and hyphens, like west-midlands)")
+        })
+    }
+}
 
 impl ForceSlug {
     /// A slug from a force's display name: "Staffordshire Police" → `staffordshire`.

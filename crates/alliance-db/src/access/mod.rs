@@ -8,6 +8,7 @@
 //! Input errors are typed: [`DbError::Invalid`] and [`DbError::Conflict`] name the field at
 //! fault (`name`, `email`, `title`, `review_date`, …) as the forms name it.
 
+mod limits;
 mod sharing;
 mod tokens;
 mod users;
@@ -21,17 +22,21 @@ use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
 pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
-pub use tokens::ApiToken;
+pub use tokens::{ApiToken, TOKEN_DAYS};
+pub(crate) use users::{checked_new_user, insert_user};
 pub use users::{NewSession, NewUser, User};
+
+/// The longest name of an organisation, a user or an API token.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// The audit action of a change to who may see or do what.
 pub const PERMISSION_CHANGE: &str = "permission-change";
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn is_unique_violation(e: &sqlx::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
@@ -82,25 +87,37 @@ impl Db {
         if name.is_empty() {
             return Err(DbError::invalid("name", "Enter the organisation's name"));
         }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
+        }
         let mut tx = self.begin_write().await?;
-        let row =
-            sqlx::query("INSERT INTO organisations (name, org_type, created_at) VALUES ($1, $2, $3) RETURNING id")
-                .bind(name)
-                .bind(org_type.as_str())
-                .bind(now())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        DbError::conflict("name", format!("An organisation called \"{name}\" already exists"))
-                    } else {
-                        e.into()
-                    }
-                })?;
-        let id: i64 = row.try_get(0)?;
+        let id = insert_organisation(&mut tx, name, org_type).await?;
         let detail = format!("organisation added ({})", org_type.as_str());
         append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// Inserts an organisation inside the caller's transaction; a name already taken is
+/// `Conflict { field: "name" }`.
+pub(crate) async fn insert_organisation(
+    tx: &mut sqlx::AnyConnection,
+    name: &str,
+    org_type: OrgType,
+) -> Result<i64, DbError> {
+    let row = sqlx::query("INSERT INTO organisations (name, org_type, created_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(name)
+        .bind(org_type.as_str())
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e) {
+                DbError::conflict("name", format!("An organisation called \"{name}\" already exists"))
+            } else {
+                e.into()
+            }
+        })?;
+    Ok(row.try_get(0)?)
 }

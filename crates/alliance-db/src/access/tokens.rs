@@ -5,7 +5,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::sharing::actor_email;
-use super::{now, PERMISSION_CHANGE};
+use super::{now, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
@@ -21,14 +21,22 @@ pub struct ApiToken {
     pub created_at: String,
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
+    /// RFC 3339 UTC; refused from then on ([`TOKEN_DAYS`] after creation).
+    pub expires_at: Option<String>,
+    /// Whether it had expired when it was read.
+    pub expired: bool,
 }
 
-const TOKEN_COLUMNS: &str =
-    "t.id, t.org_id, o.name AS org_name, t.name, t.scopes, t.created_by, t.created_at, t.last_used_at, t.revoked_at";
+/// How long an API token lasts: a year.
+pub const TOKEN_DAYS: i64 = 365;
+
+const TOKEN_COLUMNS: &str = "t.id, t.org_id, o.name AS org_name, t.name, t.scopes, t.created_by, t.created_at, \
+     t.last_used_at, t.revoked_at, t.expires_at";
 
 impl ApiToken {
     fn from_row(r: &AnyRow) -> Result<ApiToken, DbError> {
         let scopes: String = r.try_get("scopes")?;
+        let expires_at: Option<String> = r.try_get("expires_at")?;
         Ok(ApiToken {
             id: r.try_get("id")?,
             org_id: r.try_get("org_id")?,
@@ -39,12 +47,14 @@ impl ApiToken {
             created_at: r.try_get("created_at")?,
             last_used_at: r.try_get("last_used_at")?,
             revoked_at: r.try_get("revoked_at")?,
+            expired: expires_at.as_deref().is_some_and(|e| e <= now().as_str()),
+            expires_at,
         })
     }
 }
 
 impl Db {
-    /// Stores a token for an organisation: an empty name is `Invalid { field: "name" }`, an
+    /// Stores a token for an organisation, expiring [`TOKEN_DAYS`] from now: an empty name is `Invalid { field: "name" }`, an
     /// unknown organisation `Invalid { field: "org_id" }`, no scope `Invalid { field: "scope" }`.
     /// Recorded as a `permission-change` on `token:<id>`.
     pub async fn create_api_token(
@@ -59,6 +69,9 @@ impl Db {
         if name.is_empty() {
             return Err(DbError::invalid("name", "Enter a name saying what system uses the token"));
         }
+        if name.chars().count() > MAX_NAME_CHARS {
+            return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
+        }
         if scopes.is_empty() {
             return Err(DbError::invalid("scope", "Choose at least one scope"));
         }
@@ -68,8 +81,8 @@ impl Db {
             return Err(DbError::invalid("org_id", "Choose an organisation (add one first)"));
         }
         let row = sqlx::query(
-            "INSERT INTO api_tokens (org_id, name, token_hash, scopes, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO api_tokens (org_id, name, token_hash, scopes, created_by, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(org_id)
         .bind(name)
@@ -77,6 +90,10 @@ impl Db {
         .bind(scopes.join(" "))
         .bind(actor_email(actor))
         .bind(now())
+        .bind(
+            (chrono::Utc::now() + chrono::Duration::days(TOKEN_DAYS))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
@@ -95,14 +112,16 @@ impl Db {
         rows.iter().map(ApiToken::from_row).collect()
     }
 
-    /// The unrevoked token with this hash, its last-used time set to now. (The time is
-    /// bookkeeping of a read, not a change of what anyone may do, so it writes no audit row.)
+    /// The unrevoked, unexpired token with this hash, its last-used time set to now. (The
+    /// time is bookkeeping of a read, not a change of what anyone may do, so it writes no
+    /// audit row.)
     pub async fn use_api_token(&self, token_hash: &str) -> Result<Option<ApiToken>, DbError> {
         let row = sqlx::query(&format!(
             "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN organisations o ON o.id = t.org_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $2)"
         ))
         .bind(token_hash)
+        .bind(now())
         .fetch_optional(&self.pool)
         .await?;
         let Some(token) = row.as_ref().map(ApiToken::from_row).transpose()? else { return Ok(None) };

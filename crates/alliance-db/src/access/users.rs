@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{is_unique_violation, now, PERMISSION_CHANGE};
+use super::{is_unique_violation, now, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
@@ -118,69 +118,63 @@ impl Db {
     /// `Invalid` (`email`, `name`), an email already taken `Conflict { field: "email" }`,
     /// an organisation that does not exist `Invalid { field: "org_id" }`.
     pub async fn create_user(&self, user: &NewUser<'_>, actor: &Actor) -> Result<i64, DbError> {
-        let email = user.email.trim().to_lowercase();
-        if user.name.trim().is_empty() {
-            return Err(DbError::invalid("name", "Enter the user's full name"));
-        }
-        if !email.contains('@') || email.len() < 3 {
-            return Err(DbError::invalid(
-                "email",
-                format!("\"{}\" is not an email address: enter one like name@example.org", user.email.trim()),
-            ));
-        }
+        let email = checked_new_user(user)?;
         let mut tx = self.begin_write().await?;
         let org = sqlx::query("SELECT id FROM organisations WHERE id = $1").bind(user.org_id).fetch_optional(&mut *tx);
         if org.await?.is_none() {
             return Err(DbError::invalid("org_id", "Choose an organisation (add one first)"));
         }
-        let at = now();
-        let row = sqlx::query(
-            "INSERT INTO users (email, name, org_id, role, password_hash, created_at, password_changed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-        )
-        .bind(&email)
-        .bind(user.name.trim())
-        .bind(user.org_id)
-        .bind(user.role.as_str())
-        .bind(user.password_hash)
-        .bind(&at)
-        .bind(&at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            if is_unique_violation(&e) {
-                DbError::conflict("email", format!("A user with the email {email} already exists"))
-            } else {
-                e.into()
-            }
-        })?;
-        let id: i64 = row.try_get(0)?;
+        let id = insert_user(&mut tx, user, &email).await?;
         let detail = format!("user added as {}", user.role);
         append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// A wrong password for `user_id`: counts the failure, locks the account until the time
-    /// `lock_until(failures in a row)` gives (if any), and records the refusal
-    /// (`sign-in-failed`) in the same transaction. Returns the failures in a row.
+    /// Counts a sign-in attempt (or a check of the current password) for `user_id` BEFORE
+    /// its password is verified, in one statement, so that attempts made at once are each
+    /// counted and none slips past a lock: `None` when the account is locked at `now` (then
+    /// nothing is counted and the password must not be verified), else the attempt's number
+    /// in the run of failures (1 for the first since the last success). The attempt that
+    /// reaches `lock_at` locks the account until `provisional_until` at once; its outcome
+    /// then replaces that ([`Db::record_failed_sign_in`] with the real lock, or
+    /// [`Db::sign_in`] clearing it). Bookkeeping, not a change anyone makes: the outcome
+    /// writes the audit row.
+    pub async fn count_sign_in_attempt(
+        &self,
+        user_id: i64,
+        now: &str,
+        lock_at: i64,
+        provisional_until: &str,
+    ) -> Result<Option<i64>, DbError> {
+        let rows = sqlx::query(
+            "UPDATE users SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 AND (locked_until IS NULL OR locked_until <= $4) RETURNING failed_attempts",
+        )
+        .bind(user_id)
+        .bind(lock_at)
+        .bind(provisional_until)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.first().map(|r| r.try_get::<i64, _>(0)).transpose().map_err(DbError::from)
+    }
+
+    /// A wrong password on attempt `failures` (counted by [`Db::count_sign_in_attempt`]):
+    /// locks the account until `lock_until` when given, and records the refusal
+    /// (`sign-in-failed` on `target`, the form that checked it) in the same transaction.
     pub async fn record_failed_sign_in(
         &self,
         user_id: i64,
-        lock_until: impl Fn(i64) -> Option<String>,
+        failures: i64,
+        lock_until: Option<String>,
+        target: &str,
         actor: &Actor,
-    ) -> Result<i64, DbError> {
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
-            "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = $1 RETURNING failed_attempts",
-        )
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
-        let failures: i64 = row.try_get(0)?;
         let mut detail = format!("wrong password ({failures} in a row)");
-        if let Some(until) = lock_until(failures) {
+        if let Some(until) = lock_until {
             sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
                 .bind(&until)
                 .bind(user_id)
@@ -188,19 +182,20 @@ impl Db {
                 .await?;
             detail.push_str(&format!("; locked until {until}"));
         }
-        append(&mut tx, self.backend(), &actor.event("sign-in-failed", "/sign-in", &detail)).await?;
+        append(&mut tx, self.backend(), &actor.event("sign-in-failed", target, &detail)).await?;
         tx.commit().await?;
-        Ok(failures)
+        Ok(())
     }
 
-    /// A successful sign-in: clears the failure count and any lock, stores the session and
-    /// records `sign-in`, in one transaction.
+    /// A successful sign-in: clears the failure count and any lock, stores the session,
+    /// deletes every expired session (of anyone) and records `sign-in`, in one transaction.
     pub async fn sign_in(&self, session: &NewSession<'_>, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE id = $1")
             .bind(session.user_id)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&mut *tx).await?;
         insert_session(&mut tx, session).await?;
         append(&mut tx, self.backend(), &actor.event("sign-in", "/sign-in", "")).await?;
         tx.commit().await?;
@@ -218,8 +213,9 @@ impl Db {
         Ok(())
     }
 
-    /// Sets a new password hash, ends every session of the user, starts `session` (the one
-    /// they go on with) and records `password-change`, in one transaction.
+    /// Sets a new password hash, clears the failure count and any lock (the current password
+    /// was just verified), ends every session of the user, starts `session` (the one they go
+    /// on with) and records `password-change`, in one transaction.
     pub async fn change_password(
         &self,
         user_id: i64,
@@ -228,14 +224,16 @@ impl Db {
         actor: &Actor,
     ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row =
-            sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3 RETURNING email")
-                .bind(hash)
-                .bind(now())
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
+        let row = sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, locked_until = NULL \
+                 WHERE id = $3 RETURNING email",
+        )
+        .bind(hash)
+        .bind(now())
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
         let email: String = row.try_get(0)?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         insert_session(&mut tx, session).await?;
@@ -287,4 +285,53 @@ impl Db {
             None => Ok(None),
         }
     }
+}
+
+/// Inserts a user (email already trimmed and lower-cased) inside the caller's transaction;
+/// an email already taken is `Conflict { field: "email" }`.
+pub(crate) async fn insert_user(tx: &mut sqlx::AnyConnection, user: &NewUser<'_>, email: &str) -> Result<i64, DbError> {
+    let at = now();
+    let row = sqlx::query(
+        "INSERT INTO users (email, name, org_id, role, password_hash, created_at, password_changed_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(email)
+    .bind(user.name.trim())
+    .bind(user.org_id)
+    .bind(user.role.as_str())
+    .bind(user.password_hash)
+    .bind(&at)
+    .bind(&at)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            DbError::conflict("email", format!("A user with the email {email} already exists"))
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(row.try_get(0)?)
+}
+
+/// The new user's email as stored (trimmed, lower-case) once the name and email pass:
+/// `Invalid` on `name` or `email` otherwise.
+pub(crate) fn checked_new_user(user: &NewUser<'_>) -> Result<String, DbError> {
+    let email = user.email.trim().to_lowercase();
+    if user.name.trim().is_empty() {
+        return Err(DbError::invalid("name", "Enter the user's full name"));
+    }
+    if user.name.trim().chars().count() > MAX_NAME_CHARS {
+        return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
+    }
+    if email.chars().count() > 254 {
+        return Err(DbError::invalid("email", "Enter an email address of at most 254 characters"));
+    }
+    if !email.contains('@') || email.len() < 3 {
+        return Err(DbError::invalid(
+            "email",
+            format!("\"{}\" is not an email address: enter one like name@example.org", user.email.trim()),
+        ));
+    }
+    Ok(email)
 }

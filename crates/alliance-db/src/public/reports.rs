@@ -119,8 +119,10 @@ const REPORT_COLUMNS: &str = "id, submitted_at, status, place, area_name, ward_c
      incident_date, time_of_day, reasons, age_band, gender";
 
 impl Db {
-    /// Stores a report as pending moderation; returns its id. A point is placed in its 250 m
-    /// cell and in the ward containing it; a matched ward gives its own code.
+    /// Stores a report as pending moderation; returns its id only once the transaction has
+    /// committed (an error from the commit, such as a full disk, is returned, so a report is
+    /// never acknowledged unless stored). A point is placed in its 250 m cell and in the ward
+    /// containing it; a matched ward gives its own code.
     pub async fn submit_unsafe_report(&self, report: &NewUnsafeReport) -> Result<i64, DbError> {
         let mut ward = report.place.as_ref().filter(|p| p.kind == "ward").cloned();
         let (cell, point) = match report.point {
@@ -134,7 +136,8 @@ impl Db {
         };
         let area = report.place.clone().or_else(|| ward.clone());
         let district = area.as_ref().and_then(|p| p.district_code.clone());
-        let row = sqlx::query(
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
             "INSERT INTO unsafe_reports (submitted_at, status, place, area_kind, area_code, area_name, ward_code, \
              district_code, cell, point, incident_date, time_of_day, reasons, age_band, gender) \
              VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
@@ -153,9 +156,14 @@ impl Db {
         .bind(report.reasons.join(","))
         .bind(report.age_band.clone())
         .bind(report.gender.clone())
-        .fetch_one(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(row.try_get(0)?)
+        let id: i64 = match rows.first() {
+            Some(row) => row.try_get(0)?,
+            None => return Err(DbError::corrupt("unsafe_reports: the insert returned no id")),
+        };
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Reports with a status ('pending', 'approved', 'rejected'), oldest first.

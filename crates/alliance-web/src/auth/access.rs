@@ -69,6 +69,9 @@ pub const ROUTES: &[RouteRule] = &[
     public("GET", "/healthz"),
     public("GET", "/sign-in"),
     public("POST", "/sign-in"),
+    // First run only: the handler answers 404 once anyone can sign in.
+    public("GET", "/setup"),
+    public("POST", "/setup"),
     // Every signed-in user.
     roles("POST", "/sign-out", ALL),
     roles("GET", "/account/password", ALL),
@@ -194,6 +197,8 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/staff/you-said-we-did", STAFF),
     roles("POST", "/staff/you-said-we-did", STAFF),
     // Administration.
+    roles("GET", "/admin/partnership", ADMIN),
+    roles("POST", "/admin/partnership", ADMIN),
     roles("GET", "/admin/organisations", ADMIN),
     roles("POST", "/admin/organisations", ADMIN),
     roles("GET", "/admin/users", ADMIN),

@@ -10,7 +10,15 @@
 //!    listed scope.
 //! 4. For every POST made with a session or anonymously: the CSRF token (form field
 //!    `csrf_token` or header `X-CSRF-Token`) must equal the session's (or, before sign-in,
-//!    the `alliance_csrf` cookie's): otherwise 403.
+//!    the `alliance_csrf` cookie's): otherwise 403. A URL-encoded form is read whole up to
+//!    its route's limit (64 KB on public routes, 1 MB behind sign-in; over it, 413); of a
+//!    multipart form only the first field is read (the forms put `csrf_token` first) and
+//!    the file streams on to the handler, whose route sets its own body limit.
+//!
+//! After the handler, a refusal the framework made (plain text, or no body) is answered in
+//! the service's words instead (`middleware::in_our_words`); an address with no route is a
+//! 404 for a signed-in caller and the sign-in for anyone else. Throttles against guessing
+//! and flooding (sign-in, the public forms, password work) are in [`throttle`].
 //!
 //! Which data a signed-in user may see is decided by one function,
 //! [`access::dataset_access`], over `alliance_core::access::access_level`.
@@ -19,6 +27,7 @@ pub mod access;
 pub mod middleware;
 
 pub mod session;
+pub mod throttle;
 
 use alliance_core::access::Role;
 use alliance_db::access::{ApiToken, User};
@@ -74,7 +83,8 @@ pub fn user_actor(user: &User) -> String {
     format!("user:{}", user.email)
 }
 
-/// The client's address from the socket, or `unknown` (e.g. in tests without a socket).
+/// The client's address (the socket's, or a trusted proxy's `X-Forwarded-For`: see
+/// [`throttle::client_address`]), or `unknown` (e.g. in tests without a socket).
 #[derive(Debug, Clone)]
 pub struct ClientIp(pub String);
 

@@ -1,6 +1,10 @@
 //! Signing in and out, and changing one's password. Each stores its change and its audit
 //! row in one transaction (`Db::sign_in`, `Db::record_failed_sign_in`, `Db::sign_out`,
 //! `Db::change_password`); a refusal that changes nothing is recorded on its own.
+//!
+//! A password is checked only after the attempt is counted, per client and per account
+//! (`auth::throttle`, `Db::count_sign_in_attempt`): attempts sent at once cannot outrun the
+//! lockout, and unknown, locked and known accounts cost the same work.
 
 use alliance_db::audit::Actor;
 use askama::Template;
@@ -11,7 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use crate::auth::{actor_of, session, ClientIp, CurrentUser};
+use crate::auth::{actor_of, session, throttle, ClientIp, CurrentUser};
 use crate::extract::{Form, Query};
 use crate::forms::{self, FormValues};
 use crate::views::access::{PasswordPage, SignInPage};
@@ -42,19 +46,66 @@ pub struct SignInForm {
 const WRONG: &str = "The email address or password is not right, or the account is locked after repeated failures. \
                      Try again, or ask your administrator.";
 
-/// `lock_minutes` as the time the account stays locked until, from `now`.
-fn lock_until(now: chrono::DateTime<chrono::Utc>) -> impl Fn(i64) -> Option<String> {
-    move |failures| {
-        password::lock_minutes(failures).map(|minutes| {
-            (now + chrono::Duration::minutes(minutes)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        })
-    }
-}
-
 /// Records a refused sign-in that changes nothing stored.
 async fn refusal(state: &AppState, actor: &Actor, detail: &str) -> Result<(), PageError> {
     state.db.audit(&actor.event("sign-in-failed", "/sign-in", detail)).await?;
     Ok(())
+}
+
+/// The page refusing too many attempts from one client (429).
+fn too_many_attempts() -> Result<Response, PageError> {
+    let minutes = throttle::SIGN_IN.window_seconds / 60;
+    let mut response = crate::error::error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        vec![format!(
+            "There have been too many attempts to sign in from your network. Wait {minutes} minutes and try again, or ask your administrator."
+        )],
+    );
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(minutes * 60));
+    Ok(response)
+}
+
+/// The outcome of checking a user's password under the lockout.
+enum Checked {
+    Right,
+    /// Wrong: the refusal (and any lock) has been recorded.
+    Wrong,
+    /// Locked: not checked (a dummy hash was, for equal work); the refusal has been recorded.
+    Locked,
+}
+
+/// Checks `password` for `user` as the lockout requires: the attempt is counted in the
+/// database first (so attempts made at once cannot all be checked), a locked account gets
+/// the same work against a dummy hash, and a wrong password is recorded (`sign-in-failed`
+/// on `target`) with the lock it brings.
+async fn check_password(
+    state: &AppState,
+    user: &alliance_db::access::User,
+    password: &str,
+    target: &str,
+    actor: &Actor,
+) -> Result<Checked, PageError> {
+    let now = chrono::Utc::now();
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let first_lock =
+        now + chrono::Duration::minutes(password::lock_minutes(password::FAILURES_BEFORE_LOCK).unwrap_or(15));
+    let attempt = state
+        .db
+        .count_sign_in_attempt(user.id, &stamp(now), password::FAILURES_BEFORE_LOCK, &stamp(first_lock))
+        .await?;
+    let Some(attempt) = attempt else {
+        state.throttle.verify_dummy(password).await;
+        let until = state.db.user_by_id(user.id).await?.and_then(|u| u.locked_until).unwrap_or_default();
+        state.db.audit(&actor.event("sign-in-failed", target, &format!("account locked until {until}"))).await?;
+        return Ok(Checked::Locked);
+    };
+    if state.throttle.verify(password, &user.password_hash).await {
+        return Ok(Checked::Right);
+    }
+    let lock = password::lock_minutes(attempt).map(|minutes| stamp(now + chrono::Duration::minutes(minutes)));
+    state.db.record_failed_sign_in(user.id, attempt, lock, target, actor).await?;
+    Ok(Checked::Wrong)
 }
 
 async fn sign_in(
@@ -62,7 +113,9 @@ async fn sign_in(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
-    let email = form.email.trim().to_lowercase();
+    // At most an email address's length (254) is kept: it is shown back and written to the
+    // audit log, and no longer one can belong to a user.
+    let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let actor = Actor::new(format!("user:{email}"), ip.as_str());
     // The page refusing the sign-in: the same words whatever the reason, the email kept.
     let refused = || {
@@ -73,20 +126,17 @@ async fn sign_in(
         };
         Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
     };
+    if !state.throttle.allow(&state.db, &throttle::SIGN_IN, &ip).await? {
+        return too_many_attempts();
+    }
     let Some(user) = state.db.user_by_email(&email).await? else {
-        password::verify_dummy(&form.password).await;
+        state.throttle.verify_dummy(&form.password).await;
         refusal(&state, &actor, "no such user").await?;
         return refused();
     };
-    let now = chrono::Utc::now();
-    let now_text = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    if let Some(until) = user.locked_until.as_deref().filter(|until| *until > now_text.as_str()) {
-        refusal(&state, &actor, &format!("account locked until {until}")).await?;
-        return refused();
-    }
-    if !password::verify(&form.password, &user.password_hash).await {
-        state.db.record_failed_sign_in(user.id, lock_until(now), &actor).await?;
-        return refused();
+    match check_password(&state, &user, &form.password, "/sign-in", &actor).await? {
+        Checked::Right => {}
+        Checked::Wrong | Checked::Locked => return refused(),
     }
     if !user.active {
         refusal(&state, &actor, "account deactivated").await?;
@@ -133,28 +183,44 @@ pub struct PasswordForm {
     confirm: String,
 }
 
+/// Changes the signed-in user's password. The current password is checked like a sign-in
+/// (counted per client and per account first, so this form is no way round the lockout):
+/// the new password's rules are checked before it, and a wrong or locked one is refused.
 async fn change_password(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, PageError> {
-    let problem = if !password::verify(&form.current, &user.password_hash).await {
-        Some(forms::error("current", "Your current password is not right"))
-    } else if form.new != form.confirm {
-        Some(forms::error("confirm", "The new password and its confirmation are different"))
-    } else {
-        password::check_new_password(&form.new).err().map(|e| forms::error("new", e))
-    };
-    if let Some(error) = problem {
+    let refuse = |error| {
         let form = forms::Form::with_errors(FormValues::new(), vec![error]);
         let page = PasswordPage { layout: Layout::new(&state, "/account/password"), form, done: false };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    };
+    if form.new != form.confirm {
+        return refuse(forms::error("confirm", "The new password and its confirmation are different"));
     }
-    let hash = password::hash(&form.new).await.map_err(PageError::Internal)?;
+    if let Err(e) = password::check_new_password(&form.new) {
+        return refuse(forms::error("new", e));
+    }
+    if !state.throttle.allow(&state.db, &throttle::SIGN_IN, &ip).await? {
+        return too_many_attempts();
+    }
+    let actor = actor_of(&user, &ip);
+    match check_password(&state, &user, &form.current, "/account/password", &actor).await? {
+        Checked::Right => {}
+        Checked::Wrong => return refuse(forms::error("current", "Your current password is not right")),
+        Checked::Locked => {
+            return refuse(forms::error(
+                "current",
+                "Your account is locked after repeated wrong passwords: try again later, or ask your administrator",
+            ))
+        }
+    }
+    let hash = state.throttle.hash(&form.new).await.map_err(PageError::Internal)?;
     // Ends every session of the user, this one included, and starts the one they go on with.
     let session = session::new_session(&state);
-    state.db.change_password(user.id, &hash, &session.record(user.id, &ip), &actor_of(&user, &ip)).await?;
+    state.db.change_password(user.id, &hash, &session.record(user.id, &ip), &actor).await?;
     let mut headers = HeaderMap::new();
     session::append(&mut headers, session.cookie);
     headers.insert(LOCATION, axum::http::HeaderValue::from_static("/account/password?changed=1"));

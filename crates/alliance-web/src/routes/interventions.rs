@@ -5,6 +5,8 @@
 //! `GET /interventions/{id}/evaluations/{eid}.html`; JSON: `GET /api/v1/interventions`,
 //! `GET /api/v1/interventions/{id}/evaluations/{eid}`, `POST /api/v1/evaluate`.
 
+use alliance_app::evaluation::{self, EvaluationDesign, EvaluationReport};
+use alliance_app::AppError;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -15,7 +17,6 @@ use axum::{Form, Json};
 use crate::auth::{user_actor, CurrentUser};
 use crate::error::not_found;
 use crate::routes::api::ApiError;
-use crate::views::evaluation_report;
 use crate::views::interventions::{self as v, DetailPage, FormPage, FormValues, ListPage};
 use crate::{AppState, PageError};
 
@@ -84,14 +85,13 @@ async fn evaluate(
 ) -> Result<Response, PageError> {
     let Some(i) = state.db.intervention(id).await? else { return Err(not_found()) };
     let outcome = match v::validate_design(&i, &values) {
-        Ok(design) => match state.db.store_evaluation(id, &design, &user_actor(&user)).await {
+        Ok(design) => match evaluation::store(&state.db, id, &design, &user_actor(&user)).await {
             Ok(stored) => {
                 return Ok(Redirect::to(&format!("/interventions/{id}#evaluation-{}", stored.id)).into_response())
             }
-            // The design could not be run on the data held (periods without data, unknown codes…).
-            Err(alliance_db::DbError::Legacy(message)) => {
-                vec![v::FieldError { field: "before_from".into(), message }]
-            }
+            // The design could not be run on the data held (periods without data, unknown codes…):
+            // the message goes with the form field it is about.
+            Err(AppError::Invalid { field, reason }) => vec![v::FieldError { field: form_field(field).into(), message: reason }],
             Err(e) => return Err(e.into()),
         },
         Err(errors) => errors,
@@ -99,6 +99,16 @@ async fn evaluate(
     let evaluations = state.db.evaluations_of(id).await?;
     let page = DetailPage::new(&state, i, evaluations, values, outcome).render()?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
+}
+
+/// The Evaluate form's field for an input the evaluation names.
+fn form_field(field: &str) -> &'static str {
+    match field {
+        "after" => "after_from",
+        "buffer_metres" => "buffer_metres",
+        "comparison" => "comparison_codes",
+        _ => "before_from",
+    }
 }
 
 async fn rerun(
@@ -109,7 +119,7 @@ async fn rerun(
     if state.db.evaluation(id, eid).await?.is_none() {
         return Err(not_found());
     }
-    state.db.rerun_evaluation(id, eid, &user_actor(&user)).await?;
+    evaluation::rerun(&state.db, id, eid, &user_actor(&user)).await?;
     Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
 }
 
@@ -118,7 +128,7 @@ async fn report(State(state): State<AppState>, Path((id, file)): Path<(i64, Stri
     let (Some(i), Some(e)) = (state.db.intervention(id).await?, state.db.evaluation(id, eid).await?) else {
         return Err(not_found());
     };
-    let html = evaluation_report::render(&e.report, &format!("{}: evaluation {eid}", i.name));
+    let html = alliance_reports::evaluation::render(&e.report, &format!("{}: evaluation {eid}", i.name));
     let disposition = format!("inline; filename=\"intervention-{id}-evaluation-{eid}.html\"");
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],
@@ -144,11 +154,12 @@ async fn api_evaluation(
 
 async fn api_evaluate(
     State(state): State<AppState>,
-    Json(design): Json<alliance_db::evaluations::EvaluationDesign>,
-) -> Result<Json<alliance_db::evaluations::EvaluationReport>, ApiError> {
-    match state.db.run_evaluation(&design).await {
+    Json(design): Json<EvaluationDesign>,
+) -> Result<Json<EvaluationReport>, ApiError> {
+    match evaluation::run(&state.db, &design).await {
         Ok(report) => Ok(Json(report)),
-        Err(alliance_db::DbError::Legacy(message)) => Err(ApiError::BadRequest(message)),
+        // A design that cannot be run on the data held is the client's to change.
+        Err(AppError::Invalid { reason, .. }) => Err(ApiError::BadRequest(reason)),
         Err(e) => Err(e.into()),
     }
 }

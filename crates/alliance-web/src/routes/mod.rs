@@ -12,6 +12,7 @@ mod map;
 mod partner_data;
 mod partner_figures;
 mod public;
+mod partnership;
 mod sna;
 mod spatial;
 
@@ -32,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(spatial::routes())
         .merge(account::routes())
+        .merge(partnership::routes())
         .merge(admin::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
         .route("/healthz", get(|| async { "ok" }))

@@ -12,7 +12,7 @@ use alliance_core::access::AccessLevel;
 use crate::auth::access::dataset_access;
 use crate::auth::{Caller, Principal};
 use crate::views::sna::page::{parse_query, DefinitionPage, SnaPage};
-use crate::views::sna::{EdPermission, SnaReport};
+use alliance_app::sna::{EdPermission, SnaReport};
 use crate::{AppState, PageError};
 
 /// Emergency department figures appear only for readers with at least aggregate access to
@@ -34,7 +34,8 @@ pub async fn get(
     request.ed = ed_permission(&state, &who).await?;
     let districts = state.db.districts().await?;
     let (status, body) = if errors.is_empty() {
-        (StatusCode::OK, SnaReport::build(&state.db, &request).await?.body_html(true))
+        let report = SnaReport::build(&state.db, &request, &state.disclosure).await?;
+        (StatusCode::OK, alliance_reports::sna::body_html(&report, true))
     } else {
         (StatusCode::UNPROCESSABLE_ENTITY, String::new())
     };
@@ -57,8 +58,8 @@ pub async fn table_csv(
     let Some(name) = file.strip_suffix(".csv") else {
         return Ok((StatusCode::NOT_FOUND, "no such table").into_response());
     };
-    let report = SnaReport::build(&state.db, &request).await?;
-    Ok(match report.table(name) {
+    let report = SnaReport::build(&state.db, &request, &state.disclosure).await?;
+    Ok(match alliance_reports::sna::table(&report, name) {
         Some(t) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),

@@ -3,11 +3,10 @@
 
 use std::collections::HashMap;
 
+use alliance_app::evaluation::{parse_places, AreaSpec, EvaluationDesign};
+use alliance_core::domain::intervention::{EmmieEffect, EvidenceQuality, InterventionType};
 use alliance_core::domain::{Month, MonthRange};
-use alliance_db::evaluations::{parse_places, AreaSpec, EvaluationDesign};
-use alliance_db::interventions::{
-    Intervention, NewIntervention, StoredEvaluation, EMMIE_EFFECTS, EMMIE_QUALITY, INTERVENTION_TYPES,
-};
+use alliance_db::interventions::{Intervention, NewIntervention, StoredEvaluation};
 use askama::Template;
 
 use super::Layout;
@@ -15,9 +14,9 @@ use crate::AppState;
 
 pub use crate::forms::FieldError;
 
-/// Label of a code in a `(code, label)` table.
-pub fn label(table: &[(&str, &str)], code: &str) -> String {
-    table.iter().find(|(c, _)| *c == code).map(|(_, l)| l.to_string()).unwrap_or_else(|| code.to_string())
+/// A code list as the form's `(key, label)` options.
+fn options<T: Copy>(all: &[T], key: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(&'static str, &'static str)> {
+    all.iter().map(|c| (key(*c), label(*c))).collect()
 }
 
 pub use alliance_core::format::money;
@@ -33,8 +32,8 @@ impl ListPage {
     pub fn new(state: &AppState, interventions: Vec<Intervention>) -> ListPage {
         ListPage { layout: Layout::new(state, "/interventions"), interventions }
     }
-    pub fn type_label(&self, code: &str) -> String {
-        label(INTERVENTION_TYPES, code)
+    pub fn type_label(&self, t: &InterventionType) -> &'static str {
+        t.label()
     }
 }
 
@@ -49,9 +48,9 @@ pub struct FormPage {
     pub id: Option<i64>,
     pub values: FormValues,
     pub errors: Vec<FieldError>,
-    pub types: &'static [(&'static str, &'static str)],
-    pub effects: &'static [(&'static str, &'static str)],
-    pub quality: &'static [(&'static str, &'static str)],
+    pub types: Vec<(&'static str, &'static str)>,
+    pub effects: Vec<(&'static str, &'static str)>,
+    pub quality: Vec<(&'static str, &'static str)>,
     pub emmie_fields: Vec<(&'static str, &'static str)>,
 }
 
@@ -62,9 +61,9 @@ impl FormPage {
             id,
             values,
             errors,
-            types: INTERVENTION_TYPES,
-            effects: EMMIE_EFFECTS,
-            quality: EMMIE_QUALITY,
+            types: options(InterventionType::ALL, InterventionType::key, InterventionType::label),
+            effects: options(EmmieEffect::ALL, EmmieEffect::key, EmmieEffect::label),
+            quality: options(EvidenceQuality::ALL, EvidenceQuality::key, EvidenceQuality::label),
             emmie_fields: vec![
                 ("emmie_effect_quality", "Effect: quality of the evidence"),
                 ("emmie_mechanism", "Mechanism: how it works"),
@@ -93,7 +92,7 @@ pub fn values_of(i: &Intervention) -> FormValues {
     };
     put("name", Some(i.name.clone()));
     put("description", Some(i.description.clone()));
-    put("intervention_type", Some(i.intervention_type.clone()));
+    put("intervention_type", Some(i.intervention_type.key().to_string()));
     put("strategy_priority", i.strategy_priority.clone());
     put("lead_organisation", i.lead_organisation.clone());
     put("funding_stream", i.funding_stream.clone());
@@ -104,26 +103,19 @@ pub fn values_of(i: &Intervention) -> FormValues {
     put("place_codes", Some(i.place_codes.join(", ")));
     put("place_geojson", i.place_geometry.as_ref().map(|g| g.to_string()));
     put("crime_types", Some(i.crime_types.join("\n")));
-    put("emmie_effect", i.emmie_effect.clone());
-    put("emmie_effect_quality", i.emmie_effect_quality.clone());
-    put("emmie_mechanism", i.emmie_mechanism.clone());
-    put("emmie_moderators", i.emmie_moderators.clone());
-    put("emmie_implementation", i.emmie_implementation.clone());
-    put("emmie_economic_cost", i.emmie_economic_cost.clone());
+    let quality = |q: Option<EvidenceQuality>| q.map(|q| q.key().to_string());
+    put("emmie_effect", i.emmie_effect.map(|e| e.key().to_string()));
+    put("emmie_effect_quality", quality(i.emmie_effect_quality));
+    put("emmie_mechanism", quality(i.emmie_mechanism));
+    put("emmie_moderators", quality(i.emmie_moderators));
+    put("emmie_implementation", quality(i.emmie_implementation));
+    put("emmie_economic_cost", quality(i.emmie_economic_cost));
     v
 }
 
-/// A real calendar date written `YYYY-MM-DD`.
+/// A real calendar date written `YYYY-MM-DD` (chrono: 2025-02-31 is refused).
 fn valid_date(text: &str) -> bool {
-    let parts: Vec<&str> = text.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return false };
-    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) else { return false };
-    if y.to_string().len() != 4 || !(1..=12).contains(&m) {
-        return false;
-    }
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][(m - 1) as usize];
-    (1..=days).contains(&d)
+    text.len() == 10 && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
 /// Validates the submitted form: the intervention, or the errors in page order.
@@ -138,10 +130,10 @@ pub fn validate(v: &FormValues) -> Result<NewIntervention, Vec<FieldError>> {
     } else if name.chars().count() > 200 {
         err("name", "Name must be 200 characters or fewer");
     }
-    let intervention_type = get("intervention_type");
-    if !INTERVENTION_TYPES.iter().any(|(c, _)| *c == intervention_type) {
+    let intervention_type = get("intervention_type").parse::<InterventionType>().unwrap_or_else(|_| {
         err("intervention_type", "Select the type of intervention");
-    }
+        InterventionType::Other
+    });
     let funding_pence = match opt("funding_amount") {
         None => None,
         Some(text) => {
@@ -214,17 +206,17 @@ pub fn validate(v: &FormValues) -> Result<NewIntervention, Vec<FieldError>> {
         },
         _ => err("place_kind", "Select how the place is given"),
     }
-    let choice = |k: &str, table: &[(&str, &str)], errors: &mut Vec<FieldError>| -> Option<String> {
-        let value = opt(k)?;
-        if table.iter().any(|(c, _)| *c == value) {
-            Some(value)
-        } else {
-            errors.push(FieldError { field: k.into(), message: "Select one of the options".into() });
-            None
+    fn choice<T: std::str::FromStr>(value: Option<String>, k: &str, errors: &mut Vec<FieldError>) -> Option<T> {
+        match value?.parse::<T>() {
+            Ok(c) => Some(c),
+            Err(_) => {
+                errors.push(FieldError { field: k.into(), message: "Select one of the options".into() });
+                None
+            }
         }
-    };
-    let emmie_effect = choice("emmie_effect", EMMIE_EFFECTS, &mut errors);
-    let q = |k: &str, errors: &mut Vec<FieldError>| choice(k, EMMIE_QUALITY, errors);
+    }
+    let emmie_effect = choice::<EmmieEffect>(opt("emmie_effect"), "emmie_effect", &mut errors);
+    let q = |k: &str, errors: &mut Vec<FieldError>| choice::<EvidenceQuality>(opt(k), k, errors);
     let fields = NewIntervention {
         name,
         description: get("description"),
@@ -273,20 +265,17 @@ impl DetailPage {
     ) -> DetailPage {
         DetailPage { layout: Layout::new(state, "/interventions"), i, evaluations, values, errors }
     }
-    pub fn type_label(&self) -> String {
-        label(INTERVENTION_TYPES, &self.i.intervention_type)
+    pub fn type_label(&self) -> &'static str {
+        self.i.intervention_type.label()
     }
     pub fn funding(&self) -> String {
         self.i.funding_pence.map(money).unwrap_or_else(|| "Not given".into())
     }
-    pub fn rating(&self, value: &Option<String>) -> String {
-        match value {
-            Some(v) => label(EMMIE_QUALITY, v),
-            None => "Not rated".into(),
-        }
+    pub fn rating(&self, value: &Option<EvidenceQuality>) -> &'static str {
+        value.map_or("Not rated", EvidenceQuality::label)
     }
-    pub fn effect(&self) -> String {
-        self.i.emmie_effect.as_deref().map(|v| label(EMMIE_EFFECTS, v)).unwrap_or_else(|| "Not rated".into())
+    pub fn effect(&self) -> &'static str {
+        self.i.emmie_effect.map_or("Not rated", EmmieEffect::label)
     }
     pub fn place(&self) -> String {
         match self.i.place_kind.as_str() {

@@ -5,7 +5,6 @@ pub mod board_pack;
 
 pub mod dashboard;
 pub mod ed_assaults;
-pub mod evaluation_report;
 pub mod figures;
 pub mod format;
 pub mod governance;
@@ -35,10 +34,10 @@ pub struct LayoutUser {
 }
 
 impl Layout {
-    pub fn new(state: &crate::AppState, path: &'static str) -> Layout {
-        let mut context = crate::auth::current();
-        context.partnership = state.partnership.clone();
-        Layout::from_context(context, path)
+    /// The layout of the page being rendered (the partnership's name comes with the
+    /// request's context, set by `auth::middleware`).
+    pub fn new(_state: &crate::AppState, path: &'static str) -> Layout {
+        Layout::from_context(crate::auth::current(), path)
     }
 
     /// The layout from what the request's context knows (for pages rendered without the

@@ -27,8 +27,8 @@ pub struct PublicLayout {
 }
 
 impl PublicLayout {
-    pub fn new(state: &crate::AppState, path: &'static str) -> PublicLayout {
-        PublicLayout::from_partnership(state.partnership.clone(), path)
+    pub fn new(_state: &crate::AppState, path: &'static str) -> PublicLayout {
+        PublicLayout::from_partnership(crate::auth::current().partnership, path)
     }
 
     pub fn from_partnership(partnership: String, path: &'static str) -> PublicLayout {

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use alliance_core::governance::{ActionStatus, Quarter};
+use alliance_app::board_pack::BoardPack;
 use alliance_db::Db;
-use alliance_web::views::board_pack::BoardPack;
 use anyhow::Context;
-use askama::Template;
 use clap::Args;
 
 #[derive(Debug, Args)]
@@ -30,7 +29,7 @@ fn parse_quarter(s: &str) -> Result<Quarter, String> {
 
 pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
     let pack = BoardPack::load(db, args.quarter, &args.partnership).await?;
-    let html = pack.render().context("cannot render the Board pack")?;
+    let html = alliance_reports::board_pack::render(&pack).context("cannot render the Board pack")?;
     std::fs::write(&args.out, html).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
         "{}: Board pack for {} ({}): {} actions ({} on track, {} at risk, {} off track, {} complete, {} not started), \

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use alliance_core::analytics::evaluation::HarmWeight;
 use alliance_core::domain::{Month, MonthRange};
-use alliance_db::evaluations::{AreaSpec, EvaluationDesign};
+use alliance_app::evaluation::{self, AreaSpec, EvaluationDesign};
 use alliance_db::Db;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -79,7 +79,7 @@ fn geojson_file(path: &PathBuf) -> anyhow::Result<AreaSpec> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let geojson: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    alliance_db::evaluations::parse_places(&geojson).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    evaluation::parse_places(&geojson).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(AreaSpec::Geojson { geojson })
 }
 
@@ -147,10 +147,10 @@ pub async fn run(db: &Db, args: EvaluateArgs) -> anyhow::Result<ExitCode> {
         return run_intervention(db, id, &args).await;
     }
     let design = design(&args)?;
-    let report = db.run_evaluation(&design).await?;
+    let report = evaluation::run(db, &design).await?;
     let text = match args.format {
         Format::Json => serde_json::to_string_pretty(&report)?,
-        Format::Html => alliance_web::views::evaluation_report::render(&report, "Intervention evaluation"),
+        Format::Html => alliance_reports::evaluation::render(&report, "Intervention evaluation"),
     };
     write_out(&args, &text)?;
     Ok(ExitCode::SUCCESS)
@@ -161,7 +161,7 @@ async fn run_intervention(db: &Db, id: i64, args: &EvaluateArgs) -> anyhow::Resu
     let mut reports = Vec::new();
     if args.rerun {
         for stored in db.evaluations_of(id).await? {
-            let updated = db.rerun_evaluation(id, stored.id, &super::cli_user()).await?;
+            let updated = evaluation::rerun(db, id, stored.id, &super::cli_user()).await?;
             eprintln!("re-ran evaluation {} of intervention {id}", updated.id);
             reports.push(updated);
         }
@@ -170,7 +170,7 @@ async fn run_intervention(db: &Db, id: i64, args: &EvaluateArgs) -> anyhow::Resu
         }
     } else {
         let design = design(args)?;
-        let stored = db.store_evaluation(id, &design, &super::cli_user()).await?;
+        let stored = evaluation::store(db, id, &design, &super::cli_user()).await?;
         eprintln!("stored evaluation {} of intervention {id}", stored.id);
         reports.push(stored);
     }
@@ -178,7 +178,7 @@ async fn run_intervention(db: &Db, id: i64, args: &EvaluateArgs) -> anyhow::Resu
         Format::Json => serde_json::to_string_pretty(&reports.iter().map(|r| &r.report).collect::<Vec<_>>())?,
         Format::Html => {
             let last = reports.last().context("no evaluation")?;
-            alliance_web::views::evaluation_report::render(&last.report, &intervention.name)
+            alliance_reports::evaluation::render(&last.report, &intervention.name)
         }
     };
     write_out(args, &text)?;

@@ -7,6 +7,7 @@ pub mod evaluate;
 mod import;
 mod imports;
 mod partner;
+mod partnership;
 mod seed;
 mod serve;
 mod services;
@@ -75,6 +76,9 @@ pub enum Command {
     Seed(seed::SeedCommand),
     /// Write the quarterly Board pack as one self-contained HTML file.
     BoardPack(board_pack::BoardPackArgs),
+    /// The partnership this deployment serves: its name, area, forces and contacts.
+    #[command(subcommand)]
+    Partnership(partnership::PartnershipCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -99,6 +103,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evaluate(args) => evaluate::run(&db, args).await?,
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,
+        Command::Partnership(args) => partnership::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

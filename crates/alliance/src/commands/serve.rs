@@ -1,4 +1,6 @@
-//! `alliance serve`: the web app. On an empty database it first loads the bundled demo data.
+//! `alliance serve`: the web app. `--demo` first makes the database the demo partnership's
+//! (data, profile, strategy and an administrator); without it an empty database opens the
+//! set-up page, where a real deployment names its own partnership.
 
 use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
@@ -14,9 +16,11 @@ pub struct ServeArgs {
     pub port: u16,
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Do not load the bundled demo data into an empty database.
+    /// Load the demo partnership into an empty database: Staffordshire Police's 2025 data,
+    /// the Staffordshire and Stoke-on-Trent profile and strategy, and a demo administrator
+    /// whose password is printed once. Never use it for a real deployment.
     #[arg(long)]
-    pub no_demo: bool,
+    pub demo: bool,
     /// Send cookies without the `Secure` flag even on a non-loopback address (only behind
     /// a TLS-terminating proxy that talks plain HTTP to Alliance, or for testing). On a
     /// loopback address they never carry it, since browsers drop them over plain HTTP.
@@ -27,22 +31,20 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = alliance_app::disclosure::DEFAULT_THRESHOLD,
           value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
     pub suppression_threshold: u64,
+    /// The address of a reverse proxy (e.g. the TLS proxy in front of Alliance) whose
+    /// `X-Forwarded-For` header names the client; repeat for several. Sign-in and public-form
+    /// limits then count each visitor, not the proxy. From any other address the header is
+    /// ignored, so clients cannot choose their own address.
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
-    if !args.no_demo {
-        let loaded = crate::demo::load_if_empty(db).await.context("cannot load the bundled demo data")?;
-        if loaded > 0 {
-            tracing::info!(
-                files = loaded,
-                "loaded the bundled demo data (Staffordshire Police, 2025) into the empty database"
-            );
-        }
-    }
-    if db.users().await.context("cannot read the users")?.is_empty() {
+    if args.demo {
+        crate::demo::load_demo_partnership(db).await.context("cannot load the demo partnership")?;
+    } else if !db.has_users().await.context("cannot read the users")? {
         println!(
-            "No users yet: only the public pages (/public) work without signing in. Create the first administrator with\n  \
-             alliance users add --email you@example.org --name \"Your Name\" --role administrator --org \"Your organisation\" --org-type pcc-office"
+            "Nobody can sign in yet: open the address below and set up your partnership (or run `alliance serve --demo` to try Alliance with the demo partnership)."
         );
     }
     // The report form's street index is built by its first lookup after an import (0.2 s on
@@ -60,7 +62,7 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let bound = listener.local_addr().with_context(|| format!("cannot read the address bound for {addr}"))?;
     println!("Alliance is running at http://{bound}/ (Ctrl-C to stop)");
     let disclosure = alliance_app::Disclosure::new(args.suppression_threshold)?;
-    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, disclosure)
+    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, disclosure, args.trusted_proxies)
         .await
         .with_context(|| format!("cannot serve on {bound}"))?;
     Ok(ExitCode::SUCCESS)

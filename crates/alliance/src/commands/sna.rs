@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use alliance_core::analytics::sna::definition::Definition;
 use alliance_core::domain::Month;
 use alliance_db::Db;
-use alliance_web::views::sna::{EdPermission, SnaReport, SnaRequest};
+use alliance_app::sna::{EdPermission, SnaReport, SnaRequest};
+use alliance_app::Disclosure;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
@@ -25,6 +26,11 @@ pub struct SnaArgs {
     /// Where to write the HTML report.
     #[arg(long)]
     pub out: PathBuf,
+    /// Emergency department figures hide counts below this number ("fewer than 5"), with
+    /// secondary suppression: use the threshold the partnership configured for the web app.
+    #[arg(long, default_value_t = alliance_app::disclosure::DEFAULT_THRESHOLD,
+          value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
+    pub suppression_threshold: u64,
 }
 
 pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
@@ -38,18 +44,13 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
             "--area {a}: no such district is loaded (load area data with `alliance import areas`)"
         );
     }
+    let disclosure = Disclosure::new(args.suppression_threshold)?;
     let started = std::time::Instant::now();
     // The command runs with the database's own rights, so emergency department figures
-    // (suppressed, as on the web) are included when loaded.
-    let request = SnaRequest {
-        areas: args.areas,
-        from: args.from,
-        to: args.to,
-        ed: EdPermission::Included,
-        disclosure: alliance_app::Disclosure::default(),
-    };
-    let report = SnaReport::build(db, &request).await?;
-    let html = report.standalone_html();
+    // (suppressed under the threshold given, as on the web) are included when loaded.
+    let request = SnaRequest { areas: args.areas, from: args.from, to: args.to, ed: EdPermission::Included };
+    let report = SnaReport::build(db, &request, &disclosure).await?;
+    let html = alliance_reports::sna::standalone_html(&report);
     std::fs::write(&args.out, &html).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
         "wrote {} ({} KB) in {:.2} s: {} {} offences, {}",

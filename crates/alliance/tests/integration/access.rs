@@ -107,28 +107,32 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn routes_missing_from_the_table_are_refused() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
-    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
-    let anon = anonymous(&app).await;
+/// Addresses with no route: for a signed-in caller, a 404 in the service's words; for
+/// anyone else, the sign-in (so the app's addresses cannot be mapped without an account). A
+/// method the table does not list for a listed path is refused.
+async fn routes_missing_from_the_table_are_refused(app: common::app::TestApp) {
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Test Alliance").await;
+    let anon = app.visitor("/sign-in").await;
     for path in ["/admin/secret", "/api/v1/secret", "/no-such-page", "/assets", "/imports/1", "/api/v2/counts"] {
-        assert_eq!(send(&app, "GET", path, &admin, None).await.status, StatusCode::FORBIDDEN, "{path}");
-        let reply = send(&app, "GET", path, &anon, None).await;
+        let reply = app.get(path, &admin).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        if path.starts_with("/api/") {
+            assert_eq!(reply.json()["status"], 404, "{path}: {}", reply.body);
+        } else {
+            assert!(reply.body.contains("Page not found"), "{path}: {}", reply.body);
+        }
+        let reply = app.get(path, &anon).await;
         if path.starts_with("/api/") {
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
         } else {
-            assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/sign-in")), "{path}");
+            assert_eq!((reply.status, reply.header("location")), (StatusCode::SEE_OTHER, Some("/sign-in")), "{path}");
         }
     }
-    // A method the table does not list for a listed path is refused too.
-    let form = format!("csrf_token={}", admin.csrf);
-    assert_eq!(send(&app, "POST", "/", &admin, Some(&form)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(send(&app, "POST", "/admin/audit", &admin, Some(&form)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form("/", &admin, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post_form("/admin/audit", &admin, &[]).await.status, StatusCode::FORBIDDEN);
 }
+
+on_each_app!(routes_missing_from_the_table_are_refused);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_the_csrf_token_are_refused() {
@@ -602,3 +606,93 @@ async fn bad_addresses_and_forms_are_answered_in_the_services_words() {
     assert_eq!(problem["status"], 400);
     assert!(!reply.body.contains("deserialize"), "{}", reply.body);
 }
+
+/// API tokens expire a year after they are made (shown with when they were last used), an
+/// expired one is refused, and expired sessions are refused and then purged.
+async fn tokens_expire_and_expired_sessions_are_purged(app: common::app::TestApp) {
+    use alliance_web::auth::{random_token, token_hash};
+    use common::app::Caller;
+    use sqlx::Connection;
+
+    let actor = common::test_actor();
+    let org = app.db.create_organisation("Staffordshire Police", alliance_core::access::OrgType::Police, &actor);
+    let org = org.await.unwrap();
+    let secret = format!("alliance_{}", random_token());
+    let id =
+        app.db.create_api_token(org, "nightly counts", &token_hash(&secret), &["read:counts"], &actor).await.unwrap();
+    let stored = |id: i64| {
+        let db = app.db.clone();
+        async move { db.api_tokens().await.unwrap().into_iter().find(|t| t.id == id).unwrap() }
+    };
+    let token = stored(id).await;
+    let expires = chrono::DateTime::parse_from_rfc3339(token.expires_at.as_deref().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!((364..=365).contains(&days), "a year: {days} days");
+    assert!(!token.expired && token.last_used_at.is_none());
+    let system = Caller { bearer: Some(secret.clone()), ..Default::default() };
+    assert_eq!(app.get("/api/v1/counts?by=month", &system).await.status, StatusCode::OK);
+    let used = stored(id).await.last_used_at.expect("last used is recorded");
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Test Alliance").await;
+    let page = app.get("/admin/tokens", &admin).await;
+    assert!(page.body.contains(&used) && page.body.contains(token.expires_at.as_deref().unwrap()), "{}", page.body);
+
+    let mut conn = sqlx::AnyConnection::connect(&app.db_url).await.unwrap();
+    sqlx::query("UPDATE api_tokens SET expires_at = '2001-01-01T00:00:00Z' WHERE id = $1")
+        .bind(id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let refused = app.get("/api/v1/counts?by=month", &system).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.body.contains("expired"), "{}", refused.body);
+    assert!(stored(id).await.expired);
+    assert!(app.get("/admin/tokens", &admin).await.body.contains("Expired"));
+
+    // A session past its expiry is refused, and the next sign-in deletes it.
+    let user = app.db.user_by_email("admin@example.org").await.unwrap().unwrap();
+    let old = random_token();
+    let session = alliance_db::access::NewSession {
+        token_hash: &token_hash(&old),
+        user_id: user.id,
+        csrf_token: &random_token(),
+        expires_at: "2001-01-01T00:00:00Z",
+        ip: "test",
+    };
+    app.db.sign_in(&session, &actor).await.unwrap();
+    let stale = Caller { cookie: format!("alliance_session={old}"), ..Default::default() };
+    let reply = app.get("/", &stale).await;
+    assert_eq!((reply.status, reply.header("location")), (StatusCode::SEE_OTHER, Some("/sign-in")));
+    let count = |hash: String| {
+        let url = app.db_url.clone();
+        async move {
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            let row = sqlx::query("SELECT COUNT(*) FROM sessions WHERE token_hash = $1")
+                .bind(hash)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            sqlx::Row::get::<i64, _>(&row, 0)
+        }
+    };
+    assert_eq!(count(token_hash(&old)).await, 1);
+    app.signed_in("analyst@example.org", Role::Analyst, "Test Alliance").await;
+    assert_eq!(count(token_hash(&old)).await, 0, "expired sessions are purged at a sign-in");
+}
+
+on_each_app!(tokens_expire_and_expired_sessions_are_purged);
+
+/// What the framework would say (a body it cannot parse) reaches nobody: the API answers
+/// with a problem document in the service's words.
+async fn framework_refusals_are_in_the_services_words(app: common::app::TestApp) {
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Test Alliance").await;
+    let reply = app.post_bytes("/api/v1/evaluate", &analyst, "application/json", b"{not json".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert!(!reply.body.contains("Failed to") && !reply.body.contains("JSON"), "{}", reply.body);
+    let reply = app.post_bytes("/api/v1/evaluate", &analyst, "text/csv", b"a,b".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
+    assert!(!reply.body.contains("Expected request with"), "{}", reply.body);
+}
+
+on_each_app!(framework_refusals_are_in_the_services_words);

@@ -46,10 +46,10 @@ impl Drop for Server {
     }
 }
 
-/// Starts `alliance serve --port 0` and reads the address it bound from its first lines.
+/// Starts `alliance serve --demo --port 0` (the demo partnership and its data) and reads the address it bound from its first lines.
 fn start_server(db_url: &str) -> (Server, String) {
     let child = alliance()
-        .args(["--db", db_url, "serve", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--db", db_url, "serve", "--demo", "--bind", "127.0.0.1", "--port", "0"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

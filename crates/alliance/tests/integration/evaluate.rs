@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use alliance_ingest::SourceFile;
+use common::app::{Caller, Reply, TestApp};
 use common::TestDb;
 
 fn run_json(db_url: &str, args: &[&str]) -> serde_json::Value {
@@ -387,64 +388,49 @@ fn assert_named_statistics(r: &serde_json::Value, comparison: bool) {
 /// The register through the web form, an evaluation through the web form, the stored
 /// evaluation through `GET /api/v1/interventions/{id}/evaluations/{eid}`, and a design with
 /// a comparison area through `POST /api/v1/evaluate`: the JSON names every statistic and
-/// its counts equal an independent count of the stored rows.
+/// its counts equal an independent count of the stored rows (read from the SQLite file).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_and_evaluation_api_over_http() {
-    use common::http::{send, send_json, Visitor};
-
     let dir = tempfile::tempdir().unwrap();
     write_varying(dir.path());
     let t = common::sqlite();
-    let db = t.connect().await;
-    common::import_all(&db, &common::police_files(dir.path())).await;
-    let analyst = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "VRP").await;
-    let (cookie, csrf) = common::session_for(&db, analyst).await;
-    let me = Visitor { cookie, csrf };
-    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
-    let enc = |s: &str| {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-                _ => format!("%{b:02X}"),
-            })
-            .collect::<String>()
-    };
+    let url = t.url.clone();
+    let app = TestApp::start(t).await;
+    common::import_all(&app.db, &common::police_files(dir.path())).await;
+    let me = app.signed_in("analyst@example.org", alliance_core::access::Role::Analyst, "VRP").await;
 
     // The register: a bad form is refused with its errors, a good one is stored.
-    let form = |extra: &str| format!("csrf_token={}&{extra}", me.csrf);
-    let bad = send(&app, "POST", "/interventions", &me, Some(&form("name=&intervention_type=patrols"))).await;
+    let bad = app.post_form("/interventions", &me, &[("name", ""), ("intervention_type", "patrols")]).await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("Enter the name of the intervention"));
-    let fields = format!(
-        "name=Park+patrols&intervention_type=patrols&place_kind=geojson&place_geojson={}&start_date=2024-01-01",
-        enc(TARGET_GEOJSON)
-    );
-    let created = send(&app, "POST", "/interventions", &me, Some(&form(&fields))).await;
+    let created = app.post_form("/interventions", &me, &as_pairs(&intervention_fields("Park patrols"))).await;
     assert_eq!(created.status, 303, "{}", created.body);
-    let location = created.location.expect("redirect to the intervention");
+    let location = created.header("location").expect("redirect to the intervention");
     let id: i64 = location.trim_start_matches("/interventions/").parse().unwrap();
-    let list = send(&app, "GET", "/api/v1/interventions", &me, None).await;
-    let list: serde_json::Value = serde_json::from_str(&list.body).unwrap();
+    let list = app.get("/api/v1/interventions", &me).await.json();
     assert!(list["interventions"].as_array().unwrap().iter().any(|i| i["id"] == id && i["name"] == "Park patrols"));
 
     // An evaluation through the web form (no comparison area, a 200 m buffer).
-    let design = "before_from=2023-01&before_to=2023-12&after_from=2024-01&after_to=2024-12&buffer_metres=200&comparison_kind=none";
-    let run = send(&app, "POST", &format!("/interventions/{id}/evaluations"), &me, Some(&form(design))).await;
+    let run = app.post_form(&format!("/interventions/{id}/evaluations"), &me, &DESIGN_FORM).await;
     assert_eq!(run.status, 303, "{}", run.body);
-    let eid: i64 =
-        run.location.unwrap().rsplit_once("#evaluation-").expect("anchor of the evaluation").1.parse().unwrap();
-    let page = send(&app, "GET", &format!("/interventions/{id}"), &me, None).await;
+    let eid = evaluation_id(&run);
+    let page = app.get(&format!("/interventions/{id}"), &me).await;
     assert!(page.body.contains(&format!("evaluation-{eid}")));
+    // The report page is the same document `alliance evaluate --format html` writes.
+    let html = app.get(&format!("/interventions/{id}/evaluations/{eid}.html"), &me).await;
+    assert_eq!(html.status, 200);
+    assert!(html.body.starts_with("<!DOCTYPE html>") && html.body.contains("Park patrols: evaluation"));
+    assert!(html.body.contains("<caption>Recorded crimes per month</caption>") && html.body.contains("Map of the areas"));
 
-    let stored = send(&app, "GET", &format!("/api/v1/interventions/{id}/evaluations/{eid}"), &me, None).await;
+    let stored = app.get(&format!("/api/v1/interventions/{id}/evaluations/{eid}"), &me).await;
     assert_eq!(stored.status, 200, "{}", stored.body);
-    let stored: serde_json::Value = serde_json::from_str(&stored.body).unwrap();
+    let stored = stored.json();
     let r = &stored["report"]["result"];
     assert!(r.is_object(), "the stored evaluation carries its result: {stored}");
     assert_named_statistics(r, false);
 
     // The counts equal an independent count of the stored rows.
-    let independent = stored_counts(&t.url).await;
+    let independent = stored_counts(&url).await;
     assert_eq!(independent.len(), 24);
     for (area, i) in [("target", 0), ("buffer", 1)] {
         assert_eq!(
@@ -458,7 +444,7 @@ async fn register_and_evaluation_api_over_http() {
         assert_eq!(row["target"].as_u64(), Some(independent[month][0]), "target in {month}");
         assert_eq!(row["buffer"].as_u64(), Some(independent[month][1]), "buffer in {month}");
     }
-    let missing = send(&app, "GET", &format!("/api/v1/interventions/{id}/evaluations/9999"), &me, None).await;
+    let missing = app.get(&format!("/api/v1/interventions/{id}/evaluations/9999"), &me).await;
     assert_eq!(missing.status, 404);
 
     // POST /api/v1/evaluate with a comparison circle: every statistic.
@@ -469,9 +455,15 @@ async fn register_and_evaluation_api_over_http() {
         "before": { "from": "2023-01", "to": "2023-12" },
         "after": { "from": "2024-01", "to": "2024-12" }
     });
-    let reply = send_json(&app, "POST", "/api/v1/evaluate", &me, &design).await;
+    let post = |who: Caller, design: serde_json::Value| {
+        let app = &app;
+        async move {
+            app.post_bytes("/api/v1/evaluate", &who, "application/json", serde_json::to_vec(&design).unwrap()).await
+        }
+    };
+    let reply = post(me.clone(), design.clone()).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    let v: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    let v = reply.json();
     let r = &v["result"];
     assert_named_statistics(r, true);
     for (area, i) in [("target", 0), ("buffer", 1), ("comparison", 2), ("comparison_buffer", 3)] {
@@ -482,89 +474,108 @@ async fn register_and_evaluation_api_over_http() {
         );
     }
     // Without the CSRF header the POST is refused; a bad design is a 400 with a message.
-    let no_csrf = Visitor { csrf: String::new(), ..me.clone() };
-    assert_eq!(send_json(&app, "POST", "/api/v1/evaluate", &no_csrf, &design).await.status, 403);
+    let no_csrf = Caller { csrf: String::new(), ..me.clone() };
+    assert_eq!(post(no_csrf, design.clone()).await.status, 403);
     let mut bad = design.clone();
     bad["after"] = serde_json::json!({ "from": "2023-06", "to": "2023-12" });
-    let reply = send_json(&app, "POST", "/api/v1/evaluate", &me, &bad).await;
+    let reply = post(me.clone(), bad).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
     assert!(reply.body.contains("must start after"), "{}", reply.body);
+    // A design over months with no data is refused, naming them, and changes nothing.
+    let mut empty = design.clone();
+    empty["after"] = serde_json::json!({ "from": "2026-01", "to": "2026-02" });
+    let reply = post(me.clone(), empty).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert!(reply.body.contains("2026-01, 2026-02"), "{}", reply.body);
+    // Through the form, the same refusal is shown with the form, and nothing is stored.
+    let mut no_data = DESIGN_FORM.to_vec();
+    no_data[2] = ("after_from", "2026-01");
+    no_data[3] = ("after_to", "2026-02");
+    let refused = app.post_form(&format!("/interventions/{id}/evaluations"), &me, &no_data).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("no police street data is imported for 2026-01, 2026-02"), "{}", refused.body);
+    assert_eq!(app.db.evaluations_of(id).await.unwrap().len(), 1, "the refused design is not stored");
+}
+
+/// The Evaluate form: 2023 against 2024, a 200 m buffer, no comparison area.
+const DESIGN_FORM: [(&str, &str); 6] = [
+    ("before_from", "2023-01"),
+    ("before_to", "2023-12"),
+    ("after_from", "2024-01"),
+    ("after_to", "2024-12"),
+    ("buffer_metres", "200"),
+    ("comparison_kind", "none"),
+];
+
+/// The intervention form of a patrol at the synthetic target.
+fn intervention_fields(name: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("name", name.to_string()),
+        ("intervention_type", "patrols".into()),
+        ("place_kind", "geojson".into()),
+        ("place_geojson", TARGET_GEOJSON.into()),
+        ("start_date", "2024-01-01".into()),
+    ]
+}
+
+/// The id of the evaluation a run redirects to (`…#evaluation-{id}`).
+fn evaluation_id(run: &Reply) -> i64 {
+    let location = run.header("location").expect("a redirect");
+    location.rsplit_once("#evaluation-").expect("anchor of the evaluation").1.parse().unwrap()
 }
 
 /// Issue 6: what is done through the web is recorded against the signed-in user, not a
 /// generic "web" author: one analyst adds an intervention and runs its evaluation, an
 /// administrator edits it and re-runs the evaluation, and the register names each of them.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn web_changes_are_recorded_against_the_signed_in_user() {
+async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     use alliance_core::access::Role;
-    use common::http::{enc, send, Visitor};
 
     let dir = tempfile::tempdir().unwrap();
     write_varying(dir.path());
-    let t = common::sqlite();
-    let db = t.connect().await;
+    let db = app.db.clone();
     common::import_all(&db, &common::police_files(dir.path())).await;
-    let analyst = common::add_user(&db, "analyst@example.org", Role::Analyst, "VRP").await;
-    let admin = common::add_user(&db, "admin@example.org", Role::Administrator, "VRP").await;
-    let (cookie, csrf) = common::session_for(&db, analyst).await;
-    let analyst = Visitor { cookie, csrf };
-    let (cookie, csrf) = common::session_for(&db, admin).await;
-    let admin = Visitor { cookie, csrf };
-    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "VRP").await;
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "VRP").await;
 
-    let fields = format!(
-        "name=Park+patrols&intervention_type=patrols&place_kind=geojson&place_geojson={}&start_date=2024-01-01",
-        enc(TARGET_GEOJSON)
-    );
-    let created =
-        send(&app, "POST", "/interventions", &analyst, Some(&format!("csrf_token={}&{fields}", analyst.csrf))).await;
+    let fields = intervention_fields("Park patrols");
+    let created = app.post_form("/interventions", &analyst, &as_pairs(&fields)).await;
     assert_eq!(created.status, 303, "{}", created.body);
-    let id: i64 = created.location.expect("redirect").trim_start_matches("/interventions/").parse().unwrap();
+    let id: i64 = created.header("location").expect("redirect").trim_start_matches("/interventions/").parse().unwrap();
     let stored = db.intervention(id).await.unwrap().expect("the intervention is stored");
     assert_eq!(stored.created_by, "user:analyst@example.org");
     assert_eq!(stored.updated_by, "user:analyst@example.org");
 
-    let design = "before_from=2023-01&before_to=2023-12&after_from=2024-01&after_to=2024-12&buffer_metres=200&comparison_kind=none";
-    let run = send(
-        &app,
-        "POST",
-        &format!("/interventions/{id}/evaluations"),
-        &analyst,
-        Some(&format!("csrf_token={}&{design}", analyst.csrf)),
-    )
-    .await;
+    let run = app.post_form(&format!("/interventions/{id}/evaluations"), &analyst, &DESIGN_FORM).await;
     assert_eq!(run.status, 303, "{}", run.body);
-    let eid: i64 = run.location.unwrap().rsplit_once("#evaluation-").expect("anchor").1.parse().unwrap();
-    assert_eq!(db.evaluation(id, eid).await.unwrap().expect("stored").run_by, "user:analyst@example.org");
+    let eid = evaluation_id(&run);
+    let first = db.evaluation(id, eid).await.unwrap().expect("stored");
+    assert_eq!(first.run_by, "user:analyst@example.org");
 
-    let renamed = fields.replace("Park+patrols", "Park+patrols+and+lighting");
-    let edit = send(
-        &app,
-        "POST",
-        &format!("/interventions/{id}/edit"),
-        &admin,
-        Some(&format!("csrf_token={}&{renamed}", admin.csrf)),
-    )
-    .await;
+    let renamed = intervention_fields("Park patrols and lighting");
+    let edit = app.post_form(&format!("/interventions/{id}/edit"), &admin, &as_pairs(&renamed)).await;
     assert_eq!(edit.status, 303, "{}", edit.body);
     let edited = db.intervention(id).await.unwrap().expect("still stored");
     assert_eq!(edited.name, "Park patrols and lighting");
     assert_eq!(edited.created_by, "user:analyst@example.org", "an edit keeps the author");
     assert_eq!(edited.updated_by, "user:admin@example.org");
 
-    let rerun = send(
-        &app,
-        "POST",
-        &format!("/interventions/{id}/evaluations/{eid}/rerun"),
-        &admin,
-        Some(&format!("csrf_token={}", admin.csrf)),
-    )
-    .await;
+    let rerun = app.post_form(&format!("/interventions/{id}/evaluations/{eid}/rerun"), &admin, &[]).await;
     assert_eq!(rerun.status, 303, "{}", rerun.body);
-    assert_eq!(db.evaluation(id, eid).await.unwrap().expect("stored").run_by, "user:admin@example.org");
+    let rerun = db.evaluation(id, eid).await.unwrap().expect("stored");
+    assert_eq!(rerun.run_by, "user:admin@example.org");
+    assert_eq!(rerun.created_at, first.created_at, "a re-run keeps the evaluation's creation time");
+    assert_eq!(rerun.report.result, first.report.result, "the same data gives the same figures");
+    let missing = app.post_form(&format!("/interventions/{id}/evaluations/9999/rerun"), &admin, &[]).await;
+    assert_eq!(missing.status, 404);
 
-    let page = send(&app, "GET", &format!("/interventions/{id}"), &analyst, None).await;
+    let page = app.get(&format!("/interventions/{id}"), &analyst).await;
     assert!(page.body.contains("by user:analyst@example.org; last changed"), "{}", page.body);
     assert!(page.body.contains("by user:admin@example.org"));
     assert!(!page.body.contains("by web"));
+}
+
+on_each_app!(web_changes_are_recorded_against_the_signed_in_user);
+
+fn as_pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }

@@ -17,7 +17,6 @@ use alliance_core::governance::{
 };
 use alliance_db::governance::{ActionFields, NewIndicator};
 use alliance_db::Db;
-use askama::Template;
 
 async fn scenario(db: &Db) {
     alliance::demo::load_if_empty(db).await.expect("demo loads");
@@ -186,7 +185,7 @@ async fn scenario(db: &Db) {
     assert_eq!(f.allocations.iter().find(|a| a.id == al1).unwrap().flag, SpendFlag::Underspend);
     assert_eq!(f.allocations.iter().find(|a| a.id == al2).unwrap().flag, SpendFlag::OnProfile);
     assert!(pack.changes.iter().any(|c| c.what.contains("from On track to At risk")));
-    let html = pack.render().unwrap();
+    let html = alliance_reports::board_pack::render(&pack).unwrap();
     assert!(html.contains("£60,000.00") && html.contains("£40,000.00") && html.contains("3.8%"));
     assert!(html.contains("Navigator funding gap from April"));
     assert_eq!(html.matches("<tr class=\"escalation\">").count(), 2, "each escalated item once in the pack");

@@ -14,7 +14,7 @@ async fn every_response_carries_the_security_headers(app: TestApp) {
         ("/sign-in", &anonymous, 200),
         ("/", &staff, 200),
         ("/admin/users", &board, 403),
-        ("/no-such-page", &staff, 403),
+        ("/no-such-page", &staff, 404),
         ("/assets/alliance.css", &anonymous, 200),
         ("/api/v1/counts?by=colour", &staff, 400),
     ];

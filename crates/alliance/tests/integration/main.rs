@@ -10,6 +10,7 @@
 mod common;
 
 mod access;
+mod adversarial;
 mod browser;
 mod cli;
 mod evaluate;
@@ -18,6 +19,7 @@ mod governance_web;
 mod headers;
 mod partner_access;
 mod partner_data;
+mod partnership;
 mod police_import;
 mod public;
 mod sna;

@@ -9,15 +9,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::process::Command;
 
+use alliance_app::sna::{EdPermission, EdSection, SnaReport, SnaRequest};
+use alliance_app::Disclosure;
 use alliance_ingest::SourceFile;
-use alliance_web::views::sna::html::SECTIONS;
-use alliance_web::views::sna::{SnaReport, SnaRequest};
+use alliance_reports::sna::{standalone_html, table, SECTIONS};
+use common::app::TestApp;
 use common::{column, police_files, read_csv, street_only, workspace_root, TestDb};
 
 const HEADLINE: [&str; 3] = ["Violence and sexual offences", "Robbery", "Possession of weapons"];
 
 async fn staffordshire_2025(t: TestDb, data: PathBuf) {
-    let db = t.connect().await;
+    let url = t.url.clone();
+    let app = TestApp::start(t).await;
+    let db = app.db.clone();
     let areas = workspace_root().join("data/demo/areas");
     let mut area_files: Vec<PathBuf> = std::fs::read_dir(&areas).unwrap().map(|e| e.unwrap().path()).collect();
     area_files.sort();
@@ -63,7 +67,8 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
         }
     }
 
-    let report = SnaReport::build(&db, &SnaRequest::default()).await.expect("the report builds");
+    let report =
+        SnaReport::build(&db, &SnaRequest::default(), &Disclosure::default()).await.expect("the report builds");
     // Monthly totals.
     let months: Vec<(String, i64)> =
         report.headline.iter().map(|m| (m.month.to_string(), m.count.expect("every month covered"))).collect();
@@ -103,7 +108,7 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sna.html");
     let output = Command::new(env!("CARGO_BIN_EXE_alliance"))
-        .args(["--db", &t.url, "sna", "--from", "2025-01", "--to", "2025-12", "--out"])
+        .args(["--db", &url, "sna", "--from", "2025-01", "--to", "2025-12", "--out"])
         .arg(&out)
         .env_remove("ALLIANCE_DB")
         .output()
@@ -133,50 +138,24 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     assert!(html.contains("<svg class=\"app-map\""), "the choropleth map is drawn");
 
     // The same report as a page, and its tables as CSV.
-    let user =
-        common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
-    let (cookie, _csrf) = common::session_for(&db, user).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let (status, body) = get(addr, &cookie, "/sna?area=E06000021&from=2025-01&to=2025-12").await;
-    assert_eq!(status, 200, "{body}");
-    assert!(body.contains("Summary of key findings") && body.contains("Stoke-on-Trent"));
-    assert!(body.contains("/sna/tables/districts.csv"));
-    let (status, csv) = get(addr, &cookie, "/sna/tables/districts.csv").await;
-    assert_eq!(status, 200);
-    let mut lines = csv.lines();
+    let me = app.signed_in("analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
+    let page = app.get("/sna?area=E06000021&from=2025-01&to=2025-12", &me).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Summary of key findings") && page.body.contains("Stoke-on-Trent"));
+    assert!(page.body.contains("/sna/tables/districts.csv"));
+    let csv = app.get("/sna/tables/districts.csv", &me).await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    let mut lines = csv.body.lines();
     assert_eq!(lines.next(), Some("District,Code,Offences,Residents,\"Rate per 1,000 a year\""));
     assert_eq!(lines.count(), 9);
-    let (status, _) = get(addr, &cookie, "/sna?from=2025-13").await;
-    assert_eq!(status, 422, "a bad month is a validation error");
-    let (status, _) = get(addr, &cookie, "/sna/tables/nothing.csv").await;
-    assert_eq!(status, 404);
-    let (status, body) = get(addr, &cookie, "/sna/definition").await;
-    assert_eq!(status, 200);
-    assert!(body.contains("Violence and sexual offences") && body.contains("weapon flag"));
-}
-
-/// A plain HTTP/1.0 GET: (status, body).
-/// A GET as a signed-in user (the SNA is for signed-in partnership staff).
-async fn get(addr: std::net::SocketAddr, cookie: &str, path: &str) -> (u16, String) {
-    let (path, cookie) = (path.to_string(), cookie.to_string());
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Write};
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        stream
-            .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nCookie: {cookie}\r\n\r\n").as_bytes())
-            .unwrap();
-        let mut buf = Vec::new();
-        stream.read_to_end(&mut buf).unwrap();
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let body = text.split_once("\r\n\r\n").map_or(String::new(), |(_, b)| b.to_string());
-        (status, body)
-    })
-    .await
-    .unwrap()
+    let bad = app.get("/sna?from=2025-13", &me).await;
+    assert_eq!(bad.status, 422, "a bad month is a validation error");
+    assert!(bad.body.contains("Enter the first month as YYYY-MM"), "{}", bad.body);
+    assert_eq!(app.get("/sna/tables/nothing.csv", &me).await.status, 404);
+    let definition = app.get("/sna/definition", &me).await;
+    assert_eq!(definition.status, 200);
+    assert!(definition.body.contains("Violence and sexual offences") && definition.body.contains("weapon flag"));
 }
 
 on_each_backend!(staffordshire_2025);
@@ -217,8 +196,9 @@ async fn definition_versions() {
     assert_eq!(db.sv_definition_versions().await.unwrap().len(), 2);
 }
 
-/// Every count of a published ED table is a word or a number that is 0 or at least 5.
-fn assert_no_small_counts(csv_text: &str) {
+/// Every count of a published ED table is a word or a number that is 0 or at least
+/// `threshold`.
+fn assert_no_small_counts(csv_text: &str, threshold: i64) {
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     for row in reader.records() {
@@ -228,7 +208,7 @@ fn assert_no_small_counts(csv_text: &str) {
                 continue;
             }
             if let Ok(n) = cell.replace(',', "").parse::<i64>() {
-                assert!(n == 0 || n >= 5, "a count of {n} is published in {row:?}");
+                assert!(n == 0 || n >= threshold, "a count of {n} is published in {row:?}");
             }
         }
     }
@@ -243,19 +223,23 @@ async fn emergency_department_sections(t: TestDb) {
     use alliance_core::analytics::sna::definition::SvGroup;
     use alliance_core::analytics::suppression::Shown;
     use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
-    use alliance_web::views::sna::{EdPermission, EdSection};
     use chrono::{Datelike, Timelike};
-    use common::http::{send, Visitor};
 
-    let db = t.connect().await;
+    // The web app runs with a configured threshold of 10, not the default 5.
+    let ten = Disclosure::new(10).unwrap();
+    let url = t.url.clone();
+    let state = alliance_web::AppState::new(t.connect().await).with_secure_cookies(false).with_disclosure(ten);
+    let app = TestApp::start_with(t, state).await;
+    let db = app.db.clone();
     let included = SnaRequest { ed: EdPermission::Included, ..SnaRequest::default() };
+    let five = Disclosure::default();
 
     // Without ED data: "no data", not zeros.
-    let report = SnaReport::build(&db, &included).await.unwrap();
+    let report = SnaReport::build(&db, &included, &five).await.unwrap();
     assert!(matches!(report.ed, EdSection::NoData));
-    let html = report.standalone_html();
+    let html = standalone_html(&report);
     assert_eq!(html.matches("Emergency department data: no data.").count(), 3, "people, times, injuries");
-    assert!(report.table("ed-days").unwrap().rows.is_empty());
+    assert!(table(&report, "ed-days").unwrap().rows.is_empty());
 
     let spec = GeneratorSpec {
         site_code: "RJE01".into(),
@@ -287,7 +271,7 @@ async fn emergency_department_sections(t: TestDb) {
         Shown::Secondary => assert!(expected > 0, "{what}: a withheld complement is never a zero"),
     };
 
-    let report = SnaReport::build(&db, &included).await.unwrap();
+    let report = SnaReport::build(&db, &included, &five).await.unwrap();
     let EdSection::Data(ed) = &report.ed else { panic!("ED figures expected") };
     assert_eq!(ed.times.total, Shown::Value(400));
     assert!(ed.synthetic);
@@ -319,7 +303,7 @@ async fn emergency_department_sections(t: TestDb) {
     let knife = ed.methods.groups.iter().find(|g| g.group == Some(SvGroup::KnifeAndSharpObject)).expect("knife group");
     assert_eq!(knife.methods.iter().map(|m| m.code.as_str()).collect::<Vec<_>>(), vec!["06", "07"]);
 
-    let html = report.standalone_html();
+    let html = standalone_html(&report);
     for id in ["table-ed-days", "table-ed-hours", "table-ed-people", "table-ed-methods", "sna-ed-days", "sna-ed-hours"]
     {
         assert!(html.contains(&format!("id=\"{id}")), "{id}");
@@ -327,29 +311,52 @@ async fn emergency_department_sections(t: TestDb) {
     assert!(html.contains("SYNTHETIC") && html.contains("date and time of the <strong>assault</strong>"));
     assert!(!html.contains("Emergency department data: no data."));
     for name in ["ed-days", "ed-hours", "ed-people", "ed-methods"] {
-        assert_no_small_counts(&report.table(name).unwrap().csv());
+        assert_no_small_counts(&table(&report, name).unwrap().csv(), 5);
     }
+    assert!(html.contains("counts of 1 to 4 are shown as &#34;fewer than 5&#34;"));
+
+    // The same data under a threshold of 10: every published count is 0 or at least 10.
+    let report10 = SnaReport::build(&db, &included, &ten).await.unwrap();
+    for name in ["ed-days", "ed-hours", "ed-people", "ed-methods"] {
+        assert_no_small_counts(&table(&report10, name).unwrap().csv(), 10);
+    }
+    let html10 = standalone_html(&report10);
+    assert!(html10.contains(">fewer than 10<") && !html10.contains("fewer than 5"));
+    // The command line's file under --suppression-threshold 10 is that same report.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sna.html");
+    let run = common::alliance(&url, &["sna", "--suppression-threshold", "10", "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let file = std::fs::read_to_string(&out).unwrap();
+    assert!(file.contains(">fewer than 10<") && !file.contains("fewer than 5"), "the file uses the threshold given");
+    let refused = common::alliance(&url, &["sna", "--suppression-threshold", "1", "--out", out.to_str().unwrap()]);
+    assert!(!refused.status.success(), "a threshold of 1 would publish every count");
 
     // On the web: an analyst whose organisation has no access sees the sections withheld,
     // in the page and in the CSV; once their organisation owns the dataset, the figures.
-    let user = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Council").await;
-    let (cookie, csrf) = common::session_for(&db, user).await;
-    let me = Visitor { cookie, csrf };
-    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
-    let page = send(&app, "GET", "/sna", &me, None).await;
+    let me = app.signed_in("analyst@example.org", alliance_core::access::Role::Analyst, "Council").await;
+    let page = app.get("/sna", &me).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert_eq!(page.body.matches("Emergency department data: not shown.").count(), 3);
     assert!(!page.body.contains("id=\"sna-ed-days-title\""));
-    let csv = send(&app, "GET", "/sna/tables/ed-days.csv", &me, None).await;
+    let csv = app.get("/sna/tables/ed-days.csv", &me).await;
+    assert_eq!(csv.status, 200);
     assert_eq!(csv.body.trim_end(), "Day,Assaults", "headers only");
     let org = db.organisation_by_name("Council").await.unwrap().unwrap().id;
     db.set_dataset_owner("ed-assaults", org, &common::test_actor()).await.unwrap();
-    let page = send(&app, "GET", "/sna", &me, None).await;
+    let page = app.get("/sna", &me).await;
     assert!(page.body.contains("id=\"sna-ed-days-title\"") && page.body.contains("/sna/tables/ed-people.csv"));
-    let csv = send(&app, "GET", "/sna/tables/ed-days.csv", &me, None).await;
+    // The page and its CSV use the configured threshold of 10 (issue 14.2).
+    assert!(page.body.contains("fewer than 10") && !page.body.contains("fewer than 5"), "the configured threshold");
+    let csv = app.get("/sna/tables/ed-days.csv", &me).await;
     let saturday = csv.body.lines().find(|l| l.starts_with("Saturday,")).expect("a Saturday row").to_string();
     assert_eq!(saturday, format!("Saturday,{}", by_day[5]));
     assert_eq!(csv.body.lines().last(), Some("Total,400"));
+    for name in ["ed-days", "ed-hours", "ed-people", "ed-methods"] {
+        let csv = app.get(&format!("/sna/tables/{name}.csv"), &me).await;
+        assert_eq!(csv.status, 200, "{name}");
+        assert_no_small_counts(&csv.body, 10);
+    }
 }
 
 /// The ED sections need no shared data: SQLite always, PostgreSQL when reachable.

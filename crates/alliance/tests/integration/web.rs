@@ -1,103 +1,23 @@
-//! The web app over real HTTP: the router is served on a free local port and spoken to with
-//! plain HTTP/1.1 requests. Also the bundled demo data loader.
+//! The web app over real HTTP (the `TestApp` harness: the router served on a free local
+//! port). Also the bundled demo data loader.
 
 use crate::common;
 
-use std::io::{Read, Write};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use alliance_core::domain::{CountField, CountFilter};
-use alliance_db::Db;
-use alliance_web::AppState;
+use reqwest::StatusCode;
 
-/// A response: status, headers (lower-case names) and body.
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+use common::app::{Caller, TestApp};
+
+/// The app served over `test_db`, and an analyst signed in (everything but the sign-in page
+/// needs a session).
+async fn serve(test_db: common::TestDb) -> (TestApp, Caller) {
+    let app = TestApp::start(test_db).await;
+    let analyst = app.signed_in("analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
+    (app, analyst)
 }
 
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-}
-
-/// Where the app is served, and the session cookie of a signed-in analyst.
-#[derive(Clone, Copy)]
-struct Site {
-    addr: SocketAddr,
-    cookie: &'static str,
-}
-
-/// Serves the app over `db` on 127.0.0.1 at a free port, in a background task, with an
-/// analyst signed in (everything but the sign-in page needs a session).
-async fn serve(db: &Db) -> Site {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
-    let addr = listener.local_addr().unwrap();
-    let user = common::add_user(db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test Alliance").await;
-    let (cookie, _csrf) = common::session_for(db, user).await;
-    let cookie: &'static str = Box::leak(cookie.into_boxed_str());
-    let app = alliance_web::router(AppState::new(db.clone()));
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serve");
-    });
-    Site { addr, cookie }
-}
-
-/// `GET path` with `Connection: close`, read to the end.
-async fn get(site: Site, path: &str) -> Response {
-    let (addr, cookie) = (site.addr, site.cookie);
-    let path = path.to_string();
-    tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-        write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n").unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("read the response");
-        parse_response(&raw)
-    })
-    .await
-    .unwrap()
-}
-
-fn parse_response(raw: &[u8]) -> Response {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).expect("status");
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")) {
-        body = dechunk(&body);
-    }
-    Response { status, headers, body }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let eol = data.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
-        let size_text = String::from_utf8_lossy(&data[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).expect("chunk size");
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
-}
-
-/// `12345` → `12,345`, written here independently of the app's formatter.
 /// A few Staffordshire months: two of 2024 and the last three of 2025.
 fn some_months(data: &std::path::Path) -> Vec<PathBuf> {
     ["2024-03", "2024-04", "2025-10", "2025-11", "2025-12"]
@@ -109,12 +29,11 @@ fn some_months(data: &std::path::Path) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_and_api_agree_with_the_raw_files() {
     let Some(data) = common::shared_data() else { return };
-    let t = common::sqlite();
-    let db = t.connect().await;
+    let (app, me) = serve(common::sqlite()).await;
+    let db = app.db.clone();
     let files = some_months(&data);
     common::import_all(&db, &files).await;
     let raw = common::raw_month_type_counts(&files);
-    let addr = serve(&db).await;
 
     // The dashboard: all crime excluding anti-social behaviour over the 12 months to the
     // latest month present (2025-01..2025-12, of which three months are loaded).
@@ -129,10 +48,10 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
         .map(|(_, n)| n)
         .sum();
     assert!(total > 20_000 && previous > 10_000, "sanity: {total} {previous}");
-    let page = get(addr, "/").await;
-    assert_eq!(page.status, 200);
+    let page = app.get("/", &me).await;
+    assert_eq!(page.status, StatusCode::OK);
     assert!(page.header("content-type").is_some_and(|c| c.starts_with("text/html")));
-    let html = page.text();
+    let html = page.body;
     let headline = html.find("All crime (excluding anti-social behaviour)").expect("the all-crime headline");
     let figure = format!(">{}<", alliance_core::format::count(total));
     let at = html[headline..].find(&figure).map(|i| i + headline);
@@ -140,8 +59,8 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     assert!(html.contains("2025-12"), "the latest month should be named");
 
     // The API's monthly counts equal the library's and the raw files'.
-    let response = get(addr, "/api/v1/counts?by=month").await;
-    assert_eq!(response.status, 200);
+    let response = app.get("/api/v1/counts?by=month", &me).await;
+    assert_eq!(response.status, StatusCode::OK);
     assert!(response.header("content-type").is_some_and(|c| c.starts_with("application/json")));
     let rows = response.json()["rows"].as_array().expect("a rows array").clone();
     let library = db.counts(&[CountField::Month], &CountFilter::default()).await.unwrap();
@@ -159,8 +78,8 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     assert_eq!(rows, independent);
 
     // Filters work through the API too.
-    let response = get(addr, "/api/v1/counts?by=month,crime-type&from=2025-11&to=2025-11&crime-type=Robbery").await;
-    assert_eq!(response.status, 200);
+    let response = app.get("/api/v1/counts?by=month,crime-type&from=2025-11&to=2025-11&crime-type=Robbery", &me).await;
+    assert_eq!(response.status, StatusCode::OK);
     let n = raw.get(&("2025-11".to_string(), "Robbery".to_string())).copied().unwrap_or(0);
     assert_eq!(
         response.json(),
@@ -168,36 +87,34 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     );
 
     // A bad field is a 400 with a JSON error.
-    let response = get(addr, "/api/v1/counts?by=colour").await;
-    assert_eq!(response.status, 400);
+    let response = app.get("/api/v1/counts?by=colour", &me).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
     let error = response.json();
     assert!(error["detail"].as_str().is_some_and(|e| e.contains("colour")), "{error}");
 
     // The vendored GOV.UK Frontend stylesheet is served.
-    let css = get(addr, "/assets/govuk/govuk-frontend.min.css").await;
-    assert_eq!(css.status, 200);
+    let css = app.get("/assets/govuk/govuk-frontend.min.css", &me).await;
+    assert_eq!(css.status, StatusCode::OK);
     assert!(css.header("content-type").is_some_and(|c| c.starts_with("text/css")));
-    assert!(css.body.len() > 10_000 && css.text().contains(".govuk-"), "the real stylesheet");
-    assert_eq!(get(addr, "/assets/no-such-file.css").await.status, 404);
+    assert!(css.body.len() > 10_000 && css.body.contains(".govuk-"), "the real stylesheet");
+    assert_eq!(app.get("/assets/no-such-file.css", &me).await.status, StatusCode::NOT_FOUND);
 
     // The import history page lists the files.
-    let imports = get(addr, "/imports").await;
-    assert_eq!(imports.status, 200);
-    assert!(imports.text().contains("2025-12-staffordshire-street.csv"));
+    let imports = app.get("/imports", &me).await;
+    assert_eq!(imports.status, StatusCode::OK);
+    assert!(imports.body.contains("2025-12-staffordshire-street.csv"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_on_an_empty_database_says_there_is_no_data() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let addr = serve(&db).await;
-    let page = get(addr, "/").await;
-    assert_eq!(page.status, 200);
-    let html = page.text();
+    let (app, me) = serve(common::sqlite()).await;
+    let page = app.get("/", &me).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.body;
     assert!(html.contains("There is no police data"), "the empty dashboard should say so");
     assert!(!html.contains("app-headline__figure"), "no headline figures without data");
-    let response = get(addr, "/api/v1/counts?by=month").await;
-    assert_eq!(response.status, 200);
+    let response = app.get("/api/v1/counts?by=month", &me).await;
+    assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.json(), serde_json::json!({ "rows": [] }));
 }
 

@@ -1,13 +1,12 @@
 //! `GET /board-pack/{quarter}`: the quarterly Board pack, the same self-contained document
 //! `alliance board-pack` writes. Access (route table, `auth/access.rs`): every signed-in role.
 
+use alliance_app::board_pack::BoardPack;
 use alliance_core::governance::Quarter;
-use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::views::board_pack::BoardPack;
 use crate::{AppState, PageError};
 
 pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
@@ -15,8 +14,8 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
         Ok(q) => q,
         Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
-    let pack = BoardPack::load(&state.db, quarter, &state.partnership).await?;
-    Ok(Html(pack.render()?).into_response())
+    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
+    Ok(Html(alliance_reports::board_pack::render(&pack)?).into_response())
 }
 
 pub(super) fn routes() -> axum::Router<AppState> {

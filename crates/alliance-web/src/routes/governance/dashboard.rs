@@ -19,7 +19,7 @@ async fn dashboard(
     let mut form = Form::new(q);
     let (quarter, errors) = quarter_from(&form);
     form.errors = errors;
-    let pack = BoardPack::load(&state.db, quarter, &state.partnership).await?;
+    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
     let has_errors = !form.errors.is_empty();
     super::page(&DashboardPage::new(Layout::new(&state, "/governance"), pack, form), has_errors)
 }

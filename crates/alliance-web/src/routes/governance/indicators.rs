@@ -45,7 +45,7 @@ async fn list_page(state: &AppState, user: &User, mut form: Form) -> Result<Resp
     let (quarter, mut errors) = quarter_from(&form);
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
-    let pack = BoardPack::load(&state.db, quarter, &state.partnership).await?;
+    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
     page(&IndicatorsPage::new(Layout::new(state, "/indicators"), pack, is_staff(user), form), has_errors)
 }
 
@@ -367,7 +367,7 @@ async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form:
     )])));
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
-    let pack = BoardPack::load(&state.db, quarter, &state.partnership).await?;
+    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
     let rights = (can_enter(user, &ind), is_staff(user));
     match IndicatorPage::load(&state.db, Layout::new(state, "/indicators"), ind, &pack, rights, form).await? {
         Some(p) => page(&p, has_errors),

@@ -2,8 +2,6 @@
 //! map of current signatories), `GET/POST /safer-places/join` (an organisation applies),
 //! `GET /staff/safer-places` and `POST /staff/safer-places/{id}` (verify, return, renew).
 
-use std::sync::Arc;
-
 use alliance_db::public::charter::{NewPledge, NewSignatory, NewVenue};
 use askama::Template;
 use axum::extract::State;
@@ -12,8 +10,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 
-use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, too_many};
+use super::guard::{PublicForm, HONEYPOT};
+use super::{allowed, csrf, redirect, too_many};
 use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::error::{bad_request, invalid, not_found};
 use crate::extract::{Form, Path, Query};
@@ -22,6 +20,15 @@ use crate::views::public::{
 };
 use crate::views::Layout;
 use crate::{AppState, PageError};
+
+/// The longest name (of the organisation, a venue, a place, the contact or their email).
+const MAX_NAME: usize = 200;
+/// The longest address.
+const MAX_ADDRESS: usize = 500;
+/// The longest postcode (a phone number may have three times as many characters).
+const MAX_POSTCODE: usize = 10;
+/// The longest description of how a commitment is met, or of its evidence.
+const MAX_TEXT: usize = 2_000;
 
 pub const ORG_TYPES: &[&str] = &[
     "Pub, bar or club",
@@ -171,6 +178,27 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
     required("contact-email", "Enter an email address for the contact");
     required("venue-name-1", "Enter the name of at least one venue");
     required("venue-place-1", "Enter the town or area of the venue, such as Hanley");
+    // Bounds on what is typed (the whole form is bounded by the access guard's limit).
+    let mut bounded = vec![
+        ("name".to_string(), MAX_NAME),
+        ("address".to_string(), MAX_ADDRESS),
+        ("postcode".to_string(), MAX_POSTCODE),
+        ("contact-name".to_string(), MAX_NAME),
+        ("contact-email".to_string(), MAX_NAME),
+        ("contact-phone".to_string(), MAX_POSTCODE * 3),
+    ];
+    for i in 1..=VENUE_SLOTS {
+        bounded.push((format!("venue-name-{i}"), MAX_NAME));
+        bounded.push((format!("venue-place-{i}"), MAX_NAME));
+        bounded.push((format!("venue-address-{i}"), MAX_ADDRESS));
+        bounded.push((format!("venue-postcode-{i}"), MAX_POSTCODE));
+        bounded.push((format!("venue-location-{i}"), MAX_POSTCODE * 5));
+    }
+    for (field, max) in &bounded {
+        if get(field).chars().count() > *max {
+            errors.add(field, format!("Enter at most {max} characters here"));
+        }
+    }
     if !ORG_TYPES.contains(&get("org-type").as_str()) {
         errors.add("org-type", "Select the type of organisation");
     }
@@ -234,6 +262,11 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
         if how.is_empty() {
             errors.add(&format!("how-{}", c.id), format!("Describe how you meet \"{}\"", c.title));
         }
+        for field in [format!("how-{}", c.id), format!("evidence-{}", c.id)] {
+            if get(&field).chars().count() > MAX_TEXT {
+                errors.add(&field, format!("Enter at most {MAX_TEXT} characters here"));
+            }
+        }
         pledges.push(NewPledge {
             commitment_id: c.id,
             how_met: how.clone(),
@@ -257,21 +290,20 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
     }))
 }
 
-async fn join(
-    State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<RateLimiter>>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Result<Response, PageError> {
+async fn join(State(state): State<AppState>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
     let values = form_of(&fields);
     if values.get(HONEYPOT).is_some() {
         return Ok(redirect("/safer-places/join/sent"));
+    }
+    if !allowed(&state, PublicForm::CharterJoin.any()).await? {
+        return too_many(&state, "/safer-places");
     }
     match validate(&state, &values).await? {
         Err(errors) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(join_page(&state, values, errors).await?)).into_response())
         }
         Ok(application) => {
-            if !limiter.allow("charter", &client_address()) {
+            if !allowed(&state, PublicForm::CharterJoin.accepted()).await? {
                 return too_many(&state, "/safer-places");
             }
             state.db.register_signatory(&application).await?;

@@ -19,14 +19,12 @@ mod help;
 mod report;
 mod said;
 
-use std::sync::Arc;
-
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
+use axum::Router;
 
 use crate::views::public::{AccessibilityPage, ExitHelpPage, HomePage, MessagePage, PublicLayout};
 use crate::{AppState, PageError};
@@ -41,7 +39,6 @@ pub fn routes() -> Router<AppState> {
         .merge(charter::routes())
         .merge(said::routes())
         .merge(figures::routes())
-        .layer(Extension(Arc::new(guard::RateLimiter::default())))
 }
 
 async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> {
@@ -61,9 +58,10 @@ fn csrf() -> String {
     crate::auth::current().csrf
 }
 
-/// The client's address as the middleware saw it (only ever hashed, see `guard`).
-fn client_address() -> String {
-    crate::auth::current().ip
+/// Counts one submission of the current client on `limit` (see `guard`): `false` when the
+/// client is over it.
+async fn allowed(state: &AppState, limit: crate::auth::throttle::Limit) -> Result<bool, PageError> {
+    Ok(state.throttle.allow(&state.db, &limit, &crate::auth::current().ip).await?)
 }
 
 /// The "too many" page: 429 with a GOV.UK-style explanation.

@@ -2,8 +2,6 @@
 //! `GET /report-unsafe-place/areas`: the wards the form's map (JavaScript only) lets people
 //! click; `GET /staff/unsafe-places` and `POST /staff/unsafe-places/{id}`: moderation.
 
-use std::sync::Arc;
-
 use alliance_db::public::reports::{NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
 use alliance_db::public::streets::PlaceLookup;
 use askama::Template;
@@ -14,8 +12,8 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use chrono::NaiveDate;
 
-use super::guard::{RateLimiter, HONEYPOT};
-use super::{client_address, csrf, redirect, too_many};
+use super::guard::{PublicForm, HONEYPOT};
+use super::{allowed, csrf, redirect, too_many};
 use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::error::{bad_request, not_found};
 use crate::extract::{Form, Path};
@@ -31,6 +29,9 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/unsafe-places", get(queue))
         .route("/staff/unsafe-places/{id}", post(moderate))
 }
+
+/// The longest place name looked up (the longest street and town names are under 80).
+pub const MAX_PLACE_CHARS: usize = 200;
 
 /// Why a report was not accepted: the errors, and the places to choose from when a street
 /// name was ambiguous.
@@ -92,7 +93,12 @@ async fn validate(
     let typed = typed.as_str();
     let mut place = None;
     let mut place_text = None;
-    if typed.is_empty() && point.is_none() {
+    if typed.chars().count() > MAX_PLACE_CHARS {
+        errors.add(
+            "place",
+            format!("Enter a place of at most {MAX_PLACE_CHARS} characters, such as Church Street, Stoke-on-Trent"),
+        );
+    } else if typed.is_empty() && point.is_none() {
         errors
             .add("place", "Enter where it was: a street, town, village or ward, such as Church Street, Stoke-on-Trent");
     } else if !typed.is_empty() {
@@ -173,11 +179,13 @@ async fn validate(
 
 async fn submit(
     State(state): State<AppState>,
-    Extension(limiter): Extension<Arc<RateLimiter>>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     if form_of(&fields).get(HONEYPOT).is_some() {
         return Ok(redirect("/report-unsafe-place/sent"));
+    }
+    if !allowed(&state, PublicForm::UnsafeReport.any()).await? {
+        return too_many(&state, "/report-unsafe-place");
     }
     let today = chrono::Utc::now().date_naive();
     match validate(&state, &fields, today).await? {
@@ -185,7 +193,7 @@ async fn submit(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, &fields, invalid).await?)).into_response())
         }
         Ok(report) => {
-            if !limiter.allow("unsafe-report", &client_address()) {
+            if !allowed(&state, PublicForm::UnsafeReport.accepted()).await? {
                 return too_many(&state, "/report-unsafe-place");
             }
             state.db.submit_unsafe_report(&report).await?;

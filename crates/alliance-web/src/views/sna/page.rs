@@ -6,8 +6,7 @@ use alliance_db::areas::DistrictInfo;
 use alliance_db::sna::DefinitionVersion;
 use askama::Template;
 
-use super::table::escape;
-use super::SnaRequest;
+use alliance_app::sna::SnaRequest;
 use crate::views::Layout;
 use crate::AppState;
 
@@ -129,7 +128,7 @@ impl SnaPage {
                 .collect(),
             from,
             to,
-            query: query.map(|q| format!("?{}", escape(q))).unwrap_or_default(),
+            query: query.map(|q| format!("?{q}")).unwrap_or_default(),
             body,
         }
     }

@@ -15,11 +15,14 @@ use super::TestDb;
 /// A running Alliance server for one test, stopped when dropped.
 pub struct TestApp {
     pub db: Db,
+    /// The database's URL (to look at it beside the app).
+    pub db_url: String,
     pub base: String,
     client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
-    /// Kept alive for the test (removes the database when dropped).
-    _test_db: TestDb,
+    /// Kept alive for the test (removes the database when dropped); `None` for a server
+    /// started [`beside`](TestApp::beside) another, which keeps it.
+    _test_db: Option<TestDb>,
 }
 
 impl Drop for TestApp {
@@ -74,7 +77,36 @@ impl TestApp {
         });
         let client =
             reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
-        TestApp { db, base: format!("http://{addr}"), client, server, _test_db: test_db }
+        TestApp {
+            db,
+            db_url: test_db.url.clone(),
+            base: format!("http://{addr}"),
+            client,
+            server,
+            _test_db: Some(test_db),
+        }
+    }
+
+    /// A second server over the same database, as a second instance of Alliance would be,
+    /// with the settings `configure` makes of a fresh state (drop it before `self`).
+    pub async fn beside(&self, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+        let state = configure(AppState::new(self.db.clone()).with_secure_cookies(false));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
+        let addr = listener.local_addr().expect("the bound address");
+        let app = alliance_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
+        TestApp {
+            db: self.db.clone(),
+            db_url: self.db_url.clone(),
+            base: format!("http://{addr}"),
+            client,
+            server,
+            _test_db: None,
+        }
     }
 
     /// A user of `role` at organisation `org` (a council, created when missing), signed in.
@@ -98,7 +130,9 @@ impl TestApp {
         Caller { cookie: format!("alliance_csrf={token}"), csrf: token, bearer: None }
     }
 
-    fn request(&self, method: reqwest::Method, path: &str, who: &Caller) -> reqwest::RequestBuilder {
+    /// A request as `who` (cookies, token), for a test to add headers or a body to and send
+    /// with [`TestApp::read`].
+    pub fn request(&self, method: reqwest::Method, path: &str, who: &Caller) -> reqwest::RequestBuilder {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if !who.cookie.is_empty() {
             request = request.header("cookie", &who.cookie);
@@ -109,7 +143,8 @@ impl TestApp {
         request
     }
 
-    async fn read(request: reqwest::RequestBuilder) -> Reply {
+    /// Sends a request and reads the reply whole.
+    pub async fn read(request: reqwest::RequestBuilder) -> Reply {
         let response = request.send().await.expect("the server answers");
         let status = response.status();
         let headers = response.headers().clone();

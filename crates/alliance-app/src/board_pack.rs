@@ -1,0 +1,704 @@
+//! The quarterly Board pack use case: the pack's model, assembled from the data with no
+//! manual step: a one-page summary (RAG counts, indicators off target, escalations), each
+//! priority's actions and indicators, the funding position, the meetings of the quarter and
+//! what changed since the last quarter (from the actions' history). `alliance_reports::
+//! board_pack` renders it as one self-contained HTML document (inline CSS, SVG charts each
+//! with its table, print styles), the same for `alliance board-pack` and the web app; the
+//! governance pages of the web app show parts of the same model.
+//!
+//! Governance data is read only through the public paths of `alliance_db::governance`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use alliance_core::governance::{
+    off_track_two_quarters, spend_flag, status_on, stream_year_positions, target_status, trend, ActionStatus,
+    AllocationSpend, Direction, IndicatorSource, Quarter, SpendFlag, StreamAllocation, StreamAmount,
+    StreamYearPosition, TargetStatus, Trend, ALLOCATION_RULE, ESCALATION_RULE, INDICATOR_RULE, SPEND_RULE,
+};
+use alliance_db::governance::{Action, Allocation, FundingAmount, HistoryEntry, Indicator, Spend};
+use alliance_db::{Db, DbError};
+use serde::Serialize;
+
+/// How many actions had each status at the end of the quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct RagCount {
+    pub status: ActionStatus,
+    pub count: usize,
+}
+
+/// An indicator's position in the quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub unit: String,
+    pub definition: String,
+    pub computed: bool,
+    pub priority_id: Option<i64>,
+    /// The latest value at or before the quarter, and its period.
+    pub latest: Option<f64>,
+    pub latest_period: Option<String>,
+    pub target: Option<f64>,
+    pub tolerance: Option<f64>,
+    pub direction: Direction,
+    pub status: TargetStatus,
+    pub trend: Trend,
+    /// Values of the last four quarters up to this one, oldest first (`None`: no value).
+    pub series: Vec<(String, Option<f64>)>,
+    /// Why a computed value is missing, or what it was computed from.
+    pub note: String,
+}
+
+impl IndicatorRow {
+    pub fn latest_text(&self) -> String {
+        self.latest.map(fmt_value).unwrap_or_else(|| "No value".into())
+    }
+    /// The series as shown: a dash for a quarter with no value.
+    pub fn series_text(&self) -> Vec<(String, String)> {
+        self.series.iter().map(|(p, v)| (p.clone(), v.map(fmt_value).unwrap_or_else(|| "–".into()))).collect()
+    }
+    pub fn target_text(&self) -> String {
+        match (self.target, self.tolerance) {
+            (Some(t), Some(tol)) if tol != 0.0 => format!("{} (± {})", fmt_value(t), fmt_value(tol)),
+            (Some(t), _) => fmt_value(t),
+            (None, _) => "None set".into(),
+        }
+    }
+}
+
+/// Up to two decimals, trailing zeros dropped, thousands separated.
+pub fn fmt_value(v: f64) -> String {
+    let s = format!("{v:.2}");
+    let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    let (int, frac) = s.split_once('.').map(|(a, b)| (a.to_string(), Some(b.to_string()))).unwrap_or((s.clone(), None));
+    let n: i64 = int.parse().unwrap_or(0);
+    let mut out = if int.starts_with('-') && n == 0 { "-0".to_string() } else { alliance_core::format::count(n) };
+    if let Some(f) = frac {
+        out.push('.');
+        out.push_str(&f);
+    }
+    out
+}
+
+/// An action's position in the quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionRow {
+    pub id: i64,
+    pub title: String,
+    pub commitment: String,
+    pub priority_id: i64,
+    pub owner_org_id: i64,
+    pub owner: String,
+    pub lead: String,
+    pub due: String,
+    pub status: ActionStatus,
+    pub previous_status: Option<ActionStatus>,
+    pub escalated: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Escalation {
+    /// Why it is escalated: "Delivery Group, 2025-09-10", "Off track two quarters running",
+    /// or both joined with "; " when one action is escalated for more than one reason.
+    pub source: String,
+    pub text: String,
+    pub action_id: Option<i64>,
+    /// Each reason on its own (what `source` joins).
+    pub reasons: Vec<String>,
+}
+
+/// Adds an escalation to the list, or, when it is about an action already escalated this
+/// quarter (marked by the Delivery Group and also off track two quarters running, say), adds
+/// its reason to that action's one entry, so an action appears once with every reason.
+/// `note` is what the Delivery Group said (joined onto the entry's text); `None` when the
+/// escalation is automatic.
+fn add_escalation(list: &mut Vec<Escalation>, action: Option<(i64, &str)>, reason: String, note: Option<&str>) {
+    let Some((id, title)) = action else {
+        // A meeting item about no particular action.
+        let text = note.unwrap_or_default().to_string();
+        list.push(Escalation { source: reason.clone(), text, action_id: None, reasons: vec![reason] });
+        return;
+    };
+    match list.iter_mut().find(|e| e.action_id == Some(id)) {
+        Some(e) => {
+            e.reasons.push(reason);
+            e.source = e.reasons.join("; ");
+            if let Some(note) = note {
+                e.text = if e.text == title { format!("{title}: {note}") } else { format!("{}; {note}", e.text) };
+            }
+        }
+        None => {
+            let text = match note {
+                Some(note) => format!("{title}: {note}"),
+                None => title.to_string(),
+            };
+            list.push(Escalation { source: reason.clone(), text, action_id: Some(id), reasons: vec![reason] });
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PrioritySection {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub actions: Vec<ActionRow>,
+    pub indicators: Vec<IndicatorRow>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AllocationRow {
+    pub id: i64,
+    pub stream: String,
+    pub recipient: String,
+    pub purpose: String,
+    pub amount_pence: i64,
+    pub spent_to_date_pence: i64,
+    pub spent_in_quarter_pence: i64,
+    pub evaluation_pence: i64,
+    pub flag: SpendFlag,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamRow {
+    pub id: i64,
+    pub name: String,
+    pub funder: String,
+    pub available_pence: i64,
+    pub allocated_pence: i64,
+    /// Available less allocated, never below zero.
+    pub unallocated_pence: i64,
+    /// Allocated less available when that is more than zero.
+    pub over_allocated_by_pence: i64,
+    pub spent_to_date_pence: i64,
+    /// More allocated than available ([`ALLOCATION_RULE`]).
+    pub over_allocated: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FundingPosition {
+    pub financial_year: String,
+    pub quarters_elapsed: u32,
+    pub streams: Vec<StreamRow>,
+    pub allocations: Vec<AllocationRow>,
+    pub available_pence: i64,
+    pub allocated_pence: i64,
+    pub spent_to_date_pence: i64,
+    pub spent_in_quarter_pence: i64,
+    pub evaluation_pence: i64,
+    pub underspends: usize,
+    pub overspends: usize,
+    /// Streams with more allocated than available in the year.
+    pub over_allocated: usize,
+}
+
+impl FundingPosition {
+    /// Share of spend to date that went on evaluation, in percent.
+    pub fn evaluation_share(&self) -> Option<f64> {
+        (self.spent_to_date_pence > 0).then(|| self.evaluation_pence as f64 / self.spent_to_date_pence as f64 * 100.0)
+    }
+    pub fn evaluation_share_text(&self) -> String {
+        self.evaluation_share().map(|s| format!("{s:.1}%")).unwrap_or_else(|| "No spend yet".into())
+    }
+    pub fn over_allocated_streams(&self) -> Vec<&StreamRow> {
+        self.streams.iter().filter(|s| s.over_allocated).collect()
+    }
+    /// Available less allocated over all streams, never below zero.
+    pub fn unallocated_pence(&self) -> i64 {
+        self.streams.iter().map(|s| s.unallocated_pence).sum()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChangeRow {
+    pub action_id: i64,
+    pub action: String,
+    pub on: String,
+    pub what: String,
+    pub by: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MeetingRow {
+    pub body: String,
+    pub held_on: String,
+    pub title: String,
+    pub attendees: Vec<String>,
+    pub decisions: Vec<String>,
+    pub escalations: Vec<String>,
+    pub actions_arising: Vec<String>,
+}
+
+/// The Board pack of a quarter.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardPack {
+    pub partnership: String,
+    pub quarter: Quarter,
+    pub previous: Quarter,
+    pub strategy: String,
+    pub rag: Vec<RagCount>,
+    pub actions_total: usize,
+    pub indicators: Vec<IndicatorRow>,
+    pub escalations: Vec<Escalation>,
+    pub priorities: Vec<PrioritySection>,
+    /// Actions under no priority of the current strategy (should be none).
+    pub funding: FundingPosition,
+    pub changes: Vec<ChangeRow>,
+    pub status_changes: usize,
+    pub meetings: Vec<MeetingRow>,
+    pub generated_at: String,
+}
+
+impl BoardPack {
+    pub fn off_target(&self) -> Vec<&IndicatorRow> {
+        self.indicators.iter().filter(|i| i.status == TargetStatus::OffTarget).collect()
+    }
+    pub fn rag_count(&self, status: ActionStatus) -> usize {
+        self.rag.iter().find(|r| r.status == status).map(|r| r.count).unwrap_or(0)
+    }
+    pub fn indicator(&self, code: &str) -> Option<&IndicatorRow> {
+        self.indicators.iter().find(|i| i.code == code)
+    }
+    pub fn indicator_rule(&self) -> &'static str {
+        INDICATOR_RULE
+    }
+    pub fn spend_rule(&self) -> &'static str {
+        SPEND_RULE
+    }
+    pub fn allocation_rule(&self) -> &'static str {
+        ALLOCATION_RULE
+    }
+    pub fn escalation_rule(&self) -> &'static str {
+        ESCALATION_RULE
+    }
+    /// Assembles the pack of `quarter` from the database.
+    pub async fn load(db: &Db, quarter: Quarter, partnership: &str) -> Result<BoardPack, DbError> {
+        let strategy = db.strategies().await?.into_iter().next();
+        let (strategy_name, priorities) = match &strategy {
+            Some(s) => (s.name.clone(), db.priorities(s.id).await?),
+            None => ("No strategy loaded (run: alliance seed strategy)".to_string(), Vec::new()),
+        };
+        let actions = db.actions().await?;
+        let history = db.action_history(None).await?;
+        let end = quarter.end_date();
+        let previous = quarter.previous();
+        let prev_end = previous.end_date();
+
+        // Status of each action at the two quarter ends, from the history.
+        let mut changes_by_action: HashMap<i64, Vec<(String, ActionStatus)>> = HashMap::new();
+        let mut created_on: HashMap<i64, String> = HashMap::new();
+        for h in &history {
+            if h.field == "created" {
+                created_on.insert(h.action_id, h.effective_on.clone());
+            }
+            if h.field == "status" {
+                if let Some(Ok(s)) = h.new_value.as_deref().map(str::parse::<ActionStatus>) {
+                    changes_by_action.entry(h.action_id).or_default().push((h.effective_on.clone(), s));
+                }
+            }
+        }
+        let mut rows: Vec<ActionRow> = Vec::new();
+        for a in &actions {
+            let created = created_on.get(&a.id).cloned().unwrap_or_else(|| a.created_at.chars().take(10).collect());
+            if created.as_str() > end.as_str() {
+                continue;
+            }
+            let changes = changes_by_action.get(&a.id).map(Vec::as_slice).unwrap_or(&[]);
+            let now = status_on(ActionStatus::NotStarted, changes, &end);
+            let before = (created.as_str() <= prev_end.as_str())
+                .then(|| status_on(ActionStatus::NotStarted, changes, &prev_end));
+            rows.push(action_row(a, now, before));
+        }
+        let rag = ActionStatus::ALL
+            .into_iter()
+            .map(|s| RagCount { status: s, count: rows.iter().filter(|r| r.status == s).count() })
+            .collect();
+
+        // Escalations.
+        let meetings = db.meetings().await?;
+        let items = db.meeting_items().await?;
+        let attendees = db.meeting_attendees().await?;
+        let start = quarter.start_date();
+        let mut escalations = Vec::new();
+        let mut meeting_rows = Vec::new();
+        let mut in_quarter: Vec<_> = meetings
+            .iter()
+            .filter(|m| m.held_on.as_str() >= start.as_str() && m.held_on.as_str() <= end.as_str())
+            .collect();
+        in_quarter.sort_by(|a, b| a.held_on.cmp(&b.held_on).then(a.id.cmp(&b.id)));
+        for m in &in_quarter {
+            let body = body_label(&m.body);
+            let of = |kind: &str| -> Vec<String> {
+                items.iter().filter(|i| i.meeting_id == m.id && i.kind == kind).map(|i| i.text.clone()).collect()
+            };
+            if m.body == "delivery-group" {
+                for i in items.iter().filter(|i| i.meeting_id == m.id && i.kind == "escalation") {
+                    let reason = format!("{body}, {}", m.held_on);
+                    match i.action_id.and_then(|id| actions.iter().find(|a| a.id == id)) {
+                        Some(a) => add_escalation(&mut escalations, Some((a.id, &a.title)), reason, Some(&i.text)),
+                        None => add_escalation(&mut escalations, None, reason, Some(&i.text)),
+                    }
+                }
+            }
+            meeting_rows.push(MeetingRow {
+                body: body.to_string(),
+                held_on: m.held_on.clone(),
+                title: m.title.clone(),
+                attendees: attendees
+                    .iter()
+                    .filter(|a| a.meeting_id == m.id)
+                    .map(|a| if a.person.is_empty() { a.org.clone() } else { format!("{} ({})", a.person, a.org) })
+                    .collect(),
+                decisions: of("decision"),
+                escalations: of("escalation"),
+                actions_arising: of("action"),
+            });
+        }
+        // Actions the Delivery Group marked for escalation on the action plan in the quarter.
+        for e in db.action_escalations().await?.iter().filter(|e| e.raised_on >= start && e.raised_on <= end) {
+            let Some(r) = rows.iter_mut().find(|r| r.id == e.action_id) else { continue };
+            r.escalated = true;
+            let reason = format!("Delivery Group, {} (action plan)", e.raised_on);
+            add_escalation(&mut escalations, Some((r.id, &r.title)), reason, Some(&e.note));
+        }
+        for r in rows.iter_mut() {
+            if let Some(before) = r.previous_status {
+                if off_track_two_quarters(r.status, before) {
+                    r.escalated = true;
+                    let title = format!("{} ({})", r.title, r.owner);
+                    let known = escalations.iter().any(|e| e.action_id == Some(r.id));
+                    // A new entry names the owner; an action already escalated keeps its text.
+                    let shown = if known { r.title.as_str() } else { title.as_str() };
+                    add_escalation(
+                        &mut escalations,
+                        Some((r.id, shown)),
+                        "Off track two quarters running".into(),
+                        None,
+                    );
+                }
+            }
+        }
+
+        // Indicators.
+        let indicators = db.indicators().await?;
+        let values = db.indicator_values().await?;
+        let mut indicator_rows = Vec::new();
+        for ind in &indicators {
+            indicator_rows
+                .push(indicator_row(db, ind, quarter, values.get(&ind.id).map(Vec::as_slice).unwrap_or(&[])).await?);
+        }
+
+        // Funding.
+        let funding = funding_position(db, quarter).await?;
+
+        // What changed since the last quarter.
+        let titles: HashMap<i64, String> = actions.iter().map(|a| (a.id, a.title.clone())).collect();
+        let changes: Vec<ChangeRow> = history
+            .iter()
+            .filter(|h| h.effective_on.as_str() > prev_end.as_str() && h.effective_on.as_str() <= end.as_str())
+            .map(|h| change_row(h, &titles))
+            .collect();
+        let status_changes = rows.iter().filter(|r| r.previous_status.is_some_and(|p| p != r.status)).count();
+
+        let sections = priorities
+            .iter()
+            .map(|p| PrioritySection {
+                id: p.id,
+                name: p.name.clone(),
+                description: p.description.clone(),
+                actions: rows.iter().filter(|r| r.priority_id == p.id).cloned().collect(),
+                indicators: indicator_rows.iter().filter(|i| i.priority_id == Some(p.id)).cloned().collect(),
+            })
+            .collect();
+        Ok(BoardPack {
+            partnership: partnership.to_string(),
+            quarter,
+            previous,
+            strategy: strategy_name,
+            actions_total: rows.len(),
+            rag,
+            indicators: indicator_rows,
+            escalations,
+            priorities: sections,
+            funding,
+            changes,
+            status_changes,
+            meetings: meeting_rows,
+            generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+        })
+    }
+}
+
+pub fn body_label(body: &str) -> &'static str {
+    match body {
+        "board" => "Executive Board",
+        _ => "Delivery Group",
+    }
+}
+
+pub fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatus>) -> ActionRow {
+    ActionRow {
+        id: a.id,
+        title: a.title.clone(),
+        commitment: a.commitment.clone(),
+        priority_id: a.priority_id,
+        owner_org_id: a.owner_org_id,
+        owner: a.owner_org.clone(),
+        lead: a.lead_person.clone(),
+        due: a.due_date.clone().unwrap_or_else(|| "Not set".into()),
+        status,
+        previous_status: previous,
+        escalated: false,
+    }
+}
+
+pub fn change_row(h: &HistoryEntry, titles: &HashMap<i64, String>) -> ChangeRow {
+    let label = |v: &Option<String>| -> String {
+        match v.as_deref() {
+            Some(s) => s.parse::<ActionStatus>().map(|st| st.label().to_string()).unwrap_or_else(|_| s.to_string()),
+            None => "(none)".into(),
+        }
+    };
+    let what = match h.field.as_str() {
+        "created" => "Action added to the plan".to_string(),
+        "update" => format!("Progress update: {}", h.new_value.clone().unwrap_or_default()),
+        "status" if h.old_value.is_none() => format!("Status set to {}", label(&h.new_value)),
+        "status" => format!("Status changed from {} to {}", label(&h.old_value), label(&h.new_value)),
+        "milestone" => format!("Milestone added: {}", h.new_value.clone().unwrap_or_default()),
+        "escalated" => format!("Escalated to the Board: {}", h.new_value.clone().unwrap_or_default()),
+        "milestone done" => format!("Milestone completed: {}", h.new_value.clone().unwrap_or_default()),
+        f => format!("{} changed from {} to {}", f.replace('_', " "), label(&h.old_value), label(&h.new_value)),
+    };
+    ChangeRow {
+        action_id: h.action_id,
+        action: titles.get(&h.action_id).cloned().unwrap_or_default(),
+        on: h.effective_on.clone(),
+        what,
+        by: h.by_user.clone(),
+    }
+}
+
+/// The value of a computed indicator for a quarter, or why there is none.
+pub async fn computed_value(db: &Db, source: &IndicatorSource, q: Quarter) -> Result<(Option<f64>, String), DbError> {
+    match source {
+        IndicatorSource::Entered => Ok((None, String::new())),
+        IndicatorSource::Rate12Months { crime_type } => {
+            let f = db.police_figure(crime_type, q.rolling_12_months(), true).await?;
+            if !f.complete() {
+                return Ok((
+                    None,
+                    format!(
+                        "Not computed for {q}: police data covers {} of the 12 months {}.",
+                        f.months_covered, f.months
+                    ),
+                ));
+            }
+            match f.per_1000() {
+                Some(r) => Ok((
+                    Some(r),
+                    format!(
+                        "{} offences in {} ÷ {} residents ({}) × 1,000.",
+                        alliance_core::format::count(f.count),
+                        f.months,
+                        alliance_core::format::count(f.population.unwrap_or(0)),
+                        f.population_sources.join("; ")
+                    ),
+                )),
+                None => Ok((None, "Not computed: no LSOA population is loaded.".into())),
+            }
+        }
+        IndicatorSource::QuarterCount { crime_type } => {
+            let f = db.police_figure(crime_type, q.months(), false).await?;
+            if !f.complete() {
+                return Ok((
+                    None,
+                    format!("Not computed for {q}: police data covers {} of its 3 months.", f.months_covered),
+                ));
+            }
+            Ok((Some(f.count as f64), format!("Police-recorded, {}.", f.months)))
+        }
+    }
+}
+
+async fn indicator_row(
+    db: &Db,
+    ind: &Indicator,
+    quarter: Quarter,
+    entered: &[alliance_db::governance::IndicatorValue],
+) -> Result<IndicatorRow, DbError> {
+    let quarters =
+        [quarter.previous().previous().previous(), quarter.previous().previous(), quarter.previous(), quarter];
+    let mut series = Vec::new();
+    let mut note = String::new();
+    let (latest, latest_period, history): (Option<f64>, Option<String>, Vec<f64>) = if ind.source.is_computed() {
+        for q in quarters {
+            let (v, n) = computed_value(db, &ind.source, q).await?;
+            if q == quarter {
+                note = n;
+            }
+            series.push((q.to_string(), v));
+        }
+        let known: Vec<(String, f64)> = series.iter().filter_map(|(p, v)| v.map(|v| (p.clone(), v))).collect();
+        let last = known.last().cloned();
+        (last.as_ref().map(|l| l.1), last.map(|l| l.0), known.iter().map(|k| k.1).collect())
+    } else {
+        let by_period: BTreeMap<&str, f64> = entered.iter().map(|v| (v.period.as_str(), v.value)).collect();
+        for q in quarters {
+            series.push((q.to_string(), by_period.get(q.to_string().as_str()).copied()));
+        }
+        let q = quarter.to_string();
+        let upto: Vec<(&str, f64)> =
+            by_period.iter().filter(|(p, _)| **p <= q.as_str()).map(|(p, v)| (*p, *v)).collect();
+        let last = upto.last().copied();
+        if let Some(v) = entered.iter().find(|v| Some(v.period.as_str()) == last.map(|l| l.0)) {
+            note = v.note.clone();
+        }
+        (last.map(|l| l.1), last.map(|l| l.0.to_string()), upto.iter().rev().take(4).rev().map(|x| x.1).collect())
+    };
+    Ok(IndicatorRow {
+        id: ind.id,
+        code: ind.code.clone(),
+        name: ind.name.clone(),
+        kind: ind.kind.clone(),
+        unit: ind.unit.clone(),
+        definition: ind.definition.clone(),
+        computed: ind.source.is_computed(),
+        priority_id: ind.priority_id,
+        latest,
+        latest_period,
+        target: ind.target,
+        tolerance: ind.tolerance,
+        direction: ind.direction,
+        status: target_status(latest, ind.target, ind.tolerance, ind.direction),
+        trend: trend(&history, ind.direction),
+        series,
+        note,
+    })
+}
+
+/// The position of every stream in every financial year with an amount or an allocation,
+/// spend counted to the end of `as_at` (`alliance_core::governance::stream_year_positions`).
+/// Records whose financial year or quarter does not parse (none are stored so) are left out.
+pub fn stream_year_positions_of(
+    amounts: &[FundingAmount],
+    allocations: &[Allocation],
+    spend: &[Spend],
+    as_at: Quarter,
+) -> Vec<StreamYearPosition> {
+    let amounts: Vec<StreamAmount> = amounts
+        .iter()
+        .filter_map(|a| {
+            let year = a.financial_year.parse().ok()?;
+            Some(StreamAmount { stream_id: a.stream_id, year, pence: a.amount_pence })
+        })
+        .collect();
+    let allocations: Vec<StreamAllocation> = allocations
+        .iter()
+        .filter_map(|a| {
+            let year = a.financial_year.parse().ok()?;
+            Some(StreamAllocation { allocation_id: a.id, stream_id: a.stream_id, year, pence: a.amount_pence })
+        })
+        .collect();
+    let spend: Vec<AllocationSpend> = spend
+        .iter()
+        .filter_map(|s| {
+            let quarter = s.quarter.parse().ok()?;
+            Some(AllocationSpend { allocation_id: s.allocation_id, quarter, pence: s.amount_pence })
+        })
+        .collect();
+    stream_year_positions(&amounts, &allocations, &spend, as_at)
+}
+
+/// The funding position of the financial year `quarter` falls in, up to `quarter`.
+pub async fn funding_position(db: &Db, quarter: Quarter) -> Result<FundingPosition, DbError> {
+    let fy = quarter.financial_year();
+    let fy_text = fy.to_string();
+    let elapsed = quarter.financial_quarter();
+    let fy_quarters: Vec<String> = fy.quarters().iter().take(elapsed as usize).map(|q| q.to_string()).collect();
+    let this = quarter.to_string();
+    let streams = db.funding_streams().await?;
+    let amounts = db.funding_amounts().await?;
+    let allocations: Vec<_> = db.allocations().await?.into_iter().filter(|a| a.financial_year == fy_text).collect();
+    let spend = db.spend().await?;
+    let mut pos = FundingPosition { financial_year: fy_text.clone(), quarters_elapsed: elapsed, ..Default::default() };
+    let names: HashMap<i64, String> = streams.iter().map(|s| (s.id, s.name.clone())).collect();
+    for a in &allocations {
+        let rows: Vec<_> =
+            spend.iter().filter(|s| s.allocation_id == a.id && fy_quarters.contains(&s.quarter)).collect();
+        let to_date: i64 = rows.iter().map(|s| s.amount_pence).sum();
+        let in_quarter: i64 = rows.iter().filter(|s| s.quarter == this).map(|s| s.amount_pence).sum();
+        let evaluation: i64 = rows.iter().map(|s| s.evaluation_pence).sum();
+        let flag = spend_flag(a.amount_pence, to_date, elapsed);
+        match flag {
+            SpendFlag::Underspend => pos.underspends += 1,
+            SpendFlag::Overspend => pos.overspends += 1,
+            SpendFlag::OnProfile => {}
+        }
+        pos.allocated_pence += a.amount_pence;
+        pos.spent_to_date_pence += to_date;
+        pos.spent_in_quarter_pence += in_quarter;
+        pos.evaluation_pence += evaluation;
+        pos.allocations.push(AllocationRow {
+            id: a.id,
+            stream: names.get(&a.stream_id).cloned().unwrap_or_default(),
+            recipient: match (&a.org, a.intervention_id) {
+                (Some(o), Some(i)) => format!("{o} (intervention {i})"),
+                (Some(o), None) => o.clone(),
+                (None, Some(i)) => format!("Intervention {i}"),
+                (None, None) => "Unassigned".into(),
+            },
+            purpose: a.purpose.clone(),
+            amount_pence: a.amount_pence,
+            spent_to_date_pence: to_date,
+            spent_in_quarter_pence: in_quarter,
+            evaluation_pence: evaluation,
+            flag,
+        });
+    }
+    let positions = stream_year_positions_of(&amounts, &allocations, &spend, quarter);
+    for s in &streams {
+        let Some(p) = positions.iter().find(|p| p.stream_id == s.id && p.year == fy) else { continue };
+        pos.available_pence += p.amount;
+        if p.over_allocated {
+            pos.over_allocated += 1;
+        }
+        pos.streams.push(StreamRow {
+            id: s.id,
+            name: s.name.clone(),
+            funder: s.funder.clone(),
+            available_pence: p.amount,
+            allocated_pence: p.allocated,
+            unallocated_pence: p.unallocated,
+            over_allocated_by_pence: p.over_by,
+            spent_to_date_pence: p.spent,
+            over_allocated: p.over_allocated,
+        });
+    }
+    Ok(pos)
+}
+
+/// The colour of a status in the pack's charts (GOV.UK tag colours).
+pub fn rag_fill(s: ActionStatus) -> &'static str {
+    match s {
+        ActionStatus::NotStarted => "#505a5f",
+        ActionStatus::OnTrack => "#00703c",
+        ActionStatus::AtRisk => "#f47738",
+        ActionStatus::OffTrack => "#d4351c",
+        ActionStatus::Complete => "#1d70b8",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_formatted_for_people() {
+        assert_eq!(fmt_value(12345.678), "12,345.68");
+        assert_eq!(fmt_value(10.0), "10");
+        assert_eq!(fmt_value(0.5), "0.5");
+        assert_eq!(fmt_value(-0.001), "-0");
+    }
+}

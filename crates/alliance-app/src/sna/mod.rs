@@ -1,0 +1,505 @@
+//! The Strategic Needs Assessment use case: the report's model, built once from aggregated
+//! rows (a few `GROUP BY` queries of `alliance_db::sna`) and the pure analytics of
+//! `alliance_core::analytics::sna`. `alliance_reports::sna` renders it as the page (`/sna`),
+//! the self-contained file (`alliance sna`) and the CSV tables (`/sna/tables/{name}.csv`).
+//! Every figure names its dataset, imports and definition version; the emergency department
+//! figures are published under the [`Disclosure`] passed in (the configured threshold).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use alliance_core::analytics::sna::definition::{Definition, SourceKind};
+use alliance_core::analytics::sna::ed::{ed_methods, ed_people, ed_times, EdMethods, EdPeople, EdTimes};
+use alliance_core::analytics::sna::findings::{key_findings, KeyFigures};
+use alliance_core::analytics::sna::outcomes::{outcome_profile, OutcomeShare};
+use alliance_core::analytics::sna::places::{
+    breakdown, concentration, deprivation_ratio, rate_per_1000, to_2021_vintage, AreaRate, Concentration,
+    DeprivationRatio, LsoaRef,
+};
+use alliance_core::analytics::sna::series::{
+    monthly_series, rolling_12, seasonality, year_on_year, MonthCount, Seasonality, YearOnYear,
+};
+use alliance_core::analytics::sna::success::{evaluate_success_measures, IndicatorValue, SuccessMeasure};
+use alliance_core::domain::{Month, MonthRange};
+use alliance_db::sna::{PartnerSource, SnaFilter, SourceImport};
+use alliance_db::{Db, DbError};
+
+use crate::Disclosure;
+
+/// One category series of the report (a mapped police crime type).
+#[derive(Debug, Clone)]
+pub struct CategorySeries {
+    pub category: String,
+    pub group_label: String,
+    pub fit: String,
+    pub in_headline: bool,
+    pub series: Vec<MonthCount>,
+    pub total: i64,
+}
+
+/// A place row with its name.
+#[derive(Debug, Clone)]
+pub struct LsoaFigure {
+    pub code: String,
+    pub name: String,
+    pub district: String,
+    pub count: f64,
+    pub population: Option<i64>,
+    pub rate: Option<f64>,
+    pub decile: Option<i64>,
+}
+
+/// Everything the report shows.
+#[derive(Debug, Clone)]
+pub struct SnaReport {
+    pub area_label: String,
+    pub area_codes: Vec<String>,
+    /// `None` when no month is covered (an empty database).
+    pub period: Option<MonthRange>,
+    pub months_covered: Vec<Month>,
+    pub definition: Definition,
+    pub headline_label: String,
+    pub headline: Vec<MonthCount>,
+    pub headline_total: i64,
+    pub rolling: Vec<MonthCount>,
+    pub year_on_year: Option<YearOnYear>,
+    pub seasonality: Seasonality,
+    pub categories: Vec<CategorySeries>,
+    pub population: i64,
+    pub lsoa_count: usize,
+    pub lsoas_without_population: usize,
+    pub overall_rate: Option<f64>,
+    pub districts: Vec<AreaRate>,
+    pub deciles: Vec<AreaRate>,
+    pub deprivation: Option<DeprivationRatio>,
+    pub concentration: Vec<Concentration>,
+    pub lsoas: Vec<LsoaFigure>,
+    /// Headline records with no LSOA, or an LSOA outside the area's reference data.
+    pub unplaced: i64,
+    pub outcomes: Vec<OutcomeShare>,
+    pub outcomes_recorded: bool,
+    pub success: Vec<(SuccessMeasure, IndicatorValue)>,
+    pub partner_sources: Vec<PartnerSource>,
+    pub imports: Vec<SourceImport>,
+    pub ed: EdSection,
+    /// The outlines of the area's LSOAs (2021) that have a boundary loaded, for the map.
+    pub outlines: Vec<LsoaOutline>,
+    pub findings: Vec<String>,
+    pub generated_at: String,
+    /// The policy the emergency department figures were suppressed under (its threshold is
+    /// named wherever a hidden figure is shown).
+    pub disclosure: Disclosure,
+}
+
+/// An LSOA's outline: its code and its GeoJSON geometry in WGS84, as stored.
+#[derive(Debug, Clone)]
+pub struct LsoaOutline {
+    pub code: String,
+    pub geometry: String,
+}
+
+/// The records a report is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct SnaRequest {
+    pub areas: Vec<String>,
+    pub from: Option<Month>,
+    pub to: Option<Month>,
+    /// Whether the reader may see emergency department figures (aggregate level of the
+    /// `ed-assaults` dataset, decided by `auth::access::dataset_access` on the web; the
+    /// command line runs with the database's own rights). Fails closed by default.
+    pub ed: EdPermission,
+}
+
+/// Whether a report may include the emergency department sections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EdPermission {
+    #[default]
+    Withheld,
+    Included,
+}
+
+/// The emergency department sections' content.
+#[derive(Debug, Clone)]
+pub enum EdSection {
+    /// The reader has no aggregate access to the ED dataset.
+    NotPermitted,
+    /// No ED assaults are loaded for this period and area.
+    NoData,
+    Data(Box<EdFigures>),
+}
+
+/// The ED figures, every count already suppressed.
+#[derive(Debug, Clone)]
+pub struct EdFigures {
+    pub times: EdTimes,
+    pub people: EdPeople,
+    pub methods: EdMethods,
+    /// First and last month of assaults.
+    pub months: (String, String),
+    pub with_arrival: i64,
+    pub import_ids: Vec<i64>,
+    pub synthetic: bool,
+    /// Whether the figures are limited to assaults geocoded to the chosen districts.
+    pub by_district: bool,
+}
+
+/// Builds the report of `request` from the database; the emergency department figures are
+/// suppressed under `disclosure` (the configured policy).
+pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, DbError> {
+    SnaReport::build(db, request, disclosure).await
+}
+
+impl SnaReport {
+    /// Builds the report from the database (see [`build`]).
+    pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, DbError> {
+        let definition = db.sv_definition_current().await?;
+        // Only the police categories the definition maps are read (an index on crime type
+        // narrows the scans to them).
+        let crime_types: Vec<String> = definition
+            .for_source(SourceKind::PoliceCrimeType)
+            .map(|m| m.category.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let filter = SnaFilter { districts: request.areas.clone(), from: request.from, to: request.to, crime_types };
+        let rows = db.sna_police_rows(&filter).await?;
+        let all_covered = db.police_months_covered().await?;
+        let (all_lsoas, links) = db.sna_lsoa_reference().await?;
+        let districts = db.districts().await?;
+        let imports = db.sna_source_imports().await?;
+        let partner_sources = db.sna_partner_sources().await?;
+        let boundaries = db.boundaries("lsoa21", None).await?;
+
+        let district_names: HashMap<String, String> =
+            districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
+        let area_label = if request.areas.is_empty() {
+            "all areas with data loaded".to_string()
+        } else {
+            request
+                .areas
+                .iter()
+                .map(|c| district_names.get(c).cloned().unwrap_or_else(|| c.clone()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // The period: the request's bounds, else the covered months.
+        let from = request.from.or_else(|| all_covered.first().copied());
+        let to = request.to.or_else(|| all_covered.last().copied());
+        let period = match (from, to) {
+            (Some(f), Some(t)) => MonthRange::new(f, t),
+            _ => None,
+        };
+        let months_covered: Vec<Month> =
+            all_covered.iter().copied().filter(|m| period.is_some_and(|p| p.contains(*m))).collect();
+        let months = months_covered.len() as i64;
+
+        // Series by police crime type.
+        let police = SourceKind::PoliceCrimeType;
+        let headline_types: HashSet<String> =
+            definition.for_source(police).filter(|m| m.in_headline).map(|m| m.category.to_lowercase()).collect();
+        let is_headline = |t: &str| headline_types.contains(&t.to_lowercase());
+        let mut by_type: BTreeMap<String, Vec<(Month, i64)>> = BTreeMap::new();
+        let mut headline_by_month: BTreeMap<Month, i64> = BTreeMap::new();
+        for (month, crime_type, n) in &rows.by_month_type {
+            let Ok(m) = month.parse::<Month>() else { continue };
+            by_type.entry(crime_type.to_lowercase()).or_default().push((m, *n));
+            if is_headline(crime_type) {
+                *headline_by_month.entry(m).or_insert(0) += n;
+            }
+        }
+        let (headline, categories) = match period {
+            Some(p) => {
+                let counts: Vec<(Month, i64)> = headline_by_month.into_iter().collect();
+                let headline = monthly_series(p, &counts, &months_covered);
+                let categories = definition
+                    .for_source(police)
+                    .map(|m| {
+                        let counts = by_type.get(&m.category.to_lowercase()).cloned().unwrap_or_default();
+                        let series = monthly_series(p, &counts, &months_covered);
+                        CategorySeries {
+                            category: m.category.clone(),
+                            group_label: m.group.label().to_string(),
+                            fit: m.fit.key().to_string(),
+                            in_headline: m.in_headline,
+                            total: series.iter().filter_map(|s| s.count).sum(),
+                            series,
+                        }
+                    })
+                    .collect();
+                (headline, categories)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let headline_total: i64 = headline.iter().filter_map(|m| m.count).sum();
+        let rolling = rolling_12(&headline);
+        let yoy = year_on_year(&headline);
+        let seasonal = seasonality(&headline);
+
+        // Places: the area's 2021 LSOAs.
+        let area: HashSet<&str> = request.areas.iter().map(String::as_str).collect();
+        let area_lsoas: Vec<LsoaRef> = all_lsoas
+            .into_iter()
+            .filter(|l| match &l.district {
+                Some(d) => area.is_empty() && district_names.contains_key(d) || area.contains(d.as_str()),
+                None => false,
+            })
+            .collect();
+        let codes_2021: HashSet<&str> = area_lsoas.iter().map(|l| l.code.as_str()).collect();
+        let mut lsoa_counts: HashMap<String, i64> = HashMap::new();
+        let mut no_lsoa = 0;
+        for (code, crime_type, n) in &rows.by_lsoa_type {
+            if !is_headline(crime_type) {
+                continue;
+            }
+            match code {
+                Some(c) => *lsoa_counts.entry(c.clone()).or_insert(0) += n,
+                None => no_lsoa += n,
+            }
+        }
+        let counts_vec: Vec<(String, i64)> = lsoa_counts.into_iter().collect();
+        let (placed, outside) = to_2021_vintage(&counts_vec, &codes_2021, &links);
+        let unplaced = outside + no_lsoa;
+        let population: i64 = area_lsoas.iter().filter_map(|l| l.population).sum();
+        let lsoas_without_population = area_lsoas.iter().filter(|l| l.population.is_none()).count();
+        let placed_total: f64 = placed.values().sum();
+        let overall_rate = rate_per_1000(placed_total, population, months);
+        let district_rows = breakdown(&area_lsoas, &placed, months, |l| {
+            l.district.as_ref().map(|d| (d.clone(), district_names.get(d).cloned().unwrap_or_else(|| d.clone())))
+        });
+        let decile_rows =
+            breakdown(&area_lsoas, &placed, months, |l| l.imd_decile.map(|d| (format!("{d:02}"), d.to_string())));
+        let deprivation = deprivation_ratio(&decile_rows);
+        let codes: Vec<&str> = area_lsoas.iter().map(|l| l.code.as_str()).collect();
+        let concentration = concentration(&codes, &placed);
+        let lsoas: Vec<LsoaFigure> = area_lsoas
+            .iter()
+            .map(|l| {
+                let count = placed.get(&l.code).copied().unwrap_or(0.0);
+                LsoaFigure {
+                    code: l.code.clone(),
+                    name: l.name.clone(),
+                    district: l
+                        .district
+                        .as_ref()
+                        .map(|d| district_names.get(d).cloned().unwrap_or_else(|| d.clone()))
+                        .unwrap_or_default(),
+                    count,
+                    population: l.population,
+                    rate: l.population.and_then(|p| rate_per_1000(count, p, months)),
+                    decile: l.imd_decile,
+                }
+            })
+            .collect();
+
+        // Outcomes of the headline crimes.
+        let outcome_rows: Vec<(Option<String>, i64)> =
+            rows.by_type_outcome.iter().filter(|(t, _, _)| is_headline(t)).map(|(_, o, n)| (o.clone(), *n)).collect();
+        let outcomes_recorded = outcome_rows.iter().any(|(o, n)| *n > 0 && o.as_deref().is_some_and(|t| !t.is_empty()));
+        let outcomes = outcome_profile(&outcome_rows);
+
+        // Success measures: no loaded source gives any of them yet.
+        let success = evaluate_success_measures(&[]);
+
+        let ed = Self::ed_section(db, request, disclosure, period, &partner_sources, &definition).await?;
+
+        let in_area: HashSet<&str> = lsoas.iter().map(|l| l.code.as_str()).collect();
+        let outlines: Vec<LsoaOutline> = boundaries
+            .into_iter()
+            .filter(|b| in_area.contains(b.code.as_str()))
+            .map(|b| LsoaOutline { code: b.code, geometry: b.geometry })
+            .collect();
+        let top_district =
+            district_rows.iter().filter_map(|d| d.rate.map(|r| (d.name.clone(), r))).max_by(|a, b| a.1.total_cmp(&b.1));
+        let figures = KeyFigures {
+            area: area_label.clone(),
+            period: period.map_or_else(|| "no period".into(), |p| p.to_string()),
+            months,
+            headline_total,
+            headline_label: "serious violence (police proxy)".into(),
+            year_on_year: yoy.clone(),
+            top_district,
+            overall_rate,
+            deprivation: deprivation.clone(),
+            concentration: concentration.iter().find(|c| c.percent_of_lsoas == 10.0).cloned(),
+            success_measures_with_data: success
+                .iter()
+                .filter(|(_, v)| matches!(v, IndicatorValue::Value { .. }))
+                .count(),
+            success_measures_total: success.len(),
+        };
+        let findings = if period.is_some() {
+            key_findings(&figures)
+        } else {
+            vec!["There is no police data for this period, so there are no findings.".into()]
+        };
+        Ok(SnaReport {
+            area_label,
+            area_codes: request.areas.clone(),
+            period,
+            months_covered,
+            headline_label: "Serious violence (police proxy)".into(),
+            definition,
+            headline,
+            headline_total,
+            rolling,
+            year_on_year: yoy,
+            seasonality: seasonal,
+            categories,
+            population,
+            lsoa_count: area_lsoas.len(),
+            lsoas_without_population,
+            overall_rate,
+            districts: district_rows,
+            deciles: decile_rows,
+            deprivation,
+            concentration,
+            lsoas,
+            unplaced,
+            outcomes,
+            outcomes_recorded,
+            success,
+            partner_sources,
+            imports,
+            ed,
+            outlines,
+            findings,
+            generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            disclosure: *disclosure,
+        })
+    }
+
+    /// The ED sections: withheld without aggregate access, "no data" when nothing is loaded
+    /// for the period and area, else the suppressed profiles.
+    async fn ed_section(
+        db: &Db,
+        request: &SnaRequest,
+        disclosure: &Disclosure,
+        period: Option<MonthRange>,
+        partner_sources: &[PartnerSource],
+        definition: &Definition,
+    ) -> Result<EdSection, DbError> {
+        if request.ed == EdPermission::Withheld {
+            return Ok(EdSection::NotPermitted);
+        }
+        let loaded = partner_sources.iter().any(|p| p.table == "ed_assaults" && p.rows.is_some_and(|n| n > 0));
+        if !loaded {
+            return Ok(EdSection::NoData);
+        }
+        let filter = SnaFilter {
+            districts: request.areas.clone(),
+            from: period.map(|p| p.from).or(request.from),
+            to: period.map(|p| p.to).or(request.to),
+            crime_types: Vec::new(),
+        };
+        let rows = db.sna_ed_rows(&filter).await?;
+        let Some(months) = rows.months.clone() else { return Ok(EdSection::NoData) };
+        let suppression = disclosure.suppression();
+        use alliance_ingest::ed::codes::{AGE_BANDS, SEXES};
+        let codes = |list: &[(&'static str, &'static str)]| list.iter().map(|c| c.0).collect::<Vec<_>>();
+        Ok(EdSection::Data(Box::new(EdFigures {
+            times: ed_times(&rows.by_hour, &suppression),
+            people: ed_people(&rows.by_age_sex, &codes(AGE_BANDS), &codes(SEXES), &suppression),
+            methods: ed_methods(definition, &rows.by_method, &suppression),
+            months,
+            with_arrival: rows.with_arrival,
+            import_ids: rows.imports.iter().map(|i| i.0).collect(),
+            synthetic: rows.imports.iter().any(|i| i.1.ends_with("synthetic")),
+            by_district: !request.areas.is_empty(),
+        })))
+    }
+
+    /// "dataset, imports, definition" for an ED figure's caption.
+    pub fn ed_provenance(&self) -> String {
+        match &self.ed {
+            EdSection::Data(f) => format!(
+                "Source: emergency department assaults (ISTV minimum data set, Cardiff Model), current ED imports {}{}; assault date-time as reported; {}; serious violence definition version {}. Health data: counts of 1 to {} are shown as \"fewer than {}\" and other figures are withheld so they cannot be worked out from the totals.",
+                id_ranges(&f.import_ids),
+                if f.synthetic { " (SYNTHETIC: generated test data, not real patients)" } else { "" },
+                if f.by_district { "assaults geocoded to the chosen districts only" } else { "every assault, placed or not" },
+                self.definition.version,
+                self.disclosure.threshold() - 1,
+                self.disclosure.threshold()
+            ),
+            _ => "Source: emergency department assaults (ISTV).".into(),
+        }
+    }
+
+    /// "dataset, imports, definition" for a figure's caption.
+    pub fn provenance(&self) -> String {
+        let police: Vec<&SourceImport> =
+            self.imports.iter().filter(|i| i.kind == "street" || i.kind == "outcomes").collect();
+        let ids = id_ranges(&police.iter().map(|i| i.id).collect::<Vec<_>>());
+        format!(
+            "Source: data.police.uk street-level crime ({} current police imports: {}); serious violence definition version {} ({}).",
+            police.len(),
+            if ids.is_empty() { "none".into() } else { ids },
+            self.definition.version,
+            self.definition.name
+        )
+    }
+
+    /// "area reference imports" for population and deprivation figures.
+    pub fn area_provenance(&self) -> String {
+        let areas: Vec<i64> =
+            self.imports.iter().filter(|i| i.force.is_none() && i.month.is_none()).map(|i| i.id).collect();
+        format!(
+            "Population: IoD2019 mid-2015 LSOA population (2021 LSOAs derived from 2011 by boundary overlap); deprivation: English IMD 2019 / Welsh IMD 2019 deciles; area imports {}.",
+            if areas.is_empty() { "none".into() } else { id_ranges(&areas) }
+        )
+    }
+}
+
+/// `[1,2,3,7]` → `1–3, 7`.
+pub fn id_ranges(ids: &[i64]) -> String {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < ids.len() {
+        let mut j = i;
+        while j + 1 < ids.len() && ids[j + 1] == ids[j] + 1 {
+            j += 1;
+        }
+        parts.push(if i == j { ids[i].to_string() } else { format!("{}–{}", ids[i], ids[j]) });
+        i = j + 1;
+    }
+    parts.join(", ")
+}
+
+/// The label of an ED patient's sex code ("Not recorded" when missing, the code itself when
+/// it is not in the data standard).
+pub fn sex_label(code: &Option<String>) -> String {
+    code_label(alliance_ingest::ed::codes::SEXES, code)
+}
+
+/// The label of an ED patient's age band code, as [`sex_label`].
+pub fn age_band_label(code: &Option<String>) -> String {
+    code_label(alliance_ingest::ed::codes::AGE_BANDS, code)
+}
+
+/// The data standard's name of an ED assault method code.
+pub fn method_label(code: &str) -> Option<&'static str> {
+    alliance_ingest::ed::codes::label(alliance_ingest::ed::codes::ASSAULT_METHODS, code)
+}
+
+fn code_label(list: &[(&'static str, &'static str)], code: &Option<String>) -> String {
+    match code {
+        Some(c) => alliance_ingest::ed::codes::label(list, c).map_or_else(|| c.clone(), str::to_string),
+        None => "Not recorded".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn id_ranges_compress() {
+        assert_eq!(super::id_ranges(&[7, 1, 2, 3]), "1–3, 7");
+        assert_eq!(super::id_ranges(&[]), "");
+    }
+
+    #[test]
+    fn ed_codes_have_labels() {
+        assert_eq!(super::sex_label(&Some("2".into())), "Female");
+        assert_eq!(super::sex_label(&None), "Not recorded");
+        assert_eq!(super::sex_label(&Some("Q".into())), "Q");
+    }
+}

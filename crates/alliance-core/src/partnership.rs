@@ -1,0 +1,291 @@
+//! The partnership a deployment serves: its name, area, police forces and contacts.
+//!
+//! Nothing in Alliance is Staffordshire's or any other partnership's by default: every page,
+//! report and export names the partnership from this profile, set on first run (the setup
+//! page or `alliance partnership init`). Two example profiles ship in `data/partnerships/`.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{DistrictCode, ForceSlug};
+
+/// Longest name accepted (characters): a partnership's full name fits in a page header.
+pub const MAX_NAME: usize = 120;
+/// Longest short name (characters), used where space is tight (the browser tab, the pack's footer).
+pub const MAX_SHORT_NAME: usize = 40;
+/// Most districts a partnership area may list (a whole region such as London has 33).
+pub const MAX_DISTRICTS: usize = 60;
+/// Most police forces a partnership may list.
+pub const MAX_FORCES: usize = 5;
+/// Longest contact e-mail address or phone number (characters).
+pub const MAX_CONTACT: usize = 254;
+
+/// The accent colour of the header's bottom border, from the GOV.UK colour palette so text
+/// contrast stays within WCAG 2.2 AA on every page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Colour {
+    #[default]
+    Blue,
+    Purple,
+    Green,
+    Turquoise,
+    Orange,
+    Red,
+    Pink,
+}
+
+impl Colour {
+    pub const ALL: [Colour; 7] =
+        [Colour::Blue, Colour::Purple, Colour::Green, Colour::Turquoise, Colour::Orange, Colour::Red, Colour::Pink];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Colour::Blue => "blue",
+            Colour::Purple => "purple",
+            Colour::Green => "green",
+            Colour::Turquoise => "turquoise",
+            Colour::Orange => "orange",
+            Colour::Red => "red",
+            Colour::Pink => "pink",
+        }
+    }
+
+    /// The GOV.UK Frontend (v5) palette value.
+    pub fn hex(self) -> &'static str {
+        match self {
+            Colour::Blue => "#1d70b8",
+            Colour::Purple => "#4c2c92",
+            Colour::Green => "#00703c",
+            Colour::Turquoise => "#28a197",
+            Colour::Orange => "#f47738",
+            Colour::Red => "#d4351c",
+            Colour::Pink => "#d53880",
+        }
+    }
+}
+
+impl fmt::Display for Colour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Colour {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Colour, String> {
+        Colour::ALL.into_iter().find(|c| c.as_str() == s.trim().to_ascii_lowercase()).ok_or_else(|| {
+            let names: Vec<&str> = Colour::ALL.iter().map(|c| c.as_str()).collect();
+            format!("\"{}\" is not one of the colours: {}", s.chars().take(40).collect::<String>(), names.join(", "))
+        })
+    }
+}
+
+/// A partnership's profile, as stored and as written in a profile file (JSON).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// The full name, e.g. "Wiltshire and Swindon Violence Reduction Partnership".
+    pub name: String,
+    /// A short name, e.g. "Wiltshire and Swindon VRP".
+    pub short_name: String,
+    /// The partnership's area as local authority districts (ONS codes).
+    pub districts: Vec<DistrictCode>,
+    /// The police force(s) whose data.police.uk files the partnership imports.
+    pub forces: Vec<ForceSlug>,
+    /// Who the public and partners contact.
+    #[serde(default)]
+    pub contact_email: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    #[serde(default)]
+    pub colour: Colour,
+    /// The name of the partnership's safer places charter, if it runs one.
+    #[serde(default)]
+    pub charter_name: Option<String>,
+}
+
+/// A profile field that breaks a rule: `field` names it as the form and the file do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ProfileError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> ProfileError {
+    ProfileError { field, reason: reason.into() }
+}
+
+impl Profile {
+    /// Checks every rule, trimming text fields first; the first broken rule is returned.
+    pub fn validated(mut self) -> Result<Profile, ProfileError> {
+        self.name = self.name.trim().to_string();
+        self.short_name = self.short_name.trim().to_string();
+        if self.name.is_empty() {
+            return Err(invalid("name", "Enter the partnership's name"));
+        }
+        if self.name.chars().count() > MAX_NAME {
+            return Err(invalid("name", format!("The name must be {MAX_NAME} characters or fewer")));
+        }
+        if self.short_name.is_empty() {
+            return Err(invalid("short_name", "Enter a short name, like \"Wiltshire and Swindon VRP\""));
+        }
+        if self.short_name.chars().count() > MAX_SHORT_NAME {
+            return Err(invalid("short_name", format!("The short name must be {MAX_SHORT_NAME} characters or fewer")));
+        }
+        if self.districts.is_empty() {
+            return Err(invalid("districts", "Enter at least one local authority district code, like E06000054"));
+        }
+        if self.districts.len() > MAX_DISTRICTS {
+            return Err(invalid("districts", format!("A partnership area has at most {MAX_DISTRICTS} districts")));
+        }
+        if let Some(d) = duplicate(&self.districts) {
+            return Err(invalid("districts", format!("{d} is listed twice")));
+        }
+        if self.forces.is_empty() {
+            return Err(invalid("forces", "Enter at least one police force, like wiltshire"));
+        }
+        if self.forces.len() > MAX_FORCES {
+            return Err(invalid("forces", format!("A partnership has at most {MAX_FORCES} police forces")));
+        }
+        if let Some(f) = duplicate(&self.forces) {
+            return Err(invalid("forces", format!("{f} is listed twice")));
+        }
+        self.contact_email = trimmed(self.contact_email);
+        if let Some(email) = &self.contact_email {
+            if email.chars().count() > MAX_CONTACT || !looks_like_email(email) {
+                return Err(invalid("contact_email", "Enter an email address like team@example.org"));
+            }
+        }
+        self.contact_phone = trimmed(self.contact_phone);
+        if let Some(phone) = &self.contact_phone {
+            let ok = phone.chars().count() <= 30
+                && phone.chars().all(|c| c.is_ascii_digit() || " +()-".contains(c))
+                && phone.chars().filter(char::is_ascii_digit).count() >= 5;
+            if !ok {
+                return Err(invalid("contact_phone", "Enter a phone number, like 01785 232385"));
+            }
+        }
+        self.charter_name = trimmed(self.charter_name);
+        if self.charter_name.as_ref().is_some_and(|c| c.chars().count() > MAX_NAME) {
+            return Err(invalid("charter_name", format!("The charter's name must be {MAX_NAME} characters or fewer")));
+        }
+        Ok(self)
+    }
+
+    /// Parses a profile file (JSON) and checks it; the error names the line or the field.
+    pub fn from_json(text: &str) -> Result<Profile, ProfileError> {
+        let profile: Profile = serde_json::from_str(text)
+            .map_err(|e| invalid("file", format!("line {}, column {}: {e}", e.line(), e.column())))?;
+        profile.validated()
+    }
+
+    pub fn to_json(&self) -> String {
+        // A profile of strings and enums always serialises.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+fn trimmed(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+fn looks_like_email(text: &str) -> bool {
+    match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !text.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn duplicate<T: PartialEq>(items: &[T]) -> Option<&T> {
+    items.iter().enumerate().find(|(i, item)| items[..*i].contains(item)).map(|(_, item)| item)
+}
+
+/// The example profiles shipped with Alliance (`data/partnerships/`), by the name
+/// `alliance partnership init --example NAME` takes.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("staffordshire", include_str!("../../../data/partnerships/staffordshire.json")),
+    ("wiltshire-and-swindon", include_str!("../../../data/partnerships/wiltshire-and-swindon.json")),
+];
+
+/// An example profile by name.
+pub fn example(name: &str) -> Option<Result<Profile, ProfileError>> {
+    EXAMPLES.iter().find(|(n, _)| *n == name).map(|(_, json)| Profile::from_json(json))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wiltshire() -> Profile {
+        example("wiltshire-and-swindon").expect("shipped").expect("valid")
+    }
+
+    #[test]
+    fn both_shipped_examples_are_valid_and_name_their_own_area() {
+        let staffs = example("staffordshire").expect("shipped").expect("valid");
+        assert_eq!(staffs.districts.len(), 9, "Stoke-on-Trent and Staffordshire's eight districts");
+        assert_eq!(staffs.forces[0].as_str(), "staffordshire");
+        let wilts = wiltshire();
+        assert_eq!(wilts.forces[0].as_str(), "wiltshire");
+        assert!(!wilts.to_json().contains("Staffordshire"), "nothing of Staffordshire in Wiltshire's profile");
+        assert!(example("nowhere").is_none());
+    }
+
+    #[test]
+    fn a_profile_round_trips_through_its_file_format() {
+        let wilts = wiltshire();
+        assert_eq!(Profile::from_json(&wilts.to_json()).expect("round trip"), wilts);
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let cases: Vec<(&str, Box<dyn Fn(&mut Profile)>)> = vec![
+            ("name", Box::new(|p| p.name = "  ".into())),
+            ("name", Box::new(|p| p.name = "x".repeat(MAX_NAME + 1))),
+            ("short_name", Box::new(|p| p.short_name.clear())),
+            ("districts", Box::new(|p| p.districts.clear())),
+            ("districts", Box::new(|p| p.districts.push(p.districts[0].clone()))),
+            ("forces", Box::new(|p| p.forces.clear())),
+            ("contact_email", Box::new(|p| p.contact_email = Some("not an address".into()))),
+            ("contact_phone", Box::new(|p| p.contact_phone = Some("call us".into()))),
+        ];
+        for (field, break_it) in cases {
+            let mut p = wiltshire();
+            break_it(&mut p);
+            assert_eq!(p.validated().expect_err(field).field, field);
+        }
+    }
+
+    #[test]
+    fn text_is_trimmed_and_empty_optionals_become_none() {
+        let mut p = wiltshire();
+        p.name = "  Somewhere VRP  ".into();
+        p.contact_phone = Some("   ".into());
+        let p = p.validated().expect("valid");
+        assert_eq!(p.name, "Somewhere VRP");
+        assert_eq!(p.contact_phone, None);
+    }
+
+    #[test]
+    fn a_bad_file_names_the_line_and_unknown_fields_are_refused() {
+        let err = Profile::from_json("{\n\"name\": 3}").expect_err("bad");
+        assert_eq!(err.field, "file");
+        assert!(err.reason.contains("line 2"), "{}", err.reason);
+        let unknown = wiltshire().to_json().replacen('{', "{\"logo_url\": \"x\",", 1);
+        assert!(Profile::from_json(&unknown).expect_err("unknown").reason.contains("logo_url"));
+        let bad_district = wiltshire().to_json().replace("E06000054", "Wiltshire");
+        assert_eq!(Profile::from_json(&bad_district).expect_err("district").field, "file");
+    }
+
+    #[test]
+    fn colours_parse_by_name_only() {
+        assert_eq!("Green".parse::<Colour>(), Ok(Colour::Green));
+        assert!("#ff0000".parse::<Colour>().is_err());
+    }
+}

@@ -1,0 +1,339 @@
+//! The evaluation report as one self-contained HTML page (askama template
+//! `evaluation.html`): inline CSS, a chart of the monthly series (the start of the after
+//! period marked) with its data table, a static map of the areas, the verdict, caveats,
+//! every statistic and the methodology. No scripts, no external requests: it can be emailed
+//! or archived as it is. The same page for `alliance evaluate --format html` and the web.
+
+use alliance_app::evaluation::{AreaDescription, EvaluationReport};
+use alliance_core::analytics::evaluation::verdict::format_p;
+use alliance_core::analytics::evaluation::{AreaChange, MeanModel, Reported};
+use alliance_core::analytics::poisson::Interval;
+use askama::Template;
+
+use crate::chart::{area_map, period_chart, MapOutline, PeriodLine};
+
+const TARGET: &str = "#1d70b8";
+const BUFFER: &str = "#f47738";
+const COMPARISON: &str = "#00703c";
+const COMPARISON_BUFFER: &str = "#4c2c92";
+
+fn pct(v: f64) -> String {
+    if v.is_infinite() {
+        "no limit".into()
+    } else {
+        format!("{v:+.1}%")
+    }
+}
+
+fn ci(i: Interval) -> String {
+    format!("{} to {}", pct(i.lower), pct(i.upper))
+}
+
+/// A row of a table: a heading cell and the other cells, as text.
+struct Row {
+    name: String,
+    cells: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "evaluation.html")]
+struct EvaluationDocument<'a> {
+    title: &'a str,
+    report: &'a EvaluationReport,
+}
+
+/// The report as a self-contained HTML page headed `title`.
+pub fn render(report: &EvaluationReport, title: &str) -> String {
+    // Rendering into a String fails only on a value's `fmt::Error`, which none raise.
+    EvaluationDocument { title, report }.render().unwrap_or_default()
+}
+
+/// The "not reported" row of a statistic, with why.
+fn row_not<T, R: serde::Serialize>(name: &str, reported: &Reported<T, R>) -> Row {
+    let why = match reported {
+        Reported::NotApplicable { because } => because.clone(),
+        Reported::NotDefined { reason } => serde_json::to_value(reason)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string).or_else(|| Some(v.to_string())))
+            .unwrap_or_default()
+            .replace('_', " "),
+        Reported::Defined { .. } => String::new(),
+    };
+    Row { name: name.to_string(), cells: vec!["not reported".into(), why] }
+}
+
+impl EvaluationDocument<'_> {
+    fn unequal_lengths(&self) -> bool {
+        self.report.result.periods.unequal_lengths
+    }
+
+    /// Counts and change in each area present.
+    fn areas(&self) -> Vec<Row> {
+        let r = &self.report.result;
+        let rows: [(&str, Option<&AreaChange>); 4] = [
+            ("Target", Some(&r.areas.target)),
+            ("Buffer", r.areas.buffer.as_ref()),
+            ("Comparison", r.areas.comparison.as_ref()),
+            ("Comparison buffer", r.areas.comparison_buffer.as_ref()),
+        ];
+        rows.into_iter()
+            .filter_map(|(name, c)| {
+                let c = c?;
+                Some(Row {
+                    name: name.into(),
+                    cells: vec![
+                        c.counts.before.to_string(),
+                        c.counts.after.to_string(),
+                        c.change.percent.map(pct).unwrap_or_else(|| "not defined".into()),
+                        ci(c.change.interval),
+                        c.e_test.as_ref().map(|e| format_p(e.p_value)).unwrap_or_else(|| "not run".into()),
+                    ],
+                })
+            })
+            .collect()
+    }
+
+    /// Every statistic: name, value, interval and test.
+    fn statistics(&self) -> Vec<Row> {
+        let r = &self.report.result;
+        let row = |name: &str, value: String, detail: String| Row { name: name.into(), cells: vec![value, detail] };
+        let mut rows = Vec::new();
+        rows.push(match &r.relative_effect {
+            Reported::Defined { value } => row(
+                "Relative effect size, target against comparison (Farrington & Welsh)",
+                format!("{:.3} (relative change {})", value.relative_effect_size, pct(value.relative_change_percent)),
+                format!(
+                    "{:.3}–{:.3} (RES above 1 means the target did better); {}",
+                    value.interval.lower,
+                    value.interval.upper,
+                    format_p(value.p_value)
+                ),
+            ),
+            other => row_not("Relative effect size", other),
+        });
+        let w = &r.weighted_displacement_difference;
+        rows.push(row(
+            "Weighted displacement difference (Wheeler & Ratcliffe 2018)",
+            format!("{:.1} crimes (SE {:.1})", w.total.estimate, w.total.standard_error),
+            format!("{:.1} to {:.1}; z = {:.2}, {}", w.interval.lower, w.interval.upper, w.z, format_p(w.p_value)),
+        ));
+        rows.push(match &r.weighted_displacement_quotient {
+            Reported::Defined { value } => row(
+                "Weighted displacement quotient (Bowers & Johnson 2003)",
+                format!("{:.2}", value.wdq),
+                format!("total net effect {:.1} crimes", value.total_net_effect),
+            ),
+            other => row_not("Weighted displacement quotient", other),
+        });
+        rows.push(match &r.difference_in_differences {
+            Reported::Defined { value } => row(
+                "Difference in differences (crimes per month)",
+                format!("{:.2}", value.estimate),
+                format!(
+                    "{:.2} to {:.2}; t = {:.2}, {}",
+                    value.interval.lower,
+                    value.interval.upper,
+                    value.t,
+                    format_p(value.p_value)
+                ),
+            ),
+            other => row_not("Difference in differences", other),
+        });
+        rows.push(match &r.pre_trend {
+            Reported::Defined { value } => row(
+                "Pre-trend check (slope difference, crimes per month per month)",
+                format!("{:.3}", value.slope_difference),
+                format!(
+                    "t = {:.2}, {}; {}",
+                    value.t,
+                    format_p(value.p_value),
+                    if value.diverging { "diverging" } else { "not diverging" }
+                ),
+            ),
+            other => row_not("Pre-trend check", other),
+        });
+        rows.push(row(
+            "Regression to the mean",
+            if r.regression_to_the_mean.flagged { "flagged" } else { "not flagged" }.into(),
+            format!("{} months of history", r.regression_to_the_mean.history_months),
+        ));
+        let od = &r.overdispersion;
+        for (area, reported) in [
+            ("target", Some(&od.target)),
+            ("buffer", od.buffer.as_ref()),
+            ("comparison", od.comparison.as_ref()),
+            ("comparison buffer", od.comparison_buffer.as_ref()),
+        ] {
+            let name = format!("Overdispersion of the {area}'s before-period monthly counts (Pearson χ² / df)");
+            match reported {
+                Some(Reported::Defined { value: d }) => rows.push(row(
+                    &name,
+                    format!("{:.2}", d.phi),
+                    format!(
+                        "χ² = {:.2} on {} df against a {}; {}",
+                        d.pearson_chi_square,
+                        d.degrees_of_freedom,
+                        match d.mean_model {
+                            MeanModel::Constant => "constant mean",
+                            MeanModel::LinearTrend => "linear trend",
+                        },
+                        if d.overdispersed {
+                            format!("above 1: intervals widened by √φ = {:.2} (quasi-Poisson)", d.scale)
+                        } else {
+                            "not above 1: intervals as Poisson".to_string()
+                        }
+                    ),
+                )),
+                Some(other) => rows.push(row_not(&name, other)),
+                None => {}
+            }
+        }
+        if let Some(harm) = &r.harm_weighted {
+            rows.push(row(
+                "Harm-weighted change in the target",
+                harm.target.percent_change.map(pct).unwrap_or_else(|| "not defined".into()),
+                harm.target.interval.map(ci).unwrap_or_default(),
+            ));
+        }
+        rows
+    }
+
+    /// The series drawn: name, colour and a value per month, for areas with any value.
+    fn lines(&self) -> Vec<PeriodLine> {
+        let monthly = &self.report.basis.input.monthly;
+        [
+            PeriodLine { name: "Target", colour: TARGET, values: monthly.iter().map(|m| Some(m.target)).collect() },
+            PeriodLine { name: "Buffer", colour: BUFFER, values: monthly.iter().map(|m| m.buffer).collect() },
+            PeriodLine { name: "Comparison", colour: COMPARISON, values: monthly.iter().map(|m| m.comparison).collect() },
+        ]
+        .into_iter()
+        .filter(|l| l.values.iter().any(Option::is_some))
+        .collect()
+    }
+
+    fn has_series(&self) -> bool {
+        !self.report.basis.input.monthly.is_empty()
+    }
+
+    fn series_chart(&self) -> String {
+        let monthly = &self.report.basis.input.monthly;
+        let labels: Vec<String> = monthly.iter().map(|m| m.month.to_string()).collect();
+        let after_from = self.report.result.periods.after.from;
+        let words = format!("after period starts {after_from}");
+        let marker = monthly.iter().position(|m| m.month >= after_from).map(|i| (i, words.as_str()));
+        period_chart(
+            "series",
+            "Recorded crimes per month in the target, buffer and comparison areas; the dashed line marks the start of the after period. The same figures are in the table below.",
+            &labels,
+            &self.lines(),
+            marker,
+        )
+    }
+
+    /// The monthly table: month, period and a value per line.
+    fn series_rows(&self) -> Vec<Row> {
+        let p = &self.report.result.periods;
+        let lines = self.lines();
+        self.report
+            .basis
+            .input
+            .monthly
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let period = if p.before.contains(m.month) {
+                    "before"
+                } else if p.after.contains(m.month) {
+                    "after"
+                } else if m.month < p.before.from {
+                    "history"
+                } else {
+                    "gap"
+                };
+                let mut cells = vec![period.to_string()];
+                cells.extend(lines.iter().map(|l| l.values[i].map(|v| v.to_string()).unwrap_or_default()));
+                Row { name: m.month.to_string(), cells }
+            })
+            .collect()
+    }
+
+    fn buffer(&self) -> f64 {
+        self.report.basis.areas.buffer_metres.unwrap_or(0.0)
+    }
+
+    fn has_comparison(&self) -> bool {
+        self.report.basis.areas.comparison.is_some()
+    }
+
+    fn map(&self) -> Option<String> {
+        let areas = &self.report.basis.areas;
+        let mut outlines = vec![MapOutline { geometry: &areas.target.geometry, colour: TARGET, ring_colour: BUFFER }];
+        if let Some(c) = &areas.comparison {
+            outlines.push(MapOutline { geometry: &c.geometry, colour: COMPARISON, ring_colour: COMPARISON_BUFFER });
+        }
+        let buffer = self.buffer();
+        let title = format!(
+            "Outline of the target area{}{}.",
+            if buffer > 0.0 { format!(" with its {buffer} m buffer ring") } else { String::new() },
+            if areas.comparison.is_some() { " and of the comparison area" } else { "" }
+        );
+        area_map("map", &title, &outlines, buffer)
+    }
+
+    fn describe(a: &AreaDescription) -> String {
+        if a.codes.is_empty() {
+            format!("{} drawn shape(s)", a.geometry["features"].as_array().map_or(0, Vec::len))
+        } else {
+            format!("{} {}: {}", a.codes.len(), if a.kind == "ward" { "wards" } else { "LSOAs" }, a.codes.join(", "))
+        }
+    }
+
+    fn target_text(&self) -> String {
+        Self::describe(&self.report.basis.areas.target)
+    }
+
+    fn comparison_text(&self) -> Option<String> {
+        self.report.basis.areas.comparison.as_ref().map(Self::describe)
+    }
+
+    fn crime_types(&self) -> String {
+        let types = &self.report.basis.design.crime_types;
+        if types.is_empty() {
+            "all crime types".to_string()
+        } else {
+            types.join(", ")
+        }
+    }
+
+    fn buffer_text(&self) -> String {
+        self.report.basis.areas.buffer_metres.map(|w| format!("{w} m")).unwrap_or_else(|| "none".into())
+    }
+
+    fn months_text(&self) -> String {
+        let months = &self.report.basis.data.months;
+        match (months.first(), months.last()) {
+            (Some(f), Some(l)) => format!("{f} to {l}"),
+            _ => "none".into(),
+        }
+    }
+
+    fn imports_text(&self) -> String {
+        self.report.basis.data.import_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    }
+
+    /// The suggested comparison's candidates: LSOA, mean per month, relative trend, score.
+    fn suggestion(&self) -> Option<Vec<Row>> {
+        self.report.basis.areas.suggestion.as_ref().map(|s| {
+            s.iter()
+                .map(|c| Row {
+                    name: format!("{} {}", c.code, c.name),
+                    cells: vec![
+                        format!("{:.1}", c.level),
+                        format!("{:+.3}", c.relative_trend),
+                        format!("{:.3}", c.score),
+                    ],
+                })
+                .collect()
+        })
+    }
+}
