@@ -14,6 +14,7 @@ mod error;
 pub mod board_pack;
 pub mod password;
 pub mod sna;
+pub mod spatial;
 
 pub use disclosure::Disclosure;
 pub use error::AppError;

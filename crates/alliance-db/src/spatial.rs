@@ -5,6 +5,7 @@ use alliance_core::domain::Month;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::params::Params;
 use crate::{Db, DbError};
 
 /// Which police records to analyse. Empty lists mean "all".
@@ -29,6 +30,17 @@ pub struct LocatedCrime {
     pub latitude: f64,
     pub month: Month,
     pub lsoa_code: Option<String>,
+    /// As published: "On or near <street>" (snapped to a street or a place), or "No location".
+    pub location: String,
+}
+
+/// A point the police data snaps records to, with the location it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnappedLocation {
+    pub location: String,
+    pub longitude: f64,
+    pub latitude: f64,
+    pub records: i64,
 }
 
 /// A stored boundary as a polygon (WGS84 longitude/latitude).
@@ -55,56 +67,81 @@ impl Db {
     /// sorted by month, then longitude, then latitude so every backend gives the same order.
     pub async fn located_police_records(&self, filter: &LocatedFilter) -> Result<Vec<LocatedCrime>, DbError> {
         let mut sql = String::from(
-            "SELECT c.longitude, c.latitude, c.month, c.lsoa_code FROM police_crimes c \
+            "SELECT c.longitude, c.latitude, c.month, c.lsoa_code, c.location FROM police_crimes c \
              WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL",
         );
-        let mut binds: Vec<String> = Vec::new();
-        let mut param = |value: String| {
-            binds.push(value);
-            format!("${}", binds.len())
-        };
+        let mut params = Params::new();
         if let Some(from) = filter.from {
-            sql.push_str(&format!(" AND c.month >= {}", param(from.to_string())));
+            sql.push_str(&format!(" AND c.month >= {}", params.push(from.to_string())));
         }
         if let Some(to) = filter.to {
-            sql.push_str(&format!(" AND c.month <= {}", param(to.to_string())));
+            sql.push_str(&format!(" AND c.month <= {}", params.push(to.to_string())));
         }
         if !filter.crime_types.is_empty() {
-            let list: Vec<String> = filter.crime_types.iter().map(|t| param(t.clone())).collect();
-            sql.push_str(&format!(" AND c.crime_type IN ({})", list.join(", ")));
+            sql.push_str(&format!(" AND c.crime_type IN ({})", params.list(filter.crime_types.iter().cloned())));
         }
         if let Some(d) = &filter.district {
             sql.push_str(&format!(
                 " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code = {})",
-                param(d.clone())
+                params.push(d.clone())
             ));
         }
         if !filter.lsoas.is_empty() {
-            let list: Vec<String> = filter.lsoas.iter().map(|t| param(t.clone())).collect();
-            sql.push_str(&format!(" AND c.lsoa_code IN ({})", list.join(", ")));
+            sql.push_str(&format!(" AND c.lsoa_code IN ({})", params.list(filter.lsoas.iter().cloned())));
         }
-        let mut query = sqlx::query(&sql);
-        for b in &binds {
-            query = query.bind(b.as_str());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let month_text: String = r.try_get(2)?;
             let month = month_text
                 .parse::<Month>()
-                .map_err(|e| DbError::Legacy(format!("stored month \"{month_text}\" is not YYYY-MM: {e}")))?;
+                .map_err(|e| DbError::corrupt(format!("stored month \"{month_text}\" is not YYYY-MM: {e}")))?;
             out.push(LocatedCrime {
                 longitude: r.try_get(0)?,
                 latitude: r.try_get(1)?,
                 month,
                 lsoa_code: r.try_get(3)?,
+                location: r.try_get(4)?,
             });
         }
         out.sort_by(|a, b| {
-            a.month.cmp(&b.month).then(a.longitude.total_cmp(&b.longitude)).then(a.latitude.total_cmp(&b.latitude))
+            a.month
+                .cmp(&b.month)
+                .then(a.longitude.total_cmp(&b.longitude))
+                .then(a.latitude.total_cmp(&b.latitude))
+                .then(a.location.cmp(&b.location))
         });
         Ok(out)
+    }
+
+    /// The points the police data snaps records to, with the street or place each names
+    /// ("On or near Station Road"), and how many records name it there: a street map drawn
+    /// from the data itself. Optionally of one district's LSOAs; sorted by location, then
+    /// longitude, then latitude.
+    pub async fn snapped_locations(&self, district: Option<&str>) -> Result<Vec<SnappedLocation>, DbError> {
+        let mut sql = String::from(
+            "SELECT c.location, c.longitude, c.latitude, COUNT(*) FROM police_crimes c \
+             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'",
+        );
+        let mut params = Params::new();
+        if let Some(d) = district {
+            sql.push_str(&format!(
+                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code = {})",
+                params.push(d)
+            ));
+        }
+        sql.push_str(" GROUP BY c.location, c.longitude, c.latitude ORDER BY c.location, c.longitude, c.latitude");
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SnappedLocation {
+                    location: r.try_get(0)?,
+                    longitude: r.try_get(1)?,
+                    latitude: r.try_get(2)?,
+                    records: r.try_get(3)?,
+                })
+            })
+            .collect()
     }
 
     /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one
@@ -115,7 +152,7 @@ impl Db {
             .into_iter()
             .map(|b| {
                 let shape = parse_shape(&b.geometry)
-                    .map_err(|e| DbError::Legacy(format!("stored boundary {kind} {}: {e}", b.code)))?;
+                    .map_err(|e| DbError::corrupt(format!("stored boundary {kind} {}: {e}", b.code)))?;
                 Ok(BoundaryShape { code: b.code, name: b.name, district_code: b.district_code, shape })
             })
             .collect()

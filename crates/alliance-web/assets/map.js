@@ -1,4 +1,5 @@
-// The hotspot map: vector layers from the GeoJSON endpoints, no tiles.
+// The hotspot map: vector layers from the GeoJSON endpoints, no tiles; the streets the
+// police data names (its snapped points) stand in for a background map.
 (function () {
   var el = document.getElementById('hotspot-map');
   if (!el || !window.L) return;
@@ -16,7 +17,16 @@
     control.addOverlay(districts, 'District outlines');
     if (lsoas.getBounds().isValid()) map.fitBounds(lsoas.getBounds());
   });
-  load(el.dataset.hotspots).then(function (data) {
+  // Thousands of points: drawn on one canvas, not as SVG elements.
+  var dots = L.canvas({ padding: 0.5 });
+  if (el.dataset.streets) load(el.dataset.streets).then(function (data) {
+    if (!data) return;
+    var layer = L.geoJSON(data, { pointToLayer: function (f, latlng) {
+      return L.circleMarker(latlng, { renderer: dots, radius: 1.5, stroke: false, fillColor: '#505a5f', fillOpacity: 0.8 });
+    }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); } }).addTo(map);
+    control.addOverlay(layer, 'Streets (police data)');
+  });
+  if (el.dataset.hotspots) load(el.dataset.hotspots).then(function (data) {
     if (!data) return;
     var layer = L.geoJSON(data, { style: function (f) {
       var bin = String(f.properties.gi_bin || 0);
@@ -27,7 +37,20 @@
     control.addOverlay(layer, 'Gi* hotspots');
     if (!map._loaded && layer.getBounds().isValid()) map.fitBounds(layer.getBounds());
   });
-  load(el.dataset.density).then(function (data) {
+  // Emerging hot spots: hot patterns in reds (recent ones darkest), cold ones in blue.
+  var patterns = { 'new-hot-spot': '#b2182b', 'consecutive-hot-spot': '#b2182b', 'intensifying-hot-spot': '#b2182b',
+    'persistent-hot-spot': '#ef8a62', 'diminishing-hot-spot': '#fddbc7', 'sporadic-hot-spot': '#fddbc7',
+    'oscillating-hot-spot': '#fddbc7', 'historical-hot-spot': '#fddbc7' };
+  if (el.dataset.emerging) load(el.dataset.emerging).then(function (data) {
+    if (!data) return;
+    var layer = L.geoJSON(data, { style: function (f) {
+      return { stroke: false, fillColor: patterns[f.properties.category] || '#67a9cf', fillOpacity: 0.75 };
+    }, onEachFeature: function (f, l) {
+      l.bindTooltip(f.properties.category.replace(/-/g, ' ') + ', crimes ' + f.properties.count);
+    } }).addTo(map);
+    control.addOverlay(layer, 'Emerging hot spots');
+  });
+  if (el.dataset.density) load(el.dataset.density).then(function (data) {
     if (!data) return;
     var max = 0;
     data.features.forEach(function (f) { max = Math.max(max, f.properties.density); });

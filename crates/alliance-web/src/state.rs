@@ -1,11 +1,11 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use alliance_app::spatial::HotspotCache;
 use alliance_app::Disclosure;
 use alliance_db::Db;
 
 use crate::auth::throttle::Throttle;
-use crate::hotspot_cache::HotspotCache;
 
 /// What every handler can reach.
 #[derive(Clone)]

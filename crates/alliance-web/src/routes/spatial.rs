@@ -1,19 +1,32 @@
 //! Spatial analysis over HTTP: `/api/v1/hotspots`, `/api/v1/kde`, `/api/v1/near-repeat`
 //! (GET: the stored police data with query filters; POST: points in the body, a CSV with
-//! the header `id,x,y,t` or JSON `{"points": [{"id", "x", "y", "t"}]}`), and
-//! `/api/v1/boundaries?kind=lsoa21&district=CODE` (GeoJSON, WGS84).
+//! the header `id,x,y,t` or JSON `{"points": [{"id", "x", "y", "t"}]}`),
+//! `/api/v1/hotspots/optimized` and `/api/v1/hotspots/emerging` (GET, stored data),
+//! `/api/v1/boundaries?kind=lsoa21&district=CODE` and `/api/v1/streets?district=CODE`
+//! (GeoJSON, WGS84).
 //!
-//! Query parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells`,
-//! `areas`, `permutations` (at most 9999), `seed`, `alpha`, `alternative`,
+//! Query parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells`
+//! (`area`, the default for stored data when boundaries are stored, or `bbox`), `areas`,
+//! `significance` (`normal`, the default, or `permutation`), `permutations` (default 0 with
+//! normal significance, 999 with permutation), `seed`, `alpha`, `alternative`,
 //! `standardisation`, `format=json|geojson`; filters `crime-type` (comma list), `from`,
 //! `to`, `district`, `lsoa` (comma list); KDE `kernel`, `radius` (metres or `auto`),
 //! `truncate`; near-repeat `space-breaks`, `time-breaks`, `distance`.
+//!
+//! The use cases are `alliance_app::spatial`'s; every request is checked against its
+//! bounds (`alliance_app::spatial::bounds`) before any work, and a request over a bound is
+//! refused with a 422 problem document naming the bound.
 
 use std::collections::HashMap;
 
+use alliance_app::spatial::{
+    self as svc, cache, json as out, Bounds, CellsMode, HotspotUnits, Hotspots, StoredHotspotRequest,
+};
+use alliance_app::AppError;
 use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, HotspotStatistic, NeighbourRule};
 use alliance_core::analytics::spatial::{
-    knox, Alternative, Contiguity, DistanceMetric, Event, Kernel, KnoxOptions, PermutationOptions, Standardisation,
+    knox, Alternative, Contiguity, DistanceMetric, Event, Kernel, KnoxOptions, PermutationOptions, SignificanceFrom,
+    Standardisation,
 };
 use alliance_db::spatial::LocatedFilter;
 use alliance_ingest::points::{read_points, PointRecord, PointsFile};
@@ -26,27 +39,54 @@ use axum::Json;
 use serde_json::Value;
 
 use super::api::ApiError;
-use crate::hotspot_cache::{self, HotspotUnits, Hotspots, StoredHotspotRequest};
-use crate::spatial::{self as svc, SpatialServiceError};
+use crate::error::problem;
 use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/v1/hotspots", get(hotspots_stored).post(hotspots_posted))
+        .route("/api/v1/hotspots/optimized", get(optimized_stored))
+        .route("/api/v1/hotspots/emerging", get(emerging_stored))
         .route("/api/v1/kde", get(kde_stored).post(kde_posted))
         .route("/api/v1/near-repeat", get(near_repeat_stored).post(near_repeat_posted))
         .route("/api/v1/boundaries", get(boundaries))
+        .route("/api/v1/streets", get(streets))
         .route("/map", get(super::map::page))
 }
 
 type Params = HashMap<String, String>;
 
-impl From<SpatialServiceError> for ApiError {
-    fn from(e: SpatialServiceError) -> ApiError {
+/// The errors of these endpoints: [`ApiError`]'s, except that an analysis over a bound is a
+/// 422 (the request is well formed, but Alliance will not do that much work; 413 is for
+/// bodies), its detail naming the bound.
+#[derive(Debug)]
+pub(crate) enum Refusal {
+    Api(ApiError),
+    TooLarge(String),
+}
+
+impl From<ApiError> for Refusal {
+    fn from(e: ApiError) -> Refusal {
+        Refusal::Api(e)
+    }
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Refusal {
         match e {
-            SpatialServiceError::Db(e) => ApiError::from(e),
-            SpatialServiceError::Task(e) => ApiError::Internal(e),
-            other => ApiError::BadRequest(other.to_string()),
+            AppError::TooLarge { reason } => Refusal::TooLarge(reason),
+            other => Refusal::Api(other.into()),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::Api(e) => e.into_response(),
+            Refusal::TooLarge(reason) => {
+                problem(StatusCode::UNPROCESSABLE_ENTITY, "More work than Alliance allows", &reason, None)
+            }
         }
     }
 }
@@ -86,12 +126,15 @@ pub(crate) fn filter(p: &Params) -> Result<LocatedFilter, ApiError> {
 }
 
 /// Hotspot settings and neighbours of the query.
-pub(crate) fn hotspot_settings(p: &Params) -> Result<(HotspotSettings, NeighbourRule), ApiError> {
+pub(crate) fn hotspot_settings(p: &Params) -> Result<(HotspotSettings, NeighbourRule, SignificanceFrom), ApiError> {
     let statistic = HotspotStatistic::parse(p.get("stat").map(String::as_str).unwrap_or("gi-star")).map_err(bad)?;
-    let permutations: usize = number(p, "permutations", 999)?;
-    if permutations > 9999 {
-        return Err(bad("parameter \"permutations\": at most 9999"));
-    }
+    let significance = match p.get("significance").map(String::as_str) {
+        None | Some("normal") => SignificanceFrom::Normal,
+        Some("permutation") => SignificanceFrom::Permutation,
+        Some(o) => return Err(bad(format!("parameter \"significance\": \"{o}\": expected normal or permutation"))),
+    };
+    let default_permutations = if significance == SignificanceFrom::Permutation { 999 } else { 0 };
+    let permutations: usize = number(p, "permutations", default_permutations)?;
     let alternative = match p.get("alternative").map(String::as_str) {
         None | Some("two-sided") => Alternative::TwoSided,
         Some("directed") => Alternative::Directed,
@@ -115,7 +158,7 @@ pub(crate) fn hotspot_settings(p: &Params) -> Result<(HotspotSettings, Neighbour
         alpha: number(p, "alpha", 0.05)?,
         standardisation,
     };
-    Ok((settings, neighbours))
+    Ok((settings, neighbours, significance))
 }
 
 fn origin(p: &Params) -> Result<Option<(f64, f64)>, ApiError> {
@@ -161,42 +204,42 @@ fn posted_points(body: &str) -> Result<PointsFile, ApiError> {
     read_points(&SourceFile::from_bytes("request body", body.as_bytes().to_vec())).map_err(bad)
 }
 
-async fn stored_xy(state: &AppState, p: &Params) -> Result<Vec<(f64, f64)>, ApiError> {
-    Ok(svc::stored_points(&state.db, &filter(p)?).await?.xy)
-}
-
 /// The hotspot analysis the query asks for (points aside).
-fn hotspot_request(p: &Params) -> Result<StoredHotspotRequest, ApiError> {
-    let (settings, neighbours) = hotspot_settings(p)?;
+pub(crate) fn hotspot_request(p: &Params) -> Result<StoredHotspotRequest, ApiError> {
+    let (settings, neighbours, significance) = hotspot_settings(p)?;
     let units = match (p.get("areas"), p.get("cells").map(String::as_str)) {
         (Some(kind), _) if ["lsoa21", "lsoa11", "ward"].contains(&kind.as_str()) => HotspotUnits::Areas(kind.clone()),
         (Some(kind), _) => {
             return Err(bad(format!("parameter \"areas\": \"{kind}\": expected lsoa21, lsoa11 or ward")))
         }
-        (None, None | Some("bbox" | "area")) => HotspotUnits::Grid {
+        (None, cells @ (None | Some("bbox" | "area"))) => HotspotUnits::Grid {
             cell: number(p, "cell", 250.0)?,
             origin: origin(p)?,
-            within_area: p.get("cells").is_some_and(|c| c == "area"),
+            cells: match cells {
+                Some("bbox") => CellsMode::BoundingBox,
+                Some(_) => CellsMode::StudyArea,
+                None => CellsMode::Auto,
+            },
         },
         (None, Some(o)) => return Err(bad(format!("parameter \"cells\": \"{o}\": expected bbox or area"))),
     };
-    Ok(StoredHotspotRequest { filter: filter(p)?, units, neighbours, settings })
+    Ok(StoredHotspotRequest { filter: filter(p)?, units, neighbours, settings, significance })
 }
 
-fn hotspots_value(h: &Hotspots, settings: &HotspotSettings, geojson: bool) -> Result<Value, ApiError> {
+fn hotspots_value(h: &Hotspots, settings: &HotspotSettings, geojson: bool) -> Result<Value, Refusal> {
     Ok(match h {
-        Hotspots::Areas { hotspots, areas } if geojson => svc::area_hotspots_geojson(hotspots, settings, areas),
-        Hotspots::Areas { hotspots, .. } => svc::area_hotspots_json(hotspots, settings),
-        Hotspots::Grid(g) if geojson => svc::grid_hotspots_geojson(g).map_err(bad)?,
-        Hotspots::Grid(g) => svc::grid_hotspots_json(g),
+        Hotspots::Areas { hotspots, areas } if geojson => out::area_hotspots_geojson(hotspots, settings, areas),
+        Hotspots::Areas { hotspots, .. } => out::area_hotspots_json(hotspots, settings),
+        Hotspots::Grid(g) if geojson => out::grid_hotspots_geojson(g).map_err(AppError::from)?,
+        Hotspots::Grid(g) => out::grid_hotspots_json(g),
     })
 }
 
 /// The stored data's hotspots: from the cache the map page shares (see `hotspot_cache`).
-async fn hotspots_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
+async fn hotspots_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
     let request = hotspot_request(&p)?;
     let geojson = geojson_wanted(&p)?;
-    let h = state.hotspot_cache.stored_hotspots(&state.db, &request).await?;
+    let h = state.hotspot_cache.stored_hotspots(&state.db, &request, &Bounds::default()).await?;
     Ok(Json(hotspots_value(&h, &request.settings, geojson)?))
 }
 
@@ -204,21 +247,21 @@ async fn hotspots_posted(
     State(state): State<AppState>,
     Query(p): Query<Params>,
     body: String,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, Refusal> {
     let request = hotspot_request(&p)?;
     let geojson = geojson_wanted(&p)?;
     let points = posted_points(&body)?.coordinates();
-    let h = hotspot_cache::compute(&state.db, &request, points).await?;
+    let h = cache::compute(&state.db, &request, points, CellsMode::BoundingBox, &Bounds::default()).await?;
     Ok(Json(hotspots_value(&h, &request.settings, geojson)?))
 }
 
-async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, ApiError> {
+async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, Refusal> {
     let kernel = match p.get("kernel").map(String::as_str) {
         None | Some("quartic") => Kernel::Quartic,
         Some("epanechnikov") => Kernel::Epanechnikov,
         Some("gaussian") => Kernel::Gaussian { truncate: number(p, "truncate", 3.0)? },
         Some(o) => {
-            return Err(bad(format!("parameter \"kernel\": \"{o}\": expected quartic, epanechnikov or gaussian")))
+            return Err(bad(format!("parameter \"kernel\": \"{o}\": expected quartic, epanechnikov or gaussian")).into())
         }
     };
     let radius = match p.get("radius").map(String::as_str) {
@@ -226,25 +269,27 @@ async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, ApiErro
         Some(_) => Some(number(p, "radius", 0.0)?),
     };
     let (cell, origin, geojson) = (number(p, "cell", 50.0)?, origin(p)?, geojson_wanted(p)?);
-    let surface = tokio::task::spawn_blocking(move || svc::kde_surface(&points, cell, origin, kernel, radius))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(bad)?;
-    Ok(Json(if geojson { svc::kde_geojson(&surface).map_err(bad)? } else { svc::kde_json(&surface) }))
+    let surface =
+        svc::blocking(move || svc::kde_surface(&points, cell, origin, kernel, radius, &Bounds::default())).await?;
+    Ok(Json(if geojson { out::kde_geojson(&surface).map_err(AppError::from)? } else { out::kde_json(&surface) }))
 }
 
-async fn kde_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
-    let points = stored_xy(&state, &p).await?;
-    kde(&p, points).await
+/// Density of the stored records in the study area (records far outside it would stretch the
+/// grid); `dropped_outside_area` says how many were left out.
+async fn kde_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+    let (points, dropped) = svc::stored_points_in_area(&state.db, &filter(&p)?).await?;
+    let Json(mut value) = kde(&p, points).await?;
+    let target = if value.get("properties").is_some() { &mut value["properties"] } else { &mut value };
+    target["dropped_outside_area"] = Value::from(dropped);
+    Ok(Json(value))
 }
 
-async fn kde_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, ApiError> {
+async fn kde_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, Refusal> {
     kde(&p, posted_points(&body)?.coordinates()).await
 }
 
 async fn near_repeat_stored() -> Response {
-    (StatusCode::UNPROCESSABLE_ENTITY, Json(serde_json::json!({ "error": svc::NEAR_REPEAT_NEEDS_DATES })))
-        .into_response()
+    ApiError::Invalid { field: "points", reason: svc::NEAR_REPEAT_NEEDS_DATES.into() }.into_response()
 }
 
 fn breaks(p: &Params, key: &str, default: &str) -> Result<Vec<f64>, ApiError> {
@@ -263,42 +308,100 @@ fn breaks(p: &Params, key: &str, default: &str) -> Result<Vec<f64>, ApiError> {
         .collect()
 }
 
-async fn near_repeat_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, ApiError> {
+async fn near_repeat_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, Refusal> {
     let file = posted_points(&body)?;
     if let Some(pt) = file.first_without_time() {
         return Err(bad(format!(
             "request body: line {}: near-repeat analysis needs a time t in days for every point",
             pt.line
-        )));
+        ))
+        .into());
     }
     let permutations: usize = number(&p, "permutations", 999)?;
-    if permutations > 9999 {
-        return Err(bad("parameter \"permutations\": at most 9999"));
-    }
+    Bounds::default().check_knox(file.points.len(), permutations)?;
     let opts = KnoxOptions {
         space_breaks: breaks(&p, "space-breaks", "0,1,100,200,300,inf")?,
         time_breaks: breaks(&p, "time-breaks", "0,7,14,21,inf")?,
         metric: match p.get("distance").map(String::as_str) {
             None | Some("manhattan") => DistanceMetric::Manhattan,
             Some("euclidean") => DistanceMetric::Euclidean,
-            Some(o) => return Err(bad(format!("parameter \"distance\": \"{o}\": expected manhattan or euclidean"))),
+            Some(o) => {
+                return Err(bad(format!("parameter \"distance\": \"{o}\": expected manhattan or euclidean")).into())
+            }
         },
         permutations,
         seed: number(&p, "seed", 12345)?,
     };
     let events: Vec<Event> = file.points.iter().map(|pt| Event { x: pt.x, y: pt.y, t: pt.t.unwrap_or(0.0) }).collect();
-    let (result, opts) = tokio::task::spawn_blocking(move || (knox(&events, &opts), opts))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let result = result.map_err(bad)?;
-    Ok(Json(svc::knox_json(&result, &opts.space_breaks, &opts.time_breaks)))
+    let (result, opts) = svc::blocking(move || Ok((knox(&events, &opts)?, opts))).await?;
+    Ok(Json(out::knox_json(&result, &opts.space_breaks, &opts.time_breaks)))
 }
 
-async fn boundaries(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, ApiError> {
+async fn boundaries(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
     let kind = p.get("kind").map(String::as_str).unwrap_or("lsoa21");
     if !["lsoa21", "lsoa11", "ward"].contains(&kind) {
-        return Err(bad(format!("parameter \"kind\": \"{kind}\": expected lsoa21, lsoa11 or ward")));
+        return Err(bad(format!("parameter \"kind\": \"{kind}\": expected lsoa21, lsoa11 or ward")).into());
     }
     let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
     Ok(Json(svc::boundaries_geojson(&state.db, kind, district).await?))
+}
+
+/// Optimized hot spot analysis of the stored data: `cell` and `band` (metres; chosen from the
+/// data when absent), `alpha`, the filters, `format`.
+async fn optimized_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+    use alliance_app::spatial::optimized::{optimized_stored, OptimizedRequest};
+    let optional = |key: &str| -> Result<Option<f64>, ApiError> {
+        p.get(key).filter(|v| !v.is_empty() && v.as_str() != "auto").map(|_| number(&p, key, 0.0)).transpose()
+    };
+    let request = OptimizedRequest {
+        filter: filter(&p)?,
+        cell: optional("cell")?,
+        band: optional("band")?,
+        alpha: number(&p, "alpha", 0.05)?,
+    };
+    let geojson = geojson_wanted(&p)?;
+    let h = optimized_stored(&state.db, &request, &Bounds::default()).await?;
+    Ok(Json(if geojson { out::optimized_geojson(&h).map_err(AppError::from)? } else { out::optimized_json(&h) }))
+}
+
+/// The emerging hot spot request of a query (shared with the map page).
+pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emerging::EmergingRequest, ApiError> {
+    use alliance_core::analytics::spatial::{Confidence, SliceLength};
+    let slice = match p.get("period").map(String::as_str) {
+        None | Some("month") => SliceLength::Month,
+        Some("quarter") => SliceLength::Quarter,
+        Some(o) => return Err(bad(format!("parameter \"period\": \"{o}\": expected month or quarter"))),
+    };
+    let confidence = match p.get("confidence").map(String::as_str) {
+        None | Some("90") => Confidence::Ninety,
+        Some("95") => Confidence::NinetyFive,
+        Some("99") => Confidence::NinetyNine,
+        Some(o) => return Err(bad(format!("parameter \"confidence\": \"{o}\": expected 90, 95 or 99"))),
+    };
+    Ok(alliance_app::spatial::emerging::EmergingRequest {
+        filter: filter(p)?,
+        cell: number(p, "cell", 250.0)?,
+        band: p.get("band").filter(|v| !v.is_empty()).map(|_| number(p, "band", 0.0)).transpose()?,
+        slice,
+        time_steps: number(p, "time-steps", 1)?,
+        confidence,
+    })
+}
+
+/// Emerging hot spot analysis of the stored data: `cell`, `band`, `period=month|quarter`,
+/// `time-steps`, `confidence=90|95|99`, the filters (`from`/`to` make the period),
+/// `format` (GeoJSON: the cells with a pattern, or every cell with `all=true`).
+async fn emerging_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+    let request = emerging_request(&p)?;
+    let geojson = geojson_wanted(&p)?;
+    let all = p.get("all").is_some_and(|v| v == "true");
+    let e = alliance_app::spatial::emerging::emerging_stored(&state.db, &request, &Bounds::default()).await?;
+    Ok(Json(if geojson { out::emerging_geojson(&e, all).map_err(AppError::from)? } else { out::emerging_json(&e) }))
+}
+
+/// The streets the police data names, as points (GeoJSON, WGS84): the map's offline
+/// background. `district` limits them to one district.
+async fn streets(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+    let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
+    Ok(Json(svc::streets_geojson(&state.db, district).await?))
 }

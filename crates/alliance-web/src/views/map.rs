@@ -1,24 +1,57 @@
-//! The map page: filters, legend, top hotspots.
+//! The map page: filters, legend, and beside the map the tables of what it shows: the top
+//! hot spots (with the street and ward of each hot cell) or the emerging hot spot
+//! categories and cells.
 
 use std::collections::HashMap;
 
-use alliance_core::analytics::spatial::hotspot_table::{HotspotRow, HotspotSettings, HotspotStatistic, NeighbourRule};
-use alliance_core::analytics::spatial::{Alternative, Contiguity, PermutationOptions, Standardisation};
+use alliance_app::spatial::emerging::{emerging_stored, EmergingRequest};
+use alliance_app::spatial::places::{top_hotspots, PlaceNamer};
+use alliance_app::spatial::{Bounds, CellsMode, HotspotResult, HotspotUnits, Hotspots, StoredHotspotRequest};
+use alliance_app::AppError;
+use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, HotspotStatistic, NeighbourRule};
+use alliance_core::analytics::spatial::{
+    Alternative, Confidence, Contiguity, PermutationOptions, SignificanceFrom, SliceLength, Standardisation,
+};
 use alliance_db::spatial::LocatedFilter;
 use askama::Template;
 
 use super::Layout;
-use crate::hotspot_cache::{HotspotUnits, Hotspots, StoredHotspotRequest};
-use crate::spatial::{self as svc, HotspotResult};
 use crate::{AppState, PageError};
 
 /// One row of the top hotspots table.
 pub struct HotspotLine {
     pub place: String,
+    pub street: String,
+    pub ward: String,
     pub count: i64,
     pub z: String,
     pub p: String,
     pub confidence: &'static str,
+}
+
+/// One emerging hot spot category found, with its cells.
+pub struct CategoryLine {
+    pub label: &'static str,
+    pub definition: &'static str,
+    pub cells: usize,
+}
+
+/// One cell of the emerging hot spot table.
+pub struct EmergingLine {
+    pub place: String,
+    pub street: String,
+    pub ward: String,
+    pub category: &'static str,
+    pub count: i64,
+    pub hot_slices: usize,
+}
+
+/// The emerging hot spot tables.
+pub struct EmergingView {
+    pub period: String,
+    pub slices: usize,
+    pub categories: Vec<CategoryLine>,
+    pub cells: Vec<EmergingLine>,
 }
 
 /// A choice in a select.
@@ -34,13 +67,17 @@ pub struct MapPage {
     pub layout: Layout,
     pub crime_types: Vec<Choice>,
     pub districts: Vec<Choice>,
+    pub analyses: Vec<Choice>,
     pub units: Vec<Choice>,
     pub cells: Vec<Choice>,
     pub from: String,
     pub to: String,
     pub query: String,
     pub district: String,
+    /// "hotspots" or "emerging".
+    pub analysis: &'static str,
     pub top: Vec<HotspotLine>,
+    pub emerging: Option<EmergingView>,
     pub points: usize,
     pub significant: usize,
     pub message: Option<String>,
@@ -72,13 +109,99 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
+/// What the analysis gave for the page's tables.
+#[derive(Default)]
+struct Tables {
+    top: Vec<HotspotLine>,
+    emerging: Option<EmergingView>,
+    points: usize,
+    significant: usize,
+}
+
+async fn hotspot_tables(state: &AppState, request: &StoredHotspotRequest) -> Result<Tables, AppError> {
+    let h = state.hotspot_cache.stored_hotspots(&state.db, request, &Bounds::default()).await?;
+    let (points, significant) = match &*h {
+        Hotspots::Areas { hotspots, .. } => match &hotspots.result {
+            HotspotResult::Local(t) => (hotspots.points, t.significant),
+            HotspotResult::Global(_) => (hotspots.points, 0),
+        },
+        Hotspots::Grid(g) => match &g.result {
+            HotspotResult::Local(t) => (g.points, t.significant),
+            HotspotResult::Global(_) => (g.points, 0),
+        },
+    };
+    let namer = PlaceNamer::load(&state.db, &request.filter).await?;
+    let top = top_hotspots(&h, &namer, 10)
+        .into_iter()
+        .map(|t| HotspotLine {
+            place: t.place,
+            street: t.street.unwrap_or_default(),
+            ward: t.ward.unwrap_or_default(),
+            count: t.count,
+            z: format!("{:.2}", t.z),
+            p: if t.p_norm < 0.001 { "< 0.001".into() } else { format!("{:.3}", t.p_norm) },
+            confidence: confidence(t.bin),
+        })
+        .collect();
+    Ok(Tables { top, emerging: None, points, significant })
+}
+
+async fn emerging_tables(state: &AppState, request: &EmergingRequest) -> Result<Tables, AppError> {
+    let e = emerging_stored(&state.db, request, &Bounds::default()).await?;
+    let namer = PlaceNamer::load(&state.db, &request.filter).await?;
+    let categories = e
+        .analysis
+        .tally()
+        .into_iter()
+        .map(|(c, n)| CategoryLine { label: c.label(), definition: c.definition(), cells: n })
+        .collect();
+    // The cells with a hot spot pattern, the most recent hot spots first (hot in the final
+    // slice), then by the cell's count.
+    let mut order: Vec<usize> = (0..e.analysis.results.len())
+        .filter(|&k| e.analysis.results[k].category.name().ends_with("hot-spot"))
+        .collect();
+    let m = e.analysis.slices;
+    let last_bin = |k: usize| e.analysis.gi.bins.bins[k * m + m - 1];
+    order.sort_by(|&a, &b| {
+        last_bin(b).cmp(&last_bin(a)).then(e.units.counts[b].cmp(&e.units.counts[a])).then(a.cmp(&b))
+    });
+    let cells = order
+        .into_iter()
+        .take(15)
+        .map(|k| {
+            let cell = e.units.cells[k];
+            let (x, y) = e.units.grid.min_corner(cell);
+            let (cx, cy) = e.units.grid.centre(cell);
+            EmergingLine {
+                place: format!("{} m cell at E {x:.0}, N {y:.0}", e.units.grid.size),
+                street: namer.street_in_cell(&e.units.grid, cell).unwrap_or_default(),
+                ward: namer.ward_at(cx, cy).unwrap_or_default(),
+                category: e.analysis.results[k].category.label(),
+                count: e.units.counts[k],
+                hot_slices: e.analysis.results[k].hot_slices,
+            }
+        })
+        .collect();
+    let period = format!("{} to {}", e.slices.label(0), e.slices.label(e.slices.slices - 1));
+    Ok(Tables {
+        top: Vec::new(),
+        emerging: Some(EmergingView { period, slices: e.slices.slices, categories, cells }),
+        points: e.points,
+        significant: 0,
+    })
+}
+
 impl MapPage {
     pub async fn build(state: &AppState, p: HashMap<String, String>) -> Result<MapPage, PageError> {
         let get = |k: &str| p.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
         let crime_type = get("crime-type");
         let district = get("district");
+        let analysis = match get("analysis").as_str() {
+            "emerging" => "emerging",
+            _ => "hotspots",
+        };
         let unit = match get("units").as_str() {
-            "lsoa21" => "lsoa21",
+            "lsoa21" if analysis == "hotspots" => "lsoa21",
             _ => "grid",
         };
         let cell: f64 = match get("cell").parse::<f64>() {
@@ -93,69 +216,55 @@ impl MapPage {
             district: (!district.is_empty()).then(|| district.clone()),
             lsoas: vec![],
         };
-        let settings = HotspotSettings {
-            statistic: HotspotStatistic::GiStar,
-            permutation: PermutationOptions { permutations: 999, seed: 12345, alternative: Alternative::TwoSided },
-            alpha: 0.05,
-            standardisation: Standardisation::Row,
-        };
-        let neighbours = NeighbourRule::Contiguity(Contiguity::Queen);
-        let units = if unit == "lsoa21" {
-            HotspotUnits::Areas("lsoa21".into())
-        } else {
-            HotspotUnits::Grid { cell, origin: None, within_area: false }
-        };
-        // The same request as the map layer's `/api/v1/hotspots?{query}` below, so the layer
-        // is served from the cache this fills.
-        let request = StoredHotspotRequest { filter, units, neighbours, settings };
-        let mut message = None;
-        let mut top = Vec::new();
-        let (mut points, mut significant) = (0, 0);
-        let result: Result<(), svc::SpatialServiceError> = async {
-            let h = state.hotspot_cache.stored_hotspots(&state.db, &request).await?;
-            let (rows, places): (&[HotspotRow], Vec<String>) = match &*h {
-                Hotspots::Areas { hotspots: h, .. } => {
-                    points = h.points;
-                    let HotspotResult::Local(t) = &h.result else { return Ok(()) };
-                    (&t.rows, h.codes.iter().zip(&h.names).map(|(c, n)| format!("{n} ({c})")).collect())
-                }
-                Hotspots::Grid(h) => {
-                    points = h.points;
-                    let HotspotResult::Local(t) = &h.result else { return Ok(()) };
-                    let places = h
-                        .units
-                        .cells
-                        .iter()
-                        .map(|&c| {
-                            let (x, y) = h.units.grid.min_corner(c);
-                            format!("{} m cell at E {x:.0}, N {y:.0}", h.units.grid.size)
-                        })
-                        .collect();
-                    (&t.rows, places)
-                }
+        let result = if analysis == "emerging" {
+            // The same request as the layer's `/api/v1/hotspots/emerging?{query}` below.
+            let request = EmergingRequest {
+                filter,
+                cell,
+                band: None,
+                slice: SliceLength::Month,
+                time_steps: 1,
+                confidence: Confidence::Ninety,
             };
-            significant = rows.iter().filter(|r| r.significant).count();
-            let mut order: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].significant && rows[i].z > 0.0).collect();
-            order.sort_by(|&a, &b| rows[b].z.total_cmp(&rows[a].z));
-            top = order
-                .into_iter()
-                .take(10)
-                .map(|i| HotspotLine {
-                    place: places[i].clone(),
-                    count: rows[i].count,
-                    z: format!("{:.2}", rows[i].z),
-                    p: rows[i].p_sim.map(|p| format!("{p:.3}")).unwrap_or_default(),
-                    confidence: confidence(rows[i].bin),
-                })
-                .collect();
-            Ok(())
-        }
-        .await;
-        match result {
-            Ok(()) => {}
-            Err(svc::SpatialServiceError::Db(e)) => return Err(e.into()),
-            Err(other) => message = Some(other.to_string()),
-        }
+            emerging_tables(state, &request).await
+        } else {
+            let settings = HotspotSettings {
+                statistic: HotspotStatistic::GiStar,
+                permutation: PermutationOptions { permutations: 0, seed: 12345, alternative: Alternative::TwoSided },
+                alpha: 0.05,
+                standardisation: Standardisation::Row,
+            };
+            let units = if unit == "lsoa21" {
+                HotspotUnits::Areas("lsoa21".into())
+            } else {
+                HotspotUnits::Grid { cell, origin: None, cells: CellsMode::Auto }
+            };
+            // The same request as the map layer's `/api/v1/hotspots?{query}` below, so the
+            // layer is served from the cache this fills.
+            let request = StoredHotspotRequest {
+                filter,
+                units,
+                neighbours: NeighbourRule::Contiguity(Contiguity::Queen),
+                settings,
+                significance: SignificanceFrom::Normal,
+            };
+            hotspot_tables(state, &request).await
+        };
+        let mut message = None;
+        let tables = match result {
+            Ok(tables) => tables,
+            // Over a bound: a 422 page naming it; a fault: the error page with its id.
+            Err(AppError::TooLarge { reason }) => return Err(PageError::Invalid { field: "cell", reason }),
+            Err(e @ (AppError::Db(_) | AppError::Internal(_))) => return Err(e.into()),
+            Err(AppError::Invalid { reason, .. }) => {
+                message = Some(reason);
+                Tables::default()
+            }
+            Err(other) => {
+                message = Some(other.to_string());
+                Tables::default()
+            }
+        };
         let mut types =
             vec![Choice { value: String::new(), label: "All crime types".into(), selected: crime_type.is_empty() }];
         types.extend(state.db.crime_types().await?.into_iter().map(|t| Choice {
@@ -170,7 +279,7 @@ impl MapPage {
             label: d.name,
             value: d.code,
         }));
-        let mut query = vec![format!("cell={cell}"), "permutations=999".to_string()];
+        let mut query = vec![format!("cell={cell}")];
         for (k, v) in [("crime-type", &crime_type), ("district", &district), ("from", &from), ("to", &to)] {
             if !v.is_empty() {
                 query.push(format!("{k}={}", encode(v)));
@@ -183,15 +292,21 @@ impl MapPage {
             layout: Layout::new(state, "/map"),
             crime_types: types,
             districts,
+            analyses: choices(
+                &[("hotspots", "Hot spots (Gi*)"), ("emerging", "Emerging hot spots (by month)")],
+                analysis,
+            ),
             units: choices(&[("grid", "Grid cells"), ("lsoa21", "LSOAs (2021)")], unit),
             cells: choices(&[("250", "250 m"), ("500", "500 m"), ("1000", "1 km")], &format!("{cell}")),
             from,
             to,
             query: query.join("&"),
             district,
-            top,
-            points,
-            significant,
+            analysis,
+            top: tables.top,
+            emerging: tables.emerging,
+            points: tables.points,
+            significant: tables.significant,
             message,
             unit_label: if unit == "lsoa21" { "LSOA" } else { "Cell" },
         })

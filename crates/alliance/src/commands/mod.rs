@@ -55,6 +55,9 @@ pub enum Command {
     Kde(spatial::KdeArgs),
     /// Near-repeat (Knox) analysis of a points file with times in days.
     NearRepeat(spatial::NearRepeatArgs),
+    /// Optimized and emerging hot spot analysis of the stored police data.
+    #[command(subcommand)]
+    Spatial(spatial::SpatialCommand),
     /// Manage users (create the first administrator here).
     #[command(subcommand)]
     Users(users::UsersCommand),
@@ -92,6 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Hotspots(args) => spatial::hotspots(&db, args).await?,
         Command::Kde(args) => spatial::kde(&db, args).await?,
         Command::NearRepeat(args) => spatial::near_repeat(&db, args).await?,
+        Command::Spatial(args) => spatial::run(&db, args).await?,
         Command::Users(args) => users::run(&db, args).await?,
         Command::Audit(args) => audit::run(&db, args).await?,
         Command::Sna(args) => sna::run(&db, args).await?,

@@ -1,18 +1,21 @@
 //! `alliance hotspots`, `alliance kde` and `alliance near-repeat`: spatial analysis of a
 //! points file (`id,x,y,t`: National Grid metres and days) or of the stored police records
-//! (filtered by crime type, months and area, projected from WGS84 to National Grid).
+//! (filtered by crime type, months and area, projected from WGS84 to National Grid);
+//! `alliance spatial optimized` and `alliance spatial emerging`: optimized and emerging hot
+//! spot analysis. The use cases are `alliance_app::spatial`'s, with its bounds.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use alliance_app::spatial::{self as svc, json as out, Bounds, GridRequest, HotspotResult};
 use alliance_core::analytics::spatial::hotspot_table::{
-    grid_units, grid_weights, hotspot_persistence, HotspotSettings, HotspotStatistic, NeighbourRule,
+    grid_weights, hotspot_persistence, HotspotSettings, HotspotStatistic, NeighbourRule,
 };
 use alliance_core::analytics::spatial::{
     knox, Alternative, Contiguity, DistanceMetric, Event, Kernel, KnoxOptions, PermutationOptions, PersistenceOptions,
-    Standardisation,
+    SignificanceFrom, Standardisation, StudyArea,
 };
 use alliance_core::domain::Month;
 use alliance_core::geo::grid::count_points;
@@ -20,7 +23,6 @@ use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 use alliance_ingest::points::{read_points, PointsFile};
 use alliance_ingest::SourceFile;
-use alliance_web::spatial::{self as svc, GridRequest, HotspotResult};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde_json::json;
@@ -83,6 +85,20 @@ impl SourceArgs {
         }
         Ok((stored.xy, Some(stored.months)))
     }
+
+    /// The study area of a grid analysis: `--cells area` the stored LSOA 2021 boundaries (of
+    /// `--district`), `--cells bbox` none; by default the study area for stored data when
+    /// boundaries are stored, and none for a points file.
+    async fn study_area(&self, db: &Db, cells: Option<CellsArg>) -> anyhow::Result<Option<StudyArea>> {
+        Ok(match cells {
+            Some(CellsArg::Bbox) => None,
+            Some(CellsArg::Area) => {
+                Some(StudyArea::new(svc::study_area(&svc::areas(db, "lsoa21", self.district.as_deref()).await?))?)
+            }
+            None if self.points.is_some() => None,
+            None => svc::default_study_area(db, self.district.as_deref()).await?,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -110,6 +126,14 @@ pub enum AreasArg {
     Lsoa21,
     Lsoa11,
     Ward,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignificanceArg {
+    /// The z-score's two-sided normal p-value (the ArcGIS Hot Spot Analysis convention).
+    Normal,
+    /// The conditional permutation pseudo p-value (needs permutations).
+    Permutation,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -154,16 +178,24 @@ pub struct HotspotsArgs {
     /// Neighbours within this many metres (centre to centre) instead of contiguity.
     #[arg(long)]
     pub distance_band: Option<f64>,
-    /// Grid cells: the whole bounding box (zeros kept) or only cells meeting the study area
-    /// (the union of the stored LSOA 2021 boundaries, of --district when given).
-    #[arg(long, value_enum, default_value_t = CellsArg::Bbox)]
-    pub cells: CellsArg,
+    /// Grid cells: only cells meeting the study area (the union of the stored LSOA 2021
+    /// boundaries, of --district when given; points outside are dropped and counted), or the
+    /// whole bounding box of the points (zeros kept). Default: area for stored data when
+    /// boundaries are stored, bbox for --points.
+    #[arg(long, value_enum)]
+    pub cells: Option<CellsArg>,
     /// Analyse counts per area (LSOA 2021, LSOA 2011 or ward) instead of grid cells.
     #[arg(long, value_enum)]
     pub areas: Option<AreasArg>,
-    /// Number of conditional permutations (0: normal p-values only).
-    #[arg(long, default_value_t = 999)]
-    pub permutations: usize,
+    /// Which p-value decides significance and the confidence bins (gi_bin): the normal
+    /// p-value of the z-score (ArcGIS's convention, the default) or the permutation p-value.
+    #[arg(long, value_enum, default_value_t = SignificanceArg::Normal)]
+    pub significance: SignificanceArg,
+    /// Number of conditional permutations, at most 9999 (default: 0 with normal
+    /// significance, 999 with permutation significance; with normal significance they are
+    /// a robustness check reported as p_sim).
+    #[arg(long)]
+    pub permutations: Option<usize>,
     #[arg(long, default_value_t = 12345)]
     pub seed: u64,
     /// False discovery rate (Benjamini–Hochberg) for "significant".
@@ -226,7 +258,10 @@ impl HotspotsArgs {
                 StatArg::Moran => HotspotStatistic::Moran,
             },
             permutation: PermutationOptions {
-                permutations: self.permutations,
+                permutations: self.permutations.unwrap_or(match self.significance {
+                    SignificanceArg::Normal => 0,
+                    SignificanceArg::Permutation => 999,
+                }),
                 seed: self.seed,
                 alternative: match self.alternative {
                     AlternativeArg::TwoSided => Alternative::TwoSided,
@@ -238,6 +273,13 @@ impl HotspotsArgs {
                 StandardisationArg::Row => Standardisation::Row,
                 StandardisationArg::Binary => Standardisation::Binary,
             },
+        }
+    }
+
+    fn significance(&self) -> SignificanceFrom {
+        match self.significance {
+            SignificanceArg::Normal => SignificanceFrom::Normal,
+            SignificanceArg::Permutation => SignificanceFrom::Permutation,
         }
     }
 
@@ -274,17 +316,25 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
             AreasArg::Ward => "ward",
         };
         let areas = svc::areas(db, kind, args.source.district.as_deref()).await?;
-        let result = svc::area_hotspots(kind, &points, &areas, args.neighbours(), &settings)?;
+        let result = svc::area_hotspots(
+            kind,
+            &points,
+            &areas,
+            args.neighbours(),
+            &settings,
+            args.significance(),
+            &Bounds::default(),
+        )?;
         match args.format {
-            Format::Json => stdout_json(&svc::area_hotspots_json(&result, &settings))?,
-            Format::Geojson => stdout_json(&svc::area_hotspots_geojson(&result, &settings, &areas))?,
+            Format::Json => stdout_json(&out::area_hotspots_json(&result, &settings))?,
+            Format::Geojson => stdout_json(&out::area_hotspots_geojson(&result, &settings, &areas))?,
             Format::Csv => {
                 let mut out = csv::Writer::from_writer(std::io::stdout().lock());
                 match &result.result {
                     HotspotResult::Global(g) => write_moran_csv(&mut out, g)?,
                     HotspotResult::Local(t) => {
                         let mut header = vec!["code", "name", "count", "z", "p_norm", "p_sim", "significant"];
-                        header.extend(svc::own_columns(t.statistic));
+                        header.extend(out::own_columns(t.statistic));
                         out.write_record(&header)?;
                         for (i, row) in t.rows.iter().enumerate() {
                             let mut rec = vec![
@@ -296,7 +346,7 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
                                 opt(row.p_sim),
                                 row.significant.to_string(),
                             ];
-                            rec.extend(svc::own_values(t.statistic, row));
+                            rec.extend(out::own_values(t.statistic, row));
                             out.write_record(&rec)?;
                         }
                     }
@@ -306,22 +356,25 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let area = match args.cells {
-        CellsArg::Bbox => None,
-        CellsArg::Area => Some(svc::study_area(&svc::areas(db, "lsoa21", args.source.district.as_deref()).await?)),
+    let area = args.source.study_area(db, args.cells).await?;
+    let request = GridRequest {
+        cell: args.cell,
+        origin: args.origin,
+        neighbours: args.neighbours(),
+        settings,
+        significance: args.significance(),
     };
-    let request = GridRequest { cell: args.cell, origin: args.origin, neighbours: args.neighbours(), settings };
-    let result = svc::grid_hotspots(&points, area.as_ref(), request)?;
+    let result = svc::grid_hotspots(&points, area.as_ref(), request, &Bounds::default())?;
     match args.format {
-        Format::Json => stdout_json(&svc::grid_hotspots_json(&result))?,
-        Format::Geojson => stdout_json(&svc::grid_hotspots_geojson(&result)?)?,
+        Format::Json => stdout_json(&out::grid_hotspots_json(&result))?,
+        Format::Geojson => stdout_json(&out::grid_hotspots_geojson(&result)?)?,
         Format::Csv => {
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
             match &result.result {
                 HotspotResult::Global(g) => write_moran_csv(&mut out, g)?,
                 HotspotResult::Local(t) => {
                     let mut header = vec!["ix", "iy", "x_min", "y_min", "count", "z", "p_norm", "p_sim", "significant"];
-                    header.extend(svc::own_columns(t.statistic));
+                    header.extend(out::own_columns(t.statistic));
                     out.write_record(&header)?;
                     for (row, &cell) in t.rows.iter().zip(&result.units.cells) {
                         let (x_min, y_min) = result.units.grid.min_corner(cell);
@@ -336,7 +389,7 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
                             opt(row.p_sim),
                             row.significant.to_string(),
                         ];
-                        rec.extend(svc::own_values(t.statistic, row));
+                        rec.extend(out::own_values(t.statistic, row));
                         out.write_record(&rec)?;
                     }
                 }
@@ -344,13 +397,17 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
             out.flush()?;
             if let HotspotResult::Local(t) = &result.result {
                 eprintln!(
-                    "{} cells, {} significant (Benjamini–Hochberg at {} on {}, {} permutations, {}); {} points, {} outside the cells",
+                    "{} cells ({}), {} significant (Benjamini–Hochberg at {} on {}, {} permutations, {}); {} hot and {} \
+                     cold at 90% confidence or more; {} points, {} outside the cells",
                     t.rows.len(),
+                    result.cells_mode,
                     t.significant,
                     t.alpha,
-                    t.significance_from,
+                    t.inference.describe(),
                     t.permutations,
                     serde_json::to_value(t.alternative)?.as_str().unwrap_or(""),
+                    t.rows.iter().filter(|r| r.bin > 0).count(),
+                    t.rows.iter().filter(|r| r.bin < 0).count(),
                     result.points,
                     result.units.outside
                 );
@@ -412,11 +469,11 @@ async fn persistence(db: &Db, args: &HotspotsArgs, settings: &HotspotSettings) -
     if periods.len() < 2 {
         bail!("--persistence needs records in at least 2 periods; the filters leave {}", periods.len());
     }
-    let area = match args.cells {
-        CellsArg::Bbox => None,
-        CellsArg::Area => Some(svc::study_area(&svc::areas(db, "lsoa21", args.source.district.as_deref()).await?)),
-    };
-    let units = grid_units(&points, args.cell, args.origin, area.as_ref())?;
+    let bounds = Bounds::default();
+    bounds.check_permutations(settings.permutation.permutations)?;
+    let area = args.source.study_area(db, args.cells).await?;
+    let (units, _) = svc::units_for(&points, area.as_ref(), args.cell, args.origin, &bounds)?;
+    bounds.check_work(units.cells.len() * periods.len(), settings.permutation.permutations)?;
     let weights = grid_weights(&units, args.neighbours())?;
     let period_counts = periods
         .values()
@@ -518,11 +575,15 @@ pub async fn kde(db: &Db, args: KdeArgs) -> anyhow::Result<ExitCode> {
         KernelArg::Epanechnikov => Kernel::Epanechnikov,
         KernelArg::Gaussian => Kernel::Gaussian { truncate: args.truncate },
     };
-    let (points, _) = args.source.load(db).await?;
-    let surface = svc::kde_surface(&points, args.cell, args.origin, kernel, radius)?;
+    // Stored records: those in the study area, as the API's density layer.
+    let points = match args.source.points_file()? {
+        Some(file) => file.coordinates(),
+        None => svc::stored_points_in_area(db, &args.source.filter()).await?.0,
+    };
+    let surface = svc::kde_surface(&points, args.cell, args.origin, kernel, radius, &Bounds::default())?;
     match args.format {
-        Format::Json => stdout_json(&svc::kde_json(&surface))?,
-        Format::Geojson => stdout_json(&svc::kde_geojson(&surface)?)?,
+        Format::Json => stdout_json(&out::kde_json(&surface))?,
+        Format::Geojson => stdout_json(&out::kde_geojson(&surface)?)?,
         Format::Csv => {
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
             out.write_record(["ix", "iy", "x", "y", "density"])?;
@@ -583,6 +644,7 @@ pub async fn near_repeat(_db: &Db, args: NearRepeatArgs) -> anyhow::Result<ExitC
     if let Some(p) = file.first_without_time() {
         bail!("{}:{}: column \"t\": near-repeat analysis needs a time in days for every point", file.name, p.line);
     }
+    Bounds::default().check_knox(file.points.len(), args.permutations)?;
     let events: Vec<Event> = file.points.iter().map(|p| Event { x: p.x, y: p.y, t: p.t.unwrap_or(0.0) }).collect();
     let opts = KnoxOptions {
         space_breaks: args.space_breaks.0.clone(),
@@ -596,7 +658,7 @@ pub async fn near_repeat(_db: &Db, args: NearRepeatArgs) -> anyhow::Result<ExitC
     };
     let result = knox(&events, &opts)?;
     match args.format {
-        Format::Json => stdout_json(&svc::knox_json(&result, &opts.space_breaks, &opts.time_breaks))?,
+        Format::Json => stdout_json(&out::knox_json(&result, &opts.space_breaks, &opts.time_breaks))?,
         Format::Geojson => bail!("near-repeat gives json or csv"),
         Format::Csv => {
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
@@ -625,6 +687,197 @@ pub async fn near_repeat(_db: &Db, args: NearRepeatArgs) -> anyhow::Result<ExitC
                 }
             }
             out.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SpatialCommand {
+    /// Optimized hot spot analysis (as ArcGIS's tool): cell size and distance band chosen from
+    /// the data, incidents outside the study area dropped, Gi* with confidence bins.
+    Optimized(OptimizedArgs),
+    /// Emerging hot spot analysis: a space-time cube of months (or quarters) × cells, Gi* per
+    /// slice, Mann–Kendall trend per cell, and the categories (new, consecutive,
+    /// intensifying, persistent, diminishing, sporadic, oscillating, historical).
+    Emerging(EmergingArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OptimizedArgs {
+    /// Cell size in metres (default: chosen from the incidents' spacing).
+    #[arg(long)]
+    pub cell: Option<f64>,
+    /// Distance band in metres (default: the first peak of spatial autocorrelation).
+    #[arg(long)]
+    pub band: Option<f64>,
+    /// False discovery rate (Benjamini–Hochberg) for "significant".
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConfidenceArg {
+    #[value(name = "90")]
+    Ninety,
+    #[value(name = "95")]
+    NinetyFive,
+    #[value(name = "99")]
+    NinetyNine,
+}
+
+#[derive(Debug, Args)]
+pub struct EmergingArgs {
+    /// Grid cell size in metres.
+    #[arg(long, default_value_t = 250.0)]
+    pub cell: f64,
+    /// Spatial neighbours within this many metres (default 1.5 cells: the eight queen neighbours).
+    #[arg(long)]
+    pub band: Option<f64>,
+    /// Length of a time slice.
+    #[arg(long, value_enum, default_value_t = PeriodArg::Month)]
+    pub period: PeriodArg,
+    /// Preceding slices in each bin's neighbourhood.
+    #[arg(long, default_value_t = 1)]
+    pub time_steps: usize,
+    /// The confidence a slice must reach to count as a hot or cold spot.
+    #[arg(long, value_enum, default_value_t = ConfidenceArg::Ninety)]
+    pub confidence: ConfidenceArg,
+    /// CSV and GeoJSON: every cell, not only those with a pattern.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+}
+
+pub async fn run(db: &Db, command: SpatialCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        SpatialCommand::Optimized(args) => optimized(db, args).await,
+        SpatialCommand::Emerging(args) => emerging(db, args).await,
+    }
+}
+
+async fn optimized(db: &Db, args: OptimizedArgs) -> anyhow::Result<ExitCode> {
+    use alliance_app::spatial::optimized::{optimized_on, optimized_stored, points_rectangle, OptimizedRequest};
+    let request =
+        OptimizedRequest { filter: args.source.filter(), cell: args.cell, band: args.band, alpha: args.alpha };
+    let bounds = Bounds::default();
+    let h = match args.source.points_file()? {
+        Some(file) => {
+            let points = file.coordinates();
+            let area = points_rectangle(&points)?;
+            optimized_on(&points, &area, &request, &bounds)?
+        }
+        None => optimized_stored(db, &request, &bounds).await?,
+    };
+    match args.format {
+        Format::Json => stdout_json(&out::optimized_json(&h))?,
+        Format::Geojson => stdout_json(&out::optimized_geojson(&h)?)?,
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            w.write_record(["ix", "iy", "x_min", "y_min", "count", "z", "p_norm", "q_value", "significant", "gi_bin"])?;
+            for (row, &cell) in h.table.rows.iter().zip(&h.units.cells) {
+                let (x_min, y_min) = h.units.grid.min_corner(cell);
+                w.write_record([
+                    cell.ix.to_string(),
+                    cell.iy.to_string(),
+                    x_min.to_string(),
+                    y_min.to_string(),
+                    row.count.to_string(),
+                    row.z.to_string(),
+                    row.p_norm.to_string(),
+                    row.q_value.to_string(),
+                    row.significant.to_string(),
+                    row.bin.to_string(),
+                ])?;
+            }
+            w.flush()?;
+            for line in &h.explanation {
+                eprintln!("- {line}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn emerging(db: &Db, args: EmergingArgs) -> anyhow::Result<ExitCode> {
+    use alliance_app::spatial::emerging::{emerging_stored, EmergingRequest};
+    use alliance_core::analytics::spatial::{Confidence, SliceLength};
+    if args.source.points.is_some() {
+        bail!("emerging hot spot analysis works on the stored police data (months); it cannot be used with --points");
+    }
+    let request = EmergingRequest {
+        filter: args.source.filter(),
+        cell: args.cell,
+        band: args.band,
+        slice: match args.period {
+            PeriodArg::Month => SliceLength::Month,
+            PeriodArg::Quarter => SliceLength::Quarter,
+        },
+        time_steps: args.time_steps,
+        confidence: match args.confidence {
+            ConfidenceArg::Ninety => Confidence::Ninety,
+            ConfidenceArg::NinetyFive => Confidence::NinetyFive,
+            ConfidenceArg::NinetyNine => Confidence::NinetyNine,
+        },
+    };
+    let e = emerging_stored(db, &request, &Bounds::default()).await?;
+    match args.format {
+        Format::Json => stdout_json(&out::emerging_json(&e))?,
+        Format::Geojson => stdout_json(&out::emerging_geojson(&e, args.all)?)?,
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(std::io::stdout().lock());
+            w.write_record([
+                "ix",
+                "iy",
+                "x_min",
+                "y_min",
+                "count",
+                "category",
+                "hot_slices",
+                "cold_slices",
+                "trend_z",
+                "trend_p",
+                "count_trend_z",
+                "count_trend_p",
+            ])?;
+            for (k, (r, &cell)) in e.analysis.results.iter().zip(&e.units.cells).enumerate() {
+                if !args.all && r.category.name() == "no-pattern" {
+                    continue;
+                }
+                let (x_min, y_min) = e.units.grid.min_corner(cell);
+                w.write_record([
+                    cell.ix.to_string(),
+                    cell.iy.to_string(),
+                    x_min.to_string(),
+                    y_min.to_string(),
+                    e.units.counts[k].to_string(),
+                    r.category.name().to_string(),
+                    r.hot_slices.to_string(),
+                    r.cold_slices.to_string(),
+                    r.trend.z.to_string(),
+                    r.trend.p.to_string(),
+                    r.count_trend.z.to_string(),
+                    r.count_trend.p.to_string(),
+                ])?;
+            }
+            w.flush()?;
+            let tally: Vec<String> =
+                e.analysis.tally().into_iter().map(|(c, n)| format!("{} {n}", c.label().to_lowercase())).collect();
+            eprintln!(
+                "{} cells × {} slices ({} to {}); {}",
+                e.units.cells.len(),
+                e.slices.slices,
+                e.slices.label(0),
+                e.slices.label(e.slices.slices - 1),
+                tally.join(", ")
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,16 @@
-//! Spatial analysis end to end: `alliance hotspots`, `kde` and `near-repeat` as processes on
-//! points files and on the stored demo data; the API and the map page over HTTP.
+//! Spatial analysis end to end: `alliance hotspots`, `kde`, `near-repeat` and `spatial
+//! optimized|emerging` as processes on points files and on the stored demo data; the API and
+//! the map page over HTTP (TestApp), including the bounds every request is checked against.
 
 use crate::common;
 use common::alliance;
+use common::app::{Caller, TestApp};
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Output;
+
+use alliance_core::access::Role;
+use reqwest::StatusCode;
 
 use alliance_core::analytics::spatial::{gi_star, Contiguity, PermutationOptions, Weights};
 use alliance_core::geo::grid::{count_points, GridSpec};
@@ -79,7 +83,7 @@ fn hotspots_on_a_points_file_find_the_cluster_and_its_neighbours() {
     assert_eq!(&centre[4], "30");
     assert_eq!(&centre[2], "400400");
 
-    // With permutations, significance comes from p_sim. Conditional permutation holds the
+    // With permutation significance, it comes from p_sim. Conditional permutation holds the
     // cell's own 30 fixed and redraws its 8 neighbours from the other 99 cells, all 1: every
     // permuted sum ties the observed one, ties count as extreme, so p_sim = 1 (the Gi* of
     // the cluster cell is explained by its own count, not by its neighbours).
@@ -93,6 +97,8 @@ fn hotspots_on_a_points_file_find_the_cluster_and_its_neighbours() {
             "100",
             "--origin",
             "400000,300000",
+            "--significance",
+            "permutation",
             "--permutations",
             "199",
             "--seed",
@@ -103,6 +109,22 @@ fn hotspots_on_a_points_file_find_the_cluster_and_its_neighbours() {
     let centre = rows.iter().find(|r| &r[0] == "4" && &r[1] == "4").unwrap();
     assert_eq!(&centre[7], "1");
     assert_eq!(&centre[8], "false");
+    // By default (the ArcGIS convention) the same permutations are only a robustness check:
+    // significance and the bins come from the normal p-value, so the cluster is still hot.
+    let out = stdout_of(&alliance(
+        &db.url,
+        &["hotspots", "--points", p, "--cell", "100", "--origin", "400000,300000", "--permutations", "199"],
+    ));
+    let (_, rows) = csv_rows(&out);
+    let centre = rows.iter().find(|r| &r[0] == "4" && &r[1] == "4").unwrap();
+    assert_eq!(&centre[7], "1", "p_sim still reported");
+    assert_eq!(&centre[8], "true");
+    // By hand: the cell and its 8 neighbours each sum 38 over their 9-cell windows (n = 100,
+    // mean 1.29, s = 2.8855), z = 26.39 / 8.2993 = 3.18, p = 0.0015: the nine smallest p of
+    // 100 tests pass Benjamini–Hochberg at 0.05 (0.0045) but not at 0.01 (0.0009): bin 2.
+    assert_eq!(&centre[10], "2", "gi_bin: hot spot at 95% confidence");
+    let z: f64 = centre[5].parse().unwrap();
+    assert!((z - 3.18).abs() < 0.01, "z {z}");
 
     // Local Moran has its own columns; JSON and GeoJSON say what they did.
     let out = stdout_of(&alliance(&db.url, &["hotspots", "--points", p, "--cell", "100", "--stat", "local-moran"]));
@@ -111,7 +133,10 @@ fn hotspots_on_a_points_file_find_the_cluster_and_its_neighbours() {
     let out = stdout_of(&alliance(&db.url, &["hotspots", "--points", p, "--cell", "100", "--format", "json"]));
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json["statistic"], "gi-star");
-    assert_eq!(json["significance_from"], "p_sim");
+    assert_eq!(json["significance_from"], "p_norm");
+    assert_eq!(json["inference"]["kind"], "normal");
+    assert_eq!(json["permutations"], 0, "no permutations unless asked for");
+    assert_eq!(json["cells"], "bbox", "a points file has no study area of its own");
     assert_eq!(json["rows"].as_array().unwrap().len(), 100);
     let out = stdout_of(&alliance(&db.url, &["hotspots", "--points", p, "--cell", "100", "--format", "geojson"]));
     let geo: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -233,6 +258,8 @@ async fn stored_data_hotspots_equal_gi_star_called_directly() {
                 "2025-06",
                 "--cell",
                 "500",
+                "--cells",
+                "bbox",
                 "--permutations",
                 "0",
             ],
@@ -333,104 +360,176 @@ async fn area_hotspots_and_persistence_on_demo_data() {
     .unwrap();
 }
 
-/// Serves the app on a free port.
-async fn serve(db: &Db) -> std::net::SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = alliance_web::router(alliance_web::AppState::new(db.clone()));
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    addr
+/// The demo data in a fresh app, and an analyst signed in.
+async fn demo_app(test_db: common::TestDb) -> (TestApp, Caller) {
+    let app = TestApp::start(test_db).await;
+    assert!(alliance::demo::load_if_empty(&app.db).await.unwrap() > 0);
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    (app, analyst)
 }
 
-/// The signed-in analyst's (cookie, CSRF token) of the API test.
-static SESSION: std::sync::OnceLock<(String, String)> = std::sync::OnceLock::new();
-
-/// A request with `Connection: close`, as the signed-in analyst: (status, body).
-async fn request(addr: std::net::SocketAddr, method: &str, path: &str, body: &str) -> (u16, String) {
-    let (cookie, csrf) = SESSION.get().cloned().unwrap_or_default();
-    let (method, path, body) = (method.to_string(), path.to_string(), body.to_string());
-    tokio::task::spawn_blocking(move || {
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let status = text[9..12].parse().unwrap();
-        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-        (status, body)
-    })
-    .await
-    .unwrap()
+/// Points posted to the API (a CSV body, with the session's CSRF header).
+async fn post_points(app: &TestApp, path: &str, who: &Caller, body: &str) -> common::app::Reply {
+    app.post_bytes(path, who, "text/csv", body.as_bytes().to_vec()).await
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn api_endpoints_and_the_map_page() {
-    let test_db = common::sqlite();
-    let db = demo_db(&test_db.url).await;
-    let user = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test council").await;
-    let _ = SESSION.set(common::session_for(&db, user).await);
-    let addr = serve(&db).await;
+    let (app, me) = demo_app(common::sqlite()).await;
     // without a session the API refuses
-    let anonymous = std::net::TcpStream::connect(addr).map(|mut s| {
-        write!(s, "GET /api/v1/hotspots HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).unwrap();
-        raw
-    });
-    assert!(anonymous.unwrap().starts_with("HTTP/1.1 401"));
-    let (status, body) =
-        request(addr, "GET", "/api/v1/hotspots?crime-type=Robbery&cell=500&permutations=99&district=E06000021", "")
-            .await;
-    assert_eq!(status, 200, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let anonymous = app.get("/api/v1/hotspots", &Caller::default()).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED, "{}", anonymous.body);
+    let reply = app.get("/api/v1/hotspots?crime-type=Robbery&cell=500&permutations=99&district=E06000021", &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let json = reply.json();
     assert_eq!(json["statistic"], "gi-star");
+    assert_eq!(json["cells"], "area", "stored data: the study area by default");
+    assert_eq!(json["significance_from"], "p_norm");
+    assert!(json["critical_p"].is_array());
     assert!(!json["rows"].as_array().unwrap().is_empty());
-    let (status, body) =
-        request(addr, "GET", "/api/v1/hotspots?areas=lsoa21&district=E06000021&format=geojson", "").await;
-    assert_eq!(status, 200, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(json["type"], "FeatureCollection");
-    let (status, body) = request(addr, "GET", "/api/v1/kde?crime-type=Robbery&cell=250&radius=800", "").await;
-    assert_eq!(status, 200, "{body}");
-    assert!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["cells"].is_array());
-    let (status, body) = request(addr, "GET", "/api/v1/boundaries?kind=lsoa21&district=E06000021", "").await;
-    assert_eq!(status, 200, "{body}");
-    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert!(json["features"].as_array().unwrap().len() > 100);
-    let (status, body) = request(addr, "GET", "/api/v1/near-repeat", "").await;
-    assert_eq!(status, 422, "{body}");
+    let reply = app.get("/api/v1/hotspots?areas=lsoa21&district=E06000021&format=geojson", &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["type"], "FeatureCollection");
+    let reply = app.get("/api/v1/kde?crime-type=Robbery&cell=250&radius=800", &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.json()["cells"].is_array());
+    let reply = app.get("/api/v1/boundaries?kind=lsoa21&district=E06000021", &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert!(reply.json()["features"].as_array().unwrap().len() > 100);
+    let reply = app.get("/api/v1/near-repeat", &me).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/problem+json"));
     let dir = tempfile::tempdir().unwrap();
     let points = std::fs::read_to_string(cluster_points(dir.path())).unwrap();
-    let (status, body) = request(
-        addr,
-        "POST",
+    let reply = post_points(
+        &app,
         "/api/v1/near-repeat?space-breaks=0,1,100,inf&time-breaks=0,7,inf&permutations=19",
+        &me,
         &points,
     )
     .await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["space_labels"][2], "[100,Inf)");
-    let (status, body) = request(addr, "POST", "/api/v1/hotspots?cell=100&permutations=0", &points).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["rows"].as_array().unwrap().len(), 100);
-    let (status, body) = request(addr, "POST", "/api/v1/hotspots?cell=100", "id,x,y\n1,abc,3\n").await;
-    assert_eq!(status, 400, "{body}");
-    assert!(body.contains("column \\\"x\\\""), "{body}");
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["space_labels"][2], "[100,Inf)");
+    let reply = post_points(&app, "/api/v1/hotspots?cell=100&permutations=0", &me, &points).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["rows"].as_array().unwrap().len(), 100);
+    let reply = post_points(&app, "/api/v1/hotspots?cell=100", &me, "id,x,y\n1,abc,3\n").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("column \\\"x\\\""), "{}", reply.body);
 
-    let (status, page) = request(addr, "GET", "/map?crime-type=Robbery&district=E06000021&cell=500", "").await;
-    assert_eq!(status, 200, "{page}");
-    assert!(page.contains("Top hotspots"), "{page}");
-    assert!(page.contains("<table"), "the hotspots table");
-    assert!(page.contains("/assets/leaflet/leaflet.js"));
-    db.close().await;
-    let _ = SourceFile::from_bytes("unused", Vec::new());
+    let page = app.get("/map?crime-type=Robbery&district=E06000021&cell=500", &me).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Top hotspots"), "{}", page.body);
+    assert!(page.body.contains("<table"), "the hotspots table");
+    assert!(page.body.contains("/assets/leaflet/leaflet.js"));
+    // The top hotspots name the street the police data gives most often in the cell, and
+    // the ward of its centre.
+    let table = page.body.split("Top hotspots").nth(1).and_then(|t| t.split("</table>").next()).unwrap();
+    let first = table.split("<td class=\"govuk-table__cell\">").nth(1).expect("a first hot spot");
+    assert!(first.contains(" ward"), "{first}");
+    assert!(!table.contains("On or near"), "{table}");
+
+    // Emerging hot spots: the categories and the cells beside the map, and its layer.
+    let page = app
+        .get("/map?analysis=emerging&crime-type=Violence%20and%20sexual%20offences&district=E06000021&cell=500", &me)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Emerging hot spots</caption>"), "{}", page.body);
+    assert!(page.body.contains("Cells with a hot spot pattern"), "{}", page.body);
+    let layer = page.body.split("data-emerging=\"").nth(1).and_then(|s| s.split('"').next()).expect("the layer");
+    let layer = app.get(&layer.replace("&amp;", "&").replace("&#38;", "&"), &me).await;
+    assert_eq!(layer.status, StatusCode::OK, "{}", layer.body);
+    assert_eq!(layer.json()["type"], "FeatureCollection");
+}
+
+/// Issue 13 finding 3: one GET asked for 250 m cells over the bounding box of every point
+/// (stray points far outside the force make it huge) with 9,999 permutations, and the server
+/// ran it. Each bound now refuses before any work with a 422 naming it, and nothing is cached;
+/// by default the grid is the study area's, so the stray points no longer inflate it.
+async fn oversized_hotspot_requests_are_refused_before_any_work(app: TestApp) {
+    assert!(alliance::demo::load_if_empty(&app.db).await.unwrap() > 0);
+    let me = app.signed_in("board@example.org", Role::BoardMember, "Test council").await;
+    // A stray robbery in Shetland, as data.police.uk files sometimes hold.
+    let csv = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n\
+               ,2031-02,Staffordshire Police,Staffordshire Police,-1.2,60.3,On or near Far Street,,,Robbery,Under investigation,\n";
+    app.db
+        .import_police_file(
+            &alliance_ingest::SourceFile::from_bytes("2031-02-staffordshire-street.csv", csv.as_bytes().to_vec()),
+            "test",
+            &|_| {},
+        )
+        .await
+        .unwrap();
+    let refusals = [
+        // the finding: the bounding box of all points at 250 m, 9,999 permutations
+        ("/api/v1/hotspots?crime-type=Robbery&cell=250&cells=bbox&permutations=9999", "grid cells"),
+        ("/api/v1/hotspots?crime-type=Robbery&cell=250&cells=bbox&permutations=9999&format=geojson", "grid cells"),
+        ("/api/v1/hotspots?cell=250&permutations=10000", "9999 permutations"),
+        // the study area at 150 m is about 120,000 cells: within the cell budget, but × 9,999
+        // permutations over the work budget
+        ("/api/v1/hotspots?cell=150&permutations=9999", "permutations"),
+        ("/api/v1/kde?crime-type=Robbery&cell=10", "grid cells"),
+        // a distance band reaching across the county: billions of neighbour pairs
+        ("/api/v1/hotspots?cell=250&distance-band=100000", "neighbour pairs"),
+        ("/api/v1/hotspots/emerging?cell=250&band=100000", "neighbour pairs"),
+    ];
+    for (path, bound) in refusals {
+        let reply = app.get(path, &me).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{path}");
+        let detail = reply.json()["detail"].as_str().unwrap_or_default().to_string();
+        assert!(detail.contains(bound), "{path}: {detail}");
+        assert!(reply.body.len() < 2_000, "a short refusal: {}", reply.body);
+    }
+    let page = app.get("/map?cell=250&crime-type=Robbery", &me).await;
+    assert_eq!(page.status, StatusCode::OK, "the map's own choices are within the bounds: {}", page.body);
+    // Nothing refused was kept: the cache holds the map's one analysis only (checked through
+    // the layer of the same request being served, and the refused ones computing nothing).
+    let reply = app.get("/api/v1/hotspots?crime-type=Robbery&cell=250&permutations=0", &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let json = reply.json();
+    assert_eq!(json["cells"], "area");
+    assert!(
+        json["dropped_outside_area"].as_u64() >= Some(1),
+        "the Shetland robbery is dropped, and said so: {}",
+        json["dropped_outside_area"]
+    );
+    let cells = json["rows"].as_array().unwrap().len();
+    assert!((30_000..60_000).contains(&cells), "the county's cells, not the box to Shetland: {cells}");
+
+    // The offline background: the streets the police data names, at its snapped points.
+    let reply = app.get("/api/v1/streets?district=E06000021", &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let streets = reply.json();
+    let features = streets["features"].as_array().unwrap();
+    assert!(features.len() > 100, "{} streets in Stoke-on-Trent", features.len());
+    assert!(features.iter().all(|f| !f["properties"]["name"].as_str().unwrap().starts_with("On or near")));
+    assert!(features.iter().all(|f| f["properties"]["records"].as_i64().unwrap() >= 1));
+    assert!(!features.iter().any(|f| f["properties"]["name"] == "Far Street"), "Shetland is in no district");
+}
+
+on_each_app!(oversized_hotspot_requests_are_refused_before_any_work);
+
+/// The refused requests leave nothing in the cache, and the page's analysis is reused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_cache_nothing() {
+    let test_db = common::sqlite();
+    let db = test_db.connect().await;
+    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
+    let state = alliance_web::AppState::new(db.clone()).with_secure_cookies(false);
+    let cache = state.hotspot_cache.clone();
+    let app = TestApp::start_with(test_db, state).await;
+    let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    for path in [
+        "/api/v1/hotspots?cell=250&cells=bbox&permutations=9999",
+        "/api/v1/hotspots?cell=150&permutations=9999",
+        "/api/v1/hotspots?cell=250&permutations=10000",
+    ] {
+        let reply = app.get(path, &me).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {}", reply.body);
+    }
+    let counts = cache.counts();
+    assert_eq!((counts.computations, counts.entries, counts.bytes), (0, 0, 0), "{counts:?}");
 }
 
 /// Issue 5: the map page computes Gi* for its table of top hotspots and fills the cache, the
@@ -439,34 +538,35 @@ async fn api_endpoints_and_the_map_page() {
 /// imported record counted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
-    use alliance_web::hotspot_cache::CacheCounts;
-    use common::http::{send, Visitor};
-
     let test_db = common::sqlite();
-    let db = demo_db(&test_db.url).await;
-    let user = common::add_user(&db, "analyst@example.org", alliance_core::access::Role::Analyst, "Test council").await;
-    let (cookie, csrf) = common::session_for(&db, user).await;
-    let me = Visitor { cookie, csrf };
-    let state = alliance_web::AppState::new(db.clone());
-    let app = alliance_web::router(state.clone());
-    let counts = || state.hotspot_cache.counts();
+    let db = test_db.connect().await;
+    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
+    let state = alliance_web::AppState::new(db.clone()).with_secure_cookies(false);
+    let cache = state.hotspot_cache.clone();
+    let app = TestApp::start_with(test_db, state).await;
+    let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    let counts = || {
+        let c = cache.counts();
+        (c.hits, c.computations)
+    };
 
-    let page = send(&app, "GET", "/map?crime-type=Robbery&district=E06000021&cell=500", &me, None).await;
-    assert_eq!(page.status, 200, "{}", page.body);
+    let page = app.get("/map?crime-type=Robbery&district=E06000021&cell=500", &me).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("Top hotspots"), "{}", page.body);
-    assert_eq!(counts(), CacheCounts { hits: 0, computations: 1 });
+    assert_eq!(counts(), (0, 1));
     let layer =
         page.body.split("data-hotspots=\"").nth(1).and_then(|s| s.split('"').next()).expect("the map layer URL");
     // As a browser reads the attribute (askama writes `&` in values as `&#38;`).
     let layer = layer.replace("&amp;", "&").replace("&#38;", "&");
 
-    let first = send(&app, "GET", &layer, &me, None).await;
-    assert_eq!(first.status, 200, "{}", first.body);
-    assert_eq!(counts(), CacheCounts { hits: 1, computations: 1 }, "the layer comes from the cache");
-    let first: serde_json::Value = serde_json::from_str(&first.body).unwrap();
-    let fresh = alliance_web::router(alliance_web::AppState::new(db.clone()));
-    let computed = send(&fresh, "GET", &layer, &me, None).await;
-    assert_eq!(first, serde_json::from_str::<serde_json::Value>(&computed.body).unwrap(), "cached = computed");
+    let first = app.get(&layer, &me).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    assert_eq!(counts(), (1, 1), "the layer comes from the cache");
+    let first = first.json();
+    let fresh_db = app.db.clone();
+    let fresh = TestApp::start_with(common::sqlite(), alliance_web::AppState::new(fresh_db)).await;
+    let computed = fresh.get(&layer, &me).await;
+    assert_eq!(first, computed.json(), "cached = computed");
     let points = |v: &serde_json::Value| v["properties"]["points"].as_u64().expect("a point count");
     assert!(points(&first) > 0);
 
@@ -490,10 +590,111 @@ async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
     .await
     .unwrap();
 
-    let after = send(&app, "GET", &layer, &me, None).await;
-    assert_eq!(after.status, 200, "{}", after.body);
-    assert_eq!(counts(), CacheCounts { hits: 1, computations: 2 }, "the import made the cached analysis a miss");
-    let after: serde_json::Value = serde_json::from_str(&after.body).unwrap();
-    assert_eq!(points(&after), points(&first) + 1, "the imported robbery is counted");
-    db.close().await;
+    let after = app.get(&layer, &me).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.body);
+    assert_eq!(counts(), (1, 2), "the import made the cached analysis a miss");
+    assert_eq!(points(&after.json()), points(&first) + 1, "the imported robbery is counted");
+}
+
+/// Issue 15: optimized and emerging hot spot analysis from the command line and the API give
+/// the same cells and figures for the same inputs, say what they chose and why, and the
+/// emerging categories follow from each cell's bins.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn optimized_and_emerging_hot_spots_agree_between_cli_and_api() {
+    let test_db = common::sqlite();
+    let url = test_db.url.clone();
+    let (app, me) = demo_app(test_db).await;
+    let filters = "crime-type=Violence%20and%20sexual%20offences&district=E06000021";
+
+    let reply = app.get(&format!("/api/v1/hotspots/optimized?{filters}"), &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let api = reply.json();
+    assert_eq!(api["analysis"], "optimized-hot-spots");
+    assert!(api["explanation"].as_array().unwrap().len() >= 4, "{}", api["explanation"]);
+    assert!(api["cell_size"]["value"].as_f64().unwrap() > 0.0);
+    assert_eq!(api["cell_size"]["chosen_by"], "data");
+    let rows = api["rows"].as_array().unwrap();
+    assert!(rows.iter().any(|r| r["gi_bin"].as_i64().unwrap() > 0), "some hot spot in Stoke's violence");
+    let cli = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            stdout_of(&alliance(
+                &url,
+                &[
+                    "spatial",
+                    "optimized",
+                    "--crime-type",
+                    "Violence and sexual offences",
+                    "--district",
+                    "E06000021",
+                    "--format",
+                    "json",
+                ],
+            ))
+        })
+        .await
+        .unwrap()
+    };
+    let cli: serde_json::Value = serde_json::from_str(&cli).unwrap();
+    assert_eq!(cli, api, "the command line and the API give the same analysis");
+
+    let reply = app.get(&format!("/api/v1/hotspots/emerging?{filters}&cell=500"), &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let api = reply.json();
+    assert_eq!(api["analysis"], "emerging-hot-spots");
+    let slices = api["slices"].as_array().unwrap().len();
+    assert!(slices >= 2, "{}", api["slices"]);
+    let rows = api["rows"].as_array().unwrap();
+    let tally: u64 = api["categories"].as_array().unwrap().iter().map(|c| c["cells"].as_u64().unwrap()).sum();
+    assert_eq!(tally as usize, rows.len(), "every cell has one category");
+    for r in rows {
+        let bins: Vec<i64> = r["bins"].as_array().unwrap().iter().map(|b| b.as_i64().unwrap()).collect();
+        assert_eq!(bins.len(), slices);
+        let hot = bins.iter().filter(|&&b| b >= 1).count() as u64;
+        assert_eq!(r["hot_slices"].as_u64(), Some(hot));
+        let category = r["category"].as_str().unwrap();
+        let last = *bins.last().unwrap();
+        if category.ends_with("hot-spot") && category != "historical-hot-spot" {
+            assert!(last >= 1, "{category} is hot in the final slice: {bins:?}");
+        }
+        if category == "new-hot-spot" {
+            assert_eq!(hot, 1, "{bins:?}");
+        }
+        if category == "no-pattern" {
+            assert!(last == 0, "{bins:?}");
+        }
+    }
+    let csv = {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            stdout_of(&alliance(
+                &url,
+                &[
+                    "spatial",
+                    "emerging",
+                    "--crime-type",
+                    "Violence and sexual offences",
+                    "--district",
+                    "E06000021",
+                    "--cell",
+                    "500",
+                    "--all",
+                ],
+            ))
+        })
+        .await
+        .unwrap()
+    };
+    let (header, csv_rows) = csv_rows(&csv);
+    assert_eq!(header[5], "category");
+    assert_eq!(csv_rows.len(), rows.len());
+    for (c, r) in csv_rows.iter().zip(rows) {
+        assert_eq!(&c[5], r["category"].as_str().unwrap());
+        assert_eq!(c[4].parse::<i64>().unwrap(), r["count"].as_i64().unwrap());
+    }
+
+    // Over a bound: refused before work, naming it.
+    let reply = app.get("/api/v1/hotspots/emerging?cell=20", &me).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.json()["detail"].as_str().unwrap().contains("grid cells"), "{}", reply.body);
 }

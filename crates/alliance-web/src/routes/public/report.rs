@@ -202,9 +202,9 @@ async fn submit(
     }
 }
 
-/// The clickable wards of the form's map, simplified (see `spatial::place_picker_geojson`).
+/// The clickable wards of the form's map, simplified (see `alliance_app::spatial::place_picker_geojson`).
 async fn areas(State(state): State<AppState>) -> Result<Response, PageError> {
-    let geojson = crate::spatial::place_picker_geojson(&state.db).await?;
+    let geojson = alliance_app::spatial::place_picker_geojson(&state.db).await?;
     Ok(([(axum::http::header::CACHE_CONTROL, "public, max-age=3600")], axum::Json(geojson)).into_response())
 }
 

@@ -1,0 +1,363 @@
+//! Hotspot analyses of the stored police data, kept for the next request that asks the same.
+//!
+//! `GET /map` computes Getis-Ord Gi* to list the top hotspots, and the map on that page then
+//! asks `GET /api/v1/hotspots` for the same analysis as GeoJSON: without a cache every view
+//! of the map ran the analysis twice. The cache is keyed by the whole request (the filter,
+//! the units and their settings, the neighbours, the statistic with its permutations, seed,
+//! alternative, alpha, standardisation and inference) and by the import generation (the
+//! latest import's id), so a new police or boundary file makes every older entry a miss.
+//!
+//! It is bounded by BYTES ([`CACHE_BYTES`], an estimate of each result's size), least
+//! recently used first out; a result larger than the whole budget is not kept. Requests are
+//! checked against the analysis bounds before anything runs, so a refused request leaves
+//! nothing here. The lock is never held while an analysis runs (two requests missing at once
+//! both compute; the later insert wins).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, NeighbourRule};
+use alliance_core::analytics::spatial::SignificanceFrom;
+use alliance_db::spatial::LocatedFilter;
+use alliance_db::Db;
+
+use super::{self as svc, Area, AreaHotspots, Bounds, GridHotspots, GridRequest, HotspotResult};
+use crate::AppError;
+
+/// The bytes of analyses kept: the map page and its layer need one; a few more let an
+/// analyst switch between filters and back without waiting again.
+pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+/// Which grid cells a grid analysis uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellsMode {
+    /// The cells meeting the study area (the stored LSOA 2021 boundaries, of the district
+    /// when one is chosen) when boundaries are stored, else the bounding box: the default.
+    Auto,
+    /// Every cell of the points' bounding box (zeros kept), within the cell budget.
+    BoundingBox,
+    /// The cells meeting the study area; refused when no boundary is stored.
+    StudyArea,
+}
+
+/// The units a hotspot analysis counts points into.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HotspotUnits {
+    /// Square cells of `cell` metres from `origin` (by default the study area's, or the
+    /// points', minimum rounded down).
+    Grid { cell: f64, origin: Option<(f64, f64)>, cells: CellsMode },
+    /// Stored boundaries of this kind (`lsoa21`, `lsoa11`, `ward`).
+    Areas(String),
+}
+
+/// A hotspot analysis of the stored police data, as asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredHotspotRequest {
+    /// Which records; its `district` also limits the areas (and the study area of a grid).
+    pub filter: LocatedFilter,
+    pub units: HotspotUnits,
+    pub neighbours: NeighbourRule,
+    pub settings: HotspotSettings,
+    pub significance: SignificanceFrom,
+}
+
+/// A hotspot analysis' result with what drawing it needs.
+#[derive(Debug)]
+pub enum Hotspots {
+    Grid(GridHotspots),
+    /// The areas' outlines come along for the GeoJSON.
+    Areas {
+        hotspots: AreaHotspots,
+        areas: Vec<Area>,
+    },
+}
+
+impl Hotspots {
+    /// An estimate of the bytes the result holds (rows, cells, outlines), for the cache.
+    pub fn estimated_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let rows = |r: &HotspotResult| match r {
+            HotspotResult::Local(t) => {
+                t.rows.len() * size_of::<alliance_core::analytics::spatial::hotspot_table::HotspotRow>()
+            }
+            HotspotResult::Global(_) => 0,
+        };
+        match self {
+            Hotspots::Grid(g) => {
+                size_of::<GridHotspots>()
+                    + rows(&g.result)
+                    + g.units.cells.len() * size_of::<alliance_core::geo::grid::Cell>()
+                    + g.units.counts.len() * size_of::<i64>()
+            }
+            Hotspots::Areas { hotspots, areas } => {
+                let coords: usize = areas
+                    .iter()
+                    .map(|a| {
+                        a.bng
+                            .0
+                            .iter()
+                            .map(|p| p.exterior().0.len() + p.interiors().iter().map(|r| r.0.len()).sum::<usize>())
+                            .sum::<usize>()
+                    })
+                    .sum();
+                let text: usize = hotspots.codes.iter().chain(&hotspots.names).map(|s| s.len() + 24).sum();
+                size_of::<AreaHotspots>()
+                    + rows(&hotspots.result)
+                    + hotspots.counts.len() * size_of::<i64>()
+                    + text * 2
+                    + coords * 2 * size_of::<geo::Coord<f64>>()
+            }
+        }
+    }
+}
+
+/// How often the cache answered and how often an analysis ran (for tests and logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CacheCounts {
+    pub hits: u64,
+    pub computations: u64,
+    /// Entries held now and their estimated bytes.
+    pub entries: usize,
+    pub bytes: usize,
+}
+
+#[derive(PartialEq)]
+struct Key {
+    /// The latest import's id when the analysis was asked for (None: nothing imported).
+    generation: Option<i64>,
+    request: StoredHotspotRequest,
+}
+
+struct Entry {
+    key: Key,
+    value: Arc<Hotspots>,
+    bytes: usize,
+}
+
+/// The cache itself: least recently used first. Keys are compared by equality (they hold
+/// floating-point settings, so they are not hashed); with a few entries a scan costs nothing.
+pub struct HotspotCache {
+    entries: Mutex<Vec<Entry>>,
+    budget: usize,
+    hits: AtomicU64,
+    computations: AtomicU64,
+}
+
+impl Default for HotspotCache {
+    fn default() -> Self {
+        HotspotCache::with_budget(CACHE_BYTES)
+    }
+}
+
+impl std::fmt::Debug for HotspotCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HotspotCache").field("counts", &self.counts()).finish()
+    }
+}
+
+impl HotspotCache {
+    pub fn new() -> HotspotCache {
+        HotspotCache::default()
+    }
+
+    /// A cache holding at most `budget` estimated bytes.
+    pub fn with_budget(budget: usize) -> HotspotCache {
+        HotspotCache {
+            entries: Mutex::new(Vec::new()),
+            budget,
+            hits: AtomicU64::new(0),
+            computations: AtomicU64::new(0),
+        }
+    }
+
+    pub fn counts(&self) -> CacheCounts {
+        let (entries, bytes) =
+            self.entries.lock().map(|e| (e.len(), e.iter().map(|x| x.bytes).sum())).unwrap_or((0, 0));
+        CacheCounts {
+            hits: self.hits.load(Ordering::Relaxed),
+            computations: self.computations.load(Ordering::Relaxed),
+            entries,
+            bytes,
+        }
+    }
+
+    /// The entry for `key`, now the most recently used. A poisoned lock (a panic while it
+    /// was held, which only a bug could cause) is treated as an empty cache, never an error.
+    fn get(&self, key: &Key) -> Option<Arc<Hotspots>> {
+        let mut entries = self.entries.lock().ok()?;
+        let at = entries.iter().position(|e| &e.key == key)?;
+        let entry = entries.remove(at);
+        let value = entry.value.clone();
+        entries.push(entry);
+        Some(value)
+    }
+
+    fn put(&self, key: Key, value: Arc<Hotspots>) {
+        let bytes = value.estimated_bytes();
+        let Ok(mut entries) = self.entries.lock() else { return };
+        entries.retain(|e| e.key != key);
+        if bytes > self.budget {
+            return;
+        }
+        entries.push(Entry { key, value, bytes });
+        let mut total: usize = entries.iter().map(|e| e.bytes).sum();
+        while total > self.budget {
+            let oldest = entries.remove(0);
+            total -= oldest.bytes;
+        }
+    }
+
+    /// The analysis of the stored data `request` asks for: from the cache when the same was
+    /// asked since the last import, computed (and kept) otherwise.
+    pub async fn stored_hotspots(
+        &self,
+        db: &Db,
+        request: &StoredHotspotRequest,
+        bounds: &Bounds,
+    ) -> Result<Arc<Hotspots>, AppError> {
+        // Refuse what is out of bounds before reading anything.
+        bounds.check_permutations(request.settings.permutation.permutations)?;
+        // The generation is read before the records: an import committed in between then
+        // files newer data under the older generation, which no later request asks for,
+        // rather than older data under the newer one, which every later request would get.
+        let key = Key { generation: db.import_generation().await?, request: request.clone() };
+        if let Some(found) = self.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(found);
+        }
+        let points = svc::stored_points(db, &request.filter).await?.xy;
+        if points.is_empty() {
+            return Err(svc::no_located_records());
+        }
+        let computed = Arc::new(compute(db, request, points, CellsMode::Auto, bounds).await?);
+        self.computations.fetch_add(1, Ordering::Relaxed);
+        self.put(key, computed.clone());
+        Ok(computed)
+    }
+}
+
+/// Runs a hotspot analysis on `points` (National Grid metres), loading the areas it needs;
+/// `auto` says what [`CellsMode::Auto`] means for these points (the study area for stored
+/// records, the bounding box for posted points). The statistic runs on a blocking thread.
+pub async fn compute(
+    db: &Db,
+    request: &StoredHotspotRequest,
+    points: Vec<(f64, f64)>,
+    auto: CellsMode,
+    bounds: &Bounds,
+) -> Result<Hotspots, AppError> {
+    let district = request.filter.district.as_deref();
+    let (neighbours, settings, significance, bounds) =
+        (request.neighbours, request.settings, request.significance, *bounds);
+    bounds.check_permutations(settings.permutation.permutations)?;
+    match &request.units {
+        HotspotUnits::Areas(kind) => {
+            let areas = svc::areas(db, kind, district).await?;
+            let kind = kind.clone();
+            let (hotspots, areas) = svc::blocking(move || {
+                svc::area_hotspots(&kind, &points, &areas, neighbours, &settings, significance, &bounds)
+                    .map(|h| (h, areas))
+            })
+            .await?;
+            Ok(Hotspots::Areas { hotspots, areas })
+        }
+        &HotspotUnits::Grid { cell, origin, cells } => {
+            let mode = if cells == CellsMode::Auto { auto } else { cells };
+            let area = match mode {
+                CellsMode::BoundingBox => None,
+                CellsMode::StudyArea => {
+                    let shape = svc::study_area(&svc::areas(db, "lsoa21", district).await?);
+                    Some(svc::blocking(move || Ok(alliance_core::analytics::spatial::StudyArea::new(shape)?)).await?)
+                }
+                CellsMode::Auto => svc::default_study_area(db, district).await?,
+            };
+            let grid = GridRequest { cell, origin, neighbours, settings, significance };
+            let h = svc::blocking(move || svc::grid_hotspots(&points, area.as_ref(), grid, &bounds)).await?;
+            Ok(Hotspots::Grid(h))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alliance_core::analytics::spatial::hotspot_table::HotspotStatistic;
+    use alliance_core::analytics::spatial::{Alternative, Contiguity, PermutationOptions, Standardisation};
+
+    use super::*;
+
+    fn key(generation: i64, cell: f64) -> Key {
+        Key {
+            generation: Some(generation),
+            request: StoredHotspotRequest {
+                filter: LocatedFilter::default(),
+                units: HotspotUnits::Grid { cell, origin: None, cells: CellsMode::BoundingBox },
+                neighbours: NeighbourRule::Contiguity(Contiguity::Queen),
+                settings: HotspotSettings {
+                    statistic: HotspotStatistic::GiStar,
+                    permutation: PermutationOptions { permutations: 99, seed: 1, alternative: Alternative::TwoSided },
+                    alpha: 0.05,
+                    standardisation: Standardisation::Row,
+                },
+                significance: SignificanceFrom::Normal,
+            },
+        }
+    }
+
+    fn value() -> Arc<Hotspots> {
+        let points = [(0.0, 0.0), (10.0, 10.0)];
+        let request = key(0, 10.0).request;
+        let HotspotUnits::Grid { cell, origin, .. } = request.units else { unreachable!("a grid key") };
+        let grid = GridRequest {
+            cell,
+            origin,
+            neighbours: request.neighbours,
+            settings: request.settings,
+            significance: request.significance,
+        };
+        Arc::new(Hotspots::Grid(svc::grid_hotspots(&points, None, grid, &Bounds::default()).expect("a two-cell grid")))
+    }
+
+    #[test]
+    fn a_key_differing_in_any_input_or_generation_misses() {
+        let cache = HotspotCache::new();
+        cache.put(key(1, 250.0), value());
+        assert!(cache.get(&key(1, 250.0)).is_some());
+        assert!(cache.get(&key(2, 250.0)).is_none(), "a newer import");
+        assert!(cache.get(&key(1, 500.0)).is_none(), "another cell size");
+        let mut other = key(1, 250.0);
+        other.request.settings.permutation.seed = 2;
+        assert!(cache.get(&other).is_none(), "another seed");
+        let mut other = key(1, 250.0);
+        other.request.settings.permutation.permutations = 999;
+        assert!(cache.get(&other).is_none(), "other permutations");
+        let mut other = key(1, 250.0);
+        other.request.significance = SignificanceFrom::Permutation;
+        assert!(cache.get(&other).is_none(), "another inference");
+        let mut other = key(1, 250.0);
+        other.request.filter.crime_types = vec!["Robbery".into()];
+        assert!(cache.get(&other).is_none(), "another crime type");
+    }
+
+    #[test]
+    fn holds_at_most_its_budget_in_bytes_dropping_the_least_recently_used() {
+        let one = value().estimated_bytes();
+        assert!(one > 0);
+        let cache = HotspotCache::with_budget(3 * one);
+        for g in 0..3 {
+            cache.put(key(g, 250.0), value());
+        }
+        // Using the oldest makes the second oldest the one to go.
+        assert!(cache.get(&key(0, 250.0)).is_some());
+        cache.put(key(99, 250.0), value());
+        let counts = cache.counts();
+        assert_eq!((counts.entries, counts.bytes), (3, 3 * one));
+        assert!(cache.get(&key(0, 250.0)).is_some(), "recently used, kept");
+        assert!(cache.get(&key(1, 250.0)).is_none(), "least recently used, dropped");
+        assert!(cache.get(&key(99, 250.0)).is_some());
+        // A result larger than the whole budget is not kept at all.
+        let small = HotspotCache::with_budget(one - 1);
+        small.put(key(1, 250.0), value());
+        assert_eq!(small.counts().entries, 0);
+        assert!(small.get(&key(1, 250.0)).is_none());
+    }
+}
