@@ -11,16 +11,28 @@ use alliance_db::Db;
 use alliance_web::auth::access::{Allow, ROUTES};
 use alliance_web::auth::Principal;
 use alliance_web::AppState;
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use axum::Router;
+use axum::http::StatusCode;
+use common::app::{Caller, Reply, TestApp};
+use common::http::enc;
 use common::{add_user, TEST_PASSWORD};
-use tower::ServiceExt;
 
-use common::http::{anonymous, enc, send, sign_in, Reply, Visitor};
+/// Posts a URL-encoded form body exactly as given (its CSRF token, or none, included).
+async fn send_form(app: &TestApp, path: &str, who: &Caller, form: &str) -> Reply {
+    let request = app
+        .request(reqwest::Method::POST, path, who)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string());
+    TestApp::read(request).await
+}
 
-fn app(db: &Db) -> Router {
-    alliance_web::router(AppState::new(db.clone()))
+/// A request as `token` (an API token), without a body unless given.
+async fn with_token(app: &TestApp, method: reqwest::Method, path: &str, token: &str, body: Option<String>) -> Reply {
+    let caller = Caller { bearer: Some(token.to_string()), ..Caller::default() };
+    let mut request = app.request(method, path, &caller);
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    TestApp::read(request).await
 }
 
 /// Whether a reply is a refusal by the access check: exactly 401, 403 or the redirect to the
@@ -29,7 +41,7 @@ fn app(db: &Db) -> Router {
 fn refused(reply: &Reply) -> bool {
     reply.status == StatusCode::UNAUTHORIZED
         || reply.status == StatusCode::FORBIDDEN
-        || (reply.status == StatusCode::SEE_OTHER && reply.location.as_deref() == Some("/sign-in"))
+        || (reply.status == StatusCode::SEE_OTHER && reply.header("location") == Some("/sign-in"))
 }
 
 /// A concrete path for a route pattern.
@@ -45,15 +57,14 @@ fn concrete(pattern: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_admits_exactly_the_roles_in_the_table() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
-    let mut visitors: Vec<(Option<Role>, Visitor)> = vec![(None, anonymous(&app).await)];
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
+    let mut visitors: Vec<(Option<Role>, Caller)> = vec![(None, app.visitor("/sign-in").await)];
     for role in Role::ALL {
         let email = format!("{}@example.org", role.as_str());
         add_user(&db, &email, role, "Test Alliance").await;
-        visitors
-            .push((Some(role), sign_in(&app, &email, TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body))));
+        let signed_in = app.sign_in(&email, TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+        visitors.push((Some(role), signed_in));
     }
     // The partner data pages admit by role, then show what the organisation's access allows
     // (403 without any): the walk is about the route table, so the test organisation owns
@@ -68,8 +79,12 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     for rule in routes {
         for (role, visitor) in &visitors {
             let path = concrete(rule.path);
-            let form = (rule.method == "POST").then(|| format!("csrf_token={}", visitor.csrf));
-            let reply = send(&app, rule.method, &path, visitor, form.as_deref()).await;
+            let reply = if rule.method == "POST" {
+                send_form(&app, &path, visitor, &format!("csrf_token={}", visitor.csrf)).await
+            } else {
+                let method = reqwest::Method::from_bytes(rule.method.as_bytes()).expect("an HTTP method");
+                TestApp::read(app.request(method, &path, visitor)).await
+            };
             let expected = match rule.allow {
                 Allow::Public => true,
                 Allow::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
@@ -82,7 +97,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
                 path,
                 role,
                 reply.status,
-                reply.location,
+                reply.header("location"),
                 &reply.body[..reply.body.len().min(300)]
             );
             if expected {
@@ -110,7 +125,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
 /// Addresses with no route: for a signed-in caller, a 404 in the service's words; for
 /// anyone else, the sign-in (so the app's addresses cannot be mapped without an account). A
 /// method the table does not list for a listed path is refused.
-async fn routes_missing_from_the_table_are_refused(app: common::app::TestApp) {
+async fn routes_missing_from_the_table_are_refused(app: TestApp) {
     let admin = app.signed_in("admin@example.org", Role::Administrator, "Test Alliance").await;
     let anon = app.visitor("/sign-in").await;
     for path in ["/admin/secret", "/api/v1/secret", "/no-such-page", "/assets", "/imports/1", "/api/v2/counts"] {
@@ -136,62 +151,56 @@ on_each_app!(routes_missing_from_the_table_are_refused);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_the_csrf_token_are_refused() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     let add = |csrf: &str| format!("name=Youth+Offending+Service&org_type=youth-justice{csrf}");
     for form in [add(""), add("&csrf_token=0000"), add(&format!("&csrf_token={}", "a".repeat(64)))] {
-        let reply = send(&app, "POST", "/admin/organisations", &admin, Some(&form)).await;
+        let reply = send_form(&app, "/admin/organisations", &admin, &form).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{form}");
     }
     assert!(db.organisation_by_name("Youth Offending Service").await.unwrap().is_none());
-    let reply =
-        send(&app, "POST", "/admin/organisations", &admin, Some(&add(&format!("&csrf_token={}", admin.csrf)))).await;
+    let reply = send_form(&app, "/admin/organisations", &admin, &add(&format!("&csrf_token={}", admin.csrf))).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert!(db.organisation_by_name("Youth Offending Service").await.unwrap().is_some());
 
     // Signing in needs the anonymous token too.
-    let anon = anonymous(&app).await;
+    let anon = app.visitor("/sign-in").await;
     let form = format!("email=admin%40example.org&password={}", enc(TEST_PASSWORD));
-    assert_eq!(send(&app, "POST", "/sign-in", &anon, Some(&form)).await.status, StatusCode::FORBIDDEN);
-    let other = Visitor { cookie: String::new(), csrf: anon.csrf.clone() };
+    assert_eq!(send_form(&app, "/sign-in", &anon, &form).await.status, StatusCode::FORBIDDEN);
+    let other = Caller { cookie: String::new(), csrf: anon.csrf.clone(), bearer: None };
     let with_token = format!("{form}&csrf_token={}", anon.csrf);
-    assert_eq!(send(&app, "POST", "/sign-in", &other, Some(&with_token)).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(send(&app, "POST", "/sign-in", &anon, Some(&with_token)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(send_form(&app, "/sign-in", &other, &with_token).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(send_form(&app, "/sign-in", &anon, &with_token).await.status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_failures_lock_the_account_until_an_administrator_unlocks_it() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
     let user = add_user(&db, "partner@example.org", Role::PartnerUser, "Test Council").await;
     for attempt in 1..=5 {
-        let reply = sign_in(&app, "partner@example.org", "wrong password!").await.err().expect("refused");
+        let reply = app.sign_in("partner@example.org", "wrong password!").await.err().expect("refused");
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
         assert!(reply.body.contains("There is a problem"));
     }
     // Locked: the right password is refused too, with the same message.
-    let reply = sign_in(&app, "partner@example.org", TEST_PASSWORD).await.err().expect("locked");
+    let reply = app.sign_in("partner@example.org", TEST_PASSWORD).await.err().expect("locked");
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let stored = db.user_by_id(user).await.unwrap().unwrap();
     assert_eq!(stored.failed_attempts, 5);
     assert!(stored.locked_until.is_some());
     // An unknown email gets the same answer.
-    let unknown = sign_in(&app, "nobody@example.org", TEST_PASSWORD).await.err().expect("refused");
+    let unknown = app.sign_in("nobody@example.org", TEST_PASSWORD).await.err().expect("refused");
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The administrator unlocks the account.
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     let form = format!("role=partner-user&active=1&csrf_token={}", admin.csrf);
-    assert_eq!(
-        send(&app, "POST", &format!("/admin/users/{user}"), &admin, Some(&form)).await.status,
-        StatusCode::SEE_OTHER
-    );
-    assert!(sign_in(&app, "partner@example.org", TEST_PASSWORD).await.is_ok());
+    assert_eq!(send_form(&app, &format!("/admin/users/{user}"), &admin, &form).await.status, StatusCode::SEE_OTHER);
+    assert!(app.sign_in("partner@example.org", TEST_PASSWORD).await.is_ok());
 
     // All of it is in the audit log.
     let failed = db
@@ -208,40 +217,38 @@ async fn repeated_failures_lock_the_account_until_an_administrator_unlocks_it() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_and_changing_the_password_end_sessions() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
     add_user(&db, "analyst@example.org", Role::Analyst, "Test Alliance").await;
-    let me = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.ok().unwrap();
-    let second = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let me = app.sign_in("analyst@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let second = app.sign_in("analyst@example.org", TEST_PASSWORD).await.ok().unwrap();
     let form = format!(
         "current={}&new=another+long+passphrase&confirm=another+long+passphrase&csrf_token={}",
         enc(TEST_PASSWORD),
         me.csrf
     );
-    let reply = send(&app, "POST", "/account/password", &me, Some(&form)).await;
+    let reply = send_form(&app, "/account/password", &me, &form).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    assert!(refused(&send(&app, "GET", "/", &second, None).await), "the other session ended");
-    let old = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.err().expect("the old password is refused");
+    assert!(refused(&app.get("/", &second).await), "the other session ended");
+    let old = app.sign_in("analyst@example.org", TEST_PASSWORD).await.err().expect("the old password is refused");
     assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(old.body.contains("<a href=\"#email\">The email address or password is not right"), "{}", old.body);
-    let fresh = sign_in(&app, "analyst@example.org", "another long passphrase").await.ok().unwrap();
-    assert_eq!(send(&app, "GET", "/", &fresh, None).await.status, StatusCode::OK);
-    let out = send(&app, "POST", "/sign-out", &fresh, Some(&format!("csrf_token={}", fresh.csrf))).await;
+    let fresh = app.sign_in("analyst@example.org", "another long passphrase").await.ok().unwrap();
+    assert_eq!(app.get("/", &fresh).await.status, StatusCode::OK);
+    let out = send_form(&app, "/sign-out", &fresh, &format!("csrf_token={}", fresh.csrf)).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert!(refused(&send(&app, "GET", "/", &fresh, None).await));
+    assert!(refused(&app.get("/", &fresh).await));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tampered_audit_row_is_found_by_audit_verify() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
     for _ in 0..3 {
-        sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+        app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     }
-    let _ = sign_in(&app, "admin@example.org", "wrong password!").await;
+    let _ = app.sign_in("admin@example.org", "wrong password!").await;
     // Adding the organisation and the user, three sign-ins and one refusal: six rows.
     let report = db.verify_audit_chain().await.unwrap();
     assert_eq!((report.rows_checked, report.first_broken.clone()), (6, None));
@@ -249,7 +256,7 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
 
     let verify = || {
         Command::new(env!("CARGO_BIN_EXE_alliance"))
-            .args(["--db", &t.url, "audit", "verify"])
+            .args(["--db", &app.db_url, "audit", "verify"])
             .env("ALLIANCE_LOG", "warn")
             .output()
             .expect("run alliance")
@@ -259,9 +266,9 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
     assert!(String::from_utf8_lossy(&ok.stdout).contains("intact: 6 rows"));
 
     // Someone edits row 2 by hand.
-    let db = t.connect().await;
+    let db = Db::connect(&app.db_url).await.expect("reconnect");
     sqlx::query("UPDATE audit_log SET actor = 'user:someone-else@example.org' WHERE id = 2")
-        .execute(&mut *sqlx_conn(&t.url).await)
+        .execute(&mut *sqlx_conn(&app.db_url).await)
         .await
         .unwrap();
     db.close().await;
@@ -272,7 +279,7 @@ async fn a_tampered_audit_row_is_found_by_audit_verify() {
 
     // Deleting a row is found too (row 3 removed: row 4 follows row 2). Row 2, the user's
     // creation by the test, is put back first.
-    let mut conn = sqlx_conn(&t.url).await;
+    let mut conn = sqlx_conn(&app.db_url).await;
     sqlx::query("UPDATE audit_log SET actor = 'test' WHERE id = 2").execute(&mut *conn).await.unwrap();
     sqlx::query("DELETE FROM audit_log WHERE id = 3").execute(&mut *conn).await.unwrap();
     drop(conn);
@@ -287,9 +294,8 @@ async fn sqlx_conn(url: &str) -> Box<sqlx::SqliteConnection> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_partner_granted_aggregates_cannot_read_records() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
     let health = db
         .create_organisation("Royal Stoke ED", alliance_core::access::OrgType::Health, &common::test_actor())
         .await
@@ -297,11 +303,11 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
     let partner = add_user(&db, "partner@example.org", Role::PartnerUser, "Stoke Council").await;
     let council = db.organisation_by_name("Stoke Council").await.unwrap().unwrap().id;
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     // Through the administrators' pages: the owner, an agreement, an aggregate grant.
     let post = |path: &'static str, form: String| {
-        let (app, admin) = (app.clone(), admin.clone());
-        async move { send(&app, "POST", path, &admin, Some(&format!("{form}&csrf_token={}", admin.csrf))).await }
+        let (app, admin) = (&app, &admin);
+        async move { send_form(&app, path, &admin, &format!("{form}&csrf_token={}", admin.csrf)).await }
     };
     assert_eq!(
         post("/admin/datasets", format!("dataset=ed-assaults&org_id={health}")).await.status,
@@ -318,12 +324,12 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     assert!(bad_date.body.contains(">Violence reduction</textarea>"));
     let grant = format!("agreement_id=1&org_id={council}&dataset=ed-assaults&level=aggregate");
     assert_eq!(post("/admin/grants", grant).await.status, StatusCode::SEE_OTHER);
-    let page = send(&app, "GET", "/admin/data-sharing", &admin, None).await;
+    let page = app.get("/admin/data-sharing", &admin).await;
     assert!(page.body.contains("Stoke Council: <code>ed-assaults</code> at aggregate level"), "{}", page.body);
 
     // The partner sees aggregate, the health analyst record, the board member at health aggregate.
-    let me = sign_in(&app, "partner@example.org", TEST_PASSWORD).await.ok().unwrap();
-    let levels = send(&app, "GET", "/api/v1/datasets", &me, None).await;
+    let me = app.sign_in("partner@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let levels = app.get("/api/v1/datasets", &me).await;
     let json: serde_json::Value = serde_json::from_str(&levels.body).unwrap();
     let level_of = |slug: &str| {
         json["datasets"].as_array().unwrap().iter().find(|d| d["dataset"] == slug).unwrap()["access"].clone()
@@ -359,37 +365,28 @@ const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,L
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partner_systems_upload_police_files_with_scoped_tokens() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
     add_user(&db, "admin@example.org", Role::Administrator, "Staffordshire Police").await;
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     let org = db.organisation_by_name("Staffordshire Police").await.unwrap().unwrap().id;
     let mut tokens = Vec::new();
     for scopes in ["scope=upload%3Apolice", "scope=read%3Acounts"] {
         let form = format!("name=Nightly+upload&org_id={org}&{scopes}&csrf_token={}", admin.csrf);
-        let page = send(&app, "POST", "/admin/tokens", &admin, Some(&form)).await;
+        let page = send_form(&app, "/admin/tokens", &admin, &form).await;
         assert_eq!(page.status, StatusCode::OK);
         let start = page.body.find("<code id=\"new-token\">").expect("the new token shown once") + 21;
         tokens.push(page.body[start..start + 73].to_string());
     }
     assert!(tokens[0].starts_with("alliance_"));
-    let listing = send(&app, "GET", "/admin/tokens", &admin, None).await;
+    let listing = app.get("/admin/tokens", &admin).await;
     assert!(!listing.body.contains(&tokens[0]), "a token is shown only once");
 
     let upload = |token: &str, name: &str, body: String| {
-        let app = app.clone();
-        let request = Request::builder()
-            .method("POST")
-            .uri(format!("/api/v1/imports/police?filename={name}"))
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::from(body))
-            .unwrap();
+        let (app, token, path) = (&app, token.to_string(), format!("/api/v1/imports/police?filename={name}"));
         async move {
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-            (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default())
+            let reply = with_token(app, reqwest::Method::POST, &path, &token, Some(body)).await;
+            (reply.status, serde_json::from_str::<serde_json::Value>(&reply.body).unwrap_or_default())
         }
     };
     let good = format!(
@@ -411,21 +408,13 @@ async fn partner_systems_upload_police_files_with_scoped_tokens() {
     assert_eq!(upload(&tokens[1], name, good.clone()).await.0, StatusCode::FORBIDDEN);
     assert_eq!(upload("alliance_nonsense", name, good.clone()).await.0, StatusCode::UNAUTHORIZED);
     let revoke = format!("csrf_token={}", admin.csrf);
-    assert_eq!(send(&app, "POST", "/admin/tokens/1/revoke", &admin, Some(&revoke)).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(send_form(&app, "/admin/tokens/1/revoke", &admin, &revoke).await.status, StatusCode::SEE_OTHER);
     assert_eq!(upload(&tokens[0], name, good).await.0, StatusCode::UNAUTHORIZED);
     // A read token reads counts; it cannot reach pages.
-    let request = Request::builder()
-        .uri("/api/v1/counts?by=month")
-        .header("authorization", format!("Bearer {}", tokens[1]))
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), StatusCode::OK);
-    let request = Request::builder()
-        .uri("/")
-        .header("authorization", format!("Bearer {}", tokens[1]))
-        .body(Body::empty())
-        .unwrap();
-    assert_eq!(app.clone().oneshot(request).await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let counts = with_token(&app, reqwest::Method::GET, "/api/v1/counts?by=month", &tokens[1], None).await;
+    assert_eq!(counts.status, StatusCode::OK, "{}", counts.body);
+    let page = with_token(&app, reqwest::Method::GET, "/", &tokens[1], None).await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{}", page.body);
     let shown = db.api_tokens().await.unwrap();
     assert!(shown[1].last_used_at.is_some() && shown[0].revoked_at.is_some());
     let imports = db
@@ -469,20 +458,24 @@ async fn the_first_administrator_is_made_on_the_command_line() {
     let again = run(&args, "a long admin passphrase\n");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
-    let db = t.connect().await;
-    let app = app(&db);
-    let admin = sign_in(&app, "chief@example.org", "a long admin passphrase").await.ok().expect("signs in");
-    let page = send(&app, "GET", "/admin/users", &admin, None).await;
+    let app = TestApp::start(t).await;
+    let admin = app.sign_in("chief@example.org", "a long admin passphrase").await.ok().expect("signs in");
+    let page = app.get("/admin/users", &admin).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Chief Analyst") && page.body.contains("Staffordshire Commissioner"), "{}", page.body);
 }
 
 /// Makes every INSERT into `audit_log` fail from now on (a trigger in the test database).
 pub(crate) async fn fail_audit_writes(t: &common::TestDb) {
+    fail_audit_writes_at(&t.url, t.backend).await;
+}
+
+/// [`fail_audit_writes`] for the database at `url` on `backend`.
+async fn fail_audit_writes_at(url: &str, backend: common::Backend) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&t.url).await.expect("connect to the test database");
-    let statements: &[&str] = match t.backend {
+    let mut conn = sqlx::AnyConnection::connect(url).await.expect("connect to the test database");
+    let statements: &[&str] = match backend {
         common::Backend::Sqlite => &["CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log \
              BEGIN SELECT RAISE(ABORT, 'audit write refused by the test'); END"],
         common::Backend::Postgres => &[
@@ -501,9 +494,9 @@ pub(crate) async fn fail_audit_writes(t: &common::TestDb) {
 /// every row, creating a user, granting access, adding an organisation through the
 /// administrators' page and changing a password all fail as faults (not as the user's
 /// mistakes) and leave the database as it was.
-async fn a_failing_audit_write_leaves_the_change_unstored(t: common::TestDb) {
+async fn a_failing_audit_write_leaves_the_change_unstored(app: TestApp) {
     use alliance_db::access::{NewAgreement, NewUser};
-    let db = t.connect().await;
+    let db = app.db.clone();
     let actor = common::test_actor();
     let admin_id = add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
     let org = db.organisation_by_name("Test Alliance").await.unwrap().unwrap().id;
@@ -516,11 +509,12 @@ async fn a_failing_audit_write_leaves_the_change_unstored(t: common::TestDb) {
     };
     let agreement = db.create_agreement(&agreement, &actor).await.unwrap();
     let (cookie, csrf) = common::session_for(&db, admin_id).await;
-    let admin = Visitor { cookie, csrf };
+    let admin = Caller { cookie, csrf, bearer: None };
     let rows_before = db.verify_audit_chain().await.unwrap().rows_checked;
     assert_eq!(rows_before, 4, "organisation, user, agreement and sign-in were each recorded");
 
-    fail_audit_writes(&t).await;
+    let backend = if app.db_url.starts_with("postgres") { common::Backend::Postgres } else { common::Backend::Sqlite };
+    fail_audit_writes_at(&app.db_url, backend).await;
 
     let hash = alliance_app::password::hash(TEST_PASSWORD).await.unwrap();
     let new = NewUser { email: "new@example.org", name: "New", org_id: org, role: Role::Analyst, password_hash: &hash };
@@ -533,9 +527,8 @@ async fn a_failing_audit_write_leaves_the_change_unstored(t: common::TestDb) {
     assert!(db.grants().await.unwrap().is_empty(), "the grant was not stored");
     assert!(db.agreements().await.unwrap()[0].parties.is_empty(), "nor the party it would have added");
 
-    let app = app(&db);
     let form = format!("name=Youth+Offending+Service&org_type=youth-justice&csrf_token={}", admin.csrf);
-    let reply = send(&app, "POST", "/admin/organisations", &admin, Some(&form)).await;
+    let reply = send_form(&app, "/admin/organisations", &admin, &form).await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(reply.body.contains("Sorry, there is a problem with the service"), "{}", reply.body);
     assert!(!reply.body.contains("audit write refused"), "engine errors are not shown: {}", reply.body);
@@ -547,60 +540,48 @@ async fn a_failing_audit_write_leaves_the_change_unstored(t: common::TestDb) {
         enc(TEST_PASSWORD),
         admin.csrf
     );
-    let reply = send(&app, "POST", "/account/password", &admin, Some(&form)).await;
+    let reply = send_form(&app, "/account/password", &admin, &form).await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(db.user_by_id(admin_id).await.unwrap().unwrap().password_hash, before, "the password is unchanged");
-    assert_eq!(send(&app, "GET", "/", &admin, None).await.status, StatusCode::OK, "and the session still open");
+    assert_eq!(app.get("/", &admin).await.status, StatusCode::OK, "and the session still open");
 
     let report = db.verify_audit_chain().await.unwrap();
     assert_eq!((report.rows_checked, report.first_broken), (rows_before, None));
 }
 
-mod a_failing_audit_write {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_failing_audit_write_leaves_the_change_unstored(super::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = super::common::postgres().await else { return };
-        super::a_failing_audit_write_leaves_the_change_unstored(db).await;
-    }
-}
+on_each_app!(a_failing_audit_write_leaves_the_change_unstored);
 
 /// Ids that are not numbers, forms that cannot be read and unknown records are answered in
 /// the service's words and layout, never with the framework's texts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_addresses_and_forms_are_answered_in_the_services_words() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
+    let db = app.db.clone();
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     let form = format!("role=analyst&active=1&csrf_token={}", admin.csrf);
     for path in ["/admin/users/abc", "/admin/users/999", "/admin/tokens/abc/revoke", "/admin/tokens/999/revoke"] {
-        let reply = send(&app, "POST", path, &admin, Some(&form)).await;
+        let reply = send_form(&app, path, &admin, &form).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         assert!(reply.body.contains("Page not found") && reply.body.contains("govuk-header"), "{path}: {}", reply.body);
         assert!(!reply.body.contains("Cannot parse") && !reply.body.contains("i64"), "{path}: {}", reply.body);
     }
     // A repeated field where one is expected is a form Alliance cannot read: 400, in its words.
     let form = format!("role=analyst&role=board-member&csrf_token={}", admin.csrf);
-    let reply = send(&app, "POST", "/admin/users/1", &admin, Some(&form)).await;
+    let reply = send_form(&app, "/admin/users/1", &admin, &form).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert!(reply.body.contains("The form could not be read"), "{}", reply.body);
     assert!(!reply.body.contains("deserialize"), "{}", reply.body);
     // A name already taken is an error on its field, with what was typed kept (not a 409 page).
     let form = format!("name=Test+Alliance&org_type=council&csrf_token={}", admin.csrf);
-    let reply = send(&app, "POST", "/admin/organisations", &admin, Some(&form)).await;
+    let reply = send_form(&app, "/admin/organisations", &admin, &form).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert!(reply.body.contains("<a href=\"#name\">An organisation called"), "{}", reply.body);
     assert!(reply.body.contains("already exists</a>"), "{}", reply.body);
     assert!(reply.body.contains("value=\"Test Alliance\""), "{}", reply.body);
     assert!(reply.body.contains("<option value=\"council\" selected>"), "{}", reply.body);
     // The API's query string: a problem document.
-    let reply = send(&app, "GET", "/api/v1/counts?by=month&from=%FF", &admin, None).await;
+    let reply = app.get("/api/v1/counts?by=month&from=%FF", &admin).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     let problem: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     assert_eq!(problem["status"], 400);
@@ -609,7 +590,7 @@ async fn bad_addresses_and_forms_are_answered_in_the_services_words() {
 
 /// API tokens expire a year after they are made (shown with when they were last used), an
 /// expired one is refused, and expired sessions are refused and then purged.
-async fn tokens_expire_and_expired_sessions_are_purged(app: common::app::TestApp) {
+async fn tokens_expire_and_expired_sessions_are_purged(app: TestApp) {
     use alliance_web::auth::{random_token, token_hash};
     use common::app::Caller;
     use sqlx::Connection;
@@ -683,7 +664,7 @@ on_each_app!(tokens_expire_and_expired_sessions_are_purged);
 
 /// What the framework would say (a body it cannot parse) reaches nobody: the API answers
 /// with a problem document in the service's words.
-async fn framework_refusals_are_in_the_services_words(app: common::app::TestApp) {
+async fn framework_refusals_are_in_the_services_words(app: TestApp) {
     let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Test Alliance").await;
     let reply = app.post_bytes("/api/v1/evaluate", &analyst, "application/json", b"{not json".to_vec()).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);

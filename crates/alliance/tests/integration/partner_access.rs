@@ -13,16 +13,11 @@ use alliance_db::partner::ed::EdFilter;
 use alliance_db::Db;
 use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
 use alliance_ingest::ed::EdFormat;
-use alliance_web::AppState;
 use axum::http::StatusCode;
-use axum::Router;
 use chrono::NaiveDate;
-use common::http::{enc, send, send_multipart, sign_in, Visitor};
-use common::{add_user, TestDb, TEST_PASSWORD};
-
-fn app(db: &Db) -> Router {
-    alliance_web::router(AppState::new(db.clone()))
-}
+use common::add_user;
+use common::app::{Caller, Reply, TestApp};
+use common::TEST_PASSWORD;
 
 /// A SYNTHETIC ED file of `n` assaults in January 2025, as `alliance generate ed` writes it.
 fn synthetic_ed(n: usize) -> (String, Vec<String>) {
@@ -39,14 +34,49 @@ fn synthetic_ed(n: usize) -> (String, Vec<String>) {
     (write(&sub, EdFormat::Csv), texts)
 }
 
-async fn post_form(app: &Router, who: &Visitor, path: &str, fields: &[(&str, &str)]) -> StatusCode {
-    let mut form = format!("csrf_token={}", who.csrf);
-    for (k, v) in fields {
-        form.push_str(&format!("&{k}={}", enc(v)));
-    }
-    let reply = send(app, "POST", path, who, Some(&form)).await;
+async fn post_form(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, &str)]) -> StatusCode {
+    let reply = app.post_form(path, who, fields).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{path}: {}", reply.body);
     reply.status
+}
+
+/// Signs in through the form, panicking with the refusal.
+async fn sign_in(app: &TestApp, email: &str) -> Caller {
+    app.sign_in(email, TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}: {}", r.status, r.body))
+}
+
+/// Posts a `multipart/form-data` body of text fields and one file (fields first, as a
+/// browser sends the form in document order), with no CSRF header: a form's token is one of
+/// the fields or missing.
+async fn send_multipart(
+    app: &TestApp,
+    path: &str,
+    who: &Caller,
+    fields: &[(&str, &str)],
+    file: (&str, &str, &[u8]),
+) -> Reply {
+    let boundary = "alliance-test-boundary-7d1f";
+    let mut body: Vec<u8> = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+        );
+    }
+    let (field, file_name, bytes) = file;
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    let request = app
+        .request(reqwest::Method::POST, path, who)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body);
+    TestApp::read(request).await
 }
 
 async fn org_id(db: &Db, name: &str) -> String {
@@ -57,12 +87,11 @@ async fn ed_rows(db: &Db) -> i64 {
     db.ed_assault_total(&EdFilter::default()).await.unwrap()
 }
 
-async fn scenario(t: TestDb) {
-    let db = t.connect().await;
-    let app = app(&db);
+async fn partner_data_end_to_end(app: TestApp) {
+    let db = app.db.clone();
     // The first administrator, as `alliance users add --role administrator` makes one.
     add_user(&db, "admin@example.org", Role::Administrator, "Violence Reduction Alliance").await;
-    let admin = sign_in(&app, "admin@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let admin = sign_in(&app, "admin@example.org").await;
 
     // An organisation and its partner user, and an analyst of the partnership, by the web forms.
     post_form(
@@ -132,8 +161,7 @@ async fn scenario(t: TestDb) {
     assert_eq!(ed_rows(&db).await, 0, "a refused file imports nothing");
 
     // The partner user's organisation does not supply ED data: their upload is refused.
-    let partner =
-        sign_in(&app, "partner@council.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
+    let partner = sign_in(&app, "partner@council.example").await;
     let reply = send_multipart(
         &app,
         "/partner-data/upload",
@@ -159,13 +187,13 @@ async fn scenario(t: TestDb) {
     assert_eq!(ed_rows(&db).await, 150);
 
     // The partner user: suppressed aggregates, and no record-level text anywhere.
-    let page = send(&app, "GET", "/partner-data/ed-assaults", &partner, None).await;
+    let page = app.get("/partner-data/ed-assaults", &partner).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("aggregate access"));
     assert!(page.body.contains(">fewer than 5</td>"), "150 assaults over 168 hour-and-day cells leave small cells");
     assert!(page.body.contains(">withheld</td>"), "secondary suppression");
     assert!(!page.body.contains("Location as described"));
-    let csv = send(&app, "GET", "/partner-data/ed-assaults/by-hour-and-day.csv", &partner, None).await;
+    let csv = app.get("/partner-data/ed-assaults/by-hour-and-day.csv", &partner).await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.contains("fewer than 5"), "{}", csv.body);
     for cell in csv.body.lines().skip(1).flat_map(|l| l.split(',').skip(1).map(str::to_string).collect::<Vec<_>>()) {
@@ -176,20 +204,20 @@ async fn scenario(t: TestDb) {
     for text in texts.iter().filter(|t| t.len() > 6) {
         assert!(!page.body.contains(text.as_str()) && !csv.body.contains(text.as_str()), "{text} shown to the partner");
     }
-    let records = send(&app, "GET", "/partner-data/ed-assaults/records.csv", &partner, None).await;
+    let records = app.get("/partner-data/ed-assaults/records.csv", &partner).await;
     assert_eq!(records.status, StatusCode::FORBIDDEN);
-    let queue = send(&app, "GET", "/partner-data/geocoding", &partner, None).await;
+    let queue = app.get("/partner-data/geocoding", &partner).await;
     assert_eq!(queue.status, StatusCode::FORBIDDEN);
 
     // The analyst: record level, figures in full, the read audited.
-    let analyst = sign_in(&app, "analyst@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
-    let page = send(&app, "GET", "/partner-data/ed-assaults", &analyst, None).await;
+    let analyst = sign_in(&app, "analyst@example.org").await;
+    let page = app.get("/partner-data/ed-assaults", &analyst).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("record-level access"));
     assert!(page.body.contains("Location as described"));
     assert!(!page.body.contains(">fewer than 5</td>") && !page.body.contains(">withheld</td>"));
     assert!(texts.iter().any(|t| page.body.contains(t.as_str())), "the first page lists assaults with their text");
-    let records = send(&app, "GET", "/partner-data/ed-assaults/records.csv", &analyst, None).await;
+    let records = app.get("/partner-data/ed-assaults/records.csv", &analyst).await;
     assert_eq!(records.status, StatusCode::OK);
     assert_eq!(records.body.lines().count(), 151);
     let everything = alliance_db::audit::AuditQuery { limit: 10_000, ..Default::default() };
@@ -203,28 +231,18 @@ async fn scenario(t: TestDb) {
 
     // A board member's organisation with no grant: a clear 403 page.
     add_user(&db, "board@example.org", Role::BoardMember, "A charity").await;
-    let board = sign_in(&app, "board@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
-    let page = send(&app, "GET", "/partner-data/ed-assaults", &board, None).await;
+    let board = sign_in(&app, "board@example.org").await;
+    let page = app.get("/partner-data/ed-assaults", &board).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("Your organisation has no access to this data"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partner_data_end_to_end_sqlite() {
-    scenario(common::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partner_data_end_to_end_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    scenario(t).await;
-}
+on_each_app!(partner_data_end_to_end);
 
 /// The API uploads: the same checks, JSON errors with the line, scoped tokens of the
 /// supplying organisation only.
-async fn api_scenario(t: TestDb) {
-    let db = t.connect().await;
-    let app = app(&db);
+async fn partner_uploads_through_the_api(app: TestApp) {
+    let db = app.db.clone();
     let health = db
         .create_organisation("University Hospitals", alliance_core::access::OrgType::Health, &common::test_actor())
         .await
@@ -247,21 +265,11 @@ async fn api_scenario(t: TestDb) {
     };
     let hospital = token(health, &["upload:ed"]).await;
     let other = token(council, &["upload:ed", "upload:indicators"]).await;
-    let post = |secret: String, path: &'static str, body: Vec<u8>| {
-        let app = app.clone();
-        async move {
-            use tower::ServiceExt;
-            let request = axum::http::Request::builder()
-                .method("POST")
-                .uri(path)
-                .header("authorization", format!("Bearer {secret}"))
-                .body(axum::body::Body::from(body))
-                .unwrap();
-            let response = app.oneshot(request).await.unwrap();
-            let status = response.status();
-            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-            (status, serde_json::from_slice::<serde_json::Value>(&bytes).unwrap())
-        }
+    let app = &app;
+    let post = |secret: String, path: &'static str, body: Vec<u8>| async move {
+        let caller = Caller { bearer: Some(secret), ..Caller::default() };
+        let reply = app.post_bytes(path, &caller, "text/csv", body).await;
+        (reply.status, reply.json())
     };
     let (file, _) = synthetic_ed(40);
     let bad = file.replacen(",01,,", ",13,,", 1);
@@ -318,16 +326,16 @@ async fn api_scenario(t: TestDb) {
     .unwrap();
     add_user(&db, "owner@council.example", Role::PartnerUser, "A council").await;
     add_user(&db, "partner@charity.example", Role::PartnerUser, "A charity").await;
-    let owner = sign_in(&app, "owner@council.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
-    let partner =
-        sign_in(&app, "partner@charity.example", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
-    let full = send(&app, "GET", "/partner-data/indicators/values.csv", &owner, None).await;
+    let owner = sign_in(app, "owner@council.example").await;
+    let partner = sign_in(app, "partner@charity.example").await;
+    let full = app.get("/partner-data/indicators/values.csv", &owner).await;
     assert_eq!(full.status, StatusCode::OK);
     assert!(full.body.contains("School exclusions,E06000021,2025-Q2,\"age 10-15, female\",3\r\n"), "{}", full.body);
-    let page = send(&app, "GET", "/partner-data/indicators", &partner, None).await;
+    let page = app.get("/partner-data/indicators", &partner).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains(">fewer than 5</td>") && page.body.contains(">withheld</td>"), "{}", page.body);
-    let csv = send(&app, "GET", "/partner-data/indicators/values.csv", &partner, None).await;
+    let csv = app.get("/partner-data/indicators/values.csv", &partner).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
     assert!(csv.body.contains("\"age 10-15, female\",fewer than 5\r\n"), "{}", csv.body);
     assert!(csv.body.contains("\"age 10-15, male\",withheld\r\n"), "{}", csv.body);
     assert!(!csv.body.contains(",3\r\n") && !csv.body.contains(",37\r\n"), "{}", csv.body);
@@ -335,21 +343,9 @@ async fn api_scenario(t: TestDb) {
     assert!(!csv.body.contains("indicators:health"));
     db.create_organisation("No agreements", alliance_core::access::OrgType::Fire, &common::test_actor()).await.unwrap();
     add_user(&db, "fire@example.org", Role::PartnerUser, "No agreements").await;
-    let fire = sign_in(&app, "fire@example.org", TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
-    assert_eq!(send(&app, "GET", "/partner-data/indicators", &fire, None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(
-        send(&app, "GET", "/partner-data/indicators/values.csv", &fire, None).await.status,
-        StatusCode::FORBIDDEN
-    );
+    let fire = sign_in(app, "fire@example.org").await;
+    assert_eq!(app.get("/partner-data/indicators", &fire).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.get("/partner-data/indicators/values.csv", &fire).await.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partner_uploads_through_the_api_sqlite() {
-    api_scenario(common::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn partner_uploads_through_the_api_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    api_scenario(t).await;
-}
+on_each_app!(partner_uploads_through_the_api);

@@ -1,70 +1,82 @@
-//! The public side, black-box through the router with plain form POSTs (no JavaScript):
-//! the charter (apply, verify as staff, find in the directory), unsafe-place reports (submit,
-//! moderate, counted with suppression and in the hotspot layer), the rate limit, finding a
-//! service, and the Open Referral UK round trip.
+//! The public side, black-box over HTTP against a running server with plain form POSTs (no
+//! JavaScript): the charter (apply, verify as staff, find in the directory), unsafe-place
+//! reports (submit, moderate, counted with suppression and in the hotspot layer), the rate
+//! limit, finding a service, and the Open Referral UK round trip.
 
 use crate::common;
 
 use alliance_core::access::Role;
 use alliance_db::public::services::ServiceSearch;
 use alliance_db::public::streets::PlaceLookup;
-use alliance_db::Db;
 use alliance_ingest::oruk::to_oruk;
 use alliance_ingest::SourceFile;
 use alliance_web::AppState;
 use axum::http::StatusCode;
-use axum::Router;
-use common::{add_user, TEST_PASSWORD};
 
-use common::http::{cookie_value, csrf_in, enc, send, Visitor};
+use common::app::{Caller, Reply, TestApp};
+use common::http::csrf_in;
 
-/// A member of the public who has opened a form page (and so has its CSRF cookie).
-async fn visitor(app: &Router, page: &str) -> Visitor {
-    let reply = send(app, "GET", page, &Visitor::default(), None).await;
+/// A member of the public who has opened a form page (and so has its CSRF cookie), whose
+/// page carries the same token as the cookie.
+async fn visitor(app: &TestApp, page: &str) -> Caller {
+    let me = app.visitor(page).await;
+    let reply = app.get(page, &me).await;
     assert_eq!(reply.status, StatusCode::OK, "{page}");
-    let token = cookie_value(&reply.set_cookies, "alliance_csrf").expect("an anonymous CSRF cookie");
-    assert_eq!(csrf_in(&reply.body), token);
-    Visitor { cookie: format!("alliance_csrf={token}"), csrf: token }
+    assert_eq!(csrf_in(&reply.body), me.csrf);
+    me
 }
 
-async fn staff(app: &Router, db: &Db) -> Visitor {
-    add_user(db, "analyst@example.org", Role::Analyst, "Partnership").await;
-    let anon = visitor(app, "/sign-in").await;
-    let form = format!("email=analyst%40example.org&password={}&csrf_token={}", enc(TEST_PASSWORD), anon.csrf);
-    let reply = send(app, "POST", "/sign-in", &anon, Some(&form)).await;
-    let token = cookie_value(&reply.set_cookies, "alliance_session").expect("signed in");
-    let mut v = Visitor { cookie: format!("alliance_session={token}"), csrf: String::new() };
-    v.csrf = csrf_in(&send(app, "GET", "/staff/unsafe-places", &v, None).await.body);
-    v
+async fn staff(app: &TestApp) -> Caller {
+    app.signed_in("analyst@example.org", Role::Analyst, "Partnership").await
 }
 
-/// A database with the bundled demo areas (Staffordshire wards and districts).
-async fn demo_db(t: &common::TestDb) -> Db {
+/// An app over a database with the bundled demo areas (Staffordshire wards and districts).
+async fn demo_app(t: common::TestDb) -> TestApp {
     let db = t.connect().await;
     alliance::demo::load_if_empty(&db).await.expect("demo data");
-    db
+    TestApp::start_with(t, AppState::new(db).with_secure_cookies(false)).await
 }
 
-fn app(db: &Db) -> Router {
-    alliance_web::router(AppState::new(db.clone()))
+/// Nobody: no cookie, no token.
+fn nobody() -> Caller {
+    Caller::default()
 }
 
-fn report_form(csrf: &str, place: &str) -> String {
+/// Posts form fields with owned names and values (the CSRF token added by the harness).
+async fn post(app: &TestApp, path: &str, who: &Caller, fields: &[(String, String)]) -> Reply {
+    let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post_form(path, who, &pairs).await
+}
+
+/// The unsafe-place report form for `place` (or the point `lon`, `lat`), dated today.
+fn report_form(place: &str, lon: &str, lat: &str) -> Vec<(String, String)> {
     let today = chrono::Utc::now().date_naive();
-    format!(
-        "csrf_token={csrf}&website=&place={}&longitude=&latitude=&date-day={}&date-month={}&date-year={}&time-of-day=night&reasons=poor-lighting&reasons=followed&age-band=&gender=",
-        enc(place),
-        today.format("%d"),
-        today.format("%m"),
-        today.format("%Y")
-    )
+    [
+        ("website", ""),
+        ("place", place),
+        ("longitude", lon),
+        ("latitude", lat),
+        ("date-day", &today.format("%d").to_string()),
+        ("date-month", &today.format("%m").to_string()),
+        ("date-year", &today.format("%Y").to_string()),
+        ("time-of-day", "night"),
+        ("reasons", "poor-lighting"),
+        ("reasons", "followed"),
+        ("age-band", ""),
+        ("gender", ""),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn place_report(place: &str) -> Vec<(String, String)> {
+    report_form(place, "", "")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_public_page_has_the_exit_button_and_no_staff_navigation() {
-    let t = common::sqlite();
-    let db = t.connect().await;
-    let app = app(&db);
+    let app = TestApp::start(common::sqlite()).await;
     for page in [
         "/public",
         "/accessibility",
@@ -76,7 +88,7 @@ async fn every_public_page_has_the_exit_button_and_no_staff_navigation() {
         "/you-said-we-did",
         "/public/figures",
     ] {
-        let reply = send(&app, "GET", page, &Visitor::default(), None).await;
+        let reply = app.get(page, &nobody()).await;
         assert_eq!(reply.status, StatusCode::OK, "{page}: {}", reply.body);
         assert!(reply.body.contains("govuk-exit-this-page__button"), "{page} has no exit button");
         assert!(reply.body.contains("href=\"https://www.bbc.co.uk/weather\""), "{page}");
@@ -90,26 +102,25 @@ async fn every_public_page_has_the_exit_button_and_no_staff_navigation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_is_moderated_then_counted_with_suppression() {
-    let t = common::sqlite();
-    let db = demo_db(&t).await;
-    let app = app(&db);
+    let app = demo_app(common::sqlite()).await;
+    let db = app.db.clone();
     let me = visitor(&app, "/report-unsafe-place").await;
     // Not a crime report: the page says so and gives the numbers.
-    let page = send(&app, "GET", "/report-unsafe-place", &me, None).await.body;
+    let page = app.get("/report-unsafe-place", &me).await.body;
     assert!(page.contains("not a way to report a crime") && page.contains("999") && page.contains("101"));
 
     // A place nobody knows is refused with a GOV.UK error and nothing is stored.
-    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "Atlantis"))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report("Atlantis")).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("govuk-error-summary") && reply.body.contains("Atlantis"));
 
     // A district by name, a plain POST.
-    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "stoke-on-trent"))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report("stoke-on-trent")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-    assert_eq!(reply.location.as_deref(), Some("/report-unsafe-place/sent"));
+    assert_eq!(reply.header("location"), Some("/report-unsafe-place/sent"));
     // A point on the map (as the JavaScript map would post it): Hanley, Stoke-on-Trent.
-    let with_point = report_form(&me.csrf, "").replace("longitude=&latitude=", "longitude=-2.1794&latitude=53.0245");
-    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&with_point)).await;
+    let with_point = report_form("", "-2.1794", "53.0245");
+    let reply = post(&app, "/report-unsafe-place", &me, &with_point).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
 
     let pending = db.unsafe_reports("pending", 10).await.unwrap();
@@ -118,58 +129,53 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     assert!(pending[1].cell.is_some() && pending[1].point.is_some() && pending[1].ward_code.is_some());
 
     // Nothing is public before moderation.
-    let public = send(&app, "GET", "/you-said-we-did", &Visitor::default(), None).await.body;
+    let public = app.get("/you-said-we-did", &nobody()).await.body;
     assert!(!public.contains("numeric\">fewer than 5</td>"));
 
-    let staff = staff(&app, &db).await;
-    assert!(send(&app, "GET", "/staff/unsafe-places", &staff, None).await.body.contains("Waiting for moderation"));
+    let staff = staff(&app).await;
+    assert!(app.get("/staff/unsafe-places", &staff).await.body.contains("Waiting for moderation"));
     for r in &pending {
-        let form = format!("csrf_token={}&decision=approve", staff.csrf);
-        let reply = send(&app, "POST", &format!("/staff/unsafe-places/{}", r.id), &staff, Some(&form)).await;
+        let reply = app.post_form(&format!("/staff/unsafe-places/{}", r.id), &staff, &[("decision", "approve")]).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER);
     }
     // An anonymous visitor cannot moderate.
     let anon = visitor(&app, "/report-unsafe-place").await;
-    let reply =
-        send(&app, "POST", "/staff/unsafe-places/1", &anon, Some(&format!("csrf_token={}&decision=reject", anon.csrf)))
-            .await;
-    assert_eq!((reply.status, reply.location.as_deref()), (StatusCode::SEE_OTHER, Some("/sign-in")));
+    let reply = app.post_form("/staff/unsafe-places/1", &anon, &[("decision", "reject")]).await;
+    assert_eq!((reply.status, reply.header("location")), (StatusCode::SEE_OTHER, Some("/sign-in")));
     assert_eq!(db.unsafe_reports("approved", 10).await.unwrap().len(), 2);
 
     // Counted, suppressed: 2 reports in Stoke-on-Trent show as "fewer than 5".
     let counts = db.unsafe_report_area_counts("district").await.unwrap();
     let stoke = counts.iter().find(|c| c.code == "E06000021").unwrap();
     assert_eq!(stoke.count, 2);
-    let public = send(&app, "GET", "/you-said-we-did", &Visitor::default(), None).await.body;
+    let public = app.get("/you-said-we-did", &nobody()).await.body;
     assert!(public.contains("numeric\">fewer than 5</td>"), "{public}");
     // The hotspot layer: one cell stored, none in public (below the threshold).
     assert_eq!(db.unsafe_report_cells().await.unwrap().len(), 1);
-    let figures = send(&app, "GET", "/public/figures", &Visitor::default(), None).await.body;
+    let figures = app.get("/public/figures", &nobody()).await.body;
     assert!(figures.contains("No area has 5 or more reports."), "{figures}");
 
     // "You said, we did": staff publish a response and the public sees it.
-    let form =
-        format!("csrf_token={}&area=district%3AE06000021&you_said=Dark+streets&we_did=Lighting+fixed", staff.csrf);
-    assert_eq!(send(&app, "POST", "/staff/you-said-we-did", &staff, Some(&form)).await.status, StatusCode::SEE_OTHER);
-    assert!(send(&app, "GET", "/you-said-we-did", &Visitor::default(), None).await.body.contains("Lighting fixed"));
+    let form = [("area", "district:E06000021"), ("you_said", "Dark streets"), ("we_did", "Lighting fixed")];
+    assert_eq!(app.post_form("/staff/you-said-we-did", &staff, &form).await.status, StatusCode::SEE_OTHER);
+    assert!(app.get("/you-said-we-did", &nobody()).await.body.contains("Lighting fixed"));
 }
 
 /// The report form's map: offered to JavaScript only (the no-JS form is unchanged), and its
 /// wards are public, simplified GeoJSON with each ward's district.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_report_map_is_an_enhancement_with_public_simplified_wards() {
-    let t = common::sqlite();
-    let db = demo_db(&t).await;
-    let app = app(&db);
-    let page = send(&app, "GET", "/report-unsafe-place", &Visitor::default(), None).await.body;
+    let app = demo_app(common::sqlite()).await;
+    let db = app.db.clone();
+    let page = app.get("/report-unsafe-place", &nobody()).await.body;
     assert!(page.contains("id=\"report-map-controls\" class=\"govuk-!-margin-top-4\" hidden"), "hidden without JS");
     assert!(page.contains("/assets/report-map.js") && page.contains("name=\"longitude\""));
     assert!(page.contains("no list of postcodes"), "the page says which places it can find");
-    let script = send(&app, "GET", "/assets/report-map.js", &Visitor::default(), None).await;
+    let script = app.get("/assets/report-map.js", &nobody()).await;
     assert_eq!(script.status, StatusCode::OK);
     assert!(script.body.contains("input[name=longitude]") && script.body.contains("input[name=latitude]"));
 
-    let reply = send(&app, "GET", "/report-unsafe-place/areas", &Visitor::default(), None).await;
+    let reply = app.get("/report-unsafe-place/areas", &nobody()).await;
     assert_eq!(reply.status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
     let features = json["features"].as_array().unwrap();
@@ -227,12 +233,12 @@ fn stored_point(point: Option<&str>) -> (f64, f64) {
 
 /// A street typed by name is found from the police data: one street gives its own point and
 /// ward; a name in several places asks which (nothing stored) and the answer is taken.
-async fn streets_are_found_by_name(t: common::TestDb) {
-    let db = demo_db(&t).await;
-    let app = app(&db);
+async fn streets_are_found_by_name(app: TestApp) {
+    let db = app.db.clone();
+    alliance::demo::load_if_empty(&db).await.expect("demo data");
     let me = visitor(&app, "/report-unsafe-place").await;
     let raw = demo_street_points();
-    let page = send(&app, "GET", "/report-unsafe-place", &me, None).await.body;
+    let page = app.get("/report-unsafe-place", &me).await.body;
     assert!(page.contains("A street, town, village or ward, such as Church Street, Stoke-on-Trent"));
 
     // A street in one place only, chosen from the raw files: a "… Street" whose points all lie
@@ -254,7 +260,7 @@ async fn streets_are_found_by_name(t: common::TestDb) {
         .expect("a street in one place in the demo data");
     // Typed in lower case with the abbreviation and stray spaces.
     let typed = format!("  {}  st", name.trim_end_matches(" Street").to_lowercase());
-    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, &typed))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report(&typed)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{typed}: {}", reply.body);
     let stored = db.unsafe_reports("pending", 10).await.unwrap();
     assert_eq!(stored.len(), 1);
@@ -271,7 +277,7 @@ async fn streets_are_found_by_name(t: common::TestDb) {
     // Church Street is in several towns: the reporter is asked which, and nothing is stored.
     let church = &raw["Church Street"];
     assert!(church.iter().any(|a| church.iter().any(|b| metres(*a, *b) > 5_000.0)), "Church Streets far apart");
-    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "church street"))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report("church street")).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = &reply.body;
     assert!(
@@ -293,11 +299,10 @@ async fn streets_are_found_by_name(t: common::TestDb) {
     // One of the choices, typed back (HTML entities undone), is taken.
     let choice = choices.iter().find(|c| c.ends_with(", Stoke-on-Trent")).expect("a Church Street in Stoke-on-Trent");
     let typed = unescape(choice);
-    let reply = send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, &typed))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report(&typed)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{typed}: {}", reply.body);
     // So is the street with only its district after it, without a comma.
-    let reply =
-        send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "Church St Stoke-on-Trent"))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report("Church St Stoke-on-Trent")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let stored = db.unsafe_reports("pending", 10).await.unwrap();
     assert_eq!(stored.len(), 3);
@@ -309,14 +314,12 @@ async fn streets_are_found_by_name(t: common::TestDb) {
     }
 
     // A street not in the place named: asked again with the places it is in.
-    let reply =
-        send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "Church Street, Atlantis"))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report("Church Street, Atlantis")).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("We could not find Church Street in the place you gave"));
     assert!(reply.body.contains("<li>Church Street, "));
     // An unknown name still gets the plain error, with no list.
-    let reply =
-        send(&app, "POST", "/report-unsafe-place", &me, Some(&report_form(&me.csrf, "Atlantis Boulevard"))).await;
+    let reply = post(&app, "/report-unsafe-place", &me, &place_report("Atlantis Boulevard")).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unescape(&reply.body).contains("We could not find a place called \"Atlantis Boulevard\""));
     assert!(!reply.body.contains("id=\"place-choices\""));
@@ -342,24 +345,11 @@ async fn streets_are_found_by_name(t: common::TestDb) {
     }
 }
 
-mod streets_are_found_by_name {
-    use crate::common;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::streets_are_found_by_name(common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(t) = common::postgres().await else { return };
-        super::streets_are_found_by_name(t).await;
-    }
-}
+on_each_app!(streets_are_found_by_name);
 
 /// A burst of 100 reports from one visitor: the hour's allowance is stored and acknowledged,
 /// the rest get the 429 page; a filled honeypot is thanked and dropped.
-async fn a_burst_of_100_reports_is_throttled_and_none_accepted_is_lost(app: common::app::TestApp) {
+async fn a_burst_of_100_reports_is_throttled_and_none_accepted_is_lost(app: TestApp) {
     let me = app.visitor("/report-unsafe-place").await;
     let today = chrono::Utc::now().date_naive();
     let (day, month, year) =
@@ -401,47 +391,58 @@ on_each_app!(a_burst_of_100_reports_is_throttled_and_none_accepted_is_lost);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organisation_joins_the_charter_is_verified_and_appears_in_the_directory() {
-    let t = common::sqlite();
-    let db = demo_db(&t).await;
-    let app = app(&db);
+    let app = demo_app(common::sqlite()).await;
+    let db = app.db.clone();
     let commitments = db.charter_commitments().await.unwrap();
     assert_eq!(commitments.len(), 3);
     let me = visitor(&app, "/safer-places/join").await;
-    let mut form = format!(
-        "csrf_token={}&website=&name=The+Example+Arms&org-type={}&address=1+High+Street&postcode=ST1+1AA&contact-name=Sam&contact-email=sam%40example.org&contact-phone=&staff-trained=12&venue-name-1=The+Example+Arms&venue-address-1=1+High+Street&venue-postcode-1=ST1+1AA&venue-place-1=Stoke-on-Trent&venue-location-1=53.0245%2C+-2.1794",
-        me.csrf,
-        enc("Pub, bar or club")
-    );
+    let mut form: Vec<(String, String)> = [
+        ("website", ""),
+        ("name", "The Example Arms"),
+        ("org-type", "Pub, bar or club"),
+        ("address", "1 High Street"),
+        ("postcode", "ST1 1AA"),
+        ("contact-name", "Sam"),
+        ("contact-email", "sam@example.org"),
+        ("contact-phone", ""),
+        ("staff-trained", "12"),
+        ("venue-name-1", "The Example Arms"),
+        ("venue-address-1", "1 High Street"),
+        ("venue-postcode-1", "ST1 1AA"),
+        ("venue-place-1", "Stoke-on-Trent"),
+        ("venue-location-1", "53.0245, -2.1794"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     for c in &commitments {
-        form.push_str(&format!("&agree-{0}=yes&how-{0}=Trained+staff+and+a+reporting+card&evidence-{0}=", c.id));
+        form.push((format!("agree-{}", c.id), "yes".to_string()));
+        form.push((format!("how-{}", c.id), "Trained staff and a reporting card".to_string()));
+        form.push((format!("evidence-{}", c.id), String::new()));
     }
     // Missing a commitment: refused with an error, nothing stored.
-    let partial = form.replace(&format!("&agree-{}=yes", commitments[0].id), "");
-    let reply = send(&app, "POST", "/safer-places/join", &me, Some(&partial)).await;
+    let missing = format!("agree-{}", commitments[0].id);
+    let partial: Vec<(String, String)> = form.iter().filter(|(k, _)| *k != missing).cloned().collect();
+    assert_eq!(partial.len() + 1, form.len());
+    let reply = post(&app, "/safer-places/join", &me, &partial).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(db.signatories("submitted").await.unwrap().is_empty());
 
-    let reply = send(&app, "POST", "/safer-places/join", &me, Some(&form)).await;
+    let reply = post(&app, "/safer-places/join", &me, &form).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let submitted = db.signatories("submitted").await.unwrap();
     assert_eq!(submitted.len(), 1);
     assert_eq!(submitted[0].pledges.len(), 3);
     // Not in the directory until verified.
-    assert!(!send(&app, "GET", "/safer-places?q=stoke", &Visitor::default(), None)
-        .await
-        .body
-        .contains("The Example Arms"));
+    assert!(!app.get("/safer-places?q=stoke", &nobody()).await.body.contains("The Example Arms"));
 
-    let staff = staff(&app, &db).await;
-    let form = format!("csrf_token={}&action=verify&reason=", staff.csrf);
-    let reply = send(&app, "POST", &format!("/staff/safer-places/{}", submitted[0].id), &staff, Some(&form)).await;
+    let staff = staff(&app).await;
+    let form = [("action", "verify"), ("reason", "")];
+    let reply = app.post_form(&format!("/staff/safer-places/{}", submitted[0].id), &staff, &form).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
-    let page = send(&app, "GET", "/safer-places?q=stoke-on-trent", &Visitor::default(), None).await.body;
+    let page = app.get("/safer-places?q=stoke-on-trent", &nobody()).await.body;
     assert!(page.contains("The Example Arms") && page.contains("<circle"), "found by district, on the map");
-    assert!(send(&app, "GET", "/safer-places?q=ST1", &Visitor::default(), None)
-        .await
-        .body
-        .contains("The Example Arms"));
+    assert!(app.get("/safer-places?q=ST1", &nobody()).await.body.contains("The Example Arms"));
     let today = chrono::Utc::now().date_naive();
     assert_eq!(db.current_signatory_count(today).await.unwrap(), 1);
     // A year and a day later it has lapsed: out of the directory, on the staff's reminder list.
@@ -467,17 +468,15 @@ async fn services_are_found_by_need_and_area_and_survive_the_oruk_round_trip() {
     assert_eq!(db.import_services_file(&SourceFile::from_path(&seed)).await.unwrap(), 5);
     let all = db.services(&ServiceSearch::default()).await.unwrap();
     assert!(all.iter().all(|s| s.description.contains("Example service — not a real organisation")));
-    let app = app(&db);
-    let page =
-        send(&app, "GET", "/find-help?q=&need=knife-crime&area=Cannock+Chase&age=14&kind=", &Visitor::default(), None)
-            .await;
+    let app = TestApp::start_with(t, AppState::new(db).with_secure_cookies(false)).await;
+    let page = app.get("/find-help?q=&need=knife-crime&area=Cannock+Chase&age=14&kind=", &nobody()).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Evening boxing club"), "{}", page.body);
     assert!(!page.body.contains("Youth mentoring"), "Stoke-on-Trent only");
     assert!(!page.body.contains("Domestic abuse helpline"), "another need");
 
     // ORUK round trip: export through the API, import into a fresh database, same records.
-    let api = send(&app, "GET", "/api/v1/services", &Visitor::default(), None).await;
+    let api = app.get("/api/v1/services", &nobody()).await;
     assert_eq!(api.status, StatusCode::OK);
     let json: serde_json::Value = serde_json::from_str(&api.body).unwrap();
     assert_eq!(json["totalElements"], 5);
@@ -502,12 +501,12 @@ async fn public_pages_state_the_configured_threshold() {
     let t = common::sqlite();
     let db = t.connect().await;
     let ten = alliance_app::Disclosure::new(10).expect("a valid threshold");
-    let app = alliance_web::router(AppState::new(db.clone()).with_disclosure(ten));
-    let figures = send(&app, "GET", "/public/figures", &Visitor::default(), None).await;
+    let app = TestApp::start_with(t, AppState::new(db).with_disclosure(ten).with_secure_cookies(false)).await;
+    let figures = app.get("/public/figures", &nobody()).await;
     assert_eq!(figures.status, StatusCode::OK);
     assert!(figures.body.contains("any count from 1 to 9 is shown as \"fewer than 10\""), "{}", figures.body);
     for page in ["/you-said-we-did", "/report-unsafe-place"] {
-        let reply = send(&app, "GET", page, &Visitor::default(), None).await;
+        let reply = app.get(page, &nobody()).await;
         assert_eq!(reply.status, StatusCode::OK, "{page}");
         assert!(reply.body.contains("fewer than 10") && !reply.body.contains("fewer than 5"), "{page}: {}", reply.body);
     }

@@ -130,6 +130,32 @@ impl TestApp {
         Caller { cookie: format!("alliance_csrf={token}"), csrf: token, bearer: None }
     }
 
+    /// Signs in through the sign-in form, as a browser would: the session (its cookie
+    /// `HttpOnly`, `SameSite=Lax`, `Path=/`) with the CSRF token its pages carry, or the
+    /// reply that refused it.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Result<Caller, Reply> {
+        let anon = self.visitor("/sign-in").await;
+        let reply = self.post_form("/sign-in", &anon, &[("email", email), ("password", password)]).await;
+        let session = reply
+            .headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("alliance_session="))
+            .map(str::to_string);
+        let Some(session) = session else { return Err(reply) };
+        assert_eq!(reply.status, StatusCode::SEE_OTHER);
+        assert!(
+            session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"),
+            "{session}"
+        );
+        let token = session["alliance_session=".len()..].split(';').next().unwrap_or("");
+        let mut caller = Caller { cookie: format!("alliance_session={token}"), csrf: String::new(), bearer: None };
+        let page = self.get("/account/password", &caller).await;
+        caller.csrf = super::http::csrf_in(&page.body);
+        Ok(caller)
+    }
+
     /// A request as `who` (cookies, token), for a test to add headers or a body to and send
     /// with [`TestApp::read`].
     pub fn request(&self, method: reqwest::Method, path: &str, who: &Caller) -> reqwest::RequestBuilder {
