@@ -10,6 +10,7 @@
 pub mod counts;
 pub mod disclosure;
 mod error;
+pub mod imports;
 pub mod password;
 
 pub use disclosure::Disclosure;

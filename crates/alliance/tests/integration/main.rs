@@ -16,6 +16,7 @@ mod evaluate;
 mod governance;
 mod governance_web;
 mod headers;
+mod imports_concurrency;
 mod partner_access;
 mod partner_data;
 mod police_import;
