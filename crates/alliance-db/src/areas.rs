@@ -283,12 +283,12 @@ async fn load_shapes(tx: &mut Transaction<'_, Any>, kind: &str) -> Result<Vec<Ar
             .parse::<geojson::GeoJson>()
             .ok()
             .and_then(|g| geojson::Geometry::try_from(g).ok())
-            .ok_or_else(|| DbError::Legacy(format!("stored boundary {kind} {code} is not GeoJSON geometry")))?;
+            .ok_or_else(|| DbError::corrupt(format!("boundary {kind} {code} is not GeoJSON geometry")))?;
         let shape = match geometry.value {
             v @ geojson::Value::Polygon(_) => geo::Polygon::<f64>::try_from(v).map(|p| geo::MultiPolygon(vec![p])),
             v => geo::MultiPolygon::<f64>::try_from(v),
         }
-        .map_err(|e| DbError::Legacy(format!("stored boundary {kind} {code}: {e}")))?;
+        .map_err(|e| DbError::corrupt(format!("boundary {kind} {code}: {e}")))?;
         shapes.push(AreaShape { code, shape });
     }
     Ok(shapes)

@@ -193,7 +193,7 @@ impl Db {
             let url = self
                 .postgres_url
                 .as_deref()
-                .ok_or_else(|| DbError::Legacy("a PostgreSQL database without its URL".into()))?;
+                .ok_or_else(|| DbError::UnsupportedUrl("a PostgreSQL database opened without its URL".into()))?;
             return pg_copy::import_run(url, files, per_file::By { who, audit }, on_progress).await;
         };
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();

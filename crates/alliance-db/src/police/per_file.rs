@@ -13,7 +13,7 @@
 
 use alliance_core::domain::{Month, PoliceFileKind};
 use alliance_ingest::police::PoliceFileUnit;
-use alliance_ingest::SourceFile;
+use alliance_ingest::{IngestError, SourceFile};
 
 use super::{Batch, Message};
 use crate::audit::chain;
@@ -146,7 +146,8 @@ async fn in_transaction(
                 counts.rows_read += batch.len() as i64;
                 counts.rows_without_location += batch.without_location() as i64;
                 if let Some(other) = batch.month_other_than(unit.month) {
-                    return Err(DbError::Legacy(format!("{}: a row of {other} in a file of {}", file.name, unit.month)));
+                    let reason = format!("a row of {other} in a file of {}", unit.month);
+                    return Err(DbError::Ingest(IngestError::file(&file.name, reason)));
                 }
                 store.write(import_id, batch).await?;
                 progress(counts.rows_read as u64);

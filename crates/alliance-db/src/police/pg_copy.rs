@@ -162,7 +162,7 @@ fn encode(batch: &Batch, import_id: i64, out: &mut CopyText) {
 }
 
 /// Flush the rows gathered to the server by one `COPY` when they reach this size.
-const COPY_CHUNK_BYTES: usize = 4 * 1024 * 1024;
+const COPY_CHUNK_BYTES: usize = 1024 * 1024;
 
 /// The PostgreSQL [`PoliceStore`]: the run's own connection, on which each file's
 /// transaction is begun and ended by statements (so no borrow of the connection outlives a
