@@ -12,6 +12,7 @@ pub mod disclosure;
 pub mod evaluation;
 mod error;
 pub mod board_pack;
+pub mod imports;
 pub mod password;
 pub mod sna;
 pub mod spatial;

@@ -9,7 +9,10 @@ use alliance_ingest::SourceFile;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
+use crate::imports::{
+    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
+    NewImport,
+};
 use crate::{Db, DbError};
 
 /// An LSOA with what Alliance knows of it.
@@ -43,6 +46,24 @@ impl Db {
     /// Imports one area reference file (recognised by its header or properties). A file
     /// Alliance does not recognise is reported as skipped.
     pub async fn import_area_file(&self, file: &SourceFile, who: &str) -> Result<ImportOutcome, DbError> {
+        self.import_area(file, who, None).await
+    }
+
+    /// As [`Db::import_area_file`], writing the audit row of an import in its transaction.
+    pub async fn import_area_file_audited(
+        &self,
+        file: &SourceFile,
+        audit: &ImportAudit,
+    ) -> Result<ImportOutcome, DbError> {
+        self.import_area(file, &audit.actor.name, Some(audit)).await
+    }
+
+    async fn import_area(
+        &self,
+        file: &SourceFile,
+        who: &str,
+        audit: Option<&ImportAudit>,
+    ) -> Result<ImportOutcome, DbError> {
         let parsed = {
             let file = file.clone();
             tokio::task::spawn_blocking(move || {
@@ -57,11 +78,14 @@ impl Db {
             });
         };
         let unit = format!("areas/{}/{}", contents.kind_name(), file.logical_name());
-        let current = self.current_import(&unit).await?;
-        if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
-            return Ok(ImportOutcome::Unchanged { import_id: current.id, unit });
+        // The unit's current import is read under the write lock, so an import of the same
+        // unit running at once is either seen whole or waits for this one.
+        let mut tx = self.begin_write().await?;
+        let current = current_in(&mut tx, self.backend(), &unit).await?;
+        if let Some((id, _)) = current.as_ref().filter(|(_, c)| *c == checksum) {
+            return Ok(ImportOutcome::Unchanged { import_id: *id, unit });
         }
-        let mut tx = self.pool.begin().await?;
+        let replaced = current.map(|(id, _)| id);
         let import_id = begin_import(
             &mut tx,
             &NewImport {
@@ -74,14 +98,15 @@ impl Db {
                 checksum: &checksum,
                 imported_by: who,
             },
+            replaced,
         )
         .await?;
         let rows = contents.len() as i64;
         write_contents(&mut tx, &contents).await?;
         derive_lsoa_2021(&mut tx).await?;
         let counts = ImportCounts { rows_read: rows, rows_added: rows, ..ImportCounts::default() };
-        let replaced = current.map(|c| c.id);
         finish_import(&mut tx, import_id, counts, replaced).await?;
+        audit_in(&mut tx, self.backend(), audit, &file.name, &imported_detail(import_id, &counts, replaced)).await?;
         tx.commit().await?;
         Ok(ImportOutcome::Imported { import_id, unit, counts, replaced })
     }
@@ -258,12 +283,12 @@ async fn load_shapes(tx: &mut Transaction<'_, Any>, kind: &str) -> Result<Vec<Ar
             .parse::<geojson::GeoJson>()
             .ok()
             .and_then(|g| geojson::Geometry::try_from(g).ok())
-            .ok_or_else(|| DbError::Legacy(format!("stored boundary {kind} {code} is not GeoJSON geometry")))?;
+            .ok_or_else(|| DbError::corrupt(format!("boundary {kind} {code} is not GeoJSON geometry")))?;
         let shape = match geometry.value {
             v @ geojson::Value::Polygon(_) => geo::Polygon::<f64>::try_from(v).map(|p| geo::MultiPolygon(vec![p])),
             v => geo::MultiPolygon::<f64>::try_from(v),
         }
-        .map_err(|e| DbError::Legacy(format!("stored boundary {kind} {code}: {e}")))?;
+        .map_err(|e| DbError::corrupt(format!("boundary {kind} {code}: {e}")))?;
         shapes.push(AreaShape { code, shape });
     }
     Ok(shapes)

@@ -290,3 +290,40 @@ mod tests {
         assert_ne!(e.expected_hash(GENESIS_HASH), e.expected_hash(&"1".repeat(64)));
     }
 }
+
+/// The pieces of [`append`] for connections that are not `Any` ones: the police import runs
+/// each file's transaction on its own `rusqlite` or `PgConnection` (`police/`) and appends the
+/// file's audit row there, under the same lock and with the same chain rule.
+pub(crate) mod chain {
+    use super::{AuditEntry, AuditEvent, AUDIT_LOCK_KEY, COLUMNS, GENESIS_HASH};
+
+    /// PostgreSQL: `SELECT pg_advisory_xact_lock($1)` with [`lock_key`].
+    pub(crate) const LOCK_SQL: &str = "SELECT pg_advisory_xact_lock($1)";
+    pub(crate) const LAST_SQL: &str = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1";
+
+    pub(crate) fn lock_key() -> i64 {
+        AUDIT_LOCK_KEY
+    }
+
+    pub(crate) fn insert_sql() -> String {
+        format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+    }
+
+    /// The row that follows `last` (the chain's last id and hash, `None` when empty).
+    pub(crate) fn entry_after(last: Option<(i64, String)>, event: &AuditEvent<'_>) -> AuditEntry {
+        let (prev_id, prev_hash) = last.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
+        let mut entry = AuditEntry {
+            id: prev_id + 1,
+            at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            actor: event.actor.to_string(),
+            action: event.action.to_string(),
+            target: event.target.to_string(),
+            detail: event.detail.to_string(),
+            ip: event.ip.to_string(),
+            prev_hash,
+            hash: String::new(),
+        };
+        entry.hash = entry.expected_hash(&entry.prev_hash);
+        entry
+    }
+}

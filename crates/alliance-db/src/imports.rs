@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{AnyConnection, Row};
 
-use crate::{Db, DbError};
+use crate::audit::Actor;
+use crate::{Backend, Db, DbError};
 
 /// One recorded import.
 #[derive(Debug, Clone, Serialize)]
@@ -101,8 +102,26 @@ impl Db {
     }
 }
 
-/// The statements recording an import, shared with the PostgreSQL police import, which runs
-/// them on its own connection (`police/pg_copy.rs`).
+/// The statements recording an import: the one place they are spelled. The pooled imports
+/// (areas, ED, indicators) run them through the functions below; the police import runs them
+/// on its own connection (`police/`), as `rusqlite` (SQLite reads `$N` as positional) or over
+/// a `PgConnection`.
+///
+/// One current import per unit is enforced by the database (the unique index
+/// `imports_one_current`, migration 0014), and an import reads "the current import of this
+/// unit" only inside its own write transaction, after [`LOCK_UNIT_SQL`] on PostgreSQL (on
+/// SQLite the transaction is `BEGIN IMMEDIATE`, which already holds the database's write lock).
+/// Two imports of the same unit started at once therefore run one after the other: the second
+/// sees the first's import, and is `Unchanged` (same checksum) or replaces it.
+///
+/// While a new import is written, the import it replaces is marked as superseded by itself
+/// ([`HOLD_SQL`]) so that the index holds at every statement; [`SUPERSEDE_SQL`] then points it
+/// at its successor. Both happen in the same transaction, so no other reader ever sees it.
+pub(crate) const CURRENT_SQL: &str = "SELECT id, checksum FROM imports WHERE unit = $1 AND superseded_by IS NULL";
+/// A transaction-scoped PostgreSQL advisory lock per unit: the class "IMPT" and the unit's hash
+/// (a collision only serialises two imports that could have run side by side).
+pub(crate) const LOCK_UNIT_SQL: &str = "SELECT pg_advisory_xact_lock(1229803604, hashtext($1))";
+pub(crate) const HOLD_SQL: &str = "UPDATE imports SET superseded_by = id WHERE id = $1";
 pub(crate) const INSERT_IMPORT_SQL: &str =
     "INSERT INTO imports (source, kind, unit, force, month, file_name, checksum, imported_by, imported_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id";
@@ -110,8 +129,38 @@ pub(crate) const FINISH_IMPORT_SQL: &str =
     "UPDATE imports SET rows_read = $1, rows_added = $2, rows_replaced = $3, rows_without_location = $4 WHERE id = $5";
 pub(crate) const SUPERSEDE_SQL: &str = "UPDATE imports SET superseded_by = $1 WHERE id = $2";
 
-/// Records a new import inside the import's transaction and returns its id.
-pub(crate) async fn begin_import(tx: &mut Transaction<'_, Any>, import: &NewImport<'_>) -> Result<i64, DbError> {
+/// The time an import is recorded at.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The current import of `unit` (id and checksum), read inside the caller's write
+/// transaction from [`Db::begin_write`], after taking the unit's lock on PostgreSQL.
+pub(crate) async fn current_in(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    unit: &str,
+) -> Result<Option<(i64, String)>, DbError> {
+    if backend == Backend::Postgres {
+        sqlx::query(LOCK_UNIT_SQL).bind(unit).execute(&mut *tx).await?;
+    }
+    let row = sqlx::query(CURRENT_SQL).bind(unit).fetch_optional(&mut *tx).await?;
+    Ok(match row {
+        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+        None => None,
+    })
+}
+
+/// Records a new import inside the import's transaction and returns its id. `replaces` is the
+/// unit's current import from [`current_in`], held (see [`HOLD_SQL`]) until [`finish_import`].
+pub(crate) async fn begin_import(
+    tx: &mut AnyConnection,
+    import: &NewImport<'_>,
+    replaces: Option<i64>,
+) -> Result<i64, DbError> {
+    if let Some(old) = replaces {
+        sqlx::query(HOLD_SQL).bind(old).execute(&mut *tx).await?;
+    }
     let row = sqlx::query(INSERT_IMPORT_SQL)
         .bind(import.source)
         .bind(import.kind)
@@ -121,15 +170,15 @@ pub(crate) async fn begin_import(tx: &mut Transaction<'_, Any>, import: &NewImpo
         .bind(import.file_name)
         .bind(import.checksum)
         .bind(import.imported_by)
-        .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .fetch_one(&mut **tx)
+        .bind(now())
+        .fetch_one(&mut *tx)
         .await?;
     Ok(row.try_get(0)?)
 }
 
-/// Fills in an import's counts and marks the import it replaces as superseded.
+/// Fills in an import's counts and marks the import it replaces as superseded by it.
 pub(crate) async fn finish_import(
-    tx: &mut Transaction<'_, Any>,
+    tx: &mut AnyConnection,
     id: i64,
     counts: ImportCounts,
     replaces: Option<i64>,
@@ -140,10 +189,53 @@ pub(crate) async fn finish_import(
         .bind(counts.rows_replaced)
         .bind(counts.rows_without_location)
         .bind(id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     if let Some(old) = replaces {
-        sqlx::query(SUPERSEDE_SQL).bind(id).bind(old).execute(&mut **tx).await?;
+        sqlx::query(SUPERSEDE_SQL).bind(id).bind(old).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Who imports, and what the audit row of each import that changes data says. An import
+/// given an `ImportAudit` writes that row in its own transaction, so the data and its audit
+/// row are stored together or not at all; imports that change nothing (unchanged, refused,
+/// failed) are audited by the caller.
+#[derive(Debug, Clone)]
+pub struct ImportAudit {
+    pub actor: Actor,
+    /// The audit action, e.g. `import police`.
+    pub action: &'static str,
+}
+
+impl ImportAudit {
+    pub fn new(actor: Actor, action: &'static str) -> ImportAudit {
+        ImportAudit { actor, action }
+    }
+}
+
+/// The audit detail of an import that changed data.
+pub fn imported_detail(import_id: i64, counts: &ImportCounts, replaced: Option<i64>) -> String {
+    let replaced = match replaced {
+        Some(id) => format!(", replacing import {id} ({} rows)", counts.rows_replaced),
+        None => String::new(),
+    };
+    format!(
+        "imported as import {import_id}: {} rows, {} without location{replaced}",
+        counts.rows_read, counts.rows_without_location
+    )
+}
+
+/// Appends the audit row of an import inside its transaction (a no-op without an audit).
+pub(crate) async fn audit_in(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    audit: Option<&ImportAudit>,
+    file_name: &str,
+    detail: &str,
+) -> Result<(), DbError> {
+    if let Some(a) = audit {
+        crate::audit::append(tx, backend, &a.actor.event(a.action, file_name, detail)).await?;
     }
     Ok(())
 }

@@ -34,6 +34,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(10, "governance web", "0010_governance_web.sql"),
     migration!(12, "bulk import", "0012_bulk_import.sql"),
     migration!(13, "intervention editor", "0013_intervention_editor.sql"),
+    migration!(14, "one current import", "0014_one_current_import.sql"),
     migration!(20, "security", "0020_security.sql"),
     migration!(21, "partnership", "0021_partnership.sql"),
 ];

@@ -14,7 +14,10 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::{double_text, insert_sql};
-use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
+use crate::imports::{
+    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
+    NewImport,
+};
 use crate::{Db, DbError};
 
 /// How an ED file's locations were geocoded.
@@ -233,6 +236,24 @@ impl Db {
     /// Imports one ED assault file (CSV or XML), geocoding its locations. `who` is recorded
     /// as the importer.
     pub async fn import_ed_file(&self, file: &SourceFile, who: &str) -> Result<EdImportReport, DbError> {
+        self.import_ed(file, who, None).await
+    }
+
+    /// As [`Db::import_ed_file`], writing the audit row of an import in its transaction.
+    pub async fn import_ed_file_audited(
+        &self,
+        file: &SourceFile,
+        audit: &ImportAudit,
+    ) -> Result<EdImportReport, DbError> {
+        self.import_ed(file, &audit.actor.name, Some(audit)).await
+    }
+
+    async fn import_ed(
+        &self,
+        file: &SourceFile,
+        who: &str,
+        audit: Option<&ImportAudit>,
+    ) -> Result<EdImportReport, DbError> {
         let (checksum, sub) = {
             let file = file.clone();
             tokio::task::spawn_blocking(move || {
@@ -242,6 +263,8 @@ impl Db {
             .map_err(|e| DbError::Task(e.to_string()))??
         };
         let unit = sub.unit();
+        // A first look outside the transaction spares geocoding a file already imported; the
+        // answer that counts is read again under the write lock below.
         let current = self.current_import(&unit).await?;
         if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
             return Ok(EdImportReport {
@@ -260,7 +283,16 @@ impl Db {
         .await
         .map_err(|e| DbError::Task(e.to_string()))?;
 
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
+        let current = current_in(&mut tx, self.backend(), &unit).await?;
+        if let Some((id, _)) = current.as_ref().filter(|(_, c)| *c == checksum) {
+            return Ok(EdImportReport {
+                outcome: ImportOutcome::Unchanged { import_id: *id, unit },
+                geocoding: GeocodeSummary::default(),
+                synthetic,
+            });
+        }
+        let replaced = current.map(|(id, _)| id);
         let month = sub.period_start.format("%Y-%m").to_string();
         let import_id = begin_import(
             &mut tx,
@@ -274,9 +306,9 @@ impl Db {
                 checksum: &checksum,
                 imported_by: who,
             },
+            replaced,
         )
         .await?;
-        let replaced = current.map(|c| c.id);
         let mut counts = ImportCounts::default();
         if let Some(old) = replaced {
             counts.rows_replaced = sqlx::query("DELETE FROM ed_assaults WHERE import_id = $1")
@@ -323,6 +355,7 @@ impl Db {
         counts.rows_added = counts.rows_read;
         counts.rows_without_location = summary.queued + summary.no_text;
         finish_import(&mut tx, import_id, counts, replaced).await?;
+        audit_in(&mut tx, self.backend(), audit, &file.name, &imported_detail(import_id, &counts, replaced)).await?;
         tx.commit().await?;
         Ok(EdImportReport {
             outcome: ImportOutcome::Imported { import_id, unit, counts, replaced },

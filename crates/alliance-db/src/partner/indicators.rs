@@ -1,10 +1,12 @@
 //! Partner indicator series: importing and reading.
 //!
-//! The unit of replacement is the file's name (without `.gz`): a newer file of the same name
-//! replaces the values of the earlier one (partners resend a corrected or extended series
-//! under the same name); the same file again (same checksum) changes nothing. A file whose
-//! value for an (indicator, area, period, breakdown) is already held from a *different* file
-//! is refused, naming that file, so no figure is ever held twice.
+//! The unit of replacement is the supplier and the file's name (without `.gz`, see
+//! [`IndicatorSupplier::unit`]): a newer file of the same name from the same organisation
+//! replaces the values of its earlier one (partners resend a corrected or extended series
+//! under the same name); another organisation's file of that name replaces nothing; the same
+//! file again (same checksum) changes nothing. A file whose value for an (indicator, area,
+//! period, breakdown) is already held from a *different* file is refused, naming that file, so
+//! no figure is ever held twice.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -14,8 +16,11 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::insert_sql;
-use crate::imports::{begin_import, finish_import, ImportCounts, ImportOutcome, NewImport};
-use crate::{Db, DbError};
+use crate::imports::{
+    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
+    NewImport, LOCK_UNIT_SQL,
+};
+use crate::{Backend, Db, DbError};
 
 const COLUMNS: &[&str] = &[
     "import_id",
@@ -59,23 +64,71 @@ pub struct IndicatorFilter {
     pub to_month: Option<String>,
 }
 
-impl Db {
-    /// Imports one indicator file (CSV or .xlsx).
-    pub async fn import_indicator_file(&self, file: &SourceFile, who: &str) -> Result<ImportOutcome, DbError> {
-        let (checksum, values) = {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || Ok::<_, IngestError>((file.checksum()?, read_indicator_file(&file)?)))
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))??
-        };
-        let unit = format!("indicators/{}", file.logical_name());
-        let current = self.current_import(&unit).await?;
-        if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
-            return Ok(ImportOutcome::Unchanged { import_id: current.id, unit });
-        }
-        let replaced = current.map(|c| c.id);
+/// Who supplies an indicator file: an organisation (web and API uploads), whose imports
+/// replace only that organisation's own earlier imports of the same file name, or the
+/// operator at the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndicatorSupplier {
+    Organisation(i64),
+    Operator,
+}
 
-        // Values already held from other files.
+impl IndicatorSupplier {
+    /// The unit of replacement of a file of this supplier: `indicators/org/<id>/<file>` or,
+    /// for the operator, `indicators/<file>`.
+    pub fn unit(self, logical_name: &str) -> String {
+        match self {
+            IndicatorSupplier::Organisation(id) => format!("indicators/org/{id}/{logical_name}"),
+            IndicatorSupplier::Operator => format!("indicators/{logical_name}"),
+        }
+    }
+}
+
+impl Db {
+    /// Imports one indicator file (CSV or .xlsx) for the operator (the command line).
+    pub async fn import_indicator_file(&self, file: &SourceFile, who: &str) -> Result<ImportOutcome, DbError> {
+        let values = parse(file).await?;
+        self.import_indicator_values(file, values, who, IndicatorSupplier::Operator, None).await
+    }
+
+    /// Imports the values of one indicator file, already read (the caller has checked the
+    /// supplier may send their datasets), writing the audit row of an import in its
+    /// transaction.
+    pub async fn import_indicator_values_audited(
+        &self,
+        file: &SourceFile,
+        values: Vec<IndicatorValue>,
+        supplier: IndicatorSupplier,
+        audit: &ImportAudit,
+    ) -> Result<ImportOutcome, DbError> {
+        self.import_indicator_values(file, values, &audit.actor.name, supplier, Some(audit)).await
+    }
+
+    async fn import_indicator_values(
+        &self,
+        file: &SourceFile,
+        values: Vec<IndicatorValue>,
+        who: &str,
+        supplier: IndicatorSupplier,
+        audit: Option<&ImportAudit>,
+    ) -> Result<ImportOutcome, DbError> {
+        let checksum = {
+            let file = file.clone();
+            tokio::task::spawn_blocking(move || file.checksum()).await.map_err(|e| DbError::Task(e.to_string()))??
+        };
+        let unit = supplier.unit(file.logical_name());
+        let mut tx = self.begin_write().await?;
+        if self.backend() == Backend::Postgres {
+            // Every indicator import checks the values held from other files: one at a time.
+            sqlx::query(LOCK_UNIT_SQL).bind("indicators").execute(&mut *tx).await?;
+        }
+        let current = current_in(&mut tx, self.backend(), &unit).await?;
+        if let Some((id, _)) = current.as_ref().filter(|(_, c)| *c == checksum) {
+            return Ok(ImportOutcome::Unchanged { import_id: *id, unit });
+        }
+        let replaced = current.map(|(id, _)| id);
+
+        // Values already held from other files (other names, or other suppliers' files).
         let names: BTreeSet<&str> = values.iter().map(|v| v.indicator.as_str()).collect();
         let mut held: HashMap<(String, String, String, String, String), String> = HashMap::new();
         for name in &names {
@@ -84,7 +137,7 @@ impl Db {
                  JOIN imports i ON i.id = v.import_id WHERE v.indicator = $1",
             )
             .bind(*name)
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *tx)
             .await?;
             for r in &rows {
                 let import_id: i64 = r.try_get(5)?;
@@ -119,7 +172,6 @@ impl Db {
             }
         }
 
-        let mut tx = self.pool.begin().await?;
         let import_id = begin_import(
             &mut tx,
             &NewImport {
@@ -132,6 +184,7 @@ impl Db {
                 checksum: &checksum,
                 imported_by: who,
             },
+            replaced,
         )
         .await?;
         let mut counts = ImportCounts::default();
@@ -146,6 +199,7 @@ impl Db {
         counts.rows_read = values.len() as i64;
         counts.rows_added = counts.rows_read;
         finish_import(&mut tx, import_id, counts, replaced).await?;
+        audit_in(&mut tx, self.backend(), audit, &file.name, &imported_detail(import_id, &counts, replaced)).await?;
         tx.commit().await?;
         Ok(ImportOutcome::Imported { import_id, unit, counts, replaced })
     }
@@ -240,4 +294,10 @@ async fn write_values(
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// Reads an indicator file (CSV or .xlsx) on a blocking thread.
+pub async fn parse(file: &SourceFile) -> Result<Vec<IndicatorValue>, DbError> {
+    let file = file.clone();
+    Ok(tokio::task::spawn_blocking(move || read_indicator_file(&file)).await.map_err(|e| DbError::Task(e.to_string()))??)
 }

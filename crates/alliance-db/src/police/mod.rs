@@ -5,14 +5,19 @@
 //! handed over in batches, so memory stays flat however large the file. The unit of
 //! replacement is (force, month, kind): the same file again (same checksum) changes nothing;
 //! a different export of the same unit replaces the earlier one's rows. Rows are never
-//! deduplicated by content or Crime ID.
+//! deduplicated by content or Crime ID. Two runs of the same files at once import each file
+//! once: the unit's current import is read inside the file's transaction, under a lock.
 //!
-//! Each backend has a path of its own, since binding rows through `sqlx`'s `Any` driver
-//! dominated the import time. SQLite ([`sqlite_bulk`]): one dedicated connection per run with
-//! prepared multi-row inserts, and index rebuilds deferred to the end of large runs.
-//! PostgreSQL ([`pg_copy`]): one dedicated connection per run, rows sent by `COPY`.
+//! The per-file algorithm is written once ([`per_file`]) over a small backend trait
+//! ([`per_file::PoliceStore`]: run a bookkeeping statement, write a batch, replace an earlier
+//! import's rows and refresh outcomes). Each backend implements it on a connection of its own
+//! for the run, since binding rows through `sqlx`'s `Any` driver dominated the import time:
+//! SQLite ([`sqlite_bulk`]) over `rusqlite`, with prepared multi-row inserts and index rebuilds
+//! deferred to the end of large runs; PostgreSQL ([`pg_copy`]) over a `PgConnection`, rows sent
+//! by `COPY`.
 
 mod outcomes;
+mod per_file;
 mod pg_copy;
 mod sqlite_bulk;
 
@@ -20,10 +25,9 @@ use alliance_core::domain::police::crime_key;
 use alliance_core::domain::{PoliceOutcome, StreetCrime};
 use alliance_ingest::police::{PoliceFileUnit, PoliceReader};
 use alliance_ingest::{IngestError, SourceFile};
-use sqlx::{Connection, PgConnection};
 use tokio::sync::mpsc;
 
-use crate::imports::ImportOutcome;
+use crate::imports::{ImportAudit, ImportOutcome};
 use crate::{Backend, Db, DbError};
 
 /// Rows handed from the parsing thread to the writer at a time.
@@ -62,11 +66,13 @@ impl Batch {
     }
 }
 
-/// What the parsing thread sends: the file's unit first, then batches, or the first error.
+/// What the parsing thread sends: the file's unit first, then batches and `End`, or the
+/// first error. Only `End` tells a whole file from a parser that stopped half-way.
 pub(crate) enum Message {
     Unit(PoliceFileUnit),
     Rows(Batch),
     Failed(IngestError),
+    End,
 }
 
 /// Parses the file on the current thread, handing each message to `send`, which returns
@@ -105,9 +111,10 @@ pub(crate) fn parse_into(file: &SourceFile, mut send: impl FnMut(Message) -> boo
                 }
             }
         }
-        if !batch.is_empty() {
-            send(Message::Rows(wrap(batch)));
+        if !batch.is_empty() && !send(Message::Rows(wrap(batch))) {
+            return;
         }
+        send(Message::End);
     }
     match reader {
         PoliceReader::Street(r) => pump(r, Batch::street, &mut send),
@@ -138,7 +145,7 @@ impl Db {
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<ImportOutcome, DbError> {
         let mut results = self
-            .import_police_files(std::slice::from_ref(file), who, &|event| {
+            .import_police_run(std::slice::from_ref(file), who, None, &|event| {
                 if let RunProgress::Rows { rows, .. } = event {
                     progress(rows)
                 }
@@ -160,39 +167,41 @@ impl Db {
         who: &str,
         on_progress: &(dyn Fn(RunProgress) + Send + Sync),
     ) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
+        self.import_police_run(files, who, None, on_progress).await
+    }
+
+    /// As [`Db::import_police_files`], writing each imported file's audit row in the file's
+    /// own transaction (files found unchanged or failing change nothing and are audited by
+    /// the caller).
+    pub async fn import_police_files_audited(
+        &self,
+        files: &[SourceFile],
+        audit: &ImportAudit,
+        on_progress: &(dyn Fn(RunProgress) + Send + Sync),
+    ) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
+        self.import_police_run(files, &audit.actor.name, Some(audit), on_progress).await
+    }
+
+    async fn import_police_run(
+        &self,
+        files: &[SourceFile],
+        who: &str,
+        audit: Option<&ImportAudit>,
+        on_progress: &(dyn Fn(RunProgress) + Send + Sync),
+    ) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
         let (Backend::Sqlite, Some(path)) = (self.backend(), self.sqlite_path.clone()) else {
             let url = self
                 .postgres_url
                 .as_deref()
-                .ok_or_else(|| DbError::Legacy("a PostgreSQL database without its URL".into()))?;
-            let mut conn = PgConnection::connect(url).await?;
-            let mut results = Vec::with_capacity(files.len());
-            for (index, file) in files.iter().enumerate() {
-                let result = async {
-                    let checksum = {
-                        let file = file.clone();
-                        tokio::task::spawn_blocking(move || file.checksum())
-                            .await
-                            .map_err(|e| DbError::Task(e.to_string()))??
-                    };
-                    pg_copy::import_file(self, &mut conn, file, &checksum, who, &|rows| {
-                        on_progress(RunProgress::Rows { index, rows })
-                    })
-                    .await
-                }
-                .await;
-                on_progress(RunProgress::Finished { index, result: &result });
-                results.push(result);
-            }
-            // Every file's transaction has ended; a failure to say goodbye changes nothing.
-            let _ = conn.close().await;
-            return Ok(results);
+                .ok_or_else(|| DbError::UnsupportedUrl("a PostgreSQL database opened without its URL".into()))?;
+            return pg_copy::import_run(url, files, per_file::By { who, audit }, on_progress).await;
         };
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-        let (files, who) = (files.to_vec(), who.to_string());
+        let (files, who, audit) = (files.to_vec(), who.to_string(), audit.cloned());
         let count = files.len();
+        let handle = tokio::runtime::Handle::current();
         let job = tokio::task::spawn_blocking(move || {
-            sqlite_bulk::import_run(&path, &files, &who, &|event| {
+            sqlite_bulk::import_run(&handle, &path, &files, per_file::By { who: &who, audit: audit.as_ref() }, &|event| {
                 let _ = events_tx.send(event);
             })
         });

@@ -7,8 +7,9 @@
 //! found by their integer `crime_key` and then matched on the full Crime ID, so a key
 //! collision can only cause a harmless recomputation.
 //!
-//! [`REFRESH`] is shared with the SQLite path; the functions here run it on PostgreSQL, on the
-//! import's own connection (`pg_copy.rs`).
+//! [`REFRESH`] (correlated, one crime at a time) is shared with the SQLite path; the functions
+//! here run on PostgreSQL, on the import's own connection (`pg_copy.rs`), and use its
+//! set-based form (`DISTINCT ON`) wherever every crime concerned has an outcome.
 
 use sqlx::PgConnection;
 
@@ -29,13 +30,33 @@ pub(super) async fn delete_rows(conn: &mut PgConnection, table: &str, import_id:
     Ok(done.rows_affected() as i64)
 }
 
+/// The latest outcome of each (crime key, Crime ID) among the crimes whose keys the subquery
+/// `{keys}` selects, by one sort (PostgreSQL's `DISTINCT ON`), instead of two correlated lookups
+/// per crime: the set-based form of [`REFRESH`] for crimes that have at least one outcome.
+fn latest_outcomes(keys: &str) -> String {
+    format!(
+        "SELECT DISTINCT ON (o.crime_key, o.crime_id) o.crime_key, o.crime_id, o.outcome_type, o.month \
+         FROM police_outcomes o WHERE o.crime_key IN ({keys}) \
+         ORDER BY o.crime_key, o.crime_id, o.month DESC, o.id DESC"
+    )
+}
+
+/// Sets each crime selected by `crimes` (a condition on `c`) that has outcomes to its latest,
+/// leaving rows already right untouched (an unchanged row is not rewritten).
+fn set_latest(keys: &str, crimes: &str) -> String {
+    format!(
+        "UPDATE police_crimes c SET outcome = l.outcome_type, outcome_month = l.month FROM ({}) l \
+         WHERE {crimes} AND c.crime_key = l.crime_key AND c.crime_id = l.crime_id \
+         AND (c.outcome IS DISTINCT FROM l.outcome_type OR c.outcome_month IS DISTINCT FROM l.month)",
+        latest_outcomes(keys)
+    )
+}
+
 /// New crime rows start with their street outcome; those already named by an outcomes file
 /// take the latest outcome from it.
 pub(super) async fn refresh_for_street_import(conn: &mut PgConnection, import_id: i64) -> Result<(), DbError> {
-    sqlx::query(&format!("{REFRESH} WHERE import_id = $1 AND EXISTS (SELECT 1 FROM police_outcomes o WHERE o.crime_key = police_crimes.crime_key)"))
-        .bind(import_id)
-        .execute(&mut *conn)
-        .await?;
+    let keys = "SELECT crime_key FROM police_crimes WHERE import_id = $1 AND crime_key IS NOT NULL";
+    sqlx::query(&set_latest(keys, "c.import_id = $1")).bind(import_id).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -47,25 +68,30 @@ pub(super) async fn refresh_for_outcomes_import(
     replaced: Option<i64>,
     counts: &mut ImportCounts,
 ) -> Result<(), DbError> {
+    let Some(old) = replaced else {
+        // Every crime the new file names has an outcome now: one set-based update.
+        let keys = "SELECT crime_key FROM police_outcomes WHERE import_id = $1";
+        sqlx::query(&set_latest(keys, "c.crime_key IN (SELECT crime_key FROM police_outcomes WHERE import_id = $1)"))
+            .bind(import_id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok(());
+    };
+    // A replacement may leave crimes of the old file without any outcome: those go back to
+    // their street outcome, which the correlated form handles.
     sqlx::raw_sql("CREATE TEMPORARY TABLE IF NOT EXISTS affected_crimes (crime_key BIGINT NOT NULL)")
         .execute(&mut *conn)
         .await?;
     sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut *conn).await?;
-    if let Some(old) = replaced {
-        sqlx::query(
-            "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
-        )
+    sqlx::query("INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1")
         .bind(old)
         .execute(&mut *conn)
         .await?;
-        counts.rows_replaced = delete_rows(conn, "police_outcomes", old).await?;
-    }
-    sqlx::query(
-        "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
-    )
-    .bind(import_id)
-    .execute(&mut *conn)
-    .await?;
+    counts.rows_replaced = delete_rows(conn, "police_outcomes", old).await?;
+    sqlx::query("INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1")
+        .bind(import_id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::raw_sql(&format!("{REFRESH} WHERE crime_key IN (SELECT crime_key FROM affected_crimes)"))
         .execute(&mut *conn)
         .await?;

@@ -1,23 +1,26 @@
-//! PostgreSQL import of one police file over a dedicated `PgConnection`, with rows sent by
-//! `COPY … FROM STDIN` instead of multi-row `INSERT`s.
+//! The PostgreSQL [`PoliceStore`] of the police import (the algorithm is `per_file.rs`'s), over
+//! a dedicated `PgConnection`, with rows sent by `COPY … FROM STDIN` instead of multi-row
+//! `INSERT`s.
 //!
 //! `COPY` skips parsing, planning and binding a statement per thousand rows: the server only
 //! splits lines and converts text. `sqlx`'s `Any` driver has no `COPY`, so a run opens one
 //! `PgConnection` of its own (as the SQLite path opens one `rusqlite` connection), and every
-//! statement of a file's transaction (the provenance row, the `COPY`, the replacement of an
-//! earlier import, the outcome refresh, the counts) runs on it, so a failure anywhere rolls
-//! the whole file back.
+//! statement of a file's transaction (the provenance row, the `COPY`s, the replacement of an
+//! earlier import, the outcome refresh, the counts, the audit row) runs on it, so a failure
+//! anywhere rolls the whole file back.
 
 use std::fmt::Write as _;
 
 use alliance_core::domain::PoliceFileKind;
 use alliance_ingest::SourceFile;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::postgres::PgArguments;
+use sqlx::{Connection, PgConnection, Postgres, Row};
 use tokio::sync::mpsc;
 
-use super::{outcomes, parse_into, Batch, Message};
-use crate::imports::{ImportCounts, ImportOutcome, NewImport, FINISH_IMPORT_SQL, INSERT_IMPORT_SQL, SUPERSEDE_SQL};
-use crate::{Db, DbError};
+use super::per_file::{self, Arg, By, PoliceStore};
+use super::{outcomes, parse_into, Batch, Message, RunProgress};
+use crate::imports::{ImportCounts, ImportOutcome};
+use crate::{Backend, DbError};
 
 const COPY_CRIMES: &str = "COPY police_crimes (import_id, crime_id, crime_key, month, longitude, latitude, location, \
      lsoa_code, crime_type, street_outcome, outcome) FROM STDIN";
@@ -158,135 +161,163 @@ fn encode(batch: &Batch, import_id: i64, out: &mut CopyText) {
     }
 }
 
-/// Records a new import inside the file's transaction and returns its id (the statement of
-/// `imports::begin_import`, on this connection).
-async fn begin_import(conn: &mut PgConnection, import: &NewImport<'_>) -> Result<i64, DbError> {
-    let row = sqlx::query(INSERT_IMPORT_SQL)
-        .bind(import.source)
-        .bind(import.kind)
-        .bind(import.unit)
-        .bind(import.force)
-        .bind(import.month)
-        .bind(import.file_name)
-        .bind(import.checksum)
-        .bind(import.imported_by)
-        .bind(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(row.try_get(0)?)
+/// Flush the rows gathered to the server by one `COPY` when they reach this size.
+const COPY_CHUNK_BYTES: usize = 1024 * 1024;
+
+/// The PostgreSQL [`PoliceStore`]: the run's own connection, on which each file's
+/// transaction is begun and ended by statements (so no borrow of the connection outlives a
+/// call). Rows are gathered in `COPY` text and sent by one `COPY` per few megabytes.
+struct PgStore<'c> {
+    conn: &'c mut PgConnection,
+    rows: CopyText,
+    /// The `COPY` statement of the rows gathered (street or outcomes).
+    copy: &'static str,
 }
 
-/// Fills in the counts and marks the replaced import superseded (the statements of
-/// `imports::finish_import`, on this connection).
-async fn finish_import(
-    conn: &mut PgConnection,
-    id: i64,
-    counts: ImportCounts,
-    replaces: Option<i64>,
-) -> Result<(), DbError> {
-    sqlx::query(FINISH_IMPORT_SQL)
-        .bind(counts.rows_read)
-        .bind(counts.rows_added)
-        .bind(counts.rows_replaced)
-        .bind(counts.rows_without_location)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    if let Some(old) = replaces {
-        sqlx::query(SUPERSEDE_SQL).bind(id).bind(old).execute(&mut *conn).await?;
+impl PgStore<'_> {
+    async fn flush(&mut self) -> Result<(), DbError> {
+        if self.rows.as_bytes().is_empty() {
+            return Ok(());
+        }
+        let mut copy = self.conn.copy_in_raw(self.copy).await?;
+        if let Err(e) = copy.send(self.rows.as_bytes()).await {
+            // End the COPY so the connection can roll back; its own error would hide the cause.
+            let _ = copy.abort(e.to_string()).await;
+            return Err(e.into());
+        }
+        copy.finish().await?;
+        self.rows.clear();
+        Ok(())
     }
-    Ok(())
 }
 
-/// Imports one file in one transaction on `conn`. `checksum` is the file's SHA-256; the
-/// current import of the unit is read through the pool, as it is outside the transaction.
-pub(super) async fn import_file(
-    db: &Db,
-    conn: &mut PgConnection,
-    file: &SourceFile,
-    checksum: &str,
-    who: &str,
-    progress: &(dyn Fn(u64) + Send + Sync),
-) -> Result<ImportOutcome, DbError> {
-    let (tx_rows, mut rx) = mpsc::channel::<Message>(8);
-    let parser = {
-        let file = file.clone();
-        tokio::task::spawn_blocking(move || parse_into(&file, |m| tx_rows.blocking_send(m).is_ok()))
-    };
-    let unit = match rx.recv().await {
-        Some(Message::Unit(unit)) => unit,
-        Some(Message::Failed(e)) => return Err(e.into()),
-        _ => return Err(DbError::Task("the police file parser stopped without a result".into())),
-    };
-    let key = unit.key();
-    let current = db.current_import(&key).await?;
-    if let Some(current) = current.as_ref().filter(|c| c.checksum == checksum) {
-        drop(rx);
-        let _ = parser.await;
-        return Ok(ImportOutcome::Unchanged { import_id: current.id, unit: key });
+fn bind_args<'q>(
+    mut q: sqlx::query::Query<'q, Postgres, PgArguments>,
+    args: &[Arg<'q>],
+) -> sqlx::query::Query<'q, Postgres, PgArguments> {
+    for a in args {
+        q = match *a {
+            Arg::Int(v) => q.bind(v),
+            Arg::Text(v) => q.bind(v),
+            Arg::OptText(v) => q.bind(v),
+        };
+    }
+    q
+}
+
+impl PoliceStore for PgStore<'_> {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
     }
 
-    let mut tx = conn.begin().await?;
-    let month = unit.month.to_string();
-    let import_id = begin_import(
-        &mut tx,
-        &NewImport {
-            source: "police",
-            kind: unit.kind.as_str(),
-            unit: &key,
-            force: Some(unit.force.as_str()),
-            month: Some(&month),
-            file_name: &file.name,
-            checksum,
-            imported_by: who,
-        },
-    )
-    .await?;
-    let mut counts = ImportCounts::default();
-    let mut rows = CopyText::new();
-    let mut copy = tx
-        .copy_in_raw(match unit.kind {
-            PoliceFileKind::Street => COPY_CRIMES,
-            PoliceFileKind::Outcomes => COPY_OUTCOMES,
+    async fn begin(&mut self) -> Result<(), DbError> {
+        self.rows.clear();
+        sqlx::raw_sql("BEGIN").execute(&mut *self.conn).await?;
+        Ok(())
+    }
+
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, DbError> {
+        Ok(bind_args(sqlx::query(sql), args).execute(&mut *self.conn).await?.rows_affected())
+    }
+
+    async fn fetch_id_text(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Option<(i64, String)>, DbError> {
+        let row = bind_args(sqlx::query(sql), args).fetch_optional(&mut *self.conn).await?;
+        Ok(match row {
+            Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
+            None => None,
         })
-        .await?;
-    while let Some(message) = rx.recv().await {
-        match message {
-            Message::Rows(batch) => {
-                counts.rows_without_location += batch.without_location() as i64;
-                counts.rows_read += batch.len() as i64;
-                rows.clear();
-                encode(&batch, import_id, &mut rows);
-                copy.send(rows.as_bytes()).await?;
-            }
-            Message::Failed(e) => {
-                // The transaction is rolled back when dropped; the COPY is ended first so the
-                // connection is ready for the next file. Its own error would hide the cause.
-                let _ = copy.abort(e.to_string()).await;
-                return Err(e.into());
-            }
-            Message::Unit(_) => {}
-        }
-        progress(counts.rows_read as u64);
     }
-    copy.finish().await?;
-    parser.await.map_err(|e| DbError::Task(e.to_string()))?;
-    counts.rows_added = counts.rows_read;
-    let replaced = current.map(|c| c.id);
-    match unit.kind {
-        PoliceFileKind::Street => {
-            if let Some(old) = replaced {
-                counts.rows_replaced = outcomes::delete_rows(&mut tx, "police_crimes", old).await?;
-            }
-            outcomes::refresh_for_street_import(&mut tx, import_id).await?;
+
+    async fn fetch_int(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<i64, DbError> {
+        Ok(bind_args(sqlx::query(sql), args).fetch_one(&mut *self.conn).await?.try_get(0)?)
+    }
+
+    async fn write(&mut self, import_id: i64, batch: Batch) -> Result<(), DbError> {
+        self.copy = match batch {
+            Batch::Street(..) => COPY_CRIMES,
+            Batch::Outcomes(..) => COPY_OUTCOMES,
+        };
+        encode(&batch, import_id, &mut self.rows);
+        if self.rows.as_bytes().len() >= COPY_CHUNK_BYTES {
+            self.flush().await?;
         }
-        PoliceFileKind::Outcomes => {
-            outcomes::refresh_for_outcomes_import(&mut tx, import_id, replaced, &mut counts).await?;
+        Ok(())
+    }
+
+    async fn end_rows(&mut self) -> Result<(), DbError> {
+        self.flush().await
+    }
+
+    async fn replace(&mut self, kind: PoliceFileKind, import_id: i64, replaced: Option<i64>) -> Result<i64, DbError> {
+        let mut counts = ImportCounts::default();
+        match kind {
+            PoliceFileKind::Street => {
+                if let Some(old) = replaced {
+                    counts.rows_replaced = outcomes::delete_rows(self.conn, "police_crimes", old).await?;
+                }
+                outcomes::refresh_for_street_import(self.conn, import_id).await?;
+            }
+            PoliceFileKind::Outcomes => {
+                outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
+            }
+        }
+        Ok(counts.rows_replaced)
+    }
+
+    async fn commit(&mut self) -> Result<(), DbError> {
+        sqlx::raw_sql("COMMIT").execute(&mut *self.conn).await?;
+        Ok(())
+    }
+
+    async fn rollback(&mut self) {
+        self.rows.clear();
+        // Harmless when no transaction is open (the server only warns).
+        if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
+            tracing::warn!("rolling back a police import: {e}");
         }
     }
-    finish_import(&mut tx, import_id, counts, replaced).await?;
-    tx.commit().await?;
-    Ok(ImportOutcome::Imported { import_id, unit: key, counts, replaced })
+}
+
+/// Imports `files` in order on one connection of the run's own, each file in its own
+/// transaction, reporting progress and results through `on_progress`.
+pub(super) async fn import_run(
+    url: &str,
+    files: &[SourceFile],
+    by: By<'_>,
+    on_progress: &(dyn Fn(RunProgress) + Send + Sync),
+) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
+    let mut conn = PgConnection::connect(url).await?;
+    let mut store = PgStore { conn: &mut conn, rows: CopyText::new(), copy: COPY_CRIMES };
+    let mut results = Vec::with_capacity(files.len());
+    for (index, file) in files.iter().enumerate() {
+        let result = async {
+            let checksum = {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || file.checksum())
+                    .await
+                    .map_err(|e| DbError::Task(e.to_string()))??
+            };
+            let (tx_rows, mut rx) = mpsc::channel::<Message>(8);
+            let parser = {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || parse_into(&file, |m| tx_rows.blocking_send(m).is_ok()))
+            };
+            let outcome = per_file::import_file(&mut store, &mut rx, file, &checksum, by, &|rows| {
+                on_progress(RunProgress::Rows { index, rows })
+            })
+            .await;
+            // An unchanged or failed file's parser stops when its channel closes.
+            drop(rx);
+            parser.await.map_err(|e| DbError::Task(e.to_string()))?;
+            outcome
+        }
+        .await;
+        on_progress(RunProgress::Finished { index, result: &result });
+        results.push(result);
+    }
+    // Every file's transaction has ended; a failure to say goodbye changes nothing.
+    let _ = conn.close().await;
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! The SQLite import path: one dedicated connection for a whole run of files, fed by a
 //! parsing thread that checksums and parses the next file while this one is written.
 //!
-//! Each file is still its own transaction (a bad file imports nothing; the others stand). The
-//! SQL is the pooled path's; only the driver differs (`rusqlite` over the same bundled SQLite
-//! library), because binding millions of values through `sqlx` cost more than SQLite's own work.
+//! This is the SQLite [`PoliceStore`]; the per-file algorithm and its bookkeeping SQL are
+//! `per_file.rs`'s, shared with PostgreSQL. Each file is its own transaction (a bad file
+//! imports nothing; the others stand). The driver is `rusqlite` rather than `sqlx`, because
+//! binding millions of values through `sqlx` cost more than SQLite's own work; both link the
+//! same SQLite library (see the `rusqlite` line of the workspace `Cargo.toml`).
 //!
 //! Where the time goes, and what each measure saved on the shared data (401,346 rows, from
 //! 2.9 s to about 1 s on a 2-core machine; `BENCHMARKS-import.md`):
@@ -26,18 +28,19 @@ mod known;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 
-use alliance_core::domain::PoliceFileKind;
+use alliance_core::domain::{Month, PoliceFileKind};
 use alliance_ingest::{IngestError, SourceFile};
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params_from_iter, Connection, OptionalExtension, ToSql};
 
 pub(crate) use bulk::finish_interrupted_run;
 
 use self::borrowed::{Binder, BorrowedInsert};
 use self::known::KnownOutcomes;
 use super::outcomes::REFRESH;
+use super::per_file::{self, Arg, By, PoliceStore};
 use super::{parse_into, Batch, Message, RunEvent};
-use crate::imports::{ImportCounts, ImportOutcome};
-use crate::DbError;
+use crate::{Backend, DbError};
 
 const CRIME_COLUMNS: &[&str] = &[
     "import_id",
@@ -155,11 +158,14 @@ fn feed(files: &[SourceFile], out: &SyncSender<Feed>, used: &Receiver<Batch>) {
 
 /// Imports `files` in order into the SQLite database at `path`, each in its own transaction,
 /// reporting progress and each file's result, in order, through `notify`. An `Err` of the run
-/// itself means the database could not be opened or the run could not be finished.
+/// itself means the database could not be opened or the run could not be finished. Runs on a
+/// blocking thread; `handle` drives the per-file algorithm, which never waits on it (the store
+/// and the channel here block instead).
 pub(super) fn import_run(
+    handle: &tokio::runtime::Handle,
     path: &Path,
     files: &[SourceFile],
-    who: &str,
+    by: By<'_>,
     notify: &dyn Fn(RunEvent),
 ) -> Result<(), DbError> {
     let mut conn = open(path)?;
@@ -180,6 +186,14 @@ pub(super) fn import_run(
     let (feed_tx, feed_rx) = sync_channel::<Feed>(1);
     let (used_tx, used_rx) = std::sync::mpsc::channel::<Batch>();
     let (checkpoint_tx, checkpoint_rx) = sync_channel::<()>(1);
+    let mut store = SqliteStore {
+        conn: &conn,
+        inserts: &mut inserts,
+        known: &mut known,
+        bulk,
+        used: &used_tx,
+        file: FileState::default(),
+    };
     std::thread::scope(|scope| {
         let ordered = &ordered;
         scope.spawn(move || feed(ordered, &feed_tx, &used_rx));
@@ -188,10 +202,9 @@ pub(super) fn import_run(
         for (&index, file) in order.iter().zip(ordered) {
             let result = match feeds.next() {
                 Some(Feed { checksum: Ok(checksum), messages }) => {
-                    let run = Run { who, bulk, rx: &messages, used: &used_tx };
-                    import_file(&conn, &mut inserts, file, &checksum, &run, &mut known, &|rows| {
+                    handle.block_on(per_file::import_file(&mut store, &mut &messages, file, &checksum, by, &|rows| {
                         notify(RunEvent::Rows { index, rows })
-                    })
+                    }))
                 }
                 Some(Feed { checksum: Err(e), .. }) => Err(e.into()),
                 None => Err(DbError::Task("the police file parser stopped early".into())),
@@ -201,6 +214,7 @@ pub(super) fn import_run(
         }
         drop(checkpoint_tx);
     });
+    drop(store);
     drop(inserts);
     let mut conn = conn;
     if bulk {
@@ -228,164 +242,173 @@ fn checkpoint_as_files_land(path: &Path, landed: &Receiver<()>) {
     }
 }
 
-/// What every file of a run shares.
-struct Run<'a> {
-    who: &'a str,
+/// The SQLite [`PoliceStore`]: the run's `rusqlite` connection and prepared inserts, the
+/// run's map of latest outcomes, and what the file in progress has staged for it.
+struct SqliteStore<'c, 'r> {
+    conn: &'c Connection,
+    inserts: &'r mut Inserts<'c>,
+    known: &'r mut Option<KnownOutcomes>,
     bulk: bool,
-    /// The file's messages from the parsing thread.
-    rx: &'a Receiver<Message>,
     /// Where finished batches go back to be freed.
-    used: &'a std::sync::mpsc::Sender<Batch>,
+    used: &'r std::sync::mpsc::Sender<Batch>,
+    file: FileState,
 }
 
-/// Imports one file whose parsed rows arrive on `run.rx`.
-fn import_file(
-    conn: &Connection,
-    inserts: &mut Inserts<'_>,
-    file: &SourceFile,
-    checksum: &str,
-    run: &Run<'_>,
-    known: &mut Option<KnownOutcomes>,
-    progress: &dyn Fn(u64),
-) -> Result<ImportOutcome, DbError> {
-    let Run { who, bulk, rx, used } = *run;
-    let unit = match rx.recv() {
-        Ok(Message::Unit(unit)) => unit,
-        Ok(Message::Failed(e)) => return Err(e.into()),
-        _ => return Err(DbError::Task("the police file parser stopped without a result".into())),
-    };
-    let key = unit.key();
-    let current: Option<(i64, String)> = conn
-        .query_row("SELECT id, checksum FROM imports WHERE unit = ?1 AND superseded_by IS NULL", [&key], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+/// What the file in progress leaves for after its commit.
+#[derive(Default)]
+struct FileState {
+    /// The rows of the file's month as stored, made once.
+    month: Option<(Month, String)>,
+    /// An outcomes file's rows, for the map of latest outcomes once committed.
+    staged: Vec<(String, Month, String)>,
+    /// After `replace`: the file's kind, the import it replaced, the last outcome row id.
+    settled: Option<(PoliceFileKind, Option<i64>, i64)>,
+}
+
+impl ToSql for Arg<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match *self {
+            Arg::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
+            Arg::Text(v) | Arg::OptText(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
+            Arg::OptText(None) => ToSqlOutput::Borrowed(ValueRef::Null),
         })
-        .optional()?;
-    if let Some((id, _)) = current.as_ref().filter(|(_, c)| c == checksum) {
-        return Ok(ImportOutcome::Unchanged { import_id: *id, unit: key });
     }
-    // `new_unchecked` takes the connection by shared reference (the run's prepared statements
-    // borrow it too); the transaction rolls back when dropped uncommitted.
-    let tx = Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    let import_id: i64 = tx.query_row(
-        "INSERT INTO imports (source, kind, unit, force, month, file_name, checksum, imported_by, imported_at) \
-         VALUES ('police', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
-        params![
-            unit.kind.as_str(),
-            key,
-            unit.force.as_str(),
-            unit.month.to_string(),
-            file.name,
-            checksum,
-            who,
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        ],
-        |r| r.get(0),
-    )?;
-    if let Some(k) = known.as_ref() {
-        if !k.still_complete(&tx)? {
-            *known = None;
+}
+
+impl PoliceStore for SqliteStore<'_, '_> {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn begin(&mut self) -> Result<(), DbError> {
+        self.file = FileState::default();
+        // Takes the database's write lock at once (waiting under the busy timeout for another
+        // writer), so what the file reads next cannot change before it commits.
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Some(k) = self.known.as_ref() {
+            if !k.still_complete(self.conn)? {
+                *self.known = None;
+            }
         }
+        Ok(())
     }
-    let mut staged = Vec::new();
-    // Every row of a file is of the file's month (the reader refuses others); bind it once.
-    let month = unit.month.to_string();
-    let other_month = |m: alliance_core::domain::Month| {
-        DbError::Legacy(format!("{}: a row of {m} in a file of {}", file.name, unit.month))
-    };
-    let mut counts = ImportCounts::default();
-    for message in rx.iter() {
-        let batch = match message {
-            Message::Rows(batch) => batch,
-            Message::Failed(e) => return Err(e.into()),
-            Message::Unit(_) => continue,
+
+    async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, DbError> {
+        Ok(self.conn.prepare_cached(sql)?.execute(params_from_iter(args))? as u64)
+    }
+
+    async fn fetch_id_text(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Option<(i64, String)>, DbError> {
+        Ok(self
+            .conn
+            .prepare_cached(sql)?
+            .query_row(params_from_iter(args), |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    async fn fetch_int(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<i64, DbError> {
+        Ok(self.conn.prepare_cached(sql)?.query_row(params_from_iter(args), |r| r.get(0))?)
+    }
+
+    async fn write(&mut self, import_id: i64, batch: Batch) -> Result<(), DbError> {
+        // Every row of a file is of the file's month (checked by the caller); bind it once.
+        let first = match &batch {
+            Batch::Street(rows, _) => rows.first().map(|c| c.month),
+            Batch::Outcomes(rows, _) => rows.first().map(|o| o.month),
         };
-        counts.rows_read += batch.len() as i64;
-        counts.rows_without_location += batch.without_location() as i64;
-        let known = known.as_ref();
+        let Some(first) = first else { return Ok(()) };
+        if self.file.month.as_ref().is_none_or(|(m, _)| *m != first) {
+            self.file.month = Some((first, first.to_string()));
+        }
+        let month = self.file.month.as_ref().map(|(_, t)| t.as_str()).unwrap_or_default();
+        let known = self.known.as_ref();
         match &batch {
-            Batch::Street(rows, keys) => {
-                if let Some(c) = rows.iter().find(|c| c.month != unit.month) {
-                    return Err(other_month(c.month));
-                }
-                inserts.crimes.insert(rows.len(), |b, at, i| {
-                    let (c, key) = (&rows[i], keys[i]);
-                    b.int(at, import_id)?;
-                    b.opt_text(at + 1, c.crime_id.as_deref())?;
-                    b.opt_int(at + 2, key)?;
-                    b.text(at + 3, &month)?;
-                    b.real(at + 4, c.location.map(|l| l.0))?;
-                    b.real(at + 5, c.location.map(|l| l.1))?;
-                    b.text(at + 6, &c.location_description)?;
-                    b.opt_text(at + 7, c.lsoa_code.as_ref().map(|l| l.as_str()))?;
-                    b.text(at + 8, &c.crime_type)?;
-                    b.opt_text(at + 9, c.last_outcome.as_deref())?;
-                    let latest = known.and_then(|k| k.get(c.crime_id.as_deref()?, key?));
-                    b.opt_text(at + 10, latest.map(|l| l.0).or(c.last_outcome.as_deref()))?;
-                    b.opt_text(at + 11, latest.map(|l| l.1))
-                })?
-            }
-            Batch::Outcomes(rows, keys) => {
-                if let Some(o) = rows.iter().find(|o| o.month != unit.month) {
-                    return Err(other_month(o.month));
-                }
-                inserts.outcomes.insert(rows.len(), |b, at, i| {
-                    let o = &rows[i];
-                    b.int(at, import_id)?;
-                    b.text(at + 1, &o.crime_id)?;
-                    b.int(at + 2, keys[i])?;
-                    b.text(at + 3, &month)?;
-                    b.opt_text(at + 4, o.lsoa_code.as_ref().map(|l| l.as_str()))?;
-                    b.text(at + 5, &o.outcome_type)
-                })?;
-            }
+            Batch::Street(rows, keys) => self.inserts.crimes.insert(rows.len(), |b, at, i| {
+                let (c, key) = (&rows[i], keys[i]);
+                b.int(at, import_id)?;
+                b.opt_text(at + 1, c.crime_id.as_deref())?;
+                b.opt_int(at + 2, key)?;
+                b.text(at + 3, month)?;
+                b.real(at + 4, c.location.map(|l| l.0))?;
+                b.real(at + 5, c.location.map(|l| l.1))?;
+                b.text(at + 6, &c.location_description)?;
+                b.opt_text(at + 7, c.lsoa_code.as_ref().map(|l| l.as_str()))?;
+                b.text(at + 8, &c.crime_type)?;
+                b.opt_text(at + 9, c.last_outcome.as_deref())?;
+                let latest = known.and_then(|k| k.get(c.crime_id.as_deref()?, key?));
+                b.opt_text(at + 10, latest.map(|l| l.0).or(c.last_outcome.as_deref()))?;
+                b.opt_text(at + 11, latest.map(|l| l.1))
+            })?,
+            Batch::Outcomes(rows, keys) => self.inserts.outcomes.insert(rows.len(), |b, at, i| {
+                let o = &rows[i];
+                b.int(at, import_id)?;
+                b.text(at + 1, &o.crime_id)?;
+                b.int(at + 2, keys[i])?;
+                b.text(at + 3, month)?;
+                b.opt_text(at + 4, o.lsoa_code.as_ref().map(|l| l.as_str()))?;
+                b.text(at + 5, &o.outcome_type)
+            })?,
         }
         match batch {
-            Batch::Outcomes(rows, _) if known.is_some() => known::stage(rows, &mut staged),
+            Batch::Outcomes(rows, _) if known.is_some() => known::stage(rows, &mut self.file.staged),
             batch => {
-                let _ = used.send(batch);
+                let _ = self.used.send(batch);
             }
         }
-        progress(counts.rows_read as u64);
+        Ok(())
     }
-    counts.rows_added = counts.rows_read;
-    let replaced = current.map(|(id, _)| id);
-    // The refresh can be skipped when it has nothing to do: the crimes of a street file took
-    // their latest outcome as they went in, or an outcomes file names no crimes yet.
-    let refresh = match unit.kind {
-        PoliceFileKind::Street if known.is_some() => Refresh::Skip,
-        PoliceFileKind::Outcomes
-            if !tx.query_row::<bool, _, _>("SELECT EXISTS (SELECT 1 FROM police_crimes)", [], |r| r.get(0))? =>
-        {
-            Refresh::Skip
+
+    async fn end_rows(&mut self) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    async fn replace(&mut self, kind: PoliceFileKind, import_id: i64, replaced: Option<i64>) -> Result<i64, DbError> {
+        let tx = self.conn;
+        // The refresh can be skipped when it has nothing to do: the crimes of a street file took
+        // their latest outcome as they went in, or an outcomes file names no crimes yet.
+        let refresh = match kind {
+            PoliceFileKind::Street if self.known.is_some() => Refresh::Skip,
+            PoliceFileKind::Outcomes
+                if !tx.query_row::<bool, _, _>("SELECT EXISTS (SELECT 1 FROM police_crimes)", [], |r| r.get(0))? =>
+            {
+                Refresh::Skip
+            }
+            _ if self.bulk => Refresh::Queue,
+            _ => Refresh::Now,
+        };
+        let removed = settle(tx, kind, import_id, replaced, refresh)?;
+        let last_outcome_id: i64 = match (kind, self.known.is_some()) {
+            (PoliceFileKind::Outcomes, true) => {
+                tx.query_row("SELECT COALESCE(MAX(id), 0) FROM police_outcomes", [], |r| r.get(0))?
+            }
+            _ => 0,
+        };
+        self.file.settled = Some((kind, replaced, last_outcome_id));
+        Ok(removed)
+    }
+
+    async fn commit(&mut self) -> Result<(), DbError> {
+        self.conn.execute_batch("COMMIT")?;
+        if let Some(k) = self.known.as_mut() {
+            k.committed(self.conn)?;
         }
-        _ if bulk => Refresh::Queue,
-        _ => Refresh::Now,
-    };
-    counts.rows_replaced = settle(&tx, unit.kind, import_id, replaced, refresh)?;
-    let last_outcome_id: i64 = match (unit.kind, known.is_some()) {
-        (PoliceFileKind::Outcomes, true) => {
-            tx.query_row("SELECT COALESCE(MAX(id), 0) FROM police_outcomes", [], |r| r.get(0))?
+        if let Some((PoliceFileKind::Outcomes, replaced, last_outcome_id)) = self.file.settled {
+            let staged = std::mem::take(&mut self.file.staged);
+            let keep = replaced.is_none() && self.known.as_mut().is_some_and(|k| k.add(staged, last_outcome_id));
+            if !keep {
+                *self.known = None;
+            }
         }
-        _ => 0,
-    };
-    tx.execute(
-        "UPDATE imports SET rows_read = ?1, rows_added = ?2, rows_replaced = ?3, rows_without_location = ?4 WHERE id = ?5",
-        params![counts.rows_read, counts.rows_added, counts.rows_replaced, counts.rows_without_location, import_id],
-    )?;
-    if let Some(old) = replaced {
-        tx.execute("UPDATE imports SET superseded_by = ?1 WHERE id = ?2", params![import_id, old])?;
+        Ok(())
     }
-    tx.commit()?;
-    if let Some(k) = known.as_mut() {
-        k.committed(conn)?;
-    }
-    if unit.kind == PoliceFileKind::Outcomes {
-        let keep = replaced.is_none() && known.as_mut().is_some_and(|k| k.add(staged, last_outcome_id));
-        if !keep {
-            *known = None;
+
+    async fn rollback(&mut self) {
+        self.file = FileState::default();
+        if !self.conn.is_autocommit() {
+            if let Err(e) = self.conn.execute_batch("ROLLBACK") {
+                tracing::warn!("rolling back a police import: {e}");
+            }
         }
     }
-    Ok(ImportOutcome::Imported { import_id, unit: key, counts, replaced })
 }
 
 /// How a file's crimes get their latest outcome once its rows are in.
@@ -395,7 +418,7 @@ enum Refresh {
     Skip,
     /// Queued for the end of a bulk run, when the indexes it needs are back.
     Queue,
-    /// Recomputed now, as the pooled path's `outcomes` module does.
+    /// Recomputed now (the statements of `outcomes.rs`, as on PostgreSQL).
     Now,
 }
 

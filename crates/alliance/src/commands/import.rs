@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
+use alliance_app::imports;
 use alliance_db::imports::ImportOutcome;
 use alliance_db::police::RunProgress;
 use alliance_db::{Db, DbError};
@@ -49,42 +50,30 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
             paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
-    let who = super::cli_user();
+    let actor = super::cli_actor();
     let bar = progress_bar(files.len() as u64);
     let started = Instant::now();
     let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).collect();
     let mut tally = Tally::default();
     if police {
-        // The run reports each file as it lands; the audit rows are written after it, one per file.
-        let landed = std::sync::Mutex::new((&mut tally, Vec::new()));
-        db.import_police_files(&sources, &who, &|event| match event {
+        // The run reports each file as it lands; each file's audit row is written by the use
+        // case (in the file's own transaction when it changes data).
+        let landed = std::sync::Mutex::new(&mut tally);
+        imports::police(db, &actor, "import police", &sources, &|event| match event {
             RunProgress::Rows { index, rows } => bar.set_message(format!("{} ({rows} rows)", sources[index].name)),
             RunProgress::Finished { index, result } => {
-                let line = landed
-                    .lock()
-                    .map(|mut l| {
-                        let line = l.0.record(&sources[index], result);
-                        l.1.push((index, line.clone()));
-                        line
-                    })
-                    .unwrap_or_default();
+                let line = landed.lock().map(|mut t| t.record(&sources[index], result)).unwrap_or_default();
                 bar.suspend(|| println!("{line}"));
                 bar.inc(1);
             }
         })
         .await?;
-        let (_, mut lines) = landed.into_inner().map_err(|_| anyhow::anyhow!("an import report was lost"))?;
-        lines.sort_by_key(|(index, _)| *index);
-        for (index, line) in lines {
-            super::audit_import(db, &who, "import police", &sources[index].name, line.trim()).await?;
-        }
     } else {
         for file in &sources {
             bar.set_message(file.name.clone());
-            let result = db.import_area_file(file, &who).await;
+            let result = imports::areas(db, &actor, file).await?;
             let line = tally.record(file, &result);
             bar.suspend(|| println!("{line}"));
-            super::audit_import(db, &who, "import areas", &file.name, line.trim()).await?;
             bar.inc(1);
         }
     }

@@ -109,21 +109,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// Who the command line records as the importer: `cli:<login name>`.
-/// Writes one import from the command line to the audit log (actor `cli:<user>`, address
-/// `cli`), whatever its outcome: the same record the web and API uploads leave.
-pub async fn audit_import(
-    db: &alliance_db::Db,
-    who: &str,
-    action: &str,
-    file: &str,
-    outcome: &str,
-) -> anyhow::Result<()> {
-    let event = alliance_db::audit::AuditEvent { actor: who, action, target: file, detail: outcome, ip: "cli" };
-    db.audit(&event).await.context("cannot write the import to the audit log")?;
-    Ok(())
+/// The actor of the command line's changes and imports: `cli:<login>` from the address `cli`
+/// (the import use case writes each file's audit row with it, as for web and API uploads).
+pub fn cli_actor() -> alliance_db::audit::Actor {
+    alliance_db::audit::Actor::new(cli_user(), "cli")
 }
 
+/// Who the command line records as the importer: `cli:<login name>`.
 pub fn cli_user() -> String {
     let name = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
     format!("cli:{name}")

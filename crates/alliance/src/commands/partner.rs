@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use alliance_app::imports::{self, PartnerImported, PartnerKind, Supplier};
 use alliance_db::imports::ImportOutcome;
 use alliance_db::Db;
 use alliance_ingest::ed::synthetic::{generate as generate_ed, write, GeneratorSpec};
@@ -159,82 +160,71 @@ fn replaced_text(replaced: Option<i64>, rows: i64) -> String {
 
 /// `alliance import ed PATH…`
 pub async fn import_ed(db: &Db, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let files = list(paths, alliance_ingest::ed::is_ed_file_name)?;
-    let who = super::cli_user();
-    let started = Instant::now();
-    let (mut imported, mut unchanged, mut rows) = (0, 0, 0i64);
-    let mut failed = Vec::new();
-    for path in &files {
-        let file = SourceFile::from_path(path);
-        let line = match db.import_ed_file(&file, &who).await {
-            Ok(report) => match report.outcome {
-                ImportOutcome::Imported { counts, replaced, .. } => {
-                    imported += 1;
-                    rows += counts.rows_read;
-                    let g = report.geocoding;
-                    format!(
-                        "imported  {}{}: {} assaults; places: {} high, {} medium, {} resolved before, {} queued for \
-                         review, {} without a description{}",
-                        file.name,
-                        if report.synthetic { " (SYNTHETIC)" } else { "" },
-                        counts.rows_read,
-                        g.high,
-                        g.medium,
-                        g.resolved,
-                        g.queued,
-                        g.no_text,
-                        replaced_text(replaced, counts.rows_replaced)
-                    )
-                }
-                ImportOutcome::Unchanged { import_id, .. } => {
-                    unchanged += 1;
-                    format!("unchanged {}: already imported as import {import_id}", file.name)
-                }
-                ImportOutcome::Skipped { reason } => format!("skipped   {reason}"),
-            },
-            Err(e) => {
-                failed.push(file.name.clone());
-                format!("FAILED    {e}")
-            }
-        };
-        println!("{line}");
-        super::audit_import(db, &who, "import ed", &file.name, line.trim()).await?;
-    }
-    Ok(summary(started, imported, rows, unchanged, &failed))
+    import_partner(db, paths, PartnerKind::Ed).await
 }
 
 /// `alliance import indicators PATH…`
 pub async fn import_indicators(db: &Db, paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let files = list(paths, alliance_ingest::indicators::is_indicator_file_name)?;
-    let who = super::cli_user();
+    import_partner(db, paths, PartnerKind::Indicators).await
+}
+
+/// Imports partner files one by one through the import use case, which audits each attempt.
+async fn import_partner(db: &Db, paths: &[PathBuf], kind: PartnerKind) -> anyhow::Result<ExitCode> {
+    let wanted = match kind {
+        PartnerKind::Ed => alliance_ingest::ed::is_ed_file_name,
+        PartnerKind::Indicators => alliance_ingest::indicators::is_indicator_file_name,
+    };
+    let files = list(paths, wanted)?;
+    let actor = super::cli_actor();
     let started = Instant::now();
     let (mut imported, mut unchanged, mut rows) = (0, 0, 0i64);
     let mut failed = Vec::new();
     for path in &files {
         let file = SourceFile::from_path(Path::new(path));
-        let line = match db.import_indicator_file(&file, &who).await {
-            Ok(ImportOutcome::Imported { counts, replaced, unit, .. }) => {
+        let line = match imports::partner_file(db, &actor, Supplier::Operator, kind, &file).await {
+            Ok(PartnerImported::Done { outcome: ImportOutcome::Imported { counts, replaced, unit, .. }, ed, .. }) => {
                 imported += 1;
                 rows += counts.rows_read;
-                format!(
-                    "imported  {}: {} values ({unit}){}",
-                    file.name,
-                    counts.rows_read,
-                    replaced_text(replaced, counts.rows_replaced)
-                )
+                match ed {
+                    Some(report) => {
+                        let g = report.geocoding;
+                        format!(
+                            "imported  {}{}: {} assaults; places: {} high, {} medium, {} resolved before, {} queued \
+                             for review, {} without a description{}",
+                            file.name,
+                            if report.synthetic { " (SYNTHETIC)" } else { "" },
+                            counts.rows_read,
+                            g.high,
+                            g.medium,
+                            g.resolved,
+                            g.queued,
+                            g.no_text,
+                            replaced_text(replaced, counts.rows_replaced)
+                        )
+                    }
+                    None => format!(
+                        "imported  {}: {} values ({unit}){}",
+                        file.name,
+                        counts.rows_read,
+                        replaced_text(replaced, counts.rows_replaced)
+                    ),
+                }
             }
-            Ok(ImportOutcome::Unchanged { import_id, .. }) => {
+            Ok(PartnerImported::Done { outcome: ImportOutcome::Unchanged { import_id, .. }, .. }) => {
                 unchanged += 1;
                 format!("unchanged {}: already imported as import {import_id}", file.name)
             }
-            Ok(ImportOutcome::Skipped { reason }) => format!("skipped   {reason}"),
+            Ok(PartnerImported::Done { outcome: ImportOutcome::Skipped { reason }, .. }) => format!("skipped   {reason}"),
+            Ok(PartnerImported::Refused(e) | PartnerImported::NotSupplier(e)) => {
+                failed.push(file.name.clone());
+                format!("FAILED    {e}")
+            }
             Err(e) => {
                 failed.push(file.name.clone());
                 format!("FAILED    {e}")
             }
         };
         println!("{line}");
-        super::audit_import(db, &who, "import indicators", &file.name, line.trim()).await?;
     }
     Ok(summary(started, imported, rows, unchanged, &failed))
 }

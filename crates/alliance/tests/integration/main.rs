@@ -17,6 +17,7 @@ mod evaluate;
 mod governance;
 mod governance_web;
 mod headers;
+mod imports_concurrency;
 mod partner_access;
 mod partner_data;
 mod partnership;

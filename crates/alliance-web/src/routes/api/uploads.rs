@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-use alliance_db::audit::AuditEvent;
 use alliance_db::imports::ImportOutcome;
 use alliance_db::DbError;
 use alliance_ingest::SourceFile;
@@ -44,41 +43,43 @@ pub async fn police(
         )));
     }
     let file = SourceFile::from_bytes(&name, body.to_vec());
-    let actor = who.actor();
+    let actor = who.audit_actor(&ip);
     // The import's future is not `Send` (it holds the parser's channel across awaits), so
-    // it runs to completion on a blocking thread rather than on the request's task.
+    // it runs to completion on a blocking thread rather than on the request's task. The use
+    // case audits the upload (in the import's own transaction when it changes data).
     let result = {
-        let (db, actor) = (state.db.clone(), actor.clone());
+        let db = state.db.clone();
         let handle = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || handle.block_on(db.import_police_file(&file, &actor, &|_| {})))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || {
+            handle.block_on(async {
+                let mut results = alliance_app::imports::police(&db, &actor, "import", &[file], &|_| {}).await?;
+                Ok::<_, alliance_app::AppError>(results.pop())
+            })
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??
+        .ok_or_else(|| ApiError::Internal("the import returned no result".into()))?
     };
-    let (status, report, detail) = match result {
+    let (status, report) = match result {
         Ok(ImportOutcome::Imported { import_id, counts, replaced, .. }) => (
             StatusCode::OK,
             serde_json::json!({ "file": name, "status": "imported", "import_id": import_id, "rows": counts.rows_read,
                 "rows_without_location": counts.rows_without_location, "replaced": replaced }),
-            format!("imported as import {import_id}: {} rows", counts.rows_read),
         ),
         Ok(ImportOutcome::Unchanged { import_id, .. }) => (
             StatusCode::OK,
             serde_json::json!({ "file": name, "status": "unchanged", "import_id": import_id }),
-            format!("unchanged: already import {import_id}"),
         ),
         Ok(ImportOutcome::Skipped { reason }) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             serde_json::json!({ "file": name, "status": "failed", "error": reason }),
-            format!("skipped: {reason}"),
         ),
         Err(DbError::Ingest(e)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             serde_json::json!({ "file": name, "status": "failed", "error": e.to_string() }),
-            format!("refused: {e}"),
         ),
         Err(e) => return Err(e.into()),
     };
-    state.db.audit(&AuditEvent { actor: &actor, action: "import", target: &name, detail: &detail, ip: &ip }).await?;
     Ok((status, Json(report)).into_response())
 }
 

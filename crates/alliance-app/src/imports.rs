@@ -1,0 +1,285 @@
+//! The import use case: police, area, emergency department (ED) and partner indicator files,
+//! from the command line (`alliance import …`), the web form (`/partner-data/upload`) and the
+//! API (`POST /api/v1/imports/…`). Every front end calls these functions, so they authorise,
+//! import and audit alike:
+//!
+//! 1. **Authorisation before any parsing**: a partner file is read only once its supplier may
+//!    supply the dataset ([`Supplier::may_supply`]); an indicator file, whose datasets are
+//!    known only from its rows, is read only when the supplier owns some indicator dataset,
+//!    and then each dataset it holds is checked before anything is written.
+//! 2. **The import**: each file in one transaction of the storage layer, which reads the unit's
+//!    current import inside that transaction, so two imports of the same files at once store
+//!    each file once (`alliance_db::imports`).
+//! 3. **The audit row**: an import that changes data writes its row in its own transaction
+//!    (stored together or not at all); an attempt that changes nothing (unchanged, refused,
+//!    failed) is recorded after it, with the reason cut to [`MAX_AUDIT_DETAIL`] characters.
+
+use alliance_core::access::indicator_dataset;
+use alliance_db::audit::Actor;
+use alliance_db::imports::{ImportAudit, ImportOutcome};
+use alliance_db::partner::ed::EdImportReport;
+use alliance_db::partner::indicators::IndicatorSupplier;
+use alliance_db::police::RunProgress;
+use alliance_db::{Db, DbError};
+use alliance_ingest::SourceFile;
+
+use crate::AppError;
+
+/// The longest audit detail written for an attempt: enough for file, line, field and reason,
+/// never a whole offending value.
+pub const MAX_AUDIT_DETAIL: usize = 500;
+
+/// The dataset an ED file supplies.
+pub const ED_DATASET: &str = "ed-assaults";
+
+/// Who supplies a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Supplier {
+    /// The operator at the command line, who may import anything.
+    Operator,
+    /// A signed-in user or API token of an organisation.
+    Organisation { org_id: i64, administrator: bool },
+}
+
+impl Supplier {
+    /// Whether this supplier may upload `dataset`: the operator and administrators may; an
+    /// organisation only the datasets it owns.
+    pub async fn may_supply(self, db: &Db, dataset: &str) -> Result<bool, DbError> {
+        match self {
+            Supplier::Operator | Supplier::Organisation { administrator: true, .. } => Ok(true),
+            Supplier::Organisation { org_id, .. } => {
+                Ok(db.dataset(dataset).await?.is_some_and(|d| d.owner_org_id == Some(org_id)))
+            }
+        }
+    }
+
+    /// Whether this supplier owns at least one indicator dataset (checked before an indicator
+    /// file is read).
+    async fn may_supply_some_indicators(self, db: &Db) -> Result<bool, DbError> {
+        match self {
+            Supplier::Operator | Supplier::Organisation { administrator: true, .. } => Ok(true),
+            Supplier::Organisation { org_id, .. } => Ok(db
+                .datasets()
+                .await?
+                .iter()
+                .any(|d| d.slug.starts_with("indicators:") && d.owner_org_id == Some(org_id))),
+        }
+    }
+
+    fn indicator_supplier(self) -> IndicatorSupplier {
+        match self {
+            Supplier::Operator => IndicatorSupplier::Operator,
+            Supplier::Organisation { org_id, .. } => IndicatorSupplier::Organisation(org_id),
+        }
+    }
+}
+
+/// `text` cut to `max` characters (on a character boundary), marked when cut.
+pub fn excerpt(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_string(),
+    }
+}
+
+/// What the audit row of an attempt that changed nothing says.
+fn unchanged_detail(outcome: &Result<ImportOutcome, DbError>) -> Option<String> {
+    match outcome {
+        Ok(ImportOutcome::Imported { .. }) => None,
+        Ok(ImportOutcome::Unchanged { import_id, .. }) => Some(format!("unchanged: already import {import_id}")),
+        Ok(ImportOutcome::Skipped { reason }) => Some(format!("skipped: {reason}")),
+        Err(e) => Some(format!("FAILED: {e}")),
+    }
+}
+
+/// Records an attempt that changed no data.
+async fn audit_attempt(db: &Db, actor: &Actor, action: &str, file: &str, detail: &str) -> Result<(), DbError> {
+    let target = if file.is_empty() { "(no file)" } else { file };
+    db.audit(&actor.event(action, &excerpt(target, 200), &excerpt(detail, MAX_AUDIT_DETAIL))).await?;
+    Ok(())
+}
+
+/// Imports data.police.uk files as one run (see `Db::import_police_files`), auditing each file
+/// under `action` (`import police` on the command line): returns each file's result in the
+/// order given. `Err` only when the database could not be used.
+pub async fn police(
+    db: &Db,
+    actor: &Actor,
+    action: &'static str,
+    files: &[SourceFile],
+    on_progress: &(dyn Fn(RunProgress) + Send + Sync),
+) -> Result<Vec<Result<ImportOutcome, DbError>>, AppError> {
+    let audit = ImportAudit::new(actor.clone(), action);
+    let results = db.import_police_files_audited(files, &audit, on_progress).await?;
+    for (file, result) in files.iter().zip(&results) {
+        if let Some(detail) = unchanged_detail(result) {
+            audit_attempt(db, actor, action, &file.name, &detail).await?;
+        }
+    }
+    Ok(results)
+}
+
+/// Imports one area reference file, audited as `import areas`. The inner result is the file's.
+pub async fn areas(db: &Db, actor: &Actor, file: &SourceFile) -> Result<Result<ImportOutcome, DbError>, AppError> {
+    const ACTION: &str = "import areas";
+    let result = db.import_area_file_audited(file, &ImportAudit::new(actor.clone(), ACTION)).await;
+    if let Some(detail) = unchanged_detail(&result) {
+        audit_attempt(db, actor, ACTION, &file.name, &detail).await?;
+    }
+    Ok(result)
+}
+
+/// Which partner importer a file goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartnerKind {
+    Ed,
+    Indicators,
+}
+
+impl PartnerKind {
+    pub fn parse(s: &str) -> Option<PartnerKind> {
+        match s {
+            "ed" => Some(PartnerKind::Ed),
+            "indicators" => Some(PartnerKind::Indicators),
+            _ => None,
+        }
+    }
+
+    /// The audit action of its imports.
+    pub fn action(self) -> &'static str {
+        match self {
+            PartnerKind::Ed => "import ed",
+            PartnerKind::Indicators => "import indicators",
+        }
+    }
+
+    fn accepts(self, name: &str) -> bool {
+        match self {
+            PartnerKind::Ed => alliance_ingest::ed::is_ed_file_name(name),
+            PartnerKind::Indicators => alliance_ingest::indicators::is_indicator_file_name(name),
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            PartnerKind::Ed => "an ED assault file ends .csv or .xml (optionally .gz)",
+            PartnerKind::Indicators => "an indicator file ends .csv (optionally .gz) or .xlsx",
+        }
+    }
+}
+
+/// How a partner file's import ended.
+#[derive(Debug)]
+pub enum PartnerImported {
+    /// Imported or unchanged. `datasets` are those the file supplies.
+    Done { outcome: ImportOutcome, ed: Option<EdImportReport>, datasets: Vec<&'static str> },
+    /// The file was refused (bad name, bad content): nothing was imported.
+    Refused(String),
+    /// The supplier may not supply a dataset of the file: nothing was read.
+    NotSupplier(String),
+}
+
+/// Imports one partner file (ED or indicators) for `supplier`, auditing the attempt whatever
+/// its outcome. `Err` only for faults (the database could not be used).
+pub async fn partner_file(
+    db: &Db,
+    actor: &Actor,
+    supplier: Supplier,
+    kind: PartnerKind,
+    file: &SourceFile,
+) -> Result<PartnerImported, AppError> {
+    let result = partner_checked(db, actor, supplier, kind, file).await?;
+    let detail = match &result {
+        PartnerImported::Done { outcome: ImportOutcome::Imported { .. }, .. } => None,
+        PartnerImported::Done { outcome, .. } => unchanged_detail(&Ok(outcome.clone())),
+        PartnerImported::Refused(e) | PartnerImported::NotSupplier(e) => Some(format!("FAILED: {e}")),
+    };
+    if let Some(detail) = detail {
+        audit_attempt(db, actor, kind.action(), &file.name, &detail).await?;
+    }
+    Ok(result)
+}
+
+fn not_supplier(dataset: &str) -> PartnerImported {
+    PartnerImported::NotSupplier(format!(
+        "your organisation does not supply the dataset {dataset}: only its owner organisation or an administrator may \
+         upload it"
+    ))
+}
+
+async fn partner_checked(
+    db: &Db,
+    actor: &Actor,
+    supplier: Supplier,
+    kind: PartnerKind,
+    file: &SourceFile,
+) -> Result<PartnerImported, AppError> {
+    let name = file.name.as_str();
+    if name.is_empty() || file.approximate_len() == 0 {
+        return Ok(PartnerImported::Refused("Choose a file to upload".into()));
+    }
+    if !kind.accepts(name) {
+        return Ok(PartnerImported::Refused(format!("{}: {}", excerpt(name, 200), kind.expected())));
+    }
+    let audit = ImportAudit::new(actor.clone(), kind.action());
+    let refused = |e: DbError| match e {
+        DbError::Ingest(e) => Ok(PartnerImported::Refused(e.to_string())),
+        other => Err(AppError::from(other)),
+    };
+    match kind {
+        PartnerKind::Ed => {
+            if !supplier.may_supply(db, ED_DATASET).await? {
+                return Ok(not_supplier(ED_DATASET));
+            }
+            match db.import_ed_file_audited(file, &audit).await {
+                Ok(report) => Ok(PartnerImported::Done {
+                    outcome: report.outcome.clone(),
+                    ed: Some(report),
+                    datasets: vec![ED_DATASET],
+                }),
+                Err(e) => refused(e),
+            }
+        }
+        PartnerKind::Indicators => {
+            if !supplier.may_supply_some_indicators(db).await? {
+                return Ok(not_supplier("of any partner indicators"));
+            }
+            let values = match alliance_db::partner::indicators::parse(file).await {
+                Ok(values) => values,
+                Err(e) => return refused(e),
+            };
+            let mut datasets: Vec<&'static str> = values.iter().map(|v| indicator_dataset(&v.indicator)).collect();
+            datasets.sort_unstable();
+            datasets.dedup();
+            for d in &datasets {
+                if !supplier.may_supply(db, d).await? {
+                    return Ok(not_supplier(d));
+                }
+            }
+            match db.import_indicator_values_audited(file, values, supplier.indicator_supplier(), &audit).await {
+                Ok(outcome) => Ok(PartnerImported::Done { outcome, ed: None, datasets }),
+                Err(e) => refused(e),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_cut_long_values_on_character_boundaries() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+        assert_eq!(excerpt("ééééé", 2), "éé…");
+        assert_eq!(excerpt(&"x".repeat(10_000), MAX_AUDIT_DETAIL).chars().count(), MAX_AUDIT_DETAIL + 1);
+    }
+
+    #[test]
+    fn partner_kinds_name_their_audit_action() {
+        assert_eq!(PartnerKind::parse("ed").map(PartnerKind::action), Some("import ed"));
+        assert_eq!(PartnerKind::parse("indicators").map(PartnerKind::action), Some("import indicators"));
+        assert_eq!(PartnerKind::parse("police"), None);
+    }
+}
