@@ -40,9 +40,6 @@ pub enum DbError {
     /// database): a fault, not the user's input.
     #[error("stored data: {0}")]
     Corrupt(String),
-    /// Transitional: a message not yet sorted into the variants above. Treated as a fault.
-    #[error("{0}")]
-    Legacy(String),
     #[error("background task failed: {0}")]
     Task(String),
 }
@@ -88,7 +85,7 @@ mod tests {
         assert!(DbError::not_found("action 3").is_input_error());
         assert!(DbError::conflict("name", "already exists").is_input_error());
         assert!(!DbError::corrupt("month \"x\"").is_input_error());
-        assert!(!DbError::Legacy("x: y".into()).is_input_error());
+        assert!(!DbError::Task("a worker panicked".into()).is_input_error());
         assert!(!DbError::Sql(sqlx::Error::RowNotFound).is_input_error());
         assert_eq!(DbError::invalid("title", "Enter a title").to_string(), "title: Enter a title");
     }
