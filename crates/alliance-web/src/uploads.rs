@@ -48,7 +48,11 @@ pub async fn import(
     let file = SourceFile::from_bytes(&name, bytes);
     let result = imports::partner_file(&state.db, &who.audit_actor(ip), supplier(who), kind, &file).await;
     Ok(match result.map_err(into_db)? {
-        PartnerImported::Done { outcome: ImportOutcome::Imported { import_id, counts, replaced, .. }, ed, datasets } => {
+        PartnerImported::Done {
+            outcome: ImportOutcome::Imported { import_id, counts, replaced, .. },
+            ed,
+            datasets,
+        } => {
             let synthetic = ed.as_ref().is_some_and(|r| r.synthetic);
             Uploaded::Done {
                 message: format!(

@@ -299,5 +299,7 @@ async fn write_values(
 /// Reads an indicator file (CSV or .xlsx) on a blocking thread.
 pub async fn parse(file: &SourceFile) -> Result<Vec<IndicatorValue>, DbError> {
     let file = file.clone();
-    Ok(tokio::task::spawn_blocking(move || read_indicator_file(&file)).await.map_err(|e| DbError::Task(e.to_string()))??)
+    Ok(tokio::task::spawn_blocking(move || read_indicator_file(&file))
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))??)
 }

@@ -201,9 +201,15 @@ impl Db {
         let count = files.len();
         let handle = tokio::runtime::Handle::current();
         let job = tokio::task::spawn_blocking(move || {
-            sqlite_bulk::import_run(&handle, &path, &files, per_file::By { who: &who, audit: audit.as_ref() }, &|event| {
-                let _ = events_tx.send(event);
-            })
+            sqlite_bulk::import_run(
+                &handle,
+                &path,
+                &files,
+                per_file::By { who: &who, audit: audit.as_ref() },
+                &|event| {
+                    let _ = events_tx.send(event);
+                },
+            )
         });
         // Files may finish in another order than given (outcomes files go first).
         let mut results: Vec<Option<Result<ImportOutcome, DbError>>> = (0..count).map(|_| None).collect();

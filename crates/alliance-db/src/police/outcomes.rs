@@ -83,15 +83,19 @@ pub(super) async fn refresh_for_outcomes_import(
         .execute(&mut *conn)
         .await?;
     sqlx::raw_sql("DELETE FROM affected_crimes").execute(&mut *conn).await?;
-    sqlx::query("INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1")
-        .bind(old)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
+    )
+    .bind(old)
+    .execute(&mut *conn)
+    .await?;
     counts.rows_replaced = delete_rows(conn, "police_outcomes", old).await?;
-    sqlx::query("INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1")
-        .bind(import_id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO affected_crimes (crime_key) SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
+    )
+    .bind(import_id)
+    .execute(&mut *conn)
+    .await?;
     sqlx::raw_sql(&format!("{REFRESH} WHERE crime_key IN (SELECT crime_key FROM affected_crimes)"))
         .execute(&mut *conn)
         .await?;

@@ -185,11 +185,7 @@ async fn in_transaction(
 }
 
 /// Records the new import (holding the one it replaces, see `imports.rs`) and returns its id.
-async fn record(
-    store: &mut impl PoliceStore,
-    import: &NewImport<'_>,
-    replaces: Option<i64>,
-) -> Result<i64, DbError> {
+async fn record(store: &mut impl PoliceStore, import: &NewImport<'_>, replaces: Option<i64>) -> Result<i64, DbError> {
     if let Some(old) = replaces {
         store.execute(HOLD_SQL, &[Arg::Int(old)]).await?;
     }

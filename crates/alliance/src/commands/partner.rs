@@ -182,7 +182,9 @@ async fn import_partner(db: &Db, paths: &[PathBuf], kind: PartnerKind) -> anyhow
     for path in &files {
         let file = SourceFile::from_path(Path::new(path));
         let line = match imports::partner_file(db, &actor, Supplier::Operator, kind, &file).await {
-            Ok(PartnerImported::Done { outcome: ImportOutcome::Imported { counts, replaced, unit, .. }, ed, .. }) => {
+            Ok(PartnerImported::Done {
+                outcome: ImportOutcome::Imported { counts, replaced, unit, .. }, ed, ..
+            }) => {
                 imported += 1;
                 rows += counts.rows_read;
                 match ed {
@@ -214,7 +216,9 @@ async fn import_partner(db: &Db, paths: &[PathBuf], kind: PartnerKind) -> anyhow
                 unchanged += 1;
                 format!("unchanged {}: already imported as import {import_id}", file.name)
             }
-            Ok(PartnerImported::Done { outcome: ImportOutcome::Skipped { reason }, .. }) => format!("skipped   {reason}"),
+            Ok(PartnerImported::Done { outcome: ImportOutcome::Skipped { reason }, .. }) => {
+                format!("skipped   {reason}")
+            }
             Ok(PartnerImported::Refused(e) | PartnerImported::NotSupplier(e)) => {
                 failed.push(file.name.clone());
                 format!("FAILED    {e}")

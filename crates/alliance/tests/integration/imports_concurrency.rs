@@ -57,7 +57,8 @@ async fn police_twice_at_once(t: TestDb, data: PathBuf) {
     });
     assert_eq!(paths.len(), 8, "four months of street and outcomes files");
     let files: Vec<SourceFile> = paths.iter().map(|p| SourceFile::from_path(p)).collect();
-    let streets: Vec<PathBuf> = paths.iter().filter(|p| p.to_string_lossy().ends_with("-street.csv")).cloned().collect();
+    let streets: Vec<PathBuf> =
+        paths.iter().filter(|p| p.to_string_lossy().ends_with("-street.csv")).cloned().collect();
     let expected: i64 = raw_month_type_counts(&streets).values().sum();
 
     let (actor_a, actor_b) = (Actor::new("cli:a", "cli"), Actor::new("cli:b", "cli"));
@@ -72,8 +73,11 @@ async fn police_twice_at_once(t: TestDb, data: PathBuf) {
 
     assert_eq!(a.police_record_count().await.unwrap(), expected, "street rows stored exactly once");
     assert_eq!(table_rows(&t, "police_crimes").await, expected);
-    let outcome_rows: i64 =
-        paths.iter().filter(|p| p.to_string_lossy().ends_with("-outcomes.csv")).map(|p| read_csv(p).1.len() as i64).sum();
+    let outcome_rows: i64 = paths
+        .iter()
+        .filter(|p| p.to_string_lossy().ends_with("-outcomes.csv"))
+        .map(|p| read_csv(p).1.len() as i64)
+        .sum();
     let stored_outcomes = table_rows(&t, "police_outcomes").await;
     assert_eq!(stored_outcomes, outcome_rows, "outcome rows stored exactly once");
     let (doubled, imports) = current_per_unit(&a).await;
@@ -99,7 +103,10 @@ fn ed_csv(rows: usize) -> Vec<u8> {
          age_band,sex\n",
     );
     for i in 0..rows {
-        s.push_str(&format!("RJE01,2025-01-01,2025-01-31,,2025-01-{:02}T22:00,01,,01,\"Marsh Street\",18-24,1\n", 1 + i % 28));
+        s.push_str(&format!(
+            "RJE01,2025-01-01,2025-01-31,,2025-01-{:02}T22:00,01,,01,\"Marsh Street\",18-24,1\n",
+            1 + i % 28
+        ));
     }
     s.into_bytes()
 }
@@ -215,7 +222,8 @@ async fn one_organisation_cannot_replace_anothers_file(t: TestDb) {
         let values = alliance_ingest::indicators::read_indicator_file(&file).expect("a good file");
         (file, values)
     };
-    let (file, values) = read("indicator,area_code,period,value\nAmbulance call-outs for assault,E07000197,2025-01,41\n");
+    let (file, values) =
+        read("indicator,area_code,period,value\nAmbulance call-outs for assault,E07000197,2025-01,41\n");
     let first = db.import_indicator_values_audited(&file, values, hospital, &audit).await.unwrap();
     assert!(matches!(first, ImportOutcome::Imported { replaced: None, .. }), "{first:?}");
 
@@ -240,7 +248,8 @@ async fn one_organisation_cannot_replace_anothers_file(t: TestDb) {
     assert_eq!(audit_rows(&db, "import indicators").await.len(), 2);
 
     // The hospital's corrected file replaces its own import only.
-    let (file, values) = read("indicator,area_code,period,value\nAmbulance call-outs for assault,E07000197,2025-01,43\n");
+    let (file, values) =
+        read("indicator,area_code,period,value\nAmbulance call-outs for assault,E07000197,2025-01,43\n");
     let third = db.import_indicator_values_audited(&file, values, hospital, &audit).await.unwrap();
     let ImportOutcome::Imported { replaced: Some(_), counts, .. } = third else { panic!("{third:?}") };
     assert_eq!(counts.rows_replaced, 1);

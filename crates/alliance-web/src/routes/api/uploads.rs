@@ -66,14 +66,12 @@ pub async fn police(
             serde_json::json!({ "file": name, "status": "imported", "import_id": import_id, "rows": counts.rows_read,
                 "rows_without_location": counts.rows_without_location, "replaced": replaced }),
         ),
-        Ok(ImportOutcome::Unchanged { import_id, .. }) => (
-            StatusCode::OK,
-            serde_json::json!({ "file": name, "status": "unchanged", "import_id": import_id }),
-        ),
-        Ok(ImportOutcome::Skipped { reason }) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            serde_json::json!({ "file": name, "status": "failed", "error": reason }),
-        ),
+        Ok(ImportOutcome::Unchanged { import_id, .. }) => {
+            (StatusCode::OK, serde_json::json!({ "file": name, "status": "unchanged", "import_id": import_id }))
+        }
+        Ok(ImportOutcome::Skipped { reason }) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, serde_json::json!({ "file": name, "status": "failed", "error": reason }))
+        }
         Err(DbError::Ingest(e)) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             serde_json::json!({ "file": name, "status": "failed", "error": e.to_string() }),
