@@ -7,11 +7,11 @@
 //! report file or a JSON reply turns into output. Both front ends call the same functions,
 //! so the web and the command line cannot disagree.
 
+pub mod board_pack;
 pub mod counts;
 pub mod disclosure;
-pub mod evaluation;
 mod error;
-pub mod board_pack;
+pub mod evaluation;
 pub mod imports;
 pub mod password;
 pub mod sna;

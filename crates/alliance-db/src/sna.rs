@@ -119,7 +119,9 @@ impl Db {
 
     /// Stores a definition as the next version (after validating it); returns the version.
     pub async fn sv_definition_store(&self, definition: &Definition, who: &str) -> Result<i64, DbError> {
-        definition.validate().map_err(|e| DbError::invalid("definition", format!("serious violence definition: {e}")))?;
+        definition
+            .validate()
+            .map_err(|e| DbError::invalid("definition", format!("serious violence definition: {e}")))?;
         let mut tx = self.pool.begin().await?;
         let next: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM sv_definitions")
             .fetch_one(&mut *tx)

@@ -359,7 +359,13 @@ pub struct PeriodLine {
 
 /// A line chart of monthly counts with a dashed marker where a period starts (`marker`: the
 /// index of the first month after it, and its words).
-pub fn period_chart(id: &str, title: &str, labels: &[String], lines: &[PeriodLine], marker: Option<(usize, &str)>) -> String {
+pub fn period_chart(
+    id: &str,
+    title: &str,
+    labels: &[String],
+    lines: &[PeriodLine],
+    marker: Option<(usize, &str)>,
+) -> String {
     let mut h = String::new();
     let max = lines.iter().flat_map(|l| l.values.iter().flatten()).copied().max().unwrap_or(0).max(1) as f64;
     let (w, hh, left, bottom, top) = (900.0, 320.0, 50.0, 50.0, 15.0);

@@ -204,7 +204,11 @@ impl EvaluationDocument<'_> {
         [
             PeriodLine { name: "Target", colour: TARGET, values: monthly.iter().map(|m| Some(m.target)).collect() },
             PeriodLine { name: "Buffer", colour: BUFFER, values: monthly.iter().map(|m| m.buffer).collect() },
-            PeriodLine { name: "Comparison", colour: COMPARISON, values: monthly.iter().map(|m| m.comparison).collect() },
+            PeriodLine {
+                name: "Comparison",
+                colour: COMPARISON,
+                values: monthly.iter().map(|m| m.comparison).collect(),
+            },
         ]
         .into_iter()
         .filter(|l| l.values.iter().any(Option::is_some))

@@ -4,7 +4,9 @@
 //! stylesheet, no external requests) and every table, shown beside its chart and
 //! downloadable as CSV (`/sna/tables/{name}.csv`).
 
-use alliance_app::sna::{age_band_label, id_ranges, method_label, sex_label, EdFigures, EdSection, LsoaFigure, SnaReport};
+use alliance_app::sna::{
+    age_band_label, id_ranges, method_label, sex_label, EdFigures, EdSection, LsoaFigure, SnaReport,
+};
 use alliance_core::analytics::sna::series::Seasonality;
 use alliance_core::analytics::sna::success::IndicatorValue;
 use alliance_core::analytics::sna::times::DAYS;
@@ -133,9 +135,8 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
     let n = headers.len();
     tables.push(Table {
         name: "monthly",
-        caption:
-            "Serious violence (police proxy) and its police categories by month, with the rolling 12-month total"
-                .into(),
+        caption: "Serious violence (police proxy) and its police categories by month, with the rolling 12-month total"
+            .into(),
         headers,
         numeric: (0..n).map(|i| i > 0).collect(),
         rows,
@@ -199,9 +200,8 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
     // Context: deciles by LSOAs and residents.
     tables.push(Table {
         name: "context",
-        caption:
-            "Neighbourhoods (LSOAs 2021) and residents by deprivation decile (1 = most deprived 10% nationally)"
-                .into(),
+        caption: "Neighbourhoods (LSOAs 2021) and residents by deprivation decile (1 = most deprived 10% nationally)"
+            .into(),
         headers: ["IMD decile", "Residents"].map(String::from).to_vec(),
         numeric: vec![false, true],
         rows: r.deciles.iter().map(|d| vec![d.name.clone(), thousands(d.population)]).collect(),
@@ -236,12 +236,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
             .deciles
             .iter()
             .map(|d| {
-                vec![
-                    d.name.clone(),
-                    count_f(d.count),
-                    thousands(d.population),
-                    d.rate.map_or("no data".into(), one),
-                ]
+                vec![d.name.clone(), count_f(d.count), thousands(d.population), d.rate.map_or("no data".into(), one)]
             })
             .collect(),
         provenance: area_prov.clone(),
@@ -377,9 +372,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
                     match p.rows {
                         None => "no data source is loaded (not available in this installation)".into(),
                         Some(0) => "no data: none imported yet".into(),
-                        Some(_)
-                            if p.table == "ed_assaults" && matches!(r.ed, EdSection::NotPermitted) =>
-                        {
+                        Some(_) if p.table == "ed_assaults" && matches!(r.ed, EdSection::NotPermitted) => {
                             "loaded, but not available to your organisation".into()
                         }
                         Some(n) if p.table == "ed_assaults" => {
@@ -394,10 +387,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
     });
     tables.push(Table {
         name: "definition",
-        caption: format!(
-            "Serious violence definition version {}: {}",
-            r.definition.version, r.definition.name
-        ),
+        caption: format!("Serious violence definition version {}: {}", r.definition.version, r.definition.name),
         headers: ["Source", "Category", "Group", "Fit", "In headline", "What it can and cannot show"]
             .map(String::from)
             .to_vec(),
@@ -543,7 +533,6 @@ fn ed_tables(r: &SnaReport) -> Vec<Table> {
     });
     tables
 }
-
 
 /// The report body: headings, findings, figures and tables, shared by the page and the file.
 #[derive(Template)]
@@ -731,7 +720,8 @@ impl SnaBody<'_> {
             "sna-map",
             &MapText {
                 title: "Serious violence (police proxy) per 1,000 residents a year, by LSOA",
-                description: "{n} LSOAs shaded in five classes of rate, lightest lowest; the LSOA table has every figure.",
+                description:
+                    "{n} LSOAs shaded in five classes of rate, lightest lowest; the LSOA table has every figure.",
                 legend: "Rate per 1,000 residents a year",
                 no_value: "no population figure",
             },
@@ -783,7 +773,11 @@ impl SnaBody<'_> {
             "sna-ed-groups",
             "Emergency department assaults by serious violence group",
             "Bars show assaults in each group; hidden small counts have no bar.",
-            f.methods.groups.iter().map(|g| (g.group.map_or("Not mapped", |g| g.label()).to_string(), g.subtotal)).collect(),
+            f.methods
+                .groups
+                .iter()
+                .map(|g| (g.group.map_or("Not mapped", |g| g.label()).to_string(), g.subtotal))
+                .collect(),
         )
     }
 
@@ -791,7 +785,9 @@ impl SnaBody<'_> {
     /// arrival time would give away a small count of those without one.
     fn arrival(&self, f: &EdFigures) -> &'static str {
         match f.times.total.value() {
-            Some(total) if f.with_arrival.max(0) as u64 == total => "Every one of these assaults also has an arrival time.",
+            Some(total) if f.with_arrival.max(0) as u64 == total => {
+                "Every one of these assaults also has an arrival time."
+            }
             _ if f.with_arrival > 0 => {
                 "Some of these assaults also have an arrival time; the department did not send it for the others."
             }

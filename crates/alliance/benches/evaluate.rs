@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use alliance_core::domain::MonthRange;
 use alliance_app::evaluation::{self, AreaSpec, EvaluationDesign};
+use alliance_core::domain::MonthRange;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
 

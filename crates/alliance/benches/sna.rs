@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use alliance_app::sna::{EdPermission, SnaReport, SnaRequest};
+use alliance_app::Disclosure;
 use alliance_core::domain::Month;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
-use alliance_app::sna::{EdPermission, SnaReport, SnaRequest};
-use alliance_app::Disclosure;
 
 fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")

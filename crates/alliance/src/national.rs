@@ -73,7 +73,11 @@ struct Force {
 
 /// data.police.uk's slug of a force name: lower case, words joined by hyphens.
 pub fn force_slug(name: &str) -> String {
-    name.to_lowercase().split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join("-")
+    name.to_lowercase()
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The forces of the LSOA → force table, largest first, with their LSOAs (code, name).
@@ -315,8 +319,8 @@ pub fn generate(spec: &NationalSpec, progress: &dyn Fn(u64, u64)) -> anyhow::Res
                     done += 1;
                     continue;
                 };
-                let mut reader = csv::Reader::from_path(source)
-                    .with_context(|| format!("cannot read {}", source.display()))?;
+                let mut reader =
+                    csv::Reader::from_path(source).with_context(|| format!("cannot read {}", source.display()))?;
                 let header = reader.headers()?.clone();
                 let mut writer = create(&path, spec.gzip)?;
                 writer.write_record(&header)?;

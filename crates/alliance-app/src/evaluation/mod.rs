@@ -88,8 +88,7 @@ pub struct PlaceError(String);
 /// Parses GeoJSON (geometry, feature or collection) into polygons and circles.
 pub fn parse_places(value: &serde_json::Value) -> Result<(Vec<MultiPolygon<f64>>, Vec<Circle>), PlaceError> {
     let fail = |text: String| PlaceError(text);
-    let geojson =
-        geojson::GeoJson::from_json_value(value.clone()).map_err(|e| fail(format!("not GeoJSON: {e}")))?;
+    let geojson = geojson::GeoJson::from_json_value(value.clone()).map_err(|e| fail(format!("not GeoJSON: {e}")))?;
     let mut items: Vec<(geojson::Geometry, Option<f64>)> = Vec::new();
     let radius = |f: &geojson::Feature| {
         f.property("radius_metres").or_else(|| f.property("radius")).and_then(serde_json::Value::as_f64)
@@ -111,8 +110,9 @@ pub fn parse_places(value: &serde_json::Value) -> Result<(Vec<MultiPolygon<f64>>
     for (n, (geometry, radius)) in items.into_iter().enumerate() {
         let n = n + 1;
         match geometry.value {
-            v @ geojson::Value::Polygon(_) => polygons
-                .push(MultiPolygon(vec![geo::Polygon::<f64>::try_from(v).map_err(|e| fail(format!("shape {n}: {e}")))?])),
+            v @ geojson::Value::Polygon(_) => polygons.push(MultiPolygon(vec![
+                geo::Polygon::<f64>::try_from(v).map_err(|e| fail(format!("shape {n}: {e}")))?
+            ])),
             v @ geojson::Value::MultiPolygon(_) => {
                 polygons.push(geo::MultiPolygon::<f64>::try_from(v).map_err(|e| fail(format!("shape {n}: {e}")))?)
             }
@@ -315,9 +315,8 @@ pub async fn basis(db: &Db, design: &EvaluationDesign) -> Result<EvaluationBasis
     let projector = BngProjector::new().map_err(|e| AppError::internal(format!("projection: {e}")))?;
     let width = design.buffer_metres.unwrap_or(0.0);
     let target = resolve(db, &design.target, "target").await?;
-    let target_area =
-        SelectionArea::from_wgs84(&projector, &target.polygons, &target.circles, target.codes.clone())
-            .map_err(|e| AppError::invalid("target", format!("target area: {e}")))?;
+    let target_area = SelectionArea::from_wgs84(&projector, &target.polygons, &target.circles, target.codes.clone())
+        .map_err(|e| AppError::invalid("target", format!("target area: {e}")))?;
 
     let mut crimes: BTreeMap<i64, LocatedCrime> = BTreeMap::new();
     let fetch_box = target.bbox(width).ok_or_else(|| AppError::invalid("target", "the target area is empty"))?;
@@ -424,9 +423,9 @@ async fn suggest(
     let districts: Vec<String> = all
         .iter()
         .filter(|b| {
-            b.shape.bounding_rect().is_some_and(|r| {
-                r.min().x <= tb[2] && tb[0] <= r.max().x && r.min().y <= tb[3] && tb[1] <= r.max().y
-            })
+            b.shape
+                .bounding_rect()
+                .is_some_and(|r| r.min().x <= tb[2] && tb[0] <= r.max().x && r.min().y <= tb[3] && tb[1] <= r.max().y)
         })
         .filter_map(|b| b.district.clone())
         .collect::<BTreeSet<_>>()
@@ -466,12 +465,8 @@ async fn suggest(
         candidates.push(Candidate { code: b.code.clone(), name: b.name.clone(), monthly });
     }
     // The target's before-period series from the crimes already fetched.
-    let sel = AreaSelection {
-        target: target_area.clone(),
-        buffer_metres: None,
-        comparison: None,
-        comparison_buffer: false,
-    };
+    let sel =
+        AreaSelection { target: target_area.clone(), buffer_metres: None, comparison: None, comparison_buffer: false };
     let in_before: Vec<LocatedCrime> = crimes.values().filter(|c| before.contains(c.month)).cloned().collect();
     let roles = sel.classify(projector, &in_before).map_err(|e| AppError::internal(format!("projection: {e}")))?;
     let months: Vec<Month> = before.months().collect();
@@ -487,7 +482,11 @@ async fn suggest(
     Ok((ranked.iter().map(|c| c.code.clone()).collect(), ranked))
 }
 
-fn polygon_distance(projector: &BngProjector, target: &SelectionArea, shape: &MultiPolygon<f64>) -> Result<f64, AppError> {
+fn polygon_distance(
+    projector: &BngProjector,
+    target: &SelectionArea,
+    shape: &MultiPolygon<f64>,
+) -> Result<f64, AppError> {
     let mut best = f64::INFINITY;
     for p in &shape.0 {
         let projected = p
@@ -517,12 +516,7 @@ pub async fn store(
 }
 
 /// Re-runs a stored evaluation's design on the current data and stores the new figures.
-pub async fn rerun(
-    db: &Db,
-    intervention_id: i64,
-    evaluation_id: i64,
-    who: &str,
-) -> Result<StoredEvaluation, AppError> {
+pub async fn rerun(db: &Db, intervention_id: i64, evaluation_id: i64, who: &str) -> Result<StoredEvaluation, AppError> {
     let stored = db
         .evaluation(intervention_id, evaluation_id)
         .await?
@@ -549,7 +543,8 @@ mod tests {
         assert!(parse_places(&no_radius).expect_err("no radius").to_string().contains("radius_metres"));
         let projected = serde_json::json!({"type": "Point", "coordinates": [389000.0, 345000.0]});
         let e = parse_places(&serde_json::json!({"type": "Feature", "properties": {"radius_metres": 10.0},
-            "geometry": projected})).expect_err("not WGS84");
+            "geometry": projected}))
+        .expect_err("not WGS84");
         assert!(e.to_string().contains("not WGS84"), "{e}");
     }
 }

@@ -91,7 +91,9 @@ async fn evaluate(
             }
             // The design could not be run on the data held (periods without data, unknown codes…):
             // the message goes with the form field it is about.
-            Err(AppError::Invalid { field, reason }) => vec![v::FieldError { field: form_field(field).into(), message: reason }],
+            Err(AppError::Invalid { field, reason }) => {
+                vec![v::FieldError { field: form_field(field).into(), message: reason }]
+            }
             Err(e) => return Err(e.into()),
         },
         Err(errors) => errors,

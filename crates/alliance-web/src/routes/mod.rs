@@ -11,8 +11,8 @@ mod interventions;
 mod map;
 mod partner_data;
 mod partner_figures;
-mod public;
 mod partnership;
+mod public;
 mod sna;
 mod spatial;
 

@@ -12,8 +12,8 @@ use alliance_core::access::AccessLevel;
 use crate::auth::access::dataset_access;
 use crate::auth::{Caller, Principal};
 use crate::views::sna::page::{parse_query, DefinitionPage, SnaPage};
-use alliance_app::sna::{EdPermission, SnaReport};
 use crate::{AppState, PageError};
+use alliance_app::sna::{EdPermission, SnaReport};
 
 /// Emergency department figures appear only for readers with at least aggregate access to
 /// the `ed-assaults` dataset (the one access check decides).

@@ -15,7 +15,11 @@ use crate::AppState;
 pub use crate::forms::FieldError;
 
 /// A code list as the form's `(key, label)` options.
-fn options<T: Copy>(all: &[T], key: fn(T) -> &'static str, label: fn(T) -> &'static str) -> Vec<(&'static str, &'static str)> {
+fn options<T: Copy>(
+    all: &[T],
+    key: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<(&'static str, &'static str)> {
     all.iter().map(|c| (key(*c), label(*c))).collect()
 }
 

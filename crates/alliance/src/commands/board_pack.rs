@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use alliance_core::governance::{ActionStatus, Quarter};
 use alliance_app::board_pack::BoardPack;
+use alliance_core::governance::{ActionStatus, Quarter};
 use alliance_db::Db;
 use anyhow::Context;
 use clap::Args;

@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use alliance_app::evaluation::{self, AreaSpec, EvaluationDesign};
 use alliance_core::analytics::evaluation::HarmWeight;
 use alliance_core::domain::{Month, MonthRange};
-use alliance_app::evaluation::{self, AreaSpec, EvaluationDesign};
 use alliance_db::Db;
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};

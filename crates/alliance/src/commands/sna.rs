@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use alliance_app::sna::{EdPermission, SnaReport, SnaRequest};
+use alliance_app::Disclosure;
 use alliance_core::analytics::sna::definition::Definition;
 use alliance_core::domain::Month;
 use alliance_db::Db;
-use alliance_app::sna::{EdPermission, SnaReport, SnaRequest};
-use alliance_app::Disclosure;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 

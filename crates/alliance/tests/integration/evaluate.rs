@@ -420,7 +420,9 @@ async fn register_and_evaluation_api_over_http() {
     let html = app.get(&format!("/interventions/{id}/evaluations/{eid}.html"), &me).await;
     assert_eq!(html.status, 200);
     assert!(html.body.starts_with("<!DOCTYPE html>") && html.body.contains("Park patrols: evaluation"));
-    assert!(html.body.contains("<caption>Recorded crimes per month</caption>") && html.body.contains("Map of the areas"));
+    assert!(
+        html.body.contains("<caption>Recorded crimes per month</caption>") && html.body.contains("Map of the areas")
+    );
 
     let stored = app.get(&format!("/api/v1/interventions/{id}/evaluations/{eid}"), &me).await;
     assert_eq!(stored.status, 200, "{}", stored.body);

@@ -6,9 +6,9 @@ use alliance_db::areas::DistrictInfo;
 use alliance_db::sna::DefinitionVersion;
 use askama::Template;
 
-use alliance_app::sna::SnaRequest;
 use crate::views::Layout;
 use crate::AppState;
+use alliance_app::sna::SnaRequest;
 
 /// `/sna`: the form and the report body.
 #[derive(Template)]
