@@ -18,9 +18,9 @@ pub struct BoardPackArgs {
     /// Where to write the HTML.
     #[arg(long)]
     pub out: PathBuf,
-    /// The partnership's name on the cover.
-    #[arg(long, default_value = "Staffordshire and Stoke-on-Trent Violence Reduction Alliance")]
-    pub partnership: String,
+    /// The partnership's name on the cover (default: the name in the partnership's profile).
+    #[arg(long)]
+    pub partnership: Option<String>,
 }
 
 fn parse_quarter(s: &str) -> Result<Quarter, String> {
@@ -28,7 +28,16 @@ fn parse_quarter(s: &str) -> Result<Quarter, String> {
 }
 
 pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
-    let pack = BoardPack::load(db, args.quarter, &args.partnership).await?;
+    let partnership = match args.partnership {
+        Some(name) => name,
+        None => match db.partnership().await? {
+            Some(profile) => profile.name,
+            None => anyhow::bail!(
+                "no partnership is set up yet: run `alliance partnership init`, or give the cover's name with --partnership"
+            ),
+        },
+    };
+    let pack = BoardPack::load(db, args.quarter, &partnership).await?;
     let html = alliance_reports::board_pack::render(&pack).context("cannot render the Board pack")?;
     std::fs::write(&args.out, html).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

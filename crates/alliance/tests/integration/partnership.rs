@@ -101,6 +101,9 @@ fn the_partnership_command_sets_shows_and_refuses_bad_fields() {
     let none = run(&["partnership", "show"]);
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("no partnership is set up yet"));
+    let out = dir.path().join("unnamed.html").display().to_string();
+    let unnamed = run(&["board-pack", "--quarter", "2025Q3", "--out", &out]);
+    assert!(!unnamed.status.success() && String::from_utf8_lossy(&unnamed.stderr).contains("no partnership is set up yet"));
 
     let init = run(&["partnership", "init", "--example", "wiltshire-and-swindon"]);
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
@@ -114,6 +117,13 @@ fn the_partnership_command_sets_shows_and_refuses_bad_fields() {
     let set =
         run(&["partnership", "set", "--contact-phone", "01225 123456", "--forces", "wiltshire,avon-and-somerset"]);
     assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+
+    let pack = dir.path().join("pack.html");
+    let pack_arg = pack.display().to_string();
+    let written = run(&["board-pack", "--quarter", "2025Q3", "--out", &pack_arg]);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let html = std::fs::read_to_string(&pack).expect("the pack");
+    assert!(html.contains(WILTSHIRE) && !html.contains("Staffordshire"), "the pack's cover names the profile's partnership");
 
     let shown = run(&["partnership", "show"]);
     let text = String::from_utf8_lossy(&shown.stdout);
