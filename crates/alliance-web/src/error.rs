@@ -170,7 +170,7 @@ pub(crate) fn error_page_for(
     let rendered = if matches!(context.principal, Some(crate::auth::Principal::User(_))) {
         StaffErrorPage { layout: Layout::from_context(context, ""), title, paragraphs }.render()
     } else {
-        PublicErrorPage { layout: PublicLayout::from_partnership(context.partnership, ""), title, paragraphs }.render()
+        PublicErrorPage { layout: PublicLayout::from_context(context, ""), title, paragraphs }.render()
     };
     match rendered {
         Ok(html) => (status, Html(html)).into_response(),

@@ -31,8 +31,11 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let ip = super::throttle::client_address(peer, request.headers(), &state.trusted_proxies)
         .map_or_else(|| "unknown".to_string(), |ip| ip.to_string());
 
-    let partnership = state.partnership.name(&state.db).await;
-    let nobody = Who { principal: None, partnership: &partnership };
+    let profile = state.partnership.get(&state.db).await;
+    let partnership = profile.as_ref().map_or_else(|| crate::partnership::UNNAMED.to_string(), |p| p.name.clone());
+    let accent =
+        profile.as_ref().map_or_else(|| alliance_core::partnership::Colour::default().hex(), |p| p.colour.hex());
+    let nobody = Who { principal: None, partnership: &partnership, accent };
 
     // 1. Who is asking.
     let mut principal = None;
@@ -71,7 +74,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
 
-    let who = Who { principal: principal.clone(), partnership: &partnership };
+    let who = Who { principal: principal.clone(), partnership: &partnership, accent };
 
     // 2 and 3. The route table.
     let pattern = request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
@@ -144,7 +147,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
     request.extensions_mut().insert(ClientIp(ip.clone()));
     request.extensions_mut().insert(CsrfToken(csrf.clone()));
-    let context = RequestContext { principal, partnership: partnership.clone(), csrf: csrf.clone(), ip };
+    let context = RequestContext { principal, partnership: partnership.clone(), accent, csrf: csrf.clone(), ip };
     let mut response = in_our_words(REQUEST.scope(context, next.run(request)).await, is_api, &who).await;
     if let Some(c) = new_anonymous_csrf {
         response
@@ -327,6 +330,7 @@ async fn in_our_words(response: Response, is_api: bool, who: &Who<'_>) -> Respon
 struct Who<'a> {
     principal: Option<Principal>,
     partnership: &'a str,
+    accent: &'static str,
 }
 
 /// A refusal by the guard: a problem document on the API, the service's error page
@@ -349,6 +353,7 @@ fn refuse(status: StatusCode, json: bool, message: &str, who: &Who) -> Response 
         let context = RequestContext {
             principal: who.principal.clone(),
             partnership: who.partnership.to_string(),
+            accent: who.accent,
             csrf: String::new(),
             ip: String::new(),
         };

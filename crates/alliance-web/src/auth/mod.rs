@@ -98,6 +98,8 @@ pub struct RequestContext {
     pub principal: Option<Principal>,
     /// The partnership's name, for pages rendered without the app state (error pages).
     pub partnership: String,
+    /// The header's accent colour (a GOV.UK palette hex value) from the partnership's profile.
+    pub accent: &'static str,
     pub csrf: String,
     pub ip: String,
 }
@@ -114,6 +116,7 @@ pub fn current() -> RequestContext {
     REQUEST.try_with(Clone::clone).unwrap_or(RequestContext {
         principal: None,
         partnership: String::new(),
+        accent: alliance_core::partnership::Colour::default().hex(),
         csrf: String::new(),
         ip: "unknown".into(),
     })

@@ -19,6 +19,8 @@ pub mod sna;
 /// What every page's layout needs.
 pub struct Layout {
     pub partnership: String,
+    /// The header's accent colour from the partnership's profile.
+    pub accent: &'static str,
     /// The path of the current page, to mark the navigation.
     pub path: &'static str,
     /// Who is signed in (name, whether an administrator), from the request's context.
@@ -49,7 +51,7 @@ impl Layout {
             }
             _ => None,
         };
-        Layout { partnership: context.partnership, path, user, csrf: context.csrf }
+        Layout { partnership: context.partnership, accent: context.accent, path, user, csrf: context.csrf }
     }
 
     /// Whether the page is one of the governance area's (the "Governance" navigation item).

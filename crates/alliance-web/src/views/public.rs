@@ -22,17 +22,19 @@ pub struct NavItem {
 /// What every public page's layout needs.
 pub struct PublicLayout {
     pub partnership: String,
+    /// The header's accent colour from the partnership's profile.
+    pub accent: &'static str,
     pub path: &'static str,
     pub exit_url: &'static str,
 }
 
 impl PublicLayout {
     pub fn new(_state: &crate::AppState, path: &'static str) -> PublicLayout {
-        PublicLayout::from_partnership(crate::auth::current().partnership, path)
+        PublicLayout::from_context(crate::auth::current(), path)
     }
 
-    pub fn from_partnership(partnership: String, path: &'static str) -> PublicLayout {
-        PublicLayout { partnership, path, exit_url: EXIT_URL }
+    pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> PublicLayout {
+        PublicLayout { partnership: context.partnership, accent: context.accent, path, exit_url: EXIT_URL }
     }
 
     pub fn nav(&self) -> Vec<NavItem> {

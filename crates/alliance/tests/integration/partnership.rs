@@ -103,7 +103,9 @@ fn the_partnership_command_sets_shows_and_refuses_bad_fields() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("no partnership is set up yet"));
     let out = dir.path().join("unnamed.html").display().to_string();
     let unnamed = run(&["board-pack", "--quarter", "2025Q3", "--out", &out]);
-    assert!(!unnamed.status.success() && String::from_utf8_lossy(&unnamed.stderr).contains("no partnership is set up yet"));
+    assert!(
+        !unnamed.status.success() && String::from_utf8_lossy(&unnamed.stderr).contains("no partnership is set up yet")
+    );
 
     let init = run(&["partnership", "init", "--example", "wiltshire-and-swindon"]);
     assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
@@ -123,7 +125,10 @@ fn the_partnership_command_sets_shows_and_refuses_bad_fields() {
     let written = run(&["board-pack", "--quarter", "2025Q3", "--out", &pack_arg]);
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
     let html = std::fs::read_to_string(&pack).expect("the pack");
-    assert!(html.contains(WILTSHIRE) && !html.contains("Staffordshire"), "the pack's cover names the profile's partnership");
+    assert!(
+        html.contains(WILTSHIRE) && !html.contains("Staffordshire"),
+        "the pack's cover names the profile's partnership"
+    );
 
     let shown = run(&["partnership", "show"]);
     let text = String::from_utf8_lossy(&shown.stdout);
@@ -212,5 +217,6 @@ async fn an_administrator_changes_the_profile_on_the_web(app: TestApp) {
     assert_eq!(stored.colour, alliance_core::partnership::Colour::Green);
     let public = app.get("/public", &Caller::default()).await;
     assert!(public.body.contains("Wiltshire and Swindon Serious Violence Partnership"), "the header follows at once");
+    assert!(public.body.contains("border-bottom-color: #00703c"), "in the profile's colour (GOV.UK green)");
 }
 on_each_app!(an_administrator_changes_the_profile_on_the_web);
