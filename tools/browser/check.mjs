@@ -51,8 +51,8 @@ const PUBLIC_PAGES = [
 ];
 /**
  * The hotspot map, narrowed to one crime type, district and month: the page computes Gi*
- * with 999 permutations as it renders (and the map asks for it again), which takes minutes
- * for the whole demo year in a debug build on a busy machine.
+ * (normal p-values by default) and the emerging hot spots as it renders, and the map asks for
+ * its layers again, which is slow for the whole demo year in a debug build on a busy machine.
  */
 const MAP_PATH = '/map?crime-type=Possession+of+weapons&district=E07000199&from=2025-12&to=2025-12&cell=1000';
 const STAFF_PAGES = [

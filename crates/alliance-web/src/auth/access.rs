@@ -316,14 +316,6 @@ pub async fn require_dataset(
     Ok(Ok(level))
 }
 
-/// Whether `who` may supply (upload) `dataset`: a user or token of the dataset's owner
-/// organisation, or an administrator. The one place that decides, for the web form, the API
-/// and (by not being reached) nothing else: the CLI runs with the database's own rights.
-pub async fn may_supply(state: &AppState, who: &Principal, dataset: &str) -> Result<bool, alliance_db::DbError> {
-    let Some(ds) = state.db.dataset(dataset).await? else { return Ok(false) };
-    Ok(who.role() == Some(Role::Administrator) || ds.owner_org_id == Some(who.org_id()))
-}
-
 // ---- Record-level rules of governance. A handler asks the `require_` function before it
 // changes a record (and refuses with its 403); a page asks the `may_` function whether to
 // offer the form. The rules themselves are pure, in `alliance_core::governance`.
