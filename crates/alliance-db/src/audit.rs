@@ -140,26 +140,14 @@ const AUDIT_LOCK_KEY: i64 = 0x4155_4454;
 /// collide on its keys.
 pub async fn append(tx: &mut AnyConnection, backend: Backend, event: &AuditEvent<'_>) -> Result<i64, DbError> {
     if backend == Backend::Postgres {
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(AUDIT_LOCK_KEY).execute(&mut *tx).await?;
+        sqlx::query(chain::LOCK_SQL).bind(chain::lock_key()).execute(&mut *tx).await?;
     }
-    let last = sqlx::query("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut *tx).await?;
-    let (prev_id, prev_hash) = match last {
-        Some(r) => (r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?),
-        None => (0, GENESIS_HASH.to_string()),
+    let last = match sqlx::query(chain::LAST_SQL).fetch_optional(&mut *tx).await? {
+        Some(r) => Some((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)),
+        None => None,
     };
-    let mut entry = AuditEntry {
-        id: prev_id + 1,
-        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        actor: event.actor.to_string(),
-        action: event.action.to_string(),
-        target: event.target.to_string(),
-        detail: event.detail.to_string(),
-        ip: event.ip.to_string(),
-        prev_hash,
-        hash: String::new(),
-    };
-    entry.hash = entry.expected_hash(&entry.prev_hash);
-    sqlx::query(&format!("INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+    let entry = chain::entry_after(last, event);
+    sqlx::query(&chain::insert_sql())
         .bind(entry.id)
         .bind(&entry.at)
         .bind(&entry.actor)

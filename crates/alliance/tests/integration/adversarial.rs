@@ -340,29 +340,9 @@ async fn oversized_forms_get_clear_refusals(app: TestApp) {
 
 on_each_app!(oversized_forms_get_clear_refusals);
 
-/// A multipart upload body of text fields then one file, as a browser sends the form.
-fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
-    let boundary = "adversarial-upload";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
-        );
-    }
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
-            file.0
-        )
-        .bytes(),
-    );
-    body.extend_from_slice(file.1);
-    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 async fn upload(app: &TestApp, who: &Caller, kind: &str, file: (&str, &[u8])) -> Reply {
-    let (content_type, body) = multipart(&[("csrf_token", &who.csrf), ("kind", kind)], file);
+    let (content_type, body) =
+        crate::common::http::multipart(&[("csrf_token", &who.csrf), ("kind", kind)], ("file", file.0, file.1));
     let request =
         app.request(reqwest::Method::POST, "/partner-data/upload", who).header("content-type", content_type).body(body);
     TestApp::read(request).await

@@ -55,27 +55,8 @@ async fn send_multipart(
     fields: &[(&str, &str)],
     file: (&str, &str, &[u8]),
 ) -> Reply {
-    let boundary = "alliance-test-boundary-7d1f";
-    let mut body: Vec<u8> = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
-        );
-    }
-    let (field, file_name, bytes) = file;
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{file_name}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n"
-        )
-        .bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-    let request = app
-        .request(reqwest::Method::POST, path, who)
-        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
-        .body(body);
+    let (content_type, body) = crate::common::http::multipart(fields, file);
+    let request = app.request(reqwest::Method::POST, path, who).header("content-type", content_type).body(body);
     TestApp::read(request).await
 }
 
