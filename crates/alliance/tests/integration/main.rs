@@ -21,6 +21,7 @@ mod imports_concurrency;
 mod partner_access;
 mod partner_data;
 mod partnership;
+mod places;
 mod police_import;
 mod public;
 mod sna;
