@@ -142,8 +142,25 @@ async fn register_and_evaluate_places(app: TestApp) {
     assert_eq!(result["areas"]["target"]["kind"], "place");
     assert_eq!(result["areas"]["comparison"]["codes"][0], "Control Park");
 
-    // A place an intervention names cannot be removed; one no intervention names can.
+    // A place as the study area of a hotspot analysis: only the records inside it count.
     let target_id = app.db.places_named("name", &["Target Park".to_string()]).await.expect("named")[0].id;
+    let hotspots = app.get(&format!("/api/v1/hotspots?place={target_id}&cell=100"), &board).await;
+    assert_eq!(hotspots.status, StatusCode::OK, "{}", hotspots.body);
+    let h = hotspots.json();
+    assert_eq!(h["cells"], "area");
+    assert_eq!(h["points"].as_u64().expect("points") - h["dropped_outside_area"].as_u64().expect("dropped"), 240 + 96);
+    let refused = app.get(&format!("/api/v1/hotspots?place={target_id}&cells=bbox"), &board).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
+    assert_eq!(app.get("/api/v1/hotspots?place=999999", &board).await.status, StatusCode::NOT_FOUND);
+    // The map offers the place as its study area and asks its layers for the same cells.
+    let map = app.get(&format!("/map?place={target_id}&cell=250"), &board).await;
+    assert_eq!(map.status, StatusCode::OK);
+    assert!(map.body.contains(&format!("<option value=\"{target_id}\" selected>Target Park</option>")), "{}", map.body);
+    assert!(map.body.contains(&format!("place={target_id}")), "the layers ask for the place's cells");
+    let density = app.get(&format!("/api/v1/kde?format=geojson&cell=250&place={target_id}"), &board).await;
+    assert_eq!(density.status, StatusCode::OK, "{}", density.body);
+
+    // A place an intervention names cannot be removed; one no intervention names can.
     let control_id = app.db.places_named("name", &["control park".to_string()]).await.expect("named")[0].id;
     let refused = app.post_form(&format!("/places/{target_id}/delete"), &analyst, &[]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
