@@ -154,10 +154,12 @@ async fn ed_csv(
         };
     }
     let level = ed_level(&state, &who, &what).await?;
-    let (facts, _) = ed_assaults::published_facts(state.db.ed_assault_facts(&EdFilter::default()).await?, level);
+    let (facts, quarter) = ed_assaults::published_facts(state.db.ed_assault_facts(&EdFilter::default()).await?, level);
     let table = ed_assaults::tables(&facts, &state.disclosure().await, level).into_iter().find(|t| t.slug == slug);
+    // Below record level the file's name states the one quarter it covers.
+    let period = quarter.map(|q| format!("-{}-to-{}", q.from, q.to)).unwrap_or_default();
     match table {
-        Some(t) => Ok(csv_response(&format!("ed-assaults-{slug}.csv"), t.csv())),
+        Some(t) => Ok(csv_response(&format!("ed-assaults-{slug}{period}.csv"), t.csv())),
         None => Err(not_found()),
     }
 }
