@@ -444,12 +444,21 @@ impl SnaReport {
                 (Some(f), Some(t)) => (f, t),
                 (f, t) => {
                     let all = db.sna_ed_rows(&SnaFilter::default()).await?;
-                    let Some((first, last)) =
-                        all.months.as_ref().and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+                    let Some((first, last)) = all
+                        .months
+                        .as_ref()
+                        .and_then(|(a, b)| Some((a.parse::<Month>().ok()?, b.parse::<Month>().ok()?)))
                     else {
                         return Ok(EdSection::NoData);
                     };
-                    (f.unwrap_or(first), t.unwrap_or(last))
+                    if f.is_none() && t.is_none() {
+                        // No period asked for: the quarter of the latest month with data
+                        // (the partner data page's quarter too).
+                        let q = crate::disclosure::quarter_of(last);
+                        (q.from, q.to)
+                    } else {
+                        (f.unwrap_or(first), t.unwrap_or(last))
+                    }
                 }
             };
             let Some(asked) = MonthRange::new(from, to) else { return Ok(EdSection::NoData) };

@@ -26,21 +26,17 @@ const NOT_KNOWN: &str = "Not known";
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 /// The assaults a reader at `level` may see counted: all of them at record level; below it,
-/// those of one whole calendar quarter only (the latest whole quarter the data covers, the
-/// rule of `alliance_app::disclosure::published_period`, so the page's tables and the SNA's
-/// are over the same fixed, non-overlapping periods and cannot be subtracted from each
-/// other). Returns the facts and, below record level, the quarter (`None` when the data
-/// covers no whole quarter: then no facts).
+/// those of one calendar quarter only (the quarter of the latest month with data: one cell
+/// of the fixed partition of `alliance_app::disclosure`, so the page's tables and the SNA's
+/// are over the same non-overlapping periods and cannot be subtracted from each other).
+/// Returns the facts and, below record level, the quarter (`None` when there are no facts).
 pub fn published_facts(facts: Vec<EdFact>, level: AccessLevel) -> (Vec<EdFact>, Option<MonthRange>) {
     if level == AccessLevel::Record {
         return (facts, None);
     }
-    let months: Vec<Month> = facts.iter().filter_map(|f| f.assault_month.parse().ok()).collect();
-    let covered = match (months.iter().min(), months.iter().max()) {
-        (Some(a), Some(b)) => MonthRange::new(*a, *b),
-        _ => None,
-    };
-    match covered.and_then(|c| alliance_app::disclosure::published_period(level, c)) {
+    let latest = facts.iter().filter_map(|f| f.assault_month.parse::<Month>().ok()).max();
+    let quarter = latest.map(alliance_app::disclosure::quarter_of);
+    match quarter.and_then(|q| alliance_app::disclosure::published_period(level, q)) {
         Some(q) => {
             let kept =
                 facts.into_iter().filter(|f| f.assault_month.parse::<Month>().is_ok_and(|m| q.contains(m))).collect();

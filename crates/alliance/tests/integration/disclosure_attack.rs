@@ -209,7 +209,11 @@ async fn ed_differencing(app: TestApp) {
     }
     // The page says which quarter and why.
     let page = app.get("/sna?from=2025-01&to=2025-05", &aggregate).await;
-    assert!(page.body.contains("(2025-01 to 2025-03 here, the latest whole quarter in the period chosen)"), "{}", page.body);
+    assert!(
+        page.body.contains("(2025-01 to 2025-03 here, the latest whole quarter in the period chosen)"),
+        "{}",
+        page.body
+    );
     let partner = app.get("/partner-data/ed-assaults", &aggregate).await;
     assert!(partner.body.contains("2025-10 to 2025-12"), "{}", partner.body);
 

@@ -347,7 +347,9 @@ async fn emergency_department_sections(t: TestDb) {
     let page = app.get("/sna", &me).await;
     assert!(page.body.contains("id=\"sna-ed-days-title\"") && page.body.contains("/sna/tables/ed-people.csv"));
     // The owner's analyst has record-level access: exact figures (issue 14).
-    assert!(!page.body.contains("fewer than"), "record level: nothing hidden");
+    assert!(page.body.contains("exact figures, shown because your organisation has record-level access"));
+    let people = app.get("/sna/tables/ed-people.csv", &me).await;
+    assert!(!people.body.contains("fewer than") && !people.body.contains("withheld"), "record level: nothing hidden");
     let csv = app.get("/sna/tables/ed-days.csv", &me).await;
     let saturday = csv.body.lines().find(|l| l.starts_with("Saturday,")).expect("a Saturday row").to_string();
     assert_eq!(saturday, format!("Saturday,{}", by_day[5]));
