@@ -294,6 +294,8 @@ pub struct StaffReportsPage {
     pub approved: i64,
     pub rejected: i64,
     pub cells: Vec<CellCount>,
+    /// The partnership's suppression threshold (the public map leaves out smaller cells).
+    pub threshold: u64,
 }
 
 impl StaffReportsPage {

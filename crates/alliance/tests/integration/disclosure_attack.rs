@@ -392,3 +392,41 @@ async fn metadata_follows_the_data(app: TestApp) {
     assert!(sources.body.contains("300 records loaded"), "{}", sources.body);
 }
 on_each_app!(metadata_follows_the_data);
+
+/// The threshold is a setting of the partnership: `alliance partnership set
+/// --suppression-threshold` and the `/admin/partnership` form store it (refusing values
+/// outside 2 to 100, changing nothing), and the public pages follow at once.
+async fn the_threshold_is_set_by_the_command_and_the_form(app: TestApp) {
+    let wiltshire = alliance_core::partnership::example("wiltshire-and-swindon").expect("shipped").expect("valid");
+    app.db.init_partnership(&wiltshire, &common::test_actor()).await.expect("profile");
+    let run = |args: &[&str]| common::alliance(&app.db_url, args);
+    let refused = run(&["partnership", "set", "--suppression-threshold", "1"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--suppression-threshold"));
+    let set = run(&["partnership", "set", "--suppression-threshold", "7"]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    assert_eq!(app.db.partnership().await.expect("read").expect("stored").suppression_threshold, Some(7));
+
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Office of the PCC").await;
+    let page = app.get("/admin/partnership", &admin).await;
+    assert!(page.body.contains("name=\"suppression_threshold\"") && page.body.contains("value=\"7\""));
+    let mut fields = vec![
+        ("name", "Wiltshire and Swindon VRP"),
+        ("short_name", "Wiltshire and Swindon VRP"),
+        ("districts", "E06000054, E06000030"),
+        ("forces", "wiltshire"),
+        ("colour", "blue"),
+        ("suppression_threshold", "101"),
+    ];
+    let wrong = app.post_form("/admin/partnership", &admin, &fields).await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("id=\"suppression_threshold-error\""), "{}", wrong.body);
+    assert_eq!(app.db.partnership().await.expect("read").expect("kept").suppression_threshold, Some(7));
+    fields[5] = ("suppression_threshold", "10");
+    let saved = app.post_form("/admin/partnership", &admin, &fields).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(app.db.partnership().await.expect("read").expect("stored").threshold(), 10);
+    let said = app.get("/you-said-we-did", &Caller::default()).await;
+    assert!(said.body.contains("fewer than 10") && !said.body.contains("fewer than 5"), "{}", said.body);
+}
+on_each_app!(the_threshold_is_set_by_the_command_and_the_form);

@@ -235,6 +235,7 @@ async fn queue(State(state): State<AppState>) -> Result<Html<String>, PageError>
             approved: counts.get("approved").copied().unwrap_or(0),
             rejected: counts.get("rejected").copied().unwrap_or(0),
             cells: state.db.unsafe_report_cells().await?,
+            threshold: state.disclosure().await.threshold(),
         }
         .render()?,
     ))
