@@ -177,7 +177,7 @@ impl EdFigures {
     pub fn partition_note(&self) -> Option<String> {
         self.published_period.map(|p| {
             format!(
-                "Emergency department figures are published for one whole calendar quarter at a time ({} to {} here, the latest whole quarter in the period chosen) and for the whole partnership area, whatever districts are chosen, so that figures for overlapping periods or areas cannot be subtracted from each other to reveal small counts.",
+                "Emergency department figures are published for one whole calendar quarter at a time ({} to {} here: the latest whole quarter in the period chosen or, with no period chosen, the quarter of the latest data) and for the whole partnership area, whatever districts are chosen, so that figures for overlapping periods or areas cannot be subtracted from each other to reveal small counts.",
                 p.from, p.to
             )
         })

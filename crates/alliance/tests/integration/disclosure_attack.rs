@@ -210,7 +210,7 @@ async fn ed_differencing(app: TestApp) {
     // The page says which quarter and why.
     let page = app.get("/sna?from=2025-01&to=2025-05", &aggregate).await;
     assert!(
-        page.body.contains("(2025-01 to 2025-03 here, the latest whole quarter in the period chosen)"),
+        page.body.contains("(2025-01 to 2025-03 here: the latest whole quarter in the period chosen"),
         "{}",
         page.body
     );
