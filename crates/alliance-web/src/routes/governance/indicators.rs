@@ -36,7 +36,7 @@ async fn list_page(state: &AppState, user: &User, mut form: Form) -> Result<Resp
     let (quarter, mut errors) = quarter_from(&form);
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
-    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
+    let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
     page(&IndicatorsPage::new(Layout::new(state, "/indicators"), pack, may_edit_governance(user), form), has_errors)
 }
 
@@ -339,7 +339,7 @@ async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form:
     )])));
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
-    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
+    let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
     let rights = (may_enter_indicator(user, &ind), may_edit_governance(user));
     match IndicatorPage::load(&state.db, Layout::new(state, "/indicators"), ind, &pack, rights, form).await? {
         Some(p) => page(&p, has_errors),
