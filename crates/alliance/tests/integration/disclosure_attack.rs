@@ -430,3 +430,54 @@ async fn the_threshold_is_set_by_the_command_and_the_form(app: TestApp) {
     assert!(said.body.contains("fewer than 10") && !said.body.contains("fewer than 5"), "{}", said.body);
 }
 on_each_app!(the_threshold_is_set_by_the_command_and_the_form);
+
+/// A health indicator's values belong to `indicators:health`: exact to its owner's analysts,
+/// "fewer than 5" to a Board member (aggregate), not shown to an organisation without access.
+async fn health_indicator_values_follow_their_dataset(app: TestApp) {
+    use alliance_core::governance::{Direction, IndicatorSource};
+    let db = &app.db;
+    let hospital = db
+        .create_organisation("Hospital", alliance_core::access::OrgType::Health, &common::test_actor())
+        .await
+        .expect("organisation");
+    db.set_dataset_owner("indicators:health", hospital, &common::test_actor()).await.expect("owner");
+    db.create_indicator(
+        &alliance_db::governance::NewIndicator {
+            code: "ed-assault-attendances",
+            // (Not "… attendances": `indicator_dataset` reads "attendance" as education.)
+            name: "Hospital admissions for assault",
+            kind: "outcome",
+            definition: "test",
+            unit: "count",
+            frequency: "quarterly",
+            direction: Direction::Down,
+            baseline: None,
+            baseline_period: None,
+            target: Some(10.0),
+            tolerance: Some(2.0),
+            owner_org_id: Some(hospital),
+            priority_id: None,
+            source: IndicatorSource::Entered,
+        },
+        &common::test_actor(),
+    )
+    .await
+    .expect("indicator");
+    let value = vec![("ed-assault-attendances".to_string(), "2025Q4".to_string(), 3.0, String::new())];
+    db.enter_indicator_values(&value, &common::test_actor()).await.expect("value");
+
+    let owner = app.signed_in("analyst@hospital.example", Role::Analyst, "Hospital").await;
+    let board = app.signed_in("board@hospital.example", Role::BoardMember, "Hospital").await;
+    let outsider = app.signed_in("analyst@council.example", Role::Analyst, "Council").await;
+    let path = "/indicators?quarter=2025Q4";
+    let page = app.get(path, &owner).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(">3 <") || page.body.contains(">3<"), "exact for the owner: {}", page.body);
+    let page = app.get(path, &board).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("fewer than 5"), "aggregate: {}", page.body);
+    let page = app.get(path, &outsider).await;
+    assert!(page.body.contains("Not shown: health data"), "no access: {}", page.body);
+    assert!(!page.body.contains("fewer than 5"));
+}
+on_each_app!(health_indicator_values_follow_their_dataset);
