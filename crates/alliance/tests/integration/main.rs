@@ -13,6 +13,7 @@ mod access;
 mod adversarial;
 mod browser;
 mod cli;
+mod disclosure_attack;
 mod evaluate;
 mod governance;
 mod governance_web;
