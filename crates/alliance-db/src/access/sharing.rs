@@ -175,7 +175,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let detail = format!("owner set to organisation {org_id}");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, slug, &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, slug, &detail)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -260,7 +260,7 @@ impl Db {
                 .await?;
         }
         let detail = format!("agreement {id} recorded");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -299,7 +299,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let detail = format!("agreement {agreement_id} grants organisation {org_id} {level} access");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -337,7 +337,7 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let detail = format!("DPIA {id} recorded");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, d.title.trim(), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, d.title.trim(), &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
