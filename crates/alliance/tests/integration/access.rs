@@ -505,6 +505,9 @@ async fn a_failing_audit_write_leaves_the_change_unstored(app: TestApp) {
         purpose: "Violence reduction",
         lawful_basis: "Public task",
         review_date: "2027-03-31",
+        end_date: "",
+        dpia_reference: "",
+        dpia_date: "",
         parties: &[],
     };
     let agreement = db.create_agreement(&agreement, &actor).await.unwrap();

@@ -11,6 +11,7 @@ mod common;
 
 mod access;
 mod adversarial;
+mod audit_checkpoint;
 mod browser;
 mod cli;
 mod evaluate;
@@ -23,6 +24,7 @@ mod partner_data;
 mod partnership;
 mod police_import;
 mod public;
+mod sharing_approval;
 mod sna;
 mod spatial;
 mod web;

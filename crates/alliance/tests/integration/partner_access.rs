@@ -292,7 +292,10 @@ async fn partner_uploads_through_the_api(app: TestApp) {
         title: "Education figures",
         purpose: "Early intervention",
         lawful_basis: "Public task",
-        review_date: "2027-01-01",
+        review_date: "2099-01-01",
+        end_date: "",
+        dpia_reference: "",
+        dpia_date: "",
         parties: &[],
     };
     let agreement = db.create_agreement(&agreement, &common::test_actor()).await.unwrap();
@@ -305,6 +308,10 @@ async fn partner_uploads_through_the_api(app: TestApp) {
     )
     .await
     .unwrap();
+    // The grant takes effect once an administrator of the owner (the council) approves it.
+    add_user(&db, "admin@council.example", Role::Administrator, "A council").await;
+    let owner_admin = alliance_db::audit::Actor::new("user:admin@council.example", "test");
+    db.decide_grant(agreement, charity, "indicators:education", true, &owner_admin).await.unwrap();
     add_user(&db, "owner@council.example", Role::PartnerUser, "A council").await;
     add_user(&db, "partner@charity.example", Role::PartnerUser, "A charity").await;
     let owner = sign_in(app, "owner@council.example").await;
