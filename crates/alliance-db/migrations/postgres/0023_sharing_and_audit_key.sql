@@ -18,6 +18,8 @@ ALTER TABLE agreement_grants ALTER COLUMN requested_at DROP DEFAULT;
 ALTER TABLE agreement_grants ADD COLUMN decided_by TEXT;
 ALTER TABLE agreement_grants ADD COLUMN decided_at TEXT;
 ALTER TABLE agreement_grants ADD COLUMN decided_by_org BIGINT REFERENCES organisations(id);
+-- When the lapse of an approved grant was first seen and audited.
+ALTER TABLE agreement_grants ADD COLUMN lapse_recorded_at TEXT;
 ALTER TABLE agreement_grants ADD CONSTRAINT agreement_grants_decision
     CHECK ((status = 'requested') = (decided_by IS NULL));
 ALTER TABLE agreement_grants ADD CONSTRAINT agreement_grants_not_own_request

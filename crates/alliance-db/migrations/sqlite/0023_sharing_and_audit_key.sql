@@ -20,6 +20,7 @@ CREATE TABLE agreement_grants_0023 (
     decided_by TEXT,
     decided_at TEXT,
     decided_by_org INTEGER REFERENCES organisations(id),
+    lapse_recorded_at TEXT,            -- when the lapse of an approved grant was first seen and audited
     PRIMARY KEY (agreement_id, org_id, dataset),
     CHECK ((status = 'requested') = (decided_by IS NULL)),
     CHECK (decided_by IS NULL OR (decided_by <> requested_by AND decided_at IS NOT NULL AND decided_by_org IS NOT NULL))

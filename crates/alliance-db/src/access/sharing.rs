@@ -159,6 +159,8 @@ pub struct GrantRecord {
     pub decided_by_org: Option<i64>,
     /// Its agreement has passed its review or end date (as of when it was read).
     pub lapsed: bool,
+    /// When the lapse was recorded in the audit log ([`Db::record_lapses`]).
+    pub lapse_recorded_at: Option<String>,
 }
 
 impl GrantRecord {
@@ -180,6 +182,7 @@ impl GrantRecord {
             decided_at: r.try_get("decided_at")?,
             decided_by_org: r.try_get("decided_by_org")?,
             lapsed: agreement_lapsed(&review_date, end_date.as_deref(), today),
+            lapse_recorded_at: r.try_get("lapse_recorded_at")?,
         })
     }
 
@@ -204,7 +207,7 @@ pub fn today() -> String {
 }
 
 const GRANT_COLUMNS: &str = "g.agreement_id, g.org_id, o.name AS org_name, g.dataset, g.level, g.status, \
-     g.requested_by, g.requested_at, g.decided_by, g.decided_at, g.decided_by_org, a.review_date, a.end_date";
+     g.requested_by, g.requested_at, g.decided_by, g.decided_at, g.decided_by_org, g.lapse_recorded_at, a.review_date, a.end_date";
 
 pub struct NewAgreement<'a> {
     pub title: &'a str,
@@ -342,6 +345,7 @@ impl Db {
     /// administrator of the organisation that still owns the dataset, under an agreement that
     /// has passed neither its review date nor its end date. The access check reads only these.
     pub async fn grants_for(&self, org_id: i64, dataset: &str) -> Result<Vec<GrantRecord>, DbError> {
+        self.record_lapses().await?;
         let today = today();
         let rows = sqlx::query(&format!(
             "SELECT {GRANT_COLUMNS} FROM agreement_grants g JOIN organisations o ON o.id = g.org_id \
@@ -356,6 +360,59 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| GrantRecord::from_row(r, &today)).collect()
+    }
+
+    /// Records, once each, the approved grants whose agreement has passed its review or end
+    /// date: marks them and appends a `permission-change` row ("grant lapsed") in one
+    /// transaction, so the log shows when access ended. The lapse itself needs no record to
+    /// take effect (the access check computes it); this only makes it visible. Called by the
+    /// access check and the data-sharing page; writes nothing when there is nothing new.
+    pub async fn record_lapses(&self) -> Result<usize, DbError> {
+        let today = today();
+        let lapsed = "g.status = 'approved' AND g.lapse_recorded_at IS NULL \
+                      AND (a.review_date < $1 OR (a.end_date IS NOT NULL AND a.end_date < $1))";
+        let found = sqlx::query(&format!(
+            "SELECT g.agreement_id, g.org_id, g.dataset, a.review_date, a.end_date FROM agreement_grants g \
+             JOIN agreements a ON a.id = g.agreement_id WHERE {lapsed}"
+        ))
+        .bind(&today)
+        .fetch_all(&self.pool)
+        .await?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let system = Actor::new("system", "system");
+        let mut recorded = 0;
+        let mut tx = self.begin_write().await?;
+        for r in &found {
+            let (agreement_id, org_id, dataset): (i64, i64, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let (review_date, end_date): (String, Option<String>) = (r.try_get(3)?, r.try_get(4)?);
+            // Only the first to mark it records it (a concurrent check finds it marked).
+            let marked = sqlx::query(
+                "UPDATE agreement_grants SET lapse_recorded_at = $1 WHERE agreement_id = $2 AND org_id = $3 \
+                 AND dataset = $4 AND status = 'approved' AND lapse_recorded_at IS NULL",
+            )
+            .bind(now())
+            .bind(agreement_id)
+            .bind(org_id)
+            .bind(&dataset)
+            .execute(&mut *tx)
+            .await?;
+            if marked.rows_affected() != 1 {
+                continue;
+            }
+            let passed = match end_date.filter(|end| end.as_str() < today.as_str()) {
+                Some(end) => format!("its end date {end}"),
+                None => format!("its review date {review_date}"),
+            };
+            let detail = format!(
+                "grant lapsed: agreement {agreement_id} passed {passed}; organisation {org_id} has no access under it"
+            );
+            append(&mut tx, self.audit_chain(), &system.event(PERMISSION_CHANGE, &dataset, &detail)).await?;
+            recorded += 1;
+        }
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     pub async fn agreements(&self) -> Result<Vec<Agreement>, DbError> {
@@ -500,7 +557,7 @@ impl Db {
              VALUES ($1, $2, $3, $4, 'requested', $5, $6) \
              ON CONFLICT (agreement_id, org_id, dataset) DO UPDATE SET level = excluded.level, status = 'requested', \
              requested_by = excluded.requested_by, requested_at = excluded.requested_at, decided_by = NULL, \
-             decided_at = NULL, decided_by_org = NULL",
+             decided_at = NULL, decided_by_org = NULL, lapse_recorded_at = NULL",
         )
         .bind(agreement_id)
         .bind(org_id)

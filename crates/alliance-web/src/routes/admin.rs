@@ -195,6 +195,7 @@ async fn data_sharing_page(
     form: forms::Form,
     sent: &'static str,
 ) -> Result<String, PageError> {
+    state.db.record_lapses().await?;
     let page = DataSharingPage {
         me_email: me.email.clone(),
         me_org: me.org_id,

@@ -220,6 +220,15 @@ async fn an_expired_agreement_gives_no_access(app: TestApp) {
         .await
         .unwrap();
     assert!(refused.iter().any(|e| e.target == "ed-assaults"), "the refused read is audited: {refused:?}");
+    let lapses = || async {
+        let q = AuditQuery { action: Some("permission-change".into()), limit: 100, ..Default::default() };
+        let rows = app.db.audit_search(&q).await.unwrap();
+        rows.into_iter().filter(|e| e.detail.starts_with("grant lapsed")).map(|e| e.detail).collect::<Vec<_>>()
+    };
+    let recorded = lapses().await;
+    assert_eq!(recorded.len(), 1, "the lapse is audited once, however often access is checked: {recorded:?}");
+    assert!(recorded[0].contains("passed its review date 2020-01-01"), "{recorded:?}");
+    assert!(page.body.contains("lapse recorded"), "{}", page.body);
 
     // Review date ahead but end date passed: lapsed as well.
     raw_sql(
@@ -236,6 +245,7 @@ async fn an_expired_agreement_gives_no_access(app: TestApp) {
         app.db.set_grant(id, p.council, "ed-assaults", AccessLevel::Record, &user("admin@council.example")).await;
     assert!(matches!(refused, Err(DbError::Invalid { field: "agreement_id", .. })), "{refused:?}");
 
+    assert_eq!(lapses().await.len(), 1, "still one lapse row");
     // A grant approved by an owner stops when the dataset changes hands.
     raw_sql(&app.db_url, &format!("UPDATE agreements SET end_date = NULL WHERE id = {id}")).await.unwrap();
     assert_eq!(app.get(ED_PAGE, &p.council_analyst).await.status, StatusCode::OK);
