@@ -29,6 +29,11 @@ pub struct Cli {
     /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
     #[arg(long = "db", env = "ALLIANCE_DB", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+    /// The audit chain's key file (kept away from the database). Without it: the key in
+    /// ALLIANCE_AUDIT_KEY, else a key file made next to a SQLite database (`FILE.audit-key`)
+    /// or `alliance-audit.key` in the working folder for PostgreSQL.
+    #[arg(long = "audit-key-file", env = "ALLIANCE_AUDIT_KEY_FILE", value_name = "FILE", global = true)]
+    pub audit_key_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -86,7 +91,11 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = Db::connect(&cli.database_url)
+    let key = match &cli.audit_key_file {
+        Some(file) => alliance_db::audit::AuditKeySource::File(file.clone()),
+        None => alliance_db::audit::AuditKeySource::Default,
+    };
+    let db = Db::connect_with(&cli.database_url, &key)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database_url))?;
     let code = match cli.command {

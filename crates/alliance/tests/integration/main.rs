@@ -11,6 +11,7 @@ mod common;
 
 mod access;
 mod adversarial;
+mod audit_checkpoint;
 mod browser;
 mod cli;
 mod disclosure_attack;
@@ -25,6 +26,7 @@ mod partnership;
 mod places;
 mod police_import;
 mod public;
+mod sharing_approval;
 mod sna;
 mod spatial;
 mod web;
