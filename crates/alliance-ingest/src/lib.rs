@@ -19,6 +19,7 @@ pub mod oruk;
 pub mod points;
 pub mod police;
 pub mod source;
+pub mod strategy;
 
 pub use error::{brief, excerpt, quoted, IngestError, Location};
 pub use limits::Limits;
