@@ -16,6 +16,7 @@ pub mod imports;
 pub mod password;
 pub mod sna;
 pub mod spatial;
+pub mod strategies;
 
 pub use disclosure::Disclosure;
 pub use error::AppError;
