@@ -85,6 +85,11 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/", ALL),
     // Partnership staff.
     roles("GET", "/imports", STAFF),
+    // Police and area uploads (routes/imports_upload.rs): the handler then admits only who may
+    // supply the data (`Supplier::may_supply_police`, `may_supply_areas`) before reading the body.
+    roles("GET", "/imports/upload", STAFF),
+    roles("POST", "/imports/police", STAFF),
+    roles("POST", "/imports/areas", STAFF),
     // Partner data (routes/partner_data.rs, routes/partner_figures.rs). Reaching a page is
     // not seeing the data: each page then asks `require_dataset` for the organisation's level
     // (aggregate: suppressed figures; record: records too; none: 403). The geocoding queue
@@ -102,6 +107,7 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/sna", ALL),
     roles("GET", "/sna/definition", ALL),
     roles("GET", "/sna/tables/{file}", ALL),
+    roles("GET", "/sna/report.html", ALL),
     // Interventions and their evaluations (routes/interventions.rs): everyone signed in reads,
     // partnership staff record and evaluate.
     roles("GET", "/interventions", ALL),

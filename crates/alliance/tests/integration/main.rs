@@ -25,4 +25,6 @@ mod police_import;
 mod public;
 mod sna;
 mod spatial;
+mod strategies;
 mod web;
+mod web_imports;
