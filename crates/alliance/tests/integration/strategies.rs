@@ -152,7 +152,7 @@ async fn strategies_on_the_web(app: TestApp) {
     let refused = upload(&app, &analyst, "broken.json", broken.as_bytes()).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        refused.body.contains("broken.json: field priorities[1].name: &quot;Prevention&quot; names two priorities"),
+        refused.body.contains("broken.json: field priorities[1].name: &#34;Prevention&#34; names two priorities"),
         "{}",
         refused.body
     );
