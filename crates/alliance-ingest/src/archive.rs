@@ -133,20 +133,21 @@ fn too_large(file: &str, reason: String) -> IngestError {
 /// is encrypted or compressed other than by deflate.
 pub fn files_in_zip(
     name: &str,
-    bytes: Arc<[u8]>,
+    archive: Arc<[u8]>,
     limits: &Limits,
     wanted: impl Fn(&str) -> bool,
     what: &str,
 ) -> Result<ZipContents, IngestError> {
-    let records = bytes.windows(4).filter(|w| *w == b"PK\x01\x02").count();
+    let records = archive.windows(4).filter(|w| *w == b"PK\x01\x02").count();
     if records > MAX_ENTRIES {
         return Err(too_large(name, format!("a zip of more than {MAX_ENTRIES} entries; nothing of it was imported")));
     }
-    let mut zip = zip::ZipArchive::new(io::Cursor::new(bytes.clone()))
+    let mut zip = zip::ZipArchive::new(io::Cursor::new(archive.clone()))
         .map_err(|e| IngestError::library(name, None, "not a readable .zip file", &e))?;
     let (mut files, mut skipped, mut total) = (Vec::<SourceFile>::new(), Vec::new(), 0u64);
     for i in 0..zip.len() {
-        let entry = zip.by_index_raw(i).map_err(|e| IngestError::library(name, None, "not a readable .zip file", &e))?;
+        let entry =
+            zip.by_index_raw(i).map_err(|e| IngestError::library(name, None, "not a readable .zip file", &e))?;
         let path = String::from_utf8_lossy(entry.name_raw()).into_owned();
         if entry.is_dir() {
             continue;
@@ -199,14 +200,13 @@ pub fn files_in_zip(
         let (Ok(start), Ok(len)) = (usize::try_from(start), usize::try_from(compressed)) else {
             return Err(at("its data lies outside the zip".into()));
         };
-        if start.checked_add(len).is_none_or(|end| end > bytes.len()) {
+        if start.checked_add(len).is_none_or(|end| end > archive.len()) {
             return Err(at("its data lies outside the zip (the zip is cut short)".into()));
         }
         if files.iter().any(|f| f.name == base) {
             return Err(IngestError::file(name, format!("two entries are called {}: send one of them", quoted(&base))));
         }
-        let entry =
-            ZipEntry { archive: bytes.clone(), start, compressed: len, size, crc: entry.crc32(), deflated };
+        let entry = ZipEntry { archive: archive.clone(), start, compressed: len, size, crc: entry.crc32(), deflated };
         files.push(SourceFile::from_zip_entry(&base, entry).with_limits(limits.clone()));
     }
     if files.is_empty() {
@@ -255,10 +255,10 @@ mod tests {
             ("2025-01/2025-01-test-outcomes.csv", b"Crime ID\n", Stored),
         ]);
         let got = files_in_zip("download.zip", z, &Limits::default(), police, "police files").unwrap();
-        assert_eq!(got.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), [
-            "2025-01-test-outcomes.csv",
-            "2025-01-test-street.csv"
-        ]);
+        assert_eq!(
+            got.files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["2025-01-test-outcomes.csv", "2025-01-test-street.csv"]
+        );
         assert_eq!(got.skipped, ["2025-01/2025-01-test-stop-and-search.csv"]);
         assert_eq!(read_all(&got.files[1]).unwrap(), csv);
         assert_eq!(read_all(&got.files[0]).unwrap(), "Crime ID\n");
@@ -287,7 +287,10 @@ mod tests {
         let zeros = vec![0u8; 4 << 20];
         let z = zip_of(&[("2025-01-t-street.csv", &zeros, Deflated)]);
         let e = files_in_zip("bomb.zip", z, &Limits::default(), police, "police files").unwrap_err();
-        assert!(matches!(e, IngestError::TooLarge { .. }) && e.to_string().contains("compressed more than 100 to 1"), "{e}");
+        assert!(
+            matches!(e, IngestError::TooLarge { .. }) && e.to_string().contains("compressed more than 100 to 1"),
+            "{e}"
+        );
         // Over the per-file limit.
         let small = Limits { max_decompressed_bytes: 100, ..Limits::default() };
         let z = zip_of(&[("2025-01-t-street.csv", &[b'a'; 200][..], zip::CompressionMethod::Stored)]);

@@ -85,11 +85,12 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/", ALL),
     // Partnership staff.
     roles("GET", "/imports", STAFF),
-    // Police and area uploads (routes/imports_upload.rs): the handler then admits only who may
-    // supply the data (`Supplier::may_supply_police`, `may_supply_areas`) before reading the body.
+    // Police and area uploads (routes/imports_upload.rs): area data by administrators; police
+    // data by staff whom `Supplier::may_supply_police` then admits (administrators, users of the
+    // organisation supplying the police dataset), asked before the body is read.
     roles("GET", "/imports/upload", STAFF),
     roles("POST", "/imports/police", STAFF),
-    roles("POST", "/imports/areas", STAFF),
+    roles("POST", "/imports/areas", ADMIN),
     // Partner data (routes/partner_data.rs, routes/partner_figures.rs). Reaching a page is
     // not seeing the data: each page then asks `require_dataset` for the organisation's level
     // (aggregate: suppressed figures; record: records too; none: 403). The geocoding queue

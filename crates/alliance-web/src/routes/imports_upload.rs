@@ -125,9 +125,7 @@ fn outcome_row(file: &str, result: &Result<ImportOutcome, DbError>) -> Result<Fi
             FileResult { file, status: "Not imported", rows: None, detail: reason.clone() }
         }
         Err(DbError::Ingest(e)) => FileResult { file, status: "Not imported", rows: None, detail: e.to_string() },
-        Err(e) if e.is_input_error() => {
-            FileResult { file, status: "Not imported", rows: None, detail: e.to_string() }
-        }
+        Err(e) if e.is_input_error() => FileResult { file, status: "Not imported", rows: None, detail: e.to_string() },
         Err(other) => return Err(DbError::Task(other.to_string())),
     })
 }
@@ -146,8 +144,16 @@ fn result_page(
     let (imported, unchanged, failed) = (count("Imported"), count("Unchanged"), count("Not imported"));
     let rows = results.iter().filter_map(|r| r.rows).sum();
     let status = if imported + unchanged == 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let page =
-        ResultPage { layout: Layout::new(state, "/imports"), kind, results, imported, unchanged, failed, rows, skipped };
+    let page = ResultPage {
+        layout: Layout::new(state, "/imports"),
+        kind,
+        results,
+        imported,
+        unchanged,
+        failed,
+        rows,
+        skipped,
+    };
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -184,7 +190,11 @@ async fn police(
     for (name, bytes) in uploads {
         match imports::police_upload(&name, bytes) {
             Ok((files, passed_over)) => {
-                let label = if alliance_ingest::archive::is_zip_file_name(&name) { format!(" (in {name})") } else { String::new() };
+                let label = if alliance_ingest::archive::is_zip_file_name(&name) {
+                    format!(" (in {name})")
+                } else {
+                    String::new()
+                };
                 for f in files {
                     from.push(format!("{}{label}", f.name));
                     sources.push(f);
