@@ -206,3 +206,31 @@ async fn police_and_areas_on_the_web(app: TestApp) {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 on_each_app!(police_and_areas_on_the_web);
+
+/// The command line reads the same download zip in place: `alliance import police FILE.zip`.
+async fn a_download_zip_from_the_command_line(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("download.zip");
+    let april = street("2025-04", &["c1", "c2", "c3"]);
+    std::fs::write(
+        &path,
+        zip_of(&[
+            ("2025-04/2025-04-wiltshire-street.csv", april.as_bytes()),
+            ("2025-04/2025-04-wiltshire-stop-and-search.csv", b"Type,Date\n"),
+        ]),
+    )
+    .unwrap();
+    let run = common::alliance(&app.db_url, &["import", "police", path.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&run.stderr));
+    assert!(stdout.contains("1 imported (3 rows"), "{stdout}");
+    assert!(stdout.contains("download.zip: 1 other files passed over"), "{stdout}");
+    assert_eq!(imports(&app).await, 1);
+    // A zip that is not one is refused by name, and nothing is imported.
+    std::fs::write(&path, b"not a zip").unwrap();
+    let run = common::alliance(&app.db_url, &["import", "police", path.to_str().unwrap()]);
+    assert!(!run.status.success());
+    assert!(String::from_utf8_lossy(&run.stderr).contains("download.zip: not a readable .zip file"));
+    assert_eq!(imports(&app).await, 1);
+}
+on_each_app!(a_download_zip_from_the_command_line);
