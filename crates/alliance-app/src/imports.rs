@@ -283,3 +283,54 @@ mod tests {
         assert_eq!(PartnerKind::parse("police"), None);
     }
 }
+
+// ---- Police and area files uploaded on the web (`/imports/upload`): who may supply them is
+// decided here before a byte of the upload is read, and a data.police.uk download zip is
+// opened in memory (`alliance_ingest::archive`), never unpacked to disk.
+
+/// The dataset police files supply.
+pub const POLICE_DATASET: &str = "police-recorded-crime";
+
+impl Supplier {
+    /// Whether this supplier may import police files: the operator, administrators, and
+    /// users of the organisation that supplies the police dataset.
+    pub async fn may_supply_police(self, db: &Db) -> Result<bool, DbError> {
+        self.may_supply(db, POLICE_DATASET).await
+    }
+
+    /// Whether this supplier may import area reference data (districts, deprivation,
+    /// population, boundaries), which every page's figures rest on: the operator and
+    /// administrators only.
+    pub fn may_supply_areas(self) -> bool {
+        matches!(self, Supplier::Operator | Supplier::Organisation { administrator: true, .. })
+    }
+}
+
+/// An uploaded file's police files: the file itself when its name is a data.police.uk file
+/// name, or the street and outcomes files inside a data.police.uk download zip (other
+/// entries, such as stop and search, are named in the second list and passed over). A
+/// refusal names the file (and the zip's entry) and the reason.
+pub fn police_upload(
+    name: &str,
+    bytes: std::sync::Arc<[u8]>,
+) -> Result<(Vec<SourceFile>, Vec<String>), alliance_ingest::IngestError> {
+    use alliance_ingest::{archive, police, IngestError, Limits};
+    if archive::is_zip_file_name(name) {
+        let contents = archive::files_in_zip(
+            name,
+            bytes,
+            &Limits::default(),
+            police::is_police_file_name,
+            "data.police.uk street or outcomes files (YYYY-MM-FORCE-street.csv, YYYY-MM-FORCE-outcomes.csv)",
+        )?;
+        return Ok((contents.files, contents.skipped));
+    }
+    if police::is_police_file_name(name) {
+        return Ok((vec![SourceFile::from_bytes(name, bytes)], Vec::new()));
+    }
+    Err(IngestError::file(
+        name,
+        "not a data.police.uk file: expected YYYY-MM-FORCE-street.csv or YYYY-MM-FORCE-outcomes.csv (optionally .gz), \
+         or a data.police.uk download .zip",
+    ))
+}

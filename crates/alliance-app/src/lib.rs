@@ -17,6 +17,7 @@ pub mod password;
 pub mod places;
 pub mod sna;
 pub mod spatial;
+pub mod strategies;
 
 pub use disclosure::Disclosure;
 pub use error::AppError;

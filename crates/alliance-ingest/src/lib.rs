@@ -8,6 +8,7 @@
 //! decompressed size, the rows, the length of a field, a workbook's used range, XML and
 //! JSON nesting, and a refusal quotes at most a short excerpt of the value ([`quoted`]).
 
+pub mod archive;
 pub mod areas;
 mod bounded;
 pub mod ed;
@@ -19,6 +20,7 @@ pub mod oruk;
 pub mod points;
 pub mod police;
 pub mod source;
+pub mod strategy;
 
 pub use error::{brief, excerpt, quoted, IngestError, Location};
 pub use limits::Limits;

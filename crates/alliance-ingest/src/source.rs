@@ -16,6 +16,8 @@ use crate::{IngestError, Limits};
 enum Origin {
     Path(PathBuf),
     Bytes(std::sync::Arc<[u8]>),
+    /// An entry of a zip held in memory, inflated as it is read (`crate::archive`).
+    ZipEntry(crate::archive::ZipEntry),
 }
 
 /// A file offered for import, from disk or from memory (an upload, the bundled demo data).
@@ -36,6 +38,11 @@ impl SourceFile {
 
     pub fn from_bytes(name: &str, bytes: impl Into<std::sync::Arc<[u8]>>) -> SourceFile {
         SourceFile { name: name.to_string(), origin: Origin::Bytes(bytes.into()), limits: Limits::default() }
+    }
+
+    /// An entry of a zip in memory (made by [`crate::archive::files_in_zip`]).
+    pub(crate) fn from_zip_entry(name: &str, entry: crate::archive::ZipEntry) -> SourceFile {
+        SourceFile { name: name.to_string(), origin: Origin::ZipEntry(entry), limits: Limits::default() }
     }
 
     /// The same file with other bounds for its parsers (the default is [`Limits::default`]).
@@ -62,6 +69,7 @@ impl SourceFile {
         Ok(match &self.origin {
             Origin::Path(path) => Box::new(File::open(path).map_err(|e| IngestError::io(&self.name, e))?),
             Origin::Bytes(bytes) => Box::new(io::Cursor::new(bytes.clone())),
+            Origin::ZipEntry(entry) => entry.reader(),
         })
     }
 
@@ -81,6 +89,7 @@ impl SourceFile {
         match &self.origin {
             Origin::Path(path) => std::fs::metadata(path).ok().map(|m| m.len()),
             Origin::Bytes(bytes) => Some(bytes.len() as u64),
+            Origin::ZipEntry(entry) => Some(entry.size()),
         }
     }
 
@@ -112,12 +121,14 @@ impl SourceFile {
         })
     }
 
-    /// SHA-256 of the file exactly as given (compressed bytes for `.gz`), hex-encoded.
+    /// SHA-256 of the file exactly as given (compressed bytes for `.gz`; a zip entry's content,
+    /// so it matches the same file sent unzipped), hex-encoded.
     pub fn checksum(&self) -> Result<String, IngestError> {
         let mut hasher = Sha256::new();
         match &self.origin {
             Origin::Bytes(bytes) => hasher.update(bytes),
-            Origin::Path(_) => {
+            // A zip entry's checksum is its content's, as for the same file sent unzipped.
+            Origin::Path(_) | Origin::ZipEntry(_) => {
                 let mut reader = self.raw_reader()?;
                 let mut buf = vec![0u8; 1 << 16];
                 loop {

@@ -1,17 +1,22 @@
-//! The partnership's strategy as shipped with Alliance (`data/seed/strategy-2024-2029.json`,
-//! typed from the Staffordshire and Stoke-on-Trent Violence Reduction Strategy 2024–2029) and
-//! the computed indicators defined with it.
+//! The demo partnership's strategy as shipped with Alliance, a strategy file like any other
+//! (`data/strategies/staffordshire-and-stoke-on-trent-2024-2029.json`, typed from the
+//! Staffordshire and Stoke-on-Trent Violence Reduction Strategy 2024–2029, format
+//! `docs/formats/strategy.md`), with the computed indicators defined with it. `serve --demo`
+//! and `alliance seed strategy` import it through the same parser as `alliance strategy import`.
 
 use alliance_core::governance::StrategySeed;
 use alliance_db::{Db, DbError};
 
-/// The seed file, compiled in.
-pub const STRATEGY_SEED_JSON: &str = include_str!("../../../data/seed/strategy-2024-2029.json");
+/// The file's name, as messages name it.
+pub const STRATEGY_FILE: &str = "staffordshire-and-stoke-on-trent-2024-2029.json";
 
-/// The parsed seed.
+/// The demo strategy file, compiled in.
+pub const STRATEGY_SEED_JSON: &str =
+    include_str!("../../../data/strategies/staffordshire-and-stoke-on-trent-2024-2029.json");
+
+/// The parsed and checked file.
 pub fn strategy_seed() -> Result<StrategySeed, DbError> {
-    serde_json::from_str(STRATEGY_SEED_JSON)
-        .map_err(|e| DbError::invalid("strategy", format!("data/seed/strategy-2024-2029.json: line {}: {e}", e.line())))
+    Ok(alliance_ingest::strategy::parse_text(STRATEGY_FILE, STRATEGY_SEED_JSON)?)
 }
 
 /// Loads the strategy unless already there; returns its id and whether it was created.

@@ -604,7 +604,8 @@ impl IndicatorSource {
     }
 }
 
-/// The strategy as typed into `data/seed/strategy-*.json`.
+/// A strategy as held in a strategy file (`data/strategies/*.json`, read by
+/// `alliance_ingest::strategy`, format `docs/formats/strategy.md`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct StrategySeed {
     pub name: String,

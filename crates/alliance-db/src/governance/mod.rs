@@ -15,12 +15,14 @@ mod funding;
 mod indicators;
 mod meetings;
 mod strategy;
+mod strategy_files;
 
 pub use actions::{Action, ActionEscalation, ActionFields, ActionUpdate, HistoryEntry, Milestone};
 pub use funding::{Allocation, FundingAmount, FundingStream, Spend};
 pub use indicators::{Indicator, IndicatorValue, NewIndicator, PoliceFigure};
 pub use meetings::{Attendee, Meeting, MeetingItem};
 pub use strategy::{Commitment, Priority, Strategy};
+pub use strategy_files::{current_first, StrategyFields, StrategyImported};
 
 use sqlx::AnyConnection;
 

@@ -2,14 +2,12 @@
 //! table of its own (the action plan's history is about delivery): every change is kept in
 //! the audit log, with the words before and after.
 
-use std::collections::HashMap;
-
-use alliance_core::governance::{Direction, IndicatorSource, StrategySeed};
+use alliance_core::governance::StrategySeed;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::indicators::{insert_indicator, NewIndicator};
-use super::{audit, change, changes, now, required};
+use super::strategy_files::{add_computed_indicators, current_first, insert_strategy};
+use super::{audit, change, changes, required};
 use crate::audit::Actor;
 use crate::{Db, DbError};
 
@@ -51,88 +49,9 @@ impl Db {
             sqlx::query("SELECT id FROM strategies WHERE name = $1").bind(&seed.name).fetch_optional(&mut *tx).await?;
         let (strategy_id, created) = match existing {
             Some(r) => (r.try_get::<i64, _>(0)?, false),
-            None => {
-                let id: i64 = sqlx::query(
-                    "INSERT INTO strategies (name, period_start, period_end, aim, source, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                )
-                .bind(&seed.name)
-                .bind(&seed.period_start)
-                .bind(&seed.period_end)
-                .bind(&seed.aim)
-                .bind(&seed.source)
-                .bind(now())
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
-                for (i, p) in seed.priorities.iter().enumerate() {
-                    let pid: i64 = sqlx::query(
-                        "INSERT INTO priorities (strategy_id, position, name, description) VALUES ($1, $2, $3, $4) RETURNING id",
-                    )
-                    .bind(id)
-                    .bind(i as i64 + 1)
-                    .bind(&p.name)
-                    .bind(&p.description)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                    for (j, c) in p.commitments.iter().enumerate() {
-                        sqlx::query("INSERT INTO commitments (priority_id, position, text) VALUES ($1, $2, $3)")
-                            .bind(pid)
-                            .bind(j as i64 + 1)
-                            .bind(c)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-                (id, true)
-            }
+            None => (insert_strategy(&mut tx, seed).await?, true),
         };
-        let priorities: HashMap<String, i64> =
-            sqlx::query_as::<_, (String, i64)>("SELECT name, id FROM priorities WHERE strategy_id = $1")
-                .bind(strategy_id)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
-        let mut indicators_added = 0;
-        for ind in &seed.computed_indicators {
-            let exists = sqlx::query("SELECT id FROM indicators WHERE code = $1")
-                .bind(&ind.code)
-                .fetch_optional(&mut *tx)
-                .await?
-                .is_some();
-            if exists {
-                continue;
-            }
-            let source = IndicatorSource::parse(&ind.source)
-                .map_err(|e| DbError::invalid("source", format!("indicator {}: {e}", ind.code)))?;
-            let direction: Direction = ind
-                .direction
-                .parse()
-                .map_err(|e| DbError::invalid("direction", format!("indicator {}: {e}", ind.code)))?;
-            insert_indicator(
-                &mut tx,
-                &NewIndicator {
-                    code: &ind.code,
-                    name: &ind.name,
-                    kind: &ind.kind,
-                    definition: &ind.definition,
-                    unit: &ind.unit,
-                    frequency: &ind.frequency,
-                    direction,
-                    baseline: None,
-                    baseline_period: None,
-                    target: None,
-                    tolerance: None,
-                    owner_org_id: None,
-                    priority_id: ind.priority.as_ref().and_then(|p| priorities.get(p).copied()),
-                    source,
-                },
-            )
-            .await?;
-            indicators_added += 1;
-        }
+        let indicators_added = add_computed_indicators(&mut tx, strategy_id, seed).await?.0.len();
         if created || indicators_added > 0 {
             let commitments: usize = seed.priorities.iter().map(|p| p.commitments.len()).sum();
             let loaded = if created {
@@ -151,11 +70,14 @@ impl Db {
         Ok((strategy_id, created))
     }
 
-    /// Every strategy, newest first.
+    /// Every strategy, the current one first (the one whose years include this year; see
+    /// `strategy_files::current_first`), then the latest starting.
     pub async fn strategies(&self) -> Result<Vec<Strategy>, DbError> {
-        Ok(sqlx::query_as("SELECT id, name, period_start, period_end, aim, source FROM strategies ORDER BY id DESC")
-            .fetch_all(&self.pool)
-            .await?)
+        let all =
+            sqlx::query_as("SELECT id, name, period_start, period_end, aim, source FROM strategies ORDER BY id DESC")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(current_first(all, chrono::Datelike::year(&chrono::Utc::now().date_naive())))
     }
 
     /// The priorities of a strategy, in order.

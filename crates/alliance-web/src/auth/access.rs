@@ -85,6 +85,12 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/", ALL),
     // Partnership staff.
     roles("GET", "/imports", STAFF),
+    // Police and area uploads (routes/imports_upload.rs): area data by administrators; police
+    // data by staff whom `Supplier::may_supply_police` then admits (administrators, users of the
+    // organisation supplying the police dataset), asked before the body is read.
+    roles("GET", "/imports/upload", STAFF),
+    roles("POST", "/imports/police", STAFF),
+    roles("POST", "/imports/areas", ADMIN),
     // Partner data (routes/partner_data.rs, routes/partner_figures.rs). Reaching a page is
     // not seeing the data: each page then asks `require_dataset` for the organisation's level
     // (aggregate: suppressed figures; record: records too; none: 403). The geocoding queue
@@ -102,6 +108,7 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/sna", ALL),
     roles("GET", "/sna/definition", ALL),
     roles("GET", "/sna/tables/{file}", ALL),
+    roles("GET", "/sna/report.html", ALL),
     // Interventions and their evaluations (routes/interventions.rs): everyone signed in reads,
     // partnership staff record and evaluate.
     roles("GET", "/interventions", ALL),
@@ -136,6 +143,17 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/strategy/commitments", STAFF),
     roles("GET", "/strategy/commitments/{id}", STAFF),
     roles("POST", "/strategy/commitments/{id}", STAFF),
+    // Successive strategies (routes/governance/strategies.rs): everyone reads and downloads,
+    // staff create, build up and import.
+    roles("GET", "/strategies", ALL),
+    roles("POST", "/strategies", STAFF),
+    roles("GET", "/strategies/new", STAFF),
+    roles("GET", "/strategies/import", STAFF),
+    roles("POST", "/strategies/import", STAFF),
+    roles("GET", "/strategies/{id}", ALL),
+    roles("POST", "/strategies/{id}/priorities", STAFF),
+    roles("POST", "/strategies/{id}/commitments", STAFF),
+    roles("GET", "/strategies/{id}/export", ALL),
     roles("GET", "/actions", ALL),
     roles("POST", "/actions", STAFF),
     roles("GET", "/actions/new", STAFF),

@@ -7,6 +7,7 @@ mod api;
 mod dashboard;
 mod governance;
 mod imports;
+mod imports_upload;
 mod interventions;
 mod map;
 mod partner_data;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(dashboard::routes())
         .merge(imports::routes())
+        .merge(imports_upload::routes())
         .merge(public::routes())
         .merge(partner_data::routes())
         .merge(sna::routes())

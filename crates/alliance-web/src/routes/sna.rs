@@ -1,6 +1,6 @@
 //! `GET /sna`: the Strategic Needs Assessment as a page (filters as a GET form);
 //! `GET /sna/tables/{name}.csv`: any of its tables as CSV; `GET /sna/definition`: the
-//! serious violence definition, read-only.
+//! serious violence definition, read-only; `GET /sna/report.html`: the report file to download.
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -81,6 +81,37 @@ pub async fn table_csv(
     })
 }
 
+/// `GET /sna/report.html?area=…&from=…&to=…`: the report as one self-contained HTML file to
+/// download, the same file `alliance sna --out` writes, built by the same use case with the
+/// reader's own rights (emergency department figures only for readers with aggregate access,
+/// suppressed under the partnership's threshold).
+pub async fn report_file(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, PageError> {
+    let (mut request, errors, _, _) = parse_query(query.as_deref());
+    request.ed = ed_permission(&state, &who).await?;
+    if !errors.is_empty() {
+        let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());
+    }
+    let report = SnaReport::build(&state.db, &request, &state.disclosure).await?;
+    let period = report.period.map(|p| format!("-{}-to-{}", p.from, p.to)).unwrap_or_default();
+    let name: String = format!("strategic-needs-assessment{period}.html")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        alliance_reports::sna::standalone_html(&report),
+    )
+        .into_response())
+}
+
 pub async fn definition(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     let definition = state.db.sv_definition_current().await?;
     let versions = state.db.sv_definition_versions().await?;
@@ -92,4 +123,5 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/sna", axum::routing::get(get))
         .route("/sna/definition", axum::routing::get(definition))
         .route("/sna/tables/{file}", axum::routing::get(table_csv))
+        .route("/sna/report.html", axum::routing::get(report_file))
 }

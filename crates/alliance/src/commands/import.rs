@@ -1,4 +1,4 @@
-//! `alliance import police|areas PATH...`
+//! `alliance import police|areas PATH...` (police: files, folders, or data.police.uk download zips)
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// data.police.uk street and outcomes files (folders are searched for *-street.csv and *-outcomes.csv).
+    /// data.police.uk street and outcomes files (folders are searched for *-street.csv and *-outcomes.csv), or data.police.uk download zips.
     Police(PathsArgs),
     /// Area reference data: IMD/WIMD deprivation, population, district names, LSOA and ward boundaries (GeoJSON).
     Areas(PathsArgs),
@@ -43,17 +43,36 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
     };
     let wanted: fn(&str) -> bool =
         if police { alliance_ingest::police::is_police_file_name } else { alliance_ingest::areas::is_area_file_name };
-    let files = collect_files(&paths, wanted).context("cannot list the files to import")?;
-    if files.is_empty() {
+    // A data.police.uk download zip named on the command line is read in memory, as the web
+    // reads an uploaded one (never unpacked to disk).
+    let (zips, paths): (Vec<PathBuf>, Vec<PathBuf>) = paths
+        .into_iter()
+        .partition(|p| police && p.is_file() && alliance_ingest::archive::is_zip_file_name(&p.to_string_lossy()));
+    let mut zipped: Vec<SourceFile> = Vec::new();
+    for zip in &zips {
+        let bytes = std::fs::read(zip).with_context(|| format!("cannot read {}", zip.display()))?;
+        let name = zip.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let (files, passed_over) = imports::police_upload(&name, bytes.into())?;
+        if !passed_over.is_empty() {
+            println!("{name}: {} other files passed over (e.g. {})", passed_over.len(), passed_over[0]);
+        }
+        zipped.extend(files);
+    }
+    let files = if paths.is_empty() {
+        Vec::new()
+    } else {
+        collect_files(&paths, wanted).context("cannot list the files to import")?
+    };
+    if files.is_empty() && zipped.is_empty() {
         anyhow::bail!(
             "no files to import under {}",
             paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
         );
     }
     let actor = super::cli_actor();
-    let bar = progress_bar(files.len() as u64);
+    let bar = progress_bar((files.len() + zipped.len()) as u64);
     let started = Instant::now();
-    let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).collect();
+    let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).chain(zipped).collect();
     let mut tally = Tally::default();
     if police {
         // The run reports each file as it lands; each file's audit row is written by the use

@@ -14,6 +14,7 @@ mod serve;
 mod services;
 mod sna;
 mod spatial;
+mod strategy;
 mod users;
 
 use std::process::ExitCode;
@@ -88,6 +89,9 @@ pub enum Command {
     /// The partnership this deployment serves: its name, area, forces and contacts.
     #[command(subcommand)]
     Partnership(partnership::PartnershipCommand),
+    /// The partnership's strategies as files: list, import, export.
+    #[command(subcommand)]
+    Strategy(strategy::StrategyCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -118,6 +122,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,
         Command::Partnership(args) => partnership::run(&db, args).await?,
+        Command::Strategy(args) => strategy::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

@@ -70,7 +70,7 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     // (403 without any): the walk is about the route table, so the test organisation owns
     // the partner datasets. tests/partner_access.rs checks the levels themselves.
     let org = db.organisation_by_name("Test Alliance").await.unwrap().unwrap().id;
-    for slug in std::iter::once("ed-assaults").chain(alliance_core::access::INDICATOR_DATASETS) {
+    for slug in ["ed-assaults", "police-recorded-crime"].into_iter().chain(alliance_core::access::INDICATOR_DATASETS) {
         db.set_dataset_owner(slug, org, &common::test_actor()).await.unwrap();
     }
     // Signing out ends the session, so it goes last.

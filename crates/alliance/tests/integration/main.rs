@@ -29,4 +29,6 @@ mod public;
 mod sharing_approval;
 mod sna;
 mod spatial;
+mod strategies;
 mod web;
+mod web_imports;

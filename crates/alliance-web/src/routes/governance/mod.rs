@@ -12,7 +12,10 @@
 //!   `GET|POST /funding/streams/{id}`, `GET|POST /funding/allocations/{id}`,
 //!   `GET|POST /funding/allocations/{id}/delete` (`funding.rs`);
 //! - `GET|POST /meetings`, `GET /meetings/{id}`, `POST /meetings/{id}/items` (`meetings.rs`);
-//! - `GET /board-pack/{quarter}` (`board_pack.rs`).
+//! - `GET /board-pack/{quarter}` (`board_pack.rs`);
+//! - `GET /strategies`, `GET /strategies/new`, `POST /strategies`, `GET|POST /strategies/import`,
+//!   `GET /strategies/{id}`, `POST /strategies/{id}/priorities`, `…/commitments`,
+//!   `GET /strategies/{id}/export` (`strategies.rs`).
 //!
 //! The route table admits roles; the record-level rules (only staff edit; a partner user
 //! updates only their own organisation's actions and indicators) are the access module's
@@ -27,6 +30,7 @@ mod dashboard;
 mod funding;
 mod indicators;
 mod meetings;
+mod strategies;
 mod strategy;
 
 use alliance_db::access::User;
@@ -44,6 +48,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(board_pack::routes())
         .merge(dashboard::routes())
         .merge(strategy::routes())
+        .merge(strategies::routes())
         .merge(actions::routes())
         .merge(indicators::routes())
         .merge(funding::routes())

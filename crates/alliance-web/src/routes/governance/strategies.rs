@@ -1,0 +1,296 @@
+//! Successive strategies (`alliance_app::strategies`, the same use case as
+//! `alliance strategy list|import|export`):
+//! - `GET /strategies`: every strategy held, the current one first, each with its file;
+//! - `GET /strategies/new`, `POST /strategies`: staff create a strategy (name, years, aim);
+//! - `GET|POST /strategies/import`: staff import a strategy file (JSON, multipart upload);
+//! - `GET /strategies/{id}`: one strategy, with staff forms to add a priority
+//!   (`POST /strategies/{id}/priorities`) and a commitment (`POST /strategies/{id}/commitments`);
+//! - `GET /strategies/{id}/export`: the strategy as a strategy file.
+//!
+//! The route table admits the roles; every handler that changes anything asks
+//! `require_governance_staff` first, before it reads the request's body.
+
+use std::collections::HashMap;
+
+use alliance_app::strategies::{self, StrategyImport};
+use alliance_db::governance::{Commitment, Priority, Strategy, StrategyFields};
+use alliance_ingest::SourceFile;
+use askama::Template;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Form as Submitted;
+
+use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use crate::auth::CurrentUser;
+use crate::error::bad_request;
+use crate::views::governance::{error, invalid_to_field, FieldError, Form};
+use crate::views::Layout;
+use crate::{AppState, PageError};
+
+/// The largest strategy file accepted through the web (the real one is 20 KB).
+pub const MAX_STRATEGY_UPLOAD: usize = 2 * 1024 * 1024;
+
+/// A strategy in the list.
+pub struct Listed {
+    pub strategy: Strategy,
+    pub priorities: usize,
+    pub commitments: usize,
+    pub current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "governance/strategies.html")]
+struct ListPage {
+    layout: Layout,
+    strategies: Vec<Listed>,
+    can_edit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "governance/strategy_new.html")]
+struct NewPage {
+    layout: Layout,
+    form: Form,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Template)]
+#[template(path = "governance/strategy_import.html")]
+struct ImportPage {
+    layout: Layout,
+    errors: Vec<FieldError>,
+}
+
+/// A priority with its commitments.
+pub struct Block {
+    pub priority: Priority,
+    pub commitments: Vec<Commitment>,
+}
+
+#[derive(Template)]
+#[template(path = "governance/strategy_show.html")]
+struct ShowPage {
+    layout: Layout,
+    strategy: Strategy,
+    current: bool,
+    blocks: Vec<Block>,
+    indicators: Vec<(String, String, String)>,
+    can_edit: bool,
+    form: Form,
+    errors: Vec<FieldError>,
+    done: Option<String>,
+}
+
+fn layout(state: &AppState) -> Layout {
+    Layout::new(state, "/strategy")
+}
+
+async fn list_page(state: &AppState, can_edit: bool) -> Result<ListPage, PageError> {
+    let mut strategies = Vec::new();
+    for (i, s) in state.db.strategies().await?.into_iter().enumerate() {
+        let priorities = state.db.priorities(s.id).await?.len();
+        let commitments = state.db.commitments(s.id).await?.len();
+        strategies.push(Listed { strategy: s, priorities, commitments, current: i == 0 });
+    }
+    Ok(ListPage { layout: layout(state), strategies, can_edit })
+}
+
+async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
+    page(&list_page(&state, may_edit_governance(&user)).await?, false)
+}
+
+async fn new_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    page(&NewPage { layout: layout(&state), form: Form::default(), errors: Vec::new() }, false)
+}
+
+async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Submitted(values): Submitted<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let mut form = Form::new(values);
+    let fields = StrategyFields {
+        name: form.value("name"),
+        period_start: form.value("period_start"),
+        period_end: form.value("period_end"),
+        aim: form.value("aim"),
+        source: form.value("source"),
+    };
+    match state.db.create_strategy(&fields, &actor(&user)).await {
+        Ok(id) => return Ok(see_other(&format!("/strategies/{id}"))),
+        Err(e) => form.errors.push(invalid_to_field(
+            e,
+            &[
+                ("name", "name"),
+                ("period_start", "period_start"),
+                ("period_end", "period_end"),
+                ("aim", "aim"),
+                ("source", "source"),
+            ],
+            "name",
+        )?),
+    }
+    let errors = form.errors.clone();
+    page(&NewPage { layout: layout(&state), form, errors }, true)
+}
+
+async fn import_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    page(&ImportPage { layout: layout(&state), errors: Vec::new() }, false)
+}
+
+/// The multipart form's field `file`. Who may import is checked before the body is read; a
+/// refused file comes back on the form (422) with the file, field and reason, and nothing is
+/// stored.
+async fn import(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let mut file = None::<(String, Vec<u8>)>;
+    let read = async {
+        let mut multipart = multipart.map_err(|e| e.to_string())?;
+        while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
+            if field.name() == Some("file") {
+                let name = field.file_name().unwrap_or_default().to_string();
+                file = Some((name, field.bytes().await.map_err(|e| e.to_string())?.to_vec()));
+            }
+        }
+        Ok::<_, String>(())
+    };
+    if let Err(e) = read.await {
+        tracing::debug!(error = %e, "strategy upload refused");
+        return Err(bad_request("The upload could not be read. Choose the file again and send the form again."));
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    let name = name.trim().rsplit(['/', '\\']).next().unwrap_or_default().to_string();
+    let refuse =
+        |message: String| page(&ImportPage { layout: layout(&state), errors: vec![error("file", message)] }, true);
+    if name.is_empty() || bytes.is_empty() {
+        return refuse("Choose a strategy file to import".into());
+    }
+    if !name.to_ascii_lowercase().ends_with(".json") {
+        return refuse(format!("{name}: a strategy file is JSON and its name ends .json"));
+    }
+    let source = SourceFile::from_bytes(&name, bytes);
+    match strategies::import(&state.db, &actor(&user), &source).await? {
+        StrategyImport::Imported(done) => Ok(see_other(&format!("/strategies/{}?imported=1", done.id))),
+        StrategyImport::Refused(reason) => refuse(reason),
+    }
+}
+
+async fn show_page(
+    state: &AppState,
+    strategy: Strategy,
+    can_edit: bool,
+    form: Form,
+    done: Option<String>,
+) -> Result<ShowPage, PageError> {
+    let current = state.db.current_strategy().await?.is_some_and(|c| c.id == strategy.id);
+    let priorities = state.db.priorities(strategy.id).await?;
+    let commitments = state.db.commitments(strategy.id).await?;
+    let names: HashMap<i64, String> = priorities.iter().map(|p| (p.id, p.name.clone())).collect();
+    let indicators = state
+        .db
+        .indicators()
+        .await?
+        .into_iter()
+        .filter_map(|i| Some((i.code, i.name, names.get(&i.priority_id?)?.clone())))
+        .collect();
+    let blocks = priorities
+        .into_iter()
+        .map(|p| {
+            let mine = commitments.iter().filter(|c| c.priority_id == p.id).cloned().collect();
+            Block { priority: p, commitments: mine }
+        })
+        .collect();
+    let errors = form.errors.clone();
+    Ok(ShowPage { layout: layout(state), strategy, current, blocks, indicators, can_edit, form, errors, done })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, PageError> {
+    let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
+    let done = (query.as_deref() == Some("imported=1")).then(|| format!("Imported {}", s.name));
+    page(&show_page(&state, s, may_edit_governance(&user), Form::default(), done).await?, false)
+}
+
+async fn add_priority(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
+    let mut form = Form::new(values);
+    let (name, description) = (form.value("priority_name"), form.value("priority_description"));
+    match state.db.add_priority(id, &name, &description, &actor(&user)).await {
+        Ok(pid) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
+        Err(e) => form.errors.push(invalid_to_field(
+            e,
+            &[("name", "priority_name"), ("description", "priority_description")],
+            "priority_name",
+        )?),
+    }
+    page(&show_page(&state, s, true, form, None).await?, true)
+}
+
+async fn add_commitment(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    Submitted(values): Submitted<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
+    let mut form = Form::new(values);
+    let priorities = state.db.priorities(id).await?;
+    // Only a priority of this strategy: an id from elsewhere is not a choice offered.
+    match form.get("priority").and_then(|p| p.parse::<i64>().ok()).filter(|p| priorities.iter().any(|q| q.id == *p)) {
+        None => form.errors.push(error("priority", "Select the priority the commitment comes under")),
+        Some(pid) => match state.db.add_commitment(pid, &form.value("text"), &actor(&user)).await {
+            Ok(_) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
+            Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text"), ("priority", "priority")], "text")?),
+        },
+    }
+    page(&show_page(&state, s, true, form, None).await?, true)
+}
+
+async fn export(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
+    if state.db.strategy(id).await?.is_none() {
+        return Err(not_found());
+    }
+    let (name, json) = strategies::export(&state.db, id).await?;
+    Ok((
+        [
+            (CONTENT_TYPE, "application/json; charset=utf-8".to_string()),
+            (CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        json,
+    )
+        .into_response())
+}
+
+pub(super) fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/strategies", get(list).post(create))
+        .route("/strategies/new", get(new_form))
+        .route(
+            "/strategies/import",
+            get(import_form).post(import).layer(axum::extract::DefaultBodyLimit::max(MAX_STRATEGY_UPLOAD)),
+        )
+        .route("/strategies/{id}", get(show))
+        .route("/strategies/{id}/priorities", axum::routing::post(add_priority))
+        .route("/strategies/{id}/commitments", axum::routing::post(add_commitment))
+        .route("/strategies/{id}/export", get(export))
+}
