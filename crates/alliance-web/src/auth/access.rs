@@ -119,7 +119,9 @@ pub const ROUTES: &[RouteRule] = &[
     // Governance (routes/governance/): the quarterly Board pack and the pages behind it, read
     // by every signed-in role; partnership staff edit; partner users post progress on their
     // own organisation's actions and indicators.
+    roles("GET", "/board-pack", ALL),
     roles("GET", "/board-pack/{quarter}", ALL),
+    roles("GET", "/board-pack/{quarter}/odt", ALL),
     roles("GET", "/governance", ALL),
     roles("GET", "/strategy", ALL),
     roles("GET", "/strategy/priorities/{id}", STAFF),

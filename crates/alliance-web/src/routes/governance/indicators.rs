@@ -27,14 +27,14 @@ use crate::views::board_pack::BoardPack;
 use crate::views::governance::indicators::{
     target_values, IndicatorFormPage, IndicatorPage, IndicatorsPage, TargetPage,
 };
-use crate::views::governance::{error, invalid_to_field, quarter_from, FieldError, Form};
+use crate::views::governance::{default_quarter, error, invalid_to_field, quarter_from_or, FieldError, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
 type Values = HashMap<String, String>;
 
 async fn list_page(state: &AppState, user: &User, mut form: Form) -> Result<Response, PageError> {
-    let (quarter, mut errors) = quarter_from(&form);
+    let (quarter, mut errors) = quarter_from_or(&form, default_quarter(&state.db, true).await?);
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
@@ -334,10 +334,10 @@ async fn set_target(
 }
 
 async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form: Form) -> Result<Response, PageError> {
-    let (quarter, mut errors) = quarter_from(&Form::new(HashMap::from([(
-        "quarter".to_string(),
-        form.values.get("quarter").cloned().unwrap_or_default(),
-    )])));
+    let (quarter, mut errors) = quarter_from_or(
+        &Form::new(HashMap::from([("quarter".to_string(), form.values.get("quarter").cloned().unwrap_or_default())])),
+        default_quarter(&state.db, true).await?,
+    );
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
