@@ -389,6 +389,21 @@ pub fn require_indicator_entry(user: &User, indicator: &Indicator) -> Result<(),
 mod tests {
     use super::*;
 
+    /// The role new users get ([`Role::LEAST`]) is admitted to no route that another role is
+    /// refused: every other role may use everything it may.
+    #[test]
+    fn the_least_role_has_the_fewest_routes() {
+        for r in ROUTES {
+            if let Allow::Roles(roles) = r.allow {
+                if roles.contains(&Role::LEAST) {
+                    for other in Role::ALL {
+                        assert!(roles.contains(&other), "{} {}: {:?} may, {:?} may not", r.method, r.path, Role::LEAST, other);
+                    }
+                }
+            }
+        }
+    }
+
     /// Every `.route("PATH", …)` registered under `src/routes/` (and the router file) has
     /// an entry in the table for each method it registers, and the table lists nothing
     /// that is not registered. Found by reading the source, so a route added anywhere
