@@ -397,7 +397,14 @@ mod tests {
             if let Allow::Roles(roles) = r.allow {
                 if roles.contains(&Role::LEAST) {
                     for other in Role::ALL {
-                        assert!(roles.contains(&other), "{} {}: {:?} may, {:?} may not", r.method, r.path, Role::LEAST, other);
+                        assert!(
+                            roles.contains(&other),
+                            "{} {}: {:?} may, {:?} may not",
+                            r.method,
+                            r.path,
+                            Role::LEAST,
+                            other
+                        );
                     }
                 }
             }

@@ -47,9 +47,11 @@ impl Layout {
     /// app state, such as error pages).
     pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> Layout {
         let user = match context.principal {
-            Some(crate::auth::Principal::User(u)) => {
-                Some(LayoutUser { name: u.name, is_admin: u.role == alliance_core::access::Role::Administrator, role: u.role })
-            }
+            Some(crate::auth::Principal::User(u)) => Some(LayoutUser {
+                name: u.name,
+                is_admin: u.role == alliance_core::access::Role::Administrator,
+                role: u.role,
+            }),
             _ => None,
         };
         Layout { partnership: context.partnership, accent: context.accent, path, user, csrf: context.csrf }
