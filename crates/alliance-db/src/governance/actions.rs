@@ -186,6 +186,7 @@ fn check_action(f: &ActionFields<'_>) -> Result<(Option<String>, Option<String>)
     let due = opt_date("due_date", f.due_date)?;
     if let (Some(s), Some(d)) = (&start, &due) {
         if d < s {
+            let (d, s) = (alliance_core::format::date(d), alliance_core::format::date(s));
             return Err(DbError::invalid("due_date", format!("The due date {d} is before the start date {s}")));
         }
     }

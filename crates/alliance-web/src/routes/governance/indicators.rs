@@ -374,7 +374,12 @@ async fn enter(
     form.values.remove("quarter");
     let period = form.value("period").trim().to_string();
     let value_text = form.value("value");
-    if period.parse::<Quarter>().is_err() {
+    let monthly = ind.frequency.parse::<Frequency>() == Ok(Frequency::Monthly);
+    // The quarter to show after: the quarter of the period (a month for a monthly indicator).
+    let shown = alliance_app::board_pack::period_quarter(&period);
+    if monthly && period.parse::<alliance_core::domain::Month>().is_err() {
+        form.errors.push(error("period", format!("Enter the period as a month like 2025-08, not \"{period}\"")));
+    } else if !monthly && period.parse::<Quarter>().is_err() {
         form.errors.push(error("period", format!("Enter the period as a quarter like 2025Q3, not \"{period}\"")));
     }
     let value = value_text.trim().replace(',', "").parse::<f64>().ok().filter(|v| v.is_finite());
@@ -387,7 +392,10 @@ async fn enter(
     if let (Some(v), true) = (value, form.errors.is_empty()) {
         let row = vec![(ind.code.clone(), period.clone(), v, form.value("note"))];
         match state.db.enter_indicator_values(&row, &actor(&user)).await {
-            Ok(_) => return Ok(see_other(&format!("/indicators/{id}?quarter={period}"))),
+            Ok(_) => {
+                let q = shown.map(|q| q.to_string()).unwrap_or_default();
+                return Ok(see_other(&format!("/indicators/{id}?quarter={q}")));
+            }
             Err(e) => form.errors.push(invalid_to_field(e, &[("period", "period"), ("value", "value")], "value")?),
         }
     }

@@ -36,6 +36,7 @@ async fn create(
 ) -> Result<Response, PageError> {
     require_governance_staff(&user)?;
     let mut form = Form::new(values);
+    form.errors = form.read_dates(&[("held_on", "Date of the meeting", true)]);
     let body = form.value("body").parse::<MeetingBody>().ok();
     if body.is_none() {
         form.errors.push(error("body", "Select the Executive Board or the Delivery Group"));
@@ -99,6 +100,8 @@ async fn add_item(
         form.errors.push(error("text", "Enter what was decided, escalated or agreed"));
     }
     if kind == Some(MeetingItemKind::Action) {
+        let mut date_errors = form.read_dates(&[("due_date", "Due date", false)]);
+        form.errors.append(&mut date_errors);
         let commitment =
             id_from(&form, "commitment", "the commitment the action delivers").map_err(|e| form.errors.push(e)).ok();
         let owner =
