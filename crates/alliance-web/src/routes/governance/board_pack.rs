@@ -15,8 +15,9 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::views::governance::current_quarter;
 use crate::{AppState, PageError};
 
-fn quarter_of(text: &str) -> Result<Quarter, Response> {
-    text.parse().map_err(|message: String| (StatusCode::NOT_FOUND, message).into_response())
+/// A link's quarter, or the message of the 404 a bad one answers.
+fn quarter_of(text: &str) -> Result<Quarter, String> {
+    text.parse()
 }
 
 pub async fn latest(State(state): State<AppState>) -> Result<Response, PageError> {
@@ -27,7 +28,7 @@ pub async fn latest(State(state): State<AppState>) -> Result<Response, PageError
 pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
     let quarter = match quarter_of(&quarter) {
         Ok(q) => q,
-        Err(r) => return Ok(r),
+        Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
     let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
     Ok(Html(alliance_reports::board_pack::render(&pack)?).into_response())
@@ -36,7 +37,7 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
 pub async fn board_pack_odt(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
     let quarter = match quarter_of(&quarter) {
         Ok(q) => q,
-        Err(r) => return Ok(r),
+        Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
     let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
     let bytes = alliance_reports::odt::board_pack_odt(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
