@@ -625,3 +625,27 @@ async fn a_cycle_a_board_can_trust_postgres() {
     let Some(t) = common::postgres().await else { return };
     a_cycle_a_board_can_trust(&t.connect().await).await;
 }
+
+/// `alliance board-pack` without `--quarter` writes the pack of the latest quarter with data
+/// (none yet: the current quarter), and as OpenDocument text when `--out` ends in `.odt`.
+#[test]
+fn the_board_pack_command_writes_odt_for_the_latest_quarter() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    let run = |args: &[&str]| crate::common::alliance(&db, args);
+    let init = run(&["partnership", "init", "--example", "wiltshire-and-swindon"]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let out = dir.path().join("pack.odt");
+    let written = run(&["board-pack", "--out", &out.display().to_string()]);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let quarter = Quarter::of_date(&today).unwrap();
+    assert!(String::from_utf8_lossy(&written.stdout).contains(&format!("Board pack for {quarter}")));
+    let bytes = std::fs::read(&out).expect("the pack");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an OpenDocument file is a zip");
+    assert_eq!(zip.by_index(0).unwrap().name().unwrap(), "mimetype");
+    let mut content = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("content.xml").unwrap(), &mut content).unwrap();
+    assert!(content.contains("Wiltshire and Swindon") && content.contains("Executive summary"), "{content}");
+    assert!(!content.contains("Staffordshire"));
+}
