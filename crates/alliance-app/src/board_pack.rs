@@ -705,7 +705,20 @@ async fn indicator_row(
             series.push((q.to_string(), v));
         }
         let known: Vec<(String, f64)> = series.iter().filter_map(|(p, v)| v.map(|v| (p.clone(), v))).collect();
-        let last = known.last().cloned();
+        let mut last = known.last().cloned();
+        if last.is_none() {
+            // Nothing in the last four quarters (the data is older): the latest of the eight
+            // quarters before them with the data it needs, so the figure is shown with its
+            // period rather than "not computed".
+            let mut q = quarters[0];
+            for _ in 0..8 {
+                q = q.previous();
+                if let (Some(v), _) = computed_value(db, &ind.source, q).await? {
+                    last = Some((q.to_string(), v));
+                    break;
+                }
+            }
+        }
         if let Some((period, _)) = last.as_ref().filter(|(p, _)| *p != quarter.to_string()) {
             note = format!("The latest figure is for {period}, the latest quarter with the data it needs. {note}");
         }

@@ -235,6 +235,15 @@ async fn scenario(db: &Db) {
     assert!(rate.computed);
     let q3 = alliance_web::views::board_pack::BoardPack::load(db, "2025Q3".parse().unwrap(), "Test").await.unwrap();
     assert_eq!(q3.indicator("vso-per-1000-12m").unwrap().latest, None, "2024-10..2024-12 are not loaded");
+    // A year on, with no newer police data: the pack shows the latest figure with its
+    // period, not "not computed".
+    let later = alliance_web::views::board_pack::BoardPack::load(db, "2026Q4".parse().unwrap(), "Test").await.unwrap();
+    let later = later.indicator("vso-per-1000-12m").unwrap();
+    assert_eq!((later.latest, later.latest_period.clone()), (rate.latest, rate.latest_period.clone()));
+    if rate.latest.is_some() {
+        assert_eq!(later.latest_period.as_deref(), Some("2025Q4"));
+        assert!(later.note.starts_with("The latest figure is for 2025Q4"), "{}", later.note);
+    }
     if let Some(shared) = common::shared_data() {
         let expected = independent_rate(&shared);
         let got = rate.latest.expect("12 months of 2025 are loaded");
