@@ -24,9 +24,14 @@ type Values = HashMap<String, String>;
 /// The action form's GOV.UK date inputs: (name, label in messages, required).
 const ACTION_DATES: &[(&str, &str, bool)] = &[("start_date", "Start date", false), ("due_date", "Due date", false)];
 
-/// Storage field names → the ids of the action form's fields.
-const ACTION_FIELDS: &[(&str, &str)] =
-    &[("title", "title"), ("lead_person", "lead_person"), ("start_date", "start_date"), ("due_date", "due_date")];
+/// Storage field names → the ids of the action form's fields (a date's error goes on its
+/// day input, where the error summary's link lands).
+const ACTION_FIELDS: &[(&str, &str)] = &[
+    ("title", "title"),
+    ("lead_person", "lead_person"),
+    ("start_date", "start_date-day"),
+    ("due_date", "due_date-day"),
+];
 
 async fn list(
     State(state): State<AppState>,
@@ -195,7 +200,7 @@ async fn post_update(
                 Ok(_) => return Ok(see_other(&format!("/actions/{id}#updates"))),
                 Err(e) => form.errors.push(invalid_to_field(
                     e,
-                    &[("on_date", "update_on_date"), ("note", "update_note")],
+                    &[("on_date", "update_on_date-day"), ("note", "update_note")],
                     "update_note",
                 )?),
             }
@@ -224,7 +229,7 @@ async fn add_milestone(
         Ok(_) => return Ok(see_other(&format!("/actions/{id}#milestones"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
-            &[("milestone", "milestone_title"), ("milestone_due", "milestone_due")],
+            &[("milestone", "milestone_title"), ("milestone_due", "milestone_due-day")],
             "milestone_title",
         )?),
     }
@@ -282,7 +287,7 @@ async fn escalate(
         Ok(_) => return Ok(see_other(&format!("/actions/{id}"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
-            &[("raised_on", "escalation_on"), ("note", "escalation_note")],
+            &[("raised_on", "escalation_on-day"), ("note", "escalation_note")],
             "escalation_note",
         )?),
     }

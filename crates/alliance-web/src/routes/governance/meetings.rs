@@ -55,7 +55,7 @@ async fn create(
             Ok(id) => return Ok(see_other(&format!("/meetings/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(
                 e,
-                &[("held_on", "held_on"), ("body", "body"), ("title", "title")],
+                &[("held_on", "held_on-day"), ("body", "body"), ("title", "title")],
                 "title",
             )?),
         }
@@ -125,7 +125,7 @@ async fn add_item(
             match state.db.add_meeting_action(id, &fields, &actor(&user)).await {
                 Ok(_) => return Ok(see_other(&format!("/meetings/{id}"))),
                 Err(e) => {
-                    form.errors.push(invalid_to_field(e, &[("due_date", "due_date"), ("title", "text")], "text")?)
+                    form.errors.push(invalid_to_field(e, &[("due_date", "due_date-day"), ("title", "text")], "text")?)
                 }
             }
         }
