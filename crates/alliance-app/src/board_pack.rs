@@ -134,7 +134,7 @@ pub const DECISIONS_RULE: &str = "The Board is asked to decide on every escalati
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Escalation {
-    /// Why it is escalated: "Delivery Group, 2025-09-10", "Off track two quarters running",
+    /// Why it is escalated: "Delivery Group, 10 September 2025", "Off track two quarters running",
     /// or both joined with "; " when one action is escalated for more than one reason.
     pub source: String,
     pub text: String,
@@ -416,7 +416,7 @@ impl BoardPack {
             };
             if m.body == "delivery-group" {
                 for i in items.iter().filter(|i| i.meeting_id == m.id && i.kind == "escalation") {
-                    let reason = format!("{body}, {}", m.held_on);
+                    let reason = format!("{body}, {}", alliance_core::format::date(&m.held_on));
                     match i.action_id.and_then(|id| actions.iter().find(|a| a.id == id)) {
                         Some(a) => add_escalation(&mut escalations, Some((a.id, &a.title)), reason, Some(&i.text)),
                         None => add_escalation(&mut escalations, None, reason, Some(&i.text)),
@@ -441,7 +441,7 @@ impl BoardPack {
         for e in db.action_escalations().await?.iter().filter(|e| e.raised_on >= start && e.raised_on <= end) {
             let Some(r) = rows.iter_mut().find(|r| r.id == e.action_id) else { continue };
             r.escalated = true;
-            let reason = format!("Delivery Group, {} (action plan)", e.raised_on);
+            let reason = format!("Delivery Group, {} (action plan)", alliance_core::format::date(&e.raised_on));
             add_escalation(&mut escalations, Some((r.id, &r.title)), reason, Some(&e.note));
         }
         for r in rows.iter_mut() {

@@ -205,10 +205,13 @@ async fn scenario(db: &Db) {
     assert_eq!(taxi[0].text, "Taxi marshals: No provider since August");
     assert_eq!(
         taxi[0].reasons,
-        vec!["Delivery Group, 2025-11-20 (action plan)".to_string(), "Off track two quarters running".to_string()],
+        vec![
+            "Delivery Group, 20 November 2025 (action plan)".to_string(),
+            "Off track two quarters running".to_string()
+        ],
         "off track at the ends of 2025Q3 and 2025Q4, and marked by the Delivery Group"
     );
-    assert_eq!(taxi[0].source, "Delivery Group, 2025-11-20 (action plan); Off track two quarters running");
+    assert_eq!(taxi[0].source, "Delivery Group, 20 November 2025 (action plan); Off track two quarters running");
     assert_eq!(pack.indicator("people-reached").unwrap().status, TargetStatus::OffTarget);
     assert_eq!(pack.indicator("charter-venues").unwrap().status, TargetStatus::WithinTolerance);
     assert_eq!(pack.off_target().len(), 1);
