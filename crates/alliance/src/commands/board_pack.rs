@@ -48,7 +48,13 @@ pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
             alliance_app::board_pack::latest_quarter_with_data(db, current, false).await?
         }
     };
-    let pack = BoardPack::load(db, quarter, &partnership).await?;
+    let mut pack = BoardPack::load(db, quarter, &partnership).await?;
+    // The file goes to the Board, which sees no more than aggregate figures: values of
+    // restricted indicators (health) are suppressed under the profile's threshold.
+    let threshold = db.partnership().await?.map_or(alliance_app::disclosure::DEFAULT_THRESHOLD, |p| p.threshold());
+    pack.restrict_indicators(&alliance_app::Disclosure::new(threshold)?, |_| {
+        alliance_core::access::AccessLevel::Aggregate
+    });
     let odt = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("odt"));
     let bytes = if odt {
         alliance_reports::odt::board_pack_odt(&pack).context("cannot write the Board pack as OpenDocument text")?

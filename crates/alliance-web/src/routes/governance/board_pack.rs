@@ -6,7 +6,7 @@
 //! - `GET /board-pack/{quarter}/odt`: the same pack as an OpenDocument text file a Board
 //!   secretary can edit (LibreOffice, Word, Google Docs).
 
-use alliance_app::board_pack::{latest_quarter_with_data, BoardPack};
+use alliance_app::board_pack::latest_quarter_with_data;
 use alliance_core::governance::Quarter;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -30,7 +30,7 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
         Ok(q) => q,
         Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
-    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
+    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
     Ok(Html(alliance_reports::board_pack::render(&pack)?).into_response())
 }
 
@@ -39,7 +39,8 @@ pub async fn board_pack_odt(State(state): State<AppState>, Path(quarter): Path<S
         Ok(q) => q,
         Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
-    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
+    // The reader's view: restricted indicators (health) as their access allows.
+    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
     let bytes = alliance_reports::odt::board_pack_odt(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
     Ok((
         [
