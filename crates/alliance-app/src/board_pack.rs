@@ -10,12 +10,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use alliance_core::domain::Month;
 use alliance_core::governance::{
-    off_track_two_quarters, spend_flag, status_on, stream_year_positions, target_status, trend, ActionStatus,
-    AllocationSpend, Direction, IndicatorSource, Quarter, SpendFlag, StreamAllocation, StreamAmount,
-    StreamYearPosition, TargetStatus, Trend, ALLOCATION_RULE, ESCALATION_RULE, INDICATOR_RULE, SPEND_RULE,
+    action_overdue, milestone_overdue, off_track_two_quarters_running, spend_flag, status_on, stream_year_positions,
+    target_status, trend, ActionStatus, AllocationSpend, Direction, Frequency, IndicatorSource, Quarter, SpendFlag,
+    StreamAllocation, StreamAmount, StreamYearPosition, TargetStatus, Trend, ALLOCATION_RULE, ESCALATION_RULE,
+    INDICATOR_RULE, OVERDUE_RULE, SPEND_RULE, STATUS_RULE,
 };
-use alliance_db::governance::{Action, Allocation, FundingAmount, HistoryEntry, Indicator, Spend};
+use alliance_db::governance::{Action, Allocation, FundingAmount, HistoryEntry, Indicator, Milestone, Spend};
 use alliance_db::{Db, DbError};
 use serde::Serialize;
 
@@ -177,15 +179,47 @@ pub struct ActionRow {
     pub owner_org_id: i64,
     pub owner: String,
     pub lead: String,
+    /// The due date in words (`31 March 2027`), or "Not set".
     pub due: String,
+    /// The due date, `YYYY-MM-DD`.
+    pub due_date: Option<String>,
     pub status: ActionStatus,
     pub previous_status: Option<ActionStatus>,
     pub escalated: bool,
+    /// Due before the pack's date and not complete ([`OVERDUE_RULE`]).
+    pub overdue: bool,
 }
+
+/// A milestone of an action in the pack.
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneRow {
+    pub action_id: i64,
+    pub action: String,
+    pub owner: String,
+    pub title: String,
+    /// In words, or "Not set".
+    pub due: String,
+    /// In words, or "Not yet".
+    pub done: String,
+    /// Due before the pack's date and not done by then ([`OVERDUE_RULE`]).
+    pub overdue: bool,
+}
+
+/// A decision the Board is asked to take, and the fact behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionRow {
+    pub decision: String,
+    pub because: String,
+}
+
+/// The rule for the decisions the pack asks of the Board.
+pub const DECISIONS_RULE: &str = "The Board is asked to decide on every escalation (what it will do about it), \
+     every funding stream with more allocated than available (what to cut or where more comes from), and every \
+     overdue action (a new due date, or what is done instead).";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Escalation {
-    /// Why it is escalated: "Delivery Group, 2025-09-10", "Off track two quarters running",
+    /// Why it is escalated: "Delivery Group, 10 September 2025", "Off track two quarters running",
     /// or both joined with "; " when one action is escalated for more than one reason.
     pub source: String,
     pub text: String,
@@ -333,6 +367,12 @@ pub struct BoardPack {
     pub changes: Vec<ChangeRow>,
     pub status_changes: usize,
     pub meetings: Vec<MeetingRow>,
+    /// The milestones of the pack's actions.
+    pub milestones: Vec<MilestoneRow>,
+    pub decisions: Vec<DecisionRow>,
+    /// The date overdue is judged at: the quarter's end, or today for the quarter in progress
+    /// (`YYYY-MM-DD`).
+    pub as_of: String,
     pub generated_at: String,
 }
 
@@ -374,6 +414,33 @@ impl BoardPack {
     pub fn escalation_rule(&self) -> &'static str {
         ESCALATION_RULE
     }
+    pub fn status_rule(&self) -> &'static str {
+        STATUS_RULE
+    }
+    pub fn overdue_rule(&self) -> &'static str {
+        OVERDUE_RULE
+    }
+    pub fn decisions_rule(&self) -> &'static str {
+        DECISIONS_RULE
+    }
+    /// The date overdue is judged at, in words.
+    pub fn as_of_text(&self) -> String {
+        alliance_core::format::date(&self.as_of)
+    }
+    /// Every action of the pack, priority by priority.
+    pub fn all_actions(&self) -> impl Iterator<Item = &ActionRow> {
+        self.priorities.iter().flat_map(|p| p.actions.iter())
+    }
+    pub fn overdue_actions(&self) -> Vec<&ActionRow> {
+        self.all_actions().filter(|a| a.overdue).collect()
+    }
+    pub fn overdue_milestones(&self) -> Vec<&MilestoneRow> {
+        self.milestones.iter().filter(|m| m.overdue).collect()
+    }
+    /// The quarter as money is reported (`2025/26 Q3`).
+    pub fn financial_quarter(&self) -> String {
+        self.quarter.financial_label()
+    }
     /// Assembles the pack of `quarter` from the database.
     pub async fn load(db: &Db, quarter: Quarter, partnership: &str) -> Result<BoardPack, DbError> {
         let strategy = db.strategies().await?.into_iter().next();
@@ -387,8 +454,12 @@ impl BoardPack {
         let previous = quarter.previous();
         let prev_end = previous.end_date();
 
-        // Status of each action at the two quarter ends, from the history.
+        // Status of each action at the two quarter ends, from its history: the status it was
+        // added with, then its dated changes (alliance_core::governance::status_on).
+        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let as_of = if today.as_str() < end.as_str() { today.clone() } else { end.clone() };
         let mut changes_by_action: HashMap<i64, Vec<(String, ActionStatus)>> = HashMap::new();
+        let mut initial: HashMap<i64, ActionStatus> = HashMap::new();
         let mut created_on: HashMap<i64, String> = HashMap::new();
         for h in &history {
             if h.field == "created" {
@@ -396,21 +467,31 @@ impl BoardPack {
             }
             if h.field == "status" {
                 if let Some(Ok(s)) = h.new_value.as_deref().map(str::parse::<ActionStatus>) {
-                    changes_by_action.entry(h.action_id).or_default().push((h.effective_on.clone(), s));
+                    if h.old_value.is_none() && !initial.contains_key(&h.action_id) {
+                        initial.insert(h.action_id, s);
+                    } else {
+                        changes_by_action.entry(h.action_id).or_default().push((h.effective_on.clone(), s));
+                    }
                 }
             }
         }
         let mut rows: Vec<ActionRow> = Vec::new();
+        let mut off_track_running: Vec<i64> = Vec::new();
         for a in &actions {
             let created = created_on.get(&a.id).cloned().unwrap_or_else(|| a.created_at.chars().take(10).collect());
             if created.as_str() > end.as_str() {
                 continue;
             }
             let changes = changes_by_action.get(&a.id).map(Vec::as_slice).unwrap_or(&[]);
-            let now = status_on(ActionStatus::NotStarted, changes, &end);
-            let before = (created.as_str() <= prev_end.as_str())
-                .then(|| status_on(ActionStatus::NotStarted, changes, &prev_end));
-            rows.push(action_row(a, now, before));
+            let first = initial.get(&a.id).copied().unwrap_or(ActionStatus::NotStarted);
+            let now = status_on(first, changes, &end);
+            let before = (created.as_str() <= prev_end.as_str()).then(|| status_on(first, changes, &prev_end));
+            if off_track_two_quarters_running(&created, first, changes, quarter) {
+                off_track_running.push(a.id);
+            }
+            let mut row = action_row(a, now, before);
+            row.overdue = action_overdue(a.due_date.as_deref(), status_on(first, changes, &as_of), &as_of);
+            rows.push(row);
         }
         let rag = ActionStatus::ALL
             .into_iter()
@@ -436,7 +517,7 @@ impl BoardPack {
             };
             if m.body == "delivery-group" {
                 for i in items.iter().filter(|i| i.meeting_id == m.id && i.kind == "escalation") {
-                    let reason = format!("{body}, {}", m.held_on);
+                    let reason = format!("{body}, {}", alliance_core::format::date(&m.held_on));
                     match i.action_id.and_then(|id| actions.iter().find(|a| a.id == id)) {
                         Some(a) => add_escalation(&mut escalations, Some((a.id, &a.title)), reason, Some(&i.text)),
                         None => add_escalation(&mut escalations, None, reason, Some(&i.text)),
@@ -461,26 +542,27 @@ impl BoardPack {
         for e in db.action_escalations().await?.iter().filter(|e| e.raised_on >= start && e.raised_on <= end) {
             let Some(r) = rows.iter_mut().find(|r| r.id == e.action_id) else { continue };
             r.escalated = true;
-            let reason = format!("Delivery Group, {} (action plan)", e.raised_on);
+            let reason = format!("Delivery Group, {} (action plan)", alliance_core::format::date(&e.raised_on));
             add_escalation(&mut escalations, Some((r.id, &r.title)), reason, Some(&e.note));
         }
         for r in rows.iter_mut() {
-            if let Some(before) = r.previous_status {
-                if off_track_two_quarters(r.status, before) {
-                    r.escalated = true;
-                    let title = format!("{} ({})", r.title, r.owner);
-                    let known = escalations.iter().any(|e| e.action_id == Some(r.id));
-                    // A new entry names the owner; an action already escalated keeps its text.
-                    let shown = if known { r.title.as_str() } else { title.as_str() };
-                    add_escalation(
-                        &mut escalations,
-                        Some((r.id, shown)),
-                        "Off track two quarters running".into(),
-                        None,
-                    );
-                }
+            if off_track_running.contains(&r.id) {
+                r.escalated = true;
+                let title = format!("{} ({})", r.title, r.owner);
+                let known = escalations.iter().any(|e| e.action_id == Some(r.id));
+                // A new entry names the owner; an action already escalated keeps its text.
+                let shown = if known { r.title.as_str() } else { title.as_str() };
+                add_escalation(&mut escalations, Some((r.id, shown)), "Off track two quarters running".into(), None);
             }
         }
+
+        // Milestones of the pack's actions, overdue as at the pack's date.
+        let milestones: Vec<MilestoneRow> = db
+            .all_milestones()
+            .await?
+            .iter()
+            .filter_map(|m| rows.iter().find(|r| r.id == m.action_id).map(|r| milestone_row(m, r, &as_of)))
+            .collect();
 
         // Indicators.
         let indicators = db.indicators().await?;
@@ -513,7 +595,11 @@ impl BoardPack {
                 indicators: indicator_rows.iter().filter(|i| i.priority_id == Some(p.id)).cloned().collect(),
             })
             .collect();
+        let decisions = decisions(&escalations, &funding, &rows);
         Ok(BoardPack {
+            milestones,
+            decisions,
+            as_of,
             partnership: partnership.to_string(),
             quarter,
             previous,
@@ -532,6 +618,80 @@ impl BoardPack {
     }
 }
 
+fn milestone_row(m: &Milestone, action: &ActionRow, as_of: &str) -> MilestoneRow {
+    // Done after the pack's date: not yet done as at that date.
+    let done = m.done_on.as_deref().filter(|d| *d <= as_of);
+    MilestoneRow {
+        action_id: action.id,
+        action: action.title.clone(),
+        owner: action.owner.clone(),
+        title: m.title.clone(),
+        due: m.due_date.as_deref().map(alliance_core::format::date).unwrap_or_else(|| "Not set".into()),
+        done: done.map(alliance_core::format::date).unwrap_or_else(|| "Not yet".into()),
+        overdue: milestone_overdue(m.due_date.as_deref(), m.done_on.as_deref(), as_of),
+    }
+}
+
+/// The decisions the pack asks of the Board ([`DECISIONS_RULE`]).
+fn decisions(escalations: &[Escalation], funding: &FundingPosition, rows: &[ActionRow]) -> Vec<DecisionRow> {
+    let mut out = Vec::new();
+    for e in escalations {
+        out.push(DecisionRow {
+            decision: format!("What the Board will do about: {}", e.text),
+            because: format!("Escalated ({})", e.source),
+        });
+    }
+    for s in funding.streams.iter().filter(|s| s.over_allocated) {
+        out.push(DecisionRow {
+            decision: format!("How to fund the {} allocations beyond what is available", s.name),
+            because: format!(
+                "{} allocated against {} available in {}: over by {}",
+                alliance_core::format::money(s.allocated_pence),
+                alliance_core::format::money(s.available_pence),
+                funding.financial_year,
+                alliance_core::format::money(s.over_allocated_by_pence)
+            ),
+        });
+    }
+    for r in rows.iter().filter(|r| r.overdue) {
+        out.push(DecisionRow {
+            decision: format!("A new due date for \"{}\" ({}), or what is done instead", r.title, r.owner),
+            because: format!("Overdue: due {}, {}", r.due, r.status.label().to_lowercase()),
+        });
+    }
+    out
+}
+
+/// The latest quarter, not after `current`, with data: a quarter all three months of which
+/// have police data loaded, or with an indicator value entered; and, unless
+/// `indicators_only`, with a change to an action, a meeting or spend recorded. `current`
+/// when there is none. Pages and the pack open on it, so a computed indicator is not shown
+/// "not computed" for a quarter whose data has not yet been published.
+pub async fn latest_quarter_with_data(db: &Db, current: Quarter, indicators_only: bool) -> Result<Quarter, DbError> {
+    let mut found: Vec<Quarter> = Vec::new();
+    let months = db.police_months_covered().await?;
+    let mut by_quarter: BTreeMap<Quarter, usize> = BTreeMap::new();
+    for m in &months {
+        *by_quarter.entry(Quarter::of_month(*m)).or_default() += 1;
+    }
+    found.extend(by_quarter.into_iter().filter(|(_, n)| *n == 3).map(|(q, _)| q));
+    for list in db.indicator_values().await?.values() {
+        found.extend(list.iter().filter_map(|v| period_quarter(&v.period)));
+    }
+    if !indicators_only {
+        found.extend(db.action_history(None).await?.iter().filter_map(|h| Quarter::of_date(&h.effective_on)));
+        found.extend(db.meetings().await?.iter().filter_map(|m| Quarter::of_date(&m.held_on)));
+        found.extend(db.spend().await?.iter().filter_map(|s| s.quarter.parse::<Quarter>().ok()));
+    }
+    Ok(found.into_iter().filter(|q| *q <= current).max().unwrap_or(current))
+}
+
+/// The quarter of an indicator value's period: a quarter (`2025Q3`) or, for a monthly
+/// indicator, a month (`2025-08`).
+pub fn period_quarter(period: &str) -> Option<Quarter> {
+    period.parse::<Quarter>().ok().or_else(|| period.parse::<Month>().ok().map(Quarter::of_month))
+}
+
 pub fn body_label(body: &str) -> &'static str {
     match body {
         "board" => "Executive Board",
@@ -540,6 +700,7 @@ pub fn body_label(body: &str) -> &'static str {
 }
 
 pub fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatus>) -> ActionRow {
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     ActionRow {
         id: a.id,
         title: a.title.clone(),
@@ -548,10 +709,12 @@ pub fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatu
         owner_org_id: a.owner_org_id,
         owner: a.owner_org.clone(),
         lead: a.lead_person.clone(),
-        due: a.due_date.clone().unwrap_or_else(|| "Not set".into()),
+        due: a.due_date.as_deref().map(alliance_core::format::date).unwrap_or_else(|| "Not set".into()),
+        due_date: a.due_date.clone(),
         status,
         previous_status: previous,
         escalated: false,
+        overdue: action_overdue(a.due_date.as_deref(), status, &today),
     }
 }
 
@@ -566,6 +729,7 @@ pub fn change_row(h: &HistoryEntry, titles: &HashMap<i64, String>) -> ChangeRow 
         "created" => "Action added to the plan".to_string(),
         "update" => format!("Progress update: {}", h.new_value.clone().unwrap_or_default()),
         "status" if h.old_value.is_none() => format!("Status set to {}", label(&h.new_value)),
+        "status" if h.old_value == h.new_value => format!("Status reported as {}", label(&h.new_value)),
         "status" => format!("Status changed from {} to {}", label(&h.old_value), label(&h.new_value)),
         "milestone" => format!("Milestone added: {}", h.new_value.clone().unwrap_or_default()),
         "escalated" => format!("Escalated to the Board: {}", h.new_value.clone().unwrap_or_default()),
@@ -642,8 +806,41 @@ async fn indicator_row(
             series.push((q.to_string(), v));
         }
         let known: Vec<(String, f64)> = series.iter().filter_map(|(p, v)| v.map(|v| (p.clone(), v))).collect();
-        let last = known.last().cloned();
+        let mut last = known.last().cloned();
+        if last.is_none() {
+            // Nothing in the last four quarters (the data is older): the latest of the eight
+            // quarters before them with the data it needs, so the figure is shown with its
+            // period rather than "not computed".
+            let mut q = quarters[0];
+            for _ in 0..8 {
+                q = q.previous();
+                if let (Some(v), _) = computed_value(db, &ind.source, q).await? {
+                    last = Some((q.to_string(), v));
+                    break;
+                }
+            }
+        }
+        if let Some((period, _)) = last.as_ref().filter(|(p, _)| *p != quarter.to_string()) {
+            note = format!("The latest figure is for {period}, the latest quarter with the data it needs. {note}");
+        }
         (last.as_ref().map(|l| l.1), last.map(|l| l.0), known.iter().map(|k| k.1).collect())
+    } else if ind.frequency.parse::<Frequency>() == Ok(Frequency::Monthly) {
+        // A monthly indicator: its values are per month; the series is the six months to the
+        // quarter's last, the latest value the latest month up to it.
+        let by_month: BTreeMap<Month, &alliance_db::governance::IndicatorValue> =
+            entered.iter().filter_map(|v| v.period.parse::<Month>().ok().map(|m| (m, v))).collect();
+        let last_month = quarter.last_month();
+        for k in (0..6).rev() {
+            let m = last_month.plus(-k);
+            series.push((m.to_string(), by_month.get(&m).map(|v| v.value)));
+        }
+        let upto: Vec<(&Month, &&alliance_db::governance::IndicatorValue)> =
+            by_month.iter().filter(|(m, _)| **m <= last_month).collect();
+        let last = upto.last().map(|(m, v)| (m.to_string(), v.value, v.note.clone()));
+        if let Some((_, _, n)) = &last {
+            note = n.clone();
+        }
+        (last.as_ref().map(|l| l.1), last.map(|l| l.0), upto.iter().rev().take(4).rev().map(|(_, v)| v.value).collect())
     } else {
         let by_period: BTreeMap<&str, f64> = entered.iter().map(|v| (v.period.as_str(), v.value)).collect();
         for q in quarters {

@@ -53,9 +53,43 @@ pub fn percent(value: f64) -> String {
     format!("{value:.1}%")
 }
 
+/// A `YYYY-MM-DD` date in the plain UK format: `2027-03-31` → `31 March 2027`. Text that is
+/// not such a date is returned as it is.
+pub fn date(iso: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    match chrono::NaiveDate::parse_from_str(iso.trim(), "%Y-%m-%d") {
+        Ok(d) => {
+            use chrono::Datelike;
+            format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+        }
+        Err(_) => iso.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_in_uk_format() {
+        assert_eq!(date("2027-03-31"), "31 March 2027");
+        assert_eq!(date("2025-01-05"), "5 January 2025");
+        assert_eq!(date("not a date"), "not a date");
+        assert_eq!(date("2025-02-30"), "2025-02-30");
+    }
 
     #[test]
     fn counts_are_grouped_in_threes() {

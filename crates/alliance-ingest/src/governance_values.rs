@@ -1,5 +1,6 @@
 //! Values of the performance framework's entered indicators, uploaded as CSV with the
-//! header `code,period,value[,note]`: the indicator's code, the quarter (`2025Q3`), the
+//! header `code,period,value[,note]`: the indicator's code, the quarter (`2025Q3`) or, for a
+//! monthly indicator, the month (`2025-08`), the
 //! value as a plain number, and an optional note. Whether each code names an entered (not
 //! computed) indicator is the storage crate's check (`Db::enter_indicator_values_from`, which
 //! names the line too); this module checks the shape.
@@ -84,10 +85,15 @@ pub fn parse_numbered_indicator_values_with_limits(
         if period.is_empty() {
             return Err(IngestError::cell(file, line, "period", "the period is empty: expected a quarter like 2025Q3"));
         }
-        let period = period
-            .parse::<Quarter>()
-            .map_err(|e| IngestError::cell(file, line, "period", requote(e, &period)))?
-            .to_string();
+        // A quarter, or a month for a monthly indicator (which the storage checks against
+        // the indicator's frequency).
+        let period = match period.parse::<Quarter>() {
+            Ok(q) => q.to_string(),
+            Err(e) => match period.trim().parse::<alliance_core::domain::Month>() {
+                Ok(m) => m.to_string(),
+                Err(_) => return Err(IngestError::cell(file, line, "period", requote(e, &period))),
+            },
+        };
         let text = get(value_at);
         let value: f64 = text
             .replace(',', "")
@@ -139,6 +145,9 @@ mod tests {
         );
         let err = parse_indicator_values("v.csv", "code,period,value\n\n\na,2025Q3,x\n").unwrap_err();
         assert!(err.to_string().starts_with("v.csv:4: column \"value\""), "{err}");
+        // A monthly indicator's value is for a month.
+        let monthly = parse_indicator_values("v.csv", "code,period,value\nsessions,2025-08,12\n").unwrap();
+        assert_eq!(monthly[0].1, "2025-08");
         let err = parse_indicator_values("v.csv", "code,period,value\na,2025Q5,1\n").unwrap_err();
         assert!(err.to_string().starts_with("v.csv:2: column \"period\": \"2025Q5\" is not a quarter"), "{err}");
     }

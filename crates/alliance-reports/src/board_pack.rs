@@ -34,6 +34,11 @@ pub fn render(pack: &BoardPack) -> Result<String, askama::Error> {
 const LAYOUT: BarLayout = BarLayout { label_width: 260.0, width: 690.0, text_room: 130.0 };
 
 impl BoardPackDocument<'_> {
+    /// A `YYYY-MM-DD` date in words (`31 March 2027`).
+    fn uk(&self, date: impl AsRef<str>) -> String {
+        alliance_core::format::date(date.as_ref())
+    }
+
     fn pence(&self, p: impl std::borrow::Borrow<i64>) -> String {
         alliance_core::format::money(*p.borrow())
     }

@@ -15,4 +15,5 @@ pub mod chart;
 pub mod csv;
 pub mod evaluation;
 pub mod html;
+pub mod odt;
 pub mod sna;

@@ -86,9 +86,198 @@ impl Form {
     }
 }
 
+/// The parts of a GOV.UK date input (`govuk-date-input`): a date field `name` is typed as
+/// `name-day`, `name-month` and `name-year` (`templates/fields.html`, macro `date`).
+pub const DATE_PARTS: [&str; 3] = ["day", "month", "year"];
+
+const MONTH_NAMES: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// A month as typed: `3`, `03`, `March` or `Mar` (any case).
+fn month_number(text: &str) -> Option<u32> {
+    let t = text.trim().to_ascii_lowercase();
+    if let Ok(n) = t.parse::<u32>() {
+        return (1..=12).contains(&n).then_some(n);
+    }
+    if t.len() < 3 {
+        return None;
+    }
+    // The whole name or its first three letters or more: `mar`, `sept`, `september`.
+    MONTH_NAMES.iter().position(|m| m.starts_with(&t)).map(|i| i as u32 + 1)
+}
+
+/// The date typed in a GOV.UK date input, as `YYYY-MM-DD`; `Ok(None)` when nothing was typed.
+/// `label` is the field's name in an error message, starting with a capital (`Date the update
+/// reports on`). Errors follow the GOV.UK pattern and are on the first part at fault
+/// (`name-day`, `name-month`, `name-year`): "… must include a month", "Year must include 4
+/// numbers", "… must be a real date".
+pub fn parse_date_parts(
+    name: &str,
+    label: &str,
+    day: &str,
+    month: &str,
+    year: &str,
+) -> Result<Option<String>, FieldError> {
+    let (d, m, y) = (day.trim(), month.trim(), year.trim());
+    if d.is_empty() && m.is_empty() && y.is_empty() {
+        return Ok(None);
+    }
+    let missing: Vec<&str> =
+        [("day", d), ("month", m), ("year", y)].iter().filter(|(_, v)| v.is_empty()).map(|(p, _)| *p).collect();
+    if let Some(first) = missing.first() {
+        let list = match missing.as_slice() {
+            [one] => format!("a {one}"),
+            [a, b] => format!("a {a} and {b}"),
+            _ => "a day, month and year".to_string(),
+        };
+        return Err(error(&format!("{name}-{first}"), format!("{label} must include {list}")));
+    }
+    if y.len() != 4 || !y.chars().all(|c| c.is_ascii_digit()) {
+        return Err(error(&format!("{name}-year"), "Year must include 4 numbers"));
+    }
+    let real = || error(&format!("{name}-day"), format!("{label} must be a real date"));
+    let day: u32 = d.parse().map_err(|_| real())?;
+    let month =
+        month_number(m).ok_or_else(|| error(&format!("{name}-month"), format!("{label} must be a real date")))?;
+    let year: i32 = y.parse().map_err(|_| real())?;
+    chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| Some(d.format("%Y-%m-%d").to_string())).ok_or_else(real)
+}
+
+impl Form {
+    /// Reads the GOV.UK date inputs of `fields` (`(name, label, required)`): each date typed
+    /// in parts becomes `name` = `YYYY-MM-DD` (empty when blank), so the handler reads it as
+    /// one value; what was typed stays in the parts to be shown again. A form posted with
+    /// the date as one `YYYY-MM-DD` value (an older form, a script) is left as it is.
+    /// Returns the errors (a part missing, not a real date, a required date blank).
+    pub fn read_dates(&mut self, fields: &[(&str, &str, bool)]) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        for (name, label, required) in fields {
+            let keys: Vec<String> = DATE_PARTS.iter().map(|p| format!("{name}-{p}")).collect();
+            if !keys.iter().any(|k| self.values.contains_key(k)) {
+                continue;
+            }
+            let part = |k: &String| self.values.get(k).cloned().unwrap_or_default();
+            match parse_date_parts(name, label, &part(&keys[0]), &part(&keys[1]), &part(&keys[2])) {
+                Ok(Some(iso)) => {
+                    self.values.insert(name.to_string(), iso);
+                }
+                Ok(None) => {
+                    self.values.insert(name.to_string(), String::new());
+                    if *required {
+                        errors.push(error(&keys[0], format!("Enter the {}", lower_first(label))));
+                    }
+                }
+                Err(e) => {
+                    self.values.insert(name.to_string(), String::new());
+                    errors.push(e);
+                }
+            }
+        }
+        errors
+    }
+
+    /// The error on a date input `name` (on the whole date or one of its parts).
+    pub fn date_error(&self, name: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|e| e.field == name || date_part_of(&e.field, name).is_some())
+            .map(|e| e.message.clone())
+    }
+
+    /// Whether the part (`day`, `month`, `year`) of the date input `name` is at fault: the
+    /// parts a "must include" error names, else every part of a date in error.
+    pub fn date_part_error(&self, name: &str, part: &str) -> bool {
+        match self.date_error(name) {
+            None => false,
+            Some(message) if message.contains("must include") => message.to_ascii_lowercase().contains(part),
+            Some(_) => true,
+        }
+    }
+
+    /// The part of a date input as typed, or taken from the whole `YYYY-MM-DD` value (a date
+    /// already stored, or today's offered by default).
+    pub fn date_part(&self, name: &str, part: &str) -> String {
+        if let Some(v) = self.values.get(&format!("{name}-{part}")) {
+            return v.clone();
+        }
+        let whole = self.values.get(name).map(|v| v.trim()).unwrap_or("");
+        match chrono::NaiveDate::parse_from_str(whole, "%Y-%m-%d") {
+            Ok(d) => {
+                use chrono::Datelike;
+                match part {
+                    "day" => d.day().to_string(),
+                    "month" => d.month().to_string(),
+                    _ => d.year().to_string(),
+                }
+            }
+            Err(_) => String::new(),
+        }
+    }
+}
+
+/// `Some(part)` when `field` is `name-part` of a date input.
+fn date_part_of<'a>(field: &'a str, name: &str) -> Option<&'a str> {
+    field.strip_prefix(name)?.strip_prefix('-').filter(|p| DATE_PARTS.contains(p))
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gov_uk_date_inputs_read_and_name_the_part_at_fault() {
+        let p = |d, m, y| parse_date_parts("due", "Due date", d, m, y);
+        assert_eq!(p("31", "3", "2027"), Ok(Some("2027-03-31".into())));
+        assert_eq!(p(" 1 ", "March", "2027"), Ok(Some("2027-03-01".into())));
+        assert_eq!(p("1", "sept", "2027"), Ok(Some("2027-09-01".into())));
+        assert_eq!(p("", "", ""), Ok(None));
+        assert_eq!(p("31", "", "2027"), Err(error("due-month", "Due date must include a month")));
+        assert_eq!(p("", "", "2027"), Err(error("due-day", "Due date must include a day and month")));
+        assert_eq!(p("31", "3", "27"), Err(error("due-year", "Year must include 4 numbers")));
+        assert_eq!(p("31", "2", "2027"), Err(error("due-day", "Due date must be a real date")));
+        assert_eq!(p("1", "Smarch", "2027"), Err(error("due-month", "Due date must be a real date")));
+        let mut form = Form::new(HashMap::from([
+            ("due-day".to_string(), "31".to_string()),
+            ("due-month".to_string(), "".to_string()),
+            ("due-year".to_string(), "2027".to_string()),
+            ("on-day".to_string(), "".to_string()),
+            ("on-month".to_string(), "".to_string()),
+            ("on-year".to_string(), "".to_string()),
+            ("old".to_string(), "2025-01-02".to_string()),
+        ]));
+        let errors =
+            form.read_dates(&[("due", "Due date", false), ("on", "Date of the meeting", true), ("old", "Old", true)]);
+        assert_eq!(
+            errors,
+            vec![error("due-month", "Due date must include a month"), error("on-day", "Enter the date of the meeting")]
+        );
+        form.errors = errors;
+        assert_eq!(form.date_part("due", "day"), "31", "what was typed is kept");
+        assert!(form.date_part_error("due", "month") && !form.date_part_error("due", "day"));
+        assert!(form.date_part_error("on", "year"));
+        assert_eq!(form.value("old"), "2025-01-02", "a date posted whole is left as it is");
+        assert_eq!(form.date_part("old", "month"), "1");
+    }
 
     #[test]
     fn errors_are_found_by_field_and_values_kept_as_typed() {

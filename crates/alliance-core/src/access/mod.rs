@@ -27,6 +27,11 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Administrator, Role::Analyst, Role::PartnerUser, Role::BoardMember];
 
+    /// The role with the least rights, which a new user is given unless another is chosen:
+    /// a Board member reads dashboards and reports and never record-level data (the web's
+    /// route table admits it to no route another role is refused).
+    pub const LEAST: Role = Role::BoardMember;
+
     /// The stored and command-line name: `administrator`, `analyst`, `partner-user`, `board-member`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -105,6 +105,7 @@ code_list!(
 code_list!(
     /// How often an indicator is reported.
     Frequency, "a reporting frequency", {
+        Monthly => ("monthly", "Monthly"),
         Quarterly => ("quarterly", "Quarterly"),
         Annually => ("annually", "Annually"),
     }
@@ -151,7 +152,8 @@ mod tests {
             "\"note\" is not a kind of meeting item: expected decision, escalation or action"
         );
         assert_eq!(IndicatorKind::try_from("outcome".to_string()), Ok(IndicatorKind::Outcome));
-        assert!("monthly".parse::<Frequency>().is_err());
+        assert_eq!("monthly".parse::<Frequency>(), Ok(Frequency::Monthly));
+        assert!("weekly".parse::<Frequency>().is_err());
         assert_eq!(ActionStatus::try_from("at-risk".to_string()), Ok(ActionStatus::AtRisk));
         assert!(Direction::try_from("sideways".to_string()).is_err());
         assert_eq!(

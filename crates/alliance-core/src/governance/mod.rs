@@ -107,6 +107,12 @@ impl Quarter {
         FinancialYear { start: if self.q == 1 { self.year - 1 } else { self.year } }
     }
 
+    /// The quarter as money is reported: its financial year and its place in it, e.g.
+    /// `2025/26 Q2` for 2025Q3 (July to September 2025).
+    pub fn financial_label(self) -> String {
+        format!("{} Q{}", self.financial_year(), self.financial_quarter())
+    }
+
     /// 1 to 4: the position of the quarter in its financial year (April to June is 1).
     pub fn financial_quarter(self) -> u32 {
         if self.q == 1 {
@@ -125,10 +131,23 @@ impl fmt::Display for Quarter {
 
 impl FromStr for Quarter {
     type Err = String;
-    /// `2025Q3`, `2025-Q3` or `2025 Q3` (any case).
+    /// A calendar quarter `2025Q3`, `2025-Q3` or `2025 Q3` (any case), or a financial-year
+    /// quarter `2025/26 Q2` (the same quarter: July to September 2025).
     fn from_str(s: &str) -> Result<Quarter, String> {
-        let t = s.trim().to_ascii_uppercase().replace(['-', ' '], "");
-        let bad = || format!("\"{s}\" is not a quarter: expected YEARQn, e.g. 2025Q3 (July to September 2025)");
+        let t = s.trim().to_ascii_uppercase().replace(' ', "");
+        let bad = || {
+            format!(
+                "\"{s}\" is not a quarter: expected a calendar quarter like 2025Q3 (July to September 2025) or a \
+                 financial-year quarter like 2025/26 Q2 (the same months)"
+            )
+        };
+        if t.contains('/') {
+            let (fy, n) = t.split_once('Q').ok_or_else(bad)?;
+            let fy: FinancialYear = fy.parse().map_err(|_| bad())?;
+            let n: usize = n.parse().map_err(|_| bad())?;
+            return (1..=4).contains(&n).then(|| fy.quarters()[n - 1]).ok_or_else(bad);
+        }
+        let t = t.replace('-', "");
         let (y, q) = t.split_once('Q').ok_or_else(bad)?;
         let year: i32 = y.parse().map_err(|_| bad())?;
         let q: u32 = q.parse().map_err(|_| bad())?;
@@ -264,23 +283,75 @@ impl FromStr for ActionStatus {
     }
 }
 
-/// The status an action had at the end of `date` (`YYYY-MM-DD`), from its status changes
-/// `(effective date, new status)` in any order, and its status when created.
+/// The rule for an action's status, as shown on the action plan and the Board pack.
+pub const STATUS_RULE: &str = "An action's status on a date is the one given by its latest progress update (or \
+     status change) dated on or before that date; of two dated the same day, the one recorded later counts. An update \
+     dated in the past sets the status from its date, even when it is recorded later. Before any update, an action \
+     has the status it was added with.";
+
+/// The status an action had at the end of `date` (`YYYY-MM-DD`) (see [`STATUS_RULE`]): of
+/// its dated status changes `(effective date, new status)`, given in the order they were
+/// recorded, the latest dated on or before `date` (of two on the same date, the one recorded
+/// later); `initial` (the status it was added with) when there is none. The creation of the
+/// action is not a change: a partner's "At risk" dated yesterday beats a status set when the
+/// action was added today.
 pub fn status_on(initial: ActionStatus, changes: &[(String, ActionStatus)], date: &str) -> ActionStatus {
     let mut sorted: Vec<&(String, ActionStatus)> = changes.iter().filter(|(d, _)| d.as_str() <= date).collect();
+    // A stable sort keeps the order recorded among changes of the same date.
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     sorted.last().map(|(_, s)| *s).unwrap_or(initial)
 }
 
+/// The status an action has now: its latest-dated change whatever the date (see
+/// [`status_on`]), or `initial`.
+pub fn current_status(initial: ActionStatus, changes: &[(String, ActionStatus)]) -> ActionStatus {
+    status_on(initial, changes, "9999-12-31")
+}
+
 /// The rule for escalating actions, as shown on the Board pack.
-pub const ESCALATION_RULE: &str = "An action is escalated to the Board automatically when its status at the end of \
-     the quarter and at the end of the quarter before were both 'off track' (from the action's history), and every \
-     item a Delivery Group meeting in the quarter marked for escalation is escalated. An action escalated for more than \
-     one reason is listed once, with every reason.";
+pub const ESCALATION_RULE: &str = "An action is escalated to the Board automatically when it existed at the end of \
+     the quarter before and its status at the end of the quarter and at the end of the quarter before were both 'off \
+     track' (from its dated updates), so an action added in the quarter is never escalated for this reason; every \
+     item a Delivery Group meeting in the quarter marked for escalation is escalated. An action escalated for more \
+     than one reason is listed once, with every reason.";
 
 /// Whether an action is escalated for being off track two quarters running.
 pub fn off_track_two_quarters(this_quarter_end: ActionStatus, last_quarter_end: ActionStatus) -> bool {
     this_quarter_end == ActionStatus::OffTrack && last_quarter_end == ActionStatus::OffTrack
+}
+
+/// Whether an action added on `created_on` (`YYYY-MM-DD`), with its initial status and its
+/// dated status changes, is off track two quarters running at `quarter` ([`ESCALATION_RULE`]):
+/// it existed at the end of the quarter before, and was off track at the end of each.
+pub fn off_track_two_quarters_running(
+    created_on: &str,
+    initial: ActionStatus,
+    changes: &[(String, ActionStatus)],
+    quarter: Quarter,
+) -> bool {
+    let prev_end = quarter.previous().end_date();
+    created_on <= prev_end.as_str()
+        && off_track_two_quarters(
+            status_on(initial, changes, &quarter.end_date()),
+            status_on(initial, changes, &prev_end),
+        )
+}
+
+/// The rule for overdue actions and milestones, as shown on every page that flags them.
+pub const OVERDUE_RULE: &str = "An action is overdue when its due date has passed and its status is not \
+     'complete'; a milestone is overdue when its due date has passed and it has not been marked done. On the Board \
+     pack, 'passed' is as at the end of the quarter (or today, for the quarter in progress).";
+
+/// Whether an action due on `due` with `status` on `as_of` is overdue on `as_of` (all
+/// `YYYY-MM-DD`): due before it, and not complete. See [`OVERDUE_RULE`].
+pub fn action_overdue(due: Option<&str>, status: ActionStatus, as_of: &str) -> bool {
+    status != ActionStatus::Complete && due.is_some_and(|d| !d.is_empty() && d < as_of)
+}
+
+/// Whether a milestone due on `due` and done on `done_on` is overdue on `as_of`: due before
+/// it and not done by then. See [`OVERDUE_RULE`].
+pub fn milestone_overdue(due: Option<&str>, done_on: Option<&str>, as_of: &str) -> bool {
+    due.is_some_and(|d| !d.is_empty() && d < as_of) && done_on.is_none_or(|done| done > as_of)
 }
 
 /// Which way is good for an indicator.
@@ -507,6 +578,13 @@ mod tests {
         assert_eq!("2025/26".parse::<FinancialYear>().unwrap().quarters()[3].to_string(), "2026Q1");
         assert!("2025/27".parse::<FinancialYear>().is_err());
         assert_eq!(Quarter::of_date("2025-12-31"), Some(Quarter { year: 2025, q: 4 }));
+        // Money is reported in financial-year quarters: April to June 2026 is 2026/27 Q1.
+        assert_eq!("2026Q2".parse::<Quarter>().unwrap().financial_label(), "2026/27 Q1");
+        assert_eq!("2027Q1".parse::<Quarter>().unwrap().financial_label(), "2026/27 Q4");
+        assert_eq!("2026/27 Q1".parse::<Quarter>(), Ok(Quarter { year: 2026, q: 2 }));
+        assert_eq!("2026/27q4".parse::<Quarter>(), Ok(Quarter { year: 2027, q: 1 }));
+        assert!("2026/27 Q5".parse::<Quarter>().is_err());
+        assert!("2026/28 Q1".parse::<Quarter>().is_err());
     }
 
     #[test]
@@ -555,6 +633,60 @@ mod tests {
         assert!(off_track_two_quarters(OffTrack, OffTrack));
         assert!(!off_track_two_quarters(OffTrack, AtRisk));
         assert_eq!("Off track".parse::<ActionStatus>(), Ok(OffTrack));
+    }
+
+    #[test]
+    fn a_dated_update_sets_the_status_from_its_date() {
+        use ActionStatus::*;
+        // Added today (2026-12-02) as not started; a partner's "At risk" dated yesterday is
+        // recorded after it and counts from yesterday.
+        let changes = vec![("2026-12-01".to_string(), AtRisk)];
+        assert_eq!(status_on(NotStarted, &changes, "2026-12-02"), AtRisk);
+        assert_eq!(current_status(NotStarted, &changes), AtRisk);
+        // Two on the same date: the one recorded later wins, whatever its status.
+        let same_day = vec![("2026-11-01".to_string(), OffTrack), ("2026-11-01".to_string(), OnTrack)];
+        assert_eq!(status_on(NotStarted, &same_day, "2026-11-01"), OnTrack);
+        // A late-recorded update dated earlier does not override a later-dated one.
+        let late = vec![("2026-11-20".to_string(), OnTrack), ("2026-11-10".to_string(), OffTrack)];
+        assert_eq!(current_status(NotStarted, &late), OnTrack);
+        assert_eq!(status_on(NotStarted, &late, "2026-11-15"), OffTrack);
+        assert_eq!(status_on(NotStarted, &late, "2026-11-09"), NotStarted);
+    }
+
+    #[test]
+    fn escalation_needs_two_quarter_ends_off_track_and_the_action_in_both() {
+        use ActionStatus::*;
+        let q: Quarter = "2026Q4".parse().unwrap();
+        // Off track since August, added in May: escalated.
+        let off = vec![("2026-08-15".to_string(), OffTrack)];
+        assert!(off_track_two_quarters_running("2026-05-01", OnTrack, &off, q));
+        // The same history for an action added this quarter: not escalated, though its
+        // (back-dated) updates say off track at the end of 2026Q3.
+        assert!(!off_track_two_quarters_running("2026-10-02", OnTrack, &off, q));
+        assert!(!off_track_two_quarters_running("2026-10-02", OffTrack, &[], q));
+        // Added off track on the last day of 2026Q3 and still off track: escalated.
+        assert!(off_track_two_quarters_running("2026-09-30", OffTrack, &[], q));
+        // Back on track at the end of 2026Q3: not escalated.
+        let recovered = vec![
+            ("2026-08-15".to_string(), OffTrack),
+            ("2026-09-01".to_string(), OnTrack),
+            ("2026-10-15".to_string(), OffTrack),
+        ];
+        assert!(!off_track_two_quarters_running("2026-05-01", OnTrack, &recovered, q));
+    }
+
+    #[test]
+    fn overdue_hand_worked() {
+        use ActionStatus::*;
+        assert!(action_overdue(Some("2026-03-31"), OnTrack, "2026-04-01"));
+        assert!(!action_overdue(Some("2026-03-31"), OnTrack, "2026-03-31"), "due today is not overdue");
+        assert!(!action_overdue(Some("2026-03-31"), Complete, "2026-06-30"));
+        assert!(!action_overdue(None, OffTrack, "2026-06-30"));
+        assert!(milestone_overdue(Some("2026-03-31"), None, "2026-04-01"));
+        assert!(!milestone_overdue(Some("2026-03-31"), Some("2026-03-30"), "2026-04-01"));
+        // Done after the date asked about: overdue as at that date.
+        assert!(milestone_overdue(Some("2026-03-31"), Some("2026-05-02"), "2026-04-30"));
+        assert!(!milestone_overdue(None, None, "2026-04-30"));
     }
 }
 

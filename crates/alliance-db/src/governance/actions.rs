@@ -2,7 +2,7 @@
 //! milestones, dependencies and escalations to the Board, with an append-only history of
 //! every change (`action_history`, effective on the date the change is about).
 
-use alliance_core::governance::ActionStatus;
+use alliance_core::governance::{current_status, status_on, ActionStatus};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
@@ -128,6 +128,52 @@ async fn record_history(
     Ok(())
 }
 
+/// The status timeline of an action from its history, in the order recorded: the status it
+/// was added with (the `status` row with no old value; `None` for a history without one) and
+/// its dated changes `(effective date, new status)`.
+async fn status_timeline(
+    tx: &mut AnyConnection,
+    action_id: i64,
+) -> Result<(Option<ActionStatus>, Vec<(String, ActionStatus)>), DbError> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT effective_on, old_value, new_value FROM action_history WHERE action_id = $1 AND field = 'status' \
+         ORDER BY id",
+    )
+    .bind(action_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut initial = None;
+    let mut changes = Vec::new();
+    for (on, old, new) in rows {
+        let Some(Ok(status)) = new.as_deref().map(str::parse::<ActionStatus>) else { continue };
+        match old {
+            None if initial.is_none() => initial = Some(status),
+            _ => changes.push((on, status)),
+        }
+    }
+    Ok((initial, changes))
+}
+
+/// Sets the action's stored status to the one its history gives now
+/// (`alliance_core::governance::current_status`: the latest-dated change, the one recorded
+/// later of two on the same date, else the status it was added with).
+async fn refresh_status(
+    tx: &mut AnyConnection,
+    action_id: i64,
+    fallback: ActionStatus,
+    at: &str,
+) -> Result<(), DbError> {
+    let (initial, changes) = status_timeline(tx, action_id).await?;
+    let status = current_status(initial.unwrap_or(fallback), &changes);
+    sqlx::query("UPDATE actions SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str())
+        .bind(at)
+        .bind(action_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
 /// The action's fields checked: the start and due dates, strictly.
 fn check_action(f: &ActionFields<'_>) -> Result<(Option<String>, Option<String>), DbError> {
     if f.title.trim().is_empty() {
@@ -140,6 +186,7 @@ fn check_action(f: &ActionFields<'_>) -> Result<(Option<String>, Option<String>)
     let due = opt_date("due_date", f.due_date)?;
     if let (Some(s), Some(d)) = (&start, &due) {
         if d < s {
+            let (d, s) = (alliance_core::format::date(d), alliance_core::format::date(s));
             return Err(DbError::invalid("due_date", format!("The due date {d} is before the start date {s}")));
         }
     }
@@ -238,6 +285,7 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        refresh_status(&mut tx, id, f.status, &now()).await?;
         audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{id}"), "action edited").await?;
         tx.commit().await?;
         Ok(())
@@ -278,24 +326,13 @@ impl Db {
         .await?
         .try_get(0)?;
         record_history(&mut tx, action_id, &on, "update", None, Some(note.trim()), by).await?;
-        if old.status != status {
-            record_history(&mut tx, action_id, &on, "status", Some(old.status.as_str()), Some(status.as_str()), by)
-                .await?;
-        }
-        // The action's current status is that of its latest-dated update.
-        let latest: String = sqlx::query(
-            "SELECT new_value FROM action_history WHERE action_id = $1 AND field = 'status' ORDER BY effective_on DESC, id DESC",
-        )
-        .bind(action_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        sqlx::query("UPDATE actions SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(latest)
-            .bind(&at)
-            .bind(action_id)
-            .execute(&mut *tx)
-            .await?;
+        // Every update states the status on its date, so it is always a dated change (the
+        // old value is the status on that date before it); the stored status is then the
+        // one the whole timeline gives now, whatever order the updates were recorded in.
+        let (initial, changes) = status_timeline(&mut tx, action_id).await?;
+        let before = status_on(initial.unwrap_or(old.status), &changes, &on);
+        record_history(&mut tx, action_id, &on, "status", Some(before.as_str()), Some(status.as_str()), by).await?;
+        refresh_status(&mut tx, action_id, old.status, &at).await?;
         let detail = format!("progress update on {on}: {}", status.label());
         audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
         tx.commit().await?;
@@ -382,6 +419,15 @@ impl Db {
             "SELECT id, action_id, title, due_date, done_on FROM action_milestones WHERE action_id = $1 ORDER BY id",
         )
         .bind(action_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every milestone of every action, by action then id.
+    pub async fn all_milestones(&self) -> Result<Vec<Milestone>, DbError> {
+        Ok(sqlx::query_as(
+            "SELECT id, action_id, title, due_date, done_on FROM action_milestones ORDER BY action_id, id",
+        )
         .fetch_all(&self.pool)
         .await?)
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use alliance_core::domain::MonthRange;
+use alliance_core::domain::{Month, MonthRange};
 use alliance_core::governance::{Direction, Frequency, IndicatorKind, IndicatorSource, Quarter};
 use alliance_ingest::governance_values::UploadedValue;
 use serde::Serialize;
@@ -279,7 +279,7 @@ impl Db {
             self.indicators().await?.into_iter().map(|i| (i.code.clone(), i)).collect();
         let mut tx = self.begin_write().await?;
         let at = now();
-        let mut stored: Vec<(i64, Quarter, f64)> = Vec::new();
+        let mut stored: Vec<(i64, String, f64)> = Vec::new();
         for (row, (code, period, value, note)) in values {
             let ind = indicators.get(code.trim()).ok_or_else(|| {
                 DbError::invalid(
@@ -296,9 +296,25 @@ impl Db {
                     ),
                 ));
             }
-            let q: Quarter = period
-                .parse()
-                .map_err(|e: String| DbError::invalid("period", format!("{}: {e}", place(row, "period"))))?;
+            // A monthly indicator's values are per month (`2025-08`); the others' per quarter.
+            let q: String = if ind.frequency.parse::<Frequency>() == Ok(Frequency::Monthly) {
+                period.trim().parse::<Month>().map(|m| m.to_string()).map_err(|_| {
+                    DbError::invalid(
+                        "period",
+                        format!(
+                            "{}: \"{}\" is not a month: indicator \"{code}\" is monthly, so each value is for a month \
+                             like 2025-08",
+                            place(row, "period"),
+                            period.trim()
+                        ),
+                    )
+                })?
+            } else {
+                period
+                    .parse::<Quarter>()
+                    .map(|q| q.to_string())
+                    .map_err(|e: String| DbError::invalid("period", format!("{}: {e}", place(row, "period"))))?
+            };
             if !value.is_finite() {
                 return Err(DbError::invalid("value", format!("{}: not a number", place(row, "value"))));
             }
@@ -308,7 +324,7 @@ impl Db {
                  SET value = EXCLUDED.value, note = EXCLUDED.note, entered_by = EXCLUDED.entered_by, entered_at = EXCLUDED.entered_at",
             )
             .bind(ind.id)
-            .bind(q.to_string())
+            .bind(&q)
             .bind(num(Some(*value)))
             .bind(note.trim())
             .bind(&actor.name)

@@ -135,7 +135,9 @@ pub const ROUTES: &[RouteRule] = &[
     // Governance (routes/governance/): the quarterly Board pack and the pages behind it, read
     // by every signed-in role; partnership staff edit; partner users post progress on their
     // own organisation's actions and indicators.
+    roles("GET", "/board-pack", ALL),
     roles("GET", "/board-pack/{quarter}", ALL),
+    roles("GET", "/board-pack/{quarter}/odt", ALL),
     roles("GET", "/governance", ALL),
     roles("GET", "/strategy", ALL),
     roles("GET", "/strategy/priorities/{id}", STAFF),
@@ -414,6 +416,28 @@ pub fn require_indicator_entry(user: &User, indicator: &Indicator) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The role new users get ([`Role::LEAST`]) is admitted to no route that another role is
+    /// refused: every other role may use everything it may.
+    #[test]
+    fn the_least_role_has_the_fewest_routes() {
+        for r in ROUTES {
+            if let Allow::Roles(roles) = r.allow {
+                if roles.contains(&Role::LEAST) {
+                    for other in Role::ALL {
+                        assert!(
+                            roles.contains(&other),
+                            "{} {}: {:?} may, {:?} may not",
+                            r.method,
+                            r.path,
+                            Role::LEAST,
+                            other
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     /// Every `.route("PATH", …)` registered under `src/routes/` (and the router file) has
     /// an entry in the table for each method it registers, and the table lists nothing

@@ -120,7 +120,10 @@ async fn users_page(state: &AppState, form: forms::Form) -> Result<String, PageE
 }
 
 async fn users(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(users_page(&state, forms::Form::default()).await?))
+    // A new user is offered the least role (`Role::LEAST`), never Administrator by default.
+    let form =
+        forms::Form::new(std::collections::HashMap::from([("role".to_string(), Role::LEAST.as_str().to_string())]));
+    Ok(Html(users_page(&state, form).await?))
 }
 
 async fn add_user(

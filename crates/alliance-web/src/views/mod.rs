@@ -34,6 +34,7 @@ pub struct Layout {
 pub struct LayoutUser {
     pub name: String,
     pub is_admin: bool,
+    pub role: alliance_core::access::Role,
 }
 
 impl Layout {
@@ -47,12 +48,25 @@ impl Layout {
     /// app state, such as error pages).
     pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> Layout {
         let user = match context.principal {
-            Some(crate::auth::Principal::User(u)) => {
-                Some(LayoutUser { name: u.name, is_admin: u.role == alliance_core::access::Role::Administrator })
-            }
+            Some(crate::auth::Principal::User(u)) => Some(LayoutUser {
+                name: u.name,
+                is_admin: u.role == alliance_core::access::Role::Administrator,
+                role: u.role,
+            }),
             _ => None,
         };
         Layout { partnership: context.partnership, accent: context.accent, path, user, csrf: context.csrf }
+    }
+
+    /// Whether the signed-in user's role may open the page at `path` (a route of the route
+    /// table, `auth/access.rs`): the header shows each role only what it may use.
+    pub fn may(&self, path: &str) -> bool {
+        use crate::auth::access::{rule, Allow};
+        match (rule("GET", path).map(|r| r.allow), &self.user) {
+            (Some(Allow::Public), _) => true,
+            (Some(Allow::Roles(roles)), Some(u)) => roles.contains(&u.role),
+            _ => false,
+        }
     }
 
     /// Whether the page is one of the governance area's (the "Governance" navigation item).

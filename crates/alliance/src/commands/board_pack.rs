@@ -1,5 +1,7 @@
 //! `alliance board-pack --quarter 2025Q3 --out pack.html`: the quarterly Board pack as one
-//! self-contained HTML file (prints to PDF from any browser).
+//! self-contained HTML file (prints to PDF from any browser), or, when `--out` ends in
+//! `.odt`, as an OpenDocument text file a Board secretary can edit. Without `--quarter`, the
+//! latest quarter with data.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,10 +14,11 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct BoardPackArgs {
-    /// The calendar quarter, e.g. 2025Q3 (July to September 2025).
+    /// The calendar quarter, e.g. 2025Q3 (July to September 2025), or 2025/26 Q2 (the same);
+    /// the latest quarter with data when not given.
     #[arg(long, value_parser = parse_quarter)]
-    pub quarter: Quarter,
-    /// Where to write the HTML.
+    pub quarter: Option<Quarter>,
+    /// Where to write the pack: HTML, or OpenDocument text when the name ends in `.odt`.
     #[arg(long)]
     pub out: PathBuf,
     /// The partnership's name on the cover (default: the name in the partnership's profile).
@@ -37,21 +40,34 @@ pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
             ),
         },
     };
-    let mut pack = BoardPack::load(db, args.quarter, &partnership).await?;
+    let quarter = match args.quarter {
+        Some(q) => q,
+        None => {
+            let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            let current = Quarter::of_date(&today).context("today's date has no quarter")?;
+            alliance_app::board_pack::latest_quarter_with_data(db, current, false).await?
+        }
+    };
+    let mut pack = BoardPack::load(db, quarter, &partnership).await?;
     // The file goes to the Board, which sees no more than aggregate figures: values of
     // restricted indicators (health) are suppressed under the profile's threshold.
     let threshold = db.partnership().await?.map_or(alliance_app::disclosure::DEFAULT_THRESHOLD, |p| p.threshold());
     pack.restrict_indicators(&alliance_app::Disclosure::new(threshold)?, |_| {
         alliance_core::access::AccessLevel::Aggregate
     });
-    let html = alliance_reports::board_pack::render(&pack).context("cannot render the Board pack")?;
-    std::fs::write(&args.out, html).with_context(|| format!("cannot write {}", args.out.display()))?;
+    let odt = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("odt"));
+    let bytes = if odt {
+        alliance_reports::odt::board_pack_odt(&pack).context("cannot write the Board pack as OpenDocument text")?
+    } else {
+        alliance_reports::board_pack::render(&pack).context("cannot render the Board pack")?.into_bytes()
+    };
+    std::fs::write(&args.out, bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
         "{}: Board pack for {} ({}): {} actions ({} on track, {} at risk, {} off track, {} complete, {} not started), \
          {} indicators off target, {} escalations",
         args.out.display(),
-        args.quarter,
-        args.quarter.label(),
+        quarter,
+        quarter.label(),
         pack.actions_total,
         pack.rag_count(ActionStatus::OnTrack),
         pack.rag_count(ActionStatus::AtRisk),

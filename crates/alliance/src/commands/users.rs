@@ -26,8 +26,9 @@ pub struct AddArgs {
     pub email: String,
     #[arg(long)]
     pub name: String,
-    /// administrator, analyst, partner-user or board-member.
-    #[arg(long)]
+    /// administrator, analyst, partner-user or board-member; board-member (the least rights)
+    /// when not given.
+    #[arg(long, default_value = "board-member")]
     pub role: Role,
     /// The user's organisation, e.g. "Staffordshire Commissioner's Office".
     #[arg(long)]

@@ -205,10 +205,13 @@ async fn scenario(db: &Db) {
     assert_eq!(taxi[0].text, "Taxi marshals: No provider since August");
     assert_eq!(
         taxi[0].reasons,
-        vec!["Delivery Group, 2025-11-20 (action plan)".to_string(), "Off track two quarters running".to_string()],
+        vec![
+            "Delivery Group, 20 November 2025 (action plan)".to_string(),
+            "Off track two quarters running".to_string()
+        ],
         "off track at the ends of 2025Q3 and 2025Q4, and marked by the Delivery Group"
     );
-    assert_eq!(taxi[0].source, "Delivery Group, 2025-11-20 (action plan); Off track two quarters running");
+    assert_eq!(taxi[0].source, "Delivery Group, 20 November 2025 (action plan); Off track two quarters running");
     assert_eq!(pack.indicator("people-reached").unwrap().status, TargetStatus::OffTarget);
     assert_eq!(pack.indicator("charter-venues").unwrap().status, TargetStatus::WithinTolerance);
     assert_eq!(pack.off_target().len(), 1);
@@ -235,6 +238,15 @@ async fn scenario(db: &Db) {
     assert!(rate.computed);
     let q3 = alliance_web::views::board_pack::BoardPack::load(db, "2025Q3".parse().unwrap(), "Test").await.unwrap();
     assert_eq!(q3.indicator("vso-per-1000-12m").unwrap().latest, None, "2024-10..2024-12 are not loaded");
+    // A year on, with no newer police data: the pack shows the latest figure with its
+    // period, not "not computed".
+    let later = alliance_web::views::board_pack::BoardPack::load(db, "2026Q4".parse().unwrap(), "Test").await.unwrap();
+    let later = later.indicator("vso-per-1000-12m").unwrap();
+    assert_eq!((later.latest, later.latest_period.clone()), (rate.latest, rate.latest_period.clone()));
+    if rate.latest.is_some() {
+        assert_eq!(later.latest_period.as_deref(), Some("2025Q4"));
+        assert!(later.note.starts_with("The latest figure is for 2025Q4"), "{}", later.note);
+    }
     if let Some(shared) = common::shared_data() {
         let expected = independent_rate(&shared);
         let got = rate.latest.expect("12 months of 2025 are loaded");
@@ -462,4 +474,190 @@ mod a_failing_audit_write {
         let Some(db) = super::common::postgres().await else { return };
         super::a_failing_audit_write_leaves_the_governance_change_unstored(db).await;
     }
+}
+
+/// The governance cycle a Board can trust (issue 16), on the storage and the pack:
+/// a partner's "At risk" dated yesterday beats the status set when the action was added
+/// today; an action added this quarter is never "off track two quarters running", though
+/// its back-dated updates say off track at the end of the last quarter; overdue actions
+/// and milestones are flagged, listed and asked of the Board; the pack opens on the latest
+/// quarter with data; the OpenDocument download holds the same pack.
+async fn a_cycle_a_board_can_trust(db: &Db) {
+    alliance::governance::seed_strategy(db, "test").await.unwrap();
+    let s = db.strategies().await.unwrap().remove(0);
+    let commitment = db.commitments(s.id).await.unwrap().remove(0);
+    let actor = common::test_actor();
+    let org = db.create_organisation("Wiltshire Police", OrgType::Police, &actor).await.unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    let yesterday = day(today - chrono::Duration::days(1));
+    let quarter = Quarter::of_date(&day(today)).unwrap();
+    let previous = quarter.previous();
+    let fields = |title: &'static str, status: ActionStatus, due: Option<&'static str>| ActionFields {
+        commitment_id: commitment.id,
+        title,
+        description: "",
+        owner_org_id: org,
+        lead_person: "A. Lead",
+        start_date: None,
+        due_date: due,
+        status,
+        intervention_id: None,
+    };
+
+    // 1. Added today as not started; the partner's update dated yesterday says at risk.
+    let partner = Actor::new("user:p@wiltshire", "test");
+    let a1 = db.create_action(&fields("Street pastors", ActionStatus::NotStarted, None), &actor, None).await.unwrap();
+    db.add_action_update(a1, &yesterday, ActionStatus::AtRisk, "Volunteers short", &partner, Some(org)).await.unwrap();
+    assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::AtRisk, "the dated update counts");
+    // An update recorded later but dated earlier still does not override it.
+    let earlier = day(today - chrono::Duration::days(3));
+    db.add_action_update(a1, &earlier, ActionStatus::OnTrack, "Late note", &partner, Some(org)).await.unwrap();
+    assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::AtRisk);
+    // Of two dated the same day, the one recorded later wins.
+    db.add_action_update(a1, &yesterday, ActionStatus::OnTrack, "Recruited", &partner, Some(org)).await.unwrap();
+    assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::OnTrack);
+    db.add_action_update(a1, &yesterday, ActionStatus::AtRisk, "Lost two again", &partner, Some(org)).await.unwrap();
+    assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::AtRisk);
+
+    // 2. Added this quarter, off track, with an update back-dated into last quarter saying
+    // off track: not escalated. Added last quarter and off track since: escalated.
+    let a2 = db.create_action(&fields("New CCTV", ActionStatus::OffTrack, None), &actor, None).await.unwrap();
+    let last_q_mid = day(
+        chrono::NaiveDate::parse_from_str(&previous.start_date(), "%Y-%m-%d").unwrap() + chrono::Duration::days(20)
+    );
+    db.add_action_update(a2, &last_q_mid, ActionStatus::OffTrack, "Was already late", &partner, Some(org))
+        .await
+        .unwrap();
+    let a3 = db
+        .create_action(&fields("Taxi marshals", ActionStatus::OffTrack, None), &actor, Some(&previous.start_date()))
+        .await
+        .unwrap();
+
+    // 3. Overdue: an action due in 2020 and not complete; a complete one due then is not;
+    // a milestone due in 2020 not done, another done.
+    let a4 =
+        db.create_action(&fields("Knife bins", ActionStatus::OnTrack, Some("2020-03-31")), &actor, None).await.unwrap();
+    let a5 = db
+        .create_action(&fields("Finished work", ActionStatus::Complete, Some("2020-03-31")), &actor, None)
+        .await
+        .unwrap();
+    db.add_milestone(a4, "Order bins", Some("2020-02-01"), &actor).await.unwrap();
+    let done = db.add_milestone(a4, "Choose sites", Some("2020-01-15"), &actor).await.unwrap();
+    db.complete_milestone(done, "2020-01-10", &actor).await.unwrap();
+
+    let pack = alliance_app::board_pack::BoardPack::load(db, quarter, "Wiltshire and Swindon").await.unwrap();
+    assert_eq!(pack.rag_count(ActionStatus::AtRisk), 1, "a1 is at risk at the end of the quarter");
+    let escalated: Vec<Option<i64>> = pack.escalations.iter().map(|e| e.action_id).collect();
+    assert!(!escalated.contains(&Some(a2)), "added this quarter: not off track two quarters running");
+    assert!(escalated.contains(&Some(a3)), "off track at the end of {previous} and of {quarter}");
+    let row = |id| pack.all_actions().find(|r| r.id == id).unwrap();
+    assert!(row(a4).overdue && !row(a5).overdue && !row(a1).overdue);
+    assert_eq!(row(a4).due, "31 March 2020", "dates in plain UK format");
+    let overdue: Vec<i64> = pack.overdue_actions().iter().map(|r| r.id).collect();
+    assert_eq!(overdue, vec![a4]);
+    let late: Vec<&str> = pack.overdue_milestones().iter().map(|m| m.title.as_str()).collect();
+    assert_eq!(late, vec!["Order bins"]);
+    assert_eq!(pack.milestones.len(), 2, "the pack lists every milestone of its actions");
+    assert!(pack.decisions.iter().any(|d| d.decision.contains("Knife bins") && d.because.contains("Overdue")));
+    assert!(pack.decisions.iter().any(|d| d.decision.contains("Taxi marshals")));
+    let html = alliance_reports::board_pack::render(&pack).unwrap();
+    for section in
+        ["Executive summary", "Decisions required", "Overdue actions and milestones", "id=\"milestones-table\""]
+    {
+        assert!(html.contains(section), "the pack has {section}");
+    }
+    assert!(html.contains("<strong data-overdue=\"actions\">1</strong>"));
+    assert!(html.contains("<strong data-overdue=\"milestones\">1</strong>"));
+
+    // The OpenDocument download: a zip whose first entry is the stored mimetype, with the
+    // same pack in content.xml.
+    let odt = alliance_reports::odt::board_pack_odt(&pack).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(odt)).unwrap();
+    {
+        use std::io::Read;
+        let mut first = zip.by_index(0).unwrap();
+        assert_eq!(first.name().unwrap(), "mimetype");
+        assert_eq!(first.compression(), zip::CompressionMethod::Stored);
+        let mut text = String::new();
+        first.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "application/vnd.oasis.opendocument.text");
+    }
+    let mut content = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("content.xml").unwrap(), &mut content).unwrap();
+    for text in ["Executive summary", "Decisions required", "Knife bins", "Order bins", "31 March 2020"] {
+        assert!(content.contains(text), "content.xml has {text}");
+    }
+    assert!(zip.by_name("META-INF/manifest.xml").is_ok() && zip.by_name("styles.xml").is_ok());
+
+    // The pack opens on the latest quarter with data: the action history is this quarter's;
+    // indicator pages look at indicator data only (none yet: the current quarter; then the
+    // quarter of a value entered).
+    let latest = alliance_app::board_pack::latest_quarter_with_data(db, quarter, false).await.unwrap();
+    assert_eq!(latest, quarter);
+    let indicator = NewIndicator {
+        code: "sessions",
+        name: "Sessions",
+        kind: "output",
+        definition: "test",
+        unit: "count",
+        frequency: "monthly",
+        direction: Direction::Up,
+        baseline: None,
+        baseline_period: None,
+        target: Some(10.0),
+        tolerance: None,
+        owner_org_id: Some(org),
+        priority_id: None,
+        source: IndicatorSource::Entered,
+    };
+    db.create_indicator(&indicator, &actor).await.unwrap();
+    let bad = db.enter_indicator_values(&[("sessions".into(), "2025Q3".into(), 5.0, String::new())], &actor).await;
+    assert!(
+        matches!(bad, Err(alliance_db::DbError::Invalid { field: "period", .. })),
+        "a monthly indicator takes months"
+    );
+    db.enter_indicator_values(&[("sessions".into(), "2025-08".into(), 12.0, String::new())], &actor).await.unwrap();
+    let latest = alliance_app::board_pack::latest_quarter_with_data(db, quarter, true).await.unwrap();
+    assert_eq!(latest.to_string(), "2025Q3");
+    let q3 = alliance_app::board_pack::BoardPack::load(db, latest, "W").await.unwrap();
+    let sessions = q3.indicator("sessions").unwrap();
+    assert_eq!((sessions.latest, sessions.latest_period.as_deref()), (Some(12.0), Some("2025-08")));
+    assert_eq!(sessions.status, TargetStatus::OnTarget);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_a_board_can_trust_sqlite() {
+    let t = common::sqlite();
+    a_cycle_a_board_can_trust(&t.connect().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cycle_a_board_can_trust_postgres() {
+    let Some(t) = common::postgres().await else { return };
+    a_cycle_a_board_can_trust(&t.connect().await).await;
+}
+
+/// `alliance board-pack` without `--quarter` writes the pack of the latest quarter with data
+/// (none yet: the current quarter), and as OpenDocument text when `--out` ends in `.odt`.
+#[test]
+fn the_board_pack_command_writes_odt_for_the_latest_quarter() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    let run = |args: &[&str]| crate::common::alliance(&db, args);
+    let init = run(&["partnership", "init", "--example", "wiltshire-and-swindon"]);
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let out = dir.path().join("pack.odt");
+    let written = run(&["board-pack", "--out", &out.display().to_string()]);
+    assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let quarter = Quarter::of_date(&today).unwrap();
+    assert!(String::from_utf8_lossy(&written.stdout).contains(&format!("Board pack for {quarter}")));
+    let bytes = std::fs::read(&out).expect("the pack");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an OpenDocument file is a zip");
+    assert_eq!(zip.by_index(0).unwrap().name().unwrap(), "mimetype");
+    let mut content = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("content.xml").unwrap(), &mut content).unwrap();
+    assert!(content.contains("Wiltshire and Swindon") && content.contains("Executive summary"), "{content}");
+    assert!(!content.contains("Staffordshire"));
 }

@@ -125,14 +125,20 @@ async fn governance_web(app: TestApp) {
             ("owner", &p),
             ("lead_person", "A. Lead"),
             ("status", "on-track"),
-            ("start_date", "2027-03-31"),
-            ("due_date", "2026-03-31"),
+            ("start_date-day", "31"),
+            ("start_date-month", "3"),
+            ("start_date-year", "2027"),
+            ("due_date-day", "30"),
+            ("due_date-month", "March"),
+            ("due_date-year", "2026"),
         ],
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("href=\"#due_date\"") && bad.body.contains("before the start date"), "{}", bad.body);
-    assert!(bad.body.contains("value=\"Backwards dates\"") && bad.body.contains("value=\"2026-03-31\""));
+    assert!(bad.body.contains("href=\"#due_date-day\"") && bad.body.contains("before the start date"), "{}", bad.body);
+    assert!(bad.body.contains("The due date 30 March 2026 is before the start date 31 March 2027"), "UK dates");
+    assert!(bad.body.contains("value=\"Backwards dates\"") && bad.body.contains("value=\"March\""), "kept as typed");
+    assert!(bad.body.contains("class=\"govuk-date-input\" id=\"due_date\""), "a GOV.UK date input");
     assert!(db.actions().await.unwrap().iter().all(|a| a.title != "Backwards dates"), "nothing stored");
     let action = |title: &'static str, owner: &'static str| {
         vec![
@@ -193,11 +199,28 @@ async fn governance_web(app: TestApp) {
         &app,
         &officer,
         &format!("/actions/{navigators}/updates"),
+        &[
+            ("update_on_date-day", "31"),
+            ("update_on_date-month", "9"),
+            ("update_on_date-year", "2025"),
+            ("update_status", "at-risk"),
+            ("update_note", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#update_on_date-day\"") && bad.body.contains("must be a real date"));
+    // A date posted whole (a script, an older form) is checked by the storage layer, and its
+    // error lands on the date input too.
+    let bad = post(
+        &app,
+        &officer,
+        &format!("/actions/{navigators}/updates"),
         &[("update_on_date", "31/09/2025"), ("update_status", "at-risk"), ("update_note", "x")],
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("href=\"#update_on_date\"") && bad.body.contains("is not a date"));
+    assert!(bad.body.contains("href=\"#update_on_date-day\"") && bad.body.contains("is not a date"));
     // "Our actions" shows the organisation's own only.
     let ours = get(&app, &officer, "/our-actions").await;
     assert!(ours.body.contains("Navigators in A") && !ours.body.contains("Schools charter"));
@@ -1033,3 +1056,160 @@ async fn funding_edits(
 }
 
 crate::on_each_app!(governance_forms);
+
+/// Issue 16's governance cycle through the web only: actions and updates typed in GOV.UK
+/// date inputs (an error names the field and the part, and keeps what was typed); a
+/// partner's update dated yesterday sets the status; overdue actions and milestones are
+/// flagged on the action, the plan and the dashboard; the Board pack opens on the latest
+/// quarter with data and downloads as OpenDocument text; spend is entered in financial-year
+/// quarters; each role's header shows only what it may use; new users are offered the
+/// least role.
+async fn governance_cycle(app: TestApp) {
+    let db = app.db.clone();
+    alliance::governance::seed_strategy(&db, "test").await.unwrap();
+    let org = db.create_organisation("Wiltshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
+    let analyst = app.signed_in("analyst@wiltshire.example", Role::Analyst, "Wiltshire Police").await;
+    let officer = app.signed_in("officer@wiltshire.example", Role::PartnerUser, "Wiltshire Police").await;
+    let board = app.signed_in("chair@wiltshire.example", Role::BoardMember, "Wiltshire Police").await;
+    let admin = app.signed_in("admin@wiltshire.example", Role::Administrator, "Wiltshire Police").await;
+    let s = db.strategies().await.unwrap().remove(0);
+    let c = db.commitments(s.id).await.unwrap().remove(0).id.to_string();
+    let o = org.to_string();
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today - chrono::Duration::days(1);
+    let quarter = Quarter::of_date(&today.format("%Y-%m-%d").to_string()).unwrap();
+
+    // Staff add an action due on 31 March 2020 (so overdue), typed in a GOV.UK date input.
+    let base = [("commitment", c.as_str()), ("owner", o.as_str()), ("lead_person", "A. Lead"), ("status", "on-track")];
+    let mut late = base.to_vec();
+    late.extend([("title", "Knife bins"), ("due_date-day", "31"), ("due_date-month", "3"), ("due_date-year", "2020")]);
+    let bins = id_in(&post(&app, &analyst, "/actions", &late).await);
+    assert_eq!(db.action(bins).await.unwrap().unwrap().due_date.as_deref(), Some("2020-03-31"));
+    // A date with its month missing: the error names the field and the part; nothing stored.
+    let mut bad = base.to_vec();
+    bad.extend([("title", "Half a date"), ("due_date-day", "31"), ("due_date-month", ""), ("due_date-year", "2027")]);
+    let reply = post(&app, &analyst, "/actions", &bad).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(reply.body.contains("href=\"#due_date-month\"") && reply.body.contains("Due date must include a month"));
+    assert!(
+        reply.body.contains("value=\"Half a date\"")
+            && reply
+                .body
+                .contains("id=\"due_date-day\" name=\"due_date-day\" type=\"text\" inputmode=\"numeric\" value=\"31\"")
+    );
+    assert!(db.actions().await.unwrap().iter().all(|a| a.title != "Half a date"));
+
+    // Added today as not started; the partner's update dated yesterday says at risk.
+    let mut fresh = base.to_vec();
+    fresh.retain(|(k, _)| *k != "status");
+    fresh.extend([("title", "Street pastors"), ("status", "not-started")]);
+    let pastors = id_in(&post(&app, &analyst, "/actions", &fresh).await);
+    let (d, m, y) =
+        (yesterday.format("%-d").to_string(), yesterday.format("%-m").to_string(), yesterday.format("%Y").to_string());
+    let update = [
+        ("update_on_date-day", d.as_str()),
+        ("update_on_date-month", m.as_str()),
+        ("update_on_date-year", y.as_str()),
+        ("update_status", "at-risk"),
+        ("update_note", "Volunteers short"),
+    ];
+    let wrong = [
+        ("update_on_date-day", "30"),
+        ("update_on_date-month", "2"),
+        ("update_on_date-year", "2026"),
+        ("update_status", "at-risk"),
+        ("update_note", "Kept"),
+    ];
+    let reply = post(&app, &officer, &format!("/actions/{pastors}/updates"), &wrong).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        reply.body.contains("Date the update reports on must be a real date")
+            && reply.body.contains(">Kept</textarea>")
+    );
+    assert!(db.action_updates(pastors).await.unwrap().is_empty());
+    let reply = post(&app, &officer, &format!("/actions/{pastors}/updates"), &update).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(db.action(pastors).await.unwrap().unwrap().status, ActionStatus::AtRisk);
+    let page = get(&app, &officer, &format!("/actions/{pastors}")).await;
+    assert!(page.body.contains("id=\"status\">At risk</strong>"), "the dated update sets the status");
+    assert!(page.body.contains(&alliance_core::format::date(&yesterday.format("%Y-%m-%d").to_string())), "UK dates");
+    assert!(!page.body.contains("id=\"overdue\""));
+
+    // Overdue: the action page, a milestone, the plan, the dashboard and the pack.
+    let milestone = [
+        ("milestone_title", "Order bins"),
+        ("milestone_due-day", "1"),
+        ("milestone_due-month", "Feb"),
+        ("milestone_due-year", "2020"),
+    ];
+    assert_eq!(
+        post(&app, &analyst, &format!("/actions/{bins}/milestones"), &milestone).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = get(&app, &board, &format!("/actions/{bins}")).await;
+    assert!(page.body.contains("id=\"overdue\">Overdue</strong>") && page.body.contains("31 March 2020"));
+    assert!(page.body.contains("data-overdue-milestone="), "the milestone due 1 February 2020 is overdue");
+    let plan = get(&app, &board, "/actions").await;
+    assert!(
+        plan.body.contains(&format!("data-overdue=\"{bins}\""))
+            && !plan.body.contains(&format!("data-overdue=\"{pastors}\""))
+    );
+    let dashboard = get(&app, &board, "/governance").await;
+    assert!(
+        dashboard.body.contains(&format!("data-overdue=\"action-{bins}\"")) && dashboard.body.contains("Order bins")
+    );
+    assert!(
+        dashboard.body.contains(&format!("/board-pack/{quarter}/odt")),
+        "the dashboard opens on this quarter, which has data"
+    );
+    let to = get(&app, &board, "/board-pack").await;
+    assert_eq!((to.status, location(&to)), (StatusCode::SEE_OTHER, Some(format!("/board-pack/{quarter}"))));
+    let pack = get(&app, &board, &format!("/board-pack/{quarter}")).await;
+    assert!(
+        pack.body.contains("Decisions required")
+            && pack.body.contains("<strong data-overdue=\"milestones\">1</strong>")
+    );
+    let odt = get(&app, &board, &format!("/board-pack/{quarter}/odt")).await;
+    assert_eq!(odt.status, StatusCode::OK);
+    assert_eq!(odt.header("content-type"), Some("application/vnd.oasis.opendocument.text"));
+    assert!(odt.header("content-disposition").is_some_and(|d| d.contains(&format!("board-pack-{quarter}.odt"))));
+
+    // Spend in a financial-year quarter: 2025/26 Q2 is July to September 2025.
+    let stream =
+        db.create_funding_stream("Violence Reduction Unit grant", "Home Office", &common::test_actor()).await.unwrap();
+    db.set_funding_amount(stream, "2025/26", 1_000_000, &common::test_actor()).await.unwrap();
+    let al = db
+        .create_allocation(stream, "2025/26", Some(org), None, "Pastors", 500_000, &common::test_actor())
+        .await
+        .unwrap();
+    let spend = [
+        ("allocation", al.to_string()),
+        ("quarter", "2025/26 Q2".to_string()),
+        ("amount", "1000".to_string()),
+        ("evaluation", "0".to_string()),
+    ];
+    let spend: Vec<(&str, &str)> = spend.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(post(&app, &analyst, "/funding/spend", &spend).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(db.spend().await.unwrap()[0].quarter, "2025Q3");
+    let funding = get(&app, &board, "/funding?quarter=2025Q3").await;
+    assert!(funding.body.contains("2025/26 Q2 (July to September 2025)"), "spend shown in financial-year quarters");
+
+    // Each role's header shows only what it may use.
+    let staff_home = get(&app, &analyst, "/interventions").await.body;
+    let partner_home = get(&app, &officer, "/interventions").await.body;
+    let board_home = get(&app, &board, "/interventions").await.body;
+    for link in ["href=\"/imports\"", "href=\"/partner-data/geocoding\""] {
+        assert!(staff_home.contains(link), "staff see {link}");
+        assert!(!partner_home.contains(link) && !board_home.contains(link), "others do not see {link}");
+    }
+    assert!(partner_home.contains("href=\"/governance\"") && !board_home.contains("href=\"/admin/users\""));
+    // New users are offered the least role, not Administrator.
+    let users = get(&app, &admin, "/admin/users").await;
+    let add_form = users.body.split("id=\"role\" name=\"role\"").nth(1).expect("the add-user form's role");
+    let add_form = add_form.split("</select>").next().unwrap();
+    assert!(add_form.contains("<option value=\"board-member\" selected>"), "{add_form}");
+    assert!(!add_form.contains("<option value=\"administrator\" selected>"));
+    assert_eq!(Role::LEAST, Role::BoardMember);
+}
+
+crate::on_each_app!(governance_cycle);

@@ -21,9 +21,17 @@ use crate::{AppState, PageError};
 
 type Values = HashMap<String, String>;
 
-/// Storage field names → the ids of the action form's fields.
-const ACTION_FIELDS: &[(&str, &str)] =
-    &[("title", "title"), ("lead_person", "lead_person"), ("start_date", "start_date"), ("due_date", "due_date")];
+/// The action form's GOV.UK date inputs: (name, label in messages, required).
+const ACTION_DATES: &[(&str, &str, bool)] = &[("start_date", "Start date", false), ("due_date", "Due date", false)];
+
+/// Storage field names → the ids of the action form's fields (a date's error goes on its
+/// day input, where the error summary's link lands).
+const ACTION_FIELDS: &[(&str, &str)] = &[
+    ("title", "title"),
+    ("lead_person", "lead_person"),
+    ("start_date", "start_date-day"),
+    ("due_date", "due_date-day"),
+];
 
 async fn list(
     State(state): State<AppState>,
@@ -96,12 +104,14 @@ async fn create(
 ) -> Result<Response, PageError> {
     require_governance_staff(&user)?;
     let mut form = Form::new(values);
+    let date_errors = form.read_dates(ACTION_DATES);
     match fields_of(&form) {
-        Ok(fields) => match state.db.create_action(&fields, &actor(&user), None).await {
+        Ok(fields) if date_errors.is_empty() => match state.db.create_action(&fields, &actor(&user), None).await {
             Ok(id) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
-        Err(errors) => form.errors = errors,
+        Ok(_) => form.errors = date_errors,
+        Err(errors) => form.errors = date_errors.into_iter().chain(errors).collect(),
     }
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, true)
 }
@@ -130,12 +140,14 @@ async fn edit(
         return Err(not_found());
     }
     let mut form = Form::new(values);
+    let date_errors = form.read_dates(ACTION_DATES);
     match fields_of(&form) {
-        Ok(fields) => match state.db.edit_action(id, &fields, &actor(&user)).await {
+        Ok(fields) if date_errors.is_empty() => match state.db.edit_action(id, &fields, &actor(&user)).await {
             Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
-        Err(errors) => form.errors = errors,
+        Ok(_) => form.errors = date_errors,
+        Err(errors) => form.errors = date_errors.into_iter().chain(errors).collect(),
     }
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), Some(id), form).await?, true)
 }
@@ -173,6 +185,14 @@ async fn post_update(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     require_action_update(&state, &user, &a).await?;
     let mut form = Form::new(values);
+    let date_errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
+    if !date_errors.is_empty() {
+        form.errors = date_errors;
+        if let Err(e) = status_from(&form, "update_status") {
+            form.errors.push(e);
+        }
+        return action_page(&state, &user, a, form).await;
+    }
     match status_from(&form, "update_status") {
         Ok(status) => {
             let (on, note) = (form.value("update_on_date"), form.value("update_note"));
@@ -180,7 +200,7 @@ async fn post_update(
                 Ok(_) => return Ok(see_other(&format!("/actions/{id}#updates"))),
                 Err(e) => form.errors.push(invalid_to_field(
                     e,
-                    &[("on_date", "update_on_date"), ("note", "update_note")],
+                    &[("on_date", "update_on_date-day"), ("note", "update_note")],
                     "update_note",
                 )?),
             }
@@ -199,12 +219,17 @@ async fn add_milestone(
     require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
+    let date_errors = form.read_dates(&[("milestone_due", "Due date", false)]);
+    if !date_errors.is_empty() {
+        form.errors = date_errors;
+        return action_page(&state, &user, a, form).await;
+    }
     let due = form.get("milestone_due");
     match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &actor(&user)).await {
         Ok(_) => return Ok(see_other(&format!("/actions/{id}#milestones"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
-            &[("milestone", "milestone_title"), ("milestone_due", "milestone_due")],
+            &[("milestone", "milestone_title"), ("milestone_due", "milestone_due-day")],
             "milestone_title",
         )?),
     }
@@ -252,12 +277,17 @@ async fn escalate(
     require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
+    let date_errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
+    if !date_errors.is_empty() {
+        form.errors = date_errors;
+        return action_page(&state, &user, a, form).await;
+    }
     let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));
     match state.db.escalate_action(id, &on, &note, &actor(&user)).await {
         Ok(_) => return Ok(see_other(&format!("/actions/{id}"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
-            &[("raised_on", "escalation_on"), ("note", "escalation_note")],
+            &[("raised_on", "escalation_on-day"), ("note", "escalation_note")],
             "escalation_note",
         )?),
     }

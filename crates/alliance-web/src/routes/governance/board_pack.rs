@@ -1,15 +1,32 @@
-//! `GET /board-pack/{quarter}`: the quarterly Board pack, the same self-contained document
-//! `alliance board-pack` writes. Access (route table, `auth/access.rs`): every signed-in role.
+//! The quarterly Board pack, the same documents `alliance board-pack` writes. Access (route
+//! table, `auth/access.rs`): every signed-in role.
+//! - `GET /board-pack`: to the pack of the latest quarter with data (not the current quarter,
+//!   whose data may not be published yet);
+//! - `GET /board-pack/{quarter}`: the self-contained HTML document (prints to PDF);
+//! - `GET /board-pack/{quarter}/odt`: the same pack as an OpenDocument text file a Board
+//!   secretary can edit (LibreOffice, Word, Google Docs).
 
+use alliance_app::board_pack::latest_quarter_with_data;
 use alliance_core::governance::Quarter;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::views::governance::current_quarter;
 use crate::{AppState, PageError};
 
+/// A link's quarter, or the message of the 404 a bad one answers.
+fn quarter_of(text: &str) -> Result<Quarter, String> {
+    text.parse()
+}
+
+pub async fn latest(State(state): State<AppState>) -> Result<Response, PageError> {
+    let q = latest_quarter_with_data(&state.db, current_quarter(), false).await?;
+    Ok(axum::response::Redirect::to(&format!("/board-pack/{q}")).into_response())
+}
+
 pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
-    let quarter: Quarter = match quarter.parse() {
+    let quarter = match quarter_of(&quarter) {
         Ok(q) => q,
         Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
@@ -17,6 +34,27 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
     Ok(Html(alliance_reports::board_pack::render(&pack)?).into_response())
 }
 
+pub async fn board_pack_odt(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
+    let quarter = match quarter_of(&quarter) {
+        Ok(q) => q,
+        Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
+    };
+    // The reader's view: restricted indicators (health) as their access allows.
+    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
+    let bytes = alliance_reports::odt::board_pack_odt(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, alliance_reports::odt::MIME_TYPE.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"board-pack-{quarter}.odt\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 pub(super) fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/board-pack/{quarter}", axum::routing::get(board_pack))
+    axum::Router::new()
+        .route("/board-pack", axum::routing::get(latest))
+        .route("/board-pack/{quarter}", axum::routing::get(board_pack))
+        .route("/board-pack/{quarter}/odt", axum::routing::get(board_pack_odt))
 }

@@ -1,4 +1,5 @@
-//! `GET /governance[?quarter=2025Q3]`: the partnership dashboard, from the Board pack's figures.
+//! `GET /governance[?quarter=2025Q3]`: the partnership dashboard, from the Board pack's figures,
+//! opening on the latest quarter with data.
 
 use std::collections::HashMap;
 
@@ -7,7 +8,7 @@ use axum::response::Response;
 use axum::routing::get;
 
 use crate::views::governance::dashboard::DashboardPage;
-use crate::views::governance::{quarter_from, Form};
+use crate::views::governance::{quarter_from_or, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
@@ -16,7 +17,8 @@ async fn dashboard(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let mut form = Form::new(q);
-    let (quarter, errors) = quarter_from(&form);
+    let default = crate::views::governance::default_quarter(&state.db, false).await?;
+    let (quarter, errors) = quarter_from_or(&form, default);
     form.errors = errors;
     let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
     let has_errors = !form.errors.is_empty();

@@ -179,7 +179,10 @@ async fn record(
     let quarter_text = form.value("quarter").trim().to_string();
     let quarter = quarter_text.parse::<Quarter>().ok();
     if quarter.is_none() {
-        form.errors.push(error("quarter", format!("Enter the quarter like 2025Q3, not \"{quarter_text}\"")));
+        form.errors.push(error(
+            "quarter",
+            format!("Enter the quarter of the financial year like 2025/26 Q2, or 2025Q3, not \"{quarter_text}\""),
+        ));
     }
     let amount =
         parse_pounds(&form.value("amount")).map_err(|e| form.errors.push(error("amount", format!("Spend: {e}")))).ok();

@@ -26,14 +26,14 @@ use crate::auth::CurrentUser;
 use crate::views::governance::indicators::{
     target_values, IndicatorFormPage, IndicatorPage, IndicatorsPage, TargetPage,
 };
-use crate::views::governance::{error, invalid_to_field, quarter_from, FieldError, Form};
+use crate::views::governance::{default_quarter, error, invalid_to_field, quarter_from_or, FieldError, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
 type Values = HashMap<String, String>;
 
 async fn list_page(state: &AppState, user: &User, mut form: Form) -> Result<Response, PageError> {
-    let (quarter, mut errors) = quarter_from(&form);
+    let (quarter, mut errors) = quarter_from_or(&form, default_quarter(&state.db, true).await?);
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
@@ -333,10 +333,10 @@ async fn set_target(
 }
 
 async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form: Form) -> Result<Response, PageError> {
-    let (quarter, mut errors) = quarter_from(&Form::new(HashMap::from([(
-        "quarter".to_string(),
-        form.values.get("quarter").cloned().unwrap_or_default(),
-    )])));
+    let (quarter, mut errors) = quarter_from_or(
+        &Form::new(HashMap::from([("quarter".to_string(), form.values.get("quarter").cloned().unwrap_or_default())])),
+        default_quarter(&state.db, true).await?,
+    );
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
@@ -373,7 +373,12 @@ async fn enter(
     form.values.remove("quarter");
     let period = form.value("period").trim().to_string();
     let value_text = form.value("value");
-    if period.parse::<Quarter>().is_err() {
+    let monthly = ind.frequency.parse::<Frequency>() == Ok(Frequency::Monthly);
+    // The quarter to show after: the quarter of the period (a month for a monthly indicator).
+    let shown = alliance_app::board_pack::period_quarter(&period);
+    if monthly && period.parse::<alliance_core::domain::Month>().is_err() {
+        form.errors.push(error("period", format!("Enter the period as a month like 2025-08, not \"{period}\"")));
+    } else if !monthly && period.parse::<Quarter>().is_err() {
         form.errors.push(error("period", format!("Enter the period as a quarter like 2025Q3, not \"{period}\"")));
     }
     let value = value_text.trim().replace(',', "").parse::<f64>().ok().filter(|v| v.is_finite());
@@ -386,7 +391,10 @@ async fn enter(
     if let (Some(v), true) = (value, form.errors.is_empty()) {
         let row = vec![(ind.code.clone(), period.clone(), v, form.value("note"))];
         match state.db.enter_indicator_values(&row, &actor(&user)).await {
-            Ok(_) => return Ok(see_other(&format!("/indicators/{id}?quarter={period}"))),
+            Ok(_) => {
+                let q = shown.map(|q| q.to_string()).unwrap_or_default();
+                return Ok(see_other(&format!("/indicators/{id}?quarter={q}")));
+            }
             Err(e) => form.errors.push(invalid_to_field(e, &[("period", "period"), ("value", "value")], "value")?),
         }
     }

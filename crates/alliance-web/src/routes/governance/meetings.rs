@@ -36,6 +36,7 @@ async fn create(
 ) -> Result<Response, PageError> {
     require_governance_staff(&user)?;
     let mut form = Form::new(values);
+    form.errors = form.read_dates(&[("held_on", "Date of the meeting", true)]);
     let body = form.value("body").parse::<MeetingBody>().ok();
     if body.is_none() {
         form.errors.push(error("body", "Select the Executive Board or the Delivery Group"));
@@ -54,7 +55,7 @@ async fn create(
             Ok(id) => return Ok(see_other(&format!("/meetings/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(
                 e,
-                &[("held_on", "held_on"), ("body", "body"), ("title", "title")],
+                &[("held_on", "held_on-day"), ("body", "body"), ("title", "title")],
                 "title",
             )?),
         }
@@ -99,6 +100,8 @@ async fn add_item(
         form.errors.push(error("text", "Enter what was decided, escalated or agreed"));
     }
     if kind == Some(MeetingItemKind::Action) {
+        let mut date_errors = form.read_dates(&[("due_date", "Due date", false)]);
+        form.errors.append(&mut date_errors);
         let commitment =
             id_from(&form, "commitment", "the commitment the action delivers").map_err(|e| form.errors.push(e)).ok();
         let owner =
@@ -122,7 +125,7 @@ async fn add_item(
             match state.db.add_meeting_action(id, &fields, &actor(&user)).await {
                 Ok(_) => return Ok(see_other(&format!("/meetings/{id}"))),
                 Err(e) => {
-                    form.errors.push(invalid_to_field(e, &[("due_date", "due_date"), ("title", "text")], "text")?)
+                    form.errors.push(invalid_to_field(e, &[("due_date", "due_date-day"), ("title", "text")], "text")?)
                 }
             }
         }

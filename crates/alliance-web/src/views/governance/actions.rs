@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use alliance_core::governance::ActionStatus;
+use alliance_core::governance::{action_overdue, milestone_overdue, ActionStatus, OVERDUE_RULE, STATUS_RULE};
 use alliance_db::governance::{Action, ActionEscalation, ActionUpdate, Milestone};
 use alliance_db::{Db, DbError};
 use askama::Template;
@@ -84,6 +84,20 @@ impl ActionsPage {
     }
     pub fn priority_name(&self, id: &i64) -> String {
         self.priority_names.get(id).cloned().unwrap_or_default()
+    }
+    /// Whether the action is overdue today (`alliance_core::governance::OVERDUE_RULE`).
+    pub fn overdue(&self, a: &Action) -> bool {
+        action_overdue(a.due_date.as_deref(), a.status, &super::today())
+    }
+    pub fn overdue_count(&self) -> usize {
+        self.rows.iter().filter(|a| self.overdue(a)).count()
+    }
+    pub fn overdue_rule(&self) -> &'static str {
+        OVERDUE_RULE
+    }
+    /// A `YYYY-MM-DD` date in words.
+    pub fn uk(&self, d: &str) -> String {
+        alliance_core::format::date(d)
     }
 }
 
@@ -175,6 +189,27 @@ impl ActionPage {
             errors,
             statuses: super::status_options(),
         })
+    }
+}
+
+impl ActionPage {
+    /// Whether the action is overdue today.
+    pub fn overdue(&self) -> bool {
+        action_overdue(self.action.due_date.as_deref(), self.action.status, &super::today())
+    }
+    /// Whether a milestone is overdue today.
+    pub fn milestone_overdue(&self, m: &Milestone) -> bool {
+        milestone_overdue(m.due_date.as_deref(), m.done_on.as_deref(), &super::today())
+    }
+    pub fn overdue_rule(&self) -> &'static str {
+        OVERDUE_RULE
+    }
+    pub fn status_rule(&self) -> &'static str {
+        STATUS_RULE
+    }
+    /// A `YYYY-MM-DD` date in words.
+    pub fn uk(&self, d: &str) -> String {
+        alliance_core::format::date(d)
     }
 }
 

@@ -95,7 +95,7 @@ impl FundingPage {
             .collect();
         let mut form = form;
         if form.get("quarter").is_none() {
-            form.values.insert("quarter".into(), quarter.to_string());
+            form.values.insert("quarter".into(), quarter.financial_label());
         }
         // The financial year of the quarter shown, unless the form says otherwise.
         for field in ["amount_year", "allocation_year"] {
@@ -143,7 +143,12 @@ impl FundingPage {
                 .into_iter()
                 .map(|s| SpendRow {
                     allocation: label.get(&s.allocation_id).cloned().unwrap_or_default(),
-                    quarter: s.quarter,
+                    // In the financial year's terms (money is reported April to March).
+                    quarter: s
+                        .quarter
+                        .parse::<Quarter>()
+                        .map(|q| format!("{} ({})", q.financial_label(), q.label()))
+                        .unwrap_or(s.quarter),
                     amount: alliance_core::format::money(s.amount_pence),
                     evaluation: alliance_core::format::money(s.evaluation_pence),
                 })

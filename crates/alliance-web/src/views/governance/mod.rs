@@ -51,15 +51,31 @@ pub fn current_quarter() -> Quarter {
 /// The quarter a page asks for (`?quarter=2025Q3`), or the current one; a bad value is an
 /// error on the `quarter` field.
 pub fn quarter_from(form: &Form) -> (Quarter, Vec<FieldError>) {
+    quarter_from_or(form, current_quarter())
+}
+
+/// The quarter a page asks for (`?quarter=2025Q3` or `?quarter=2025/26 Q2`), or `default`;
+/// a bad value is an error on the `quarter` field.
+pub fn quarter_from_or(form: &Form, default: Quarter) -> (Quarter, Vec<FieldError>) {
     match form.get("quarter") {
-        None => (current_quarter(), Vec::new()),
+        None => (default, Vec::new()),
         Some(text) => match text.parse::<Quarter>() {
             Ok(q) => (q, Vec::new()),
-            Err(_) => {
-                (current_quarter(), vec![error("quarter", format!("Enter a quarter like 2025Q3, not \"{text}\""))])
-            }
+            Err(_) => (
+                default,
+                vec![error(
+                    "quarter",
+                    format!("Enter a quarter like 2025Q3, or a financial-year quarter like 2025/26 Q2, not \"{text}\""),
+                )],
+            ),
         },
     }
+}
+
+/// The quarter pages open on: the latest with data (`indicators_only`: indicator data), so
+/// figures whose data is not yet published do not read "not computed".
+pub async fn default_quarter(db: &alliance_db::Db, indicators_only: bool) -> Result<Quarter, DbError> {
+    alliance_app::board_pack::latest_quarter_with_data(db, current_quarter(), indicators_only).await
 }
 
 /// `(value, label)` options of the action statuses.
