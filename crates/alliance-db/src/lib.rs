@@ -22,6 +22,7 @@ pub mod partnership;
 pub mod police;
 mod pool;
 pub mod public;
+pub mod referrals;
 pub mod sna;
 pub mod spatial;
 
