@@ -13,7 +13,9 @@ pub mod disclosure;
 mod error;
 pub mod evaluation;
 pub mod imports;
+pub mod mail;
 pub mod password;
+pub mod referrals;
 pub mod sna;
 pub mod spatial;
 

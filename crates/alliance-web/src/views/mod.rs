@@ -14,6 +14,7 @@ pub mod map;
 pub mod partner_data;
 pub mod partner_indicators;
 pub mod public;
+pub mod referrals;
 pub mod sna;
 
 /// What every page's layout needs.
@@ -33,6 +34,8 @@ pub struct Layout {
 pub struct LayoutUser {
     pub name: String,
     pub is_admin: bool,
+    /// Whether the user may make and receive referrals (everyone but Board members).
+    pub refers: bool,
 }
 
 impl Layout {
@@ -46,9 +49,11 @@ impl Layout {
     /// app state, such as error pages).
     pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> Layout {
         let user = match context.principal {
-            Some(crate::auth::Principal::User(u)) => {
-                Some(LayoutUser { name: u.name, is_admin: u.role == alliance_core::access::Role::Administrator })
-            }
+            Some(crate::auth::Principal::User(u)) => Some(LayoutUser {
+                name: u.name,
+                is_admin: u.role == alliance_core::access::Role::Administrator,
+                refers: u.role != alliance_core::access::Role::BoardMember,
+            }),
             _ => None,
         };
         Layout { partnership: context.partnership, accent: context.accent, path, user, csrf: context.csrf }

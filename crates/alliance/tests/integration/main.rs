@@ -23,6 +23,7 @@ mod partner_data;
 mod partnership;
 mod police_import;
 mod public;
+mod referrals;
 mod sna;
 mod spatial;
 mod web;
