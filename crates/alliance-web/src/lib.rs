@@ -41,12 +41,25 @@ pub async fn serve_on(
     disclosure: Disclosure,
     trusted_proxies: Vec<std::net::IpAddr>,
 ) -> std::io::Result<()> {
+    serve_on_mailing(db, listener, insecure_cookies, disclosure, trusted_proxies, alliance_app::mail::Mailer::none()).await
+}
+
+/// [`serve_on`], sending notifications through `mailer` (`alliance serve --smtp-url`).
+pub async fn serve_on_mailing(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    insecure_cookies: bool,
+    disclosure: Disclosure,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    mailer: alliance_app::mail::Mailer,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
     let state = AppState::new(db)
         .with_secure_cookies(!(insecure_cookies || addr.ip().is_loopback()))
         .with_disclosure(disclosure)
-        .with_trusted_proxies(trusted_proxies);
+        .with_trusted_proxies(trusted_proxies)
+        .with_mailer(mailer);
     axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

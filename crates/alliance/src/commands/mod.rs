@@ -8,6 +8,7 @@ mod import;
 mod imports;
 mod partner;
 mod partnership;
+mod referrals;
 mod seed;
 mod serve;
 mod services;
@@ -79,6 +80,10 @@ pub enum Command {
     /// The partnership this deployment serves: its name, area, forces and contacts.
     #[command(subcommand)]
     Partnership(partnership::PartnershipCommand),
+    /// Referrals into commissioned services: set up a service, the retention run, subject
+    /// access exports, aggregate figures.
+    #[command(subcommand)]
+    Referrals(referrals::ReferralsCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -104,6 +109,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,
         Command::Partnership(args) => partnership::run(&db, args).await?,
+        Command::Referrals(args) => referrals::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

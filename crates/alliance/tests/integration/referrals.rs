@@ -354,6 +354,34 @@ async fn referrals_end_to_end(app: TestApp) {
     .execute(&mut raw)
     .await;
     assert!(refused.is_err(), "a referral without consent was stored");
+
+    // The command line: the aggregate figures (suppressed, no person), a subject access
+    // export, and a retention run with a period of 0 months, which erases the referral
+    // withdrawn today and leaves the open one.
+    let url = app.db_url.clone();
+    let run = |args: Vec<&'static str>| {
+        let url = url.clone();
+        async move { tokio::task::spawn_blocking(move || common::alliance(&url, &args)).await.expect("the command ran") }
+    };
+    let out = run(vec!["referrals", "figures"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("\"total\": \"fewer than 5\"") && !text.contains(INITIALS) && !text.contains(PHONE),
+        "{text}"
+    );
+    let out = run(vec!["referrals", "export-subject", "--name", "QZX"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let export: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(export.as_array().map(Vec::len), Some(1), "{export}");
+    let out = run(vec!["referrals", "retention", "--months", "0"]).await;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 erased"), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(db.referral(api_id).await.expect("read").expect("kept").referral.is_none());
+    assert!(db.referral(id).await.expect("read").expect("kept").referral.is_some(), "open referrals are never due");
+    let out = run(vec!["referrals", "retention", "--months", "999"]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--months"), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(db.verify_audit_chain().await.expect("chain").first_broken.is_none());
 }
 on_each_app!(referrals_end_to_end);
