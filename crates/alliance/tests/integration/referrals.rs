@@ -382,6 +382,38 @@ async fn referrals_end_to_end(app: TestApp) {
     let out = run(vec!["referrals", "retention", "--months", "999"]).await;
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--months"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // Correction on request: the new values pass the service's policy again (a full name is
+    // refused where initials are asked), and the audit row names the field, not its value.
+    let navigator_who = alliance_app::referrals::Who { org: charity, ..who };
+    let mut fields = alliance_core::referrals::PersonalFields {
+        name: Some("Quentin Zed Xavier".into()),
+        age: Some("15".into()),
+        sex: Some("male".into()),
+        postcode_district: Some(DISTRICT.into()),
+        contact_route: Some("phone".into()),
+        contact_detail: Some(PHONE.into()),
+        ..Default::default()
+    };
+    let refused = alliance_app::referrals::correct(&db, navigator_who, id, &fields, &common::test_actor())
+        .await
+        .expect("no fault");
+    assert!(refused.is_err(), "a full name where initials are asked");
+    fields.name = None;
+    fields.initials = Some("QZY".into());
+    let changed = alliance_app::referrals::correct(&db, navigator_who, id, &fields, &common::test_actor())
+        .await
+        .expect("no fault")
+        .expect("valid");
+    assert_eq!(changed, vec!["name"]);
+    let third_who = alliance_app::referrals::Who { org: other_org, ..who };
+    assert!(alliance_app::referrals::correct(&db, third_who, id, &fields, &common::test_actor()).await.is_err());
+    let log = db
+        .audit_search(&AuditQuery { action: Some("referral-correct".into()), limit: 10, ..AuditQuery::default() })
+        .await
+        .expect("audit");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].detail, "correction of: name");
     assert!(db.verify_audit_chain().await.expect("chain").first_broken.is_none());
 }
 on_each_app!(referrals_end_to_end);
