@@ -123,7 +123,11 @@ impl Mailer {
         if host.is_empty() || port == 0 {
             return Err(bad("no host or port"));
         }
-        let relay = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host).port(port).build();
+        // A relay that does not answer holds up the request that notifies: give up after 10 s.
+        let relay = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .timeout(Some(std::time::Duration::from_secs(10)))
+            .build();
         Ok(Mailer { relay: Some(relay), from: mailbox(from)?, base_url: base_url.trim_end_matches('/').to_string() })
     }
 
