@@ -41,7 +41,8 @@ pub async fn serve_on(
     disclosure: Disclosure,
     trusted_proxies: Vec<std::net::IpAddr>,
 ) -> std::io::Result<()> {
-    serve_on_mailing(db, listener, insecure_cookies, disclosure, trusted_proxies, alliance_app::mail::Mailer::none()).await
+    serve_on_mailing(db, listener, insecure_cookies, disclosure, trusted_proxies, alliance_app::mail::Mailer::none())
+        .await
 }
 
 /// [`serve_on`], sending notifications through `mailer` (`alliance serve --smtp-url`).

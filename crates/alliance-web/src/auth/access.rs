@@ -214,6 +214,7 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/referrals/{id}", PARTNERS),
     roles("POST", "/referrals/{id}/events", PARTNERS),
     roles("POST", "/referrals/{id}/erase", PARTNERS),
+    roles("POST", "/referrals/{id}/correct", PARTNERS),
     api("POST", "/api/v1/referrals", PARTNERS, "write:referrals"),
     api("POST", "/api/v1/referrals/{id}/events", PARTNERS, "write:referrals"),
     api("GET", "/api/v1/referrals/figures", ALL, "read:referrals"),

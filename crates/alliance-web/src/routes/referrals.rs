@@ -6,6 +6,7 @@
 //! - `GET /referrals/{id}`: one referral with its personal data, for its two organisations
 //!   only (404 for anyone else), every view audited; `POST /referrals/{id}/events`: accept,
 //!   decline, engage, close, withdraw; `POST /referrals/{id}/erase`: erasure on request;
+//!   `POST /referrals/{id}/correct`: correction on request;
 //! - `GET /referrals/figures`: the aggregate figures, suppressed, for everyone signed in.
 //!
 //! The route table admits roles; the use cases (`alliance_app::referrals`) decide which
@@ -280,6 +281,34 @@ async fn erase(
     }
 }
 
+async fn correct(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let who = Who::of(&user)?;
+    // The referral must be one of the organisation's before the body is read.
+    let stored = state.db.referral(id).await?.ok_or_else(not_found)?;
+    if user.role == alliance_core::access::Role::BoardMember
+        || !stored.parties.is_some_and(|p| p.referring_org == who.org || p.receiving_org == who.org)
+    {
+        return Err(not_found());
+    }
+    let pairs = pairs(&body)?;
+    let person = referral_form(&pairs).person;
+    let mut form = Form::new(values_of(&pairs));
+    match uc::correct(&state.db, who, id, &person, &actor(&user)).await? {
+        Ok(_) => return Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
+        Err(errors) => {
+            for e in errors.0 {
+                form.errors.push(error(e.field.id(), e.message));
+            }
+        }
+    }
+    detail_page(&state, &user, id, form, false, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
 async fn figures(State(state): State<AppState>, CurrentUser(_user): CurrentUser) -> Result<Response, PageError> {
     let figures = uc::figures(&state.db, &state.disclosure).await?;
     page(&FiguresPage { layout: Layout::new(&state, "/referrals/figures"), figures }, StatusCode::OK)
@@ -317,4 +346,5 @@ pub(super) fn routes() -> axum::Router<AppState> {
         .route("/referrals/{id}", get(detail))
         .route("/referrals/{id}/events", post(event))
         .route("/referrals/{id}/erase", post(erase))
+        .route("/referrals/{id}/correct", post(correct))
 }

@@ -93,6 +93,17 @@ pub struct DetailPage {
     /// (step, date, detail) of the workflow.
     pub steps: Vec<(&'static str, String, String)>,
     pub needs: Vec<&'static str>,
+    /// The personal fields the referral holds, for correction: (field name, label, value
+    /// shown, options for a list).
+    pub correct: Vec<CorrectField>,
+}
+
+/// One field of the correction form (named as in the new referral form).
+pub struct CorrectField {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub value: String,
+    pub options: Vec<(&'static str, &'static str)>,
 }
 
 impl DetailPage {
@@ -150,19 +161,40 @@ impl DetailPage {
             steps.push(("Closed", ymd(on), outcome.label().to_string()));
         }
         let needs = r.needs.all().map(|n| n.label()).collect();
-        let errors = form.errors.clone();
-        DetailPage {
-            layout,
-            detail,
-            form,
-            errors,
-            note,
-            options: crate::routes::referral_options(),
-            person,
-            consent,
-            steps,
-            needs,
+        let options = crate::routes::referral_options();
+        // What was typed when a correction was refused, the stored value otherwise.
+        let shown = |name: &str, stored: String| form.values.get(name).cloned().unwrap_or(stored);
+        let field = |name, label, stored: String, options: Vec<(&'static str, &'static str)>| CorrectField {
+            name,
+            label,
+            value: shown(name, stored),
+            options,
+        };
+        let mut correct = Vec::new();
+        match &r.person.name {
+            Some(PersonName::Initials(n)) => correct.push(field("initials", "Initials", n.clone(), vec![])),
+            Some(PersonName::Full(n)) => correct.push(field("name", "Full name", n.clone(), vec![])),
+            None => {}
         }
+        match r.person.birth {
+            Some(Birth::DateOfBirth(d)) => {
+                correct.push(field("date-of-birth", "Date of birth", d.format("%Y-%m-%d").to_string(), vec![]))
+            }
+            Some(Birth::Age(a)) => correct.push(field("age", "Age when referred", a.to_string(), vec![])),
+            None => {}
+        }
+        if let Some(x) = r.person.sex {
+            correct.push(field("sex", "Sex", x.code().to_string(), options.sexes.clone()));
+        }
+        if let Some(d) = &r.person.postcode_district {
+            correct.push(field("postcode-district", "Postcode district", d.to_string(), vec![]));
+        }
+        if let Some(c) = &r.person.contact {
+            correct.push(field("contact-route", "Contact route", c.route.code().to_string(), options.routes.clone()));
+            correct.push(field("contact-detail", "Contact detail", c.detail.clone().unwrap_or_default(), vec![]));
+        }
+        let errors = form.errors.clone();
+        DetailPage { layout, detail, form, errors, note, options, person, consent, steps, needs, correct }
     }
 
     pub fn status_label(&self) -> &'static str {
@@ -183,6 +215,7 @@ impl DetailPage {
             "close" => receives && matches!(status, Status::Accepted | Status::Engaged),
             "withdraw" => self.detail.side.refers() && status == Status::Received,
             "erase" => !status.is_open(),
+            "correct" => !self.correct.is_empty(),
             _ => false,
         }
     }

@@ -414,6 +414,41 @@ async fn referrals_end_to_end(app: TestApp) {
         .expect("audit");
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].detail, "correction of: name");
+
+    // Correction through the page: the form shows the held fields; a bad age is refused with
+    // the field named and nothing changed; a third organisation gets "not found".
+    let page = app.get(&format!("/referrals/{id}"), &navigator).await;
+    assert!(
+        page.body.contains("action=\"/referrals/{id}/correct\"".replace("{id}", &id.to_string()).as_str()),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"QZY\""), "{}", page.body);
+    let correction = |initials: &'static str, age: &'static str| {
+        vec![
+            ("initials", initials),
+            ("age", age),
+            ("sex", "male"),
+            ("postcode-district", DISTRICT),
+            ("contact-route", "phone"),
+            ("contact-detail", PHONE),
+        ]
+    };
+    let path = format!("/referrals/{id}/correct");
+    let reply = app.post_form(&path, &navigator, &correction("QZW", "fifteen")).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("href=\"#age\""), "{}", reply.body);
+    let reply = app.post_form(&path, &third, &correction("QZW", "15")).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    let reply = app.post_form(&path, &board, &correction("QZW", "15")).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let held = |db: Db| async move {
+        db.referral(id).await.expect("read").expect("exists").referral.expect("held").person.name
+    };
+    assert_eq!(held(db.clone()).await, Some(alliance_core::referrals::PersonName::Initials("QZY".into())));
+    let reply = app.post_form(&path, &navigator, &correction("QZW", "15")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(held(db.clone()).await, Some(alliance_core::referrals::PersonName::Initials("QZW".into())));
     assert!(db.verify_audit_chain().await.expect("chain").first_broken.is_none());
 }
 on_each_app!(referrals_end_to_end);
