@@ -15,6 +15,7 @@ pub mod evaluation;
 pub mod imports;
 pub mod mail;
 pub mod password;
+pub mod places;
 pub mod referrals;
 pub mod sna;
 pub mod spatial;

@@ -19,6 +19,7 @@ mod migrations;
 pub mod params;
 pub mod partner;
 pub mod partnership;
+pub mod places;
 pub mod police;
 mod pool;
 pub mod public;

@@ -328,7 +328,7 @@ impl Db {
         );
         append(
             &mut tx,
-            self.backend(),
+            self.audit_chain(),
             &actor.event(REFERRAL_SERVICE_CHANGE, &format!("/referrals/services/{}", service.id), &detail),
         )
         .await?;
@@ -442,7 +442,7 @@ impl Db {
             referral.source.code(),
             c.lawful_basis.code()
         );
-        append(&mut tx, self.backend(), &actor.event(REFERRAL_CREATE, &referral_target(id), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(REFERRAL_CREATE, &referral_target(id), &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -550,7 +550,7 @@ impl Db {
             Event::Close { outcome } => format!("close ({}) on {}", outcome.code(), ymd(on)),
             other => format!("{} on {}", other.name(), ymd(on)),
         };
-        append(&mut tx, self.backend(), &actor.event(REFERRAL_STATUS, &referral_target(id), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(REFERRAL_STATUS, &referral_target(id), &detail)).await?;
         tx.commit().await?;
         Ok(next)
     }
@@ -607,7 +607,7 @@ impl Db {
         } else {
             format!("correction of: {}", changed.join(", "))
         };
-        append(&mut tx, self.backend(), &actor.event(REFERRAL_CORRECT, &referral_target(id), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(REFERRAL_CORRECT, &referral_target(id), &detail)).await?;
         tx.commit().await?;
         Ok(changed)
     }
@@ -648,7 +648,7 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            append(&mut tx, self.backend(), &actor.event(REFERRAL_ERASE, &referral_target(id), why)).await?;
+            append(&mut tx, self.audit_chain(), &actor.event(REFERRAL_ERASE, &referral_target(id), why)).await?;
             erased += 1;
         }
         tx.commit().await?;

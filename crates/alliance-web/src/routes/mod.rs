@@ -12,6 +12,7 @@ mod map;
 mod partner_data;
 mod partner_figures;
 mod partnership;
+mod places;
 mod public;
 mod referrals;
 mod sna;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
         .merge(partner_data::routes())
         .merge(sna::routes())
         .merge(interventions::routes())
+        .merge(places::routes())
         .merge(governance::routes())
         .merge(api::routes())
         .merge(spatial::routes())

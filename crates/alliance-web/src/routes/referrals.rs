@@ -310,7 +310,7 @@ async fn correct(
 }
 
 async fn figures(State(state): State<AppState>, CurrentUser(_user): CurrentUser) -> Result<Response, PageError> {
-    let figures = uc::figures(&state.db, &state.disclosure).await?;
+    let figures = uc::figures(&state.db, &state.disclosure().await).await?;
     page(&FiguresPage { layout: Layout::new(&state, "/referrals/figures"), figures }, StatusCode::OK)
 }
 

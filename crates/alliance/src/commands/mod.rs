@@ -8,6 +8,7 @@ mod import;
 mod imports;
 mod partner;
 mod partnership;
+mod places;
 mod referrals;
 mod seed;
 mod serve;
@@ -29,6 +30,11 @@ pub struct Cli {
     /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
     #[arg(long = "db", env = "ALLIANCE_DB", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+    /// The audit chain's key file (kept away from the database). Without it: the key in
+    /// ALLIANCE_AUDIT_KEY, else a key file made next to a SQLite database (`FILE.audit-key`)
+    /// or `alliance-audit.key` in the working folder for PostgreSQL.
+    #[arg(long = "audit-key-file", env = "ALLIANCE_AUDIT_KEY_FILE", value_name = "FILE", global = true)]
+    pub audit_key_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -70,6 +76,9 @@ pub enum Command {
     /// Show, export or import the serious violence definition.
     #[command(subcommand)]
     Definition(sna::DefinitionCommand),
+    /// The place register: parks, town centres, streets and zones used as evaluation areas.
+    #[command(subcommand)]
+    Places(places::PlacesCommand),
     /// Evaluate an intervention: change in the target, buffer and comparison areas, displacement, verdict.
     Evaluate(evaluate::EvaluateArgs),
     /// Load reference content (the partnership's strategy).
@@ -87,7 +96,11 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = Db::connect(&cli.database_url)
+    let key = match &cli.audit_key_file {
+        Some(file) => alliance_db::audit::AuditKeySource::File(file.clone()),
+        None => alliance_db::audit::AuditKeySource::Default,
+    };
+    let db = Db::connect_with(&cli.database_url, &key)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database_url))?;
     let code = match cli.command {
@@ -105,6 +118,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(&db, args).await?,
         Command::Sna(args) => sna::run(&db, args).await?,
         Command::Definition(args) => sna::run_definition(&db, args).await?,
+        Command::Places(args) => places::run(&db, args).await?,
         Command::Evaluate(args) => evaluate::run(&db, args).await?,
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,

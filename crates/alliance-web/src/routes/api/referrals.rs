@@ -142,6 +142,6 @@ pub async fn event(
 }
 
 pub async fn figures(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let figures = uc::figures(&state.db, &state.disclosure).await?;
+    let figures = uc::figures(&state.db, &state.disclosure().await).await?;
     serde_json::to_value(&figures).map(Json).map_err(|e| ApiError::Internal(e.to_string()))
 }
