@@ -23,6 +23,7 @@ pub mod places;
 pub mod police;
 mod pool;
 pub mod public;
+pub mod referrals;
 pub mod sna;
 pub mod spatial;
 

@@ -38,6 +38,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(20, "security", "0020_security.sql"),
     migration!(21, "partnership", "0021_partnership.sql"),
     migration!(23, "sharing approval and audit key", "0023_sharing_and_audit_key.sql"),
+    migration!(25, "referrals", "0025_referrals.sql"),
     migration!(28, "places", "0028_places.sql"),
 ];
 

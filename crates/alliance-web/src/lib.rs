@@ -47,11 +47,25 @@ pub async fn serve_on(
     disclosure: Option<Disclosure>,
     trusted_proxies: Vec<std::net::IpAddr>,
 ) -> std::io::Result<()> {
+    serve_on_mailing(db, listener, insecure_cookies, disclosure, trusted_proxies, alliance_app::mail::Mailer::none())
+        .await
+}
+
+/// [`serve_on`], sending notifications through `mailer` (`alliance serve --smtp-url`).
+pub async fn serve_on_mailing(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    insecure_cookies: bool,
+    disclosure: Option<Disclosure>,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    mailer: alliance_app::mail::Mailer,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
     let mut state = AppState::new(db)
         .with_secure_cookies(!(insecure_cookies || addr.ip().is_loopback()))
-        .with_trusted_proxies(trusted_proxies);
+        .with_trusted_proxies(trusted_proxies)
+        .with_mailer(mailer);
     if let Some(d) = disclosure {
         tracing::warn!(
             threshold = d.threshold(),

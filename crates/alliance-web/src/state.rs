@@ -27,6 +27,8 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` names the client (`alliance serve --trusted-proxy`);
     /// from anyone else the header is ignored.
     pub trusted_proxies: Vec<IpAddr>,
+    /// E-mail through the configured SMTP relay (`serve --smtp-url`); logs instead when none.
+    pub mailer: Arc<alliance_app::mail::Mailer>,
 }
 
 impl AppState {
@@ -39,6 +41,7 @@ impl AppState {
             hotspot_cache: Arc::new(HotspotCache::new()),
             throttle: Arc::new(Throttle::default()),
             trusted_proxies: Vec::new(),
+            mailer: Arc::new(alliance_app::mail::Mailer::none()),
         }
     }
 
@@ -51,6 +54,12 @@ impl AppState {
     /// The same state believing `X-Forwarded-For` from these proxies only.
     pub fn with_trusted_proxies(mut self, proxies: Vec<IpAddr>) -> AppState {
         self.trusted_proxies = proxies;
+        self
+    }
+
+    /// The same state sending mail through `mailer`.
+    pub fn with_mailer(mut self, mailer: alliance_app::mail::Mailer) -> AppState {
+        self.mailer = Arc::new(mailer);
         self
     }
 

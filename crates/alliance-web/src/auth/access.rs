@@ -66,6 +66,8 @@ pub const SCOPES: &[(&str, &str)] = &[
     ("read:counts", "Read counts of police recorded crime"),
     ("upload:ed", "Upload emergency department assault files (the organisation must supply the dataset)"),
     ("upload:indicators", "Upload partner indicator files (the organisation must supply the dataset)"),
+    ("write:referrals", "Make referrals and update their status (the organisation's own referrals only)"),
+    ("read:referrals", "Read aggregate referral figures (suppressed)"),
 ];
 
 /// Every route, with who may use it.
@@ -231,6 +233,20 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/staff/safer-places/{id}", STAFF),
     roles("GET", "/staff/you-said-we-did", STAFF),
     roles("POST", "/staff/you-said-we-did", STAFF),
+    // Referrals (routes/referrals.rs, routes/api/referrals.rs): partner organisations make and
+    // receive referrals; the use cases then admit only a referral's two organisations to it
+    // (404 for anyone else). Figures, suppressed, are for everyone signed in.
+    roles("GET", "/referrals", PARTNERS),
+    roles("POST", "/referrals", PARTNERS),
+    roles("GET", "/referrals/new", PARTNERS),
+    roles("GET", "/referrals/figures", ALL),
+    roles("GET", "/referrals/{id}", PARTNERS),
+    roles("POST", "/referrals/{id}/events", PARTNERS),
+    roles("POST", "/referrals/{id}/erase", PARTNERS),
+    roles("POST", "/referrals/{id}/correct", PARTNERS),
+    api("POST", "/api/v1/referrals", PARTNERS, "write:referrals"),
+    api("POST", "/api/v1/referrals/{id}/events", PARTNERS, "write:referrals"),
+    api("GET", "/api/v1/referrals/figures", ALL, "read:referrals"),
     // Administration.
     roles("GET", "/admin/partnership", ADMIN),
     roles("POST", "/admin/partnership", ADMIN),

@@ -15,6 +15,7 @@ mod partner_figures;
 mod partnership;
 mod places;
 mod public;
+mod referrals;
 mod sna;
 mod spatial;
 
@@ -22,6 +23,11 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::AppState;
+
+/// The referral form's coded lists (for `views::referrals`).
+pub(crate) fn referral_options() -> crate::views::referrals::Options {
+    referrals::options()
+}
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -39,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(partnership::routes())
         .merge(admin::routes())
+        .merge(referrals::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
         .route("/healthz", get(|| async { "ok" }))
         // Last: the access check over every route above (and the fallback), from the table in auth/access.rs.

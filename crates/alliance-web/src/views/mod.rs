@@ -15,6 +15,7 @@ pub mod partner_data;
 pub mod partner_indicators;
 pub mod places;
 pub mod public;
+pub mod referrals;
 pub mod sna;
 
 /// What every page's layout needs.
@@ -35,6 +36,8 @@ pub struct LayoutUser {
     pub name: String,
     pub is_admin: bool,
     pub role: alliance_core::access::Role,
+    /// Whether the user may make and receive referrals (everyone but Board members).
+    pub refers: bool,
 }
 
 impl Layout {
@@ -52,6 +55,7 @@ impl Layout {
                 name: u.name,
                 is_admin: u.role == alliance_core::access::Role::Administrator,
                 role: u.role,
+                refers: u.role != alliance_core::access::Role::BoardMember,
             }),
             _ => None,
         };

@@ -9,6 +9,7 @@ mod imports;
 mod partner;
 mod partnership;
 mod places;
+mod referrals;
 mod seed;
 mod serve;
 mod services;
@@ -92,6 +93,10 @@ pub enum Command {
     /// The partnership's strategies as files: list, import, export.
     #[command(subcommand)]
     Strategy(strategy::StrategyCommand),
+    /// Referrals into commissioned services: set up a service, the retention run, subject
+    /// access exports, aggregate figures.
+    #[command(subcommand)]
+    Referrals(referrals::ReferralsCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -123,6 +128,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::BoardPack(args) => board_pack::run(&db, args).await?,
         Command::Partnership(args) => partnership::run(&db, args).await?,
         Command::Strategy(args) => strategy::run(&db, args).await?,
+        Command::Referrals(args) => referrals::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

@@ -38,6 +38,17 @@ pub struct ServeArgs {
     /// ignored, so clients cannot choose their own address.
     #[arg(long = "trusted-proxy", value_name = "ADDR")]
     pub trusted_proxies: Vec<IpAddr>,
+    /// The SMTP relay notifications are handed to, `smtp://HOST[:PORT]` (plain SMTP: a relay
+    /// on this host or a trusted network). Without it, notifications are logged as not sent.
+    #[arg(long, env = "ALLIANCE_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of notifications.
+    #[arg(long, env = "ALLIANCE_MAIL_FROM", default_value = "Alliance <alliance@localhost>")]
+    pub mail_from: String,
+    /// The address users reach Alliance at, for the links in notifications (default: the
+    /// address served on).
+    #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -69,8 +80,24 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
             d.threshold()
         );
     }
-    alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, disclosure, args.trusted_proxies)
-        .await
-        .with_context(|| format!("cannot serve on {bound}"))?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let mailer = match &args.smtp_url {
+        Some(url) => alliance_app::mail::Mailer::smtp(url, &args.mail_from, &public_url)
+            .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)")?,
+        None => {
+            println!("No SMTP relay configured (--smtp-url): notifications are logged, not sent.");
+            alliance_app::mail::Mailer::none()
+        }
+    };
+    alliance_web::serve_on_mailing(
+        db.clone(),
+        listener,
+        args.insecure_cookies,
+        disclosure,
+        args.trusted_proxies,
+        mailer,
+    )
+    .await
+    .with_context(|| format!("cannot serve on {bound}"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -26,6 +26,7 @@ mod partnership;
 mod places;
 mod police_import;
 mod public;
+mod referrals;
 mod sharing_approval;
 mod sna;
 mod spatial;

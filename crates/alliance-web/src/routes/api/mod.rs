@@ -2,6 +2,7 @@
 
 pub mod counts;
 pub mod datasets;
+pub mod referrals;
 pub mod uploads;
 
 /// Every JSON endpoint, under `/api/v1/`.
@@ -23,6 +24,15 @@ pub fn routes() -> axum::Router<crate::AppState> {
             axum::routing::post(uploads::indicators)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD)),
         )
+        .route(
+            "/api/v1/referrals",
+            axum::routing::post(referrals::create).layer(axum::extract::DefaultBodyLimit::max(referrals::MAX_BODY)),
+        )
+        .route(
+            "/api/v1/referrals/{id}/events",
+            axum::routing::post(referrals::event).layer(axum::extract::DefaultBodyLimit::max(referrals::MAX_BODY)),
+        )
+        .route("/api/v1/referrals/figures", axum::routing::get(referrals::figures))
 }
 
 pub use crate::error::ApiError;

@@ -13,6 +13,7 @@
 #[macro_use]
 pub mod app;
 pub mod http;
+pub mod smtp_sink;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
