@@ -73,6 +73,7 @@ pub const ROUTES: &[RouteRule] = &[
     // Public: assets, the health check, signing in. Nothing else.
     public("GET", "/assets/{*path}"),
     public("GET", "/healthz"),
+    public("GET", "/readyz"),
     public("GET", "/sign-in"),
     public("POST", "/sign-in"),
     // First run only: the handler answers 404 once anyone can sign in.

@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod dashboard;
 mod governance;
+mod health;
 mod imports;
 mod interventions;
 mod map;
@@ -36,10 +37,14 @@ pub fn router(state: AppState) -> Router {
         .merge(partnership::routes())
         .merge(admin::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
-        .route("/healthz", get(|| async { "ok" }))
         // Last: the access check over every route above (and the fallback), from the table in auth/access.rs.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::middleware::guard))
+        // The probes (routes/health.rs), after the guard so it does not wrap them: no session,
+        // cookie or database read of the partnership for a load balancer's every poll.
+        .merge(health::routes())
         // Outermost: security headers on every response, refusals included.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security_headers::add))
+        // Around everything: one log line per request (method, path without query, status, latency).
+        .layer(axum::middleware::from_fn(crate::request_log::log))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! Command-line commands, one module each.
 
 mod audit;
+mod backup;
 mod board_pack;
 mod counts;
 pub mod evaluate;
@@ -28,6 +29,9 @@ pub struct Cli {
     /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
     #[arg(long = "db", env = "ALLIANCE_DB", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+    /// How log lines (on standard error) are written: text, or one JSON object per line.
+    #[arg(long, env = "ALLIANCE_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text, global = true)]
+    pub log_format: crate::logging::LogFormat,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -79,6 +83,8 @@ pub enum Command {
     /// The partnership this deployment serves: its name, area, forces and contacts.
     #[command(subcommand)]
     Partnership(partnership::PartnershipCommand),
+    /// Write an online backup of a SQLite database to a new file (PostgreSQL: use pg_dump).
+    Backup(backup::BackupArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -104,6 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,
         Command::Partnership(args) => partnership::run(&db, args).await?,
+        Command::Backup(args) => backup::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

@@ -18,6 +18,7 @@ mod governance;
 mod governance_web;
 mod headers;
 mod imports_concurrency;
+mod ops;
 mod partner_access;
 mod partner_data;
 mod partnership;
