@@ -11,6 +11,7 @@ mod common;
 
 mod access;
 mod adversarial;
+mod api_contract;
 mod browser;
 mod cli;
 mod evaluate;
