@@ -1,5 +1,6 @@
-//! Probes for a load balancer or an orchestrator, outside the access guard: no session, no
-//! cookie, no rate limit, no page furniture (the route table lists them as public).
+//! Probes for a load balancer or an orchestrator, which the access guard passes straight on
+//! ([`PATHS`]): no session, no cookie, no rate limit, no read of the partnership's profile
+//! (the route table lists them as public).
 //!
 //! - `GET /healthz` (liveness): the process is up and answering; it touches no database, so a
 //!   slow database never gets a healthy process restarted.
@@ -13,6 +14,9 @@ use axum::routing::get;
 use axum::Json;
 
 use crate::AppState;
+
+/// The probes' paths, which `auth::middleware::guard` lets through before anything else.
+pub const PATHS: &[&str] = &["/healthz", "/readyz"];
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))

@@ -6,7 +6,7 @@ mod admin;
 mod api;
 mod dashboard;
 mod governance;
-mod health;
+pub(crate) mod health;
 mod imports;
 mod interventions;
 mod map;
@@ -37,11 +37,10 @@ pub fn router(state: AppState) -> Router {
         .merge(partnership::routes())
         .merge(admin::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
+        // The probes: the guard lets them through untouched (no session, cookie or profile read).
+        .merge(health::routes())
         // Last: the access check over every route above (and the fallback), from the table in auth/access.rs.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::middleware::guard))
-        // The probes (routes/health.rs), after the guard so it does not wrap them: no session,
-        // cookie or database read of the partnership for a load balancer's every poll.
-        .merge(health::routes())
         // Outermost: security headers on every response, refusals included.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security_headers::add))
         // Around everything: one log line per request (method, path without query, status, latency).
