@@ -75,6 +75,9 @@ const STAFF_PAGES = [
   '/meetings',
   '/interventions',
   '/interventions/new',
+  '/places',
+  '/places/new',
+  '/places/1',
   MAP_PATH,
   '/sna/definition',
   '/staff/unsafe-places',
@@ -310,6 +313,30 @@ try {
       await p.waitForSelector('#hotspot-map.leaflet-container');
       await p.waitForFunction(() => document.querySelectorAll('#hotspot-map path.leaflet-interactive, #hotspot-map svg path').length > 0);
       await p.waitForNetworkIdle({ idleTime: 300 });
+      const errors = p.consoleErrors.slice();
+      await p.close();
+      return errors.length ? errors.join('\n') : '';
+    });
+
+    // 5b. A place drawn on the map with Leaflet.draw's rectangle tool is registered.
+    await check('/places/new: a rectangle drawn on the map becomes a place', async () => {
+      const p = await newPage(staffContext);
+      await go(p, '/places/new');
+      await p.waitForSelector('#places-map.leaflet-container .leaflet-draw-draw-rectangle');
+      await p.waitForNetworkIdle({ idleTime: 300 });
+      await p.click('.leaflet-draw-draw-rectangle');
+      const box = await (await p.$('#places-map')).boundingBox();
+      const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+      await p.mouse.move(x - 40, y - 30);
+      await p.mouse.down();
+      await p.mouse.move(x + 40, y + 30, { steps: 8 });
+      await p.mouse.up();
+      const drawn = await p.$eval('#geojson', (e) => e.value);
+      if (!drawn.includes('Polygon')) return `the drawing did not fill the GeoJSON box: "${drawn.slice(0, 200)}"`;
+      await p.type('#name', `Drawn Place ${Date.now()}`);
+      await p.click('#kind');
+      const status = await submit(p, 'form[action="/places"] button[type=submit]');
+      if (status !== 200 || !/\/places\/\d+$/.test(p.url())) return `the place was not added (${status}, ${p.url()}): ${(await text(p)).slice(0, 300)}`;
       const errors = p.consoleErrors.slice();
       await p.close();
       return errors.length ? errors.join('\n') : '';

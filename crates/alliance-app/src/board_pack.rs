@@ -49,15 +49,100 @@ pub struct IndicatorRow {
     pub series: Vec<(String, Option<f64>)>,
     /// Why a computed value is missing, or what it was computed from.
     pub note: String,
+    /// Set when the reader may not see every value (see [`BoardPack::restrict_indicators`]):
+    /// the text shown in place of a hidden value.
+    pub withheld: Option<String>,
+    /// Which values the reader may not see.
+    #[serde(skip)]
+    pub hidden: Hidden,
 }
+
+/// Which values of an indicator a reader may not see.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Hidden {
+    #[default]
+    Nothing,
+    /// Whole numbers from 1 to this threshold − 1.
+    Below(u64),
+    All,
+}
+
+impl Hidden {
+    /// Whether value `v` is hidden.
+    pub fn hides(self, v: f64) -> bool {
+        match self {
+            Hidden::Nothing => false,
+            Hidden::Below(t) => v.fract() == 0.0 && v >= 1.0 && v < t as f64,
+            Hidden::All => true,
+        }
+    }
+}
+
+/// The indicator datasets whose entered values are restricted data in Alliance's governance
+/// pages and Board pack: health indicators (ED attendances, hospital admissions, ambulance
+/// call-outs: `access::indicator_dataset` by the words of the indicator's name). Their
+/// values inherit the dataset's access (issue 14: indicator values belong to a dataset).
+pub const RESTRICTED_INDICATOR_DATASETS: [&str; 1] = ["indicators:health"];
 
 impl IndicatorRow {
     pub fn latest_text(&self) -> String {
-        self.latest.map(fmt_value).unwrap_or_else(|| "No value".into())
+        match (&self.withheld, self.latest) {
+            (Some(w), None) => w.clone(),
+            (_, v) => v.map(fmt_value).unwrap_or_else(|| "No value".into()),
+        }
     }
     /// The series as shown: a dash for a quarter with no value.
     pub fn series_text(&self) -> Vec<(String, String)> {
-        self.series.iter().map(|(p, v)| (p.clone(), v.map(fmt_value).unwrap_or_else(|| "–".into()))).collect()
+        self.series.iter().map(|(p, v)| (p.clone(), self.value_text(*v))).collect()
+    }
+
+    /// One value of the series as shown (a dash for none, the withheld text for a hidden one).
+    pub fn value_text(&self, v: Option<f64>) -> String {
+        match (&self.withheld, v) {
+            (_, Some(v)) => fmt_value(v),
+            (Some(w), None) => w.clone(),
+            (None, None) => "–".into(),
+        }
+    }
+
+    /// The restricted dataset this indicator's values belong to, if any: entered values of an
+    /// indicator named as health data (computed ones come from open police data).
+    pub fn restricted_dataset(&self) -> Option<&'static str> {
+        let dataset = alliance_core::access::indicator_dataset(&self.name);
+        (!self.computed && RESTRICTED_INDICATOR_DATASETS.contains(&dataset)).then_some(dataset)
+    }
+
+    /// Hides what a reader at `level` of the indicator's dataset may not see: nothing at record
+    /// level; at aggregate level, whole-number values from 1 to the threshold − 1 ("fewer than
+    /// N"); with no access, every value, its status and its trend ("not shown").
+    fn restrict(&mut self, disclosure: &crate::Disclosure, level: alliance_core::access::AccessLevel) {
+        use alliance_core::access::AccessLevel;
+        let (hidden, text) = match level {
+            AccessLevel::Record => return,
+            AccessLevel::Aggregate => {
+                (Hidden::Below(disclosure.threshold()), format!("fewer than {}", disclosure.threshold()))
+            }
+            AccessLevel::None => (Hidden::All, "Not shown: health data your organisation has no access to".to_string()),
+        };
+        self.hidden = hidden;
+        let mut hid = false;
+        for (_, v) in &mut self.series {
+            if v.is_some_and(|x| hidden.hides(x)) {
+                *v = None;
+                hid = true;
+            }
+        }
+        if self.latest.is_some_and(|x| hidden.hides(x)) {
+            self.latest = None;
+            hid = true;
+        }
+        if hid || hidden == Hidden::All {
+            self.withheld = Some(text);
+            self.trend = Trend::Unknown;
+            if self.latest.is_none() {
+                self.status = TargetStatus::NoData;
+            }
+        }
     }
     pub fn target_text(&self) -> String {
         match (self.target, self.tolerance) {
@@ -252,6 +337,22 @@ pub struct BoardPack {
 }
 
 impl BoardPack {
+    /// Applies each restricted indicator's dataset access ([`IndicatorRow::restricted_dataset`]):
+    /// `level_of` gives the reader's level of a dataset. Call it before showing the pack to
+    /// anyone but a reader with the database's own rights; a Board pack file is shown to the
+    /// Board, which sees no more than aggregate figures.
+    pub fn restrict_indicators(
+        &mut self,
+        disclosure: &crate::Disclosure,
+        level_of: impl Fn(&str) -> alliance_core::access::AccessLevel,
+    ) {
+        for row in &mut self.indicators {
+            if let Some(dataset) = row.restricted_dataset() {
+                row.restrict(disclosure, level_of(dataset));
+            }
+        }
+    }
+
     pub fn off_target(&self) -> Vec<&IndicatorRow> {
         self.indicators.iter().filter(|i| i.status == TargetStatus::OffTarget).collect()
     }
@@ -575,6 +676,8 @@ async fn indicator_row(
         trend: trend(&history, ind.direction),
         series,
         note,
+        withheld: None,
+        hidden: Hidden::Nothing,
     })
 }
 

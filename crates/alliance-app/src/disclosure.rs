@@ -6,18 +6,73 @@
 //!
 //! The algorithms (primary and secondary suppression) are pure and live in
 //! `alliance_core::analytics::suppression`; this module decides which policy applies.
+//!
+//! # Fixed partitions (differencing)
+//!
+//! Suppressing each output on its own does not protect a count that is the difference of two
+//! outputs: January–June minus January–May is June, whatever either table hid. So a
+//! suppressed source (emergency department assaults, and any restricted dataset read at
+//! aggregate level) is published to readers without record-level access only over **one
+//! cell of a fixed, non-overlapping partition**:
+//! - **time**: one calendar quarter ([`published_period`]: the latest whole calendar
+//!   quarter inside the period asked for). Two different requests give either the same
+//!   quarter (identical figures) or two disjoint quarters, never two overlapping periods,
+//!   so no subtraction of two outputs gives a count for a period that was not published
+//!   under suppression itself. Ranges of several quarters are not offered: January–June
+//!   minus January–March would give April–June, a quarter published on its own with
+//!   primary suppression only.
+//! - **area**: the whole partnership area ([`published_areas`]): the district filter is not
+//!   applied below record level, since a union of districts minus one district is another
+//!   district, and all assaults (placed or not) minus the placed ones is the unplaced rest.
+//!
+//! Readers with record-level access get the period and districts they ask for, unsuppressed.
 
 use alliance_core::access::AccessLevel;
 use alliance_core::analytics::suppression::{Shown, SuppressedGroups, SuppressedTable, Suppression};
+use alliance_core::domain::{Month, MonthRange};
 
 use crate::AppError;
 
 /// The threshold when the partnership configures none: counts of 1 to 4 are hidden, the
 /// convention of the ONS and NHS England guidance for health and crime counts.
-pub const DEFAULT_THRESHOLD: u64 = 5;
+pub const DEFAULT_THRESHOLD: u64 = alliance_core::partnership::DEFAULT_SUPPRESSION_THRESHOLD;
 
 /// The largest threshold accepted: beyond it almost every local figure would be hidden.
-pub const MAX_THRESHOLD: u64 = 100;
+pub const MAX_THRESHOLD: u64 = alliance_core::partnership::MAX_SUPPRESSION_THRESHOLD;
+
+/// The calendar quarter containing `month`.
+pub fn quarter_of(month: Month) -> MonthRange {
+    let first = month.plus(-i64::from((month.month() - 1) % 3));
+    MonthRange { from: first, to: first.plus(2) }
+}
+
+/// The latest whole calendar quarter inside `range`, if the range holds one.
+pub fn latest_whole_quarter(range: MonthRange) -> Option<MonthRange> {
+    let last = quarter_of(range.to);
+    let q = if last.to == range.to { last } else { quarter_of(last.from.plus(-1)) };
+    (q.from >= range.from).then_some(q)
+}
+
+/// The period a reader at `level` is given figures for when they ask for `requested`
+/// from a suppressed source: the period itself at record level; otherwise the latest whole
+/// calendar quarter inside it (see the module docs), or `None` when it holds no whole
+/// quarter (then no figures are given).
+pub fn published_period(level: AccessLevel, requested: MonthRange) -> Option<MonthRange> {
+    match level {
+        AccessLevel::Record => Some(requested),
+        AccessLevel::Aggregate | AccessLevel::None => latest_whole_quarter(requested),
+    }
+}
+
+/// The districts a reader at `level` is given figures for from a suppressed source: those
+/// asked for at record level; otherwise none, meaning the whole partnership area (see the
+/// module docs).
+pub fn published_areas(level: AccessLevel, requested: &[String]) -> Vec<String> {
+    match level {
+        AccessLevel::Record => requested.to_vec(),
+        AccessLevel::Aggregate | AccessLevel::None => Vec::new(),
+    }
+}
 
 /// The partnership's disclosure policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,6 +165,63 @@ mod tests {
         assert_eq!(d.for_level(AccessLevel::Record), None);
         assert_eq!(d.for_level(AccessLevel::Aggregate).map(|s| s.threshold), Some(7));
         assert_eq!(d.for_level(AccessLevel::None).map(|s| s.threshold), Some(7));
+    }
+
+    fn m(text: &str) -> Month {
+        text.parse().expect("month")
+    }
+
+    fn range(from: &str, to: &str) -> MonthRange {
+        MonthRange::new(m(from), m(to)).expect("range")
+    }
+
+    #[test]
+    fn quarters_are_calendar_quarters() {
+        assert_eq!(quarter_of(m("2025-01")), range("2025-01", "2025-03"));
+        assert_eq!(quarter_of(m("2025-03")), range("2025-01", "2025-03"));
+        assert_eq!(quarter_of(m("2025-08")), range("2025-07", "2025-09"));
+        assert_eq!(quarter_of(m("2025-12")), range("2025-10", "2025-12"));
+    }
+
+    #[test]
+    fn a_period_is_snapped_to_its_latest_whole_quarter() {
+        // The attack: January–June and January–May give disjoint quarters.
+        assert_eq!(latest_whole_quarter(range("2025-01", "2025-06")), Some(range("2025-04", "2025-06")));
+        assert_eq!(latest_whole_quarter(range("2025-01", "2025-05")), Some(range("2025-01", "2025-03")));
+        assert_eq!(latest_whole_quarter(range("2024-11", "2025-03")), Some(range("2025-01", "2025-03")));
+        assert_eq!(latest_whole_quarter(range("2025-02", "2025-04")), None, "no whole quarter");
+        assert_eq!(latest_whole_quarter(range("2025-04", "2025-04")), None);
+        assert_eq!(latest_whole_quarter(range("2024-10", "2024-12")), Some(range("2024-10", "2024-12")));
+    }
+
+    /// Every pair of periods of 2025 gives, below record level, the same quarter or two
+    /// disjoint ones: no two published periods overlap without being equal.
+    #[test]
+    fn no_two_published_periods_overlap_unless_equal() {
+        let months: Vec<Month> = range("2025-01", "2025-12").months().collect();
+        let mut published = Vec::new();
+        for (i, from) in months.iter().enumerate() {
+            for to in &months[i..] {
+                let asked = MonthRange::new(*from, *to).expect("range");
+                assert_eq!(published_period(AccessLevel::Record, asked), Some(asked));
+                published.extend(published_period(AccessLevel::Aggregate, asked));
+            }
+        }
+        for a in &published {
+            assert_eq!(a.len(), 3, "{a}");
+            for b in &published {
+                let overlap = a.from <= b.to && b.from <= a.to;
+                assert!(!overlap || a == b, "{a} and {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn districts_apply_at_record_level_only() {
+        let asked = vec!["E06000021".to_string()];
+        assert_eq!(published_areas(AccessLevel::Record, &asked), asked);
+        assert!(published_areas(AccessLevel::Aggregate, &asked).is_empty());
+        assert!(published_areas(AccessLevel::None, &asked).is_empty());
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod error;
 pub mod evaluation;
 pub mod imports;
 pub mod password;
+pub mod places;
 pub mod sna;
 pub mod spatial;
 

@@ -20,6 +20,13 @@ pub const MAX_DISTRICTS: usize = 60;
 pub const MAX_FORCES: usize = 5;
 /// Longest contact e-mail address or phone number (characters).
 pub const MAX_CONTACT: usize = 254;
+/// The suppression threshold when the profile names none: counts of 1 to 4 are hidden, the
+/// convention of the ONS and NHS England guidance for health and crime counts.
+pub const DEFAULT_SUPPRESSION_THRESHOLD: u64 = 5;
+/// The smallest suppression threshold accepted (2 hides ones).
+pub const MIN_SUPPRESSION_THRESHOLD: u64 = 2;
+/// The largest suppression threshold accepted: beyond it almost every local figure would be hidden.
+pub const MAX_SUPPRESSION_THRESHOLD: u64 = 100;
 
 /// The accent colour of the header's bottom border, from the GOV.UK colour palette so text
 /// contrast stays within WCAG 2.2 AA on every page.
@@ -105,6 +112,11 @@ pub struct Profile {
     /// The name of the partnership's safer places charter, if it runs one.
     #[serde(default)]
     pub charter_name: Option<String>,
+    /// The small-number suppression threshold: counts from 1 to this − 1 are never published
+    /// to readers without record-level access (`docs/disclosure-control.md`). `None` means
+    /// [`DEFAULT_SUPPRESSION_THRESHOLD`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression_threshold: Option<u64>,
 }
 
 /// A profile field that breaks a rule: `field` names it as the form and the file do.
@@ -173,7 +185,22 @@ impl Profile {
         if self.charter_name.as_ref().is_some_and(|c| c.chars().count() > MAX_NAME) {
             return Err(invalid("charter_name", format!("The charter's name must be {MAX_NAME} characters or fewer")));
         }
+        if let Some(t) = self.suppression_threshold {
+            if !(MIN_SUPPRESSION_THRESHOLD..=MAX_SUPPRESSION_THRESHOLD).contains(&t) {
+                return Err(invalid(
+                    "suppression_threshold",
+                    format!(
+                        "The suppression threshold must be a whole number from {MIN_SUPPRESSION_THRESHOLD} to {MAX_SUPPRESSION_THRESHOLD}"
+                    ),
+                ));
+            }
+        }
         Ok(self)
+    }
+
+    /// The suppression threshold in force: the profile's, or the default.
+    pub fn threshold(&self) -> u64 {
+        self.suppression_threshold.unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD)
     }
 
     /// Parses a profile file (JSON) and checks it; the error names the line or the field.
@@ -254,6 +281,8 @@ mod tests {
             ("forces", Box::new(|p| p.forces.clear())),
             ("contact_email", Box::new(|p| p.contact_email = Some("not an address".into()))),
             ("contact_phone", Box::new(|p| p.contact_phone = Some("call us".into()))),
+            ("suppression_threshold", Box::new(|p| p.suppression_threshold = Some(1))),
+            ("suppression_threshold", Box::new(|p| p.suppression_threshold = Some(MAX_SUPPRESSION_THRESHOLD + 1))),
         ];
         for (field, break_it) in cases {
             let mut p = wiltshire();
@@ -281,6 +310,17 @@ mod tests {
         assert!(Profile::from_json(&unknown).expect_err("unknown").reason.contains("logo_url"));
         let bad_district = wiltshire().to_json().replace("E06000054", "Wiltshire");
         assert_eq!(Profile::from_json(&bad_district).expect_err("district").field, "file");
+    }
+
+    #[test]
+    fn the_threshold_defaults_to_five_and_an_older_file_without_it_still_reads() {
+        let mut p = wiltshire();
+        assert_eq!(p.suppression_threshold, None);
+        assert_eq!(p.threshold(), DEFAULT_SUPPRESSION_THRESHOLD);
+        assert!(!p.to_json().contains("suppression_threshold"), "an unset threshold is not written");
+        p.suppression_threshold = Some(10);
+        let back = Profile::from_json(&p.to_json()).expect("round trip");
+        assert_eq!(back.threshold(), 10);
     }
 
     #[test]

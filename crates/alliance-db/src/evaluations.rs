@@ -29,6 +29,8 @@ pub enum AreaSpec {
     Lsoa { codes: Vec<String> },
     /// Wards by code, by their boundaries.
     Ward { codes: Vec<String> },
+    /// Places of the register (`crate::places`) by name: parks, town centres, zones.
+    Place { names: Vec<String> },
     /// Comparison only: the `count` LSOAs most alike the target before the intervention
     /// (see `alliance_core::analytics::evaluation::areas::suggest_comparison`).
     Suggested { count: usize },

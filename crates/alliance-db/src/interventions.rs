@@ -26,7 +26,7 @@ pub struct NewIntervention {
     pub funding_pence: Option<i64>,
     pub start_date: Option<String>,
     pub end_date: Option<String>,
-    /// `geojson`, `lsoa` or `ward`.
+    /// `geojson`, `lsoa`, `ward` or `place` (names of the place register in `place_codes`).
     pub place_kind: String,
     pub place_codes: Vec<String>,
     pub place_geometry: Option<serde_json::Value>,
@@ -68,6 +68,7 @@ impl NewIntervention {
         match self.place_kind.as_str() {
             "lsoa" => Ok(AreaSpec::Lsoa { codes: self.place_codes.clone() }),
             "ward" => Ok(AreaSpec::Ward { codes: self.place_codes.clone() }),
+            "place" => Ok(AreaSpec::Place { names: self.place_codes.clone() }),
             "geojson" => Ok(AreaSpec::Geojson {
                 geojson: self
                     .place_geometry

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod params;
 pub mod partner;
 pub mod partnership;
+pub mod places;
 pub mod police;
 mod pool;
 pub mod public;

@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "one current import", "0014_one_current_import.sql"),
     migration!(20, "security", "0020_security.sql"),
     migration!(21, "partnership", "0021_partnership.sql"),
+    migration!(28, "places", "0028_places.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

@@ -5,7 +5,7 @@
 //! downloadable as CSV (`/sna/tables/{name}.csv`).
 
 use alliance_app::sna::{
-    age_band_label, id_ranges, method_label, sex_label, EdFigures, EdSection, LsoaFigure, SnaReport,
+    age_band_label, id_ranges, method_label, sex_label, EdFigures, EdPermission, EdSection, LsoaFigure, SnaReport,
 };
 use alliance_core::analytics::sna::series::Seasonality;
 use alliance_core::analytics::sna::success::IndicatorValue;
@@ -375,6 +375,15 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
                         Some(_) if p.table == "ed_assaults" && matches!(r.ed, EdSection::NotPermitted) => {
                             "loaded, but not available to your organisation".into()
                         }
+                        // A restricted dataset's row count is a figure of its own: exact at
+                        // record level only (issue 14: metadata follows the data).
+                        Some(_) if r.ed_permission != EdPermission::Record => {
+                            if p.table == "ed_assaults" {
+                                "loaded (see people, times and injuries)".into()
+                            } else {
+                                "loaded (not yet analysed in this report)".into()
+                            }
+                        }
                         Some(n) if p.table == "ed_assaults" => {
                             format!("{} records loaded (see people, times and injuries)", thousands(n))
                         }
@@ -738,6 +747,10 @@ impl SnaBody<'_> {
 
     fn not_permitted(&self) -> bool {
         matches!(self.r.ed, EdSection::NotPermitted)
+    }
+
+    fn no_whole_quarter(&self) -> bool {
+        matches!(self.r.ed, EdSection::NoWholeQuarter)
     }
 
     fn shown(&self, s: &Shown) -> String {

@@ -17,6 +17,16 @@
     control.addOverlay(districts, 'District outlines');
     if (lsoas.getBounds().isValid()) map.fitBounds(lsoas.getBounds());
   });
+  // The place register's outlines (parks, town centres, zones), off until chosen.
+  load('/api/v1/places').then(function (data) {
+    if (!data || !data.features.length) return;
+    var layer = L.geoJSON(data, {
+      pointToLayer: function (f, latlng) { return L.circle(latlng, { radius: f.properties.radius_metres || 50 }); },
+      style: { color: '#1d70b8', weight: 2, fill: false },
+      onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); }
+    });
+    control.addOverlay(layer, 'Places (register)');
+  });
   // Thousands of points: drawn on one canvas, not as SVG elements.
   var dots = L.canvas({ padding: 0.5 });
   if (el.dataset.streets) load(el.dataset.streets).then(function (data) {

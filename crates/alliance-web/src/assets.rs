@@ -25,6 +25,32 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ("leaflet/images/layers.png", "image/png", include_bytes!("../assets/leaflet/images/layers.png")),
     ("leaflet/images/layers-2x.png", "image/png", include_bytes!("../assets/leaflet/images/layers-2x.png")),
     ("leaflet/images/marker-icon.png", "image/png", include_bytes!("../assets/leaflet/images/marker-icon.png")),
+    (
+        "leaflet-draw/leaflet.draw.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../assets/leaflet-draw/leaflet.draw.js"),
+    ),
+    (
+        "leaflet-draw/leaflet.draw.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../assets/leaflet-draw/leaflet.draw.css"),
+    ),
+    (
+        "leaflet-draw/images/spritesheet.png",
+        "image/png",
+        include_bytes!("../assets/leaflet-draw/images/spritesheet.png"),
+    ),
+    (
+        "leaflet-draw/images/spritesheet-2x.png",
+        "image/png",
+        include_bytes!("../assets/leaflet-draw/images/spritesheet-2x.png"),
+    ),
+    (
+        "leaflet-draw/images/spritesheet.svg",
+        "image/svg+xml",
+        include_bytes!("../assets/leaflet-draw/images/spritesheet.svg"),
+    ),
+    ("places.js", "text/javascript; charset=utf-8", include_bytes!("../assets/places.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),
     ("report-map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/report-map.js")),
 ];

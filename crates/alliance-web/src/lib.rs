@@ -27,8 +27,14 @@ pub use state::AppState;
 
 /// Serves the app on `addr` until SIGTERM or Ctrl-C (see [`shutdown`]). Cookies are `Secure` unless `insecure_cookies`
 /// or `addr` is a loopback address (see `auth::session`). Figures shown to readers without
-/// record-level access are published under `disclosure`.
-pub async fn serve(db: Db, addr: SocketAddr, insecure_cookies: bool, disclosure: Disclosure) -> std::io::Result<()> {
+/// record-level access are published under the partnership profile's threshold, or under
+/// `disclosure` when one is given (an override, logged at start).
+pub async fn serve(
+    db: Db,
+    addr: SocketAddr,
+    insecure_cookies: bool,
+    disclosure: Option<Disclosure>,
+) -> std::io::Result<()> {
     serve_on(db, tokio::net::TcpListener::bind(addr).await?, insecure_cookies, disclosure, Vec::new()).await
 }
 
@@ -40,15 +46,21 @@ pub async fn serve_on(
     db: Db,
     listener: tokio::net::TcpListener,
     insecure_cookies: bool,
-    disclosure: Disclosure,
+    disclosure: Option<Disclosure>,
     trusted_proxies: Vec<std::net::IpAddr>,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
-    let state = AppState::new(db)
+    let mut state = AppState::new(db)
         .with_secure_cookies(!(insecure_cookies || addr.ip().is_loopback()))
-        .with_disclosure(disclosure)
         .with_trusted_proxies(trusted_proxies);
+    if let Some(d) = disclosure {
+        tracing::warn!(
+            threshold = d.threshold(),
+            "the suppression threshold given on the command line overrides the partnership profile's"
+        );
+        state = state.with_disclosure(d);
+    }
     use std::future::IntoFuture;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     shutdown::run_until_signal(|stop| axum::serve(listener, app).with_graceful_shutdown(stop).into_future()).await

@@ -16,9 +16,10 @@ pub struct AppState {
     /// Whether cookies carry `Secure` (see `auth::session`); true unless serving on loopback
     /// or told `--insecure-cookies`.
     pub secure_cookies: bool,
-    /// The disclosure policy every figure shown to readers without record-level access
-    /// passes through.
-    pub disclosure: Disclosure,
+    /// A disclosure policy that overrides the partnership profile's (`alliance serve
+    /// --suppression-threshold`, tests); `None` in a normal deployment, where the profile's
+    /// threshold is the one in force (see [`AppState::disclosure`]).
+    pub disclosure_override: Option<Disclosure>,
     /// Hotspot analyses of the stored data, shared by the map page and its layer request.
     pub hotspot_cache: Arc<HotspotCache>,
     /// Sign-in and public-form throttles (limits kept in the database, shared by servers).
@@ -34,7 +35,7 @@ impl AppState {
             db,
             partnership: crate::partnership::CurrentPartnership::default(),
             secure_cookies: true,
-            disclosure: Disclosure::default(),
+            disclosure_override: None,
             hotspot_cache: Arc::new(HotspotCache::new()),
             throttle: Arc::new(Throttle::default()),
             trusted_proxies: Vec::new(),
@@ -53,9 +54,21 @@ impl AppState {
         self
     }
 
-    /// The same state with another disclosure policy.
+    /// The same state with a disclosure policy that overrides the profile's.
     pub fn with_disclosure(mut self, disclosure: Disclosure) -> AppState {
-        self.disclosure = disclosure;
+        self.disclosure_override = Some(disclosure);
         self
+    }
+
+    /// The disclosure policy every figure shown to readers without record-level access
+    /// passes through: the override if one was given, else the partnership profile's
+    /// threshold (read through the profile cache, so a change on `/admin/partnership` or by
+    /// `alliance partnership set` applies within `partnership::FRESH_FOR`), else the default.
+    pub async fn disclosure(&self) -> Disclosure {
+        if let Some(d) = self.disclosure_override {
+            return d;
+        }
+        let threshold = self.partnership.get(&self.db).await.map(|p| p.threshold());
+        threshold.and_then(|t| Disclosure::new(t).ok()).unwrap_or_default()
     }
 }

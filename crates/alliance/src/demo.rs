@@ -63,6 +63,76 @@ pub async fn load_if_empty(db: &Db) -> Result<usize, DbError> {
     Ok(imported)
 }
 
+/// The parks of the seeds' example (Stoke-on-Trent's parks, where the partnership walked
+/// "each of the hotspot locations"), as approximate outlines drawn for the demonstration.
+const EXAMPLE_PARKS: &str = include_str!("../../../data/places/stoke-on-trent-parks.geojson");
+
+/// The example evaluation of the demo: two of the parks as the target, the other three as the
+/// comparison, a 200 m buffer, the first half of 2025 against the second.
+pub fn example_parks_design() -> alliance_app::evaluation::EvaluationDesign {
+    use alliance_app::evaluation::{AreaSpec, EvaluationDesign};
+    use alliance_core::domain::MonthRange;
+    let month = |m: &str| m.parse().expect("a literal month");
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect();
+    EvaluationDesign {
+        target: AreaSpec::Place { names: names(&["Hanley Park", "Burslem Park"]) },
+        buffer_metres: Some(200.0),
+        comparison: Some(AreaSpec::Place {
+            names: names(&["Tunstall Park", "Queen's Park Longton", "Central Forest Park"]),
+        }),
+        before: MonthRange { from: month("2025-01"), to: month("2025-06") },
+        after: MonthRange { from: month("2025-07"), to: month("2025-12") },
+        crime_types: Vec::new(),
+        harm_weights: None,
+        selected_for_high_crime: true,
+        history_months: 24,
+        labels: None,
+    }
+}
+
+/// The place register's example (the parks) and, on a register with no interventions, the
+/// example intervention in those parks with its evaluation, so a newcomer sees the whole
+/// evaluation from a drawn place to a verdict. Labelled as an example everywhere it shows.
+async fn load_example_parks(db: &Db, actor: &alliance_db::audit::Actor) -> anyhow::Result<()> {
+    if !db.places().await?.is_empty() {
+        return Ok(());
+    }
+    let collection: serde_json::Value = serde_json::from_str(EXAMPLE_PARKS)?;
+    let inputs: Vec<alliance_app::places::PlaceInput> = collection["features"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| alliance_app::places::PlaceInput {
+            name: f["properties"]["name"].as_str().unwrap_or_default().to_string(),
+            kind: "park".into(),
+            description:
+                "Example: an approximate outline drawn for the demonstration, not the park's surveyed boundary.".into(),
+            geojson: f.to_string(),
+        })
+        .collect();
+    alliance_app::places::add_all(db, &inputs, actor).await?;
+    if !db.interventions().await?.is_empty() {
+        return Ok(());
+    }
+    let design = example_parks_design();
+    let intervention = alliance_db::interventions::NewIntervention {
+        name: "Example: safer parks in Hanley and Burslem".into(),
+        description:
+            "An example for the demonstration, after the partnership's parks initiatives (patrols, cutting back \
+            hedges, lighting and CCTV): the dates and places are illustrative, not the real programme's."
+                .into(),
+        intervention_type: alliance_core::domain::intervention::InterventionType::Patrols,
+        start_date: Some("2025-07-01".into()),
+        end_date: Some("2025-12-31".into()),
+        place_kind: "place".into(),
+        place_codes: vec!["Hanley Park".into(), "Burslem Park".into()],
+        ..Default::default()
+    };
+    let id = db.create_intervention(&intervention, &actor.name).await?;
+    alliance_app::evaluation::store(db, id, &design, &actor.name).await?;
+    Ok(())
+}
+
 /// The demo administrator `serve --demo` creates on a database nobody can sign in to.
 pub const DEMO_ADMIN_EMAIL: &str = "demo.admin@example.org";
 
@@ -84,6 +154,7 @@ pub async fn load_demo_partnership(db: &Db) -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("the staffordshire example profile is missing"))??;
         db.init_partnership(&profile, &actor).await?;
     }
+    load_example_parks(db, &actor).await?;
     if !db.has_users().await? {
         let org = "Office of the PFCC (demo)";
         let org_id = match db.organisation_by_name(org).await? {

@@ -145,7 +145,10 @@ pub fn parse_places(value: &serde_json::Value) -> Result<(Vec<MultiPolygon<f64>>
     Ok((polygons, circles))
 }
 
-fn feature_collection(polygons: &[(Option<String>, MultiPolygon<f64>)], circles: &[Circle]) -> serde_json::Value {
+pub(crate) fn feature_collection(
+    polygons: &[(Option<String>, MultiPolygon<f64>)],
+    circles: &[Circle],
+) -> serde_json::Value {
     let mut features = Vec::new();
     for (name, p) in polygons {
         let geometry = geojson::Geometry::new(geojson::Value::from(p));
@@ -261,6 +264,32 @@ async fn resolve(db: &Db, spec: &AreaSpec, field: &'static str) -> Result<Resolv
                 polygons: chosen.iter().map(|b| b.shape.clone()).collect(),
                 circles: Vec::new(),
                 codes: membership,
+            })
+        }
+        AreaSpec::Place { names } => {
+            let names: Vec<String> =
+                names.iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect::<Vec<_>>();
+            if names.is_empty() {
+                return Err(AppError::invalid(field, format!("no {field} places named")));
+            }
+            let (mut polygons, mut circles, mut named) = (Vec::new(), Vec::new(), Vec::new());
+            let places = db.places_named(field, &names).await?;
+            for place in &places {
+                let (p, c) = crate::places::outline(place)?;
+                named.extend(p.iter().map(|shape| (Some(place.name.clone()), shape.clone())));
+                polygons.extend(p);
+                circles.extend(c);
+            }
+            Ok(Resolved {
+                description: AreaDescription {
+                    kind: "place".into(),
+                    codes: places.iter().map(|p| p.name.clone()).collect(),
+                    lsoa_census: None,
+                    geometry: feature_collection(&named, &circles),
+                },
+                polygons,
+                circles,
+                codes: None,
             })
         }
         AreaSpec::Suggested { .. } => Err(AppError::invalid(field, "a suggested area can only be the comparison")),

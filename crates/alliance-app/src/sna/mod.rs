@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use alliance_core::access::AccessLevel;
 use alliance_core::analytics::sna::definition::{Definition, SourceKind};
 use alliance_core::analytics::sna::ed::{ed_methods, ed_people, ed_times, EdMethods, EdPeople, EdTimes};
 use alliance_core::analytics::sna::findings::{key_findings, KeyFigures};
@@ -19,6 +20,7 @@ use alliance_core::analytics::sna::series::{
     monthly_series, rolling_12, seasonality, year_on_year, MonthCount, Seasonality, YearOnYear,
 };
 use alliance_core::analytics::sna::success::{evaluate_success_measures, IndicatorValue, SuccessMeasure};
+use alliance_core::analytics::suppression::Suppression;
 use alliance_core::domain::{Month, MonthRange};
 use alliance_db::sna::{PartnerSource, SnaFilter, SourceImport};
 use alliance_db::{Db, DbError};
@@ -88,6 +90,9 @@ pub struct SnaReport {
     /// The policy the emergency department figures were suppressed under (its threshold is
     /// named wherever a hidden figure is shown).
     pub disclosure: Disclosure,
+    /// The reader's permission for the emergency department data (row counts of partner
+    /// sources are shown at record level only).
+    pub ed_permission: EdPermission,
 }
 
 /// An LSOA's outline: its code and its GeoJSON geometry in WGS84, as stored.
@@ -109,12 +114,28 @@ pub struct SnaRequest {
     pub ed: EdPermission,
 }
 
-/// Whether a report may include the emergency department sections.
+/// Whether a report may include the emergency department sections, and how.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EdPermission {
     #[default]
     Withheld,
+    /// Aggregate level (and any document that may be shared, like `alliance sna`'s file):
+    /// suppressed, over one whole calendar quarter and the whole area only
+    /// (`disclosure::published_period`, `disclosure::published_areas`).
     Included,
+    /// Record level: exact figures for the period and districts asked for.
+    Record,
+}
+
+impl EdPermission {
+    /// The dataset access level this permission stands for.
+    pub fn level(self) -> AccessLevel {
+        match self {
+            EdPermission::Withheld => AccessLevel::None,
+            EdPermission::Included => AccessLevel::Aggregate,
+            EdPermission::Record => AccessLevel::Record,
+        }
+    }
 }
 
 /// The emergency department sections' content.
@@ -124,6 +145,9 @@ pub enum EdSection {
     NotPermitted,
     /// No ED assaults are loaded for this period and area.
     NoData,
+    /// The period asked for holds no whole calendar quarter, the only periods ED figures are
+    /// published for below record level (`disclosure::published_period`).
+    NoWholeQuarter,
     Data(Box<EdFigures>),
 }
 
@@ -140,6 +164,24 @@ pub struct EdFigures {
     pub synthetic: bool,
     /// Whether the figures are limited to assaults geocoded to the chosen districts.
     pub by_district: bool,
+    /// The period the figures cover, when fixed by the disclosure rule (one whole calendar
+    /// quarter, below record level) rather than as asked.
+    pub published_period: Option<MonthRange>,
+    /// Whether the counts are exact (record level) rather than suppressed.
+    pub exact: bool,
+}
+
+impl EdFigures {
+    /// The sentence saying which period and area the figures cover and why, below record
+    /// level; `None` at record level.
+    pub fn partition_note(&self) -> Option<String> {
+        self.published_period.map(|p| {
+            format!(
+                "Emergency department figures are published for one whole calendar quarter at a time ({} to {} here: the latest whole quarter in the period chosen or, with no period chosen, the quarter of the latest data) and for the whole partnership area, whatever districts are chosen, so that figures for overlapping periods or areas cannot be subtracted from each other to reveal small counts.",
+                p.from, p.to
+            )
+        })
+    }
 }
 
 /// Builds the report of `request` from the database; the emergency department figures are
@@ -364,6 +406,7 @@ impl SnaReport {
             findings,
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             disclosure: *disclosure,
+            ed_permission: request.ed,
         })
     }
 
@@ -377,24 +420,69 @@ impl SnaReport {
         partner_sources: &[PartnerSource],
         definition: &Definition,
     ) -> Result<EdSection, DbError> {
-        if request.ed == EdPermission::Withheld {
+        let level = request.ed.level();
+        if level == AccessLevel::None {
             return Ok(EdSection::NotPermitted);
         }
         let loaded = partner_sources.iter().any(|p| p.table == "ed_assaults" && p.rows.is_some_and(|n| n > 0));
         if !loaded {
             return Ok(EdSection::NoData);
         }
-        let filter = SnaFilter {
-            districts: request.areas.clone(),
-            from: period.map(|p| p.from).or(request.from),
-            to: period.map(|p| p.to).or(request.to),
-            crime_types: Vec::new(),
+        let (filter, published_period) = if level == AccessLevel::Record {
+            let filter = SnaFilter {
+                districts: request.areas.clone(),
+                from: period.map(|p| p.from).or(request.from),
+                to: period.map(|p| p.to).or(request.to),
+                crime_types: Vec::new(),
+            };
+            (filter, None)
+        } else {
+            // One whole calendar quarter of the period asked for (a bound not given is the
+            // ED data's own first or last month), over the whole area: see
+            // `disclosure::published_period`.
+            let (from, to) = match (request.from, request.to) {
+                (Some(f), Some(t)) => (f, t),
+                (f, t) => {
+                    let all = db.sna_ed_rows(&SnaFilter::default()).await?;
+                    let Some((first, last)) = all
+                        .months
+                        .as_ref()
+                        .and_then(|(a, b)| Some((a.parse::<Month>().ok()?, b.parse::<Month>().ok()?)))
+                    else {
+                        return Ok(EdSection::NoData);
+                    };
+                    if f.is_none() && t.is_none() {
+                        // No period asked for: the quarter of the latest month with data
+                        // (the partner data page's quarter too).
+                        let q = crate::disclosure::quarter_of(last);
+                        (q.from, q.to)
+                    } else {
+                        (f.unwrap_or(first), t.unwrap_or(last))
+                    }
+                }
+            };
+            let Some(asked) = MonthRange::new(from, to) else { return Ok(EdSection::NoData) };
+            let Some(quarter) = crate::disclosure::published_period(level, asked) else {
+                return Ok(EdSection::NoWholeQuarter);
+            };
+            let filter = SnaFilter {
+                districts: crate::disclosure::published_areas(level, &request.areas),
+                from: Some(quarter.from),
+                to: Some(quarter.to),
+                crime_types: Vec::new(),
+            };
+            (filter, Some(quarter))
         };
         let rows = db.sna_ed_rows(&filter).await?;
         let Some(months) = rows.months.clone() else { return Ok(EdSection::NoData) };
-        let suppression = disclosure.suppression();
+        // Record level: nothing hidden (a threshold of 1 hides no count).
+        let suppression = disclosure.for_level(level).unwrap_or(Suppression::new(1));
         use alliance_ingest::ed::codes::{AGE_BANDS, SEXES};
         let codes = |list: &[(&'static str, &'static str)]| list.iter().map(|c| c.0).collect::<Vec<_>>();
+        let months = match published_period {
+            Some(q) => (q.from.to_string(), q.to.to_string()),
+            None => months,
+        };
         Ok(EdSection::Data(Box::new(EdFigures {
             times: ed_times(&rows.by_hour, &suppression),
             people: ed_people(&rows.by_age_sex, &codes(AGE_BANDS), &codes(SEXES), &suppression),
@@ -403,7 +491,9 @@ impl SnaReport {
             with_arrival: rows.with_arrival,
             import_ids: rows.imports.iter().map(|i| i.0).collect(),
             synthetic: rows.imports.iter().any(|i| i.1.ends_with("synthetic")),
-            by_district: !request.areas.is_empty(),
+            by_district: !filter.districts.is_empty(),
+            published_period,
+            exact: level == AccessLevel::Record,
         })))
     }
 
@@ -411,13 +501,23 @@ impl SnaReport {
     pub fn ed_provenance(&self) -> String {
         match &self.ed {
             EdSection::Data(f) => format!(
-                "Source: emergency department assaults (ISTV minimum data set, Cardiff Model), current ED imports {}{}; assault date-time as reported; {}; serious violence definition version {}. Health data: counts of 1 to {} are shown as \"fewer than {}\" and other figures are withheld so they cannot be worked out from the totals.",
+                "Source: emergency department assaults (ISTV minimum data set, Cardiff Model), current ED imports {}{}; assault date-time as reported; {} to {}; {}; serious violence definition version {}. {}",
                 id_ranges(&f.import_ids),
                 if f.synthetic { " (SYNTHETIC: generated test data, not real patients)" } else { "" },
+                f.months.0,
+                f.months.1,
                 if f.by_district { "assaults geocoded to the chosen districts only" } else { "every assault, placed or not" },
                 self.definition.version,
-                self.disclosure.threshold() - 1,
-                self.disclosure.threshold()
+                if f.exact {
+                    "Health data: exact figures, shown because your organisation has record-level access.".to_string()
+                } else {
+                    format!(
+                        "Health data: counts of 1 to {} are shown as \"fewer than {}\" and other figures are withheld so they cannot be worked out from the totals. {}",
+                        self.disclosure.threshold() - 1,
+                        self.disclosure.threshold(),
+                        f.partition_note().unwrap_or_default()
+                    )
+                }
             ),
             _ => "Source: emergency department assaults (ISTV).".into(),
         }

@@ -38,6 +38,9 @@ pub enum CellsMode {
     BoundingBox,
     /// The cells meeting the study area; refused when no boundary is stored.
     StudyArea,
+    /// The cells meeting a place of the register (by id: ids are never reused, so a cached
+    /// analysis never outlives the outline it was made over).
+    Place(i64),
 }
 
 /// The units a hotspot analysis counts points into.
@@ -270,6 +273,7 @@ pub async fn compute(
                     Some(svc::blocking(move || Ok(alliance_core::analytics::spatial::StudyArea::new(shape)?)).await?)
                 }
                 CellsMode::Auto => svc::default_study_area(db, district).await?,
+                CellsMode::Place(id) => Some(svc::place_study_area(db, id).await?),
             };
             let grid = GridRequest { cell, origin, neighbours, settings, significance };
             let h = svc::blocking(move || svc::grid_hotspots(&points, area.as_ref(), grid, &bounds)).await?;

@@ -152,6 +152,31 @@ pub async fn default_study_area(db: &Db, district: Option<&str>) -> Result<Optio
     Ok(Some(StudyArea::new(shape)?))
 }
 
+/// A place of the register as a study area: its polygons, and its circles as 64-sided
+/// polygons, on the National Grid. A grid analysis over it counts only the points inside and
+/// reports the rest as dropped.
+pub async fn place_study_area(db: &Db, place_id: i64) -> Result<StudyArea, AppError> {
+    let place = db.place(place_id).await?;
+    let (polygons, circles) = crate::places::outline(&place)?;
+    let projector = BngProjector::new().map_err(|e| AppError::internal(format!("projection: {e}")))?;
+    let mut shapes = Vec::new();
+    for multi in &polygons {
+        let bng = multi.try_map_coords(|c| projector.to_bng(c.x, c.y).map(|(x, y)| geo::coord! { x: x, y: y }))?;
+        shapes.extend(bng.0);
+    }
+    for c in &circles {
+        let (x, y) = projector.to_bng(c.longitude, c.latitude)?;
+        let ring: Vec<geo::Coord<f64>> = (0..=64)
+            .map(|i| {
+                let a = std::f64::consts::TAU * f64::from(i % 64) / 64.0;
+                geo::coord! { x: x + c.radius_metres * a.cos(), y: y + c.radius_metres * a.sin() }
+            })
+            .collect();
+        shapes.push(geo::Polygon::new(geo::LineString(ring), Vec::new()));
+    }
+    Ok(StudyArea::new(MultiPolygon(shapes))?)
+}
+
 /// A grid hotspot analysis: how it was asked for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GridRequest {

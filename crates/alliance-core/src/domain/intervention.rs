@@ -3,11 +3,6 @@
 //! the user as the toolkit presents them. Each code has a stable key (stored, sent in forms
 //! and JSON) and a label (shown).
 
-use std::fmt;
-use std::str::FromStr;
-
-use serde::{Deserialize, Serialize};
-
 /// A key that is not one of a code list's.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {list} \"{key}\"")]
@@ -19,7 +14,7 @@ pub struct UnknownCode {
 macro_rules! code_list {
     ($(#[$doc:meta])* $name:ident, $what:literal, { $($variant:ident => ($key:literal, $label:literal)),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $(#[serde(rename = $key)] $variant),+
         }
@@ -43,20 +38,23 @@ macro_rules! code_list {
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownCode;
-            fn from_str(key: &str) -> Result<$name, UnknownCode> {
-                $name::ALL.iter().copied().find(|c| c.key() == key).ok_or_else(|| UnknownCode { list: $what, key: key.to_string() })
+        impl ::std::str::FromStr for $name {
+            type Err = $crate::domain::intervention::UnknownCode;
+            fn from_str(key: &str) -> Result<$name, $crate::domain::intervention::UnknownCode> {
+                $name::ALL.iter().copied().find(|c| c.key() == key).ok_or_else(|| $crate::domain::intervention::UnknownCode { list: $what, key: key.to_string() })
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(self.key())
             }
         }
     };
 }
+
+/// Other code lists of the domain (`place.rs`) are declared the same way.
+pub(crate) use code_list;
 
 code_list!(
     /// Kinds of intervention.

@@ -4,6 +4,7 @@ pub mod area;
 pub mod counts;
 pub mod intervention;
 pub mod month;
+pub mod place;
 pub mod police;
 
 pub use area::{DistrictCode, LsoaCode, LsoaVintage};

@@ -228,6 +228,24 @@ impl Db {
         Ok(cells)
     }
 
+    /// Approved reports with a district, by district and ward (`None`: no ward), with exact
+    /// counts: the hierarchy total → districts → wards that the disclosure point protects
+    /// jointly. Sorted by district, then ward.
+    pub async fn unsafe_report_district_ward_counts(&self) -> Result<Vec<(String, Option<String>, i64)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT district_code, ward_code, COUNT(*) FROM unsafe_reports \
+             WHERE status = 'approved' AND district_code IS NOT NULL GROUP BY district_code, ward_code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Approved reports by area (`"ward"` or `"district"`), every ward or district named in
     /// the stored areas (zero included), with exact counts for the disclosure point to publish.
     /// Sorted by count (largest first), then name.

@@ -120,6 +120,15 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/api/v1/interventions", ALL),
     roles("GET", "/api/v1/interventions/{id}/evaluations/{eid}", ALL),
     roles("POST", "/api/v1/evaluate", STAFF),
+    // The place register (routes/places.rs): everyone signed in reads, partnership staff add
+    // and remove places.
+    roles("GET", "/places", ALL),
+    roles("POST", "/places", STAFF),
+    roles("GET", "/places/new", STAFF),
+    roles("GET", "/places/{id}", ALL),
+    roles("GET", "/places/{id}/geojson", ALL),
+    roles("POST", "/places/{id}/delete", STAFF),
+    api("GET", "/api/v1/places", ALL, "read:counts"),
     // Governance (routes/governance/): the quarterly Board pack and the pages behind it, read
     // by every signed-in role; partnership staff edit; partner users post progress on their
     // own organisation's actions and indicators.

@@ -4,11 +4,13 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 
-use crate::views::imports::ImportsPage;
+use crate::auth::Caller;
+use crate::views::imports::{visible, ImportsPage};
 use crate::{AppState, PageError};
 
-pub async fn get(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let imports = state.db.imports(500).await?;
+pub async fn get(State(state): State<AppState>, Caller(who): Caller) -> Result<Html<String>, PageError> {
+    // Restricted datasets' imports at the caller's level only (views::imports::visible).
+    let imports = visible(&state, &who, state.db.imports(500).await?).await?;
     Ok(Html(ImportsPage::new(&state, imports).render()?))
 }
 

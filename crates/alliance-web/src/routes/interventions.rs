@@ -7,6 +7,8 @@
 
 use alliance_app::evaluation::{self, EvaluationDesign, EvaluationReport};
 use alliance_app::AppError;
+use alliance_db::interventions::NewIntervention;
+use alliance_db::DbError;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -33,7 +35,7 @@ async fn create(
     CurrentUser(user): CurrentUser,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
-    match v::validate(&values) {
+    match checked(&state, v::validate(&values)).await? {
         Ok(fields) => {
             let id = state.db.create_intervention(&fields, &user_actor(&user)).await?;
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
@@ -42,6 +44,25 @@ async fn create(
             let page = FormPage::new(&state, None, values, errors).render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
         }
+    }
+}
+
+/// The form's fields with the places it names checked against the register: an intervention
+/// can only name places that exist.
+async fn checked(
+    state: &AppState,
+    validated: Result<NewIntervention, Vec<v::FieldError>>,
+) -> Result<Result<NewIntervention, Vec<v::FieldError>>, PageError> {
+    let Ok(fields) = validated else { return Ok(validated) };
+    if fields.place_kind != "place" {
+        return Ok(Ok(fields));
+    }
+    match state.db.places_named("place_names", &fields.place_codes).await {
+        Ok(_) => Ok(Ok(fields)),
+        Err(DbError::Invalid { field, reason }) => {
+            Ok(Err(vec![v::FieldError { field: field.into(), message: reason }]))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -56,7 +77,7 @@ async fn update(
     Path(id): Path<i64>,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
-    match v::validate(&values) {
+    match checked(&state, v::validate(&values)).await? {
         Ok(fields) => {
             if !state.db.update_intervention(id, &fields, &user_actor(&user)).await? {
                 return Err(not_found());
@@ -92,7 +113,7 @@ async fn evaluate(
             // The design could not be run on the data held (periods without data, unknown codes…):
             // the message goes with the form field it is about.
             Err(AppError::Invalid { field, reason }) => {
-                vec![v::FieldError { field: form_field(field).into(), message: reason }]
+                vec![v::FieldError { field: form_field(field, &values).into(), message: reason }]
             }
             Err(e) => return Err(e.into()),
         },
@@ -104,10 +125,11 @@ async fn evaluate(
 }
 
 /// The Evaluate form's field for an input the evaluation names.
-fn form_field(field: &str) -> &'static str {
+fn form_field(field: &str, values: &v::FormValues) -> &'static str {
     match field {
         "after" => "after_from",
         "buffer_metres" => "buffer_metres",
+        "comparison" if values.get("comparison_kind").is_some_and(|k| k == "place") => "comparison_places",
         "comparison" => "comparison_codes",
         _ => "before_from",
     }

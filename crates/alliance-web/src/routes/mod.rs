@@ -13,6 +13,7 @@ mod map;
 mod partner_data;
 mod partner_figures;
 mod partnership;
+mod places;
 mod public;
 mod sna;
 mod spatial;
@@ -30,6 +31,7 @@ pub fn router(state: AppState) -> Router {
         .merge(partner_data::routes())
         .merge(sna::routes())
         .merge(interventions::routes())
+        .merge(places::routes())
         .merge(governance::routes())
         .merge(api::routes())
         .merge(spatial::routes())

@@ -99,8 +99,9 @@ async fn ed_page(
     let page = q.page.as_deref().and_then(|p| p.parse::<i64>().ok()).unwrap_or(1).max(1);
     let level = ed_level(&state, &who, &format!("ED assaults page {page}")).await?;
     let filter = EdFilter::default();
-    let facts = state.db.ed_assault_facts(&filter).await?;
-    let tables = ed_assaults::tables(&facts, &state.disclosure, level);
+    let (facts, quarter) = ed_assaults::published_facts(state.db.ed_assault_facts(&filter).await?, level);
+    let disclosure = state.disclosure().await;
+    let tables = ed_assaults::tables(&facts, &disclosure, level);
     let records = if level == AccessLevel::Record {
         let total = state.db.ed_assault_total(&filter).await?;
         let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
@@ -113,7 +114,8 @@ async fn ed_page(
     let view = EdAssaultsPage {
         layout: Layout::new(&state, "/partner-data/ed-assaults"),
         level: level.to_string(),
-        threshold: state.disclosure.threshold(),
+        threshold: disclosure.threshold(),
+        quarter: quarter.map(|q| q.to_string()).unwrap_or_default(),
         suppressed: tables.iter().any(|t| t.suppressed),
         // The grand total as the tables publish it (suppressed when small at aggregate level).
         total_assaults: tables.first().map_or_else(|| "0".to_string(), |t| t.total.clone()),
@@ -152,10 +154,12 @@ async fn ed_csv(
         };
     }
     let level = ed_level(&state, &who, &what).await?;
-    let facts = state.db.ed_assault_facts(&EdFilter::default()).await?;
-    let table = ed_assaults::tables(&facts, &state.disclosure, level).into_iter().find(|t| t.slug == slug);
+    let (facts, quarter) = ed_assaults::published_facts(state.db.ed_assault_facts(&EdFilter::default()).await?, level);
+    let table = ed_assaults::tables(&facts, &state.disclosure().await, level).into_iter().find(|t| t.slug == slug);
+    // Below record level the file's name states the one quarter it covers.
+    let period = quarter.map(|q| format!("-{}-to-{}", q.from, q.to)).unwrap_or_default();
     match table {
-        Some(t) => Ok(csv_response(&format!("ed-assaults-{slug}.csv"), t.csv())),
+        Some(t) => Ok(csv_response(&format!("ed-assaults-{slug}{period}.csv"), t.csv())),
         None => Err(not_found()),
     }
 }
@@ -184,7 +188,7 @@ async fn indicator_sections(
         };
         let mine: Vec<_> =
             values.iter().filter(|v| alliance_core::access::indicator_dataset(&v.indicator) == slug).cloned().collect();
-        let (rows, suppressed) = partner_indicators::publish(&mine, &state.disclosure, level);
+        let (rows, suppressed) = partner_indicators::publish(&mine, &state.disclosure().await, level);
         sections.push(DatasetSection { slug: slug.to_string(), name, level: level.to_string(), suppressed, rows });
     }
     Ok((sections, withheld))
@@ -197,7 +201,7 @@ async fn indicators_page(State(state): State<AppState>, Caller(who): Caller) -> 
     }
     let page = IndicatorsPage {
         layout: Layout::new(&state, "/partner-data/indicators"),
-        threshold: state.disclosure.threshold(),
+        threshold: state.disclosure().await.threshold(),
         sections,
         withheld,
     };

@@ -92,6 +92,8 @@ pub struct ProfileFields {
     charter_name: String,
     #[serde(default)]
     colour: String,
+    #[serde(default)]
+    suppression_threshold: String,
 }
 
 #[derive(Deserialize)]
@@ -142,6 +144,7 @@ impl ProfileFields {
             ("contact_phone", &self.contact_phone),
             ("charter_name", &self.charter_name),
             ("colour", &self.colour),
+            ("suppression_threshold", &self.suppression_threshold),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
@@ -160,6 +163,7 @@ impl ProfileFields {
             contact_phone: profile.contact_phone.clone().unwrap_or_default(),
             charter_name: profile.charter_name.clone().unwrap_or_default(),
             colour: profile.colour.as_str().to_string(),
+            suppression_threshold: profile.suppression_threshold.map(|t| t.to_string()).unwrap_or_default(),
         }
     }
 
@@ -194,6 +198,15 @@ impl ProfileFields {
             "" => Colour::default(),
             text => text.parse::<Colour>().map_err(|e| forms::error("colour", e))?,
         };
+        let suppression_threshold = match self.suppression_threshold.trim() {
+            "" => None,
+            text => Some(text.parse::<u64>().map_err(|_| {
+                forms::error(
+                    "suppression_threshold",
+                    "Enter the suppression threshold as a whole number from 2 to 100, like 5",
+                )
+            })?),
+        };
         let profile = Profile {
             name: self.name.clone(),
             short_name: self.short_name.clone(),
@@ -203,6 +216,7 @@ impl ProfileFields {
             contact_phone: Some(self.contact_phone.clone()),
             colour,
             charter_name: Some(self.charter_name.clone()),
+            suppression_threshold,
         };
         profile.validated().map_err(|e| forms::error(e.field, e.reason))
     }

@@ -13,15 +13,16 @@ use crate::auth::access::dataset_access;
 use crate::auth::{Caller, Principal};
 use crate::views::sna::page::{parse_query, DefinitionPage, SnaPage};
 use crate::{AppState, PageError};
-use alliance_app::sna::{EdPermission, SnaReport};
+use alliance_app::sna::{EdPermission, EdSection, SnaReport};
 
 /// Emergency department figures appear only for readers with at least aggregate access to
-/// the `ed-assaults` dataset (the one access check decides).
+/// the `ed-assaults` dataset (the one access check decides): suppressed, over one whole
+/// calendar quarter and the whole area at aggregate level; exact at record level.
 async fn ed_permission(state: &AppState, who: &Principal) -> Result<EdPermission, alliance_db::DbError> {
-    Ok(if dataset_access(state, who, "ed-assaults").await? >= AccessLevel::Aggregate {
-        EdPermission::Included
-    } else {
-        EdPermission::Withheld
+    Ok(match dataset_access(state, who, "ed-assaults").await? {
+        AccessLevel::Record => EdPermission::Record,
+        AccessLevel::Aggregate => EdPermission::Included,
+        AccessLevel::None => EdPermission::Withheld,
     })
 }
 
@@ -34,7 +35,7 @@ pub async fn get(
     request.ed = ed_permission(&state, &who).await?;
     let districts = state.db.districts().await?;
     let (status, body) = if errors.is_empty() {
-        let report = SnaReport::build(&state.db, &request, &state.disclosure).await?;
+        let report = SnaReport::build(&state.db, &request, &state.disclosure().await).await?;
         (StatusCode::OK, alliance_reports::sna::body_html(&report, true))
     } else {
         (StatusCode::UNPROCESSABLE_ENTITY, String::new())
@@ -58,12 +59,20 @@ pub async fn table_csv(
     let Some(name) = file.strip_suffix(".csv") else {
         return Ok((StatusCode::NOT_FOUND, "no such table").into_response());
     };
-    let report = SnaReport::build(&state.db, &request, &state.disclosure).await?;
+    let report = SnaReport::build(&state.db, &request, &state.disclosure().await).await?;
+    // An emergency department table below record level covers one fixed quarter, which the
+    // file's name states (the page says why).
+    let period = match &report.ed {
+        EdSection::Data(f) if name.starts_with("ed-") => {
+            f.published_period.map(|p| format!("-{}-to-{}", p.from, p.to)).unwrap_or_default()
+        }
+        _ => String::new(),
+    };
     Ok(match alliance_reports::sna::table(&report, name) {
         Some(t) => (
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"sna-{name}.csv\"")),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"sna-{name}{period}.csv\"")),
             ],
             t.csv(),
         )

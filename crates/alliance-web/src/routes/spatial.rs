@@ -5,7 +5,8 @@
 //! `/api/v1/boundaries?kind=lsoa21&district=CODE` and `/api/v1/streets?district=CODE`
 //! (GeoJSON, WGS84).
 //!
-//! Query parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells`
+//! Query parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells`, `place` (a
+//! place id of the register as the study area)
 //! (`area`, the default for stored data when boundaries are stored, or `bbox`), `areas`,
 //! `significance` (`normal`, the default, or `permutation`), `permutations` (default 0 with
 //! normal significance, 999 with permutation), `seed`, `alpha`, `alternative`,
@@ -204,10 +205,21 @@ fn posted_points(body: &str) -> Result<PointsFile, ApiError> {
     read_points(&SourceFile::from_bytes("request body", body.as_bytes().to_vec())).map_err(bad)
 }
 
+/// `place`: the id of a place of the register as the study area of a grid analysis.
+fn place(p: &Params) -> Result<Option<i64>, ApiError> {
+    match p.get("place").map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(id) => id.parse().map(Some).map_err(|_| bad(format!("parameter \"place\": \"{id}\" is not a place id"))),
+    }
+}
+
 /// The hotspot analysis the query asks for (points aside).
 pub(crate) fn hotspot_request(p: &Params) -> Result<StoredHotspotRequest, ApiError> {
     let (settings, neighbours, significance) = hotspot_settings(p)?;
     let units = match (p.get("areas"), p.get("cells").map(String::as_str)) {
+        (Some(_), _) if p.contains_key("place") => {
+            return Err(bad("parameter \"place\": a place is the study area of a grid analysis, not of areas"))
+        }
         (Some(kind), _) if ["lsoa21", "lsoa11", "ward"].contains(&kind.as_str()) => HotspotUnits::Areas(kind.clone()),
         (Some(kind), _) => {
             return Err(bad(format!("parameter \"areas\": \"{kind}\": expected lsoa21, lsoa11 or ward")))
@@ -215,10 +227,14 @@ pub(crate) fn hotspot_request(p: &Params) -> Result<StoredHotspotRequest, ApiErr
         (None, cells @ (None | Some("bbox" | "area"))) => HotspotUnits::Grid {
             cell: number(p, "cell", 250.0)?,
             origin: origin(p)?,
-            cells: match cells {
-                Some("bbox") => CellsMode::BoundingBox,
-                Some(_) => CellsMode::StudyArea,
-                None => CellsMode::Auto,
+            cells: match (cells, place(p)?) {
+                (Some("bbox"), Some(_)) => {
+                    return Err(bad("parameter \"place\": a place is a study area; it cannot be used with cells=bbox"))
+                }
+                (_, Some(id)) => CellsMode::Place(id),
+                (Some("bbox"), None) => CellsMode::BoundingBox,
+                (Some(_), None) => CellsMode::StudyArea,
+                (None, None) => CellsMode::Auto,
             },
         },
         (None, Some(o)) => return Err(bad(format!("parameter \"cells\": \"{o}\": expected bbox or area"))),

@@ -6,6 +6,29 @@ pub use alliance_app::board_pack::*;
 
 use alliance_reports::chart::{Bar, BarLayout};
 
+/// The pack for `quarter` as the current request's reader may see it: values of indicators
+/// that belong to a restricted dataset at the reader's level of that dataset
+/// ([`BoardPack::restrict_indicators`]; issue 14: metadata and indicator values follow the data).
+pub async fn load_for_reader(
+    state: &crate::AppState,
+    quarter: alliance_core::governance::Quarter,
+) -> Result<BoardPack, alliance_db::DbError> {
+    let context = crate::auth::current();
+    let mut pack = BoardPack::load(&state.db, quarter, &context.partnership).await?;
+    let mut levels = std::collections::HashMap::new();
+    for dataset in RESTRICTED_INDICATOR_DATASETS {
+        let level = match &context.principal {
+            Some(who) => crate::auth::access::dataset_access(state, who, dataset).await?,
+            None => alliance_core::access::AccessLevel::None,
+        };
+        levels.insert(dataset, level);
+    }
+    pack.restrict_indicators(&state.disclosure().await, |d| {
+        levels.get(d).copied().unwrap_or(alliance_core::access::AccessLevel::None)
+    });
+    Ok(pack)
+}
+
 /// A horizontal bar chart of `(label, value, colour)` with `label` giving each value's
 /// words, in the pack's layout (the one SVG toolkit, `alliance_reports::chart`).
 pub fn bar_chart(id: &str, title: &str, bars: &[(String, f64, &'static str)], label: impl Fn(f64) -> String) -> String {

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use alliance_core::analytics::comparison::{compare_with_previous, PeriodComparison};
 use alliance_core::domain::police::ANTI_SOCIAL_BEHAVIOUR;
 use alliance_core::domain::{CountField, CountFilter, Month, MonthRange};
-use alliance_db::imports::ImportRecord;
 use askama::Template;
 
 use super::format;
@@ -78,7 +77,7 @@ pub struct DashboardPage {
     pub crime_types: Vec<ComparisonRow>,
     pub records: String,
     pub last_import: String,
-    pub imports: Vec<ImportRecord>,
+    pub imports: Vec<crate::views::imports::ImportRow>,
 }
 
 /// Sums the monthly counts of the crime types a group includes.
@@ -103,11 +102,12 @@ fn comparison_text(c: &PeriodComparison) -> String {
 }
 
 impl DashboardPage {
-    pub async fn load(state: &AppState) -> Result<DashboardPage, PageError> {
+    pub async fn load(state: &AppState, who: &crate::auth::Principal) -> Result<DashboardPage, PageError> {
         let db = &state.db;
         let covered = db.police_months_covered().await?;
-        let imports = db.imports(8).await?;
-        let last_import = imports.first().map(|i| i.imported_at.clone()).unwrap_or_else(|| "never".into());
+        // Restricted datasets' imports at the caller's level only (views::imports::visible).
+        let imports = crate::views::imports::visible(state, who, db.imports(8).await?).await?;
+        let last_import = imports.first().map(|i| i.record.imported_at.clone()).unwrap_or_else(|| "never".into());
         let layout = Layout::new(state, "/");
         let Some(&latest) = covered.last() else {
             return Ok(DashboardPage {

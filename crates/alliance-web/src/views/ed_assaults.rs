@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use alliance_app::Disclosure;
 use alliance_core::access::AccessLevel;
+use alliance_core::domain::{Month, MonthRange};
 use alliance_db::partner::ed::{EdAssaultRow, EdFact};
 use alliance_ingest::ed::codes::{label, AGE_BANDS, ASSAULT_METHODS, LOCATION_TYPES, SEXES};
 use askama::Template;
@@ -23,6 +24,27 @@ pub const TABLES: [&str; 5] = ["by-month", "by-district", "by-method", "by-age-a
 
 const NOT_KNOWN: &str = "Not known";
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+/// The assaults a reader at `level` may see counted: all of them at record level; below it,
+/// those of one calendar quarter only (the quarter of the latest month with data: one cell
+/// of the fixed partition of `alliance_app::disclosure`, so the page's tables and the SNA's
+/// are over the same non-overlapping periods and cannot be subtracted from each other).
+/// Returns the facts and, below record level, the quarter (`None` when there are no facts).
+pub fn published_facts(facts: Vec<EdFact>, level: AccessLevel) -> (Vec<EdFact>, Option<MonthRange>) {
+    if level == AccessLevel::Record {
+        return (facts, None);
+    }
+    let latest = facts.iter().filter_map(|f| f.assault_month.parse::<Month>().ok()).max();
+    let quarter = latest.map(alliance_app::disclosure::quarter_of);
+    match quarter.and_then(|q| alliance_app::disclosure::published_period(level, q)) {
+        Some(q) => {
+            let kept =
+                facts.into_iter().filter(|f| f.assault_month.parse::<Month>().is_ok_and(|m| q.contains(m))).collect();
+            (kept, Some(q))
+        }
+        None => (Vec::new(), None),
+    }
+}
 
 /// The aggregate tables of ED assaults as a reader at `level` may see them (suppressed by
 /// `disclosure` below record level).
@@ -196,6 +218,9 @@ pub struct EdAssaultsPage {
     /// The number of assaults as published ("fewer than 5" when small at aggregate level).
     pub total_assaults: String,
     pub tables: Vec<FigureTable>,
+    /// Below record level: the one calendar quarter the tables cover (`published_facts`),
+    /// as "2025-01 to 2025-03"; empty at record level.
+    pub quarter: String,
     /// Record level only.
     pub records: Option<(Vec<RecordRow>, Paging)>,
 }

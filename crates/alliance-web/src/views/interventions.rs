@@ -104,7 +104,11 @@ pub fn values_of(i: &Intervention) -> FormValues {
     put("start_date", i.start_date.clone());
     put("end_date", i.end_date.clone());
     put("place_kind", Some(i.place_kind.clone()));
-    put("place_codes", Some(i.place_codes.join(", ")));
+    if i.place_kind == "place" {
+        put("place_names", Some(i.place_codes.join(", ")));
+    } else {
+        put("place_codes", Some(i.place_codes.join(", ")));
+    }
     put("place_geojson", i.place_geometry.as_ref().map(|g| g.to_string()));
     put("crime_types", Some(i.crime_types.join("\n")));
     let quality = |q: Option<EvidenceQuality>| q.map(|q| q.key().to_string());
@@ -199,6 +203,12 @@ pub fn validate(v: &FormValues) -> Result<NewIntervention, Vec<FieldError>> {
                 err("place_codes", &message);
             }
         }
+        "place" => {
+            place_codes = place_names(&get("place_names"));
+            if place_codes.is_empty() {
+                err("place_names", "Enter the names of places in the register, separated by commas");
+            }
+        }
         "geojson" => match serde_json::from_str::<serde_json::Value>(&get("place_geojson")) {
             Ok(value) => match parse_places(&value) {
                 Ok(_) => place_geometry = Some(value),
@@ -285,6 +295,7 @@ impl DetailPage {
         match self.i.place_kind.as_str() {
             "geojson" => "Drawn or uploaded shapes (GeoJSON)".into(),
             "ward" => format!("Wards: {}", self.i.place_codes.join(", ")),
+            "place" => format!("Places: {}", self.i.place_codes.join(", ")),
             _ => format!("LSOAs: {}", self.i.place_codes.join(", ")),
         }
     }
@@ -297,6 +308,11 @@ impl DetailPage {
     pub fn is(&self, name: &str, value: &str) -> bool {
         self.values.get(name).is_some_and(|v| v == value)
     }
+}
+
+/// Place names as typed in a form: separated by commas, trimmed, empty ones dropped.
+pub fn place_names(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|n| !n.is_empty()).map(str::to_string).collect()
 }
 
 /// Default values of the Evaluate form.
@@ -377,6 +393,16 @@ pub fn validate_design(i: &Intervention, v: &FormValues) -> Result<EvaluationDes
                 });
             }
             Some(AreaSpec::Lsoa { codes })
+        }
+        "place" => {
+            let names = place_names(&get("comparison_places"));
+            if names.is_empty() {
+                errors.push(FieldError {
+                    field: "comparison_places".into(),
+                    message: "Enter the names of the comparison places, separated by commas".into(),
+                });
+            }
+            Some(AreaSpec::Place { names })
         }
         _ => match get("suggest_count").parse::<usize>() {
             Ok(n) if (1..=50).contains(&n) => Some(AreaSpec::Suggested { count: n }),

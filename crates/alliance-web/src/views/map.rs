@@ -67,6 +67,8 @@ pub struct MapPage {
     pub layout: Layout,
     pub crime_types: Vec<Choice>,
     pub districts: Vec<Choice>,
+    /// The study area of a grid hot spot analysis: the partnership's area or a place.
+    pub places: Vec<Choice>,
     pub analyses: Vec<Choice>,
     pub units: Vec<Choice>,
     pub cells: Vec<Choice>,
@@ -209,6 +211,8 @@ impl MapPage {
             _ => 500.0,
         };
         let (from, to) = (get("from"), get("to"));
+        // A place of the register as the study area (grid hot spots only).
+        let place: Option<i64> = get("place").parse().ok().filter(|_| analysis == "hotspots" && unit == "grid");
         let filter = LocatedFilter {
             crime_types: if crime_type.is_empty() { vec![] } else { vec![crime_type.clone()] },
             from: from.parse().ok(),
@@ -237,7 +241,8 @@ impl MapPage {
             let units = if unit == "lsoa21" {
                 HotspotUnits::Areas("lsoa21".into())
             } else {
-                HotspotUnits::Grid { cell, origin: None, cells: CellsMode::Auto }
+                let cells = place.map_or(CellsMode::Auto, CellsMode::Place);
+                HotspotUnits::Grid { cell, origin: None, cells }
             };
             // The same request as the map layer's `/api/v1/hotspots?{query}` below, so the
             // layer is served from the cache this fills.
@@ -279,7 +284,17 @@ impl MapPage {
             label: d.name,
             value: d.code,
         }));
+        let mut places =
+            vec![Choice { value: String::new(), label: "The partnership's area".into(), selected: place.is_none() }];
+        places.extend(state.db.places().await?.into_iter().map(|p| Choice {
+            selected: Some(p.id) == place,
+            label: p.name,
+            value: p.id.to_string(),
+        }));
         let mut query = vec![format!("cell={cell}")];
+        if let Some(id) = place {
+            query.push(format!("place={id}"));
+        }
         for (k, v) in [("crime-type", &crime_type), ("district", &district), ("from", &from), ("to", &to)] {
             if !v.is_empty() {
                 query.push(format!("{k}={}", encode(v)));
@@ -292,6 +307,7 @@ impl MapPage {
             layout: Layout::new(state, "/map"),
             crime_types: types,
             districts,
+            places,
             analyses: choices(
                 &[("hotspots", "Hot spots (Gi*)"), ("emerging", "Emerging hot spots (by month)")],
                 analysis,

@@ -13,6 +13,7 @@ pub mod interventions;
 pub mod map;
 pub mod partner_data;
 pub mod partner_indicators;
+pub mod places;
 pub mod public;
 pub mod sna;
 

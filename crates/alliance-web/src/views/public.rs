@@ -2,6 +2,7 @@
 //! page" button on every page) and of the staff pages that look after them.
 
 use alliance_app::Disclosure;
+use alliance_core::analytics::suppression::Shown;
 use alliance_db::public::charter::{Commitment, Signatory};
 use alliance_db::public::reports::{AreaReportCount, CellCount, UnsafeReport};
 use alliance_db::public::responses::PublicResponse;
@@ -177,15 +178,84 @@ impl JoinPage {
 }
 
 /// One row of a suppressed table of counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShownRow {
     pub name: String,
     pub shown: String,
 }
 
-impl ShownRow {
-    /// An area's count of reports as the disclosure policy publishes it.
-    pub fn area(a: &AreaReportCount, disclosure: &Disclosure) -> ShownRow {
-        ShownRow { name: a.name.clone(), shown: disclosure.display(disclosure.count(a.count.max(0) as u64)) }
+/// The counts of approved reports as published: the total (`/public/figures`), each
+/// district and each ward (`/you-said-we-did`). The three share their totals (wards add up to
+/// their district, less reports without a ward; districts add up to the total), so they are
+/// suppressed together as one grouped list (`Disclosure::grouped`: primary and secondary
+/// suppression over the lines total = Σ districts and district = Σ wards + unwarded): 12 in
+/// total, 9 in one district and "fewer than 5" in the other cannot give 3.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedReports {
+    pub total: String,
+    /// Every district of the partnership, in the order given.
+    pub districts: Vec<ShownRow>,
+    /// Wards with approved reports, largest published figure first, hidden ones after by name.
+    pub wards: Vec<ShownRow>,
+}
+
+impl PublishedReports {
+    /// `districts`: every district with its count; `ward_names`: the names of known wards;
+    /// `pairs`: approved reports by (district, ward).
+    pub fn new(
+        districts: &[AreaReportCount],
+        ward_names: &std::collections::HashMap<String, String>,
+        pairs: &[(String, Option<String>, i64)],
+        disclosure: &Disclosure,
+    ) -> PublishedReports {
+        let count = |n: i64| n.max(0) as u64;
+        // Each district's group: its named wards, then the rest (reports without a known
+        // ward), which is never published but is part of the district's line.
+        let mut groups: Vec<Vec<u64>> = Vec::with_capacity(districts.len());
+        let mut group_wards: Vec<Vec<&str>> = Vec::with_capacity(districts.len());
+        for d in districts {
+            let mut wards: Vec<(&str, u64)> = pairs
+                .iter()
+                .filter(|(dc, w, n)| *dc == d.code && *n > 0 && w.as_ref().is_some_and(|w| ward_names.contains_key(w)))
+                .filter_map(|(_, w, n)| Some((w.as_deref()?, count(*n))))
+                .collect();
+            wards.sort();
+            let named: u64 = wards.iter().map(|w| w.1).sum();
+            let mut members: Vec<u64> = wards.iter().map(|w| w.1).collect();
+            members.push(count(d.count).saturating_sub(named));
+            groups.push(members);
+            group_wards.push(wards.into_iter().map(|w| w.0).collect());
+        }
+        let published = disclosure.grouped(&groups);
+        let text = |s: Shown| disclosure.display(s);
+        let districts_shown = districts
+            .iter()
+            .zip(&published.subtotals)
+            .map(|(d, s)| ShownRow { name: d.name.clone(), shown: text(*s) })
+            .collect();
+        let mut wards: Vec<(Option<u64>, ShownRow)> = Vec::new();
+        for (codes, shown) in group_wards.iter().zip(&published.members) {
+            for (code, s) in codes.iter().zip(shown) {
+                let name = ward_names.get(*code).cloned().unwrap_or_else(|| code.to_string());
+                wards.push((s.value(), ShownRow { name, shown: text(*s) }));
+            }
+        }
+        wards.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        PublishedReports {
+            total: text(published.total),
+            districts: districts_shown,
+            wards: wards.into_iter().map(|w| w.1).collect(),
+        }
+    }
+
+    /// Reads the counts and publishes them under `disclosure`.
+    pub async fn load(db: &alliance_db::Db, disclosure: &Disclosure) -> Result<PublishedReports, alliance_db::DbError> {
+        let mut districts = db.unsafe_report_area_counts("district").await?;
+        // By name: an order by count would rank the hidden ones.
+        districts.sort_by(|a, b| a.name.cmp(&b.name));
+        let ward_names = db.unsafe_report_area_counts("ward").await?.into_iter().map(|w| (w.code, w.name)).collect();
+        let pairs = db.unsafe_report_district_ward_counts().await?;
+        Ok(PublishedReports::new(&districts, &ward_names, &pairs, disclosure))
     }
 }
 
@@ -224,6 +294,8 @@ pub struct StaffReportsPage {
     pub approved: i64,
     pub rejected: i64,
     pub cells: Vec<CellCount>,
+    /// The partnership's suppression threshold (the public map leaves out smaller cells).
+    pub threshold: u64,
 }
 
 impl StaffReportsPage {

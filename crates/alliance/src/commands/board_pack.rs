@@ -37,7 +37,13 @@ pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
             ),
         },
     };
-    let pack = BoardPack::load(db, args.quarter, &partnership).await?;
+    let mut pack = BoardPack::load(db, args.quarter, &partnership).await?;
+    // The file goes to the Board, which sees no more than aggregate figures: values of
+    // restricted indicators (health) are suppressed under the profile's threshold.
+    let threshold = db.partnership().await?.map_or(alliance_app::disclosure::DEFAULT_THRESHOLD, |p| p.threshold());
+    pack.restrict_indicators(&alliance_app::Disclosure::new(threshold)?, |_| {
+        alliance_core::access::AccessLevel::Aggregate
+    });
     let html = alliance_reports::board_pack::render(&pack).context("cannot render the Board pack")?;
     std::fs::write(&args.out, html).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

@@ -13,8 +13,11 @@ use clap::{Args, ValueEnum};
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
     /// Target area: a GeoJSON file (WGS84; Polygons, MultiPolygons, Points with "radius_metres").
-    #[arg(long, conflicts_with_all = ["target_lsoa", "target_ward"])]
+    #[arg(long, conflicts_with_all = ["target_lsoa", "target_ward", "target_place"])]
     pub target: Option<PathBuf>,
+    /// Target area: places of the register by name (comma-separated; see `alliance places list`).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["target_lsoa", "target_ward"])]
+    pub target_place: Vec<String>,
     /// Target area: LSOA codes (comma-separated, all of one census).
     #[arg(long, value_delimiter = ',')]
     pub target_lsoa: Vec<String>,
@@ -25,8 +28,11 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub buffer: Option<f64>,
     /// Comparison area: a GeoJSON file.
-    #[arg(long, conflicts_with_all = ["control_lsoa", "suggest_control"])]
+    #[arg(long, conflicts_with_all = ["control_lsoa", "suggest_control", "control_place"])]
     pub control: Option<PathBuf>,
+    /// Comparison area: places of the register by name (comma-separated).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["control_lsoa", "suggest_control"])]
+    pub control_place: Vec<String>,
     /// Comparison area: LSOA codes (comma-separated).
     #[arg(long, value_delimiter = ',', conflicts_with = "suggest_control")]
     pub control_lsoa: Vec<String>,
@@ -105,14 +111,20 @@ fn harm_weights(path: &PathBuf) -> anyhow::Result<Vec<HarmWeight>> {
 pub fn design(args: &EvaluateArgs) -> anyhow::Result<EvaluationDesign> {
     let target = match (&args.target, args.target_lsoa.is_empty(), args.target_ward.is_empty()) {
         (Some(path), _, _) => geojson_file(path)?,
+        (None, true, true) if !args.target_place.is_empty() => AreaSpec::Place { names: args.target_place.clone() },
         (None, false, _) => AreaSpec::Lsoa { codes: args.target_lsoa.clone() },
         (None, true, false) => AreaSpec::Ward { codes: args.target_ward.clone() },
-        _ => bail!("give a target: --target FILE.geojson, --target-lsoa CODES or --target-ward CODES"),
+        _ => bail!(
+            "give a target: --target FILE.geojson, --target-lsoa CODES, --target-ward CODES or --target-place NAMES"
+        ),
     };
     let comparison = match (&args.control, args.control_lsoa.is_empty(), args.suggest_control) {
         (Some(path), _, _) => Some(geojson_file(path)?),
         (None, false, _) => Some(AreaSpec::Lsoa { codes: args.control_lsoa.clone() }),
         (None, true, Some(count)) => Some(AreaSpec::Suggested { count }),
+        (None, true, None) if !args.control_place.is_empty() => {
+            Some(AreaSpec::Place { names: args.control_place.clone() })
+        }
         _ => None,
     };
     let (Some(before), Some(after)) = (args.before, args.after) else {

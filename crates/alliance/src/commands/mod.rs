@@ -9,6 +9,7 @@ mod import;
 mod imports;
 mod partner;
 mod partnership;
+mod places;
 mod seed;
 mod serve;
 mod services;
@@ -73,6 +74,9 @@ pub enum Command {
     /// Show, export or import the serious violence definition.
     #[command(subcommand)]
     Definition(sna::DefinitionCommand),
+    /// The place register: parks, town centres, streets and zones used as evaluation areas.
+    #[command(subcommand)]
+    Places(places::PlacesCommand),
     /// Evaluate an intervention: change in the target, buffer and comparison areas, displacement, verdict.
     Evaluate(evaluate::EvaluateArgs),
     /// Load reference content (the partnership's strategy).
@@ -106,6 +110,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(args) => audit::run(&db, args).await?,
         Command::Sna(args) => sna::run(&db, args).await?,
         Command::Definition(args) => sna::run_definition(&db, args).await?,
+        Command::Places(args) => places::run(&db, args).await?,
         Command::Evaluate(args) => evaluate::run(&db, args).await?,
         Command::Seed(args) => seed::run(&db, args).await?,
         Command::BoardPack(args) => board_pack::run(&db, args).await?,

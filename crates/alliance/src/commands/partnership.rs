@@ -55,6 +55,10 @@ pub struct SetArgs {
     /// An empty value removes it.
     #[arg(long)]
     pub charter_name: Option<String>,
+    /// The small-number suppression threshold (2 to 100; counts from 1 to this − 1 are never
+    /// published below record level); an empty value returns to the default, 5.
+    #[arg(long)]
+    pub suppression_threshold: Option<String>,
 }
 
 fn parse_force(text: &str) -> Result<ForceSlug, String> {
@@ -118,6 +122,17 @@ pub async fn run(db: &Db, command: PartnershipCommand) -> anyhow::Result<ExitCod
             }
             if let Some(v) = args.charter_name {
                 profile.charter_name = optional(v);
+            }
+            if let Some(v) = args.suppression_threshold {
+                profile.suppression_threshold = match v.trim() {
+                    "" => None,
+                    t => Some(t.parse::<u64>().map_err(|_| {
+                        anyhow::anyhow!(
+                            "--suppression-threshold: \"{}\" is not a whole number",
+                            t.chars().take(20).collect::<String>()
+                        )
+                    })?),
+                };
             }
             let profile =
                 profile.validated().map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.reason))?;

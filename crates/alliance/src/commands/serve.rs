@@ -26,11 +26,12 @@ pub struct ServeArgs {
     /// loopback address they never carry it, since browsers drop them over plain HTTP.
     #[arg(long)]
     pub insecure_cookies: bool,
-    /// Partner data shown at aggregate level (ED assaults, partner indicators) hides counts
-    /// below this number ("fewer than 5"), with secondary suppression.
-    #[arg(long, default_value_t = alliance_app::disclosure::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
-    pub suppression_threshold: u64,
+    /// Overrides the partnership profile's suppression threshold for this server (logged at
+    /// start). Normally leave it out: the threshold is a setting of the partnership
+    /// (`alliance partnership set --suppression-threshold`, or /admin/partnership), so every
+    /// server, command and export uses the same one.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
+    pub suppression_threshold: Option<u64>,
     /// The address of a reverse proxy (e.g. the TLS proxy in front of Alliance) whose
     /// `X-Forwarded-For` header names the client; repeat for several. Sign-in and public-form
     /// limits then count each visitor, not the proxy. From any other address the header is
@@ -61,7 +62,13 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     // this line is how a caller (the browser test) learns it.
     let bound = listener.local_addr().with_context(|| format!("cannot read the address bound for {addr}"))?;
     println!("Alliance is running at http://{bound}/ (Ctrl-C to stop)");
-    let disclosure = alliance_app::Disclosure::new(args.suppression_threshold)?;
+    let disclosure = args.suppression_threshold.map(alliance_app::Disclosure::new).transpose()?;
+    if let Some(d) = disclosure {
+        println!(
+            "Suppression threshold {} given on the command line: it overrides the partnership profile's.",
+            d.threshold()
+        );
+    }
     alliance_web::serve_on(db.clone(), listener, args.insecure_cookies, disclosure, args.trusted_proxies)
         .await
         .with_context(|| format!("cannot serve on {bound}"))?;

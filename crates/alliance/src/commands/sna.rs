@@ -27,10 +27,10 @@ pub struct SnaArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// Emergency department figures hide counts below this number ("fewer than 5"), with
-    /// secondary suppression: use the threshold the partnership configured for the web app.
-    #[arg(long, default_value_t = alliance_app::disclosure::DEFAULT_THRESHOLD,
-          value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
-    pub suppression_threshold: u64,
+    /// secondary suppression. Default: the partnership profile's threshold (the one the web
+    /// app uses), or 5 when there is no profile.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(2..=alliance_app::disclosure::MAX_THRESHOLD))]
+    pub suppression_threshold: Option<u64>,
 }
 
 pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
@@ -44,7 +44,11 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
             "--area {a}: no such district is loaded (load area data with `alliance import areas`)"
         );
     }
-    let disclosure = Disclosure::new(args.suppression_threshold)?;
+    let threshold = match args.suppression_threshold {
+        Some(t) => t,
+        None => db.partnership().await?.map_or(alliance_app::disclosure::DEFAULT_THRESHOLD, |p| p.threshold()),
+    };
+    let disclosure = Disclosure::new(threshold)?;
     let started = std::time::Instant::now();
     // The command runs with the database's own rights, so emergency department figures
     // (suppressed under the threshold given, as on the web) are included when loaded.

@@ -49,6 +49,10 @@ pub struct SourceArgs {
     /// Stored data: only records in this LSOA (repeat for several).
     #[arg(long)]
     pub lsoa: Vec<String>,
+    /// Stored data: a place of the register (`alliance places list`) as the study area of a
+    /// grid analysis; records outside it are dropped and counted.
+    #[arg(long, conflicts_with = "points")]
+    pub place: Option<String>,
 }
 
 impl SourceArgs {
@@ -90,6 +94,13 @@ impl SourceArgs {
     /// `--district`), `--cells bbox` none; by default the study area for stored data when
     /// boundaries are stored, and none for a points file.
     async fn study_area(&self, db: &Db, cells: Option<CellsArg>) -> anyhow::Result<Option<StudyArea>> {
+        if let Some(name) = &self.place {
+            if matches!(cells, Some(CellsArg::Bbox)) {
+                bail!("--place is a study area: it cannot be used with --cells bbox");
+            }
+            let place = db.places_named("place", std::slice::from_ref(name)).await?.remove(0);
+            return Ok(Some(svc::place_study_area(db, place.id).await?));
+        }
         Ok(match cells {
             Some(CellsArg::Bbox) => None,
             Some(CellsArg::Area) => {
@@ -309,6 +320,9 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
         return persistence(db, &args, &settings).await;
     }
     let (points, _) = args.source.load(db).await?;
+    if args.areas.is_some() && args.source.place.is_some() {
+        bail!("--place is the study area of a grid analysis; it cannot be used with --areas");
+    }
     if let Some(kind) = args.areas {
         let kind = match kind {
             AreasArg::Lsoa21 => "lsoa21",

@@ -150,6 +150,9 @@ async fn the_api_keeps_its_contract(app: TestApp) {
     let boundaries = app.get("/api/v1/boundaries?kind=ward", &admin).await;
     assert_eq!(boundaries.status, StatusCode::OK);
     conforms(&doc, "/api/v1/boundaries", "GET", &boundaries);
+    let places = app.get("/api/v1/places", &admin).await;
+    assert_eq!(places.status, StatusCode::OK, "{}", places.body);
+    conforms(&doc, "/api/v1/places", "GET", &places);
     let wrong_kind = app.get("/api/v1/boundaries?kind=county", &admin).await;
     assert_eq!(wrong_kind.status, StatusCode::BAD_REQUEST);
     conforms(&doc, "/api/v1/boundaries", "GET", &wrong_kind);

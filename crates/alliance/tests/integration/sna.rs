@@ -346,14 +346,23 @@ async fn emergency_department_sections(t: TestDb) {
     db.set_dataset_owner("ed-assaults", org, &common::test_actor()).await.unwrap();
     let page = app.get("/sna", &me).await;
     assert!(page.body.contains("id=\"sna-ed-days-title\"") && page.body.contains("/sna/tables/ed-people.csv"));
-    // The page and its CSV use the configured threshold of 10 (issue 14.2).
-    assert!(page.body.contains("fewer than 10") && !page.body.contains("fewer than 5"), "the configured threshold");
+    // The owner's analyst has record-level access: exact figures (issue 14).
+    assert!(page.body.contains("exact figures, shown because your organisation has record-level access"));
+    let people = app.get("/sna/tables/ed-people.csv", &me).await;
+    assert!(!people.body.contains("fewer than") && !people.body.contains("withheld"), "record level: nothing hidden");
     let csv = app.get("/sna/tables/ed-days.csv", &me).await;
     let saturday = csv.body.lines().find(|l| l.starts_with("Saturday,")).expect("a Saturday row").to_string();
     assert_eq!(saturday, format!("Saturday,{}", by_day[5]));
     assert_eq!(csv.body.lines().last(), Some("Total,400"));
+    // A Board member of the same organisation reads at aggregate level: the page and its CSV
+    // use the configured threshold of 10 (issue 14.2), over the quarter the data covers.
+    let board = app.signed_in("board@example.org", alliance_core::access::Role::BoardMember, "Council").await;
+    let page = app.get("/sna", &board).await;
+    assert!(page.body.contains("fewer than 10") && !page.body.contains("fewer than 5"), "the configured threshold");
+    let csv = app.get("/sna/tables/ed-days.csv", &board).await;
+    assert_eq!(csv.body.lines().last(), Some("Total,400"), "January to March 2025 is one whole quarter");
     for name in ["ed-days", "ed-hours", "ed-people", "ed-methods"] {
-        let csv = app.get(&format!("/sna/tables/{name}.csv"), &me).await;
+        let csv = app.get(&format!("/sna/tables/{name}.csv"), &board).await;
         assert_eq!(csv.status, 200, "{name}");
         assert_no_small_counts(&csv.body, 10);
     }

@@ -272,7 +272,7 @@ fn evaluate() {}
 
 #[utoipa::path(get, path = "/api/v1/hotspots", tag = "Spatial analysis",
     summary = "Hotspots of the stored police data (Gi*, Gi, local Moran's I) on a grid or per area",
-    description = "Parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells` (`area` or `bbox`), `areas` (`lsoa21`, `lsoa11`, `ward`), `significance` (`normal` or `permutation`), `permutations`, `seed`, `alpha`, `alternative`, `standardisation`, `format=json|geojson`, and the filters.",
+    description = "Parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells` (`area` or `bbox`), `areas` (`lsoa21`, `lsoa11`, `ward`), `significance` (`normal` or `permutation`), `permutations`, `seed`, `alpha`, `alternative`, `standardisation`, `format=json|geojson`, `place` (a registered place's id as the study area), and the filters.",
     params(("format" = Option<String>, Query, description = "`json` (the default) or `geojson`"), ("cell" = Option<f64>, Query, description = "Cell size in metres", example = 250)),
     responses(
         (status = 200, description = "The analysis", body = Object),
@@ -366,6 +366,11 @@ fn boundaries() {}
     responses((status = 200, description = "The streets", body = FeatureCollection)))]
 fn streets() {}
 
+#[utoipa::path(get, path = "/api/v1/places", tag = "Spatial analysis",
+    summary = "The place register (parks, town centres, streets, zones) as GeoJSON (WGS84)",
+    responses((status = 200, description = "Every registered place, its outline with its name and kind", body = FeatureCollection)))]
+fn places() {}
+
 #[utoipa::path(get, path = "/api/v1/services", tag = "Public",
     summary = "Support services (Open Referral UK)",
     params(
@@ -408,6 +413,7 @@ fn openapi_json() {}
         near_repeat_post,
         boundaries,
         streets,
+        places,
         services,
         openapi_json
     ),

@@ -1,7 +1,6 @@
 //! `GET /board-pack/{quarter}`: the quarterly Board pack, the same self-contained document
 //! `alliance board-pack` writes. Access (route table, `auth/access.rs`): every signed-in role.
 
-use alliance_app::board_pack::BoardPack;
 use alliance_core::governance::Quarter;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,7 +13,7 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
         Ok(q) => q,
         Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
-    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
+    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
     Ok(Html(alliance_reports::board_pack::render(&pack)?).into_response())
 }
 

@@ -6,7 +6,6 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 
-use crate::views::board_pack::BoardPack;
 use crate::views::governance::dashboard::DashboardPage;
 use crate::views::governance::{quarter_from, Form};
 use crate::views::Layout;
@@ -19,7 +18,7 @@ async fn dashboard(
     let mut form = Form::new(q);
     let (quarter, errors) = quarter_from(&form);
     form.errors = errors;
-    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
+    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
     let has_errors = !form.errors.is_empty();
     super::page(&DashboardPage::new(Layout::new(&state, "/governance"), pack, form), has_errors)
 }

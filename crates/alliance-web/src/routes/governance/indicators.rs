@@ -23,7 +23,6 @@ use axum::Form as Submitted;
 use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
 use crate::auth::access::{may_enter_indicator, require_indicator_entry};
 use crate::auth::CurrentUser;
-use crate::views::board_pack::BoardPack;
 use crate::views::governance::indicators::{
     target_values, IndicatorFormPage, IndicatorPage, IndicatorsPage, TargetPage,
 };
@@ -37,7 +36,7 @@ async fn list_page(state: &AppState, user: &User, mut form: Form) -> Result<Resp
     let (quarter, mut errors) = quarter_from(&form);
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
-    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
+    let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
     page(&IndicatorsPage::new(Layout::new(state, "/indicators"), pack, may_edit_governance(user), form), has_errors)
 }
 
@@ -340,7 +339,7 @@ async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form:
     )])));
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
-    let pack = BoardPack::load(&state.db, quarter, &crate::auth::current().partnership).await?;
+    let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
     let rights = (may_enter_indicator(user, &ind), may_edit_governance(user));
     match IndicatorPage::load(&state.db, Layout::new(state, "/indicators"), ind, &pack, rights, form).await? {
         Some(p) => page(&p, has_errors),

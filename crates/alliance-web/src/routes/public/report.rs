@@ -60,7 +60,7 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
         genders: GENDERS,
         place_names: state.db.place_names().await?,
         place_choices,
-        threshold: state.disclosure.threshold(),
+        threshold: state.disclosure().await.threshold(),
     }
     .render()?)
 }
@@ -216,7 +216,7 @@ async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> 
             paragraphs: vec![
                 format!(
                     "We check every report before it is used. Reports are published only as counts for an area, never fewer than {} together.",
-                    state.disclosure.threshold()
+                    state.disclosure().await.threshold()
                 ),
                 "This is not a way to report a crime. If you are in danger, call 999. To report a crime that is not an emergency, call 101 or report it online at police.uk.".into(),
             ],
@@ -235,6 +235,7 @@ async fn queue(State(state): State<AppState>) -> Result<Html<String>, PageError>
             approved: counts.get("approved").copied().unwrap_or(0),
             rejected: counts.get("rejected").copied().unwrap_or(0),
             cells: state.db.unsafe_report_cells().await?,
+            threshold: state.disclosure().await.threshold(),
         }
         .render()?,
     ))

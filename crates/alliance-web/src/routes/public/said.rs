@@ -12,7 +12,7 @@ use super::redirect;
 use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::extract::Form;
 use crate::forms;
-use crate::views::public::{PublicLayout, ShownRow, StaffResponsesPage, YouSaidPage};
+use crate::views::public::{PublicLayout, PublishedReports, StaffResponsesPage, YouSaidPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
@@ -23,15 +23,16 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn public_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let districts = state.db.unsafe_report_area_counts("district").await?;
-    let wards = state.db.unsafe_report_area_counts("ward").await?;
+    let disclosure = state.disclosure().await;
+    // Suppressed together with /public/figures' total (one hierarchy, see PublishedReports).
+    let published = PublishedReports::load(&state.db, &disclosure).await?;
     Ok(Html(
         YouSaidPage {
             layout: PublicLayout::new(&state, "/you-said-we-did"),
             responses: state.db.public_responses().await?,
-            districts: districts.iter().map(|d| ShownRow::area(d, &state.disclosure)).collect(),
-            wards: wards.iter().filter(|w| w.count > 0).map(|w| ShownRow::area(w, &state.disclosure)).collect(),
-            threshold: state.disclosure.threshold(),
+            districts: published.districts,
+            wards: published.wards,
+            threshold: disclosure.threshold(),
         }
         .render()?,
     ))

@@ -87,7 +87,16 @@ impl IndicatorPage {
                 .remove(&indicator.id)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|v| ValueRow { period: v.period, value: fmt_value(v.value), note: v.note, by: v.entered_by })
+                .map(|v| {
+                    // A restricted dataset's value as the reader may see it (the row carries
+                    // what the reader's level hides: BoardPack::restrict_indicators).
+                    let value = if row.hidden.hides(v.value) {
+                        row.withheld.clone().unwrap_or_default()
+                    } else {
+                        fmt_value(v.value)
+                    };
+                    ValueRow { period: v.period, value, note: v.note, by: v.entered_by }
+                })
                 .collect()
         };
         let bars: Vec<(String, f64, &str)> = if indicator.source.is_computed() {
