@@ -106,7 +106,8 @@ impl Db {
         derive_lsoa_2021(&mut tx).await?;
         let counts = ImportCounts { rows_read: rows, rows_added: rows, ..ImportCounts::default() };
         finish_import(&mut tx, import_id, counts, replaced).await?;
-        audit_in(&mut tx, self.backend(), audit, &file.name, &imported_detail(import_id, &counts, replaced)).await?;
+        audit_in(&mut tx, self.audit_chain(), audit, &file.name, &imported_detail(import_id, &counts, replaced))
+            .await?;
         tx.commit().await?;
         Ok(ImportOutcome::Imported { import_id, unit, counts, replaced })
     }

@@ -1,15 +1,30 @@
-//! The audit log: append-only and hash-chained.
+//! The audit log: append-only and hash-chained with a key kept outside the database.
 //!
-//! Each row stores `hash = SHA-256(prev_hash ‖ canonical row)` in lower-case hex, where
-//! `prev_hash` is the previous row's hash (64 zeros for the first row) and the canonical
+//! Each row stores `hash = HMAC-SHA-256(key, prev_hash ‖ canonical row)` in lower-case hex,
+//! where `prev_hash` is the previous row's hash (64 zeros for the first row), the canonical
 //! row is the JSON array `[id, at, actor, action, target, detail, ip]` (serde_json's
-//! escaping makes it unambiguous). Altering, deleting or inserting a row by hand breaks the
-//! chain at that row, which [`Db::verify_audit_chain`] reports. This module has no UPDATE
-//! or DELETE on the table: the code can only append.
+//! escaping makes it unambiguous) and the key is the [`AuditKey`] (a file or an environment
+//! variable, never stored in the database). Altering, deleting or inserting a row by hand
+//! breaks the chain at that row, which [`Db::verify_audit_chain`] reports; without the key
+//! nobody can recompute the later hashes to hide it. Truncation (deleting the newest rows)
+//! leaves a shorter chain that is still whole: a [`checkpoint::Checkpoint`] kept off the
+//! system (`alliance audit checkpoint`) detects it. This module has no UPDATE or DELETE on
+//! the table: the code can only append.
+//!
+//! Rows written before migration 0023 were chained with plain SHA-256 (`SHA-256(prev_hash ‖
+//! canonical row)`): the table `audit_chain_upgrade` records how many, and they are verified
+//! under that rule; every later row under the keyed one.
 //!
 //! Appends are serialised by the database, across processes and instances (see [`append`]):
 //! a change and its audit row are written in one transaction. `prev_hash` is also UNIQUE, so
 //! even a writer that bypassed the lock could not fork the chain.
+
+pub mod checkpoint;
+mod key;
+
+pub use key::{
+    default_key_file, AuditKey, AuditKeySource, KEY_ENV, KEY_FILE_ENV, MIN_KEY_BYTES, POSTGRES_DEFAULT_KEY_FILE,
+};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -78,17 +93,26 @@ impl AuditEntry {
         serde_json::json!([self.id, self.at, self.actor, self.action, self.target, self.detail, self.ip]).to_string()
     }
 
-    /// The hash this row should have after `prev_hash`.
-    pub fn expected_hash(&self, prev_hash: &str) -> String {
-        chain_hash(prev_hash, &self.canonical())
+    /// The hash this row should have after `prev_hash`, keyed with `key`.
+    pub fn expected_hash(&self, key: &AuditKey, prev_hash: &str) -> String {
+        key.sign(&[prev_hash.as_bytes(), self.canonical().as_bytes()])
+    }
+
+    /// The hash of the rule before migration 0023: plain SHA-256, no key.
+    pub fn legacy_hash(&self, prev_hash: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(prev_hash.as_bytes());
+        h.update(self.canonical().as_bytes());
+        hex::encode(h.finalize())
     }
 }
 
-fn chain_hash(prev_hash: &str, canonical: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(prev_hash.as_bytes());
-    h.update(canonical.as_bytes());
-    hex::encode(h.finalize())
+/// What an append needs besides the transaction: the backend (for its lock) and the key.
+/// [`Db::audit_chain`] gives the database's own.
+#[derive(Debug, Clone)]
+pub struct AuditChain {
+    pub backend: Backend,
+    pub key: AuditKey,
 }
 
 const COLUMNS: &str = "id, at, actor, action, target, detail, ip, prev_hash, hash";
@@ -124,6 +148,11 @@ pub struct ChainReport {
     pub rows_checked: i64,
     /// The first row that does not follow from its predecessor, and why.
     pub first_broken: Option<(i64, String)>,
+    /// How many rows, from the first, were written before the chain was keyed (verified with
+    /// plain SHA-256).
+    pub legacy_rows: i64,
+    /// The id and hash of the last row that verified (`None` for an empty log).
+    pub head: Option<(i64, String)>,
 }
 
 /// The PostgreSQL advisory lock that serialises appends to the chain across processes
@@ -138,16 +167,16 @@ const AUDIT_LOCK_KEY: i64 = 0x4155_4454;
 /// scoped advisory lock before reading the end of the chain; either way no other writer can
 /// append between the read and the insert, so concurrent writers never fork the chain or
 /// collide on its keys.
-pub async fn append(tx: &mut AnyConnection, backend: Backend, event: &AuditEvent<'_>) -> Result<i64, DbError> {
-    if backend == Backend::Postgres {
-        sqlx::query(chain::LOCK_SQL).bind(chain::lock_key()).execute(&mut *tx).await?;
+pub async fn append(tx: &mut AnyConnection, chain: &AuditChain, event: &AuditEvent<'_>) -> Result<i64, DbError> {
+    if chain.backend == Backend::Postgres {
+        sqlx::query(self::chain::LOCK_SQL).bind(self::chain::lock_key()).execute(&mut *tx).await?;
     }
-    let last = match sqlx::query(chain::LAST_SQL).fetch_optional(&mut *tx).await? {
+    let last = match sqlx::query(self::chain::LAST_SQL).fetch_optional(&mut *tx).await? {
         Some(r) => Some((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?)),
         None => None,
     };
-    let entry = chain::entry_after(last, event);
-    sqlx::query(&chain::insert_sql())
+    let entry = self::chain::entry_after(&chain.key, last, event);
+    sqlx::query(&self::chain::insert_sql())
         .bind(entry.id)
         .bind(&entry.at)
         .bind(&entry.actor)
@@ -180,7 +209,7 @@ impl Db {
     /// with [`append`] inside the change's own transaction instead.
     pub async fn audit(&self, event: &AuditEvent<'_>) -> Result<i64, DbError> {
         let mut tx = self.begin_write().await?;
-        let id = append(&mut tx, self.backend(), event).await?;
+        let id = append(&mut tx, self.audit_chain(), event).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -209,23 +238,44 @@ impl Db {
         Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
     }
 
+    /// How many rows were chained before the key (migration 0023's count).
+    pub async fn audit_legacy_rows(&self) -> Result<i64, DbError> {
+        let row =
+            sqlx::query("SELECT legacy_rows FROM audit_chain_upgrade WHERE id = 1").fetch_optional(&self.pool).await?;
+        match row {
+            Some(r) => Ok(r.try_get(0)?),
+            None => Err(DbError::corrupt("audit_chain_upgrade: its one row is missing")),
+        }
+    }
+
     /// Walks the whole chain in id order and reports the first row that does not follow
     /// from its predecessor (wrong id sequence, wrong `prev_hash`, or a hash that does not
-    /// match the row's contents).
+    /// match the row's contents under this database's key, or under plain SHA-256 for the
+    /// rows written before the chain was keyed).
     pub async fn verify_audit_chain(&self) -> Result<ChainReport, DbError> {
+        let legacy_rows = self.audit_legacy_rows().await?;
+        let key = &self.audit_chain().key;
         let mut prev_hash = GENESIS_HASH.to_string();
         let mut prev_id = 0i64;
         let mut checked = 0i64;
+        let report = |checked, first_broken, prev_id: i64, prev_hash: String| ChainReport {
+            rows_checked: checked,
+            first_broken,
+            legacy_rows,
+            head: (prev_id > 0).then_some((prev_id, prev_hash)),
+        };
         loop {
             let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM audit_log WHERE id > $1 ORDER BY id LIMIT 1000"))
                 .bind(prev_id)
                 .fetch_all(&self.pool)
                 .await?;
             if rows.is_empty() {
-                return Ok(ChainReport { rows_checked: checked, first_broken: None });
+                return Ok(report(checked, None, prev_id, prev_hash));
             }
             for r in &rows {
                 let e = from_row(r)?;
+                let expected =
+                    if e.id <= legacy_rows { e.legacy_hash(&prev_hash) } else { e.expected_hash(key, &prev_hash) };
                 let broken = if e.id != prev_id + 1 {
                     Some(format!(
                         "expected row {} next, found row {} (a row was removed or inserted)",
@@ -234,19 +284,34 @@ impl Db {
                     ))
                 } else if e.prev_hash != prev_hash {
                     Some("its previous-hash does not match the hash of the row before it".to_string())
-                } else if e.hash != e.expected_hash(&prev_hash) {
-                    Some("its contents do not match its hash (the row was altered)".to_string())
+                } else if e.hash != expected {
+                    Some(if e.id <= legacy_rows {
+                        "its contents do not match its hash (the row was altered)".to_string()
+                    } else {
+                        "its contents do not match its keyed hash (the row was altered, or the log was \
+                         rewritten without the key, or this is not the key the log was written with)"
+                            .to_string()
+                    })
                 } else {
                     None
                 };
                 if let Some(why) = broken {
-                    return Ok(ChainReport { rows_checked: checked, first_broken: Some((e.id, why)) });
+                    return Ok(report(checked, Some((e.id, why)), prev_id, prev_hash));
                 }
                 checked += 1;
                 prev_id = e.id;
                 prev_hash = e.hash;
             }
         }
+    }
+
+    /// The stored hash of row `id`, if it exists.
+    pub async fn audit_row_hash(&self, id: i64) -> Result<Option<String>, DbError> {
+        let row = sqlx::query("SELECT hash FROM audit_log WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
     }
 }
 
@@ -274,8 +339,16 @@ mod tests {
         let mut h = Sha256::new();
         h.update(GENESIS_HASH.as_bytes());
         h.update(e.canonical().as_bytes());
-        assert_eq!(e.expected_hash(GENESIS_HASH), hex::encode(h.finalize()));
-        assert_ne!(e.expected_hash(GENESIS_HASH), e.expected_hash(&"1".repeat(64)));
+        assert_eq!(e.legacy_hash(GENESIS_HASH), hex::encode(h.finalize()));
+        let key = AuditKey::from_secret(&"k".repeat(32), "test").unwrap();
+        let mut mac = <hmac::Hmac<Sha256> as hmac::Mac>::new_from_slice(&[b'k'; 32]).unwrap();
+        hmac::Mac::update(&mut mac, GENESIS_HASH.as_bytes());
+        hmac::Mac::update(&mut mac, e.canonical().as_bytes());
+        assert_eq!(e.expected_hash(&key, GENESIS_HASH), hex::encode(hmac::Mac::finalize(mac).into_bytes()));
+        assert_ne!(e.expected_hash(&key, GENESIS_HASH), e.legacy_hash(GENESIS_HASH));
+        assert_ne!(e.expected_hash(&key, GENESIS_HASH), e.expected_hash(&key, &"1".repeat(64)));
+        let other = AuditKey::from_secret(&"j".repeat(32), "test").unwrap();
+        assert_ne!(e.expected_hash(&key, GENESIS_HASH), e.expected_hash(&other, GENESIS_HASH));
     }
 }
 
@@ -283,7 +356,7 @@ mod tests {
 /// each file's transaction on its own `rusqlite` or `PgConnection` (`police/`) and appends the
 /// file's audit row there, under the same lock and with the same chain rule.
 pub(crate) mod chain {
-    use super::{AuditEntry, AuditEvent, AUDIT_LOCK_KEY, COLUMNS, GENESIS_HASH};
+    use super::{AuditEntry, AuditEvent, AuditKey, AUDIT_LOCK_KEY, COLUMNS, GENESIS_HASH};
 
     /// PostgreSQL: `SELECT pg_advisory_xact_lock($1)` with [`lock_key`].
     pub(crate) const LOCK_SQL: &str = "SELECT pg_advisory_xact_lock($1)";
@@ -298,7 +371,7 @@ pub(crate) mod chain {
     }
 
     /// The row that follows `last` (the chain's last id and hash, `None` when empty).
-    pub(crate) fn entry_after(last: Option<(i64, String)>, event: &AuditEvent<'_>) -> AuditEntry {
+    pub(crate) fn entry_after(key: &AuditKey, last: Option<(i64, String)>, event: &AuditEvent<'_>) -> AuditEntry {
         let (prev_id, prev_hash) = last.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
         let mut entry = AuditEntry {
             id: prev_id + 1,
@@ -311,7 +384,7 @@ pub(crate) mod chain {
             prev_hash,
             hash: String::new(),
         };
-        entry.hash = entry.expected_hash(&entry.prev_hash);
+        entry.hash = entry.expected_hash(key, &entry.prev_hash);
         entry
     }
 }

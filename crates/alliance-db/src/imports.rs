@@ -229,13 +229,13 @@ pub fn imported_detail(import_id: i64, counts: &ImportCounts, replaced: Option<i
 /// Appends the audit row of an import inside its transaction (a no-op without an audit).
 pub(crate) async fn audit_in(
     tx: &mut AnyConnection,
-    backend: Backend,
+    chain: &crate::audit::AuditChain,
     audit: Option<&ImportAudit>,
     file_name: &str,
     detail: &str,
 ) -> Result<(), DbError> {
     if let Some(a) = audit {
-        crate::audit::append(tx, backend, &a.actor.event(a.action, file_name, detail)).await?;
+        crate::audit::append(tx, chain, &a.actor.event(a.action, file_name, detail)).await?;
     }
     Ok(())
 }

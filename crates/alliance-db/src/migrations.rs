@@ -37,6 +37,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(14, "one current import", "0014_one_current_import.sql"),
     migration!(20, "security", "0020_security.sql"),
     migration!(21, "partnership", "0021_partnership.sql"),
+    migration!(23, "sharing approval and audit key", "0023_sharing_and_audit_key.sql"),
     migration!(28, "places", "0028_places.sql"),
 ];
 

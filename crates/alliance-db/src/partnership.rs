@@ -46,7 +46,7 @@ impl Db {
     pub async fn init_partnership(&self, profile: &Profile, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         insert_profile(&mut tx, profile, &actor.name).await?;
-        append(&mut tx, self.backend(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -63,7 +63,7 @@ impl Db {
         if done.rows_affected() == 0 {
             return Err(DbError::not_found("partnership profile"));
         }
-        append(&mut tx, self.backend(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -96,9 +96,9 @@ impl Db {
         })?;
         let user = NewUser { org_id, role: alliance_core::access::Role::Administrator, ..first.user };
         let id = insert_user(&mut tx, &user, &email).await?;
-        append(&mut tx, self.backend(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
         let detail = "first administrator, added at set-up";
-        append(&mut tx, self.backend(), &actor.event(crate::access::PERMISSION_CHANGE, &email, detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(crate::access::PERMISSION_CHANGE, &email, detail)).await?;
         tx.commit().await?;
         Ok(id)
     }

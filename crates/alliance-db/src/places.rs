@@ -73,7 +73,7 @@ impl Db {
             .await
             .map_err(|e| if is_unique_violation(&e) { taken() } else { e.into() })?;
             let detail = format!("place added: {} ({}, {} vertices)", place.name, place.kind, place.vertices);
-            append(&mut tx, self.backend(), &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
+            append(&mut tx, self.audit_chain(), &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
             ids.push(id);
         }
         tx.commit().await?;
@@ -142,7 +142,7 @@ impl Db {
         }
         sqlx::query("DELETE FROM places WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let detail = format!("place removed: {name}");
-        append(&mut tx, self.backend(), &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
         tx.commit().await?;
         Ok(())
     }

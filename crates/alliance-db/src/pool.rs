@@ -39,6 +39,8 @@ pub struct Db {
     /// Street names of the police data for finding typed places, kept until the next import
     /// (see `public::streets`); shared by every clone of this handle.
     pub(crate) streets: crate::public::streets::StreetCache,
+    /// The backend and the key every audit row is chained with (`audit`).
+    audit_chain: crate::audit::AuditChain,
 }
 
 /// Settings every SQLite connection gets: 16 KiB pages for a new database (a third fewer
@@ -50,8 +52,15 @@ const SQLITE_PRAGMAS: &str =
 
 impl Db {
     /// Connects to `url` (`sqlite://FILE`, created when missing, or `postgres://…`) and
-    /// applies any pending migrations.
+    /// applies any pending migrations; the audit key comes from the environment or a key file
+    /// next to the database ([`crate::audit::AuditKeySource::Default`]).
     pub async fn connect(url: &str) -> Result<Db, DbError> {
+        Db::connect_with(url, &crate::audit::AuditKeySource::Default).await
+    }
+
+    /// [`Db::connect`] with the audit chain keyed by the key `key` names; an unreadable or
+    /// short key is `Invalid { field: "audit key" }` and nothing is opened.
+    pub async fn connect_with(url: &str, key: &crate::audit::AuditKeySource) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let mut sqlite_path = None;
         let mut postgres_url = None;
@@ -73,6 +82,7 @@ impl Db {
         } else {
             return Err(DbError::UnsupportedUrl(url.to_string()));
         };
+        let audit_key = crate::audit::AuditKey::resolve(key, sqlite_path.as_deref())?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
@@ -90,13 +100,19 @@ impl Db {
             .connect(&url)
             .await?;
         crate::migrations::run(&pool, backend).await?;
-        let db = Db { pool, backend, sqlite_path, postgres_url, streets: Default::default() };
+        let audit_chain = crate::audit::AuditChain { backend, key: audit_key };
+        let db = Db { pool, backend, sqlite_path, postgres_url, streets: Default::default(), audit_chain };
         db.finish_interrupted_police_import().await?;
         Ok(db)
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// What [`crate::audit::append`] needs to chain a row: the backend and the audit key.
+    pub fn audit_chain(&self) -> &crate::audit::AuditChain {
+        &self.audit_chain
     }
 
     /// Closes every connection (checkpointing SQLite's write-ahead log).

@@ -21,7 +21,7 @@ use sqlx::Row;
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
-pub use sharing::{Agreement, Dataset, Dpia, GrantRecord, NewAgreement, NewDpia};
+pub use sharing::{today, Agreement, Dataset, Dpia, GrantRecord, GrantStatus, NewAgreement, NewDpia};
 pub use tokens::{ApiToken, TOKEN_DAYS};
 pub(crate) use users::{checked_new_user, insert_user};
 pub use users::{NewSession, NewUser, User};
@@ -93,7 +93,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let id = insert_organisation(&mut tx, name, org_type).await?;
         let detail = format!("organisation added ({})", org_type.as_str());
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }

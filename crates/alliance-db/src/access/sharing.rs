@@ -1,5 +1,18 @@
 //! Datasets and their owners, information sharing agreements with their parties and
 //! grants, and data protection impact assessments.
+//!
+//! **Owner-approved sharing.** A grant is a request until an administrator of the
+//! organisation that owns the dataset approves it ([`Db::decide_grant`]); nobody decides their
+//! own request (checked here and by the table's CHECK constraint), and two decisions racing
+//! each other leave one (the decision updates only a grant still `requested`). A grant is in
+//! force ([`Db::grants_for`], the access check's only source) while it is approved, its
+//! approver's organisation still owns the dataset, and its agreement has passed neither its
+//! review date nor its end date: a lapse is computed when access is checked, so no job is
+//! needed. Who owns what: the organisation that supplies a dataset is its data controller
+//! and owner (ED data: the health body that sends it; partner indicators: the service that
+//! supplies each domain). An owner is named once by any administrator; after that only an
+//! administrator of the current owner can hand the dataset to another organisation. Open
+//! data (police recorded crime from data.police.uk) needs no grant, and none can be asked for.
 
 use alliance_core::access::{AccessLevel, DatasetPolicy};
 use serde::Serialize;
@@ -44,6 +57,12 @@ pub struct Agreement {
     pub purpose: String,
     pub lawful_basis: String,
     pub review_date: String,
+    /// The day after which the agreement ends, if it has one (YYYY-MM-DD).
+    pub end_date: Option<String>,
+    /// The reference of the DPIA the agreement rests on ('' when none was given).
+    pub dpia_reference: String,
+    /// When that DPIA was completed (YYYY-MM-DD).
+    pub dpia_date: Option<String>,
     pub created_by: String,
     pub created_at: String,
     pub parties: Vec<String>,
@@ -59,11 +78,66 @@ impl Agreement {
             purpose: r.try_get("purpose")?,
             lawful_basis: r.try_get("lawful_basis")?,
             review_date: r.try_get("review_date")?,
+            end_date: r.try_get("end_date")?,
+            dpia_reference: r.try_get("dpia_reference")?,
+            dpia_date: r.try_get("dpia_date")?,
             created_by: r.try_get("created_by")?,
             created_at: r.try_get("created_at")?,
             parties: Vec::new(),
             grants: Vec::new(),
         })
+    }
+
+    /// Whether the agreement has passed its review or end date on `today` (YYYY-MM-DD): its
+    /// grants have then lapsed.
+    pub fn lapsed_on(&self, today: &str) -> bool {
+        agreement_lapsed(&self.review_date, self.end_date.as_deref(), today)
+    }
+
+    /// The agreement's status on `today`, in words: `In force`, `Ended` or `Review overdue`.
+    pub fn status_on(&self, today: &str) -> &'static str {
+        if self.end_date.as_deref().is_some_and(|end| end < today) {
+            "Ended"
+        } else if self.review_date.as_str() < today {
+            "Review overdue"
+        } else {
+            "In force"
+        }
+    }
+}
+
+/// The rule of a lapse, also written in SQL in [`Db::grants_for`]: an agreement is in force up
+/// to and including its review date and its end date.
+fn agreement_lapsed(review_date: &str, end_date: Option<&str>, today: &str) -> bool {
+    review_date < today || end_date.is_some_and(|end| end < today)
+}
+
+/// Where a grant stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GrantStatus {
+    /// Asked for; gives no access until the dataset's owner approves it.
+    Requested,
+    Approved,
+    Refused,
+}
+
+impl GrantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantStatus::Requested => "requested",
+            GrantStatus::Approved => "approved",
+            GrantStatus::Refused => "refused",
+        }
+    }
+
+    fn parse(s: &str) -> Result<GrantStatus, DbError> {
+        match s {
+            "requested" => Ok(GrantStatus::Requested),
+            "approved" => Ok(GrantStatus::Approved),
+            "refused" => Ok(GrantStatus::Refused),
+            other => Err(DbError::corrupt(format!("agreement_grants.status: \"{other}\""))),
+        }
     }
 }
 
@@ -74,26 +148,78 @@ pub struct GrantRecord {
     pub org_name: String,
     pub dataset: String,
     pub level: AccessLevel,
+    pub status: GrantStatus,
+    /// Who asked for it (an email, or the name of a command-line actor).
+    pub requested_by: String,
+    pub requested_at: String,
+    /// Who approved or refused it, and when.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// The organisation that approved or refused it (the dataset's owner at the time).
+    pub decided_by_org: Option<i64>,
+    /// Its agreement has passed its review or end date (as of when it was read).
+    pub lapsed: bool,
+    /// When the lapse was recorded in the audit log ([`Db::record_lapses`]).
+    pub lapse_recorded_at: Option<String>,
 }
 
 impl GrantRecord {
-    fn from_row(r: &AnyRow) -> Result<GrantRecord, DbError> {
+    fn from_row(r: &AnyRow, today: &str) -> Result<GrantRecord, DbError> {
         let level: String = r.try_get("level")?;
+        let status: String = r.try_get("status")?;
+        let review_date: String = r.try_get("review_date")?;
+        let end_date: Option<String> = r.try_get("end_date")?;
         Ok(GrantRecord {
             agreement_id: r.try_get("agreement_id")?,
             org_id: r.try_get("org_id")?,
             org_name: r.try_get("org_name")?,
             dataset: r.try_get("dataset")?,
             level: level.parse().map_err(|e| DbError::corrupt(format!("agreement_grants.level: {e}")))?,
+            status: GrantStatus::parse(&status)?,
+            requested_by: r.try_get("requested_by")?,
+            requested_at: r.try_get("requested_at")?,
+            decided_by: r.try_get("decided_by")?,
+            decided_at: r.try_get("decided_at")?,
+            decided_by_org: r.try_get("decided_by_org")?,
+            lapsed: agreement_lapsed(&review_date, end_date.as_deref(), today),
+            lapse_recorded_at: r.try_get("lapse_recorded_at")?,
         })
     }
+
+    /// Whether it gives access today (approved, not lapsed; the owner check is the query's).
+    pub fn in_force(&self) -> bool {
+        self.status == GrantStatus::Approved && !self.lapsed
+    }
+
+    /// The status shown on the register: `requested`, `approved`, `refused` or `lapsed`.
+    pub fn shown_status(&self) -> &'static str {
+        if self.status == GrantStatus::Approved && self.lapsed {
+            "lapsed"
+        } else {
+            self.status.as_str()
+        }
+    }
 }
+
+/// Today's date as the agreements store dates (UTC).
+pub fn today() -> String {
+    chrono::Utc::now().format("%Y-%m-%d").to_string()
+}
+
+const GRANT_COLUMNS: &str = "g.agreement_id, g.org_id, o.name AS org_name, g.dataset, g.level, g.status, \
+     g.requested_by, g.requested_at, g.decided_by, g.decided_at, g.decided_by_org, g.lapse_recorded_at, a.review_date, a.end_date";
 
 pub struct NewAgreement<'a> {
     pub title: &'a str,
     pub purpose: &'a str,
     pub lawful_basis: &'a str,
     pub review_date: &'a str,
+    /// Optional ('' for none).
+    pub end_date: &'a str,
+    /// The DPIA's reference ('' for none).
+    pub dpia_reference: &'a str,
+    /// Optional ('' for none).
+    pub dpia_date: &'a str,
     pub parties: &'a [i64],
 }
 
@@ -164,44 +290,135 @@ impl Db {
     }
 
     /// Makes `org_id` the owner of the dataset (`Invalid` for an unknown dataset or
-    /// organisation), recorded as a `permission-change`.
+    /// organisation), recorded as a `permission-change`. A dataset's first owner may be named
+    /// by anyone allowed here; once it has one, only an administrator of that owner can hand
+    /// it on (`Invalid { field: "org_id" }` otherwise), so nobody makes themselves the owner
+    /// of another organisation's data (owners see its records).
     pub async fn set_dataset_owner(&self, slug: &str, org_id: i64, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         require_dataset(&mut tx, slug).await?;
         require_organisation(&mut tx, "org_id", org_id).await?;
+        let current = sqlx::query("SELECT d.owner_org_id, o.name FROM datasets d LEFT JOIN organisations o ON o.id = d.owner_org_id WHERE d.slug = $1")
+            .bind(slug)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (owner, owner_name): (Option<i64>, Option<String>) = (current.try_get(0)?, current.try_get(1)?);
+        if let Some(owner) = owner.filter(|o| *o != org_id) {
+            let by_owner_admin = administrator_org(&mut tx, actor).await? == Some(owner);
+            if !by_owner_admin {
+                let name = owner_name.unwrap_or_else(|| format!("organisation {owner}"));
+                return Err(DbError::invalid(
+                    "org_id",
+                    format!(
+                        "{slug} belongs to {name}: only an administrator of {name} can hand it to another organisation"
+                    ),
+                ));
+            }
+        }
         sqlx::query("UPDATE datasets SET owner_org_id = $1 WHERE slug = $2")
             .bind(org_id)
             .bind(slug)
             .execute(&mut *tx)
             .await?;
         let detail = format!("owner set to organisation {org_id}");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, slug, &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, slug, &detail)).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    /// Every grant, with organisation names.
+    /// Every grant, whatever its status, with organisation names.
     pub async fn grants(&self) -> Result<Vec<GrantRecord>, DbError> {
-        let rows = sqlx::query(
-            "SELECT g.agreement_id, g.org_id, o.name AS org_name, g.dataset, g.level FROM agreement_grants g \
-             JOIN organisations o ON o.id = g.org_id",
-        )
+        let today = today();
+        let rows = sqlx::query(&format!(
+            "SELECT {GRANT_COLUMNS} FROM agreement_grants g JOIN organisations o ON o.id = g.org_id \
+             JOIN agreements a ON a.id = g.agreement_id"
+        ))
         .fetch_all(&self.pool)
         .await?;
-        let mut grants = rows.iter().map(GrantRecord::from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut grants = rows.iter().map(|r| GrantRecord::from_row(r, &today)).collect::<Result<Vec<_>, _>>()?;
         grants
             .sort_by(|a, b| (a.agreement_id, &a.org_name, &a.dataset).cmp(&(b.agreement_id, &b.org_name, &b.dataset)));
         Ok(grants)
     }
 
-    /// The grants of one organisation for one dataset.
+    /// The grants in force today for one organisation and one dataset: approved by an
+    /// administrator of the organisation that still owns the dataset, under an agreement that
+    /// has passed neither its review date nor its end date. The access check reads only these.
     pub async fn grants_for(&self, org_id: i64, dataset: &str) -> Result<Vec<GrantRecord>, DbError> {
-        Ok(self.grants().await?.into_iter().filter(|g| g.org_id == org_id && g.dataset == dataset).collect())
+        self.record_lapses().await?;
+        let today = today();
+        let rows = sqlx::query(&format!(
+            "SELECT {GRANT_COLUMNS} FROM agreement_grants g JOIN organisations o ON o.id = g.org_id \
+             JOIN agreements a ON a.id = g.agreement_id JOIN datasets d ON d.slug = g.dataset \
+             WHERE g.org_id = $1 AND g.dataset = $2 AND g.status = 'approved' \
+             AND g.decided_by_org = d.owner_org_id AND d.open_data = 0 \
+             AND a.review_date >= $3 AND (a.end_date IS NULL OR a.end_date >= $3)"
+        ))
+        .bind(org_id)
+        .bind(dataset)
+        .bind(&today)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| GrantRecord::from_row(r, &today)).collect()
+    }
+
+    /// Records, once each, the approved grants whose agreement has passed its review or end
+    /// date: marks them and appends a `permission-change` row ("grant lapsed") in one
+    /// transaction, so the log shows when access ended. The lapse itself needs no record to
+    /// take effect (the access check computes it); this only makes it visible. Called by the
+    /// access check and the data-sharing page; writes nothing when there is nothing new.
+    pub async fn record_lapses(&self) -> Result<usize, DbError> {
+        let today = today();
+        let lapsed = "g.status = 'approved' AND g.lapse_recorded_at IS NULL \
+                      AND (a.review_date < $1 OR (a.end_date IS NOT NULL AND a.end_date < $1))";
+        let found = sqlx::query(&format!(
+            "SELECT g.agreement_id, g.org_id, g.dataset, a.review_date, a.end_date FROM agreement_grants g \
+             JOIN agreements a ON a.id = g.agreement_id WHERE {lapsed}"
+        ))
+        .bind(&today)
+        .fetch_all(&self.pool)
+        .await?;
+        if found.is_empty() {
+            return Ok(0);
+        }
+        let system = Actor::new("system", "system");
+        let mut recorded = 0;
+        let mut tx = self.begin_write().await?;
+        for r in &found {
+            let (agreement_id, org_id, dataset): (i64, i64, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let (review_date, end_date): (String, Option<String>) = (r.try_get(3)?, r.try_get(4)?);
+            // Only the first to mark it records it (a concurrent check finds it marked).
+            let marked = sqlx::query(
+                "UPDATE agreement_grants SET lapse_recorded_at = $1 WHERE agreement_id = $2 AND org_id = $3 \
+                 AND dataset = $4 AND status = 'approved' AND lapse_recorded_at IS NULL",
+            )
+            .bind(now())
+            .bind(agreement_id)
+            .bind(org_id)
+            .bind(&dataset)
+            .execute(&mut *tx)
+            .await?;
+            if marked.rows_affected() != 1 {
+                continue;
+            }
+            let passed = match end_date.filter(|end| end.as_str() < today.as_str()) {
+                Some(end) => format!("its end date {end}"),
+                None => format!("its review date {review_date}"),
+            };
+            let detail = format!(
+                "grant lapsed: agreement {agreement_id} passed {passed}; organisation {org_id} has no access under it"
+            );
+            append(&mut tx, self.audit_chain(), &system.event(PERMISSION_CHANGE, &dataset, &detail)).await?;
+            recorded += 1;
+        }
+        tx.commit().await?;
+        Ok(recorded)
     }
 
     pub async fn agreements(&self) -> Result<Vec<Agreement>, DbError> {
         let rows = sqlx::query(
-            "SELECT id, title, purpose, lawful_basis, review_date, created_by, created_at FROM agreements ORDER BY id",
+            "SELECT id, title, purpose, lawful_basis, review_date, end_date, dpia_reference, dpia_date, created_by, \
+             created_at FROM agreements ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -237,15 +454,40 @@ impl Db {
             }
         }
         check_date("review_date", "review date", a.review_date.trim())?;
+        let optional = |field, label, value: &str| -> Result<Option<String>, DbError> {
+            let value = value.trim();
+            if value.is_empty() {
+                return Ok(None);
+            }
+            check_date(field, label, value)?;
+            Ok(Some(value.to_string()))
+        };
+        let end_date = optional("end_date", "end date", a.end_date)?;
+        let dpia_date = optional("dpia_date", "date the DPIA was completed", a.dpia_date)?;
+        if end_date.as_deref().is_some_and(|end| end < a.review_date.trim()) {
+            return Err(DbError::invalid("end_date", "The end date must be on or after the review date"));
+        }
+        for (field, label, value) in [
+            ("title", "title", a.title),
+            ("purpose", "purpose", a.purpose),
+            ("dpia_reference", "DPIA reference", a.dpia_reference),
+        ] {
+            if value.chars().count() > 2000 {
+                return Err(DbError::invalid(field, format!("Enter a {label} of at most 2000 characters")));
+            }
+        }
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
-            "INSERT INTO agreements (title, purpose, lawful_basis, review_date, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO agreements (title, purpose, lawful_basis, review_date, end_date, dpia_reference, dpia_date, \
+             created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(a.title.trim())
         .bind(a.purpose.trim())
         .bind(a.lawful_basis.trim())
         .bind(a.review_date.trim())
+        .bind(end_date)
+        .bind(a.dpia_reference.trim())
+        .bind(dpia_date)
         .bind(actor_email(actor))
         .bind(now())
         .fetch_one(&mut *tx)
@@ -260,14 +502,17 @@ impl Db {
                 .await?;
         }
         let detail = format!("agreement {id} recorded");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
 
-    /// Sets what an agreement grants an organisation for a dataset (replacing any earlier
-    /// level under the same agreement); the organisation becomes a party to it. An unknown
-    /// agreement, organisation or dataset is `Invalid` (`agreement_id`, `org_id`, `dataset`).
+    /// Asks for what an agreement should grant an organisation for a dataset (replacing any
+    /// earlier request or decision under the same agreement, so a changed level needs a new
+    /// approval); the organisation becomes a party to it. The grant gives no access until an
+    /// administrator of the dataset's owner approves it ([`Db::decide_grant`]). An unknown
+    /// agreement, organisation or dataset is `Invalid` (`agreement_id`, `org_id`, `dataset`),
+    /// as are open data (which needs no grant) and an agreement that has lapsed.
     pub async fn set_grant(
         &self,
         agreement_id: i64,
@@ -276,30 +521,144 @@ impl Db {
         level: AccessLevel,
         actor: &Actor,
     ) -> Result<(), DbError> {
+        let today = today();
         let mut tx = self.begin_write().await?;
-        let found = sqlx::query("SELECT id FROM agreements WHERE id = $1").bind(agreement_id).fetch_optional(&mut *tx);
-        if found.await?.is_none() {
+        let found = sqlx::query("SELECT review_date, end_date FROM agreements WHERE id = $1")
+            .bind(agreement_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(found) = found else {
             return Err(DbError::invalid("agreement_id", "Choose an agreement (record one first)"));
+        };
+        let (review_date, end_date): (String, Option<String>) = (found.try_get(0)?, found.try_get(1)?);
+        if agreement_lapsed(&review_date, end_date.as_deref(), &today) {
+            return Err(DbError::invalid(
+                "agreement_id",
+                "That agreement has passed its review or end date: record a new agreement to grant under",
+            ));
         }
         require_organisation(&mut tx, "org_id", org_id).await?;
         require_dataset(&mut tx, dataset).await?;
+        let open =
+            sqlx::query("SELECT open_data FROM datasets WHERE slug = $1").bind(dataset).fetch_one(&mut *tx).await?;
+        if open.try_get::<i64, _>(0)? != 0 {
+            return Err(DbError::invalid(
+                "dataset",
+                format!("{dataset} is open data: everyone signed in sees it without a grant"),
+            ));
+        }
         sqlx::query("INSERT INTO agreement_parties (agreement_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
             .bind(agreement_id)
             .bind(org_id)
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO agreement_grants (agreement_id, org_id, dataset, level) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (agreement_id, org_id, dataset) DO UPDATE SET level = excluded.level",
+            "INSERT INTO agreement_grants (agreement_id, org_id, dataset, level, status, requested_by, requested_at) \
+             VALUES ($1, $2, $3, $4, 'requested', $5, $6) \
+             ON CONFLICT (agreement_id, org_id, dataset) DO UPDATE SET level = excluded.level, status = 'requested', \
+             requested_by = excluded.requested_by, requested_at = excluded.requested_at, decided_by = NULL, \
+             decided_at = NULL, decided_by_org = NULL, lapse_recorded_at = NULL",
         )
         .bind(agreement_id)
         .bind(org_id)
         .bind(dataset)
         .bind(level.as_str())
+        .bind(actor_email(actor))
+        .bind(now())
         .execute(&mut *tx)
         .await?;
-        let detail = format!("agreement {agreement_id} grants organisation {org_id} {level} access");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
+        let detail = format!(
+            "grant requested: agreement {agreement_id}, organisation {org_id}, {level} access; no access until an \
+             administrator of the dataset's owner approves it"
+        );
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Approves (`approve`) or refuses the request for `dataset` under `agreement_id` for
+    /// `org_id`, as `actor`, who must be an active administrator (a `user:<email>` actor) of
+    /// the organisation that owns the dataset and not the one who asked. Refusals:
+    /// `NotFound` (no such request), `Invalid { field: "decision" }` (not the owner's
+    /// administrator, or the requester), `Conflict { field: "decision" }` (already decided,
+    /// also when another decision won a race). Audited in the same transaction.
+    pub async fn decide_grant(
+        &self,
+        agreement_id: i64,
+        org_id: i64,
+        dataset: &str,
+        approve: bool,
+        actor: &Actor,
+    ) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let grant = sqlx::query(
+            "SELECT g.status, g.requested_by, d.owner_org_id, o.name AS owner_name FROM agreement_grants g \
+             JOIN datasets d ON d.slug = g.dataset LEFT JOIN organisations o ON o.id = d.owner_org_id \
+             WHERE g.agreement_id = $1 AND g.org_id = $2 AND g.dataset = $3",
+        )
+        .bind(agreement_id)
+        .bind(org_id)
+        .bind(dataset)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(grant) = grant else {
+            return Err(DbError::not_found(format!("grant request for {dataset} under agreement {agreement_id}")));
+        };
+        let status: String = grant.try_get("status")?;
+        let requested_by: String = grant.try_get("requested_by")?;
+        let owner: Option<i64> = grant.try_get("owner_org_id")?;
+        let owner_name: Option<String> = grant.try_get("owner_name")?;
+        if status != "requested" {
+            return Err(DbError::conflict("decision", format!("This request was already {status}")));
+        }
+        let Some(owner) = owner else {
+            return Err(DbError::invalid(
+                "decision",
+                format!("{dataset} has no owner yet: name its owner, whose administrators then decide"),
+            ));
+        };
+        let owner_name = owner_name.unwrap_or_else(|| format!("organisation {owner}"));
+        if administrator_org(&mut tx, actor).await? != Some(owner) {
+            return Err(DbError::invalid(
+                "decision",
+                format!("Only an administrator of {owner_name}, which owns {dataset}, can decide this request"),
+            ));
+        }
+        let decider = actor_email(actor);
+        if decider.eq_ignore_ascii_case(&requested_by) {
+            return Err(DbError::invalid(
+                "decision",
+                "You asked for this grant: another administrator of the owner must decide it",
+            ));
+        }
+        let decision = if approve { "approved" } else { "refused" };
+        let updated = sqlx::query(
+            "UPDATE agreement_grants SET status = $1, decided_by = $2, decided_at = $3, decided_by_org = $4 \
+             WHERE agreement_id = $5 AND org_id = $6 AND dataset = $7 AND status = 'requested'",
+        )
+        .bind(decision)
+        .bind(decider)
+        .bind(now())
+        .bind(owner)
+        .bind(agreement_id)
+        .bind(org_id)
+        .bind(dataset)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(DbError::conflict("decision", "This request was decided meanwhile"));
+        }
+        if approve {
+            sqlx::query("INSERT INTO agreement_parties (agreement_id, org_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                .bind(agreement_id)
+                .bind(owner)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let detail = format!(
+            "grant {decision} by the owner ({owner_name}): agreement {agreement_id}, organisation {org_id}, requested by {requested_by}"
+        );
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -337,10 +696,24 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let detail = format!("DPIA {id} recorded");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, d.title.trim(), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, d.title.trim(), &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
+}
+
+/// The organisation of which `actor` is an active administrator: `None` unless the actor is a
+/// signed-in user (`user:<email>`) with that role.
+async fn administrator_org(tx: &mut sqlx::AnyConnection, actor: &Actor) -> Result<Option<i64>, DbError> {
+    let Some(email) = actor.name.strip_prefix("user:") else { return Ok(None) };
+    let row = sqlx::query("SELECT org_id FROM users WHERE email = $1 AND role = 'administrator' AND active <> 0")
+        .bind(email.to_lowercase())
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(match row {
+        Some(r) => Some(r.try_get(0)?),
+        None => None,
+    })
 }
 
 /// How the `created_by` columns name an actor: the email of a `user:<email>`, the actor's

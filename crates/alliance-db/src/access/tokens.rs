@@ -98,7 +98,7 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let detail = format!("token \"{name}\" created for organisation {org_id} with scopes {}", scopes.join(" "));
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -147,8 +147,12 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() > 0 {
-            append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), "token revoked"))
-                .await?;
+            append(
+                &mut tx,
+                self.audit_chain(),
+                &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), "token revoked"),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -126,7 +126,7 @@ impl Db {
         }
         let id = insert_user(&mut tx, user, &email).await?;
         let detail = format!("user added as {}", user.role);
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -182,7 +182,7 @@ impl Db {
                 .await?;
             detail.push_str(&format!("; locked until {until}"));
         }
-        append(&mut tx, self.backend(), &actor.event("sign-in-failed", target, &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event("sign-in-failed", target, &detail)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -197,7 +197,7 @@ impl Db {
             .await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&mut *tx).await?;
         insert_session(&mut tx, session).await?;
-        append(&mut tx, self.backend(), &actor.event("sign-in", "/sign-in", "")).await?;
+        append(&mut tx, self.audit_chain(), &actor.event("sign-in", "/sign-in", "")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -208,7 +208,7 @@ impl Db {
         if let Some(hash) = token_hash {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(&mut *tx).await?;
         }
-        append(&mut tx, self.backend(), &actor.event("sign-out", "/sign-out", "")).await?;
+        append(&mut tx, self.audit_chain(), &actor.event("sign-out", "/sign-out", "")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -237,7 +237,7 @@ impl Db {
         let email: String = row.try_get(0)?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         insert_session(&mut tx, session).await?;
-        append(&mut tx, self.backend(), &actor.event("password-change", &email, "")).await?;
+        append(&mut tx, self.audit_chain(), &actor.event("password-change", &email, "")).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -265,7 +265,7 @@ impl Db {
         let email: String = row.try_get(0)?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         let detail = format!("role {role}, can sign in: {active}, unlocked");
-        append(&mut tx, self.backend(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         tx.commit().await?;
         Ok(())
     }

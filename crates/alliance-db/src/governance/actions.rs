@@ -194,7 +194,7 @@ impl Db {
         };
         let mut tx = self.begin_write().await?;
         let id = insert_action(&mut tx, f, &actor.name, &on).await?;
-        audit(&mut tx, self.backend(), actor, &format!("/actions/{id}"), "action created").await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{id}"), "action created").await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -238,7 +238,7 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        audit(&mut tx, self.backend(), actor, &format!("/actions/{id}"), "action edited").await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{id}"), "action edited").await?;
         tx.commit().await?;
         Ok(())
     }
@@ -297,7 +297,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let detail = format!("progress update on {on}: {}", status.label());
-        audit(&mut tx, self.backend(), actor, &format!("/actions/{action_id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -355,7 +355,7 @@ impl Db {
                 .await?
                 .try_get(0)?;
         record_history(&mut tx, action_id, &today(), "milestone", None, Some(title.trim()), &actor.name).await?;
-        audit(&mut tx, self.backend(), actor, &format!("/actions/{action_id}"), "milestone added").await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), "milestone added").await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -372,7 +372,7 @@ impl Db {
         let (action_id, title): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
         record_history(&mut tx, action_id, &done, "milestone done", None, Some(&title), &actor.name).await?;
         let detail = format!("milestone {milestone_id} done");
-        audit(&mut tx, self.backend(), actor, &format!("/actions/{action_id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -404,7 +404,7 @@ impl Db {
         let on = today();
         record_history(&mut tx, action_id, &on, "dependency", None, Some(&depends_on.to_string()), &actor.name).await?;
         let detail = format!("depends on action {depends_on}");
-        audit(&mut tx, self.backend(), actor, &format!("/actions/{action_id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -445,7 +445,7 @@ impl Db {
         .try_get(0)?;
         record_history(&mut tx, action_id, &on, "escalated", None, Some(note.trim()), &actor.name).await?;
         let detail = format!("escalated to the Board on {on}");
-        audit(&mut tx, self.backend(), actor, &format!("/actions/{action_id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -159,7 +159,7 @@ impl Db {
                 .await?
                 .try_get(0)?;
         let detail = format!("funding stream {id} added: {name} ({funder})");
-        audit(&mut tx, self.backend(), actor, "/funding", &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -190,7 +190,7 @@ impl Db {
         .await?;
         let was = before.map(|b| format!(" (was {})", money(b))).unwrap_or_default();
         let detail = format!("amount of {name} for {fy}: {}{was}", money(pence));
-        audit(&mut tx, self.backend(), actor, "/funding", &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -230,7 +230,7 @@ impl Db {
         .try_get(0)?;
         let over = over_note(&mut tx, stream_id, &fy).await?;
         let detail = format!("allocation {id} added: {} of {stream} {fy} to {to} for {purpose}{over}", money(pence));
-        audit(&mut tx, self.backend(), actor, "/funding", &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -274,7 +274,7 @@ impl Db {
         let detail = format!(
             "spend recorded for allocation {allocation_id} in {q}: {pence} pence, {evaluation_pence} on evaluation"
         );
-        audit(&mut tx, self.backend(), actor, "/funding", &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -312,7 +312,7 @@ impl Db {
             .await?;
         if let Some(changed) = changes([change("name", &old.name, name), change("funder", &old.funder, funder)]) {
             let detail = format!("funding stream {id}: {changed}");
-            audit(&mut tx, self.backend(), actor, &format!("/funding/streams/{id}"), &detail).await?;
+            audit(&mut tx, self.audit_chain(), actor, &format!("/funding/streams/{id}"), &detail).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -367,7 +367,7 @@ impl Db {
         if let Some(changed) = changed {
             let over = over_note(&mut tx, before.stream_id, &before.financial_year).await?;
             let detail = format!("allocation {id}: {changed}{over}");
-            audit(&mut tx, self.backend(), actor, &format!("/funding/allocations/{id}"), &detail).await?;
+            audit(&mut tx, self.audit_chain(), actor, &format!("/funding/allocations/{id}"), &detail).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -403,7 +403,7 @@ impl Db {
             allocation.financial_year,
             allocation.purpose
         );
-        audit(&mut tx, self.backend(), actor, &format!("/funding/allocations/{id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/funding/allocations/{id}"), &detail).await?;
         tx.commit().await?;
         Ok(Some((allocation, spend)))
     }

@@ -167,7 +167,7 @@ impl Db {
             ind.kind,
             ind.source.as_string()
         );
-        audit(&mut tx, self.backend(), actor, &format!("/indicators/{id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/indicators/{id}"), &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -218,7 +218,7 @@ impl Db {
         .collect();
         if !changes.is_empty() {
             let detail = format!("indicator {}: {}", old.code, changes.join("; "));
-            audit(&mut tx, self.backend(), actor, &format!("/indicators/{id}"), &detail).await?;
+            audit(&mut tx, self.audit_chain(), actor, &format!("/indicators/{id}"), &detail).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -324,7 +324,7 @@ impl Db {
             (None, [(id, q, v)]) => (format!("/indicators/{id}"), format!("value for {q}: {v}")),
             (None, _) => ("/indicators".to_string(), format!("{} indicator values entered", stored.len())),
         };
-        audit(&mut tx, self.backend(), actor, &target, &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &target, &detail).await?;
         tx.commit().await?;
         Ok(values.len())
     }

@@ -68,7 +68,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        audit(&mut tx, self.backend(), actor, &format!("/meetings/{id}"), "meeting added").await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/meetings/{id}"), "meeting added").await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -89,7 +89,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let id = insert_item(&mut tx, meeting_id, kind, text, None).await?;
         let detail = format!("{kind} added");
-        audit(&mut tx, self.backend(), actor, &format!("/meetings/{meeting_id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/meetings/{meeting_id}"), &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -112,7 +112,7 @@ impl Db {
         let action_id = insert_action(&mut tx, fields, &actor.name, &held_on).await?;
         insert_item(&mut tx, meeting_id, MeetingItemKind::Action, fields.title.trim(), Some(action_id)).await?;
         let detail = format!("action arising: action {action_id}");
-        audit(&mut tx, self.backend(), actor, &format!("/meetings/{meeting_id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/meetings/{meeting_id}"), &detail).await?;
         tx.commit().await?;
         Ok(action_id)
     }

@@ -24,8 +24,8 @@ pub use strategy::{Commitment, Priority, Strategy};
 
 use sqlx::AnyConnection;
 
-use crate::audit::{append, Actor};
-use crate::{Backend, DbError};
+use crate::audit::{append, Actor, AuditChain};
+use crate::DbError;
 
 /// The audit action of every governance change.
 pub const GOVERNANCE_CHANGE: &str = "governance-change";
@@ -70,12 +70,12 @@ fn required<'a>(field: &'static str, text: &'a str, reason: &str) -> Result<&'a 
 /// Appends the audit row of a governance change to the change's transaction.
 async fn audit(
     tx: &mut AnyConnection,
-    backend: Backend,
+    chain: &AuditChain,
     actor: &Actor,
     target: &str,
     detail: &str,
 ) -> Result<(), DbError> {
-    append(tx, backend, &actor.event(GOVERNANCE_CHANGE, target, detail)).await?;
+    append(tx, chain, &actor.event(GOVERNANCE_CHANGE, target, detail)).await?;
     Ok(())
 }
 

@@ -144,7 +144,7 @@ impl Db {
                 "strategy {strategy_id} seeded: {}: {loaded}{indicators_added} computed indicators added",
                 seed.name
             );
-            audit(&mut tx, self.backend(), actor, "/strategy", &detail).await?;
+            audit(&mut tx, self.audit_chain(), actor, "/strategy", &detail).await?;
         }
         tx.commit().await?;
         tracing::info!(strategy_id, created, by = %actor.name, "strategy seeded");
@@ -199,7 +199,7 @@ impl Db {
         let changed = changes([change("name", &old.name, name), change("description", &old.description, description)]);
         if let Some(changed) = changed {
             let detail = format!("priority {}: {changed}", old.position);
-            audit(&mut tx, self.backend(), actor, &format!("/strategy/priorities/{id}"), &detail).await?;
+            audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/priorities/{id}"), &detail).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -217,7 +217,7 @@ impl Db {
             .try_get(0)?;
         sqlx::query("UPDATE commitments SET text = $1 WHERE id = $2").bind(text).bind(id).execute(&mut *tx).await?;
         if let Some(detail) = change("commitment", &old, text) {
-            audit(&mut tx, self.backend(), actor, &format!("/strategy/commitments/{id}"), &detail).await?;
+            audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/commitments/{id}"), &detail).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -241,7 +241,7 @@ impl Db {
         .await?
         .try_get(0)?;
         let detail = format!("commitment added: \"{text}\"");
-        audit(&mut tx, self.backend(), actor, &format!("/strategy/commitments/{id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/commitments/{id}"), &detail).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -355,7 +355,8 @@ impl Db {
         counts.rows_added = counts.rows_read;
         counts.rows_without_location = summary.queued + summary.no_text;
         finish_import(&mut tx, import_id, counts, replaced).await?;
-        audit_in(&mut tx, self.backend(), audit, &file.name, &imported_detail(import_id, &counts, replaced)).await?;
+        audit_in(&mut tx, self.audit_chain(), audit, &file.name, &imported_detail(import_id, &counts, replaced))
+            .await?;
         tx.commit().await?;
         Ok(EdImportReport {
             outcome: ImportOutcome::Imported { import_id, unit, counts, replaced },

@@ -199,7 +199,8 @@ impl Db {
         counts.rows_read = values.len() as i64;
         counts.rows_added = counts.rows_read;
         finish_import(&mut tx, import_id, counts, replaced).await?;
-        audit_in(&mut tx, self.backend(), audit, &file.name, &imported_detail(import_id, &counts, replaced)).await?;
+        audit_in(&mut tx, self.audit_chain(), audit, &file.name, &imported_detail(import_id, &counts, replaced))
+            .await?;
         tx.commit().await?;
         Ok(ImportOutcome::Imported { import_id, unit, counts, replaced })
     }

@@ -194,10 +194,17 @@ impl Db {
                 .postgres_url
                 .as_deref()
                 .ok_or_else(|| DbError::UnsupportedUrl("a PostgreSQL database opened without its URL".into()))?;
-            return pg_copy::import_run(url, files, per_file::By { who, audit }, on_progress).await;
+            return pg_copy::import_run(
+                url,
+                files,
+                per_file::By { who, audit, key: &self.audit_chain().key },
+                on_progress,
+            )
+            .await;
         };
         let (events_tx, mut events_rx) = mpsc::unbounded_channel();
         let (files, who, audit) = (files.to_vec(), who.to_string(), audit.cloned());
+        let key = self.audit_chain().key.clone();
         let count = files.len();
         let handle = tokio::runtime::Handle::current();
         let job = tokio::task::spawn_blocking(move || {
@@ -205,7 +212,7 @@ impl Db {
                 &handle,
                 &path,
                 &files,
-                per_file::By { who: &who, audit: audit.as_ref() },
+                per_file::By { who: &who, audit: audit.as_ref(), key: &key },
                 &|event| {
                     let _ = events_tx.send(event);
                 },

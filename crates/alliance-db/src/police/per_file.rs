@@ -78,6 +78,8 @@ impl Inbox for &std::sync::mpsc::Receiver<Message> {
 pub(super) struct By<'a> {
     pub who: &'a str,
     pub audit: Option<&'a ImportAudit>,
+    /// The key the audit row is chained with.
+    pub key: &'a crate::audit::AuditKey,
 }
 
 /// Imports one file whose checksum is `checksum` and whose parsed rows arrive in `inbox`.
@@ -179,7 +181,7 @@ async fn in_transaction(
     }
     if let Some(audit) = by.audit {
         let detail = imported_detail(import_id, &counts, replaced);
-        append_audit(store, audit, &file.name, &detail).await?;
+        append_audit(store, by.key, audit, &file.name, &detail).await?;
     }
     Ok(ImportOutcome::Imported { import_id, unit: key, counts, replaced })
 }
@@ -211,6 +213,7 @@ async fn record(store: &mut impl PoliceStore, import: &NewImport<'_>, replaces: 
 /// Appends the file's audit row inside its transaction, as `audit::append` does.
 async fn append_audit(
     store: &mut impl PoliceStore,
+    key: &crate::audit::AuditKey,
     audit: &ImportAudit,
     target: &str,
     detail: &str,
@@ -219,7 +222,7 @@ async fn append_audit(
         store.execute(chain::LOCK_SQL, &[Arg::Int(chain::lock_key())]).await?;
     }
     let last = store.fetch_id_text(chain::LAST_SQL, &[]).await?;
-    let e = chain::entry_after(last, &audit.actor.event(audit.action, target, detail));
+    let e = chain::entry_after(key, last, &audit.actor.event(audit.action, target, detail));
     store
         .execute(
             &chain::insert_sql(),

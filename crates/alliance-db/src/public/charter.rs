@@ -168,7 +168,8 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
-        append(&mut tx, self.backend(), &actor.event("charter-commitment", &format!("commitment:{id}"), title)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event("charter-commitment", &format!("commitment:{id}"), title))
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -320,7 +321,8 @@ impl Db {
             return Ok(false);
         }
         let detail = format!("verified, renewal due {due}");
-        append(&mut tx, self.backend(), &actor.event("charter-verify", &format!("signatory:{id}"), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event("charter-verify", &format!("signatory:{id}"), &detail))
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -342,7 +344,7 @@ impl Db {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        append(&mut tx, self.backend(), &actor.event("charter-return", &format!("signatory:{id}"), reason)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event("charter-return", &format!("signatory:{id}"), reason)).await?;
         tx.commit().await?;
         Ok(true)
     }

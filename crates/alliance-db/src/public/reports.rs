@@ -202,7 +202,7 @@ impl Db {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        append(&mut tx, self.backend(), &actor.event("moderate-report", &format!("unsafe-report:{id}"), status))
+        append(&mut tx, self.audit_chain(), &actor.event("moderate-report", &format!("unsafe-report:{id}"), status))
             .await?;
         tx.commit().await?;
         Ok(true)

@@ -47,8 +47,12 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let target = format!("{area_kind}:{area_code}");
-        append(&mut tx, self.backend(), &actor.event("publish-response", &target, &format!("response {id} published")))
-            .await?;
+        append(
+            &mut tx,
+            self.audit_chain(),
+            &actor.event("publish-response", &target, &format!("response {id} published")),
+        )
+        .await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -226,6 +226,7 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/admin/data-sharing", ADMIN),
     roles("POST", "/admin/agreements", ADMIN),
     roles("POST", "/admin/grants", ADMIN),
+    roles("POST", "/admin/grants/decide", ADMIN),
     roles("POST", "/admin/datasets", ADMIN),
     roles("POST", "/admin/dpias", ADMIN),
     roles("GET", "/admin/tokens", ADMIN),

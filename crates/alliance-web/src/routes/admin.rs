@@ -37,6 +37,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/data-sharing", get(data_sharing))
         .route("/admin/agreements", post(add_agreement))
         .route("/admin/grants", post(add_grant))
+        .route("/admin/grants/decide", post(decide_grant))
         .route("/admin/datasets", post(set_owner))
         .route("/admin/dpias", post(add_dpia))
         .route("/admin/tokens", get(tokens).post(add_token))
@@ -188,29 +189,38 @@ async fn update_user(
 
 // ---- data sharing ----
 
-async fn data_sharing_page(state: &AppState, form: forms::Form, sent: &'static str) -> Result<String, PageError> {
+async fn data_sharing_page(
+    state: &AppState,
+    me: &alliance_db::access::User,
+    form: forms::Form,
+    sent: &'static str,
+) -> Result<String, PageError> {
+    state.db.record_lapses().await?;
     let page = DataSharingPage {
+        me_email: me.email.clone(),
+        me_org: me.org_id,
         layout: Layout::new(state, "/admin/data-sharing"),
         datasets: state.db.datasets().await?,
         agreements: state.db.agreements().await?,
         dpias: state.db.dpias().await?,
         organisations: organisation_choices(&state.db.organisations().await?),
         levels: level_choices(),
-        today: chrono::Utc::now().format("%Y-%m-%d").to_string(),
+        today: alliance_db::access::today(),
         form,
         sent,
     };
     Ok(page.render()?)
 }
 
-async fn data_sharing(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(data_sharing_page(&state, forms::Form::default(), "").await?))
+async fn data_sharing(State(state): State<AppState>, CurrentUser(me): CurrentUser) -> Result<Html<String>, PageError> {
+    Ok(Html(data_sharing_page(&state, &me, forms::Form::default(), "").await?))
 }
 
 /// The end of a data-sharing change: back to the page, or the page again with the form
 /// `sent` as typed and the error on its field (`id_of` names the element of a field).
 async fn data_sharing_done(
     state: &AppState,
+    me: &alliance_db::access::User,
     result: Result<(), DbError>,
     values: FormValues,
     sent: &'static str,
@@ -220,7 +230,7 @@ async fn data_sharing_done(
         Ok(()) => Ok(redirect("/admin/data-sharing")),
         Err(e) => {
             let error = on_field(e, id_of)?;
-            Ok(invalid(data_sharing_page(state, forms::Form::with_errors(values, vec![error]), sent).await?))
+            Ok(invalid(data_sharing_page(state, me, forms::Form::with_errors(values, vec![error]), sent).await?))
         }
     }
 }
@@ -234,15 +244,20 @@ async fn add_agreement(
     let form = forms::Form::new(values(&fields));
     let (title, purpose, lawful_basis, review_date) =
         (form.value("title"), form.value("purpose"), form.value("lawful_basis"), form.value("review_date"));
+    let (end_date, dpia_reference, dpia_date) =
+        (form.value("end_date"), form.value("dpia_reference"), form.value("dpia_date"));
     let new = NewAgreement {
         title: &title,
         purpose: &purpose,
         lawful_basis: &lawful_basis,
         review_date: &review_date,
+        end_date: &end_date,
+        dpia_reference: &dpia_reference,
+        dpia_date: &dpia_date,
         parties: &[],
     };
     let result = state.db.create_agreement(&new, &actor_of(&me, &ip)).await.map(|_| ());
-    data_sharing_done(&state, result, form.values, "agreement", |f| f).await
+    data_sharing_done(&state, &me, result, form.values, "agreement", |f| f).await
 }
 
 async fn add_grant(
@@ -274,7 +289,36 @@ async fn add_grant(
         "dataset" => "grant-dataset",
         other => other,
     };
-    data_sharing_done(&state, result, form.values, "grant", id_of).await
+    data_sharing_done(&state, &me, result, form.values, "grant", id_of).await
+}
+
+/// An owner's administrator approves or refuses a grant request (`decision`: `approve` or
+/// `refuse`); the storage layer checks who may decide, in the decision's transaction.
+async fn decide_grant(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = forms::Form::new(values(&fields));
+    let approve = match form.value("decision").as_str() {
+        "approve" => Some(true),
+        "refuse" => Some(false),
+        _ => None,
+    };
+    let ids = (form.value("agreement_id").parse::<i64>(), form.value("org_id").parse::<i64>());
+    let result = match (approve, ids) {
+        (Some(approve), (Ok(agreement), Ok(org))) => {
+            state.db.decide_grant(agreement, org, &form.value("dataset"), approve, &actor_of(&me, &ip)).await
+        }
+        (None, _) => Err(DbError::invalid("decision", "Choose approve or refuse")),
+        _ => Err(DbError::invalid("decision", "Choose a request from the list")),
+    };
+    let result = match result {
+        Err(DbError::NotFound { what }) => Err(DbError::invalid("decision", format!("There is no {what}"))),
+        other => other,
+    };
+    data_sharing_done(&state, &me, result, form.values, "decision", |_| "decision").await
 }
 
 async fn set_owner(
@@ -289,7 +333,7 @@ async fn set_owner(
         Err(_) => Err(DbError::invalid("org_id", "Choose an organisation")),
     };
     let id_of = |f: &'static str| if f == "dataset" { "owner-dataset" } else { "owner-org" };
-    data_sharing_done(&state, result, form.values, "owner", id_of).await
+    data_sharing_done(&state, &me, result, form.values, "owner", id_of).await
 }
 
 async fn add_dpia(
@@ -319,7 +363,7 @@ async fn add_dpia(
         "review_date" => "dpia-review",
         other => other,
     };
-    data_sharing_done(&state, result, form.values, "dpia", id_of).await
+    data_sharing_done(&state, &me, result, form.values, "dpia", id_of).await
 }
 
 // ---- API tokens ----

@@ -94,6 +94,9 @@ form_accessors!(UsersPage);
 #[template(path = "admin_data_sharing.html")]
 pub struct DataSharingPage {
     pub layout: Layout,
+    /// The administrator looking: who may decide which request.
+    pub me_email: String,
+    pub me_org: i64,
     pub datasets: Vec<Dataset>,
     pub agreements: Vec<Agreement>,
     pub dpias: Vec<Dpia>,
@@ -119,6 +122,30 @@ impl DataSharingPage {
     /// Whether `option` was chosen in `name` of the form `which` that was sent.
     pub fn chosen(&self, which: &str, name: &str, option: &str) -> bool {
         self.sent == which && self.form.is(name, option)
+    }
+    /// The dataset's owner, by name ("no owner yet" when none is named).
+    pub fn owner_of(&self, dataset: &str) -> String {
+        self.datasets
+            .iter()
+            .find(|d| d.slug == dataset)
+            .and_then(|d| d.owner_name.clone())
+            .unwrap_or_else(|| "no owner yet".to_string())
+    }
+    /// Whether the viewer may approve or refuse `g`: it awaits a decision, the viewer is an
+    /// administrator of the dataset's owner, and did not ask for it. The storage layer checks
+    /// again when the decision is sent.
+    pub fn may_decide(&self, g: &alliance_db::access::GrantRecord) -> bool {
+        g.status == alliance_db::access::GrantStatus::Requested
+            && !g.requested_by.eq_ignore_ascii_case(&self.me_email)
+            && self.datasets.iter().any(|d| d.slug == g.dataset && d.owner_org_id == Some(self.me_org))
+    }
+    /// Requests awaiting a decision, in every agreement.
+    pub fn pending(&self) -> Vec<&alliance_db::access::GrantRecord> {
+        self.agreements
+            .iter()
+            .flat_map(|a| a.grants.iter())
+            .filter(|g| g.status == alliance_db::access::GrantStatus::Requested)
+            .collect()
     }
 }
 

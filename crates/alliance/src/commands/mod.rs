@@ -33,6 +33,11 @@ pub struct Cli {
     /// How log lines (on standard error) are written: text, or one JSON object per line.
     #[arg(long, env = "ALLIANCE_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text, global = true)]
     pub log_format: crate::logging::LogFormat,
+    /// The audit chain's key file (kept away from the database). Without it: the key in
+    /// ALLIANCE_AUDIT_KEY, else a key file made next to a SQLite database (`FILE.audit-key`)
+    /// or `alliance-audit.key` in the working folder for PostgreSQL.
+    #[arg(long = "audit-key-file", env = "ALLIANCE_AUDIT_KEY_FILE", value_name = "FILE", global = true)]
+    pub audit_key_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -92,7 +97,11 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let db = Db::connect(&cli.database_url)
+    let key = match &cli.audit_key_file {
+        Some(file) => alliance_db::audit::AuditKeySource::File(file.clone()),
+        None => alliance_db::audit::AuditKeySource::Default,
+    };
+    let db = Db::connect_with(&cli.database_url, &key)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database_url))?;
     let code = match cli.command {

@@ -313,9 +313,9 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
         post("/admin/datasets", format!("dataset=ed-assaults&org_id={health}")).await.status,
         StatusCode::SEE_OTHER
     );
-    let agreement = "title=ED+data+sharing&purpose=Violence+reduction&lawful_basis=Public+task&review_date=2026-03-31";
+    let agreement = "title=ED+data+sharing&purpose=Violence+reduction&lawful_basis=Public+task&review_date=2099-03-31";
     assert_eq!(post("/admin/agreements", agreement.into()).await.status, StatusCode::SEE_OTHER);
-    let bad_date = post("/admin/agreements", agreement.replace("2026-03-31", "next+year")).await;
+    let bad_date = post("/admin/agreements", agreement.replace("2099-03-31", "next+year")).await;
     assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
     // The error is on the review date, linked from the summary, and what was typed comes back.
     assert!(bad_date.body.contains("<a href=\"#review_date\">The review date must be a real date like 2026-03-31</a>"));
@@ -324,6 +324,10 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     assert!(bad_date.body.contains(">Violence reduction</textarea>"));
     let grant = format!("agreement_id=1&org_id={council}&dataset=ed-assaults&level=aggregate");
     assert_eq!(post("/admin/grants", grant).await.status, StatusCode::SEE_OTHER);
+    // The grant takes effect once an administrator of the owner approves it.
+    add_user(&db, "admin@stoke-ed.example", Role::Administrator, "Royal Stoke ED").await;
+    let owner_admin = alliance_db::audit::Actor::new("user:admin@stoke-ed.example", "test");
+    db.decide_grant(1, council, "ed-assaults", true, &owner_admin).await.unwrap();
     let page = app.get("/admin/data-sharing", &admin).await;
     assert!(page.body.contains("Stoke Council: <code>ed-assaults</code> at aggregate level"), "{}", page.body);
 
@@ -505,6 +509,9 @@ async fn a_failing_audit_write_leaves_the_change_unstored(app: TestApp) {
         purpose: "Violence reduction",
         lawful_basis: "Public task",
         review_date: "2027-03-31",
+        end_date: "",
+        dpia_reference: "",
+        dpia_date: "",
         parties: &[],
     };
     let agreement = db.create_agreement(&agreement, &actor).await.unwrap();

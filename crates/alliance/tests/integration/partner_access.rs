@@ -96,7 +96,7 @@ async fn partner_data_end_to_end(app: TestApp) {
         ("title", "ED assault data sharing"),
         ("purpose", "Reducing serious violence"),
         ("lawful_basis", "Serious Violence Duty, Police, Crime, Sentencing and Courts Act 2022 s.16"),
-        ("review_date", "2027-01-01"),
+        ("review_date", "2099-01-01"),
     ];
     post_form(&app, &admin, "/admin/agreements", &agreement).await;
     let agreement_id = db.agreements().await.unwrap()[0].id.to_string();
@@ -104,6 +104,15 @@ async fn partner_data_end_to_end(app: TestApp) {
         let fields =
             [("agreement_id", agreement_id.as_str()), ("org_id", org), ("dataset", "ed-assaults"), ("level", level)];
         post_form(&app, &admin, "/admin/grants", &fields).await;
+    }
+    // The hospital trust that sends the ED data owns it; its administrator approves both grants.
+    add_user(&db, "admin@hospital.example", Role::Administrator, "University Hospitals").await;
+    let hospital = org_id(&db, "University Hospitals").await;
+    db.set_dataset_owner("ed-assaults", hospital.parse().unwrap(), &common::test_actor()).await.unwrap();
+    let owner_admin = alliance_db::audit::Actor::new("user:admin@hospital.example", "test");
+    for org in [&council, &alliance] {
+        let (agreement, org) = (agreement_id.parse().unwrap(), org.parse().unwrap());
+        db.decide_grant(agreement, org, "ed-assaults", true, &owner_admin).await.unwrap();
     }
 
     // An upload without the form's CSRF token is refused and imports nothing.
@@ -292,7 +301,10 @@ async fn partner_uploads_through_the_api(app: TestApp) {
         title: "Education figures",
         purpose: "Early intervention",
         lawful_basis: "Public task",
-        review_date: "2027-01-01",
+        review_date: "2099-01-01",
+        end_date: "",
+        dpia_reference: "",
+        dpia_date: "",
         parties: &[],
     };
     let agreement = db.create_agreement(&agreement, &common::test_actor()).await.unwrap();
@@ -305,6 +317,10 @@ async fn partner_uploads_through_the_api(app: TestApp) {
     )
     .await
     .unwrap();
+    // The grant takes effect once an administrator of the owner (the council) approves it.
+    add_user(&db, "admin@council.example", Role::Administrator, "A council").await;
+    let owner_admin = alliance_db::audit::Actor::new("user:admin@council.example", "test");
+    db.decide_grant(agreement, charity, "indicators:education", true, &owner_admin).await.unwrap();
     add_user(&db, "owner@council.example", Role::PartnerUser, "A council").await;
     add_user(&db, "partner@charity.example", Role::PartnerUser, "A charity").await;
     let owner = sign_in(app, "owner@council.example").await;
