@@ -48,6 +48,7 @@ const PUBLIC_PAGES = [
   '/you-said-we-did',
   '/public/figures',
   '/sign-in',
+  '/developers',
 ];
 /**
  * The hotspot map, narrowed to one crime type, district and month: the page computes Gi*

@@ -16,6 +16,7 @@ pub mod governance;
 pub mod imports;
 pub mod interventions;
 mod migrations;
+pub mod ops;
 pub mod params;
 pub mod partner;
 pub mod partnership;

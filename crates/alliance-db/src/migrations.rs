@@ -42,15 +42,41 @@ const MIGRATIONS: &[Migration] = &[
     migration!(28, "places", "0028_places.sql"),
 ];
 
-/// Applies the migrations not yet applied, each in its own transaction.
+/// The versions of every migration this binary knows, oldest first.
+pub(crate) fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}
+
+/// The key of the PostgreSQL advisory lock instances hold while migrating ("ALLIANCE" in hex).
+const MIGRATION_LOCK: i64 = 0x414c_4c49_414e_4345;
+
+/// Applies the migrations not yet applied, each in its own transaction. Instances starting
+/// at once on one database (two `alliance serve` processes) apply each migration once: on
+/// PostgreSQL they take turns under an advisory lock, and on either backend each migration's
+/// transaction first claims its version in `alliance_migrations`, skipping it when another
+/// instance got there first.
 pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError> {
+    let mut conn = pool.acquire().await?;
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await?;
+    }
+    let result = run_on(&mut conn, backend).await;
+    if backend == Backend::Postgres {
+        // Released with the session too, should this fail.
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(MIGRATION_LOCK).execute(&mut *conn).await;
+    }
+    result
+}
+
+async fn run_on(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, backend: Backend) -> Result<(), DbError> {
+    use sqlx::Acquire;
     sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS alliance_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)",
     )
-    .execute(pool)
+    .execute(&mut **conn)
     .await?;
     let applied: Vec<i64> = sqlx::query("SELECT version FROM alliance_migrations")
-        .fetch_all(pool)
+        .fetch_all(&mut **conn)
         .await?
         .iter()
         .map(|r| r.try_get::<i64, _>(0))
@@ -61,15 +87,23 @@ pub(crate) async fn run(pool: &AnyPool, backend: Backend) -> Result<(), DbError>
             Backend::Postgres => m.postgres,
         };
         let fail = |source| DbError::Migration { version: m.version, description: m.description, source };
-        let mut tx = pool.begin().await?;
+        let mut tx = conn.begin().await?;
+        // Claim the version first (on SQLite this also takes the write lock, so another
+        // instance's claim waits for this transaction and then finds the version taken).
+        let claimed = sqlx::query(
+            "INSERT INTO alliance_migrations (version, description, applied_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING",
+        )
+        .bind(m.version)
+        .bind(m.description)
+        .bind(chrono::Utc::now().to_rfc3339())
+        .execute(&mut *tx)
+        .await
+        .map_err(fail)?;
+        if claimed.rows_affected() == 0 {
+            tx.rollback().await?;
+            continue;
+        }
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
-        sqlx::query("INSERT INTO alliance_migrations (version, description, applied_at) VALUES ($1, $2, $3)")
-            .bind(m.version)
-            .bind(m.description)
-            .bind(chrono::Utc::now().to_rfc3339())
-            .execute(&mut *tx)
-            .await
-            .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
         tracing::info!(version = m.version, description = m.description, "applied migration");
     }

@@ -8,8 +8,10 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod partnership;
+mod request_log;
 mod routes;
 mod security_headers;
+pub mod shutdown;
 mod state;
 pub mod uploads;
 pub mod views;
@@ -23,7 +25,7 @@ pub use error::{ApiError, PageError};
 pub use routes::router;
 pub use state::AppState;
 
-/// Serves the app on `addr` until Ctrl-C. Cookies are `Secure` unless `insecure_cookies`
+/// Serves the app on `addr` until SIGTERM or Ctrl-C (see [`shutdown`]). Cookies are `Secure` unless `insecure_cookies`
 /// or `addr` is a loopback address (see `auth::session`). Figures shown to readers without
 /// record-level access are published under the partnership profile's threshold, or under
 /// `disclosure` when one is given (an override, logged at start).
@@ -37,7 +39,7 @@ pub async fn serve(
 }
 
 /// Serves the app on a listener already bound (so a caller can bind port 0 and learn the
-/// port before serving) until Ctrl-C; cookies and suppression as in [`serve`]. The client of
+/// port before serving) until SIGTERM or Ctrl-C, finishing requests in flight; cookies and suppression as in [`serve`]. The client of
 /// a request is the socket's peer, or the `X-Forwarded-For` address given by one of
 /// `trusted_proxies` (see `auth::throttle::client_address`).
 pub async fn serve_on(
@@ -73,9 +75,7 @@ pub async fn serve_on_mailing(
         );
         state = state.with_disclosure(d);
     }
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+    use std::future::IntoFuture;
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    shutdown::run_until_signal(|stop| axum::serve(listener, app).with_graceful_shutdown(stop).into_future()).await
 }

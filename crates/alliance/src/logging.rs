@@ -4,6 +4,11 @@
 //! `ALLIANCE_LOG` (used by the test suite to quieten the processes it runs) takes precedence
 //! when both are set, so a deployment's `RUST_LOG` meant for another program does not undo it.
 //! Both take `tracing_subscriber::EnvFilter` directives, e.g. `debug` or `info,alliance_db=debug`.
+//!
+//! Lines are text for a person by default; `--log-format json` (or `ALLIANCE_LOG_FORMAT=json`)
+//! writes one JSON object per line for a log collector: `timestamp`, `level`, `target`, and
+//! the event's `fields` (its `message`, and for each request `method`, `path`, `route`,
+//! `status` and `latency_ms`).
 
 use tracing_subscriber::EnvFilter;
 
@@ -28,12 +33,32 @@ pub fn filter(alliance_log: Option<&str>, rust_log: Option<&str>) -> (EnvFilter,
     }
 }
 
-/// Starts logging to standard error at the level `ALLIANCE_LOG` or `RUST_LOG` asks for.
-pub fn init() {
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Text for a person reading a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+/// Starts logging to standard error at the level `ALLIANCE_LOG` or `RUST_LOG` asks for, in
+/// `format`.
+pub fn init(format: LogFormat) {
     let alliance_log = std::env::var("ALLIANCE_LOG").ok();
     let rust_log = std::env::var("RUST_LOG").ok();
     let (filter, warning) = filter(alliance_log.as_deref(), rust_log.as_deref());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     if let Some(warning) = warning {
         tracing::warn!("{warning}");
     }

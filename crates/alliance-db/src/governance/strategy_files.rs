@@ -254,7 +254,7 @@ impl Db {
             indicators_added.len(),
             if indicators_kept.is_empty() { String::new() } else { format!(" ({} already held)", indicators_kept.len()) }
         );
-        audit(&mut tx, self.backend(), actor, &format!("/strategies/{id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/strategies/{id}"), &detail).await?;
         tx.commit().await?;
         tracing::info!(strategy_id = id, by = %actor.name, "strategy imported");
         Ok(StrategyImported {
@@ -273,7 +273,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let id = insert_strategy_row(&mut tx, &f).await?;
         let detail = format!("strategy {id} created: {} ({}–{})", f.name, f.period_start, f.period_end);
-        audit(&mut tx, self.backend(), actor, &format!("/strategies/{id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/strategies/{id}"), &detail).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -320,7 +320,7 @@ impl Db {
         .map_err(|e| if is_unique_violation(&e) { conflict() } else { DbError::from(e) })?
         .try_get(0)?;
         let detail = format!("priority added to strategy {strategy_id}: \"{name}\"");
-        audit(&mut tx, self.backend(), actor, &format!("/strategy/priorities/{id}"), &detail).await?;
+        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/priorities/{id}"), &detail).await?;
         tx.commit().await?;
         Ok(id)
     }

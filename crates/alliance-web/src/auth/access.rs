@@ -75,6 +75,10 @@ pub const ROUTES: &[RouteRule] = &[
     // Public: assets, the health check, signing in. Nothing else.
     public("GET", "/assets/{*path}"),
     public("GET", "/healthz"),
+    public("GET", "/readyz"),
+    // The API contract (routes/api/openapi.rs): no data, for partners' developers.
+    public("GET", "/api/v1/openapi.json"),
+    public("GET", "/developers"),
     public("GET", "/sign-in"),
     public("POST", "/sign-in"),
     // First run only: the handler answers 404 once anyone can sign in.

@@ -6,6 +6,7 @@ mod admin;
 mod api;
 mod dashboard;
 mod governance;
+pub(crate) mod health;
 mod imports;
 mod imports_upload;
 mod interventions;
@@ -47,10 +48,13 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(referrals::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
-        .route("/healthz", get(|| async { "ok" }))
+        // The probes: the guard lets them through untouched (no session, cookie or profile read).
+        .merge(health::routes())
         // Last: the access check over every route above (and the fallback), from the table in auth/access.rs.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::middleware::guard))
         // Outermost: security headers on every response, refusals included.
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::security_headers::add))
+        // Around everything: one log line per request (method, path without query, status, latency).
+        .layer(axum::middleware::from_fn(crate::request_log::log))
         .with_state(state)
 }

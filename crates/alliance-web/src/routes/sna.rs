@@ -96,7 +96,7 @@ pub async fn report_file(
         let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());
     }
-    let report = SnaReport::build(&state.db, &request, &state.disclosure).await?;
+    let report = SnaReport::build(&state.db, &request, &state.disclosure().await).await?;
     let period = report.period.map(|p| format!("-{}-to-{}", p.from, p.to)).unwrap_or_default();
     let name: String = format!("strategic-needs-assessment{period}.html")
         .chars()

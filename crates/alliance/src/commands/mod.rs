@@ -1,6 +1,7 @@
 //! Command-line commands, one module each.
 
 mod audit;
+mod backup;
 mod board_pack;
 mod counts;
 pub mod evaluate;
@@ -31,6 +32,9 @@ pub struct Cli {
     /// Database URL: sqlite://FILE (created when missing) or postgres://USER@HOST/DB.
     #[arg(long = "db", env = "ALLIANCE_DB", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
+    /// How log lines (on standard error) are written: text, or one JSON object per line.
+    #[arg(long, env = "ALLIANCE_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text, global = true)]
+    pub log_format: crate::logging::LogFormat,
     /// The audit chain's key file (kept away from the database). Without it: the key in
     /// ALLIANCE_AUDIT_KEY, else a key file made next to a SQLite database (`FILE.audit-key`)
     /// or `alliance-audit.key` in the working folder for PostgreSQL.
@@ -97,6 +101,8 @@ pub enum Command {
     /// access exports, aggregate figures.
     #[command(subcommand)]
     Referrals(referrals::ReferralsCommand),
+    /// Write an online backup of a SQLite database to a new file (PostgreSQL: use pg_dump).
+    Backup(backup::BackupArgs),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -129,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Partnership(args) => partnership::run(&db, args).await?,
         Command::Strategy(args) => strategy::run(&db, args).await?,
         Command::Referrals(args) => referrals::run(&db, args).await?,
+        Command::Backup(args) => backup::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

@@ -44,7 +44,7 @@ async fn audit_details(app: &TestApp, action: &str) -> Vec<String> {
 
 async fn stays_up(app: &TestApp) {
     let health = app.get("/healthz", &Caller::default()).await;
-    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, "ok"), "the server is still up");
+    assert_eq!((health.status, health.body.as_str()), (StatusCode::OK, r#"{"status":"ok"}"#), "the server is still up");
 }
 
 /// Finding 6: thirty wrong passwords and then the right one, sent at once (each from its

@@ -11,6 +11,7 @@ mod common;
 
 mod access;
 mod adversarial;
+mod api_contract;
 mod audit_checkpoint;
 mod browser;
 mod cli;
@@ -20,6 +21,7 @@ mod governance;
 mod governance_web;
 mod headers;
 mod imports_concurrency;
+mod ops;
 mod partner_access;
 mod partner_data;
 mod partnership;

@@ -3,6 +3,7 @@
 pub mod counts;
 pub mod datasets;
 pub mod referrals;
+pub mod openapi;
 pub mod uploads;
 
 /// Every JSON endpoint, under `/api/v1/`.
@@ -10,6 +11,9 @@ pub fn routes() -> axum::Router<crate::AppState> {
     axum::Router::new()
         .route("/api/v1/counts", axum::routing::get(counts::get))
         .route("/api/v1/datasets", axum::routing::get(datasets::get))
+        // The API contract and the page for partner developers (openapi.rs).
+        .route("/api/v1/openapi.json", axum::routing::get(openapi::get))
+        .route("/developers", axum::routing::get(openapi::page))
         .route(
             "/api/v1/imports/police",
             axum::routing::post(uploads::police).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),

@@ -109,6 +109,22 @@ impl TestApp {
         }
     }
 
+    /// A handle on a server this test did not start in process (an `alliance serve` child
+    /// process) at `base`, over the same database as `self`, to talk to it with the same
+    /// helpers (drop it before `self`).
+    pub fn at(&self, base: &str) -> TestApp {
+        let client =
+            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
+        TestApp {
+            db: self.db.clone(),
+            db_url: self.db_url.clone(),
+            base: base.trim_end_matches('/').to_string(),
+            client,
+            server: tokio::spawn(async {}),
+            _test_db: None,
+        }
+    }
+
     /// A user of `role` at organisation `org` (a council, created when missing), signed in.
     pub async fn signed_in(&self, email: &str, role: Role, org: &str) -> Caller {
         let id = super::add_user(&self.db, email, role, org).await;

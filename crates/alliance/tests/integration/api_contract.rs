@@ -1,0 +1,181 @@
+//! Issue 18: the API contract. The OpenAPI 3.1 document at `/api/v1/openapi.json` names
+//! every `/api/v1` route of the route table (which a unit test of `auth::access` ties to the
+//! router) with the access the table gives it, and nothing else; real responses validate
+//! against its JSON Schemas; `/developers` lists the endpoints and scopes.
+
+use crate::common;
+use common::app::{Caller, Reply, TestApp};
+
+use alliance_core::access::Role;
+use alliance_web::auth::access::{Allow, ROUTES, SCOPES};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// The schema of the response `status` of `method path` in `doc`, for its content type.
+fn response_schema<'d>(doc: &'d Value, path: &str, method: &str, status: u16, content_type: &str) -> &'d Value {
+    let schema = &doc["paths"][path][method.to_ascii_lowercase()]["responses"][status.to_string()]["content"]
+        [content_type]["schema"];
+    assert!(schema.is_object(), "the document has no {content_type} schema for {status} of {method} {path}");
+    schema
+}
+
+/// Checks `reply` (its status and content type) against the document's schema for it: the
+/// schema, rooted beside the document's components so its `$ref`s resolve, validated by the
+/// `jsonschema` crate (JSON Schema 2020-12, OpenAPI 3.1's dialect).
+fn conforms(doc: &Value, path: &str, method: &str, reply: &Reply) {
+    if let Err(e) = check(doc, path, method, reply) {
+        panic!("{e}");
+    }
+}
+
+/// [`conforms`], as a result.
+fn check(doc: &Value, path: &str, method: &str, reply: &Reply) -> Result<(), String> {
+    let content_type = reply.header("content-type").unwrap_or_default().split(';').next().unwrap_or_default();
+    let schema = response_schema(doc, path, method, reply.status.as_u16(), content_type);
+    assert!(schema.get("$ref").is_some(), "{method} {path}: a named schema, not any object: {schema}");
+    let mut rooted = schema.clone();
+    rooted["components"] = doc["components"].clone();
+    let validator = jsonschema::validator_for(&rooted).unwrap_or_else(|e| panic!("{method} {path}: schema: {e}"));
+    let body: Value = serde_json::from_str(&reply.body).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e})"));
+    let errors: Vec<String> = validator.iter_errors(&body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{method} {path} {}: the reply does not match its schema: {errors:#?}\n{body}", reply.status))
+    }
+}
+
+async fn the_api_keeps_its_contract(app: TestApp) {
+    let nobody = Caller::default();
+    let reply = app.get("/api/v1/openapi.json", &nobody).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let doc = reply.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["info"]["title"], "Alliance API");
+
+    // Every /api/v1 route of the table is in the document, with the table's access.
+    let api: Vec<_> = ROUTES.iter().filter(|r| r.path.starts_with("/api/v1/")).collect();
+    assert!(api.len() >= 20, "{} API routes", api.len());
+    for r in &api {
+        let op = &doc["paths"][r.path][r.method.to_ascii_lowercase()];
+        assert!(op.is_object(), "{} {} is a route but not in the OpenAPI document", r.method, r.path);
+        assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{} {} has a summary", r.method, r.path);
+        assert!(op["responses"].as_object().is_some_and(|m| !m.is_empty()), "{} {} has responses", r.method, r.path);
+        let security = op["security"].as_array().expect("security from the table");
+        match (r.allow, r.token_scope) {
+            (Allow::Public, _) => assert!(security.is_empty(), "{} {} is public", r.method, r.path),
+            (Allow::Roles(_), Some(scope)) => {
+                assert!(security.contains(&serde_json::json!({ "token": [scope] })), "{} {}", r.method, r.path);
+                assert!(security.contains(&serde_json::json!({ "session": [] })), "{} {}", r.method, r.path);
+            }
+            (Allow::Roles(_), None) => {
+                assert_eq!(
+                    security,
+                    &vec![serde_json::json!({ "session": [] })],
+                    "{} {}: sessions only",
+                    r.method,
+                    r.path
+                )
+            }
+        }
+    }
+    // ... and nothing else: every operation of the document is a route of the table.
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operations = 0;
+    for (path, item) in paths {
+        for method in item.as_object().expect("a path item").keys() {
+            let method = method.to_ascii_uppercase();
+            assert!(
+                ROUTES.iter().any(|r| r.method == method && r.path == path),
+                "{method} {path} is in the document but is no route"
+            );
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, api.len());
+    // The security schemes the operations name, and every component a valid JSON Schema.
+    for scheme in ["token", "session"] {
+        assert!(doc["components"]["securitySchemes"][scheme].is_object(), "{scheme}");
+    }
+    for (name, schema) in doc["components"]["schemas"].as_object().expect("schemas") {
+        let mut rooted = schema.clone();
+        rooted["components"] = doc["components"].clone();
+        assert!(jsonschema::validator_for(&rooted).is_ok(), "the schema {name} compiles");
+    }
+
+    // Responses match their schemas.
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Office of the PCC").await;
+    if let Some(data) = common::shared_data() {
+        let files = common::street_only(&common::police_files(&data.join("police/staffordshire")));
+        let name = files[0].file_name().and_then(|n| n.to_str()).expect("a file name").to_string();
+        let bytes = std::fs::read(&files[0]).expect("read the file");
+        let path = format!("/api/v1/imports/police?filename={name}");
+        let uploaded = app.post_bytes(&path, &admin, "text/csv", bytes.clone()).await;
+        assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.body);
+        assert_eq!(uploaded.json()["status"], "imported");
+        conforms(&doc, "/api/v1/imports/police", "POST", &uploaded);
+        let again = app.post_bytes(&path, &admin, "text/csv", bytes).await;
+        assert_eq!(again.json()["status"], "unchanged");
+        conforms(&doc, "/api/v1/imports/police", "POST", &again);
+        let refused = app.post_bytes(&path, &admin, "text/csv", b"not,a,police,file\n1,2,3,4\n".to_vec()).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+        conforms(&doc, "/api/v1/imports/police", "POST", &refused);
+
+        let streets = app.get("/api/v1/streets", &admin).await;
+        assert_eq!(streets.status, StatusCode::OK);
+        assert!(!streets.json()["features"].as_array().expect("features").is_empty());
+        conforms(&doc, "/api/v1/streets", "GET", &streets);
+    }
+    let counts = app.get("/api/v1/counts?by=month,crime-type", &admin).await;
+    assert_eq!(counts.status, StatusCode::OK);
+    conforms(&doc, "/api/v1/counts", "GET", &counts);
+    let by_district = app.get("/api/v1/counts?by=district,outcome", &admin).await;
+    conforms(&doc, "/api/v1/counts", "GET", &by_district);
+    let bad = app.get("/api/v1/counts", &admin).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    conforms(&doc, "/api/v1/counts", "GET", &bad);
+    let anonymous = app.get("/api/v1/counts?by=month", &nobody).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    conforms(&doc, "/api/v1/counts", "GET", &anonymous);
+    let datasets = app.get("/api/v1/datasets", &admin).await;
+    assert_eq!(datasets.status, StatusCode::OK);
+    assert!(!datasets.json()["datasets"].as_array().expect("datasets").is_empty());
+    conforms(&doc, "/api/v1/datasets", "GET", &datasets);
+    let interventions = app.get("/api/v1/interventions", &admin).await;
+    conforms(&doc, "/api/v1/interventions", "GET", &interventions);
+    let services = app.get("/api/v1/services", &nobody).await;
+    assert_eq!(services.status, StatusCode::OK);
+    conforms(&doc, "/api/v1/services", "GET", &services);
+    let boundaries = app.get("/api/v1/boundaries?kind=ward", &admin).await;
+    assert_eq!(boundaries.status, StatusCode::OK);
+    conforms(&doc, "/api/v1/boundaries", "GET", &boundaries);
+    let places = app.get("/api/v1/places", &admin).await;
+    assert_eq!(places.status, StatusCode::OK, "{}", places.body);
+    conforms(&doc, "/api/v1/places", "GET", &places);
+    let wrong_kind = app.get("/api/v1/boundaries?kind=county", &admin).await;
+    assert_eq!(wrong_kind.status, StatusCode::BAD_REQUEST);
+    conforms(&doc, "/api/v1/boundaries", "GET", &wrong_kind);
+
+    // A schema that a wrong reply would break: the check is not vacuous.
+    let mut broken = counts.json();
+    broken["rows"] = serde_json::json!([{ "month": "2025-01", "count": "many" }]);
+    let forged = Reply { status: counts.status, headers: counts.headers.clone(), body: broken.to_string() };
+    let caught = check(&doc, "/api/v1/counts", "GET", &forged).expect_err("a count that is not a number fails");
+    assert!(caught.contains("/rows/0/count"), "{caught}");
+
+    // The page for partner developers: every endpoint and scope, in GOV.UK markup.
+    let page = app.get("/developers", &nobody).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<h1 class=\"govuk-heading-xl\">The Alliance API</h1>"), "{}", page.body);
+    assert!(page.body.contains("href=\"/api/v1/openapi.json\""));
+    for r in &api {
+        let row = format!("<code>{} {}</code>", r.method, r.path);
+        assert!(page.body.contains(&row), "the page lists {row}");
+    }
+    for (scope, _) in SCOPES {
+        assert!(page.body.contains(&format!("<code>{scope}</code>")), "the page lists the scope {scope}");
+    }
+}
+
+on_each_app!(the_api_keeps_its_contract);
