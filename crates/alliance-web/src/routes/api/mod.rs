@@ -2,8 +2,8 @@
 
 pub mod counts;
 pub mod datasets;
-pub mod referrals;
 pub mod openapi;
+pub mod referrals;
 pub mod uploads;
 
 /// Every JSON endpoint, under `/api/v1/`.

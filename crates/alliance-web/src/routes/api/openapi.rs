@@ -371,6 +371,32 @@ fn streets() {}
     responses((status = 200, description = "Every registered place, its outline with its name and kind", body = FeatureCollection)))]
 fn places() {}
 
+#[utoipa::path(post, path = "/api/v1/referrals", tag = "Referrals",
+    summary = "Make a referral into a commissioned service (with consent; only the personal fields the service needs)",
+    request_body(content = Object, content_type = "application/json", description = "The referral: service, reason, needs, source setting, consent and the service's personal fields"),
+    responses(
+        (status = 201, description = "The referral was made", body = Object),
+        (status = 400, description = "The body is invalid (the field is named)", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn referrals_create() {}
+
+#[utoipa::path(post, path = "/api/v1/referrals/{id}/events", tag = "Referrals",
+    summary = "Move a referral on (accepted, declined with a reason, engaged, closed with an outcome)",
+    params(("id" = i64, Path, description = "The referral")),
+    request_body(content = Object, content_type = "application/json", description = "The step and its date"),
+    responses(
+        (status = 200, description = "The referral's new status", body = Object),
+        (status = 400, description = "The body is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such referral for this organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The step does not follow the referral's status", body = Problem, content_type = "application/problem+json"),
+    ))]
+fn referrals_event() {}
+
+#[utoipa::path(get, path = "/api/v1/referrals/figures", tag = "Referrals",
+    summary = "Aggregate referral figures, suppressed through the partnership's disclosure policy",
+    responses((status = 200, description = "Counts by service, source, need, outcome, waiting time, area and age band", body = Object)))]
+fn referrals_figures() {}
+
 #[utoipa::path(get, path = "/api/v1/services", tag = "Public",
     summary = "Support services (Open Referral UK)",
     params(
@@ -414,6 +440,9 @@ fn openapi_json() {}
         boundaries,
         streets,
         places,
+        referrals_create,
+        referrals_event,
+        referrals_figures,
         services,
         openapi_json
     ),
