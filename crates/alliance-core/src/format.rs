@@ -53,27 +53,29 @@ pub fn percent(value: f64) -> String {
     format!("{value:.1}%")
 }
 
+/// The months' names, January first: the one list every page, form and report uses.
+pub const MONTH_NAMES: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 /// A `YYYY-MM-DD` date in the plain UK format: `2027-03-31` → `31 March 2027`. Text that is
 /// not such a date is returned as it is.
 pub fn date(iso: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
     match chrono::NaiveDate::parse_from_str(iso.trim(), "%Y-%m-%d") {
         Ok(d) => {
             use chrono::Datelike;
-            format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+            format!("{} {} {}", d.day(), MONTH_NAMES[d.month0() as usize], d.year())
         }
         Err(_) => iso.to_string(),
     }

@@ -87,6 +87,11 @@ impl Db {
             .await?)
     }
 
+    /// Every place's id and name, by name, without the outlines (for choices on a page).
+    pub async fn place_choices(&self) -> Result<Vec<(i64, String)>, DbError> {
+        Ok(sqlx::query_as("SELECT id, name FROM places ORDER BY lower(name), id").fetch_all(&self.pool).await?)
+    }
+
     pub async fn place(&self, id: i64) -> Result<Place, DbError> {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM places WHERE id = $1"))
             .bind(id)

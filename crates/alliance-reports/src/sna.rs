@@ -32,21 +32,6 @@ pub const SECTIONS: [(&str, &str); 12] = [
     ("methodology", "Methodology"),
 ];
 
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// A named table of text cells; `numeric` marks right-aligned columns.
 #[derive(Debug, Clone)]
 pub struct Table {
@@ -180,7 +165,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
         Seasonality::Estimated(e) => (0..12)
             .map(|k| {
                 vec![
-                    MONTH_NAMES[k].to_string(),
+                    alliance_core::format::MONTH_NAMES[k].to_string(),
                     one(e.average_profile[k]),
                     format!("{:.3}", e.indices[k]),
                     e.ratios_per_month[k].to_string(),

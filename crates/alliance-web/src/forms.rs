@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header::CONTENT_TYPE;
+
 /// One validation error: the field's id (the summary links to `#field`) and the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
@@ -86,24 +89,45 @@ impl Form {
     }
 }
 
+/// A form's text fields and the file chosen in its `file` field (name, bytes), if any.
+pub type WithFile = (FormValues, Option<(String, Vec<u8>)>);
+
+/// Reads a form that may carry a file: `multipart/form-data` (the text fields and a `file`)
+/// from the browser, or URL-encoded fields alone. The CSRF token was checked by the middleware
+/// either way, and the body is bounded by the body limit. A body that cannot be read is the
+/// form's problem, not the service's: the error is its text for the page.
+pub async fn read_with_file(state: &crate::AppState, request: Request) -> Result<WithFile, String> {
+    let multipart = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    if !multipart {
+        let axum::Form(values) =
+            axum::Form::<FormValues>::from_request(request, state).await.map_err(|e| e.body_text())?;
+        return Ok((values, None));
+    }
+    let mut form = Multipart::from_request(request, state).await.map_err(|e| e.body_text())?;
+    let (mut values, mut file) = (FormValues::new(), None);
+    while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            // Only the name's last part: browsers may send a path.
+            let file_name = field.file_name().unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+            if !file_name.is_empty() || !bytes.is_empty() {
+                file = Some((file_name, bytes.to_vec()));
+            }
+        } else {
+            values.insert(name, field.text().await.map_err(|e| e.body_text())?);
+        }
+    }
+    Ok((values, file))
+}
+
 /// The parts of a GOV.UK date input (`govuk-date-input`): a date field `name` is typed as
 /// `name-day`, `name-month` and `name-year` (`templates/fields.html`, macro `date`).
 pub const DATE_PARTS: [&str; 3] = ["day", "month", "year"];
-
-const MONTH_NAMES: [&str; 12] = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-];
 
 /// A month as typed: `3`, `03`, `March` or `Mar` (any case).
 fn month_number(text: &str) -> Option<u32> {
@@ -115,7 +139,7 @@ fn month_number(text: &str) -> Option<u32> {
         return None;
     }
     // The whole name or its first three letters or more: `mar`, `sept`, `september`.
-    MONTH_NAMES.iter().position(|m| m.starts_with(&t)).map(|i| i as u32 + 1)
+    alliance_core::format::MONTH_NAMES.iter().position(|m| m.to_ascii_lowercase().starts_with(&t)).map(|i| i as u32 + 1)
 }
 
 /// The date typed in a GOV.UK date input, as `YYYY-MM-DD`; `Ok(None)` when nothing was typed.

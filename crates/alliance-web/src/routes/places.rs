@@ -11,12 +11,12 @@ use alliance_app::AppError;
 use alliance_core::access::Role;
 use alliance_db::DbError;
 use askama::Template;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form as Submitted, Json};
+use axum::Json;
 
 use crate::auth::{actor_of, CurrentUser};
 use crate::error::not_found;
@@ -55,44 +55,19 @@ async fn new_form(State(state): State<AppState>) -> Result<Html<String>, PageErr
     Ok(Html(PlaceFormPage::new(Layout::new(&state, "/places"), Form::default()).render()?))
 }
 
-/// Reads the form: `multipart/form-data` from the browser (a `file` and the other fields), or
-/// URL-encoded fields alone. The CSRF token was checked by the middleware either way; the body
-/// is bounded by the signed-in body limit. The file, when one was chosen, wins over the box.
-async fn read_form(state: &AppState, request: Request) -> Result<HashMap<String, String>, String> {
-    let is_multipart = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("multipart/form-data"));
-    if !is_multipart {
-        let Submitted(values) =
-            Submitted::<HashMap<String, String>>::from_request(request, state).await.map_err(|e| e.body_text())?;
-        return Ok(values);
-    }
-    let mut form = Multipart::from_request(request, state).await.map_err(|e| e.body_text())?;
-    let mut values = HashMap::new();
-    while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
-        let name = field.name().unwrap_or_default().to_string();
-        let text = field.text().await.map_err(|e| e.body_text())?;
-        if name == "file" {
-            if !text.trim().is_empty() {
-                values.insert("geojson".to_string(), text);
-            }
-        } else if !(name == "geojson" && values.contains_key("geojson")) {
-            values.insert(name, text);
-        }
-    }
-    Ok(values)
-}
-
 async fn add(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     request: Request,
 ) -> Result<Response, PageError> {
     let layout = Layout::new(&state, "/places");
-    let values = match read_form(&state, request).await {
-        Ok(values) => values,
+    // The file, when one was chosen, wins over the GeoJSON box.
+    let values = match crate::forms::read_with_file(&state, request).await {
+        Ok((mut values, Some((_, bytes)))) if !bytes.is_empty() => {
+            values.insert("geojson".into(), String::from_utf8_lossy(&bytes).into_owned());
+            values
+        }
+        Ok((values, _)) => values,
         Err(why) => {
             let form =
                 Form::with_errors(HashMap::new(), vec![error("geojson", format!("The form could not be read: {why}"))]);

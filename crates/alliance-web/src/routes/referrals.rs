@@ -208,20 +208,27 @@ async fn detail(
     detail_page(&state, &user, id, Form::default(), note, StatusCode::OK).await
 }
 
-async fn event(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-    body: Bytes,
-) -> Result<Response, PageError> {
-    let who = Who::of(&user)?;
-    // The referral must be one of the organisation's before the body is read.
+/// The caller's side of a referral their organisation made or receives; anyone else (and a
+/// Board member) gets the 404 an unknown referral gets, so ids reveal nothing.
+async fn require_party(state: &AppState, user: &User, id: i64) -> Result<Who, PageError> {
+    let who = Who::of(user)?;
     let stored = state.db.referral(id).await?.ok_or_else(not_found)?;
     if user.role == alliance_core::access::Role::BoardMember
         || !stored.parties.is_some_and(|p| p.referring_org == who.org || p.receiving_org == who.org)
     {
         return Err(not_found());
     }
+    Ok(who)
+}
+
+async fn event(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    // The referral must be one of the organisation's before the body is read.
+    let who = require_party(&state, &user, id).await?;
     let pairs = pairs(&body)?;
     let values = values_of(&pairs);
     let mut form = Form::new(values);
@@ -287,14 +294,8 @@ async fn correct(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let who = Who::of(&user)?;
     // The referral must be one of the organisation's before the body is read.
-    let stored = state.db.referral(id).await?.ok_or_else(not_found)?;
-    if user.role == alliance_core::access::Role::BoardMember
-        || !stored.parties.is_some_and(|p| p.referring_org == who.org || p.receiving_org == who.org)
-    {
-        return Err(not_found());
-    }
+    let who = require_party(&state, &user, id).await?;
     let pairs = pairs(&body)?;
     let person = referral_form(&pairs).person;
     let mut form = Form::new(values_of(&pairs));

@@ -286,10 +286,10 @@ impl MapPage {
         }));
         let mut places =
             vec![Choice { value: String::new(), label: "The partnership's area".into(), selected: place.is_none() }];
-        places.extend(state.db.places().await?.into_iter().map(|p| Choice {
-            selected: Some(p.id) == place,
-            label: p.name,
-            value: p.id.to_string(),
+        places.extend(state.db.place_choices().await?.into_iter().map(|(id, name)| Choice {
+            selected: Some(id) == place,
+            label: name,
+            value: id.to_string(),
         }));
         let mut query = vec![format!("cell={cell}")];
         if let Some(id) = place {

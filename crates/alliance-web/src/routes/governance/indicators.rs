@@ -14,8 +14,7 @@ use alliance_db::access::User;
 use alliance_db::governance::{Indicator, NewIndicator};
 use alliance_db::DbError;
 use alliance_ingest::governance_values::parse_numbered_indicator_values;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
-use axum::http::header::CONTENT_TYPE;
+use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Form as Submitted;
@@ -49,39 +48,6 @@ async fn list(
 }
 
 /// The upload form's text fields and its file (name, bytes), if one was chosen.
-type Upload = (Values, Option<(String, Vec<u8>)>);
-
-/// Reads the upload form: `multipart/form-data` (a `file` and/or the pasted `csv`) from the
-/// browser, or URL-encoded `csv` alone. The CSRF token was checked by the middleware either
-/// way. A body that cannot be read is the form's problem, not the service's.
-async fn read_upload(state: &AppState, request: Request) -> Result<Upload, String> {
-    let multipart = request
-        .headers()
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| t.starts_with("multipart/form-data"));
-    if !multipart {
-        let Submitted(values) = Submitted::<Values>::from_request(request, state).await.map_err(|e| e.body_text())?;
-        return Ok((values, None));
-    }
-    let mut form = Multipart::from_request(request, state).await.map_err(|e| e.body_text())?;
-    let (mut values, mut file) = (Values::new(), None);
-    while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
-        let name = field.name().unwrap_or_default().to_string();
-        if name == "file" {
-            // Only the name's last part: browsers may send a path.
-            let file_name = field.file_name().unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|e| e.body_text())?;
-            if !file_name.is_empty() || !bytes.is_empty() {
-                file = Some((file_name, bytes.to_vec()));
-            }
-        } else {
-            values.insert(name, field.text().await.map_err(|e| e.body_text())?);
-        }
-    }
-    Ok((values, file))
-}
-
 /// `POST /indicators/upload`: a CSV file (or the pasted text) of `code,period,value[,note]`,
 /// stored whole or not at all; a bad line is named with its line, column and reason.
 async fn upload(
@@ -90,7 +56,7 @@ async fn upload(
     request: Request,
 ) -> Result<Response, PageError> {
     require_governance_staff(&user)?;
-    let (values, file) = match read_upload(&state, request).await {
+    let (values, file) = match crate::forms::read_with_file(&state, request).await {
         Ok(upload) => upload,
         Err(e) => {
             let errors = vec![error("file", format!("The upload could not be read: {e}"))];

@@ -16,7 +16,7 @@ use alliance_app::strategies::{self, StrategyImport};
 use alliance_db::governance::{Commitment, Priority, Strategy, StrategyFields};
 use alliance_ingest::SourceFile;
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -149,24 +149,16 @@ async fn import_form(State(state): State<AppState>, CurrentUser(user): CurrentUs
 async fn import(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+    request: axum::extract::Request,
 ) -> Result<Response, PageError> {
     require_governance_staff(&user)?;
-    let mut file = None::<(String, Vec<u8>)>;
-    let read = async {
-        let mut multipart = multipart.map_err(|e| e.to_string())?;
-        while let Some(field) = multipart.next_field().await.map_err(|e| e.to_string())? {
-            if field.name() == Some("file") {
-                let name = field.file_name().unwrap_or_default().to_string();
-                file = Some((name, field.bytes().await.map_err(|e| e.to_string())?.to_vec()));
-            }
+    let file = match crate::forms::read_with_file(&state, request).await {
+        Ok((_, file)) => file,
+        Err(e) => {
+            tracing::debug!(error = %e, "strategy upload refused");
+            return Err(bad_request("The upload could not be read. Choose the file again and send the form again."));
         }
-        Ok::<_, String>(())
     };
-    if let Err(e) = read.await {
-        tracing::debug!(error = %e, "strategy upload refused");
-        return Err(bad_request("The upload could not be read. Choose the file again and send the form again."));
-    }
     let (name, bytes) = file.unwrap_or_default();
     let name = name.trim().rsplit(['/', '\\']).next().unwrap_or_default().to_string();
     let refuse =
