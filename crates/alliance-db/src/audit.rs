@@ -214,6 +214,15 @@ impl Db {
         Ok(id)
     }
 
+    /// The newest audit row's id (0 for an empty log). Every change of stored data writes an
+    /// audit row in its own transaction, and appends are serialised, so this number moves
+    /// whenever anything a page shows may have changed: caches of rendered pages key on it
+    /// (the public page cache of `alliance-web`), on every instance alike.
+    pub async fn audit_head(&self) -> Result<i64, DbError> {
+        let row = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM audit_log").fetch_one(&self.pool).await?;
+        Ok(row.try_get(0)?)
+    }
+
     /// Searches the log, newest first.
     pub async fn audit_search(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>, DbError> {
         let mut sql = format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1");

@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod partnership;
+pub mod public_cache;
 mod request_log;
 mod routes;
 mod security_headers;

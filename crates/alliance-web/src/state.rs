@@ -29,6 +29,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpAddr>,
     /// E-mail through the configured SMTP relay (`serve --smtp-url`); logs instead when none.
     pub mailer: Arc<alliance_app::mail::Mailer>,
+    /// Rendered public pages, kept until the stored data changes (`public_cache`).
+    pub public_cache: Arc<crate::public_cache::PublicCache>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             throttle: Arc::new(Throttle::default()),
             trusted_proxies: Vec::new(),
             mailer: Arc::new(alliance_app::mail::Mailer::none()),
+            public_cache: Arc::new(crate::public_cache::PublicCache::default()),
         }
     }
 

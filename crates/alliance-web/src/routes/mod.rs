@@ -35,7 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::routes())
         .merge(imports::routes())
         .merge(imports_upload::routes())
-        .merge(public::routes())
+        // The public pages every visitor sees alike are kept until the data changes.
+        .merge(public::routes().layer(axum::middleware::from_fn_with_state(state.clone(), crate::public_cache::serve)))
         .merge(partner_data::routes())
         .merge(sna::routes())
         .merge(interventions::routes())

@@ -511,3 +511,48 @@ async fn public_pages_state_the_configured_threshold() {
         assert!(reply.body.contains("fewer than 10") && !reply.body.contains("fewer than 5"), "{page}: {}", reply.body);
     }
 }
+
+/// Issue 18: the public pages every visitor sees alike are rendered once and served again
+/// until the stored data changes (`alliance_web::public_cache`): a change recorded in the audit
+/// log (here a published "you said, we did" response) is on the very next request; pages with
+/// a form (a per-visitor CSRF token) and staff pages are never kept.
+async fn public_pages_are_kept_until_the_data_changes(app: TestApp) {
+    let first = app.get("/you-said-we-did", &nobody()).await;
+    assert_eq!((first.status, first.header("x-alliance-cache")), (StatusCode::OK, Some("miss")));
+    let second = app.get("/you-said-we-did", &nobody()).await;
+    assert_eq!(second.header("x-alliance-cache"), Some("hit"));
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.header("content-type"), first.header("content-type"));
+    // Another address is kept on its own; a query string is part of the address.
+    assert_eq!(app.get("/public/figures", &nobody()).await.header("x-alliance-cache"), Some("miss"));
+    assert_eq!(app.get("/find-help?need=x", &nobody()).await.header("x-alliance-cache"), Some("miss"));
+    assert_eq!(app.get("/find-help?need=x", &nobody()).await.header("x-alliance-cache"), Some("hit"));
+
+    // Any change of stored data appends an audit row in its transaction (publishing a response,
+    // moderating a report: `a_report_is_moderated_then_counted_with_suppression` goes through
+    // those pages); the next public request renders afresh.
+    app.db
+        .audit(&alliance_db::audit::AuditEvent {
+            actor: "cli:test",
+            action: "test-change",
+            target: "public-cache",
+            detail: "",
+            ip: "cli",
+        })
+        .await
+        .expect("audit row");
+    assert_eq!(app.get("/you-said-we-did", &nobody()).await.header("x-alliance-cache"), Some("miss"));
+    assert_eq!(app.get("/you-said-we-did", &nobody()).await.header("x-alliance-cache"), Some("hit"));
+
+    // A page with a form carries each visitor's own token: never kept.
+    let one = visitor(&app, "/report-unsafe-place").await;
+    let two = visitor(&app, "/report-unsafe-place").await;
+    let (a, b) = (app.get("/report-unsafe-place", &one).await, app.get("/report-unsafe-place", &two).await);
+    assert_eq!((a.header("x-alliance-cache"), b.header("x-alliance-cache")), (None, None));
+    assert_ne!(csrf_in(&a.body), csrf_in(&b.body));
+    // Staff pages are not public pages.
+    let staff = staff(&app).await;
+    assert_eq!(app.get("/staff/you-said-we-did", &staff).await.header("x-alliance-cache"), None);
+}
+
+on_each_app!(public_pages_are_kept_until_the_data_changes);
