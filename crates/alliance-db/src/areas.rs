@@ -102,8 +102,10 @@ impl Db {
         )
         .await?;
         let rows = contents.len() as i64;
+        let districts_before = crate::police::month_counts::district_map(&mut tx).await?;
         write_contents(&mut tx, &contents).await?;
         derive_lsoa_2021(&mut tx).await?;
+        crate::police::month_counts::recount_if_moved(&mut tx, &districts_before).await?;
         let counts = ImportCounts { rows_read: rows, rows_added: rows, ..ImportCounts::default() };
         finish_import(&mut tx, import_id, counts, replaced).await?;
         audit_in(&mut tx, self.audit_chain(), audit, &file.name, &imported_detail(import_id, &counts, replaced))

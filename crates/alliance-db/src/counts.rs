@@ -6,7 +6,7 @@ use sqlx::Row;
 use crate::params::Params;
 use crate::{Db, DbError};
 
-/// The SQL expression behind each field.
+/// The SQL expression behind each field, over the records (`c`, with `l` the LSOA joined).
 fn expression(field: CountField) -> &'static str {
     match field {
         CountField::Month => "c.month",
@@ -17,40 +17,62 @@ fn expression(field: CountField) -> &'static str {
     }
 }
 
+/// The same over the summary `police_month_counts` (`m`), for the fields it holds.
+fn summary_expression(field: CountField) -> Option<&'static str> {
+    match field {
+        CountField::Month => Some("m.month"),
+        CountField::CrimeType => Some("m.crime_type"),
+        CountField::District => Some("m.district_code"),
+        CountField::Lsoa | CountField::Outcome => None,
+    }
+}
+
 impl Db {
     /// Counts police records (crimes and anti-social behaviour incidents: every row counts
     /// once) grouped by `fields`, sorted by the group values with missing values first, so
     /// both backends give identical output.
+    ///
+    /// Counts by month, crime type and district (with any filter: the filter's fields are
+    /// those three) are summed from the summary `police_month_counts`, kept exact by every
+    /// import (see `police::month_counts`); a count by LSOA or outcome reads the records.
     pub async fn counts(&self, fields: &[CountField], filter: &CountFilter) -> Result<Vec<CountRow>, DbError> {
+        let summary: Option<Vec<&str>> = fields.iter().map(|f| summary_expression(*f)).collect();
+        let (exprs, from, count, district) = match &summary {
+            Some(exprs) => (exprs.clone(), "police_month_counts m", "SUM(m.n)", "m.district_code"),
+            None => (fields.iter().map(|f| expression(*f)).collect(), "police_crimes c", "COUNT(*)", "l.district_code"),
+        };
+        let column = |name: &str| if summary.is_some() { format!("m.{name}") } else { format!("c.{name}") };
         let mut sql = String::from("SELECT ");
-        for (i, f) in fields.iter().enumerate() {
-            sql.push_str(&format!("{} AS g{i}, ", expression(*f)));
+        for (i, e) in exprs.iter().enumerate() {
+            sql.push_str(&format!("{e} AS g{i}, "));
         }
-        sql.push_str("CAST(COUNT(*) AS BIGINT) AS n FROM police_crimes c");
+        sql.push_str(&format!("CAST(COALESCE({count}, 0) AS BIGINT) AS n FROM {from}"));
         let needs_district = fields.contains(&CountField::District) || filter.district.is_some();
-        if needs_district {
+        if needs_district && summary.is_none() {
             sql.push_str(" LEFT JOIN lsoas l ON l.code = c.lsoa_code");
         }
         let mut params = Params::new();
         let mut conditions = Vec::new();
         if let Some(from) = filter.from {
-            conditions.push(format!("c.month >= {}", params.push(from.to_string())));
+            conditions.push(format!("{} >= {}", column("month"), params.push(from.to_string())));
         }
         if let Some(to) = filter.to {
-            conditions.push(format!("c.month <= {}", params.push(to.to_string())));
+            conditions.push(format!("{} <= {}", column("month"), params.push(to.to_string())));
         }
         if let Some(t) = &filter.crime_type {
-            conditions.push(format!("c.crime_type = {}", params.push(t.clone())));
+            conditions.push(format!("{} = {}", column("crime_type"), params.push(t.clone())));
         }
         if let Some(d) = &filter.district {
-            conditions.push(format!("l.district_code = {}", params.push(d.to_string())));
+            conditions.push(format!("{district} = {}", params.push(d.to_string())));
         }
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));
         }
-        sql.push_str(" GROUP BY ");
-        sql.push_str(&(0..fields.len()).map(|i| expression(fields[i])).collect::<Vec<_>>().join(", "));
+        if !exprs.is_empty() {
+            sql.push_str(" GROUP BY ");
+            sql.push_str(&exprs.join(", "));
+        }
         let query = params.bind(sqlx::query(&sql), 0);
         let rows = query.fetch_all(&self.pool).await?;
         let mut out = rows

@@ -163,6 +163,13 @@ async fn in_transaction(
     store.end_rows().await?;
     counts.rows_added = counts.rows_read;
     counts.rows_replaced = store.replace(unit.kind, import_id, replaced).await?;
+    if unit.kind == PoliceFileKind::Street {
+        // The summary the pages count from, in the same transaction (see `month_counts`).
+        if let Some(old) = replaced {
+            store.execute(super::month_counts::DROP_SQL, &[Arg::Int(old)]).await?;
+        }
+        store.execute(super::month_counts::ADD_SQL, &[Arg::Int(import_id)]).await?;
+    }
     let c = counts;
     store
         .execute(

@@ -1,0 +1,108 @@
+//! Issue 18: the summary `police_month_counts` that the pages count from stays exact through
+//! every write that changes what it summarises: police files imported before any area is
+//! known, an areas import that places their LSOAs in districts, and a street file replaced by
+//! another export of its month. Each time, counts by month, crime type and district (read from
+//! the summary) must equal the records counted by LSOA (read from the records themselves) and
+//! summed into districts here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use alliance_core::domain::{CountField, CountFilter};
+use alliance_db::imports::ImportOutcome;
+use alliance_db::Db;
+use alliance_ingest::SourceFile;
+
+use crate::common::app::TestApp;
+
+fn demo_dir(kind: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/demo").join(kind)
+}
+
+fn files(kind: &str) -> Vec<SourceFile> {
+    let mut paths: Vec<PathBuf> =
+        std::fs::read_dir(demo_dir(kind)).expect("demo data").map(|e| e.expect("entry").path()).collect();
+    paths.sort();
+    paths.iter().map(|p| SourceFile::from_path(p)).collect()
+}
+
+type Key = (Option<String>, Option<String>, Option<String>);
+
+/// Month, crime type, district → count, from the summary.
+async fn from_summary(db: &Db, filter: &CountFilter) -> BTreeMap<Key, i64> {
+    let fields = [CountField::Month, CountField::CrimeType, CountField::District];
+    let rows = db.counts(&fields, filter).await.expect("counts");
+    rows.into_iter().map(|r| ((r.values[0].clone(), r.values[1].clone(), r.values[2].clone()), r.count)).collect()
+}
+
+/// The same from the records, by LSOA, summed into districts with the stored LSOAs.
+async fn from_records(db: &Db, filter: &CountFilter) -> BTreeMap<Key, i64> {
+    let mut district: HashMap<String, Option<String>> = HashMap::new();
+    for census in [2011, 2021] {
+        for l in db.lsoas(census).await.expect("lsoas") {
+            district.insert(l.code, l.district_code);
+        }
+    }
+    let fields = [CountField::Month, CountField::CrimeType, CountField::Lsoa];
+    let unfiltered = CountFilter { district: None, ..filter.clone() };
+    let mut out = BTreeMap::new();
+    for r in db.counts(&fields, &unfiltered).await.expect("counts by LSOA") {
+        let d = r.values[2].as_ref().and_then(|code| district.get(code).cloned().flatten());
+        if filter.district.as_ref().is_some_and(|want| d.as_deref() != Some(want.as_str())) {
+            continue;
+        }
+        *out.entry((r.values[0].clone(), r.values[1].clone(), d)).or_insert(0) += r.count;
+    }
+    out
+}
+
+/// `placed`: whether the LSOAs are in districts yet (before, a district's filter finds nothing).
+async fn assert_exact(db: &Db, when: &str, placed: bool) {
+    let filters = [
+        CountFilter::default(),
+        CountFilter { from: "2025-03".parse().ok(), to: "2025-06".parse().ok(), ..CountFilter::default() },
+        CountFilter { crime_type: Some("Violence and sexual offences".into()), ..CountFilter::default() },
+        CountFilter { district: "E06000021".parse().ok(), ..CountFilter::default() },
+    ];
+    for filter in &filters {
+        let (summary, records) = (from_summary(db, filter).await, from_records(db, filter).await);
+        assert_eq!(records.is_empty(), filter.district.is_some() && !placed, "{when}: {filter:?}");
+        assert_eq!(summary, records, "{when}: {filter:?}");
+    }
+}
+
+async fn the_summary_stays_exact_through_every_import(app: TestApp) {
+    let db = &app.db;
+    // Police first: no LSOA is known yet, so every count has no district.
+    for result in db.import_police_files(&files("police"), "test", &|_| {}).await.expect("police") {
+        assert!(matches!(result.expect("file"), ImportOutcome::Imported { .. }));
+    }
+    let before = from_summary(db, &CountFilter::default()).await;
+    assert!(before.keys().all(|(_, _, d)| d.is_none()));
+    assert_exact(db, "police before areas", false).await;
+
+    // The areas place the LSOAs in districts: the summary is recounted in that import.
+    for file in files("areas") {
+        db.import_area_file(&file, "test").await.expect("areas");
+    }
+    let placed = from_summary(db, &CountFilter::default()).await;
+    assert!(placed.keys().any(|(_, _, d)| d.as_deref() == Some("E06000021")));
+    assert_eq!(placed.values().sum::<i64>(), before.values().sum::<i64>(), "recounting changes no total");
+    assert_exact(db, "after areas", true).await;
+
+    // Another export of March, with its last 500 records missing, replaces the first.
+    let march = files("police").into_iter().find(|f| f.name.starts_with("2025-03")).expect("March");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut march.reader().expect("open"), &mut text).expect("read");
+    let lines: Vec<&str> = text.lines().collect();
+    let shorter = lines[..lines.len() - 500].join("\n") + "\n";
+    let total_before = placed.values().sum::<i64>();
+    let replaced = SourceFile::from_bytes("2025-03-staffordshire-street.csv", shorter.into_bytes());
+    let outcome = db.import_police_files(&[replaced], "test", &|_| {}).await.expect("replace").remove(0);
+    assert!(matches!(outcome.expect("file"), ImportOutcome::Imported { replaced: Some(_), .. }));
+    let after = from_summary(db, &CountFilter::default()).await;
+    assert_eq!(after.values().sum::<i64>(), total_before - 500);
+    assert_exact(db, "after a replaced month", true).await;
+}
+
+on_each_app!(the_summary_stays_exact_through_every_import);
