@@ -9,6 +9,7 @@
 
 pub mod board_pack;
 pub mod counts;
+pub mod definition;
 pub mod disclosure;
 mod error;
 pub mod evaluation;

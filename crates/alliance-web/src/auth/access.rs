@@ -113,6 +113,11 @@ pub const ROUTES: &[RouteRule] = &[
     // The Strategic Needs Assessment, for every signed-in role.
     roles("GET", "/sna", ALL),
     roles("GET", "/sna/definition", ALL),
+    // The definition editor (routes/governance/definition.rs): staff preview and save a new
+    // version; everyone reads the history of versions.
+    roles("GET", "/sna/definition/edit", STAFF),
+    roles("POST", "/sna/definition/edit", STAFF),
+    roles("GET", "/sna/definition/history", ALL),
     roles("GET", "/sna/tables/{file}", ALL),
     roles("GET", "/sna/report.html", ALL),
     // Interventions and their evaluations (routes/interventions.rs): everyone signed in reads,
