@@ -17,6 +17,7 @@ pub mod imports;
 pub mod mail;
 pub mod password;
 pub mod places;
+pub mod postcodes;
 pub mod referrals;
 pub mod sna;
 pub mod spatial;

@@ -22,6 +22,7 @@ pub mod partner;
 pub mod partnership;
 pub mod places;
 pub mod police;
+pub mod postcodes;
 mod pool;
 pub mod public;
 pub mod referrals;

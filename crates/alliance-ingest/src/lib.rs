@@ -18,6 +18,7 @@ pub mod indicators;
 pub mod limits;
 pub mod oruk;
 pub mod points;
+pub mod postcodes;
 pub mod police;
 pub mod source;
 pub mod strategy;
