@@ -10,6 +10,7 @@
 pub mod board_pack;
 pub mod counts;
 pub mod definition;
+pub mod directory;
 pub mod disclosure;
 mod error;
 pub mod evaluation;

@@ -250,6 +250,14 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/staff/safer-places/{id}", STAFF),
     roles("GET", "/staff/you-said-we-did", STAFF),
     roles("POST", "/staff/you-said-we-did", STAFF),
+    // The directory of help for staff (routes/directory_admin.rs): what /find-help shows.
+    roles("GET", "/directory", STAFF),
+    roles("POST", "/directory", STAFF),
+    roles("GET", "/directory/new", STAFF),
+    roles("GET", "/directory/{id}", STAFF),
+    roles("POST", "/directory/{id}", STAFF),
+    roles("GET", "/directory/{id}/withdraw", STAFF),
+    roles("POST", "/directory/{id}/withdraw", STAFF),
     // Referrals (routes/referrals.rs, routes/api/referrals.rs): partner organisations make and
     // receive referrals; the use cases then admit only a referral's two organisations to it
     // (404 for anyone else). Figures, suppressed, are for everyone signed in.
