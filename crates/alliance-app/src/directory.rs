@@ -1,7 +1,8 @@
 //! The directory of help edited by partnership staff on the web (`/directory`), beside the
 //! ORUK import (`alliance services import`): the bounds and checks a service must pass before
 //! it is stored (every field bounded; the website `https://` or `http://` only; the postcode
-//! shaped like one and, when postcodes are held, one of them; area names plain words), and
+//! shaped like one and, when postcodes are held, one of them; area names plain words, no
+//! markup), and
 //! the public search by postcode (nearest services first).
 
 use alliance_db::audit::Actor;
@@ -174,8 +175,8 @@ fn age(field: &'static str, value: &str, default: i64) -> Result<i64, AppError> 
     }
 }
 
-/// Area names: comma-separated, each plain words (letters, spaces, hyphens, apostrophes,
-/// full stops, ampersands), at most [`MAX_AREAS`].
+/// Area names: comma-separated, each plain words (letters, digits, spaces, hyphens,
+/// apostrophes, full stops, ampersands, brackets, slashes), at most [`MAX_AREAS`].
 fn check_areas(value: &str) -> Result<Vec<String>, AppError> {
     let areas: Vec<String> =
         value.split(',').map(|a| a.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|a| !a.is_empty()).collect();
@@ -184,7 +185,7 @@ fn check_areas(value: &str) -> Result<Vec<String>, AppError> {
     }
     for a in &areas {
         if a.chars().count() > MAX_AREA_CHARS
-            || !a.chars().all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.' | '&' | '’'))
+            || !a.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '.' | '&' | '’' | '(' | ')' | '/'))
         {
             return Err(AppError::invalid(
                 "areas",
@@ -372,6 +373,7 @@ mod tests {
     #[test]
     fn areas_are_plain_names() {
         assert_eq!(check_areas("Hanley,  Stoke-on-Trent , ").unwrap(), vec!["Hanley", "Stoke-on-Trent"]);
+        assert_eq!(check_areas("Ward 3 (North)").unwrap(), vec!["Ward 3 (North)"]);
         assert!(check_areas("<script>").is_err());
         assert!(check_areas(&vec!["Town"; MAX_AREAS + 1].join(",")).is_err());
     }

@@ -146,6 +146,10 @@ async fn definition_editor(app: TestApp) {
             .await;
     assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(same.body.contains("Nothing has changed"), "{}", same.body);
+    // More rows than a definition may hold: refused, not cut short.
+    let huge = post(&app, "/sna/definition/edit", &analyst, &definition_form(&current, "save", &[("count", "301"), ("reason", "x")])).await;
+    assert_eq!(huge.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(huge.body.contains("at most 300 mappings"), "{}", huge.body);
     assert_eq!(app.db.sv_definition_versions().await.unwrap().len(), 1, "refused forms store nothing");
 
     // Saved as version 2, with its audit row saying what changed and why.

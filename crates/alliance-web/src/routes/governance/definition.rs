@@ -147,10 +147,14 @@ async fn edit_form(State(state): State<AppState>) -> Result<Response, PageError>
 /// The rows as typed and the definition they make (`None` when a field is in error: the
 /// errors are on `form`). The gaps (what each source cannot show) are kept from `base`.
 fn read_form(form: &mut Form, base: &Definition) -> (Vec<Row>, Option<Definition>) {
-    let count = form.value("count").trim().parse::<usize>().unwrap_or(0).min(MAX_MAPPINGS);
+    let mut errors = Vec::new();
+    let count = form.value("count").trim().parse::<usize>().unwrap_or(0);
+    if count > MAX_MAPPINGS {
+        errors.push(error("mappings", format!("A definition holds at most {MAX_MAPPINGS} mappings")));
+    }
+    let count = count.min(MAX_MAPPINGS);
     let mut rows = Vec::with_capacity(count);
     let mut mappings = Vec::with_capacity(count + 1);
-    let mut errors = Vec::new();
     for i in 0..count {
         let v = |f: &str| form.value(&format!("m{i}_{f}"));
         let row = Row {
