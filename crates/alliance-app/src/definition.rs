@@ -367,7 +367,9 @@ mod tests {
     #[test]
     fn categories_are_written_as_their_source_writes_them() {
         assert_eq!(normalise_category(SourceKind::PoliceCrimeType, " robbery ").unwrap(), "Robbery");
-        assert!(normalise_category(SourceKind::PoliceCrimeType, "Knife crime").unwrap_err().contains("not a data.police.uk"));
+        assert!(normalise_category(SourceKind::PoliceCrimeType, "Knife crime")
+            .unwrap_err()
+            .contains("not a data.police.uk"));
         assert_eq!(normalise_category(SourceKind::Icd10, "y04.1").unwrap(), "Y04.1");
         assert!(normalise_category(SourceKind::Icd10, "X9").is_err());
         assert_eq!(normalise_category(SourceKind::EdAssaultMethod, "06").unwrap(), "06");

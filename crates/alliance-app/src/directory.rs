@@ -117,7 +117,10 @@ pub fn check_url(value: &str) -> Result<String, String> {
         return Err("Enter the website's address without a user name".into());
     }
     let host = authority.split(':').next().unwrap_or("");
-    let port_ok = authority.split(':').nth(1).is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok = authority
+        .split(':')
+        .nth(1)
+        .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
     let host_ok = host.contains('.')
         && !host.starts_with('.')
         && !host.ends_with('.')
@@ -157,7 +160,8 @@ fn check_phone(value: &str) -> Result<String, AppError> {
         return Ok(value);
     }
     let digits = value.chars().filter(char::is_ascii_digit).count();
-    if !value.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-')) || !(3..=15).contains(&digits)
+    if !value.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'))
+        || !(3..=15).contains(&digits)
     {
         return Err(AppError::invalid("phone", "Enter a phone number, like 01782 123456 or 111"));
     }
@@ -178,18 +182,26 @@ fn age(field: &'static str, value: &str, default: i64) -> Result<i64, AppError> 
 /// Area names: comma-separated, each plain words (letters, digits, spaces, hyphens,
 /// apostrophes, full stops, ampersands, brackets, slashes), at most [`MAX_AREAS`].
 fn check_areas(value: &str) -> Result<Vec<String>, AppError> {
-    let areas: Vec<String> =
-        value.split(',').map(|a| a.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|a| !a.is_empty()).collect();
+    let areas: Vec<String> = value
+        .split(',')
+        .map(|a| a.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|a| !a.is_empty())
+        .collect();
     if areas.len() > MAX_AREAS {
         return Err(AppError::invalid("areas", format!("List at most {MAX_AREAS} areas")));
     }
     for a in &areas {
         if a.chars().count() > MAX_AREA_CHARS
-            || !a.chars().all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '.' | '&' | '’' | '(' | ')' | '/'))
+            || !a
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '.' | '&' | '’' | '(' | ')' | '/'))
         {
             return Err(AppError::invalid(
                 "areas",
-                format!("\"{}\" is not an area name: use the names of towns, wards or districts, separated by commas", a.chars().take(40).collect::<String>()),
+                format!(
+                    "\"{}\" is not an area name: use the names of towns, wards or districts, separated by commas",
+                    a.chars().take(40).collect::<String>()
+                ),
             ));
         }
     }

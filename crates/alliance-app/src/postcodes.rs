@@ -46,15 +46,18 @@ pub struct Imported {
 /// Imports one postcode file, audited as `import postcodes` (in the import's transaction when
 /// it stores rows; on its own when it is refused or unchanged). The inner result is the file's:
 /// a refused file names the file, line, column and reason, and nothing is stored.
-pub async fn import(db: &Db, actor: &Actor, file: &SourceFile, keep: &Keep) -> Result<Result<Imported, DbError>, AppError> {
+pub async fn import(
+    db: &Db,
+    actor: &Actor,
+    file: &SourceFile,
+    keep: &Keep,
+) -> Result<Result<Imported, DbError>, AppError> {
     let districts: Vec<String> = match keep {
         Keep::All => Vec::new(),
         Keep::Districts(d) => d.iter().map(|c| c.trim().to_ascii_uppercase()).filter(|c| !c.is_empty()).collect(),
-        Keep::PartnershipArea => db
-            .partnership()
-            .await?
-            .map(|p| p.districts.iter().map(|d| d.to_string()).collect())
-            .unwrap_or_default(),
+        Keep::PartnershipArea => {
+            db.partnership().await?.map(|p| p.districts.iter().map(|d| d.to_string()).collect()).unwrap_or_default()
+        }
     };
     let set: HashSet<String> = districts.iter().cloned().collect();
     let result = db.import_postcodes(file, &set, &ImportAudit::new(actor.clone(), ACTION)).await;

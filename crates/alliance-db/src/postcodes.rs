@@ -78,9 +78,8 @@ impl Db {
         .await?;
         let before = sqlx::query("DELETE FROM postcodes").execute(&mut *tx).await?.rows_affected() as i64;
         for chunk in contents.postcodes.chunks(BATCH) {
-            let mut sql = String::from(
-                "INSERT INTO postcodes (postcode, latitude, longitude, lsoa_code, district_code) VALUES ",
-            );
+            let mut sql =
+                String::from("INSERT INTO postcodes (postcode, latitude, longitude, lsoa_code, district_code) VALUES ");
             for i in 0..chunk.len() {
                 let b = i * 5;
                 if i > 0 {

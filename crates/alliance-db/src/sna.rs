@@ -505,14 +505,16 @@ async fn store_definition(
         .await?;
     }
     for (i, g) in definition.gaps.iter().enumerate() {
-        sqlx::query("INSERT INTO sv_gaps (definition_id, position, source, sv_group, note) VALUES ($1, $2, $3, $4, $5)")
-            .bind(id)
-            .bind(i as i64)
-            .bind(g.source.key())
-            .bind(g.group.key())
-            .bind(g.note.as_str())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sv_gaps (definition_id, position, source, sv_group, note) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(g.source.key())
+        .bind(g.group.key())
+        .bind(g.note.as_str())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(next)
 }

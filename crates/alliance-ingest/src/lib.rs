@@ -18,8 +18,8 @@ pub mod indicators;
 pub mod limits;
 pub mod oruk;
 pub mod points;
-pub mod postcodes;
 pub mod police;
+pub mod postcodes;
 pub mod source;
 pub mod strategy;
 

@@ -121,13 +121,16 @@ fn detect(name: &str, header: &csv::StringRecord) -> Result<Columns, IngestError
     let find = |wanted: &[&str]| wanted.iter().find_map(|w| names.iter().position(|n| n == w));
     let find_prefix = |prefix: &str| names.iter().position(|n| n.starts_with(prefix));
     // ONSPD.
-    if let (Some(postcode), Some(lat), Some(long)) = (find(&["pcds", "pcd", "pcd2", "pcd7", "pcd8"]), find(&["lat"]), find(&["long", "lon"])) {
+    if let (Some(postcode), Some(lat), Some(long)) =
+        (find(&["pcds", "pcd", "pcd2", "pcd7", "pcd8"]), find(&["lat"]), find(&["long", "lon"]))
+    {
         return Ok(Columns {
             format: PostcodeFormat::OnsPostcodeDirectory,
             postcode,
             a: lat,
             b: long,
-            district: find(&["oslaua", "lad25cd", "lad24cd", "lad23cd", "lad22cd", "lad21cd", "ladcd"]).or_else(|| find_prefix("lad")),
+            district: find(&["oslaua", "lad25cd", "lad24cd", "lad23cd", "lad22cd", "lad21cd", "ladcd"])
+                .or_else(|| find_prefix("lad")),
             lsoa: find(&["lsoa21", "lsoa21cd", "lsoa11", "lsoa11cd"]),
             quality: None,
             headerless: false,
@@ -192,9 +195,9 @@ pub fn read_postcodes(file: &SourceFile, districts: &HashSet<String>) -> Result<
     };
     let columns = detect(name, &first)?;
     let projector = match columns.format {
-        PostcodeFormat::CodePointOpen => Some(
-            BngProjector::new().map_err(|e| IngestError::file(name, format!("the grid projection failed: {e}")))?,
-        ),
+        PostcodeFormat::CodePointOpen => {
+            Some(BngProjector::new().map_err(|e| IngestError::file(name, format!("the grid projection failed: {e}")))?)
+        }
         PostcodeFormat::OnsPostcodeDirectory => None,
     };
     let mut out = PostcodeFile { format: columns.format, postcodes: Vec::new(), unlocated: 0, outside: 0 };
@@ -223,7 +226,12 @@ pub fn read_postcodes(file: &SourceFile, districts: &HashSet<String>) -> Result<
         };
         let raw = get(columns.postcode);
         let postcode = normalise_postcode(raw).ok_or_else(|| {
-            IngestError::cell(name, line, &column(columns.postcode, "postcode"), format!("{} is not a UK postcode", quoted(raw)))
+            IngestError::cell(
+                name,
+                line,
+                &column(columns.postcode, "postcode"),
+                format!("{} is not a UK postcode", quoted(raw)),
+            )
         })?;
         let district = columns.district.map(get).filter(|d| !d.is_empty()).map(str::to_string);
         if !districts.is_empty() && !district.as_ref().is_some_and(|d| districts.contains(d)) {
@@ -355,7 +363,8 @@ mod tests {
     #[test]
     fn code_point_open_with_or_without_a_header_is_projected_to_wgs84() {
         // Stoke-on-Trent: about 388,000 E, 347,000 N is 53.02 N, 2.18 W.
-        let rows = "\"ST1 1AA\",10,388000,347000,\"E92000001\",\"E19000001\",\"E18000005\",\"\",\"E06000021\",\"E05008000\"\n";
+        let rows =
+            "\"ST1 1AA\",10,388000,347000,\"E92000001\",\"E19000001\",\"E18000005\",\"\",\"E06000021\",\"E05008000\"\n";
         let headerless = read(rows, &[]).unwrap();
         assert_eq!(headerless.format, PostcodeFormat::CodePointOpen);
         let p = &headerless.postcodes[0];
@@ -368,7 +377,10 @@ mod tests {
     #[test]
     fn bad_values_name_the_line_and_column() {
         let e = read("pcds,lat,long\nST1 1AA,53.0,-2.1\nNOT A CODE,53.0,-2.1\n", &[]).unwrap_err().to_string();
-        assert!(e.contains("pc.csv") && e.contains('3') && e.contains("pcds") && e.contains("not a UK postcode"), "{e}");
+        assert!(
+            e.contains("pc.csv") && e.contains('3') && e.contains("pcds") && e.contains("not a UK postcode"),
+            "{e}"
+        );
         let e = read("pcds,lat,long\nST1 1AA,53.0,west\n", &[]).unwrap_err().to_string();
         assert!(e.contains("long") && e.contains("expected a number"), "{e}");
         let e = read("pcds,lat,long\nST1 1AA,53.0,-2.1\nst11aa,53.0,-2.1\n", &[]).unwrap_err().to_string();

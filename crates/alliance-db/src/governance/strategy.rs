@@ -210,12 +210,9 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| DbError::not_found(format!("priority {id}")))?;
-        let actions = actions_under(
-            &mut tx,
-            "a.commitment_id IN (SELECT c.id FROM commitments c WHERE c.priority_id = $1)",
-            id,
-        )
-        .await?;
+        let actions =
+            actions_under(&mut tx, "a.commitment_id IN (SELECT c.id FROM commitments c WHERE c.priority_id = $1)", id)
+                .await?;
         let indicators: Vec<String> = sqlx::query("SELECT code FROM indicators WHERE priority_id = $1 ORDER BY code")
             .bind(id)
             .fetch_all(&mut *tx)

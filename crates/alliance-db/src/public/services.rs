@@ -235,7 +235,8 @@ impl Db {
     /// is a [`DbError::Conflict`]. Audited in the same transaction.
     pub async fn add_service(&self, s: &ServiceRecord, postcode: &str, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let held = sqlx::query("SELECT id FROM support_services WHERE id = $1").bind(s.id.as_str()).fetch_optional(&mut *tx);
+        let held =
+            sqlx::query("SELECT id FROM support_services WHERE id = $1").bind(s.id.as_str()).fetch_optional(&mut *tx);
         if held.await?.is_some() {
             return Err(DbError::conflict("name", format!("A service with the id {} is already held", s.id)));
         }
@@ -313,7 +314,8 @@ impl Db {
         .bind(actor.name.as_str())
         .execute(&mut *tx)
         .await?;
-        let detail: String = format!("service changed: {}: {}", old.record.name, changes.join("; ")).chars().take(4_000).collect();
+        let detail: String =
+            format!("service changed: {}: {}", old.record.name, changes.join("; ")).chars().take(4_000).collect();
         append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{}", s.id), &detail))
             .await?;
         tx.commit().await?;
@@ -340,7 +342,8 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let detail = format!("service withdrawn: {}: {reason}", old.record.name);
-        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), &detail)).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), &detail))
+            .await?;
         tx.commit().await?;
         Ok(())
     }

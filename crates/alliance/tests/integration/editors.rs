@@ -35,7 +35,13 @@ fn write_streets(dir: &Path) {
     for (month, rows) in [
         (
             "2025-06",
-            &[("Violence and sexual offences", 10), ("Robbery", 3), ("Possession of weapons", 2), ("Drugs", 4), ("Burglary", 5)][..],
+            &[
+                ("Violence and sexual offences", 10),
+                ("Robbery", 3),
+                ("Possession of weapons", 2),
+                ("Drugs", 4),
+                ("Burglary", 5),
+            ][..],
         ),
         ("2024-06", &[("Violence and sexual offences", 100)][..]),
     ] {
@@ -147,7 +153,13 @@ async fn definition_editor(app: TestApp) {
     assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(same.body.contains("Nothing has changed"), "{}", same.body);
     // More rows than a definition may hold: refused, not cut short.
-    let huge = post(&app, "/sna/definition/edit", &analyst, &definition_form(&current, "save", &[("count", "301"), ("reason", "x")])).await;
+    let huge = post(
+        &app,
+        "/sna/definition/edit",
+        &analyst,
+        &definition_form(&current, "save", &[("count", "301"), ("reason", "x")]),
+    )
+    .await;
     assert_eq!(huge.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(huge.body.contains("at most 300 mappings"), "{}", huge.body);
     assert_eq!(app.db.sv_definition_versions().await.unwrap().len(), 1, "refused forms store nothing");
@@ -232,11 +244,19 @@ async fn directory_editor(app: TestApp) {
 
     // Refused: a website that is no http(s) address, then a postcode Alliance does not hold.
     // Each names its field, keeps what was typed, and stores nothing.
-    let bad = post(&app, "/directory", &analyst, &with(service("Hanley Youth Mentors", "ST1 1AA"), "url", "javascript:alert(1)")).await;
+    let bad = post(
+        &app,
+        "/directory",
+        &analyst,
+        &with(service("Hanley Youth Mentors", "ST1 1AA"), "url", "javascript:alert(1)"),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("href=\"#url\""), "{}", bad.body);
     assert!(bad.body.contains("value=\"Hanley Youth Mentors\"") && bad.body.contains("value=\"javascript:alert(1)\""));
-    assert!(bad.body.contains("id=\"needs-knife-crime\" name=\"needs\" type=\"checkbox\" value=\"knife-crime\" checked"));
+    assert!(bad
+        .body
+        .contains("id=\"needs-knife-crime\" name=\"needs\" type=\"checkbox\" value=\"knife-crime\" checked"));
     let unknown = post(&app, "/directory", &analyst, &service("Hanley Youth Mentors", "ZZ9 9ZZ")).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unknown.body.contains("href=\"#postcode\"") && unknown.body.contains("ZZ9 9ZZ is not among the postcodes"));
@@ -247,8 +267,14 @@ async fn directory_editor(app: TestApp) {
     assert!(app.db.directory_entries().await.unwrap().is_empty());
 
     // Added: one in Hanley, one in Swindon; the public search by postcode puts the nearer first.
-    assert_eq!(location(&post(&app, "/directory", &analyst, &service("Swindon Mentors", "sn11aa")).await), "/directory?added=1");
-    assert_eq!(location(&post(&app, "/directory", &analyst, &service("Hanley Youth Mentors", "ST1 1AA")).await), "/directory?added=1");
+    assert_eq!(
+        location(&post(&app, "/directory", &analyst, &service("Swindon Mentors", "sn11aa")).await),
+        "/directory?added=1"
+    );
+    assert_eq!(
+        location(&post(&app, "/directory", &analyst, &service("Hanley Youth Mentors", "ST1 1AA")).await),
+        "/directory?added=1"
+    );
     let entries = app.db.directory_entries().await.unwrap();
     assert_eq!(entries.len(), 2);
     let swindon = entries.iter().find(|e| e.record.name == "Swindon Mentors").unwrap();
@@ -256,14 +282,20 @@ async fn directory_editor(app: TestApp) {
     assert_eq!(audit_details(&app, "directory-change").await.len(), 2);
     let near_stoke = app.get("/find-help?postcode=st4+2aa", &public).await;
     assert_eq!(near_stoke.status, StatusCode::OK);
-    let (hanley, far) = (near_stoke.body.find("Hanley Youth Mentors").unwrap(), near_stoke.body.find("Swindon Mentors").unwrap());
+    let (hanley, far) =
+        (near_stoke.body.find("Hanley Youth Mentors").unwrap(), near_stoke.body.find("Swindon Mentors").unwrap());
     assert!(hanley < far, "the nearer service first");
     assert!(near_stoke.body.contains("km away"));
     let near_swindon = app.get("/find-help?postcode=SN1+1AA", &public).await;
-    assert!(near_swindon.body.find("Swindon Mentors").unwrap() < near_swindon.body.find("Hanley Youth Mentors").unwrap());
+    assert!(
+        near_swindon.body.find("Swindon Mentors").unwrap() < near_swindon.body.find("Hanley Youth Mentors").unwrap()
+    );
     let typo = app.get("/find-help?postcode=ST1", &public).await;
     assert_eq!(typo.status, StatusCode::OK);
-    assert!(typo.body.contains("Enter a real postcode") && typo.body.contains("Swindon Mentors"), "the search still runs");
+    assert!(
+        typo.body.contains("Enter a real postcode") && typo.body.contains("Swindon Mentors"),
+        "the search still runs"
+    );
 
     // Changed: the form opens with what is stored; the audit names each change.
     let id = swindon.record.id.clone();
@@ -272,21 +304,28 @@ async fn directory_editor(app: TestApp) {
     let renamed = post(&app, &format!("/directory/{id}"), &analyst, &service("Swindon Youth Mentors", "SN1 1AA")).await;
     assert_eq!(location(&renamed), "/directory?saved=1");
     let audit = audit_details(&app, "directory-change").await;
-    assert!(audit.iter().any(|d| d.contains("name changed from \"Swindon Mentors\" to \"Swindon Youth Mentors\"")), "{audit:?}");
+    assert!(
+        audit.iter().any(|d| d.contains("name changed from \"Swindon Mentors\" to \"Swindon Youth Mentors\"")),
+        "{audit:?}"
+    );
 
     // Withdrawn: a reason is needed; then the public no longer find it, staff still see it.
     let no_reason = post(&app, &format!("/directory/{id}/withdraw"), &analyst, &[]).await;
     assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(no_reason.body.contains("href=\"#reason\""));
     let withdrawn =
-        post(&app, &format!("/directory/{id}/withdraw"), &analyst, &[("reason".into(), "The service closed".into())]).await;
+        post(&app, &format!("/directory/{id}/withdraw"), &analyst, &[("reason".into(), "The service closed".into())])
+            .await;
     assert_eq!(location(&withdrawn), "/directory?withdrawn=1");
     assert!(!app.get("/find-help", &public).await.body.contains("Swindon Youth Mentors"));
     assert!(!app.get("/api/v1/services", &public).await.body.contains("Swindon Youth Mentors"));
     let list = app.get("/directory", &analyst).await.body;
     assert!(list.contains("Swindon Youth Mentors") && list.contains("Withdrawn"));
     assert_eq!(app.get(&format!("/directory/{id}"), &analyst).await.status, StatusCode::NOT_FOUND);
-    assert!(audit_details(&app, "directory-change").await.iter().any(|d| d.contains("withdrawn") && d.contains("The service closed")));
+    assert!(audit_details(&app, "directory-change")
+        .await
+        .iter()
+        .any(|d| d.contains("withdrawn") && d.contains("The service closed")));
     // Partner users change nothing.
     let denied = post(&app, "/directory", &partner, &service("Mine", "")).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
@@ -332,13 +371,24 @@ async fn strategy_items(app: TestApp) {
 
     // A priority renamed: an empty name is refused as typed; a name is saved and audited.
     let url = format!("/strategies/{id}/priorities/{p2}");
-    let form = |name: &str, description: &str| vec![("name".to_string(), name.to_string()), ("description".to_string(), description.to_string())];
+    let form = |name: &str, description: &str| {
+        vec![("name".to_string(), name.to_string()), ("description".to_string(), description.to_string())]
+    };
     let empty = post(&app, &url, &analyst, &form(" ", "Police and partners together")).await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(empty.body.contains("href=\"#name\"") && empty.body.contains("Police and partners together"));
-    assert_eq!(location(&post(&app, &url, &analyst, &form("Enforcement and disruption", "")).await), format!("/strategies/{id}#priority-{p2}"));
+    assert_eq!(
+        location(&post(&app, &url, &analyst, &form("Enforcement and disruption", "")).await),
+        format!("/strategies/{id}#priority-{p2}")
+    );
     assert_eq!(app.db.priorities(id).await.unwrap()[1].name, "Enforcement and disruption");
-    let words = post(&app, &format!("/strategies/{id}/commitments/{c3}"), &analyst, &[("text".into(), "Disrupt knife crime hotspots".into())]).await;
+    let words = post(
+        &app,
+        &format!("/strategies/{id}/commitments/{c3}"),
+        &analyst,
+        &[("text".into(), "Disrupt knife crime hotspots".into())],
+    )
+    .await;
     location(&words);
     assert!(app.db.commitments(id).await.unwrap().iter().any(|c| c.text == "Disrupt knife crime hotspots"));
 
@@ -351,10 +401,19 @@ async fn strategy_items(app: TestApp) {
     assert_eq!(app.db.commitments(id).await.unwrap().len(), 3);
 
     // Board members are refused the confirmation page and the deletion.
-    assert_eq!(app.get(&format!("/strategies/{id}/commitments/{c2}/delete"), &board).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(post(&app, &format!("/strategies/{id}/commitments/{c2}/delete"), &board, &[]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get(&format!("/strategies/{id}/commitments/{c2}/delete"), &board).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&app, &format!("/strategies/{id}/commitments/{c2}/delete"), &board, &[]).await.status,
+        StatusCode::FORBIDDEN
+    );
     // An item of another strategy's address is not found.
-    assert_eq!(app.get(&format!("/strategies/{}/commitments/{c2}/delete", id + 1), &analyst).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/strategies/{}/commitments/{c2}/delete", id + 1), &analyst).await.status,
+        StatusCode::NOT_FOUND
+    );
 
     // Deleted after the confirmation page: a commitment; a priority with its commitments.
     let confirm = app.get(&format!("/strategies/{id}/priorities/{p2}/delete"), &analyst).await;

@@ -61,7 +61,13 @@ async fn import_either_format(test_db: common::TestDb) {
     let out = common::alliance(&url, &["import", "postcodes", &broken.to_string_lossy(), "--all"]);
     assert!(!out.status.success());
     let said = text(&out);
-    assert!(said.contains("broken.csv") && said.contains('8') && said.contains("pcds") && said.contains("not a UK postcode"), "{said}");
+    assert!(
+        said.contains("broken.csv")
+            && said.contains('8')
+            && said.contains("pcds")
+            && said.contains("not a UK postcode"),
+        "{said}"
+    );
     assert_eq!(db.postcode_count().await.unwrap(), 3, "a refused file changes nothing");
     let audit = db
         .audit_search(&alliance_db::audit::AuditQuery {

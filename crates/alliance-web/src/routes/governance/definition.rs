@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 
 use alliance_app::definition::{self, HistoryEntry, Preview, MAX_MAPPINGS};
-use alliance_core::analytics::sna::definition::{Definition, Fit, Mapping, SourceKind, SvGroup};
 use alliance_app::AppError;
+use alliance_core::analytics::sna::definition::{Definition, Fit, Mapping, SourceKind, SvGroup};
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -137,10 +137,7 @@ fn edit_page(
 
 async fn edit_form(State(state): State<AppState>) -> Result<Response, PageError> {
     let d = state.db.sv_definition_current().await?;
-    let form = Form::new(HashMap::from([
-        ("name".to_string(), d.name.clone()),
-        ("notes".to_string(), d.notes.clone()),
-    ]));
+    let form = Form::new(HashMap::from([("name".to_string(), d.name.clone()), ("notes".to_string(), d.notes.clone())]));
     page(&edit_page(&state, d.version, rows_of(&d), form, false, None), false)
 }
 

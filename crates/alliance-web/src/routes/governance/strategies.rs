@@ -384,9 +384,7 @@ async fn edit_priority(
     let (name, description) = (form.value("name"), form.value("description"));
     match state.db.update_priority(pid, &name, &description, &actor(&user)).await {
         Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
-        Err(e) => {
-            form.errors.push(invalid_to_field(e, &[("name", "name"), ("description", "description")], "name")?)
-        }
+        Err(e) => form.errors.push(invalid_to_field(e, &[("name", "name"), ("description", "description")], "name")?),
     }
     page(&priority_page(&state, s, &p, form), true)
 }

@@ -71,10 +71,7 @@ async fn form(State(state): State<AppState>) -> Result<Html<String>, PageError> 
 }
 
 /// The district of a postcode as a place, when the district is known to Alliance.
-async fn district_place(
-    state: &AppState,
-    code: Option<&str>,
-) -> Result<Option<alliance_db::public::Place>, PageError> {
+async fn district_place(state: &AppState, code: Option<&str>) -> Result<Option<alliance_db::public::Place>, PageError> {
     let Some(code) = code else { return Ok(None) };
     Ok(state.db.districts().await?.into_iter().find(|d| d.code == code).map(|d| alliance_db::public::Place {
         kind: "district".into(),
@@ -130,10 +127,9 @@ async fn validate(
                 place_text = Some(format!("Near {}", at.postcode));
             }
             Err(_) if point.is_some() => {}
-            Err(unplaced) => errors.add(
-                "place",
-                format!("{}; or enter a street, town, village or ward instead", unplaced.message()),
-            ),
+            Err(unplaced) => {
+                errors.add("place", format!("{}; or enter a street, town, village or ward instead", unplaced.message()))
+            }
         }
     } else if !typed.is_empty() {
         match state.db.locate_place(typed).await? {
