@@ -9,6 +9,8 @@
 
 pub mod board_pack;
 pub mod counts;
+pub mod definition;
+pub mod directory;
 pub mod disclosure;
 mod error;
 pub mod evaluation;
@@ -16,6 +18,7 @@ pub mod imports;
 pub mod mail;
 pub mod password;
 pub mod places;
+pub mod postcodes;
 pub mod referrals;
 pub mod sna;
 pub mod spatial;

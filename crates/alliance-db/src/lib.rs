@@ -23,6 +23,7 @@ pub mod partnership;
 pub mod places;
 pub mod police;
 mod pool;
+pub mod postcodes;
 pub mod public;
 pub mod referrals;
 pub mod sna;

@@ -10,6 +10,7 @@ use alliance_core::domain::Month;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::audit::{append, Actor};
 use crate::{Backend, Db, DbError};
 
 /// Which police records a report covers.
@@ -123,59 +124,72 @@ impl Db {
             .validate()
             .map_err(|e| DbError::invalid("definition", format!("serious violence definition: {e}")))?;
         let mut tx = self.pool.begin().await?;
-        let next: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM sv_definitions")
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get(0)?;
-        let id: i64 = sqlx::query(
-            "INSERT INTO sv_definitions (version, name, created, created_by, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        )
-        .bind(next)
-        .bind(definition.name.as_str())
-        .bind(chrono::Utc::now().to_rfc3339())
-        .bind(who)
-        .bind(definition.notes.as_str())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get(0)?;
-        for (i, m) in definition.mappings.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO sv_mappings (definition_id, position, source, category, sv_group, fit, in_headline, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id)
-            .bind(i as i64)
-            .bind(m.source.key())
-            .bind(m.category.as_str())
-            .bind(m.group.key())
-            .bind(m.fit.key())
-            .bind(i64::from(m.in_headline))
-            .bind(m.note.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
-        for (i, g) in definition.gaps.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO sv_gaps (definition_id, position, source, sv_group, note) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(i as i64)
-            .bind(g.source.key())
-            .bind(g.group.key())
-            .bind(g.note.as_str())
-            .execute(&mut *tx)
-            .await?;
-        }
+        let next = store_definition(&mut tx, definition, who).await?;
         tx.commit().await?;
         Ok(next)
     }
 
+    /// Stores a definition edited on the web as the next version, with its audit row
+    /// (`definition-change`, `detail` saying what changed and why) in the same transaction.
+    /// `based_on` is the version the editor started from: when another version was stored
+    /// since, nothing is stored and the answer is a [`DbError::Conflict`] on `base_version`.
+    pub async fn sv_definition_store_audited(
+        &self,
+        definition: &Definition,
+        based_on: i64,
+        actor: &Actor,
+        detail: &str,
+    ) -> Result<i64, DbError> {
+        definition
+            .validate()
+            .map_err(|e| DbError::invalid("definition", format!("serious violence definition: {e}")))?;
+        let mut tx = self.begin_write().await?;
+        let latest: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) AS BIGINT) FROM sv_definitions")
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if latest != based_on {
+            return Err(DbError::conflict(
+                "base_version",
+                format!(
+                    "Version {latest} of the definition was stored after you opened version {based_on}: \
+                     open the editor again to start from version {latest}"
+                ),
+            ));
+        }
+        let next = store_definition(&mut tx, definition, &actor.name).await?;
+        append(&mut tx, self.audit_chain(), &actor.event(DEFINITION_CHANGE, "/sna/definition", detail)).await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// One stored version, if it exists.
+    pub async fn sv_definition_version(&self, version: i64) -> Result<Option<Definition>, DbError> {
+        self.sv_definition_at(Some(version)).await
+    }
+
     async fn sv_definition_latest(&self) -> Result<Option<Definition>, DbError> {
-        let Some(head) =
-            sqlx::query("SELECT id, version, name, created, notes FROM sv_definitions ORDER BY version DESC LIMIT 1")
+        self.sv_definition_at(None).await
+    }
+
+    /// The version asked for, or the latest.
+    async fn sv_definition_at(&self, version: Option<i64>) -> Result<Option<Definition>, DbError> {
+        let head = match version {
+            None => {
+                sqlx::query(
+                    "SELECT id, version, name, created, notes FROM sv_definitions ORDER BY version DESC LIMIT 1",
+                )
                 .fetch_optional(&self.pool)
                 .await?
-        else {
+            }
+            Some(v) => {
+                sqlx::query("SELECT id, version, name, created, notes FROM sv_definitions WHERE version = $1")
+                    .bind(v)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+        };
+        let Some(head) = head else {
             return Ok(None);
         };
         let id: i64 = head.try_get(0)?;
@@ -448,4 +462,59 @@ impl Db {
         }
         Ok(out)
     }
+}
+
+/// The audit action of a definition stored from the web.
+pub const DEFINITION_CHANGE: &str = "definition-change";
+
+/// Inserts `definition` as the next version inside `tx`; returns the version.
+async fn store_definition(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    definition: &Definition,
+    who: &str,
+) -> Result<i64, DbError> {
+    let next: i64 = sqlx::query("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM sv_definitions")
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get(0)?;
+    let id: i64 = sqlx::query(
+        "INSERT INTO sv_definitions (version, name, created, created_by, notes) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(next)
+    .bind(definition.name.as_str())
+    .bind(chrono::Utc::now().to_rfc3339())
+    .bind(who)
+    .bind(definition.notes.as_str())
+    .fetch_one(&mut **tx)
+    .await?
+    .try_get(0)?;
+    for (i, m) in definition.mappings.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO sv_mappings (definition_id, position, source, category, sv_group, fit, in_headline, note) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(m.source.key())
+        .bind(m.category.as_str())
+        .bind(m.group.key())
+        .bind(m.fit.key())
+        .bind(i64::from(m.in_headline))
+        .bind(m.note.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
+    for (i, g) in definition.gaps.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO sv_gaps (definition_id, position, source, sv_group, note) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id)
+        .bind(i as i64)
+        .bind(g.source.key())
+        .bind(g.group.key())
+        .bind(g.note.as_str())
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(next)
 }

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod oruk;
 pub mod points;
 pub mod police;
+pub mod postcodes;
 pub mod source;
 pub mod strategy;
 

@@ -6,8 +6,10 @@ use alliance_core::governance::StrategySeed;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::strategy_files::{add_computed_indicators, current_first, insert_strategy};
-use super::{audit, change, changes, required};
+use super::strategy_files::{
+    add_computed_indicators, current_first, insert_strategy, text as bounded, MAX_NAME_CHARS, MAX_TEXT_CHARS,
+};
+use super::{audit, change, changes};
 use crate::audit::Actor;
 use crate::{Db, DbError};
 
@@ -104,7 +106,8 @@ impl Db {
     /// Changes a priority's name and description; audited with the words before and after
     /// (nothing is recorded when nothing changed).
     pub async fn update_priority(&self, id: i64, name: &str, description: &str, actor: &Actor) -> Result<(), DbError> {
-        let name = required("name", name, "Enter the priority's name")?;
+        let name = bounded("name", name, MAX_NAME_CHARS, "Enter the priority's name")?;
+        let description = bounded("description", description, MAX_TEXT_CHARS, "")?;
         let mut tx = self.begin_write().await?;
         let old: Priority =
             sqlx::query_as("SELECT id, strategy_id, position, name, description FROM priorities WHERE id = $1")
@@ -129,7 +132,7 @@ impl Db {
 
     /// Changes a commitment's words; audited with the words before and after.
     pub async fn update_commitment(&self, id: i64, text: &str, actor: &Actor) -> Result<(), DbError> {
-        let text = required("text", text, "Enter the commitment's words")?;
+        let text = bounded("text", text, MAX_TEXT_CHARS, "Enter the commitment's words")?;
         let mut tx = self.begin_write().await?;
         let old: String = sqlx::query("SELECT text FROM commitments WHERE id = $1")
             .bind(id)
@@ -147,7 +150,7 @@ impl Db {
 
     /// Adds a commitment at the end of a priority's list.
     pub async fn add_commitment(&self, priority_id: i64, text: &str, actor: &Actor) -> Result<i64, DbError> {
-        let text = required("text", text, "Enter the commitment's words")?;
+        let text = bounded("text", text, MAX_TEXT_CHARS, "Enter the commitment's words")?;
         let mut tx = self.begin_write().await?;
         let exists = sqlx::query("SELECT id FROM priorities WHERE id = $1").bind(priority_id).fetch_optional(&mut *tx);
         if exists.await?.is_none() {
@@ -167,4 +170,124 @@ impl Db {
         tx.commit().await?;
         Ok(id)
     }
+    /// Deletes a commitment. Refused (a [`DbError::Conflict`] on `commitment`, nothing
+    /// changed) while an action of the action plan is under it: the action would lose the
+    /// commitment it delivers. Audited with the words deleted.
+    pub async fn delete_commitment(&self, id: i64, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT priority_id, text FROM commitments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| DbError::not_found(format!("commitment {id}")))?;
+        let (priority_id, text): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+        let actions = actions_under(&mut tx, "a.commitment_id = $1", id).await?;
+        if !actions.is_empty() {
+            return Err(DbError::conflict(
+                "commitment",
+                format!(
+                    "This commitment cannot be deleted while {} of the action plan refer to it ({}): move or delete them first",
+                    plural(actions.len(), "action"),
+                    actions.join(", ")
+                ),
+            ));
+        }
+        sqlx::query("DELETE FROM commitments WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let detail = format!("commitment deleted from priority {priority_id}: \"{text}\"");
+        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/commitments/{id}"), &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deletes a priority with its commitments. Refused (a [`DbError::Conflict`] on
+    /// `priority`, nothing changed) while an action is under one of its commitments, or an
+    /// indicator or an intervention names the priority. Audited with what was deleted.
+    pub async fn delete_priority(&self, id: i64, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let old: Priority =
+            sqlx::query_as("SELECT id, strategy_id, position, name, description FROM priorities WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| DbError::not_found(format!("priority {id}")))?;
+        let actions =
+            actions_under(&mut tx, "a.commitment_id IN (SELECT c.id FROM commitments c WHERE c.priority_id = $1)", id)
+                .await?;
+        let indicators: Vec<String> = sqlx::query("SELECT code FROM indicators WHERE priority_id = $1 ORDER BY code")
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()?;
+        let interventions: Vec<String> =
+            sqlx::query("SELECT name FROM interventions WHERE strategy_priority_id = $1 ORDER BY name")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<Result<_, _>>()?;
+        let mut uses = Vec::new();
+        if !actions.is_empty() {
+            uses.push(format!("{} of the action plan ({})", plural(actions.len(), "action"), actions.join(", ")));
+        }
+        if !indicators.is_empty() {
+            uses.push(format!("{} ({})", plural(indicators.len(), "indicator"), indicators.join(", ")));
+        }
+        if !interventions.is_empty() {
+            uses.push(format!("{} ({})", plural(interventions.len(), "intervention"), interventions.join(", ")));
+        }
+        if !uses.is_empty() {
+            return Err(DbError::conflict(
+                "priority",
+                format!(
+                    "The priority \"{}\" cannot be deleted while {} refer to it: move or delete them first",
+                    old.name,
+                    uses.join(" and ")
+                ),
+            ));
+        }
+        let deleted = sqlx::query("DELETE FROM commitments WHERE priority_id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM priorities WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        let detail = format!(
+            "priority deleted from strategy {}: \"{}\" with {}",
+            old.strategy_id,
+            old.name,
+            plural(deleted.rows_affected() as usize, "commitment")
+        );
+        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/priorities/{id}"), &detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// `1 action`, `2 actions`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The references (`A-3 Title`) of the actions matching `condition` on `$1 = id`, at most 20.
+async fn actions_under(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    condition: &str,
+    id: i64,
+) -> Result<Vec<String>, DbError> {
+    let rows = sqlx::query(&format!("SELECT a.id, a.title FROM actions a WHERE {condition} ORDER BY a.id"))
+        .bind(id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut out = Vec::new();
+    for r in rows.iter().take(20) {
+        let (aid, title): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+        out.push(format!("action {aid} \"{title}\""));
+    }
+    if rows.len() > 20 {
+        out.push(format!("and {} more", rows.len() - 20));
+    }
+    Ok(out)
 }

@@ -60,7 +60,7 @@ pub fn current_first(mut strategies: Vec<Strategy>, year: i32) -> Vec<Strategy> 
     strategies
 }
 
-fn text<'a>(field: &'static str, value: &'a str, max: usize, missing: &str) -> Result<&'a str, DbError> {
+pub(super) fn text<'a>(field: &'static str, value: &'a str, max: usize, missing: &str) -> Result<&'a str, DbError> {
     let value = value.trim();
     if value.is_empty() && !missing.is_empty() {
         return Err(DbError::invalid(field, missing));

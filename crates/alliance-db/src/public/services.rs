@@ -1,5 +1,8 @@
 //! The directory of support services and positive activities, stored one row per service
-//! and exchanged in Open Referral UK JSON (`alliance_ingest::oruk`).
+//! and exchanged in Open Referral UK JSON (`alliance_ingest::oruk`). Staff also add, change
+//! and withdraw services on the web (migration 0032: a service's postcode, who last changed
+//! it, its withdrawal); a withdrawn service stays stored for the record but is never shown to
+//! the public, and every change is audited (`directory-change`) in its own transaction.
 
 use alliance_ingest::oruk::{read_services, ServiceRecord};
 use alliance_ingest::SourceFile;
@@ -7,7 +10,60 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::now;
+use crate::audit::{append, Actor};
 use crate::{Db, DbError};
+
+/// The audit action of a change to the directory made on the web.
+pub const DIRECTORY_CHANGE: &str = "directory-change";
+
+/// A service as staff see it in the directory editor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceEntry {
+    pub record: ServiceRecord,
+    /// Where the service is (normalised), or empty.
+    pub postcode: String,
+    pub updated_at: String,
+    pub updated_by: String,
+    /// When it was withdrawn (RFC 3339), if it was.
+    pub withdrawn_at: Option<String>,
+    pub withdrawn_by: Option<String>,
+}
+
+fn entry_from_row(r: &AnyRow) -> Result<ServiceEntry, DbError> {
+    Ok(ServiceEntry {
+        record: from_row(r)?,
+        postcode: r.try_get("postcode")?,
+        updated_at: r.try_get("updated_at")?,
+        updated_by: r.try_get("updated_by")?,
+        withdrawn_at: r.try_get("withdrawn_at")?,
+        withdrawn_by: r.try_get("withdrawn_by")?,
+    })
+}
+
+/// `field changed from "a" to "b"` for each field that differs.
+fn service_changes(old: &ServiceEntry, new: &ServiceRecord, postcode: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, a: String, b: String| {
+        if a != b {
+            out.push(format!("{name} changed from \"{a}\" to \"{b}\""));
+        }
+    };
+    let o = &old.record;
+    field("name", o.name.clone(), new.name.clone());
+    field("description", o.description.clone(), new.description.clone());
+    field("organisation", o.organisation_name.clone(), new.organisation_name.clone());
+    field("organisation description", o.organisation_description.clone(), new.organisation_description.clone());
+    field("website", o.url.clone(), new.url.clone());
+    field("email", o.email.clone(), new.email.clone());
+    field("phone", o.phone.clone(), new.phone.clone());
+    field("ages", format!("{}-{}", o.min_age, o.max_age), format!("{}-{}", new.min_age, new.max_age));
+    field("needs", o.needs.join(","), new.needs.join(","));
+    field("areas", o.areas.join("|"), new.areas.join("|"));
+    field("opening times", o.opening_times.clone(), new.opening_times.clone());
+    field("kind", o.kind.clone(), new.kind.clone());
+    field("postcode", old.postcode.clone(), postcode.to_string());
+    out
+}
 
 /// A search of the directory; empty fields match everything.
 #[derive(Debug, Clone, Default)]
@@ -99,11 +155,12 @@ impl Db {
         Ok(())
     }
 
-    /// Services matching a search, by name. Filtering is done here in Rust over the whole
-    /// directory (hundreds of rows), which keeps the matching rules identical on both
-    /// backends.
+    /// Services matching a search, by name; withdrawn services are never among them.
+    /// Filtering is done here in Rust over the whole directory (hundreds of rows), which
+    /// keeps the matching rules identical on both backends.
     pub async fn services(&self, search: &ServiceSearch) -> Result<Vec<ServiceRecord>, DbError> {
-        let rows = sqlx::query("SELECT * FROM support_services").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT * FROM support_services WHERE withdrawn_at IS NULL").fetch_all(&self.pool).await?;
         let text = search.text.trim().to_lowercase();
         let area = search.area.trim().to_lowercase();
         let mut out = Vec::new();
@@ -123,10 +180,12 @@ impl Db {
         Ok(out)
     }
 
-    /// One service by id.
+    /// One service by id (not withdrawn).
     pub async fn service(&self, id: &str) -> Result<Option<ServiceRecord>, DbError> {
-        let row =
-            sqlx::query("SELECT * FROM support_services WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM support_services WHERE id = $1 AND withdrawn_at IS NULL")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(from_row).transpose()
     }
 
@@ -137,5 +196,155 @@ impl Db {
         areas.sort();
         areas.dedup();
         Ok(areas)
+    }
+
+    /// Every service, withdrawn ones too, by name (the directory editor's list).
+    pub async fn directory_entries(&self) -> Result<Vec<ServiceEntry>, DbError> {
+        let rows = sqlx::query("SELECT * FROM support_services").fetch_all(&self.pool).await?;
+        let mut out = rows.iter().map(entry_from_row).collect::<Result<Vec<_>, _>>()?;
+        out.sort_by(|a, b| {
+            a.withdrawn_at
+                .is_some()
+                .cmp(&b.withdrawn_at.is_some())
+                .then_with(|| a.record.name.to_lowercase().cmp(&b.record.name.to_lowercase()))
+                .then_with(|| a.record.id.cmp(&b.record.id))
+        });
+        Ok(out)
+    }
+
+    /// One service as the editor sees it, withdrawn or not.
+    pub async fn directory_entry(&self, id: &str) -> Result<Option<ServiceEntry>, DbError> {
+        let row =
+            sqlx::query("SELECT * FROM support_services WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(entry_from_row).transpose()
+    }
+
+    /// The location (latitude, longitude) of each service not withdrawn whose postcode is
+    /// among the postcodes held.
+    pub async fn service_locations(&self) -> Result<Vec<(String, f64, f64)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT s.id, p.latitude, p.longitude FROM support_services s JOIN postcodes p ON p.postcode = s.postcode \
+             WHERE s.withdrawn_at IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    }
+
+    /// Adds a service checked by the caller (`alliance_app::directory`); an id already held
+    /// is a [`DbError::Conflict`]. Audited in the same transaction.
+    pub async fn add_service(&self, s: &ServiceRecord, postcode: &str, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let held =
+            sqlx::query("SELECT id FROM support_services WHERE id = $1").bind(s.id.as_str()).fetch_optional(&mut *tx);
+        if held.await?.is_some() {
+            return Err(DbError::conflict("name", format!("A service with the id {} is already held", s.id)));
+        }
+        sqlx::query(
+            "INSERT INTO support_services (id, name, description, organisation_id, organisation_name, \
+             organisation_description, url, email, phone, min_age, max_age, needs, areas, opening_times, kind, updated_at, \
+             postcode, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        )
+        .bind(s.id.as_str())
+        .bind(s.name.as_str())
+        .bind(s.description.as_str())
+        .bind(s.organisation_id.as_str())
+        .bind(s.organisation_name.as_str())
+        .bind(s.organisation_description.as_str())
+        .bind(s.url.as_str())
+        .bind(s.email.as_str())
+        .bind(s.phone.as_str())
+        .bind(s.min_age)
+        .bind(s.max_age)
+        .bind(s.needs.join(","))
+        .bind(s.areas.join("|"))
+        .bind(s.opening_times.as_str())
+        .bind(s.kind.as_str())
+        .bind(now())
+        .bind(postcode)
+        .bind(actor.name.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!("service added: {} ({})", s.name, s.organisation_name);
+        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{}", s.id), &detail))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Changes a service (checked by the caller); audited with each field before and after
+    /// (nothing is written when nothing changed). A withdrawn service cannot be changed.
+    pub async fn update_service(&self, s: &ServiceRecord, postcode: &str, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT * FROM support_services WHERE id = $1")
+            .bind(s.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| DbError::not_found(format!("service {}", s.id)))?;
+        let old = entry_from_row(&row)?;
+        if old.withdrawn_at.is_some() {
+            return Err(DbError::conflict("name", "This service is withdrawn: it cannot be changed"));
+        }
+        let changes = service_changes(&old, s, postcode);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE support_services SET name = $2, description = $3, organisation_name = $4, \
+             organisation_description = $5, url = $6, email = $7, phone = $8, min_age = $9, max_age = $10, needs = $11, \
+             areas = $12, opening_times = $13, kind = $14, updated_at = $15, postcode = $16, updated_by = $17 WHERE id = $1",
+        )
+        .bind(s.id.as_str())
+        .bind(s.name.as_str())
+        .bind(s.description.as_str())
+        .bind(s.organisation_name.as_str())
+        .bind(s.organisation_description.as_str())
+        .bind(s.url.as_str())
+        .bind(s.email.as_str())
+        .bind(s.phone.as_str())
+        .bind(s.min_age)
+        .bind(s.max_age)
+        .bind(s.needs.join(","))
+        .bind(s.areas.join("|"))
+        .bind(s.opening_times.as_str())
+        .bind(s.kind.as_str())
+        .bind(now())
+        .bind(postcode)
+        .bind(actor.name.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let detail: String =
+            format!("service changed: {}: {}", old.record.name, changes.join("; ")).chars().take(4_000).collect();
+        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{}", s.id), &detail))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Withdraws a service: kept for the record, no longer shown to the public. Withdrawing one
+    /// already withdrawn is a [`DbError::Conflict`]. Audited with the reason.
+    pub async fn withdraw_service(&self, id: &str, reason: &str, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("SELECT * FROM support_services WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| DbError::not_found(format!("service {id}")))?;
+        let old = entry_from_row(&row)?;
+        if old.withdrawn_at.is_some() {
+            return Err(DbError::conflict("reason", "This service is already withdrawn"));
+        }
+        sqlx::query("UPDATE support_services SET withdrawn_at = $2, withdrawn_by = $3 WHERE id = $1")
+            .bind(id)
+            .bind(now())
+            .bind(actor.name.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let detail = format!("service withdrawn: {}: {reason}", old.record.name);
+        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), &detail))
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

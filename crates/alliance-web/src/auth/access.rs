@@ -113,6 +113,11 @@ pub const ROUTES: &[RouteRule] = &[
     // The Strategic Needs Assessment, for every signed-in role.
     roles("GET", "/sna", ALL),
     roles("GET", "/sna/definition", ALL),
+    // The definition editor (routes/governance/definition.rs): staff preview and save a new
+    // version; everyone reads the history of versions.
+    roles("GET", "/sna/definition/edit", STAFF),
+    roles("POST", "/sna/definition/edit", STAFF),
+    roles("GET", "/sna/definition/history", ALL),
     roles("GET", "/sna/tables/{file}", ALL),
     roles("GET", "/sna/report.html", ALL),
     // Interventions and their evaluations (routes/interventions.rs): everyone signed in reads,
@@ -162,6 +167,14 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/strategies/{id}/priorities", STAFF),
     roles("POST", "/strategies/{id}/commitments", STAFF),
     roles("GET", "/strategies/{id}/export", ALL),
+    roles("GET", "/strategies/{id}/priorities/{pid}", STAFF),
+    roles("POST", "/strategies/{id}/priorities/{pid}", STAFF),
+    roles("GET", "/strategies/{id}/priorities/{pid}/delete", STAFF),
+    roles("POST", "/strategies/{id}/priorities/{pid}/delete", STAFF),
+    roles("GET", "/strategies/{id}/commitments/{cid}", STAFF),
+    roles("POST", "/strategies/{id}/commitments/{cid}", STAFF),
+    roles("GET", "/strategies/{id}/commitments/{cid}/delete", STAFF),
+    roles("POST", "/strategies/{id}/commitments/{cid}/delete", STAFF),
     roles("GET", "/actions", ALL),
     roles("POST", "/actions", STAFF),
     roles("GET", "/actions/new", STAFF),
@@ -237,6 +250,14 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/staff/safer-places/{id}", STAFF),
     roles("GET", "/staff/you-said-we-did", STAFF),
     roles("POST", "/staff/you-said-we-did", STAFF),
+    // The directory of help for staff (routes/directory_admin.rs): what /find-help shows.
+    roles("GET", "/directory", STAFF),
+    roles("POST", "/directory", STAFF),
+    roles("GET", "/directory/new", STAFF),
+    roles("GET", "/directory/{id}", STAFF),
+    roles("POST", "/directory/{id}", STAFF),
+    roles("GET", "/directory/{id}/withdraw", STAFF),
+    roles("POST", "/directory/{id}/withdraw", STAFF),
     // Referrals (routes/referrals.rs, routes/api/referrals.rs): partner organisations make and
     // receive referrals; the use cases then admit only a referral's two organisations to it
     // (404 for anyone else). Figures, suppressed, are for everyone signed in.

@@ -5,6 +5,7 @@ mod account;
 mod admin;
 mod api;
 mod dashboard;
+mod directory_admin;
 mod governance;
 pub(crate) mod health;
 mod imports;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(partnership::routes())
         .merge(admin::routes())
         .merge(referrals::routes())
+        .merge(directory_admin::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
         // The probes: the guard lets them through untouched (no session, cookie or profile read).
         .merge(health::routes())

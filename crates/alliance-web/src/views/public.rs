@@ -107,6 +107,8 @@ pub struct ReportPage {
     pub place_choices: Vec<String>,
     /// Counts below this are not published.
     pub threshold: u64,
+    /// Whether postcodes are held, so the place field takes one.
+    pub postcodes_held: bool,
 }
 
 impl ReportPage {
@@ -125,9 +127,19 @@ pub struct FindHelpPage {
     pub areas: Vec<String>,
     pub services: Vec<ServiceRecord>,
     pub searched: bool,
+    /// Kilometres from the postcode searched, one per service (`None`: no postcode searched,
+    /// or the service has no known place).
+    pub distances: Vec<Option<f64>>,
+    /// Why the postcode typed could not be placed.
+    pub postcode_error: Option<String>,
 }
 
 impl FindHelpPage {
+    /// "1.2 km away" for the service at `index`, when known.
+    pub fn distance(&self, index: &usize) -> Option<String> {
+        let km = self.distances.get(*index).copied().flatten()?;
+        Some(if km < 10.0 { format!("{km:.1} km away") } else { format!("{km:.0} km away") })
+    }
     pub fn need_label(&self, slug: &str) -> String {
         self.needs.iter().find(|(s, _)| *s == slug).map_or(slug, |(_, l)| *l).to_string()
     }

@@ -1,4 +1,5 @@
-//! `alliance import police|areas PATH...` (police: files, folders, or data.police.uk download zips)
+//! `alliance import police|areas PATH...` (police: files, folders, or data.police.uk download zips);
+//! `alliance import postcodes FILE` (`postcodes.rs`)
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -25,6 +26,9 @@ pub enum ImportCommand {
     Ed(PathsArgs),
     /// Partner indicator series, CSV or Excel (.xlsx).
     Indicators(PathsArgs),
+    /// Postcodes: an ONS Postcode Directory or Code-Point Open CSV file (OGL), told by its
+    /// header; replaces the postcodes held. Keeps the partnership's districts unless told.
+    Postcodes(super::postcodes::PostcodesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +44,7 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
         ImportCommand::Areas(a) => (a.paths, false),
         ImportCommand::Ed(a) => return super::partner::import_ed(db, &a.paths).await,
         ImportCommand::Indicators(a) => return super::partner::import_indicators(db, &a.paths).await,
+        ImportCommand::Postcodes(a) => return super::postcodes::run(db, a).await,
     };
     let wanted: fn(&str) -> bool =
         if police { alliance_ingest::police::is_police_file_name } else { alliance_ingest::areas::is_area_file_name };

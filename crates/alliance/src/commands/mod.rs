@@ -10,6 +10,7 @@ mod imports;
 mod partner;
 mod partnership;
 mod places;
+mod postcodes;
 mod referrals;
 mod seed;
 mod serve;

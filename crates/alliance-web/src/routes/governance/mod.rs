@@ -15,7 +15,10 @@
 //! - `GET /board-pack/{quarter}` (`board_pack.rs`);
 //! - `GET /strategies`, `GET /strategies/new`, `POST /strategies`, `GET|POST /strategies/import`,
 //!   `GET /strategies/{id}`, `POST /strategies/{id}/priorities`, `…/commitments`,
-//!   `GET /strategies/{id}/export` (`strategies.rs`).
+//!   `GET /strategies/{id}/export`, editing and deleting priorities and commitments under
+//!   `/strategies/{id}/priorities/{pid}` and `/strategies/{id}/commitments/{cid}` (`strategies.rs`);
+//! - `GET|POST /sna/definition/edit`, `GET /sna/definition/history`: the serious violence
+//!   definition (`definition.rs`).
 //!
 //! The route table admits roles; the record-level rules (only staff edit; a partner user
 //! updates only their own organisation's actions and indicators) are the access module's
@@ -27,6 +30,7 @@
 mod actions;
 mod board_pack;
 mod dashboard;
+mod definition;
 mod funding;
 mod indicators;
 mod meetings;
@@ -53,6 +57,7 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(indicators::routes())
         .merge(funding::routes())
         .merge(meetings::routes())
+        .merge(definition::routes())
 }
 
 /// Who makes a change: the signed-in user, from the request's address.

@@ -5,7 +5,12 @@
 //! - `GET|POST /strategies/import`: staff import a strategy file (JSON, multipart upload);
 //! - `GET /strategies/{id}`: one strategy, with staff forms to add a priority
 //!   (`POST /strategies/{id}/priorities`) and a commitment (`POST /strategies/{id}/commitments`);
-//! - `GET /strategies/{id}/export`: the strategy as a strategy file.
+//! - `GET /strategies/{id}/export`: the strategy as a strategy file;
+//! - `GET|POST /strategies/{id}/priorities/{pid}`, `GET|POST /strategies/{id}/commitments/{cid}`:
+//!   staff change a priority's name and description, a commitment's words;
+//! - `GET|POST /strategies/{id}/priorities/{pid}/delete`, `…/commitments/{cid}/delete`: staff
+//!   delete one (a priority with its commitments), after a confirmation page; refused with a
+//!   409 while an action (or, for a priority, an indicator or an intervention) refers to it.
 //!
 //! The route table admits the roles; every handler that changes anything asks
 //! `require_governance_staff` first, before it reads the request's body.
@@ -273,6 +278,210 @@ async fn export(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Re
         .into_response())
 }
 
+/// The edit page of a priority or a commitment of a strategy.
+#[derive(Template)]
+#[template(path = "governance/strategy_item.html")]
+struct ItemPage {
+    layout: Layout,
+    strategy: Strategy,
+    /// `priority` or `commitment`.
+    kind: &'static str,
+    /// e.g. `Priority 2` or `Commitment 2.3`.
+    caption: String,
+    action: String,
+    back: String,
+    form: Form,
+    errors: Vec<FieldError>,
+}
+
+/// The confirmation page before a priority or a commitment is deleted.
+#[derive(Template)]
+#[template(path = "governance/strategy_item_delete.html")]
+struct DeleteItemPage {
+    layout: Layout,
+    strategy: Strategy,
+    kind: &'static str,
+    caption: String,
+    words: String,
+    /// The commitments deleted with a priority.
+    with: Vec<String>,
+    action: String,
+    back: String,
+}
+
+/// A strategy and one of its priorities, or 404.
+async fn strategy_priority(state: &AppState, id: i64, pid: i64) -> Result<(Strategy, Priority), PageError> {
+    let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
+    let Some(p) = state.db.priorities(id).await?.into_iter().find(|p| p.id == pid) else { return Err(not_found()) };
+    Ok((s, p))
+}
+
+/// A strategy, one of its commitments and the commitment's priority, or 404.
+async fn strategy_commitment(
+    state: &AppState,
+    id: i64,
+    cid: i64,
+) -> Result<(Strategy, Commitment, Priority), PageError> {
+    let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
+    let Some(c) = state.db.commitments(id).await?.into_iter().find(|c| c.id == cid) else { return Err(not_found()) };
+    let Some(p) = state.db.priorities(id).await?.into_iter().find(|p| p.id == c.priority_id) else {
+        return Err(not_found());
+    };
+    Ok((s, c, p))
+}
+
+fn priority_page(state: &AppState, s: Strategy, p: &Priority, form: Form) -> ItemPage {
+    let errors = form.errors.clone();
+    ItemPage {
+        layout: layout(state),
+        action: format!("/strategies/{}/priorities/{}", s.id, p.id),
+        back: format!("/strategies/{}#priority-{}", s.id, p.id),
+        strategy: s,
+        kind: "priority",
+        caption: format!("Priority {}", p.position),
+        form,
+        errors,
+    }
+}
+
+fn commitment_page(state: &AppState, s: Strategy, c: &Commitment, p: &Priority, form: Form) -> ItemPage {
+    let errors = form.errors.clone();
+    ItemPage {
+        layout: layout(state),
+        action: format!("/strategies/{}/commitments/{}", s.id, c.id),
+        back: format!("/strategies/{}#priority-{}", s.id, p.id),
+        strategy: s,
+        kind: "commitment",
+        caption: format!("Commitment {}.{} under {}", p.position, c.position, p.name),
+        form,
+        errors,
+    }
+}
+
+async fn priority_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, pid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let (s, p) = strategy_priority(&state, id, pid).await?;
+    let form = Form::new(HashMap::from([
+        ("name".to_string(), p.name.clone()),
+        ("description".to_string(), p.description.clone()),
+    ]));
+    page(&priority_page(&state, s, &p, form), false)
+}
+
+async fn edit_priority(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, pid)): Path<(i64, i64)>,
+    Submitted(values): Submitted<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let (s, p) = strategy_priority(&state, id, pid).await?;
+    let mut form = Form::new(values);
+    let (name, description) = (form.value("name"), form.value("description"));
+    match state.db.update_priority(pid, &name, &description, &actor(&user)).await {
+        Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
+        Err(e) => form.errors.push(invalid_to_field(e, &[("name", "name"), ("description", "description")], "name")?),
+    }
+    page(&priority_page(&state, s, &p, form), true)
+}
+
+async fn commitment_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, cid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let (s, c, p) = strategy_commitment(&state, id, cid).await?;
+    let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
+    page(&commitment_page(&state, s, &c, &p, form), false)
+}
+
+async fn edit_commitment(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, cid)): Path<(i64, i64)>,
+    Submitted(values): Submitted<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let (s, c, p) = strategy_commitment(&state, id, cid).await?;
+    let mut form = Form::new(values);
+    match state.db.update_commitment(cid, &form.value("text"), &actor(&user)).await {
+        Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{}", p.id))),
+        Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
+    }
+    page(&commitment_page(&state, s, &c, &p, form), true)
+}
+
+async fn delete_priority_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, pid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let (s, p) = strategy_priority(&state, id, pid).await?;
+    let with = state.db.commitments(id).await?.into_iter().filter(|c| c.priority_id == pid).map(|c| c.text).collect();
+    let confirm = DeleteItemPage {
+        layout: layout(&state),
+        action: format!("/strategies/{id}/priorities/{pid}/delete"),
+        back: format!("/strategies/{id}#priority-{pid}"),
+        strategy: s,
+        kind: "priority",
+        caption: format!("Priority {}", p.position),
+        words: p.name,
+        with,
+    };
+    page(&confirm, false)
+}
+
+/// Deletes a priority with its commitments; a priority still in use is a 409 page naming
+/// what refers to it, and nothing is deleted.
+async fn delete_priority(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, pid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    strategy_priority(&state, id, pid).await?;
+    state.db.delete_priority(pid, &actor(&user)).await?;
+    Ok(see_other(&format!("/strategies/{id}")))
+}
+
+async fn delete_commitment_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, cid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let (s, c, p) = strategy_commitment(&state, id, cid).await?;
+    let confirm = DeleteItemPage {
+        layout: layout(&state),
+        action: format!("/strategies/{id}/commitments/{cid}/delete"),
+        back: format!("/strategies/{id}#priority-{}", p.id),
+        strategy: s,
+        kind: "commitment",
+        caption: format!("Commitment {}.{} under {}", p.position, c.position, p.name),
+        words: c.text,
+        with: Vec::new(),
+    };
+    page(&confirm, false)
+}
+
+/// Deletes a commitment; one an action is under is a 409 page naming the actions.
+async fn delete_commitment(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path((id, cid)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    require_governance_staff(&user)?;
+    let (_, _, p) = strategy_commitment(&state, id, cid).await?;
+    state.db.delete_commitment(cid, &actor(&user)).await?;
+    Ok(see_other(&format!("/strategies/{id}#priority-{}", p.id)))
+}
+
 pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/strategies", get(list).post(create))
@@ -285,4 +494,8 @@ pub(super) fn routes() -> axum::Router<AppState> {
         .route("/strategies/{id}/priorities", axum::routing::post(add_priority))
         .route("/strategies/{id}/commitments", axum::routing::post(add_commitment))
         .route("/strategies/{id}/export", get(export))
+        .route("/strategies/{id}/priorities/{pid}", get(priority_form).post(edit_priority))
+        .route("/strategies/{id}/priorities/{pid}/delete", get(delete_priority_form).post(delete_priority))
+        .route("/strategies/{id}/commitments/{cid}", get(commitment_form).post(edit_commitment))
+        .route("/strategies/{id}/commitments/{cid}/delete", get(delete_commitment_form).post(delete_commitment))
 }

@@ -126,7 +126,13 @@ async fn directory(
     let mut unmapped = 0;
     for s in &signatories {
         for v in &s.venues {
-            match v.point {
+            // A venue given without a point is placed at its postcode, when the postcode is
+            // among those imported (`alliance import postcodes`).
+            let point = match v.point {
+                Some(p) => Some(p),
+                None => state.db.postcode(&v.postcode).await?.map(|p| (p.longitude, p.latitude)),
+            };
+            match point {
                 Some((lon, lat)) => venues.push((lon, lat, format!("{}: {}", s.name, v.name))),
                 None => unmapped += 1,
             }

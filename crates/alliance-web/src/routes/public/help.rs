@@ -1,5 +1,6 @@
 //! `GET /find-help`: the directory of support services and positive activities (a GET form,
-//! no JavaScript); `GET /api/v1/services`: the same search as an Open Referral UK page.
+//! no JavaScript; with a postcode, the nearest services first, `alliance_app::directory`);
+//! `GET /api/v1/services`: the same search as an Open Referral UK page.
 
 use alliance_db::public::services::ServiceSearch;
 use alliance_ingest::oruk::{to_oruk, NEEDS};
@@ -33,7 +34,20 @@ async fn find_help(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Html<String>, PageError> {
     let values = form_of(&query);
-    let services = state.db.services(&search_of(&values)).await?;
+    let postcode: String = values.value("postcode").chars().take(16).collect();
+    let (services, distances, postcode_error) =
+        match alliance_app::directory::search(&state.db, &search_of(&values), &postcode).await? {
+            Ok(found) => {
+                let distances: Vec<Option<f64>> = found.iter().map(|n| n.km).collect();
+                (found.into_iter().map(|n| n.service).collect(), distances, None)
+            }
+            // A postcode that cannot be placed: said on its field, and the search runs without it.
+            Err(unplaced) => {
+                let services = state.db.services(&search_of(&values)).await?;
+                let none = vec![None; services.len()];
+                (services, none, Some(unplaced.message()))
+            }
+        };
     Ok(Html(
         FindHelpPage {
             layout: PublicLayout::new(&state, "/find-help"),
@@ -42,6 +56,8 @@ async fn find_help(
             needs: NEEDS,
             areas: state.db.service_areas().await?,
             services,
+            distances,
+            postcode_error,
         }
         .render()?,
     ))

@@ -61,12 +61,24 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
         place_names: state.db.place_names().await?,
         place_choices,
         threshold: state.disclosure().await.threshold(),
+        postcodes_held: state.db.postcode_count().await? > 0,
     }
     .render()?)
 }
 
 async fn form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     Ok(Html(page(&state, &[], Invalid::default()).await?))
+}
+
+/// The district of a postcode as a place, when the district is known to Alliance.
+async fn district_place(state: &AppState, code: Option<&str>) -> Result<Option<alliance_db::public::Place>, PageError> {
+    let Some(code) = code else { return Ok(None) };
+    Ok(state.db.districts().await?.into_iter().find(|d| d.code == code).map(|d| alliance_db::public::Place {
+        kind: "district".into(),
+        code: d.code.clone(),
+        name: d.name,
+        district_code: Some(d.code),
+    }))
 }
 
 /// Checks the form; `Ok` holds the report to store.
@@ -101,6 +113,24 @@ async fn validate(
     } else if typed.is_empty() && point.is_none() {
         errors
             .add("place", "Enter where it was: a street, town, village or ward, such as Church Street, Stoke-on-Trent");
+    } else if alliance_ingest::postcodes::normalise_postcode(typed).is_some() {
+        // A postcode (from the postcodes imported, `alliance import postcodes`): its centre is
+        // the point (shown publicly only as its 250 m cell), its ward (else district) the area.
+        match alliance_app::postcodes::locate(&state.db, typed).await? {
+            Ok(at) => {
+                let (lon, lat) = (at.longitude, at.latitude);
+                point = point.or(Some((lon, lat)));
+                place = match state.db.ward_at(lon, lat).await? {
+                    Some(ward) => Some(ward),
+                    None => district_place(state, at.district_code.as_deref()).await?,
+                };
+                place_text = Some(format!("Near {}", at.postcode));
+            }
+            Err(_) if point.is_some() => {}
+            Err(unplaced) => {
+                errors.add("place", format!("{}; or enter a street, town, village or ward instead", unplaced.message()))
+            }
+        }
     } else if !typed.is_empty() {
         match state.db.locate_place(typed).await? {
             PlaceLookup::Area(p) => place = Some(p),

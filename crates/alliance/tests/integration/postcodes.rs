@@ -1,0 +1,200 @@
+//! Postcodes (issue 16): `alliance import postcodes` reads an ONS Postcode Directory or a
+//! Code-Point Open file (told by its header; samples made in each format under
+//! `crates/alliance/tests/data/`), keeps the districts asked for, replaces the postcodes held
+//! in one audited import, and refuses a bad file naming its line and column with nothing
+//! changed. The public report form and the charter map then place a postcode.
+
+use crate::common;
+
+use alliance_web::AppState;
+use axum::http::StatusCode;
+use common::app::TestApp;
+
+fn sample(name: &str) -> String {
+    common::workspace_root().join("crates/alliance/tests/data").join(name).to_string_lossy().into_owned()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+async fn import_either_format(test_db: common::TestDb) {
+    let db = test_db.connect().await;
+    let url = test_db.url.clone();
+    let onspd = sample("postcodes-onspd-sample.csv");
+
+    // ONSPD, Stoke-on-Trent only: three postcodes (one terminated, kept); the rest outside.
+    let out = common::alliance(&url, &["import", "postcodes", &onspd, "--district", "E06000021"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let said = text(&out);
+    assert!(said.contains("3 postcodes imported") && said.contains("ONS Postcode Directory"), "{said}");
+    assert!(said.contains("3 outside E06000021"), "{said}");
+    assert_eq!(db.postcode_count().await.unwrap(), 3);
+    let hanley = db.postcode("st11aa").await.unwrap().expect("held");
+    assert_eq!(hanley.postcode, "ST1 1AA");
+    assert!((hanley.latitude - 53.0245).abs() < 1e-9 && (hanley.longitude + 2.1794).abs() < 1e-9);
+    assert_eq!(hanley.lsoa_code.as_deref(), Some("E01014200"));
+    assert_eq!(hanley.district_code.as_deref(), Some("E06000021"));
+    assert!(db.postcode("SN1 1AA").await.unwrap().is_none(), "outside the district asked for");
+    // The same file again changes nothing.
+    let again = common::alliance(&url, &["import", "postcodes", &onspd, "--district", "E06000021"]);
+    assert!(text(&again).contains("unchanged"), "{}", text(&again));
+
+    // Code-Point Open (no header; eastings and northings projected to WGS84), every district:
+    // it replaces what was held.
+    let out = common::alliance(&url, &["import", "postcodes", &sample("postcodes-codepoint-sample.csv"), "--all"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("3 postcodes imported") && text(&out).contains("Code-Point Open"), "{}", text(&out));
+    assert!(text(&out).contains("1 without a grid reference"), "{}", text(&out));
+    assert_eq!(db.postcode_count().await.unwrap(), 3);
+    assert!(db.postcode("ST4 2AA").await.unwrap().is_none(), "replaced, not added to");
+    let hanley = db.postcode("ST1 1AA").await.unwrap().expect("held");
+    assert!((hanley.latitude - 53.0245).abs() < 0.01 && (hanley.longitude + 2.1794).abs() < 0.01, "{hanley:?}");
+    assert_eq!(hanley.lsoa_code, None, "Code-Point Open has no LSOA");
+
+    // A bad row: refused naming the file, line and column; what was held is kept.
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.csv");
+    let mut body = std::fs::read_to_string(&onspd).unwrap();
+    body.push_str("XX,XX,NOT A POSTCODE,198001,,E99999999,E06000021,,0,1,1,1,E92000001,E12000005,,53.0,-2.1,,\n");
+    std::fs::write(&broken, body).unwrap();
+    let out = common::alliance(&url, &["import", "postcodes", &broken.to_string_lossy(), "--all"]);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(
+        said.contains("broken.csv")
+            && said.contains('8')
+            && said.contains("pcds")
+            && said.contains("not a UK postcode"),
+        "{said}"
+    );
+    assert_eq!(db.postcode_count().await.unwrap(), 3, "a refused file changes nothing");
+    let audit = db
+        .audit_search(&alliance_db::audit::AuditQuery {
+            actor: None,
+            action: Some("import postcodes".into()),
+            from: None,
+            to: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 4, "two imports, one unchanged, one refused: {audit:?}");
+    assert!(audit.iter().any(|e| e.detail.starts_with("FAILED")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_either_format_sqlite() {
+    import_either_format(common::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_either_format_postgres() {
+    let Some(db) = common::postgres().await else { return };
+    import_either_format(db).await;
+}
+
+/// The public report form takes a postcode for its place, and the charter map places a venue
+/// given only a postcode (over the demo's Staffordshire wards).
+async fn postcodes_place_reports_and_venues(t: common::TestDb) {
+    let db = t.connect().await;
+    alliance::demo::load_if_empty(&db).await.expect("demo data");
+    let app = TestApp::start_with(t, AppState::new(db.clone()).with_secure_cookies(false)).await;
+    let me = app.visitor("/report-unsafe-place").await;
+    let today = chrono::Utc::now().date_naive();
+    let report = |place: &str| {
+        [
+            ("website", ""),
+            ("place", place),
+            ("longitude", ""),
+            ("latitude", ""),
+            ("date-day", &today.format("%d").to_string()),
+            ("date-month", &today.format("%m").to_string()),
+            ("date-year", &today.format("%Y").to_string()),
+            ("time-of-day", "night"),
+            ("reasons", "poor-lighting"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect::<Vec<_>>()
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let app = &app;
+        let me = &me;
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            app.post_form("/report-unsafe-place", me, &pairs).await
+        }
+    };
+    // Before any postcodes are imported, the form says a postcode will not be found.
+    assert!(app.get("/report-unsafe-place", &me).await.body.contains("We have no list of postcodes"));
+    let before = db.unsafe_reports("pending", 10).await.unwrap().len();
+    let refused = post(report("ST1 1AA")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("We could not find the postcode ST1 1AA"), "{}", refused.body);
+
+    let onspd = alliance_ingest::SourceFile::from_path(std::path::Path::new(&sample("postcodes-onspd-sample.csv")));
+    alliance_app::postcodes::import(&db, &common::test_actor(), &onspd, &alliance_app::postcodes::Keep::All)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!app.get("/report-unsafe-place", &me).await.body.contains("We have no list of postcodes"));
+    let sent = post(report("st1 1aa")).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let pending = db.unsafe_reports("pending", 10).await.unwrap();
+    assert_eq!(pending.len(), before + 1);
+    let r = pending.iter().find(|r| r.place == "Near ST1 1AA").expect("the report, placed by its postcode");
+    assert!(r.point.is_some() && r.cell.is_some(), "{r:?}");
+    assert_eq!(r.district_code.as_deref(), Some("E06000021"));
+    // A postcode not held is refused on the place field, and nothing is stored.
+    let unknown = post(report("ZZ9 9ZZ")).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(db.unsafe_reports("pending", 10).await.unwrap().len(), before + 1);
+
+    // A verified charter venue given with a postcode and no point is on the map.
+    let map_before = app.get("/safer-places", &common::app::Caller::default()).await.body;
+    let signatory = alliance_db::public::charter::NewSignatory {
+        name: "Hanley Arcade".into(),
+        org_type: "business".into(),
+        address: "1 Market Square".into(),
+        postcode: "ST1 1AA".into(),
+        contact_name: "Manager".into(),
+        contact_email: "manager@example.org".into(),
+        contact_phone: "01782 000000".into(),
+        staff_trained: 1,
+        venues: vec![alliance_db::public::charter::NewVenue {
+            name: "Hanley Arcade".into(),
+            address: "1 Market Square".into(),
+            postcode: "ST1 1AA".into(),
+            place: None,
+            point: None,
+        }],
+        pledges: db
+            .charter_commitments()
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| alliance_db::public::charter::NewPledge {
+                commitment_id: c.id,
+                how_met: "Lighting and trained staff".into(),
+                evidence: String::new(),
+            })
+            .collect(),
+    };
+    let id = db.register_signatory(&signatory).await.unwrap();
+    assert!(db.verify_signatory(id, today, &common::test_actor()).await.unwrap());
+    let map_after = app.get("/safer-places", &common::app::Caller::default()).await.body;
+    assert!(map_after.contains("Hanley Arcade: Hanley Arcade"), "the venue is on the map: {map_after}");
+    assert!(!map_before.contains("Hanley Arcade: Hanley Arcade"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postcodes_place_reports_and_venues_sqlite() {
+    postcodes_place_reports_and_venues(common::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postcodes_place_reports_and_venues_postgres() {
+    let Some(db) = common::postgres().await else { return };
+    postcodes_place_reports_and_venues(db).await;
+}
