@@ -28,6 +28,7 @@ mod partnership;
 mod places;
 mod police_import;
 mod public;
+mod referral_feed;
 mod referrals;
 mod sharing_approval;
 mod sna;
