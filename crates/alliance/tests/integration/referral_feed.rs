@@ -136,8 +136,8 @@ async fn referrals_feed_the_rest(app: TestApp) {
     assert!(html.contains("id=\"no-referrals\"") && html.contains(alliance_app::board_pack::NO_REFERRALS));
     assert!(!html.contains("id=\"referrals-by-service\""));
 
-    let school = app.signed_in(TEACHER, Role::PartnerUser, "Oak School").await;
-    let worker = app.signed_in(WORKER, Role::PartnerUser, "Navigator Charity").await;
+    app.signed_in(TEACHER, Role::PartnerUser, "Oak School").await;
+    app.signed_in(WORKER, Role::PartnerUser, "Navigator Charity").await;
     let analyst = app.signed_in("analyst@vrp.example", Role::Analyst, "VRP").await;
     app.signed_in("chair@board.example", Role::BoardMember, "Navigator Charity").await;
     let charity = db.organisation_by_name("Navigator Charity").await.expect("read").expect("exists").id;
