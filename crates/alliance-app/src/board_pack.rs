@@ -350,6 +350,39 @@ pub struct MeetingRow {
     pub actions_arising: Vec<String>,
 }
 
+/// What the pack says when no commissioned service takes referrals through Alliance.
+pub const NO_REFERRALS: &str =
+    "No commissioned service takes referrals through Alliance, so this pack has no referral figures.";
+
+/// How the quarter's referral figures are counted and protected, in words.
+pub fn referrals_rule(r: &crate::referrals::QuarterFigures) -> String {
+    format!(
+        "Referrals made, accepted, declined, engaged (first contact) and closed between {} and {}: each step \
+         counts in the quarter its date falls in. Counts from 1 to {} are shown as \"fewer than {}\", and other \
+         counts \"withheld\" where they would let a hidden one be worked out from the totals. No person is shown.",
+        alliance_core::format::date(&r.from.to_string()),
+        alliance_core::format::date(&r.to.to_string()),
+        r.threshold.saturating_sub(1),
+        r.threshold
+    )
+}
+
+/// The quarter's median waits in words (not published when the count behind them is not).
+pub fn referral_waits_text(r: &crate::referrals::QuarterFigures) -> String {
+    let median = |m: &Option<String>| match m {
+        Some(m) => format!("median {m} days"),
+        None => "median not published (too few referrals)".to_string(),
+    };
+    format!(
+        "Decisions in the quarter: {} ({} from receipt). First engagements in the quarter: {} ({} from acceptance \
+         to first contact).",
+        r.decided,
+        median(&r.decision_median),
+        r.engaged,
+        median(&r.engagement_median)
+    )
+}
+
 /// The Board pack of a quarter.
 #[derive(Debug, Clone, Serialize)]
 pub struct BoardPack {
@@ -370,6 +403,9 @@ pub struct BoardPack {
     /// The milestones of the pack's actions.
     pub milestones: Vec<MilestoneRow>,
     pub decisions: Vec<DecisionRow>,
+    /// The quarter's referral figures through the disclosure point (issue 17); `None` when no
+    /// commissioned service takes referrals through Alliance.
+    pub referrals: Option<crate::referrals::QuarterFigures>,
     /// The date overdue is judged at: the quarter's end, or today for the quarter in progress
     /// (`YYYY-MM-DD`).
     pub as_of: String,
@@ -423,6 +459,9 @@ impl BoardPack {
     pub fn decisions_rule(&self) -> &'static str {
         DECISIONS_RULE
     }
+    pub fn no_referrals_text(&self) -> &'static str {
+        NO_REFERRALS
+    }
     /// The date overdue is judged at, in words.
     pub fn as_of_text(&self) -> String {
         alliance_core::format::date(&self.as_of)
@@ -441,8 +480,44 @@ impl BoardPack {
     pub fn financial_quarter(&self) -> String {
         self.quarter.financial_label()
     }
-    /// Assembles the pack of `quarter` from the database.
+    /// Assembles the pack of `quarter` from the database, its referral figures suppressed
+    /// under the partnership profile's threshold (a Board pack goes to the Board, which sees
+    /// referral figures only).
     pub async fn load(db: &Db, quarter: Quarter, partnership: &str) -> Result<BoardPack, DbError> {
+        let threshold = db.partnership().await?.map(|p| p.threshold());
+        let disclosure = threshold.and_then(|t| crate::Disclosure::new(t).ok()).unwrap_or_default();
+        BoardPack::load_with(db, quarter, partnership, &disclosure).await
+    }
+
+    /// The quarter's referral figures, through `disclosure` (see [`BoardPack::referrals`]).
+    async fn referral_lines(
+        db: &Db,
+        quarter: Quarter,
+        disclosure: &crate::Disclosure,
+    ) -> Result<Option<crate::referrals::QuarterFigures>, DbError> {
+        let services: Vec<(String, String)> =
+            db.referral_services().await?.into_iter().map(|s| (s.service.id.clone(), s.service.name.clone())).collect();
+        if services.is_empty() {
+            return Ok(None);
+        }
+        let day = |text: String| {
+            chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map_err(|_| DbError::invalid("quarter", format!("{quarter} has no date {text}")))
+        };
+        let (from, to) = (day(quarter.start_date())?, day(quarter.end_date())?);
+        let facts: Vec<_> = db.all_referrals().await?.into_iter().map(|s| s.facts).collect();
+        Ok(Some(crate::referrals::quarter_figures(&facts, &services, from, to, disclosure)))
+    }
+
+    /// Assembles the pack of `quarter` from the database, its referral figures through
+    /// `disclosure`.
+    pub async fn load_with(
+        db: &Db,
+        quarter: Quarter,
+        partnership: &str,
+        disclosure: &crate::Disclosure,
+    ) -> Result<BoardPack, DbError> {
+        let referrals = BoardPack::referral_lines(db, quarter, disclosure).await?;
         let strategy = db.strategies().await?.into_iter().next();
         let (strategy_name, priorities) = match &strategy {
             Some(s) => (s.name.clone(), db.priorities(s.id).await?),
@@ -613,6 +688,7 @@ impl BoardPack {
             changes,
             status_changes,
             meetings: meeting_rows,
+            referrals,
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
         })
     }

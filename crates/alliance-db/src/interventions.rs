@@ -37,6 +37,9 @@ pub struct NewIntervention {
     pub emmie_moderators: Option<EvidenceQuality>,
     pub emmie_implementation: Option<EvidenceQuality>,
     pub emmie_economic_cost: Option<EvidenceQuality>,
+    /// The commissioned service (referral service id) that delivers it, if any (issue 17).
+    #[serde(default)]
+    pub referral_service: Option<String>,
 }
 
 /// A stored intervention.
@@ -95,7 +98,7 @@ const COLUMNS: &str =
     "id, name, description, intervention_type, strategy_priority, lead_organisation, funding_stream, \
     funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, emmie_effect, \
     emmie_effect_quality, emmie_mechanism, emmie_moderators, emmie_implementation, emmie_economic_cost, \
-    strategy_priority_id, organisation_id, created_by, created_at, updated_at, updated_by";
+    strategy_priority_id, organisation_id, created_by, created_at, updated_at, updated_by, referral_service_id";
 
 fn split(text: &str, sep: char) -> Vec<String> {
     text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
@@ -137,6 +140,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
             emmie_moderators: code(r, 17)?,
             emmie_implementation: code(r, 18)?,
             emmie_economic_cost: code(r, 19)?,
+            referral_service: r.try_get(26)?,
         },
         strategy_priority_id: r.try_get(20)?,
         organisation_id: r.try_get(21)?,
@@ -155,8 +159,8 @@ impl Db {
             "INSERT INTO interventions (name, description, intervention_type, strategy_priority, lead_organisation, \
              funding_stream, funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, \
              emmie_effect, emmie_effect_quality, emmie_mechanism, emmie_moderators, emmie_implementation, \
-             emmie_economic_cost, created_by, created_at, updated_at, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $20) \
+             emmie_economic_cost, referral_service_id, created_by, created_at, updated_at, updated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $21) \
              RETURNING id",
         );
         let row = bind_fields(row, i).bind(who).bind(&now).fetch_one(&self.pool).await?;
@@ -172,7 +176,7 @@ impl Db {
              lead_organisation = $5, funding_stream = $6, funding_pence = $7, start_date = $8, end_date = $9, \
              place_kind = $10, place_codes = $11, place_geometry = $12, crime_types = $13, emmie_effect = $14, \
              emmie_effect_quality = $15, emmie_mechanism = $16, emmie_moderators = $17, emmie_implementation = $18, \
-             emmie_economic_cost = $19, updated_at = $20, updated_by = $21 WHERE id = $22",
+             emmie_economic_cost = $19, referral_service_id = $20, updated_at = $21, updated_by = $22 WHERE id = $23",
         );
         let done = bind_fields(q, i).bind(&now).bind(who).bind(id).execute(&self.pool).await?;
         Ok(done.rows_affected() > 0)
@@ -192,6 +196,35 @@ impl Db {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(from_row).transpose()
+    }
+
+    /// Names (or, with `None`, removes) the commissioned service that delivers intervention
+    /// `id`, recording who changed it; false when there is no such intervention. The service
+    /// must be one of the referral services (foreign key; checked first for a clear error).
+    pub async fn set_intervention_service(&self, id: i64, service: Option<&str>, who: &str) -> Result<bool, DbError> {
+        if let Some(s) = service {
+            let known = sqlx::query("SELECT service_id FROM referral_services WHERE service_id = $1")
+                .bind(s)
+                .fetch_optional(&self.pool)
+                .await?;
+            if known.is_none() {
+                return Err(DbError::invalid(
+                    "referral_service",
+                    format!("no commissioned service \"{s}\" takes referrals"),
+                ));
+            }
+        }
+        let now = chrono::Utc::now().to_rfc3339();
+        let done = sqlx::query(
+            "UPDATE interventions SET referral_service_id = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
+        )
+        .bind(service.map(str::to_string))
+        .bind(&now)
+        .bind(who)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// Stores an evaluation's report (run by `alliance_app::evaluation`) with the intervention.
@@ -357,4 +390,5 @@ fn bind_fields<'q>(
         .bind(i.emmie_moderators.map(EvidenceQuality::key))
         .bind(i.emmie_implementation.map(EvidenceQuality::key))
         .bind(i.emmie_economic_cost.map(EvidenceQuality::key))
+        .bind(i.referral_service.clone())
 }

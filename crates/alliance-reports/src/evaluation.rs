@@ -5,6 +5,7 @@
 //! or archived as it is. The same page for `alliance evaluate --format html` and the web.
 
 use alliance_app::evaluation::{AreaDescription, EvaluationReport};
+use alliance_app::referrals::InterventionReferrals;
 use alliance_core::analytics::evaluation::verdict::format_p;
 use alliance_core::analytics::evaluation::{AreaChange, MeanModel, Reported};
 use alliance_core::analytics::poisson::Interval;
@@ -40,12 +41,25 @@ struct Row {
 struct EvaluationDocument<'a> {
     title: &'a str,
     report: &'a EvaluationReport,
+    /// The referrals of the commissioned service delivering the intervention, if it names one
+    /// (suppressed: `alliance_app::referrals::for_intervention`).
+    referrals: Option<&'a InterventionReferrals>,
 }
 
 /// The report as a self-contained HTML page headed `title`.
 pub fn render(report: &EvaluationReport, title: &str) -> String {
+    render_with_referrals(report, title, None)
+}
+
+/// The report with the referrals and outcomes of the service that delivers the intervention
+/// beside the crime figures.
+pub fn render_with_referrals(
+    report: &EvaluationReport,
+    title: &str,
+    referrals: Option<&InterventionReferrals>,
+) -> String {
     // Rendering into a String fails only on a value's `fmt::Error`, which none raise.
-    EvaluationDocument { title, report }.render().unwrap_or_default()
+    EvaluationDocument { title, report, referrals }.render().unwrap_or_default()
 }
 
 /// The "not reported" row of a statistic, with why.
@@ -63,6 +77,23 @@ fn row_not<T, R: serde::Serialize>(name: &str, reported: &Reported<T, R>) -> Row
 }
 
 impl EvaluationDocument<'_> {
+    /// A date in words (`30 June 2025`).
+    fn day(&self, d: impl std::fmt::Display) -> String {
+        alliance_core::format::date(&d.to_string())
+    }
+
+    /// The service's referrals closed by outcome: one row per outcome, a cell per period.
+    fn referral_outcomes(&self) -> Vec<Row> {
+        let Some(r) = self.referrals else { return Vec::new() };
+        let Some(first) = r.periods.first() else { return Vec::new() };
+        (0..first.3.outcomes.len())
+            .map(|k| Row {
+                name: first.3.outcomes[k].0.clone(),
+                cells: r.periods.iter().map(|p| p.3.outcomes.get(k).map(|o| o.1.clone()).unwrap_or_default()).collect(),
+            })
+            .collect()
+    }
+
     fn unequal_lengths(&self) -> bool {
         self.report.result.periods.unequal_lengths
     }

@@ -223,6 +223,8 @@ fn body(pack: &BoardPack) -> Body {
         }
     }
 
+    referrals(&mut b, pack);
+
     b.heading(2, "Milestones");
     if pack.milestones.is_empty() {
         b.para("No milestones are set for the actions in this pack.");
@@ -329,6 +331,33 @@ const MANIFEST: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 "#;
 
 const NAMESPACES: &str = r#"xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:fo="urn:oasis:names:xmlns:xsl-fo-compatible:1.0" office:version="1.2""#;
+
+/// The quarter's referral figures, as published (suppressed) in the HTML pack.
+fn referrals(b: &mut Body, pack: &BoardPack) {
+    b.heading(2, "Referrals into commissioned services");
+    let Some(r) = &pack.referrals else {
+        b.para(alliance_app::board_pack::NO_REFERRALS);
+        return;
+    };
+    b.para(&alliance_app::board_pack::referrals_rule(r));
+    let line = |name: &str, l: &alliance_app::referrals::QuarterLine| {
+        vec![
+            name.to_string(),
+            l.made.clone(),
+            l.accepted.clone(),
+            l.declined.clone(),
+            l.engaged.clone(),
+            l.closed.clone(),
+        ]
+    };
+    let mut rows: Vec<Vec<String>> = r.services.iter().map(|s| line(&s.service_name, s)).collect();
+    rows.push(line("All services", &r.all));
+    b.table(&["Service", "Made", "Accepted", "Declined", "Engaged", "Closed"], &rows);
+    let mut outcomes: Vec<Vec<String>> = r.all.outcomes.iter().map(|(o, n)| vec![o.clone(), n.clone()]).collect();
+    outcomes.push(vec!["Total closed".to_string(), r.all.closed.clone()]);
+    b.table(&["Outcome of referrals closed in the quarter", "Referrals"], &outcomes);
+    b.para(&alliance_app::board_pack::referral_waits_text(r));
+}
 
 /// Named styles: body text, headings and table text in Arial, as the HTML pack.
 fn styles_xml() -> String {

@@ -15,12 +15,16 @@
 //! - [`retention`]: erasure after a configured period, keeping anonymous facts.
 //! - [`aggregates`]: counts of anonymous facts for the disclosure point to suppress.
 //! - [`fields`]: the form's fields and the errors that name them.
+//! - [`linked`]: suppression of figures published together across tables that share totals.
+//! - [`activity`]: what happened in a period (a Board pack's quarter), per service.
 
+pub mod activity;
 pub mod aggregates;
 pub mod codes;
 pub mod consent;
 pub mod contact;
 pub mod fields;
+pub mod linked;
 pub mod personal;
 pub mod postcode;
 pub mod referral;
@@ -29,6 +33,7 @@ pub mod service;
 pub mod waiting;
 pub mod workflow;
 
+pub use activity::{activity, Activity, ServiceActivity};
 pub use aggregates::{aggregate, count_by, AggregateRow, Dimension, NOT_DECIDED, NOT_ENGAGED, NOT_RECORDED};
 pub use codes::{
     AgeBand, BirthNeed, ClosureOutcome, CodeError, ConsentGivenBy, ConsentMethod, ContactRoute, DataCategory,

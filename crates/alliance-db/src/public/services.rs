@@ -116,9 +116,11 @@ impl Db {
         Ok(records.len())
     }
 
-    /// Inserts or replaces services (by id) in one transaction.
+    /// Inserts or replaces services (by id) in one transaction, with its audit row (an import
+    /// of a directory file: `directory-import`, how many services). The audit row also tells
+    /// caches of public pages (`/find-help`) that the directory changed.
     pub async fn upsert_services(&self, records: &[ServiceRecord]) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let at = now();
         for s in records {
             sqlx::query(
@@ -151,6 +153,15 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
+        let detail = format!("{} services inserted or replaced", records.len());
+        let event = crate::audit::AuditEvent {
+            actor: "cli",
+            action: "directory-import",
+            target: "support_services",
+            detail: &detail,
+            ip: "cli",
+        };
+        append(&mut tx, self.audit_chain(), &event).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -27,7 +27,18 @@ async fn list(State(state): State<AppState>) -> Result<Html<String>, PageError> 
 }
 
 async fn new_form(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(FormPage::new(&state, None, FormValues::new(), Vec::new()).render()?))
+    Ok(Html(form_page(&state, None, FormValues::new(), Vec::new()).await?.render()?))
+}
+
+/// The form with the commissioned services an intervention can name (issue 17).
+async fn form_page(
+    state: &AppState,
+    id: Option<i64>,
+    values: FormValues,
+    errors: Vec<v::FieldError>,
+) -> Result<FormPage, PageError> {
+    let services = state.db.referral_services().await?.into_iter().map(|s| (s.service.id, s.service.name)).collect();
+    Ok(FormPage::new(state, id, values, errors).with_services(services))
 }
 
 async fn create(
@@ -41,7 +52,7 @@ async fn create(
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
         }
         Err(errors) => {
-            let page = FormPage::new(&state, None, values, errors).render()?;
+            let page = form_page(&state, None, values, errors).await?.render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
         }
     }
@@ -54,6 +65,12 @@ async fn checked(
     validated: Result<NewIntervention, Vec<v::FieldError>>,
 ) -> Result<Result<NewIntervention, Vec<v::FieldError>>, PageError> {
     let Ok(fields) = validated else { return Ok(validated) };
+    if let Some(service) = &fields.referral_service {
+        if state.db.referral_service(service).await?.is_none() {
+            let message = "Select a commissioned service from the list, or \"None\"".to_string();
+            return Ok(Err(vec![v::FieldError { field: "referral_service".into(), message }]));
+        }
+    }
     if fields.place_kind != "place" {
         return Ok(Ok(fields));
     }
@@ -68,7 +85,7 @@ async fn checked(
 
 async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some(i) = state.db.intervention(id).await? else { return Err(not_found()) };
-    Ok(Html(FormPage::new(&state, Some(id), v::values_of(&i), Vec::new()).render()?).into_response())
+    Ok(Html(form_page(&state, Some(id), v::values_of(&i), Vec::new()).await?.render()?).into_response())
 }
 
 async fn update(
@@ -85,7 +102,7 @@ async fn update(
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
         }
         Err(errors) => {
-            let page = FormPage::new(&state, Some(id), values, errors).render()?;
+            let page = form_page(&state, Some(id), values, errors).await?.render()?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response())
         }
     }
@@ -152,7 +169,15 @@ async fn report(State(state): State<AppState>, Path((id, file)): Path<(i64, Stri
     let (Some(i), Some(e)) = (state.db.intervention(id).await?, state.db.evaluation(id, eid).await?) else {
         return Err(not_found());
     };
-    let html = alliance_reports::evaluation::render(&e.report, &format!("{}: evaluation {eid}", i.name));
+    let design = &e.report.basis.design;
+    let disclosure = state.disclosure().await;
+    let referrals =
+        alliance_app::referrals::for_intervention(&state.db, id, design.before, design.after, &disclosure).await?;
+    let html = alliance_reports::evaluation::render_with_referrals(
+        &e.report,
+        &format!("{}: evaluation {eid}", i.name),
+        referrals.as_ref(),
+    );
     let disposition = format!("inline; filename=\"intervention-{id}-evaluation-{eid}.html\"");
     Ok((
         [(header::CONTENT_TYPE, "text/html; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, disposition)],

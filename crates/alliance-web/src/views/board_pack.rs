@@ -14,7 +14,8 @@ pub async fn load_for_reader(
     quarter: alliance_core::governance::Quarter,
 ) -> Result<BoardPack, alliance_db::DbError> {
     let context = crate::auth::current();
-    let mut pack = BoardPack::load(&state.db, quarter, &context.partnership).await?;
+    let disclosure = state.disclosure().await;
+    let mut pack = BoardPack::load_with(&state.db, quarter, &context.partnership, &disclosure).await?;
     let mut levels = std::collections::HashMap::new();
     for dataset in RESTRICTED_INDICATOR_DATASETS {
         let level = match &context.principal {
@@ -23,7 +24,7 @@ pub async fn load_for_reader(
         };
         levels.insert(dataset, level);
     }
-    pack.restrict_indicators(&state.disclosure().await, |d| {
+    pack.restrict_indicators(&disclosure, |d| {
         levels.get(d).copied().unwrap_or(alliance_core::access::AccessLevel::None)
     });
     Ok(pack)

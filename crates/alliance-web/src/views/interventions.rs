@@ -56,6 +56,8 @@ pub struct FormPage {
     pub effects: Vec<(&'static str, &'static str)>,
     pub quality: Vec<(&'static str, &'static str)>,
     pub emmie_fields: Vec<(&'static str, &'static str)>,
+    /// The commissioned services it can name as delivering it: (id, name).
+    pub services: Vec<(String, String)>,
 }
 
 impl FormPage {
@@ -75,7 +77,14 @@ impl FormPage {
                 ("emmie_implementation", "Implementation: how to do it"),
                 ("emmie_economic_cost", "Economic cost"),
             ],
+            services: Vec::new(),
         }
+    }
+
+    /// The commissioned services the form offers (see `routes::interventions::form_page`).
+    pub fn with_services(mut self, services: Vec<(String, String)>) -> FormPage {
+        self.services = services;
+        self
     }
     pub fn value(&self, name: &str) -> String {
         self.values.get(name).cloned().unwrap_or_default()
@@ -118,6 +127,7 @@ pub fn values_of(i: &Intervention) -> FormValues {
     put("emmie_moderators", quality(i.emmie_moderators));
     put("emmie_implementation", quality(i.emmie_implementation));
     put("emmie_economic_cost", quality(i.emmie_economic_cost));
+    put("referral_service", i.referral_service.clone());
     v
 }
 
@@ -230,6 +240,14 @@ pub fn validate(v: &FormValues) -> Result<NewIntervention, Vec<FieldError>> {
         }
     }
     let emmie_effect = choice::<EmmieEffect>(opt("emmie_effect"), "emmie_effect", &mut errors);
+    // The service is checked against the register by the route (it needs the database).
+    let referral_service = opt("referral_service");
+    if referral_service.as_ref().is_some_and(|s| s.len() > 200) {
+        errors.push(FieldError {
+            field: "referral_service".into(),
+            message: "Select a commissioned service from the list, or \"None\"".into(),
+        });
+    }
     let q = |k: &str, errors: &mut Vec<FieldError>| choice::<EvidenceQuality>(opt(k), k, errors);
     let fields = NewIntervention {
         name,
@@ -251,6 +269,7 @@ pub fn validate(v: &FormValues) -> Result<NewIntervention, Vec<FieldError>> {
         emmie_moderators: q("emmie_moderators", &mut errors),
         emmie_implementation: q("emmie_implementation", &mut errors),
         emmie_economic_cost: q("emmie_economic_cost", &mut errors),
+        referral_service,
     };
     if errors.is_empty() {
         Ok(fields)

@@ -190,7 +190,14 @@ async fn run_intervention(db: &Db, id: i64, args: &EvaluateArgs) -> anyhow::Resu
         Format::Json => serde_json::to_string_pretty(&reports.iter().map(|r| &r.report).collect::<Vec<_>>())?,
         Format::Html => {
             let last = reports.last().context("no evaluation")?;
-            alliance_reports::evaluation::render(&last.report, &intervention.name)
+            // The service delivering it (if named): its referrals beside the crime figures,
+            // suppressed under the partnership profile's threshold.
+            let threshold = db.partnership().await?.map(|p| p.threshold());
+            let disclosure = threshold.and_then(|t| alliance_app::Disclosure::new(t).ok()).unwrap_or_default();
+            let design = &last.report.basis.design;
+            let referrals =
+                alliance_app::referrals::for_intervention(db, id, design.before, design.after, &disclosure).await?;
+            alliance_reports::evaluation::render_with_referrals(&last.report, &intervention.name, referrals.as_ref())
         }
     };
     write_out(args, &text)?;

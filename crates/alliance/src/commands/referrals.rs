@@ -5,17 +5,26 @@
 //!   months ago, keeping the anonymous outcome (schedule it daily: see the README);
 //! - `export-subject --name …`: a subject access export (JSON) of one person's referrals;
 //! - `figures`: the aggregate figures (JSON), suppressed as on the web.
+//! - `create --file JSON --as EMAIL` and `status ID --to … --as EMAIL`: for services that keep
+//!   their own case system, a referral made or moved on as a named user of a partner
+//!   organisation, through the same use cases as the web and the API (same validation,
+//!   consent required, only the referral's two organisations, notifications by e-mail);
+//! - `link-intervention ID --service SID` (or `--none`): the commissioned service that
+//!   delivers an intervention of the register, so its evaluation shows its referrals.
 //!
-//! Every change and every export of personal data is audited as `cli:<login>`.
+//! Every change and every export of personal data is audited as `cli:<login>`; a change made
+//! `--as` a user as `cli:<login> as user:<email>`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use alliance_app::referrals::{figures, retention_run, subject_access, SubjectQuery};
+use alliance_app::mail::Mailer;
+use alliance_app::referrals::{figures, retention_run, subject_access, SubjectQuery, Who};
 use alliance_core::referrals::{
-    AgeLimits, BirthNeed, CommissionedService, Eligibility, NameNeed, Need, PersonalDataPolicy, PostcodeDistrict,
-    RetentionPeriod,
+    AgeLimits, BirthNeed, CommissionedService, Eligibility, Event, NameNeed, Need, PersonalDataPolicy,
+    PostcodeDistrict, ReferralForm, RetentionPeriod,
 };
+use alliance_db::audit::Actor;
 use alliance_db::Db;
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -33,6 +42,137 @@ pub enum ReferralsCommand {
     ExportSubject(ExportArgs),
     /// The aggregate figures of referrals as JSON, small counts suppressed.
     Figures(FiguresArgs),
+    /// Make a referral from a JSON file (the API's body), as a named user.
+    Create(CreateArgs),
+    /// Move a referral on (accept, decline, engage, close, withdraw), as a named user.
+    Status(StatusArgs),
+    /// Name the commissioned service that delivers an intervention of the register.
+    LinkIntervention(LinkArgs),
+}
+
+/// The largest referral file read (a referral is a few hundred bytes; the API's bound).
+pub const MAX_REFERRAL_FILE: u64 = 64 * 1024;
+
+/// The relay notifications go through, as `alliance serve` takes it.
+#[derive(Debug, Args)]
+pub struct MailArgs {
+    /// The SMTP relay that notifies the other organisation (`smtp://HOST[:PORT]`); without
+    /// it the notification is logged as not sent.
+    #[arg(long, env = "ALLIANCE_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of notifications.
+    #[arg(long, env = "ALLIANCE_MAIL_FROM", default_value = "Alliance <alliance@localhost>")]
+    pub mail_from: String,
+    /// The address users reach Alliance at, for the link in the notification.
+    #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL", default_value = "http://localhost:8080")]
+    pub public_url: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The referral as JSON: `{"service": ID, "received", "source", "reason", "other_needs":
+    /// [..], "person": {..}, "consent": {..}}`, the body of `POST /api/v1/referrals`.
+    #[arg(long)]
+    pub file: PathBuf,
+    /// The e-mail address of the active user the referral is made as (their organisation
+    /// refers).
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub as_user: String,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// The referral's id.
+    pub id: i64,
+    /// The next status: accepted, declined (with --reason), engaged, closed (with --outcome)
+    /// or withdrawn (by the referring organisation).
+    #[arg(long)]
+    pub to: String,
+    /// Why it was declined: a decline reason code (not-eligible, no-capacity, …).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// How it closed: a closure outcome code (goals-met, disengaged, …).
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// The date of the step, YYYY-MM-DD (today when not given; never in the future).
+    #[arg(long)]
+    pub on: Option<String>,
+    /// The e-mail address of the active user who acts (their organisation must be the
+    /// referral's receiving service, or the referrer to withdraw).
+    #[arg(long = "as", value_name = "EMAIL")]
+    pub as_user: String,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LinkArgs {
+    /// The intervention's id in the register.
+    pub intervention: i64,
+    /// The id of the commissioned service that delivers it (`alliance referrals service`).
+    #[arg(long, conflicts_with = "none", required_unless_present = "none")]
+    pub service: Option<String>,
+    /// Remove the link.
+    #[arg(long)]
+    pub none: bool,
+}
+
+/// The user a command acts as, and the actor its audit rows name.
+async fn acting_as(db: &Db, email: &str) -> anyhow::Result<(Who, Actor)> {
+    let email = email.trim();
+    let user = db
+        .user_by_email(email)
+        .await?
+        .filter(|u| u.active)
+        .with_context(|| format!("--as: no active user with the e-mail address \"{email}\""))?;
+    let who = Who::of(&user)?;
+    let actor = Actor::new(format!("{} as user:{}", super::cli_user(), user.email), "cli");
+    Ok((who, actor))
+}
+
+fn mailer(a: &MailArgs) -> anyhow::Result<Mailer> {
+    match &a.smtp_url {
+        Some(url) => Mailer::smtp(url, &a.mail_from, &a.public_url)
+            .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)"),
+        None => Ok(Mailer::none()),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct NewReferralFile {
+    #[serde(default)]
+    service: String,
+    #[serde(flatten)]
+    form: ReferralForm,
+}
+
+/// The event of `--to` with its `--reason` or `--outcome`; each detail only where it belongs.
+pub fn event_of(to: &str, reason: Option<&str>, outcome: Option<&str>) -> anyhow::Result<Event> {
+    let name = match to.trim().to_ascii_lowercase().as_str() {
+        "accepted" | "accept" => "accept",
+        "declined" | "decline" => "decline",
+        "engaged" | "engage" => "engage",
+        "closed" | "close" => "close",
+        "withdrawn" | "withdraw" => "withdraw",
+        other => anyhow::bail!(
+            "--to: \"{other}\" is not a status a referral can move to: expected accepted, declined, engaged, closed or withdrawn"
+        ),
+    };
+    let detail = match (name, reason, outcome) {
+        ("decline", r, None) => r,
+        ("close", None, o) => o,
+        (_, None, None) => None,
+        ("decline", _, Some(_)) => anyhow::bail!("--outcome: only a closed referral has an outcome (use --reason)"),
+        ("close", Some(_), _) => anyhow::bail!("--reason: only a declined referral has a reason (use --outcome)"),
+        (_, Some(_), _) => anyhow::bail!("--reason: only a declined referral has a reason"),
+        (_, _, Some(_)) => anyhow::bail!("--outcome: only a closed referral has an outcome"),
+    };
+    Event::parse(name, detail).map_err(|e| {
+        let flag = if name == "close" { "--outcome" } else { "--reason" };
+        anyhow::anyhow!("{flag}: {e}")
+    })
 }
 
 #[derive(Debug, Args)]
@@ -197,6 +337,64 @@ pub async fn run(db: &Db, command: ReferralsCommand) -> anyhow::Result<ExitCode>
             let f = figures(db, &disclosure).await?;
             println!("{}", serde_json::to_string_pretty(&f)?);
         }
+        ReferralsCommand::Create(a) => return create(db, a, today).await,
+        ReferralsCommand::Status(a) => {
+            let event = event_of(&a.to, a.reason.as_deref(), a.outcome.as_deref())?;
+            let on =
+                a.on.as_deref()
+                    .map(|t| chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d"))
+                    .transpose()
+                    .map_err(|_| anyhow::anyhow!("--on: expected a date as YYYY-MM-DD, like 2025-06-30"))?;
+            let (who, actor) = acting_as(db, &a.as_user).await?;
+            let mailer = mailer(&a.mail)?;
+            let timeline = alliance_app::referrals::act(db, &mailer, who, a.id, event, on, today, &actor)
+                .await
+                .with_context(|| format!("referral {}", a.id))?;
+            println!("referral {}: {} on {}", a.id, timeline.status().code(), timeline.last_step_on());
+        }
+        ReferralsCommand::LinkIntervention(a) => {
+            let service = if a.none { None } else { a.service.as_deref() };
+            alliance_app::referrals::link_intervention(db, a.intervention, service, &cli_actor())
+                .await
+                .with_context(|| format!("intervention {}", a.intervention))?;
+            match service {
+                Some(s) => println!("intervention {} is delivered by the service {}", a.intervention, s.trim()),
+                None => println!("intervention {} names no service", a.intervention),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn create(db: &Db, a: CreateArgs, today: chrono::NaiveDate) -> anyhow::Result<ExitCode> {
+    let name = a.file.display().to_string();
+    let meta = std::fs::metadata(&a.file).with_context(|| format!("cannot read {name}"))?;
+    if meta.len() > MAX_REFERRAL_FILE {
+        anyhow::bail!("{name}: a referral file is at most {MAX_REFERRAL_FILE} bytes, this one is {}", meta.len());
+    }
+    let text = std::fs::read(&a.file).with_context(|| format!("cannot read {name}"))?;
+    let body: NewReferralFile = serde_json::from_slice(&text).map_err(|e| {
+        anyhow::anyhow!("{name}: line {}, column {}: not the referral JSON expected: {e}", e.line(), e.column())
+    })?;
+    let (who, actor) = acting_as(db, &a.as_user).await?;
+    let mailer = mailer(&a.mail)?;
+    match alliance_app::referrals::make(db, &mailer, who, &body.service, &body.form, today, &actor)
+        .await
+        .with_context(|| name.clone())?
+    {
+        Ok(made) => {
+            println!("referral {} made: received", made.id);
+            for n in &made.notes {
+                println!("note: {}: {}", n.field.id(), n.message);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{name}: the referral was not made ({} problems):", errors.0.len());
+            for e in &errors.0 {
+                eprintln!("  {}: {}", e.field.id(), e.message);
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

@@ -48,8 +48,14 @@ impl Drop for Server {
 
 /// Starts `alliance serve --demo --port 0` (the demo partnership and its data) and reads the address it bound from its first lines.
 fn start_server(db_url: &str) -> (Server, String) {
+    start_server_with(db_url, &[])
+}
+
+/// [`start_server`] with more options for `serve` (an SMTP relay, say).
+fn start_server_with(db_url: &str, extra: &[&str]) -> (Server, String) {
     let child = alliance()
         .args(["--db", db_url, "serve", "--demo", "--bind", "127.0.0.1", "--port", "0"])
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -128,4 +134,114 @@ fn public_and_staff_pages_pass_the_browser_checks() {
     assert!(output.status.success(), "the browser checks failed:\n{report}");
     assert!(report.contains("all browser checks passed"), "{report}");
     assert!(!report.contains("FAIL"), "{report}");
+}
+
+/// Adds a user with the test password through `alliance users add`.
+fn add_user(db_url: &str, email: &str, role: &str, org: &str, org_type: &str) {
+    let mut child = alliance()
+        .args(["--db", db_url, "users", "add", "--email", email, "--name", email, "--role", role])
+        .args(["--org", org, "--org-type", org_type, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start alliance users add");
+    writeln!(child.stdin.take().expect("stdin"), "{STAFF_PASSWORD}").expect("write the password");
+    assert!(child.wait().expect("alliance users add").success(), "alliance users add {email} failed");
+}
+
+/// Issue 17 by hand (`tools/browser/referrals.mjs`): a school's user makes a referral through
+/// the form, the charity running the service accepts it, a third organisation's user and a
+/// Board member are refused it (the Board sees figures only). Then, from outside the browser:
+/// every view of the referral is in the audit log and only its two organisations viewed it,
+/// and the notifications reached the SMTP sink without personal data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn referral_journey_in_the_browser() {
+    const INITIALS: &str = "QZX";
+    const PHONE: &str = "07700900461";
+    let users = [
+        ("ALLIANCE_REFERRER_EMAIL", "teacher@school.example", "partner-user", "Oak School", "education"),
+        ("ALLIANCE_RECEIVER_EMAIL", "worker@charity.example", "partner-user", "Navigator Charity", "voluntary-sector"),
+        ("ALLIANCE_THIRD_EMAIL", "officer@other.example", "partner-user", "Other Council", "council"),
+        ("ALLIANCE_BOARD_EMAIL", "chair@board.example", "board-member", "Navigator Charity", "voluntary-sector"),
+    ];
+    let root = common::workspace_root();
+    let tools = root.join("tools/browser");
+    let chromium =
+        std::env::var_os("ALLIANCE_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    if let Some(why) = missing_prerequisites(&tools, &chromium) {
+        if std::env::var("ALLIANCE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("ALLIANCE_REQUIRE_BROWSER=1 but {why}");
+        }
+        common::skipped(&format!("SKIPPED: browser checks: {why}"));
+        return;
+    }
+    let sink = common::smtp_sink::SmtpSink::start().await;
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let db_url = format!("sqlite://{}", dir.path().join("alliance.db").display());
+    for (_, email, role, org, org_type) in users {
+        add_user(&db_url, email, role, org, org_type);
+    }
+    let (_server, url) =
+        start_server_with(&db_url, &["--smtp-url", &sink.url(), "--mail-from", "alliance@partnership.example"]);
+    // The demo's directory of help has example-01: the charity runs it and takes referrals.
+    let set_up = alliance()
+        .args(["--db", &db_url, "referrals", "service", "--id", "example-01", "--run-by", "Navigator Charity"])
+        .output()
+        .expect("run alliance referrals service");
+    assert!(set_up.status.success(), "{}", String::from_utf8_lossy(&set_up.stderr));
+
+    let mut node = Command::new("node");
+    node.arg(tools.join("referrals.mjs"))
+        .arg(&url)
+        .env("ALLIANCE_PASSWORD", STAFF_PASSWORD)
+        .env("ALLIANCE_REFERRAL_SERVICE", "example-01")
+        .env("ALLIANCE_INITIALS", INITIALS)
+        .env("ALLIANCE_PHONE", PHONE)
+        .env("ALLIANCE_CHROMIUM", &chromium)
+        .current_dir(&tools);
+    for (var, email, ..) in users {
+        node.env(var, email);
+    }
+    let output =
+        tokio::task::spawn_blocking(move || node.output()).await.expect("join").expect("run node referrals.mjs");
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let _ = writeln!(std::io::stderr(), "{report}");
+    assert!(output.status.success(), "the referral journey failed:\n{report}");
+    assert!(report.contains("all referral checks passed") && !report.contains("FAIL"), "{report}");
+    let id: i64 = report
+        .lines()
+        .find_map(|l| l.strip_prefix("referral "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no referral id in the report:\n{report}"));
+
+    // Every view of the person is audited, by the two organisations' users only: the
+    // referrer after sending and after the decision, the receiver before and after accepting.
+    let db = alliance_db::Db::connect(&db_url).await.expect("open the database");
+    let q = alliance_db::audit::AuditQuery { action: Some("referral-view".into()), limit: 100, ..Default::default() };
+    let views: Vec<_> = db
+        .audit_search(&q)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.target == format!("/referrals/{id}"))
+        .collect();
+    assert_eq!(views.len(), 4, "{views:?}");
+    assert!(
+        views.iter().all(|v| v.actor == "user:teacher@school.example" || v.actor == "user:worker@charity.example"),
+        "{views:?}"
+    );
+    assert!(db.verify_audit_chain().await.expect("chain").first_broken.is_none());
+
+    // The notifications: the new referral to the charity, the decision to the school; only
+    // something to look at, with a link, never the person.
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0].to, vec!["worker@charity.example".to_string()]);
+    assert_eq!(messages[1].to, vec!["teacher@school.example".to_string()]);
+    for m in &messages {
+        assert!(m.data.contains(&format!("/referrals/{id}")), "{}", m.data);
+        for personal in [INITIALS, PHONE, "ST4", "weapon", "Oak School"] {
+            assert!(!m.data.to_lowercase().contains(&personal.to_lowercase()), "{personal} in {}", m.data);
+        }
+    }
 }

@@ -31,6 +31,7 @@ mod places;
 mod police_import;
 mod postcodes;
 mod public;
+mod referral_feed;
 mod referrals;
 mod sharing_approval;
 mod sna;
