@@ -29,6 +29,8 @@ pub struct AppState {
     pub trusted_proxies: Vec<IpAddr>,
     /// E-mail through the configured SMTP relay (`serve --smtp-url`); logs instead when none.
     pub mailer: Arc<alliance_app::mail::Mailer>,
+    /// The tile server the maps draw under their layers (`serve --tiles`); `None`: offline.
+    pub tiles: Option<Arc<crate::tiles::TileLayer>>,
 }
 
 impl AppState {
@@ -42,6 +44,7 @@ impl AppState {
             throttle: Arc::new(Throttle::default()),
             trusted_proxies: Vec::new(),
             mailer: Arc::new(alliance_app::mail::Mailer::none()),
+            tiles: None,
         }
     }
 
@@ -60,6 +63,12 @@ impl AppState {
     /// The same state sending mail through `mailer`.
     pub fn with_mailer(mut self, mailer: alliance_app::mail::Mailer) -> AppState {
         self.mailer = Arc::new(mailer);
+        self
+    }
+
+    /// The same state drawing the maps over `tiles` (and allowing its images in the policy).
+    pub fn with_tiles(mut self, tiles: crate::tiles::TileLayer) -> AppState {
+        self.tiles = Some(Arc::new(tiles));
         self
     }
 
