@@ -26,6 +26,7 @@ mod pool;
 pub mod public;
 pub mod referrals;
 pub mod sna;
+pub mod sna_places;
 pub mod spatial;
 
 pub use error::DbError;
