@@ -419,7 +419,7 @@ async fn a_report_over_a_place(t: TestDb) {
                 ));
             }
         }
-        let file = SourceFile::from_bytes(format!("{month}-staffordshire-street.csv"), text.into_bytes());
+        let file = SourceFile::from_bytes(&format!("{month}-staffordshire-street.csv"), text.into_bytes());
         db.import_police_file(&file, "test", &|_| {}).await.unwrap();
     }
     let spec = GeneratorSpec {
