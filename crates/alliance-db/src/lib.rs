@@ -27,6 +27,7 @@ pub mod postcodes;
 pub mod public;
 pub mod referrals;
 pub mod sna;
+pub mod sna_places;
 pub mod spatial;
 
 pub use error::DbError;

@@ -1,12 +1,17 @@
 // The place register's map: the registered places (and district outlines, streets) as
-// vector layers, and on the "Add a place" page Leaflet.draw's tools, which write what is
-// drawn into the GeoJSON box of the form (so the form works without JavaScript too: paste
-// GeoJSON or choose a file).
+// vector layers over the deployment's tile server when it names one (data-tiles), and on
+// the "Add a place" page Leaflet.draw's tools, which write what is drawn into the GeoJSON
+// box of the form (so the form works without JavaScript too: paste GeoJSON or choose a file).
 (function () {
   var el = document.getElementById('places-map');
   if (!el || !window.L) return;
   var map = L.map(el, { zoomSnap: 0.25 });
+  // Plain text: Leaflet shows an attribution as HTML.
+  function text(s) { var d = document.createElement('div'); d.textContent = s || ''; return d.innerHTML; }
+  var tiles = el.dataset.tiles ? L.tileLayer(el.dataset.tiles, { maxZoom: 19, referrerPolicy: 'strict-origin',
+    attribution: text(el.dataset.tilesAttribution) }).addTo(map) : null;
   var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
+  if (tiles) control.addOverlay(tiles, 'Background map');
   function load(url) { return fetch(url).then(function (r) { return r.ok ? r.json() : null; }); }
   var fitted = false;
   function fit(layer) {
@@ -24,7 +29,9 @@
     if (!data) return;
     var layer = L.geoJSON(data, { pointToLayer: function (f, latlng) {
       return L.circleMarker(latlng, { renderer: dots, radius: 1.5, stroke: false, fillColor: '#505a5f', fillOpacity: 0.8 });
-    }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); } }).addTo(map);
+    }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); } });
+    // The offline background; over tiles, a layer to add.
+    if (!tiles) layer.addTo(map);
     control.addOverlay(layer, 'Streets (police data)');
   });
   load(el.dataset.places).then(function (data) {

@@ -14,6 +14,7 @@ mod routes;
 mod security_headers;
 pub mod shutdown;
 mod state;
+pub mod tiles;
 pub mod uploads;
 pub mod views;
 
@@ -25,6 +26,7 @@ use alliance_db::Db;
 pub use error::{ApiError, PageError};
 pub use routes::router;
 pub use state::AppState;
+pub use tiles::TileLayer;
 
 /// Serves the app on `addr` until SIGTERM or Ctrl-C (see [`shutdown`]). Cookies are `Secure` unless `insecure_cookies`
 /// or `addr` is a loopback address (see `auth::session`). Figures shown to readers without
@@ -63,6 +65,19 @@ pub async fn serve_on_mailing(
     trusted_proxies: Vec<std::net::IpAddr>,
     mailer: alliance_app::mail::Mailer,
 ) -> std::io::Result<()> {
+    serve_on_with_tiles(db, listener, insecure_cookies, disclosure, trusted_proxies, mailer, None).await
+}
+
+/// [`serve_on_mailing`], the maps drawn over `tiles` when given (`alliance serve --tiles`).
+pub async fn serve_on_with_tiles(
+    db: Db,
+    listener: tokio::net::TcpListener,
+    insecure_cookies: bool,
+    disclosure: Option<Disclosure>,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    mailer: alliance_app::mail::Mailer,
+    tiles: Option<TileLayer>,
+) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
     let mut state = AppState::new(db)
@@ -75,6 +90,10 @@ pub async fn serve_on_mailing(
             "the suppression threshold given on the command line overrides the partnership profile's"
         );
         state = state.with_disclosure(d);
+    }
+    if let Some(t) = tiles {
+        tracing::info!(origin = t.origin(), "the maps draw tiles from this server");
+        state = state.with_tiles(t);
     }
     use std::future::IntoFuture;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -31,6 +31,8 @@ pub struct AppState {
     pub mailer: Arc<alliance_app::mail::Mailer>,
     /// Rendered public pages, kept until the stored data changes (`public_cache`).
     pub public_cache: Arc<crate::public_cache::PublicCache>,
+    /// The tile server the maps draw under their layers (`serve --tiles`); `None`: offline.
+    pub tiles: Option<Arc<crate::tiles::TileLayer>>,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             trusted_proxies: Vec::new(),
             mailer: Arc::new(alliance_app::mail::Mailer::none()),
             public_cache: Arc::new(crate::public_cache::PublicCache::default()),
+            tiles: None,
         }
     }
 
@@ -63,6 +66,12 @@ impl AppState {
     /// The same state sending mail through `mailer`.
     pub fn with_mailer(mut self, mailer: alliance_app::mail::Mailer) -> AppState {
         self.mailer = Arc::new(mailer);
+        self
+    }
+
+    /// The same state drawing the maps over `tiles` (and allowing its images in the policy).
+    pub fn with_tiles(mut self, tiles: crate::tiles::TileLayer) -> AppState {
+        self.tiles = Some(Arc::new(tiles));
         self
     }
 

@@ -4,6 +4,9 @@
 //! the self-contained file (`alliance sna`) and the CSV tables (`/sna/tables/{name}.csv`).
 //! Every figure names its dataset, imports and definition version; the emergency department
 //! figures are published under the [`Disclosure`] passed in (the configured threshold).
+//! A report may cover a place of the register instead of districts ([`place`]).
+
+pub mod place;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -25,7 +28,8 @@ use alliance_core::domain::{Month, MonthRange};
 use alliance_db::sna::{PartnerSource, SnaFilter, SourceImport};
 use alliance_db::{Db, DbError};
 
-use crate::Disclosure;
+use crate::{AppError, Disclosure};
+pub use place::ReportPlace;
 
 /// One category series of the report (a mapped police crime type).
 #[derive(Debug, Clone)]
@@ -93,6 +97,9 @@ pub struct SnaReport {
     /// The reader's permission for the emergency department data (row counts of partner
     /// sources are shown at record level only).
     pub ed_permission: EdPermission,
+    /// The place of the register the report covers, when it covers one instead of districts
+    /// (no population, so no rates; emergency department figures stay the whole area's).
+    pub place: Option<ReportPlace>,
 }
 
 /// An LSOA's outline: its code and its GeoJSON geometry in WGS84, as stored.
@@ -112,6 +119,9 @@ pub struct SnaRequest {
     /// `ed-assaults` dataset, decided by `auth::access::dataset_access` on the web; the
     /// command line runs with the database's own rights). Fails closed by default.
     pub ed: EdPermission,
+    /// A place of the register (by id) to cover instead of districts: the police records
+    /// inside its outline. Refused together with `areas`.
+    pub place: Option<i64>,
 }
 
 /// Whether a report may include the emergency department sections, and how.
@@ -169,30 +179,42 @@ pub struct EdFigures {
     pub published_period: Option<MonthRange>,
     /// Whether the counts are exact (record level) rather than suppressed.
     pub exact: bool,
+    /// In a report over a place: why these figures are the whole area's, not the place's.
+    pub place_note: Option<String>,
 }
 
 impl EdFigures {
     /// The sentence saying which period and area the figures cover and why, below record
-    /// level; `None` at record level.
+    /// level (and, in a report over a place, that they are not the place's); `None` at record
+    /// level over districts.
     pub fn partition_note(&self) -> Option<String> {
-        self.published_period.map(|p| {
+        let partition = self.published_period.map(|p| {
             format!(
                 "Emergency department figures are published for one whole calendar quarter at a time ({} to {} here: the latest whole quarter in the period chosen or, with no period chosen, the quarter of the latest data) and for the whole partnership area, whatever districts are chosen, so that figures for overlapping periods or areas cannot be subtracted from each other to reveal small counts.",
                 p.from, p.to
             )
-        })
+        });
+        match (partition, &self.place_note) {
+            (Some(p), Some(n)) => Some(format!("{n} {p}")),
+            (None, Some(n)) => Some(n.clone()),
+            (p, None) => p,
+        }
     }
 }
 
 /// Builds the report of `request` from the database; the emergency department figures are
 /// suppressed under `disclosure` (the configured policy).
-pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, DbError> {
+pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, AppError> {
     SnaReport::build(db, request, disclosure).await
 }
 
 impl SnaReport {
-    /// Builds the report from the database (see [`build`]).
-    pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, DbError> {
+    /// Builds the report from the database (see [`build`]). A place that does not exist is
+    /// `NotFound`; a place with districts is refused as invalid.
+    pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, AppError> {
+        if request.place.is_some() && !request.areas.is_empty() {
+            return Err(AppError::invalid("place", "choose either districts or a place, not both"));
+        }
         let definition = db.sv_definition_current().await?;
         // Only the police categories the definition maps are read (an index on crime type
         // narrows the scans to them).
@@ -202,8 +224,17 @@ impl SnaReport {
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        let filter = SnaFilter { districts: request.areas.clone(), from: request.from, to: request.to, crime_types };
-        let rows = db.sna_police_rows(&filter).await?;
+        let (place, rows) = match request.place {
+            Some(id) => {
+                let (place, rows) = place::police_rows(db, id, request.from, request.to, &crime_types).await?;
+                (Some(place), rows)
+            }
+            None => {
+                let filter =
+                    SnaFilter { districts: request.areas.clone(), from: request.from, to: request.to, crime_types };
+                (None, db.sna_police_rows(&filter).await?)
+            }
+        };
         let all_covered = db.police_months_covered().await?;
         let (all_lsoas, links) = db.sna_lsoa_reference().await?;
         let districts = db.districts().await?;
@@ -213,7 +244,9 @@ impl SnaReport {
 
         let district_names: HashMap<String, String> =
             districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
-        let area_label = if request.areas.is_empty() {
+        let area_label = if let Some(p) = &place {
+            p.label()
+        } else if request.areas.is_empty() {
             "all areas with data loaded".to_string()
         } else {
             request
@@ -276,14 +309,30 @@ impl SnaReport {
         let yoy = year_on_year(&headline);
         let seasonal = seasonality(&headline);
 
-        // Places: the area's 2021 LSOAs.
+        // Places: the area's 2021 LSOAs; for a place, those its offences are recorded in,
+        // without their populations (the place's share of their residents is unknown).
         let area: HashSet<&str> = request.areas.iter().map(String::as_str).collect();
+        let recorded_in: HashSet<String> = if place.is_some() {
+            let all_2021: HashSet<&str> = all_lsoas.iter().map(|l| l.code.as_str()).collect();
+            let counts: Vec<(String, i64)> =
+                rows.by_lsoa_type.iter().filter_map(|(c, _, n)| c.clone().map(|c| (c, *n))).collect();
+            to_2021_vintage(&counts, &all_2021, &links)
+                .0
+                .into_iter()
+                .filter(|(_, n)| *n > 0.0)
+                .map(|(c, _)| c)
+                .collect()
+        } else {
+            HashSet::new()
+        };
         let area_lsoas: Vec<LsoaRef> = all_lsoas
             .into_iter()
             .filter(|l| match &l.district {
+                _ if place.is_some() => recorded_in.contains(&l.code),
                 Some(d) => area.is_empty() && district_names.contains_key(d) || area.contains(d.as_str()),
                 None => false,
             })
+            .map(|l| if place.is_some() { LsoaRef { population: None, ..l } } else { l })
             .collect();
         let codes_2021: HashSet<&str> = area_lsoas.iter().map(|l| l.code.as_str()).collect();
         let mut lsoa_counts: HashMap<String, i64> = HashMap::new();
@@ -341,7 +390,10 @@ impl SnaReport {
         // Success measures: no loaded source gives any of them yet.
         let success = evaluate_success_measures(&[]);
 
-        let ed = Self::ed_section(db, request, disclosure, period, &partner_sources, &definition).await?;
+        let mut ed = Self::ed_section(db, request, disclosure, period, &partner_sources, &definition).await?;
+        if let (EdSection::Data(f), Some(p)) = (&mut ed, &place) {
+            f.place_note = Some(p.ed_note());
+        }
 
         let in_area: HashSet<&str> = lsoas.iter().map(|l| l.code.as_str()).collect();
         let outlines: Vec<LsoaOutline> = boundaries
@@ -407,6 +459,7 @@ impl SnaReport {
             generated_at: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
             disclosure: *disclosure,
             ed_permission: request.ed,
+            place,
         })
     }
 
@@ -494,6 +547,7 @@ impl SnaReport {
             by_district: !filter.districts.is_empty(),
             published_period,
             exact: level == AccessLevel::Record,
+            place_note: None,
         })))
     }
 

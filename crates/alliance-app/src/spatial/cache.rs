@@ -1,11 +1,15 @@
-//! Hotspot analyses of the stored police data, kept for the next request that asks the same.
+//! Hotspot and emerging hot spot analyses of the stored police data, kept for the next
+//! request that asks the same.
 //!
 //! `GET /map` computes Getis-Ord Gi* to list the top hotspots, and the map on that page then
 //! asks `GET /api/v1/hotspots` for the same analysis as GeoJSON: without a cache every view
-//! of the map ran the analysis twice. The cache is keyed by the whole request (the filter,
-//! the units and their settings, the neighbours, the statistic with its permutations, seed,
-//! alternative, alpha, standardisation and inference) and by the import generation (the
-//! latest import's id), so a new police or boundary file makes every older entry a miss.
+//! of the map ran the analysis twice. The same holds for emerging hot spots (`/map?analysis=
+//! emerging` and `/api/v1/hotspots/emerging`). The cache is keyed by the whole request (the
+//! filter, the units and their settings, the neighbours, the statistic with its
+//! permutations, seed, alternative, alpha, standardisation and inference; for emerging hot
+//! spots the cell, band, slices, time steps, confidence and place) and by the import
+//! generation (the latest import's id), so a new police or boundary file makes every older
+//! entry a miss.
 //!
 //! It is bounded by BYTES ([`CACHE_BYTES`], an estimate of each result's size), least
 //! recently used first out; a result larger than the whole budget is not kept. Requests are
@@ -21,6 +25,7 @@ use alliance_core::analytics::spatial::SignificanceFrom;
 use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 
+use super::emerging::{Emerging, EmergingRequest};
 use super::{self as svc, Area, AreaHotspots, Bounds, GridHotspots, GridRequest, HotspotResult};
 use crate::AppError;
 
@@ -124,16 +129,39 @@ pub struct CacheCounts {
     pub bytes: usize,
 }
 
+/// What an entry answers: a hotspot or an emerging hot spot analysis, asked in full.
+#[derive(PartialEq)]
+enum Asked {
+    Hotspots(StoredHotspotRequest),
+    Emerging(EmergingRequest),
+}
+
 #[derive(PartialEq)]
 struct Key {
     /// The latest import's id when the analysis was asked for (None: nothing imported).
     generation: Option<i64>,
-    request: StoredHotspotRequest,
+    request: Asked,
+}
+
+/// A kept result, of the kind its key asked for.
+#[derive(Clone)]
+enum Kept {
+    Hotspots(Arc<Hotspots>),
+    Emerging(Arc<Emerging>),
+}
+
+impl Kept {
+    fn estimated_bytes(&self) -> usize {
+        match self {
+            Kept::Hotspots(h) => h.estimated_bytes(),
+            Kept::Emerging(e) => e.estimated_bytes(),
+        }
+    }
 }
 
 struct Entry {
     key: Key,
-    value: Arc<Hotspots>,
+    value: Kept,
     bytes: usize,
 }
 
@@ -186,7 +214,7 @@ impl HotspotCache {
 
     /// The entry for `key`, now the most recently used. A poisoned lock (a panic while it
     /// was held, which only a bug could cause) is treated as an empty cache, never an error.
-    fn get(&self, key: &Key) -> Option<Arc<Hotspots>> {
+    fn get(&self, key: &Key) -> Option<Kept> {
         let mut entries = self.entries.lock().ok()?;
         let at = entries.iter().position(|e| &e.key == key)?;
         let entry = entries.remove(at);
@@ -195,7 +223,7 @@ impl HotspotCache {
         Some(value)
     }
 
-    fn put(&self, key: Key, value: Arc<Hotspots>) {
+    fn put(&self, key: Key, value: Kept) {
         let bytes = value.estimated_bytes();
         let Ok(mut entries) = self.entries.lock() else { return };
         entries.retain(|e| e.key != key);
@@ -223,8 +251,8 @@ impl HotspotCache {
         // The generation is read before the records: an import committed in between then
         // files newer data under the older generation, which no later request asks for,
         // rather than older data under the newer one, which every later request would get.
-        let key = Key { generation: db.import_generation().await?, request: request.clone() };
-        if let Some(found) = self.get(&key) {
+        let key = Key { generation: db.import_generation().await?, request: Asked::Hotspots(request.clone()) };
+        if let Some(Kept::Hotspots(found)) = self.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(found);
         }
@@ -234,7 +262,28 @@ impl HotspotCache {
         }
         let computed = Arc::new(compute(db, request, points, CellsMode::Auto, bounds).await?);
         self.computations.fetch_add(1, Ordering::Relaxed);
-        self.put(key, computed.clone());
+        self.put(key, Kept::Hotspots(computed.clone()));
+        Ok(computed)
+    }
+
+    /// The emerging hot spot analysis of the stored data `request` asks for: from the cache
+    /// when the same was asked since the last import, computed (and kept) otherwise.
+    pub async fn stored_emerging(
+        &self,
+        db: &Db,
+        request: &EmergingRequest,
+        bounds: &Bounds,
+    ) -> Result<Arc<Emerging>, AppError> {
+        bounds.check_permutations(0)?;
+        // The generation first, as for hotspots.
+        let key = Key { generation: db.import_generation().await?, request: Asked::Emerging(request.clone()) };
+        if let Some(Kept::Emerging(found)) = self.get(&key) {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(found);
+        }
+        let computed = Arc::new(svc::emerging::emerging_stored(db, request, bounds).await?);
+        self.computations.fetch_add(1, Ordering::Relaxed);
+        self.put(key, Kept::Emerging(computed.clone()));
         Ok(computed)
     }
 }
@@ -290,26 +339,42 @@ mod tests {
     use super::*;
 
     fn key(generation: i64, cell: f64) -> Key {
-        Key {
-            generation: Some(generation),
-            request: StoredHotspotRequest {
-                filter: LocatedFilter::default(),
-                units: HotspotUnits::Grid { cell, origin: None, cells: CellsMode::BoundingBox },
-                neighbours: NeighbourRule::Contiguity(Contiguity::Queen),
-                settings: HotspotSettings {
-                    statistic: HotspotStatistic::GiStar,
-                    permutation: PermutationOptions { permutations: 99, seed: 1, alternative: Alternative::TwoSided },
-                    alpha: 0.05,
-                    standardisation: Standardisation::Row,
-                },
-                significance: SignificanceFrom::Normal,
+        Key { generation: Some(generation), request: Asked::Hotspots(request(cell)) }
+    }
+
+    fn request(cell: f64) -> StoredHotspotRequest {
+        StoredHotspotRequest {
+            filter: LocatedFilter::default(),
+            units: HotspotUnits::Grid { cell, origin: None, cells: CellsMode::BoundingBox },
+            neighbours: NeighbourRule::Contiguity(Contiguity::Queen),
+            settings: HotspotSettings {
+                statistic: HotspotStatistic::GiStar,
+                permutation: PermutationOptions { permutations: 99, seed: 1, alternative: Alternative::TwoSided },
+                alpha: 0.05,
+                standardisation: Standardisation::Row,
             },
+            significance: SignificanceFrom::Normal,
         }
     }
 
-    fn value() -> Arc<Hotspots> {
+    fn emerging(cell: f64, place: Option<i64>) -> Key {
+        Key {
+            generation: Some(1),
+            request: Asked::Emerging(EmergingRequest {
+                filter: LocatedFilter::default(),
+                cell,
+                band: None,
+                slice: alliance_core::analytics::spatial::SliceLength::Month,
+                time_steps: 1,
+                confidence: alliance_core::analytics::spatial::Confidence::Ninety,
+                place,
+            }),
+        }
+    }
+
+    fn value() -> Kept {
         let points = [(0.0, 0.0), (10.0, 10.0)];
-        let request = key(0, 10.0).request;
+        let request = request(10.0);
         let HotspotUnits::Grid { cell, origin, .. } = request.units else { unreachable!("a grid key") };
         let grid = GridRequest {
             cell,
@@ -318,7 +383,9 @@ mod tests {
             settings: request.settings,
             significance: request.significance,
         };
-        Arc::new(Hotspots::Grid(svc::grid_hotspots(&points, None, grid, &Bounds::default()).expect("a two-cell grid")))
+        Kept::Hotspots(Arc::new(Hotspots::Grid(
+            svc::grid_hotspots(&points, None, grid, &Bounds::default()).expect("a two-cell grid"),
+        )))
     }
 
     #[test]
@@ -328,18 +395,21 @@ mod tests {
         assert!(cache.get(&key(1, 250.0)).is_some());
         assert!(cache.get(&key(2, 250.0)).is_none(), "a newer import");
         assert!(cache.get(&key(1, 500.0)).is_none(), "another cell size");
-        let mut other = key(1, 250.0);
-        other.request.settings.permutation.seed = 2;
-        assert!(cache.get(&other).is_none(), "another seed");
-        let mut other = key(1, 250.0);
-        other.request.settings.permutation.permutations = 999;
-        assert!(cache.get(&other).is_none(), "other permutations");
-        let mut other = key(1, 250.0);
-        other.request.significance = SignificanceFrom::Permutation;
-        assert!(cache.get(&other).is_none(), "another inference");
-        let mut other = key(1, 250.0);
-        other.request.filter.crime_types = vec!["Robbery".into()];
-        assert!(cache.get(&other).is_none(), "another crime type");
+        let with = |change: fn(&mut StoredHotspotRequest)| {
+            let mut r = request(250.0);
+            change(&mut r);
+            Key { generation: Some(1), request: Asked::Hotspots(r) }
+        };
+        assert!(cache.get(&with(|r| r.settings.permutation.seed = 2)).is_none(), "another seed");
+        assert!(cache.get(&with(|r| r.settings.permutation.permutations = 999)).is_none(), "other permutations");
+        assert!(cache.get(&with(|r| r.significance = SignificanceFrom::Permutation)).is_none(), "another inference");
+        assert!(cache.get(&with(|r| r.filter.crime_types = vec!["Robbery".into()])).is_none(), "another crime type");
+        // An emerging analysis is another kind of request: kept apart, keyed by its place.
+        assert!(cache.get(&emerging(250.0, None)).is_none(), "not a hotspot key");
+        cache.put(emerging(250.0, Some(7)), value());
+        assert!(cache.get(&emerging(250.0, Some(7))).is_some());
+        assert!(cache.get(&emerging(250.0, Some(8))).is_none(), "another place");
+        assert!(cache.get(&emerging(250.0, None)).is_none(), "the partnership's area");
     }
 
     #[test]

@@ -4,6 +4,11 @@
 //! per time slice with space-time neighbours, a Mann–Kendall trend per cell and the
 //! categories analysts use (new, consecutive, intensifying, persistent, diminishing,
 //! sporadic, oscillating, historical hot and cold spots).
+//!
+//! The study area is the partnership's (the district's when one is chosen) or a place of
+//! the register ([`EmergingRequest::place`]), whose outline keeps the records inside it.
+//! The web app asks through [`super::HotspotCache::stored_emerging`], so the map page and
+//! its layer compute one analysis.
 
 use alliance_core::analytics::spatial::hotspot_table::GridUnits;
 use alliance_core::analytics::spatial::{
@@ -14,7 +19,7 @@ use alliance_core::domain::{Month, MonthRange};
 use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 
-use super::{blocking, default_study_area, no_located_records, stored_points, Bounds};
+use super::{blocking, default_study_area, no_located_records, place_study_area, stored_points, Bounds};
 use crate::AppError;
 
 /// An emerging hot spot analysis, as asked for.
@@ -33,6 +38,8 @@ pub struct EmergingRequest {
     pub time_steps: usize,
     /// The confidence a slice must reach to count as a hot or cold spot.
     pub confidence: Confidence,
+    /// A place of the register (by id) as the study area instead of the partnership's area.
+    pub place: Option<i64>,
 }
 
 impl EmergingRequest {
@@ -53,6 +60,21 @@ pub struct Emerging {
     pub dropped_outside_area: usize,
     /// Events in the study area outside the slices (months before the first complete slice).
     pub outside_slices: usize,
+}
+
+impl Emerging {
+    /// An estimate of the bytes the result holds (cells, counts, per-bin figures, per-cell
+    /// results), for the cache.
+    pub fn estimated_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let cells = self.units.cells.len();
+        let bins = self.analysis.gi.z.len();
+        size_of::<Emerging>()
+            + cells * (size_of::<alliance_core::geo::grid::Cell>() + size_of::<i64>())
+            + bins * (2 * size_of::<f64>() + size_of::<i8>())
+            + self.analysis.results.len() * size_of::<alliance_core::analytics::spatial::EmergingLocation>()
+            + self.analysis.notes.iter().map(|n| n.len() + 24).sum::<usize>()
+    }
 }
 
 /// Emerging hot spot analysis of `points` (with their `months`) over `area` in `period`.
@@ -97,15 +119,19 @@ pub fn emerging_on(
 }
 
 /// Emerging hot spot analysis of the stored records `request.filter` selects, over the
-/// partnership's study area (the district's when one is chosen).
+/// place asked for, else the partnership's study area (the district's when one is chosen).
+/// Not cached: the web app asks [`super::HotspotCache::stored_emerging`].
 pub async fn emerging_stored(db: &Db, request: &EmergingRequest, bounds: &Bounds) -> Result<Emerging, AppError> {
     bounds.check_permutations(0)?;
-    let area = default_study_area(db, request.filter.district.as_deref()).await?.ok_or_else(|| {
-        AppError::invalid(
-            "areas",
-            "emerging hot spot analysis needs a study area: import the LSOA 2021 boundaries first",
-        )
-    })?;
+    let area = match request.place {
+        Some(id) => place_study_area(db, id).await?,
+        None => default_study_area(db, request.filter.district.as_deref()).await?.ok_or_else(|| {
+            AppError::invalid(
+                "areas",
+                "emerging hot spot analysis needs a study area: import the LSOA 2021 boundaries first",
+            )
+        })?,
+    };
     let stored = stored_points(db, &request.filter).await?;
     let (Some(&first), Some(&last)) = (stored.months.iter().min(), stored.months.iter().max()) else {
         return Err(no_located_records());

@@ -406,6 +406,7 @@ pub fn emerging_json(e: &super::emerging::Emerging) -> Value {
         "grid": e.units.grid,
         "cell": e.request.cell,
         "band_m": e.request.band(),
+        "place": e.request.place,
         "slices": labels,
         "months_left_out": e.slices.left_out,
         "options": e.analysis.options,

@@ -1,6 +1,8 @@
 //! `GET /sna`: the Strategic Needs Assessment as a page (filters as a GET form);
 //! `GET /sna/tables/{name}.csv`: any of its tables as CSV; `GET /sna/definition`: the
 //! serious violence definition, read-only; `GET /sna/report.html`: the report file to download.
+//! Each takes `area=CODE` (repeated) or `place=ID` (a place of the register: the police
+//! records inside its outline), and `from`/`to`.
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -26,13 +28,30 @@ async fn ed_permission(state: &AppState, who: &Principal) -> Result<EdPermission
     })
 }
 
+/// The query's request and errors, a place id not in the register being one.
+async fn request_of(
+    state: &AppState,
+    who: &Principal,
+    query: Option<&str>,
+    places: &[(i64, String)],
+) -> Result<(alliance_app::sna::SnaRequest, Vec<(String, String)>, String, String), PageError> {
+    let (mut request, mut errors, from, to) = parse_query(query);
+    request.ed = ed_permission(state, who).await?;
+    if let Some(id) = request.place {
+        if !places.iter().any(|(p, _)| *p == id) {
+            errors.push(("place".into(), "Choose a place from the list".into()));
+        }
+    }
+    Ok((request, errors, from, to))
+}
+
 pub async fn get(
     State(state): State<AppState>,
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let (mut request, errors, from, to) = parse_query(query.as_deref());
-    request.ed = ed_permission(&state, &who).await?;
+    let places = state.db.place_choices().await?;
+    let (request, errors, from, to) = request_of(&state, &who, query.as_deref(), &places).await?;
     let districts = state.db.districts().await?;
     let (status, body) = if errors.is_empty() {
         let report = SnaReport::build(&state.db, &request, &state.disclosure().await).await?;
@@ -40,7 +59,7 @@ pub async fn get(
     } else {
         (StatusCode::UNPROCESSABLE_ENTITY, String::new())
     };
-    let page = SnaPage::new(&state, &districts, &request, errors, (from, to), query.as_deref(), body);
+    let page = SnaPage::new(&state, &districts, &places, &request, errors, (from, to), query.as_deref(), body);
     Ok((status, Html(page.render()?)).into_response())
 }
 
@@ -50,8 +69,8 @@ pub async fn table_csv(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let (mut request, errors, _, _) = parse_query(query.as_deref());
-    request.ed = ed_permission(&state, &who).await?;
+    let places = state.db.place_choices().await?;
+    let (request, errors, _, _) = request_of(&state, &who, query.as_deref(), &places).await?;
     if !errors.is_empty() {
         let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());
@@ -90,8 +109,8 @@ pub async fn report_file(
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let (mut request, errors, _, _) = parse_query(query.as_deref());
-    request.ed = ed_permission(&state, &who).await?;
+    let places = state.db.place_choices().await?;
+    let (request, errors, _, _) = request_of(&state, &who, query.as_deref(), &places).await?;
     if !errors.is_empty() {
         let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());

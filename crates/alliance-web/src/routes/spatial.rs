@@ -1,7 +1,8 @@
 //! Spatial analysis over HTTP: `/api/v1/hotspots`, `/api/v1/kde`, `/api/v1/near-repeat`
 //! (GET: the stored police data with query filters; POST: points in the body, a CSV with
 //! the header `id,x,y,t` or JSON `{"points": [{"id", "x", "y", "t"}]}`),
-//! `/api/v1/hotspots/optimized` and `/api/v1/hotspots/emerging` (GET, stored data),
+//! `/api/v1/hotspots/optimized` and `/api/v1/hotspots/emerging` (GET, stored data; `place`
+//! makes a place of the register the study area of either grid analysis),
 //! `/api/v1/boundaries?kind=lsoa21&district=CODE` and `/api/v1/streets?district=CODE`
 //! (GeoJSON, WGS84).
 //!
@@ -401,17 +402,19 @@ pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emer
         slice,
         time_steps: number(p, "time-steps", 1)?,
         confidence,
+        place: place(p)?,
     })
 }
 
 /// Emerging hot spot analysis of the stored data: `cell`, `band`, `period=month|quarter`,
-/// `time-steps`, `confidence=90|95|99`, the filters (`from`/`to` make the period),
-/// `format` (GeoJSON: the cells with a pattern, or every cell with `all=true`).
+/// `time-steps`, `confidence=90|95|99`, `place` (a place id as the study area), the filters
+/// (`from`/`to` make the period), `format` (GeoJSON: the cells with a pattern, or every cell
+/// with `all=true`). From the cache the map page shares.
 async fn emerging_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
     let request = emerging_request(&p)?;
     let geojson = geojson_wanted(&p)?;
     let all = p.get("all").is_some_and(|v| v == "true");
-    let e = alliance_app::spatial::emerging::emerging_stored(&state.db, &request, &Bounds::default()).await?;
+    let e = state.hotspot_cache.stored_emerging(&state.db, &request, &Bounds::default()).await?;
     Ok(Json(if geojson { out::emerging_geojson(&e, all).map_err(AppError::from)? } else { out::emerging_json(&e) }))
 }
 

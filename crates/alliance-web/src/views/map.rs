@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use alliance_app::spatial::emerging::{emerging_stored, EmergingRequest};
+use alliance_app::spatial::emerging::EmergingRequest;
 use alliance_app::spatial::places::{top_hotspots, PlaceNamer};
 use alliance_app::spatial::{Bounds, CellsMode, HotspotResult, HotspotUnits, Hotspots, StoredHotspotRequest};
 use alliance_app::AppError;
@@ -149,7 +149,7 @@ async fn hotspot_tables(state: &AppState, request: &StoredHotspotRequest) -> Res
 }
 
 async fn emerging_tables(state: &AppState, request: &EmergingRequest) -> Result<Tables, AppError> {
-    let e = emerging_stored(&state.db, request, &Bounds::default()).await?;
+    let e = state.hotspot_cache.stored_emerging(&state.db, request, &Bounds::default()).await?;
     let namer = PlaceNamer::load(&state.db, &request.filter).await?;
     let categories = e
         .analysis
@@ -211,8 +211,8 @@ impl MapPage {
             _ => 500.0,
         };
         let (from, to) = (get("from"), get("to"));
-        // A place of the register as the study area (grid hot spots only).
-        let place: Option<i64> = get("place").parse().ok().filter(|_| analysis == "hotspots" && unit == "grid");
+        // A place of the register as the study area (grid cells: hot spots or emerging).
+        let place: Option<i64> = get("place").parse().ok().filter(|_| unit == "grid");
         let filter = LocatedFilter {
             crime_types: if crime_type.is_empty() { vec![] } else { vec![crime_type.clone()] },
             from: from.parse().ok(),
@@ -229,6 +229,7 @@ impl MapPage {
                 slice: SliceLength::Month,
                 time_steps: 1,
                 confidence: Confidence::Ninety,
+                place,
             };
             emerging_tables(state, &request).await
         } else {

@@ -29,6 +29,9 @@ pub struct Layout {
     pub user: Option<LayoutUser>,
     /// The CSRF token for the page's forms (`auth::middleware`).
     pub csrf: String,
+    /// The tile server the page's map draws under its layers (`serve --tiles`); `None`:
+    /// the offline background.
+    pub tiles: Option<std::sync::Arc<crate::tiles::TileLayer>>,
 }
 
 /// The signed-in user as the header shows them.
@@ -43,8 +46,8 @@ pub struct LayoutUser {
 impl Layout {
     /// The layout of the page being rendered (the partnership's name comes with the
     /// request's context, set by `auth::middleware`).
-    pub fn new(_state: &crate::AppState, path: &'static str) -> Layout {
-        Layout::from_context(crate::auth::current(), path)
+    pub fn new(state: &crate::AppState, path: &'static str) -> Layout {
+        Layout { tiles: state.tiles.clone(), ..Layout::from_context(crate::auth::current(), path) }
     }
 
     /// The layout from what the request's context knows (for pages rendered without the
@@ -59,7 +62,7 @@ impl Layout {
             }),
             _ => None,
         };
-        Layout { partnership: context.partnership, accent: context.accent, path, user, csrf: context.csrf }
+        Layout { partnership: context.partnership, accent: context.accent, path, user, csrf: context.csrf, tiles: None }
     }
 
     /// Whether the signed-in user's role may open the page at `path` (a route of the route

@@ -49,9 +49,27 @@ pub struct ServeArgs {
     /// address served on).
     #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// A tile server for the maps' background, as a URL template
+    /// `https://HOST/{z}/{x}/{y}.png` (checked at start). Without it the maps work offline:
+    /// the streets the police data names and the boundaries. Its origin is added to the
+    /// Content-Security-Policy's `img-src`; needs --tiles-attribution.
+    #[arg(long, env = "ALLIANCE_TILES_URL", value_name = "URL", requires = "tiles_attribution")]
+    pub tiles: Option<String>,
+    /// The attribution the tile service's licence requires (plain text, shown on every map),
+    /// e.g. "© OpenStreetMap contributors".
+    #[arg(long, env = "ALLIANCE_TILES_ATTRIBUTION", value_name = "TEXT", requires = "tiles")]
+    pub tiles_attribution: Option<String>,
 }
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // A bad tile setting stops the server before it changes or serves anything.
+    let tiles = match (&args.tiles, &args.tiles_attribution) {
+        (Some(url), attribution) => Some(
+            alliance_web::TileLayer::new(url, attribution.as_deref().unwrap_or_default())
+                .context("--tiles / ALLIANCE_TILES_URL")?,
+        ),
+        (None, _) => None,
+    };
     if args.demo {
         crate::demo::load_demo_partnership(db).await.context("cannot load the demo partnership")?;
     } else if !db.has_users().await.context("cannot read the users")? {
@@ -89,13 +107,18 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
             alliance_app::mail::Mailer::none()
         }
     };
-    alliance_web::serve_on_mailing(
+    match &tiles {
+        Some(t) => println!("The maps draw tiles from {} ({}).", t.origin(), t.attribution()),
+        None => println!("No tile server (--tiles): the maps draw the police data's streets and the boundaries."),
+    }
+    alliance_web::serve_on_with_tiles(
         db.clone(),
         listener,
         args.insecure_cookies,
         disclosure,
         args.trusted_proxies,
         mailer,
+        tiles,
     )
     .await
     .with_context(|| format!("cannot serve on {bound}"))?;

@@ -50,7 +50,8 @@ pub struct SourceArgs {
     #[arg(long)]
     pub lsoa: Vec<String>,
     /// Stored data: a place of the register (`alliance places list`) as the study area of a
-    /// grid analysis; records outside it are dropped and counted.
+    /// grid analysis (hot spots or emerging hot spots); records outside it are dropped and
+    /// counted.
     #[arg(long, conflicts_with = "points")]
     pub place: Option<String>,
 }
@@ -826,6 +827,10 @@ async fn emerging(db: &Db, args: EmergingArgs) -> anyhow::Result<ExitCode> {
     if args.source.points.is_some() {
         bail!("emerging hot spot analysis works on the stored police data (months); it cannot be used with --points");
     }
+    let place = match &args.source.place {
+        Some(name) => Some(db.places_named("place", std::slice::from_ref(name)).await?.remove(0).id),
+        None => None,
+    };
     let request = EmergingRequest {
         filter: args.source.filter(),
         cell: args.cell,
@@ -840,6 +845,7 @@ async fn emerging(db: &Db, args: EmergingArgs) -> anyhow::Result<ExitCode> {
             ConfidenceArg::NinetyFive => Confidence::NinetyFive,
             ConfidenceArg::NinetyNine => Confidence::NinetyNine,
         },
+        place,
     };
     let e = emerging_stored(db, &request, &Bounds::default()).await?;
     match args.format {

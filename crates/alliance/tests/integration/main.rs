@@ -37,5 +37,6 @@ mod sharing_approval;
 mod sna;
 mod spatial;
 mod strategies;
+mod tiles;
 mod web;
 mod web_imports;

@@ -247,3 +247,84 @@ async fn places_from_the_command_line() {
     );
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no place called \"Atlantis\""));
 }
+
+/// Emerging hot spots over a place (issue 15): the API (`place=ID`) and the command line
+/// (`--place NAME`) give the same analysis of the records inside the place, the others
+/// dropped and counted; the map page and its layer compute it once (the cache's counters
+/// say so), and a second request is served from the cache.
+async fn emerging_hot_spots_over_a_place(t: crate::common::TestDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_streets(dir.path(), [20, 8]);
+    let url = t.url.clone();
+    let db = t.connect().await;
+    common::import_all(&db, &common::police_files(dir.path())).await;
+    let state = alliance_web::AppState::new(db).with_secure_cookies(false);
+    let cache = state.hotspot_cache.clone();
+    let app = TestApp::start_with(t, state).await;
+    let counts = || {
+        let c = cache.counts();
+        (c.hits, c.computations)
+    };
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Office of the PCC").await;
+    assert_eq!(add_place(&app, &analyst, "Target Park", TARGET).await.status, StatusCode::SEE_OTHER);
+    let id = app.db.places_named("name", &["Target Park".to_string()]).await.expect("named")[0].id;
+
+    // The map page's emerging analysis over the place, then its layer: one computation.
+    let page = app.get(&format!("/map?analysis=emerging&place={id}&cell=250"), &analyst).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Emerging hot spots</caption>"), "{}", page.body);
+    assert!(page.body.contains(&format!("<option value=\"{id}\" selected>Target Park</option>")));
+    assert_eq!(counts(), (0, 1));
+    let layer = page.body.split("data-emerging=\"").nth(1).and_then(|s| s.split('"').next()).expect("the layer");
+    let layer = layer.replace("&amp;", "&").replace("&#38;", "&");
+    assert!(layer.contains(&format!("place={id}")), "{layer}");
+    let reply = app.get(&layer, &analyst).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["type"], "FeatureCollection");
+    assert_eq!(counts(), (1, 1), "the layer is the page's analysis, from the cache");
+
+    // The API: the records inside the place only (24 months of 20 then 8 a month), the
+    // comparison park's 480 dropped; asked again, served from the cache.
+    let path = format!("/api/v1/hotspots/emerging?place={id}&cell=100");
+    let reply = app.get(&path, &analyst).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let api = reply.json();
+    assert_eq!(counts(), (1, 2));
+    assert_eq!(api["place"], id);
+    assert_eq!(api["dropped_outside_area"], 480);
+    assert_eq!(api["points"].as_u64().expect("points") - 480, 240 + 96);
+    assert_eq!(api["slices"].as_array().expect("slices").len(), 24);
+    let counted: i64 =
+        api["rows"].as_array().expect("rows").iter().map(|r| r["count"].as_i64().expect("a count")).sum();
+    assert_eq!(counted, 240 + 96, "every record inside the place is in a cell");
+    assert_eq!(app.get(&path, &analyst).await.json(), api);
+    assert_eq!(counts(), (2, 2), "the same request again: from the cache");
+
+    // The command line, by the place's name: the same JSON.
+    let cli = tokio::task::spawn_blocking(move || {
+        alliance(&url, &["spatial", "emerging", "--place", "target park", "--cell", "100", "--format", "json"])
+    })
+    .await
+    .expect("the command ran");
+    assert!(cli.status.success(), "{}", String::from_utf8_lossy(&cli.stderr));
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("JSON");
+    assert_eq!(cli, api, "the command line and the API give the same analysis of the place");
+
+    // A place that is not in the register: 404 on the API, nothing computed.
+    assert_eq!(app.get("/api/v1/hotspots/emerging?place=999999", &analyst).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/hotspots/emerging?place=park", &analyst).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(counts(), (2, 2));
+}
+
+mod emerging_over_a_place {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::emerging_hot_spots_over_a_place(crate::common::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(db) = crate::common::postgres().await else { return };
+        super::emerging_hot_spots_over_a_place(db).await;
+    }
+}

@@ -381,3 +381,164 @@ mod emergency_department {
         super::emergency_department_sections(db).await;
     }
 }
+
+/// A report over a place of the register (issue 15): the police figures are the records
+/// inside the place's outline (of the definition's categories; the headline its three),
+/// the report names the place, and emergency department figures are never published by
+/// place: below record level they are the whole area's quarter (the same figures as the
+/// whole-area report), at record level the whole area's, each saying so. On the web a place
+/// not in the register, or a place with districts, is refused; `alliance sna --place NAME`
+/// writes the same report.
+async fn a_report_over_a_place(t: TestDb) {
+    use alliance_core::access::Role;
+    use alliance_core::analytics::suppression::Shown;
+    use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
+
+    let url = t.url.clone();
+    let state = alliance_web::AppState::new(t.connect().await).with_secure_cookies(false);
+    let app = TestApp::start_with(t, state).await;
+    let db = app.db.clone();
+    // Inside the park each month: 6 violent crimes, 2 robberies, 1 drugs offence (a context
+    // category) and 3 public order offences (not in the definition); 10 violent crimes
+    // outside it.
+    let mut n = 0u64;
+    for month in ["2025-01", "2025-02", "2025-03"] {
+        let mut text = String::from("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n");
+        let rows = [
+            (6, (-2.19, 53.005), "Violence and sexual offences"),
+            (2, (-2.191, 53.004), "Robbery"),
+            (1, (-2.19, 53.006), "Drugs"),
+            (3, (-2.19, 53.005), "Public order"),
+            (10, (-2.10, 53.0), "Violence and sexual offences"),
+        ];
+        for (count, (lon, lat), crime_type) in rows {
+            for _ in 0..count {
+                n += 1;
+                text.push_str(&format!(
+                    "{n:064x},{month},Staffordshire Police,Staffordshire Police,{lon},{lat},On or near Park Lane,E01099999,Test 001A,{crime_type},Under investigation,\n"
+                ));
+            }
+        }
+        let file = SourceFile::from_bytes(&format!("{month}-staffordshire-street.csv"), text.into_bytes());
+        db.import_police_file(&file, "test", &|_| {}).await.unwrap();
+    }
+    let spec = GeneratorSpec {
+        site_code: "RJE01".into(),
+        from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+        assaults: 400,
+        seed: 11,
+        streets: vec![],
+    };
+    let text = write(&generate(&spec), alliance_ingest::ed::EdFormat::Csv);
+    db.import_ed_file(&SourceFile::from_bytes("ed.csv", text.into_bytes()), "test").await.unwrap();
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Council").await;
+    let park = r#"{"type":"Polygon","coordinates":[[[-2.195,53.002],[-2.185,53.002],[-2.185,53.008],[-2.195,53.008],[-2.195,53.002]]]}"#;
+    let added = app
+        .post_form(
+            "/places",
+            &analyst,
+            &[("name", "Target Park"), ("kind", "park"), ("description", ""), ("geojson", park)],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let id = db.places_named("place", &["Target Park".to_string()]).await.unwrap()[0].id;
+
+    let five = Disclosure::default();
+    let whole = SnaReport::build(&db, &SnaRequest { ed: EdPermission::Included, ..SnaRequest::default() }, &five)
+        .await
+        .unwrap();
+    assert_eq!(whole.headline_total, 3 * (6 + 2 + 10));
+    let asked = SnaRequest { place: Some(id), ed: EdPermission::Included, ..SnaRequest::default() };
+    let report = SnaReport::build(&db, &asked, &five).await.unwrap();
+    assert_eq!(report.headline_total, 3 * (6 + 2), "the headline crimes inside the park only");
+    let place = report.place.as_ref().expect("the place covered");
+    assert_eq!((place.id, place.name.as_str(), place.records_inside), (id, "Target Park", 3 * 9));
+    assert!(report.area_label.contains("Target Park"), "{}", report.area_label);
+    assert_eq!(report.period.map(|p| p.to_string()), whole.period.map(|p| p.to_string()));
+    assert_eq!(report.overall_rate, None, "a place has no population");
+    assert_eq!(report.unplaced, 24, "the test LSOA is outside the (empty) reference data");
+    let robbery = report.categories.iter().find(|c| c.category == "Robbery").expect("robbery");
+    assert_eq!(robbery.total, 6);
+    assert!(report.outcomes_recorded);
+    // ED: the whole area's quarter, exactly the whole-area report's figures, and said so.
+    let (EdSection::Data(at_place), EdSection::Data(everywhere)) = (&report.ed, &whole.ed) else {
+        panic!("ED figures expected in both reports")
+    };
+    assert_eq!(at_place.times.total, Shown::Value(400));
+    assert_eq!(format!("{:?}", at_place.times), format!("{:?}", everywhere.times), "not by place");
+    assert_eq!(format!("{:?}", at_place.people), format!("{:?}", everywhere.people));
+    let note = at_place.partition_note().expect("a note");
+    assert!(note.contains("never published by place") && note.contains("whole calendar quarter"), "{note}");
+    let html = standalone_html(&report);
+    assert!(html.contains("Target Park") && html.contains("no rates per resident"), "the file names the place");
+    assert!(html.contains("never published by place"));
+    // At record level: the whole area's figures for the period, still not the place's.
+    let record = SnaRequest { place: Some(id), ed: EdPermission::Record, ..SnaRequest::default() };
+    let report = SnaReport::build(&db, &record, &five).await.unwrap();
+    let EdSection::Data(exact) = &report.ed else { panic!("ED figures expected") };
+    assert!(exact.exact && !exact.by_district);
+    assert_eq!(exact.times.total, Shown::Value(400));
+    assert!(exact.partition_note().expect("a note").contains("never published by place"));
+    // Districts and a place together are refused.
+    let both = SnaRequest { place: Some(id), areas: vec!["E06000021".into()], ..SnaRequest::default() };
+    assert!(SnaReport::build(&db, &both, &five).await.is_err());
+
+    // The web page: the place chosen, ED withheld from an organisation without access.
+    let page = app.get(&format!("/sna?place={id}"), &analyst).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&format!("<option value=\"{id}\" selected>Target Park</option>")));
+    assert!(page.body.contains("Target Park (park or open space, place register)"), "{}", page.body);
+    assert_eq!(page.body.matches("Emergency department data: not shown.").count(), 3);
+    let csv = app.get(&format!("/sna/tables/monthly.csv?place={id}"), &analyst).await;
+    assert_eq!(csv.status, 200, "{}", csv.body);
+    for (path, why) in [
+        ("/sna?place=999999".to_string(), "Choose a place from the list"),
+        (format!("/sna?place={id}&area=E06000021"), "Choose either districts or a place, not both"),
+    ] {
+        let refused = app.get(&path, &analyst).await;
+        assert_eq!(refused.status, 422, "{path}");
+        assert!(refused.body.contains(why) && refused.body.contains("href=\"#place\""), "{path}: {}", refused.body);
+    }
+    assert_eq!(app.get("/sna/report.html?place=999999", &analyst).await.status, 422);
+    // A Board member of the dataset's owner (aggregate level): the whole area's quarter.
+    let org = db.organisation_by_name("Council").await.unwrap().unwrap().id;
+    db.set_dataset_owner("ed-assaults", org, &common::test_actor()).await.unwrap();
+    let board = app.signed_in("board@example.org", Role::BoardMember, "Council").await;
+    let page = app.get(&format!("/sna?place={id}"), &board).await;
+    assert!(page.body.contains("never published by place") && page.body.contains("id=\"sna-ed-days-title\""));
+
+    // The command line, by name.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("park.html");
+    let run = tokio::task::spawn_blocking({
+        let (url, out) = (url.clone(), out.clone());
+        move || common::alliance(&url, &["sna", "--place", "Target Park", "--out", out.to_str().unwrap()])
+    })
+    .await
+    .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("Target Park (park or open space, place register), 24 "));
+    let file = std::fs::read_to_string(&out).unwrap();
+    assert!(file.contains("Target Park") && file.contains("never published by place"));
+    let unknown = tokio::task::spawn_blocking(move || {
+        common::alliance(&url, &["sna", "--place", "Nowhere Park", "--out", out.to_str().unwrap()])
+    })
+    .await
+    .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no place called \"Nowhere Park\""));
+}
+
+mod report_over_a_place {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_report_over_a_place(crate::common::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(db) = crate::common::postgres().await else { return };
+        super::a_report_over_a_place(db).await;
+    }
+}

@@ -304,10 +304,11 @@ fn hotspots_optimized() {}
 
 #[utoipa::path(get, path = "/api/v1/hotspots/emerging", tag = "Spatial analysis",
     summary = "Emerging hot spot analysis of the stored police data",
-    description = "Parameters: `cell`, `band`, `period=month|quarter`, `time-steps`, `confidence=90|95|99`, `format` (`all=true` for every cell in GeoJSON), and the filters (`from`/`to` make the period).",
+    description = "Parameters: `cell`, `band`, `period=month|quarter`, `time-steps`, `confidence=90|95|99`, `place` (a place id of the register as the study area), `format` (`all=true` for every cell in GeoJSON), and the filters (`from`/`to` make the period). Results are cached until the next import.",
     responses(
         (status = 200, description = "The analysis", body = Object),
         (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such place", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Over a bound of the analysis", body = Problem, content_type = "application/problem+json"),
     ))]
 fn hotspots_emerging() {}

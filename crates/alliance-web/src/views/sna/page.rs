@@ -17,6 +17,8 @@ pub struct SnaPage {
     pub layout: Layout,
     pub errors: Vec<(String, String)>,
     pub districts: Vec<(String, String, bool)>,
+    /// The place register's places (id, name, chosen), offered instead of districts.
+    pub places: Vec<(i64, String, bool)>,
     pub from: String,
     pub to: String,
     pub query: String,
@@ -62,8 +64,9 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Parses `area=…&area=…&from=YYYY-MM&to=YYYY-MM`; returns the request and the errors
-/// `(field, message)` of values that are not valid.
+/// Parses `area=…&area=…&from=YYYY-MM&to=YYYY-MM` or `place=ID&from=…&to=…`; returns the
+/// request and the errors `(field, message)` of values that are not valid (whether a place
+/// id is in the register is the handler's to check).
 pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, String, String) {
     let mut request = SnaRequest::default();
     let mut errors = Vec::new();
@@ -79,6 +82,10 @@ pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, S
                     errors.push(("area".into(), "Choose areas from the list".into()));
                 }
             }
+            "place" if !v.is_empty() => match v.parse::<i64>() {
+                Ok(id) if request.place.is_none() => request.place = Some(id),
+                _ => errors.push(("place".into(), "Choose a place from the list".into())),
+            },
             "from" | "to" if !v.is_empty() => {
                 match v.parse::<Month>() {
                     Ok(m) if k == "from" => request.from = Some(m),
@@ -100,6 +107,9 @@ pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, S
             _ => {}
         }
     }
+    if request.place.is_some() && !request.areas.is_empty() {
+        errors.push(("place".into(), "Choose either districts or a place, not both".into()));
+    }
     if let (Some(f), Some(t)) = (request.from, request.to) {
         if t < f {
             errors.push(("to".into(), "The last month must be the same as or after the first month".into()));
@@ -110,9 +120,11 @@ pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, S
 
 impl SnaPage {
     /// `months` are the first and last month fields as typed, shown again in the form.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         state: &AppState,
         districts: &[DistrictInfo],
+        places: &[(i64, String)],
         request: &SnaRequest,
         errors: Vec<(String, String)>,
         (from, to): (String, String),
@@ -126,6 +138,7 @@ impl SnaPage {
                 .iter()
                 .map(|d| (d.code.clone(), d.name.clone(), request.areas.contains(&d.code)))
                 .collect(),
+            places: places.iter().map(|(id, name)| (*id, name.clone(), request.place == Some(*id))).collect(),
             from,
             to,
             query: query.map(|q| format!("?{q}")).unwrap_or_default(),
@@ -147,6 +160,13 @@ mod tests {
         assert_eq!(r.to.map(|m| m.to_string()).as_deref(), Some("2025-06"));
         let (_, errors, _, _) = parse_query(Some("from=2025-13&area=%3Cscript%3E"));
         assert_eq!(errors.len(), 2);
+        let (r, errors, _, _) = parse_query(Some("place=12&from=2025-01"));
+        assert!(errors.is_empty());
+        assert_eq!(r.place, Some(12));
+        let (_, errors, _, _) = parse_query(Some("place=park"));
+        assert_eq!(errors, [("place".to_string(), "Choose a place from the list".to_string())]);
+        let (_, errors, _, _) = parse_query(Some("place=12&area=E06000021"));
+        assert_eq!(errors[0].1, "Choose either districts or a place, not both");
         assert_eq!(percent_decode("a%2Cb+c"), "a,b c");
     }
 }
