@@ -421,8 +421,13 @@ def findings_on_one_server(binary, folder, data):
         boundary = "x" * 20
         big = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"place\"\r\n\r\n").encode() + \
               b"p" * (20 << 20) + f"\r\n--{boundary}--\r\n".encode()
-        s, _, _ = anon.send("POST", "/report-unsafe-place", big, f"multipart/form-data; boundary={boundary}")
-        check(7, "a 20 MB multipart body on a public form: refused (4xx), not buffered", 400 <= s < 500, f"{s}")
+        try:
+            s, _, _ = anon.send("POST", "/report-unsafe-place", big, f"multipart/form-data; boundary={boundary}")
+            refused = 400 <= s < 500
+        except (BrokenPipeError, ConnectionResetError):
+            # The server answered and closed before taking the body: refused unread.
+            s, refused = "closed before the body was read", True
+        check(7, "a 20 MB multipart body on a public form: refused (4xx), not buffered", refused, f"{s}")
         s, _, body = anon.post_form("/report-unsafe-place", today_fields(anon.csrf, "", "x" * 60_000))
         check(7, "a 60 KB place name: a clear 422, not a 500", s == 422, f"{s}")
         s, _, body = anon.post_form("/report-unsafe-place", today_fields(anon.csrf) + [("pad", "y" * 100_000)])

@@ -179,6 +179,11 @@ pub(crate) fn database_name(url: &str) -> String {
 /// What a storage failure is, from the engine's error code: `None` for any other error.
 fn storage_failure(backend: Backend, e: &DbError) -> Option<&'static str> {
     let sqlite = |code: i32| match code & 0xff {
+        // SQLITE_IOERR_WRITE: a write refused, as past a file size limit (EFBIG).
+        _ if code == 778 => Some(
+            "the disk is full (a write failed: no space, a file size limit or a failing disk): free space and run it \
+             again; nothing of the failed change was stored",
+        ),
         13 => Some("the disk is full (or the file reached its size limit): free space and run it again; nothing of the failed change was stored"),
         10 => Some("the disk failed to read or write it (full, removed or failing)"),
         8 => Some("the file cannot be written (it or its folder is read-only)"),

@@ -368,7 +368,8 @@ async fn a_full_disk_during_an_import_leaves_a_database_that_opens() {
         Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "trap '' XFSZ; exec prlimit --fsize={limit}:{limit} \"$0\" --db \"$1\" --audit-key-file \"$2\" \"$@\""
+                "trap '' XFSZ; b=\"$0\" u=\"$1\" k=\"$2\"; shift 2; \
+                 exec prlimit --fsize={limit}:{limit} \"$b\" --db \"$u\" --audit-key-file \"$k\" \"$@\""
             ))
             .arg(env!("CARGO_BIN_EXE_alliance"))
             .arg(&url)
