@@ -6,7 +6,8 @@
 //! 1. **Authorisation before any parsing**: a partner file is read only once its supplier may
 //!    supply the dataset ([`Supplier::may_supply`]); an indicator file, whose datasets are
 //!    known only from its rows, is read only when the supplier owns some indicator dataset,
-//!    and then each dataset it holds is checked before anything is written.
+//!    and then each row's dataset is checked as soon as the row is read (bounded reading up
+//!    to it), so the first row of a dataset the supplier does not supply ends the reading.
 //! 2. **The import**: each file in one transaction of the storage layer, which reads the unit's
 //!    current import inside that transaction, so two imports of the same files at once store
 //!    each file once (`alliance_db::imports`).
@@ -53,16 +54,20 @@ impl Supplier {
         }
     }
 
-    /// Whether this supplier owns at least one indicator dataset (checked before an indicator
-    /// file is read).
-    async fn may_supply_some_indicators(self, db: &Db) -> Result<bool, DbError> {
+    /// The indicator datasets this supplier may upload, checked before an indicator file is
+    /// read: `None` for every dataset (the operator, administrators), else those its
+    /// organisation owns (none: the file is refused unread).
+    async fn indicator_datasets(self, db: &Db) -> Result<Option<Vec<String>>, DbError> {
         match self {
-            Supplier::Operator | Supplier::Organisation { administrator: true, .. } => Ok(true),
-            Supplier::Organisation { org_id, .. } => Ok(db
-                .datasets()
-                .await?
-                .iter()
-                .any(|d| d.slug.starts_with("indicators:") && d.owner_org_id == Some(org_id))),
+            Supplier::Operator | Supplier::Organisation { administrator: true, .. } => Ok(None),
+            Supplier::Organisation { org_id, .. } => Ok(Some(
+                db.datasets()
+                    .await?
+                    .into_iter()
+                    .filter(|d| d.slug.starts_with("indicators:") && d.owner_org_id == Some(org_id))
+                    .map(|d| d.slug)
+                    .collect(),
+            )),
         }
     }
 
@@ -113,7 +118,8 @@ pub async fn police(
     let results = db.import_police_files_audited(files, &audit, on_progress).await?;
     for (file, result) in files.iter().zip(&results) {
         if let Some(detail) = unchanged_detail(result) {
-            audit_attempt(db, actor, action, &file.name, &detail).await?;
+            // On a full disk the attempt's row cannot be written either: say which database.
+            audit_attempt(db, actor, action, &file.name, &detail).await.map_err(|e| db.storage_error(e))?;
         }
     }
     Ok(results)
@@ -241,21 +247,42 @@ async fn partner_checked(
             }
         }
         PartnerKind::Indicators => {
-            if !supplier.may_supply_some_indicators(db).await? {
+            let supplied = supplier.indicator_datasets(db).await?;
+            if supplied.as_ref().is_some_and(Vec::is_empty) {
                 return Ok(not_supplier("of any partner indicators"));
             }
-            let values = match alliance_db::partner::indicators::parse(file).await {
+            // Which dataset a value belongs to only its row tells (its indicator's name), so
+            // the check runs on each row as soon as it is read: a file for a dataset this
+            // supplier does not supply is read no further than its first such row.
+            let (parsed, stopped_at) = {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut stopped_at: Option<&'static str> = None;
+                    let parsed = alliance_ingest::indicators::read_indicator_file_checked(&file, &mut |value| {
+                        let dataset = indicator_dataset(&value.indicator);
+                        match &supplied {
+                            Some(slugs) if !slugs.iter().any(|s| s == dataset) => {
+                                stopped_at = Some(dataset);
+                                Err(format!("your organisation does not supply the dataset {dataset}"))
+                            }
+                            _ => Ok(()),
+                        }
+                    });
+                    (parsed, stopped_at)
+                })
+                .await
+                .map_err(|e| AppError::Internal(format!("reading an indicator file: {e}")))?
+            };
+            if let Some(dataset) = stopped_at {
+                return Ok(not_supplier(dataset));
+            }
+            let values = match parsed {
                 Ok(values) => values,
-                Err(e) => return refused(e),
+                Err(e) => return refused(DbError::Ingest(e)),
             };
             let mut datasets: Vec<&'static str> = values.iter().map(|v| indicator_dataset(&v.indicator)).collect();
             datasets.sort_unstable();
             datasets.dedup();
-            for d in &datasets {
-                if !supplier.may_supply(db, d).await? {
-                    return Ok(not_supplier(d));
-                }
-            }
             match db.import_indicator_values_audited(file, values, supplier.indicator_supplier(), &audit).await {
                 Ok(outcome) => Ok(PartnerImported::Done { outcome, ed: None, datasets }),
                 Err(e) => refused(e),

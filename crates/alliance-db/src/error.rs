@@ -42,6 +42,16 @@ pub enum DbError {
     Corrupt(String),
     #[error("background task failed: {0}")]
     Task(String),
+    /// The database's storage failed: the disk is full, the file is read-only or cannot be
+    /// opened. A fault, named with the database (the file, for SQLite) and what to do, so an
+    /// operator reading the refusal knows where to look (see `Db::storage_error`).
+    #[error("the database {database}: {reason} ({source})")]
+    Storage {
+        database: String,
+        reason: &'static str,
+        #[source]
+        source: Box<DbError>,
+    },
 }
 
 impl DbError {

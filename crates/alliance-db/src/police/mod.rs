@@ -225,6 +225,7 @@ impl Db {
             match event {
                 RunEvent::Rows { index, rows } => on_progress(RunProgress::Rows { index, rows }),
                 RunEvent::Finished { index, result } => {
+                    let result = result.map_err(|e| self.storage_error(e));
                     on_progress(RunProgress::Finished { index, result: &result });
                     if let Some(slot) = results.get_mut(index) {
                         *slot = Some(result);
@@ -232,7 +233,7 @@ impl Db {
                 }
             }
         }
-        job.await.map_err(|e| DbError::Task(e.to_string()))??;
+        job.await.map_err(|e| DbError::Task(e.to_string()))?.map_err(|e| self.storage_error(e))?;
         results
             .into_iter()
             .map(|r| r.ok_or_else(|| DbError::Task("the import did not report every file".into())))

@@ -370,15 +370,27 @@ impl Values {
 
 /// Reads and validates a whole indicator file.
 pub fn read_indicator_file(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
+    read_indicator_file_checked(file, &mut |_| Ok(()))
+}
+
+/// A check of each value as soon as its row is read: `Err(reason)` stops the reading there.
+pub type Accept<'a> = dyn FnMut(&IndicatorValue) -> Result<(), String> + 'a;
+
+/// [`read_indicator_file`], showing each value to `accept` as soon as its row is validated
+/// (the first row after the header), before the next row is read: the first value refused
+/// stops the reading with an error naming its row and the `indicator` column. The importer
+/// uses it to check who may supply each value's dataset, which only the rows tell, so a
+/// partner's file for a dataset it does not supply is read no further than its first row.
+pub fn read_indicator_file_checked(file: &SourceFile, accept: &mut Accept) -> Result<Vec<IndicatorValue>, IngestError> {
     let lower = file.logical_name().to_ascii_lowercase();
     if lower.ends_with(".xlsx") {
-        workbook::read_xlsx(file)
+        workbook::read_xlsx(file, accept)
     } else {
-        read_csv(file)
+        read_csv(file, accept)
     }
 }
 
-fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
+fn read_csv(file: &SourceFile, accept: &mut Accept) -> Result<Vec<IndicatorValue>, IngestError> {
     let place = Place { file: &file.name, sheet: None };
     let mut builder = ::csv::ReaderBuilder::new();
     builder.has_headers(false);
@@ -402,6 +414,7 @@ fn read_csv(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
         };
         let cells: Vec<Cell> = cells.into_iter().map(Cell::Text).collect();
         if let Some(v) = validate_row(&place, row, idx, &cells)? {
+            accept(&v).map_err(|reason| place.err(row, Some("indicator"), reason))?;
             out.add(v, &place, None, row)?;
         }
     }

@@ -16,7 +16,7 @@ use std::io::{Cursor, Read};
 
 use calamine::{DataRef, Reader, Xlsx, XlsxError};
 
-use super::{header_index, validate_row, Cell, IndicatorValue, Place, Values};
+use super::{header_index, validate_row, Accept, Cell, IndicatorValue, Place, Values};
 use crate::bounded::Breach;
 use crate::error::quoted;
 use crate::limits::bytes;
@@ -197,6 +197,7 @@ fn take_row(
     out: &mut Values,
     sheets_read: &mut u32,
     limits: &Limits,
+    accept: &mut Accept,
 ) -> Result<(), IngestError> {
     let sheet = state.place.sheet.unwrap_or_default();
     let Some(idx) = &state.index else {
@@ -213,6 +214,7 @@ fn take_row(
         return Ok(());
     };
     if let Some(v) = validate_row(&state.place, row, idx, cells)? {
+        accept(&v).map_err(|reason| state.place.err(row, Some("indicator"), reason))?;
         if out.values.len() as u64 >= limits.max_held_rows {
             return Err(state.place.too_large(
                 Some(row),
@@ -227,7 +229,7 @@ fn take_row(
     Ok(())
 }
 
-pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, IngestError> {
+pub(super) fn read_xlsx(file: &SourceFile, accept: &mut Accept) -> Result<Vec<IndicatorValue>, IngestError> {
     let name = file.name.as_str();
     let limits = file.limits();
     let mut content = Vec::new();
@@ -284,6 +286,24 @@ pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ingest
             }
             let (r, c) = cell.get_position();
             let (row, col) = (u64::from(r) + 1, u64::from(c) + 1);
+            // The row before is taken (and each of its values checked) before this cell's
+            // position is: a refusal of the file's first data row comes before its size.
+            if let Some(cur) = current {
+                if r < cur || (r == cur && last_col.is_some_and(|l| c <= l)) {
+                    return Err(state.place.err(
+                        row,
+                        None,
+                        format!("cell {}{row} comes out of order: the sheet's rows are not sorted", column_letters(c)),
+                    ));
+                }
+                if r != cur {
+                    take_row(&mut state, u64::from(cur) + 1, &row_cells, &mut out, &mut sheets_read, limits, accept)?;
+                    row_cells.clear();
+                    if state.not_data {
+                        break;
+                    }
+                }
+            }
             if row > limits.max_sheet_rows || col > limits.max_columns {
                 return Err(state.place.too_large(
                     Some(row),
@@ -296,22 +316,6 @@ pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ingest
                     ),
                 ));
             }
-            if let Some(cur) = current {
-                if r < cur || (r == cur && last_col.is_some_and(|l| c <= l)) {
-                    return Err(state.place.err(
-                        row,
-                        None,
-                        format!("cell {}{row} comes out of order: the sheet's rows are not sorted", column_letters(c)),
-                    ));
-                }
-                if r != cur {
-                    take_row(&mut state, u64::from(cur) + 1, &row_cells, &mut out, &mut sheets_read, limits)?;
-                    row_cells.clear();
-                    if state.not_data {
-                        break;
-                    }
-                }
-            }
             current = Some(r);
             last_col = Some(c);
             while row_cells.len() < c as usize {
@@ -320,7 +324,7 @@ pub(super) fn read_xlsx(file: &SourceFile) -> Result<Vec<IndicatorValue>, Ingest
             row_cells.push(convert(&state.place, row, c, cell.get_value(), limits)?);
         }
         if let (Some(cur), false) = (current, state.not_data) {
-            take_row(&mut state, u64::from(cur) + 1, &row_cells, &mut out, &mut sheets_read, limits)?;
+            take_row(&mut state, u64::from(cur) + 1, &row_cells, &mut out, &mut sheets_read, limits, accept)?;
         }
     }
     if sheets_read == 0 {

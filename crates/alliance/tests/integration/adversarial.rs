@@ -348,30 +348,59 @@ async fn upload(app: &TestApp, who: &Caller, kind: &str, file: (&str, &[u8])) ->
     TestApp::read(request).await
 }
 
+/// A workbook with `rows` (cells as text) and a cell at XFD1048576: a used range of 17
+/// billion cells, in a file of a few kilobytes.
+fn far_workbook(rows: &[&[&str]]) -> Vec<u8> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (r, cells) in rows.iter().enumerate() {
+        for (c, text) in cells.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *text).expect("a cell");
+        }
+    }
+    sheet.write_string(1_048_575, 16_383, "far away").expect("XFD1048576");
+    let xlsx = workbook.save_to_buffer().expect("a workbook");
+    assert!(xlsx.len() < 16 * 1024, "a small file: {} bytes", xlsx.len());
+    xlsx
+}
+
+const INDICATOR_HEADER: &[&str] = &["indicator", "area_code", "period", "value"];
+
 /// Findings 1 and 2: a workbook whose used range is A1:XFD1048576 from a partner whose
 /// organisation supplies nothing, and a `.gz` inflating to 300 MB on one line from an
 /// administrator: each is refused at once with a short message, the server stays up, and
 /// nothing is stored; neither the reply nor the audit row copies the file.
+///
+/// And the supplier check of an indicator workbook, whose dataset only its rows tell: a
+/// partner whose organisation supplies school figures uploads the same workbook with a
+/// hospital figure in its first row: refused as not its dataset (403) at that row, before
+/// the far cell is reached; with a school figure there, the workbook is read and refused by
+/// its size (422).
 async fn bombs_are_refused_briefly(app: TestApp) {
     let partner = app.signed_in("partner@council.example", Role::PartnerUser, "Test Council").await;
-    let mut workbook = rust_xlsxwriter::Workbook::new();
-    let sheet = workbook.add_worksheet();
-    sheet.write_string(0, 0, "code").expect("A1");
-    sheet.write_string(1_048_575, 16_383, "far away").expect("XFD1048576");
-    let xlsx = workbook.save_to_buffer().expect("a workbook");
-    assert!(xlsx.len() < 16 * 1024, "a small file: {} bytes", xlsx.len());
-    let reply = upload(&app, &partner, "indicators", ("monthly.xlsx", &xlsx)).await;
-    // 422 while the workbook is read before the supplier check (its bound on the used range
-    // refuses it first), 403 once the check comes first (`alliance-web/src/uploads.rs`): both
-    // refuse at once; a 500 or a dead server is the failure.
-    assert!(
-        reply.status == StatusCode::FORBIDDEN || reply.status == StatusCode::UNPROCESSABLE_ENTITY,
-        "{}: {}",
-        reply.status,
-        &reply.body[..reply.body.len().min(3000)]
-    );
+    let reply = upload(&app, &partner, "indicators", ("monthly.xlsx", &far_workbook(&[&["code"]]))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", &reply.body[..reply.body.len().min(3000)]);
+    assert!(reply.body.contains("does not supply the dataset of any partner indicators"), "{}", reply.body);
     assert!(reply.body.len() < 64 * 1024, "a short reply: {} bytes", reply.body.len());
     stays_up(&app).await;
+
+    let schools = app.signed_in("partner@schools.example", Role::PartnerUser, "Test Schools").await;
+    let org = app.db.organisation_by_name("Test Schools").await.expect("read").expect("the organisation").id;
+    app.db.set_dataset_owner("indicators:education", org, &crate::common::test_actor()).await.expect("owner");
+    let hospital_row: &[&str] = &["Hospital admissions for assault", "E06000021", "2025-03", "4"];
+    let reply =
+        upload(&app, &schools, "indicators", ("monthly.xlsx", &far_workbook(&[INDICATOR_HEADER, hospital_row]))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", &reply.body[..reply.body.len().min(3000)]);
+    assert!(reply.body.contains("does not supply the dataset indicators:health"), "{}", reply.body);
+    let school_row: &[&str] = &["School suspensions", "E06000021", "2025-03", "4"];
+    let reply =
+        upload(&app, &schools, "indicators", ("monthly.xlsx", &far_workbook(&[INDICATOR_HEADER, school_row]))).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", &reply.body[..reply.body.len().min(3000)]);
+    assert!(reply.body.contains("XFD1048576 is outside the largest sheet accepted"), "{}", reply.body);
+    stays_up(&app).await;
+    let refusals = audit_details(&app, "import indicators").await;
+    assert_eq!(refusals.len(), 3, "each refusal audited: {refusals:?}");
+    assert!(refusals.iter().all(|d| d.starts_with("FAILED: ")), "{refusals:?}");
 
     let admin = app.signed_in("admin@example.org", Role::Administrator, "Test Alliance").await;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());

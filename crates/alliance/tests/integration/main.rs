@@ -15,6 +15,7 @@ mod api_contract;
 mod audit_checkpoint;
 mod browser;
 mod cli;
+mod crash;
 mod disclosure_attack;
 mod editors;
 mod evaluate;
