@@ -354,6 +354,10 @@ pub struct MeetingRow {
 #[derive(Debug, Clone, Serialize)]
 pub struct BoardPack {
     pub partnership: String,
+    /// The partnership's logo as a `data:` URI (the HTML pack is one self-contained file),
+    /// shown on the cover when the partnership has one.
+    #[serde(skip)]
+    pub logo: Option<String>,
     pub quarter: Quarter,
     pub previous: Quarter,
     pub strategy: String,
@@ -601,6 +605,7 @@ impl BoardPack {
             decisions,
             as_of,
             partnership: partnership.to_string(),
+            logo: db.partnership_logo().await?.map(|l| l.data_uri()),
             quarter,
             previous,
             strategy: strategy_name,

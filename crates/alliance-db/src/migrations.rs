@@ -40,6 +40,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(23, "sharing approval and audit key", "0023_sharing_and_audit_key.sql"),
     migration!(25, "referrals", "0025_referrals.sql"),
     migration!(28, "places", "0028_places.sql"),
+    migration!(31, "accounts", "0031_accounts.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.
