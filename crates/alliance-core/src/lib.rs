@@ -9,7 +9,7 @@ pub mod analytics;
 pub mod domain;
 pub mod format;
 pub mod geo;
-pub mod logo;
 pub mod governance;
+pub mod logo;
 pub mod partnership;
 pub mod referrals;

@@ -232,7 +232,10 @@ impl Profile {
         }
         let titles: Vec<String> = self.charter_commitments.iter().map(|c| c.title.to_lowercase()).collect();
         if let Some(t) = duplicate(&titles) {
-            return Err(invalid("charter_commitments", format!("\"{t}\" is listed twice: each commitment needs its own title")));
+            return Err(invalid(
+                "charter_commitments",
+                format!("\"{t}\" is listed twice: each commitment needs its own title"),
+            ));
         }
         if let Some(t) = self.suppression_threshold {
             if !(MIN_SUPPRESSION_THRESHOLD..=MAX_SUPPRESSION_THRESHOLD).contains(&t) {
@@ -332,8 +335,14 @@ mod tests {
             ("contact_phone", Box::new(|p| p.contact_phone = Some("call us".into()))),
             ("suppression_threshold", Box::new(|p| p.suppression_threshold = Some(1))),
             ("charter_commitments", Box::new(|p| p.charter_commitments = vec![commitment("  ", "x")])),
-            ("charter_commitments", Box::new(|p| p.charter_commitments = vec![commitment("A", "x"), commitment("a", "y")])),
-            ("charter_commitments", Box::new(|p| p.charter_commitments = (0..7).map(|i| commitment(&format!("C{i}"), "x")).collect())),
+            (
+                "charter_commitments",
+                Box::new(|p| p.charter_commitments = vec![commitment("A", "x"), commitment("a", "y")]),
+            ),
+            (
+                "charter_commitments",
+                Box::new(|p| p.charter_commitments = (0..7).map(|i| commitment(&format!("C{i}"), "x")).collect()),
+            ),
             ("suppression_threshold", Box::new(|p| p.suppression_threshold = Some(MAX_SUPPRESSION_THRESHOLD + 1))),
         ];
         for (field, break_it) in cases {

@@ -27,9 +27,9 @@ use crate::auth::{actor_of, session, throttle, ClientIp, CurrentUser};
 use crate::extract::{Form, Query};
 use crate::forms::{self, FormValues};
 use crate::views::access::{PasswordPage, SignInPage};
-use alliance_app::accounts;
 use crate::views::Layout;
 use crate::{AppState, PageError};
+use alliance_app::accounts;
 use alliance_app::password;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -256,8 +256,7 @@ async fn change_password(
 /// client: each may cost a password hash, so 30 a quarter hour, like signing in.
 pub const LINK_FORMS: throttle::Limit = throttle::Limit { scope: "account-link", hits: 30, window_seconds: 900 };
 /// Password reset requests from one client: 10 an hour.
-pub const RESET_REQUESTS: throttle::Limit =
-    throttle::Limit { scope: "password-reset", hits: 10, window_seconds: 3600 };
+pub const RESET_REQUESTS: throttle::Limit = throttle::Limit { scope: "password-reset", hits: 10, window_seconds: 3600 };
 /// Password reset requests for one address, from anyone: 3 an hour. Over it, the answer is
 /// the same and nothing is sent (so the limit tells nobody whether the address has an account).
 pub const RESET_PER_ADDRESS: throttle::Limit =
@@ -395,14 +394,21 @@ async fn accept_invitation(
         Err(alliance_app::AppError::Conflict { .. }) => Ok(crate::error::error_page(
             StatusCode::CONFLICT,
             "You already have an account",
-            vec![format!("{} already has an account: sign in, or ask for a new password from the sign-in page.", invitation.email)],
+            vec![format!(
+                "{} already has an account: sign in, or ask for a new password from the sign-in page.",
+                invitation.email
+            )],
         )),
         Err(e) => Err(e.into()),
     }
 }
 
 async fn forgot_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let page = ForgotPage { layout: Layout::new(&state, "/account/forgot-password"), form: forms::Form::default(), sent: false };
+    let page = ForgotPage {
+        layout: Layout::new(&state, "/account/forgot-password"),
+        form: forms::Form::default(),
+        sent: false,
+    };
     Ok(Html(page.render()?))
 }
 
@@ -439,9 +445,16 @@ async fn forgot(
         let partnership = state.partnership.name(&state.db).await;
         accounts::request_reset(&state.db, &state.mailer, &partnership, &email, &actor).await?;
     } else {
-        state.db.audit(&actor.event(alliance_db::accounts::RESET_REQUESTED, &email, "refused: over the address's limit")).await?;
+        state
+            .db
+            .audit(&actor.event(alliance_db::accounts::RESET_REQUESTED, &email, "refused: over the address's limit"))
+            .await?;
     }
-    let page = ForgotPage { layout: Layout::new(&state, "/account/forgot-password"), form: forms::Form::default(), sent: true };
+    let page = ForgotPage {
+        layout: Layout::new(&state, "/account/forgot-password"),
+        form: forms::Form::default(),
+        sent: true,
+    };
     Ok(Html(page.render()?).into_response())
 }
 

@@ -456,7 +456,8 @@ async fn save_charter(
         ..PageForms::default()
     };
     let Some(mut profile) = state.db.partnership().await? else {
-        return refused(&state, refuse(forms::error("commitment-title-1", "Set up the partnership's profile first"))).await;
+        return refused(&state, refuse(forms::error("commitment-title-1", "Set up the partnership's profile first")))
+            .await;
     };
     let mut list = Vec::new();
     for n in 1..=alliance_core::partnership::MAX_CHARTER_COMMITMENTS {
@@ -511,7 +512,11 @@ async fn upload_logo(
         Ok((_, file)) => file,
         Err(e) => {
             tracing::debug!(error = %e, "logo upload refused");
-            return refused(&state, refuse("The file could not be read: a logo is a PNG image of 200 KB or smaller".into())).await;
+            return refused(
+                &state,
+                refuse("The file could not be read: a logo is a PNG image of 200 KB or smaller".into()),
+            )
+            .await;
         }
     };
     let Some((_, bytes)) = file else { return refused(&state, refuse("Choose a PNG file".into())).await };
@@ -552,7 +557,8 @@ async fn logo(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if matches {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache.to_string())]).into_response());
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache.to_string())])
+            .into_response());
     }
     Ok((
         [

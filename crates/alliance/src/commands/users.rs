@@ -139,12 +139,18 @@ async fn invite(db: &Db, args: InviteArgs) -> anyhow::Result<ExitCode> {
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     if invited.mailed() {
-        println!("invited {} as {}: the link was e-mailed (it works once, until {})", invited.email, args.role, invited.expires_at);
+        println!(
+            "invited {} as {}: the link was e-mailed (it works once, until {})",
+            invited.email, args.role, invited.expires_at
+        );
     } else {
         if let Err(e) = &invited.delivery {
             eprintln!("the invitation is stored but its e-mail could not be sent: {e}");
         }
-        println!("invited {} as {}; give them this link (it works once, until {}):", invited.email, args.role, invited.expires_at);
+        println!(
+            "invited {} as {}; give them this link (it works once, until {}):",
+            invited.email, args.role, invited.expires_at
+        );
         println!("{}", invited.link);
     }
     Ok(ExitCode::SUCCESS)

@@ -58,7 +58,12 @@ async fn invitation_by_email(app: TestApp) {
     assert!(page.body.contains("<option value=\"board-member\" selected>"), "the least role is offered first");
 
     // A bad address: the form comes back with the error on its field and the name as typed.
-    let bad = [("invite_name", "Sam Analyst"), ("invite_email", "sam"), ("invite_org_id", &council_id), ("invite_role", "analyst")];
+    let bad = [
+        ("invite_name", "Sam Analyst"),
+        ("invite_email", "sam"),
+        ("invite_org_id", &council_id),
+        ("invite_role", "analyst"),
+    ];
     let reply = app.post_form("/admin/users/invite", &admin, &bad).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert!(reply.body.contains("id=\"invite_email-error\""), "{}", reply.body);
@@ -77,9 +82,16 @@ async fn invitation_by_email(app: TestApp) {
     assert!(!reply.body.contains("token="), "an e-mailed link is not shown to the administrator");
     let messages = sink.wait_for(1).await;
     assert_eq!(messages[0].to, ["sam@example.org"]);
-    assert!(unfold(&messages[0].data).contains("https://alliance.example/account/invitation?token="), "{}", messages[0].data);
+    assert!(
+        unfold(&messages[0].data).contains("https://alliance.example/account/invitation?token="),
+        "{}",
+        messages[0].data
+    );
     let token = token_after(&messages[0].data, "/account/invitation");
-    assert!(app.db.user_by_email("sam@example.org").await.expect("read").is_none(), "no account before the link is used");
+    assert!(
+        app.db.user_by_email("sam@example.org").await.expect("read").is_none(),
+        "no account before the link is used"
+    );
     let listed = app.get("/admin/users", &admin).await;
     assert!(listed.body.contains("Invitations not yet accepted") && listed.body.contains("sam@example.org"));
 
@@ -88,7 +100,9 @@ async fn invitation_by_email(app: TestApp) {
     let visitor = app.visitor(&path).await;
     let page = app.get(&path, &visitor).await;
     assert!(page.body.contains("sam@example.org") && page.body.contains("Analyst"), "{}", page.body);
-    let short = app.post_form("/account/invitation", &visitor, &[("token", &token), ("password", "short"), ("confirm", "short")]).await;
+    let short = app
+        .post_form("/account/invitation", &visitor, &[("token", &token), ("password", "short"), ("confirm", "short")])
+        .await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", short.body);
     assert!(short.body.contains("id=\"password-error\""));
     assert!(app.db.user_by_email("sam@example.org").await.expect("read").is_none());
@@ -103,14 +117,25 @@ async fn invitation_by_email(app: TestApp) {
     assert!(app.sign_in("sam@example.org", NEW_PASSWORD).await.is_ok(), "the invitee signs in with their password");
 
     // The link works once: a second use (or a look) is refused and changes nothing.
-    let again = app.post_form("/account/invitation", &visitor, &[("token", &token), ("password", "another long passphrase"), ("confirm", "another long passphrase")]).await;
+    let again = app
+        .post_form(
+            "/account/invitation",
+            &visitor,
+            &[("token", &token), ("password", "another long passphrase"), ("confirm", "another long passphrase")],
+        )
+        .await;
     assert_eq!(again.status, StatusCode::GONE, "{}", again.body);
     assert_eq!(app.get(&path, &visitor).await.status, StatusCode::GONE);
     assert!(app.sign_in("sam@example.org", NEW_PASSWORD).await.is_ok(), "the password is unchanged");
     assert_eq!(app.get("/account/invitation?token=nonsense", &visitor).await.status, StatusCode::GONE);
 
     // An address that has an account cannot be invited.
-    let taken = [("invite_name", "Sam"), ("invite_email", "sam@example.org"), ("invite_org_id", &council_id), ("invite_role", "analyst")];
+    let taken = [
+        ("invite_name", "Sam"),
+        ("invite_email", "sam@example.org"),
+        ("invite_org_id", &council_id),
+        ("invite_role", "analyst"),
+    ];
     let reply = app.post_form("/admin/users/invite", &admin, &taken).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("already has an account"), "{}", reply.body);
@@ -127,7 +152,13 @@ async fn invitation_by_email(app: TestApp) {
     };
     app.db.create_invitation(&new, &common::test_actor()).await.expect("stored");
     assert_eq!(app.get(&format!("/account/invitation?token={old_token}"), &visitor).await.status, StatusCode::GONE);
-    let late = app.post_form("/account/invitation", &visitor, &[("token", &old_token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)]).await;
+    let late = app
+        .post_form(
+            "/account/invitation",
+            &visitor,
+            &[("token", &old_token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)],
+        )
+        .await;
     assert_eq!(late.status, StatusCode::GONE);
     assert!(app.db.user_by_email("late@example.org").await.expect("read").is_none());
 
@@ -137,9 +168,14 @@ async fn invitation_by_email(app: TestApp) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     let audit = audit_actions(&app).await;
-    assert!(audit.iter().any(|(a, t, d)| a == "invitation" && t == "sam@example.org" && d.contains("analyst")), "{audit:?}");
+    assert!(
+        audit.iter().any(|(a, t, d)| a == "invitation" && t == "sam@example.org" && d.contains("analyst")),
+        "{audit:?}"
+    );
     assert!(audit.iter().any(|(a, t, _)| a == "invitation-accepted" && t == "sam@example.org"));
-    assert!(audit.iter().any(|(a, t, d)| a == "permission-change" && t == "sam@example.org" && d.contains("invited by user:admin@council.example")));
+    assert!(audit.iter().any(|(a, t, d)| a == "permission-change"
+        && t == "sam@example.org"
+        && d.contains("invited by user:admin@council.example")));
 }
 on_each_app!(invitation_by_email);
 
@@ -148,7 +184,12 @@ on_each_app!(invitation_by_email);
 async fn invitation_without_a_relay_shows_the_link_once(app: TestApp) {
     let admin = app.signed_in("admin@council.example", Role::Administrator, "Wiltshire Council").await;
     let council = org_id(&app, "Wiltshire Council").await.to_string();
-    let fields = [("invite_name", "Pat Partner"), ("invite_email", "pat@example.org"), ("invite_org_id", &council), ("invite_role", "partner-user")];
+    let fields = [
+        ("invite_name", "Pat Partner"),
+        ("invite_email", "pat@example.org"),
+        ("invite_org_id", &council),
+        ("invite_role", "partner-user"),
+    ];
     let reply = app.post_form("/admin/users/invite", &admin, &fields).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(reply.body.contains("No email relay is configured"), "{}", reply.body);
@@ -156,7 +197,13 @@ async fn invitation_without_a_relay_shows_the_link_once(app: TestApp) {
     let token = token_after(&reply.body, "/account/invitation");
     assert!(!app.get("/admin/users", &admin).await.body.contains("token="), "never shown again");
     let visitor = app.visitor(&format!("/account/invitation?token={token}")).await;
-    let done = app.post_form("/account/invitation", &visitor, &[("token", &token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)]).await;
+    let done = app
+        .post_form(
+            "/account/invitation",
+            &visitor,
+            &[("token", &token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)],
+        )
+        .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let pat = app.db.user_by_email("pat@example.org").await.expect("read").expect("made");
     assert_eq!(pat.role, Role::PartnerUser);
@@ -197,7 +244,13 @@ async fn password_reset_by_email(app: TestApp) {
     let page = app.get(&path, &visitor).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("pat@example.org"));
-    let mismatch = app.post_form("/account/reset-password", &visitor, &[("token", &token), ("password", NEW_PASSWORD), ("confirm", "something else entirely")]).await;
+    let mismatch = app
+        .post_form(
+            "/account/reset-password",
+            &visitor,
+            &[("token", &token), ("password", NEW_PASSWORD), ("confirm", "something else entirely")],
+        )
+        .await;
     assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(mismatch.body.contains("id=\"confirm-error\""));
     assert!(app.sign_in("pat@example.org", common::TEST_PASSWORD).await.is_ok(), "nothing changed yet");
@@ -213,7 +266,13 @@ async fn password_reset_by_email(app: TestApp) {
     assert!(app.sign_in("pat@example.org", NEW_PASSWORD).await.is_ok());
 
     // The link works once.
-    let again = app.post_form("/account/reset-password", &visitor, &[("token", &token), ("password", "yet another passphrase"), ("confirm", "yet another passphrase")]).await;
+    let again = app
+        .post_form(
+            "/account/reset-password",
+            &visitor,
+            &[("token", &token), ("password", "yet another passphrase"), ("confirm", "yet another passphrase")],
+        )
+        .await;
     assert_eq!(again.status, StatusCode::GONE, "{}", again.body);
     assert_eq!(app.get(&path, &visitor).await.status, StatusCode::GONE);
     assert!(app.sign_in("pat@example.org", NEW_PASSWORD).await.is_ok(), "a reused link changes nothing");
@@ -225,7 +284,13 @@ async fn password_reset_by_email(app: TestApp) {
         .await
         .expect("stored");
     assert_eq!(app.get(&format!("/account/reset-password?token={old_token}"), &visitor).await.status, StatusCode::GONE);
-    let late = app.post_form("/account/reset-password", &visitor, &[("token", &old_token), ("password", "yet another passphrase"), ("confirm", "yet another passphrase")]).await;
+    let late = app
+        .post_form(
+            "/account/reset-password",
+            &visitor,
+            &[("token", &old_token), ("password", "yet another passphrase"), ("confirm", "yet another passphrase")],
+        )
+        .await;
     assert_eq!(late.status, StatusCode::GONE);
 
     // Requests for one address are limited (3 an hour): over it, the same answer, nothing sent.
@@ -234,8 +299,15 @@ async fn password_reset_by_email(app: TestApp) {
         assert_eq!(reply.body, unknown.body);
     }
     let audit = audit_actions(&app).await;
-    assert!(audit.iter().any(|(a, t, d)| a == "password-reset-requested" && t == "nobody@example.org" && d.contains("nothing sent")));
-    assert!(audit.iter().any(|(a, t, d)| a == "password-reset-requested" && t == "pat@example.org" && d.contains("over the address's limit")), "{audit:?}");
+    assert!(audit
+        .iter()
+        .any(|(a, t, d)| a == "password-reset-requested" && t == "nobody@example.org" && d.contains("nothing sent")));
+    assert!(
+        audit.iter().any(|(a, t, d)| a == "password-reset-requested"
+            && t == "pat@example.org"
+            && d.contains("over the address's limit")),
+        "{audit:?}"
+    );
     assert!(audit.iter().any(|(a, t, _)| a == "password-reset" && t == "pat@example.org"));
 }
 on_each_app!(password_reset_by_email);
@@ -294,7 +366,10 @@ async fn logo_in_the_header_and_the_pack(app: TestApp) {
     assert_eq!(csp, alliance_web_csp(), "the CSP is unchanged");
     let etag = headers.get("etag").and_then(|v| v.to_str().ok()).expect("an ETag").to_string();
     assert_eq!(served.bytes().await.expect("bytes").as_ref(), png.as_slice());
-    let again = TestApp::read(app.request(reqwest::Method::GET, "/partnership/logo", &Caller::default()).header("if-none-match", &etag)).await;
+    let again = TestApp::read(
+        app.request(reqwest::Method::GET, "/partnership/logo", &Caller::default()).header("if-none-match", &etag),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     // Pages are still never stored.
     assert_eq!(app.get("/", &admin).await.header("cache-control"), Some("no-store"));
@@ -309,7 +384,9 @@ async fn logo_in_the_header_and_the_pack(app: TestApp) {
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     assert!(!app.get("/", &admin).await.body.contains("/partnership/logo"));
     let audit = audit_actions(&app).await;
-    assert!(audit.iter().any(|(a, t, d)| a == "partnership-profile" && t == "partnership-logo" && d.contains("160 × 40")));
+    assert!(audit
+        .iter()
+        .any(|(a, t, d)| a == "partnership-profile" && t == "partnership-logo" && d.contains("160 × 40")));
     assert!(audit.iter().any(|(a, t, d)| a == "partnership-profile" && t == "partnership-logo" && d == "logo removed"));
 }
 on_each_app!(logo_in_the_header_and_the_pack);
@@ -334,7 +411,13 @@ async fn charter_commitments_from_the_profile(app: TestApp) {
     assert!(page.body.contains(&format!("value=\"{}\"", before[0].title)), "the form shows the commitments in force");
 
     // A description without a title is refused on its field; nothing changes.
-    let bad = app.post_form("/admin/partnership/charter", &admin, &[("commitment-title-1", ""), ("commitment-description-1", "Only words")]).await;
+    let bad = app
+        .post_form(
+            "/admin/partnership/charter",
+            &admin,
+            &[("commitment-title-1", ""), ("commitment-description-1", "Only words")],
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
     assert!(bad.body.contains("id=\"commitment-title-1-error\""));
     assert!(bad.body.contains("Only words"), "what was typed is kept");
