@@ -387,6 +387,10 @@ pub fn referral_waits_text(r: &crate::referrals::QuarterFigures) -> String {
 #[derive(Debug, Clone, Serialize)]
 pub struct BoardPack {
     pub partnership: String,
+    /// The partnership's logo as a `data:` URI (the HTML pack is one self-contained file),
+    /// shown on the cover when the partnership has one.
+    #[serde(skip)]
+    pub logo: Option<String>,
     pub quarter: Quarter,
     pub previous: Quarter,
     pub strategy: String,
@@ -676,6 +680,7 @@ impl BoardPack {
             decisions,
             as_of,
             partnership: partnership.to_string(),
+            logo: db.partnership_logo().await?.map(|l| l.data_uri()),
             quarter,
             previous,
             strategy: strategy_name,

@@ -7,6 +7,7 @@
 //! report file or a JSON reply turns into output. Both front ends call the same functions,
 //! so the web and the command line cannot disagree.
 
+pub mod accounts;
 pub mod board_pack;
 pub mod counts;
 pub mod definition;

@@ -63,6 +63,16 @@ impl Notice {
     }
 }
 
+/// A message in its own words, to one recipient, for what a notice cannot say (an
+/// invitation, a password reset link): the caller writes the body, which holds no personal
+/// data beyond the recipient's own link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Letter {
+    pub subject: String,
+    /// Plain text, CRLF line ends.
+    pub body: String,
+}
+
 /// Sends mail through the relay, or logs that it would have.
 #[derive(Clone)]
 pub struct Mailer {
@@ -164,6 +174,23 @@ impl Mailer {
             sent += 1;
         }
         Ok(Delivery::Sent(sent))
+    }
+
+    /// Sends `letter` to `to`. Without a relay, logs "not sent: no SMTP relay configured".
+    pub async fn send_letter(&self, to: &str, letter: &Letter) -> Result<Delivery, MailError> {
+        let Some(relay) = &self.relay else {
+            tracing::info!(subject = %letter.subject, "not sent: no SMTP relay configured");
+            return Ok(Delivery::NotConfigured);
+        };
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(mailbox(to)?)
+            .subject(letter.subject.as_str())
+            .header(ContentType::TEXT_PLAIN)
+            .body(letter.body.clone())
+            .map_err(|e| MailError::Build(e.to_string()))?;
+        relay.send(message).await.map_err(|e| MailError::Relay(e.to_string()))?;
+        Ok(Delivery::Sent(1))
     }
 }
 

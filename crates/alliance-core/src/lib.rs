@@ -10,5 +10,6 @@ pub mod domain;
 pub mod format;
 pub mod geo;
 pub mod governance;
+pub mod logo;
 pub mod partnership;
 pub mod referrals;

@@ -27,6 +27,23 @@ pub const DEFAULT_SUPPRESSION_THRESHOLD: u64 = 5;
 pub const MIN_SUPPRESSION_THRESHOLD: u64 = 2;
 /// The largest suppression threshold accepted: beyond it almost every local figure would be hidden.
 pub const MAX_SUPPRESSION_THRESHOLD: u64 = 100;
+/// Most commitments a charter may have (the Staffordshire charter has six).
+pub const MAX_CHARTER_COMMITMENTS: usize = 6;
+/// Longest title of a charter commitment (characters).
+pub const MAX_COMMITMENT_TITLE: usize = 120;
+/// Longest description of a charter commitment (characters).
+pub const MAX_COMMITMENT_DESCRIPTION: usize = 1000;
+
+/// One commitment of the partnership's safer places charter, which every signatory pledges
+/// to meet (the charter pages ask how, for each).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CharterCommitment {
+    /// A short title, like "A safer environment".
+    pub title: String,
+    /// What a signatory commits to, in a sentence or two.
+    pub description: String,
+}
 
 /// The accent colour of the header's bottom border, from the GOV.UK colour palette so text
 /// contrast stays within WCAG 2.2 AA on every page.
@@ -117,6 +134,11 @@ pub struct Profile {
     /// [`DEFAULT_SUPPRESSION_THRESHOLD`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suppression_threshold: Option<u64>,
+    /// The charter's commitments, in order (at most [`MAX_CHARTER_COMMITMENTS`]). Empty
+    /// means the partnership has not named its own: the charter keeps the commitments it
+    /// has (on a new database, the three of the Safer Places for Women and Girls Charter).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charter_commitments: Vec<CharterCommitment>,
 }
 
 /// A profile field that breaks a rule: `field` names it as the form and the file do.
@@ -184,6 +206,36 @@ impl Profile {
         self.charter_name = trimmed(self.charter_name);
         if self.charter_name.as_ref().is_some_and(|c| c.chars().count() > MAX_NAME) {
             return Err(invalid("charter_name", format!("The charter's name must be {MAX_NAME} characters or fewer")));
+        }
+        if self.charter_commitments.len() > MAX_CHARTER_COMMITMENTS {
+            return Err(invalid(
+                "charter_commitments",
+                format!("A charter has at most {MAX_CHARTER_COMMITMENTS} commitments"),
+            ));
+        }
+        for (i, c) in self.charter_commitments.iter_mut().enumerate() {
+            let n = i + 1;
+            c.title = c.title.trim().to_string();
+            c.description = c.description.trim().to_string();
+            if c.title.is_empty() || c.title.chars().count() > MAX_COMMITMENT_TITLE {
+                return Err(invalid(
+                    "charter_commitments",
+                    format!("Commitment {n}: enter a title of 1 to {MAX_COMMITMENT_TITLE} characters"),
+                ));
+            }
+            if c.description.is_empty() || c.description.chars().count() > MAX_COMMITMENT_DESCRIPTION {
+                return Err(invalid(
+                    "charter_commitments",
+                    format!("Commitment {n}: enter a description of 1 to {MAX_COMMITMENT_DESCRIPTION} characters"),
+                ));
+            }
+        }
+        let titles: Vec<String> = self.charter_commitments.iter().map(|c| c.title.to_lowercase()).collect();
+        if let Some(t) = duplicate(&titles) {
+            return Err(invalid(
+                "charter_commitments",
+                format!("\"{t}\" is listed twice: each commitment needs its own title"),
+            ));
         }
         if let Some(t) = self.suppression_threshold {
             if !(MIN_SUPPRESSION_THRESHOLD..=MAX_SUPPRESSION_THRESHOLD).contains(&t) {
@@ -282,6 +334,15 @@ mod tests {
             ("contact_email", Box::new(|p| p.contact_email = Some("not an address".into()))),
             ("contact_phone", Box::new(|p| p.contact_phone = Some("call us".into()))),
             ("suppression_threshold", Box::new(|p| p.suppression_threshold = Some(1))),
+            ("charter_commitments", Box::new(|p| p.charter_commitments = vec![commitment("  ", "x")])),
+            (
+                "charter_commitments",
+                Box::new(|p| p.charter_commitments = vec![commitment("A", "x"), commitment("a", "y")]),
+            ),
+            (
+                "charter_commitments",
+                Box::new(|p| p.charter_commitments = (0..7).map(|i| commitment(&format!("C{i}"), "x")).collect()),
+            ),
             ("suppression_threshold", Box::new(|p| p.suppression_threshold = Some(MAX_SUPPRESSION_THRESHOLD + 1))),
         ];
         for (field, break_it) in cases {
@@ -321,6 +382,24 @@ mod tests {
         p.suppression_threshold = Some(10);
         let back = Profile::from_json(&p.to_json()).expect("round trip");
         assert_eq!(back.threshold(), 10);
+    }
+
+    fn commitment(title: &str, description: &str) -> CharterCommitment {
+        CharterCommitment { title: title.into(), description: description.into() }
+    }
+
+    #[test]
+    fn charter_commitments_round_trip_and_an_older_file_without_them_still_reads() {
+        let staffs = example("staffordshire").expect("shipped").expect("valid");
+        assert_eq!(staffs.charter_commitments.len(), 3, "the three commitments the charter launched with");
+        assert_eq!(Profile::from_json(&staffs.to_json()).expect("round trip"), staffs);
+        let wilts = wiltshire();
+        assert!(wilts.charter_commitments.is_empty());
+        assert!(!wilts.to_json().contains("charter_commitments"), "an empty list is not written");
+        let mut p = wilts;
+        p.charter_commitments = vec![commitment("  Safe venues ", " We keep venues safe. ")];
+        let p = p.validated().expect("valid");
+        assert_eq!(p.charter_commitments, vec![commitment("Safe venues", "We keep venues safe.")]);
     }
 
     #[test]

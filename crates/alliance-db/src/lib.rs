@@ -7,6 +7,7 @@
 //! with the same version numbers. Repository modules add methods to [`Db`] by area.
 
 pub mod access;
+pub mod accounts;
 pub mod areas;
 pub mod audit;
 pub mod counts;

@@ -41,6 +41,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(25, "referrals", "0025_referrals.sql"),
     migration!(28, "places", "0028_places.sql"),
     migration!(29, "intervention service", "0029_intervention_service.sql"),
+    migration!(31, "accounts", "0031_accounts.sql"),
     migration!(32, "postcodes and directory editing", "0032_postcodes_and_directory.sql"),
     migration!(35, "police month counts", "0035_police_month_counts.sql"),
 ];

@@ -2,7 +2,9 @@
 //! administrator.
 
 use alliance_core::access::OrgType;
-use alliance_core::partnership::Profile;
+use alliance_core::logo::Logo;
+use alliance_core::partnership::{CharterCommitment, Profile};
+use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::access::{checked_new_user, insert_organisation, insert_user, is_unique_violation, now, NewUser};
@@ -11,6 +13,25 @@ use crate::{Db, DbError};
 
 /// The audit action of a change to the partnership's profile.
 pub const PROFILE_CHANGE: &str = "partnership-profile";
+/// The audit action of a change to the charter's commitments.
+pub const CHARTER_COMMITMENT: &str = "charter-commitment";
+
+/// The partnership's logo as stored: a PNG checked by `alliance_core::logo` on upload.
+#[derive(Debug, Clone)]
+pub struct StoredLogo {
+    pub png: Vec<u8>,
+    /// SHA-256 of the PNG (hex): its version, for links and caching.
+    pub sha256: String,
+    pub width: i64,
+    pub height: i64,
+}
+
+impl StoredLogo {
+    /// The logo as a `data:` URI, for self-contained documents (the Board pack).
+    pub fn data_uri(&self) -> String {
+        format!("data:{};base64,{}", alliance_core::logo::CONTENT_TYPE, alliance_core::logo::base64(&self.png))
+    }
+}
 
 /// The first administrator and their organisation, as the set-up page collects them.
 pub struct FirstAdministrator<'a> {
@@ -47,6 +68,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         insert_profile(&mut tx, profile, &actor.name).await?;
         append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
+        self.sync_charter(&mut tx, &profile.charter_commitments, actor).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -64,6 +86,7 @@ impl Db {
             return Err(DbError::not_found("partnership profile"));
         }
         append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
+        self.sync_charter(&mut tx, &profile.charter_commitments, actor).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -99,8 +122,135 @@ impl Db {
         append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
         let detail = "first administrator, added at set-up";
         append(&mut tx, self.audit_chain(), &actor.event(crate::access::PERMISSION_CHANGE, &email, detail)).await?;
+        self.sync_charter(&mut tx, &profile.charter_commitments, actor).await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Makes the charter's active commitments those of the profile, in its order, inside the
+    /// profile change's transaction: a commitment whose title is kept (in any case) keeps its
+    /// id, so signatories' pledges to it still count, and takes the new wording and position;
+    /// a new title is added; an active commitment the list no longer names is retired (kept
+    /// for the pledges made to it, shown to nobody). An empty list changes nothing. Recorded
+    /// as `charter-commitment` when anything changed.
+    async fn sync_charter(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        list: &[CharterCommitment],
+        actor: &Actor,
+    ) -> Result<(), DbError> {
+        if list.is_empty() {
+            return Ok(());
+        }
+        let rows = sqlx::query("SELECT id, position, title, description FROM charter_commitments WHERE active = 1")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut active: Vec<(i64, i64, String, String)> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            active.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+        }
+        let mut kept: Vec<i64> = Vec::new();
+        let mut changed = false;
+        for (i, c) in list.iter().enumerate() {
+            let position = i as i64 + 1;
+            let same = active
+                .iter()
+                .find(|(id, _, title, _)| title.to_lowercase() == c.title.to_lowercase() && !kept.contains(id));
+            match same {
+                Some((id, old_position, title, description)) => {
+                    if *old_position != position || *title != c.title || *description != c.description {
+                        sqlx::query(
+                            "UPDATE charter_commitments SET position = $1, title = $2, description = $3 WHERE id = $4",
+                        )
+                        .bind(position)
+                        .bind(&c.title)
+                        .bind(&c.description)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        changed = true;
+                    }
+                    kept.push(*id);
+                }
+                None => {
+                    let row = sqlx::query(
+                        "INSERT INTO charter_commitments (position, title, description, active) VALUES ($1, $2, $3, 1) \
+                         RETURNING id",
+                    )
+                    .bind(position)
+                    .bind(&c.title)
+                    .bind(&c.description)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    kept.push(row.try_get(0)?);
+                    changed = true;
+                }
+            }
+        }
+        for (id, ..) in active.iter().filter(|(id, ..)| !kept.contains(id)) {
+            sqlx::query("UPDATE charter_commitments SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+            changed = true;
+        }
+        if changed {
+            let titles: Vec<&str> = list.iter().map(|c| c.title.as_str()).collect();
+            let detail = format!("the charter's commitments: {}", titles.join("; "));
+            append(&mut *tx, self.audit_chain(), &actor.event(CHARTER_COMMITMENT, "charter", &detail)).await?;
+        }
+        Ok(())
+    }
+
+    /// The partnership's logo, if one was uploaded.
+    pub async fn partnership_logo(&self) -> Result<Option<StoredLogo>, DbError> {
+        let row = sqlx::query("SELECT png_hex, sha256, width, height FROM partnership_logo WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let text: String = row.try_get(0)?;
+        let png = hex::decode(&text).map_err(|e| DbError::corrupt(format!("partnership_logo.png_hex: {e}")))?;
+        Ok(Some(StoredLogo { png, sha256: row.try_get(1)?, width: row.try_get(2)?, height: row.try_get(3)? }))
+    }
+
+    /// The version (SHA-256) of the logo, if there is one: what page headers link to.
+    pub async fn partnership_logo_version(&self) -> Result<Option<String>, DbError> {
+        let row = sqlx::query("SELECT sha256 FROM partnership_logo WHERE id = 1").fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get::<String, _>(0)).transpose().map_err(DbError::from)
+    }
+
+    /// Stores `logo` as the partnership's (replacing any), recorded as a profile change;
+    /// returns its version.
+    pub async fn set_partnership_logo(&self, logo: &Logo, actor: &Actor) -> Result<String, DbError> {
+        let sha = hex::encode(Sha256::digest(logo.bytes()));
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO partnership_logo (id, png_hex, sha256, width, height, updated_at, updated_by) \
+             VALUES (1, $1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET png_hex = excluded.png_hex, \
+             sha256 = excluded.sha256, width = excluded.width, height = excluded.height, \
+             updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+        )
+        .bind(hex::encode(logo.bytes()))
+        .bind(&sha)
+        .bind(i64::from(logo.width))
+        .bind(i64::from(logo.height))
+        .bind(now())
+        .bind(&actor.name)
+        .execute(&mut *tx)
+        .await?;
+        let detail = format!("logo: PNG {} × {} pixels, {} bytes", logo.width, logo.height, logo.bytes().len());
+        append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership-logo", &detail)).await?;
+        tx.commit().await?;
+        Ok(sha)
+    }
+
+    /// Removes the logo; `false` when there was none (nothing recorded then).
+    pub async fn remove_partnership_logo(&self, actor: &Actor) -> Result<bool, DbError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("DELETE FROM partnership_logo WHERE id = 1").execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership-logo", "logo removed")).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 }
 

@@ -17,6 +17,8 @@ pub const UNNAMED: &str = "Alliance";
 #[derive(Default)]
 struct Cached {
     profile: Option<Arc<Profile>>,
+    /// The logo's version (its SHA-256), when there is one.
+    logo: Option<String>,
     read_at: Option<Instant>,
 }
 
@@ -38,7 +40,16 @@ impl CurrentPartnership {
         match db.partnership().await {
             Ok(profile) => {
                 let profile = profile.map(Arc::new);
-                self.put(profile.clone());
+                let logo = match db.partnership_logo_version().await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the partnership's logo");
+                        None
+                    }
+                };
+                if let Ok(mut c) = self.cached.write() {
+                    *c = Cached { profile: profile.clone(), logo, read_at: Some(Instant::now()) };
+                }
                 profile
             }
             Err(e) => {
@@ -53,10 +64,25 @@ impl CurrentPartnership {
         self.get(db).await.map_or_else(|| UNNAMED.to_string(), |p| p.name.clone())
     }
 
-    /// Records a profile this process has just stored.
+    /// The version of the logo (for its link, `/partnership/logo?v=…`), read with the
+    /// profile and as fresh.
+    pub async fn logo_version(&self, db: &Db) -> Option<String> {
+        self.get(db).await;
+        self.cached.read().ok().and_then(|c| c.logo.clone())
+    }
+
+    /// Records a profile this process has just stored (the logo as known).
     pub fn put(&self, profile: Option<Arc<Profile>>) {
         if let Ok(mut c) = self.cached.write() {
-            *c = Cached { profile, read_at: Some(Instant::now()) };
+            c.profile = profile;
+            c.read_at = Some(Instant::now());
+        }
+    }
+
+    /// Records a logo this process has just stored or removed.
+    pub fn put_logo(&self, version: Option<String>) {
+        if let Ok(mut c) = self.cached.write() {
+            c.logo = version;
         }
     }
 }

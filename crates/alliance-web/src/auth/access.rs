@@ -290,6 +290,21 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/admin/tokens", ADMIN),
     roles("POST", "/admin/tokens/{id}/revoke", ADMIN),
     roles("GET", "/admin/audit", ADMIN),
+    // Accounts by e-mail (routes/account.rs, alliance_app::accounts): an administrator invites;
+    // anyone holding a single-use link uses it; anyone may ask for a reset link (the same
+    // answer whatever the address). The partnership's logo and charter commitments
+    // (routes/partnership.rs): administrators change them; the logo is shown to everyone.
+    roles("POST", "/admin/users/invite", ADMIN),
+    public("GET", "/account/invitation"),
+    public("POST", "/account/invitation"),
+    public("GET", "/account/forgot-password"),
+    public("POST", "/account/forgot-password"),
+    public("GET", "/account/reset-password"),
+    public("POST", "/account/reset-password"),
+    roles("POST", "/admin/partnership/charter", ADMIN),
+    roles("POST", "/admin/partnership/logo", ADMIN),
+    roles("POST", "/admin/partnership/logo/delete", ADMIN),
+    public("GET", "/partnership/logo"),
 ];
 
 /// The table's entry for a method and a matched route pattern.

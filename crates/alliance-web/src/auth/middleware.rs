@@ -153,14 +153,21 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     }
     request.extensions_mut().insert(ClientIp(ip.clone()));
     request.extensions_mut().insert(CsrfToken(csrf.clone()));
-    let context = RequestContext { principal, partnership: partnership.clone(), accent, csrf: csrf.clone(), ip };
+    let logo = state.partnership.logo_version(&state.db).await;
+    let context = RequestContext { principal, partnership: partnership.clone(), accent, logo, csrf: csrf.clone(), ip };
     let mut response = in_our_words(REQUEST.scope(context, next.run(request)).await, is_api, &who).await;
     if let Some(c) = new_anonymous_csrf {
         response
             .headers_mut()
             .append(axum::http::header::SET_COOKIE, set_cookie(&state, ANONYMOUS_CSRF_COOKIE, &c, 12 * 3600));
     }
-    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    // A response that chose its own caching (assets, the partnership's logo: nothing personal)
+    // keeps it; every other is never stored.
+    if !response.headers().contains_key(axum::http::header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    }
     response
 }
 
@@ -360,6 +367,7 @@ fn refuse(status: StatusCode, json: bool, message: &str, who: &Who) -> Response 
             principal: who.principal.clone(),
             partnership: who.partnership.to_string(),
             accent: who.accent,
+            logo: None,
             csrf: String::new(),
             ip: String::new(),
         };

@@ -100,6 +100,8 @@ pub struct RequestContext {
     pub partnership: String,
     /// The header's accent colour (a GOV.UK palette hex value) from the partnership's profile.
     pub accent: &'static str,
+    /// The version of the partnership's logo, when it has one (the header links to it).
+    pub logo: Option<String>,
     pub csrf: String,
     pub ip: String,
 }
@@ -117,6 +119,7 @@ pub fn current() -> RequestContext {
         principal: None,
         partnership: String::new(),
         accent: alliance_core::partnership::Colour::default().hex(),
+        logo: None,
         csrf: String::new(),
         ip: "unknown".into(),
     })

@@ -2,6 +2,14 @@
 //! row in one transaction (`Db::sign_in`, `Db::record_failed_sign_in`, `Db::sign_out`,
 //! `Db::change_password`); a refusal that changes nothing is recorded on its own.
 //!
+//! And the pages of single-use links (`alliance_app::accounts`): accepting an invitation
+//! (`/account/invitation?token=…`), asking for a password reset (`/account/forgot-password`,
+//! the same answer whether or not the address has an account) and setting the new password
+//! (`/account/reset-password?token=…`). The link forms are throttled per client
+//! ([`LINK_FORMS`], [`RESET_REQUESTS`]) and per address ([`RESET_PER_ADDRESS`]) with the
+//! database's limits, a link is checked before any password work, and a used or expired
+//! link is a 410 page.
+//!
 //! A password is checked only after the attempt is counted, per client and per account
 //! (`auth::throttle`, `Db::count_sign_in_attempt`): attempts sent at once cannot outrun the
 //! lockout, and unknown, locked and known accounts cost the same work.
@@ -21,6 +29,7 @@ use crate::forms::{self, FormValues};
 use crate::views::access::{PasswordPage, SignInPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
+use alliance_app::accounts;
 use alliance_app::password;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -29,10 +38,23 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/sign-in", get(sign_in_page).post(sign_in))
         .route("/sign-out", post(sign_out))
         .route("/account/password", get(password_page).post(change_password))
+        .route("/account/invitation", get(invitation_page).post(accept_invitation))
+        .route("/account/forgot-password", get(forgot_page).post(forgot))
+        .route("/account/reset-password", get(reset_page).post(reset))
 }
 
-async fn sign_in_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(SignInPage { layout: Layout::new(&state, "/sign-in"), form: forms::Form::default() }.render()?))
+async fn sign_in_page(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    let notice = if query.contains_key("account-ready") {
+        Some("Your account is ready: sign in with your email address and the password you chose.")
+    } else if query.contains_key("password-reset") {
+        Some("Your password has been changed and every session of your account was signed out: sign in with the new password.")
+    } else {
+        None
+    };
+    Ok(Html(SignInPage { layout: Layout::new(&state, "/sign-in"), form: forms::Form::default(), notice }.render()?))
 }
 
 #[derive(Deserialize)]
@@ -123,6 +145,7 @@ async fn sign_in(
         let page = SignInPage {
             layout: Layout::new(&state, "/sign-in"),
             form: forms::Form::with_errors(typed, vec![forms::error("email", WRONG)]),
+            notice: None,
         };
         Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
     };
@@ -225,4 +248,255 @@ async fn change_password(
     session::append(&mut headers, session.cookie);
     headers.insert(LOCATION, axum::http::HeaderValue::from_static("/account/password?changed=1"));
     Ok((StatusCode::SEE_OTHER, headers).into_response())
+}
+
+// ---- single-use links: invitations and password resets ----
+
+/// Posts to the link forms (accepting an invitation, setting a new password) from one
+/// client: each may cost a password hash, so 30 a quarter hour, like signing in.
+pub const LINK_FORMS: throttle::Limit = throttle::Limit { scope: "account-link", hits: 30, window_seconds: 900 };
+/// Password reset requests from one client: 10 an hour.
+pub const RESET_REQUESTS: throttle::Limit = throttle::Limit { scope: "password-reset", hits: 10, window_seconds: 3600 };
+/// Password reset requests for one address, from anyone: 3 an hour. Over it, the answer is
+/// the same and nothing is sent (so the limit tells nobody whether the address has an account).
+pub const RESET_PER_ADDRESS: throttle::Limit =
+    throttle::Limit { scope: "password-reset-address", hits: 3, window_seconds: 3600 };
+
+#[derive(Template)]
+#[template(path = "account_invitation.html")]
+pub struct InvitationPage {
+    pub layout: Layout,
+    pub invitation: alliance_db::accounts::PendingInvitation,
+    pub token: String,
+    /// Only errors: passwords are never shown back.
+    pub form: forms::Form,
+}
+
+#[derive(Template)]
+#[template(path = "account_forgot.html")]
+pub struct ForgotPage {
+    pub layout: Layout,
+    pub form: forms::Form,
+    /// The request was taken (the same page whether or not the address has an account).
+    pub sent: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account_reset.html")]
+pub struct ResetPage {
+    pub layout: Layout,
+    pub email: String,
+    pub token: String,
+    pub form: forms::Form,
+}
+
+#[derive(Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+impl NewPasswordForm {
+    /// The error of the new password, if it breaks a rule.
+    fn error(&self) -> Option<forms::FieldError> {
+        if let Err(e) = password::check_new_password(&self.password) {
+            return Some(forms::error("password", e));
+        }
+        (self.password != self.confirm)
+            .then(|| forms::error("confirm", "The password and its confirmation are different"))
+    }
+}
+
+/// The page of a link that cannot be used (410).
+fn link_gone(what: &str) -> Response {
+    crate::error::error_page(
+        StatusCode::GONE,
+        "This link cannot be used",
+        vec![format!(
+            "The {what} link has expired, has already been used, or was replaced by a newer one. {}",
+            if what == "invitation" {
+                "Ask your administrator to invite you again."
+            } else {
+                "Ask for a new link from the sign-in page."
+            }
+        )],
+    )
+}
+
+fn too_many_link_requests(limit: &throttle::Limit) -> Response {
+    let minutes = limit.window_seconds / 60;
+    let mut response = crate::error::error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        vec![format!("There have been too many attempts from your network. Wait {minutes} minutes and try again.")],
+    );
+    response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(minutes * 60));
+    response
+}
+
+fn see_other(to: &'static str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, axum::http::HeaderValue::from_static(to))]).into_response()
+}
+
+async fn invitation_page(
+    State(state): State<AppState>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, PageError> {
+    let Some(invitation) = accounts::invitation(&state.db, &query.token).await? else {
+        return Ok(link_gone("invitation"));
+    };
+    let page = InvitationPage {
+        layout: Layout::new(&state, "/account/invitation"),
+        invitation,
+        token: query.token.trim().to_string(),
+        form: forms::Form::default(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// The invitee chooses a password: the link is checked first (no password work for a dead
+/// link), then the password's rules, then the account is made and the link spent at once.
+async fn accept_invitation(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, PageError> {
+    if !state.throttle.allow(&state.db, &LINK_FORMS, &ip).await? {
+        return Ok(too_many_link_requests(&LINK_FORMS));
+    }
+    let Some(invitation) = accounts::invitation(&state.db, &form.token).await? else {
+        return Ok(link_gone("invitation"));
+    };
+    if let Some(error) = form.error() {
+        let page = InvitationPage {
+            layout: Layout::new(&state, "/account/invitation"),
+            invitation,
+            token: form.token.trim().to_string(),
+            form: forms::Form::with_errors(FormValues::new(), vec![error]),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    let hash = state.throttle.hash(&form.password).await.map_err(PageError::Internal)?;
+    let actor = Actor::new(format!("user:{}", invitation.email), ip.as_str());
+    match accounts::accept_invitation(&state.db, &form.token, &hash, &actor).await {
+        Ok(_) => Ok(see_other("/sign-in?account-ready=1")),
+        Err(alliance_app::AppError::NotFound { .. }) => Ok(link_gone("invitation")),
+        Err(alliance_app::AppError::Conflict { .. }) => Ok(crate::error::error_page(
+            StatusCode::CONFLICT,
+            "You already have an account",
+            vec![format!(
+                "{} already has an account: sign in, or ask for a new password from the sign-in page.",
+                invitation.email
+            )],
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn forgot_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let page = ForgotPage {
+        layout: Layout::new(&state, "/account/forgot-password"),
+        form: forms::Form::default(),
+        sent: false,
+    };
+    Ok(Html(page.render()?))
+}
+
+#[derive(Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Takes a request for a reset link. Whatever the address, the answer is the same page (a
+/// malformed address aside, which is the form's error); the link is e-mailed only to an
+/// active account, and only while the address is under its limit.
+async fn forgot(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, PageError> {
+    let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
+    if !email.contains('@') || email.len() < 3 {
+        let typed = FormValues::from([("email".to_string(), email.clone())]);
+        let error = forms::error("email", "Enter your email address, like name@example.org");
+        let page = ForgotPage {
+            layout: Layout::new(&state, "/account/forgot-password"),
+            form: forms::Form::with_errors(typed, vec![error]),
+            sent: false,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    if !state.throttle.allow(&state.db, &RESET_REQUESTS, &ip).await? {
+        return Ok(too_many_link_requests(&RESET_REQUESTS));
+    }
+    let actor = Actor::new(format!("user:{email}"), ip.as_str());
+    if state.throttle.allow(&state.db, &RESET_PER_ADDRESS, &email).await? {
+        let partnership = state.partnership.name(&state.db).await;
+        accounts::request_reset(&state.db, &state.mailer, &partnership, &email, &actor).await?;
+    } else {
+        state
+            .db
+            .audit(&actor.event(alliance_db::accounts::RESET_REQUESTED, &email, "refused: over the address's limit"))
+            .await?;
+    }
+    let page = ForgotPage {
+        layout: Layout::new(&state, "/account/forgot-password"),
+        form: forms::Form::default(),
+        sent: true,
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+async fn reset_page(State(state): State<AppState>, Query(query): Query<TokenQuery>) -> Result<Response, PageError> {
+    let Some(email) = accounts::reset_email(&state.db, &query.token).await? else {
+        return Ok(link_gone("password reset"));
+    };
+    let page = ResetPage {
+        layout: Layout::new(&state, "/account/reset-password"),
+        email,
+        token: query.token.trim().to_string(),
+        form: forms::Form::default(),
+    };
+    Ok(Html(page.render()?).into_response())
+}
+
+/// Sets the new password through a reset link: every session of the user ends.
+async fn reset(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, PageError> {
+    if !state.throttle.allow(&state.db, &LINK_FORMS, &ip).await? {
+        return Ok(too_many_link_requests(&LINK_FORMS));
+    }
+    let Some(email) = accounts::reset_email(&state.db, &form.token).await? else {
+        return Ok(link_gone("password reset"));
+    };
+    if let Some(error) = form.error() {
+        let page = ResetPage {
+            layout: Layout::new(&state, "/account/reset-password"),
+            email,
+            token: form.token.trim().to_string(),
+            form: forms::Form::with_errors(FormValues::new(), vec![error]),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+    }
+    let hash = state.throttle.hash(&form.password).await.map_err(PageError::Internal)?;
+    let actor = Actor::new(format!("user:{email}"), ip.as_str());
+    match accounts::reset_password(&state.db, &form.token, &hash, &actor).await {
+        Ok(_) => Ok(see_other("/sign-in?password-reset=1")),
+        Err(alliance_app::AppError::NotFound { .. }) => Ok(link_gone("password reset")),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -34,6 +34,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/organisations", get(organisations).post(add_organisation))
         .route("/admin/users", get(users).post(add_user))
         .route("/admin/users/{id}", post(update_user))
+        .route("/admin/users/invite", post(invite_user))
         .route("/admin/data-sharing", get(data_sharing))
         .route("/admin/agreements", post(add_agreement))
         .route("/admin/grants", post(add_grant))
@@ -109,21 +110,80 @@ async fn add_organisation(
 // ---- users ----
 
 async fn users_page(state: &AppState, form: forms::Form) -> Result<String, PageError> {
+    users_page_with(state, form, None).await
+}
+
+async fn users_page_with(
+    state: &AppState,
+    form: forms::Form,
+    invited: Option<alliance_app::accounts::Invited>,
+) -> Result<String, PageError> {
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let page = UsersPage {
         layout: Layout::new(state, "/admin/users"),
         users: state.db.users().await?,
         organisations: organisation_choices(&state.db.organisations().await?),
         roles: role_choices(),
         form,
+        invitations: state.db.pending_invitations(&now).await?,
+        invited,
     };
     Ok(page.render()?)
 }
 
+/// The users page's forms as first shown: a new user is offered the least role
+/// (`Role::LEAST`), never Administrator by default.
+fn least_role_form() -> forms::Form {
+    let least = Role::LEAST.as_str().to_string();
+    forms::Form::new(HashMap::from([("role".to_string(), least.clone()), ("invite_role".to_string(), least)]))
+}
+
 async fn users(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    // A new user is offered the least role (`Role::LEAST`), never Administrator by default.
-    let form =
-        forms::Form::new(std::collections::HashMap::from([("role".to_string(), Role::LEAST.as_str().to_string())]));
-    Ok(Html(users_page(&state, form).await?))
+    Ok(Html(users_page(&state, least_role_form()).await?))
+}
+
+/// Invites someone by e-mail (`alliance_app::accounts::invite`): they choose their own
+/// password through a single-use link. The page comes back saying whether the link was
+/// e-mailed; when it was not (no relay configured, or the relay failed), it shows the link
+/// this once, for the administrator to hand over.
+async fn invite_user(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = forms::Form::new(values(&fields));
+    let mut errors = Vec::new();
+    let role = form
+        .value("invite_role")
+        .parse::<Role>()
+        .map_err(|_| errors.push(forms::error("invite_role", "Choose a role")))
+        .ok();
+    let org_id = form
+        .value("invite_org_id")
+        .parse::<i64>()
+        .map_err(|_| errors.push(forms::error("invite_org_id", "Choose an organisation (add one first)")))
+        .ok();
+    let (Some(role), Some(org_id), true) = (role, org_id, errors.is_empty()) else {
+        return Ok(invalid(users_page(&state, forms::Form::with_errors(form.values, errors)).await?));
+    };
+    let (email, name) = (form.value("invite_email"), form.value("invite_name"));
+    let invite = alliance_app::accounts::Invite { email: &email, name: &name, org_id, role };
+    let partnership = state.partnership.name(&state.db).await;
+    match alliance_app::accounts::invite(&state.db, &state.mailer, &partnership, &invite, &actor_of(&me, &ip)).await {
+        Ok(invited) => Ok(Html(users_page_with(&state, least_role_form(), Some(invited)).await?).into_response()),
+        Err(alliance_app::AppError::Invalid { field, reason } | alliance_app::AppError::Conflict { field, reason }) => {
+            let field = match field {
+                "name" => "invite_name",
+                "email" => "invite_email",
+                "org_id" => "invite_org_id",
+                _ => "invite_email",
+            };
+            let form = forms::Form::with_errors(form.values, vec![forms::error(field, reason)]);
+            Ok(invalid(users_page(&state, form).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn add_user(

@@ -26,6 +26,11 @@ use axum::Router;
 
 use crate::AppState;
 
+/// The link of the partnership's logo at `version` (for the page header).
+pub(crate) fn logo_link(version: &str) -> String {
+    partnership::logo_link(version)
+}
+
 /// The referral form's coded lists (for `views::referrals`).
 pub(crate) fn referral_options() -> crate::views::referrals::Options {
     referrals::options()

@@ -1,7 +1,9 @@
 //! The partnership's profile on the web: `/setup`, the first run of a deployment (its first
 //! visitor names the partnership and becomes its first administrator; once anyone can sign
 //! in, the page is gone, a 404, so it cannot be used to take over a running Alliance), and
-//! `/admin/partnership`, where administrators change the profile.
+//! `/admin/partnership`, where administrators change the profile, the charter's
+//! commitments (`/admin/partnership/charter`) and the logo (`/admin/partnership/logo`, a PNG
+//! checked by `alliance_core::logo`, served to everyone at `/partnership/logo`).
 
 use std::sync::Arc;
 
@@ -30,10 +32,26 @@ use crate::views::Layout;
 use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::get;
+    use axum::routing::{get, post};
     axum::Router::new()
         .route("/setup", get(setup_page).post(set_up))
         .route("/admin/partnership", get(profile_page).post(save_profile))
+        .route("/admin/partnership/charter", post(save_charter))
+        .route(
+            "/admin/partnership/logo",
+            post(upload_logo).layer(axum::extract::DefaultBodyLimit::max(LOGO_UPLOAD_LIMIT)),
+        )
+        .route("/admin/partnership/logo/delete", post(remove_logo))
+        .route("/partnership/logo", get(logo))
+}
+
+/// The largest logo upload read (the PNG's limit and room for the form around it).
+const LOGO_UPLOAD_LIMIT: usize = alliance_core::logo::MAX_BYTES + 16 * 1024;
+
+/// The link of the logo at `version`: a new logo is a new address, so browsers may keep one
+/// for a long time.
+pub fn logo_link(version: &str) -> String {
+    format!("/partnership/logo?v={}", version.get(..16).unwrap_or(version))
 }
 
 #[derive(Template)]
@@ -52,6 +70,26 @@ pub struct ProfilePage {
     pub form: forms::Form,
     pub colours: [Colour; 7],
     pub saved: bool,
+    /// The charter's commitments form (`commitment-title-N`, `commitment-description-N`).
+    pub charter: forms::Form,
+    /// The logo form (its error is on `file`).
+    pub logo_form: forms::Form,
+    /// The current logo's link and size, when there is one.
+    pub logo: Option<(String, i64, i64)>,
+    /// What was just saved: `profile`, `charter`, `logo` or `logo-removed`.
+    pub done: String,
+}
+
+impl ProfilePage {
+    /// The errors of every form on the page, for the error summary.
+    pub fn all_errors(&self) -> Vec<FieldError> {
+        [&self.form, &self.charter, &self.logo_form].iter().flat_map(|f| f.errors.iter().cloned()).collect()
+    }
+
+    /// The slots of the commitments form.
+    pub fn slots(&self) -> std::ops::RangeInclusive<usize> {
+        1..=alliance_core::partnership::MAX_CHARTER_COMMITMENTS
+    }
 }
 
 /// The page exists only while nobody can sign in.
@@ -217,6 +255,8 @@ impl ProfileFields {
             colour,
             charter_name: Some(self.charter_name.clone()),
             suppression_threshold,
+            // Edited on their own form (`save_charter`); the caller keeps the stored ones.
+            charter_commitments: Vec::new(),
         };
         profile.validated().map_err(|e| forms::error(e.field, e.reason))
     }
@@ -293,23 +333,76 @@ async fn set_up(
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/sign-in")]).into_response())
 }
 
+/// The form of the profile page that was sent, with its errors (the others as stored).
+#[derive(Default)]
+struct PageForms {
+    form: Option<forms::Form>,
+    charter: Option<forms::Form>,
+    logo_form: Option<forms::Form>,
+}
+
+/// The profile page again, with the form sent and its errors (422).
+async fn refused(state: &AppState, sent: PageForms) -> Result<Response, PageError> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render_profile_page(state, sent, "").await?)).into_response())
+}
+
+async fn render_profile_page(state: &AppState, forms_sent: PageForms, done: &str) -> Result<String, PageError> {
+    let stored = state.db.partnership().await?;
+    let form = match forms_sent.form {
+        Some(f) => f,
+        None => forms::Form::new(stored.as_ref().map(ProfileFields::of).unwrap_or_default().typed()),
+    };
+    let charter = match forms_sent.charter {
+        Some(f) => f,
+        None => {
+            // The profile's own commitments, or else those in force (on a new database, the
+            // standard three), so the form shows what the charter pages show.
+            let own = stored.as_ref().map(|p| p.charter_commitments.clone()).unwrap_or_default();
+            let list: Vec<(String, String)> = if own.is_empty() {
+                state.db.charter_commitments().await?.into_iter().map(|c| (c.title, c.description)).collect()
+            } else {
+                own.into_iter().map(|c| (c.title, c.description)).collect()
+            };
+            let mut values = FormValues::new();
+            for (i, (title, description)) in list.into_iter().enumerate() {
+                values.insert(format!("commitment-title-{}", i + 1), title);
+                values.insert(format!("commitment-description-{}", i + 1), description);
+            }
+            forms::Form::new(values)
+        }
+    };
+    let logo = state.db.partnership_logo().await?.map(|l| (logo_link(&l.sha256), l.width, l.height));
+    let page = ProfilePage {
+        layout: Layout::new(state, "/admin/partnership"),
+        form,
+        colours: Colour::ALL,
+        saved: done == "profile",
+        charter,
+        logo_form: forms_sent.logo_form.unwrap_or_default(),
+        logo,
+        done: done.to_string(),
+    };
+    Ok(page.render()?)
+}
+
 async fn profile_page(
     State(state): State<AppState>,
     Query(query): Query<SavedQuery>,
 ) -> Result<Html<String>, PageError> {
-    let fields = state.db.partnership().await?.map(|p| ProfileFields::of(&p)).unwrap_or_default();
-    let page = ProfilePage {
-        layout: Layout::new(&state, "/admin/partnership"),
-        form: forms::Form::new(fields.typed()),
-        colours: Colour::ALL,
-        saved: query.saved.is_some(),
+    let done = match (query.saved.is_some(), query.done.as_deref()) {
+        (true, _) => "profile",
+        (false, Some("charter")) => "charter",
+        (false, Some("logo")) => "logo",
+        (false, Some("logo-removed")) => "logo-removed",
+        _ => "",
     };
-    Ok(Html(page.render()?))
+    Ok(Html(render_profile_page(&state, PageForms::default(), done).await?))
 }
 
 #[derive(Deserialize)]
 pub struct SavedQuery {
     saved: Option<String>,
+    done: Option<String>,
 }
 
 async fn save_profile(
@@ -318,19 +411,19 @@ async fn save_profile(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(fields): Form<ProfileFields>,
 ) -> Result<Response, PageError> {
-    let refuse = |error: FieldError| -> Result<Response, PageError> {
-        let page = ProfilePage {
-            layout: Layout::new(&state, "/admin/partnership"),
-            form: forms::Form::with_errors(fields.typed(), vec![error]),
-            colours: Colour::ALL,
-            saved: false,
-        };
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+    let typed = fields.typed();
+    let refuse = |error: FieldError| PageForms {
+        form: Some(forms::Form::with_errors(typed.clone(), vec![error])),
+        ..PageForms::default()
     };
-    let profile = match fields.profile() {
+    let mut profile = match fields.profile() {
         Ok(p) => p,
-        Err(e) => return refuse(e),
+        Err(e) => return refused(&state, refuse(e)).await,
     };
+    // The charter's commitments are edited on their own form: the stored ones are kept.
+    if let Some(stored) = state.db.partnership().await? {
+        profile.charter_commitments = stored.charter_commitments;
+    }
     let actor = actor_of(&user, &ip);
     // A deployment from before profiles existed has none yet: the first save creates it.
     let stored = match state.db.set_partnership(&profile, &actor).await {
@@ -340,10 +433,140 @@ async fn save_profile(
     match stored {
         Ok(()) => {}
         Err(DbError::Invalid { field, reason }) | Err(DbError::Conflict { field, reason }) => {
-            return refuse(forms::error(field, reason))
+            return refused(&state, refuse(forms::error(field, reason))).await
         }
         Err(e) => return Err(e.into()),
     }
     state.partnership.put(Some(Arc::new(profile)));
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?saved=1")]).into_response())
+}
+
+/// Saves the charter's commitments (up to six title and description pairs; empty slots are
+/// skipped) into the profile; the charter pages then ask signatories for these
+/// (`Db::set_partnership` brings the charter's table in line in the same transaction).
+async fn save_charter(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let values: FormValues = fields.into_iter().collect();
+    let refuse = |error: FieldError| PageForms {
+        charter: Some(forms::Form::with_errors(values.clone(), vec![error])),
+        ..PageForms::default()
+    };
+    let Some(mut profile) = state.db.partnership().await? else {
+        return refused(&state, refuse(forms::error("commitment-title-1", "Set up the partnership's profile first")))
+            .await;
+    };
+    let mut list = Vec::new();
+    for n in 1..=alliance_core::partnership::MAX_CHARTER_COMMITMENTS {
+        let get = |k: &str| values.get(&format!("{k}-{n}")).map(|v| v.trim().to_string()).unwrap_or_default();
+        let (title, description) = (get("commitment-title"), get("commitment-description"));
+        match (title.is_empty(), description.is_empty()) {
+            (true, true) => continue,
+            (true, false) => {
+                let error = forms::error(&format!("commitment-title-{n}"), format!("Enter a title for commitment {n}"));
+                return refused(&state, refuse(error)).await;
+            }
+            (false, true) => {
+                let error = forms::error(
+                    &format!("commitment-description-{n}"),
+                    format!("Describe commitment {n}: what a signatory commits to"),
+                );
+                return refused(&state, refuse(error)).await;
+            }
+            (false, false) => list.push(alliance_core::partnership::CharterCommitment { title, description }),
+        }
+    }
+    if list.is_empty() {
+        return refused(&state, refuse(forms::error("commitment-title-1", "Enter at least one commitment"))).await;
+    }
+    profile.charter_commitments = list;
+    let profile = match profile.validated() {
+        Ok(p) => p,
+        Err(e) => {
+            // "Commitment N: …" names its slot.
+            let n = e.reason.strip_prefix("Commitment ").and_then(|r| r.split(':').next()).unwrap_or("1").to_string();
+            return refused(&state, refuse(forms::error(&format!("commitment-title-{n}"), e.reason))).await;
+        }
+    };
+    state.db.set_partnership(&profile, &actor_of(&user, &ip)).await?;
+    state.partnership.put(Some(Arc::new(profile)));
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=charter")]).into_response())
+}
+
+/// Stores an uploaded logo (the multipart form's `file`) once `alliance_core::logo` accepts
+/// it; a refused file comes back on the form (422) saying why, and nothing is stored.
+async fn upload_logo(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    request: Request,
+) -> Result<Response, PageError> {
+    let refuse = |message: String| PageForms {
+        logo_form: Some(forms::Form::with_errors(FormValues::new(), vec![forms::error("file", message)])),
+        ..PageForms::default()
+    };
+    let file = match crate::forms::read_with_file(&state, request).await {
+        Ok((_, file)) => file,
+        Err(e) => {
+            tracing::debug!(error = %e, "logo upload refused");
+            return refused(
+                &state,
+                refuse("The file could not be read: a logo is a PNG image of 200 KB or smaller".into()),
+            )
+            .await;
+        }
+    };
+    let Some((_, bytes)) = file else { return refused(&state, refuse("Choose a PNG file".into())).await };
+    let logo = match alliance_core::logo::Logo::from_png(bytes) {
+        Ok(l) => l,
+        Err(e) => return refused(&state, refuse(e.to_string())).await,
+    };
+    let version = state.db.set_partnership_logo(&logo, &actor_of(&user, &ip)).await?;
+    state.partnership.put_logo(Some(version));
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=logo")]).into_response())
+}
+
+async fn remove_logo(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+) -> Result<Response, PageError> {
+    state.db.remove_partnership_logo(&actor_of(&user, &ip)).await?;
+    state.partnership.put_logo(None);
+    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=logo-removed")]).into_response())
+}
+
+/// The logo, to everyone (the public site's header shows it): `image/png`, never sniffed as
+/// anything else, cached for a year when asked for by its version (a new logo has a new
+/// link), else for five minutes; `304 Not Modified` for a copy the browser already has.
+async fn logo(
+    State(state): State<AppState>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, PageError> {
+    use axum::http::header;
+    let Some(stored) = state.db.partnership_logo().await? else { return Err(not_found()) };
+    let etag = format!("\"{}\"", stored.sha256);
+    let versioned = query.get("v").is_some_and(|v| !v.is_empty() && stored.sha256.starts_with(v.as_str()));
+    let cache = if versioned { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag), (header::CACHE_CONTROL, cache.to_string())])
+            .into_response());
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, alliance_core::logo::CONTENT_TYPE.to_string()),
+            (header::CACHE_CONTROL, cache.to_string()),
+            (header::ETAG, etag),
+        ],
+        stored.png,
+    )
+        .into_response())
 }

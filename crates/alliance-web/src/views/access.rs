@@ -36,6 +36,8 @@ pub struct SignInPage {
     pub layout: Layout,
     /// The email typed (never the password) and the refusal.
     pub form: Form,
+    /// A line of success to show above the form (the account is ready, the password reset).
+    pub notice: Option<&'static str>,
 }
 form_accessors!(SignInPage);
 
@@ -85,8 +87,13 @@ pub struct UsersPage {
     pub users: Vec<User>,
     pub organisations: Choices,
     pub roles: Choices,
-    /// The "add a user" form; an error of a row's change is on `role-<id>`.
+    /// The "add a user" form; an error of a row's change is on `role-<id>`. The invitation
+    /// form's fields are `invite_name`, `invite_email`, `invite_org_id` and `invite_role`.
     pub form: Form,
+    /// Invitations not yet used or expired.
+    pub invitations: Vec<alliance_db::accounts::PendingInvitation>,
+    /// The invitation just made: its link is shown (this once) when it was not e-mailed.
+    pub invited: Option<alliance_app::accounts::Invited>,
 }
 form_accessors!(UsersPage);
 

@@ -23,6 +23,8 @@ pub struct Layout {
     pub partnership: String,
     /// The header's accent colour from the partnership's profile.
     pub accent: &'static str,
+    /// The link of the partnership's logo (`/partnership/logo?v=…`), when it has one.
+    pub logo: Option<String>,
     /// The path of the current page, to mark the navigation.
     pub path: &'static str,
     /// Who is signed in (name, whether an administrator), from the request's context.
@@ -62,7 +64,8 @@ impl Layout {
             }),
             _ => None,
         };
-        Layout { partnership: context.partnership, accent: context.accent, path, user, csrf: context.csrf, tiles: None }
+        let logo = context.logo.map(|v| crate::routes::logo_link(&v));
+        Layout { partnership: context.partnership, accent: context.accent, logo, path, user, csrf: context.csrf, tiles: None }
     }
 
     /// Whether the signed-in user's role may open the page at `path` (a route of the route

@@ -25,6 +25,8 @@ pub struct PublicLayout {
     pub partnership: String,
     /// The header's accent colour from the partnership's profile.
     pub accent: &'static str,
+    /// The link of the partnership's logo, when it has one.
+    pub logo: Option<String>,
     pub path: &'static str,
     pub exit_url: &'static str,
 }
@@ -35,7 +37,8 @@ impl PublicLayout {
     }
 
     pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> PublicLayout {
-        PublicLayout { partnership: context.partnership, accent: context.accent, path, exit_url: EXIT_URL }
+        let logo = context.logo.map(|v| crate::routes::logo_link(&v));
+        PublicLayout { partnership: context.partnership, accent: context.accent, logo, path, exit_url: EXIT_URL }
     }
 
     pub fn nav(&self) -> Vec<NavItem> {

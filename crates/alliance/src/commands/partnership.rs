@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use alliance_core::domain::{DistrictCode, ForceSlug};
-use alliance_core::partnership::{self, Colour, Profile};
+use alliance_core::partnership::{self, CharterCommitment, Colour, Profile};
 use alliance_db::audit::Actor;
 use alliance_db::Db;
 use anyhow::{bail, Context};
@@ -59,6 +59,19 @@ pub struct SetArgs {
     /// published below record level); an empty value returns to the default, 5.
     #[arg(long)]
     pub suppression_threshold: Option<String>,
+    /// A commitment of the charter, as "TITLE: DESCRIPTION"; repeat it for each (at most 6):
+    /// the list replaces the charter's commitments.
+    #[arg(long = "charter-commitment", value_name = "TITLE: DESCRIPTION", value_parser = parse_commitment)]
+    pub charter_commitments: Vec<CharterCommitment>,
+}
+
+fn parse_commitment(text: &str) -> Result<CharterCommitment, String> {
+    match text.split_once(':') {
+        Some((title, description)) if !title.trim().is_empty() && !description.trim().is_empty() => {
+            Ok(CharterCommitment { title: title.trim().to_string(), description: description.trim().to_string() })
+        }
+        _ => Err("write a commitment as \"TITLE: DESCRIPTION\", like \"A safer environment: Creating a safer environment to reduce the risk of crime.\"".into()),
+    }
 }
 
 fn parse_force(text: &str) -> Result<ForceSlug, String> {
@@ -133,6 +146,9 @@ pub async fn run(db: &Db, command: PartnershipCommand) -> anyhow::Result<ExitCod
                         )
                     })?),
                 };
+            }
+            if !args.charter_commitments.is_empty() {
+                profile.charter_commitments = args.charter_commitments;
             }
             let profile =
                 profile.validated().map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.reason))?;

@@ -104,7 +104,10 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
             .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)")?,
         None => {
             println!("No SMTP relay configured (--smtp-url): notifications are logged, not sent.");
-            alliance_app::mail::Mailer::none()
+            // Invitation links made without a relay are shown to the administrator: on this address.
+            let mut mailer = alliance_app::mail::Mailer::none();
+            mailer.base_url = public_url.trim_end_matches('/').to_string();
+            mailer
         }
     };
     match &tiles {

@@ -1,5 +1,5 @@
-//! `alliance users add|list`: creating the first administrator (and others) from the
-//! command line. The web's administrator pages manage the rest.
+//! `alliance users add|invite|list`: creating the first administrator (and others) from the
+//! command line, or inviting someone by e-mail. The web's administrator pages manage the rest.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -16,8 +16,35 @@ pub enum UsersCommand {
     /// Add a user (the organisation is created when missing). The password is read from
     /// standard input with --password-stdin, or asked for (not echoed) at a terminal.
     Add(AddArgs),
+    /// Invite someone by e-mail: they choose their own password through a single-use link
+    /// (7 days). Without an SMTP relay the link is printed, to hand over.
+    Invite(InviteArgs),
     /// List the users.
     List,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[arg(long)]
+    pub email: String,
+    #[arg(long)]
+    pub name: String,
+    /// administrator, analyst, partner-user or board-member; board-member (the least rights)
+    /// when not given.
+    #[arg(long, default_value = "board-member")]
+    pub role: Role,
+    /// The user's organisation (it must exist).
+    #[arg(long)]
+    pub org: String,
+    /// The SMTP relay to send the invitation through, `smtp://HOST[:PORT]`.
+    #[arg(long, env = "ALLIANCE_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of the invitation.
+    #[arg(long, env = "ALLIANCE_MAIL_FROM", default_value = "Alliance <alliance@localhost>")]
+    pub mail_from: String,
+    /// The address users reach Alliance at, for the link.
+    #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL", default_value = "http://localhost:8080")]
+    pub public_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +72,7 @@ pub struct AddArgs {
 pub async fn run(db: &Db, command: UsersCommand) -> anyhow::Result<ExitCode> {
     match command {
         UsersCommand::Add(args) => add(db, args).await,
+        UsersCommand::Invite(args) => invite(db, args).await,
         UsersCommand::List => {
             for u in db.users().await? {
                 let state = if !u.active {
@@ -90,6 +118,41 @@ async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
     let new = NewUser { email: &args.email, name: &args.name, org_id, role: args.role, password_hash: &hash };
     let id = db.create_user(&new, &actor).await?;
     println!("added user {id}: {} ({}) at {}", args.email.trim().to_lowercase(), args.role, args.org.trim());
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn invite(db: &Db, args: InviteArgs) -> anyhow::Result<ExitCode> {
+    let Some(org) = db.organisation_by_name(&args.org).await? else {
+        bail!("--org: there is no organisation called \"{}\" (add it first)", args.org.trim());
+    };
+    let mut mailer = match &args.smtp_url {
+        Some(url) => alliance_app::mail::Mailer::smtp(url, &args.mail_from, &args.public_url)
+            .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)")?,
+        None => alliance_app::mail::Mailer::none(),
+    };
+    mailer.base_url = args.public_url.trim_end_matches('/').to_string();
+    let partnership = db.partnership().await?.map_or_else(|| "Alliance".to_string(), |p| p.name);
+    let invite =
+        alliance_app::accounts::Invite { email: &args.email, name: &args.name, org_id: org.id, role: args.role };
+    let actor = Actor::new(super::cli_user(), "cli");
+    let invited = alliance_app::accounts::invite(db, &mailer, &partnership, &invite, &actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if invited.mailed() {
+        println!(
+            "invited {} as {}: the link was e-mailed (it works once, until {})",
+            invited.email, args.role, invited.expires_at
+        );
+    } else {
+        if let Err(e) = &invited.delivery {
+            eprintln!("the invitation is stored but its e-mail could not be sent: {e}");
+        }
+        println!(
+            "invited {} as {}; give them this link (it works once, until {}):",
+            invited.email, args.role, invited.expires_at
+        );
+        println!("{}", invited.link);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,7 @@
 mod common;
 
 mod access;
+mod accounts;
 mod adversarial;
 mod api_contract;
 mod audit_checkpoint;

@@ -22,6 +22,8 @@ pub struct Received {
 pub struct SmtpSink {
     pub addr: SocketAddr,
     messages: Arc<Mutex<Vec<Received>>>,
+    /// How many messages have arrived, for [`SmtpSink::wait_for`].
+    arrived: tokio::sync::watch::Receiver<usize>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -37,15 +39,28 @@ impl SmtpSink {
         let addr = listener.local_addr().expect("the bound address");
         let messages = Arc::new(Mutex::new(Vec::new()));
         let store = messages.clone();
+        let (count, arrived) = tokio::sync::watch::channel(0usize);
+        let count = Arc::new(count);
         let server = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let store = store.clone();
+                let count = count.clone();
                 tokio::spawn(async move {
-                    let _ = session(stream, store).await;
+                    let _ = session(stream, store, count).await;
                 });
             }
         });
-        SmtpSink { addr, messages, server }
+        SmtpSink { addr, messages, arrived, server }
+    }
+
+    /// Waits until `n` messages have arrived (for mail sent after a reply, such as a password
+    /// reset's): woken by each arrival, not by a clock. The 60 s bound only stops a broken
+    /// test from hanging.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        let mut arrived = self.arrived.clone();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(60), arrived.wait_for(|c| *c >= n)).await;
+        assert!(matches!(waited, Ok(Ok(_))), "{n} message(s) expected, {} arrived", self.messages().len());
+        self.messages()
     }
 
     /// The relay URL for `Mailer::smtp`.
@@ -59,7 +74,11 @@ impl SmtpSink {
     }
 }
 
-async fn session(stream: TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io::Result<()> {
+async fn session(
+    stream: TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+    count: Arc<tokio::sync::watch::Sender<usize>>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
     write.write_all(b"220 sink.test ESMTP test sink\r\n").await?;
@@ -98,6 +117,7 @@ async fn session(stream: TcpStream, store: Arc<Mutex<Vec<Received>>>) -> std::io
                 }
                 current.data = data;
                 store.lock().expect("the sink's lock").push(std::mem::take(&mut current));
+                count.send_modify(|c| *c += 1);
                 write.write_all(b"250 OK: queued\r\n").await?;
             }
             "RSET" | "NOOP" => write.write_all(b"250 OK\r\n").await?,
