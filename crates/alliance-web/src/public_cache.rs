@@ -11,8 +11,8 @@
 //! every change of stored data appends an audit row in its own transaction, so any change
 //! (an import, a moderated report, a published response, a charter decision, a new threshold)
 //! makes every kept page a miss, on every instance sharing the database. The key also holds
-//! the day (pages count what is current today), the partnership's name and colour and the
-//! disclosure threshold in force (both read through caches of their own that may lag the
+//! the day (pages count what is current today), the partnership's name, colour and logo and
+//! the disclosure threshold in force (both read through caches of their own that may lag the
 //! audit row by a few seconds). As a safety net for a change that escaped the audit log, no
 //! page is served older than [`MAX_AGE`].
 //!
@@ -78,6 +78,7 @@ struct Key {
     day: chrono::NaiveDate,
     partnership: String,
     accent: &'static str,
+    logo: Option<String>,
     threshold: u64,
 }
 
@@ -212,6 +213,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         day: chrono::Utc::now().date_naive(),
         partnership: context.partnership,
         accent: context.accent,
+        logo: context.logo,
         threshold: state.disclosure().await.threshold(),
     };
     let cache = &state.public_cache;
@@ -257,6 +259,7 @@ mod tests {
             day: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a date"),
             partnership: "P".into(),
             accent: "#1d70b8",
+            logo: None,
             threshold: 5,
         }
     }
