@@ -10,6 +10,7 @@
 pub mod board_pack;
 pub mod counts;
 pub mod disclosure;
+pub mod ed_release;
 mod error;
 pub mod evaluation;
 pub mod imports;
