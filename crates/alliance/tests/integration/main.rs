@@ -30,6 +30,7 @@ mod police_import;
 mod public;
 mod referrals;
 mod sharing_approval;
+mod sharing_renewal;
 mod sna;
 mod spatial;
 mod strategies;
