@@ -260,7 +260,7 @@ pub struct NewDpia<'a> {
 /// refused, naming the field, and nothing is stored). Text is also bounded in bytes, at four
 /// bytes a character (UTF-8's longest), which is checked first so an oversized value is
 /// refused before its characters are counted.
-pub mod limits {
+pub mod field_limits {
     pub const TITLE: usize = 200;
     pub const PURPOSE: usize = 2000;
     pub const LAWFUL_BASIS: usize = 500;
@@ -293,13 +293,13 @@ pub fn check_length(field: &'static str, label: &str, value: &str, max: usize) -
 
 /// The length checks of an agreement's fields.
 fn check_agreement_lengths(a: &NewAgreement<'_>) -> Result<(), DbError> {
-    check_length("title", "title", a.title, limits::TITLE)?;
-    check_length("purpose", "purpose", a.purpose, limits::PURPOSE)?;
-    check_length("lawful_basis", "lawful basis", a.lawful_basis, limits::LAWFUL_BASIS)?;
-    check_length("review_date", "review date", a.review_date, limits::DATE + 2)?;
-    check_length("end_date", "end date", a.end_date, limits::DATE + 2)?;
-    check_length("dpia_reference", "DPIA reference", a.dpia_reference, limits::DPIA_REFERENCE)?;
-    check_length("dpia_date", "date the DPIA was completed", a.dpia_date, limits::DATE + 2)
+    check_length("title", "title", a.title, field_limits::TITLE)?;
+    check_length("purpose", "purpose", a.purpose, field_limits::PURPOSE)?;
+    check_length("lawful_basis", "lawful basis", a.lawful_basis, field_limits::LAWFUL_BASIS)?;
+    check_length("review_date", "review date", a.review_date, field_limits::DATE + 2)?;
+    check_length("end_date", "end date", a.end_date, field_limits::DATE + 2)?;
+    check_length("dpia_reference", "DPIA reference", a.dpia_reference, field_limits::DPIA_REFERENCE)?;
+    check_length("dpia_date", "date the DPIA was completed", a.dpia_date, field_limits::DATE + 2)
 }
 
 /// The checks of an agreement's fields (lengths, required fields, dates): the trimmed end
@@ -371,7 +371,7 @@ impl Db {
     /// it on (`Invalid { field: "org_id" }` otherwise), so nobody makes themselves the owner
     /// of another organisation's data (owners see its records).
     pub async fn set_dataset_owner(&self, slug: &str, org_id: i64, actor: &Actor) -> Result<(), DbError> {
-        check_length("dataset", "dataset", slug, limits::DATASET)?;
+        check_length("dataset", "dataset", slug, field_limits::DATASET)?;
         let mut tx = self.begin_write().await?;
         require_dataset(&mut tx, slug).await?;
         require_organisation(&mut tx, "org_id", org_id).await?;
@@ -646,7 +646,7 @@ impl Db {
         level: AccessLevel,
         actor: &Actor,
     ) -> Result<(), DbError> {
-        check_length("dataset", "dataset", dataset, limits::DATASET)?;
+        check_length("dataset", "dataset", dataset, field_limits::DATASET)?;
         let today = today();
         let mut tx = self.begin_write().await?;
         let found = sqlx::query("SELECT review_date, end_date FROM agreements WHERE id = $1")
@@ -716,7 +716,7 @@ impl Db {
         approve: bool,
         actor: &Actor,
     ) -> Result<(), DbError> {
-        check_length("dataset", "dataset", dataset, limits::DATASET)?;
+        check_length("dataset", "dataset", dataset, field_limits::DATASET)?;
         let mut tx = self.begin_write().await?;
         let grant = sqlx::query(
             "SELECT g.status, g.requested_by, d.owner_org_id, o.name AS owner_name FROM agreement_grants g \
@@ -802,11 +802,11 @@ impl Db {
     /// Records a DPIA: `Invalid` names the field at fault (`title`, `completed_on`,
     /// `review_date`).
     pub async fn create_dpia(&self, d: &NewDpia<'_>, actor: &Actor) -> Result<i64, DbError> {
-        check_length("title", "title", d.title, limits::TITLE)?;
-        check_length("datasets", "datasets", d.datasets, limits::DPIA_DATASETS)?;
-        check_length("completed_on", "date it was completed", d.completed_on, limits::DATE + 2)?;
-        check_length("review_date", "review date", d.review_date, limits::DATE + 2)?;
-        check_length("summary", "summary", d.summary, limits::DPIA_SUMMARY)?;
+        check_length("title", "title", d.title, field_limits::TITLE)?;
+        check_length("datasets", "datasets", d.datasets, field_limits::DPIA_DATASETS)?;
+        check_length("completed_on", "date it was completed", d.completed_on, field_limits::DATE + 2)?;
+        check_length("review_date", "review date", d.review_date, field_limits::DATE + 2)?;
+        check_length("summary", "summary", d.summary, field_limits::DPIA_SUMMARY)?;
         if d.title.trim().is_empty() {
             return Err(DbError::invalid("title", "Enter the DPIA's title"));
         }

@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use alliance_core::access::{AccessLevel, Role};
-use alliance_db::access::{check_length, limits};
+use alliance_db::access::{check_length, field_limits};
 use alliance_db::audit::Actor;
 use alliance_db::{Db, DbError};
 use anyhow::{bail, Context};
@@ -125,7 +125,7 @@ async fn administrator(db: &Db, email: &str) -> anyhow::Result<Actor> {
 
 /// An organisation by number or by name (any case).
 async fn organisation(db: &Db, given: &str) -> anyhow::Result<i64> {
-    check_length("org", "organisation", given, limits::TITLE).map_err(refusal)?;
+    check_length("org", "organisation", given, field_limits::TITLE).map_err(refusal)?;
     let organisations = db.organisations().await.context("cannot read the organisations")?;
     let given = given.trim();
     if let Ok(id) = given.parse::<i64>() {
