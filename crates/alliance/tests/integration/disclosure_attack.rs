@@ -746,7 +746,7 @@ async fn every_restricted_indicator_dataset_restricts_its_values(app: TestApp) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let out = dir.path().join("pack.html");
     let out_text = out.to_string_lossy().into_owned();
-    let run = common::alliance(&app.db_url, &["board-pack", "--quarter", "2025Q4", "--out", &out_text]);
+    let run = common::alliance(&app.db_url, &["board-pack", "--quarter", "2025Q4", "--partnership", "Test partnership", "--out", &out_text]);
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let html = std::fs::read_to_string(&out).expect("the pack");
     assert!(html.matches("fewer than 5").count() >= 2, "both restricted values hidden in the file");
