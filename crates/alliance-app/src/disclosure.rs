@@ -283,7 +283,10 @@ mod tests {
         let year = range("2025-01", "2026-06");
         assert_eq!(published_period_on(AccessLevel::Aggregate, year, day("2026-07-01")), Some(q1));
         assert_eq!(published_period_on(AccessLevel::Aggregate, year, day("2026-05-01")), Some(q4));
-        assert_eq!(published_period_on(AccessLevel::Aggregate, year, day("2026-08-11")), Some(range("2026-04", "2026-06")));
+        assert_eq!(
+            published_period_on(AccessLevel::Aggregate, year, day("2026-08-11")),
+            Some(range("2026-04", "2026-06"))
+        );
         assert_eq!(published_period_on(AccessLevel::Record, year, day("2026-05-01")), Some(year), "record: as asked");
         assert_eq!(published_period_on(AccessLevel::Aggregate, q1, day("2026-04-01")), None, "nothing released yet");
     }

@@ -121,10 +121,8 @@ pub fn release(facts: &[EdFact], quarter: MonthRange, definition: &Definition, r
     let listed: Vec<&(&str, &str)> = ASSAULT_METHODS.iter().filter(|(c, _)| codes.iter().any(|x| x == c)).collect();
     let unlisted: Vec<&(String, i64)> = code_rows.iter().filter(|(c, _)| label(ASSAULT_METHODS, c).is_none()).collect();
     let mut method_keys: Vec<String> = listed.iter().map(|(c, _)| format!("method {c}")).collect();
-    let mut method_counts: Vec<u64> = listed
-        .iter()
-        .map(|(c, _)| code_rows.iter().find(|r| r.0 == *c).map_or(0, |r| r.1.max(0) as u64))
-        .collect();
+    let mut method_counts: Vec<u64> =
+        listed.iter().map(|(c, _)| code_rows.iter().find(|r| r.0 == *c).map_or(0, |r| r.1.max(0) as u64)).collect();
     let mut method_labels: Vec<String> = listed.iter().map(|(_, l)| l.to_string()).collect();
     if !unlisted.is_empty() {
         let members: Vec<usize> =
@@ -171,8 +169,7 @@ pub fn release(facts: &[EdFact], quarter: MonthRange, definition: &Definition, r
         }
     }
     let profile = time_profile(&cells);
-    let hour_day: Vec<Vec<u64>> =
-        (0..24).map(|h| (0..7).map(|d| profile.grid[d][h].max(0) as u64).collect()).collect();
+    let hour_day: Vec<Vec<u64>> = (0..24).map(|h| (0..7).map(|d| profile.grid[d][h].max(0) as u64).collect()).collect();
     // Assaults with no readable time (none from a validated import) make the table's total
     // smaller than the quarter's: the two are linked by one more line.
     let timed_total = if untimed == 0 { TOTAL } else { "total with a time" };

@@ -285,7 +285,8 @@ pub fn indicator_dataset_label(dataset: &str) -> &str {
 /// health, after education so that "school admissions" stays education; otherwise other.
 pub fn indicator_dataset(indicator: &str) -> &'static str {
     let lower = indicator.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| !(c.is_alphanumeric() || c == '&')).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> =
+        lower.split(|c: char| !(c.is_alphanumeric() || c == '&')).filter(|w| !w.is_empty()).collect();
     // A phrase of one or more words, each matched as a word or (ending in `*`) a word start.
     let has_phrase = |phrase: &str| {
         let parts: Vec<&str> = phrase.split(' ').collect();

@@ -680,7 +680,8 @@ mod tests {
         assert!(!on_cycle(&figures, &state, 0, 2), "the bridge");
         assert!(pool.close_cycles(&figures, &mut state));
         assert!(on_cycle(&figures, &state, 0, 2));
-        let grid: Vec<Vec<Shown>> = (0..width).map(|i| (0..width).map(|j| state[figures.at[i * width + j]]).collect()).collect();
+        let grid: Vec<Vec<Shown>> =
+            (0..width).map(|i| (0..width).map(|j| state[figures.at[i * width + j]]).collect()).collect();
         assert!(determined(&grid).is_empty());
     }
 

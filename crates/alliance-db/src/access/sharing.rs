@@ -278,7 +278,10 @@ pub fn check_length(field: &'static str, label: &str, value: &str, max: usize) -
     if value.len() > 4 * max {
         return Err(DbError::invalid(
             field,
-            format!("The {label} is too long: enter at most {max} characters ({} bytes of text were sent)", value.len()),
+            format!(
+                "The {label} is too long: enter at most {max} characters ({} bytes of text were sent)",
+                value.len()
+            ),
         ));
     }
     let chars = value.chars().count();

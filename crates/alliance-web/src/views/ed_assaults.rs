@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use alliance_app::ed_release::{self, EdRelease, PublishedList};
 use alliance_app::Disclosure;
+use alliance_core::access::AccessLevel;
 use alliance_core::analytics::sna::definition::Definition;
 use alliance_core::analytics::suppression::SuppressedTable;
-use alliance_core::access::AccessLevel;
 use alliance_core::domain::{Month, MonthRange};
 use alliance_db::partner::ed::{EdAssaultRow, EdFact};
 use alliance_ingest::ed::codes::{label, AGE_BANDS, ASSAULT_METHODS, LOCATION_TYPES, SEXES};
@@ -101,7 +101,9 @@ pub fn tables_for(
 ) -> Vec<FigureTable> {
     match (level, quarter) {
         (AccessLevel::Record, _) => tables(facts, disclosure, level),
-        (_, Some(q)) => released_tables(&ed_release::release(facts, q, definition, &disclosure.suppression()), disclosure),
+        (_, Some(q)) => {
+            released_tables(&ed_release::release(facts, q, definition, &disclosure.suppression()), disclosure)
+        }
         (_, None) => tables(&[], disclosure, level),
     }
 }

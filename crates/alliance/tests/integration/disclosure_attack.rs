@@ -676,7 +676,9 @@ async fn solver_is_not_blind(app: &TestApp, record: &Caller) {
         .iter()
         .map(String::as_str)
         .chain(["Total"])
-        .map(|row| DAYS.iter().chain(&["Total"]).map(|d| exact.get(&format!("{row} | {d}")).and_then(|t| count(t))).collect())
+        .map(|row| {
+            DAYS.iter().chain(&["Total"]).map(|d| exact.get(&format!("{row} | {d}")).and_then(|t| count(t))).collect()
+        })
         .collect();
     let hidden_by_hand = grid[3][2];
     assert!(hidden_by_hand.is_some(), "record level: exact figures");
@@ -684,7 +686,10 @@ async fn solver_is_not_blind(app: &TestApp, record: &Caller) {
     grid[3][7] = None;
     grid[10][7] = None;
     let found = solve_grid(&grid);
-    assert!(found.iter().any(|((i, j), v)| (*i, *j) == (3, 2) && Some(v.round() as i64) == hidden_by_hand), "{found:?}");
+    assert!(
+        found.iter().any(|((i, j), v)| (*i, *j) == (3, 2) && Some(v.round() as i64) == hidden_by_hand),
+        "{found:?}"
+    );
 }
 
 /// Every restricted indicator dataset restricts its values, not only health (issue 14,
@@ -746,7 +751,10 @@ async fn every_restricted_indicator_dataset_restricts_its_values(app: TestApp) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let out = dir.path().join("pack.html");
     let out_text = out.to_string_lossy().into_owned();
-    let run = common::alliance(&app.db_url, &["board-pack", "--quarter", "2025Q4", "--partnership", "Test partnership", "--out", &out_text]);
+    let run = common::alliance(
+        &app.db_url,
+        &["board-pack", "--quarter", "2025Q4", "--partnership", "Test partnership", "--out", &out_text],
+    );
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let html = std::fs::read_to_string(&out).expect("the pack");
     assert!(html.matches("fewer than 5").count() >= 2, "both restricted values hidden in the file");

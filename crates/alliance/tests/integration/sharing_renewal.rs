@@ -76,20 +76,64 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
     // not approve it; a non-administrator may not act; the owner's administrator approves.
     let (ok, _, err) = run(
         &app,
-        &["sharing", "request", "--as", "analyst@council.example", "--agreement", &id_text, "--org", "Council", "--dataset", "ed-assaults", "--level", "record"],
+        &[
+            "sharing",
+            "request",
+            "--as",
+            "analyst@council.example",
+            "--agreement",
+            &id_text,
+            "--org",
+            "Council",
+            "--dataset",
+            "ed-assaults",
+            "--level",
+            "record",
+        ],
     );
     assert!(!ok && err.contains("--as: analyst@council.example is not an active administrator"), "{err}");
     assert!(app.db.grants().await.expect("grants").is_empty(), "nothing stored");
     let (ok, out, err) = run(
         &app,
-        &["sharing", "request", "--as", "admin@council.example", "--agreement", &id_text, "--org", "council", "--dataset", "ed-assaults", "--level", "record"],
+        &[
+            "sharing",
+            "request",
+            "--as",
+            "admin@council.example",
+            "--agreement",
+            &id_text,
+            "--org",
+            "council",
+            "--dataset",
+            "ed-assaults",
+            "--level",
+            "record",
+        ],
     );
     assert!(ok, "{err}");
     assert!(out.contains("no access until an administrator of the dataset's owner approves it"), "{out}");
     let (ok, out, _) = run(&app, &["sharing", "list"]);
-    assert!(ok && out.contains("ED data for violence reduction [In force]") && out.contains("ed-assaults at record level, requested"), "{out}");
+    assert!(
+        ok && out.contains("ED data for violence reduction [In force]")
+            && out.contains("ed-assaults at record level, requested"),
+        "{out}"
+    );
     let decide = |who: &str, verb: &str| {
-        run(&app, &["sharing", verb, "--as", who, "--agreement", &id_text, "--org", &p.council.to_string(), "--dataset", "ed-assaults"])
+        run(
+            &app,
+            &[
+                "sharing",
+                verb,
+                "--as",
+                who,
+                "--agreement",
+                &id_text,
+                "--org",
+                &p.council.to_string(),
+                "--dataset",
+                "ed-assaults",
+            ],
+        )
     };
     let (ok, _, err) = decide("admin@council.example", "approve");
     assert!(!ok && err.contains("--as: Only an administrator of Hospital trust"), "{err}");
@@ -103,11 +147,19 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
     // The edit form shows the agreement; an edit that does not extend it keeps the grant.
     let form = app.get(&format!("/admin/agreements/{id}/edit"), &p.council_admin).await;
     assert_eq!(form.status, StatusCode::OK);
-    assert!(form.body.contains("value=\"2099-06-30\"") && form.body.contains("1 approved grant goes back"), "{}", form.body);
-    assert_eq!(app.get(&format!("/admin/agreements/{id}/edit"), &p.council_analyst).await.status, StatusCode::FORBIDDEN);
+    assert!(
+        form.body.contains("value=\"2099-06-30\"") && form.body.contains("1 approved grant goes back"),
+        "{}",
+        form.body
+    );
+    assert_eq!(
+        app.get(&format!("/admin/agreements/{id}/edit"), &p.council_analyst).await.status,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(app.get("/admin/agreements/999/edit", &p.council_admin).await.status, StatusCode::NOT_FOUND);
     let path = format!("/admin/agreements/{id}");
-    let reply = app.post_form(&path, &p.council_admin, &agreement_form("ED data (renamed)", "2099-06-30", "2099-12-31")).await;
+    let reply =
+        app.post_form(&path, &p.council_admin, &agreement_form("ED data (renamed)", "2099-06-30", "2099-12-31")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let grants = app.db.grants().await.expect("grants");
     assert_eq!(grants[0].status, GrantStatus::Approved, "a new title renews nothing");
@@ -121,7 +173,8 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
 
     // Renewal: the review date moved later sends the grant back; the renewing administrator
     // is its requester now and cannot approve it; access stops until the owner approves.
-    let reply = app.post_form(&path, &p.council_admin, &agreement_form("ED data (renamed)", "2100-06-30", "2100-12-31")).await;
+    let reply =
+        app.post_form(&path, &p.council_admin, &agreement_form("ED data (renamed)", "2100-06-30", "2100-12-31")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(
         status(&app.db.grants().await.expect("grants")),
@@ -131,7 +184,12 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
     let (ok, _, err) = decide("admin@council.example", "approve");
     assert!(!ok, "{err}");
     let council_text = p.council.to_string();
-    let fields = [("agreement_id", id_text.as_str()), ("org_id", &council_text), ("dataset", "ed-assaults"), ("decision", "approve")];
+    let fields = [
+        ("agreement_id", id_text.as_str()),
+        ("org_id", &council_text),
+        ("dataset", "ed-assaults"),
+        ("decision", "approve"),
+    ];
     let reply = app.post_form("/admin/grants/decide", &p.health_admin, &fields).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(app.get(ED_PAGE, &p.council_analyst).await.status, StatusCode::OK);
@@ -140,7 +198,11 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
     let lapsed = agreement_form("ED data (renamed)", "2020-01-31", "2100-12-31");
     assert_eq!(app.post_form(&path, &p.council_admin, &lapsed).await.status, StatusCode::SEE_OTHER);
     assert_eq!(app.get(ED_PAGE, &p.council_analyst).await.status, StatusCode::FORBIDDEN, "lapsed");
-    assert_eq!(app.db.grants().await.expect("grants")[0].status, GrantStatus::Approved, "an earlier date renews nothing");
+    assert_eq!(
+        app.db.grants().await.expect("grants")[0].status,
+        GrantStatus::Approved,
+        "an earlier date renews nothing"
+    );
     let renewed = agreement_form("ED data (renamed)", "2101-01-31", "");
     assert_eq!(app.post_form(&path, &p.council_admin, &renewed).await.status, StatusCode::SEE_OTHER);
     assert_eq!(app.db.grants().await.expect("grants")[0].status, GrantStatus::Requested);
@@ -151,7 +213,11 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
 
     let q = AuditQuery { action: Some("permission-change".into()), limit: 200, ..Default::default() };
     let audited: Vec<String> = app.db.audit_search(&q).await.expect("audit").into_iter().map(|e| e.detail).collect();
-    assert_eq!(audited.iter().filter(|d| d.starts_with("grant sent back for approval: agreement")).count(), 2, "{audited:?}");
+    assert_eq!(
+        audited.iter().filter(|d| d.starts_with("grant sent back for approval: agreement")).count(),
+        2,
+        "{audited:?}"
+    );
     assert!(audited.iter().any(|d| d.contains("edited: review date 2099-06-30 → 2100-06-30")), "{audited:?}");
 }
 on_each_app!(renewal_needs_a_new_owner_approval);
@@ -161,16 +227,25 @@ on_each_app!(renewal_needs_a_new_owner_approval);
 async fn data_sharing_fields_are_bounded(app: TestApp) {
     let p = parties(&app).await;
     let long_title = "t".repeat(201);
-    let reply = app.post_form("/admin/agreements", &p.council_admin, &agreement_form(&long_title, "2099-06-30", "")).await;
+    let reply =
+        app.post_form("/admin/agreements", &p.council_admin, &agreement_form(&long_title, "2099-06-30", "")).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"title-error\"") && reply.body.contains("at most 200 characters (it has 201)"), "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"title-error\"") && reply.body.contains("at most 200 characters (it has 201)"),
+        "{}",
+        reply.body
+    );
     // 2,001 two-byte letters: over the purpose's 2,000 characters.
     let purpose = "é".repeat(2001);
     let mut fields = agreement_form("Fine", "2099-06-30", "");
     fields[1] = ("purpose", &purpose);
     let reply = app.post_form("/admin/agreements", &p.council_admin, &fields).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"purpose-error\"") && reply.body.contains("at most 2000 characters"), "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"purpose-error\"") && reply.body.contains("at most 2000 characters"),
+        "{}",
+        reply.body
+    );
     // Bytes: 200 four-byte characters fit the title; 10,000 bytes are refused unread.
     let emoji_title = "🛡".repeat(200);
     let huge = "x".repeat(10_000);
@@ -178,9 +253,14 @@ async fn data_sharing_fields_are_bounded(app: TestApp) {
     fields[6] = ("dpia_date", &huge);
     let reply = app.post_form("/admin/agreements", &p.council_admin, &fields).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"dpia_date-error\"") && reply.body.contains("bytes of text were sent"), "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"dpia_date-error\"") && reply.body.contains("bytes of text were sent"),
+        "{}",
+        reply.body
+    );
     assert!(app.db.agreements().await.expect("agreements").is_empty(), "nothing stored");
-    let reply = app.post_form("/admin/agreements", &p.council_admin, &agreement_form(&emoji_title, "2099-06-30", "")).await;
+    let reply =
+        app.post_form("/admin/agreements", &p.council_admin, &agreement_form(&emoji_title, "2099-06-30", "")).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "200 characters of 4 bytes fit: {}", reply.body);
     let id = app.db.agreements().await.expect("agreements")[0].id.to_string();
 
@@ -188,28 +268,55 @@ async fn data_sharing_fields_are_bounded(app: TestApp) {
     let long_slug = "d".repeat(101);
     let council = p.council.to_string();
     let reply = app
-        .post_form("/admin/grants", &p.council_admin, &[("agreement_id", &id), ("org_id", &council), ("dataset", &long_slug), ("level", "aggregate")])
+        .post_form(
+            "/admin/grants",
+            &p.council_admin,
+            &[("agreement_id", &id), ("org_id", &council), ("dataset", &long_slug), ("level", "aggregate")],
+        )
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"grant-dataset-error\"") && reply.body.contains("at most 100 characters"), "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"grant-dataset-error\"") && reply.body.contains("at most 100 characters"),
+        "{}",
+        reply.body
+    );
     assert!(!reply.body.contains(&long_slug), "the oversized value is not echoed into the message");
-    let reply = app.post_form("/admin/datasets", &p.council_admin, &[("dataset", &long_slug), ("org_id", &council)]).await;
+    let reply =
+        app.post_form("/admin/datasets", &p.council_admin, &[("dataset", &long_slug), ("org_id", &council)]).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("id=\"owner-dataset-error\""), "{}", reply.body);
     let summary = "s".repeat(4001);
-    let dpia = [("title", "ED DPIA"), ("datasets", "ed-assaults"), ("completed_on", "2026-01-15"), ("review_date", "2027-01-15"), ("summary", summary.as_str())];
+    let dpia = [
+        ("title", "ED DPIA"),
+        ("datasets", "ed-assaults"),
+        ("completed_on", "2026-01-15"),
+        ("review_date", "2027-01-15"),
+        ("summary", summary.as_str()),
+    ];
     let reply = app.post_form("/admin/dpias", &p.council_admin, &dpia).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"summary-error\"") && reply.body.contains("at most 4000 characters"), "{}", reply.body);
+    assert!(
+        reply.body.contains("id=\"summary-error\"") && reply.body.contains("at most 4000 characters"),
+        "{}",
+        reply.body
+    );
     let long_datasets = "e".repeat(501);
-    let dpia = [("title", "ED DPIA"), ("datasets", long_datasets.as_str()), ("completed_on", "2026-01-15"), ("review_date", "2027-01-15"), ("summary", "ok")];
+    let dpia = [
+        ("title", "ED DPIA"),
+        ("datasets", long_datasets.as_str()),
+        ("completed_on", "2026-01-15"),
+        ("review_date", "2027-01-15"),
+        ("summary", "ok"),
+    ];
     let reply = app.post_form("/admin/dpias", &p.council_admin, &dpia).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("id=\"dpia-datasets-error\""), "{}", reply.body);
     assert!(app.db.dpias().await.expect("dpias").is_empty());
     assert!(app.db.grants().await.expect("grants").is_empty());
     // The edit form is bounded the same way.
-    let reply = app.post_form(&format!("/admin/agreements/{id}"), &p.council_admin, &agreement_form(&long_title, "2099-06-30", "")).await;
+    let reply = app
+        .post_form(&format!("/admin/agreements/{id}"), &p.council_admin, &agreement_form(&long_title, "2099-06-30", ""))
+        .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("id=\"title-error\""), "{}", reply.body);
     let _ = &p.health_admin;
