@@ -81,10 +81,11 @@ impl Hidden {
 }
 
 /// The indicator datasets whose entered values are restricted data in Alliance's governance
-/// pages and Board pack: health indicators (ED attendances, hospital admissions, ambulance
-/// call-outs: `access::indicator_dataset` by the words of the indicator's name). Their
-/// values inherit the dataset's access (issue 14: indicator values belong to a dataset).
-pub const RESTRICTED_INDICATOR_DATASETS: [&str; 1] = ["indicators:health"];
+/// pages and Board pack: every partner domain whose data is about few, identifiable people
+/// (education, youth justice, probation, health: `access::RESTRICTED_INDICATOR_DATASETS`),
+/// the indicator's dataset told by `access::indicator_dataset` from its name. Their values
+/// inherit the dataset's access (issue 14: indicator values belong to a dataset).
+pub const RESTRICTED_INDICATOR_DATASETS: [&str; 4] = alliance_core::access::RESTRICTED_INDICATOR_DATASETS;
 
 impl IndicatorRow {
     pub fn latest_text(&self) -> String {
@@ -108,7 +109,7 @@ impl IndicatorRow {
     }
 
     /// The restricted dataset this indicator's values belong to, if any: entered values of an
-    /// indicator named as health data (computed ones come from open police data).
+    /// indicator of a restricted partner domain (computed ones come from open police data).
     pub fn restricted_dataset(&self) -> Option<&'static str> {
         let dataset = alliance_core::access::indicator_dataset(&self.name);
         (!self.computed && RESTRICTED_INDICATOR_DATASETS.contains(&dataset)).then_some(dataset)
@@ -124,7 +125,11 @@ impl IndicatorRow {
             AccessLevel::Aggregate => {
                 (Hidden::Below(disclosure.threshold()), format!("fewer than {}", disclosure.threshold()))
             }
-            AccessLevel::None => (Hidden::All, "Not shown: health data your organisation has no access to".to_string()),
+            AccessLevel::None => {
+                let dataset = alliance_core::access::indicator_dataset(&self.name);
+                let label = alliance_core::access::indicator_dataset_label(dataset);
+                (Hidden::All, format!("Not shown: {label} data your organisation has no access to"))
+            }
         };
         self.hidden = hidden;
         let mut hid = false;

@@ -26,6 +26,20 @@
 //!   district, and all assaults (placed or not) minus the placed ones is the unplaced rest.
 //!
 //! Readers with record-level access get the period and districts they ask for, unsuppressed.
+//!
+//! # Revised figures (late files)
+//!
+//! A quarter's figures change when a late or corrected file for it arrives, and a reader who
+//! kept the earlier figures could subtract them from the new ones. So a quarter is published
+//! below record level only once it has been closed for [`PUBLICATION_LAG_DAYS`] days
+//! ([`released_on`]): files arriving in that time are in its first publication. Before
+//! that, the latest *released* quarter is given instead. Files that arrive later still revise
+//! published figures: the limit is documented in `docs/disclosure-control.md`.
+//!
+//! # Linked tables
+//!
+//! Every ED table of a published quarter is suppressed together with the others
+//! (`crate::ed_release`), so a figure hidden in one table cannot be read off another.
 
 use alliance_core::access::AccessLevel;
 use alliance_core::analytics::suppression::{Shown, SuppressedGroups, SuppressedTable, Suppression};
@@ -53,14 +67,50 @@ pub fn latest_whole_quarter(range: MonthRange) -> Option<MonthRange> {
     (q.from >= range.from).then_some(q)
 }
 
+/// Days a calendar quarter must have been closed before its figures from a suppressed
+/// source are published below record level (six weeks: monthly ED files and their
+/// corrections arrive within a month of the month they cover).
+pub const PUBLICATION_LAG_DAYS: i64 = 42;
+
+/// Whether `quarter` (any period: its last month counts) is released on `today`: its last
+/// day was at least [`PUBLICATION_LAG_DAYS`] days before.
+pub fn released_on(quarter: MonthRange, today: chrono::NaiveDate) -> bool {
+    let after = quarter.to.plus(1);
+    let Some(next_first) = chrono::NaiveDate::from_ymd_opt(after.year(), after.month(), 1) else {
+        return false;
+    };
+    // The day after the quarter's last day plus the lag, minus one.
+    today >= next_first + chrono::Duration::days(PUBLICATION_LAG_DAYS - 1)
+}
+
+/// Today's date (UTC), for [`published_period`].
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
 /// The period a reader at `level` is given figures for when they ask for `requested`
 /// from a suppressed source: the period itself at record level; otherwise the latest whole
-/// calendar quarter inside it (see the module docs), or `None` when it holds no whole
-/// quarter (then no figures are given).
+/// calendar quarter inside it that is released today (see the module docs), or `None` when
+/// it holds none (then no figures are given).
 pub fn published_period(level: AccessLevel, requested: MonthRange) -> Option<MonthRange> {
+    published_period_on(level, requested, today())
+}
+
+/// [`published_period`] on a given day.
+pub fn published_period_on(level: AccessLevel, requested: MonthRange, today: chrono::NaiveDate) -> Option<MonthRange> {
     match level {
         AccessLevel::Record => Some(requested),
-        AccessLevel::Aggregate | AccessLevel::None => latest_whole_quarter(requested),
+        AccessLevel::Aggregate | AccessLevel::None => {
+            let mut q = latest_whole_quarter(requested)?;
+            while !released_on(q, today) {
+                let earlier = quarter_of(q.from.plus(-1));
+                if earlier.from < requested.from {
+                    return None;
+                }
+                q = earlier;
+            }
+            Some(q)
+        }
     }
 }
 
@@ -214,6 +264,31 @@ mod tests {
                 assert!(!overlap || a == b, "{a} and {b}");
             }
         }
+    }
+
+    fn day(text: &str) -> chrono::NaiveDate {
+        text.parse().expect("date")
+    }
+
+    /// A quarter is published below record level 42 days after it ends (Q1 2026 ends on 31
+    /// March: released on 12 May); before that the latest released quarter is given.
+    #[test]
+    fn a_quarter_is_published_only_once_closed_for_the_lag() {
+        let q1 = range("2026-01", "2026-03");
+        assert!(!released_on(q1, day("2026-03-31")));
+        assert!(!released_on(q1, day("2026-05-11")));
+        assert!(released_on(q1, day("2026-05-12")));
+        let q4 = range("2025-10", "2025-12");
+        assert!(released_on(q4, day("2026-02-11")) && !released_on(q4, day("2026-02-10")));
+        let year = range("2025-01", "2026-06");
+        assert_eq!(published_period_on(AccessLevel::Aggregate, year, day("2026-07-01")), Some(q1));
+        assert_eq!(published_period_on(AccessLevel::Aggregate, year, day("2026-05-01")), Some(q4));
+        assert_eq!(
+            published_period_on(AccessLevel::Aggregate, year, day("2026-08-11")),
+            Some(range("2026-04", "2026-06"))
+        );
+        assert_eq!(published_period_on(AccessLevel::Record, year, day("2026-05-01")), Some(year), "record: as asked");
+        assert_eq!(published_period_on(AccessLevel::Aggregate, q1, day("2026-04-01")), None, "nothing released yet");
     }
 
     #[test]

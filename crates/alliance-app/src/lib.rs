@@ -13,6 +13,7 @@ pub mod counts;
 pub mod definition;
 pub mod directory;
 pub mod disclosure;
+pub mod ed_release;
 mod error;
 pub mod evaluation;
 pub mod imports;

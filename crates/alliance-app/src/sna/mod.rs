@@ -155,8 +155,9 @@ pub enum EdSection {
     NotPermitted,
     /// No ED assaults are loaded for this period and area.
     NoData,
-    /// The period asked for holds no whole calendar quarter, the only periods ED figures are
-    /// published for below record level (`disclosure::published_period`).
+    /// The period asked for holds no whole calendar quarter that ended at least
+    /// `disclosure::PUBLICATION_LAG_DAYS` days ago, the only periods ED figures are published
+    /// for below record level (`disclosure::published_period`).
     NoWholeQuarter,
     Data(Box<EdFigures>),
 }
@@ -190,8 +191,10 @@ impl EdFigures {
     pub fn partition_note(&self) -> Option<String> {
         let partition = self.published_period.map(|p| {
             format!(
-                "Emergency department figures are published for one whole calendar quarter at a time ({} to {} here: the latest whole quarter in the period chosen or, with no period chosen, the quarter of the latest data) and for the whole partnership area, whatever districts are chosen, so that figures for overlapping periods or areas cannot be subtracted from each other to reveal small counts.",
-                p.from, p.to
+                "Emergency department figures are published for one whole calendar quarter at a time ({} to {} here: the latest whole quarter in the period chosen or, with no period chosen, in the data, that ended at least {} days ago) and for the whole partnership area, whatever districts are chosen, so that figures for overlapping periods or areas cannot be subtracted from each other to reveal small counts; all of a quarter's tables are suppressed together, here and on the partner data page.",
+                p.from,
+                p.to,
+                crate::disclosure::PUBLICATION_LAG_DAYS
             )
         });
         match (partition, &self.place_note) {
@@ -505,10 +508,9 @@ impl SnaReport {
                         return Ok(EdSection::NoData);
                     };
                     if f.is_none() && t.is_none() {
-                        // No period asked for: the quarter of the latest month with data
-                        // (the partner data page's quarter too).
-                        let q = crate::disclosure::quarter_of(last);
-                        (q.from, q.to)
+                        // No period asked for: the latest released quarter with data (the
+                        // partner data page's quarter too).
+                        (first, crate::disclosure::quarter_of(last).to)
                     } else {
                         (f.unwrap_or(first), t.unwrap_or(last))
                     }
@@ -536,10 +538,31 @@ impl SnaReport {
             Some(q) => (q.from.to_string(), q.to.to_string()),
             None => months,
         };
+        let (times, people, methods) = match published_period {
+            // Below record level: the quarter's tables suppressed together with the partner
+            // data page's (`crate::ed_release`: linked tables).
+            Some(quarter) => {
+                let facts = db
+                    .ed_assault_facts(&alliance_db::partner::ed::EdFilter {
+                        from_month: Some(quarter.from.to_string()),
+                        to_month: Some(quarter.to.to_string()),
+                        site_code: None,
+                        district_code: None,
+                    })
+                    .await?;
+                let r = crate::ed_release::release(&facts, quarter, definition, &suppression);
+                (r.times, r.people, r.methods)
+            }
+            None => (
+                ed_times(&rows.by_hour, &suppression),
+                ed_people(&rows.by_age_sex, &codes(AGE_BANDS), &codes(SEXES), &suppression),
+                ed_methods(definition, &rows.by_method, &suppression),
+            ),
+        };
         Ok(EdSection::Data(Box::new(EdFigures {
-            times: ed_times(&rows.by_hour, &suppression),
-            people: ed_people(&rows.by_age_sex, &codes(AGE_BANDS), &codes(SEXES), &suppression),
-            methods: ed_methods(definition, &rows.by_method, &suppression),
+            times,
+            people,
+            methods,
             months,
             with_arrival: rows.with_arrival,
             import_ids: rows.imports.iter().map(|i| i.0).collect(),

@@ -248,19 +248,65 @@ pub const INDICATOR_DATASETS: [&str; 5] = [
     "indicators:other",
 ];
 
-/// The dataset an indicator series belongs to, by the words of its name: the dataset decides
-/// who may see it, so a name must land in exactly one. Names that fit no partner domain go to
-/// `indicators:other`, which is granted like any other dataset (nobody sees it by default).
+/// The indicator datasets whose values are restricted data (about few, identifiable people:
+/// the domains of [`OrgType::needs_suppression`]): entered values of an indicator in one of
+/// them are shown to a reader at the reader's level of that dataset. `indicators:other` is
+/// the partnership's own figures.
+pub const RESTRICTED_INDICATOR_DATASETS: [&str; 4] =
+    ["indicators:education", "indicators:youth-justice", "indicators:probation", "indicators:health"];
+
+/// Whether `dataset` is one of [`INDICATOR_DATASETS`] (the slugs an indicator may belong to).
+pub fn is_indicator_dataset(dataset: &str) -> bool {
+    INDICATOR_DATASETS.contains(&dataset)
+}
+
+/// The name shown for an indicator dataset ("health", "youth justice"), or the slug itself.
+pub fn indicator_dataset_label(dataset: &str) -> &str {
+    match dataset {
+        "indicators:education" => "education",
+        "indicators:youth-justice" => "youth justice",
+        "indicators:probation" => "probation",
+        "indicators:health" => "health",
+        "indicators:other" => "other partner",
+        other => other,
+    }
+}
+
+/// The dataset an indicator series belongs to, by the words of its name: the default when
+/// no dataset was chosen for it (the dataset decides who may see it, so a name must land in
+/// exactly one). Names that fit no partner domain go to `indicators:other`, which is granted
+/// like any other dataset (nobody sees it by default).
+///
+/// Words are matched whole (letters, digits and `&`), by rules in this order, the first that
+/// matches deciding: youth justice; probation; unmistakable health words (`A&E`, `ED`,
+/// emergency department, ambulance, hospital, health, NHS), so that "A&E attendances" is
+/// health rather than school attendance; education (school, pupil, suspension, exclusion,
+/// attendance, education); admissions (hospital admissions without the word hospital) as
+/// health, after education so that "school admissions" stays education; otherwise other.
 pub fn indicator_dataset(indicator: &str) -> &'static str {
-    let name = indicator.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| name.contains(w));
-    if has(&["youth justice", "youth offending", "first-time entrant", "first time entrant"]) {
+    let lower = indicator.to_lowercase();
+    let words: Vec<&str> =
+        lower.split(|c: char| !(c.is_alphanumeric() || c == '&')).filter(|w| !w.is_empty()).collect();
+    // A phrase of one or more words, each matched as a word or (ending in `*`) a word start.
+    let has_phrase = |phrase: &str| {
+        let parts: Vec<&str> = phrase.split(' ').collect();
+        words.windows(parts.len()).any(|run| {
+            run.iter().zip(&parts).all(|(w, p)| match p.strip_suffix('*') {
+                Some(stem) => w.starts_with(stem),
+                None => w == p,
+            })
+        })
+    };
+    let has = |phrases: &[&str]| phrases.iter().any(|p| has_phrase(p));
+    if has(&["youth justice", "youth offending", "first time entrant*"]) {
         "indicators:youth-justice"
-    } else if has(&["probation", "caseload", "reoffend"]) {
+    } else if has(&["probation", "caseload*", "reoffend*", "re offend*"]) {
         "indicators:probation"
-    } else if has(&["school", "suspension", "exclusion", "pupil", "attendance", "education"]) {
+    } else if has(&["a&e", "ed", "emergency department*", "ambulance*", "hospital*", "health*", "nhs"]) {
+        "indicators:health"
+    } else if has(&["school*", "suspension*", "exclusion*", "pupil*", "attendance*", "education*"]) {
         "indicators:education"
-    } else if has(&["ambulance", "hospital", "admission", "emergency department", "a&e", "health"]) {
+    } else if has(&["admission*"]) {
         "indicators:health"
     } else {
         "indicators:other"
@@ -324,6 +370,41 @@ mod tests {
         assert_eq!(indicator_dataset("Hospital admissions for assault with a sharp object"), "indicators:health");
         assert_eq!(indicator_dataset("Street lights repaired"), "indicators:other");
         assert!(INDICATOR_DATASETS.contains(&indicator_dataset("anything")));
+    }
+
+    /// One name per dataset and the names that the old rule order misfiled (issue 14).
+    #[test]
+    fn each_dataset_by_name_and_health_before_school_attendance() {
+        let cases = [
+            ("A&E attendances for assault", "indicators:health"),
+            ("ED attendances", "indicators:health"),
+            ("Emergency department attendances (under 25)", "indicators:health"),
+            ("Hospital admissions for assault by a sharp object", "indicators:health"),
+            ("Admissions for assault", "indicators:health"),
+            ("NHS-recorded assaults", "indicators:health"),
+            ("School attendance (persistent absence)", "indicators:education"),
+            ("School admissions", "indicators:education"),
+            ("Permanent exclusions", "indicators:education"),
+            ("Pupils suspended", "indicators:education"),
+            ("Youth offending team caseload", "indicators:youth-justice"),
+            ("First-time entrants to the youth justice system", "indicators:youth-justice"),
+            ("Proven reoffending rate", "indicators:probation"),
+            ("Probation caseload", "indicators:probation"),
+            ("Street lights repaired", "indicators:other"),
+            // Words are whole: "reduced" holds "ed", "schedule" no school, "healthy" is health.
+            ("Reduced street drinking", "indicators:other"),
+            ("Licensing schedule reviews", "indicators:other"),
+            ("Healthy relationships sessions", "indicators:health"),
+        ];
+        for (name, dataset) in cases {
+            assert_eq!(indicator_dataset(name), dataset, "{name}");
+        }
+        for d in RESTRICTED_INDICATOR_DATASETS {
+            assert!(is_indicator_dataset(d));
+            assert_ne!(indicator_dataset_label(d), d);
+        }
+        assert!(!RESTRICTED_INDICATOR_DATASETS.contains(&"indicators:other"));
+        assert!(!is_indicator_dataset("ed-assaults"));
     }
 
     #[test]

@@ -21,7 +21,9 @@ use sqlx::Row;
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
-pub use sharing::{today, Agreement, Dataset, Dpia, GrantRecord, GrantStatus, NewAgreement, NewDpia};
+pub use sharing::{
+    check_length, field_limits, today, Agreement, Dataset, Dpia, GrantRecord, GrantStatus, NewAgreement, NewDpia,
+};
 pub use tokens::{ApiToken, TOKEN_DAYS};
 pub(crate) use users::{checked_new_user, insert_user};
 pub use users::{NewSession, NewUser, User};

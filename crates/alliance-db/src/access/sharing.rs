@@ -256,6 +256,85 @@ pub struct NewDpia<'a> {
     pub summary: &'a str,
 }
 
+/// The longest text each data-sharing field takes, in characters (a form field over it is
+/// refused, naming the field, and nothing is stored). Text is also bounded in bytes, at four
+/// bytes a character (UTF-8's longest), which is checked first so an oversized value is
+/// refused before its characters are counted.
+pub mod field_limits {
+    pub const TITLE: usize = 200;
+    pub const PURPOSE: usize = 2000;
+    pub const LAWFUL_BASIS: usize = 500;
+    pub const DPIA_REFERENCE: usize = 100;
+    pub const DPIA_DATASETS: usize = 500;
+    pub const DPIA_SUMMARY: usize = 4000;
+    /// A dataset slug (`ed-assaults`, `indicators:health`).
+    pub const DATASET: usize = 100;
+    /// A date, `YYYY-MM-DD`.
+    pub const DATE: usize = 10;
+}
+
+/// `Invalid { field }` when `value` is longer than `max` characters (or `4 × max` bytes).
+pub fn check_length(field: &'static str, label: &str, value: &str, max: usize) -> Result<(), DbError> {
+    if value.len() > 4 * max {
+        return Err(DbError::invalid(
+            field,
+            format!(
+                "The {label} is too long: enter at most {max} characters ({} bytes of text were sent)",
+                value.len()
+            ),
+        ));
+    }
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(DbError::invalid(
+            field,
+            format!("The {label} is too long: enter at most {max} characters (it has {chars})"),
+        ));
+    }
+    Ok(())
+}
+
+/// The length checks of an agreement's fields.
+fn check_agreement_lengths(a: &NewAgreement<'_>) -> Result<(), DbError> {
+    check_length("title", "title", a.title, field_limits::TITLE)?;
+    check_length("purpose", "purpose", a.purpose, field_limits::PURPOSE)?;
+    check_length("lawful_basis", "lawful basis", a.lawful_basis, field_limits::LAWFUL_BASIS)?;
+    check_length("review_date", "review date", a.review_date, field_limits::DATE + 2)?;
+    check_length("end_date", "end date", a.end_date, field_limits::DATE + 2)?;
+    check_length("dpia_reference", "DPIA reference", a.dpia_reference, field_limits::DPIA_REFERENCE)?;
+    check_length("dpia_date", "date the DPIA was completed", a.dpia_date, field_limits::DATE + 2)
+}
+
+/// The checks of an agreement's fields (lengths, required fields, dates): the trimmed end
+/// date and DPIA date, if given.
+fn check_agreement(a: &NewAgreement<'_>) -> Result<(Option<String>, Option<String>), DbError> {
+    check_agreement_lengths(a)?;
+    for (field, label, value) in [
+        ("title", "title", a.title),
+        ("purpose", "purpose", a.purpose),
+        ("lawful_basis", "lawful basis", a.lawful_basis),
+    ] {
+        if value.trim().is_empty() {
+            return Err(DbError::invalid(field, format!("Enter the agreement's {label}")));
+        }
+    }
+    check_date("review_date", "review date", a.review_date.trim())?;
+    let optional = |field, label, value: &str| -> Result<Option<String>, DbError> {
+        let value = value.trim();
+        if value.is_empty() {
+            return Ok(None);
+        }
+        check_date(field, label, value)?;
+        Ok(Some(value.to_string()))
+    };
+    let end_date = optional("end_date", "end date", a.end_date)?;
+    let dpia_date = optional("dpia_date", "date the DPIA was completed", a.dpia_date)?;
+    if end_date.as_deref().is_some_and(|end| end < a.review_date.trim()) {
+        return Err(DbError::invalid("end_date", "The end date must be on or after the review date"));
+    }
+    Ok((end_date, dpia_date))
+}
+
 /// `Invalid { field: "dataset" }` unless the dataset is registered.
 async fn require_dataset(tx: &mut sqlx::AnyConnection, slug: &str) -> Result<(), DbError> {
     let found = sqlx::query("SELECT slug FROM datasets WHERE slug = $1").bind(slug).fetch_optional(&mut *tx).await?;
@@ -295,6 +374,7 @@ impl Db {
     /// it on (`Invalid { field: "org_id" }` otherwise), so nobody makes themselves the owner
     /// of another organisation's data (owners see its records).
     pub async fn set_dataset_owner(&self, slug: &str, org_id: i64, actor: &Actor) -> Result<(), DbError> {
+        check_length("dataset", "dataset", slug, field_limits::DATASET)?;
         let mut tx = self.begin_write().await?;
         require_dataset(&mut tx, slug).await?;
         require_organisation(&mut tx, "org_id", org_id).await?;
@@ -444,38 +524,7 @@ impl Db {
     /// Records an agreement: `Invalid` names the field at fault (`title`, `purpose`,
     /// `lawful_basis`, `review_date`).
     pub async fn create_agreement(&self, a: &NewAgreement<'_>, actor: &Actor) -> Result<i64, DbError> {
-        for (field, label, value) in [
-            ("title", "title", a.title),
-            ("purpose", "purpose", a.purpose),
-            ("lawful_basis", "lawful basis", a.lawful_basis),
-        ] {
-            if value.trim().is_empty() {
-                return Err(DbError::invalid(field, format!("Enter the agreement's {label}")));
-            }
-        }
-        check_date("review_date", "review date", a.review_date.trim())?;
-        let optional = |field, label, value: &str| -> Result<Option<String>, DbError> {
-            let value = value.trim();
-            if value.is_empty() {
-                return Ok(None);
-            }
-            check_date(field, label, value)?;
-            Ok(Some(value.to_string()))
-        };
-        let end_date = optional("end_date", "end date", a.end_date)?;
-        let dpia_date = optional("dpia_date", "date the DPIA was completed", a.dpia_date)?;
-        if end_date.as_deref().is_some_and(|end| end < a.review_date.trim()) {
-            return Err(DbError::invalid("end_date", "The end date must be on or after the review date"));
-        }
-        for (field, label, value) in [
-            ("title", "title", a.title),
-            ("purpose", "purpose", a.purpose),
-            ("dpia_reference", "DPIA reference", a.dpia_reference),
-        ] {
-            if value.chars().count() > 2000 {
-                return Err(DbError::invalid(field, format!("Enter a {label} of at most 2000 characters")));
-            }
-        }
+        let (end_date, dpia_date) = check_agreement(a)?;
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO agreements (title, purpose, lawful_basis, review_date, end_date, dpia_reference, dpia_date, \
@@ -507,6 +556,85 @@ impl Db {
         Ok(id)
     }
 
+    /// Edits or renews agreement `id` with the fields of `a` (its parties are kept; `Invalid`
+    /// names the field at fault, `NotFound` for no such agreement). When the edit moves the
+    /// review date or the end date later (or removes the end date), the agreement stays in
+    /// force longer than its owners approved: every approved grant under it becomes a request
+    /// again, asked for by `actor`, and gives no access until an administrator of the dataset's
+    /// owner (not `actor`) approves it anew. Refused grants stay refused. One transaction,
+    /// audited (the edit, and each grant sent back for approval). Returns how many grants
+    /// were sent back.
+    pub async fn update_agreement(&self, id: i64, a: &NewAgreement<'_>, actor: &Actor) -> Result<usize, DbError> {
+        let (end_date, dpia_date) = check_agreement(a)?;
+        let review_date = a.review_date.trim();
+        let mut tx = self.begin_write().await?;
+        let found = sqlx::query("SELECT review_date, end_date FROM agreements WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(found) = found else { return Err(DbError::not_found(format!("agreement {id}"))) };
+        let (old_review, old_end): (String, Option<String>) = (found.try_get(0)?, found.try_get(1)?);
+        let extended = review_date > old_review.as_str()
+            || match (&old_end, &end_date) {
+                (Some(_), None) => true,
+                (Some(old), Some(new)) => new > old,
+                (None, _) => false,
+            };
+        sqlx::query(
+            "UPDATE agreements SET title = $1, purpose = $2, lawful_basis = $3, review_date = $4, end_date = $5, \
+             dpia_reference = $6, dpia_date = $7 WHERE id = $8",
+        )
+        .bind(a.title.trim())
+        .bind(a.purpose.trim())
+        .bind(a.lawful_basis.trim())
+        .bind(review_date)
+        .bind(end_date.clone())
+        .bind(a.dpia_reference.trim())
+        .bind(dpia_date)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let mut sent_back = 0;
+        if extended {
+            let grants = sqlx::query(
+                "SELECT org_id, dataset, level FROM agreement_grants WHERE agreement_id = $1 AND status = 'approved' \
+                 ORDER BY org_id, dataset",
+            )
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for g in &grants {
+                let (org_id, dataset, level): (i64, String, String) = (g.try_get(0)?, g.try_get(1)?, g.try_get(2)?);
+                sqlx::query(
+                    "UPDATE agreement_grants SET status = 'requested', requested_by = $1, requested_at = $2, \
+                     decided_by = NULL, decided_at = NULL, decided_by_org = NULL, lapse_recorded_at = NULL \
+                     WHERE agreement_id = $3 AND org_id = $4 AND dataset = $5 AND status = 'approved'",
+                )
+                .bind(actor_email(actor))
+                .bind(now())
+                .bind(id)
+                .bind(org_id)
+                .bind(&dataset)
+                .execute(&mut *tx)
+                .await?;
+                let detail = format!(
+                    "grant sent back for approval: agreement {id} renewed to {review_date}; organisation {org_id}, \
+                     {level} access; no access until an administrator of the dataset's owner approves it again"
+                );
+                append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &dataset, &detail)).await?;
+                sent_back += 1;
+            }
+        }
+        let detail = format!(
+            "agreement {id} edited: review date {old_review} → {review_date}, end date {} → {}",
+            old_end.as_deref().unwrap_or("none"),
+            end_date.as_deref().unwrap_or("none")
+        );
+        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
+        tx.commit().await?;
+        Ok(sent_back)
+    }
+
     /// Asks for what an agreement should grant an organisation for a dataset (replacing any
     /// earlier request or decision under the same agreement, so a changed level needs a new
     /// approval); the organisation becomes a party to it. The grant gives no access until an
@@ -521,6 +649,7 @@ impl Db {
         level: AccessLevel,
         actor: &Actor,
     ) -> Result<(), DbError> {
+        check_length("dataset", "dataset", dataset, field_limits::DATASET)?;
         let today = today();
         let mut tx = self.begin_write().await?;
         let found = sqlx::query("SELECT review_date, end_date FROM agreements WHERE id = $1")
@@ -590,6 +719,7 @@ impl Db {
         approve: bool,
         actor: &Actor,
     ) -> Result<(), DbError> {
+        check_length("dataset", "dataset", dataset, field_limits::DATASET)?;
         let mut tx = self.begin_write().await?;
         let grant = sqlx::query(
             "SELECT g.status, g.requested_by, d.owner_org_id, o.name AS owner_name FROM agreement_grants g \
@@ -675,6 +805,11 @@ impl Db {
     /// Records a DPIA: `Invalid` names the field at fault (`title`, `completed_on`,
     /// `review_date`).
     pub async fn create_dpia(&self, d: &NewDpia<'_>, actor: &Actor) -> Result<i64, DbError> {
+        check_length("title", "title", d.title, field_limits::TITLE)?;
+        check_length("datasets", "datasets", d.datasets, field_limits::DPIA_DATASETS)?;
+        check_length("completed_on", "date it was completed", d.completed_on, field_limits::DATE + 2)?;
+        check_length("review_date", "review date", d.review_date, field_limits::DATE + 2)?;
+        check_length("summary", "summary", d.summary, field_limits::DPIA_SUMMARY)?;
         if d.title.trim().is_empty() {
             return Err(DbError::invalid("title", "Enter the DPIA's title"));
         }

@@ -282,6 +282,8 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/admin/users/{id}", ADMIN),
     roles("GET", "/admin/data-sharing", ADMIN),
     roles("POST", "/admin/agreements", ADMIN),
+    roles("GET", "/admin/agreements/{id}/edit", ADMIN),
+    roles("POST", "/admin/agreements/{id}", ADMIN),
     roles("POST", "/admin/grants", ADMIN),
     roles("POST", "/admin/grants/decide", ADMIN),
     roles("POST", "/admin/datasets", ADMIN),

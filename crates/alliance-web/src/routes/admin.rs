@@ -37,6 +37,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/users/invite", post(invite_user))
         .route("/admin/data-sharing", get(data_sharing))
         .route("/admin/agreements", post(add_agreement))
+        .route("/admin/agreements/{id}/edit", get(edit_agreement))
+        .route("/admin/agreements/{id}", post(update_agreement))
         .route("/admin/grants", post(add_grant))
         .route("/admin/grants/decide", post(decide_grant))
         .route("/admin/datasets", post(set_owner))
@@ -323,6 +325,76 @@ async fn add_agreement(
     data_sharing_done(&state, &me, result, form.values, "agreement", |f| f).await
 }
 
+/// The agreement's fields as the edit form shows them.
+fn agreement_values(a: &alliance_db::access::Agreement) -> FormValues {
+    [
+        ("title", a.title.clone()),
+        ("purpose", a.purpose.clone()),
+        ("lawful_basis", a.lawful_basis.clone()),
+        ("review_date", a.review_date.clone()),
+        ("end_date", a.end_date.clone().unwrap_or_default()),
+        ("dpia_reference", a.dpia_reference.clone()),
+        ("dpia_date", a.dpia_date.clone().unwrap_or_default()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+async fn agreement_edit_page(state: &AppState, id: i64, form: Option<forms::Form>) -> Result<String, PageError> {
+    let Some(agreement) = state.db.agreements().await?.into_iter().find(|a| a.id == id) else {
+        return Err(not_found());
+    };
+    let form = form.unwrap_or_else(|| forms::Form::new(agreement_values(&agreement)));
+    let page = AgreementEditPage {
+        layout: Layout::new(state, "/admin/data-sharing"),
+        approved: agreement.grants.iter().filter(|g| g.status == alliance_db::access::GrantStatus::Approved).count(),
+        agreement,
+        form,
+    };
+    Ok(page.render()?)
+}
+
+/// The form to edit or renew an agreement (`/admin/agreements/{id}/edit`).
+async fn edit_agreement(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Html<String>, PageError> {
+    Ok(Html(agreement_edit_page(&state, id, None).await?))
+}
+
+/// Saves an edit or renewal: moving the review or end date later sends the agreement's
+/// approved grants back to their owners for approval (`Db::update_agreement`).
+async fn update_agreement(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let form = forms::Form::new(values(&fields));
+    let (title, purpose, lawful_basis, review_date) =
+        (form.value("title"), form.value("purpose"), form.value("lawful_basis"), form.value("review_date"));
+    let (end_date, dpia_reference, dpia_date) =
+        (form.value("end_date"), form.value("dpia_reference"), form.value("dpia_date"));
+    let edited = NewAgreement {
+        title: &title,
+        purpose: &purpose,
+        lawful_basis: &lawful_basis,
+        review_date: &review_date,
+        end_date: &end_date,
+        dpia_reference: &dpia_reference,
+        dpia_date: &dpia_date,
+        parties: &[],
+    };
+    match state.db.update_agreement(id, &edited, &actor_of(&me, &ip)).await {
+        Ok(_) => Ok(redirect("/admin/data-sharing")),
+        Err(DbError::NotFound { .. }) => Err(not_found()),
+        Err(e) => {
+            let error = on_field(e, |f| f)?;
+            let form = forms::Form::with_errors(form.values, vec![error]);
+            Ok(invalid(agreement_edit_page(&state, id, Some(form)).await?))
+        }
+    }
+}
+
 async fn add_grant(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -424,6 +496,7 @@ async fn add_dpia(
     let id_of = |f: &'static str| match f {
         "title" => "dpia-title",
         "review_date" => "dpia-review",
+        "datasets" => "dpia-datasets",
         other => other,
     };
     data_sharing_done(&state, &me, result, form.values, "dpia", id_of).await

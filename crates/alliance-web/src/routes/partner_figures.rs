@@ -101,7 +101,8 @@ async fn ed_page(
     let filter = EdFilter::default();
     let (facts, quarter) = ed_assaults::published_facts(state.db.ed_assault_facts(&filter).await?, level);
     let disclosure = state.disclosure().await;
-    let tables = ed_assaults::tables(&facts, &disclosure, level);
+    let definition = state.db.sv_definition_current().await?;
+    let tables = ed_assaults::tables_for(&facts, quarter, &definition, &disclosure, level);
     let records = if level == AccessLevel::Record {
         let total = state.db.ed_assault_total(&filter).await?;
         let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
@@ -155,7 +156,10 @@ async fn ed_csv(
     }
     let level = ed_level(&state, &who, &what).await?;
     let (facts, quarter) = ed_assaults::published_facts(state.db.ed_assault_facts(&EdFilter::default()).await?, level);
-    let table = ed_assaults::tables(&facts, &state.disclosure().await, level).into_iter().find(|t| t.slug == slug);
+    let definition = state.db.sv_definition_current().await?;
+    let table = ed_assaults::tables_for(&facts, quarter, &definition, &state.disclosure().await, level)
+        .into_iter()
+        .find(|t| t.slug == slug);
     // Below record level the file's name states the one quarter it covers.
     let period = quarter.map(|q| format!("-{}-to-{}", q.from, q.to)).unwrap_or_default();
     match table {

@@ -181,3 +181,16 @@ pub struct AuditPage {
     pub from: String,
     pub to: String,
 }
+
+/// The form to edit or renew an information sharing agreement.
+#[derive(Template)]
+#[template(path = "admin_agreement_edit.html")]
+pub struct AgreementEditPage {
+    pub layout: Layout,
+    pub agreement: Agreement,
+    /// How many of its grants are approved now (and would go back for approval on renewal).
+    pub approved: usize,
+    /// The agreement's fields, or what was typed with the error.
+    pub form: Form,
+}
+form_accessors!(AgreementEditPage);

@@ -5,8 +5,11 @@
 
 use std::collections::BTreeSet;
 
+use alliance_app::ed_release::{self, EdRelease, PublishedList};
 use alliance_app::Disclosure;
 use alliance_core::access::AccessLevel;
+use alliance_core::analytics::sna::definition::Definition;
+use alliance_core::analytics::suppression::SuppressedTable;
 use alliance_core::domain::{Month, MonthRange};
 use alliance_db::partner::ed::{EdAssaultRow, EdFact};
 use alliance_ingest::ed::codes::{label, AGE_BANDS, ASSAULT_METHODS, LOCATION_TYPES, SEXES};
@@ -26,17 +29,20 @@ const NOT_KNOWN: &str = "Not known";
 const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 
 /// The assaults a reader at `level` may see counted: all of them at record level; below it,
-/// those of one calendar quarter only (the quarter of the latest month with data: one cell
-/// of the fixed partition of `alliance_app::disclosure`, so the page's tables and the SNA's
-/// are over the same non-overlapping periods and cannot be subtracted from each other).
+/// those of one calendar quarter only (the latest quarter with data that is released: one
+/// cell of the fixed partition of `alliance_app::disclosure`, so the page's tables and the
+/// SNA's are over the same non-overlapping periods and cannot be subtracted from each other).
 /// Returns the facts and, below record level, the quarter (`None` when there are no facts).
 pub fn published_facts(facts: Vec<EdFact>, level: AccessLevel) -> (Vec<EdFact>, Option<MonthRange>) {
     if level == AccessLevel::Record {
         return (facts, None);
     }
-    let latest = facts.iter().filter_map(|f| f.assault_month.parse::<Month>().ok()).max();
-    let quarter = latest.map(alliance_app::disclosure::quarter_of);
-    match quarter.and_then(|q| alliance_app::disclosure::published_period(level, q)) {
+    let months: Vec<Month> = facts.iter().filter_map(|f| f.assault_month.parse::<Month>().ok()).collect();
+    let span = match (months.iter().min(), months.iter().max()) {
+        (Some(first), Some(last)) => MonthRange::new(*first, alliance_app::disclosure::quarter_of(*last).to),
+        _ => None,
+    };
+    match span.and_then(|s| alliance_app::disclosure::published_period(level, s)) {
         Some(q) => {
             let kept =
                 facts.into_iter().filter(|f| f.assault_month.parse::<Month>().is_ok_and(|m| q.contains(m))).collect();
@@ -46,8 +52,65 @@ pub fn published_facts(facts: Vec<EdFact>, level: AccessLevel) -> (Vec<EdFact>, 
     }
 }
 
-/// The aggregate tables of ED assaults as a reader at `level` may see them (suppressed by
-/// `disclosure` below record level).
+/// The tables of a quarter below record level: from the quarter's release, where they are
+/// suppressed together with each other and with the SNA's (`alliance_app::ed_release`).
+pub fn released_tables(release: &EdRelease, disclosure: &Disclosure) -> Vec<FigureTable> {
+    let threshold = disclosure.threshold();
+    let list = |slug, caption: &str, header: &str, l: &PublishedList| {
+        let table = SuppressedTable {
+            cells: l.counts.iter().map(|c| vec![*c]).collect(),
+            row_totals: l.counts.clone(),
+            column_totals: vec![l.total],
+            total: l.total,
+        };
+        FigureTable::published(slug, caption, header, l.labels.clone(), vec!["Assaults".into()], &table, threshold)
+    };
+    vec![
+        list("by-month", "ED assaults by month", "Month", &release.by_month),
+        list("by-district", "ED assaults by district of the assault's location", "District", &release.by_district),
+        list("by-method", "ED assaults by assault method", "Assault method", &release.by_method),
+        FigureTable::published(
+            "by-age-and-sex",
+            "ED assaults by age band and sex",
+            "Age band",
+            release.by_age_and_sex.rows.clone(),
+            release.by_age_and_sex.columns.clone(),
+            &release.by_age_and_sex.table,
+            threshold,
+        ),
+        FigureTable::published(
+            "by-hour-and-day",
+            "ED assaults by hour of day and day of week",
+            "Hour",
+            release.by_hour_and_day.rows.clone(),
+            release.by_hour_and_day.columns.clone(),
+            &release.by_hour_and_day.table,
+            threshold,
+        ),
+    ]
+}
+
+/// The page's tables for a reader at `level`: exact at record level; below it, the release
+/// of `quarter` (the facts being that quarter's), or none without a quarter.
+pub fn tables_for(
+    facts: &[EdFact],
+    quarter: Option<MonthRange>,
+    definition: &Definition,
+    disclosure: &Disclosure,
+    level: AccessLevel,
+) -> Vec<FigureTable> {
+    match (level, quarter) {
+        (AccessLevel::Record, _) => tables(facts, disclosure, level),
+        (_, Some(q)) => {
+            released_tables(&ed_release::release(facts, q, definition, &disclosure.suppression()), disclosure)
+        }
+        (_, None) => tables(&[], disclosure, level),
+    }
+}
+
+/// The aggregate tables of ED assaults as a reader at `level` may see them, each table on
+/// its own (exact at record level; [`tables_for`] gives readers below record level the
+/// quarter's linked release instead).
 pub fn tables(facts: &[EdFact], disclosure: &Disclosure, level: AccessLevel) -> Vec<FigureTable> {
     let one = |slug, caption: &str, header: &str, keys: Vec<String>, key: &dyn Fn(&EdFact) -> String| {
         let counts: Vec<Vec<u64>> =

@@ -65,6 +65,20 @@ impl FigureTable {
             Some(_) => (disclosure.table(cells), disclosure.threshold()),
             None => (exact(cells), 0),
         };
+        FigureTable::published(slug, caption, row_header, row_labels, columns, &table, threshold)
+    }
+
+    /// A table already suppressed (with other tables it is linked to: see
+    /// `alliance_app::ed_release`), `threshold` naming its hidden figures.
+    pub fn published(
+        slug: &'static str,
+        caption: impl Into<String>,
+        row_header: impl Into<String>,
+        row_labels: Vec<String>,
+        columns: Vec<String>,
+        table: &SuppressedTable,
+        threshold: u64,
+    ) -> FigureTable {
         let text = |s: &Shown| s.display(threshold);
         let suppressed = table.total.is_hidden()
             || table

@@ -15,6 +15,7 @@ mod referrals;
 mod seed;
 mod serve;
 mod services;
+mod sharing;
 mod sna;
 mod spatial;
 mod strategy;
@@ -104,6 +105,10 @@ pub enum Command {
     Referrals(referrals::ReferralsCommand),
     /// Write an online backup of a SQLite database to a new file (PostgreSQL: use pg_dump).
     Backup(backup::BackupArgs),
+    /// The data-sharing register: list agreements and grants; request, approve or refuse a
+    /// grant as a named administrator (--as EMAIL).
+    #[command(subcommand)]
+    Sharing(sharing::SharingCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -137,6 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Strategy(args) => strategy::run(&db, args).await?,
         Command::Referrals(args) => referrals::run(&db, args).await?,
         Command::Backup(args) => backup::run(&db, args).await?,
+        Command::Sharing(args) => sharing::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

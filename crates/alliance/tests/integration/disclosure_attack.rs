@@ -481,3 +481,282 @@ async fn health_indicator_values_follow_their_dataset(app: TestApp) {
     assert!(!page.body.contains("fewer than 5"));
 }
 on_each_app!(health_indicator_values_follow_their_dataset);
+
+/// What linear algebra gets out of a two-way table with its margins (`known[row][column]`,
+/// the last row the column totals and the last column the row totals; `None` hidden): every
+/// hidden figure the rows and columns determine, with its value. Each row and column of the
+/// grid sums to its total; the hidden figures are the unknowns; a figure is determined when
+/// the reduced row echelon form has a row naming it alone.
+fn solve_grid(known: &[Vec<Option<i64>>]) -> Vec<((usize, usize), f64)> {
+    let (height, width) = (known.len(), known.first().map_or(0, Vec::len));
+    let unknowns: Vec<(usize, usize)> =
+        (0..height).flat_map(|i| (0..width).map(move |j| (i, j))).filter(|&(i, j)| known[i][j].is_none()).collect();
+    let at = |i: usize, j: usize| unknowns.iter().position(|&u| u == (i, j));
+    let n = unknowns.len();
+    let mut rows: Vec<Vec<f64>> = Vec::new();
+    // A line: `members` sum to `total`; unknowns to the left, knowns to the right.
+    let mut line = |members: Vec<(usize, usize)>, total: (usize, usize)| {
+        let mut eq = vec![0.0; n + 1];
+        for (k, sign) in members.iter().map(|&m| (m, 1.0)).chain([(total, -1.0)]) {
+            match (known[k.0][k.1], at(k.0, k.1)) {
+                (Some(v), _) => eq[n] -= sign * v as f64,
+                (None, Some(x)) => eq[x] += sign,
+                (None, None) => {}
+            }
+        }
+        rows.push(eq);
+    };
+    for i in 0..height {
+        line((0..width - 1).map(|j| (i, j)).collect(), (i, width - 1));
+    }
+    for j in 0..width {
+        line((0..height - 1).map(|i| (i, j)).collect(), (height - 1, j));
+    }
+    // Reduced row echelon form.
+    let mut r = 0;
+    for c in 0..n {
+        let Some(p) = (r..rows.len()).max_by(|&a, &b| rows[a][c].abs().total_cmp(&rows[b][c].abs())) else { break };
+        if rows[p][c].abs() < 1e-9 {
+            continue;
+        }
+        rows.swap(r, p);
+        let pivot = rows[r][c];
+        for k in 0..=n {
+            rows[r][k] /= pivot;
+        }
+        for o in 0..rows.len() {
+            if o != r && rows[o][c].abs() > 1e-12 {
+                let f = rows[o][c];
+                for k in 0..=n {
+                    rows[o][k] -= f * rows[r][k];
+                }
+            }
+        }
+        r += 1;
+    }
+    rows.iter()
+        .filter_map(|row| {
+            let support: Vec<usize> = (0..n).filter(|&k| row[k].abs() > 1e-9).collect();
+            (support.len() == 1).then(|| (unknowns[support[0]], row[n] / row[support[0]]))
+        })
+        .collect()
+}
+
+/// Values between 1 and `threshold − 1` that `solve_grid` finds.
+fn small_solutions(known: &[Vec<Option<i64>>], threshold: i64) -> Vec<String> {
+    solve_grid(known)
+        .into_iter()
+        .filter(|(_, v)| *v > 0.5 && *v < threshold as f64 - 0.5)
+        .map(|((i, j), v)| format!("row {i}, column {j} = {v}"))
+        .collect()
+}
+
+/// Tables of one quarter that share figures, attacked together (issue 14, second round):
+/// the partner page's hour-by-day table has the SNA's hours and days as its margins; the SNA
+/// and the page both publish age band by sex. The attacker merges everything published about
+/// the quarter's hour-by-day grid (page cells and margins, SNA hours, days and total) and
+/// solves the grid's rows and columns together; likewise for age band by sex. No count from 1
+/// to the threshold − 1 may follow, for a threshold of 5 and of 10. Checked against exact
+/// figures: the same solver on a record-level reader's grid recovers every figure.
+async fn ed_linked_tables(app: TestApp) {
+    load_ed_year(&app).await;
+    let aggregate = app.signed_in("board@hospital.example", Role::BoardMember, "Hospital").await;
+    let record = app.signed_in("analyst@hospital.example", Role::Analyst, "Hospital").await;
+    attack_linked_tables(&app, &aggregate, 5).await;
+    // A threshold of 10 from the profile, read by a fresh server (no cached profile).
+    let mut profile = alliance_core::partnership::example("staffordshire").expect("shipped").expect("valid");
+    profile.suppression_threshold = Some(10);
+    app.db.init_partnership(&profile, &common::test_actor()).await.expect("profile");
+    {
+        let ten = app.beside(|s| s).await;
+        attack_linked_tables(&ten, &aggregate, 10).await;
+    }
+    solver_is_not_blind(&app, &record).await;
+}
+on_each_app!(ed_linked_tables);
+
+const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
+fn hour_labels() -> Vec<String> {
+    (0..24).map(|h| format!("{h:02}:00 to {h:02}:59")).collect()
+}
+
+async fn attack_linked_tables(app: &TestApp, aggregate: &Caller, threshold: i64) {
+    let days = DAYS;
+    let hours = hour_labels();
+    {
+        let quarter = "from=2025-10&to=2025-12";
+        let get = |path: String| async move {
+            let reply = app.get(&path, aggregate).await;
+            assert_eq!(reply.status, 200, "{path}: {}", reply.body);
+            cells(&reply.body, 1)
+        };
+        let page = get("/partner-data/ed-assaults/by-hour-and-day.csv".into()).await;
+        let sna_hours = get(format!("/sna/tables/ed-hours.csv?{quarter}")).await;
+        let sna_days = get(format!("/sna/tables/ed-days.csv?{quarter}")).await;
+        assert!(
+            page.values().chain(sna_hours.values()).any(|t| t == &format!("fewer than {threshold}")),
+            "threshold {threshold} applied"
+        );
+        let cell = |m: &BTreeMap<String, String>, k: String| m.get(&k).and_then(|t| count(t));
+        // The grid: hours × days, the Total column, the Total row; each figure known when any
+        // output shows it. Where two outputs show one figure they must agree.
+        let mut grid: Vec<Vec<Option<i64>>> = Vec::new();
+        for row in hours.iter().map(String::as_str).chain(["Total"]) {
+            let mut line: Vec<Option<i64>> = days.iter().map(|d| cell(&page, format!("{row} | {d}"))).collect();
+            let from_page = cell(&page, format!("{row} | Total"));
+            let from_sna = cell(&sna_hours, format!("{row} | Assaults"));
+            if let (Some(a), Some(b)) = (from_page, from_sna) {
+                assert_eq!(a, b, "{row}: one figure, one value");
+            }
+            assert_eq!(
+                from_page.is_some(),
+                from_sna.is_some(),
+                "{row} (threshold {threshold}): shown in one output, hidden in the other"
+            );
+            line.push(from_page.or(from_sna));
+            grid.push(line);
+        }
+        for (j, d) in days.iter().enumerate() {
+            let from_sna = cell(&sna_days, format!("{d} | Assaults"));
+            assert_eq!(grid[24][j].is_some(), from_sna.is_some(), "{d} (threshold {threshold})");
+            grid[24][j] = grid[24][j].or(from_sna);
+        }
+        assert!(grid.iter().flatten().any(Option::is_none), "the quarter has hidden figures to attack");
+        let leaks = small_solutions(&grid, threshold);
+        assert!(leaks.is_empty(), "threshold {threshold}: hour by day gives away {leaks:?}");
+
+        // Age band by sex: the SNA's and the page's are one table.
+        let sna_people = get(format!("/sna/tables/ed-people.csv?{quarter}")).await;
+        let page_people = get("/partner-data/ed-assaults/by-age-and-sex.csv".into()).await;
+        let mut compared = 0;
+        for (key, text) in &sna_people {
+            if let Some(other) = page_people.get(key) {
+                assert_eq!(count(text), count(other), "{key}: {text} on the SNA, {other} on the page");
+                compared += 1;
+            }
+        }
+        assert!(compared > 0, "the two tables have the same rows and columns");
+        let mut rows: Vec<String> = Vec::new();
+        let mut columns: Vec<String> = Vec::new();
+        for key in page_people.keys() {
+            if let Some((r, c)) = key.split_once(" | ") {
+                if r != "Total" && !rows.iter().any(|x| x == r) {
+                    rows.push(r.to_string());
+                }
+                if c != "Total" && !columns.iter().any(|x| x == c) {
+                    columns.push(c.to_string());
+                }
+            }
+        }
+        rows.push("Total".into());
+        columns.push("Total".into());
+        let people: Vec<Vec<Option<i64>>> = rows
+            .iter()
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|c| {
+                        let key = format!("{r} | {c}");
+                        cell(&page_people, key.clone()).or_else(|| cell(&sna_people, key))
+                    })
+                    .collect()
+            })
+            .collect();
+        let leaks = small_solutions(&people, threshold);
+        assert!(leaks.is_empty(), "threshold {threshold}: age band by sex gives away {leaks:?}");
+    }
+}
+
+/// The solver is not blind: on exact figures with some hidden by hand, it finds them.
+async fn solver_is_not_blind(app: &TestApp, record: &Caller) {
+    let exact = app.get("/partner-data/ed-assaults/by-hour-and-day.csv", record).await;
+    let exact = cells(&exact.body, 1);
+    let mut grid: Vec<Vec<Option<i64>>> = hour_labels()
+        .iter()
+        .map(String::as_str)
+        .chain(["Total"])
+        .map(|row| {
+            DAYS.iter().chain(&["Total"]).map(|d| exact.get(&format!("{row} | {d}")).and_then(|t| count(t))).collect()
+        })
+        .collect();
+    let hidden_by_hand = grid[3][2];
+    assert!(hidden_by_hand.is_some(), "record level: exact figures");
+    grid[3][2] = None;
+    grid[3][7] = None;
+    grid[10][7] = None;
+    let found = solve_grid(&grid);
+    assert!(
+        found.iter().any(|((i, j), v)| (*i, *j) == (3, 2) && Some(v.round() as i64) == hidden_by_hand),
+        "{found:?}"
+    );
+}
+
+/// Every restricted indicator dataset restricts its values, not only health (issue 14,
+/// second round), and names are read with health before school attendance: "A&E attendances
+/// for assault" is health data, "Permanent exclusions" education data. The indicators page
+/// and the Board pack show a Board member of another organisation neither value, an owner's
+/// analyst sees its own, and the file `alliance board-pack` writes hides both.
+async fn every_restricted_indicator_dataset_restricts_its_values(app: TestApp) {
+    use alliance_core::access::OrgType;
+    use alliance_core::governance::{Direction, IndicatorSource};
+    let db = &app.db;
+    assert_eq!(alliance_core::access::indicator_dataset("A&E attendances for assault"), "indicators:health");
+    for (org, kind, dataset, code, name, value) in [
+        ("Hospital", OrgType::Health, "indicators:health", "ae-assaults", "A&E attendances for assault", 3.0),
+        ("Schools", OrgType::Education, "indicators:education", "exclusions", "Permanent exclusions", 4.0),
+    ] {
+        let id = db.create_organisation(org, kind, &common::test_actor()).await.expect("organisation");
+        db.set_dataset_owner(dataset, id, &common::test_actor()).await.expect("owner");
+        db.create_indicator(
+            &alliance_db::governance::NewIndicator {
+                code,
+                name,
+                kind: "outcome",
+                definition: "test",
+                unit: "count",
+                frequency: "quarterly",
+                direction: Direction::Down,
+                baseline: None,
+                baseline_period: None,
+                target: Some(10.0),
+                tolerance: Some(2.0),
+                owner_org_id: Some(id),
+                priority_id: None,
+                source: IndicatorSource::Entered,
+            },
+            &common::test_actor(),
+        )
+        .await
+        .expect("indicator");
+        let v = vec![(code.to_string(), "2025Q4".to_string(), value, String::new())];
+        db.enter_indicator_values(&v, &common::test_actor()).await.expect("value");
+    }
+    let schools = app.signed_in("analyst@schools.example", Role::Analyst, "Schools").await;
+    let board = app.signed_in("board@council.example", Role::BoardMember, "Council").await;
+    let page = app.get("/indicators?quarter=2025Q4", &schools).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("Not shown: health data"), "the schools see no health values: {}", page.body);
+    assert!(!page.body.contains("Not shown: education data"), "their own values are shown");
+    for path in ["/indicators?quarter=2025Q4", "/board-pack/2025Q4"] {
+        let page = app.get(path, &board).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+        assert!(
+            page.body.contains("Not shown: health data") && page.body.contains("Not shown: education data"),
+            "{path}: {}",
+            page.body
+        );
+    }
+    // The file for the Board, written at aggregate level: both values "fewer than 5".
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let out = dir.path().join("pack.html");
+    let out_text = out.to_string_lossy().into_owned();
+    let run = common::alliance(
+        &app.db_url,
+        &["board-pack", "--quarter", "2025Q4", "--partnership", "Test partnership", "--out", &out_text],
+    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let html = std::fs::read_to_string(&out).expect("the pack");
+    assert!(html.matches("fewer than 5").count() >= 2, "both restricted values hidden in the file");
+}
+on_each_app!(every_restricted_indicator_dataset_restricts_its_values);

@@ -36,6 +36,7 @@ mod public;
 mod referral_feed;
 mod referrals;
 mod sharing_approval;
+mod sharing_renewal;
 mod sna;
 mod spatial;
 mod strategies;

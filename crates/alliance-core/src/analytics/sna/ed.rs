@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::definition::{Definition, Fit, SourceKind, SvGroup};
 use super::times::{time_profile, TimeProfile};
-use crate::analytics::suppression::{Shown, SuppressedTable, Suppression};
+use crate::analytics::suppression::{Shown, SuppressedGroups, SuppressedTable, Suppression};
 
 /// The hour and day-of-week profiles of assaults, as published.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -169,15 +169,17 @@ pub struct EdMethods {
     pub definition_version: i64,
 }
 
-/// Groups `(method code, count)` rows by the definition's ED mappings (groups in the
-/// definition's order of [`SvGroup::ALL`], methods by code; unmapped methods last) and
-/// suppresses them with their subtotals and total. A method mapped to more than one group
-/// counts in the first (the definition validates against duplicates).
-pub fn ed_methods(definition: &Definition, rows: &[(String, i64)], suppression: &Suppression) -> EdMethods {
+/// A serious violence group (`None`: methods the definition does not map) and its ED
+/// assault methods `(code, fit, count)`, as [`method_slots`] orders them.
+pub type MethodSlot = (Option<SvGroup>, Vec<(String, Option<Fit>, u64)>);
+
+/// Groups `(method code, count)` rows by the definition's ED mappings: groups in the
+/// definition's order of [`SvGroup::ALL`], methods by code, unmapped methods last. A method
+/// mapped to more than one group counts in the first (the definition validates against
+/// duplicates).
+pub fn method_slots(definition: &Definition, rows: &[(String, i64)]) -> Vec<MethodSlot> {
     let mapping = |code: &str| definition.for_source(SourceKind::EdAssaultMethod).find(|m| m.category == code);
-    /// A group and its methods: (code, fit, count).
-    type Slot = (Option<SvGroup>, Vec<(String, Option<Fit>, u64)>);
-    let mut slots: Vec<Slot> = Vec::new();
+    let mut slots: Vec<MethodSlot> = Vec::new();
     let mut sorted: Vec<&(String, i64)> = rows.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     for (code, n) in sorted {
@@ -199,8 +201,12 @@ pub fn ed_methods(definition: &Definition, rows: &[(String, i64)], suppression: 
     let rank =
         |g: &Option<SvGroup>| g.map_or(SvGroup::ALL.len(), |g| SvGroup::ALL.iter().position(|x| *x == g).unwrap_or(0));
     slots.sort_by_key(|s| rank(&s.0));
-    let counts: Vec<Vec<u64>> = slots.iter().map(|s| s.1.iter().map(|r| r.2).collect()).collect();
-    let shown = suppression.grouped(&counts);
+    slots
+}
+
+/// The methods of `slots` with their published figures (`shown`, from suppressing the slots'
+/// counts as a grouped list, alone or linked with other tables).
+pub fn methods_as_published(slots: Vec<MethodSlot>, shown: SuppressedGroups, definition_version: i64) -> EdMethods {
     let groups = slots
         .into_iter()
         .zip(shown.members)
@@ -215,7 +221,16 @@ pub fn ed_methods(definition: &Definition, rows: &[(String, i64)], suppression: 
             subtotal,
         })
         .collect();
-    EdMethods { groups, total: shown.total, definition_version: definition.version }
+    EdMethods { groups, total: shown.total, definition_version }
+}
+
+/// Groups `(method code, count)` rows by the definition's ED mappings ([`method_slots`]) and
+/// suppresses them with their subtotals and total.
+pub fn ed_methods(definition: &Definition, rows: &[(String, i64)], suppression: &Suppression) -> EdMethods {
+    let slots = method_slots(definition, rows);
+    let counts: Vec<Vec<u64>> = slots.iter().map(|s| s.1.iter().map(|r| r.2).collect()).collect();
+    let shown = suppression.grouped(&counts);
+    methods_as_published(slots, shown, definition.version)
 }
 
 #[cfg(test)]
