@@ -13,6 +13,7 @@ pub mod disclosure;
 mod error;
 pub mod evaluation;
 pub mod imports;
+pub mod indicators;
 pub mod mail;
 pub mod password;
 pub mod places;

@@ -7,6 +7,7 @@ mod counts;
 pub mod evaluate;
 mod import;
 mod imports;
+mod indicators;
 mod partner;
 mod partnership;
 mod places;
@@ -103,6 +104,9 @@ pub enum Command {
     Referrals(referrals::ReferralsCommand),
     /// Write an online backup of a SQLite database to a new file (PostgreSQL: use pg_dump).
     Backup(backup::BackupArgs),
+    /// The performance framework's indicators: define a computed one, list, show its figures.
+    #[command(subcommand)]
+    Indicators(indicators::IndicatorsCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -136,6 +140,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Strategy(args) => strategy::run(&db, args).await?,
         Command::Referrals(args) => referrals::run(&db, args).await?,
         Command::Backup(args) => backup::run(&db, args).await?,
+        Command::Indicators(args) => indicators::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)
