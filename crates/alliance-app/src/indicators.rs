@@ -343,22 +343,27 @@ pub async fn describe(db: &Db, source: &IndicatorSource) -> Result<String, DbErr
 pub async fn check(db: &Db, source: &IndicatorSource, frequency: Frequency) -> Result<(), AppError> {
     let Some(def) = source.computed() else { return Ok(()) };
     def.validate(frequency).map_err(|e| AppError::invalid("source", e))?;
+    let refuse = |reason: String| Err(AppError::invalid("source", reason));
     match &def.data {
-        ComputedData::Ed(EdSelection::Method(code))
-            if !alliance_ingest::ed::codes::ASSAULT_METHODS.iter().any(|(c, _)| c == code) =>
-        {
-            return Err(AppError::invalid("source", format!("\"{code}\" is not an assault method code of the ED code list")));
+        ComputedData::Ed(EdSelection::Method(code)) => {
+            if !alliance_ingest::ed::codes::ASSAULT_METHODS.iter().any(|(c, _)| *c == code.as_str()) {
+                return refuse(format!("\"{code}\" is not an assault method code of the ED code list"));
+            }
         }
-        ComputedData::PartnerSeries { org: Some(o), .. } if !db.organisations().await?.iter().any(|x| x.id == *o) => {
-            return Err(AppError::invalid("source", format!("there is no organisation {o}")));
+        ComputedData::PartnerSeries { org: Some(o), .. } => {
+            if !db.organisations().await?.iter().any(|x| x.id == *o) {
+                return refuse(format!("there is no organisation {o}"));
+            }
         }
-        ComputedData::Referrals { service: Some(s), .. } if db.referral_service(s).await?.is_none() => {
-            return Err(AppError::invalid("source", format!("\"{s}\" is not a service that takes referrals")));
+        ComputedData::Referrals { service: Some(s), .. } => {
+            if db.referral_service(s).await?.is_none() {
+                return refuse(format!("\"{s}\" is not a service that takes referrals"));
+            }
         }
         ComputedData::Police(_) => {
             if let Some(d) = &def.area {
                 if !db.districts().await?.iter().any(|x| &x.code == d) {
-                    return Err(AppError::invalid("source", format!("\"{d}\" is not a district of the areas loaded")));
+                    return refuse(format!("\"{d}\" is not a district of the areas loaded"));
                 }
             }
         }

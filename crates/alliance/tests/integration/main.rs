@@ -21,6 +21,7 @@ mod governance;
 mod governance_web;
 mod headers;
 mod imports_concurrency;
+mod indicators;
 mod ops;
 mod partner_access;
 mod partner_data;
