@@ -57,6 +57,10 @@ pub struct IndicatorRow {
     /// Which values the reader may not see.
     #[serde(skip)]
     pub hidden: Hidden,
+    /// A computed indicator from a restricted source: whose access decides and what each
+    /// figure was made from (`crate::indicators::Restriction`).
+    #[serde(skip)]
+    pub restriction: Option<crate::indicators::Restriction>,
 }
 
 /// Which values of an indicator a reader may not see.
@@ -86,6 +90,18 @@ impl Hidden {
 /// the indicator's dataset told by `access::indicator_dataset` from its name. Their values
 /// inherit the dataset's access (issue 14: indicator values belong to a dataset).
 pub const RESTRICTED_INDICATOR_DATASETS: [&str; 4] = alliance_core::access::RESTRICTED_INDICATOR_DATASETS;
+
+/// Every dataset whose access level decides what a reader's pack shows: the restricted
+/// indicator datasets above, and the sources computed indicators may be made from (emergency
+/// department assaults, partner series of any domain: `crate::indicators::restriction_of`).
+pub const DATASETS_OF_INDICATORS: [&str; 6] = [
+    "indicators:education",
+    "indicators:youth-justice",
+    "indicators:probation",
+    "indicators:health",
+    "ed-assaults",
+    "indicators:other",
+];
 
 impl IndicatorRow {
     pub fn latest_text(&self) -> String {
@@ -151,6 +167,45 @@ impl IndicatorRow {
             }
         }
     }
+    /// Hides what a reader at `level` of a computed indicator's restricted source may not
+    /// see: nothing at record level; at aggregate level, the figure of every period made from
+    /// a count below the threshold (`crate::indicators::Restriction::publishable`); with no
+    /// access, every figure.
+    fn restrict_computed(
+        &mut self,
+        disclosure: &crate::Disclosure,
+        level: alliance_core::access::AccessLevel,
+        r: &crate::indicators::Restriction,
+    ) {
+        use alliance_core::access::AccessLevel;
+        let threshold = disclosure.threshold();
+        let text = match level {
+            AccessLevel::Record => return,
+            AccessLevel::Aggregate => format!("withheld (made from a count below {threshold})"),
+            AccessLevel::None => format!("Not shown: {} data your organisation has no access to", r.label),
+        };
+        let hides = |period: &str| level == AccessLevel::None || !r.publishable(period, threshold);
+        let mut hid = false;
+        for (period, v) in &mut self.series {
+            if v.is_some() && hides(period.as_str()) {
+                *v = None;
+                hid = true;
+            }
+        }
+        if self.latest.is_some() && self.latest_period.as_deref().is_some_and(hides) {
+            self.latest = None;
+            hid = true;
+        }
+        if hid || level == AccessLevel::None {
+            self.hidden = Hidden::All;
+            self.withheld = Some(text);
+            self.trend = Trend::Unknown;
+            if self.latest.is_none() {
+                self.status = TargetStatus::NoData;
+            }
+        }
+    }
+
     pub fn target_text(&self) -> String {
         match (self.target, self.tolerance) {
             (Some(t), Some(tol)) if tol != 0.0 => format!("{} (± {})", fmt_value(t), fmt_value(tol)),
@@ -432,7 +487,10 @@ impl BoardPack {
         level_of: impl Fn(&str) -> alliance_core::access::AccessLevel,
     ) {
         for row in &mut self.indicators {
-            if let Some(dataset) = row.restricted_dataset() {
+            if let Some(r) = row.restriction.clone() {
+                let level = r.level(&level_of);
+                row.restrict_computed(disclosure, level, &r);
+            } else if let Some(dataset) = row.restricted_dataset() {
                 row.restrict(disclosure, level_of(dataset));
             }
         }
@@ -831,44 +889,14 @@ pub fn change_row(h: &HistoryEntry, titles: &HashMap<i64, String>) -> ChangeRow 
     }
 }
 
-/// The value of a computed indicator for a quarter, or why there is none.
+/// The value of a computed indicator for a quarter, or why there is none
+/// ([`crate::indicators::figure`]).
 pub async fn computed_value(db: &Db, source: &IndicatorSource, q: Quarter) -> Result<(Option<f64>, String), DbError> {
-    match source {
-        IndicatorSource::Entered => Ok((None, String::new())),
-        IndicatorSource::Rate12Months { crime_type } => {
-            let f = db.police_figure(crime_type, q.rolling_12_months(), true).await?;
-            if !f.complete() {
-                return Ok((
-                    None,
-                    format!(
-                        "Not computed for {q}: police data covers {} of the 12 months {}.",
-                        f.months_covered, f.months
-                    ),
-                ));
-            }
-            match f.per_1000() {
-                Some(r) => Ok((
-                    Some(r),
-                    format!(
-                        "{} offences in {} ÷ {} residents ({}) × 1,000.",
-                        alliance_core::format::count(f.count),
-                        f.months,
-                        alliance_core::format::count(f.population.unwrap_or(0)),
-                        f.population_sources.join("; ")
-                    ),
-                )),
-                None => Ok((None, "Not computed: no LSOA population is loaded.".into())),
-            }
-        }
-        IndicatorSource::QuarterCount { crime_type } => {
-            let f = db.police_figure(crime_type, q.months(), false).await?;
-            if !f.complete() {
-                return Ok((
-                    None,
-                    format!("Not computed for {q}: police data covers {} of its 3 months.", f.months_covered),
-                ));
-            }
-            Ok((Some(f.count as f64), format!("Police-recorded, {}.", f.months)))
+    match source.computed() {
+        None => Ok((None, String::new())),
+        Some(def) => {
+            let f = crate::indicators::figure(db, def, q.months()).await?;
+            Ok((f.value, f.note))
         }
     }
 }
@@ -883,33 +911,17 @@ async fn indicator_row(
         [quarter.previous().previous().previous(), quarter.previous().previous(), quarter.previous(), quarter];
     let mut series = Vec::new();
     let mut note = String::new();
-    let (latest, latest_period, history): (Option<f64>, Option<String>, Vec<f64>) = if ind.source.is_computed() {
-        for q in quarters {
-            let (v, n) = computed_value(db, &ind.source, q).await?;
-            if q == quarter {
-                note = n;
-            }
-            series.push((q.to_string(), v));
-        }
-        let known: Vec<(String, f64)> = series.iter().filter_map(|(p, v)| v.map(|v| (p.clone(), v))).collect();
-        let mut last = known.last().cloned();
-        if last.is_none() {
-            // Nothing in the last four quarters (the data is older): the latest of the eight
-            // quarters before them with the data it needs, so the figure is shown with its
-            // period rather than "not computed".
-            let mut q = quarters[0];
-            for _ in 0..8 {
-                q = q.previous();
-                if let (Some(v), _) = computed_value(db, &ind.source, q).await? {
-                    last = Some((q.to_string(), v));
-                    break;
-                }
-            }
-        }
-        if let Some((period, _)) = last.as_ref().filter(|(p, _)| *p != quarter.to_string()) {
-            note = format!("The latest figure is for {period}, the latest quarter with the data it needs. {note}");
-        }
-        (last.as_ref().map(|l| l.1), last.map(|l| l.0), known.iter().map(|k| k.1).collect())
+    let mut restriction = None;
+    let (latest, latest_period, history): (Option<f64>, Option<String>, Vec<f64>) = if let Some(def) =
+        ind.source.computed()
+    {
+        // One definition, whatever the source (crate::indicators).
+        let frequency = ind.frequency.parse::<Frequency>().unwrap_or(Frequency::Quarterly);
+        let computed = crate::indicators::series(db, def, frequency, quarter).await?;
+        series = computed.series;
+        note = computed.note;
+        restriction = computed.restriction;
+        (computed.latest.as_ref().map(|l| l.1), computed.latest.map(|l| l.0), computed.history)
     } else if ind.frequency.parse::<Frequency>() == Ok(Frequency::Monthly) {
         // A monthly indicator: its values are per month; the series is the six months to the
         // quarter's last, the latest value the latest month up to it.
@@ -961,6 +973,7 @@ async fn indicator_row(
         note,
         withheld: None,
         hidden: Hidden::Nothing,
+        restriction,
     })
 }
 

@@ -17,6 +17,7 @@ pub mod ed_release;
 mod error;
 pub mod evaluation;
 pub mod imports;
+pub mod indicators;
 pub mod mail;
 pub mod password;
 pub mod places;

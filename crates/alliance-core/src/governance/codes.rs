@@ -157,8 +157,8 @@ mod tests {
         assert_eq!(ActionStatus::try_from("at-risk".to_string()), Ok(ActionStatus::AtRisk));
         assert!(Direction::try_from("sideways".to_string()).is_err());
         assert_eq!(
-            IndicatorSource::try_from("computed:quarter-count:Robbery".to_string()),
-            Ok(IndicatorSource::QuarterCount { crime_type: "Robbery".into() })
+            IndicatorSource::try_from("computed:quarter-count:Robbery".to_string()).map(|s| s.as_string()),
+            Ok("computed:police;measure=count;select=crime-type:Robbery".to_string())
         );
     }
 }

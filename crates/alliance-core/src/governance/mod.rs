@@ -10,12 +10,17 @@
 
 pub mod allocation;
 mod codes;
+pub mod computed;
 
 pub use allocation::{
     is_over_allocated, stream_year_positions, AllocationSpend, StreamAllocation, StreamAmount, StreamYearPosition,
     ALLOCATION_RULE,
 };
 pub use codes::{Frequency, IndicatorKind, MeetingBody, MeetingItemKind};
+pub use computed::{
+    combine_series, ComputedData, ComputedIndicator, EdSelection, Measure, PoliceSelection, ReferralEvent, SeriesValue,
+    SERIES_RULE,
+};
 
 use std::fmt;
 use std::str::FromStr;
@@ -690,21 +695,13 @@ mod tests {
     }
 }
 
-/// How an indicator gets its values: entered (typed or uploaded) or computed from imported
-/// data, never typed. Stored as `entered` or `computed:<rule>:<argument>`.
+/// How an indicator gets its values: entered (typed or uploaded) or computed from stored
+/// data by one definition ([`ComputedIndicator`]: police, ED, a partner series or
+/// referrals), never typed. Stored as `entered` or `computed:…` ([`computed`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IndicatorSource {
     Entered,
-    /// Police-recorded crimes of a data.police.uk category in the partnership's LSOAs over
-    /// the 12 months ending with the quarter, per 1,000 residents.
-    Rate12Months {
-        crime_type: String,
-    },
-    /// Police-recorded crimes of a data.police.uk category in the partnership's LSOAs in the
-    /// quarter.
-    QuarterCount {
-        crime_type: String,
-    },
+    Computed(ComputedIndicator),
 }
 
 impl IndicatorSource {
@@ -713,12 +710,11 @@ impl IndicatorSource {
         if s == "entered" {
             return Ok(IndicatorSource::Entered);
         }
-        match s.strip_prefix("computed:").and_then(|r| r.split_once(':')) {
-            Some(("rate-12m", t)) if !t.is_empty() => Ok(IndicatorSource::Rate12Months { crime_type: t.into() }),
-            Some(("quarter-count", t)) if !t.is_empty() => Ok(IndicatorSource::QuarterCount { crime_type: t.into() }),
-            _ => Err(format!(
-                "unknown indicator source \"{s}\": expected entered, computed:rate-12m:<crime type> or \
-                 computed:quarter-count:<crime type>"
+        match s.strip_prefix("computed:") {
+            Some(rest) => ComputedIndicator::parse(rest).map(IndicatorSource::Computed),
+            None => Err(format!(
+                "unknown indicator source \"{s}\": expected entered or computed:<source>;measure=<measure>;… \
+                 (e.g. computed:police;measure=count;select=crime-type:Robbery)"
             )),
         }
     }
@@ -727,11 +723,27 @@ impl IndicatorSource {
         !matches!(self, IndicatorSource::Entered)
     }
 
+    /// The computed definition, if any.
+    pub fn computed(&self) -> Option<&ComputedIndicator> {
+        match self {
+            IndicatorSource::Entered => None,
+            IndicatorSource::Computed(c) => Some(c),
+        }
+    }
+
     pub fn as_string(&self) -> String {
         match self {
             IndicatorSource::Entered => "entered".into(),
-            IndicatorSource::Rate12Months { crime_type } => format!("computed:rate-12m:{crime_type}"),
-            IndicatorSource::QuarterCount { crime_type } => format!("computed:quarter-count:{crime_type}"),
+            IndicatorSource::Computed(c) => c.as_string(),
+        }
+    }
+
+    /// Checks a computed definition against the indicator's frequency
+    /// ([`ComputedIndicator::validate`]); entered indicators have any frequency.
+    pub fn validate(&self, frequency: Frequency) -> Result<(), String> {
+        match self {
+            IndicatorSource::Entered => Ok(()),
+            IndicatorSource::Computed(c) => c.validate(frequency),
         }
     }
 }

@@ -119,6 +119,7 @@ pub(super) async fn insert_indicator(
     }
     let kind: IndicatorKind = ind.kind.parse().map_err(|e| DbError::invalid("kind", e))?;
     let frequency: Frequency = ind.frequency.parse().map_err(|e| DbError::invalid("frequency", e))?;
+    ind.source.validate(frequency).map_err(|e| DbError::invalid("source", e))?;
     check_tolerance(ind.tolerance)?;
     let taken = sqlx::query("SELECT id FROM indicators WHERE code = $1")
         .bind(ind.code.trim())
@@ -287,14 +288,15 @@ impl Db {
                     format!("{}: indicator \"{code}\" is not in the framework", place(row, "code")),
                 )
             })?;
-            if ind.source.is_computed() {
-                return Err(DbError::invalid(
-                    "code",
-                    format!(
-                        "{}: indicator \"{code}\" is computed from imported data and cannot be typed",
-                        place(row, "code")
+            if let Some(computed) = ind.source.computed() {
+                let why = match &computed.data {
+                    alliance_core::governance::ComputedData::PartnerSeries { series, .. } => format!(
+                        "takes its values from the partner series \"{series}\": upload the series on the partner data \
+                         page (Partner data, Upload) and the indicator follows, so the figures are never typed twice"
                     ),
-                ));
+                    _ => "is computed from imported data and cannot be typed".to_string(),
+                };
+                return Err(DbError::invalid("code", format!("{}: indicator \"{code}\" {why}", place(row, "code"))));
             }
             // A monthly indicator's values are per month (`2025-08`); the others' per quarter.
             let q: String = if ind.frequency.parse::<Frequency>() == Ok(Frequency::Monthly) {
@@ -361,62 +363,14 @@ impl Db {
         Ok(out)
     }
 
-    /// Police-recorded crimes of `crime_type` over `months`, counting rows whose LSOA is
-    /// one of the partnership's (an LSOA in `lsoas` with a district, either census), with
-    /// the resident population of the partnership's area when `with_population`: the sum
-    /// over its 2011 LSOAs of the population loaded (the IoD 2019 denominators, mid-2015,
-    /// for the demo), or over its 2021 LSOAs when no 2011 population is loaded.
+    /// Police-recorded crimes of `crime_type` over `months` in the partnership's area
+    /// ([`Db::police_figure_of`] for one crime type and the whole area).
     pub async fn police_figure(
         &self,
         crime_type: &str,
         months: MonthRange,
         with_population: bool,
     ) -> Result<PoliceFigure, DbError> {
-        let covered = self.police_months_covered().await?.into_iter().filter(|m| months.contains(*m)).count() as i64;
-        let count: i64 = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM police_crimes c WHERE c.crime_type = $1 AND c.month >= $2 AND c.month <= $3 \
-             AND c.lsoa_code IN (SELECT code FROM lsoas WHERE district_code IS NOT NULL)",
-        )
-        .bind(crime_type)
-        .bind(months.from.to_string())
-        .bind(months.to.to_string())
-        .fetch_one(&self.pool)
-        .await?
-        .try_get(0)?;
-        let (population, population_sources) = if with_population {
-            // The published 2011-LSOA denominators when loaded; the 2021 LSOAs' populations
-            // are apportioned from them with rounding, so they are the fallback only.
-            let mut found = (None, Vec::new());
-            for column in ["in_2011", "in_2021"] {
-                let total: Option<i64> = sqlx::query(&format!(
-                    "SELECT CAST(SUM(population) AS BIGINT) FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL"
-                ))
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-                if let Some(total) = total.filter(|t| *t > 0) {
-                    let mut sources: Vec<String> = sqlx::query_scalar(&format!(
-                        "SELECT DISTINCT population_source FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL \
-                         AND population_source IS NOT NULL"
-                    ))
-                    .fetch_all(&self.pool)
-                    .await?;
-                    sources.sort();
-                    found = (Some(total), sources);
-                    break;
-                }
-            }
-            found
-        } else {
-            (None, Vec::new())
-        };
-        Ok(PoliceFigure {
-            crime_type: crime_type.to_string(),
-            months,
-            months_covered: covered,
-            count,
-            population,
-            population_sources,
-        })
+        self.police_figure_of(&[crime_type.to_string()], months, None, with_population).await
     }
 }

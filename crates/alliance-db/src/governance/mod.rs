@@ -11,12 +11,14 @@
 //! [`DbError::Conflict`], [`DbError::NotFound`]) and changes nothing.
 
 mod actions;
+mod computed;
 mod funding;
 mod indicators;
 mod meetings;
 mod strategy;
 mod strategy_files;
 
+pub use computed::EdFigure;
 pub use actions::{Action, ActionEscalation, ActionFields, ActionUpdate, HistoryEntry, Milestone};
 pub use funding::{Allocation, FundingAmount, FundingStream, Spend};
 pub use indicators::{Indicator, IndicatorValue, NewIndicator, PoliceFigure};

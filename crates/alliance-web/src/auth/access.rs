@@ -464,10 +464,14 @@ pub fn require_indicator_entry(user: &User, indicator: &Indicator) -> Result<(),
     if may_enter_indicator(user, indicator) {
         return Ok(());
     }
-    Err(forbidden(if indicator.source.is_computed() {
-        "This indicator is computed from imported data; its values cannot be typed."
-    } else {
-        "Only partnership staff, or the organisation that owns this indicator, can enter its values."
+    use alliance_core::governance::ComputedData;
+    Err(forbidden(match indicator.source.computed().map(|c| &c.data) {
+        Some(ComputedData::PartnerSeries { series, .. }) => format!(
+            "This indicator takes its values from the partner series \"{series}\": upload the series on the partner \
+             data page and the indicator follows, so the figures are never typed twice."
+        ),
+        Some(_) => "This indicator is computed from imported data; its values cannot be typed.".to_string(),
+        None => "Only partnership staff, or the organisation that owns this indicator, can enter its values.".to_string(),
     }))
 }
 

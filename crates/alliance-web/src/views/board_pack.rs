@@ -17,7 +17,7 @@ pub async fn load_for_reader(
     let disclosure = state.disclosure().await;
     let mut pack = BoardPack::load_with(&state.db, quarter, &context.partnership, &disclosure).await?;
     let mut levels = std::collections::HashMap::new();
-    for dataset in RESTRICTED_INDICATOR_DATASETS {
+    for dataset in DATASETS_OF_INDICATORS {
         let level = match &context.principal {
             Some(who) => crate::auth::access::dataset_access(state, who, dataset).await?,
             None => alliance_core::access::AccessLevel::None,

@@ -78,7 +78,16 @@ pub struct DashboardPage {
     pub records: String,
     pub last_import: String,
     pub imports: Vec<crate::views::imports::ImportRow>,
+    /// What the violence headline counts, against the count in the partnership's area that
+    /// computed indicators, the Board pack and the SNA's place figures use (issue 16: a figure
+    /// on two pages is the same number, or says why it differs).
+    pub violence_note: String,
+    /// The violence and sexual offences recorded in the partnership's area over the 12 months.
+    pub violence_in_area: String,
 }
+
+/// The crime type of the violence headline.
+const VIOLENCE: &str = "Violence and sexual offences";
 
 /// Sums the monthly counts of the crime types a group includes.
 fn monthly_for(by_month_type: &[(Month, String, i64)], includes: fn(&str) -> bool) -> Vec<(Month, i64)> {
@@ -124,6 +133,8 @@ impl DashboardPage {
                 records: "0".into(),
                 last_import,
                 imports,
+                violence_note: String::new(),
+                violence_in_area: String::new(),
             });
         };
         let current = MonthRange::ending(latest, 12);
@@ -168,6 +179,20 @@ impl DashboardPage {
             })
             .collect();
 
+        // The same records a computed indicator of violence and sexual offences over these 12
+        // months counts (alliance_app::indicators: the partnership's LSOAs).
+        let all_violence = compare_with_previous(&monthly_for(&by_month_type, |t| t == VIOLENCE), &covered, latest, 12);
+        let in_area = db.police_figure_of(&[VIOLENCE.to_string()], current, None, false).await?.count;
+        let violence_note = format!(
+            "{VIOLENCE}, {current}: {} records in the police files, of which {} were recorded in the partnership's \
+             area (its LSOAs). Computed indicators, the Board pack and the SNA's place figures count those {}; the \
+             other {} have no location or lie outside the area. The hotspot map counts the located records in its \
+             grid cells over the area, so its total differs again.",
+            format::count(all_violence.current),
+            format::count(in_area),
+            format::count(in_area),
+            format::count(all_violence.current - in_area),
+        );
         let trend = Some(trend(&by_month_type, &covered, latest));
         let (districts, population_note) = district_rows(state, current).await?;
         Ok(DashboardPage {
@@ -184,6 +209,8 @@ impl DashboardPage {
             records: format::count(records),
             last_import,
             imports,
+            violence_note,
+            violence_in_area: format::count(in_area),
         })
     }
 }

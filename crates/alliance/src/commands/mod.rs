@@ -7,6 +7,7 @@ mod counts;
 pub mod evaluate;
 mod import;
 mod imports;
+mod indicators;
 mod partner;
 mod partnership;
 mod places;
@@ -109,6 +110,9 @@ pub enum Command {
     /// grant as a named administrator (--as EMAIL).
     #[command(subcommand)]
     Sharing(sharing::SharingCommand),
+    /// The performance framework's indicators: define a computed one, list, show its figures.
+    #[command(subcommand)]
+    Indicators(indicators::IndicatorsCommand),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -143,6 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Referrals(args) => referrals::run(&db, args).await?,
         Command::Backup(args) => backup::run(&db, args).await?,
         Command::Sharing(args) => sharing::run(&db, args).await?,
+        Command::Indicators(args) => indicators::run(&db, args).await?,
     };
     db.close().await;
     Ok(code)

@@ -631,7 +631,7 @@ async fn governance_forms(app: TestApp) {
         .await,
     );
     let ind = db.indicator(robbery).await.unwrap().unwrap();
-    assert_eq!(ind.source, IndicatorSource::QuarterCount { crime_type: "Robbery".into() });
+    assert_eq!(ind.source.as_string(), "computed:police;measure=count;select=crime-type:Robbery");
     let page = get(&app, &analyst, &format!("/indicators/{robbery}")).await;
     assert!(page.body.contains("id=\"computed\"") && !page.body.contains("/values\""));
     let typed = post(&app, &analyst, &format!("/indicators/{robbery}/values"), &[("period", &q), ("value", "3")]).await;

@@ -25,6 +25,7 @@ mod governance_web;
 mod headers;
 mod imports_concurrency;
 mod month_counts;
+mod indicators;
 mod ops;
 mod partner_access;
 mod partner_data;

@@ -9,7 +9,11 @@
 use std::collections::HashMap;
 
 use alliance_core::domain::police::CRIME_TYPES;
-use alliance_core::governance::{Direction, FinancialYear, Frequency, IndicatorKind, IndicatorSource, Quarter};
+use alliance_core::analytics::sna::definition::SvGroup;
+use alliance_core::governance::{
+    ComputedData, ComputedIndicator, Direction, EdSelection, FinancialYear, Frequency, IndicatorKind, IndicatorSource,
+    Measure, PoliceSelection, Quarter, ReferralEvent,
+};
 use alliance_db::access::User;
 use alliance_db::governance::{Indicator, NewIndicator};
 use alliance_db::DbError;
@@ -137,6 +141,99 @@ fn target_of(form: &Form, errors: &mut Vec<FieldError>) -> Option<Target> {
     Some((baseline?, period?, target?, tolerance?))
 }
 
+/// The definition a form gives: entered, or computed from one source with its selection,
+/// measure and area (`alliance_core::governance::computed`). The earlier form's choices
+/// `rate-12m` and `quarter-count` (police, one crime type) are still understood.
+fn source_of(form: &Form, errors: &mut Vec<FieldError>) -> Option<IndicatorSource> {
+    let source = form.get("source").unwrap_or_default();
+    let (source, measure) = match source.as_str() {
+        "rate-12m" => ("police", Some(Measure::Rate12Months)),
+        "quarter-count" => ("police", Some(Measure::Count)),
+        s => (s, None),
+    };
+    let measure_or = |field: &'static str, default: Measure, errors: &mut Vec<FieldError>| -> Option<Measure> {
+        match measure.map(Ok).or_else(|| form.get(field).map(|m| Measure::parse(&m))) {
+            None => Some(default),
+            Some(Ok(m)) => Some(m),
+            Some(Err(e)) => {
+                errors.push(error(field, e));
+                None
+            }
+        }
+    };
+    let data = match source {
+        "entered" => return Some(IndicatorSource::Entered),
+        "police" => {
+            let selection = match form.get("crime_type").as_deref() {
+                Some("serious-violence") => Some(PoliceSelection::SeriousViolence),
+                Some(t) if CRIME_TYPES.contains(&t) => Some(PoliceSelection::CrimeType(t.to_string())),
+                Some(g) if g.strip_prefix("sv-group:").and_then(SvGroup::from_key).is_some() => {
+                    g.strip_prefix("sv-group:").and_then(SvGroup::from_key).map(PoliceSelection::SvGroup)
+                }
+                _ => {
+                    errors.push(error("crime_type", "Select the crimes the computed indicator counts"));
+                    None
+                }
+            };
+            let measure = measure_or("measure", Measure::Count, errors);
+            return Some(IndicatorSource::Computed(ComputedIndicator {
+                data: ComputedData::Police(selection?),
+                measure: measure?,
+                area: form.get("district"),
+            }));
+        }
+        "ed" => {
+            let selection = match form.get("ed_select").as_deref() {
+                Some("all") => Some(EdSelection::All),
+                Some("serious-violence") => Some(EdSelection::SeriousViolence),
+                Some(m) if m.starts_with("method:") => Some(EdSelection::Method(m["method:".len()..].to_string())),
+                _ => {
+                    errors.push(error("ed_select", "Select the assaults the computed indicator counts"));
+                    None
+                }
+            };
+            ComputedData::Ed(selection?)
+        }
+        "partner-series" => {
+            let org = match form.get("series_org") {
+                None => Some(None),
+                Some(o) => match o.parse::<i64>() {
+                    Ok(id) => Some(Some(id)),
+                    Err(_) => {
+                        errors.push(error("series_org", "Select the organisation from the list, or any"));
+                        None
+                    }
+                },
+            };
+            let series = form.get("series");
+            if series.is_none() {
+                errors.push(error("series", "Select the partner series the indicator takes its values from"));
+            }
+            let measure = measure_or("series_measure", Measure::Sum, errors);
+            return Some(IndicatorSource::Computed(ComputedIndicator {
+                data: ComputedData::PartnerSeries { series: series?, org: org? },
+                measure: measure?,
+                area: form.get("series_area").map(|a| a.to_ascii_uppercase()),
+            }));
+        }
+        "referrals" => {
+            let event = match form.get("referral_event").map(|e| ReferralEvent::parse(&e)) {
+                Some(Ok(e)) => Some(e),
+                _ => {
+                    errors.push(error("referral_event", "Select what the indicator counts: referrals made, accepted or closed with an outcome"));
+                    None
+                }
+            };
+            ComputedData::Referrals { event: event?, service: form.get("referral_service") }
+        }
+        _ => {
+            errors.push(error("source", "Select where the indicator's values come from"));
+            return None;
+        }
+    };
+    Some(IndicatorSource::Computed(ComputedIndicator { data, measure: Measure::Count, area: None }))
+}
+
 /// An optional choice from a select of ids (`offered`), or an error.
 fn optional_choice(form: &Form, field: &str, offered: &[i64], what: &str) -> Result<Option<i64>, FieldError> {
     match form.get(field) {
@@ -201,22 +298,18 @@ async fn create(
     if direction.is_none() {
         errors.push(error("direction", "Select which way is good: higher or lower"));
     }
-    let source = match form.get("source").as_deref() {
-        Some("entered") => Some(IndicatorSource::Entered),
-        Some(rule @ ("rate-12m" | "quarter-count")) => {
-            match form.get("crime_type").filter(|t| CRIME_TYPES.contains(&t.as_str())) {
-                Some(t) => IndicatorSource::parse(&format!("computed:{rule}:{t}")).ok(),
-                None => {
-                    errors.push(error("crime_type", "Select the crime type the computed indicator counts"));
-                    None
-                }
+    let source = source_of(&form, &mut errors);
+    // What only stored data can tell (the ED code list, the organisation, the service, the
+    // district), and the frequency a definition allows.
+    if let (Some(source), Some(frequency)) = (&source, frequency) {
+        match alliance_app::indicators::check(&state.db, source, frequency).await {
+            Ok(()) => {}
+            Err(alliance_app::AppError::Invalid { reason, .. }) => {
+                errors.push(invalid_to_field(DbError::invalid("source", reason), &[], "source")?)
             }
+            Err(e) => return Err(e.into()),
         }
-        _ => {
-            errors.push(error("source", "Select where the indicator's values come from"));
-            None
-        }
-    };
+    }
     let target = target_of(&form, &mut errors);
     let organisations: Vec<i64> = state.db.organisations().await?.iter().map(|o| o.id).collect();
     let owner = optional_choice(&form, "owner", &organisations, "the organisation").map_err(|e| errors.push(e)).ok();
@@ -256,7 +349,13 @@ async fn create(
             Ok(id) => return Ok(see_other(&format!("/indicators/{id}"))),
             Err(e) => errors.push(invalid_to_field(
                 e,
-                &[("code", "code"), ("kind", "kind"), ("frequency", "frequency"), ("tolerance", "tolerance")],
+                &[
+                    ("code", "code"),
+                    ("kind", "kind"),
+                    ("frequency", "frequency"),
+                    ("tolerance", "tolerance"),
+                    ("source", "source"),
+                ],
                 "name",
             )?),
         }

@@ -6,6 +6,7 @@
 //! ([`BoardPack::load`]); a computed indicator is shown as computed and has no value form.
 
 use alliance_core::domain::police::CRIME_TYPES;
+use alliance_core::analytics::sna::definition::SvGroup;
 use alliance_core::governance::{Quarter, INDICATOR_RULE};
 use alliance_db::governance::Indicator;
 use alliance_db::{Db, DbError};
@@ -58,6 +59,8 @@ pub struct IndicatorPage {
     pub can_edit: bool,
     pub form: Form,
     pub errors: Vec<FieldError>,
+    /// The indicator's source in words: its computed definition, or "entered".
+    pub source_text: String,
 }
 
 impl IndicatorPage {
@@ -76,7 +79,11 @@ impl IndicatorPage {
                 .iter()
                 .map(|(p, v)| ValueRow {
                     period: p.clone(),
-                    value: v.map(fmt_value).unwrap_or_else(|| "Not computed".into()),
+                    value: match (v, &row.withheld) {
+                        (Some(v), _) => fmt_value(*v),
+                        (None, Some(w)) => w.clone(),
+                        (None, None) => "Not computed".into(),
+                    },
                     note: String::new(),
                     by: "Computed".into(),
                 })
@@ -115,7 +122,8 @@ impl IndicatorPage {
         );
         let can_enter = can_enter && !indicator.source.is_computed();
         let errors = form.errors.clone();
-        Ok(Some(IndicatorPage { layout, indicator, row, values, chart, can_enter, can_edit, form, errors }))
+        let source_text = alliance_app::indicators::describe(db, &indicator.source).await?;
+        Ok(Some(IndicatorPage { layout, indicator, row, values, chart, can_enter, can_edit, form, errors, source_text }))
     }
     pub fn rule(&self) -> &'static str {
         INDICATOR_RULE
@@ -127,19 +135,19 @@ impl IndicatorPage {
             _ => "None set".into(),
         }
     }
-    pub fn source_text(&self) -> String {
+    /// The stored definition line (`computed:…`), for the command line and strategy files.
+    pub fn source_line(&self) -> String {
         self.indicator.source.as_string()
     }
+    /// How a partner series feeds a period, for a partner series indicator.
+    pub fn series_rule(&self) -> Option<&'static str> {
+        matches!(
+            self.indicator.source.computed().map(|c| &c.data),
+            Some(alliance_core::governance::ComputedData::PartnerSeries { .. })
+        )
+        .then_some(alliance_core::governance::SERIES_RULE)
+    }
 }
-
-/// `(value, label)` of the ways an indicator gets its values: entered, or computed from
-/// imported police data by one of the rules of
-/// [`IndicatorSource`](alliance_core::governance::IndicatorSource).
-pub const SOURCE_OPTIONS: [(&str, &str); 3] = [
-    ("entered", "Entered or uploaded"),
-    ("rate-12m", "Computed: police-recorded crimes per 1,000 residents, rolling 12 months"),
-    ("quarter-count", "Computed: police-recorded crimes in the quarter"),
-];
 
 /// The form to add an indicator to the performance framework (staff).
 #[derive(Template)]
@@ -150,8 +158,18 @@ pub struct IndicatorFormPage {
     pub errors: Vec<FieldError>,
     pub organisations: Vec<(String, String)>,
     pub priorities: Vec<(String, String)>,
-    /// The data.police.uk crime categories a computed indicator can count.
+    /// What a police indicator can count: the serious violence definition's headline, one
+    /// of its groups, or a data.police.uk crime type (`(value, label)`).
     pub crime_types: Vec<(String, String)>,
+    /// The districts of the areas loaded (a police indicator's area).
+    pub districts: Vec<(String, String)>,
+    /// What an ED indicator can count: all assaults, the definition's headline methods, or one
+    /// method code.
+    pub ed_options: Vec<(String, String)>,
+    /// The partner series held (name, name with its number of values).
+    pub series: Vec<(String, String)>,
+    /// The services that take referrals.
+    pub services: Vec<(String, String)>,
 }
 
 impl IndicatorFormPage {
@@ -167,7 +185,21 @@ impl IndicatorFormPage {
             errors,
             organisations: super::actions::organisation_options(db).await?,
             priorities,
-            crime_types: CRIME_TYPES.iter().map(|t| (t.to_string(), t.to_string())).collect(),
+            crime_types: police_options(),
+            districts: db.districts().await?.into_iter().map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code))).collect(),
+            ed_options: ed_options(),
+            series: db
+                .partner_indicator_names()
+                .await?
+                .into_iter()
+                .map(|(name, n)| (name.clone(), format!("{name} ({n} values)")))
+                .collect(),
+            services: db
+                .referral_services()
+                .await?
+                .into_iter()
+                .map(|s| (s.service.id.clone(), format!("{} ({})", s.service.name, s.run_by_name)))
+                .collect(),
         })
     }
 }
@@ -188,6 +220,33 @@ impl TargetPage {
         let errors = form.errors.clone();
         TargetPage { layout, indicator, form, errors }
     }
+}
+
+/// What a police indicator can count (`(value, label)`).
+fn police_options() -> Vec<(String, String)> {
+    let mut out = vec![(
+        "serious-violence".to_string(),
+        "Serious violence: the crime types in the serious violence definition's headline".to_string(),
+    )];
+    for g in SvGroup::ALL {
+        out.push((format!("sv-group:{}", g.key()), format!("Serious violence group: {}", g.label())));
+    }
+    out.extend(CRIME_TYPES.iter().map(|t| (t.to_string(), format!("Crime type: {t}"))));
+    out
+}
+
+/// What an ED indicator can count (`(value, label)`).
+fn ed_options() -> Vec<(String, String)> {
+    let mut out = vec![
+        ("all".to_string(), "All assault attendances".to_string()),
+        ("serious-violence".to_string(), "The assault methods in the serious violence definition's headline".to_string()),
+    ];
+    out.extend(
+        alliance_ingest::ed::codes::ASSAULT_METHODS
+            .iter()
+            .map(|(code, label)| (format!("method:{code}"), format!("Assault method {code}: {label}"))),
+    );
+    out
 }
 
 /// A number as the forms show it: `430`, `12.5` (no grouping, so it reads back the same).

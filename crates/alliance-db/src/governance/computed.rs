@@ -1,0 +1,225 @@
+//! The stored data computed indicators read, one query per source: police crimes of some
+//! crime types in the partnership's area or a district (with its population), emergency
+//! department assaults of some methods, a partner series' values (all ages and sexes) and
+//! referrals by what happened to them. The definitions and the rules are
+//! `alliance_core::governance::computed`; the figures are made in `alliance_app::indicators`.
+
+use std::collections::BTreeMap;
+
+use alliance_core::domain::{Month, MonthRange};
+use alliance_core::governance::{ReferralEvent, SeriesValue};
+use sqlx::Row;
+
+use super::PoliceFigure;
+use crate::{Db, DbError};
+
+/// `$n, $n+1, …` for `len` parameters starting at `$first`.
+fn placeholders(first: usize, len: usize) -> String {
+    (first..first + len).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+}
+
+/// Emergency department assaults counted for a period, with how many of its months the
+/// current ED files' reporting periods cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdFigure {
+    pub months: MonthRange,
+    pub months_covered: i64,
+    pub count: i64,
+}
+
+impl EdFigure {
+    pub fn complete(&self) -> bool {
+        self.months_covered == self.months.len()
+    }
+}
+
+impl Db {
+    /// Police-recorded crimes of any of `crime_types` over `months`, counting rows whose
+    /// LSOA is one of the partnership's (an LSOA with a district, either census) or, with
+    /// `district`, one of that district's; with the resident population of the same LSOAs
+    /// when `with_population` (the 2011 LSOAs' published denominators when loaded, else the
+    /// 2021 LSOAs').
+    pub async fn police_figure_of(
+        &self,
+        crime_types: &[String],
+        months: MonthRange,
+        district: Option<&str>,
+        with_population: bool,
+    ) -> Result<PoliceFigure, DbError> {
+        let covered = self.police_months_covered().await?.into_iter().filter(|m| months.contains(*m)).count() as i64;
+        let count: i64 = if crime_types.is_empty() {
+            0
+        } else {
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM police_crimes c WHERE c.month >= $1 AND c.month <= $2 \
+                 AND c.lsoa_code IN (SELECT code FROM lsoas WHERE district_code IS NOT NULL \
+                 AND ($3 IS NULL OR district_code = $3)) AND c.crime_type IN ({})",
+                placeholders(4, crime_types.len())
+            );
+            let mut q = sqlx::query(&sql).bind(months.from.to_string()).bind(months.to.to_string()).bind(district);
+            for t in crime_types {
+                q = q.bind(t.as_str());
+            }
+            q.fetch_one(&self.pool).await?.try_get(0)?
+        };
+        let (population, population_sources) = if with_population {
+            // The published 2011-LSOA denominators when loaded; the 2021 LSOAs' populations
+            // are apportioned from them with rounding, so they are the fallback only.
+            let mut found = (None, Vec::new());
+            for column in ["in_2011", "in_2021"] {
+                let total: Option<i64> = sqlx::query(&format!(
+                    "SELECT CAST(SUM(population) AS BIGINT) FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL \
+                     AND ($1 IS NULL OR district_code = $1)"
+                ))
+                .bind(district)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+                if let Some(total) = total.filter(|t| *t > 0) {
+                    let mut sources: Vec<String> = sqlx::query_scalar(&format!(
+                        "SELECT DISTINCT population_source FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL \
+                         AND ($1 IS NULL OR district_code = $1) AND population_source IS NOT NULL"
+                    ))
+                    .bind(district)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    sources.sort();
+                    found = (Some(total), sources);
+                    break;
+                }
+            }
+            found
+        } else {
+            (None, Vec::new())
+        };
+        Ok(PoliceFigure {
+            crime_type: crime_types.join(", "),
+            months,
+            months_covered: covered,
+            count,
+            population,
+            population_sources,
+        })
+    }
+
+    /// The months the current emergency department files' reporting periods cover (from
+    /// their units, `ed/<site>/<start>..<end>`), in order.
+    pub async fn ed_months_covered(&self) -> Result<Vec<Month>, DbError> {
+        let units: Vec<String> =
+            sqlx::query_scalar("SELECT unit FROM imports WHERE source = 'ed' AND superseded_by IS NULL")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut months = std::collections::BTreeSet::new();
+        for unit in units {
+            let Some((start, end)) = unit.rsplit('/').next().and_then(|p| p.split_once("..")) else { continue };
+            let (Some(start), Some(end)) = (start.get(..7), end.get(..7)) else { continue };
+            if let (Ok(from), Ok(to)) = (start.parse::<Month>(), end.parse::<Month>()) {
+                if let Some(range) = MonthRange::new(from, to) {
+                    months.extend(range.months());
+                }
+            }
+        }
+        Ok(months.into_iter().collect())
+    }
+
+    /// Emergency department assaults (current files) whose assault month is in `months`,
+    /// of any of `methods` (`None`: every method).
+    pub async fn ed_figure(&self, months: MonthRange, methods: Option<&[String]>) -> Result<EdFigure, DbError> {
+        let covered = self.ed_months_covered().await?.into_iter().filter(|m| months.contains(*m)).count() as i64;
+        let base = "SELECT CAST(COUNT(*) AS BIGINT) FROM ed_assaults e WHERE e.assault_month >= $1 \
+                    AND e.assault_month <= $2 AND e.import_id IN (SELECT id FROM imports WHERE source = 'ed' \
+                    AND superseded_by IS NULL)";
+        let count: i64 = match methods {
+            Some([]) => 0,
+            Some(methods) => {
+                let sql = format!("{base} AND e.method IN ({})", placeholders(3, methods.len()));
+                let mut q = sqlx::query(&sql).bind(months.from.to_string()).bind(months.to.to_string());
+                for m in methods {
+                    q = q.bind(m.as_str());
+                }
+                q.fetch_one(&self.pool).await?.try_get(0)?
+            }
+            None => sqlx::query(base)
+                .bind(months.from.to_string())
+                .bind(months.to.to_string())
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?,
+        };
+        Ok(EdFigure { months, months_covered: covered, count })
+    }
+
+    /// The values of the partner series `name` for all ages and both sexes, from current
+    /// files; with `org`, only those that organisation supplied (files it uploaded, unit
+    /// `indicators/org/<id>/…`).
+    pub async fn partner_series_values(&self, name: &str, org: Option<i64>) -> Result<Vec<SeriesValue>, DbError> {
+        let rows = sqlx::query(
+            "SELECT v.area_code, v.area_kind, v.period_start, v.period_end, v.value, i.unit \
+             FROM partner_indicator_values v JOIN imports i ON i.id = v.import_id \
+             WHERE v.indicator = $1 AND v.age_band = '' AND v.sex = '' AND i.superseded_by IS NULL",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await?;
+        let prefix = org.map(|o| format!("indicators/org/{o}/"));
+        let mut out = Vec::new();
+        for r in &rows {
+            let unit: String = r.try_get(5)?;
+            if prefix.as_ref().is_some_and(|p| !unit.starts_with(p.as_str())) {
+                continue;
+            }
+            let start: String = r.try_get(2)?;
+            let end: String = r.try_get(3)?;
+            let month = |s: &str| {
+                s.parse::<Month>().map_err(|e| DbError::corrupt(format!("partner_indicator_values period: {e}")))
+            };
+            out.push(SeriesValue {
+                area_code: r.try_get(0)?,
+                area_kind: r.try_get(1)?,
+                start: month(&start)?,
+                end: month(&end)?,
+                value: r.try_get(4)?,
+            });
+        }
+        out.sort_by(|a, b| (a.start, a.end, &a.area_code).cmp(&(b.start, b.end, &b.area_code)));
+        Ok(out)
+    }
+
+    /// Referrals to each service (by service id) for which `event` happened in `months`:
+    /// received, accepted, or closed with an outcome, by the date it happened. Services with
+    /// referrals but none in the period are given with 0, so a total can be checked against
+    /// each of its parts.
+    pub async fn referral_event_counts(
+        &self,
+        event: ReferralEvent,
+        months: MonthRange,
+    ) -> Result<BTreeMap<String, i64>, DbError> {
+        let (column, extra) = match event {
+            ReferralEvent::Made => ("received_on", ""),
+            ReferralEvent::Accepted => ("accepted_on", ""),
+            ReferralEvent::ClosedWithOutcome => ("closed_on", " AND outcome IS NOT NULL"),
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT service_id, CAST(SUM(CASE WHEN {column} >= $1 AND {column} <= $2{extra} THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM referrals GROUP BY service_id"
+        ))
+        .bind(format!("{}-01", months.from))
+        .bind(format!("{}-31", months.to))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = BTreeMap::new();
+        for r in &rows {
+            out.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_from_the_first() {
+        assert_eq!(super::placeholders(4, 3), "$4, $5, $6");
+        assert_eq!(super::placeholders(1, 1), "$1");
+    }
+}
