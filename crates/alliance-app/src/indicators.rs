@@ -14,8 +14,7 @@ use alliance_core::access::AccessLevel;
 use alliance_core::analytics::sna::definition::{Fit, SourceKind};
 use alliance_core::domain::{Month, MonthRange};
 use alliance_core::governance::{
-    combine_series, ComputedData, ComputedIndicator, EdSelection, Frequency, IndicatorSource, PoliceSelection,
-    Quarter,
+    combine_series, ComputedData, ComputedIndicator, EdSelection, Frequency, IndicatorSource, PoliceSelection, Quarter,
 };
 use alliance_db::{Db, DbError};
 use serde::Serialize;
@@ -229,11 +228,7 @@ pub async fn figure(db: &Db, def: &ComputedIndicator, period: MonthRange) -> Res
             };
             let today = chrono::Utc::now().format("%Y-%m").to_string();
             let to_date = if months.to.to_string() >= today { " (the period is not over: so far)" } else { "" };
-            Ok(Figure {
-                value: Some(value),
-                note: format!("{}, {months}{to_date}.", event.label()),
-                parts,
-            })
+            Ok(Figure { value: Some(value), note: format!("{}, {months}{to_date}.", event.label()), parts })
         }
     }
 }

@@ -214,13 +214,20 @@ impl Db {
         Ok(id)
     }
 
-    /// The newest audit row's id (0 for an empty log). Every change of stored data writes an
-    /// audit row in its own transaction, and appends are serialised, so this number moves
-    /// whenever anything a page shows may have changed: caches of rendered pages key on it
-    /// (the public page cache of `alliance-web`), on every instance alike.
-    pub async fn audit_head(&self) -> Result<i64, DbError> {
-        let row = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM audit_log").fetch_one(&self.pool).await?;
-        Ok(row.try_get(0)?)
+    /// What a page built from stored data depends on, as two numbers that only grow: the
+    /// newest audit row's id (every audited change of stored data writes one in its own
+    /// transaction, and appends are serialised) and the newest import's id (every import of
+    /// any kind records one, audited or not, and a replacement is a new import). Caches of
+    /// rendered pages key on it (the public page cache of `alliance-web`), on every instance
+    /// alike.
+    pub async fn data_version(&self) -> Result<(i64, i64), DbError> {
+        let row = sqlx::query(
+            "SELECT CAST((SELECT COALESCE(MAX(id), 0) FROM audit_log) AS BIGINT), \
+                    CAST((SELECT COALESCE(MAX(id), 0) FROM imports) AS BIGINT)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
     }
 
     /// Searches the log, newest first.

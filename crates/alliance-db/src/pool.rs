@@ -178,7 +178,8 @@ pub(crate) fn database_name(url: &str) -> String {
 
 /// What a storage failure is, from the engine's error code: `None` for any other error.
 fn storage_failure(backend: Backend, e: &DbError) -> Option<&'static str> {
-    let sqlite = |code: i32| match code & 0xff {
+    let sqlite = |code: i32| {
+        match code & 0xff {
         // SQLITE_IOERR_WRITE: a write refused, as past a file size limit (EFBIG).
         _ if code == 778 => Some(
             "the disk is full (a write failed: no space, a file size limit or a failing disk): free space and run it \
@@ -190,6 +191,7 @@ fn storage_failure(backend: Backend, e: &DbError) -> Option<&'static str> {
         14 => Some("the file cannot be opened (is its folder there and writable?)"),
         11 | 26 => Some("the file is damaged or not an Alliance database"),
         _ => None,
+    }
     };
     let sql = match e {
         DbError::Sql(e) | DbError::Migration { source: e, .. } => e,

@@ -7,10 +7,12 @@
 //! token: pages with a form are never kept here), so a rendered page is kept and served again
 //! while nothing it could show has changed.
 //!
-//! **When a page is stale.** The key holds the newest audit row's id ([`Db::audit_head`]):
-//! every change of stored data appends an audit row in its own transaction, so any change
-//! (an import, a moderated report, a published response, a charter decision, a new threshold)
-//! makes every kept page a miss, on every instance sharing the database. The key also holds
+//! **When a page is stale.** The key holds the data version ([`alliance_db::Db::data_version`]): the newest
+//! audit row's id — every change of stored data appends an audit row in its own transaction —
+//! and the newest import's id (imports made through the library without an audit row, such as
+//! the demo's, still record an import). So any change (an import, a moderated report, a
+//! published response, a charter decision, a new threshold) makes every kept page a miss, on
+//! every instance sharing the database. The key also holds
 //! the day (pages count what is current today), the partnership's name, colour and logo and
 //! the disclosure threshold in force (both read through caches of their own that may lag the
 //! audit row by a few seconds). As a safety net for a change that escaped the audit log, no
@@ -74,7 +76,7 @@ pub const CACHE_HEADER: &str = "x-alliance-cache";
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     uri: String,
-    data_version: i64,
+    data_version: (i64, i64),
     day: chrono::NaiveDate,
     partnership: String,
     accent: &'static str,
@@ -148,15 +150,14 @@ impl PublicCache {
         // Pages of an older data version or day will never be asked for again.
         let (version, day) = (key.data_version, key.day);
         let before = pages.entries.len();
-        pages.entries.retain(|k, _| k.data_version >= version && k.day >= day);
+        pages.entries.retain(|k, _| k.data_version.0 >= version.0 && k.data_version.1 >= version.1 && k.day >= day);
         if pages.entries.len() != before {
             pages.bytes = pages.entries.values().map(|e| e.body.len()).sum();
         }
         if let Some(old) = pages.entries.remove(&key) {
             pages.bytes -= old.body.len();
         }
-        while !pages.entries.is_empty()
-            && (pages.entries.len() >= MAX_ENTRIES || pages.bytes + body.len() > MAX_BYTES)
+        while !pages.entries.is_empty() && (pages.entries.len() >= MAX_ENTRIES || pages.bytes + body.len() > MAX_BYTES)
         {
             let Some(oldest) = pages.entries.iter().min_by_key(|(_, e)| e.last_used).map(|(k, _)| k.clone()) else {
                 break;
@@ -198,7 +199,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     if !cacheable {
         return next.run(request).await;
     }
-    let data_version = match state.db.audit_head().await {
+    let data_version = match state.db.data_version().await {
         Ok(version) => version,
         Err(e) => {
             // The page itself will meet the same database: let it answer (or fail) as usual.
@@ -255,7 +256,7 @@ mod tests {
     fn key(uri: &str, version: i64) -> Key {
         Key {
             uri: uri.into(),
-            data_version: version,
+            data_version: (version, 0),
             day: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a date"),
             partnership: "P".into(),
             accent: "#1d70b8",

@@ -72,7 +72,8 @@ pub enum ReferralEvent {
 }
 
 impl ReferralEvent {
-    pub const ALL: [ReferralEvent; 3] = [ReferralEvent::Made, ReferralEvent::Accepted, ReferralEvent::ClosedWithOutcome];
+    pub const ALL: [ReferralEvent; 3] =
+        [ReferralEvent::Made, ReferralEvent::Accepted, ReferralEvent::ClosedWithOutcome];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -105,9 +106,15 @@ pub enum ComputedData {
     Ed(EdSelection),
     /// A partner indicator series by its name; `org`: only the values a given organisation
     /// supplied (its id); `None`: whoever supplied them.
-    PartnerSeries { series: String, org: Option<i64> },
+    PartnerSeries {
+        series: String,
+        org: Option<i64>,
+    },
     /// Referrals; `service`: to one service (its id), or `None` for all.
-    Referrals { event: ReferralEvent, service: Option<String> },
+    Referrals {
+        event: ReferralEvent,
+        service: Option<String>,
+    },
 }
 
 impl ComputedData {
@@ -262,7 +269,10 @@ impl ComputedIndicator {
         }
         match &self.data {
             Police(PoliceSelection::CrimeType(t)) if !CRIME_TYPES.contains(&t.as_str()) => {
-                return Err(format!("\"{t}\" is not a data.police.uk crime type: expected one of {}", CRIME_TYPES.join(", ")))
+                return Err(format!(
+                    "\"{t}\" is not a data.police.uk crime type: expected one of {}",
+                    CRIME_TYPES.join(", ")
+                ))
             }
             Ed(EdSelection::Method(code)) if code.len() != 2 || !code.chars().all(|c| c.is_ascii_digit()) => {
                 return Err(format!("\"{code}\" is not an assault method code: expected two digits, like 06"))
@@ -393,11 +403,9 @@ impl ComputedIndicator {
                 event: ReferralEvent::parse(take("event").ok_or("a referrals indicator needs event=…")?)?,
                 service: take("service").map(str::to_string),
             },
-            other => {
-                return Err(format!(
-                    "\"{other}\" is not a source of computed indicators: expected police, ed, partner-series or referrals"
-                ))
-            }
+            other => return Err(format!(
+                "\"{other}\" is not a source of computed indicators: expected police, ed, partner-series or referrals"
+            )),
         };
         if let Some(k) = keys.keys().next() {
             return Err(format!("\"{k}\" is not a key of a {source} indicator's definition"));
@@ -413,7 +421,9 @@ impl ComputedIndicator {
     /// organisation of a partner series when it is restricted to one.
     pub fn describe(&self, org_name: Option<&str>) -> String {
         let what = match &self.data {
-            ComputedData::Police(PoliceSelection::CrimeType(t)) => format!("police-recorded crimes of the type \"{t}\""),
+            ComputedData::Police(PoliceSelection::CrimeType(t)) => {
+                format!("police-recorded crimes of the type \"{t}\"")
+            }
             ComputedData::Police(PoliceSelection::SeriousViolence) => {
                 "police-recorded crimes of the types in the serious violence definition's headline".into()
             }
@@ -510,7 +520,8 @@ pub fn combine_series(
     let coarsest = inside.iter().map(|v| rank(&v.area_kind)).min().unwrap_or(2);
     let inside: Vec<&SeriesValue> = inside.into_iter().filter(|v| rank(&v.area_kind) == coarsest).collect();
     // A value for the whole period, else one for each month.
-    let whole: Vec<&SeriesValue> = inside.iter().copied().filter(|v| v.start == period.from && v.end == period.to).collect();
+    let whole: Vec<&SeriesValue> =
+        inside.iter().copied().filter(|v| v.start == period.from && v.end == period.to).collect();
     let chosen: Vec<&SeriesValue> = if !whole.is_empty() {
         whole
     } else {

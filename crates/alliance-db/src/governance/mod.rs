@@ -18,8 +18,8 @@ mod meetings;
 mod strategy;
 mod strategy_files;
 
-pub use computed::EdFigure;
 pub use actions::{Action, ActionEscalation, ActionFields, ActionUpdate, HistoryEntry, Milestone};
+pub use computed::EdFigure;
 pub use funding::{Allocation, FundingAmount, FundingStream, Spend};
 pub use indicators::{Indicator, IndicatorValue, NewIndicator, PoliceFigure};
 pub use meetings::{Attendee, Meeting, MeetingItem};

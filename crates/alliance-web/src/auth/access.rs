@@ -471,7 +471,9 @@ pub fn require_indicator_entry(user: &User, indicator: &Indicator) -> Result<(),
              data page and the indicator follows, so the figures are never typed twice."
         ),
         Some(_) => "This indicator is computed from imported data; its values cannot be typed.".to_string(),
-        None => "Only partnership staff, or the organisation that owns this indicator, can enter its values.".to_string(),
+        None => {
+            "Only partnership staff, or the organisation that owns this indicator, can enter its values.".to_string()
+        }
     }))
 }
 

@@ -65,7 +65,15 @@ impl Layout {
             _ => None,
         };
         let logo = context.logo.map(|v| crate::routes::logo_link(&v));
-        Layout { partnership: context.partnership, accent: context.accent, logo, path, user, csrf: context.csrf, tiles: None }
+        Layout {
+            partnership: context.partnership,
+            accent: context.accent,
+            logo,
+            path,
+            user,
+            csrf: context.csrf,
+            tiles: None,
+        }
     }
 
     /// Whether the signed-in user's role may open the page at `path` (a route of the route

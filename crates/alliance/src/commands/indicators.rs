@@ -148,14 +148,15 @@ pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode
             }
         }
         IndicatorsCommand::Show { code, quarter } => {
-            let ind = db.indicator_by_code(&code).await?.with_context(|| format!("no indicator has the code \"{code}\""))?;
+            let ind =
+                db.indicator_by_code(&code).await?.with_context(|| format!("no indicator has the code \"{code}\""))?;
             println!("{} ({}): {}", ind.name, ind.code, alliance_app::indicators::describe(db, &ind.source).await?);
             let Some(def) = ind.source.computed() else {
                 println!("entered indicator: its values are on its page, /indicators/{}", ind.id);
                 return Ok(ExitCode::SUCCESS);
             };
-            let current = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string())
-                .context("today's quarter")?;
+            let current =
+                Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).context("today's quarter")?;
             let quarter = match quarter {
                 Some(q) => q.parse::<Quarter>().map_err(|e| anyhow::anyhow!("--quarter: {e}"))?,
                 None => alliance_app::board_pack::latest_quarter_with_data(db, current, true).await?,

@@ -403,7 +403,11 @@ async fn a_full_disk_during_an_import_leaves_a_database_that_opens() {
     // The disk is still full: the database opens and lists its imports.
     let list = limited(&["imports".to_string(), "--limit".to_string(), "1000".to_string()]);
     let listed = String::from_utf8_lossy(&list.stdout);
-    assert!(list.status.success(), "alliance imports on the full disk: {listed}{}", String::from_utf8_lossy(&list.stderr));
+    assert!(
+        list.status.success(),
+        "alliance imports on the full disk: {listed}{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
     for name in &imported {
         assert!(listed.contains(name.as_str()), "{name} is listed: {listed}");
     }

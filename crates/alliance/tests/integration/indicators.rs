@@ -93,10 +93,14 @@ async fn computed_indicators(app: TestApp) {
     let note = element_text(&dashboard, "violence-definition").to_string();
     let period = format!("{} to {latest}", latest.plus(-11));
     assert!(note.contains(&period), "the dashboard states its period: {note}");
-    let in_area = note.split("of which ").nth(1).and_then(|r| r.split(' ').next()).expect("the in-area count").to_string();
+    let in_area =
+        note.split("of which ").nth(1).and_then(|r| r.split(' ').next()).expect("the in-area count").to_string();
     let page = app.get(&format!("/indicators/{vso}?quarter={quarter}"), &analyst).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains(&format!("{in_area} ({quarter})")), "the indicator's latest is the dashboard's {in_area}");
+    assert!(
+        page.body.contains(&format!("{in_area} ({quarter})")),
+        "the indicator's latest is the dashboard's {in_area}"
+    );
     let source = element_text(&page, "source");
     assert!(source.contains("Violence and sexual offences") && source.contains("area (its LSOAs)"), "{source}");
     let expected = db
@@ -135,8 +139,13 @@ async fn computed_indicators(app: TestApp) {
         ],
     )
     .await;
-    define(&app, &analyst, "exclusions-mean", &[("source", "partner-series"), ("series", "School exclusions"), ("series_measure", "mean")])
-        .await;
+    define(
+        &app,
+        &analyst,
+        "exclusions-mean",
+        &[("source", "partner-series"), ("series", "School exclusions"), ("series_measure", "mean")],
+    )
+    .await;
     define(
         &app,
         &analyst,
@@ -144,7 +153,10 @@ async fn computed_indicators(app: TestApp) {
         &[("source", "partner-series"), ("series", "School exclusions"), ("frequency", "monthly")],
     )
     .await;
-    let police_org = db.create_organisation("Staffordshire Police", alliance_core::access::OrgType::Police, &common::test_actor()).await.unwrap();
+    let police_org = db
+        .create_organisation("Staffordshire Police", alliance_core::access::OrgType::Police, &common::test_actor())
+        .await
+        .unwrap();
     let police_text = police_org.to_string();
     define(
         &app,
@@ -155,7 +167,11 @@ async fn computed_indicators(app: TestApp) {
     .await;
     let q3 = pack(&db, "2025Q3").await;
     let row = q3.indicator("exclusions-sum").unwrap();
-    assert_eq!((row.latest, row.latest_period.as_deref()), (Some(36.0), Some("2025Q3")), "10 + 12 + 14, the age band left out");
+    assert_eq!(
+        (row.latest, row.latest_period.as_deref()),
+        (Some(36.0), Some("2025Q3")),
+        "10 + 12 + 14, the age band left out"
+    );
     assert_eq!(q3.indicator("exclusions-mean").unwrap().latest, Some(12.0));
     let monthly = q3.indicator("exclusions-monthly").unwrap();
     assert_eq!((monthly.latest, monthly.latest_period.as_deref()), (Some(14.0), Some("2025-09")));
@@ -170,29 +186,54 @@ async fn computed_indicators(app: TestApp) {
     assert!(row.note.contains("1 of the 3 months"), "{}", row.note);
     let page = app.get(&format!("/indicators/{sum}?quarter=2025Q3"), &analyst).await;
     let source = element_text(&page, "source");
-    assert!(source.contains("School exclusions") && source.contains("supplied by Stoke-on-Trent City Council"), "{source}");
+    assert!(
+        source.contains("School exclusions") && source.contains("supplied by Stoke-on-Trent City Council"),
+        "{source}"
+    );
     // Typing its values is refused with the reason, on the form and in an uploaded file.
-    let typed = app.post_form(&format!("/indicators/{sum}/values"), &analyst, &[("period", "2025Q3"), ("value", "36")]).await;
+    let typed =
+        app.post_form(&format!("/indicators/{sum}/values"), &analyst, &[("period", "2025Q3"), ("value", "36")]).await;
     assert_eq!(typed.status, StatusCode::FORBIDDEN);
     assert!(typed.body.contains("upload the series on the partner"), "{}", typed.body);
     let err = db
-        .enter_indicator_values(&[("exclusions-sum".into(), "2025Q3".into(), 36.0, String::new())], &common::test_actor())
+        .enter_indicator_values(
+            &[("exclusions-sum".into(), "2025Q3".into(), 36.0, String::new())],
+            &common::test_actor(),
+        )
         .await
         .unwrap_err();
-    assert!(matches!(&err, DbError::Invalid { .. }) && err.to_string().contains("takes its values from the partner series \"School exclusions\""), "{err}");
+    assert!(
+        matches!(&err, DbError::Invalid { .. })
+            && err.to_string().contains("takes its values from the partner series \"School exclusions\""),
+        "{err}"
+    );
 
     // ---- Emergency department: quarterly only, counted by method, withheld below the threshold.
     let monthly_ed = app
-        .post_form("/indicators", &analyst, &indicator_form("ed-monthly", &[("source", "ed"), ("ed_select", "all"), ("frequency", "monthly")]))
+        .post_form(
+            "/indicators",
+            &analyst,
+            &indicator_form("ed-monthly", &[("source", "ed"), ("ed_select", "all"), ("frequency", "monthly")]),
+        )
         .await;
     assert_eq!(monthly_ed.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(monthly_ed.body.contains("href=\"#source\"") && monthly_ed.body.contains("published over calendar quarters only"), "refused, saying why");
+    assert!(
+        monthly_ed.body.contains("href=\"#source\"")
+            && monthly_ed.body.contains("published over calendar quarters only"),
+        "refused, saying why"
+    );
     assert!(monthly_ed.body.contains("value=\"ed-monthly\""), "what was typed is kept");
     let mut rows: Vec<(&str, &str)> = (1..=7).map(|_| ("2025-08-12", "06")).collect();
     rows.extend([("2025-07-02", "01"), ("2025-09-20", "01"), ("2025-09-21", "02")]);
-    let outcome = imports::partner_file(&db, &Actor::new("cli:test", "cli"), Supplier::Operator, PartnerKind::Ed, &ed_file(&rows))
-        .await
-        .expect("no fault");
+    let outcome = imports::partner_file(
+        &db,
+        &Actor::new("cli:test", "cli"),
+        Supplier::Operator,
+        PartnerKind::Ed,
+        &ed_file(&rows),
+    )
+    .await
+    .expect("no fault");
     assert!(matches!(outcome, PartnerImported::Done { .. }), "{outcome:?}");
     let knife = define(&app, &analyst, "ed-knife", &[("source", "ed"), ("ed_select", "method:06")]).await;
     define(&app, &analyst, "ed-all", &[("source", "ed"), ("ed_select", "all")]).await;
@@ -219,7 +260,14 @@ async fn computed_indicators(app: TestApp) {
     let q3 = pack(&db, "2025Q3").await;
     assert_eq!(q3.indicator("referrals-made").unwrap().latest, Some(0.0), "no referrals yet");
     let bad = app
-        .post_form("/indicators", &analyst, &indicator_form("referrals-x", &[("source", "referrals"), ("referral_event", "made"), ("referral_service", "no-such-service")]))
+        .post_form(
+            "/indicators",
+            &analyst,
+            &indicator_form(
+                "referrals-x",
+                &[("source", "referrals"), ("referral_event", "made"), ("referral_service", "no-such-service")],
+            ),
+        )
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("not a service that takes referrals"));
@@ -227,20 +275,60 @@ async fn computed_indicators(app: TestApp) {
     // ---- The command line defines the same kind of indicator, checked the same way.
     let out = common::alliance(
         &app.db_url,
-        &["indicators", "define", "--code", "sv-quarter", "--name", "Serious violence", "--unit", "crimes", "--direction", "down", "--source", "police", "--select", "serious-violence"],
+        &[
+            "indicators",
+            "define",
+            "--code",
+            "sv-quarter",
+            "--name",
+            "Serious violence",
+            "--unit",
+            "crimes",
+            "--direction",
+            "down",
+            "--source",
+            "police",
+            "--select",
+            "serious-violence",
+        ],
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let ind = db.indicator_by_code("sv-quarter").await.unwrap().expect("defined");
     assert_eq!(ind.source.as_string(), "computed:police;measure=count;select=serious-violence");
     let refused = common::alliance(
         &app.db_url,
-        &["indicators", "define", "--code", "ed-month", "--name", "ED", "--unit", "attendances", "--direction", "down", "--source", "ed", "--select", "all", "--frequency", "monthly"],
+        &[
+            "indicators",
+            "define",
+            "--code",
+            "ed-month",
+            "--name",
+            "ED",
+            "--unit",
+            "attendances",
+            "--direction",
+            "down",
+            "--source",
+            "ed",
+            "--select",
+            "all",
+            "--frequency",
+            "monthly",
+        ],
     );
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("quarterly"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("quarterly"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     assert!(db.indicator_by_code("ed-month").await.unwrap().is_none(), "nothing stored");
     let shown = common::alliance(&app.db_url, &["indicators", "show", "exclusions-sum", "--quarter", "2025Q3"]);
-    assert!(String::from_utf8_lossy(&shown.stdout).contains("2025Q3  36"), "{}", String::from_utf8_lossy(&shown.stdout));
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("2025Q3  36"),
+        "{}",
+        String::from_utf8_lossy(&shown.stdout)
+    );
     assert_eq!(db.verify_audit_chain().await.unwrap().first_broken, None);
 }
 

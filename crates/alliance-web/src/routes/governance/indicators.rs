@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use alliance_core::domain::police::CRIME_TYPES;
 use alliance_core::analytics::sna::definition::SvGroup;
+use alliance_core::domain::police::CRIME_TYPES;
 use alliance_core::governance::{
     ComputedData, ComputedIndicator, Direction, EdSelection, FinancialYear, Frequency, IndicatorKind, IndicatorSource,
     Measure, PoliceSelection, Quarter, ReferralEvent,
@@ -220,7 +220,10 @@ fn source_of(form: &Form, errors: &mut Vec<FieldError>) -> Option<IndicatorSourc
             let event = match form.get("referral_event").map(|e| ReferralEvent::parse(&e)) {
                 Some(Ok(e)) => Some(e),
                 _ => {
-                    errors.push(error("referral_event", "Select what the indicator counts: referrals made, accepted or closed with an outcome"));
+                    errors.push(error(
+                        "referral_event",
+                        "Select what the indicator counts: referrals made, accepted or closed with an outcome",
+                    ));
                     None
                 }
             };

@@ -108,11 +108,13 @@ async fn validate(
     if typed.chars().count() > MAX_PLACE_CHARS {
         errors.add(
             "place",
-            format!("Enter a place of at most {MAX_PLACE_CHARS} characters, such as Church Street, Stoke-on-Trent"),
+            format!("Enter a place of at most {MAX_PLACE_CHARS} characters, such as Church Street or Market Square"),
         );
     } else if typed.is_empty() && point.is_none() {
-        errors
-            .add("place", "Enter where it was: a street, town, village or ward, such as Church Street, Stoke-on-Trent");
+        errors.add(
+            "place",
+            "Enter where it was: a street, town, village or ward, such as Church Street or Market Square",
+        );
     } else if alliance_ingest::postcodes::normalise_postcode(typed).is_some() {
         // A postcode (from the postcodes imported, `alliance import postcodes`): its centre is
         // the point (shown publicly only as its 250 m cell), its ward (else district) the area.
@@ -159,7 +161,7 @@ async fn validate(
             PlaceLookup::NotFound => errors.add(
                 "place",
                 format!(
-                    "We could not find a place called \"{typed}\": enter a street, town, village or ward, such as Church Street, Stoke-on-Trent"
+                    "We could not find a place called \"{typed}\": enter a street, town, village or ward, such as Church Street or Market Square"
                 ),
             ),
         }

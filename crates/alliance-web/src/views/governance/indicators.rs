@@ -5,8 +5,8 @@
 //! (`/indicators/{id}/target`). Status, trend and computed values are the Board pack's
 //! ([`BoardPack::load`]); a computed indicator is shown as computed and has no value form.
 
-use alliance_core::domain::police::CRIME_TYPES;
 use alliance_core::analytics::sna::definition::SvGroup;
+use alliance_core::domain::police::CRIME_TYPES;
 use alliance_core::governance::{Quarter, INDICATOR_RULE};
 use alliance_db::governance::Indicator;
 use alliance_db::{Db, DbError};
@@ -123,7 +123,18 @@ impl IndicatorPage {
         let can_enter = can_enter && !indicator.source.is_computed();
         let errors = form.errors.clone();
         let source_text = alliance_app::indicators::describe(db, &indicator.source).await?;
-        Ok(Some(IndicatorPage { layout, indicator, row, values, chart, can_enter, can_edit, form, errors, source_text }))
+        Ok(Some(IndicatorPage {
+            layout,
+            indicator,
+            row,
+            values,
+            chart,
+            can_enter,
+            can_edit,
+            form,
+            errors,
+            source_text,
+        }))
     }
     pub fn rule(&self) -> &'static str {
         INDICATOR_RULE
@@ -186,7 +197,12 @@ impl IndicatorFormPage {
             organisations: super::actions::organisation_options(db).await?,
             priorities,
             crime_types: police_options(),
-            districts: db.districts().await?.into_iter().map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code))).collect(),
+            districts: db
+                .districts()
+                .await?
+                .into_iter()
+                .map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code)))
+                .collect(),
             ed_options: ed_options(),
             series: db
                 .partner_indicator_names()
@@ -239,7 +255,10 @@ fn police_options() -> Vec<(String, String)> {
 fn ed_options() -> Vec<(String, String)> {
     let mut out = vec![
         ("all".to_string(), "All assault attendances".to_string()),
-        ("serious-violence".to_string(), "The assault methods in the serious violence definition's headline".to_string()),
+        (
+            "serious-violence".to_string(),
+            "The assault methods in the serious violence definition's headline".to_string(),
+        ),
     ];
     out.extend(
         alliance_ingest::ed::codes::ASSAULT_METHODS
