@@ -443,6 +443,9 @@ def findings_on_one_server(binary, folder, data):
                   and h.get("x-content-type-options") == "nosniff" and "referrer-policy" in h)
             check(8, f"security headers on {path}", ok, csp[:80])
         formula = b'indicator,area_code,period,value\n"=HYPERLINK(""http://evil.example"")",E06000021,2025-03,1\n'
+        # The administrator's organisation supplies (and so may read) the partner domain that
+        # a name fitting no other domain belongs to.
+        set_owner(db, admin, "indicators:other", "Attack Alliance")
         upload(admin, "indicators", "formula.csv", formula)
         s, _, body = admin.get("/partner-data/indicators/values.csv")
         cells = [c for row in csv.reader(io.StringIO(body.decode("utf-8-sig"))) for c in row]
@@ -512,14 +515,16 @@ def full_disk(binary, folder):
     os.chmod(key, 0o600)
     a = Alliance(binary, db.url, key)
     a.run("imports")  # create and migrate
-    limit = os.path.getsize(db.path) + 512 * 1024
+    # Room for some reports before the file limit is reached (WAL frames and the journal count
+    # against it too), so that the check is about acknowledged reports, not none.
+    limit = os.path.getsize(db.path) + 2 * 1024 * 1024
     server = Server(a, "--trusted-proxy", "127.0.0.1", limit=limit)
     acked = failed = 0
     try:
-        for i in range(400):
-            v = Visitor(server, f"10.9.{i // 250}.{i % 250 + 1}")
+        for i in range(4000):
+            v = Visitor(server, f"10.{9 + i // 62500}.{i // 250 % 250}.{i % 250 + 1}")
             v.get("/report-unsafe-place")
-            s, _, body = v.post_form("/report-unsafe-place", today_fields(v.csrf, f"{-2.2 + i * 0.0001:.6f}"))
+            s, _, body = v.post_form("/report-unsafe-place", today_fields(v.csrf, f"{-2.2 + i * 0.00002:.6f}"))
             if s == 303:
                 acked += 1
             elif s == 500:
@@ -530,7 +535,7 @@ def full_disk(binary, folder):
     finally:
         server.stop()
     stored = db.query("SELECT COUNT(*) FROM unsafe_reports")[0][0]
-    check(9, "every acknowledged report stored on a full disk", failed > 0 and stored == acked,
+    check(9, "every acknowledged report stored on a full disk", acked > 0 and failed > 0 and stored == acked,
           f"{acked} acknowledged, {stored} stored, {failed} failures")
     check(9, "server stayed up on the full disk", up)
 

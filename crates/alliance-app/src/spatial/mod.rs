@@ -382,11 +382,32 @@ pub fn kde_surface(
 /// area (the district's when one is chosen) when boundaries are stored, so that records far
 /// outside do not stretch the grid; with the number left out.
 pub async fn stored_points_in_area(db: &Db, filter: &LocatedFilter) -> Result<(Vec<(f64, f64)>, usize), AppError> {
+    stored_points_in(db, filter, None).await
+}
+
+/// [`stored_points_in_area`], or the records inside a place of the register when `place` is
+/// given (the density layer of a map whose study area is a place).
+pub async fn stored_points_in(
+    db: &Db,
+    filter: &LocatedFilter,
+    place: Option<i64>,
+) -> Result<(Vec<(f64, f64)>, usize), AppError> {
+    // The place first: an unknown place is a 404 before any record is read.
+    let place_area = match place {
+        Some(id) => Some(place_study_area(db, id).await?),
+        None => None,
+    };
     let xy = stored_points(db, filter).await?.xy;
     if xy.is_empty() {
         return Err(no_located_records());
     }
-    let Some(area) = default_study_area(db, filter.district.as_deref()).await? else { return Ok((xy, 0)) };
+    let area = match place_area {
+        Some(area) => area,
+        None => match default_study_area(db, filter.district.as_deref()).await? {
+            Some(area) => area,
+            None => return Ok((xy, 0)),
+        },
+    };
     let kept = blocking(move || Ok(alliance_core::analytics::spatial::points_in_area(&xy, &area)?)).await?;
     if kept.kept.is_empty() {
         return Err(no_located_records());

@@ -69,7 +69,6 @@ pub struct ProfilePage {
     pub layout: Layout,
     pub form: forms::Form,
     pub colours: [Colour; 7],
-    pub saved: bool,
     /// The charter's commitments form (`commitment-title-N`, `commitment-description-N`).
     pub charter: forms::Form,
     /// The logo form (its error is on `file`).
@@ -376,7 +375,6 @@ async fn render_profile_page(state: &AppState, forms_sent: PageForms, done: &str
         layout: Layout::new(state, "/admin/partnership"),
         form,
         colours: Colour::ALL,
-        saved: done == "profile",
         charter,
         logo_form: forms_sent.logo_form.unwrap_or_default(),
         logo,

@@ -292,9 +292,9 @@ async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, Refusal
 }
 
 /// Density of the stored records in the study area (records far outside it would stretch the
-/// grid); `dropped_outside_area` says how many were left out.
+/// grid), or inside the place `place` names; `dropped_outside_area` says how many were left out.
 async fn kde_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
-    let (points, dropped) = svc::stored_points_in_area(&state.db, &filter(&p)?).await?;
+    let (points, dropped) = svc::stored_points_in(&state.db, &filter(&p)?, place(&p)?).await?;
     let Json(mut value) = kde(&p, points).await?;
     let target = if value.get("properties").is_some() { &mut value["properties"] } else { &mut value };
     target["dropped_outside_area"] = Value::from(dropped);

@@ -314,6 +314,13 @@ async fn emerging_hot_spots_over_a_place(t: crate::common::TestDb) {
     assert_eq!(app.get("/api/v1/hotspots/emerging?place=999999", &analyst).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.get("/api/v1/hotspots/emerging?place=park", &analyst).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(counts(), (2, 2));
+
+    // The density layer over the same place: only the records inside it, the rest dropped.
+    let kde = app.get(&format!("/api/v1/kde?place={id}&cell=100"), &analyst).await;
+    assert_eq!(kde.status, StatusCode::OK, "{}", kde.body);
+    let kde = kde.json();
+    assert_eq!((kde["points"].as_u64(), kde["dropped_outside_area"].as_u64()), (Some(240 + 96), Some(480)), "{kde}");
+    assert_eq!(app.get("/api/v1/kde?place=999999", &analyst).await.status, StatusCode::NOT_FOUND);
 }
 
 mod emerging_over_a_place {

@@ -258,6 +258,17 @@ async fn referrals_feed_the_rest(app: TestApp) {
     }
     let goals_met = r.all.outcomes.iter().find(|o| o.0 == "Completed: goals met").expect("listed");
     assert_eq!(goals_met.1, "6");
+
+    // Referral counts feed the performance framework: a computed indicator of referrals made
+    // (issue 17, "feeds the rest") counts the quarter's 7 in the Board pack's model.
+    let define = [
+        "indicators", "define", "--code", "referrals-made", "--name", "Referrals made", "--unit", "referrals",
+        "--direction", "up", "--source", "referrals", "--event", "made",
+    ];
+    assert_eq!(cli(&url, &define).await.expect("defined"), ExitCode::SUCCESS);
+    let pack = BoardPack::load(&db, quarter, "Test").await.expect("pack");
+    let made = pack.indicators.iter().find(|i| i.code == "referrals-made").expect("the indicator in the pack");
+    assert_eq!((made.computed, made.latest), (true, Some(7.0)), "{made:?}");
     assert!(r.all.outcomes.iter().filter(|o| o.0 != "Completed: goals met").all(|o| o.1 == "0"));
     assert_eq!(r.decided, "7");
     // Decision waits: 1 day (the CLI one) and 1 day (six of them); engagement: 7 and 2 days.
