@@ -360,6 +360,7 @@ def findings_on_one_server(binary, folder, data):
         check(1, "its own dataset's workbook: refused by its size (422)", s == 422 and b"XFD1048576" in body, f"{s}")
         check(1, "server up", server.alive())
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 2: decompression and XML bombs, refusals quoted briefly")
         s, _, body = upload(admin, "ed", "ed-2025-01.csv.gz", gzip_bomb())
         check(2, ".gz inflating to 300 MB: 422, a short reply not copying the file",
@@ -370,6 +371,7 @@ def findings_on_one_server(binary, folder, data):
         check(2, "audit rows short", longest < 2048, f"longest {longest} characters")
         check(2, "server up", server.alive())
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 3: one GET asking for unbounded analysis")
         board = Visitor(server, "10.0.3.1")
         board.sign_in("board@attack.example")
@@ -380,6 +382,7 @@ def findings_on_one_server(binary, folder, data):
               s == 422 and len(body) < 65536, f"{s} in {took:.2f} s")
         check(3, "server up", server.alive())
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 5: one organisation replacing another's file of the same name")
         hospital = Visitor(server, "10.0.5.1")
         hospital.sign_in("partner@hospital.example")
@@ -392,6 +395,7 @@ def findings_on_one_server(binary, folder, data):
         check(5, "two organisations' monthly.csv both stand", (s1, s2, current, values) == (303, 303, 2, 2) or
               (current, values) == (2, 2), f"uploads {s1}/{s2}, {current} current imports, {values} values")
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 6: parallel guesses against the lockout")
         def guess(i):
             v = Visitor(server, f"10.6.{i // 200}.{i % 200 + 1}")
@@ -415,6 +419,7 @@ def findings_on_one_server(binary, folder, data):
         check(6, "the change-password form counts guesses: the right one after five is refused as locked",
               s == 422 and b"locked" in body, f"{s}")
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 7: CSRF check buffering bodies; oversized forms")
         anon = Visitor(server, "10.7.0.1")
         anon.get("/report-unsafe-place")
@@ -434,6 +439,7 @@ def findings_on_one_server(binary, folder, data):
         check(7, "a 100 KB public form: 413, not taken for a missing token", s == 413, f"{s}")
         check(7, "server up", server.alive())
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 8: headers, CSV formulas, framework texts")
         for path in ["/sign-in", "/public", "/report-unsafe-place", "/"]:
             _, headers, _ = Visitor(server, "10.8.0.1").get(path)
@@ -454,6 +460,7 @@ def findings_on_one_server(binary, folder, data):
         s, _, body = board.get("/api/v1/hotspots?cell=abc")
         check(8, "framework texts never reach users", b"Cannot parse" not in body and b"i64" not in body, f"{s}")
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 10: audit writes beside another writer")
         paths = sorted(os.path.join(data, "police/gwent", p) for p in os.listdir(os.path.join(data, "police/gwent"))
                        if p.startswith("2022-0"))
@@ -472,6 +479,7 @@ def findings_on_one_server(binary, folder, data):
         audited = db.query("SELECT COUNT(*) FROM audit_log WHERE detail LIKE 'imported as import %'")[0][0]
         check(10, "one audit row per import", imports == audited, f"{imports} imports, {audited} audit rows")
 
+        print(f"  (server peak RSS so far: {server.peak_rss_mb():.0f} MB)")
         print("finding 11: the public form's limits")
         plain = Server(a)  # trusts no proxy: a forged X-Forwarded-For must not renew the allowance
         try:

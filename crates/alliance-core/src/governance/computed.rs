@@ -403,9 +403,11 @@ impl ComputedIndicator {
                 event: ReferralEvent::parse(take("event").ok_or("a referrals indicator needs event=…")?)?,
                 service: take("service").map(str::to_string),
             },
-            other => return Err(format!(
+            other => {
+                return Err(format!(
                 "\"{other}\" is not a source of computed indicators: expected police, ed, partner-series or referrals"
-            )),
+            ))
+            }
         };
         if let Some(k) = keys.keys().next() {
             return Err(format!("\"{k}\" is not a key of a {source} indicator's definition"));

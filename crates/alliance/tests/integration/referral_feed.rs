@@ -262,8 +262,20 @@ async fn referrals_feed_the_rest(app: TestApp) {
     // Referral counts feed the performance framework: a computed indicator of referrals made
     // (issue 17, "feeds the rest") counts the quarter's 7 in the Board pack's model.
     let define = [
-        "indicators", "define", "--code", "referrals-made", "--name", "Referrals made", "--unit", "referrals",
-        "--direction", "up", "--source", "referrals", "--event", "made",
+        "indicators",
+        "define",
+        "--code",
+        "referrals-made",
+        "--name",
+        "Referrals made",
+        "--unit",
+        "referrals",
+        "--direction",
+        "up",
+        "--source",
+        "referrals",
+        "--event",
+        "made",
     ];
     assert_eq!(cli(&url, &define).await.expect("defined"), ExitCode::SUCCESS);
     let pack = BoardPack::load(&db, quarter, "Test").await.expect("pack");
