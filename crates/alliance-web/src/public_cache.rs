@@ -218,14 +218,18 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         threshold: state.disclosure().await.threshold(),
     };
     let cache = &state.public_cache;
-    if let Some((content_type, body)) = cache.get(&key) {
+    let hit = |key: &Key| {
+        let (content_type, body) = cache.get(key)?;
         cache.hits.fetch_add(1, Ordering::Relaxed);
-        return answer(content_type, body, "hit");
+        Some(answer(content_type, body, "hit"))
+    };
+    if let Some(response) = hit(&key) {
+        return response;
     }
+    // Another request for this address may be rendering it: wait for it, then look again.
     let _filling = cache.fill_lock(&key.uri).lock().await;
-    if let Some((content_type, body)) = cache.get(&key) {
-        cache.hits.fetch_add(1, Ordering::Relaxed);
-        return answer(content_type, body, "hit");
+    if let Some(response) = hit(&key) {
+        return response;
     }
     cache.misses.fetch_add(1, Ordering::Relaxed);
     let is_get = request.method() == Method::GET;

@@ -16,20 +16,28 @@ use sqlx::{Any, Row, Transaction};
 
 use crate::DbError;
 
+/// The summary's rows of the records `WHERE` selects (the one statement both the per-import
+/// count and the recount are made from).
+macro_rules! count_where {
+    ($where:literal) => {
+        concat!(
+            "INSERT INTO police_month_counts (import_id, month, crime_type, district_code, n) \
+             SELECT c.import_id, c.month, c.crime_type, l.district_code, COUNT(*) \
+             FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code ",
+            $where,
+            " GROUP BY c.import_id, c.month, c.crime_type, l.district_code"
+        )
+    };
+}
+
 /// Adds the counts of a street import's records (`$1`: the import's id).
-pub(crate) const ADD_SQL: &str = "INSERT INTO police_month_counts (import_id, month, crime_type, district_code, n) \
-     SELECT c.import_id, c.month, c.crime_type, l.district_code, COUNT(*) \
-     FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
-     WHERE c.import_id = $1 GROUP BY c.import_id, c.month, c.crime_type, l.district_code";
+pub(crate) const ADD_SQL: &str = count_where!("WHERE c.import_id = $1");
 
 /// Drops the counts of an import whose records were removed (`$1`: the import's id).
 pub(crate) const DROP_SQL: &str = "DELETE FROM police_month_counts WHERE import_id = $1";
 
 /// Recounts every record (after the LSOA → district mapping changed).
-const RECOUNT_SQL: &str = "INSERT INTO police_month_counts (import_id, month, crime_type, district_code, n) \
-     SELECT c.import_id, c.month, c.crime_type, l.district_code, COUNT(*) \
-     FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
-     GROUP BY c.import_id, c.month, c.crime_type, l.district_code";
+const RECOUNT_SQL: &str = count_where!("");
 
 /// Which district each stored LSOA lies in.
 pub(crate) type DistrictMap = BTreeMap<String, Option<String>>;
