@@ -23,13 +23,15 @@
 //! documented, not an optimal solution against attacks combining several lines (see
 //! `docs/disclosure-control.md` and `docs/referrals.md`).
 
-use crate::analytics::suppression::{Shown, Suppression};
+use crate::analytics::suppression::{self, Released, Shown, Suppression};
 
-/// Figures published together and the additive lines between them.
+/// Figures published together and the additive lines between them: a pool of
+/// `analytics::suppression::Linked` (whose rule this is), with each figure its own, checked
+/// lines, and figures named by handle rather than by key.
 #[derive(Debug, Clone, Default)]
 pub struct Linked {
+    pool: suppression::Linked,
     values: Vec<u64>,
-    lines: Vec<Vec<usize>>,
 }
 
 /// A figure of a [`Linked`] set.
@@ -43,8 +45,9 @@ impl Linked {
 
     /// Adds a published figure.
     pub fn figure(&mut self, value: u64) -> Figure {
+        let at = self.pool.figure(&format!("figure {}", self.values.len()), value);
         self.values.push(value);
-        Figure(self.values.len() - 1)
+        Figure(at)
     }
 
     /// Adds figures, one per value.
@@ -56,60 +59,33 @@ impl Linked {
         self.values[f.0]
     }
 
-    /// Records that `parts` add up to `total`. Returns false, recording nothing, when they do
+    /// Declares that `parts` add up to `total`. Returns false, adding nothing, when they do
     /// not (the caller's mistake: a line that is not additive protects nothing).
     pub fn line(&mut self, parts: &[Figure], total: Figure) -> bool {
         let sum: u64 = parts.iter().map(|p| self.values[p.0]).sum();
         if sum != self.values[total.0] || parts.is_empty() {
             return false;
         }
-        let mut line: Vec<usize> = parts.iter().map(|p| p.0).collect();
-        line.push(total.0);
-        self.lines.push(line);
+        let members: Vec<usize> = parts.iter().map(|p| p.0).collect();
+        self.pool.line(&members, total.0);
         true
     }
 
     /// Primary and secondary suppression of every figure under `rule` (module docs).
     pub fn suppress(&self, rule: Suppression) -> Suppressed {
-        let values = &self.values;
-        let mut state: Vec<Shown> = values.iter().map(|&v| rule.count(v)).collect();
-        loop {
-            let mut changed = false;
-            for line in &self.lines {
-                let hidden = line.iter().filter(|&&p| state[p].is_hidden()).count();
-                if hidden != 1 {
-                    continue;
-                }
-                let (inner, total) = line.split_at(line.len() - 1);
-                let shown_inner = || inner.iter().filter(|&&p| !state[p].is_hidden());
-                let pick = shown_inner()
-                    .filter(|&&p| values[p] > 0)
-                    .min_by_key(|&&p| values[p])
-                    .or_else(|| shown_inner().next())
-                    .or_else(|| total.iter().find(|&&p| !state[p].is_hidden()))
-                    .copied();
-                if let Some(p) = pick {
-                    state[p] = Shown::Secondary;
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
-        }
-        Suppressed { state }
+        Suppressed { released: self.pool.suppress(&rule) }
     }
 }
 
 /// The figures of a [`Linked`] set as published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suppressed {
-    state: Vec<Shown>,
+    released: Released,
 }
 
 impl Suppressed {
     pub fn get(&self, f: Figure) -> Shown {
-        self.state[f.0]
+        self.released.figure(f.0)
     }
 
     pub fn all(&self, fs: &[Figure]) -> Vec<Shown> {

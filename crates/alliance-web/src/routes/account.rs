@@ -348,59 +348,131 @@ fn see_other(to: &'static str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, axum::http::HeaderValue::from_static(to))]).into_response()
 }
 
-async fn invitation_page(
-    State(state): State<AppState>,
-    Query(query): Query<TokenQuery>,
-) -> Result<Response, PageError> {
-    let Some(invitation) = accounts::invitation(&state.db, &query.token).await? else {
-        return Ok(link_gone("invitation"));
-    };
-    let page = InvitationPage {
-        layout: Layout::new(&state, "/account/invitation"),
-        invitation,
-        token: query.token.trim().to_string(),
-        form: forms::Form::default(),
-    };
-    Ok(Html(page.render()?).into_response())
+/// The two single-use links whose form sets a password: an invitation (the account is made)
+/// and a password reset (the password is changed and every session ends). Both pages and
+/// both posts go through [`link_form`] and [`set_password_from_link`].
+#[derive(Clone, Copy)]
+enum PasswordLink {
+    Invitation,
+    Reset,
 }
 
-/// The invitee chooses a password: the link is checked first (no password work for a dead
-/// link), then the password's rules, then the account is made and the link spent at once.
-async fn accept_invitation(
-    State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(form): Form<NewPasswordForm>,
+/// Whom a live link is for: what its page shows.
+enum LinkHolder {
+    Invitation(alliance_db::accounts::PendingInvitation),
+    Reset(String),
+}
+
+impl LinkHolder {
+    fn email(&self) -> &str {
+        match self {
+            LinkHolder::Invitation(invitation) => &invitation.email,
+            LinkHolder::Reset(email) => email,
+        }
+    }
+}
+
+impl PasswordLink {
+    /// The link's name in messages.
+    fn name(self) -> &'static str {
+        match self {
+            PasswordLink::Invitation => "invitation",
+            PasswordLink::Reset => "password reset",
+        }
+    }
+
+    /// Whom the link is for, or `None` when it cannot be used.
+    async fn holder(self, state: &AppState, token: &str) -> Result<Option<LinkHolder>, PageError> {
+        Ok(match self {
+            PasswordLink::Invitation => accounts::invitation(&state.db, token).await?.map(LinkHolder::Invitation),
+            PasswordLink::Reset => accounts::reset_email(&state.db, token).await?.map(LinkHolder::Reset),
+        })
+    }
+
+    /// The link's page: its holder, the token carried in the form, and the form's errors.
+    fn page(state: &AppState, holder: LinkHolder, token: &str, form: forms::Form) -> Result<String, PageError> {
+        let token = token.trim().to_string();
+        Ok(match holder {
+            LinkHolder::Invitation(invitation) => {
+                InvitationPage { layout: Layout::new(state, "/account/invitation"), invitation, token, form }
+                    .render()?
+            }
+            LinkHolder::Reset(email) => {
+                ResetPage { layout: Layout::new(state, "/account/reset-password"), email, token, form }.render()?
+            }
+        })
+    }
+}
+
+/// The page of a link (a 410 page when it cannot be used).
+async fn link_form(state: &AppState, kind: PasswordLink, token: &str) -> Result<Response, PageError> {
+    let Some(holder) = kind.holder(state, token).await? else {
+        return Ok(link_gone(kind.name()));
+    };
+    Ok(Html(PasswordLink::page(state, holder, token, forms::Form::default())?).into_response())
+}
+
+/// Sets a password through a link: the client's allowance first, then the link (no password
+/// work for a dead link), then the password's rules, then the change, which spends the link
+/// in the same transaction.
+async fn set_password_from_link(
+    state: &AppState,
+    ip: &str,
+    kind: PasswordLink,
+    form: NewPasswordForm,
 ) -> Result<Response, PageError> {
-    if !state.throttle.allow(&state.db, &LINK_FORMS, &ip).await? {
+    if !state.throttle.allow(&state.db, &LINK_FORMS, ip).await? {
         return Ok(too_many_link_requests(&LINK_FORMS));
     }
-    let Some(invitation) = accounts::invitation(&state.db, &form.token).await? else {
-        return Ok(link_gone("invitation"));
+    let Some(holder) = kind.holder(state, &form.token).await? else {
+        return Ok(link_gone(kind.name()));
     };
     if let Some(error) = form.error() {
-        let page = InvitationPage {
-            layout: Layout::new(&state, "/account/invitation"),
-            invitation,
-            token: form.token.trim().to_string(),
-            form: forms::Form::with_errors(FormValues::new(), vec![error]),
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        let errors = forms::Form::with_errors(FormValues::new(), vec![error]);
+        let page = PasswordLink::page(state, holder, &form.token, errors)?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page)).into_response());
     }
     let hash = state.throttle.hash(&form.password).await.map_err(PageError::Internal)?;
-    let actor = Actor::new(format!("user:{}", invitation.email), ip.as_str());
-    match accounts::accept_invitation(&state.db, &form.token, &hash, &actor).await {
-        Ok(_) => Ok(see_other("/sign-in?account-ready=1")),
-        Err(alliance_app::AppError::NotFound { .. }) => Ok(link_gone("invitation")),
+    let actor = Actor::new(format!("user:{}", holder.email()), ip);
+    let (done, result) = match kind {
+        PasswordLink::Invitation => (
+            "/sign-in?account-ready=1",
+            accounts::accept_invitation(&state.db, &form.token, &hash, &actor).await.map(|_| ()),
+        ),
+        PasswordLink::Reset => (
+            "/sign-in?password-reset=1",
+            accounts::reset_password(&state.db, &form.token, &hash, &actor).await.map(|_| ()),
+        ),
+    };
+    match result {
+        Ok(()) => Ok(see_other(done)),
+        Err(alliance_app::AppError::NotFound { .. }) => Ok(link_gone(kind.name())),
         Err(alliance_app::AppError::Conflict { .. }) => Ok(crate::error::error_page(
             StatusCode::CONFLICT,
             "You already have an account",
             vec![format!(
                 "{} already has an account: sign in, or ask for a new password from the sign-in page.",
-                invitation.email
+                holder.email()
             )],
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+async fn invitation_page(
+    State(state): State<AppState>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, PageError> {
+    link_form(&state, PasswordLink::Invitation, &query.token).await
+}
+
+/// The invitee chooses a password; the account is made and the link spent at once.
+async fn accept_invitation(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Form(form): Form<NewPasswordForm>,
+) -> Result<Response, PageError> {
+    set_password_from_link(&state, &ip, PasswordLink::Invitation, form).await
 }
 
 async fn forgot_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
@@ -459,16 +531,7 @@ async fn forgot(
 }
 
 async fn reset_page(State(state): State<AppState>, Query(query): Query<TokenQuery>) -> Result<Response, PageError> {
-    let Some(email) = accounts::reset_email(&state.db, &query.token).await? else {
-        return Ok(link_gone("password reset"));
-    };
-    let page = ResetPage {
-        layout: Layout::new(&state, "/account/reset-password"),
-        email,
-        token: query.token.trim().to_string(),
-        form: forms::Form::default(),
-    };
-    Ok(Html(page.render()?).into_response())
+    link_form(&state, PasswordLink::Reset, &query.token).await
 }
 
 /// Sets the new password through a reset link: every session of the user ends.
@@ -477,26 +540,5 @@ async fn reset(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(form): Form<NewPasswordForm>,
 ) -> Result<Response, PageError> {
-    if !state.throttle.allow(&state.db, &LINK_FORMS, &ip).await? {
-        return Ok(too_many_link_requests(&LINK_FORMS));
-    }
-    let Some(email) = accounts::reset_email(&state.db, &form.token).await? else {
-        return Ok(link_gone("password reset"));
-    };
-    if let Some(error) = form.error() {
-        let page = ResetPage {
-            layout: Layout::new(&state, "/account/reset-password"),
-            email,
-            token: form.token.trim().to_string(),
-            form: forms::Form::with_errors(FormValues::new(), vec![error]),
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
-    }
-    let hash = state.throttle.hash(&form.password).await.map_err(PageError::Internal)?;
-    let actor = Actor::new(format!("user:{email}"), ip.as_str());
-    match accounts::reset_password(&state.db, &form.token, &hash, &actor).await {
-        Ok(_) => Ok(see_other("/sign-in?password-reset=1")),
-        Err(alliance_app::AppError::NotFound { .. }) => Ok(link_gone("password reset")),
-        Err(e) => Err(e.into()),
-    }
+    set_password_from_link(&state, &ip, PasswordLink::Reset, form).await
 }

@@ -300,6 +300,23 @@ async fn data_sharing_done(
     }
 }
 
+/// An agreement's fields as typed in the add or edit form (the parties are added apart).
+struct AgreementFields([String; 7]);
+
+impl AgreementFields {
+    const NAMES: [&'static str; 7] =
+        ["title", "purpose", "lawful_basis", "review_date", "end_date", "dpia_reference", "dpia_date"];
+
+    fn of(form: &forms::Form) -> AgreementFields {
+        AgreementFields(AgreementFields::NAMES.map(|name| form.value(name)))
+    }
+
+    fn agreement(&self) -> NewAgreement<'_> {
+        let [title, purpose, lawful_basis, review_date, end_date, dpia_reference, dpia_date] = &self.0;
+        NewAgreement { title, purpose, lawful_basis, review_date, end_date, dpia_reference, dpia_date, parties: &[] }
+    }
+}
+
 async fn add_agreement(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
@@ -307,20 +324,8 @@ async fn add_agreement(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let form = forms::Form::new(values(&fields));
-    let (title, purpose, lawful_basis, review_date) =
-        (form.value("title"), form.value("purpose"), form.value("lawful_basis"), form.value("review_date"));
-    let (end_date, dpia_reference, dpia_date) =
-        (form.value("end_date"), form.value("dpia_reference"), form.value("dpia_date"));
-    let new = NewAgreement {
-        title: &title,
-        purpose: &purpose,
-        lawful_basis: &lawful_basis,
-        review_date: &review_date,
-        end_date: &end_date,
-        dpia_reference: &dpia_reference,
-        dpia_date: &dpia_date,
-        parties: &[],
-    };
+    let typed = AgreementFields::of(&form);
+    let new = typed.agreement();
     let result = state.db.create_agreement(&new, &actor_of(&me, &ip)).await.map(|_| ());
     data_sharing_done(&state, &me, result, form.values, "agreement", |f| f).await
 }
@@ -370,20 +375,8 @@ async fn update_agreement(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let form = forms::Form::new(values(&fields));
-    let (title, purpose, lawful_basis, review_date) =
-        (form.value("title"), form.value("purpose"), form.value("lawful_basis"), form.value("review_date"));
-    let (end_date, dpia_reference, dpia_date) =
-        (form.value("end_date"), form.value("dpia_reference"), form.value("dpia_date"));
-    let edited = NewAgreement {
-        title: &title,
-        purpose: &purpose,
-        lawful_basis: &lawful_basis,
-        review_date: &review_date,
-        end_date: &end_date,
-        dpia_reference: &dpia_reference,
-        dpia_date: &dpia_date,
-        parties: &[],
-    };
+    let typed = AgreementFields::of(&form);
+    let edited = typed.agreement();
     match state.db.update_agreement(id, &edited, &actor_of(&me, &ip)).await {
         Ok(_) => Ok(redirect("/admin/data-sharing")),
         Err(DbError::NotFound { .. }) => Err(not_found()),

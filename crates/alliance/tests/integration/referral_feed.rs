@@ -10,55 +10,23 @@
 //!   line), and its evaluation report shows the service's referrals beside the crime figures.
 
 use crate::common;
+use crate::referrals::{set_up_service, SERVICE, SERVICE_NAME};
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use alliance_app::board_pack::BoardPack;
 use alliance_core::access::Role;
-use alliance_core::referrals::{CommissionedService, Eligibility, PersonalDataPolicy};
 use alliance_db::audit::AuditQuery;
 use alliance_db::Db;
-use alliance_ingest::oruk::ServiceRecord;
 use axum::http::StatusCode;
 use clap::Parser;
 use common::app::TestApp;
 
-const SERVICE: &str = "navigator-ed";
-const SERVICE_NAME: &str = "Emergency department navigators";
 const INITIALS: &str = "QZX";
 const PHONE: &str = "07700900461";
 const TEACHER: &str = "teacher@school.example";
 const WORKER: &str = "worker@charity.example";
-
-async fn set_up_service(db: &Db, run_by: i64) {
-    let record = ServiceRecord {
-        id: SERVICE.into(),
-        name: SERVICE_NAME.into(),
-        description: "Youth workers in the emergency department".into(),
-        organisation_id: "charity".into(),
-        organisation_name: "Navigator Charity".into(),
-        organisation_description: String::new(),
-        url: String::new(),
-        email: String::new(),
-        phone: String::new(),
-        min_age: 10,
-        max_age: 25,
-        needs: vec![],
-        areas: vec![],
-        opening_times: String::new(),
-        kind: "support".into(),
-    };
-    db.upsert_services(&[record]).await.expect("directory entry");
-    let service = CommissionedService {
-        id: SERVICE.into(),
-        name: SERVICE_NAME.into(),
-        run_by,
-        policy: PersonalDataPolicy::default(),
-        eligibility: Eligibility::default(),
-    };
-    db.set_referral_service(&service, true, &common::test_actor()).await.expect("commissioned service");
-}
 
 /// The body of `POST /api/v1/referrals` (and of `referrals create --file`), received on
 /// `received`.

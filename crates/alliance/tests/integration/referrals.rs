@@ -19,7 +19,9 @@ use axum::http::StatusCode;
 use common::app::{Caller, Reply, TestApp};
 use common::smtp_sink::SmtpSink;
 
-const SERVICE: &str = "navigator-ed";
+/// The commissioned service of these tests and `referral_feed`'s.
+pub(crate) const SERVICE: &str = "navigator-ed";
+pub(crate) const SERVICE_NAME: &str = "Emergency department navigators";
 /// Personal values typed into the forms, none of which may appear where the person is not
 /// to be seen.
 const INITIALS: &str = "QZX";
@@ -30,10 +32,11 @@ async fn org_id(db: &Db, name: &str) -> i64 {
     db.organisation_by_name(name).await.expect("read organisations").expect("organisation exists").id
 }
 
-async fn set_up_service(db: &Db, run_by: i64) {
+/// The service in the directory of help, commissioned for referrals and run by `run_by`.
+pub(crate) async fn set_up_service(db: &Db, run_by: i64) {
     let record = ServiceRecord {
         id: SERVICE.into(),
-        name: "Emergency department navigators".into(),
+        name: SERVICE_NAME.into(),
         description: "Youth workers in the emergency department".into(),
         organisation_id: "charity".into(),
         organisation_name: "Navigator Charity".into(),
@@ -51,7 +54,7 @@ async fn set_up_service(db: &Db, run_by: i64) {
     db.upsert_services(&[record]).await.expect("directory entry");
     let service = CommissionedService {
         id: SERVICE.into(),
-        name: "Emergency department navigators".into(),
+        name: SERVICE_NAME.into(),
         run_by,
         policy: PersonalDataPolicy::default(),
         eligibility: Eligibility::default(),
