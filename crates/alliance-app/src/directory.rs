@@ -248,7 +248,7 @@ pub async fn check(db: &Db, id: &str, f: &ServiceForm) -> Result<(ServiceRecord,
             let Some(p) = normalise_postcode(typed) else {
                 return Err(AppError::invalid("postcode", "Enter a real postcode, like ST1 1AA"));
             };
-            if db.postcode_count().await? > 0 && db.postcode(&p).await?.is_none() {
+            if db.postcodes_held().await? && db.postcode(&p).await?.is_none() {
                 return Err(AppError::invalid(
                     "postcode",
                     format!("{p} is not among the postcodes Alliance holds: check it"),

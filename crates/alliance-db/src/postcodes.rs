@@ -139,7 +139,13 @@ impl Db {
         })
     }
 
-    /// How many postcodes are held.
+    /// Whether any postcode is held: one row read, however large the directory (the public
+    /// report form asks on every visit; a count would read the whole national file's rows).
+    pub async fn postcodes_held(&self) -> Result<bool, DbError> {
+        Ok(sqlx::query("SELECT 1 FROM postcodes LIMIT 1").fetch_optional(&self.pool).await?.is_some())
+    }
+
+    /// How many postcodes are held (a full count: for reports, not for every request).
     pub async fn postcode_count(&self) -> Result<i64, DbError> {
         Ok(sqlx::query("SELECT CAST(COUNT(*) AS BIGINT) FROM postcodes").fetch_one(&self.pool).await?.try_get(0)?)
     }

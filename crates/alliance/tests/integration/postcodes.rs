@@ -23,6 +23,7 @@ async fn import_either_format(test_db: common::TestDb) {
     let url = test_db.url.clone();
     let onspd = sample("postcodes-onspd-sample.csv");
 
+    assert!(!db.postcodes_held().await.unwrap(), "a new database holds no postcodes");
     // ONSPD, Stoke-on-Trent only: three postcodes (one terminated, kept); the rest outside.
     let out = common::alliance(&url, &["import", "postcodes", &onspd, "--district", "E06000021"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -30,6 +31,7 @@ async fn import_either_format(test_db: common::TestDb) {
     assert!(said.contains("3 postcodes imported") && said.contains("ONS Postcode Directory"), "{said}");
     assert!(said.contains("3 outside E06000021"), "{said}");
     assert_eq!(db.postcode_count().await.unwrap(), 3);
+    assert!(db.postcodes_held().await.unwrap());
     let hanley = db.postcode("st11aa").await.unwrap().expect("held");
     assert_eq!(hanley.postcode, "ST1 1AA");
     assert!((hanley.latitude - 53.0245).abs() < 1e-9 && (hanley.longitude + 2.1794).abs() < 1e-9);

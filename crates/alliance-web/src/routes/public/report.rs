@@ -61,7 +61,7 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
         place_names: state.db.place_names().await?,
         place_choices,
         threshold: state.disclosure().await.threshold(),
-        postcodes_held: state.db.postcode_count().await? > 0,
+        postcodes_held: state.db.postcodes_held().await?,
     }
     .render()?)
 }
