@@ -654,7 +654,7 @@ pub async fn link_intervention(
     actor: &Actor,
 ) -> Result<(), AppError> {
     let service = service.map(str::trim).filter(|s| !s.is_empty());
-    if !db.set_intervention_service(intervention, service, &actor.name).await? {
+    if !db.set_intervention_service(intervention, service, actor).await? {
         return Err(AppError::not_found(format!("intervention {intervention}")));
     }
     Ok(())

@@ -11,8 +11,16 @@ use alliance_core::domain::intervention::{EmmieEffect, EvidenceQuality, Interven
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use crate::audit::{append, Actor};
 use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
 use crate::{Db, DbError};
+
+/// Audit actions of the register: each change is recorded in its own transaction.
+pub const INTERVENTION_CREATED: &str = "intervention-create";
+pub const INTERVENTION_UPDATED: &str = "intervention-update";
+pub const INTERVENTION_SERVICE: &str = "intervention-service";
+pub const EVALUATION_STORED: &str = "evaluation-store";
+pub const EVALUATION_RERUN: &str = "evaluation-rerun";
 
 /// An intervention as entered.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -152,9 +160,10 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
 }
 
 impl Db {
-    /// Adds an intervention; returns its id.
-    pub async fn create_intervention(&self, i: &NewIntervention, who: &str) -> Result<i64, DbError> {
+    /// Adds an intervention, with its audit row in the same transaction; returns its id.
+    pub async fn create_intervention(&self, i: &NewIntervention, actor: &Actor) -> Result<i64, DbError> {
         let now = chrono::Utc::now().to_rfc3339();
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO interventions (name, description, intervention_type, strategy_priority, lead_organisation, \
              funding_stream, funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, \
@@ -163,14 +172,19 @@ impl Db {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $22, $21) \
              RETURNING id",
         );
-        let row = bind_fields(row, i).bind(who).bind(&now).fetch_one(&self.pool).await?;
-        Ok(row.try_get(0)?)
+        let row = bind_fields(row, i).bind(&actor.name).bind(&now).fetch_one(&mut *tx).await?;
+        let id: i64 = row.try_get(0)?;
+        let target = format!("intervention {id}");
+        append(&mut tx, self.audit_chain(), &actor.event(INTERVENTION_CREATED, &target, &i.name)).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
-    /// Replaces an intervention's fields, recording `who` changed them; false when there is no
-    /// such intervention.
-    pub async fn update_intervention(&self, id: i64, i: &NewIntervention, who: &str) -> Result<bool, DbError> {
+    /// Replaces an intervention's fields, recording who changed them (and an audit row, in
+    /// the same transaction); false when there is no such intervention.
+    pub async fn update_intervention(&self, id: i64, i: &NewIntervention, actor: &Actor) -> Result<bool, DbError> {
         let now = chrono::Utc::now().to_rfc3339();
+        let mut tx = self.begin_write().await?;
         let q = sqlx::query(
             "UPDATE interventions SET name = $1, description = $2, intervention_type = $3, strategy_priority = $4, \
              lead_organisation = $5, funding_stream = $6, funding_pence = $7, start_date = $8, end_date = $9, \
@@ -178,8 +192,14 @@ impl Db {
              emmie_effect_quality = $15, emmie_mechanism = $16, emmie_moderators = $17, emmie_implementation = $18, \
              emmie_economic_cost = $19, referral_service_id = $20, updated_at = $21, updated_by = $22 WHERE id = $23",
         );
-        let done = bind_fields(q, i).bind(&now).bind(who).bind(id).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
+        let done = bind_fields(q, i).bind(&now).bind(&actor.name).bind(id).execute(&mut *tx).await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let target = format!("intervention {id}");
+        append(&mut tx, self.audit_chain(), &actor.event(INTERVENTION_UPDATED, &target, &i.name)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Every intervention, newest first.
@@ -201,7 +221,12 @@ impl Db {
     /// Names (or, with `None`, removes) the commissioned service that delivers intervention
     /// `id`, recording who changed it; false when there is no such intervention. The service
     /// must be one of the referral services (foreign key; checked first for a clear error).
-    pub async fn set_intervention_service(&self, id: i64, service: Option<&str>, who: &str) -> Result<bool, DbError> {
+    pub async fn set_intervention_service(
+        &self,
+        id: i64,
+        service: Option<&str>,
+        actor: &Actor,
+    ) -> Result<bool, DbError> {
         if let Some(s) = service {
             let known = sqlx::query("SELECT service_id FROM referral_services WHERE service_id = $1")
                 .bind(s)
@@ -215,16 +240,23 @@ impl Db {
             }
         }
         let now = chrono::Utc::now().to_rfc3339();
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE interventions SET referral_service_id = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
         )
         .bind(service.map(str::to_string))
         .bind(&now)
-        .bind(who)
+        .bind(&actor.name)
         .bind(id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let (target, detail) = (format!("intervention {id}"), service.map_or("none".to_string(), |s| s.to_string()));
+        append(&mut tx, self.audit_chain(), &actor.event(INTERVENTION_SERVICE, &target, &detail)).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Stores an evaluation's report (run by `alliance_app::evaluation`) with the intervention.
@@ -232,10 +264,12 @@ impl Db {
         &self,
         intervention_id: i64,
         report: EvaluationReport,
-        who: &str,
+        actor: &Actor,
     ) -> Result<StoredEvaluation, DbError> {
+        let who = actor.name.as_str();
         let now = chrono::Utc::now().to_rfc3339();
         let (design_json, basis_json, result_json, imports, from, to) = serialise(&report)?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO intervention_evaluations (intervention_id, design, basis, result, import_ids, data_from, data_to, \
              run_by, created_at, run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
@@ -249,10 +283,15 @@ impl Db {
         .bind(to)
         .bind(who)
         .bind(&now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        let id: i64 = row.try_get(0)?;
+        let target = format!("intervention {intervention_id}");
+        append(&mut tx, self.audit_chain(), &actor.event(EVALUATION_STORED, &target, &format!("evaluation {id}")))
+            .await?;
+        tx.commit().await?;
         Ok(StoredEvaluation {
-            id: row.try_get(0)?,
+            id,
             intervention_id,
             run_by: who.to_string(),
             created_at: now.clone(),
@@ -267,11 +306,13 @@ impl Db {
         &self,
         stored: StoredEvaluation,
         report: EvaluationReport,
-        who: &str,
+        actor: &Actor,
     ) -> Result<StoredEvaluation, DbError> {
+        let who = actor.name.as_str();
         let (intervention_id, evaluation_id) = (stored.intervention_id, stored.id);
         let now = chrono::Utc::now().to_rfc3339();
         let (_, basis_json, result_json, imports, from, to) = serialise(&report)?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "UPDATE intervention_evaluations SET basis = $1, result = $2, import_ids = $3, data_from = $4, data_to = $5, \
              run_by = $6, run_at = $7 WHERE id = $8",
@@ -284,8 +325,11 @@ impl Db {
         .bind(who)
         .bind(&now)
         .bind(evaluation_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        let (target, detail) = (format!("intervention {intervention_id}"), format!("evaluation {evaluation_id}"));
+        append(&mut tx, self.audit_chain(), &actor.event(EVALUATION_RERUN, &target, &detail)).await?;
+        tx.commit().await?;
         Ok(StoredEvaluation {
             id: evaluation_id,
             intervention_id,

@@ -128,8 +128,8 @@ async fn load_example_parks(db: &Db, actor: &alliance_db::audit::Actor) -> anyho
         place_codes: vec!["Hanley Park".into(), "Burslem Park".into()],
         ..Default::default()
     };
-    let id = db.create_intervention(&intervention, &actor.name).await?;
-    alliance_app::evaluation::store(db, id, &design, &actor.name).await?;
+    let id = db.create_intervention(&intervention, actor).await?;
+    alliance_app::evaluation::store(db, id, &design, actor).await?;
     Ok(())
 }
 

@@ -19,6 +19,7 @@ use alliance_core::analytics::evaluation::{evaluate, EvaluationInput, HarmInput}
 use alliance_core::domain::{LsoaVintage, Month, MonthRange};
 use alliance_core::geo::projection::BngProjector;
 use alliance_db::areas::StoredBoundary;
+use alliance_db::audit::Actor;
 use alliance_db::interventions::StoredEvaluation;
 use alliance_db::{Db, DbError};
 use geo::{BoundingRect, MultiPolygon};
@@ -530,28 +531,33 @@ fn polygon_distance(
     Ok(best)
 }
 
-/// Runs a design and stores it with the intervention, as `who`.
+/// Runs a design and stores it with the intervention, recorded as `actor`'s.
 pub async fn store(
     db: &Db,
     intervention_id: i64,
     design: &EvaluationDesign,
-    who: &str,
+    actor: &Actor,
 ) -> Result<StoredEvaluation, AppError> {
     if db.intervention(intervention_id).await?.is_none() {
         return Err(AppError::not_found(format!("intervention {intervention_id}")));
     }
     let report = run(db, design).await?;
-    Ok(db.store_evaluation(intervention_id, report, who).await?)
+    Ok(db.store_evaluation(intervention_id, report, actor).await?)
 }
 
 /// Re-runs a stored evaluation's design on the current data and stores the new figures.
-pub async fn rerun(db: &Db, intervention_id: i64, evaluation_id: i64, who: &str) -> Result<StoredEvaluation, AppError> {
+pub async fn rerun(
+    db: &Db,
+    intervention_id: i64,
+    evaluation_id: i64,
+    actor: &Actor,
+) -> Result<StoredEvaluation, AppError> {
     let stored = db
         .evaluation(intervention_id, evaluation_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("evaluation {evaluation_id} of intervention {intervention_id}")))?;
     let report = run(db, &stored.report.basis.design).await?;
-    Ok(db.update_evaluation(stored, report, who).await?)
+    Ok(db.update_evaluation(stored, report, actor).await?)
 }
 
 #[cfg(test)]

@@ -173,7 +173,7 @@ async fn run_intervention(db: &Db, id: i64, args: &EvaluateArgs) -> anyhow::Resu
     let mut reports = Vec::new();
     if args.rerun {
         for stored in db.evaluations_of(id).await? {
-            let updated = evaluation::rerun(db, id, stored.id, &super::cli_user()).await?;
+            let updated = evaluation::rerun(db, id, stored.id, &super::cli_actor()).await?;
             eprintln!("re-ran evaluation {} of intervention {id}", updated.id);
             reports.push(updated);
         }
@@ -182,7 +182,7 @@ async fn run_intervention(db: &Db, id: i64, args: &EvaluateArgs) -> anyhow::Resu
         }
     } else {
         let design = design(args)?;
-        let stored = evaluation::store(db, id, &design, &super::cli_user()).await?;
+        let stored = evaluation::store(db, id, &design, &super::cli_actor()).await?;
         eprintln!("stored evaluation {} of intervention {id}", stored.id);
         reports.push(stored);
     }

@@ -574,6 +574,32 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     assert!(page.body.contains("by user:analyst@example.org; last changed"), "{}", page.body);
     assert!(page.body.contains("by user:admin@example.org"));
     assert!(!page.body.contains("by web"));
+
+    // Every change has its audit row, naming who made it (a refused re-run none).
+    use alliance_db::interventions as i;
+    let target = format!("intervention {id}");
+    let query = alliance_db::audit::AuditQuery { limit: 1000, ..Default::default() };
+    let mut trail: Vec<(String, String, String)> = db
+        .audit_search(&query)
+        .await
+        .expect("the audit log")
+        .into_iter()
+        .filter(|e| e.target == target)
+        .map(|e| (e.action, e.actor, e.detail))
+        .collect();
+    trail.reverse();
+    let (analyst_name, admin_name) = ("user:analyst@example.org".to_string(), "user:admin@example.org".to_string());
+    let evaluation = format!("evaluation {eid}");
+    assert_eq!(
+        trail,
+        vec![
+            (i::INTERVENTION_CREATED.into(), analyst_name.clone(), "Park patrols".into()),
+            (i::EVALUATION_STORED.into(), analyst_name, evaluation.clone()),
+            (i::INTERVENTION_UPDATED.into(), admin_name.clone(), "Park patrols and lighting".into()),
+            (i::EVALUATION_RERUN.into(), admin_name, evaluation),
+        ]
+    );
+    assert_eq!(db.verify_audit_chain().await.expect("verify").first_broken, None);
 }
 
 on_each_app!(web_changes_are_recorded_against_the_signed_in_user);
