@@ -232,6 +232,9 @@ const FILTER_SQL: &str = "($1 IS NULL OR assault_month >= $1) AND ($2 IS NULL OR
      AND ($3 IS NULL OR site_code = $3) AND ($4 IS NULL OR district_code = $4) \
      AND import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL)";
 
+/// The audit action of a person placing an ED location description.
+pub const ED_GEOCODE_RESOLVED: &str = "ed-geocode-resolve";
+
 impl Db {
     /// Imports one ED assault file (CSV or XML), geocoding its locations. `who` is recorded
     /// as the importer.
@@ -419,20 +422,21 @@ impl Db {
     }
 
     /// Records a person's choice for a location description (`None`: the place cannot be
-    /// located) and applies it to every assault with that description. Returns the number
-    /// of assaults updated.
+    /// located) and applies it to every assault with that description, with its audit row
+    /// (`ed-geocode-resolve`) in the same transaction. Returns the number of assaults updated.
     pub async fn resolve_ed_location(
         &self,
         location_key: &str,
         place: Option<&Place>,
-        who: &str,
+        actor: &crate::audit::Actor,
     ) -> Result<u64, DbError> {
+        let who = actor.name.as_str();
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let g = match place {
             Some(p) => Geo::at("resolved", None, None, Some(p)),
             None => Geo::at("unlocatable", None, None, None),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM ed_geocode_resolutions WHERE location_key = $1")
             .bind(location_key)
             .execute(&mut *tx)
@@ -465,6 +469,11 @@ impl Db {
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let chosen = g.name.as_deref().unwrap_or("cannot be located");
+        let detail = format!("{chosen}: {updated} assaults");
+        // The description as the queue showed it, cut to a bounded length for the log.
+        let target: String = location_key.chars().take(200).collect();
+        crate::audit::append(&mut tx, self.audit_chain(), &actor.event(ED_GEOCODE_RESOLVED, &target, &detail)).await?;
         tx.commit().await?;
         Ok(updated)
     }

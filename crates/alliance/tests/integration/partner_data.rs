@@ -295,8 +295,16 @@ async fn storage(t: TestDb) {
         assert!(html.contains("name=\"csrf_token\"") && html.contains("value=\"own home\""), "{html}");
         assert!(html.contains("It cannot be located"));
     }
-    assert_eq!(db.resolve_ed_location("own home", None, "test").await.unwrap(), 2);
+    assert_eq!(db.resolve_ed_location("own home", None, &common::test_actor()).await.unwrap(), 2);
     assert!(db.ed_geocode_queue(10).await.unwrap().is_empty());
+    let query = alliance_db::audit::AuditQuery {
+        action: Some(alliance_db::partner::ed::ED_GEOCODE_RESOLVED.into()),
+        limit: 10,
+        ..Default::default()
+    };
+    let rows = db.audit_search(&query).await.unwrap();
+    assert_eq!(rows.len(), 1, "the resolution has its audit row");
+    assert_eq!((rows[0].target.as_str(), rows[0].detail.as_str()), ("own home", "cannot be located: 2 assaults"));
 
     // A corrected file for the same site and period replaces the first; the earlier
     // resolution is applied to it.
