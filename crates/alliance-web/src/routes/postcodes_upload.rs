@@ -49,7 +49,7 @@ struct PostcodesPage {
 }
 
 fn limit_text(bytes: u64) -> String {
-    if bytes >= 1 << 30 && bytes % (1 << 30) == 0 {
+    if bytes >= 1 << 30 && bytes.is_multiple_of(1 << 30) {
         format!("{} GB", bytes >> 30)
     } else {
         format!("{} MB", (bytes >> 20).max(1))
