@@ -10,6 +10,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use alliance_core::access::AccessLevel;
+
 use alliance_core::domain::Month;
 use alliance_core::governance::{
     action_overdue, milestone_overdue, off_track_two_quarters_running, spend_flag, status_on, stream_year_positions,
@@ -806,20 +808,58 @@ fn decisions(escalations: &[Escalation], funding: &FundingPosition, rows: &[Acti
     out
 }
 
-/// The latest quarter, not after `current`, with data: a quarter all three months of which
-/// have police data loaded, or with an indicator value entered; and, unless
-/// `indicators_only`, with a change to an action, a meeting or spend recorded. `current`
-/// when there is none. Pages and the pack open on it, so a computed indicator is not shown
-/// "not computed" for a quarter whose data has not yet been published.
+/// The latest quarter, not after `current`, with data every staff reader may see (police
+/// data and entered indicator values; see [`latest_quarter_seen_by`], with no restricted
+/// dataset visible). `current` when there is none.
 pub async fn latest_quarter_with_data(db: &Db, current: Quarter, indicators_only: bool) -> Result<Quarter, DbError> {
+    latest_quarter_seen_by(db, current, indicators_only, |_| AccessLevel::None).await
+}
+
+/// The latest quarter, not after `current`, with data the reader may see: a quarter all three
+/// months of which have police data loaded, or with an indicator value entered (of an indicator
+/// of a restricted partner domain, [`RESTRICTED_INDICATOR_DATASETS`], only when the reader has
+/// at least aggregate access to that domain's dataset); a quarter all
+/// three months of which the current emergency department files cover, when the reader has
+/// at least aggregate access to `ed-assaults`; a quarter a partner series has a monthly or
+/// quarterly value for, when the reader has at least aggregate access to the series' dataset
+/// (`indicators:…`); and, unless `indicators_only`, with a change to an action, a meeting or
+/// spend recorded. `current` when there is none. Pages and the pack open on it, so a computed
+/// indicator is not shown "not computed" for a quarter whose data has not yet been published.
+///
+/// `level_of(dataset)` is the reader's access: a restricted dataset the reader may not see
+/// never moves the default, so the quarter a page opens on does not tell them that the
+/// dataset exists or how recent it is. The command line passes `Record` (the database's own
+/// rights).
+pub async fn latest_quarter_seen_by(
+    db: &Db,
+    current: Quarter,
+    indicators_only: bool,
+    level_of: impl Fn(&str) -> AccessLevel,
+) -> Result<Quarter, DbError> {
     let mut found: Vec<Quarter> = Vec::new();
-    let months = db.police_months_covered().await?;
-    let mut by_quarter: BTreeMap<Quarter, usize> = BTreeMap::new();
-    for m in &months {
-        *by_quarter.entry(Quarter::of_month(*m)).or_default() += 1;
+    let complete = |months: &[Month]| -> Vec<Quarter> {
+        let mut by_quarter: BTreeMap<Quarter, usize> = BTreeMap::new();
+        for m in months {
+            *by_quarter.entry(Quarter::of_month(*m)).or_default() += 1;
+        }
+        by_quarter.into_iter().filter(|(_, n)| *n == 3).map(|(q, _)| q).collect()
+    };
+    if level_of("ed-assaults") >= AccessLevel::Aggregate {
+        found.extend(complete(&db.ed_months_covered().await?));
     }
-    found.extend(by_quarter.into_iter().filter(|(_, n)| *n == 3).map(|(q, _)| q));
-    for list in db.indicator_values().await?.values() {
+    for (series, start, end) in db.partner_series_periods().await? {
+        let (first, last) = (Quarter::of_month(start), Quarter::of_month(end));
+        if first == last && level_of(alliance_core::access::indicator_dataset(&series)) >= AccessLevel::Aggregate {
+            found.push(last);
+        }
+    }
+    found.extend(complete(&db.police_months_covered().await?));
+    let names: HashMap<i64, String> = db.indicators().await?.into_iter().map(|i| (i.id, i.name)).collect();
+    for (id, list) in db.indicator_values().await? {
+        let dataset = names.get(&id).map(|n| alliance_core::access::indicator_dataset(n));
+        if dataset.is_some_and(|d| RESTRICTED_INDICATOR_DATASETS.contains(&d) && level_of(d) < AccessLevel::Aggregate) {
+            continue;
+        }
         found.extend(list.iter().filter_map(|v| period_quarter(&v.period)));
     }
     if !indicators_only {

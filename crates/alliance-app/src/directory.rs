@@ -317,6 +317,12 @@ pub async fn withdraw(db: &Db, id: &str, reason: &str, actor: &Actor) -> Result<
     Ok(db.withdraw_service(id, &reason, actor).await?)
 }
 
+/// Reinstates a withdrawn service (shown to the public again); a service that is not
+/// withdrawn is a conflict.
+pub async fn reinstate(db: &Db, id: &str, actor: &Actor) -> Result<(), AppError> {
+    Ok(db.reinstate_service(id, actor).await?)
+}
+
 /// A service found near a postcode, with its distance.
 #[derive(Debug, Clone)]
 pub struct Near {

@@ -153,6 +153,26 @@ fn invalid(field: &'static str, reason: impl Into<String>) -> ProfileError {
     ProfileError { field, reason: reason.into() }
 }
 
+/// The charter's name where a partnership has not named its own (or has no profile yet).
+pub const CHARTER_FALLBACK: &str = "Safer Places Charter";
+
+/// The charter's name as pages write it after "the" ("Sign up to the …"): the profile's
+/// `charter_name` without a leading "The ", or [`CHARTER_FALLBACK`] when it has none.
+pub fn charter_title(profile: Option<&Profile>) -> String {
+    let named = profile.and_then(|p| p.charter_name.as_deref()).map(str::trim).filter(|n| !n.is_empty());
+    match named {
+        Some(name) => {
+            let bare = if name.len() > 4 && name.get(..4).is_some_and(|t| t.eq_ignore_ascii_case("the ")) {
+                name[4..].trim_start()
+            } else {
+                name
+            };
+            bare.to_string()
+        }
+        None => CHARTER_FALLBACK.to_string(),
+    }
+}
+
 impl Profile {
     /// Checks every rule, trimming text fields first; the first broken rule is returned.
     pub fn validated(mut self) -> Result<Profile, ProfileError> {
@@ -382,6 +402,18 @@ mod tests {
         p.suppression_threshold = Some(10);
         let back = Profile::from_json(&p.to_json()).expect("round trip");
         assert_eq!(back.threshold(), 10);
+    }
+
+    #[test]
+    fn the_charter_is_named_from_the_profile_or_neutrally() {
+        let mut p = example("wiltshire-and-swindon").expect("shipped").expect("valid");
+        assert_eq!(charter_title(None), CHARTER_FALLBACK);
+        p.charter_name = None;
+        assert_eq!(charter_title(Some(&p)), "Safer Places Charter");
+        p.charter_name = Some("The Purple Flag Charter".into());
+        assert_eq!(charter_title(Some(&p)), "Purple Flag Charter");
+        p.charter_name = Some("Safe Spaces Pledge".into());
+        assert_eq!(charter_title(Some(&p)), "Safe Spaces Pledge");
     }
 
     fn commitment(title: &str, description: &str) -> CharterCommitment {

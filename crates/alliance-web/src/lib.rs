@@ -65,10 +65,13 @@ pub async fn serve_on_mailing(
     trusted_proxies: Vec<std::net::IpAddr>,
     mailer: alliance_app::mail::Mailer,
 ) -> std::io::Result<()> {
-    serve_on_with_tiles(db, listener, insecure_cookies, disclosure, trusted_proxies, mailer, None).await
+    serve_on_with_tiles(db, listener, insecure_cookies, disclosure, trusted_proxies, mailer, None, None).await
 }
 
-/// [`serve_on_mailing`], the maps drawn over `tiles` when given (`alliance serve --tiles`).
+/// [`serve_on_mailing`], the maps drawn over `tiles` when given (`alliance serve --tiles`),
+/// and postcode uploads bounded by `postcode_upload_limit` bytes when given (`alliance serve
+/// --postcode-upload-limit-mb`).
+#[allow(clippy::too_many_arguments)]
 pub async fn serve_on_with_tiles(
     db: Db,
     listener: tokio::net::TcpListener,
@@ -77,6 +80,7 @@ pub async fn serve_on_with_tiles(
     trusted_proxies: Vec<std::net::IpAddr>,
     mailer: alliance_app::mail::Mailer,
     tiles: Option<TileLayer>,
+    postcode_upload_limit: Option<u64>,
 ) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
@@ -94,6 +98,9 @@ pub async fn serve_on_with_tiles(
     if let Some(t) = tiles {
         tracing::info!(origin = t.origin(), "the maps draw tiles from this server");
         state = state.with_tiles(t);
+    }
+    if let Some(bytes) = postcode_upload_limit {
+        state = state.with_postcode_upload_limit(bytes);
     }
     use std::future::IntoFuture;
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

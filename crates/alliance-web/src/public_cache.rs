@@ -13,7 +13,7 @@
 //! the demo's, still record an import). So any change (an import, a moderated report, a
 //! published response, a charter decision, a new threshold) makes every kept page a miss, on
 //! every instance sharing the database. The key also holds
-//! the day (pages count what is current today), the partnership's name, colour and logo and
+//! the day (pages count what is current today), the partnership's name, charter name, colour and logo and
 //! the disclosure threshold in force (both read through caches of their own that may lag the
 //! audit row by a few seconds). As a safety net for a change that escaped the audit log, no
 //! page is served older than [`MAX_AGE`].
@@ -79,6 +79,7 @@ struct Key {
     data_version: (i64, i64),
     day: chrono::NaiveDate,
     partnership: String,
+    charter: String,
     accent: &'static str,
     logo: Option<String>,
     threshold: u64,
@@ -213,6 +214,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
         data_version,
         day: chrono::Utc::now().date_naive(),
         partnership: context.partnership,
+        charter: context.charter,
         accent: context.accent,
         logo: context.logo,
         threshold: state.disclosure().await.threshold(),
@@ -263,6 +265,7 @@ mod tests {
             data_version: (version, 0),
             day: chrono::NaiveDate::from_ymd_opt(2026, 12, 2).expect("a date"),
             partnership: "P".into(),
+            charter: "C".into(),
             accent: "#1d70b8",
             logo: None,
             threshold: 5,

@@ -33,6 +33,9 @@ pub struct AppState {
     pub public_cache: Arc<crate::public_cache::PublicCache>,
     /// The tile server the maps draw under their layers (`serve --tiles`); `None`: offline.
     pub tiles: Option<Arc<crate::tiles::TileLayer>>,
+    /// The largest postcode file `/admin/postcodes` accepts, in bytes (`serve
+    /// --postcode-upload-limit-mb`; 2 GiB by default, room for the national ONSPD).
+    pub postcode_upload_limit: u64,
 }
 
 impl AppState {
@@ -48,7 +51,14 @@ impl AppState {
             mailer: Arc::new(alliance_app::mail::Mailer::none()),
             public_cache: Arc::new(crate::public_cache::PublicCache::default()),
             tiles: None,
+            postcode_upload_limit: crate::routes::DEFAULT_POSTCODE_UPLOAD_LIMIT,
         }
+    }
+
+    /// The same state with another bound on a postcode file's upload (bytes).
+    pub fn with_postcode_upload_limit(mut self, bytes: u64) -> AppState {
+        self.postcode_upload_limit = bytes;
+        self
     }
 
     /// The same state with `Secure` cookies on or off.

@@ -122,6 +122,27 @@ impl Db {
         Ok(months.into_iter().collect())
     }
 
+    /// The periods partner series hold values for (current files): `(series, first month,
+    /// last month)`, each once, sorted. The pages' default quarter reads them
+    /// (`alliance_app::board_pack::latest_quarter_seen_by`).
+    pub async fn partner_series_periods(&self) -> Result<Vec<(String, Month, Month)>, DbError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT v.indicator, v.period_start, v.period_end FROM partner_indicator_values v \
+             JOIN imports i ON i.id = v.import_id WHERE i.superseded_by IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let month = |s: String| {
+            s.parse::<Month>().map_err(|e| DbError::corrupt(format!("partner_indicator_values period: {e}")))
+        };
+        let mut out = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, month(r.try_get(1)?)?, month(r.try_get(2)?)?)))
+            .collect::<Result<Vec<_>, DbError>>()?;
+        out.sort();
+        Ok(out)
+    }
+
     /// Emergency department assaults (current files) whose assault month is in `months`,
     /// of any of `methods` (`None`: every method).
     pub async fn ed_figure(&self, months: MonthRange, methods: Option<&[String]>) -> Result<EdFigure, DbError> {

@@ -1,4 +1,4 @@
-//! The Safer Places for Women & Girls Charter: commitments, applications from organisations
+//! The partnership's safer places charter (its name is the profile's `charter_name`): commitments, applications from organisations
 //! with their venues and how they meet each commitment, verification by partnership staff,
 //! yearly renewal, and the public directory of current signatories.
 //!

@@ -65,6 +65,54 @@ fn service_changes(old: &ServiceEntry, new: &ServiceRecord, postcode: &str) -> V
     out
 }
 
+/// The columns adding and changing a service write, in the order [`bind_edited`] binds them
+/// (after the id; a new service's organisation id follows them).
+const EDITED_COLUMNS: [&str; 16] = [
+    "name",
+    "description",
+    "organisation_name",
+    "organisation_description",
+    "url",
+    "email",
+    "phone",
+    "min_age",
+    "max_age",
+    "needs",
+    "areas",
+    "opening_times",
+    "kind",
+    "updated_at",
+    "postcode",
+    "updated_by",
+];
+
+/// Binds a service's [`EDITED_COLUMNS`] to `query`, in their order: the one place adding and
+/// changing a service bind its values (issue 12: they were two lists in different orders).
+fn bind_edited<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    s: &'q ServiceRecord,
+    postcode: &'q str,
+    actor: &'q Actor,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    query
+        .bind(s.name.as_str())
+        .bind(s.description.as_str())
+        .bind(s.organisation_name.as_str())
+        .bind(s.organisation_description.as_str())
+        .bind(s.url.as_str())
+        .bind(s.email.as_str())
+        .bind(s.phone.as_str())
+        .bind(s.min_age)
+        .bind(s.max_age)
+        .bind(s.needs.join(","))
+        .bind(s.areas.join("|"))
+        .bind(s.opening_times.as_str())
+        .bind(s.kind.as_str())
+        .bind(now())
+        .bind(postcode)
+        .bind(actor.name.as_str())
+}
+
 /// A search of the directory; empty fields match everything.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceSearch {
@@ -251,32 +299,16 @@ impl Db {
         if held.await?.is_some() {
             return Err(DbError::conflict("name", format!("A service with the id {} is already held", s.id)));
         }
-        sqlx::query(
-            "INSERT INTO support_services (id, name, description, organisation_id, organisation_name, \
-             organisation_description, url, email, phone, min_age, max_age, needs, areas, opening_times, kind, updated_at, \
-             postcode, updated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
-        )
-        .bind(s.id.as_str())
-        .bind(s.name.as_str())
-        .bind(s.description.as_str())
-        .bind(s.organisation_id.as_str())
-        .bind(s.organisation_name.as_str())
-        .bind(s.organisation_description.as_str())
-        .bind(s.url.as_str())
-        .bind(s.email.as_str())
-        .bind(s.phone.as_str())
-        .bind(s.min_age)
-        .bind(s.max_age)
-        .bind(s.needs.join(","))
-        .bind(s.areas.join("|"))
-        .bind(s.opening_times.as_str())
-        .bind(s.kind.as_str())
-        .bind(now())
-        .bind(postcode)
-        .bind(actor.name.as_str())
-        .execute(&mut *tx)
-        .await?;
+        let sql = format!(
+            "INSERT INTO support_services (id, {}, organisation_id) VALUES ($1, {}, ${})",
+            EDITED_COLUMNS.join(", "),
+            (2..EDITED_COLUMNS.len() + 2).map(|n| format!("${n}")).collect::<Vec<_>>().join(", "),
+            EDITED_COLUMNS.len() + 2
+        );
+        bind_edited(sqlx::query(&sql).bind(s.id.as_str()), s, postcode, actor)
+            .bind(s.organisation_id.as_str())
+            .execute(&mut *tx)
+            .await?;
         let detail = format!("service added: {} ({})", s.name, s.organisation_name);
         append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{}", s.id), &detail))
             .await?;
@@ -301,30 +333,11 @@ impl Db {
         if changes.is_empty() {
             return Ok(());
         }
-        sqlx::query(
-            "UPDATE support_services SET name = $2, description = $3, organisation_name = $4, \
-             organisation_description = $5, url = $6, email = $7, phone = $8, min_age = $9, max_age = $10, needs = $11, \
-             areas = $12, opening_times = $13, kind = $14, updated_at = $15, postcode = $16, updated_by = $17 WHERE id = $1",
-        )
-        .bind(s.id.as_str())
-        .bind(s.name.as_str())
-        .bind(s.description.as_str())
-        .bind(s.organisation_name.as_str())
-        .bind(s.organisation_description.as_str())
-        .bind(s.url.as_str())
-        .bind(s.email.as_str())
-        .bind(s.phone.as_str())
-        .bind(s.min_age)
-        .bind(s.max_age)
-        .bind(s.needs.join(","))
-        .bind(s.areas.join("|"))
-        .bind(s.opening_times.as_str())
-        .bind(s.kind.as_str())
-        .bind(now())
-        .bind(postcode)
-        .bind(actor.name.as_str())
-        .execute(&mut *tx)
-        .await?;
+        let sql = format!(
+            "UPDATE support_services SET {} WHERE id = $1",
+            EDITED_COLUMNS.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 2)).collect::<Vec<_>>().join(", ")
+        );
+        bind_edited(sqlx::query(&sql).bind(s.id.as_str()), s, postcode, actor).execute(&mut *tx).await?;
         let detail: String =
             format!("service changed: {}: {}", old.record.name, changes.join("; ")).chars().take(4_000).collect();
         append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{}", s.id), &detail))
@@ -353,6 +366,38 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let detail = format!("service withdrawn: {}: {reason}", old.record.name);
+        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), &detail))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Reinstates a withdrawn service: shown to the public again, as it was when withdrawn.
+    /// The change is one conditional `UPDATE` (`… AND withdrawn_at IS NOT NULL`), so of two
+    /// reinstatements racing only one is made and audited; reinstating a service that is not
+    /// withdrawn is a [`DbError::Conflict`], an unknown one [`DbError::NotFound`].
+    pub async fn reinstate_service(&self, id: &str, actor: &Actor) -> Result<(), DbError> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE support_services SET withdrawn_at = NULL, withdrawn_by = NULL, updated_at = $2, updated_by = $3 \
+             WHERE id = $1 AND withdrawn_at IS NOT NULL",
+        )
+        .bind(id)
+        .bind(now())
+        .bind(actor.name.as_str())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let row = sqlx::query("SELECT * FROM support_services WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| DbError::not_found(format!("service {id}")))?;
+        if done == 0 {
+            return Err(DbError::conflict("id", "This service is not withdrawn: there is nothing to reinstate"));
+        }
+        let entry = entry_from_row(&row)?;
+        let detail = format!("service reinstated: {}", entry.record.name);
         append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), &detail))
             .await?;
         tx.commit().await?;

@@ -258,6 +258,7 @@ pub const ROUTES: &[RouteRule] = &[
     roles("POST", "/directory/{id}", STAFF),
     roles("GET", "/directory/{id}/withdraw", STAFF),
     roles("POST", "/directory/{id}/withdraw", STAFF),
+    roles("POST", "/directory/{id}/reinstate", STAFF),
     // Referrals (routes/referrals.rs, routes/api/referrals.rs): partner organisations make and
     // receive referrals; the use cases then admit only a referral's two organisations to it
     // (404 for anyone else). Figures, suppressed, are for everyone signed in.
@@ -304,6 +305,9 @@ pub const ROUTES: &[RouteRule] = &[
     public("GET", "/account/reset-password"),
     public("POST", "/account/reset-password"),
     roles("POST", "/admin/partnership/charter", ADMIN),
+    // Postcode files (routes/postcodes_upload.rs): refused before the body is read.
+    roles("GET", "/admin/postcodes", ADMIN),
+    roles("POST", "/admin/postcodes", ADMIN),
     roles("POST", "/admin/partnership/logo", ADMIN),
     roles("POST", "/admin/partnership/logo/delete", ADMIN),
     public("GET", "/partnership/logo"),

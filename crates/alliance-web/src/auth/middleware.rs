@@ -154,7 +154,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     request.extensions_mut().insert(ClientIp(ip.clone()));
     request.extensions_mut().insert(CsrfToken(csrf.clone()));
     let logo = state.partnership.logo_version(&state.db).await;
-    let context = RequestContext { principal, partnership: partnership.clone(), accent, logo, csrf: csrf.clone(), ip };
+    let charter = alliance_core::partnership::charter_title(profile.as_deref());
+    let context =
+        RequestContext { principal, partnership: partnership.clone(), charter, accent, logo, csrf: csrf.clone(), ip };
     let mut response = in_our_words(REQUEST.scope(context, next.run(request)).await, is_api, &who).await;
     if let Some(c) = new_anonymous_csrf {
         response
@@ -366,6 +368,7 @@ fn refuse(status: StatusCode, json: bool, message: &str, who: &Who) -> Response 
         let context = RequestContext {
             principal: who.principal.clone(),
             partnership: who.partnership.to_string(),
+            charter: alliance_core::partnership::CHARTER_FALLBACK.to_string(),
             accent: who.accent,
             logo: None,
             csrf: String::new(),

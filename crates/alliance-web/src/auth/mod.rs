@@ -98,6 +98,9 @@ pub struct RequestContext {
     pub principal: Option<Principal>,
     /// The partnership's name, for pages rendered without the app state (error pages).
     pub partnership: String,
+    /// The charter's name as pages write it after "the"
+    /// (`alliance_core::partnership::charter_title`).
+    pub charter: String,
     /// The header's accent colour (a GOV.UK palette hex value) from the partnership's profile.
     pub accent: &'static str,
     /// The version of the partnership's logo, when it has one (the header links to it).
@@ -118,6 +121,7 @@ pub fn current() -> RequestContext {
     REQUEST.try_with(Clone::clone).unwrap_or(RequestContext {
         principal: None,
         partnership: String::new(),
+        charter: alliance_core::partnership::CHARTER_FALLBACK.to_string(),
         accent: alliance_core::partnership::Colour::default().hex(),
         logo: None,
         csrf: String::new(),

@@ -4,7 +4,9 @@
 //! - `GET /directory/new`, `POST /directory`: add a service;
 //! - `GET|POST /directory/{id}`: change one;
 //! - `GET|POST /directory/{id}/withdraw`: withdraw one, with the reason (kept for the record,
-//!   never shown to the public).
+//!   never shown to the public);
+//! - `POST /directory/{id}/reinstate`: show a withdrawn one again (409 when it is not
+//!   withdrawn).
 //!
 //! The route table admits partnership staff. A form with an error comes back as typed with a
 //! GOV.UK error summary (422) and nothing is stored; every change is audited
@@ -142,6 +144,7 @@ async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Resul
         Some("added=1") => Some("The service is added to the directory".to_string()),
         Some("saved=1") => Some("The service is saved".to_string()),
         Some("withdrawn=1") => Some("The service is withdrawn: the public no longer see it".to_string()),
+        Some("reinstated=1") => Some("The service is reinstated: the public see it again".to_string()),
         _ => None,
     };
     page(&ListPage { layout: layout(&state), entries, done }, false)
@@ -224,10 +227,22 @@ async fn withdraw(
     }
 }
 
+/// Reinstates a withdrawn service (a button on the list; the guard has checked the CSRF
+/// token). Not withdrawn: 409; unknown: 404.
+async fn reinstate(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    directory::reinstate(&state.db, &id, &actor(&user)).await?;
+    Ok(Redirect::to("/directory?reinstated=1").into_response())
+}
+
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/directory", get(list).post(create))
         .route("/directory/new", get(new_form))
         .route("/directory/{id}", get(edit_form).post(edit))
         .route("/directory/{id}/withdraw", get(withdraw_form).post(withdraw))
+        .route("/directory/{id}/reinstate", axum::routing::post(reinstate))
 }

@@ -16,6 +16,7 @@ mod partner_data;
 mod partner_figures;
 mod partnership;
 mod places;
+mod postcodes_upload;
 mod public;
 mod referrals;
 mod sna;
@@ -30,6 +31,9 @@ use crate::AppState;
 pub(crate) fn logo_link(version: &str) -> String {
     partnership::logo_link(version)
 }
+
+/// The default bound on a postcode file's upload (`AppState::postcode_upload_limit`).
+pub use postcodes_upload::DEFAULT_POSTCODE_UPLOAD_LIMIT;
 
 /// The referral form's coded lists (for `views::referrals`).
 pub(crate) fn referral_options() -> crate::views::referrals::Options {
@@ -55,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(referrals::routes())
         .merge(directory_admin::routes())
+        .merge(postcodes_upload::routes())
         .route("/assets/{*path}", get(crate::assets::asset))
         // The probes: the guard lets them through untouched (no session, cookie or profile read).
         .merge(health::routes())

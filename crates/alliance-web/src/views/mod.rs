@@ -21,6 +21,8 @@ pub mod sna;
 /// What every page's layout needs.
 pub struct Layout {
     pub partnership: String,
+    /// The charter's name from the profile, as written after "the" (a neutral name when unset).
+    pub charter: String,
     /// The header's accent colour from the partnership's profile.
     pub accent: &'static str,
     /// The link of the partnership's logo (`/partnership/logo?v=…`), when it has one.
@@ -67,6 +69,7 @@ impl Layout {
         let logo = context.logo.map(|v| crate::routes::logo_link(&v));
         Layout {
             partnership: context.partnership,
+            charter: context.charter,
             accent: context.accent,
             logo,
             path,

@@ -23,6 +23,8 @@ pub struct NavItem {
 /// What every public page's layout needs.
 pub struct PublicLayout {
     pub partnership: String,
+    /// The charter's name from the profile, as written after "the" (a neutral name when unset).
+    pub charter: String,
     /// The header's accent colour from the partnership's profile.
     pub accent: &'static str,
     /// The link of the partnership's logo, when it has one.
@@ -38,7 +40,14 @@ impl PublicLayout {
 
     pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> PublicLayout {
         let logo = context.logo.map(|v| crate::routes::logo_link(&v));
-        PublicLayout { partnership: context.partnership, accent: context.accent, logo, path, exit_url: EXIT_URL }
+        PublicLayout {
+            partnership: context.partnership,
+            charter: context.charter,
+            accent: context.accent,
+            logo,
+            path,
+            exit_url: EXIT_URL,
+        }
     }
 
     pub fn nav(&self) -> Vec<NavItem> {

@@ -159,7 +159,11 @@ pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode
                 Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).context("today's quarter")?;
             let quarter = match quarter {
                 Some(q) => q.parse::<Quarter>().map_err(|e| anyhow::anyhow!("--quarter: {e}"))?,
-                None => alliance_app::board_pack::latest_quarter_with_data(db, current, true).await?,
+                // The command runs with the database's own rights: every source counts.
+                None => {
+                    let all = |_: &str| alliance_core::access::AccessLevel::Record;
+                    alliance_app::board_pack::latest_quarter_seen_by(db, current, true, all).await?
+                }
             };
             let frequency = ind.frequency.parse::<Frequency>().unwrap_or(Frequency::Quarterly);
             let s = alliance_app::indicators::series(db, def, frequency, quarter).await?;

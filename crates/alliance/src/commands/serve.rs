@@ -59,6 +59,10 @@ pub struct ServeArgs {
     /// e.g. "© OpenStreetMap contributors".
     #[arg(long, env = "ALLIANCE_TILES_ATTRIBUTION", value_name = "TEXT", requires = "tiles")]
     pub tiles_attribution: Option<String>,
+    /// The largest postcode file an administrator may upload at /admin/postcodes, in MB
+    /// (default 2048: room for the national ONS Postcode Directory, about 1.3 GB).
+    #[arg(long, env = "ALLIANCE_POSTCODE_UPLOAD_LIMIT_MB", value_name = "MB", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub postcode_upload_limit_mb: Option<u64>,
 }
 
 pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -122,6 +126,7 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         args.trusted_proxies,
         mailer,
         tiles,
+        args.postcode_upload_limit_mb.map(|mb| mb << 20),
     )
     .await
     .with_context(|| format!("cannot serve on {bound}"))?;

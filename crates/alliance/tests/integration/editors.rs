@@ -290,6 +290,25 @@ async fn directory_editor(app: TestApp) {
     assert!(
         near_swindon.body.find("Swindon Mentors").unwrap() < near_swindon.body.find("Hanley Youth Mentors").unwrap()
     );
+    // The API lists the same services in the same order, through the same search.
+    let api = app.get("/api/v1/services?postcode=st4+2aa", &public).await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    let names: Vec<String> = api.json()["content"]
+        .as_array()
+        .expect("content")
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["Hanley Youth Mentors", "Swindon Mentors"], "nearest first, as /find-help");
+    assert!(api.json()["content"][0]["distance_km"].as_f64().is_some_and(|km| km < 10.0), "{}", api.body);
+    let api = app.get("/api/v1/services?postcode=SN1+1AA", &public).await;
+    assert_eq!(api.json()["content"][0]["name"], "Swindon Mentors");
+    let api = app.get("/api/v1/services", &public).await;
+    assert_eq!(api.json()["content"][0]["name"], "Hanley Youth Mentors", "by name without a postcode");
+    assert!(api.json()["content"][0].get("distance_km").is_none());
+    let api_typo = app.get("/api/v1/services?postcode=ST1", &public).await;
+    assert_eq!(api_typo.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", api_typo.body);
+    assert!(api_typo.body.contains("Enter a real postcode"), "{}", api_typo.body);
     let typo = app.get("/find-help?postcode=ST1", &public).await;
     assert_eq!(typo.status, StatusCode::OK);
     assert!(
@@ -326,6 +345,31 @@ async fn directory_editor(app: TestApp) {
         .await
         .iter()
         .any(|d| d.contains("withdrawn") && d.contains("The service closed")));
+    // Reinstated: a button on the list (CSRF-protected), audited; the public find it again.
+    assert!(list.contains(&format!("action=\"/directory/{id}/reinstate\"")), "a Reinstate button");
+    let forged = app
+        .post_form(&format!("/directory/{id}/reinstate"), &Caller { csrf: "wrong".into(), ..analyst.clone() }, &[])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        post(&app, &format!("/directory/{id}/reinstate"), &partner, &[]).await.status,
+        StatusCode::FORBIDDEN,
+        "partner users reinstate nothing"
+    );
+    assert!(app.db.directory_entry(&id).await.unwrap().unwrap().withdrawn_at.is_some(), "still withdrawn");
+    let reinstated = post(&app, &format!("/directory/{id}/reinstate"), &analyst, &[]).await;
+    assert_eq!(location(&reinstated), "/directory?reinstated=1");
+    assert!(app.get("/find-help", &public).await.body.contains("Swindon Youth Mentors"));
+    assert_eq!(app.get(&format!("/directory/{id}"), &analyst).await.status, StatusCode::OK, "editable again");
+    assert!(audit_details(&app, "directory-change")
+        .await
+        .iter()
+        .any(|d| d.contains("service reinstated: Swindon Youth Mentors")));
+    let again = post(&app, &format!("/directory/{id}/reinstate"), &analyst, &[]).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "not withdrawn: nothing to reinstate");
+    assert_eq!(post(&app, "/directory/no-such-service/reinstate", &analyst, &[]).await.status, StatusCode::NOT_FOUND);
+    let changes = audit_details(&app, "directory-change").await;
+    assert_eq!(changes.iter().filter(|d| d.contains("reinstated")).count(), 1, "one reinstatement audited");
     // Partner users change nothing.
     let denied = post(&app, "/directory", &partner, &service("Mine", "")).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);

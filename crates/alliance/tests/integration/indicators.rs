@@ -333,3 +333,85 @@ async fn computed_indicators(app: TestApp) {
 }
 
 on_each_app!(computed_indicators);
+
+/// The quarter the indicator pages and the dashboard open on counts emergency department
+/// files and partner series as well as police data, each only for readers who may see it:
+/// police data ends in 2025Q2, the ED file covers 2025Q3 and an education series reaches
+/// 2025Q4. The ED owner's analyst opens on 2025Q3, the series owner's on 2025Q4, and a
+/// reader with neither opens on the police quarter (the restricted data's date is not told).
+async fn the_default_quarter_counts_every_source_the_reader_may_see(app: TestApp) {
+    let db = app.db.clone();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let header = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n";
+    for (n, month) in ["2025-04", "2025-05", "2025-06"].iter().enumerate() {
+        let text = format!(
+            "{header}{n:064x},{month},Wiltshire Police,Wiltshire Police,-1.78,51.56,On or near Station Road,E01099999,Test 001A,Robbery,Under investigation,\n"
+        );
+        std::fs::write(dir.path().join(format!("{month}-wiltshire-street.csv")), text).expect("write");
+    }
+    common::import_all(&db, &common::police_files(dir.path())).await;
+    let hospital_analyst = app.signed_in("analyst@hospital.example", Role::Analyst, "City Hospital").await;
+    let council_analyst = app.signed_in("analyst@council.example", Role::Analyst, "A council").await;
+    let outsider = app.signed_in("analyst@charity.example", Role::Analyst, "A charity").await;
+    let hospital = db.organisation_by_name("City Hospital").await.unwrap().expect("org").id;
+    let council = db.organisation_by_name("A council").await.unwrap().expect("org").id;
+    db.set_dataset_owner("ed-assaults", hospital, &common::test_actor()).await.unwrap();
+    db.set_dataset_owner("indicators:education", council, &common::test_actor()).await.unwrap();
+    let opens_on = |who: Caller, path: &'static str| {
+        let app = &app;
+        async move {
+            let page = app.get(path, &who).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            ["2025Q2", "2025Q3", "2025Q4"]
+                .into_iter()
+                .find(|q| {
+                    let label = q.parse::<Quarter>().unwrap().label();
+                    page.body.contains(&format!("Indicators: {label}"))
+                        || page.body.contains(&format!("Partnership dashboard: {label}"))
+                })
+                .unwrap_or("another quarter")
+        }
+    };
+    assert_eq!(opens_on(hospital_analyst.clone(), "/indicators").await, "2025Q2", "police data only so far");
+
+    // ED newer than police: the ED owner's pages move on; nobody else's do.
+    let mut rows: Vec<(&str, &str)> = (1..=7).map(|_| ("2025-08-12", "06")).collect();
+    rows.push(("2025-09-20", "01"));
+    let outcome = imports::partner_file(
+        &db,
+        &Actor::new("cli:test", "cli"),
+        Supplier::Operator,
+        PartnerKind::Ed,
+        &ed_file(&rows),
+    )
+    .await
+    .expect("no fault");
+    assert!(matches!(outcome, PartnerImported::Done { .. }), "{outcome:?}");
+    assert_eq!(opens_on(hospital_analyst.clone(), "/indicators").await, "2025Q3");
+    assert_eq!(opens_on(hospital_analyst.clone(), "/governance").await, "2025Q3");
+    assert_eq!(opens_on(council_analyst.clone(), "/indicators").await, "2025Q2");
+    assert_eq!(opens_on(outsider.clone(), "/indicators").await, "2025Q2", "the ED file's date is not told");
+
+    // A partner series newer still (monthly education values to December).
+    let audit = ImportAudit::new(Actor::new("user:data@council.example", "127.0.0.1"), "import indicators");
+    let text = "indicator,area_code,period,value\n\
+                School exclusions,E06000054,2025-11,4\n\
+                School exclusions,E06000054,2025-12,6\n";
+    let file = SourceFile::from_bytes("exclusions.csv", text.as_bytes().to_vec());
+    let values = alliance_ingest::indicators::read_indicator_file(&file).expect("a good file");
+    db.import_indicator_values_audited(&file, values, IndicatorSupplier::Organisation(council), &audit)
+        .await
+        .expect("imported");
+    assert_eq!(opens_on(council_analyst.clone(), "/indicators").await, "2025Q4");
+    assert_eq!(opens_on(hospital_analyst.clone(), "/indicators").await, "2025Q3");
+    assert_eq!(opens_on(outsider.clone(), "/indicators").await, "2025Q2");
+    // The command line runs with the database's own rights: every source counts.
+    let current = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).expect("today");
+    let all = |_: &str| AccessLevel::Record;
+    let latest = alliance_app::board_pack::latest_quarter_seen_by(&db, current, true, all).await.unwrap();
+    assert_eq!(latest.to_string(), "2025Q4");
+    let open = alliance_app::board_pack::latest_quarter_with_data(&db, current, true).await.unwrap();
+    assert_eq!(open.to_string(), "2025Q2", "without a reader's rights, only open data counts");
+}
+
+on_each_app!(the_default_quarter_counts_every_source_the_reader_may_see);

@@ -220,3 +220,53 @@ async fn an_administrator_changes_the_profile_on_the_web(app: TestApp) {
     assert!(public.body.contains("border-bottom-color: #00703c"), "in the profile's colour (GOV.UK green)");
 }
 on_each_app!(an_administrator_changes_the_profile_on_the_web);
+
+/// The charter pages name the charter from the profile (`charter_name`): a neutral name
+/// while it is unset, the partnership's own once an administrator names it, and never a
+/// name of another partnership's charter.
+async fn the_charter_pages_name_the_profiles_charter(app: TestApp) {
+    use alliance_core::access::Role;
+    let wiltshire = alliance_core::partnership::example("wiltshire-and-swindon").expect("shipped").expect("valid");
+    assert_eq!(wiltshire.charter_name, None);
+    app.db.init_partnership(&wiltshire, &crate::common::test_actor()).await.expect("init");
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Office of the PCC").await;
+    let pages = [
+        "/public",
+        "/safer-places",
+        "/safer-places/join",
+        "/safer-places/join/sent",
+        "/public/figures",
+        "/accessibility",
+    ];
+    for path in pages {
+        let page = app.get(path, &Caller::default()).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert!(page.body.contains("Safer Places Charter"), "{path} names the charter neutrally");
+        assert!(!page.body.contains("Women &amp; Girls") && !page.body.contains("Staffordshire"), "{path}");
+    }
+
+    let fields = [
+        ("name", wiltshire.name.as_str()),
+        ("short_name", wiltshire.short_name.as_str()),
+        ("districts", "E06000054, E06000030"),
+        ("forces", "wiltshire"),
+        ("contact_email", ""),
+        ("contact_phone", ""),
+        ("charter_name", "The Wiltshire Safe Spaces Pledge"),
+        ("colour", "blue"),
+        ("suppression_threshold", ""),
+    ];
+    let saved = app.post_form("/admin/partnership", &admin, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    for path in pages {
+        let page = app.get(path, &Caller::default()).await;
+        assert!(page.body.contains("Wiltshire Safe Spaces Pledge"), "{path} names the profile's charter");
+        assert!(!page.body.contains("Safer Places Charter") && !page.body.contains("the The "), "{path}");
+    }
+    let join = app.get("/safer-places/join", &Caller::default()).await;
+    assert!(join.body.contains("<h1 class=\"govuk-heading-xl\">Sign up to the Wiltshire Safe Spaces Pledge</h1>"));
+    let staff = app.get("/staff/safer-places", &admin).await;
+    assert_eq!(staff.status, StatusCode::OK);
+    assert!(staff.body.contains("Wiltshire Safe Spaces Pledge: applications and renewals"), "the staff page too");
+}
+on_each_app!(the_charter_pages_name_the_profiles_charter);

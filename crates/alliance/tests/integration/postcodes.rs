@@ -200,3 +200,124 @@ async fn postcodes_place_reports_and_venues_postgres() {
     let Some(db) = common::postgres().await else { return };
     postcodes_place_reports_and_venues(db).await;
 }
+
+/// Sends a POST whose headers declare `declared` bytes of multipart body but sends only
+/// `sent` (the CSRF field first, as a browser does), and reads the answer's status: the
+/// server must answer without waiting for the rest. (A server that read on would never
+/// answer: the guard's timeout fails the test instead of hanging it.)
+async fn status_without_the_body(app: &TestApp, who: &common::app::Caller, declared: u64) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let boundary = "alliance-test-boundary-7d1f";
+    let sent = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{}\r\n--{boundary}\r\n\
+         Content-Disposition: form-data; name=\"file\"; filename=\"ONSPD.csv\"\r\nContent-Type: text/csv\r\n\r\npcd,pcds,lat,long\r\n",
+        who.csrf
+    );
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    let head = format!(
+        "POST /admin/postcodes HTTP/1.1\r\nHost: {addr}\r\nCookie: {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {declared}\r\n\r\n",
+        who.cookie
+    );
+    conn.write_all(head.as_bytes()).await.expect("send the head");
+    conn.write_all(sent.as_bytes()).await.expect("send the first part");
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let read = async {
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = conn.read(&mut buf).await.expect("read");
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), read)
+        .await
+        .expect("the server answered without waiting for the body");
+    let text = String::from_utf8_lossy(&answer);
+    text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("a status line: {text}"))
+}
+
+/// An administrator uploads a postcode file on the web (`/admin/postcodes`); the directory
+/// search then places its postcodes. Anyone else is refused before the body is read; a file
+/// over the bound is refused from its declared length, unread; a bad file gets a 422 naming
+/// its line and column, with nothing stored; every attempt is audited.
+async fn an_administrator_uploads_postcodes(app: TestApp) {
+    use alliance_core::access::Role;
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Office of the PCC").await;
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "A council").await;
+    let partner = app.signed_in("partner@example.org", Role::PartnerUser, "A charity").await;
+    let onspd = std::fs::read(sample("postcodes-onspd-sample.csv")).expect("the sample");
+
+    let page = app.get("/admin/postcodes", &admin).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<span id=\"held\">0</span>") && page.body.contains("Up to 2 GB"), "{}", page.body);
+    assert!(page.body.contains("href=\"/admin/postcodes\""), "in the administrators' menu");
+    assert!(!app.get("/", &analyst).await.body.contains("href=\"/admin/postcodes\""), "not in others' menus");
+    assert_eq!(app.get("/admin/postcodes", &analyst).await.status, StatusCode::FORBIDDEN);
+
+    // Refused before a byte of the body is read: a 3 GB upload declared, 200 bytes sent.
+    assert_eq!(status_without_the_body(&app, &analyst, 3 << 30).await, 403);
+    assert_eq!(status_without_the_body(&app, &partner, 3 << 30).await, 403);
+    assert_eq!(status_without_the_body(&app, &admin, 3 << 30).await, 413, "over the 2 GB bound, unread");
+    assert_eq!(app.db.postcode_count().await.unwrap(), 0);
+
+    // A good file, every postcode kept (the test database has no profile).
+    let (content_type, body) = common::http::multipart(
+        &[("csrf_token", admin.csrf.as_str()), ("keep", "all")],
+        ("file", "ONSPD_sample.csv", &onspd),
+    );
+    let done = app.post_bytes("/admin/postcodes", &admin, &content_type, body).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.body.contains("ONSPD_sample.csv: 5 postcodes imported") && done.body.contains("ONS Postcode Directory")
+    );
+    assert!(done.body.contains("<span id=\"held\">5</span>"));
+    assert_eq!(app.db.postcode_count().await.unwrap(), 5);
+    let found = app.get("/find-help?postcode=st1+1aa", &common::app::Caller::default()).await;
+    assert_eq!(found.status, StatusCode::OK);
+    assert!(!found.body.contains("We could not find the postcode"), "the postcode is placed");
+
+    // A bad row: 422 naming file, line and column; what was held is kept.
+    let mut broken = String::from_utf8(onspd.clone()).unwrap();
+    broken.push_str("XX,XX,NOT A POSTCODE,198001,,E99999999,E06000021,,0,1,1,1,E92000001,E12000005,,53.0,-2.1,,\n");
+    let (content_type, body) = common::http::multipart(
+        &[("csrf_token", admin.csrf.as_str()), ("keep", "all")],
+        ("file", "broken.csv", broken.as_bytes()),
+    );
+    let refused = app.post_bytes("/admin/postcodes", &admin, &content_type, body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("broken.csv:8")
+            && refused.body.contains("pcds")
+            && refused.body.contains("not a UK postcode"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("href=\"#file\""), "in the error summary");
+    assert_eq!(app.db.postcode_count().await.unwrap(), 5, "a refused file changes nothing");
+    // No file chosen.
+    let (content_type, body) = common::http::multipart(&[("csrf_token", admin.csrf.as_str())], ("file", "", b""));
+    assert_eq!(
+        app.post_bytes("/admin/postcodes", &admin, &content_type, body).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let audit = app
+        .db
+        .audit_search(&alliance_db::audit::AuditQuery {
+            actor: None,
+            action: Some("import postcodes".into()),
+            from: None,
+            to: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 2, "the import and the refused file: {audit:?}");
+    assert!(audit.iter().all(|e| e.actor.contains("admin@example.org")), "{audit:?}");
+    assert!(audit.iter().any(|e| e.detail.starts_with("FAILED") && e.detail.contains("broken.csv")), "{audit:?}");
+}
+on_each_app!(an_administrator_uploads_postcodes);

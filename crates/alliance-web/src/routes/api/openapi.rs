@@ -405,8 +405,10 @@ fn referrals_figures() {}
         ("need" = Option<String>, Query, description = "A need the service meets"),
         ("area" = Option<String>, Query, description = "An area it serves"),
         ("age" = Option<i64>, Query, description = "The age of the person needing help"),
+        ("postcode" = Option<String>, Query, description = "Nearest first from this postcode, as /find-help (each located service gains distance_km)"),
     ),
-    responses((status = 200, description = "One page of every matching service", body = ServicesPage)))]
+    responses((status = 200, description = "One page of every matching service", body = ServicesPage),
+        (status = 422, description = "The postcode is not a postcode, or not among those held")))]
 fn services() {}
 
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "Public",

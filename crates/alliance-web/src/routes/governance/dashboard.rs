@@ -17,7 +17,7 @@ async fn dashboard(
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let mut form = Form::new(q);
-    let default = crate::views::governance::default_quarter(&state.db, false).await?;
+    let default = crate::views::governance::default_quarter(&state, false).await?;
     let (quarter, errors) = quarter_from_or(&form, default);
     form.errors = errors;
     let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;

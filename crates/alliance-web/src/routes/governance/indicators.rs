@@ -36,7 +36,7 @@ use crate::{AppState, PageError};
 type Values = HashMap<String, String>;
 
 async fn list_page(state: &AppState, user: &User, mut form: Form) -> Result<Response, PageError> {
-    let (quarter, mut errors) = quarter_from_or(&form, default_quarter(&state.db, true).await?);
+    let (quarter, mut errors) = quarter_from_or(&form, default_quarter(state, true).await?);
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();
     let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
@@ -403,7 +403,7 @@ async fn set_target(
 async fn indicator_page(state: &AppState, user: &User, ind: Indicator, mut form: Form) -> Result<Response, PageError> {
     let (quarter, mut errors) = quarter_from_or(
         &Form::new(HashMap::from([("quarter".to_string(), form.values.get("quarter").cloned().unwrap_or_default())])),
-        default_quarter(&state.db, true).await?,
+        default_quarter(state, true).await?,
     );
     form.errors.append(&mut errors);
     let has_errors = !form.errors.is_empty();

@@ -1,4 +1,4 @@
-//! The Safer Places for Women & Girls Charter: `GET /safer-places` (the public directory and
+//! The partnership's charter (named by its profile, `charter_name`): `GET /safer-places` (the public directory and
 //! map of current signatories), `GET/POST /safer-places/join` (an organisation applies),
 //! `GET /staff/safer-places` and `POST /staff/safer-places/{id}` (verify, return, renew).
 
@@ -319,15 +319,17 @@ async fn join(State(state): State<AppState>, Form(fields): Form<Vec<(String, Str
 }
 
 async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> {
+    let layout = PublicLayout::new(&state, "/safer-places");
+    let charter = layout.charter.clone();
     Ok(Html(
         MessagePage {
-            layout: PublicLayout::new(&state, "/safer-places"),
+            layout,
             title: "Application sent".into(),
             paragraphs: vec![
-                "Thank you for applying to the Safer Places for Women & Girls Charter. The partnership will check your application and contact you.".into(),
+                format!("Thank you for applying to the {charter}. The partnership will check your application and contact you."),
                 "Once verified, your venues appear in the public directory. Signatories renew every year.".into(),
             ],
-            link: Some(("/safer-places".into(), "See the directory of Safer Places".into())),
+            link: Some(("/safer-places".into(), format!("See the directory of the {charter}"))),
         }
         .render()?,
     ))

@@ -1,6 +1,7 @@
 //! `GET /find-help`: the directory of support services and positive activities (a GET form,
 //! no JavaScript; with a postcode, the nearest services first, `alliance_app::directory`);
-//! `GET /api/v1/services`: the same search as an Open Referral UK page.
+//! `GET /api/v1/services`: the same search (`alliance_app::directory::search`, nearest first
+//! with a postcode) as an Open Referral UK page.
 
 use alliance_db::public::services::ServiceSearch;
 use alliance_ingest::oruk::{to_oruk, NEEDS};
@@ -64,8 +65,10 @@ async fn find_help(
 }
 
 /// ORUK's paged list of services (`content` holds the services). Filters: `text`/`q`,
-/// `need` (a taxonomy id of the `alliance-need` vocabulary), `area`, `age`, `kind`. One page
-/// holds every match.
+/// `need` (a taxonomy id of the `alliance-need` vocabulary), `area`, `age`, `kind`; with
+/// `postcode`, the order of `/find-help` (nearest first, each located service with its
+/// `distance_km`), and a postcode that cannot be placed is a 422 naming it. One page holds
+/// every match.
 async fn api_services(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<Vec<(String, String)>>,
@@ -75,7 +78,19 @@ async fn api_services(
         let text = values.value("text");
         values.values.insert("q".into(), text);
     }
-    let services: Vec<_> = state.db.services(&search_of(&values)).await?.iter().map(to_oruk).collect();
+    let postcode: String = values.value("postcode").chars().take(16).collect();
+    let found = alliance_app::directory::search(&state.db, &search_of(&values), &postcode)
+        .await?
+        .map_err(|unplaced| ApiError::Invalid { field: "postcode", reason: unplaced.message() })?;
+    let mut services = Vec::with_capacity(found.len());
+    for near in &found {
+        let mut service = serde_json::to_value(to_oruk(&near.service))
+            .map_err(|e| ApiError::Internal(format!("a service as ORUK JSON: {e}")))?;
+        if let (Some(km), Some(fields)) = (near.km, service.as_object_mut()) {
+            fields.insert("distance_km".into(), serde_json::json!((km * 10.0).round() / 10.0));
+        }
+        services.push(service);
+    }
     let n = services.len();
     Ok(Json(serde_json::json!({
         "totalElements": n,

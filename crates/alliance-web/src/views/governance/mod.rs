@@ -72,10 +72,22 @@ pub fn quarter_from_or(form: &Form, default: Quarter) -> (Quarter, Vec<FieldErro
     }
 }
 
-/// The quarter pages open on: the latest with data (`indicators_only`: indicator data), so
-/// figures whose data is not yet published do not read "not computed".
-pub async fn default_quarter(db: &alliance_db::Db, indicators_only: bool) -> Result<Quarter, DbError> {
-    alliance_app::board_pack::latest_quarter_with_data(db, current_quarter(), indicators_only).await
+/// The quarter pages open on: the latest with data (`indicators_only`: indicator data) the
+/// signed-in reader may see, so figures whose data is not yet published do not read "not
+/// computed", and a restricted dataset (ED assaults, a partner series) the reader's
+/// organisation has no access to never moves it (`latest_quarter_seen_by`).
+pub async fn default_quarter(state: &crate::AppState, indicators_only: bool) -> Result<Quarter, DbError> {
+    let context = crate::auth::current();
+    let mut levels = std::collections::HashMap::new();
+    for dataset in alliance_app::board_pack::DATASETS_OF_INDICATORS {
+        let level = match &context.principal {
+            Some(who) => crate::auth::access::dataset_access(state, who, dataset).await?,
+            None => alliance_core::access::AccessLevel::None,
+        };
+        levels.insert(dataset, level);
+    }
+    let level_of = |d: &str| levels.get(d).copied().unwrap_or(alliance_core::access::AccessLevel::None);
+    alliance_app::board_pack::latest_quarter_seen_by(&state.db, current_quarter(), indicators_only, level_of).await
 }
 
 /// `(value, label)` options of the action statuses.
