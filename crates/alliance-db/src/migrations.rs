@@ -44,6 +44,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(31, "accounts", "0031_accounts.sql"),
     migration!(32, "postcodes and directory editing", "0032_postcodes_and_directory.sql"),
     migration!(35, "police month counts", "0035_police_month_counts.sql"),
+    migration!(36, "police import checks", "0036_police_import_checks.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

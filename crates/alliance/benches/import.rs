@@ -4,7 +4,10 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`).
 //!
 //! Each backend runs in a child process of this binary, so the peak memory reported
-//! (`VmHWM`, the process's resident high-water mark) belongs to that backend alone.
+//! (`VmHWM`, the process's resident high-water mark) belongs to that backend alone. Both run
+//! on the same files in the same run, one after the other, and the last line gives the ratio of
+//! their throughputs (PostgreSQL rows/s over SQLite rows/s): on a machine shared with other
+//! work the absolute figures move with the load, the ratio much less.
 //!
 //! Run with `cargo bench -p alliance --bench import`.
 
@@ -56,14 +59,14 @@ fn child(url: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Runs the child for one backend and prints its figures.
-fn run_backend(name: &str, url: &str) -> bool {
+/// Runs the child for one backend and prints its figures; returns its rows per second.
+fn run_backend(name: &str, url: &str) -> Option<f64> {
     let exe = std::env::current_exe().expect("current exe");
     let output = Command::new(exe).env(CHILD_ENV, url).output().expect("run the child process");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let Some(line) = stdout.lines().find(|l| l.starts_with("RESULT ")) else {
         eprintln!("{name}: the import failed:\n{stdout}{}", String::from_utf8_lossy(&output.stderr));
-        return false;
+        return None;
     };
     let f: Vec<&str> = line.split_whitespace().skip(1).collect();
     let (files, rows, seconds, peak): (usize, i64, f64, u64) =
@@ -73,7 +76,7 @@ fn run_backend(name: &str, url: &str) -> bool {
         rows as f64 / seconds,
         peak as f64 / 1024.0
     );
-    true
+    Some(rows as f64 / seconds)
 }
 
 fn main() -> ExitCode {
@@ -87,10 +90,9 @@ fn main() -> ExitCode {
     println!(
         "import of all of ../shared/data/police/ (street + outcomes, both forces), each backend in its own process"
     );
-    let mut ok = true;
-
     let dir = tempfile::tempdir().expect("temporary folder");
-    ok &= run_backend("SQLite", &format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let sqlite = run_backend("SQLite", &format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let mut ok = sqlite.is_some();
 
     let server = std::env::var("ALLIANCE_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
@@ -106,7 +108,11 @@ fn main() -> ExitCode {
         None => println!("PostgreSQL SKIPPED: not reachable at {server} (set ALLIANCE_TEST_POSTGRES)"),
         Some(mut conn) => {
             let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-            ok &= run_backend("PostgreSQL", &format!("{base}/{name}"));
+            let postgres = run_backend("PostgreSQL", &format!("{base}/{name}"));
+            ok &= postgres.is_some();
+            if let (Some(s), Some(p)) = (sqlite, postgres) {
+                println!("PostgreSQL/SQLite throughput ratio {:.2} (target at least 0.5)", p / s);
+            }
             runtime.block_on(async {
                 let _ =
                     sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;

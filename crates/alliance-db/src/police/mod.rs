@@ -20,6 +20,7 @@ pub(crate) mod month_counts;
 mod outcomes;
 mod per_file;
 mod pg_copy;
+mod pg_deferred;
 mod sqlite_bulk;
 
 use alliance_core::domain::police::crime_key;
@@ -259,6 +260,14 @@ impl Db {
                 .map_err(|e| DbError::Task(e.to_string()))??;
             if finished {
                 tracing::warn!("finished an interrupted police import: indexes rebuilt, outcomes refreshed");
+            }
+        } else if let Some(url) = self.postgres_url.as_deref() {
+            // On the import's kind of connection: the rebuild runs the indexes' own SQL.
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+            let finished = pg_deferred::finish(&mut conn).await;
+            let _ = sqlx::Connection::close(conn).await;
+            if finished? {
+                tracing::warn!("finished an interrupted police import: indexes rebuilt");
             }
         }
         Ok(())

@@ -9,7 +9,8 @@
 //!
 //! [`REFRESH`] (correlated, one crime at a time) is shared with the SQLite path; the functions
 //! here run on PostgreSQL, on the import's own connection (`pg_copy.rs`), and use its
-//! set-based form (`DISTINCT ON`) wherever every crime concerned has an outcome.
+//! set-based form (`DISTINCT ON`) wherever every crime concerned has an outcome. (On PostgreSQL
+//! a street file's crimes take their latest outcome as they are inserted: `pg_copy::MOVE_CRIMES`.)
 
 use sqlx::PgConnection;
 
@@ -52,14 +53,6 @@ fn set_latest(keys: &str, crimes: &str) -> String {
     )
 }
 
-/// New crime rows start with their street outcome; those already named by an outcomes file
-/// take the latest outcome from it.
-pub(super) async fn refresh_for_street_import(conn: &mut PgConnection, import_id: i64) -> Result<(), DbError> {
-    let keys = "SELECT crime_key FROM police_crimes WHERE import_id = $1 AND crime_key IS NOT NULL";
-    sqlx::query(&set_latest(keys, "c.import_id = $1")).bind(import_id).execute(&mut *conn).await?;
-    Ok(())
-}
-
 /// After an outcomes file's rows are in (and the rows of the file it replaces are gone),
 /// recomputes the outcome of every crime either file names.
 pub(super) async fn refresh_for_outcomes_import(
@@ -69,12 +62,10 @@ pub(super) async fn refresh_for_outcomes_import(
     counts: &mut ImportCounts,
 ) -> Result<(), DbError> {
     let Some(old) = replaced else {
-        // Every crime the new file names has an outcome now: one set-based update.
-        let keys = "SELECT crime_key FROM police_outcomes WHERE import_id = $1";
-        sqlx::query(&set_latest(keys, "c.crime_key IN (SELECT crime_key FROM police_outcomes WHERE import_id = $1)"))
-            .bind(import_id)
-            .execute(&mut *conn)
-            .await?;
+        // Every crime the new file names has an outcome now: one set-based update, over the keys
+        // of the file's rows still in staging (`pg_copy.rs`).
+        let keys = "SELECT crime_key FROM police_outcomes_staging";
+        sqlx::raw_sql(&set_latest(keys, &format!("c.crime_key IN ({keys})"))).execute(&mut *conn).await?;
         return Ok(());
     };
     // A replacement may leave crimes of the old file without any outcome: those go back to

@@ -10,6 +10,7 @@
 //! anywhere rolls the whole file back.
 
 use std::fmt::Write as _;
+use std::time::{Duration, Instant};
 
 use alliance_core::domain::PoliceFileKind;
 use alliance_ingest::SourceFile;
@@ -18,14 +19,24 @@ use sqlx::{Connection, PgConnection, Postgres, Row};
 use tokio::sync::mpsc;
 
 use super::per_file::{self, Arg, By, PoliceStore};
-use super::{outcomes, parse_into, Batch, Message, RunProgress};
+use super::{outcomes, parse_into, pg_deferred, Batch, Message, RunProgress};
 use crate::imports::{ImportCounts, ImportOutcome};
 use crate::{Backend, DbError};
 
-const COPY_CRIMES: &str = "COPY police_crimes (import_id, crime_id, crime_key, month, longitude, latitude, location, \
-     lsoa_code, crime_type, street_outcome, outcome) FROM STDIN";
+/// The staging tables a file's rows are sent to by `COPY`: temporary (never written to the
+/// write-ahead log), without indexes, constraints or triggers, emptied at every commit. One
+/// `INSERT … SELECT` then moves a file's rows into the police tables, numbered `n` in the
+/// order of the file, street rows taking their latest outcome on the way ([`MOVE_CRIMES`]).
+const CREATE_STAGING: &str = "\
+    CREATE TEMPORARY TABLE IF NOT EXISTS police_crimes_staging (n BIGINT NOT NULL, crime_id TEXT, crime_key BIGINT, \
+        month TEXT NOT NULL, longitude DOUBLE PRECISION, latitude DOUBLE PRECISION, location TEXT NOT NULL, \
+        lsoa_code TEXT, crime_type TEXT NOT NULL, street_outcome TEXT) ON COMMIT DELETE ROWS; \
+    CREATE TEMPORARY TABLE IF NOT EXISTS police_outcomes_staging (n BIGINT NOT NULL, crime_id TEXT NOT NULL, \
+        crime_key BIGINT NOT NULL, month TEXT NOT NULL, lsoa_code TEXT, outcome_type TEXT NOT NULL) ON COMMIT DELETE ROWS";
+const COPY_CRIMES: &str = "COPY police_crimes_staging (n, crime_id, crime_key, month, longitude, latitude, location, \
+     lsoa_code, crime_type, street_outcome) FROM STDIN";
 const COPY_OUTCOMES: &str =
-    "COPY police_outcomes (import_id, crime_id, crime_key, month, lsoa_code, outcome_type) FROM STDIN";
+    "COPY police_outcomes_staging (n, crime_id, crime_key, month, lsoa_code, outcome_type) FROM STDIN";
 
 /// Rows in PostgreSQL's `COPY` text format: columns separated by tabs, rows ended by a
 /// newline, `\N` for NULL, and a backslash escape for the four characters that would
@@ -126,14 +137,15 @@ impl CopyText {
     }
 }
 
-/// Writes a batch's rows in the column order of [`COPY_CRIMES`] or [`COPY_OUTCOMES`]. The
-/// columns mean what they mean on SQLite (`sqlite_bulk.rs`): `outcome` starts as the street
-/// file's last outcome and `outcome_month` is left NULL, both set by the refresh that follows.
-fn encode(batch: &Batch, import_id: i64, out: &mut CopyText) {
+/// Writes a batch's rows in the column order of [`COPY_CRIMES`] or [`COPY_OUTCOMES`], numbering
+/// them from `*n` on. The columns mean what they mean on SQLite (`sqlite_bulk.rs`); a crime's
+/// `outcome` and `outcome_month` are set as it leaves the staging table.
+fn encode(batch: &Batch, n: &mut i64, out: &mut CopyText) {
     match batch {
         Batch::Street(rows, keys) => {
             for (c, key) in rows.iter().zip(keys) {
-                out.plain(import_id);
+                *n += 1;
+                out.plain(*n);
                 out.opt_text(c.crime_id.as_deref());
                 out.opt_int(*key);
                 out.plain(c.month);
@@ -143,13 +155,13 @@ fn encode(batch: &Batch, import_id: i64, out: &mut CopyText) {
                 out.opt_text(c.lsoa_code.as_ref().map(|l| l.as_str()));
                 out.text(&c.crime_type);
                 out.opt_text(c.last_outcome.as_deref());
-                out.opt_text(c.last_outcome.as_deref());
                 out.end_row();
             }
         }
         Batch::Outcomes(rows, keys) => {
             for (o, key) in rows.iter().zip(keys) {
-                out.plain(import_id);
+                *n += 1;
+                out.plain(*n);
                 out.text(&o.crime_id);
                 out.plain(key);
                 out.plain(o.month);
@@ -164,14 +176,53 @@ fn encode(batch: &Batch, import_id: i64, out: &mut CopyText) {
 /// Flush the rows gathered to the server by one `COPY` when they reach this size.
 const COPY_CHUNK_BYTES: usize = 1024 * 1024;
 
+/// Moves a street file's rows from staging into `police_crimes` (`$1`: the import's id), each
+/// crime taking its latest outcome on the way: the outcome of the latest month recorded for its
+/// Crime ID in the outcomes files (the last row of that month), or else the street file's. The
+/// latest outcomes of the file's crimes are found by one sort (`DISTINCT ON`) of their outcomes,
+/// so no crime row is written twice (a refresh after the insert rewrote the row and every index
+/// entry of each crime with an outcome).
+const MOVE_CRIMES: &str = "\
+    INSERT INTO police_crimes (import_id, crime_id, crime_key, month, longitude, latitude, location, lsoa_code, \
+        crime_type, street_outcome, outcome, outcome_month) \
+    SELECT $1, s.crime_id, s.crime_key, s.month, s.longitude, s.latitude, s.location, s.lsoa_code, s.crime_type, \
+        s.street_outcome, COALESCE(l.outcome_type, s.street_outcome), l.month \
+    FROM police_crimes_staging s LEFT JOIN ( \
+        SELECT DISTINCT ON (o.crime_key, o.crime_id) o.crime_key, o.crime_id, o.outcome_type, o.month \
+        FROM police_outcomes o \
+        WHERE o.crime_key IN (SELECT crime_key FROM police_crimes_staging WHERE crime_key IS NOT NULL) \
+        ORDER BY o.crime_key, o.crime_id, o.month DESC, o.id DESC) l \
+      ON l.crime_key = s.crime_key AND l.crime_id = s.crime_id \
+    ORDER BY s.n";
+
+/// Moves an outcomes file's rows from staging into `police_outcomes` (`$1`: the import's id).
+const MOVE_OUTCOMES: &str = "\
+    INSERT INTO police_outcomes (import_id, crime_id, crime_key, month, lsoa_code, outcome_type) \
+    SELECT $1, crime_id, crime_key, month, lsoa_code, outcome_type FROM police_outcomes_staging ORDER BY n";
+
+/// Time spent in each step of a run, logged at debug level when the run ends.
+#[derive(Default)]
+struct Timings {
+    copy: Duration,
+    moving: Duration,
+    replace: Duration,
+    commit: Duration,
+    other: Duration,
+}
+
 /// The PostgreSQL [`PoliceStore`]: the run's own connection, on which each file's
 /// transaction is begun and ended by statements (so no borrow of the connection outlives a
-/// call). Rows are gathered in `COPY` text and sent by one `COPY` per few megabytes.
+/// call). Rows are gathered in `COPY` text, sent to a staging table by one `COPY` per megabyte,
+/// and moved into the police tables by one statement when the file ends.
 struct PgStore<'c> {
     conn: &'c mut PgConnection,
     rows: CopyText,
     /// The `COPY` statement of the rows gathered (street or outcomes).
     copy: &'static str,
+    /// The import whose rows are staged (none before the file's first batch), and how many.
+    staged: Option<i64>,
+    n: i64,
+    timings: Timings,
 }
 
 impl PgStore<'_> {
@@ -179,6 +230,7 @@ impl PgStore<'_> {
         if self.rows.as_bytes().is_empty() {
             return Ok(());
         }
+        let started = Instant::now();
         let mut copy = self.conn.copy_in_raw(self.copy).await?;
         if let Err(e) = copy.send(self.rows.as_bytes()).await {
             // End the COPY so the connection can roll back; its own error would hide the cause.
@@ -187,7 +239,15 @@ impl PgStore<'_> {
         }
         copy.finish().await?;
         self.rows.clear();
+        self.timings.copy += started.elapsed();
         Ok(())
+    }
+
+    /// Forgets the staged rows (the staging tables empty themselves when the transaction ends).
+    fn forget(&mut self) {
+        self.rows.clear();
+        self.staged = None;
+        self.n = 0;
     }
 }
 
@@ -211,13 +271,16 @@ impl PoliceStore for PgStore<'_> {
     }
 
     async fn begin(&mut self) -> Result<(), DbError> {
-        self.rows.clear();
+        self.forget();
         sqlx::raw_sql("BEGIN").execute(&mut *self.conn).await?;
         Ok(())
     }
 
     async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, DbError> {
-        Ok(bind_args(sqlx::query(sql), args).execute(&mut *self.conn).await?.rows_affected())
+        let started = Instant::now();
+        let done = bind_args(sqlx::query(sql), args).execute(&mut *self.conn).await?.rows_affected();
+        self.timings.other += started.elapsed();
+        Ok(done)
     }
 
     async fn fetch_id_text(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Option<(i64, String)>, DbError> {
@@ -237,7 +300,8 @@ impl PoliceStore for PgStore<'_> {
             Batch::Street(..) => COPY_CRIMES,
             Batch::Outcomes(..) => COPY_OUTCOMES,
         };
-        encode(&batch, import_id, &mut self.rows);
+        self.staged = Some(import_id);
+        encode(&batch, &mut self.n, &mut self.rows);
         if self.rows.as_bytes().len() >= COPY_CHUNK_BYTES {
             self.flush().await?;
         }
@@ -245,32 +309,46 @@ impl PoliceStore for PgStore<'_> {
     }
 
     async fn end_rows(&mut self) -> Result<(), DbError> {
-        self.flush().await
+        self.flush().await?;
+        let Some(import_id) = self.staged else { return Ok(()) };
+        let started = Instant::now();
+        let sql = if self.copy == COPY_CRIMES { MOVE_CRIMES } else { MOVE_OUTCOMES };
+        let moved = sqlx::query(sql).bind(import_id).execute(&mut *self.conn).await?.rows_affected();
+        self.timings.moving += started.elapsed();
+        if moved != self.n as u64 {
+            return Err(DbError::Task(format!("{moved} of {} staged police rows were stored", self.n)));
+        }
+        Ok(())
     }
 
     async fn replace(&mut self, kind: PoliceFileKind, import_id: i64, replaced: Option<i64>) -> Result<i64, DbError> {
+        let started = Instant::now();
         let mut counts = ImportCounts::default();
         match kind {
+            // The crimes took their latest outcomes as they went in (`MOVE_CRIMES`).
             PoliceFileKind::Street => {
                 if let Some(old) = replaced {
                     counts.rows_replaced = outcomes::delete_rows(self.conn, "police_crimes", old).await?;
                 }
-                outcomes::refresh_for_street_import(self.conn, import_id).await?;
             }
             PoliceFileKind::Outcomes => {
                 outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
             }
         }
+        self.timings.replace += started.elapsed();
         Ok(counts.rows_replaced)
     }
 
     async fn commit(&mut self) -> Result<(), DbError> {
+        let started = Instant::now();
         sqlx::raw_sql("COMMIT").execute(&mut *self.conn).await?;
+        self.timings.commit += started.elapsed();
+        self.forget();
         Ok(())
     }
 
     async fn rollback(&mut self) {
-        self.rows.clear();
+        self.forget();
         // Harmless when no transaction is open (the server only warns).
         if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
             tracing::warn!("rolling back a police import: {e}");
@@ -278,46 +356,100 @@ impl PoliceStore for PgStore<'_> {
     }
 }
 
-/// Imports `files` in order on one connection of the run's own, each file in its own
-/// transaction, reporting progress and results through `on_progress`.
+/// A file being checksummed and parsed on blocking threads, ahead of its turn.
+struct Prepared {
+    checksum: tokio::task::JoinHandle<Result<String, alliance_ingest::IngestError>>,
+    parser: tokio::task::JoinHandle<()>,
+    rows: mpsc::Receiver<Message>,
+}
+
+fn prepare(file: &SourceFile) -> Prepared {
+    let checksum = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || file.checksum())
+    };
+    // At most eight batches of a file wait for the writer.
+    let (tx_rows, rows) = mpsc::channel::<Message>(8);
+    let parser = {
+        let file = file.clone();
+        tokio::task::spawn_blocking(move || parse_into(&file, |m| tx_rows.blocking_send(m).is_ok()))
+    };
+    Prepared { checksum, parser, rows }
+}
+
+/// Imports `files` on one connection of the run's own, each file in its own transaction,
+/// reporting progress and results through `on_progress` (by the file's index in `files`) and
+/// returning the results in the order given.
+///
+/// As on SQLite, outcomes files go first and then street files by month (data.police.uk names
+/// start with it), so that a street file's crimes take their latest outcome as they go in
+/// instead of being rewritten by the outcomes files that follow. The result is the same in any
+/// order (`outcomes.rs`); only the work differs. The next file is checksummed and parsed while
+/// this one is written.
 pub(super) async fn import_run(
     url: &str,
     files: &[SourceFile],
     by: By<'_>,
     on_progress: &(dyn Fn(RunProgress) + Send + Sync),
 ) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
+    let run_started = Instant::now();
     let mut conn = PgConnection::connect(url).await?;
-    let mut store = PgStore { conn: &mut conn, rows: CopyText::new(), copy: COPY_CRIMES };
-    let mut results = Vec::with_capacity(files.len());
-    for (index, file) in files.iter().enumerate() {
+    sqlx::raw_sql(CREATE_STAGING).execute(&mut conn).await?;
+    let bulk = pg_deferred::begin(&mut conn, files).await?;
+    let mut store = PgStore {
+        conn: &mut conn,
+        rows: CopyText::new(),
+        copy: COPY_CRIMES,
+        staged: None,
+        n: 0,
+        timings: Timings::default(),
+    };
+    let is_outcomes = |f: &SourceFile| f.logical_name().ends_with("-outcomes.csv");
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| (!is_outcomes(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string()));
+    let mut results: Vec<Option<Result<ImportOutcome, DbError>>> = (0..files.len()).map(|_| None).collect();
+    let mut next = order.first().map(|&i| prepare(&files[i]));
+    for (at, &index) in order.iter().enumerate() {
+        let Some(Prepared { checksum, parser, mut rows }) = next.take() else { break };
+        next = order.get(at + 1).map(|&i| prepare(&files[i]));
+        let file = &files[index];
         let result = async {
-            let checksum = {
-                let file = file.clone();
-                tokio::task::spawn_blocking(move || file.checksum())
-                    .await
-                    .map_err(|e| DbError::Task(e.to_string()))??
-            };
-            let (tx_rows, mut rx) = mpsc::channel::<Message>(8);
-            let parser = {
-                let file = file.clone();
-                tokio::task::spawn_blocking(move || parse_into(&file, |m| tx_rows.blocking_send(m).is_ok()))
-            };
-            let outcome = per_file::import_file(&mut store, &mut rx, file, &checksum, by, &|rows| {
-                on_progress(RunProgress::Rows { index, rows })
+            let checksum = checksum.await.map_err(|e| DbError::Task(e.to_string()))??;
+            per_file::import_file(&mut store, &mut rows, file, &checksum, by, &|n| {
+                on_progress(RunProgress::Rows { index, rows: n })
             })
-            .await;
-            // An unchanged or failed file's parser stops when its channel closes.
-            drop(rx);
-            parser.await.map_err(|e| DbError::Task(e.to_string()))?;
-            outcome
+            .await
         }
         .await;
+        // An unchanged or failed file's parser stops when its channel closes.
+        drop(rows);
+        let result = match parser.await {
+            Err(e) if result.is_ok() => Err(DbError::Task(e.to_string())),
+            _ => result,
+        };
         on_progress(RunProgress::Finished { index, result: &result });
-        results.push(result);
+        results[index] = Some(result);
     }
+    let t = &store.timings;
+    let finishing = Instant::now();
+    if bulk {
+        pg_deferred::finish(store.conn).await?;
+    }
+    tracing::debug!(
+        files = files.len(),
+        bulk,
+        rebuild_ms = finishing.elapsed().as_millis() as u64,
+        total_ms = run_started.elapsed().as_millis() as u64,
+        copy_ms = t.copy.as_millis() as u64,
+        move_ms = t.moving.as_millis() as u64,
+        replace_and_refresh_ms = t.replace.as_millis() as u64,
+        other_statements_ms = t.other.as_millis() as u64,
+        commit_ms = t.commit.as_millis() as u64,
+        "PostgreSQL police import run"
+    );
     // Every file's transaction has ended; a failure to say goodbye changes nothing.
     let _ = conn.close().await;
-    Ok(results)
+    results.into_iter().map(|r| r.ok_or_else(|| DbError::Task("the import did not report every file".into()))).collect()
 }
 
 #[cfg(test)]

@@ -309,12 +309,105 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
                 )
                 .unwrap();
             assert_eq!(owed, 0, "a finished run owes nothing");
+        } else {
+            // A large run on PostgreSQL rebuilds the indexes it dropped (`pg_deferred.rs`).
+            let mut conn = pg_conn(&t.url).await;
+            let indexes: Vec<String> = sqlx::query_scalar(
+                "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND tablename IN ('police_crimes', 'police_outcomes') ORDER BY indexname",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            assert_eq!(
+                indexes,
+                [
+                    "police_crimes_crime_key",
+                    "police_crimes_import",
+                    "police_crimes_month",
+                    "police_crimes_pkey",
+                    "police_crimes_sna",
+                    "police_outcomes_crime_key",
+                    "police_outcomes_import",
+                    "police_outcomes_pkey"
+                ]
+            );
+            let owed: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM police_deferred_indexes").fetch_one(&mut conn).await.unwrap();
+            assert_eq!(owed, 0, "a finished run owes nothing");
         }
         db.close().await;
     }
 }
 
 on_each_backend!(gwent_in_one_run);
+
+async fn pg_conn(url: &str) -> sqlx::PgConnection {
+    <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap()
+}
+
+/// PostgreSQL: a bulk run killed after dropping its deferred indexes leaves them recorded; the
+/// next connection rebuilds them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_bulk_run_is_finished_on_the_next_connection_postgres() {
+    let Some(data) = common::shared_data() else { return };
+    let Some(t) = common::postgres().await else { return };
+    let dir = data.join("police/gwent");
+    let db = t.connect().await;
+    import_all(&db, &[dir.join("2023-01-gwent-street.csv"), dir.join("2023-02-gwent-outcomes.csv")]).await;
+    let before = db.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap();
+    db.close().await;
+    let mut conn = pg_conn(&t.url).await;
+    let sql: String = sqlx::query_scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'police_crimes_sna'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO police_deferred_indexes (name, sql) VALUES ('police_crimes_sna', $1)")
+        .bind(&sql)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("DROP INDEX police_crimes_sna").execute(&mut conn).await.unwrap();
+
+    let db = t.connect().await;
+    assert_eq!(db.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap(), before);
+    db.close().await;
+    let (index, owed): (bool, i64) = sqlx::query_as(
+        "SELECT to_regclass('police_crimes_sna') IS NOT NULL, (SELECT COUNT(*) FROM police_deferred_indexes)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((index, owed), (true, 0), "the index is back and nothing is owed");
+}
+
+/// PostgreSQL checks the police rows' import once per statement (migration 0036) instead of by
+/// a foreign key per row: a row naming no import is refused, and so is deleting an import that
+/// police rows still name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn police_rows_need_their_import_postgres() {
+    let Some(data) = common::shared_data() else { return };
+    let Some(t) = common::postgres().await else { return };
+    let db = t.connect().await;
+    import_all(&db, &[data.join("police/gwent/2023-02-gwent-outcomes.csv")]).await;
+    db.close().await;
+    let mut conn = pg_conn(&t.url).await;
+    let missing = sqlx::query(
+        "INSERT INTO police_outcomes (import_id, crime_id, crime_key, month, outcome_type) \
+         VALUES ((SELECT MAX(id) + 1 FROM imports), 'x', 1, '2023-02', 'Under investigation')",
+    )
+    .execute(&mut conn)
+    .await
+    .expect_err("a row naming no import");
+    assert!(missing.to_string().contains("names an import that does not exist"), "{missing}");
+    let held = sqlx::query("DELETE FROM imports WHERE kind = 'outcomes'")
+        .execute(&mut conn)
+        .await
+        .expect_err("an import with rows");
+    assert!(held.to_string().contains("still has police rows"), "{held}");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM police_outcomes").fetch_one(&mut conn).await.unwrap();
+    assert!(stored > 0, "the import's rows are all still there");
+}
 
 /// A run in which one file fails after thousands of its rows were written: that file leaves
 /// nothing (no rows, no import record), the other files of the run stand, the run (large
