@@ -104,9 +104,44 @@ async fn audit_attempt(db: &Db, actor: &Actor, action: &str, file: &str, detail:
     Ok(())
 }
 
-/// Imports data.police.uk files as one run (see `Db::import_police_files`), auditing each file
-/// under `action` (`import police` on the command line): returns each file's result in the
-/// order given. `Err` only when the database could not be used.
+/// One file of a police run: its result, and why its attempt could not be audited when the
+/// row recording an attempt that changed nothing (unchanged, refused, failed) was not written.
+#[derive(Debug)]
+pub struct PoliceFile {
+    pub result: Result<ImportOutcome, DbError>,
+    pub not_audited: Option<DbError>,
+}
+
+/// Imports data.police.uk files as one run (see `Db::import_police_files_audited`), auditing
+/// each file under `action` (`import police` on the command line): returns each file's result
+/// in the order given. A file whose attempt's audit row cannot be written (a full disk, a
+/// failing audit log) is reported with it and the others are still audited, so a command
+/// line run says what became of every file. `Err` only when the database could not be used.
+pub async fn police_files(
+    db: &Db,
+    actor: &Actor,
+    action: &'static str,
+    files: &[SourceFile],
+    on_progress: &(dyn Fn(RunProgress) + Send + Sync),
+) -> Result<Vec<PoliceFile>, AppError> {
+    let audit = ImportAudit::new(actor.clone(), action);
+    let results = db.import_police_files_audited(files, &audit, on_progress).await?;
+    let mut out = Vec::with_capacity(results.len());
+    for (file, result) in files.iter().zip(results) {
+        let not_audited = match unchanged_detail(&result) {
+            // On a full disk the attempt's row cannot be written either: say which database.
+            Some(detail) => {
+                audit_attempt(db, actor, action, &file.name, &detail).await.map_err(|e| db.storage_error(e)).err()
+            }
+            None => None,
+        };
+        out.push(PoliceFile { result, not_audited });
+    }
+    Ok(out)
+}
+
+/// [`police_files`] for a request that answers as a whole (the web form, the API): an attempt
+/// that could not be audited makes the request fail (after every file's row was tried).
 pub async fn police(
     db: &Db,
     actor: &Actor,
@@ -114,15 +149,11 @@ pub async fn police(
     files: &[SourceFile],
     on_progress: &(dyn Fn(RunProgress) + Send + Sync),
 ) -> Result<Vec<Result<ImportOutcome, DbError>>, AppError> {
-    let audit = ImportAudit::new(actor.clone(), action);
-    let results = db.import_police_files_audited(files, &audit, on_progress).await?;
-    for (file, result) in files.iter().zip(&results) {
-        if let Some(detail) = unchanged_detail(result) {
-            // On a full disk the attempt's row cannot be written either: say which database.
-            audit_attempt(db, actor, action, &file.name, &detail).await.map_err(|e| db.storage_error(e))?;
-        }
+    let mut run = police_files(db, actor, action, files, on_progress).await?;
+    if let Some(e) = run.iter_mut().find_map(|f| f.not_audited.take()) {
+        return Err(e.into());
     }
-    Ok(results)
+    Ok(run.into_iter().map(|f| f.result).collect())
 }
 
 /// Imports one area reference file, audited as `import areas`. The inner result is the file's.

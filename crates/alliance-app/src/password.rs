@@ -7,10 +7,18 @@
 //! used it. Spread over the blocking pool's many threads, a burst of sign-ins left a block in
 //! every arena (the server's peak memory rose by about 500 MB under 31 parallel guesses, issue
 //! 13); on four threads at most four blocks are ever held.
+//!
+//! Nor is that memory taken from the allocator each time: after the first 19 MiB block is
+//! freed, glibc raises its mmap threshold above that size, so later blocks come from the
+//! threads' heaps and were kept there, fragmented (a burst of 31 sign-ins still raised the
+//! peak by about 430 MB with four threads). Each password thread keeps one buffer of argon2
+//! blocks for its whole life instead ([`with_memory`]): four buffers, about 76 MiB, whatever the
+//! burst.
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use std::cell::RefCell;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 
 /// The shortest password accepted (NCSC guidance favours length over composition rules).
@@ -80,25 +88,78 @@ async fn on_password_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send +
     result.await.ok()
 }
 
+/// The most argon2 memory a stored hash may ask for (64 MiB, in 1 KiB blocks): a hash with
+/// larger parameters never matches rather than being computed.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+thread_local! {
+    /// This thread's argon2 memory, kept between computations (see the module's documentation).
+    static MEMORY: RefCell<Vec<Block>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Computes `argon`'s hash of `password` and `salt` into `out` in this thread's kept memory,
+/// cleared afterwards.
+fn with_memory(argon: &Argon2<'_>, password: &[u8], salt: &[u8], out: &mut [u8]) -> Result<(), argon2::Error> {
+    let blocks = argon.params().block_count();
+    if blocks > MAX_BLOCKS {
+        return Err(argon2::Error::MemoryTooMuch);
+    }
+    MEMORY.with_borrow_mut(|memory| {
+        if memory.len() < blocks {
+            memory.resize(blocks, Block::default());
+        }
+        let result = argon.hash_password_into_with_memory(password, salt, out, &mut memory[..blocks]);
+        memory[..blocks].fill(Block::default());
+        result
+    })
+}
+
+/// The PHC string of `password` hashed with argon2id's default parameters and a new salt.
+fn hash_now(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let salt = SaltString::generate(&mut OsRng);
+    let argon = Argon2::default();
+    let mut salt_bytes = [0u8; 64];
+    let salt_bytes = salt.as_salt().decode_b64(&mut salt_bytes)?;
+    let length = argon.params().output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+    let output = Output::init_with(length, |out| Ok(with_memory(&argon, password.as_bytes(), salt_bytes, out)?))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(argon.params())?,
+        salt: Some(salt.as_salt()),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+/// Whether `password` hashes to `stored` (a PHC string) under the parameters it names.
+fn verify_now(password: &str, stored: &str) -> bool {
+    let Ok(hash) = PasswordHash::new(stored) else { return false };
+    let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else { return false };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else { return false };
+    let Ok(version) = hash.version.map(Version::try_from).transpose() else { return false };
+    let Ok(params) = Params::try_from(&hash) else { return false };
+    let argon = Argon2::new(algorithm, version.unwrap_or_default(), params);
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt_bytes) = salt.decode_b64(&mut salt_bytes) else { return false };
+    let computed =
+        Output::init_with(expected.len(), |out| Ok(with_memory(&argon, password.as_bytes(), salt_bytes, out)?));
+    // `Output`'s equality is constant-time.
+    computed.is_ok_and(|computed| computed == expected)
+}
+
 /// Hashes a password (argon2id, random salt) as a PHC string.
 pub async fn hash(password: &str) -> Result<String, String> {
     let password = password.to_string();
-    on_password_thread(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
-    })
-    .await
-    .unwrap_or_else(|| Err("the password threads stopped".to_string()))
+    on_password_thread(move || hash_now(&password).map_err(|e| e.to_string()))
+        .await
+        .unwrap_or_else(|| Err("the password threads stopped".to_string()))
 }
 
 /// Whether `password` matches the stored hash. A malformed hash never matches.
 pub async fn verify(password: &str, stored: &str) -> bool {
     let (password, stored) = (password.to_string(), stored.to_string());
-    on_password_thread(move || {
-        PasswordHash::new(&stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
-    })
-    .await
-    .unwrap_or(false)
+    on_password_thread(move || verify_now(&password, &stored)).await.unwrap_or(false)
 }
 
 /// A hash of a password nobody has, verified when the email is unknown so that a wrong
@@ -181,5 +242,30 @@ mod tests {
         assert!(!verify("x", "not a hash").await);
         assert!(check_new_password("short").is_err());
         assert!(check_new_password("long enough passphrase").is_ok());
+    }
+
+    /// Hashes made with the kept memory are the argon2 crate's own, both ways: hashes stored
+    /// before still verify, and new ones verify with the crate's verifier.
+    #[tokio::test]
+    async fn hashes_agree_with_the_argon2_crate() {
+        use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+        let salt = SaltString::generate(&mut OsRng);
+        let theirs = Argon2::default().hash_password(b"an older stored password", &salt).unwrap().to_string();
+        assert!(verify("an older stored password", &theirs).await);
+        assert!(!verify("an older stored passworD", &theirs).await);
+        let ours = hash("a newly chosen password").await.unwrap();
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(Argon2::default().verify_password(b"a newly chosen password", &parsed).is_ok());
+        // A stored hash asking for more memory than allowed never matches (nothing allocated).
+        let greedy = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(1 << 20, 1, 1, None).unwrap());
+        let salt = SaltString::generate(&mut OsRng);
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(greedy.params()).unwrap(),
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&[0u8; 32]).unwrap()),
+        };
+        assert!(!verify("anything at all", &phc.to_string()).await);
     }
 }

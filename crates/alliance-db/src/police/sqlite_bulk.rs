@@ -172,7 +172,8 @@ pub(super) fn import_run(
     // The only foreign key these inserts could break is `import_id`, which is the id this
     // run inserted in the same transaction; checking it cost a lookup of `imports` per row.
     conn.execute_batch("PRAGMA foreign_keys = OFF;")?;
-    let bulk = bulk::begin(&mut conn, files)?;
+    let mode = bulk::begin(&mut conn, path, files)?;
+    let bulk = mode.queues();
     let mut known = KnownOutcomes::start(&conn)?;
     let conn = conn;
     let mut inserts = Inserts::prepare(&conn)?;
@@ -217,9 +218,7 @@ pub(super) fn import_run(
     drop(store);
     drop(inserts);
     let mut conn = conn;
-    if bulk {
-        bulk::finish(&mut conn)?;
-    }
+    bulk::end(&mut conn, path, mode)?;
     conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")?;
     Ok(())
 }

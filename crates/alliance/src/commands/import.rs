@@ -83,7 +83,7 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
         // The run reports each file as it lands; each file's audit row is written by the use
         // case (in the file's own transaction when it changes data).
         let landed = std::sync::Mutex::new(&mut tally);
-        imports::police(db, &actor, "import police", &sources, &|event| match event {
+        let run = imports::police_files(db, &actor, "import police", &sources, &|event| match event {
             RunProgress::Rows { index, rows } => bar.set_message(format!("{} ({rows} rows)", sources[index].name)),
             RunProgress::Finished { index, result } => {
                 let line = landed.lock().map(|mut t| t.record(&sources[index], result)).unwrap_or_default();
@@ -92,11 +92,21 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
             }
         })
         .await?;
+        // An attempt whose audit row could not be written is a failure of its file (named with
+        // the reason), and the run goes on to say what became of the others.
+        for (file, done) in sources.iter().zip(run) {
+            if let Some(e) = done.not_audited {
+                let line = tally.not_audited(file, &e);
+                bar.suspend(|| println!("{line}"));
+            }
+        }
     } else {
         for file in &sources {
             bar.set_message(file.name.clone());
-            let result = imports::areas(db, &actor, file).await?;
-            let line = tally.record(file, &result);
+            let line = match imports::areas(db, &actor, file).await {
+                Ok(result) => tally.record(file, &result),
+                Err(e) => tally.not_audited(file, &e),
+            };
             bar.suspend(|| println!("{line}"));
             bar.inc(1);
         }
@@ -124,6 +134,15 @@ struct Tally {
 }
 
 impl Tally {
+    /// Counts a file whose attempt could not be recorded in the audit log as failed (once)
+    /// and returns the line that says so.
+    fn not_audited(&mut self, file: &SourceFile, e: &dyn std::fmt::Display) -> String {
+        if !self.failed.contains(&file.name) {
+            self.failed.push(file.name.clone());
+        }
+        format!("FAILED    {}: its attempt could not be recorded in the audit log: {e}", file.name)
+    }
+
     /// Counts one file's result and returns the line that reports it.
     fn record(&mut self, file: &SourceFile, result: &Result<ImportOutcome, DbError>) -> String {
         match result {

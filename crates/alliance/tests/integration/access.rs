@@ -374,6 +374,8 @@ async fn partner_systems_upload_police_files_with_scoped_tokens() {
     add_user(&db, "admin@example.org", Role::Administrator, "Staffordshire Police").await;
     let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     let org = db.organisation_by_name("Staffordshire Police").await.unwrap().unwrap().id;
+    // The police dataset is supplied by Staffordshire Police (only its owner's tokens upload).
+    db.set_dataset_owner("police-recorded-crime", org, &common::test_actor()).await.unwrap();
     let mut tokens = Vec::new();
     for scopes in ["scope=upload%3Apolice", "scope=read%3Acounts"] {
         let form = format!("name=Nightly+upload&org_id={org}&{scopes}&csrf_token={}", admin.csrf);
@@ -431,6 +433,72 @@ async fn partner_systems_upload_police_files_with_scoped_tokens() {
         .unwrap();
     assert_eq!(imports.len(), 3);
     assert!(imports.iter().all(|e| e.actor == "token:1 (Staffordshire Police)"));
+}
+
+/// A token of `org` with `scope`, made by `admin` on the tokens page (shown once).
+async fn new_token(app: &TestApp, admin: &Caller, org: i64, scope: &str) -> String {
+    let form = format!("name=Nightly+upload&org_id={org}&scope={}&csrf_token={}", enc(scope), admin.csrf);
+    let page = send_form(app, "/admin/tokens", admin, &form).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let start = page.body.find("<code id=\"new-token\">").expect("the new token shown once") + 21;
+    page.body[start..start + 73].to_string()
+}
+
+/// An attacker with a token of the scope `upload:police` from an organisation that does not
+/// own the police dataset: 403 before the body is read (a file that would fail at its first
+/// row is not reported as 422), nothing stored, no import audited; the owner's token then
+/// uploads the same file.
+async fn another_organisations_police_token_is_refused(test_db: common::TestDb) {
+    let app = TestApp::start(test_db).await;
+    let db = app.db.clone();
+    add_user(&db, "admin@example.org", Role::Administrator, "Office of the PCC").await;
+    add_user(&db, "someone@example.org", Role::PartnerUser, "Staffordshire Police").await;
+    add_user(&db, "someone@example.net", Role::PartnerUser, "Stoke-on-Trent City Council").await;
+    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let police = db.organisation_by_name("Staffordshire Police").await.unwrap().unwrap().id;
+    let council = db.organisation_by_name("Stoke-on-Trent City Council").await.unwrap().unwrap().id;
+    let owner_token = new_token(&app, &admin, police, "upload:police").await;
+    let attacker = new_token(&app, &admin, council, "upload:police").await;
+    let name = "2025-03-staffordshire-street.csv";
+    let path = format!("/api/v1/imports/police?filename={name}");
+    let good = format!(
+        "{STREET_HEADER}abc,2025-03,Staffordshire Police,Staffordshire Police,-2.1,53.0,On or near Church Street,E01014210,Stoke-on-Trent 012A,Robbery,Under investigation,\n"
+    );
+    let imports_audited = || async {
+        let q = alliance_db::audit::AuditQuery { action: Some("import".into()), limit: 10, ..Default::default() };
+        db.audit_search(&q).await.unwrap().len()
+    };
+
+    // Nobody owns the dataset yet: no organisation's token may upload.
+    for token in [&owner_token, &attacker] {
+        let r = with_token(&app, reqwest::Method::POST, &path, token, Some(good.clone())).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    }
+    db.set_dataset_owner("police-recorded-crime", police, &common::test_actor()).await.unwrap();
+    // Another organisation's token, good file or bad (a bad one would be 422 if it were read).
+    for body in [good.clone(), "not,a,police,file\n1,2,3,4\n".to_string()] {
+        let r = with_token(&app, reqwest::Method::POST, &path, &attacker, Some(body)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert!(r.body.contains("organisation that supplies police recorded crime"), "{}", r.body);
+    }
+    assert!(db.imports(10).await.unwrap().is_empty(), "nothing stored");
+    assert_eq!(imports_audited().await, 0, "nothing read, so nothing to audit");
+    // The owner's token uploads it.
+    let r = with_token(&app, reqwest::Method::POST, &path, &owner_token, Some(good)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(db.imports(10).await.unwrap().len(), 1);
+    assert_eq!(imports_audited().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organisations_police_token_is_refused_sqlite() {
+    another_organisations_police_token_is_refused(common::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_organisations_police_token_is_refused_postgres() {
+    let Some(t) = common::postgres().await else { return };
+    another_organisations_police_token_is_refused(t).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -557,3 +557,186 @@ async fn gwent_one_crime(t: TestDb, data: PathBuf) {
 }
 
 on_each_backend!(gwent_one_crime);
+
+/// A street file of `rows` (Crime ID, month) for Wiltshire.
+fn wiltshire_street(rows: &[(&str, &str)]) -> String {
+    let mut text = String::from("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n");
+    for (id, month) in rows {
+        text.push_str(&format!(
+            "{id},{month},Wiltshire Police,Wiltshire Police,-1.78,51.56,On or near High Street,E01015480,Swindon 001A,Robbery,Under investigation,\n"
+        ));
+    }
+    text
+}
+
+/// Makes the audit log refuse the rows recording failed attempts (detail `FAILED: …`), as a
+/// full disk would refuse them, while imports (whose rows say `imported as import N`) go on.
+async fn refuse_failed_attempt_rows(t: &TestDb) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&t.url).await.expect("connect to the test database");
+    let statements: &[&str] = match t.backend {
+        common::Backend::Sqlite => &["CREATE TRIGGER refuse_failed BEFORE INSERT ON audit_log \
+             WHEN NEW.detail LIKE 'FAILED%' BEGIN SELECT RAISE(ABORT, 'audit write refused by the test'); END"],
+        common::Backend::Postgres => &[
+            "CREATE FUNCTION refuse_failed() RETURNS trigger AS $$ BEGIN \
+             IF NEW.detail LIKE 'FAILED%' THEN RAISE EXCEPTION 'audit write refused by the test'; END IF; \
+             RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_failed BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_failed()",
+        ],
+    };
+    for sql in statements {
+        sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    let _ = conn.close().await;
+}
+
+/// `alliance import police` where two files fail and the audit rows of their failed attempts
+/// cannot be written: each is reported with its own reason and the audit failure, the other
+/// files are imported (each with its audit row), the summary is printed and the exit status
+/// is non-zero; the failed files stored nothing.
+async fn a_failed_files_audit_write_failing_does_not_stop_the_run(t: TestDb) {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad_month = |id: &str| wiltshire_street(&[(id, "2025-13")]);
+    let files = [
+        ("2025-01-wiltshire-street.csv", wiltshire_street(&[("a1", "2025-01")])),
+        ("2025-02-wiltshire-street.csv", bad_month("b1")),
+        ("2025-03-wiltshire-street.csv", wiltshire_street(&[("c1", "2025-03")])),
+        ("2025-04-wiltshire-street.csv", bad_month("d1")),
+    ];
+    for (name, text) in &files {
+        std::fs::write(tmp.path().join(name), text).unwrap();
+    }
+    t.connect().await.close().await; // migrated
+    refuse_failed_attempt_rows(&t).await;
+
+    let out = common::alliance(&t.url, &["import", "police", tmp.path().to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    for bad in ["2025-02-wiltshire-street.csv", "2025-04-wiltshire-street.csv"] {
+        assert!(stdout.contains(&format!("FAILED    {bad}:2: column \"Month\"")), "{bad}'s own reason: {stdout}");
+        assert!(
+            stdout.contains(&format!("FAILED    {bad}: its attempt could not be recorded in the audit log")),
+            "{bad}'s audit failure: {stdout}"
+        );
+    }
+    assert!(stdout.contains("imported  2025-01-wiltshire-street.csv: 1 rows"), "{stdout}");
+    assert!(stdout.contains("imported  2025-03-wiltshire-street.csv: 1 rows"), "{stdout}");
+    assert!(stdout.contains("2 imported (2 rows"), "the summary: {stdout}");
+    assert!(
+        stdout.contains("2 failed: 2025-02-wiltshire-street.csv, 2025-04-wiltshire-street.csv"),
+        "each failed file once: {stdout}"
+    );
+
+    let db = t.connect().await;
+    let months: Vec<Option<String>> = month_type_counts(&db).await.into_iter().map(|r| r.values[0].clone()).collect();
+    assert_eq!(months, [Some("2025-01".to_string()), Some("2025-03".to_string())], "nothing of the failed files");
+    assert_eq!(history(&db).await.len(), 2);
+    let q = alliance_db::audit::AuditQuery { action: Some("import police".into()), limit: 10, ..Default::default() };
+    let rows = db.audit_search(&q).await.unwrap();
+    assert_eq!(rows.len(), 2, "one row per import: {rows:?}");
+    assert!(rows.iter().all(|r| r.detail.starts_with("imported as import")), "{rows:?}");
+    assert!(db.verify_audit_chain().await.unwrap().first_broken.is_none());
+    db.close().await;
+}
+
+mod a_failed_files_audit_write_failing {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::a_failed_files_audit_write_failing_does_not_stop_the_run(super::common::sqlite()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let Some(t) = super::common::postgres().await else { return };
+        super::a_failed_files_audit_write_failing_does_not_stop_the_run(t).await;
+    }
+}
+
+/// What a SQLite database's police tables owe and hold: (deferred indexes, queued refreshes,
+/// Crime ID indexes present, police imports committed), read by a connection of the test's
+/// own (not `Db::connect`, whose behaviour is under test).
+fn bulk_state(path: &str) -> (i64, i64, i64, i64) {
+    let conn = rusqlite::Connection::open(path).expect("open the database");
+    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM police_deferred_indexes), (SELECT COUNT(*) FROM police_refresh_pending), \
+         (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'police_%crime_key'), \
+         (SELECT COUNT(*) FROM imports WHERE source = 'police')",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+    .expect("read the bulk state")
+}
+
+/// A second process's `Db::connect` while `alliance import police` is in bulk mode (its Crime
+/// ID indexes dropped, refreshes queued) leaves that work to the import: the import is
+/// stopped (SIGSTOP) after its first file is committed, so the connection happens at a known
+/// point of the run; the indexes are still dropped after it. Resumed (SIGCONT), the import
+/// finishes with its indexes rebuilt, nothing owed, and the same outcomes as the files
+/// imported one at a time (no bulk mode) into another database.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_connection_leaves_a_running_bulk_import_its_deferred_work() {
+    let Some(data) = common::shared_data() else { return };
+    let mut paths = police_files(&data.join("police/gwent"));
+    paths.retain(|p| {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        name.starts_with("2022-") || (name.starts_with("2023-0") && &name[5..7] < "07")
+    });
+    assert_eq!(paths.len(), 24, "twelve months of Gwent street and outcomes files");
+    let t = common::sqlite();
+    let path = t.url.trim_start_matches("sqlite://").to_string();
+    t.connect().await.close().await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_alliance"))
+        .arg("--db")
+        .arg(&t.url)
+        .args(["import", "police"])
+        .args(&paths)
+        .env_remove("ALLIANCE_DB")
+        .env("ALLIANCE_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the import");
+    let pid = child.id().to_string();
+    let signal = |name: &str| {
+        let ok = std::process::Command::new("kill").args([name, &pid]).status().expect("kill");
+        assert!(ok.success(), "kill {name}");
+    };
+    // A bounded poll for the run's state (no sleep for timing: it ends when the state is seen).
+    let started = std::time::Instant::now();
+    loop {
+        let (deferred, _, _, committed) = bulk_state(&path);
+        if deferred == 2 && committed >= 1 {
+            break;
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the import ended before the state was seen");
+        assert!(started.elapsed() < std::time::Duration::from_secs(600), "no bulk run seen");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    signal("-STOP");
+    let (deferred, _, indexes, committed) = bulk_state(&path);
+    assert!(deferred == 2 && indexes == 0 && committed < 24, "stopped mid-run in bulk mode: {committed} files");
+
+    let other = t.connect().await;
+    let (deferred, _, indexes, _) = bulk_state(&path);
+    assert_eq!((deferred, indexes), (2, 0), "the second connection left the running import's indexes to it");
+    other.close().await;
+
+    signal("-CONT");
+    let out = child.wait_with_output().expect("the import ends");
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(bulk_state(&path), (0, 0, 2, 24), "indexes rebuilt by the import, nothing owed");
+
+    let fields = [CountField::Month, CountField::CrimeType, CountField::Outcome];
+    let db = t.connect().await;
+    let bulk = db.counts(&fields, &CountFilter::default()).await.unwrap();
+    db.close().await;
+    let reference = common::sqlite();
+    let one_by_one = reference.connect().await;
+    import_all(&one_by_one, &paths).await;
+    assert_eq!(bulk, one_by_one.counts(&fields, &CountFilter::default()).await.unwrap(), "the same outcomes");
+    one_by_one.close().await;
+}

@@ -6,8 +6,16 @@
 //! has: rebuilding an index by one sort then costs less than inserting into it row by row.
 //! Everything needed to finish is in the database (`police_deferred_indexes` holds the
 //! dropped indexes' own SQL), so an interrupted run is completed by the next connection.
+//!
+//! The deferred work belongs to the run that deferred it while that run lives: the run holds
+//! a [`RunLock`] from before it drops the indexes until after it has rebuilt them. Another
+//! process's `Db::connect` finishes the work only when it can take that lock (the run was
+//! killed: the operating system released its lock), and another run meanwhile neither drops
+//! nor rebuilds anything: it queues its outcome refreshes and, at its end, waits for the bulk
+//! run to end and applies whatever is still queued.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use alliance_ingest::SourceFile;
 use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
@@ -29,13 +37,68 @@ const BYTES_PER_ROW: u64 = 200;
 /// must not pay for rebuilding it.
 const MIN_BULK_ROWS: u64 = 50_000;
 
+/// How long a run that found another run in bulk mode waits, at its end, for that run to
+/// rebuild its indexes before leaving its queued refreshes to the next connection.
+const GUEST_WAIT: Duration = Duration::from_secs(600);
+
+/// The lock of a bulk run: an exclusive transaction on a small SQLite file beside the database
+/// (`FILE-bulk-lock`), held from before the indexes are dropped until after they are rebuilt.
+/// SQLite's file locks are the operating system's: released when the connection closes or
+/// the process dies, and seen by other connections in the same process as well.
+pub(crate) struct RunLock {
+    _conn: Connection,
+}
+
+impl RunLock {
+    fn path(database: &Path) -> PathBuf {
+        let mut name = database.as_os_str().to_owned();
+        name.push("-bulk-lock");
+        PathBuf::from(name)
+    }
+
+    /// Takes the lock of the database at `database`, waiting up to `wait`; `None` when a
+    /// live bulk run holds it still.
+    pub(crate) fn take(database: &Path, wait: Duration) -> Result<Option<RunLock>, DbError> {
+        let conn = Connection::open(RunLock::path(database))?;
+        conn.busy_timeout(wait)?;
+        match conn.execute_batch("BEGIN EXCLUSIVE") {
+            Ok(()) => Ok(Some(RunLock { _conn: conn })),
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DatabaseBusy => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// How a run treats the indexes keyed by Crime ID.
+pub(super) enum Mode {
+    /// A small run with no bulk run in progress: indexes kept, refreshes made per file.
+    Plain,
+    /// This run dropped the indexes; it holds the lock until it has rebuilt them.
+    Owner(RunLock),
+    /// Another run is in bulk mode: its indexes are left to it, this run's refreshes are
+    /// queued, and at its end it waits for that run and applies what is still queued.
+    Guest,
+}
+
+impl Mode {
+    /// Whether outcome refreshes wait in `police_refresh_pending` for the end of the run.
+    pub(super) fn queues(&self) -> bool {
+        !matches!(self, Mode::Plain)
+    }
+}
+
 /// Decides whether the run is large and, if so, drops the police indexes (recording each
-/// one's SQL first). Returns whether the run is in bulk mode.
-pub(super) fn begin(conn: &mut Connection, files: &[SourceFile]) -> Result<bool, DbError> {
+/// one's SQL first) under the run's lock. Work an abandoned run left (its lock is free) is
+/// finished first; a run that finds the lock held is a guest of the run holding it.
+pub(super) fn begin(conn: &mut Connection, path: &Path, files: &[SourceFile]) -> Result<Mode, DbError> {
+    let Some(lock) = RunLock::take(path, Duration::ZERO)? else { return Ok(Mode::Guest) };
+    if owes_work(conn)? {
+        finish(conn)?;
+    }
     let incoming = files.iter().map(SourceFile::approximate_len).sum::<u64>() / BYTES_PER_ROW;
     let existing: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM police_crimes", [], |r| r.get(0))?;
     if incoming < MIN_BULK_ROWS || incoming <= existing.max(0) as u64 {
-        return Ok(false);
+        return Ok(Mode::Plain);
     }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for name in DEFERRED_INDEXES {
@@ -48,7 +111,38 @@ pub(super) fn begin(conn: &mut Connection, files: &[SourceFile]) -> Result<bool,
         }
     }
     tx.commit()?;
-    Ok(true)
+    Ok(Mode::Owner(lock))
+}
+
+/// Ends a run: the owner rebuilds its indexes and applies the queue, then lets its lock go; a
+/// guest waits for the owner and then applies what is still queued (its own refreshes, when
+/// they were committed after the owner finished).
+pub(super) fn end(conn: &mut Connection, path: &Path, mode: Mode) -> Result<(), DbError> {
+    match mode {
+        Mode::Plain => Ok(()),
+        Mode::Owner(lock) => {
+            finish(conn)?;
+            drop(lock);
+            Ok(())
+        }
+        Mode::Guest => match RunLock::take(path, GUEST_WAIT)? {
+            Some(_lock) if owes_work(conn)? => finish(conn),
+            Some(_) => Ok(()),
+            None => {
+                tracing::warn!("a police import still in bulk mode: this run's outcome refreshes wait for it");
+                Ok(())
+            }
+        },
+    }
+}
+
+/// Whether a run's work is recorded as still to do.
+fn owes_work(conn: &Connection) -> Result<bool, DbError> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM police_deferred_indexes) OR EXISTS (SELECT 1 FROM police_refresh_pending)",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// Queues the outcome refresh of a file imported in bulk mode: the crimes a street import
@@ -106,14 +200,15 @@ fn rebuild(tx: &Transaction<'_>) -> Result<(), DbError> {
 }
 
 /// Completes a bulk run that stopped before its end (the process was killed): rebuilds its
-/// indexes and applies its queued refreshes. Returns whether there was anything to do.
+/// indexes and applies its queued refreshes. Returns whether there was anything to do. Work
+/// whose run still lives (its lock is held) is left to it.
 pub(crate) fn finish_interrupted_run(path: &Path) -> Result<bool, DbError> {
+    let Some(_lock) = RunLock::take(path, Duration::ZERO)? else {
+        tracing::debug!("a police import in bulk mode is running: its deferred indexes are left to it");
+        return Ok(false);
+    };
     let mut conn = super::open(path)?;
-    let unfinished: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM police_deferred_indexes) OR EXISTS (SELECT 1 FROM police_refresh_pending)",
-        [],
-        |r| r.get(0),
-    )?;
+    let unfinished = owes_work(&conn)?;
     if unfinished {
         finish(&mut conn)?;
     }

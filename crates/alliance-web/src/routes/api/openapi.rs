@@ -221,6 +221,8 @@ fn datasets() {}
     responses(
         (status = 200, description = "Imported, or unchanged (the same file was imported before)", body = UploadResult),
         (status = 400, description = "No or a wrong file name", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The caller is neither an administrator nor of the organisation that supplies police recorded crime (asked before the file is read)", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The file is larger than 256 MB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file was refused; nothing was imported", body = UploadResult),
     ))]
 fn imports_police() {}

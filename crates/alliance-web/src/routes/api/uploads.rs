@@ -4,14 +4,16 @@
 //! `{"file": …, "status": "imported"|"unchanged"|"failed", "rows": …, "error": …}`
 //! (200 when imported or unchanged, 422 when refused: nothing of a refused file is kept).
 //! A session (administrator or analyst) or an API token with scope `upload:police` may call
-//! it; every upload is audited.
+//! it, and then only an administrator or the organisation that owns the police dataset
+//! (`Supplier::may_supply_police`, as the web form asks): anyone else gets 403 before a byte
+//! of the body is read. Every upload is audited.
 
 use std::collections::HashMap;
 
 use alliance_db::imports::ImportOutcome;
 use alliance_db::DbError;
 use alliance_ingest::SourceFile;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -19,7 +21,7 @@ use axum::{Extension, Json};
 
 use super::ApiError;
 use crate::auth::{Caller, ClientIp, Principal};
-use crate::uploads::{Kind, Uploaded};
+use crate::uploads::{supplier, Kind, Uploaded};
 use crate::AppState;
 
 /// The largest upload accepted: a month of a large force's street file is about 30 MB.
@@ -30,8 +32,16 @@ pub async fn police(
     Caller(who): Caller,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     Query(params): Query<HashMap<String, String>>,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
+    // Who may supply police data is asked before the body is read (the body is a stream
+    // until then): another organisation's token, even with the scope, reads nothing.
+    if !supplier(&who).may_supply_police(&state.db).await? {
+        return Err(ApiError::Forbidden(
+            "only an administrator, or the organisation that supplies police recorded crime, may upload police data"
+                .into(),
+        ));
+    }
     let Some(name) = params.get("filename").map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
         return Err(ApiError::BadRequest(
             "the parameter \"filename\" is required, e.g. ?filename=2025-01-staffordshire-street.csv".into(),
@@ -42,6 +52,9 @@ pub async fn police(
             "\"{name}\" is not a data.police.uk file name: expected YYYY-MM-FORCE-street.csv or YYYY-MM-FORCE-outcomes.csv (optionally .gz)"
         )));
     }
+    let body = axum::body::to_bytes(body, MAX_UPLOAD)
+        .await
+        .map_err(|_| ApiError::TooLarge(format!("a police file is at most {} MB", MAX_UPLOAD >> 20)))?;
     let file = SourceFile::from_bytes(&name, body.to_vec());
     let actor = who.audit_actor(&ip);
     // The import's future is not `Send` (it holds the parser's channel across awaits), so
