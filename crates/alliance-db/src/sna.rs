@@ -260,7 +260,8 @@ impl Db {
         }))
     }
 
-    /// The aggregated police rows of a report: three `GROUP BY` scans.
+    /// The aggregated police rows of a report: months by crime type from the month counts,
+    /// then two `GROUP BY` scans of the records.
     pub async fn sna_police_rows(&self, filter: &SnaFilter) -> Result<SnaPoliceRows, DbError> {
         let mut conditions = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -308,7 +309,18 @@ impl Db {
                 q.fetch_all(&self.pool).await
             }
         };
-        let rows = fetch(run("c.month, c.crime_type", "c.month, c.crime_type")).await?;
+        // Months and crime types from the summary every import keeps exact
+        // (`police::month_counts`: the district is the one the record's LSOA lies in, as in
+        // the join above), without reading the records.
+        let summary_where = where_clause
+            .replace("c.month", "m.month")
+            .replace("c.crime_type", "m.crime_type")
+            .replace("l.district_code", "m.district_code");
+        let rows = fetch(format!(
+            "SELECT m.month, m.crime_type, CAST(SUM(m.n) AS BIGINT) FROM police_month_counts m{summary_where} \
+             GROUP BY m.month, m.crime_type"
+        ))
+        .await?;
         let by_month_type = rows
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))

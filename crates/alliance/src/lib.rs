@@ -5,4 +5,3 @@ pub mod commands;
 pub mod demo;
 pub mod governance;
 pub mod logging;
-pub mod national;

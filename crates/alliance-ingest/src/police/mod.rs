@@ -8,6 +8,7 @@
 mod fields;
 mod outcomes;
 mod street;
+pub mod synthetic;
 
 use alliance_core::domain::{ForceSlug, Month, PoliceFileKind};
 

@@ -22,39 +22,40 @@ pub enum GenerateCommand {
     /// street names of the imported police data when the database has any, else a built-in
     /// list of Stoke-on-Trent and Staffordshire streets.
     Ed(GenerateEdArgs),
-    /// A national police data set for scale tests (SYNTHETIC): the real months of one force
-    /// replayed for every English force, at the national volume (`alliance::national`).
-    National(GenerateNationalArgs),
+    /// A national police data set for scale tests (SYNTHETIC): data.police.uk street and
+    /// outcomes files for every force of England and Wales, replayed from the shared real files
+    /// (`alliance_ingest::police::synthetic`), with a README saying so beside them.
+    #[command(name = "police-national", alias = "national")]
+    PoliceNational(GeneratePoliceNationalArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct GenerateNationalArgs {
-    /// The shared data folder, with `police/<force>/` and `lsoa/`.
-    #[arg(long)]
-    pub source: PathBuf,
-    /// The force whose real street and outcomes files are replayed (a folder under `police/`).
-    #[arg(long, default_value = "gwent")]
-    pub source_force: String,
-    /// The last month to write (YYYY-MM).
-    #[arg(long, default_value = "2025-12")]
-    pub end: alliance_core::domain::Month,
-    /// How many months, ending with --end.
-    #[arg(long, default_value_t = 36)]
-    pub months: u32,
-    /// Only the N largest forces (all when absent).
-    #[arg(long)]
-    pub forces: Option<usize>,
-    /// Multiplies the national volume (1 = about 6.5 million street records a year).
-    #[arg(long, default_value_t = 1.0)]
-    pub scale: f64,
-    /// Write plain .csv files instead of .csv.gz.
-    #[arg(long)]
-    pub plain: bool,
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
+pub struct GeneratePoliceNationalArgs {
     /// The folder to write the files to (created when missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// How many months, ending with --end.
+    #[arg(long, default_value_t = 36)]
+    pub months: u32,
+    /// Street rows in all (about), shared among the forces by population.
+    #[arg(long, default_value_t = 20_000_000)]
+    pub target_rows: u64,
+    /// The last month to write (YYYY-MM).
+    #[arg(long, default_value = "2025-12")]
+    pub end: alliance_core::domain::Month,
+    /// Only these forces (data.police.uk ids, comma-separated, e.g. staffordshire,wiltshire);
+    /// all 44 when absent.
+    #[arg(long, value_delimiter = ',')]
+    pub forces: Vec<String>,
+    /// The shared data folder, with `police/staffordshire/`, `police/gwent/` and `lsoa/`.
+    #[arg(long, env = "ALLIANCE_SHARED_DATA", default_value = "../shared/data")]
+    pub shared: PathBuf,
+    /// Write .csv.gz files instead of .csv.
+    #[arg(long)]
+    pub gzip: bool,
+    /// The same seed gives the same files.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -90,7 +91,7 @@ pub struct GenerateEdArgs {
 pub async fn generate(db: &Db, command: GenerateCommand) -> anyhow::Result<ExitCode> {
     let args = match command {
         GenerateCommand::Ed(args) => args,
-        GenerateCommand::National(args) => return generate_national(args),
+        GenerateCommand::PoliceNational(args) => return generate_police_national(args),
     };
     if args.to < args.from {
         anyhow::bail!("--to {} is before --from {}", args.to, args.from);
@@ -233,17 +234,17 @@ async fn import_partner(db: &Db, paths: &[PathBuf], kind: PartnerKind) -> anyhow
     Ok(summary(started, imported, rows, unchanged, &failed))
 }
 
-/// `alliance generate national`: writes the files with a progress bar on a terminal.
-fn generate_national(args: GenerateNationalArgs) -> anyhow::Result<ExitCode> {
-    let spec = crate::national::NationalSpec {
-        source: args.source,
-        source_force: args.source_force,
+/// `alliance generate police-national`: writes the files with a progress bar on a terminal.
+fn generate_police_national(args: GeneratePoliceNationalArgs) -> anyhow::Result<ExitCode> {
+    use alliance_ingest::police::synthetic::{generate, NationalSpec};
+    let spec = NationalSpec {
+        shared: args.shared,
         out: args.out.clone(),
         end: args.end,
         months: args.months,
+        target_rows: args.target_rows,
         forces: args.forces,
-        scale: args.scale,
-        gzip: !args.plain,
+        gzip: args.gzip,
         seed: args.seed,
     };
     let started = Instant::now();
@@ -252,13 +253,17 @@ fn generate_national(args: GenerateNationalArgs) -> anyhow::Result<ExitCode> {
     } else {
         indicatif::ProgressBar::hidden()
     };
-    let summary = crate::national::generate(&spec, &|done, total| {
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {elapsed} ({eta} left)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let summary = generate(&spec, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
     println!(
-        "wrote {} SYNTHETIC files to {} in {:.1} s: {} forces, {} street rows, {} outcome rows, {:.1} MB",
+        "wrote {} SYNTHETIC files to {} in {:.1} s: {} forces, {} street rows, {} outcomes rows, {:.1} MB",
         summary.files,
         args.out.display(),
         started.elapsed().as_secs_f64(),

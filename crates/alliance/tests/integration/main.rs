@@ -26,6 +26,7 @@ mod headers;
 mod imports_concurrency;
 mod indicators;
 mod month_counts;
+mod national;
 mod ops;
 mod partner_access;
 mod partner_data;
