@@ -84,10 +84,11 @@ fn main() {
         pack.logo_png = Some(alliance_core::logo::sample_png(240, 80));
         let mut large = pack.clone();
         let template = large.all_actions().next().expect("an action").clone();
+        let sections = large.priorities.len();
         for i in 0..400 {
             let mut a = template.clone();
             a.title = format!("Action {i}: a longer title, as partners write them, that wraps in its column");
-            large.priorities[i % large.priorities.len()].actions.push(a);
+            large.priorities[i % sections].actions.push(a);
         }
         for (what, pack) in [("demo pack", &pack), ("pack with 400 more actions", &large)] {
             time(&format!("PDF of the {what}"), || alliance_reports::pdf::board_pack_pdf(pack).unwrap());
