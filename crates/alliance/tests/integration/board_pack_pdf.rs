@@ -165,6 +165,18 @@ async fn the_pdf_holds_the_packs_figures(db: &Db) {
     );
     assert!(odt.contains("Hospital admissions for assault</text:p></table:table-cell><table:table-cell office:value-type=\"string\" table:style-name=\"Cell\"><text:p text:style-name=\"Table_20_Contents\">fewer than 5<"));
     assert!(!text.contains("Hospital admissions for assault 3 "));
+    // The HTML pack too, in the priority's table as in the list of all indicators.
+    let rows = |html: &str| -> Vec<String> {
+        html.match_indices("data-indicator=\"hospital-assaults\"")
+            .map(|(i, _)| html[i..].split("</tr>").next().unwrap_or_default().to_string())
+            .collect()
+    };
+    let open = rows(&html);
+    assert_eq!(open.len(), 2, "the priority's table and all indicators");
+    assert!(open.iter().all(|r| r.contains("<td class=\"num\">3</td>")), "{open:?}");
+    let hidden = rows(&alliance_reports::board_pack::render(&restricted).unwrap());
+    assert_eq!(hidden.len(), 2);
+    assert!(hidden.iter().all(|r| !r.contains(">3<") && r.contains("fewer than 5")), "{hidden:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
