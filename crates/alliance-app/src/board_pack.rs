@@ -453,6 +453,10 @@ pub struct BoardPack {
     /// shown on the cover when the partnership has one.
     #[serde(skip)]
     pub logo: Option<String>,
+    /// The same logo as PNG bytes, for the documents that embed the picture itself (the PDF
+    /// and the OpenDocument file).
+    #[serde(skip)]
+    pub logo_png: Option<Vec<u8>>,
     pub quarter: Quarter,
     pub previous: Quarter,
     pub strategy: String,
@@ -494,6 +498,15 @@ impl BoardPack {
                 row.restrict_computed(disclosure, level, &r);
             } else if let Some(dataset) = row.restricted_dataset() {
                 row.restrict(disclosure, level_of(dataset));
+            }
+        }
+        // Each priority's section holds copies of its indicators' rows: the same rows,
+        // restricted the same way (else a priority's table showed the hidden value).
+        for section in &mut self.priorities {
+            for row in &mut section.indicators {
+                if let Some(restricted) = self.indicators.iter().find(|i| i.code == row.code) {
+                    *row = restricted.clone();
+                }
             }
         }
     }
@@ -740,12 +753,14 @@ impl BoardPack {
             })
             .collect();
         let decisions = decisions(&escalations, &funding, &rows);
+        let logo = db.partnership_logo().await?;
         Ok(BoardPack {
             milestones,
             decisions,
             as_of,
             partnership: partnership.to_string(),
-            logo: db.partnership_logo().await?.map(|l| l.data_uri()),
+            logo: logo.as_ref().map(|l| l.data_uri()),
+            logo_png: logo.map(|l| l.png),
             quarter,
             previous,
             strategy: strategy_name,

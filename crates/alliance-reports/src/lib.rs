@@ -3,6 +3,8 @@
 //! - [`chart`]: the one SVG toolkit (line and bar charts, maps), drawn on the server, each
 //!   chart an image with a text alternative and a data table beside it.
 //! - [`csv`]: the one CSV writer of every export.
+//! - [`odt`] and [`pdf`]: the Board pack as an editable OpenDocument file and as a PDF, both
+//!   written from the same blocks (`board_pack_text.rs`).
 //! - [`html`]: the one HTML escaper (askama's) for the few places that build markup outside
 //!   a template (the SVG toolkit).
 //!
@@ -11,9 +13,11 @@
 //! of `alliance-app`, so the command line writes the same file the web serves.
 
 pub mod board_pack;
+mod board_pack_text;
 pub mod chart;
 pub mod csv;
 pub mod evaluation;
 pub mod html;
 pub mod odt;
+pub mod pdf;
 pub mod sna;

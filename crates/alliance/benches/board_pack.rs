@@ -1,5 +1,7 @@
 //! Board pack generation on the bundled demo data (Staffordshire 2025, 102,517 police rows)
-//! with the seeded strategy, 40 actions with updates, 10 entered indicators and funding.
+//! with the seeded strategy, 40 actions with updates, 10 entered indicators and funding; then
+//! the PDF and the OpenDocument file rendered from the loaded pack, and from the same pack
+//! with 400 more actions.
 //! `cargo bench -p alliance --bench board_pack`.
 
 use std::time::Instant;
@@ -75,5 +77,38 @@ fn main() {
         }
         times.sort_by(|a, b| a.total_cmp(b));
         println!("board pack 2025Q4 (SQLite, demo data, 40 actions, 15 indicators): median {:.1} ms, min {:.1} ms, max {:.1} ms over 5 runs; {} bytes of HTML", times[2], times[0], times[4], bytes);
+
+        // The documents rendered from a loaded pack (no database): the PDF and the
+        // OpenDocument file, on this pack and on one of 400 actions (about 20 pages).
+        let mut pack = alliance_app::board_pack::BoardPack::load(&db, q, "Bench").await.unwrap();
+        pack.logo_png = Some(alliance_core::logo::sample_png(240, 80));
+        let mut large = pack.clone();
+        let template = large.all_actions().next().expect("an action").clone();
+        let sections = large.priorities.len();
+        for i in 0..400 {
+            let mut a = template.clone();
+            a.title = format!("Action {i}: a longer title, as partners write them, that wraps in its column");
+            large.priorities[i % sections].actions.push(a);
+        }
+        for (what, pack) in [("demo pack", &pack), ("pack with 400 more actions", &large)] {
+            time(&format!("PDF of the {what}"), || alliance_reports::pdf::board_pack_pdf(pack).unwrap());
+            time(&format!("ODT of the {what}"), || alliance_reports::odt::board_pack_odt(pack).unwrap());
+        }
     });
+}
+
+/// Times `render` over 21 runs and prints the median, minimum and maximum and the size.
+fn time(what: &str, render: impl Fn() -> Vec<u8>) {
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..21 {
+        let t = Instant::now();
+        size = render().len();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "{what}: median {:.2} ms, min {:.2} ms, max {:.2} ms over 21 runs; {size} bytes",
+        times[10], times[0], times[20]
+    );
 }

@@ -149,6 +149,7 @@ pub const ROUTES: &[RouteRule] = &[
     roles("GET", "/board-pack", ALL),
     roles("GET", "/board-pack/{quarter}", ALL),
     roles("GET", "/board-pack/{quarter}/odt", ALL),
+    roles("GET", "/board-pack/{quarter}/pdf", ALL),
     roles("GET", "/governance", ALL),
     roles("GET", "/strategy", ALL),
     roles("GET", "/strategy/priorities/{id}", STAFF),

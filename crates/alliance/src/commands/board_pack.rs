@@ -1,6 +1,6 @@
 //! `alliance board-pack --quarter 2025Q3 --out pack.html`: the quarterly Board pack as one
-//! self-contained HTML file (prints to PDF from any browser), or, when `--out` ends in
-//! `.odt`, as an OpenDocument text file a Board secretary can edit. Without `--quarter`, the
+//! self-contained HTML file, or, by the extension of `--out`, as a PDF (`.pdf`) or an
+//! OpenDocument text file a Board secretary can edit (`.odt`). Without `--quarter`, the
 //! latest quarter with data.
 
 use std::path::PathBuf;
@@ -18,7 +18,8 @@ pub struct BoardPackArgs {
     /// the latest quarter with data when not given.
     #[arg(long, value_parser = parse_quarter)]
     pub quarter: Option<Quarter>,
-    /// Where to write the pack: HTML, or OpenDocument text when the name ends in `.odt`.
+    /// Where to write the pack: HTML, or PDF when the name ends in `.pdf`, or OpenDocument
+    /// text when it ends in `.odt`.
     #[arg(long)]
     pub out: PathBuf,
     /// The partnership's name on the cover (default: the name in the partnership's profile).
@@ -57,11 +58,13 @@ pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
     pack.restrict_indicators(&alliance_app::Disclosure::new(threshold)?, |_| {
         alliance_core::access::AccessLevel::Aggregate
     });
-    let odt = args.out.extension().is_some_and(|e| e.eq_ignore_ascii_case("odt"));
-    let bytes = if odt {
-        alliance_reports::odt::board_pack_odt(&pack).context("cannot write the Board pack as OpenDocument text")?
-    } else {
-        alliance_reports::board_pack::render(&pack).context("cannot render the Board pack")?.into_bytes()
+    let extension = args.out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let bytes = match extension.as_deref() {
+        Some("odt") => {
+            alliance_reports::odt::board_pack_odt(&pack).context("cannot write the Board pack as OpenDocument text")?
+        }
+        Some("pdf") => alliance_reports::pdf::board_pack_pdf(&pack).context("cannot write the Board pack as PDF")?,
+        _ => alliance_reports::board_pack::render(&pack).context("cannot render the Board pack")?.into_bytes(),
     };
     std::fs::write(&args.out, bytes).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

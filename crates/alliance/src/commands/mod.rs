@@ -92,7 +92,7 @@ pub enum Command {
     /// Load reference content (the partnership's strategy).
     #[command(subcommand)]
     Seed(seed::SeedCommand),
-    /// Write the quarterly Board pack as one self-contained HTML file.
+    /// Write the quarterly Board pack: one self-contained HTML file, a PDF (`.pdf`) or OpenDocument text (`.odt`).
     BoardPack(board_pack::BoardPackArgs),
     /// The partnership this deployment serves: its name, area, forces and contacts.
     #[command(subcommand)]

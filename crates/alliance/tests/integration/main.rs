@@ -14,6 +14,7 @@ mod accounts;
 mod adversarial;
 mod api_contract;
 mod audit_checkpoint;
+mod board_pack_pdf;
 mod browser;
 mod cli;
 mod crash;

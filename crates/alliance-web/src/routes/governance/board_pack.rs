@@ -4,7 +4,8 @@
 //!   whose data may not be published yet);
 //! - `GET /board-pack/{quarter}`: the self-contained HTML document (prints to PDF);
 //! - `GET /board-pack/{quarter}/odt`: the same pack as an OpenDocument text file a Board
-//!   secretary can edit (LibreOffice, Word, Google Docs).
+//!   secretary can edit (LibreOffice, Word, Google Docs);
+//! - `GET /board-pack/{quarter}/pdf`: the same pack as a PDF (paginated, tagged).
 
 use alliance_app::board_pack::latest_quarter_with_data;
 use alliance_core::governance::Quarter;
@@ -52,9 +53,28 @@ pub async fn board_pack_odt(State(state): State<AppState>, Path(quarter): Path<S
         .into_response())
 }
 
+pub async fn board_pack_pdf(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
+    let quarter = match quarter_of(&quarter) {
+        Ok(q) => q,
+        Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
+    };
+    // The reader's view, as for the OpenDocument file.
+    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
+    let bytes = alliance_reports::pdf::board_pack_pdf(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, alliance_reports::pdf::MIME_TYPE.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"board-pack-{quarter}.pdf\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 pub(super) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/board-pack", axum::routing::get(latest))
         .route("/board-pack/{quarter}", axum::routing::get(board_pack))
         .route("/board-pack/{quarter}/odt", axum::routing::get(board_pack_odt))
+        .route("/board-pack/{quarter}/pdf", axum::routing::get(board_pack_pdf))
 }

@@ -198,6 +198,13 @@ impl TestApp {
         TestApp::read(self.request(reqwest::Method::GET, path, who)).await
     }
 
+    /// A GET whose body is kept as bytes (a PDF or a zip): status, headers, body.
+    pub async fn get_bytes(&self, path: &str, who: &Caller) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self.request(reqwest::Method::GET, path, who).send().await.expect("the server answers");
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.bytes().await.expect("a readable body").to_vec())
+    }
+
     /// Posts a URL-encoded form with the caller's CSRF token added.
     pub async fn post_form(&self, path: &str, who: &Caller, fields: &[(&str, &str)]) -> Reply {
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", who.csrf.as_str())];
