@@ -69,7 +69,7 @@ pub struct EdRelease {
 /// blank or not on the list.
 fn codes_present(list: &[(&'static str, &'static str)], values: &[Option<&str>]) -> Vec<Option<&'static str>> {
     let mut keys: Vec<Option<&'static str>> =
-        list.iter().filter(|(c, _)| values.iter().any(|v| *v == Some(*c))).map(|(c, _)| Some(*c)).collect();
+        list.iter().filter(|(c, _)| values.contains(&Some(*c))).map(|(c, _)| Some(*c)).collect();
     if values.iter().any(|v| v.is_none_or(|v| label(list, v).is_none())) {
         keys.push(None);
     }

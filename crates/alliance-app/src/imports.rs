@@ -205,8 +205,9 @@ impl PartnerKind {
     }
 }
 
-/// How a partner file's import ended.
+/// How a partner file's import ended (one value per file: its size does not matter).
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum PartnerImported {
     /// Imported or unchanged. `datasets` are those the file supplies.
     Done { outcome: ImportOutcome, ed: Option<EdImportReport>, datasets: Vec<&'static str> },
@@ -322,26 +323,6 @@ async fn partner_checked(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn excerpts_cut_long_values_on_character_boundaries() {
-        assert_eq!(excerpt("short", 10), "short");
-        assert_eq!(excerpt("abcdef", 3), "abc…");
-        assert_eq!(excerpt("ééééé", 2), "éé…");
-        assert_eq!(excerpt(&"x".repeat(10_000), MAX_AUDIT_DETAIL).chars().count(), MAX_AUDIT_DETAIL + 1);
-    }
-
-    #[test]
-    fn partner_kinds_name_their_audit_action() {
-        assert_eq!(PartnerKind::parse("ed").map(PartnerKind::action), Some("import ed"));
-        assert_eq!(PartnerKind::parse("indicators").map(PartnerKind::action), Some("import indicators"));
-        assert_eq!(PartnerKind::parse("police"), None);
-    }
-}
-
 // ---- Police and area files uploaded on the web (`/imports/upload`): who may supply them is
 // decided here before a byte of the upload is read, and a data.police.uk download zip is
 // opened in memory (`alliance_ingest::archive`), never unpacked to disk.
@@ -391,4 +372,24 @@ pub fn police_upload(
         "not a data.police.uk file: expected YYYY-MM-FORCE-street.csv or YYYY-MM-FORCE-outcomes.csv (optionally .gz), \
          or a data.police.uk download .zip",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_cut_long_values_on_character_boundaries() {
+        assert_eq!(excerpt("short", 10), "short");
+        assert_eq!(excerpt("abcdef", 3), "abc…");
+        assert_eq!(excerpt("ééééé", 2), "éé…");
+        assert_eq!(excerpt(&"x".repeat(10_000), MAX_AUDIT_DETAIL).chars().count(), MAX_AUDIT_DETAIL + 1);
+    }
+
+    #[test]
+    fn partner_kinds_name_their_audit_action() {
+        assert_eq!(PartnerKind::parse("ed").map(PartnerKind::action), Some("import ed"));
+        assert_eq!(PartnerKind::parse("indicators").map(PartnerKind::action), Some("import indicators"));
+        assert_eq!(PartnerKind::parse("police"), None);
+    }
 }

@@ -342,9 +342,12 @@ mod tests {
         assert_eq!(Profile::from_json(&wilts.to_json()).expect("round trip"), wilts);
     }
 
+    /// A field's name and a change that breaks its rule.
+    type Breaking = (&'static str, Box<dyn Fn(&mut Profile)>);
+
     #[test]
     fn each_broken_rule_names_its_field() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut Profile)>)> = vec![
+        let cases: Vec<Breaking> = vec![
             ("name", Box::new(|p| p.name = "  ".into())),
             ("name", Box::new(|p| p.name = "x".repeat(MAX_NAME + 1))),
             ("short_name", Box::new(|p| p.short_name.clear())),

@@ -442,8 +442,11 @@ pub struct MapOutline<'a> {
     pub ring_colour: &'static str,
 }
 
+/// A ring of (longitude, latitude) points.
+type Ring = Vec<(f64, f64)>;
+
 /// Rings of a GeoJSON FeatureCollection (polygons) and circles (lon, lat, radius).
-fn outline_shapes(geometry: &serde_json::Value) -> (Vec<Vec<(f64, f64)>>, Vec<(f64, f64, f64)>) {
+fn outline_shapes(geometry: &serde_json::Value) -> (Vec<Ring>, Vec<(f64, f64, f64)>) {
     let (mut all_rings, mut circles) = (Vec::new(), Vec::new());
     let features = geometry.get("features").and_then(|f| f.as_array()).cloned().unwrap_or_default();
     for f in &features {

@@ -193,7 +193,8 @@ async fn questions(url: &str, backend: &str, table: &mut Vec<Line>) {
     line(table, &format!("{backend}: a later street lookup"), started.elapsed().as_secs_f64(), None, "");
 
     let fields = [CountField::Month, CountField::CrimeType];
-    let (t, rows) = median(5, || db.counts(&fields, &CountFilter::default())).await;
+    let filter = CountFilter::default();
+    let (t, rows) = median(5, || db.counts(&fields, &filter)).await;
     let rows = rows.expect("counts");
     line(
         table,

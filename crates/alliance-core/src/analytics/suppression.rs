@@ -348,7 +348,7 @@ impl Linked {
                     continue;
                 }
                 // The cheapest rectangle (r, c), (r, c2), (r2, c), (r2, c2).
-                let mut best: Option<((usize, usize, usize, u64), [usize; 3])> = None;
+                let mut best: Option<(RectangleCost, [usize; 3])> = None;
                 for r2 in (0..height).filter(|&x| x != r) {
                     for c2 in (0..width).filter(|&x| x != c) {
                         let corners = [r * width + c2, r2 * width + c, r2 * width + c2];
@@ -413,6 +413,11 @@ fn on_cycle(grid: &TableFigures, state: &[Shown], r: usize, c: usize) -> bool {
     }
     false
 }
+
+/// What closing a cycle through a rectangle costs, compared in order (the cycle rule's
+/// choice in [`Linked::suppress`]): the grand total it would hide, the zeros, the margins,
+/// then the sum of the figures it would newly hide.
+type RectangleCost = (usize, usize, usize, u64);
 
 /// The published state of every figure of a [`Linked`] pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -604,8 +609,9 @@ mod tests {
                 if r != rank {
                     let f = m[r][c] / m[rank][c];
                     if f != 0.0 {
-                        for k in c..columns {
-                            m[r][k] -= f * m[rank][k];
+                        let pivot = m[rank].clone();
+                        for (x, p) in m[r][c..columns].iter_mut().zip(&pivot[c..columns]) {
+                            *x -= f * p;
                         }
                     }
                 }

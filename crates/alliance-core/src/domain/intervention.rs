@@ -90,6 +90,8 @@ code_list!(
     }
 );
 
+// Written out: the enum is declared by `code_list!`, which has no `#[default]` variant.
+#[allow(clippy::derivable_impls)]
 impl Default for InterventionType {
     fn default() -> InterventionType {
         InterventionType::Other

@@ -55,12 +55,12 @@ fn financial_year(field: &'static str, fy: &str) -> Result<FinancialYear, DbErro
 }
 
 /// The checked terms of an allocation: its purpose, trimmed.
-fn check_allocation<'a>(
+fn check_allocation(
     org_id: Option<i64>,
     intervention_id: Option<i64>,
-    purpose: &'a str,
+    purpose: &str,
     pence: i64,
-) -> Result<&'a str, DbError> {
+) -> Result<&str, DbError> {
     if pence < 0 {
         return Err(DbError::invalid("amount", "An allocation cannot be negative"));
     }

@@ -189,7 +189,10 @@ fn csv_error(path: &Path, line: u64) -> impl FnOnce(csv::Error) -> GenerateError
 
 /// LSOAs (2011 code and name) by force slug: England from the LSOA → force table (blank rows
 /// take their local authority's commonest force), Wales from the OA lookup by local authority.
-fn force_lsoas(lsoa_dir: &Path) -> Result<HashMap<&'static str, Vec<(String, String)>>, GenerateError> {
+/// LSOAs as (2011 code, name), by force slug.
+type LsoasByForce = HashMap<&'static str, Vec<(String, String)>>;
+
+fn force_lsoas(lsoa_dir: &Path) -> Result<LsoasByForce, GenerateError> {
     let by_table_name: HashMap<&str, &'static str> =
         FORCES.iter().filter(|f| !f.table_name.is_empty()).map(|f| (f.table_name, f.slug)).collect();
     let path = lsoa_dir.join("PoliceforceLSOA.csv");
@@ -337,7 +340,8 @@ fn hash_index(parts: &[&str], n: usize) -> usize {
     ((hash_unit(parts) * n as f64) as usize).min(n.saturating_sub(1))
 }
 
-/// One output file, plain or gzip.
+/// One output file, plain or gzip (a few open at once: their size does not matter).
+#[allow(clippy::large_enum_variant)]
 enum Output {
     Plain(std::io::BufWriter<std::fs::File>),
     Gzip(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),

@@ -14,6 +14,7 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum IndicatorsCommand {
     /// Add a computed indicator: its values come from stored data and are never typed.
     Define(DefineArgs),

@@ -1,7 +1,7 @@
 //! `alliance places add|list|export|remove`: the place register (parks, town centres,
 //! streets, zones) from the command line, through the same use case as the web form.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use alliance_app::places::{self, PlaceInput};
@@ -70,7 +70,7 @@ pub async fn run(db: &Db, command: PlacesCommand) -> anyhow::Result<ExitCode> {
 }
 
 /// Every feature of a collection as a place input, named by its `name` property.
-fn features(file: &PathBuf, text: &str, kind: &str, description: &str) -> anyhow::Result<Vec<PlaceInput>> {
+fn features(file: &Path, text: &str, kind: &str, description: &str) -> anyhow::Result<Vec<PlaceInput>> {
     let value: serde_json::Value =
         serde_json::from_str(text).with_context(|| format!("{}: not JSON", file.display()))?;
     let Some(features) = value.get("features").and_then(|f| f.as_array()) else {
@@ -96,7 +96,7 @@ fn features(file: &PathBuf, text: &str, kind: &str, description: &str) -> anyhow
 }
 
 /// Registers the places all together or not at all; an error names the place.
-async fn add_all(db: &Db, file: &PathBuf, inputs: &[PlaceInput]) -> anyhow::Result<()> {
+async fn add_all(db: &Db, file: &Path, inputs: &[PlaceInput]) -> anyhow::Result<()> {
     for input in inputs {
         places::check_only(input).map_err(|e| anyhow::anyhow!("{}: place \"{}\": {e}", file.display(), input.name))?;
     }

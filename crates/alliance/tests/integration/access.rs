@@ -182,18 +182,18 @@ async fn repeated_failures_lock_the_account_until_an_administrator_unlocks_it() 
     add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
     let user = add_user(&db, "partner@example.org", Role::PartnerUser, "Test Council").await;
     for attempt in 1..=5 {
-        let reply = app.sign_in("partner@example.org", "wrong password!").await.err().expect("refused");
+        let reply = app.sign_in("partner@example.org", "wrong password!").await.expect_err("refused");
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
         assert!(reply.body.contains("There is a problem"));
     }
     // Locked: the right password is refused too, with the same message.
-    let reply = app.sign_in("partner@example.org", TEST_PASSWORD).await.err().expect("locked");
+    let reply = app.sign_in("partner@example.org", TEST_PASSWORD).await.expect_err("locked");
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     let stored = db.user_by_id(user).await.unwrap().unwrap();
     assert_eq!(stored.failed_attempts, 5);
     assert!(stored.locked_until.is_some());
     // An unknown email gets the same answer.
-    let unknown = app.sign_in("nobody@example.org", TEST_PASSWORD).await.err().expect("refused");
+    let unknown = app.sign_in("nobody@example.org", TEST_PASSWORD).await.expect_err("refused");
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The administrator unlocks the account.
@@ -230,7 +230,7 @@ async fn signing_out_and_changing_the_password_end_sessions() {
     let reply = send_form(&app, "/account/password", &me, &form).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert!(refused(&app.get("/", &second).await), "the other session ended");
-    let old = app.sign_in("analyst@example.org", TEST_PASSWORD).await.err().expect("the old password is refused");
+    let old = app.sign_in("analyst@example.org", TEST_PASSWORD).await.expect_err("the old password is refused");
     assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(old.body.contains("<a href=\"#email\">The email address or password is not right"), "{}", old.body);
     let fresh = app.sign_in("analyst@example.org", "another long passphrase").await.ok().unwrap();
@@ -307,7 +307,7 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     // Through the administrators' pages: the owner, an agreement, an aggregate grant.
     let post = |path: &'static str, form: String| {
         let (app, admin) = (&app, &admin);
-        async move { send_form(&app, path, &admin, &format!("{form}&csrf_token={}", admin.csrf)).await }
+        async move { send_form(app, path, admin, &format!("{form}&csrf_token={}", admin.csrf)).await }
     };
     assert_eq!(
         post("/admin/datasets", format!("dataset=ed-assaults&org_id={health}")).await.status,
@@ -531,7 +531,7 @@ async fn the_first_administrator_is_made_on_the_command_line() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 
     let app = TestApp::start(t).await;
-    let admin = app.sign_in("chief@example.org", "a long admin passphrase").await.ok().expect("signs in");
+    let admin = app.sign_in("chief@example.org", "a long admin passphrase").await.expect("signs in");
     let page = app.get("/admin/users", &admin).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("Chief Analyst") && page.body.contains("Staffordshire Commissioner"), "{}", page.body);

@@ -487,6 +487,8 @@ on_each_app!(health_indicator_values_follow_their_dataset);
 /// hidden figure the rows and columns determine, with its value. Each row and column of the
 /// grid sums to its total; the hidden figures are the unknowns; a figure is determined when
 /// the reduced row echelon form has a row naming it alone.
+// Gaussian elimination: rows are indexed together, as the algorithm is written.
+#[allow(clippy::needless_range_loop)]
 fn solve_grid(known: &[Vec<Option<i64>>]) -> Vec<((usize, usize), f64)> {
     let (height, width) = (known.len(), known.first().map_or(0, Vec::len));
     let unknowns: Vec<(usize, usize)> =
