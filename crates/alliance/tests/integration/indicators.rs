@@ -405,6 +405,11 @@ async fn the_default_quarter_counts_every_source_the_reader_may_see(app: TestApp
     assert_eq!(opens_on(council_analyst.clone(), "/indicators").await, "2025Q4");
     assert_eq!(opens_on(hospital_analyst.clone(), "/indicators").await, "2025Q3");
     assert_eq!(opens_on(outsider.clone(), "/indicators").await, "2025Q2");
+    // The Board pack opens on the same quarter as the pages, reader by reader.
+    for (who, want) in [(&council_analyst, "2025Q4"), (&hospital_analyst, "2025Q3"), (&outsider, "2025Q2")] {
+        let to = app.get("/board-pack", who).await;
+        assert_eq!(to.header("location"), Some(format!("/board-pack/{want}").as_str()));
+    }
     // The command line runs with the database's own rights: every source counts.
     let current = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).expect("today");
     let all = |_: &str| AccessLevel::Record;

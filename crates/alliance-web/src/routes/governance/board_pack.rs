@@ -1,19 +1,17 @@
 //! The quarterly Board pack, the same documents `alliance board-pack` writes. Access (route
 //! table, `auth/access.rs`): every signed-in role.
-//! - `GET /board-pack`: to the pack of the latest quarter with data (not the current quarter,
+//! - `GET /board-pack`: to the pack of the latest quarter with data the reader may see (not the current quarter,
 //!   whose data may not be published yet);
 //! - `GET /board-pack/{quarter}`: the self-contained HTML document (prints to PDF);
 //! - `GET /board-pack/{quarter}/odt`: the same pack as an OpenDocument text file a Board
 //!   secretary can edit (LibreOffice, Word, Google Docs);
 //! - `GET /board-pack/{quarter}/pdf`: the same pack as a PDF (paginated, tagged).
 
-use alliance_app::board_pack::latest_quarter_with_data;
 use alliance_core::governance::Quarter;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::views::governance::current_quarter;
 use crate::{AppState, PageError};
 
 /// A link's quarter, or the message of the 404 a bad one answers.
@@ -21,8 +19,9 @@ fn quarter_of(text: &str) -> Result<Quarter, String> {
     text.parse()
 }
 
+/// The latest quarter with data the reader may see (as the governance pages open on).
 pub async fn latest(State(state): State<AppState>) -> Result<Response, PageError> {
-    let q = latest_quarter_with_data(&state.db, current_quarter(), false).await?;
+    let q = crate::views::governance::default_quarter(&state, false).await?;
     Ok(axum::response::Redirect::to(&format!("/board-pack/{q}")).into_response())
 }
 
