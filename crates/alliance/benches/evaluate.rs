@@ -6,7 +6,6 @@
 //! `alliance_app::evaluation::run` for three designs (three warm-up runs, then repeated runs for about
 //! 2 s each; median and minimum). Run with `cargo bench -p alliance --bench evaluate`.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use alliance_app::evaluation::{self, AreaSpec, EvaluationDesign};
@@ -14,9 +13,9 @@ use alliance_core::domain::MonthRange;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::shared;
 
 fn range(text: &str) -> MonthRange {
     let (a, b) = text.split_once("..").expect("range");

@@ -11,7 +11,6 @@
 //!
 //! Run with `cargo bench -p alliance --bench import`.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -20,19 +19,12 @@ use alliance_db::Db;
 use alliance_ingest::SourceFile;
 use sqlx::Connection;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{peak_rss_kib, shared};
+
 /// Set in the child: the database URL to import into.
 const CHILD_ENV: &str = "ALLIANCE_BENCH_IMPORT_CHILD";
-
-fn shared_police() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/police")
-}
-
-/// The peak resident memory of this process in KiB (Linux), if known.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
 
 /// Child: import everything into `url` and print one `RESULT files rows seconds peak_kib` line.
 fn child(url: &str) -> ExitCode {
@@ -40,9 +32,11 @@ fn child(url: &str) -> ExitCode {
     runtime.block_on(async {
         let db = Db::connect(url).await.expect("connect");
         let started = Instant::now();
-        let files =
-            alliance_ingest::source::collect_files(&[shared_police()], alliance_ingest::police::is_police_file_name)
-                .expect("list files");
+        let files = alliance_ingest::source::collect_files(
+            &[shared().join("police")],
+            alliance_ingest::police::is_police_file_name,
+        )
+        .expect("list files");
         let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).collect();
         let mut rows = 0i64;
         for (path, result) in files.iter().zip(db.import_police_files(&sources, "bench", &|_| {}).await.expect("run")) {
@@ -83,8 +77,8 @@ fn main() -> ExitCode {
     if let Ok(url) = std::env::var(CHILD_ENV) {
         return child(&url);
     }
-    if !shared_police().is_dir() {
-        println!("SKIPPED: ../shared/data not found (looked for {})", shared_police().display());
+    if !shared().join("police").is_dir() {
+        println!("SKIPPED: ../shared/data not found (looked for {})", shared().join("police").display());
         return ExitCode::SUCCESS;
     }
     println!(

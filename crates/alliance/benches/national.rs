@@ -36,34 +36,14 @@ use alliance_ingest::police::synthetic::{generate, NationalSpec};
 use alliance_ingest::SourceFile;
 use sqlx::Connection;
 
+#[path = "support/mod.rs"]
+mod support;
+use support::{files_in, peak_rss_kib, shared, STAFFORDSHIRE};
+
 /// Set in the child: the database URL to import into.
 const CHILD_ENV: &str = "ALLIANCE_BENCH_NATIONAL_CHILD";
 /// Set in the child: the folder of police files.
 const CHILD_DIR_ENV: &str = "ALLIANCE_BENCH_NATIONAL_FILES";
-
-const STAFFORDSHIRE: [&str; 9] = [
-    "E06000021",
-    "E07000192",
-    "E07000193",
-    "E07000194",
-    "E07000195",
-    "E07000196",
-    "E07000197",
-    "E07000198",
-    "E07000199",
-];
-
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
-fn files_in(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(suffix)).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
 
 /// The area files: England's and Wales's deprivation and population, and the Staffordshire
 /// and Stoke-on-Trent boundaries.
@@ -78,13 +58,6 @@ fn area_files() -> Vec<PathBuf> {
         files.extend(STAFFORDSHIRE.iter().map(|d| lsoa.join("boundaries").join(kind).join(format!("{d}.geojson"))));
     }
     files
-}
-
-/// The peak resident memory of this process in KiB (Linux), if known.
-fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Child: the area files, then (peak memory reset) every police file; prints

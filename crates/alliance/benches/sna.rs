@@ -3,7 +3,6 @@
 //! once, then builds the full report (and renders the self-contained HTML) several times.
 //! `cargo bench -p alliance --bench sna`. Figures: BENCHMARKS-sna.md.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -13,17 +12,9 @@ use alliance_core::domain::Month;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
 
-fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-}
-
-fn files_in(dir: &Path, suffix: &str) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(suffix)).collect())
-        .unwrap_or_default();
-    v.sort();
-    v
-}
+#[path = "support/mod.rs"]
+mod support;
+use support::{files_in, shared, STAFFORDSHIRE};
 
 async fn time(db: &Db, label: &str, request: &SnaRequest, runs: usize) {
     let mut times = Vec::new();
@@ -116,19 +107,7 @@ fn main() -> ExitCode {
             &db,
             "Staffordshire 2025 (9 districts)",
             &SnaRequest {
-                areas: [
-                    "E06000021",
-                    "E07000192",
-                    "E07000193",
-                    "E07000194",
-                    "E07000195",
-                    "E07000196",
-                    "E07000197",
-                    "E07000198",
-                    "E07000199",
-                ]
-                .map(String::from)
-                .to_vec(),
+                areas: STAFFORDSHIRE.map(String::from).to_vec(),
                 from: m("2025-01"),
                 to: m("2025-12"),
                 ed: EdPermission::Included,
