@@ -43,6 +43,26 @@ pub struct Imported {
     pub districts: Vec<String>,
 }
 
+impl Imported {
+    /// The one-line account of the import of file `name`, as the command line prints it and
+    /// the upload page shows it.
+    pub fn summary(&self, name: &str) -> String {
+        match &self.outcome {
+            ImportOutcome::Imported { import_id, counts, .. } => format!(
+                "{name}: {} postcodes imported as import {import_id} ({}; {} without a grid reference and {} outside {} passed over; {} replaced)",
+                self.kept,
+                self.format.unwrap_or("postcodes"),
+                self.unlocated,
+                self.outside,
+                if self.districts.is_empty() { "no district filter".to_string() } else { self.districts.join(", ") },
+                counts.rows_replaced
+            ),
+            ImportOutcome::Unchanged { import_id, .. } => format!("{name}: unchanged (already import {import_id})"),
+            ImportOutcome::Skipped { reason } => format!("{name}: skipped: {reason}"),
+        }
+    }
+}
+
 /// Imports one postcode file, audited as `import postcodes` (in the import's transaction when
 /// it stores rows; on its own when it is refused or unchanged). The inner result is the file's:
 /// a refused file names the file, line, column and reason, and nothing is stored.

@@ -12,16 +12,14 @@
 //! Run with `cargo bench -p alliance --bench import`.
 
 use std::process::{Command, ExitCode};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use alliance_db::imports::ImportOutcome;
 use alliance_db::Db;
-use alliance_ingest::SourceFile;
 use sqlx::Connection;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{peak_rss_kib, shared};
+use support::{import_police_dir, shared};
 
 /// Set in the child: the database URL to import into.
 const CHILD_ENV: &str = "ALLIANCE_BENCH_IMPORT_CHILD";
@@ -31,24 +29,8 @@ fn child(url: &str) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     runtime.block_on(async {
         let db = Db::connect(url).await.expect("connect");
-        let started = Instant::now();
-        let files = alliance_ingest::source::collect_files(
-            &[shared().join("police")],
-            alliance_ingest::police::is_police_file_name,
-        )
-        .expect("list files");
-        let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).collect();
-        let mut rows = 0i64;
-        for (path, result) in files.iter().zip(db.import_police_files(&sources, "bench", &|_| {}).await.expect("run")) {
-            match result {
-                Ok(ImportOutcome::Imported { counts, .. }) => rows += counts.rows_read,
-                Ok(other) => panic!("{}: expected a fresh import, got {other:?}", path.display()),
-                Err(e) => panic!("{}: {e}", path.display()),
-            }
-        }
-        let seconds = started.elapsed().as_secs_f64();
+        import_police_dir(&db, &shared().join("police")).await;
         db.close().await;
-        println!("RESULT {} {rows} {seconds:.3} {}", files.len(), peak_rss_kib().unwrap_or(0));
     });
     ExitCode::SUCCESS
 }

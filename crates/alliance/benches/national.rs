@@ -30,7 +30,6 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use alliance_app::sna::{SnaReport, SnaRequest};
 use alliance_app::Disclosure;
 use alliance_core::domain::{CountField, CountFilter, Month};
-use alliance_db::imports::ImportOutcome;
 use alliance_db::Db;
 use alliance_ingest::police::synthetic::{generate, NationalSpec};
 use alliance_ingest::SourceFile;
@@ -38,7 +37,7 @@ use sqlx::Connection;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{files_in, peak_rss_kib, shared, STAFFORDSHIRE};
+use support::{files_in, import_police_dir, shared, STAFFORDSHIRE};
 
 /// Set in the child: the database URL to import into.
 const CHILD_ENV: &str = "ALLIANCE_BENCH_NATIONAL_CHILD";
@@ -75,22 +74,8 @@ fn child(url: &str, dir: &Path) -> ExitCode {
         eprintln!("areas imported in {:.1} s", started.elapsed().as_secs_f64());
         // Resets VmHWM to the current resident size (Linux 4.0+), so the peak is the police import's.
         let _ = std::fs::write("/proc/self/clear_refs", "5");
-        let started = Instant::now();
-        let files =
-            alliance_ingest::source::collect_files(&[dir.to_path_buf()], alliance_ingest::police::is_police_file_name)
-                .expect("list files");
-        let sources: Vec<SourceFile> = files.iter().map(|p| SourceFile::from_path(p)).collect();
-        let mut rows = 0i64;
-        for (path, result) in files.iter().zip(db.import_police_files(&sources, "bench", &|_| {}).await.expect("run")) {
-            match result {
-                Ok(ImportOutcome::Imported { counts, .. }) => rows += counts.rows_read,
-                Ok(other) => panic!("{}: expected a fresh import, got {other:?}", path.display()),
-                Err(e) => panic!("{}: {e}", path.display()),
-            }
-        }
-        let seconds = started.elapsed().as_secs_f64();
+        import_police_dir(&db, dir).await;
         db.close().await;
-        println!("RESULT {} {rows} {seconds:.3} {}", files.len(), peak_rss_kib().unwrap_or(0));
     });
     ExitCode::SUCCESS
 }

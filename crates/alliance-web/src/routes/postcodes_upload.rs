@@ -14,8 +14,7 @@
 
 use std::io::Write;
 
-use alliance_app::postcodes::{self, Imported, Keep};
-use alliance_db::imports::ImportOutcome;
+use alliance_app::postcodes::{self, Keep};
 use alliance_db::DbError;
 use alliance_ingest::SourceFile;
 use askama::Template;
@@ -148,22 +147,6 @@ async fn receive(request: Request, limit: u64) -> Result<Upload, Unread> {
     Ok(Upload { name, file, all })
 }
 
-fn done_text(name: &str, done: &Imported) -> String {
-    match &done.outcome {
-        ImportOutcome::Imported { import_id, counts, .. } => format!(
-            "{name}: {} postcodes imported as import {import_id} ({}; {} without a grid reference and {} outside {} passed over; {} replaced)",
-            done.kept,
-            done.format.unwrap_or("postcodes"),
-            done.unlocated,
-            done.outside,
-            if done.districts.is_empty() { "no district filter".to_string() } else { done.districts.join(", ") },
-            counts.rows_replaced
-        ),
-        ImportOutcome::Unchanged { import_id, .. } => format!("{name}: unchanged (already import {import_id})"),
-        ImportOutcome::Skipped { reason } => format!("{name}: skipped: {reason}"),
-    }
-}
-
 /// `POST /admin/postcodes` (multipart: `csrf_token`, `keep`, `file`).
 async fn upload(
     State(state): State<AppState>,
@@ -209,7 +192,7 @@ async fn upload(
     let result = postcodes::import(&state.db, &actor, &file, &keep).await?;
     drop(upload.file);
     match result {
-        Ok(done) => page(&state, StatusCode::OK, Vec::new(), Some(done_text(&file.name, &done))).await,
+        Ok(done) => page(&state, StatusCode::OK, Vec::new(), Some(done.summary(&file.name))).await,
         Err(e) if matches!(e, DbError::Ingest(_)) || e.is_input_error() => {
             page(&state, StatusCode::UNPROCESSABLE_ENTITY, vec![error("file", e.to_string())], None).await
         }

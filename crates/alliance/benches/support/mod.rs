@@ -38,3 +38,26 @@ pub fn peak_rss_kib() -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
+
+/// Imports every police file under `dir` into `db` as fresh imports and prints the child's
+/// `RESULT files rows seconds peak_kib` line (the parent reads it). Panics on a file that
+/// fails or was already imported: a benchmark must time the whole work.
+pub async fn import_police_dir(db: &alliance_db::Db, dir: &Path) {
+    use alliance_db::imports::ImportOutcome;
+    let started = std::time::Instant::now();
+    let files =
+        alliance_ingest::source::collect_files(&[dir.to_path_buf()], alliance_ingest::police::is_police_file_name)
+            .expect("list files");
+    let sources: Vec<alliance_ingest::SourceFile> =
+        files.iter().map(|p| alliance_ingest::SourceFile::from_path(p)).collect();
+    let mut rows = 0i64;
+    for (path, result) in files.iter().zip(db.import_police_files(&sources, "bench", &|_| {}).await.expect("run")) {
+        match result {
+            Ok(ImportOutcome::Imported { counts, .. }) => rows += counts.rows_read,
+            Ok(other) => panic!("{}: expected a fresh import, got {other:?}", path.display()),
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("RESULT {} {rows} {seconds:.3} {}", files.len(), peak_rss_kib().unwrap_or(0));
+}

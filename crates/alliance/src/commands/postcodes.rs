@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use alliance_app::postcodes::{self, Keep};
-use alliance_db::imports::ImportOutcome;
 use alliance_db::Db;
 use alliance_ingest::SourceFile;
 use clap::Args;
@@ -35,22 +34,7 @@ pub async fn run(db: &Db, args: PostcodesArgs) -> anyhow::Result<ExitCode> {
     let file = SourceFile::from_path(&args.file).with_limits(alliance_ingest::postcodes::limits());
     match postcodes::import(db, &super::cli_actor(), &file, &keep).await? {
         Ok(done) => {
-            match done.outcome {
-                ImportOutcome::Imported { import_id, counts, .. } => println!(
-                    "{}: {} postcodes imported as import {import_id} ({}; {} without a grid reference and {} outside {} passed over; {} replaced)",
-                    args.file.display(),
-                    done.kept,
-                    done.format.unwrap_or("postcodes"),
-                    done.unlocated,
-                    done.outside,
-                    if done.districts.is_empty() { "no district filter".to_string() } else { done.districts.join(", ") },
-                    counts.rows_replaced
-                ),
-                ImportOutcome::Unchanged { import_id, .. } => {
-                    println!("{}: unchanged (already import {import_id})", args.file.display())
-                }
-                ImportOutcome::Skipped { reason } => println!("{}: skipped: {reason}", args.file.display()),
-            }
+            println!("{}", done.summary(&args.file.display().to_string()));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
