@@ -36,6 +36,8 @@ pub struct AppState {
     /// The largest postcode file `/admin/postcodes` accepts, in bytes (`serve
     /// --postcode-upload-limit-mb`; 2 GiB by default, room for the national ONSPD).
     pub postcode_upload_limit: u64,
+    /// The report form's place list and postcode flag, read again when the data changes.
+    pub report_choices: Arc<crate::kept::Kept<crate::routes::ReportChoices>>,
 }
 
 impl AppState {
@@ -52,6 +54,7 @@ impl AppState {
             public_cache: Arc::new(crate::public_cache::PublicCache::default()),
             tiles: None,
             postcode_upload_limit: crate::routes::DEFAULT_POSTCODE_UPLOAD_LIMIT,
+            report_choices: Arc::default(),
         }
     }
 

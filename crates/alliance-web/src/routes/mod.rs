@@ -34,6 +34,7 @@ pub(crate) fn logo_link(version: &str) -> String {
 
 /// The default bound on a postcode file's upload (`AppState::postcode_upload_limit`).
 pub use postcodes_upload::DEFAULT_POSTCODE_UPLOAD_LIMIT;
+pub use public::ReportChoices;
 
 /// The referral form's coded lists (for `views::referrals`).
 pub(crate) fn referral_options() -> crate::views::referrals::Options {

@@ -17,6 +17,7 @@ mod figures;
 pub mod guard;
 mod help;
 mod report;
+pub use report::ReportChoices;
 mod said;
 
 use askama::Template;

@@ -46,8 +46,22 @@ fn reasons_of(fields: &[(String, String)]) -> Vec<String> {
     fields.iter().filter(|(name, _)| name == "reasons").map(|(_, v)| v.trim().to_string()).collect()
 }
 
+/// What the form offers that comes from stored data: the ward and district names (the place
+/// field's suggestions) and whether postcodes are held. Kept until the data changes.
+#[derive(Debug)]
+pub struct ReportChoices {
+    place_names: Vec<String>,
+    postcodes_held: bool,
+}
+
 async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -> Result<String, PageError> {
     let Invalid { errors, place_choices } = invalid;
+    let choices = state
+        .report_choices
+        .get(&state.db, || async {
+            Ok(ReportChoices { place_names: state.db.place_names().await?, postcodes_held: state.db.postcodes_held().await? })
+        })
+        .await?;
     Ok(ReportPage {
         layout: PublicLayout::new(state, "/report-unsafe-place"),
         csrf: csrf(),
@@ -58,10 +72,10 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
         times: TIMES_OF_DAY,
         age_bands: AGE_BANDS,
         genders: GENDERS,
-        place_names: state.db.place_names().await?,
+        place_names: choices.place_names.clone(),
         place_choices,
         threshold: state.disclosure().await.threshold(),
-        postcodes_held: state.db.postcodes_held().await?,
+        postcodes_held: choices.postcodes_held,
     }
     .render()?)
 }
