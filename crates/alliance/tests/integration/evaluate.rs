@@ -66,27 +66,27 @@ async fn synthetic_db(before: [usize; 4], after: [usize; 4]) -> (TestDb, tempfil
     (t, dir)
 }
 
+/// The arguments of `alliance evaluate` of the synthetic target and control (a 200 m buffer,
+/// 2023 against 2024) in `format`, with `more` options after.
+fn evaluate_args(dir: &Path, format: &str, more: &[&str]) -> Vec<String> {
+    let (target, control) = (dir.join("target.geojson"), dir.join("control.geojson"));
+    let mut args = vec!["evaluate", "--target", target.to_str().unwrap(), "--buffer", "200"];
+    args.extend([
+        "--control",
+        control.to_str().unwrap(),
+        "--before",
+        "2023-01..2023-12",
+        "--after",
+        "2024-01..2024-12",
+    ]);
+    args.extend(["--format", format]);
+    args.extend_from_slice(more);
+    args.into_iter().map(String::from).collect()
+}
+
 fn evaluate_synthetic(t: &TestDb, dir: &Path) -> serde_json::Value {
-    let target = dir.join("target.geojson");
-    let control = dir.join("control.geojson");
-    run_json(
-        &t.url,
-        &[
-            "evaluate",
-            "--target",
-            target.to_str().unwrap(),
-            "--buffer",
-            "200",
-            "--control",
-            control.to_str().unwrap(),
-            "--before",
-            "2023-01..2023-12",
-            "--after",
-            "2024-01..2024-12",
-            "--format",
-            "json",
-        ],
-    )
+    let args = evaluate_args(dir, "json", &[]);
+    run_json(&t.url, &args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn counts(v: &serde_json::Value, area: &str) -> (u64, u64) {
@@ -129,27 +129,8 @@ async fn displacement_into_the_buffer_is_reported() {
     assert_eq!(v["result"]["verdict"]["displacement"], "displacement");
     // The HTML export: self-contained, with the verdict, the chart and its table, the map.
     let out = dir.path().join("report.html");
-    let target = dir.path().join("target.geojson");
-    let o = alliance(
-        &t.url,
-        &[
-            "evaluate",
-            "--target",
-            target.to_str().unwrap(),
-            "--buffer",
-            "200",
-            "--control",
-            dir.path().join("control.geojson").to_str().unwrap(),
-            "--before",
-            "2023-01..2023-12",
-            "--after",
-            "2024-01..2024-12",
-            "--format",
-            "html",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let args = evaluate_args(dir.path(), "html", &["--out", out.to_str().unwrap()]);
+    let o = alliance(&t.url, &args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));

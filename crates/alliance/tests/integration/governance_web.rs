@@ -238,20 +238,11 @@ async fn governance_web(app: TestApp) {
     for (code, owner) in [("people-reached", council), ("charter-venues", council)] {
         db.create_indicator(
             &NewIndicator {
-                code,
-                name: code,
-                kind: "output",
-                definition: "test",
-                unit: "count",
-                frequency: "quarterly",
-                direction: Direction::Up,
-                baseline: None,
-                baseline_period: None,
                 target: Some(if code == "people-reached" { 500.0 } else { 20.0 }),
                 tolerance: Some(if code == "people-reached" { 50.0 } else { 5.0 }),
                 owner_org_id: Some(owner),
                 priority_id: Some(priorities[2].id),
-                source: IndicatorSource::Entered,
+                ..common::governance::entered_indicator(code, code)
             },
             &common::test_actor(),
         )

@@ -641,18 +641,7 @@ async fn a_failed_files_audit_write_failing_does_not_stop_the_run(t: TestDb) {
     db.close().await;
 }
 
-mod a_failed_files_audit_write_failing {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_failed_files_audit_write_failing_does_not_stop_the_run(super::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(t) = super::common::postgres().await else { return };
-        super::a_failed_files_audit_write_failing_does_not_stop_the_run(t).await;
-    }
-}
+on_each_db!(a_failed_files_audit_write_failing => a_failed_files_audit_write_failing_does_not_stop_the_run);
 
 /// What a SQLite database's police tables owe and hold: (deferred indexes, queued refreshes,
 /// Crime ID indexes present, police imports committed), read by a connection of the test's

@@ -368,19 +368,8 @@ async fn emergency_department_sections(t: TestDb) {
     }
 }
 
-/// The ED sections need no shared data: SQLite always, PostgreSQL when reachable.
-mod emergency_department {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::emergency_department_sections(crate::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = crate::common::postgres().await else { return };
-        super::emergency_department_sections(db).await;
-    }
-}
+// The ED sections need no shared data: SQLite always, PostgreSQL when reachable.
+on_each_db!(emergency_department => emergency_department_sections);
 
 /// A report over a place of the register (issue 15): the police figures are the records
 /// inside the place's outline (of the definition's categories; the headline its three),
@@ -530,15 +519,4 @@ async fn a_report_over_a_place(t: TestDb) {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no place called \"Nowhere Park\""));
 }
 
-mod report_over_a_place {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_report_over_a_place(crate::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = crate::common::postgres().await else { return };
-        super::a_report_over_a_place(db).await;
-    }
-}
+on_each_db!(report_over_a_place => a_report_over_a_place);

@@ -42,3 +42,21 @@ pub fn multipart(fields: &[(&str, &str)], file: (&str, &str, &[u8])) -> (String,
     body.extend(format!("\r\n--{boundary}--\r\n").bytes());
     (format!("multipart/form-data; boundary={boundary}"), body)
 }
+
+/// A valid report of an unsafe place at a point on the map, dated today, with the CSRF token
+/// `csrf` first as the form sends it (no place name, so no areas are needed).
+pub fn unsafe_place_report(csrf: &str, longitude: &str, latitude: &str) -> Vec<(&'static str, String)> {
+    let today = chrono::Utc::now().date_naive();
+    vec![
+        ("csrf_token", csrf.to_string()),
+        ("website", String::new()),
+        ("place", String::new()),
+        ("longitude", longitude.to_string()),
+        ("latitude", latitude.to_string()),
+        ("date-day", today.format("%d").to_string()),
+        ("date-month", today.format("%m").to_string()),
+        ("date-year", today.format("%Y").to_string()),
+        ("time-of-day", "night".into()),
+        ("reasons", "poor-lighting".into()),
+    ]
+}
