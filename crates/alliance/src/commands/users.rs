@@ -36,15 +36,8 @@ pub struct InviteArgs {
     /// The user's organisation (it must exist).
     #[arg(long)]
     pub org: String,
-    /// The SMTP relay to send the invitation through, `smtp://HOST[:PORT]`.
-    #[arg(long, env = "ALLIANCE_SMTP_URL", value_name = "URL")]
-    pub smtp_url: Option<String>,
-    /// The sender of the invitation.
-    #[arg(long, env = "ALLIANCE_MAIL_FROM", default_value = "Alliance <alliance@localhost>")]
-    pub mail_from: String,
-    /// The address users reach Alliance at, for the link.
-    #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL", default_value = "http://localhost:8080")]
-    pub public_url: String,
+    #[command(flatten)]
+    pub mail: super::MailArgs,
 }
 
 #[derive(Debug, Args)]
@@ -125,12 +118,8 @@ async fn invite(db: &Db, args: InviteArgs) -> anyhow::Result<ExitCode> {
     let Some(org) = db.organisation_by_name(&args.org).await? else {
         bail!("--org: there is no organisation called \"{}\" (add it first)", args.org.trim());
     };
-    let mut mailer = match &args.smtp_url {
-        Some(url) => alliance_app::mail::Mailer::smtp(url, &args.mail_from, &args.public_url)
-            .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)")?,
-        None => alliance_app::mail::Mailer::none(),
-    };
-    mailer.base_url = args.public_url.trim_end_matches('/').to_string();
+    let mut mailer = args.mail.mailer()?;
+    mailer.base_url = args.mail.public_url.trim_end_matches('/').to_string();
     let partnership = db.partnership().await?.map_or_else(|| "Alliance".to_string(), |p| p.name);
     let invite =
         alliance_app::accounts::Invite { email: &args.email, name: &args.name, org_id: org.id, role: args.role };
