@@ -163,8 +163,7 @@ async fn the_change_password_form_is_no_password_oracle(app: TestApp) {
             ("new", "a new long passphrase".into()),
             ("confirm", "a new long passphrase".into()),
         ];
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let reply = app.post_form("/account/password", &me, &fields).await;
+        let reply = app.post_owned("/account/password", &me, &fields).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(reply.body.contains("Your current password is not right"), "{}", reply.body);
     }

@@ -384,7 +384,7 @@ async fn register_and_evaluation_api_over_http() {
     let bad = app.post_form("/interventions", &me, &[("name", ""), ("intervention_type", "patrols")]).await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("Enter the name of the intervention"));
-    let created = app.post_form("/interventions", &me, &as_pairs(&intervention_fields("Park patrols"))).await;
+    let created = app.post_owned("/interventions", &me, &intervention_fields("Park patrols")).await;
     assert_eq!(created.status, 303, "{}", created.body);
     let location = created.header("location").expect("redirect to the intervention");
     let id: i64 = location.trim_start_matches("/interventions/").parse().unwrap();
@@ -521,7 +521,7 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     let admin = app.signed_in("admin@example.org", Role::Administrator, "VRP").await;
 
     let fields = intervention_fields("Park patrols");
-    let created = app.post_form("/interventions", &analyst, &as_pairs(&fields)).await;
+    let created = app.post_owned("/interventions", &analyst, &fields).await;
     assert_eq!(created.status, 303, "{}", created.body);
     let id: i64 = created.header("location").expect("redirect").trim_start_matches("/interventions/").parse().unwrap();
     let stored = db.intervention(id).await.unwrap().expect("the intervention is stored");
@@ -535,7 +535,7 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     assert_eq!(first.run_by, "user:analyst@example.org");
 
     let renamed = intervention_fields("Park patrols and lighting");
-    let edit = app.post_form(&format!("/interventions/{id}/edit"), &admin, &as_pairs(&renamed)).await;
+    let edit = app.post_owned(&format!("/interventions/{id}/edit"), &admin, &renamed).await;
     assert_eq!(edit.status, 303, "{}", edit.body);
     let edited = db.intervention(id).await.unwrap().expect("still stored");
     assert_eq!(edited.name, "Park patrols and lighting");
@@ -584,7 +584,3 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
 }
 
 on_each_app!(web_changes_are_recorded_against_the_signed_in_user);
-
-fn as_pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}

@@ -321,17 +321,15 @@ async fn two_instances(t: TestDb, data: PathBuf) {
 
     // The public form's allowance is counted once for both.
     let visitor = a.visitor("/report-unsafe-place").await;
-    let fields = common::http::unsafe_place_report(&visitor.csrf, "-2.1794", "53.0027");
-    // (`post_form` sends the visitor's CSRF token itself.)
-    let fields: Vec<(&str, &str)> =
-        fields.iter().filter(|(k, _)| *k != "csrf_token").map(|(k, v)| (*k, v.as_str())).collect();
+    let mut fields = common::http::unsafe_place_report(&visitor.csrf, "-2.1794", "53.0027");
+    fields.retain(|(k, _)| *k != "csrf_token"); // (`post_owned` sends the visitor's itself.)
     for i in 0..PUBLIC_FORM_ACCEPTED {
         let server = if i % 2 == 0 { &a } else { &b };
-        let reply = server.post_form("/report-unsafe-place", &visitor, &fields).await;
+        let reply = server.post_owned("/report-unsafe-place", &visitor, &fields).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "report {i}: {}", reply.body);
     }
     for server in [&a, &b] {
-        let reply = server.post_form("/report-unsafe-place", &visitor, &fields).await;
+        let reply = server.post_owned("/report-unsafe-place", &visitor, &fields).await;
         assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "the allowance is shared by both processes");
     }
     let stored = app.db.unsafe_reports("pending", 10_000).await.expect("read reports").len();

@@ -301,14 +301,8 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
                     "police_outcomes_import"
                 ]
             );
-            let owed: i64 = conn
-                .query_row(
-                    "SELECT (SELECT COUNT(*) FROM police_deferred_indexes) + (SELECT COUNT(*) FROM police_refresh_pending)",
-                    [],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            assert_eq!(owed, 0, "a finished run owes nothing");
+            let (deferred, queued, _, _) = bulk_state(t.url.trim_start_matches("sqlite://"));
+            assert_eq!(deferred + queued, 0, "a finished run owes nothing");
         } else {
             // A large run on PostgreSQL rebuilds the indexes it dropped (`pg_deferred.rs`).
             let mut conn = pg_conn(&t.url).await;
@@ -437,14 +431,7 @@ async fn a_file_failing_part_way(t: TestDb, data: PathBuf) {
     assert_eq!(month_type_counts(&db).await, as_count_rows(&raw_month_type_counts(&good)));
     assert_eq!(history(&db).await.len(), good.len(), "the failed file records no import");
     if t.backend == common::Backend::Sqlite {
-        let conn = rusqlite::Connection::open(t.url.trim_start_matches("sqlite://")).unwrap();
-        let indexes: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'police_%crime_key'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let (_, _, indexes, _) = bulk_state(t.url.trim_start_matches("sqlite://"));
         assert_eq!(indexes, 2, "the Crime ID indexes are rebuilt after a run with a failure");
     }
 

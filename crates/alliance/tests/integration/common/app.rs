@@ -203,6 +203,12 @@ impl TestApp {
         TestApp::read(self.request(reqwest::Method::POST, path, who).form(&all)).await
     }
 
+    /// [`post_form`](TestApp::post_form) of fields whose values the test built as strings.
+    pub async fn post_owned(&self, path: &str, who: &Caller, fields: &[(&str, String)]) -> Reply {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post_form(path, who, &fields).await
+    }
+
     /// Posts raw bytes (an API upload), with the CSRF header for a session caller.
     pub async fn post_bytes(&self, path: &str, who: &Caller, content_type: &str, body: Vec<u8>) -> Reply {
         let mut request = self.request(reqwest::Method::POST, path, who).header("content-type", content_type);

@@ -25,3 +25,15 @@ pub fn entered_indicator<'a>(code: &'a str, name: &'a str) -> NewIndicator<'a> {
         source: IndicatorSource::Entered,
     }
 }
+
+/// The fields of an action's update form: dated `on` (day, month and year as a person types
+/// them), with `status` and `note`.
+pub fn update_form(on: chrono::NaiveDate, status: &str, note: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("update_on_date-day", on.format("%-d").to_string()),
+        ("update_on_date-month", on.format("%-m").to_string()),
+        ("update_on_date-year", on.format("%Y").to_string()),
+        ("update_status", status.to_string()),
+        ("update_note", note.to_string()),
+    ]
+}
