@@ -29,10 +29,19 @@ fn find(files: &[PathBuf], name: &str) -> PathBuf {
 }
 
 /// Writes `lines` (each with its own line ending) to `dir/name`.
-fn write_lines(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
+fn write_lines(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.concat()).expect("write test file");
     path
+}
+
+/// Why the import of `lines`, written to `dir/name`, is refused (it must be).
+async fn refusal(db: &Db, dir: &Path, name: &str, lines: &[String]) -> String {
+    let path = write_lines(dir, name, lines);
+    db.import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
+        .await
+        .expect_err("the file must be refused")
+        .to_string()
 }
 
 /// The lines of a file, each keeping its line ending; checks no quoted field spans lines,
@@ -85,13 +94,7 @@ async fn staffordshire(t: TestDb, data: PathBuf) {
     let damaged = lines[811].replacen(",2025-03,", ",2025-13,", 1);
     assert_ne!(damaged, lines[811], "line 812 should hold a 2025-03 Month");
     lines[811] = damaged;
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let path = write_lines(tmp.path(), "2025-03-staffordshire-street.csv", &refs);
-    let error = db
-        .import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
-        .await
-        .expect_err("a damaged file must be refused")
-        .to_string();
+    let error = refusal(&db, tmp.path(), "2025-03-staffordshire-street.csv", &lines).await;
     assert!(
         error.contains(r#"2025-03-staffordshire-street.csv:812: column "Month": expected YYYY-MM, found "2025-13""#),
         "unexpected message: {error}"
@@ -103,13 +106,7 @@ async fn staffordshire(t: TestDb, data: PathBuf) {
     let mut lines = lines_of(&find(&files, "2025-04-staffordshire-street.csv"));
     lines[0] = lines[0].replacen("Crime type", "Crime category", 1);
     lines[1] = lines[1].replacen(",2025-04,", ",2025-99,", 1);
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let path = write_lines(tmp.path(), "2025-04-staffordshire-street.csv", &refs);
-    let error = db
-        .import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
-        .await
-        .expect_err("a wrong header must be refused")
-        .to_string();
+    let error = refusal(&db, tmp.path(), "2025-04-staffordshire-street.csv", &lines).await;
     assert!(error.contains("2025-04-staffordshire-street.csv:1"), "the header (line 1) should be named: {error}");
     assert!(error.contains("Crime category"), "the wrong column should be named: {error}");
     assert!(!error.contains(":2:"), "no row should have been read: {error}");
@@ -121,8 +118,7 @@ async fn staffordshire(t: TestDb, data: PathBuf) {
     let lines = lines_of(&original);
     let original_rows = (lines.len() - 1) as i64;
     let kept = &lines[..lines.len() - 10];
-    let refs: Vec<&str> = kept.iter().map(String::as_str).collect();
-    let modified = write_lines(tmp.path(), "2025-06-staffordshire-street.csv", &refs);
+    let modified = write_lines(tmp.path(), "2025-06-staffordshire-street.csv", kept);
     let old = db.current_import("staffordshire/2025-06/street").await.unwrap().expect("2025-06 is imported");
     let outcome = db.import_police_file(&SourceFile::from_path(&modified), "test", &|_| {}).await.unwrap();
     let new_id = match outcome {
@@ -417,8 +413,7 @@ async fn a_file_failing_part_way(t: TestDb, data: PathBuf) {
     assert_ne!(damaged, lines[4999], "line 5000 should hold a 2025-02 Month");
     lines[4999] = damaged;
     let tmp = tempfile::tempdir().unwrap();
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let bad = write_lines(tmp.path(), "2025-02-staffordshire-street.csv", &refs);
+    let bad = write_lines(tmp.path(), "2025-02-staffordshire-street.csv", &lines);
 
     let db = t.connect().await;
     let run: Vec<SourceFile> = std::iter::once(&bad).chain(&good).map(|p| SourceFile::from_path(p)).collect();
