@@ -14,22 +14,12 @@
 // Nothing leaves the machine: every request to another site is answered locally (the exit
 // page with a stub) and counted as a failure, except the "Exit this page" destination.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import puppeteer from 'puppeteer-core';
+import { axe, check, fail, failures, go, newPage as newTab, offsite, submit, text } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-/** WCAG 2.0, 2.1 and 2.2, levels A and AA. */
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
 /** Where the "Exit this page" button goes (views/public.rs EXIT_URL). */
 const EXIT_URL = 'https://www.bbc.co.uk/weather';
 
-const base = (process.argv[2] || '').replace(/\/$/, '');
-if (!/^https?:\/\//.test(base)) {
-  console.error('usage: node check.mjs BASE_URL   (e.g. http://127.0.0.1:8080)');
-  process.exit(2);
-}
 const staffEmail = process.env.ALLIANCE_STAFF_EMAIL || '';
 const staffPassword = process.env.ALLIANCE_STAFF_PASSWORD || '';
 const chromium = process.env.ALLIANCE_CHROMIUM || '/usr/bin/chromium';
@@ -98,84 +88,23 @@ const STAFF_PAGES = [
   '/account/password',
 ];
 
-let failures = 0;
-const offsite = [];
-
-function pass(what) {
-  console.log(`ok    ${what}`);
-}
-function fail(what, detail) {
-  failures += 1;
-  console.log(`FAIL  ${what}${detail ? `\n      ${detail.replace(/\n/g, '\n      ')}` : ''}`);
-}
-/** Runs one named check; an exception fails it (and the run goes on). */
-async function check(what, body) {
-  try {
-    const detail = await body();
-    if (detail) fail(what, detail);
-    else pass(what);
-  } catch (e) {
-    fail(what, String(e && e.stack ? e.stack : e));
-  }
-}
-
-/** A tab that answers every request to another site locally, and records console errors. */
-async function newPage(context, { javascript = true } = {}) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(20000);
-  await page.setJavaScriptEnabled(javascript);
-  await page.setRequestInterception(true);
-  page.on('request', (request) => {
-    const url = request.url();
-    if (url.startsWith(base) || url.startsWith('data:') || url.startsWith('blob:')) {
-      request.continue();
-    } else if (url.startsWith(EXIT_URL)) {
-      request.respond({ status: 200, contentType: 'text/html', body: '<!DOCTYPE html><title>Exit stub</title><p>exit stub' });
-    } else if (url.startsWith(new URL(EXIT_URL).origin + '/')) {
-      // What the browser asks of the exit site by itself, such as its icon.
-      request.respond({ status: 404, body: '' });
-    } else {
-      offsite.push(url);
-      request.respond({ status: 204, body: '' });
-    }
+/** A tab (harness.mjs) that answers the "Exit this page" site with a stub. */
+function newPage(context, options = {}) {
+  return newTab(context, {
+    ...options,
+    answer: (request) => {
+      const url = request.url();
+      if (url.startsWith(EXIT_URL)) {
+        request.respond({ status: 200, contentType: 'text/html', body: '<!DOCTYPE html><title>Exit stub</title><p>exit stub' });
+      } else if (url.startsWith(new URL(EXIT_URL).origin + '/')) {
+        // What the browser asks of the exit site by itself, such as its icon.
+        request.respond({ status: 404, body: '' });
+      } else {
+        return false;
+      }
+      return true;
+    },
   });
-  page.consoleErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') page.consoleErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
-  return page;
-}
-
-async function go(page, path) {
-  const response = await page.goto(base + path, { waitUntil: 'load' });
-  return response ? response.status() : 0;
-}
-
-/** axe on the page as it is now; a description of the violations, or '' when none. */
-async function axe(page) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
-    // Injected through the DevTools protocol: works with the page's JavaScript off too.
-    await page.setJavaScriptEnabled(true);
-    await page.evaluate(AXE_SOURCE);
-  }
-  const result = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
-    AXE_TAGS,
-  );
-  return result.violations
-    .map((v) => `${v.id} (${v.impact}): ${v.help}\n` + v.nodes.slice(0, 5).map((n) => `  at ${n.target.join(' ')}: ${n.failureSummary.split('\n').slice(1).join(' ').trim()}`).join('\n'))
-    .join('\n');
-}
-
-async function text(page) {
-  return page.evaluate(() => document.body.innerText);
-}
-
-/** Clicks a submit button and waits for the page it leads to. */
-async function submit(page, selector) {
-  const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(selector)]);
-  return response ? response.status() : 0;
 }
 
 async function signIn(context) {

@@ -14,19 +14,9 @@
 // ALLIANCE_CHROMIUM. Prints one line per check, then `referral ID` and exits 1 when any
 // check failed. Nothing leaves the machine: every request to another site is refused.
 
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import puppeteer from 'puppeteer-core';
+import { axe, check, failures, go, newPage, offsite, submit, text } from './harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa'];
-
-const base = (process.argv[2] || '').replace(/\/$/, '');
-if (!/^https?:\/\//.test(base)) {
-  console.error('usage: node referrals.mjs BASE_URL');
-  process.exit(2);
-}
 const env = (name) => {
   const v = process.env[name];
   if (!v) {
@@ -46,61 +36,6 @@ const service = env('ALLIANCE_REFERRAL_SERVICE');
 const initials = env('ALLIANCE_INITIALS');
 const phone = env('ALLIANCE_PHONE');
 const chromium = process.env.ALLIANCE_CHROMIUM || '/usr/bin/chromium';
-
-let failures = 0;
-const offsite = [];
-function fail(what, detail) {
-  failures += 1;
-  console.log(`FAIL  ${what}${detail ? `\n      ${detail.replace(/\n/g, '\n      ')}` : ''}`);
-}
-async function check(what, body) {
-  try {
-    const detail = await body();
-    if (detail) fail(what, detail);
-    else console.log(`PASS  ${what}`);
-  } catch (e) {
-    fail(what, String(e && e.stack ? e.stack : e));
-  }
-}
-
-async function newPage(context) {
-  const page = await context.newPage();
-  page.setDefaultTimeout(20000);
-  await page.setRequestInterception(true);
-  page.on('request', (request) => {
-    const url = request.url();
-    if (url.startsWith(base) || url.startsWith('data:') || url.startsWith('blob:')) {
-      request.continue();
-    } else {
-      offsite.push(url);
-      request.respond({ status: 204, body: '' });
-    }
-  });
-  return page;
-}
-
-async function go(page, path) {
-  const response = await page.goto(base + path, { waitUntil: 'load' });
-  return response ? response.status() : 0;
-}
-
-async function axe(page) {
-  if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) await page.evaluate(AXE_SOURCE);
-  const result = await page.evaluate(
-    (tags) => window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] }),
-    AXE_TAGS,
-  );
-  return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}`).join('\n');
-}
-
-async function text(page) {
-  return page.evaluate(() => document.body.innerText);
-}
-
-async function submit(page, selector) {
-  const [response] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(selector)]);
-  return response ? response.status() : 0;
-}
 
 /** A browser context signed in as `email` (each user its own cookies). */
 async function signedIn(browser, email) {

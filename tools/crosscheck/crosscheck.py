@@ -131,13 +131,7 @@ def check_p_sim(data, y, w, r):
     sims = np.rint(gs.rGs * total - y[:, None])
     observed = np.rint(np.asarray(gs.Gs) * total - y)
     centre = k * (total - y) / (n - 1)
-    directed, two_sided, ties = our_p_values(sims, observed, centre, np.abs(observed))
-    zs, bad = compare_p("Gi* p_sim directed vs Alliance's rule on esda draws", data["gi_star_psim_dir"], directed, r)
-    ok &= not bad.any()
-    zs, bad = compare_p("Gi* p_sim two-sided vs Alliance's rule on esda draws", data["gi_star_psim_two"], two_sided, r)
-    ok &= not bad.any()
-    ok &= esda_own("Gi*", data["gi_star_psim_dir"], np.asarray(gs.p_sim, dtype=float), sims, observed, ties, r)
-    significance_agreement("Gi* (directed)", data["gi_star_psim_dir"], directed)
+    ok &= compare_draws("Gi*", "on esda draws", data, "gi_star", gs.p_sim, sims, observed, centre, r)
 
     # Local Moran (row): I_r = z_i * mean(z of the k drawn neighbours) * (n - 1) / sum(z^2).
     lm = Moran_Local(y, w, transformation="r", permutations=r, seed=seed, keep_simulations=True, n_jobs=1)
@@ -148,13 +142,22 @@ def check_p_sim(data, y, w, r):
     centre = z * (-z / (n - 1)) * scaling  # E[mean of k others' z] = -z_i / (n - 1)
     drift = np.max(np.abs(sims.mean(axis=1) - centre)) / np.max(np.abs(observed))
     assert drift < 0.05, f"the conditional mean does not match esda's scaling ({drift})"
+    ok &= compare_draws("local Moran", "", data, "lm_row", lm.p_sim, sims, observed, centre, r)
+    return ok
+
+
+def compare_draws(name, draws, data, key, esda_p, sims, observed, centre, r):
+    """Alliance's p_sim (`<key>_psim_dir`, `<key>_psim_two`) against Alliance's rule applied
+    to esda's draws of the statistic `name`, and against esda's own p_sim; True when they
+    agree."""
     directed, two_sided, ties = our_p_values(sims, observed, centre, np.abs(observed))
-    zs, bad = compare_p("local Moran p_sim directed vs Alliance's rule", data["lm_row_psim_dir"], directed, r)
-    ok &= not bad.any()
-    zs, bad = compare_p("local Moran p_sim two-sided vs Alliance's rule", data["lm_row_psim_two"], two_sided, r)
-    ok &= not bad.any()
-    ok &= esda_own("local Moran", data["lm_row_psim_dir"], np.asarray(lm.p_sim, dtype=float), sims, observed, ties, r)
-    significance_agreement("local Moran (directed)", data["lm_row_psim_dir"], directed)
+    ok = True
+    for side, suffix, ours in (("directed", "dir", directed), ("two-sided", "two", two_sided)):
+        what = f"{name} p_sim {side} vs Alliance's rule" + (f" {draws}" if draws else "")
+        _, bad = compare_p(what, data[f"{key}_psim_{suffix}"], ours, r)
+        ok &= not bad.any()
+    ok &= esda_own(name, data[f"{key}_psim_dir"], np.asarray(esda_p, dtype=float), sims, observed, ties, r)
+    significance_agreement(f"{name} (directed)", data[f"{key}_psim_dir"], directed)
     return ok
 
 

@@ -564,16 +564,12 @@ pub fn figures_of(facts: &[alliance_core::referrals::AnonymousReferral], disclos
     // Every line below adds up by construction (the aggregates' documented sums); a line that
     // did not would be refused by `Linked::line` and protect nothing, which the tests catch.
     let mut table_total: Vec<(Dimension, Figure)> = Vec::new();
-    for d in [
-        Dimension::Service,
-        Dimension::Source,
-        Dimension::Reason,
-        Dimension::Status,
-        Dimension::DecisionWait,
-        Dimension::District,
-        Dimension::AgeBand,
-        Dimension::Sex,
-    ] {
+    // Every dimension but those of some referrals only (needs are several a referral; the
+    // outcome, the decline reason and the wait to engage are added up to their own totals below).
+    let of_every_referral = |d: &&Dimension| {
+        !matches!(d, Dimension::Need | Dimension::Outcome | Dimension::DeclineReason | Dimension::EngagementWait)
+    };
+    for &d in Dimension::ALL.iter().filter(of_every_referral) {
         l.line(&figs_of(d), total);
         table_total.push((d, total));
     }

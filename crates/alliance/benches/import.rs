@@ -12,14 +12,12 @@
 //! Run with `cargo bench -p alliance --bench import`.
 
 use std::process::{Command, ExitCode};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use alliance_db::Db;
-use sqlx::Connection;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{import_police_dir, shared};
+use support::{import_police_dir, on_scratch_postgres, shared};
 
 /// Set in the child: the database URL to import into.
 const CHILD_ENV: &str = "ALLIANCE_BENCH_IMPORT_CHILD";
@@ -70,29 +68,11 @@ fn main() -> ExitCode {
     let sqlite = run_backend("SQLite", &format!("sqlite://{}", dir.path().join("bench.db").display()));
     let mut ok = sqlite.is_some();
 
-    let server = std::env::var("ALLIANCE_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let name = format!("alliance_bench_{}_{}", std::process::id(), nanos % 1_000_000_000);
-    let admin = runtime.block_on(async {
-        let mut conn = sqlx::postgres::PgConnection::connect(&server).await.ok()?;
-        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.ok()?;
-        Some(conn)
-    });
-    match admin {
-        None => println!("PostgreSQL SKIPPED: not reachable at {server} (set ALLIANCE_TEST_POSTGRES)"),
-        Some(mut conn) => {
-            let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-            let postgres = run_backend("PostgreSQL", &format!("{base}/{name}"));
-            ok &= postgres.is_some();
-            if let (Some(s), Some(p)) = (sqlite, postgres) {
-                println!("PostgreSQL/SQLite throughput ratio {:.2} (target at least 0.5)", p / s);
-            }
-            runtime.block_on(async {
-                let _ =
-                    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
-            });
+    if let Some(postgres) = on_scratch_postgres(&runtime, "alliance_bench", |url| run_backend("PostgreSQL", url)) {
+        ok &= postgres.is_some();
+        if let (Some(s), Some(p)) = (sqlite, postgres) {
+            println!("PostgreSQL/SQLite throughput ratio {:.2} (target at least 0.5)", p / s);
         }
     }
     if ok {

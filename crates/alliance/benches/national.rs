@@ -25,7 +25,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use alliance_app::sna::{SnaReport, SnaRequest};
 use alliance_app::Disclosure;
@@ -33,11 +33,10 @@ use alliance_core::domain::{CountField, CountFilter, Month};
 use alliance_db::Db;
 use alliance_ingest::police::synthetic::{generate, NationalSpec};
 use alliance_ingest::SourceFile;
-use sqlx::Connection;
 
 #[path = "support/mod.rs"]
 mod support;
-use support::{files_in, import_police_dir, shared, STAFFORDSHIRE};
+use support::{files_in, import_police_dir, on_scratch_postgres, shared, STAFFORDSHIRE};
 
 /// Set in the child: the database URL to import into.
 const CHILD_ENV: &str = "ALLIANCE_BENCH_NATIONAL_CHILD";
@@ -95,6 +94,26 @@ fn line(table: &mut Vec<Line>, what: &str, seconds: f64, target_seconds: Option<
         .unwrap_or_else(|| "-".into());
     let what = if note.is_empty() { what.to_string() } else { format!("{what} ({note})") };
     table.push(Line { what, figure, target, met: target_seconds.map(|t| seconds < t) });
+}
+
+/// The table's lines for one backend's import (`(rows, seconds, peak MiB, files)` from
+/// [`import`]): its time against `target_seconds`, and its peak memory (`memory_note` says
+/// whose) against 1 GiB.
+fn import_lines(
+    table: &mut Vec<Line>,
+    backend: &str,
+    memory_note: &str,
+    target_seconds: f64,
+    (rows, seconds, peak, files): (i64, f64, f64, usize),
+) {
+    let note = format!("{files} files, {rows} rows, {:.0} rows/s", rows as f64 / seconds);
+    line(table, &format!("{backend}: import"), seconds, Some(target_seconds), &note);
+    table.push(Line {
+        what: format!("{backend}: import peak memory{memory_note}"),
+        figure: format!("{peak:.0} MiB"),
+        target: "< 1024 MiB".into(),
+        met: Some(peak < 1024.0),
+    });
 }
 
 /// Runs the import child for one backend; `(rows, seconds, peak MiB)`.
@@ -303,20 +322,8 @@ fn main() -> ExitCode {
     if backends.contains("sqlite") {
         let url = format!("sqlite://{}", temp.path().join("national.db").display());
         match import(&url, &dir) {
-            Some((rows, seconds, peak, files)) => {
-                line(
-                    &mut table,
-                    "SQLite: import",
-                    seconds,
-                    Some(90.0 * scale),
-                    &format!("{files} files, {rows} rows, {:.0} rows/s", rows as f64 / seconds),
-                );
-                table.push(Line {
-                    what: "SQLite: import peak memory".into(),
-                    figure: format!("{peak:.0} MiB"),
-                    target: "< 1024 MiB".into(),
-                    met: Some(peak < 1024.0),
-                });
+            Some(imported) => {
+                import_lines(&mut table, "SQLite", "", 90.0 * scale, imported);
                 let runtime = tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
                     .enable_all()
@@ -328,48 +335,17 @@ fn main() -> ExitCode {
         }
     }
     if backends.contains("postgres") {
-        let server = std::env::var("ALLIANCE_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        let name = format!("alliance_national_{}_{}", std::process::id(), nanos % 1_000_000_000);
-        let admin = runtime.block_on(async {
-            let mut conn = sqlx::postgres::PgConnection::connect(&server).await.ok()?;
-            sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.ok()?;
-            Some(conn)
-        });
-        match admin {
-            None => println!("PostgreSQL SKIPPED: not reachable at {server} (set ALLIANCE_TEST_POSTGRES)"),
-            Some(mut conn) => {
-                let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-                let url = format!("{base}/{name}");
-                match import(&url, &dir) {
-                    Some((rows, seconds, peak, files)) => {
-                        line(
-                            &mut table,
-                            "PostgreSQL: import",
-                            seconds,
-                            Some(180.0 * scale),
-                            &format!("{files} files, {rows} rows, {:.0} rows/s", rows as f64 / seconds),
-                        );
-                        table.push(Line {
-                            what: "PostgreSQL: import peak memory (Alliance's process)".into(),
-                            figure: format!("{peak:.0} MiB"),
-                            target: "< 1024 MiB".into(),
-                            met: Some(peak < 1024.0),
-                        });
-                        runtime.block_on(questions(&url, "PostgreSQL", &mut table));
-                    }
-                    None => ok = false,
-                }
-                runtime.block_on(async {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await;
-                });
+        let imported = on_scratch_postgres(&runtime, "alliance_national", |url| match import(url, &dir) {
+            Some(imported) => {
+                import_lines(&mut table, "PostgreSQL", " (Alliance's process)", 180.0 * scale, imported);
+                runtime.block_on(questions(url, "PostgreSQL", &mut table));
+                true
             }
-        }
+            None => false,
+        });
+        ok &= imported.unwrap_or(true);
     }
     println!("\nnational scale, {target_rows} street rows target (import targets scaled by {scale:.2})");
     println!("{:<72} {:>10} {:>12}  met", "what", "figure", "target");

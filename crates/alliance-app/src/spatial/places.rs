@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use alliance_core::analytics::spatial::hotspot_table::HotspotTable;
 use alliance_core::geo::grid::{Cell, GridSpec};
 use alliance_core::geo::projection::BngProjector;
 use alliance_db::spatial::LocatedFilter;
@@ -89,16 +90,22 @@ pub struct TopHotspot {
     pub bin: i8,
 }
 
+/// The rows of the `n` hot spots (bins 1 to 3) with the highest z, hottest first (ties in
+/// row order).
+fn hottest(t: &HotspotTable, n: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..t.rows.len()).filter(|&i| t.rows[i].bin > 0).collect();
+    order.sort_by(|&a, &b| t.rows[b].z.total_cmp(&t.rows[a].z).then(a.cmp(&b)));
+    order.truncate(n);
+    order
+}
+
 /// The `n` hot spots (bins 1 to 3) with the highest z of an analysis, named.
 pub fn top_hotspots(h: &Hotspots, namer: &PlaceNamer, n: usize) -> Vec<TopHotspot> {
     match h {
         Hotspots::Grid(g) => {
             let HotspotResult::Local(t) = &g.result else { return Vec::new() };
-            let mut order: Vec<usize> = (0..t.rows.len()).filter(|&i| t.rows[i].bin > 0).collect();
-            order.sort_by(|&a, &b| t.rows[b].z.total_cmp(&t.rows[a].z).then(a.cmp(&b)));
-            order
+            hottest(t, n)
                 .into_iter()
-                .take(n)
                 .map(|i| {
                     let cell = g.units.cells[i];
                     let (x, y) = g.units.grid.min_corner(cell);
@@ -118,11 +125,8 @@ pub fn top_hotspots(h: &Hotspots, namer: &PlaceNamer, n: usize) -> Vec<TopHotspo
         }
         Hotspots::Areas { hotspots, areas } => {
             let HotspotResult::Local(t) = &hotspots.result else { return Vec::new() };
-            let mut order: Vec<usize> = (0..t.rows.len()).filter(|&i| t.rows[i].bin > 0).collect();
-            order.sort_by(|&a, &b| t.rows[b].z.total_cmp(&t.rows[a].z).then(a.cmp(&b)));
-            order
+            hottest(t, n)
                 .into_iter()
-                .take(n)
                 .map(|i| {
                     let row = &t.rows[i];
                     let centre = geo::Centroid::centroid(&areas[i].bng).map(|p| (p.x(), p.y()));

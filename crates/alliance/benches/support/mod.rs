@@ -61,3 +61,33 @@ pub async fn import_police_dir(db: &alliance_db::Db, dir: &Path) {
     let seconds = started.elapsed().as_secs_f64();
     println!("RESULT {} {rows} {seconds:.3} {}", files.len(), peak_rss_kib().unwrap_or(0));
 }
+
+/// Runs `bench` with the URL of a scratch PostgreSQL database (named `<prefix>_<pid>_<time>`)
+/// made on `ALLIANCE_TEST_POSTGRES` (the local server by default) and dropped afterwards:
+/// `None`, saying SKIPPED, when the server is not reachable.
+pub fn on_scratch_postgres<T>(
+    runtime: &tokio::runtime::Runtime,
+    prefix: &str,
+    bench: impl FnOnce(&str) -> T,
+) -> Option<T> {
+    use sqlx::Connection;
+    let server = std::env::var("ALLIANCE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let name = format!("{prefix}_{}_{}", std::process::id(), nanos % 1_000_000_000);
+    let admin = runtime.block_on(async {
+        let mut conn = sqlx::postgres::PgConnection::connect(&server).await.ok()?;
+        sqlx::query(&format!("CREATE DATABASE \"{name}\"")).execute(&mut conn).await.ok()?;
+        Some(conn)
+    });
+    let Some(mut conn) = admin else {
+        println!("PostgreSQL SKIPPED: not reachable at {server} (set ALLIANCE_TEST_POSTGRES)");
+        return None;
+    };
+    let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+    let result = bench(&format!("{base}/{name}"));
+    runtime.block_on(async {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut conn).await;
+    });
+    Some(result)
+}

@@ -155,6 +155,33 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// The actor of the command line's changes and imports: `cli:<login>` from the address `cli`
 /// (the import use case writes each file's audit row with it, as for web and API uploads).
+/// The SMTP relay a command sends e-mail through (an invitation, a referral's notification),
+/// taken as `alliance serve` takes it.
+#[derive(Debug, clap::Args)]
+pub struct MailArgs {
+    /// The SMTP relay to send e-mail through (`smtp://HOST[:PORT]`); without it nothing is
+    /// sent: a notification is logged as not sent, an invitation's link is printed.
+    #[arg(long, env = "ALLIANCE_SMTP_URL", value_name = "URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of the e-mail.
+    #[arg(long, env = "ALLIANCE_MAIL_FROM", default_value = "Alliance <alliance@localhost>")]
+    pub mail_from: String,
+    /// The address users reach Alliance at, for the links in the e-mail.
+    #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL", default_value = "http://localhost:8080")]
+    pub public_url: String,
+}
+
+impl MailArgs {
+    /// The mailer these options name (one that sends nothing without a relay).
+    pub fn mailer(&self) -> anyhow::Result<alliance_app::mail::Mailer> {
+        match &self.smtp_url {
+            Some(url) => alliance_app::mail::Mailer::smtp(url, &self.mail_from, &self.public_url)
+                .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)"),
+            None => Ok(alliance_app::mail::Mailer::none()),
+        }
+    }
+}
+
 pub fn cli_actor() -> alliance_db::audit::Actor {
     alliance_db::audit::Actor::new(cli_user(), "cli")
 }

@@ -18,7 +18,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use alliance_app::mail::Mailer;
 use alliance_app::referrals::{figures, retention_run, subject_access, SubjectQuery, Who};
 use alliance_core::referrals::{
     AgeLimits, BirthNeed, CommissionedService, Eligibility, Event, NameNeed, Need, PersonalDataPolicy,
@@ -29,7 +28,7 @@ use alliance_db::Db;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 
-use super::cli_actor;
+use super::{cli_actor, MailArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum ReferralsCommand {
@@ -52,21 +51,6 @@ pub enum ReferralsCommand {
 
 /// The largest referral file read (a referral is a few hundred bytes; the API's bound).
 pub const MAX_REFERRAL_FILE: u64 = 64 * 1024;
-
-/// The relay notifications go through, as `alliance serve` takes it.
-#[derive(Debug, Args)]
-pub struct MailArgs {
-    /// The SMTP relay that notifies the other organisation (`smtp://HOST[:PORT]`); without
-    /// it the notification is logged as not sent.
-    #[arg(long, env = "ALLIANCE_SMTP_URL", value_name = "URL")]
-    pub smtp_url: Option<String>,
-    /// The sender of notifications.
-    #[arg(long, env = "ALLIANCE_MAIL_FROM", default_value = "Alliance <alliance@localhost>")]
-    pub mail_from: String,
-    /// The address users reach Alliance at, for the link in the notification.
-    #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL", default_value = "http://localhost:8080")]
-    pub public_url: String,
-}
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
@@ -130,14 +114,6 @@ async fn acting_as(db: &Db, email: &str) -> anyhow::Result<(Who, Actor)> {
     let who = Who::of(&user)?;
     let actor = Actor::new(format!("{} as user:{}", super::cli_user(), user.email), "cli");
     Ok((who, actor))
-}
-
-fn mailer(a: &MailArgs) -> anyhow::Result<Mailer> {
-    match &a.smtp_url {
-        Some(url) => Mailer::smtp(url, &a.mail_from, &a.public_url)
-            .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)"),
-        None => Ok(Mailer::none()),
-    }
 }
 
 #[derive(serde::Deserialize)]
@@ -346,7 +322,7 @@ pub async fn run(db: &Db, command: ReferralsCommand) -> anyhow::Result<ExitCode>
                     .transpose()
                     .map_err(|_| anyhow::anyhow!("--on: expected a date as YYYY-MM-DD, like 2025-06-30"))?;
             let (who, actor) = acting_as(db, &a.as_user).await?;
-            let mailer = mailer(&a.mail)?;
+            let mailer = a.mail.mailer()?;
             let timeline = alliance_app::referrals::act(db, &mailer, who, a.id, event, on, today, &actor)
                 .await
                 .with_context(|| format!("referral {}", a.id))?;
@@ -377,7 +353,7 @@ async fn create(db: &Db, a: CreateArgs, today: chrono::NaiveDate) -> anyhow::Res
         anyhow::anyhow!("{name}: line {}, column {}: not the referral JSON expected: {e}", e.line(), e.column())
     })?;
     let (who, actor) = acting_as(db, &a.as_user).await?;
-    let mailer = mailer(&a.mail)?;
+    let mailer = a.mail.mailer()?;
     match alliance_app::referrals::make(db, &mailer, who, &body.service, &body.form, today, &actor)
         .await
         .with_context(|| name.clone())?

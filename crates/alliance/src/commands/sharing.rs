@@ -22,40 +22,34 @@ pub enum SharingCommand {
     /// an administrator of the dataset's owner approves it).
     Request(RequestArgs),
     /// Approve a grant request, as an administrator of the dataset's owner.
-    Approve(DecideArgs),
+    Approve(GrantArgs),
     /// Refuse a grant request, as an administrator of the dataset's owner.
-    Refuse(DecideArgs),
+    Refuse(GrantArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct RequestArgs {
-    /// The administrator acting (an active administrator's email).
-    #[arg(long = "as", value_name = "EMAIL")]
-    pub as_user: String,
-    /// The agreement's number (`alliance sharing list`).
-    #[arg(long)]
-    pub agreement: i64,
-    /// The organisation to be granted access: its name or number.
-    #[arg(long)]
-    pub org: String,
-    /// The dataset, e.g. `ed-assaults` or `indicators:health`.
-    #[arg(long)]
-    pub dataset: String,
+    #[command(flatten)]
+    pub grant: GrantArgs,
     /// aggregate or record.
     #[arg(long)]
     pub level: AccessLevel,
 }
 
+/// A grant (requested or to be decided) and the administrator acting on it.
 #[derive(Debug, Args)]
-pub struct DecideArgs {
-    /// The administrator deciding (an active administrator of the dataset's owner).
+pub struct GrantArgs {
+    /// The administrator acting (an active administrator's email; to decide, an
+    /// administrator of the dataset's owner).
     #[arg(long = "as", value_name = "EMAIL")]
     pub as_user: String,
+    /// The agreement's number (`alliance sharing list`).
     #[arg(long)]
     pub agreement: i64,
-    /// The organisation the request is for: its name or number.
+    /// The organisation the grant is for: its name or number.
     #[arg(long)]
     pub org: String,
+    /// The dataset, e.g. `ed-assaults` or `indicators:health`.
     #[arg(long)]
     pub dataset: String,
 }
@@ -64,13 +58,14 @@ pub async fn run(db: &Db, command: SharingCommand) -> anyhow::Result<ExitCode> {
     match command {
         SharingCommand::List => list(db).await,
         SharingCommand::Request(args) => {
-            let actor = administrator(db, &args.as_user).await?;
-            let org = organisation(db, &args.org).await?;
-            db.set_grant(args.agreement, org, &args.dataset, args.level, &actor).await.map_err(refusal)?;
+            let grant = &args.grant;
+            let actor = administrator(db, &grant.as_user).await?;
+            let org = organisation(db, &grant.org).await?;
+            db.set_grant(grant.agreement, org, &grant.dataset, args.level, &actor).await.map_err(refusal)?;
             println!(
                 "grant requested: agreement {}, organisation {org}, {} at {} level; no access until an administrator \
                  of the dataset's owner approves it",
-                args.agreement, args.dataset, args.level
+                grant.agreement, grant.dataset, args.level
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -79,7 +74,7 @@ pub async fn run(db: &Db, command: SharingCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn decide(db: &Db, args: DecideArgs, approve: bool) -> anyhow::Result<ExitCode> {
+async fn decide(db: &Db, args: GrantArgs, approve: bool) -> anyhow::Result<ExitCode> {
     let actor = administrator(db, &args.as_user).await?;
     let org = organisation(db, &args.org).await?;
     db.decide_grant(args.agreement, org, &args.dataset, approve, &actor).await.map_err(refusal)?;

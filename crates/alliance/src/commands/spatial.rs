@@ -348,22 +348,8 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
                 match &result.result {
                     HotspotResult::Global(g) => write_moran_csv(&mut out, g)?,
                     HotspotResult::Local(t) => {
-                        let mut header = vec!["code", "name", "count", "z", "p_norm", "p_sim", "significant"];
-                        header.extend(out::own_columns(t.statistic));
-                        out.write_record(&header)?;
-                        for (i, row) in t.rows.iter().enumerate() {
-                            let mut rec = vec![
-                                result.codes[i].clone(),
-                                result.names[i].clone(),
-                                row.count.to_string(),
-                                row.z.to_string(),
-                                row.p_norm.to_string(),
-                                opt(row.p_sim),
-                                row.significant.to_string(),
-                            ];
-                            rec.extend(out::own_values(t.statistic, row));
-                            out.write_record(&rec)?;
-                        }
+                        let labels = result.codes.iter().zip(&result.names).map(|(c, n)| vec![c.clone(), n.clone()]);
+                        write_local_csv(&mut out, t, &["code", "name"], labels)?
                     }
                 }
                 out.flush()?;
@@ -388,25 +374,11 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
             match &result.result {
                 HotspotResult::Global(g) => write_moran_csv(&mut out, g)?,
                 HotspotResult::Local(t) => {
-                    let mut header = vec!["ix", "iy", "x_min", "y_min", "count", "z", "p_norm", "p_sim", "significant"];
-                    header.extend(out::own_columns(t.statistic));
-                    out.write_record(&header)?;
-                    for (row, &cell) in t.rows.iter().zip(&result.units.cells) {
+                    let labels = result.units.cells.iter().map(|&cell| {
                         let (x_min, y_min) = result.units.grid.min_corner(cell);
-                        let mut rec = vec![
-                            cell.ix.to_string(),
-                            cell.iy.to_string(),
-                            x_min.to_string(),
-                            y_min.to_string(),
-                            row.count.to_string(),
-                            row.z.to_string(),
-                            row.p_norm.to_string(),
-                            opt(row.p_sim),
-                            row.significant.to_string(),
-                        ];
-                        rec.extend(out::own_values(t.statistic, row));
-                        out.write_record(&rec)?;
-                    }
+                        vec![cell.ix.to_string(), cell.iy.to_string(), x_min.to_string(), y_min.to_string()]
+                    });
+                    write_local_csv(&mut out, t, &["ix", "iy", "x_min", "y_min"], labels)?
                 }
             }
             out.flush()?;
@@ -430,6 +402,27 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A local statistic's table as CSV: the columns naming each unit (`label_columns`, with the
+/// values `labels` gives row by row), then the columns every statistic has, then its own.
+fn write_local_csv<W: Write>(
+    out: &mut csv::Writer<W>,
+    t: &alliance_core::analytics::spatial::hotspot_table::HotspotTable,
+    label_columns: &[&str],
+    labels: impl Iterator<Item = Vec<String>>,
+) -> anyhow::Result<()> {
+    let mut header = label_columns.to_vec();
+    header.extend(["count", "z", "p_norm", "p_sim", "significant"]);
+    header.extend(out::own_columns(t.statistic));
+    out.write_record(&header)?;
+    for (row, mut rec) in t.rows.iter().zip(labels) {
+        rec.extend([row.count.to_string(), row.z.to_string(), row.p_norm.to_string(), opt(row.p_sim)]);
+        rec.push(row.significant.to_string());
+        rec.extend(out::own_values(t.statistic, row));
+        out.write_record(&rec)?;
+    }
+    Ok(())
 }
 
 fn write_moran_csv<W: Write>(

@@ -23,8 +23,9 @@ pub enum UsersCommand {
     List,
 }
 
+/// Who a new user is, added or invited.
 #[derive(Debug, Args)]
-pub struct InviteArgs {
+pub struct UserArgs {
     #[arg(long)]
     pub email: String,
     #[arg(long)]
@@ -33,30 +34,23 @@ pub struct InviteArgs {
     /// when not given.
     #[arg(long, default_value = "board-member")]
     pub role: Role,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    #[command(flatten)]
+    pub user: UserArgs,
     /// The user's organisation (it must exist).
     #[arg(long)]
     pub org: String,
-    /// The SMTP relay to send the invitation through, `smtp://HOST[:PORT]`.
-    #[arg(long, env = "ALLIANCE_SMTP_URL", value_name = "URL")]
-    pub smtp_url: Option<String>,
-    /// The sender of the invitation.
-    #[arg(long, env = "ALLIANCE_MAIL_FROM", default_value = "Alliance <alliance@localhost>")]
-    pub mail_from: String,
-    /// The address users reach Alliance at, for the link.
-    #[arg(long, env = "ALLIANCE_PUBLIC_URL", value_name = "URL", default_value = "http://localhost:8080")]
-    pub public_url: String,
+    #[command(flatten)]
+    pub mail: super::MailArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    #[arg(long)]
-    pub email: String,
-    #[arg(long)]
-    pub name: String,
-    /// administrator, analyst, partner-user or board-member; board-member (the least rights)
-    /// when not given.
-    #[arg(long, default_value = "board-member")]
-    pub role: Role,
+    #[command(flatten)]
+    pub user: UserArgs,
     /// The user's organisation, e.g. "Staffordshire Commissioner's Office".
     #[arg(long)]
     pub org: String,
@@ -90,6 +84,7 @@ pub async fn run(db: &Db, command: UsersCommand) -> anyhow::Result<ExitCode> {
 }
 
 async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
+    let user = &args.user;
     let password = if args.password_stdin {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
@@ -115,25 +110,22 @@ async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let hash = alliance_app::password::hash(&password).await.map_err(anyhow::Error::msg)?;
-    let new = NewUser { email: &args.email, name: &args.name, org_id, role: args.role, password_hash: &hash };
+    let new = NewUser { email: &user.email, name: &user.name, org_id, role: user.role, password_hash: &hash };
     let id = db.create_user(&new, &actor).await?;
-    println!("added user {id}: {} ({}) at {}", args.email.trim().to_lowercase(), args.role, args.org.trim());
+    println!("added user {id}: {} ({}) at {}", user.email.trim().to_lowercase(), user.role, args.org.trim());
     Ok(ExitCode::SUCCESS)
 }
 
 async fn invite(db: &Db, args: InviteArgs) -> anyhow::Result<ExitCode> {
+    let user = &args.user;
     let Some(org) = db.organisation_by_name(&args.org).await? else {
         bail!("--org: there is no organisation called \"{}\" (add it first)", args.org.trim());
     };
-    let mut mailer = match &args.smtp_url {
-        Some(url) => alliance_app::mail::Mailer::smtp(url, &args.mail_from, &args.public_url)
-            .context("cannot configure the SMTP relay (--smtp-url / ALLIANCE_SMTP_URL)")?,
-        None => alliance_app::mail::Mailer::none(),
-    };
-    mailer.base_url = args.public_url.trim_end_matches('/').to_string();
+    let mut mailer = args.mail.mailer()?;
+    mailer.base_url = args.mail.public_url.trim_end_matches('/').to_string();
     let partnership = db.partnership().await?.map_or_else(|| "Alliance".to_string(), |p| p.name);
     let invite =
-        alliance_app::accounts::Invite { email: &args.email, name: &args.name, org_id: org.id, role: args.role };
+        alliance_app::accounts::Invite { email: &user.email, name: &user.name, org_id: org.id, role: user.role };
     let actor = Actor::new(super::cli_user(), "cli");
     let invited = alliance_app::accounts::invite(db, &mailer, &partnership, &invite, &actor)
         .await
@@ -141,7 +133,7 @@ async fn invite(db: &Db, args: InviteArgs) -> anyhow::Result<ExitCode> {
     if invited.mailed() {
         println!(
             "invited {} as {}: the link was e-mailed (it works once, until {})",
-            invited.email, args.role, invited.expires_at
+            invited.email, user.role, invited.expires_at
         );
     } else {
         if let Err(e) = &invited.delivery {
@@ -149,7 +141,7 @@ async fn invite(db: &Db, args: InviteArgs) -> anyhow::Result<ExitCode> {
         }
         println!(
             "invited {} as {}; give them this link (it works once, until {}):",
-            invited.email, args.role, invited.expires_at
+            invited.email, user.role, invited.expires_at
         );
         println!("{}", invited.link);
     }

@@ -490,16 +490,7 @@ async fn another_organisations_police_token_is_refused(test_db: common::TestDb) 
     assert_eq!(imports_audited().await, 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_organisations_police_token_is_refused_sqlite() {
-    another_organisations_police_token_is_refused(common::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn another_organisations_police_token_is_refused_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    another_organisations_police_token_is_refused(t).await;
-}
+on_each_db!(another_organisations_police_token_is_refused);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_first_administrator_is_made_on_the_command_line() {

@@ -163,8 +163,7 @@ async fn the_change_password_form_is_no_password_oracle(app: TestApp) {
             ("new", "a new long passphrase".into()),
             ("confirm", "a new long passphrase".into()),
         ];
-        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let reply = app.post_form("/account/password", &me, &fields).await;
+        let reply = app.post_owned("/account/password", &me, &fields).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(reply.body.contains("Your current password is not right"), "{}", reply.body);
     }
@@ -185,19 +184,7 @@ on_each_app!(the_change_password_form_is_no_password_oracle);
 /// A valid report of an unsafe place at a point on the map (no place name, so no areas
 /// are needed).
 fn report_fields(csrf: &str) -> Vec<(&'static str, String)> {
-    let today = chrono::Utc::now().date_naive();
-    vec![
-        ("csrf_token", csrf.to_string()),
-        ("website", String::new()),
-        ("place", String::new()),
-        ("longitude", "-2.1794".into()),
-        ("latitude", "53.0027".into()),
-        ("date-day", today.format("%d").to_string()),
-        ("date-month", today.format("%m").to_string()),
-        ("date-year", today.format("%Y").to_string()),
-        ("time-of-day", "night".into()),
-        ("reasons", "poor-lighting".into()),
-    ]
+    crate::common::http::unsafe_place_report(csrf, "-2.1794", "53.0027")
 }
 
 async fn report_from(app: &TestApp, visitor: &Caller, fields: &[(&'static str, String)], address: &str) -> Reply {
@@ -475,15 +462,9 @@ async fn a_full_disk_loses_no_acknowledged_report() {
             break rest.split_whitespace().next().expect("the address").trim_end_matches('/').to_string();
         }
     };
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
+    let client = crate::common::app::client();
     let page = client.get(format!("{base}/report-unsafe-place")).send().await.expect("the form");
-    let token = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("alliance_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
-        .expect("an anonymous CSRF cookie");
+    let token = crate::common::app::csrf_cookie(page.headers());
     let fields = report_fields(&token);
     let (mut acknowledged, mut failed, mut references) = (0, 0, Vec::new());
     for i in 0..200 {

@@ -7,10 +7,11 @@
 //! `alliance board-pack --out pack.pdf` writes it.
 
 use crate::common;
+use common::TestDb;
 
 use alliance_app::board_pack::BoardPack;
 use alliance_core::access::{AccessLevel, OrgType, Role};
-use alliance_core::governance::{ActionStatus, Direction, IndicatorSource, Quarter};
+use alliance_core::governance::{ActionStatus, Direction, Quarter};
 use alliance_db::governance::{ActionFields, NewIndicator};
 use alliance_db::Db;
 use axum::http::StatusCode;
@@ -74,20 +75,12 @@ async fn a_partnership(db: &Db, actions: usize) {
     }
     db.create_indicator(
         &NewIndicator {
-            code: "hospital-assaults",
-            name: "Hospital admissions for assault",
             kind: "outcome",
             definition: "Entered by the health partner",
-            unit: "count",
-            frequency: "quarterly",
             direction: Direction::Down,
-            baseline: None,
-            baseline_period: None,
             target: Some(10.0),
-            tolerance: None,
-            owner_org_id: None,
             priority_id: Some(commitments[0].priority_id),
-            source: IndicatorSource::Entered,
+            ..common::governance::entered_indicator("hospital-assaults", "Hospital admissions for assault")
         },
         &actor,
     )
@@ -100,7 +93,8 @@ async fn a_partnership(db: &Db, actions: usize) {
     db.set_funding_amount(stream, "2025/26", 120_000, &actor).await.unwrap();
 }
 
-async fn the_pdf_holds_the_packs_figures(db: &Db) {
+async fn the_pdf_holds_the_packs_figures(t: TestDb) {
+    let db = &t.connect().await;
     let db = db.clone();
     a_partnership(&db, 150).await;
     let quarter: Quarter = "2025Q3".parse().unwrap();
@@ -179,17 +173,7 @@ async fn the_pdf_holds_the_packs_figures(db: &Db) {
     assert!(hidden.iter().all(|r| !r.contains(">3<") && r.contains("fewer than 5")), "{hidden:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_pdf_holds_the_packs_figures_sqlite() {
-    let t = common::sqlite();
-    the_pdf_holds_the_packs_figures(&t.connect().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_pdf_holds_the_packs_figures_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    the_pdf_holds_the_packs_figures(&t.connect().await).await;
-}
+on_each_db!(the_pdf_holds_the_packs_figures);
 
 /// On the web: the download beside the OpenDocument one, for a Board member; an anonymous
 /// visitor is sent to sign in.

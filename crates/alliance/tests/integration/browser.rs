@@ -36,6 +36,22 @@ fn missing_prerequisites(tools: &Path, chromium: &Path) -> Option<String> {
     None
 }
 
+/// The browser tools' folder and Chromium, or `None` (saying SKIPPED) when something is
+/// missing; a panic instead with `ALLIANCE_REQUIRE_BROWSER=1`.
+fn browser_tools() -> Option<(PathBuf, PathBuf)> {
+    let tools = common::workspace_root().join("tools/browser");
+    let chromium =
+        std::env::var_os("ALLIANCE_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
+    if let Some(why) = missing_prerequisites(&tools, &chromium) {
+        if std::env::var("ALLIANCE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+            panic!("ALLIANCE_REQUIRE_BROWSER=1 but {why}");
+        }
+        common::skipped(&format!("SKIPPED: browser checks: {why}"));
+        return None;
+    }
+    Some((tools, chromium))
+}
+
 /// The server process, stopped when the test ends however it ends.
 struct Server(Child);
 
@@ -81,38 +97,12 @@ fn start_server_with(db_url: &str, extra: &[&str]) -> (Server, String) {
 }
 
 fn add_staff(db_url: &str) {
-    let mut child = alliance()
-        .args(["--db", db_url, "users", "add", "--email", STAFF_EMAIL, "--name", "Browser Test"])
-        .args([
-            "--role",
-            "administrator",
-            "--org",
-            "Office of the PFCC",
-            "--org-type",
-            "pcc-office",
-            "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start alliance users add");
-    writeln!(child.stdin.take().expect("stdin"), "{STAFF_PASSWORD}").expect("write the password");
-    assert!(child.wait().expect("alliance users add").success(), "alliance users add failed");
+    add_user(db_url, STAFF_EMAIL, "Browser Test", "administrator", "Office of the PFCC", "pcc-office");
 }
 
 #[test]
 fn public_and_staff_pages_pass_the_browser_checks() {
-    let root = common::workspace_root();
-    let tools = root.join("tools/browser");
-    let chromium =
-        std::env::var_os("ALLIANCE_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    if let Some(why) = missing_prerequisites(&tools, &chromium) {
-        if std::env::var("ALLIANCE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("ALLIANCE_REQUIRE_BROWSER=1 but {why}");
-        }
-        common::skipped(&format!("SKIPPED: browser checks: {why}"));
-        return;
-    }
+    let Some((tools, chromium)) = browser_tools() else { return };
 
     let dir = tempfile::tempdir().expect("a temporary folder");
     let db_url = format!("sqlite://{}", dir.path().join("alliance.db").display());
@@ -137,9 +127,9 @@ fn public_and_staff_pages_pass_the_browser_checks() {
 }
 
 /// Adds a user with the test password through `alliance users add`.
-fn add_user(db_url: &str, email: &str, role: &str, org: &str, org_type: &str) {
+fn add_user(db_url: &str, email: &str, name: &str, role: &str, org: &str, org_type: &str) {
     let mut child = alliance()
-        .args(["--db", db_url, "users", "add", "--email", email, "--name", email, "--role", role])
+        .args(["--db", db_url, "users", "add", "--email", email, "--name", name, "--role", role])
         .args(["--org", org, "--org-type", org_type, "--password-stdin"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
@@ -164,22 +154,12 @@ async fn referral_journey_in_the_browser() {
         ("ALLIANCE_THIRD_EMAIL", "officer@other.example", "partner-user", "Other Council", "council"),
         ("ALLIANCE_BOARD_EMAIL", "chair@board.example", "board-member", "Navigator Charity", "voluntary-sector"),
     ];
-    let root = common::workspace_root();
-    let tools = root.join("tools/browser");
-    let chromium =
-        std::env::var_os("ALLIANCE_CHROMIUM").map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
-    if let Some(why) = missing_prerequisites(&tools, &chromium) {
-        if std::env::var("ALLIANCE_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
-            panic!("ALLIANCE_REQUIRE_BROWSER=1 but {why}");
-        }
-        common::skipped(&format!("SKIPPED: browser checks: {why}"));
-        return;
-    }
+    let Some((tools, chromium)) = browser_tools() else { return };
     let sink = common::smtp_sink::SmtpSink::start().await;
     let dir = tempfile::tempdir().expect("a temporary folder");
     let db_url = format!("sqlite://{}", dir.path().join("alliance.db").display());
     for (_, email, role, org, org_type) in users {
-        add_user(&db_url, email, role, org, org_type);
+        add_user(&db_url, email, email, role, org, org_type);
     }
     let (_server, url) =
         start_server_with(&db_url, &["--smtp-url", &sink.url(), "--mail-from", "alliance@partnership.example"]);

@@ -251,20 +251,8 @@ async fn address_of(server: &mut Child, log: &Path) -> String {
 
 /// A valid report whose point (six decimals, as stored) is its reference.
 fn report(csrf: &str, i: usize) -> (String, Vec<(&'static str, String)>) {
-    let today = chrono::Utc::now().date_naive();
     let (lon, lat) = (format!("{:.6}", -2.2 + i as f64 * 0.0001), "53.002700".to_string());
-    let fields = vec![
-        ("csrf_token", csrf.to_string()),
-        ("website", String::new()),
-        ("place", String::new()),
-        ("longitude", lon.clone()),
-        ("latitude", lat.clone()),
-        ("date-day", today.format("%d").to_string()),
-        ("date-month", today.format("%m").to_string()),
-        ("date-year", today.format("%Y").to_string()),
-        ("time-of-day", "night".into()),
-        ("reasons", "poor-lighting".into()),
-    ];
+    let fields = common::http::unsafe_place_report(csrf, &lon, &lat);
     (format!("{lon},{lat}"), fields)
 }
 
@@ -277,15 +265,9 @@ async fn serve_killed_mid_burst(t: TestDb, _data: PathBuf) {
     open(&t.url, &key).await.close().await;
     let mut server = start(&t.url, &key, &["serve", "--port", "0", "--trusted-proxy", "127.0.0.1"], &log);
     let base = address_of(&mut server, &log).await;
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("a client");
+    let client = common::app::client();
     let page = client.get(format!("{base}/report-unsafe-place")).send().await.expect("the form");
-    let token = page
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|c| c.strip_prefix("alliance_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
-        .expect("an anonymous CSRF cookie");
+    let token = common::app::csrf_cookie(page.headers());
 
     const SENT: usize = 300;
     let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(8));

@@ -431,10 +431,22 @@ async fn the_threshold_is_set_by_the_command_and_the_form(app: TestApp) {
 }
 on_each_app!(the_threshold_is_set_by_the_command_and_the_form);
 
+/// An outcome a partner organisation enters and owns (fewer is better, target 10 within 2):
+/// its dataset, read from its name, decides who sees its values.
+fn partner_outcome<'a>(code: &'a str, name: &'a str, owner: i64) -> alliance_db::governance::NewIndicator<'a> {
+    alliance_db::governance::NewIndicator {
+        kind: "outcome",
+        direction: alliance_core::governance::Direction::Down,
+        target: Some(10.0),
+        tolerance: Some(2.0),
+        owner_org_id: Some(owner),
+        ..common::governance::entered_indicator(code, name)
+    }
+}
+
 /// A health indicator's values belong to `indicators:health`: exact to its owner's analysts,
 /// "fewer than 5" to a Board member (aggregate), not shown to an organisation without access.
 async fn health_indicator_values_follow_their_dataset(app: TestApp) {
-    use alliance_core::governance::{Direction, IndicatorSource};
     let db = &app.db;
     let hospital = db
         .create_organisation("Hospital", alliance_core::access::OrgType::Health, &common::test_actor())
@@ -442,23 +454,8 @@ async fn health_indicator_values_follow_their_dataset(app: TestApp) {
         .expect("organisation");
     db.set_dataset_owner("indicators:health", hospital, &common::test_actor()).await.expect("owner");
     db.create_indicator(
-        &alliance_db::governance::NewIndicator {
-            code: "ed-assault-attendances",
-            // (Not "… attendances": `indicator_dataset` reads "attendance" as education.)
-            name: "Hospital admissions for assault",
-            kind: "outcome",
-            definition: "test",
-            unit: "count",
-            frequency: "quarterly",
-            direction: Direction::Down,
-            baseline: None,
-            baseline_period: None,
-            target: Some(10.0),
-            tolerance: Some(2.0),
-            owner_org_id: Some(hospital),
-            priority_id: None,
-            source: IndicatorSource::Entered,
-        },
+        // (Not "… attendances": `indicator_dataset` reads "attendance" as education.)
+        &partner_outcome("ed-assault-attendances", "Hospital admissions for assault", hospital),
         &common::test_actor(),
     )
     .await
@@ -701,7 +698,6 @@ async fn solver_is_not_blind(app: &TestApp, record: &Caller) {
 /// analyst sees its own, and the file `alliance board-pack` writes hides both.
 async fn every_restricted_indicator_dataset_restricts_its_values(app: TestApp) {
     use alliance_core::access::OrgType;
-    use alliance_core::governance::{Direction, IndicatorSource};
     let db = &app.db;
     assert_eq!(alliance_core::access::indicator_dataset("A&E attendances for assault"), "indicators:health");
     for (org, kind, dataset, code, name, value) in [
@@ -710,27 +706,7 @@ async fn every_restricted_indicator_dataset_restricts_its_values(app: TestApp) {
     ] {
         let id = db.create_organisation(org, kind, &common::test_actor()).await.expect("organisation");
         db.set_dataset_owner(dataset, id, &common::test_actor()).await.expect("owner");
-        db.create_indicator(
-            &alliance_db::governance::NewIndicator {
-                code,
-                name,
-                kind: "outcome",
-                definition: "test",
-                unit: "count",
-                frequency: "quarterly",
-                direction: Direction::Down,
-                baseline: None,
-                baseline_period: None,
-                target: Some(10.0),
-                tolerance: Some(2.0),
-                owner_org_id: Some(id),
-                priority_id: None,
-                source: IndicatorSource::Entered,
-            },
-            &common::test_actor(),
-        )
-        .await
-        .expect("indicator");
+        db.create_indicator(&partner_outcome(code, name, id), &common::test_actor()).await.expect("indicator");
         let v = vec![(code.to_string(), "2025Q4".to_string(), value, String::new())];
         db.enter_indicator_values(&v, &common::test_actor()).await.expect("value");
     }

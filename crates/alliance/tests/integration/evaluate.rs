@@ -66,27 +66,27 @@ async fn synthetic_db(before: [usize; 4], after: [usize; 4]) -> (TestDb, tempfil
     (t, dir)
 }
 
+/// The arguments of `alliance evaluate` of the synthetic target and control (a 200 m buffer,
+/// 2023 against 2024) in `format`, with `more` options after.
+fn evaluate_args(dir: &Path, format: &str, more: &[&str]) -> Vec<String> {
+    let (target, control) = (dir.join("target.geojson"), dir.join("control.geojson"));
+    let mut args = vec!["evaluate", "--target", target.to_str().unwrap(), "--buffer", "200"];
+    args.extend([
+        "--control",
+        control.to_str().unwrap(),
+        "--before",
+        "2023-01..2023-12",
+        "--after",
+        "2024-01..2024-12",
+    ]);
+    args.extend(["--format", format]);
+    args.extend_from_slice(more);
+    args.into_iter().map(String::from).collect()
+}
+
 fn evaluate_synthetic(t: &TestDb, dir: &Path) -> serde_json::Value {
-    let target = dir.join("target.geojson");
-    let control = dir.join("control.geojson");
-    run_json(
-        &t.url,
-        &[
-            "evaluate",
-            "--target",
-            target.to_str().unwrap(),
-            "--buffer",
-            "200",
-            "--control",
-            control.to_str().unwrap(),
-            "--before",
-            "2023-01..2023-12",
-            "--after",
-            "2024-01..2024-12",
-            "--format",
-            "json",
-        ],
-    )
+    let args = evaluate_args(dir, "json", &[]);
+    run_json(&t.url, &args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn counts(v: &serde_json::Value, area: &str) -> (u64, u64) {
@@ -129,27 +129,8 @@ async fn displacement_into_the_buffer_is_reported() {
     assert_eq!(v["result"]["verdict"]["displacement"], "displacement");
     // The HTML export: self-contained, with the verdict, the chart and its table, the map.
     let out = dir.path().join("report.html");
-    let target = dir.path().join("target.geojson");
-    let o = alliance(
-        &t.url,
-        &[
-            "evaluate",
-            "--target",
-            target.to_str().unwrap(),
-            "--buffer",
-            "200",
-            "--control",
-            dir.path().join("control.geojson").to_str().unwrap(),
-            "--before",
-            "2023-01..2023-12",
-            "--after",
-            "2024-01..2024-12",
-            "--format",
-            "html",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    let args = evaluate_args(dir.path(), "html", &["--out", out.to_str().unwrap()]);
+    let o = alliance(&t.url, &args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
@@ -403,7 +384,7 @@ async fn register_and_evaluation_api_over_http() {
     let bad = app.post_form("/interventions", &me, &[("name", ""), ("intervention_type", "patrols")]).await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("Enter the name of the intervention"));
-    let created = app.post_form("/interventions", &me, &as_pairs(&intervention_fields("Park patrols"))).await;
+    let created = app.post_owned("/interventions", &me, &intervention_fields("Park patrols")).await;
     assert_eq!(created.status, 303, "{}", created.body);
     let location = created.header("location").expect("redirect to the intervention");
     let id: i64 = location.trim_start_matches("/interventions/").parse().unwrap();
@@ -540,7 +521,7 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     let admin = app.signed_in("admin@example.org", Role::Administrator, "VRP").await;
 
     let fields = intervention_fields("Park patrols");
-    let created = app.post_form("/interventions", &analyst, &as_pairs(&fields)).await;
+    let created = app.post_owned("/interventions", &analyst, &fields).await;
     assert_eq!(created.status, 303, "{}", created.body);
     let id: i64 = created.header("location").expect("redirect").trim_start_matches("/interventions/").parse().unwrap();
     let stored = db.intervention(id).await.unwrap().expect("the intervention is stored");
@@ -554,7 +535,7 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     assert_eq!(first.run_by, "user:analyst@example.org");
 
     let renamed = intervention_fields("Park patrols and lighting");
-    let edit = app.post_form(&format!("/interventions/{id}/edit"), &admin, &as_pairs(&renamed)).await;
+    let edit = app.post_owned(&format!("/interventions/{id}/edit"), &admin, &renamed).await;
     assert_eq!(edit.status, 303, "{}", edit.body);
     let edited = db.intervention(id).await.unwrap().expect("still stored");
     assert_eq!(edited.name, "Park patrols and lighting");
@@ -603,7 +584,3 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
 }
 
 on_each_app!(web_changes_are_recorded_against_the_signed_in_user);
-
-fn as_pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
-    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
-}

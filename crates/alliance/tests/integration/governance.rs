@@ -10,19 +10,20 @@
 //! (`a_failing_audit_write`).
 
 use crate::common;
+use common::TestDb;
 
 use std::collections::HashSet;
 
 use alliance_core::access::{OrgType, Role};
 use alliance_core::governance::{
-    can_update_action, ActionStatus, Direction, IndicatorSource, MeetingBody, MeetingItemKind, Quarter, SpendFlag,
-    TargetStatus,
+    can_update_action, ActionStatus, MeetingBody, MeetingItemKind, Quarter, SpendFlag, TargetStatus,
 };
 use alliance_db::audit::Actor;
 use alliance_db::governance::{ActionFields, NewIndicator};
 use alliance_db::Db;
 
-async fn scenario(db: &Db) {
+async fn scenario(t: TestDb) {
+    let db = &t.connect().await;
     alliance::demo::load_if_empty(db).await.expect("demo loads");
     let strategy = db.strategies().await.unwrap().into_iter().next().expect("the demo loads the strategy");
     assert!(strategy.name.contains("2024-2029"));
@@ -75,26 +76,17 @@ async fn scenario(db: &Db) {
         status,
         intervention_id: None,
     };
-    let a1 = db
-        .create_action(&fields("Navigators in A&E", police, ActionStatus::OnTrack), &analyst, Some("2025-07-01"))
-        .await
-        .unwrap();
-    let a2 = db
-        .create_action(&fields("Schools charter", council, ActionStatus::Complete), &analyst, Some("2025-10-05"))
-        .await
-        .unwrap();
-    let a3 = db
-        .create_action(&fields("Taxi marshals", police, ActionStatus::OffTrack), &analyst, Some("2025-05-01"))
-        .await
-        .unwrap();
-    let _a4 = db
-        .create_action(&fields("Peer mentors", council, ActionStatus::NotStarted), &analyst, Some("2025-12-01"))
-        .await
-        .unwrap();
-    let _later = db
-        .create_action(&fields("Next year", council, ActionStatus::OnTrack), &analyst, Some("2026-01-10"))
-        .await
-        .unwrap();
+    let mut actions = Vec::new();
+    for (title, owner, status, added_on) in [
+        ("Navigators in A&E", police, ActionStatus::OnTrack, "2025-07-01"),
+        ("Schools charter", council, ActionStatus::Complete, "2025-10-05"),
+        ("Taxi marshals", police, ActionStatus::OffTrack, "2025-05-01"),
+        ("Peer mentors", council, ActionStatus::NotStarted, "2025-12-01"),
+        ("Next year", council, ActionStatus::OnTrack, "2026-01-10"),
+    ] {
+        actions.push(db.create_action(&fields(title, owner, status), &analyst, Some(added_on)).await.unwrap());
+    }
+    let (a1, a2, a3) = (actions[0], actions[1], actions[2]);
 
     // A partner user at the police updates the police's action and is refused on the council's.
     let action1 = db.action(a1).await.unwrap().unwrap();
@@ -120,20 +112,11 @@ async fn scenario(db: &Db) {
     for (code, target, tolerance) in [("people-reached", 500.0, 50.0), ("charter-venues", 20.0, 5.0)] {
         db.create_indicator(
             &NewIndicator {
-                code,
-                name: code,
-                kind: "output",
-                definition: "test",
-                unit: "count",
-                frequency: "quarterly",
-                direction: Direction::Up,
-                baseline: None,
-                baseline_period: None,
                 target: Some(target),
                 tolerance: Some(tolerance),
                 owner_org_id: Some(council),
                 priority_id: Some(priorities[2].id),
-                source: IndicatorSource::Entered,
+                ..common::governance::entered_indicator(code, code)
             },
             &analyst,
         )
@@ -300,17 +283,7 @@ fn independent_rate(shared: &std::path::Path) -> f64 {
     count as f64 / population as f64 * 1000.0
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn governance_end_to_end_sqlite() {
-    let t = common::sqlite();
-    scenario(&t.connect().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn governance_end_to_end_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    scenario(&t.connect().await).await;
-}
+on_each_db!(governance_end_to_end => scenario);
 
 /// Everything governance stores, as text: equal before and after means nothing changed.
 async fn governance_state(db: &Db) -> String {
@@ -366,20 +339,9 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
     let other = db.create_action(&fields, &actor, None).await.unwrap();
     let milestone = db.add_milestone(action, "Recruit", None, &actor).await.unwrap();
     let new_indicator = |code| NewIndicator {
-        code,
-        name: code,
-        kind: "output",
-        definition: "test",
-        unit: "count",
-        frequency: "quarterly",
-        direction: Direction::Up,
-        baseline: None,
-        baseline_period: None,
         target: Some(10.0),
-        tolerance: None,
         owner_org_id: Some(org),
-        priority_id: None,
-        source: IndicatorSource::Entered,
+        ..common::governance::entered_indicator(code, code)
     };
     let indicator = db.create_indicator(&new_indicator("people-reached"), &actor).await.unwrap();
     let stream = db.create_funding_stream("Safer Streets", "Home Office", &actor).await.unwrap();
@@ -463,18 +425,7 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
     assert_eq!((report.rows_checked, report.first_broken), (rows_before, None));
 }
 
-mod a_failing_audit_write {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_failing_audit_write_leaves_the_governance_change_unstored(super::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = super::common::postgres().await else { return };
-        super::a_failing_audit_write_leaves_the_governance_change_unstored(db).await;
-    }
-}
+on_each_db!(a_failing_audit_write => a_failing_audit_write_leaves_the_governance_change_unstored);
 
 /// The governance cycle a Board can trust (issue 16), on the storage and the pack:
 /// a partner's "At risk" dated yesterday beats the status set when the action was added
@@ -482,7 +433,8 @@ mod a_failing_audit_write {
 /// its back-dated updates say off track at the end of the last quarter; overdue actions
 /// and milestones are flagged, listed and asked of the Board; the pack opens on the latest
 /// quarter with data; the OpenDocument download holds the same pack.
-async fn a_cycle_a_board_can_trust(db: &Db) {
+async fn a_cycle_a_board_can_trust(t: TestDb) {
+    let db = &t.connect().await;
     alliance::governance::seed_strategy(db, "test").await.unwrap();
     let s = db.strategies().await.unwrap().remove(0);
     let commitment = db.commitments(s.id).await.unwrap().remove(0);
@@ -596,20 +548,10 @@ async fn a_cycle_a_board_can_trust(db: &Db) {
     let latest = alliance_app::board_pack::latest_quarter_with_data(db, quarter, false).await.unwrap();
     assert_eq!(latest, quarter);
     let indicator = NewIndicator {
-        code: "sessions",
-        name: "Sessions",
-        kind: "output",
-        definition: "test",
-        unit: "count",
         frequency: "monthly",
-        direction: Direction::Up,
-        baseline: None,
-        baseline_period: None,
         target: Some(10.0),
-        tolerance: None,
         owner_org_id: Some(org),
-        priority_id: None,
-        source: IndicatorSource::Entered,
+        ..common::governance::entered_indicator("sessions", "Sessions")
     };
     db.create_indicator(&indicator, &actor).await.unwrap();
     let bad = db.enter_indicator_values(&[("sessions".into(), "2025Q3".into(), 5.0, String::new())], &actor).await;
@@ -626,17 +568,7 @@ async fn a_cycle_a_board_can_trust(db: &Db) {
     assert_eq!(sessions.status, TargetStatus::OnTarget);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cycle_a_board_can_trust_sqlite() {
-    let t = common::sqlite();
-    a_cycle_a_board_can_trust(&t.connect().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cycle_a_board_can_trust_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    a_cycle_a_board_can_trust(&t.connect().await).await;
-}
+on_each_db!(a_cycle_a_board_can_trust);
 
 /// `alliance board-pack` without `--quarter` writes the pack of the latest quarter with data
 /// (none yet: the current quarter), and as OpenDocument text when `--out` ends in `.odt`.

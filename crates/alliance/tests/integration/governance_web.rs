@@ -40,29 +40,6 @@ fn without_token(who: &Caller) -> Caller {
     Caller { csrf: String::new(), ..who.clone() }
 }
 
-/// A `multipart/form-data` body of text fields and one file (fields first, as a browser
-/// sends the form in document order): (content type, body).
-fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
-    let boundary = "alliance-test-boundary-7d1f";
-    let mut body: Vec<u8> = Vec::new();
-    for (name, value) in fields {
-        body.extend(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
-        );
-    }
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\n\
-             Content-Type: application/octet-stream\r\n\r\n",
-            file.0
-        )
-        .bytes(),
-    );
-    body.extend_from_slice(file.1);
-    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
 /// The id at the end of a redirect like `/actions/7` or `/actions/7#updates`.
 fn id_in(reply: &Reply) -> i64 {
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", &reply.body[..reply.body.len().min(2000)]);
@@ -238,20 +215,11 @@ async fn governance_web(app: TestApp) {
     for (code, owner) in [("people-reached", council), ("charter-venues", council)] {
         db.create_indicator(
             &NewIndicator {
-                code,
-                name: code,
-                kind: "output",
-                definition: "test",
-                unit: "count",
-                frequency: "quarterly",
-                direction: Direction::Up,
-                baseline: None,
-                baseline_period: None,
                 target: Some(if code == "people-reached" { 500.0 } else { 20.0 }),
                 tolerance: Some(if code == "people-reached" { 50.0 } else { 5.0 }),
                 owner_org_id: Some(owner),
                 priority_id: Some(priorities[2].id),
-                source: IndicatorSource::Entered,
+                ..common::governance::entered_indicator(code, code)
             },
             &common::test_actor(),
         )
@@ -443,14 +411,13 @@ crate::on_each_app!(governance_web);
 async fn post_file(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Reply {
     let mut all = vec![("csrf_token", who.csrf.as_str())];
     all.extend_from_slice(fields);
-    let (content_type, body) = multipart(&all, file);
+    let (content_type, body) = common::http::multipart(&all, ("file", file.0, file.1));
     app.post_bytes(path, who, &content_type, body).await
 }
 
 /// [`post`] with owned values.
 async fn post_owned(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, String)]) -> Reply {
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    post(app, who, path, &fields).await
+    app.post_owned(path, who, fields).await
 }
 
 async fn governance_changes(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
@@ -706,7 +673,7 @@ async fn governance_forms(app: TestApp) {
     assert!(!db.indicator_values().await.unwrap().contains_key(&mentoring), "bad files store nothing");
     // The CSRF token is checked on the multipart form too; other roles are refused.
     let good_csv = format!("code,period,value,note\nmentoring-sessions,{q},12,from the provider\n");
-    let (content_type, body) = multipart(&[], ("v.csv", good_csv.as_bytes()));
+    let (content_type, body) = common::http::multipart(&[], ("file", "v.csv", good_csv.as_bytes()));
     let no_token = app.post_bytes("/indicators/upload", &without_token(&analyst), &content_type, body).await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
     let forged = Caller { csrf: "0".repeat(64), ..analyst.clone() };
@@ -1104,15 +1071,7 @@ async fn governance_cycle(app: TestApp) {
     fresh.retain(|(k, _)| *k != "status");
     fresh.extend([("title", "Street pastors"), ("status", "not-started")]);
     let pastors = id_in(&post(&app, &analyst, "/actions", &fresh).await);
-    let (d, m, y) =
-        (yesterday.format("%-d").to_string(), yesterday.format("%-m").to_string(), yesterday.format("%Y").to_string());
-    let update = [
-        ("update_on_date-day", d.as_str()),
-        ("update_on_date-month", m.as_str()),
-        ("update_on_date-year", y.as_str()),
-        ("update_status", "at-risk"),
-        ("update_note", "Volunteers short"),
-    ];
+    let update = common::governance::update_form(yesterday, "at-risk", "Volunteers short");
     let wrong = [
         ("update_on_date-day", "30"),
         ("update_on_date-month", "2"),
@@ -1127,7 +1086,7 @@ async fn governance_cycle(app: TestApp) {
             && reply.body.contains(">Kept</textarea>")
     );
     assert!(db.action_updates(pastors).await.unwrap().is_empty());
-    let reply = post(&app, &officer, &format!("/actions/{pastors}/updates"), &update).await;
+    let reply = post_owned(&app, &officer, &format!("/actions/{pastors}/updates"), &update).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(db.action(pastors).await.unwrap().unwrap().status, ActionStatus::AtRisk);
     let page = get(&app, &officer, &format!("/actions/{pastors}")).await;
@@ -1188,8 +1147,7 @@ async fn governance_cycle(app: TestApp) {
         ("amount", "1000".to_string()),
         ("evaluation", "0".to_string()),
     ];
-    let spend: Vec<(&str, &str)> = spend.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    assert_eq!(post(&app, &analyst, "/funding/spend", &spend).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(post_owned(&app, &analyst, "/funding/spend", &spend).await.status, StatusCode::SEE_OTHER);
     assert_eq!(db.spend().await.unwrap()[0].quarter, "2025Q3");
     let funding = get(&app, &board, "/funding?quarter=2025Q3").await;
     assert!(funding.body.contains("2025/26 Q2 (July to September 2025)"), "spend shown in financial-year quarters");

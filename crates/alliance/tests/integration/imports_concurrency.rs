@@ -131,24 +131,6 @@ async fn table_rows(t: &TestDb, table: &str) -> i64 {
     }
 }
 
-/// Runs a scenario taking a fresh database on SQLite and, when reachable, PostgreSQL.
-macro_rules! on_each_db {
-    ($scenario:ident) => {
-        mod $scenario {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$scenario($crate::common::sqlite()).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(db) = $crate::common::postgres().await else { return };
-                super::$scenario(db).await;
-            }
-        }
-    };
-}
-
 const LA_CODES: &str = "LADCD,LADNM,LADCD_ACTIVE,LADNM_ACTIVE,UTLACD,UTLANM,CAUTHCD,CAUTHNM,RGNCD,RGNNM,CTRYCD,CTRYNM,\
 EWCD,EWNM,GBCD,GBNM,UKCD,UKNM,Current,LAD20CD,LAD20NM
 E06000001,Hartlepool,E06000001,Hartlepool,E06000001,Hartlepool,E47000006,Tees Valley,E12000001,North East,E92000001,\
@@ -157,6 +139,27 @@ E06000002,Middlesbrough,E06000002,Middlesbrough,E06000002,Middlesbrough,E4700000
 E92000001,England,K04000001,England and Wales,K03000001,Great Britain,K02000001,United Kingdom,TRUE,E06000002,Middlesbrough
 ";
 
+/// The operator's import of a partner `file` of `kind` through two connections at once: the
+/// database's outcome of each.
+async fn partner_file_twice_at_once(
+    (a, b): (&Db, &Db),
+    actor: &Actor,
+    kind: PartnerKind,
+    file: &SourceFile,
+) -> Vec<Result<ImportOutcome, DbError>> {
+    let (ra, rb) = tokio::join!(
+        imports::partner_file(a, actor, Supplier::Operator, kind, file),
+        imports::partner_file(b, actor, Supplier::Operator, kind, file)
+    );
+    [ra, rb]
+        .into_iter()
+        .map(|r| match r.expect("no fault") {
+            PartnerImported::Done { outcome, .. } => Ok(outcome),
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 /// Partner and area files: two imports of the same file at once.
 async fn partner_and_area_files_twice_at_once(t: TestDb) {
     let (a, b) = (t.connect().await, t.connect().await);
@@ -164,17 +167,7 @@ async fn partner_and_area_files_twice_at_once(t: TestDb) {
 
     // ED, through the use case (as the command line and the web form run it).
     let ed = SourceFile::from_bytes("ed-2025-01.csv", ed_csv(40));
-    let (ra, rb) = tokio::join!(
-        imports::partner_file(&a, &actor, Supplier::Operator, PartnerKind::Ed, &ed),
-        imports::partner_file(&b, &actor, Supplier::Operator, PartnerKind::Ed, &ed)
-    );
-    let outcomes: Vec<Result<ImportOutcome, DbError>> = [ra, rb]
-        .into_iter()
-        .map(|r| match r.expect("no fault") {
-            PartnerImported::Done { outcome, .. } => Ok(outcome),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let outcomes = partner_file_twice_at_once((&a, &b), &actor, PartnerKind::Ed, &ed).await;
     assert_eq!(tally(&outcomes), (1, 1));
     assert_eq!(ed_assault_count(&a).await, 40);
     assert_eq!(audit_rows(&a, "import ed").await.len(), 2);
@@ -184,17 +177,7 @@ async fn partner_and_area_files_twice_at_once(t: TestDb) {
         "monthly.csv",
         b"indicator,area_code,period,value\nSchool suspensions,E07000197,2025-01,812\n".to_vec(),
     );
-    let (ra, rb) = tokio::join!(
-        imports::partner_file(&a, &actor, Supplier::Operator, PartnerKind::Indicators, &ind),
-        imports::partner_file(&b, &actor, Supplier::Operator, PartnerKind::Indicators, &ind)
-    );
-    let outcomes: Vec<Result<ImportOutcome, DbError>> = [ra, rb]
-        .into_iter()
-        .map(|r| match r.expect("no fault") {
-            PartnerImported::Done { outcome, .. } => Ok(outcome),
-            other => panic!("{other:?}"),
-        })
-        .collect();
+    let outcomes = partner_file_twice_at_once((&a, &b), &actor, PartnerKind::Indicators, &ind).await;
     assert_eq!(tally(&outcomes), (1, 1));
     assert_eq!(a.partner_indicator_values(&IndicatorFilter::default()).await.unwrap().len(), 1);
 

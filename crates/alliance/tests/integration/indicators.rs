@@ -71,6 +71,21 @@ fn ed_file(quarter_rows: &[(&str, &str)]) -> SourceFile {
     SourceFile::from_bytes("ed-2025-q3.csv", s.into_bytes())
 }
 
+/// Imports [`ed_file`] of `quarter_rows` as the operator does from the command line, and
+/// checks it is stored.
+async fn import_ed(db: &Db, quarter_rows: &[(&str, &str)]) {
+    let outcome = imports::partner_file(
+        db,
+        &Actor::new("cli:test", "cli"),
+        Supplier::Operator,
+        PartnerKind::Ed,
+        &ed_file(quarter_rows),
+    )
+    .await
+    .expect("no fault");
+    assert!(matches!(outcome, PartnerImported::Done { .. }), "{outcome:?}");
+}
+
 async fn computed_indicators(app: TestApp) {
     let db = app.db.clone();
     alliance::demo::load_if_empty(&db).await.expect("demo loads");
@@ -225,16 +240,7 @@ async fn computed_indicators(app: TestApp) {
     assert!(monthly_ed.body.contains("value=\"ed-monthly\""), "what was typed is kept");
     let mut rows: Vec<(&str, &str)> = (1..=7).map(|_| ("2025-08-12", "06")).collect();
     rows.extend([("2025-07-02", "01"), ("2025-09-20", "01"), ("2025-09-21", "02")]);
-    let outcome = imports::partner_file(
-        &db,
-        &Actor::new("cli:test", "cli"),
-        Supplier::Operator,
-        PartnerKind::Ed,
-        &ed_file(&rows),
-    )
-    .await
-    .expect("no fault");
-    assert!(matches!(outcome, PartnerImported::Done { .. }), "{outcome:?}");
+    import_ed(&db, &rows).await;
     let knife = define(&app, &analyst, "ed-knife", &[("source", "ed"), ("ed_select", "method:06")]).await;
     define(&app, &analyst, "ed-all", &[("source", "ed"), ("ed_select", "all")]).await;
     let q3 = pack(&db, "2025Q3").await;
@@ -377,16 +383,7 @@ async fn the_default_quarter_counts_every_source_the_reader_may_see(app: TestApp
     // ED newer than police: the ED owner's pages move on; nobody else's do.
     let mut rows: Vec<(&str, &str)> = (1..=7).map(|_| ("2025-08-12", "06")).collect();
     rows.push(("2025-09-20", "01"));
-    let outcome = imports::partner_file(
-        &db,
-        &Actor::new("cli:test", "cli"),
-        Supplier::Operator,
-        PartnerKind::Ed,
-        &ed_file(&rows),
-    )
-    .await
-    .expect("no fault");
-    assert!(matches!(outcome, PartnerImported::Done { .. }), "{outcome:?}");
+    import_ed(&db, &rows).await;
     assert_eq!(opens_on(hospital_analyst.clone(), "/indicators").await, "2025Q3");
     assert_eq!(opens_on(hospital_analyst.clone(), "/governance").await, "2025Q3");
     assert_eq!(opens_on(council_analyst.clone(), "/indicators").await, "2025Q2");

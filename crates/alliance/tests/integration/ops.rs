@@ -321,26 +321,15 @@ async fn two_instances(t: TestDb, data: PathBuf) {
 
     // The public form's allowance is counted once for both.
     let visitor = a.visitor("/report-unsafe-place").await;
-    let today = chrono::Utc::now().date_naive();
-    let fields = [
-        ("website", String::new()),
-        ("place", String::new()),
-        ("longitude", "-2.1794".into()),
-        ("latitude", "53.0027".into()),
-        ("date-day", today.format("%d").to_string()),
-        ("date-month", today.format("%m").to_string()),
-        ("date-year", today.format("%Y").to_string()),
-        ("time-of-day", "night".into()),
-        ("reasons", "poor-lighting".into()),
-    ];
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let mut fields = common::http::unsafe_place_report(&visitor.csrf, "-2.1794", "53.0027");
+    fields.retain(|(k, _)| *k != "csrf_token"); // (`post_owned` sends the visitor's itself.)
     for i in 0..PUBLIC_FORM_ACCEPTED {
         let server = if i % 2 == 0 { &a } else { &b };
-        let reply = server.post_form("/report-unsafe-place", &visitor, &fields).await;
+        let reply = server.post_owned("/report-unsafe-place", &visitor, &fields).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "report {i}: {}", reply.body);
     }
     for server in [&a, &b] {
-        let reply = server.post_form("/report-unsafe-place", &visitor, &fields).await;
+        let reply = server.post_owned("/report-unsafe-place", &visitor, &fields).await;
         assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS, "the allowance is shared by both processes");
     }
     let stored = app.db.unsafe_reports("pending", 10_000).await.expect("read reports").len();
@@ -454,15 +443,4 @@ async fn instances_starting_together_migrate_once(t: TestDb) {
     }
 }
 
-mod instances_starting_together {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::instances_starting_together_migrate_once(crate::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = crate::common::postgres().await else { return };
-        super::instances_starting_together_migrate_once(db).await;
-    }
-}
+on_each_db!(instances_starting_together => instances_starting_together_migrate_once);

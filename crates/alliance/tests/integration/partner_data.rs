@@ -333,16 +333,7 @@ async fn storage(t: TestDb) {
     assert_eq!(db.ed_assaults(&EdFilter::default(), 100).await.unwrap().len(), 3);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ed_storage_sqlite() {
-    storage(common::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ed_storage_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    storage(t).await;
-}
+on_each_db!(ed_storage => storage);
 
 // ---- indicators ----
 
@@ -452,16 +443,7 @@ async fn indicators(t: TestDb) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn indicator_storage_sqlite() {
-    indicators(common::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn indicator_storage_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    indicators(t).await;
-}
+on_each_db!(indicator_storage => indicators);
 
 // ---- the command line ----
 

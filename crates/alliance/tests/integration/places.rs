@@ -323,15 +323,4 @@ async fn emerging_hot_spots_over_a_place(t: crate::common::TestDb) {
     assert_eq!(app.get("/api/v1/kde?place=999999", &analyst).await.status, StatusCode::NOT_FOUND);
 }
 
-mod emerging_over_a_place {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::emerging_hot_spots_over_a_place(crate::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = crate::common::postgres().await else { return };
-        super::emerging_hot_spots_over_a_place(db).await;
-    }
-}
+on_each_db!(emerging_over_a_place => emerging_hot_spots_over_a_place);

@@ -29,10 +29,19 @@ fn find(files: &[PathBuf], name: &str) -> PathBuf {
 }
 
 /// Writes `lines` (each with its own line ending) to `dir/name`.
-fn write_lines(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
+fn write_lines(dir: &Path, name: &str, lines: &[String]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.concat()).expect("write test file");
     path
+}
+
+/// Why the import of `lines`, written to `dir/name`, is refused (it must be).
+async fn refusal(db: &Db, dir: &Path, name: &str, lines: &[String]) -> String {
+    let path = write_lines(dir, name, lines);
+    db.import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
+        .await
+        .expect_err("the file must be refused")
+        .to_string()
 }
 
 /// The lines of a file, each keeping its line ending; checks no quoted field spans lines,
@@ -85,13 +94,7 @@ async fn staffordshire(t: TestDb, data: PathBuf) {
     let damaged = lines[811].replacen(",2025-03,", ",2025-13,", 1);
     assert_ne!(damaged, lines[811], "line 812 should hold a 2025-03 Month");
     lines[811] = damaged;
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let path = write_lines(tmp.path(), "2025-03-staffordshire-street.csv", &refs);
-    let error = db
-        .import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
-        .await
-        .expect_err("a damaged file must be refused")
-        .to_string();
+    let error = refusal(&db, tmp.path(), "2025-03-staffordshire-street.csv", &lines).await;
     assert!(
         error.contains(r#"2025-03-staffordshire-street.csv:812: column "Month": expected YYYY-MM, found "2025-13""#),
         "unexpected message: {error}"
@@ -103,13 +106,7 @@ async fn staffordshire(t: TestDb, data: PathBuf) {
     let mut lines = lines_of(&find(&files, "2025-04-staffordshire-street.csv"));
     lines[0] = lines[0].replacen("Crime type", "Crime category", 1);
     lines[1] = lines[1].replacen(",2025-04,", ",2025-99,", 1);
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let path = write_lines(tmp.path(), "2025-04-staffordshire-street.csv", &refs);
-    let error = db
-        .import_police_file(&SourceFile::from_path(&path), "test", &|_| {})
-        .await
-        .expect_err("a wrong header must be refused")
-        .to_string();
+    let error = refusal(&db, tmp.path(), "2025-04-staffordshire-street.csv", &lines).await;
     assert!(error.contains("2025-04-staffordshire-street.csv:1"), "the header (line 1) should be named: {error}");
     assert!(error.contains("Crime category"), "the wrong column should be named: {error}");
     assert!(!error.contains(":2:"), "no row should have been read: {error}");
@@ -121,8 +118,7 @@ async fn staffordshire(t: TestDb, data: PathBuf) {
     let lines = lines_of(&original);
     let original_rows = (lines.len() - 1) as i64;
     let kept = &lines[..lines.len() - 10];
-    let refs: Vec<&str> = kept.iter().map(String::as_str).collect();
-    let modified = write_lines(tmp.path(), "2025-06-staffordshire-street.csv", &refs);
+    let modified = write_lines(tmp.path(), "2025-06-staffordshire-street.csv", kept);
     let old = db.current_import("staffordshire/2025-06/street").await.unwrap().expect("2025-06 is imported");
     let outcome = db.import_police_file(&SourceFile::from_path(&modified), "test", &|_| {}).await.unwrap();
     let new_id = match outcome {
@@ -301,14 +297,8 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
                     "police_outcomes_import"
                 ]
             );
-            let owed: i64 = conn
-                .query_row(
-                    "SELECT (SELECT COUNT(*) FROM police_deferred_indexes) + (SELECT COUNT(*) FROM police_refresh_pending)",
-                    [],
-                    |r| r.get(0),
-                )
-                .unwrap();
-            assert_eq!(owed, 0, "a finished run owes nothing");
+            let (deferred, queued, _, _) = bulk_state(t.url.trim_start_matches("sqlite://"));
+            assert_eq!(deferred + queued, 0, "a finished run owes nothing");
         } else {
             // A large run on PostgreSQL rebuilds the indexes it dropped (`pg_deferred.rs`).
             let mut conn = pg_conn(&t.url).await;
@@ -423,8 +413,7 @@ async fn a_file_failing_part_way(t: TestDb, data: PathBuf) {
     assert_ne!(damaged, lines[4999], "line 5000 should hold a 2025-02 Month");
     lines[4999] = damaged;
     let tmp = tempfile::tempdir().unwrap();
-    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-    let bad = write_lines(tmp.path(), "2025-02-staffordshire-street.csv", &refs);
+    let bad = write_lines(tmp.path(), "2025-02-staffordshire-street.csv", &lines);
 
     let db = t.connect().await;
     let run: Vec<SourceFile> = std::iter::once(&bad).chain(&good).map(|p| SourceFile::from_path(p)).collect();
@@ -437,14 +426,7 @@ async fn a_file_failing_part_way(t: TestDb, data: PathBuf) {
     assert_eq!(month_type_counts(&db).await, as_count_rows(&raw_month_type_counts(&good)));
     assert_eq!(history(&db).await.len(), good.len(), "the failed file records no import");
     if t.backend == common::Backend::Sqlite {
-        let conn = rusqlite::Connection::open(t.url.trim_start_matches("sqlite://")).unwrap();
-        let indexes: i64 = conn
-            .query_row(
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'police_%crime_key'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let (_, _, indexes, _) = bulk_state(t.url.trim_start_matches("sqlite://"));
         assert_eq!(indexes, 2, "the Crime ID indexes are rebuilt after a run with a failure");
     }
 
@@ -641,18 +623,7 @@ async fn a_failed_files_audit_write_failing_does_not_stop_the_run(t: TestDb) {
     db.close().await;
 }
 
-mod a_failed_files_audit_write_failing {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_failed_files_audit_write_failing_does_not_stop_the_run(super::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(t) = super::common::postgres().await else { return };
-        super::a_failed_files_audit_write_failing_does_not_stop_the_run(t).await;
-    }
-}
+on_each_db!(a_failed_files_audit_write_failing => a_failed_files_audit_write_failing_does_not_stop_the_run);
 
 /// What a SQLite database's police tables owe and hold: (deferred indexes, queued refreshes,
 /// Crime ID indexes present, police imports committed), read by a connection of the test's

@@ -71,30 +71,19 @@ async fn import_either_format(test_db: common::TestDb) {
         "{said}"
     );
     assert_eq!(db.postcode_count().await.unwrap(), 3, "a refused file changes nothing");
-    let audit = db
-        .audit_search(&alliance_db::audit::AuditQuery {
-            actor: None,
-            action: Some("import postcodes".into()),
-            from: None,
-            to: None,
-            limit: 10,
-        })
-        .await
-        .unwrap();
+    let audit = postcode_imports(&db).await;
     assert_eq!(audit.len(), 4, "two imports, one unchanged, one refused: {audit:?}");
     assert!(audit.iter().any(|e| e.detail.starts_with("FAILED")));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn import_either_format_sqlite() {
-    import_either_format(common::sqlite()).await;
+/// The audit log's postcode imports (the last ten).
+async fn postcode_imports(db: &alliance_db::Db) -> Vec<alliance_db::audit::AuditEntry> {
+    let query =
+        alliance_db::audit::AuditQuery { action: Some("import postcodes".into()), limit: 10, ..Default::default() };
+    db.audit_search(&query).await.unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn import_either_format_postgres() {
-    let Some(db) = common::postgres().await else { return };
-    import_either_format(db).await;
-}
+on_each_db!(import_either_format);
 
 /// The public report form takes a postcode for its place, and the charter map places a venue
 /// given only a postcode (over the demo's Staffordshire wards).
@@ -190,16 +179,7 @@ async fn postcodes_place_reports_and_venues(t: common::TestDb) {
     assert!(!map_before.contains("Hanley Arcade: Hanley Arcade"));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postcodes_place_reports_and_venues_sqlite() {
-    postcodes_place_reports_and_venues(common::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postcodes_place_reports_and_venues_postgres() {
-    let Some(db) = common::postgres().await else { return };
-    postcodes_place_reports_and_venues(db).await;
-}
+on_each_db!(postcodes_place_reports_and_venues);
 
 /// Sends a POST whose headers declare `declared` bytes of multipart body but sends only
 /// `sent` (the CSRF field first, as a browser does), and reads the answer's status: the
@@ -305,17 +285,7 @@ async fn an_administrator_uploads_postcodes(app: TestApp) {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
-    let audit = app
-        .db
-        .audit_search(&alliance_db::audit::AuditQuery {
-            actor: None,
-            action: Some("import postcodes".into()),
-            from: None,
-            to: None,
-            limit: 10,
-        })
-        .await
-        .unwrap();
+    let audit = postcode_imports(&app.db).await;
     assert_eq!(audit.len(), 2, "the import and the refused file: {audit:?}");
     assert!(audit.iter().all(|e| e.actor.contains("admin@example.org")), "{audit:?}");
     assert!(audit.iter().any(|e| e.detail.starts_with("FAILED") && e.detail.contains("broken.csv")), "{audit:?}");

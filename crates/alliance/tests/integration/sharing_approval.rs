@@ -92,10 +92,8 @@ async fn a_grant_takes_effect_only_when_the_owner_approves(app: TestApp) {
             ("decision", decision.to_string()),
         ]
     };
-    let as_refs = |v: &Vec<(&'static str, String)>| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
-    let fields = as_refs(&decide("approve"));
-    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let reply = app.post_form("/admin/grants/decide", &p.council_admin, &fields).await;
+    let approve = decide("approve");
+    let reply = app.post_owned("/admin/grants/decide", &p.council_admin, &approve).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert!(reply.body.contains("Only an administrator of Hospital trust"), "{}", reply.body);
     let reply =
@@ -113,7 +111,7 @@ async fn a_grant_takes_effect_only_when_the_owner_approves(app: TestApp) {
     assert!(page.body.contains("DPIA-7, completed 2026-01-15") && page.body.contains("In force"), "{}", page.body);
 
     // The owner's administrator approves: the council sees the data.
-    let reply = app.post_form("/admin/grants/decide", &p.health_admin, &fields).await;
+    let reply = app.post_owned("/admin/grants/decide", &p.health_admin, &approve).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     assert_eq!(app.get(ED_PAGE, &p.council_analyst).await.status, StatusCode::OK);
     let in_force = app.db.grants_for(p.council, "ed-assaults").await.unwrap();
@@ -123,7 +121,7 @@ async fn a_grant_takes_effect_only_when_the_owner_approves(app: TestApp) {
         (AccessLevel::Record, Some("admin@health.example"))
     );
     // A second decision on the same request is refused.
-    let reply = app.post_form("/admin/grants/decide", &p.health_admin, &fields).await;
+    let reply = app.post_owned("/admin/grants/decide", &p.health_admin, &approve).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(reply.body.contains("already approved"), "{}", reply.body);
     let page = app.get("/admin/data-sharing", &p.health_admin).await;

@@ -214,6 +214,18 @@ fn assert_no_small_counts(csv_text: &str, threshold: i64) {
     }
 }
 
+/// A synthetic ED site's quarter (RJE01, January to March 2025, 400 assaults, seed 11).
+fn ed_first_quarter_2025() -> alliance_ingest::ed::synthetic::GeneratorSpec {
+    alliance_ingest::ed::synthetic::GeneratorSpec {
+        site_code: "RJE01".into(),
+        from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
+        assaults: 400,
+        seed: 11,
+        streets: vec![],
+    }
+}
+
 /// The emergency department sections with synthetic ED data (and no police data): time of
 /// day and day of week (of the assault), age band by sex, and methods by serious violence
 /// group, each suppressed and checked against an independent count of the generated
@@ -222,7 +234,7 @@ fn assert_no_small_counts(csv_text: &str, threshold: i64) {
 async fn emergency_department_sections(t: TestDb) {
     use alliance_core::analytics::sna::definition::SvGroup;
     use alliance_core::analytics::suppression::Shown;
-    use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
+    use alliance_ingest::ed::synthetic::{generate, write};
     use chrono::{Datelike, Timelike};
 
     // The web app runs with a configured threshold of 10, not the default 5.
@@ -241,14 +253,7 @@ async fn emergency_department_sections(t: TestDb) {
     assert_eq!(html.matches("Emergency department data: no data.").count(), 3, "people, times, injuries");
     assert!(table(&report, "ed-days").unwrap().rows.is_empty());
 
-    let spec = GeneratorSpec {
-        site_code: "RJE01".into(),
-        from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-        to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
-        assaults: 400,
-        seed: 11,
-        streets: vec![],
-    };
+    let spec = ed_first_quarter_2025();
     let sub = generate(&spec);
     let text = write(&sub, alliance_ingest::ed::EdFormat::Csv);
     db.import_ed_file(&SourceFile::from_bytes("ed.csv", text.into_bytes()), "test").await.unwrap();
@@ -368,19 +373,8 @@ async fn emergency_department_sections(t: TestDb) {
     }
 }
 
-/// The ED sections need no shared data: SQLite always, PostgreSQL when reachable.
-mod emergency_department {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::emergency_department_sections(crate::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = crate::common::postgres().await else { return };
-        super::emergency_department_sections(db).await;
-    }
-}
+// The ED sections need no shared data: SQLite always, PostgreSQL when reachable.
+on_each_db!(emergency_department => emergency_department_sections);
 
 /// A report over a place of the register (issue 15): the police figures are the records
 /// inside the place's outline (of the definition's categories; the headline its three),
@@ -392,7 +386,7 @@ mod emergency_department {
 async fn a_report_over_a_place(t: TestDb) {
     use alliance_core::access::Role;
     use alliance_core::analytics::suppression::Shown;
-    use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
+    use alliance_ingest::ed::synthetic::{generate, write};
 
     let url = t.url.clone();
     let state = alliance_web::AppState::new(t.connect().await).with_secure_cookies(false);
@@ -422,14 +416,7 @@ async fn a_report_over_a_place(t: TestDb) {
         let file = SourceFile::from_bytes(&format!("{month}-staffordshire-street.csv"), text.into_bytes());
         db.import_police_file(&file, "test", &|_| {}).await.unwrap();
     }
-    let spec = GeneratorSpec {
-        site_code: "RJE01".into(),
-        from: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-        to: chrono::NaiveDate::from_ymd_opt(2025, 3, 31).unwrap(),
-        assaults: 400,
-        seed: 11,
-        streets: vec![],
-    };
+    let spec = ed_first_quarter_2025();
     let text = write(&generate(&spec), alliance_ingest::ed::EdFormat::Csv);
     db.import_ed_file(&SourceFile::from_bytes("ed.csv", text.into_bytes()), "test").await.unwrap();
     let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Council").await;
@@ -530,15 +517,4 @@ async fn a_report_over_a_place(t: TestDb) {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no place called \"Nowhere Park\""));
 }
 
-mod report_over_a_place {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn sqlite() {
-        super::a_report_over_a_place(crate::common::sqlite()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn postgres() {
-        let Some(db) = crate::common::postgres().await else { return };
-        super::a_report_over_a_place(db).await;
-    }
-}
+on_each_db!(report_over_a_place => a_report_over_a_place);

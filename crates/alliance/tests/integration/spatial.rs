@@ -368,6 +368,18 @@ async fn demo_app(test_db: common::TestDb) -> (TestApp, Caller) {
     (app, analyst)
 }
 
+/// [`demo_app`] over SQLite, with its hot spot cache in view.
+async fn demo_app_with_cache() -> (TestApp, Caller, std::sync::Arc<alliance_app::spatial::HotspotCache>) {
+    let test_db = common::sqlite();
+    let db = test_db.connect().await;
+    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
+    let state = alliance_web::AppState::new(db).with_secure_cookies(false);
+    let cache = state.hotspot_cache.clone();
+    let app = TestApp::start_with(test_db, state).await;
+    let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    (app, me, cache)
+}
+
 /// Points posted to the API (a CSV body, with the session's CSRF header).
 async fn post_points(app: &TestApp, path: &str, who: &Caller, body: &str) -> common::app::Reply {
     app.post_bytes(path, who, "text/csv", body.as_bytes().to_vec()).await
@@ -513,13 +525,7 @@ on_each_app!(oversized_hotspot_requests_are_refused_before_any_work);
 /// The refused requests leave nothing in the cache, and the page's analysis is reused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_cache_nothing() {
-    let test_db = common::sqlite();
-    let db = test_db.connect().await;
-    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
-    let state = alliance_web::AppState::new(db.clone()).with_secure_cookies(false);
-    let cache = state.hotspot_cache.clone();
-    let app = TestApp::start_with(test_db, state).await;
-    let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    let (app, me, cache) = demo_app_with_cache().await;
     for path in [
         "/api/v1/hotspots?cell=250&cells=bbox&permutations=9999",
         "/api/v1/hotspots?cell=150&permutations=9999",
@@ -538,13 +544,7 @@ async fn refused_requests_cache_nothing() {
 /// imported record counted).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
-    let test_db = common::sqlite();
-    let db = test_db.connect().await;
-    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
-    let state = alliance_web::AppState::new(db.clone()).with_secure_cookies(false);
-    let cache = state.hotspot_cache.clone();
-    let app = TestApp::start_with(test_db, state).await;
-    let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    let (app, me, cache) = demo_app_with_cache().await;
     let counts = || {
         let c = cache.counts();
         (c.hits, c.computations)
@@ -576,19 +576,20 @@ async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
         district: Some("E06000021".into()),
         ..LocatedFilter::default()
     };
-    let known = db.located_police_records(&filter).await.unwrap().into_iter().next().expect("a stored robbery");
+    let known = app.db.located_police_records(&filter).await.unwrap().into_iter().next().expect("a stored robbery");
     let csv = format!(
         "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n\
          {:064x},2031-01,Staffordshire Police,Staffordshire Police,{},{},On or near Test Street,{},Test,Robbery,Under investigation,\n",
         1, known.longitude, known.latitude, known.lsoa_code.clone().unwrap_or_default()
     );
-    db.import_police_file(
-        &SourceFile::from_bytes("2031-01-staffordshire-street.csv", csv.into_bytes()),
-        "test",
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    app.db
+        .import_police_file(
+            &SourceFile::from_bytes("2031-01-staffordshire-street.csv", csv.into_bytes()),
+            "test",
+            &|_| {},
+        )
+        .await
+        .unwrap();
 
     let after = app.get(&layer, &me).await;
     assert_eq!(after.status, StatusCode::OK, "{}", after.body);

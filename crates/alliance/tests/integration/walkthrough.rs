@@ -25,22 +25,9 @@ fn id_in(reply: &Reply) -> i64 {
 
 /// A multipart form with the CSRF token first and `file` fields.
 fn files_form(csrf: &str, files: &[(String, Vec<u8>)]) -> (String, Vec<u8>) {
-    let boundary = "alliance-walkthrough-boundary";
-    let mut body =
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n").into_bytes();
-    for (name, bytes) in files {
-        body.extend(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-                 Content-Type: text/csv\r\n\r\n"
-            )
-            .bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let files: Vec<(&str, &str, &[u8])> =
+        files.iter().map(|(name, bytes)| ("file", name.as_str(), &bytes[..])).collect();
+    common::http::multipart_files(&[("csrf_token", csrf)], &files)
 }
 
 /// Every page without a parameter in the route table that `who` may open (GET), with the
@@ -122,16 +109,8 @@ async fn wiltshire_from_first_sign_in_to_the_board_pack(app: TestApp) {
     fresh.extend([("title", "Street pastors in Salisbury"), ("status", "not-started")]);
     let pastors = id_in(&app.post_form("/actions", &admin, &fresh).await);
     let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
-    let (d, m, y) =
-        (yesterday.format("%-d").to_string(), yesterday.format("%-m").to_string(), yesterday.format("%Y").to_string());
-    let update = [
-        ("update_on_date-day", d.as_str()),
-        ("update_on_date-month", m.as_str()),
-        ("update_on_date-year", y.as_str()),
-        ("update_status", "at-risk"),
-        ("update_note", "Volunteers short"),
-    ];
-    location(&app.post_form(&format!("/actions/{pastors}/updates"), &admin, &update).await);
+    let update = common::governance::update_form(yesterday, "at-risk", "Volunteers short");
+    location(&app.post_owned(&format!("/actions/{pastors}/updates"), &admin, &update).await);
 
     // 5. The Board pack: at-risk as of its date, the 2020 action overdue, the other not.
     let to = app.get("/board-pack", &admin).await;

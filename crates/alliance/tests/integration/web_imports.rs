@@ -44,22 +44,8 @@ fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
 
 /// A multipart form with the CSRF token first and any number of `file` fields.
 fn files_form(csrf: &str, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
-    let boundary = "alliance-test-boundary-9c2e";
-    let mut body =
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n").into_bytes();
-    for (name, bytes) in files {
-        body.extend(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\
-                 Content-Type: application/octet-stream\r\n\r\n"
-            )
-            .bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend(b"\r\n");
-    }
-    body.extend(format!("--{boundary}--\r\n").bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    let files: Vec<(&str, &str, &[u8])> = files.iter().map(|&(name, bytes)| ("file", name, bytes)).collect();
+    common::http::multipart_files(&[("csrf_token", csrf)], &files)
 }
 
 async fn upload(app: &TestApp, who: &Caller, path: &str, files: &[(&str, &[u8])]) -> Reply {

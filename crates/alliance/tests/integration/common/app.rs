@@ -12,6 +12,22 @@ use reqwest::StatusCode;
 
 use super::TestDb;
 
+/// The tests' HTTP client: it does not follow redirects, so a test sees each one. (Tests of
+/// an `alliance serve` child process use it directly.)
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client")
+}
+
+/// The token of the anonymous CSRF cookie (`alliance_csrf`) that a reply's headers set.
+pub fn csrf_cookie(headers: &reqwest::header::HeaderMap) -> String {
+    headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("alliance_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
+        .expect("an anonymous CSRF cookie")
+}
+
 /// A running Alliance server for one test, stopped when dropped.
 pub struct TestApp {
     pub db: Db,
@@ -68,6 +84,20 @@ impl TestApp {
 
     /// Starts the app over `test_db` with `state` (made from `test_db`'s database).
     pub async fn start_with(test_db: TestDb, state: AppState) -> TestApp {
+        let db_url = test_db.url.clone();
+        TestApp::serve(state, db_url, Some(test_db)).await
+    }
+
+    /// A second server over the same database, as a second instance of Alliance would be,
+    /// with the settings `configure` makes of a fresh state (drop it before `self`).
+    pub async fn beside(&self, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
+        let state = configure(AppState::new(self.db.clone()).with_secure_cookies(false));
+        TestApp::serve(state, self.db_url.clone(), None).await
+    }
+
+    /// Serves the router over `state` on a free port of 127.0.0.1: the one way every
+    /// in-process server of the tests starts.
+    async fn serve(state: AppState, db_url: String, test_db: Option<TestDb>) -> TestApp {
         let db = state.db.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
         let addr = listener.local_addr().expect("the bound address");
@@ -75,51 +105,18 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
-        TestApp {
-            db,
-            db_url: test_db.url.clone(),
-            base: format!("http://{addr}"),
-            client,
-            server,
-            _test_db: Some(test_db),
-        }
-    }
-
-    /// A second server over the same database, as a second instance of Alliance would be,
-    /// with the settings `configure` makes of a fresh state (drop it before `self`).
-    pub async fn beside(&self, configure: impl FnOnce(AppState) -> AppState) -> TestApp {
-        let state = configure(AppState::new(self.db.clone()).with_secure_cookies(false));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a free port");
-        let addr = listener.local_addr().expect("the bound address");
-        let app = alliance_web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
-        TestApp {
-            db: self.db.clone(),
-            db_url: self.db_url.clone(),
-            base: format!("http://{addr}"),
-            client,
-            server,
-            _test_db: None,
-        }
+        TestApp { db, db_url, base: format!("http://{addr}"), client: client(), server, _test_db: test_db }
     }
 
     /// A handle on a server this test did not start in process (an `alliance serve` child
     /// process) at `base`, over the same database as `self`, to talk to it with the same
     /// helpers (drop it before `self`).
     pub fn at(&self, base: &str) -> TestApp {
-        let client =
-            reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("an HTTP client");
         TestApp {
             db: self.db.clone(),
             db_url: self.db_url.clone(),
             base: base.trim_end_matches('/').to_string(),
-            client,
+            client: client(),
             server: tokio::spawn(async {}),
             _test_db: None,
         }
@@ -136,13 +133,7 @@ impl TestApp {
     pub async fn visitor(&self, path: &str) -> Caller {
         let reply = self.get(path, &Caller::default()).await;
         assert_eq!(reply.status, StatusCode::OK, "GET {path}: {}", reply.body);
-        let token = reply
-            .headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|c| c.strip_prefix("alliance_csrf=").map(|r| r.split(';').next().unwrap_or("").to_string()))
-            .expect("an anonymous CSRF cookie");
+        let token = csrf_cookie(&reply.headers);
         Caller { cookie: format!("alliance_csrf={token}"), csrf: token, bearer: None }
     }
 
@@ -210,6 +201,12 @@ impl TestApp {
         let mut all: Vec<(&str, &str)> = vec![("csrf_token", who.csrf.as_str())];
         all.extend_from_slice(fields);
         TestApp::read(self.request(reqwest::Method::POST, path, who).form(&all)).await
+    }
+
+    /// [`post_form`](TestApp::post_form) of fields whose values the test built as strings.
+    pub async fn post_owned(&self, path: &str, who: &Caller, fields: &[(&str, String)]) -> Reply {
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.post_form(path, who, &fields).await
     }
 
     /// Posts raw bytes (an API upload), with the CSRF header for a session caller.

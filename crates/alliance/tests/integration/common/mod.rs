@@ -12,6 +12,7 @@
 
 #[macro_use]
 pub mod app;
+pub mod governance;
 pub mod http;
 pub mod smtp_sink;
 
@@ -230,6 +231,30 @@ pub fn as_count_rows(counts: &BTreeMap<(String, String), i64>) -> Vec<CountRow> 
 /// Only the street files among `files`.
 pub fn street_only(files: &[PathBuf]) -> Vec<PathBuf> {
     files.iter().filter(|p| p.to_string_lossy().ends_with("-street.csv")).cloned().collect()
+}
+
+/// Runs `scenario(test_db)` on a fresh database as two tests, `<name>::sqlite` and
+/// `<name>::postgres` (skipped, saying so, when PostgreSQL is not reachable); `<name>` is the
+/// scenario's name unless given first (`on_each_db!(name => scenario)`).
+#[macro_export]
+macro_rules! on_each_db {
+    ($scenario:ident) => {
+        on_each_db!($scenario => $scenario);
+    };
+    ($name:ident => $scenario:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$scenario($crate::common::sqlite()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(db) = $crate::common::postgres().await else { return };
+                super::$scenario(db).await;
+            }
+        }
+    };
 }
 
 /// Runs `scenario(test_db, shared_data)` as two tests, `<scenario>::sqlite` and
