@@ -18,8 +18,16 @@ pub fn routes() -> axum::Router<crate::AppState> {
             "/api/v1/imports/police",
             axum::routing::post(uploads::police).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
         )
-        .route("/api/v1/imports/ed", uploads::partner_route(crate::uploads::Kind::Ed))
-        .route("/api/v1/imports/indicators", uploads::partner_route(crate::uploads::Kind::Indicators))
+        .route(
+            "/api/v1/imports/ed",
+            axum::routing::post(uploads::ed)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD)),
+        )
+        .route(
+            "/api/v1/imports/indicators",
+            axum::routing::post(uploads::indicators)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD)),
+        )
         .route(
             "/api/v1/referrals",
             axum::routing::post(referrals::create).layer(axum::extract::DefaultBodyLimit::max(referrals::MAX_BODY)),

@@ -126,15 +126,22 @@ async fn partner(
     })
 }
 
-/// The route of a partner upload of `kind` (`POST /api/v1/imports/ed`, `…/indicators`): the
-/// request goes to [`partner`], under the partner upload's body limit.
-pub fn partner_route(kind: Kind) -> axum::routing::MethodRouter<AppState> {
-    axum::routing::post(
-        move |State(state): State<AppState>,
-              Caller(who): Caller,
-              Extension(ClientIp(ip)): Extension<ClientIp>,
-              Query(params): Query<HashMap<String, String>>,
-              body: Bytes| partner(state, who, ip, kind, params, body),
-    )
-    .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD))
+pub async fn ed(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    partner(state, who, ip, Kind::Ed, params, body).await
+}
+
+pub async fn indicators(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    Query(params): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    partner(state, who, ip, Kind::Indicators, params, body).await
 }

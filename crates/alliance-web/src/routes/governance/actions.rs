@@ -169,9 +169,8 @@ async fn post_update(
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     require_action_update(&state, &user, &a).await?;
-    let date_errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
-    if !date_errors.is_empty() {
-        form.errors = date_errors;
+    form.errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
+    if !form.errors.is_empty() {
         if let Err(e) = status_from(&form, "update_status") {
             form.errors.push(e);
         }
@@ -201,9 +200,8 @@ async fn add_milestone(
     mut form: Form,
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
-    let date_errors = form.read_dates(&[("milestone_due", "Due date", false)]);
-    if !date_errors.is_empty() {
-        form.errors = date_errors;
+    form.errors = form.read_dates(&[("milestone_due", "Due date", false)]);
+    if !form.errors.is_empty() {
         return action_page(&state, &user, a, form).await;
     }
     let due = form.get("milestone_due");
@@ -254,9 +252,8 @@ async fn escalate(
     mut form: Form,
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
-    let date_errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
-    if !date_errors.is_empty() {
-        form.errors = date_errors;
+    form.errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
+    if !form.errors.is_empty() {
         return action_page(&state, &user, a, form).await;
     }
     let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));

@@ -85,8 +85,9 @@ async fn stream_from(
     }))
 }
 
-/// `POST /funding/streams`: a new funding stream (name and funder).
-async fn add_stream(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
+/// A stream's name and funder (`stream_name`, `stream_funder`), or `None` with the errors on
+/// the form: the add form of /funding and the change page ask the same.
+fn stream_fields(form: &mut Form) -> Option<(String, String)> {
     let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
     if name.is_none() {
         form.errors.push(error("stream_name", "Enter the name of the funding stream"));
@@ -94,7 +95,12 @@ async fn add_stream(State(state): State<AppState>, Staff(user): Staff, mut form:
     if funder.is_none() {
         form.errors.push(error("stream_funder", "Enter who provides the money, like Home Office"));
     }
-    if let (Some(name), Some(funder)) = (name, funder) {
+    name.zip(funder)
+}
+
+/// `POST /funding/streams`: a new funding stream (name and funder).
+async fn add_stream(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
+    if let Some((name, funder)) = stream_fields(&mut form) {
         match state.db.create_funding_stream(&name, &funder, &actor(&user)).await {
             Ok(_) => return Ok(see_other("/funding#streams")),
             Err(e) => form.errors.push(invalid_to_field(e, STREAM_FIELDS, "stream_name")?),
@@ -312,14 +318,7 @@ async fn edit_stream(
     mut form: Form,
 ) -> Result<Response, PageError> {
     let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
-    let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
-    if name.is_none() {
-        form.errors.push(error("stream_name", "Enter the name of the funding stream"));
-    }
-    if funder.is_none() {
-        form.errors.push(error("stream_funder", "Enter who provides the money, like Home Office"));
-    }
-    if let (Some(name), Some(funder)) = (name, funder) {
+    if let Some((name, funder)) = stream_fields(&mut form) {
         match state.db.update_funding_stream(id, &name, &funder, &actor(&user)).await {
             Ok(false) => return Err(not_found()),
             Ok(true) => return Ok(see_other("/funding#streams")),
