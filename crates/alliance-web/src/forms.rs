@@ -89,6 +89,18 @@ impl Form {
     }
 }
 
+/// A handler argument: the submitted URL-encoded form, with no errors yet (a repeated name
+/// keeps its last value). A body that cannot be read is the 400 page of
+/// [`crate::extract::Form`].
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = crate::PageError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Form, crate::PageError> {
+        let crate::extract::Form(values) = crate::extract::Form::<FormValues>::from_request(request, state).await?;
+        Ok(Form::new(values))
+    }
+}
+
 /// A form's text fields and the file chosen in its `file` field (name, bytes), if any.
 pub type WithFile = (FormValues, Option<(String, Vec<u8>)>);
 

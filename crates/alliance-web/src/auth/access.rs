@@ -441,7 +441,7 @@ pub async fn require_action_update(state: &AppState, user: &User, action: &Actio
     if may_update_action(user, action) {
         return Ok(());
     }
-    let actor = super::actor_of(user, &super::current().ip);
+    let actor = super::actor(user);
     let target = format!("/actions/{}/updates", action.id);
     state
         .db

@@ -76,6 +76,12 @@ pub fn actor_of(user: &User, ip: &str) -> alliance_db::audit::Actor {
     alliance_db::audit::Actor::new(user_actor(user), ip)
 }
 
+/// The actor of a change a signed-in user makes in the current request, from its client
+/// address (the [`ClientIp`] the middleware found): what handlers pass to audited writes.
+pub fn actor(user: &User) -> alliance_db::audit::Actor {
+    actor_of(user, &current().ip)
+}
+
 /// How a signed-in user is named wherever the database records who did something (an
 /// intervention's author, an evaluation's runner, a governance change, the audit log):
 /// `user:<email>`, beside the command line's `cli:<login>`.

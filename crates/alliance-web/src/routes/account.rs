@@ -23,7 +23,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use crate::auth::{actor_of, session, throttle, ClientIp, CurrentUser};
+use crate::auth::{actor, actor_of, session, throttle, ClientIp, CurrentUser};
 use crate::extract::{Form, Query};
 use crate::forms::{self, FormValues};
 use crate::views::access::{PasswordPage, SignInPage};
@@ -176,11 +176,10 @@ async fn sign_in(
 async fn sign_out(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     request_headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let token = session::current_token_hash(&request_headers);
-    state.db.sign_out(token.as_deref(), &actor_of(&user, &ip)).await?;
+    state.db.sign_out(token.as_deref(), &actor(&user)).await?;
     let mut headers = HeaderMap::new();
     session::append(&mut headers, session::cleared(&state));
     headers.insert(LOCATION, axum::http::HeaderValue::from_static("/sign-in?signed-out=1"));

@@ -16,10 +16,9 @@ use axum::extract::{RawForm, State};
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Extension;
 
 use crate::auth::access::SCOPES;
-use crate::auth::{actor_of, random_token, token_hash, ClientIp, CurrentUser};
+use crate::auth::{actor, random_token, token_hash, CurrentUser};
 use crate::error::not_found;
 use crate::extract::{Form, Path, Query};
 use crate::forms::{self, FieldError, FormValues};
@@ -92,12 +91,10 @@ async fn organisations(State(state): State<AppState>) -> Result<Html<String>, Pa
 async fn add_organisation(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let result = match form.value("org_type").parse::<OrgType>() {
-        Ok(t) => state.db.create_organisation(&form.value("name"), t, &actor_of(&me, &ip)).await.map(|_| ()),
+        Ok(t) => state.db.create_organisation(&form.value("name"), t, &actor(&me)).await.map(|_| ()),
         Err(_) => Err(DbError::invalid("org_type", "Choose the type of organisation")),
     };
     match result {
@@ -151,10 +148,8 @@ async fn users(State(state): State<AppState>) -> Result<Html<String>, PageError>
 async fn invite_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let mut errors = Vec::new();
     let role = form
         .value("invite_role")
@@ -172,7 +167,7 @@ async fn invite_user(
     let (email, name) = (form.value("invite_email"), form.value("invite_name"));
     let invite = alliance_app::accounts::Invite { email: &email, name: &name, org_id, role };
     let partnership = state.partnership.name(&state.db).await;
-    match alliance_app::accounts::invite(&state.db, &state.mailer, &partnership, &invite, &actor_of(&me, &ip)).await {
+    match alliance_app::accounts::invite(&state.db, &state.mailer, &partnership, &invite, &actor(&me)).await {
         Ok(invited) => Ok(Html(users_page_with(&state, least_role_form(), Some(invited)).await?).into_response()),
         Err(alliance_app::AppError::Invalid { field, reason } | alliance_app::AppError::Conflict { field, reason }) => {
             let field = match field {
@@ -191,12 +186,10 @@ async fn invite_user(
 async fn add_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    mut form: forms::Form,
 ) -> Result<Response, PageError> {
-    let mut typed = values(&fields);
-    let password = typed.remove("password").unwrap_or_default();
-    let form = forms::Form::new(typed);
+    // The password is never shown back.
+    let password = form.values.remove("password").unwrap_or_default();
     let mut errors = Vec::new();
     let role = form.value("role").parse::<Role>().map_err(|_| errors.push(forms::error("role", "Choose a role"))).ok();
     let org_id = form
@@ -213,7 +206,7 @@ async fn add_user(
     let hash = password::hash(&password).await.map_err(PageError::Internal)?;
     let (email, name) = (form.value("email"), form.value("name"));
     let new = NewUser { email: &email, name: &name, org_id, role, password_hash: &hash };
-    match state.db.create_user(&new, &actor_of(&me, &ip)).await {
+    match state.db.create_user(&new, &actor(&me)).await {
         Ok(_) => Ok(redirect("/admin/users")),
         Err(e) => {
             let error = on_field(e, |f| f)?;
@@ -233,7 +226,6 @@ struct UserUpdateForm {
 async fn update_user(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(form): Form<UserUpdateForm>,
 ) -> Result<Response, PageError> {
@@ -248,7 +240,7 @@ async fn update_user(
         let form = refuse("You cannot remove your own administrator role or deactivate yourself");
         return Ok(invalid(users_page(&state, form).await?));
     }
-    state.db.update_user_access(id, role, active, &actor_of(&me, &ip)).await?;
+    state.db.update_user_access(id, role, active, &actor(&me)).await?;
     Ok(redirect("/admin/users"))
 }
 
@@ -320,13 +312,11 @@ impl AgreementFields {
 async fn add_agreement(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let typed = AgreementFields::of(&form);
     let new = typed.agreement();
-    let result = state.db.create_agreement(&new, &actor_of(&me, &ip)).await.map(|_| ());
+    let result = state.db.create_agreement(&new, &actor(&me)).await.map(|_| ());
     data_sharing_done(&state, &me, result, form.values, "agreement", |f| f).await
 }
 
@@ -370,14 +360,12 @@ async fn edit_agreement(State(state): State<AppState>, Path(id): Path<i64>) -> R
 async fn update_agreement(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let typed = AgreementFields::of(&form);
     let edited = typed.agreement();
-    match state.db.update_agreement(id, &edited, &actor_of(&me, &ip)).await {
+    match state.db.update_agreement(id, &edited, &actor(&me)).await {
         Ok(_) => Ok(redirect("/admin/data-sharing")),
         Err(DbError::NotFound { .. }) => Err(not_found()),
         Err(e) => {
@@ -391,10 +379,8 @@ async fn update_agreement(
 async fn add_grant(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let parsed = (|| {
         let agreement = form
             .value("agreement_id")
@@ -408,7 +394,7 @@ async fn add_grant(
     })();
     let result = match parsed {
         Ok((agreement, org, level)) => {
-            state.db.set_grant(agreement, org, &form.value("dataset"), level, &actor_of(&me, &ip)).await
+            state.db.set_grant(agreement, org, &form.value("dataset"), level, &actor(&me)).await
         }
         Err(e) => Err(e),
     };
@@ -425,10 +411,8 @@ async fn add_grant(
 async fn decide_grant(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let approve = match form.value("decision").as_str() {
         "approve" => Some(true),
         "refuse" => Some(false),
@@ -437,7 +421,7 @@ async fn decide_grant(
     let ids = (form.value("agreement_id").parse::<i64>(), form.value("org_id").parse::<i64>());
     let result = match (approve, ids) {
         (Some(approve), (Ok(agreement), Ok(org))) => {
-            state.db.decide_grant(agreement, org, &form.value("dataset"), approve, &actor_of(&me, &ip)).await
+            state.db.decide_grant(agreement, org, &form.value("dataset"), approve, &actor(&me)).await
         }
         (None, _) => Err(DbError::invalid("decision", "Choose approve or refuse")),
         _ => Err(DbError::invalid("decision", "Choose a request from the list")),
@@ -452,12 +436,10 @@ async fn decide_grant(
 async fn set_owner(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let result = match form.value("org_id").parse::<i64>() {
-        Ok(org) => state.db.set_dataset_owner(&form.value("dataset"), org, &actor_of(&me, &ip)).await,
+        Ok(org) => state.db.set_dataset_owner(&form.value("dataset"), org, &actor(&me)).await,
         Err(_) => Err(DbError::invalid("org_id", "Choose an organisation")),
     };
     let id_of = |f: &'static str| if f == "dataset" { "owner-dataset" } else { "owner-org" };
@@ -467,10 +449,8 @@ async fn set_owner(
 async fn add_dpia(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Form(fields): Form<Vec<(String, String)>>,
+    form: forms::Form,
 ) -> Result<Response, PageError> {
-    let form = forms::Form::new(values(&fields));
     let (title, datasets, completed_on, review_date, summary) = (
         form.value("title"),
         form.value("datasets"),
@@ -485,7 +465,7 @@ async fn add_dpia(
         review_date: &review_date,
         summary: &summary,
     };
-    let result = state.db.create_dpia(&new, &actor_of(&me, &ip)).await.map(|_| ());
+    let result = state.db.create_dpia(&new, &actor(&me)).await.map(|_| ());
     let id_of = |f: &'static str| match f {
         "title" => "dpia-title",
         "review_date" => "dpia-review",
@@ -523,7 +503,6 @@ async fn tokens(State(state): State<AppState>) -> Result<Html<String>, PageError
 async fn add_token(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     RawForm(body): RawForm,
 ) -> Result<Response, PageError> {
     let pairs: Vec<(String, String)> = form_pairs(&body);
@@ -538,11 +517,7 @@ async fn add_token(
         Ok(org_id) => {
             let token = format!("alliance_{}", random_token());
             let name = form.value("name");
-            state
-                .db
-                .create_api_token(org_id, &name, &token_hash(&token), &scopes, &actor_of(&me, &ip))
-                .await
-                .map(|_| token)
+            state.db.create_api_token(org_id, &name, &token_hash(&token), &scopes, &actor(&me)).await.map(|_| token)
         }
         Err(_) => Err(DbError::invalid("org_id", "Choose an organisation (add one first)")),
     };
@@ -567,10 +542,9 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 async fn revoke_token(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    state.db.revoke_api_token(id, &actor_of(&me, &ip)).await?;
+    state.db.revoke_api_token(id, &actor(&me)).await?;
     Ok(redirect("/admin/tokens"))
 }
 

@@ -25,7 +25,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Form as Submitted;
 
-use crate::auth::CurrentUser;
+use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
 use crate::forms::{error, FieldError, Form};
 use crate::views::Layout;
@@ -73,10 +73,6 @@ fn layout(state: &AppState) -> Layout {
 fn page(template: &impl Template, has_errors: bool) -> Result<Response, PageError> {
     let html = Html(template.render()?);
     Ok(if has_errors { (StatusCode::UNPROCESSABLE_ENTITY, html).into_response() } else { html.into_response() })
-}
-
-fn actor(user: &alliance_db::access::User) -> alliance_db::audit::Actor {
-    crate::auth::actor_of(user, &crate::auth::current().ip)
 }
 
 /// The form's single values and its needs (checkboxes, several values of one name).

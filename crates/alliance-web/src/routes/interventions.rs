@@ -14,9 +14,9 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Form, Json};
+use axum::{Form, Json};
 
-use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
 use crate::routes::api::ApiError;
 use crate::views::interventions::{self as v, DetailPage, FormPage, FormValues, ListPage};
@@ -44,12 +44,11 @@ async fn form_page(
 async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
     match checked(&state, v::validate(&values)).await? {
         Ok(fields) => {
-            let id = state.db.create_intervention(&fields, &actor_of(&user, &ip)).await?;
+            let id = state.db.create_intervention(&fields, &actor(&user)).await?;
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
         }
         Err(errors) => {
@@ -92,13 +91,12 @@ async fn edit_form(State(state): State<AppState>, Path(id): Path<i64>) -> Result
 async fn update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
     match checked(&state, v::validate(&values)).await? {
         Ok(fields) => {
-            if !state.db.update_intervention(id, &fields, &actor_of(&user, &ip)).await? {
+            if !state.db.update_intervention(id, &fields, &actor(&user)).await? {
                 return Err(not_found());
             }
             Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
@@ -120,13 +118,12 @@ async fn detail(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Re
 async fn evaluate(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(values): Form<FormValues>,
 ) -> Result<Response, PageError> {
     let Some(i) = state.db.intervention(id).await? else { return Err(not_found()) };
     let outcome = match v::validate_design(&i, &values) {
-        Ok(design) => match evaluation::store(&state.db, id, &design, &actor_of(&user, &ip)).await {
+        Ok(design) => match evaluation::store(&state.db, id, &design, &actor(&user)).await {
             Ok(stored) => {
                 return Ok(Redirect::to(&format!("/interventions/{id}#evaluation-{}", stored.id)).into_response())
             }
@@ -158,13 +155,12 @@ fn form_field(field: &str, values: &v::FormValues) -> &'static str {
 async fn rerun(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path((id, eid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     if state.db.evaluation(id, eid).await?.is_none() {
         return Err(not_found());
     }
-    evaluation::rerun(&state.db, id, eid, &actor_of(&user, &ip)).await?;
+    evaluation::rerun(&state.db, id, eid, &actor(&user)).await?;
     Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
 }
 

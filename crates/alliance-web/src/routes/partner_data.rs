@@ -12,13 +12,12 @@ use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::Extension;
 use serde::Deserialize;
 
 use alliance_core::access::AccessLevel;
 
 use crate::auth::access::require_dataset;
-use crate::auth::{actor_of, Caller, ClientIp, CurrentUser, Principal};
+use crate::auth::{actor, Caller, CurrentUser, Principal};
 use crate::extract::{Form, Query};
 use crate::views::partner_data::GeocodingPage;
 use crate::{AppState, PageError};
@@ -62,7 +61,6 @@ pub struct Choice {
 async fn resolve(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Caller(who): Caller,
     Form(choice): Form<Choice>,
 ) -> Result<Response, PageError> {
@@ -77,7 +75,7 @@ async fn resolve(
     };
     match chosen {
         Ok(place) => {
-            let n = state.db.resolve_ed_location(&choice.location_key, place.as_ref(), &actor_of(&user, &ip)).await?;
+            let n = state.db.resolve_ed_location(&choice.location_key, place.as_ref(), &actor(&user)).await?;
             let to = format!("/partner-data/geocoding?resolved={n}");
             let location = HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/partner-data/geocoding"));
             Ok((StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response())

@@ -23,7 +23,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
-use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::auth::{actor, ClientIp, CurrentUser};
 use crate::error::{not_found, PageError};
 use crate::extract::{Form, Query};
 use crate::forms::{self, FieldError, FormValues};
@@ -406,7 +406,6 @@ pub struct SavedQuery {
 async fn save_profile(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(fields): Form<ProfileFields>,
 ) -> Result<Response, PageError> {
     let typed = fields.typed();
@@ -422,7 +421,7 @@ async fn save_profile(
     if let Some(stored) = state.db.partnership().await? {
         profile.charter_commitments = stored.charter_commitments;
     }
-    let actor = actor_of(&user, &ip);
+    let actor = actor(&user);
     // A deployment from before profiles existed has none yet: the first save creates it.
     let stored = match state.db.set_partnership(&profile, &actor).await {
         Err(DbError::NotFound { .. }) => state.db.init_partnership(&profile, &actor).await,
@@ -445,7 +444,6 @@ async fn save_profile(
 async fn save_charter(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let values: FormValues = fields.into_iter().collect();
@@ -489,7 +487,7 @@ async fn save_charter(
             return refused(&state, refuse(forms::error(&format!("commitment-title-{n}"), e.reason))).await;
         }
     };
-    state.db.set_partnership(&profile, &actor_of(&user, &ip)).await?;
+    state.db.set_partnership(&profile, &actor(&user)).await?;
     state.partnership.put(Some(Arc::new(profile)));
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=charter")]).into_response())
 }
@@ -499,7 +497,6 @@ async fn save_charter(
 async fn upload_logo(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     request: Request,
 ) -> Result<Response, PageError> {
     let refuse = |message: String| PageForms {
@@ -522,17 +519,13 @@ async fn upload_logo(
         Ok(l) => l,
         Err(e) => return refused(&state, refuse(e.to_string())).await,
     };
-    let version = state.db.set_partnership_logo(&logo, &actor_of(&user, &ip)).await?;
+    let version = state.db.set_partnership_logo(&logo, &actor(&user)).await?;
     state.partnership.put_logo(Some(version));
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=logo")]).into_response())
 }
 
-async fn remove_logo(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-) -> Result<Response, PageError> {
-    state.db.remove_partnership_logo(&actor_of(&user, &ip)).await?;
+async fn remove_logo(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
+    state.db.remove_partnership_logo(&actor(&user)).await?;
     state.partnership.put_logo(None);
     Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=logo-removed")]).into_response())
 }

@@ -18,7 +18,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Json;
 
-use crate::auth::{actor_of, CurrentUser};
+use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
 use crate::forms::{error, Form};
 use crate::routes::api::ApiError;
@@ -81,7 +81,7 @@ async fn add(
         description: form.value("description"),
         geojson: form.value("geojson"),
     };
-    let actor = actor_of(&user, &crate::auth::current().ip);
+    let actor = actor(&user);
     match places::add(&state.db, &input, &actor).await {
         Ok(id) => Ok(Redirect::to(&format!("/places/{id}")).into_response()),
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason })
@@ -131,7 +131,7 @@ async fn remove(
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let actor = actor_of(&user, &crate::auth::current().ip);
+    let actor = actor(&user);
     match state.db.remove_place(id, &actor).await {
         Ok(()) => Ok(Redirect::to("/places").into_response()),
         Err(DbError::Conflict { reason, .. }) => {

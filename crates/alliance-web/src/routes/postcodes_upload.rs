@@ -188,7 +188,7 @@ async fn upload(
     let mut file = SourceFile::from_path(upload.file.path()).with_limits(alliance_ingest::postcodes::limits());
     file.name = upload.name.clone();
     let keep = if upload.all { Keep::All } else { Keep::PartnershipArea };
-    let actor = crate::auth::actor_of(&user, &crate::auth::current().ip);
+    let actor = crate::auth::actor(&user);
     let result = postcodes::import(&state.db, &actor, &file, &keep).await?;
     drop(upload.file);
     match result {

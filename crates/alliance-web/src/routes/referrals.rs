@@ -19,7 +19,6 @@ use alliance_core::referrals::{
     LawfulBasis, NameNeed, Need, PersonalFields, ReferralForm, Sex, SourceSetting,
 };
 use alliance_db::access::User;
-use alliance_db::audit::Actor;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -27,17 +26,13 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use crate::auth::CurrentUser;
+use crate::auth::{actor, CurrentUser};
 use crate::error::{bad_request, not_found, PageError};
 use crate::extract::{Path, Query};
 use crate::forms::{error, Form, FormValues};
 use crate::views::referrals::{DetailPage, FiguresPage, ListPage, NewPage, ServiceChoice};
 use crate::views::Layout;
 use crate::AppState;
-
-fn actor(user: &User) -> Actor {
-    crate::auth::actor_of(user, &crate::auth::current().ip)
-}
 
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
@@ -221,17 +216,27 @@ async fn require_party(state: &AppState, user: &User, id: i64) -> Result<Who, Pa
     Ok(who)
 }
 
+/// A form posted about referral `id`: who posts it, once the referral is known to be one of
+/// their organisation's (before the body is parsed), the form's pairs and the form.
+async fn party_form(
+    state: &AppState,
+    user: &User,
+    id: i64,
+    body: &Bytes,
+) -> Result<(Who, Vec<(String, String)>, Form), PageError> {
+    let who = require_party(state, user, id).await?;
+    let pairs = pairs(body)?;
+    let form = Form::new(values_of(&pairs));
+    Ok((who, pairs, form))
+}
+
 async fn event(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    // The referral must be one of the organisation's before the body is read.
-    let who = require_party(&state, &user, id).await?;
-    let pairs = pairs(&body)?;
-    let values = values_of(&pairs);
-    let mut form = Form::new(values);
+    let (who, _, mut form) = party_form(&state, &user, id, &body).await?;
     let name = form.value("event");
     let detail = match name.as_str() {
         "decline" => form.get("decline-reason"),
@@ -294,11 +299,8 @@ async fn correct(
     Path(id): Path<i64>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    // The referral must be one of the organisation's before the body is read.
-    let who = require_party(&state, &user, id).await?;
-    let pairs = pairs(&body)?;
+    let (who, pairs, mut form) = party_form(&state, &user, id, &body).await?;
     let person = referral_form(&pairs).person;
-    let mut form = Form::new(values_of(&pairs));
     match uc::correct(&state.db, who, id, &person, &actor(&user)).await? {
         Ok(_) => return Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
         Err(errors) => {

@@ -45,6 +45,22 @@ async fn request_of(
     Ok((request, errors, from, to))
 }
 
+/// The request of a download (a table, the report file); a query with errors is a 422
+/// plain-text answer listing them, as a download has no form to show them on.
+async fn download_request(
+    state: &AppState,
+    who: &Principal,
+    query: Option<&str>,
+) -> Result<Result<alliance_app::sna::SnaRequest, Response>, PageError> {
+    let places = state.db.place_choices().await?;
+    let (request, errors, _, _) = request_of(state, who, query, &places).await?;
+    if errors.is_empty() {
+        return Ok(Ok(request));
+    }
+    let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
+    Ok(Err((StatusCode::UNPROCESSABLE_ENTITY, text).into_response()))
+}
+
 pub async fn get(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -69,12 +85,10 @@ pub async fn table_csv(
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let places = state.db.place_choices().await?;
-    let (request, errors, _, _) = request_of(&state, &who, query.as_deref(), &places).await?;
-    if !errors.is_empty() {
-        let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());
-    }
+    let request = match download_request(&state, &who, query.as_deref()).await? {
+        Ok(request) => request,
+        Err(refused) => return Ok(refused),
+    };
     let Some(name) = file.strip_suffix(".csv") else {
         return Ok((StatusCode::NOT_FOUND, "no such table").into_response());
     };
@@ -109,12 +123,10 @@ pub async fn report_file(
     Caller(who): Caller,
     RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
-    let places = state.db.place_choices().await?;
-    let (request, errors, _, _) = request_of(&state, &who, query.as_deref(), &places).await?;
-    if !errors.is_empty() {
-        let text = errors.iter().map(|e| format!("{}: {}", e.0, e.1)).collect::<Vec<_>>().join("\n");
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, text).into_response());
-    }
+    let request = match download_request(&state, &who, query.as_deref()).await? {
+        Ok(request) => request,
+        Err(refused) => return Ok(refused),
+    };
     let report = SnaReport::build(&state.db, &request, &state.disclosure().await).await?;
     let period = report.period.map(|p| format!("-{}-to-{}", p.from, p.to)).unwrap_or_default();
     let name: String = format!("strategic-needs-assessment{period}.html")

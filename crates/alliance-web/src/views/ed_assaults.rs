@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use alliance_app::ed_release::{self, EdRelease, PublishedList};
+use alliance_app::ed_release::{self, EdRelease, PublishedList, PublishedTable};
 use alliance_app::Disclosure;
 use alliance_core::access::AccessLevel;
 use alliance_core::analytics::sna::definition::Definition;
@@ -65,28 +65,15 @@ pub fn released_tables(release: &EdRelease, disclosure: &Disclosure) -> Vec<Figu
         };
         FigureTable::published(slug, caption, header, l.labels.clone(), vec!["Assaults".into()], &table, threshold)
     };
+    let grid = |slug, caption: &str, header: &str, g: &PublishedTable| {
+        FigureTable::published(slug, caption, header, g.rows.clone(), g.columns.clone(), &g.table, threshold)
+    };
     vec![
         list("by-month", "ED assaults by month", "Month", &release.by_month),
         list("by-district", "ED assaults by district of the assault's location", "District", &release.by_district),
         list("by-method", "ED assaults by assault method", "Assault method", &release.by_method),
-        FigureTable::published(
-            "by-age-and-sex",
-            "ED assaults by age band and sex",
-            "Age band",
-            release.by_age_and_sex.rows.clone(),
-            release.by_age_and_sex.columns.clone(),
-            &release.by_age_and_sex.table,
-            threshold,
-        ),
-        FigureTable::published(
-            "by-hour-and-day",
-            "ED assaults by hour of day and day of week",
-            "Hour",
-            release.by_hour_and_day.rows.clone(),
-            release.by_hour_and_day.columns.clone(),
-            &release.by_hour_and_day.table,
-            threshold,
-        ),
+        grid("by-age-and-sex", "ED assaults by age band and sex", "Age band", &release.by_age_and_sex),
+        grid("by-hour-and-day", "ED assaults by hour of day and day of week", "Hour", &release.by_hour_and_day),
     ]
 }
 

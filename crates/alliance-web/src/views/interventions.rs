@@ -13,6 +13,7 @@ use super::Layout;
 use crate::AppState;
 
 pub use crate::forms::FieldError;
+use crate::forms::Form;
 
 /// A code list as the form's `(key, label)` options.
 fn options<T: Copy>(
@@ -50,8 +51,8 @@ pub struct FormPage {
     pub layout: Layout,
     /// `None` for a new intervention.
     pub id: Option<i64>,
-    pub values: FormValues,
-    pub errors: Vec<FieldError>,
+    /// What was typed and its errors, shown in the form.
+    pub form: Form,
     pub types: Vec<(&'static str, &'static str)>,
     pub effects: Vec<(&'static str, &'static str)>,
     pub quality: Vec<(&'static str, &'static str)>,
@@ -65,8 +66,7 @@ impl FormPage {
         FormPage {
             layout: Layout::new(state, "/interventions"),
             id,
-            values,
-            errors,
+            form: Form::with_errors(values, errors),
             types: options(InterventionType::ALL, InterventionType::key, InterventionType::label),
             effects: options(EmmieEffect::ALL, EmmieEffect::key, EmmieEffect::label),
             quality: options(EvidenceQuality::ALL, EvidenceQuality::key, EvidenceQuality::label),
@@ -85,15 +85,6 @@ impl FormPage {
     pub fn with_services(mut self, services: Vec<(String, String)>) -> FormPage {
         self.services = services;
         self
-    }
-    pub fn value(&self, name: &str) -> String {
-        self.values.get(name).cloned().unwrap_or_default()
-    }
-    pub fn error(&self, name: &str) -> Option<String> {
-        self.errors.iter().find(|e| e.field == name).map(|e| e.message.clone())
-    }
-    pub fn is(&self, name: &str, value: &str) -> bool {
-        self.values.get(name).is_some_and(|v| v == value)
     }
 }
 
@@ -284,8 +275,8 @@ pub struct DetailPage {
     pub layout: Layout,
     pub i: Intervention,
     pub evaluations: Vec<StoredEvaluation>,
-    pub values: FormValues,
-    pub errors: Vec<FieldError>,
+    /// What was typed and its errors, shown in the form.
+    pub form: Form,
 }
 
 impl DetailPage {
@@ -296,7 +287,8 @@ impl DetailPage {
         values: FormValues,
         errors: Vec<FieldError>,
     ) -> DetailPage {
-        DetailPage { layout: Layout::new(state, "/interventions"), i, evaluations, values, errors }
+        let form = Form::with_errors(values, errors);
+        DetailPage { layout: Layout::new(state, "/interventions"), i, evaluations, form }
     }
     pub fn type_label(&self) -> &'static str {
         self.i.intervention_type.label()
@@ -317,15 +309,6 @@ impl DetailPage {
             "place" => format!("Places: {}", self.i.place_codes.join(", ")),
             _ => format!("LSOAs: {}", self.i.place_codes.join(", ")),
         }
-    }
-    pub fn value(&self, name: &str) -> String {
-        self.values.get(name).cloned().unwrap_or_default()
-    }
-    pub fn error(&self, name: &str) -> Option<String> {
-        self.errors.iter().find(|e| e.field == name).map(|e| e.message.clone())
-    }
-    pub fn is(&self, name: &str, value: &str) -> bool {
-        self.values.get(name).is_some_and(|v| v == value)
     }
 }
 

@@ -227,27 +227,35 @@ fn datasets() {}
     ))]
 fn imports_police() {}
 
-#[utoipa::path(post, path = "/api/v1/imports/ed", tag = "Uploads",
-    summary = "Upload an emergency department assaults file (ISTV CSV or XML)",
-    params(("filename" = String, Query, description = "The file's name", example = "ed-2025-01.csv")),
-    request_body(content = String, content_type = "text/csv", description = "The file"),
-    responses(
-        (status = 200, description = "The import's report", body = Object),
-        (status = 403, description = "The caller's organisation does not supply this dataset", body = Object),
-        (status = 422, description = "The file was refused; nothing was imported", body = UploadResult),
-    ))]
-fn imports_ed() {}
+/// A partner upload (`POST /api/v1/imports/…`): the one contract of each dataset a partner
+/// organisation supplies, named, summarised and exemplified by `$path`, `$summary` and `$example`.
+macro_rules! partner_upload {
+    ($name:ident, $path:tt, $summary:tt, $example:tt) => {
+        #[utoipa::path(post, path = $path, tag = "Uploads",
+            summary = $summary,
+            params(("filename" = String, Query, description = "The file's name", example = $example)),
+            request_body(content = String, content_type = "text/csv", description = "The file"),
+            responses(
+                (status = 200, description = "The import's report", body = Object),
+                (status = 403, description = "The caller's organisation does not supply this dataset", body = Object),
+                (status = 422, description = "The file was refused; nothing was imported", body = UploadResult),
+            ))]
+        fn $name() {}
+    };
+}
 
-#[utoipa::path(post, path = "/api/v1/imports/indicators", tag = "Uploads",
-    summary = "Upload a partner indicator file (CSV or .xlsx)",
-    params(("filename" = String, Query, description = "The file's name", example = "youth-service-2025-q1.csv")),
-    request_body(content = String, content_type = "text/csv", description = "The file"),
-    responses(
-        (status = 200, description = "The import's report", body = Object),
-        (status = 403, description = "The caller's organisation does not supply this dataset", body = Object),
-        (status = 422, description = "The file was refused; nothing was imported", body = UploadResult),
-    ))]
-fn imports_indicators() {}
+partner_upload!(
+    imports_ed,
+    "/api/v1/imports/ed",
+    "Upload an emergency department assaults file (ISTV CSV or XML)",
+    "ed-2025-01.csv"
+);
+partner_upload!(
+    imports_indicators,
+    "/api/v1/imports/indicators",
+    "Upload a partner indicator file (CSV or .xlsx)",
+    "youth-service-2025-q1.csv"
+);
 
 #[utoipa::path(get, path = "/api/v1/interventions", tag = "Interventions",
     summary = "Every intervention recorded",

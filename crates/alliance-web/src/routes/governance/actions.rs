@@ -9,9 +9,8 @@ use alliance_db::governance::{Action, ActionFields};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Form as Submitted;
 
-use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use super::{actor, may_edit_governance, not_found, page, see_other, Staff};
 use crate::auth::access::{may_update_action, require_action_update};
 use crate::auth::CurrentUser;
 use crate::views::governance::actions::{values_of, ActionFormPage, ActionPage, ActionsPage};
@@ -53,8 +52,7 @@ async fn ours(
     page(&p, false)
 }
 
-async fn new_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn new_form(State(state): State<AppState>, _: Staff) -> Result<Response, PageError> {
     let form = Form::new(HashMap::from([("status".to_string(), "not-started".to_string())]));
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, false)
 }
@@ -97,13 +95,7 @@ fn fields_of(form: &Form) -> Result<ActionFields<'_>, Vec<FieldError>> {
     }
 }
 
-async fn create(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<Values>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     let date_errors = form.read_dates(ACTION_DATES);
     match fields_of(&form) {
         Ok(fields) if date_errors.is_empty() => match state.db.create_action(&fields, &actor(&user), None).await {
@@ -116,12 +108,7 @@ async fn create(
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, true)
 }
 
-async fn edit_form(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn edit_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     page(
         &ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), Some(id), Form::new(values_of(&a))).await?,
@@ -131,15 +118,13 @@ async fn edit_form(
 
 async fn edit(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     if state.db.action(id).await?.is_none() {
         return Err(not_found());
     }
-    let mut form = Form::new(values);
     let date_errors = form.read_dates(ACTION_DATES);
     match fields_of(&form) {
         Ok(fields) if date_errors.is_empty() => match state.db.edit_action(id, &fields, &actor(&user)).await {
@@ -180,14 +165,12 @@ async fn post_update(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     require_action_update(&state, &user, &a).await?;
-    let mut form = Form::new(values);
-    let date_errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
-    if !date_errors.is_empty() {
-        form.errors = date_errors;
+    form.errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
+    if !form.errors.is_empty() {
         if let Err(e) = status_from(&form, "update_status") {
             form.errors.push(e);
         }
@@ -212,16 +195,13 @@ async fn post_update(
 
 async fn add_milestone(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
-    let date_errors = form.read_dates(&[("milestone_due", "Due date", false)]);
-    if !date_errors.is_empty() {
-        form.errors = date_errors;
+    form.errors = form.read_dates(&[("milestone_due", "Due date", false)]);
+    if !form.errors.is_empty() {
         return action_page(&state, &user, a, form).await;
     }
     let due = form.get("milestone_due");
@@ -238,10 +218,9 @@ async fn add_milestone(
 
 async fn complete_milestone(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path((id, mid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     if !state.db.milestones(id).await?.iter().any(|m| m.id == mid) {
         return Err(not_found());
     }
@@ -251,13 +230,11 @@ async fn complete_milestone(
 
 async fn add_dependency(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     match id_from(&form, "depends_on", "the action this one depends on") {
         Ok(other) => match state.db.add_dependency(id, other, &actor(&user)).await {
             Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),
@@ -270,16 +247,13 @@ async fn add_dependency(
 
 async fn escalate(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
-    let date_errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
-    if !date_errors.is_empty() {
-        form.errors = date_errors;
+    form.errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
+    if !form.errors.is_empty() {
         return action_page(&state, &user, a, form).await;
     }
     let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));

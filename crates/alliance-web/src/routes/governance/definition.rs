@@ -20,7 +20,6 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Form as Submitted;
 
 use super::{actor, page, see_other};
 use crate::auth::CurrentUser;
@@ -231,10 +230,9 @@ fn mapping_of(row: &Row, prefix: &str) -> Result<Mapping, FieldError> {
 async fn edit(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<HashMap<String, String>>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
     let current = state.db.sv_definition_current().await?;
-    let mut form = Form::new(values);
     let base_version = form.value("base_version").trim().parse::<i64>().unwrap_or(current.version);
     let (rows, proposed) = read_form(&mut form, &current);
     let Some(proposed) = proposed else {

@@ -20,9 +20,8 @@ use alliance_db::DbError;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Form as Submitted;
 
-use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use super::{actor, may_edit_governance, not_found, page, see_other, Staff};
 use crate::auth::CurrentUser;
 use crate::views::board_pack::stream_year_positions_of;
 use crate::views::governance::funding::{AllocationDeletePage, AllocationEditPage, FundingPage, StreamEditPage};
@@ -86,14 +85,9 @@ async fn stream_from(
     }))
 }
 
-/// `POST /funding/streams`: a new funding stream (name and funder).
-async fn add_stream(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<Values>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+/// A stream's name and funder (`stream_name`, `stream_funder`), or `None` with the errors on
+/// the form: the add form of /funding and the change page ask the same.
+fn stream_fields(form: &mut Form) -> Option<(String, String)> {
     let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
     if name.is_none() {
         form.errors.push(error("stream_name", "Enter the name of the funding stream"));
@@ -101,7 +95,12 @@ async fn add_stream(
     if funder.is_none() {
         form.errors.push(error("stream_funder", "Enter who provides the money, like Home Office"));
     }
-    if let (Some(name), Some(funder)) = (name, funder) {
+    name.zip(funder)
+}
+
+/// `POST /funding/streams`: a new funding stream (name and funder).
+async fn add_stream(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
+    if let Some((name, funder)) = stream_fields(&mut form) {
         match state.db.create_funding_stream(&name, &funder, &actor(&user)).await {
             Ok(_) => return Ok(see_other("/funding#streams")),
             Err(e) => form.errors.push(invalid_to_field(e, STREAM_FIELDS, "stream_name")?),
@@ -111,13 +110,7 @@ async fn add_stream(
 }
 
 /// `POST /funding/amounts`: a stream's amount for a financial year (replacing one set before).
-async fn set_amount(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<Values>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn set_amount(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     let stream = stream_from(&state, &form, "amount_stream").await?.map_err(|e| form.errors.push(e)).ok();
     let fy = financial_year(&form, "amount_year").map_err(|e| form.errors.push(e)).ok();
     let pence = parse_pounds(&form.value("amount_value"))
@@ -139,13 +132,7 @@ async fn set_amount(
 
 /// `POST /funding/allocations`: money from a stream in a financial year to an organisation,
 /// an intervention, or both, for a purpose.
-async fn allocate(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<Values>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn allocate(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     let stream = stream_from(&state, &form, "allocation_stream").await?.map_err(|e| form.errors.push(e)).ok();
     let fy = financial_year(&form, "allocation_year").map_err(|e| form.errors.push(e)).ok();
     let terms = allocation_terms(&state, &mut form).await?;
@@ -167,13 +154,7 @@ async fn allocate(
     with_errors(&state, shown, form).await
 }
 
-async fn record(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<Values>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn record(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     let allocation =
         id_from(&form, "allocation", "the allocation the money was spent from").map_err(|e| form.errors.push(e)).ok();
     let quarter_text = form.value("quarter").trim().to_string();
@@ -320,12 +301,7 @@ fn pounds_text(pence: i64) -> String {
 }
 
 /// `GET /funding/streams/{id}`: the form to change a stream's name and funder.
-async fn stream_form(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn stream_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("stream_name".to_string(), stream.name.clone()),
@@ -337,21 +313,12 @@ async fn stream_form(
 /// `POST /funding/streams/{id}`: saves a stream's name and funder, audited old → new.
 async fn edit_stream(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
-    let (name, funder) = (form.get("stream_name"), form.get("stream_funder"));
-    if name.is_none() {
-        form.errors.push(error("stream_name", "Enter the name of the funding stream"));
-    }
-    if funder.is_none() {
-        form.errors.push(error("stream_funder", "Enter who provides the money, like Home Office"));
-    }
-    if let (Some(name), Some(funder)) = (name, funder) {
+    if let Some((name, funder)) = stream_fields(&mut form) {
         match state.db.update_funding_stream(id, &name, &funder, &actor(&user)).await {
             Ok(false) => return Err(not_found()),
             Ok(true) => return Ok(see_other("/funding#streams")),
@@ -362,12 +329,7 @@ async fn edit_stream(
 }
 
 /// `GET /funding/allocations/{id}`: the form to change an allocation.
-async fn allocation_form(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn allocation_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("allocation_org".to_string(), a.org_id.map(|o| o.to_string()).unwrap_or_default()),
@@ -382,13 +344,11 @@ async fn allocation_form(
 /// audited old → new. Over-allocating is allowed and warned about after the redirect.
 async fn edit_allocation(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(before) = state.db.allocation(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     let terms = allocation_terms(&state, &mut form).await?;
     if let (Some(AllocationTerms { org, intervention, purpose, pence }), true) = (terms, form.errors.is_empty()) {
         let (org_id, intervention_id) = (org.map(|o| o.0), intervention.map(|i| i.0));
@@ -408,12 +368,7 @@ async fn edit_allocation(
 }
 
 /// `GET /funding/allocations/{id}/delete`: asks for confirmation, saying what goes with it.
-async fn confirm_delete(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn confirm_delete(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some(a) = state.db.allocation(id).await? else { return Err(not_found()) };
     page(&AllocationDeletePage::load(&state.db, Layout::new(&state, "/funding"), &a).await?, false)
 }
@@ -422,10 +377,9 @@ async fn confirm_delete(
 /// with what was deleted.
 async fn delete_allocation(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some((a, _)) = state.db.delete_allocation(id, &actor(&user)).await? else { return Err(not_found()) };
     let shown = a.financial_year.parse::<FinancialYear>().map(quarter_in).unwrap_or_else(|_| current_quarter());
     Ok(see_other(&format!("/funding?quarter={shown}#allocations")))

@@ -21,9 +21,8 @@ use alliance_ingest::governance_values::parse_numbered_indicator_values;
 use axum::extract::{Path, Query, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Form as Submitted;
 
-use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use super::{actor, may_edit_governance, not_found, page, see_other, Staff};
 use crate::auth::access::{may_enter_indicator, require_indicator_entry};
 use crate::auth::CurrentUser;
 use crate::views::governance::indicators::{
@@ -54,12 +53,7 @@ async fn list(
 /// The upload form's text fields and its file (name, bytes), if one was chosen.
 /// `POST /indicators/upload`: a CSV file (or the pasted text) of `code,period,value[,note]`,
 /// stored whole or not at all; a bad line is named with its line, column and reason.
-async fn upload(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    request: Request,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn upload(State(state): State<AppState>, Staff(user): Staff, request: Request) -> Result<Response, PageError> {
     let (values, file) = match crate::forms::read_with_file(&state, request).await {
         Ok(upload) => upload,
         Err(e) => {
@@ -250,8 +244,7 @@ fn optional_choice(form: &Form, field: &str, offered: &[i64], what: &str) -> Res
     }
 }
 
-async fn new_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn new_form(State(state): State<AppState>, _: Staff) -> Result<Response, PageError> {
     let form = Form::new(Values::from([
         ("frequency".to_string(), "quarterly".to_string()),
         ("source".to_string(), "entered".to_string()),
@@ -260,13 +253,7 @@ async fn new_form(State(state): State<AppState>, CurrentUser(user): CurrentUser)
 }
 
 /// `POST /indicators`: adds an indicator to the performance framework.
-async fn create(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<Values>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     let mut errors = Vec::new();
     let name = form.get("name").unwrap_or_default();
     if name.is_empty() {
@@ -367,12 +354,7 @@ async fn create(
     page(&IndicatorFormPage::load(&state.db, Layout::new(&state, "/indicators"), form).await?, true)
 }
 
-async fn target_form(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn target_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     let form = Form::new(target_values(&ind));
     page(&TargetPage::new(Layout::new(&state, "/indicators"), ind, form), false)
@@ -382,13 +364,11 @@ async fn target_form(
 /// (an empty box clears the figure). The audit log keeps the figures before and after.
 async fn set_target(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     let mut errors = Vec::new();
     if let (Some((baseline, period, target, tolerance)), true) = (target_of(&form, &mut errors), errors.is_empty()) {
         match state.db.set_indicator_target(id, baseline, period.as_deref(), target, tolerance, &actor(&user)).await {
@@ -433,11 +413,10 @@ async fn enter(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
     let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     require_indicator_entry(&user, &ind)?;
-    let mut form = Form::new(values);
     form.values.remove("quarter");
     let period = form.value("period").trim().to_string();
     let value_text = form.value("value");

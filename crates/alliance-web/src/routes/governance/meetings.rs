@@ -2,24 +2,19 @@
 //! and adding its decisions, escalations and actions arising (`POST /meetings/{id}/items`,
 //! staff). An action arising is created in the action plan and linked to the item.
 
-use std::collections::HashMap;
-
 use alliance_core::governance::{ActionStatus, MeetingBody, MeetingItemKind};
 use alliance_db::access::User;
 use alliance_db::governance::{ActionFields, Meeting};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Form as Submitted;
 
-use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use super::{actor, may_edit_governance, not_found, page, see_other, Staff};
 use crate::auth::CurrentUser;
 use crate::views::governance::meetings::{parse_attendees, MeetingPage, MeetingsPage};
 use crate::views::governance::{error, id_from, invalid_to_field, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
-
-type Values = HashMap<String, String>;
 
 async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
     page(
@@ -29,13 +24,7 @@ async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> 
     )
 }
 
-async fn create(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<Values>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     form.errors = form.read_dates(&[("held_on", "Date of the meeting", true)]);
     let body = form.value("body").parse::<MeetingBody>().ok();
     if body.is_none() {
@@ -84,13 +73,11 @@ async fn detail(
 
 async fn add_item(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<Values>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(m) = meeting(&state, id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     let kind = form.value("kind").parse::<MeetingItemKind>().ok();
     if kind.is_none() {
         form.errors.push(error("kind", "Select whether it is a decision, an escalation or an action arising"));

@@ -23,9 +23,10 @@
 //! The route table admits roles; the record-level rules (only staff edit; a partner user
 //! updates only their own organisation's actions and indicators) are the access module's
 //! `require_governance_staff`, `require_action_update` and `require_indicator_entry`
-//! (`auth/access.rs`), which every handler applies. Every change is written by
+//! (`auth/access.rs`), which every handler applies: a staff-only handler by taking a
+//! [`Staff`] user. Every change is written by
 //! `alliance_db::governance` with its audit row (`governance-change`) in the change's own
-//! transaction, from the actor [`actor`] names.
+//! transaction, from the actor `crate::auth::actor` names.
 
 mod actions;
 mod board_pack;
@@ -38,12 +39,15 @@ mod strategies;
 mod strategy;
 
 use alliance_db::access::User;
-use alliance_db::audit::Actor;
 use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 pub(crate) use crate::auth::access::{may_edit_governance, require_governance_staff};
+use crate::auth::actor;
+use crate::auth::CurrentUser;
 pub(crate) use crate::error::not_found;
 use crate::{AppState, PageError};
 
@@ -60,9 +64,20 @@ pub fn routes() -> axum::Router<AppState> {
         .merge(definition::routes())
 }
 
-/// Who makes a change: the signed-in user, from the request's address.
-fn actor(user: &User) -> Actor {
-    crate::auth::actor_of(user, &crate::auth::current().ip)
+/// A handler argument: a signed-in user who may change governance records
+/// ([`require_governance_staff`]); anyone else gets its 403 page before the handler runs or
+/// the request's body is read.
+pub(crate) struct Staff(pub User);
+
+impl<S: Send + Sync> FromRequestParts<S> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Staff, Response> {
+        let CurrentUser(user) =
+            CurrentUser::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        require_governance_staff(&user).map_err(IntoResponse::into_response)?;
+        Ok(Staff(user))
+    }
 }
 
 /// A page, 200 when its form has no errors and 422 when it has.

@@ -12,8 +12,8 @@
 //!   delete one (a priority with its commitments), after a confirmation page; refused with a
 //!   409 while an action (or, for a priority, an indicator or an intervention) refers to it.
 //!
-//! The route table admits the roles; every handler that changes anything asks
-//! `require_governance_staff` first, before it reads the request's body.
+//! The route table admits the roles; every handler that changes anything takes a
+//! [`Staff`](super::Staff) user, refused before the request's body is read.
 
 use std::collections::HashMap;
 
@@ -25,9 +25,8 @@ use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Form as Submitted;
 
-use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use super::{actor, may_edit_governance, not_found, page, see_other, Staff};
 use crate::auth::CurrentUser;
 use crate::error::bad_request;
 use crate::views::governance::{error, invalid_to_field, FieldError, Form};
@@ -106,18 +105,11 @@ async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> 
     page(&list_page(&state, may_edit_governance(&user)).await?, false)
 }
 
-async fn new_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn new_form(State(state): State<AppState>, _: Staff) -> Result<Response, PageError> {
     page(&NewPage { layout: layout(&state), form: Form::default(), errors: Vec::new() }, false)
 }
 
-async fn create(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     let fields = StrategyFields {
         name: form.value("name"),
         period_start: form.value("period_start"),
@@ -143,8 +135,7 @@ async fn create(
     page(&NewPage { layout: layout(&state), form, errors }, true)
 }
 
-async fn import_form(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn import_form(State(state): State<AppState>, _: Staff) -> Result<Response, PageError> {
     page(&ImportPage { layout: layout(&state), errors: Vec::new() }, false)
 }
 
@@ -153,10 +144,9 @@ async fn import_form(State(state): State<AppState>, CurrentUser(user): CurrentUs
 /// stored.
 async fn import(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     request: axum::extract::Request,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let file = match crate::forms::read_with_file(&state, request).await {
         Ok((_, file)) => file,
         Err(e) => {
@@ -223,13 +213,11 @@ async fn show(
 
 async fn add_priority(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<HashMap<String, String>>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     let (name, description) = (form.value("priority_name"), form.value("priority_description"));
     match state.db.add_priority(id, &name, &description, &actor(&user)).await {
         Ok(pid) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
@@ -244,13 +232,11 @@ async fn add_priority(
 
 async fn add_commitment(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<HashMap<String, String>>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     let priorities = state.db.priorities(id).await?;
     // Only a priority of this strategy: an id from elsewhere is not a choice offered.
     match form.get("priority").and_then(|p| p.parse::<i64>().ok()).filter(|p| priorities.iter().any(|q| q.id == *p)) {
@@ -360,10 +346,9 @@ fn commitment_page(state: &AppState, s: Strategy, c: &Commitment, p: &Priority, 
 
 async fn priority_form(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    _: Staff,
     Path((id, pid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let (s, p) = strategy_priority(&state, id, pid).await?;
     let form = Form::new(HashMap::from([
         ("name".to_string(), p.name.clone()),
@@ -374,13 +359,11 @@ async fn priority_form(
 
 async fn edit_priority(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path((id, pid)): Path<(i64, i64)>,
-    Submitted(values): Submitted<HashMap<String, String>>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let (s, p) = strategy_priority(&state, id, pid).await?;
-    let mut form = Form::new(values);
     let (name, description) = (form.value("name"), form.value("description"));
     match state.db.update_priority(pid, &name, &description, &actor(&user)).await {
         Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
@@ -391,10 +374,9 @@ async fn edit_priority(
 
 async fn commitment_form(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    _: Staff,
     Path((id, cid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let (s, c, p) = strategy_commitment(&state, id, cid).await?;
     let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
     page(&commitment_page(&state, s, &c, &p, form), false)
@@ -402,13 +384,11 @@ async fn commitment_form(
 
 async fn edit_commitment(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path((id, cid)): Path<(i64, i64)>,
-    Submitted(values): Submitted<HashMap<String, String>>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let (s, c, p) = strategy_commitment(&state, id, cid).await?;
-    let mut form = Form::new(values);
     match state.db.update_commitment(cid, &form.value("text"), &actor(&user)).await {
         Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{}", p.id))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
@@ -418,10 +398,9 @@ async fn edit_commitment(
 
 async fn delete_priority_form(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    _: Staff,
     Path((id, pid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let (s, p) = strategy_priority(&state, id, pid).await?;
     let with = state.db.commitments(id).await?.into_iter().filter(|c| c.priority_id == pid).map(|c| c.text).collect();
     let confirm = DeleteItemPage {
@@ -441,10 +420,9 @@ async fn delete_priority_form(
 /// what refers to it, and nothing is deleted.
 async fn delete_priority(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path((id, pid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     strategy_priority(&state, id, pid).await?;
     state.db.delete_priority(pid, &actor(&user)).await?;
     Ok(see_other(&format!("/strategies/{id}")))
@@ -452,10 +430,9 @@ async fn delete_priority(
 
 async fn delete_commitment_form(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    _: Staff,
     Path((id, cid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let (s, c, p) = strategy_commitment(&state, id, cid).await?;
     let confirm = DeleteItemPage {
         layout: layout(&state),
@@ -473,10 +450,9 @@ async fn delete_commitment_form(
 /// Deletes a commitment; one an action is under is a 409 page naming the actions.
 async fn delete_commitment(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path((id, cid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let (_, _, p) = strategy_commitment(&state, id, cid).await?;
     state.db.delete_commitment(cid, &actor(&user)).await?;
     Ok(see_other(&format!("/strategies/{id}#priority-{}", p.id)))

@@ -9,9 +9,8 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Form as Submitted;
 
-use super::{actor, may_edit_governance, not_found, page, require_governance_staff, see_other};
+use super::{actor, may_edit_governance, not_found, page, see_other, Staff};
 use crate::auth::CurrentUser;
 use crate::views::governance::strategy::{commitment, priority, CommitmentPage, PriorityPage, StrategyPage};
 use crate::views::governance::{error, id_from, invalid_to_field, Form};
@@ -24,12 +23,7 @@ async fn show(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> 
     page(&p, false)
 }
 
-async fn priority_form(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn priority_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some(p) = priority(&state.db, id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([
         ("name".to_string(), p.name.clone()),
@@ -40,13 +34,11 @@ async fn priority_form(
 
 async fn edit_priority(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<HashMap<String, String>>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some(p) = priority(&state.db, id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     let (name, description) = (form.value("name"), form.value("description"));
     if name.trim().is_empty() {
         form.errors.push(error("name", "Enter the priority's name"));
@@ -60,13 +52,7 @@ async fn edit_priority(
     page(&PriorityPage::new(Layout::new(&state, "/strategy"), p, form), true)
 }
 
-async fn add(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Submitted(values): Submitted<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
-    let mut form = Form::new(values);
+async fn add(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     match id_from(&form, "priority", "the priority the commitment comes under") {
         // Only a priority of the strategy shown: an id from elsewhere is not a choice offered.
         Ok(id) if priority(&state.db, id).await?.is_none() => {
@@ -82,12 +68,7 @@ async fn add(
     page(&p, true)
 }
 
-async fn edit_form(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
+async fn edit_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
     page(
@@ -98,13 +79,11 @@ async fn edit_form(
 
 async fn edit(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Staff(user): Staff,
     Path(id): Path<i64>,
-    Submitted(values): Submitted<HashMap<String, String>>,
+    mut form: Form,
 ) -> Result<Response, PageError> {
-    require_governance_staff(&user)?;
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
-    let mut form = Form::new(values);
     let text = form.value("text");
     match state.db.update_commitment(id, &text, &actor(&user)).await {
         Ok(()) => return Ok(see_other(&format!("/strategy#priority-{}", c.priority_id))),

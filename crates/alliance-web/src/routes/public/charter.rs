@@ -8,11 +8,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Extension, Router};
+use axum::Router;
 
 use super::guard::{PublicForm, HONEYPOT};
 use super::{allowed, csrf, redirect, too_many};
-use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::auth::{actor, CurrentUser};
 use crate::error::{bad_request, invalid, not_found};
 use crate::extract::{Form, Path, Query};
 use crate::views::public::{
@@ -363,12 +363,11 @@ struct Decision {
 async fn decide(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Path(id): Path<i64>,
     Form(form): Form<Decision>,
 ) -> Result<Response, PageError> {
     let today = chrono::Utc::now().date_naive();
-    let actor = actor_of(&me, &ip);
+    let actor = actor(&me);
     let done = match form.action.as_str() {
         "verify" | "renew" => state.db.verify_signatory(id, today, &actor).await?,
         "return" if !form.reason.trim().is_empty() => state.db.return_signatory(id, form.reason.trim(), &actor).await?,

@@ -6,10 +6,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Router};
+use axum::Router;
 
 use super::redirect;
-use crate::auth::{actor_of, ClientIp, CurrentUser};
+use crate::auth::{actor, CurrentUser};
 use crate::extract::Form;
 use crate::forms;
 use crate::views::public::{PublicLayout, PublishedReports, StaffResponsesPage, YouSaidPage};
@@ -76,7 +76,6 @@ async fn staff_page(State(state): State<AppState>) -> Result<Html<String>, PageE
 async fn publish(
     State(state): State<AppState>,
     CurrentUser(me): CurrentUser,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let form = forms::Form::new(fields.into_iter().collect());
@@ -98,6 +97,6 @@ async fn publish(
     };
     let (kind, code) = key.split_once(':').unwrap_or(("district", key.as_str()));
     let name = label.split(" (").next().unwrap_or(&label);
-    state.db.publish_response(kind, code, name, &you_said, &we_did, &actor_of(&me, &ip)).await?;
+    state.db.publish_response(kind, code, name, &you_said, &we_did, &actor(&me)).await?;
     Ok(redirect("/staff/you-said-we-did"))
 }

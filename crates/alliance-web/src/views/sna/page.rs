@@ -6,6 +6,7 @@ use alliance_db::areas::DistrictInfo;
 use alliance_db::sna::DefinitionVersion;
 use askama::Template;
 
+use crate::forms::{error, FieldError};
 use crate::views::Layout;
 use crate::AppState;
 use alliance_app::sna::SnaRequest;
@@ -15,7 +16,8 @@ use alliance_app::sna::SnaRequest;
 #[template(path = "sna.html")]
 pub struct SnaPage {
     pub layout: Layout,
-    pub errors: Vec<(String, String)>,
+    /// The form's errors, for the error summary.
+    pub errors: Vec<FieldError>,
     pub districts: Vec<(String, String, bool)>,
     /// The place register's places (id, name, chosen), offered instead of districts.
     pub places: Vec<(i64, String, bool)>,
@@ -133,7 +135,7 @@ impl SnaPage {
     ) -> SnaPage {
         SnaPage {
             layout: Layout::new(state, "/sna"),
-            errors,
+            errors: errors.into_iter().map(|(field, message)| error(&field, message)).collect(),
             districts: districts
                 .iter()
                 .map(|d| (d.code.clone(), d.name.clone(), request.areas.contains(&d.code)))
