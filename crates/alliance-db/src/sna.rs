@@ -11,6 +11,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::{append, Actor};
+use crate::params::Params;
 use crate::{Backend, Db, DbError};
 
 /// Which police records a report covers.
@@ -22,6 +23,25 @@ pub struct SnaFilter {
     pub to: Option<Month>,
     /// Police crime types to count (those the definition maps); empty = every type.
     pub crime_types: Vec<String>,
+}
+
+impl SnaFilter {
+    /// The conditions of the filter's period (on the `month` column) and districts (on
+    /// `district`), their values pushed to `params`: the police and the ED rows read the same
+    /// filter on their own columns.
+    fn conditions(&self, params: &mut Params, month: &str, district: &str) -> Vec<String> {
+        let mut conditions = Vec::new();
+        if let Some(from) = self.from {
+            conditions.push(format!("{month} >= {}", params.push(from.to_string())));
+        }
+        if let Some(to) = self.to {
+            conditions.push(format!("{month} <= {}", params.push(to.to_string())));
+        }
+        if !self.districts.is_empty() {
+            conditions.push(format!("{district} IN ({})", params.list(&self.districts)));
+        }
+        conditions
+    }
 }
 
 /// Aggregated police rows for a report.
@@ -263,35 +283,12 @@ impl Db {
     /// The aggregated police rows of a report: months by crime type from the month counts,
     /// then two `GROUP BY` scans of the records.
     pub async fn sna_police_rows(&self, filter: &SnaFilter) -> Result<SnaPoliceRows, DbError> {
-        let mut conditions = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(from) = filter.from {
-            binds.push(from.to_string());
-            conditions.push(format!("c.month >= ${}", binds.len()));
-        }
-        if let Some(to) = filter.to {
-            binds.push(to.to_string());
-            conditions.push(format!("c.month <= ${}", binds.len()));
-        }
+        let mut params = Params::new();
+        let mut conditions = filter.conditions(&mut params, "c.month", "l.district_code");
         if !filter.crime_types.is_empty() {
-            let mut placeholders = Vec::new();
-            for t in &filter.crime_types {
-                binds.push(t.clone());
-                placeholders.push(format!("${}", binds.len()));
-            }
-            conditions.push(format!("c.crime_type IN ({})", placeholders.join(", ")));
+            conditions.push(format!("c.crime_type IN ({})", params.list(&filter.crime_types)));
         }
-        let join = if filter.districts.is_empty() {
-            ""
-        } else {
-            let mut placeholders = Vec::new();
-            for d in &filter.districts {
-                binds.push(d.clone());
-                placeholders.push(format!("${}", binds.len()));
-            }
-            conditions.push(format!("l.district_code IN ({})", placeholders.join(", ")));
-            " JOIN lsoas l ON l.code = c.lsoa_code"
-        };
+        let join = if filter.districts.is_empty() { "" } else { " JOIN lsoas l ON l.code = c.lsoa_code" };
         let where_clause =
             if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
         let run = |select: &str, group: &str| {
@@ -299,16 +296,8 @@ impl Db {
                 "SELECT {select}, CAST(COUNT(*) AS BIGINT) FROM police_crimes c{join}{where_clause} GROUP BY {group}"
             )
         };
-        let fetch = |sql: String| {
-            let binds = binds.clone();
-            async move {
-                let mut q = sqlx::query(&sql);
-                for b in &binds {
-                    q = q.bind(b.clone());
-                }
-                q.fetch_all(&self.pool).await
-            }
-        };
+        let params = &params;
+        let fetch = |sql: String| async move { params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await };
         // Months and crime types from the summary every import keeps exact
         // (`police::month_counts`: the district is the one the record's LSOA lies in, as in
         // the join above), without reading the records.
@@ -344,34 +333,13 @@ impl Db {
     pub async fn sna_ed_rows(&self, filter: &SnaFilter) -> Result<SnaEdRows, DbError> {
         let mut conditions =
             vec!["e.import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL)".to_string()];
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(from) = filter.from {
-            binds.push(from.to_string());
-            conditions.push(format!("e.assault_month >= ${}", binds.len()));
-        }
-        if let Some(to) = filter.to {
-            binds.push(to.to_string());
-            conditions.push(format!("e.assault_month <= ${}", binds.len()));
-        }
-        if !filter.districts.is_empty() {
-            let mut placeholders = Vec::new();
-            for d in &filter.districts {
-                binds.push(d.clone());
-                placeholders.push(format!("${}", binds.len()));
-            }
-            conditions.push(format!("e.district_code IN ({})", placeholders.join(", ")));
-        }
+        let mut params = Params::new();
+        conditions.extend(filter.conditions(&mut params, "e.assault_month", "e.district_code"));
         let where_clause = conditions.join(" AND ");
+        let params = &params;
         let fetch = |select: &str, group: &str| {
             let sql = format!("SELECT {select} FROM ed_assaults e WHERE {where_clause}{group}");
-            let binds = binds.clone();
-            async move {
-                let mut q = sqlx::query(&sql);
-                for b in &binds {
-                    q = q.bind(b.clone());
-                }
-                q.fetch_all(&self.pool).await
-            }
+            async move { params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await }
         };
         let rows =
             fetch("SUBSTR(e.assault_at, 1, 13), CAST(COUNT(*) AS BIGINT)", " GROUP BY SUBSTR(e.assault_at, 1, 13)")

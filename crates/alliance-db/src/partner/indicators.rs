@@ -17,8 +17,8 @@ use sqlx::Row;
 
 use super::insert_sql;
 use crate::imports::{
-    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
-    NewImport, LOCK_UNIT_SQL,
+    audit_in, begin_replacing, current_in, finish_import, imported_detail, ImportAudit, ImportOutcome, NewImport,
+    LOCK_UNIT_SQL,
 };
 use crate::{Backend, Db, DbError};
 
@@ -172,7 +172,7 @@ impl Db {
             }
         }
 
-        let import_id = begin_import(
+        let (import_id, mut counts) = begin_replacing(
             &mut tx,
             &NewImport {
                 source: "indicators",
@@ -185,16 +185,9 @@ impl Db {
                 imported_by: who,
             },
             replaced,
+            "partner_indicator_values",
         )
         .await?;
-        let mut counts = ImportCounts::default();
-        if let Some(old) = replaced {
-            counts.rows_replaced = sqlx::query("DELETE FROM partner_indicator_values WHERE import_id = $1")
-                .bind(old)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as i64;
-        }
         write_values(self.backend(), &mut tx, import_id, &values).await?;
         counts.rows_read = values.len() as i64;
         counts.rows_added = counts.rows_read;
