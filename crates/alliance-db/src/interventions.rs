@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use crate::audit::{append, Actor};
 use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// Audit actions of the register: each change is recorded in its own transaction.
@@ -368,12 +369,7 @@ struct Serialised {
 impl Serialised {
     /// Binds what a run writes, in the order storing and re-running an evaluation list the
     /// columns: basis, result, import_ids, data_from, data_to, run_by, run_at.
-    fn bind_run<'q>(
-        &'q self,
-        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-        who: &'q str,
-        at: &'q str,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind_run<'q>(&'q self, query: AnyQuery<'q>, who: &'q str, at: &'q str) -> AnyQuery<'q> {
         query
             .bind(self.basis.as_str())
             .bind(self.result.as_str())
@@ -423,10 +419,7 @@ fn evaluation_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvaluation, DbErro
     })
 }
 
-fn bind_fields<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    i: &NewIntervention,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_fields<'q>(q: AnyQuery<'q>, i: &NewIntervention) -> AnyQuery<'q> {
     q.bind(i.name.clone())
         .bind(i.description.clone())
         .bind(i.intervention_type.code())

@@ -25,6 +25,11 @@ pub struct SnaFilter {
     pub crime_types: Vec<String>,
 }
 
+/// Rows read as `T`: a tuple of their columns in order, or a struct by column name.
+fn rows_as<T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>, sqlx::Error> {
+    rows.iter().map(T::from_row).collect()
+}
+
 impl SnaFilter {
     /// The conditions of the filter's period (on the `month` column) and districts (on
     /// `district`), their values pushed to `params`: the police and the ED rows read the same
@@ -73,7 +78,7 @@ pub struct SnaEdRows {
 }
 
 /// A stored definition's header.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DefinitionVersion {
     pub version: i64,
     pub name: String,
@@ -82,7 +87,7 @@ pub struct DefinitionVersion {
 }
 
 /// A police import that feeds the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SourceImport {
     pub id: i64,
     pub force: Option<String>,
@@ -122,20 +127,9 @@ impl Db {
 
     /// Every stored version, newest first.
     pub async fn sv_definition_versions(&self) -> Result<Vec<DefinitionVersion>, DbError> {
-        let rows = sqlx::query("SELECT version, name, created, created_by FROM sv_definitions ORDER BY version DESC")
+        Ok(sqlx::query_as("SELECT version, name, created, created_by FROM sv_definitions ORDER BY version DESC")
             .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(DefinitionVersion {
-                    version: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    created: r.try_get(2)?,
-                    created_by: r.try_get(3)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+            .await?)
     }
 
     /// Stores a definition as the next version (after validating it); returns the version.
@@ -310,20 +304,11 @@ impl Db {
              GROUP BY m.month, m.crime_type"
         ))
         .await?;
-        let by_month_type = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_month_type = rows_as(&rows)?;
         let rows = fetch(run("c.lsoa_code, c.crime_type", "c.lsoa_code, c.crime_type")).await?;
-        let by_lsoa_type = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_lsoa_type = rows_as(&rows)?;
         let rows = fetch(run("c.crime_type, c.outcome", "c.crime_type, c.outcome")).await?;
-        let by_type_outcome = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_type_outcome = rows_as(&rows)?;
         Ok(SnaPoliceRows { by_month_type, by_lsoa_type, by_type_outcome })
     }
 
@@ -344,16 +329,11 @@ impl Db {
         let rows =
             fetch("SUBSTR(e.assault_at, 1, 13), CAST(COUNT(*) AS BIGINT)", " GROUP BY SUBSTR(e.assault_at, 1, 13)")
                 .await?;
-        let by_hour =
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_hour = rows_as(&rows)?;
         let rows = fetch("e.age_band, e.sex, CAST(COUNT(*) AS BIGINT)", " GROUP BY e.age_band, e.sex").await?;
-        let by_age_sex = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_age_sex = rows_as(&rows)?;
         let rows = fetch("e.method, CAST(COUNT(*) AS BIGINT)", " GROUP BY e.method").await?;
-        let by_method =
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_method = rows_as(&rows)?;
         let rows = fetch("MIN(e.assault_month), MAX(e.assault_month), CAST(COUNT(e.arrival_at) AS BIGINT)", "").await?;
         let (first, last, with_arrival): (Option<String>, Option<String>, i64) = match rows.first() {
             Some(r) => (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
@@ -363,8 +343,7 @@ impl Db {
             sqlx::query("SELECT id, kind FROM imports WHERE source = 'ed' AND superseded_by IS NULL ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
-        let imports =
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let imports = rows_as(&rows)?;
         Ok(SnaEdRows { by_hour, by_age_sex, by_method, months: first.zip(last), with_arrival, imports })
     }
 
@@ -393,24 +372,12 @@ impl Db {
 
     /// The current imports behind the police figures and the area figures.
     pub async fn sna_source_imports(&self) -> Result<Vec<SourceImport>, DbError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, force, month, kind, file_name FROM imports WHERE source IN ('police', 'areas') \
              AND superseded_by IS NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(SourceImport {
-                    id: r.try_get(0)?,
-                    force: r.try_get(1)?,
-                    month: r.try_get(2)?,
-                    kind: r.try_get(3)?,
-                    file_name: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        .await?)
     }
 
     /// The partner data sources the report can use, present or not.

@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::{is_unique_violation, now, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// A user, with the sign-in state the web layer needs.
@@ -290,7 +291,7 @@ impl Db {
 /// does. The user's email, or `None` when no user was updated.
 pub(crate) async fn update_ending_sessions<'q>(
     tx: &mut sqlx::AnyConnection,
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    query: AnyQuery<'q>,
     user_id: i64,
 ) -> Result<Option<String>, DbError> {
     let Some(row) = query.fetch_optional(&mut *tx).await? else {

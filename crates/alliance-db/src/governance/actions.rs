@@ -8,6 +8,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::{audit, check_date, now, opt_date, today};
 use crate::audit::Actor;
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// An action with the names the pages show.
@@ -197,11 +198,11 @@ fn check_action(f: &ActionFields<'_>) -> Result<(Option<String>, Option<String>)
 /// inserting and editing an action list the columns: commitment_id, title, description,
 /// owner_org_id, lead_person, start_date, due_date, status, intervention_id.
 fn bind_action<'q>(
-    query: sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>,
+    query: AnyQuery<'q>,
     f: &ActionFields<'q>,
     start: Option<String>,
     due: Option<String>,
-) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>> {
+) -> AnyQuery<'q> {
     query
         .bind(f.commitment_id)
         .bind(f.title.trim())

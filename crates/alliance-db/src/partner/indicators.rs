@@ -39,7 +39,7 @@ const DOUBLES: &[usize] = &[10];
 const ROWS_PER_INSERT: usize = 80;
 
 /// A stored indicator value.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
 pub struct StoredIndicatorValue {
     pub indicator: String,
     pub area_code: String,
@@ -204,7 +204,7 @@ impl Db {
         &self,
         filter: &IndicatorFilter,
     ) -> Result<Vec<StoredIndicatorValue>, DbError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as(
             "SELECT indicator, area_code, area_kind, period, period_kind, period_start, period_end, age_band, sex, value \
              FROM partner_indicator_values WHERE ($1 IS NULL OR indicator = $1) AND ($2 IS NULL OR area_code = $2) \
              AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_end <= $4)",
@@ -215,23 +215,7 @@ impl Db {
         .bind(filter.to_month.as_deref())
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<StoredIndicatorValue> = rows
-            .iter()
-            .map(|r| {
-                Ok(StoredIndicatorValue {
-                    indicator: r.try_get(0)?,
-                    area_code: r.try_get(1)?,
-                    area_kind: r.try_get(2)?,
-                    period: r.try_get(3)?,
-                    period_kind: r.try_get(4)?,
-                    period_start: r.try_get(5)?,
-                    period_end: r.try_get(6)?,
-                    age_band: r.try_get(7)?,
-                    sex: r.try_get(8)?,
-                    value: r.try_get(9)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+        let mut out: Vec<StoredIndicatorValue> = rows;
         out.sort_by(|a, b| {
             (&a.indicator, &a.area_code, &a.period_start, &a.period_end, &a.age_band, &a.sex).cmp(&(
                 &b.indicator,

@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::now;
 use crate::audit::{append, Actor};
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// The audit action of a change to the directory made on the web.
@@ -93,10 +94,7 @@ const SERVICE_FIELDS: usize = 13;
 /// Binds a service's own fields (the first [`SERVICE_FIELDS`] of [`EDITED_COLUMNS`]) to
 /// `query`, in their order: the one place a directory import, adding and changing a service
 /// bind them (issue 12: they were lists in different orders).
-fn bind_service<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    s: &'q ServiceRecord,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_service<'q>(query: AnyQuery<'q>, s: &'q ServiceRecord) -> AnyQuery<'q> {
     query
         .bind(s.name.as_str())
         .bind(s.description.as_str())
@@ -115,12 +113,7 @@ fn bind_service<'q>(
 
 /// Binds a service's [`EDITED_COLUMNS`] to `query`, in their order: its own fields, then
 /// when, from which postcode and by whom it was edited.
-fn bind_edited<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    s: &'q ServiceRecord,
-    postcode: &'q str,
-    actor: &'q Actor,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_edited<'q>(query: AnyQuery<'q>, s: &'q ServiceRecord, postcode: &'q str, actor: &'q Actor) -> AnyQuery<'q> {
     bind_service(query, s).bind(now()).bind(postcode).bind(actor.name.as_str())
 }
 

@@ -24,6 +24,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::audit::{append, Actor};
+use crate::params::AnyQuery;
 use crate::{Backend, Db, DbError};
 
 /// Audit actions of referrals. None of their details holds a personal field.
@@ -236,10 +237,7 @@ struct PersonColumns {
 
 impl PersonColumns {
     /// Binds the columns, in their order.
-    fn bind<'q>(
-        self,
-        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    fn bind<'q>(self, query: AnyQuery<'q>) -> AnyQuery<'q> {
         query
             .bind(self.name_kind)
             .bind(self.name)
