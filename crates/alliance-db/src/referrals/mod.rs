@@ -277,20 +277,20 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// The columns a timeline sets, with the status.
-fn timeline_binds(t: &Timeline) -> [Option<String>; 9] {
+/// Binds the columns a step of the workflow sets, in the order `status, accepted_on,
+/// declined_on, decline_reason, withdrawn_on, engaged_on, closed_on, outcome` (a new
+/// referral also stores its `received_on`).
+fn bind_timeline<'q>(query: AnyQuery<'q>, t: &Timeline) -> AnyQuery<'q> {
     let d = t.dates();
-    [
-        Some(t.status().code().to_string()),
-        d.accepted.map(ymd),
-        d.declined.map(|(on, _)| ymd(on)),
-        d.declined.map(|(_, r)| r.code().to_string()),
-        d.withdrawn.map(ymd),
-        d.engaged.map(ymd),
-        d.closed.map(|(on, _)| ymd(on)),
-        d.closed.map(|(_, o)| o.code().to_string()),
-        Some(ymd(d.received)),
-    ]
+    query
+        .bind(t.status().code())
+        .bind(d.accepted.map(ymd))
+        .bind(d.declined.map(|(on, _)| ymd(on)))
+        .bind(d.declined.map(|(_, r)| r.code()))
+        .bind(d.withdrawn.map(ymd))
+        .bind(d.engaged.map(ymd))
+        .bind(d.closed.map(|(on, _)| ymd(on)))
+        .bind(d.closed.map(|(_, o)| o.code()))
 }
 
 impl Db {
@@ -409,7 +409,6 @@ impl Db {
             Some(_) => {}
         }
         let p = person_columns(&referral.person);
-        let t = timeline_binds(&referral.timeline);
         let others: Vec<&str> = referral.needs.others().iter().map(|n| n.code()).collect();
         let c = &referral.consent;
         let query = sqlx::query(
@@ -426,23 +425,16 @@ impl Db {
         .bind(referral.source.code())
         .bind(referral.needs.reason().code())
         .bind(others.join(","));
-        let id: i64 = p
+        let query = p
             .bind(query)
             .bind(referral.age_at_referral().map(|a| AgeBand::of_age(a).code()))
             .bind(c.given_by.code())
             .bind(ymd(c.date))
             .bind(c.method.map(ConsentMethod::code))
             .bind(c.lawful_basis.code())
-            .bind(c.reason.clone())
-            .bind(t[0].clone())
-            .bind(t[1].clone())
-            .bind(t[2].clone())
-            .bind(t[3].clone())
-            .bind(t[4].clone())
-            .bind(t[5].clone())
-            .bind(t[6].clone())
-            .bind(t[7].clone())
-            .bind(t[8].clone())
+            .bind(c.reason.clone());
+        let id: i64 = bind_timeline(query, &referral.timeline)
+            .bind(ymd(referral.timeline.dates().received))
             .bind(now())
             .fetch_one(&mut *tx)
             .await?
@@ -537,23 +529,11 @@ impl Db {
         check(&current)?;
         let next = alliance_core::referrals::transition(&current.facts.timeline, event, on)
             .map_err(|e| DbError::conflict("event", e.to_string()))?;
-        let t = timeline_binds(&next);
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE referrals SET status = $1, accepted_on = $2, declined_on = $3, decline_reason = $4, \
              withdrawn_on = $5, engaged_on = $6, closed_on = $7, outcome = $8 WHERE id = $9 AND status = $10",
-        )
-        .bind(t[0].clone())
-        .bind(t[1].clone())
-        .bind(t[2].clone())
-        .bind(t[3].clone())
-        .bind(t[4].clone())
-        .bind(t[5].clone())
-        .bind(t[6].clone())
-        .bind(t[7].clone())
-        .bind(id)
-        .bind(current.status().code())
-        .execute(&mut *tx)
-        .await?;
+        );
+        let done = bind_timeline(query, &next).bind(id).bind(current.status().code()).execute(&mut *tx).await?;
         if done.rows_affected() != 1 {
             return Err(DbError::conflict("event", "the referral was changed meanwhile: reload it and try again"));
         }
