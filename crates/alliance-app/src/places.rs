@@ -98,7 +98,7 @@ pub async fn add_all(db: &Db, inputs: &[PlaceInput], actor: &Actor) -> Result<Ve
         .map(|c| {
             Ok(NewPlace {
                 name: &c.name,
-                kind: c.kind.key(),
+                kind: c.kind.code(),
                 description: &c.description,
                 geometry: &c.geometry,
                 shapes: count(c.outline.shapes)?,

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod analytics;
+pub mod codes;
 pub mod domain;
 pub mod format;
 pub mod geo;

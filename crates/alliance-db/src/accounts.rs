@@ -10,7 +10,7 @@
 use alliance_core::access::Role;
 use sqlx::Row;
 
-use crate::access::{checked_new_user, insert_user, NewUser, PERMISSION_CHANGE};
+use crate::access::{checked_new_user, insert_user, update_ending_sessions, NewUser, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
@@ -43,6 +43,23 @@ pub struct PendingInvitation {
     pub role: Role,
     pub expires_at: String,
     pub created_by: String,
+}
+
+/// Spends a link of `purpose` ("invitation" or "reset") with the conditional `UPDATE` of the
+/// module's doc, returning the `returning` columns of its row, or `None` when the link is
+/// unknown, used or expired at `now`.
+async fn spend(
+    tx: &mut sqlx::AnyConnection,
+    purpose: &'static str,
+    returning: &'static str,
+    token_hash: &str,
+    now: &str,
+) -> Result<Option<sqlx::any::AnyRow>, DbError> {
+    let sql = format!(
+        "UPDATE account_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = '{purpose}' \
+         AND used_at IS NULL AND expires_at > $3 RETURNING {returning}"
+    );
+    Ok(sqlx::query(&sql).bind(now).bind(token_hash).bind(now).fetch_optional(&mut *tx).await?)
 }
 
 fn role_of(text: &str) -> Result<Role, DbError> {
@@ -158,16 +175,9 @@ impl Db {
         actor: &Actor,
     ) -> Result<i64, DbError> {
         let mut tx = self.begin_write().await?;
-        let spent = sqlx::query(
-            "UPDATE account_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'invitation' \
-             AND used_at IS NULL AND expires_at > $3 RETURNING email, name, org_id, role, created_by",
-        )
-        .bind(now)
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| DbError::not_found("invitation"))?;
+        let spent = spend(&mut tx, "invitation", "email, name, org_id, role, created_by", token_hash, now)
+            .await?
+            .ok_or_else(|| DbError::not_found("invitation"))?;
         let email: String = spent.try_get("email")?;
         let name: String = spent.try_get("name")?;
         let role = role_of(&spent.try_get::<String, _>("role")?)?;
@@ -247,29 +257,20 @@ impl Db {
         actor: &Actor,
     ) -> Result<String, DbError> {
         let mut tx = self.begin_write().await?;
-        let spent = sqlx::query(
-            "UPDATE account_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = 'reset' \
-             AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
-        )
-        .bind(now)
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| DbError::not_found("password reset link"))?;
+        let spent = spend(&mut tx, "reset", "user_id", token_hash, now)
+            .await?
+            .ok_or_else(|| DbError::not_found("password reset link"))?;
         let user_id: i64 = spent.try_get(0)?;
-        let row = sqlx::query(
+        let query = sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, locked_until = NULL \
              WHERE id = $3 AND active = 1 RETURNING email",
         )
         .bind(password_hash)
         .bind(now)
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| DbError::not_found("password reset link"))?;
-        let email: String = row.try_get(0)?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        .bind(user_id);
+        let email = update_ending_sessions(&mut tx, query, user_id)
+            .await?
+            .ok_or_else(|| DbError::not_found("password reset link"))?;
         let detail = "password set through a reset link; every session ended";
         append(&mut tx, self.audit_chain(), &actor.event(PASSWORD_RESET, &email, detail)).await?;
         tx.commit().await?;

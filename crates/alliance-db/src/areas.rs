@@ -16,7 +16,7 @@ use crate::imports::{
 use crate::{Db, DbError};
 
 /// An LSOA with what Alliance knows of it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct LsoaInfo {
     pub code: String,
     pub name: String,
@@ -33,7 +33,7 @@ pub struct DistrictInfo {
 }
 
 /// A stored boundary, as GeoJSON geometry text.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct StoredBoundary {
     pub kind: String,
     pub code: String,
@@ -126,47 +126,22 @@ impl Db {
     /// Every LSOA of the given census (2011 or 2021).
     pub async fn lsoas(&self, census: i64) -> Result<Vec<LsoaInfo>, DbError> {
         let column = if census == 2011 { "in_2011" } else { "in_2021" };
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT code, name, district_code, population, imd_decile FROM lsoas WHERE {column} = 1 ORDER BY code"
-        ))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(LsoaInfo {
-                    code: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    district_code: r.try_get(2)?,
-                    population: r.try_get(3)?,
-                    imd_decile: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        );
+        Ok(sqlx::query_as(&sql).fetch_all(&self.pool).await?)
     }
 
     /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one district.
     pub async fn boundaries(&self, kind: &str, district: Option<&str>) -> Result<Vec<StoredBoundary>, DbError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT kind, code, name, district_code, geometry FROM area_boundaries \
              WHERE kind = $1 AND ($2 IS NULL OR district_code = $2) ORDER BY code",
         )
         .bind(kind)
         .bind(district)
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(StoredBoundary {
-                    kind: r.try_get(0)?,
-                    code: r.try_get(1)?,
-                    name: r.try_get(2)?,
-                    district_code: r.try_get(3)?,
-                    geometry: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        .await?)
     }
 }
 

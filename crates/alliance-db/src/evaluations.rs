@@ -232,14 +232,14 @@ impl Db {
             placeholders(1, kinds.len()),
             placeholders(1 + kinds.len(), codes.len())
         );
-        let mut query = sqlx::query(&sql);
+        let mut query = sqlx::query_as(&sql);
         for k in kinds {
             query = query.bind(*k);
         }
         for c in codes {
             query = query.bind(c.as_str());
         }
-        query.fetch_all(&self.pool).await?.iter().map(stored_boundary).collect()
+        Ok(query.fetch_all(&self.pool).await?)
     }
 
     /// The stored boundaries of a kind in some districts.
@@ -255,20 +255,10 @@ impl Db {
             "SELECT kind, code, name, district_code, geometry FROM area_boundaries WHERE kind = $1 AND district_code IN ({})",
             placeholders(2, districts.len())
         );
-        let mut query = sqlx::query(&sql).bind(kind);
+        let mut query = sqlx::query_as(&sql).bind(kind);
         for d in districts {
             query = query.bind(d.as_str());
         }
-        query.fetch_all(&self.pool).await?.iter().map(stored_boundary).collect()
+        Ok(query.fetch_all(&self.pool).await?)
     }
-}
-
-fn stored_boundary(r: &sqlx::any::AnyRow) -> Result<StoredBoundary, DbError> {
-    Ok(StoredBoundary {
-        kind: r.try_get(0)?,
-        code: r.try_get(1)?,
-        name: r.try_get(2)?,
-        district_code: r.try_get(3)?,
-        geometry: r.try_get(4)?,
-    })
 }

@@ -176,6 +176,25 @@ pub(crate) async fn begin_import(
     Ok(row.try_get(0)?)
 }
 
+/// [`begin_import`] for an import whose file replaces the earlier import's rows whole (a
+/// partner's ED or indicator file): also deletes the replaced import's rows from `table`,
+/// whose rows carry their `import_id`. Returns the new import's id and its counts so far
+/// (`rows_replaced`, the rows deleted).
+pub(crate) async fn begin_replacing(
+    tx: &mut AnyConnection,
+    import: &NewImport<'_>,
+    replaces: Option<i64>,
+    table: &'static str,
+) -> Result<(i64, ImportCounts), DbError> {
+    let import_id = begin_import(tx, import, replaces).await?;
+    let mut counts = ImportCounts::default();
+    if let Some(old) = replaces {
+        let sql = format!("DELETE FROM {table} WHERE import_id = $1");
+        counts.rows_replaced = sqlx::query(&sql).bind(old).execute(&mut *tx).await?.rows_affected() as i64;
+    }
+    Ok((import_id, counts))
+}
+
 /// Fills in an import's counts and marks the import it replaces as superseded by it.
 pub(crate) async fn finish_import(
     tx: &mut AnyConnection,

@@ -13,6 +13,7 @@ use sqlx::Row;
 
 use crate::audit::{append, Actor};
 use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// Audit actions of the register: each change is recorded in its own transaction.
@@ -113,7 +114,7 @@ fn split(text: &str, sep: char) -> Vec<String> {
 }
 
 /// A stored code of a code list; a key Alliance did not write is a damaged record.
-fn code<T: std::str::FromStr<Err = alliance_core::domain::intervention::UnknownCode>>(
+fn code<T: std::str::FromStr<Err = alliance_core::codes::CodeError>>(
     r: &sqlx::any::AnyRow,
     i: usize,
 ) -> Result<Option<T>, DbError> {
@@ -268,23 +269,14 @@ impl Db {
     ) -> Result<StoredEvaluation, DbError> {
         let who = actor.name.as_str();
         let now = chrono::Utc::now().to_rfc3339();
-        let (design_json, basis_json, result_json, imports, from, to) = serialise(&report)?;
+        let run = serialise(&report)?;
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO intervention_evaluations (intervention_id, design, basis, result, import_ids, data_from, data_to, \
              run_by, created_at, run_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
-        )
-        .bind(intervention_id)
-        .bind(design_json)
-        .bind(basis_json)
-        .bind(result_json)
-        .bind(imports)
-        .bind(from)
-        .bind(to)
-        .bind(who)
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await?;
+        );
+        let row =
+            run.bind_run(query.bind(intervention_id).bind(run.design.as_str()), who, &now).fetch_one(&mut *tx).await?;
         let id: i64 = row.try_get(0)?;
         let target = format!("intervention {intervention_id}");
         append(&mut tx, self.audit_chain(), &actor.event(EVALUATION_STORED, &target, &format!("evaluation {id}")))
@@ -311,22 +303,13 @@ impl Db {
         let who = actor.name.as_str();
         let (intervention_id, evaluation_id) = (stored.intervention_id, stored.id);
         let now = chrono::Utc::now().to_rfc3339();
-        let (_, basis_json, result_json, imports, from, to) = serialise(&report)?;
+        let run = serialise(&report)?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE intervention_evaluations SET basis = $1, result = $2, import_ids = $3, data_from = $4, data_to = $5, \
              run_by = $6, run_at = $7 WHERE id = $8",
-        )
-        .bind(basis_json)
-        .bind(result_json)
-        .bind(imports)
-        .bind(from)
-        .bind(to)
-        .bind(who)
-        .bind(&now)
-        .bind(evaluation_id)
-        .execute(&mut *tx)
-        .await?;
+        );
+        run.bind_run(query, who, &now).bind(evaluation_id).execute(&mut *tx).await?;
         let (target, detail) = (format!("intervention {intervention_id}"), format!("evaluation {evaluation_id}"));
         append(&mut tx, self.audit_chain(), &actor.event(EVALUATION_RERUN, &target, &detail)).await?;
         tx.commit().await?;
@@ -371,19 +354,44 @@ impl Db {
     }
 }
 
-type Serialised = (String, String, String, String, Option<String>, Option<String>);
+/// An evaluation report as stored: its design (written once) and what each run of it writes.
+struct Serialised {
+    design: String,
+    basis: String,
+    result: String,
+    /// The import ids the run read, comma-separated.
+    imports: String,
+    /// The first and last month of the data.
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl Serialised {
+    /// Binds what a run writes, in the order storing and re-running an evaluation list the
+    /// columns: basis, result, import_ids, data_from, data_to, run_by, run_at.
+    fn bind_run<'q>(&'q self, query: AnyQuery<'q>, who: &'q str, at: &'q str) -> AnyQuery<'q> {
+        query
+            .bind(self.basis.as_str())
+            .bind(self.result.as_str())
+            .bind(self.imports.as_str())
+            .bind(self.from.as_deref())
+            .bind(self.to.as_deref())
+            .bind(who)
+            .bind(at)
+    }
+}
 
 fn serialise(report: &EvaluationReport) -> Result<Serialised, DbError> {
     let json = |v: &dyn erased::Json| v.json().map_err(|e| DbError::Task(format!("cannot serialise: {e}")));
     let b = &report.basis;
-    Ok((
-        json(&b.design)?,
-        json(b)?,
-        json(&report.result)?,
-        b.data.import_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
-        b.data.months.first().map(|m| m.to_string()),
-        b.data.months.last().map(|m| m.to_string()),
-    ))
+    Ok(Serialised {
+        design: json(&b.design)?,
+        basis: json(b)?,
+        result: json(&report.result)?,
+        imports: b.data.import_ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(","),
+        from: b.data.months.first().map(|m| m.to_string()),
+        to: b.data.months.last().map(|m| m.to_string()),
+    })
 }
 
 mod erased {
@@ -411,13 +419,10 @@ fn evaluation_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvaluation, DbErro
     })
 }
 
-fn bind_fields<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    i: &NewIntervention,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_fields<'q>(q: AnyQuery<'q>, i: &NewIntervention) -> AnyQuery<'q> {
     q.bind(i.name.clone())
         .bind(i.description.clone())
-        .bind(i.intervention_type.key())
+        .bind(i.intervention_type.code())
         .bind(i.strategy_priority.clone())
         .bind(i.lead_organisation.clone())
         .bind(i.funding_stream.clone())
@@ -428,11 +433,11 @@ fn bind_fields<'q>(
         .bind(i.place_codes.join(","))
         .bind(i.place_geometry.as_ref().map(|g| g.to_string()))
         .bind(i.crime_types.join("\n"))
-        .bind(i.emmie_effect.map(EmmieEffect::key))
-        .bind(i.emmie_effect_quality.map(EvidenceQuality::key))
-        .bind(i.emmie_mechanism.map(EvidenceQuality::key))
-        .bind(i.emmie_moderators.map(EvidenceQuality::key))
-        .bind(i.emmie_implementation.map(EvidenceQuality::key))
-        .bind(i.emmie_economic_cost.map(EvidenceQuality::key))
+        .bind(i.emmie_effect.map(EmmieEffect::code))
+        .bind(i.emmie_effect_quality.map(EvidenceQuality::code))
+        .bind(i.emmie_mechanism.map(EvidenceQuality::code))
+        .bind(i.emmie_moderators.map(EvidenceQuality::code))
+        .bind(i.emmie_implementation.map(EvidenceQuality::code))
+        .bind(i.emmie_economic_cost.map(EvidenceQuality::code))
         .bind(i.referral_service.clone())
 }

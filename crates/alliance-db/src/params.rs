@@ -6,6 +6,10 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::Any;
 
+/// A query of either backend with its values bound so far: what the helpers that bind a
+/// record's columns in one place take and give back.
+pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
 /// The text values of a query being built, in order.
 #[derive(Debug, Default, Clone)]
 pub struct Params {
@@ -40,11 +44,7 @@ impl Params {
 
     /// Binds the values pushed (not the first `n` of [`Params::after`], which the caller
     /// binds itself, before calling this).
-    pub fn bind<'q>(
-        &'q self,
-        mut query: Query<'q, Any, AnyArguments<'q>>,
-        skip: usize,
-    ) -> Query<'q, Any, AnyArguments<'q>> {
+    pub fn bind<'q>(&'q self, mut query: AnyQuery<'q>, skip: usize) -> AnyQuery<'q> {
         for v in self.values.iter().skip(skip) {
             query = query.bind(v.as_str());
         }

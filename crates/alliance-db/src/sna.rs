@@ -11,6 +11,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::{append, Actor};
+use crate::params::Params;
 use crate::{Backend, Db, DbError};
 
 /// Which police records a report covers.
@@ -22,6 +23,30 @@ pub struct SnaFilter {
     pub to: Option<Month>,
     /// Police crime types to count (those the definition maps); empty = every type.
     pub crime_types: Vec<String>,
+}
+
+/// Rows read as `T`: a tuple of their columns in order, or a struct by column name.
+fn rows_as<T: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow>>(rows: &[sqlx::any::AnyRow]) -> Result<Vec<T>, sqlx::Error> {
+    rows.iter().map(T::from_row).collect()
+}
+
+impl SnaFilter {
+    /// The conditions of the filter's period (on the `month` column) and districts (on
+    /// `district`), their values pushed to `params`: the police and the ED rows read the same
+    /// filter on their own columns.
+    fn conditions(&self, params: &mut Params, month: &str, district: &str) -> Vec<String> {
+        let mut conditions = Vec::new();
+        if let Some(from) = self.from {
+            conditions.push(format!("{month} >= {}", params.push(from.to_string())));
+        }
+        if let Some(to) = self.to {
+            conditions.push(format!("{month} <= {}", params.push(to.to_string())));
+        }
+        if !self.districts.is_empty() {
+            conditions.push(format!("{district} IN ({})", params.list(&self.districts)));
+        }
+        conditions
+    }
 }
 
 /// Aggregated police rows for a report.
@@ -53,7 +78,7 @@ pub struct SnaEdRows {
 }
 
 /// A stored definition's header.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct DefinitionVersion {
     pub version: i64,
     pub name: String,
@@ -62,7 +87,7 @@ pub struct DefinitionVersion {
 }
 
 /// A police import that feeds the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SourceImport {
     pub id: i64,
     pub force: Option<String>,
@@ -102,20 +127,9 @@ impl Db {
 
     /// Every stored version, newest first.
     pub async fn sv_definition_versions(&self) -> Result<Vec<DefinitionVersion>, DbError> {
-        let rows = sqlx::query("SELECT version, name, created, created_by FROM sv_definitions ORDER BY version DESC")
+        Ok(sqlx::query_as("SELECT version, name, created, created_by FROM sv_definitions ORDER BY version DESC")
             .fetch_all(&self.pool)
-            .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(DefinitionVersion {
-                    version: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    created: r.try_get(2)?,
-                    created_by: r.try_get(3)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+            .await?)
     }
 
     /// Stores a definition as the next version (after validating it); returns the version.
@@ -263,35 +277,12 @@ impl Db {
     /// The aggregated police rows of a report: months by crime type from the month counts,
     /// then two `GROUP BY` scans of the records.
     pub async fn sna_police_rows(&self, filter: &SnaFilter) -> Result<SnaPoliceRows, DbError> {
-        let mut conditions = Vec::new();
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(from) = filter.from {
-            binds.push(from.to_string());
-            conditions.push(format!("c.month >= ${}", binds.len()));
-        }
-        if let Some(to) = filter.to {
-            binds.push(to.to_string());
-            conditions.push(format!("c.month <= ${}", binds.len()));
-        }
+        let mut params = Params::new();
+        let mut conditions = filter.conditions(&mut params, "c.month", "l.district_code");
         if !filter.crime_types.is_empty() {
-            let mut placeholders = Vec::new();
-            for t in &filter.crime_types {
-                binds.push(t.clone());
-                placeholders.push(format!("${}", binds.len()));
-            }
-            conditions.push(format!("c.crime_type IN ({})", placeholders.join(", ")));
+            conditions.push(format!("c.crime_type IN ({})", params.list(&filter.crime_types)));
         }
-        let join = if filter.districts.is_empty() {
-            ""
-        } else {
-            let mut placeholders = Vec::new();
-            for d in &filter.districts {
-                binds.push(d.clone());
-                placeholders.push(format!("${}", binds.len()));
-            }
-            conditions.push(format!("l.district_code IN ({})", placeholders.join(", ")));
-            " JOIN lsoas l ON l.code = c.lsoa_code"
-        };
+        let join = if filter.districts.is_empty() { "" } else { " JOIN lsoas l ON l.code = c.lsoa_code" };
         let where_clause =
             if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
         let run = |select: &str, group: &str| {
@@ -299,16 +290,8 @@ impl Db {
                 "SELECT {select}, CAST(COUNT(*) AS BIGINT) FROM police_crimes c{join}{where_clause} GROUP BY {group}"
             )
         };
-        let fetch = |sql: String| {
-            let binds = binds.clone();
-            async move {
-                let mut q = sqlx::query(&sql);
-                for b in &binds {
-                    q = q.bind(b.clone());
-                }
-                q.fetch_all(&self.pool).await
-            }
-        };
+        let params = &params;
+        let fetch = |sql: String| async move { params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await };
         // Months and crime types from the summary every import keeps exact
         // (`police::month_counts`: the district is the one the record's LSOA lies in, as in
         // the join above), without reading the records.
@@ -321,20 +304,11 @@ impl Db {
              GROUP BY m.month, m.crime_type"
         ))
         .await?;
-        let by_month_type = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_month_type = rows_as(&rows)?;
         let rows = fetch(run("c.lsoa_code, c.crime_type", "c.lsoa_code, c.crime_type")).await?;
-        let by_lsoa_type = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_lsoa_type = rows_as(&rows)?;
         let rows = fetch(run("c.crime_type, c.outcome", "c.crime_type, c.outcome")).await?;
-        let by_type_outcome = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_type_outcome = rows_as(&rows)?;
         Ok(SnaPoliceRows { by_month_type, by_lsoa_type, by_type_outcome })
     }
 
@@ -344,48 +318,22 @@ impl Db {
     pub async fn sna_ed_rows(&self, filter: &SnaFilter) -> Result<SnaEdRows, DbError> {
         let mut conditions =
             vec!["e.import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL)".to_string()];
-        let mut binds: Vec<String> = Vec::new();
-        if let Some(from) = filter.from {
-            binds.push(from.to_string());
-            conditions.push(format!("e.assault_month >= ${}", binds.len()));
-        }
-        if let Some(to) = filter.to {
-            binds.push(to.to_string());
-            conditions.push(format!("e.assault_month <= ${}", binds.len()));
-        }
-        if !filter.districts.is_empty() {
-            let mut placeholders = Vec::new();
-            for d in &filter.districts {
-                binds.push(d.clone());
-                placeholders.push(format!("${}", binds.len()));
-            }
-            conditions.push(format!("e.district_code IN ({})", placeholders.join(", ")));
-        }
+        let mut params = Params::new();
+        conditions.extend(filter.conditions(&mut params, "e.assault_month", "e.district_code"));
         let where_clause = conditions.join(" AND ");
+        let params = &params;
         let fetch = |select: &str, group: &str| {
             let sql = format!("SELECT {select} FROM ed_assaults e WHERE {where_clause}{group}");
-            let binds = binds.clone();
-            async move {
-                let mut q = sqlx::query(&sql);
-                for b in &binds {
-                    q = q.bind(b.clone());
-                }
-                q.fetch_all(&self.pool).await
-            }
+            async move { params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await }
         };
         let rows =
             fetch("SUBSTR(e.assault_at, 1, 13), CAST(COUNT(*) AS BIGINT)", " GROUP BY SUBSTR(e.assault_at, 1, 13)")
                 .await?;
-        let by_hour =
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_hour = rows_as(&rows)?;
         let rows = fetch("e.age_band, e.sex, CAST(COUNT(*) AS BIGINT)", " GROUP BY e.age_band, e.sex").await?;
-        let by_age_sex = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_age_sex = rows_as(&rows)?;
         let rows = fetch("e.method, CAST(COUNT(*) AS BIGINT)", " GROUP BY e.method").await?;
-        let by_method =
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let by_method = rows_as(&rows)?;
         let rows = fetch("MIN(e.assault_month), MAX(e.assault_month), CAST(COUNT(e.arrival_at) AS BIGINT)", "").await?;
         let (first, last, with_arrival): (Option<String>, Option<String>, i64) = match rows.first() {
             Some(r) => (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
@@ -395,8 +343,7 @@ impl Db {
             sqlx::query("SELECT id, kind FROM imports WHERE source = 'ed' AND superseded_by IS NULL ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
-        let imports =
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let imports = rows_as(&rows)?;
         Ok(SnaEdRows { by_hour, by_age_sex, by_method, months: first.zip(last), with_arrival, imports })
     }
 
@@ -425,24 +372,12 @@ impl Db {
 
     /// The current imports behind the police figures and the area figures.
     pub async fn sna_source_imports(&self) -> Result<Vec<SourceImport>, DbError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, force, month, kind, file_name FROM imports WHERE source IN ('police', 'areas') \
              AND superseded_by IS NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(SourceImport {
-                    id: r.try_get(0)?,
-                    force: r.try_get(1)?,
-                    month: r.try_get(2)?,
-                    kind: r.try_get(3)?,
-                    file_name: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        .await?)
     }
 
     /// The partner data sources the report can use, present or not.

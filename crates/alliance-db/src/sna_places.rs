@@ -5,12 +5,11 @@
 //! evaluations and hotspot study areas.
 
 use alliance_core::domain::Month;
-use sqlx::Row;
 
 use crate::{Db, DbError};
 
 /// One located police record for a report over a place.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SnaLocatedRecord {
     pub longitude: f64,
     pub latitude: f64,
@@ -53,23 +52,10 @@ impl Db {
             let list: Vec<String> = crime_types.iter().map(|t| next(t.clone(), &mut texts)).collect();
             sql.push_str(&format!(" AND c.crime_type IN ({})", list.join(", ")));
         }
-        let mut query = sqlx::query(&sql).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]);
+        let mut query = sqlx::query_as(&sql).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]);
         for t in &texts {
             query = query.bind(t.as_str());
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SnaLocatedRecord {
-                    longitude: r.try_get(0)?,
-                    latitude: r.try_get(1)?,
-                    month: r.try_get(2)?,
-                    crime_type: r.try_get(3)?,
-                    lsoa_code: r.try_get(4)?,
-                    outcome: r.try_get(5)?,
-                })
-            })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(DbError::from)
+        Ok(query.fetch_all(&self.pool).await?)
     }
 }

@@ -3,7 +3,7 @@
 
 use alliance_core::domain::Month;
 use serde::Serialize;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::params::Params;
 use crate::{Db, DbError};
@@ -35,7 +35,7 @@ pub struct LocatedCrime {
 }
 
 /// A point the police data snaps records to, with the location it names.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SnappedLocation {
     pub location: String,
     pub longitude: f64,
@@ -120,7 +120,7 @@ impl Db {
     /// longitude, then latitude.
     pub async fn snapped_locations(&self, district: Option<&str>) -> Result<Vec<SnappedLocation>, DbError> {
         let mut sql = String::from(
-            "SELECT c.location, c.longitude, c.latitude, COUNT(*) FROM police_crimes c \
+            "SELECT c.location, c.longitude, c.latitude, COUNT(*) AS records FROM police_crimes c \
              WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'",
         );
         let mut params = Params::new();
@@ -132,16 +132,7 @@ impl Db {
         }
         sql.push_str(" GROUP BY c.location, c.longitude, c.latitude ORDER BY c.location, c.longitude, c.latitude");
         let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SnappedLocation {
-                    location: r.try_get(0)?,
-                    longitude: r.try_get(1)?,
-                    latitude: r.try_get(2)?,
-                    records: r.try_get(3)?,
-                })
-            })
-            .collect()
+        Ok(rows.iter().map(SnappedLocation::from_row).collect::<Result<_, _>>()?)
     }
 
     /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one

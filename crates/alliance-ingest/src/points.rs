@@ -76,13 +76,8 @@ pub fn read_points(file: &SourceFile) -> Result<PointsFile, IngestError> {
     let mut points = Vec::new();
     let mut seen = HashSet::new();
     let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(IngestError::from_csv(name, e)),
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+    while reader.read_record(&mut record).map_err(|e| IngestError::from_csv(name, e))? {
+        let line = record.position().map_or(0, |p| p.line());
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }

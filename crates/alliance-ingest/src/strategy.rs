@@ -274,11 +274,12 @@ fn check(file: &str, doc: Document) -> Result<StrategySeed, IngestError> {
             return Err(field(file, &format!("{at}.code"), format!("{} names two indicators", quoted(&code))));
         }
         let iname = text(file, &format!("{at}.name"), &ind.name, MAX_NAME_CHARS, true)?;
-        let kind = IndicatorKind::from_str(ind.kind.trim()).map_err(|e| field(file, &format!("{at}.kind"), e))?;
+        let kind =
+            IndicatorKind::from_str(ind.kind.trim()).map_err(|e| field(file, &format!("{at}.kind"), e.to_string()))?;
         let definition = text(file, &format!("{at}.definition"), &ind.definition, MAX_TEXT_CHARS, true)?;
         let unit = text(file, &format!("{at}.unit"), &ind.unit, MAX_NAME_CHARS, true)?;
-        let frequency =
-            Frequency::from_str(ind.frequency.trim()).map_err(|e| field(file, &format!("{at}.frequency"), e))?;
+        let frequency = Frequency::from_str(ind.frequency.trim())
+            .map_err(|e| field(file, &format!("{at}.frequency"), e.to_string()))?;
         let direction =
             Direction::from_str(ind.direction.trim()).map_err(|e| field(file, &format!("{at}.direction"), e))?;
         let source = IndicatorSource::parse(&ind.source).map_err(|e| field(file, &format!("{at}.source"), e))?;
@@ -305,10 +306,10 @@ fn check(file: &str, doc: Document) -> Result<StrategySeed, IngestError> {
         indicators.push(IndicatorSeed {
             code,
             name: iname,
-            kind: kind.as_str().to_string(),
+            kind: kind.code().to_string(),
             definition,
             unit,
-            frequency: frequency.as_str().to_string(),
+            frequency: frequency.code().to_string(),
             direction: direction.as_str().to_string(),
             priority,
             source: source.as_string(),

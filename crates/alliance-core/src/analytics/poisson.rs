@@ -457,13 +457,10 @@ impl PoissonRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::test_support::close;
 
     fn count(events: u64, exposure: f64) -> PoissonCount {
         PoissonCount::new(events, exposure).unwrap()
-    }
-
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol
     }
 
     #[test]

@@ -7,21 +7,21 @@
 use geo::{Area, MultiPolygon};
 
 use crate::analytics::evaluation::areas::Circle;
-use crate::domain::intervention::code_list;
+use crate::codes::code_list;
 use crate::geo::projection::BngProjector;
 
-code_list!(
+code_list! {
     /// What kind of place it is (shown, and used to filter the register).
-    PlaceKind, "kind of place", {
-        Park => ("park", "Park or open space"),
-        TownCentre => ("town_centre", "Town or city centre"),
-        NightTimeEconomy => ("night_time_economy", "Night-time economy zone"),
-        Street => ("street", "Street or route"),
-        Estate => ("estate", "Housing estate"),
-        Transport => ("transport", "Transport hub"),
-        Zone => ("zone", "Other zone"),
+    PlaceKind ("kind of place") {
+        Park = "park", "Park or open space";
+        TownCentre = "town_centre", "Town or city centre";
+        NightTimeEconomy = "night_time_economy", "Night-time economy zone";
+        Street = "street", "Street or route";
+        Estate = "estate", "Housing estate";
+        Transport = "transport", "Transport hub";
+        Zone = "zone", "Other zone";
     }
-);
+}
 
 /// The most characters in a place's name.
 pub const MAX_NAME_CHARS: usize = 100;

@@ -2,101 +2,11 @@
 //! accepted by the API), a plain-English label (shown on pages) and `ALL` in the order forms
 //! show them. Codes never change once data exists; labels may be reworded.
 
-use std::fmt;
-
 use crate::access::OrgType;
+use crate::codes::code_list;
+pub use crate::codes::CodeError;
 
-/// Why a text is not on a coded list.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {list} \"{given}\": expected one of {expected}")]
-pub struct CodeError {
-    /// The list's name in words, e.g. "source setting".
-    pub list: &'static str,
-    pub given: String,
-    /// The list's codes, comma-separated.
-    pub expected: String,
-}
-
-/// Declares a coded list: the enum, `ALL`, `code()`, `label()`, `parse()` (a code or a label,
-/// any case, spaces or underscores for hyphens), `Display` (the code) and serde as the code.
-macro_rules! coded_list {
-    (
-        $(#[$meta:meta])*
-        $name:ident ($what:literal) {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal, $label:literal; )+
-        }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(into = "&'static str", try_from = "String")]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )+
-        }
-
-        impl $name {
-            /// Every value, in the order forms show them.
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The stable code, stored and exchanged.
-            pub fn code(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $code, )+
-                }
-            }
-
-            /// The words shown on pages.
-            pub fn label(self) -> &'static str {
-                match self {
-                    $( $name::$variant => $label, )+
-                }
-            }
-
-            /// A code or a label, ignoring case, surrounding spaces, and spaces or underscores
-            /// written for hyphens.
-            pub fn parse(text: &str) -> Result<$name, CodeError> {
-                let trimmed = text.trim();
-                let key = trimmed.to_ascii_lowercase().replace([' ', '_'], "-");
-                Self::ALL
-                    .iter()
-                    .copied()
-                    .find(|v| v.code() == key || v.label().eq_ignore_ascii_case(trimmed))
-                    .ok_or_else(|| CodeError {
-                        list: $what,
-                        given: text.to_string(),
-                        expected: Self::ALL.iter().map(|v| v.code()).collect::<Vec<_>>().join(", "),
-                    })
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = CodeError;
-            fn from_str(text: &str) -> Result<$name, CodeError> {
-                $name::parse(text)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = CodeError;
-            fn try_from(text: String) -> Result<$name, CodeError> {
-                $name::parse(&text)
-            }
-        }
-
-        impl From<$name> for &'static str {
-            fn from(value: $name) -> &'static str {
-                value.code()
-            }
-        }
-    };
-}
-
-coded_list! {
+code_list! {
     /// A reason for referral or a need the person has. The list follows the risk factors the
     /// Staffordshire and Stoke-on-Trent strategy and the Serious Violence Duty guidance name
     /// (exploitation, exclusion, weapons, victims, family links, substance misuse, mental
@@ -148,7 +58,7 @@ impl Need {
     }
 }
 
-coded_list! {
+code_list! {
     /// Where the person was identified: the setting of the referrer.
     SourceSetting ("source setting") {
         School = "school", "School or college";
@@ -180,7 +90,7 @@ impl SourceSetting {
     }
 }
 
-coded_list! {
+code_list! {
     /// Who agreed to the referral.
     ConsentGivenBy ("consent giver") {
         Person = "person", "The person referred";
@@ -189,7 +99,7 @@ coded_list! {
     }
 }
 
-coded_list! {
+code_list! {
     /// How consent was recorded.
     ConsentMethod ("consent method") {
         Verbal = "verbal", "Verbally (in person or by phone)";
@@ -198,7 +108,7 @@ coded_list! {
     }
 }
 
-coded_list! {
+code_list! {
     /// The lawful basis for sharing the referral (UK GDPR Article 6(1)). Anything other than
     /// consent needs a recorded reason.
     LawfulBasis ("lawful basis") {
@@ -218,7 +128,7 @@ impl LawfulBasis {
     }
 }
 
-coded_list! {
+code_list! {
     /// How the receiving service should first make contact.
     ContactRoute ("contact route") {
         Phone = "phone", "Phone the person";
@@ -229,7 +139,7 @@ coded_list! {
     }
 }
 
-coded_list! {
+code_list! {
     /// How much of the person's name a service needs.
     NameNeed ("name requirement") {
         NotNeeded = "not-needed", "Not needed";
@@ -238,7 +148,7 @@ coded_list! {
     }
 }
 
-coded_list! {
+code_list! {
     /// How much of the person's birth date a service needs.
     BirthNeed ("age requirement") {
         NotNeeded = "not-needed", "Not needed";
@@ -247,7 +157,7 @@ coded_list! {
     }
 }
 
-coded_list! {
+code_list! {
     /// Why a receiving service declined a referral.
     DeclineReason ("decline reason") {
         NotEligible = "not-eligible", "Not eligible for the service";
@@ -259,7 +169,7 @@ coded_list! {
     }
 }
 
-coded_list! {
+code_list! {
     /// How a referral ended once accepted.
     ClosureOutcome ("closure outcome") {
         GoalsMet = "goals-met", "Completed: goals met";
@@ -281,7 +191,7 @@ impl ClosureOutcome {
     }
 }
 
-coded_list! {
+code_list! {
     /// Sex, as the person or referrer states it. "Other or prefer not to say" is one value on
     /// purpose: small categories are identifying.
     Sex ("sex") {
@@ -291,7 +201,7 @@ coded_list! {
     }
 }
 
-coded_list! {
+code_list! {
     /// Age bands: the same bands and codes as the emergency department data
     /// (`alliance_ingest::ed::codes::AGE_BANDS`), so referrals and assaults can be set side by
     /// side.
@@ -325,7 +235,7 @@ impl AgeBand {
     }
 }
 
-coded_list! {
+code_list! {
     /// Bands of waiting time in days, for aggregate tables. Edges are whole days, both ends
     /// included: 7 days is "0-7", 8 days is "8-14".
     WaitBand ("waiting-time band") {
@@ -352,6 +262,8 @@ impl WaitBand {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt;
+
     use super::*;
 
     /// Every list: codes unique, codes lower-case kebab (or the age-band digits), each code

@@ -12,78 +12,28 @@
 //! before it, never earlier. The dates are kept in a [`Timeline`] whose fields can only be set
 //! through [`transition`], so every stored timeline obeys these rules.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::codes::{ClosureOutcome, CodeError, DeclineReason};
+use crate::codes::code_list;
 
-/// Where a referral is in the workflow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(into = "&'static str")]
-pub enum Status {
-    Received,
-    Accepted,
-    Declined,
-    Engaged,
-    Closed,
-    Withdrawn,
+code_list! {
+    /// Where a referral is in the workflow.
+    Status ("referral status") {
+        Received = "received", "Received: awaiting a decision";
+        Accepted = "accepted", "Accepted";
+        Declined = "declined", "Declined";
+        Engaged = "engaged", "Engaged with the service";
+        Closed = "closed", "Closed";
+        Withdrawn = "withdrawn", "Withdrawn by the referrer";
+    }
 }
 
 impl Status {
-    pub const ALL: &'static [Status] =
-        &[Status::Received, Status::Accepted, Status::Declined, Status::Engaged, Status::Closed, Status::Withdrawn];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Status::Received => "received",
-            Status::Accepted => "accepted",
-            Status::Declined => "declined",
-            Status::Engaged => "engaged",
-            Status::Closed => "closed",
-            Status::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Status::Received => "Received: awaiting a decision",
-            Status::Accepted => "Accepted",
-            Status::Declined => "Declined",
-            Status::Engaged => "Engaged with the service",
-            Status::Closed => "Closed",
-            Status::Withdrawn => "Withdrawn by the referrer",
-        }
-    }
-
     /// Whether the service is still working on it (received, accepted or engaged).
     pub fn is_open(self) -> bool {
         matches!(self, Status::Received | Status::Accepted | Status::Engaged)
-    }
-}
-
-impl Status {
-    /// A status from its code (as stored).
-    pub fn parse(text: &str) -> Result<Status, CodeError> {
-        let key = text.trim().to_ascii_lowercase();
-        Status::ALL.iter().copied().find(|s| s.code() == key).ok_or_else(|| CodeError {
-            list: "referral status",
-            given: text.to_string(),
-            expected: Status::ALL.iter().map(|s| s.code()).collect::<Vec<_>>().join(", "),
-        })
-    }
-}
-
-impl From<Status> for &'static str {
-    fn from(s: Status) -> &'static str {
-        s.code()
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 

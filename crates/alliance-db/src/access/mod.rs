@@ -25,7 +25,7 @@ pub use sharing::{
     check_length, field_limits, today, Agreement, Dataset, Dpia, GrantRecord, GrantStatus, NewAgreement, NewDpia,
 };
 pub use tokens::{ApiToken, TOKEN_DAYS};
-pub(crate) use users::{checked_new_user, insert_user};
+pub(crate) use users::{checked_new_user, insert_user, update_ending_sessions};
 pub use users::{NewSession, NewUser, User};
 
 /// The longest name of an organisation, a user or an API token.

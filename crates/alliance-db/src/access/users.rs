@@ -7,6 +7,7 @@ use sqlx::Row;
 
 use super::{is_unique_violation, now, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// A user, with the sign-in state the web layer needs.
@@ -224,18 +225,16 @@ impl Db {
         actor: &Actor,
     ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
+        let query = sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, locked_until = NULL \
                  WHERE id = $3 RETURNING email",
         )
         .bind(hash)
         .bind(now())
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
-        let email: String = row.try_get(0)?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        .bind(user_id);
+        let email = update_ending_sessions(&mut tx, query, user_id)
+            .await?
+            .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
         insert_session(&mut tx, session).await?;
         append(&mut tx, self.audit_chain(), &actor.event("password-change", &email, "")).await?;
         tx.commit().await?;
@@ -252,18 +251,16 @@ impl Db {
         actor: &Actor,
     ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query(
+        let query = sqlx::query(
             "UPDATE users SET role = $1, active = $2, failed_attempts = 0, locked_until = NULL WHERE id = $3 \
              RETURNING email",
         )
         .bind(role.as_str())
         .bind(i64::from(active))
-        .bind(user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
-        let email: String = row.try_get(0)?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+        .bind(user_id);
+        let email = update_ending_sessions(&mut tx, query, user_id)
+            .await?
+            .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
         let detail = format!("role {role}, can sign in: {active}, unlocked");
         append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         tx.commit().await?;
@@ -289,6 +286,21 @@ impl Db {
 
 /// Inserts a user (email already trimmed and lower-cased) inside the caller's transaction;
 /// an email already taken is `Conflict { field: "email" }`.
+/// Runs `query`, an `UPDATE users … WHERE id = <user_id> … RETURNING email` with its values
+/// bound, then ends every session of the user: what changing a password or a user's access
+/// does. The user's email, or `None` when no user was updated.
+pub(crate) async fn update_ending_sessions<'q>(
+    tx: &mut sqlx::AnyConnection,
+    query: AnyQuery<'q>,
+    user_id: i64,
+) -> Result<Option<String>, DbError> {
+    let Some(row) = query.fetch_optional(&mut *tx).await? else {
+        return Ok(None);
+    };
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+    Ok(Some(row.try_get(0)?))
+}
+
 pub(crate) async fn insert_user(tx: &mut sqlx::AnyConnection, user: &NewUser<'_>, email: &str) -> Result<i64, DbError> {
     let at = now();
     let row = sqlx::query(

@@ -8,6 +8,7 @@ use sqlx::{Any, AnyConnection, Row, Transaction};
 
 use super::{audit, check_date, now, opt_date, today};
 use crate::audit::Actor;
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// An action with the names the pages show.
@@ -193,6 +194,27 @@ fn check_action(f: &ActionFields<'_>) -> Result<(Option<String>, Option<String>)
     Ok((start, due))
 }
 
+/// Binds an action's fields (`start` and `due` as [`check_action`] returns them) in the order
+/// inserting and editing an action list the columns: commitment_id, title, description,
+/// owner_org_id, lead_person, start_date, due_date, status, intervention_id.
+fn bind_action<'q>(
+    query: AnyQuery<'q>,
+    f: &ActionFields<'q>,
+    start: Option<String>,
+    due: Option<String>,
+) -> AnyQuery<'q> {
+    query
+        .bind(f.commitment_id)
+        .bind(f.title.trim())
+        .bind(f.description.trim())
+        .bind(f.owner_org_id)
+        .bind(f.lead_person.trim())
+        .bind(start)
+        .bind(due)
+        .bind(f.status.as_str())
+        .bind(f.intervention_id)
+}
+
 /// Inserts an action and the start of its history (effective `on`); returns its id. Used by
 /// [`Db::create_action`] and by an action arising at a meeting.
 pub(super) async fn insert_action(
@@ -203,19 +225,15 @@ pub(super) async fn insert_action(
 ) -> Result<i64, DbError> {
     let (start, due) = check_action(f)?;
     let at = now();
-    let id: i64 = sqlx::query(
-        "INSERT INTO actions (commitment_id, title, description, owner_org_id, lead_person, start_date, due_date, \
+    let id: i64 = bind_action(
+        sqlx::query(
+            "INSERT INTO actions (commitment_id, title, description, owner_org_id, lead_person, start_date, due_date, \
          status, intervention_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        ),
+        f,
+        start,
+        due,
     )
-    .bind(f.commitment_id)
-    .bind(f.title.trim())
-    .bind(f.description.trim())
-    .bind(f.owner_org_id)
-    .bind(f.lead_person.trim())
-    .bind(start)
-    .bind(due)
-    .bind(f.status.as_str())
-    .bind(f.intervention_id)
     .bind(&at)
     .fetch_one(&mut **tx)
     .await?
@@ -268,23 +286,11 @@ impl Db {
                 record_history(&mut tx, id, &on, field, o.as_deref(), n.as_deref(), &actor.name).await?;
             }
         }
-        sqlx::query(
+        let query = sqlx::query(
             "UPDATE actions SET commitment_id = $1, title = $2, description = $3, owner_org_id = $4, lead_person = $5, \
              start_date = $6, due_date = $7, status = $8, intervention_id = $9, updated_at = $10 WHERE id = $11",
-        )
-        .bind(f.commitment_id)
-        .bind(f.title.trim())
-        .bind(f.description.trim())
-        .bind(f.owner_org_id)
-        .bind(f.lead_person.trim())
-        .bind(start)
-        .bind(due)
-        .bind(f.status.as_str())
-        .bind(f.intervention_id)
-        .bind(now())
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        );
+        bind_action(query, f, start, due).bind(now()).bind(id).execute(&mut *tx).await?;
         refresh_status(&mut tx, id, f.status, &now()).await?;
         audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{id}"), "action edited").await?;
         tx.commit().await?;

@@ -117,8 +117,8 @@ pub(super) async fn insert_indicator(
     if ind.code.trim().is_empty() {
         return Err(DbError::invalid("code", "Enter a code for the indicator"));
     }
-    let kind: IndicatorKind = ind.kind.parse().map_err(|e| DbError::invalid("kind", e))?;
-    let frequency: Frequency = ind.frequency.parse().map_err(|e| DbError::invalid("frequency", e))?;
+    let kind = IndicatorKind::parse(ind.kind).map_err(|e| DbError::invalid("kind", e.to_string()))?;
+    let frequency = Frequency::parse(ind.frequency).map_err(|e| DbError::invalid("frequency", e.to_string()))?;
     ind.source.validate(frequency).map_err(|e| DbError::invalid("source", e))?;
     check_tolerance(ind.tolerance)?;
     let taken = sqlx::query("SELECT id FROM indicators WHERE code = $1")
@@ -139,10 +139,10 @@ pub(super) async fn insert_indicator(
     )
     .bind(ind.code.trim())
     .bind(ind.name.trim())
-    .bind(kind.as_str())
+    .bind(kind.code())
     .bind(ind.definition.trim())
     .bind(ind.unit.trim())
-    .bind(frequency.as_str())
+    .bind(frequency.code())
     .bind(ind.direction.as_str())
     .bind(num(ind.baseline))
     .bind(ind.baseline_period)

@@ -53,7 +53,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let id: i64 =
             sqlx::query("INSERT INTO meetings (body, held_on, title, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-                .bind(body.as_str())
+                .bind(body.code())
                 .bind(&held)
                 .bind(title)
                 .bind(now())
@@ -150,7 +150,7 @@ async fn insert_item(
         "INSERT INTO meeting_items (meeting_id, kind, text, action_id) VALUES ($1, $2, $3, $4) RETURNING id",
     )
     .bind(meeting_id)
-    .bind(kind.as_str())
+    .bind(kind.code())
     .bind(text)
     .bind(action_id)
     .fetch_one(&mut *tx)

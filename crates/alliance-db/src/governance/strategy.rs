@@ -109,12 +109,7 @@ impl Db {
         let name = bounded("name", name, MAX_NAME_CHARS, "Enter the priority's name")?;
         let description = bounded("description", description, MAX_TEXT_CHARS, "")?;
         let mut tx = self.begin_write().await?;
-        let old: Priority =
-            sqlx::query_as("SELECT id, strategy_id, position, name, description FROM priorities WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| DbError::not_found(format!("priority {id}")))?;
+        let old = priority_in(&mut tx, id).await?;
         sqlx::query("UPDATE priorities SET name = $1, description = $2 WHERE id = $3")
             .bind(name)
             .bind(description.trim())
@@ -204,30 +199,20 @@ impl Db {
     /// indicator or an intervention names the priority. Audited with what was deleted.
     pub async fn delete_priority(&self, id: i64, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let old: Priority =
-            sqlx::query_as("SELECT id, strategy_id, position, name, description FROM priorities WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| DbError::not_found(format!("priority {id}")))?;
+        let old = priority_in(&mut tx, id).await?;
         let actions =
             actions_under(&mut tx, "a.commitment_id IN (SELECT c.id FROM commitments c WHERE c.priority_id = $1)", id)
                 .await?;
-        let indicators: Vec<String> = sqlx::query("SELECT code FROM indicators WHERE priority_id = $1 ORDER BY code")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<Result<_, _>>()?;
-        let interventions: Vec<String> =
-            sqlx::query("SELECT name FROM interventions WHERE strategy_priority_id = $1 ORDER BY name")
+        let indicators: Vec<String> =
+            sqlx::query_scalar("SELECT code FROM indicators WHERE priority_id = $1 ORDER BY code")
                 .bind(id)
                 .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<Result<_, _>>()?;
+                .await?;
+        let interventions: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM interventions WHERE strategy_priority_id = $1 ORDER BY name")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
         let mut uses = Vec::new();
         if !actions.is_empty() {
             uses.push(format!("{} of the action plan ({})", plural(actions.len(), "action"), actions.join(", ")));
@@ -290,4 +275,13 @@ async fn actions_under(
         out.push(format!("and {} more", rows.len() - 20));
     }
     Ok(out)
+}
+
+/// A priority read inside the transaction that changes it; `NotFound` when there is none.
+async fn priority_in(tx: &mut sqlx::Transaction<'static, sqlx::Any>, id: i64) -> Result<Priority, DbError> {
+    sqlx::query_as("SELECT id, strategy_id, position, name, description FROM priorities WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| DbError::not_found(format!("priority {id}")))
 }

@@ -15,8 +15,7 @@ use sqlx::Row;
 
 use super::{double_text, insert_sql};
 use crate::imports::{
-    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
-    NewImport,
+    audit_in, begin_replacing, current_in, finish_import, imported_detail, ImportAudit, ImportOutcome, NewImport,
 };
 use crate::{Db, DbError};
 
@@ -150,7 +149,7 @@ fn geocode(
 }
 
 /// One assault as stored (record level).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct EdAssaultRow {
     pub id: i64,
     pub site_code: String,
@@ -208,7 +207,7 @@ pub struct EdCount {
 
 /// What aggregate tables of ED assaults are made from: one assault without its free text,
 /// codes or site (enough to count by month, district, method, age band, sex, hour and day).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct EdFact {
     /// Local date-time `YYYY-MM-DDTHH:MM:SS`.
     pub assault_at: String,
@@ -231,6 +230,21 @@ pub struct QueuedLocation {
 const FILTER_SQL: &str = "($1 IS NULL OR assault_month >= $1) AND ($2 IS NULL OR assault_month <= $2) \
      AND ($3 IS NULL OR site_code = $3) AND ($4 IS NULL OR district_code = $4) \
      AND import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL)";
+
+impl EdFilter {
+    /// Binds the filter as `$1` to `$4` of [`FILTER_SQL`], which every read of assaults
+    /// filters by.
+    fn bind<'q, O>(
+        &'q self,
+        query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        query
+            .bind(self.from_month.as_deref())
+            .bind(self.to_month.as_deref())
+            .bind(self.site_code.as_deref())
+            .bind(self.district_code.as_deref())
+    }
+}
 
 /// The audit action of a person placing an ED location description.
 pub const ED_GEOCODE_RESOLVED: &str = "ed-geocode-resolve";
@@ -297,7 +311,7 @@ impl Db {
         }
         let replaced = current.map(|(id, _)| id);
         let month = sub.period_start.format("%Y-%m").to_string();
-        let import_id = begin_import(
+        let (import_id, mut counts) = begin_replacing(
             &mut tx,
             &NewImport {
                 source: "ed",
@@ -310,16 +324,9 @@ impl Db {
                 imported_by: who,
             },
             replaced,
+            "ed_assaults",
         )
         .await?;
-        let mut counts = ImportCounts::default();
-        if let Some(old) = replaced {
-            counts.rows_replaced = sqlx::query("DELETE FROM ed_assaults WHERE import_id = $1")
-                .bind(old)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as i64;
-        }
         let backend = self.backend();
         let mut cached: Option<(usize, String)> = None;
         let pairs: Vec<_> = sub.assaults.iter().zip(&geos).collect();
@@ -490,98 +497,37 @@ impl Db {
         offset: i64,
         limit: i64,
     ) -> Result<Vec<EdAssaultRow>, DbError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT id, site_code, arrival_at, assault_at, method, method_other, location_type, location_description, \
              age_band, sex, geo_status, geo_confidence, geo_name, district_code, longitude, latitude \
              FROM ed_assaults WHERE {FILTER_SQL} ORDER BY assault_at, id LIMIT $5 OFFSET $6"
-        ))
-        .bind(filter.from_month.as_deref())
-        .bind(filter.to_month.as_deref())
-        .bind(filter.site_code.as_deref())
-        .bind(filter.district_code.as_deref())
-        .bind(limit)
-        .bind(offset.max(0))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(EdAssaultRow {
-                    id: r.try_get(0)?,
-                    site_code: r.try_get(1)?,
-                    arrival_at: r.try_get(2)?,
-                    assault_at: r.try_get(3)?,
-                    method: r.try_get(4)?,
-                    method_other: r.try_get(5)?,
-                    location_type: r.try_get(6)?,
-                    location_description: r.try_get(7)?,
-                    age_band: r.try_get(8)?,
-                    sex: r.try_get(9)?,
-                    geo_status: r.try_get(10)?,
-                    geo_confidence: r.try_get(11)?,
-                    geo_name: r.try_get(12)?,
-                    district_code: r.try_get(13)?,
-                    longitude: r.try_get(14)?,
-                    latitude: r.try_get(15)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        );
+        Ok(filter.bind(sqlx::query_as(&sql)).bind(limit).bind(offset.max(0)).fetch_all(&self.pool).await?)
     }
 
     /// The facts aggregate tables are made from (current imports only), by assault time.
     pub async fn ed_assault_facts(&self, filter: &EdFilter) -> Result<Vec<EdFact>, DbError> {
-        let rows = sqlx::query(&format!(
+        let sql = format!(
             "SELECT assault_at, assault_month, method, district_code, age_band, sex FROM ed_assaults \
              WHERE {FILTER_SQL} ORDER BY assault_at, id"
-        ))
-        .bind(filter.from_month.as_deref())
-        .bind(filter.to_month.as_deref())
-        .bind(filter.site_code.as_deref())
-        .bind(filter.district_code.as_deref())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(EdFact {
-                    assault_at: r.try_get(0)?,
-                    assault_month: r.try_get(1)?,
-                    method: r.try_get(2)?,
-                    district_code: r.try_get(3)?,
-                    age_band: r.try_get(4)?,
-                    sex: r.try_get(5)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        );
+        Ok(filter.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?)
     }
 
     /// The number of ED assaults (current imports only) matching a filter, for paging.
     pub async fn ed_assault_total(&self, filter: &EdFilter) -> Result<i64, DbError> {
-        let row = sqlx::query(&format!("SELECT COUNT(*) FROM ed_assaults WHERE {FILTER_SQL}"))
-            .bind(filter.from_month.as_deref())
-            .bind(filter.to_month.as_deref())
-            .bind(filter.site_code.as_deref())
-            .bind(filter.district_code.as_deref())
-            .fetch_one(&self.pool)
-            .await?;
-        Ok(row.try_get(0)?)
+        let sql = format!("SELECT COUNT(*) FROM ed_assaults WHERE {FILTER_SQL}");
+        let (total,): (i64,) = filter.bind(sqlx::query_as(&sql)).fetch_one(&self.pool).await?;
+        Ok(total)
     }
 
     /// Counts of ED assaults (current imports only) by one grouping, sorted by key with the
     /// unknown (`None`) last. Small-number suppression is the access layer's job.
     pub async fn ed_assault_counts(&self, by: EdGroup, filter: &EdFilter) -> Result<Vec<EdCount>, DbError> {
         let col = by.column();
-        let rows = sqlx::query(&format!("SELECT {col}, COUNT(*) FROM ed_assaults WHERE {FILTER_SQL} GROUP BY {col}"))
-            .bind(filter.from_month.as_deref())
-            .bind(filter.to_month.as_deref())
-            .bind(filter.site_code.as_deref())
-            .bind(filter.district_code.as_deref())
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out: Vec<EdCount> = rows
-            .iter()
-            .map(|r| Ok(EdCount { key: r.try_get(0)?, count: r.try_get(1)? }))
-            .collect::<Result<_, sqlx::Error>>()?;
+        let sql = format!("SELECT {col}, COUNT(*) FROM ed_assaults WHERE {FILTER_SQL} GROUP BY {col}");
+        let rows: Vec<(Option<String>, i64)> = filter.bind(sqlx::query_as(&sql)).fetch_all(&self.pool).await?;
+        let mut out: Vec<EdCount> = rows.into_iter().map(|(key, count)| EdCount { key, count }).collect();
         out.sort_by(|a, b| match (&a.key, &b.key) {
             (Some(x), Some(y)) => x.cmp(y),
             (Some(_), None) => std::cmp::Ordering::Less,

@@ -17,8 +17,8 @@ use sqlx::Row;
 
 use super::insert_sql;
 use crate::imports::{
-    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
-    NewImport, LOCK_UNIT_SQL,
+    audit_in, begin_replacing, current_in, finish_import, imported_detail, ImportAudit, ImportOutcome, NewImport,
+    LOCK_UNIT_SQL,
 };
 use crate::{Backend, Db, DbError};
 
@@ -39,7 +39,7 @@ const DOUBLES: &[usize] = &[10];
 const ROWS_PER_INSERT: usize = 80;
 
 /// A stored indicator value.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, sqlx::FromRow)]
 pub struct StoredIndicatorValue {
     pub indicator: String,
     pub area_code: String,
@@ -172,7 +172,7 @@ impl Db {
             }
         }
 
-        let import_id = begin_import(
+        let (import_id, mut counts) = begin_replacing(
             &mut tx,
             &NewImport {
                 source: "indicators",
@@ -185,16 +185,9 @@ impl Db {
                 imported_by: who,
             },
             replaced,
+            "partner_indicator_values",
         )
         .await?;
-        let mut counts = ImportCounts::default();
-        if let Some(old) = replaced {
-            counts.rows_replaced = sqlx::query("DELETE FROM partner_indicator_values WHERE import_id = $1")
-                .bind(old)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected() as i64;
-        }
         write_values(self.backend(), &mut tx, import_id, &values).await?;
         counts.rows_read = values.len() as i64;
         counts.rows_added = counts.rows_read;
@@ -211,7 +204,7 @@ impl Db {
         &self,
         filter: &IndicatorFilter,
     ) -> Result<Vec<StoredIndicatorValue>, DbError> {
-        let rows = sqlx::query(
+        let rows = sqlx::query_as(
             "SELECT indicator, area_code, area_kind, period, period_kind, period_start, period_end, age_band, sex, value \
              FROM partner_indicator_values WHERE ($1 IS NULL OR indicator = $1) AND ($2 IS NULL OR area_code = $2) \
              AND ($3 IS NULL OR period_start >= $3) AND ($4 IS NULL OR period_end <= $4)",
@@ -222,23 +215,7 @@ impl Db {
         .bind(filter.to_month.as_deref())
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<StoredIndicatorValue> = rows
-            .iter()
-            .map(|r| {
-                Ok(StoredIndicatorValue {
-                    indicator: r.try_get(0)?,
-                    area_code: r.try_get(1)?,
-                    area_kind: r.try_get(2)?,
-                    period: r.try_get(3)?,
-                    period_kind: r.try_get(4)?,
-                    period_start: r.try_get(5)?,
-                    period_end: r.try_get(6)?,
-                    age_band: r.try_get(7)?,
-                    sex: r.try_get(8)?,
-                    value: r.try_get(9)?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?;
+        let mut out: Vec<StoredIndicatorValue> = rows;
         out.sort_by(|a, b| {
             (&a.indicator, &a.area_code, &a.period_start, &a.period_end, &a.age_band, &a.sex).cmp(&(
                 &b.indicator,

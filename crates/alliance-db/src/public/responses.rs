@@ -7,7 +7,7 @@ use super::now;
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PublicResponse {
     pub id: i64,
     pub area_kind: String,
@@ -59,25 +59,11 @@ impl Db {
 
     /// Published responses, newest first.
     pub async fn public_responses(&self) -> Result<Vec<PublicResponse>, DbError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, area_kind, area_code, area_name, you_said, we_did, published_at, published_by \
              FROM public_responses ORDER BY id DESC",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PublicResponse {
-                    id: r.try_get(0)?,
-                    area_kind: r.try_get(1)?,
-                    area_code: r.try_get(2)?,
-                    area_name: r.try_get(3)?,
-                    you_said: r.try_get(4)?,
-                    we_did: r.try_get(5)?,
-                    published_at: r.try_get(6)?,
-                    published_by: r.try_get(7)?,
-                })
-            })
-            .collect()
+        .await?)
     }
 }

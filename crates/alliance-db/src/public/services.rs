@@ -11,6 +11,7 @@ use sqlx::Row;
 
 use super::now;
 use crate::audit::{append, Actor};
+use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
 /// The audit action of a change to the directory made on the web.
@@ -66,7 +67,8 @@ fn service_changes(old: &ServiceEntry, new: &ServiceRecord, postcode: &str) -> V
 }
 
 /// The columns adding and changing a service write, in the order [`bind_edited`] binds them
-/// (after the id; a new service's organisation id follows them).
+/// (after the id; a new service's organisation id follows them). The first
+/// [`SERVICE_FIELDS`] are the service's own, which a directory import writes too.
 const EDITED_COLUMNS: [&str; 16] = [
     "name",
     "description",
@@ -86,14 +88,13 @@ const EDITED_COLUMNS: [&str; 16] = [
     "updated_by",
 ];
 
-/// Binds a service's [`EDITED_COLUMNS`] to `query`, in their order: the one place adding and
-/// changing a service bind its values (issue 12: they were two lists in different orders).
-fn bind_edited<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    s: &'q ServiceRecord,
-    postcode: &'q str,
-    actor: &'q Actor,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+/// How many of [`EDITED_COLUMNS`] are the service's own fields, bound by [`bind_service`].
+const SERVICE_FIELDS: usize = 13;
+
+/// Binds a service's own fields (the first [`SERVICE_FIELDS`] of [`EDITED_COLUMNS`]) to
+/// `query`, in their order: the one place a directory import, adding and changing a service
+/// bind them (issue 12: they were lists in different orders).
+fn bind_service<'q>(query: AnyQuery<'q>, s: &'q ServiceRecord) -> AnyQuery<'q> {
     query
         .bind(s.name.as_str())
         .bind(s.description.as_str())
@@ -108,9 +109,12 @@ fn bind_edited<'q>(
         .bind(s.areas.join("|"))
         .bind(s.opening_times.as_str())
         .bind(s.kind.as_str())
-        .bind(now())
-        .bind(postcode)
-        .bind(actor.name.as_str())
+}
+
+/// Binds a service's [`EDITED_COLUMNS`] to `query`, in their order: its own fields, then
+/// when, from which postcode and by whom it was edited.
+fn bind_edited<'q>(query: AnyQuery<'q>, s: &'q ServiceRecord, postcode: &'q str, actor: &'q Actor) -> AnyQuery<'q> {
+    bind_service(query, s).bind(now()).bind(postcode).bind(actor.name.as_str())
 }
 
 /// A search of the directory; empty fields match everything.
@@ -170,36 +174,23 @@ impl Db {
     pub async fn upsert_services(&self, records: &[ServiceRecord]) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
         let at = now();
+        let own = &EDITED_COLUMNS[..SERVICE_FIELDS];
+        let sql = format!(
+            "INSERT INTO support_services (id, {}, organisation_id, updated_at) VALUES ({}) ON CONFLICT (id) DO UPDATE SET {}",
+            own.join(", "),
+            (1..=own.len() + 3).map(|n| format!("${n}")).collect::<Vec<_>>().join(", "),
+            own.iter()
+                .chain(&["organisation_id", "updated_at"])
+                .map(|c| format!("{c} = excluded.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         for s in records {
-            sqlx::query(
-                "INSERT INTO support_services (id, name, description, organisation_id, organisation_name, \
-                 organisation_description, url, email, phone, min_age, max_age, needs, areas, opening_times, kind, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, \
-                 organisation_id = excluded.organisation_id, organisation_name = excluded.organisation_name, \
-                 organisation_description = excluded.organisation_description, url = excluded.url, \
-                 email = excluded.email, phone = excluded.phone, min_age = excluded.min_age, max_age = excluded.max_age, \
-                 needs = excluded.needs, areas = excluded.areas, opening_times = excluded.opening_times, \
-                 kind = excluded.kind, updated_at = excluded.updated_at",
-            )
-            .bind(s.id.as_str())
-            .bind(s.name.as_str())
-            .bind(s.description.as_str())
-            .bind(s.organisation_id.as_str())
-            .bind(s.organisation_name.as_str())
-            .bind(s.organisation_description.as_str())
-            .bind(s.url.as_str())
-            .bind(s.email.as_str())
-            .bind(s.phone.as_str())
-            .bind(s.min_age)
-            .bind(s.max_age)
-            .bind(s.needs.join(","))
-            .bind(s.areas.join("|"))
-            .bind(s.opening_times.as_str())
-            .bind(s.kind.as_str())
-            .bind(at.as_str())
-            .execute(&mut *tx)
-            .await?;
+            bind_service(sqlx::query(&sql).bind(s.id.as_str()), s)
+                .bind(s.organisation_id.as_str())
+                .bind(at.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         let detail = format!("{} services inserted or replaced", records.len());
         let event = crate::audit::AuditEvent {

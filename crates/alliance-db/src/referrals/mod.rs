@@ -12,16 +12,19 @@
 //! - Every write takes the [`Actor`] and appends its audit row in its own transaction; audit
 //!   details name codes and ids only, never a personal field.
 
+use std::str::FromStr;
+
 use alliance_core::referrals::{
-    AgeBand, AnonymousReferral, Birth, ClosureOutcome, CommissionedService, Consent, ConsentGivenBy, ConsentMethod,
-    Contact, ContactRoute, DeclineReason, Eligibility, Event, LawfulBasis, MinimisedPerson, Need, Needs, Parties,
-    PersonName, PersonalDataPolicy, PostcodeDistrict, Referral, Sex, SourceSetting, Status, Timeline, TimelineDates,
+    AgeBand, AnonymousReferral, Birth, CodeError, CommissionedService, Consent, ConsentGivenBy, ConsentMethod, Contact,
+    ContactRoute, Eligibility, Event, LawfulBasis, MinimisedPerson, Need, Needs, Parties, PersonName,
+    PersonalDataPolicy, PostcodeDistrict, Referral, Sex, SourceSetting, Status, Timeline, TimelineDates,
 };
 use chrono::NaiveDate;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::audit::{append, Actor};
+use crate::params::AnyQuery;
 use crate::{Backend, Db, DbError};
 
 /// Audit actions of referrals. None of their details holds a personal field.
@@ -89,65 +92,65 @@ fn corrupt(id: i64, what: impl std::fmt::Display) -> DbError {
     DbError::corrupt(format!("referral {id}: {what}"))
 }
 
-fn date(id: i64, column: &str, text: Option<String>) -> Result<Option<NaiveDate>, DbError> {
+/// The date stored in `column` (NULL is `None`).
+fn date(r: &AnyRow, id: i64, column: &str) -> Result<Option<NaiveDate>, DbError> {
+    let text: Option<String> = r.try_get(column)?;
     text.map(|t| {
         NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_err(|_| corrupt(id, format!("{column} \"{t}\" is not a date")))
     })
     .transpose()
 }
 
-fn code<T>(
+/// The coded value stored in `column` (NULL is `None`); a code Alliance did not write is a
+/// damaged record.
+fn code<T: FromStr<Err = CodeError>>(r: &AnyRow, id: i64, column: &str) -> Result<Option<T>, DbError> {
+    let text: Option<String> = r.try_get(column)?;
+    text.map(|t| t.parse::<T>().map_err(|e| corrupt(id, format!("{column}: {e}")))).transpose()
+}
+
+/// A final step stored as its date and its code (a decline and its reason, a closure and its
+/// outcome): both or neither, else the record is damaged (`what`).
+fn dated_code<T: FromStr<Err = CodeError>>(
+    r: &AnyRow,
     id: i64,
+    on: &str,
     column: &str,
-    text: Option<String>,
-    parse: impl Fn(&str) -> Result<T, alliance_core::referrals::CodeError>,
-) -> Result<Option<T>, DbError> {
-    text.map(|t| parse(&t).map_err(|e| corrupt(id, format!("{column}: {e}")))).transpose()
+    what: &str,
+) -> Result<Option<(NaiveDate, T)>, DbError> {
+    match (date(r, id, on)?, code::<T>(r, id, column)?) {
+        (Some(d), Some(c)) => Ok(Some((d, c))),
+        (None, None) => Ok(None),
+        _ => Err(corrupt(id, what)),
+    }
 }
 
 fn from_row(r: &AnyRow) -> Result<StoredReferral, DbError> {
     let id: i64 = r.try_get("id")?;
     let service: String = r.try_get("service_id")?;
-    let received = date(id, "received_on", Some(r.try_get("received_on")?))?.ok_or_else(|| corrupt(id, "no date"))?;
+    let received = date(r, id, "received_on")?.ok_or_else(|| corrupt(id, "no date"))?;
     let dates = TimelineDates {
         received,
-        accepted: date(id, "accepted_on", r.try_get("accepted_on")?)?,
-        declined: match (
-            date(id, "declined_on", r.try_get("declined_on")?)?,
-            code(id, "decline_reason", r.try_get("decline_reason")?, DeclineReason::parse)?,
-        ) {
-            (Some(d), Some(reason)) => Some((d, reason)),
-            (None, None) => None,
-            _ => return Err(corrupt(id, "a decline without its date or reason")),
-        },
-        withdrawn: date(id, "withdrawn_on", r.try_get("withdrawn_on")?)?,
-        engaged: date(id, "engaged_on", r.try_get("engaged_on")?)?,
-        closed: match (
-            date(id, "closed_on", r.try_get("closed_on")?)?,
-            code(id, "outcome", r.try_get("outcome")?, ClosureOutcome::parse)?,
-        ) {
-            (Some(d), Some(o)) => Some((d, o)),
-            (None, None) => None,
-            _ => return Err(corrupt(id, "a closure without its date or outcome")),
-        },
+        accepted: date(r, id, "accepted_on")?,
+        declined: dated_code(r, id, "declined_on", "decline_reason", "a decline without its date or reason")?,
+        withdrawn: date(r, id, "withdrawn_on")?,
+        engaged: date(r, id, "engaged_on")?,
+        closed: dated_code(r, id, "closed_on", "outcome", "a closure without its date or outcome")?,
     };
     let timeline = Timeline::from_dates(&dates).map_err(|e| corrupt(id, e))?;
-    let source = code(id, "source", Some(r.try_get("source")?), SourceSetting::parse)?
-        .ok_or_else(|| corrupt(id, "no source"))?;
-    let reason =
-        code(id, "reason", Some(r.try_get("reason")?), Need::parse)?.ok_or_else(|| corrupt(id, "no reason"))?;
+    let source = code::<SourceSetting>(r, id, "source")?.ok_or_else(|| corrupt(id, "no source"))?;
+    let reason = code::<Need>(r, id, "reason")?.ok_or_else(|| corrupt(id, "no reason"))?;
     let others_text: String = r.try_get("other_needs")?;
     let mut others = Vec::new();
     for t in others_text.split(',').filter(|t| !t.is_empty()) {
         others.push(Need::parse(t).map_err(|e| corrupt(id, format!("other_needs: {e}")))?);
     }
     let needs = Needs::new(reason, others);
-    let sex = code(id, "sex", r.try_get("sex")?, Sex::parse)?;
+    let sex = code::<Sex>(r, id, "sex")?;
     let district: Option<String> = r.try_get("postcode_district")?;
     let district = district
         .map(|d| d.parse::<PostcodeDistrict>().map_err(|e| corrupt(id, format!("postcode_district: {e}"))))
         .transpose()?;
-    let age_band = code(id, "age_band", r.try_get("age_band")?, AgeBand::parse)?;
+    let age_band = code::<AgeBand>(r, id, "age_band")?;
     let facts = AnonymousReferral {
         service: service.clone(),
         source,
@@ -174,7 +177,7 @@ fn from_row(r: &AnyRow) -> Result<StoredReferral, DbError> {
                 (None, None) => None,
                 _ => return Err(corrupt(id, "a name without its kind")),
             };
-            let dob = date(id, "date_of_birth", r.try_get("date_of_birth")?)?;
+            let dob = date(r, id, "date_of_birth")?;
             let age: Option<i64> = r.try_get("age")?;
             let birth = match (dob, age) {
                 (Some(d), None) => Some(Birth::DateOfBirth(d)),
@@ -182,18 +185,17 @@ fn from_row(r: &AnyRow) -> Result<StoredReferral, DbError> {
                 (None, None) => None,
                 _ => return Err(corrupt(id, "both a date of birth and an age")),
             };
-            let contact = code(id, "contact_route", r.try_get("contact_route")?, ContactRoute::parse)?
+            let contact = code::<ContactRoute>(r, id, "contact_route")?
                 .map(|route| -> Result<Contact, DbError> {
                     Ok(Contact { route, detail: r.try_get("contact_detail")? })
                 })
                 .transpose()?;
             let consent = Consent {
-                given_by: code(id, "consent_given_by", r.try_get("consent_given_by")?, ConsentGivenBy::parse)?
+                given_by: code::<ConsentGivenBy>(r, id, "consent_given_by")?
                     .ok_or_else(|| corrupt(id, "no consent"))?,
-                date: date(id, "consent_date", r.try_get("consent_date")?)?
-                    .ok_or_else(|| corrupt(id, "no consent date"))?,
-                method: code(id, "consent_method", r.try_get("consent_method")?, ConsentMethod::parse)?,
-                lawful_basis: code(id, "lawful_basis", r.try_get("lawful_basis")?, LawfulBasis::parse)?
+                date: date(r, id, "consent_date")?.ok_or_else(|| corrupt(id, "no consent date"))?,
+                method: code::<ConsentMethod>(r, id, "consent_method")?,
+                lawful_basis: code::<LawfulBasis>(r, id, "lawful_basis")?
                     .ok_or_else(|| corrupt(id, "no lawful basis"))?,
                 reason: r.try_get("lawful_basis_reason")?,
             };
@@ -233,6 +235,21 @@ struct PersonColumns {
     contact_detail: Option<String>,
 }
 
+impl PersonColumns {
+    /// Binds the columns, in their order.
+    fn bind<'q>(self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.name_kind)
+            .bind(self.name)
+            .bind(self.date_of_birth)
+            .bind(self.age)
+            .bind(self.sex)
+            .bind(self.district)
+            .bind(self.contact_route)
+            .bind(self.contact_detail)
+    }
+}
+
 fn person_columns(p: &MinimisedPerson) -> PersonColumns {
     let (name_kind, name) = match &p.name {
         Some(PersonName::Initials(n)) => (Some("initials"), Some(n.clone())),
@@ -260,20 +277,20 @@ fn ymd(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
-/// The columns a timeline sets, with the status.
-fn timeline_binds(t: &Timeline) -> [Option<String>; 9] {
+/// Binds the columns a step of the workflow sets, in the order `status, accepted_on,
+/// declined_on, decline_reason, withdrawn_on, engaged_on, closed_on, outcome` (a new
+/// referral also stores its `received_on`).
+fn bind_timeline<'q>(query: AnyQuery<'q>, t: &Timeline) -> AnyQuery<'q> {
     let d = t.dates();
-    [
-        Some(t.status().code().to_string()),
-        d.accepted.map(ymd),
-        d.declined.map(|(on, _)| ymd(on)),
-        d.declined.map(|(_, r)| r.code().to_string()),
-        d.withdrawn.map(ymd),
-        d.engaged.map(ymd),
-        d.closed.map(|(on, _)| ymd(on)),
-        d.closed.map(|(_, o)| o.code().to_string()),
-        Some(ymd(d.received)),
-    ]
+    query
+        .bind(t.status().code())
+        .bind(d.accepted.map(ymd))
+        .bind(d.declined.map(|(on, _)| ymd(on)))
+        .bind(d.declined.map(|(_, r)| r.code()))
+        .bind(d.withdrawn.map(ymd))
+        .bind(d.engaged.map(ymd))
+        .bind(d.closed.map(|(on, _)| ymd(on)))
+        .bind(d.closed.map(|(_, o)| o.code()))
 }
 
 impl Db {
@@ -392,10 +409,9 @@ impl Db {
             Some(_) => {}
         }
         let p = person_columns(&referral.person);
-        let t = timeline_binds(&referral.timeline);
         let others: Vec<&str> = referral.needs.others().iter().map(|n| n.code()).collect();
         let c = &referral.consent;
-        let id: i64 = sqlx::query_scalar(
+        let query = sqlx::query(
             "INSERT INTO referrals (service_id, referring_org_id, receiving_org_id, source, reason, other_needs, \
              name_kind, name, date_of_birth, age, sex, postcode_district, contact_route, contact_detail, age_band, \
              consent_given_by, consent_date, consent_method, lawful_basis, lawful_basis_reason, \
@@ -408,33 +424,21 @@ impl Db {
         .bind(referral.parties.receiving_org)
         .bind(referral.source.code())
         .bind(referral.needs.reason().code())
-        .bind(others.join(","))
-        .bind(p.name_kind)
-        .bind(p.name)
-        .bind(p.date_of_birth)
-        .bind(p.age)
-        .bind(p.sex)
-        .bind(p.district)
-        .bind(p.contact_route)
-        .bind(p.contact_detail)
-        .bind(referral.age_at_referral().map(|a| AgeBand::of_age(a).code()))
-        .bind(c.given_by.code())
-        .bind(ymd(c.date))
-        .bind(c.method.map(ConsentMethod::code))
-        .bind(c.lawful_basis.code())
-        .bind(c.reason.clone())
-        .bind(t[0].clone())
-        .bind(t[1].clone())
-        .bind(t[2].clone())
-        .bind(t[3].clone())
-        .bind(t[4].clone())
-        .bind(t[5].clone())
-        .bind(t[6].clone())
-        .bind(t[7].clone())
-        .bind(t[8].clone())
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
+        .bind(others.join(","));
+        let query = p
+            .bind(query)
+            .bind(referral.age_at_referral().map(|a| AgeBand::of_age(a).code()))
+            .bind(c.given_by.code())
+            .bind(ymd(c.date))
+            .bind(c.method.map(ConsentMethod::code))
+            .bind(c.lawful_basis.code())
+            .bind(c.reason.clone());
+        let id: i64 = bind_timeline(query, &referral.timeline)
+            .bind(ymd(referral.timeline.dates().received))
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
         let detail = format!(
             "referral to service {} from organisation {}; source {}; lawful basis {}",
             referral.service,
@@ -525,23 +529,11 @@ impl Db {
         check(&current)?;
         let next = alliance_core::referrals::transition(&current.facts.timeline, event, on)
             .map_err(|e| DbError::conflict("event", e.to_string()))?;
-        let t = timeline_binds(&next);
-        let done = sqlx::query(
+        let query = sqlx::query(
             "UPDATE referrals SET status = $1, accepted_on = $2, declined_on = $3, decline_reason = $4, \
              withdrawn_on = $5, engaged_on = $6, closed_on = $7, outcome = $8 WHERE id = $9 AND status = $10",
-        )
-        .bind(t[0].clone())
-        .bind(t[1].clone())
-        .bind(t[2].clone())
-        .bind(t[3].clone())
-        .bind(t[4].clone())
-        .bind(t[5].clone())
-        .bind(t[6].clone())
-        .bind(t[7].clone())
-        .bind(id)
-        .bind(current.status().code())
-        .execute(&mut *tx)
-        .await?;
+        );
+        let done = bind_timeline(query, &next).bind(id).bind(current.status().code()).execute(&mut *tx).await?;
         if done.rows_affected() != 1 {
             return Err(DbError::conflict("event", "the referral was changed meanwhile: reload it and try again"));
         }
@@ -586,18 +578,10 @@ impl Db {
         }
         let age_band = person.age_at_referral(current.facts.timeline.received_on()).map(|a| AgeBand::of_age(a).code());
         let p = person_columns(person);
-        sqlx::query(
+        p.bind(sqlx::query(
             "UPDATE referrals SET name_kind = $1, name = $2, date_of_birth = $3, age = $4, sex = $5, \
              postcode_district = $6, contact_route = $7, contact_detail = $8, age_band = $9 WHERE id = $10 AND erased_at IS NULL",
-        )
-        .bind(p.name_kind)
-        .bind(p.name)
-        .bind(p.date_of_birth)
-        .bind(p.age)
-        .bind(p.sex)
-        .bind(p.district)
-        .bind(p.contact_route)
-        .bind(p.contact_detail)
+        ))
         .bind(age_band)
         .bind(id)
         .execute(&mut *tx)

@@ -88,13 +88,8 @@ pub(crate) fn read(file: &SourceFile) -> Result<EdSubmission, IngestError> {
     let mut header_values: Option<(String, chrono::NaiveDate, chrono::NaiveDate)> = None;
     let mut assaults = Vec::new();
     let mut record = ::csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err(IngestError::from_csv(name, e)),
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(0);
+    while reader.read_record(&mut record).map_err(|e| IngestError::from_csv(name, e))? {
+        let line = record.position().map_or(0, |p| p.line());
         let get = |f: Field| index[f as usize].and_then(|i| record.get(i)).map(str::to_string);
         let blame = |f: Field, reason: String| IngestError::cell(name, line, f.csv(), reason);
         let site = parse_site_code(get(Field::SiteCode).as_deref(), &blame)?;

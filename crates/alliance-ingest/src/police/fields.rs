@@ -17,6 +17,17 @@ pub(super) fn csv_reader(file: &SourceFile) -> Result<CsvReader, IngestError> {
     Ok(open_csv(file.reader()?, file.limits(), builder, None, file.limits().max_rows))
 }
 
+/// Opens a police file, reads its header and hands both to a reader's `from_parts`, which
+/// checks the header is its kind's: the one way the street and outcomes readers open.
+pub(super) fn open<R>(
+    file: &SourceFile,
+    from_parts: fn(&SourceFile, CsvReader, &[String]) -> Result<R, IngestError>,
+) -> Result<R, IngestError> {
+    let mut csv = csv_reader(file)?;
+    let header = read_header(file, &mut csv)?;
+    from_parts(file, csv, &header)
+}
+
 /// Reads line 1 as the header, without a byte-order mark and surrounding spaces.
 pub(super) fn read_header(file: &SourceFile, csv: &mut CsvReader) -> Result<Vec<String>, IngestError> {
     let mut record = csv::StringRecord::new();
@@ -88,6 +99,21 @@ pub(super) struct Rows {
 }
 
 impl Rows {
+    /// The rows of a police file whose header was read: checks the header is exactly
+    /// `expected` (`what` names the kind of file in the error), then [`Rows::new`] with the
+    /// Month and "Falls within" columns both kinds share.
+    pub fn checked(
+        file: &SourceFile,
+        csv: CsvReader,
+        header: &[String],
+        expected: &[&str],
+        kind: alliance_core::domain::PoliceFileKind,
+        what: &str,
+    ) -> Result<Rows, IngestError> {
+        check_header(file, header, expected, what)?;
+        Rows::new(file, csv, expected.len(), kind, 1, 3)
+    }
+
     /// Prepares the rows; the unit comes from the file name when it is standard, otherwise
     /// from the first row's Month and force.
     pub fn new(

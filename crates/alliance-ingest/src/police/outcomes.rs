@@ -3,7 +3,7 @@
 
 use alliance_core::domain::{PoliceFileKind, PoliceOutcome};
 
-use super::fields::{check_header, CsvReader, Rows};
+use super::fields::{CsvReader, Rows};
 use super::PoliceFileUnit;
 use crate::{IngestError, SourceFile};
 
@@ -28,9 +28,7 @@ pub struct OutcomesReader {
 
 impl OutcomesReader {
     pub fn open(file: &SourceFile) -> Result<OutcomesReader, IngestError> {
-        let mut csv = super::fields::csv_reader(file)?;
-        let header = super::fields::read_header(file, &mut csv)?;
-        OutcomesReader::from_parts(file, csv, &header)
+        super::fields::open(file, OutcomesReader::from_parts)
     }
 
     pub(super) fn from_parts(
@@ -38,8 +36,9 @@ impl OutcomesReader {
         csv: CsvReader,
         header: &[String],
     ) -> Result<OutcomesReader, IngestError> {
-        check_header(file, header, &OUTCOMES_HEADER, "outcomes")?;
-        Ok(OutcomesReader { rows: Rows::new(file, csv, OUTCOMES_HEADER.len(), PoliceFileKind::Outcomes, 1, 3)? })
+        Ok(OutcomesReader {
+            rows: Rows::checked(file, csv, header, &OUTCOMES_HEADER, PoliceFileKind::Outcomes, "outcomes")?,
+        })
     }
 
     pub fn unit(&self) -> &PoliceFileUnit {

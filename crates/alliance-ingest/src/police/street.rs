@@ -2,7 +2,7 @@
 
 use alliance_core::domain::{PoliceFileKind, StreetCrime};
 
-use super::fields::{check_header, CsvReader, Rows};
+use super::fields::{CsvReader, Rows};
 use super::PoliceFileUnit;
 use crate::{IngestError, SourceFile};
 
@@ -30,9 +30,7 @@ pub struct StreetReader {
 impl StreetReader {
     /// Opens a street file and checks its header.
     pub fn open(file: &SourceFile) -> Result<StreetReader, IngestError> {
-        let mut csv = super::fields::csv_reader(file)?;
-        let header = super::fields::read_header(file, &mut csv)?;
-        StreetReader::from_parts(file, csv, &header)
+        super::fields::open(file, StreetReader::from_parts)
     }
 
     pub(super) fn from_parts(
@@ -40,8 +38,9 @@ impl StreetReader {
         csv: CsvReader,
         header: &[String],
     ) -> Result<StreetReader, IngestError> {
-        check_header(file, header, &STREET_HEADER, "street-level")?;
-        Ok(StreetReader { rows: Rows::new(file, csv, STREET_HEADER.len(), PoliceFileKind::Street, 1, 3)? })
+        Ok(StreetReader {
+            rows: Rows::checked(file, csv, header, &STREET_HEADER, PoliceFileKind::Street, "street-level")?,
+        })
     }
 
     pub fn unit(&self) -> &PoliceFileUnit {

@@ -67,9 +67,9 @@ impl FormPage {
             layout: Layout::new(state, "/interventions"),
             id,
             form: Form::with_errors(values, errors),
-            types: options(InterventionType::ALL, InterventionType::key, InterventionType::label),
-            effects: options(EmmieEffect::ALL, EmmieEffect::key, EmmieEffect::label),
-            quality: options(EvidenceQuality::ALL, EvidenceQuality::key, EvidenceQuality::label),
+            types: options(InterventionType::ALL, InterventionType::code, InterventionType::label),
+            effects: options(EmmieEffect::ALL, EmmieEffect::code, EmmieEffect::label),
+            quality: options(EvidenceQuality::ALL, EvidenceQuality::code, EvidenceQuality::label),
             emmie_fields: vec![
                 ("emmie_effect_quality", "Effect: quality of the evidence"),
                 ("emmie_mechanism", "Mechanism: how it works"),
@@ -96,7 +96,7 @@ pub fn values_of(i: &Intervention) -> FormValues {
     };
     put("name", Some(i.name.clone()));
     put("description", Some(i.description.clone()));
-    put("intervention_type", Some(i.intervention_type.key().to_string()));
+    put("intervention_type", Some(i.intervention_type.code().to_string()));
     put("strategy_priority", i.strategy_priority.clone());
     put("lead_organisation", i.lead_organisation.clone());
     put("funding_stream", i.funding_stream.clone());
@@ -111,8 +111,8 @@ pub fn values_of(i: &Intervention) -> FormValues {
     }
     put("place_geojson", i.place_geometry.as_ref().map(|g| g.to_string()));
     put("crime_types", Some(i.crime_types.join("\n")));
-    let quality = |q: Option<EvidenceQuality>| q.map(|q| q.key().to_string());
-    put("emmie_effect", i.emmie_effect.map(|e| e.key().to_string()));
+    let quality = |q: Option<EvidenceQuality>| q.map(|q| q.code().to_string());
+    put("emmie_effect", i.emmie_effect.map(|e| e.code().to_string()));
     put("emmie_effect_quality", quality(i.emmie_effect_quality));
     put("emmie_mechanism", quality(i.emmie_mechanism));
     put("emmie_moderators", quality(i.emmie_moderators));

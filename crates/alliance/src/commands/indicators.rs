@@ -106,8 +106,8 @@ pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode
     match command {
         IndicatorsCommand::Define(a) => {
             let def = definition_of(&a)?;
-            let frequency: Frequency = a.frequency.parse().map_err(|e: String| anyhow::anyhow!("--frequency: {e}"))?;
-            let kind: IndicatorKind = a.kind.parse().map_err(|e: String| anyhow::anyhow!("--kind: {e}"))?;
+            let frequency: Frequency = a.frequency.parse().map_err(|e| anyhow::anyhow!("--frequency: {e}"))?;
+            let kind: IndicatorKind = a.kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
             let direction: Direction = a.direction.parse().map_err(|e: String| anyhow::anyhow!("--direction: {e}"))?;
             let source = IndicatorSource::Computed(def);
             if let Err(e) = alliance_app::indicators::check(db, &source, frequency).await {
@@ -120,10 +120,10 @@ pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode
                     &NewIndicator {
                         code: &a.code,
                         name: &a.name,
-                        kind: kind.as_str(),
+                        kind: kind.code(),
                         definition: &definition,
                         unit: &a.unit,
-                        frequency: frequency.as_str(),
+                        frequency: frequency.code(),
                         direction,
                         baseline: None,
                         baseline_period: None,

@@ -341,7 +341,7 @@ async fn governance_web(app: TestApp) {
     assert_eq!((taxi.owner_org_id, taxi.status), (police, ActionStatus::NotStarted));
     let meetings = get(&app, &analyst, "/meetings").await;
     for body in MeetingBody::ALL {
-        assert!(meetings.body.contains(&format!("value=\"{}\"", body.as_str())), "the form offers {body}");
+        assert!(meetings.body.contains(&format!("value=\"{}\"", body.code())), "the form offers {body}");
     }
     let m = get(&app, &board, &format!("/meetings/{meeting}")).await;
     assert!(m.body.contains(&format!("href=\"/actions/{}\"", taxi.id)) && m.body.contains("Inspector"));
@@ -520,7 +520,7 @@ async fn governance_forms(app: TestApp) {
     assert_eq!(new_form.status, StatusCode::OK);
     assert!(new_form.body.contains("name=\"kind\"") && new_form.body.contains("Robbery"));
     // The form offers every code of the core's lists, which are what the storage layer accepts.
-    for code in IndicatorKind::ALL.iter().map(|k| k.as_str()).chain(Frequency::ALL.iter().map(|f| f.as_str())) {
+    for code in IndicatorKind::ALL.iter().map(|k| k.code()).chain(Frequency::ALL.iter().map(|f| f.code())) {
         assert!(new_form.body.contains(&format!("value=\"{code}\"")), "the form offers {code}");
     }
     let council_id = council.to_string();

@@ -158,12 +158,9 @@ pub fn relative_effect_scaled(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::test_support::close;
 
     const LEVEL: ConfidenceLevel = ConfidenceLevel::NINETY_FIVE;
-
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol
-    }
 
     #[test]
     fn area_change_compares_monthly_rates_for_unequal_periods() {

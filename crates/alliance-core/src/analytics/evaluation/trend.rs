@@ -283,12 +283,9 @@ pub fn regression_to_the_mean(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::test_support::close;
 
     const LEVEL: ConfidenceLevel = ConfidenceLevel::NINETY_FIVE;
-
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol
-    }
 
     #[test]
     fn did_worked_example() {

@@ -121,13 +121,10 @@ pub fn harm_weighted_wdd(parts: &[(f64, WeightedDisplacementDifference)], level:
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::test_support::close;
 
     const LEVEL: ConfidenceLevel = ConfidenceLevel::NINETY_FIVE;
     const EQUAL: PeriodLengths = PeriodLengths { before_months: 12.0, after_months: 12.0 };
-
-    fn close(a: f64, b: f64, tol: f64) -> bool {
-        (a - b).abs() <= tol
-    }
 
     #[test]
     fn wheeler_ratcliffe_published_example() {

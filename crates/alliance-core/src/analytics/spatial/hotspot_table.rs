@@ -99,6 +99,14 @@ pub struct HotspotRow {
     pub quadrant: Option<Quadrant>,
 }
 
+impl HotspotRow {
+    /// A unit's row from its statistic, before the false discovery rate control fills in
+    /// `q_value`, `significant` and `bin` for the whole table.
+    fn unadjusted(count: i64, z: f64, p_norm: f64, p_sim: Option<f64>, value: f64, quadrant: Option<Quadrant>) -> Self {
+        HotspotRow { count, z, p_norm, p_sim, q_value: 1.0, significant: false, bin: 0, value, quadrant }
+    }
+}
+
 /// A local statistic for every unit, with how it was computed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HotspotTable {
@@ -152,33 +160,13 @@ pub fn local_hotspots_with(
             report
                 .results
                 .into_iter()
-                .map(|r| HotspotRow {
-                    count: r.value,
-                    z: r.z,
-                    p_norm: r.p_norm,
-                    p_sim: r.p_sim,
-                    q_value: 1.0,
-                    significant: false,
-                    bin: 0,
-                    value: r.g,
-                    quadrant: None,
-                })
+                .map(|r| HotspotRow::unadjusted(r.value, r.z, r.p_norm, r.p_sim, r.g, None))
                 .collect()
         }
         HotspotStatistic::LocalMoran => local_moran(values, weights, s.standardisation, opts)?
             .results
             .into_iter()
-            .map(|r| HotspotRow {
-                count: r.value,
-                z: r.z,
-                p_norm: r.p_norm,
-                p_sim: r.p_sim,
-                q_value: 1.0,
-                significant: false,
-                bin: 0,
-                value: r.i,
-                quadrant: Some(r.quadrant),
-            })
+            .map(|r| HotspotRow::unadjusted(r.value, r.z, r.p_norm, r.p_sim, r.i, Some(r.quadrant)))
             .collect(),
         HotspotStatistic::Moran => {
             return Err(super::bad("statistic", "global Moran's I gives one record, not a table of units"))

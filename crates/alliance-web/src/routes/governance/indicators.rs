@@ -322,10 +322,10 @@ async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: For
         let new = NewIndicator {
             code: &code,
             name: &name,
-            kind: kind.as_str(),
+            kind: kind.code(),
             definition: &definition,
             unit: &unit,
-            frequency: frequency.as_str(),
+            frequency: frequency.code(),
             direction,
             baseline,
             baseline_period: baseline_period.as_deref(),

@@ -19,7 +19,7 @@ pub struct MeetingRow {
 }
 
 fn bodies() -> Vec<(String, String)> {
-    MeetingBody::ALL.iter().map(|b| (b.as_str().to_string(), b.label().to_string())).collect()
+    MeetingBody::ALL.iter().map(|b| (b.code().to_string(), b.label().to_string())).collect()
 }
 
 /// The name of a meeting's body as stored.
@@ -37,7 +37,7 @@ fn kind_options() -> Vec<(String, String)> {
                 MeetingItemKind::Escalation => "Escalation to the Board",
                 MeetingItemKind::Action => "Action arising (joins the action plan)",
             };
-            (k.as_str().to_string(), label.to_string())
+            (k.code().to_string(), label.to_string())
         })
         .collect()
 }
