@@ -16,6 +16,9 @@
 //! went through temporary staging tables and one `INSERT … SELECT` per file: that wrote every
 //! row twice, stored them one log record per row, and emptying the staging tables cost a few
 //! milliseconds at every commit.)
+//!
+//! Files' commits do not wait for the disk, but their results are reported only once the
+//! server's log is on disk past them ([`Held`]), so a crash cannot lose an acknowledged import.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -237,6 +240,8 @@ struct PgStore<'c> {
     import_id: Option<i64>,
     given: u64,
     stored: u64,
+    /// Whether the file's commit waits for its log to reach the disk (see [`Held`]).
+    durable_commit: bool,
     timings: Timings,
 }
 
@@ -399,7 +404,9 @@ impl PoliceStore for PgStore<'_> {
 
     async fn commit(&mut self) -> Result<(), DbError> {
         let started = Instant::now();
-        sqlx::raw_sql("COMMIT").execute(&mut *self.conn).await?;
+        // See `Held`: the result is acknowledged only once the log is on disk past this commit.
+        let sql = if self.durable_commit { "COMMIT" } else { "SET LOCAL synchronous_commit = off; COMMIT" };
+        sqlx::raw_sql(sql).execute(&mut *self.conn).await?;
         self.timings.commit += started.elapsed();
         self.forget();
         Ok(())
@@ -410,6 +417,121 @@ impl PoliceStore for PgStore<'_> {
         // Harmless when no transaction is open (the server only warns).
         if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *self.conn).await {
             tracing::warn!("rolling back a police import: {e}");
+        }
+    }
+}
+
+/// The write-ahead log's insert and flush positions (bytes from its start).
+const WAL_POSITIONS: &str = "SELECT CAST(pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0') AS BIGINT), \
+     CAST(pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0') AS BIGINT)";
+
+/// How long the end of a run waits for the server to flush its log before giving up on
+/// confirming the results it holds (the server flushes within three `wal_writer_delay`s).
+const FLUSH_WAIT: Duration = Duration::from_secs(30);
+
+/// Files' results held back until the write-ahead log is on disk past what they acknowledge.
+///
+/// Every file but the run's last commits with `synchronous_commit = off`: the commit returns
+/// without waiting for the disk, and the server's log writer flushes it within a fraction of a
+/// second, while the run goes on with the next file (each commit's wait for the disk was 7 to
+/// 30 ms). That alone would be unacceptable: a crash of the server (or of the machine) before the
+/// flush would lose a file the run had already reported as imported. So no result is reported
+/// (to the progress callback or the caller) before the log is on disk past the file's commit:
+/// after each file the run reads the log's insert and flush positions, and reports, in the order
+/// the files were imported, the results the flush position covers. The run's last file commits
+/// synchronously, which flushes every commit before it; a run whose last file imported nothing
+/// waits for the log writer. An `unchanged` result is held likewise (the import it names may be
+/// another run's, committed but not yet on disk); a failure acknowledges nothing and waits only
+/// for the results before it. A crash can lose only imports never reported, which is what it can
+/// do to a synchronous commit under way; each file is still one transaction.
+#[derive(Default)]
+struct Held {
+    /// (file index, result, log position the result needs on disk: 0 for none), oldest first.
+    queue: std::collections::VecDeque<(usize, Result<ImportOutcome, DbError>, i64)>,
+    /// The flush position last read.
+    flushed: i64,
+    /// Why the log's position could not be read, when it could not.
+    lost: Option<String>,
+}
+
+impl Held {
+    /// Holds a file's result (committed durably when `durable`).
+    async fn push(
+        &mut self,
+        conn: &mut PgConnection,
+        index: usize,
+        result: Result<ImportOutcome, DbError>,
+        durable: bool,
+    ) {
+        let needs_flush = match &result {
+            Ok(ImportOutcome::Imported { .. }) => !durable,
+            Ok(ImportOutcome::Unchanged { .. }) => true,
+            _ => false,
+        };
+        let mut needs = 0;
+        if needs_flush || !self.queue.is_empty() {
+            // Unknown position: never covered, so reported as unconfirmed.
+            let insert = self.positions(conn).await.map_or(i64::MAX, |(insert, _)| insert);
+            if needs_flush {
+                needs = insert;
+            }
+        }
+        self.queue.push_back((index, result, needs));
+    }
+
+    /// Reads the log's positions, remembering the flush position (or why it could not).
+    async fn positions(&mut self, conn: &mut PgConnection) -> Option<(i64, i64)> {
+        if self.lost.is_some() {
+            return None;
+        }
+        let read = async {
+            let row = sqlx::query(WAL_POSITIONS).fetch_one(&mut *conn).await?;
+            Ok::<_, sqlx::Error>((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?))
+        };
+        match read.await {
+            Ok((insert, flush)) => {
+                self.flushed = self.flushed.max(flush);
+                Some((insert, flush))
+            }
+            Err(e) => {
+                self.lost = Some(e.to_string());
+                None
+            }
+        }
+    }
+
+    /// Reports the results the log on disk covers, in order; with `all`, waits for the log
+    /// writer until every result is covered. A result whose flush cannot be confirmed (the
+    /// connection failed) is reported as an error: the file may or may not have been kept.
+    async fn release(
+        &mut self,
+        conn: &mut PgConnection,
+        all: bool,
+        report: &mut impl FnMut(usize, Result<ImportOutcome, DbError>),
+    ) {
+        let waiting_since = Instant::now();
+        loop {
+            while let Some((_, _, needs)) = self.queue.front() {
+                if *needs > self.flushed && self.lost.is_none() {
+                    break;
+                }
+                let Some((index, result, needs)) = self.queue.pop_front() else { break };
+                match (&self.lost, result) {
+                    (Some(why), Ok(_)) if needs > self.flushed => {
+                        report(index, Err(DbError::Task(format!("the import could not be confirmed stored: {why}"))))
+                    }
+                    (_, result) => report(index, result),
+                }
+            }
+            if !all || self.queue.is_empty() {
+                return;
+            }
+            if waiting_since.elapsed() > FLUSH_WAIT {
+                self.lost = Some("the server did not flush its log".into());
+                continue;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            self.positions(conn).await;
         }
     }
 }
@@ -443,7 +565,8 @@ fn prepare(file: &SourceFile) -> Prepared {
 /// start with it), so that a street file's crimes take their latest outcome as they go in
 /// instead of being rewritten by the outcomes files that follow. The result is the same in any
 /// order (`outcomes.rs`); only the work differs. The next file is checksummed and parsed while
-/// this one is written.
+/// this one is written. Files are reported as their results become durable ([`Held`]), in the
+/// order imported.
 pub(super) async fn import_run(
     url: &str,
     files: &[SourceFile],
@@ -461,17 +584,21 @@ pub(super) async fn import_run(
         import_id: None,
         given: 0,
         stored: 0,
+        durable_commit: true,
         timings: Timings::default(),
     };
     let is_outcomes = |f: &SourceFile| f.logical_name().ends_with("-outcomes.csv");
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| (!is_outcomes(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string()));
     let mut results: Vec<Option<Result<ImportOutcome, DbError>>> = (0..files.len()).map(|_| None).collect();
+    let mut held = Held::default();
     let mut next = order.first().map(|&i| prepare(&files[i]));
     for (at, &index) in order.iter().enumerate() {
         let Some(Prepared { checksum, parser, mut rows }) = next.take() else { break };
         next = order.get(at + 1).map(|&i| prepare(&files[i]));
         let file = &files[index];
+        // The run's last file commits synchronously, flushing the log of every file before it.
+        store.durable_commit = next.is_none();
         let result = async {
             let checksum = checksum.await.map_err(|e| DbError::Task(e.to_string()))??;
             per_file::import_file(&mut store, &mut rows, file, &checksum, by, &|n| {
@@ -486,9 +613,18 @@ pub(super) async fn import_run(
             Err(e) if result.is_ok() => Err(DbError::Task(e.to_string())),
             _ => result,
         };
+        held.push(store.conn, index, result, store.durable_commit).await;
+        held.release(store.conn, false, &mut |index, result| {
+            on_progress(RunProgress::Finished { index, result: &result });
+            results[index] = Some(result);
+        })
+        .await;
+    }
+    held.release(store.conn, true, &mut |index, result| {
         on_progress(RunProgress::Finished { index, result: &result });
         results[index] = Some(result);
-    }
+    })
+    .await;
     let t = &store.timings;
     let finishing = Instant::now();
     if bulk {
