@@ -10,7 +10,7 @@
 //! [`REFRESH`] (correlated, one crime at a time) is shared with the SQLite path; the functions
 //! here run on PostgreSQL, on the import's own connection (`pg_copy.rs`), and use its
 //! set-based form (`DISTINCT ON`) wherever every crime concerned has an outcome. (On PostgreSQL
-//! a street file's crimes take their latest outcome as they are inserted: `pg_copy::MOVE_CRIMES`.)
+//! a street file's crimes take their latest outcome as they are inserted: `pg_copy::LATEST_OUTCOMES`.)
 
 use sqlx::PgConnection;
 
@@ -63,9 +63,9 @@ pub(super) async fn refresh_for_outcomes_import(
 ) -> Result<(), DbError> {
     let Some(old) = replaced else {
         // Every crime the new file names has an outcome now: one set-based update, over the keys
-        // of the file's rows still in staging (`pg_copy.rs`).
-        let keys = "SELECT crime_key FROM police_outcomes_staging";
-        sqlx::raw_sql(&set_latest(keys, &format!("c.crime_key IN ({keys})"))).execute(&mut *conn).await?;
+        // of the file's rows (found by the outcomes' import index).
+        let keys = format!("SELECT crime_key FROM police_outcomes WHERE import_id = {import_id}");
+        sqlx::raw_sql(&set_latest(&keys, &format!("c.crime_key IN ({keys})"))).execute(&mut *conn).await?;
         return Ok(());
     };
     // A replacement may leave crimes of the old file without any outcome: those go back to
