@@ -7,6 +7,7 @@
 //! When the condition stops holding (an outcomes import replaced another, another writer
 //! touched the table, or the map grew past its cap) the run falls back to refreshing.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -16,15 +17,41 @@ use rusqlite::Connection;
 
 use crate::DbError;
 
-/// Beyond this many Crime IDs (about 100 MB) the map is dropped and the run refreshes
-/// instead, so memory stays bounded on national runs.
-const MAX_CRIMES: usize = 500_000;
+/// Beyond this many Crime IDs the map is dropped and the run refreshes instead, so memory
+/// stays bounded however large the input. A crime costs 17 bytes of table (a 16-byte slot and
+/// a control byte) at up to 8/7 slots each, so the cap holds the map under about 300 MB: room
+/// for the 12 million crimes with outcomes of a national 36-month set (issue 18), where the
+/// earlier cap of 500,000 (with each Crime ID kept as text) sent national runs to the refresh.
+const MAX_CRIMES: usize = 14_000_000;
 
-/// A crime's latest outcome.
+/// A crime's latest outcome, packed into the map's 8-byte value: a second hash of the Crime
+/// ID (the map's key is the first, [`crime_key`]), the month as months since year 0, and the
+/// outcome as an index into the run's list of outcome texts.
+///
+/// A Crime ID is matched by its key (60 bits of it) and this check (32 more) instead of its
+/// text: a crime not in the map is taken for one that is only when both agree, about once in
+/// 2^92 lookups, or never in the lifetime of any archive (12 million crimes looked up by 20
+/// million rows: about 5e-14).
+#[derive(Clone, Copy)]
 struct Latest {
-    crime_id: String,
-    month: Month,
-    outcome: String,
+    check: u32,
+    month: u16,
+    outcome: u16,
+}
+
+/// The check hash of a Crime ID: FNV-1a, a different function from the key's, folded to 32 bits.
+fn check_of(crime_id: &str) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in crime_id.bytes().rev() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (hash ^ (hash >> 32)) as u32
+}
+
+/// A month as months since year 0, if it fits 16 bits (years 0 to 5460).
+fn ordinal(month: Month) -> Option<u16> {
+    u16::try_from(i64::from(month.year()) * 12 + i64::from(month.month()) - 1).ok()
 }
 
 /// The integer crime keys are already uniformly spread (a hex prefix of a SHA-256, or a
@@ -49,12 +76,13 @@ impl Hasher for KeyHasher {
 }
 
 pub(super) struct KnownOutcomes {
-    /// Crime key → position in `entries`. Kept apart from the entries so that the table most
-    /// lookups touch (most crimes have no outcome yet) is small enough to stay in cache.
-    index: HashMap<i64, u32, BuildHasherDefault<KeyHasher>>,
-    entries: Vec<Latest>,
-    /// Each month's text as stored, made once rather than once per crime.
-    month_texts: BTreeMap<Month, String>,
+    /// Crime key → the crime's latest outcome.
+    latest: HashMap<i64, Latest, BuildHasherDefault<KeyHasher>>,
+    /// Each month's text as stored (by [`ordinal`]), made once rather than once per crime.
+    month_texts: BTreeMap<u16, String>,
+    /// The outcome texts seen, each once; [`Latest::outcome`] indexes it.
+    outcomes: Vec<String>,
+    outcome_index: HashMap<String, u16>,
     /// Rows of `police_outcomes` and the highest row id, as this run left them.
     rows: i64,
     last_id: i64,
@@ -68,14 +96,19 @@ impl KnownOutcomes {
     pub(super) fn start(conn: &Connection) -> Result<Option<KnownOutcomes>, DbError> {
         let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM police_outcomes)", [], |r| r.get(0))?;
         let data_version = data_version(conn)?;
-        Ok(empty.then(|| KnownOutcomes {
-            index: HashMap::default(),
-            entries: Vec::new(),
+        Ok(empty.then(|| KnownOutcomes::new(data_version)))
+    }
+
+    fn new(data_version: i64) -> KnownOutcomes {
+        KnownOutcomes {
+            latest: HashMap::default(),
             month_texts: BTreeMap::new(),
+            outcomes: Vec::new(),
+            outcome_index: HashMap::new(),
             rows: 0,
             last_id: 0,
             data_version,
-        }))
+        }
     }
 
     /// Whether the table still holds exactly the rows this run added (checked inside the
@@ -94,9 +127,12 @@ impl KnownOutcomes {
 
     /// The latest outcome and its month (as stored) for a Crime ID and its key.
     pub(super) fn get(&self, crime_id: &str, key: i64) -> Option<(&str, &str)> {
-        let latest = &self.entries[*self.index.get(&key)? as usize];
+        let latest = self.latest.get(&key)?;
+        if latest.check != check_of(crime_id) {
+            return None;
+        }
         let month = self.month_texts.get(&latest.month)?;
-        (latest.crime_id == crime_id).then_some((latest.outcome.as_str(), month.as_str()))
+        Some((self.outcomes.get(usize::from(latest.outcome))?.as_str(), month.as_str()))
     }
 
     /// Notes this run's own commit, so it is not taken for another writer's.
@@ -112,22 +148,34 @@ impl KnownOutcomes {
         self.rows += rows.len() as i64;
         self.last_id = last_id;
         for (crime_id, month, outcome) in rows {
-            self.month_texts.entry(month).or_insert_with(|| month.to_string());
-            let key = crime_key(&crime_id);
-            match self.index.get(&key).map(|&at| &mut self.entries[at as usize]) {
-                Some(entry) if entry.crime_id != crime_id => return false,
-                Some(entry) if entry.month <= month => {
-                    entry.month = month;
-                    entry.outcome = outcome;
+            let Some(at) = ordinal(month) else { return false };
+            self.month_texts.entry(at).or_insert_with(|| month.to_string());
+            let Some(outcome) = self.intern(outcome) else { return false };
+            let check = check_of(&crime_id);
+            match self.latest.entry(crime_key(&crime_id)) {
+                Entry::Occupied(e) if e.get().check != check => return false,
+                Entry::Occupied(mut e) => {
+                    if e.get().month <= at {
+                        *e.get_mut() = Latest { check, month: at, outcome };
+                    }
                 }
-                Some(_) => {}
-                None => {
-                    self.index.insert(key, self.entries.len() as u32);
-                    self.entries.push(Latest { crime_id, month, outcome });
+                Entry::Vacant(e) => {
+                    e.insert(Latest { check, month: at, outcome });
                 }
             }
         }
-        self.entries.len() <= MAX_CRIMES
+        self.latest.len() <= MAX_CRIMES
+    }
+
+    /// The index of an outcome text, adding it when new (`None` past 65,536 texts).
+    fn intern(&mut self, outcome: String) -> Option<u16> {
+        if let Some(&at) = self.outcome_index.get(&outcome) {
+            return Some(at);
+        }
+        let at = u16::try_from(self.outcomes.len()).ok()?;
+        self.outcomes.push(outcome.clone());
+        self.outcome_index.insert(outcome, at);
+        Some(at)
     }
 }
 
@@ -139,4 +187,52 @@ pub(super) fn stage(rows: Vec<PoliceOutcome>, into: &mut Vec<(String, Month, Str
 
 fn data_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn month(text: &str) -> Month {
+        text.parse().expect("a month")
+    }
+
+    fn row(id: &str, m: &str, outcome: &str) -> (String, Month, String) {
+        (id.to_string(), month(m), outcome.to_string())
+    }
+
+    const A: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    const B: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+    #[test]
+    fn the_latest_month_wins_and_a_later_row_of_the_same_month() {
+        let mut known = KnownOutcomes::new(0);
+        assert!(known.add(vec![row(A, "2025-03", "Under investigation"), row(A, "2025-01", "Charged")], 2));
+        assert_eq!(known.get(A, crime_key(A)), Some(("Under investigation", "2025-03")));
+        assert!(known.add(vec![row(A, "2025-03", "Offender sent to prison")], 3));
+        assert_eq!(known.get(A, crime_key(A)), Some(("Offender sent to prison", "2025-03")));
+        assert_eq!(known.get(B, crime_key(B)), None, "a crime without outcomes");
+        assert_eq!((known.rows, known.last_id), (3, 3));
+    }
+
+    #[test]
+    fn crime_ids_sharing_a_key_are_told_apart() {
+        // The same first 15 hex digits: the same key, other IDs.
+        let other = format!("{}{}", &A[..15], "f".repeat(49));
+        assert_eq!(crime_key(A), crime_key(&other));
+        let mut known = KnownOutcomes::new(0);
+        assert!(known.add(vec![row(A, "2025-03", "Charged")], 1));
+        assert_eq!(known.get(&other, crime_key(&other)), None, "a look-up of the other ID finds nothing");
+        // Storing both under one key is impossible: the map gives up (the run refreshes instead).
+        assert!(!known.add(vec![row(&other, "2025-04", "Charged")], 2));
+    }
+
+    #[test]
+    fn outcome_texts_are_kept_once_and_months_outside_16_bits_give_up() {
+        let mut known = KnownOutcomes::new(0);
+        assert!(known.add(vec![row(A, "2025-03", "Charged"), row(B, "2025-04", "Charged")], 2));
+        assert_eq!(known.outcomes.len(), 1);
+        assert_eq!(known.get(B, crime_key(B)), Some(("Charged", "2025-04")));
+        assert!(!known.add(vec![row(A, "9999-01", "Charged")], 3), "year 9999 does not fit");
+    }
 }
