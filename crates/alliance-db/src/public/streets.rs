@@ -17,6 +17,7 @@ use alliance_core::geo::streets::{StreetArea, StreetIndex, StreetLookup, StreetP
 use sqlx::Row;
 
 use super::{normalise, Place};
+use crate::params::Params;
 use crate::{Db, DbError};
 
 /// The street index with the areas its places refer to, as of one import generation.
@@ -24,6 +25,8 @@ use crate::{Db, DbError};
 pub struct StreetGazetteer {
     /// The import generation it was built at.
     pub generation: Option<i64>,
+    /// The partnership's districts it was built for (empty: no profile, every street).
+    pub districts: Vec<String>,
     pub index: StreetIndex,
     /// Wards, then districts: `StreetPlace::area` indexes this.
     pub areas: Vec<Place>,
@@ -92,16 +95,26 @@ impl Db {
     /// rather than each running it.
     pub async fn street_gazetteer(&self) -> Result<Arc<StreetGazetteer>, DbError> {
         let generation = self.import_generation().await?;
+        let districts: Vec<String> =
+            self.partnership().await?.map(|p| p.districts.iter().map(|d| d.to_string()).collect()).unwrap_or_default();
         let mut cached = self.streets.lock().await;
-        if let Some(g) = cached.as_ref().filter(|g| g.generation == generation) {
+        if let Some(g) = cached.as_ref().filter(|g| g.generation == generation && g.districts == districts) {
             return Ok(g.clone());
         }
-        let built = Arc::new(self.build_street_gazetteer(generation).await?);
+        let built = Arc::new(self.build_street_gazetteer(generation, districts).await?);
         *cached = Some(built.clone());
         Ok(built)
     }
 
-    async fn build_street_gazetteer(&self, generation: Option<i64>) -> Result<StreetGazetteer, DbError> {
+    /// Builds the index from the streets of the partnership's `area` (its districts) (by their records'
+    /// LSOAs; records in an LSOA of no known district are kept, placed by the wards): a
+    /// database holding other forces' data too (a region, the national archive) must not
+    /// offer a Staffordshire reporter 200 Church Streets across England and Wales.
+    async fn build_street_gazetteer(
+        &self,
+        generation: Option<i64>,
+        area: Vec<String>,
+    ) -> Result<StreetGazetteer, DbError> {
         let wards = self.boundary_shapes("ward", None).await?;
         let districts = self.districts().await?;
         let district_names: HashMap<&str, &str> =
@@ -133,14 +146,19 @@ impl Db {
         let ward_index = AreaIndex::new(&shapes);
         let projector = BngProjector::new().map_err(|e| DbError::Task(format!("the BNG projection: {e}")))?;
 
-        let rows = sqlx::query(
+        let mut params = Params::new();
+        let in_area = if area.is_empty() {
+            String::new()
+        } else {
+            format!(" AND (l.district_code IS NULL OR l.district_code IN ({}))", params.list(area.iter().cloned()))
+        };
+        let sql = format!(
             "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
              FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
-             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %' \
-             GROUP BY c.location, c.longitude, c.latitude, l.district_code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'{in_area} \
+             GROUP BY c.location, c.longitude, c.latitude, l.district_code"
+        );
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
         let mut points = Vec::with_capacity(rows.len());
         for r in &rows {
             let location: String = r.try_get(0)?;
@@ -163,6 +181,6 @@ impl Db {
                 area,
             });
         }
-        Ok(StreetGazetteer { generation, index: StreetIndex::new(&points, &labels), areas })
+        Ok(StreetGazetteer { generation, districts: area, index: StreetIndex::new(&points, &labels), areas })
     }
 }

@@ -343,6 +343,27 @@ async fn streets_are_found_by_name(app: TestApp) {
         }
         other => panic!("{other:?}"),
     }
+
+    // The index holds the partnership's own streets only (a database may hold other forces'
+    // data too): without Stoke-on-Trent among its districts, no Church Street there is offered.
+    let mut profile = alliance_core::partnership::example("staffordshire").expect("an example").expect("valid");
+    db.init_partnership(&profile, &common::test_actor()).await.unwrap();
+    let in_stoke = |lookup: &PlaceLookup| match lookup {
+        PlaceLookup::Street { label, .. } => label.ends_with(", Stoke-on-Trent"),
+        PlaceLookup::Choose { choices, .. } => choices.iter().any(|c| c.ends_with(", Stoke-on-Trent")),
+        _ => false,
+    };
+    assert!(in_stoke(&db.locate_place("Church Street").await.unwrap()));
+    profile.districts.retain(|d| d.to_string() != "E06000021");
+    db.set_partnership(&profile, &common::test_actor()).await.unwrap();
+    let lookup = db.locate_place("Church Street").await.unwrap();
+    assert!(!in_stoke(&lookup), "{lookup:?}");
+    assert!(
+        matches!(lookup, PlaceLookup::Street { .. } | PlaceLookup::Choose { .. }),
+        "other districts' Church Streets: {lookup:?}"
+    );
+    // A record of no known LSOA is still placed by the wards.
+    assert!(matches!(db.locate_place("quillfeather st").await.unwrap(), PlaceLookup::Street { .. }));
 }
 
 on_each_app!(streets_are_found_by_name);
