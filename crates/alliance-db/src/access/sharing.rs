@@ -72,6 +72,25 @@ pub struct Agreement {
     pub grants: Vec<GrantRecord>,
 }
 
+impl Agreement {
+    /// Whether the agreement has passed its review or end date on `today` (YYYY-MM-DD): its
+    /// grants have then lapsed.
+    pub fn lapsed_on(&self, today: &str) -> bool {
+        agreement_lapsed(&self.review_date, self.end_date.as_deref(), today)
+    }
+
+    /// The agreement's status on `today`, in words: `In force`, `Ended` or `Review overdue`.
+    pub fn status_on(&self, today: &str) -> &'static str {
+        if self.end_date.as_deref().is_some_and(|end| end < today) {
+            "Ended"
+        } else if self.review_date.as_str() < today {
+            "Review overdue"
+        } else {
+            "In force"
+        }
+    }
+}
+
 /// The rule of a lapse, also written in SQL in [`Db::grants_for`]: an agreement is in force up
 /// to and including its review date and its end date.
 fn agreement_lapsed(review_date: &str, end_date: Option<&str>, today: &str) -> bool {
