@@ -68,6 +68,20 @@ fn role_of(text: &str) -> Result<Role, DbError> {
     text.parse().map_err(|e| DbError::corrupt(format!("account_tokens.role: {e}")))
 }
 
+impl PendingInvitation {
+    /// A row of the invitation queries, which select the same named columns.
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<PendingInvitation, DbError> {
+        Ok(PendingInvitation {
+            email: r.try_get("email")?,
+            name: r.try_get("name")?,
+            org_name: r.try_get("org_name")?,
+            role: role_of(&r.try_get::<String, _>("role")?)?,
+            expires_at: r.try_get("expires_at")?,
+            created_by: r.try_get("created_by")?,
+        })
+    }
+}
+
 impl Db {
     /// Stores an invitation and records it (`invitation`), in one transaction. Refused with
     /// `Invalid` (`name`, `email`, `org_id`) or `Conflict { field: "email" }` when the address
@@ -130,15 +144,7 @@ impl Db {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else { return Ok(None) };
-        Ok(Some(PendingInvitation {
-            email: r.try_get("email")?,
-            name: r.try_get("name")?,
-            org_name: r.try_get("org_name")?,
-            role: role_of(&r.try_get::<String, _>("role")?)?,
-            expires_at: r.try_get("expires_at")?,
-            created_by: r.try_get("created_by")?,
-        }))
+        row.as_ref().map(PendingInvitation::from_row).transpose()
     }
 
     /// Invitations not yet used or expired at `now`, newest first (the users page lists them).
@@ -151,18 +157,7 @@ impl Db {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PendingInvitation {
-                    email: r.try_get("email")?,
-                    name: r.try_get("name")?,
-                    org_name: r.try_get("org_name")?,
-                    role: role_of(&r.try_get::<String, _>("role")?)?,
-                    expires_at: r.try_get("expires_at")?,
-                    created_by: r.try_get("created_by")?,
-                })
-            })
-            .collect()
+        rows.iter().map(PendingInvitation::from_row).collect()
     }
 
     /// Uses an invitation link: the account is made with `password_hash`, the link is spent,
