@@ -46,24 +46,40 @@ pub struct PendingInvitation {
 }
 
 /// Spends a link of `purpose` ("invitation" or "reset") with the conditional `UPDATE` of the
-/// module's doc, returning the `returning` columns of its row, or `None` when the link is
-/// unknown, used or expired at `now`.
+/// module's doc, returning the `returning` columns of its row; `NotFound` (as `what`) when the
+/// link is unknown, used or expired at `now`.
 async fn spend(
     tx: &mut sqlx::AnyConnection,
     purpose: &'static str,
     returning: &'static str,
     token_hash: &str,
     now: &str,
-) -> Result<Option<sqlx::any::AnyRow>, DbError> {
+    what: &'static str,
+) -> Result<sqlx::any::AnyRow, DbError> {
     let sql = format!(
         "UPDATE account_tokens SET used_at = $1 WHERE token_hash = $2 AND purpose = '{purpose}' \
          AND used_at IS NULL AND expires_at > $3 RETURNING {returning}"
     );
-    Ok(sqlx::query(&sql).bind(now).bind(token_hash).bind(now).fetch_optional(&mut *tx).await?)
+    let row = sqlx::query(&sql).bind(now).bind(token_hash).bind(now).fetch_optional(&mut *tx).await?;
+    row.ok_or_else(|| DbError::not_found(what))
 }
 
 fn role_of(text: &str) -> Result<Role, DbError> {
     text.parse().map_err(|e| DbError::corrupt(format!("account_tokens.role: {e}")))
+}
+
+impl PendingInvitation {
+    /// A row of the invitation queries, which select the same named columns.
+    fn from_row(r: &sqlx::any::AnyRow) -> Result<PendingInvitation, DbError> {
+        Ok(PendingInvitation {
+            email: r.try_get("email")?,
+            name: r.try_get("name")?,
+            org_name: r.try_get("org_name")?,
+            role: role_of(&r.try_get::<String, _>("role")?)?,
+            expires_at: r.try_get("expires_at")?,
+            created_by: r.try_get("created_by")?,
+        })
+    }
 }
 
 impl Db {
@@ -128,15 +144,7 @@ impl Db {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        let Some(r) = row else { return Ok(None) };
-        Ok(Some(PendingInvitation {
-            email: r.try_get("email")?,
-            name: r.try_get("name")?,
-            org_name: r.try_get("org_name")?,
-            role: role_of(&r.try_get::<String, _>("role")?)?,
-            expires_at: r.try_get("expires_at")?,
-            created_by: r.try_get("created_by")?,
-        }))
+        row.as_ref().map(PendingInvitation::from_row).transpose()
     }
 
     /// Invitations not yet used or expired at `now`, newest first (the users page lists them).
@@ -149,18 +157,7 @@ impl Db {
         .bind(now)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PendingInvitation {
-                    email: r.try_get("email")?,
-                    name: r.try_get("name")?,
-                    org_name: r.try_get("org_name")?,
-                    role: role_of(&r.try_get::<String, _>("role")?)?,
-                    expires_at: r.try_get("expires_at")?,
-                    created_by: r.try_get("created_by")?,
-                })
-            })
-            .collect()
+        rows.iter().map(PendingInvitation::from_row).collect()
     }
 
     /// Uses an invitation link: the account is made with `password_hash`, the link is spent,
@@ -175,9 +172,8 @@ impl Db {
         actor: &Actor,
     ) -> Result<i64, DbError> {
         let mut tx = self.begin_write().await?;
-        let spent = spend(&mut tx, "invitation", "email, name, org_id, role, created_by", token_hash, now)
-            .await?
-            .ok_or_else(|| DbError::not_found("invitation"))?;
+        let returning = "email, name, org_id, role, created_by";
+        let spent = spend(&mut tx, "invitation", returning, token_hash, now, "invitation").await?;
         let email: String = spent.try_get("email")?;
         let name: String = spent.try_get("name")?;
         let role = role_of(&spent.try_get::<String, _>("role")?)?;
@@ -257,9 +253,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<String, DbError> {
         let mut tx = self.begin_write().await?;
-        let spent = spend(&mut tx, "reset", "user_id", token_hash, now)
-            .await?
-            .ok_or_else(|| DbError::not_found("password reset link"))?;
+        let spent = spend(&mut tx, "reset", "user_id", token_hash, now, "password reset link").await?;
         let user_id: i64 = spent.try_get(0)?;
         let query = sqlx::query(
             "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_attempts = 0, locked_until = NULL \

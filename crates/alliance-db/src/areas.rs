@@ -88,16 +88,7 @@ impl Db {
         let replaced = current.map(|(id, _)| id);
         let import_id = begin_import(
             &mut tx,
-            &NewImport {
-                source: "areas",
-                kind: contents.kind_name(),
-                unit: &unit,
-                force: None,
-                month: None,
-                file_name: &file.name,
-                checksum: &checksum,
-                imported_by: who,
-            },
+            &NewImport::of_file("areas", contents.kind_name(), &unit, &file.name, &checksum, who),
             replaced,
         )
         .await?;

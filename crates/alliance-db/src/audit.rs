@@ -28,9 +28,8 @@ pub use key::{
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
 use sqlx::AnyConnection;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use crate::params::Params;
 use crate::{Backend, Db, DbError};
@@ -74,7 +73,7 @@ impl Actor {
 }
 
 /// One stored row.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub at: String,
@@ -116,20 +115,6 @@ pub struct AuditChain {
 }
 
 const COLUMNS: &str = "id, at, actor, action, target, detail, ip, prev_hash, hash";
-
-fn from_row(r: &AnyRow) -> Result<AuditEntry, sqlx::Error> {
-    Ok(AuditEntry {
-        id: r.try_get("id")?,
-        at: r.try_get("at")?,
-        actor: r.try_get("actor")?,
-        action: r.try_get("action")?,
-        target: r.try_get("target")?,
-        detail: r.try_get("detail")?,
-        ip: r.try_get("ip")?,
-        prev_hash: r.try_get("prev_hash")?,
-        hash: r.try_get("hash")?,
-    })
-}
 
 /// A search of the log; every field optional. `from`/`to` are dates (YYYY-MM-DD) or RFC
 /// 3339 times, compared as text with `at`; `to` as a bare date includes that whole day.
@@ -249,9 +234,8 @@ impl Db {
             sql.push_str(&format!(" AND at <= {}", params.push(to)));
         }
         sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", q.limit.clamp(1, 10_000)));
-        let query = params.bind(sqlx::query(&sql), 0);
-        let rows = query.fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(AuditEntry::from_row).collect::<Result<_, _>>()?)
     }
 
     /// How many rows were chained before the key (migration 0023's count).
@@ -289,7 +273,7 @@ impl Db {
                 return Ok(report(checked, None, prev_id, prev_hash));
             }
             for r in &rows {
-                let e = from_row(r)?;
+                let e = AuditEntry::from_row(r)?;
                 let expected =
                     if e.id <= legacy_rows { e.legacy_hash(&prev_hash) } else { e.expected_hash(key, &prev_hash) };
                 let broken = if e.id != prev_id + 1 {

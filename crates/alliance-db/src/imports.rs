@@ -2,14 +2,13 @@
 //! it changed. Every import of every source is recorded here.
 
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit::Actor;
 use crate::{Backend, Db, DbError};
 
 /// One recorded import.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ImportRecord {
     pub id: i64,
     pub source: String,
@@ -33,26 +32,6 @@ const COLUMNS: &str =
     "id, source, kind, unit, force, month, file_name, checksum, rows_read, rows_added, rows_replaced, \
      rows_without_location, imported_by, imported_at, superseded_by";
 
-fn from_row(r: &AnyRow) -> Result<ImportRecord, sqlx::Error> {
-    Ok(ImportRecord {
-        id: r.try_get("id")?,
-        source: r.try_get("source")?,
-        kind: r.try_get("kind")?,
-        unit: r.try_get("unit")?,
-        force: r.try_get("force")?,
-        month: r.try_get("month")?,
-        file_name: r.try_get("file_name")?,
-        checksum: r.try_get("checksum")?,
-        rows_read: r.try_get("rows_read")?,
-        rows_added: r.try_get("rows_added")?,
-        rows_replaced: r.try_get("rows_replaced")?,
-        rows_without_location: r.try_get("rows_without_location")?,
-        imported_by: r.try_get("imported_by")?,
-        imported_at: r.try_get("imported_at")?,
-        superseded_by: r.try_get("superseded_by")?,
-    })
-}
-
 /// What a new import is: written first, its counts filled in when the rows are in.
 pub(crate) struct NewImport<'a> {
     pub source: &'a str,
@@ -63,6 +42,21 @@ pub(crate) struct NewImport<'a> {
     pub file_name: &'a str,
     pub checksum: &'a str,
     pub imported_by: &'a str,
+}
+
+impl<'a> NewImport<'a> {
+    /// An import of a whole file that belongs to no force or month (areas, postcodes,
+    /// partner data): the one place those two are left empty.
+    pub fn of_file(
+        source: &'a str,
+        kind: &'a str,
+        unit: &'a str,
+        file_name: &'a str,
+        checksum: &'a str,
+        imported_by: &'a str,
+    ) -> NewImport<'a> {
+        NewImport { source, kind, unit, force: None, month: None, file_name, checksum, imported_by }
+    }
 }
 
 /// The counts an import ends with.
@@ -77,11 +71,10 @@ pub struct ImportCounts {
 impl Db {
     /// Imports, newest first.
     pub async fn imports(&self, limit: i64) -> Result<Vec<ImportRecord>, DbError> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM imports ORDER BY id DESC LIMIT $1"))
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports ORDER BY id DESC LIMIT $1"))
             .bind(limit)
             .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(from_row).collect::<Result<_, _>>()?)
+            .await?)
     }
 
     /// The latest import's id (None before the first): every import of police, area or
@@ -94,11 +87,10 @@ impl Db {
 
     /// The import currently in force for a unit (not superseded), if any.
     pub async fn current_import(&self, unit: &str) -> Result<Option<ImportRecord>, DbError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM imports WHERE unit = $1 AND superseded_by IS NULL"))
+        Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE unit = $1 AND superseded_by IS NULL"))
             .bind(unit)
             .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(from_row).transpose()?)
+            .await?)
     }
 }
 

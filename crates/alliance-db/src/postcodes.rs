@@ -63,16 +63,7 @@ impl Db {
         };
         let import_id = begin_import(
             &mut tx,
-            &NewImport {
-                source: "postcodes",
-                kind,
-                unit: POSTCODES_UNIT,
-                force: None,
-                month: None,
-                file_name: &file.name,
-                checksum: &checksum,
-                imported_by: &audit.actor.name,
-            },
+            &NewImport::of_file("postcodes", kind, POSTCODES_UNIT, &file.name, &checksum, &audit.actor.name),
             replaced,
         )
         .await?;

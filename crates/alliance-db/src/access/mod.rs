@@ -15,7 +15,6 @@ mod users;
 
 use alliance_core::access::OrgType;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::audit::{append, Actor};
@@ -51,7 +50,7 @@ fn check_date(field: &'static str, label: &str, value: &str) -> Result<(), DbErr
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Organisation {
     pub id: i64,
     pub name: String,
@@ -59,23 +58,11 @@ pub struct Organisation {
     pub created_at: String,
 }
 
-impl Organisation {
-    fn from_row(r: &AnyRow) -> Result<Organisation, DbError> {
-        Ok(Organisation {
-            id: r.try_get("id")?,
-            name: r.try_get("name")?,
-            org_type: r.try_get("org_type")?,
-            created_at: r.try_get("created_at")?,
-        })
-    }
-}
-
 impl Db {
     pub async fn organisations(&self) -> Result<Vec<Organisation>, DbError> {
-        let rows = sqlx::query("SELECT id, name, org_type, created_at FROM organisations ORDER BY name")
+        Ok(sqlx::query_as("SELECT id, name, org_type, created_at FROM organisations ORDER BY name")
             .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(Organisation::from_row).collect()
+            .await?)
     }
 
     pub async fn organisation_by_name(&self, name: &str) -> Result<Option<Organisation>, DbError> {

@@ -17,7 +17,7 @@
 use alliance_core::access::{AccessLevel, DatasetPolicy};
 use serde::Serialize;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 
 use super::{check_date, now, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
@@ -50,7 +50,7 @@ impl Dataset {
 }
 
 /// An information sharing agreement with its parties and grants.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Agreement {
     pub id: i64,
     pub title: String,
@@ -65,29 +65,14 @@ pub struct Agreement {
     pub dpia_date: Option<String>,
     pub created_by: String,
     pub created_at: String,
+    /// Added by the caller, as the grants.
+    #[sqlx(skip)]
     pub parties: Vec<String>,
+    #[sqlx(skip)]
     pub grants: Vec<GrantRecord>,
 }
 
 impl Agreement {
-    /// The agreement's own columns; parties and grants are added by the caller.
-    fn from_row(r: &AnyRow) -> Result<Agreement, DbError> {
-        Ok(Agreement {
-            id: r.try_get("id")?,
-            title: r.try_get("title")?,
-            purpose: r.try_get("purpose")?,
-            lawful_basis: r.try_get("lawful_basis")?,
-            review_date: r.try_get("review_date")?,
-            end_date: r.try_get("end_date")?,
-            dpia_reference: r.try_get("dpia_reference")?,
-            dpia_date: r.try_get("dpia_date")?,
-            created_by: r.try_get("created_by")?,
-            created_at: r.try_get("created_at")?,
-            parties: Vec::new(),
-            grants: Vec::new(),
-        })
-    }
-
     /// Whether the agreement has passed its review or end date on `today` (YYYY-MM-DD): its
     /// grants have then lapsed.
     pub fn lapsed_on(&self, today: &str) -> bool {
@@ -223,7 +208,7 @@ pub struct NewAgreement<'a> {
     pub parties: &'a [i64],
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Dpia {
     pub id: i64,
     pub title: String,
@@ -232,20 +217,6 @@ pub struct Dpia {
     pub review_date: String,
     pub summary: String,
     pub created_by: String,
-}
-
-impl Dpia {
-    fn from_row(r: &AnyRow) -> Result<Dpia, DbError> {
-        Ok(Dpia {
-            id: r.try_get("id")?,
-            title: r.try_get("title")?,
-            datasets: r.try_get("datasets")?,
-            completed_on: r.try_get("completed_on")?,
-            review_date: r.try_get("review_date")?,
-            summary: r.try_get("summary")?,
-            created_by: r.try_get("created_by")?,
-        })
-    }
 }
 
 pub struct NewDpia<'a> {
@@ -794,12 +765,11 @@ impl Db {
     }
 
     pub async fn dpias(&self) -> Result<Vec<Dpia>, DbError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, title, datasets, completed_on, review_date, summary, created_by FROM dpias ORDER BY id",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(Dpia::from_row).collect()
+        .await?)
     }
 
     /// Records a DPIA: `Invalid` names the field at fault (`title`, `completed_on`,

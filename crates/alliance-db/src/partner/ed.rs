@@ -314,14 +314,15 @@ impl Db {
         let (import_id, mut counts) = begin_replacing(
             &mut tx,
             &NewImport {
-                source: "ed",
-                kind: if synthetic { "istv-synthetic" } else { "istv" },
-                unit: &unit,
-                force: None,
                 month: Some(&month),
-                file_name: &file.name,
-                checksum: &checksum,
-                imported_by: who,
+                ..NewImport::of_file(
+                    "ed",
+                    if synthetic { "istv-synthetic" } else { "istv" },
+                    &unit,
+                    &file.name,
+                    &checksum,
+                    who,
+                )
             },
             replaced,
             "ed_assaults",

@@ -172,18 +172,10 @@ impl Db {
             }
         }
 
+        let kind = if file.logical_name().to_ascii_lowercase().ends_with(".xlsx") { "xlsx" } else { "csv" };
         let (import_id, mut counts) = begin_replacing(
             &mut tx,
-            &NewImport {
-                source: "indicators",
-                kind: if file.logical_name().to_ascii_lowercase().ends_with(".xlsx") { "xlsx" } else { "csv" },
-                unit: &unit,
-                force: None,
-                month: None,
-                file_name: &file.name,
-                checksum: &checksum,
-                imported_by: who,
-            },
+            &NewImport::of_file("indicators", kind, &unit, &file.name, &checksum, who),
             replaced,
             "partner_indicator_values",
         )

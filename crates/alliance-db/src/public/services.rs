@@ -30,6 +30,16 @@ pub struct ServiceEntry {
     pub withdrawn_by: Option<String>,
 }
 
+/// The stored row of service `id`, read inside a change's transaction; `NotFound` when there
+/// is none.
+async fn service_row(tx: &mut sqlx::AnyConnection, id: &str) -> Result<AnyRow, DbError> {
+    sqlx::query("SELECT * FROM support_services WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| DbError::not_found(format!("service {id}")))
+}
+
 fn entry_from_row(r: &AnyRow) -> Result<ServiceEntry, DbError> {
     Ok(ServiceEntry {
         record: from_row(r)?,
@@ -155,6 +165,21 @@ fn from_row(r: &AnyRow) -> Result<ServiceRecord, DbError> {
 }
 
 impl Db {
+    /// The last step of every change to the directory: its audit row (`directory-change`, at
+    /// `/directory/{id}`), then the commit.
+    async fn commit_directory_change(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        id: &str,
+        actor: &Actor,
+        detail: &str,
+    ) -> Result<(), DbError> {
+        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), detail))
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Imports an ORUK JSON file in one transaction: every service is inserted or replaced
     /// (by id), or none is. Returns how many services the file held.
     pub async fn import_services_file(&self, file: &SourceFile) -> Result<usize, DbError> {
@@ -301,21 +326,14 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let detail = format!("service added: {} ({})", s.name, s.organisation_name);
-        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{}", s.id), &detail))
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_directory_change(tx, s.id.as_str(), actor, &detail).await
     }
 
     /// Changes a service (checked by the caller); audited with each field before and after
     /// (nothing is written when nothing changed). A withdrawn service cannot be changed.
     pub async fn update_service(&self, s: &ServiceRecord, postcode: &str, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT * FROM support_services WHERE id = $1")
-            .bind(s.id.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| DbError::not_found(format!("service {}", s.id)))?;
+        let row = service_row(&mut tx, s.id.as_str()).await?;
         let old = entry_from_row(&row)?;
         if old.withdrawn_at.is_some() {
             return Err(DbError::conflict("name", "This service is withdrawn: it cannot be changed"));
@@ -331,21 +349,14 @@ impl Db {
         bind_edited(sqlx::query(&sql).bind(s.id.as_str()), s, postcode, actor).execute(&mut *tx).await?;
         let detail: String =
             format!("service changed: {}: {}", old.record.name, changes.join("; ")).chars().take(4_000).collect();
-        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{}", s.id), &detail))
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_directory_change(tx, s.id.as_str(), actor, &detail).await
     }
 
     /// Withdraws a service: kept for the record, no longer shown to the public. Withdrawing one
     /// already withdrawn is a [`DbError::Conflict`]. Audited with the reason.
     pub async fn withdraw_service(&self, id: &str, reason: &str, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT * FROM support_services WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| DbError::not_found(format!("service {id}")))?;
+        let row = service_row(&mut tx, id).await?;
         let old = entry_from_row(&row)?;
         if old.withdrawn_at.is_some() {
             return Err(DbError::conflict("reason", "This service is already withdrawn"));
@@ -357,10 +368,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let detail = format!("service withdrawn: {}: {reason}", old.record.name);
-        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), &detail))
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_directory_change(tx, id, actor, &detail).await
     }
 
     /// Reinstates a withdrawn service: shown to the public again, as it was when withdrawn.
@@ -379,19 +387,12 @@ impl Db {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let row = sqlx::query("SELECT * FROM support_services WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| DbError::not_found(format!("service {id}")))?;
+        let row = service_row(&mut tx, id).await?;
         if done == 0 {
             return Err(DbError::conflict("id", "This service is not withdrawn: there is nothing to reinstate"));
         }
         let entry = entry_from_row(&row)?;
         let detail = format!("service reinstated: {}", entry.record.name);
-        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), &detail))
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_directory_change(tx, id, actor, &detail).await
     }
 }
