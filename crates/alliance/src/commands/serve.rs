@@ -126,8 +126,6 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         tiles,
         postcode_upload_limit: args.postcode_upload_limit_mb.map(|mb| mb << 20),
     };
-    alliance_web::serve_on(db.clone(), listener, options)
-    .await
-    .with_context(|| format!("cannot serve on {bound}"))?;
+    alliance_web::serve_on(db.clone(), listener, options).await.with_context(|| format!("cannot serve on {bound}"))?;
     Ok(ExitCode::SUCCESS)
 }
