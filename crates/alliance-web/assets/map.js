@@ -3,16 +3,9 @@
 // the streets the police data names (its snapped points) as the background.
 (function () {
   var el = document.getElementById('hotspot-map');
-  if (!el || !window.L) return;
-  var map = L.map(el, { zoomSnap: 0.25 });
-  // Plain text: Leaflet shows an attribution as HTML.
-  function text(s) { var d = document.createElement('div'); d.textContent = s || ''; return d.innerHTML; }
-  var tiles = el.dataset.tiles ? L.tileLayer(el.dataset.tiles, { maxZoom: 19, referrerPolicy: 'strict-origin',
-    attribution: text(el.dataset.tilesAttribution) }).addTo(map) : null;
+  if (!el || !window.L || !window.allianceMap) return;
+  var base = allianceMap(el), map = base.map, control = base.control, load = base.load;
   var colours = { '3': '#b2182b', '2': '#ef8a62', '1': '#fddbc7', '0': '#f7f7f7', '-1': '#d1e5f0', '-2': '#67a9cf', '-3': '#2166ac' };
-  var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
-  if (tiles) control.addOverlay(tiles, 'Background map');
-  function load(url) { return fetch(url).then(function (r) { return r.ok ? r.json() : null; }); }
   load(el.dataset.boundaries).then(function (data) {
     if (!data) return;
     var lsoas = L.geoJSON(data, { filter: function (f) { return f.properties.layer !== 'district'; },
@@ -32,17 +25,6 @@
       onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); }
     });
     control.addOverlay(layer, 'Places (register)');
-  });
-  // Thousands of points: drawn on one canvas, not as SVG elements.
-  var dots = L.canvas({ padding: 0.5 });
-  if (el.dataset.streets) load(el.dataset.streets).then(function (data) {
-    if (!data) return;
-    var layer = L.geoJSON(data, { pointToLayer: function (f, latlng) {
-      return L.circleMarker(latlng, { renderer: dots, radius: 1.5, stroke: false, fillColor: '#505a5f', fillOpacity: 0.8 });
-    }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); } });
-    // The offline background; over tiles, a layer to add.
-    if (!tiles) layer.addTo(map);
-    control.addOverlay(layer, 'Streets (police data)');
   });
   if (el.dataset.hotspots) load(el.dataset.hotspots).then(function (data) {
     if (!data) return;

@@ -4,15 +4,8 @@
 // box of the form (so the form works without JavaScript too: paste GeoJSON or choose a file).
 (function () {
   var el = document.getElementById('places-map');
-  if (!el || !window.L) return;
-  var map = L.map(el, { zoomSnap: 0.25 });
-  // Plain text: Leaflet shows an attribution as HTML.
-  function text(s) { var d = document.createElement('div'); d.textContent = s || ''; return d.innerHTML; }
-  var tiles = el.dataset.tiles ? L.tileLayer(el.dataset.tiles, { maxZoom: 19, referrerPolicy: 'strict-origin',
-    attribution: text(el.dataset.tilesAttribution) }).addTo(map) : null;
-  var control = L.control.layers(null, null, { collapsed: false }).addTo(map);
-  if (tiles) control.addOverlay(tiles, 'Background map');
-  function load(url) { return fetch(url).then(function (r) { return r.ok ? r.json() : null; }); }
+  if (!el || !window.L || !window.allianceMap) return;
+  var base = allianceMap(el), map = base.map, control = base.control, load = base.load;
   var fitted = false;
   function fit(layer) {
     if (!fitted && layer.getBounds().isValid()) { map.fitBounds(layer.getBounds()); fitted = true; }
@@ -23,16 +16,6 @@
       style: { color: '#0b0c0c', weight: 2, fill: false } }).addTo(map);
     control.addOverlay(districts, 'District outlines');
     if (!el.dataset.focus) fit(districts);
-  });
-  var dots = L.canvas({ padding: 0.5 });
-  if (el.dataset.streets) load(el.dataset.streets).then(function (data) {
-    if (!data) return;
-    var layer = L.geoJSON(data, { pointToLayer: function (f, latlng) {
-      return L.circleMarker(latlng, { renderer: dots, radius: 1.5, stroke: false, fillColor: '#505a5f', fillOpacity: 0.8 });
-    }, onEachFeature: function (f, l) { l.bindTooltip(f.properties.name); } });
-    // The offline background; over tiles, a layer to add.
-    if (!tiles) layer.addTo(map);
-    control.addOverlay(layer, 'Streets (police data)');
   });
   load(el.dataset.places).then(function (data) {
     if (!data) return;

@@ -50,6 +50,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("../assets/leaflet-draw/images/spritesheet.svg"),
     ),
+    ("map-base.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map-base.js")),
     ("places.js", "text/javascript; charset=utf-8", include_bytes!("../assets/places.js")),
     ("map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/map.js")),
     ("report-map.js", "text/javascript; charset=utf-8", include_bytes!("../assets/report-map.js")),

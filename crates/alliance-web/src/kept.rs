@@ -12,9 +12,12 @@ use std::sync::{Arc, Mutex};
 
 use alliance_db::{Db, DbError};
 
+/// The data version a value was read at ([`alliance_db::Db::data_version`]), and the value.
+type Versioned<T> = ((i64, i64), Arc<T>);
+
 /// One value and the data version it was read at.
 pub struct Kept<T> {
-    slot: Mutex<Option<((i64, i64), Arc<T>)>>,
+    slot: Mutex<Option<Versioned<T>>>,
 }
 
 impl<T> Default for Kept<T> {

@@ -29,60 +29,44 @@ pub use routes::router;
 pub use state::AppState;
 pub use tiles::TileLayer;
 
-/// Serves the app on `addr` until SIGTERM or Ctrl-C (see [`shutdown`]). Cookies are `Secure` unless `insecure_cookies`
-/// or `addr` is a loopback address (see `auth::session`). Figures shown to readers without
-/// record-level access are published under the partnership profile's threshold, or under
-/// `disclosure` when one is given (an override, logged at start).
-pub async fn serve(
-    db: Db,
-    addr: SocketAddr,
-    insecure_cookies: bool,
-    disclosure: Option<Disclosure>,
-) -> std::io::Result<()> {
-    serve_on(db, tokio::net::TcpListener::bind(addr).await?, insecure_cookies, disclosure, Vec::new()).await
+/// How to serve: what `alliance serve`'s options set. [`ServeOptions::default`] is cookies
+/// `Secure` unless on a loopback address, the partnership profile's threshold, no trusted
+/// proxy, notifications logged (no relay), the maps without tiles, the default upload bound.
+pub struct ServeOptions {
+    /// Cookies without `Secure` even on a public address (see `auth::session`).
+    pub insecure_cookies: bool,
+    /// The suppression threshold, overriding the partnership profile's (logged at start).
+    pub disclosure: Option<Disclosure>,
+    /// Proxies whose `X-Forwarded-For` names the client (see `auth::throttle::client_address`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Where notifications go (`alliance serve --smtp-url`).
+    pub mailer: alliance_app::mail::Mailer,
+    /// The tile server the maps draw over (`alliance serve --tiles`).
+    pub tiles: Option<TileLayer>,
+    /// The bound of postcode uploads in bytes (`alliance serve --postcode-upload-limit-mb`).
+    pub postcode_upload_limit: Option<u64>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            insecure_cookies: false,
+            disclosure: None,
+            trusted_proxies: Vec::new(),
+            mailer: alliance_app::mail::Mailer::none(),
+            tiles: None,
+            postcode_upload_limit: None,
+        }
+    }
 }
 
 /// Serves the app on a listener already bound (so a caller can bind port 0 and learn the
-/// port before serving) until SIGTERM or Ctrl-C, finishing requests in flight; cookies and suppression as in [`serve`]. The client of
-/// a request is the socket's peer, or the `X-Forwarded-For` address given by one of
-/// `trusted_proxies` (see `auth::throttle::client_address`).
-pub async fn serve_on(
-    db: Db,
-    listener: tokio::net::TcpListener,
-    insecure_cookies: bool,
-    disclosure: Option<Disclosure>,
-    trusted_proxies: Vec<std::net::IpAddr>,
-) -> std::io::Result<()> {
-    serve_on_mailing(db, listener, insecure_cookies, disclosure, trusted_proxies, alliance_app::mail::Mailer::none())
-        .await
-}
-
-/// [`serve_on`], sending notifications through `mailer` (`alliance serve --smtp-url`).
-pub async fn serve_on_mailing(
-    db: Db,
-    listener: tokio::net::TcpListener,
-    insecure_cookies: bool,
-    disclosure: Option<Disclosure>,
-    trusted_proxies: Vec<std::net::IpAddr>,
-    mailer: alliance_app::mail::Mailer,
-) -> std::io::Result<()> {
-    serve_on_with_tiles(db, listener, insecure_cookies, disclosure, trusted_proxies, mailer, None, None).await
-}
-
-/// [`serve_on_mailing`], the maps drawn over `tiles` when given (`alliance serve --tiles`),
-/// and postcode uploads bounded by `postcode_upload_limit` bytes when given (`alliance serve
-/// --postcode-upload-limit-mb`).
-#[allow(clippy::too_many_arguments)]
-pub async fn serve_on_with_tiles(
-    db: Db,
-    listener: tokio::net::TcpListener,
-    insecure_cookies: bool,
-    disclosure: Option<Disclosure>,
-    trusted_proxies: Vec<std::net::IpAddr>,
-    mailer: alliance_app::mail::Mailer,
-    tiles: Option<TileLayer>,
-    postcode_upload_limit: Option<u64>,
-) -> std::io::Result<()> {
+/// port before serving) until SIGTERM or Ctrl-C (see [`shutdown`]), finishing requests in
+/// flight. Cookies are `Secure` unless `options.insecure_cookies` or the listener's address is
+/// a loopback address. Figures shown to readers without record-level access are published
+/// under the partnership profile's threshold, or under `options.disclosure` when one is given.
+pub async fn serve_on(db: Db, listener: tokio::net::TcpListener, options: ServeOptions) -> std::io::Result<()> {
+    let ServeOptions { insecure_cookies, disclosure, trusted_proxies, mailer, tiles, postcode_upload_limit } = options;
     let addr = listener.local_addr()?;
     tracing::info!("Alliance is serving on http://{addr}");
     let mut state = AppState::new(db)

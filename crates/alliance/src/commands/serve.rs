@@ -118,17 +118,14 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(t) => println!("The maps draw tiles from {} ({}).", t.origin(), t.attribution()),
         None => println!("No tile server (--tiles): the maps draw the police data's streets and the boundaries."),
     }
-    alliance_web::serve_on_with_tiles(
-        db.clone(),
-        listener,
-        args.insecure_cookies,
+    let options = alliance_web::ServeOptions {
+        insecure_cookies: args.insecure_cookies,
         disclosure,
-        args.trusted_proxies,
+        trusted_proxies: args.trusted_proxies,
         mailer,
         tiles,
-        args.postcode_upload_limit_mb.map(|mb| mb << 20),
-    )
-    .await
-    .with_context(|| format!("cannot serve on {bound}"))?;
+        postcode_upload_limit: args.postcode_upload_limit_mb.map(|mb| mb << 20),
+    };
+    alliance_web::serve_on(db.clone(), listener, options).await.with_context(|| format!("cannot serve on {bound}"))?;
     Ok(ExitCode::SUCCESS)
 }

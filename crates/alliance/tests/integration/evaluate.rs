@@ -193,24 +193,15 @@ async fn real_area(t: TestDb, data: PathBuf) {
     let control = pick("Stoke-on-Trent 035");
     assert!(target.len() >= 2 && !control.is_empty(), "sanity: {target:?} {control:?}");
     let join = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(",");
-    let v = run_json(
-        &t.url,
-        &[
-            "evaluate",
-            "--target-lsoa",
-            &join(&target),
-            "--buffer",
-            "200",
-            "--control-lsoa",
-            &join(&control),
-            "--before",
-            "2024-01..2024-04",
-            "--after",
-            "2025-01..2025-04",
-            "--format",
-            "json",
-        ],
-    );
+    let target_lsoas = join(&target);
+    // `alliance evaluate` of the target with a 200 m buffer, 2024-01..04 against 2025-01..04,
+    // with `comparison` (how the comparison area is chosen) and `rest` after the periods.
+    let evaluate = |comparison: &[&str], rest: &[&str]| {
+        let head = ["evaluate", "--target-lsoa", &target_lsoas, "--buffer", "200"];
+        let periods = ["--before", "2024-01..2024-04", "--after", "2025-01..2025-04"];
+        run_json(&t.url, &[&head[..], comparison, &periods, rest].concat())
+    };
+    let v = evaluate(&["--control-lsoa", &join(&control)], &["--format", "json"]);
     let raw_t = raw_lsoa_counts(&files, &target);
     let raw_c = raw_lsoa_counts(&files, &control);
     let sum = |raw: &std::collections::BTreeMap<String, u64>, year: &str| -> u64 {
@@ -226,22 +217,7 @@ async fn real_area(t: TestDb, data: PathBuf) {
     assert_eq!(v["areas"]["target"]["lsoa_census"], 2021);
 
     // A suggested comparison excludes the target and names its candidates.
-    let s = run_json(
-        &t.url,
-        &[
-            "evaluate",
-            "--target-lsoa",
-            &join(&target),
-            "--buffer",
-            "200",
-            "--suggest-control",
-            "3",
-            "--before",
-            "2024-01..2024-04",
-            "--after",
-            "2025-01..2025-04",
-        ],
-    );
+    let s = evaluate(&["--suggest-control", "3"], &[]);
     let chosen: Vec<&str> =
         s["areas"]["comparison"]["codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
     assert_eq!(chosen.len(), 3);

@@ -62,9 +62,11 @@ async fn tiles_in_the_maps_and_the_policy(offline: TestDb, online: TestDb) {
         img_src(api.header("content-security-policy").expect("a policy")),
         "img-src 'self' data: https://tiles.example.org"
     );
-    // The map script reads the attributes (and keeps the streets as a layer to add).
-    let script = app.get("/assets/map.js", &analyst).await;
+    // The maps' shared script reads the attributes (and keeps the streets as a layer to add),
+    // and the map pages load it.
+    let script = app.get("/assets/map-base.js", &analyst).await;
     assert!(script.body.contains("el.dataset.tiles") && script.body.contains("L.tileLayer"));
+    assert!(app.get("/assets/map.js", &analyst).await.body.contains("allianceMap(el)"));
 }
 
 mod tiles_in_the_maps {

@@ -20,12 +20,12 @@ pub fn routes() -> axum::Router<crate::AppState> {
         )
         .route(
             "/api/v1/imports/ed",
-            axum::routing::post(uploads::ed)
+            axum::routing::post(uploads::partner)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD)),
         )
         .route(
             "/api/v1/imports/indicators",
-            axum::routing::post(uploads::indicators)
+            axum::routing::post(uploads::partner)
                 .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD)),
         )
         .route(

@@ -190,7 +190,31 @@ pub struct ServicesPage {
 
 const FILTERS: &str = "Filters of the stored police data: `crime-type` (a comma list), `from` and `to` (YYYY-MM), `district` (an ONS code), `lsoa` (a comma list).";
 
-#[utoipa::path(get, path = "/api/v1/counts", tag = "Police data",
+/// One operation: `#[utoipa::path]` on an empty `fn $name`, with the refusals it may answer
+/// listed under `problems` as `STATUS: "why"`, each an RFC 9457 [`Problem`] document, so that
+/// every operation declares its problem responses the same way. `responses` holds the others.
+macro_rules! operation {
+    (
+        $name:ident: $method:ident $path:tt, tag = $tag:tt, summary = $summary:tt,
+        $(description = $description:tt,)?
+        $(params($($param:tt)*),)?
+        $(request_body($($body:tt)*),)?
+        responses($($response:tt),* $(,)?)
+        $(, problems($($status:tt: $why:tt),* $(,)?))? $(,)?
+    ) => {
+        #[utoipa::path($method, path = $path, tag = $tag, summary = $summary,
+            $(description = $description,)?
+            $(params($($param)*),)?
+            $(request_body($($body)*),)?
+            responses(
+                $($response,)*
+                $($((status = $status, description = $why, body = Problem, content_type = "application/problem+json"),)*)?
+            ))]
+        fn $name() {}
+    };
+}
+
+operation!(counts: get "/api/v1/counts", tag = "Police data",
     summary = "Count police recorded crime, grouped",
     params(
         ("by" = String, Query, description = "Fields to group by, a comma list of month, crime-type, district, lsoa, outcome", example = "month,crime-type"),
@@ -199,39 +223,33 @@ const FILTERS: &str = "Filters of the stored police data: `crime-type` (a comma 
         ("crime-type" = Option<String>, Query, description = "Only this crime type", example = "Violence and sexual offences"),
         ("district" = Option<String>, Query, description = "Only this local authority district (ONS code)", example = "E07000198"),
     ),
-    responses(
-        (status = 200, description = "One row per group", body = CountsResponse),
-        (status = 400, description = "A parameter is missing or invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No session and no valid token", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn counts() {}
+    responses((status = 200, description = "One row per group", body = CountsResponse)),
+    problems(400: "A parameter is missing or invalid", 401: "No session and no valid token"));
 
-#[utoipa::path(get, path = "/api/v1/datasets", tag = "Data sharing",
+operation!(datasets: get "/api/v1/datasets", tag = "Data sharing",
     summary = "Every dataset, with the caller's access to it",
-    responses(
-        (status = 200, description = "The datasets", body = DatasetsResponse),
-        (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn datasets() {}
+    responses((status = 200, description = "The datasets", body = DatasetsResponse)),
+    problems(401: "Not signed in"));
 
-#[utoipa::path(post, path = "/api/v1/imports/police", tag = "Uploads",
-    summary = "Upload one data.police.uk street or outcomes file",
-    params(("filename" = String, Query, description = "The file's data.police.uk name (YYYY-MM-FORCE-street.csv or -outcomes.csv, optionally .gz)", example = "2025-01-staffordshire-street.csv")),
-    request_body(content = String, content_type = "text/csv", description = "The file, as downloaded (up to 256 MB)"),
-    responses(
-        (status = 200, description = "Imported, or unchanged (the same file was imported before)", body = UploadResult),
-        (status = 400, description = "No or a wrong file name", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The caller is neither an administrator nor of the organisation that supplies police recorded crime (asked before the file is read)", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "The file is larger than 256 MB", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The file was refused; nothing was imported", body = UploadResult),
-    ))]
-fn imports_police() {}
+operation!(imports_police: post "/api/v1/imports/police", tag = "Uploads",
+summary = "Upload one data.police.uk street or outcomes file",
+params(("filename" = String, Query, description = "The file's data.police.uk name (YYYY-MM-FORCE-street.csv or -outcomes.csv, optionally .gz)", example = "2025-01-staffordshire-street.csv")),
+request_body(content = String, content_type = "text/csv", description = "The file, as downloaded (up to 256 MB)"),
+responses(
+    (status = 200, description = "Imported, or unchanged (the same file was imported before)", body = UploadResult),
+    (status = 422, description = "The file was refused; nothing was imported", body = UploadResult),
+),
+problems(
+    400: "No or a wrong file name",
+    403: "The caller is neither an administrator nor of the organisation that supplies police recorded crime (asked before the file is read)",
+    413: "The file is larger than 256 MB",
+));
 
 /// A partner upload (`POST /api/v1/imports/…`): the one contract of each dataset a partner
 /// organisation supplies, named, summarised and exemplified by `$path`, `$summary` and `$example`.
 macro_rules! partner_upload {
     ($name:ident, $path:tt, $summary:tt, $example:tt) => {
-        #[utoipa::path(post, path = $path, tag = "Uploads",
+        operation!($name: post $path, tag = "Uploads",
             summary = $summary,
             params(("filename" = String, Query, description = "The file's name", example = $example)),
             request_body(content = String, content_type = "text/csv", description = "The file"),
@@ -239,8 +257,7 @@ macro_rules! partner_upload {
                 (status = 200, description = "The import's report", body = Object),
                 (status = 403, description = "The caller's organisation does not supply this dataset", body = Object),
                 (status = 422, description = "The file was refused; nothing was imported", body = UploadResult),
-            ))]
-        fn $name() {}
+            ));
     };
 }
 
@@ -257,174 +274,130 @@ partner_upload!(
     "youth-service-2025-q1.csv"
 );
 
-#[utoipa::path(get, path = "/api/v1/interventions", tag = "Interventions",
+operation!(interventions: get "/api/v1/interventions", tag = "Interventions",
     summary = "Every intervention recorded",
-    responses((status = 200, description = "The interventions", body = InterventionsResponse)))]
-fn interventions() {}
+    responses((status = 200, description = "The interventions", body = InterventionsResponse)));
 
-#[utoipa::path(get, path = "/api/v1/interventions/{id}/evaluations/{eid}", tag = "Interventions",
-    summary = "One stored evaluation of an intervention",
-    params(("id" = i64, Path, description = "The intervention"), ("eid" = i64, Path, description = "The evaluation")),
-    responses(
-        (status = 200, description = "The evaluation: its design, the figures and the verdict", body = Object),
-        (status = 404, description = "No such evaluation", body = Object),
-    ))]
-fn evaluation() {}
+operation!(evaluation: get "/api/v1/interventions/{id}/evaluations/{eid}", tag = "Interventions",
+summary = "One stored evaluation of an intervention",
+params(("id" = i64, Path, description = "The intervention"), ("eid" = i64, Path, description = "The evaluation")),
+responses(
+    (status = 200, description = "The evaluation: its design, the figures and the verdict", body = Object),
+    (status = 404, description = "No such evaluation", body = Object),
+));
 
-#[utoipa::path(post, path = "/api/v1/evaluate", tag = "Interventions",
+operation!(evaluate: post "/api/v1/evaluate", tag = "Interventions",
     summary = "Evaluate a design: change in the target, buffer and comparison areas, displacement, verdict",
     request_body(content = Object, content_type = "application/json", description = "The evaluation design (areas, periods, crime types), as `alliance evaluate --design` takes"),
-    responses(
-        (status = 200, description = "The evaluation report", body = Object),
-        (status = 400, description = "The design cannot be run on the data held", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn evaluate() {}
+    responses((status = 200, description = "The evaluation report", body = Object)),
+    problems(400: "The design cannot be run on the data held"));
 
-#[utoipa::path(get, path = "/api/v1/hotspots", tag = "Spatial analysis",
+operation!(hotspots_get: get "/api/v1/hotspots", tag = "Spatial analysis",
     summary = "Hotspots of the stored police data (Gi*, Gi, local Moran's I) on a grid or per area",
     description = "Parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells` (`area` or `bbox`), `areas` (`lsoa21`, `lsoa11`, `ward`), `significance` (`normal` or `permutation`), `permutations`, `seed`, `alpha`, `alternative`, `standardisation`, `format=json|geojson`, `place` (a registered place's id as the study area), and the filters.",
     params(("format" = Option<String>, Query, description = "`json` (the default) or `geojson`"), ("cell" = Option<f64>, Query, description = "Cell size in metres", example = 250)),
-    responses(
-        (status = 200, description = "The analysis", body = Object),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over a bound of the analysis (cells, permutations), refused before any work", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn hotspots_get() {}
+    responses((status = 200, description = "The analysis", body = Object)),
+    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis (cells, permutations), refused before any work"));
 
-#[utoipa::path(post, path = "/api/v1/hotspots", tag = "Spatial analysis",
+operation!(hotspots_post: post "/api/v1/hotspots", tag = "Spatial analysis",
     summary = "Hotspots of the points sent (British National Grid metres)",
     description = "The body is a CSV with the header `id,x,y,t` or JSON `{\"points\": [{\"id\", \"x\", \"y\", \"t\"}]}`; parameters as for GET.",
     request_body(content = String, content_type = "text/csv", description = "Points: `id,x,y,t`"),
-    responses(
-        (status = 200, description = "The analysis", body = Object),
-        (status = 400, description = "A parameter or the body is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over a bound of the analysis", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn hotspots_post() {}
+    responses((status = 200, description = "The analysis", body = Object)),
+    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis"));
 
-#[utoipa::path(get, path = "/api/v1/hotspots/optimized", tag = "Spatial analysis",
+operation!(hotspots_optimized: get "/api/v1/hotspots/optimized", tag = "Spatial analysis",
     summary = "Optimized hot spot analysis of the stored police data",
     description = "Parameters: `cell` and `band` (metres, chosen from the data when absent), `alpha`, `format`, and the filters.",
-    responses(
-        (status = 200, description = "The analysis", body = Object),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over a bound of the analysis", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn hotspots_optimized() {}
+    responses((status = 200, description = "The analysis", body = Object)),
+    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis"));
 
-#[utoipa::path(get, path = "/api/v1/hotspots/emerging", tag = "Spatial analysis",
+operation!(hotspots_emerging: get "/api/v1/hotspots/emerging", tag = "Spatial analysis",
     summary = "Emerging hot spot analysis of the stored police data",
     description = "Parameters: `cell`, `band`, `period=month|quarter`, `time-steps`, `confidence=90|95|99`, `place` (a place id of the register as the study area), `format` (`all=true` for every cell in GeoJSON), and the filters (`from`/`to` make the period). Results are cached until the next import.",
-    responses(
-        (status = 200, description = "The analysis", body = Object),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such place", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over a bound of the analysis", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn hotspots_emerging() {}
+    responses((status = 200, description = "The analysis", body = Object)),
+    problems(400: "A parameter is invalid", 404: "No such place", 422: "Over a bound of the analysis"));
 
-#[utoipa::path(get, path = "/api/v1/kde", tag = "Spatial analysis",
+operation!(kde_get: get "/api/v1/kde", tag = "Spatial analysis",
     summary = "Kernel density of the stored police data, in events per km²",
     description = "Parameters: `kernel` (`quartic`, `epanechnikov`, `gaussian`), `radius` (metres or `auto`), `truncate`, `cell`, `origin`, `format`, and the filters.",
-    responses(
-        (status = 200, description = "The surface, with `dropped_outside_area`", body = Object),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over a bound of the analysis", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn kde_get() {}
+    responses((status = 200, description = "The surface, with `dropped_outside_area`", body = Object)),
+    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis"));
 
-#[utoipa::path(post, path = "/api/v1/kde", tag = "Spatial analysis",
+operation!(kde_post: post "/api/v1/kde", tag = "Spatial analysis",
     summary = "Kernel density of the points sent",
     request_body(content = String, content_type = "text/csv", description = "Points: `id,x,y,t` (or JSON, as for hotspots)"),
-    responses(
-        (status = 200, description = "The surface", body = Object),
-        (status = 400, description = "A parameter or the body is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over a bound of the analysis", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn kde_post() {}
+    responses((status = 200, description = "The surface", body = Object)),
+    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis"));
 
-#[utoipa::path(get, path = "/api/v1/near-repeat", tag = "Spatial analysis",
+operation!(near_repeat_get: get "/api/v1/near-repeat", tag = "Spatial analysis",
     summary = "Refused: near-repeat analysis needs dates, which the stored data (months) lacks",
-    responses((status = 422, description = "Always: post points with times instead", body = Problem, content_type = "application/problem+json")))]
-fn near_repeat_get() {}
+    responses(),
+    problems(422: "Always: post points with times instead"));
 
-#[utoipa::path(post, path = "/api/v1/near-repeat", tag = "Spatial analysis",
+operation!(near_repeat_post: post "/api/v1/near-repeat", tag = "Spatial analysis",
     summary = "Near-repeat (Knox) analysis of the points sent, with times in days",
     description = "Parameters: `space-breaks`, `time-breaks` (comma lists, `inf` allowed), `distance` (`manhattan` or `euclidean`), `permutations`, `seed`.",
     request_body(content = String, content_type = "text/csv", description = "Points: `id,x,y,t`, every point with a time `t` in days"),
-    responses(
-        (status = 200, description = "The Knox table", body = Object),
-        (status = 400, description = "A parameter or the body is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Over a bound of the analysis", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn near_repeat_post() {}
+    responses((status = 200, description = "The Knox table", body = Object)),
+    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis"));
 
-#[utoipa::path(get, path = "/api/v1/boundaries", tag = "Spatial analysis",
+operation!(boundaries: get "/api/v1/boundaries", tag = "Spatial analysis",
     summary = "Stored boundaries as GeoJSON (WGS84)",
     params(
         ("kind" = Option<String>, Query, description = "`lsoa21` (the default), `lsoa11` or `ward`"),
         ("district" = Option<String>, Query, description = "Only this district (ONS code)"),
     ),
-    responses(
-        (status = 200, description = "The boundaries", body = FeatureCollection),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn boundaries() {}
+    responses((status = 200, description = "The boundaries", body = FeatureCollection)),
+    problems(400: "A parameter is invalid"));
 
-#[utoipa::path(get, path = "/api/v1/streets", tag = "Spatial analysis",
+operation!(streets: get "/api/v1/streets", tag = "Spatial analysis",
     summary = "The streets the police data names, as points (GeoJSON, WGS84)",
     params(("district" = Option<String>, Query, description = "Only this district (ONS code)")),
-    responses((status = 200, description = "The streets", body = FeatureCollection)))]
-fn streets() {}
+    responses((status = 200, description = "The streets", body = FeatureCollection)));
 
-#[utoipa::path(get, path = "/api/v1/places", tag = "Spatial analysis",
+operation!(places: get "/api/v1/places", tag = "Spatial analysis",
     summary = "The place register (parks, town centres, streets, zones) as GeoJSON (WGS84)",
-    responses((status = 200, description = "Every registered place, its outline with its name and kind", body = FeatureCollection)))]
-fn places() {}
+    responses((status = 200, description = "Every registered place, its outline with its name and kind", body = FeatureCollection)));
 
-#[utoipa::path(post, path = "/api/v1/referrals", tag = "Referrals",
+operation!(referrals_create: post "/api/v1/referrals", tag = "Referrals",
     summary = "Make a referral into a commissioned service (with consent; only the personal fields the service needs)",
     request_body(content = Object, content_type = "application/json", description = "The referral: service, reason, needs, source setting, consent and the service's personal fields"),
-    responses(
-        (status = 201, description = "The referral was made", body = Object),
-        (status = 400, description = "The body is invalid (the field is named)", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn referrals_create() {}
+    responses((status = 201, description = "The referral was made", body = Object)),
+    problems(400: "The body is invalid (the field is named)"));
 
-#[utoipa::path(post, path = "/api/v1/referrals/{id}/events", tag = "Referrals",
-    summary = "Move a referral on (accepted, declined with a reason, engaged, closed with an outcome)",
-    params(("id" = i64, Path, description = "The referral")),
-    request_body(content = Object, content_type = "application/json", description = "The step and its date"),
-    responses(
-        (status = 200, description = "The referral's new status", body = Object),
-        (status = 400, description = "The body is invalid", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such referral for this organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The step does not follow the referral's status", body = Problem, content_type = "application/problem+json"),
-    ))]
-fn referrals_event() {}
+operation!(referrals_event: post "/api/v1/referrals/{id}/events", tag = "Referrals",
+summary = "Move a referral on (accepted, declined with a reason, engaged, closed with an outcome)",
+params(("id" = i64, Path, description = "The referral")),
+request_body(content = Object, content_type = "application/json", description = "The step and its date"),
+responses((status = 200, description = "The referral's new status", body = Object)),
+problems(
+    400: "The body is invalid",
+    404: "No such referral for this organisation",
+    409: "The step does not follow the referral's status",
+));
 
-#[utoipa::path(get, path = "/api/v1/referrals/figures", tag = "Referrals",
+operation!(referrals_figures: get "/api/v1/referrals/figures", tag = "Referrals",
     summary = "Aggregate referral figures, suppressed through the partnership's disclosure policy",
-    responses((status = 200, description = "Counts by service, source, need, outcome, waiting time, area and age band", body = Object)))]
-fn referrals_figures() {}
+    responses((status = 200, description = "Counts by service, source, need, outcome, waiting time, area and age band", body = Object)));
 
-#[utoipa::path(get, path = "/api/v1/services", tag = "Public",
-    summary = "Support services (Open Referral UK)",
-    params(
-        ("q" = Option<String>, Query, description = "Words to search for"),
-        ("need" = Option<String>, Query, description = "A need the service meets"),
-        ("area" = Option<String>, Query, description = "An area it serves"),
-        ("age" = Option<i64>, Query, description = "The age of the person needing help"),
-        ("postcode" = Option<String>, Query, description = "Nearest first from this postcode, as /find-help (each located service gains distance_km)"),
-    ),
-    responses((status = 200, description = "One page of every matching service", body = ServicesPage),
-        (status = 422, description = "The postcode is not a postcode, or not among those held")))]
-fn services() {}
+operation!(services: get "/api/v1/services", tag = "Public",
+summary = "Support services (Open Referral UK)",
+params(
+    ("q" = Option<String>, Query, description = "Words to search for"),
+    ("need" = Option<String>, Query, description = "A need the service meets"),
+    ("area" = Option<String>, Query, description = "An area it serves"),
+    ("age" = Option<i64>, Query, description = "The age of the person needing help"),
+    ("postcode" = Option<String>, Query, description = "Nearest first from this postcode, as /find-help (each located service gains distance_km)"),
+),
+responses(
+    (status = 200, description = "One page of every matching service", body = ServicesPage),
+    (status = 422, description = "The postcode is not a postcode, or not among those held"),
+));
 
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "Public",
+operation!(openapi_json: get "/api/v1/openapi.json", tag = "Public",
     summary = "This document",
-    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
-fn openapi_json() {}
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)));
 
 #[derive(OpenApi)]
 #[openapi(

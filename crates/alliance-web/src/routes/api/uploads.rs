@@ -14,13 +14,13 @@ use alliance_db::imports::ImportOutcome;
 use alliance_db::DbError;
 use alliance_ingest::SourceFile;
 use axum::body::{Body, Bytes};
-use axum::extract::{Query, State};
+use axum::extract::{MatchedPath, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use super::ApiError;
-use crate::auth::{Caller, ClientIp, Principal};
+use crate::auth::{Caller, ClientIp};
 use crate::uploads::{supplier, Kind, Uploaded};
 use crate::AppState;
 
@@ -96,17 +96,21 @@ pub async fn police(
 
 /// `POST /api/v1/imports/ed?filename=…` and `POST /api/v1/imports/indicators?filename=…`
 /// with the file as the raw body: the same import and checks as the web form
-/// (`crate::uploads`). 200 with the report when imported or unchanged; 422 with
-/// `{"file", "status": "failed", "error"}` when the file is refused (nothing imported); 403
-/// when the caller's organisation does not supply the dataset.
-async fn partner(
-    state: AppState,
-    who: Principal,
-    ip: String,
-    kind: Kind,
-    params: HashMap<String, String>,
+/// (`crate::uploads`), the dataset named by the route's last segment. 200 with the report
+/// when imported or unchanged; 422 with `{"file", "status": "failed", "error"}` when the file
+/// is refused (nothing imported); 403 when the caller's organisation does not supply the
+/// dataset.
+pub async fn partner(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    route: MatchedPath,
+    Query(params): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
+    let Some(kind) = route.as_str().rsplit('/').next().and_then(Kind::parse) else {
+        return Err(ApiError::Internal(format!("{} is not a partner upload", route.as_str())));
+    };
     let Some(name) = params.get("filename").map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
         return Err(ApiError::BadRequest(
             "the parameter \"filename\" is required, e.g. ?filename=ed-2025-01.csv".into(),
@@ -124,24 +128,4 @@ async fn partner(
             .into_response(),
         Uploaded::NotSupplier(e) => (StatusCode::FORBIDDEN, Json(serde_json::json!({ "error": e }))).into_response(),
     })
-}
-
-pub async fn ed(
-    State(state): State<AppState>,
-    Caller(who): Caller,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Query(params): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    partner(state, who, ip, Kind::Ed, params, body).await
-}
-
-pub async fn indicators(
-    State(state): State<AppState>,
-    Caller(who): Caller,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    Query(params): Query<HashMap<String, String>>,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    partner(state, who, ip, Kind::Indicators, params, body).await
 }

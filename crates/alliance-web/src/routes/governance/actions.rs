@@ -150,6 +150,29 @@ async fn action_page(
     page(&p, has_errors)
 }
 
+/// The end of a form of the action page: on to `then` when `saved`, else the page again with
+/// the refusal on its field (`fields` maps storage field names to the form's ids, else
+/// `fallback`), so each form of the page answers a refusal the same way.
+#[allow(clippy::too_many_arguments)]
+async fn saved_or_again<T>(
+    state: &AppState,
+    user: &alliance_db::access::User,
+    a: Action,
+    mut form: Form,
+    saved: Result<T, alliance_db::DbError>,
+    then: &str,
+    fields: &[(&str, &str)],
+    fallback: &str,
+) -> Result<Response, PageError> {
+    match saved {
+        Ok(_) => Ok(see_other(then)),
+        Err(e) => {
+            form.errors.push(invalid_to_field(e, fields, fallback)?);
+            action_page(state, user, a, form).await
+        }
+    }
+}
+
 async fn detail(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -179,14 +202,10 @@ async fn post_update(
     match status_from(&form, "update_status") {
         Ok(status) => {
             let (on, note) = (form.value("update_on_date"), form.value("update_note"));
-            match state.db.add_action_update(id, &on, status, &note, &actor(&user), Some(user.org_id)).await {
-                Ok(_) => return Ok(see_other(&format!("/actions/{id}#updates"))),
-                Err(e) => form.errors.push(invalid_to_field(
-                    e,
-                    &[("on_date", "update_on_date-day"), ("note", "update_note")],
-                    "update_note",
-                )?),
-            }
+            let saved = state.db.add_action_update(id, &on, status, &note, &actor(&user), Some(user.org_id)).await;
+            let fields = [("on_date", "update_on_date-day"), ("note", "update_note")];
+            let then = format!("/actions/{id}#updates");
+            return saved_or_again(&state, &user, a, form, saved, &then, &fields, "update_note").await;
         }
         Err(e) => form.errors.push(e),
     }
@@ -205,15 +224,10 @@ async fn add_milestone(
         return action_page(&state, &user, a, form).await;
     }
     let due = form.get("milestone_due");
-    match state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &actor(&user)).await {
-        Ok(_) => return Ok(see_other(&format!("/actions/{id}#milestones"))),
-        Err(e) => form.errors.push(invalid_to_field(
-            e,
-            &[("milestone", "milestone_title"), ("milestone_due", "milestone_due-day")],
-            "milestone_title",
-        )?),
-    }
-    action_page(&state, &user, a, form).await
+    let saved = state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &actor(&user)).await;
+    let fields = [("milestone", "milestone_title"), ("milestone_due", "milestone_due-day")];
+    let then = format!("/actions/{id}#milestones");
+    saved_or_again(&state, &user, a, form, saved, &then, &fields, "milestone_title").await
 }
 
 async fn complete_milestone(
@@ -236,10 +250,12 @@ async fn add_dependency(
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     match id_from(&form, "depends_on", "the action this one depends on") {
-        Ok(other) => match state.db.add_dependency(id, other, &actor(&user)).await {
-            Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),
-            Err(e) => form.errors.push(invalid_to_field(e, &[("depends_on", "depends_on")], "depends_on")?),
-        },
+        Ok(other) => {
+            let saved = state.db.add_dependency(id, other, &actor(&user)).await;
+            let then = format!("/actions/{id}");
+            return saved_or_again(&state, &user, a, form, saved, &then, &[("depends_on", "depends_on")], "depends_on")
+                .await;
+        }
         Err(e) => form.errors.push(e),
     }
     action_page(&state, &user, a, form).await
@@ -257,15 +273,10 @@ async fn escalate(
         return action_page(&state, &user, a, form).await;
     }
     let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));
-    match state.db.escalate_action(id, &on, &note, &actor(&user)).await {
-        Ok(_) => return Ok(see_other(&format!("/actions/{id}"))),
-        Err(e) => form.errors.push(invalid_to_field(
-            e,
-            &[("raised_on", "escalation_on-day"), ("note", "escalation_note")],
-            "escalation_note",
-        )?),
-    }
-    action_page(&state, &user, a, form).await
+    let saved = state.db.escalate_action(id, &on, &note, &actor(&user)).await;
+    let fields = [("raised_on", "escalation_on-day"), ("note", "escalation_note")];
+    let then = format!("/actions/{id}");
+    saved_or_again(&state, &user, a, form, saved, &then, &fields, "escalation_note").await
 }
 
 pub(super) fn routes() -> axum::Router<AppState> {
