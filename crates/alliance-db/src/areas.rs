@@ -106,6 +106,23 @@ impl Db {
     }
 
     /// Every district, by code.
+    /// The partnership profile's districts that stored LSOAs lie in, in code order: the area
+    /// analyses default to. Empty when there is no profile, or no LSOA of its districts is
+    /// held (then a district condition would drop every record, so none is applied).
+    pub async fn partnership_area(&self) -> Result<Vec<String>, DbError> {
+        let Some(profile) = self.partnership().await? else { return Ok(Vec::new()) };
+        if profile.districts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = crate::params::Params::new();
+        let sql = format!(
+            "SELECT DISTINCT district_code FROM lsoas WHERE district_code IN ({}) ORDER BY district_code",
+            params.list(profile.districts.iter().map(|d| d.to_string()))
+        );
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, sqlx::Error>>()?)
+    }
+
     pub async fn districts(&self) -> Result<Vec<DistrictInfo>, DbError> {
         let rows = sqlx::query("SELECT code, name FROM districts ORDER BY code").fetch_all(&self.pool).await?;
         Ok(rows

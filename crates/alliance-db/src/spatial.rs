@@ -21,6 +21,10 @@ pub struct LocatedFilter {
     pub district: Option<String>,
     /// Records in any of these LSOAs.
     pub lsoas: Vec<String>,
+    /// Records in LSOAs of any of these districts: the partnership's area, so a database
+    /// holding other forces' records too (a region, the national archive) is not analysed
+    /// whole by default. Empty: no such condition.
+    pub area: Vec<String>,
 }
 
 /// One police record with coordinates.
@@ -88,6 +92,12 @@ impl Db {
         }
         if !filter.lsoas.is_empty() {
             sql.push_str(&format!(" AND c.lsoa_code IN ({})", params.list(filter.lsoas.iter().cloned())));
+        }
+        if !filter.area.is_empty() {
+            sql.push_str(&format!(
+                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code IN ({}))",
+                params.list(filter.area.iter().cloned())
+            ));
         }
         let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());

@@ -124,6 +124,7 @@ pub(crate) fn filter(p: &Params) -> Result<LocatedFilter, ApiError> {
         to: month("to")?,
         district: p.get("district").filter(|d| !d.is_empty()).cloned(),
         lsoas: list(p, "lsoa"),
+        area: list(p, "area"),
     })
 }
 

@@ -213,12 +213,17 @@ impl MapPage {
         let (from, to) = (get("from"), get("to"));
         // A place of the register as the study area (grid cells: hot spots or emerging).
         let place: Option<i64> = get("place").parse().ok().filter(|_| unit == "grid");
+        // Without a district chosen, the partnership's own districts (a database may hold
+        // other forces' records too); the layer's request below says the same.
+        let partnership_area = state.db.partnership_area().await?;
+        let area = if district.is_empty() { partnership_area.clone() } else { Vec::new() };
         let filter = LocatedFilter {
             crime_types: if crime_type.is_empty() { vec![] } else { vec![crime_type.clone()] },
             from: from.parse().ok(),
             to: to.parse().ok(),
             district: (!district.is_empty()).then(|| district.clone()),
             lsoas: vec![],
+            area: area.clone(),
         };
         let result = if analysis == "emerging" {
             // The same request as the layer's `/api/v1/hotspots/emerging?{query}` below.
@@ -280,11 +285,15 @@ impl MapPage {
         }));
         let mut districts =
             vec![Choice { value: String::new(), label: "All districts".into(), selected: district.is_empty() }];
-        districts.extend(state.db.districts().await?.into_iter().map(|d| Choice {
-            selected: d.code == district,
-            label: d.name,
-            value: d.code,
-        }));
+        districts.extend(
+            state
+                .db
+                .districts()
+                .await?
+                .into_iter()
+                .filter(|d| partnership_area.is_empty() || partnership_area.contains(&d.code))
+                .map(|d| Choice { selected: d.code == district, label: d.name, value: d.code }),
+        );
         let mut places =
             vec![Choice { value: String::new(), label: "The partnership's area".into(), selected: place.is_none() }];
         places.extend(state.db.place_choices().await?.into_iter().map(|(id, name)| Choice {
@@ -300,6 +309,9 @@ impl MapPage {
             if !v.is_empty() {
                 query.push(format!("{k}={}", encode(v)));
             }
+        }
+        if !area.is_empty() {
+            query.push(format!("area={}", encode(&area.join(","))));
         }
         if unit == "lsoa21" {
             query.push("areas=lsoa21".into());

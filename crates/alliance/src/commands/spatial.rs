@@ -64,6 +64,7 @@ impl SourceArgs {
             to: self.to,
             district: self.district.clone(),
             lsoas: self.lsoa.clone(),
+            area: Vec::new(),
         }
     }
 

@@ -699,3 +699,44 @@ async fn optimized_and_emerging_hot_spots_agree_between_cli_and_api() {
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert!(reply.json()["detail"].as_str().unwrap().contains("grid cells"), "{}", reply.body);
 }
+
+/// The map analyses the partnership's own districts when none is chosen: a database may hold
+/// other forces' records too (a region, the national archive). Here the profile names one of
+/// the demo's nine districts, and the page's analysis, its layer's request and its district
+/// choices keep to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_keeps_to_the_partnerships_districts() {
+    let (app, me) = demo_app(common::sqlite()).await;
+    let stoke = "E06000021";
+    let all = app.db.located_police_records(&LocatedFilter::default()).await.unwrap();
+    let in_stoke = LocatedFilter { district: Some(stoke.into()), ..LocatedFilter::default() };
+    let in_stoke = app.db.located_police_records(&in_stoke).await.unwrap();
+    let by_area = LocatedFilter { area: vec![stoke.into()], ..LocatedFilter::default() };
+    assert_eq!(app.db.located_police_records(&by_area).await.unwrap(), in_stoke, "area = the district's records");
+    assert!(!in_stoke.is_empty() && in_stoke.len() < all.len(), "{} of {}", in_stoke.len(), all.len());
+
+    // Without a profile: every record, no area in the layer's request.
+    assert!(app.db.partnership_area().await.unwrap().is_empty());
+    let page = app.get("/map?cell=1000", &me).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(!page.body.contains("area=E0"), "no area without a profile");
+    assert!(page.body.contains("value=\"E07000198\""), "every district to choose from");
+
+    let mut profile = alliance_core::partnership::example("staffordshire").expect("an example").expect("valid");
+    profile.districts.retain(|d| d.to_string() == stoke);
+    app.db.init_partnership(&profile, &common::test_actor()).await.unwrap();
+    assert_eq!(app.db.partnership_area().await.unwrap(), vec![stoke.to_string()]);
+    let page = app.get("/map?cell=1000", &me).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains(&format!("area={stoke}")), "the layer asks for the same area");
+    assert!(!page.body.contains("value=\"E07000198\""), "only the partnership's districts to choose from");
+    // The layer's request (as the page gives it) answers for the area only.
+    let layer =
+        page.body.split("data-hotspots=\"").nth(1).and_then(|s| s.split('"').next()).expect("the map layer URL");
+    let layer = layer.replace("&amp;", "&").replace("&#38;", "&");
+    assert!(layer.contains(&format!("area={stoke}")), "{layer}");
+    let reply = app.get(&layer, &me).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let points = reply.json()["properties"]["points"].as_u64().expect("a point count");
+    assert!(points > 0 && points <= in_stoke.len() as u64, "{points} points of {} in Stoke", in_stoke.len());
+}

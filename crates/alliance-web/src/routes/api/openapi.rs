@@ -188,7 +188,7 @@ pub struct ServicesPage {
 
 // ---- Operations ------------------------------------------------------------------------
 
-const FILTERS: &str = "Filters of the stored police data: `crime-type` (a comma list), `from` and `to` (YYYY-MM), `district` (an ONS code), `lsoa` (a comma list).";
+const FILTERS: &str = "Filters of the stored police data: `crime-type` (a comma list), `from` and `to` (YYYY-MM), `district` (an ONS code), `lsoa` (a comma list), `area` (a comma list of district ONS codes: records in any of them; the map sends the partnership's districts).";
 
 /// One operation: `#[utoipa::path]` on an empty `fn $name`, with the refusals it may answer
 /// listed under `problems` as `STATUS: "why"`, each an RFC 9457 [`Problem`] document, so that
