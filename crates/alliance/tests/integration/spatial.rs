@@ -493,6 +493,14 @@ async fn oversized_hotspot_requests_are_refused_before_any_work(app: TestApp) {
         assert!(detail.contains(bound), "{path}: {detail}");
         assert!(reply.body.len() < 2_000, "a short refusal: {}", reply.body);
     }
+    // Filter lists become query parameters: a list longer than the bound is a 400 naming it,
+    // never a database error.
+    for key in ["lsoa", "area", "crime-type"] {
+        let codes = vec!["E01000001"; 5_001].join(",");
+        let reply = app.get(&format!("/api/v1/hotspots?cell=500&{key}={codes}"), &me).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{key}: {}", &reply.body[..reply.body.len().min(300)]);
+        assert!(reply.body.contains("at most 5000"), "{key}: {}", reply.body);
+    }
     let page = app.get("/map?cell=250&crime-type=Robbery", &me).await;
     assert_eq!(page.status, StatusCode::OK, "the map's own choices are within the bounds: {}", page.body);
     // Nothing refused was kept: the cache holds the map's one analysis only (checked through
