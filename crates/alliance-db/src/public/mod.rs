@@ -119,15 +119,24 @@ impl Db {
         Ok(None)
     }
 
-    /// Names of wards and districts, for the suggestions list of place fields.
+    /// Names of wards and districts, for the suggestions list of place fields: those of the
+    /// partnership's area when its profile names districts that are held (a national data set
+    /// holds every district of England and Wales, which no member of the public in one area
+    /// wants to scroll through), else all.
     pub async fn place_names(&self) -> Result<Vec<String>, DbError> {
-        let mut names: Vec<String> = sqlx::query("SELECT DISTINCT name FROM area_boundaries WHERE kind = 'ward'")
+        let area: std::collections::BTreeSet<String> = self.partnership_area().await?.into_iter().collect();
+        let in_area = |district: Option<&str>| area.is_empty() || district.is_some_and(|d| area.contains(d));
+        let wards = sqlx::query("SELECT DISTINCT name, district_code FROM area_boundaries WHERE kind = 'ward'")
             .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<_, _>>()?;
-        names.extend(self.districts().await?.into_iter().map(|d| d.name));
+            .await?;
+        let mut names = Vec::with_capacity(wards.len());
+        for row in wards {
+            let district: Option<String> = row.try_get(1)?;
+            if in_area(district.as_deref()) {
+                names.push(row.try_get::<String, _>(0)?);
+            }
+        }
+        names.extend(self.districts().await?.into_iter().filter(|d| in_area(Some(&d.code))).map(|d| d.name));
         names.sort();
         names.dedup();
         Ok(names)

@@ -577,3 +577,39 @@ async fn public_pages_are_kept_until_the_data_changes(app: TestApp) {
 }
 
 on_each_app!(public_pages_are_kept_until_the_data_changes);
+
+/// The report form suggests (and its map shows) the wards and districts of the partnership's
+/// area once its profile names districts (a national data set holds every district), and all
+/// before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_form_suggests_the_partnerships_places() {
+    let app = demo_app(common::sqlite()).await;
+    let suggestions = |body: &str| -> Vec<String> {
+        let list = body.split("<datalist id=\"place-names\">").nth(1).and_then(|s| s.split("</datalist>").next());
+        let list = list.expect("the suggestions list");
+        list.split("<option value=\"").skip(1).filter_map(|o| o.split('"').next()).map(unescape).collect()
+    };
+    let before = suggestions(&app.get("/report-unsafe-place", &nobody()).await.body);
+    assert!(before.iter().any(|n| n == "Abbey Hulton"), "a Stoke-on-Trent ward");
+    assert!(before.iter().any(|n| n == "Cannock Chase"), "another district");
+
+    let stoke = "E06000021";
+    let mut profile = alliance_core::partnership::example("staffordshire").expect("an example").expect("valid");
+    profile.districts.retain(|d| d.to_string() == stoke);
+    app.db.init_partnership(&profile, &common::test_actor()).await.unwrap();
+    let after = suggestions(&app.get("/report-unsafe-place", &nobody()).await.body);
+    assert!(after.iter().any(|n| n == "Abbey Hulton") && after.iter().any(|n| n == "Stoke-on-Trent"), "{after:?}");
+    assert!(!after.iter().any(|n| n == "Cannock Chase"), "no other district: {after:?}");
+    let mut expected: Vec<String> =
+        app.db.boundaries("ward", Some(stoke)).await.unwrap().into_iter().map(|w| w.name).collect();
+    expected.push("Stoke-on-Trent".into());
+    expected.sort();
+    expected.dedup();
+    assert_eq!(after, expected, "the district's wards and the district, in order");
+    // The form's map offers the same wards.
+    let map: serde_json::Value =
+        serde_json::from_str(&app.get("/report-unsafe-place/areas", &nobody()).await.body).expect("GeoJSON");
+    let features = map["features"].as_array().expect("features");
+    assert!(!features.is_empty() && features.iter().all(|f| f["properties"]["district"] == "Stoke-on-Trent"));
+    assert!(after.len() < before.len());
+}
