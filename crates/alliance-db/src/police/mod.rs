@@ -263,9 +263,7 @@ impl Db {
             }
         } else if let Some(url) = self.postgres_url.as_deref() {
             // On the import's kind of connection: the rebuild runs the indexes' own SQL.
-            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
-            let finished = pg_deferred::finish(&mut conn).await;
-            let _ = sqlx::Connection::close(conn).await;
+            let finished = pg_deferred::finish(url).await;
             if finished? {
                 tracing::warn!("finished an interrupted police import: indexes rebuilt");
             }

@@ -225,6 +225,18 @@ struct Timings {
     other: Duration,
 }
 
+impl Timings {
+    fn plus(self, other: &Timings) -> Timings {
+        Timings {
+            copy: self.copy + other.copy,
+            lookup: self.lookup + other.lookup,
+            replace: self.replace + other.replace,
+            commit: self.commit + other.commit,
+            other: self.other + other.other,
+        }
+    }
+}
+
 /// The PostgreSQL [`PoliceStore`]: the run's own connection, on which each file's
 /// transaction is begun and ended by statements (so no borrow of the connection outlives a
 /// call). Outcomes rows are gathered in `COPY` text and sent by one `COPY` per megabyte; street
@@ -245,7 +257,21 @@ struct PgStore<'c> {
     timings: Timings,
 }
 
-impl PgStore<'_> {
+impl<'c> PgStore<'c> {
+    fn new(conn: &'c mut PgConnection) -> PgStore<'c> {
+        PgStore {
+            conn,
+            rows: CopyText::new(),
+            street: Vec::new(),
+            street_rows: 0,
+            import_id: None,
+            given: 0,
+            stored: 0,
+            durable_commit: true,
+            timings: Timings::default(),
+        }
+    }
+
     /// Sends the rows in `self.rows` by `sql` (a `COPY … FROM STDIN`).
     async fn copy(&mut self, sql: &str) -> Result<(), DbError> {
         if self.rows.as_bytes().is_empty() {
@@ -557,51 +583,47 @@ fn prepare(file: &SourceFile) -> Prepared {
     Prepared { checksum, parser, rows }
 }
 
-/// Imports `files` on one connection of the run's own, each file in its own transaction,
-/// reporting progress and results through `on_progress` (by the file's index in `files`) and
-/// returning the results in the order given.
-///
-/// As on SQLite, outcomes files go first and then street files by month (data.police.uk names
-/// start with it), so that a street file's crimes take their latest outcome as they go in
-/// instead of being rewritten by the outcomes files that follow. The result is the same in any
-/// order (`outcomes.rs`); only the work differs. The next file is checksummed and parsed while
-/// this one is written. Files are reported as their results become durable ([`Held`]), in the
-/// order imported.
-pub(super) async fn import_run(
-    url: &str,
+/// The files one worker takes its turn at, shared by the workers of a phase: each takes the
+/// next file in order when it starts one.
+struct Queue<'f> {
+    order: &'f [usize],
+    taken: std::sync::atomic::AtomicUsize,
+}
+
+impl<'f> Queue<'f> {
+    fn new(order: &'f [usize]) -> Queue<'f> {
+        Queue { order, taken: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    fn take(&self) -> Option<usize> {
+        self.order.get(self.taken.fetch_add(1, std::sync::atomic::Ordering::Relaxed)).copied()
+    }
+}
+
+/// Where a worker reports a file's result once it is durable ([`Held`]).
+type Report<'r> = dyn Fn(usize, Result<ImportOutcome, DbError>) + Sync + 'r;
+
+/// Imports the files `queue` hands this worker, one transaction each, preparing its next file
+/// while it writes this one, and reports each result once it is durable.
+async fn work(
+    store: &mut PgStore<'_>,
     files: &[SourceFile],
+    queue: &Queue<'_>,
     by: By<'_>,
     on_progress: &(dyn Fn(RunProgress) + Send + Sync),
-) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
-    let run_started = Instant::now();
-    let mut conn = PgConnection::connect(url).await?;
-    let bulk = pg_deferred::begin(&mut conn, files).await?;
-    let mut store = PgStore {
-        conn: &mut conn,
-        rows: CopyText::new(),
-        street: Vec::new(),
-        street_rows: 0,
-        import_id: None,
-        given: 0,
-        stored: 0,
-        durable_commit: true,
-        timings: Timings::default(),
-    };
-    let is_outcomes = |f: &SourceFile| f.logical_name().ends_with("-outcomes.csv");
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| (!is_outcomes(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string()));
-    let mut results: Vec<Option<Result<ImportOutcome, DbError>>> = (0..files.len()).map(|_| None).collect();
+    report: &Report<'_>,
+) {
     let mut held = Held::default();
-    let mut next = order.first().map(|&i| prepare(&files[i]));
-    for (at, &index) in order.iter().enumerate() {
-        let Some(Prepared { checksum, parser, mut rows }) = next.take() else { break };
-        next = order.get(at + 1).map(|&i| prepare(&files[i]));
+    let mut report = |index: usize, result: Result<ImportOutcome, DbError>| report(index, result);
+    let mut next = queue.take().map(|i| (i, prepare(&files[i])));
+    while let Some((index, Prepared { checksum, parser, mut rows })) = next.take() {
+        next = queue.take().map(|i| (i, prepare(&files[i])));
         let file = &files[index];
-        // The run's last file commits synchronously, flushing the log of every file before it.
+        // A worker's last file commits synchronously, flushing the log of every file before it.
         store.durable_commit = next.is_none();
         let result = async {
             let checksum = checksum.await.map_err(|e| DbError::Task(e.to_string()))??;
-            per_file::import_file(&mut store, &mut rows, file, &checksum, by, &|n| {
+            per_file::import_file(store, &mut rows, file, &checksum, by, &|n| {
                 on_progress(RunProgress::Rows { index, rows: n })
             })
             .await
@@ -614,21 +636,71 @@ pub(super) async fn import_run(
             _ => result,
         };
         held.push(store.conn, index, result, store.durable_commit).await;
-        held.release(store.conn, false, &mut |index, result| {
-            on_progress(RunProgress::Finished { index, result: &result });
-            results[index] = Some(result);
-        })
-        .await;
+        held.release(store.conn, false, &mut report).await;
     }
-    held.release(store.conn, true, &mut |index, result| {
+    held.release(store.conn, true, &mut report).await;
+}
+
+/// Imports `files` on connections of the run's own, each file in its own transaction,
+/// reporting progress and results through `on_progress` (by the file's index in `files`) and
+/// returning the results in the order given.
+///
+/// As on SQLite, every outcomes file goes first, one after another in month order on one
+/// connection (so that the latest outcome of a month is its file's last row, by row id), and
+/// only then the street files, so that a street file's crimes take their latest outcome as they
+/// go in instead of being rewritten by the outcomes files that follow. The result is the same
+/// in any order (`outcomes.rs`); only the work differs. Street files never read or write each
+/// other's rows, so they go two at a time, on two connections: the server's work on a street file (the
+/// `COPY`, its indexes and import check, the latest-outcome look-ups) is most of a run's time
+/// and runs on one core a connection, so two keep a 2-core server busy. Their crimes' row ids then interleave
+/// between files, which nothing reads an order into (outcomes are ordered by their own ids, and
+/// written by one connection). Each worker checksums and parses its next file while it writes
+/// this one, and reports files as their results become durable ([`Held`]).
+pub(super) async fn import_run(
+    url: &str,
+    files: &[SourceFile],
+    by: By<'_>,
+    on_progress: &(dyn Fn(RunProgress) + Send + Sync),
+) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
+    let run_started = Instant::now();
+    let mut conn = PgConnection::connect(url).await?;
+    let bulk = pg_deferred::begin(&mut conn, files).await?;
+    let is_outcomes = |f: &SourceFile| f.logical_name().ends_with("-outcomes.csv");
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| (!is_outcomes(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string()));
+    let outcomes_files = order.iter().take_while(|&&i| is_outcomes(&files[i])).count();
+    let (outcomes_order, street_order) = order.split_at(outcomes_files);
+    let results: std::sync::Mutex<Vec<Option<Result<ImportOutcome, DbError>>>> =
+        std::sync::Mutex::new((0..files.len()).map(|_| None).collect());
+    let report = |index: usize, result: Result<ImportOutcome, DbError>| {
         on_progress(RunProgress::Finished { index, result: &result });
-        results[index] = Some(result);
-    })
-    .await;
-    let t = &store.timings;
+        if let Some(slot) = results.lock().unwrap_or_else(|e| e.into_inner()).get_mut(index) {
+            *slot = Some(result);
+        }
+    };
+    let mut store = PgStore::new(&mut conn);
+    work(&mut store, files, &Queue::new(outcomes_order), by, on_progress, &report).await;
+    let street = Queue::new(street_order);
+    let t = if street_order.len() < 2 {
+        work(&mut store, files, &street, by, on_progress, &report).await;
+        std::mem::take(&mut store.timings)
+    } else {
+        let mut second = PgConnection::connect(url).await?;
+        let mut other = PgStore::new(&mut second);
+        tokio::join!(
+            work(&mut store, files, &street, by, on_progress, &report),
+            work(&mut other, files, &street, by, on_progress, &report),
+        );
+        let t = std::mem::take(&mut store.timings).plus(&other.timings);
+        drop(other);
+        // Every file's transaction on it has ended.
+        let _ = second.close().await;
+        t
+    };
+    drop(store);
     let finishing = Instant::now();
     if bulk {
-        pg_deferred::finish(store.conn).await?;
+        pg_deferred::finish(url).await?;
     }
     tracing::debug!(
         files = files.len(),
@@ -640,11 +712,16 @@ pub(super) async fn import_run(
         replace_and_refresh_ms = t.replace.as_millis() as u64,
         other_statements_ms = t.other.as_millis() as u64,
         commit_ms = t.commit.as_millis() as u64,
-        "PostgreSQL police import run"
+        "PostgreSQL police import run (times summed over its connections)"
     );
     // Every file's transaction has ended; a failure to say goodbye changes nothing.
     let _ = conn.close().await;
-    results.into_iter().map(|r| r.ok_or_else(|| DbError::Task("the import did not report every file".into()))).collect()
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.ok_or_else(|| DbError::Task("the import did not report every file".into())))
+        .collect()
 }
 
 #[cfg(test)]
