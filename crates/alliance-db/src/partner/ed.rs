@@ -474,8 +474,7 @@ impl Db {
         let detail = format!("{chosen}: {updated} assaults");
         // The description as the queue showed it, cut to a bounded length for the log.
         let target: String = location_key.chars().take(200).collect();
-        crate::audit::append(&mut tx, self.audit_chain(), &actor.event(ED_GEOCODE_RESOLVED, &target, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(ED_GEOCODE_RESOLVED, &target, &detail)).await?;
         Ok(updated)
     }
 
