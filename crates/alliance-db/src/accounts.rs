@@ -128,8 +128,7 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let detail = format!("invited as {}, the link expires at {}", new.role, new.expires_at);
-        append(&mut tx, self.audit_chain(), &actor.event(INVITATION, &email, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(INVITATION, &email, &detail)).await?;
         Ok(id)
     }
 
@@ -182,8 +181,7 @@ impl Db {
         let id = insert_user(&mut tx, &user, &email).await?;
         append(&mut tx, self.audit_chain(), &actor.event(INVITATION_ACCEPTED, &email, "")).await?;
         let detail = format!("user added as {role}, invited by {invited_by}");
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         Ok(id)
     }
 
@@ -223,8 +221,7 @@ impl Db {
             }
             None => "no active account: nothing sent".to_string(),
         };
-        append(&mut tx, self.audit_chain(), &actor.event(RESET_REQUESTED, email, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(RESET_REQUESTED, email, &detail)).await?;
         Ok(())
     }
 
@@ -266,8 +263,7 @@ impl Db {
             .await?
             .ok_or_else(|| DbError::not_found("password reset link"))?;
         let detail = "password set through a reset link; every session ended";
-        append(&mut tx, self.audit_chain(), &actor.event(PASSWORD_RESET, &email, detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PASSWORD_RESET, &email, detail)).await?;
         Ok(email)
     }
 }

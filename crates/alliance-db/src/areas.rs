@@ -10,8 +10,8 @@ use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
 use crate::imports::{
-    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
-    NewImport,
+    audit_in, begin_import, checksum_and_read, current_in, finish_import, imported_detail, ImportAudit, ImportCounts,
+    ImportOutcome, NewImport,
 };
 use crate::{Db, DbError};
 
@@ -64,15 +64,7 @@ impl Db {
         who: &str,
         audit: Option<&ImportAudit>,
     ) -> Result<ImportOutcome, DbError> {
-        let parsed = {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || {
-                Ok::<_, alliance_ingest::IngestError>((file.checksum()?, read_area_file(&file)?))
-            })
-            .await
-            .map_err(|e| DbError::Task(e.to_string()))??
-        };
-        let (checksum, Some(contents)) = parsed else {
+        let (checksum, Some(contents)) = checksum_and_read(file, read_area_file).await? else {
             return Ok(ImportOutcome::Skipped {
                 reason: format!("{}: not an area file Alliance recognises", file.name),
             });

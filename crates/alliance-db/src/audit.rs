@@ -189,6 +189,18 @@ impl Db {
         })
     }
 
+    /// Appends `event` to the chain inside `tx` and commits: the last step of every audited
+    /// change, so that the change and its audit row are kept or lost together.
+    pub(crate) async fn commit_audited(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        event: &AuditEvent<'_>,
+    ) -> Result<(), DbError> {
+        append(&mut tx, self.audit_chain(), event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Appends an event on its own (for events that record no change of stored data, such
     /// as a sign-in or a read of restricted data) and returns its id. A change is recorded
     /// with [`append`] inside the change's own transaction instead.

@@ -54,6 +54,14 @@ pub enum DbError {
     },
 }
 
+/// A blocking task (parsing or hashing a file off the async workers) that panicked or was
+/// cancelled: a fault.
+impl From<tokio::task::JoinError> for DbError {
+    fn from(e: tokio::task::JoinError) -> DbError {
+        DbError::Task(e.to_string())
+    }
+}
+
 impl DbError {
     /// Input that breaks a rule (see [`DbError::Invalid`]).
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> DbError {

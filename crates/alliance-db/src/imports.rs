@@ -1,6 +1,8 @@
 //! Import provenance: which file was imported, by whom, when, with what checksum, and what
 //! it changed. Every import of every source is recorded here.
 
+use alliance_ingest::IngestError;
+use alliance_ingest::SourceFile;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
@@ -235,6 +237,16 @@ pub fn imported_detail(import_id: i64, counts: &ImportCounts, replaced: Option<i
         "imported as import {import_id}: {} rows, {} without location{replaced}",
         counts.rows_read, counts.rows_without_location
     )
+}
+
+/// The checksum of `file` and what `read` makes of it, both worked out on a blocking thread
+/// (each reads the whole file): the first step of an import, before its transaction.
+pub(crate) async fn checksum_and_read<T: Send + 'static>(
+    file: &SourceFile,
+    read: impl FnOnce(&SourceFile) -> Result<T, IngestError> + Send + 'static,
+) -> Result<(String, T), DbError> {
+    let file = file.clone();
+    Ok(tokio::task::spawn_blocking(move || Ok::<_, IngestError>((file.checksum()?, read(&file)?))).await??)
 }
 
 /// Appends the audit row of an import inside its transaction (a no-op without an audit).

@@ -11,7 +11,7 @@ use alliance_core::domain::intervention::{EmmieEffect, EvidenceQuality, Interven
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::audit::{append, Actor};
+use crate::audit::Actor;
 use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
 use crate::params::AnyQuery;
 use crate::{Db, DbError};
@@ -176,8 +176,7 @@ impl Db {
         let row = bind_fields(row, i).bind(&actor.name).bind(&now).fetch_one(&mut *tx).await?;
         let id: i64 = row.try_get(0)?;
         let target = format!("intervention {id}");
-        append(&mut tx, self.audit_chain(), &actor.event(INTERVENTION_CREATED, &target, &i.name)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(INTERVENTION_CREATED, &target, &i.name)).await?;
         Ok(id)
     }
 
@@ -198,8 +197,7 @@ impl Db {
             return Ok(false);
         }
         let target = format!("intervention {id}");
-        append(&mut tx, self.audit_chain(), &actor.event(INTERVENTION_UPDATED, &target, &i.name)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(INTERVENTION_UPDATED, &target, &i.name)).await?;
         Ok(true)
     }
 
@@ -255,8 +253,7 @@ impl Db {
             return Ok(false);
         }
         let (target, detail) = (format!("intervention {id}"), service.map_or("none".to_string(), |s| s.to_string()));
-        append(&mut tx, self.audit_chain(), &actor.event(INTERVENTION_SERVICE, &target, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(INTERVENTION_SERVICE, &target, &detail)).await?;
         Ok(true)
     }
 
@@ -279,9 +276,7 @@ impl Db {
             run.bind_run(query.bind(intervention_id).bind(run.design.as_str()), who, &now).fetch_one(&mut *tx).await?;
         let id: i64 = row.try_get(0)?;
         let target = format!("intervention {intervention_id}");
-        append(&mut tx, self.audit_chain(), &actor.event(EVALUATION_STORED, &target, &format!("evaluation {id}")))
-            .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(EVALUATION_STORED, &target, &format!("evaluation {id}"))).await?;
         Ok(StoredEvaluation {
             id,
             intervention_id,
@@ -311,8 +306,7 @@ impl Db {
         );
         run.bind_run(query, who, &now).bind(evaluation_id).execute(&mut *tx).await?;
         let (target, detail) = (format!("intervention {intervention_id}"), format!("evaluation {evaluation_id}"));
-        append(&mut tx, self.audit_chain(), &actor.event(EVALUATION_RERUN, &target, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(EVALUATION_RERUN, &target, &detail)).await?;
         Ok(StoredEvaluation {
             id: evaluation_id,
             intervention_id,

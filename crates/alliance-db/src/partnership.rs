@@ -7,7 +7,7 @@ use alliance_core::partnership::{CharterCommitment, Profile};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::access::{checked_new_user, insert_organisation, insert_user, is_unique_violation, now, NewUser};
+use crate::access::{checked_new_user, conflict_if_unique, insert_organisation, insert_user, now, NewUser};
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
@@ -236,8 +236,7 @@ impl Db {
         .execute(&mut *tx)
         .await?;
         let detail = format!("logo: PNG {} × {} pixels, {} bytes", logo.width, logo.height, logo.bytes().len());
-        append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership-logo", &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PROFILE_CHANGE, "partnership-logo", &detail)).await?;
         Ok(sha)
     }
 
@@ -248,8 +247,7 @@ impl Db {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership-logo", "logo removed")).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PROFILE_CHANGE, "partnership-logo", "logo removed")).await?;
         Ok(true)
     }
 }
@@ -261,6 +259,6 @@ async fn insert_profile(tx: &mut sqlx::AnyConnection, profile: &Profile, by: &st
         .bind(by)
         .execute(&mut *tx)
         .await
-        .map_err(|e| if is_unique_violation(&e) { already_set() } else { e.into() })?;
+        .map_err(|e| conflict_if_unique(e, already_set))?;
     Ok(())
 }

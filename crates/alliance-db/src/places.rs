@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::access::{is_unique_violation, now};
+use crate::access::{conflict_if_unique, now};
 use crate::audit::{append, Actor};
 use crate::{Db, DbError};
 
@@ -71,7 +71,7 @@ impl Db {
             .bind(now())
             .fetch_one(&mut *tx)
             .await
-            .map_err(|e| if is_unique_violation(&e) { taken() } else { e.into() })?;
+            .map_err(|e| conflict_if_unique(e, taken))?;
             let detail = format!("place added: {} ({}, {} vertices)", place.name, place.kind, place.vertices);
             append(&mut tx, self.audit_chain(), &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
             ids.push(id);
@@ -147,8 +147,7 @@ impl Db {
         }
         sqlx::query("DELETE FROM places WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let detail = format!("place removed: {name}");
-        append(&mut tx, self.audit_chain(), &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
         Ok(())
     }
 }

@@ -10,8 +10,8 @@ use alliance_ingest::SourceFile;
 use sqlx::Row;
 
 use crate::imports::{
-    audit_in, begin_import, current_in, finish_import, imported_detail, ImportAudit, ImportCounts, ImportOutcome,
-    NewImport,
+    audit_in, begin_import, checksum_and_read, current_in, finish_import, imported_detail, ImportAudit, ImportCounts,
+    ImportOutcome, NewImport,
 };
 use crate::{Db, DbError};
 
@@ -42,15 +42,8 @@ impl Db {
         districts: &HashSet<String>,
         audit: &ImportAudit,
     ) -> Result<(ImportOutcome, Option<PostcodeFile>), DbError> {
-        let parsed = {
-            let (file, districts) = (file.clone(), districts.clone());
-            tokio::task::spawn_blocking(move || {
-                Ok::<_, alliance_ingest::IngestError>((file.checksum()?, read_postcodes(&file, &districts)?))
-            })
-            .await
-            .map_err(|e| DbError::Task(e.to_string()))??
-        };
-        let (checksum, contents) = parsed;
+        let districts = districts.clone();
+        let (checksum, contents) = checksum_and_read(file, move |f| read_postcodes(f, &districts)).await?;
         let mut tx = self.begin_write().await?;
         let current = current_in(&mut tx, self.backend(), POSTCODES_UNIT).await?;
         if let Some((id, _)) = current.as_ref().filter(|(_, c)| *c == checksum) {

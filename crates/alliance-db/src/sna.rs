@@ -10,7 +10,7 @@ use alliance_core::domain::Month;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::audit::{append, Actor};
+use crate::audit::Actor;
 use crate::params::Params;
 use crate::{Backend, Db, DbError};
 
@@ -172,8 +172,7 @@ impl Db {
             ));
         }
         let next = store_definition(&mut tx, definition, &actor.name).await?;
-        append(&mut tx, self.audit_chain(), &actor.event(DEFINITION_CHANGE, "/sna/definition", detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(DEFINITION_CHANGE, "/sna/definition", detail)).await?;
         Ok(next)
     }
 

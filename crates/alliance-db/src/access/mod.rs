@@ -17,7 +17,7 @@ use alliance_core::access::OrgType;
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::audit::{append, Actor};
+use crate::audit::Actor;
 use crate::{Db, DbError};
 
 pub use sharing::{
@@ -37,8 +37,13 @@ pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
-    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+/// `e` as the caller's [`DbError::Conflict`] that `conflict` makes when it is a unique
+/// constraint's violation (a name or an email already taken), and as the fault it is otherwise.
+pub(crate) fn conflict_if_unique(e: sqlx::Error, conflict: impl FnOnce() -> DbError) -> DbError {
+    match e {
+        sqlx::Error::Database(ref d) if d.is_unique_violation() => conflict(),
+        e => e.into(),
+    }
 }
 
 /// A date as the forms ask for it (`2026-03-31`), checked strictly (no 31 February).
@@ -82,8 +87,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let id = insert_organisation(&mut tx, name, org_type).await?;
         let detail = format!("organisation added ({})", org_type.as_str());
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
         Ok(id)
     }
 }
@@ -102,11 +106,9 @@ pub(crate) async fn insert_organisation(
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
-            if is_unique_violation(&e) {
+            conflict_if_unique(e, || {
                 DbError::conflict("name", format!("An organisation called \"{name}\" already exists"))
-            } else {
-                e.into()
-            }
+            })
         })?;
     Ok(row.try_get(0)?)
 }

@@ -372,8 +372,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         let detail = format!("owner set to organisation {org_id}");
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, slug, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, slug, &detail)).await?;
         Ok(())
     }
 
@@ -522,8 +521,7 @@ impl Db {
                 .await?;
         }
         let detail = format!("agreement {id} recorded");
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
         Ok(id)
     }
 
@@ -601,8 +599,7 @@ impl Db {
             old_end.as_deref().unwrap_or("none"),
             end_date.as_deref().unwrap_or("none")
         );
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
         Ok(sent_back)
     }
 
@@ -671,8 +668,7 @@ impl Db {
             "grant requested: agreement {agreement_id}, organisation {org_id}, {level} access; no access until an \
              administrator of the dataset's owner approves it"
         );
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
         Ok(())
     }
 
@@ -759,8 +755,7 @@ impl Db {
         let detail = format!(
             "grant {decision} by the owner ({owner_name}): agreement {agreement_id}, organisation {org_id}, requested by {requested_by}"
         );
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, dataset, &detail)).await?;
         Ok(())
     }
 
@@ -801,8 +796,7 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let detail = format!("DPIA {id} recorded");
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, d.title.trim(), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, d.title.trim(), &detail)).await?;
         Ok(id)
     }
 }

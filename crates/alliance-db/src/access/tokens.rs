@@ -98,8 +98,7 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let detail = format!("token \"{name}\" created for organisation {org_id} with scopes {}", scopes.join(" "));
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, &format!("token:{id}"), &detail)).await?;
         Ok(id)
     }
 

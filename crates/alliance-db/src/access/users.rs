@@ -5,8 +5,8 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{is_unique_violation, now, MAX_NAME_CHARS, PERMISSION_CHANGE};
-use crate::audit::{append, Actor};
+use super::{conflict_if_unique, now, MAX_NAME_CHARS, PERMISSION_CHANGE};
+use crate::audit::Actor;
 use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
@@ -127,8 +127,7 @@ impl Db {
         }
         let id = insert_user(&mut tx, user, &email).await?;
         let detail = format!("user added as {}", user.role);
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         Ok(id)
     }
 
@@ -183,8 +182,7 @@ impl Db {
                 .await?;
             detail.push_str(&format!("; locked until {until}"));
         }
-        append(&mut tx, self.audit_chain(), &actor.event("sign-in-failed", target, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("sign-in-failed", target, &detail)).await?;
         Ok(())
     }
 
@@ -198,8 +196,7 @@ impl Db {
             .await?;
         sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&mut *tx).await?;
         insert_session(&mut tx, session).await?;
-        append(&mut tx, self.audit_chain(), &actor.event("sign-in", "/sign-in", "")).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("sign-in", "/sign-in", "")).await?;
         Ok(())
     }
 
@@ -209,8 +206,7 @@ impl Db {
         if let Some(hash) = token_hash {
             sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(hash).execute(&mut *tx).await?;
         }
-        append(&mut tx, self.audit_chain(), &actor.event("sign-out", "/sign-out", "")).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("sign-out", "/sign-out", "")).await?;
         Ok(())
     }
 
@@ -236,8 +232,7 @@ impl Db {
             .await?
             .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
         insert_session(&mut tx, session).await?;
-        append(&mut tx, self.audit_chain(), &actor.event("password-change", &email, "")).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("password-change", &email, "")).await?;
         Ok(())
     }
 
@@ -262,8 +257,7 @@ impl Db {
             .await?
             .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
         let detail = format!("role {role}, can sign in: {active}, unlocked");
-        append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         Ok(())
     }
 
@@ -317,11 +311,7 @@ pub(crate) async fn insert_user(tx: &mut sqlx::AnyConnection, user: &NewUser<'_>
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
-        if is_unique_violation(&e) {
-            DbError::conflict("email", format!("A user with the email {email} already exists"))
-        } else {
-            e.into()
-        }
+        conflict_if_unique(e, || DbError::conflict("email", format!("A user with the email {email} already exists")))
     })?;
     Ok(row.try_get(0)?)
 }

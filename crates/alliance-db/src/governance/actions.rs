@@ -6,7 +6,7 @@ use alliance_core::governance::{current_status, status_on, ActionStatus};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use super::{audit, check_date, now, opt_date, today};
+use super::{check_date, now, opt_date, today};
 use crate::audit::Actor;
 use crate::params::AnyQuery;
 use crate::{Db, DbError};
@@ -259,8 +259,7 @@ impl Db {
         };
         let mut tx = self.begin_write().await?;
         let id = insert_action(&mut tx, f, &actor.name, &on).await?;
-        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{id}"), "action created").await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/actions/{id}"), "action created").await?;
         Ok(id)
     }
 
@@ -292,8 +291,7 @@ impl Db {
         );
         bind_action(query, f, start, due).bind(now()).bind(id).execute(&mut *tx).await?;
         refresh_status(&mut tx, id, f.status, &now()).await?;
-        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{id}"), "action edited").await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/actions/{id}"), "action edited").await?;
         Ok(())
     }
 
@@ -340,8 +338,7 @@ impl Db {
         record_history(&mut tx, action_id, &on, "status", Some(before.as_str()), Some(status.as_str()), by).await?;
         refresh_status(&mut tx, action_id, old.status, &at).await?;
         let detail = format!("progress update on {on}: {}", status.label());
-        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/actions/{action_id}"), &detail).await?;
         Ok(id)
     }
 
@@ -398,8 +395,7 @@ impl Db {
                 .await?
                 .try_get(0)?;
         record_history(&mut tx, action_id, &today(), "milestone", None, Some(title.trim()), &actor.name).await?;
-        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), "milestone added").await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/actions/{action_id}"), "milestone added").await?;
         Ok(id)
     }
 
@@ -415,8 +411,7 @@ impl Db {
         let (action_id, title): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
         record_history(&mut tx, action_id, &done, "milestone done", None, Some(&title), &actor.name).await?;
         let detail = format!("milestone {milestone_id} done");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/actions/{action_id}"), &detail).await?;
         Ok(())
     }
 
@@ -456,8 +451,7 @@ impl Db {
         let on = today();
         record_history(&mut tx, action_id, &on, "dependency", None, Some(&depends_on.to_string()), &actor.name).await?;
         let detail = format!("depends on action {depends_on}");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/actions/{action_id}"), &detail).await?;
         Ok(())
     }
 
@@ -497,8 +491,7 @@ impl Db {
         .try_get(0)?;
         record_history(&mut tx, action_id, &on, "escalated", None, Some(note.trim()), &actor.name).await?;
         let detail = format!("escalated to the Board on {on}");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/actions/{action_id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/actions/{action_id}"), &detail).await?;
         Ok(id)
     }
 

@@ -159,8 +159,7 @@ impl Db {
                 .await?
                 .try_get(0)?;
         let detail = format!("funding stream {id} added: {name} ({funder})");
-        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, "/funding", &detail).await?;
         Ok(id)
     }
 
@@ -190,8 +189,7 @@ impl Db {
         .await?;
         let was = before.map(|b| format!(" (was {})", money(b))).unwrap_or_default();
         let detail = format!("amount of {name} for {fy}: {}{was}", money(pence));
-        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, "/funding", &detail).await?;
         Ok(())
     }
 
@@ -230,8 +228,7 @@ impl Db {
         .try_get(0)?;
         let over = over_note(&mut tx, stream_id, &fy).await?;
         let detail = format!("allocation {id} added: {} of {stream} {fy} to {to} for {purpose}{over}", money(pence));
-        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, "/funding", &detail).await?;
         Ok(id)
     }
 
@@ -274,8 +271,7 @@ impl Db {
         let detail = format!(
             "spend recorded for allocation {allocation_id} in {q}: {pence} pence, {evaluation_pence} on evaluation"
         );
-        audit(&mut tx, self.audit_chain(), actor, "/funding", &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, "/funding", &detail).await?;
         Ok(())
     }
 
@@ -403,8 +399,7 @@ impl Db {
             allocation.financial_year,
             allocation.purpose
         );
-        audit(&mut tx, self.audit_chain(), actor, &format!("/funding/allocations/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/funding/allocations/{id}"), &detail).await?;
         Ok(Some((allocation, spend)))
     }
 

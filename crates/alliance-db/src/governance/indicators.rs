@@ -168,8 +168,7 @@ impl Db {
             ind.kind,
             ind.source.as_string()
         );
-        audit(&mut tx, self.audit_chain(), actor, &format!("/indicators/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/indicators/{id}"), &detail).await?;
         Ok(id)
     }
 
@@ -342,8 +341,7 @@ impl Db {
             (None, [(id, q, v)]) => (format!("/indicators/{id}"), format!("value for {q}: {v}")),
             (None, _) => ("/indicators".to_string(), format!("{} indicator values entered", stored.len())),
         };
-        audit(&mut tx, self.audit_chain(), actor, &target, &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &target, &detail).await?;
         Ok(values.len())
     }
 

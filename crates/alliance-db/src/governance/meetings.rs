@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::actions::{insert_action, ActionFields};
-use super::{audit, check_date, now, required};
+use super::{check_date, now, required};
 use crate::audit::Actor;
 use crate::{Db, DbError};
 
@@ -68,8 +68,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
-        audit(&mut tx, self.audit_chain(), actor, &format!("/meetings/{id}"), "meeting added").await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/meetings/{id}"), "meeting added").await?;
         Ok(id)
     }
 
@@ -89,8 +88,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let id = insert_item(&mut tx, meeting_id, kind, text, None).await?;
         let detail = format!("{kind} added");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/meetings/{meeting_id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/meetings/{meeting_id}"), &detail).await?;
         Ok(id)
     }
 
@@ -112,8 +110,7 @@ impl Db {
         let action_id = insert_action(&mut tx, fields, &actor.name, &held_on).await?;
         insert_item(&mut tx, meeting_id, MeetingItemKind::Action, fields.title.trim(), Some(action_id)).await?;
         let detail = format!("action arising: action {action_id}");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/meetings/{meeting_id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/meetings/{meeting_id}"), &detail).await?;
         Ok(action_id)
     }
 

@@ -29,7 +29,7 @@ pub use strategy_files::{current_first, StrategyFields, StrategyImported};
 use sqlx::AnyConnection;
 
 use crate::audit::{append, Actor, AuditChain};
-use crate::DbError;
+use crate::{Db, DbError};
 
 /// The audit action of every governance change.
 pub const GOVERNANCE_CHANGE: &str = "governance-change";
@@ -81,6 +81,19 @@ async fn audit(
 ) -> Result<(), DbError> {
     append(tx, chain, &actor.event(GOVERNANCE_CHANGE, target, detail)).await?;
     Ok(())
+}
+
+impl Db {
+    /// Commits a governance change with its audit row (see [`Db::commit_audited`]).
+    async fn commit_governance(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        target: &str,
+        detail: &str,
+    ) -> Result<(), DbError> {
+        self.commit_audited(tx, &actor.event(GOVERNANCE_CHANGE, target, detail)).await
+    }
 }
 
 /// `field changed from "old" to "new"`, or `None` when unchanged (compared trimmed).

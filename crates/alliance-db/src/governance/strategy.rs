@@ -161,8 +161,7 @@ impl Db {
         .await?
         .try_get(0)?;
         let detail = format!("commitment added: \"{text}\"");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/commitments/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/strategy/commitments/{id}"), &detail).await?;
         Ok(id)
     }
     /// Deletes a commitment. Refused (a [`DbError::Conflict`] on `commitment`, nothing
@@ -189,8 +188,7 @@ impl Db {
         }
         sqlx::query("DELETE FROM commitments WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let detail = format!("commitment deleted from priority {priority_id}: \"{text}\"");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/commitments/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/strategy/commitments/{id}"), &detail).await?;
         Ok(())
     }
 
@@ -241,8 +239,7 @@ impl Db {
             old.name,
             plural(deleted.rows_affected() as usize, "commitment")
         );
-        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/priorities/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/strategy/priorities/{id}"), &detail).await?;
         Ok(())
     }
 }

@@ -13,8 +13,8 @@ use alliance_core::governance::{Direction, IndicatorSeed, IndicatorSource, Prior
 use sqlx::{Any, Row, Transaction};
 
 use super::indicators::{insert_indicator, NewIndicator};
-use super::{audit, now, Strategy};
-use crate::access::is_unique_violation;
+use super::{now, Strategy};
+use crate::access::conflict_if_unique;
 use crate::audit::Actor;
 use crate::{Db, DbError};
 
@@ -131,7 +131,7 @@ async fn insert_strategy_row(tx: &mut Transaction<'static, Any>, f: &StrategyFie
     .bind(now())
     .fetch_one(&mut **tx)
     .await
-    .map_err(|e| if is_unique_violation(&e) { name_taken(&f.name) } else { DbError::from(e) })?;
+    .map_err(|e| conflict_if_unique(e, || name_taken(&f.name)))?;
     Ok(row.try_get(0)?)
 }
 
@@ -254,8 +254,7 @@ impl Db {
             indicators_added.len(),
             if indicators_kept.is_empty() { String::new() } else { format!(" ({} already held)", indicators_kept.len()) }
         );
-        audit(&mut tx, self.audit_chain(), actor, &format!("/strategies/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/strategies/{id}"), &detail).await?;
         tracing::info!(strategy_id = id, by = %actor.name, "strategy imported");
         Ok(StrategyImported {
             id,
@@ -273,8 +272,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let id = insert_strategy_row(&mut tx, &f).await?;
         let detail = format!("strategy {id} created: {} ({}–{})", f.name, f.period_start, f.period_end);
-        audit(&mut tx, self.audit_chain(), actor, &format!("/strategies/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/strategies/{id}"), &detail).await?;
         Ok(id)
     }
 
@@ -317,11 +315,10 @@ impl Db {
         .bind(description)
         .fetch_one(&mut *tx)
         .await
-        .map_err(|e| if is_unique_violation(&e) { conflict() } else { DbError::from(e) })?
+        .map_err(|e| conflict_if_unique(e, conflict))?
         .try_get(0)?;
         let detail = format!("priority added to strategy {strategy_id}: \"{name}\"");
-        audit(&mut tx, self.audit_chain(), actor, &format!("/strategy/priorities/{id}"), &detail).await?;
-        tx.commit().await?;
+        self.commit_governance(tx, actor, &format!("/strategy/priorities/{id}"), &detail).await?;
         Ok(id)
     }
 

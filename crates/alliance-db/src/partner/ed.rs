@@ -15,7 +15,8 @@ use sqlx::Row;
 
 use super::{double_text, insert_sql};
 use crate::imports::{
-    audit_in, begin_replacing, current_in, finish_import, imported_detail, ImportAudit, ImportOutcome, NewImport,
+    audit_in, begin_replacing, checksum_and_read, current_in, finish_import, imported_detail, ImportAudit,
+    ImportOutcome, NewImport,
 };
 use crate::{Db, DbError};
 
@@ -271,14 +272,7 @@ impl Db {
         who: &str,
         audit: Option<&ImportAudit>,
     ) -> Result<EdImportReport, DbError> {
-        let (checksum, sub) = {
-            let file = file.clone();
-            tokio::task::spawn_blocking(move || {
-                Ok::<_, alliance_ingest::IngestError>((file.checksum()?, read_ed_file(&file)?))
-            })
-            .await
-            .map_err(|e| DbError::Task(e.to_string()))??
-        };
+        let (checksum, sub) = checksum_and_read(file, read_ed_file).await?;
         let unit = sub.unit();
         // A first look outside the transaction spares geocoding a file already imported; the
         // answer that counts is read again under the write lock below.
@@ -297,8 +291,7 @@ impl Db {
             let (geos, summary) = geocode(&sub, &gazetteer, &resolutions);
             (sub, geos, summary)
         })
-        .await
-        .map_err(|e| DbError::Task(e.to_string()))?;
+        .await?;
 
         let mut tx = self.begin_write().await?;
         let current = current_in(&mut tx, self.backend(), &unit).await?;
@@ -481,8 +474,7 @@ impl Db {
         let detail = format!("{chosen}: {updated} assaults");
         // The description as the queue showed it, cut to a bounded length for the log.
         let target: String = location_key.chars().take(200).collect();
-        crate::audit::append(&mut tx, self.audit_chain(), &actor.event(ED_GEOCODE_RESOLVED, &target, &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(ED_GEOCODE_RESOLVED, &target, &detail)).await?;
         Ok(updated)
     }
 

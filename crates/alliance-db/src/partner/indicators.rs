@@ -114,7 +114,7 @@ impl Db {
     ) -> Result<ImportOutcome, DbError> {
         let checksum = {
             let file = file.clone();
-            tokio::task::spawn_blocking(move || file.checksum()).await.map_err(|e| DbError::Task(e.to_string()))??
+            tokio::task::spawn_blocking(move || file.checksum()).await??
         };
         let unit = supplier.unit(file.logical_name());
         let mut tx = self.begin_write().await?;
@@ -269,7 +269,5 @@ async fn write_values(
 /// Reads an indicator file (CSV or .xlsx) on a blocking thread.
 pub async fn parse(file: &SourceFile) -> Result<Vec<IndicatorValue>, DbError> {
     let file = file.clone();
-    Ok(tokio::task::spawn_blocking(move || read_indicator_file(&file))
-        .await
-        .map_err(|e| DbError::Task(e.to_string()))??)
+    Ok(tokio::task::spawn_blocking(move || read_indicator_file(&file)).await??)
 }

@@ -8,17 +8,16 @@
 
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
-use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{now, Place};
-use crate::audit::{append, Actor};
+use crate::audit::Actor;
 use crate::{Db, DbError};
 
 /// The charter allows at most this many commitments (the Staffordshire charter has six).
 pub const MAX_COMMITMENTS: usize = 6;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Commitment {
     pub id: i64,
     pub position: i64,
@@ -71,7 +70,7 @@ pub struct Venue {
     pub point: Option<(f64, f64)>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Pledge {
     pub commitment_id: i64,
     pub title: String,
@@ -79,7 +78,7 @@ pub struct Pledge {
     pub evidence: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Signatory {
     pub id: i64,
     pub name: String,
@@ -95,7 +94,10 @@ pub struct Signatory {
     pub submitted_at: String,
     pub verified_at: Option<String>,
     pub renewal_due: Option<String>,
+    /// Read after the signatory (see `Db::with_details`).
+    #[sqlx(skip)]
     pub venues: Vec<Venue>,
+    #[sqlx(skip)]
     pub pledges: Vec<Pledge>,
 }
 
@@ -105,27 +107,6 @@ fn parse_point(text: Option<String>) -> Option<(f64, f64)> {
     Some((lon.parse().ok()?, lat.parse().ok()?))
 }
 
-fn signatory_from_row(r: &AnyRow) -> Result<Signatory, DbError> {
-    Ok(Signatory {
-        id: r.try_get("id")?,
-        name: r.try_get("name")?,
-        org_type: r.try_get("org_type")?,
-        address: r.try_get("address")?,
-        postcode: r.try_get("postcode")?,
-        contact_name: r.try_get("contact_name")?,
-        contact_email: r.try_get("contact_email")?,
-        contact_phone: r.try_get("contact_phone")?,
-        staff_trained: r.try_get("staff_trained")?,
-        status: r.try_get("status")?,
-        return_reason: r.try_get("return_reason")?,
-        submitted_at: r.try_get("submitted_at")?,
-        verified_at: r.try_get("verified_at")?,
-        renewal_due: r.try_get("renewal_due")?,
-        venues: Vec::new(),
-        pledges: Vec::new(),
-    })
-}
-
 fn in_a_year(day: NaiveDate) -> String {
     day.checked_add_months(Months::new(12)).unwrap_or(day).format("%Y-%m-%d").to_string()
 }
@@ -133,21 +114,11 @@ fn in_a_year(day: NaiveDate) -> String {
 impl Db {
     /// The charter's active commitments, in order.
     pub async fn charter_commitments(&self) -> Result<Vec<Commitment>, DbError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT id, position, title, description FROM charter_commitments WHERE active = 1 ORDER BY position, id",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Commitment {
-                    id: r.try_get(0)?,
-                    position: r.try_get(1)?,
-                    title: r.try_get(2)?,
-                    description: r.try_get(3)?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Adds a commitment at the end, recorded as `charter-commitment`; `Conflict { field:
@@ -168,9 +139,7 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
-        append(&mut tx, self.audit_chain(), &actor.event("charter-commitment", &format!("commitment:{id}"), title))
-            .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("charter-commitment", &format!("commitment:{id}"), title)).await?;
         Ok(id)
     }
 
@@ -255,29 +224,14 @@ impl Db {
                     })
                 })
                 .collect::<Result<_, sqlx::Error>>()?;
-            let pledges = sqlx::query(
-                "SELECT p.commitment_id, c.title, p.how_met, p.evidence, c.position FROM charter_pledges p \
-                 JOIN charter_commitments c ON c.id = p.commitment_id WHERE p.signatory_id = $1",
+            s.pledges = sqlx::query_as(
+                "SELECT p.commitment_id, c.title, p.how_met, p.evidence FROM charter_pledges p \
+                 JOIN charter_commitments c ON c.id = p.commitment_id WHERE p.signatory_id = $1 \
+                 ORDER BY c.position, p.commitment_id",
             )
             .bind(s.id)
             .fetch_all(&self.pool)
             .await?;
-            let mut pledges: Vec<(i64, Pledge)> = pledges
-                .iter()
-                .map(|r| {
-                    Ok((
-                        r.try_get(4)?,
-                        Pledge {
-                            commitment_id: r.try_get(0)?,
-                            title: r.try_get(1)?,
-                            how_met: r.try_get(2)?,
-                            evidence: r.try_get(3)?,
-                        },
-                    ))
-                })
-                .collect::<Result<_, sqlx::Error>>()?;
-            pledges.sort_by_key(|(pos, p)| (*pos, p.commitment_id));
-            s.pledges = pledges.into_iter().map(|(_, p)| p).collect();
         }
         Ok(list)
     }
@@ -285,20 +239,21 @@ impl Db {
     /// Applications and signatories with a status ('submitted', 'verified', 'returned'),
     /// with venues and pledges, oldest first.
     pub async fn signatories(&self, status: &str) -> Result<Vec<Signatory>, DbError> {
-        let rows = sqlx::query("SELECT * FROM charter_signatories WHERE status = $1 ORDER BY id")
+        let list = sqlx::query_as("SELECT * FROM charter_signatories WHERE status = $1 ORDER BY id")
             .bind(status)
             .fetch_all(&self.pool)
             .await?;
-        let list = rows.iter().map(signatory_from_row).collect::<Result<Vec<_>, _>>()?;
         self.with_details(list).await
     }
 
     /// One application or signatory.
     pub async fn signatory(&self, id: i64) -> Result<Option<Signatory>, DbError> {
-        let row =
-            sqlx::query("SELECT * FROM charter_signatories WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        let Some(row) = row else { return Ok(None) };
-        Ok(self.with_details(vec![signatory_from_row(&row)?]).await?.pop())
+        let found: Option<Signatory> = sqlx::query_as("SELECT * FROM charter_signatories WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(found) = found else { return Ok(None) };
+        Ok(self.with_details(vec![found]).await?.pop())
     }
 
     /// Verifies a submitted application (or renews a signatory): due for renewal a year
@@ -321,9 +276,7 @@ impl Db {
             return Ok(false);
         }
         let detail = format!("verified, renewal due {due}");
-        append(&mut tx, self.audit_chain(), &actor.event("charter-verify", &format!("signatory:{id}"), &detail))
-            .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("charter-verify", &format!("signatory:{id}"), &detail)).await?;
         Ok(true)
     }
 
@@ -344,8 +297,7 @@ impl Db {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        append(&mut tx, self.audit_chain(), &actor.event("charter-return", &format!("signatory:{id}"), reason)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("charter-return", &format!("signatory:{id}"), reason)).await?;
         Ok(true)
     }
 

@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{cell_of, now, parse_cell, Place};
-use crate::audit::{append, Actor};
+use crate::audit::Actor;
 use crate::{Db, DbError};
 
 /// What made a place feel unsafe: (slug, label). The form offers these and nothing else.
@@ -202,9 +202,7 @@ impl Db {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        append(&mut tx, self.audit_chain(), &actor.event("moderate-report", &format!("unsafe-report:{id}"), status))
-            .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("moderate-report", &format!("unsafe-report:{id}"), status)).await?;
         Ok(true)
     }
 

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::now;
-use crate::audit::{append, Actor};
+use crate::audit::Actor;
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -47,13 +47,7 @@ impl Db {
         .await?;
         let id: i64 = row.try_get(0)?;
         let target = format!("{area_kind}:{area_code}");
-        append(
-            &mut tx,
-            self.audit_chain(),
-            &actor.event("publish-response", &target, &format!("response {id} published")),
-        )
-        .await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event("publish-response", &target, &format!("response {id} published"))).await?;
         Ok(id)
     }
 

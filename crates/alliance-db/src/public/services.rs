@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::now;
-use crate::audit::{append, Actor};
+use crate::audit::Actor;
 use crate::params::AnyQuery;
 use crate::{Db, DbError};
 
@@ -169,15 +169,12 @@ impl Db {
     /// `/directory/{id}`), then the commit.
     async fn commit_directory_change(
         &self,
-        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
         id: &str,
         actor: &Actor,
         detail: &str,
     ) -> Result<(), DbError> {
-        append(&mut tx, self.audit_chain(), &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), detail))
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.commit_audited(tx, &actor.event(DIRECTORY_CHANGE, &format!("/directory/{id}"), detail)).await
     }
 
     /// Imports an ORUK JSON file in one transaction: every service is inserted or replaced
@@ -185,9 +182,7 @@ impl Db {
     pub async fn import_services_file(&self, file: &SourceFile) -> Result<usize, DbError> {
         let records = {
             let file = file.clone();
-            tokio::task::spawn_blocking(move || read_services(&file))
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))??
+            tokio::task::spawn_blocking(move || read_services(&file)).await??
         };
         self.upsert_services(&records).await?;
         Ok(records.len())
@@ -225,8 +220,7 @@ impl Db {
             detail: &detail,
             ip: "cli",
         };
-        append(&mut tx, self.audit_chain(), &event).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &event).await?;
         Ok(())
     }
 

@@ -343,13 +343,11 @@ impl Db {
             service.run_by,
             if takes_referrals { "takes referrals" } else { "takes no referrals" }
         );
-        append(
-            &mut tx,
-            self.audit_chain(),
+        self.commit_audited(
+            tx,
             &actor.event(REFERRAL_SERVICE_CHANGE, &format!("/referrals/services/{}", service.id), &detail),
         )
         .await?;
-        tx.commit().await?;
         Ok(())
     }
 
@@ -446,8 +444,7 @@ impl Db {
             referral.source.code(),
             c.lawful_basis.code()
         );
-        append(&mut tx, self.audit_chain(), &actor.event(REFERRAL_CREATE, &referral_target(id), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(REFERRAL_CREATE, &referral_target(id), &detail)).await?;
         Ok(id)
     }
 
@@ -542,8 +539,7 @@ impl Db {
             Event::Close { outcome } => format!("close ({}) on {}", outcome.code(), ymd(on)),
             other => format!("{} on {}", other.name(), ymd(on)),
         };
-        append(&mut tx, self.audit_chain(), &actor.event(REFERRAL_STATUS, &referral_target(id), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(REFERRAL_STATUS, &referral_target(id), &detail)).await?;
         Ok(next)
     }
 
@@ -591,8 +587,7 @@ impl Db {
         } else {
             format!("correction of: {}", changed.join(", "))
         };
-        append(&mut tx, self.audit_chain(), &actor.event(REFERRAL_CORRECT, &referral_target(id), &detail)).await?;
-        tx.commit().await?;
+        self.commit_audited(tx, &actor.event(REFERRAL_CORRECT, &referral_target(id), &detail)).await?;
         Ok(changed)
     }
 

@@ -149,12 +149,19 @@ async fn routes_missing_from_the_table_are_refused(app: TestApp) {
 
 on_each_app!(routes_missing_from_the_table_are_refused);
 
+/// The app on a fresh SQLite database with an administrator at `org`, signed in through the
+/// sign-in form as a browser would be.
+async fn app_with_admin(org: &str) -> (TestApp, Caller) {
+    let app = TestApp::start(common::sqlite()).await;
+    add_user(&app.db, "admin@example.org", Role::Administrator, org).await;
+    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    (app, admin)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_without_the_csrf_token_are_refused() {
-    let app = TestApp::start(common::sqlite()).await;
+    let (app, admin) = app_with_admin("Test Alliance").await;
     let db = app.db.clone();
-    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
-    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     let add = |csrf: &str| format!("name=Youth+Offending+Service&org_type=youth-justice{csrf}");
     for form in [add(""), add("&csrf_token=0000"), add(&format!("&csrf_token={}", "a".repeat(64)))] {
         let reply = send_form(&app, "/admin/organisations", &admin, &form).await;
@@ -203,14 +210,7 @@ async fn repeated_failures_lock_the_account_until_an_administrator_unlocks_it() 
     assert!(app.sign_in("partner@example.org", TEST_PASSWORD).await.is_ok());
 
     // All of it is in the audit log.
-    let failed = db
-        .audit_search(&alliance_db::audit::AuditQuery {
-            action: Some("sign-in-failed".into()),
-            limit: 100,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let failed = common::audit_rows(&db, "sign-in-failed").await;
     assert_eq!(failed.len(), 7);
     assert!(failed.iter().any(|e| e.detail.contains("locked until")));
 }
@@ -231,8 +231,7 @@ async fn signing_out_and_changing_the_password_end_sessions() {
     assert_eq!(reply.status, StatusCode::SEE_OTHER);
     assert!(refused(&app.get("/", &second).await), "the other session ended");
     let old = app.sign_in("analyst@example.org", TEST_PASSWORD).await.expect_err("the old password is refused");
-    assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(old.body.contains("<a href=\"#email\">The email address or password is not right"), "{}", old.body);
+    old.assert_refused(&["<a href=\"#email\">The email address or password is not right"]);
     let fresh = app.sign_in("analyst@example.org", "another long passphrase").await.ok().unwrap();
     assert_eq!(app.get("/", &fresh).await.status, StatusCode::OK);
     let out = send_form(&app, "/sign-out", &fresh, &format!("csrf_token={}", fresh.csrf)).await;
@@ -358,10 +357,8 @@ async fn a_partner_granted_aggregates_cannot_read_records() {
     let board = Principal::User(db.user_by_id(board).await.unwrap().unwrap());
     assert_eq!(check(analyst, AccessLevel::Record).await, Ok(AccessLevel::Record));
     assert_eq!(check(board, AccessLevel::Record).await, Err(()));
-    let q =
-        |action: &str| alliance_db::audit::AuditQuery { action: Some(action.into()), limit: 10, ..Default::default() };
-    assert_eq!(db.audit_search(&q("read-refused")).await.unwrap().len(), 2);
-    assert_eq!(db.audit_search(&q("read-restricted")).await.unwrap().len(), 1);
+    assert_eq!(common::audit_rows(&db, "read-refused").await.len(), 2);
+    assert_eq!(common::audit_rows(&db, "read-restricted").await.len(), 1);
     assert!(db.verify_audit_chain().await.unwrap().first_broken.is_none());
 }
 
@@ -369,10 +366,8 @@ const STREET_HEADER: &str = "Crime ID,Month,Reported by,Falls within,Longitude,L
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partner_systems_upload_police_files_with_scoped_tokens() {
-    let app = TestApp::start(common::sqlite()).await;
+    let (app, admin) = app_with_admin("Staffordshire Police").await;
     let db = app.db.clone();
-    add_user(&db, "admin@example.org", Role::Administrator, "Staffordshire Police").await;
-    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
     let org = db.organisation_by_name("Staffordshire Police").await.unwrap().unwrap().id;
     // The police dataset is supplied by Staffordshire Police (only its owner's tokens upload).
     db.set_dataset_owner("police-recorded-crime", org, &common::test_actor()).await.unwrap();
@@ -423,14 +418,7 @@ async fn partner_systems_upload_police_files_with_scoped_tokens() {
     assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{}", page.body);
     let shown = db.api_tokens().await.unwrap();
     assert!(shown[1].last_used_at.is_some() && shown[0].revoked_at.is_some());
-    let imports = db
-        .audit_search(&alliance_db::audit::AuditQuery {
-            action: Some("import".into()),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let imports = common::audit_rows(&db, "import").await;
     assert_eq!(imports.len(), 3);
     assert!(imports.iter().all(|e| e.actor == "token:1 (Staffordshire Police)"));
 }
@@ -464,10 +452,7 @@ async fn another_organisations_police_token_is_refused(test_db: common::TestDb) 
     let good = format!(
         "{STREET_HEADER}abc,2025-03,Staffordshire Police,Staffordshire Police,-2.1,53.0,On or near Church Street,E01014210,Stoke-on-Trent 012A,Robbery,Under investigation,\n"
     );
-    let imports_audited = || async {
-        let q = alliance_db::audit::AuditQuery { action: Some("import".into()), limit: 10, ..Default::default() };
-        db.audit_search(&q).await.unwrap().len()
-    };
+    let imports_audited = || async { common::audit_rows(&db, "import").await.len() };
 
     // Nobody owns the dataset yet: no organisation's token may upload.
     for token in [&owner_token, &attacker] {
@@ -621,10 +606,7 @@ on_each_app!(a_failing_audit_write_leaves_the_change_unstored);
 /// the service's words and layout, never with the framework's texts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_addresses_and_forms_are_answered_in_the_services_words() {
-    let app = TestApp::start(common::sqlite()).await;
-    let db = app.db.clone();
-    add_user(&db, "admin@example.org", Role::Administrator, "Test Alliance").await;
-    let admin = app.sign_in("admin@example.org", TEST_PASSWORD).await.ok().unwrap();
+    let (app, admin) = app_with_admin("Test Alliance").await;
     let form = format!("role=analyst&active=1&csrf_token={}", admin.csrf);
     for path in ["/admin/users/abc", "/admin/users/999", "/admin/tokens/abc/revoke", "/admin/tokens/999/revoke"] {
         let reply = send_form(&app, path, &admin, &form).await;
@@ -641,8 +623,7 @@ async fn bad_addresses_and_forms_are_answered_in_the_services_words() {
     // A name already taken is an error on its field, with what was typed kept (not a 409 page).
     let form = format!("name=Test+Alliance&org_type=council&csrf_token={}", admin.csrf);
     let reply = send_form(&app, "/admin/organisations", &admin, &form).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("<a href=\"#name\">An organisation called"), "{}", reply.body);
+    reply.assert_refused(&["<a href=\"#name\">An organisation called"]);
     assert!(reply.body.contains("already exists</a>"), "{}", reply.body);
     assert!(reply.body.contains("value=\"Test Alliance\""), "{}", reply.body);
     assert!(reply.body.contains("<option value=\"council\" selected>"), "{}", reply.body);

@@ -4,7 +4,6 @@
 
 use alliance_app::mail::Mailer;
 use alliance_core::access::Role;
-use alliance_db::audit::AuditQuery;
 use reqwest::StatusCode;
 
 use crate::common::app::{Caller, TestApp};
@@ -34,8 +33,7 @@ async fn org_id(app: &TestApp, name: &str) -> i64 {
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
-    let rows = app.db.audit_search(&AuditQuery { limit: 500, ..Default::default() }).await.expect("audit");
-    rows.into_iter().map(|e| (e.action, e.target, e.detail)).collect()
+    common::audit_log(&app.db).await.into_iter().map(|e| (e.action, e.target, e.detail)).collect()
 }
 
 fn mail_to(sink: &SmtpSink) -> Mailer {
@@ -65,8 +63,7 @@ async fn invitation_by_email(app: TestApp) {
         ("invite_role", "analyst"),
     ];
     let reply = app.post_form("/admin/users/invite", &admin, &bad).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("id=\"invite_email-error\""), "{}", reply.body);
+    reply.assert_refused(&["id=\"invite_email-error\""]);
     assert!(reply.body.contains("value=\"Sam Analyst\""));
     assert!(sink.messages().is_empty(), "nothing sent for a refused form");
 
@@ -137,8 +134,7 @@ async fn invitation_by_email(app: TestApp) {
         ("invite_role", "analyst"),
     ];
     let reply = app.post_form("/admin/users/invite", &admin, &taken).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("already has an account"), "{}", reply.body);
+    reply.assert_refused(&["already has an account"]);
 
     // An expired invitation is refused, to look at and to use.
     let (old_token, old_hash) = alliance_app::accounts::new_token();
@@ -333,16 +329,13 @@ async fn logo_in_the_header_and_the_pack(app: TestApp) {
     // Refused: not a PNG (an SVG with a script), a PNG with a script after its end, too large.
     let svg = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>"#;
     let reply = TestApp::read(upload(&app, &admin, "logo.svg", svg)).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("must be a PNG image"), "{}", reply.body);
+    reply.assert_refused(&["must be a PNG image"]);
     let mut polyglot = png.clone();
     polyglot.extend_from_slice(b"<script>alert(1)</script>");
     let reply = TestApp::read(upload(&app, &admin, "logo.png", &polyglot)).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("follow the IEND"), "{}", reply.body);
+    reply.assert_refused(&["follow the IEND"]);
     let reply = TestApp::read(upload(&app, &admin, "big.png", &vec![0u8; 300 * 1024])).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("200 KB"), "{}", reply.body);
+    reply.assert_refused(&["200 KB"]);
     assert!(app.db.partnership_logo().await.expect("read").is_none(), "nothing stored");
     // Only administrators.
     assert_eq!(TestApp::read(upload(&app, &partner, "logo.png", &png)).await.status, StatusCode::FORBIDDEN);

@@ -197,11 +197,8 @@ async fn referral_journey_in_the_browser() {
     // Every view of the person is audited, by the two organisations' users only: the
     // referrer after sending and after the decision, the receiver before and after accepting.
     let db = alliance_db::Db::connect(&db_url).await.expect("open the database");
-    let q = alliance_db::audit::AuditQuery { action: Some("referral-view".into()), limit: 100, ..Default::default() };
-    let views: Vec<_> = db
-        .audit_search(&q)
+    let views: Vec<_> = common::audit_rows(&db, "referral-view")
         .await
-        .expect("audit")
         .into_iter()
         .filter(|e| e.target == format!("/referrals/{id}"))
         .collect();

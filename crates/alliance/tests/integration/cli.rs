@@ -104,7 +104,7 @@ async fn command_line(t: TestDb, data: PathBuf) {
 
     // Every file the command line handled is in the audit log as `cli:<user>`, failures too.
     let db = t.connect().await;
-    let log = db.audit_search(&alliance_db::audit::AuditQuery { limit: 1_000, ..Default::default() }).await.unwrap();
+    let log = common::audit_log(&db).await;
     let imports: Vec<_> = log.iter().filter(|e| e.action == "import police" && e.actor.starts_with("cli:")).collect();
     assert_eq!(imports.len(), 21 + 21 + 2, "each file of the three runs");
     assert!(imports.iter().any(|e| e.target == "2025-03-staffordshire-street.csv" && e.detail.starts_with("FAILED")));

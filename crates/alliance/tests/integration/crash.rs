@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use alliance_db::audit::{AuditKeySource, AuditQuery};
+use alliance_db::audit::AuditKeySource;
 use alliance_db::Db;
 use reqwest::StatusCode;
 use sqlx::Connection;
@@ -159,9 +159,8 @@ async fn assert_whole(url: &str, key: &Path, expected: &BTreeMap<String, i64>) -
     let db = open(url, key).await;
     let chain = db.verify_audit_chain().await.expect("verify the chain");
     assert_eq!(chain.first_broken, None, "the audit chain verifies");
-    let query = AuditQuery { action: Some("import police".into()), limit: 100_000, ..Default::default() };
     let mut audited: BTreeMap<i64, usize> = BTreeMap::new();
-    for entry in db.audit_search(&query).await.expect("audit rows") {
+    for entry in common::audit_rows(&db, "import police").await {
         if let Some(rest) = entry.detail.strip_prefix("imported as import ") {
             let id: i64 = rest.split(':').next().and_then(|n| n.parse().ok()).expect("an import id");
             *audited.entry(id).or_default() += 1;

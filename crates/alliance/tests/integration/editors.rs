@@ -12,7 +12,6 @@ use std::path::Path;
 use alliance_core::access::Role;
 use alliance_core::analytics::sna::definition::Definition;
 use alliance_core::governance::ActionStatus;
-use alliance_db::audit::AuditQuery;
 use alliance_db::governance::{ActionFields, StrategyFields};
 use axum::http::StatusCode;
 use common::app::{Caller, Reply, TestApp};
@@ -23,8 +22,7 @@ fn location(reply: &Reply) -> String {
 }
 
 async fn audit_details(app: &TestApp, action: &str) -> Vec<String> {
-    let q = AuditQuery { actor: None, action: Some(action.into()), from: None, to: None, limit: 100 };
-    app.db.audit_search(&q).await.expect("audit").into_iter().map(|e| e.detail).collect()
+    common::audit_rows(&app.db, action).await.into_iter().map(|e| e.detail).collect()
 }
 
 /// Two months of street crimes: 2025-06 (counted: the latest twelve months) and 2024-06
@@ -131,8 +129,7 @@ async fn definition_editor(app: TestApp) {
     // Save without a reason: the error summary names the field, the form keeps what was typed.
     let changed = [(headline.as_str(), "yes"), ("name", "Police proxy with drug offences")];
     let no_reason = post(&app, "/sna/definition/edit", &analyst, &definition_form(&current, "save", &changed)).await;
-    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(no_reason.body.contains("href=\"#reason\""), "{}", no_reason.body);
+    no_reason.assert_refused(&["href=\"#reason\""]);
     assert!(no_reason.body.contains("value=\"Police proxy with drug offences\""));
     // A category the source does not have, added: refused on its field, as typed.
     let knife = [
@@ -150,8 +147,7 @@ async fn definition_editor(app: TestApp) {
     let same =
         post(&app, "/sna/definition/edit", &analyst, &definition_form(&current, "save", &[("reason", "No change")]))
             .await;
-    assert_eq!(same.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(same.body.contains("Nothing has changed"), "{}", same.body);
+    same.assert_refused(&["Nothing has changed"]);
     // More rows than a definition may hold: refused, not cut short.
     let huge = post(
         &app,
@@ -160,8 +156,7 @@ async fn definition_editor(app: TestApp) {
         &definition_form(&current, "save", &[("count", "301"), ("reason", "x")]),
     )
     .await;
-    assert_eq!(huge.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(huge.body.contains("at most 300 mappings"), "{}", huge.body);
+    huge.assert_refused(&["at most 300 mappings"]);
     assert_eq!(app.db.sv_definition_versions().await.unwrap().len(), 1, "refused forms store nothing");
 
     // Saved as version 2, with its audit row saying what changed and why.
@@ -183,8 +178,7 @@ async fn definition_editor(app: TestApp) {
 
     // A form opened on version 1 and saved after version 2 is refused: nothing is overwritten.
     let stale = post(&app, "/sna/definition/edit", &analyst, &definition_form(&current, "save", &knife[4..])).await;
-    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(stale.body.contains("Version 2 of the definition was stored after you opened version 1"), "{}", stale.body);
+    stale.assert_refused(&["Version 2 of the definition was stored after you opened version 1"]);
     assert_eq!(app.db.sv_definition_current().await.unwrap().version, 2);
 }
 on_each_app!(definition_editor);
@@ -251,8 +245,7 @@ async fn directory_editor(app: TestApp) {
         &with(service("Hanley Youth Mentors", "ST1 1AA"), "url", "javascript:alert(1)"),
     )
     .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("href=\"#url\""), "{}", bad.body);
+    bad.assert_refused(&["href=\"#url\""]);
     assert!(bad.body.contains("value=\"Hanley Youth Mentors\"") && bad.body.contains("value=\"javascript:alert(1)\""));
     assert!(bad
         .body
@@ -307,8 +300,7 @@ async fn directory_editor(app: TestApp) {
     assert_eq!(api.json()["content"][0]["name"], "Hanley Youth Mentors", "by name without a postcode");
     assert!(api.json()["content"][0].get("distance_km").is_none());
     let api_typo = app.get("/api/v1/services?postcode=ST1", &public).await;
-    assert_eq!(api_typo.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", api_typo.body);
-    assert!(api_typo.body.contains("Enter a real postcode"), "{}", api_typo.body);
+    api_typo.assert_refused(&["Enter a real postcode"]);
     let typo = app.get("/find-help?postcode=ST1", &public).await;
     assert_eq!(typo.status, StatusCode::OK);
     assert!(

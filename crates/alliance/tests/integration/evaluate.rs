@@ -535,11 +535,8 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     // Every change has its audit row, naming who made it (a refused re-run none).
     use alliance_db::interventions as i;
     let target = format!("intervention {id}");
-    let query = alliance_db::audit::AuditQuery { limit: 1000, ..Default::default() };
-    let mut trail: Vec<(String, String, String)> = db
-        .audit_search(&query)
+    let mut trail: Vec<(String, String, String)> = common::audit_log(&db)
         .await
-        .expect("the audit log")
         .into_iter()
         .filter(|e| e.target == target)
         .map(|e| (e.action, e.actor, e.detail))

@@ -45,12 +45,7 @@ async fn scenario(t: TestDb) {
     let navigator = commitments.iter().find(|c| c.text.contains("'Navigator' programme")).expect("tertiary commitment");
     assert_eq!(navigator.priority_id, priorities[3].id);
     // Loading it was audited; seeding again changes nothing, so records nothing.
-    let changes = alliance_db::audit::AuditQuery {
-        action: Some(alliance_db::governance::GOVERNANCE_CHANGE.into()),
-        limit: 100,
-        ..Default::default()
-    };
-    let log = db.audit_search(&changes).await.unwrap();
+    let log = common::audit_rows(db, alliance_db::governance::GOVERNANCE_CHANGE).await;
     assert!(
         log.iter().any(|e| e.target == "/strategy" && e.detail.contains("6 priorities and 46 commitments loaded")),
         "{log:?}"

@@ -16,7 +16,6 @@ use alliance_core::access::{OrgType, Role};
 use alliance_core::governance::{
     ActionStatus, Direction, Frequency, IndicatorKind, IndicatorSource, MeetingBody, Quarter, TargetStatus,
 };
-use alliance_db::audit::AuditQuery;
 use alliance_db::governance::NewIndicator;
 use alliance_db::Db;
 use axum::http::StatusCode;
@@ -47,15 +46,19 @@ fn id_in(reply: &Reply) -> i64 {
     to.split('#').next().unwrap().rsplit('/').next().unwrap().parse().expect("an id")
 }
 
-/// A form refused: 422, and the page says each of `marks` (an error link, words of the error).
-fn assert_refused(reply: &Reply, marks: &[&str]) {
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    for mark in marks {
-        assert!(reply.body.contains(mark), "{mark:?} is not on the page: {}", reply.body);
-    }
+/// The demo partnership with the two partner organisations both scenarios name, and the
+/// people they act as: the Alliance's analyst, a police officer (a partner user) and a Board
+/// member from the council.
+struct Partnership {
+    db: Db,
+    police: i64,
+    council: i64,
+    analyst: Caller,
+    officer: Caller,
+    board: Caller,
 }
 
-async fn governance_web(app: TestApp) {
+async fn demo_partnership(app: &TestApp) -> Partnership {
     let db = app.db.clone();
     alliance::demo::load_if_empty(&db).await.expect("demo loads");
     let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
@@ -63,8 +66,13 @@ async fn governance_web(app: TestApp) {
         db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
     let analyst = app.signed_in("analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
     let officer = app.signed_in("officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
-    let council_user = app.signed_in("officer@council.example", Role::PartnerUser, "Stoke-on-Trent City Council").await;
     let board = app.signed_in("chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;
+    Partnership { db, police, council, analyst, officer, board }
+}
+
+async fn governance_web(app: TestApp) {
+    let Partnership { db, police, council, analyst, officer, board } = demo_partnership(&app).await;
+    let council_user = app.signed_in("officer@council.example", Role::PartnerUser, "Stoke-on-Trent City Council").await;
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let quarter = Quarter::of_date(&today).unwrap();
 
@@ -78,7 +86,7 @@ async fn governance_web(app: TestApp) {
     let bad =
         post(&app, &analyst, "/strategy/commitments", &[("priority", &priorities[0].id.to_string()), ("text", " ")])
             .await;
-    assert_refused(&bad, &["govuk-error-summary", "href=\"#text\""]);
+    bad.assert_refused(&["govuk-error-summary", "href=\"#text\""]);
     let added = post(
         &app,
         &analyst,
@@ -118,7 +126,7 @@ async fn governance_web(app: TestApp) {
         ],
     )
     .await;
-    assert_refused(&bad, &["href=\"#due_date-day\"", "before the start date"]);
+    bad.assert_refused(&["href=\"#due_date-day\"", "before the start date"]);
     assert!(bad.body.contains("The due date 30 March 2026 is before the start date 31 March 2027"), "UK dates");
     assert!(bad.body.contains("value=\"Backwards dates\"") && bad.body.contains("value=\"March\""), "kept as typed");
     assert!(bad.body.contains("class=\"govuk-date-input\" id=\"due_date\""), "a GOV.UK date input");
@@ -191,7 +199,7 @@ async fn governance_web(app: TestApp) {
         ],
     )
     .await;
-    assert_refused(&bad, &["href=\"#update_on_date-day\"", "must be a real date"]);
+    bad.assert_refused(&["href=\"#update_on_date-day\"", "must be a real date"]);
     // A date posted whole (a script, an older form) is checked by the storage layer, and its
     // error lands on the date input too.
     let bad = post(
@@ -201,7 +209,7 @@ async fn governance_web(app: TestApp) {
         &[("update_on_date", "31/09/2025"), ("update_status", "at-risk"), ("update_note", "x")],
     )
     .await;
-    assert_refused(&bad, &["href=\"#update_on_date-day\"", "is not a date"]);
+    bad.assert_refused(&["href=\"#update_on_date-day\"", "is not a date"]);
     // "Our actions" shows the organisation's own only.
     let ours = get(&app, &officer, "/our-actions").await;
     assert!(ours.body.contains("Navigators in A") && !ours.body.contains("Schools charter"));
@@ -240,7 +248,7 @@ async fn governance_web(app: TestApp) {
         &[("period", "Q3"), ("value", "lots")],
     )
     .await;
-    assert_refused(&bad, &["href=\"#period\"", "href=\"#value\""]);
+    bad.assert_refused(&["href=\"#period\"", "href=\"#value\""]);
     assert!(bad.body.contains("Enter the value as a number"));
     let entered =
         post(&app, &council_user, &format!("/indicators/{}/values", reached.id), &[("period", &q), ("value", "430")])
@@ -251,7 +259,7 @@ async fn governance_web(app: TestApp) {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let bad_csv = format!("code,period,value\ncharter-venues,{q},eighteen\n");
     let bad = post(&app, &analyst, "/indicators/upload", &[("csv", &bad_csv)]).await;
-    assert_refused(&bad, &["href=\"#csv\"", ":2: column", "eighteen"]);
+    bad.assert_refused(&["href=\"#csv\"", ":2: column", "eighteen"]);
     let csv = format!("code,period,value,note\ncharter-venues,{q},18,from the licensing team\n");
     assert_eq!(post(&app, &analyst, "/indicators/upload", &[("csv", &csv)]).await.status, StatusCode::SEE_OTHER);
     let computed = db.indicator_by_code("vso-per-1000-12m").await.unwrap().unwrap();
@@ -273,7 +281,7 @@ async fn governance_web(app: TestApp) {
     let bad =
         post(&app, &analyst, "/funding/spend", &[("allocation", &al1.to_string()), ("quarter", &q), ("amount", "ten")])
             .await;
-    assert_refused(&bad, &["href=\"#amount\""]);
+    bad.assert_refused(&["href=\"#amount\""]);
     for (al, amount, evaluation) in [(al1, "7500", "750.50"), (al2, "2,500.00", "")] {
         let r = post(
             &app,
@@ -299,7 +307,7 @@ async fn governance_web(app: TestApp) {
         ],
     )
     .await;
-    assert_refused(&bad, &["href=\"#attendees\"", "Fire Service"]);
+    bad.assert_refused(&["href=\"#attendees\"", "Fire Service"]);
     let meeting = id_in(
         &post(
             &app,
@@ -381,22 +389,13 @@ async fn governance_web(app: TestApp) {
     assert!(dash.body.contains(&format!("href=\"/actions?priority={}\"", priorities[3].id)));
     assert!(dash.body.contains("href=\"/our-actions\""), "the navigation links the governance pages");
     let bad = get(&app, &board, "/governance?quarter=Q9").await;
-    assert_refused(&bad, &["href=\"#quarter\""]);
+    bad.assert_refused(&["href=\"#quarter\""]);
     // Filters.
     let filtered = get(&app, &board, &format!("/actions?owner={council}&status=not-started")).await;
     assert!(filtered.body.contains("Schools charter") && !filtered.body.contains("Map taxi ranks"));
 
     // Every change was audited.
-    let audit = db
-        .audit_search(&AuditQuery {
-            actor: None,
-            action: Some("governance-change".into()),
-            from: None,
-            to: None,
-            limit: 100,
-        })
-        .await
-        .unwrap();
+    let audit = governance_changes(&db).await;
     assert!(audit
         .iter()
         .any(|e| e.actor == "user:officer@police.example" && e.target == format!("/actions/{navigators}")));
@@ -420,15 +419,7 @@ async fn post_owned(app: &TestApp, who: &Caller, path: &str, fields: &[(&str, St
 }
 
 async fn governance_changes(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
-    db.audit_search(&AuditQuery {
-        actor: None,
-        action: Some("governance-change".into()),
-        from: None,
-        to: None,
-        limit: 500,
-    })
-    .await
-    .unwrap()
+    common::audit_rows(db, alliance_db::governance::GOVERNANCE_CHANGE).await
 }
 
 /// The staff forms that close issue 7's gaps: changing a priority and a commitment, adding
@@ -437,14 +428,7 @@ async fn governance_changes(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
 /// page shows; bad input answers 422 with the error summary and changes nothing; other roles
 /// are refused with 403 and change nothing.
 async fn governance_forms(app: TestApp) {
-    let db = app.db.clone();
-    alliance::demo::load_if_empty(&db).await.expect("demo loads");
-    let police = db.create_organisation("Staffordshire Police", OrgType::Police, &common::test_actor()).await.unwrap();
-    let council =
-        db.create_organisation("Stoke-on-Trent City Council", OrgType::Council, &common::test_actor()).await.unwrap();
-    let analyst = app.signed_in("analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
-    let officer = app.signed_in("officer@police.example", Role::PartnerUser, "Staffordshire Police").await;
-    let board = app.signed_in("chair@board.example", Role::BoardMember, "Stoke-on-Trent City Council").await;
+    let Partnership { db, police, council, analyst, officer, board } = demo_partnership(&app).await;
     let quarter = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).unwrap();
     let q = quarter.to_string();
 
@@ -464,7 +448,7 @@ async fn governance_forms(app: TestApp) {
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
     }
     let bad = post(&app, &analyst, &url, &[("name", "  "), ("description", "Something else")]).await;
-    assert_refused(&bad, &["govuk-error-summary", "href=\"#name\""]);
+    bad.assert_refused(&["govuk-error-summary", "href=\"#name\""]);
     assert!(bad.body.contains("id=\"name-error\"") && bad.body.contains("Enter the priority"));
     let unchanged = db.priorities(s.id).await.unwrap().remove(0);
     assert_eq!(
@@ -505,7 +489,7 @@ async fn governance_forms(app: TestApp) {
     // A commitment under a priority that is not offered is refused with an error.
     let n = db.commitments(s.id).await.unwrap().len();
     let bad = post(&app, &analyst, "/strategy/commitments", &[("priority", "999999"), ("text", "something")]).await;
-    assert_refused(&bad, &["href=\"#priority\""]);
+    bad.assert_refused(&["href=\"#priority\""]);
     assert_eq!(db.commitments(s.id).await.unwrap().len(), n);
 
     // ---- Indicators: the form to add one.
@@ -559,7 +543,7 @@ async fn governance_forms(app: TestApp) {
     }
     assert!(bad.body.contains("value=\"Mentoring sessions delivered\""), "what was typed is kept");
     let bad = post(&app, &analyst, "/indicators", &with(&[("source", "rate-12m"), ("tolerance", "-2")])).await;
-    assert_refused(&bad, &["href=\"#crime_type\"", "href=\"#tolerance\""]);
+    bad.assert_refused(&["href=\"#crime_type\"", "href=\"#tolerance\""]);
     assert_eq!(db.indicators().await.unwrap().len(), before, "nothing was created by refused or bad forms");
     let created = post(&app, &analyst, "/indicators", &good).await;
     let mentoring = id_in(&created);
@@ -572,7 +556,7 @@ async fn governance_forms(app: TestApp) {
     assert!(page.body.contains("Mentoring sessions delivered") && page.body.contains("30 (2024/25)"));
     assert!(!page.body.contains("/target\""), "board members are not offered the target form");
     let duplicate = post(&app, &analyst, "/indicators", &good).await;
-    assert_refused(&duplicate, &["href=\"#code\"", "There is already an indicator"]);
+    duplicate.assert_refused(&["href=\"#code\"", "There is already an indicator"]);
     // A computed indicator is created computed, and its values can never be typed.
     let robbery = id_in(
         &post(
@@ -610,7 +594,7 @@ async fn governance_forms(app: TestApp) {
         assert_eq!(post(&app, who, &t_url, &[("target", "1")]).await.status, StatusCode::FORBIDDEN);
     }
     let bad = post(&app, &analyst, &t_url, &[("baseline", "30"), ("target", "forty-five"), ("tolerance", "-1")]).await;
-    assert_refused(&bad, &["href=\"#target\"", "href=\"#tolerance\""]);
+    bad.assert_refused(&["href=\"#target\"", "href=\"#tolerance\""]);
     assert_eq!(db.indicator(mentoring).await.unwrap().unwrap().target, Some(40.0), "nothing changed");
     let set = post(
         &app,
@@ -638,16 +622,16 @@ async fn governance_forms(app: TestApp) {
     assert!(list.body.contains("enctype=\"multipart/form-data\"") && list.body.contains("type=\"file\""));
     let unknown = format!("code,period,value\nmentoring-sessions,{q},12\nno-such-indicator,{q},3\n");
     let bad = post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", unknown.as_bytes())).await;
-    assert_refused(&bad, &["href=\"#file\"", "id=\"file-error\""]);
+    bad.assert_refused(&["href=\"#file\"", "id=\"file-error\""]);
     assert!(bad.body.contains("values.csv:3: column") && bad.body.contains("no-such-indicator"), "line, field, reason");
     let not_a_number = format!("code,period,value\nmentoring-sessions,{q},twelve\n");
     let bad =
         post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", not_a_number.as_bytes())).await;
-    assert_refused(&bad, &["values.csv:2: column", "twelve"]);
+    bad.assert_refused(&["values.csv:2: column", "twelve"]);
     let computed = format!("code,period,value\nrobbery-quarter,{q},3\n");
     let bad =
         post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("values.csv", computed.as_bytes())).await;
-    assert_refused(&bad, &["computed from imported data"]);
+    bad.assert_refused(&["computed from imported data"]);
     let bad = post_file(
         &app,
         &analyst,
@@ -656,9 +640,9 @@ async fn governance_forms(app: TestApp) {
         ("values.csv", b"code,period,value\nmentoring-sessions,2025Q3,\xff\n"),
     )
     .await;
-    assert_refused(&bad, &["not UTF-8"]);
+    bad.assert_refused(&["not UTF-8"]);
     let nothing = post_file(&app, &analyst, "/indicators/upload", &[("csv", "")], ("", b"")).await;
-    assert_refused(&nothing, &["href=\"#file\"", "Choose a CSV file"]);
+    nothing.assert_refused(&["href=\"#file\"", "Choose a CSV file"]);
     assert!(!db.indicator_values().await.unwrap().contains_key(&mentoring), "bad files store nothing");
     // The CSRF token is checked on the multipart form too; other roles are refused.
     let good_csv = format!("code,period,value,note\nmentoring-sessions,{q},12,from the provider\n");
@@ -685,7 +669,7 @@ async fn governance_forms(app: TestApp) {
     // Both a file and pasted text is ambiguous, and refused.
     let both =
         post_file(&app, &analyst, "/indicators/upload", &[("csv", &good_csv)], ("v.csv", good_csv.as_bytes())).await;
-    assert_refused(&both, &["not both"]);
+    both.assert_refused(&["not both"]);
 
     // ---- Funding: streams, amounts by financial year, allocations.
     let fy = quarter.financial_year().to_string();
@@ -694,7 +678,7 @@ async fn governance_forms(app: TestApp) {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
     let bad = post(&app, &analyst, "/funding/streams", &[("stream_name", ""), ("stream_funder", "Home Office")]).await;
-    assert_refused(&bad, &["href=\"#stream_name\"", "id=\"stream_name-error\""]);
+    bad.assert_refused(&["href=\"#stream_name\"", "id=\"stream_name-error\""]);
     assert!(db.funding_streams().await.unwrap().is_empty(), "no stream from refused or bad forms");
     let added =
         post(&app, &analyst, "/funding/streams", &[("stream_name", "Safer Streets"), ("stream_funder", "Home Office")])
@@ -712,14 +696,14 @@ async fn governance_forms(app: TestApp) {
     let again =
         post(&app, &analyst, "/funding/streams", &[("stream_name", "safer streets"), ("stream_funder", "Home Office")])
             .await;
-    assert_refused(&again, &["already a funding stream", "href=\"#stream_name\""]);
+    again.assert_refused(&["already a funding stream", "href=\"#stream_name\""]);
     assert!(again.body.contains("value=\"safer streets\""), "what was typed is kept on a storage error");
     let sid = stream.id.to_string();
     let amount = |year: &str, value: &str| {
         [("amount_stream", sid.clone()), ("amount_year", year.to_string()), ("amount_value", value.to_string())]
     };
     let bad = post_owned(&app, &analyst, "/funding/amounts", &amount("2025/27", "lots")).await;
-    assert_refused(&bad, &["href=\"#amount_year\"", "href=\"#amount_value\""]);
+    bad.assert_refused(&["href=\"#amount_year\"", "href=\"#amount_value\""]);
     assert!(db.funding_amounts().await.unwrap().is_empty());
     let set = post_owned(&app, &analyst, "/funding/amounts", &amount(&fy, "150,000")).await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
@@ -755,9 +739,9 @@ async fn governance_forms(app: TestApp) {
         ]
     };
     let bad = post_owned(&app, &analyst, "/funding/allocations", &allocation("", "", "40000")).await;
-    assert_refused(&bad, &["href=\"#allocation_org\"", "href=\"#allocation_purpose\""]);
+    bad.assert_refused(&["href=\"#allocation_org\"", "href=\"#allocation_purpose\""]);
     let bad = post_owned(&app, &analyst, "/funding/allocations", &allocation("police", "Taxi marshals", "-5")).await;
-    assert_refused(&bad, &["href=\"#allocation_amount\""]);
+    bad.assert_refused(&["href=\"#allocation_amount\""]);
     assert!(db.allocations().await.unwrap().is_empty(), "no allocation from bad forms");
     let done =
         post_owned(&app, &analyst, "/funding/allocations", &allocation("police", "Taxi marshals", "40,000")).await;
@@ -908,13 +892,13 @@ async fn funding_edits(
         assert_eq!(post_owned(app, who, &url, &edit("Lighting", "1")).await.status, StatusCode::FORBIDDEN);
     }
     let bad = post_owned(app, analyst, &url, &edit(" ", "lots")).await;
-    assert_refused(&bad, &["govuk-error-summary"]);
+    bad.assert_refused(&["govuk-error-summary"]);
     assert!(bad.body.contains("href=\"#allocation_purpose\"") && bad.body.contains("href=\"#allocation_amount\""));
     assert!(bad.body.contains("id=\"allocation_amount-error\""));
     let mut nobody = edit("Lighting", "1");
     nobody[0].1 = String::new();
     let bad = post_owned(app, analyst, &url, &nobody).await;
-    assert_refused(&bad, &["href=\"#allocation_org\""]);
+    bad.assert_refused(&["href=\"#allocation_org\""]);
     let unchanged = db.allocation(lighting.id).await.unwrap().unwrap();
     assert_eq!(
         (unchanged.purpose.as_str(), unchanged.amount_pence, unchanged.org_id),
@@ -981,9 +965,9 @@ async fn funding_edits(
         assert_eq!(post_owned(app, who, &url, &rename("Wrong", "x")).await.status, StatusCode::FORBIDDEN);
     }
     let bad = post_owned(app, analyst, &url, &rename("", "")).await;
-    assert_refused(&bad, &["href=\"#stream_name\"", "href=\"#stream_funder\""]);
+    bad.assert_refused(&["href=\"#stream_name\"", "href=\"#stream_funder\""]);
     let taken = post_owned(app, analyst, &url, &rename("safety of women at night", "Home Office")).await;
-    assert_refused(&taken, &["already a funding stream", "href=\"#stream_name\""]);
+    taken.assert_refused(&["already a funding stream", "href=\"#stream_name\""]);
     let s = db.funding_stream(sid).await.unwrap().unwrap();
     assert_eq!((s.name.as_str(), s.funder.as_str()), ("Safer Streets", "Home Office"), "bad input changes nothing");
     let saved =
@@ -1035,7 +1019,7 @@ async fn governance_cycle(app: TestApp) {
     let mut bad = base.to_vec();
     bad.extend([("title", "Half a date"), ("due_date-day", "31"), ("due_date-month", ""), ("due_date-year", "2027")]);
     let reply = post(&app, &analyst, "/actions", &bad).await;
-    assert_refused(&reply, &["href=\"#due_date-month\"", "Due date must include a month"]);
+    reply.assert_refused(&["href=\"#due_date-month\"", "Due date must include a month"]);
     assert!(
         reply.body.contains("value=\"Half a date\"")
             && reply

@@ -12,12 +12,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use alliance_app::imports::{self, PartnerImported, PartnerKind, Supplier};
-use alliance_db::audit::{Actor, AuditQuery};
+use alliance_db::audit::Actor;
 use alliance_db::imports::{ImportAudit, ImportOutcome};
 use alliance_db::partner::indicators::{IndicatorFilter, IndicatorSupplier};
 use alliance_db::{Db, DbError};
 use alliance_ingest::SourceFile;
-use common::{police_files, raw_month_type_counts, read_csv, TestDb};
+use common::{audit_rows, police_files, raw_month_type_counts, read_csv, TestDb};
 
 /// Units with more than one current import (must be none), and the number of imports.
 async fn current_per_unit(db: &Db) -> (Vec<(String, usize)>, usize) {
@@ -40,11 +40,6 @@ fn tally(results: &[Result<ImportOutcome, DbError>]) -> (usize, usize) {
         }
     }
     (imported, unchanged)
-}
-
-async fn audit_rows(db: &Db, action: &str) -> Vec<alliance_db::audit::AuditEntry> {
-    let q = AuditQuery { action: Some(action.into()), limit: 10_000, ..Default::default() };
-    db.audit_search(&q).await.expect("audit search")
 }
 
 /// Four months of Gwent, street and outcomes files, imported by two runs at once.

@@ -297,12 +297,7 @@ async fn storage(t: TestDb) {
     }
     assert_eq!(db.resolve_ed_location("own home", None, &common::test_actor()).await.unwrap(), 2);
     assert!(db.ed_geocode_queue(10).await.unwrap().is_empty());
-    let query = alliance_db::audit::AuditQuery {
-        action: Some(alliance_db::partner::ed::ED_GEOCODE_RESOLVED.into()),
-        limit: 10,
-        ..Default::default()
-    };
-    let rows = db.audit_search(&query).await.unwrap();
+    let rows = common::audit_rows(&db, alliance_db::partner::ed::ED_GEOCODE_RESOLVED).await;
     assert_eq!(rows.len(), 1, "the resolution has its audit row");
     assert_eq!((rows[0].target.as_str(), rows[0].detail.as_str()), ("own home", "cannot be located: 2 assaults"));
 
@@ -528,8 +523,7 @@ fn cli(t: TestDb) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             let db = alliance_db::Db::connect(&url).await.unwrap();
-            let q = alliance_db::audit::AuditQuery { limit: 1_000, ..Default::default() };
-            db.audit_search(&q).await.unwrap()
+            common::audit_log(&db).await
         })
     })
     .join()

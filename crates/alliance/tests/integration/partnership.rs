@@ -38,8 +38,7 @@ async fn set_up_names_the_partnership_everywhere(app: TestApp) {
 
     // A mistake comes back on its field with everything else as typed; nothing is stored.
     let wrong = app.post_form("/setup", &visitor, &setup_fields("pat@example.org", "E06000054, Swindon")).await;
-    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", wrong.body);
-    assert!(wrong.body.contains("id=\"districts-error\""), "{}", wrong.body);
+    wrong.assert_refused(&["id=\"districts-error\""]);
     assert!(wrong.body.contains("Swindon&#34; is not a district code"), "{}", wrong.body);
     assert!(wrong.body.contains(&format!("value=\"{WILTSHIRE}\"")), "the name is kept as typed");
     assert!(!wrong.body.contains(PASSWORD), "passwords are never shown back");
@@ -74,8 +73,7 @@ async fn set_up_names_the_partnership_everywhere(app: TestApp) {
     let sign_in = app.visitor("/sign-in").await;
     let signed = app.post_form("/sign-in", &sign_in, &[("email", "pat@example.org"), ("password", PASSWORD)]).await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
-    let audit =
-        app.db.audit_search(&alliance_db::audit::AuditQuery { limit: 100, ..Default::default() }).await.expect("audit");
+    let audit = crate::common::audit_log(&app.db).await;
     assert!(audit.iter().any(|e| e.action == "partnership-profile" && e.detail == WILTSHIRE));
 }
 on_each_app!(set_up_names_the_partnership_everywhere);

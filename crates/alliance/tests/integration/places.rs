@@ -64,8 +64,7 @@ async fn register_and_evaluate_places(app: TestApp) {
         r#"{"type":"Polygon","coordinates":[[[2.35,48.85],[2.36,48.85],[2.36,48.86],[2.35,48.85]]]}"#,
     )
     .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("not in Great Britain"), "{}", bad.body);
+    bad.assert_refused(&["not in Great Britain"]);
     assert!(bad.body.contains("href=\"#geojson\""), "the error summary links to the field");
     assert!(bad.body.contains("value=\"Target Park\""), "the name typed is kept");
     let no_name = add_place(&app, &analyst, "Parks, all of them", TARGET).await;
@@ -86,8 +85,7 @@ async fn register_and_evaluate_places(app: TestApp) {
     assert_eq!(uploaded.status, StatusCode::SEE_OTHER, "{}", uploaded.body);
     // The same name in another case is refused: names are unique whatever their case.
     let twice = add_place(&app, &analyst, "target park", TARGET).await;
-    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(twice.body.contains("There is already a place called"), "{}", twice.body);
+    twice.assert_refused(&["There is already a place called"]);
     assert_eq!(places_in_register(&app).await, 2);
     let register = app.get("/api/v1/places", &board).await.json();
     let names: Vec<&str> = register["features"]
@@ -97,8 +95,7 @@ async fn register_and_evaluate_places(app: TestApp) {
         .filter_map(|f| f["properties"]["name"].as_str())
         .collect();
     assert_eq!(names, ["Control Park", "Target Park"]);
-    let query = alliance_db::audit::AuditQuery { action: Some("place".into()), limit: 100, ..Default::default() };
-    let audit = app.db.audit_search(&query).await.expect("audit");
+    let audit = common::audit_rows(&app.db, "place").await;
     assert_eq!(audit.iter().filter(|e| e.detail.starts_with("place added")).count(), 2);
 
     // An intervention in the target park, naming a place that does not exist first.
@@ -109,8 +106,7 @@ async fn register_and_evaluate_places(app: TestApp) {
         ("place_names", "Target Park, Nowhere Park"),
     ];
     let unknown = app.post_form("/interventions", &analyst, &fields).await;
-    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(unknown.body.contains("no place called") && unknown.body.contains("Nowhere Park"), "{}", unknown.body);
+    unknown.assert_refused(&["no place called", "Nowhere Park"]);
     fields[3] = ("place_names", "Target Park");
     let created = app.post_form("/interventions", &analyst, &fields).await;
     assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.body);

@@ -615,8 +615,7 @@ async fn a_failed_files_audit_write_failing_does_not_stop_the_run(t: TestDb) {
     let months: Vec<Option<String>> = month_type_counts(&db).await.into_iter().map(|r| r.values[0].clone()).collect();
     assert_eq!(months, [Some("2025-01".to_string()), Some("2025-03".to_string())], "nothing of the failed files");
     assert_eq!(history(&db).await.len(), 2);
-    let q = alliance_db::audit::AuditQuery { action: Some("import police".into()), limit: 10, ..Default::default() };
-    let rows = db.audit_search(&q).await.unwrap();
+    let rows = common::audit_rows(&db, "import police").await;
     assert_eq!(rows.len(), 2, "one row per import: {rows:?}");
     assert!(rows.iter().all(|r| r.detail.starts_with("imported as import")), "{rows:?}");
     assert!(db.verify_audit_chain().await.unwrap().first_broken.is_none());

@@ -78,9 +78,7 @@ async fn import_either_format(test_db: common::TestDb) {
 
 /// The audit log's postcode imports (the last ten).
 async fn postcode_imports(db: &alliance_db::Db) -> Vec<alliance_db::audit::AuditEntry> {
-    let query =
-        alliance_db::audit::AuditQuery { action: Some("import postcodes".into()), limit: 10, ..Default::default() };
-    db.audit_search(&query).await.unwrap()
+    common::audit_rows(db, "import postcodes").await
 }
 
 on_each_db!(import_either_format);
@@ -121,8 +119,7 @@ async fn postcodes_place_reports_and_venues(t: common::TestDb) {
     assert!(app.get("/report-unsafe-place", &me).await.body.contains("We have no list of postcodes"));
     let before = db.unsafe_reports("pending", 10).await.unwrap().len();
     let refused = post(report("ST1 1AA")).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("We could not find the postcode ST1 1AA"), "{}", refused.body);
+    refused.assert_refused(&["We could not find the postcode ST1 1AA"]);
 
     let onspd = alliance_ingest::SourceFile::from_path(std::path::Path::new(&sample("postcodes-onspd-sample.csv")));
     alliance_app::postcodes::import(&db, &common::test_actor(), &onspd, &alliance_app::postcodes::Keep::All)
@@ -268,14 +265,7 @@ async fn an_administrator_uploads_postcodes(app: TestApp) {
         ("file", "broken.csv", broken.as_bytes()),
     );
     let refused = app.post_bytes("/admin/postcodes", &admin, &content_type, body).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        refused.body.contains("broken.csv:8")
-            && refused.body.contains("pcds")
-            && refused.body.contains("not a UK postcode"),
-        "{}",
-        refused.body
-    );
+    refused.assert_refused(&["broken.csv:8", "pcds", "not a UK postcode"]);
     assert!(refused.body.contains("href=\"#file\""), "in the error summary");
     assert_eq!(app.db.postcode_count().await.unwrap(), 5, "a refused file changes nothing");
     // No file chosen.

@@ -17,7 +17,6 @@ use std::process::ExitCode;
 
 use alliance_app::board_pack::BoardPack;
 use alliance_core::access::Role;
-use alliance_db::audit::AuditQuery;
 use alliance_db::Db;
 use axum::http::StatusCode;
 use clap::Parser;
@@ -133,10 +132,7 @@ async fn referrals_feed_the_rest(app: TestApp) {
     assert_eq!(code, ExitCode::SUCCESS);
     assert_eq!(count(&db).await, 1);
     let id = db.all_referrals().await.expect("read")[0].id;
-    let created = db
-        .audit_search(&AuditQuery { action: Some("referral-create".into()), limit: 10, ..AuditQuery::default() })
-        .await
-        .expect("audit");
+    let created = common::audit_rows(&db, "referral-create").await;
     assert_eq!(created.len(), 1);
     assert!(created[0].actor.starts_with("cli:") && created[0].actor.ends_with(&format!(" as user:{TEACHER}")));
     assert!(!created[0].detail.contains(INITIALS) && !created[0].detail.contains(PHONE));
@@ -163,10 +159,7 @@ async fn referrals_feed_the_rest(app: TestApp) {
     status("engaged", WORKER, &["--on", "2025-04-10"]).await.expect("engaged");
     status("closed", WORKER, &["--on", "2025-06-20", "--outcome", "goals-met"]).await.expect("closed");
     assert_eq!(db.referral(id).await.expect("read").expect("exists").status().code(), "closed");
-    let moves = db
-        .audit_search(&AuditQuery { action: Some("referral-status".into()), limit: 10, ..AuditQuery::default() })
-        .await
-        .expect("audit");
+    let moves = common::audit_rows(&db, "referral-status").await;
     assert_eq!(moves.len(), 3);
     assert!(moves.iter().all(|m| m.actor.ends_with(&format!(" as user:{WORKER}"))), "{moves:?}");
 
@@ -284,8 +277,7 @@ async fn referrals_feed_the_rest(app: TestApp) {
         ("referral_service", "no-such-service"),
     ];
     let refused = app.post_form("/interventions", &analyst, &fields).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
-    assert!(refused.body.contains("href=\"#referral_service\""), "{}", refused.body);
+    refused.assert_refused(&["href=\"#referral_service\""]);
     assert!(db.interventions().await.expect("read").is_empty(), "nothing stored");
     fields.pop();
     fields.push(("referral_service", SERVICE));

@@ -12,7 +12,6 @@ use alliance_app::mail::Mailer;
 use alliance_app::referrals::{retention_run, subject_access, SubjectQuery};
 use alliance_core::access::Role;
 use alliance_core::referrals::{CommissionedService, Eligibility, PersonalDataPolicy, RetentionPeriod};
-use alliance_db::audit::AuditQuery;
 use alliance_db::Db;
 use alliance_ingest::oruk::ServiceRecord;
 use axum::http::StatusCode;
@@ -93,8 +92,7 @@ fn location(reply: &Reply) -> String {
 }
 
 async fn views_of(db: &Db, id: i64) -> usize {
-    let q = AuditQuery { action: Some("referral-view".into()), limit: 1000, ..AuditQuery::default() };
-    db.audit_search(&q).await.expect("audit").iter().filter(|e| e.target == format!("/referrals/{id}")).count()
+    common::audit_rows(db, "referral-view").await.iter().filter(|e| e.target == format!("/referrals/{id}")).count()
 }
 
 async fn referral_count(db: &Db) -> usize {
@@ -141,8 +139,7 @@ async fn referrals_end_to_end(app: TestApp) {
         .collect();
     bad.push(("date-of-birth", "2010-01-01"));
     let reply = app.post_form("/referrals", &school, &bad).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("There is a problem"), "{}", reply.body);
+    reply.assert_refused(&["There is a problem"]);
     assert!(reply.body.contains("href=\"#consent-given-by\""), "{}", reply.body);
     assert!(reply.body.contains("href=\"#date-of-birth\""), "{}", reply.body);
     assert!(reply.body.contains(&format!("value=\"{INITIALS}\"")), "the form keeps what was typed");
@@ -218,13 +215,12 @@ async fn referrals_end_to_end(app: TestApp) {
     assert!(has_no_person(&json), "{}", json.body);
     assert_eq!(json.json()["total"], "fewer than 5");
     // The audit log holds no personal value either.
-    let log = db.audit_search(&AuditQuery { limit: 10_000, ..AuditQuery::default() }).await.expect("audit");
+    let log = common::audit_log(&db).await;
     assert!(log.iter().all(|e| !e.detail.contains(INITIALS) && !e.detail.contains(PHONE)));
 
     // The workflow: the referrer cannot accept; the service accepts (the referrer is told).
     let reply = app.post_form(&format!("/referrals/{id}/events"), &school, &[("event", "accept")]).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("only the service receiving the referral"), "{}", reply.body);
+    reply.assert_refused(&["only the service receiving the referral"]);
     let reply = app.post_form(&format!("/referrals/{id}/events"), &navigator, &[("event", "decline")]).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "a decline needs its reason");
     let reply = app.post_form(&format!("/referrals/{id}/events"), &navigator, &[("event", "accept")]).await;
@@ -338,10 +334,7 @@ async fn referrals_end_to_end(app: TestApp) {
         json["tables"].as_array().expect("tables").iter().find(|t| t["dimension"] == "outcome").expect("outcome");
     let goals = outcome["rows"].as_array().expect("rows").iter().find(|r| r["key"] == "goals-met").expect("row");
     assert_eq!(goals["shown"], "fewer than 5", "the closed referral is counted (suppressed): {goals}");
-    let log = db
-        .audit_search(&AuditQuery { action: Some("referral-erase".into()), limit: 100, ..AuditQuery::default() })
-        .await
-        .expect("audit");
+    let log = common::audit_rows(&db, "referral-erase").await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].target, format!("/referrals/{old}"));
     // The database itself refuses a referral without consent.
@@ -411,10 +404,7 @@ async fn referrals_end_to_end(app: TestApp) {
     assert_eq!(changed, vec!["name"]);
     let third_who = alliance_app::referrals::Who { org: other_org, ..who };
     assert!(alliance_app::referrals::correct(&db, third_who, id, &fields, &common::test_actor()).await.is_err());
-    let log = db
-        .audit_search(&AuditQuery { action: Some("referral-correct".into()), limit: 10, ..AuditQuery::default() })
-        .await
-        .expect("audit");
+    let log = common::audit_rows(&db, "referral-correct").await;
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].detail, "correction of: name");
 
@@ -439,8 +429,7 @@ async fn referrals_end_to_end(app: TestApp) {
     };
     let path = format!("/referrals/{id}/correct");
     let reply = app.post_form(&path, &navigator, &correction("QZW", "fifteen")).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("href=\"#age\""), "{}", reply.body);
+    reply.assert_refused(&["href=\"#age\""]);
     let reply = app.post_form(&path, &third, &correction("QZW", "15")).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     let reply = app.post_form(&path, &board, &correction("QZW", "15")).await;

@@ -5,7 +5,7 @@
 
 use alliance_core::access::{AccessLevel, Role};
 use alliance_db::access::{GrantStatus, NewAgreement};
-use alliance_db::audit::{Actor, AuditQuery};
+use alliance_db::audit::Actor;
 use alliance_db::DbError;
 use reqwest::StatusCode;
 use sqlx::Connection;
@@ -94,12 +94,10 @@ async fn a_grant_takes_effect_only_when_the_owner_approves(app: TestApp) {
     };
     let approve = decide("approve");
     let reply = app.post_owned("/admin/grants/decide", &p.council_admin, &approve).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("Only an administrator of Hospital trust"), "{}", reply.body);
+    reply.assert_refused(&["Only an administrator of Hospital trust"]);
     let reply =
         app.post_form("/admin/datasets", &p.council_admin, &[("dataset", "ed-assaults"), ("org_id", &council)]).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("only an administrator of Hospital trust can hand it"), "{}", reply.body);
+    reply.assert_refused(&["only an administrator of Hospital trust can hand it"]);
     assert_eq!(app.db.dataset("ed-assaults").await.unwrap().unwrap().owner_org_id, Some(p.health));
     assert_eq!(app.get(ED_PAGE, &p.council_analyst).await.status, StatusCode::FORBIDDEN);
 
@@ -122,14 +120,13 @@ async fn a_grant_takes_effect_only_when_the_owner_approves(app: TestApp) {
     );
     // A second decision on the same request is refused.
     let reply = app.post_owned("/admin/grants/decide", &p.health_admin, &approve).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("already approved"), "{}", reply.body);
+    reply.assert_refused(&["already approved"]);
     let page = app.get("/admin/data-sharing", &p.health_admin).await;
     assert!(page.body.contains(">approved</strong> (approved by admin@health.example"), "{}", page.body);
 
     // Each step was audited.
-    let q = AuditQuery { action: Some("permission-change".into()), limit: 100, ..Default::default() };
-    let audited: Vec<String> = app.db.audit_search(&q).await.unwrap().into_iter().map(|e| e.detail).collect();
+    let audited: Vec<String> =
+        common::audit_rows(&app.db, "permission-change").await.into_iter().map(|e| e.detail).collect();
     assert!(audited.iter().any(|d| d.starts_with("grant requested: agreement")), "{audited:?}");
     assert!(audited.iter().any(|d| d.starts_with("grant approved by the owner (Hospital trust)")), "{audited:?}");
     assert_eq!(app.db.verify_audit_chain().await.unwrap().first_broken, None);
@@ -169,11 +166,8 @@ async fn nobody_approves_their_own_request(app: TestApp) {
     assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
     let loser = if a.is_ok() { b } else { a };
     assert!(matches!(loser, Err(DbError::Conflict { field: "decision", .. })), "{loser:?}");
-    let decisions = app
-        .db
-        .audit_search(&AuditQuery { action: Some("permission-change".into()), limit: 100, ..Default::default() })
+    let decisions = common::audit_rows(&app.db, "permission-change")
         .await
-        .unwrap()
         .into_iter()
         .filter(|e| e.detail.contains("by the owner"))
         .count();
@@ -212,15 +206,10 @@ async fn an_expired_agreement_gives_no_access(app: TestApp) {
     assert_eq!(app.get(ED_PAGE, &p.council_analyst).await.status, StatusCode::FORBIDDEN);
     let page = app.get("/admin/data-sharing", &p.health_admin).await;
     assert!(page.body.contains(">lapsed</strong>") && page.body.contains("Review overdue"), "{}", page.body);
-    let refused = app
-        .db
-        .audit_search(&AuditQuery { action: Some("read-refused".into()), limit: 10, ..Default::default() })
-        .await
-        .unwrap();
+    let refused = common::audit_rows(&app.db, "read-refused").await;
     assert!(refused.iter().any(|e| e.target == "ed-assaults"), "the refused read is audited: {refused:?}");
     let lapses = || async {
-        let q = AuditQuery { action: Some("permission-change".into()), limit: 100, ..Default::default() };
-        let rows = app.db.audit_search(&q).await.unwrap();
+        let rows = common::audit_rows(&app.db, "permission-change").await;
         rows.into_iter().filter(|e| e.detail.starts_with("grant lapsed")).map(|e| e.detail).collect::<Vec<_>>()
     };
     let recorded = lapses().await;
@@ -276,12 +265,7 @@ async fn the_agreement_form_keeps_what_was_typed(app: TestApp) {
             ],
         )
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        reply.body.contains("must be a real date") && reply.body.contains("id=\"dpia_date-error\""),
-        "{}",
-        reply.body
-    );
+    reply.assert_refused(&["must be a real date", "id=\"dpia_date-error\""]);
     for typed in [
         "value=\"ED sharing\"",
         ">Violence reduction</textarea>",

@@ -7,7 +7,6 @@
 
 use alliance_core::access::Role;
 use alliance_db::access::{GrantStatus, NewAgreement};
-use alliance_db::audit::AuditQuery;
 use reqwest::StatusCode;
 
 use crate::common;
@@ -167,8 +166,7 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
 
     // Bad input names its field and changes nothing.
     let reply = app.post_form(&path, &p.council_admin, &agreement_form("ED data", "2099-13-40", "")).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"review_date-error\""), "{}", reply.body);
+    reply.assert_refused(&["id=\"review_date-error\""]);
     assert_eq!(app.db.agreements().await.expect("agreements")[0].review_date, "2099-06-30");
 
     // Renewal: the review date moved later sends the grant back; the renewing administrator
@@ -211,8 +209,8 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
     assert!(ok, "{err}");
     assert_eq!(app.get(ED_PAGE, &p.council_analyst).await.status, StatusCode::OK);
 
-    let q = AuditQuery { action: Some("permission-change".into()), limit: 200, ..Default::default() };
-    let audited: Vec<String> = app.db.audit_search(&q).await.expect("audit").into_iter().map(|e| e.detail).collect();
+    let audited: Vec<String> =
+        common::audit_rows(&app.db, "permission-change").await.into_iter().map(|e| e.detail).collect();
     assert_eq!(
         audited.iter().filter(|d| d.starts_with("grant sent back for approval: agreement")).count(),
         2,
@@ -229,35 +227,20 @@ async fn data_sharing_fields_are_bounded(app: TestApp) {
     let long_title = "t".repeat(201);
     let reply =
         app.post_form("/admin/agreements", &p.council_admin, &agreement_form(&long_title, "2099-06-30", "")).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        reply.body.contains("id=\"title-error\"") && reply.body.contains("at most 200 characters (it has 201)"),
-        "{}",
-        reply.body
-    );
+    reply.assert_refused(&["id=\"title-error\"", "at most 200 characters (it has 201)"]);
     // 2,001 two-byte letters: over the purpose's 2,000 characters.
     let purpose = "é".repeat(2001);
     let mut fields = agreement_form("Fine", "2099-06-30", "");
     fields[1] = ("purpose", &purpose);
     let reply = app.post_form("/admin/agreements", &p.council_admin, &fields).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        reply.body.contains("id=\"purpose-error\"") && reply.body.contains("at most 2000 characters"),
-        "{}",
-        reply.body
-    );
+    reply.assert_refused(&["id=\"purpose-error\"", "at most 2000 characters"]);
     // Bytes: 200 four-byte characters fit the title; 10,000 bytes are refused unread.
     let emoji_title = "🛡".repeat(200);
     let huge = "x".repeat(10_000);
     let mut fields = agreement_form(&emoji_title, "2099-06-30", "");
     fields[6] = ("dpia_date", &huge);
     let reply = app.post_form("/admin/agreements", &p.council_admin, &fields).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        reply.body.contains("id=\"dpia_date-error\"") && reply.body.contains("bytes of text were sent"),
-        "{}",
-        reply.body
-    );
+    reply.assert_refused(&["id=\"dpia_date-error\"", "bytes of text were sent"]);
     assert!(app.db.agreements().await.expect("agreements").is_empty(), "nothing stored");
     let reply =
         app.post_form("/admin/agreements", &p.council_admin, &agreement_form(&emoji_title, "2099-06-30", "")).await;
@@ -274,17 +257,11 @@ async fn data_sharing_fields_are_bounded(app: TestApp) {
             &[("agreement_id", &id), ("org_id", &council), ("dataset", &long_slug), ("level", "aggregate")],
         )
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        reply.body.contains("id=\"grant-dataset-error\"") && reply.body.contains("at most 100 characters"),
-        "{}",
-        reply.body
-    );
+    reply.assert_refused(&["id=\"grant-dataset-error\"", "at most 100 characters"]);
     assert!(!reply.body.contains(&long_slug), "the oversized value is not echoed into the message");
     let reply =
         app.post_form("/admin/datasets", &p.council_admin, &[("dataset", &long_slug), ("org_id", &council)]).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"owner-dataset-error\""), "{}", reply.body);
+    reply.assert_refused(&["id=\"owner-dataset-error\""]);
     let summary = "s".repeat(4001);
     let dpia = [
         ("title", "ED DPIA"),
@@ -294,12 +271,7 @@ async fn data_sharing_fields_are_bounded(app: TestApp) {
         ("summary", summary.as_str()),
     ];
     let reply = app.post_form("/admin/dpias", &p.council_admin, &dpia).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        reply.body.contains("id=\"summary-error\"") && reply.body.contains("at most 4000 characters"),
-        "{}",
-        reply.body
-    );
+    reply.assert_refused(&["id=\"summary-error\"", "at most 4000 characters"]);
     let long_datasets = "e".repeat(501);
     let dpia = [
         ("title", "ED DPIA"),
@@ -309,16 +281,14 @@ async fn data_sharing_fields_are_bounded(app: TestApp) {
         ("summary", "ok"),
     ];
     let reply = app.post_form("/admin/dpias", &p.council_admin, &dpia).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"dpia-datasets-error\""), "{}", reply.body);
+    reply.assert_refused(&["id=\"dpia-datasets-error\""]);
     assert!(app.db.dpias().await.expect("dpias").is_empty());
     assert!(app.db.grants().await.expect("grants").is_empty());
     // The edit form is bounded the same way.
     let reply = app
         .post_form(&format!("/admin/agreements/{id}"), &p.council_admin, &agreement_form(&long_title, "2099-06-30", ""))
         .await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(reply.body.contains("id=\"title-error\""), "{}", reply.body);
+    reply.assert_refused(&["id=\"title-error\""]);
     let _ = &p.health_admin;
 }
 on_each_app!(data_sharing_fields_are_bounded);

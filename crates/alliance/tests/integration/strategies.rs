@@ -8,7 +8,6 @@
 use crate::common;
 
 use alliance_core::access::Role;
-use alliance_db::audit::AuditQuery;
 use axum::http::StatusCode;
 use common::app::{Caller, Reply, TestApp};
 use common::http::multipart;
@@ -31,8 +30,7 @@ async fn upload(app: &TestApp, who: &Caller, name: &str, bytes: &[u8]) -> Reply 
 }
 
 async fn failed_imports(app: &TestApp) -> Vec<String> {
-    let q = AuditQuery { actor: None, action: Some("import strategy".into()), from: None, to: None, limit: 100 };
-    app.db.audit_search(&q).await.unwrap().into_iter().map(|e| e.detail).collect()
+    common::audit_rows(&app.db, "import strategy").await.into_iter().map(|e| e.detail).collect()
 }
 
 async fn strategies_on_the_web(app: TestApp) {
@@ -59,8 +57,7 @@ async fn strategies_on_the_web(app: TestApp) {
             ],
         )
         .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("href=\"#period_end\""), "{}", bad.body);
+    bad.assert_refused(&["href=\"#period_end\""]);
     assert!(bad.body.contains("value=\"Wiltshire and Swindon Serious Violence Strategy\""), "typed values kept");
     assert!(app.db.strategies().await.unwrap().is_empty(), "a refused form stores nothing");
     let created = app
@@ -131,8 +128,7 @@ async fn strategies_on_the_web(app: TestApp) {
     // Importing it again here is refused: the name is held. Nothing changes; the attempt is audited.
     let before = app.db.strategies().await.unwrap().len();
     let twice = upload(&app, &analyst, "mine.json", file.body.as_bytes()).await;
-    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(twice.body.contains("mine.json: field name: A strategy called"), "{}", twice.body);
+    twice.assert_refused(&["mine.json: field name: A strategy called"]);
     assert_eq!(app.db.strategies().await.unwrap().len(), before);
     assert!(failed_imports(&app).await.iter().any(|d| d.contains("FAILED: mine.json: field name")));
 
@@ -150,12 +146,7 @@ async fn strategies_on_the_web(app: TestApp) {
     let broken =
         file.body.replace("\"Enforcement\"", "\"Prevention\"").replace("Wiltshire and Swindon Serious", "Another");
     let refused = upload(&app, &analyst, "broken.json", broken.as_bytes()).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        refused.body.contains("broken.json: field priorities[1].name: &#34;Prevention&#34; names two priorities"),
-        "{}",
-        refused.body
-    );
+    refused.assert_refused(&["broken.json: field priorities[1].name: &#34;Prevention&#34; names two priorities"]);
     let typo = file.body.replace("\"aim\"", "\"aims\"").replace("Wiltshire and Swindon Serious", "Another");
     let refused = upload(&app, &analyst, "typo.json", typo.as_bytes()).await;
     assert!(refused.body.contains("typo.json:"), "{}", refused.body);

@@ -9,7 +9,6 @@ use std::io::Write;
 use crate::common;
 
 use alliance_core::access::Role;
-use alliance_db::audit::AuditQuery;
 use axum::http::StatusCode;
 use common::app::{Caller, Reply, TestApp};
 
@@ -58,8 +57,7 @@ async fn imports(app: &TestApp) -> usize {
 }
 
 async fn audited(app: &TestApp, action: &str) -> Vec<String> {
-    let q = AuditQuery { actor: None, action: Some(action.into()), from: None, to: None, limit: 100 };
-    app.db.audit_search(&q).await.unwrap().into_iter().map(|e| format!("{} {}", e.target, e.detail)).collect()
+    common::audit_rows(&app.db, action).await.into_iter().map(|e| format!("{} {}", e.target, e.detail)).collect()
 }
 
 async fn police_and_areas_on_the_web(app: TestApp) {
@@ -136,8 +134,7 @@ async fn police_and_areas_on_the_web(app: TestApp) {
     let zeros = vec![0u8; 8 << 20];
     let bomb = zip_of(&[("2025-03-wiltshire-street.csv", &zeros)]);
     let refused = upload(&app, &admin, "/imports/police", &[("bomb.zip", &bomb)]).await;
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("compressed more than 100 to 1"), "{}", refused.body);
+    refused.assert_refused(&["compressed more than 100 to 1"]);
     let empty = zip_of(&[("readme.txt", b"nothing here")]);
     let refused = upload(&app, &admin, "/imports/police", &[("empty.zip", &empty)]).await;
     assert!(refused.body.contains("empty.zip: the zip holds no data.police.uk street or outcomes files"));

@@ -72,6 +72,16 @@ impl Reply {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
+
+    /// A form refused: 422, and the page says each of `marks` (an error link, words of the
+    /// error).
+    #[track_caller]
+    pub fn assert_refused(&self, marks: &[&str]) {
+        assert_eq!(self.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", self.body);
+        for mark in marks {
+            assert!(self.body.contains(mark), "{mark:?} is not on the page: {}", self.body);
+        }
+    }
 }
 
 impl TestApp {

@@ -285,6 +285,22 @@ pub fn test_actor() -> alliance_db::audit::Actor {
     alliance_db::audit::Actor::new("test", "test")
 }
 
+/// The audit rows of `action`, newest first: as many as a search gives (10,000), far more
+/// than a test writes, so that a count of them is exact.
+pub async fn audit_rows(db: &Db, action: &str) -> Vec<alliance_db::audit::AuditEntry> {
+    audit_search(db, Some(action)).await
+}
+
+/// Every audit row, newest first (as many as a search gives, as [`audit_rows`]).
+pub async fn audit_log(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
+    audit_search(db, None).await
+}
+
+async fn audit_search(db: &Db, action: Option<&str>) -> Vec<alliance_db::audit::AuditEntry> {
+    let q = alliance_db::audit::AuditQuery { action: action.map(str::to_string), limit: 10_000, ..Default::default() };
+    db.audit_search(&q).await.expect("search the audit log")
+}
+
 /// The password of users made by [`add_user`].
 pub const TEST_PASSWORD: &str = "a long test passphrase";
 
