@@ -26,8 +26,60 @@ pub enum Allow {
     Roles(&'static [Role]),
 }
 
-/// One entry of the table.
+/// Who may use one method of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub allow: Allow,
+    /// An API token with this scope may also use the method (only under `/api/`).
+    pub token_scope: Option<&'static str>,
+}
+
+impl Access {
+    const fn roles(roles: &'static [Role]) -> Access {
+        Access { allow: Allow::Roles(roles), token_scope: None }
+    }
+
+    /// These roles, and also an API token with `scope`.
+    const fn or_token(self, scope: &'static str) -> Access {
+        Access { allow: self.allow, token_scope: Some(scope) }
+    }
+}
+
+/// A row of the table: a route and who may use each of its methods, written the way the
+/// router registers it (`.route("/x", get(..).post(..))` ~ `route("/x").get(ALL).post(STAFF)`).
+/// A method without an entry is refused to everyone.
 #[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// The route pattern exactly as registered with axum, e.g. `/admin/users/{id}`.
+    pub path: &'static str,
+    /// `GET`, which also admits `HEAD`.
+    pub get: Option<Access>,
+    pub post: Option<Access>,
+}
+
+const fn route(path: &'static str) -> Route {
+    Route { path, get: None, post: None }
+}
+
+impl Route {
+    const fn get(self, access: Access) -> Route {
+        Route { get: Some(access), ..self }
+    }
+
+    const fn post(self, access: Access) -> Route {
+        Route { post: Some(access), ..self }
+    }
+
+    /// The route's entries, one for each method it lists.
+    fn rules(&self) -> impl Iterator<Item = RouteRule> + '_ {
+        [("GET", self.get), ("POST", self.post)].into_iter().filter_map(|(method, access)| {
+            access.map(|a| RouteRule { method, path: self.path, allow: a.allow, token_scope: a.token_scope })
+        })
+    }
+}
+
+/// One entry of the table: a method of a route and who may use it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteRule {
     /// `GET` (which also admits `HEAD`) or `POST`.
     pub method: &'static str,
@@ -38,27 +90,26 @@ pub struct RouteRule {
     pub token_scope: Option<&'static str>,
 }
 
-const ALL: &[Role] = &Role::ALL;
-const STAFF: &[Role] = &[Role::Administrator, Role::Analyst];
-const ADMIN: &[Role] = &[Role::Administrator];
+impl RouteRule {
+    /// Whether a signed-in user with `role` may use the route.
+    pub fn admits(&self, role: Role) -> bool {
+        match self.allow {
+            Allow::Public => true,
+            Allow::Roles(roles) => roles.contains(&role),
+        }
+    }
+}
+
+const PUBLIC: Access = Access { allow: Allow::Public, token_scope: None };
+const ALL: Access = Access::roles(&Role::ALL);
+const STAFF: Access = Access::roles(&[Role::Administrator, Role::Analyst]);
+const ADMIN: Access = Access::roles(&[Role::Administrator]);
 /// Who may post progress on actions and values of indicators: staff, and partner users (the
 /// handler then admits a partner user only to their own organisation's, through
 /// [`require_action_update`] and [`require_indicator_entry`]). Board members read.
-const UPDATERS: &[Role] = &[Role::Administrator, Role::Analyst, Role::PartnerUser];
+const UPDATERS: Access = Access::roles(&[Role::Administrator, Role::Analyst, Role::PartnerUser]);
 /// Everyone who may hold data or supply it; board members see figures on other pages.
-const PARTNERS: &[Role] = &[Role::Administrator, Role::Analyst, Role::PartnerUser];
-
-const fn public(method: &'static str, path: &'static str) -> RouteRule {
-    RouteRule { method, path, allow: Allow::Public, token_scope: None }
-}
-
-const fn roles(method: &'static str, path: &'static str, roles: &'static [Role]) -> RouteRule {
-    RouteRule { method, path, allow: Allow::Roles(roles), token_scope: None }
-}
-
-const fn api(method: &'static str, path: &'static str, roles: &'static [Role], scope: &'static str) -> RouteRule {
-    RouteRule { method, path, allow: Allow::Roles(roles), token_scope: Some(scope) }
-}
+const PARTNERS: Access = Access::roles(&[Role::Administrator, Role::Analyst, Role::PartnerUser]);
 
 /// The scopes an API token can carry.
 pub const SCOPES: &[(&str, &str)] = &[
@@ -71,253 +122,221 @@ pub const SCOPES: &[(&str, &str)] = &[
 ];
 
 /// Every route, with who may use it.
-pub const ROUTES: &[RouteRule] = &[
+pub const ROUTES: &[Route] = &[
     // Public: assets, the health check, signing in. Nothing else.
-    public("GET", "/assets/{*path}"),
-    public("GET", "/healthz"),
-    public("GET", "/readyz"),
+    route("/assets/{*path}").get(PUBLIC),
+    route("/healthz").get(PUBLIC),
+    route("/readyz").get(PUBLIC),
     // The API contract (routes/api/openapi.rs): no data, for partners' developers.
-    public("GET", "/api/v1/openapi.json"),
-    public("GET", "/developers"),
-    public("GET", "/sign-in"),
-    public("POST", "/sign-in"),
+    route("/api/v1/openapi.json").get(PUBLIC),
+    route("/developers").get(PUBLIC),
+    route("/sign-in").get(PUBLIC).post(PUBLIC),
     // First run only: the handler answers 404 once anyone can sign in.
-    public("GET", "/setup"),
-    public("POST", "/setup"),
+    route("/setup").get(PUBLIC).post(PUBLIC),
     // Every signed-in user.
-    roles("POST", "/sign-out", ALL),
-    roles("GET", "/account/password", ALL),
-    roles("POST", "/account/password", ALL),
-    roles("GET", "/", ALL),
+    route("/sign-out").post(ALL),
+    route("/account/password").get(ALL).post(ALL),
+    route("/").get(ALL),
     // Partnership staff.
-    roles("GET", "/imports", STAFF),
+    route("/imports").get(STAFF),
     // Police and area uploads (routes/imports_upload.rs): area data by administrators; police
     // data by staff whom `Supplier::may_supply_police` then admits (administrators, users of the
     // organisation supplying the police dataset), asked before the body is read.
-    roles("GET", "/imports/upload", STAFF),
-    roles("POST", "/imports/police", STAFF),
-    roles("POST", "/imports/areas", ADMIN),
+    route("/imports/upload").get(STAFF),
+    route("/imports/police").post(STAFF),
+    route("/imports/areas").post(ADMIN),
     // Partner data (routes/partner_data.rs, routes/partner_figures.rs). Reaching a page is
     // not seeing the data: each page then asks `require_dataset` for the organisation's level
     // (aggregate: suppressed figures; record: records too; none: 403). The geocoding queue
     // shows ED free text, so it also needs record-level access to ED data.
-    roles("GET", "/partner-data", ALL),
-    roles("GET", "/partner-data/ed-assaults", ALL),
-    roles("GET", "/partner-data/ed-assaults/{file}", ALL),
-    roles("GET", "/partner-data/indicators", ALL),
-    roles("GET", "/partner-data/indicators/{file}", ALL),
-    roles("GET", "/partner-data/upload", PARTNERS),
-    roles("POST", "/partner-data/upload", PARTNERS),
-    roles("GET", "/partner-data/geocoding", STAFF),
-    roles("POST", "/partner-data/geocoding", STAFF),
+    route("/partner-data").get(ALL),
+    route("/partner-data/ed-assaults").get(ALL),
+    route("/partner-data/ed-assaults/{file}").get(ALL),
+    route("/partner-data/indicators").get(ALL),
+    route("/partner-data/indicators/{file}").get(ALL),
+    route("/partner-data/upload").get(PARTNERS).post(PARTNERS),
+    route("/partner-data/geocoding").get(STAFF).post(STAFF),
     // The Strategic Needs Assessment, for every signed-in role.
-    roles("GET", "/sna", ALL),
-    roles("GET", "/sna/definition", ALL),
+    route("/sna").get(ALL),
+    route("/sna/definition").get(ALL),
     // The definition editor (routes/governance/definition.rs): staff preview and save a new
     // version; everyone reads the history of versions.
-    roles("GET", "/sna/definition/edit", STAFF),
-    roles("POST", "/sna/definition/edit", STAFF),
-    roles("GET", "/sna/definition/history", ALL),
-    roles("GET", "/sna/tables/{file}", ALL),
-    roles("GET", "/sna/report.html", ALL),
+    route("/sna/definition/edit").get(STAFF).post(STAFF),
+    route("/sna/definition/history").get(ALL),
+    route("/sna/tables/{file}").get(ALL),
+    route("/sna/report.html").get(ALL),
     // Interventions and their evaluations (routes/interventions.rs): everyone signed in reads,
     // partnership staff record and evaluate.
-    roles("GET", "/interventions", ALL),
-    roles("POST", "/interventions", STAFF),
-    roles("GET", "/interventions/new", STAFF),
-    roles("GET", "/interventions/{id}", ALL),
-    roles("GET", "/interventions/{id}/edit", STAFF),
-    roles("POST", "/interventions/{id}/edit", STAFF),
-    roles("POST", "/interventions/{id}/evaluations", STAFF),
-    roles("POST", "/interventions/{id}/evaluations/{eid}/rerun", STAFF),
-    roles("GET", "/interventions/{id}/evaluations/{file}", ALL),
-    roles("GET", "/api/v1/interventions", ALL),
-    roles("GET", "/api/v1/interventions/{id}/evaluations/{eid}", ALL),
-    roles("POST", "/api/v1/evaluate", STAFF),
+    route("/interventions").get(ALL).post(STAFF),
+    route("/interventions/new").get(STAFF),
+    route("/interventions/{id}").get(ALL),
+    route("/interventions/{id}/edit").get(STAFF).post(STAFF),
+    route("/interventions/{id}/evaluations").post(STAFF),
+    route("/interventions/{id}/evaluations/{eid}/rerun").post(STAFF),
+    route("/interventions/{id}/evaluations/{file}").get(ALL),
+    route("/api/v1/interventions").get(ALL),
+    route("/api/v1/interventions/{id}/evaluations/{eid}").get(ALL),
+    route("/api/v1/evaluate").post(STAFF),
     // The place register (routes/places.rs): everyone signed in reads, partnership staff add
     // and remove places.
-    roles("GET", "/places", ALL),
-    roles("POST", "/places", STAFF),
-    roles("GET", "/places/new", STAFF),
-    roles("GET", "/places/{id}", ALL),
-    roles("GET", "/places/{id}/geojson", ALL),
-    roles("POST", "/places/{id}/delete", STAFF),
-    api("GET", "/api/v1/places", ALL, "read:counts"),
+    route("/places").get(ALL).post(STAFF),
+    route("/places/new").get(STAFF),
+    route("/places/{id}").get(ALL),
+    route("/places/{id}/geojson").get(ALL),
+    route("/places/{id}/delete").post(STAFF),
+    route("/api/v1/places").get(ALL.or_token("read:counts")),
     // Governance (routes/governance/): the quarterly Board pack and the pages behind it, read
     // by every signed-in role; partnership staff edit; partner users post progress on their
     // own organisation's actions and indicators.
-    roles("GET", "/board-pack", ALL),
-    roles("GET", "/board-pack/{quarter}", ALL),
-    roles("GET", "/board-pack/{quarter}/odt", ALL),
-    roles("GET", "/board-pack/{quarter}/pdf", ALL),
-    roles("GET", "/governance", ALL),
-    roles("GET", "/strategy", ALL),
-    roles("GET", "/strategy/priorities/{id}", STAFF),
-    roles("POST", "/strategy/priorities/{id}", STAFF),
-    roles("POST", "/strategy/commitments", STAFF),
-    roles("GET", "/strategy/commitments/{id}", STAFF),
-    roles("POST", "/strategy/commitments/{id}", STAFF),
+    route("/board-pack").get(ALL),
+    route("/board-pack/{quarter}").get(ALL),
+    route("/board-pack/{quarter}/odt").get(ALL),
+    route("/board-pack/{quarter}/pdf").get(ALL),
+    route("/governance").get(ALL),
+    route("/strategy").get(ALL),
+    route("/strategy/priorities/{id}").get(STAFF).post(STAFF),
+    route("/strategy/commitments").post(STAFF),
+    route("/strategy/commitments/{id}").get(STAFF).post(STAFF),
     // Successive strategies (routes/governance/strategies.rs): everyone reads and downloads,
     // staff create, build up and import.
-    roles("GET", "/strategies", ALL),
-    roles("POST", "/strategies", STAFF),
-    roles("GET", "/strategies/new", STAFF),
-    roles("GET", "/strategies/import", STAFF),
-    roles("POST", "/strategies/import", STAFF),
-    roles("GET", "/strategies/{id}", ALL),
-    roles("POST", "/strategies/{id}/priorities", STAFF),
-    roles("POST", "/strategies/{id}/commitments", STAFF),
-    roles("GET", "/strategies/{id}/export", ALL),
-    roles("GET", "/strategies/{id}/priorities/{pid}", STAFF),
-    roles("POST", "/strategies/{id}/priorities/{pid}", STAFF),
-    roles("GET", "/strategies/{id}/priorities/{pid}/delete", STAFF),
-    roles("POST", "/strategies/{id}/priorities/{pid}/delete", STAFF),
-    roles("GET", "/strategies/{id}/commitments/{cid}", STAFF),
-    roles("POST", "/strategies/{id}/commitments/{cid}", STAFF),
-    roles("GET", "/strategies/{id}/commitments/{cid}/delete", STAFF),
-    roles("POST", "/strategies/{id}/commitments/{cid}/delete", STAFF),
-    roles("GET", "/actions", ALL),
-    roles("POST", "/actions", STAFF),
-    roles("GET", "/actions/new", STAFF),
-    roles("GET", "/our-actions", ALL),
-    roles("GET", "/actions/{id}", ALL),
-    roles("GET", "/actions/{id}/edit", STAFF),
-    roles("POST", "/actions/{id}/edit", STAFF),
-    roles("POST", "/actions/{id}/updates", UPDATERS),
-    roles("POST", "/actions/{id}/milestones", STAFF),
-    roles("POST", "/actions/{id}/milestones/{mid}", STAFF),
-    roles("POST", "/actions/{id}/dependencies", STAFF),
-    roles("POST", "/actions/{id}/escalations", STAFF),
-    roles("GET", "/indicators", ALL),
-    roles("POST", "/indicators", STAFF),
-    roles("GET", "/indicators/new", STAFF),
-    roles("POST", "/indicators/upload", STAFF),
-    roles("GET", "/indicators/{id}", ALL),
-    roles("GET", "/indicators/{id}/target", STAFF),
-    roles("POST", "/indicators/{id}/target", STAFF),
-    roles("POST", "/indicators/{id}/values", UPDATERS),
-    roles("GET", "/funding", ALL),
-    roles("POST", "/funding/streams", STAFF),
-    roles("POST", "/funding/amounts", STAFF),
-    roles("POST", "/funding/allocations", STAFF),
-    roles("POST", "/funding/spend", STAFF),
-    roles("GET", "/funding/streams/{id}", STAFF),
-    roles("POST", "/funding/streams/{id}", STAFF),
-    roles("GET", "/funding/allocations/{id}", STAFF),
-    roles("POST", "/funding/allocations/{id}", STAFF),
-    roles("GET", "/funding/allocations/{id}/delete", STAFF),
-    roles("POST", "/funding/allocations/{id}/delete", STAFF),
-    roles("GET", "/meetings", ALL),
-    roles("POST", "/meetings", STAFF),
-    roles("GET", "/meetings/{id}", ALL),
-    roles("POST", "/meetings/{id}/items", STAFF),
+    route("/strategies").get(ALL).post(STAFF),
+    route("/strategies/new").get(STAFF),
+    route("/strategies/import").get(STAFF).post(STAFF),
+    route("/strategies/{id}").get(ALL),
+    route("/strategies/{id}/priorities").post(STAFF),
+    route("/strategies/{id}/commitments").post(STAFF),
+    route("/strategies/{id}/export").get(ALL),
+    route("/strategies/{id}/priorities/{pid}").get(STAFF).post(STAFF),
+    route("/strategies/{id}/priorities/{pid}/delete").get(STAFF).post(STAFF),
+    route("/strategies/{id}/commitments/{cid}").get(STAFF).post(STAFF),
+    route("/strategies/{id}/commitments/{cid}/delete").get(STAFF).post(STAFF),
+    route("/actions").get(ALL).post(STAFF),
+    route("/actions/new").get(STAFF),
+    route("/our-actions").get(ALL),
+    route("/actions/{id}").get(ALL),
+    route("/actions/{id}/edit").get(STAFF).post(STAFF),
+    route("/actions/{id}/updates").post(UPDATERS),
+    route("/actions/{id}/milestones").post(STAFF),
+    route("/actions/{id}/milestones/{mid}").post(STAFF),
+    route("/actions/{id}/dependencies").post(STAFF),
+    route("/actions/{id}/escalations").post(STAFF),
+    route("/indicators").get(ALL).post(STAFF),
+    route("/indicators/new").get(STAFF),
+    route("/indicators/upload").post(STAFF),
+    route("/indicators/{id}").get(ALL),
+    route("/indicators/{id}/target").get(STAFF).post(STAFF),
+    route("/indicators/{id}/values").post(UPDATERS),
+    route("/funding").get(ALL),
+    route("/funding/streams").post(STAFF),
+    route("/funding/amounts").post(STAFF),
+    route("/funding/allocations").post(STAFF),
+    route("/funding/spend").post(STAFF),
+    route("/funding/streams/{id}").get(STAFF).post(STAFF),
+    route("/funding/allocations/{id}").get(STAFF).post(STAFF),
+    route("/funding/allocations/{id}/delete").get(STAFF).post(STAFF),
+    route("/meetings").get(ALL).post(STAFF),
+    route("/meetings/{id}").get(ALL),
+    route("/meetings/{id}/items").post(STAFF),
     // JSON API.
-    api("GET", "/api/v1/counts", ALL, "read:counts"),
-    roles("GET", "/api/v1/datasets", ALL),
-    api("POST", "/api/v1/imports/police", STAFF, "upload:police"),
-    api("POST", "/api/v1/imports/ed", PARTNERS, "upload:ed"),
-    api("POST", "/api/v1/imports/indicators", PARTNERS, "upload:indicators"),
+    route("/api/v1/counts").get(ALL.or_token("read:counts")),
+    route("/api/v1/datasets").get(ALL),
+    route("/api/v1/imports/police").post(STAFF.or_token("upload:police")),
+    route("/api/v1/imports/ed").post(PARTNERS.or_token("upload:ed")),
+    route("/api/v1/imports/indicators").post(PARTNERS.or_token("upload:indicators")),
     // Spatial analysis (routes/spatial.rs): the map and its JSON/GeoJSON endpoints.
-    roles("GET", "/map", ALL),
-    api("GET", "/api/v1/hotspots", ALL, "read:counts"),
-    api("POST", "/api/v1/hotspots", ALL, "read:counts"),
-    api("GET", "/api/v1/hotspots/optimized", ALL, "read:counts"),
-    api("GET", "/api/v1/hotspots/emerging", ALL, "read:counts"),
-    api("GET", "/api/v1/kde", ALL, "read:counts"),
-    api("POST", "/api/v1/kde", ALL, "read:counts"),
-    api("GET", "/api/v1/near-repeat", ALL, "read:counts"),
-    api("POST", "/api/v1/near-repeat", ALL, "read:counts"),
-    api("GET", "/api/v1/boundaries", ALL, "read:counts"),
-    api("GET", "/api/v1/streets", ALL, "read:counts"),
+    route("/map").get(ALL),
+    route("/api/v1/hotspots").get(ALL.or_token("read:counts")).post(ALL.or_token("read:counts")),
+    route("/api/v1/hotspots/optimized").get(ALL.or_token("read:counts")),
+    route("/api/v1/hotspots/emerging").get(ALL.or_token("read:counts")),
+    route("/api/v1/kde").get(ALL.or_token("read:counts")).post(ALL.or_token("read:counts")),
+    route("/api/v1/near-repeat").get(ALL.or_token("read:counts")).post(ALL.or_token("read:counts")),
+    route("/api/v1/boundaries").get(ALL.or_token("read:counts")),
+    route("/api/v1/streets").get(ALL.or_token("read:counts")),
     // The public side (routes/public): public pages and forms, and the staff pages behind them.
-    public("GET", "/public"),
-    public("GET", "/accessibility"),
-    public("GET", "/exit-this-page-help"),
-    public("GET", "/report-unsafe-place"),
-    public("POST", "/report-unsafe-place"),
-    public("GET", "/report-unsafe-place/sent"),
-    public("GET", "/report-unsafe-place/areas"),
-    public("GET", "/find-help"),
-    public("GET", "/api/v1/services"),
-    public("GET", "/safer-places"),
-    public("GET", "/safer-places/join"),
-    public("POST", "/safer-places/join"),
-    public("GET", "/safer-places/join/sent"),
-    public("GET", "/you-said-we-did"),
-    public("GET", "/public/figures"),
-    roles("GET", "/staff/unsafe-places", STAFF),
-    roles("POST", "/staff/unsafe-places/{id}", STAFF),
-    roles("GET", "/staff/safer-places", STAFF),
-    roles("POST", "/staff/safer-places/{id}", STAFF),
-    roles("GET", "/staff/you-said-we-did", STAFF),
-    roles("POST", "/staff/you-said-we-did", STAFF),
+    route("/public").get(PUBLIC),
+    route("/accessibility").get(PUBLIC),
+    route("/exit-this-page-help").get(PUBLIC),
+    route("/report-unsafe-place").get(PUBLIC).post(PUBLIC),
+    route("/report-unsafe-place/sent").get(PUBLIC),
+    route("/report-unsafe-place/areas").get(PUBLIC),
+    route("/find-help").get(PUBLIC),
+    route("/api/v1/services").get(PUBLIC),
+    route("/safer-places").get(PUBLIC),
+    route("/safer-places/join").get(PUBLIC).post(PUBLIC),
+    route("/safer-places/join/sent").get(PUBLIC),
+    route("/you-said-we-did").get(PUBLIC),
+    route("/public/figures").get(PUBLIC),
+    route("/staff/unsafe-places").get(STAFF),
+    route("/staff/unsafe-places/{id}").post(STAFF),
+    route("/staff/safer-places").get(STAFF),
+    route("/staff/safer-places/{id}").post(STAFF),
+    route("/staff/you-said-we-did").get(STAFF).post(STAFF),
     // The directory of help for staff (routes/directory_admin.rs): what /find-help shows.
-    roles("GET", "/directory", STAFF),
-    roles("POST", "/directory", STAFF),
-    roles("GET", "/directory/new", STAFF),
-    roles("GET", "/directory/{id}", STAFF),
-    roles("POST", "/directory/{id}", STAFF),
-    roles("GET", "/directory/{id}/withdraw", STAFF),
-    roles("POST", "/directory/{id}/withdraw", STAFF),
-    roles("POST", "/directory/{id}/reinstate", STAFF),
+    route("/directory").get(STAFF).post(STAFF),
+    route("/directory/new").get(STAFF),
+    route("/directory/{id}").get(STAFF).post(STAFF),
+    route("/directory/{id}/withdraw").get(STAFF).post(STAFF),
+    route("/directory/{id}/reinstate").post(STAFF),
     // Referrals (routes/referrals.rs, routes/api/referrals.rs): partner organisations make and
     // receive referrals; the use cases then admit only a referral's two organisations to it
     // (404 for anyone else). Figures, suppressed, are for everyone signed in.
-    roles("GET", "/referrals", PARTNERS),
-    roles("POST", "/referrals", PARTNERS),
-    roles("GET", "/referrals/new", PARTNERS),
-    roles("GET", "/referrals/figures", ALL),
-    roles("GET", "/referrals/{id}", PARTNERS),
-    roles("POST", "/referrals/{id}/events", PARTNERS),
-    roles("POST", "/referrals/{id}/erase", PARTNERS),
-    roles("POST", "/referrals/{id}/correct", PARTNERS),
-    api("POST", "/api/v1/referrals", PARTNERS, "write:referrals"),
-    api("POST", "/api/v1/referrals/{id}/events", PARTNERS, "write:referrals"),
-    api("GET", "/api/v1/referrals/figures", ALL, "read:referrals"),
+    route("/referrals").get(PARTNERS).post(PARTNERS),
+    route("/referrals/new").get(PARTNERS),
+    route("/referrals/figures").get(ALL),
+    route("/referrals/{id}").get(PARTNERS),
+    route("/referrals/{id}/events").post(PARTNERS),
+    route("/referrals/{id}/erase").post(PARTNERS),
+    route("/referrals/{id}/correct").post(PARTNERS),
+    route("/api/v1/referrals").post(PARTNERS.or_token("write:referrals")),
+    route("/api/v1/referrals/{id}/events").post(PARTNERS.or_token("write:referrals")),
+    route("/api/v1/referrals/figures").get(ALL.or_token("read:referrals")),
     // Administration.
-    roles("GET", "/admin/partnership", ADMIN),
-    roles("POST", "/admin/partnership", ADMIN),
-    roles("GET", "/admin/organisations", ADMIN),
-    roles("POST", "/admin/organisations", ADMIN),
-    roles("GET", "/admin/users", ADMIN),
-    roles("POST", "/admin/users", ADMIN),
-    roles("POST", "/admin/users/{id}", ADMIN),
-    roles("GET", "/admin/data-sharing", ADMIN),
-    roles("POST", "/admin/agreements", ADMIN),
-    roles("GET", "/admin/agreements/{id}/edit", ADMIN),
-    roles("POST", "/admin/agreements/{id}", ADMIN),
-    roles("POST", "/admin/grants", ADMIN),
-    roles("POST", "/admin/grants/decide", ADMIN),
-    roles("POST", "/admin/datasets", ADMIN),
-    roles("POST", "/admin/dpias", ADMIN),
-    roles("GET", "/admin/tokens", ADMIN),
-    roles("POST", "/admin/tokens", ADMIN),
-    roles("POST", "/admin/tokens/{id}/revoke", ADMIN),
-    roles("GET", "/admin/audit", ADMIN),
+    route("/admin/partnership").get(ADMIN).post(ADMIN),
+    route("/admin/organisations").get(ADMIN).post(ADMIN),
+    route("/admin/users").get(ADMIN).post(ADMIN),
+    route("/admin/users/{id}").post(ADMIN),
+    route("/admin/data-sharing").get(ADMIN),
+    route("/admin/agreements").post(ADMIN),
+    route("/admin/agreements/{id}/edit").get(ADMIN),
+    route("/admin/agreements/{id}").post(ADMIN),
+    route("/admin/grants").post(ADMIN),
+    route("/admin/grants/decide").post(ADMIN),
+    route("/admin/datasets").post(ADMIN),
+    route("/admin/dpias").post(ADMIN),
+    route("/admin/tokens").get(ADMIN).post(ADMIN),
+    route("/admin/tokens/{id}/revoke").post(ADMIN),
+    route("/admin/audit").get(ADMIN),
     // Accounts by e-mail (routes/account.rs, alliance_app::accounts): an administrator invites;
     // anyone holding a single-use link uses it; anyone may ask for a reset link (the same
     // answer whatever the address). The partnership's logo and charter commitments
     // (routes/partnership.rs): administrators change them; the logo is shown to everyone.
-    roles("POST", "/admin/users/invite", ADMIN),
-    public("GET", "/account/invitation"),
-    public("POST", "/account/invitation"),
-    public("GET", "/account/forgot-password"),
-    public("POST", "/account/forgot-password"),
-    public("GET", "/account/reset-password"),
-    public("POST", "/account/reset-password"),
-    roles("POST", "/admin/partnership/charter", ADMIN),
+    route("/admin/users/invite").post(ADMIN),
+    route("/account/invitation").get(PUBLIC).post(PUBLIC),
+    route("/account/forgot-password").get(PUBLIC).post(PUBLIC),
+    route("/account/reset-password").get(PUBLIC).post(PUBLIC),
+    route("/admin/partnership/charter").post(ADMIN),
     // Postcode files (routes/postcodes_upload.rs): refused before the body is read.
-    roles("GET", "/admin/postcodes", ADMIN),
-    roles("POST", "/admin/postcodes", ADMIN),
-    roles("POST", "/admin/partnership/logo", ADMIN),
-    roles("POST", "/admin/partnership/logo/delete", ADMIN),
-    public("GET", "/partnership/logo"),
+    route("/admin/postcodes").get(ADMIN).post(ADMIN),
+    route("/admin/partnership/logo").post(ADMIN),
+    route("/admin/partnership/logo/delete").post(ADMIN),
+    route("/partnership/logo").get(PUBLIC),
 ];
 
-/// The table's entry for a method and a matched route pattern.
-pub fn rule(method: &str, pattern: &str) -> Option<&'static RouteRule> {
+/// The table's entry for a method and a matched route pattern: the one lookup.
+pub fn rule(method: &str, pattern: &str) -> Option<RouteRule> {
     let method = if method == "HEAD" { "GET" } else { method };
-    ROUTES.iter().find(|r| r.method == method && r.path == pattern)
+    ROUTES.iter().find(|r| r.path == pattern)?.rules().find(|r| r.method == method)
+}
+
+/// Every entry of the table, one for each method of each route.
+pub fn rules() -> impl Iterator<Item = RouteRule> {
+    ROUTES.iter().flat_map(Route::rules)
+}
+
+/// Whether a signed-in user with `role`, or nobody signed in (`None`), may open the page at
+/// `path` (`GET`): what the navigation offers.
+pub fn may_open(path: &str, role: Option<Role>) -> bool {
+    rule("GET", path).is_some_and(|r| r.allow == Allow::Public || role.is_some_and(|role| r.admits(role)))
 }
 
 /// What to do with a request.
@@ -331,15 +350,15 @@ pub enum Decision {
 }
 
 /// Whether `who` may use the route of `rule` (`None`: not in the table, refused).
-pub fn decide(rule: Option<&RouteRule>, who: Option<&Principal>) -> Decision {
+pub fn decide(rule: Option<RouteRule>, who: Option<&Principal>) -> Decision {
     let Some(rule) = rule else {
         return if who.is_some() { Decision::Forbidden } else { Decision::SignIn };
     };
     match (rule.allow, who) {
         (Allow::Public, _) => Decision::Allow,
         (Allow::Roles(_), None) => Decision::SignIn,
-        (Allow::Roles(roles), Some(Principal::User(u))) => {
-            if roles.contains(&u.role) {
+        (Allow::Roles(_), Some(Principal::User(u))) => {
+            if rule.admits(u.role) {
                 Decision::Allow
             } else {
                 Decision::Forbidden
@@ -490,7 +509,7 @@ mod tests {
     /// refused: every other role may use everything it may.
     #[test]
     fn the_least_role_has_the_fewest_routes() {
-        for r in ROUTES {
+        for r in rules() {
             if let Allow::Roles(roles) = r.allow {
                 if roles.contains(&Role::LEAST) {
                     for other in Role::ALL {
@@ -532,7 +551,7 @@ mod tests {
         for (method, path) in &registered {
             assert!(rule(method, path).is_some(), "{method} {path} is registered but not in auth::access::ROUTES");
         }
-        for r in ROUTES {
+        for r in rules() {
             assert!(
                 registered.iter().any(|(m, p)| m == r.method && p == r.path),
                 "{} {} is in the table but no route registers it",
@@ -593,6 +612,31 @@ mod tests {
                 ("POST".into(), "/b/{id}".into()),
                 ("GET".into(), "/c".into())
             ]
+        );
+    }
+
+    /// A scope in the table is one a token can be given (a misspelt one would admit no token),
+    /// and only API routes admit tokens.
+    #[test]
+    fn token_scopes_are_known_and_on_api_routes() {
+        for r in rules() {
+            if let Some(scope) = r.token_scope {
+                assert!(SCOPES.iter().any(|(s, _)| *s == scope), "{} {}: unknown scope {scope}", r.method, r.path);
+                assert!(r.path.starts_with("/api/"), "{} {}: a token scope off the API", r.method, r.path);
+            }
+        }
+    }
+
+    #[test]
+    fn the_table_is_looked_up_by_method() {
+        let hotspots = rule("POST", "/api/v1/hotspots").expect("listed");
+        assert_eq!((hotspots.method, hotspots.token_scope), ("POST", Some("read:counts")));
+        assert_eq!(rule("HEAD", "/interventions").map(|r| r.allow), Some(ALL.allow));
+        assert_eq!(rule("POST", "/interventions").map(|r| r.allow), Some(STAFF.allow));
+        assert!(rule("POST", "/referrals/figures").is_none(), "a method the row does not list");
+        assert!(may_open("/referrals", Some(Role::PartnerUser)) && !may_open("/referrals", Some(Role::BoardMember)));
+        assert!(
+            may_open("/public", None) && !may_open("/", None) && !may_open("/no-such-page", Some(Role::Administrator))
         );
     }
 

@@ -475,12 +475,13 @@ async fn accept_invitation(
 }
 
 async fn forgot_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let page = ForgotPage {
-        layout: Layout::new(&state, "/account/forgot-password"),
-        form: forms::Form::default(),
-        sent: false,
-    };
-    Ok(Html(page.render()?))
+    Ok(Html(forgot_form(&state, forms::Form::default(), false).render()?))
+}
+
+/// The page asking for a reset link, with the form as typed; `sent`: the page saying a link
+/// is on its way.
+fn forgot_form(state: &AppState, form: forms::Form, sent: bool) -> ForgotPage {
+    ForgotPage { layout: Layout::new(state, "/account/forgot-password"), form, sent }
 }
 
 #[derive(Deserialize)]
@@ -501,11 +502,7 @@ async fn forgot(
     if !email.contains('@') || email.len() < 3 {
         let typed = FormValues::from([("email".to_string(), email.clone())]);
         let error = forms::error("email", "Enter your email address, like name@example.org");
-        let page = ForgotPage {
-            layout: Layout::new(&state, "/account/forgot-password"),
-            form: forms::Form::with_errors(typed, vec![error]),
-            sent: false,
-        };
+        let page = forgot_form(&state, forms::Form::with_errors(typed, vec![error]), false);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
     }
     if !state.throttle.allow(&state.db, &RESET_REQUESTS, &ip).await? {
@@ -521,12 +518,7 @@ async fn forgot(
             .audit(&actor.event(alliance_db::accounts::RESET_REQUESTED, &email, "refused: over the address's limit"))
             .await?;
     }
-    let page = ForgotPage {
-        layout: Layout::new(&state, "/account/forgot-password"),
-        form: forms::Form::default(),
-        sent: true,
-    };
-    Ok(Html(page.render()?).into_response())
+    Ok(Html(forgot_form(&state, forms::Form::default(), true).render()?).into_response())
 }
 
 async fn reset_page(State(state): State<AppState>, Query(query): Query<TokenQuery>) -> Result<Response, PageError> {

@@ -104,6 +104,24 @@ fn number<T: std::str::FromStr>(p: &Params, key: &str, default: T) -> Result<T, 
     }
 }
 
+/// The parameter `key` as one of `choices` (its text in the query, its value), the first when
+/// the parameter is absent; any other text is a 400 naming the choices.
+fn choice<T: Copy>(p: &Params, key: &str, choices: &[(&str, T)]) -> Result<T, ApiError> {
+    let Some(v) = p.get(key) else { return Ok(choices[0].1) };
+    match choices.iter().find(|(text, _)| text == v) {
+        Some((_, value)) => Ok(*value),
+        None => {
+            let names: Vec<&str> = choices.iter().map(|(text, _)| *text).collect();
+            let expected = match names.split_last() {
+                Some((last, [])) => last.to_string(),
+                Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                None => String::new(),
+            };
+            Err(bad(format!("parameter \"{key}\": \"{v}\": expected {expected}")))
+        }
+    }
+}
+
 fn list(p: &Params, key: &str) -> Vec<String> {
     p.get(key)
         .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
@@ -145,23 +163,17 @@ pub(crate) fn filter(p: &Params) -> Result<LocatedFilter, ApiError> {
 /// Hotspot settings and neighbours of the query.
 pub(crate) fn hotspot_settings(p: &Params) -> Result<(HotspotSettings, NeighbourRule, SignificanceFrom), ApiError> {
     let statistic = HotspotStatistic::parse(p.get("stat").map(String::as_str).unwrap_or("gi-star")).map_err(bad)?;
-    let significance = match p.get("significance").map(String::as_str) {
-        None | Some("normal") => SignificanceFrom::Normal,
-        Some("permutation") => SignificanceFrom::Permutation,
-        Some(o) => return Err(bad(format!("parameter \"significance\": \"{o}\": expected normal or permutation"))),
-    };
+    let significance = choice(
+        p,
+        "significance",
+        &[("normal", SignificanceFrom::Normal), ("permutation", SignificanceFrom::Permutation)],
+    )?;
     let default_permutations = if significance == SignificanceFrom::Permutation { 999 } else { 0 };
     let permutations: usize = number(p, "permutations", default_permutations)?;
-    let alternative = match p.get("alternative").map(String::as_str) {
-        None | Some("two-sided") => Alternative::TwoSided,
-        Some("directed") => Alternative::Directed,
-        Some(o) => return Err(bad(format!("parameter \"alternative\": \"{o}\": expected two-sided or directed"))),
-    };
-    let standardisation = match p.get("standardisation").map(String::as_str) {
-        None | Some("row") => Standardisation::Row,
-        Some("binary") => Standardisation::Binary,
-        Some(o) => return Err(bad(format!("parameter \"standardisation\": \"{o}\": expected row or binary"))),
-    };
+    let alternative =
+        choice(p, "alternative", &[("two-sided", Alternative::TwoSided), ("directed", Alternative::Directed)])?;
+    let standardisation =
+        choice(p, "standardisation", &[("row", Standardisation::Row), ("binary", Standardisation::Binary)])?;
     let neighbours = match (p.get("distance-band"), p.get("contiguity").map(String::as_str)) {
         (Some(_), Some(_)) => return Err(bad("give either contiguity or distance-band, not both")),
         (Some(_), None) => NeighbourRule::DistanceBand(number(p, "distance-band", 0.0)?),
@@ -188,11 +200,7 @@ fn origin(p: &Params) -> Result<Option<(f64, f64)>, ApiError> {
 }
 
 fn geojson_wanted(p: &Params) -> Result<bool, ApiError> {
-    match p.get("format").map(String::as_str) {
-        None | Some("json") => Ok(false),
-        Some("geojson") => Ok(true),
-        Some(o) => Err(bad(format!("parameter \"format\": \"{o}\": expected json or geojson"))),
-    }
+    choice(p, "format", &[("json", false), ("geojson", true)])
 }
 
 /// Points posted as CSV or JSON.
@@ -354,13 +362,11 @@ async fn near_repeat_posted(Query(p): Query<Params>, body: String) -> Result<Jso
     let opts = KnoxOptions {
         space_breaks: breaks(&p, "space-breaks", "0,1,100,200,300,inf")?,
         time_breaks: breaks(&p, "time-breaks", "0,7,14,21,inf")?,
-        metric: match p.get("distance").map(String::as_str) {
-            None | Some("manhattan") => DistanceMetric::Manhattan,
-            Some("euclidean") => DistanceMetric::Euclidean,
-            Some(o) => {
-                return Err(bad(format!("parameter \"distance\": \"{o}\": expected manhattan or euclidean")).into())
-            }
-        },
+        metric: choice(
+            &p,
+            "distance",
+            &[("manhattan", DistanceMetric::Manhattan), ("euclidean", DistanceMetric::Euclidean)],
+        )?,
         permutations,
         seed: number(&p, "seed", 12345)?,
     };
@@ -399,17 +405,12 @@ async fn optimized_stored(State(state): State<AppState>, Query(p): Query<Params>
 /// The emerging hot spot request of a query (shared with the map page).
 pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emerging::EmergingRequest, ApiError> {
     use alliance_core::analytics::spatial::{Confidence, SliceLength};
-    let slice = match p.get("period").map(String::as_str) {
-        None | Some("month") => SliceLength::Month,
-        Some("quarter") => SliceLength::Quarter,
-        Some(o) => return Err(bad(format!("parameter \"period\": \"{o}\": expected month or quarter"))),
-    };
-    let confidence = match p.get("confidence").map(String::as_str) {
-        None | Some("90") => Confidence::Ninety,
-        Some("95") => Confidence::NinetyFive,
-        Some("99") => Confidence::NinetyNine,
-        Some(o) => return Err(bad(format!("parameter \"confidence\": \"{o}\": expected 90, 95 or 99"))),
-    };
+    let slice = choice(p, "period", &[("month", SliceLength::Month), ("quarter", SliceLength::Quarter)])?;
+    let confidence = choice(
+        p,
+        "confidence",
+        &[("90", Confidence::Ninety), ("95", Confidence::NinetyFive), ("99", Confidence::NinetyNine)],
+    )?;
     Ok(alliance_app::spatial::emerging::EmergingRequest {
         filter: filter(p)?,
         cell: number(p, "cell", 250.0)?,

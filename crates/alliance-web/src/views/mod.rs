@@ -41,10 +41,7 @@ pub struct Layout {
 /// The signed-in user as the header shows them.
 pub struct LayoutUser {
     pub name: String,
-    pub is_admin: bool,
     pub role: alliance_core::access::Role,
-    /// Whether the user may make and receive referrals (everyone but Board members).
-    pub refers: bool,
 }
 
 impl Layout {
@@ -58,12 +55,7 @@ impl Layout {
     /// app state, such as error pages).
     pub fn from_context(context: crate::auth::RequestContext, path: &'static str) -> Layout {
         let user = match context.principal {
-            Some(crate::auth::Principal::User(u)) => Some(LayoutUser {
-                name: u.name,
-                is_admin: u.role == alliance_core::access::Role::Administrator,
-                role: u.role,
-                refers: u.role != alliance_core::access::Role::BoardMember,
-            }),
+            Some(crate::auth::Principal::User(u)) => Some(LayoutUser { name: u.name, role: u.role }),
             _ => None,
         };
         let logo = context.logo.map(|v| crate::routes::logo_link(&v));
@@ -82,12 +74,7 @@ impl Layout {
     /// Whether the signed-in user's role may open the page at `path` (a route of the route
     /// table, `auth/access.rs`): the header shows each role only what it may use.
     pub fn may(&self, path: &str) -> bool {
-        use crate::auth::access::{rule, Allow};
-        match (rule("GET", path).map(|r| r.allow), &self.user) {
-            (Some(Allow::Public), _) => true,
-            (Some(Allow::Roles(roles)), Some(u)) => roles.contains(&u.role),
-            _ => false,
-        }
+        crate::auth::access::may_open(path, self.user.as_ref().map(|u| u.role))
     }
 
     /// Whether the page is one of the governance area's (the "Governance" navigation item).

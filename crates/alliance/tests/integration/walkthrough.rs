@@ -33,8 +33,7 @@ fn files_form(csrf: &str, files: &[(String, Vec<u8>)]) -> (String, Vec<u8>) {
 /// Every page without a parameter in the route table that `who` may open (GET), with the
 /// parameterised pages of the records made here.
 fn pages(extra: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = alliance_web::auth::access::ROUTES
-        .iter()
+    let mut out: Vec<String> = alliance_web::auth::access::rules()
         .filter(|r| r.method == "GET" && !r.path.contains('{'))
         .filter(|r| !r.path.starts_with("/api/") && r.path != "/sign-out")
         .map(|r| r.path.to_string())

@@ -6,6 +6,8 @@ pub mod openapi;
 pub mod referrals;
 pub mod uploads;
 
+use crate::uploads::{Kind, MAX_PARTNER_UPLOAD};
+
 /// Every JSON endpoint, under `/api/v1/`.
 pub fn routes() -> axum::Router<crate::AppState> {
     axum::Router::new()
@@ -18,15 +20,16 @@ pub fn routes() -> axum::Router<crate::AppState> {
             "/api/v1/imports/police",
             axum::routing::post(uploads::police).layer(axum::extract::DefaultBodyLimit::max(uploads::MAX_UPLOAD)),
         )
+        // Partner files: each route names its dataset.
         .route(
             "/api/v1/imports/ed",
-            axum::routing::post(uploads::partner)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD)),
+            axum::routing::post(|s, c, ip, q, body| uploads::partner(Kind::Ed, s, c, ip, q, body))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_PARTNER_UPLOAD)),
         )
         .route(
             "/api/v1/imports/indicators",
-            axum::routing::post(uploads::partner)
-                .layer(axum::extract::DefaultBodyLimit::max(crate::uploads::MAX_PARTNER_UPLOAD)),
+            axum::routing::post(|s, c, ip, q, body| uploads::partner(Kind::Indicators, s, c, ip, q, body))
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_PARTNER_UPLOAD)),
         )
         .route(
             "/api/v1/referrals",

@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
-use crate::auth::access::{rule, Allow, ROUTES, SCOPES};
+use crate::auth::access::{rule, Allow, SCOPES};
 use crate::error::PageError;
 use crate::views::public::PublicLayout;
 use crate::AppState;
@@ -546,7 +546,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         let Some(item) = item.as_object() else { continue };
         for (method, op) in item {
             let method = method.to_ascii_uppercase();
-            let Some(entry) = ROUTES.iter().find(|r| r.method == method && r.path == path) else { continue };
+            let Some(entry) = rule(&method, path) else { continue };
             let who = match entry.allow {
                 Allow::Public => "Anyone".to_string(),
                 Allow::Roles(roles) => roles.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),

@@ -14,7 +14,7 @@ use alliance_db::imports::ImportOutcome;
 use alliance_db::DbError;
 use alliance_ingest::SourceFile;
 use axum::body::{Body, Bytes};
-use axum::extract::{MatchedPath, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -96,21 +96,18 @@ pub async fn police(
 
 /// `POST /api/v1/imports/ed?filename=…` and `POST /api/v1/imports/indicators?filename=…`
 /// with the file as the raw body: the same import and checks as the web form
-/// (`crate::uploads`), the dataset named by the route's last segment. 200 with the report
+/// (`crate::uploads`), of the dataset `kind` the route names. 200 with the report
 /// when imported or unchanged; 422 with `{"file", "status": "failed", "error"}` when the file
 /// is refused (nothing imported); 403 when the caller's organisation does not supply the
 /// dataset.
 pub async fn partner(
+    kind: Kind,
     State(state): State<AppState>,
     Caller(who): Caller,
     Extension(ClientIp(ip)): Extension<ClientIp>,
-    route: MatchedPath,
     Query(params): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Some(kind) = route.as_str().rsplit('/').next().and_then(Kind::parse) else {
-        return Err(ApiError::Internal(format!("{} is not a partner upload", route.as_str())));
-    };
     let Some(name) = params.get("filename").map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
         return Err(ApiError::BadRequest(
             "the parameter \"filename\" is required, e.g. ?filename=ed-2025-01.csv".into(),

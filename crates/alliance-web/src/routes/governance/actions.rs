@@ -57,9 +57,10 @@ async fn new_form(State(state): State<AppState>, _: Staff) -> Result<Response, P
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, false)
 }
 
-/// The action form's fields, or its errors.
-fn fields_of(form: &Form) -> Result<ActionFields<'_>, Vec<FieldError>> {
-    let mut errors = Vec::new();
+/// The action form's fields, or its errors (its dates' first).
+fn fields_of(form: &mut Form) -> Result<ActionFields<'_>, Vec<FieldError>> {
+    let mut errors = form.read_dates(ACTION_DATES);
+    let form = &*form;
     let commitment = id_from(form, "commitment", "the commitment the action delivers").map_err(|e| errors.push(e)).ok();
     if form.get("title").is_none() {
         errors.push(error("title", "Enter the action's title"));
@@ -96,14 +97,12 @@ fn fields_of(form: &Form) -> Result<ActionFields<'_>, Vec<FieldError>> {
 }
 
 async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
-    let date_errors = form.read_dates(ACTION_DATES);
-    match fields_of(&form) {
-        Ok(fields) if date_errors.is_empty() => match state.db.create_action(&fields, &actor(&user), None).await {
+    match fields_of(&mut form) {
+        Ok(fields) => match state.db.create_action(&fields, &actor(&user), None).await {
             Ok(id) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
-        Ok(_) => form.errors = date_errors,
-        Err(errors) => form.errors = date_errors.into_iter().chain(errors).collect(),
+        Err(errors) => form.errors = errors,
     }
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), None, form).await?, true)
 }
@@ -125,14 +124,12 @@ async fn edit(
     if state.db.action(id).await?.is_none() {
         return Err(not_found());
     }
-    let date_errors = form.read_dates(ACTION_DATES);
-    match fields_of(&form) {
-        Ok(fields) if date_errors.is_empty() => match state.db.edit_action(id, &fields, &actor(&user)).await {
+    match fields_of(&mut form) {
+        Ok(fields) => match state.db.edit_action(id, &fields, &actor(&user)).await {
             Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
-        Ok(_) => form.errors = date_errors,
-        Err(errors) => form.errors = date_errors.into_iter().chain(errors).collect(),
+        Err(errors) => form.errors = errors,
     }
     page(&ActionFormPage::load(&state.db, Layout::new(&state, "/actions"), Some(id), form).await?, true)
 }
@@ -150,27 +147,28 @@ async fn action_page(
     page(&p, has_errors)
 }
 
-/// The end of a form of the action page: on to `then` when `saved`, else the page again with
-/// the refusal on its field (`fields` maps storage field names to the form's ids, else
-/// `fallback`), so each form of the page answers a refusal the same way.
+/// The end of a form of the action page: when the form has no errors, `save` runs and the
+/// answer is on to `then`; otherwise, or when the store refuses (the refusal on its field:
+/// `fields` maps storage field names to the form's ids, else `fallback`), the page again. So
+/// each form of the page answers the same way, and nothing is saved from a form with errors.
 #[allow(clippy::too_many_arguments)]
-async fn saved_or_again<T>(
+async fn save_or_again<T>(
     state: &AppState,
     user: &alliance_db::access::User,
     a: Action,
     mut form: Form,
-    saved: Result<T, alliance_db::DbError>,
+    save: impl std::future::Future<Output = Result<T, alliance_db::DbError>>,
     then: &str,
     fields: &[(&str, &str)],
     fallback: &str,
 ) -> Result<Response, PageError> {
-    match saved {
-        Ok(_) => Ok(see_other(then)),
-        Err(e) => {
-            form.errors.push(invalid_to_field(e, fields, fallback)?);
-            action_page(state, user, a, form).await
+    if form.errors.is_empty() {
+        match save.await {
+            Ok(_) => return Ok(see_other(then)),
+            Err(e) => form.errors.push(invalid_to_field(e, fields, fallback)?),
         }
     }
+    action_page(state, user, a, form).await
 }
 
 async fn detail(
@@ -193,23 +191,19 @@ async fn post_update(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     require_action_update(&state, &user, &a).await?;
     form.errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
-    if !form.errors.is_empty() {
-        if let Err(e) = status_from(&form, "update_status") {
-            form.errors.push(e);
-        }
-        return action_page(&state, &user, a, form).await;
-    }
     match status_from(&form, "update_status") {
         Ok(status) => {
-            let (on, note) = (form.value("update_on_date"), form.value("update_note"));
-            let saved = state.db.add_action_update(id, &on, status, &note, &actor(&user), Some(user.org_id)).await;
+            let (on, note, by) = (form.value("update_on_date"), form.value("update_note"), actor(&user));
+            let save = state.db.add_action_update(id, &on, status, &note, &by, Some(user.org_id));
             let fields = [("on_date", "update_on_date-day"), ("note", "update_note")];
             let then = format!("/actions/{id}#updates");
-            return saved_or_again(&state, &user, a, form, saved, &then, &fields, "update_note").await;
+            save_or_again(&state, &user, a, form, save, &then, &fields, "update_note").await
         }
-        Err(e) => form.errors.push(e),
+        Err(e) => {
+            form.errors.push(e);
+            action_page(&state, &user, a, form).await
+        }
     }
-    action_page(&state, &user, a, form).await
 }
 
 async fn add_milestone(
@@ -220,14 +214,11 @@ async fn add_milestone(
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     form.errors = form.read_dates(&[("milestone_due", "Due date", false)]);
-    if !form.errors.is_empty() {
-        return action_page(&state, &user, a, form).await;
-    }
-    let due = form.get("milestone_due");
-    let saved = state.db.add_milestone(id, &form.value("milestone_title"), due.as_deref(), &actor(&user)).await;
+    let (title, due, by) = (form.value("milestone_title"), form.get("milestone_due"), actor(&user));
+    let save = state.db.add_milestone(id, &title, due.as_deref(), &by);
     let fields = [("milestone", "milestone_title"), ("milestone_due", "milestone_due-day")];
     let then = format!("/actions/{id}#milestones");
-    saved_or_again(&state, &user, a, form, saved, &then, &fields, "milestone_title").await
+    save_or_again(&state, &user, a, form, save, &then, &fields, "milestone_title").await
 }
 
 async fn complete_milestone(
@@ -251,14 +242,16 @@ async fn add_dependency(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     match id_from(&form, "depends_on", "the action this one depends on") {
         Ok(other) => {
-            let saved = state.db.add_dependency(id, other, &actor(&user)).await;
+            let by = actor(&user);
+            let save = state.db.add_dependency(id, other, &by);
             let then = format!("/actions/{id}");
-            return saved_or_again(&state, &user, a, form, saved, &then, &[("depends_on", "depends_on")], "depends_on")
-                .await;
+            save_or_again(&state, &user, a, form, save, &then, &[("depends_on", "depends_on")], "depends_on").await
         }
-        Err(e) => form.errors.push(e),
+        Err(e) => {
+            form.errors.push(e);
+            action_page(&state, &user, a, form).await
+        }
     }
-    action_page(&state, &user, a, form).await
 }
 
 async fn escalate(
@@ -269,14 +262,11 @@ async fn escalate(
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     form.errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
-    if !form.errors.is_empty() {
-        return action_page(&state, &user, a, form).await;
-    }
-    let (on, note) = (form.value("escalation_on"), form.value("escalation_note"));
-    let saved = state.db.escalate_action(id, &on, &note, &actor(&user)).await;
+    let (on, note, by) = (form.value("escalation_on"), form.value("escalation_note"), actor(&user));
+    let save = state.db.escalate_action(id, &on, &note, &by);
     let fields = [("raised_on", "escalation_on-day"), ("note", "escalation_note")];
     let then = format!("/actions/{id}");
-    saved_or_again(&state, &user, a, form, saved, &then, &fields, "escalation_note").await
+    save_or_again(&state, &user, a, form, save, &then, &fields, "escalation_note").await
 }
 
 pub(super) fn routes() -> axum::Router<AppState> {

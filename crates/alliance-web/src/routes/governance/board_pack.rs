@@ -7,6 +7,7 @@
 //!   secretary can edit (LibreOffice, Word, Google Docs);
 //! - `GET /board-pack/{quarter}/pdf`: the same pack as a PDF (paginated, tagged).
 
+use alliance_app::board_pack::BoardPack;
 use alliance_core::governance::Quarter;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
@@ -35,39 +36,30 @@ pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<Strin
 }
 
 pub async fn board_pack_odt(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
-    let quarter = match quarter_of(&quarter) {
-        Ok(q) => q,
-        Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
-    };
-    // The reader's view: restricted indicators (health) as their access allows.
-    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
-    let bytes = alliance_reports::odt::board_pack_odt(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, alliance_reports::odt::MIME_TYPE.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"board-pack-{quarter}.odt\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    download(&state, &quarter, alliance_reports::odt::board_pack_odt, alliance_reports::odt::MIME_TYPE, "odt").await
 }
 
 pub async fn board_pack_pdf(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
-    let quarter = match quarter_of(&quarter) {
+    download(&state, &quarter, alliance_reports::pdf::board_pack_pdf, alliance_reports::pdf::MIME_TYPE, "pdf").await
+}
+
+/// The pack of the link's quarter as a file to download, `render`ed from the reader's view:
+/// restricted indicators (health) as their access allows.
+async fn download<E: std::fmt::Display>(
+    state: &AppState,
+    quarter: &str,
+    render: fn(&BoardPack) -> Result<Vec<u8>, E>,
+    mime: &str,
+    extension: &str,
+) -> Result<Response, PageError> {
+    let quarter = match quarter_of(quarter) {
         Ok(q) => q,
         Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
     };
-    // The reader's view, as for the OpenDocument file.
-    let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
-    let bytes = alliance_reports::pdf::board_pack_pdf(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, alliance_reports::pdf::MIME_TYPE.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"board-pack-{quarter}.pdf\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
+    let bytes = render(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
+    let name = format!("attachment; filename=\"board-pack-{quarter}.{extension}\"");
+    Ok(([(header::CONTENT_TYPE, mime.to_string()), (header::CONTENT_DISPOSITION, name)], bytes).into_response())
 }
 
 pub(super) fn routes() -> axum::Router<AppState> {

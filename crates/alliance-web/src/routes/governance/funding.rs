@@ -235,27 +235,12 @@ async fn recipient_from(
     form: &mut Form,
 ) -> Result<(Option<Recipient>, Option<Recipient>), PageError> {
     let organisations = state.db.organisations().await?;
-    let org = match form.get("allocation_org") {
-        None => Some(None),
-        Some(v) => match organisations.iter().find(|o| o.id.to_string() == v) {
-            Some(o) => Some(Some((o.id, o.name.clone()))),
-            None => {
-                form.errors.push(error("allocation_org", "Select an organisation from the list, or none"));
-                None
-            }
-        },
-    };
+    let organisations = organisations.iter().map(|o| (o.id, o.name.as_str()));
+    let org = recipient_of(form, "allocation_org", organisations, "Select an organisation from the list, or none");
     let interventions = state.db.interventions().await?;
-    let intervention = match form.get("allocation_intervention") {
-        None => Some(None),
-        Some(v) => match interventions.iter().find(|i| i.id.to_string() == v) {
-            Some(i) => Some(Some((i.id, i.name.clone()))),
-            None => {
-                form.errors.push(error("allocation_intervention", "Select an intervention from the list, or none"));
-                None
-            }
-        },
-    };
+    let interventions = interventions.iter().map(|i| (i.id, i.name.as_str()));
+    let intervention =
+        recipient_of(form, "allocation_intervention", interventions, "Select an intervention from the list, or none");
     if let (Some(None), Some(None)) = (&org, &intervention) {
         form.errors
             .push(error("allocation_org", "Select the organisation or the intervention the money is allocated to"));
@@ -265,6 +250,24 @@ async fn recipient_from(
 
 /// `(id, name)` of an organisation or intervention, or none.
 type Recipient = Option<(i64, String)>;
+
+/// The choice of `field` among `choices` (`(id, name)`): `Some(None)` when none is chosen,
+/// `None` (with `refusal` on the field) for a value not in the list.
+fn recipient_of<'a>(
+    form: &mut Form,
+    field: &str,
+    mut choices: impl Iterator<Item = (i64, &'a str)>,
+    refusal: &str,
+) -> Option<Recipient> {
+    let Some(v) = form.get(field) else { return Some(None) };
+    match choices.find(|(id, _)| id.to_string() == v) {
+        Some((id, name)) => Some(Some((id, name.to_string()))),
+        None => {
+            form.errors.push(error(field, refusal));
+            None
+        }
+    }
+}
 
 /// The storage fields of a stream's form → the form's fields.
 const STREAM_FIELDS: &[(&str, &str)] = &[("name", "stream_name"), ("funder", "stream_funder")];

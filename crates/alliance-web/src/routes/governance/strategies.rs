@@ -316,31 +316,60 @@ async fn strategy_commitment(
     Ok((s, c, p))
 }
 
-fn priority_page(state: &AppState, s: Strategy, p: &Priority, form: Form) -> ItemPage {
-    let errors = form.errors.clone();
-    ItemPage {
-        layout: layout(state),
-        action: format!("/strategies/{}/priorities/{}", s.id, p.id),
-        back: format!("/strategies/{}#priority-{}", s.id, p.id),
-        strategy: s,
-        kind: "priority",
-        caption: format!("Priority {}", p.position),
-        form,
-        errors,
-    }
+/// How the edit and delete pages name a priority or a commitment of strategy `strategy`, and
+/// where they lead.
+struct Item {
+    strategy: Strategy,
+    kind: &'static str,
+    caption: String,
+    /// The item's edit address; its delete page is `{path}/delete`.
+    path: String,
+    /// The strategy page at the item's priority.
+    back: String,
 }
 
-fn commitment_page(state: &AppState, s: Strategy, c: &Commitment, p: &Priority, form: Form) -> ItemPage {
-    let errors = form.errors.clone();
-    ItemPage {
-        layout: layout(state),
-        action: format!("/strategies/{}/commitments/{}", s.id, c.id),
-        back: format!("/strategies/{}#priority-{}", s.id, p.id),
-        strategy: s,
-        kind: "commitment",
-        caption: format!("Commitment {}.{} under {}", p.position, c.position, p.name),
-        form,
-        errors,
+impl Item {
+    fn priority(strategy: Strategy, p: &Priority) -> Item {
+        Item {
+            path: format!("/strategies/{}/priorities/{}", strategy.id, p.id),
+            back: format!("/strategies/{}#priority-{}", strategy.id, p.id),
+            kind: "priority",
+            caption: format!("Priority {}", p.position),
+            strategy,
+        }
+    }
+
+    fn commitment(strategy: Strategy, c: &Commitment, p: &Priority) -> Item {
+        Item {
+            path: format!("/strategies/{}/commitments/{}", strategy.id, c.id),
+            back: format!("/strategies/{}#priority-{}", strategy.id, p.id),
+            kind: "commitment",
+            caption: format!("Commitment {}.{} under {}", p.position, c.position, p.name),
+            strategy,
+        }
+    }
+
+    /// The item's edit page, with `form`.
+    fn edit_page(self, state: &AppState, form: Form) -> ItemPage {
+        let errors = form.errors.clone();
+        let Item { strategy, kind, caption, path, back } = self;
+        ItemPage { layout: layout(state), strategy, kind, caption, action: path, back, form, errors }
+    }
+
+    /// The page asking to confirm the item's deletion, quoting its `words` and listing what
+    /// goes `with` it.
+    fn delete_page(self, state: &AppState, words: String, with: Vec<String>) -> DeleteItemPage {
+        let Item { strategy, kind, caption, path, back } = self;
+        DeleteItemPage {
+            layout: layout(state),
+            strategy,
+            kind,
+            caption,
+            words,
+            with,
+            action: format!("{path}/delete"),
+            back,
+        }
     }
 }
 
@@ -354,7 +383,7 @@ async fn priority_form(
         ("name".to_string(), p.name.clone()),
         ("description".to_string(), p.description.clone()),
     ]));
-    page(&priority_page(&state, s, &p, form), false)
+    page(&Item::priority(s, &p).edit_page(&state, form), false)
 }
 
 async fn edit_priority(
@@ -369,7 +398,7 @@ async fn edit_priority(
         Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("name", "name"), ("description", "description")], "name")?),
     }
-    page(&priority_page(&state, s, &p, form), true)
+    page(&Item::priority(s, &p).edit_page(&state, form), true)
 }
 
 async fn commitment_form(
@@ -379,7 +408,7 @@ async fn commitment_form(
 ) -> Result<Response, PageError> {
     let (s, c, p) = strategy_commitment(&state, id, cid).await?;
     let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
-    page(&commitment_page(&state, s, &c, &p, form), false)
+    page(&Item::commitment(s, &c, &p).edit_page(&state, form), false)
 }
 
 async fn edit_commitment(
@@ -393,7 +422,7 @@ async fn edit_commitment(
         Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{}", p.id))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
     }
-    page(&commitment_page(&state, s, &c, &p, form), true)
+    page(&Item::commitment(s, &c, &p).edit_page(&state, form), true)
 }
 
 async fn delete_priority_form(
@@ -403,17 +432,7 @@ async fn delete_priority_form(
 ) -> Result<Response, PageError> {
     let (s, p) = strategy_priority(&state, id, pid).await?;
     let with = state.db.commitments(id).await?.into_iter().filter(|c| c.priority_id == pid).map(|c| c.text).collect();
-    let confirm = DeleteItemPage {
-        layout: layout(&state),
-        action: format!("/strategies/{id}/priorities/{pid}/delete"),
-        back: format!("/strategies/{id}#priority-{pid}"),
-        strategy: s,
-        kind: "priority",
-        caption: format!("Priority {}", p.position),
-        words: p.name,
-        with,
-    };
-    page(&confirm, false)
+    page(&Item::priority(s, &p).delete_page(&state, p.name, with), false)
 }
 
 /// Deletes a priority with its commitments; a priority still in use is a 409 page naming
@@ -434,17 +453,7 @@ async fn delete_commitment_form(
     Path((id, cid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let (s, c, p) = strategy_commitment(&state, id, cid).await?;
-    let confirm = DeleteItemPage {
-        layout: layout(&state),
-        action: format!("/strategies/{id}/commitments/{cid}/delete"),
-        back: format!("/strategies/{id}#priority-{}", p.id),
-        strategy: s,
-        kind: "commitment",
-        caption: format!("Commitment {}.{} under {}", p.position, c.position, p.name),
-        words: c.text,
-        with: Vec::new(),
-    };
-    page(&confirm, false)
+    page(&Item::commitment(s, &c, &p).delete_page(&state, c.text, Vec::new()), false)
 }
 
 /// Deletes a commitment; one an action is under is a 409 page naming the actions.
