@@ -38,7 +38,7 @@ pub struct RouteRule {
     pub token_scope: Option<&'static str>,
 }
 
-const ALL: &[Role] = &Role::ALL;
+const ALL: &[Role] = Role::ALL;
 const STAFF: &[Role] = &[Role::Administrator, Role::Analyst];
 const ADMIN: &[Role] = &[Role::Administrator];
 /// Who may post progress on actions and values of indicators: staff, and partner users (the
@@ -493,7 +493,7 @@ mod tests {
         for r in ROUTES {
             if let Allow::Roles(roles) = r.allow {
                 if roles.contains(&Role::LEAST) {
-                    for other in Role::ALL {
+                    for &other in Role::ALL {
                         assert!(
                             roles.contains(&other),
                             "{} {}: {:?} may, {:?} may not",
