@@ -196,7 +196,7 @@ fn describe(m: &Mapping) -> String {
         m.source.label(),
         m.category,
         m.group.label(),
-        m.fit.key(),
+        m.fit.code(),
         if m.in_headline { "in the headline" } else { "context only" }
     )
 }
@@ -218,7 +218,7 @@ pub fn changes(old: &Definition, new: &Definition) -> Vec<String> {
             Some(n) if n != m => {
                 let mut what = Vec::new();
                 if n.fit != m.fit {
-                    what.push(format!("fit {} → {}", m.fit.key(), n.fit.key()));
+                    what.push(format!("fit {} → {}", m.fit.code(), n.fit.code()));
                 }
                 if n.in_headline != m.in_headline {
                     what.push(if n.in_headline { "now in the headline".into() } else { "now context only".into() });

@@ -1,8 +1,9 @@
 //! Coded lists: the one way Alliance declares a fixed list of values with a stable code
 //! (stored, exported, sent in forms and JSON) and a plain-English label (shown on pages).
 //! Codes never change once data exists; labels may be reworded. The referral, governance,
-//! intervention and place lists are all declared with [`code_list!`], so they read, print,
-//! parse and serialise alike and refuse a text with the same [`CodeError`].
+//! intervention, place, access (role, organisation type, access level) and serious violence
+//! definition lists are all declared with [`code_list!`], so they read, print, parse and
+//! serialise alike and refuse a text with the same [`CodeError`].
 
 /// Why a text is not on a coded list.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

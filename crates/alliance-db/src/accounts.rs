@@ -120,7 +120,7 @@ impl Db {
         .bind(&email)
         .bind(new.name.trim())
         .bind(new.org_id)
-        .bind(new.role.as_str())
+        .bind(new.role.code())
         .bind(&now)
         .bind(&actor.name)
         .bind(new.expires_at)

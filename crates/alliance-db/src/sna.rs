@@ -235,10 +235,10 @@ impl Db {
             mappings.push((
                 position,
                 Mapping {
-                    source: SourceKind::from_key(&source).ok_or_else(|| bad("source", &source))?,
+                    source: SourceKind::parse(&source).map_err(|_| bad("source", &source))?,
                     category,
-                    group: SvGroup::from_key(&group).ok_or_else(|| bad("group", &group))?,
-                    fit: Fit::from_key(&fit).ok_or_else(|| bad("fit", &fit))?,
+                    group: SvGroup::parse(&group).map_err(|_| bad("group", &group))?,
+                    fit: Fit::parse(&fit).map_err(|_| bad("fit", &fit))?,
                     in_headline: in_headline != 0,
                     note,
                 },
@@ -256,8 +256,8 @@ impl Db {
             gaps.push((
                 position,
                 Gap {
-                    source: SourceKind::from_key(&source).ok_or_else(|| bad("source", &source))?,
-                    group: SvGroup::from_key(&group).ok_or_else(|| bad("group", &group))?,
+                    source: SourceKind::parse(&source).map_err(|_| bad("source", &source))?,
+                    group: SvGroup::parse(&group).map_err(|_| bad("group", &group))?,
                     note,
                 },
             ));
@@ -441,10 +441,10 @@ async fn store_definition(
         )
         .bind(id)
         .bind(i as i64)
-        .bind(m.source.key())
+        .bind(m.source.code())
         .bind(m.category.as_str())
-        .bind(m.group.key())
-        .bind(m.fit.key())
+        .bind(m.group.code())
+        .bind(m.fit.code())
         .bind(i64::from(m.in_headline))
         .bind(m.note.as_str())
         .execute(&mut **tx)
@@ -456,8 +456,8 @@ async fn store_definition(
         )
         .bind(id)
         .bind(i as i64)
-        .bind(g.source.key())
-        .bind(g.group.key())
+        .bind(g.source.code())
+        .bind(g.group.code())
         .bind(g.note.as_str())
         .execute(&mut **tx)
         .await?;

@@ -395,7 +395,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
                     m.source.label().to_string(),
                     m.category.clone(),
                     m.group.label().to_string(),
-                    m.fit.key().to_string(),
+                    m.fit.code().to_string(),
                     if m.in_headline { "yes".into() } else { "no".into() },
                     m.note.clone(),
                 ]
@@ -497,7 +497,7 @@ fn ed_tables(r: &SnaReport) -> Vec<Table> {
                     group.clone(),
                     m.code.clone(),
                     method_label(&m.code).unwrap_or("(code not in the data standard)").to_string(),
-                    m.fit.map_or("not mapped", |x| x.key()).to_string(),
+                    m.fit.map_or("not mapped", |x| x.code()).to_string(),
                     shown(r, m.count),
                 ]);
             }

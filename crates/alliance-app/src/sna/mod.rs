@@ -296,7 +296,7 @@ impl SnaReport {
                         CategorySeries {
                             category: m.category.clone(),
                             group_label: m.group.label().to_string(),
-                            fit: m.fit.key().to_string(),
+                            fit: m.fit.code().to_string(),
                             in_headline: m.in_headline,
                             total: series.iter().filter_map(|s| s.count).sum(),
                             series,

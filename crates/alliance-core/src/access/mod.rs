@@ -5,127 +5,46 @@
 //! the user's organisation, the dataset and the grants in force from storage and asks this
 //! function, and nothing else decides.
 
-use std::fmt;
-use std::str::FromStr;
+use crate::codes::code_list;
 
-use serde::{Deserialize, Serialize};
-
-/// A user's role in Alliance.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    /// Manages organisations, users, agreements, tokens; reads the audit log.
-    Administrator,
-    /// A partnership analyst: imports data and runs analyses.
-    Analyst,
-    /// A person at a partner organisation: sees what the agreements grant their organisation.
-    PartnerUser,
-    /// A member of the Executive Board: dashboards and reports, never record-level data.
-    BoardMember,
+code_list! {
+    /// A user's role in Alliance.
+    Role ("role") {
+        /// Manages organisations, users, agreements, tokens; reads the audit log.
+        Administrator = "administrator", "Administrator";
+        /// A partnership analyst: imports data and runs analyses.
+        Analyst = "analyst", "Analyst";
+        /// A person at a partner organisation: sees what the agreements grant their organisation.
+        PartnerUser = "partner-user", "Partner user";
+        /// A member of the Executive Board: dashboards and reports, never record-level data.
+        BoardMember = "board-member", "Board member";
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Administrator, Role::Analyst, Role::PartnerUser, Role::BoardMember];
-
     /// The role with the least rights, which a new user is given unless another is chosen:
     /// a Board member reads dashboards and reports and never record-level data (the web's
     /// route table admits it to no route another role is refused).
     pub const LEAST: Role = Role::BoardMember;
-
-    /// The stored and command-line name: `administrator`, `analyst`, `partner-user`, `board-member`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Administrator => "administrator",
-            Role::Analyst => "analyst",
-            Role::PartnerUser => "partner-user",
-            Role::BoardMember => "board-member",
-        }
-    }
-
-    /// The name shown on pages.
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Administrator => "Administrator",
-            Role::Analyst => "Analyst",
-            Role::PartnerUser => "Partner user",
-            Role::BoardMember => "Board member",
-        }
-    }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+code_list! {
+    /// The kind of a partner organisation (the specified authorities and partners of the
+    /// Serious Violence Duty, plus the Police and Crime Commissioner's office).
+    OrgType ("organisation type") {
+        Police = "police", "Police";
+        Council = "council", "Council";
+        Health = "health", "Health";
+        Education = "education", "Education";
+        Probation = "probation", "Probation";
+        YouthJustice = "youth-justice", "Youth justice";
+        Fire = "fire", "Fire and rescue";
+        VoluntarySector = "voluntary-sector", "Voluntary sector";
+        PccOffice = "pcc-office", "Police and Crime Commissioner's office";
     }
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Role, String> {
-        let key = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
-        Role::ALL.into_iter().find(|r| r.as_str() == key).ok_or_else(|| {
-            format!("unknown role \"{s}\": expected administrator, analyst, partner-user or board-member")
-        })
-    }
-}
-
-/// The kind of a partner organisation (the specified authorities and partners of the
-/// Serious Violence Duty, plus the Police and Crime Commissioner's office).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OrgType {
-    Police,
-    Council,
-    Health,
-    Education,
-    Probation,
-    YouthJustice,
-    Fire,
-    VoluntarySector,
-    PccOffice,
 }
 
 impl OrgType {
-    pub const ALL: [OrgType; 9] = [
-        OrgType::Police,
-        OrgType::Council,
-        OrgType::Health,
-        OrgType::Education,
-        OrgType::Probation,
-        OrgType::YouthJustice,
-        OrgType::Fire,
-        OrgType::VoluntarySector,
-        OrgType::PccOffice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgType::Police => "police",
-            OrgType::Council => "council",
-            OrgType::Health => "health",
-            OrgType::Education => "education",
-            OrgType::Probation => "probation",
-            OrgType::YouthJustice => "youth-justice",
-            OrgType::Fire => "fire",
-            OrgType::VoluntarySector => "voluntary-sector",
-            OrgType::PccOffice => "pcc-office",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            OrgType::Police => "Police",
-            OrgType::Council => "Council",
-            OrgType::Health => "Health",
-            OrgType::Education => "Education",
-            OrgType::Probation => "Probation",
-            OrgType::YouthJustice => "Youth justice",
-            OrgType::Fire => "Fire and rescue",
-            OrgType::VoluntarySector => "Voluntary sector",
-            OrgType::PccOffice => "Police and Crime Commissioner's office",
-        }
-    }
-
     /// Data from these organisations is about few, identifiable people: shown at aggregate
     /// level, its counts are suppressed below the threshold (see `analytics::suppression`).
     pub fn needs_suppression(self) -> bool {
@@ -133,62 +52,15 @@ impl OrgType {
     }
 }
 
-impl fmt::Display for OrgType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OrgType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<OrgType, String> {
-        let key = s.trim().to_ascii_lowercase().replace([' ', '_'], "-");
-        OrgType::ALL.into_iter().find(|t| t.as_str() == key).ok_or_else(|| {
-            format!(
-                "unknown organisation type \"{s}\": expected one of {}",
-                OrgType::ALL.map(|t| t.as_str()).join(", ")
-            )
-        })
-    }
-}
-
-/// How much of a dataset someone may see. Ordered: `None < Aggregate < Record`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AccessLevel {
-    /// Nothing.
-    None,
-    /// Counts only, with small-number suppression.
-    Aggregate,
-    /// Individual records.
-    Record,
-}
-
-impl AccessLevel {
-    pub const ALL: [AccessLevel; 3] = [AccessLevel::None, AccessLevel::Aggregate, AccessLevel::Record];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccessLevel::None => "none",
-            AccessLevel::Aggregate => "aggregate",
-            AccessLevel::Record => "record",
-        }
-    }
-}
-
-impl fmt::Display for AccessLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for AccessLevel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<AccessLevel, String> {
-        AccessLevel::ALL
-            .into_iter()
-            .find(|l| l.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown access level \"{s}\": expected none, aggregate or record"))
+code_list! {
+    /// How much of a dataset someone may see. Ordered: `None < Aggregate < Record`.
+    AccessLevel ("access level") {
+        /// Nothing.
+        None = "none", "None";
+        /// Counts only, with small-number suppression.
+        Aggregate = "aggregate", "Aggregate";
+        /// Individual records.
+        Record = "record", "Record";
     }
 }
 
@@ -355,7 +227,7 @@ mod tests {
     #[test]
     fn open_data_is_record_level_for_all() {
         let police = DatasetPolicy { slug: "police-recorded-crime".into(), owner_org: Some(9), open: true };
-        for role in Role::ALL {
+        for &role in Role::ALL {
             let expected = if role == Role::BoardMember { AccessLevel::Aggregate } else { AccessLevel::Record };
             assert_eq!(access_level(role, CHARITY, &police, &[]), expected);
         }
@@ -409,14 +281,23 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for role in Role::ALL {
-            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        for &role in Role::ALL {
+            assert_eq!(role.code().parse::<Role>(), Ok(role));
         }
         assert_eq!("Partner user".parse::<Role>(), Ok(Role::PartnerUser));
-        for t in OrgType::ALL {
-            assert_eq!(t.as_str().parse::<OrgType>(), Ok(t));
+        assert_eq!(" partner_user ".parse::<Role>(), Ok(Role::PartnerUser));
+        for &t in OrgType::ALL {
+            assert_eq!(t.code().parse::<OrgType>(), Ok(t));
         }
-        assert!("hospital".parse::<OrgType>().is_err());
+        assert_eq!(
+            "hospital".parse::<OrgType>().map_err(|e| e.to_string()),
+            Err("unknown organisation type \"hospital\": expected one of police, council, health, education, \
+                 probation, youth-justice, fire, voluntary-sector, pcc-office"
+                .to_string())
+        );
         assert_eq!("Record".parse::<AccessLevel>(), Ok(AccessLevel::Record));
+        assert!(AccessLevel::None < AccessLevel::Aggregate && AccessLevel::Aggregate < AccessLevel::Record);
+        let role = "chair".parse::<Role>().unwrap_err().to_string();
+        assert_eq!(role, "unknown role \"chair\": expected one of administrator, analyst, partner-user, board-member");
     }
 }

@@ -311,7 +311,7 @@ impl ComputedIndicator {
                 &match s {
                     PoliceSelection::CrimeType(t) => format!("crime-type:{t}"),
                     PoliceSelection::SeriousViolence => "serious-violence".into(),
-                    PoliceSelection::SvGroup(g) => format!("sv-group:{}", g.key()),
+                    PoliceSelection::SvGroup(g) => format!("sv-group:{}", g.code()),
                 },
             ),
             ComputedData::Ed(s) => push(
@@ -369,9 +369,7 @@ impl ComputedIndicator {
                 "serious-violence" => PoliceSelection::SeriousViolence,
                 s => match (s.strip_prefix("crime-type:"), s.strip_prefix("sv-group:")) {
                     (Some(t), _) => PoliceSelection::CrimeType(t.to_string()),
-                    (_, Some(g)) => PoliceSelection::SvGroup(
-                        SvGroup::from_key(g).ok_or_else(|| format!("\"{g}\" is not a serious violence group"))?,
-                    ),
+                    (_, Some(g)) => PoliceSelection::SvGroup(SvGroup::parse(g).map_err(|e| e.to_string())?),
                     _ => {
                         return Err(format!(
                             "\"{s}\" is not a police selection: expected crime-type:<type>, serious-violence or \

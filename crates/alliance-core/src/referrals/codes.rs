@@ -364,7 +364,7 @@ mod tests {
         assert!(LawfulBasis::LegitimateInterests.open_to(OrgType::VoluntarySector));
         assert!(!LawfulBasis::LegitimateInterests.open_to(OrgType::Council));
         assert!(!LawfulBasis::LegitimateInterests.open_to(OrgType::Education));
-        for org_type in OrgType::ALL {
+        for &org_type in OrgType::ALL {
             assert!(LawfulBasis::PublicTask.open_to(org_type) && LawfulBasis::Consent.open_to(org_type));
         }
     }

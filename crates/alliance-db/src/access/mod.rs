@@ -86,7 +86,7 @@ impl Db {
         }
         let mut tx = self.begin_write().await?;
         let id = insert_organisation(&mut tx, name, org_type).await?;
-        let detail = format!("organisation added ({})", org_type.as_str());
+        let detail = format!("organisation added ({})", org_type.code());
         self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
         Ok(id)
     }
@@ -101,7 +101,7 @@ pub(crate) async fn insert_organisation(
 ) -> Result<i64, DbError> {
     let row = sqlx::query("INSERT INTO organisations (name, org_type, created_at) VALUES ($1, $2, $3) RETURNING id")
         .bind(name)
-        .bind(org_type.as_str())
+        .bind(org_type.code())
         .bind(now())
         .fetch_one(&mut *tx)
         .await

@@ -659,7 +659,7 @@ impl Db {
         .bind(agreement_id)
         .bind(org_id)
         .bind(dataset)
-        .bind(level.as_str())
+        .bind(level.code())
         .bind(actor_email(actor))
         .bind(now())
         .execute(&mut *tx)

@@ -250,7 +250,7 @@ impl Db {
             "UPDATE users SET role = $1, active = $2, failed_attempts = 0, locked_until = NULL WHERE id = $3 \
              RETURNING email",
         )
-        .bind(role.as_str())
+        .bind(role.code())
         .bind(i64::from(active))
         .bind(user_id);
         let email = update_ending_sessions(&mut tx, query, user_id)
@@ -304,7 +304,7 @@ pub(crate) async fn insert_user(tx: &mut sqlx::AnyConnection, user: &NewUser<'_>
     .bind(email)
     .bind(user.name.trim())
     .bind(user.org_id)
-    .bind(user.role.as_str())
+    .bind(user.role.code())
     .bind(user.password_hash)
     .bind(&at)
     .bind(&at)

@@ -17,17 +17,6 @@ pub(super) fn csv_reader(file: &SourceFile) -> Result<CsvReader, IngestError> {
     Ok(open_csv(file.reader()?, file.limits(), builder, None, file.limits().max_rows))
 }
 
-/// Opens a police file, reads its header and hands both to a reader's `from_parts`, which
-/// checks the header is its kind's: the one way the street and outcomes readers open.
-pub(super) fn open<R>(
-    file: &SourceFile,
-    from_parts: fn(&SourceFile, CsvReader, &[String]) -> Result<R, IngestError>,
-) -> Result<R, IngestError> {
-    let mut csv = csv_reader(file)?;
-    let header = read_header(file, &mut csv)?;
-    from_parts(file, csv, &header)
-}
-
 /// Reads line 1 as the header, without a byte-order mark and surrounding spaces.
 pub(super) fn read_header(file: &SourceFile, csv: &mut CsvReader) -> Result<Vec<String>, IngestError> {
     let mut record = csv::StringRecord::new();

@@ -7,12 +7,14 @@
 
 mod fields;
 mod outcomes;
+mod reader;
 mod street;
 pub mod synthetic;
 
 use alliance_core::domain::{ForceSlug, Month, PoliceFileKind};
 
 pub use outcomes::OutcomesReader;
+pub use reader::RecordReader;
 pub use street::StreetReader;
 
 /// Which force, month and kind a file holds: the unit of replacement.
@@ -76,8 +78,12 @@ impl PoliceReader {
             }
         }
         Ok(match kind {
-            PoliceFileKind::Street => PoliceReader::Street(StreetReader::from_parts(file, csv, &header)?),
-            PoliceFileKind::Outcomes => PoliceReader::Outcomes(OutcomesReader::from_parts(file, csv, &header)?),
+            PoliceFileKind::Street => {
+                PoliceReader::Street(RecordReader::from_parts(file, csv, &header, &street::STREET)?)
+            }
+            PoliceFileKind::Outcomes => {
+                PoliceReader::Outcomes(RecordReader::from_parts(file, csv, &header, &outcomes::OUTCOMES)?)
+            }
         })
     }
 

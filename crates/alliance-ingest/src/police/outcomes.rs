@@ -3,8 +3,8 @@
 
 use alliance_core::domain::{PoliceFileKind, PoliceOutcome};
 
-use super::fields::{CsvReader, Rows};
-use super::PoliceFileUnit;
+use super::fields::Rows;
+use super::reader::{Layout, RecordReader};
 use crate::{IngestError, SourceFile};
 
 /// The ten columns of an outcomes file, in order.
@@ -22,50 +22,27 @@ pub const OUTCOMES_HEADER: [&str; 10] = [
 ];
 
 /// Streams the outcomes of one outcomes file, validating each row.
-pub struct OutcomesReader {
-    rows: Rows,
-}
+pub type OutcomesReader = RecordReader<PoliceOutcome>;
+
+pub(super) const OUTCOMES: Layout<PoliceOutcome> =
+    Layout { header: &OUTCOMES_HEADER, kind: PoliceFileKind::Outcomes, what: "outcomes", record: outcome };
 
 impl OutcomesReader {
+    /// Opens an outcomes file and checks its header.
     pub fn open(file: &SourceFile) -> Result<OutcomesReader, IngestError> {
-        super::fields::open(file, OutcomesReader::from_parts)
-    }
-
-    pub(super) fn from_parts(
-        file: &SourceFile,
-        csv: CsvReader,
-        header: &[String],
-    ) -> Result<OutcomesReader, IngestError> {
-        Ok(OutcomesReader {
-            rows: Rows::checked(file, csv, header, &OUTCOMES_HEADER, PoliceFileKind::Outcomes, "outcomes")?,
-        })
-    }
-
-    pub fn unit(&self) -> &PoliceFileUnit {
-        &self.rows.unit
-    }
-
-    /// The next outcome, `None` at the end of the file, or the first problem found.
-    pub fn next_outcome(&mut self) -> Result<Option<PoliceOutcome>, IngestError> {
-        if !self.rows.advance()? {
-            return Ok(None);
-        }
-        let r = &self.rows;
-        Ok(Some(PoliceOutcome {
-            crime_id: r.required(0, "Crime ID")?,
-            month: r.month(1)?,
-            location: r.coordinates(4, 5)?,
-            lsoa_code: r.lsoa(7)?,
-            outcome_type: r.required(9, "Outcome type")?,
-        }))
+        RecordReader::open_with(file, &OUTCOMES)
     }
 }
 
-impl Iterator for OutcomesReader {
-    type Item = Result<PoliceOutcome, IngestError>;
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_outcome().transpose()
-    }
+/// One row of an outcomes file as an outcome.
+fn outcome(r: &Rows) -> Result<PoliceOutcome, IngestError> {
+    Ok(PoliceOutcome {
+        crime_id: r.required(0, "Crime ID")?,
+        month: r.month(1)?,
+        location: r.coordinates(4, 5)?,
+        lsoa_code: r.lsoa(7)?,
+        outcome_type: r.required(9, "Outcome type")?,
+    })
 }
 
 #[cfg(test)]

@@ -2,8 +2,8 @@
 
 use alliance_core::domain::{PoliceFileKind, StreetCrime};
 
-use super::fields::{CsvReader, Rows};
-use super::PoliceFileUnit;
+use super::fields::Rows;
+use super::reader::{Layout, RecordReader};
 use crate::{IngestError, SourceFile};
 
 /// The twelve columns of a street-level file, in order.
@@ -23,61 +23,32 @@ pub const STREET_HEADER: [&str; 12] = [
 ];
 
 /// Streams the crimes of one street-level file, validating each row.
-pub struct StreetReader {
-    rows: Rows,
-}
+pub type StreetReader = RecordReader<StreetCrime>;
+
+pub(super) const STREET: Layout<StreetCrime> =
+    Layout { header: &STREET_HEADER, kind: PoliceFileKind::Street, what: "street-level", record: street_crime };
 
 impl StreetReader {
     /// Opens a street file and checks its header.
     pub fn open(file: &SourceFile) -> Result<StreetReader, IngestError> {
-        super::fields::open(file, StreetReader::from_parts)
-    }
-
-    pub(super) fn from_parts(
-        file: &SourceFile,
-        csv: CsvReader,
-        header: &[String],
-    ) -> Result<StreetReader, IngestError> {
-        Ok(StreetReader {
-            rows: Rows::checked(file, csv, header, &STREET_HEADER, PoliceFileKind::Street, "street-level")?,
-        })
-    }
-
-    pub fn unit(&self) -> &PoliceFileUnit {
-        &self.rows.unit
-    }
-
-    /// The line number of the row last read.
-    pub fn line(&self) -> u64 {
-        self.rows.line
-    }
-
-    /// The next crime, `None` at the end of the file, or the first problem found.
-    pub fn next_crime(&mut self) -> Result<Option<StreetCrime>, IngestError> {
-        if !self.rows.advance()? {
-            return Ok(None);
-        }
-        let r = &self.rows;
-        Ok(Some(StreetCrime {
-            crime_id: r.optional(0),
-            month: r.month(1)?,
-            reported_by: r.get(2).trim().to_string(),
-            falls_within: r.get(3).trim().to_string(),
-            location: r.coordinates(4, 5)?,
-            location_description: r.get(6).trim().to_string(),
-            lsoa_code: r.lsoa(7)?,
-            lsoa_name: r.optional(8),
-            crime_type: r.required(9, "Crime type")?,
-            last_outcome: r.optional(10),
-        }))
+        RecordReader::open_with(file, &STREET)
     }
 }
 
-impl Iterator for StreetReader {
-    type Item = Result<StreetCrime, IngestError>;
-    fn next(&mut self) -> Option<Self::Item> {
-        self.next_crime().transpose()
-    }
+/// One row of a street-level file as a crime.
+fn street_crime(r: &Rows) -> Result<StreetCrime, IngestError> {
+    Ok(StreetCrime {
+        crime_id: r.optional(0),
+        month: r.month(1)?,
+        reported_by: r.get(2).trim().to_string(),
+        falls_within: r.get(3).trim().to_string(),
+        location: r.coordinates(4, 5)?,
+        location_description: r.get(6).trim().to_string(),
+        lsoa_code: r.lsoa(7)?,
+        lsoa_name: r.optional(8),
+        crime_type: r.required(9, "Crime type")?,
+        last_outcome: r.optional(10),
+    })
 }
 
 #[cfg(test)]

@@ -101,7 +101,7 @@ impl RouteRule {
 }
 
 const PUBLIC: Access = Access { allow: Allow::Public, token_scope: None };
-const ALL: Access = Access::roles(&Role::ALL);
+const ALL: Access = Access::roles(Role::ALL);
 const STAFF: Access = Access::roles(&[Role::Administrator, Role::Analyst]);
 const ADMIN: Access = Access::roles(&[Role::Administrator]);
 /// Who may post progress on actions and values of indicators: staff, and partner users (the
@@ -512,7 +512,7 @@ mod tests {
         for r in rules() {
             if let Allow::Roles(roles) = r.allow {
                 if roles.contains(&Role::LEAST) {
-                    for other in Role::ALL {
+                    for &other in Role::ALL {
                         assert!(
                             roles.contains(&other),
                             "{} {}: {:?} may, {:?} may not",

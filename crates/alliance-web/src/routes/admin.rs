@@ -133,7 +133,7 @@ async fn users_page_with(
 /// The users page's forms as first shown: a new user is offered the least role
 /// (`Role::LEAST`), never Administrator by default.
 fn least_role_form() -> forms::Form {
-    let least = Role::LEAST.as_str().to_string();
+    let least = Role::LEAST.code().to_string();
     forms::Form::new(HashMap::from([("role".to_string(), least.clone()), ("invite_role".to_string(), least)]))
 }
 

@@ -55,15 +55,15 @@ form_accessors!(PasswordPage);
 pub type Choices = Vec<(String, String)>;
 
 pub fn org_type_choices() -> Choices {
-    OrgType::ALL.iter().map(|t| (t.as_str().to_string(), t.label().to_string())).collect()
+    OrgType::ALL.iter().map(|t| (t.code().to_string(), t.label().to_string())).collect()
 }
 
 pub fn role_choices() -> Choices {
-    Role::ALL.iter().map(|r| (r.as_str().to_string(), r.label().to_string())).collect()
+    Role::ALL.iter().map(|r| (r.code().to_string(), r.label().to_string())).collect()
 }
 
 pub fn level_choices() -> Choices {
-    AccessLevel::ALL.iter().map(|l| (l.as_str().to_string(), l.as_str().to_string())).collect()
+    AccessLevel::ALL.iter().map(|l| (l.code().to_string(), l.code().to_string())).collect()
 }
 
 pub fn organisation_choices(orgs: &[Organisation]) -> Choices {

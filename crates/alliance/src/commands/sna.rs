@@ -97,15 +97,15 @@ pub async fn run_definition(db: &Db, command: DefinitionCommand) -> anyhow::Resu
             for m in &d.mappings {
                 println!(
                     "{:<22} {:<32} -> {:<28} {:<8} {}",
-                    m.source.key(),
+                    m.source.code(),
                     m.category,
-                    m.group.key(),
-                    m.fit.key(),
+                    m.group.code(),
+                    m.fit.code(),
                     if m.in_headline { "headline" } else { "context" }
                 );
             }
             for g in &d.gaps {
-                println!("{:<22} cannot show {:<28} {}", g.source.key(), g.group.key(), g.note);
+                println!("{:<22} cannot show {:<28} {}", g.source.code(), g.group.code(), g.note);
             }
         }
         DefinitionCommand::Export { file } => {

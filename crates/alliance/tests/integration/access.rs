@@ -60,8 +60,8 @@ async fn every_route_admits_exactly_the_roles_in_the_table() {
     let app = TestApp::start(common::sqlite()).await;
     let db = app.db.clone();
     let mut visitors: Vec<(Option<Role>, Caller)> = vec![(None, app.visitor("/sign-in").await)];
-    for role in Role::ALL {
-        let email = format!("{}@example.org", role.as_str());
+    for &role in Role::ALL {
+        let email = format!("{}@example.org", role.code());
         add_user(&db, &email, role, "Test Alliance").await;
         let signed_in = app.sign_in(&email, TEST_PASSWORD).await.unwrap_or_else(|r| panic!("{}", r.body));
         visitors.push((Some(role), signed_in));

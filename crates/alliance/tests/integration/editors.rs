@@ -66,10 +66,10 @@ fn definition_form(d: &Definition, action: &str, changes: &[(&str, &str)]) -> Ve
         ("action".into(), action.into()),
     ];
     for (i, m) in d.mappings.iter().enumerate() {
-        fields.push((format!("m{i}_source"), m.source.key().into()));
+        fields.push((format!("m{i}_source"), m.source.code().into()));
         fields.push((format!("m{i}_category"), m.category.clone()));
-        fields.push((format!("m{i}_group"), m.group.key().into()));
-        fields.push((format!("m{i}_fit"), m.fit.key().into()));
+        fields.push((format!("m{i}_group"), m.group.code().into()));
+        fields.push((format!("m{i}_fit"), m.fit.code().into()));
         fields.push((format!("m{i}_note"), m.note.clone()));
         if m.in_headline {
             fields.push((format!("m{i}_headline"), "yes".into()));

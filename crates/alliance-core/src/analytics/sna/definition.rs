@@ -9,131 +9,47 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A serious violence group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SvGroup {
-    Homicide,
-    KnifeAndSharpObject,
-    Firearms,
-    SeriousAssault,
-    Robbery,
-    PossessionOfWeapons,
-    PublicPlaceVawg,
-    CountyLinesDrugSupply,
-}
+use crate::codes::code_list;
 
-impl SvGroup {
-    pub const ALL: [SvGroup; 8] = [
-        SvGroup::Homicide,
-        SvGroup::KnifeAndSharpObject,
-        SvGroup::Firearms,
-        SvGroup::SeriousAssault,
-        SvGroup::Robbery,
-        SvGroup::PossessionOfWeapons,
-        SvGroup::PublicPlaceVawg,
-        SvGroup::CountyLinesDrugSupply,
-    ];
-
-    /// The stored key, e.g. `knife_and_sharp_object`.
-    pub fn key(self) -> &'static str {
-        match self {
-            SvGroup::Homicide => "homicide",
-            SvGroup::KnifeAndSharpObject => "knife_and_sharp_object",
-            SvGroup::Firearms => "firearms",
-            SvGroup::SeriousAssault => "serious_assault",
-            SvGroup::Robbery => "robbery",
-            SvGroup::PossessionOfWeapons => "possession_of_weapons",
-            SvGroup::PublicPlaceVawg => "public_place_vawg",
-            SvGroup::CountyLinesDrugSupply => "county_lines_drug_supply",
-        }
-    }
-
-    /// The name in words.
-    pub fn label(self) -> &'static str {
-        match self {
-            SvGroup::Homicide => "Homicide",
-            SvGroup::KnifeAndSharpObject => "Knife and sharp-object crime",
-            SvGroup::Firearms => "Firearms",
-            SvGroup::SeriousAssault => "Serious assault",
-            SvGroup::Robbery => "Robbery",
-            SvGroup::PossessionOfWeapons => "Possession of weapons",
-            SvGroup::PublicPlaceVawg => "Public-place violence against women and girls",
-            SvGroup::CountyLinesDrugSupply => "County-lines drug supply",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<SvGroup> {
-        SvGroup::ALL.into_iter().find(|g| g.key() == key)
+code_list! {
+    /// A serious violence group.
+    SvGroup ("serious violence group") {
+        Homicide = "homicide", "Homicide";
+        KnifeAndSharpObject = "knife_and_sharp_object", "Knife and sharp-object crime";
+        Firearms = "firearms", "Firearms";
+        SeriousAssault = "serious_assault", "Serious assault";
+        Robbery = "robbery", "Robbery";
+        PossessionOfWeapons = "possession_of_weapons", "Possession of weapons";
+        PublicPlaceVawg = "public_place_vawg", "Public-place violence against women and girls";
+        CountyLinesDrugSupply = "county_lines_drug_supply", "County-lines drug supply";
     }
 }
 
-/// The kind of source a category belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceKind {
-    /// data.police.uk `Crime type` (14 coarse categories).
-    PoliceCrimeType,
-    /// Home Office offence codes of a richer police extract.
-    PoliceOffenceCode,
-    /// Emergency department assault method (ISTV `ASSAULT METHOD`).
-    EdAssaultMethod,
-    /// ICD-10 external-cause codes of hospital admissions (e.g. X99).
-    Icd10,
-}
-
-impl SourceKind {
-    pub const ALL: [SourceKind; 4] =
-        [SourceKind::PoliceCrimeType, SourceKind::PoliceOffenceCode, SourceKind::EdAssaultMethod, SourceKind::Icd10];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            SourceKind::PoliceCrimeType => "police_crime_type",
-            SourceKind::PoliceOffenceCode => "police_offence_code",
-            SourceKind::EdAssaultMethod => "ed_assault_method",
-            SourceKind::Icd10 => "icd10",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SourceKind::PoliceCrimeType => "data.police.uk crime type",
-            SourceKind::PoliceOffenceCode => "Home Office offence code",
-            SourceKind::EdAssaultMethod => "Emergency department assault method",
-            SourceKind::Icd10 => "Hospital admission ICD-10 code",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<SourceKind> {
-        SourceKind::ALL.into_iter().find(|s| s.key() == key)
+code_list! {
+    /// The kind of source a category belongs to.
+    SourceKind ("source") {
+        /// data.police.uk `Crime type` (14 coarse categories).
+        PoliceCrimeType = "police_crime_type", "data.police.uk crime type";
+        /// Home Office offence codes of a richer police extract.
+        PoliceOffenceCode = "police_offence_code", "Home Office offence code";
+        /// Emergency department assault method (ISTV `ASSAULT METHOD`).
+        EdAssaultMethod = "ed_assault_method", "Emergency department assault method";
+        /// ICD-10 external-cause codes of hospital admissions (e.g. X99).
+        Icd10 = "icd10", "Hospital admission ICD-10 code";
     }
 }
 
-/// How well a source category matches its group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Fit {
-    /// The category is the group (robbery is robbery).
-    Exact,
-    /// The category contains the group and more (violence and sexual offences contains
-    /// grievous bodily harm but also common assault): counts overstate the group.
-    Broader,
-    /// The category is related but is not the group (drug offences are not drug supply):
-    /// an indicator of context, never a count of the group.
-    Proxy,
-}
-
-impl Fit {
-    pub fn key(self) -> &'static str {
-        match self {
-            Fit::Exact => "exact",
-            Fit::Broader => "broader",
-            Fit::Proxy => "proxy",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Fit> {
-        [Fit::Exact, Fit::Broader, Fit::Proxy].into_iter().find(|f| f.key() == key)
+code_list! {
+    /// How well a source category matches its group.
+    Fit ("fit") {
+        /// The category is the group (robbery is robbery).
+        Exact = "exact", "Exact";
+        /// The category contains the group and more (violence and sexual offences contains
+        /// grievous bodily harm but also common assault): counts overstate the group.
+        Broader = "broader", "Broader";
+        /// The category is related but is not the group (drug offences are not drug supply):
+        /// an indicator of context, never a count of the group.
+        Proxy = "proxy", "Proxy";
     }
 }
 
@@ -206,9 +122,9 @@ impl Definition {
             if !seen.insert((m.source, m.category.to_lowercase(), m.group)) {
                 return Err(DefinitionError::Duplicate {
                     index,
-                    source_key: m.source.key(),
+                    source_key: m.source.code(),
                     category: m.category.clone(),
-                    group: m.group.key(),
+                    group: m.group.code(),
                 });
             }
         }
@@ -345,7 +261,16 @@ mod tests {
         let text = serde_json::to_string(&d).unwrap();
         let back: Definition = serde_json::from_str(&text).unwrap();
         assert_eq!(back, d);
-        assert_eq!(SvGroup::from_key("public_place_vawg"), Some(SvGroup::PublicPlaceVawg));
-        assert_eq!(SourceKind::from_key("icd10"), Some(SourceKind::Icd10));
+        assert!(text.contains("\"group\":\"knife_and_sharp_object\""), "{text}");
+        assert!(text.contains("\"source\":\"police_crime_type\""), "{text}");
+        assert_eq!(SvGroup::parse("public_place_vawg"), Ok(SvGroup::PublicPlaceVawg));
+        assert_eq!(SourceKind::parse("icd10"), Ok(SourceKind::Icd10));
+        assert_eq!(Fit::parse("proxy"), Ok(Fit::Proxy));
+        assert_eq!(
+            SvGroup::parse("knife crime").map_err(|e| e.to_string()),
+            Err("unknown serious violence group \"knife crime\": expected one of homicide, knife_and_sharp_object, \
+                 firearms, serious_assault, robbery, possession_of_weapons, public_place_vawg, county_lines_drug_supply"
+                .to_string())
+        );
     }
 }

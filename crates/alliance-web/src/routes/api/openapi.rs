@@ -484,7 +484,7 @@ fn with_access(doc: &mut Value) {
             let (security, who) = match entry.allow {
                 Allow::Public => (serde_json::json!([]), "Anyone: no authentication.".to_string()),
                 Allow::Roles(roles) => {
-                    let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                    let names: Vec<&str> = roles.iter().map(|r| r.code()).collect();
                     let mut security = vec![serde_json::json!({ "session": [] })];
                     let mut who = format!("Signed-in users with the role {}", names.join(", "));
                     if let Some(scope) = entry.token_scope {
@@ -497,7 +497,7 @@ fn with_access(doc: &mut Value) {
             operation["security"] = security;
             operation["x-alliance-roles"] = match entry.allow {
                 Allow::Public => serde_json::json!(["anyone"]),
-                Allow::Roles(roles) => roles.iter().map(|r| Value::from(r.as_str())).collect(),
+                Allow::Roles(roles) => roles.iter().map(|r| Value::from(r.code())).collect(),
             };
             if let Some(scope) = entry.token_scope {
                 operation["x-alliance-token-scope"] = Value::from(scope);

@@ -84,14 +84,12 @@ fn layout(state: &AppState) -> Layout {
 }
 
 fn sources() -> Vec<(&'static str, &'static str)> {
-    SourceKind::ALL.iter().map(|s| (s.key(), s.label())).collect()
+    SourceKind::ALL.iter().map(|s| (s.code(), s.label())).collect()
 }
 
 fn groups() -> Vec<(&'static str, &'static str)> {
-    SvGroup::ALL.iter().map(|g| (g.key(), g.label())).collect()
+    SvGroup::ALL.iter().map(|g| (g.code(), g.label())).collect()
 }
-
-const FITS: [&str; 3] = ["exact", "broader", "proxy"];
 
 fn rows_of(d: &Definition) -> Vec<Row> {
     d.mappings
@@ -99,11 +97,11 @@ fn rows_of(d: &Definition) -> Vec<Row> {
         .enumerate()
         .map(|(index, m)| Row {
             index,
-            source: m.source.key().into(),
+            source: m.source.code().into(),
             source_label: m.source.label().into(),
             category: m.category.clone(),
-            group: m.group.key().into(),
-            fit: m.fit.key().into(),
+            group: m.group.code().into(),
+            fit: m.fit.code().into(),
             headline: m.in_headline,
             note: m.note.clone(),
             remove: false,
@@ -130,7 +128,7 @@ fn edit_page(
         preview,
         sources: sources(),
         groups: groups(),
-        fits: FITS.to_vec(),
+        fits: Fit::ALL.iter().map(|f| f.code()).collect(),
     }
 }
 
@@ -156,7 +154,7 @@ fn read_form(form: &mut Form, base: &Definition) -> (Vec<Row>, Option<Definition
         let row = Row {
             index: i,
             source: v("source"),
-            source_label: SourceKind::from_key(&v("source")).map(|s| s.label().to_string()).unwrap_or_default(),
+            source_label: SourceKind::parse(&v("source")).map(|s| s.label().to_string()).unwrap_or_default(),
             category: v("category"),
             group: v("group"),
             fit: v("fit"),
@@ -210,14 +208,14 @@ fn read_form(form: &mut Form, base: &Definition) -> (Vec<Row>, Option<Definition
 
 /// A row as a mapping; `prefix` is the row's field ids' (`m3`, `new`).
 fn mapping_of(row: &Row, prefix: &str) -> Result<Mapping, FieldError> {
-    let source = SourceKind::from_key(&row.source)
-        .ok_or_else(|| error(&format!("{prefix}_source"), "Select the source the category comes from"))?;
+    let source = SourceKind::parse(&row.source)
+        .map_err(|_| error(&format!("{prefix}_source"), "Select the source the category comes from"))?;
     let category = definition::normalise_category(source, &row.category)
         .map_err(|reason| error(&format!("{prefix}_category"), reason))?;
-    let group = SvGroup::from_key(&row.group)
-        .ok_or_else(|| error(&format!("{prefix}_group"), format!("Select the group \"{category}\" counts towards")))?;
-    let fit = Fit::from_key(&row.fit)
-        .ok_or_else(|| error(&format!("{prefix}_fit"), format!("Select how well \"{category}\" fits its group")))?;
+    let group = SvGroup::parse(&row.group)
+        .map_err(|_| error(&format!("{prefix}_group"), format!("Select the group \"{category}\" counts towards")))?;
+    let fit = Fit::parse(&row.fit)
+        .map_err(|_| error(&format!("{prefix}_fit"), format!("Select how well \"{category}\" fits its group")))?;
     if row.note.chars().count() > definition::MAX_NOTE_CHARS {
         return Err(error(
             &format!("{prefix}_note"),

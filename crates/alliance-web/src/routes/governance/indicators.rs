@@ -161,8 +161,8 @@ fn source_of(form: &Form, errors: &mut Vec<FieldError>) -> Option<IndicatorSourc
             let selection = match form.get("crime_type").as_deref() {
                 Some("serious-violence") => Some(PoliceSelection::SeriousViolence),
                 Some(t) if CRIME_TYPES.contains(&t) => Some(PoliceSelection::CrimeType(t.to_string())),
-                Some(g) if g.strip_prefix("sv-group:").and_then(SvGroup::from_key).is_some() => {
-                    g.strip_prefix("sv-group:").and_then(SvGroup::from_key).map(PoliceSelection::SvGroup)
+                Some(g) if g.strip_prefix("sv-group:").is_some_and(|g| SvGroup::parse(g).is_ok()) => {
+                    g.strip_prefix("sv-group:").and_then(|g| SvGroup::parse(g).ok()).map(PoliceSelection::SvGroup)
                 }
                 _ => {
                     errors.push(error("crime_type", "Select the crimes the computed indicator counts"));

@@ -245,7 +245,7 @@ fn police_options() -> Vec<(String, String)> {
         "Serious violence: the crime types in the serious violence definition's headline".to_string(),
     )];
     for g in SvGroup::ALL {
-        out.push((format!("sv-group:{}", g.key()), format!("Serious violence group: {}", g.label())));
+        out.push((format!("sv-group:{}", g.code()), format!("Serious violence group: {}", g.label())));
     }
     out.extend(CRIME_TYPES.iter().map(|t| (t.to_string(), format!("Crime type: {t}"))));
     out
