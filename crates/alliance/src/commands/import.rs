@@ -113,7 +113,10 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
-    let Tally { imported, unchanged, skipped, rows, failed } = tally;
+    let Tally { imported, unchanged, skipped, rows, mut failed } = tally;
+    // Files finish in the order the run reaches them (outcomes first; on PostgreSQL street files
+    // side by side): the summary names the failed ones in the order they were given.
+    failed.sort_by_key(|name| sources.iter().position(|s| &s.name == name));
     println!(
         "{imported} imported ({rows} rows in {seconds:.2} s, {:.0} rows/s), {unchanged} unchanged, {skipped} skipped, {} failed{}",
         rows as f64 / seconds.max(1e-9),
