@@ -1,14 +1,15 @@
 //! The PostgreSQL [`PoliceStore`] of the police import (the algorithm is `per_file.rs`'s), over
-//! a dedicated `PgConnection`, with rows sent by `COPY … FROM STDIN` straight into the police
+//! dedicated `PgConnection`s, with rows sent by `COPY … FROM STDIN` straight into the police
 //! tables instead of multi-row `INSERT`s.
 //!
 //! `COPY` skips parsing, planning and binding a statement per thousand rows: the server only
 //! splits lines and converts text, and stores the rows by its multi-row insert (one write-ahead
 //! log record per page instead of one per row). `sqlx`'s `Any` driver has no `COPY`, so a run
-//! opens one `PgConnection` of its own (as the SQLite path opens one `rusqlite` connection), and
-//! every statement of a file's transaction (the provenance row, the `COPY`s, the replacement of
-//! an earlier import, the outcome refresh, the counts, the audit row) runs on it, so a failure
-//! anywhere rolls the whole file back.
+//! opens `PgConnection`s of its own (one, and a second for the street files: see
+//! [`import_run`]; the SQLite path opens one `rusqlite` connection), and every statement of a
+//! file's transaction (the provenance row, the `COPY`s, the replacement of an earlier import,
+//! the outcome refresh, the counts, the audit row) runs on one of them, so a failure anywhere
+//! rolls the whole file back.
 //!
 //! A street file's crimes take their latest outcome on the way in: the writer asks for the
 //! latest outcomes of a chunk's Crime IDs ([`LATEST_OUTCOMES`], by the outcomes' Crime ID index)
