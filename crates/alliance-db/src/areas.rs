@@ -115,6 +115,12 @@ impl Db {
         Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, sqlx::Error>>()?)
     }
 
+    /// [`Db::partnership_area`] as a test of a district: every district when the profile names
+    /// none that is held.
+    pub async fn partnership_area_filter(&self) -> Result<AreaFilter, DbError> {
+        Ok(AreaFilter(self.partnership_area().await?.into_iter().collect()))
+    }
+
     pub async fn districts(&self) -> Result<Vec<DistrictInfo>, DbError> {
         let rows = sqlx::query("SELECT code, name FROM districts ORDER BY code").fetch_all(&self.pool).await?;
         Ok(rows
@@ -360,5 +366,18 @@ impl Db {
             }
         }
         Ok(out)
+    }
+}
+
+/// The districts of the partnership's area, for keeping lists (place names, the report map's
+/// wards) to it; empty admits every district.
+#[derive(Debug, Clone, Default)]
+pub struct AreaFilter(std::collections::BTreeSet<String>);
+
+impl AreaFilter {
+    /// Whether a place in `district` (none: not known) belongs: always without an area, else
+    /// only in one of its districts.
+    pub fn admits(&self, district: Option<&str>) -> bool {
+        self.0.is_empty() || district.is_some_and(|d| self.0.contains(d))
     }
 }

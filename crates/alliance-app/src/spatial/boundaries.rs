@@ -22,13 +22,12 @@ pub async fn place_picker_geojson(db: &Db) -> Result<Value, DbError> {
     let round5 = |v: f64| (v * 1e5).round() / 1e5;
     // The partnership's area when its profile names districts that are held (a national data
     // set holds every ward of England and Wales), else every ward.
-    let area: std::collections::HashSet<String> = db.partnership_area().await?.into_iter().collect();
-    let in_area = |district: &Option<String>| area.is_empty() || district.as_ref().is_some_and(|d| area.contains(d));
+    let area = db.partnership_area_filter().await?;
     let features: Vec<Value> = db
         .boundary_shapes("ward", None)
         .await?
         .iter()
-        .filter(|b| in_area(&b.district_code))
+        .filter(|b| area.admits(b.district_code.as_deref()))
         .map(|b| {
             let simple = b.shape.simplify(&PICKER_TOLERANCE_DEGREES);
             let ring =

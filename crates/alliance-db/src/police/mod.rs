@@ -263,7 +263,9 @@ impl Db {
             }
         } else if let Some(url) = self.postgres_url.as_deref() {
             // On the import's kind of connection: the rebuild runs the indexes' own SQL.
-            let finished = pg_deferred::finish(url).await;
+            let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+            let finished = pg_deferred::finish(&mut conn, url).await;
+            let _ = sqlx::Connection::close(conn).await;
             if finished? {
                 tracing::warn!("finished an interrupted police import: indexes rebuilt");
             }

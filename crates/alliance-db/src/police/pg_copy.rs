@@ -530,12 +530,7 @@ impl Held {
     /// Reports the results the log on disk covers, in order; with `all`, waits for the log
     /// writer until every result is covered. A result whose flush cannot be confirmed (the
     /// connection failed) is reported as an error: the file may or may not have been kept.
-    async fn release(
-        &mut self,
-        conn: &mut PgConnection,
-        all: bool,
-        report: &mut impl FnMut(usize, Result<ImportOutcome, DbError>),
-    ) {
+    async fn release(&mut self, conn: &mut PgConnection, all: bool, report: &Report<'_>) {
         let waiting_since = Instant::now();
         loop {
             while let Some((_, _, needs)) = self.queue.front() {
@@ -615,7 +610,6 @@ async fn work(
     report: &Report<'_>,
 ) {
     let mut held = Held::default();
-    let mut report = |index: usize, result: Result<ImportOutcome, DbError>| report(index, result);
     let mut next = queue.take().map(|i| (i, prepare(&files[i])));
     while let Some((index, Prepared { checksum, parser, mut rows })) = next.take() {
         next = queue.take().map(|i| (i, prepare(&files[i])));
@@ -637,9 +631,9 @@ async fn work(
             _ => result,
         };
         held.push(store.conn, index, result, store.durable_commit).await;
-        held.release(store.conn, false, &mut report).await;
+        held.release(store.conn, false, report).await;
     }
-    held.release(store.conn, true, &mut report).await;
+    held.release(store.conn, true, report).await;
 }
 
 /// Imports `files` on connections of the run's own, each file in its own transaction,
@@ -682,26 +676,36 @@ pub(super) async fn import_run(
     let mut store = PgStore::new(&mut conn);
     work(&mut store, files, &Queue::new(outcomes_order), by, on_progress, &report).await;
     let street = Queue::new(street_order);
-    let t = if street_order.len() < 2 {
-        work(&mut store, files, &street, by, on_progress, &report).await;
-        std::mem::take(&mut store.timings)
-    } else {
-        let mut second = PgConnection::connect(url).await?;
-        let mut other = PgStore::new(&mut second);
-        tokio::join!(
-            work(&mut store, files, &street, by, on_progress, &report),
-            work(&mut other, files, &street, by, on_progress, &report),
-        );
-        let t = std::mem::take(&mut store.timings).plus(&other.timings);
-        drop(other);
-        // Every file's transaction on it has ended.
-        let _ = second.close().await;
-        t
+    // A second connection that cannot be opened leaves the street files to the first.
+    let mut second = match street_order.len() {
+        0 | 1 => None,
+        _ => PgConnection::connect(url)
+            .await
+            .inspect_err(|e| tracing::warn!("importing the street files on one connection: {e}"))
+            .ok(),
     };
+    let t = match second.as_mut() {
+        None => {
+            work(&mut store, files, &street, by, on_progress, &report).await;
+            std::mem::take(&mut store.timings)
+        }
+        Some(conn) => {
+            let mut other = PgStore::new(conn);
+            tokio::join!(
+                work(&mut store, files, &street, by, on_progress, &report),
+                work(&mut other, files, &street, by, on_progress, &report),
+            );
+            std::mem::take(&mut store.timings).plus(&other.timings)
+        }
+    };
+    if let Some(conn) = second {
+        // Every file's transaction on it has ended.
+        let _ = conn.close().await;
+    }
     drop(store);
     let finishing = Instant::now();
     if bulk {
-        pg_deferred::finish(url).await?;
+        pg_deferred::finish(&mut conn, url).await?;
     }
     tracing::debug!(
         files = files.len(),

@@ -86,12 +86,12 @@ pub(super) async fn begin(conn: &mut PgConnection, files: &[SourceFile]) -> Resu
 /// shared (they only wait for a run dropping the indexes, which holds it alone), and lock their
 /// index's record, so two runs ending at once build each index once: the second finds the
 /// record gone.
-pub(crate) async fn finish(url: &str) -> Result<bool, DbError> {
-    let mut conn = PgConnection::connect(url).await?;
+///
+/// `conn` reads what is owed and refreshes the statistics; the builds open connections to `url`.
+pub(crate) async fn finish(conn: &mut PgConnection, url: &str) -> Result<bool, DbError> {
     let owed: Vec<String> =
-        sqlx::query_scalar("SELECT name FROM police_deferred_indexes ORDER BY name").fetch_all(&mut conn).await?;
+        sqlx::query_scalar("SELECT name FROM police_deferred_indexes ORDER BY name").fetch_all(&mut *conn).await?;
     if owed.is_empty() {
-        let _ = conn.close().await;
         return Ok(false);
     }
     let builds = owed.iter().map(|name| async move {
@@ -104,8 +104,7 @@ pub(crate) async fn finish(url: &str) -> Result<bool, DbError> {
     // the answer.
     futures_util::future::join_all(builds).await.into_iter().collect::<Result<Vec<()>, DbError>>()?;
     // The tables more than doubled: plans chosen on their old statistics would go wrong.
-    sqlx::raw_sql("ANALYZE police_crimes, police_outcomes").execute(&mut conn).await?;
-    let _ = conn.close().await;
+    sqlx::raw_sql("ANALYZE police_crimes, police_outcomes").execute(&mut *conn).await?;
     Ok(true)
 }
 

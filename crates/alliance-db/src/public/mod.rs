@@ -124,19 +124,18 @@ impl Db {
     /// holds every district of England and Wales, which no member of the public in one area
     /// wants to scroll through), else all.
     pub async fn place_names(&self) -> Result<Vec<String>, DbError> {
-        let area: std::collections::BTreeSet<String> = self.partnership_area().await?.into_iter().collect();
-        let in_area = |district: Option<&str>| area.is_empty() || district.is_some_and(|d| area.contains(d));
+        let area = self.partnership_area_filter().await?;
         let wards = sqlx::query("SELECT DISTINCT name, district_code FROM area_boundaries WHERE kind = 'ward'")
             .fetch_all(&self.pool)
             .await?;
         let mut names = Vec::with_capacity(wards.len());
         for row in wards {
             let district: Option<String> = row.try_get(1)?;
-            if in_area(district.as_deref()) {
+            if area.admits(district.as_deref()) {
                 names.push(row.try_get::<String, _>(0)?);
             }
         }
-        names.extend(self.districts().await?.into_iter().filter(|d| in_area(Some(&d.code))).map(|d| d.name));
+        names.extend(self.districts().await?.into_iter().filter(|d| area.admits(Some(&d.code))).map(|d| d.name));
         names.sort();
         names.dedup();
         Ok(names)
