@@ -16,6 +16,7 @@
 //! deferred to the end of large runs; PostgreSQL ([`pg_copy`]) over a `PgConnection`, rows sent
 //! by `COPY`.
 
+mod latest;
 pub(crate) mod month_counts;
 mod outcomes;
 mod per_file;

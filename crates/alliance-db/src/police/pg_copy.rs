@@ -11,9 +11,10 @@
 //! the outcome refresh, the counts, the audit row) runs on one of them, so a failure anywhere
 //! rolls the whole file back.
 //!
-//! A street file's crimes take their latest outcome on the way in: the writer asks for the
-//! latest outcomes of a chunk's Crime IDs ([`LATEST_OUTCOMES`], by the outcomes' Crime ID index)
-//! and writes each crime with its outcome, so no crime row is written twice. (Earlier the rows
+//! A street file's crimes take their latest outcome on the way in, so no crime row is written
+//! twice: from the run's map of latest outcomes ([`PgKnown`]) while `police_outcomes` holds only
+//! what this run wrote, else by asking the server for the latest outcomes of a chunk's Crime IDs
+//! ([`LATEST_OUTCOMES`], by the outcomes' Crime ID index). (Earlier the rows
 //! went through temporary staging tables and one `INSERT … SELECT` per file: that wrote every
 //! row twice, stored them one log record per row, and emptying the staging tables cost a few
 //! milliseconds at every commit.)
@@ -31,6 +32,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::{Connection, PgConnection, Postgres, Row};
 use tokio::sync::mpsc;
 
+use super::latest::{self, LatestOutcomes};
 use super::per_file::{self, Arg, By, PoliceStore};
 use super::{outcomes, parse_into, pg_deferred, Batch, Message, RunProgress};
 use crate::imports::{ImportCounts, ImportOutcome};
@@ -161,14 +163,35 @@ struct Latest {
 /// Latest outcomes by crime key (a key names one Crime ID but for a rare collision).
 type LatestByKey = HashMap<i64, Vec<Latest>>;
 
+/// Where a chunk of street rows finds its crimes' latest outcomes.
+enum Outcomes<'m> {
+    /// The run's map ([`PgKnown`]).
+    Map(&'m LatestOutcomes),
+    /// What the server answered for the chunk's Crime IDs ([`LATEST_OUTCOMES`]).
+    Found(LatestByKey),
+}
+
+impl Outcomes<'_> {
+    /// The latest outcome and its month of a Crime ID and its key.
+    fn get(&self, crime_id: &str, key: i64) -> Option<(&str, &str)> {
+        match self {
+            Outcomes::Map(map) => map.get(crime_id, key),
+            Outcomes::Found(found) => {
+                let l = found.get(&key)?.iter().find(|l| l.crime_id == crime_id)?;
+                Some((l.outcome_type.as_str(), l.month.as_str()))
+            }
+        }
+    }
+}
+
 /// Writes street rows in the column order of [`COPY_CRIMES`], each crime with its latest
-/// outcome from `latest` when it has one, else the street file's (as `outcomes::REFRESH` sets
+/// outcome and its month from `latest` (by Crime ID and key) when it has one, else the street file's (as `outcomes::REFRESH` sets
 /// it): `outcome_month` is the outcome's month, NULL for the street file's. The other columns
 /// mean what they mean on SQLite (`sqlite_bulk.rs`).
-fn encode_crimes(rows: &[StreetCrime], keys: &[Option<i64>], import_id: i64, latest: &LatestByKey, out: &mut CopyText) {
+fn encode_crimes(rows: &[StreetCrime], keys: &[Option<i64>], import_id: i64, latest: &Outcomes, out: &mut CopyText) {
     for (c, key) in rows.iter().zip(keys) {
         let found = match (key, c.crime_id.as_deref()) {
-            (Some(k), Some(id)) => latest.get(k).and_then(|l| l.iter().find(|l| l.crime_id == id)),
+            (Some(k), Some(id)) => latest.get(id, *k),
             _ => None,
         };
         out.plain(import_id);
@@ -182,9 +205,9 @@ fn encode_crimes(rows: &[StreetCrime], keys: &[Option<i64>], import_id: i64, lat
         out.text(&c.crime_type);
         out.opt_text(c.last_outcome.as_deref());
         match found {
-            Some(l) => {
-                out.text(&l.outcome_type);
-                out.text(&l.month);
+            Some((outcome, month)) => {
+                out.text(outcome);
+                out.text(month);
             }
             None => {
                 out.opt_text(c.last_outcome.as_deref());
@@ -206,6 +229,61 @@ fn encode_outcomes(rows: &[PoliceOutcome], keys: &[i64], import_id: i64, out: &m
         out.text(&o.outcome_type);
         out.end_row();
     }
+}
+
+/// Outcomes imports of other runs, counted in the statement that relies on none having been
+/// added ([`PgKnown`]).
+const OTHER_OUTCOMES_IMPORTS: &str =
+    "SELECT COUNT(*) FROM imports WHERE source = 'police' AND kind = 'outcomes' AND id <> ALL($1)";
+
+/// The run's map of latest outcomes on PostgreSQL ([`LatestOutcomes`]), kept while
+/// `police_outcomes` holds only rows this run wrote, so that the street files' crimes need no
+/// look-up of their outcomes (about a quarter of the server's work on a fresh import).
+///
+/// It starts only when the table is empty, and is checked in each street file's transaction,
+/// before its first rows go: every row of `police_outcomes` belongs to an import, imports are
+/// never deleted, and rows are removed only by a later import of the same unit. So while the
+/// outcomes imports not made by this run number as many as when it began (when they held no
+/// rows), the table holds exactly this run's committed outcomes. The check is one count over
+/// `imports` (a few thousand rows for a national archive) instead of the table's rows.
+/// It sees what is committed when it runs, as the look-up it replaces would.
+struct PgKnown {
+    map: LatestOutcomes,
+    /// This run's committed outcomes imports.
+    ours: Vec<i64>,
+    /// Other outcomes imports when the run began (none of them with rows).
+    others: i64,
+}
+
+impl PgKnown {
+    /// Starts when `police_outcomes` is empty; `None` otherwise.
+    async fn start(conn: &mut PgConnection) -> Result<Option<PgKnown>, DbError> {
+        // One statement, one snapshot: no import can land between the two answers.
+        let (empty, others): (bool, i64) = sqlx::query_as(
+            "SELECT NOT EXISTS (SELECT 1 FROM police_outcomes), \
+             (SELECT COUNT(*) FROM imports WHERE source = 'police' AND kind = 'outcomes')",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(empty.then(|| PgKnown { map: LatestOutcomes::default(), ours: Vec::new(), others }))
+    }
+
+    /// Whether the table still holds only this run's outcomes (inside the file's transaction).
+    async fn still_complete(&self, conn: &mut PgConnection) -> Result<bool, DbError> {
+        let others: i64 = sqlx::query_scalar(OTHER_OUTCOMES_IMPORTS).bind(&self.ours).fetch_one(&mut *conn).await?;
+        Ok(others == self.others)
+    }
+}
+
+/// What a store does with the run's map of latest outcomes.
+enum Known<'k> {
+    /// None is kept: the table held outcomes when the run began, the run has no street files,
+    /// or the map was given up.
+    Off,
+    /// The outcomes files: each adds its rows once committed.
+    Building(PgKnown),
+    /// The street files: each reads it while the check in its transaction holds.
+    Reading(&'k PgKnown),
 }
 
 /// Send an outcomes file's rows to the server by one `COPY` when they reach this size.
@@ -242,8 +320,15 @@ impl Timings {
 /// transaction is begun and ended by statements (so no borrow of the connection outlives a
 /// call). Outcomes rows are gathered in `COPY` text and sent by one `COPY` per megabyte; street
 /// rows are held as parsed until a chunk is full, then sent with their latest outcomes.
-struct PgStore<'c> {
+struct PgStore<'c, 'k> {
     conn: &'c mut PgConnection,
+    known: Known<'k>,
+    /// Whether the map may be read for the file in progress (checked at its first street rows).
+    known_complete: Option<bool>,
+    /// An outcomes file's rows, for the map once the file commits.
+    staged: Vec<(String, alliance_core::domain::Month, String)>,
+    /// After `replace`: the file's kind, import and the import it replaced.
+    settled: Option<(PoliceFileKind, i64, Option<i64>)>,
     rows: CopyText,
     /// Street batches waiting for their latest outcomes, and how many rows they hold.
     street: Vec<Batch>,
@@ -258,10 +343,14 @@ struct PgStore<'c> {
     timings: Timings,
 }
 
-impl<'c> PgStore<'c> {
-    fn new(conn: &'c mut PgConnection) -> PgStore<'c> {
+impl<'c, 'k> PgStore<'c, 'k> {
+    fn new(conn: &'c mut PgConnection, known: Known<'k>) -> PgStore<'c, 'k> {
         PgStore {
             conn,
+            known,
+            known_complete: None,
+            staged: Vec::new(),
+            settled: None,
             rows: CopyText::new(),
             street: Vec::new(),
             street_rows: 0,
@@ -298,23 +387,32 @@ impl<'c> PgStore<'c> {
             return Ok(());
         }
         let started = Instant::now();
-        let mut keys: Vec<i64> = Vec::with_capacity(self.street_rows);
-        for batch in &self.street {
-            if let Batch::Street(_, k) = batch {
-                keys.extend(k.iter().flatten());
-            }
+        if let (Known::Reading(known), None) = (&self.known, self.known_complete) {
+            self.known_complete = Some(known.still_complete(self.conn).await?);
         }
-        keys.sort_unstable();
-        keys.dedup();
-        let mut latest = LatestByKey::new();
-        if !keys.is_empty() {
-            let found = sqlx::query(LATEST_OUTCOMES).bind(&keys).fetch_all(&mut *self.conn).await?;
-            for row in found {
-                let key: i64 = row.try_get(0)?;
-                let l = Latest { crime_id: row.try_get(1)?, outcome_type: row.try_get(2)?, month: row.try_get(3)? };
-                latest.entry(key).or_default().push(l);
+        let latest = match self.known {
+            Known::Reading(known) if self.known_complete == Some(true) => Outcomes::Map(&known.map),
+            _ => {
+                let mut keys: Vec<i64> = Vec::with_capacity(self.street_rows);
+                for batch in &self.street {
+                    if let Batch::Street(_, k) = batch {
+                        keys.extend(k.iter().flatten());
+                    }
+                }
+                keys.sort_unstable();
+                keys.dedup();
+                let mut found = LatestByKey::new();
+                if !keys.is_empty() {
+                    for row in sqlx::query(LATEST_OUTCOMES).bind(&keys).fetch_all(&mut *self.conn).await? {
+                        let key: i64 = row.try_get(0)?;
+                        let l =
+                            Latest { crime_id: row.try_get(1)?, outcome_type: row.try_get(2)?, month: row.try_get(3)? };
+                        found.entry(key).or_default().push(l);
+                    }
+                }
+                Outcomes::Found(found)
             }
-        }
+        };
         for batch in self.street.drain(..) {
             if let Batch::Street(rows, keys) = batch {
                 encode_crimes(&rows, &keys, import_id, &latest, &mut self.rows);
@@ -327,6 +425,9 @@ impl<'c> PgStore<'c> {
 
     /// Forgets the rows held (the transaction that ends keeps or drops those sent).
     fn forget(&mut self) {
+        self.known_complete = None;
+        self.staged.clear();
+        self.settled = None;
         self.rows.clear();
         self.street.clear();
         self.street_rows = 0;
@@ -350,7 +451,7 @@ fn bind_args<'q>(
     q
 }
 
-impl PoliceStore for PgStore<'_> {
+impl PoliceStore for PgStore<'_, '_> {
     fn backend(&self) -> Backend {
         Backend::Postgres
     }
@@ -393,6 +494,9 @@ impl PoliceStore for PgStore<'_> {
             }
             Batch::Outcomes(rows, keys) => {
                 encode_outcomes(&rows, &keys, import_id, &mut self.rows);
+                if let Known::Building(_) = self.known {
+                    latest::stage(rows, &mut self.staged);
+                }
                 if self.rows.as_bytes().len() >= COPY_CHUNK_BYTES {
                     self.copy(COPY_OUTCOMES).await?;
                 }
@@ -425,6 +529,7 @@ impl PoliceStore for PgStore<'_> {
                 outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
             }
         }
+        self.settled = Some((kind, import_id, replaced));
         self.timings.replace += started.elapsed();
         Ok(counts.rows_replaced)
     }
@@ -435,6 +540,16 @@ impl PoliceStore for PgStore<'_> {
         let sql = if self.durable_commit { "COMMIT" } else { "SET LOCAL synchronous_commit = off; COMMIT" };
         sqlx::raw_sql(sql).execute(&mut *self.conn).await?;
         self.timings.commit += started.elapsed();
+        if let (Known::Building(known), Some((PoliceFileKind::Outcomes, import_id, replaced))) =
+            (&mut self.known, self.settled)
+        {
+            // A replacement removed rows the map holds: give it up (as on SQLite).
+            if replaced.is_none() && known.map.add(std::mem::take(&mut self.staged)) {
+                known.ours.push(import_id);
+            } else {
+                self.known = Known::Off;
+            }
+        }
         self.forget();
         Ok(())
     }
@@ -602,7 +717,7 @@ type Report<'r> = dyn Fn(usize, Result<ImportOutcome, DbError>) + Sync + 'r;
 /// Imports the files `queue` hands this worker, one transaction each, preparing its next file
 /// while it writes this one, and reports each result once it is durable.
 async fn work(
-    store: &mut PgStore<'_>,
+    store: &mut PgStore<'_, '_>,
     files: &[SourceFile],
     queue: &Queue<'_>,
     by: By<'_>,
@@ -673,8 +788,21 @@ pub(super) async fn import_run(
             *slot = Some(result);
         }
     };
-    let mut store = PgStore::new(&mut conn);
+    // The map of latest outcomes is built only when street files can read it.
+    let known = match (outcomes_order.is_empty(), street_order.is_empty()) {
+        (false, false) => PgKnown::start(&mut conn).await?.map_or(Known::Off, Known::Building),
+        _ => Known::Off,
+    };
+    let mut store = PgStore::new(&mut conn, known);
     work(&mut store, files, &Queue::new(outcomes_order), by, on_progress, &report).await;
+    let known = match std::mem::replace(&mut store.known, Known::Off) {
+        Known::Building(known) => Some(known),
+        _ => None,
+    };
+    let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
+    let outcomes_timings = std::mem::take(&mut store.timings);
+    drop(store);
+    let mut store = PgStore::new(&mut conn, reading());
     let street = Queue::new(street_order);
     // A second connection that cannot be opened leaves the street files to the first.
     let mut second = match street_order.len() {
@@ -690,14 +818,15 @@ pub(super) async fn import_run(
             std::mem::take(&mut store.timings)
         }
         Some(conn) => {
-            let mut other = PgStore::new(conn);
+            let mut other = PgStore::new(conn, reading());
             tokio::join!(
                 work(&mut store, files, &street, by, on_progress, &report),
                 work(&mut other, files, &street, by, on_progress, &report),
             );
             std::mem::take(&mut store.timings).plus(&other.timings)
         }
-    };
+    }
+    .plus(&outcomes_timings);
     if let Some(conn) = second {
         // Every file's transaction on it has ended.
         let _ = conn.close().await;
@@ -710,6 +839,7 @@ pub(super) async fn import_run(
     tracing::debug!(
         files = files.len(),
         bulk,
+        outcomes_map = known.is_some(),
         rebuild_ms = finishing.elapsed().as_millis() as u64,
         total_ms = run_started.elapsed().as_millis() as u64,
         copy_ms = t.copy.as_millis() as u64,

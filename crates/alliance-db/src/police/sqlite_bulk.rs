@@ -348,7 +348,7 @@ impl PoliceStore for SqliteStore<'_, '_> {
             })?,
         }
         match batch {
-            Batch::Outcomes(rows, _) if known.is_some() => known::stage(rows, &mut self.file.staged),
+            Batch::Outcomes(rows, _) if known.is_some() => super::latest::stage(rows, &mut self.file.staged),
             batch => {
                 let _ = self.used.send(batch);
             }

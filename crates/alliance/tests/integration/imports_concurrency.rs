@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use alliance_app::imports::{self, PartnerImported, PartnerKind, Supplier};
+use alliance_core::domain::{CountField, CountFilter};
 use alliance_db::audit::Actor;
 use alliance_db::imports::{ImportAudit, ImportOutcome};
 use alliance_db::partner::indicators::{IndicatorFilter, IndicatorSupplier};
@@ -75,6 +76,12 @@ async fn police_twice_at_once(t: TestDb, data: PathBuf) {
         .sum();
     let stored_outcomes = table_rows(&t, "police_outcomes").await;
     assert_eq!(stored_outcomes, outcome_rows, "outcome rows stored exactly once");
+    // Each run began with no outcomes and kept their latest in memory until the other run's
+    // imports showed; every crime must still carry the latest outcome the rules give.
+    let (street_paths, outcome_paths): (Vec<PathBuf>, Vec<PathBuf>) =
+        paths.iter().cloned().partition(|p| p.to_string_lossy().ends_with("-street.csv"));
+    let by_outcome = a.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap();
+    assert_eq!(by_outcome, crate::police_import::expected_outcomes(&street_paths, &outcome_paths));
     let (doubled, imports) = current_per_unit(&a).await;
     assert!(doubled.is_empty(), "units with two current imports: {doubled:?}");
     assert_eq!(imports, 8);

@@ -166,7 +166,7 @@ fn gwent_files(data: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
 /// The latest outcome of every crime as the rules say, computed independently: for each
 /// street row, the outcome of the latest month naming its Crime ID in the outcomes files (the
 /// last such row of that month), or else its own "Last outcome category".
-fn expected_outcomes(street: &[PathBuf], outcomes: &[PathBuf]) -> Vec<CountRow> {
+pub(crate) fn expected_outcomes(street: &[PathBuf], outcomes: &[PathBuf]) -> Vec<CountRow> {
     let mut latest: HashMap<String, (String, String)> = HashMap::new();
     for path in outcomes {
         let (header, rows) = read_csv(path);
@@ -224,6 +224,57 @@ async fn gwent_orders(t: TestDb, data: PathBuf) {
 }
 
 on_each_backend!(gwent_orders);
+
+/// A run that began with no outcomes keeps their latest in memory while no other run has
+/// written any (both backends). Here another process imports a later month's outcomes while
+/// this run is between its outcomes files and its street files: its refresh cannot reach this
+/// run's crimes (not yet committed), so this run must notice the other import and take those
+/// outcomes from the database instead of from its map.
+async fn outcomes_landing_mid_run(t: TestDb, data: PathBuf) {
+    let (street, outcomes) = gwent_files(&data);
+    let later = data.join("police/gwent/2023-04-gwent-outcomes.csv");
+    let all_outcomes: Vec<PathBuf> = outcomes.iter().chain([&later]).cloned().collect();
+    let expected = expected_outcomes(&street, &all_outcomes);
+    assert_ne!(expected, expected_outcomes(&street, &outcomes), "the later outcomes must change some crimes");
+    let db = t.connect().await;
+    let sources: Vec<SourceFile> = outcomes.iter().chain(&street).map(|p| SourceFile::from_path(p)).collect();
+    let outcomes_done = std::sync::atomic::AtomicUsize::new(0);
+    let other_ran = std::sync::atomic::AtomicBool::new(false);
+    let results = db
+        .import_police_files(&sources, "test", &|event| {
+            let alliance_db::police::RunProgress::Finished { index, .. } = event else { return };
+            if index >= outcomes.len()
+                || outcomes_done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 < outcomes.len()
+            {
+                return;
+            }
+            // The run's outcomes files are all in; its street files are next. Another process,
+            // with a runtime of its own, imports the later month's outcomes now.
+            let (url, later) = (t.url.clone(), later.clone());
+            let other = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+                rt.block_on(async {
+                    let other = Db::connect(&url).await.expect("the other process's connection");
+                    let done = other.import_police_files(&[SourceFile::from_path(&later)], "other", &|_| {}).await;
+                    other.close().await;
+                    done
+                })
+            });
+            let done = other.join().expect("the other process").expect("the other run");
+            assert!(matches!(done[..], [Ok(ImportOutcome::Imported { .. })]), "{done:?}");
+            other_ran.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+        .await
+        .expect("the run");
+    assert!(other_ran.into_inner(), "the other run went between the outcomes and the street files");
+    for (file, result) in sources.iter().zip(&results) {
+        assert!(matches!(result, Ok(ImportOutcome::Imported { .. })), "{}: {result:?}", file.name);
+    }
+    let by_outcome = db.counts(&[CountField::Outcome], &CountFilter::default()).await.unwrap();
+    assert_eq!(by_outcome, expected, "the crimes must take the other run's later outcomes");
+}
+
+on_each_backend!(outcomes_landing_mid_run);
 
 /// All of Gwent in one run, as `alliance import police` does it: on SQLite the run is large
 /// enough for bulk mode (indexes rebuilt at the end) and, the tables being empty, crimes take

@@ -1,88 +1,15 @@
-//! The latest outcome of every Crime ID, kept in memory while a run has seen every row of
-//! `police_outcomes` (the table was empty when the run began and only this run wrote to it).
-//!
-//! A run imports outcomes files before street files, so while this holds each crime's latest
-//! outcome is known when its row is inserted, and the crimes need no refresh afterwards (a
-//! refresh rewrites every crime that has outcomes: the largest single cost of a fresh import).
-//! When the condition stops holding (an outcomes import replaced another, another writer
-//! touched the table, or the map grew past its cap) the run falls back to refreshing.
+//! SQLite's check that the run's map of latest outcomes ([`LatestOutcomes`]) is still complete:
+//! `police_outcomes` was empty when the run began, and SQLite's `data_version` tells whether
+//! any other connection has written since this run's last commit (if one has, the table's row
+//! count and highest id tell whether it touched the outcomes).
 
-use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
-
-use alliance_core::domain::police::crime_key;
-use alliance_core::domain::{Month, PoliceOutcome};
 use rusqlite::Connection;
 
+use crate::police::latest::LatestOutcomes;
 use crate::DbError;
 
-/// Beyond this many Crime IDs the map is dropped and the run refreshes instead, so memory
-/// stays bounded however large the input. A crime costs 17 bytes of table (a 16-byte slot and
-/// a control byte) at up to 8/7 slots each, so the cap holds the map under about 300 MB: room
-/// for the 12 million crimes with outcomes of a national 36-month set (issue 18), where the
-/// earlier cap of 500,000 (with each Crime ID kept as text) sent national runs to the refresh.
-const MAX_CRIMES: usize = 14_000_000;
-
-/// A crime's latest outcome, packed into the map's 8-byte value: a second hash of the Crime
-/// ID (the map's key is the first, [`crime_key`]), the month as months since year 0, and the
-/// outcome as an index into the run's list of outcome texts.
-///
-/// A Crime ID is matched by its key (60 bits of it) and this check (32 more) instead of its
-/// text: a crime not in the map is taken for one that is only when both agree, about once in
-/// 2^92 lookups, or never in the lifetime of any archive (12 million crimes looked up by 20
-/// million rows: about 5e-14).
-#[derive(Clone, Copy)]
-struct Latest {
-    check: u32,
-    month: u16,
-    outcome: u16,
-}
-
-/// The check hash of a Crime ID: FNV-1a, a different function from the key's, folded to 32 bits.
-fn check_of(crime_id: &str) -> u32 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in crime_id.bytes().rev() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    (hash ^ (hash >> 32)) as u32
-}
-
-/// A month as months since year 0, if it fits 16 bits (years 0 to 5460).
-fn ordinal(month: Month) -> Option<u16> {
-    u16::try_from(i64::from(month.year()) * 12 + i64::from(month.month()) - 1).ok()
-}
-
-/// The integer crime keys are already uniformly spread (a hex prefix of a SHA-256, or a
-/// hash), so one multiplication makes a hash of them instead of hashing 64-character IDs
-/// again. (The multiplication fills the top bits, which the key leaves empty and the map's
-/// probing uses.)
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
-        }
-    }
-    fn write_i64(&mut self, key: i64) {
-        self.0 = (key as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-pub(super) struct KnownOutcomes {
-    /// Crime key → the crime's latest outcome.
-    latest: HashMap<i64, Latest, BuildHasherDefault<KeyHasher>>,
-    /// Each month's text as stored (by [`ordinal`]), made once rather than once per crime.
-    month_texts: BTreeMap<u16, String>,
-    /// The outcome texts seen, each once; [`Latest::outcome`] indexes it.
-    outcomes: Vec<String>,
-    outcome_index: HashMap<String, u16>,
+pub(in crate::police) struct KnownOutcomes {
+    map: LatestOutcomes,
     /// Rows of `police_outcomes` and the highest row id, as this run left them.
     rows: i64,
     last_id: i64,
@@ -93,28 +20,16 @@ pub(super) struct KnownOutcomes {
 
 impl KnownOutcomes {
     /// Starts tracking when `police_outcomes` is empty; `None` otherwise.
-    pub(super) fn start(conn: &Connection) -> Result<Option<KnownOutcomes>, DbError> {
+    pub(in crate::police) fn start(conn: &Connection) -> Result<Option<KnownOutcomes>, DbError> {
         let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM police_outcomes)", [], |r| r.get(0))?;
         let data_version = data_version(conn)?;
-        Ok(empty.then(|| KnownOutcomes::new(data_version)))
-    }
-
-    fn new(data_version: i64) -> KnownOutcomes {
-        KnownOutcomes {
-            latest: HashMap::default(),
-            month_texts: BTreeMap::new(),
-            outcomes: Vec::new(),
-            outcome_index: HashMap::new(),
-            rows: 0,
-            last_id: 0,
-            data_version,
-        }
+        Ok(empty.then(|| KnownOutcomes { map: LatestOutcomes::default(), rows: 0, last_id: 0, data_version }))
     }
 
     /// Whether the table still holds exactly the rows this run added (checked inside the
     /// transaction that relies on it): certainly so when no other connection has written
     /// since this run's last commit, else by counting.
-    pub(super) fn still_complete(&self, conn: &Connection) -> Result<bool, DbError> {
+    pub(in crate::police) fn still_complete(&self, conn: &Connection) -> Result<bool, DbError> {
         if data_version(conn)? == self.data_version {
             return Ok(true);
         }
@@ -126,113 +41,29 @@ impl KnownOutcomes {
     }
 
     /// The latest outcome and its month (as stored) for a Crime ID and its key.
-    pub(super) fn get(&self, crime_id: &str, key: i64) -> Option<(&str, &str)> {
-        let latest = self.latest.get(&key)?;
-        if latest.check != check_of(crime_id) {
-            return None;
-        }
-        let month = self.month_texts.get(&latest.month)?;
-        Some((self.outcomes.get(usize::from(latest.outcome))?.as_str(), month.as_str()))
+    pub(in crate::police) fn get(&self, crime_id: &str, key: i64) -> Option<(&str, &str)> {
+        self.map.get(crime_id, key)
     }
 
     /// Notes this run's own commit, so it is not taken for another writer's.
-    pub(super) fn committed(&mut self, conn: &Connection) -> Result<(), DbError> {
+    pub(in crate::police) fn committed(&mut self, conn: &Connection) -> Result<(), DbError> {
         self.data_version = data_version(conn)?;
         Ok(())
     }
 
-    /// Adds a committed outcomes file's rows, in file order (a later row of the same month
-    /// wins, as the refresh's `ORDER BY month DESC, id DESC` does). Returns `false` when the
-    /// map can no longer be kept: it has grown too large, or two Crime IDs share a key.
-    pub(super) fn add(&mut self, rows: Vec<(String, Month, String)>, last_id: i64) -> bool {
+    /// Adds a committed outcomes file's rows (see [`LatestOutcomes::add`]), the table's highest
+    /// outcome id being `last_id` after it. `false`: the map can no longer be kept.
+    pub(in crate::police) fn add(
+        &mut self,
+        rows: Vec<(String, alliance_core::domain::Month, String)>,
+        last_id: i64,
+    ) -> bool {
         self.rows += rows.len() as i64;
         self.last_id = last_id;
-        for (crime_id, month, outcome) in rows {
-            let Some(at) = ordinal(month) else { return false };
-            self.month_texts.entry(at).or_insert_with(|| month.to_string());
-            let Some(outcome) = self.intern(outcome) else { return false };
-            let check = check_of(&crime_id);
-            match self.latest.entry(crime_key(&crime_id)) {
-                Entry::Occupied(e) if e.get().check != check => return false,
-                Entry::Occupied(mut e) => {
-                    if e.get().month <= at {
-                        *e.get_mut() = Latest { check, month: at, outcome };
-                    }
-                }
-                Entry::Vacant(e) => {
-                    e.insert(Latest { check, month: at, outcome });
-                }
-            }
-        }
-        self.latest.len() <= MAX_CRIMES
+        self.map.add(rows)
     }
-
-    /// The index of an outcome text, adding it when new (`None` past 65,536 texts).
-    fn intern(&mut self, outcome: String) -> Option<u16> {
-        if let Some(&at) = self.outcome_index.get(&outcome) {
-            return Some(at);
-        }
-        let at = u16::try_from(self.outcomes.len()).ok()?;
-        self.outcomes.push(outcome.clone());
-        self.outcome_index.insert(outcome, at);
-        Some(at)
-    }
-}
-
-/// What an outcomes file contributes, staged until its transaction commits. The rows are
-/// taken apart rather than copied: the writer is done with them.
-pub(super) fn stage(rows: Vec<PoliceOutcome>, into: &mut Vec<(String, Month, String)>) {
-    into.extend(rows.into_iter().map(|o| (o.crime_id, o.month, o.outcome_type)));
 }
 
 fn data_version(conn: &Connection) -> Result<i64, DbError> {
     Ok(conn.query_row("PRAGMA data_version", [], |r| r.get(0))?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn month(text: &str) -> Month {
-        text.parse().expect("a month")
-    }
-
-    fn row(id: &str, m: &str, outcome: &str) -> (String, Month, String) {
-        (id.to_string(), month(m), outcome.to_string())
-    }
-
-    const A: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
-    const B: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-
-    #[test]
-    fn the_latest_month_wins_and_a_later_row_of_the_same_month() {
-        let mut known = KnownOutcomes::new(0);
-        assert!(known.add(vec![row(A, "2025-03", "Under investigation"), row(A, "2025-01", "Charged")], 2));
-        assert_eq!(known.get(A, crime_key(A)), Some(("Under investigation", "2025-03")));
-        assert!(known.add(vec![row(A, "2025-03", "Offender sent to prison")], 3));
-        assert_eq!(known.get(A, crime_key(A)), Some(("Offender sent to prison", "2025-03")));
-        assert_eq!(known.get(B, crime_key(B)), None, "a crime without outcomes");
-        assert_eq!((known.rows, known.last_id), (3, 3));
-    }
-
-    #[test]
-    fn crime_ids_sharing_a_key_are_told_apart() {
-        // The same first 15 hex digits: the same key, other IDs.
-        let other = format!("{}{}", &A[..15], "f".repeat(49));
-        assert_eq!(crime_key(A), crime_key(&other));
-        let mut known = KnownOutcomes::new(0);
-        assert!(known.add(vec![row(A, "2025-03", "Charged")], 1));
-        assert_eq!(known.get(&other, crime_key(&other)), None, "a look-up of the other ID finds nothing");
-        // Storing both under one key is impossible: the map gives up (the run refreshes instead).
-        assert!(!known.add(vec![row(&other, "2025-04", "Charged")], 2));
-    }
-
-    #[test]
-    fn outcome_texts_are_kept_once_and_months_outside_16_bits_give_up() {
-        let mut known = KnownOutcomes::new(0);
-        assert!(known.add(vec![row(A, "2025-03", "Charged"), row(B, "2025-04", "Charged")], 2));
-        assert_eq!(known.outcomes.len(), 1);
-        assert_eq!(known.get(B, crime_key(B)), Some(("Charged", "2025-04")));
-        assert!(!known.add(vec![row(A, "9999-01", "Charged")], 3), "year 9999 does not fit");
-    }
 }
