@@ -46,6 +46,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(35, "police month counts", "0035_police_month_counts.sql"),
     migration!(36, "police import checks", "0036_police_import_checks.sql"),
     migration!(37, "police import check once", "0037_police_import_check_once.sql"),
+    migration!(38, "police area index", "0038_police_area_index.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

@@ -423,6 +423,11 @@ impl<'c, 'k> PgStore<'c, 'k> {
         self.copy(COPY_CRIMES).await
     }
 
+    /// Whether `police_crimes` holds any committed row (or one of this transaction's).
+    async fn any_crime(&mut self) -> Result<bool, DbError> {
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM police_crimes)").fetch_one(&mut *self.conn).await?)
+    }
+
     /// Forgets the rows held (the transaction that ends keeps or drops those sent).
     fn forget(&mut self) {
         self.known_complete = None;
@@ -526,7 +531,11 @@ impl PoliceStore for PgStore<'_, '_> {
                 }
             }
             PoliceFileKind::Outcomes => {
-                outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
+                // No crime is stored yet (a new database's outcomes files come first): none to
+                // refresh, and nothing replaced to delete.
+                if replaced.is_some() || self.any_crime().await? {
+                    outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
+                }
             }
         }
         self.settled = Some((kind, import_id, replaced));

@@ -116,6 +116,14 @@ pub enum Command {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The national generator reads the shared files and writes files: it opens no database
+    // (so it neither creates nor migrates the one `--db` names).
+    let command = match cli.command {
+        Command::Generate(partner::GenerateCommand::PoliceNational(args)) => {
+            return partner::generate_police_national(args)
+        }
+        command => command,
+    };
     let key = match &cli.audit_key_file {
         Some(file) => alliance_db::audit::AuditKeySource::File(file.clone()),
         None => alliance_db::audit::AuditKeySource::Default,
@@ -123,7 +131,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let db = Db::connect_with(&cli.database_url, &key)
         .await
         .with_context(|| format!("cannot open the database {}", cli.database_url))?;
-    let code = match cli.command {
+    let code = match command {
         Command::Serve(args) => serve::run(&db, args).await?,
         Command::Import(args) => import::run(&db, args).await?,
         Command::Generate(args) => partner::generate(&db, args).await?,

@@ -91,6 +91,7 @@ pub struct GenerateEdArgs {
 pub async fn generate(db: &Db, command: GenerateCommand) -> anyhow::Result<ExitCode> {
     let args = match command {
         GenerateCommand::Ed(args) => args,
+        // Handled before the database is opened (`commands::run`).
         GenerateCommand::PoliceNational(args) => return generate_police_national(args),
     };
     if args.to < args.from {
@@ -235,7 +236,7 @@ async fn import_partner(db: &Db, paths: &[PathBuf], kind: PartnerKind) -> anyhow
 }
 
 /// `alliance generate police-national`: writes the files with a progress bar on a terminal.
-fn generate_police_national(args: GeneratePoliceNationalArgs) -> anyhow::Result<ExitCode> {
+pub fn generate_police_national(args: GeneratePoliceNationalArgs) -> anyhow::Result<ExitCode> {
     use alliance_ingest::police::synthetic::{generate, NationalSpec};
     let spec = NationalSpec {
         shared: args.shared,

@@ -11,8 +11,9 @@ use common::{alliance, read_csv, TestDb};
 
 fn generate(data: &Path, out: &Path) {
     let db = tempfile::tempdir().unwrap();
+    let db_file = db.path().join("generate.db");
     let output = alliance(
-        &format!("sqlite://{}", db.path().join("generate.db").display()),
+        &format!("sqlite://{}", db_file.display()),
         &[
             "generate",
             "police-national",
@@ -34,6 +35,8 @@ fn generate(data: &Path, out: &Path) {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+    // It reads and writes files only: the database `--db` names is neither created nor migrated.
+    assert!(!db_file.exists(), "generating files created {}", db_file.display());
 }
 
 async fn tiny_national_set_imports_whole(t: TestDb, data: PathBuf) {

@@ -132,6 +132,16 @@ fn the_partnership_command_sets_shows_and_refuses_bad_fields() {
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(text.contains(WILTSHIRE) && text.contains("01225 123456") && text.contains("avon-and-somerset"), "{text}");
     assert!(!text.contains("Staffordshire"), "{text}");
+
+    // The bundled strategy is Staffordshire's: another partnership gets it only when it asks
+    // for it as an example, and is pointed at `strategy import`.
+    let refused = run(&["seed", "strategy"]);
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && why.contains("strategy import") && why.contains(WILTSHIRE), "{why}");
+    let listed = run(&["strategy", "list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("no strategy is held"), "nothing was loaded");
+    let example = run(&["seed", "strategy", "--example"]);
+    assert!(example.status.success(), "{}", String::from_utf8_lossy(&example.stderr));
 }
 
 #[test]

@@ -339,6 +339,7 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
             assert_eq!(
                 indexes,
                 [
+                    "police_crimes_area",
                     "police_crimes_crime_key",
                     "police_crimes_import",
                     "police_crimes_month",
@@ -373,6 +374,13 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
                     "police_outcomes_pkey"
                 ]
             );
+            // Rebuilt as migration 0038 defines it: by area first (LSOA, then month).
+            let sna: String =
+                sqlx::query_scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'police_crimes_sna'")
+                    .fetch_one(&mut conn)
+                    .await
+                    .unwrap();
+            assert!(sna.ends_with("(lsoa_code, month, crime_type, outcome)"), "{sna}");
             let owed: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM police_deferred_indexes").fetch_one(&mut conn).await.unwrap();
             assert_eq!(owed, 0, "a finished run owes nothing");
@@ -478,7 +486,7 @@ async fn a_file_failing_part_way(t: TestDb, data: PathBuf) {
     assert_eq!(history(&db).await.len(), good.len(), "the failed file records no import");
     if t.backend == common::Backend::Sqlite {
         let (_, _, indexes, _) = bulk_state(t.url.trim_start_matches("sqlite://"));
-        assert_eq!(indexes, 2, "the Crime ID indexes are rebuilt after a run with a failure");
+        assert_eq!(indexes, BULK_INDEXES, "the bulk indexes are rebuilt after a run with a failure");
     }
 
     import_all(&db, std::slice::from_ref(&original)).await;
@@ -678,12 +686,18 @@ on_each_db!(a_failed_files_audit_write_failing => a_failed_files_audit_write_fai
 /// What a SQLite database's police tables owe and hold: (deferred indexes, queued refreshes,
 /// Crime ID indexes present, police imports committed), read by a connection of the test's
 /// own (not `Db::connect`, whose behaviour is under test).
+/// The indexes a SQLite bulk run drops and rebuilds (`sqlite_bulk/bulk.rs`).
+const BULK_INDEXES: i64 = 3;
+
+/// A SQLite database's bulk state: indexes owed, refreshes queued, the bulk indexes present,
+/// police imports committed.
 fn bulk_state(path: &str) -> (i64, i64, i64, i64) {
     let conn = rusqlite::Connection::open(path).expect("open the database");
     conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
     conn.query_row(
         "SELECT (SELECT COUNT(*) FROM police_deferred_indexes), (SELECT COUNT(*) FROM police_refresh_pending), \
-         (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'police_%crime_key'), \
+         (SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+           AND name IN ('police_crimes_crime_key', 'police_outcomes_crime_key', 'police_crimes_area')), \
          (SELECT COUNT(*) FROM imports WHERE source = 'police')",
         [],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
@@ -730,7 +744,7 @@ async fn a_second_connection_leaves_a_running_bulk_import_its_deferred_work() {
     let started = std::time::Instant::now();
     loop {
         let (deferred, _, _, committed) = bulk_state(&path);
-        if deferred == 2 && committed >= 1 {
+        if deferred == BULK_INDEXES && committed >= 1 {
             break;
         }
         assert!(child.try_wait().unwrap().is_none(), "the import ended before the state was seen");
@@ -739,17 +753,20 @@ async fn a_second_connection_leaves_a_running_bulk_import_its_deferred_work() {
     }
     signal("-STOP");
     let (deferred, _, indexes, committed) = bulk_state(&path);
-    assert!(deferred == 2 && indexes == 0 && committed < 24, "stopped mid-run in bulk mode: {committed} files");
+    assert!(
+        deferred == BULK_INDEXES && indexes == 0 && committed < 24,
+        "stopped mid-run in bulk mode: {committed} files"
+    );
 
     let other = t.connect().await;
     let (deferred, _, indexes, _) = bulk_state(&path);
-    assert_eq!((deferred, indexes), (2, 0), "the second connection left the running import's indexes to it");
+    assert_eq!((deferred, indexes), (BULK_INDEXES, 0), "the second connection left the running import's indexes to it");
     other.close().await;
 
     signal("-CONT");
     let out = child.wait_with_output().expect("the import ends");
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert_eq!(bulk_state(&path), (0, 0, 2, 24), "indexes rebuilt by the import, nothing owed");
+    assert_eq!(bulk_state(&path), (0, 0, BULK_INDEXES, 24), "indexes rebuilt by the import, nothing owed");
 
     let fields = [CountField::Month, CountField::CrimeType, CountField::Outcome];
     let db = t.connect().await;
