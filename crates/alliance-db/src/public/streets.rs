@@ -106,10 +106,13 @@ impl Db {
         Ok(built)
     }
 
-    /// Builds the index from the streets of the partnership's `area` (its districts) (by their records'
-    /// LSOAs; records in an LSOA of no known district are kept, placed by the wards): a
-    /// database holding other forces' data too (a region, the national archive) must not
-    /// offer a Staffordshire reporter 200 Church Streets across England and Wales.
+    /// Builds the index from the streets of the partnership's `area` (its districts), by their
+    /// records' LSOAs: a database holding other forces' data too (a region, the national
+    /// archive) must not offer a Staffordshire reporter 200 Church Streets across England and
+    /// Wales. When every district's LSOAs are held, the records are those the LSOAs place in
+    /// the area (as the SNA and the month counts place them) and those without an LSOA; when
+    /// some district has none held, records in an LSOA of no known district are kept too, placed
+    /// by the wards.
     async fn build_street_gazetteer(
         &self,
         generation: Option<i64>,
@@ -147,17 +150,39 @@ impl Db {
         let projector = BngProjector::new().map_err(|e| DbError::Task(format!("the BNG projection: {e}")))?;
 
         let mut params = Params::new();
-        let in_area = if area.is_empty() {
-            String::new()
+        let held = self.partnership_area().await?;
+        let named = "c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'";
+        let sql = if area.is_empty() {
+            format!(
+                "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
+                 FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code WHERE {named} \
+                 GROUP BY c.location, c.longitude, c.latitude, l.district_code"
+            )
+        } else if held.len() == area.len() {
+            // Every district's LSOAs are held: the records those LSOAs place in the area (read
+            // by the area index, migration 0038, instead of every record of a national archive),
+            // and those without an LSOA.
+            format!(
+                "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
+                 FROM lsoas l JOIN police_crimes c ON c.lsoa_code = l.code \
+                 WHERE l.district_code IN ({}) AND {named} \
+                 GROUP BY c.location, c.longitude, c.latitude, l.district_code \
+                 UNION ALL \
+                 SELECT c.location, c.longitude, c.latitude, NULL, COUNT(*) FROM police_crimes c \
+                 WHERE c.lsoa_code IS NULL AND {named} GROUP BY c.location, c.longitude, c.latitude",
+                params.list(area.iter().cloned())
+            )
         } else {
-            format!(" AND (l.district_code IS NULL OR l.district_code IN ({}))", params.list(area.iter().cloned()))
+            // Some district has no LSOAs held, so its records' LSOAs are of no known district:
+            // those are kept (placed by the wards), which needs every record read.
+            format!(
+                "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
+                 FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
+                 WHERE {named} AND (l.district_code IS NULL OR l.district_code IN ({})) \
+                 GROUP BY c.location, c.longitude, c.latitude, l.district_code",
+                params.list(area.iter().cloned())
+            )
         };
-        let sql = format!(
-            "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
-             FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
-             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'{in_area} \
-             GROUP BY c.location, c.longitude, c.latitude, l.district_code"
-        );
         let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
         let mut points = Vec::with_capacity(rows.len());
         for r in &rows {
