@@ -53,14 +53,23 @@ fn set_latest(keys: &str, crimes: &str) -> String {
     )
 }
 
+/// The advisory lock outcomes refreshes take turns under, until their commit ("POLICERF").
+const REFRESH_LOCK: i64 = 0x504f_4c49_4345_5246;
+
 /// After an outcomes file's rows are in (and the rows of the file it replaces are gone),
 /// recomputes the outcome of every crime either file names.
+///
+/// Refreshes take turns, each holding a lock until its transaction ends: two at once (two
+/// connections of a run, or two runs) could otherwise each compute a crime's latest outcome
+/// without the other's rows, and the one committing last would leave the older outcome. Taken
+/// in turn, the later refresh starts after the earlier commit and sees both files' rows.
 pub(super) async fn refresh_for_outcomes_import(
     conn: &mut PgConnection,
     import_id: i64,
     replaced: Option<i64>,
     counts: &mut ImportCounts,
 ) -> Result<(), DbError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REFRESH_LOCK).execute(&mut *conn).await?;
     let Some(old) = replaced else {
         // Every crime the new file names has an outcome now: one set-based update, over the keys
         // of the file's rows (found by the outcomes' import index).

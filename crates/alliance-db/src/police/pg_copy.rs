@@ -275,15 +275,28 @@ impl PgKnown {
     }
 }
 
+/// The map while the outcomes files build it, shared by the connections importing them; `None`
+/// once given up.
+type Building = std::sync::Mutex<Option<PgKnown>>;
+
 /// What a store does with the run's map of latest outcomes.
 enum Known<'k> {
-    /// None is kept: the table held outcomes when the run began, the run has no street files,
-    /// or the map was given up.
+    /// None is kept: the table held outcomes when the run began, or the run has no street files.
     Off,
     /// The outcomes files: each adds its rows once committed.
-    Building(PgKnown),
+    Building(&'k Building),
     /// The street files: each reads it while the check in its transaction holds.
     Reading(&'k PgKnown),
+}
+
+impl Known<'_> {
+    /// Whether the outcomes file in progress should keep its rows for the map.
+    fn building(&self) -> bool {
+        match self {
+            Known::Building(shared) => shared.lock().unwrap_or_else(|e| e.into_inner()).is_some(),
+            _ => false,
+        }
+    }
 }
 
 /// Send an outcomes file's rows to the server by one `COPY` when they reach this size.
@@ -499,7 +512,7 @@ impl PoliceStore for PgStore<'_, '_> {
             }
             Batch::Outcomes(rows, keys) => {
                 encode_outcomes(&rows, &keys, import_id, &mut self.rows);
-                if let Known::Building(_) = self.known {
+                if self.known.building() {
                     latest::stage(rows, &mut self.staged);
                 }
                 if self.rows.as_bytes().len() >= COPY_CHUNK_BYTES {
@@ -549,14 +562,22 @@ impl PoliceStore for PgStore<'_, '_> {
         let sql = if self.durable_commit { "COMMIT" } else { "SET LOCAL synchronous_commit = off; COMMIT" };
         sqlx::raw_sql(sql).execute(&mut *self.conn).await?;
         self.timings.commit += started.elapsed();
-        if let (Known::Building(known), Some((PoliceFileKind::Outcomes, import_id, replaced))) =
-            (&mut self.known, self.settled)
+        if let (Known::Building(shared), Some((PoliceFileKind::Outcomes, import_id, replaced))) =
+            (&self.known, self.settled)
         {
-            // A replacement removed rows the map holds: give it up (as on SQLite).
-            if replaced.is_none() && known.map.add(std::mem::take(&mut self.staged)) {
-                known.ours.push(import_id);
-            } else {
-                self.known = Known::Off;
+            let mut building = shared.lock().unwrap_or_else(|e| e.into_inner());
+            // A replacement removed rows the map holds: give it up (as on SQLite). Files of
+            // other months may commit in any order: the map keeps each crime's latest month.
+            let kept = match building.as_mut() {
+                Some(known) if replaced.is_none() => {
+                    let added = known.map.add(std::mem::take(&mut self.staged));
+                    known.ours.push(import_id);
+                    added
+                }
+                _ => false,
+            };
+            if !kept {
+                *building = None;
             }
         }
         self.forget();
@@ -764,17 +785,18 @@ async fn work(
 /// reporting progress and results through `on_progress` (by the file's index in `files`) and
 /// returning the results in the order given.
 ///
-/// As on SQLite, every outcomes file goes first, one after another in month order on one
-/// connection (so that the latest outcome of a month is its file's last row, by row id), and
-/// only then the street files, so that a street file's crimes take their latest outcome as they
-/// go in instead of being rewritten by the outcomes files that follow. The result is the same
-/// in any order (`outcomes.rs`); only the work differs. Street files never read or write each
-/// other's rows, so they go two at a time, on two connections: the server's work on a street file (the
-/// `COPY`, its indexes and import check, the latest-outcome look-ups) is most of a run's time
-/// and runs on one core a connection, so two keep a 2-core server busy. Their crimes' row ids then interleave
-/// between files, which nothing reads an order into (outcomes are ordered by their own ids, and
-/// written by one connection). Each worker checksums and parses its next file while it writes
-/// this one, and reports files as their results become durable ([`Held`]).
+/// As on SQLite, every outcomes file goes first, in month order, and only then the street
+/// files, so that a street file's crimes take their latest outcome as they go in instead of
+/// being rewritten by the outcomes files that follow. The result is the same in any order
+/// (`outcomes.rs`); only the work differs. Files go two at a time, on two connections: the
+/// server's work on a file (the `COPY`, its indexes and import check) is most of a run's time
+/// and runs on one core a connection, so two keep a 2-core server busy. Street files never
+/// read or write each other's rows. Outcomes files do, through the refresh of the crimes they
+/// name, so they go two at a time only while no crime is stored (no refresh to run; a crime's
+/// latest outcome is by month, and by row id only among one file's rows of a month), else one
+/// after another. Row ids then interleave between files, which nothing else reads an order
+/// into. Each worker checksums and parses its next file while it writes this one, and reports
+/// files as their results become durable ([`Held`]).
 pub(super) async fn import_run(
     url: &str,
     files: &[SourceFile],
@@ -797,30 +819,46 @@ pub(super) async fn import_run(
             *slot = Some(result);
         }
     };
-    // The map of latest outcomes is built only when street files can read it.
-    let known = match (outcomes_order.is_empty(), street_order.is_empty()) {
-        (false, false) => PgKnown::start(&mut conn).await?.map_or(Known::Off, Known::Building),
-        _ => Known::Off,
-    };
-    let mut store = PgStore::new(&mut conn, known);
-    work(&mut store, files, &Queue::new(outcomes_order), by, on_progress, &report).await;
-    let known = match std::mem::replace(&mut store.known, Known::Off) {
-        Known::Building(known) => Some(known),
-        _ => None,
-    };
-    let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
-    let outcomes_timings = std::mem::take(&mut store.timings);
-    drop(store);
-    let mut store = PgStore::new(&mut conn, reading());
-    let street = Queue::new(street_order);
-    // A second connection that cannot be opened leaves the street files to the first.
-    let mut second = match street_order.len() {
-        0 | 1 => None,
-        _ => PgConnection::connect(url)
+    // With no crime stored, the outcomes files refresh nothing, so they too go two at a time
+    // (each crime's latest outcome is by month, then by row id within one file, whatever the
+    // order files commit in); otherwise one after another, as their refreshes are ordered.
+    let no_crimes: bool =
+        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM police_crimes)").fetch_one(&mut conn).await?;
+    let parallel_outcomes = no_crimes && outcomes_order.len() > 1;
+    // A second connection that cannot be opened leaves every file to the first.
+    let mut second = match parallel_outcomes || street_order.len() > 1 {
+        false => None,
+        true => PgConnection::connect(url)
             .await
-            .inspect_err(|e| tracing::warn!("importing the street files on one connection: {e}"))
+            .inspect_err(|e| tracing::warn!("importing the police files on one connection: {e}"))
             .ok(),
     };
+    // The map of latest outcomes is built only when street files can read it.
+    let building: Building = std::sync::Mutex::new(match (outcomes_order.is_empty(), street_order.is_empty()) {
+        (false, false) => PgKnown::start(&mut conn).await?,
+        _ => None,
+    });
+    let outcomes = Queue::new(outcomes_order);
+    let mut store = PgStore::new(&mut conn, Known::Building(&building));
+    let outcomes_timings = match second.as_mut().filter(|_| parallel_outcomes) {
+        None => {
+            work(&mut store, files, &outcomes, by, on_progress, &report).await;
+            std::mem::take(&mut store.timings)
+        }
+        Some(conn) => {
+            let mut other = PgStore::new(conn, Known::Building(&building));
+            tokio::join!(
+                work(&mut store, files, &outcomes, by, on_progress, &report),
+                work(&mut other, files, &outcomes, by, on_progress, &report),
+            );
+            std::mem::take(&mut store.timings).plus(&other.timings)
+        }
+    };
+    drop(store);
+    let known = building.into_inner().unwrap_or_else(|e| e.into_inner());
+    let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
+    let mut store = PgStore::new(&mut conn, reading());
+    let street = Queue::new(street_order);
     let t = match second.as_mut() {
         None => {
             work(&mut store, files, &street, by, on_progress, &report).await;
@@ -849,6 +887,7 @@ pub(super) async fn import_run(
         files = files.len(),
         bulk,
         outcomes_map = known.is_some(),
+        parallel_outcomes,
         rebuild_ms = finishing.elapsed().as_millis() as u64,
         total_ms = run_started.elapsed().as_millis() as u64,
         copy_ms = t.copy.as_millis() as u64,
