@@ -5,8 +5,8 @@
 //! `COPY` skips parsing, planning and binding a statement per thousand rows: the server only
 //! splits lines and converts text, and stores the rows by its multi-row insert (one write-ahead
 //! log record per page instead of one per row). `sqlx`'s `Any` driver has no `COPY`, so a run
-//! opens `PgConnection`s of its own (one, and a second for the street files: see
-//! [`import_run`]; the SQLite path opens one `rusqlite` connection), and every statement of a
+//! opens `PgConnection`s of its own (two, so that files go two at a time: see [`import_run`];
+//! the SQLite path opens one `rusqlite` connection), and every statement of a
 //! file's transaction (the provenance row, the `COPY`s, the replacement of an earlier import,
 //! the outcome refresh, the counts, the audit row) runs on one of them, so a failure anywhere
 //! rolls the whole file back.
@@ -299,6 +299,11 @@ impl Known<'_> {
     }
 }
 
+/// Whether `police_crimes` holds any committed row (or one of the open transaction's).
+async fn crimes_stored(conn: &mut PgConnection) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM police_crimes)").fetch_one(&mut *conn).await?)
+}
+
 /// Send an outcomes file's rows to the server by one `COPY` when they reach this size.
 const COPY_CHUNK_BYTES: usize = 1024 * 1024;
 
@@ -436,11 +441,6 @@ impl<'c, 'k> PgStore<'c, 'k> {
         self.copy(COPY_CRIMES).await
     }
 
-    /// Whether `police_crimes` holds any committed row (or one of this transaction's).
-    async fn any_crime(&mut self) -> Result<bool, DbError> {
-        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM police_crimes)").fetch_one(&mut *self.conn).await?)
-    }
-
     /// Forgets the rows held (the transaction that ends keeps or drops those sent).
     fn forget(&mut self) {
         self.known_complete = None;
@@ -546,7 +546,7 @@ impl PoliceStore for PgStore<'_, '_> {
             PoliceFileKind::Outcomes => {
                 // No crime is stored yet (a new database's outcomes files come first): none to
                 // refresh, and nothing replaced to delete.
-                if replaced.is_some() || self.any_crime().await? {
+                if replaced.is_some() || crimes_stored(self.conn).await? {
                     outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
                 }
             }
@@ -822,9 +822,7 @@ pub(super) async fn import_run(
     // With no crime stored, the outcomes files refresh nothing, so they too go two at a time
     // (each crime's latest outcome is by month, then by row id within one file, whatever the
     // order files commit in); otherwise one after another, as their refreshes are ordered.
-    let no_crimes: bool =
-        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM police_crimes)").fetch_one(&mut conn).await?;
-    let parallel_outcomes = no_crimes && outcomes_order.len() > 1;
+    let parallel_outcomes = outcomes_order.len() > 1 && !crimes_stored(&mut conn).await?;
     // A second connection that cannot be opened leaves every file to the first.
     let mut second = match parallel_outcomes || street_order.len() > 1 {
         false => None,

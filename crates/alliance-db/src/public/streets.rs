@@ -152,12 +152,17 @@ impl Db {
         let mut params = Params::new();
         let held = self.partnership_area().await?;
         let named = "c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'";
-        let sql = if area.is_empty() {
+        // Every record read, each placed in its LSOA's district (none: unknown), those of
+        // `in_area` kept.
+        let every_record = |in_area: &str| {
             format!(
                 "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
-                 FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code WHERE {named} \
+                 FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code WHERE {named}{in_area} \
                  GROUP BY c.location, c.longitude, c.latitude, l.district_code"
             )
+        };
+        let sql = if area.is_empty() {
+            every_record("")
         } else if held.len() == area.len() {
             // Every district's LSOAs are held: the records those LSOAs place in the area (read
             // by the area index, migration 0038, instead of every record of a national archive),
@@ -175,13 +180,10 @@ impl Db {
         } else {
             // Some district has no LSOAs held, so its records' LSOAs are of no known district:
             // those are kept (placed by the wards), which needs every record read.
-            format!(
-                "SELECT c.location, c.longitude, c.latitude, l.district_code, COUNT(*) \
-                 FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
-                 WHERE {named} AND (l.district_code IS NULL OR l.district_code IN ({})) \
-                 GROUP BY c.location, c.longitude, c.latitude, l.district_code",
+            every_record(&format!(
+                " AND (l.district_code IS NULL OR l.district_code IN ({}))",
                 params.list(area.iter().cloned())
-            )
+            ))
         };
         let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
         let mut points = Vec::with_capacity(rows.len());
