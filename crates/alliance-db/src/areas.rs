@@ -380,4 +380,9 @@ impl AreaFilter {
     pub fn admits(&self, district: Option<&str>) -> bool {
         self.0.is_empty() || district.is_some_and(|d| self.0.contains(d))
     }
+
+    /// Whether it admits every district (no profile, or none of its districts held).
+    pub fn is_everywhere(&self) -> bool {
+        self.0.is_empty()
+    }
 }

@@ -11,12 +11,8 @@ use alliance_core::governance::{ReferralEvent, SeriesValue};
 use sqlx::Row;
 
 use super::PoliceFigure;
+use crate::params::{placeholders, Params};
 use crate::{Db, DbError};
-
-/// `$n, $n+1, …` for `len` parameters starting at `$first`.
-fn placeholders(first: usize, len: usize) -> String {
-    (first..first + len).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
-}
 
 /// Emergency department assaults counted for a period, with how many of its months the
 /// current ED files' reporting periods cover.
@@ -35,10 +31,15 @@ impl EdFigure {
 
 impl Db {
     /// Police-recorded crimes of any of `crime_types` over `months`, counting rows whose
-    /// LSOA is one of the partnership's (an LSOA with a district, either census) or, with
-    /// `district`, one of that district's; with the resident population of the same LSOAs
-    /// when `with_population` (the 2011 LSOAs' published denominators when loaded, else the
-    /// 2021 LSOAs').
+    /// LSOA lies in the partnership's area ([`Db::partnership_area`]: the profile's districts
+    /// that stored LSOAs lie in; every stored LSOA with a district when the profile names none
+    /// that is held) or, with `district`, in that district; with the resident population of
+    /// the same LSOAs when `with_population` (the 2011 LSOAs' published denominators when
+    /// loaded, else the 2021 LSOAs').
+    ///
+    /// The area is the profile's, not every LSOA held: the deprivation files are published
+    /// for the whole of England (and Wales), so a partnership that loads them holds every
+    /// district, and a force's files hold records just over its border.
     pub async fn police_figure_of(
         &self,
         crime_types: &[String],
@@ -47,45 +48,53 @@ impl Db {
         with_population: bool,
     ) -> Result<PoliceFigure, DbError> {
         let covered = self.police_months_covered().await?.into_iter().filter(|m| months.contains(*m)).count() as i64;
+        let districts = match district {
+            Some(d) => vec![d.to_string()],
+            None => self.partnership_area().await?,
+        };
+        // `district_code IN (…)` over the area's districts, or any district when there are none.
+        let in_area = |params: &mut Params| {
+            if districts.is_empty() {
+                "district_code IS NOT NULL".to_string()
+            } else {
+                format!("district_code IN ({})", params.list(districts.iter().cloned()))
+            }
+        };
         let count: i64 = if crime_types.is_empty() {
             0
         } else {
             // From the summary kept exact by every import (`police::month_counts`): its district
             // is the one the record's LSOA lies in, so this counts the same rows as a scan of
             // the records would, without reading them (millions at national scale).
+            let mut params = Params::new();
             let sql = format!(
                 "SELECT CAST(COALESCE(SUM(m.n), 0) AS BIGINT) FROM police_month_counts m \
-                 WHERE m.month >= $1 AND m.month <= $2 AND m.district_code IS NOT NULL \
-                 AND ($3 IS NULL OR m.district_code = $3) AND m.crime_type IN ({})",
-                placeholders(4, crime_types.len())
+                 WHERE m.month >= {} AND m.month <= {} AND m.{} AND m.crime_type IN ({})",
+                params.push(months.from.to_string()),
+                params.push(months.to.to_string()),
+                in_area(&mut params),
+                params.list(crime_types.iter().cloned()),
             );
-            let mut q = sqlx::query(&sql).bind(months.from.to_string()).bind(months.to.to_string()).bind(district);
-            for t in crime_types {
-                q = q.bind(t.as_str());
-            }
-            q.fetch_one(&self.pool).await?.try_get(0)?
+            params.bind(sqlx::query(&sql), 0).fetch_one(&self.pool).await?.try_get(0)?
         };
         let (population, population_sources) = if with_population {
             // The published 2011-LSOA denominators when loaded; the 2021 LSOAs' populations
             // are apportioned from them with rounding, so they are the fallback only.
             let mut found = (None, Vec::new());
             for column in ["in_2011", "in_2021"] {
-                let total: Option<i64> = sqlx::query(&format!(
-                    "SELECT CAST(SUM(population) AS BIGINT) FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL \
-                     AND ($1 IS NULL OR district_code = $1)"
-                ))
-                .bind(district)
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
+                let mut params = Params::new();
+                let held = format!("{column} = 1 AND {}", in_area(&mut params));
+                let total: Option<i64> = params
+                    .bind(sqlx::query(&format!("SELECT CAST(SUM(population) AS BIGINT) FROM lsoas WHERE {held}")), 0)
+                    .fetch_one(&self.pool)
+                    .await?
+                    .try_get(0)?;
                 if let Some(total) = total.filter(|t| *t > 0) {
-                    let mut sources: Vec<String> = sqlx::query_scalar(&format!(
-                        "SELECT DISTINCT population_source FROM lsoas WHERE {column} = 1 AND district_code IS NOT NULL \
-                         AND ($1 IS NULL OR district_code = $1) AND population_source IS NOT NULL"
-                    ))
-                    .bind(district)
-                    .fetch_all(&self.pool)
-                    .await?;
+                    let sql = format!(
+                        "SELECT DISTINCT population_source FROM lsoas WHERE {held} AND population_source IS NOT NULL"
+                    );
+                    let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+                    let mut sources = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
                     sources.sort();
                     found = (Some(total), sources);
                     break;
@@ -236,14 +245,5 @@ impl Db {
             out.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
         }
         Ok(out)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_number_from_the_first() {
-        assert_eq!(super::placeholders(4, 3), "$4, $5, $6");
-        assert_eq!(super::placeholders(1, 1), "$1");
     }
 }

@@ -271,10 +271,15 @@ async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<Dist
     let rows = db.counts(&[CountField::District, CountField::CrimeType], &filter).await?;
     let names: HashMap<String, String> = db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
     let populations = db.district_populations().await?;
+    // The partnership's districts each get a row; records anywhere else (a national
+    // deprivation file holds every district, a force's files reach over its border) and
+    // records with no location share the last row.
+    let area = db.partnership_area_filter().await?;
     let mut by_district: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
     for r in &rows {
         let t = r.values.get(1).cloned().flatten().unwrap_or_default();
-        let entry = by_district.entry(r.values.first().cloned().flatten()).or_default();
+        let district = r.values.first().cloned().flatten().filter(|d| area.admits(Some(d)));
+        let entry = by_district.entry(district).or_default();
         if t != ANTI_SOCIAL_BEHAVIOUR {
             entry.0 += r.count;
         }
@@ -289,7 +294,8 @@ async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<Dist
             DistrictRow {
                 name: match &code {
                     Some(c) => names.get(c).cloned().unwrap_or_else(|| c.clone()),
-                    None => "No location, or outside the areas loaded".into(),
+                    None if area.is_everywhere() => "No location, or outside the areas loaded".into(),
+                    None => "Outside the partnership's area, or no location".into(),
                 },
                 code: code.clone().unwrap_or_default(),
                 all_crime: format::count(all),

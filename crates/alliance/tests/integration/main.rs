@@ -13,6 +13,7 @@ mod access;
 mod accounts;
 mod adversarial;
 mod api_contract;
+mod area_figures;
 mod audit_checkpoint;
 mod board_pack_pdf;
 mod browser;

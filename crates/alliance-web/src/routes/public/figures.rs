@@ -49,10 +49,12 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
         ..CountFilter::default()
     };
     let by_district = state.db.counts(&[CountField::District], &filter).await?;
+    // The partnership's own districts (a national deprivation file holds all of England's).
+    let area = state.db.partnership_area_filter().await?;
     let mut districts: Vec<ShownRow> = by_district
         .iter()
         .filter_map(|r| {
-            let code = r.values.first()?.clone()?;
+            let code = r.values.first()?.clone().filter(|c| area.admits(Some(c)))?;
             Some(ShownRow { name: names.get(&code).cloned().unwrap_or(code), shown: shown_text(shown(r.count)) })
         })
         .collect();

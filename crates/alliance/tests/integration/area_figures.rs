@@ -1,0 +1,71 @@
+//! "The partnership's area" on the dashboard, the computed police figures and the public
+//! figures is the profile's districts, not every district whose LSOAs are stored: the
+//! deprivation files are published for all of England, so a partnership that loads them holds
+//! every district, and a force's files reach over its border. The demo holds Staffordshire's
+//! nine districts; the profile here names only Stoke-on-Trent.
+
+use alliance_core::access::Role;
+use alliance_core::domain::MonthRange;
+use alliance_core::partnership::Profile;
+use alliance_db::audit::Actor;
+use axum::http::StatusCode;
+
+use crate::common::app::TestApp;
+
+const STOKE: &str = "E06000021";
+const VIOLENCE: &str = "Violence and sexual offences";
+
+/// The rows of the table `id` on a page: each row's header cell's leading text.
+fn row_headers(body: &str, id: &str) -> Vec<String> {
+    let start = body.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}"));
+    let table = &body[start..start + body[start..].find("</table>").expect("table end")];
+    let body = &table[table.find("<tbody").expect("tbody")..];
+    body.split("<th scope=\"row\"")
+        .skip(1)
+        .map(|cell| {
+            let open = cell.find('>').expect("tag end") + 1;
+            cell[open..open + cell[open..].find('<').expect("cell end")].trim().replace("&#39;", "'")
+        })
+        .collect()
+}
+
+async fn area_is_the_profiles_districts(app: TestApp) {
+    let db = app.db.clone();
+    alliance::demo::load_if_empty(&db).await.expect("demo loads");
+    let latest = *db.police_months_covered().await.unwrap().last().expect("the demo has police data");
+    let year = MonthRange::ending(latest, 12);
+    let violence = [VIOLENCE.to_string()];
+
+    // No profile yet: the area is every district whose LSOAs are stored (the demo's nine).
+    let all = db.police_figure_of(&violence, year, None, true).await.unwrap();
+    let stoke = db.police_figure_of(&violence, year, Some(STOKE), true).await.unwrap();
+    assert!(stoke.count > 0 && stoke.count < all.count, "Stoke {} of {}", stoke.count, all.count);
+    assert!(stoke.population.unwrap() < all.population.unwrap());
+
+    // A profile naming Stoke-on-Trent alone, as a partnership of one of the nine would.
+    let mut profile: Profile =
+        alliance_core::partnership::example("staffordshire").expect("the example").expect("it parses");
+    profile.districts = vec![STOKE.parse().unwrap()];
+    db.init_partnership(&profile, &Actor::new("test", "127.0.0.1")).await.expect("profile stored");
+
+    // Now the area is Stoke-on-Trent alone: the count and the population are Stoke's.
+    let area = db.police_figure_of(&violence, year, None, true).await.unwrap();
+    assert_eq!(area.count, stoke.count);
+    assert_eq!(area.population, stoke.population);
+
+    // The dashboard's district table: Stoke-on-Trent, then everything else in one row; its
+    // violence note counts Stoke's records as the area's.
+    let analyst = app.signed_in("analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
+    let page = app.get("/", &analyst).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let rows = row_headers(&page.body, "districts");
+    assert_eq!(rows, ["Stoke-on-Trent", "Outside the partnership's area, or no location"], "{rows:?}");
+    let note_count = alliance_core::format::count(stoke.count);
+    assert!(page.body.contains(&format!("of which {note_count} were recorded in the partnership")), "the note");
+
+    // The public figures list the area's districts only.
+    let public = app.get("/public/figures", &Default::default()).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert_eq!(row_headers(&public.body, "districts-table"), ["Stoke-on-Trent"]);
+}
+on_each_app!(area_is_the_profiles_districts);
