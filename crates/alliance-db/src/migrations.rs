@@ -47,6 +47,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(36, "police import checks", "0036_police_import_checks.sql"),
     migration!(37, "police import check once", "0037_police_import_check_once.sql"),
     migration!(38, "police area index", "0038_police_area_index.sql"),
+    migration!(39, "month counts cover", "0039_month_counts_cover.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

@@ -343,8 +343,8 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
                     "police_crimes_crime_key",
                     "police_crimes_import",
                     "police_crimes_month",
+                    "police_month_counts_cover",
                     "police_month_counts_import",
-                    "police_month_counts_month",
                     "police_outcomes_crime_key",
                     "police_outcomes_import"
                 ]
