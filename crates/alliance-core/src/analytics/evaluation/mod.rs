@@ -552,4 +552,6 @@ impl MonthlyView {
 }
 
 #[cfg(test)]
+mod json_forms;
+#[cfg(test)]
 mod scenarios;
