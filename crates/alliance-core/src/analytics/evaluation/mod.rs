@@ -28,6 +28,7 @@ pub mod areas;
 pub mod change;
 pub mod dispersion;
 pub mod harm;
+pub mod roles;
 pub mod trend;
 pub mod verdict;
 pub mod wdd;
@@ -41,6 +42,7 @@ use crate::domain::{Month, MonthRange};
 pub use change::{AreaChange, BeforeAfter, PeriodLengths, RelativeEffect, RelativeEffectUndefined};
 pub use dispersion::{Dispersion, DispersionUndefined, MeanModel};
 pub use harm::{CategoryCounts, HarmWeight, HarmWeightedResult, HARM_WEIGHTING_CAVEAT};
+pub use roles::{AreaRole, Areas};
 pub use trend::{DifferenceInDifferences, PreTrendCheck, RegressionToTheMeanCheck, SeriesUndefined};
 pub use verdict::{Caveat, DisplacementFinding, EffectFinding, Verdict};
 pub use wdd::{WddCounts, WeightedDisplacementDifference};
@@ -80,27 +82,6 @@ impl std::fmt::Display for Period {
         f.write_str(match self {
             Period::Before => "before",
             Period::After => "after",
-        })
-    }
-}
-
-/// The part an area plays in an evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AreaRole {
-    Target,
-    Buffer,
-    Comparison,
-    ComparisonBuffer,
-}
-
-impl std::fmt::Display for AreaRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AreaRole::Target => "target",
-            AreaRole::Buffer => "buffer",
-            AreaRole::Comparison => "comparison",
-            AreaRole::ComparisonBuffer => "comparison buffer",
         })
     }
 }
