@@ -16,10 +16,7 @@ fn range(from: &str, to: &str) -> MonthRange {
 pub(super) fn all_areas() -> EvaluationInput {
     let row = |month: &str, t: u64, b: u64, c: u64, cb: u64| MonthlyCounts {
         month: m(month),
-        target: t,
-        buffer: Some(b),
-        comparison: Some(c),
-        comparison_buffer: Some(cb),
+        counts: Areas { target: t, buffer: Some(b), comparison: Some(c), comparison_buffer: Some(cb) },
     };
     let monthly = vec![row("2024-01", 9, 4, 12, 6), row("2024-02", 11, 5, 10, 7), row("2024-03", 6, 7, 11, 6)];
     let mut input = EvaluationInput::from_monthly(range("2024-01", "2024-02"), range("2024-03", "2024-03"), monthly);
@@ -27,10 +24,12 @@ pub(super) fn all_areas() -> EvaluationInput {
         weights: vec![HarmWeight { category: "robbery".into(), weight: 2.5 }],
         categories: vec![CategoryCounts {
             category: "robbery".into(),
-            target: BeforeAfter::new(20, 6),
-            buffer: Some(BeforeAfter::new(9, 7)),
-            comparison: Some(BeforeAfter::new(22, 11)),
-            comparison_buffer: Some(BeforeAfter::new(13, 6)),
+            counts: Areas {
+                target: BeforeAfter::new(20, 6),
+                buffer: Some(BeforeAfter::new(9, 7)),
+                comparison: Some(BeforeAfter::new(22, 11)),
+                comparison_buffer: Some(BeforeAfter::new(13, 6)),
+            },
         }],
     });
     input.labels.buffer_metres = Some(200.0);
@@ -46,10 +45,7 @@ pub(super) fn target_only() -> EvaluationInput {
         weights: vec![HarmWeight { category: "burglary".into(), weight: 1.0 }],
         categories: vec![CategoryCounts {
             category: "burglary".into(),
-            target: BeforeAfter::new(120, 60),
-            buffer: None,
-            comparison: None,
-            comparison_buffer: None,
+            counts: Areas::target_only(BeforeAfter::new(120, 60)),
         }],
     });
     input
