@@ -7,7 +7,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use alliance_core::analytics::evaluation::{
-    evaluate, AreaLabels, BeforeAfter, CategoryCounts, EvaluationInput, HarmInput, HarmWeight, MonthlyCounts,
+    evaluate, AreaLabels, Areas, BeforeAfter, CategoryCounts, EvaluationInput, HarmInput, HarmWeight, MonthlyCounts,
 };
 use alliance_core::analytics::poisson::{e_test, Alternative, PoissonCount};
 use alliance_core::domain::{Month, MonthRange};
@@ -45,10 +45,12 @@ fn realistic_input() -> EvaluationInput {
             let after = i >= 48;
             MonthlyCounts {
                 month: m,
-                target: if after { 14 + season } else { 22 + season },
-                buffer: Some(30 + season + if after { 2 } else { 0 }),
-                comparison: Some(40 + season),
-                comparison_buffer: Some(55 + season),
+                counts: Areas {
+                    target: if after { 14 + season } else { 22 + season },
+                    buffer: Some(30 + season + if after { 2 } else { 0 }),
+                    comparison: Some(40 + season),
+                    comparison_buffer: Some(55 + season),
+                },
             }
         })
         .collect();
@@ -90,10 +92,12 @@ fn realistic_input() -> EvaluationInput {
             .enumerate()
             .map(|(i, c)| CategoryCounts {
                 category: c.to_string(),
-                target: BeforeAfter::new(20 + i as u64, 12 + i as u64),
-                buffer: Some(BeforeAfter::new(30 + i as u64, 31 + i as u64)),
-                comparison: Some(BeforeAfter::new(40 + i as u64, 40 + i as u64)),
-                comparison_buffer: Some(BeforeAfter::new(55, 54)),
+                counts: Areas {
+                    target: BeforeAfter::new(20 + i as u64, 12 + i as u64),
+                    buffer: Some(BeforeAfter::new(30 + i as u64, 31 + i as u64)),
+                    comparison: Some(BeforeAfter::new(40 + i as u64, 40 + i as u64)),
+                    comparison_buffer: Some(BeforeAfter::new(55, 54)),
+                },
             })
             .collect(),
     });

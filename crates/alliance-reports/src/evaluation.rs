@@ -7,7 +7,7 @@
 use alliance_app::evaluation::{AreaDescription, EvaluationReport};
 use alliance_app::referrals::InterventionReferrals;
 use alliance_core::analytics::evaluation::verdict::format_p;
-use alliance_core::analytics::evaluation::{AreaChange, MeanModel, Reported};
+use alliance_core::analytics::evaluation::{MeanModel, Reported};
 use alliance_core::analytics::poisson::Interval;
 use askama::Template;
 
@@ -100,18 +100,14 @@ impl EvaluationDocument<'_> {
 
     /// Counts and change in each area present.
     fn areas(&self) -> Vec<Row> {
-        let r = &self.report.result;
-        let rows: [(&str, Option<&AreaChange>); 4] = [
-            ("Target", Some(&r.areas.target)),
-            ("Buffer", r.areas.buffer.as_ref()),
-            ("Comparison", r.areas.comparison.as_ref()),
-            ("Comparison buffer", r.areas.comparison_buffer.as_ref()),
-        ];
-        rows.into_iter()
-            .filter_map(|(name, c)| {
-                let c = c?;
-                Some(Row {
-                    name: name.into(),
+        self.report
+            .result
+            .areas
+            .iter()
+            .map(|(role, c)| {
+                let name = role.to_string();
+                Row {
+                    name: name[..1].to_uppercase() + &name[1..],
                     cells: vec![
                         c.counts.before.to_string(),
                         c.counts.after.to_string(),
@@ -119,7 +115,7 @@ impl EvaluationDocument<'_> {
                         ci(c.change.interval),
                         c.e_test.as_ref().map(|e| format_p(e.p_value)).unwrap_or_else(|| "not run".into()),
                     ],
-                })
+                }
             })
             .collect()
     }
@@ -188,16 +184,10 @@ impl EvaluationDocument<'_> {
             if r.regression_to_the_mean.flagged { "flagged" } else { "not flagged" }.into(),
             format!("{} months of history", r.regression_to_the_mean.history_months),
         ));
-        let od = &r.overdispersion;
-        for (area, reported) in [
-            ("target", Some(&od.target)),
-            ("buffer", od.buffer.as_ref()),
-            ("comparison", od.comparison.as_ref()),
-            ("comparison buffer", od.comparison_buffer.as_ref()),
-        ] {
+        for (area, reported) in r.overdispersion.areas.iter() {
             let name = format!("Overdispersion of the {area}'s before-period monthly counts (Pearson χ² / df)");
             match reported {
-                Some(Reported::Defined { value: d }) => rows.push(row(
+                Reported::Defined { value: d } => rows.push(row(
                     &name,
                     format!("{:.2}", d.phi),
                     format!(
@@ -215,8 +205,7 @@ impl EvaluationDocument<'_> {
                         }
                     ),
                 )),
-                Some(other) => rows.push(row_not(&name, other)),
-                None => {}
+                other => rows.push(row_not(&name, other)),
             }
         }
         if let Some(harm) = &r.harm_weighted {
@@ -233,12 +222,16 @@ impl EvaluationDocument<'_> {
     fn lines(&self) -> Vec<PeriodLine> {
         let monthly = &self.report.basis.input.monthly;
         [
-            PeriodLine { name: "Target", colour: TARGET, values: monthly.iter().map(|m| Some(m.target)).collect() },
-            PeriodLine { name: "Buffer", colour: BUFFER, values: monthly.iter().map(|m| m.buffer).collect() },
+            PeriodLine {
+                name: "Target",
+                colour: TARGET,
+                values: monthly.iter().map(|m| Some(m.counts.target)).collect(),
+            },
+            PeriodLine { name: "Buffer", colour: BUFFER, values: monthly.iter().map(|m| m.counts.buffer).collect() },
             PeriodLine {
                 name: "Comparison",
                 colour: COMPARISON,
-                values: monthly.iter().map(|m| m.comparison).collect(),
+                values: monthly.iter().map(|m| m.counts.comparison).collect(),
             },
         ]
         .into_iter()

@@ -391,8 +391,7 @@ pub async fn basis(db: &Db, design: &EvaluationDesign) -> Result<EvaluationBasis
     };
     let crimes: Vec<LocatedCrime> = crimes.into_values().collect();
     let roles = selection.classify(&projector, &crimes).map_err(|e| AppError::internal(format!("projection: {e}")))?;
-    let counted =
-        tally(&crimes, &roles, &months, before, after, [has_buffer, has_comparison, has_buffer && has_comparison]);
+    let counted = tally(&crimes, &roles, &months, before, after, selection.design());
     let mut input = EvaluationInput::from_monthly(before, after, counted.monthly);
     if let Some(weights) = &design.harm_weights {
         input.harm = Some(HarmInput { weights: weights.clone(), categories: counted.categories });
@@ -500,8 +499,8 @@ async fn suggest(
     let in_before: Vec<LocatedCrime> = crimes.values().filter(|c| before.contains(c.month)).cloned().collect();
     let roles = sel.classify(projector, &in_before).map_err(|e| AppError::internal(format!("projection: {e}")))?;
     let months: Vec<Month> = before.months().collect();
-    let t = tally(&in_before, &roles, &months, before, before, [false, false, false]);
-    let target_monthly: Vec<u64> = t.monthly.iter().map(|r| r.target).collect();
+    let t = tally(&in_before, &roles, &months, before, before, sel.design());
+    let target_monthly: Vec<u64> = t.monthly.iter().map(|r| r.counts.target).collect();
     let ranked = suggest_comparison(&target_monthly, &candidates, count);
     if ranked.is_empty() {
         return Err(AppError::invalid(

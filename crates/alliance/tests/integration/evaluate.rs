@@ -140,6 +140,15 @@ async fn displacement_into_the_buffer_is_reported() {
     assert!(html.contains("Map of the areas"));
     assert!(!html.contains("http://") || !html.contains("src=\"http"), "no external resources");
     assert!(!html.contains("<script"));
+    // A row of counts per area, and an overdispersion check per area, each in order.
+    let in_order = |texts: [String; 4]| {
+        let at: Vec<usize> =
+            texts.iter().map(|t| html.find(t).unwrap_or_else(|| panic!("no {t:?} in the report"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "{texts:?} out of order");
+    };
+    in_order(["Target", "Buffer", "Comparison", "Comparison buffer"].map(|a| format!("<th scope=\"row\">{a}</th>")));
+    in_order(["target", "buffer", "comparison", "comparison buffer"].map(|a| format!("Overdispersion of the {a}")));
+    assert_eq!(html.matches("Overdispersion of the ").count(), 4);
 }
 
 #[test]

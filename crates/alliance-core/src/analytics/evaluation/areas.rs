@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use geo::{BoundingRect, Distance, Euclidean, MultiPolygon, Point, Polygon};
 use serde::{Deserialize, Serialize};
 
-use super::{AreaRole, CategoryCounts, MonthlyCounts};
+use super::{AreaRole, Areas, CategoryCounts, MonthlyCounts};
 use crate::analytics::evaluation::change::BeforeAfter;
 use crate::domain::{LsoaVintage, Month, MonthRange};
 use crate::geo::projection::{BngProjector, ProjectionError};
@@ -196,6 +196,14 @@ pub struct AreaSelection {
 }
 
 impl AreaSelection {
+    /// The areas the selection counts (the values say only which are present).
+    pub fn design(&self) -> Areas<()> {
+        let buffer = self.buffer_metres.map(|_| ());
+        let comparison = self.comparison.as_ref().map(|_| ());
+        let comparison_buffer = buffer.and(comparison).filter(|_| self.comparison_buffer);
+        Areas { target: (), buffer, comparison, comparison_buffer }
+    }
+
     /// Assigns each crime to at most one area (see the module's conventions). Distances are
     /// computed once per distinct point: data.police.uk snaps crimes to shared points.
     pub fn classify(
@@ -249,46 +257,22 @@ pub struct Tally {
 
 /// Counts the classified crimes per month of `months` (every month gets a row, zero when
 /// nothing fell in an area) and per crime category over the before and after periods.
-/// Areas not in the design (`has_*` false) are `None`.
+/// Areas not in the `design` (e.g. [`AreaSelection::design`]) are `None`.
 pub fn tally(
     crimes: &[LocatedCrime],
     roles: &[Option<AreaRole>],
     months: &[Month],
     before: MonthRange,
     after: MonthRange,
-    has: [bool; 3],
+    design: Areas<()>,
 ) -> Tally {
-    let [has_buffer, has_comparison, has_cb] = has;
-    let some_if = |present: bool| if present { Some(0) } else { None };
-    let mut monthly: BTreeMap<Month, MonthlyCounts> = months
-        .iter()
-        .map(|&month| {
-            (
-                month,
-                MonthlyCounts {
-                    month,
-                    target: 0,
-                    buffer: some_if(has_buffer),
-                    comparison: some_if(has_comparison),
-                    comparison_buffer: some_if(has_cb),
-                },
-            )
-        })
-        .collect();
+    let mut monthly: BTreeMap<Month, MonthlyCounts> =
+        months.iter().map(|&month| (month, MonthlyCounts { month, counts: design.map(|()| 0) })).collect();
     let mut categories: BTreeMap<String, CategoryCounts> = BTreeMap::new();
-    let empty = |present: bool| present.then(|| BeforeAfter::new(0, 0));
-    for (crime, role) in crimes.iter().zip(roles) {
+    for (crime, &role) in crimes.iter().zip(roles) {
         let Some(role) = role else { continue };
-        if let Some(row) = monthly.get_mut(&crime.month) {
-            let slot = match role {
-                AreaRole::Target => Some(&mut row.target),
-                AreaRole::Buffer => row.buffer.as_mut(),
-                AreaRole::Comparison => row.comparison.as_mut(),
-                AreaRole::ComparisonBuffer => row.comparison_buffer.as_mut(),
-            };
-            if let Some(slot) = slot {
-                *slot += 1;
-            }
+        if let Some(slot) = monthly.get_mut(&crime.month).and_then(|row| row.counts.get_mut(role)) {
+            *slot += 1;
         }
         let period_before = before.contains(crime.month);
         if !period_before && !after.contains(crime.month) {
@@ -296,18 +280,9 @@ pub fn tally(
         }
         let entry = categories.entry(crime.crime_type.clone()).or_insert_with(|| CategoryCounts {
             category: crime.crime_type.clone(),
-            target: BeforeAfter::new(0, 0),
-            buffer: empty(has_buffer),
-            comparison: empty(has_comparison),
-            comparison_buffer: empty(has_cb),
+            counts: design.map(|()| BeforeAfter::new(0, 0)),
         });
-        let counts = match role {
-            AreaRole::Target => Some(&mut entry.target),
-            AreaRole::Buffer => entry.buffer.as_mut(),
-            AreaRole::Comparison => entry.comparison.as_mut(),
-            AreaRole::ComparisonBuffer => entry.comparison_buffer.as_mut(),
-        };
-        if let Some(counts) = counts {
+        if let Some(counts) = entry.counts.get_mut(role) {
             if period_before {
                 counts.before += 1;
             } else {
@@ -433,6 +408,9 @@ mod tests {
             crime(-2.10, 53.004, "2024-01"),  // ~445 m from the centre: comparison buffer
             crime(-2.10, 53.008, "2024-01"),  // ~890 m: nowhere
         ];
+        assert_eq!(sel.design(), Areas::all(|_| ()));
+        let without_ring = AreaSelection { comparison_buffer: false, ..sel.clone() };
+        assert_eq!(without_ring.design().comparison_buffer, None);
         let roles = sel.classify(&p, &crimes).unwrap();
         assert_eq!(
             roles,
@@ -453,6 +431,7 @@ mod tests {
         let codes = CodeMembership { codes: ["E01000001".to_string()].into(), vintage: LsoaVintage::Census2021 };
         let target = SelectionArea::from_wgs84(&p, &[square()], &[], Some(codes)).unwrap();
         let sel = AreaSelection { target, buffer_metres: Some(100.0), comparison: None, comparison_buffer: false };
+        assert_eq!(sel.design(), Areas { buffer: Some(()), ..Areas::target_only(()) });
         let mut inside_wrong_code = crime(-2.19, 53.005, "2024-01");
         inside_wrong_code.lsoa_code = Some("E01000002".into());
         let mut outside_right_code = crime(-2.10, 53.005, "2024-01");
@@ -476,14 +455,20 @@ mod tests {
             &months,
             MonthRange::new(m("2024-01"), m("2024-02")).unwrap(),
             MonthRange::new(m("2024-03"), m("2024-04")).unwrap(),
-            [true, false, false],
+            Areas { buffer: Some(()), ..Areas::target_only(()) },
         );
-        assert_eq!(t.monthly.iter().map(|r| r.target).collect::<Vec<_>>(), vec![1, 0, 1, 0]);
-        assert_eq!(t.monthly.iter().map(|r| r.buffer).collect::<Vec<_>>(), vec![Some(0), Some(0), Some(1), Some(0)]);
-        assert_eq!(t.monthly[0].comparison, None);
+        assert_eq!(t.monthly.iter().map(|r| r.counts.target).collect::<Vec<_>>(), vec![1, 0, 1, 0]);
+        assert_eq!(
+            t.monthly.iter().map(|r| r.counts.buffer).collect::<Vec<_>>(),
+            vec![Some(0), Some(0), Some(1), Some(0)]
+        );
+        assert_eq!(t.monthly[0].counts.comparison, None);
+        assert_eq!(t.monthly[0].counts.comparison_buffer, None);
         assert_eq!(t.categories.len(), 1);
-        assert_eq!(t.categories[0].target, BeforeAfter::new(1, 1));
-        assert_eq!(t.categories[0].buffer, Some(BeforeAfter::new(0, 1)));
+        assert_eq!(
+            t.categories[0].counts,
+            Areas { buffer: Some(BeforeAfter::new(0, 1)), ..Areas::target_only(BeforeAfter::new(1, 1)) }
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::change::{BeforeAfter, PeriodLengths};
-use super::wdd::{harm_weighted_wdd, weighted_displacement_difference, HarmWeightedWdd, WddCounts};
-use super::EvaluationError;
+use super::wdd::{harm_weighted_wdd, weighted_displacement_difference, HarmWeightedWdd};
+use super::{AreaRole, Areas, EvaluationError};
 use crate::analytics::poisson::{ConfidenceLevel, Interval};
 
 /// Said wherever harm-weighted figures are shown.
@@ -25,13 +25,8 @@ pub struct HarmWeight {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CategoryCounts {
     pub category: String,
-    pub target: BeforeAfter,
-    #[serde(default)]
-    pub buffer: Option<BeforeAfter>,
-    #[serde(default)]
-    pub comparison: Option<BeforeAfter>,
-    #[serde(default)]
-    pub comparison_buffer: Option<BeforeAfter>,
+    #[serde(flatten)]
+    pub counts: Areas<BeforeAfter>,
 }
 
 /// Harm-weighted before and after totals for one area.
@@ -46,7 +41,7 @@ pub struct HarmTotals {
     pub interval: Option<Interval>,
 }
 
-/// The harm-weighted results.
+/// The harm-weighted results (the comparison buffer enters the WDD only).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HarmWeightedResult {
     pub weights: Vec<HarmWeight>,
@@ -58,12 +53,20 @@ pub struct HarmWeightedResult {
     pub caveat: &'static str,
 }
 
-fn totals(rows: &[(f64, Option<BeforeAfter>)], periods: PeriodLengths, level: ConfidenceLevel) -> Option<HarmTotals> {
-    if rows.iter().all(|(_, c)| c.is_none()) {
+/// One area's harm totals over the weighted categories, `None` when no category counts it.
+fn totals(
+    rows: &[(f64, &CategoryCounts)],
+    role: AreaRole,
+    periods: PeriodLengths,
+    level: ConfidenceLevel,
+) -> Option<HarmTotals> {
+    if rows.iter().all(|(_, row)| row.counts.get(role).is_none()) {
         return None;
     }
     let sum = |f: &dyn Fn(BeforeAfter) -> u64, square: bool| -> f64 {
-        rows.iter().filter_map(|(w, c)| c.map(|c| if square { w * w } else { *w } * f(c) as f64)).sum()
+        rows.iter()
+            .filter_map(|(w, row)| row.counts.get(role).map(|&c| if square { w * w } else { *w } * f(c) as f64))
+            .sum()
     };
     let before = sum(&|c| c.before, false);
     let after = sum(&|c| c.after, false);
@@ -100,36 +103,16 @@ pub fn harm_weighted(
             .ok_or_else(|| EvaluationError::MissingHarmWeight { category: row.category.clone() })?;
         weighted.push((weight.weight, row));
     }
-    let area = |pick: &dyn Fn(&CategoryCounts) -> Option<BeforeAfter>| -> Vec<(f64, Option<BeforeAfter>)> {
-        weighted.iter().map(|(w, row)| (*w, pick(row))).collect()
-    };
-    let target = totals(&area(&|r| Some(r.target)), periods, level).unwrap_or(HarmTotals {
-        before: 0.0,
-        after: 0.0,
-        percent_change: None,
-        interval: None,
-    });
-    let wdd_parts: Vec<_> = weighted
-        .iter()
-        .map(|(w, row)| {
-            let wdd = weighted_displacement_difference(
-                WddCounts {
-                    target: row.target,
-                    comparison: row.comparison,
-                    buffer: row.buffer,
-                    comparison_buffer: row.comparison_buffer,
-                },
-                periods,
-                level,
-            );
-            (*w, wdd)
-        })
-        .collect();
+    let area = |role: AreaRole| totals(&weighted, role, periods, level);
+    let target =
+        area(AreaRole::Target).unwrap_or(HarmTotals { before: 0.0, after: 0.0, percent_change: None, interval: None });
+    let wdd_parts: Vec<_> =
+        weighted.iter().map(|(w, row)| (*w, weighted_displacement_difference(row.counts, periods, level))).collect();
     Ok(HarmWeightedResult {
         weights: weights.to_vec(),
         target,
-        buffer: totals(&area(&|r| r.buffer), periods, level),
-        comparison: totals(&area(&|r| r.comparison), periods, level),
+        buffer: area(AreaRole::Buffer),
+        comparison: area(AreaRole::Comparison),
         wdd: harm_weighted_wdd(&wdd_parts, level),
         caveat: HARM_WEIGHTING_CAVEAT,
     })
@@ -144,10 +127,7 @@ mod tests {
     fn row(category: &str, target: (u64, u64)) -> CategoryCounts {
         CategoryCounts {
             category: category.to_string(),
-            target: BeforeAfter::new(target.0, target.1),
-            buffer: None,
-            comparison: None,
-            comparison_buffer: None,
+            counts: Areas::target_only(BeforeAfter::new(target.0, target.1)),
         }
     }
 

@@ -28,6 +28,7 @@ pub mod areas;
 pub mod change;
 pub mod dispersion;
 pub mod harm;
+pub mod roles;
 pub mod trend;
 pub mod verdict;
 pub mod wdd;
@@ -41,9 +42,10 @@ use crate::domain::{Month, MonthRange};
 pub use change::{AreaChange, BeforeAfter, PeriodLengths, RelativeEffect, RelativeEffectUndefined};
 pub use dispersion::{Dispersion, DispersionUndefined, MeanModel};
 pub use harm::{CategoryCounts, HarmWeight, HarmWeightedResult, HARM_WEIGHTING_CAVEAT};
+pub use roles::{AreaRole, Areas};
 pub use trend::{DifferenceInDifferences, PreTrendCheck, RegressionToTheMeanCheck, SeriesUndefined};
 pub use verdict::{Caveat, DisplacementFinding, EffectFinding, Verdict};
-pub use wdd::{WddCounts, WeightedDisplacementDifference};
+pub use wdd::WeightedDisplacementDifference;
 pub use wdq::{WdqUndefined, WdqValue};
 
 /// Why an evaluation could not be run: the input is inconsistent.
@@ -84,38 +86,12 @@ impl std::fmt::Display for Period {
     }
 }
 
-/// The part an area plays in an evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AreaRole {
-    Target,
-    Buffer,
-    Comparison,
-    ComparisonBuffer,
-}
-
-impl std::fmt::Display for AreaRole {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            AreaRole::Target => "target",
-            AreaRole::Buffer => "buffer",
-            AreaRole::Comparison => "comparison",
-            AreaRole::ComparisonBuffer => "comparison buffer",
-        })
-    }
-}
-
 /// One month's recorded crimes in each area (areas the evaluation does not use are `None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MonthlyCounts {
     pub month: Month,
-    pub target: u64,
-    #[serde(default)]
-    pub buffer: Option<u64>,
-    #[serde(default)]
-    pub comparison: Option<u64>,
-    #[serde(default)]
-    pub comparison_buffer: Option<u64>,
+    #[serde(flatten)]
+    pub counts: Areas<u64>,
 }
 
 /// How the areas are named in the verdict.
@@ -130,6 +106,17 @@ pub struct AreaLabels {
     pub comparison: String,
     /// The buffer ring's width in metres, for "the surrounding 200 m".
     pub buffer_metres: Option<f64>,
+}
+
+impl AreaLabels {
+    /// An area as the verdict names it: the target's and the comparison's own labels, else its role.
+    pub fn name(&self, role: AreaRole) -> String {
+        match role {
+            AreaRole::Target => self.target.clone(),
+            AreaRole::Comparison => self.comparison.clone(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl Default for AreaLabels {
@@ -155,14 +142,10 @@ pub struct HarmInput {
 pub struct EvaluationInput {
     pub before: MonthRange,
     pub after: MonthRange,
-    pub target: BeforeAfter,
-    #[serde(default)]
-    pub buffer: Option<BeforeAfter>,
-    #[serde(default)]
-    pub comparison: Option<BeforeAfter>,
-    /// The comparison area's own buffer ring, the control for displacement (optional).
-    #[serde(default)]
-    pub comparison_buffer: Option<BeforeAfter>,
+    /// Each area's counts; the comparison buffer (the comparison area's own buffer ring) is
+    /// the control for displacement.
+    #[serde(flatten)]
+    pub counts: Areas<BeforeAfter>,
     /// Monthly counts covering at least the before and after periods; months before the
     /// before period are the history used by the regression-to-the-mean check, months
     /// between the periods (an implementation gap) are ignored. Empty for none.
@@ -190,10 +173,7 @@ impl EvaluationInput {
         EvaluationInput {
             before,
             after,
-            target,
-            buffer: None,
-            comparison: None,
-            comparison_buffer: None,
+            counts: Areas::target_only(target),
             monthly: Vec::new(),
             harm: None,
             labels: AreaLabels::default(),
@@ -205,22 +185,16 @@ impl EvaluationInput {
     /// An input whose before/after counts are the sums of a monthly series. An area is
     /// included when every month gives a count for it.
     pub fn from_monthly(before: MonthRange, after: MonthRange, monthly: Vec<MonthlyCounts>) -> EvaluationInput {
-        let sum = |range: MonthRange, pick: &dyn Fn(&MonthlyCounts) -> Option<u64>| -> Option<u64> {
-            monthly.iter().filter(|m| range.contains(m.month)).map(pick).sum()
+        let counts = if monthly.is_empty() {
+            Areas::target_only(BeforeAfter::new(0, 0))
+        } else {
+            let by_month = Areas::columns(monthly.iter().map(|row| row.counts.map(|count| (row.month, count))));
+            by_month.map(|column| {
+                let sum = |range: MonthRange| column.iter().filter(|(m, _)| range.contains(*m)).map(|(_, c)| c).sum();
+                BeforeAfter::new(sum(before), sum(after))
+            })
         };
-        let area = |pick: &dyn Fn(&MonthlyCounts) -> Option<u64>| -> Option<BeforeAfter> {
-            if monthly.is_empty() || monthly.iter().any(|m| pick(m).is_none()) {
-                return None;
-            }
-            Some(BeforeAfter::new(sum(before, pick)?, sum(after, pick)?))
-        };
-        let target = area(&|m| Some(m.target)).unwrap_or(BeforeAfter::new(0, 0));
-        let mut input = EvaluationInput::new(before, after, target);
-        input.buffer = area(&|m| m.buffer);
-        input.comparison = area(&|m| m.comparison);
-        input.comparison_buffer = area(&|m| m.comparison_buffer);
-        input.monthly = monthly;
-        input
+        EvaluationInput { counts, monthly, ..EvaluationInput::new(before, after, BeforeAfter::new(0, 0)) }
     }
 }
 
@@ -263,35 +237,20 @@ pub struct EvaluationPeriods {
     pub unequal_lengths: bool,
 }
 
-/// The change in each area.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AreaChanges {
-    pub target: AreaChange,
-    pub buffer: Option<AreaChange>,
-    pub comparison: Option<AreaChange>,
-    pub comparison_buffer: Option<AreaChange>,
-}
-
 /// The overdispersion check of each area used: its before period's monthly counts against
 /// a trend or constant mean (`None`: the area is not part of the evaluation).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OverdispersionCheck {
-    pub target: Reported<Dispersion, DispersionUndefined>,
-    pub buffer: Option<Reported<Dispersion, DispersionUndefined>>,
-    pub comparison: Option<Reported<Dispersion, DispersionUndefined>>,
-    pub comparison_buffer: Option<Reported<Dispersion, DispersionUndefined>>,
+    #[serde(flatten)]
+    pub areas: Areas<Reported<Dispersion, DispersionUndefined>>,
     /// Whether any interval was widened (some area's `φ > 1`).
     pub intervals_widened: bool,
 }
 
 impl OverdispersionCheck {
-    /// `φ` of an area for scaling variances (1 when not estimated or not above 1).
-    fn phi(area: Option<&Reported<Dispersion, DispersionUndefined>>) -> f64 {
-        area.and_then(Reported::value).map_or(1.0, |d| d.phi.max(1.0))
-    }
-
-    pub fn target_phi(&self) -> f64 {
-        Self::phi(Some(&self.target))
+    /// Each area's `φ` for scaling variances (1 when not estimated or not above 1).
+    pub fn phis(&self) -> Areas<f64> {
+        self.areas.as_ref().map(|area| area.value().map_or(1.0, |d| d.phi.max(1.0)))
     }
 }
 
@@ -305,7 +264,8 @@ pub struct EvaluationResult {
     /// The overdispersion check; when an area's `φ > 1` its rate-ratio interval and the
     /// relative effects it enters are widened (quasi-Poisson), and the verdict says so.
     pub overdispersion: OverdispersionCheck,
-    pub areas: AreaChanges,
+    /// The change in each area.
+    pub areas: Areas<AreaChange>,
     /// Target against comparison (Farrington & Welsh relative effect size).
     pub relative_effect: Reported<RelativeEffect, RelativeEffectUndefined>,
     /// Buffer against the comparison buffer (or, without one, the comparison area):
@@ -329,13 +289,8 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
     let series = MonthlyView::new(input)?;
 
     let overdispersion = overdispersion_check(input, series.as_ref());
-    let phi = OverdispersionCheck::phi;
-    let (phi_target, phi_buffer, phi_comparison, phi_comparison_buffer) = (
-        overdispersion.target_phi(),
-        phi(overdispersion.buffer.as_ref()),
-        phi(overdispersion.comparison.as_ref()),
-        phi(overdispersion.comparison_buffer.as_ref()),
-    );
+    // Each area's counts with its φ.
+    let scaled = input.counts.zip(overdispersion.phis());
     let change = |counts: BeforeAfter, phi: f64| -> Result<AreaChange, EvaluationError> {
         let mut c = change::area_change(counts, lengths, level, method)?;
         if phi > 1.0 {
@@ -344,63 +299,41 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
         }
         Ok(c)
     };
-    let areas = AreaChanges {
-        target: change(input.target, phi_target)?,
-        buffer: input.buffer.map(|b| change(b, phi_buffer)).transpose()?,
-        comparison: input.comparison.map(|c| change(c, phi_comparison)).transpose()?,
-        comparison_buffer: input.comparison_buffer.map(|c| change(c, phi_comparison_buffer)).transpose()?,
-    };
+    let areas = scaled.try_map(|(counts, phi)| change(counts, phi))?;
 
-    let relative_effect = match input.comparison {
-        Some(comparison) => Reported::from_result(change::relative_effect_scaled(
-            input.target,
-            comparison,
-            level,
-            phi_target,
-            phi_comparison,
-        )),
+    // Scaled relative effect of one area (with its φ) against its control.
+    let relative = |(area, phi_area): (BeforeAfter, f64), (control, phi_control): (BeforeAfter, f64)| {
+        Reported::from_result(change::relative_effect_scaled(area, control, level, phi_area, phi_control))
+    };
+    let relative_effect = match scaled.comparison {
+        Some(comparison) => relative(scaled.target, comparison),
         None => Reported::not_applicable("no comparison area"),
     };
-    let (buffer_control, phi_control) = match input.comparison_buffer {
-        Some(c) => (Some(c), phi_comparison_buffer),
-        None => (input.comparison, phi_comparison),
-    };
-    let buffer_relative_effect = match (input.buffer, buffer_control) {
-        (Some(buffer), Some(control)) => {
-            Reported::from_result(change::relative_effect_scaled(buffer, control, level, phi_buffer, phi_control))
-        }
+    let buffer_relative_effect = match (scaled.buffer, scaled.comparison_buffer.or(scaled.comparison)) {
+        (Some(buffer), Some(control)) => relative(buffer, control),
         (None, _) => Reported::not_applicable("no buffer area"),
         (Some(_), None) => Reported::not_applicable("no comparison area"),
     };
-    let weighted_displacement_difference = wdd::weighted_displacement_difference(
-        WddCounts {
-            target: input.target,
-            comparison: input.comparison,
-            buffer: input.buffer,
-            comparison_buffer: input.comparison_buffer,
-        },
-        lengths,
-        level,
-    );
-    let weighted_displacement_quotient = match (input.buffer, input.comparison) {
+    let weighted_displacement_difference = wdd::weighted_displacement_difference(input.counts, lengths, level);
+    let weighted_displacement_quotient = match (input.counts.buffer, input.counts.comparison) {
         (Some(buffer), Some(comparison)) => {
-            Reported::from_result(wdq::weighted_displacement_quotient(input.target, buffer, comparison))
+            Reported::from_result(wdq::weighted_displacement_quotient(input.counts.target, buffer, comparison))
         }
         (None, _) => Reported::not_applicable("no buffer area"),
         (_, None) => Reported::not_applicable("no comparison area"),
     };
 
-    let (difference_in_differences, pre_trend) = match (&series, input.comparison) {
-        (Some(series), Some(_)) => match (&series.comparison_before, &series.comparison_after) {
+    let (difference_in_differences, pre_trend) = match (&series, input.counts.comparison) {
+        (Some(series), Some(_)) => match (&series.before.comparison, &series.after.comparison) {
             (Some(cb), Some(ca)) => (
                 Reported::from_result(trend::difference_in_differences(
-                    &series.target_before,
-                    &series.target_after,
+                    &series.before.target,
+                    &series.after.target,
                     cb,
                     ca,
                     level,
                 )),
-                Reported::from_result(trend::pre_trend_check(&series.target_before, cb)),
+                Reported::from_result(trend::pre_trend_check(&series.before.target, cb)),
             ),
             _ => (
                 Reported::not_applicable("the monthly series has no comparison counts"),
@@ -449,23 +382,13 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
 
 /// The dispersion of each used area's before-period monthly counts.
 fn overdispersion_check(input: &EvaluationInput, series: Option<&MonthlyView>) -> OverdispersionCheck {
-    let check = |counts: Option<&Vec<f64>>| -> Reported<Dispersion, DispersionUndefined> {
-        match (series, counts) {
-            (None, _) => Reported::not_applicable("no monthly series"),
-            (Some(_), None) => Reported::not_applicable("the monthly series has no counts for this area"),
-            (Some(_), Some(c)) => Reported::from_result(dispersion::dispersion(c)),
-        }
-    };
-    let target = check(series.map(|s| &s.target_before));
-    let buffer = input.buffer.map(|_| check(series.and_then(|s| s.buffer_before.as_ref())));
-    let comparison = input.comparison.map(|_| check(series.and_then(|s| s.comparison_before.as_ref())));
-    let comparison_buffer =
-        input.comparison_buffer.map(|_| check(series.and_then(|s| s.comparison_buffer_before.as_ref())));
-    let widened = [Some(&target), buffer.as_ref(), comparison.as_ref(), comparison_buffer.as_ref()]
-        .into_iter()
-        .flatten()
-        .any(|r| r.value().is_some_and(|d| d.overdispersed));
-    OverdispersionCheck { target, buffer, comparison, comparison_buffer, intervals_widened: widened }
+    let areas = input.counts.map_roles(|role, _| match series.map(|s| s.before.get(role)) {
+        None => Reported::not_applicable("no monthly series"),
+        Some(None) => Reported::not_applicable("the monthly series has no counts for this area"),
+        Some(Some(counts)) => Reported::from_result(dispersion::dispersion(counts)),
+    });
+    let widened = areas.iter().any(|(_, r)| r.value().is_some_and(|d| d.overdispersed));
+    OverdispersionCheck { areas, intervals_widened: widened }
 }
 
 fn check_periods(input: &EvaluationInput) -> Result<(), EvaluationError> {
@@ -482,12 +405,10 @@ fn check_periods(input: &EvaluationInput) -> Result<(), EvaluationError> {
 
 /// The monthly series split into history, before and after, checked against the counts.
 struct MonthlyView {
-    target_before: Vec<f64>,
-    target_after: Vec<f64>,
-    comparison_before: Option<Vec<f64>>,
-    comparison_after: Option<Vec<f64>>,
-    buffer_before: Option<Vec<f64>>,
-    comparison_buffer_before: Option<Vec<f64>>,
+    /// Each area's monthly counts over the before period, for the areas the series gives
+    /// in every month of it; likewise `after`.
+    before: Areas<Vec<f64>>,
+    after: Areas<Vec<f64>>,
     history: Vec<(u64, Option<u64>)>,
     before_pairs: Vec<(u64, Option<u64>)>,
 }
@@ -515,41 +436,32 @@ impl MonthlyView {
         };
         let before = in_period(input.before, Period::Before)?;
         let after = in_period(input.after, Period::After)?;
-        type Pick = fn(&MonthlyCounts) -> Option<u64>;
-        let checks: [(AreaRole, Option<BeforeAfter>, Pick); 4] = [
-            (AreaRole::Target, Some(input.target), |m| Some(m.target)),
-            (AreaRole::Buffer, input.buffer, |m| m.buffer),
-            (AreaRole::Comparison, input.comparison, |m| m.comparison),
-            (AreaRole::ComparisonBuffer, input.comparison_buffer, |m| m.comparison_buffer),
-        ];
-        for (area, counts, pick) in checks {
-            let Some(counts) = counts else { continue };
-            for (period, rows, count) in
-                [(Period::Before, &before, counts.before), (Period::After, &after, counts.after)]
+        let columns = |rows: &[MonthlyCounts]| Areas::columns(rows.iter().map(|r| r.counts));
+        let (before_columns, after_columns) = (columns(&before), columns(&after));
+        for (area, counts) in input.counts.iter() {
+            for (period, columns, count) in
+                [(Period::Before, &before_columns, counts.before), (Period::After, &after_columns, counts.after)]
             {
                 // Only areas with a count in every month of the period are checked.
-                if let Some(monthly) = rows.iter().map(pick).sum::<Option<u64>>() {
+                if let Some(monthly) = columns.get(area).map(|c| c.iter().sum::<u64>()) {
                     if monthly != count {
                         return Err(EvaluationError::MonthlySeriesDisagrees { area, period, count, monthly });
                     }
                 }
             }
         }
-        let values = |rows: &[MonthlyCounts], pick: Pick| -> Option<Vec<f64>> {
-            rows.iter().map(|r| pick(r).map(|v| v as f64)).collect()
-        };
+        let pairs = |r: &MonthlyCounts| (r.counts.target, r.counts.comparison);
+        let as_f64 = |column: Vec<u64>| -> Vec<f64> { column.into_iter().map(|v| v as f64).collect() };
         Ok(Some(MonthlyView {
-            target_before: before.iter().map(|r| r.target as f64).collect(),
-            target_after: after.iter().map(|r| r.target as f64).collect(),
-            comparison_before: values(&before, |m| m.comparison),
-            comparison_after: values(&after, |m| m.comparison),
-            buffer_before: values(&before, |m| m.buffer),
-            comparison_buffer_before: values(&before, |m| m.comparison_buffer),
-            history: rows.iter().filter(|r| r.month < input.before.from).map(|r| (r.target, r.comparison)).collect(),
-            before_pairs: before.iter().map(|r| (r.target, r.comparison)).collect(),
+            before: before_columns.map(as_f64),
+            after: after_columns.map(as_f64),
+            history: rows.iter().filter(|r| r.month < input.before.from).map(pairs).collect(),
+            before_pairs: before.iter().map(pairs).collect(),
         }))
     }
 }
 
+#[cfg(test)]
+mod json_forms;
 #[cfg(test)]
 mod scenarios;

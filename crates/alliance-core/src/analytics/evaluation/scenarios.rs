@@ -44,10 +44,7 @@ fn monthly_input(target: (u64, u64, u64), buffer: (u64, u64, u64), comparison: (
         .enumerate()
         .map(|(i, &month)| MonthlyCounts {
             month,
-            target: t[i],
-            buffer: Some(b[i]),
-            comparison: Some(c[i]),
-            comparison_buffer: None,
+            counts: Areas { target: t[i], buffer: Some(b[i]), comparison: Some(c[i]), comparison_buffer: None },
         })
         .collect();
     let mut input = EvaluationInput::from_monthly(range("2023-01", "2023-12"), range("2024-01", "2024-12"), monthly);
@@ -132,8 +129,8 @@ fn the_parks_verdict_reads_the_same_every_time() {
     // The Stoke parks claim: 100 → 62 ("down 38%"), comparison parks 50 → 44, a 200 m buffer.
     let mut input =
         EvaluationInput::new(range("2021-07", "2022-06"), range("2022-07", "2023-06"), BeforeAfter::new(100, 62));
-    input.comparison = Some(BeforeAfter::new(50, 44));
-    input.buffer = Some(BeforeAfter::new(40, 41));
+    input.counts.comparison = Some(BeforeAfter::new(50, 44));
+    input.counts.buffer = Some(BeforeAfter::new(40, 41));
     input.labels = AreaLabels {
         measure: "Recorded crime".into(),
         target: "target parks".into(),
@@ -196,7 +193,7 @@ fn unequal_periods_compare_rates_and_say_so() {
     // 24 months at 10 a month, then 12 months at 6 a month: a 40% fall in rate.
     let mut input =
         EvaluationInput::new(range("2022-01", "2023-12"), range("2024-01", "2024-12"), BeforeAfter::new(240, 72));
-    input.comparison = Some(BeforeAfter::new(480, 240));
+    input.counts.comparison = Some(BeforeAfter::new(480, 240));
     let r = evaluate(&input).unwrap();
     assert!((r.areas.target.change.percent.unwrap() - (-40.0)).abs() < 1e-9);
     assert!((r.areas.comparison.as_ref().unwrap().change.percent.unwrap()).abs() < 1e-9);
@@ -221,18 +218,9 @@ fn harm_weighting_adds_its_caveat() {
         categories: vec![
             CategoryCounts {
                 category: "violence-and-sexual-offences".into(),
-                target: BeforeAfter::new(20, 10),
-                buffer: None,
-                comparison: None,
-                comparison_buffer: None,
+                counts: Areas::target_only(BeforeAfter::new(20, 10)),
             },
-            CategoryCounts {
-                category: "shoplifting".into(),
-                target: BeforeAfter::new(50, 70),
-                buffer: None,
-                comparison: None,
-                comparison_buffer: None,
-            },
+            CategoryCounts { category: "shoplifting".into(), counts: Areas::target_only(BeforeAfter::new(50, 70)) },
         ],
     });
     let r = evaluate(&input).unwrap();
@@ -249,7 +237,7 @@ fn inconsistent_inputs_are_typed_errors() {
         Err(EvaluationError::PeriodsOverlap { before_ends: m("2023-12"), after_starts: m("2023-12") })
     );
     let mut input = monthly_input((240, 120, 60), (160, 80, 80), (400, 200, 196));
-    input.target.after = 61;
+    input.counts.target.after = 61;
     assert_eq!(
         evaluate(&input),
         Err(EvaluationError::MonthlySeriesDisagrees {
@@ -313,21 +301,18 @@ fn overdispersed_counts_widen_the_intervals() {
         .enumerate()
         .map(|(i, &month)| MonthlyCounts {
             month,
-            target: if i >= 12 {
+            counts: Areas::target_only(if i >= 12 {
                 6
             } else if i % 2 == 0 {
                 2
             } else {
                 18
-            },
-            buffer: None,
-            comparison: None,
-            comparison_buffer: None,
+            }),
         })
         .collect();
     let input = EvaluationInput::from_monthly(range("2023-01", "2023-12"), range("2024-01", "2024-12"), monthly);
     let r = evaluate(&input).unwrap();
-    let d = r.overdispersion.target.value().expect("dispersion of 12 months");
+    let d = r.overdispersion.areas.target.value().expect("dispersion of 12 months");
     assert_eq!(d.mean_model, MeanModel::LinearTrend);
     assert_eq!(d.degrees_of_freedom, 10);
     // Against the constant mean 10 it would be 12·64/10/11 = 6.98; the trend barely moves it.

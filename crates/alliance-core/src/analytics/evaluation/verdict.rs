@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::change::AreaChange;
 use super::harm::HARM_WEIGHTING_CAVEAT;
 use super::trend::RegressionToTheMeanReason;
-use super::{AreaLabels, EvaluationResult, RelativeEffect, Reported};
+use super::{AreaLabels, AreaRole, EvaluationResult, RelativeEffect, Reported};
 use crate::analytics::poisson::{ConfidenceLevel, Interval};
 
 /// Counts below this in any used area and period get the small-count caveat.
@@ -230,7 +230,7 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
             );
             match target.e_test {
                 Some(test) => {
-                    let phi = result.overdispersion.target_phi();
+                    let phi = result.overdispersion.phis().target;
                     let yes = change_significant(target, test.p_value, phi, level);
                     let is = if yes { "is" } else { "is not" };
                     let widened = if phi > 1.0 {
@@ -283,10 +283,11 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
     }
 
     // Caveats, in a fixed order.
-    let mut used = vec![result.areas.target.counts];
-    used.extend(result.areas.comparison.as_ref().map(|c| c.counts));
-    used.extend(result.areas.buffer.as_ref().map(|c| c.counts));
-    if used.iter().any(|c| c.before < SMALL_COUNT || c.after < SMALL_COUNT) {
+    let small_counts = [AreaRole::Target, AreaRole::Comparison, AreaRole::Buffer]
+        .into_iter()
+        .filter_map(|role| result.areas.get(role))
+        .any(|c| c.counts.before < SMALL_COUNT || c.counts.after < SMALL_COUNT);
+    if small_counts {
         caveat(
             &mut caveats,
             CaveatKind::SmallCounts,
@@ -353,26 +354,22 @@ pub fn verdict(result: &EvaluationResult, labels: &AreaLabels) -> Verdict {
         );
     }
     if result.overdispersion.intervals_widened {
-        let od = &result.overdispersion;
-        let areas: Vec<String> = [
-            (labels.target.as_str(), Some(&od.target)),
-            ("buffer", od.buffer.as_ref()),
-            (labels.comparison.as_str(), od.comparison.as_ref()),
-            ("comparison buffer", od.comparison_buffer.as_ref()),
-        ]
-        .into_iter()
-        .filter_map(|(name, r)| r.and_then(Reported::value).filter(|d| d.overdispersed).map(|d| (name, d)))
-        .map(|(name, d)| {
-            format!(
-                "{name} {:.2} against a {}",
-                d.phi,
-                match d.mean_model {
-                    super::MeanModel::Constant => "constant mean",
-                    super::MeanModel::LinearTrend => "linear trend",
-                }
-            )
-        })
-        .collect();
+        let areas: Vec<String> = result
+            .overdispersion
+            .areas
+            .iter()
+            .filter_map(|(role, r)| r.value().filter(|d| d.overdispersed).map(|d| (labels.name(role), d)))
+            .map(|(name, d)| {
+                format!(
+                    "{name} {:.2} against a {}",
+                    d.phi,
+                    match d.mean_model {
+                        super::MeanModel::Constant => "constant mean",
+                        super::MeanModel::LinearTrend => "linear trend",
+                    }
+                )
+            })
+            .collect();
         caveat(
             &mut caveats,
             CaveatKind::Overdispersion,
@@ -443,7 +440,7 @@ fn displacement_finding(
         return DisplacementFinding::NotChecked;
     };
     let level = result.confidence_level;
-    let buffer_phi = result.overdispersion.buffer.as_ref().and_then(Reported::value).map_or(1.0, |d| d.phi.max(1.0));
+    let buffer_phi = result.overdispersion.phis().buffer.unwrap_or(1.0);
     let place = buffer_place(labels);
     let control = if result.areas.comparison_buffer.is_some() {
         "the comparison area's surroundings"

@@ -1,21 +1,11 @@
 //! The Weighted Displacement Difference test of Wheeler & Ratcliffe (2018).
 
-use serde::Serialize;
+use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
 
 use super::change::{BeforeAfter, PeriodLengths};
+use super::{AreaRole, Areas};
 use crate::analytics::poisson::{two_sided_p_value, ConfidenceLevel, Interval};
-
-/// The counts a WDD test is computed from. Areas other than the target are optional:
-/// without a comparison the local estimate is the target's own change, and without a
-/// buffer there is no displacement component.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct WddCounts {
-    pub target: BeforeAfter,
-    pub comparison: Option<BeforeAfter>,
-    pub buffer: Option<BeforeAfter>,
-    /// The comparison area's own buffer (the control for displacement).
-    pub comparison_buffer: Option<BeforeAfter>,
-}
 
 /// One part (local or displacement) of a WDD: an estimate and its standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -43,7 +33,12 @@ pub struct WddComponent {
 /// published form. Missing areas contribute nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct WeightedDisplacementDifference {
-    pub counts: WddCounts,
+    /// The counts it is computed from. Areas other than the target are optional: without a
+    /// comparison the local estimate is the target's own change, and without a buffer there
+    /// is no displacement component. Written in the formula's order (T, C, D, CD), as
+    /// stored results have them.
+    #[serde(serialize_with = "in_formula_order")]
+    pub counts: Areas<BeforeAfter>,
     /// `after_months / before_months`, the weight on every before-period count.
     pub before_count_scale: f64,
     /// ΔT − ΔC: the change in the target beyond the comparison's.
@@ -56,23 +51,30 @@ pub struct WeightedDisplacementDifference {
     pub interval: Interval,
 }
 
+fn in_formula_order<S: Serializer>(counts: &Areas<BeforeAfter>, serializer: S) -> Result<S::Ok, S::Error> {
+    let order = [AreaRole::Target, AreaRole::Comparison, AreaRole::Buffer, AreaRole::ComparisonBuffer];
+    let mut fields = serializer.serialize_struct("WddCounts", order.len())?;
+    for role in order {
+        fields.serialize_field(role.key(), &counts.get(role))?;
+    }
+    fields.end()
+}
+
 /// The WDD test for the given areas and periods (see [`WeightedDisplacementDifference`]).
 pub fn weighted_displacement_difference(
-    counts: WddCounts,
+    counts: Areas<BeforeAfter>,
     periods: PeriodLengths,
     level: ConfidenceLevel,
 ) -> WeightedDisplacementDifference {
     let scale = periods.before_to_after_scale();
-    // (after − s·before, after + s²·before) for one area.
-    let delta = |area: Option<BeforeAfter>| -> (f64, f64) {
-        area.map_or((0.0, 0.0), |a| {
-            (a.after as f64 - scale * a.before as f64, a.after as f64 + scale * scale * a.before as f64)
-        })
-    };
-    let (dt, vt) = delta(Some(counts.target));
-    let (dc, vc) = delta(counts.comparison);
-    let (dd, vd) = delta(counts.buffer);
-    let (dcd, vcd) = delta(counts.comparison_buffer);
+    // (after − s·before, after + s²·before) for each area; a missing area adds nothing.
+    let delta =
+        counts.map(|a| (a.after as f64 - scale * a.before as f64, a.after as f64 + scale * scale * a.before as f64));
+    let none = (0.0, 0.0);
+    let (dt, vt) = delta.target;
+    let (dc, vc) = delta.comparison.unwrap_or(none);
+    let (dd, vd) = delta.buffer.unwrap_or(none);
+    let (dcd, vcd) = delta.comparison_buffer.unwrap_or(none);
     let local = WddComponent { estimate: dt - dc, standard_error: (vt + vc).sqrt() };
     let displacement = counts.buffer.map(|_| WddComponent { estimate: dd - dcd, standard_error: (vd + vcd).sqrt() });
     let estimate = dt - dc + dd - dcd;
@@ -131,7 +133,7 @@ mod tests {
         // Wheeler & Ratcliffe (2018), the Philadelphia Foot Patrol Experiment example:
         // target 207 → 110, control 308 → 318, displacement 178 → 157, its control
         // 150 → 140. WDD = −118, V = 1568, SE ≈ 39.6, z = −2.98, 95% CI −196 to −40.
-        let counts = WddCounts {
+        let counts = Areas {
             target: BeforeAfter::new(207, 110),
             comparison: Some(BeforeAfter::new(308, 318)),
             buffer: Some(BeforeAfter::new(178, 157)),
@@ -152,12 +154,8 @@ mod tests {
     fn wheeler_time_weight_example() {
         // Wheeler (2021), different pre/post lengths: control 100 → 50, treated 80 → 20,
         // with a before period twice as long as the after. WDD = −20, V = 115.
-        let counts = WddCounts {
-            target: BeforeAfter::new(80, 20),
-            comparison: Some(BeforeAfter::new(100, 50)),
-            buffer: None,
-            comparison_buffer: None,
-        };
+        let counts =
+            Areas { comparison: Some(BeforeAfter::new(100, 50)), ..Areas::target_only(BeforeAfter::new(80, 20)) };
         let periods = PeriodLengths { before_months: 24.0, after_months: 12.0 };
         let wdd = weighted_displacement_difference(counts, periods, LEVEL);
         assert!(close(wdd.total.estimate, -20.0, 1e-12));
@@ -167,12 +165,7 @@ mod tests {
 
     #[test]
     fn simple_no_displacement_examples() {
-        let only = |t: BeforeAfter, c: BeforeAfter| WddCounts {
-            target: t,
-            comparison: Some(c),
-            buffer: None,
-            comparison_buffer: None,
-        };
+        let only = |t: BeforeAfter, c: BeforeAfter| Areas { comparison: Some(c), ..Areas::target_only(t) };
         let wdd =
             weighted_displacement_difference(only(BeforeAfter::new(20, 10), BeforeAfter::new(20, 20)), EQUAL, LEVEL);
         assert!(close(wdd.total.estimate, -10.0, 1e-12));
@@ -182,16 +175,7 @@ mod tests {
     #[test]
     fn harm_weights_combine_estimates_and_variances() {
         let one = |t: (u64, u64)| {
-            weighted_displacement_difference(
-                WddCounts {
-                    target: BeforeAfter::new(t.0, t.1),
-                    comparison: None,
-                    buffer: None,
-                    comparison_buffer: None,
-                },
-                EQUAL,
-                LEVEL,
-            )
+            weighted_displacement_difference(Areas::target_only(BeforeAfter::new(t.0, t.1)), EQUAL, LEVEL)
         };
         let combined = harm_weighted_wdd(&[(2.0, one((30, 20))), (0.5, one((10, 14)))], LEVEL);
         // 2·(−10) + 0.5·4 = −18; V = 4·50 + 0.25·24 = 206.
