@@ -21,7 +21,8 @@
 //! partnership's database holding the national police data.
 //!
 //! Not run by `cargo test`. Run: `cargo bench -p alliance --bench national` (quick:
-//! `ALLIANCE_NATIONAL_ROWS=2000000`; `ALLIANCE_NATIONAL_BACKENDS=sqlite` for SQLite only).
+//! `ALLIANCE_NATIONAL_ROWS=2000000`; `ALLIANCE_NATIONAL_BACKENDS=sqlite` for SQLite only;
+//! `ALLIANCE_NATIONAL_QUESTIONS_ONLY=URL` to time the questions on a database already imported).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -325,7 +326,14 @@ fn main() -> ExitCode {
     let mut ok = true;
     // The import target scales with the rows (the figures are for 20 million).
     let scale = target_rows as f64 / 2e7;
-    if backends.contains("sqlite") {
+    // `ALLIANCE_NATIONAL_QUESTIONS_ONLY=URL`: time the questions on a database already
+    // imported (by an earlier run, or `alliance import police`), without importing again.
+    let questions_only = std::env::var("ALLIANCE_NATIONAL_QUESTIONS_ONLY").ok();
+    if let Some(url) = &questions_only {
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        runtime.block_on(questions(url, "given database", &mut table));
+    } else if backends.contains("sqlite") {
         let url = format!("sqlite://{}", temp.path().join("national.db").display());
         match import(&url, &dir) {
             Some(imported) => {
@@ -340,7 +348,7 @@ fn main() -> ExitCode {
             None => ok = false,
         }
     }
-    if backends.contains("postgres") {
+    if questions_only.is_none() && backends.contains("postgres") {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
         let imported = on_scratch_postgres(&runtime, "alliance_national", |url| match import(url, &dir) {
