@@ -50,6 +50,13 @@ const SQLITE_PRAGMAS: &str =
     "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
      PRAGMA busy_timeout = 30000; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;";
 
+/// Settings every PostgreSQL session gets: no JIT compilation. Alliance's queries are
+/// aggregates that run in tens to hundreds of milliseconds, and the planner's JIT (on by
+/// default above a cost that a national archive's scans pass) spent 80–100 ms compiling each of
+/// the SNA's scans and 1.2 s on the street index's, measured on 20 million records
+/// (`BENCHMARKS-import.md`), more than it ever saves them.
+const POSTGRES_SETTINGS: &str = "SET jit = off";
+
 impl Db {
     /// Connects to `url` (`sqlite://FILE`, created when missing, or `postgres://…`) and
     /// applies any pending migrations; the audit key comes from the environment or a key file
@@ -111,9 +118,10 @@ impl Db {
             .acquire_timeout(Duration::from_secs(30))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(SQLITE_PRAGMAS).await?;
-                    }
+                    match backend {
+                        Backend::Sqlite => conn.execute(SQLITE_PRAGMAS).await?,
+                        Backend::Postgres => conn.execute(POSTGRES_SETTINGS).await?,
+                    };
                     Ok(())
                 })
             })

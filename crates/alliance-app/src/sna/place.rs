@@ -92,19 +92,17 @@ pub async fn police_rows(
     let inside = crate::spatial::blocking(move || Ok(points_in_area(&xy, &area)?)).await?;
 
     let mut by_month_type: BTreeMap<(String, String), i64> = BTreeMap::new();
-    let mut by_lsoa_type: BTreeMap<(Option<String>, String), i64> = BTreeMap::new();
-    let mut by_type_outcome: BTreeMap<(String, Option<String>), i64> = BTreeMap::new();
     for &k in &inside.kept_index {
         let r = &records[k];
         *by_month_type.entry((r.month.clone(), r.crime_type.clone())).or_insert(0) += 1;
-        *by_lsoa_type.entry((r.lsoa_code.clone(), r.crime_type.clone())).or_insert(0) += 1;
-        *by_type_outcome.entry((r.crime_type.clone(), r.outcome.clone())).or_insert(0) += 1;
     }
-    let rows = SnaPoliceRows {
-        by_month_type: by_month_type.into_iter().map(|((m, t), n)| (m, t, n)).collect(),
-        by_lsoa_type: by_lsoa_type.into_iter().map(|((l, t), n)| (l, t, n)).collect(),
-        by_type_outcome: by_type_outcome.into_iter().map(|((t, o), n)| (t, o, n)).collect(),
-    };
+    let rows = SnaPoliceRows::from_counts(
+        by_month_type.into_iter().map(|((m, t), n)| (m, t, n)).collect(),
+        inside.kept_index.iter().map(|&k| {
+            let r = &records[k];
+            (r.lsoa_code.clone(), r.crime_type.clone(), r.outcome.clone(), 1)
+        }),
+    );
     let kind = place.kind.parse::<PlaceKind>().map(PlaceKind::label).unwrap_or("Place").to_string();
     let report_place = ReportPlace {
         id: place.id,

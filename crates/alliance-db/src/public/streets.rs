@@ -18,7 +18,7 @@ use sqlx::Row;
 
 use super::{normalise, Place};
 use crate::params::Params;
-use crate::{Db, DbError};
+use crate::{Backend, Db, DbError};
 
 /// The street index with the areas its places refer to, as of one import generation.
 #[derive(Debug)]
@@ -161,9 +161,10 @@ impl Db {
                  GROUP BY c.location, c.longitude, c.latitude, l.district_code"
             )
         };
+        let by_area_index = !area.is_empty() && held.len() == area.len();
         let sql = if area.is_empty() {
             every_record("")
-        } else if held.len() == area.len() {
+        } else if by_area_index {
             // Every district's LSOAs are held: the records those LSOAs place in the area (read
             // by the area index, migration 0038, instead of every record of a national archive),
             // and those without an LSOA.
@@ -185,7 +186,19 @@ impl Db {
                 params.list(area.iter().cloned())
             ))
         };
-        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        let rows = if by_area_index && self.backend() == Backend::Postgres {
+            // PostgreSQL's planner takes an area's records for scattered rows (it knows the LSOA
+            // column's order, not that one force's files were written together) and reads the
+            // whole table instead: on 20 million records 3.7 s against 0.65 s by the index.
+            // The index is the design here, so the scan is ruled out for this query alone.
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+            let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            rows
+        } else {
+            params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?
+        };
         let mut points = Vec::with_capacity(rows.len());
         for r in &rows {
             let location: String = r.try_get(0)?;
