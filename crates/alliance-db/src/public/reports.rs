@@ -199,11 +199,9 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        self.commit_audited(tx, &actor.event("moderate-report", &format!("unsafe-report:{id}"), status)).await?;
-        Ok(true)
+        let target = format!("unsafe-report:{id}");
+        let event = actor.event("moderate-report", &target, status);
+        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
     }
 
     /// The hotspot layer of approved reports: exact counts per 250 m BNG cell (reports
