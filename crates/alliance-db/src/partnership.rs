@@ -7,8 +7,9 @@ use alliance_core::partnership::{CharterCommitment, Profile};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::access::{checked_new_user, conflict_if_unique, insert_organisation, insert_user, now, NewUser};
+use crate::access::{checked_new_user, conflict_if_unique, insert_organisation, insert_user, NewUser};
 use crate::audit::{append, Actor};
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// The audit action of a change to the partnership's profile.

@@ -10,8 +10,9 @@ use chrono::{Months, NaiveDate};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{now, Place};
+use super::Place;
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// The charter allows at most this many commitments (the Staffordshire charter has six).

@@ -12,8 +12,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{cell_of, now, parse_cell, Place};
+use super::{cell_of, parse_cell, Place};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// What made a place feel unsafe: (slug, label). The form offers these and nothing else.

@@ -38,10 +38,8 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// Today, `YYYY-MM-DD` (UTC).
-pub fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
+/// Today, `YYYY-MM-DD` (UTC): the form the store keeps dates in.
+pub use alliance_db::clock::today;
 
 /// The calendar quarter holding today.
 pub fn current_quarter() -> Quarter {
