@@ -24,17 +24,9 @@ pub fn invalid_to_field(e: DbError, fields: &[(&str, &str)], fallback: &str) -> 
     match e {
         DbError::Invalid { field, reason } | DbError::Conflict { field, reason } => {
             let id = fields.iter().find(|(name, _)| *name == field).map_or(fallback, |(_, id)| *id);
-            Ok(error(id, capitalise(&reason)))
+            Ok(error(id, alliance_core::format::capitalised(&reason)))
         }
         other => Err(other),
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }
 
