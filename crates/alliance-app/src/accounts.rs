@@ -16,6 +16,7 @@
 use alliance_core::access::Role;
 use alliance_db::accounts::{NewInvitation, PendingInvitation};
 use alliance_db::audit::Actor;
+use alliance_db::clock::{now, stamp};
 use alliance_db::Db;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -51,14 +52,6 @@ pub fn token_hash(token: &str) -> String {
 /// without a database query).
 pub fn well_formed(token: &str) -> bool {
     token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn stamp(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn now() -> String {
-    stamp(chrono::Utc::now())
 }
 
 /// Whom to invite.

@@ -85,7 +85,7 @@ pub fn check(d: &Definition) -> Result<(), AppError> {
         chars("mappings", &format!("The category \"{}\"", short(&m.category)), &m.category, MAX_CATEGORY_CHARS)?;
         chars("mappings", &format!("The note of \"{}\"", short(&m.category)), &m.note, MAX_NOTE_CHARS)?;
     }
-    d.validate().map_err(|e| AppError::invalid("mappings", capitalised(&e.to_string())))
+    d.validate().map_err(|e| AppError::invalid("mappings", alliance_core::format::capitalised(&e.to_string())))
 }
 
 /// A category as the source writes it: one of data.police.uk's fourteen crime types (in its
@@ -147,11 +147,6 @@ fn short(s: &str) -> String {
     } else {
         s.chars().take(40).collect::<String>() + "…"
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
 /// The preview of `proposed` beside `current`; `None` when no police data is held.

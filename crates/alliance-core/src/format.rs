@@ -1,5 +1,6 @@
-//! Numbers in plain UK formats, written once for pages, reports, findings and the command
-//! line: thousands separated by commas, money in pounds and pence, changes in words.
+//! Numbers and dates in plain UK formats, written once for pages, reports, findings and the
+//! command line: thousands separated by commas, money in pounds and pence, changes in words,
+//! dates in words; and a message capitalised to start a sentence.
 
 /// `12345` → `12,345`; `-1234567` → `-1,234,567`.
 pub fn count(n: i64) -> String {
@@ -81,9 +82,26 @@ pub fn date(iso: &str) -> String {
     }
 }
 
+/// A message put at the start of a sentence (a lower-case reason shown as an error on its
+/// own): its first letter upper case, the rest as it is.
+pub fn capitalised(message: &str) -> String {
+    let mut chars = message.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capitalised_changes_the_first_letter_only() {
+        assert_eq!(
+            capitalised("your organisation does not supply ED data"),
+            "Your organisation does not supply ED data"
+        );
+        assert_eq!(capitalised("éd"), "Éd");
+        assert_eq!(capitalised(""), "");
+    }
 
     #[test]
     fn dates_in_uk_format() {

@@ -104,7 +104,7 @@ impl Db {
         if taken.await?.is_some() {
             return Err(DbError::conflict("email", format!("{email} already has an account")));
         }
-        let now = crate::access::now();
+        let now = crate::clock::now();
         sqlx::query(
             "UPDATE account_tokens SET used_at = $1 WHERE purpose = 'invitation' AND email = $2 AND used_at IS NULL",
         )
@@ -197,7 +197,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         let detail = match reset {
             Some((user_id, token_hash, expires_at)) => {
-                let now = crate::access::now();
+                let now = crate::clock::now();
                 sqlx::query(
                     "UPDATE account_tokens SET used_at = $1 WHERE purpose = 'reset' AND user_id = $2 AND used_at IS NULL",
                 )

@@ -201,6 +201,23 @@ impl Db {
         Ok(())
     }
 
+    /// [`commit_audited`](Db::commit_audited) for a change of one row that applies only in the
+    /// state it expects (`… WHERE id = $n AND status = 'submitted'`), given the rows it
+    /// `changed`: `false` when that is not one row (an unknown id, or a decision already
+    /// taken), and then nothing is kept or recorded (dropping `tx` rolls it back).
+    pub(crate) async fn commit_audited_if_one_row(
+        &self,
+        tx: sqlx::Transaction<'static, sqlx::Any>,
+        changed: u64,
+        event: &AuditEvent<'_>,
+    ) -> Result<bool, DbError> {
+        if changed != 1 {
+            return Ok(false);
+        }
+        self.commit_audited(tx, event).await?;
+        Ok(true)
+    }
+
     /// Appends an event on its own (for events that record no change of stored data, such
     /// as a sign-in or a read of restricted data) and returns its id. A change is recorded
     /// with [`append`] inside the change's own transaction instead.

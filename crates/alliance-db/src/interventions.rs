@@ -193,12 +193,9 @@ impl Db {
              emmie_economic_cost = $19, referral_service_id = $20, updated_at = $21, updated_by = $22 WHERE id = $23",
         );
         let done = bind_fields(q, i).bind(&now).bind(&actor.name).bind(id).execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
         let target = format!("intervention {id}");
-        self.commit_audited(tx, &actor.event(INTERVENTION_UPDATED, &target, &i.name)).await?;
-        Ok(true)
+        let event = actor.event(INTERVENTION_UPDATED, &target, &i.name);
+        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
     }
 
     /// Every intervention, newest first.
@@ -249,12 +246,9 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
         let (target, detail) = (format!("intervention {id}"), service.map_or("none".to_string(), |s| s.to_string()));
-        self.commit_audited(tx, &actor.event(INTERVENTION_SERVICE, &target, &detail)).await?;
-        Ok(true)
+        let event = actor.event(INTERVENTION_SERVICE, &target, &detail);
+        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
     }
 
     /// Stores an evaluation's report (run by `alliance_app::evaluation`) with the intervention.

@@ -10,6 +10,7 @@ pub mod access;
 pub mod accounts;
 pub mod areas;
 pub mod audit;
+pub mod clock;
 pub mod counts;
 mod error;
 pub mod evaluations;

@@ -7,8 +7,9 @@ use alliance_core::partnership::{CharterCommitment, Profile};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::access::{checked_new_user, conflict_if_unique, insert_organisation, insert_user, now, NewUser};
+use crate::access::{checked_new_user, conflict_if_unique, insert_organisation, insert_user, NewUser};
 use crate::audit::{append, Actor};
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// The audit action of a change to the partnership's profile.
@@ -244,11 +245,8 @@ impl Db {
     pub async fn remove_partnership_logo(&self, actor: &Actor) -> Result<bool, DbError> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM partnership_logo WHERE id = 1").execute(&mut *tx).await?;
-        if done.rows_affected() == 0 {
-            return Ok(false);
-        }
-        self.commit_audited(tx, &actor.event(PROFILE_CHANGE, "partnership-logo", "logo removed")).await?;
-        Ok(true)
+        let event = actor.event(PROFILE_CHANGE, "partnership-logo", "logo removed");
+        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
     }
 }
 

@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
-use crate::access::{conflict_if_unique, now};
+use crate::access::conflict_if_unique;
 use crate::audit::{append, Actor};
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// The audit log's action for changes to the register.

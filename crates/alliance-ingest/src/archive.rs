@@ -19,7 +19,7 @@ use std::sync::Arc;
 use crate::bounded::Capped;
 use crate::error::quoted;
 use crate::limits::bytes;
-use crate::{IngestError, Limits, Location, SourceFile};
+use crate::{IngestError, Limits, SourceFile};
 
 /// Entries a zip may hold (a data.police.uk download of every force for three years holds
 /// about 5,000).
@@ -122,10 +122,6 @@ pub fn is_zip_file_name(name: &str) -> bool {
     name.to_ascii_lowercase().ends_with(".zip")
 }
 
-fn too_large(file: &str, reason: String) -> IngestError {
-    IngestError::too_large(Location::new(file, None, None), reason)
-}
-
 /// The entries of the zip `name` (its bytes in memory) whose file names (without folders)
 /// satisfy `wanted`, as files to import, each with `limits`; `what` says what was wanted
 /// when none is there (`data.police.uk street or outcomes files`). Refused, naming the zip
@@ -140,7 +136,10 @@ pub fn files_in_zip(
 ) -> Result<ZipContents, IngestError> {
     let records = archive.windows(4).filter(|w| *w == b"PK\x01\x02").count();
     if records > MAX_ENTRIES {
-        return Err(too_large(name, format!("a zip of more than {MAX_ENTRIES} entries; nothing of it was imported")));
+        return Err(IngestError::file_too_large(
+            name,
+            format!("a zip of more than {MAX_ENTRIES} entries; nothing of it was imported"),
+        ));
     }
     let mut zip = zip::ZipArchive::new(io::Cursor::new(archive.clone()))
         .map_err(|e| IngestError::library(name, None, "not a readable .zip file", &e))?;
@@ -168,7 +167,7 @@ pub fn files_in_zip(
         };
         let (size, compressed) = (entry.size(), entry.compressed_size());
         if size > limits.max_decompressed_bytes {
-            return Err(too_large(
+            return Err(IngestError::file_too_large(
                 name,
                 format!(
                     "entry {}: larger than {} once unzipped; nothing of the zip was imported",
@@ -178,7 +177,7 @@ pub fn files_in_zip(
             ));
         }
         if size > compressed.saturating_mul(MAX_RATIO).saturating_add(64 * 1024) {
-            return Err(too_large(
+            return Err(IngestError::file_too_large(
                 name,
                 format!(
                     "entry {}: compressed more than {MAX_RATIO} to 1 ({} to {}), which no data file is; nothing of \
@@ -191,7 +190,7 @@ pub fn files_in_zip(
         }
         total = total.saturating_add(size);
         if total > MAX_TOTAL_UNZIPPED {
-            return Err(too_large(
+            return Err(IngestError::file_too_large(
                 name,
                 format!("larger than {} once unzipped; nothing of it was imported", bytes(MAX_TOTAL_UNZIPPED)),
             ));

@@ -129,7 +129,13 @@ impl IngestError {
         IngestError::Invalid { location: Location::new(file, None, None), reason: reason.into() }
     }
 
-    /// A file over one of its limits.
+    /// A file as a whole over one of its limits (too many entries, features, services…;
+    /// there is no one line to point at).
+    pub fn file_too_large(file: &str, reason: impl Into<String>) -> IngestError {
+        IngestError::too_large(Location::new(file, None, None), reason)
+    }
+
+    /// A file over one of its limits, at `location`.
     pub fn too_large(location: Location, reason: impl Into<String>) -> IngestError {
         IngestError::TooLarge { location, reason: reason.into() }
     }

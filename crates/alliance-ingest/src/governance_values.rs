@@ -10,7 +10,7 @@ use alliance_core::governance::Quarter;
 use crate::bounded::open_csv;
 use crate::error::{brief, quoted, requote};
 use crate::limits::bytes;
-use crate::{IngestError, Limits, Location};
+use crate::{IngestError, Limits};
 
 /// One uploaded value: (indicator code, period, value, note).
 pub type UploadedValue = (String, String, f64, String);
@@ -35,8 +35,8 @@ pub fn parse_numbered_indicator_values_with_limits(
     limits: &Limits,
 ) -> Result<Vec<(u64, UploadedValue)>, IngestError> {
     if text.len() as u64 > limits.max_document_bytes {
-        return Err(IngestError::too_large(
-            Location::new(file, None, None),
+        return Err(IngestError::file_too_large(
+            file,
             format!(
                 "larger than {} (the largest accepted); nothing of it was imported",
                 bytes(limits.max_document_bytes)

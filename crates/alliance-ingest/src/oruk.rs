@@ -258,8 +258,8 @@ pub fn read_services(file: &SourceFile) -> Result<Vec<ServiceRecord>, IngestErro
     let services = match parsed {
         Ok(services) => services,
         Err(_) if too_many.get() => {
-            return Err(IngestError::too_large(
-                crate::Location::new(name, None, None),
+            return Err(IngestError::file_too_large(
+                name,
                 format!(
                     "more than {} services (the most accepted in one file); nothing of it was imported",
                     limits.max_held_rows
@@ -276,8 +276,8 @@ pub fn read_services(file: &SourceFile) -> Result<Vec<ServiceRecord>, IngestErro
             let record = from_oruk(service)
                 .map_err(|(field, reason)| IngestError::file(name, format!("{}: {reason}", at(field))))?;
             if let Some((field, _)) = text_fields(&record).find(|(_, v)| v.len() as u64 > limits.max_field_bytes) {
-                return Err(IngestError::too_large(
-                    crate::Location::new(name, None, None),
+                return Err(IngestError::file_too_large(
+                    name,
                     format!(
                         "{}: longer than {} (the longest accepted)",
                         at(field),

@@ -168,10 +168,7 @@ pub fn to_json(seed: &StrategySeed) -> String {
 
 /// A problem with one field: `file: field priorities[1].name: reason`.
 fn field(file: &str, path: &str, reason: impl Into<String>) -> IngestError {
-    IngestError::Invalid {
-        location: Location::new(file, None, None),
-        reason: format!("field {path}: {}", reason.into()),
-    }
+    IngestError::file(file, format!("field {path}: {}", reason.into()))
 }
 
 /// Trimmed text that must not be empty and must fit `max` characters.

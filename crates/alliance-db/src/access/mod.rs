@@ -18,10 +18,11 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 pub use sharing::{
-    check_length, field_limits, today, Agreement, Dataset, Dpia, GrantRecord, GrantStatus, NewAgreement, NewDpia,
+    check_length, field_limits, Agreement, Dataset, Dpia, GrantRecord, GrantStatus, NewAgreement, NewDpia,
 };
 pub use tokens::{ApiToken, TOKEN_DAYS};
 pub(crate) use users::{checked_new_user, insert_user, update_ending_sessions};
@@ -32,10 +33,6 @@ pub const MAX_NAME_CHARS: usize = 200;
 
 /// The audit action of a change to who may see or do what.
 pub const PERMISSION_CHANGE: &str = "permission-change";
-
-pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// `e` as the caller's [`DbError::Conflict`] that `conflict` makes when it is a unique
 /// constraint's violation (a name or an email already taken), and as the fault it is otherwise.

@@ -19,8 +19,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{FromRow, Row};
 
-use super::{check_date, now, PERMISSION_CHANGE};
+use super::{check_date, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
+use crate::clock::{now, today};
 use crate::{Db, DbError};
 
 /// A dataset and its owner.
@@ -184,11 +185,6 @@ impl GrantRecord {
             self.status.as_str()
         }
     }
-}
-
-/// Today's date as the agreements store dates (UTC).
-pub fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
 }
 
 const GRANT_COLUMNS: &str = "g.agreement_id, g.org_id, o.name AS org_name, g.dataset, g.level, g.status, \

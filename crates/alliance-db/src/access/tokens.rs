@@ -5,8 +5,9 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::sharing::actor_email;
-use super::{now, MAX_NAME_CHARS, PERMISSION_CHANGE};
+use super::{MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
+use crate::clock::{now, stamp};
 use crate::{Db, DbError};
 
 /// An API token as stored (its hash only).
@@ -90,10 +91,7 @@ impl Db {
         .bind(scopes.join(" "))
         .bind(actor_email(actor))
         .bind(now())
-        .bind(
-            (chrono::Utc::now() + chrono::Duration::days(TOKEN_DAYS))
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        )
+        .bind(stamp(chrono::Utc::now() + chrono::Duration::days(TOKEN_DAYS)))
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;

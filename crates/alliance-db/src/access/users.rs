@@ -5,8 +5,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{conflict_if_unique, now, MAX_NAME_CHARS, PERMISSION_CHANGE};
+use super::{conflict_if_unique, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::params::AnyQuery;
 use crate::{Db, DbError};
 

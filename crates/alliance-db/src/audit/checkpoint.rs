@@ -109,7 +109,7 @@ impl Db {
             return Err(DbError::conflict("audit log", format!("broken at row {id}: {why}; no checkpoint written")));
         }
         let (rows, head) = report.head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
-        let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let at = crate::clock::now();
         Ok(Checkpoint::sign(&self.audit_chain().key, rows, &head, report.legacy_rows, &at))
     }
 

@@ -6,8 +6,9 @@ use alliance_core::governance::{current_status, status_on, ActionStatus};
 use serde::Serialize;
 use sqlx::{Any, AnyConnection, Row, Transaction};
 
-use super::{check_date, now, opt_date, today};
+use super::{check_date, opt_date};
 use crate::audit::Actor;
+use crate::clock::{now, today};
 use crate::params::AnyQuery;
 use crate::{Db, DbError};
 

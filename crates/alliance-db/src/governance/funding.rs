@@ -8,8 +8,9 @@ use alliance_core::governance::{is_over_allocated, FinancialYear, Quarter};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use super::{audit, change, changes, now, required};
+use super::{audit, change, changes, required};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

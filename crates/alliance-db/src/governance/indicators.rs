@@ -9,8 +9,9 @@ use alliance_ingest::governance_values::UploadedValue;
 use serde::Serialize;
 use sqlx::{Any, Row, Transaction};
 
-use super::{audit, now, num};
+use super::{audit, num};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

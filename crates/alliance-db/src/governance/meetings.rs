@@ -7,8 +7,9 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::actions::{insert_action, ActionFields};
-use super::{check_date, now, required};
+use super::{check_date, required};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

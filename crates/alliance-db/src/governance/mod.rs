@@ -34,14 +34,6 @@ use crate::{Db, DbError};
 /// The audit action of every governance change.
 pub const GOVERNANCE_CHANGE: &str = "governance-change";
 
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
-
 /// A double bound as text (cast in SQL) so NULLs work on PostgreSQL through `Any`.
 fn num(v: Option<f64>) -> Option<String> {
     v.map(|x| format!("{x:?}"))

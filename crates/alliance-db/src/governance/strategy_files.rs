@@ -13,9 +13,10 @@ use alliance_core::governance::{Direction, IndicatorSeed, IndicatorSource, Prior
 use sqlx::{Any, Row, Transaction};
 
 use super::indicators::{insert_indicator, NewIndicator};
-use super::{now, Strategy};
+use super::Strategy;
 use crate::access::conflict_if_unique;
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// Characters of a strategy's or a priority's name.

@@ -432,7 +432,7 @@ impl Db {
         actor: &crate::audit::Actor,
     ) -> Result<u64, DbError> {
         let who = actor.name.as_str();
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let now = crate::clock::now();
         let g = match place {
             Some(p) => Geo::at("resolved", None, None, Some(p)),
             None => Geo::at("unlocatable", None, None, None),

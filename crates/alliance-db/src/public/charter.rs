@@ -10,8 +10,9 @@ use chrono::{Months, NaiveDate};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::{now, Place};
+use super::Place;
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// The charter allows at most this many commitments (the Staffordshire charter has six).
@@ -272,12 +273,10 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
         let detail = format!("verified, renewal due {due}");
-        self.commit_audited(tx, &actor.event("charter-verify", &format!("signatory:{id}"), &detail)).await?;
-        Ok(true)
+        let target = format!("signatory:{id}");
+        let event = actor.event("charter-verify", &target, &detail);
+        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
     }
 
     /// Returns a submitted application to the organisation with a reason, recorded
@@ -294,11 +293,9 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        self.commit_audited(tx, &actor.event("charter-return", &format!("signatory:{id}"), reason)).await?;
-        Ok(true)
+        let target = format!("signatory:{id}");
+        let event = actor.event("charter-return", &target, reason);
+        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
     }
 
     /// Verified signatories due for renewal within `days` of `today` (lapsed ones included),

@@ -24,10 +24,6 @@ use crate::{Db, DbError};
 /// publicly for a report.
 pub const PUBLIC_CELL_METRES: f64 = 250.0;
 
-pub(crate) fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 /// A named area a place was matched to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Place {

@@ -12,8 +12,9 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::{cell_of, now, parse_cell, Place};
+use super::{cell_of, parse_cell, Place};
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 /// What made a place feel unsafe: (slug, label). The form offers these and nothing else.
@@ -199,11 +200,9 @@ impl Db {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        self.commit_audited(tx, &actor.event("moderate-report", &format!("unsafe-report:{id}"), status)).await?;
-        Ok(true)
+        let target = format!("unsafe-report:{id}");
+        let event = actor.event("moderate-report", &target, status);
+        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
     }
 
     /// The hotspot layer of approved reports: exact counts per 250 m BNG cell (reports

@@ -3,8 +3,8 @@
 use serde::Serialize;
 use sqlx::Row;
 
-use super::now;
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]

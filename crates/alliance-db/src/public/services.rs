@@ -9,8 +9,8 @@ use alliance_ingest::SourceFile;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::now;
 use crate::audit::Actor;
+use crate::clock::now;
 use crate::params::AnyQuery;
 use crate::{Db, DbError};
 

@@ -24,6 +24,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::audit::{append, Actor};
+use crate::clock::now;
 use crate::params::AnyQuery;
 use crate::{Backend, Db, DbError};
 
@@ -35,10 +36,6 @@ pub const REFERRAL_STATUS: &str = "referral-status";
 pub const REFERRAL_CORRECT: &str = "referral-correct";
 pub const REFERRAL_ERASE: &str = "referral-erase";
 pub const REFERRAL_SUBJECT_ACCESS: &str = "referral-subject-access";
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
 
 /// The audit target of a referral.
 pub fn referral_target(id: i64) -> String {

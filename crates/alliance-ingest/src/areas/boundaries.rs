@@ -67,8 +67,8 @@ pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Bo
         return Err(IngestError::file(&file.name, "expected a GeoJSON FeatureCollection"));
     };
     if collection.features.len() as u64 > limits.max_held_rows {
-        return Err(IngestError::too_large(
-            crate::Location::new(&file.name, None, None),
+        return Err(IngestError::file_too_large(
+            &file.name,
             format!(
                 "more than {} features (the most accepted in one file); nothing of it was imported",
                 limits.max_held_rows

@@ -20,7 +20,7 @@ use super::{header_index, validate_row, Accept, Cell, IndicatorValue, Place, Val
 use crate::bounded::Breach;
 use crate::error::quoted;
 use crate::limits::bytes;
-use crate::{IngestError, Limits, Location, SourceFile};
+use crate::{IngestError, Limits, SourceFile};
 
 /// Bytes calamine reserves per shared string (a `String`).
 const SHARED_STRING_BYTES: u64 = 24;
@@ -46,10 +46,6 @@ fn unreadable(file: &str, err: &(dyn std::error::Error + 'static)) -> IngestErro
     IngestError::library(file, None, "not a readable .xlsx workbook", err)
 }
 
-fn too_large(file: &str, reason: String) -> IngestError {
-    IngestError::too_large(Location::new(file, None, None), reason)
-}
-
 /// Checks the workbook's parts before calamine reads them: at most [`MAX_PARTS`] of them,
 /// each at most [`Limits::max_document_bytes`] and all together at most
 /// [`Limits::max_decompressed_bytes`] once unzipped, and a shared-string count that fits
@@ -59,7 +55,10 @@ fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<u64, IngestE
     // bounds the parts (a chance match inside compressed data only counts one more).
     let records = bytes.windows(4).filter(|w| *w == b"PK\x01\x02").count();
     if records > MAX_PARTS {
-        return Err(too_large(file, format!("a workbook of more than {MAX_PARTS} parts; nothing of it was imported")));
+        return Err(IngestError::file_too_large(
+            file,
+            format!("a workbook of more than {MAX_PARTS} parts; nothing of it was imported"),
+        ));
     }
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(file, &e))?;
     let mut largest = 0u64;
@@ -69,7 +68,7 @@ fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<u64, IngestE
         let entry = zip.by_index_data(i).map_err(|e| unreadable(file, &e))?;
         let part = String::from_utf8_lossy(entry.name_raw()).into_owned();
         if entry.size() > limits.max_document_bytes {
-            return Err(too_large(
+            return Err(IngestError::file_too_large(
                 file,
                 format!(
                     "the workbook part {} is larger than {} once unzipped (the largest accepted)",
@@ -81,7 +80,7 @@ fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<u64, IngestE
         total = total.saturating_add(entry.size());
         largest = largest.max(entry.size());
         if total > limits.max_decompressed_bytes {
-            return Err(too_large(
+            return Err(IngestError::file_too_large(
                 file,
                 format!(
                     "larger than {} once unzipped; nothing of it was imported",
@@ -97,7 +96,7 @@ fn check_parts(file: &str, bytes: &[u8], limits: &Limits) -> Result<u64, IngestE
         let part = zip.by_index(i).map_err(|e| unreadable(file, &e))?;
         if let Some(count) = shared_string_count(file, part)? {
             if count.saturating_mul(SHARED_STRING_BYTES) > limits.max_document_bytes {
-                return Err(too_large(
+                return Err(IngestError::file_too_large(
                     file,
                     format!(
                         "the workbook declares {count} shared strings, more than fit in {} (the largest accepted)",
@@ -241,7 +240,7 @@ pub(super) fn read_xlsx(file: &SourceFile, accept: &mut Accept) -> Result<Vec<In
     // Sheets may name the same part again and again: bound the reading they could ask for.
     let sheets = workbook.sheet_names();
     if (sheets.len() as u64).saturating_mul(largest_part) > limits.max_decompressed_bytes {
-        return Err(too_large(
+        return Err(IngestError::file_too_large(
             name,
             format!(
                 "{} sheets of up to {} each: more than {} to read (the most accepted); nothing of it was imported",

@@ -69,7 +69,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             Err(e) => return internal(e),
         }
     } else if let Some(token) = cookie(request.headers(), SESSION_COOKIE) {
-        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let now = alliance_db::clock::now();
         match state.db.session_user(&token_hash(&token), &now).await {
             Ok(Some((user, csrf))) => {
                 principal = Some(Principal::User(user));

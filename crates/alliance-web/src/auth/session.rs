@@ -66,7 +66,7 @@ pub fn new_session(state: &AppState) -> Started {
     Started {
         token_hash: token_hash(&token),
         csrf: random_token(),
-        expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        expires_at: alliance_db::clock::stamp(expires),
         cookie: set_cookie(state, SESSION_COOKIE, &token, SESSION_HOURS * 3600),
     }
 }

@@ -109,7 +109,7 @@ async fn check_password(
     actor: &Actor,
 ) -> Result<Checked, PageError> {
     let now = chrono::Utc::now();
-    let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let stamp = alliance_db::clock::stamp;
     let first_lock =
         now + chrono::Duration::minutes(password::lock_minutes(password::FAILURES_BEFORE_LOCK).unwrap_or(15));
     let attempt = state

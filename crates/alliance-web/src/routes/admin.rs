@@ -117,7 +117,7 @@ async fn users_page_with(
     form: forms::Form,
     invited: Option<alliance_app::accounts::Invited>,
 ) -> Result<String, PageError> {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = alliance_db::clock::now();
     let page = UsersPage {
         layout: Layout::new(state, "/admin/users"),
         users: state.db.users().await?,
@@ -262,7 +262,7 @@ async fn data_sharing_page(
         dpias: state.db.dpias().await?,
         organisations: organisation_choices(&state.db.organisations().await?),
         levels: level_choices(),
-        today: alliance_db::access::today(),
+        today: alliance_db::clock::today(),
         form,
         sent,
     };

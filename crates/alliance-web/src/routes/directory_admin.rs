@@ -20,11 +20,11 @@ use alliance_db::public::services::ServiceEntry;
 use alliance_ingest::oruk::NEEDS;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Form as Submitted;
 
+use super::page;
 use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
 use crate::forms::{error, FieldError, Form};
@@ -68,11 +68,6 @@ struct WithdrawPage {
 
 fn layout(state: &AppState) -> Layout {
     Layout::new(state, "/directory")
-}
-
-fn page(template: &impl Template, has_errors: bool) -> Result<Response, PageError> {
-    let html = Html(template.render()?);
-    Ok(if has_errors { (StatusCode::UNPROCESSABLE_ENTITY, html).into_response() } else { html.into_response() })
 }
 
 /// The form's single values and its needs (checkboxes, several values of one name).

@@ -22,10 +22,20 @@ mod referrals;
 mod sna;
 mod spatial;
 
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::AppState;
+use crate::{AppState, PageError};
+
+/// A page, 200 when its form has no errors and 422 when it has (the governance and
+/// directory pages answer their forms through it).
+fn page(template: &impl Template, has_errors: bool) -> Result<Response, PageError> {
+    let html = Html(template.render()?);
+    Ok(if has_errors { (StatusCode::UNPROCESSABLE_ENTITY, html).into_response() } else { html.into_response() })
+}
 
 /// The link of the partnership's logo at `version` (for the page header).
 pub(crate) fn logo_link(version: &str) -> String {

@@ -287,11 +287,6 @@ async fn upload(
     match crate::uploads::import(&state, &who, &ip, k, &name, bytes).await? {
         Uploaded::Done { message, .. } => render(&kind, FormErrors::default(), Some(message)),
         Uploaded::Refused(e) => render(&kind, vec![forms::error("file", e)].into(), None),
-        Uploaded::NotSupplier(e) => Err(forbidden(capitalise(&e))),
+        Uploaded::NotSupplier(e) => Err(forbidden(alliance_core::format::capitalised(&e))),
     }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }

@@ -85,7 +85,7 @@ async fn decide(db: &Db, args: GrantArgs, approve: bool) -> anyhow::Result<ExitC
 
 async fn list(db: &Db) -> anyhow::Result<ExitCode> {
     db.record_lapses().await?;
-    let today = alliance_db::access::today();
+    let today = alliance_db::clock::today();
     for a in db.agreements().await? {
         println!("{}. {} [{}]", a.id, a.title, a.status_on(&today));
         println!(

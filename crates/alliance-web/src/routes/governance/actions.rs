@@ -147,26 +147,30 @@ async fn action_page(
     page(&p, has_errors)
 }
 
-/// The end of a form of the action page: when the form has no errors, `save` runs and the
-/// answer is on to `then`; otherwise, or when the store refuses (the refusal on its field:
-/// `fields` maps storage field names to the form's ids, else `fallback`), the page again. So
-/// each form of the page answers the same way, and nothing is saved from a form with errors.
+/// The end of a form of the action page. `save` is the store's change, or the error of the
+/// form's value it needed (a status or an action that cannot be read: the page again with
+/// that error too). When the form has no errors, the change runs and the answer is on to
+/// `then`; otherwise, or when the store refuses (the refusal on its field: `fields` maps
+/// storage field names to the form's ids, else `fallback`), the page again. So each form of
+/// the page answers the same way, and nothing is saved from a form with errors.
 #[allow(clippy::too_many_arguments)]
 async fn save_or_again<T>(
     state: &AppState,
     user: &alliance_db::access::User,
     a: Action,
     mut form: Form,
-    save: impl std::future::Future<Output = Result<T, alliance_db::DbError>>,
+    save: Result<impl std::future::Future<Output = Result<T, alliance_db::DbError>>, FieldError>,
     then: &str,
     fields: &[(&str, &str)],
     fallback: &str,
 ) -> Result<Response, PageError> {
-    if form.errors.is_empty() {
-        match save.await {
+    match save {
+        Ok(save) if form.errors.is_empty() => match save.await {
             Ok(_) => return Ok(see_other(then)),
             Err(e) => form.errors.push(invalid_to_field(e, fields, fallback)?),
-        }
+        },
+        Ok(_) => {}
+        Err(e) => form.errors.push(e),
     }
     action_page(state, user, a, form).await
 }
@@ -191,19 +195,12 @@ async fn post_update(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     require_action_update(&state, &user, &a).await?;
     form.errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
-    match status_from(&form, "update_status") {
-        Ok(status) => {
-            let (on, note, by) = (form.value("update_on_date"), form.value("update_note"), actor(&user));
-            let save = state.db.add_action_update(id, &on, status, &note, &by, Some(user.org_id));
-            let fields = [("on_date", "update_on_date-day"), ("note", "update_note")];
-            let then = format!("/actions/{id}#updates");
-            save_or_again(&state, &user, a, form, save, &then, &fields, "update_note").await
-        }
-        Err(e) => {
-            form.errors.push(e);
-            action_page(&state, &user, a, form).await
-        }
-    }
+    let (on, note, by) = (form.value("update_on_date"), form.value("update_note"), actor(&user));
+    let save = status_from(&form, "update_status")
+        .map(|status| state.db.add_action_update(id, &on, status, &note, &by, Some(user.org_id)));
+    let fields = [("on_date", "update_on_date-day"), ("note", "update_note")];
+    let then = format!("/actions/{id}#updates");
+    save_or_again(&state, &user, a, form, save, &then, &fields, "update_note").await
 }
 
 async fn add_milestone(
@@ -215,7 +212,7 @@ async fn add_milestone(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     form.errors = form.read_dates(&[("milestone_due", "Due date", false)]);
     let (title, due, by) = (form.value("milestone_title"), form.get("milestone_due"), actor(&user));
-    let save = state.db.add_milestone(id, &title, due.as_deref(), &by);
+    let save = Ok(state.db.add_milestone(id, &title, due.as_deref(), &by));
     let fields = [("milestone", "milestone_title"), ("milestone_due", "milestone_due-day")];
     let then = format!("/actions/{id}#milestones");
     save_or_again(&state, &user, a, form, save, &then, &fields, "milestone_title").await
@@ -237,21 +234,14 @@ async fn add_dependency(
     State(state): State<AppState>,
     Staff(user): Staff,
     Path(id): Path<i64>,
-    mut form: Form,
+    form: Form,
 ) -> Result<Response, PageError> {
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
-    match id_from(&form, "depends_on", "the action this one depends on") {
-        Ok(other) => {
-            let by = actor(&user);
-            let save = state.db.add_dependency(id, other, &by);
-            let then = format!("/actions/{id}");
-            save_or_again(&state, &user, a, form, save, &then, &[("depends_on", "depends_on")], "depends_on").await
-        }
-        Err(e) => {
-            form.errors.push(e);
-            action_page(&state, &user, a, form).await
-        }
-    }
+    let by = actor(&user);
+    let save = id_from(&form, "depends_on", "the action this one depends on")
+        .map(|other| state.db.add_dependency(id, other, &by));
+    let then = format!("/actions/{id}");
+    save_or_again(&state, &user, a, form, save, &then, &[("depends_on", "depends_on")], "depends_on").await
 }
 
 async fn escalate(
@@ -263,7 +253,7 @@ async fn escalate(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     form.errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
     let (on, note, by) = (form.value("escalation_on"), form.value("escalation_note"), actor(&user));
-    let save = state.db.escalate_action(id, &on, &note, &by);
+    let save = Ok(state.db.escalate_action(id, &on, &note, &by));
     let fields = [("raised_on", "escalation_on-day"), ("note", "escalation_note")];
     let then = format!("/actions/{id}");
     save_or_again(&state, &user, a, form, save, &then, &fields, "escalation_note").await

@@ -39,17 +39,16 @@ mod strategies;
 mod strategy;
 
 use alliance_db::access::User;
-use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
+use super::page;
 pub(crate) use crate::auth::access::{may_edit_governance, require_governance_staff};
 use crate::auth::actor;
 use crate::auth::CurrentUser;
 pub(crate) use crate::error::not_found;
-use crate::{AppState, PageError};
+use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -78,12 +77,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Staff {
         require_governance_staff(&user).map_err(IntoResponse::into_response)?;
         Ok(Staff(user))
     }
-}
-
-/// A page, 200 when its form has no errors and 422 when it has.
-fn page(template: &impl Template, has_errors: bool) -> Result<Response, PageError> {
-    let html = Html(template.render()?);
-    Ok(if has_errors { (StatusCode::UNPROCESSABLE_ENTITY, html).into_response() } else { html.into_response() })
 }
 
 fn see_other(to: &str) -> Response {

@@ -24,24 +24,14 @@ pub fn invalid_to_field(e: DbError, fields: &[(&str, &str)], fallback: &str) -> 
     match e {
         DbError::Invalid { field, reason } | DbError::Conflict { field, reason } => {
             let id = fields.iter().find(|(name, _)| *name == field).map_or(fallback, |(_, id)| *id);
-            Ok(error(id, capitalise(&reason)))
+            Ok(error(id, alliance_core::format::capitalised(&reason)))
         }
         other => Err(other),
     }
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-/// Today, `YYYY-MM-DD` (UTC).
-pub fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
-}
+/// Today, `YYYY-MM-DD` (UTC): the form the store keeps dates in.
+pub use alliance_db::clock::today;
 
 /// The calendar quarter holding today.
 pub fn current_quarter() -> Quarter {
