@@ -81,6 +81,16 @@ pub(super) async fn begin(conn: &mut PgConnection, files: &[SourceFile]) -> Resu
 /// 314,739 crimes); autovacuum refreshes every column later.
 const ANALYSED_CRIME_COLUMNS: &str = "import_id, crime_key, month, lsoa_code, crime_type, outcome";
 
+/// Pages of `police_crimes` not marked all-visible above which a bulk run's end vacuums the
+/// table (256 MiB of 8 KiB pages, about a million records). Rows written by `COPY` are not
+/// marked until a vacuum, so until autovacuum came round every "index-only" read of the SNA's
+/// covering index fetched each row from the table too: on 20 million records the SNA of
+/// Staffordshire's nine districts took 1.8–2.2 s per scan before a vacuum and 60–160 ms after,
+/// for about 6 s of vacuum (no indexes to visit, they are rebuilt after it). Below the bound
+/// those fetches cost milliseconds and the vacuum would cost a small import about 4% (100–150 ms
+/// of the shared data's 3 s), so autovacuum is left to it.
+const VACUUM_ABOVE_PAGES: i64 = 32_768;
+
 /// The index that takes longest to build (four text columns): it gets a connection to itself.
 const LONGEST_BUILD: &str = "police_crimes_sna";
 
@@ -90,11 +100,8 @@ const LONGEST_BUILD: &str = "police_crimes_sna";
 /// Two steps, each keeping both cores of a 2-core server busy: first both police tables are
 /// analysed side by side (the tables more than doubled: plans chosen on their old statistics
 /// would go wrong; `ANALYZE` reads rows, not indexes, and it waits for any `CREATE INDEX` on
-/// its table, so it goes first), the crimes with a `VACUUM` in the same pass: rows written by
-/// `COPY` are not yet marked all-visible, so until autovacuum came round every "index-only"
-/// read of the SNA's covering index fetched each row from the table too (the SNA of
-/// Staffordshire's nine districts on 20 million records: 1.8–2.2 s per scan before, 60–160 ms
-/// after, for about 6 s of vacuum at that size, without indexes to visit); then the indexes are built on two
+/// its table, so it goes first), the crimes with a `VACUUM` in the same pass when more than
+/// [`VACUUM_ABOVE_PAGES`] of them are not yet marked all-visible (see there); then the indexes are built on two
 /// connections, the SNA's covering index alone on one (it takes as long as the other two
 /// together) and the rest one after another on the other. Measured on the shared data: the
 /// run's end went from 932 ms (three builds at once, then the `ANALYZE`) to the figure in
@@ -114,7 +121,14 @@ pub(crate) async fn finish(conn: &mut PgConnection, url: &str) -> Result<bool, D
         return Ok(false);
     }
     let mut other = PgConnection::connect(url).await?;
-    let analyse_crimes = format!("VACUUM (ANALYZE) police_crimes ({ANALYSED_CRIME_COLUMNS})");
+    let not_visible: i64 = sqlx::query_scalar(
+        "SELECT CAST(pg_relation_size('police_crimes') / current_setting('block_size')::int - relallvisible \
+         AS BIGINT) FROM pg_class WHERE oid = 'police_crimes'::regclass",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let verb = if not_visible > VACUUM_ABOVE_PAGES { "VACUUM (ANALYZE)" } else { "ANALYZE" };
+    let analyse_crimes = format!("{verb} police_crimes ({ANALYSED_CRIME_COLUMNS})");
     let (crimes, outcomes) = tokio::join!(
         sqlx::raw_sql(&analyse_crimes).execute(&mut *conn),
         sqlx::raw_sql("ANALYZE police_outcomes").execute(&mut other)
