@@ -163,7 +163,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
 impl Db {
     /// Adds an intervention, with its audit row in the same transaction; returns its id.
     pub async fn create_intervention(&self, i: &NewIntervention, actor: &Actor) -> Result<i64, DbError> {
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = crate::clock::now();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "INSERT INTO interventions (name, description, intervention_type, strategy_priority, lead_organisation, \
@@ -183,7 +183,7 @@ impl Db {
     /// Replaces an intervention's fields, recording who changed them (and an audit row, in
     /// the same transaction); false when there is no such intervention.
     pub async fn update_intervention(&self, id: i64, i: &NewIntervention, actor: &Actor) -> Result<bool, DbError> {
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = crate::clock::now();
         let mut tx = self.begin_write().await?;
         let q = sqlx::query(
             "UPDATE interventions SET name = $1, description = $2, intervention_type = $3, strategy_priority = $4, \
@@ -235,7 +235,7 @@ impl Db {
                 ));
             }
         }
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = crate::clock::now();
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE interventions SET referral_service_id = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
@@ -259,7 +259,7 @@ impl Db {
         actor: &Actor,
     ) -> Result<StoredEvaluation, DbError> {
         let who = actor.name.as_str();
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = crate::clock::now();
         let run = serialise(&report)?;
         let mut tx = self.begin_write().await?;
         let query = sqlx::query(
@@ -291,7 +291,7 @@ impl Db {
     ) -> Result<StoredEvaluation, DbError> {
         let who = actor.name.as_str();
         let (intervention_id, evaluation_id) = (stored.intervention_id, stored.id);
-        let now = chrono::Utc::now().to_rfc3339();
+        let now = crate::clock::now();
         let run = serialise(&report)?;
         let mut tx = self.begin_write().await?;
         let query = sqlx::query(

@@ -103,7 +103,7 @@ async fn run_on(conn: &mut sqlx::pool::PoolConnection<sqlx::Any>, backend: Backe
         )
         .bind(m.version)
         .bind(m.description)
-        .bind(chrono::Utc::now().to_rfc3339())
+        .bind(crate::clock::now())
         .execute(&mut *tx)
         .await
         .map_err(fail)?;

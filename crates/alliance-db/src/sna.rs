@@ -452,7 +452,7 @@ async fn store_definition(
     )
     .bind(next)
     .bind(definition.name.as_str())
-    .bind(chrono::Utc::now().to_rfc3339())
+    .bind(crate::clock::now())
     .bind(who)
     .bind(definition.notes.as_str())
     .fetch_one(&mut **tx)
