@@ -123,9 +123,6 @@ pub(crate) const FINISH_IMPORT_SQL: &str =
     "UPDATE imports SET rows_read = $1, rows_added = $2, rows_replaced = $3, rows_without_location = $4 WHERE id = $5";
 pub(crate) const SUPERSEDE_SQL: &str = "UPDATE imports SET superseded_by = $1 WHERE id = $2";
 
-/// The time an import is recorded at (the police import takes it from here).
-pub(crate) use crate::clock::now;
-
 /// The current import of `unit` (id and checksum), read inside the caller's write
 /// transaction from [`Db::begin_write`], after taking the unit's lock on PostgreSQL.
 pub(crate) async fn current_in(
@@ -162,7 +159,7 @@ pub(crate) async fn begin_import(
         .bind(import.file_name)
         .bind(import.checksum)
         .bind(import.imported_by)
-        .bind(now())
+        .bind(crate::clock::now())
         .fetch_one(&mut *tx)
         .await?;
     Ok(row.try_get(0)?)

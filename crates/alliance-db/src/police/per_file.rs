@@ -198,7 +198,7 @@ async fn record(store: &mut impl PoliceStore, import: &NewImport<'_>, replaces: 
     if let Some(old) = replaces {
         store.execute(HOLD_SQL, &[Arg::Int(old)]).await?;
     }
-    let now = crate::imports::now();
+    let now = crate::clock::now();
     store
         .fetch_int(
             INSERT_IMPORT_SQL,
