@@ -5,7 +5,7 @@
 //! nine districts; the profile here names only Stoke-on-Trent.
 
 use alliance_core::access::Role;
-use alliance_core::domain::MonthRange;
+use alliance_core::domain::{CountField, CountFilter, MonthRange};
 use alliance_core::partnership::Profile;
 use alliance_db::audit::Actor;
 use axum::http::StatusCode;
@@ -14,6 +14,23 @@ use crate::common::app::TestApp;
 
 const STOKE: &str = "E06000021";
 const VIOLENCE: &str = "Violence and sexual offences";
+
+/// The rows of the table `id` on a page: each row's header and its first cell.
+fn row_cells(body: &str, id: &str) -> Vec<(String, String)> {
+    let start = body.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no #{id}"));
+    let table = &body[start..start + body[start..].find("</table>").expect("table end")];
+    table
+        .split("<th scope=\"row\"")
+        .skip(1)
+        .map(|row| {
+            let text = |from: &str| {
+                let open = from.find('>').expect("tag end") + 1;
+                from[open..open + from[open..].find('<').expect("cell end")].trim().to_string()
+            };
+            (text(row), text(&row[row.find("<td").expect("a cell")..]))
+        })
+        .collect()
+}
 
 /// The rows of the table `id` on a page: each row's header cell's leading text.
 fn row_headers(body: &str, id: &str) -> Vec<String> {
@@ -67,5 +84,19 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     let public = app.get("/public/figures", &Default::default()).await;
     assert_eq!(public.status, StatusCode::OK);
     assert_eq!(row_headers(&public.body, "districts-table"), ["Stoke-on-Trent"]);
+    // Its months count the same records: Stoke-on-Trent's, not the whole database's.
+    let stoke_months = db
+        .counts(&[CountField::Month], &CountFilter { district: Some(STOKE.parse().unwrap()), ..CountFilter::default() })
+        .await
+        .unwrap();
+    let expected: Vec<(String, String)> = stoke_months
+        .iter()
+        .rev()
+        .take(24)
+        .rev()
+        .map(|r| (r.values[0].clone().expect("a month"), r.count.to_string()))
+        .collect();
+    assert!(expected.iter().all(|(_, n)| n != "0"), "Stoke has records every month: {expected:?}");
+    assert_eq!(row_cells(&public.body, "months-table"), expected);
 }
 on_each_app!(area_is_the_profiles_districts);

@@ -10,6 +10,9 @@ use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 
+use alliance_core::domain::CountRow;
+use alliance_db::areas::AreaFilter;
+
 use crate::views::public::{FiguresPage, PublicLayout, PublishedReports, ShownRow};
 use crate::{AppState, PageError};
 use alliance_reports::chart::{line_chart, Series, COLOURS};
@@ -22,11 +25,14 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
     let disclosure = state.disclosure().await;
     let shown = |n: i64| disclosure.count(n.max(0) as u64);
     let shown_text = |s: Shown| disclosure.display(s);
-    let by_month = state.db.counts(&[CountField::Month], &CountFilter::default()).await?;
-    let mut months: Vec<(String, i64)> =
-        by_month.iter().filter_map(|r| Some((r.values.first()?.clone()?, r.count))).collect();
-    months.sort();
-    let months: Vec<(String, i64)> = months.into_iter().rev().take(24).rev().collect();
+    // The partnership's own districts (a national deprivation file holds all of England's, a
+    // national archive every force's records): the chart, the month table and the district
+    // table all count the same records, so a month's figure is the sum of its districts'.
+    let area = state.db.partnership_area_filter().await?;
+    let months = months_in_area(
+        &state.db.counts(&[CountField::Month, CountField::District], &CountFilter::default()).await?,
+        &area,
+    );
     let labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
     let values: Vec<Option<i64>> = months.iter().map(|(_, n)| shown(*n).value().map(|v| v as i64)).collect();
     let chart = if labels.is_empty() {
@@ -49,8 +55,6 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
         ..CountFilter::default()
     };
     let by_district = state.db.counts(&[CountField::District], &filter).await?;
-    // The partnership's own districts (a national deprivation file holds all of England's).
-    let area = state.db.partnership_area_filter().await?;
     let mut districts: Vec<ShownRow> = by_district
         .iter()
         .filter_map(|r| {
@@ -84,4 +88,18 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
         }
         .render()?,
     ))
+}
+
+/// The last 24 months' counts of records in `area`, oldest first, from counts by month and
+/// district (with no profile the area admits every record, those with no location too).
+fn months_in_area(by_month_district: &[CountRow], area: &AreaFilter) -> Vec<(String, i64)> {
+    let mut months: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for r in by_month_district {
+        let (Some(Some(month)), Some(district)) = (r.values.first(), r.values.get(1)) else { continue };
+        if area.admits(district.as_deref()) {
+            *months.entry(month.clone()).or_default() += r.count;
+        }
+    }
+    let skip = months.len().saturating_sub(24);
+    months.into_iter().skip(skip).collect()
 }
