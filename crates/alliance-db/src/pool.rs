@@ -45,10 +45,14 @@ pub struct Db {
 
 /// Settings every SQLite connection gets: 16 KiB pages for a new database (a third fewer
 /// system calls than 4 KiB on bulk imports; ignored once the file exists), write-ahead logging
-/// so readers never block the writer, foreign keys on, and a generous page cache.
+/// so readers never block the writer, foreign keys on, and a generous page cache. A writer
+/// waits up to [`SQLITE_WRITE_WAIT_MS`] for the lock, polling (`sqlite_wait`).
 const SQLITE_PRAGMAS: &str =
     "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 30000; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;";
+     PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;";
+
+/// How long a pool connection waits for SQLite's write lock before the database is busy.
+const SQLITE_WRITE_WAIT_MS: u32 = 30_000;
 
 /// Settings every PostgreSQL session gets: no JIT compilation. Alliance's queries are
 /// aggregates that run in tens to hundreds of milliseconds, and the planner's JIT (on by
@@ -110,6 +114,9 @@ impl Db {
             return Err(DbError::UnsupportedUrl(url.to_string()));
         };
         let audit_key = crate::audit::AuditKey::resolve(key, sqlite_path.as_deref())?;
+        if backend == Backend::Sqlite {
+            crate::sqlite_wait::register();
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
@@ -119,7 +126,10 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     match backend {
-                        Backend::Sqlite => conn.execute(SQLITE_PRAGMAS).await?,
+                        Backend::Sqlite => {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                            conn.execute(crate::sqlite_wait::poll_when_busy_sql(SQLITE_WRITE_WAIT_MS).as_str()).await?
+                        }
                         Backend::Postgres => conn.execute(POSTGRES_SETTINGS).await?,
                     };
                     Ok(())

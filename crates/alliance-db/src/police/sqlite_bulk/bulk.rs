@@ -85,6 +85,11 @@ impl Mode {
     pub(super) fn queues(&self) -> bool {
         !matches!(self, Mode::Plain)
     }
+
+    /// Whether this run rebuilds the dropped indexes at its end (by sorts that spill to disk).
+    pub(super) fn rebuilds(&self) -> bool {
+        matches!(self, Mode::Owner(_))
+    }
 }
 
 /// Decides whether the run is large and, if so, drops the police indexes (recording each
@@ -153,13 +158,30 @@ pub(super) fn queue_refresh(tx: &Connection, import_id: i64) -> Result<(), DbErr
     Ok(())
 }
 
-/// Rebuilds the dropped indexes and applies the queued outcome refreshes, in one transaction.
+/// Rebuilds the dropped indexes and applies the queued outcome refreshes: one transaction per
+/// index, then one for the refreshes, so the write lock is held for one step at a time (on 20
+/// million records a single transaction held it for over a minute, longer than any writer
+/// waits). Each step removes its own record, so a run stopped between two steps leaves only
+/// what is still owed.
 pub(super) fn finish(conn: &mut Connection) -> Result<(), DbError> {
+    for name in DEFERRED_INDEXES {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let sql: Option<String> =
+            tx.query_row("SELECT sql FROM police_deferred_indexes WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+        if let Some(sql) = sql {
+            let started = std::time::Instant::now();
+            tx.execute_batch(&sql)?;
+            tx.execute("DELETE FROM police_deferred_indexes WHERE name = ?1", [name])?;
+            tx.commit()?;
+            tracing::info!(index = name, seconds = started.elapsed().as_secs_f64(), "police index rebuilt");
+        }
+    }
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    rebuild(&tx)?;
     let queued: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM police_refresh_pending)", [], |r| r.get(0))?;
     if queued {
+        let started = std::time::Instant::now();
         refresh_queued(&tx)?;
+        tracing::info!(seconds = started.elapsed().as_secs_f64(), "queued outcome refreshes applied");
     }
     tx.execute_batch("DELETE FROM police_deferred_indexes; DELETE FROM police_refresh_pending;")?;
     tx.commit()?;
@@ -184,18 +206,6 @@ fn refresh_queued(tx: &Transaction<'_>) -> Result<(), DbError> {
         ),
         [],
     )?;
-    Ok(())
-}
-
-/// Recreates the dropped indexes from their recorded SQL.
-fn rebuild(tx: &Transaction<'_>) -> Result<(), DbError> {
-    for name in DEFERRED_INDEXES {
-        let sql: Option<String> =
-            tx.query_row("SELECT sql FROM police_deferred_indexes WHERE name = ?1", [name], |r| r.get(0)).optional()?;
-        if let Some(sql) = sql {
-            tx.execute_batch(&sql)?;
-        }
-    }
     Ok(())
 }
 
