@@ -14,7 +14,9 @@
 //!   district (Stoke-on-Trent), built and rendered;
 //! - a force-wide hot spot analysis: `alliance hotspots` (the release binary, whole process)
 //!   with Gi*, 250 m cells over the area's LSOAs, 999 permutations, violence 2025;
-//! - the report form's first street lookup after the import (builds the street index).
+//! - the report form's first street lookup after the import (builds the street index);
+//! - the first `/map` after the import (`MapPage::build` of the default view: the hot spot
+//!   analysis of the partnership's area, nothing cached yet) and the same view again.
 //!
 //! The area files imported are the English IMD and population files, the Welsh IMD and the
 //! Staffordshire and Stoke-on-Trent boundaries (LSOA 2011, 2021, wards): a Staffordshire
@@ -208,6 +210,18 @@ async fn questions(url: &str, backend: &str, table: &mut Vec<Line>) {
         eprintln!("dashboard: {e:?}");
     }
     line(table, &format!("{backend}: dashboard model (GET /)"), t, Some(0.2), "median of 5");
+
+    // The first map after the import: the default view's hot spot analysis of the
+    // partnership's area (a fresh state: nothing cached), then the same view again.
+    for (what, target) in [("first map after the import (GET /map)", Some(2.0)), ("a later map (cached)", None)] {
+        let started = Instant::now();
+        let page = alliance_web::views::map::MapPage::build(&state, Default::default()).await;
+        let t = started.elapsed().as_secs_f64();
+        if let Err(e) = page {
+            eprintln!("map: {e:?}");
+        }
+        line(table, &format!("{backend}: {what}"), t, target, "default view, the partnership's area");
+    }
 
     let m = |t: &str| t.parse::<Month>().ok();
     let area = SnaRequest {
