@@ -613,7 +613,7 @@ impl BoardPack {
 
         // Status of each action at the two quarter ends, from its history: the status it was
         // added with, then its dated changes (alliance_core::governance::status_on).
-        let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let today = alliance_db::clock::today();
         let as_of = if today.as_str() < end.as_str() { today.clone() } else { end.clone() };
         let mut changes_by_action: HashMap<i64, Vec<(String, ActionStatus)>> = HashMap::new();
         let mut initial: HashMap<i64, ActionStatus> = HashMap::new();
@@ -899,7 +899,7 @@ pub fn body_label(body: &str) -> &'static str {
 }
 
 pub fn action_row(a: &Action, status: ActionStatus, previous: Option<ActionStatus>) -> ActionRow {
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let today = alliance_db::clock::today();
     ActionRow {
         id: a.id,
         title: a.title.clone(),

@@ -83,17 +83,12 @@ pub fn released_on(quarter: MonthRange, today: chrono::NaiveDate) -> bool {
     today >= next_first + chrono::Duration::days(PUBLICATION_LAG_DAYS - 1)
 }
 
-/// Today's date (UTC), for [`published_period`].
-pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
-
 /// The period a reader at `level` is given figures for when they ask for `requested`
 /// from a suppressed source: the period itself at record level; otherwise the latest whole
 /// calendar quarter inside it that is released today (see the module docs), or `None` when
 /// it holds none (then no figures are given).
 pub fn published_period(level: AccessLevel, requested: MonthRange) -> Option<MonthRange> {
-    published_period_on(level, requested, today())
+    published_period_on(level, requested, alliance_db::clock::today_date())
 }
 
 /// [`published_period`] on a given day.

@@ -74,12 +74,24 @@ pub const MONTH_NAMES: [&str; 12] = [
 /// not such a date is returned as it is.
 pub fn date(iso: &str) -> String {
     match chrono::NaiveDate::parse_from_str(iso.trim(), "%Y-%m-%d") {
-        Ok(d) => {
-            use chrono::Datelike;
-            format!("{} {} {}", d.day(), MONTH_NAMES[d.month0() as usize], d.year())
-        }
+        Ok(d) => day(d),
         Err(_) => iso.to_string(),
     }
+}
+
+/// The day of a stored time stamp (RFC 3339: `2027-03-31T09:15:00Z`) in the format of
+/// [`date`], `31 March 2027`, the day taken in UTC, as stamps are stored. Text that is not
+/// such a stamp is returned as it is.
+pub fn stamp_date(stamp: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(stamp.trim()) {
+        Ok(t) => day(t.with_timezone(&chrono::Utc).date_naive()),
+        Err(_) => stamp.to_string(),
+    }
+}
+
+fn day(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{} {} {}", d.day(), MONTH_NAMES[d.month0() as usize], d.year())
 }
 
 /// A message put at the start of a sentence (a lower-case reason shown as an error on its
@@ -109,6 +121,16 @@ mod tests {
         assert_eq!(date("2025-01-05"), "5 January 2025");
         assert_eq!(date("not a date"), "not a date");
         assert_eq!(date("2025-02-30"), "2025-02-30");
+    }
+
+    #[test]
+    fn stamps_as_their_day_in_utc() {
+        assert_eq!(stamp_date("2027-03-31T09:15:00Z"), "31 March 2027");
+        assert_eq!(stamp_date("2025-01-05T23:59:59.123456789+00:00"), "5 January 2025");
+        // Stored stamps are UTC; one with an offset is shown as its UTC day.
+        assert_eq!(stamp_date("2025-01-06T00:30:00+01:00"), "5 January 2025");
+        assert_eq!(stamp_date("2027-03-31"), "2027-03-31");
+        assert_eq!(stamp_date("not a stamp"), "not a stamp");
     }
 
     #[test]

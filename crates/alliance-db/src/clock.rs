@@ -13,7 +13,13 @@ pub fn now() -> String {
     stamp(chrono::Utc::now())
 }
 
+/// Today (UTC) as a date, for the rules decided on the day (a period published, an age, a
+/// deadline); [`today`] is the same day as text.
+pub fn today_date() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
 /// Today (UTC) as dates are stored and forms ask for them: `YYYY-MM-DD`.
 pub fn today() -> String {
-    chrono::Utc::now().format("%Y-%m-%d").to_string()
+    today_date().format("%Y-%m-%d").to_string()
 }

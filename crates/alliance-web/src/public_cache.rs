@@ -212,7 +212,7 @@ pub async fn serve(State(state): State<AppState>, request: Request, next: Next) 
     let key = Key {
         uri: request.uri().to_string(),
         data_version,
-        day: chrono::Utc::now().date_naive(),
+        day: alliance_db::clock::today_date(),
         partnership: context.partnership,
         charter: context.charter,
         accent: context.accent,

@@ -283,7 +283,7 @@ mod tests {
     use crate::referrals::workflow::{Event, Timeline};
 
     fn date(m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(2024, m, d).expect("valid test date")
+        crate::referrals::test_support::date(2024, m, d)
     }
 
     fn fact(

@@ -181,10 +181,7 @@ fn coded<T>(field: Field, parsed: Result<T, CodeError>, errors: &mut Vec<FieldEr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-    }
+    use crate::referrals::test_support::date;
 
     fn fields(given_by: &str, day: &str, method: &str, basis: &str, reason: &str) -> ConsentFields {
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());

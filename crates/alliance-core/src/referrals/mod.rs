@@ -30,6 +30,8 @@ pub mod postcode;
 pub mod referral;
 pub mod retention;
 pub mod service;
+#[cfg(test)]
+mod test_support;
 pub mod waiting;
 pub mod workflow;
 

@@ -352,10 +352,7 @@ fn birth_field(
 mod tests {
     use super::*;
     use crate::referrals::codes::ContactRoute;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-    }
+    use crate::referrals::test_support::date;
 
     fn text(s: &str) -> Option<String> {
         Some(s.to_string())

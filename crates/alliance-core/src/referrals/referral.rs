@@ -220,15 +220,12 @@ mod tests {
     use crate::referrals::codes::{AgeBand, ConsentGivenBy, LawfulBasis, Sex};
     use crate::referrals::personal::{AgeLimits, Birth, PersonName, PersonalDataPolicy};
     use crate::referrals::service::Eligibility;
+    use crate::referrals::test_support::date;
     use crate::referrals::workflow::Status;
 
     const SCHOOL: Referrer = Referrer { org: 3, org_type: OrgType::Education };
     const CHARITY: i64 = 7;
     const POLICE: i64 = 1;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-    }
 
     fn text(s: &str) -> Option<String> {
         Some(s.to_string())

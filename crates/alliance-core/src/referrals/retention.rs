@@ -136,11 +136,8 @@ mod tests {
     use crate::referrals::contact::Contact;
     use crate::referrals::personal::{Birth, MinimisedPerson, PersonName};
     use crate::referrals::referral::Parties;
+    use crate::referrals::test_support::date;
     use crate::referrals::workflow::Event;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-    }
 
     fn months(n: u32) -> RetentionPeriod {
         RetentionPeriod::months(n).expect("period")

@@ -90,11 +90,8 @@ mod tests {
 
     use super::*;
     use crate::referrals::codes::DeclineReason;
+    use crate::referrals::test_support::date;
     use crate::referrals::workflow::Event;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-    }
 
     #[test]
     fn median_and_nearest_rank_on_hand_worked_sets() {

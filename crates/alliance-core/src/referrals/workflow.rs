@@ -315,10 +315,7 @@ pub fn transition(current: &Timeline, event: Event, on: NaiveDate) -> Result<Tim
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-        NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
-    }
+    use crate::referrals::test_support::date;
 
     fn close(outcome: ClosureOutcome) -> Event {
         Event::Close { outcome }

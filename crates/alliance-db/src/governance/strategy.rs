@@ -79,7 +79,7 @@ impl Db {
             sqlx::query_as("SELECT id, name, period_start, period_end, aim, source FROM strategies ORDER BY id DESC")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(current_first(all, chrono::Datelike::year(&chrono::Utc::now().date_naive())))
+        Ok(current_first(all, chrono::Datelike::year(&crate::clock::today_date())))
     }
 
     /// The priorities of a strategy, in order.

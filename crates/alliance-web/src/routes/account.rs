@@ -147,7 +147,7 @@ async fn sign_in(
             form: forms::Form::with_errors(typed, vec![forms::error("email", WRONG)]),
             notice: None,
         };
-        Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        super::page(&page, true)
     };
     if !state.throttle.allow(&state.db, &throttle::SIGN_IN, &ip).await? {
         return too_many_attempts();
@@ -217,7 +217,7 @@ async fn change_password(
     let refuse = |error| {
         let form = forms::Form::with_errors(FormValues::new(), vec![error]);
         let page = PasswordPage { layout: Layout::new(&state, "/account/password"), form, done: false };
-        Ok::<_, PageError>((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        super::page(&page, true)
     };
     if form.new != form.confirm {
         return refuse(forms::error("confirm", "The new password and its confirmation are different"));
@@ -503,7 +503,7 @@ async fn forgot(
         let typed = FormValues::from([("email".to_string(), email.clone())]);
         let error = forms::error("email", "Enter your email address, like name@example.org");
         let page = forgot_form(&state, forms::Form::with_errors(typed, vec![error]), false);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response());
+        return super::page(&page, true);
     }
     if !state.throttle.allow(&state.db, &RESET_REQUESTS, &ip).await? {
         return Ok(too_many_link_requests(&RESET_REQUESTS));

@@ -82,7 +82,7 @@ async fn resolve(
         }
         Err(message) => {
             let page = GeocodingPage::load(&state, None, Some((choice.location_key, message.to_string()))).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+            super::page(&page, true)
         }
     }
 }

@@ -285,7 +285,7 @@ async fn set_up(
             org_types: org_type_choices(),
             colours: Colour::ALL,
         };
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page.render()?)).into_response())
+        super::page(&page, true)
     };
     let profile = match form.profile.profile() {
         Ok(p) => p,

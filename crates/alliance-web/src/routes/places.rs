@@ -87,7 +87,7 @@ async fn add(
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason })
         | Err(AppError::Db(DbError::Invalid { field, reason } | DbError::Conflict { field, reason })) => {
             let form = Form::with_errors(form.values, vec![error(field, reason)]);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(PlaceFormPage::new(layout, form).render()?)).into_response())
+            super::page(&PlaceFormPage::new(layout, form), true)
         }
         Err(e) => Err(e.into()),
     }

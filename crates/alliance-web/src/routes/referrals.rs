@@ -19,6 +19,7 @@ use alliance_core::referrals::{
     LawfulBasis, NameNeed, Need, PersonalFields, ReferralForm, Sex, SourceSetting,
 };
 use alliance_db::access::User;
+use alliance_db::clock::today_date;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -33,10 +34,6 @@ use crate::forms::{error, Form, FormValues};
 use crate::views::referrals::{DetailPage, FiguresPage, ListPage, NewPage, ServiceChoice};
 use crate::views::Layout;
 use crate::AppState;
-
-fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
-}
 
 fn page(template: &impl Template, status: StatusCode) -> Result<Response, PageError> {
     Ok((status, Html(template.render()?)).into_response())
@@ -151,7 +148,7 @@ async fn create(
     let other_needs = form.other_needs.clone();
     let (services, chosen) = service_choice(&state, Some(&service_id)).await?;
     let mut shown = Form::new(values_of(&pairs));
-    match uc::make(&state.db, &state.mailer, who, &service_id, &form, today(), &actor(&user)).await {
+    match uc::make(&state.db, &state.mailer, who, &service_id, &form, today_date(), &actor(&user)).await {
         Ok(Ok(made)) => {
             let to = if made.notes.is_empty() {
                 format!("/referrals/{}", made.id)
@@ -252,7 +249,7 @@ async fn event(
     };
     match (parsed, on) {
         (Ok(event), Ok(on)) => {
-            match uc::act(&state.db, &state.mailer, who, id, event, on, today(), &actor(&user)).await {
+            match uc::act(&state.db, &state.mailer, who, id, event, on, today_date(), &actor(&user)).await {
                 Ok(_) => return Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
                 Err(alliance_app::AppError::Invalid { reason, .. }) => form.errors.push(error("on", reason)),
                 Err(alliance_app::AppError::Conflict { reason, .. }) => form.errors.push(error("event", reason)),

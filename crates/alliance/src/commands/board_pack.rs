@@ -44,7 +44,7 @@ pub async fn run(db: &Db, args: BoardPackArgs) -> anyhow::Result<ExitCode> {
     let quarter = match args.quarter {
         Some(q) => q,
         None => {
-            let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+            let today = alliance_db::clock::today();
             let current = Quarter::of_date(&today).context("today's date has no quarter")?;
             // The command runs with the database's own rights: every source counts.
             let all = |_: &str| alliance_core::access::AccessLevel::Record;

@@ -156,8 +156,7 @@ pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode
                 println!("entered indicator: its values are on its page, /indicators/{}", ind.id);
                 return Ok(ExitCode::SUCCESS);
             };
-            let current =
-                Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).context("today's quarter")?;
+            let current = Quarter::of_date(&alliance_db::clock::today()).context("today's quarter")?;
             let quarter = match quarter {
                 Some(q) => q.parse::<Quarter>().map_err(|e| anyhow::anyhow!("--quarter: {e}"))?,
                 // The command runs with the database's own rights: every source counts.

@@ -231,7 +231,7 @@ fn list<T>(text: &str, what: &str, parse: impl Fn(&str) -> Result<T, String>) ->
 }
 
 pub async fn run(db: &Db, command: ReferralsCommand) -> anyhow::Result<ExitCode> {
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     match command {
         ReferralsCommand::Service(a) => {
             let org = db

@@ -537,8 +537,16 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     assert_eq!(missing.status, 404);
 
     let page = app.get(&format!("/interventions/{id}"), &analyst).await;
-    assert!(page.body.contains("by user:analyst@example.org; last changed"), "{}", page.body);
-    assert!(page.body.contains("by user:admin@example.org"));
+    // The stamps as days in words, like every other date a page shows, not as stored.
+    let (added, changed) = (&edited.created_at[..10], &edited.updated_at[..10]);
+    let recorded = format!(
+        "Added {} by user:analyst@example.org; last changed {} by user:admin@example.org",
+        alliance_core::format::date(added),
+        alliance_core::format::date(changed)
+    );
+    assert!(page.body.contains(&recorded), "{recorded} in {}", page.body);
+    assert!(!page.body.contains(&format!("Added {}", edited.created_at)), "{}", page.body);
+    assert!(!page.body.contains(&format!("last changed {}", edited.updated_at)), "{}", page.body);
     assert!(!page.body.contains("by web"));
 
     // Every change has its audit row, naming who made it (a refused re-run none).

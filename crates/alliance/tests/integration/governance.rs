@@ -435,7 +435,7 @@ async fn a_cycle_a_board_can_trust(t: TestDb) {
     let commitment = db.commitments(s.id).await.unwrap().remove(0);
     let actor = common::test_actor();
     let org = db.create_organisation("Wiltshire Police", OrgType::Police, &actor).await.unwrap();
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let day = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     let yesterday = day(today - chrono::Duration::days(1));
     let quarter = Quarter::of_date(&day(today)).unwrap();
@@ -577,7 +577,7 @@ fn the_board_pack_command_writes_odt_for_the_latest_quarter() {
     let out = dir.path().join("pack.odt");
     let written = run(&["board-pack", "--out", &out.display().to_string()]);
     assert!(written.status.success(), "{}", String::from_utf8_lossy(&written.stderr));
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let today = alliance_db::clock::today();
     let quarter = Quarter::of_date(&today).unwrap();
     assert!(String::from_utf8_lossy(&written.stdout).contains(&format!("Board pack for {quarter}")));
     let bytes = std::fs::read(&out).expect("the pack");

@@ -73,7 +73,7 @@ async fn demo_partnership(app: &TestApp) -> Partnership {
 async fn governance_web(app: TestApp) {
     let Partnership { db, police, council, analyst, officer, board } = demo_partnership(&app).await;
     let council_user = app.signed_in("officer@council.example", Role::PartnerUser, "Stoke-on-Trent City Council").await;
-    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let today = alliance_db::clock::today();
     let quarter = Quarter::of_date(&today).unwrap();
 
     // The strategy page lists the seeded priorities; staff add a commitment.
@@ -429,7 +429,7 @@ async fn governance_changes(db: &Db) -> Vec<alliance_db::audit::AuditEntry> {
 /// are refused with 403 and change nothing.
 async fn governance_forms(app: TestApp) {
     let Partnership { db, police, council, analyst, officer, board } = demo_partnership(&app).await;
-    let quarter = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).unwrap();
+    let quarter = Quarter::of_date(&alliance_db::clock::today()).unwrap();
     let q = quarter.to_string();
 
     // ---- Strategy: a priority's name and description; a commitment's words.
@@ -1005,7 +1005,7 @@ async fn governance_cycle(app: TestApp) {
     let s = db.strategies().await.unwrap().remove(0);
     let c = db.commitments(s.id).await.unwrap().remove(0).id.to_string();
     let o = org.to_string();
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let yesterday = today - chrono::Duration::days(1);
     let quarter = Quarter::of_date(&today.format("%Y-%m-%d").to_string()).unwrap();
 

@@ -408,7 +408,7 @@ async fn the_default_quarter_counts_every_source_the_reader_may_see(app: TestApp
         assert_eq!(to.header("location"), Some(format!("/board-pack/{want}").as_str()));
     }
     // The command line runs with the database's own rights: every source counts.
-    let current = Quarter::of_date(&chrono::Utc::now().format("%Y-%m-%d").to_string()).expect("today");
+    let current = Quarter::of_date(&alliance_db::clock::today()).expect("today");
     let all = |_: &str| AccessLevel::Record;
     let latest = alliance_app::board_pack::latest_quarter_seen_by(&db, current, true, all).await.unwrap();
     assert_eq!(latest.to_string(), "2025Q4");

@@ -90,7 +90,7 @@ async fn postcodes_place_reports_and_venues(t: common::TestDb) {
     alliance::demo::load_if_empty(&db).await.expect("demo data");
     let app = TestApp::start_with(t, AppState::new(db.clone()).with_secure_cookies(false)).await;
     let me = app.visitor("/report-unsafe-place").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let report = |place: &str| {
         [
             ("website", ""),

@@ -50,7 +50,7 @@ async fn post(app: &TestApp, path: &str, who: &Caller, fields: &[(String, String
 
 /// The unsafe-place report form for `place` (or the point `lon`, `lat`), dated today.
 fn report_form(place: &str, lon: &str, lat: &str) -> Vec<(String, String)> {
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     [
         ("website", ""),
         ("place", place),
@@ -372,7 +372,7 @@ on_each_app!(streets_are_found_by_name);
 /// the rest get the 429 page; a filled honeypot is thanked and dropped.
 async fn a_burst_of_100_reports_is_throttled_and_none_accepted_is_lost(app: TestApp) {
     let me = app.visitor("/report-unsafe-place").await;
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let (day, month, year) =
         (today.format("%d").to_string(), today.format("%m").to_string(), today.format("%Y").to_string());
     let mut fields = vec![
@@ -464,7 +464,7 @@ async fn an_organisation_joins_the_charter_is_verified_and_appears_in_the_direct
     let page = app.get("/safer-places?q=stoke-on-trent", &nobody()).await.body;
     assert!(page.contains("The Example Arms") && page.contains("<circle"), "found by district, on the map");
     assert!(app.get("/safer-places?q=ST1", &nobody()).await.body.contains("The Example Arms"));
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     assert_eq!(db.current_signatory_count(today).await.unwrap(), 1);
     // A year and a day later it has lapsed: out of the directory, on the staff's reminder list.
     let later = today + chrono::Days::new(367);

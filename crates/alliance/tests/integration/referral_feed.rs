@@ -175,7 +175,7 @@ async fn referrals_feed_the_rest(app: TestApp) {
     };
     let (teacher_who, worker_who) = (who(TEACHER).await, who(WORKER).await);
     let mailer = alliance_app::mail::Mailer::none();
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date");
     let actor = common::test_actor();
     for k in 0..6 {

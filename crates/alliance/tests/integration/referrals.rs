@@ -132,7 +132,7 @@ async fn referrals_end_to_end(app: TestApp) {
 
     // Bad input: no consent record and a field the service does not need. Clear errors naming
     // the fields, what was typed kept, nothing stored, nothing sent.
-    let today = chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    let today = alliance_db::clock::today();
     let mut bad: Vec<(&str, &str)> = referral_fields("", "")
         .into_iter()
         .filter(|(k, _)| !k.starts_with("consent") && *k != "lawful-basis" && *k != "lawful-basis-reason")
@@ -313,7 +313,7 @@ async fn referrals_end_to_end(app: TestApp) {
     let report = retention_run(
         &db,
         RetentionPeriod::months(12).expect("a period"),
-        chrono::Utc::now().date_naive(),
+        alliance_db::clock::today_date(),
         &common::test_actor(),
     )
     .await

@@ -107,7 +107,7 @@ async fn wiltshire_from_first_sign_in_to_the_board_pack(app: TestApp) {
     let mut fresh = base.to_vec();
     fresh.extend([("title", "Street pastors in Salisbury"), ("status", "not-started")]);
     let pastors = id_in(&app.post_form("/actions", &admin, &fresh).await);
-    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let yesterday = alliance_db::clock::today_date() - chrono::Duration::days(1);
     let update = common::governance::update_form(yesterday, "at-risk", "Volunteers short");
     location(&app.post_owned(&format!("/actions/{pastors}/updates"), &admin, &update).await);
 

@@ -88,7 +88,7 @@ pub async fn create(
         return Err(ApiError::Forbidden("Board members see referral figures only".into()));
     }
     let NewBody { service, form } = json_body(&body)?;
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     match uc::make(&state.db, &state.mailer, who, &service, &form, today, &actor).await? {
         Ok(made) => {
             let notes: Vec<_> = made.notes.iter().map(|n| json!({"field": n.field.id(), "note": n.message})).collect();
@@ -136,7 +136,7 @@ pub async fn event(
                 })
             })
             .transpose()?;
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let timeline = uc::act(&state.db, &state.mailer, who, id, event, on, today, &actor).await?;
     Ok(Json(json!({"id": id, "status": timeline.status().code(), "dates": timeline.dates()})).into_response())
 }

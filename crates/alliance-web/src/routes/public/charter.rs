@@ -120,7 +120,7 @@ async fn directory(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Html<String>, PageError> {
     let q = form_of(&query).get("q").unwrap_or_default();
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let signatories = state.db.charter_directory(&q, today).await?;
     let mut venues = Vec::new();
     let mut unmapped = 0;
@@ -336,7 +336,7 @@ async fn sent(State(state): State<AppState>) -> Result<Html<String>, PageError> 
 }
 
 async fn staff(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     Ok(Html(
         StaffCharterPage {
             layout: Layout::new(&state, "/staff/safer-places"),
@@ -366,7 +366,7 @@ async fn decide(
     Path(id): Path<i64>,
     Form(form): Form<Decision>,
 ) -> Result<Response, PageError> {
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     let actor = actor(&me);
     let done = match form.action.as_str() {
         "verify" | "renew" => state.db.verify_signatory(id, today, &actor).await?,

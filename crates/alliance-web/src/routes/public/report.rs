@@ -236,7 +236,7 @@ async fn submit(
     if !allowed(&state, PublicForm::UnsafeReport.any()).await? {
         return too_many(&state, "/report-unsafe-place");
     }
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     match validate(&state, &fields, today).await? {
         Err(invalid) => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(page(&state, &fields, invalid).await?)).into_response())

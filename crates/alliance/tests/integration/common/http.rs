@@ -54,7 +54,7 @@ pub fn multipart_files(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -
 /// A valid report of an unsafe place at a point on the map, dated today, with the CSRF token
 /// `csrf` first as the form sends it (no place name, so no areas are needed).
 pub fn unsafe_place_report(csrf: &str, longitude: &str, latitude: &str) -> Vec<(&'static str, String)> {
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     vec![
         ("csrf_token", csrf.to_string()),
         ("website", String::new()),
