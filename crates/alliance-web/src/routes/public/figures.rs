@@ -63,7 +63,7 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
         })
         .collect();
     districts.sort_by(|a, b| a.name.cmp(&b.name));
-    let today = chrono::Utc::now().date_naive();
+    let today = alliance_db::clock::today_date();
     // The total of the hierarchy /you-said-we-did publishes by district and ward, suppressed
     // jointly with it so no district or ward count follows by subtraction.
     let reports = PublishedReports::load(&state.db, &disclosure).await?.total;
