@@ -159,9 +159,14 @@ impl Db {
             .collect()
     }
 
-    /// The distinct crime types stored, sorted (for filter menus).
+    /// The distinct crime types stored, sorted (for filter menus). Read from the summary
+    /// `police_month_counts` (exact after every import), not the records: on 20 million
+    /// records the `DISTINCT` over the records read the whole table on every `/map` (8.5 s
+    /// with the file in memory, about a minute from disk).
     pub async fn crime_types(&self) -> Result<Vec<String>, DbError> {
-        let rows = sqlx::query("SELECT DISTINCT crime_type FROM police_crimes").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT DISTINCT crime_type FROM police_month_counts WHERE n > 0")
+            .fetch_all(&self.pool)
+            .await?;
         let mut out = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
         out.sort();
         Ok(out)

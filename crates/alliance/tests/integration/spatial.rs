@@ -434,6 +434,24 @@ async fn api_endpoints_and_the_map_page() {
     assert!(page.body.contains("Top hotspots"), "{}", page.body);
     assert!(page.body.contains("<table"), "the hotspots table");
     assert!(page.body.contains("/assets/leaflet/leaflet.js"));
+    // The crime type menu (read from the month counts) offers exactly the types of the
+    // records: "All crime types", then each distinct type of the demo's records, sorted.
+    let by_type_and_outcome = app
+        .db
+        .counts(
+            &[alliance_core::domain::CountField::CrimeType, alliance_core::domain::CountField::Outcome],
+            &Default::default(),
+        )
+        .await
+        .unwrap();
+    let mut types: Vec<String> = by_type_and_outcome.iter().filter_map(|r| r.values[0].clone()).collect();
+    types.dedup();
+    assert!(types.len() > 5, "{types:?}");
+    let menu = page.body.split("id=\"crime-type\"").nth(1).and_then(|m| m.split("</select>").next()).unwrap();
+    let offered: Vec<&str> =
+        menu.split("<option value=\"").skip(1).map(|o| o.split('"').next().unwrap_or_default()).collect();
+    assert_eq!(offered[0], "");
+    assert_eq!(offered[1..].iter().map(|t| t.replace("&#39;", "'")).collect::<Vec<_>>(), types);
     // The top hotspots name the street the police data gives most often in the cell, and
     // the ward of its centre.
     let table = page.body.split("Top hotspots").nth(1).and_then(|t| t.split("</table>").next()).unwrap();
