@@ -46,13 +46,10 @@ pub struct Db {
 /// Settings every SQLite connection gets: 16 KiB pages for a new database (a third fewer
 /// system calls than 4 KiB on bulk imports; ignored once the file exists), write-ahead logging
 /// so readers never block the writer, foreign keys on, and a generous page cache. A writer
-/// waits up to [`SQLITE_WRITE_WAIT_MS`] for the lock, polling (`sqlite_wait`).
+/// waits up to `sqlite_wait::WRITE_WAIT_MS` for the lock, polling.
 const SQLITE_PRAGMAS: &str =
     "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
      PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;";
-
-/// How long a pool connection waits for SQLite's write lock before the database is busy.
-const SQLITE_WRITE_WAIT_MS: u32 = 30_000;
 
 /// Settings every PostgreSQL session gets: no JIT compilation. Alliance's queries are
 /// aggregates that run in tens to hundreds of milliseconds, and the planner's JIT (on by
@@ -128,7 +125,10 @@ impl Db {
                     match backend {
                         Backend::Sqlite => {
                             conn.execute(SQLITE_PRAGMAS).await?;
-                            conn.execute(crate::sqlite_wait::poll_when_busy_sql(SQLITE_WRITE_WAIT_MS).as_str()).await?
+                            conn.execute(
+                                crate::sqlite_wait::poll_when_busy_sql(crate::sqlite_wait::WRITE_WAIT_MS).as_str(),
+                            )
+                            .await?
                         }
                         Backend::Postgres => conn.execute(POSTGRES_SETTINGS).await?,
                     };

@@ -96,14 +96,14 @@ pub(crate) fn poll_again(limit: usize, tries: c_int) -> c_int {
     }
 }
 
-/// Installs the same rule on a `rusqlite` connection (the police import's own): polling for
-/// at most 30 s.
-pub(crate) fn poll_rusqlite(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    conn.busy_handler(Some(|tries| poll_again(IMPORT_WAIT_TRIES, tries) == 1))
-}
+/// How long any Alliance connection (the pool's, the police import's) waits for the write
+/// lock before the database is busy: 30,000 tries of [`POLL`], about 30 s.
+pub(crate) const WRITE_WAIT_MS: u32 = 30_000;
 
-/// The tries (milliseconds) a police import's connection waits for the write lock.
-const IMPORT_WAIT_TRIES: usize = 30_000;
+/// Installs the same rule on a `rusqlite` connection (the police import's own).
+pub(crate) fn poll_rusqlite(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    conn.busy_handler(Some(|tries| poll_again(WRITE_WAIT_MS as usize, tries) == 1))
+}
 
 #[cfg(test)]
 mod tests {
