@@ -149,6 +149,24 @@ impl Db {
         .fetch_all(&self.pool)
         .await?)
     }
+
+    /// The stored boundaries of `kind` in any of `districts` (every one stored when the list
+    /// is empty), in code order: a partnership's area on a database holding other areas too.
+    pub async fn boundaries_in(&self, kind: &str, districts: &[String]) -> Result<Vec<StoredBoundary>, DbError> {
+        if districts.is_empty() {
+            return self.boundaries(kind, None).await;
+        }
+        let sql = format!(
+            "SELECT kind, code, name, district_code, geometry FROM area_boundaries \
+             WHERE kind = $1 AND district_code IN ({}) ORDER BY code",
+            crate::params::placeholders(2, districts.len())
+        );
+        let mut query = sqlx::query_as(&sql).bind(kind);
+        for d in districts {
+            query = query.bind(d.as_str());
+        }
+        Ok(query.fetch_all(&self.pool).await?)
+    }
 }
 
 async fn upsert_districts(tx: &mut Transaction<'_, Any>, districts: &[District]) -> Result<(), DbError> {

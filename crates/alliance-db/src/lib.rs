@@ -31,6 +31,7 @@ pub mod referrals;
 pub mod sna;
 pub mod sna_places;
 pub mod spatial;
+mod sqlite_read;
 mod sqlite_wait;
 
 pub use error::DbError;

@@ -51,6 +51,11 @@ impl Params {
         query
     }
 
+    /// The values in the order of their placeholders (for a driver other than `sqlx`).
+    pub(crate) fn values(&self) -> &[String] {
+        &self.values
+    }
+
     pub fn len(&self) -> usize {
         self.values.len()
     }

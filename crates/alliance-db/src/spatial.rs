@@ -66,6 +66,18 @@ fn parse_shape(text: &str) -> Result<geo::MultiPolygon<f64>, String> {
     }
 }
 
+/// The order every backend gives located records in: by month, then longitude, then
+/// latitude, then location.
+fn sort_located(records: &mut [LocatedCrime]) {
+    records.sort_by(|a, b| {
+        a.month
+            .cmp(&b.month)
+            .then(a.longitude.total_cmp(&b.longitude))
+            .then(a.latitude.total_cmp(&b.latitude))
+            .then(a.location.cmp(&b.location))
+    });
+}
+
 impl Db {
     /// Stored police records that have coordinates, matching the filter,
     /// sorted by month, then longitude, then latitude so every backend gives the same order.
@@ -99,28 +111,45 @@ impl Db {
                 params.list(filter.area.iter().cloned())
             ));
         }
-        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let month_text: String = r.try_get(2)?;
-            let month = month_text
-                .parse::<Month>()
-                .map_err(|e| DbError::corrupt(format!("stored month \"{month_text}\" is not YYYY-MM: {e}")))?;
-            out.push(LocatedCrime {
-                longitude: r.try_get(0)?,
-                latitude: r.try_get(1)?,
-                month,
-                lsoa_code: r.try_get(3)?,
-                location: r.try_get(4)?,
-            });
-        }
-        out.sort_by(|a, b| {
-            a.month
-                .cmp(&b.month)
-                .then(a.longitude.total_cmp(&b.longitude))
-                .then(a.latitude.total_cmp(&b.latitude))
-                .then(a.location.cmp(&b.location))
-        });
+        let month = |text: String| {
+            text.parse::<Month>().map_err(|e| DbError::corrupt(format!("stored month \"{text}\" is not YYYY-MM: {e}")))
+        };
+        let out = match &self.sqlite_path {
+            // Hundreds of thousands of rows: read by `rusqlite` (see `sqlite_read`).
+            Some(path) => {
+                let (path, values) = (path.clone(), params.values().to_vec());
+                tokio::task::spawn_blocking(move || {
+                    let mut out = crate::sqlite_read::read_rows(&path, &sql, &values, |r| {
+                        Ok(LocatedCrime {
+                            longitude: r.get(0)?,
+                            latitude: r.get(1)?,
+                            month: month(r.get(2)?)?,
+                            lsoa_code: r.get(3)?,
+                            location: r.get(4)?,
+                        })
+                    })?;
+                    sort_located(&mut out);
+                    Ok::<_, DbError>(out)
+                })
+                .await
+                .map_err(|e| DbError::Task(format!("reading located records: {e}")))??
+            }
+            None => {
+                let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    out.push(LocatedCrime {
+                        longitude: r.try_get(0)?,
+                        latitude: r.try_get(1)?,
+                        month: month(r.try_get(2)?)?,
+                        lsoa_code: r.try_get(3)?,
+                        location: r.try_get(4)?,
+                    });
+                }
+                sort_located(&mut out);
+                out
+            }
+        };
         Ok(out)
     }
 
@@ -148,7 +177,13 @@ impl Db {
     /// Stored boundaries of one kind (`lsoa11`, `lsoa21`, `ward`), optionally of one
     /// district, as WGS84 longitude/latitude polygons, sorted by code.
     pub async fn boundary_shapes(&self, kind: &str, district: Option<&str>) -> Result<Vec<BoundaryShape>, DbError> {
-        let stored = self.boundaries(kind, district).await?;
+        let districts: Vec<String> = district.map(str::to_string).into_iter().collect();
+        self.boundary_shapes_in(kind, &districts).await
+    }
+
+    /// The stored boundaries of `kind` in any of `districts` (all when empty) as polygons.
+    pub async fn boundary_shapes_in(&self, kind: &str, districts: &[String]) -> Result<Vec<BoundaryShape>, DbError> {
+        let stored = self.boundaries_in(kind, districts).await?;
         stored
             .into_iter()
             .map(|b| {
