@@ -63,10 +63,18 @@ impl BngProjector {
         self.project_one(0, lon, lat)
     }
 
-    /// Projects many `(longitude, latitude)` pairs; the first bad one stops the batch and is
-    /// named by its index.
+    /// Projects many `(longitude, latitude)` pairs, on every core for a large batch (a
+    /// partnership's records on a national archive: 377,121 points, 150 ms on one core); the
+    /// first bad one (by index) is the error.
     pub fn to_bng_many(&self, lon_lat: &[(f64, f64)]) -> Result<Vec<(f64, f64)>, ProjectionError> {
-        lon_lat.iter().enumerate().map(|(index, &(lon, lat))| self.project_one(index, lon, lat)).collect()
+        use rayon::prelude::*;
+        let projected: Vec<Result<(f64, f64), ProjectionError>> = lon_lat
+            .par_iter()
+            .with_min_len(4096)
+            .enumerate()
+            .map(|(index, &(lon, lat))| self.project_one(index, lon, lat))
+            .collect();
+        projected.into_iter().collect()
     }
 
     /// The inverse: National Grid (easting, northing) in metres back to WGS84 (longitude,
@@ -163,5 +171,15 @@ mod tests {
         let ok = projector.to_bng_many(&[(-2.0, 49.0)]).unwrap();
         // The true origin of the grid, shifted by the datum change (about 100 m).
         assert!((ok[0].0 - 400_000.0).abs() < 150.0 && (ok[0].1 + 100_000.0).abs() < 150.0);
+        // A batch large enough to be split between threads: the first bad one by index is
+        // named, whichever thread met it, and the good points keep their order.
+        let mut many: Vec<(f64, f64)> = (0..20_000).map(|i| (-2.0 + i as f64 * 1e-5, 52.8)).collect();
+        let good = projector.to_bng_many(&many).unwrap();
+        assert!(good.windows(2).all(|w| w[1].0 > w[0].0), "in input order");
+        assert_eq!(good[12_345], projector.to_bng(many[12_345].0, many[12_345].1).unwrap());
+        many[17_000].1 = 95.0;
+        many[9_000].0 = f64::NAN;
+        let out = projector.to_bng_many(&many);
+        assert!(matches!(out, Err(ProjectionError::NonFinite { index: 9_000, .. })), "{out:?}");
     }
 }
