@@ -26,6 +26,7 @@ use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 
 use super::emerging::{Emerging, EmergingRequest};
+use super::places::{top_emerging, top_hotspots, PlaceNamer, TopEmerging, TopHotspot};
 use super::{self as svc, Area, AreaHotspots, Bounds, GridHotspots, GridRequest, HotspotResult};
 use crate::AppError;
 
@@ -36,8 +37,9 @@ pub const CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// Which grid cells a grid analysis uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellsMode {
-    /// The cells meeting the study area (the stored LSOA 2021 boundaries, of the district
-    /// when one is chosen) when boundaries are stored, else the bounding box: the default.
+    /// The cells meeting the study area (the stored LSOA 2021 boundaries of the district, else
+    /// of the partnership's districts, see [`super::Region`]) when boundaries are stored, else
+    /// the bounding box: the default.
     Auto,
     /// Every cell of the points' bounding box (zeros kept), within the cell budget.
     BoundingBox,
@@ -61,7 +63,8 @@ pub enum HotspotUnits {
 /// A hotspot analysis of the stored police data, as asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredHotspotRequest {
-    /// Which records; its `district` also limits the areas (and the study area of a grid).
+    /// Which records; its `district` (else its partnership's `area`) also limits the areas,
+    /// the wards that name places and the study area of a grid ([`super::Region`]).
     pub filter: LocatedFilter,
     pub units: HotspotUnits,
     pub neighbours: NeighbourRule,
@@ -143,21 +146,40 @@ struct Key {
     request: Asked,
 }
 
-/// A kept result, of the kind its key asked for.
+/// A kept result, of the kind its key asked for, with its top cells (or areas) named.
 #[derive(Clone)]
 enum Kept {
-    Hotspots(Arc<Hotspots>),
-    Emerging(Arc<Emerging>),
+    Hotspots(Arc<Hotspots>, Arc<[TopHotspot]>),
+    Emerging(Arc<Emerging>, Arc<[TopEmerging]>),
 }
 
 impl Kept {
     fn estimated_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
         match self {
-            Kept::Hotspots(h) => h.estimated_bytes(),
-            Kept::Emerging(e) => e.estimated_bytes(),
+            Kept::Hotspots(h, top) => {
+                h.estimated_bytes()
+                    + top
+                        .iter()
+                        .map(|t| size_of::<TopHotspot>() + t.place.len() + text(&t.street) + text(&t.ward))
+                        .sum::<usize>()
+            }
+            Kept::Emerging(e, top) => {
+                e.estimated_bytes()
+                    + top
+                        .iter()
+                        .map(|t| size_of::<TopEmerging>() + t.place.len() + text(&t.street) + text(&t.ward))
+                        .sum::<usize>()
+            }
         }
     }
 }
+
+/// How many hot spots a kept hotspot analysis names (the map page's table).
+pub const TOP_HOTSPOTS: usize = 10;
+/// How many cells a kept emerging hot spot analysis names (the map page's table).
+pub const TOP_EMERGING: usize = 15;
 
 struct Entry {
     key: Key,
@@ -246,24 +268,49 @@ impl HotspotCache {
         request: &StoredHotspotRequest,
         bounds: &Bounds,
     ) -> Result<Arc<Hotspots>, AppError> {
+        Ok(self.stored_hotspots_named(db, request, bounds).await?.0)
+    }
+
+    /// [`HotspotCache::stored_hotspots`] with its [`TOP_HOTSPOTS`] hottest cells or areas
+    /// named (street and ward). The names are made from the records the analysis read, when
+    /// it runs, so a page that shows them reads the records once, and not at all from the
+    /// cache.
+    pub async fn stored_hotspots_named(
+        &self,
+        db: &Db,
+        request: &StoredHotspotRequest,
+        bounds: &Bounds,
+    ) -> Result<(Arc<Hotspots>, Arc<[TopHotspot]>), AppError> {
         // Refuse what is out of bounds before reading anything.
         bounds.check_permutations(request.settings.permutation.permutations)?;
         // The generation is read before the records: an import committed in between then
         // files newer data under the older generation, which no later request asks for,
         // rather than older data under the newer one, which every later request would get.
         let key = Key { generation: db.import_generation().await?, request: Asked::Hotspots(request.clone()) };
-        if let Some(Kept::Hotspots(found)) = self.get(&key) {
+        if let Some(Kept::Hotspots(found, top)) = self.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(found);
+            return Ok((found, top));
         }
-        let points = svc::stored_points(db, &request.filter).await?.xy;
-        if points.is_empty() {
+        let started = std::time::Instant::now();
+        let stored = svc::stored_points(db, &request.filter).await?;
+        if stored.xy.is_empty() {
             return Err(svc::no_located_records());
         }
-        let computed = Arc::new(compute(db, request, points, CellsMode::Auto, bounds).await?);
+        let (read, stored_count) = (started.elapsed(), stored.xy.len());
+        let computed = Arc::new(compute(db, request, stored.xy.clone(), CellsMode::Auto, bounds).await?);
+        let analysed = started.elapsed();
+        let namer = PlaceNamer::new(db, svc::Region::of(&request.filter), stored.xy, stored.locations).await?;
+        let top: Arc<[TopHotspot]> = top_hotspots(&computed, &namer, TOP_HOTSPOTS).into();
+        tracing::debug!(
+            records = stored_count,
+            read_ms = read.as_millis() as u64,
+            analysed_ms = (analysed - read).as_millis() as u64,
+            named_ms = (started.elapsed() - analysed).as_millis() as u64,
+            "hot spot analysis computed"
+        );
         self.computations.fetch_add(1, Ordering::Relaxed);
-        self.put(key, Kept::Hotspots(computed.clone()));
-        Ok(computed)
+        self.put(key, Kept::Hotspots(computed.clone(), top.clone()));
+        Ok((computed, top))
     }
 
     /// The emerging hot spot analysis of the stored data `request` asks for: from the cache
@@ -274,17 +321,31 @@ impl HotspotCache {
         request: &EmergingRequest,
         bounds: &Bounds,
     ) -> Result<Arc<Emerging>, AppError> {
+        Ok(self.stored_emerging_named(db, request, bounds).await?.0)
+    }
+
+    /// [`HotspotCache::stored_emerging`] with its [`TOP_EMERGING`] cells of a hot spot
+    /// pattern named, from the records the analysis read (as for hotspots).
+    pub async fn stored_emerging_named(
+        &self,
+        db: &Db,
+        request: &EmergingRequest,
+        bounds: &Bounds,
+    ) -> Result<(Arc<Emerging>, Arc<[TopEmerging]>), AppError> {
         bounds.check_permutations(0)?;
         // The generation first, as for hotspots.
         let key = Key { generation: db.import_generation().await?, request: Asked::Emerging(request.clone()) };
-        if let Some(Kept::Emerging(found)) = self.get(&key) {
+        if let Some(Kept::Emerging(found, top)) = self.get(&key) {
             self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(found);
+            return Ok((found, top));
         }
-        let computed = Arc::new(svc::emerging::emerging_stored(db, request, bounds).await?);
+        let (computed, stored) = svc::emerging::emerging_stored_with_records(db, request, bounds).await?;
+        let namer = PlaceNamer::new(db, svc::Region::of(&request.filter), stored.xy, stored.locations).await?;
+        let top: Arc<[TopEmerging]> = top_emerging(&computed, &namer, TOP_EMERGING).into();
+        let computed = Arc::new(computed);
         self.computations.fetch_add(1, Ordering::Relaxed);
-        self.put(key, Kept::Emerging(computed.clone()));
-        Ok(computed)
+        self.put(key, Kept::Emerging(computed.clone(), top.clone()));
+        Ok((computed, top))
     }
 }
 
@@ -298,13 +359,13 @@ pub async fn compute(
     auto: CellsMode,
     bounds: &Bounds,
 ) -> Result<Hotspots, AppError> {
-    let district = request.filter.district.as_deref();
+    let region = svc::Region::of(&request.filter);
     let (neighbours, settings, significance, bounds) =
         (request.neighbours, request.settings, request.significance, *bounds);
     bounds.check_permutations(settings.permutation.permutations)?;
     match &request.units {
         HotspotUnits::Areas(kind) => {
-            let areas = svc::areas(db, kind, district).await?;
+            let areas = svc::areas(db, kind, region).await?;
             let kind = kind.clone();
             let (hotspots, areas) = svc::blocking(move || {
                 svc::area_hotspots(&kind, &points, &areas, neighbours, &settings, significance, &bounds)
@@ -318,10 +379,10 @@ pub async fn compute(
             let area = match mode {
                 CellsMode::BoundingBox => None,
                 CellsMode::StudyArea => {
-                    let shape = svc::study_area(&svc::areas(db, "lsoa21", district).await?);
+                    let shape = svc::study_area(&svc::areas(db, "lsoa21", region).await?);
                     Some(svc::blocking(move || Ok(alliance_core::analytics::spatial::StudyArea::new(shape)?)).await?)
                 }
-                CellsMode::Auto => svc::default_study_area(db, district).await?,
+                CellsMode::Auto => svc::default_study_area(db, region).await?,
                 CellsMode::Place(id) => Some(svc::place_study_area(db, id).await?),
             };
             let grid = GridRequest { cell, origin, neighbours, settings, significance };
@@ -383,9 +444,12 @@ mod tests {
             settings: request.settings,
             significance: request.significance,
         };
-        Kept::Hotspots(Arc::new(Hotspots::Grid(
-            svc::grid_hotspots(&points, None, grid, &Bounds::default()).expect("a two-cell grid"),
-        )))
+        Kept::Hotspots(
+            Arc::new(Hotspots::Grid(
+                svc::grid_hotspots(&points, None, grid, &Bounds::default()).expect("a two-cell grid"),
+            )),
+            Arc::from(Vec::new()),
+        )
     }
 
     #[test]

@@ -19,7 +19,9 @@ use alliance_core::domain::{Month, MonthRange};
 use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 
-use super::{blocking, default_study_area, no_located_records, place_study_area, stored_points, Bounds};
+use super::{
+    blocking, default_study_area, no_located_records, place_study_area, stored_points, Bounds, Region, StoredPoints,
+};
 use crate::AppError;
 
 /// An emerging hot spot analysis, as asked for.
@@ -122,10 +124,20 @@ pub fn emerging_on(
 /// place asked for, else the partnership's study area (the district's when one is chosen).
 /// Not cached: the web app asks [`super::HotspotCache::stored_emerging`].
 pub async fn emerging_stored(db: &Db, request: &EmergingRequest, bounds: &Bounds) -> Result<Emerging, AppError> {
+    Ok(emerging_stored_with_records(db, request, bounds).await?.0)
+}
+
+/// [`emerging_stored`], with the records it read (their points and locations), so the cache
+/// can name the top cells without reading them again.
+pub(super) async fn emerging_stored_with_records(
+    db: &Db,
+    request: &EmergingRequest,
+    bounds: &Bounds,
+) -> Result<(Emerging, StoredPoints), AppError> {
     bounds.check_permutations(0)?;
     let area = match request.place {
         Some(id) => place_study_area(db, id).await?,
-        None => default_study_area(db, request.filter.district.as_deref()).await?.ok_or_else(|| {
+        None => default_study_area(db, Region::of(&request.filter)).await?.ok_or_else(|| {
             AppError::invalid(
                 "areas",
                 "emerging hot spot analysis needs a study area: import the LSOA 2021 boundaries first",
@@ -141,5 +153,9 @@ pub async fn emerging_stored(db: &Db, request: &EmergingRequest, bounds: &Bounds
     let period = MonthRange::new(from, to)
         .ok_or_else(|| AppError::invalid("to", format!("{to} is before the first month {from}")))?;
     let (request, bounds) = (request.clone(), *bounds);
-    blocking(move || emerging_on(&stored.xy, &stored.months, &area, period, &request, &bounds)).await
+    blocking(move || {
+        let e = emerging_on(&stored.xy, &stored.months, &area, period, &request, &bounds)?;
+        Ok((e, stored))
+    })
+    .await
 }

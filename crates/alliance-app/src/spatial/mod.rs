@@ -86,20 +86,28 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(|e| AppError::internal(format!("the analysis stopped before it finished: {e}")))?
 }
 
-/// Located police records projected to National Grid metres, with their months.
+/// Located police records projected to National Grid metres, with their months and their
+/// published locations ("On or near Station Road"), one of each per record.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredPoints {
     pub xy: Vec<(f64, f64)>,
     pub months: Vec<Month>,
+    /// Kept so an analysis can name its hot cells' streets without reading the records again.
+    pub locations: Vec<String>,
 }
 
 /// Loads and projects the located police records matching `filter`.
 pub async fn stored_points(db: &Db, filter: &LocatedFilter) -> Result<StoredPoints, AppError> {
     let crimes = db.located_police_records(filter).await?;
-    let projector = BngProjector::new()?;
-    let lon_lat: Vec<(f64, f64)> = crimes.iter().map(|c| (c.longitude, c.latitude)).collect();
-    let xy = projector.to_bng_many(&lon_lat)?;
-    Ok(StoredPoints { xy, months: crimes.iter().map(|c| c.month).collect() })
+    // Hundreds of thousands of points on a national archive: projected off the async threads.
+    blocking(move || {
+        let lon_lat: Vec<(f64, f64)> = crimes.iter().map(|c| (c.longitude, c.latitude)).collect();
+        let xy = BngProjector::new()?.to_bng_many(&lon_lat)?;
+        let months = crimes.iter().map(|c| c.month).collect();
+        let locations = crimes.into_iter().map(|c| c.location).collect();
+        Ok(StoredPoints { xy, months, locations })
+    })
+    .await
 }
 
 /// An area (LSOA, ward) with its outline in both coordinate systems.
@@ -110,28 +118,68 @@ pub struct Area {
     pub bng: MultiPolygon<f64>,
 }
 
-/// The stored boundaries of `kind` (`lsoa21`, `lsoa11`, `ward`), optionally of one district,
-/// projected to National Grid metres.
-pub async fn areas(db: &Db, kind: &str, district: Option<&str>) -> Result<Vec<Area>, AppError> {
-    let shapes = db.boundary_shapes(kind, district).await?;
+/// Whose boundaries an analysis uses: one district, a partnership's districts, or every
+/// boundary stored. On a database holding other areas too (a region, national boundaries), an
+/// analysis of the partnership's records must not take the whole country as its study area,
+/// its LSOAs or its wards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Region<'a> {
+    /// One district, asked for by name: no boundary stored for it is an error.
+    District(&'a str),
+    /// The partnership's districts (`LocatedFilter::area`); empty means every district.
+    Districts(&'a [String]),
+}
+
+impl<'a> Region<'a> {
+    /// The region of a filter: its district, else its partnership's area, else everything.
+    pub fn of(filter: &'a LocatedFilter) -> Region<'a> {
+        match &filter.district {
+            Some(d) => Region::District(d),
+            None => Region::Districts(&filter.area),
+        }
+    }
+
+    /// One district when given, else every district.
+    pub fn district(district: Option<&'a str>) -> Region<'a> {
+        district.map_or(Region::Districts(&[]), Region::District)
+    }
+
+    fn districts(self) -> Vec<String> {
+        match self {
+            Region::District(d) => vec![d.to_string()],
+            Region::Districts(list) => list.to_vec(),
+        }
+    }
+}
+
+/// The stored boundaries of `kind` (`lsoa21`, `lsoa11`, `ward`) of a region, projected to
+/// National Grid metres; none stored is an error naming what to import.
+pub async fn areas(db: &Db, kind: &str, region: Region<'_>) -> Result<Vec<Area>, AppError> {
+    let shapes = db.boundary_shapes_in(kind, &region.districts()).await?;
     if shapes.is_empty() {
+        let (field, whose) = match region {
+            Region::District(d) => ("district", format!(" for district {d}")),
+            Region::Districts([]) => ("areas", String::new()),
+            Region::Districts(_) => ("areas", " for the partnership's districts".to_string()),
+        };
         return Err(AppError::invalid(
-            if district.is_some() { "district" } else { "areas" },
-            format!(
-                "no {kind} boundaries are stored{}: import the boundary files first",
-                district.map(|d| format!(" for district {d}")).unwrap_or_default()
-            ),
+            field,
+            format!("no {kind} boundaries are stored{whose}: import the boundary files first"),
         ));
     }
     let projector = BngProjector::new()?;
-    shapes
-        .into_iter()
-        .map(|stored| {
-            let bng =
-                stored.shape.try_map_coords(|c| projector.to_bng(c.x, c.y).map(|(x, y)| geo::coord! { x: x, y: y }))?;
-            Ok(Area { stored, bng })
-        })
-        .collect()
+    blocking(move || {
+        shapes
+            .into_iter()
+            .map(|stored| {
+                let bng = stored
+                    .shape
+                    .try_map_coords(|c| projector.to_bng(c.x, c.y).map(|(x, y)| geo::coord! { x: x, y: y }))?;
+                Ok(Area { stored, bng })
+            })
+            .collect()
+    })
+    .await
 }
 
 /// The study area as one multipolygon: every area's polygons together. For areas that tile
@@ -141,15 +189,18 @@ pub fn study_area(areas: &[Area]) -> MultiPolygon<f64> {
     MultiPolygon(areas.iter().flat_map(|a| a.bng.0.iter().cloned()).collect())
 }
 
-/// The partnership's study area: the stored LSOA 2021 boundaries (of `district` when given)
-/// as one indexed area. `None` when no LSOA 2021 boundary is stored at all (then only the
-/// bounding box of the points, within the cell budget, can be analysed).
-pub async fn default_study_area(db: &Db, district: Option<&str>) -> Result<Option<StudyArea>, AppError> {
-    if district.is_none() && db.boundary_shapes("lsoa21", None).await?.is_empty() {
-        return Ok(None);
-    }
-    let shape = study_area(&areas(db, "lsoa21", district).await?);
-    Ok(Some(StudyArea::new(shape)?))
+/// The partnership's study area: the stored LSOA 2021 boundaries of a region (the district
+/// asked for, else the partnership's districts) as one indexed area. `None` when the region
+/// has no LSOA 2021 boundary stored and no district was asked for (then only the bounding box
+/// of the points, within the cell budget, can be analysed).
+pub async fn default_study_area(db: &Db, region: Region<'_>) -> Result<Option<StudyArea>, AppError> {
+    let found = match areas(db, "lsoa21", region).await {
+        Ok(found) => found,
+        Err(AppError::Invalid { .. }) if !matches!(region, Region::District(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let shape = study_area(&found);
+    Ok(Some(blocking(move || Ok(StudyArea::new(shape)?)).await?))
 }
 
 /// A place of the register as a study area: its polygons, and its circles as 64-sided
@@ -403,7 +454,7 @@ pub async fn stored_points_in(
     }
     let area = match place_area {
         Some(area) => area,
-        None => match default_study_area(db, filter.district.as_deref()).await? {
+        None => match default_study_area(db, Region::of(filter)).await? {
             Some(area) => area,
             None => return Ok((xy, 0)),
         },

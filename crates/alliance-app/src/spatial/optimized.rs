@@ -9,7 +9,7 @@ use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 use geo::{coord, MultiPolygon, Rect};
 
-use super::{blocking, default_study_area, no_located_records, stored_points, Bounds};
+use super::{blocking, default_study_area, no_located_records, stored_points, Bounds, Region};
 use crate::AppError;
 
 /// An optimized hot spot analysis, as asked for.
@@ -78,7 +78,7 @@ pub async fn optimized_stored(
     request: &OptimizedRequest,
     bounds: &Bounds,
 ) -> Result<OptimizedHotSpots, AppError> {
-    let area = default_study_area(db, request.filter.district.as_deref()).await?.ok_or_else(|| {
+    let area = default_study_area(db, Region::of(&request.filter)).await?.ok_or_else(|| {
         AppError::invalid(
             "areas",
             "optimized hot spot analysis needs a study area: import the LSOA 2021 boundaries first",

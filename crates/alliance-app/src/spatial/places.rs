@@ -7,12 +7,13 @@ use std::collections::HashMap;
 
 use alliance_core::analytics::spatial::hotspot_table::HotspotTable;
 use alliance_core::geo::grid::{Cell, GridSpec};
-use alliance_core::geo::projection::BngProjector;
-use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 use geo::{BoundingRect, Contains, MultiPolygon, Point, Rect};
 
-use super::{areas, HotspotResult, Hotspots};
+use alliance_core::analytics::spatial::EmergingCategory;
+
+use super::emerging::Emerging;
+use super::{areas, HotspotResult, Hotspots, Region};
 use crate::AppError;
 
 /// The located records of a filter with their published locations, and the wards.
@@ -32,15 +33,20 @@ fn street_name(location: &str) -> Option<&str> {
 }
 
 impl PlaceNamer {
-    /// Loads the records of `filter` and the stored wards (of its district); without stored
-    /// wards cells have no ward name.
-    pub async fn load(db: &Db, filter: &LocatedFilter) -> Result<PlaceNamer, AppError> {
-        let crimes = db.located_police_records(filter).await?;
-        let projector = BngProjector::new()?;
-        let lon_lat: Vec<(f64, f64)> = crimes.iter().map(|c| (c.longitude, c.latitude)).collect();
-        let points = projector.to_bng_many(&lon_lat)?;
-        let streets = crimes.into_iter().map(|c| c.location).collect();
-        let wards = match areas(db, "ward", filter.district.as_deref()).await {
+    /// Names places among `points` (National Grid metres) with their published `streets`
+    /// (one per point, as `located_police_records` gives them) and the stored wards of the
+    /// region; without stored wards cells have no ward name. The points are the ones an
+    /// analysis has just read, so naming its hot spots reads no record again.
+    pub async fn new(
+        db: &Db,
+        region: Region<'_>,
+        points: Vec<(f64, f64)>,
+        streets: Vec<String>,
+    ) -> Result<PlaceNamer, AppError> {
+        if points.len() != streets.len() {
+            return Err(AppError::internal(format!("{} points with {} streets", points.len(), streets.len())));
+        }
+        let wards = match areas(db, "ward", region).await {
             Ok(wards) => {
                 wards.into_iter().filter_map(|w| w.bng.bounding_rect().map(|r| (w.stored.name, w.bng, r))).collect()
             }
@@ -50,18 +56,22 @@ impl PlaceNamer {
         Ok(PlaceNamer { points, streets, wards })
     }
 
-    /// The street named most often among the records in `cell` (ties: the first in
-    /// alphabetical order), if any record there names one.
-    pub fn street_in_cell(&self, grid: &GridSpec, cell: Cell) -> Option<String> {
-        let mut tally: HashMap<&str, usize> = HashMap::new();
+    /// For each of `cells`, the street named most often among the records in it (ties: the
+    /// first in alphabetical order), if any record there names one. One pass over the
+    /// records, however many cells are asked for.
+    pub fn streets_in_cells(&self, grid: &GridSpec, cells: &[Cell]) -> Vec<Option<String>> {
+        let wanted: HashMap<Cell, usize> = cells.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+        let mut tallies: Vec<HashMap<&str, usize>> = vec![HashMap::new(); cells.len()];
         for (p, location) in self.points.iter().zip(&self.streets) {
-            if grid.cell_of(p.0, p.1) == Some(cell) {
-                if let Some(name) = street_name(location) {
-                    *tally.entry(name).or_default() += 1;
-                }
+            let Some(&at) = grid.cell_of(p.0, p.1).and_then(|c| wanted.get(&c)) else { continue };
+            if let Some(name) = street_name(location) {
+                *tallies[at].entry(name).or_default() += 1;
             }
         }
-        tally.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(name, _)| name.to_string())
+        tallies
+            .into_iter()
+            .map(|t| t.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0))).map(|(name, _)| name.to_string()))
+            .collect()
     }
 
     /// The ward containing the point (National Grid metres), if wards are stored.
@@ -104,16 +114,19 @@ pub fn top_hotspots(h: &Hotspots, namer: &PlaceNamer, n: usize) -> Vec<TopHotspo
     match h {
         Hotspots::Grid(g) => {
             let HotspotResult::Local(t) = &g.result else { return Vec::new() };
-            hottest(t, n)
-                .into_iter()
-                .map(|i| {
-                    let cell = g.units.cells[i];
+            let rows = hottest(t, n);
+            let cells: Vec<Cell> = rows.iter().map(|&i| g.units.cells[i]).collect();
+            let streets = namer.streets_in_cells(&g.units.grid, &cells);
+            rows.into_iter()
+                .zip(cells)
+                .zip(streets)
+                .map(|((i, cell), street)| {
                     let (x, y) = g.units.grid.min_corner(cell);
                     let (cx, cy) = g.units.grid.centre(cell);
                     let row = &t.rows[i];
                     TopHotspot {
                         place: format!("{} m cell at E {x:.0}, N {y:.0}", g.units.grid.size),
-                        street: namer.street_in_cell(&g.units.grid, cell),
+                        street,
                         ward: namer.ward_at(cx, cy),
                         count: row.count,
                         z: row.z,
@@ -145,6 +158,54 @@ pub fn top_hotspots(h: &Hotspots, namer: &PlaceNamer, n: usize) -> Vec<TopHotspo
     }
 }
 
+/// One cell of the "emerging hot spots" table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopEmerging {
+    /// The cell: its size and south-west corner.
+    pub place: String,
+    pub street: Option<String>,
+    pub ward: Option<String>,
+    pub category: EmergingCategory,
+    /// Records in the cell over the period.
+    pub count: i64,
+    /// Slices in which the cell is a significant hot spot.
+    pub hot_slices: usize,
+}
+
+/// The `n` cells of an emerging analysis with a hot spot pattern, named: the most recent hot
+/// spots first (by the confidence bin of the final slice, hottest first), then by the cell's
+/// count, then in cell order.
+pub fn top_emerging(e: &Emerging, namer: &PlaceNamer, n: usize) -> Vec<TopEmerging> {
+    let results = &e.analysis.results;
+    let mut order: Vec<usize> =
+        (0..results.len()).filter(|&k| results[k].category.name().ends_with("hot-spot")).collect();
+    let m = e.analysis.slices;
+    let last_bin = |k: usize| e.analysis.gi.bins.bins[k * m + m - 1];
+    order.sort_by(|&a, &b| {
+        last_bin(b).cmp(&last_bin(a)).then(e.units.counts[b].cmp(&e.units.counts[a])).then(a.cmp(&b))
+    });
+    order.truncate(n);
+    let cells: Vec<Cell> = order.iter().map(|&k| e.units.cells[k]).collect();
+    let streets = namer.streets_in_cells(&e.units.grid, &cells);
+    order
+        .into_iter()
+        .zip(cells)
+        .zip(streets)
+        .map(|((k, cell), street)| {
+            let (x, y) = e.units.grid.min_corner(cell);
+            let (cx, cy) = e.units.grid.centre(cell);
+            TopEmerging {
+                place: format!("{} m cell at E {x:.0}, N {y:.0}", e.units.grid.size),
+                street,
+                ward: namer.ward_at(cx, cy),
+                category: results[k].category,
+                count: e.units.counts[k],
+                hot_slices: results[k].hot_slices,
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,8 +226,16 @@ mod tests {
             ],
             wards: vec![],
         };
-        assert_eq!(namer.street_in_cell(&grid, Cell { ix: 0, iy: 0 }).as_deref(), Some("High Street"));
-        assert_eq!(namer.street_in_cell(&grid, Cell { ix: 1, iy: 0 }).as_deref(), Some("Park Road"));
+        let (west, east) = (Cell { ix: 0, iy: 0 }, Cell { ix: 1, iy: 0 });
+        assert_eq!(
+            namer.streets_in_cells(&grid, &[west, east]),
+            vec![Some("High Street".to_string()), Some("Park Road".to_string())]
+        );
+        // Asked in another order, each cell keeps its own name.
+        assert_eq!(
+            namer.streets_in_cells(&grid, &[east, west]),
+            vec![Some("Park Road".to_string()), Some("High Street".to_string())]
+        );
         assert_eq!(namer.ward_at(10.0, 10.0), None, "no wards stored");
     }
 }

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use alliance_app::spatial::emerging::EmergingRequest;
-use alliance_app::spatial::places::{top_hotspots, PlaceNamer};
 use alliance_app::spatial::{Bounds, CellsMode, HotspotResult, HotspotUnits, Hotspots, StoredHotspotRequest};
 use alliance_app::AppError;
 use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, HotspotStatistic, NeighbourRule};
@@ -121,7 +120,7 @@ struct Tables {
 }
 
 async fn hotspot_tables(state: &AppState, request: &StoredHotspotRequest) -> Result<Tables, AppError> {
-    let h = state.hotspot_cache.stored_hotspots(&state.db, request, &Bounds::default()).await?;
+    let (h, top) = state.hotspot_cache.stored_hotspots_named(&state.db, request, &Bounds::default()).await?;
     let (points, significant) = match &*h {
         Hotspots::Areas { hotspots, .. } => match &hotspots.result {
             HotspotResult::Local(t) => (hotspots.points, t.significant),
@@ -132,13 +131,12 @@ async fn hotspot_tables(state: &AppState, request: &StoredHotspotRequest) -> Res
             HotspotResult::Global(_) => (g.points, 0),
         },
     };
-    let namer = PlaceNamer::load(&state.db, &request.filter).await?;
-    let top = top_hotspots(&h, &namer, 10)
-        .into_iter()
+    let top = top
+        .iter()
         .map(|t| HotspotLine {
-            place: t.place,
-            street: t.street.unwrap_or_default(),
-            ward: t.ward.unwrap_or_default(),
+            place: t.place.clone(),
+            street: t.street.clone().unwrap_or_default(),
+            ward: t.ward.clone().unwrap_or_default(),
             count: t.count,
             z: format!("{:.2}", t.z),
             p: if t.p_norm < 0.001 { "< 0.001".into() } else { format!("{:.3}", t.p_norm) },
@@ -149,39 +147,22 @@ async fn hotspot_tables(state: &AppState, request: &StoredHotspotRequest) -> Res
 }
 
 async fn emerging_tables(state: &AppState, request: &EmergingRequest) -> Result<Tables, AppError> {
-    let e = state.hotspot_cache.stored_emerging(&state.db, request, &Bounds::default()).await?;
-    let namer = PlaceNamer::load(&state.db, &request.filter).await?;
+    let (e, top) = state.hotspot_cache.stored_emerging_named(&state.db, request, &Bounds::default()).await?;
     let categories = e
         .analysis
         .tally()
         .into_iter()
         .map(|(c, n)| CategoryLine { label: c.label(), definition: c.definition(), cells: n })
         .collect();
-    // The cells with a hot spot pattern, the most recent hot spots first (hot in the final
-    // slice), then by the cell's count.
-    let mut order: Vec<usize> = (0..e.analysis.results.len())
-        .filter(|&k| e.analysis.results[k].category.name().ends_with("hot-spot"))
-        .collect();
-    let m = e.analysis.slices;
-    let last_bin = |k: usize| e.analysis.gi.bins.bins[k * m + m - 1];
-    order.sort_by(|&a, &b| {
-        last_bin(b).cmp(&last_bin(a)).then(e.units.counts[b].cmp(&e.units.counts[a])).then(a.cmp(&b))
-    });
-    let cells = order
-        .into_iter()
-        .take(15)
-        .map(|k| {
-            let cell = e.units.cells[k];
-            let (x, y) = e.units.grid.min_corner(cell);
-            let (cx, cy) = e.units.grid.centre(cell);
-            EmergingLine {
-                place: format!("{} m cell at E {x:.0}, N {y:.0}", e.units.grid.size),
-                street: namer.street_in_cell(&e.units.grid, cell).unwrap_or_default(),
-                ward: namer.ward_at(cx, cy).unwrap_or_default(),
-                category: e.analysis.results[k].category.label(),
-                count: e.units.counts[k],
-                hot_slices: e.analysis.results[k].hot_slices,
-            }
+    let cells = top
+        .iter()
+        .map(|t| EmergingLine {
+            place: t.place.clone(),
+            street: t.street.clone().unwrap_or_default(),
+            ward: t.ward.clone().unwrap_or_default(),
+            category: t.category.label(),
+            count: t.count,
+            hot_slices: t.hot_slices,
         })
         .collect();
     let period = format!("{} to {}", e.slices.label(0), e.slices.label(e.slices.slices - 1));

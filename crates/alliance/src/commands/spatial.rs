@@ -105,11 +105,11 @@ impl SourceArgs {
         }
         Ok(match cells {
             Some(CellsArg::Bbox) => None,
-            Some(CellsArg::Area) => {
-                Some(StudyArea::new(svc::study_area(&svc::areas(db, "lsoa21", self.district.as_deref()).await?))?)
-            }
+            Some(CellsArg::Area) => Some(StudyArea::new(svc::study_area(
+                &svc::areas(db, "lsoa21", svc::Region::district(self.district.as_deref())).await?,
+            ))?),
             None if self.points.is_some() => None,
-            None => svc::default_study_area(db, self.district.as_deref()).await?,
+            None => svc::default_study_area(db, svc::Region::district(self.district.as_deref())).await?,
         })
     }
 }
@@ -331,7 +331,7 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
             AreasArg::Lsoa11 => "lsoa11",
             AreasArg::Ward => "ward",
         };
-        let areas = svc::areas(db, kind, args.source.district.as_deref()).await?;
+        let areas = svc::areas(db, kind, svc::Region::district(args.source.district.as_deref())).await?;
         let result = svc::area_hotspots(
             kind,
             &points,
