@@ -32,8 +32,9 @@ pub fn unknown<'a>(list: &'static str, text: &str, codes: impl Iterator<Item = &
 }
 
 /// Declares a coded list: the enum, `ALL` (in the order forms show them), `code()`, `label()`,
-/// `parse()` (see [`names`]), `Display` (the code), `FromStr` and `TryFrom<String>` (both
-/// `parse`), `&'static str` from a value (the code), and serde as the code.
+/// `choices()` (each `(code, label)`, for a form's options), `parse()` (see [`names`]),
+/// `Display` (the code), `FromStr` and `TryFrom<String>` (both `parse`), `&'static str` from a
+/// value (the code), and serde as the code.
 ///
 /// ```text
 /// code_list! {
@@ -73,6 +74,12 @@ macro_rules! code_list {
                 match self {
                     $( $name::$variant => $label, )+
                 }
+            }
+
+            /// Every value as `(code, label)`, in the order of `ALL`: a form's select or
+            /// radio options.
+            pub fn choices() -> Vec<(&'static str, &'static str)> {
+                Self::ALL.iter().map(|v| (v.code(), v.label())).collect()
             }
 
             /// The value a code or a label names (see [`crate::codes::names`]).
@@ -126,5 +133,20 @@ mod tests {
         assert!(names("lighting_cctv", "Lighting or CCTV", "lighting or cctv"));
         assert!(!names("lighting_cctv", "Lighting or CCTV", "lighting"));
         assert!(!names("65+", "65 and over", "65"));
+    }
+
+    code_list! {
+        /// A list to test the macro with.
+        Fruit ("fruit") {
+            Pear = "pear", "Pear";
+            BloodOrange = "blood-orange", "Blood orange";
+        }
+    }
+
+    #[test]
+    fn choices_are_every_code_and_label_in_the_order_of_all() {
+        assert_eq!(Fruit::choices(), vec![("pear", "Pear"), ("blood-orange", "Blood orange")]);
+        assert_eq!(Fruit::choices().len(), Fruit::ALL.len());
+        assert_eq!("Blood orange".parse::<Fruit>(), Ok(Fruit::BloodOrange));
     }
 }

@@ -1,6 +1,6 @@
 //! Numbers and dates in plain UK formats, written once for pages, reports, findings and the
 //! command line: thousands separated by commas, money in pounds and pence, changes in words,
-//! dates in words; and a message capitalised to start a sentence.
+//! dates and stored time stamps in words; and a message capitalised to start a sentence.
 
 /// `12345` → `12,345`; `-1234567` → `-1,234,567`.
 pub fn count(n: i64) -> String {
@@ -83,10 +83,33 @@ pub fn date(iso: &str) -> String {
 /// [`date`], `31 March 2027`, the day taken in UTC, as stamps are stored. Text that is not
 /// such a stamp is returned as it is.
 pub fn stamp_date(stamp: &str) -> String {
-    match chrono::DateTime::parse_from_rfc3339(stamp.trim()) {
-        Ok(t) => day(t.with_timezone(&chrono::Utc).date_naive()),
-        Err(_) => stamp.to_string(),
+    match utc(stamp) {
+        Some(t) => day(t.date_naive()),
+        None => stamp.to_string(),
     }
+}
+
+/// A stored time stamp as a day and a time: `2027-03-31T09:15:42Z` → `31 March 2027, 09:15 UTC`,
+/// the day as [`stamp_date`] shows it and the time on the 24-hour clock to the minute, in UTC
+/// as stamps are stored (and as reports give the time they were made). Text that is not such
+/// a stamp is returned as it is.
+pub fn stamp_time(stamp: &str) -> String {
+    match utc(stamp) {
+        Some(t) => format!("{}, {} UTC", day(t.date_naive()), t.format("%H:%M")),
+        None => stamp.to_string(),
+    }
+}
+
+/// A stored stamp in UTC: RFC 3339 (`2027-03-31T09:15:00Z`, any fraction or offset), or a
+/// date and time without an offset (`2027-03-31 09:15:00`), taken as UTC.
+fn utc(stamp: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    let stamp = stamp.trim();
+    chrono::DateTime::parse_from_rfc3339(stamp).map(|t| t.with_timezone(&chrono::Utc)).ok().or_else(|| {
+        ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+            .iter()
+            .find_map(|f| chrono::NaiveDateTime::parse_from_str(stamp, f).ok())
+            .map(|t| t.and_utc())
+    })
 }
 
 fn day(d: chrono::NaiveDate) -> String {
@@ -131,6 +154,23 @@ mod tests {
         assert_eq!(stamp_date("2025-01-06T00:30:00+01:00"), "5 January 2025");
         assert_eq!(stamp_date("2027-03-31"), "2027-03-31");
         assert_eq!(stamp_date("not a stamp"), "not a stamp");
+        assert_eq!(stamp_date("2025-01-05 23:59:59"), "5 January 2025");
+    }
+
+    #[test]
+    fn stamps_as_their_day_and_time_in_utc() {
+        assert_eq!(stamp_time("2027-03-31T09:15:42Z"), "31 March 2027, 09:15 UTC");
+        assert_eq!(stamp_time("2026-12-03T21:51:50.123Z"), "3 December 2026, 21:51 UTC");
+        assert_eq!(stamp_time(" 2025-01-05T23:59:59.999999+00:00 "), "5 January 2025, 23:59 UTC");
+        // An offset is turned to UTC, the day with it.
+        assert_eq!(stamp_time("2025-01-06T00:30:00+01:00"), "5 January 2025, 23:30 UTC");
+        // Without an offset, as SQL writes a time: taken as UTC.
+        assert_eq!(stamp_time("2026-12-03 21:51:50"), "3 December 2026, 21:51 UTC");
+        assert_eq!(stamp_time("2026-12-03T21:51:50"), "3 December 2026, 21:51 UTC");
+        // A date alone, or anything else, is not a stamp: shown as it is.
+        assert_eq!(stamp_time("2027-03-31"), "2027-03-31");
+        assert_eq!(stamp_time("never"), "never");
+        assert_eq!(stamp_time(""), "");
     }
 
     #[test]

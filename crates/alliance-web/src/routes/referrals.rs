@@ -316,25 +316,18 @@ async fn figures(State(state): State<AppState>, CurrentUser(_user): CurrentUser)
 
 /// Coded lists as (code, label) for the form's options.
 pub(crate) fn options() -> crate::views::referrals::Options {
-    fn of<T: Copy>(
-        all: &[T],
-        code: fn(T) -> &'static str,
-        label: fn(T) -> &'static str,
-    ) -> Vec<(&'static str, &'static str)> {
-        all.iter().map(|&c| (code(c), label(c))).collect()
-    }
     crate::views::referrals::Options {
-        needs: of(Need::ALL, Need::code, Need::label),
-        sources: of(SourceSetting::ALL, SourceSetting::code, SourceSetting::label),
-        sexes: of(Sex::ALL, Sex::code, Sex::label),
-        routes: of(ContactRoute::ALL, ContactRoute::code, ContactRoute::label),
-        givers: of(ConsentGivenBy::ALL, ConsentGivenBy::code, ConsentGivenBy::label),
-        methods: of(ConsentMethod::ALL, ConsentMethod::code, ConsentMethod::label),
-        bases: of(LawfulBasis::ALL, LawfulBasis::code, LawfulBasis::label),
-        decline_reasons: of(DeclineReason::ALL, DeclineReason::code, DeclineReason::label),
-        outcomes: of(ClosureOutcome::ALL, ClosureOutcome::code, ClosureOutcome::label),
-        name_needs: of(NameNeed::ALL, NameNeed::code, NameNeed::label),
-        birth_needs: of(BirthNeed::ALL, BirthNeed::code, BirthNeed::label),
+        needs: Need::choices(),
+        sources: SourceSetting::choices(),
+        sexes: Sex::choices(),
+        routes: ContactRoute::choices(),
+        givers: ConsentGivenBy::choices(),
+        methods: ConsentMethod::choices(),
+        bases: LawfulBasis::choices(),
+        decline_reasons: DeclineReason::choices(),
+        outcomes: ClosureOutcome::choices(),
+        name_needs: NameNeed::choices(),
+        birth_needs: BirthNeed::choices(),
     }
 }
 

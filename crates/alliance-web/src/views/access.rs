@@ -54,12 +54,17 @@ form_accessors!(PasswordPage);
 /// Choices for `<select>` lists: (value, label).
 pub type Choices = Vec<(String, String)>;
 
+/// A coded list's `choices()` as [`Choices`].
+pub fn owned(choices: Vec<(&str, &str)>) -> Choices {
+    choices.into_iter().map(|(value, label)| (value.to_string(), label.to_string())).collect()
+}
+
 pub fn org_type_choices() -> Choices {
-    OrgType::ALL.iter().map(|t| (t.code().to_string(), t.label().to_string())).collect()
+    owned(OrgType::choices())
 }
 
 pub fn role_choices() -> Choices {
-    Role::ALL.iter().map(|r| (r.code().to_string(), r.label().to_string())).collect()
+    owned(Role::choices())
 }
 
 pub fn level_choices() -> Choices {

@@ -116,7 +116,8 @@ impl DashboardPage {
         let covered = db.police_months_covered().await?;
         // Restricted datasets' imports at the caller's level only (views::imports::visible).
         let imports = crate::views::imports::visible(state, who, db.imports(8).await?).await?;
-        let last_import = imports.first().map(|i| i.record.imported_at.clone()).unwrap_or_else(|| "never".into());
+        let last_import =
+            imports.first().map(|i| format::stamp_time(&i.record.imported_at)).unwrap_or_else(|| "never".into());
         let layout = Layout::new(state, "/");
         let Some(&latest) = covered.last() else {
             return Ok(DashboardPage {

@@ -15,15 +15,6 @@ use crate::AppState;
 pub use crate::forms::FieldError;
 use crate::forms::Form;
 
-/// A code list as the form's `(key, label)` options.
-fn options<T: Copy>(
-    all: &[T],
-    key: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<(&'static str, &'static str)> {
-    all.iter().map(|c| (key(*c), label(*c))).collect()
-}
-
 pub use alliance_core::format::money;
 
 #[derive(Template)]
@@ -67,9 +58,9 @@ impl FormPage {
             layout: Layout::new(state, "/interventions"),
             id,
             form: Form::with_errors(values, errors),
-            types: options(InterventionType::ALL, InterventionType::code, InterventionType::label),
-            effects: options(EmmieEffect::ALL, EmmieEffect::code, EmmieEffect::label),
-            quality: options(EvidenceQuality::ALL, EvidenceQuality::code, EvidenceQuality::label),
+            types: InterventionType::choices(),
+            effects: EmmieEffect::choices(),
+            quality: EvidenceQuality::choices(),
             emmie_fields: vec![
                 ("emmie_effect_quality", "Effect: quality of the evidence"),
                 ("emmie_mechanism", "Mechanism: how it works"),

@@ -69,7 +69,7 @@ pub struct PlaceFormPage {
 
 impl PlaceFormPage {
     pub fn new(layout: Layout, form: Form) -> PlaceFormPage {
-        PlaceFormPage { layout, form, kinds: PlaceKind::ALL.iter().map(|k| (k.code(), k.label())).collect() }
+        PlaceFormPage { layout, form, kinds: PlaceKind::choices() }
     }
 }
 

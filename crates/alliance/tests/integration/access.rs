@@ -662,7 +662,27 @@ async fn tokens_expire_and_expired_sessions_are_purged(app: TestApp) {
     let used = stored(id).await.last_used_at.expect("last used is recorded");
     let admin = app.signed_in("admin@example.org", Role::Administrator, "Test Alliance").await;
     let page = app.get("/admin/tokens", &admin).await;
-    assert!(page.body.contains(&used) && page.body.contains(token.expires_at.as_deref().unwrap()), "{}", page.body);
+    // Times in words, as the other pages show them, not as stored: last used to the minute,
+    // created and expiring as days.
+    let expires_at = token.expires_at.as_deref().unwrap();
+    for shown in [
+        alliance_core::format::stamp_time(&used),
+        alliance_core::format::stamp_date(expires_at),
+        format!("{} by ", alliance_core::format::stamp_date(&token.created_at)),
+    ] {
+        assert!(page.body.contains(&shown), "{shown} in {}", page.body);
+    }
+    assert!(!page.body.contains(&used) && !page.body.contains(expires_at), "{}", page.body);
+    assert_eq!(common::raw_stamp(&page.body), None, "{}", page.body);
+    // Nor do the organisations page (when each was added) or the audit log (when each thing
+    // was done, to the minute) show a stamp as stored.
+    let organisations = app.get("/admin/organisations", &admin).await;
+    let added = app.db.organisations().await.unwrap().into_iter().find(|o| o.id == org).unwrap().created_at;
+    assert!(organisations.body.contains(&alliance_core::format::stamp_date(&added)), "{}", organisations.body);
+    assert_eq!(common::raw_stamp(&organisations.body), None, "{}", organisations.body);
+    let audit = app.get("/admin/audit", &admin).await;
+    assert!(audit.body.contains(" UTC</td>"), "{}", audit.body);
+    assert_eq!(common::raw_stamp(&audit.body), None, "{}", audit.body);
 
     let mut conn = sqlx::AnyConnection::connect(&app.db_url).await.unwrap();
     sqlx::query("UPDATE api_tokens SET expires_at = '2001-01-01T00:00:00Z' WHERE id = $1")

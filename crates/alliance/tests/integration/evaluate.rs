@@ -548,6 +548,10 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     assert!(!page.body.contains(&format!("Added {}", edited.created_at)), "{}", page.body);
     assert!(!page.body.contains(&format!("last changed {}", edited.updated_at)), "{}", page.body);
     assert!(!page.body.contains("by web"));
+    // The re-run's time likewise, in words to the minute.
+    let run = format!("Run {} by user:admin@example.org;", alliance_core::format::stamp_time(&rerun.run_at));
+    assert!(page.body.contains(&run), "{run} in {}", page.body);
+    assert_eq!(common::raw_stamp(&page.body), None, "{}", page.body);
 
     // Every change has its audit row, naming who made it (a refused re-run none).
     use alliance_db::interventions as i;

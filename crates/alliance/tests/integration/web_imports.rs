@@ -103,7 +103,18 @@ async fn police_and_areas_on_the_web(app: TestApp) {
     assert!(done.body.contains("2025-01-wiltshire-street.csv (in wiltshire-2025-01.zip)"), "{}", done.body);
     assert!(done.body.contains("2025-01/2025-01-wiltshire-stop-and-search.csv (in wiltshire-2025-01.zip)"));
     assert_eq!(imports(&app).await, 2);
-    assert!(app.get("/imports", &analyst).await.body.contains("2025-01-wiltshire-street.csv"));
+    let page = app.get("/imports", &analyst).await;
+    assert!(page.body.contains("2025-01-wiltshire-street.csv"), "{}", page.body);
+    // When each file was imported, in words to the minute, not as stored; the dashboard's
+    // last import likewise.
+    let imported_at = app.db.imports(1).await.unwrap().remove(0).imported_at;
+    let shown = alliance_core::format::stamp_time(&imported_at);
+    assert!(shown.ends_with(" UTC") && page.body.contains(&shown), "{shown} in {}", page.body);
+    assert!(!page.body.contains(&imported_at), "{}", page.body);
+    assert_eq!(common::raw_stamp(&page.body), None, "{}", page.body);
+    let dashboard = app.get("/", &analyst).await;
+    assert!(dashboard.body.contains(&shown), "{shown} in {}", dashboard.body);
+    assert_eq!(common::raw_stamp(&dashboard.body), None, "{}", dashboard.body);
 
     // The same street file sent unzipped is the same file: unchanged. A bad file beside it
     // is named with its line and column, and imports nothing; a file of another name is refused.

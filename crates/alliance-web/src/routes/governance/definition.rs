@@ -83,14 +83,6 @@ fn layout(state: &AppState) -> Layout {
     Layout::new(state, "/sna")
 }
 
-fn sources() -> Vec<(&'static str, &'static str)> {
-    SourceKind::ALL.iter().map(|s| (s.code(), s.label())).collect()
-}
-
-fn groups() -> Vec<(&'static str, &'static str)> {
-    SvGroup::ALL.iter().map(|g| (g.code(), g.label())).collect()
-}
-
 fn rows_of(d: &Definition) -> Vec<Row> {
     d.mappings
         .iter()
@@ -126,8 +118,8 @@ fn edit_page(
         errors,
         previewed,
         preview,
-        sources: sources(),
-        groups: groups(),
+        sources: SourceKind::choices(),
+        groups: SvGroup::choices(),
         fits: Fit::ALL.iter().map(|f| f.code()).collect(),
     }
 }

@@ -19,7 +19,7 @@ pub struct MeetingRow {
 }
 
 fn bodies() -> Vec<(String, String)> {
-    MeetingBody::ALL.iter().map(|b| (b.code().to_string(), b.label().to_string())).collect()
+    crate::views::access::owned(MeetingBody::choices())
 }
 
 /// The name of a meeting's body as stored.

@@ -40,6 +40,21 @@ pub fn skipped(message: &str) {
     let _ = writeln!(std::io::stderr(), "{message}");
 }
 
+/// The first time stamp in `body` written as stored (`2026-12-03T21:51:50Z`,
+/// `2026-12-03 21:51:50`) rather than in words as pages show times (`3 December 2026, 21:51
+/// UTC`): `None` when there is none.
+pub fn raw_stamp(body: &str) -> Option<&str> {
+    let b = body.as_bytes();
+    let digits = |from: usize, to: usize| b.get(from..to).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    (0..b.len()).find_map(|i| {
+        let date =
+            digits(i, i + 4) && at(i + 4, b'-') && digits(i + 5, i + 7) && at(i + 7, b'-') && digits(i + 8, i + 10);
+        let time = (at(i + 10, b'T') || at(i + 10, b' ')) && digits(i + 11, i + 13) && at(i + 13, b':');
+        (date && time && digits(i + 14, i + 16)).then(|| &body[i..i + 16])
+    })
+}
+
 /// The workspace root (two levels above this crate's manifest).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
