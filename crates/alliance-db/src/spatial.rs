@@ -134,6 +134,25 @@ impl Db {
                 .await
                 .map_err(|e| DbError::Task(format!("reading located records: {e}")))??
             }
+            // PostgreSQL: on a connection of the native driver, which decodes the rows in
+            // place where the `Any` driver copies each into an `AnyRow` first.
+            None if self.postgres_url.is_some() => {
+                use sqlx::Connection;
+                let url = self.postgres_url.as_deref().unwrap_or_default();
+                let mut conn = sqlx::PgConnection::connect(url).await?;
+                let mut query = sqlx::query_as::<_, (f64, f64, String, Option<String>, String)>(&sql);
+                for v in params.values() {
+                    query = query.bind(v.as_str());
+                }
+                let rows = query.fetch_all(&mut conn).await?;
+                let _ = conn.close().await;
+                let mut out = Vec::with_capacity(rows.len());
+                for (longitude, latitude, m, lsoa_code, location) in rows {
+                    out.push(LocatedCrime { longitude, latitude, month: month(m)?, lsoa_code, location });
+                }
+                sort_located(&mut out);
+                out
+            }
             None => {
                 let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
                 let mut out = Vec::with_capacity(rows.len());

@@ -790,3 +790,36 @@ async fn the_map_keeps_to_the_partnerships_districts() {
         cells(&everywhere.json())
     );
 }
+
+/// Located records are read by a driver of each backend's own (`rusqlite` on SQLite, the
+/// native PostgreSQL driver there), not the pool's: both give the demo's records alike,
+/// whatever the filter, in the one order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn located_records_read_alike_on_both_backends() {
+    let Some(pg) = common::postgres().await else { return };
+    let (lite, _) = demo_app(common::sqlite()).await;
+    let (post, _) = demo_app(pg).await;
+    let stoke = "E06000021".to_string();
+    let all = lite.db.located_police_records(&LocatedFilter::default()).await.unwrap();
+    let (first, last) = (all[all.len() / 3].month, all[2 * all.len() / 3].month);
+    let filters = [
+        LocatedFilter::default(),
+        LocatedFilter {
+            district: Some(stoke.clone()),
+            crime_types: vec!["Robbery".into()],
+            ..LocatedFilter::default()
+        },
+        LocatedFilter {
+            area: vec![stoke, "E07000198".into()],
+            from: Some(first),
+            to: Some(last),
+            ..LocatedFilter::default()
+        },
+    ];
+    for filter in &filters {
+        let a = lite.db.located_police_records(filter).await.unwrap();
+        let b = post.db.located_police_records(filter).await.unwrap();
+        assert!(!a.is_empty(), "{filter:?}");
+        assert_eq!(a, b, "{filter:?}");
+    }
+}
