@@ -39,6 +39,8 @@ pub struct Db {
     /// Street names of the police data for finding typed places, kept until the next import
     /// (see `public::streets`); shared by every clone of this handle.
     pub(crate) streets: crate::public::streets::StreetCache,
+    /// Turns for the reads that open a connection of their own (`spatial::LARGE_READS`).
+    pub(crate) large_reads: std::sync::Arc<tokio::sync::Semaphore>,
     /// The backend and the key every audit row is chained with (`audit`).
     audit_chain: crate::audit::AuditChain,
 }
@@ -139,7 +141,15 @@ impl Db {
             .await?;
         crate::migrations::run(&pool, backend).await?;
         let audit_chain = crate::audit::AuditChain { backend, key: audit_key };
-        let db = Db { pool, backend, sqlite_path, postgres_url, streets: Default::default(), audit_chain };
+        let db = Db {
+            pool,
+            backend,
+            sqlite_path,
+            postgres_url,
+            streets: Default::default(),
+            large_reads: std::sync::Arc::new(tokio::sync::Semaphore::new(crate::spatial::LARGE_READS)),
+            audit_chain,
+        };
         match db.finish_interrupted_police_import().await {
             Ok(()) => {}
             // A disk that filled during a bulk import: open anyway (queries are correct

@@ -66,6 +66,10 @@ fn parse_shape(text: &str) -> Result<geo::MultiPolygon<f64>, String> {
     }
 }
 
+/// How many reads of located records may run at once in one process (see
+/// [`Db::located_police_records`]): a request past it waits for a turn.
+pub const LARGE_READS: usize = 2;
+
 /// The order every backend gives located records in: by month, then longitude, then
 /// latitude, then location.
 fn sort_located(records: &mut [LocatedCrime]) {
@@ -114,9 +118,13 @@ impl Db {
         let month = |text: String| {
             text.parse::<Month>().map_err(|e| DbError::corrupt(format!("stored month \"{text}\" is not YYYY-MM: {e}")))
         };
-        let out = match &self.sqlite_path {
-            // Hundreds of thousands of rows: read by `rusqlite` (see `sqlite_read`).
-            Some(path) => {
+        // At most [`LARGE_READS`] of these at once per process: each opens a connection of
+        // its own, outside the pool's limit, and holds hundreds of thousands of rows.
+        let _permit =
+            self.large_reads.acquire().await.map_err(|e| DbError::Task(format!("reading located records: {e}")))?;
+        let out = match (&self.sqlite_path, &self.postgres_url) {
+            // SQLite: read by `rusqlite` (see `sqlite_read`).
+            (Some(path), _) => {
                 let (path, values) = (path.clone(), params.values().to_vec());
                 tokio::task::spawn_blocking(move || {
                     let mut out = crate::sqlite_read::read_rows(&path, &sql, &values, |r| {
@@ -136,9 +144,8 @@ impl Db {
             }
             // PostgreSQL: on a connection of the native driver, which decodes the rows in
             // place where the `Any` driver copies each into an `AnyRow` first.
-            None if self.postgres_url.is_some() => {
+            (None, Some(url)) => {
                 use sqlx::Connection;
-                let url = self.postgres_url.as_deref().unwrap_or_default();
                 let mut conn = sqlx::PgConnection::connect(url).await?;
                 let mut query = sqlx::query_as::<_, (f64, f64, String, Option<String>, String)>(&sql);
                 for v in params.values() {
@@ -153,21 +160,7 @@ impl Db {
                 sort_located(&mut out);
                 out
             }
-            None => {
-                let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
-                let mut out = Vec::with_capacity(rows.len());
-                for r in &rows {
-                    out.push(LocatedCrime {
-                        longitude: r.try_get(0)?,
-                        latitude: r.try_get(1)?,
-                        month: month(r.try_get(2)?)?,
-                        lsoa_code: r.try_get(3)?,
-                        location: r.try_get(4)?,
-                    });
-                }
-                sort_located(&mut out);
-                out
-            }
+            (None, None) => return Err(DbError::Task("a database with neither a file nor a server URL".into())),
         };
         Ok(out)
     }

@@ -26,7 +26,7 @@ use alliance_db::spatial::LocatedFilter;
 use alliance_db::Db;
 
 use super::emerging::{Emerging, EmergingRequest};
-use super::places::{top_emerging, top_hotspots, PlaceNamer, TopEmerging, TopHotspot};
+use super::places::{text_bytes, top_emerging, top_hotspots, PlaceNamer, TopEmerging, TopHotspot};
 use super::{self as svc, Area, AreaHotspots, Bounds, GridHotspots, GridRequest, HotspotResult};
 use crate::AppError;
 
@@ -156,20 +156,19 @@ enum Kept {
 impl Kept {
     fn estimated_bytes(&self) -> usize {
         use std::mem::size_of;
-        let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
         match self {
             Kept::Hotspots(h, top) => {
                 h.estimated_bytes()
                     + top
                         .iter()
-                        .map(|t| size_of::<TopHotspot>() + t.place.len() + text(&t.street) + text(&t.ward))
+                        .map(|t| size_of::<TopHotspot>() + text_bytes(&t.place, &t.street, &t.ward))
                         .sum::<usize>()
             }
             Kept::Emerging(e, top) => {
                 e.estimated_bytes()
                     + top
                         .iter()
-                        .map(|t| size_of::<TopEmerging>() + t.place.len() + text(&t.street) + text(&t.ward))
+                        .map(|t| size_of::<TopEmerging>() + text_bytes(&t.place, &t.street, &t.ward))
                         .sum::<usize>()
             }
         }

@@ -74,6 +74,12 @@ impl PlaceNamer {
             .collect()
     }
 
+    /// The ward containing the centre of `cell`, if wards are stored.
+    pub fn ward_of_cell(&self, grid: &GridSpec, cell: Cell) -> Option<String> {
+        let (x, y) = grid.centre(cell);
+        self.ward_at(x, y)
+    }
+
     /// The ward containing the point (National Grid metres), if wards are stored.
     pub fn ward_at(&self, x: f64, y: f64) -> Option<String> {
         let p = Point::new(x, y);
@@ -84,6 +90,17 @@ impl PlaceNamer {
             })
             .map(|(name, _, _)| name.clone())
     }
+}
+
+/// A cell as the tables name it: its size and south-west corner.
+fn cell_label(grid: &GridSpec, cell: Cell) -> String {
+    let (x, y) = grid.min_corner(cell);
+    format!("{} m cell at E {x:.0}, N {y:.0}", grid.size)
+}
+
+/// The bytes a named line holds beyond its struct, for the cache's estimate.
+pub(super) fn text_bytes(place: &str, street: &Option<String>, ward: &Option<String>) -> usize {
+    place.len() + street.as_ref().map_or(0, String::len) + ward.as_ref().map_or(0, String::len)
 }
 
 /// One line of the "top hotspots" table.
@@ -121,13 +138,11 @@ pub fn top_hotspots(h: &Hotspots, namer: &PlaceNamer, n: usize) -> Vec<TopHotspo
                 .zip(cells)
                 .zip(streets)
                 .map(|((i, cell), street)| {
-                    let (x, y) = g.units.grid.min_corner(cell);
-                    let (cx, cy) = g.units.grid.centre(cell);
                     let row = &t.rows[i];
                     TopHotspot {
-                        place: format!("{} m cell at E {x:.0}, N {y:.0}", g.units.grid.size),
+                        place: cell_label(&g.units.grid, cell),
                         street,
-                        ward: namer.ward_at(cx, cy),
+                        ward: namer.ward_of_cell(&g.units.grid, cell),
                         count: row.count,
                         z: row.z,
                         p_norm: row.p_norm,
@@ -191,17 +206,13 @@ pub fn top_emerging(e: &Emerging, namer: &PlaceNamer, n: usize) -> Vec<TopEmergi
         .into_iter()
         .zip(cells)
         .zip(streets)
-        .map(|((k, cell), street)| {
-            let (x, y) = e.units.grid.min_corner(cell);
-            let (cx, cy) = e.units.grid.centre(cell);
-            TopEmerging {
-                place: format!("{} m cell at E {x:.0}, N {y:.0}", e.units.grid.size),
-                street,
-                ward: namer.ward_at(cx, cy),
-                category: results[k].category,
-                count: e.units.counts[k],
-                hot_slices: results[k].hot_slices,
-            }
+        .map(|((k, cell), street)| TopEmerging {
+            place: cell_label(&e.units.grid, cell),
+            street,
+            ward: namer.ward_of_cell(&e.units.grid, cell),
+            category: results[k].category,
+            count: e.units.counts[k],
+            hot_slices: results[k].hot_slices,
         })
         .collect()
 }
