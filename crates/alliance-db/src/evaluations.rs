@@ -18,6 +18,10 @@ use crate::areas::StoredBoundary;
 use crate::params::placeholders;
 use crate::{Db, DbError};
 
+/// How many codes one boundary query binds: far below the smallest limit on bound values
+/// (SQLite's 32,766), and few enough that each statement stays small.
+const CODES_PER_QUERY: usize = 500;
+
 /// How an area of a design is given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -222,43 +226,28 @@ impl Db {
         Ok(out)
     }
 
-    /// The stored boundaries of some kinds (`lsoa11`, `lsoa21`, `ward`) with some codes.
+    /// The stored boundaries of some kinds (`lsoa11`, `lsoa21`, `ward`) with some codes, in
+    /// kind and code order. The codes go [`CODES_PER_QUERY`] to a query, as an area of many
+    /// districts names more LSOAs than a statement may bind.
     pub async fn boundaries_by_code(&self, kinds: &[&str], codes: &[String]) -> Result<Vec<StoredBoundary>, DbError> {
-        if codes.is_empty() {
-            return Ok(Vec::new());
+        let mut found: Vec<StoredBoundary> = Vec::new();
+        for chunk in codes.chunks(CODES_PER_QUERY) {
+            let sql = format!(
+                "SELECT kind, code, name, district_code, geometry FROM area_boundaries WHERE kind IN ({}) AND code IN ({})",
+                placeholders(1, kinds.len()),
+                placeholders(1 + kinds.len(), chunk.len())
+            );
+            let mut query = sqlx::query_as(&sql);
+            for k in kinds {
+                query = query.bind(*k);
+            }
+            for c in chunk {
+                query = query.bind(c.as_str());
+            }
+            found.extend(query.fetch_all(&self.pool).await?);
         }
-        let sql = format!(
-            "SELECT kind, code, name, district_code, geometry FROM area_boundaries WHERE kind IN ({}) AND code IN ({})",
-            placeholders(1, kinds.len()),
-            placeholders(1 + kinds.len(), codes.len())
-        );
-        let mut query = sqlx::query_as(&sql);
-        for k in kinds {
-            query = query.bind(*k);
-        }
-        for c in codes {
-            query = query.bind(c.as_str());
-        }
-        Ok(query.fetch_all(&self.pool).await?)
-    }
-
-    /// The stored boundaries of a kind in some districts.
-    pub async fn boundaries_of_districts(
-        &self,
-        kind: &str,
-        districts: &[String],
-    ) -> Result<Vec<StoredBoundary>, DbError> {
-        if districts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT kind, code, name, district_code, geometry FROM area_boundaries WHERE kind = $1 AND district_code IN ({})",
-            placeholders(2, districts.len())
-        );
-        let mut query = sqlx::query_as(&sql).bind(kind);
-        for d in districts {
-            query = query.bind(d.as_str());
-        }
-        Ok(query.fetch_all(&self.pool).await?)
+        found.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.code.cmp(&b.code)));
+        found.dedup_by(|a, b| a.kind == b.kind && a.code == b.code);
+        Ok(found)
     }
 }

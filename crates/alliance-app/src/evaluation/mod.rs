@@ -460,7 +460,9 @@ async fn suggest(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let candidates_b = parse_boundaries(db.boundaries_of_districts(kind, &districts).await?)?;
+    // No district met (an empty list would read every district's).
+    let near = if districts.is_empty() { Vec::new() } else { db.boundaries_in(kind, &districts).await? };
+    let candidates_b = parse_boundaries(near)?;
     if candidates_b.is_empty() {
         return Err(AppError::invalid(
             "comparison",

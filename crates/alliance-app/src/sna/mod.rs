@@ -243,7 +243,6 @@ impl SnaReport {
         let districts = db.districts().await?;
         let imports = db.sna_source_imports().await?;
         let partner_sources = db.sna_partner_sources().await?;
-        let boundaries = db.boundaries("lsoa21", None).await?;
 
         let district_names: HashMap<String, String> =
             districts.iter().map(|d| (d.code.clone(), d.name.clone())).collect();
@@ -398,10 +397,12 @@ impl SnaReport {
             f.place_note = Some(p.ed_note());
         }
 
-        let in_area: HashSet<&str> = lsoas.iter().map(|l| l.code.as_str()).collect();
-        let outlines: Vec<LsoaOutline> = boundaries
+        // The area's outlines alone: a database holding national boundaries holds some 35,000.
+        let area_codes: Vec<String> = lsoas.iter().map(|l| l.code.clone()).collect();
+        let outlines: Vec<LsoaOutline> = db
+            .boundaries_by_code(&["lsoa21"], &area_codes)
+            .await?
             .into_iter()
-            .filter(|b| in_area.contains(b.code.as_str()))
             .map(|b| LsoaOutline { code: b.code, geometry: b.geometry })
             .collect();
         let top_district =

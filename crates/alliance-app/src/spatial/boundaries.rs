@@ -22,12 +22,10 @@ pub async fn place_picker_geojson(db: &Db) -> Result<Value, DbError> {
     let round5 = |v: f64| (v * 1e5).round() / 1e5;
     // The partnership's area when its profile names districts that are held (a national data
     // set holds every ward of England and Wales), else every ward.
-    let area = db.partnership_area_filter().await?;
     let features: Vec<Value> = db
-        .boundary_shapes("ward", None)
+        .boundary_shapes_in("ward", &db.partnership_area().await?)
         .await?
         .iter()
-        .filter(|b| area.admits(b.district_code.as_deref()))
         .map(|b| {
             let simple = b.shape.simplify(&PICKER_TOLERANCE_DEGREES);
             let ring =

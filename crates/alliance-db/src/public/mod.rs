@@ -18,6 +18,7 @@ use geo::Contains;
 use serde::Serialize;
 use sqlx::Row;
 
+use crate::areas::StoredBoundary;
 use crate::{Db, DbError};
 
 /// The side of the British National Grid cell that is the finest precision ever shown
@@ -97,10 +98,17 @@ impl Db {
         Ok(candidates.into_iter().next().map(|(_, p)| p))
     }
 
-    /// The ward whose stored boundary contains the WGS84 point, if any.
+    /// The stored wards of the partnership's area ([`Db::partnership_area`]), every stored ward
+    /// when it names no held district: what the public pages place and draw. A database holding
+    /// national boundaries holds some 7,000 wards, which no page of one area should read.
+    pub async fn partnership_wards(&self) -> Result<Vec<StoredBoundary>, DbError> {
+        self.boundaries_in("ward", &self.partnership_area().await?).await
+    }
+
+    /// The ward of the partnership's area whose stored boundary contains the WGS84 point, if any.
     pub async fn ward_at(&self, lon: f64, lat: f64) -> Result<Option<Place>, DbError> {
         let point = geo::Point::new(lon, lat);
-        for b in self.boundaries("ward", None).await? {
+        for b in self.partnership_wards().await? {
             let Ok(geometry) = b.geometry.parse::<geojson::Geometry>() else { continue };
             let Ok(shape) = geo::Geometry::<f64>::try_from(geometry) else { continue };
             if shape.contains(&point) {

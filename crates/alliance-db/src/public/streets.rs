@@ -118,7 +118,9 @@ impl Db {
         generation: Option<i64>,
         area: Vec<String>,
     ) -> Result<StreetGazetteer, DbError> {
-        let wards = self.boundary_shapes("ward", None).await?;
+        // The area's wards (every ward when no area is named): a record outside them is placed
+        // by its district, if any.
+        let wards = self.boundary_shapes_in("ward", &area).await?;
         let districts = self.districts().await?;
         let district_names: HashMap<&str, &str> =
             districts.iter().map(|d| (d.code.as_str(), d.name.as_str())).collect();

@@ -612,4 +612,24 @@ async fn the_report_form_suggests_the_partnerships_places() {
     let features = map["features"].as_array().expect("features");
     assert!(!features.is_empty() && features.iter().all(|f| f["properties"]["district"] == "Stoke-on-Trent"));
     assert!(after.len() < before.len());
+    // The wards the public pages place points in and draw (the safer-places map): the
+    // district's, so a point in another district is in no ward of the partnership's.
+    let wards = app.db.partnership_wards().await.unwrap();
+    assert_eq!(wards.iter().map(|w| w.code.clone()).collect::<Vec<_>>(), {
+        let mut codes: Vec<String> =
+            app.db.boundaries("ward", Some(stoke)).await.unwrap().into_iter().map(|w| w.code).collect();
+        codes.sort();
+        codes
+    });
+    let inside = |ward: &alliance_db::areas::StoredBoundary| {
+        let g: geojson::Geometry = ward.geometry.parse().expect("GeoJSON");
+        let shape = geo::Geometry::<f64>::try_from(g).expect("a shape");
+        let p = geo::InteriorPoint::interior_point(&shape).expect("a point inside");
+        (p.x(), p.y())
+    };
+    let cannock = app.db.boundaries("ward", Some("E07000192")).await.unwrap();
+    let (x, y) = inside(&cannock[0]);
+    assert_eq!(app.db.ward_at(x, y).await.unwrap(), None, "a Cannock Chase point is in no ward of Stoke-on-Trent's");
+    let (x, y) = inside(&wards[0]);
+    assert_eq!(app.db.ward_at(x, y).await.unwrap().map(|w| w.code), Some(wards[0].code.clone()));
 }

@@ -103,6 +103,23 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     assert!(report.findings.iter().any(|f| f.contains(&format!("{:.1} times", ratio.ratio))));
     // Success measures: all absent from police data, so "no data", never 0.
     assert!(report.success.iter().all(|(_, v)| v.display() == "no data"));
+    // The map's outlines: the area's LSOAs that have a boundary stored, in code order (read by
+    // code, more than one query's worth), and for one district that district's alone.
+    let outline_codes = |r: &SnaReport| r.outlines.iter().map(|o| o.code.clone()).collect::<Vec<_>>();
+    let stored_codes = |district: Option<&'static str>| {
+        let db = db.clone();
+        async move { db.boundaries("lsoa21", district).await.unwrap().into_iter().map(|b| b.code).collect::<Vec<_>>() }
+    };
+    let in_report: std::collections::HashSet<&str> = report.lsoas.iter().map(|l| l.code.as_str()).collect();
+    let whole: Vec<String> = stored_codes(None).await.into_iter().filter(|c| in_report.contains(c.as_str())).collect();
+    assert!(whole.len() > 500, "more LSOAs than one query binds: {}", whole.len());
+    assert_eq!(outline_codes(&report), whole);
+    let stoke = "E06000021";
+    let one = SnaRequest { areas: vec![stoke.into()], ..SnaRequest::default() };
+    let one = SnaReport::build(&db, &one, &Disclosure::default()).await.expect("one district's report");
+    let expected = stored_codes(Some(stoke)).await;
+    assert!(!expected.is_empty() && expected.len() < whole.len());
+    assert_eq!(outline_codes(&one), expected, "the district's outlines and no others");
 
     // The file, written by the command.
     let dir = tempfile::tempdir().unwrap();

@@ -138,7 +138,7 @@ async fn directory(
             }
         }
     }
-    let (map_outlines, map_points) = map(&state.db.boundaries("ward", None).await?, &venues);
+    let (map_outlines, map_points) = map(&state.db.partnership_wards().await?, &venues);
     Ok(Html(
         DirectoryPage {
             layout: PublicLayout::new(&state, "/safer-places"),
