@@ -18,6 +18,7 @@ mod state;
 pub mod tiles;
 pub mod uploads;
 pub mod views;
+pub mod warm;
 
 use std::net::SocketAddr;
 
@@ -88,6 +89,8 @@ pub async fn serve_on(db: Db, listener: tokio::net::TcpListener, options: ServeO
         state = state.with_postcode_upload_limit(bytes);
     }
     use std::future::IntoFuture;
+    // The street index and the default map, made ready at start and after each import.
+    tokio::spawn(warm::keep_warm(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     shutdown::run_until_signal(|stop| axum::serve(listener, app).with_graceful_shutdown(stop).into_future()).await
 }

@@ -14,8 +14,10 @@
 //! It is bounded by BYTES ([`CACHE_BYTES`], an estimate of each result's size), least
 //! recently used first out; a result larger than the whole budget is not kept. Requests are
 //! checked against the analysis bounds before anything runs, so a refused request leaves
-//! nothing here. The lock is never held while an analysis runs (two requests missing at once
-//! both compute; the later insert wins).
+//! nothing here. The entries' lock is never held while an analysis runs; a request missing
+//! what another request is computing now waits for that one to end and takes its result
+//! (a map page and its layer asked together, or a first visitor arriving while the server
+//! warms the default view after an import, compute it once).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -133,13 +135,13 @@ pub struct CacheCounts {
 }
 
 /// What an entry answers: a hotspot or an emerging hot spot analysis, asked in full.
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 enum Asked {
     Hotspots(StoredHotspotRequest),
     Emerging(EmergingRequest),
 }
 
-#[derive(PartialEq)]
+#[derive(Clone, PartialEq)]
 struct Key {
     /// The latest import's id when the analysis was asked for (None: nothing imported).
     generation: Option<i64>,
@@ -190,6 +192,11 @@ struct Entry {
 /// floating-point settings, so they are not hashed); with a few entries a scan costs nothing.
 pub struct HotspotCache {
     entries: Mutex<Vec<Entry>>,
+    /// The analyses running now, each with the lock its computer holds: a request missing
+    /// the same key waits on it. An entry is removed when its analysis ends; one left by a
+    /// request that was dropped mid-way (its client went away) is unlocked, so the next
+    /// request for it computes at once and removes it.
+    running: Mutex<Vec<(Key, Arc<tokio::sync::Mutex<()>>)>>,
     budget: usize,
     hits: AtomicU64,
     computations: AtomicU64,
@@ -216,6 +223,7 @@ impl HotspotCache {
     pub fn with_budget(budget: usize) -> HotspotCache {
         HotspotCache {
             entries: Mutex::new(Vec::new()),
+            running: Mutex::new(Vec::new()),
             budget,
             hits: AtomicU64::new(0),
             computations: AtomicU64::new(0),
@@ -242,6 +250,34 @@ impl HotspotCache {
         let value = entry.value.clone();
         entries.push(entry);
         Some(value)
+    }
+
+    /// The turn to compute `key`: at once when nobody is computing it, else when they end.
+    async fn turn(&self, key: &Key) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = {
+            let mut running = self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            match running.iter().find(|(k, _)| k == key) {
+                Some((_, lock)) => lock.clone(),
+                None => {
+                    let lock = Arc::new(tokio::sync::Mutex::new(()));
+                    running.push((key.clone(), lock.clone()));
+                    lock
+                }
+            }
+        };
+        lock.lock_owned().await
+    }
+
+    /// Ends the turn on `key` (its result kept, or its analysis failed).
+    fn finished(&self, key: &Key) {
+        self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).retain(|(k, _)| k != key);
+    }
+
+    /// The kept result for `key`, counted as a hit.
+    fn hit(&self, key: &Key) -> Option<Kept> {
+        let found = self.get(key)?;
+        self.hits.fetch_add(1, Ordering::Relaxed);
+        Some(found)
     }
 
     fn put(&self, key: Key, value: Kept) {
@@ -286,10 +322,28 @@ impl HotspotCache {
         // files newer data under the older generation, which no later request asks for,
         // rather than older data under the newer one, which every later request would get.
         let key = Key { generation: db.import_generation().await?, request: Asked::Hotspots(request.clone()) };
-        if let Some(Kept::Hotspots(found, top)) = self.get(&key) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(Kept::Hotspots(found, top)) = self.hit(&key) {
             return Ok((found, top));
         }
+        let _turn = self.turn(&key).await;
+        if let Some(Kept::Hotspots(found, top)) = self.hit(&key) {
+            return Ok((found, top));
+        }
+        let computed = self.compute_hotspots(db, request, bounds).await;
+        self.finished(&key);
+        let (computed, top) = computed?;
+        self.computations.fetch_add(1, Ordering::Relaxed);
+        self.put(key, Kept::Hotspots(computed.clone(), top.clone()));
+        Ok((computed, top))
+    }
+
+    /// Runs the analysis and names its top places.
+    async fn compute_hotspots(
+        &self,
+        db: &Db,
+        request: &StoredHotspotRequest,
+        bounds: &Bounds,
+    ) -> Result<(Arc<Hotspots>, Arc<[TopHotspot]>), AppError> {
         let started = std::time::Instant::now();
         let stored = svc::stored_points(db, &request.filter).await?;
         if stored.xy.is_empty() {
@@ -307,8 +361,6 @@ impl HotspotCache {
             named_ms = (started.elapsed() - analysed).as_millis() as u64,
             "hot spot analysis computed"
         );
-        self.computations.fetch_add(1, Ordering::Relaxed);
-        self.put(key, Kept::Hotspots(computed.clone(), top.clone()));
         Ok((computed, top))
     }
 
@@ -334,14 +386,22 @@ impl HotspotCache {
         bounds.check_permutations(0)?;
         // The generation first, as for hotspots.
         let key = Key { generation: db.import_generation().await?, request: Asked::Emerging(request.clone()) };
-        if let Some(Kept::Emerging(found, top)) = self.get(&key) {
-            self.hits.fetch_add(1, Ordering::Relaxed);
+        if let Some(Kept::Emerging(found, top)) = self.hit(&key) {
             return Ok((found, top));
         }
-        let (computed, stored) = svc::emerging::emerging_stored_with_records(db, request, bounds).await?;
-        let namer = PlaceNamer::new(db, svc::Region::of(&request.filter), stored.xy, stored.locations).await?;
-        let top: Arc<[TopEmerging]> = top_emerging(&computed, &namer, TOP_EMERGING).into();
-        let computed = Arc::new(computed);
+        let _turn = self.turn(&key).await;
+        if let Some(Kept::Emerging(found, top)) = self.hit(&key) {
+            return Ok((found, top));
+        }
+        let computed = async {
+            let (computed, stored) = svc::emerging::emerging_stored_with_records(db, request, bounds).await?;
+            let namer = PlaceNamer::new(db, svc::Region::of(&request.filter), stored.xy, stored.locations).await?;
+            let top: Arc<[TopEmerging]> = top_emerging(&computed, &namer, TOP_EMERGING).into();
+            Ok::<_, AppError>((Arc::new(computed), top))
+        }
+        .await;
+        self.finished(&key);
+        let (computed, top) = computed?;
         self.computations.fetch_add(1, Ordering::Relaxed);
         self.put(key, Kept::Emerging(computed.clone(), top.clone()));
         Ok((computed, top))

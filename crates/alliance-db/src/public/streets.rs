@@ -118,9 +118,9 @@ impl Db {
         generation: Option<i64>,
         area: Vec<String>,
     ) -> Result<StreetGazetteer, DbError> {
-        // The area's wards (every ward when no area is named): a record outside them is placed
-        // by its district, if any.
-        let wards = self.boundary_shapes_in("ward", &area).await?;
+        // Every ward, not only the area's: a record of no known LSOA is kept and placed by the
+        // ward it lies in, wherever that is (once per import, in the server's warming).
+        let wards = self.boundary_shapes("ward", None).await?;
         let districts = self.districts().await?;
         let district_names: HashMap<&str, &str> =
             districts.iter().map(|d| (d.code.as_str(), d.name.as_str())).collect();

@@ -81,14 +81,6 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
             "Nobody can sign in yet: open the address below and set up your partnership (or run `alliance serve --demo` to try Alliance with the demo partnership)."
         );
     }
-    // The report form's street index is built by its first lookup after an import (0.2 s on
-    // the demo data); building it now, beside start-up, spares the first reporter the wait.
-    let warm = db.clone();
-    tokio::spawn(async move {
-        if let Err(e) = warm.street_gazetteer().await {
-            tracing::warn!("the street index will be built on first use: {e}");
-        }
-    });
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     // The bound address, not the asked one: with --port 0 the system picks a free port, and

@@ -632,6 +632,59 @@ async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
     assert_eq!(points(&after.json()), points(&first) + 1, "the imported robbery is counted");
 }
 
+/// Two requests for the same analysis at once compute it once; the server's warming makes
+/// the default map ready at start and again after each import, so the first visitor after an
+/// import finds it kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_default_map_is_ready_after_an_import_and_computed_once() {
+    let test_db = common::sqlite();
+    let db = test_db.connect().await;
+    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
+    let state = alliance_web::AppState::new(db).with_secure_cookies(false);
+    let (cache, server) = (state.hotspot_cache.clone(), state.clone());
+    let app = TestApp::start_with(test_db, state).await;
+    let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    let counts = || {
+        let c = cache.counts();
+        (c.hits, c.computations)
+    };
+
+    let asked = "/map?crime-type=Robbery&district=E06000021&cell=250";
+    let (a, b) = tokio::join!(app.get(asked, &me), app.get(asked, &me));
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK), "{}", a.body);
+    assert_eq!(counts(), (1, 1), "one computed, the other waited for it");
+
+    // Without a partnership profile the default view is every record stored: not warmed.
+    let mut warmed = None;
+    assert!(alliance_web::warm::step(&server, &mut warmed).await, "the street index warmed at start");
+    assert_eq!(counts(), (1, 1), "no default map computed without a partnership's area");
+    let profile = alliance_core::partnership::example("staffordshire").expect("an example").expect("valid");
+    app.db.init_partnership(&profile, &common::test_actor()).await.unwrap();
+    assert!(alliance_web::warm::step(&server, &mut warmed).await, "the partnership's area is new");
+    assert_eq!(counts(), (1, 2), "the default view computed");
+    assert!(!alliance_web::warm::step(&server, &mut warmed).await, "nothing changed: nothing to do");
+    let page = app.get("/map", &me).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("Top hotspots"), "{}", page.body);
+    assert_eq!(counts(), (2, 2), "the first visitor's map was kept for them");
+
+    // An import (here in-process; from the CLI or another instance the same), then a look.
+    let filter = LocatedFilter { crime_types: vec!["Robbery".into()], ..LocatedFilter::default() };
+    let known = app.db.located_police_records(&filter).await.unwrap().into_iter().next().expect("a stored robbery");
+    let csv = format!(
+        "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n\
+         {:064x},2031-01,Staffordshire Police,Staffordshire Police,{},{},On or near Test Street,{},Test,Robbery,Under investigation,\n",
+        2, known.longitude, known.latitude, known.lsoa_code.clone().unwrap_or_default()
+    );
+    let file = SourceFile::from_bytes("2031-01-staffordshire-street.csv", csv.into_bytes());
+    app.db.import_police_file(&file, "test", &|_| {}).await.unwrap();
+    assert!(alliance_web::warm::step(&server, &mut warmed).await, "the import is seen");
+    assert_eq!(counts(), (2, 3), "the default view computed again");
+    let after = app.get("/map", &me).await;
+    assert_eq!(after.status, StatusCode::OK, "{}", after.body);
+    assert_eq!(counts(), (3, 3), "the first visitor after the import finds it kept");
+}
+
 /// Issue 15: optimized and emerging hot spot analysis from the command line and the API give
 /// the same cells and figures for the same inputs, say what they chose and why, and the
 /// emerging categories follow from each cell's bins.
