@@ -96,8 +96,8 @@ def start(db, port, demo, log):
     sys.exit(f"the instance on port {port} did not start; see {log.name}")
 
 
-def wrk(base, page, seconds, connections):
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", base + page],
+def wrk(base, page, seconds, connections, extra=()):
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *extra, base + page],
                          capture_output=True, text=True).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     pct = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
