@@ -4,25 +4,14 @@
 //! per call over about 2 s, after three warm-up runs).
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-fn time<T>(budget: Duration, mut f: impl FnMut() -> T) -> (usize, Duration, Duration) {
-    for _ in 0..3 {
-        black_box(f());
-    }
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < budget || samples.len() < 5 {
-        let t = Instant::now();
-        black_box(f());
-        samples.push(t.elapsed());
-    }
-    samples.sort();
-    (samples.len(), samples[samples.len() / 2], samples[0])
-}
+#[path = "../../alliance-core/benches/support/timing.rs"]
+mod timing;
+use timing::time;
 
 /// A `rows × columns` table of counts in which about `small` of the cells are 1 to 4 and
 /// the rest 0 or 5 to 60 (partner counts are mostly small: the hard case for suppression).

@@ -4,7 +4,7 @@
 //! `BENCHMARKS-evaluation.md`.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alliance_core::analytics::evaluation::{
     evaluate, AreaLabels, Areas, BeforeAfter, CategoryCounts, EvaluationInput, HarmInput, HarmWeight, MonthlyCounts,
@@ -12,21 +12,9 @@ use alliance_core::analytics::evaluation::{
 use alliance_core::analytics::poisson::{e_test, Alternative, PoissonCount};
 use alliance_core::domain::{Month, MonthRange};
 
-/// Runs `f` repeatedly for about `budget` after a warm-up; returns (runs, median, min).
-fn time<T>(budget: Duration, mut f: impl FnMut() -> T) -> (usize, Duration, Duration) {
-    for _ in 0..3 {
-        black_box(f());
-    }
-    let mut samples = Vec::new();
-    let start = Instant::now();
-    while start.elapsed() < budget || samples.len() < 5 {
-        let t = Instant::now();
-        black_box(f());
-        samples.push(t.elapsed());
-    }
-    samples.sort();
-    (samples.len(), samples[samples.len() / 2], samples[0])
-}
+#[path = "support/timing.rs"]
+mod timing;
+use timing::time;
 
 fn month(text: &str) -> Month {
     text.parse().expect("bench month")

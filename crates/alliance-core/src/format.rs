@@ -100,6 +100,21 @@ pub fn stamp_time(stamp: &str) -> String {
     }
 }
 
+/// A local clock time as a day and a time, with no zone (the clock of whoever recorded it, as
+/// emergency departments record an assault): `2027-03-31T21:40:00` or `2027-03-31 21:40` →
+/// `31 March 2027, 21:40`. Text that is not such a time (a date alone, one with an offset,
+/// anything else) is returned as it is.
+pub fn local_time(text: &str) -> String {
+    let t = text.trim();
+    let parsed = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(t, f).ok());
+    match parsed {
+        Some(t) => format!("{}, {}", day(t.date()), t.format("%H:%M")),
+        None => text.to_string(),
+    }
+}
+
 /// A stored stamp in UTC: RFC 3339 (`2027-03-31T09:15:00Z`, any fraction or offset), or a
 /// date and time without an offset (`2027-03-31 09:15:00`), taken as UTC.
 fn utc(stamp: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -112,7 +127,8 @@ fn utc(stamp: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     })
 }
 
-fn day(d: chrono::NaiveDate) -> String {
+/// A date in the plain UK format of [`date`]: `31 March 2027`.
+pub fn day(d: chrono::NaiveDate) -> String {
     use chrono::Datelike;
     format!("{} {} {}", d.day(), MONTH_NAMES[d.month0() as usize], d.year())
 }
@@ -171,6 +187,27 @@ mod tests {
         assert_eq!(stamp_time("2027-03-31"), "2027-03-31");
         assert_eq!(stamp_time("never"), "never");
         assert_eq!(stamp_time(""), "");
+    }
+
+    #[test]
+    fn local_times_as_their_day_and_time_without_a_zone() {
+        assert_eq!(local_time("2027-03-31T21:40:00"), "31 March 2027, 21:40");
+        assert_eq!(local_time("2027-03-31 21:40"), "31 March 2027, 21:40");
+        assert_eq!(local_time(" 2025-01-05T07:05:59.5 "), "5 January 2025, 07:05");
+        // Malformed, a date alone, or a stamp with a zone: shown as stored, never a panic.
+        assert_eq!(local_time("2027-02-30T21:40:00"), "2027-02-30T21:40:00");
+        assert_eq!(local_time("2027-03-31T25:00"), "2027-03-31T25:00");
+        assert_eq!(local_time("2027-03-31"), "2027-03-31");
+        assert_eq!(local_time("2027-03-31T21:40:00Z"), "2027-03-31T21:40:00Z");
+        assert_eq!(local_time("not a time"), "not a time");
+        assert_eq!(local_time(""), "");
+    }
+
+    #[test]
+    fn days_in_uk_format() {
+        let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("a real date");
+        assert_eq!(day(d(2027, 3, 31)), "31 March 2027");
+        assert_eq!(day(d(2024, 2, 29)), "29 February 2024");
     }
 
     #[test]

@@ -4,22 +4,11 @@
 use alliance_core::domain::{PoliceFileKind, PoliceOutcome};
 
 use super::fields::Rows;
-use super::reader::{Layout, RecordReader};
+use super::reader::{header, Layout, RecordReader};
 use crate::{IngestError, SourceFile};
 
 /// The ten columns of an outcomes file, in order.
-pub const OUTCOMES_HEADER: [&str; 10] = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Outcome type",
-];
+pub const OUTCOMES_HEADER: [&str; 10] = header(["Outcome type"]);
 
 /// Streams the outcomes of one outcomes file, validating each row.
 pub type OutcomesReader = RecordReader<PoliceOutcome>;

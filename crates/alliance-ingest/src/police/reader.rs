@@ -7,6 +7,24 @@ use super::fields::{csv_reader, read_header, CsvReader, Rows};
 use super::PoliceFileUnit;
 use crate::{IngestError, SourceFile};
 
+/// The nine columns both kinds of file begin with: the crime, where and by whom it was
+/// recorded, and where it happened. Each kind's own columns follow (see [`header`]).
+const LOCATED_COLUMNS: [&str; 9] =
+    ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location", "LSOA code", "LSOA name"];
+
+/// A kind's header: [`LOCATED_COLUMNS`], then its own `columns` (`N` is nine more than
+/// `M`; a mismatch fails to compile, as the header is a constant).
+pub(super) const fn header<const M: usize, const N: usize>(columns: [&'static str; M]) -> [&'static str; N] {
+    assert!(N == LOCATED_COLUMNS.len() + M, "a header is the nine located columns and the kind's own");
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = if i < LOCATED_COLUMNS.len() { LOCATED_COLUMNS[i] } else { columns[i - LOCATED_COLUMNS.len()] };
+        i += 1;
+    }
+    out
+}
+
 /// What a kind of police file is: its columns in order, its kind, its name in words (for
 /// "not a data.police.uk … file") and how one row becomes a record.
 pub(super) struct Layout<T> {

@@ -3,24 +3,11 @@
 use alliance_core::domain::{PoliceFileKind, StreetCrime};
 
 use super::fields::Rows;
-use super::reader::{Layout, RecordReader};
+use super::reader::{header, Layout, RecordReader};
 use crate::{IngestError, SourceFile};
 
 /// The twelve columns of a street-level file, in order.
-pub const STREET_HEADER: [&str; 12] = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-];
+pub const STREET_HEADER: [&str; 12] = header(["Crime type", "Last outcome category", "Context"]);
 
 /// Streams the crimes of one street-level file, validating each row.
 pub type StreetReader = RecordReader<StreetCrime>;

@@ -400,32 +400,32 @@ pub async fn require_dataset(
 ) -> Result<Result<AccessLevel, ()>, alliance_db::DbError> {
     let level = dataset_access(state, who, dataset).await?;
     if level < needed || level == AccessLevel::None {
-        state
-            .db
-            .audit(&alliance_db::audit::AuditEvent {
-                actor: &who.actor(),
-                action: "read-refused",
-                target: dataset,
-                detail: &format!("{what}: needs {needed}, has {level}"),
-                ip: &super::current().ip,
-            })
-            .await?;
+        audit_read(state, who, "read-refused", dataset, &format!("{what}: needs {needed}, has {level}")).await?;
         return Ok(Err(()));
     }
     let open = state.db.dataset(dataset).await?.is_some_and(|d| d.open_data);
     if needed == AccessLevel::Record && !open {
-        state
-            .db
-            .audit(&alliance_db::audit::AuditEvent {
-                actor: &who.actor(),
-                action: "read-restricted",
-                target: dataset,
-                detail: what,
-                ip: &super::current().ip,
-            })
-            .await?;
+        audit_read(state, who, "read-restricted", dataset, what).await?;
     }
     Ok(Ok(level))
+}
+
+/// Appends the audit row of a read of `dataset` by `who` (`read-refused`, `read-restricted`).
+async fn audit_read(
+    state: &AppState,
+    who: &Principal,
+    action: &str,
+    dataset: &str,
+    detail: &str,
+) -> Result<i64, alliance_db::DbError> {
+    let event = alliance_db::audit::AuditEvent {
+        actor: &who.actor(),
+        action,
+        target: dataset,
+        detail,
+        ip: &super::current().ip,
+    };
+    state.db.audit(&event).await
 }
 
 // ---- Record-level rules of governance. A handler asks the `require_` function before it

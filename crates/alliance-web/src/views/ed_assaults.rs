@@ -195,7 +195,7 @@ impl From<&EdAssaultRow> for RecordRow {
     fn from(r: &EdAssaultRow) -> RecordRow {
         let method = label(ASSAULT_METHODS, &r.method).unwrap_or(&r.method).to_string();
         RecordRow {
-            assault_at: r.assault_at.replace('T', " "),
+            assault_at: alliance_core::format::local_time(&r.assault_at),
             site_code: r.site_code.clone(),
             method: match &r.method_other {
                 Some(other) if !other.is_empty() => format!("{method}: {other}"),

@@ -2,6 +2,7 @@
 //! one referral with its workflow actions, and the suppressed figures.
 
 use alliance_app::referrals::{Detail, Figures, OrgReferrals};
+use alliance_core::format::day;
 use alliance_core::referrals::{Birth, PersonName, Status};
 use askama::Template;
 
@@ -116,7 +117,7 @@ impl DetailPage {
             None => {}
         }
         match r.person.birth {
-            Some(Birth::DateOfBirth(d)) => person.push(("Date of birth", d.format("%Y-%m-%d").to_string())),
+            Some(Birth::DateOfBirth(d)) => person.push(("Date of birth", day(d))),
             Some(Birth::Age(a)) => person.push(("Age when referred", a.to_string())),
             None => {}
         }
@@ -133,8 +134,7 @@ impl DetailPage {
             }
         }
         let c = &r.consent;
-        let mut consent =
-            vec![("Consent given by", c.given_by.label().to_string()), ("Date", c.date.format("%Y-%m-%d").to_string())];
+        let mut consent = vec![("Consent given by", c.given_by.label().to_string()), ("Date", day(c.date))];
         if let Some(m) = c.method {
             consent.push(("How", m.label().to_string()));
         }
@@ -143,22 +143,21 @@ impl DetailPage {
             consent.push(("Reason", reason.clone()));
         }
         let d = r.timeline.dates();
-        let ymd = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
-        let mut steps = vec![("Received", ymd(d.received), String::new())];
+        let mut steps = vec![("Received", day(d.received), String::new())];
         if let Some(on) = d.accepted {
-            steps.push(("Accepted", ymd(on), String::new()));
+            steps.push(("Accepted", day(on), String::new()));
         }
         if let Some((on, reason)) = d.declined {
-            steps.push(("Declined", ymd(on), reason.label().to_string()));
+            steps.push(("Declined", day(on), reason.label().to_string()));
         }
         if let Some(on) = d.withdrawn {
-            steps.push(("Withdrawn", ymd(on), String::new()));
+            steps.push(("Withdrawn", day(on), String::new()));
         }
         if let Some(on) = d.engaged {
-            steps.push(("Engaged", ymd(on), String::new()));
+            steps.push(("Engaged", day(on), String::new()));
         }
         if let Some((on, outcome)) = d.closed {
-            steps.push(("Closed", ymd(on), outcome.label().to_string()));
+            steps.push(("Closed", day(on), outcome.label().to_string()));
         }
         let needs = r.needs.all().map(|n| n.label()).collect();
         let options = crate::routes::referral_options();

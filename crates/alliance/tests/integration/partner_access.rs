@@ -209,6 +209,13 @@ async fn partner_data_end_to_end(app: TestApp) {
     let records = app.get("/partner-data/ed-assaults/records.csv", &analyst).await;
     assert_eq!(records.status, StatusCode::OK);
     assert_eq!(records.body.lines().count(), 151);
+    // Assault times are the department's local clock: in words, without a zone, never as stored
+    // (the page lists the earliest first).
+    let earliest = records.body.lines().skip(1).filter_map(|l| l.split(',').next()).min().expect("an assault");
+    let local = alliance_core::format::local_time(earliest);
+    assert!(local.ends_with(&earliest[11..16]) && !local.contains("UTC"), "{earliest} shown as {local}");
+    assert!(page.body.contains(&format!(">{local}<")), "{earliest} not shown as {local}: {}", page.body);
+    assert_eq!(common::raw_stamp(&page.body), None, "{}", page.body);
     let audit = common::audit_log(&db).await;
     let has = |actor: &str, action: &str| audit.iter().any(|e| e.actor == actor && e.action == action);
     assert!(has("user:analyst@example.org", "read-restricted"));

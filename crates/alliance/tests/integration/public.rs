@@ -133,7 +133,12 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     assert!(!public.contains("numeric\">fewer than 5</td>"));
 
     let staff = staff(&app).await;
-    assert!(app.get("/staff/unsafe-places", &staff).await.body.contains("Waiting for moderation"));
+    let waiting = app.get("/staff/unsafe-places", &staff).await.body;
+    assert!(waiting.contains("Waiting for moderation"));
+    // The day of the incident in words, the time sent too: never as stored.
+    let today = alliance_db::clock::today();
+    assert!(waiting.contains(&format!("{}, night", alliance_core::format::date(&today))), "{waiting}");
+    assert!(!waiting.contains(&today) && common::raw_stamp(&waiting).is_none(), "{waiting}");
     for r in &pending {
         let reply = app.post_form(&format!("/staff/unsafe-places/{}", r.id), &staff, &[("decision", "approve")]).await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER);

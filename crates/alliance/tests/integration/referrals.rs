@@ -87,6 +87,11 @@ fn has_no_person(reply: &Reply) -> bool {
     !reply.body.contains(INITIALS) && !reply.body.contains(PHONE) && !reply.body.contains("7700 900461")
 }
 
+/// Whether the page names the stored date `ymd` in words (`31 March 2027`) and never as stored.
+fn shows_in_words(reply: &Reply, ymd: &str) -> bool {
+    reply.body.contains(&alliance_core::format::date(ymd)) && !reply.body.contains(ymd)
+}
+
 fn location(reply: &Reply) -> String {
     reply.header("location").unwrap_or_default().to_string()
 }
@@ -181,12 +186,17 @@ async fn referrals_end_to_end(app: TestApp) {
         let page = app.get(&format!("/referrals/{id}"), who).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(page.body.contains(INITIALS) && page.body.contains(PHONE), "{}", page.body);
+        // Its dates (received, consent) in words, never as stored.
+        assert!(shows_in_words(&page, &today), "{}", page.body);
     }
     assert_eq!(views_of(&db, id).await, 2);
-    // Their lists show the referral without personal data.
-    let list = app.get("/referrals", &navigator).await;
-    assert_eq!(list.status, StatusCode::OK);
-    assert!(list.body.contains(&format!("/referrals/{id}")) && has_no_person(&list), "{}", list.body);
+    // Their lists show the referral without personal data, its dates in words.
+    for who in [&school, &navigator] {
+        let list = app.get("/referrals", who).await;
+        assert_eq!(list.status, StatusCode::OK);
+        assert!(list.body.contains(&format!("/referrals/{id}")) && has_no_person(&list), "{}", list.body);
+        assert!(shows_in_words(&list, &today), "{}", list.body);
+    }
 
     // A third organisation (any role) and a Board member never see the person.
     for (who, expected) in

@@ -106,7 +106,22 @@ async fn a_grant_takes_effect_only_when_the_owner_approves(app: TestApp) {
     assert!(page.body.contains("Awaiting an administrator of Hospital trust"), "{}", page.body);
     let page = app.get("/admin/data-sharing", &p.health_admin).await;
     assert!(page.body.contains("value=\"approve\""), "{}", page.body);
-    assert!(page.body.contains("DPIA-7, completed 2026-01-15") && page.body.contains("In force"), "{}", page.body);
+    // Dates in words (the form's hint alone still says 2026-01-15, as a date is typed).
+    assert!(page.body.contains("DPIA-7, completed 15 January 2026") && page.body.contains("In force"), "{}", page.body);
+    assert!(page.body.contains(">31 December 2099<") && !page.body.contains("2099-12-31"), "{}", page.body);
+    // A DPIA on the register: its dates in words too.
+    let dpia = [
+        ("title", "ED DPIA"),
+        ("datasets", "ed-assaults"),
+        ("completed_on", "2026-02-14"),
+        ("review_date", "2027-02-13"),
+        ("summary", "Assaults seen by the emergency department"),
+    ];
+    let reply = app.post_form("/admin/dpias", &p.health_admin, &dpia).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let page = app.get("/admin/data-sharing", &p.health_admin).await;
+    assert!(page.body.contains(">14 February 2026<") && page.body.contains(">13 February 2027<"), "{}", page.body);
+    assert!(!page.body.contains("2026-02-14") && !page.body.contains("2027-02-13"), "{}", page.body);
 
     // The owner's administrator approves: the council sees the data.
     let reply = app.post_owned("/admin/grants/decide", &p.health_admin, &approve).await;
