@@ -552,6 +552,11 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
     let run = format!("Run {} by user:admin@example.org;", alliance_core::format::stamp_time(&rerun.run_at));
     assert!(page.body.contains(&run), "{run} in {}", page.body);
     assert_eq!(common::raw_stamp(&page.body), None, "{}", page.body);
+    // The intervention's dates in words, on its page and in the register.
+    assert!(page.body.contains("1 January 2024 to no end date"), "{}", page.body);
+    let register = app.get("/interventions", &analyst).await;
+    assert!(register.body.contains(">1 January 2024<") && !register.body.contains("2024-01-01"), "{}", register.body);
+    assert!(!page.body.contains("2024-01-01"), "{}", page.body);
 
     // Every change has its audit row, naming who made it (a refused re-run none).
     use alliance_db::interventions as i;
