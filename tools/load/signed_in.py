@@ -42,7 +42,8 @@ def main():
     proc, base = start(db, 18093, False, log)
     try:
         print(f"ready in {time.monotonic() - started:.1f} s")
-        for _ in range(600):
+        # The warming logs when it is done (only with a partnership area: at most a minute).
+        for _ in range(120):
             if "default map are ready" in open(log.name).read():
                 break
             time.sleep(0.5)

@@ -31,10 +31,11 @@ impl<T> Kept<T> {
     /// `load`. The version is read before `load`, so a change made while loading leaves the
     /// value under the older version and the next request reads it again. Two requests that
     /// miss at once both load (the loads are read-only and agree); the later one is kept.
-    pub async fn get<F, Fut>(&self, db: &Db, load: F) -> Result<Arc<T>, DbError>
+    pub async fn get<F, Fut, E>(&self, db: &Db, load: F) -> Result<Arc<T>, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, DbError>>,
+        Fut: Future<Output = Result<T, E>>,
+        E: From<DbError>,
     {
         let version = db.data_version().await?;
         if let Some((at, value)) = self.slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {

@@ -38,6 +38,8 @@ pub struct AppState {
     pub postcode_upload_limit: u64,
     /// The report form's place list and postcode flag, read again when the data changes.
     pub report_choices: Arc<crate::kept::Kept<crate::routes::ReportChoices>>,
+    /// The dashboard's figures of the stored data, kept until the data changes.
+    pub dashboard: Arc<crate::kept::Kept<crate::views::dashboard::DashboardFigures>>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
             tiles: None,
             postcode_upload_limit: crate::routes::DEFAULT_POSTCODE_UPLOAD_LIMIT,
             report_choices: Arc::default(),
+            dashboard: Arc::default(),
         }
     }
 

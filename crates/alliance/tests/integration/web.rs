@@ -116,6 +116,16 @@ async fn dashboard_on_an_empty_database_says_there_is_no_data() {
     let response = app.get("/api/v1/counts?by=month", &me).await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.json(), serde_json::json!({ "rows": [] }));
+
+    // The figures are kept until the data changes: a file imported after that first view is on
+    // the next one.
+    let csv = "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n\
+               ,2025-06,Staffordshire Police,Staffordshire Police,-2.179400,53.024500,On or near Test Street,,,Robbery,,\n";
+    let file = alliance_ingest::SourceFile::from_bytes("2025-06-staffordshire-street.csv", csv.as_bytes());
+    app.db.import_police_file(&file, "test", &|_| {}).await.expect("a one-row file");
+    let after = app.get("/", &me).await.body;
+    assert!(!after.contains("There is no police data"), "{after}");
+    assert!(after.contains("The 12 months to 2025-06") && after.contains("app-headline__figure"), "{after}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

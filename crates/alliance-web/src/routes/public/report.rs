@@ -59,7 +59,7 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
     let choices = state
         .report_choices
         .get(&state.db, || async {
-            Ok(ReportChoices {
+            Ok::<_, PageError>(ReportChoices {
                 place_names: state.db.place_names().await?,
                 postcodes_held: state.db.postcodes_held().await?,
             })
