@@ -47,7 +47,8 @@ def main():
             if "default map are ready" in open(log.name).read():
                 break
             time.sleep(0.5)
-        warm = re.search(r"streets_ms\W+(\d+).*?map_ms\W+(\d+)", open(log.name).read())
+        text = re.sub(r"\x1b\[[0-9;]*m", "", open(log.name).read())
+        warm = re.search(r"streets_ms=(\d+) map_ms=(\d+)", text)
         if warm:
             print(f"warming: street index {warm.group(1)} ms, default map {warm.group(2)} ms")
         status, headers, page = request(base, "/sign-in")
