@@ -259,10 +259,11 @@ impl MapPage {
         };
         let mut types =
             vec![Choice { value: String::new(), label: "All crime types".into(), selected: crime_type.is_empty() }];
-        types.extend(state.db.crime_types().await?.into_iter().map(|t| Choice {
-            selected: t == crime_type,
+        let stored_types = state.crime_types.get(&state.db, || state.db.crime_types()).await?;
+        types.extend(stored_types.iter().map(|t| Choice {
+            selected: *t == crime_type,
             label: t.clone(),
-            value: t,
+            value: t.clone(),
         }));
         let mut districts =
             vec![Choice { value: String::new(), label: "All districts".into(), selected: district.is_empty() }];
