@@ -194,8 +194,8 @@ pub struct HotspotCache {
     entries: Mutex<Vec<Entry>>,
     /// The analyses running now, each with the lock its computer holds: a request missing
     /// the same key waits on it. An entry is removed when its analysis ends; one left by a
-    /// request that was dropped mid-way (its client went away) is unlocked, so the next
-    /// request for it computes at once and removes it.
+    /// request that was dropped mid-way (its client went away) is unlocked and held by
+    /// nobody, and goes at the next turn taken.
     running: Mutex<Vec<(Key, Arc<tokio::sync::Mutex<()>>)>>,
     budget: usize,
     hits: AtomicU64,
@@ -256,6 +256,9 @@ impl HotspotCache {
     async fn turn(&self, key: &Key) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = {
             let mut running = self.running.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            // Entries nobody holds or waits on (left by dropped requests) go, so requests
+            // dropped on purpose cannot grow the list.
+            running.retain(|(_, lock)| Arc::strong_count(lock) > 1);
             match running.iter().find(|(k, _)| k == key) {
                 Some((_, lock)) => lock.clone(),
                 None => {
