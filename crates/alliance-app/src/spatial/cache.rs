@@ -325,19 +325,41 @@ impl HotspotCache {
         // files newer data under the older generation, which no later request asks for,
         // rather than older data under the newer one, which every later request would get.
         let key = Key { generation: db.import_generation().await?, request: Asked::Hotspots(request.clone()) };
-        if let Some(Kept::Hotspots(found, top)) = self.hit(&key) {
-            return Ok((found, top));
+        self.kept_or_computed(
+            key,
+            |kept| match kept {
+                Kept::Hotspots(found, top) => Some((found, top)),
+                Kept::Emerging(..) => None,
+            },
+            |(found, top)| Kept::Hotspots(found, top),
+            self.compute_hotspots(db, request, bounds),
+        )
+        .await
+    }
+
+    /// The result kept for `key`, else `compute`d once however many requests ask at once: the
+    /// first computes in its turn, the others wait for it and take what it kept. `unpack` and
+    /// `pack` turn the kept value of the key's kind into the result and back.
+    async fn kept_or_computed<T: Clone>(
+        &self,
+        key: Key,
+        unpack: fn(Kept) -> Option<T>,
+        pack: fn(T) -> Kept,
+        compute: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        if let Some(found) = self.hit(&key).and_then(unpack) {
+            return Ok(found);
         }
         let _turn = self.turn(&key).await;
-        if let Some(Kept::Hotspots(found, top)) = self.hit(&key) {
-            return Ok((found, top));
+        if let Some(found) = self.hit(&key).and_then(unpack) {
+            return Ok(found);
         }
-        let computed = self.compute_hotspots(db, request, bounds).await;
+        let computed = compute.await;
         self.finished(&key);
-        let (computed, top) = computed?;
+        let computed = computed?;
         self.computations.fetch_add(1, Ordering::Relaxed);
-        self.put(key, Kept::Hotspots(computed.clone(), top.clone()));
-        Ok((computed, top))
+        self.put(key, pack(computed.clone()));
+        Ok(computed)
     }
 
     /// Runs the analysis and names its top places.
@@ -389,25 +411,22 @@ impl HotspotCache {
         bounds.check_permutations(0)?;
         // The generation first, as for hotspots.
         let key = Key { generation: db.import_generation().await?, request: Asked::Emerging(request.clone()) };
-        if let Some(Kept::Emerging(found, top)) = self.hit(&key) {
-            return Ok((found, top));
-        }
-        let _turn = self.turn(&key).await;
-        if let Some(Kept::Emerging(found, top)) = self.hit(&key) {
-            return Ok((found, top));
-        }
-        let computed = async {
+        let compute = async {
             let (computed, stored) = svc::emerging::emerging_stored_with_records(db, request, bounds).await?;
             let namer = PlaceNamer::new(db, svc::Region::of(&request.filter), stored.xy, stored.locations).await?;
             let top: Arc<[TopEmerging]> = top_emerging(&computed, &namer, TOP_EMERGING).into();
-            Ok::<_, AppError>((Arc::new(computed), top))
-        }
-        .await;
-        self.finished(&key);
-        let (computed, top) = computed?;
-        self.computations.fetch_add(1, Ordering::Relaxed);
-        self.put(key, Kept::Emerging(computed.clone(), top.clone()));
-        Ok((computed, top))
+            Ok((Arc::new(computed), top))
+        };
+        self.kept_or_computed(
+            key,
+            |kept| match kept {
+                Kept::Emerging(found, top) => Some((found, top)),
+                Kept::Hotspots(..) => None,
+            },
+            |(found, top)| Kept::Emerging(found, top),
+            compute,
+        )
+        .await
     }
 }
 
