@@ -121,6 +121,24 @@ impl SourceFile {
         })
     }
 
+    /// The same file held in memory when it is on disk and stores at most `max_bytes`, so
+    /// that its checksum and its parse read it once (an import reads every file twice
+    /// otherwise: on a national archive, 7 GB copied from the kernel a second time); any
+    /// other file as it is. Fails only when the file cannot be read.
+    pub fn in_memory_when_small(&self, max_bytes: u64) -> Result<SourceFile, IngestError> {
+        match &self.origin {
+            Origin::Path(path) if self.stored_len().is_some_and(|len| len <= max_bytes) => {
+                let bytes = std::fs::read(path).map_err(|e| IngestError::io(&self.name, e))?;
+                Ok(SourceFile {
+                    name: self.name.clone(),
+                    origin: Origin::Bytes(bytes.into()),
+                    limits: self.limits.clone(),
+                })
+            }
+            _ => Ok(self.clone()),
+        }
+    }
+
     /// SHA-256 of the file exactly as given (compressed bytes for `.gz`; a zip entry's content,
     /// so it matches the same file sent unzipped), hex-encoded.
     pub fn checksum(&self) -> Result<String, IngestError> {
@@ -171,4 +189,30 @@ pub fn collect_files(paths: &[PathBuf], wanted: impl Fn(&str) -> bool) -> io::Re
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_file_is_read_once_into_memory_with_the_same_checksum_and_content() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let path = dir.path().join("2025-01-staffordshire-street.csv");
+        std::fs::write(&path, b"Crime ID,Month\nabc,2025-01\n").expect("written");
+        let on_disk = SourceFile::from_path(&path);
+        let held = on_disk.in_memory_when_small(1024).expect("read");
+        assert!(matches!(held.origin, Origin::Bytes(_)), "held in memory");
+        assert_eq!(held.name, on_disk.name);
+        assert_eq!(held.checksum().expect("sum"), on_disk.checksum().expect("sum"));
+        let mut text = String::new();
+        held.reader().expect("reader").read_to_string(&mut text).expect("read");
+        assert_eq!(text, "Crime ID,Month\nabc,2025-01\n");
+        // Past the bound the file stays on disk (streamed, so memory stays flat).
+        let streamed = on_disk.in_memory_when_small(10).expect("as it is");
+        assert!(matches!(streamed.origin, Origin::Path(_)));
+        // A file whose size cannot be read is left as it is (its reader will name it).
+        let gone = SourceFile::from_path(&dir.path().join("missing.csv"));
+        assert!(matches!(gone.in_memory_when_small(1024).map(|f| f.origin), Ok(Origin::Path(_))));
+    }
 }

@@ -77,7 +77,7 @@ impl Hasher for KeyHasher {
 
 /// Crime key → latest outcome, with the month and outcome texts each kept once.
 #[derive(Default)]
-pub(super) struct LatestOutcomes {
+pub(crate) struct LatestOutcomes {
     /// Crime key → the crime's latest outcome.
     latest: HashMap<i64, Latest, BuildHasherDefault<KeyHasher>>,
     /// Each month's text as stored (by [`ordinal`]), made once rather than once per crime.
@@ -87,15 +87,30 @@ pub(super) struct LatestOutcomes {
     outcome_index: HashMap<String, u16>,
 }
 
+/// Where a crime's latest outcome and month are among the map's texts: what a look-up finds,
+/// small enough to be made on the parsing thread and handed to the writer with the rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Found {
+    month: u16,
+    outcome: u16,
+}
+
 impl LatestOutcomes {
     /// The latest outcome and its month (as stored) for a Crime ID and its key.
     pub(super) fn get(&self, crime_id: &str, key: i64) -> Option<(&str, &str)> {
+        self.texts(self.find(crime_id, key)?)
+    }
+
+    /// Where the latest outcome of a Crime ID and its key is, if it has one.
+    pub(super) fn find(&self, crime_id: &str, key: i64) -> Option<Found> {
         let latest = self.latest.get(&key)?;
-        if latest.check != check_of(crime_id) {
-            return None;
-        }
-        let month = self.month_texts.get(&latest.month)?;
-        Some((self.outcomes.get(usize::from(latest.outcome))?.as_str(), month.as_str()))
+        (latest.check == check_of(crime_id)).then_some(Found { month: latest.month, outcome: latest.outcome })
+    }
+
+    /// The outcome and month texts (as stored) of what [`LatestOutcomes::find`] found.
+    pub(super) fn texts(&self, found: Found) -> Option<(&str, &str)> {
+        let month = self.month_texts.get(&found.month)?;
+        Some((self.outcomes.get(usize::from(found.outcome))?.as_str(), month.as_str()))
     }
 
     /// Adds a committed outcomes file's rows, in file order (a later row of the same month
@@ -163,6 +178,9 @@ mod tests {
         assert!(known.add(vec![row(A, "2025-03", "Offender sent to prison")]));
         assert_eq!(known.get(A, crime_key(A)), Some(("Offender sent to prison", "2025-03")));
         assert_eq!(known.get(B, crime_key(B)), None, "a crime without outcomes");
+        let found = known.find(A, crime_key(A)).expect("found");
+        assert_eq!(known.texts(found), Some(("Offender sent to prison", "2025-03")));
+        assert_eq!(known.find(B, crime_key(B)), None);
     }
 
     #[test]

@@ -30,23 +30,34 @@ use alliance_ingest::police::{PoliceFileUnit, PoliceReader};
 use alliance_ingest::{IngestError, SourceFile};
 use tokio::sync::mpsc;
 
+use self::latest::{Found, LatestOutcomes};
 use crate::imports::{ImportAudit, ImportOutcome};
 use crate::{Backend, Db, DbError};
 
 /// Rows handed from the parsing thread to the writer at a time.
 const BATCH_ROWS: usize = 1000;
 
+/// Files up to this size are read into memory once for their checksum and parse (the largest
+/// force's month is about 30 MB); larger ones are read twice, streamed, so memory stays flat.
+const READ_WHOLE_BYTES: u64 = 64 << 20;
+
 /// Parsed rows with their integer crime keys, computed on the parsing thread (see
-/// [`crime_key`]) so the writer does not spend its time on them.
+/// [`crime_key`]) so the writer does not spend its time on them; street rows also with where
+/// their latest outcomes are in the run's map of latest outcomes, when the parser was given
+/// one (one per row, else none: the writer then looks them up itself).
 pub(crate) enum Batch {
-    Street(Vec<StreetCrime>, Vec<Option<i64>>),
+    Street(Vec<StreetCrime>, Vec<Option<i64>>, Vec<Option<Found>>),
     Outcomes(Vec<PoliceOutcome>, Vec<i64>),
 }
 
 impl Batch {
-    fn street(rows: Vec<StreetCrime>) -> Batch {
-        let keys = rows.iter().map(|c| c.crime_id.as_deref().map(crime_key)).collect();
-        Batch::Street(rows, keys)
+    fn street(rows: Vec<StreetCrime>, known: Option<&LatestOutcomes>) -> Batch {
+        let keys: Vec<Option<i64>> = rows.iter().map(|c| c.crime_id.as_deref().map(crime_key)).collect();
+        let found = match known {
+            Some(known) => rows.iter().zip(&keys).map(|(c, key)| known.find(c.crime_id.as_deref()?, (*key)?)).collect(),
+            None => Vec::new(),
+        };
+        Batch::Street(rows, keys, found)
     }
 
     fn outcomes(rows: Vec<PoliceOutcome>) -> Batch {
@@ -56,14 +67,14 @@ impl Batch {
 
     fn len(&self) -> usize {
         match self {
-            Batch::Street(r, _) => r.len(),
+            Batch::Street(r, ..) => r.len(),
             Batch::Outcomes(r, _) => r.len(),
         }
     }
 
     fn without_location(&self) -> usize {
         match self {
-            Batch::Street(r, _) => r.iter().filter(|c| c.location.is_none()).count(),
+            Batch::Street(r, ..) => r.iter().filter(|c| c.location.is_none()).count(),
             Batch::Outcomes(r, _) => r.iter().filter(|o| o.location.is_none()).count(),
         }
     }
@@ -79,8 +90,9 @@ pub(crate) enum Message {
 }
 
 /// Parses the file on the current thread, handing each message to `send`, which returns
-/// `false` when the receiver has gone (the import was found unchanged, or failed).
-pub(crate) fn parse_into(file: &SourceFile, mut send: impl FnMut(Message) -> bool) {
+/// `false` when the receiver has gone (the import was found unchanged, or failed). Street
+/// rows are looked up in `known` as they are batched (see [`Batch`]).
+pub(crate) fn parse_into(file: &SourceFile, known: Option<&LatestOutcomes>, mut send: impl FnMut(Message) -> bool) {
     let reader = match PoliceReader::open(file) {
         Ok(reader) => reader,
         Err(e) => {
@@ -93,7 +105,7 @@ pub(crate) fn parse_into(file: &SourceFile, mut send: impl FnMut(Message) -> boo
     }
     fn pump<T>(
         rows: impl Iterator<Item = Result<T, IngestError>>,
-        wrap: fn(Vec<T>) -> Batch,
+        wrap: impl Fn(Vec<T>) -> Batch,
         send: &mut impl FnMut(Message) -> bool,
     ) {
         let mut batch = Vec::with_capacity(BATCH_ROWS);
@@ -120,7 +132,7 @@ pub(crate) fn parse_into(file: &SourceFile, mut send: impl FnMut(Message) -> boo
         send(Message::End);
     }
     match reader {
-        PoliceReader::Street(r) => pump(r, Batch::street, &mut send),
+        PoliceReader::Street(r) => pump(r, |rows| Batch::street(rows, known), &mut send),
         PoliceReader::Outcomes(r) => pump(r, Batch::outcomes, &mut send),
     }
 }

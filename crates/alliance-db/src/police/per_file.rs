@@ -254,7 +254,7 @@ impl Batch {
     /// again because the rows are stored under the file's unit).
     fn month_other_than(&self, month: Month) -> Option<Month> {
         match self {
-            Batch::Street(rows, _) => rows.iter().map(|c| c.month).find(|m| *m != month),
+            Batch::Street(rows, ..) => rows.iter().map(|c| c.month).find(|m| *m != month),
             Batch::Outcomes(rows, _) => rows.iter().map(|o| o.month).find(|m| *m != month),
         }
     }

@@ -413,7 +413,7 @@ impl<'c, 'k> PgStore<'c, 'k> {
             _ => {
                 let mut keys: Vec<i64> = Vec::with_capacity(self.street_rows);
                 for batch in &self.street {
-                    if let Batch::Street(_, k) = batch {
+                    if let Batch::Street(_, k, _) = batch {
                         keys.extend(k.iter().flatten());
                     }
                 }
@@ -432,7 +432,7 @@ impl<'c, 'k> PgStore<'c, 'k> {
             }
         };
         for batch in self.street.drain(..) {
-            if let Batch::Street(rows, keys) = batch {
+            if let Batch::Street(rows, keys, _) = batch {
                 encode_crimes(&rows, &keys, import_id, &latest, &mut self.rows);
             }
         }
@@ -705,21 +705,33 @@ impl Held {
 
 /// A file being checksummed and parsed on blocking threads, ahead of its turn.
 struct Prepared {
-    checksum: tokio::task::JoinHandle<Result<String, alliance_ingest::IngestError>>,
+    checksum: tokio::sync::oneshot::Receiver<Result<String, alliance_ingest::IngestError>>,
     parser: tokio::task::JoinHandle<()>,
     rows: mpsc::Receiver<Message>,
 }
 
+/// Reads the file once (see [`SourceFile::in_memory_when_small`]), hands its checksum over,
+/// then parses it.
 fn prepare(file: &SourceFile) -> Prepared {
-    let checksum = {
-        let file = file.clone();
-        tokio::task::spawn_blocking(move || file.checksum())
-    };
+    let (tx_checksum, checksum) = tokio::sync::oneshot::channel();
     // At most eight batches of a file wait for the writer.
     let (tx_rows, rows) = mpsc::channel::<Message>(8);
     let parser = {
         let file = file.clone();
-        tokio::task::spawn_blocking(move || parse_into(&file, |m| tx_rows.blocking_send(m).is_ok()))
+        tokio::task::spawn_blocking(move || {
+            let file = match file.in_memory_when_small(super::READ_WHOLE_BYTES) {
+                Ok(file) => file,
+                Err(e) => {
+                    let _ = tx_checksum.send(Err(e));
+                    return;
+                }
+            };
+            let summed = file.checksum();
+            let parse = summed.is_ok();
+            if tx_checksum.send(summed).is_ok() && parse {
+                parse_into(&file, None, |m| tx_rows.blocking_send(m).is_ok());
+            }
+        })
     };
     Prepared { checksum, parser, rows }
 }

@@ -27,6 +27,7 @@ mod known;
 
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use alliance_core::domain::{Month, PoliceFileKind};
 use alliance_ingest::{IngestError, SourceFile};
@@ -37,6 +38,7 @@ pub(crate) use bulk::finish_interrupted_run;
 
 use self::borrowed::{Binder, BorrowedInsert};
 use self::known::KnownOutcomes;
+use super::latest::LatestOutcomes;
 use super::outcomes::REFRESH;
 use super::per_file::{self, Arg, By, PoliceStore};
 use super::{parse_into, Batch, Message, RunEvent};
@@ -139,27 +141,55 @@ pub(crate) fn open(path: &Path) -> Result<Connection, DbError> {
 /// (`BENCHMARKS-import.md`).
 const INDEXED_RUN_PRAGMAS: &str = "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;";
 
+/// Whether a file is an outcomes file by its name (as data.police.uk names them): a run imports
+/// them first. (A file named otherwise is told by its header; the order only makes it faster.)
+fn is_outcomes(file: &SourceFile) -> bool {
+    file.logical_name().ends_with("-outcomes.csv")
+}
+
 /// One file as the parsing thread hands it over: its checksum, then its messages.
 struct Feed {
     checksum: Result<String, IngestError>,
     messages: Receiver<Message>,
 }
 
-/// The parsing thread: checksums and parses each file in turn. A file's messages wait in a
+/// The parsing thread: reads each file (once, when small), checksums and parses it in turn. A
+/// file's messages wait in a
 /// bounded channel, so memory stays flat; dropping a file's receiver (the file was found
 /// unchanged, or failed) makes the parser move on to the next. Batches the writer is done
 /// with come back on `used` to be freed here: freeing memory on the thread that allocated it
 /// is cheap, and this thread has time to spare.
-fn feed(files: &[SourceFile], out: &SyncSender<Feed>, used: &Receiver<Batch>) {
+///
+/// Street rows are looked up in the run's map of latest outcomes here rather than on the
+/// writer, which is the run's slower thread: before its first street file the parser waits
+/// for the writer to hand the map over (`handoff`) once every outcomes file is in (`None`:
+/// there is no map to use).
+fn feed(
+    files: &[SourceFile],
+    out: &SyncSender<Feed>,
+    used: &Receiver<Batch>,
+    handoff: &Receiver<Option<Arc<LatestOutcomes>>>,
+) {
+    let mut known: Option<Option<Arc<LatestOutcomes>>> = None;
     for file in files {
-        let checksum = file.checksum();
+        let (file, checksum) = match file.in_memory_when_small(super::READ_WHOLE_BYTES) {
+            Ok(file) => {
+                let checksum = file.checksum();
+                (Some(file), checksum)
+            }
+            Err(e) => (None, Err(e)),
+        };
         let parse = checksum.is_ok();
         let (tx, rx) = sync_channel::<Message>(8);
         if out.send(Feed { checksum, messages: rx }).is_err() {
             return;
         }
-        if parse {
-            parse_into(file, |m| {
+        if let (true, Some(file)) = (parse, &file) {
+            let known = match is_outcomes(file) {
+                true => None,
+                false => known.get_or_insert_with(|| handoff.recv().ok().flatten()).as_deref(),
+            };
+            parse_into(file, known, |m| {
                 used.try_iter().for_each(drop);
                 tx.send(m).is_ok()
             });
@@ -194,13 +224,13 @@ pub(super) fn import_run(
     // Outcomes files first, so crimes can take their latest outcome as they are inserted;
     // then street files by month (data.police.uk names start with it), so the month index
     // grows at its end.
-    let is_outcomes = |f: &SourceFile| f.logical_name().ends_with("-outcomes.csv");
     let mut order: Vec<usize> = (0..files.len()).collect();
     order.sort_by_key(|&i| (!is_outcomes(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string()));
     let ordered: Vec<SourceFile> = order.iter().map(|&i| files[i].clone()).collect();
     let (feed_tx, feed_rx) = sync_channel::<Feed>(1);
     let (used_tx, used_rx) = std::sync::mpsc::channel::<Batch>();
     let (checkpoint_tx, checkpoint_rx) = sync_channel::<()>(1);
+    let (handoff_tx, handoff_rx) = sync_channel::<Option<Arc<LatestOutcomes>>>(1);
     let mut store = SqliteStore {
         conn: &conn,
         inserts: &mut inserts,
@@ -212,10 +242,17 @@ pub(super) fn import_run(
     };
     std::thread::scope(|scope| {
         let ordered = &ordered;
-        scope.spawn(move || feed(ordered, &feed_tx, &used_rx));
+        scope.spawn(move || feed(ordered, &feed_tx, &used_rx, &handoff_rx));
         scope.spawn(move || checkpoint_as_files_land(path, &checkpoint_rx));
         let mut feeds = feed_rx.iter();
+        let mut handoff = Some(handoff_tx);
         for (&index, file) in order.iter().zip(ordered) {
+            // Every outcomes file is in: the parser, about to parse the first street file, may
+            // look its rows up in the map (which no longer changes).
+            if let (false, Some(tx)) = (is_outcomes(file), &handoff) {
+                let _ = tx.send(store.known.as_ref().map(KnownOutcomes::shared));
+                handoff = None;
+            }
             let result = match feeds.next() {
                 Some(Feed { checksum: Ok(checksum), messages }) => {
                     handle.block_on(per_file::import_file(&mut store, &mut &messages, file, &checksum, by, &|rows| {
@@ -336,7 +373,7 @@ impl PoliceStore for SqliteStore<'_, '_> {
     async fn write(&mut self, import_id: i64, batch: Batch) -> Result<(), DbError> {
         // Every row of a file is of the file's month (checked by the caller); bind it once.
         let first = match &batch {
-            Batch::Street(rows, _) => rows.first().map(|c| c.month),
+            Batch::Street(rows, ..) => rows.first().map(|c| c.month),
             Batch::Outcomes(rows, _) => rows.first().map(|o| o.month),
         };
         let Some(first) = first else { return Ok(()) };
@@ -346,7 +383,7 @@ impl PoliceStore for SqliteStore<'_, '_> {
         let month = self.file.month.as_ref().map(|(_, t)| t.as_str()).unwrap_or_default();
         let known = self.known.as_ref();
         match &batch {
-            Batch::Street(rows, keys) => self.inserts.crimes.insert(rows.len(), |b, at, i| {
+            Batch::Street(rows, keys, found) => self.inserts.crimes.insert(rows.len(), |b, at, i| {
                 let (c, key) = (&rows[i], keys[i]);
                 b.int(at, import_id)?;
                 b.opt_text(at + 1, c.crime_id.as_deref())?;
@@ -358,7 +395,11 @@ impl PoliceStore for SqliteStore<'_, '_> {
                 b.opt_text(at + 7, c.lsoa_code.as_ref().map(|l| l.as_str()))?;
                 b.text(at + 8, &c.crime_type)?;
                 b.opt_text(at + 9, c.last_outcome.as_deref())?;
-                let latest = known.and_then(|k| k.get(c.crime_id.as_deref()?, key?));
+                // Found by the parser when it had the map, else looked up here.
+                let latest = known.and_then(|k| match found.get(i) {
+                    Some(at) => k.texts((*at)?),
+                    None => k.get(c.crime_id.as_deref()?, key?),
+                });
                 b.opt_text(at + 10, latest.map(|l| l.0).or(c.last_outcome.as_deref()))?;
                 b.opt_text(at + 11, latest.map(|l| l.1))
             })?,

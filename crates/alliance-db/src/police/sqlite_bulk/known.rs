@@ -3,13 +3,17 @@
 //! any other connection has written since this run's last commit (if one has, the table's row
 //! count and highest id tell whether it touched the outcomes).
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 
-use crate::police::latest::LatestOutcomes;
+use crate::police::latest::{Found, LatestOutcomes};
 use crate::DbError;
 
 pub(in crate::police) struct KnownOutcomes {
-    map: LatestOutcomes,
+    /// Shared with the parsing thread once the outcomes files are in ([`KnownOutcomes::shared`]),
+    /// after which it can no longer grow.
+    map: Arc<LatestOutcomes>,
     /// Rows of `police_outcomes` and the highest row id, as this run left them.
     rows: i64,
     last_id: i64,
@@ -23,7 +27,7 @@ impl KnownOutcomes {
     pub(in crate::police) fn start(conn: &Connection) -> Result<Option<KnownOutcomes>, DbError> {
         let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM police_outcomes)", [], |r| r.get(0))?;
         let data_version = data_version(conn)?;
-        Ok(empty.then(|| KnownOutcomes { map: LatestOutcomes::default(), rows: 0, last_id: 0, data_version }))
+        Ok(empty.then(|| KnownOutcomes { map: Arc::default(), rows: 0, last_id: 0, data_version }))
     }
 
     /// Whether the table still holds exactly the rows this run added (checked inside the
@@ -45,6 +49,17 @@ impl KnownOutcomes {
         self.map.get(crime_id, key)
     }
 
+    /// Where the latest outcome a parser found is, as texts.
+    pub(in crate::police) fn texts(&self, found: Found) -> Option<(&str, &str)> {
+        self.map.texts(found)
+    }
+
+    /// The map, for the parsing thread to look street rows up in. Once shared it no longer
+    /// grows: an outcomes file added afterwards ends the map ([`KnownOutcomes::add`]).
+    pub(in crate::police) fn shared(&self) -> Arc<LatestOutcomes> {
+        Arc::clone(&self.map)
+    }
+
     /// Notes this run's own commit, so it is not taken for another writer's.
     pub(in crate::police) fn committed(&mut self, conn: &Connection) -> Result<(), DbError> {
         self.data_version = data_version(conn)?;
@@ -52,7 +67,8 @@ impl KnownOutcomes {
     }
 
     /// Adds a committed outcomes file's rows (see [`LatestOutcomes::add`]), the table's highest
-    /// outcome id being `last_id` after it. `false`: the map can no longer be kept.
+    /// outcome id being `last_id` after it. `false`: the map can no longer be kept (it grew
+    /// too large, or it is shared with the parser, which must not see it change).
     pub(in crate::police) fn add(
         &mut self,
         rows: Vec<(String, alliance_core::domain::Month, String)>,
@@ -60,7 +76,7 @@ impl KnownOutcomes {
     ) -> bool {
         self.rows += rows.len() as i64;
         self.last_id = last_id;
-        self.map.add(rows)
+        Arc::get_mut(&mut self.map).is_some_and(|map| map.add(rows))
     }
 }
 
