@@ -835,6 +835,11 @@ pub(super) async fn import_run(
     // (each crime's latest outcome is by month, then by row id within one file, whatever the
     // order files commit in); otherwise one after another, as their refreshes are ordered.
     let parallel_outcomes = outcomes_order.len() > 1 && !crimes_stored(&mut conn).await?;
+    // Nor do they need the outcomes' Crime ID index then: a bulk run builds it after them.
+    let outcomes_index_deferred = bulk && parallel_outcomes;
+    if outcomes_index_deferred {
+        pg_deferred::defer_outcomes_index(&mut conn).await?;
+    }
     // A second connection that cannot be opened leaves every file to the first.
     let mut second = match parallel_outcomes || street_order.len() > 1 {
         false => None,
@@ -865,6 +870,14 @@ pub(super) async fn import_run(
         }
     };
     drop(store);
+    if outcomes_index_deferred {
+        let started = Instant::now();
+        pg_deferred::rebuild_outcomes_index(&mut conn).await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "outcomes' Crime ID index rebuilt after the outcomes files"
+        );
+    }
     let known = building.into_inner().unwrap_or_else(|e| e.into_inner());
     let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
     let mut store = PgStore::new(&mut conn, reading());
