@@ -5,8 +5,10 @@
 //! building the index afterwards costs one sort. Measured on the shared data's 314,739 crimes
 //! (backend CPU, machine shared with other builds): the month index added 0.85 s to the
 //! inserts, the SNA's covering index 1.69 s and the Crime ID index 1.04 s. The import index
-//! stays (replacements delete by it and the month counts read by it), and so does the outcomes'
-//! Crime ID index (each street file's crimes look up their latest outcome by it).
+//! stays (replacements delete by it and the month counts read by it). The outcomes' Crime ID
+//! index is dropped only for a bulk run's outcomes files, while no crime is stored, and rebuilt
+//! before its street files, whose crimes may look up their latest outcome by it
+//! ([`OUTCOMES_INDEX`]).
 //!
 //! As on SQLite (`sqlite_bulk/bulk.rs`), a run is large when its files hold (by their size) more
 //! rows than `police_crimes` already has, and at least [`MIN_BULK_ROWS`]. The dropped indexes'
