@@ -154,9 +154,8 @@ struct Feed {
 }
 
 /// The parsing thread: reads each file (once, when small), checksums and parses it in turn. A
-/// file's messages wait in a
-/// bounded channel, so memory stays flat; dropping a file's receiver (the file was found
-/// unchanged, or failed) makes the parser move on to the next. Batches the writer is done
+/// file's messages wait in a bounded channel, so memory stays flat; dropping a file's receiver
+/// (the file was found unchanged, or failed) makes the parser move on to the next. Batches the writer is done
 /// with come back on `used` to be freed here: freeing memory on the thread that allocated it
 /// is cheap, and this thread has time to spare.
 ///
