@@ -124,10 +124,12 @@ impl SourceFile {
     /// The same file held in memory when it is on disk and stores at most `max_bytes`, so
     /// that its checksum and its parse read it once (an import reads every file twice
     /// otherwise: on a national archive, 7 GB copied from the kernel a second time); any
-    /// other file as it is. Fails only when the file cannot be read.
+    /// other file as it is. Never reads more than the file's own limit allows (a larger file is
+    /// refused by its reader, before any of it is read). Fails only when the file cannot be read.
     pub fn in_memory_when_small(&self, max_bytes: u64) -> Result<SourceFile, IngestError> {
+        let bound = max_bytes.min(self.limits.max_decompressed_bytes);
         match &self.origin {
-            Origin::Path(path) if self.stored_len().is_some_and(|len| len <= max_bytes) => {
+            Origin::Path(path) if self.stored_len().is_some_and(|len| len <= bound) => {
                 let bytes = std::fs::read(path).map_err(|e| IngestError::io(&self.name, e))?;
                 Ok(SourceFile {
                     name: self.name.clone(),
@@ -211,6 +213,9 @@ mod tests {
         // Past the bound the file stays on disk (streamed, so memory stays flat).
         let streamed = on_disk.in_memory_when_small(10).expect("as it is");
         assert!(matches!(streamed.origin, Origin::Path(_)));
+        // Nor is a file read past its own limit: its reader refuses it before reading.
+        let tight = on_disk.clone().with_limits(Limits { max_decompressed_bytes: 10, ..Limits::default() });
+        assert!(matches!(tight.in_memory_when_small(1024).expect("as it is").origin, Origin::Path(_)));
         // A file whose size cannot be read is left as it is (its reader will name it).
         let gone = SourceFile::from_path(&dir.path().join("missing.csv"));
         assert!(matches!(gone.in_memory_when_small(1024).map(|f| f.origin), Ok(Origin::Path(_))));

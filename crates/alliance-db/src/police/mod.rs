@@ -41,6 +41,23 @@ const BATCH_ROWS: usize = 1000;
 /// force's month is about 30 MB); larger ones are read twice, streamed, so memory stays flat.
 const READ_WHOLE_BYTES: u64 = 64 << 20;
 
+/// Whether a file is an outcomes file by its name, as data.police.uk names them. (A file named
+/// otherwise is told by its header; the run's order only makes the import faster.)
+fn is_outcomes_file(file: &SourceFile) -> bool {
+    file.logical_name().ends_with("-outcomes.csv")
+}
+
+/// The order a run imports `files` in (indexes into them): outcomes files first, so crimes can
+/// take their latest outcome as they are inserted; then street files by month (data.police.uk
+/// names start with it), so the month index grows at its end.
+fn run_order(files: &[SourceFile]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| {
+        (!is_outcomes_file(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string())
+    });
+    order
+}
+
 /// Parsed rows with their integer crime keys, computed on the parsing thread (see
 /// [`crime_key`]) so the writer does not spend its time on them; street rows also with where
 /// their latest outcomes are in the run's map of latest outcomes, when the parser was given

@@ -34,7 +34,7 @@ use tokio::sync::mpsc;
 
 use super::latest::{self, LatestOutcomes};
 use super::per_file::{self, Arg, By, PoliceStore};
-use super::{outcomes, parse_into, pg_deferred, Batch, Message, RunProgress};
+use super::{is_outcomes_file, outcomes, parse_into, pg_deferred, run_order, Batch, Message, RunProgress};
 use crate::imports::{ImportCounts, ImportOutcome};
 use crate::{Backend, DbError};
 
@@ -818,10 +818,8 @@ pub(super) async fn import_run(
     let run_started = Instant::now();
     let mut conn = PgConnection::connect(url).await?;
     let bulk = pg_deferred::begin(&mut conn, files).await?;
-    let is_outcomes = |f: &SourceFile| f.logical_name().ends_with("-outcomes.csv");
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| (!is_outcomes(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string()));
-    let outcomes_files = order.iter().take_while(|&&i| is_outcomes(&files[i])).count();
+    let order = run_order(files);
+    let outcomes_files = order.iter().take_while(|&&i| is_outcomes_file(&files[i])).count();
     let (outcomes_order, street_order) = order.split_at(outcomes_files);
     let results: std::sync::Mutex<Vec<Option<Result<ImportOutcome, DbError>>>> =
         std::sync::Mutex::new((0..files.len()).map(|_| None).collect());

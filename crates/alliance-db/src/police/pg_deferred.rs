@@ -54,7 +54,7 @@ pub(super) async fn begin(conn: &mut PgConnection, files: &[SourceFile]) -> Resu
 /// rebuilds it before its street files ([`rebuild_outcomes_index`]), which may read it.
 /// Inserting 12 million outcomes at random places in it took a national run's outcomes files
 /// 102 s on PostgreSQL; without it 51 s, and the build by one sort 7 s.
-pub(super) const OUTCOMES_INDEX: &str = "police_outcomes_crime_key";
+const OUTCOMES_INDEX: &str = "police_outcomes_crime_key";
 
 /// Records and drops [`OUTCOMES_INDEX`] for a bulk run's outcomes files (see there). Its record
 /// makes [`finish`] (at the end of this or any run, or at the next connection after a crash)
@@ -63,7 +63,7 @@ pub(super) async fn defer_outcomes_index(conn: &mut PgConnection) -> Result<(), 
     drop_recorded(conn, &[OUTCOMES_INDEX]).await
 }
 
-/// Rebuilds [`OUTCOMES_INDEX`] if it is recorded as dropped, with a larger sort memory.
+/// Rebuilds [`OUTCOMES_INDEX`] if it is still recorded as dropped (another run may have built it).
 pub(super) async fn rebuild_outcomes_index(conn: &mut PgConnection) -> Result<(), DbError> {
     rebuild(conn, OUTCOMES_INDEX).await
 }

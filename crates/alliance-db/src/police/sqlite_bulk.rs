@@ -41,7 +41,7 @@ use self::known::KnownOutcomes;
 use super::latest::LatestOutcomes;
 use super::outcomes::REFRESH;
 use super::per_file::{self, Arg, By, PoliceStore};
-use super::{parse_into, Batch, Message, RunEvent};
+use super::{is_outcomes_file, parse_into, run_order, Batch, Message, RunEvent};
 use crate::{Backend, DbError};
 
 const CRIME_COLUMNS: &[&str] = &[
@@ -141,12 +141,6 @@ pub(crate) fn open(path: &Path) -> Result<Connection, DbError> {
 /// (`BENCHMARKS-import.md`).
 const INDEXED_RUN_PRAGMAS: &str = "PRAGMA cache_size = -262144; PRAGMA temp_store = MEMORY;";
 
-/// Whether a file is an outcomes file by its name (as data.police.uk names them): a run imports
-/// them first. (A file named otherwise is told by its header; the order only makes it faster.)
-fn is_outcomes(file: &SourceFile) -> bool {
-    file.logical_name().ends_with("-outcomes.csv")
-}
-
 /// One file as the parsing thread hands it over: its checksum, then its messages.
 struct Feed {
     checksum: Result<String, IngestError>,
@@ -155,8 +149,8 @@ struct Feed {
 
 /// The parsing thread: reads each file (once, when small), checksums and parses it in turn. A
 /// file's messages wait in a bounded channel, so memory stays flat; dropping a file's receiver
-/// (the file was found unchanged, or failed) makes the parser move on to the next. Batches the writer is done
-/// with come back on `used` to be freed here: freeing memory on the thread that allocated it
+/// (the file was found unchanged, or failed) makes the parser move on to the next. Batches the
+/// writer is done with come back on `used` to be freed here: freeing memory on the thread that allocated it
 /// is cheap, and this thread has time to spare.
 ///
 /// Street rows are looked up in the run's map of latest outcomes here rather than on the
@@ -184,7 +178,7 @@ fn feed(
             return;
         }
         if let (true, Some(file)) = (parse, &file) {
-            let known = match is_outcomes(file) {
+            let known = match is_outcomes_file(file) {
                 true => None,
                 false => known.get_or_insert_with(|| handoff.recv().ok().flatten()).as_deref(),
             };
@@ -220,11 +214,7 @@ pub(super) fn import_run(
     let mut known = KnownOutcomes::start(&conn)?;
     let conn = conn;
     let mut inserts = Inserts::prepare(&conn)?;
-    // Outcomes files first, so crimes can take their latest outcome as they are inserted;
-    // then street files by month (data.police.uk names start with it), so the month index
-    // grows at its end.
-    let mut order: Vec<usize> = (0..files.len()).collect();
-    order.sort_by_key(|&i| (!is_outcomes(&files[i]), files[i].logical_name().get(..7).unwrap_or_default().to_string()));
+    let order = run_order(files);
     let ordered: Vec<SourceFile> = order.iter().map(|&i| files[i].clone()).collect();
     let (feed_tx, feed_rx) = sync_channel::<Feed>(1);
     let (used_tx, used_rx) = std::sync::mpsc::channel::<Batch>();
@@ -248,7 +238,7 @@ pub(super) fn import_run(
         for (&index, file) in order.iter().zip(ordered) {
             // Every outcomes file is in: the parser, about to parse the first street file, may
             // look its rows up in the map (which no longer changes).
-            if let (false, Some(tx)) = (is_outcomes(file), &handoff) {
+            if let (false, Some(tx)) = (is_outcomes_file(file), &handoff) {
                 let _ = tx.send(store.known.as_ref().map(KnownOutcomes::shared));
                 handoff = None;
             }
