@@ -23,6 +23,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
+use super::see_other;
 use crate::auth::{actor, actor_of, session, throttle, ClientIp, CurrentUser};
 use crate::extract::{Form, Query};
 use crate::forms::{self, FormValues};
@@ -341,10 +342,6 @@ fn too_many_link_requests(limit: &throttle::Limit) -> Response {
     );
     response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(minutes * 60));
     response
-}
-
-fn see_other(to: &'static str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, axum::http::HeaderValue::from_static(to))]).into_response()
 }
 
 /// The two single-use links whose form sets a password: an invitation (the account is made)

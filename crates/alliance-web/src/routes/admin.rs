@@ -13,10 +13,10 @@ use alliance_db::audit::AuditQuery;
 use alliance_db::DbError;
 use askama::Template;
 use axum::extract::{RawForm, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::see_other;
 use crate::auth::access::SCOPES;
 use crate::auth::{actor, random_token, token_hash, CurrentUser};
 use crate::error::not_found;
@@ -45,10 +45,6 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/tokens", get(tokens).post(add_token))
         .route("/admin/tokens/{id}/revoke", post(revoke_token))
         .route("/admin/audit", get(audit))
-}
-
-fn redirect(to: &'static str) -> Response {
-    (StatusCode::SEE_OTHER, [(LOCATION, HeaderValue::from_static(to))]).into_response()
 }
 
 /// A page re-rendered with its form's errors: 422.
@@ -98,7 +94,7 @@ async fn add_organisation(
         Err(_) => Err(DbError::invalid("org_type", "Choose the type of organisation")),
     };
     match result {
-        Ok(()) => Ok(redirect("/admin/organisations")),
+        Ok(()) => Ok(see_other("/admin/organisations")),
         Err(e) => {
             let error = on_field(e, |f| f)?;
             Ok(invalid(organisations_page(&state, forms::Form::with_errors(form.values, vec![error])).await?))
@@ -207,7 +203,7 @@ async fn add_user(
     let (email, name) = (form.value("email"), form.value("name"));
     let new = NewUser { email: &email, name: &name, org_id, role, password_hash: &hash };
     match state.db.create_user(&new, &actor(&me)).await {
-        Ok(_) => Ok(redirect("/admin/users")),
+        Ok(_) => Ok(see_other("/admin/users")),
         Err(e) => {
             let error = on_field(e, |f| f)?;
             Ok(invalid(users_page(&state, forms::Form::with_errors(form.values, vec![error])).await?))
@@ -241,7 +237,7 @@ async fn update_user(
         return Ok(invalid(users_page(&state, form).await?));
     }
     state.db.update_user_access(id, role, active, &actor(&me)).await?;
-    Ok(redirect("/admin/users"))
+    Ok(see_other("/admin/users"))
 }
 
 // ---- data sharing ----
@@ -284,7 +280,7 @@ async fn data_sharing_done(
     id_of: impl Fn(&'static str) -> &'static str,
 ) -> Result<Response, PageError> {
     match result {
-        Ok(()) => Ok(redirect("/admin/data-sharing")),
+        Ok(()) => Ok(see_other("/admin/data-sharing")),
         Err(e) => {
             let error = on_field(e, id_of)?;
             Ok(invalid(data_sharing_page(state, me, forms::Form::with_errors(values, vec![error]), sent).await?))
@@ -366,7 +362,7 @@ async fn update_agreement(
     let typed = AgreementFields::of(&form);
     let edited = typed.agreement();
     match state.db.update_agreement(id, &edited, &actor(&me)).await {
-        Ok(_) => Ok(redirect("/admin/data-sharing")),
+        Ok(_) => Ok(see_other("/admin/data-sharing")),
         Err(DbError::NotFound { .. }) => Err(not_found()),
         Err(e) => {
             let error = on_field(e, |f| f)?;
@@ -545,7 +541,7 @@ async fn revoke_token(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     state.db.revoke_api_token(id, &actor(&me)).await?;
-    Ok(redirect("/admin/tokens"))
+    Ok(see_other("/admin/tokens"))
 }
 
 // ---- audit ----

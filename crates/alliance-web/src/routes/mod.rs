@@ -37,6 +37,12 @@ fn page(template: &impl Template, has_errors: bool) -> Result<Response, PageErro
     Ok(if has_errors { (StatusCode::UNPROCESSABLE_ENTITY, html).into_response() } else { html.into_response() })
 }
 
+/// The answer to a form that was handled: 303 See Other to `to`, so reloading the page
+/// does not send the form again. Every area answers its forms through it.
+fn see_other(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to.to_string())]).into_response()
+}
+
 /// The link of the partnership's logo at `version` (for the page header).
 pub(crate) fn logo_link(version: &str) -> String {
     partnership::logo_link(version)

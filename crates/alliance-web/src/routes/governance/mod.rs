@@ -43,7 +43,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::page;
+use super::{page, see_other};
 pub(crate) use crate::auth::access::{may_edit_governance, require_governance_staff};
 use crate::auth::actor;
 use crate::auth::CurrentUser;
@@ -77,8 +77,4 @@ impl<S: Send + Sync> FromRequestParts<S> for Staff {
         require_governance_staff(&user).map_err(IntoResponse::into_response)?;
         Ok(Staff(user))
     }
-}
-
-fn see_other(to: &str) -> Response {
-    axum::response::Redirect::to(to).into_response()
 }

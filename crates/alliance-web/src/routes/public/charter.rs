@@ -11,10 +11,11 @@ use axum::routing::{get, post};
 use axum::Router;
 
 use super::guard::{PublicForm, HONEYPOT};
-use super::{allowed, csrf, redirect, too_many};
+use super::{allowed, csrf, too_many};
 use crate::auth::{actor, CurrentUser};
 use crate::error::{bad_request, invalid, not_found};
 use crate::extract::{Form, Path, Query};
+use crate::routes::see_other;
 use crate::views::public::{
     form_of, DirectoryPage, FormErrors, JoinPage, MapPoint, MessagePage, PublicLayout, StaffCharterPage,
 };
@@ -299,7 +300,7 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
 async fn join(State(state): State<AppState>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, PageError> {
     let values = form_of(&fields);
     if values.get(HONEYPOT).is_some() {
-        return Ok(redirect("/safer-places/join/sent"));
+        return Ok(see_other("/safer-places/join/sent"));
     }
     if !allowed(&state, PublicForm::CharterJoin.any()).await? {
         return too_many(&state, "/safer-places");
@@ -313,7 +314,7 @@ async fn join(State(state): State<AppState>, Form(fields): Form<Vec<(String, Str
                 return too_many(&state, "/safer-places");
             }
             state.db.register_signatory(&application).await?;
-            Ok(redirect("/safer-places/join/sent"))
+            Ok(see_other("/safer-places/join/sent"))
         }
     }
 }
@@ -377,5 +378,5 @@ async fn decide(
     if !done {
         return Err(not_found());
     }
-    Ok(redirect("/staff/safer-places"))
+    Ok(see_other("/staff/safer-places"))
 }

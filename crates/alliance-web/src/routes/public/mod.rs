@@ -80,8 +80,3 @@ fn too_many(state: &AppState, path: &'static str) -> Result<Response, PageError>
     Ok((StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, "3600")], Html(page.render()?))
         .into_response())
 }
-
-/// A redirect after a form was handled (303 See Other).
-fn redirect(to: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to.to_string())]).into_response()
-}

@@ -13,10 +13,11 @@ use axum::{Extension, Router};
 use chrono::NaiveDate;
 
 use super::guard::{PublicForm, HONEYPOT};
-use super::{allowed, csrf, redirect, too_many};
+use super::{allowed, csrf, too_many};
 use crate::auth::{actor_of, ClientIp, CurrentUser};
 use crate::error::{bad_request, not_found};
 use crate::extract::{Form, Path};
+use crate::routes::see_other;
 use crate::views::public::{form_of, FormErrors, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
@@ -231,7 +232,7 @@ async fn submit(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     if form_of(&fields).get(HONEYPOT).is_some() {
-        return Ok(redirect("/report-unsafe-place/sent"));
+        return Ok(see_other("/report-unsafe-place/sent"));
     }
     if !allowed(&state, PublicForm::UnsafeReport.any()).await? {
         return too_many(&state, "/report-unsafe-place");
@@ -246,7 +247,7 @@ async fn submit(
                 return too_many(&state, "/report-unsafe-place");
             }
             state.db.submit_unsafe_report(&report).await?;
-            Ok(redirect("/report-unsafe-place/sent"))
+            Ok(see_other("/report-unsafe-place/sent"))
         }
     }
 }
@@ -313,5 +314,5 @@ async fn moderate(
     if !state.db.moderate_unsafe_report(id, approve, &actor_of(&me, &ip)).await? {
         return Err(not_found());
     }
-    Ok(redirect("/staff/unsafe-places"))
+    Ok(see_other("/staff/unsafe-places"))
 }

@@ -8,10 +8,10 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::redirect;
 use crate::auth::{actor, CurrentUser};
 use crate::extract::Form;
 use crate::forms;
+use crate::routes::see_other;
 use crate::views::public::{PublicLayout, PublishedReports, StaffResponsesPage, YouSaidPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
@@ -98,5 +98,5 @@ async fn publish(
     let (kind, code) = key.split_once(':').unwrap_or(("district", key.as_str()));
     let name = label.split(" (").next().unwrap_or(&label);
     state.db.publish_response(kind, code, name, &you_said, &we_did, &actor(&me)).await?;
-    Ok(redirect("/staff/you-said-we-did"))
+    Ok(see_other("/staff/you-said-we-did"))
 }
