@@ -20,11 +20,11 @@ use alliance_db::public::services::ServiceEntry;
 use alliance_ingest::oruk::NEEDS;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Form as Submitted;
 
-use super::page;
+use super::{page, see_other};
 use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
 use crate::forms::{error, FieldError, Form};
@@ -153,7 +153,7 @@ async fn create(
 ) -> Result<Response, PageError> {
     let (mut form, needs) = read(fields);
     match directory::add(&state.db, &service_form(&form, &needs), &actor(&user)).await {
-        Ok(_) => Ok(Redirect::to("/directory?added=1").into_response()),
+        Ok(_) => Ok(see_other("/directory?added=1")),
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason }) => {
             form.errors.push(error(field, reason));
             page(&form_page(&state, None, form, needs), true)
@@ -182,7 +182,7 @@ async fn edit(
     }
     let (mut form, needs) = read(fields);
     match directory::update(&state.db, &id, &service_form(&form, &needs), &actor(&user)).await {
-        Ok(()) => Ok(Redirect::to("/directory?saved=1").into_response()),
+        Ok(()) => Ok(see_other("/directory?saved=1")),
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason }) => {
             form.errors.push(error(field, reason));
             page(&form_page(&state, Some(id), form, needs), true)
@@ -208,7 +208,7 @@ async fn withdraw(
     let Some(entry) = state.db.directory_entry(&id).await? else { return Err(not_found()) };
     let mut form = Form::new(values);
     match directory::withdraw(&state.db, &id, &form.value("reason"), &actor(&user)).await {
-        Ok(()) => Ok(Redirect::to("/directory?withdrawn=1").into_response()),
+        Ok(()) => Ok(see_other("/directory?withdrawn=1")),
         Err(AppError::Invalid { field, reason }) => {
             form.errors.push(error(field, reason));
             let errors = form.errors.clone();
@@ -226,7 +226,7 @@ async fn reinstate(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     directory::reinstate(&state.db, &id, &actor(&user)).await?;
-    Ok(Redirect::to("/directory?reinstated=1").into_response())
+    Ok(see_other("/directory?reinstated=1"))
 }
 
 pub fn routes() -> axum::Router<AppState> {

@@ -12,10 +12,11 @@ use alliance_db::DbError;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json};
 
+use super::see_other;
 use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
 use crate::routes::api::ApiError;
@@ -49,7 +50,7 @@ async fn create(
     match checked(&state, v::validate(&values)).await? {
         Ok(fields) => {
             let id = state.db.create_intervention(&fields, &actor(&user)).await?;
-            Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
+            Ok(see_other(&format!("/interventions/{id}")))
         }
         Err(errors) => {
             let page = form_page(&state, None, values, errors).await?.render()?;
@@ -99,7 +100,7 @@ async fn update(
             if !state.db.update_intervention(id, &fields, &actor(&user)).await? {
                 return Err(not_found());
             }
-            Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
+            Ok(see_other(&format!("/interventions/{id}")))
         }
         Err(errors) => {
             let page = form_page(&state, Some(id), values, errors).await?.render()?;
@@ -124,9 +125,7 @@ async fn evaluate(
     let Some(i) = state.db.intervention(id).await? else { return Err(not_found()) };
     let outcome = match v::validate_design(&i, &values) {
         Ok(design) => match evaluation::store(&state.db, id, &design, &actor(&user)).await {
-            Ok(stored) => {
-                return Ok(Redirect::to(&format!("/interventions/{id}#evaluation-{}", stored.id)).into_response())
-            }
+            Ok(stored) => return Ok(see_other(&format!("/interventions/{id}#evaluation-{}", stored.id))),
             // The design could not be run on the data held (periods without data, unknown codes…):
             // the message goes with the form field it is about.
             Err(AppError::Invalid { field, reason }) => {
@@ -161,7 +160,7 @@ async fn rerun(
         return Err(not_found());
     }
     evaluation::rerun(&state.db, id, eid, &actor(&user)).await?;
-    Ok(Redirect::to(&format!("/interventions/{id}")).into_response())
+    Ok(see_other(&format!("/interventions/{id}")))
 }
 
 async fn report(State(state): State<AppState>, Path((id, file)): Path<(i64, String)>) -> Result<Response, PageError> {

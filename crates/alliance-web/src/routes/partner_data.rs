@@ -9,13 +9,12 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::header::LOCATION;
-use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use alliance_core::access::AccessLevel;
 
+use super::see_other;
 use crate::auth::access::require_dataset;
 use crate::auth::{actor, Caller, CurrentUser, Principal};
 use crate::extract::{Form, Query};
@@ -76,9 +75,7 @@ async fn resolve(
     match chosen {
         Ok(place) => {
             let n = state.db.resolve_ed_location(&choice.location_key, place.as_ref(), &actor(&user)).await?;
-            let to = format!("/partner-data/geocoding?resolved={n}");
-            let location = HeaderValue::from_str(&to).unwrap_or(HeaderValue::from_static("/partner-data/geocoding"));
-            Ok((StatusCode::SEE_OTHER, [(LOCATION, location)]).into_response())
+            Ok(see_other(&format!("/partner-data/geocoding?resolved={n}")))
         }
         Err(message) => {
             let page = GeocodingPage::load(&state, None, Some((choice.location_key, message.to_string()))).await?;

@@ -17,12 +17,12 @@ use alliance_db::partnership::FirstAdministrator;
 use alliance_db::DbError;
 use askama::Template;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Extension;
 use serde::Deserialize;
 
+use super::see_other;
 use crate::auth::{actor, ClientIp, CurrentUser};
 use crate::error::{not_found, PageError};
 use crate::extract::{Form, Query};
@@ -329,7 +329,7 @@ async fn set_up(
         Err(e) => return Err(e.into()),
     }
     state.partnership.put(Some(Arc::new(profile)));
-    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/sign-in")]).into_response())
+    Ok(see_other("/sign-in"))
 }
 
 /// The form of the profile page that was sent, with its errors (the others as stored).
@@ -435,7 +435,7 @@ async fn save_profile(
         Err(e) => return Err(e.into()),
     }
     state.partnership.put(Some(Arc::new(profile)));
-    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?saved=1")]).into_response())
+    Ok(see_other("/admin/partnership?saved=1"))
 }
 
 /// Saves the charter's commitments (up to six title and description pairs; empty slots are
@@ -489,7 +489,7 @@ async fn save_charter(
     };
     state.db.set_partnership(&profile, &actor(&user)).await?;
     state.partnership.put(Some(Arc::new(profile)));
-    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=charter")]).into_response())
+    Ok(see_other("/admin/partnership?done=charter"))
 }
 
 /// Stores an uploaded logo (the multipart form's `file`) once `alliance_core::logo` accepts
@@ -521,13 +521,13 @@ async fn upload_logo(
     };
     let version = state.db.set_partnership_logo(&logo, &actor(&user)).await?;
     state.partnership.put_logo(Some(version));
-    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=logo")]).into_response())
+    Ok(see_other("/admin/partnership?done=logo"))
 }
 
 async fn remove_logo(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, PageError> {
     state.db.remove_partnership_logo(&actor(&user)).await?;
     state.partnership.put_logo(None);
-    Ok((StatusCode::SEE_OTHER, [(LOCATION, "/admin/partnership?done=logo-removed")]).into_response())
+    Ok(see_other("/admin/partnership?done=logo-removed"))
 }
 
 /// The logo, to everyone (the public site's header shows it): `image/png`, never sniffed as

@@ -14,10 +14,11 @@ use askama::Template;
 use axum::extract::{Path, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Json;
 
+use super::see_other;
 use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
 use crate::forms::{error, Form};
@@ -83,7 +84,7 @@ async fn add(
     };
     let actor = actor(&user);
     match places::add(&state.db, &input, &actor).await {
-        Ok(id) => Ok(Redirect::to(&format!("/places/{id}")).into_response()),
+        Ok(id) => Ok(see_other(&format!("/places/{id}"))),
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason })
         | Err(AppError::Db(DbError::Invalid { field, reason } | DbError::Conflict { field, reason })) => {
             let form = Form::with_errors(form.values, vec![error(field, reason)]);
@@ -133,7 +134,7 @@ async fn remove(
 ) -> Result<Response, PageError> {
     let actor = actor(&user);
     match state.db.remove_place(id, &actor).await {
-        Ok(()) => Ok(Redirect::to("/places").into_response()),
+        Ok(()) => Ok(see_other("/places")),
         Err(DbError::Conflict { reason, .. }) => {
             let place = state.db.place(id).await.map_err(missing)?;
             let page =

@@ -24,9 +24,10 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 
+use super::see_other;
 use crate::auth::{actor, CurrentUser};
 use crate::error::{bad_request, not_found, PageError};
 use crate::extract::{Path, Query};
@@ -155,7 +156,7 @@ async fn create(
             } else {
                 format!("/referrals/{}?note=district-cut", made.id)
             };
-            return Ok(Redirect::to(&to).into_response());
+            return Ok(see_other(&to));
         }
         Ok(Err(errors)) => {
             for e in errors.0 {
@@ -250,7 +251,7 @@ async fn event(
     match (parsed, on) {
         (Ok(event), Ok(on)) => {
             match uc::act(&state.db, &state.mailer, who, id, event, on, today_date(), &actor(&user)).await {
-                Ok(_) => return Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
+                Ok(_) => return Ok(see_other(&format!("/referrals/{id}"))),
                 Err(alliance_app::AppError::Invalid { reason, .. }) => form.errors.push(error("on", reason)),
                 Err(alliance_app::AppError::Conflict { reason, .. }) => form.errors.push(error("event", reason)),
                 Err(e) => return Err(e.into()),
@@ -280,7 +281,7 @@ async fn erase(
 ) -> Result<Response, PageError> {
     let who = Who::of(&user)?;
     match uc::erase(&state.db, who, id, &actor(&user)).await {
-        Ok(()) => Ok(Redirect::to("/referrals?erased=1").into_response()),
+        Ok(()) => Ok(see_other("/referrals?erased=1")),
         Err(alliance_app::AppError::Conflict { reason, .. }) => {
             let mut form = Form::default();
             form.errors.push(error("erase", reason));
@@ -299,7 +300,7 @@ async fn correct(
     let (who, pairs, mut form) = party_form(&state, &user, id, &body).await?;
     let person = referral_form(&pairs).person;
     match uc::correct(&state.db, who, id, &person, &actor(&user)).await? {
-        Ok(_) => return Ok(Redirect::to(&format!("/referrals/{id}")).into_response()),
+        Ok(_) => return Ok(see_other(&format!("/referrals/{id}"))),
         Err(errors) => {
             for e in errors.0 {
                 form.errors.push(error(e.field.id(), e.message));

@@ -13,6 +13,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::see_other;
 use crate::{AppState, PageError};
 
 /// A link's quarter, or the message of the 404 a bad one answers.
@@ -23,7 +24,7 @@ fn quarter_of(text: &str) -> Result<Quarter, String> {
 /// The latest quarter with data the reader may see (as the governance pages open on).
 pub async fn latest(State(state): State<AppState>) -> Result<Response, PageError> {
     let q = crate::views::governance::default_quarter(&state, false).await?;
-    Ok(axum::response::Redirect::to(&format!("/board-pack/{q}")).into_response())
+    Ok(see_other(&format!("/board-pack/{q}")))
 }
 
 pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
