@@ -43,6 +43,8 @@ pub struct AppState {
     /// The crime types held, for the map's filter (a grouping of the whole count summary:
     /// 20–25 ms on 20 million records, most of a cached map's cost).
     pub crime_types: Arc<crate::kept::Kept<Vec<String>>>,
+    /// Answers of the counts API (`routes/api/counts.rs`), each kept until the data changes.
+    pub counts: Arc<crate::kept::KeptByKey<axum::body::Bytes>>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             report_choices: Arc::default(),
             dashboard: Arc::default(),
             crime_types: Arc::default(),
+            counts: Arc::default(),
         }
     }
 

@@ -126,6 +126,16 @@ async fn dashboard_on_an_empty_database_says_there_is_no_data() {
     let after = app.get("/", &me).await.body;
     assert!(!after.contains("There is no police data"), "{after}");
     assert!(after.contains("The 12 months to 2025-06") && after.contains("app-headline__figure"), "{after}");
+
+    // So are the API's counts: the answer before the import was kept (asked again: a hit),
+    // and the import made it stale.
+    let counts = app.get("/api/v1/counts?by=month", &me).await;
+    assert_eq!(counts.header("x-alliance-cache"), Some("miss"));
+    assert!(counts.header("content-type").is_some_and(|c| c.starts_with("application/json")));
+    assert_eq!(counts.json(), serde_json::json!({ "rows": [{ "month": "2025-06", "count": 1 }] }));
+    let again = app.get("/api/v1/counts?by=month", &me).await;
+    assert_eq!(again.header("x-alliance-cache"), Some("hit"));
+    assert_eq!(again.json(), counts.json());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,23 +1,43 @@
 //! `GET /api/v1/counts?by=month,crime-type&from=YYYY-MM&to=YYYY-MM&crime-type=T&district=CODE`
 
+//!
+//! Each answer is kept until the data changes (`AppState::counts`): under load the same few
+//! questions are asked again and again, and on 20 million records one answer costs about
+//! 100 ms of the database's time (16 answers a second at 20 connections, p50 1.1 s, before).
+//! `X-Alliance-Cache` says `hit` or `miss`, as on the public pages.
+
 use std::collections::HashMap;
 
 use alliance_core::domain::{CountField, CountFilter};
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::Json;
-use serde_json::Value;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
 use crate::extract::ApiQuery;
+use crate::public_cache::CACHE_HEADER;
 use crate::AppState;
 
 pub async fn get(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (fields, filter) = parse(&params).map_err(ApiError::BadRequest)?;
-    let rows = state.db.counts(&fields, &filter).await?;
-    Ok(Json(alliance_app::counts::counts_value(&fields, &rows)))
+    // The parsed question, so that spellings of one question share an answer.
+    let key = format!("{fields:?} {filter:?}");
+    let (json, kept) = state
+        .counts
+        .get(&state.db, &key, || async {
+            let rows = state.db.counts(&fields, &filter).await?;
+            Ok::<_, ApiError>(Bytes::from(alliance_app::counts::counts_json(&fields, &rows)))
+        })
+        .await?;
+    let mut response = Bytes::clone(&json).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(CACHE_HEADER, HeaderValue::from_static(if kept { "hit" } else { "miss" }));
+    Ok(response)
 }
 
 fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilter), String> {
