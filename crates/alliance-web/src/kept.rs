@@ -13,11 +13,14 @@ use std::sync::{Arc, Mutex};
 use alliance_db::{Db, DbError};
 
 /// The data version a value was read at ([`alliance_db::Db::data_version`]), and the value.
-type Versioned<T> = ((i64, i64), Arc<T>);
+type Versioned<T> = ((i64, i64), T);
+
+/// Answers by their question.
+type Answers<T> = std::collections::HashMap<String, Arc<T>>;
 
 /// One value and the data version it was read at.
 pub struct Kept<T> {
-    slot: Mutex<Option<Versioned<T>>>,
+    slot: Mutex<Option<Versioned<Arc<T>>>>,
 }
 
 impl<T> Default for Kept<T> {
@@ -55,22 +58,29 @@ impl<T> Kept<T> {
 
 /// Answers to a few questions (say, the counts API's queries), each kept until the data
 /// changes: [`Kept`] for many keys. All answers are of one data version; reading at a newer
-/// one empties the map. At most [`KeptByKey::MAX_KEYS`] answers are kept; past that the map
-/// is emptied and fills again with what is asked, so the memory stays bounded however many
-/// different questions callers ask.
+/// one empties the map. At most `capacity` answers are kept; past that the map is emptied
+/// and fills again with what is asked, so the memory stays bounded however many different
+/// questions callers ask.
 pub struct KeptByKey<T> {
-    slot: Mutex<Option<((i64, i64), std::collections::HashMap<String, Arc<T>>)>>,
+    slot: Mutex<Option<Versioned<Answers<T>>>>,
+    capacity: usize,
 }
 
 impl<T> Default for KeptByKey<T> {
+    /// Room for [`KeptByKey::SMALL_ANSWERS`] answers.
     fn default() -> Self {
-        KeptByKey { slot: Mutex::new(None) }
+        KeptByKey::with_capacity(Self::SMALL_ANSWERS)
     }
 }
 
 impl<T> KeptByKey<T> {
-    /// Answers kept at most.
-    pub const MAX_KEYS: usize = 256;
+    /// How many small answers (a few kilobytes each) are kept by default.
+    pub const SMALL_ANSWERS: usize = 256;
+
+    /// Keeps at most `capacity` answers.
+    pub fn with_capacity(capacity: usize) -> KeptByKey<T> {
+        KeptByKey { slot: Mutex::new(None), capacity }
+    }
 
     /// The kept answer to `key` if it was read at the current data version (and whether it
     /// was: `true` for a kept one), else a fresh one from `load`. As [`Kept::get`], the
@@ -92,7 +102,7 @@ impl<T> KeptByKey<T> {
         match slot.as_mut() {
             // Answers of an older version go; one read at an older version than those kept is
             // served but not kept.
-            Some((at, answers)) if *at == version && answers.len() < Self::MAX_KEYS => {
+            Some((at, answers)) if *at == version && answers.len() < self.capacity => {
                 answers.insert(key.to_owned(), Arc::clone(&value));
             }
             Some((at, _)) if *at > version => {}
@@ -129,10 +139,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let db = Db::connect(&format!("sqlite://{}", dir.path().join("k.db").display())).await.expect("a database");
         let kept = KeptByKey::<usize>::default();
-        for i in 0..KeptByKey::<usize>::MAX_KEYS + 10 {
+        for i in 0..kept.capacity + 10 {
             kept.get(&db, &i.to_string(), || async move { Ok::<_, DbError>(i) }).await.expect("read");
         }
         let held = kept.slot.lock().expect("not poisoned").as_ref().map_or(0, |(_, a)| a.len());
-        assert!(held <= KeptByKey::<usize>::MAX_KEYS, "{held} answers kept");
+        assert!(held > 0 && held <= kept.capacity, "{held} answers kept");
     }
 }

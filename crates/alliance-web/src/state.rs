@@ -7,6 +7,10 @@ use alliance_db::Db;
 
 use crate::auth::throttle::Throttle;
 
+/// Strategic Needs Assessments kept at most: a report of a large area holds a row per LSOA
+/// (a megabyte or two), so a few dozen, not hundreds.
+const KEPT_SNA_REPORTS: usize = 24;
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -45,6 +49,8 @@ pub struct AppState {
     pub crime_types: Arc<crate::kept::Kept<Vec<String>>>,
     /// Answers of the counts API (`routes/api/counts.rs`), each kept until the data changes.
     pub counts: Arc<crate::kept::KeptByKey<axum::body::Bytes>>,
+    /// Strategic Needs Assessments (`routes/sna.rs`), each kept until the data changes.
+    pub sna: Arc<crate::kept::KeptByKey<alliance_app::sna::SnaReport>>,
 }
 
 impl AppState {
@@ -65,6 +71,7 @@ impl AppState {
             dashboard: Arc::default(),
             crime_types: Arc::default(),
             counts: Arc::default(),
+            sna: Arc::new(crate::kept::KeptByKey::with_capacity(KEPT_SNA_REPORTS)),
         }
     }
 

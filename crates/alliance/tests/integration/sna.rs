@@ -388,6 +388,14 @@ async fn emergency_department_sections(t: TestDb) {
         assert_eq!(csv.status, 200, "{name}");
         assert_no_small_counts(&csv.body, 10);
     }
+    // Reports are kept until the data changes, one per reader's rights: asked again in turn
+    // with nothing changed, each reader still gets the report of their own rights.
+    let again = app.get("/sna/tables/ed-people.csv", &me).await;
+    assert!(!again.body.contains("fewer than") && !again.body.contains("withheld"), "record level again");
+    assert_eq!(again.body, people.body, "the same exact figures");
+    let again = app.get("/sna/tables/ed-people.csv", &board).await;
+    assert!(again.body.contains("fewer than 10"), "aggregate level again: {}", again.body);
+    assert_no_small_counts(&again.body, 10);
 }
 
 // The ED sections need no shared data: SQLite always, PostgreSQL when reachable.
