@@ -191,8 +191,8 @@ impl Db {
     /// given (on SQLite, outcomes files are imported first; `on_progress` names files by index);
     /// `Err` only when the database itself could not be used. On SQLite the whole run shares
     /// one connection and large runs rebuild their indexes once at the end (see
-    /// [`sqlite_bulk`]); on PostgreSQL rows go in by `COPY`, the outcomes files on one
-    /// connection and then the street files two at a time on two (see [`pg_copy`]).
+    /// [`sqlite_bulk`]); on PostgreSQL rows go in by `COPY`, several files at a time on
+    /// connections of the run's own (see [`pg_copy`]).
     pub async fn import_police_files(
         &self,
         files: &[SourceFile],

@@ -5,7 +5,7 @@
 //! `COPY` skips parsing, planning and binding a statement per thousand rows: the server only
 //! splits lines and converts text, and stores the rows by its multi-row insert (one write-ahead
 //! log record per page instead of one per row). `sqlx`'s `Any` driver has no `COPY`, so a run
-//! opens `PgConnection`s of its own (two, so that files go two at a time: see [`import_run`];
+//! opens `PgConnection`s of its own (several, so that files go several at a time: see [`import_run`];
 //! the SQLite path opens one `rusqlite` connection), and every statement of a
 //! file's transaction (the provenance row, the `COPY`s, the replacement of an earlier import,
 //! the outcome refresh, the counts, the audit row) runs on one of them, so a failure anywhere
@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use alliance_core::domain::{PoliceFileKind, PoliceOutcome, StreetCrime};
 use alliance_ingest::SourceFile;
+use futures_util::future::join_all;
 use sqlx::postgres::PgArguments;
 use sqlx::{Connection, PgConnection, Postgres, Row};
 use tokio::sync::mpsc;
@@ -311,6 +312,24 @@ const COPY_CHUNK_BYTES: usize = 1024 * 1024;
 /// rows at a time (about 2 MB of `COPY` text): fewer round trips and statement-level import
 /// checks (migration 0036) per file, while the memory held stays bounded however large the file.
 const STREET_CHUNK_ROWS: usize = 8 * super::BATCH_ROWS;
+
+/// Rebuilds the outcomes' Crime ID index a bulk run dropped for its outcomes files, and says
+/// how long it took.
+async fn rebuild_outcomes_index(conn: &mut PgConnection) -> Result<(), DbError> {
+    let started = Instant::now();
+    pg_deferred::rebuild_outcomes_index(conn).await?;
+    tracing::debug!(
+        ms = started.elapsed().as_millis() as u64,
+        "outcomes' Crime ID index rebuilt after the outcomes files"
+    );
+    Ok(())
+}
+
+/// Connections a run's files go on at once. The server's work on a file (the `COPY`, its
+/// indexes and import check) runs on one core a connection, and each file also waits on
+/// round trips (a dozen statements) and on the client between chunks: with two connections a
+/// 2-core server was idle 12–20% of a run (vmstat, 2 million rows); a third fills the gaps.
+const WORKERS: usize = 3;
 
 /// Time spent in each step of a run, logged at debug level when the run ends.
 #[derive(Default)]
@@ -800,13 +819,11 @@ async fn work(
 /// As on SQLite, every outcomes file goes first, in month order, and only then the street
 /// files, so that a street file's crimes take their latest outcome as they go in instead of
 /// being rewritten by the outcomes files that follow. The result is the same in any order
-/// (`outcomes.rs`); only the work differs. Files go two at a time, on two connections: the
-/// server's work on a file (the `COPY`, its indexes and import check) is most of a run's time
-/// and runs on one core a connection, so two keep a 2-core server busy. Street files never
-/// read or write each other's rows. Outcomes files do, through the refresh of the crimes they
-/// name, so they go two at a time only while no crime is stored (no refresh to run; a crime's
-/// latest outcome is by month, and by row id only among one file's rows of a month), else one
-/// after another. Row ids then interleave between files, which nothing else reads an order
+/// (`outcomes.rs`); only the work differs. Files go [`WORKERS`] at a time, one a connection
+/// (see there). Street files never read or write each other's rows. Outcomes files do,
+/// through the refresh of the crimes they name, so they go several at a time only while no
+/// crime is stored (no refresh to run; a crime's latest outcome is by month, and by row id
+/// only among one file's rows of a month), else one after another. Row ids then interleave between files, which nothing else reads an order
 /// into. Each worker checksums and parses its next file while it writes this one, and reports
 /// files as their results become durable ([`Held`]).
 pub(super) async fn import_run(
@@ -829,7 +846,7 @@ pub(super) async fn import_run(
             *slot = Some(result);
         }
     };
-    // With no crime stored, the outcomes files refresh nothing, so they too go two at a time
+    // With no crime stored, the outcomes files refresh nothing, so they too go several at a time
     // (each crime's latest outcome is by month, then by row id within one file, whatever the
     // order files commit in); otherwise one after another, as their refreshes are ordered.
     let parallel_outcomes = outcomes_order.len() > 1 && !crimes_stored(&mut conn).await?;
@@ -838,68 +855,65 @@ pub(super) async fn import_run(
     if outcomes_index_deferred {
         pg_deferred::defer_outcomes_index(&mut conn).await?;
     }
-    // A second connection that cannot be opened leaves every file to the first.
-    let mut second = match parallel_outcomes || street_order.len() > 1 {
-        false => None,
-        true => PgConnection::connect(url)
-            .await
-            .inspect_err(|e| tracing::warn!("importing the police files on one connection: {e}"))
-            .ok(),
-    };
+    // Connections beyond the first that cannot be opened leave the files to those that were.
+    let mut extra: Vec<PgConnection> = Vec::new();
+    if parallel_outcomes || street_order.len() > 1 {
+        for _ in 1..WORKERS {
+            match PgConnection::connect(url).await {
+                Ok(conn) => extra.push(conn),
+                Err(e) => {
+                    tracing::warn!("importing the police files on {} connection(s): {e}", 1 + extra.len());
+                    break;
+                }
+            }
+        }
+    }
     // The map of latest outcomes is built only when street files can read it.
     let building: Building = std::sync::Mutex::new(match (outcomes_order.is_empty(), street_order.is_empty()) {
         (false, false) => PgKnown::start(&mut conn).await?,
         _ => None,
     });
     let outcomes = Queue::new(outcomes_order);
-    let mut store = PgStore::new(&mut conn, Known::Building(&building));
-    let outcomes_timings = match second.as_mut().filter(|_| parallel_outcomes) {
-        None => {
-            work(&mut store, files, &outcomes, by, on_progress, &report).await;
-            std::mem::take(&mut store.timings)
-        }
-        Some(conn) => {
-            let mut other = PgStore::new(conn, Known::Building(&building));
-            tokio::join!(
-                work(&mut store, files, &outcomes, by, on_progress, &report),
-                work(&mut other, files, &outcomes, by, on_progress, &report),
-            );
-            std::mem::take(&mut store.timings).plus(&other.timings)
-        }
+    let outcomes_timings = {
+        let helpers = if parallel_outcomes { extra.len() } else { 0 };
+        let mut stores: Vec<PgStore> = std::iter::once(&mut conn)
+            .chain(extra.iter_mut().take(helpers))
+            .map(|c| PgStore::new(c, Known::Building(&building)))
+            .collect();
+        join_all(stores.iter_mut().map(|store| work(store, files, &outcomes, by, on_progress, &report))).await;
+        stores.iter_mut().fold(Timings::default(), |sum, store| sum.plus(&std::mem::take(&mut store.timings)))
     };
-    drop(store);
-    if outcomes_index_deferred {
-        let started = Instant::now();
-        pg_deferred::rebuild_outcomes_index(&mut conn).await?;
-        tracing::debug!(
-            ms = started.elapsed().as_millis() as u64,
-            "outcomes' Crime ID index rebuilt after the outcomes files"
-        );
-    }
     let known = building.into_inner().unwrap_or_else(|e| e.into_inner());
     let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
-    let mut store = PgStore::new(&mut conn, reading());
-    let street = Queue::new(street_order);
-    let t = match second.as_mut() {
-        None => {
-            work(&mut store, files, &street, by, on_progress, &report).await;
-            std::mem::take(&mut store.timings)
-        }
-        Some(conn) => {
-            let mut other = PgStore::new(conn, reading());
-            tokio::join!(
-                work(&mut store, files, &street, by, on_progress, &report),
-                work(&mut other, files, &street, by, on_progress, &report),
-            );
-            std::mem::take(&mut store.timings).plus(&other.timings)
-        }
+    // Street files read the outcomes' Crime ID index only to look up what the map cannot
+    // answer. With the map kept, the first connection builds the index while the others begin
+    // the street files (CREATE INDEX blocks writes to the outcomes only), then joins them; a
+    // street file that finds the map no longer complete meanwhile reads the outcomes without
+    // the index, slower but the same. Without the map, the index is built before them.
+    let build_beside = outcomes_index_deferred && known.is_some() && !extra.is_empty();
+    if outcomes_index_deferred && !build_beside {
+        rebuild_outcomes_index(&mut conn).await?;
     }
-    .plus(&outcomes_timings);
-    if let Some(conn) = second {
+    let street = Queue::new(street_order);
+    let first = async {
+        if build_beside {
+            rebuild_outcomes_index(&mut conn).await?;
+        }
+        let mut store = PgStore::new(&mut conn, reading());
+        work(&mut store, files, &street, by, on_progress, &report).await;
+        Ok::<_, DbError>(std::mem::take(&mut store.timings))
+    };
+    let mut others: Vec<PgStore> = extra.iter_mut().map(|c| PgStore::new(c, reading())).collect();
+    let others_done = join_all(others.iter_mut().map(|store| work(store, files, &street, by, on_progress, &report)));
+    let (first, _) = tokio::join!(first, others_done);
+    let t = others
+        .iter_mut()
+        .fold(outcomes_timings.plus(&first?), |sum, store| sum.plus(&std::mem::take(&mut store.timings)));
+    drop(others);
+    for conn in extra {
         // Every file's transaction on it has ended.
         let _ = conn.close().await;
     }
-    drop(store);
     let finishing = Instant::now();
     if bulk {
         pg_deferred::finish(&mut conn, url).await?;
