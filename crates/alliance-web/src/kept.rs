@@ -15,9 +15,6 @@ use alliance_db::{Db, DbError};
 /// The data version a value was read at ([`alliance_db::Db::data_version`]), and the value.
 type Versioned<T> = ((i64, i64), T);
 
-/// Answers by their question.
-type Answers<T> = std::collections::HashMap<String, Arc<T>>;
-
 /// One value and the data version it was read at.
 pub struct Kept<T> {
     slot: Mutex<Option<Versioned<Arc<T>>>>,
@@ -58,28 +55,28 @@ impl<T> Kept<T> {
 
 /// Answers to a few questions (say, the counts API's queries), each kept until the data
 /// changes: [`Kept`] for many keys. All answers are of one data version; reading at a newer
-/// one empties the map. At most `capacity` answers are kept; past that the map is emptied
-/// and fills again with what is asked, so the memory stays bounded however many different
-/// questions callers ask.
+/// one empties the map. The memory stays bounded however many different questions callers ask:
+/// at most `capacity` answers and `budget` bytes (as `weigh` estimates them) are kept; past
+/// either the map is emptied and fills again with what is asked, and an answer over an eighth
+/// of the budget is served but never kept.
 pub struct KeptByKey<T> {
-    slot: Mutex<Option<Versioned<Answers<T>>>>,
+    slot: Mutex<Option<Answers<T>>>,
     capacity: usize,
+    budget: usize,
+    weigh: fn(&T) -> usize,
 }
 
-impl<T> Default for KeptByKey<T> {
-    /// Room for [`KeptByKey::SMALL_ANSWERS`] answers.
-    fn default() -> Self {
-        KeptByKey::with_capacity(Self::SMALL_ANSWERS)
-    }
+/// The answers of one data version, by their question, and their estimated bytes.
+struct Answers<T> {
+    version: (i64, i64),
+    by_key: std::collections::HashMap<String, Arc<T>>,
+    bytes: usize,
 }
 
 impl<T> KeptByKey<T> {
-    /// How many small answers (a few kilobytes each) are kept by default.
-    pub const SMALL_ANSWERS: usize = 256;
-
-    /// Keeps at most `capacity` answers.
-    pub fn with_capacity(capacity: usize) -> KeptByKey<T> {
-        KeptByKey { slot: Mutex::new(None), capacity }
+    /// Keeps at most `capacity` answers and `budget` bytes of them, each weighed by `weigh`.
+    pub fn new(capacity: usize, budget: usize, weigh: fn(&T) -> usize) -> KeptByKey<T> {
+        KeptByKey { slot: Mutex::new(None), capacity, budget, weigh }
     }
 
     /// The kept answer to `key` if it was read at the current data version (and whether it
@@ -92,21 +89,35 @@ impl<T> KeptByKey<T> {
         E: From<DbError>,
     {
         let version = db.data_version().await?;
-        if let Some((at, answers)) = self.slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if let Some(value) = answers.get(key).filter(|_| *at == version) {
+        if let Some(answers) = self.slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if let Some(value) = answers.by_key.get(key).filter(|_| answers.version == version) {
                 return Ok((Arc::clone(value), true));
             }
         }
         let value = Arc::new(load().await?);
+        let weight = (self.weigh)(&value);
+        if weight > self.budget / 8 {
+            return Ok((value, false));
+        }
         let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         match slot.as_mut() {
-            // Answers of an older version go; one read at an older version than those kept is
-            // served but not kept.
-            Some((at, answers)) if *at == version && answers.len() < self.capacity => {
-                answers.insert(key.to_owned(), Arc::clone(&value));
+            // Read at an older version than those kept: served, not kept.
+            Some(answers) if answers.version > version => {}
+            Some(answers)
+                if answers.version == version
+                    && answers.by_key.len() < self.capacity
+                    && answers.bytes + weight <= self.budget =>
+            {
+                if let Some(old) = answers.by_key.insert(key.to_owned(), Arc::clone(&value)) {
+                    answers.bytes -= (self.weigh)(&old);
+                }
+                answers.bytes += weight;
             }
-            Some((at, _)) if *at > version => {}
-            _ => *slot = Some((version, std::iter::once((key.to_owned(), Arc::clone(&value))).collect())),
+            // A newer version (the older answers go), or full: start again with this one.
+            _ => {
+                let by_key = std::iter::once((key.to_owned(), Arc::clone(&value))).collect();
+                *slot = Some(Answers { version, by_key, bytes: weight });
+            }
         }
         Ok((value, false))
     }
@@ -120,7 +131,7 @@ mod tests {
     async fn an_answer_is_kept_per_key_until_the_data_changes() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let db = Db::connect(&format!("sqlite://{}", dir.path().join("k.db").display())).await.expect("a database");
-        let kept = KeptByKey::<u32>::default();
+        let kept = KeptByKey::<u32>::new(8, 1024, |_| 1);
         let load = |n: u32| move || async move { Ok::<_, DbError>(n) };
         assert_eq!(kept.get(&db, "a", load(1)).await.expect("read"), (Arc::new(1), false));
         assert_eq!(kept.get(&db, "a", load(2)).await.expect("read"), (Arc::new(1), true), "kept");
@@ -135,14 +146,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_answers_kept_are_bounded() {
+    async fn the_answers_kept_are_bounded_in_number_and_bytes() {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let db = Db::connect(&format!("sqlite://{}", dir.path().join("k.db").display())).await.expect("a database");
-        let kept = KeptByKey::<usize>::default();
-        for i in 0..kept.capacity + 10 {
+        let held = |kept: &KeptByKey<usize>| {
+            let slot = kept.slot.lock().expect("not poisoned");
+            slot.as_ref().map_or((0, 0), |a| (a.by_key.len(), a.bytes))
+        };
+        // By number: never more than the capacity, however many questions.
+        let kept = KeptByKey::<usize>::new(16, usize::MAX, |_| 1);
+        for i in 0..40 {
             kept.get(&db, &i.to_string(), || async move { Ok::<_, DbError>(i) }).await.expect("read");
+            assert!((1..=16).contains(&held(&kept).0), "{:?} kept", held(&kept));
         }
-        let held = kept.slot.lock().expect("not poisoned").as_ref().map_or(0, |(_, a)| a.len());
-        assert!(held > 0 && held <= kept.capacity, "{held} answers kept");
+        // By bytes: answers weigh their own value here; the budget is 800.
+        let kept = KeptByKey::<usize>::new(1000, 800, |n| *n);
+        for (i, n) in [60, 90, 100, 70, 95, 80, 99, 100, 88, 91, 77].into_iter().enumerate() {
+            kept.get(&db, &i.to_string(), || async move { Ok::<_, DbError>(n) }).await.expect("read");
+            assert!(held(&kept).1 <= 800, "{:?} kept", held(&kept));
+        }
+        // An answer over an eighth of the budget is served but not kept.
+        let (big, kept_one) = kept.get(&db, "big", || async { Ok::<_, DbError>(101) }).await.expect("read");
+        assert_eq!((*big, kept_one), (101, false));
+        let (_, kept_one) = kept.get(&db, "big", || async { Ok::<_, DbError>(101) }).await.expect("read");
+        assert!(!kept_one, "read again, never kept");
+        let (_, kept_one) = kept.get(&db, "10", || async { Ok::<_, DbError>(0) }).await.expect("read");
+        assert!(kept_one, "the answers under the bound are still kept");
     }
 }

@@ -10,6 +10,10 @@ use crate::auth::throttle::Throttle;
 /// Strategic Needs Assessments kept at most: a report of a large area holds a row per LSOA
 /// (a megabyte or two), so a few dozen, not hundreds.
 const KEPT_SNA_REPORTS: usize = 24;
+/// Counts API answers kept at most, and their bytes: a count by LSOA and month of a national
+/// archive is megabytes, so the bytes bound them as well as the number.
+const KEPT_COUNTS: usize = 256;
+const KEPT_COUNTS_BYTES: usize = 32 * 1024 * 1024;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -70,8 +74,8 @@ impl AppState {
             report_choices: Arc::default(),
             dashboard: Arc::default(),
             crime_types: Arc::default(),
-            counts: Arc::default(),
-            sna: Arc::new(crate::kept::KeptByKey::with_capacity(KEPT_SNA_REPORTS)),
+            counts: Arc::new(crate::kept::KeptByKey::new(KEPT_COUNTS, KEPT_COUNTS_BYTES, axum::body::Bytes::len)),
+            sna: Arc::new(crate::kept::KeptByKey::new(KEPT_SNA_REPORTS, usize::MAX, |_| 0)),
         }
     }
 
