@@ -12,17 +12,14 @@ use std::sync::{Arc, Mutex};
 
 use alliance_db::{Db, DbError};
 
-/// The data version a value was read at ([`alliance_db::Db::data_version`]), and the value.
-type Versioned<T> = ((i64, i64), T);
-
-/// One value and the data version it was read at.
+/// One value and the data version it was read at: a [`KeptByKey`] of one answer.
 pub struct Kept<T> {
-    slot: Mutex<Option<Versioned<Arc<T>>>>,
+    one: KeptByKey<T>,
 }
 
 impl<T> Default for Kept<T> {
     fn default() -> Self {
-        Kept { slot: Mutex::new(None) }
+        Kept { one: KeptByKey::new(1, usize::MAX, |_| 0) }
     }
 }
 
@@ -30,33 +27,22 @@ impl<T> Kept<T> {
     /// The kept value if it was read at the current data version, else a fresh one from
     /// `load`. The version is read before `load`, so a change made while loading leaves the
     /// value under the older version and the next request reads it again. Two requests that
-    /// miss at once both load (the loads are read-only and agree); the later one is kept.
+    /// miss at once both load (the loads are read-only and agree); the later one is kept, and
+    /// a value read at a newer version is never replaced by an older one.
     pub async fn get<F, Fut, E>(&self, db: &Db, load: F) -> Result<Arc<T>, E>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
         E: From<DbError>,
     {
-        let version = db.data_version().await?;
-        if let Some((at, value)) = self.slot.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            if *at == version {
-                return Ok(Arc::clone(value));
-            }
-        }
-        let value = Arc::new(load().await?);
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
-        // Never replace a value read at a newer version with an older one.
-        if slot.as_ref().is_none_or(|(at, _)| *at <= version) {
-            *slot = Some((version, Arc::clone(&value)));
-        }
-        Ok(value)
+        Ok(self.one.get(db, "", load).await?.0)
     }
 }
 
 /// Answers to a few questions (say, the counts API's queries), each kept until the data
-/// changes: [`Kept`] for many keys. All answers are of one data version; reading at a newer
-/// one empties the map. The memory stays bounded however many different questions callers ask:
-/// at most `capacity` answers and `budget` bytes (as `weigh` estimates them) are kept; past
+/// changes. All answers are of one data version; reading at a newer one empties the map. The
+/// memory stays bounded however many different questions callers ask: at most `capacity`
+/// answers and `budget` bytes (as `weigh` estimates them, with their keys) are kept; past
 /// either the map is emptied and fills again with what is asked, and an answer over an eighth
 /// of the budget is served but never kept.
 pub struct KeptByKey<T> {
@@ -95,7 +81,7 @@ impl<T> KeptByKey<T> {
             }
         }
         let value = Arc::new(load().await?);
-        let weight = (self.weigh)(&value);
+        let weight = (self.weigh)(&value) + key.len();
         if weight > self.budget / 8 {
             return Ok((value, false));
         }
@@ -109,7 +95,7 @@ impl<T> KeptByKey<T> {
                     && answers.bytes + weight <= self.budget =>
             {
                 if let Some(old) = answers.by_key.insert(key.to_owned(), Arc::clone(&value)) {
-                    answers.bytes -= (self.weigh)(&old);
+                    answers.bytes -= (self.weigh)(&old) + key.len();
                 }
                 answers.bytes += weight;
             }
@@ -159,7 +145,7 @@ mod tests {
             kept.get(&db, &i.to_string(), || async move { Ok::<_, DbError>(i) }).await.expect("read");
             assert!((1..=16).contains(&held(&kept).0), "{:?} kept", held(&kept));
         }
-        // By bytes: answers weigh their own value here; the budget is 800.
+        // By bytes: answers weigh their own value (and their key's bytes) here; the budget is 800.
         let kept = KeptByKey::<usize>::new(1000, 800, |n| *n);
         for (i, n) in [60, 90, 100, 70, 95, 80, 99, 100, 88, 91, 77].into_iter().enumerate() {
             kept.get(&db, &i.to_string(), || async move { Ok::<_, DbError>(n) }).await.expect("read");

@@ -325,6 +325,11 @@ async fn rebuild_outcomes_index(conn: &mut PgConnection) -> Result<(), DbError> 
     Ok(())
 }
 
+/// `start` plus the time each store spent in each step.
+fn total_timings(stores: &[PgStore], start: Timings) -> Timings {
+    stores.iter().fold(start, |sum, store| sum.plus(&store.timings))
+}
+
 /// Connections a run's files go on at once. The server's work on a file (the `COPY`, its
 /// indexes and import check) runs on one core a connection, and each file also waits on
 /// round trips (a dozen statements) and on the client between chunks: with two connections a
@@ -823,8 +828,8 @@ async fn work(
 /// (see there). Street files never read or write each other's rows. Outcomes files do,
 /// through the refresh of the crimes they name, so they go several at a time only while no
 /// crime is stored (no refresh to run; a crime's latest outcome is by month, and by row id
-/// only among one file's rows of a month), else one after another. Row ids then interleave between files, which nothing else reads an order
-/// into. Each worker checksums and parses its next file while it writes this one, and reports
+/// only among one file's rows of a month), else one after another. Row ids then interleave
+/// between files, which nothing else reads an order into. Each worker checksums and parses its next file while it writes this one, and reports
 /// files as their results become durable ([`Held`]).
 pub(super) async fn import_run(
     url: &str,
@@ -881,7 +886,7 @@ pub(super) async fn import_run(
             .map(|c| PgStore::new(c, Known::Building(&building)))
             .collect();
         join_all(stores.iter_mut().map(|store| work(store, files, &outcomes, by, on_progress, &report))).await;
-        stores.iter_mut().fold(Timings::default(), |sum, store| sum.plus(&std::mem::take(&mut store.timings)))
+        total_timings(&stores, Timings::default())
     };
     let known = building.into_inner().unwrap_or_else(|e| e.into_inner());
     let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
@@ -906,9 +911,7 @@ pub(super) async fn import_run(
     let mut others: Vec<PgStore> = extra.iter_mut().map(|c| PgStore::new(c, reading())).collect();
     let others_done = join_all(others.iter_mut().map(|store| work(store, files, &street, by, on_progress, &report)));
     let (first, _) = tokio::join!(first, others_done);
-    let t = others
-        .iter_mut()
-        .fold(outcomes_timings.plus(&first?), |sum, store| sum.plus(&std::mem::take(&mut store.timings)));
+    let t = total_timings(&others, outcomes_timings.plus(&first?));
     drop(others);
     for conn in extra {
         // Every file's transaction on it has ended.

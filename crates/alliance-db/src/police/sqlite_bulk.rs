@@ -150,8 +150,8 @@ struct Feed {
 /// The parsing thread: reads each file (once, when small), checksums and parses it in turn. A
 /// file's messages wait in a bounded channel, so memory stays flat; dropping a file's receiver
 /// (the file was found unchanged, or failed) makes the parser move on to the next. Batches the
-/// writer is done with come back on `used` to be freed here: freeing memory on the thread that allocated it
-/// is cheap, and this thread has time to spare.
+/// writer is done with come back on `used` to be freed here: freeing memory on the thread that
+/// allocated it is cheap, and this thread has time to spare.
 ///
 /// Street rows are looked up in the run's map of latest outcomes here rather than on the
 /// writer, which is the run's slower thread: before its first street file the parser waits

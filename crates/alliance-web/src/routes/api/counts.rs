@@ -1,5 +1,4 @@
 //! `GET /api/v1/counts?by=month,crime-type&from=YYYY-MM&to=YYYY-MM&crime-type=T&district=CODE`
-
 //!
 //! Each answer is kept until the data changes (`AppState::counts`): under load the same few
 //! questions are asked again and again, and on 20 million records one answer costs about
