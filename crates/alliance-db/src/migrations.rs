@@ -48,6 +48,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(37, "police import check once", "0037_police_import_check_once.sql"),
     migration!(38, "police area index", "0038_police_area_index.sql"),
     migration!(39, "month counts cover", "0039_month_counts_cover.sql"),
+    migration!(40, "refresh bound", "0040_refresh_bound.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

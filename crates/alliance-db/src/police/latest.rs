@@ -1,5 +1,6 @@
 //! The latest outcome of every Crime ID, kept in memory while a run has seen every row of
-//! `police_outcomes` (the table was empty when the run began and only this run wrote to it).
+//! `police_outcomes` (the table was empty when the run began, or a SQLite bulk run read what it
+//! held, and only this run wrote to it since).
 //!
 //! A run imports outcomes files before street files, so while this holds each crime's latest
 //! outcome is known when its row is inserted, and the crimes need neither a refresh afterwards
@@ -22,7 +23,7 @@ use alliance_core::domain::{Month, PoliceOutcome};
 /// a control byte) at up to 8/7 slots each, so the cap holds the map under about 300 MB: room
 /// for the 12 million crimes with outcomes of a national 36-month set (issue 18), where the
 /// earlier cap of 500,000 (with each Crime ID kept as text) sent national runs to the refresh.
-const MAX_CRIMES: usize = 14_000_000;
+pub(super) const MAX_CRIMES: usize = 14_000_000;
 
 /// A crime's latest outcome, packed into the map's 8-byte value: a second hash of the Crime
 /// ID (the map's key is the first, [`crime_key`]), the month as months since year 0, and the

@@ -211,7 +211,7 @@ pub(super) fn import_run(
         conn.execute_batch(INDEXED_RUN_PRAGMAS)?;
     }
     let bulk = mode.queues();
-    let mut known = KnownOutcomes::start(&conn)?;
+    let mut known = KnownOutcomes::start(&conn, mode.rebuilds())?;
     let conn = conn;
     let mut inserts = Inserts::prepare(&conn)?;
     let order = run_order(files);
@@ -325,6 +325,19 @@ impl ToSql for Arg<'_> {
     }
 }
 
+impl SqliteStore<'_, '_> {
+    /// For an outcomes file whose rows the run's map is about to take in: the highest crime
+    /// id now stored. Crimes stored after it take the file's outcomes from the map as they are
+    /// inserted (or, should the map end, are queued by their own street file), so the file's
+    /// queued refresh concerns only crimes up to it. `None`: every crime the file names.
+    fn crimes_served_by_map(&self, kind: PoliceFileKind, replaced: Option<i64>) -> Result<Option<i64>, DbError> {
+        if kind != PoliceFileKind::Outcomes || replaced.is_some() || self.known.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM police_crimes", [], |r| r.get(0))?))
+    }
+}
+
 impl PoliceStore for SqliteStore<'_, '_> {
     fn backend(&self) -> Backend {
         Backend::Sqlite
@@ -426,7 +439,7 @@ impl PoliceStore for SqliteStore<'_, '_> {
             {
                 Refresh::Skip
             }
-            _ if self.bulk => Refresh::Queue,
+            _ if self.bulk => Refresh::Queue { crimes_up_to: self.crimes_served_by_map(kind, replaced)? },
             _ => Refresh::Now,
         };
         let removed = settle(tx, kind, import_id, replaced, refresh)?;
@@ -470,12 +483,14 @@ impl PoliceStore for SqliteStore<'_, '_> {
 }
 
 /// How a file's crimes get their latest outcome once its rows are in.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Refresh {
     /// Nothing to recompute (see the caller).
     Skip,
-    /// Queued for the end of a bulk run, when the indexes it needs are back.
-    Queue,
+    /// Queued for the end of a bulk run, when the indexes it needs are back; for an outcomes
+    /// file, only for the crimes up to `crimes_up_to` when set (see
+    /// [`SqliteStore::crimes_served_by_map`]).
+    Queue { crimes_up_to: Option<i64> },
     /// Recomputed now (the statements of `outcomes.rs`, as on PostgreSQL).
     Now,
 }
@@ -493,7 +508,7 @@ fn settle(
     let (table, affected) = match (kind, refresh) {
         (PoliceFileKind::Street, _) => ("police_crimes", None),
         (PoliceFileKind::Outcomes, Refresh::Skip) => ("police_outcomes", None),
-        (PoliceFileKind::Outcomes, Refresh::Queue) => ("police_outcomes", Some("police_refresh_pending")),
+        (PoliceFileKind::Outcomes, Refresh::Queue { .. }) => ("police_outcomes", Some("police_refresh_pending")),
         (PoliceFileKind::Outcomes, Refresh::Now) => {
             tx.execute_batch("CREATE TEMPORARY TABLE IF NOT EXISTS affected_crimes (crime_key BIGINT NOT NULL); DELETE FROM affected_crimes;")?;
             ("police_outcomes", Some("temp.affected_crimes"))
@@ -515,7 +530,7 @@ fn settle(
     }
     match (kind, refresh) {
         (_, Refresh::Skip) => {}
-        (_, Refresh::Queue) => bulk::queue_refresh(tx, import_id)?,
+        (_, Refresh::Queue { crimes_up_to }) => bulk::queue_refresh(tx, import_id, crimes_up_to)?,
         (PoliceFileKind::Street, Refresh::Now) => {
             tx.execute(
                 &format!("{REFRESH} WHERE import_id = ?1 AND EXISTS (SELECT 1 FROM police_outcomes o WHERE o.crime_key = police_crimes.crime_key)"),

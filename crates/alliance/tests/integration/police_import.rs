@@ -279,8 +279,11 @@ on_each_backend!(outcomes_landing_mid_run);
 /// All of Gwent in one run, as `alliance import police` does it: on SQLite the run is large
 /// enough for bulk mode (indexes rebuilt at the end) and, the tables being empty, crimes take
 /// their latest outcome as they are inserted. A second database first gets one outcomes file
-/// on its own, so its run must queue the refreshes instead. Both must give the outcomes the
-/// rules give on the raw files, report every file in the order given, and leave every index.
+/// on its own, and a third the first month's street file and the last month's outcomes file
+/// (a partnership holding its own force before a larger run): on SQLite the run starts its map
+/// of latest outcomes from the stored ones, and its outcomes files must still reach the crimes
+/// stored before it. All must give the outcomes the rules give on the raw files, report every
+/// file in the order given, and leave every index.
 async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
     let files = police_files(&data.join("police/gwent"));
     let (street, outcomes): (Vec<PathBuf>, Vec<PathBuf>) =
@@ -290,15 +293,27 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
         common::Backend::Sqlite => common::sqlite(),
         common::Backend::Postgres => common::postgres().await.expect("PostgreSQL was reachable a moment ago"),
     };
-    for (t, head) in [(t, 0), (second, 1)] {
+    let third = match t.backend {
+        common::Backend::Sqlite => common::sqlite(),
+        common::Backend::Postgres => common::postgres().await.expect("PostgreSQL was reachable a moment ago"),
+    };
+    for (t, head) in [(t, 0), (second, 1), (third, 2)] {
         let db = t.connect().await;
-        // Run 1 first imports one outcomes file on its own.
+        // Run 1 first imports one outcomes file on its own; run 2 the first street file and
+        // the last outcomes file.
         let mut rest = files.clone();
+        let is = |p: &PathBuf, kind: &str| p.to_string_lossy().ends_with(kind);
         let first = match head {
             0 => Vec::new(),
-            _ => {
-                let at = rest.iter().position(|p| p.to_string_lossy().ends_with("-outcomes.csv")).expect("outcomes");
+            1 => {
+                let at = rest.iter().position(|p| is(p, "-outcomes.csv")).expect("outcomes");
                 vec![rest.remove(at)]
+            }
+            _ => {
+                let street = rest.remove(rest.iter().position(|p| is(p, "-street.csv")).expect("street"));
+                let outcomes = rest.remove(rest.iter().rposition(|p| is(p, "-outcomes.csv")).expect("outcomes"));
+                assert!(street < outcomes, "the street file is of an earlier month");
+                vec![street, outcomes]
             }
         };
         import_all(&db, &first).await;

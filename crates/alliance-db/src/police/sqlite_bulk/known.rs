@@ -1,13 +1,15 @@
 //! SQLite's check that the run's map of latest outcomes ([`LatestOutcomes`]) is still complete:
 //! `police_outcomes` was empty when the run began, and SQLite's `data_version` tells whether
 //! any other connection has written since this run's last commit (if one has, the table's row
-//! count and highest id tell whether it touched the outcomes).
+//! count and highest id tell whether it touched the outcomes). A bulk run into a database that
+//! already holds outcomes seeds the map from them ([`KnownOutcomes::start`]).
 
 use std::sync::Arc;
 
+use alliance_core::domain::Month;
 use rusqlite::Connection;
 
-use crate::police::latest::{Found, LatestOutcomes};
+use crate::police::latest::{Found, LatestOutcomes, MAX_CRIMES};
 use crate::DbError;
 
 pub(in crate::police) struct KnownOutcomes {
@@ -23,11 +25,28 @@ pub(in crate::police) struct KnownOutcomes {
 }
 
 impl KnownOutcomes {
-    /// Starts tracking when `police_outcomes` is empty; `None` otherwise.
-    pub(in crate::police) fn start(conn: &Connection) -> Result<Option<KnownOutcomes>, DbError> {
-        let empty: bool = conn.query_row("SELECT NOT EXISTS (SELECT 1 FROM police_outcomes)", [], |r| r.get(0))?;
+    /// Starts tracking when `police_outcomes` is empty, or, when `seed` is set, from the
+    /// outcomes it already holds (at most the map's cap of crimes); `None` otherwise.
+    ///
+    /// Seeding reads every stored outcome once. A bulk run asks for it (it brings more rows
+    /// than the database holds, so the read costs less than the run's own rows): without the
+    /// map, a national run into a database holding one force's outcomes queued every street
+    /// file's refresh and applied them in one transaction at its end (`BENCHMARKS-import.md`).
+    pub(in crate::police) fn start(conn: &Connection, seed: bool) -> Result<Option<KnownOutcomes>, DbError> {
         let data_version = data_version(conn)?;
-        Ok(empty.then(|| KnownOutcomes { map: Arc::default(), rows: 0, last_id: 0, data_version }))
+        let (rows, last_id): (i64, i64) =
+            conn.query_row("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM police_outcomes", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        if rows == 0 {
+            return Ok(Some(KnownOutcomes { map: Arc::default(), rows: 0, last_id: 0, data_version }));
+        }
+        if !seed || rows > MAX_SEED_ROWS {
+            return Ok(None);
+        }
+        let Some(map) = seeded(conn)? else { return Ok(None) };
+        tracing::debug!(rows, "the map of latest outcomes is seeded from the stored outcomes");
+        Ok(Some(KnownOutcomes { map: Arc::new(map), rows, last_id, data_version }))
     }
 
     /// Whether the table still holds exactly the rows this run added (checked inside the
@@ -78,6 +97,32 @@ impl KnownOutcomes {
         self.last_id = last_id;
         Arc::get_mut(&mut self.map).is_some_and(|map| map.add(rows))
     }
+}
+
+/// The most stored outcomes rows a run reads to seed its map: the map's cap of crimes (a
+/// crime has one row or more, so a larger table might not fit, and is not read to find out).
+const MAX_SEED_ROWS: i64 = MAX_CRIMES as i64;
+
+/// Rows read from the table per call of [`LatestOutcomes::add`].
+const SEED_BATCH: usize = 65_536;
+
+/// The map of latest outcomes of the rows `police_outcomes` holds, read in id order (the
+/// order the refresh breaks ties by); `None` when the map cannot hold them (see
+/// [`LatestOutcomes::add`]) or a stored month is not one.
+fn seeded(conn: &Connection) -> Result<Option<LatestOutcomes>, DbError> {
+    let mut map = LatestOutcomes::default();
+    let mut statement = conn.prepare("SELECT crime_id, month, outcome_type FROM police_outcomes ORDER BY id")?;
+    let mut rows = statement.query([])?;
+    let mut batch = Vec::with_capacity(SEED_BATCH);
+    while let Some(row) = rows.next()? {
+        let month: String = row.get(1)?;
+        let Ok(month) = month.parse::<Month>() else { return Ok(None) };
+        batch.push((row.get::<_, String>(0)?, month, row.get::<_, String>(2)?));
+        if batch.len() == SEED_BATCH && !map.add(std::mem::replace(&mut batch, Vec::with_capacity(SEED_BATCH))) {
+            return Ok(None);
+        }
+    }
+    Ok(map.add(batch).then_some(map))
 }
 
 fn data_version(conn: &Connection) -> Result<i64, DbError> {
