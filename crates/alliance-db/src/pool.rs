@@ -58,7 +58,7 @@ const SQLITE_PRAGMAS: &str =
 /// default above a cost that a national archive's scans pass) spent 80–100 ms compiling each of
 /// the SNA's scans and 1.2 s on the street index's, measured on 20 million records
 /// (`BENCHMARKS-import.md`), more than it ever saves them.
-const POSTGRES_SETTINGS: &str = "SET jit = off";
+pub(crate) const POSTGRES_SETTINGS: &str = "SET jit = off";
 
 impl Db {
     /// Connects to `url` (`sqlite://FILE`, created when missing, or `postgres://…`) and

@@ -300,6 +300,14 @@ impl Known<'_> {
     }
 }
 
+/// A connection of the run's own, with the settings of the server's pool (no JIT: the
+/// refreshes of a run into stored crimes were planned with it, 45 functions compiled for each).
+async fn connect(url: &str) -> Result<PgConnection, DbError> {
+    let mut conn = PgConnection::connect(url).await?;
+    sqlx::raw_sql(crate::pool::POSTGRES_SETTINGS).execute(&mut conn).await?;
+    Ok(conn)
+}
+
 /// Whether `police_crimes` holds any committed row (or one of the open transaction's).
 async fn crimes_stored(conn: &mut PgConnection) -> Result<bool, DbError> {
     Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM police_crimes)").fetch_one(&mut *conn).await?)
@@ -838,11 +846,12 @@ pub(super) async fn import_run(
     on_progress: &(dyn Fn(RunProgress) + Send + Sync),
 ) -> Result<Vec<Result<ImportOutcome, DbError>>, DbError> {
     let run_started = Instant::now();
-    let mut conn = PgConnection::connect(url).await?;
-    let bulk = pg_deferred::begin(&mut conn, files).await?;
+    let mut conn = connect(url).await?;
     let order = run_order(files);
     let outcomes_files = order.iter().take_while(|&&i| is_outcomes_file(&files[i])).count();
     let (outcomes_order, street_order) = order.split_at(outcomes_files);
+    let stored = crimes_stored(&mut conn).await?;
+    let bulk = pg_deferred::begin(&mut conn, files, stored && !outcomes_order.is_empty()).await?;
     let results: std::sync::Mutex<Vec<Option<Result<ImportOutcome, DbError>>>> =
         std::sync::Mutex::new((0..files.len()).map(|_| None).collect());
     let report = |index: usize, result: Result<ImportOutcome, DbError>| {
@@ -854,7 +863,7 @@ pub(super) async fn import_run(
     // With no crime stored, the outcomes files refresh nothing, so they too go several at a time
     // (each crime's latest outcome is by month, then by row id within one file, whatever the
     // order files commit in); otherwise one after another, as their refreshes are ordered.
-    let parallel_outcomes = outcomes_order.len() > 1 && !crimes_stored(&mut conn).await?;
+    let parallel_outcomes = outcomes_order.len() > 1 && !stored;
     // Nor do they need the outcomes' Crime ID index then: a bulk run builds it after them.
     let outcomes_index_deferred = bulk && parallel_outcomes;
     if outcomes_index_deferred {
@@ -864,7 +873,7 @@ pub(super) async fn import_run(
     let mut extra: Vec<PgConnection> = Vec::new();
     if parallel_outcomes || street_order.len() > 1 {
         for _ in 1..WORKERS {
-            match PgConnection::connect(url).await {
+            match connect(url).await {
                 Ok(conn) => extra.push(conn),
                 Err(e) => {
                     tracing::warn!("importing the police files on {} connection(s): {e}", 1 + extra.len());
@@ -889,6 +898,11 @@ pub(super) async fn import_run(
         total_timings(&stores, Timings::default())
     };
     let known = building.into_inner().unwrap_or_else(|e| e.into_inner());
+    // The outcomes files of a bulk run into stored crimes found them by the crimes' Crime ID
+    // index, which the street files do not read: it goes now and is rebuilt at the end.
+    if bulk && stored && !outcomes_order.is_empty() {
+        pg_deferred::defer_crimes_index(&mut conn).await?;
+    }
     let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
     // Street files read the outcomes' Crime ID index only to look up what the map cannot
     // answer. With the map kept, the first connection builds the index while the others begin
