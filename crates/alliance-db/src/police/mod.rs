@@ -295,9 +295,13 @@ impl Db {
             // On the import's kind of connection: the rebuild runs the indexes' own SQL.
             let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
             let finished = pg_deferred::finish(&mut conn, url).await;
+            let refreshed = match finished {
+                Ok(_) => outcomes::apply_queued(&mut conn).await,
+                Err(_) => Ok(false),
+            };
             let _ = sqlx::Connection::close(conn).await;
-            if finished? {
-                tracing::warn!("finished an interrupted police import: indexes rebuilt");
+            if finished? | refreshed? {
+                tracing::warn!("finished an interrupted police import: indexes rebuilt, outcomes refreshed");
             }
         }
         Ok(())

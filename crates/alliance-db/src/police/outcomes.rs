@@ -56,6 +56,45 @@ fn set_latest(keys: &str, crimes: &str) -> String {
 /// The advisory lock outcomes refreshes take turns under, until their commit ("POLICERF").
 const REFRESH_LOCK: i64 = 0x504f_4c49_4345_5246;
 
+/// Queues the refresh of the stored crimes an outcomes file names, in the file's transaction,
+/// for [`apply_queued`]: a bulk run into a database that already holds crimes does this
+/// instead of refreshing them file by file (see `pg_copy::import_run`).
+pub(super) async fn queue_refresh(conn: &mut PgConnection, import_id: i64) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO police_refresh_pending (import_id) VALUES ($1)")
+        .bind(import_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Applies the queued refreshes, if any, in one transaction: every stored crime that has an
+/// outcome takes its latest, by one set-based update (a crime already right is not rewritten).
+///
+/// Called by a run once its outcomes files are in, before its street files (whose crimes take
+/// their latest outcome as they go in), and when a database is opened, for a run that stopped
+/// before it. The queue's rows are taken first: each belongs to a committed outcomes import,
+/// which the update then sees. Every crime stored is refreshed, not only those the queued
+/// files name: a crime another run stored meanwhile is covered too, and listing the named ones
+/// would cost as much as the update.
+pub(crate) async fn apply_queued(conn: &mut PgConnection) -> Result<bool, DbError> {
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+    let applied = async {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REFRESH_LOCK).execute(&mut *conn).await?;
+        let taken = sqlx::raw_sql("DELETE FROM police_refresh_pending").execute(&mut *conn).await?.rows_affected();
+        if taken > 0 {
+            let keys = "SELECT crime_key FROM police_crimes WHERE crime_key IS NOT NULL";
+            sqlx::raw_sql(&set_latest(keys, "TRUE")).execute(&mut *conn).await?;
+        }
+        sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+        Ok::<_, DbError>(taken > 0)
+    }
+    .await;
+    if applied.is_err() {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+    }
+    applied
+}
+
 /// After an outcomes file's rows are in (and the rows of the file it replaces are gone),
 /// recomputes the outcome of every crime either file names.
 ///

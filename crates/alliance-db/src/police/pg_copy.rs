@@ -390,6 +390,9 @@ struct PgStore<'c, 'k> {
     stored: u64,
     /// Whether the file's commit waits for its log to reach the disk (see [`Held`]).
     durable_commit: bool,
+    /// Whether a new outcomes file queues its refresh for the run to apply once all are in
+    /// (`outcomes::apply_queued`) instead of refreshing the crimes it names now.
+    queue_refresh: bool,
     timings: Timings,
 }
 
@@ -408,6 +411,7 @@ impl<'c, 'k> PgStore<'c, 'k> {
             given: 0,
             stored: 0,
             durable_commit: true,
+            queue_refresh: false,
             timings: Timings::default(),
         }
     }
@@ -578,7 +582,9 @@ impl PoliceStore for PgStore<'_, '_> {
             PoliceFileKind::Outcomes => {
                 // No crime is stored yet (a new database's outcomes files come first): none to
                 // refresh, and nothing replaced to delete.
-                if replaced.is_some() || crimes_stored(self.conn).await? {
+                if replaced.is_none() && self.queue_refresh {
+                    outcomes::queue_refresh(self.conn, import_id).await?;
+                } else if replaced.is_some() || crimes_stored(self.conn).await? {
                     outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
                 }
             }
@@ -852,6 +858,10 @@ pub(super) async fn import_run(
     let (outcomes_order, street_order) = order.split_at(outcomes_files);
     let stored = crimes_stored(&mut conn).await?;
     let bulk = pg_deferred::begin(&mut conn, files, stored && !outcomes_order.is_empty()).await?;
+    // A bulk run into stored crimes queues its outcomes files' refreshes and applies them in one
+    // statement once all are in: refreshed file by file, one after another, the 20 M national
+    // set took 452 s into a database holding the demo data against 170 s into an empty one.
+    let queue_refreshes = bulk && stored && !outcomes_order.is_empty();
     let results: std::sync::Mutex<Vec<Option<Result<ImportOutcome, DbError>>>> =
         std::sync::Mutex::new((0..files.len()).map(|_| None).collect());
     let report = |index: usize, result: Result<ImportOutcome, DbError>| {
@@ -863,9 +873,10 @@ pub(super) async fn import_run(
     // With no crime stored, the outcomes files refresh nothing, so they too go several at a time
     // (each crime's latest outcome is by month, then by row id within one file, whatever the
     // order files commit in); otherwise one after another, as their refreshes are ordered.
-    let parallel_outcomes = outcomes_order.len() > 1 && !stored;
-    // Nor do they need the outcomes' Crime ID index then: a bulk run builds it after them.
-    let outcomes_index_deferred = bulk && parallel_outcomes;
+    let parallel_outcomes = outcomes_order.len() > 1 && (!stored || queue_refreshes);
+    // Nor do they need the outcomes' Crime ID index then: a bulk run builds it after them. (With
+    // crimes stored it stays: an outcomes file replacing another refreshes at once, by it.)
+    let outcomes_index_deferred = bulk && parallel_outcomes && !stored;
     if outcomes_index_deferred {
         pg_deferred::defer_outcomes_index(&mut conn).await?;
     }
@@ -892,12 +903,17 @@ pub(super) async fn import_run(
         let helpers = if parallel_outcomes { extra.len() } else { 0 };
         let mut stores: Vec<PgStore> = std::iter::once(&mut conn)
             .chain(extra.iter_mut().take(helpers))
-            .map(|c| PgStore::new(c, Known::Building(&building)))
+            .map(|c| PgStore { queue_refresh: queue_refreshes, ..PgStore::new(c, Known::Building(&building)) })
             .collect();
         join_all(stores.iter_mut().map(|store| work(store, files, &outcomes, by, on_progress, &report))).await;
         total_timings(&stores, Timings::default())
     };
     let known = building.into_inner().unwrap_or_else(|e| e.into_inner());
+    if queue_refreshes {
+        let started = Instant::now();
+        outcomes::apply_queued(&mut conn).await?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "queued outcome refreshes applied");
+    }
     // The outcomes files of a bulk run into stored crimes found them by the crimes' Crime ID
     // index, which the street files do not read: it goes now and is rebuilt at the end.
     if bulk && stored && !outcomes_order.is_empty() {
