@@ -842,7 +842,8 @@ async fn work(
 /// (see there). Street files never read or write each other's rows. Outcomes files do,
 /// through the refresh of the crimes they name, so they go several at a time only while no
 /// crime is stored (no refresh to run; a crime's latest outcome is by month, and by row id
-/// only among one file's rows of a month), else one after another. Row ids then interleave
+/// only among one file's rows of a month) or while a large run queues their refreshes for one
+/// statement after them, else one after another. Row ids then interleave
 /// between files, which nothing else reads an order into. Each worker checksums and parses its next file while it writes this one, and reports
 /// files as their results become durable ([`Held`]).
 pub(super) async fn import_run(
@@ -870,9 +871,10 @@ pub(super) async fn import_run(
             *slot = Some(result);
         }
     };
-    // With no crime stored, the outcomes files refresh nothing, so they too go several at a time
-    // (each crime's latest outcome is by month, then by row id within one file, whatever the
-    // order files commit in); otherwise one after another, as their refreshes are ordered.
+    // With no crime stored, or their refreshes queued, the outcomes files refresh nothing, so
+    // they too go several at a time (each crime's latest outcome is by month, then by row id
+    // within one file, whatever the order files commit in); otherwise one after another. (One
+    // replacing an earlier import still refreshes at once, in turn under the refresh lock.)
     let parallel_outcomes = outcomes_order.len() > 1 && (!stored || queue_refreshes);
     // Nor do they need the outcomes' Crime ID index then: a bulk run builds it after them. (With
     // crimes stored it stays: an outcomes file replacing another refreshes at once, by it.)
