@@ -5,8 +5,9 @@
 //! On the national archive the first `/map` after an import reads the area's 377,000 records
 //! from a cold cache (2.5–3 s on PostgreSQL). The server looks every [`EVERY`] for a new
 //! import generation or a changed partnership area, in this process or in another (the CLI,
-//! a second instance), and computes both then. A visitor who arrives while that runs waits
-//! for the same computation rather than starting a second (see the hot spot cache).
+//! a second instance), and computes both once no file has landed for one look. A visitor who
+//! arrives while that runs waits for the same computation rather than starting a second (see
+//! the hot spot cache).
 //!
 //! Only a partnership's area is warmed: without a profile naming held districts the default
 //! view is every record stored, which on a regional or national database is work nobody may
@@ -25,15 +26,32 @@ pub const EVERY: Duration = Duration::from_secs(5);
 pub type Warmed = Option<(Option<i64>, Vec<String>)>;
 
 /// Looks for a change every [`EVERY`] for as long as the server runs, and warms after each
-/// (and at start).
+/// (and at start) once the imports have settled ([`due`]).
 pub async fn keep_warm(state: AppState) {
     let mut warmed: Warmed = None;
+    let mut seen = None;
     let mut tick = tokio::time::interval(EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        step(&state, &mut warmed).await;
+        let now = state.db.import_generation().await.ok();
+        let look = due(warmed.is_none(), &seen, &now);
+        seen = now;
+        if look {
+            step(&state, &mut warmed).await;
+        }
     }
+}
+
+/// Whether to look now, given the import generation at the last look (`seen`) and now (`None`:
+/// it could not be read, and [`step`] says why): at start, and then only once the generation
+/// has stayed the same for one [`EVERY`]. While a run lands files (a national one commits
+/// several a second, for minutes), every look found a new generation, and each instance
+/// rebuilt its street index and default map again and again on the cores the import needed:
+/// the national set took about 284 s into a database two instances were serving (163–170 s
+/// into an empty one that no server watched, measured in an earlier session).
+fn due(at_start: bool, seen: &Option<Option<i64>>, now: &Option<Option<i64>>) -> bool {
+    at_start || now.is_none() || now == seen
 }
 
 /// One look: warms when the import generation or the partnership's area differs from what
@@ -70,4 +88,18 @@ pub async fn step(state: &AppState, warmed: &mut Warmed) -> bool {
     }
     *warmed = Some(now);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::due;
+
+    #[test]
+    fn warms_at_start_and_once_the_generation_has_settled() {
+        assert!(due(true, &None, &Some(Some(3))), "at start");
+        assert!(!due(false, &Some(Some(3)), &Some(Some(4))), "a file landed since the last look");
+        assert!(due(false, &Some(Some(4)), &Some(Some(4))), "no file since the last look");
+        assert!(due(false, &Some(None), &Some(None)), "no import at all: the area may have changed");
+        assert!(due(false, &Some(Some(4)), &None), "the generation unreadable: step reports it");
+    }
 }
