@@ -60,9 +60,10 @@ pub(super) async fn begin(
 
 /// The crimes' Crime ID index, by which an outcomes file finds the stored crimes it names. A
 /// bulk run into a database already holding crimes keeps it for its outcomes files and drops it
-/// before its street files ([`defer_crimes_index`]), which never read it: without it, each
-/// outcomes file's refresh read every stored crime (the 2 M national set after one force's
-/// files: 122 s against 17 s into an empty database, `BENCHMARKS-import.md`).
+/// before its street files ([`defer_crimes_index`]), which never read it. Such a run queues its
+/// new outcomes files' refreshes (`outcomes::apply_queued`), so only an outcomes file that
+/// replaces an earlier one reads the index during the run; on its own, keeping it did not
+/// change the measured run (`BENCHMARKS-import.md`, twelfth session).
 const CRIMES_INDEX: &str = "police_crimes_crime_key";
 
 /// Records and drops [`CRIMES_INDEX`] once a bulk run's outcomes files are in (see there).
