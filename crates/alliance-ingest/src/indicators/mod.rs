@@ -44,7 +44,8 @@ impl AreaKind {
 
     /// From a GSS code's entity prefix: E01/W01 LSOA, E05/W05 ward, E06/E07/E08/E09/W06 district.
     pub fn of_code(code: &str) -> Option<AreaKind> {
-        if code.len() != 9 || !code[3..].chars().all(|c| c.is_ascii_digit()) {
+        // ASCII first: a hostile cell's multi-byte character must not be sliced through.
+        if code.len() != 9 || !code.is_ascii() || !code[3..].chars().all(|c| c.is_ascii_digit()) {
             return None;
         }
         match &code[..3] {
