@@ -463,4 +463,15 @@ mod tests {
         assert_eq!(AreaKind::of_code("E12000005"), None);
         assert_eq!(AreaKind::of_code("E0600002"), None);
     }
+
+    /// Nine bytes with a two-byte character across byte 3: refused, not sliced through
+    /// (the CI's fuzz target found this panic).
+    #[test]
+    fn non_ascii_codes_are_refused_not_sliced() {
+        let code = "E \u{a1}N5{  ";
+        assert_eq!(code.len(), 9);
+        assert!(!code.is_char_boundary(3));
+        assert_eq!(AreaKind::of_code(code), None);
+        assert_eq!(AreaKind::of_code("E0\u{e9}01420"), None);
+    }
 }
