@@ -59,7 +59,27 @@ const REFRESH_LOCK: i64 = 0x504f_4c49_4345_5246;
 /// Queues the refresh of the stored crimes an outcomes file names, in the file's transaction,
 /// for [`apply_queued`]: a bulk run into a database that already holds crimes does this
 /// instead of refreshing them file by file (see `pg_copy::import_run`).
-pub(super) async fn queue_refresh(conn: &mut PgConnection, import_id: i64) -> Result<(), DbError> {
+///
+/// A file replacing an earlier import (`replaced`) also deletes that import's rows here, first
+/// queuing the keys of the crimes they named: such a crime may be left with no outcome at all,
+/// and must go back to its street file's (which [`apply_queued`] does by key). Nothing here
+/// reads the outcomes by Crime ID, so the run may build that index after its outcomes files.
+pub(super) async fn queue_refresh(
+    conn: &mut PgConnection,
+    import_id: i64,
+    replaced: Option<i64>,
+    counts: &mut ImportCounts,
+) -> Result<(), DbError> {
+    if let Some(old) = replaced {
+        sqlx::query(
+            "INSERT INTO police_refresh_pending (crime_key) \
+             SELECT DISTINCT crime_key FROM police_outcomes WHERE import_id = $1",
+        )
+        .bind(old)
+        .execute(&mut *conn)
+        .await?;
+        counts.rows_replaced = delete_rows(conn, "police_outcomes", old).await?;
+    }
     sqlx::query("INSERT INTO police_refresh_pending (import_id) VALUES ($1)")
         .bind(import_id)
         .execute(&mut *conn)
@@ -67,24 +87,44 @@ pub(super) async fn queue_refresh(conn: &mut PgConnection, import_id: i64) -> Re
     Ok(())
 }
 
-/// Applies the queued refreshes, if any, in one transaction: every stored crime that has an
-/// outcome takes its latest, by one set-based update (a crime already right is not rewritten).
+/// Applies the queued refreshes, if any, in one transaction: the crimes queued by key (those a
+/// replaced import named) take their latest outcome or, having none left, their street file's
+/// (the correlated [`REFRESH`], by the outcomes' Crime ID index); then every stored crime that
+/// has an outcome takes its latest, by one set-based update (a crime already right is not
+/// rewritten).
 ///
-/// Called by a run once its outcomes files are in, before its street files (whose crimes take
-/// their latest outcome as they go in), and when a database is opened, for a run that stopped
-/// before it. The queue's rows are taken first: each belongs to a committed outcomes import,
-/// which the update then sees. Every crime stored is refreshed, not only those the queued
-/// files name: a crime another run stored meanwhile is covered too, and listing the named ones
-/// would cost as much as the update.
+/// Called by a run once its outcomes files are in (and their Crime ID index built), before its
+/// street files (whose crimes take their latest outcome as they go in), and when a database is
+/// opened, for a run that stopped before it. The queue's rows are taken first: each belongs to
+/// a committed outcomes import, which the updates then see. Every crime stored is refreshed,
+/// not only those the queued files name: a crime another run stored meanwhile is covered too,
+/// and listing the named ones would cost as much as the update.
 pub(crate) async fn apply_queued(conn: &mut PgConnection) -> Result<bool, DbError> {
     sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
     let applied = async {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REFRESH_LOCK).execute(&mut *conn).await?;
-        let taken = sqlx::raw_sql("DELETE FROM police_refresh_pending").execute(&mut *conn).await?.rows_affected();
+        sqlx::raw_sql(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS taken_refreshes (crime_key BIGINT); DELETE FROM taken_refreshes",
+        )
+        .execute(&mut *conn)
+        .await?;
+        let taken = sqlx::raw_sql(
+            "WITH taken AS (DELETE FROM police_refresh_pending RETURNING crime_key) \
+             INSERT INTO taken_refreshes (crime_key) SELECT crime_key FROM taken",
+        )
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
         if taken > 0 {
+            sqlx::raw_sql(&format!(
+                "{REFRESH} WHERE crime_key IN (SELECT crime_key FROM taken_refreshes WHERE crime_key IS NOT NULL)"
+            ))
+            .execute(&mut *conn)
+            .await?;
             let keys = "SELECT crime_key FROM police_crimes WHERE crime_key IS NOT NULL";
             sqlx::raw_sql(&set_latest(keys, "TRUE")).execute(&mut *conn).await?;
         }
+        sqlx::raw_sql("DELETE FROM taken_refreshes").execute(&mut *conn).await?;
         sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
         Ok::<_, DbError>(taken > 0)
     }

@@ -390,7 +390,7 @@ struct PgStore<'c, 'k> {
     stored: u64,
     /// Whether the file's commit waits for its log to reach the disk (see [`Held`]).
     durable_commit: bool,
-    /// Whether a new outcomes file queues its refresh for the run to apply once all are in
+    /// Whether an outcomes file queues its refresh for the run to apply once all are in
     /// (`outcomes::apply_queued`) instead of refreshing the crimes it names now.
     queue_refresh: bool,
     timings: Timings,
@@ -582,8 +582,8 @@ impl PoliceStore for PgStore<'_, '_> {
             PoliceFileKind::Outcomes => {
                 // No crime is stored yet (a new database's outcomes files come first): none to
                 // refresh, and nothing replaced to delete.
-                if replaced.is_none() && self.queue_refresh {
-                    outcomes::queue_refresh(self.conn, import_id).await?;
+                if self.queue_refresh {
+                    outcomes::queue_refresh(self.conn, import_id, replaced, &mut counts).await?;
                 } else if replaced.is_some() || crimes_stored(self.conn).await? {
                     outcomes::refresh_for_outcomes_import(self.conn, import_id, replaced, &mut counts).await?;
                 }
@@ -873,12 +873,15 @@ pub(super) async fn import_run(
     };
     // With no crime stored, or their refreshes queued, the outcomes files refresh nothing, so
     // they too go several at a time (each crime's latest outcome is by month, then by row id
-    // within one file, whatever the order files commit in); otherwise one after another. (One
-    // replacing an earlier import still refreshes at once, in turn under the refresh lock.)
+    // within one file, whatever the order files commit in); otherwise one after another. (With
+    // no crime stored, one replacing an earlier import refreshes at once, in turn under the
+    // refresh lock: it finds no crime to update.)
     let parallel_outcomes = outcomes_order.len() > 1 && (!stored || queue_refreshes);
-    // Nor do they need the outcomes' Crime ID index then: a bulk run builds it after them. (With
-    // crimes stored it stays: an outcomes file replacing another refreshes at once, by it.)
-    let outcomes_index_deferred = bulk && parallel_outcomes && !stored;
+    // Nor do they need the outcomes' Crime ID index then: a bulk run builds it after them. With
+    // crimes stored it was kept until the twelfth session's queue covered replacements too: the
+    // national set's outcomes files then took 110 s into the demo database against 61 s (with
+    // the build) into an empty one (`BENCHMARKS-import.md`, thirteenth session).
+    let outcomes_index_deferred = bulk && parallel_outcomes;
     if outcomes_index_deferred {
         pg_deferred::defer_outcomes_index(&mut conn).await?;
     }
@@ -912,6 +915,10 @@ pub(super) async fn import_run(
     };
     let known = building.into_inner().unwrap_or_else(|e| e.into_inner());
     if queue_refreshes {
+        // The queued refreshes read the outcomes by Crime ID: the index first.
+        if outcomes_index_deferred {
+            rebuild_outcomes_index(&mut conn).await?;
+        }
         let started = Instant::now();
         outcomes::apply_queued(&mut conn).await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "queued outcome refreshes applied");
@@ -927,8 +934,9 @@ pub(super) async fn import_run(
     // the street files (CREATE INDEX blocks writes to the outcomes only), then joins them; a
     // street file that finds the map no longer complete meanwhile reads the outcomes without
     // the index, slower but the same. Without the map, the index is built before them.
-    let build_beside = outcomes_index_deferred && known.is_some() && !extra.is_empty();
-    if outcomes_index_deferred && !build_beside {
+    let index_owed = outcomes_index_deferred && !queue_refreshes;
+    let build_beside = index_owed && known.is_some() && !extra.is_empty();
+    if index_owed && !build_beside {
         rebuild_outcomes_index(&mut conn).await?;
     }
     let street = Queue::new(street_order);

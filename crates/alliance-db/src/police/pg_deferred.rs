@@ -6,9 +6,9 @@
 //! (backend CPU, machine shared with other builds): the month index added 0.85 s to the
 //! inserts, the SNA's covering index 1.69 s and the Crime ID index 1.04 s. The import index
 //! stays (replacements delete by it and the month counts read by it). The outcomes' Crime ID
-//! index is dropped only for a bulk run's outcomes files, while no crime is stored, and rebuilt
-//! before its street files, whose crimes may look up their latest outcome by it
-//! ([`OUTCOMES_INDEX`]).
+//! index is dropped only for a bulk run's outcomes files, while they refresh no crime (none is
+//! stored, or their refreshes are queued), and rebuilt before the queue is applied and its
+//! street files, whose crimes may look up their latest outcome by it ([`OUTCOMES_INDEX`]).
 //!
 //! As on SQLite (`sqlite_bulk/bulk.rs`), a run is large when its files hold (by their size) more
 //! rows than `police_crimes` already has, and at least [`MIN_BULK_ROWS`]. The dropped indexes'
@@ -72,8 +72,9 @@ pub(super) async fn defer_crimes_index(conn: &mut PgConnection) -> Result<(), Db
 }
 
 /// The outcomes' Crime ID index, which a run's outcomes files need only to refresh crimes: with
-/// no crime stored they refresh nothing, so a bulk run drops it for its outcomes files and
-/// rebuilds it before its street files ([`rebuild_outcomes_index`]), which may read it.
+/// no crime stored, or their refreshes queued, they refresh nothing at once, so a bulk run drops
+/// it for its outcomes files and rebuilds it before the queue is applied and its street files
+/// ([`rebuild_outcomes_index`]), which may read it.
 /// Inserting 12 million outcomes at random places in it took a national run's outcomes files
 /// 102 s on PostgreSQL; without it 51 s, and the build by one sort 7 s.
 const OUTCOMES_INDEX: &str = "police_outcomes_crime_key";

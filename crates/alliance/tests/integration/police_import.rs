@@ -282,8 +282,11 @@ on_each_backend!(outcomes_landing_mid_run);
 /// on its own, and a third the first month's street file and the last month's outcomes file
 /// (a partnership holding its own force before a larger run): on SQLite the run starts its map
 /// of latest outcomes from the stored ones, and its outcomes files must still reach the crimes
-/// stored before it. All must give the outcomes the rules give on the raw files, report every
-/// file in the order given, and leave every index.
+/// stored before it. A fourth gets that street file and an earlier version of the last
+/// outcomes file, which the run replaces: a crime only the earlier version named must go back
+/// to its street outcome (on PostgreSQL the run queues the replaced file's crimes by key). All
+/// must give the outcomes the rules give on the raw files, report every file in the order
+/// given, and leave every index.
 async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
     let files = police_files(&data.join("police/gwent"));
     let (street, outcomes): (Vec<PathBuf>, Vec<PathBuf>) =
@@ -297,7 +300,12 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
         common::Backend::Sqlite => common::sqlite(),
         common::Backend::Postgres => common::postgres().await.expect("PostgreSQL was reachable a moment ago"),
     };
-    for (t, head) in [(t, 0), (second, 1), (third, 2)] {
+    let fourth = match t.backend {
+        common::Backend::Sqlite => common::sqlite(),
+        common::Backend::Postgres => common::postgres().await.expect("PostgreSQL was reachable a moment ago"),
+    };
+    let earlier_version = tempfile::tempdir().unwrap();
+    for (t, head) in [(t, 0), (second, 1), (third, 2), (fourth, 3)] {
         let db = t.connect().await;
         // Run 1 first imports one outcomes file on its own; run 2 the first street file and
         // the last outcomes file.
@@ -309,11 +317,18 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
                 let at = rest.iter().position(|p| is(p, "-outcomes.csv")).expect("outcomes");
                 vec![rest.remove(at)]
             }
-            _ => {
+            2 => {
                 let street = rest.remove(rest.iter().position(|p| is(p, "-street.csv")).expect("street"));
                 let outcomes = rest.remove(rest.iter().rposition(|p| is(p, "-outcomes.csv")).expect("outcomes"));
                 assert!(street < outcomes, "the street file is of an earlier month");
                 vec![street, outcomes]
+            }
+            _ => {
+                let street = rest.remove(rest.iter().position(|p| is(p, "-street.csv")).expect("street"));
+                let last = rest.iter().rposition(|p| is(p, "-outcomes.csv")).expect("outcomes");
+                let earlier = earlier_version.path().join(rest[last].file_name().expect("a file name"));
+                write_earlier_version(&rest[last], &street, &outcomes, &earlier);
+                vec![street, earlier]
             }
         };
         import_all(&db, &first).await;
@@ -405,6 +420,39 @@ async fn gwent_in_one_run(t: TestDb, data: PathBuf) {
 }
 
 on_each_backend!(gwent_in_one_run);
+
+/// Writes to `to` an earlier version of the outcomes file `of`: its rows, and one more naming a
+/// crime of `street` that no outcomes file names, with an outcome no file has. A run replacing
+/// it with `of` must leave that crime with its street outcome.
+fn write_earlier_version(of: &Path, street: &Path, all_outcomes: &[PathBuf], to: &Path) {
+    let named: std::collections::HashSet<String> = all_outcomes
+        .iter()
+        .flat_map(|p| {
+            let (header, rows) = read_csv(p);
+            let id = column(&header, "Crime ID");
+            rows.into_iter().map(move |r| r[id].to_string())
+        })
+        .collect();
+    let (street_header, street_rows) = read_csv(street);
+    let id = column(&street_header, "Crime ID");
+    let crime = street_rows
+        .iter()
+        .map(|r| r[id].to_string())
+        .find(|c| !c.is_empty() && !named.contains(c))
+        .expect("a crime of the street file with no outcome in any outcomes file");
+    let (header, rows) = read_csv(of);
+    let (id, kind) = (column(&header, "Crime ID"), column(&header, "Outcome type"));
+    let mut out = csv::Writer::from_path(to).unwrap();
+    out.write_record(&header).unwrap();
+    for r in &rows {
+        out.write_record(r).unwrap();
+    }
+    let mut extra: Vec<String> = rows[0].iter().map(str::to_string).collect();
+    extra[id] = crime;
+    extra[kind] = "An outcome only the replaced version had".to_string();
+    out.write_record(&extra).unwrap();
+    out.flush().unwrap();
+}
 
 async fn pg_conn(url: &str) -> sqlx::PgConnection {
     <sqlx::PgConnection as sqlx::Connection>::connect(url).await.unwrap()
