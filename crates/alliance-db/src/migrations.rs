@@ -49,6 +49,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(38, "police area index", "0038_police_area_index.sql"),
     migration!(39, "month counts cover", "0039_month_counts_cover.sql"),
     migration!(40, "refresh bound", "0040_refresh_bound.sql"),
+    migration!(41, "police keys bytewise", "0041_police_keys_bytewise.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.
