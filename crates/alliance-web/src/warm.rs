@@ -47,9 +47,10 @@ pub async fn keep_warm(state: AppState) {
 /// it could not be read, and [`step`] says why): at start, and then only once the generation
 /// has stayed the same for one [`EVERY`]. While a run lands files (a national one commits
 /// several a second, for minutes), every look found a new generation, and each instance
-/// rebuilt its street index and default map again and again on the cores the import needed:
-/// the national set took about 284 s into a database two instances were serving (163–170 s
-/// into an empty one that no server watched, measured in an earlier session).
+/// rebuilt its street index and default map again and again on the cores the import needed.
+/// (That was not what slowed the national set into a served database: the same run with no
+/// server took as long, the outcomes' index was the cause; `BENCHMARKS-import.md`, thirteenth
+/// session.)
 fn due(at_start: bool, seen: &Option<Option<i64>>, now: &Option<Option<i64>>) -> bool {
     at_start || now.is_none() || now == seen
 }

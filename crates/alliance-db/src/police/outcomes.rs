@@ -103,11 +103,9 @@ pub(crate) async fn apply_queued(conn: &mut PgConnection) -> Result<bool, DbErro
     sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
     let applied = async {
         sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(REFRESH_LOCK).execute(&mut *conn).await?;
-        sqlx::raw_sql(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS taken_refreshes (crime_key BIGINT); DELETE FROM taken_refreshes",
-        )
-        .execute(&mut *conn)
-        .await?;
+        sqlx::raw_sql("CREATE TEMPORARY TABLE IF NOT EXISTS taken_refreshes (crime_key BIGINT) ON COMMIT DELETE ROWS")
+            .execute(&mut *conn)
+            .await?;
         let taken = sqlx::raw_sql(
             "WITH taken AS (DELETE FROM police_refresh_pending RETURNING crime_key) \
              INSERT INTO taken_refreshes (crime_key) SELECT crime_key FROM taken",
@@ -124,7 +122,6 @@ pub(crate) async fn apply_queued(conn: &mut PgConnection) -> Result<bool, DbErro
             let keys = "SELECT crime_key FROM police_crimes WHERE crime_key IS NOT NULL";
             sqlx::raw_sql(&set_latest(keys, "TRUE")).execute(&mut *conn).await?;
         }
-        sqlx::raw_sql("DELETE FROM taken_refreshes").execute(&mut *conn).await?;
         sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
         Ok::<_, DbError>(taken > 0)
     }

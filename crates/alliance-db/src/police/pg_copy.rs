@@ -580,8 +580,9 @@ impl PoliceStore for PgStore<'_, '_> {
                 }
             }
             PoliceFileKind::Outcomes => {
-                // No crime is stored yet (a new database's outcomes files come first): none to
-                // refresh, and nothing replaced to delete.
+                // Queued for the run to apply once its outcomes files are in; else refreshed now,
+                // unless no crime is stored and nothing is replaced (a new database's outcomes
+                // files come first): none to refresh, and nothing to delete.
                 if self.queue_refresh {
                     outcomes::queue_refresh(self.conn, import_id, replaced, &mut counts).await?;
                 } else if replaced.is_some() || crimes_stored(self.conn).await? {
@@ -858,7 +859,7 @@ pub(super) async fn import_run(
     let outcomes_files = order.iter().take_while(|&&i| is_outcomes_file(&files[i])).count();
     let (outcomes_order, street_order) = order.split_at(outcomes_files);
     let stored = crimes_stored(&mut conn).await?;
-    let bulk = pg_deferred::begin(&mut conn, files, stored && !outcomes_order.is_empty()).await?;
+    let bulk = pg_deferred::begin(&mut conn, files).await?;
     // A bulk run into stored crimes queues its outcomes files' refreshes and applies them in one
     // statement once all are in: refreshed file by file, one after another, the 20 M national
     // set took 452 s into a database holding the demo data against 170 s into an empty one.
@@ -922,11 +923,6 @@ pub(super) async fn import_run(
         let started = Instant::now();
         outcomes::apply_queued(&mut conn).await?;
         tracing::debug!(ms = started.elapsed().as_millis() as u64, "queued outcome refreshes applied");
-    }
-    // The outcomes files of a bulk run into stored crimes found them by the crimes' Crime ID
-    // index, which the street files do not read: it goes now and is rebuilt at the end.
-    if bulk && stored && !outcomes_order.is_empty() {
-        pg_deferred::defer_crimes_index(&mut conn).await?;
     }
     let reading = || known.as_ref().map_or(Known::Off, Known::Reading);
     // Street files read the outcomes' Crime ID index only to look up what the map cannot

@@ -39,36 +39,18 @@ const LOCK: i64 = 0x504f_4c49_4345_4958;
 /// Decides whether the run is large and, if so, records and drops the deferred indexes in one
 /// transaction. Returns whether the run is in bulk mode.
 ///
-/// `outcomes_refresh_crimes`: the run's outcomes files will refresh crimes already stored, by
-/// Crime ID. The crimes' Crime ID index then stays until they are in ([`CRIMES_INDEX`]).
-pub(super) async fn begin(
-    conn: &mut PgConnection,
-    files: &[SourceFile],
-    outcomes_refresh_crimes: bool,
-) -> Result<bool, DbError> {
+/// A bulk run into stored crimes queues its outcomes files' refreshes and applies them by one
+/// statement before its street files (`pg_copy::import_run`): nothing then looks crimes up by
+/// Crime ID one file at a time, so the crimes' Crime ID index goes at once like the others.
+pub(super) async fn begin(conn: &mut PgConnection, files: &[SourceFile]) -> Result<bool, DbError> {
     let incoming = files.iter().map(SourceFile::approximate_len).sum::<u64>() / BYTES_PER_ROW;
     let existing: i64 =
         sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM police_crimes").fetch_one(&mut *conn).await?;
     if incoming < MIN_BULK_ROWS || incoming <= existing.max(0) as u64 {
         return Ok(false);
     }
-    let now: Vec<&str> =
-        DEFERRED_INDEXES.iter().copied().filter(|name| !(outcomes_refresh_crimes && *name == CRIMES_INDEX)).collect();
-    drop_recorded(conn, &now).await?;
+    drop_recorded(conn, DEFERRED_INDEXES).await?;
     Ok(true)
-}
-
-/// The crimes' Crime ID index, by which an outcomes file finds the stored crimes it names. A
-/// bulk run into a database already holding crimes keeps it for its outcomes files and drops it
-/// before its street files ([`defer_crimes_index`]), which never read it. Such a run queues its
-/// new outcomes files' refreshes (`outcomes::apply_queued`), so only an outcomes file that
-/// replaces an earlier one reads the index during the run; on its own, keeping it did not
-/// change the measured run (`BENCHMARKS-import.md`, twelfth session).
-const CRIMES_INDEX: &str = "police_crimes_crime_key";
-
-/// Records and drops [`CRIMES_INDEX`] once a bulk run's outcomes files are in (see there).
-pub(super) async fn defer_crimes_index(conn: &mut PgConnection) -> Result<(), DbError> {
-    drop_recorded(conn, &[CRIMES_INDEX]).await
 }
 
 /// The outcomes' Crime ID index, which a run's outcomes files need only to refresh crimes: with
