@@ -54,18 +54,30 @@ pub struct SourceArgs {
     /// counted.
     #[arg(long, conflicts_with = "points")]
     pub place: Option<String>,
+    /// Stored data: every record held, not only the partnership's area. Without it (and
+    /// without --district or --lsoa), the records and boundaries are those of the
+    /// partnership's districts (`alliance partnership`), as on the map: a database holding
+    /// other forces' data too (a region, the national archive) is not analysed whole.
+    #[arg(long, conflicts_with_all = ["points", "district", "lsoa"])]
+    pub all_areas: bool,
 }
 
 impl SourceArgs {
-    fn filter(&self) -> LocatedFilter {
-        LocatedFilter {
+    /// The stored records to analyse. With no district, LSOA or `--all-areas`, the
+    /// partnership's districts (none set: every record, as before a profile exists). On the
+    /// national archive this read Staffordshire's 2025 violence by its districts' records
+    /// instead of the whole country's (`BENCHMARKS-import.md`, fourteenth session).
+    async fn filter(&self, db: &Db) -> anyhow::Result<LocatedFilter> {
+        let whole = self.points.is_some() || self.all_areas || self.district.is_some() || !self.lsoa.is_empty();
+        let area = if whole { Vec::new() } else { db.partnership_area().await? };
+        Ok(LocatedFilter {
             crime_types: self.crime_types.clone(),
             from: self.from,
             to: self.to,
             district: self.district.clone(),
             lsoas: self.lsoa.clone(),
-            area: Vec::new(),
-        }
+            area,
+        })
     }
 
     fn has_filters(&self) -> bool {
@@ -85,7 +97,7 @@ impl SourceArgs {
         if let Some(file) = self.points_file()? {
             return Ok((file.coordinates(), None));
         }
-        let stored = svc::stored_points(db, &self.filter()).await?;
+        let stored = svc::stored_points(db, &self.filter(db).await?).await?;
         if stored.xy.is_empty() {
             bail!("no stored police records with coordinates match the filters");
         }
@@ -93,8 +105,9 @@ impl SourceArgs {
     }
 
     /// The study area of a grid analysis: `--cells area` the stored LSOA 2021 boundaries (of
-    /// `--district`), `--cells bbox` none; by default the study area for stored data when
-    /// boundaries are stored, and none for a points file.
+    /// `--district`, else of the partnership's area for stored data), `--cells bbox` none; by
+    /// default the study area for stored data when boundaries are stored, and none for a
+    /// points file.
     async fn study_area(&self, db: &Db, cells: Option<CellsArg>) -> anyhow::Result<Option<StudyArea>> {
         if let Some(name) = &self.place {
             if matches!(cells, Some(CellsArg::Bbox)) {
@@ -103,13 +116,13 @@ impl SourceArgs {
             let place = db.places_named("place", std::slice::from_ref(name)).await?.remove(0);
             return Ok(Some(svc::place_study_area(db, place.id).await?));
         }
+        let filter = self.filter(db).await?;
+        let region = svc::Region::of(&filter);
         Ok(match cells {
             Some(CellsArg::Bbox) => None,
-            Some(CellsArg::Area) => Some(StudyArea::new(svc::study_area(
-                &svc::areas(db, "lsoa21", svc::Region::district(self.district.as_deref())).await?,
-            ))?),
+            Some(CellsArg::Area) => Some(StudyArea::new(svc::study_area(&svc::areas(db, "lsoa21", region).await?))?),
             None if self.points.is_some() => None,
-            None => svc::default_study_area(db, svc::Region::district(self.district.as_deref())).await?,
+            None => svc::default_study_area(db, region).await?,
         })
     }
 }
@@ -331,7 +344,8 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
             AreasArg::Lsoa11 => "lsoa11",
             AreasArg::Ward => "ward",
         };
-        let areas = svc::areas(db, kind, svc::Region::district(args.source.district.as_deref())).await?;
+        let filter = args.source.filter(db).await?;
+        let areas = svc::areas(db, kind, svc::Region::of(&filter)).await?;
         let result = svc::area_hotspots(
             kind,
             &points,
@@ -587,7 +601,7 @@ pub async fn kde(db: &Db, args: KdeArgs) -> anyhow::Result<ExitCode> {
     // Stored records: those in the study area, as the API's density layer.
     let points = match args.source.points_file()? {
         Some(file) => file.coordinates(),
-        None => svc::stored_points_in_area(db, &args.source.filter()).await?.0,
+        None => svc::stored_points_in_area(db, &args.source.filter(db).await?).await?.0,
     };
     let surface = svc::kde_surface(&points, args.cell, args.origin, kernel, radius, &Bounds::default())?;
     match args.format {
@@ -775,7 +789,7 @@ pub async fn run(db: &Db, command: SpatialCommand) -> anyhow::Result<ExitCode> {
 async fn optimized(db: &Db, args: OptimizedArgs) -> anyhow::Result<ExitCode> {
     use alliance_app::spatial::optimized::{optimized_on, optimized_stored, points_rectangle, OptimizedRequest};
     let request =
-        OptimizedRequest { filter: args.source.filter(), cell: args.cell, band: args.band, alpha: args.alpha };
+        OptimizedRequest { filter: args.source.filter(db).await?, cell: args.cell, band: args.band, alpha: args.alpha };
     let bounds = Bounds::default();
     let h = match args.source.points_file()? {
         Some(file) => {
@@ -826,7 +840,7 @@ async fn emerging(db: &Db, args: EmergingArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let request = EmergingRequest {
-        filter: args.source.filter(),
+        filter: args.source.filter(db).await?,
         cell: args.cell,
         band: args.band,
         slice: match args.period {

@@ -876,3 +876,66 @@ async fn located_records_read_alike_on_both_backends() {
         assert_eq!(a, b, "{filter:?}");
     }
 }
+
+/// The total count of a CSV of grid cells (`count` in the fifth column) and its number of cells.
+fn cells_and_records(csv: &str) -> (usize, i64) {
+    let (header, rows) = csv_rows(csv);
+    assert_eq!(header[4], "count", "{header:?}");
+    (rows.len(), rows.iter().map(|r| r[4].parse::<i64>().unwrap()).sum())
+}
+
+/// A partnership of one district on a database holding more (here the demo's nine districts;
+/// in practice a region or the national archive): the command line analyses the partnership's
+/// area by default, as the map does, and the whole database only when asked (`--all-areas`).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_command_line_analyses_the_partnerships_area_unless_asked_for_all() {
+    const STOKE: &str = "E06000021";
+    let test_db = common::sqlite();
+    let db = demo_db(&test_db.url).await;
+    let robbery = |area: Vec<String>, district: Option<String>| LocatedFilter {
+        crime_types: vec!["Robbery".into()],
+        district,
+        area,
+        ..LocatedFilter::default()
+    };
+    let everywhere = db.located_police_records(&robbery(vec![], None)).await.unwrap().len() as i64;
+    let in_stoke = db.located_police_records(&robbery(vec![STOKE.into()], None)).await.unwrap().len() as i64;
+    assert!(in_stoke > 20 && in_stoke < everywhere, "Stoke {in_stoke} of {everywhere}");
+    let mut profile: alliance_core::partnership::Profile =
+        alliance_core::partnership::example("staffordshire").expect("the example").expect("it parses");
+    profile.districts = vec![STOKE.parse().unwrap()];
+    db.init_partnership(&profile, &common::test_actor()).await.expect("profile stored");
+    db.close().await;
+
+    let url = test_db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let run = |extra: &[&str]| {
+            let mut args = vec!["hotspots", "--crime-type", "Robbery", "--cell", "1000", "--permutations", "0"];
+            args.extend_from_slice(extra);
+            stdout_of(&alliance(&url, &args))
+        };
+        // The study area (LSOA boundaries) and the records are Stoke-on-Trent's: every robbery
+        // there lies in a cell of its boundaries, so none is dropped.
+        let (stoke_cells, stoke_records) = cells_and_records(&run(&["--cells", "area"]));
+        assert_eq!(stoke_records, in_stoke);
+        // The bounding box of the partnership's records counts the same records.
+        let (_, bbox_records) = cells_and_records(&run(&["--cells", "bbox"]));
+        assert_eq!(bbox_records, in_stoke);
+        // Asked for everything: every robbery stored (the bounding box drops none), and the
+        // nine districts' boundaries as the study area (which drops the few placed outside them).
+        let (_, all_records) = cells_and_records(&run(&["--cells", "bbox", "--all-areas"]));
+        assert_eq!(all_records, everywhere);
+        let (all_cells, in_nine) = cells_and_records(&run(&["--cells", "area", "--all-areas"]));
+        assert!(all_cells > stoke_cells, "{all_cells} cells against Stoke's {stoke_cells}");
+        assert!(in_nine > in_stoke && in_nine <= everywhere, "{in_nine} of {everywhere}");
+        // A district asked for by name is that district, with or without a profile.
+        let (_, by_name) = cells_and_records(&run(&["--cells", "area", "--district", STOKE]));
+        assert_eq!(by_name, in_stoke);
+        // --all-areas with a district is a contradiction, refused before any work.
+        let refused = alliance(&url, &["hotspots", "--all-areas", "--district", STOKE]);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("--all-areas"));
+    })
+    .await
+    .unwrap();
+}
