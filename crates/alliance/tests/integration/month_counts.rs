@@ -56,8 +56,10 @@ async fn from_records(db: &Db, filter: &CountFilter) -> BTreeMap<Key, i64> {
     out
 }
 
-/// `placed`: whether the LSOAs are in districts yet (before, a district's filter finds nothing).
-async fn assert_exact(db: &Db, when: &str, placed: bool) {
+/// `placed`: whether the LSOAs are in districts yet (before, a district's filter finds nothing;
+/// `None`: not asserted).
+async fn assert_exact(db: &Db, when: &str, placed: impl Into<Option<bool>>) {
+    let placed = placed.into();
     let filters = [
         CountFilter::default(),
         CountFilter { from: "2025-03".parse().ok(), to: "2025-06".parse().ok(), ..CountFilter::default() },
@@ -66,7 +68,9 @@ async fn assert_exact(db: &Db, when: &str, placed: bool) {
     ];
     for filter in &filters {
         let (summary, records) = (from_summary(db, filter).await, from_records(db, filter).await);
-        assert_eq!(records.is_empty(), filter.district.is_some() && !placed, "{when}: {filter:?}");
+        if let Some(placed) = placed {
+            assert_eq!(records.is_empty(), filter.district.is_some() && !placed, "{when}: {filter:?}");
+        }
         assert_eq!(summary, records, "{when}: {filter:?}");
     }
 }
@@ -81,9 +85,13 @@ async fn the_summary_stays_exact_through_every_import(app: TestApp) {
     assert!(before.keys().all(|(_, _, d)| d.is_none()));
     assert_exact(db, "police before areas", false).await;
 
-    // The areas place the LSOAs in districts: the summary is recounted in that import.
+    // The areas place the LSOAs in districts, a few hundred at a time (the deprivation file,
+    // then the 2021 codes the boundaries derive): the records of the LSOAs placed move from no
+    // district to theirs, in each file's import.
     for file in files("areas") {
+        let name = file.name.clone();
         db.import_area_file(&file, "test").await.expect("areas");
+        assert_exact(db, &format!("after {name}"), None).await;
     }
     let placed = from_summary(db, &CountFilter::default()).await;
     assert!(placed.keys().any(|(_, _, d)| d.as_deref() == Some("E06000021")));
@@ -103,6 +111,45 @@ async fn the_summary_stays_exact_through_every_import(app: TestApp) {
     let after = from_summary(db, &CountFilter::default()).await;
     assert_eq!(after.values().sum::<i64>(), total_before - 500);
     assert_exact(db, "after a replaced month", true).await;
+
+    // A later deprivation file places ten of Stoke-on-Trent's LSOAs in another district: their
+    // records move from one district to the other (few LSOAs: by their records alone).
+    let imd = files("areas").into_iter().find(|f| f.name.starts_with("imd")).expect("the IMD file");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut imd.reader().expect("open"), &mut text).expect("read");
+    let (header, rows) = text.split_once('\n').expect("a header");
+    let stoke_rows: Vec<&str> = rows.lines().filter(|r| r.contains(",E06000021,")).take(10).collect();
+    assert_eq!(stoke_rows.len(), 10);
+    let moved = |rows: &[&str], to: &str| -> String {
+        rows.iter().map(|r| r.replacen(",E06000021,", &format!(",{to},"), 1) + "\n").collect()
+    };
+    let few = format!("{header}\n{}", moved(&stoke_rows, "E06000099"));
+    db.import_area_file(&SourceFile::from_bytes("imd2019-moved-few.csv", few.into_bytes()), "test").await.expect("few");
+    let after_few = from_summary(db, &CountFilter::default()).await;
+    assert_eq!(after_few.values().sum::<i64>(), total_before - 500, "moving changes no total");
+    assert!(after_few.keys().any(|(_, _, d)| d.as_deref() == Some("E06000099")), "records moved to E06000099");
+    assert_exact(db, "after ten LSOAs moved", true).await;
+
+    // One placing thousands of LSOAs at once (Stoke-on-Trent's and 2,000 with no records) is
+    // recounted whole, by one scan.
+    let all_stoke: Vec<&str> = rows.lines().filter(|r| r.contains(",E06000021,")).collect();
+    let mut many = format!("{header}\n{}", moved(&all_stoke, "E06000098"));
+    let template = all_stoke[0].split_once(',').expect("a row").1.replacen(",E06000021,", ",E06000098,", 1);
+    for i in 0..2_000 {
+        many.push_str(&format!("E0199{i:04},{template}\n"));
+    }
+    db.import_area_file(&SourceFile::from_bytes("imd2019-moved-many.csv", many.into_bytes()), "test")
+        .await
+        .expect("many");
+    let after_many = from_summary(db, &CountFilter::default()).await;
+    assert_eq!(after_many.values().sum::<i64>(), total_before - 500, "recounting changes no total");
+    let in_district = |counts: &BTreeMap<Key, i64>, code: &str| -> i64 {
+        counts.iter().filter(|((_, _, d), _)| d.as_deref() == Some(code)).map(|(_, n)| n).sum()
+    };
+    // (Stoke-on-Trent keeps the records of its 2021 LSOAs that the 2011 file does not name.)
+    assert!(in_district(&after_many, "E06000098") > 0, "records moved to E06000098");
+    assert!(in_district(&after_many, "E06000021") < in_district(&after_few, "E06000021") / 2, "most of Stoke's moved");
+    assert_exact(db, "after thousands of LSOAs placed", None).await;
 }
 
 on_each_app!(the_summary_stays_exact_through_every_import);
