@@ -97,7 +97,6 @@ impl Db {
         Ok(ImportOutcome::Imported { import_id, unit, counts, replaced })
     }
 
-    /// Every district, by code.
     /// The partnership profile's districts that stored LSOAs lie in, in code order: the area
     /// analyses default to. Empty when there is no profile, or no LSOA of its districts is
     /// held (then a district condition would drop every record, so none is applied).
@@ -120,6 +119,29 @@ impl Db {
     pub async fn partnership_area_filter(&self) -> Result<AreaFilter, DbError> {
         Ok(AreaFilter(self.partnership_area().await?.into_iter().collect()))
     }
+
+    /// Runs `sql`, a read of the police records in some districts' LSOAs, by the records'
+    /// area index (migration 0038). PostgreSQL's planner takes an area's records for scattered
+    /// rows (it knows the LSOA column's order, not that one force's files were written
+    /// together) and reads the whole table instead: on 20 million records 3.7 s against 0.65 s
+    /// by the index. The index is the design for such reads, so on PostgreSQL the scan is
+    /// ruled out for this query alone.
+    pub(crate) async fn fetch_by_area_index(
+        &self,
+        sql: &str,
+        params: &crate::params::Params,
+    ) -> Result<Vec<sqlx::any::AnyRow>, DbError> {
+        if self.backend() != crate::Backend::Postgres {
+            return Ok(params.bind(sqlx::query(sql), 0).fetch_all(&self.pool).await?);
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+        let rows = params.bind(sqlx::query(sql), 0).fetch_all(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(rows)
+    }
+
+    /// Every district, by code.
 
     pub async fn districts(&self) -> Result<Vec<DistrictInfo>, DbError> {
         let rows = sqlx::query("SELECT code, name FROM districts ORDER BY code").fetch_all(&self.pool).await?;

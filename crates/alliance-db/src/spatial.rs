@@ -167,22 +167,25 @@ impl Db {
 
     /// The points the police data snaps records to, with the street or place each names
     /// ("On or near Station Road"), and how many records name it there: a street map drawn
-    /// from the data itself. Optionally of one district's LSOAs; sorted by location, then
-    /// longitude, then latitude.
-    pub async fn snapped_locations(&self, district: Option<&str>) -> Result<Vec<SnappedLocation>, DbError> {
+    /// from the data itself. Of the LSOAs of `districts` (read by the area index), or of every
+    /// record when empty; sorted by location, then longitude, then latitude.
+    pub async fn snapped_locations(&self, districts: &[String]) -> Result<Vec<SnappedLocation>, DbError> {
         let mut sql = String::from(
             "SELECT c.location, c.longitude, c.latitude, COUNT(*) AS records FROM police_crimes c \
              WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL AND c.location LIKE 'On or near %'",
         );
         let mut params = Params::new();
-        if let Some(d) = district {
+        if !districts.is_empty() {
             sql.push_str(&format!(
-                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code = {})",
-                params.push(d)
+                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code IN ({}))",
+                params.list(districts.iter().cloned())
             ));
         }
         sql.push_str(" GROUP BY c.location, c.longitude, c.latitude ORDER BY c.location, c.longitude, c.latitude");
-        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        let rows = match districts.is_empty() {
+            true => params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?,
+            false => self.fetch_by_area_index(&sql, &params).await?,
+        };
         Ok(rows.iter().map(SnappedLocation::from_row).collect::<Result<_, _>>()?)
     }
 

@@ -84,11 +84,17 @@ pub async fn boundaries_geojson(db: &Db, kind: &str, district: Option<&str>) -> 
 }
 
 /// GeoJSON (WGS84) of the streets the police data names, from the points it snaps records to:
-/// one MultiPoint feature per street or place (`name`, `records`), optionally of one
-/// district. Offline, it lets an analyst tell which street a hot cell is on.
+/// one MultiPoint feature per street or place (`name`, `records`), of one district, else of
+/// the partnership's area (as the map's analyses), else of every record. Offline, it lets an
+/// analyst tell which street a hot cell is on. (Of every record, the map's default view on
+/// the national archive read 20 million records and sent the country's streets.)
 pub async fn streets_geojson(db: &Db, district: Option<&str>) -> Result<Value, AppError> {
+    let districts = match district {
+        Some(d) => vec![d.to_string()],
+        None => db.partnership_area().await?,
+    };
     let mut by_name: std::collections::BTreeMap<String, (Vec<Value>, i64)> = Default::default();
-    for s in db.snapped_locations(district).await? {
+    for s in db.snapped_locations(&districts).await? {
         let name = s.location.strip_prefix("On or near ").unwrap_or(&s.location).trim().to_string();
         if name.is_empty() {
             continue;

@@ -1,6 +1,6 @@
 //! The gazetteer ED locations are matched against: street names of the imported police
-//! data ("On or near Church Street", one point per street and district, the mean of its
-//! anonymised points weighted by crimes) and the known venues.
+//! data in the partnership's area ("On or near Church Street", one point per street and
+//! district, the mean of its anonymised points weighted by crimes) and the known venues.
 
 use std::collections::HashMap;
 
@@ -22,16 +22,36 @@ pub struct NewVenue<'a> {
 
 impl Db {
     /// Builds the gazetteer from police street names and venues.
+    ///
+    /// The streets are those of the partnership's districts when its profile names districts
+    /// whose LSOAs are stored ([`Db::partnership_area`]), else of every record. A database
+    /// holding other forces' records too (a region, the national archive) would otherwise
+    /// offer every "High Street" of the country for an ED's locations, and read every record
+    /// for each geocoding page and ED import: on the 20 million records of the national
+    /// archive 26.7 s against 0.4 s for Staffordshire's nine districts (`BENCHMARKS-import.md`,
+    /// fourteenth session).
     pub async fn ed_gazetteer(&self) -> Result<Gazetteer, DbError> {
-        let rows = sqlx::query(
+        let area = self.partnership_area().await?;
+        let mut params = crate::params::Params::new();
+        let in_area = if area.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " AND c.lsoa_code IN (SELECT a.code FROM lsoas a WHERE a.district_code IN ({}))",
+                params.list(area.iter().cloned())
+            )
+        };
+        let sql = format!(
             "SELECT c.location, l.district_code, CAST(SUM(c.longitude) AS DOUBLE PRECISION), \
              CAST(SUM(c.latitude) AS DOUBLE PRECISION), COUNT(*) \
              FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
-             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL \
-             GROUP BY c.location, l.district_code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL{in_area} \
+             GROUP BY c.location, l.district_code"
+        );
+        let rows = match area.is_empty() {
+            true => params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?,
+            false => self.fetch_by_area_index(&sql, &params).await?,
+        };
         let mut streets: HashMap<(String, Option<String>), (f64, f64, i64)> = HashMap::new();
         for r in &rows {
             let location: String = r.try_get(0)?;

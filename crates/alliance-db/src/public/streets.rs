@@ -18,7 +18,7 @@ use sqlx::Row;
 
 use super::{normalise, Place};
 use crate::params::Params;
-use crate::{Backend, Db, DbError};
+use crate::{Db, DbError};
 
 /// The street index with the areas its places refer to, as of one import generation.
 #[derive(Debug)]
@@ -188,16 +188,8 @@ impl Db {
                 params.list(area.iter().cloned())
             ))
         };
-        let rows = if by_area_index && self.backend() == Backend::Postgres {
-            // PostgreSQL's planner takes an area's records for scattered rows (it knows the LSOA
-            // column's order, not that one force's files were written together) and reads the
-            // whole table instead: on 20 million records 3.7 s against 0.65 s by the index.
-            // The index is the design here, so the scan is ruled out for this query alone.
-            let mut tx = self.pool.begin().await?;
-            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
-            let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            rows
+        let rows = if by_area_index {
+            self.fetch_by_area_index(&sql, &params).await?
         } else {
             params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?
         };

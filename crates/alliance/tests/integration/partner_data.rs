@@ -547,3 +547,45 @@ async fn command_line_postgres() {
     let Some(t) = common::postgres().await else { return };
     tokio::task::spawn_blocking(move || cli(t)).await.unwrap();
 }
+
+/// A partnership of one district on a database holding more (the demo's nine districts; in
+/// practice a region or the national archive): the ED gazetteer offers the streets of its own
+/// area, exactly those it offered for that district before, and venues wherever they are.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ed_gazetteer_holds_the_partnerships_streets() {
+    use alliance_core::geo::gazetteer::PlaceKind;
+    const STOKE: &str = "E06000021";
+    let t = common::sqlite();
+    let db = t.connect().await;
+    assert!(alliance::demo::load_if_empty(&db).await.expect("demo data") > 0);
+    db.upsert_venue(&NewVenue {
+        name: "The Far Arms",
+        kind: "pub",
+        district_code: Some("E07000199"),
+        longitude: -1.7,
+        latitude: 52.6,
+        source: "test",
+    })
+    .await
+    .expect("venue");
+    let streets = |g: &alliance_core::geo::gazetteer::Gazetteer| -> Vec<alliance_core::geo::gazetteer::Place> {
+        g.places().iter().filter(|p| p.kind == PlaceKind::Street).cloned().collect()
+    };
+    let everywhere = streets(&db.ed_gazetteer().await.expect("gazetteer"));
+    let stoke_before: Vec<_> = everywhere.iter().filter(|p| p.district.as_deref() == Some(STOKE)).cloned().collect();
+    assert!(
+        !stoke_before.is_empty() && stoke_before.len() < everywhere.len(),
+        "{} of {}",
+        stoke_before.len(),
+        everywhere.len()
+    );
+
+    let mut profile: alliance_core::partnership::Profile =
+        alliance_core::partnership::example("staffordshire").expect("the example").expect("it parses");
+    profile.districts = vec![STOKE.parse().expect("a district code")];
+    db.init_partnership(&profile, &common::test_actor()).await.expect("profile stored");
+    let gazetteer = db.ed_gazetteer().await.expect("gazetteer");
+    assert_eq!(streets(&gazetteer), stoke_before, "the partnership's streets, the same points");
+    assert!(gazetteer.places().iter().any(|p| p.kind == PlaceKind::Venue && p.name == "The Far Arms"));
+    db.close().await;
+}

@@ -544,6 +544,21 @@ async fn oversized_hotspot_requests_are_refused_before_any_work(app: TestApp) {
     assert!(features.iter().all(|f| !f["properties"]["name"].as_str().unwrap().starts_with("On or near")));
     assert!(features.iter().all(|f| f["properties"]["records"].as_i64().unwrap() >= 1));
     assert!(!features.iter().any(|f| f["properties"]["name"] == "Far Street"), "Shetland is in no district");
+
+    // With no district asked for: every record's streets while there is no profile, and the
+    // partnership's own once its profile names a district (as the map's analyses; on a
+    // national archive the country's streets were read and sent).
+    let all = app.get("/api/v1/streets", &me).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let all = all.json()["features"].as_array().unwrap().len();
+    assert!(all > features.len(), "{all} streets against Stoke-on-Trent's {}", features.len());
+    let mut profile: alliance_core::partnership::Profile =
+        alliance_core::partnership::example("staffordshire").expect("the example").expect("it parses");
+    profile.districts = vec!["E06000021".parse().unwrap()];
+    app.db.init_partnership(&profile, &common::test_actor()).await.expect("profile stored");
+    let own = app.get("/api/v1/streets", &me).await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.body);
+    assert_eq!(own.json()["features"], streets["features"], "the partnership's streets are Stoke-on-Trent's");
 }
 
 on_each_app!(oversized_hotspot_requests_are_refused_before_any_work);
