@@ -54,10 +54,10 @@ pub(crate) async fn district_map(tx: &mut Transaction<'_, Any>) -> Result<Distri
 /// Up to this many LSOAs changing district, their records alone are moved between districts
 /// (found by the records' area index); beyond it (a country's deprivation file placing every
 /// LSOA at once) the table is recounted by one scan of the records, which then costs less
-/// than a look-up per record. On the national archive (20 million records) each recount took
-/// 8–12 s and a partnership's 30 area files held the write lock for 237 s in all, one
-/// district's boundaries (a hundred new LSOA codes) costing as much as the whole country's
-/// deprivation file (`BENCHMARKS-import.md`, fourteenth session).
+/// than a look-up per record. On the national archive (20 million records) a recount took up
+/// to 25 s under the write lock, for one district's boundaries (a few new LSOA codes) as for
+/// the country's deprivation file: Gwent's 15 boundary files took 375.0 s, now 8.9 s
+/// (`BENCHMARKS-import.md`, fourteenth session).
 const MOVED_ONE_BY_ONE: usize = 2_000;
 
 /// LSOA codes per statement when moving records: well inside both backends' limits on bound
