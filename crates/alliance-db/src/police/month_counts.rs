@@ -99,6 +99,11 @@ pub(crate) async fn recount_if_moved(tx: &mut Transaction<'_, Any>, before: &Dis
         return Ok(false);
     }
     let moved = moved_between(before, &after);
+    if moved.is_empty() {
+        // LSOAs added in no district, as a deprivation file without district codes adds them:
+        // their records were counted in no district and still are.
+        return Ok(false);
+    }
     if moved.values().map(Vec::len).sum::<usize>() > MOVED_ONE_BY_ONE {
         sqlx::query("DELETE FROM police_month_counts").execute(&mut **tx).await?;
         sqlx::query(RECOUNT_SQL).execute(&mut **tx).await?;
@@ -130,6 +135,9 @@ pub(crate) async fn recount_if_moved(tx: &mut Transaction<'_, Any>, before: &Dis
 /// Sums the rows of `districts` (`None`: the rows of no district) into one row per import,
 /// month, crime type and district, leaving out keys whose records all moved away.
 async fn sum_rows_of(tx: &mut Transaction<'_, Any>, districts: &[Option<&str>]) -> Result<(), DbError> {
+    if districts.is_empty() {
+        return Ok(());
+    }
     let mut params = Params::new();
     let named: Vec<&str> = districts.iter().flatten().copied().collect();
     let mut conditions = Vec::new();

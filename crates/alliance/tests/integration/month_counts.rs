@@ -98,6 +98,14 @@ async fn the_summary_stays_exact_through_every_import(app: TestApp) {
     assert_eq!(placed.values().sum::<i64>(), before.values().sum::<i64>(), "recounting changes no total");
     assert_exact(db, "after areas", true).await;
 
+    // A deprivation file without district codes (the Welsh index) adds LSOAs in no district:
+    // the mapping grows, no record moves, and the import stands.
+    let wimd = "lsoa11_code,IMD_decile,IMD_rank\nW01000001,5,885\nW01000002,7,1324\n";
+    db.import_area_file(&SourceFile::from_bytes("wimd2019-test.csv", wimd.as_bytes().to_vec()), "test")
+        .await
+        .expect("LSOAs in no district");
+    assert_eq!(from_summary(db, &CountFilter::default()).await, placed, "nothing moved");
+
     // Another export of March, with its last 500 records missing, replaces the first.
     let march = files("police").into_iter().find(|f| f.name.starts_with("2025-03")).expect("March");
     let mut text = String::new();
