@@ -122,6 +122,9 @@ pub struct SnaRequest {
     /// A place of the register (by id) to cover instead of districts: the police records
     /// inside its outline. Refused together with `areas`.
     pub place: Option<i64>,
+    /// With no districts or place asked for: every district with data, rather than the
+    /// partnership's own (see [`SnaReport::build`]).
+    pub all_areas: bool,
 }
 
 /// Whether a report may include the emergency department sections, and how.
@@ -214,10 +217,23 @@ pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Re
 impl SnaReport {
     /// Builds the report from the database (see [`build`]). A place that does not exist is
     /// `NotFound`; a place with districts is refused as invalid.
+    ///
+    /// With no districts or place asked for, the report covers the partnership's districts
+    /// (`Db::partnership_area`, as the map does), unless `all_areas` asks for every district:
+    /// on a database holding other forces' records too (a region, the national archive) the
+    /// default report was the country's, labelled "all areas with data loaded".
     pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, AppError> {
         if request.place.is_some() && !request.areas.is_empty() {
             return Err(AppError::invalid("place", "choose either districts or a place, not both"));
         }
+        let partnership;
+        let request = match request.areas.is_empty() && request.place.is_none() && !request.all_areas {
+            true => {
+                partnership = SnaRequest { areas: db.partnership_area().await?, ..request.clone() };
+                &partnership
+            }
+            false => request,
+        };
         let definition = db.sv_definition_current().await?;
         // Only the police categories the definition maps are read (an index on crime type
         // narrows the scans to them).

@@ -14,9 +14,14 @@ use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
 pub struct SnaArgs {
-    /// District codes to cover (repeat or separate with commas); default: all data.
+    /// District codes to cover (repeat or separate with commas); default: the partnership's
+    /// districts (`alliance partnership`), else all data.
     #[arg(long = "area", value_delimiter = ',')]
     pub areas: Vec<String>,
+    /// Every district with data, not the partnership's: on a database holding other forces'
+    /// records too (a region, the national archive), the whole of it.
+    #[arg(long, conflicts_with_all = ["areas", "place"])]
+    pub all_areas: bool,
     /// A place of the register (`alliance places list`) to cover instead of districts: the
     /// police records inside its outline (no rates: a place has no population of its own;
     /// emergency department figures stay the whole area's).
@@ -61,7 +66,14 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     // The command runs with the database's own rights, so emergency department figures
     // (suppressed under the threshold given, as on the web) are included when loaded.
-    let request = SnaRequest { areas: args.areas, from: args.from, to: args.to, ed: EdPermission::Included, place };
+    let request = SnaRequest {
+        areas: args.areas,
+        from: args.from,
+        to: args.to,
+        ed: EdPermission::Included,
+        place,
+        all_areas: args.all_areas,
+    };
     let report = SnaReport::build(db, &request, &disclosure).await?;
     let html = alliance_reports::sna::standalone_html(&report);
     std::fs::write(&args.out, &html).with_context(|| format!("cannot write {}", args.out.display()))?;

@@ -543,3 +543,57 @@ async fn a_report_over_a_place(t: TestDb) {
 }
 
 on_each_db!(report_over_a_place => a_report_over_a_place);
+
+/// A partnership of one district on a database holding more (the demo's nine districts; in
+/// practice a region or the national archive): the report asked for no districts is its own
+/// area's, the same as asking for that district, on the web and from the command line; every
+/// district only when asked for (`--all-areas`). Without a profile, every district, as before.
+async fn the_default_report_is_the_partnerships_area(t: TestDb) {
+    const STOKE: &str = "E06000021";
+    let url = t.url.clone();
+    let db = t.connect().await;
+    assert!(alliance::demo::load_if_empty(&db).await.expect("demo data") > 0);
+    let year = |r: SnaRequest| SnaRequest { from: "2025-01".parse().ok(), to: "2025-12".parse().ok(), ..r };
+    let build = |request: SnaRequest| {
+        let db = db.clone();
+        async move { SnaReport::build(&db, &request, &Disclosure::default()).await.expect("report") }
+    };
+    let everything = build(year(SnaRequest::default())).await;
+    assert_eq!(everything.area_label, "all areas with data loaded");
+    let stoke = build(year(SnaRequest { areas: vec![STOKE.into()], ..SnaRequest::default() })).await;
+    assert!(stoke.headline_total > 0 && stoke.headline_total < everything.headline_total);
+
+    let mut profile: alliance_core::partnership::Profile =
+        alliance_core::partnership::example("staffordshire").expect("the example").expect("it parses");
+    profile.districts = vec![STOKE.parse().expect("a district code")];
+    db.init_partnership(&profile, &common::test_actor()).await.expect("profile stored");
+    let default = build(year(SnaRequest::default())).await;
+    assert_eq!(default.area_codes, [STOKE]);
+    assert_eq!(default.area_label, stoke.area_label);
+    assert_eq!(default.headline_total, stoke.headline_total);
+    assert_eq!(default.lsoas.len(), stoke.lsoas.len());
+    let all = build(year(SnaRequest { all_areas: true, ..SnaRequest::default() })).await;
+    assert_eq!(all.headline_total, everything.headline_total);
+    assert_eq!(all.area_label, "all areas with data loaded");
+    db.close().await;
+
+    let dir = tempfile::tempdir().expect("a folder");
+    let run = |extra: &[&str]| {
+        let out = dir.path().join("sna.html");
+        let output = Command::new(env!("CARGO_BIN_EXE_alliance"))
+            .args(["--db", &url, "sna", "--from", "2025-01", "--to", "2025-12", "--out"])
+            .arg(&out)
+            .args(extra)
+            .env_remove("ALLIANCE_DB")
+            .output()
+            .expect("run alliance sna");
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let said = run(&[]);
+    assert!(said.contains(&format!("{}, {} ", stoke.area_label, stoke.headline_total)), "{said}");
+    let said = run(&["--all-areas"]);
+    assert!(said.contains(&format!("all areas with data loaded, {} ", everything.headline_total)), "{said}");
+}
+
+on_each_db!(default_report_area => the_default_report_is_the_partnerships_area);
