@@ -82,13 +82,15 @@ pub async fn get(
     let places = state.db.place_choices().await?;
     let (request, errors, from, to) = request_of(&state, &who, query.as_deref(), &places).await?;
     let districts = state.db.districts().await?;
-    let (status, body) = if errors.is_empty() {
+    let (status, body, covered) = if errors.is_empty() {
         let report = kept_report(&state, &request).await?;
-        (StatusCode::OK, alliance_reports::sna::body_html(&report, true))
+        (StatusCode::OK, alliance_reports::sna::body_html(&report, true), report.area_codes.clone())
     } else {
-        (StatusCode::UNPROCESSABLE_ENTITY, String::new())
+        (StatusCode::UNPROCESSABLE_ENTITY, String::new(), request.areas.clone())
     };
-    let page = SnaPage::new(&state, &districts, &places, &request, errors, (from, to), query.as_deref(), body);
+    // The form shows the districts the report covers: the partnership's when none was asked for.
+    let shown = SnaRequest { areas: covered, ..request.clone() };
+    let page = SnaPage::new(&state, &districts, &places, &shown, errors, (from, to), query.as_deref(), body);
     Ok((status, Html(page.render()?)).into_response())
 }
 

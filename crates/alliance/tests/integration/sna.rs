@@ -551,7 +551,8 @@ on_each_db!(report_over_a_place => a_report_over_a_place);
 async fn the_default_report_is_the_partnerships_area(t: TestDb) {
     const STOKE: &str = "E06000021";
     let url = t.url.clone();
-    let db = t.connect().await;
+    let app = TestApp::start(t).await;
+    let db = app.db.clone();
     assert!(alliance::demo::load_if_empty(&db).await.expect("demo data") > 0);
     let year = |r: SnaRequest| SnaRequest { from: "2025-01".parse().ok(), to: "2025-12".parse().ok(), ..r };
     let build = |request: SnaRequest| {
@@ -575,7 +576,13 @@ async fn the_default_report_is_the_partnerships_area(t: TestDb) {
     let all = build(year(SnaRequest { all_areas: true, ..SnaRequest::default() })).await;
     assert_eq!(all.headline_total, everything.headline_total);
     assert_eq!(all.area_label, "all areas with data loaded");
-    db.close().await;
+
+    // The web page asked for no districts: the partnership's report, its district ticked.
+    let analyst = app.signed_in("analyst@example.org", alliance_core::access::Role::Analyst, "Test council").await;
+    let page = app.get("/sna?from=2025-01&to=2025-12", &analyst).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains(&format!("value=\"{STOKE}\" checked")), "the partnership's district ticked");
+    assert_eq!(page.body.matches("\" checked").count(), 1, "and no other");
 
     let dir = tempfile::tempdir().expect("a folder");
     let run = |extra: &[&str]| {
