@@ -110,10 +110,7 @@ impl Db {
             sql.push_str(&format!(" AND c.lsoa_code IN ({})", params.list(filter.lsoas.iter().cloned())));
         }
         if !filter.area.is_empty() {
-            sql.push_str(&format!(
-                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code IN ({}))",
-                params.list(filter.area.iter().cloned())
-            ));
+            sql.push_str(&format!(" AND {}", Db::records_in_districts(&mut params, &filter.area)));
         }
         let month = |text: String| {
             text.parse::<Month>().map_err(|e| DbError::corrupt(format!("stored month \"{text}\" is not YYYY-MM: {e}")))
@@ -176,16 +173,10 @@ impl Db {
         );
         let mut params = Params::new();
         if !districts.is_empty() {
-            sql.push_str(&format!(
-                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code IN ({}))",
-                params.list(districts.iter().cloned())
-            ));
+            sql.push_str(&format!(" AND {}", Db::records_in_districts(&mut params, districts)));
         }
         sql.push_str(" GROUP BY c.location, c.longitude, c.latitude ORDER BY c.location, c.longitude, c.latitude");
-        let rows = match districts.is_empty() {
-            true => params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?,
-            false => self.fetch_by_area_index(&sql, &params).await?,
-        };
+        let rows = self.fetch_police_rows(&sql, &params, !districts.is_empty()).await?;
         Ok(rows.iter().map(SnappedLocation::from_row).collect::<Result<_, _>>()?)
     }
 

@@ -226,6 +226,9 @@ impl SnaReport {
         if request.place.is_some() && !request.areas.is_empty() {
             return Err(AppError::invalid("place", "choose either districts or a place, not both"));
         }
+        // The emergency department figures stay those of the districts asked for (none: the
+        // whole area's, ED records of no district included), as before the default area.
+        let asked = request;
         let partnership;
         let request = match request.areas.is_empty() && request.place.is_none() && !request.all_areas {
             true => {
@@ -408,7 +411,7 @@ impl SnaReport {
         // Success measures: no loaded source gives any of them yet.
         let success = evaluate_success_measures(&[]);
 
-        let mut ed = Self::ed_section(db, request, disclosure, period, &partner_sources, &definition).await?;
+        let mut ed = Self::ed_section(db, asked, disclosure, period, &partner_sources, &definition).await?;
         if let (EdSection::Data(f), Some(p)) = (&mut ed, &place) {
             f.place_note = Some(p.ed_note());
         }

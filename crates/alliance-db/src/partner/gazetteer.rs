@@ -33,13 +33,9 @@ impl Db {
     pub async fn ed_gazetteer(&self) -> Result<Gazetteer, DbError> {
         let area = self.partnership_area().await?;
         let mut params = crate::params::Params::new();
-        let in_area = if area.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " AND c.lsoa_code IN (SELECT a.code FROM lsoas a WHERE a.district_code IN ({}))",
-                params.list(area.iter().cloned())
-            )
+        let in_area = match area.is_empty() {
+            true => String::new(),
+            false => format!(" AND {}", Db::records_in_districts(&mut params, &area)),
         };
         let sql = format!(
             "SELECT c.location, l.district_code, CAST(SUM(c.longitude) AS DOUBLE PRECISION), \
@@ -48,10 +44,7 @@ impl Db {
              WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL{in_area} \
              GROUP BY c.location, l.district_code"
         );
-        let rows = match area.is_empty() {
-            true => params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?,
-            false => self.fetch_by_area_index(&sql, &params).await?,
-        };
+        let rows = self.fetch_police_rows(&sql, &params, !area.is_empty()).await?;
         let mut streets: HashMap<(String, Option<String>), (f64, f64, i64)> = HashMap::new();
         for r in &rows {
             let location: String = r.try_get(0)?;

@@ -188,11 +188,7 @@ impl Db {
                 params.list(area.iter().cloned())
             ))
         };
-        let rows = if by_area_index {
-            self.fetch_by_area_index(&sql, &params).await?
-        } else {
-            params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?
-        };
+        let rows = self.fetch_police_rows(&sql, &params, by_area_index).await?;
         let mut points = Vec::with_capacity(rows.len());
         for r in &rows {
             let location: String = r.try_get(0)?;

@@ -92,12 +92,13 @@ impl SourceArgs {
         Ok(Some(read_points(&SourceFile::from_path(path))?))
     }
 
-    /// `(x, y)` in metres and, for stored data, the months.
-    async fn load(&self, db: &Db) -> anyhow::Result<(Vec<(f64, f64)>, Option<Vec<Month>>)> {
+    /// `(x, y)` in metres and, for stored data (selected by `filter`, [`SourceArgs::filter`]),
+    /// the months.
+    async fn load(&self, db: &Db, filter: &LocatedFilter) -> anyhow::Result<(Vec<(f64, f64)>, Option<Vec<Month>>)> {
         if let Some(file) = self.points_file()? {
             return Ok((file.coordinates(), None));
         }
-        let stored = svc::stored_points(db, &self.filter(db).await?).await?;
+        let stored = svc::stored_points(db, filter).await?;
         if stored.xy.is_empty() {
             bail!("no stored police records with coordinates match the filters");
         }
@@ -108,7 +109,12 @@ impl SourceArgs {
     /// `--district`, else of the partnership's area for stored data), `--cells bbox` none; by
     /// default the study area for stored data when boundaries are stored, and none for a
     /// points file.
-    async fn study_area(&self, db: &Db, cells: Option<CellsArg>) -> anyhow::Result<Option<StudyArea>> {
+    async fn study_area(
+        &self,
+        db: &Db,
+        filter: &LocatedFilter,
+        cells: Option<CellsArg>,
+    ) -> anyhow::Result<Option<StudyArea>> {
         if let Some(name) = &self.place {
             if matches!(cells, Some(CellsArg::Bbox)) {
                 bail!("--place is a study area: it cannot be used with --cells bbox");
@@ -116,8 +122,7 @@ impl SourceArgs {
             let place = db.places_named("place", std::slice::from_ref(name)).await?.remove(0);
             return Ok(Some(svc::place_study_area(db, place.id).await?));
         }
-        let filter = self.filter(db).await?;
-        let region = svc::Region::of(&filter);
+        let region = svc::Region::of(filter);
         Ok(match cells {
             Some(CellsArg::Bbox) => None,
             Some(CellsArg::Area) => Some(StudyArea::new(svc::study_area(&svc::areas(db, "lsoa21", region).await?))?),
@@ -334,7 +339,8 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
     if args.persistence {
         return persistence(db, &args, &settings).await;
     }
-    let (points, _) = args.source.load(db).await?;
+    let filter = args.source.filter(db).await?;
+    let (points, _) = args.source.load(db, &filter).await?;
     if args.areas.is_some() && args.source.place.is_some() {
         bail!("--place is the study area of a grid analysis; it cannot be used with --areas");
     }
@@ -344,7 +350,6 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
             AreasArg::Lsoa11 => "lsoa11",
             AreasArg::Ward => "ward",
         };
-        let filter = args.source.filter(db).await?;
         let areas = svc::areas(db, kind, svc::Region::of(&filter)).await?;
         let result = svc::area_hotspots(
             kind,
@@ -372,7 +377,7 @@ pub async fn hotspots(db: &Db, args: HotspotsArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let area = args.source.study_area(db, args.cells).await?;
+    let area = args.source.study_area(db, &filter, args.cells).await?;
     let request = GridRequest {
         cell: args.cell,
         origin: args.origin,
@@ -479,7 +484,8 @@ async fn persistence(db: &Db, args: &HotspotsArgs, settings: &HotspotSettings) -
     if args.areas.is_some() || settings.statistic != HotspotStatistic::GiStar {
         bail!("--persistence classifies grid cells from Gi* results: use --stat gi-star without --areas");
     }
-    let (points, months) = args.source.load(db).await?;
+    let filter = args.source.filter(db).await?;
+    let (points, months) = args.source.load(db, &filter).await?;
     let months = months.context("stored records have months")?;
     let period_of = |m: Month| match args.period {
         PeriodArg::Month => m.to_string(),
@@ -494,7 +500,7 @@ async fn persistence(db: &Db, args: &HotspotsArgs, settings: &HotspotSettings) -
     }
     let bounds = Bounds::default();
     bounds.check_permutations(settings.permutation.permutations)?;
-    let area = args.source.study_area(db, args.cells).await?;
+    let area = args.source.study_area(db, &filter, args.cells).await?;
     let (units, _) = svc::units_for(&points, area.as_ref(), args.cell, args.origin, &bounds)?;
     bounds.check_work(units.cells.len() * periods.len(), settings.permutation.permutations)?;
     let weights = grid_weights(&units, args.neighbours())?;

@@ -577,6 +577,25 @@ async fn the_default_report_is_the_partnerships_area(t: TestDb) {
     assert_eq!(all.headline_total, everything.headline_total);
     assert_eq!(all.area_label, "all areas with data loaded");
 
+    // Its emergency department figures at record level stay the whole area's, as before the
+    // default area (records geocoded to no district included).
+    let spec = alliance_ingest::ed::synthetic::GeneratorSpec { seed: 5, ..ed_first_quarter_2025() };
+    let text = alliance_ingest::ed::synthetic::write(
+        &alliance_ingest::ed::synthetic::generate(&spec),
+        alliance_ingest::ed::EdFormat::Csv,
+    );
+    db.import_ed_file(&SourceFile::from_bytes("ed.csv", text.into_bytes()), "test").await.expect("ED data");
+    let q1 = |r: SnaRequest| SnaRequest {
+        from: "2025-01".parse().ok(),
+        to: "2025-03".parse().ok(),
+        ed: EdPermission::Record,
+        ..r
+    };
+    let default_ed = build(q1(SnaRequest::default())).await.ed;
+    let all_ed = build(q1(SnaRequest { all_areas: true, ..SnaRequest::default() })).await.ed;
+    assert!(!matches!(default_ed, EdSection::NoData | EdSection::NotPermitted), "{default_ed:?}");
+    assert_eq!(format!("{default_ed:?}"), format!("{all_ed:?}"));
+
     // The web page asked for no districts: the partnership's report, its district ticked.
     let analyst = app.signed_in("analyst@example.org", alliance_core::access::Role::Analyst, "Test council").await;
     let page = app.get("/sna?from=2025-01&to=2025-12", &analyst).await;
