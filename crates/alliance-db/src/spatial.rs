@@ -101,10 +101,7 @@ impl Db {
             sql.push_str(&format!(" AND c.crime_type IN ({})", params.list(filter.crime_types.iter().cloned())));
         }
         if let Some(d) = &filter.district {
-            sql.push_str(&format!(
-                " AND c.lsoa_code IN (SELECT l.code FROM lsoas l WHERE l.district_code = {})",
-                params.push(d.clone())
-            ));
+            sql.push_str(&format!(" AND {}", Db::records_in_districts(&mut params, std::slice::from_ref(d))));
         }
         if !filter.lsoas.is_empty() {
             sql.push_str(&format!(" AND c.lsoa_code IN ({})", params.list(filter.lsoas.iter().cloned())));
