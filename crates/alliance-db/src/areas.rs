@@ -142,12 +142,21 @@ impl Db {
         params: &crate::params::Params,
         by_area_index: bool,
     ) -> Result<Vec<sqlx::any::AnyRow>, DbError> {
+        self.fetch_police_query(params.bind(sqlx::query(sql), 0), by_area_index).await
+    }
+
+    /// [`Db::fetch_police_rows`] of a query already bound.
+    pub(crate) async fn fetch_police_query(
+        &self,
+        query: crate::params::AnyQuery<'_>,
+        by_area_index: bool,
+    ) -> Result<Vec<sqlx::any::AnyRow>, DbError> {
         if !by_area_index || self.backend() != crate::Backend::Postgres {
-            return Ok(params.bind(sqlx::query(sql), 0).fetch_all(&self.pool).await?);
+            return Ok(query.fetch_all(&self.pool).await?);
         }
         let mut tx = self.pool.begin().await?;
         sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
-        let rows = params.bind(sqlx::query(sql), 0).fetch_all(&mut *tx).await?;
+        let rows = query.fetch_all(&mut *tx).await?;
         tx.commit().await?;
         Ok(rows)
     }

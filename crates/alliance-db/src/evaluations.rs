@@ -140,32 +140,16 @@ impl EvaluationBasis {
 
 impl Db {
     /// Located street crimes in a WGS84 box and a period, optionally of some crime types.
-    /// Crimes without a location are not returned.
+    /// Crimes without a location are not returned. Read LSOA by LSOA where few LSOAs' records
+    /// meet the box ([`Db::located_rows_in_box`]).
     pub async fn located_crimes(
         &self,
         bbox: [f64; 4],
         months: MonthRange,
         crime_types: &[String],
     ) -> Result<Vec<(i64, LocatedCrime)>, DbError> {
-        let mut sql = String::from(
-            "SELECT id, month, longitude, latitude, lsoa_code, crime_type FROM police_crimes \
-             WHERE month >= $1 AND month <= $2 AND longitude >= $3 AND longitude <= $4 \
-             AND latitude >= $5 AND latitude <= $6",
-        );
-        if !crime_types.is_empty() {
-            sql.push_str(&format!(" AND crime_type IN ({})", placeholders(7, crime_types.len())));
-        }
-        let mut query = sqlx::query(&sql)
-            .bind(months.from.to_string())
-            .bind(months.to.to_string())
-            .bind(bbox[0])
-            .bind(bbox[2])
-            .bind(bbox[1])
-            .bind(bbox[3]);
-        for t in crime_types {
-            query = query.bind(t.as_str());
-        }
-        let rows = query.fetch_all(&self.pool).await?;
+        let columns = "c.id, c.month, c.longitude, c.latitude, c.lsoa_code, c.crime_type";
+        let rows = self.located_rows_in_box(columns, bbox, (Some(months.from), Some(months.to)), crime_types).await?;
         rows.iter()
             .map(|r| {
                 let month: String = r.try_get(1)?;
@@ -184,28 +168,35 @@ impl Db {
             .collect()
     }
 
-    /// Street crimes per (LSOA code, month) in a period, optionally of some crime types.
+    /// Street crimes per (LSOA code, month) in a period, optionally of some crime types, for
+    /// the LSOAs `codes` (a suggested comparison's candidates). Read by the records' area
+    /// index, LSOA by LSOA: on a national archive a period's records of every LSOA are
+    /// millions, the candidates' a few thousand. Codes go [`CODES_PER_QUERY`] to a query.
     pub async fn lsoa_month_counts(
         &self,
         months: MonthRange,
         crime_types: &[String],
+        codes: &[String],
     ) -> Result<BTreeMap<(String, Month), u64>, DbError> {
-        let mut sql = String::from(
-            "SELECT lsoa_code, month, COUNT(*) FROM police_crimes WHERE month >= $1 AND month <= $2 AND lsoa_code IS NOT NULL",
-        );
-        if !crime_types.is_empty() {
-            sql.push_str(&format!(" AND crime_type IN ({})", placeholders(3, crime_types.len())));
-        }
-        sql.push_str(" GROUP BY lsoa_code, month");
-        let mut query = sqlx::query(&sql).bind(months.from.to_string()).bind(months.to.to_string());
-        for t in crime_types {
-            query = query.bind(t.as_str());
-        }
         let mut out = BTreeMap::new();
-        for r in query.fetch_all(&self.pool).await? {
-            let month: String = r.try_get(1)?;
-            let month: Month = month.parse().map_err(|e| DbError::corrupt(format!("stored month: {e}")))?;
-            out.insert((r.try_get::<String, _>(0)?, month), r.try_get::<i64, _>(2)?.max(0) as u64);
+        for chunk in codes.chunks(CODES_PER_QUERY) {
+            let mut params = crate::params::Params::new();
+            let mut sql = format!(
+                "SELECT c.lsoa_code, c.month, COUNT(*) FROM police_crimes c WHERE c.lsoa_code IN ({}) \
+                 AND c.month >= {} AND c.month <= {}",
+                params.list(chunk.iter().cloned()),
+                params.push(months.from.to_string()),
+                params.push(months.to.to_string()),
+            );
+            if !crime_types.is_empty() {
+                sql.push_str(&format!(" AND c.crime_type IN ({})", params.list(crime_types.iter().cloned())));
+            }
+            sql.push_str(" GROUP BY c.lsoa_code, c.month");
+            for r in self.fetch_police_rows(&sql, &params, true).await? {
+                let month: String = r.try_get(1)?;
+                let month: Month = month.parse().map_err(|e| DbError::corrupt(format!("stored month: {e}")))?;
+                out.insert((r.try_get::<String, _>(0)?, month), r.try_get::<i64, _>(2)?.max(0) as u64);
+            }
         }
         Ok(out)
     }
@@ -213,7 +204,7 @@ impl Db {
     /// Current street-file imports per month.
     pub async fn street_imports(&self) -> Result<BTreeMap<Month, Vec<i64>>, DbError> {
         let rows = sqlx::query(
-            "SELECT id, month FROM imports WHERE source = 'police' AND kind = 'street' AND superseded_by IS NULL AND month IS NOT NULL",
+            "SELECT id, month FROM imports WHERE source = 'police' AND kind = 'street' AND superseded_by IS NULL AND month IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;

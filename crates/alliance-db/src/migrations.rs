@@ -50,6 +50,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(39, "month counts cover", "0039_month_counts_cover.sql"),
     migration!(40, "refresh bound", "0040_refresh_bound.sql"),
     migration!(41, "police keys bytewise", "0041_police_keys_bytewise.sql"),
+    migration!(42, "police lsoa extents", "0042_police_lsoa_extents.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

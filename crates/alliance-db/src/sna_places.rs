@@ -6,6 +6,8 @@
 
 use alliance_core::domain::Month;
 
+use sqlx::FromRow;
+
 use crate::{Db, DbError};
 
 /// One located police record for a report over a place.
@@ -31,31 +33,8 @@ impl Db {
         to: Option<Month>,
         crime_types: &[String],
     ) -> Result<Vec<SnaLocatedRecord>, DbError> {
-        let mut sql = String::from(
-            "SELECT c.longitude, c.latitude, c.month, c.crime_type, c.lsoa_code, c.outcome FROM police_crimes c \
-             WHERE c.longitude >= $1 AND c.longitude <= $2 AND c.latitude >= $3 AND c.latitude <= $4",
-        );
-        let mut texts: Vec<String> = Vec::new();
-        let next = |value: String, texts: &mut Vec<String>| {
-            texts.push(value);
-            format!("${}", 4 + texts.len())
-        };
-        if let Some(from) = from {
-            let p = next(from.to_string(), &mut texts);
-            sql.push_str(&format!(" AND c.month >= {p}"));
-        }
-        if let Some(to) = to {
-            let p = next(to.to_string(), &mut texts);
-            sql.push_str(&format!(" AND c.month <= {p}"));
-        }
-        if !crime_types.is_empty() {
-            let list: Vec<String> = crime_types.iter().map(|t| next(t.clone(), &mut texts)).collect();
-            sql.push_str(&format!(" AND c.crime_type IN ({})", list.join(", ")));
-        }
-        let mut query = sqlx::query_as(&sql).bind(bbox[0]).bind(bbox[2]).bind(bbox[1]).bind(bbox[3]);
-        for t in &texts {
-            query = query.bind(t.as_str());
-        }
-        Ok(query.fetch_all(&self.pool).await?)
+        let columns = "c.longitude, c.latitude, c.month, c.crime_type, c.lsoa_code, c.outcome";
+        let rows = self.located_rows_in_box(columns, bbox, (from, to), crime_types).await?;
+        Ok(rows.iter().map(SnaLocatedRecord::from_row).collect::<Result<_, sqlx::Error>>()?)
     }
 }

@@ -15,6 +15,8 @@
 //! - a force-wide hot spot analysis: `alliance hotspots` (the release binary, whole process)
 //!   with Gi*, 250 m cells over the area's LSOAs, 999 permutations, violence 2025;
 //! - the report form's first street lookup after the import (builds the street index);
+//! - the evaluation of a park (24 months, five suggested comparison LSOAs) and the SNA of the
+//!   park as a place of the register, whole processes of the release binary;
 //! - the default `/map` after the import (`MapPage::build` of the default view: the hot spot
 //!   analysis of the partnership's area) with nothing cached, as the server's warming computes
 //!   it in the background after an import, and then as the first visitor gets it.
@@ -308,6 +310,57 @@ async fn questions(url: &str, backend: &str, table: &mut Vec<Line>) {
         None,
         &format!("{cells} cells, whole process"),
     );
+    park_questions(table, backend, url);
+}
+
+/// A box of about 0.7 by 0.9 km north of Stoke-on-Trent's centre, as a place of the register.
+const PARK: &str = r#"{"type":"Feature","properties":{"name":"Bench park"},"geometry":{"type":"Polygon","coordinates":[[[-2.180,53.016],[-2.170,53.016],[-2.170,53.024],[-2.180,53.024],[-2.180,53.016]]]}}"#;
+
+/// The questions over a small place, each read through the boxes of the LSOAs' records
+/// (`police_lsoa_extents`) rather than every record of its months: the evaluation of a park
+/// (24 months, 200 m buffer, five suggested comparison LSOAs) and the SNA of the park as a
+/// place of the register (every month held). Whole processes of the release binary.
+fn park_questions(table: &mut Vec<Line>, backend: &str, url: &str) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let park = dir.path().join("park.geojson");
+    std::fs::write(&park, PARK).expect("write the park");
+    let park = park.to_str().expect("a UTF-8 path");
+    let run = |args: &[&str]| {
+        let started = Instant::now();
+        let output = Command::new(env!("CARGO_BIN_EXE_alliance")).args(["--db", url]).args(args).output();
+        let t = started.elapsed().as_secs_f64();
+        match output {
+            Ok(o) if o.status.success() => Some((t, String::from_utf8_lossy(&o.stdout).into_owned())),
+            Ok(o) => {
+                eprintln!("{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+                None
+            }
+            Err(e) => {
+                eprintln!("{args:?}: {e}");
+                None
+            }
+        }
+    };
+    let periods = ["--before", "2024-01..2024-12", "--after", "2025-01..2025-12"];
+    let evaluate = [
+        &["evaluate", "--target", park, "--buffer", "200", "--suggest-control", "5"][..],
+        &periods,
+        &["--format", "json"],
+    ];
+    if let Some((t, json)) = run(&evaluate.concat()) {
+        let considered = serde_json::from_str::<serde_json::Value>(&json)
+            .ok()
+            .and_then(|v| v["data"]["crimes_considered"].as_u64())
+            .unwrap_or_default();
+        let what = format!("{backend}: evaluation of a park, 5 suggested comparison LSOAs");
+        line(table, &what, t, None, &format!("{considered} records read, whole process"));
+    }
+    let added = run(&["places", "add", park, "--name", "Bench park", "--kind", "park"]);
+    let out = dir.path().join("sna.html");
+    let sna = ["sna", "--place", "Bench park", "--out", out.to_str().expect("a UTF-8 path")];
+    if let (Some(_), Some((t, _))) = (added, run(&sna)) {
+        line(table, &format!("{backend}: SNA of the park as a place, every month"), t, None, "whole process");
+    }
 }
 
 fn main() -> ExitCode {

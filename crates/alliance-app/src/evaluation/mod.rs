@@ -474,7 +474,9 @@ async fn suggest(
     let exclude_within = design.buffer_metres.unwrap_or(0.0);
     let target_codes: HashSet<&str> =
         target.codes.as_ref().map(|m| m.codes.iter().map(String::as_str).collect()).unwrap_or_default();
-    let counts = db.lsoa_month_counts(before, &design.crime_types).await?;
+    let codes: Vec<String> =
+        candidates_b.iter().filter(|b| !target_codes.contains(b.code.as_str())).map(|b| b.code.clone()).collect();
+    let counts = db.lsoa_month_counts(before, &design.crime_types, &codes).await?;
     let mut candidates = Vec::new();
     for b in &candidates_b {
         if target_codes.contains(b.code.as_str()) {

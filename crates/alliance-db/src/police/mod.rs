@@ -16,6 +16,7 @@
 //! deferred to the end of large runs; PostgreSQL ([`pg_copy`]) over a `PgConnection`, rows sent
 //! by `COPY`.
 
+mod extents;
 mod latest;
 pub(crate) mod month_counts;
 mod outcomes;
@@ -97,13 +98,14 @@ impl Batch {
     }
 }
 
-/// What the parsing thread sends: the file's unit first, then batches and `End`, or the
-/// first error. Only `End` tells a whole file from a parser that stopped half-way.
+/// What the parsing thread sends: the file's unit first, then batches and `End` with the
+/// boxes of the file's LSOAs' located rows (see [`extents`]; none for an outcomes file), or
+/// the first error. Only `End` tells a whole file from a parser that stopped half-way.
 pub(crate) enum Message {
     Unit(PoliceFileUnit),
     Rows(Batch),
     Failed(IngestError),
-    End,
+    End(extents::Extents),
 }
 
 /// Parses the file on the current thread, handing each message to `send`, which returns
@@ -123,12 +125,15 @@ pub(crate) fn parse_into(file: &SourceFile, known: Option<&LatestOutcomes>, mut 
     fn pump<T>(
         rows: impl Iterator<Item = Result<T, IngestError>>,
         wrap: impl Fn(Vec<T>) -> Batch,
+        boxes: impl Fn(&mut extents::Extents, &T),
         send: &mut impl FnMut(Message) -> bool,
     ) {
         let mut batch = Vec::with_capacity(BATCH_ROWS);
+        let mut extents = extents::Extents::default();
         for row in rows {
             match row {
                 Ok(row) => {
+                    boxes(&mut extents, &row);
                     batch.push(row);
                     if batch.len() == BATCH_ROWS {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
@@ -146,11 +151,11 @@ pub(crate) fn parse_into(file: &SourceFile, known: Option<&LatestOutcomes>, mut 
         if !batch.is_empty() && !send(Message::Rows(wrap(batch))) {
             return;
         }
-        send(Message::End);
+        send(Message::End(extents));
     }
     match reader {
-        PoliceReader::Street(r) => pump(r, |rows| Batch::street(rows, known), &mut send),
-        PoliceReader::Outcomes(r) => pump(r, Batch::outcomes, &mut send),
+        PoliceReader::Street(r) => pump(r, |rows| Batch::street(rows, known), extents::Extents::add_row, &mut send),
+        PoliceReader::Outcomes(r) => pump(r, Batch::outcomes, |_, _| {}, &mut send),
     }
 }
 

@@ -15,6 +15,7 @@ use alliance_core::domain::{Month, PoliceFileKind};
 use alliance_ingest::police::PoliceFileUnit;
 use alliance_ingest::{IngestError, SourceFile};
 
+use super::extents::Extents;
 use super::{Batch, Message};
 use crate::audit::chain;
 use crate::imports::{
@@ -27,7 +28,12 @@ use crate::{Backend, DbError};
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Arg<'a> {
     Int(i64),
+    Real(f64),
     Text(&'a str),
+    /// A list of texts, bound as an array (PostgreSQL only).
+    Texts(&'a [String]),
+    /// A list of numbers, bound as an array (PostgreSQL only).
+    Reals(&'a [f64]),
     OptText(Option<&'a str>),
 }
 
@@ -142,7 +148,7 @@ async fn in_transaction(
     )
     .await?;
     let mut counts = ImportCounts::default();
-    loop {
+    let extents: Extents = loop {
         match inbox.next().await {
             Some(Message::Rows(batch)) => {
                 counts.rows_read += batch.len() as i64;
@@ -156,10 +162,10 @@ async fn in_transaction(
             }
             Some(Message::Failed(e)) => return Err(e.into()),
             Some(Message::Unit(_)) => {}
-            Some(Message::End) => break,
+            Some(Message::End(extents)) => break extents,
             None => return Err(DbError::Task("the police file parser stopped before the end of the file".into())),
         }
-    }
+    };
     store.end_rows().await?;
     counts.rows_added = counts.rows_read;
     counts.rows_replaced = store.replace(unit.kind, import_id, replaced).await?;
@@ -169,6 +175,10 @@ async fn in_transaction(
             store.execute(super::month_counts::DROP_SQL, &[Arg::Int(old)]).await?;
         }
         store.execute(super::month_counts::ADD_SQL, &[Arg::Int(import_id)]).await?;
+        // Where its LSOAs' records lie, likewise (see `extents`).
+        for (sql, args) in extents.columns().widening(store.backend()) {
+            store.execute(&sql, &args).await?;
+        }
     }
     let c = counts;
     store

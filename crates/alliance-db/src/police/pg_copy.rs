@@ -498,7 +498,10 @@ fn bind_args<'q>(
     for a in args {
         q = match *a {
             Arg::Int(v) => q.bind(v),
+            Arg::Real(v) => q.bind(v),
             Arg::Text(v) => q.bind(v),
+            Arg::Texts(v) => q.bind(v),
+            Arg::Reals(v) => q.bind(v),
             Arg::OptText(v) => q.bind(v),
         };
     }

@@ -319,8 +319,12 @@ impl ToSql for Arg<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
         Ok(match *self {
             Arg::Int(v) => ToSqlOutput::Borrowed(ValueRef::Integer(v)),
+            Arg::Real(v) => ToSqlOutput::Borrowed(ValueRef::Real(v)),
             Arg::Text(v) | Arg::OptText(Some(v)) => ToSqlOutput::Borrowed(ValueRef::Text(v.as_bytes())),
             Arg::OptText(None) => ToSqlOutput::Borrowed(ValueRef::Null),
+            Arg::Texts(_) | Arg::Reals(_) => {
+                return Err(rusqlite::Error::ToSqlConversionFailure("SQLite has no array values".into()))
+            }
         })
     }
 }

@@ -232,6 +232,14 @@ async fn real_area(t: TestDb, data: PathBuf) {
     assert_eq!(chosen.len(), 3);
     assert!(chosen.iter().all(|c| !target.contains(*c)));
     assert_eq!(s["areas"]["suggestion"].as_array().unwrap().len(), 3);
+    // Each candidate's level is its mean over the four before months, from the raw files.
+    for c in s["areas"]["suggestion"].as_array().unwrap() {
+        let code = c["code"].as_str().unwrap();
+        let raw = raw_lsoa_counts(&files, &BTreeSet::from([code.to_string()]));
+        let level = sum(&raw, "2024") as f64 / 4.0;
+        assert!(level > 0.0, "{code}: a chosen comparison has crime");
+        assert!((c["level"].as_f64().unwrap() - level).abs() < 1e-9, "{code}: level {} against {level}", c["level"]);
+    }
 }
 
 on_each_backend!(real_area);

@@ -27,6 +27,7 @@ mod governance_web;
 mod headers;
 mod imports_concurrency;
 mod indicators;
+mod located;
 mod month_counts;
 mod national;
 mod ops;
