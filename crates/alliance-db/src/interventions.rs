@@ -113,50 +113,83 @@ fn split(text: &str, sep: char) -> Vec<String> {
     text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
 }
 
+/// An intervention as stored, column by column (`COLUMNS`, by name).
+#[derive(sqlx::FromRow)]
+struct InterventionRow {
+    id: i64,
+    name: String,
+    description: String,
+    intervention_type: String,
+    strategy_priority: Option<String>,
+    lead_organisation: Option<String>,
+    funding_stream: Option<String>,
+    funding_pence: Option<i64>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    place_kind: String,
+    place_codes: String,
+    place_geometry: Option<String>,
+    crime_types: String,
+    emmie_effect: Option<String>,
+    emmie_effect_quality: Option<String>,
+    emmie_mechanism: Option<String>,
+    emmie_moderators: Option<String>,
+    emmie_implementation: Option<String>,
+    emmie_economic_cost: Option<String>,
+    strategy_priority_id: Option<i64>,
+    organisation_id: Option<i64>,
+    created_by: String,
+    created_at: String,
+    updated_at: String,
+    updated_by: String,
+    referral_service_id: Option<String>,
+}
+
 /// A stored code of a code list; a key Alliance did not write is a damaged record.
 fn code<T: std::str::FromStr<Err = alliance_core::codes::CodeError>>(
-    r: &sqlx::any::AnyRow,
-    i: usize,
+    key: Option<String>,
 ) -> Result<Option<T>, DbError> {
-    let key: Option<String> = r.try_get(i)?;
     key.map(|k| k.parse::<T>().map_err(|e| DbError::corrupt(format!("intervention: {e}")))).transpose()
 }
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
-    let geometry: Option<String> = r.try_get(12)?;
-    let geometry = geometry
+    use sqlx::FromRow;
+    let r = InterventionRow::from_row(r)?;
+    let geometry = r
+        .place_geometry
         .map(|g| serde_json::from_str(&g).map_err(|e| DbError::corrupt(format!("place geometry: {e}"))))
         .transpose()?;
     Ok(Intervention {
-        id: r.try_get(0)?,
+        id: r.id,
         fields: NewIntervention {
-            name: r.try_get(1)?,
-            description: r.try_get(2)?,
-            intervention_type: code(r, 3)?.ok_or_else(|| DbError::corrupt("intervention without a type"))?,
-            strategy_priority: r.try_get(4)?,
-            lead_organisation: r.try_get(5)?,
-            funding_stream: r.try_get(6)?,
-            funding_pence: r.try_get(7)?,
-            start_date: r.try_get(8)?,
-            end_date: r.try_get(9)?,
-            place_kind: r.try_get(10)?,
-            place_codes: split(&r.try_get::<String, _>(11)?, ','),
+            name: r.name,
+            description: r.description,
+            intervention_type: code(Some(r.intervention_type))?
+                .ok_or_else(|| DbError::corrupt("intervention without a type"))?,
+            strategy_priority: r.strategy_priority,
+            lead_organisation: r.lead_organisation,
+            funding_stream: r.funding_stream,
+            funding_pence: r.funding_pence,
+            start_date: r.start_date,
+            end_date: r.end_date,
+            place_kind: r.place_kind,
+            place_codes: split(&r.place_codes, ','),
             place_geometry: geometry,
-            crime_types: split(&r.try_get::<String, _>(13)?, '\n'),
-            emmie_effect: code(r, 14)?,
-            emmie_effect_quality: code(r, 15)?,
-            emmie_mechanism: code(r, 16)?,
-            emmie_moderators: code(r, 17)?,
-            emmie_implementation: code(r, 18)?,
-            emmie_economic_cost: code(r, 19)?,
-            referral_service: r.try_get(26)?,
+            crime_types: split(&r.crime_types, '\n'),
+            emmie_effect: code(r.emmie_effect)?,
+            emmie_effect_quality: code(r.emmie_effect_quality)?,
+            emmie_mechanism: code(r.emmie_mechanism)?,
+            emmie_moderators: code(r.emmie_moderators)?,
+            emmie_implementation: code(r.emmie_implementation)?,
+            emmie_economic_cost: code(r.emmie_economic_cost)?,
+            referral_service: r.referral_service_id,
         },
-        strategy_priority_id: r.try_get(20)?,
-        organisation_id: r.try_get(21)?,
-        created_by: r.try_get(22)?,
-        created_at: r.try_get(23)?,
-        updated_at: r.try_get(24)?,
-        updated_by: r.try_get(25)?,
+        strategy_priority_id: r.strategy_priority_id,
+        organisation_id: r.organisation_id,
+        created_by: r.created_by,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        updated_by: r.updated_by,
     })
 }
 

@@ -591,3 +591,52 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
 }
 
 on_each_app!(web_changes_are_recorded_against_the_signed_in_user);
+
+/// An intervention reads back exactly as it was stored: every field (each EMMIE dimension
+/// with its own value, so two read from each other's column would show), then after an edit.
+async fn an_intervention_reads_back_as_stored(t: TestDb) {
+    use alliance_core::domain::intervention::{EmmieEffect, EvidenceQuality, InterventionType};
+    use alliance_db::interventions::NewIntervention;
+    let db = t.connect().await;
+    let mut new = NewIntervention {
+        name: "Hanley Park lighting".into(),
+        description: "Lighting on the park's paths".into(),
+        intervention_type: InterventionType::TargetHardening,
+        strategy_priority: Some("Safer places".into()),
+        lead_organisation: Some("Stoke-on-Trent City Council".into()),
+        funding_stream: Some("Safer Streets".into()),
+        funding_pence: Some(12_345_600),
+        start_date: Some("2024-04-01".into()),
+        end_date: Some("2025-03-31".into()),
+        place_kind: "lsoa".into(),
+        place_codes: vec!["E01014210".into(), "E01014211".into()],
+        place_geometry: None,
+        crime_types: vec!["Robbery".into(), "Violence and sexual offences".into()],
+        emmie_effect: Some(EmmieEffect::Mixed),
+        emmie_effect_quality: Some(EvidenceQuality::Strong),
+        emmie_mechanism: Some(EvidenceQuality::Moderate),
+        emmie_moderators: Some(EvidenceQuality::Limited),
+        emmie_implementation: Some(EvidenceQuality::NoEvidence),
+        emmie_economic_cost: None,
+        referral_service: None,
+    };
+    let actor = common::test_actor();
+    let id = db.create_intervention(&new, &actor).await.expect("store");
+    let stored = db.intervention(id).await.expect("read").expect("stored");
+    assert_eq!(stored.fields, new);
+    assert_eq!((stored.id, stored.created_by.as_str()), (id, actor.name.as_str()));
+    assert_eq!(stored.updated_at, stored.created_at);
+
+    new.emmie_economic_cost = Some(EvidenceQuality::Moderate);
+    new.emmie_implementation = None;
+    new.place_kind = "geojson".into();
+    new.place_codes = Vec::new();
+    new.place_geometry = Some(serde_json::json!({"type": "Point", "coordinates": [-2.17, 53.02]}));
+    assert!(db.update_intervention(id, &new, &actor).await.expect("edit"));
+    let listed = db.interventions().await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].fields, new);
+    db.close().await;
+}
+
+on_each_db!(an_intervention_reads_back_as_stored);
