@@ -181,17 +181,12 @@ impl Db {
         let mut out = BTreeMap::new();
         for chunk in codes.chunks(CODES_PER_QUERY) {
             let mut params = crate::params::Params::new();
-            let mut sql = format!(
-                "SELECT c.lsoa_code, c.month, COUNT(*) FROM police_crimes c WHERE c.lsoa_code IN ({}) \
-                 AND c.month >= {} AND c.month <= {}",
+            let sql = format!(
+                "SELECT c.lsoa_code, c.month, COUNT(*) FROM police_crimes c WHERE c.lsoa_code IN ({}){} \
+                 GROUP BY c.lsoa_code, c.month",
                 params.list(chunk.iter().cloned()),
-                params.push(months.from.to_string()),
-                params.push(months.to.to_string()),
+                crate::spatial::period_and_types(&mut params, (Some(months.from), Some(months.to)), crime_types),
             );
-            if !crime_types.is_empty() {
-                sql.push_str(&format!(" AND c.crime_type IN ({})", params.list(crime_types.iter().cloned())));
-            }
-            sql.push_str(" GROUP BY c.lsoa_code, c.month");
             for r in self.fetch_police_rows(&sql, &params, true).await? {
                 let month: String = r.try_get(1)?;
                 let month: Month = month.parse().map_err(|e| DbError::corrupt(format!("stored month: {e}")))?;

@@ -82,6 +82,27 @@ fn sort_located(records: &mut [LocatedCrime]) {
     });
 }
 
+/// The conditions, each starting `" AND "`, that police records `c` are of the months
+/// `from..=to` (either open) and of `crime_types` (all when empty), their values pushed to
+/// `params`.
+pub(crate) fn period_and_types(
+    params: &mut Params,
+    (from, to): (Option<Month>, Option<Month>),
+    crime_types: &[String],
+) -> String {
+    let mut sql = String::new();
+    if let Some(from) = from {
+        sql.push_str(&format!(" AND c.month >= {}", params.push(from.to_string())));
+    }
+    if let Some(to) = to {
+        sql.push_str(&format!(" AND c.month <= {}", params.push(to.to_string())));
+    }
+    if !crime_types.is_empty() {
+        sql.push_str(&format!(" AND c.crime_type IN ({})", params.list(crime_types.iter().cloned())));
+    }
+    sql
+}
+
 impl Db {
     /// Stored police records that have coordinates, matching the filter,
     /// sorted by month, then longitude, then latitude so every backend gives the same order.
@@ -91,15 +112,7 @@ impl Db {
              WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL",
         );
         let mut params = Params::new();
-        if let Some(from) = filter.from {
-            sql.push_str(&format!(" AND c.month >= {}", params.push(from.to_string())));
-        }
-        if let Some(to) = filter.to {
-            sql.push_str(&format!(" AND c.month <= {}", params.push(to.to_string())));
-        }
-        if !filter.crime_types.is_empty() {
-            sql.push_str(&format!(" AND c.crime_type IN ({})", params.list(filter.crime_types.iter().cloned())));
-        }
+        sql.push_str(&period_and_types(&mut params, (filter.from, filter.to), &filter.crime_types));
         if let Some(d) = &filter.district {
             sql.push_str(&format!(" AND {}", Db::records_in_districts(&mut params, std::slice::from_ref(d))));
         }

@@ -23,7 +23,7 @@ type Extent = [f64; 4];
 /// The boxes of a file's located records, by LSOA code packed into a number (see [`key`]),
 /// made on the parsing thread as the rows pass: a hash of a number per row and one entry per
 /// LSOA, so a national import's 20 million rows cost no allocation each.
-#[derive(Debug, Default, Clone, PartialEq)]
+#[derive(Debug, Default)]
 pub(crate) struct Extents(HashMap<u64, Extent>);
 
 /// The key of "no LSOA code".
@@ -188,22 +188,9 @@ impl Db {
         &self,
         columns: &str,
         bbox: [f64; 4],
-        (from, to): (Option<Month>, Option<Month>),
+        period: (Option<Month>, Option<Month>),
         crime_types: &[String],
     ) -> Result<Vec<sqlx::any::AnyRow>, DbError> {
-        let more = |params: &mut Params| {
-            let mut sql = String::new();
-            if let Some(from) = from {
-                sql.push_str(&format!(" AND c.month >= {}", params.push(from.to_string())));
-            }
-            if let Some(to) = to {
-                sql.push_str(&format!(" AND c.month <= {}", params.push(to.to_string())));
-            }
-            if !crime_types.is_empty() {
-                sql.push_str(&format!(" AND c.crime_type IN ({})", params.list(crime_types.iter().cloned())));
-            }
-            sql
-        };
         let in_box = "c.longitude >= $1 AND c.longitude <= $2 AND c.latitude >= $3 AND c.latitude <= $4";
         let read = |area: Option<&[String]>| {
             let mut params = Params::after(4);
@@ -212,7 +199,7 @@ impl Db {
                 Some([only]) if only.is_empty() => " AND c.lsoa_code IS NULL".to_string(),
                 Some(codes) => format!(" AND c.lsoa_code IN ({})", params.list(codes.iter().cloned())),
             };
-            let more = more(&mut params);
+            let more = crate::spatial::period_and_types(&mut params, period, crime_types);
             (format!("SELECT {columns} FROM police_crimes c WHERE {in_box}{area}{more}"), params)
         };
         let Some(codes) = self.lsoas_meeting(bbox).await? else {
