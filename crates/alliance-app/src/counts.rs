@@ -1,12 +1,57 @@
-//! Counts of police records as JSON: the shape of `GET /api/v1/counts` and of
-//! `alliance counts --format json`.
+//! Counts of police records, grouped: the use case behind `alliance counts` and
+//! `GET /api/v1/counts`, and their JSON shape.
+//!
+//! A count covers the partnership's area unless the caller names districts or asks for every
+//! record: on a database that holds other forces' data too (a region, the national archive),
+//! counting everything would show a Staffordshire analyst England and Wales as Staffordshire.
+//! The area is that of the map, the SNA and the dashboard ([`Db::partnership_area`]).
 
-use alliance_core::domain::{CountField, CountRow};
+use alliance_core::domain::{CountField, CountFilter, CountRow, DistrictCode};
+use alliance_db::Db;
 use serde_json::{Map, Value};
 
-/// `{"rows":[{"month":"2025-01","crime_type":"Robbery","count":41},…]}`: the CSV's columns
-/// as object keys; a missing value is `null`.
-pub fn counts_value(fields: &[CountField], rows: &[CountRow]) -> Value {
+use crate::AppError;
+
+/// Which records a count covers when the caller names no district.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// The partnership's districts (every record when there is no profile, or none of its
+    /// districts' LSOAs is held).
+    #[default]
+    Partnership,
+    /// Every record: other areas' and those with no location too.
+    Everywhere,
+}
+
+/// The districts a count covers: those `asked` for, else by `scope`. Empty means every record.
+pub async fn districts(db: &Db, asked: Vec<DistrictCode>, scope: Scope) -> Result<Vec<DistrictCode>, AppError> {
+    if !asked.is_empty() || scope == Scope::Everywhere {
+        return Ok(asked);
+    }
+    db.partnership_area()
+        .await?
+        .iter()
+        .map(|code| code.parse().map_err(|e| AppError::internal(format!("a stored district code {code:?}: {e}"))))
+        .collect()
+}
+
+/// Counts `fields` over the records `filter` selects, its districts resolved by `scope` first.
+/// Returns the filter as applied (its districts say what was counted) with the rows.
+pub async fn count(
+    db: &Db,
+    fields: &[CountField],
+    mut filter: CountFilter,
+    scope: Scope,
+) -> Result<(CountFilter, Vec<CountRow>), AppError> {
+    filter.districts = districts(db, std::mem::take(&mut filter.districts), scope).await?;
+    let rows = db.counts(fields, &filter).await?;
+    Ok((filter, rows))
+}
+
+/// `{"districts":["E06000021"],"rows":[{"month":"2025-01","crime_type":"Robbery","count":41},…]}`:
+/// the districts counted (empty: every record), then the CSV's columns as object keys; a
+/// missing value is `null`.
+pub fn counts_value(fields: &[CountField], filter: &CountFilter, rows: &[CountRow]) -> Value {
     let rows: Vec<Value> = rows
         .iter()
         .map(|r| {
@@ -18,10 +63,29 @@ pub fn counts_value(fields: &[CountField], rows: &[CountRow]) -> Value {
             Value::Object(object)
         })
         .collect();
-    serde_json::json!({ "rows": rows })
+    let districts: Vec<String> = filter.districts.iter().map(|d| d.to_string()).collect();
+    serde_json::json!({ "districts": districts, "rows": rows })
 }
 
 /// [`counts_value`] as text.
-pub fn counts_json(fields: &[CountField], rows: &[CountRow]) -> String {
-    counts_value(fields, rows).to_string()
+pub fn counts_json(fields: &[CountField], filter: &CountFilter, rows: &[CountRow]) -> String {
+    counts_value(fields, filter, rows).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_json_names_the_districts_counted_and_keeps_missing_values() {
+        let filter = CountFilter { districts: vec!["E06000021".parse().expect("a code")], ..CountFilter::default() };
+        let rows = [CountRow { values: vec![Some("2025-01".into()), None], count: 3 }];
+        let value = counts_value(&[CountField::Month, CountField::Lsoa], &filter, &rows);
+        assert_eq!(value["districts"], serde_json::json!(["E06000021"]));
+        assert_eq!(value["rows"][0]["month"], "2025-01");
+        assert!(value["rows"][0]["lsoa"].is_null());
+        assert_eq!(value["rows"][0]["count"], 3);
+        let everywhere = counts_value(&[CountField::Month], &CountFilter::default(), &[]);
+        assert_eq!(everywhere["districts"], serde_json::json!([]));
+    }
 }

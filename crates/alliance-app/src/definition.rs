@@ -12,6 +12,7 @@ use alliance_db::audit::Actor;
 use alliance_db::sna::DefinitionVersion;
 use alliance_db::Db;
 
+use crate::counts::Scope;
 use crate::AppError;
 
 /// Mappings a definition may hold (the default has 26).
@@ -30,7 +31,8 @@ pub const MAX_REASON_CHARS: usize = 1_000;
 const MAX_CHANGES_AUDITED: usize = 40;
 
 /// How many police records of each crime type the current and a proposed definition count
-/// as serious violence (the headline), over the latest twelve months with data.
+/// as serious violence (the headline), over the latest twelve months with data, in the
+/// partnership's area as the SNA counts it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Preview {
     pub from: Month,
@@ -153,8 +155,8 @@ fn short(s: &str) -> String {
 pub async fn preview(db: &Db, current: &Definition, proposed: &Definition) -> Result<Option<Preview>, AppError> {
     let Some(to) = db.police_months_covered().await?.into_iter().max() else { return Ok(None) };
     let from = to.plus(-11);
-    let filter = CountFilter { from: Some(from), to: Some(to), crime_type: None, district: None };
-    let counts = db.counts(&[CountField::CrimeType], &filter).await?;
+    let filter = CountFilter { from: Some(from), to: Some(to), ..CountFilter::default() };
+    let (_, counts) = crate::counts::count(db, &[CountField::CrimeType], filter, Scope::Partnership).await?;
     let mut by_type: BTreeMap<String, i64> = BTreeMap::new();
     for row in counts {
         let crime_type = row.values.into_iter().next().flatten().unwrap_or_default();

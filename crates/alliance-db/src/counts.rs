@@ -34,12 +34,14 @@ impl Db {
     ///
     /// Counts by month, crime type and district (with any filter: the filter's fields are
     /// those three) are summed from the summary `police_month_counts`, kept exact by every
-    /// import (see `police::month_counts`); a count by LSOA or outcome reads the records.
+    /// import (see `police::month_counts`); a count by LSOA or outcome reads the records (those
+    /// of the filter's districts by the area index). The filter is applied as given: choosing
+    /// the partnership's districts is the caller's (`alliance_app::counts`).
     pub async fn counts(&self, fields: &[CountField], filter: &CountFilter) -> Result<Vec<CountRow>, DbError> {
         let summary: Option<Vec<&str>> = fields.iter().map(|f| summary_expression(*f)).collect();
-        let (exprs, from, count, district) = match &summary {
-            Some(exprs) => (exprs.clone(), "police_month_counts m", "SUM(m.n)", "m.district_code"),
-            None => (fields.iter().map(|f| expression(*f)).collect(), "police_crimes c", "COUNT(*)", "l.district_code"),
+        let (exprs, from, count) = match &summary {
+            Some(exprs) => (exprs.clone(), "police_month_counts m", "SUM(m.n)"),
+            None => (fields.iter().map(|f| expression(*f)).collect(), "police_crimes c", "COUNT(*)"),
         };
         let column = |name: &str| if summary.is_some() { format!("m.{name}") } else { format!("c.{name}") };
         let mut sql = String::from("SELECT ");
@@ -47,8 +49,7 @@ impl Db {
             sql.push_str(&format!("{e} AS g{i}, "));
         }
         sql.push_str(&format!("CAST(COALESCE({count}, 0) AS BIGINT) AS n FROM {from}"));
-        let needs_district = fields.contains(&CountField::District) || filter.district.is_some();
-        if needs_district && summary.is_none() {
+        if fields.contains(&CountField::District) && summary.is_none() {
             sql.push_str(" LEFT JOIN lsoas l ON l.code = c.lsoa_code");
         }
         let mut params = Params::new();
@@ -62,8 +63,14 @@ impl Db {
         if let Some(t) = &filter.crime_type {
             conditions.push(format!("{} = {}", column("crime_type"), params.push(t.clone())));
         }
-        if let Some(d) = &filter.district {
-            conditions.push(format!("{district} = {}", params.push(d.to_string())));
+        let districts: Vec<String> = filter.districts.iter().map(|d| d.to_string()).collect();
+        let by_area_index = !districts.is_empty() && summary.is_none();
+        if !districts.is_empty() {
+            conditions.push(match summary {
+                Some(_) => format!("m.district_code IN ({})", params.list(districts)),
+                // The records by their area index, as the SNA reads an area's records.
+                None => Db::records_in_districts(&mut params, &districts),
+            });
         }
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
@@ -73,8 +80,7 @@ impl Db {
             sql.push_str(" GROUP BY ");
             sql.push_str(&exprs.join(", "));
         }
-        let query = params.bind(sqlx::query(&sql), 0);
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = self.fetch_police_rows(&sql, &params, by_area_index).await?;
         let mut out = rows
             .iter()
             .map(|r| {

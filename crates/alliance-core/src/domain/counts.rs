@@ -83,7 +83,11 @@ pub struct CountFilter {
     pub from: Option<Month>,
     pub to: Option<Month>,
     pub crime_type: Option<String>,
-    pub district: Option<DistrictCode>,
+    /// Records whose LSOA lies in one of these districts. Empty: every record, those with no
+    /// location or outside the loaded areas too. The front ends fill it with the partnership's
+    /// districts unless asked for everything, so that a database holding other forces' data
+    /// (a region, the national archive) does not count them as the partnership's.
+    pub districts: Vec<DistrictCode>,
 }
 
 /// One group of the counts query: the group's values, in the order of the fields asked

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use alliance_app::counts::{self, Scope};
 use alliance_core::analytics::comparison::{compare_with_previous, PeriodComparison};
 use alliance_core::domain::police::ANTI_SOCIAL_BEHAVIOUR;
 use alliance_core::domain::{CountField, CountFilter, Month, MonthRange};
@@ -150,7 +151,11 @@ impl DashboardFigures {
             });
         };
         let current = MonthRange::ending(latest, 12);
-        let rows = db.counts(&[CountField::Month, CountField::CrimeType], &CountFilter::default()).await?;
+        // The partnership's area, as the public figures, the map and the SNA count it: a
+        // database holding other forces' data must not headline them as the partnership's.
+        let area = counts::districts(db, Vec::new(), Scope::Partnership).await?;
+        let in_area = CountFilter { districts: area.clone(), ..CountFilter::default() };
+        let rows = db.counts(&[CountField::Month, CountField::CrimeType], &in_area).await?;
         let by_month_type: Vec<(Month, String, i64)> = rows
             .iter()
             .filter_map(|r| {
@@ -158,7 +163,7 @@ impl DashboardFigures {
                 Some((month, r.values.get(1)?.clone().unwrap_or_default(), r.count))
             })
             .collect();
-        let records: i64 = rows.iter().map(|r| r.count).sum();
+        let records: i64 = db.counts(&[], &CountFilter::default()).await?.iter().map(|r| r.count).sum();
 
         let headlines = HEADLINES
             .iter()
@@ -193,20 +198,32 @@ impl DashboardFigures {
 
         // The same records a computed indicator of violence and sexual offences over these 12
         // months counts (alliance_app::indicators: the partnership's LSOAs).
-        let all_violence = compare_with_previous(&monthly_for(&by_month_type, |t| t == VIOLENCE), &covered, latest, 12);
+        let headline_violence =
+            compare_with_previous(&monthly_for(&by_month_type, |t| t == VIOLENCE), &covered, latest, 12).current;
         let in_area = db.police_figure_of(&[VIOLENCE.to_string()], current, None, false).await?.count;
-        let violence_note = format!(
-            "{VIOLENCE}, {current}: {} records in the police files, of which {} were recorded in the partnership's \
-             area (its LSOAs). Computed indicators, the Board pack and the SNA's place figures count those {}; the \
-             other {} have no location or lie outside the area. The hotspot map counts the located records in its \
-             grid cells over the area, so its total differs again.",
-            format::count(all_violence.current),
-            format::count(in_area),
-            format::count(in_area),
-            format::count(all_violence.current - in_area),
-        );
         let trend = Some(trend(&by_month_type, &covered, latest));
-        let (districts, population_note) = district_rows(state, current).await?;
+        let (districts, population_note, file_violence) = district_rows(state, current).await?;
+        let violence_note = if area.is_empty() {
+            format!(
+                "{VIOLENCE}, {current}: {} records in the police files, of which {} were recorded in the areas \
+                 loaded (their LSOAs). Computed indicators, the Board pack and the SNA's place figures count those \
+                 {}; the other {} have no location or lie outside the areas loaded. The hotspot map counts the \
+                 located records in its grid cells, so its total differs again.",
+                format::count(headline_violence),
+                format::count(in_area),
+                format::count(in_area),
+                format::count(headline_violence - in_area),
+            )
+        } else {
+            format!(
+                "{VIOLENCE}, {current}: {} records in the partnership's area (its LSOAs), the figure computed \
+                 indicators, the Board pack and the SNA's place figures count. The police files hold {} more that \
+                 have no location or lie outside the area; no headline counts them. The hotspot map counts the \
+                 located records in its grid cells over the area, so its total differs again.",
+                format::count(in_area),
+                format::count(file_violence - in_area),
+            )
+        };
         Ok(DashboardFigures {
             has_data: true,
             latest_month: latest.to_string(),
@@ -274,7 +291,9 @@ fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Mont
     Trend { svg, series_names: series.iter().map(|s| (s.name.clone(), s.colour)).collect(), rows }
 }
 
-async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<DistrictRow>, String), PageError> {
+/// The district table over `period`: the partnership's districts, then one row for every
+/// other record; with the violence and sexual offences of every row (the police files').
+async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<DistrictRow>, String, i64), PageError> {
     let db = &state.db;
     let filter = CountFilter { from: Some(period.from), to: Some(period.to), ..CountFilter::default() };
     let rows = db.counts(&[CountField::District, CountField::CrimeType], &filter).await?;
@@ -285,6 +304,7 @@ async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<Dist
     // records with no location share the last row.
     let area = db.partnership_area_filter().await?;
     let mut by_district: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
+    let mut violence_in_files = 0;
     for r in &rows {
         let t = r.values.get(1).cloned().flatten().unwrap_or_default();
         let district = r.values.first().cloned().flatten().filter(|d| area.admits(Some(d)));
@@ -292,8 +312,9 @@ async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<Dist
         if t != ANTI_SOCIAL_BEHAVIOUR {
             entry.0 += r.count;
         }
-        if t == "Violence and sexual offences" {
+        if t == VIOLENCE {
             entry.1 += r.count;
+            violence_in_files += r.count;
         }
     }
     let mut out: Vec<DistrictRow> = by_district
@@ -322,5 +343,5 @@ async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<Dist
                 mid-2015 LSOA population estimates published with the English Indices of Deprivation 2019 \
                 (Census 2011 counts for Welsh LSOAs)."
         .to_string();
-    Ok((out, note))
+    Ok((out, note, violence_in_files))
 }

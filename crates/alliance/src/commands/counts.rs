@@ -1,8 +1,10 @@
-//! `alliance counts --by FIELDS`: police records grouped and counted.
+//! `alliance counts --by FIELDS`: police records grouped and counted, those of the
+//! partnership's districts unless `--district` or `--everywhere` says otherwise.
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use alliance_app::counts::{self, Scope};
 use alliance_core::domain::{CountField, CountFilter, CountRow, DistrictCode, Month};
 use alliance_db::Db;
 use alliance_reports::csv::CsvWriter;
@@ -22,9 +24,14 @@ pub struct CountsArgs {
     /// Only this crime type, e.g. "Robbery".
     #[arg(long)]
     pub crime_type: Option<String>,
-    /// Only this local authority district, e.g. E06000021.
+    /// Only this local authority district, e.g. E06000021 (repeat for several). Without it
+    /// the counts cover the partnership's districts.
     #[arg(long)]
-    pub district: Option<DistrictCode>,
+    pub district: Vec<DistrictCode>,
+    /// Count every record held: other areas' (a region's or the national archive's) and
+    /// those with no location too, not only the partnership's.
+    #[arg(long, conflicts_with = "district")]
+    pub everywhere: bool,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -37,11 +44,23 @@ pub enum Format {
 }
 
 pub async fn run(db: &Db, args: CountsArgs) -> anyhow::Result<ExitCode> {
-    let filter = CountFilter { from: args.from, to: args.to, crime_type: args.crime_type, district: args.district };
-    let rows = db.counts(&args.by, &filter).await?;
+    let named = !args.district.is_empty();
+    let filter = CountFilter { from: args.from, to: args.to, crime_type: args.crime_type, districts: args.district };
+    let scope = if args.everywhere { Scope::Everywhere } else { Scope::Partnership };
+    let (filter, rows) = counts::count(db, &args.by, filter, scope).await?;
+    // What was counted goes beside the figures, not into them: standard output stays data.
+    let codes: Vec<String> = filter.districts.iter().map(|d| d.to_string()).collect();
+    match (codes.is_empty(), named) {
+        (true, _) => eprintln!("Counting every record held."),
+        (false, true) => eprintln!("Counting the records in districts {}.", codes.join(", ")),
+        (false, false) => eprintln!(
+            "Counting the records in the partnership's districts ({}); --everywhere counts every record held.",
+            codes.join(", ")
+        ),
+    }
     match args.format {
         Format::Csv => write_csv(&args.by, &rows)?,
-        Format::Json => println!("{}", alliance_app::counts::counts_json(&args.by, &rows)),
+        Format::Json => println!("{}", counts::counts_json(&args.by, &filter, &rows)),
         Format::Table => write_table(&args.by, &rows),
     }
     Ok(ExitCode::SUCCESS)

@@ -78,7 +78,10 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     let rows = row_headers(&page.body, "districts");
     assert_eq!(rows, ["Stoke-on-Trent", "Outside the partnership's area, or no location"], "{rows:?}");
     let note_count = alliance_core::format::count(stoke.count);
-    assert!(page.body.contains(&format!("of which {note_count} were recorded in the partnership")), "the note");
+    assert!(page.body.contains(&format!(": {note_count} records in the partnership")), "the note");
+    // The violence headline counts Stoke-on-Trent's records, not the whole database's.
+    let headline = format!("id=\"headline-2\">{note_count}</span>");
+    assert!(page.body.contains(&headline), "the headline is the area's: {headline}");
 
     // The public figures list the area's districts only.
     let public = app.get("/public/figures", &Default::default()).await;
@@ -86,7 +89,10 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     assert_eq!(row_headers(&public.body, "districts-table"), ["Stoke-on-Trent"]);
     // Its months count the same records: Stoke-on-Trent's, not the whole database's.
     let stoke_months = db
-        .counts(&[CountField::Month], &CountFilter { district: Some(STOKE.parse().unwrap()), ..CountFilter::default() })
+        .counts(
+            &[CountField::Month],
+            &CountFilter { districts: vec![STOKE.parse().unwrap()], ..CountFilter::default() },
+        )
         .await
         .unwrap();
     let expected: Vec<(String, String)> = stoke_months
@@ -98,5 +104,28 @@ async fn area_is_the_profiles_districts(app: TestApp) {
         .collect();
     assert!(expected.iter().all(|(_, n)| n != "0"), "Stoke has records every month: {expected:?}");
     assert_eq!(row_cells(&public.body, "months-table"), expected);
+
+    // The counts API covers the same area by default and says so; `area=everywhere` counts
+    // every record held, as the library does unfiltered.
+    let as_json = |rows: &[alliance_core::domain::CountRow]| -> Vec<serde_json::Value> {
+        rows.iter().map(|r| serde_json::json!({ "month": r.values[0], "count": r.count })).collect()
+    };
+    let area = app.get("/api/v1/counts?by=month", &analyst).await;
+    assert_eq!(area.status, StatusCode::OK, "{}", area.body);
+    assert_eq!(area.json()["districts"], serde_json::json!([STOKE]));
+    assert_eq!(area.json()["rows"].as_array().expect("rows").clone(), as_json(&stoke_months));
+    let every = db.counts(&[CountField::Month], &CountFilter::default()).await.unwrap();
+    let everywhere = app.get("/api/v1/counts?by=month&area=everywhere", &analyst).await;
+    assert_eq!(everywhere.json()["districts"], serde_json::json!([]));
+    assert_eq!(everywhere.json()["rows"].as_array().expect("rows").clone(), as_json(&every));
+    assert_ne!(as_json(&every), as_json(&stoke_months), "the demo holds more than Stoke-on-Trent");
+    // A district named outside the profile is counted as asked.
+    let moorlands = app.get("/api/v1/counts?by=month&district=E07000198", &analyst).await;
+    assert_eq!(moorlands.json()["districts"], serde_json::json!(["E07000198"]));
+    for bad in ["area=everywhere&district=E07000198", "area=nowhere"] {
+        let reply = app.get(&format!("/api/v1/counts?by=month&{bad}"), &analyst).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(reply.body.contains("area"), "{bad}: {}", reply.body);
+    }
 }
 on_each_app!(area_is_the_profiles_districts);

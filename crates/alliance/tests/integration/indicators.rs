@@ -108,8 +108,11 @@ async fn computed_indicators(app: TestApp) {
     let note = element_text(&dashboard, "violence-definition").to_string();
     let period = format!("{} to {latest}", latest.plus(-11));
     assert!(note.contains(&period), "the dashboard states its period: {note}");
+    // No partnership profile here: the headline counts every record of the police files, and
+    // the note says how many of them the areas loaded hold (`area_figures` has a profile).
     let in_area =
         note.split("of which ").nth(1).and_then(|r| r.split(' ').next()).expect("the in-area count").to_string();
+    assert!(note.contains(&format!("{period}: {} records in the police files", element_text(&dashboard, "headline-2"))));
     let page = app.get(&format!("/indicators/{vso}?quarter={quarter}"), &analyst).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
@@ -126,7 +129,7 @@ async fn computed_indicators(app: TestApp) {
     assert_eq!(alliance_core::format::count(expected), in_area);
     assert_eq!(pack(&db, &quarter.to_string()).await.indicator("vso-12m").unwrap().latest, Some(expected as f64));
     // Every record of the files is more, and the dashboard says why.
-    assert!(note.contains("no location or lie outside the area"), "{note}");
+    assert!(note.contains("have no location or lie outside the areas loaded"), "{note}");
 
     // ---- A partner series feeds an indicator: monthly values summed into the quarter.
     let audit = ImportAudit::new(Actor::new("user:data@council.example", "127.0.0.1"), "import indicators");

@@ -44,15 +44,21 @@ async fn from_records(db: &Db, filter: &CountFilter) -> BTreeMap<Key, i64> {
         }
     }
     let fields = [CountField::Month, CountField::CrimeType, CountField::Lsoa];
-    let unfiltered = CountFilter { district: None, ..filter.clone() };
+    let unfiltered = CountFilter { districts: Vec::new(), ..filter.clone() };
+    let wanted: Vec<String> = filter.districts.iter().map(|d| d.to_string()).collect();
     let mut out = BTreeMap::new();
+    let mut kept_lsoa_rows = Vec::new();
     for r in db.counts(&fields, &unfiltered).await.expect("counts by LSOA") {
         let d = r.values[2].as_ref().and_then(|code| district.get(code).cloned().flatten());
-        if filter.district.as_ref().is_some_and(|want| d.as_deref() != Some(want.as_str())) {
+        if !wanted.is_empty() && !d.as_ref().is_some_and(|d| wanted.contains(d)) {
             continue;
         }
         *out.entry((r.values[0].clone(), r.values[1].clone(), d)).or_insert(0) += r.count;
+        kept_lsoa_rows.push(r);
     }
+    // The records' own count by LSOA, with the district filter applied in the query (the
+    // area index), keeps exactly those rows.
+    assert_eq!(db.counts(&fields, filter).await.expect("counts by LSOA, filtered"), kept_lsoa_rows, "{filter:?}");
     out
 }
 
@@ -64,12 +70,17 @@ async fn assert_exact(db: &Db, when: &str, placed: impl Into<Option<bool>>) {
         CountFilter::default(),
         CountFilter { from: "2025-03".parse().ok(), to: "2025-06".parse().ok(), ..CountFilter::default() },
         CountFilter { crime_type: Some("Violence and sexual offences".into()), ..CountFilter::default() },
-        CountFilter { district: "E06000021".parse().ok(), ..CountFilter::default() },
+        CountFilter { districts: vec!["E06000021".parse().expect("a code")], ..CountFilter::default() },
+        CountFilter {
+            districts: vec!["E06000021".parse().expect("a code"), "E07000198".parse().expect("a code")],
+            from: "2025-03".parse().ok(),
+            ..CountFilter::default()
+        },
     ];
     for filter in &filters {
         let (summary, records) = (from_summary(db, filter).await, from_records(db, filter).await);
         if let Some(placed) = placed {
-            assert_eq!(records.is_empty(), filter.district.is_some() && !placed, "{when}: {filter:?}");
+            assert_eq!(records.is_empty(), !filter.districts.is_empty() && !placed, "{when}: {filter:?}");
         }
         assert_eq!(summary, records, "{when}: {filter:?}");
     }

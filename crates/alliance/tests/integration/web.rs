@@ -83,7 +83,7 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     let n = raw.get(&("2025-11".to_string(), "Robbery".to_string())).copied().unwrap_or(0);
     assert_eq!(
         response.json(),
-        serde_json::json!({ "rows": [{ "month": "2025-11", "crime_type": "Robbery", "count": n }] })
+        serde_json::json!({ "districts": [], "rows": [{ "month": "2025-11", "crime_type": "Robbery", "count": n }] })
     );
 
     // A bad field is a 400 with a JSON error.
@@ -115,7 +115,7 @@ async fn dashboard_on_an_empty_database_says_there_is_no_data() {
     assert!(!html.contains("app-headline__figure"), "no headline figures without data");
     let response = app.get("/api/v1/counts?by=month", &me).await;
     assert_eq!(response.status, StatusCode::OK);
-    assert_eq!(response.json(), serde_json::json!({ "rows": [] }));
+    assert_eq!(response.json(), serde_json::json!({ "districts": [], "rows": [] }));
 
     // The figures are kept until the data changes: a file imported after that first view is on
     // the next one.
@@ -132,7 +132,7 @@ async fn dashboard_on_an_empty_database_says_there_is_no_data() {
     let counts = app.get("/api/v1/counts?by=month", &me).await;
     assert_eq!(counts.header("x-alliance-cache"), Some("miss"));
     assert!(counts.header("content-type").is_some_and(|c| c.starts_with("application/json")));
-    assert_eq!(counts.json(), serde_json::json!({ "rows": [{ "month": "2025-06", "count": 1 }] }));
+    assert_eq!(counts.json(), serde_json::json!({ "districts": [], "rows": [{ "month": "2025-06", "count": 1 }] }));
     let again = app.get("/api/v1/counts?by=month", &me).await;
     assert_eq!(again.header("x-alliance-cache"), Some("hit"));
     assert_eq!(again.json(), counts.json());

@@ -1,4 +1,7 @@
-//! `GET /api/v1/counts?by=month,crime-type&from=YYYY-MM&to=YYYY-MM&crime-type=T&district=CODE`
+//! `GET /api/v1/counts?by=month,crime-type&from=YYYY-MM&to=YYYY-MM&crime-type=T&district=CODE&area=everywhere`
+//!
+//! The partnership's districts unless a district is named or `area=everywhere` asks for
+//! every record (`alliance_app::counts`); the answer's `districts` says which were counted.
 //!
 //! Each answer is kept until the data changes (`AppState::counts`): under load the same few
 //! questions are asked again and again, and on 20 million records one answer costs about
@@ -7,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use alliance_app::counts::{self, Scope};
 use alliance_core::domain::{CountField, CountFilter};
 use axum::body::Bytes;
 use axum::extract::State;
@@ -22,14 +26,16 @@ pub async fn get(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let (fields, filter) = parse(&params).map_err(ApiError::BadRequest)?;
-    // The parsed question, so that spellings of one question share an answer.
+    let (fields, filter, scope) = parse(&params).map_err(ApiError::BadRequest)?;
+    // The question with its districts resolved, so that spellings of one question share an
+    // answer and a changed partnership profile asks a new one.
+    let filter = CountFilter { districts: counts::districts(&state.db, filter.districts, scope).await?, ..filter };
     let key = format!("{fields:?} {filter:?}");
     let (json, kept) = state
         .counts
         .get(&state.db, &key, || async {
             let rows = state.db.counts(&fields, &filter).await?;
-            Ok::<_, ApiError>(Bytes::from(alliance_app::counts::counts_json(&fields, &rows)))
+            Ok::<_, ApiError>(Bytes::from(counts::counts_json(&fields, &filter, &rows)))
         })
         .await?;
     let mut response = Bytes::clone(&json).into_response();
@@ -39,10 +45,10 @@ pub async fn get(
     Ok(response)
 }
 
-fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilter), String> {
+fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilter, Scope), String> {
     for key in params.keys() {
-        if !["by", "from", "to", "crime-type", "crime_type", "district"].contains(&key.as_str()) {
-            return Err(format!("unknown parameter \"{key}\": expected by, from, to, crime-type, district"));
+        if !["by", "from", "to", "crime-type", "crime_type", "district", "area"].contains(&key.as_str()) {
+            return Err(format!("unknown parameter \"{key}\": expected by, from, to, crime-type, district, area"));
         }
     }
     let by = params.get("by").ok_or("the parameter \"by\" is required, e.g. by=month,crime-type")?;
@@ -52,11 +58,19 @@ fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilt
     };
     let district =
         params.get("district").map(|v| v.parse().map_err(|e| format!("parameter \"district\": {e}"))).transpose()?;
+    let scope = match params.get("area").map(String::as_str) {
+        None | Some("partnership") => Scope::Partnership,
+        Some("everywhere") if district.is_none() => Scope::Everywhere,
+        Some("everywhere") => {
+            return Err("parameter \"area\": everywhere and a district cannot both be asked for".into())
+        }
+        Some(other) => return Err(format!("parameter \"area\": \"{other}\" is not partnership or everywhere")),
+    };
     let filter = CountFilter {
         from: month("from")?,
         to: month("to")?,
         crime_type: params.get("crime-type").or_else(|| params.get("crime_type")).cloned(),
-        district,
+        districts: district.into_iter().collect(),
     };
-    Ok((fields, filter))
+    Ok((fields, filter, scope))
 }

@@ -68,6 +68,10 @@ pub struct CountRow {
 /// Counts of police recorded crime.
 #[derive(Serialize, ToSchema)]
 pub struct CountsResponse {
+    /// The districts whose records were counted (ONS codes): the one asked for, else the
+    /// partnership's. Empty when every record held was counted (`area=everywhere`, or no
+    /// partnership profile).
+    pub districts: Vec<String>,
     pub rows: Vec<CountRow>,
 }
 
@@ -221,7 +225,8 @@ operation!(counts: get "/api/v1/counts", tag = "Police data",
         ("from" = Option<String>, Query, description = "First month (YYYY-MM)", example = "2025-01"),
         ("to" = Option<String>, Query, description = "Last month (YYYY-MM)", example = "2025-06"),
         ("crime-type" = Option<String>, Query, description = "Only this crime type", example = "Violence and sexual offences"),
-        ("district" = Option<String>, Query, description = "Only this local authority district (ONS code)", example = "E07000198"),
+        ("district" = Option<String>, Query, description = "Only this local authority district (ONS code); without it, the partnership's districts", example = "E07000198"),
+        ("area" = Option<String>, Query, description = "partnership (the default: the partnership's districts) or everywhere (every record held, other areas' and those with no location too); not with district", example = "everywhere"),
     ),
     responses((status = 200, description = "One row per group", body = CountsResponse)),
     problems(400: "A parameter is missing or invalid", 401: "No session and no valid token"));
