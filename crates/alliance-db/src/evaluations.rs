@@ -12,7 +12,7 @@ use alliance_core::analytics::evaluation::areas::{LocatedCrime, ScoredCandidate}
 use alliance_core::analytics::evaluation::{evaluate, AreaLabels, EvaluationInput, EvaluationResult, HarmWeight};
 use alliance_core::domain::{Month, MonthRange};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use sqlx::FromRow;
 
 use crate::areas::StoredBoundary;
 use crate::params::placeholders;
@@ -138,6 +138,31 @@ impl EvaluationBasis {
     }
 }
 
+/// A month as stored (`YYYY-MM`); one Alliance did not write is a damaged record.
+fn stored_month(text: &str) -> Result<Month, DbError> {
+    text.parse().map_err(|e| DbError::corrupt(format!("stored month: {e}")))
+}
+
+/// A located record, by column name.
+#[derive(sqlx::FromRow)]
+struct LocatedRow {
+    id: i64,
+    month: String,
+    longitude: f64,
+    latitude: f64,
+    lsoa_code: Option<String>,
+    crime_type: String,
+}
+
+/// Records of an LSOA in a month, by column name (the code and the month are both text, so
+/// a swap would not fail to decode).
+#[derive(sqlx::FromRow)]
+struct LsoaMonthCount {
+    lsoa_code: String,
+    month: String,
+    n: i64,
+}
+
 impl Db {
     /// Located street crimes in a WGS84 box and a period, optionally of some crime types.
     /// Crimes without a location are not returned. Read LSOA by LSOA where few LSOAs' records
@@ -152,16 +177,15 @@ impl Db {
         let rows = self.located_rows_in_box(columns, bbox, (Some(months.from), Some(months.to)), crime_types).await?;
         rows.iter()
             .map(|r| {
-                let month: String = r.try_get(1)?;
-                let month: Month = month.parse().map_err(|e| DbError::corrupt(format!("stored month: {e}")))?;
+                let r = LocatedRow::from_row(r)?;
                 Ok((
-                    r.try_get::<i64, _>(0)?,
+                    r.id,
                     LocatedCrime {
-                        month,
-                        longitude: r.try_get(2)?,
-                        latitude: r.try_get(3)?,
-                        lsoa_code: r.try_get(4)?,
-                        crime_type: r.try_get(5)?,
+                        month: stored_month(&r.month)?,
+                        longitude: r.longitude,
+                        latitude: r.latitude,
+                        lsoa_code: r.lsoa_code,
+                        crime_type: r.crime_type,
                     },
                 ))
             })
@@ -182,15 +206,14 @@ impl Db {
         for chunk in codes.chunks(CODES_PER_QUERY) {
             let mut params = crate::params::Params::new();
             let sql = format!(
-                "SELECT c.lsoa_code, c.month, COUNT(*) FROM police_crimes c WHERE c.lsoa_code IN ({}){} \
+                "SELECT c.lsoa_code, c.month, COUNT(*) AS n FROM police_crimes c WHERE c.lsoa_code IN ({}){} \
                  GROUP BY c.lsoa_code, c.month",
                 params.list(chunk.iter().cloned()),
                 crate::spatial::period_and_types(&mut params, (Some(months.from), Some(months.to)), crime_types),
             );
             for r in self.fetch_police_rows(&sql, &params, true).await? {
-                let month: String = r.try_get(1)?;
-                let month: Month = month.parse().map_err(|e| DbError::corrupt(format!("stored month: {e}")))?;
-                out.insert((r.try_get::<String, _>(0)?, month), r.try_get::<i64, _>(2)?.max(0) as u64);
+                let r = LsoaMonthCount::from_row(&r)?;
+                out.insert((r.lsoa_code, stored_month(&r.month)?), r.n.max(0) as u64);
             }
         }
         Ok(out)
@@ -198,16 +221,14 @@ impl Db {
 
     /// Current street-file imports per month.
     pub async fn street_imports(&self) -> Result<BTreeMap<Month, Vec<i64>>, DbError> {
-        let rows = sqlx::query(
+        let rows: Vec<(i64, String)> = sqlx::query_as(
             "SELECT id, month FROM imports WHERE source = 'police' AND kind = 'street' AND superseded_by IS NULL AND month IS NOT NULL ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut out: BTreeMap<Month, Vec<i64>> = BTreeMap::new();
-        for r in rows {
-            let month: String = r.try_get(1)?;
-            let month: Month = month.parse().map_err(|e| DbError::corrupt(format!("stored month: {e}")))?;
-            out.entry(month).or_default().push(r.try_get(0)?);
+        for (id, month) in rows {
+            out.entry(stored_month(&month)?).or_default().push(id);
         }
         Ok(out)
     }

@@ -136,6 +136,54 @@ const PARTNER_TABLES: [(&str, &str); 2] =
 
 const WHO_SEEDS: &str = "alliance (default definition)";
 
+/// A stored definition's head row, by column name.
+#[derive(sqlx::FromRow)]
+struct DefinitionHead {
+    id: i64,
+    version: i64,
+    name: String,
+    created: String,
+    notes: String,
+}
+
+/// A stored mapping, by column name: its codes are parsed in `sv_definition_at`.
+#[derive(sqlx::FromRow)]
+struct MappingRow {
+    position: i64,
+    source: String,
+    category: String,
+    sv_group: String,
+    fit: String,
+    in_headline: i64,
+    note: String,
+}
+
+/// A stored gap, by column name.
+#[derive(sqlx::FromRow)]
+struct GapRow {
+    position: i64,
+    source: String,
+    sv_group: String,
+    note: String,
+}
+
+/// An LSOA link, by column name: both codes are text, so a swap would not fail to decode.
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    lsoa11: String,
+    lsoa21: String,
+    weight: f64,
+}
+
+/// The first and last assault months of a report's ED assaults and how many have an arrival
+/// time, by column name (the months are both text, so a swap would not fail to decode).
+#[derive(sqlx::FromRow)]
+struct EdSpan {
+    first_month: Option<String>,
+    last_month: Option<String>,
+    with_arrival: i64,
+}
+
 impl Db {
     /// The current (latest) serious violence definition; stores the default as version 1
     /// when there is none yet.
@@ -211,87 +259,58 @@ impl Db {
 
     /// The version asked for, or the latest.
     async fn sv_definition_at(&self, version: Option<i64>) -> Result<Option<Definition>, DbError> {
-        let head = match version {
-            None => {
-                sqlx::query(
-                    "SELECT id, version, name, created, notes FROM sv_definitions ORDER BY version DESC LIMIT 1",
-                )
-                .fetch_optional(&self.pool)
-                .await?
-            }
-            Some(v) => {
-                sqlx::query("SELECT id, version, name, created, notes FROM sv_definitions WHERE version = $1")
-                    .bind(v)
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
+        const HEAD: &str = "SELECT id, version, name, created, notes FROM sv_definitions";
+        let head: Option<DefinitionHead> = match version {
+            None => sqlx::query_as(&format!("{HEAD} ORDER BY version DESC LIMIT 1")).fetch_optional(&self.pool).await?,
+            Some(v) => sqlx::query_as(&format!("{HEAD} WHERE version = $1")).bind(v).fetch_optional(&self.pool).await?,
         };
         let Some(head) = head else {
             return Ok(None);
         };
-        let id: i64 = head.try_get(0)?;
         let bad = |what: &str, value: &str| DbError::corrupt(format!("definition: unknown {what} \"{value}\""));
-        let rows = sqlx::query(
+        let rows: Vec<MappingRow> = sqlx::query_as(
             "SELECT position, source, category, sv_group, fit, in_headline, note FROM sv_mappings WHERE definition_id = $1",
         )
-        .bind(id)
+        .bind(head.id)
         .fetch_all(&self.pool)
         .await?;
         let mut mappings = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let (position, source, category, group, fit, in_headline, note): (
-                i64,
-                String,
-                String,
-                String,
-                String,
-                i64,
-                String,
-            ) = (
-                r.try_get(0)?,
-                r.try_get(1)?,
-                r.try_get(2)?,
-                r.try_get(3)?,
-                r.try_get(4)?,
-                r.try_get(5)?,
-                r.try_get(6)?,
-            );
+        for r in rows {
             mappings.push((
-                position,
+                r.position,
                 Mapping {
-                    source: SourceKind::parse(&source).map_err(|_| bad("source", &source))?,
-                    category,
-                    group: SvGroup::parse(&group).map_err(|_| bad("group", &group))?,
-                    fit: Fit::parse(&fit).map_err(|_| bad("fit", &fit))?,
-                    in_headline: in_headline != 0,
-                    note,
+                    source: SourceKind::parse(&r.source).map_err(|_| bad("source", &r.source))?,
+                    category: r.category,
+                    group: SvGroup::parse(&r.sv_group).map_err(|_| bad("group", &r.sv_group))?,
+                    fit: Fit::parse(&r.fit).map_err(|_| bad("fit", &r.fit))?,
+                    in_headline: r.in_headline != 0,
+                    note: r.note,
                 },
             ));
         }
         mappings.sort_by_key(|m| m.0);
-        let rows = sqlx::query("SELECT position, source, sv_group, note FROM sv_gaps WHERE definition_id = $1")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows: Vec<GapRow> =
+            sqlx::query_as("SELECT position, source, sv_group, note FROM sv_gaps WHERE definition_id = $1")
+                .bind(head.id)
+                .fetch_all(&self.pool)
+                .await?;
         let mut gaps = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let (position, source, group, note): (i64, String, String, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+        for r in rows {
             gaps.push((
-                position,
+                r.position,
                 Gap {
-                    source: SourceKind::parse(&source).map_err(|_| bad("source", &source))?,
-                    group: SvGroup::parse(&group).map_err(|_| bad("group", &group))?,
-                    note,
+                    source: SourceKind::parse(&r.source).map_err(|_| bad("source", &r.source))?,
+                    group: SvGroup::parse(&r.sv_group).map_err(|_| bad("group", &r.sv_group))?,
+                    note: r.note,
                 },
             ));
         }
         gaps.sort_by_key(|g| g.0);
         Ok(Some(Definition {
-            version: head.try_get(1)?,
-            name: head.try_get(2)?,
-            created: head.try_get(3)?,
-            notes: head.try_get(4)?,
+            version: head.version,
+            name: head.name,
+            created: head.created,
+            notes: head.notes,
             mappings: mappings.into_iter().map(|m| m.1).collect(),
             gaps: gaps.into_iter().map(|g| g.1).collect(),
         }))
@@ -357,17 +376,29 @@ impl Db {
         let by_age_sex = rows_as(&rows)?;
         let rows = fetch("e.method, CAST(COUNT(*) AS BIGINT)", " GROUP BY e.method").await?;
         let by_method = rows_as(&rows)?;
-        let rows = fetch("MIN(e.assault_month), MAX(e.assault_month), CAST(COUNT(e.arrival_at) AS BIGINT)", "").await?;
-        let (first, last, with_arrival): (Option<String>, Option<String>, i64) = match rows.first() {
-            Some(r) => (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?),
-            None => (None, None, 0),
+        let rows = fetch(
+            "MIN(e.assault_month) AS first_month, MAX(e.assault_month) AS last_month, \
+             CAST(COUNT(e.arrival_at) AS BIGINT) AS with_arrival",
+            "",
+        )
+        .await?;
+        let span: EdSpan = match rows.first() {
+            Some(r) => sqlx::FromRow::from_row(r)?,
+            None => EdSpan { first_month: None, last_month: None, with_arrival: 0 },
         };
         let rows =
             sqlx::query("SELECT id, kind FROM imports WHERE source = 'ed' AND superseded_by IS NULL ORDER BY id")
                 .fetch_all(&self.pool)
                 .await?;
         let imports = rows_as(&rows)?;
-        Ok(SnaEdRows { by_hour, by_age_sex, by_method, months: first.zip(last), with_arrival, imports })
+        Ok(SnaEdRows {
+            by_hour,
+            by_age_sex,
+            by_method,
+            months: span.first_month.zip(span.last_month),
+            with_arrival: span.with_arrival,
+            imports,
+        })
     }
 
     /// Every LSOA of the 2021 vintage with its district, population and decile, and the
@@ -385,11 +416,10 @@ impl Db {
                 imd_decile: l.imd_decile,
             })
             .collect();
-        let rows = sqlx::query("SELECT lsoa11, lsoa21, weight FROM lsoa_links").fetch_all(&self.pool).await?;
-        let links = rows
-            .iter()
-            .map(|r| Ok(VintageLink { lsoa11: r.try_get(0)?, lsoa21: r.try_get(1)?, weight: r.try_get(2)? }))
-            .collect::<Result<_, sqlx::Error>>()?;
+        let rows: Vec<LinkRow> =
+            sqlx::query_as("SELECT lsoa11, lsoa21, weight FROM lsoa_links").fetch_all(&self.pool).await?;
+        let links =
+            rows.into_iter().map(|r| VintageLink { lsoa11: r.lsoa11, lsoa21: r.lsoa21, weight: r.weight }).collect();
         Ok((lsoas, links))
     }
 

@@ -302,6 +302,40 @@ fn check_agreement(a: &NewAgreement<'_>) -> Result<(Option<String>, Option<Strin
     Ok((end_date, dpia_date))
 }
 
+/// An agreement's review and end dates, by column name (both are text, so a swap would not
+/// fail to decode).
+#[derive(sqlx::FromRow)]
+struct AgreementDates {
+    review_date: String,
+    end_date: Option<String>,
+}
+
+/// The dates of agreement `id`, if it exists.
+async fn agreement_dates(tx: &mut sqlx::AnyConnection, id: i64) -> Result<Option<AgreementDates>, DbError> {
+    Ok(sqlx::query_as("SELECT review_date, end_date FROM agreements WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?)
+}
+
+/// An approved grant under an agreement, by column name.
+#[derive(sqlx::FromRow)]
+struct ApprovedGrant {
+    org_id: i64,
+    dataset: String,
+    level: String,
+}
+
+/// An approved grant whose agreement has lapsed, by column name.
+#[derive(sqlx::FromRow)]
+struct LapsedGrant {
+    agreement_id: i64,
+    org_id: i64,
+    dataset: String,
+    review_date: String,
+    end_date: Option<String>,
+}
+
 /// `Invalid { field: "dataset" }` unless the dataset is registered.
 async fn require_dataset(tx: &mut sqlx::AnyConnection, slug: &str) -> Result<(), DbError> {
     let found = sqlx::query("SELECT slug FROM datasets WHERE slug = $1").bind(slug).fetch_optional(&mut *tx).await?;
@@ -345,11 +379,13 @@ impl Db {
         let mut tx = self.begin_write().await?;
         require_dataset(&mut tx, slug).await?;
         require_organisation(&mut tx, "org_id", org_id).await?;
-        let current = sqlx::query("SELECT d.owner_org_id, o.name FROM datasets d LEFT JOIN organisations o ON o.id = d.owner_org_id WHERE d.slug = $1")
-            .bind(slug)
-            .fetch_one(&mut *tx)
-            .await?;
-        let (owner, owner_name): (Option<i64>, Option<String>) = (current.try_get(0)?, current.try_get(1)?);
+        let (owner, owner_name): (Option<i64>, Option<String>) = sqlx::query_as(
+            "SELECT d.owner_org_id, o.name FROM datasets d LEFT JOIN organisations o ON o.id = d.owner_org_id \
+             WHERE d.slug = $1",
+        )
+        .bind(slug)
+        .fetch_one(&mut *tx)
+        .await?;
         if let Some(owner) = owner.filter(|o| *o != org_id) {
             let by_owner_admin = administrator_org(&mut tx, actor).await? == Some(owner);
             if !by_owner_admin {
@@ -417,7 +453,7 @@ impl Db {
         let today = today();
         let lapsed = "g.status = 'approved' AND g.lapse_recorded_at IS NULL \
                       AND (a.review_date < $1 OR (a.end_date IS NOT NULL AND a.end_date < $1))";
-        let found = sqlx::query(&format!(
+        let found: Vec<LapsedGrant> = sqlx::query_as(&format!(
             "SELECT g.agreement_id, g.org_id, g.dataset, a.review_date, a.end_date FROM agreement_grants g \
              JOIN agreements a ON a.id = g.agreement_id WHERE {lapsed}"
         ))
@@ -430,9 +466,7 @@ impl Db {
         let system = Actor::new("system", "system");
         let mut recorded = 0;
         let mut tx = self.begin_write().await?;
-        for r in &found {
-            let (agreement_id, org_id, dataset): (i64, i64, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            let (review_date, end_date): (String, Option<String>) = (r.try_get(3)?, r.try_get(4)?);
+        for LapsedGrant { agreement_id, org_id, dataset, review_date, end_date } in found {
             // Only the first to mark it records it (a concurrent check finds it marked).
             let marked = sqlx::query(
                 "UPDATE agreement_grants SET lapse_recorded_at = $1 WHERE agreement_id = $2 AND org_id = $3 \
@@ -468,13 +502,11 @@ impl Db {
         )
         .fetch_all(&self.pool)
         .await?;
-        let parties = sqlx::query(
+        let parties: Vec<(i64, String)> = sqlx::query_as(
             "SELECT p.agreement_id, o.name FROM agreement_parties p JOIN organisations o ON o.id = p.org_id",
         )
         .fetch_all(&self.pool)
         .await?;
-        let parties: Vec<(i64, String)> =
-            parties.iter().map(|p| Ok((p.try_get(0)?, p.try_get(1)?))).collect::<Result<_, DbError>>()?;
         let grants = self.grants().await?;
         rows.iter()
             .map(|r| {
@@ -533,12 +565,10 @@ impl Db {
         let (end_date, dpia_date) = check_agreement(a)?;
         let review_date = a.review_date.trim();
         let mut tx = self.begin_write().await?;
-        let found = sqlx::query("SELECT review_date, end_date FROM agreements WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(found) = found else { return Err(DbError::not_found(format!("agreement {id}"))) };
-        let (old_review, old_end): (String, Option<String>) = (found.try_get(0)?, found.try_get(1)?);
+        let Some(AgreementDates { review_date: old_review, end_date: old_end }) = agreement_dates(&mut tx, id).await?
+        else {
+            return Err(DbError::not_found(format!("agreement {id}")));
+        };
         let extended = review_date > old_review.as_str()
             || match (&old_end, &end_date) {
                 (Some(_), None) => true,
@@ -561,15 +591,14 @@ impl Db {
         .await?;
         let mut sent_back = 0;
         if extended {
-            let grants = sqlx::query(
+            let grants: Vec<ApprovedGrant> = sqlx::query_as(
                 "SELECT org_id, dataset, level FROM agreement_grants WHERE agreement_id = $1 AND status = 'approved' \
                  ORDER BY org_id, dataset",
             )
             .bind(id)
             .fetch_all(&mut *tx)
             .await?;
-            for g in &grants {
-                let (org_id, dataset, level): (i64, String, String) = (g.try_get(0)?, g.try_get(1)?, g.try_get(2)?);
+            for ApprovedGrant { org_id, dataset, level } in grants {
                 sqlx::query(
                     "UPDATE agreement_grants SET status = 'requested', requested_by = $1, requested_at = $2, \
                      decided_by = NULL, decided_at = NULL, decided_by_org = NULL, lapse_recorded_at = NULL \
@@ -616,15 +645,10 @@ impl Db {
         check_length("dataset", "dataset", dataset, field_limits::DATASET)?;
         let today = today();
         let mut tx = self.begin_write().await?;
-        let found = sqlx::query("SELECT review_date, end_date FROM agreements WHERE id = $1")
-            .bind(agreement_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(found) = found else {
+        let Some(dates) = agreement_dates(&mut tx, agreement_id).await? else {
             return Err(DbError::invalid("agreement_id", "Choose an agreement (record one first)"));
         };
-        let (review_date, end_date): (String, Option<String>) = (found.try_get(0)?, found.try_get(1)?);
-        if agreement_lapsed(&review_date, end_date.as_deref(), &today) {
+        if agreement_lapsed(&dates.review_date, dates.end_date.as_deref(), &today) {
             return Err(DbError::invalid(
                 "agreement_id",
                 "That agreement has passed its review or end date: record a new agreement to grant under",

@@ -29,6 +29,32 @@ impl EdFigure {
     }
 }
 
+/// A partner series' period as stored (`YYYY-MM`, the first and last month); a stored period
+/// Alliance did not write is a damaged record.
+fn period_month(text: &str) -> Result<Month, DbError> {
+    text.parse::<Month>().map_err(|e| DbError::corrupt(format!("partner_indicator_values period: {e}")))
+}
+
+/// A partner series' value as stored, by column name (both months are text, so a swap would
+/// not fail to decode).
+#[derive(sqlx::FromRow)]
+struct SeriesValueRow {
+    area_code: String,
+    area_kind: String,
+    period_start: String,
+    period_end: String,
+    value: f64,
+    unit: String,
+}
+
+/// A partner series and a period it holds values for, by column name.
+#[derive(sqlx::FromRow)]
+struct SeriesPeriodRow {
+    indicator: String,
+    period_start: String,
+    period_end: String,
+}
+
 impl Db {
     /// Police-recorded crimes of any of `crime_types` over `months`, counting rows whose
     /// LSOA lies in the partnership's area ([`Db::partnership_area`]: the profile's districts
@@ -138,18 +164,15 @@ impl Db {
     /// last month)`, each once, sorted. The pages' default quarter reads them
     /// (`alliance_app::board_pack::latest_quarter_seen_by`).
     pub async fn partner_series_periods(&self) -> Result<Vec<(String, Month, Month)>, DbError> {
-        let rows = sqlx::query(
+        let rows: Vec<SeriesPeriodRow> = sqlx::query_as(
             "SELECT DISTINCT v.indicator, v.period_start, v.period_end FROM partner_indicator_values v \
              JOIN imports i ON i.id = v.import_id WHERE i.superseded_by IS NULL",
         )
         .fetch_all(&self.pool)
         .await?;
-        let month = |s: String| {
-            s.parse::<Month>().map_err(|e| DbError::corrupt(format!("partner_indicator_values period: {e}")))
-        };
         let mut out = rows
-            .iter()
-            .map(|r| Ok((r.try_get::<String, _>(0)?, month(r.try_get(1)?)?, month(r.try_get(2)?)?)))
+            .into_iter()
+            .map(|r| Ok((r.indicator, period_month(&r.period_start)?, period_month(&r.period_end)?)))
             .collect::<Result<Vec<_>, DbError>>()?;
         out.sort();
         Ok(out)
@@ -186,7 +209,7 @@ impl Db {
     /// files; with `org`, only those that organisation supplied (files it uploaded, unit
     /// `indicators/org/<id>/…`).
     pub async fn partner_series_values(&self, name: &str, org: Option<i64>) -> Result<Vec<SeriesValue>, DbError> {
-        let rows = sqlx::query(
+        let rows: Vec<SeriesValueRow> = sqlx::query_as(
             "SELECT v.area_code, v.area_kind, v.period_start, v.period_end, v.value, i.unit \
              FROM partner_indicator_values v JOIN imports i ON i.id = v.import_id \
              WHERE v.indicator = $1 AND v.age_band = '' AND v.sex = '' AND i.superseded_by IS NULL",
@@ -196,22 +219,16 @@ impl Db {
         .await?;
         let prefix = org.map(|o| format!("indicators/org/{o}/"));
         let mut out = Vec::new();
-        for r in &rows {
-            let unit: String = r.try_get(5)?;
-            if prefix.as_ref().is_some_and(|p| !unit.starts_with(p.as_str())) {
+        for r in rows {
+            if prefix.as_ref().is_some_and(|p| !r.unit.starts_with(p.as_str())) {
                 continue;
             }
-            let start: String = r.try_get(2)?;
-            let end: String = r.try_get(3)?;
-            let month = |s: &str| {
-                s.parse::<Month>().map_err(|e| DbError::corrupt(format!("partner_indicator_values period: {e}")))
-            };
             out.push(SeriesValue {
-                area_code: r.try_get(0)?,
-                area_kind: r.try_get(1)?,
-                start: month(&start)?,
-                end: month(&end)?,
-                value: r.try_get(4)?,
+                area_code: r.area_code,
+                area_kind: r.area_kind,
+                start: period_month(&r.period_start)?,
+                end: period_month(&r.period_end)?,
+                value: r.value,
             });
         }
         out.sort_by(|a, b| (a.start, a.end, &a.area_code).cmp(&(b.start, b.end, &b.area_code)));
@@ -232,7 +249,7 @@ impl Db {
             ReferralEvent::Accepted => ("accepted_on", ""),
             ReferralEvent::ClosedWithOutcome => ("closed_on", " AND outcome IS NOT NULL"),
         };
-        let rows = sqlx::query(&format!(
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
             "SELECT service_id, CAST(SUM(CASE WHEN {column} >= $1 AND {column} <= $2{extra} THEN 1 ELSE 0 END) AS BIGINT) \
              FROM referrals GROUP BY service_id"
         ))
@@ -240,10 +257,6 @@ impl Db {
         .bind(format!("{}-31", months.to))
         .fetch_all(&self.pool)
         .await?;
-        let mut out = BTreeMap::new();
-        for r in &rows {
-            out.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
-        }
-        Ok(out)
+        Ok(rows.into_iter().collect())
     }
 }

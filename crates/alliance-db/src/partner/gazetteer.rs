@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use alliance_core::geo::gazetteer::{is_generic_police_name, Gazetteer, Place, PlaceKind};
-use sqlx::Row;
+use sqlx::FromRow;
 
 use crate::{Db, DbError};
 
@@ -18,6 +18,25 @@ pub struct NewVenue<'a> {
     pub longitude: f64,
     pub latitude: f64,
     pub source: &'a str,
+}
+
+/// A police location of a district with its records' summed coordinates, by column name.
+#[derive(sqlx::FromRow)]
+struct StreetSums {
+    location: String,
+    district_code: Option<String>,
+    longitude_sum: f64,
+    latitude_sum: f64,
+    n: i64,
+}
+
+/// A stored venue, by column name (the two coordinates would decode either way round).
+#[derive(sqlx::FromRow)]
+struct VenueRow {
+    name: String,
+    district_code: Option<String>,
+    longitude: f64,
+    latitude: f64,
 }
 
 impl Db {
@@ -38,8 +57,8 @@ impl Db {
             false => format!(" AND {}", Db::records_in_districts(&mut params, &area)),
         };
         let sql = format!(
-            "SELECT c.location, l.district_code, CAST(SUM(c.longitude) AS DOUBLE PRECISION), \
-             CAST(SUM(c.latitude) AS DOUBLE PRECISION), COUNT(*) \
+            "SELECT c.location, l.district_code, CAST(SUM(c.longitude) AS DOUBLE PRECISION) AS longitude_sum, \
+             CAST(SUM(c.latitude) AS DOUBLE PRECISION) AS latitude_sum, COUNT(*) AS n \
              FROM police_crimes c LEFT JOIN lsoas l ON l.code = c.lsoa_code \
              WHERE c.longitude IS NOT NULL AND c.latitude IS NOT NULL{in_area} \
              GROUP BY c.location, l.district_code"
@@ -47,17 +66,15 @@ impl Db {
         let rows = self.fetch_police_rows(&sql, &params, !area.is_empty()).await?;
         let mut streets: HashMap<(String, Option<String>), (f64, f64, i64)> = HashMap::new();
         for r in &rows {
-            let location: String = r.try_get(0)?;
-            let Some(name) = location.strip_prefix("On or near ").map(str::trim) else { continue };
+            let r = StreetSums::from_row(r)?;
+            let Some(name) = r.location.strip_prefix("On or near ").map(str::trim) else { continue };
             if name.is_empty() || is_generic_police_name(name) {
                 continue;
             }
-            let district: Option<String> = r.try_get(1)?;
-            let (lon, lat, n): (f64, f64, i64) = (r.try_get(2)?, r.try_get(3)?, r.try_get(4)?);
-            let e = streets.entry((name.to_string(), district)).or_insert((0.0, 0.0, 0));
-            e.0 += lon;
-            e.1 += lat;
-            e.2 += n;
+            let e = streets.entry((name.to_string(), r.district_code)).or_insert((0.0, 0.0, 0));
+            e.0 += r.longitude_sum;
+            e.1 += r.latitude_sum;
+            e.2 += r.n;
         }
         let mut places: Vec<Place> = streets
             .into_iter()
@@ -71,18 +88,17 @@ impl Db {
             })
             .collect();
         places.sort_by(|a, b| (&a.name, &a.district).cmp(&(&b.name, &b.district)));
-        let venues = sqlx::query("SELECT name, district_code, longitude, latitude FROM venues ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
-        for r in &venues {
-            places.push(Place {
-                kind: PlaceKind::Venue,
-                name: r.try_get(0)?,
-                district: r.try_get(1)?,
-                longitude: r.try_get(2)?,
-                latitude: r.try_get(3)?,
-            });
-        }
+        let venues: Vec<VenueRow> =
+            sqlx::query_as("SELECT name, district_code, longitude, latitude FROM venues ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?;
+        places.extend(venues.into_iter().map(|r| Place {
+            kind: PlaceKind::Venue,
+            name: r.name,
+            district: r.district_code,
+            longitude: r.longitude,
+            latitude: r.latitude,
+        }));
         Ok(Gazetteer::new(places))
     }
 

@@ -102,6 +102,19 @@ pub struct Signatory {
     pub pledges: Vec<Pledge>,
 }
 
+/// A venue as stored, by column name: its point is text (`lon,lat`) until parsed.
+#[derive(sqlx::FromRow)]
+struct VenueRow {
+    id: i64,
+    name: String,
+    address: String,
+    postcode: String,
+    area_code: Option<String>,
+    area_name: Option<String>,
+    district_code: Option<String>,
+    point: Option<String>,
+}
+
 fn parse_point(text: Option<String>) -> Option<(f64, f64)> {
     let text = text?;
     let (lon, lat) = text.split_once(',')?;
@@ -203,7 +216,7 @@ impl Db {
 
     async fn with_details(&self, mut list: Vec<Signatory>) -> Result<Vec<Signatory>, DbError> {
         for s in &mut list {
-            let venues = sqlx::query(
+            let venues: Vec<VenueRow> = sqlx::query_as(
                 "SELECT id, name, address, postcode, area_code, area_name, district_code, point FROM charter_venues \
                  WHERE signatory_id = $1 ORDER BY id",
             )
@@ -211,20 +224,18 @@ impl Db {
             .fetch_all(&self.pool)
             .await?;
             s.venues = venues
-                .iter()
-                .map(|r| {
-                    Ok(Venue {
-                        id: r.try_get(0)?,
-                        name: r.try_get(1)?,
-                        address: r.try_get(2)?,
-                        postcode: r.try_get(3)?,
-                        area_code: r.try_get(4)?,
-                        area_name: r.try_get(5)?,
-                        district_code: r.try_get(6)?,
-                        point: parse_point(r.try_get(7)?),
-                    })
+                .into_iter()
+                .map(|r| Venue {
+                    id: r.id,
+                    name: r.name,
+                    address: r.address,
+                    postcode: r.postcode,
+                    area_code: r.area_code,
+                    area_name: r.area_name,
+                    district_code: r.district_code,
+                    point: parse_point(r.point),
                 })
-                .collect::<Result<_, sqlx::Error>>()?;
+                .collect();
             s.pledges = sqlx::query_as(
                 "SELECT p.commitment_id, c.title, p.how_met, p.evidence FROM charter_pledges p \
                  JOIN charter_commitments c ON c.id = p.commitment_id WHERE p.signatory_id = $1 \

@@ -96,6 +96,22 @@ pub struct AreaReportCount {
     pub count: i64,
 }
 
+/// Approved reports of a district and ward, by column name (both codes are text, so a swap
+/// would not fail to decode).
+#[derive(sqlx::FromRow)]
+struct DistrictWardCount {
+    district_code: String,
+    ward_code: Option<String>,
+    n: i64,
+}
+
+/// A ward's code and name, by column name.
+#[derive(sqlx::FromRow)]
+struct WardName {
+    code: String,
+    name: String,
+}
+
 fn report_from_row(r: &AnyRow) -> Result<UnsafeReport, DbError> {
     let reasons: String = r.try_get("reasons")?;
     Ok(UnsafeReport {
@@ -180,9 +196,9 @@ impl Db {
 
     /// How many reports have each status.
     pub async fn unsafe_report_status_counts(&self) -> Result<BTreeMap<String, i64>, DbError> {
-        let rows =
-            sqlx::query("SELECT status, COUNT(*) FROM unsafe_reports GROUP BY status").fetch_all(&self.pool).await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT status, COUNT(*) FROM unsafe_reports GROUP BY status").fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Approves or rejects a pending report, recording the decision (`moderate-report`) in
@@ -209,15 +225,13 @@ impl Db {
     /// without a point are not in it), for the disclosure point to publish. Sorted by
     /// easting, then northing.
     pub async fn unsafe_report_cells(&self) -> Result<Vec<CellCount>, DbError> {
-        let rows = sqlx::query(
+        let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT cell, COUNT(*) FROM unsafe_reports WHERE status = 'approved' AND cell IS NOT NULL GROUP BY cell",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut cells = Vec::new();
-        for r in &rows {
-            let cell: String = r.try_get(0)?;
-            let count: i64 = r.try_get(1)?;
+        for (cell, count) in rows {
             let Some((easting, northing)) = parse_cell(&cell) else { continue };
             cells.push(CellCount { easting, northing, count });
         }
@@ -229,16 +243,13 @@ impl Db {
     /// counts: the hierarchy total → districts → wards that the disclosure point protects
     /// jointly. Sorted by district, then ward.
     pub async fn unsafe_report_district_ward_counts(&self) -> Result<Vec<(String, Option<String>, i64)>, DbError> {
-        let rows = sqlx::query(
-            "SELECT district_code, ward_code, COUNT(*) FROM unsafe_reports \
+        let rows: Vec<DistrictWardCount> = sqlx::query_as(
+            "SELECT district_code, ward_code, COUNT(*) AS n FROM unsafe_reports \
              WHERE status = 'approved' AND district_code IS NOT NULL GROUP BY district_code, ward_code",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
-        }
+        let mut out: Vec<_> = rows.into_iter().map(|r| (r.district_code, r.ward_code, r.n)).collect();
         out.sort();
         Ok(out)
     }
@@ -248,22 +259,18 @@ impl Db {
     /// Sorted by count (largest first), then name.
     pub async fn unsafe_report_area_counts(&self, kind: &str) -> Result<Vec<AreaReportCount>, DbError> {
         let column = if kind == "ward" { "ward_code" } else { "district_code" };
-        let rows = sqlx::query(&format!(
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
             "SELECT {column}, COUNT(*) FROM unsafe_reports WHERE status = 'approved' AND {column} IS NOT NULL GROUP BY {column}"
         ))
         .fetch_all(&self.pool)
         .await?;
-        let mut counts: BTreeMap<String, i64> = BTreeMap::new();
-        for r in &rows {
-            counts.insert(r.try_get(0)?, r.try_get(1)?);
-        }
+        let counts: BTreeMap<String, i64> = rows.into_iter().collect();
         let names: Vec<(String, String)> = if kind == "ward" {
-            sqlx::query("SELECT DISTINCT code, name FROM area_boundaries WHERE kind = 'ward'")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<_, sqlx::Error>>()?
+            let wards: Vec<WardName> =
+                sqlx::query_as("SELECT DISTINCT code, name FROM area_boundaries WHERE kind = 'ward'")
+                    .fetch_all(&self.pool)
+                    .await?;
+            wards.into_iter().map(|w| (w.code, w.name)).collect()
         } else {
             self.districts().await?.into_iter().map(|d| (d.code, d.name)).collect()
         };

@@ -97,6 +97,10 @@ async fn definition_editor(app: TestApp) {
     let board = app.signed_in("chair@vrp.example", Role::BoardMember, "Wiltshire and Swindon VRP").await;
     let current = app.db.sv_definition_current().await.expect("definition");
     assert_eq!(current.version, 1);
+    // Read back as stored: the default definition, with its version and the time it was stored.
+    let default = alliance_core::analytics::sna::definition::default_definition();
+    assert_eq!(current, Definition { version: 1, created: current.created.clone(), ..default });
+    assert!(current.created.starts_with("20"), "{}", current.created);
     let drugs = current.mappings.iter().position(|m| m.category == "Drugs").expect("drugs is mapped");
 
     // The read-only page offers the editor to staff only; the editor is staff's.

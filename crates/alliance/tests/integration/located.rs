@@ -140,6 +140,12 @@ async fn box_reads_find_every_record(t: TestDb) {
     let moved =
         db.located_crimes([0.599, 51.999, 0.601, 52.001], months("2025-04", "2025-04"), &[]).await.expect("read");
     assert_eq!(moved.len(), 1, "the moved record is found where it is now");
+    let (_, crime) = &moved[0];
+    assert_eq!(
+        (crime.month, crime.lsoa_code.as_deref(), crime.crime_type.as_str()),
+        (months("2025-04", "2025-04").from, Some("E01900000"), "Robbery")
+    );
+    assert!((crime.longitude - 0.6).abs() < 1e-9 && (crime.latitude - 52.0).abs() < 1e-9, "{crime:?}");
     db.close().await;
 
     // A database migrated with records already stored: the migration makes the boxes.

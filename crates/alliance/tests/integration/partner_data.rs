@@ -275,6 +275,8 @@ async fn storage(t: TestDb) {
     // The street's point is the mean of its two police points.
     assert!((marsh.longitude.unwrap() - (-2.181)).abs() < 1e-9 && (marsh.latitude.unwrap() - 53.021).abs() < 1e-9);
     assert_eq!(all[1].district_code.as_deref(), Some("E07000197"));
+    // The venue's point, as stored in the gazetteer.
+    assert!((all[1].longitude.unwrap() - (-2.1167)).abs() < 1e-9 && (all[1].latitude.unwrap() - 52.8067).abs() < 1e-9);
     assert_eq!(all[2].geo_name.as_deref(), Some("Greengate Street"));
 
     // The same file again: unchanged.
@@ -436,6 +438,19 @@ async fn indicators(t: TestDb) {
             ("School suspensions".to_string(), 2)
         ]
     );
+    // A quarter's value reads back with its area and its first and last months.
+    let month = |m: &str| m.parse::<alliance_core::domain::Month>().unwrap();
+    let values = db.partner_series_values("Ambulance call-outs for assault", None).await.unwrap();
+    let expected = alliance_core::governance::SeriesValue {
+        area_code: "E07000197".into(),
+        area_kind: "district".into(),
+        start: month("2025-04"),
+        end: month("2025-06"),
+        value: 41.0,
+    };
+    assert_eq!(values, [expected]);
+    let periods = db.partner_series_periods().await.unwrap();
+    assert!(periods.contains(&("Ambulance call-outs for assault".into(), month("2025-04"), month("2025-06"))));
 }
 
 on_each_db!(indicator_storage => indicators);

@@ -152,7 +152,16 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     // Counted, suppressed: 2 reports in Stoke-on-Trent show as "fewer than 5".
     let counts = db.unsafe_report_area_counts("district").await.unwrap();
     let stoke = counts.iter().find(|c| c.code == "E06000021").unwrap();
-    assert_eq!(stoke.count, 2);
+    assert_eq!((stoke.name.as_str(), stoke.count), ("Stoke-on-Trent", 2));
+    let by_status = db.unsafe_report_status_counts().await.unwrap();
+    assert_eq!(by_status.into_iter().collect::<Vec<_>>(), [("approved".to_string(), 2)]);
+    // The district-wide report has no ward; the point's ward is named by its code.
+    let ward = pending[1].ward_code.clone();
+    let hierarchy = db.unsafe_report_district_ward_counts().await.unwrap();
+    assert_eq!(hierarchy, [("E06000021".to_string(), None, 1), ("E06000021".to_string(), ward.clone(), 1)]);
+    let wards = db.unsafe_report_area_counts("ward").await.unwrap();
+    let hanley = wards.iter().find(|c| Some(&c.code) == ward.as_ref()).expect("the point's ward");
+    assert!(hanley.count == 1 && !hanley.name.starts_with("E05"), "{hanley:?}");
     let public = app.get("/you-said-we-did", &nobody()).await.body;
     assert!(public.contains("numeric\">fewer than 5</td>"), "{public}");
     // The hotspot layer: one cell stored, none in public (below the threshold).
@@ -459,6 +468,17 @@ async fn an_organisation_joins_the_charter_is_verified_and_appears_in_the_direct
     let submitted = db.signatories("submitted").await.unwrap();
     assert_eq!(submitted.len(), 1);
     assert_eq!(submitted[0].pledges.len(), 3);
+    // The venue reads back field by field as given, placed in the district it named.
+    let venue = &submitted[0].venues[0];
+    assert_eq!(
+        (venue.name.as_str(), venue.address.as_str(), venue.postcode.as_str()),
+        ("The Example Arms", "1 High Street", "ST1 1AA")
+    );
+    assert_eq!(
+        (venue.area_code.as_deref(), venue.area_name.as_deref(), venue.district_code.as_deref()),
+        (Some("E06000021"), Some("Stoke-on-Trent"), Some("E06000021"))
+    );
+    assert_eq!(venue.point, Some((-2.1794, 53.0245)));
     // Not in the directory until verified.
     assert!(!app.get("/safer-places?q=stoke", &nobody()).await.body.contains("The Example Arms"));
 

@@ -217,6 +217,13 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
         "{audited:?}"
     );
     assert!(audited.iter().any(|d| d.contains("edited: review date 2099-06-30 → 2100-06-30")), "{audited:?}");
+    let sent_back: Vec<_> = common::audit_rows(&app.db, "permission-change")
+        .await
+        .into_iter()
+        .filter(|e| e.detail.starts_with("grant sent back for approval"))
+        .collect();
+    let grant = format!("organisation {}, record access", p.council);
+    assert!(sent_back.iter().all(|e| e.target == "ed-assaults" && e.detail.contains(&grant)), "{sent_back:?}");
 }
 on_each_app!(renewal_needs_a_new_owner_approval);
 

@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -38,6 +38,12 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     // Independent figures from the raw files and the LSOA table.
     let lsoas = db.lsoas(2021).await.unwrap();
     let lsoa: HashMap<&str, &alliance_db::areas::LsoaInfo> = lsoas.iter().map(|l| (l.code.as_str(), l)).collect();
+    // The 2011 → 2021 links read back the right way round: each joins a 2011 LSOA to a 2021
+    // one, and some 2021 LSOAs are new (so a swap would show).
+    let lsoa11: HashSet<String> = db.lsoas(2011).await.unwrap().into_iter().map(|l| l.code).collect();
+    let (_, links) = db.sna_lsoa_reference().await.unwrap();
+    assert!(links.iter().all(|l| lsoa11.contains(&l.lsoa11) && lsoa.contains_key(l.lsoa21.as_str())));
+    assert!(links.iter().any(|l| !lsoa11.contains(&l.lsoa21)), "a 2021 LSOA new since 2011");
     let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_district: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_decile: BTreeMap<i64, i64> = BTreeMap::new();
