@@ -2,6 +2,7 @@
 //! every count run through small-number suppression (`analytics::suppression`) — police
 //! counts are public already, but the page applies one rule to everything it shows.
 
+use alliance_app::counts::{self, Scope};
 use alliance_core::analytics::suppression::Shown;
 use alliance_core::domain::{CountField, CountFilter};
 use askama::Template;
@@ -11,7 +12,6 @@ use axum::routing::get;
 use axum::Router;
 
 use alliance_core::domain::CountRow;
-use alliance_db::areas::AreaFilter;
 
 use crate::views::public::{FiguresPage, PublicLayout, PublishedReports, ShownRow};
 use crate::{AppState, PageError};
@@ -28,11 +28,9 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
     // The partnership's own districts (a national deprivation file holds all of England's, a
     // national archive every force's records): the chart, the month table and the district
     // table all count the same records, so a month's figure is the sum of its districts'.
-    let area = state.db.partnership_area_filter().await?;
-    let months = months_in_area(
-        &state.db.counts(&[CountField::Month, CountField::District], &CountFilter::default()).await?,
-        &area,
-    );
+    let area = counts::districts(&state.db, Vec::new(), Scope::Partnership).await?;
+    let in_area = CountFilter { districts: area, ..CountFilter::default() };
+    let months = last_24_months(&state.db.counts(&[CountField::Month], &in_area).await?);
     let labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
     let values: Vec<Option<i64>> = months.iter().map(|(_, n)| shown(*n).value().map(|v| v as i64)).collect();
     let chart = if labels.is_empty() {
@@ -52,13 +50,13 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
     let filter = CountFilter {
         from: latest.last().and_then(|m| m.parse().ok()),
         to: latest.first().and_then(|m| m.parse().ok()),
-        ..CountFilter::default()
+        ..in_area
     };
     let by_district = state.db.counts(&[CountField::District], &filter).await?;
     let mut districts: Vec<ShownRow> = by_district
         .iter()
         .filter_map(|r| {
-            let code = r.values.first()?.clone().filter(|c| area.admits(Some(c)))?;
+            let code = r.values.first()?.clone()?;
             Some(ShownRow { name: names.get(&code).cloned().unwrap_or(code), shown: shown_text(shown(r.count)) })
         })
         .collect();
@@ -90,16 +88,10 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
     ))
 }
 
-/// The last 24 months' counts of records in `area`, oldest first, from counts by month and
-/// district (with no profile the area admits every record, those with no location too).
-fn months_in_area(by_month_district: &[CountRow], area: &AreaFilter) -> Vec<(String, i64)> {
-    let mut months: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-    for r in by_month_district {
-        let (Some(Some(month)), Some(district)) = (r.values.first(), r.values.get(1)) else { continue };
-        if area.admits(district.as_deref()) {
-            *months.entry(month.clone()).or_default() += r.count;
-        }
-    }
+/// The last 24 months of counts by month, oldest first.
+fn last_24_months(by_month: &[CountRow]) -> Vec<(String, i64)> {
+    let months: Vec<(String, i64)> =
+        by_month.iter().filter_map(|r| Some((r.values.first()?.clone()?, r.count))).collect();
     let skip = months.len().saturating_sub(24);
     months.into_iter().skip(skip).collect()
 }
