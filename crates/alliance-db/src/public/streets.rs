@@ -4,9 +4,17 @@
 //! The index is built in memory, not stored: one grouped query over `police_crimes` (a row
 //! per street name and snap point) and the wards, after which every lookup is a hash lookup.
 //! It is kept in the [`Db`] handle and rebuilt when the import generation (the latest
-//! import's id, one indexed `MAX`) changes, so a new police or boundary file is picked up by
-//! the next request and no request scans `police_crimes` otherwise. A table would have cost
-//! a migration on both backends and a refresh inside every import for the same result.
+//! import's id, one indexed `MAX`) changes, so no request scans `police_crimes` otherwise. A
+//! table would have cost a migration on both backends and a refresh inside every import for
+//! the same result.
+//!
+//! A lookup ([`Db::locate_place`]) never waits for a rebuild once an index of the
+//! partnership's area exists: while the index of a newer import generation is built (in the
+//! background, one build at a time), lookups answer from the one before. An import run lands
+//! files for minutes, and each file is a new generation: a public reporter typing a street
+//! then would otherwise wait for a rebuild per file (about a second on the national archive,
+//! on the cores the import needs), for streets nearly all already known. The server's warming
+//! and [`Db::street_gazetteer`] wait for the current generation's index.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,8 +40,30 @@ pub struct StreetGazetteer {
     pub areas: Vec<Place>,
 }
 
-/// The cached street index (empty until the first lookup).
-pub(crate) type StreetCache = Arc<tokio::sync::Mutex<Option<Arc<StreetGazetteer>>>>;
+/// The cached street index (empty until the first lookup), shared by every clone of a [`Db`].
+pub(crate) type StreetCache = Arc<StreetSlot>;
+
+/// The latest index built, and the lock a build holds, so that requests arriving meanwhile
+/// wait for one build (or answer from the previous index) rather than each running it.
+#[derive(Debug, Default)]
+pub(crate) struct StreetSlot {
+    latest: std::sync::Mutex<Option<Arc<StreetGazetteer>>>,
+    building: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl StreetSlot {
+    fn latest(&self) -> Option<Arc<StreetGazetteer>> {
+        self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Keeps `built` unless an index of a newer generation of the same districts is kept.
+    fn keep(&self, built: Arc<StreetGazetteer>) {
+        let mut latest = self.latest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !latest.as_ref().is_some_and(|g| g.districts == built.districts && g.generation > built.generation) {
+            *latest = Some(built);
+        }
+    }
+}
 
 /// What a typed place is.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,7 +98,7 @@ impl Db {
                 return Ok(PlaceLookup::Area(place.clone()));
             }
         }
-        let streets = self.street_gazetteer().await?;
+        let streets = self.street_gazetteer_for_lookup().await?;
         let street = match streets.index.lookup(query) {
             StreetLookup::NotAStreet => None,
             StreetLookup::Found(p) => Some(PlaceLookup::Street {
@@ -90,20 +120,63 @@ impl Db {
         Ok(street.or(area.map(PlaceLookup::Area)).unwrap_or(PlaceLookup::NotFound))
     }
 
-    /// The street index of the current import generation, built when missing or out of date.
-    /// The lock is held while building, so requests arriving meanwhile wait for one build
-    /// rather than each running it.
+    /// The street index of the current import generation, built when missing or out of date
+    /// (waiting for a build already running rather than starting another).
     pub async fn street_gazetteer(&self) -> Result<Arc<StreetGazetteer>, DbError> {
+        let (generation, districts) = self.street_index_key().await?;
+        let _building = self.streets.building.lock().await;
+        if let Some(g) = self.streets.latest().filter(|g| g.generation == generation && g.districts == districts) {
+            return Ok(g);
+        }
+        let built = Arc::new(self.build_street_gazetteer(generation, districts).await?);
+        self.streets.keep(built.clone());
+        Ok(built)
+    }
+
+    /// The index a lookup uses: the current one when built; else, when an index of the same
+    /// districts exists, that one while the current one is built in the background; else (the
+    /// first lookup, or the partnership's area changed) the current one, waited for.
+    async fn street_gazetteer_for_lookup(&self) -> Result<Arc<StreetGazetteer>, DbError> {
+        let (generation, districts) = self.street_index_key().await?;
+        let Some(latest) = self.streets.latest().filter(|g| g.districts == districts) else {
+            return self.street_gazetteer().await;
+        };
+        if latest.generation != generation {
+            // One build at a time: none starts while one runs (that one is building a
+            // generation at least as new as the one this request read, or the next lookup
+            // after it finishes starts another).
+            if let Ok(building) = self.streets.building.clone().try_lock_owned() {
+                let db = self.clone();
+                tokio::spawn(async move {
+                    let _building = building;
+                    if let Err(e) = db.refresh_street_gazetteer().await {
+                        tracing::warn!("the street index of a new import: {e}");
+                    }
+                });
+            }
+        }
+        Ok(latest)
+    }
+
+    /// Builds the current index unless it is kept already; the caller holds the build lock.
+    /// The generation is read again here: another build may have run since the request that
+    /// started this one read it.
+    async fn refresh_street_gazetteer(&self) -> Result<(), DbError> {
+        let (generation, districts) = self.street_index_key().await?;
+        if self.streets.latest().is_some_and(|g| g.generation == generation && g.districts == districts) {
+            return Ok(());
+        }
+        let built = self.build_street_gazetteer(generation, districts).await?;
+        self.streets.keep(Arc::new(built));
+        Ok(())
+    }
+
+    /// What an index is built for: the import generation and the profile's districts.
+    async fn street_index_key(&self) -> Result<(Option<i64>, Vec<String>), DbError> {
         let generation = self.import_generation().await?;
         let districts: Vec<String> =
             self.partnership().await?.map(|p| p.districts.iter().map(|d| d.to_string()).collect()).unwrap_or_default();
-        let mut cached = self.streets.lock().await;
-        if let Some(g) = cached.as_ref().filter(|g| g.generation == generation && g.districts == districts) {
-            return Ok(g.clone());
-        }
-        let built = Arc::new(self.build_street_gazetteer(generation, districts).await?);
-        *cached = Some(built.clone());
-        Ok(built)
+        Ok((generation, districts))
     }
 
     /// Builds the index from the streets of the partnership's `area` (its districts), by their
