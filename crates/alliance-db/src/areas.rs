@@ -102,13 +102,20 @@ impl Db {
     /// held (then a district condition would drop every record, so none is applied).
     pub async fn partnership_area(&self) -> Result<Vec<String>, DbError> {
         let Some(profile) = self.partnership().await? else { return Ok(Vec::new()) };
-        if profile.districts.is_empty() {
+        let codes: Vec<String> = profile.districts.iter().map(|d| d.to_string()).collect();
+        self.districts_with_lsoas(&codes).await
+    }
+
+    /// Those of `codes` that some stored LSOA lies in, in code order: the districts records
+    /// can be placed in (a district with none holds no record by any count).
+    pub async fn districts_with_lsoas(&self, codes: &[String]) -> Result<Vec<String>, DbError> {
+        if codes.is_empty() {
             return Ok(Vec::new());
         }
         let mut params = crate::params::Params::new();
         let sql = format!(
             "SELECT DISTINCT district_code FROM lsoas WHERE district_code IN ({}) ORDER BY district_code",
-            params.list(profile.districts.iter().map(|d| d.to_string()))
+            params.list(codes.iter().cloned())
         );
         let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, sqlx::Error>>()?)
