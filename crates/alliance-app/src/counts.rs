@@ -24,8 +24,25 @@ pub enum Scope {
 }
 
 /// The districts a count covers: those `asked` for, else by `scope`. Empty means every record.
+/// A district asked for that no stored LSOA lies in is refused: its count could only be an
+/// empty table, which reads as no crime rather than no area data.
 pub async fn districts(db: &Db, asked: Vec<DistrictCode>, scope: Scope) -> Result<Vec<DistrictCode>, AppError> {
-    if !asked.is_empty() || scope == Scope::Everywhere {
+    if !asked.is_empty() {
+        let codes: Vec<String> = asked.iter().map(|d| d.to_string()).collect();
+        let held = db.districts_with_lsoas(&codes).await?;
+        let missing: Vec<&str> = codes.iter().filter(|c| !held.contains(c)).map(String::as_str).collect();
+        if !missing.is_empty() {
+            return Err(AppError::invalid(
+                "district",
+                format!(
+                    "no LSOA of {} is held, so no record can be placed there: import the area files first",
+                    missing.join(", ")
+                ),
+            ));
+        }
+        return Ok(asked);
+    }
+    if scope == Scope::Everywhere {
         return Ok(asked);
     }
     db.partnership_area()

@@ -132,6 +132,9 @@ async fn the_api_keeps_its_contract(app: TestApp) {
     let bad = app.get("/api/v1/counts", &admin).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     conforms(&doc, "/api/v1/counts", "GET", &bad);
+    let unplaced = app.get("/api/v1/counts?by=month&district=E06000054", &admin).await;
+    assert_eq!(unplaced.status, StatusCode::UNPROCESSABLE_ENTITY);
+    conforms(&doc, "/api/v1/counts", "GET", &unplaced);
     let anonymous = app.get("/api/v1/counts?by=month", &nobody).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     conforms(&doc, "/api/v1/counts", "GET", &anonymous);

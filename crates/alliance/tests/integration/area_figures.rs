@@ -122,6 +122,10 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     // A district named outside the profile is counted as asked.
     let moorlands = app.get("/api/v1/counts?by=month&district=E07000198", &analyst).await;
     assert_eq!(moorlands.json()["districts"], serde_json::json!(["E07000198"]));
+    // A district of another partnership, whose LSOAs are not held: refused, not zero.
+    let wiltshire = app.get("/api/v1/counts?by=month&district=E06000054", &analyst).await;
+    assert_eq!(wiltshire.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wiltshire.body.contains("no LSOA of E06000054 is held"), "{}", wiltshire.body);
     for bad in ["area=everywhere&district=E07000198", "area=nowhere"] {
         let reply = app.get(&format!("/api/v1/counts?by=month&{bad}"), &analyst).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");

@@ -56,12 +56,13 @@ async fn command_line(t: TestDb, data: PathBuf) {
     let (header, rows) = csv_counts(&url);
     assert_eq!(header, ["month", "crime_type", "count"]);
     assert_eq!(rows, expected_rows(&files));
-    // A district named with no area files loaded: nothing counted, and the reason said.
+    // A district named with no area files loaded: refused with the reason, not an empty
+    // table that reads as no crime.
     let output = alliance(&url, &["counts", "--by", "month", "--district", "E06000021", "--format", "csv"]);
     let (stdout, stderr) = text(&output);
-    assert!(output.status.success(), "{stderr}");
-    assert_eq!(stdout.trim_end(), "month,count", "no rows");
-    assert!(stderr.contains("No LSOA of E06000021 is held"), "{stderr}");
+    assert!(!output.status.success(), "{stdout}");
+    assert!(stdout.is_empty(), "no table: {stdout}");
+    assert!(stderr.contains("no LSOA of E06000021 is held"), "{stderr}");
 
     // Importing again adds nothing.
     let output = alliance(&url, &["import", "police", staffordshire.to_str().unwrap()]);

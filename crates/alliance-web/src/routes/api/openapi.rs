@@ -229,7 +229,8 @@ operation!(counts: get "/api/v1/counts", tag = "Police data",
         ("area" = Option<String>, Query, description = "partnership (the default: the partnership's districts) or everywhere (every record held, other areas' and those with no location too); not with district", example = "everywhere"),
     ),
     responses((status = 200, description = "One row per group", body = CountsResponse)),
-    problems(400: "A parameter is missing or invalid", 401: "No session and no valid token"));
+    problems(400: "A parameter is missing or invalid", 401: "No session and no valid token",
+        422: "The district asked for has no LSOA held, so no record can be placed in it (load its area files)"));
 
 operation!(datasets: get "/api/v1/datasets", tag = "Data sharing",
     summary = "Every dataset, with the caller's access to it",
