@@ -310,6 +310,7 @@ fn duplicate<T: PartialEq>(items: &[T]) -> Option<&T> {
 pub const EXAMPLES: &[(&str, &str)] = &[
     ("staffordshire", include_str!("../../../data/partnerships/staffordshire.json")),
     ("wiltshire-and-swindon", include_str!("../../../data/partnerships/wiltshire-and-swindon.json")),
+    ("west-midlands", include_str!("../../../data/partnerships/west-midlands.json")),
 ];
 
 /// An example profile by name.
@@ -326,13 +327,17 @@ mod tests {
     }
 
     #[test]
-    fn both_shipped_examples_are_valid_and_name_their_own_area() {
+    fn every_shipped_example_is_valid_and_names_its_own_area() {
         let staffs = example("staffordshire").expect("shipped").expect("valid");
         assert_eq!(staffs.districts.len(), 9, "Stoke-on-Trent and Staffordshire's eight districts");
         assert_eq!(staffs.forces[0].as_str(), "staffordshire");
         let wilts = wiltshire();
         assert_eq!(wilts.forces[0].as_str(), "wiltshire");
         assert!(!wilts.to_json().contains("Staffordshire"), "nothing of Staffordshire in Wiltshire's profile");
+        let west = example("west-midlands").expect("shipped").expect("valid");
+        assert_eq!(west.districts.len(), 7, "the seven metropolitan boroughs");
+        assert!(west.districts.iter().all(|d| d.to_string().starts_with("E08")), "metropolitan districts");
+        assert_eq!(west.forces[0].as_str(), "west-midlands");
         assert!(example("nowhere").is_none());
     }
 

@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 #[derive(Debug, Subcommand)]
 pub enum PartnershipCommand {
     /// Set the partnership's profile on a database that has none, from a profile file or one
-    /// of the shipped examples (`staffordshire`, `wiltshire-and-swindon`).
+    /// of the shipped examples (`staffordshire`, `wiltshire-and-swindon`, `west-midlands`).
     Init(InitArgs),
     /// Print the profile as a profile file (JSON).
     Show,
