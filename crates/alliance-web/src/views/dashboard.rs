@@ -7,7 +7,7 @@ use std::sync::Arc;
 use alliance_app::counts::{self, Scope};
 use alliance_core::analytics::comparison::{compare_with_previous, PeriodComparison};
 use alliance_core::domain::police::ANTI_SOCIAL_BEHAVIOUR;
-use alliance_core::domain::{CountField, CountFilter, Month, MonthRange};
+use alliance_core::domain::{CountField, CountFilter, DistrictCode, Month, MonthRange};
 use askama::Template;
 
 use super::format;
@@ -78,6 +78,10 @@ pub struct DashboardPage {
 /// and the signed-in dashboard served about 11 requests a second at 20 connections.
 pub struct DashboardFigures {
     pub has_data: bool,
+    /// What to say of the profile's districts that no stored LSOA lies in (empty: none). Their
+    /// records cannot be placed, so the area's figures leave them out until their area files
+    /// are in (or, when no district is held, the figures count every record).
+    pub unplaced_note: String,
     pub latest_month: String,
     pub current_period: String,
     pub current_months_covered: i64,
@@ -137,6 +141,7 @@ impl DashboardFigures {
         let Some(&latest) = covered.last() else {
             return Ok(DashboardFigures {
                 has_data: false,
+                unplaced_note: String::new(),
                 latest_month: String::new(),
                 current_period: String::new(),
                 current_months_covered: 0,
@@ -226,6 +231,7 @@ impl DashboardFigures {
         };
         Ok(DashboardFigures {
             has_data: true,
+            unplaced_note: unplaced_note(state, &area).await?,
             latest_month: latest.to_string(),
             current_period: current.to_string(),
             current_months_covered: current.months().filter(|m| covered.contains(m)).count() as i64,
@@ -239,6 +245,37 @@ impl DashboardFigures {
             violence_in_area: format::count(in_area),
         })
     }
+}
+
+/// The warning about the profile's districts outside `area` (the held ones), named where a
+/// name is stored; empty when every district is held.
+async fn unplaced_note(state: &AppState, area: &[DistrictCode]) -> Result<String, PageError> {
+    let Some(profile) = state.db.partnership().await? else { return Ok(String::new()) };
+    let names: HashMap<String, String> = state.db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
+    let unplaced: Vec<String> = profile
+        .districts
+        .iter()
+        .filter(|d| !area.contains(d))
+        .map(|d| match names.get(&d.to_string()) {
+            Some(name) => format!("{name} ({d})"),
+            None => d.to_string(),
+        })
+        .collect();
+    Ok(match (unplaced.is_empty(), area.is_empty()) {
+        (true, _) => String::new(),
+        (false, true) => format!(
+            "No area data is held for any of the partnership's districts ({}), so these figures count every \
+             record held, wherever it lies. An administrator can import their LSOA files (the deprivation or \
+             boundary files) on the imports page.",
+            unplaced.join(", ")
+        ),
+        (false, false) => format!(
+            "No area data is held for {}, so their records cannot be placed in the partnership's area and no \
+             figure here counts them. An administrator can import their LSOA files (the deprivation or boundary \
+             files) on the imports page.",
+            unplaced.join(", ")
+        ),
+    })
 }
 
 /// The last (up to) 36 months to the latest, with uncovered months left as gaps.

@@ -131,5 +131,17 @@ async fn area_is_the_profiles_districts(app: TestApp) {
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
         assert!(reply.body.contains("area"), "{bad}: {}", reply.body);
     }
+
+    // A profile naming a district whose area files are not in: the dashboard says so, by
+    // code (no name is stored for it), and still counts Stoke-on-Trent's records alone.
+    let no_warning = app.get("/", &analyst).await;
+    assert!(!no_warning.body.contains("id=\"unplaced-districts\""), "every district is held");
+    profile.districts.push("E06000054".parse().unwrap());
+    db.set_partnership(&profile, &Actor::new("test", "127.0.0.1")).await.expect("profile changed");
+    let warned = app.get("/", &analyst).await;
+    let start = warned.body.find("id=\"unplaced-districts\"").expect("the warning");
+    let warning = &warned.body[start..start + warned.body[start..].find("</div>").expect("its end")];
+    assert!(warning.contains("E06000054") && !warning.contains(STOKE), "{warning}");
+    assert!(warned.body.contains(&headline), "the headline is still Stoke's alone");
 }
 on_each_app!(area_is_the_profiles_districts);

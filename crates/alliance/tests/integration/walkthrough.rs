@@ -126,6 +126,13 @@ async fn wiltshire_from_first_sign_in_to_the_board_pack(app: TestApp) {
     let odt = app.get(&format!("{pack_path}/odt"), &admin).await;
     assert_eq!(odt.header("content-type"), Some("application/vnd.oasis.opendocument.text"));
 
+    // No area files are in: the dashboard says its figures count every record held.
+    let dashboard = app.get("/", &admin).await;
+    let start = dashboard.body.find("id=\"unplaced-districts\"").expect("the dashboard warns");
+    let warning = &dashboard.body[start..start + dashboard.body[start..].find("</div>").expect("its end")];
+    assert!(warning.contains("any of the partnership") && warning.contains("(E06000054, E06000030)"), "{warning}");
+    assert!(warning.contains("count every record held"), "{warning}");
+
     // 6. Nothing names Staffordshire: every page the administrator and the public can open.
     let extra = vec![
         format!("/strategies/{sid}"),
