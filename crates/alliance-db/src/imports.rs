@@ -133,11 +133,7 @@ pub(crate) async fn current_in(
     if backend == Backend::Postgres {
         sqlx::query(LOCK_UNIT_SQL).bind(unit).execute(&mut *tx).await?;
     }
-    let row = sqlx::query(CURRENT_SQL).bind(unit).fetch_optional(&mut *tx).await?;
-    Ok(match row {
-        Some(r) => Some((r.try_get(0)?, r.try_get(1)?)),
-        None => None,
-    })
+    Ok(sqlx::query_as(CURRENT_SQL).bind(unit).fetch_optional(&mut *tx).await?)
 }
 
 /// Records a new import inside the import's transaction and returns its id. `replaces` is the

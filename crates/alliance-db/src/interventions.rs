@@ -347,13 +347,13 @@ impl Db {
     /// The stored evaluations of an intervention, newest first. The figures are recomputed
     /// from the stored input (the statistics are pure and deterministic).
     pub async fn evaluations_of(&self, intervention_id: i64) -> Result<Vec<StoredEvaluation>, DbError> {
-        let rows = sqlx::query(
+        let rows: Vec<EvaluationRow> = sqlx::query_as(
             "SELECT id, intervention_id, basis, run_by, created_at, run_at FROM intervention_evaluations WHERE intervention_id = $1",
         )
         .bind(intervention_id)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = rows.iter().map(evaluation_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut out = rows.into_iter().map(evaluation_from_row).collect::<Result<Vec<_>, _>>()?;
         out.sort_by_key(|i| std::cmp::Reverse(i.id));
         Ok(out)
     }
@@ -363,7 +363,7 @@ impl Db {
         intervention_id: i64,
         evaluation_id: i64,
     ) -> Result<Option<StoredEvaluation>, DbError> {
-        let row = sqlx::query(
+        let row: Option<EvaluationRow> = sqlx::query_as(
             "SELECT id, intervention_id, basis, run_by, created_at, run_at FROM intervention_evaluations \
              WHERE intervention_id = $1 AND id = $2",
         )
@@ -371,7 +371,7 @@ impl Db {
         .bind(evaluation_id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(evaluation_from_row).transpose()
+        row.map(evaluation_from_row).transpose()
     }
 }
 
@@ -426,16 +426,27 @@ mod erased {
     }
 }
 
-fn evaluation_from_row(r: &sqlx::any::AnyRow) -> Result<StoredEvaluation, DbError> {
-    let basis: String = r.try_get(2)?;
+/// A stored evaluation, by column name (its ids are both integers, and who ran it and the two
+/// times are all text).
+#[derive(sqlx::FromRow)]
+struct EvaluationRow {
+    id: i64,
+    intervention_id: i64,
+    basis: String,
+    run_by: String,
+    created_at: String,
+    run_at: String,
+}
+
+fn evaluation_from_row(r: EvaluationRow) -> Result<StoredEvaluation, DbError> {
     let basis: EvaluationBasis =
-        serde_json::from_str(&basis).map_err(|e| DbError::corrupt(format!("stored evaluation: {e}")))?;
+        serde_json::from_str(&r.basis).map_err(|e| DbError::corrupt(format!("stored evaluation: {e}")))?;
     Ok(StoredEvaluation {
-        id: r.try_get(0)?,
-        intervention_id: r.try_get(1)?,
-        run_by: r.try_get(3)?,
-        created_at: r.try_get(4)?,
-        run_at: r.try_get(5)?,
+        id: r.id,
+        intervention_id: r.intervention_id,
+        run_by: r.run_by,
+        created_at: r.created_at,
+        run_at: r.run_at,
         report: basis.report()?,
     })
 }

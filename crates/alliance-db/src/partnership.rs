@@ -27,6 +27,26 @@ pub struct StoredLogo {
     pub height: i64,
 }
 
+/// The stored logo, by column name (two text and two integer columns, so a swap would not
+/// fail to decode).
+#[derive(sqlx::FromRow)]
+struct LogoRow {
+    png_hex: String,
+    sha256: String,
+    width: i64,
+    height: i64,
+}
+
+/// An active charter commitment, by column name (title and description are both text, id and
+/// position both integers).
+#[derive(sqlx::FromRow)]
+struct CharterRow {
+    id: i64,
+    position: i64,
+    title: String,
+    description: String,
+}
+
 impl StoredLogo {
     /// The logo as a `data:` URI, for self-contained documents (the Board pack).
     pub fn data_uri(&self) -> String {
@@ -143,22 +163,18 @@ impl Db {
         if list.is_empty() {
             return Ok(());
         }
-        let rows = sqlx::query("SELECT id, position, title, description FROM charter_commitments WHERE active = 1")
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut active: Vec<(i64, i64, String, String)> = Vec::with_capacity(rows.len());
-        for r in &rows {
-            active.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
-        }
+        let active: Vec<CharterRow> =
+            sqlx::query_as("SELECT id, position, title, description FROM charter_commitments WHERE active = 1")
+                .fetch_all(&mut *tx)
+                .await?;
         let mut kept: Vec<i64> = Vec::new();
         let mut changed = false;
         for (i, c) in list.iter().enumerate() {
             let position = i as i64 + 1;
-            let same = active
-                .iter()
-                .find(|(id, _, title, _)| title.to_lowercase() == c.title.to_lowercase() && !kept.contains(id));
+            let same =
+                active.iter().find(|a| a.title.to_lowercase() == c.title.to_lowercase() && !kept.contains(&a.id));
             match same {
-                Some((id, old_position, title, description)) => {
+                Some(CharterRow { id, position: old_position, title, description }) => {
                     if *old_position != position || *title != c.title || *description != c.description {
                         sqlx::query(
                             "UPDATE charter_commitments SET position = $1, title = $2, description = $3 WHERE id = $4",
@@ -188,7 +204,7 @@ impl Db {
                 }
             }
         }
-        for (id, ..) in active.iter().filter(|(id, ..)| !kept.contains(id)) {
+        for id in active.iter().map(|a| a.id).filter(|id| !kept.contains(id)) {
             sqlx::query("UPDATE charter_commitments SET active = 0 WHERE id = $1").bind(id).execute(&mut *tx).await?;
             changed = true;
         }
@@ -202,13 +218,13 @@ impl Db {
 
     /// The partnership's logo, if one was uploaded.
     pub async fn partnership_logo(&self) -> Result<Option<StoredLogo>, DbError> {
-        let row = sqlx::query("SELECT png_hex, sha256, width, height FROM partnership_logo WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?;
+        let row: Option<LogoRow> =
+            sqlx::query_as("SELECT png_hex, sha256, width, height FROM partnership_logo WHERE id = 1")
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else { return Ok(None) };
-        let text: String = row.try_get(0)?;
-        let png = hex::decode(&text).map_err(|e| DbError::corrupt(format!("partnership_logo.png_hex: {e}")))?;
-        Ok(Some(StoredLogo { png, sha256: row.try_get(1)?, width: row.try_get(2)?, height: row.try_get(3)? }))
+        let png = hex::decode(&row.png_hex).map_err(|e| DbError::corrupt(format!("partnership_logo.png_hex: {e}")))?;
+        Ok(Some(StoredLogo { png, sha256: row.sha256, width: row.width, height: row.height }))
     }
 
     /// The version (SHA-256) of the logo, if there is one: what page headers link to.

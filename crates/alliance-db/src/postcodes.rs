@@ -21,8 +21,8 @@ pub const POSTCODES_UNIT: &str = "postcodes";
 /// Rows in one multi-row insert (five parameters each).
 const BATCH: usize = 200;
 
-/// A postcode's place.
-#[derive(Debug, Clone, PartialEq)]
+/// A postcode's place, read by column name (latitude and longitude are both reals).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct PostcodePlace {
     pub postcode: String,
     pub latitude: f64,
@@ -105,22 +105,12 @@ impl Db {
     /// like a postcode or is not held.
     pub async fn postcode(&self, typed: &str) -> Result<Option<PostcodePlace>, DbError> {
         let Some(postcode) = normalise_postcode(typed) else { return Ok(None) };
-        let row = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT postcode, latitude, longitude, lsoa_code, district_code FROM postcodes WHERE postcode = $1",
         )
         .bind(&postcode)
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(match row {
-            Some(r) => Some(PostcodePlace {
-                postcode: r.try_get(0)?,
-                latitude: r.try_get(1)?,
-                longitude: r.try_get(2)?,
-                lsoa_code: r.try_get(3)?,
-                district_code: r.try_get(4)?,
-            }),
-            None => None,
-        })
+        .await?)
     }
 
     /// Whether any postcode is held: one row read, however large the directory (the public

@@ -403,13 +403,13 @@ impl Db {
     pub async fn complete_milestone(&self, milestone_id: i64, done_on: &str, actor: &Actor) -> Result<(), DbError> {
         let done = check_date("done_on", done_on)?;
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("UPDATE action_milestones SET done_on = $1 WHERE id = $2 RETURNING action_id, title")
-            .bind(&done)
-            .bind(milestone_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| DbError::not_found(format!("milestone {milestone_id}")))?;
-        let (action_id, title): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+        let (action_id, title): (i64, String) =
+            sqlx::query_as("UPDATE action_milestones SET done_on = $1 WHERE id = $2 RETURNING action_id, title")
+                .bind(&done)
+                .bind(milestone_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| DbError::not_found(format!("milestone {milestone_id}")))?;
         record_history(&mut tx, action_id, &done, "milestone done", None, Some(&title), &actor.name).await?;
         let detail = format!("milestone {milestone_id} done");
         self.commit_governance(tx, actor, &format!("/actions/{action_id}"), &detail).await?;

@@ -169,12 +169,12 @@ impl Db {
     /// commitment it delivers. Audited with the words deleted.
     pub async fn delete_commitment(&self, id: i64, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let row = sqlx::query("SELECT priority_id, text FROM commitments WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| DbError::not_found(format!("commitment {id}")))?;
-        let (priority_id, text): (i64, String) = (row.try_get(0)?, row.try_get(1)?);
+        let (priority_id, text): (i64, String) =
+            sqlx::query_as("SELECT priority_id, text FROM commitments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or_else(|| DbError::not_found(format!("commitment {id}")))?;
         let actions = actions_under(&mut tx, "a.commitment_id = $1", id).await?;
         if !actions.is_empty() {
             return Err(DbError::conflict(
@@ -259,15 +259,12 @@ async fn actions_under(
     condition: &str,
     id: i64,
 ) -> Result<Vec<String>, DbError> {
-    let rows = sqlx::query(&format!("SELECT a.id, a.title FROM actions a WHERE {condition} ORDER BY a.id"))
-        .bind(id)
-        .fetch_all(&mut **tx)
-        .await?;
-    let mut out = Vec::new();
-    for r in rows.iter().take(20) {
-        let (aid, title): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
-        out.push(format!("action {aid} \"{title}\""));
-    }
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as(&format!("SELECT a.id, a.title FROM actions a WHERE {condition} ORDER BY a.id"))
+            .bind(id)
+            .fetch_all(&mut **tx)
+            .await?;
+    let mut out: Vec<String> = rows.iter().take(20).map(|(aid, title)| format!("action {aid} \"{title}\"")).collect();
     if rows.len() > 20 {
         out.push(format!("and {} more", rows.len() - 20));
     }

@@ -11,7 +11,6 @@ use alliance_core::geo::gazetteer::{normalise, Confidence, Gazetteer, Place};
 use alliance_ingest::ed::{read_ed_file, EdSubmission};
 use alliance_ingest::SourceFile;
 use serde::Serialize;
-use sqlx::Row;
 
 use super::{double_text, insert_sql};
 use crate::imports::{
@@ -73,6 +72,27 @@ impl Geo {
 #[derive(Debug, Clone)]
 struct Resolution {
     place: Option<Place>,
+}
+
+/// A person's stored choice, by column name (the name and district are both text, the
+/// coordinates both reals).
+#[derive(sqlx::FromRow)]
+struct ResolutionRow {
+    location_key: String,
+    geo_kind: Option<String>,
+    geo_name: Option<String>,
+    district_code: Option<String>,
+    longitude: Option<f64>,
+    latitude: Option<f64>,
+}
+
+/// A queued location description with its count, by column name (the key and the example
+/// are both text).
+#[derive(sqlx::FromRow)]
+struct QueuedRow {
+    location_key: String,
+    example: Option<String>,
+    assaults: i64,
 }
 
 const COLUMNS: &[&str] = &[
@@ -370,37 +390,36 @@ impl Db {
     }
 
     async fn ed_resolutions(&self) -> Result<HashMap<String, Resolution>, DbError> {
-        let rows = sqlx::query(
+        let rows: Vec<ResolutionRow> = sqlx::query_as(
             "SELECT location_key, geo_kind, geo_name, district_code, longitude, latitude FROM ed_geocode_resolutions",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut out = HashMap::new();
-        for r in &rows {
-            let kind: Option<String> = r.try_get(1)?;
-            let place = match kind.as_deref() {
+        for r in rows {
+            let place = match r.geo_kind.as_deref() {
                 Some(k) => Some(Place {
                     kind: if k == "venue" {
                         alliance_core::geo::gazetteer::PlaceKind::Venue
                     } else {
                         alliance_core::geo::gazetteer::PlaceKind::Street
                     },
-                    name: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
-                    district: r.try_get(3)?,
-                    longitude: r.try_get::<Option<f64>, _>(4)?.unwrap_or_default(),
-                    latitude: r.try_get::<Option<f64>, _>(5)?.unwrap_or_default(),
+                    name: r.geo_name.unwrap_or_default(),
+                    district: r.district_code,
+                    longitude: r.longitude.unwrap_or_default(),
+                    latitude: r.latitude.unwrap_or_default(),
                 }),
                 None => None,
             };
-            out.insert(r.try_get(0)?, Resolution { place });
+            out.insert(r.location_key, Resolution { place });
         }
         Ok(out)
     }
 
     /// Location descriptions awaiting a person, most assaults first (ties by text).
     pub async fn ed_geocode_queue(&self, limit: usize) -> Result<Vec<QueuedLocation>, DbError> {
-        let rows = sqlx::query(
-            "SELECT location_key, MIN(location_description), COUNT(*) FROM ed_assaults \
+        let rows: Vec<QueuedRow> = sqlx::query_as(
+            "SELECT location_key, MIN(location_description) AS example, COUNT(*) AS assaults FROM ed_assaults \
              WHERE geo_status = 'queued' AND location_key IS NOT NULL \
              AND import_id IN (SELECT id FROM imports WHERE source = 'ed' AND superseded_by IS NULL) \
              GROUP BY location_key",
@@ -408,15 +427,13 @@ impl Db {
         .fetch_all(&self.pool)
         .await?;
         let mut out: Vec<QueuedLocation> = rows
-            .iter()
-            .map(|r| {
-                Ok(QueuedLocation {
-                    location_key: r.try_get(0)?,
-                    example: r.try_get::<Option<String>, _>(1)?.unwrap_or_default(),
-                    assaults: r.try_get(2)?,
-                })
+            .into_iter()
+            .map(|r| QueuedLocation {
+                location_key: r.location_key,
+                example: r.example.unwrap_or_default(),
+                assaults: r.assaults,
             })
-            .collect::<Result<_, sqlx::Error>>()?;
+            .collect();
         out.sort_by(|a, b| b.assaults.cmp(&a.assaults).then_with(|| a.location_key.cmp(&b.location_key)));
         out.truncate(limit);
         Ok(out)

@@ -13,7 +13,6 @@ use std::collections::{BTreeSet, HashMap};
 use alliance_ingest::indicators::{read_indicator_file, IndicatorValue};
 use alliance_ingest::{IngestError, SourceFile};
 use serde::Serialize;
-use sqlx::Row;
 
 use super::insert_sql;
 use crate::imports::{
@@ -132,22 +131,18 @@ impl Db {
         let names: BTreeSet<&str> = values.iter().map(|v| v.indicator.as_str()).collect();
         let mut held: HashMap<(String, String, String, String, String), String> = HashMap::new();
         for name in &names {
-            let rows = sqlx::query(
-                "SELECT v.area_code, v.period, v.age_band, v.sex, i.file_name, i.id FROM partner_indicator_values v \
-                 JOIN imports i ON i.id = v.import_id WHERE v.indicator = $1",
+            let rows: Vec<HeldValueRow> = sqlx::query_as(
+                "SELECT v.area_code, v.period, v.age_band, v.sex, i.file_name, i.id AS import_id \
+                 FROM partner_indicator_values v JOIN imports i ON i.id = v.import_id WHERE v.indicator = $1",
             )
             .bind(*name)
             .fetch_all(&mut *tx)
             .await?;
-            for r in &rows {
-                let import_id: i64 = r.try_get(5)?;
-                if Some(import_id) == replaced {
+            for r in rows {
+                if Some(r.import_id) == replaced {
                     continue;
                 }
-                held.insert(
-                    (name.to_string(), r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?),
-                    r.try_get(4)?,
-                );
+                held.insert((name.to_string(), r.area_code, r.period, r.age_band, r.sex), r.file_name);
             }
         }
         if !held.is_empty() {
@@ -223,14 +218,25 @@ impl Db {
 
     /// The indicators held, with their number of values.
     pub async fn partner_indicator_names(&self) -> Result<Vec<(String, i64)>, DbError> {
-        let rows = sqlx::query("SELECT indicator, COUNT(*) FROM partner_indicator_values GROUP BY indicator")
-            .fetch_all(&self.pool)
-            .await?;
         let mut out: Vec<(String, i64)> =
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
+            sqlx::query_as("SELECT indicator, COUNT(*) FROM partner_indicator_values GROUP BY indicator")
+                .fetch_all(&self.pool)
+                .await?;
         out.sort();
         Ok(out)
     }
+}
+
+/// A value already held for an indicator, with the file it came from, by column name (the
+/// area, period, age band, sex and file name are all text).
+#[derive(sqlx::FromRow)]
+struct HeldValueRow {
+    area_code: String,
+    period: String,
+    age_band: String,
+    sex: String,
+    file_name: String,
+    import_id: i64,
 }
 
 async fn write_values(

@@ -343,6 +343,7 @@ async fn logo_in_the_header_and_the_pack(app: TestApp) {
     let reply = TestApp::read(upload(&app, &admin, "logo.png", &png)).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
     let stored = app.db.partnership_logo().await.expect("read").expect("stored");
+    assert_eq!((stored.width, stored.height), (160, 40), "the logo's size reads back the right way round");
     let link = format!("/partnership/logo?v={}", &stored.sha256[..16]);
     for (path, who) in [("/", &admin), ("/public", &Caller::default()), ("/sign-in", &Caller::default())] {
         let page = app.get(path, who).await;
@@ -433,6 +434,19 @@ async fn charter_commitments_from_the_profile(app: TestApp) {
     assert!(after[1].description.starts_with("Training every member"));
     let stored = app.db.partnership().await.expect("read").expect("profile");
     assert_eq!(stored.charter_commitments.len(), 2);
+    // Swapped round, each title keeps its id and takes the other's position (the new
+    // commitment's id is not its position, unlike the standard three's).
+    let swapped = [
+        ("commitment-title-1", fields[2].1),
+        ("commitment-description-1", fields[3].1),
+        ("commitment-title-2", fields[0].1),
+        ("commitment-description-2", fields[1].1),
+    ];
+    let saved = app.post_form("/admin/partnership/charter", &admin, &swapped).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let reordered = app.db.charter_commitments().await.expect("read");
+    let order: Vec<(i64, i64, &str)> = reordered.iter().map(|c| (c.id, c.position, c.title.as_str())).collect();
+    assert_eq!(order, [(kept_id, 1, before[1].title.as_str()), (after[0].id, 2, "Safe venues after dark")]);
 
     // The charter's join form asks for these, and not for the retired ones.
     let join = app.get("/safer-places/join", &Caller::default()).await;

@@ -588,6 +588,17 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
         ]
     );
     assert_eq!(db.verify_audit_chain().await.expect("verify").first_broken, None);
+
+    // A second evaluation of the intervention: its id is not the intervention's, and each
+    // reads back as its own (newest first).
+    let second = app.post_form(&format!("/interventions/{id}/evaluations"), &analyst, &DESIGN_FORM).await;
+    assert_eq!(second.status, 303, "{}", second.body);
+    let second = evaluation_id(&second);
+    assert_ne!(second, id);
+    let stored = db.evaluation(id, second).await.unwrap().expect("stored");
+    assert_eq!((stored.id, stored.intervention_id), (second, id));
+    let all: Vec<(i64, i64)> = db.evaluations_of(id).await.unwrap().iter().map(|e| (e.id, e.intervention_id)).collect();
+    assert_eq!(all, [(second, id), (eid, id)]);
 }
 
 on_each_app!(web_changes_are_recorded_against_the_signed_in_user);

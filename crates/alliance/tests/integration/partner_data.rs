@@ -311,6 +311,23 @@ async fn storage(t: TestDb) {
     assert_eq!((counts.rows_read, counts.rows_replaced, replaced), (2, 6, Some(import_id)));
     assert_eq!(report.geocoding.resolved, 1);
     assert_eq!(db.ed_assaults(&EdFilter::default(), 100).await.unwrap().len(), 2);
+    // A place chosen instead: a later file takes the stored choice's name, district and point
+    // (read back from the resolutions, the right way round).
+    let park = alliance_core::geo::gazetteer::Place {
+        kind: alliance_core::geo::gazetteer::PlaceKind::Venue,
+        name: "Hanley Park".into(),
+        district: Some("E06000021".into()),
+        longitude: -2.1712,
+        latitude: 53.0189,
+    };
+    assert_eq!(db.resolve_ed_location("own home", Some(&park), &common::test_actor()).await.unwrap(), 1);
+    let moved = [corrected[0], ("2025-01-15T02:00", "own home")];
+    let report = db.import_ed_file(&ed_file("jan-v2.csv", &moved), "test").await.unwrap();
+    assert_eq!(report.geocoding.resolved, 1);
+    let all = db.ed_assaults(&EdFilter::default(), 100).await.unwrap();
+    let home = all.iter().find(|a| a.assault_at.starts_with("2025-01-15T02")).expect("the own-home assault");
+    assert_eq!((home.geo_name.as_deref(), home.district_code.as_deref()), (Some("Hanley Park"), Some("E06000021")));
+    assert_eq!((home.longitude, home.latitude), (Some(-2.1712), Some(53.0189)));
 
     // A February file is another unit: both count.
     let feb = "RJE01,2025-02-01,2025-02-28,,2025-02-02T01:00,06,,02,Piccadilly,,";
