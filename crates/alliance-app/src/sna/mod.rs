@@ -57,6 +57,8 @@ pub struct LsoaFigure {
 /// Everything the report shows.
 #[derive(Debug, Clone)]
 pub struct SnaReport {
+    /// The partnership whose assessment this is (the profile's name); `None` with no profile.
+    pub partnership: Option<String>,
     pub area_label: String,
     pub area_codes: Vec<String>,
     /// `None` when no month is covered (an empty database).
@@ -449,6 +451,7 @@ impl SnaReport {
             vec!["There is no police data for this period, so there are no findings.".into()]
         };
         Ok(SnaReport {
+            partnership: db.partnership().await?.map(|p| p.name),
             area_label,
             area_codes: request.areas.clone(),
             period,

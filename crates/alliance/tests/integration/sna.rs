@@ -575,6 +575,8 @@ async fn the_default_report_is_the_partnerships_area(t: TestDb) {
     profile.districts = vec![STOKE.parse().expect("a district code")];
     db.init_partnership(&profile, &common::test_actor()).await.expect("profile stored");
     let default = build(year(SnaRequest::default())).await;
+    assert_eq!(everything.partnership, None, "no profile then");
+    assert_eq!(default.partnership.as_deref(), Some(profile.name.as_str()), "the partnership's assessment");
     assert_eq!(default.area_codes, [STOKE]);
     assert_eq!(default.area_label, stoke.area_label);
     assert_eq!(default.headline_total, stoke.headline_total);
@@ -624,6 +626,10 @@ async fn the_default_report_is_the_partnerships_area(t: TestDb) {
     };
     let said = run(&[]);
     assert!(said.contains(&format!("{}, {} ", stoke.area_label, stoke.headline_total)), "{said}");
+    // The file names the partnership above its title.
+    let file = std::fs::read_to_string(dir.path().join("sna.html")).expect("the report file");
+    let caption = format!("id=\"sna-partnership\">{}</span>", profile.name);
+    assert!(file.contains(&caption), "the partnership named: {caption}");
     let said = run(&["--all-areas"]);
     assert!(said.contains(&format!("all areas with data loaded, {} ", everything.headline_total)), "{said}");
 }
