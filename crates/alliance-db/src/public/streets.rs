@@ -123,14 +123,8 @@ impl Db {
     /// The street index of the current import generation, built when missing or out of date
     /// (waiting for a build already running rather than starting another).
     pub async fn street_gazetteer(&self) -> Result<Arc<StreetGazetteer>, DbError> {
-        let (generation, districts) = self.street_index_key().await?;
         let _building = self.streets.building.lock().await;
-        if let Some(g) = self.streets.latest().filter(|g| g.generation == generation && g.districts == districts) {
-            return Ok(g);
-        }
-        let built = Arc::new(self.build_street_gazetteer(generation, districts).await?);
-        self.streets.keep(built.clone());
-        Ok(built)
+        self.refresh_street_gazetteer().await
     }
 
     /// The index a lookup uses: the current one when built; else, when an index of the same
@@ -158,17 +152,17 @@ impl Db {
         Ok(latest)
     }
 
-    /// Builds the current index unless it is kept already; the caller holds the build lock.
-    /// The generation is read again here: another build may have run since the request that
-    /// started this one read it.
-    async fn refresh_street_gazetteer(&self) -> Result<(), DbError> {
+    /// The current index, built unless it is kept already; the caller holds the build lock.
+    /// The generation is read here, under the lock: another build may have run since the
+    /// request that asked read it.
+    async fn refresh_street_gazetteer(&self) -> Result<Arc<StreetGazetteer>, DbError> {
         let (generation, districts) = self.street_index_key().await?;
-        if self.streets.latest().is_some_and(|g| g.generation == generation && g.districts == districts) {
-            return Ok(());
+        if let Some(g) = self.streets.latest().filter(|g| g.generation == generation && g.districts == districts) {
+            return Ok(g);
         }
-        let built = self.build_street_gazetteer(generation, districts).await?;
-        self.streets.keep(Arc::new(built));
-        Ok(())
+        let built = Arc::new(self.build_street_gazetteer(generation, districts).await?);
+        self.streets.keep(built.clone());
+        Ok(built)
     }
 
     /// What an index is built for: the import generation and the profile's districts.

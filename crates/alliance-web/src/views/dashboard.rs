@@ -207,7 +207,8 @@ impl DashboardFigures {
             compare_with_previous(&monthly_for(&by_month_type, |t| t == VIOLENCE), &covered, latest, 12).current;
         let in_area = db.police_figure_of(&[VIOLENCE.to_string()], current, None, false).await?.count;
         let trend = Some(trend(&by_month_type, &covered, latest));
-        let (districts, population_note, file_violence) = district_rows(state, current).await?;
+        let names: HashMap<String, String> = db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
+        let (districts, population_note, file_violence) = district_rows(state, current, &area, &names).await?;
         let violence_note = if area.is_empty() {
             format!(
                 "{VIOLENCE}, {current}: {} records in the police files, of which {} were recorded in the areas \
@@ -231,7 +232,7 @@ impl DashboardFigures {
         };
         Ok(DashboardFigures {
             has_data: true,
-            unplaced_note: unplaced_note(state, &area).await?,
+            unplaced_note: unplaced_note(state, &area, &names).await?,
             latest_month: latest.to_string(),
             current_period: current.to_string(),
             current_months_covered: current.months().filter(|m| covered.contains(m)).count() as i64,
@@ -249,9 +250,12 @@ impl DashboardFigures {
 
 /// The warning about the profile's districts outside `area` (the held ones), named where a
 /// name is stored; empty when every district is held.
-async fn unplaced_note(state: &AppState, area: &[DistrictCode]) -> Result<String, PageError> {
+async fn unplaced_note(
+    state: &AppState,
+    area: &[DistrictCode],
+    names: &HashMap<String, String>,
+) -> Result<String, PageError> {
     let Some(profile) = state.db.partnership().await? else { return Ok(String::new()) };
-    let names: HashMap<String, String> = state.db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
     let unplaced: Vec<String> = profile
         .districts
         .iter()
@@ -328,23 +332,28 @@ fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Mont
     Trend { svg, series_names: series.iter().map(|s| (s.name.clone(), s.colour)).collect(), rows }
 }
 
-/// The district table over `period`: the partnership's districts, then one row for every
-/// other record; with the violence and sexual offences of every row (the police files').
-async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<DistrictRow>, String, i64), PageError> {
+/// The district table over `period`: the partnership's districts (`area`; empty: every
+/// district), then one row for every other record; with the violence and sexual offences of
+/// every row (the police files').
+async fn district_rows(
+    state: &AppState,
+    period: MonthRange,
+    area: &[DistrictCode],
+    names: &HashMap<String, String>,
+) -> Result<(Vec<DistrictRow>, String, i64), PageError> {
     let db = &state.db;
     let filter = CountFilter { from: Some(period.from), to: Some(period.to), ..CountFilter::default() };
     let rows = db.counts(&[CountField::District, CountField::CrimeType], &filter).await?;
-    let names: HashMap<String, String> = db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
     let populations = db.district_populations().await?;
     // The partnership's districts each get a row; records anywhere else (a national
     // deprivation file holds every district, a force's files reach over its border) and
     // records with no location share the last row.
-    let area = db.partnership_area_filter().await?;
     let mut by_district: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
     let mut violence_in_files = 0;
     for r in &rows {
         let t = r.values.get(1).cloned().flatten().unwrap_or_default();
-        let district = r.values.first().cloned().flatten().filter(|d| area.admits(Some(d)));
+        let district =
+            r.values.first().cloned().flatten().filter(|d| area.is_empty() || area.iter().any(|a| a.as_str() == d));
         let entry = by_district.entry(district).or_default();
         if t != ANTI_SOCIAL_BEHAVIOUR {
             entry.0 += r.count;
@@ -361,7 +370,7 @@ async fn district_rows(state: &AppState, period: MonthRange) -> Result<(Vec<Dist
             DistrictRow {
                 name: match &code {
                     Some(c) => names.get(c).cloned().unwrap_or_else(|| c.clone()),
-                    None if area.is_everywhere() => "No location, or outside the areas loaded".into(),
+                    None if area.is_empty() => "No location, or outside the areas loaded".into(),
                     None => "Outside the partnership's area, or no location".into(),
                 },
                 code: code.clone().unwrap_or_default(),
