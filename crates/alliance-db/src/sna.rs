@@ -175,6 +175,26 @@ struct LinkRow {
     weight: f64,
 }
 
+/// An LSOA row with whether it is of the 2021 vintage.
+#[derive(sqlx::FromRow)]
+struct LsoaVintageRow {
+    code: String,
+    name: String,
+    district_code: Option<String>,
+    population: Option<i64>,
+    imd_decile: Option<i64>,
+    in_2021: i64,
+}
+
+/// What [`Db::sna_lsoa_reference`] gives: the neighbourhoods, the vintage links, and the
+/// districts whose neighbourhoods are their 2011 LSOAs (no 2021 LSOA of theirs is held).
+#[derive(Debug, Clone, Default)]
+pub struct SnaLsoaReference {
+    pub lsoas: Vec<LsoaRef>,
+    pub links: Vec<VintageLink>,
+    pub districts_2011: Vec<String>,
+}
+
 /// The first and last assault months of a report's ED assaults and how many have an arrival
 /// time, by column name (the months are both text, so a swap would not fail to decode).
 #[derive(sqlx::FromRow)]
@@ -401,26 +421,43 @@ impl Db {
         })
     }
 
-    /// Every LSOA of the 2021 vintage with its district, population and decile, and the
-    /// 2011 → 2021 links.
-    pub async fn sna_lsoa_reference(&self) -> Result<(Vec<LsoaRef>, Vec<VintageLink>), DbError> {
-        let lsoas = self
-            .lsoas(2021)
-            .await?
+    /// The neighbourhoods a report places records in, and the 2011 → 2021 links.
+    ///
+    /// They are the LSOAs of the 2021 vintage, except in a district that has none held (its
+    /// area data came from files keyed by 2011 codes, such as the IMD file, without the 2021
+    /// boundaries): there the 2011 LSOAs stand in. Most LSOAs kept their code in 2021, so
+    /// records in those are placed; records in an LSOA that was split, merged or renamed
+    /// carry a code not held and stay unplaced, which the report counts.
+    pub async fn sna_lsoa_reference(&self) -> Result<SnaLsoaReference, DbError> {
+        let rows: Vec<LsoaVintageRow> = sqlx::query_as(
+            "SELECT code, name, district_code, population, imd_decile, in_2021 FROM lsoas \
+             WHERE in_2021 = 1 OR (in_2011 = 1 AND district_code IS NOT NULL AND district_code NOT IN \
+               (SELECT district_code FROM lsoas WHERE in_2021 = 1 AND district_code IS NOT NULL)) \
+             ORDER BY code",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut districts_2011 = std::collections::BTreeSet::new();
+        let lsoas = rows
             .into_iter()
-            .map(|l| LsoaRef {
-                code: l.code,
-                name: l.name,
-                district: l.district_code,
-                population: l.population,
-                imd_decile: l.imd_decile,
+            .map(|l| {
+                if l.in_2021 != 1 {
+                    districts_2011.extend(l.district_code.clone());
+                }
+                LsoaRef {
+                    code: l.code,
+                    name: l.name,
+                    district: l.district_code,
+                    population: l.population,
+                    imd_decile: l.imd_decile,
+                }
             })
             .collect();
         let rows: Vec<LinkRow> =
             sqlx::query_as("SELECT lsoa11, lsoa21, weight FROM lsoa_links").fetch_all(&self.pool).await?;
         let links =
             rows.into_iter().map(|r| VintageLink { lsoa11: r.lsoa11, lsoa21: r.lsoa21, weight: r.weight }).collect();
-        Ok((lsoas, links))
+        Ok(SnaLsoaReference { lsoas, links, districts_2011: districts_2011.into_iter().collect() })
     }
 
     /// The current imports behind the police figures and the area figures.

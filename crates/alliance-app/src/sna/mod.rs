@@ -74,6 +74,9 @@ pub struct SnaReport {
     pub categories: Vec<CategorySeries>,
     pub population: i64,
     pub lsoa_count: usize,
+    /// The names of the area's districts whose neighbourhoods are their 2011 LSOAs: no 2021
+    /// LSOA of theirs is held (say only the IMD file was imported, without boundaries).
+    pub lsoas_2011_in: Vec<String>,
     pub lsoas_without_population: usize,
     pub overall_rate: Option<f64>,
     pub districts: Vec<AreaRate>,
@@ -260,7 +263,8 @@ impl SnaReport {
             }
         };
         let all_covered = db.police_months_covered().await?;
-        let (all_lsoas, links) = db.sna_lsoa_reference().await?;
+        let alliance_db::sna::SnaLsoaReference { lsoas: all_lsoas, links, districts_2011 } =
+            db.sna_lsoa_reference().await?;
         let districts = db.districts().await?;
         let imports = db.sna_source_imports().await?;
         let partner_sources = db.sna_partner_sources().await?;
@@ -358,6 +362,12 @@ impl SnaReport {
             .map(|l| if place.is_some() { LsoaRef { population: None, ..l } } else { l })
             .collect();
         let codes_2021: HashSet<&str> = area_lsoas.iter().map(|l| l.code.as_str()).collect();
+        let area_districts: HashSet<&str> = area_lsoas.iter().filter_map(|l| l.district.as_deref()).collect();
+        let lsoas_2011_in: Vec<String> = districts_2011
+            .iter()
+            .filter(|d| area_districts.contains(d.as_str()))
+            .map(|d| district_names.get(d).cloned().unwrap_or_else(|| d.clone()))
+            .collect();
         let mut lsoa_counts: HashMap<String, i64> = HashMap::new();
         let mut no_lsoa = 0;
         for (code, crime_type, n) in &rows.by_lsoa_type {
@@ -466,6 +476,7 @@ impl SnaReport {
             categories,
             population,
             lsoa_count: area_lsoas.len(),
+            lsoas_2011_in,
             lsoas_without_population,
             overall_rate,
             districts: district_rows,
@@ -638,6 +649,15 @@ impl SnaReport {
     }
 
     /// "area reference imports" for population and deprivation figures.
+    /// The districts whose neighbourhoods are their 2011 LSOAs, for a sentence: their names,
+    /// or how many when a national database makes them too many to list.
+    pub fn lsoas_2011_text(&self) -> String {
+        match self.lsoas_2011_in.len() {
+            n if n > 10 => format!("{n} districts"),
+            _ => self.lsoas_2011_in.join(", "),
+        }
+    }
+
     pub fn area_provenance(&self) -> String {
         let areas: Vec<i64> =
             self.imports.iter().filter(|i| i.force.is_none() && i.month.is_none()).map(|i| i.id).collect();

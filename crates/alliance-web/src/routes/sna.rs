@@ -82,6 +82,7 @@ pub async fn get(
     let places = state.db.place_choices().await?;
     let (request, errors, from, to) = request_of(&state, &who, query.as_deref(), &places).await?;
     let districts = state.db.districts().await?;
+    let partnership_area = state.db.partnership_area().await?;
     let (status, body, covered) = if errors.is_empty() {
         let report = kept_report(&state, &request).await?;
         (StatusCode::OK, alliance_reports::sna::body_html(&report, true), report.area_codes.clone())
@@ -90,7 +91,17 @@ pub async fn get(
     };
     // The form shows the districts the report covers: the partnership's when none was asked for.
     let shown = SnaRequest { areas: covered, ..request.clone() };
-    let page = SnaPage::new(&state, &districts, &places, &shown, errors, (from, to), query.as_deref(), body);
+    let page = SnaPage::new(
+        &state,
+        &districts,
+        &partnership_area,
+        &places,
+        &shown,
+        errors,
+        (from, to),
+        query.as_deref(),
+        body,
+    );
     Ok((status, Html(page.render()?)).into_response())
 }
 

@@ -100,7 +100,7 @@ async fn area_is_the_profiles_districts(app: TestApp) {
         .rev()
         .take(24)
         .rev()
-        .map(|r| (r.values[0].clone().expect("a month"), r.count.to_string()))
+        .map(|r| (r.values[0].clone().expect("a month"), alliance_core::format::count(r.count)))
         .collect();
     assert!(expected.iter().all(|(_, n)| n != "0"), "Stoke has records every month: {expected:?}");
     assert_eq!(row_cells(&public.body, "months-table"), expected);

@@ -41,7 +41,7 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     // The 2011 → 2021 links read back the right way round: each joins a 2011 LSOA to a 2021
     // one, and some 2021 LSOAs are new (so a swap would show).
     let lsoa11: HashSet<String> = db.lsoas(2011).await.unwrap().into_iter().map(|l| l.code).collect();
-    let (_, links) = db.sna_lsoa_reference().await.unwrap();
+    let links = db.sna_lsoa_reference().await.unwrap().links;
     assert!(links.iter().all(|l| lsoa11.contains(&l.lsoa11) && lsoa.contains_key(l.lsoa21.as_str())));
     assert!(links.iter().any(|l| !lsoa11.contains(&l.lsoa21)), "a 2021 LSOA new since 2011");
     let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
@@ -610,6 +610,12 @@ async fn the_default_report_is_the_partnerships_area(t: TestDb) {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains(&format!("value=\"{STOKE}\" checked")), "the partnership's district ticked");
     assert_eq!(page.body.matches("\" checked").count(), 1, "and no other");
+    assert!(page.body.contains("(none chosen means the partnership"), "the form says what no choice covers");
+    let (first, rest) =
+        page.body.split_once("Other districts held (8)").expect("the demo's other eight districts apart");
+    assert!(first.contains(&format!("value=\"{STOKE}\"")) && !rest.contains(&format!("value=\"{STOKE}\"")));
+    assert!(rest.contains("value=\"E07000192\""), "Cannock Chase among the others");
+    assert!(page.body.contains("whose neighbourhood (LSOA) lies in the area"), "the counts' definition");
 
     let dir = tempfile::tempdir().expect("a folder");
     let run = |extra: &[&str]| {
@@ -635,3 +641,87 @@ async fn the_default_report_is_the_partnerships_area(t: TestDb) {
 }
 
 on_each_db!(default_report_area => the_default_report_is_the_partnerships_area);
+
+/// A partnership whose area data came from files keyed by 2011 LSOA codes (the English IMD
+/// and population files, no boundaries), as a partnership outside Staffordshire first loads
+/// it: the neighbourhoods are the 2011 LSOAs, the records in those that kept their code in
+/// 2021 are placed, and the report says which districts this is. (Before, it said "0
+/// residents in 0 neighbourhoods" and "0.0% of offences in the 0 neighbourhoods with the
+/// most".)
+async fn neighbourhoods_of_2011_without_2021_boundaries(t: TestDb, data: PathBuf) {
+    const NINE: [&str; 9] = [
+        "E06000021",
+        "E07000192",
+        "E07000193",
+        "E07000194",
+        "E07000195",
+        "E07000196",
+        "E07000197",
+        "E07000198",
+        "E07000199",
+    ];
+    let db = t.connect().await;
+    let files: Vec<PathBuf> = street_only(&police_files(&data.join("police/staffordshire")))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("2025-")))
+        .collect();
+    assert_eq!(files.len(), 12, "the 12 Staffordshire 2025 street files");
+    common::import_all(&db, &files).await;
+    let year = |areas: Vec<String>| SnaRequest {
+        areas,
+        from: "2025-01".parse().ok(),
+        to: "2025-12".parse().ok(),
+        ..SnaRequest::default()
+    };
+
+    // No area data at all: the report says so, and gives no share of nothing.
+    let bare = SnaReport::build(&db, &year(Vec::new()), &Disclosure::default()).await.expect("the report builds");
+    assert!(bare.headline_total > 0 && bare.lsoa_count == 0 && bare.concentration.is_empty());
+    assert!(!bare.findings.iter().any(|f| f.contains("neighbourhoods (LSOAs) with the most")), "{:?}", bare.findings);
+    assert!(alliance_reports::sna::body_html(&bare, true).contains("id=\"no-neighbourhoods\""));
+
+    for name in ["File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv", "File_6_-_IoD2019_Population_Denominators.csv"] {
+        let file = SourceFile::from_path(&data.join("lsoa").join(name));
+        db.import_area_file(&file, "test").await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+    assert!(db.lsoas(2021).await.expect("LSOAs").is_empty(), "no 2021 LSOA held");
+    let area: HashMap<String, alliance_db::areas::LsoaInfo> = db
+        .lsoas(2011)
+        .await
+        .expect("LSOAs")
+        .into_iter()
+        .filter(|l| l.district_code.as_deref().is_some_and(|d| NINE.contains(&d)))
+        .map(|l| (l.code.clone(), l))
+        .collect();
+
+    // Independently: the headline records whose LSOA code is a held 2011 LSOA of the nine.
+    let (mut placed, mut all) = (0_i64, 0_i64);
+    for f in &files {
+        let (header, rows) = read_csv(f);
+        let (t, code) = (column(&header, "Crime type"), column(&header, "LSOA code"));
+        for r in rows.iter().filter(|r| HEADLINE.contains(&&r[t])) {
+            all += 1;
+            placed += i64::from(area.contains_key(&r[code]));
+        }
+    }
+    assert!(placed > 0 && placed < all, "most placed ({placed} of {all}), not those recoded in 2021");
+
+    let nine: Vec<String> = NINE.iter().map(|c| c.to_string()).collect();
+    let report = SnaReport::build(&db, &year(nine), &Disclosure::default()).await.expect("the report builds");
+    assert_eq!(report.headline_total, placed);
+    assert_eq!(report.lsoa_count, area.len(), "every held 2011 LSOA of the nine districts");
+    let figures: f64 = report.lsoas.iter().map(|l| l.count).sum();
+    assert_eq!(figures, placed as f64);
+    assert_eq!(report.unplaced, 0);
+    let residents: i64 = area.values().filter_map(|l| l.population).sum();
+    assert!(residents > 1_000_000 && report.population == residents, "{}", report.population);
+    assert_eq!(report.concentration.len(), 3);
+    assert_eq!(report.districts.len(), 9, "a rate for each district");
+    assert_eq!(report.lsoas_2011_in.len(), 9);
+    assert!(report.lsoas_2011_in.contains(&"Stoke-on-Trent".to_string()), "{:?}", report.lsoas_2011_in);
+    let body = alliance_reports::sna::body_html(&report, true);
+    assert!(body.contains("id=\"lsoas-2011\""), "the report says so");
+    assert!(!body.contains("id=\"no-neighbourhoods\""));
+}
+
+on_each_backend!(neighbourhoods_of_2011_without_2021_boundaries);

@@ -147,11 +147,15 @@ pub struct Concentration {
 /// The share of crimes in the top 1 %, 5 % and 10 % of the `all_lsoas` LSOAs by count (all
 /// LSOAs of the area, including those with none). The top `k = ceil(p·N)` are taken after
 /// sorting by count, descending, then by code: LSOAs tied at the cut-off are broken by code,
-/// so the share is exactly that of `k` areas.
+/// so the share is exactly that of `k` areas. Empty when there is no LSOA or no crime in
+/// them: a share of nothing is not 0 %, and a report must not say "0 % in 0 neighbourhoods".
 pub fn concentration(all_lsoas: &[&str], counts: &HashMap<String, f64>) -> Vec<Concentration> {
     let mut values: Vec<(f64, &str)> = all_lsoas.iter().map(|c| (counts.get(*c).copied().unwrap_or(0.0), *c)).collect();
     values.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     let total: f64 = values.iter().map(|v| v.0).sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
     [1.0, 5.0, 10.0]
         .into_iter()
         .map(|p| {
@@ -238,5 +242,13 @@ mod tests {
         assert!((c[0].share_percent - 40.0).abs() < 1e-12);
         assert_eq!((c[2].lsoas, c[2].count), (2, 15.0));
         assert!((c[2].share_percent - 60.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn concentration_of_nothing_is_not_given() {
+        let codes = ["L01", "L02"];
+        assert!(concentration(&codes, &HashMap::new()).is_empty());
+        assert!(concentration(&[], &[("L01".to_string(), 3.0)].into_iter().collect()).is_empty());
+        assert_eq!(concentration(&codes, &[("L02".to_string(), 3.0)].into_iter().collect()).len(), 3);
     }
 }

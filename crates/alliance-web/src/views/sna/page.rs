@@ -18,7 +18,14 @@ pub struct SnaPage {
     pub layout: Layout,
     /// The form's errors, for the error summary.
     pub errors: Vec<FieldError>,
+    /// The districts offered first (code, name, chosen): the partnership's and any chosen,
+    /// or every district when there are neither.
     pub districts: Vec<(String, String, bool)>,
+    /// The other districts held, by name, behind a "more" link: on a database holding the
+    /// national archive they are hundreds, and would bury the partnership's own.
+    pub other_districts: Vec<(String, String, bool)>,
+    /// What choosing no district covers.
+    pub none_means: &'static str,
     /// The place register's places (id, name, chosen), offered instead of districts.
     pub places: Vec<(i64, String, bool)>,
     pub from: String,
@@ -121,11 +128,14 @@ pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, S
 }
 
 impl SnaPage {
-    /// `months` are the first and last month fields as typed, shown again in the form.
+    /// `months` are the first and last month fields as typed, shown again in the form;
+    /// `partnership_area` the districts a report covers when none is chosen (empty: every
+    /// record).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         state: &AppState,
         districts: &[DistrictInfo],
+        partnership_area: &[String],
         places: &[(i64, String)],
         request: &SnaRequest,
         errors: Vec<(String, String)>,
@@ -133,13 +143,19 @@ impl SnaPage {
         query: Option<&str>,
         body: String,
     ) -> SnaPage {
+        let entry = |d: &DistrictInfo| (d.code.clone(), d.name.clone(), request.areas.contains(&d.code));
+        let (mut first, mut others): (Vec<_>, Vec<_>) =
+            districts.iter().map(entry).partition(|(code, _, chosen)| *chosen || partnership_area.contains(code));
+        if first.is_empty() {
+            first = std::mem::take(&mut others);
+        }
+        others.sort_by(|a, b| a.1.cmp(&b.1));
         SnaPage {
             layout: Layout::new(state, "/sna"),
             errors: errors.into_iter().map(|(field, message)| error(&field, message)).collect(),
-            districts: districts
-                .iter()
-                .map(|d| (d.code.clone(), d.name.clone(), request.areas.contains(&d.code)))
-                .collect(),
+            districts: first,
+            other_districts: others,
+            none_means: if partnership_area.is_empty() { "every record held" } else { "the partnership's area" },
             places: places.iter().map(|(id, name)| (*id, name.clone(), request.place == Some(*id))).collect(),
             from,
             to,
