@@ -482,6 +482,11 @@ pub struct BoardPack {
     pub generated_at: String,
 }
 
+/// The pack's strategy line when none is stored. It names what any partnership can do (the
+/// bundled Staffordshire strategy is only an example elsewhere), and it is printed in the pack.
+pub const NO_STRATEGY: &str =
+    "No strategy loaded: add the partnership's strategy on the Strategies page, or import it with alliance strategy import FILE";
+
 impl BoardPack {
     /// Applies each restricted indicator's dataset access ([`IndicatorRow::restricted_dataset`]):
     /// `level_of` gives the reader's level of a dataset. Call it before showing the pack to
@@ -603,7 +608,7 @@ impl BoardPack {
         let strategy = db.strategies().await?.into_iter().next();
         let (strategy_name, priorities) = match &strategy {
             Some(s) => (s.name.clone(), db.priorities(s.id).await?),
-            None => ("No strategy loaded (run: alliance seed strategy)".to_string(), Vec::new()),
+            None => (NO_STRATEGY.to_string(), Vec::new()),
         };
         let actions = db.actions().await?;
         let history = db.action_history(None).await?;

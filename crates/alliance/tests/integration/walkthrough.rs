@@ -74,6 +74,14 @@ async fn wiltshire_from_first_sign_in_to_the_board_pack(app: TestApp) {
     assert_eq!(done.status, StatusCode::OK, "{}", &done.body[..done.body.len().min(2000)]);
     assert!(done.body.contains("2 imported"), "{}", &done.body[..done.body.len().min(4000)]);
 
+    // Before it has a strategy, the partnership dashboard says how to add its own (never to
+    // seed Staffordshire's, which the command refuses for another partnership).
+    let governance = app.get("/governance", &admin).await;
+    assert_eq!(governance.status, StatusCode::OK);
+    let hint = alliance_app::board_pack::NO_STRATEGY.replace('\'', "&#39;");
+    assert!(governance.body.contains(&hint), "the way to add one");
+    assert!(!governance.body.contains("seed strategy"), "not Staffordshire's");
+
     // 3. The partnership's own strategy, priority and commitment.
     let strategy = [
         ("name", "Wiltshire and Swindon Serious Violence Strategy"),
