@@ -81,6 +81,11 @@ async fn wiltshire_from_first_sign_in_to_the_board_pack(app: TestApp) {
     let hint = alliance_app::board_pack::NO_STRATEGY.replace('\'', "&#39;");
     assert!(governance.body.contains(&hint), "the way to add one");
     assert!(!governance.body.contains("seed strategy"), "not Staffordshire's");
+    // No services listed yet: the public's search says so, not "try fewer filters".
+    let help = app.get("/find-help", &Caller::default()).await;
+    assert!(help.body.contains("id=\"none-listed\"") && !help.body.contains("id=\"no-match\""));
+    let filtered = app.get("/find-help?need=knife-crime", &Caller::default()).await;
+    assert!(filtered.body.contains("id=\"no-match\""), "a search that matched nothing");
 
     // 3. The partnership's own strategy, priority and commitment.
     let strategy = [
