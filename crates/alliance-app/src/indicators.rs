@@ -11,7 +11,7 @@
 //! no one holds them at record level.
 
 use alliance_core::access::AccessLevel;
-use alliance_core::analytics::sna::definition::{Fit, SourceKind};
+use alliance_core::analytics::sna::definition::{Fit, Mapping, SourceKind};
 use alliance_core::domain::{Month, MonthRange};
 use alliance_core::governance::{
     combine_series, ComputedData, ComputedIndicator, EdSelection, Frequency, IndicatorSource, PoliceSelection, Quarter,
@@ -85,30 +85,11 @@ pub fn restriction_of(def: &ComputedIndicator) -> Option<(Option<&'static str>, 
 /// The data.police.uk crime types a police selection counts, by the current serious
 /// violence definition where it names one (its proxy mappings are never counted).
 async fn police_types(db: &Db, selection: &PoliceSelection) -> Result<Vec<String>, DbError> {
+    let police = SourceKind::PoliceCrimeType;
     Ok(match selection {
         PoliceSelection::CrimeType(t) => vec![t.clone()],
-        PoliceSelection::SeriousViolence => {
-            let def = db.sv_definition_current().await?;
-            let mut types: Vec<String> = def
-                .for_source(SourceKind::PoliceCrimeType)
-                .filter(|m| m.in_headline)
-                .map(|m| m.category.clone())
-                .collect();
-            types.sort();
-            types.dedup();
-            types
-        }
-        PoliceSelection::SvGroup(g) => {
-            let def = db.sv_definition_current().await?;
-            let mut types: Vec<String> = def
-                .for_source(SourceKind::PoliceCrimeType)
-                .filter(|m| m.group == *g && m.fit != Fit::Proxy)
-                .map(|m| m.category.clone())
-                .collect();
-            types.sort();
-            types.dedup();
-            types
-        }
+        PoliceSelection::SeriousViolence => sv_categories(db, police, |m| m.in_headline).await?,
+        PoliceSelection::SvGroup(g) => sv_categories(db, police, |m| m.group == *g && m.fit != Fit::Proxy).await?,
     })
 }
 
@@ -117,18 +98,18 @@ async fn ed_methods(db: &Db, selection: &EdSelection) -> Result<Option<Vec<Strin
     Ok(match selection {
         EdSelection::All => None,
         EdSelection::Method(c) => Some(vec![c.clone()]),
-        EdSelection::SeriousViolence => {
-            let def = db.sv_definition_current().await?;
-            let mut codes: Vec<String> = def
-                .for_source(SourceKind::EdAssaultMethod)
-                .filter(|m| m.in_headline)
-                .map(|m| m.category.clone())
-                .collect();
-            codes.sort();
-            codes.dedup();
-            Some(codes)
-        }
+        EdSelection::SeriousViolence => Some(sv_categories(db, SourceKind::EdAssaultMethod, |m| m.in_headline).await?),
     })
+}
+
+/// The categories of `source` whose mappings in the current serious violence definition
+/// `count`, sorted, each once (a category mapped to two groups is counted once).
+async fn sv_categories(db: &Db, source: SourceKind, count: impl Fn(&Mapping) -> bool) -> Result<Vec<String>, DbError> {
+    let def = db.sv_definition_current().await?;
+    let mut categories: Vec<String> = def.for_source(source).filter(|m| count(m)).map(|m| m.category.clone()).collect();
+    categories.sort();
+    categories.dedup();
+    Ok(categories)
 }
 
 /// The rule stated with every police figure, so the same count on two pages is the same

@@ -144,63 +144,92 @@ pub fn capitalised(message: &str) -> String {
 mod tests {
     use super::*;
 
+    /// Checks that `format` shows each given text as the text beside it.
+    fn shows(format: fn(&str) -> String, cases: &[(&str, &str)]) {
+        for (given, shown) in cases {
+            assert_eq!(format(given), *shown, "{given:?}");
+        }
+    }
+
     #[test]
     fn capitalised_changes_the_first_letter_only() {
-        assert_eq!(
-            capitalised("your organisation does not supply ED data"),
-            "Your organisation does not supply ED data"
+        shows(
+            capitalised,
+            &[
+                ("your organisation does not supply ED data", "Your organisation does not supply ED data"),
+                ("éd", "Éd"),
+                ("", ""),
+            ],
         );
-        assert_eq!(capitalised("éd"), "Éd");
-        assert_eq!(capitalised(""), "");
     }
 
     #[test]
     fn dates_in_uk_format() {
-        assert_eq!(date("2027-03-31"), "31 March 2027");
-        assert_eq!(date("2025-01-05"), "5 January 2025");
-        assert_eq!(date("not a date"), "not a date");
-        assert_eq!(date("2025-02-30"), "2025-02-30");
+        shows(
+            date,
+            &[
+                ("2027-03-31", "31 March 2027"),
+                ("2025-01-05", "5 January 2025"),
+                ("not a date", "not a date"),
+                ("2025-02-30", "2025-02-30"),
+            ],
+        );
     }
 
     #[test]
     fn stamps_as_their_day_in_utc() {
-        assert_eq!(stamp_date("2027-03-31T09:15:00Z"), "31 March 2027");
-        assert_eq!(stamp_date("2025-01-05T23:59:59.123456789+00:00"), "5 January 2025");
-        // Stored stamps are UTC; one with an offset is shown as its UTC day.
-        assert_eq!(stamp_date("2025-01-06T00:30:00+01:00"), "5 January 2025");
-        assert_eq!(stamp_date("2027-03-31"), "2027-03-31");
-        assert_eq!(stamp_date("not a stamp"), "not a stamp");
-        assert_eq!(stamp_date("2025-01-05 23:59:59"), "5 January 2025");
+        shows(
+            stamp_date,
+            &[
+                ("2027-03-31T09:15:00Z", "31 March 2027"),
+                ("2025-01-05T23:59:59.123456789+00:00", "5 January 2025"),
+                // Stored stamps are UTC; one with an offset is shown as its UTC day.
+                ("2025-01-06T00:30:00+01:00", "5 January 2025"),
+                ("2027-03-31", "2027-03-31"),
+                ("not a stamp", "not a stamp"),
+                ("2025-01-05 23:59:59", "5 January 2025"),
+            ],
+        );
     }
 
     #[test]
     fn stamps_as_their_day_and_time_in_utc() {
-        assert_eq!(stamp_time("2027-03-31T09:15:42Z"), "31 March 2027, 09:15 UTC");
-        assert_eq!(stamp_time("2026-12-03T21:51:50.123Z"), "3 December 2026, 21:51 UTC");
-        assert_eq!(stamp_time(" 2025-01-05T23:59:59.999999+00:00 "), "5 January 2025, 23:59 UTC");
-        // An offset is turned to UTC, the day with it.
-        assert_eq!(stamp_time("2025-01-06T00:30:00+01:00"), "5 January 2025, 23:30 UTC");
-        // Without an offset, as SQL writes a time: taken as UTC.
-        assert_eq!(stamp_time("2026-12-03 21:51:50"), "3 December 2026, 21:51 UTC");
-        assert_eq!(stamp_time("2026-12-03T21:51:50"), "3 December 2026, 21:51 UTC");
-        // A date alone, or anything else, is not a stamp: shown as it is.
-        assert_eq!(stamp_time("2027-03-31"), "2027-03-31");
-        assert_eq!(stamp_time("never"), "never");
-        assert_eq!(stamp_time(""), "");
+        shows(
+            stamp_time,
+            &[
+                ("2027-03-31T09:15:42Z", "31 March 2027, 09:15 UTC"),
+                ("2026-12-03T21:51:50.123Z", "3 December 2026, 21:51 UTC"),
+                (" 2025-01-05T23:59:59.999999+00:00 ", "5 January 2025, 23:59 UTC"),
+                // An offset is turned to UTC, the day with it.
+                ("2025-01-06T00:30:00+01:00", "5 January 2025, 23:30 UTC"),
+                // Without an offset, as SQL writes a time: taken as UTC.
+                ("2026-12-03 21:51:50", "3 December 2026, 21:51 UTC"),
+                ("2026-12-03T21:51:50", "3 December 2026, 21:51 UTC"),
+                // A date alone, or anything else, is not a stamp: shown as it is.
+                ("2027-03-31", "2027-03-31"),
+                ("never", "never"),
+                ("", ""),
+            ],
+        );
     }
 
     #[test]
     fn local_times_as_their_day_and_time_without_a_zone() {
-        assert_eq!(local_time("2027-03-31T21:40:00"), "31 March 2027, 21:40");
-        assert_eq!(local_time("2027-03-31 21:40"), "31 March 2027, 21:40");
-        assert_eq!(local_time(" 2025-01-05T07:05:59.5 "), "5 January 2025, 07:05");
-        // Malformed, a date alone, or a stamp with a zone: shown as stored, never a panic.
-        assert_eq!(local_time("2027-02-30T21:40:00"), "2027-02-30T21:40:00");
-        assert_eq!(local_time("2027-03-31T25:00"), "2027-03-31T25:00");
-        assert_eq!(local_time("2027-03-31"), "2027-03-31");
-        assert_eq!(local_time("2027-03-31T21:40:00Z"), "2027-03-31T21:40:00Z");
-        assert_eq!(local_time("not a time"), "not a time");
-        assert_eq!(local_time(""), "");
+        shows(
+            local_time,
+            &[
+                ("2027-03-31T21:40:00", "31 March 2027, 21:40"),
+                ("2027-03-31 21:40", "31 March 2027, 21:40"),
+                (" 2025-01-05T07:05:59.5 ", "5 January 2025, 07:05"),
+                // Malformed, a date alone, or a stamp with a zone: shown as stored, never a panic.
+                ("2027-02-30T21:40:00", "2027-02-30T21:40:00"),
+                ("2027-03-31T25:00", "2027-03-31T25:00"),
+                ("2027-03-31", "2027-03-31"),
+                ("2027-03-31T21:40:00Z", "2027-03-31T21:40:00Z"),
+                ("not a time", "not a time"),
+                ("", ""),
+            ],
+        );
     }
 
     #[test]

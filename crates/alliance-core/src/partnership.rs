@@ -178,36 +178,17 @@ impl Profile {
     pub fn validated(mut self) -> Result<Profile, ProfileError> {
         self.name = self.name.trim().to_string();
         self.short_name = self.short_name.trim().to_string();
-        if self.name.is_empty() {
-            return Err(invalid("name", "Enter the partnership's name"));
-        }
-        if self.name.chars().count() > MAX_NAME {
-            return Err(invalid("name", format!("The name must be {MAX_NAME} characters or fewer")));
-        }
-        if self.short_name.is_empty() {
-            return Err(invalid("short_name", "Enter a short name, like \"Wiltshire and Swindon VRP\""));
-        }
-        if self.short_name.chars().count() > MAX_SHORT_NAME {
-            return Err(invalid("short_name", format!("The short name must be {MAX_SHORT_NAME} characters or fewer")));
-        }
-        if self.districts.is_empty() {
-            return Err(invalid("districts", "Enter at least one local authority district code, like E06000054"));
-        }
-        if self.districts.len() > MAX_DISTRICTS {
-            return Err(invalid("districts", format!("A partnership area has at most {MAX_DISTRICTS} districts")));
-        }
-        if let Some(d) = duplicate(&self.districts) {
-            return Err(invalid("districts", format!("{d} is listed twice")));
-        }
-        if self.forces.is_empty() {
-            return Err(invalid("forces", "Enter at least one police force, like wiltshire"));
-        }
-        if self.forces.len() > MAX_FORCES {
-            return Err(invalid("forces", format!("A partnership has at most {MAX_FORCES} police forces")));
-        }
-        if let Some(f) = duplicate(&self.forces) {
-            return Err(invalid("forces", format!("{f} is listed twice")));
-        }
+        let name_too_long = format!("The name must be {MAX_NAME} characters or fewer");
+        check_text("name", &self.name, MAX_NAME, "Enter the partnership's name", name_too_long)?;
+        let short_too_long = format!("The short name must be {MAX_SHORT_NAME} characters or fewer");
+        let short_empty = "Enter a short name, like \"Wiltshire and Swindon VRP\"";
+        check_text("short_name", &self.short_name, MAX_SHORT_NAME, short_empty, short_too_long)?;
+        let districts_empty = "Enter at least one local authority district code, like E06000054";
+        let districts_many = format!("A partnership area has at most {MAX_DISTRICTS} districts");
+        check_list("districts", &self.districts, MAX_DISTRICTS, districts_empty, districts_many)?;
+        let forces_empty = "Enter at least one police force, like wiltshire";
+        let forces_many = format!("A partnership has at most {MAX_FORCES} police forces");
+        check_list("forces", &self.forces, MAX_FORCES, forces_empty, forces_many)?;
         self.contact_email = trimmed(self.contact_email);
         if let Some(email) = &self.contact_email {
             if email.chars().count() > MAX_CONTACT || !looks_like_email(email) {
@@ -298,6 +279,39 @@ fn looks_like_email(text: &str) -> bool {
             !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !text.contains(char::is_whitespace)
         }
         None => false,
+    }
+}
+
+/// A text the profile needs: not empty (`empty` says what to enter) and at most `max`
+/// characters (`too_long` says so).
+fn check_text(field: &'static str, text: &str, max: usize, empty: &str, too_long: String) -> Result<(), ProfileError> {
+    if text.is_empty() {
+        return Err(invalid(field, empty));
+    }
+    if text.chars().count() > max {
+        return Err(invalid(field, too_long));
+    }
+    Ok(())
+}
+
+/// A list the profile needs: at least one item (`empty` says what to enter), at most `max`
+/// (`too_many` says so), and none twice.
+fn check_list<T: PartialEq + std::fmt::Display>(
+    field: &'static str,
+    items: &[T],
+    max: usize,
+    empty: &str,
+    too_many: String,
+) -> Result<(), ProfileError> {
+    if items.is_empty() {
+        return Err(invalid(field, empty));
+    }
+    if items.len() > max {
+        return Err(invalid(field, too_many));
+    }
+    match duplicate(items) {
+        Some(item) => Err(invalid(field, format!("{item} is listed twice"))),
+        None => Ok(()),
     }
 }
 

@@ -65,22 +65,23 @@ pub(crate) fn write_pack(pack: &BoardPack, b: &mut impl PackWriter) {
 
     b.heading(2, "Decisions required");
     b.para(pack.decisions_rule());
-    if pack.decisions.is_empty() {
-        b.para("No decisions are required this quarter.");
-    } else {
-        let rows: Vec<Vec<String>> =
-            pack.decisions.iter().map(|d| vec![d.decision.clone(), d.because.clone()]).collect();
-        b.table(&["The Board is asked to decide", "Because"], &rows);
-    }
+    table_or(
+        b,
+        &["The Board is asked to decide", "Because"],
+        &pack.decisions,
+        |d| vec![d.decision.clone(), d.because.clone()],
+        Some("No decisions are required this quarter."),
+    );
 
     b.heading(2, "Escalations to the Board");
     b.para(pack.escalation_rule());
-    if pack.escalations.is_empty() {
-        b.para("No escalations this quarter.");
-    } else {
-        let rows: Vec<Vec<String>> = pack.escalations.iter().map(|e| vec![e.source.clone(), e.text.clone()]).collect();
-        b.table(&["From", "Item"], &rows);
-    }
+    table_or(
+        b,
+        &["From", "Item"],
+        &pack.escalations,
+        |e| vec![e.source.clone(), e.text.clone()],
+        Some("No escalations this quarter."),
+    );
 
     b.heading(2, "Overdue actions and milestones");
     b.para(pack.overdue_rule());
@@ -92,85 +93,72 @@ pub(crate) fn write_pack(pack: &BoardPack, b: &mut impl PackWriter) {
     overdue.extend(pack.overdue_milestones().iter().map(|m| {
         vec![format!("Milestone: {} ({})", m.title, m.action), m.owner.clone(), m.due.clone(), "Not done".to_string()]
     }));
-    if overdue.is_empty() {
-        b.para(&format!("Nothing is overdue at {}.", pack.as_of_text()));
-    } else {
-        b.table(&["Overdue", "Owner", "Due", "Status"], &overdue);
-    }
+    let nothing_overdue = format!("Nothing is overdue at {}.", pack.as_of_text());
+    table_or(b, &["Overdue", "Owner", "Due", "Status"], overdue, |row| row, Some(&nothing_overdue));
 
     b.heading(2, "Indicators off target");
-    let off: Vec<Vec<String>> = pack
-        .off_target()
-        .iter()
-        .map(|i| vec![i.name.clone(), i.latest_text(), i.target_text(), i.trend.label().to_string()])
-        .collect();
-    if off.is_empty() {
-        b.para("No indicator is off target.");
-    } else {
-        b.table(&["Indicator", "Latest", "Target", "Trend"], &off);
-    }
+    table_or(
+        b,
+        &["Indicator", "Latest", "Target", "Trend"],
+        pack.off_target(),
+        |i| vec![i.name.clone(), i.latest_text(), i.target_text(), i.trend.label().to_string()],
+        Some("No indicator is off target."),
+    );
 
     b.heading(2, "Priorities: actions and indicators");
     b.para(pack.indicator_rule());
     for (n, p) in pack.priorities.iter().enumerate() {
         b.heading(3, &format!("{}. {}", n + 1, p.name));
-        if p.actions.is_empty() {
-            b.para("No actions yet.");
-        } else {
-            let rows: Vec<Vec<String>> = p
-                .actions
-                .iter()
-                .map(|a| {
-                    vec![
-                        a.title.clone(),
-                        a.owner.clone(),
-                        if a.overdue { format!("{} (overdue)", a.due) } else { a.due.clone() },
-                        a.previous_status.map(|s| s.label().to_string()).unwrap_or_else(|| "New".into()),
-                        a.status.label().to_string(),
-                    ]
-                })
-                .collect();
-            b.table(&["Action", "Owner", "Due", "Last quarter", "This quarter"], &rows);
-        }
-        if !p.indicators.is_empty() {
-            let rows: Vec<Vec<String>> = p
-                .indicators
-                .iter()
-                .map(|i| {
-                    vec![
-                        i.name.clone(),
-                        i.latest_text(),
-                        i.latest_period.clone().unwrap_or_default(),
-                        i.target_text(),
-                        i.status.label().to_string(),
-                        i.trend.label().to_string(),
-                    ]
-                })
-                .collect();
-            b.table(&["Indicator", "Latest", "Period", "Target", "Status", "Trend"], &rows);
-        }
+        table_or(
+            b,
+            &["Action", "Owner", "Due", "Last quarter", "This quarter"],
+            &p.actions,
+            |a| {
+                vec![
+                    a.title.clone(),
+                    a.owner.clone(),
+                    if a.overdue { format!("{} (overdue)", a.due) } else { a.due.clone() },
+                    a.previous_status.map(|s| s.label().to_string()).unwrap_or_else(|| "New".into()),
+                    a.status.label().to_string(),
+                ]
+            },
+            Some("No actions yet."),
+        );
+        table_or(
+            b,
+            &["Indicator", "Latest", "Period", "Target", "Status", "Trend"],
+            &p.indicators,
+            |i| {
+                vec![
+                    i.name.clone(),
+                    i.latest_text(),
+                    i.latest_period.clone().unwrap_or_default(),
+                    i.target_text(),
+                    i.status.label().to_string(),
+                    i.trend.label().to_string(),
+                ]
+            },
+            None,
+        );
     }
 
     referrals(b, pack);
 
     b.heading(2, "Milestones");
-    if pack.milestones.is_empty() {
-        b.para("No milestones are set for the actions in this pack.");
-    } else {
-        let rows: Vec<Vec<String>> = pack
-            .milestones
-            .iter()
-            .map(|m| {
-                vec![
-                    m.title.clone(),
-                    format!("{} ({})", m.action, m.owner),
-                    if m.overdue { format!("{} (overdue)", m.due) } else { m.due.clone() },
-                    m.done.clone(),
-                ]
-            })
-            .collect();
-        b.table(&["Milestone", "Action", "Due", "Done"], &rows);
-    }
+    table_or(
+        b,
+        &["Milestone", "Action", "Due", "Done"],
+        &pack.milestones,
+        |m| {
+            vec![
+                m.title.clone(),
+                format!("{} ({})", m.action, m.owner),
+                if m.overdue { format!("{} (overdue)", m.due) } else { m.due.clone() },
+                m.done.clone(),
+            ]
+        },
+        Some("No milestones are set for the actions in this pack."),
+    );
 
     let f = &pack.funding;
     b.heading(2, &format!("Funding position, financial year {} ({})", f.financial_year, pack.financial_quarter()));
@@ -182,53 +170,51 @@ pub(crate) fn write_pack(pack: &BoardPack, b: &mut impl PackWriter) {
         money(f.spent_to_date_pence),
         f.evaluation_share_text()
     ));
-    if !f.streams.is_empty() {
-        let rows: Vec<Vec<String>> = f
-            .streams
-            .iter()
-            .map(|s| {
-                vec![
-                    s.name.clone(),
-                    s.funder.clone(),
-                    money(s.available_pence),
-                    money(s.allocated_pence),
-                    money(s.spent_to_date_pence),
-                    if s.over_allocated {
-                        format!("Over-allocated by {}", money(s.over_allocated_by_pence))
-                    } else {
-                        "Within amount".into()
-                    },
-                ]
-            })
-            .collect();
-        b.table(&["Stream", "Funder", "Available", "Allocated", "Spent to date", "Allocation"], &rows);
-    }
-    if !f.allocations.is_empty() {
-        let rows: Vec<Vec<String>> = f
-            .allocations
-            .iter()
-            .map(|a| {
-                vec![
-                    a.stream.clone(),
-                    a.recipient.clone(),
-                    a.purpose.clone(),
-                    money(a.amount_pence),
-                    money(a.spent_to_date_pence),
-                    a.flag.label().to_string(),
-                ]
-            })
-            .collect();
-        b.table(&["Stream", "To", "Purpose", "Allocated", "Spent to date", "Position"], &rows);
-    }
+    table_or(
+        b,
+        &["Stream", "Funder", "Available", "Allocated", "Spent to date", "Allocation"],
+        &f.streams,
+        |s| {
+            vec![
+                s.name.clone(),
+                s.funder.clone(),
+                money(s.available_pence),
+                money(s.allocated_pence),
+                money(s.spent_to_date_pence),
+                if s.over_allocated {
+                    format!("Over-allocated by {}", money(s.over_allocated_by_pence))
+                } else {
+                    "Within amount".into()
+                },
+            ]
+        },
+        None,
+    );
+    table_or(
+        b,
+        &["Stream", "To", "Purpose", "Allocated", "Spent to date", "Position"],
+        &f.allocations,
+        |a| {
+            vec![
+                a.stream.clone(),
+                a.recipient.clone(),
+                a.purpose.clone(),
+                money(a.amount_pence),
+                money(a.spent_to_date_pence),
+                a.flag.label().to_string(),
+            ]
+        },
+        None,
+    );
 
     b.heading(2, &format!("What changed since {}", pack.previous.label()));
-    if pack.changes.is_empty() {
-        b.para("No changes recorded in the quarter.");
-    } else {
-        let rows: Vec<Vec<String>> =
-            pack.changes.iter().map(|c| vec![date(&c.on), c.action.clone(), c.what.clone(), c.by.clone()]).collect();
-        b.table(&["Date", "Action", "Change", "By"], &rows);
-    }
+    table_or(
+        b,
+        &["Date", "Action", "Change", "By"],
+        &pack.changes,
+        |c| vec![date(&c.on), c.action.clone(), c.what.clone(), c.by.clone()],
+        Some("No changes recorded in the quarter."),
+    );
 
     b.heading(2, "Meetings this quarter");
     if pack.meetings.is_empty() {
@@ -246,6 +232,23 @@ pub(crate) fn write_pack(pack: &BoardPack, b: &mut impl PackWriter) {
                 b.para(&format!("{what}: {item}"));
             }
         }
+    }
+}
+
+/// A table of `items`, a row each; when there are none, the paragraph `none` instead (a
+/// section says it is empty rather than showing a bare header), or nothing.
+fn table_or<T>(
+    b: &mut impl PackWriter,
+    headers: &[&str],
+    items: impl IntoIterator<Item = T>,
+    row: impl FnMut(T) -> Vec<String>,
+    none: Option<&str>,
+) {
+    let rows: Vec<Vec<String>> = items.into_iter().map(row).collect();
+    if !rows.is_empty() {
+        b.table(headers, &rows);
+    } else if let Some(none) = none {
+        b.para(none);
     }
 }
 

@@ -52,13 +52,11 @@ where
     type Rejection = PageError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, PageError> {
-        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
-            Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(e) => {
-                tracing::debug!(uri = %parts.uri, error = %e, "query refused");
-                Err(bad_request("The link has something in it that Alliance cannot read. Check the address, or go back and try again."))
-            }
-        }
+        query_of(parts, "query").map(Query).ok_or_else(|| {
+            bad_request(
+                "The link has something in it that Alliance cannot read. Check the address, or go back and try again.",
+            )
+        })
     }
 }
 
@@ -96,14 +94,22 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
-            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
-            Err(e) => {
-                tracing::debug!(uri = %parts.uri, error = %e, "API query refused");
-                Err(ApiError::BadRequest(
-                    "the query string could not be read: give parameters as name=value pairs, percent-encoded".into(),
-                ))
-            }
+        query_of(parts, "API query").map(ApiQuery).ok_or_else(|| {
+            ApiError::BadRequest(
+                "the query string could not be read: give parameters as name=value pairs, percent-encoded".into(),
+            )
+        })
+    }
+}
+
+/// The query string as `T`, or `None` with axum's reason logged (`what` names the extractor
+/// in the log): the pages and the API each answer a bad one in their own words.
+fn query_of<T: DeserializeOwned>(parts: &Parts, what: &str) -> Option<T> {
+    match axum::extract::Query::<T>::try_from_uri(&parts.uri) {
+        Ok(axum::extract::Query(value)) => Some(value),
+        Err(e) => {
+            tracing::debug!(uri = %parts.uri, error = %e, "{what} refused");
+            None
         }
     }
 }

@@ -239,10 +239,7 @@ fn name_field(
     let (name, initials) = (given(&fields.name), given(&fields.initials));
     match need {
         NameNeed::NotNeeded => {
-            needed(Field::Name, &fields.name, false, "person's name").unwrap_or_else(|e| {
-                errors.push(e);
-                None
-            });
+            keep(needed(Field::Name, &fields.name, false, "person's name"), errors);
             needed(Field::Initials, &fields.initials, false, "person's initials")?;
             Ok(None)
         }
@@ -303,10 +300,7 @@ fn birth_field(
     };
     match policy.birth {
         BirthNeed::NotNeeded => {
-            needed(Field::DateOfBirth, &fields.date_of_birth, false, "date of birth").unwrap_or_else(|e| {
-                errors.push(e);
-                None
-            });
+            keep(needed(Field::DateOfBirth, &fields.date_of_birth, false, "date of birth"), errors);
             needed(Field::Age, &fields.age, false, "age")?;
             Ok(None)
         }

@@ -6,7 +6,7 @@ use alliance_app::mail::Mailer;
 use alliance_core::access::Role;
 use reqwest::StatusCode;
 
-use crate::common::app::{Caller, TestApp};
+use crate::common::app::{Caller, Reply, TestApp};
 use crate::common::smtp_sink::SmtpSink;
 use crate::common::{self, http};
 
@@ -26,6 +26,19 @@ fn token_after(text: &str, path: &str) -> String {
     let token: String = text[start..].chars().take_while(char::is_ascii_hexdigit).collect();
     assert_eq!(token.len(), 64, "{text}");
     token
+}
+
+/// Posts a chosen password and its confirmation, with the link's token, to the form of an
+/// invitation or a password reset (`path`).
+async fn choose_password(app: &TestApp, path: &str, who: &Caller, token: &str, password: &str, confirm: &str) -> Reply {
+    app.post_form(path, who, &[("token", token), ("password", password), ("confirm", confirm)]).await
+}
+
+/// Posts the invitation form as `who`: the invitee's name, email address, organisation (its
+/// id) and role.
+async fn invite(app: &TestApp, who: &Caller, name: &str, email: &str, org_id: &str, role: &str) -> Reply {
+    let fields = [("invite_name", name), ("invite_email", email), ("invite_org_id", org_id), ("invite_role", role)];
+    app.post_form("/admin/users/invite", who, &fields).await
 }
 
 async fn org_id(app: &TestApp, name: &str) -> i64 {
@@ -56,24 +69,12 @@ async fn invitation_by_email(app: TestApp) {
     assert!(page.body.contains("<option value=\"board-member\" selected>"), "the least role is offered first");
 
     // A bad address: the form comes back with the error on its field and the name as typed.
-    let bad = [
-        ("invite_name", "Sam Analyst"),
-        ("invite_email", "sam"),
-        ("invite_org_id", &council_id),
-        ("invite_role", "analyst"),
-    ];
-    let reply = app.post_form("/admin/users/invite", &admin, &bad).await;
+    let reply = invite(&app, &admin, "Sam Analyst", "sam", &council_id, "analyst").await;
     reply.assert_refused(&["id=\"invite_email-error\""]);
     assert!(reply.body.contains("value=\"Sam Analyst\""));
     assert!(sink.messages().is_empty(), "nothing sent for a refused form");
 
-    let good = [
-        ("invite_name", "Sam Analyst"),
-        ("invite_email", "Sam@Example.org"),
-        ("invite_org_id", &council_id),
-        ("invite_role", "analyst"),
-    ];
-    let reply = app.post_form("/admin/users/invite", &admin, &good).await;
+    let reply = invite(&app, &admin, "Sam Analyst", "Sam@Example.org", &council_id, "analyst").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(reply.body.contains("An invitation has been emailed to sam@example.org"), "{}", reply.body);
     assert!(!reply.body.contains("token="), "an e-mailed link is not shown to the administrator");
@@ -97,14 +98,11 @@ async fn invitation_by_email(app: TestApp) {
     let visitor = app.visitor(&path).await;
     let page = app.get(&path, &visitor).await;
     assert!(page.body.contains("sam@example.org") && page.body.contains("Analyst"), "{}", page.body);
-    let short = app
-        .post_form("/account/invitation", &visitor, &[("token", &token), ("password", "short"), ("confirm", "short")])
-        .await;
+    let short = choose_password(&app, "/account/invitation", &visitor, &token, "short", "short").await;
     assert_eq!(short.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", short.body);
     assert!(short.body.contains("id=\"password-error\""));
     assert!(app.db.user_by_email("sam@example.org").await.expect("read").is_none());
-    let fields = [("token", token.as_str()), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)];
-    let done = app.post_form("/account/invitation", &visitor, &fields).await;
+    let done = choose_password(&app, "/account/invitation", &visitor, &token, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.header("location"), Some("/sign-in?account-ready=1"));
     let sam = app.db.user_by_email("sam@example.org").await.expect("read").expect("the new account");
@@ -114,26 +112,22 @@ async fn invitation_by_email(app: TestApp) {
     assert!(app.sign_in("sam@example.org", NEW_PASSWORD).await.is_ok(), "the invitee signs in with their password");
 
     // The link works once: a second use (or a look) is refused and changes nothing.
-    let again = app
-        .post_form(
-            "/account/invitation",
-            &visitor,
-            &[("token", &token), ("password", "another long passphrase"), ("confirm", "another long passphrase")],
-        )
-        .await;
+    let again = choose_password(
+        &app,
+        "/account/invitation",
+        &visitor,
+        &token,
+        "another long passphrase",
+        "another long passphrase",
+    )
+    .await;
     assert_eq!(again.status, StatusCode::GONE, "{}", again.body);
     assert_eq!(app.get(&path, &visitor).await.status, StatusCode::GONE);
     assert!(app.sign_in("sam@example.org", NEW_PASSWORD).await.is_ok(), "the password is unchanged");
     assert_eq!(app.get("/account/invitation?token=nonsense", &visitor).await.status, StatusCode::GONE);
 
     // An address that has an account cannot be invited.
-    let taken = [
-        ("invite_name", "Sam"),
-        ("invite_email", "sam@example.org"),
-        ("invite_org_id", &council_id),
-        ("invite_role", "analyst"),
-    ];
-    let reply = app.post_form("/admin/users/invite", &admin, &taken).await;
+    let reply = invite(&app, &admin, "Sam", "sam@example.org", &council_id, "analyst").await;
     reply.assert_refused(&["already has an account"]);
 
     // An expired invitation is refused, to look at and to use.
@@ -148,19 +142,13 @@ async fn invitation_by_email(app: TestApp) {
     };
     app.db.create_invitation(&new, &common::test_actor()).await.expect("stored");
     assert_eq!(app.get(&format!("/account/invitation?token={old_token}"), &visitor).await.status, StatusCode::GONE);
-    let late = app
-        .post_form(
-            "/account/invitation",
-            &visitor,
-            &[("token", &old_token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)],
-        )
-        .await;
+    let late = choose_password(&app, "/account/invitation", &visitor, &old_token, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(late.status, StatusCode::GONE);
     assert!(app.db.user_by_email("late@example.org").await.expect("read").is_none());
 
     // Only administrators invite.
     let analyst = app.signed_in("an@council.example", Role::Analyst, "Swindon Borough Council").await;
-    let refused = app.post_form("/admin/users/invite", &analyst, &good).await;
+    let refused = invite(&app, &analyst, "Sam Analyst", "Sam@Example.org", &council_id, "analyst").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     let audit = audit_actions(&app).await;
@@ -180,26 +168,14 @@ on_each_app!(invitation_by_email);
 async fn invitation_without_a_relay_shows_the_link_once(app: TestApp) {
     let admin = app.signed_in("admin@council.example", Role::Administrator, "Wiltshire Council").await;
     let council = org_id(&app, "Wiltshire Council").await.to_string();
-    let fields = [
-        ("invite_name", "Pat Partner"),
-        ("invite_email", "pat@example.org"),
-        ("invite_org_id", &council),
-        ("invite_role", "partner-user"),
-    ];
-    let reply = app.post_form("/admin/users/invite", &admin, &fields).await;
+    let reply = invite(&app, &admin, "Pat Partner", "pat@example.org", &council, "partner-user").await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(reply.body.contains("No email relay is configured"), "{}", reply.body);
     assert!(reply.body.contains("shown only this once"));
     let token = token_after(&reply.body, "/account/invitation");
     assert!(!app.get("/admin/users", &admin).await.body.contains("token="), "never shown again");
     let visitor = app.visitor(&format!("/account/invitation?token={token}")).await;
-    let done = app
-        .post_form(
-            "/account/invitation",
-            &visitor,
-            &[("token", &token), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)],
-        )
-        .await;
+    let done = choose_password(&app, "/account/invitation", &visitor, &token, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let pat = app.db.user_by_email("pat@example.org").await.expect("read").expect("made");
     assert_eq!(pat.role, Role::PartnerUser);
@@ -240,19 +216,14 @@ async fn password_reset_by_email(app: TestApp) {
     let page = app.get(&path, &visitor).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("pat@example.org"));
-    let mismatch = app
-        .post_form(
-            "/account/reset-password",
-            &visitor,
-            &[("token", &token), ("password", NEW_PASSWORD), ("confirm", "something else entirely")],
-        )
-        .await;
+    let mismatch =
+        choose_password(&app, "/account/reset-password", &visitor, &token, NEW_PASSWORD, "something else entirely")
+            .await;
     assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(mismatch.body.contains("id=\"confirm-error\""));
     assert!(app.sign_in("pat@example.org", common::TEST_PASSWORD).await.is_ok(), "nothing changed yet");
 
-    let fields = [("token", token.as_str()), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)];
-    let done = app.post_form("/account/reset-password", &visitor, &fields).await;
+    let done = choose_password(&app, "/account/reset-password", &visitor, &token, NEW_PASSWORD, NEW_PASSWORD).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.header("location"), Some("/sign-in?password-reset=1"));
     // Every session of the user has ended; the new password works, the old one does not.
@@ -262,13 +233,15 @@ async fn password_reset_by_email(app: TestApp) {
     assert!(app.sign_in("pat@example.org", NEW_PASSWORD).await.is_ok());
 
     // The link works once.
-    let again = app
-        .post_form(
-            "/account/reset-password",
-            &visitor,
-            &[("token", &token), ("password", "yet another passphrase"), ("confirm", "yet another passphrase")],
-        )
-        .await;
+    let again = choose_password(
+        &app,
+        "/account/reset-password",
+        &visitor,
+        &token,
+        "yet another passphrase",
+        "yet another passphrase",
+    )
+    .await;
     assert_eq!(again.status, StatusCode::GONE, "{}", again.body);
     assert_eq!(app.get(&path, &visitor).await.status, StatusCode::GONE);
     assert!(app.sign_in("pat@example.org", NEW_PASSWORD).await.is_ok(), "a reused link changes nothing");
@@ -280,13 +253,15 @@ async fn password_reset_by_email(app: TestApp) {
         .await
         .expect("stored");
     assert_eq!(app.get(&format!("/account/reset-password?token={old_token}"), &visitor).await.status, StatusCode::GONE);
-    let late = app
-        .post_form(
-            "/account/reset-password",
-            &visitor,
-            &[("token", &old_token), ("password", "yet another passphrase"), ("confirm", "yet another passphrase")],
-        )
-        .await;
+    let late = choose_password(
+        &app,
+        "/account/reset-password",
+        &visitor,
+        &old_token,
+        "yet another passphrase",
+        "yet another passphrase",
+    )
+    .await;
     assert_eq!(late.status, StatusCode::GONE);
 
     // Requests for one address are limited (3 an hour): over it, the same answer, nothing sent.

@@ -60,6 +60,16 @@ async fn send_multipart(
     TestApp::read(request).await
 }
 
+/// Uploads `file` as the ED file `ed-2025-01.csv` through the partner data form, with the
+/// caller's form token, or without one when `with_token` is false.
+async fn upload_ed(app: &TestApp, who: &Caller, with_token: bool, file: &str) -> Reply {
+    let mut fields = vec![("kind", "ed")];
+    if with_token {
+        fields.insert(0, ("csrf_token", who.csrf.as_str()));
+    }
+    send_multipart(app, "/partner-data/upload", who, &fields, ("file", "ed-2025-01.csv", file.as_bytes())).await
+}
+
 async fn org_id(db: &Db, name: &str) -> String {
     db.organisation_by_name(name).await.unwrap().unwrap_or_else(|| panic!("no organisation {name}")).id.to_string()
 }
@@ -117,14 +127,7 @@ async fn partner_data_end_to_end(app: TestApp) {
 
     // An upload without the form's CSRF token is refused and imports nothing.
     let (file, texts) = synthetic_ed(150);
-    let reply = send_multipart(
-        &app,
-        "/partner-data/upload",
-        &admin,
-        &[("kind", "ed")],
-        ("file", "ed-2025-01.csv", file.as_bytes()),
-    )
-    .await;
+    let reply = upload_ed(&app, &admin, false, &file).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
     assert_eq!(ed_rows(&db).await, 0);
 
@@ -132,14 +135,7 @@ async fn partner_data_end_to_end(app: TestApp) {
     let bad = file.replacen(",01,,", ",13,,", 1);
     assert_ne!(bad, file);
     let bad_line = bad.lines().position(|l| l.contains(",13,,")).unwrap() + 1;
-    let reply = send_multipart(
-        &app,
-        "/partner-data/upload",
-        &admin,
-        &[("csrf_token", &admin.csrf), ("kind", "ed")],
-        ("file", "ed-2025-01.csv", bad.as_bytes()),
-    )
-    .await;
+    let reply = upload_ed(&app, &admin, true, &bad).await;
     reply.assert_refused(&["govuk-error-summary"]);
     assert!(
         reply.body.contains(&format!("ed-2025-01.csv:{bad_line}: column &#34;assault_method&#34;"))
@@ -151,26 +147,12 @@ async fn partner_data_end_to_end(app: TestApp) {
 
     // The partner user's organisation does not supply ED data: their upload is refused.
     let partner = sign_in(&app, "partner@council.example").await;
-    let reply = send_multipart(
-        &app,
-        "/partner-data/upload",
-        &partner,
-        &[("csrf_token", &partner.csrf), ("kind", "ed")],
-        ("file", "ed-2025-01.csv", file.as_bytes()),
-    )
-    .await;
+    let reply = upload_ed(&app, &partner, true, &file).await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
     assert_eq!(ed_rows(&db).await, 0);
 
     // The administrator uploads the good file.
-    let reply = send_multipart(
-        &app,
-        "/partner-data/upload",
-        &admin,
-        &[("csrf_token", &admin.csrf), ("kind", "ed")],
-        ("file", "ed-2025-01.csv", file.as_bytes()),
-    )
-    .await;
+    let reply = upload_ed(&app, &admin, true, &file).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert!(reply.body.contains("imported as import"), "{}", reply.body);
     assert_eq!(ed_rows(&db).await, 150);

@@ -11,7 +11,8 @@ use reqwest::StatusCode;
 use sqlx::Connection;
 
 use crate::common;
-use crate::common::app::{Caller, TestApp};
+use crate::common::app::TestApp;
+use crate::common::sharing::EdParties;
 
 const ED_PAGE: &str = "/partner-data/ed-assaults";
 
@@ -27,25 +28,12 @@ async fn raw_sql(url: &str, sql: &str) -> Result<(), sqlx::Error> {
     result
 }
 
-struct Partnership {
-    health: i64,
-    council: i64,
-    health_admin: Caller,
-    council_admin: Caller,
-    council_analyst: Caller,
-}
-
-/// A hospital trust that owns the ED data (two administrators) and a council (an
-/// administrator and an analyst) with no access yet.
-async fn partnership(app: &TestApp) -> Partnership {
-    let health_admin = app.signed_in("admin@health.example", Role::Administrator, "Hospital trust").await;
-    let _second = app.signed_in("second@health.example", Role::Administrator, "Hospital trust").await;
-    let council_admin = app.signed_in("admin@council.example", Role::Administrator, "Council").await;
-    let council_analyst = app.signed_in("analyst@council.example", Role::Analyst, "Council").await;
-    let health = app.db.organisation_by_name("Hospital trust").await.unwrap().unwrap().id;
-    let council = app.db.organisation_by_name("Council").await.unwrap().unwrap().id;
-    app.db.set_dataset_owner("ed-assaults", health, &common::test_actor()).await.unwrap();
-    Partnership { health, council, health_admin, council_admin, council_analyst }
+/// The trust and the council of [`common::sharing::ed_parties`], the trust with a second
+/// administrator (an owner's administrator may not decide their own request; another may).
+async fn partnership(app: &TestApp) -> EdParties {
+    let parties = common::sharing::ed_parties(app).await;
+    app.signed_in("second@health.example", Role::Administrator, "Hospital trust").await;
+    parties
 }
 
 async fn agreement(app: &TestApp, review_date: &str) -> i64 {

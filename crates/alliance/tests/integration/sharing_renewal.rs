@@ -5,31 +5,13 @@
 //! (only active administrators act, nobody decides their own request); every data-sharing
 //! form field is bounded, in characters and in bytes, with an error naming the field.
 
-use alliance_core::access::Role;
 use alliance_db::access::{GrantStatus, NewAgreement};
 use reqwest::StatusCode;
 
 use crate::common;
-use crate::common::app::{Caller, TestApp};
+use crate::common::app::TestApp;
 
 const ED_PAGE: &str = "/partner-data/ed-assaults";
-
-struct Parties {
-    council: i64,
-    council_admin: Caller,
-    council_analyst: Caller,
-    health_admin: Caller,
-}
-
-async fn parties(app: &TestApp) -> Parties {
-    let health_admin = app.signed_in("admin@health.example", Role::Administrator, "Hospital trust").await;
-    let council_admin = app.signed_in("admin@council.example", Role::Administrator, "Council").await;
-    let council_analyst = app.signed_in("analyst@council.example", Role::Analyst, "Council").await;
-    let health = app.db.organisation_by_name("Hospital trust").await.expect("read").expect("made").id;
-    let council = app.db.organisation_by_name("Council").await.expect("read").expect("made").id;
-    app.db.set_dataset_owner("ed-assaults", health, &common::test_actor()).await.expect("owner");
-    Parties { council, council_admin, council_analyst, health_admin }
-}
 
 fn run(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let out = common::alliance(&app.db_url, args);
@@ -57,7 +39,7 @@ fn status(app_grants: &[alliance_db::access::GrantRecord]) -> Vec<(GrantStatus, 
 }
 
 async fn renewal_needs_a_new_owner_approval(app: TestApp) {
-    let p = parties(&app).await;
+    let p = common::sharing::ed_parties(&app).await;
     let new = NewAgreement {
         title: "ED data for violence reduction",
         purpose: "Targeting",
@@ -230,7 +212,7 @@ on_each_app!(renewal_needs_a_new_owner_approval);
 /// Every field of the data-sharing forms is bounded: too many characters, or too many bytes
 /// of multi-byte text, is refused on its field with the limit named, and nothing is stored.
 async fn data_sharing_fields_are_bounded(app: TestApp) {
-    let p = parties(&app).await;
+    let p = common::sharing::ed_parties(&app).await;
     let long_title = "t".repeat(201);
     let reply =
         app.post_form("/admin/agreements", &p.council_admin, &agreement_form(&long_title, "2099-06-30", "")).await;

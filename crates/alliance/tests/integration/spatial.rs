@@ -29,6 +29,18 @@ fn stdout_of(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// The command line's standard output for `args` on the database at `url`, run on a blocking
+/// thread (the tests' runtime keeps serving while it waits); a failure panics with its output.
+async fn cli_stdout(url: &str, args: &[&str]) -> String {
+    let url = url.to_string();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        stdout_of(&alliance(&url, &args.iter().map(String::as_str).collect::<Vec<_>>()))
+    })
+    .await
+    .expect("the command ran")
+}
+
 /// 10 × 10 cells of 100 m from (400000, 300000): one point in every cell and 30 in cell
 /// (4, 4), with times: the cluster's points 1 day apart, the others 100 days apart.
 fn cluster_points(dir: &Path) -> PathBuf {
@@ -245,28 +257,25 @@ async fn stored_data_hotspots_equal_gi_star_called_directly() {
     let test_db = common::sqlite();
     let db = demo_db(&test_db.url).await;
     let url = test_db.url.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        stdout_of(&alliance(
-            &url,
-            &[
-                "hotspots",
-                "--crime-type",
-                "Robbery",
-                "--from",
-                "2025-01",
-                "--to",
-                "2025-06",
-                "--cell",
-                "500",
-                "--cells",
-                "bbox",
-                "--permutations",
-                "0",
-            ],
-        ))
-    })
-    .await
-    .unwrap();
+    let out = cli_stdout(
+        &url,
+        &[
+            "hotspots",
+            "--crime-type",
+            "Robbery",
+            "--from",
+            "2025-01",
+            "--to",
+            "2025-06",
+            "--cell",
+            "500",
+            "--cells",
+            "bbox",
+            "--permutations",
+            "0",
+        ],
+    )
+    .await;
     let (_, rows) = csv_rows(&out);
     // Independently: the same records, projected, gridded and given to gi_star.
     let filter = LocatedFilter {
@@ -719,26 +728,20 @@ async fn optimized_and_emerging_hot_spots_agree_between_cli_and_api() {
     assert_eq!(api["cell_size"]["chosen_by"], "data");
     let rows = api["rows"].as_array().unwrap();
     assert!(rows.iter().any(|r| r["gi_bin"].as_i64().unwrap() > 0), "some hot spot in Stoke's violence");
-    let cli = {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || {
-            stdout_of(&alliance(
-                &url,
-                &[
-                    "spatial",
-                    "optimized",
-                    "--crime-type",
-                    "Violence and sexual offences",
-                    "--district",
-                    "E06000021",
-                    "--format",
-                    "json",
-                ],
-            ))
-        })
-        .await
-        .unwrap()
-    };
+    let cli = cli_stdout(
+        &url,
+        &[
+            "spatial",
+            "optimized",
+            "--crime-type",
+            "Violence and sexual offences",
+            "--district",
+            "E06000021",
+            "--format",
+            "json",
+        ],
+    )
+    .await;
     let cli: serde_json::Value = serde_json::from_str(&cli).unwrap();
     assert_eq!(cli, api, "the command line and the API give the same analysis");
 
@@ -768,27 +771,21 @@ async fn optimized_and_emerging_hot_spots_agree_between_cli_and_api() {
             assert!(last == 0, "{bins:?}");
         }
     }
-    let csv = {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || {
-            stdout_of(&alliance(
-                &url,
-                &[
-                    "spatial",
-                    "emerging",
-                    "--crime-type",
-                    "Violence and sexual offences",
-                    "--district",
-                    "E06000021",
-                    "--cell",
-                    "500",
-                    "--all",
-                ],
-            ))
-        })
-        .await
-        .unwrap()
-    };
+    let csv = cli_stdout(
+        &url,
+        &[
+            "spatial",
+            "emerging",
+            "--crime-type",
+            "Violence and sexual offences",
+            "--district",
+            "E06000021",
+            "--cell",
+            "500",
+            "--all",
+        ],
+    )
+    .await;
     let (header, csv_rows) = csv_rows(&csv);
     assert_eq!(header[5], "category");
     assert_eq!(csv_rows.len(), rows.len());

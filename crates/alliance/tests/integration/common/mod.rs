@@ -14,6 +14,7 @@
 pub mod app;
 pub mod governance;
 pub mod http;
+pub mod sharing;
 pub mod smtp_sink;
 
 use std::collections::BTreeMap;
