@@ -18,6 +18,16 @@ use common::{column, police_files, read_csv, street_only, workspace_root, TestDb
 
 const HEADLINE: [&str; 3] = ["Violence and sexual offences", "Robbery", "Possession of weapons"];
 
+/// The 12 Staffordshire street files of 2025 in the shared data.
+fn staffordshire_2025_streets(data: &std::path::Path) -> Vec<PathBuf> {
+    let files: Vec<PathBuf> = street_only(&police_files(&data.join("police/staffordshire")))
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("2025-")))
+        .collect();
+    assert_eq!(files.len(), 12, "the 12 Staffordshire 2025 street files");
+    files
+}
+
 async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     let url = t.url.clone();
     let app = TestApp::start(t).await;
@@ -28,11 +38,7 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     for f in &area_files {
         db.import_area_file(&SourceFile::from_path(f), "test").await.unwrap_or_else(|e| panic!("{}: {e}", f.display()));
     }
-    let files: Vec<PathBuf> = street_only(&police_files(&data.join("police/staffordshire")))
-        .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("2025-")))
-        .collect();
-    assert_eq!(files.len(), 12, "the 12 Staffordshire 2025 street files");
+    let files = staffordshire_2025_streets(&data);
     common::import_all(&db, &files).await;
 
     // Independent figures from the raw files and the LSOA table.
@@ -649,23 +655,11 @@ on_each_db!(default_report_area => the_default_report_is_the_partnerships_area);
 /// residents in 0 neighbourhoods" and "0.0% of offences in the 0 neighbourhoods with the
 /// most".)
 async fn neighbourhoods_of_2011_without_2021_boundaries(t: TestDb, data: PathBuf) {
-    const NINE: [&str; 9] = [
-        "E06000021",
-        "E07000192",
-        "E07000193",
-        "E07000194",
-        "E07000195",
-        "E07000196",
-        "E07000197",
-        "E07000198",
-        "E07000199",
-    ];
+    let profile = alliance_core::partnership::example("staffordshire").expect("the example").expect("it parses");
+    let nine: Vec<String> = profile.districts.iter().map(|d| d.to_string()).collect();
+    assert_eq!(nine.len(), 9);
     let db = t.connect().await;
-    let files: Vec<PathBuf> = street_only(&police_files(&data.join("police/staffordshire")))
-        .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("2025-")))
-        .collect();
-    assert_eq!(files.len(), 12, "the 12 Staffordshire 2025 street files");
+    let files = staffordshire_2025_streets(&data);
     common::import_all(&db, &files).await;
     let year = |areas: Vec<String>| SnaRequest {
         areas,
@@ -690,7 +684,7 @@ async fn neighbourhoods_of_2011_without_2021_boundaries(t: TestDb, data: PathBuf
         .await
         .expect("LSOAs")
         .into_iter()
-        .filter(|l| l.district_code.as_deref().is_some_and(|d| NINE.contains(&d)))
+        .filter(|l| l.district_code.as_ref().is_some_and(|d| nine.contains(d)))
         .map(|l| (l.code.clone(), l))
         .collect();
 
@@ -706,8 +700,7 @@ async fn neighbourhoods_of_2011_without_2021_boundaries(t: TestDb, data: PathBuf
     }
     assert!(placed > 0 && placed < all, "most placed ({placed} of {all}), not those recoded in 2021");
 
-    let nine: Vec<String> = NINE.iter().map(|c| c.to_string()).collect();
-    let report = SnaReport::build(&db, &year(nine), &Disclosure::default()).await.expect("the report builds");
+    let report = SnaReport::build(&db, &year(nine.clone()), &Disclosure::default()).await.expect("the report builds");
     assert_eq!(report.headline_total, placed);
     assert_eq!(report.lsoa_count, area.len(), "every held 2011 LSOA of the nine districts");
     let figures: f64 = report.lsoas.iter().map(|l| l.count).sum();
