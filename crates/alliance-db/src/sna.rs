@@ -428,15 +428,23 @@ impl Db {
     /// boundaries): there the 2011 LSOAs stand in. Most LSOAs kept their code in 2021, so
     /// records in those are placed; records in an LSOA that was split, merged or renamed
     /// carry a code not held and stay unplaced, which the report counts.
-    pub async fn sna_lsoa_reference(&self) -> Result<SnaLsoaReference, DbError> {
-        let rows: Vec<LsoaVintageRow> = sqlx::query_as(
+    ///
+    /// `districts` limits the 2011 stand-ins to the report's area (empty: every district's),
+    /// so a partnership on the national archive does not read every other district's.
+    pub async fn sna_lsoa_reference(&self, districts: &[String]) -> Result<SnaLsoaReference, DbError> {
+        let mut params = Params::new();
+        let in_area = match districts.is_empty() {
+            true => String::new(),
+            false => format!(" AND district_code IN ({})", params.list(districts)),
+        };
+        let sql = format!(
             "SELECT code, name, district_code, population, imd_decile, in_2021 FROM lsoas \
-             WHERE in_2021 = 1 OR (in_2011 = 1 AND district_code IS NOT NULL AND district_code NOT IN \
+             WHERE in_2021 = 1 OR (in_2011 = 1 AND district_code IS NOT NULL{in_area} AND district_code NOT IN \
                (SELECT district_code FROM lsoas WHERE in_2021 = 1 AND district_code IS NOT NULL)) \
-             ORDER BY code",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY code"
+        );
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        let rows: Vec<LsoaVintageRow> = rows_as(&rows)?;
         let mut districts_2011 = std::collections::BTreeSet::new();
         let lsoas = rows
             .into_iter()

@@ -263,8 +263,10 @@ impl SnaReport {
             }
         };
         let all_covered = db.police_months_covered().await?;
+        // A place's LSOAs may lie in any district; districts' reports need only their own.
+        let stand_in_districts = if place.is_some() { &[][..] } else { &request.areas[..] };
         let alliance_db::sna::SnaLsoaReference { lsoas: all_lsoas, links, districts_2011 } =
-            db.sna_lsoa_reference().await?;
+            db.sna_lsoa_reference(stand_in_districts).await?;
         let districts = db.districts().await?;
         let imports = db.sna_source_imports().await?;
         let partner_sources = db.sna_partner_sources().await?;

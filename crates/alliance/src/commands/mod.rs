@@ -161,8 +161,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// The actor of the command line's changes and imports: `cli:<login>` from the address `cli`
-/// (the import use case writes each file's audit row with it, as for web and API uploads).
 /// The SMTP relay a command sends e-mail through (an invitation, a referral's notification),
 /// taken as `alliance serve` takes it.
 #[derive(Debug, clap::Args)]
@@ -190,6 +188,8 @@ impl MailArgs {
     }
 }
 
+/// The actor of the command line's changes and imports: `cli:<login>` from the address `cli`
+/// (the import use case writes each file's audit row with it, as for web and API uploads).
 pub fn cli_actor() -> alliance_db::audit::Actor {
     alliance_db::audit::Actor::new(cli_user(), "cli")
 }

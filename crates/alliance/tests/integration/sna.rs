@@ -47,7 +47,7 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     // The 2011 → 2021 links read back the right way round: each joins a 2011 LSOA to a 2021
     // one, and some 2021 LSOAs are new (so a swap would show).
     let lsoa11: HashSet<String> = db.lsoas(2011).await.unwrap().into_iter().map(|l| l.code).collect();
-    let links = db.sna_lsoa_reference().await.unwrap().links;
+    let links = db.sna_lsoa_reference(&[]).await.unwrap().links;
     assert!(links.iter().all(|l| lsoa11.contains(&l.lsoa11) && lsoa.contains_key(l.lsoa21.as_str())));
     assert!(links.iter().any(|l| !lsoa11.contains(&l.lsoa21)), "a 2021 LSOA new since 2011");
     let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
