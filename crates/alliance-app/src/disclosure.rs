@@ -187,6 +187,16 @@ impl Disclosure {
     pub fn display(&self, shown: Shown) -> String {
         shown.display(self.threshold())
     }
+
+    /// The text of a published figure for a page a person reads: the count grouped in
+    /// thousands as the GOV.UK style asks ("6,305"), "fewer than N" or "withheld". (CSV
+    /// downloads keep [`Disclosure::display`]'s plain digits.)
+    pub fn display_grouped(&self, shown: Shown) -> String {
+        match shown {
+            Shown::Value(n) => alliance_core::format::count(i64::try_from(n).unwrap_or(i64::MAX)),
+            hidden => self.display(hidden),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -199,6 +209,9 @@ mod tests {
         assert_eq!(ten.threshold(), 10);
         assert_eq!(ten.count(9), Shown::Primary);
         assert_eq!(ten.display(ten.count(9)), "fewer than 10");
+        assert_eq!(ten.display_grouped(ten.count(9)), "fewer than 10");
+        assert_eq!(ten.display_grouped(ten.count(6305)), "6,305");
+        assert_eq!(ten.display(ten.count(6305)), "6305");
         assert_eq!(ten.count(10), Shown::Value(10));
         assert_eq!(Disclosure::default().count(4), Shown::Primary);
         assert_eq!(Disclosure::default().count(5), Shown::Value(5));

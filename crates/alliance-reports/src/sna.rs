@@ -95,10 +95,7 @@ fn count_f(v: f64) -> String {
 
 /// A figure as published under the report's disclosure policy.
 fn shown(r: &SnaReport, s: Shown) -> String {
-    match s {
-        Shown::Value(n) => thousands(n as i64),
-        other => r.disclosure.display(other),
-    }
+    r.disclosure.display_grouped(s)
 }
 
 /// Every table of the report.

@@ -24,12 +24,7 @@ pub fn routes() -> Router<AppState> {
 async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageError> {
     let disclosure = state.disclosure().await;
     let shown = |n: i64| disclosure.count(n.max(0) as u64);
-    // Counts shown grouped in thousands as the GOV.UK style asks ("6,305"); a suppressed one
-    // in the policy's words.
-    let shown_text = |s: Shown| match s {
-        Shown::Value(n) => alliance_core::format::count(n as i64),
-        hidden => disclosure.display(hidden),
-    };
+    let shown_text = |s: Shown| disclosure.display_grouped(s);
     // The partnership's own districts (a national deprivation file holds all of England's, a
     // national archive every force's records): the chart, the month table and the district
     // table all count the same records, so a month's figure is the sum of its districts'.

@@ -76,19 +76,29 @@ fn percent_decode(text: &str) -> String {
 /// Parses `area=…&area=…&from=YYYY-MM&to=YYYY-MM` or `place=ID&from=…&to=…`; returns the
 /// request and the errors `(field, message)` of values that are not valid (whether a place
 /// id is in the register is the handler's to check).
+/// The most districts one report covers: more than England and Wales have (about 330), so a
+/// query cannot make the report's `IN (…)` lists and its cache keys as long as the URL allows.
+pub const MAX_AREAS: usize = 400;
+
 pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, String, String) {
     let mut request = SnaRequest::default();
     let mut errors = Vec::new();
     let (mut from_text, mut to_text) = (String::new(), String::new());
+    let mut too_many = false;
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let v = percent_decode(v).trim().to_string();
         match k {
             "area" if !v.is_empty() => {
-                if v.len() <= 12 && v.chars().all(|c| c.is_ascii_alphanumeric()) {
-                    request.areas.push(v);
-                } else {
+                if !(v.len() <= 12 && v.chars().all(|c| c.is_ascii_alphanumeric())) {
                     errors.push(("area".into(), "Choose areas from the list".into()));
+                } else if request.areas.len() == MAX_AREAS {
+                    if !too_many {
+                        errors.push(("area".into(), format!("Choose at most {MAX_AREAS} districts")));
+                        too_many = true;
+                    }
+                } else if !request.areas.contains(&v) {
+                    request.areas.push(v);
                 }
             }
             "place" if !v.is_empty() => match v.parse::<i64>() {
@@ -168,6 +178,18 @@ impl SnaPage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn areas_are_counted_once_and_bounded() {
+        let (r, errors, _, _) = parse_query(Some("area=E06000021&area=E06000021&area=E07000197"));
+        assert!(errors.is_empty());
+        assert_eq!(r.areas, vec!["E06000021", "E07000197"], "a district asked twice is one");
+        let many: Vec<String> = (0..MAX_AREAS + 50).map(|i| format!("area=E{i:08}")).collect();
+        let (r, errors, from, _) = parse_query(Some(&format!("{}&from=2025-01", many.join("&"))));
+        assert_eq!(from, "2025-01", "what follows the areas is still read");
+        assert_eq!(r.areas.len(), MAX_AREAS);
+        assert_eq!(errors, vec![("area".to_string(), format!("Choose at most {MAX_AREAS} districts"))]);
+    }
 
     #[test]
     fn parses_repeated_areas_and_months() {
