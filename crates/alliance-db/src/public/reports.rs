@@ -96,13 +96,21 @@ pub struct AreaReportCount {
     pub count: i64,
 }
 
-/// Approved reports of a district and ward, by column name (both codes are text, so a swap
-/// would not fail to decode).
-#[derive(sqlx::FromRow)]
-struct DistrictWardCount {
-    district_code: String,
-    ward_code: Option<String>,
-    n: i64,
+/// Approved reports of one district, ward and 250 m cell (any may be unknown), as read by
+/// [`Db::approved_report_counts`].
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReportCount {
+    pub district_code: Option<String>,
+    pub ward_code: Option<String>,
+    pub cell: Option<String>,
+    pub n: i64,
+}
+
+impl ReportCount {
+    /// The south-west corner of its cell (BNG metres), when it has one.
+    pub fn corner(&self) -> Option<(i64, i64)> {
+        self.cell.as_deref().and_then(parse_cell)
+    }
 }
 
 /// A ward's code and name, by column name.
@@ -239,19 +247,19 @@ impl Db {
         Ok(cells)
     }
 
-    /// Approved reports with a district, by district and ward (`None`: no ward), with exact
-    /// counts: the hierarchy total → districts → wards that the disclosure point protects
-    /// jointly. Sorted by district, then ward.
-    pub async fn unsafe_report_district_ward_counts(&self) -> Result<Vec<(String, Option<String>, i64)>, DbError> {
-        let rows: Vec<DistrictWardCount> = sqlx::query_as(
-            "SELECT district_code, ward_code, COUNT(*) AS n FROM unsafe_reports \
-             WHERE status = 'approved' AND district_code IS NOT NULL GROUP BY district_code, ward_code",
+    /// Approved reports by district, ward and 250 m cell, from one statement, so that every
+    /// public table of them (the total, districts, wards and the hotspot layer, suppressed
+    /// together) is made from the same reports even while others are approved. Bounded by
+    /// the number of approved reports. Sorted by district, ward, then cell.
+    pub async fn approved_report_counts(&self) -> Result<Vec<ReportCount>, DbError> {
+        let mut rows: Vec<ReportCount> = sqlx::query_as(
+            "SELECT district_code, ward_code, cell, COUNT(*) AS n FROM unsafe_reports \
+             WHERE status = 'approved' GROUP BY district_code, ward_code, cell",
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut out: Vec<_> = rows.into_iter().map(|r| (r.district_code, r.ward_code, r.n)).collect();
-        out.sort();
-        Ok(out)
+        rows.sort_by(|a, b| (&a.district_code, &a.ward_code, &a.cell).cmp(&(&b.district_code, &b.ward_code, &b.cell)));
+        Ok(rows)
     }
 
     /// Approved reports by area (`"ward"` or `"district"`), every ward or district named in

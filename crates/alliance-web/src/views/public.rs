@@ -2,9 +2,11 @@
 //! page" button on every page) and of the staff pages that look after them.
 
 use alliance_app::Disclosure;
-use alliance_core::analytics::suppression::Shown;
 use alliance_db::public::charter::{Commitment, Signatory};
-use alliance_db::public::reports::{AreaReportCount, CellCount, UnsafeReport};
+use std::collections::{BTreeMap, HashMap};
+
+use alliance_core::referrals::linked::{Figure, Linked};
+use alliance_db::public::reports::{CellCount, ReportCount, UnsafeReport};
 use alliance_db::public::responses::PublicResponse;
 use alliance_ingest::oruk::ServiceRecord;
 use askama::Template;
@@ -208,12 +210,19 @@ pub struct ShownRow {
     pub shown: String,
 }
 
-/// The counts of approved reports as published: the total (`/public/figures`), each
-/// district and each ward (`/you-said-we-did`). The three share their totals (wards add up to
-/// their district, less reports without a ward; districts add up to the total), so they are
-/// suppressed together as one grouped list (`Disclosure::grouped`: primary and secondary
-/// suppression over the lines total = Σ districts and district = Σ wards + unwarded): 12 in
-/// total, 9 in one district and "fewer than 5" in the other cannot give 3.
+/// The counts of approved reports as published: the total and the hotspot layer
+/// (`/public/figures`), each district and each ward (`/you-said-we-did`). They share their
+/// totals (a district's wards add up to it, less reports without a ward; so do its 250 m
+/// cells, less reports without a point; the districts add up to the total), so they are
+/// suppressed together (`alliance_core::referrals::linked`, under the partnership's
+/// policy): 12 in total, 9 in one district and "fewer than 5" in the other cannot give 3,
+/// and neither can a square of 5 reports inside a withheld district beside a total of 6.
+///
+/// Conventions: districts are the partnership's (its profile), or every district held
+/// when no profile is stored; a square whose reports lie in several districts is shown only
+/// when each district's part of it is, with their sum; squares of reports outside those
+/// districts belong to no published total and are suppressed on their own. A hidden square
+/// is left out of the layer altogether (even "fewer than 5" says someone reported there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublishedReports {
     pub total: String,
@@ -221,66 +230,132 @@ pub struct PublishedReports {
     pub districts: Vec<ShownRow>,
     /// Wards with approved reports, largest published figure first, hidden ones after by name.
     pub wards: Vec<ShownRow>,
+    /// The squares published, by easting then northing.
+    pub cells: Vec<CellCount>,
+}
+
+/// One district's reports split two ways: by ward and by 250 m square.
+struct DistrictParts<'a> {
+    total: Figure,
+    wards: Vec<(&'a str, Figure)>,
+    cells: Vec<((i64, i64), Figure)>,
+}
+
+/// Sums `n` by `key` over `rows`, leaving out rows without a key.
+fn sum_by<'a, K: Ord>(rows: &[&'a ReportCount], key: impl Fn(&'a ReportCount) -> Option<K>) -> BTreeMap<K, u64> {
+    let mut out = BTreeMap::new();
+    for r in rows {
+        if let Some(k) = key(r) {
+            *out.entry(k).or_insert(0) += r.n.max(0) as u64;
+        }
+    }
+    out
 }
 
 impl PublishedReports {
-    /// `districts`: every district with its count; `ward_names`: the names of known wards;
-    /// `pairs`: approved reports by (district, ward).
+    /// `districts`: the districts published (code, name), in the order shown; `ward_names`:
+    /// the names of known wards; `counts`: approved reports by district, ward and square.
     pub fn new(
-        districts: &[AreaReportCount],
-        ward_names: &std::collections::HashMap<String, String>,
-        pairs: &[(String, Option<String>, i64)],
+        districts: &[(String, String)],
+        ward_names: &HashMap<String, String>,
+        counts: &[ReportCount],
         disclosure: &Disclosure,
     ) -> PublishedReports {
-        let count = |n: i64| n.max(0) as u64;
-        // Each district's group: its named wards, then the rest (reports without a known
-        // ward), which is never published but is part of the district's line.
-        let mut groups: Vec<Vec<u64>> = Vec::with_capacity(districts.len());
-        let mut group_wards: Vec<Vec<&str>> = Vec::with_capacity(districts.len());
-        for d in districts {
-            let mut wards: Vec<(&str, u64)> = pairs
-                .iter()
-                .filter(|(dc, w, n)| *dc == d.code && *n > 0 && w.as_ref().is_some_and(|w| ward_names.contains_key(w)))
-                .filter_map(|(_, w, n)| Some((w.as_deref()?, count(*n))))
-                .collect();
-            wards.sort();
-            let named: u64 = wards.iter().map(|w| w.1).sum();
-            let mut members: Vec<u64> = wards.iter().map(|w| w.1).collect();
-            members.push(count(d.count).saturating_sub(named));
-            groups.push(members);
-            group_wards.push(wards.into_iter().map(|w| w.0).collect());
+        let mut linked = Linked::new();
+        let mut parts: Vec<DistrictParts> = Vec::with_capacity(districts.len());
+        for (code, _) in districts {
+            let rows: Vec<&ReportCount> = counts.iter().filter(|r| r.district_code.as_ref() == Some(code)).collect();
+            let all: u64 = rows.iter().map(|r| r.n.max(0) as u64).sum();
+            let total = linked.figure(all);
+            let by_ward = sum_by(&rows, |r| r.ward_code.as_deref().filter(|w| ward_names.contains_key(*w)));
+            let wards: Vec<(&str, Figure)> = by_ward.iter().map(|(w, n)| (*w, linked.figure(*n))).collect();
+            // The reports without a known ward, never published but part of the district's line.
+            let unwarded = linked.figure(all - by_ward.values().sum::<u64>());
+            let line: Vec<Figure> = wards.iter().map(|w| w.1).chain([unwarded]).collect();
+            linked.line(&line, total);
+            let by_cell = sum_by(&rows, ReportCount::corner);
+            let cells: Vec<((i64, i64), Figure)> = by_cell.iter().map(|(c, n)| (*c, linked.figure(*n))).collect();
+            let unplaced = linked.figure(all - by_cell.values().sum::<u64>());
+            let line: Vec<Figure> = cells.iter().map(|c| c.1).chain([unplaced]).collect();
+            linked.line(&line, total);
+            parts.push(DistrictParts { total, wards, cells });
         }
-        let published = disclosure.grouped(&groups);
-        let text = |s: Shown| disclosure.display(s);
+        let subtotals: Vec<Figure> = parts.iter().map(|p| p.total).collect();
+        let total = linked.figure(subtotals.iter().map(|&f| linked.value(f)).sum());
+        linked.line(&subtotals, total);
+        let elsewhere: Vec<&ReportCount> = counts
+            .iter()
+            .filter(|r| !r.district_code.as_ref().is_some_and(|d| districts.iter().any(|(c, _)| c == d)))
+            .collect();
+        let outside: Vec<((i64, i64), Figure)> =
+            sum_by(&elsewhere, ReportCount::corner).into_iter().map(|(c, n)| (c, linked.figure(n))).collect();
+        let published = linked.suppress(disclosure.suppression());
+
+        let text = |f: Figure| disclosure.display(published.get(f));
         let districts_shown = districts
             .iter()
-            .zip(&published.subtotals)
-            .map(|(d, s)| ShownRow { name: d.name.clone(), shown: text(*s) })
+            .zip(&parts)
+            .map(|((_, name), p)| ShownRow { name: name.clone(), shown: text(p.total) })
             .collect();
-        let mut wards: Vec<(Option<u64>, ShownRow)> = Vec::new();
-        for (codes, shown) in group_wards.iter().zip(&published.members) {
-            for (code, s) in codes.iter().zip(shown) {
+        let mut wards: Vec<(Option<u64>, ShownRow)> = parts
+            .iter()
+            .flat_map(|p| &p.wards)
+            .map(|(code, f)| {
                 let name = ward_names.get(*code).cloned().unwrap_or_else(|| code.to_string());
-                wards.push((s.value(), ShownRow { name, shown: text(*s) }));
-            }
-        }
+                (published.get(*f).value(), ShownRow { name, shown: text(*f) })
+            })
+            .collect();
         wards.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.name.cmp(&b.1.name)));
+        // A square is published when every part of it is, as their sum.
+        let mut squares: BTreeMap<(i64, i64), Option<u64>> = BTreeMap::new();
+        for (corner, f) in parts.iter().flat_map(|p| &p.cells).chain(&outside) {
+            let part = published.get(*f).value();
+            let square = squares.entry(*corner).or_insert(Some(0));
+            *square = square.zip(part).map(|(a, b)| a + b);
+        }
+        let cells = squares
+            .into_iter()
+            .filter_map(|((easting, northing), n)| {
+                Some(CellCount { easting, northing, count: i64::try_from(n?).ok()? }).filter(|c| c.count > 0)
+            })
+            .collect();
         PublishedReports {
-            total: text(published.total),
+            total: text(total),
             districts: districts_shown,
             wards: wards.into_iter().map(|w| w.1).collect(),
+            cells,
         }
     }
 
     /// Reads the counts and publishes them under `disclosure`.
     pub async fn load(db: &alliance_db::Db, disclosure: &Disclosure) -> Result<PublishedReports, alliance_db::DbError> {
-        let mut districts = db.unsafe_report_area_counts("district").await?;
-        // By name: an order by count would rank the hidden ones.
-        districts.sort_by(|a, b| a.name.cmp(&b.name));
+        let districts = report_districts(db).await?;
         let ward_names = db.unsafe_report_area_counts("ward").await?.into_iter().map(|w| (w.code, w.name)).collect();
-        let pairs = db.unsafe_report_district_ward_counts().await?;
-        Ok(PublishedReports::new(&districts, &ward_names, &pairs, disclosure))
+        let counts = db.approved_report_counts().await?;
+        Ok(PublishedReports::new(&districts, &ward_names, &counts, disclosure))
     }
+}
+
+/// The districts the public report figures are given for, by name (an order by count would
+/// rank the hidden ones): the partnership's, named from the area data where held; every
+/// district held when no profile is stored. A national deprivation file holds every district
+/// of England, and one partnership's residents should not read a table of them all.
+pub async fn report_districts(db: &alliance_db::Db) -> Result<Vec<(String, String)>, alliance_db::DbError> {
+    let held: Vec<(String, String)> = db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
+    let mut out = match db.partnership().await? {
+        Some(profile) => profile
+            .districts
+            .iter()
+            .map(|d| {
+                let code = d.to_string();
+                let name = held.iter().find(|(c, _)| *c == code).map_or_else(|| code.clone(), |(_, n)| n.clone());
+                (code, name)
+            })
+            .collect(),
+        None => held,
+    };
+    out.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(out)
 }
 
 #[derive(Template)]

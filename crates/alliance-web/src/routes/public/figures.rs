@@ -62,9 +62,9 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
         .collect();
     districts.sort_by(|a, b| a.name.cmp(&b.name));
     let today = alliance_db::clock::today_date();
-    // The total of the hierarchy /you-said-we-did publishes by district and ward, suppressed
-    // jointly with it so no district or ward count follows by subtraction.
-    let reports = PublishedReports::load(&state.db, &disclosure).await?.total;
+    // The total and the squares of the hierarchy /you-said-we-did publishes by district and
+    // ward, suppressed jointly with it so no district, ward or square follows by subtraction.
+    let reports = PublishedReports::load(&state.db, &disclosure).await?;
     Ok(Html(
         FiguresPage {
             layout: PublicLayout::new(&state, "/public/figures"),
@@ -72,17 +72,9 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
             months: months.iter().map(|(m, n)| ShownRow { name: m.clone(), shown: shown_text(shown(*n)) }).collect(),
             districts,
             signatories: shown_text(Shown::Value(state.db.current_signatory_count(today).await?.max(0) as u64)),
-            reports,
+            reports: reports.total,
             threshold: disclosure.threshold(),
-            // Even "fewer than 5" in a 250 m cell says someone reported there: small cells
-            // are left out of the public layer altogether.
-            hotspot_cells: state
-                .db
-                .unsafe_report_cells()
-                .await?
-                .into_iter()
-                .filter(|c| !shown(c.count).is_hidden())
-                .collect(),
+            hotspot_cells: reports.cells,
         }
         .render()?,
     ))

@@ -40,12 +40,15 @@ async fn public_page(State(state): State<AppState>) -> Result<Html<String>, Page
 
 /// Areas a response can be about: districts, then wards with approved reports (most first).
 async fn areas(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
-    let mut areas: Vec<(String, String)> = state
-        .db
-        .unsafe_report_area_counts("district")
+    let counts: std::collections::HashMap<String, i64> =
+        state.db.unsafe_report_area_counts("district").await?.into_iter().map(|d| (d.code, d.count)).collect();
+    let mut areas: Vec<(String, String)> = crate::views::public::report_districts(&state.db)
         .await?
         .into_iter()
-        .map(|d| (format!("district:{}", d.code), format!("{} (district, {} reports)", d.name, d.count)))
+        .map(|(code, name)| {
+            let n = counts.get(&code).copied().unwrap_or(0);
+            (format!("district:{code}"), format!("{name} (district, {n} reports)"))
+        })
         .collect();
     areas.extend(
         state
