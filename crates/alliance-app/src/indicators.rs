@@ -114,8 +114,9 @@ async fn sv_categories(db: &Db, source: SourceKind, count: impl Fn(&Mapping) -> 
 
 /// The rule stated with every police figure, so the same count on two pages is the same
 /// number or says why it differs.
-pub const POLICE_AREA_NOTE: &str = "Counted in the partnership's LSOAs: records with no location, or located outside \
-     the area, are left out (the dashboard's and the SNA's headline totals include them).";
+pub const POLICE_AREA_NOTE: &str = "Counted in the partnership's LSOAs, as the dashboard's headlines and the SNA's \
+     counts are: records with no location, or located outside the area, are left out (those pages count them only when \
+     no partnership area is set).";
 
 /// The figure of `period` (a month or a calendar quarter) by the definition.
 pub async fn figure(db: &Db, def: &ComputedIndicator, period: MonthRange) -> Result<Figure, DbError> {

@@ -415,12 +415,16 @@ async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> 
 }
 
 impl Db {
-    /// Resident population per district: the sum over its 2021 LSOAs when any carry a
-    /// population, else over its 2011 LSOAs (the two sums agree when 2021 populations are
-    /// apportioned from 2011 ones).
+    /// Resident population per district: the sum over its 2011 LSOAs when any carry a
+    /// population (the published denominators, as the computed indicators and the Board pack
+    /// use: `police_figure_of`), else over its 2021 LSOAs. The 2021 LSOAs' populations are
+    /// apportioned from the 2011 ones by overlap and rounded, so their sum can differ from the
+    /// published total by a few residents; one rule keeps the dashboard and the Board pack
+    /// on the same figure.
     pub async fn district_populations(&self) -> Result<HashMap<String, i64>, DbError> {
         let mut out = HashMap::new();
-        for column in ["in_2011", "in_2021"] {
+        // The later column overwrites: 2011 wins wherever it is held.
+        for column in ["in_2021", "in_2011"] {
             let rows = sqlx::query(&format!(
                 "SELECT district_code, CAST(SUM(population) AS BIGINT) FROM lsoas \
                  WHERE {column} = 1 AND population IS NOT NULL AND district_code IS NOT NULL GROUP BY district_code"

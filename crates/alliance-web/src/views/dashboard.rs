@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use alliance_app::counts::{self, Scope};
 use alliance_core::analytics::comparison::{compare_with_previous, PeriodComparison};
+use alliance_core::analytics::sna::places::rate_per_1000;
 use alliance_core::domain::police::ANTI_SOCIAL_BEHAVIOUR;
 use alliance_core::domain::{CountField, CountFilter, DistrictCode, Month, MonthRange};
 use askama::Template;
@@ -208,7 +209,9 @@ impl DashboardFigures {
         let in_area = db.police_figure_of(&[VIOLENCE.to_string()], current, None, false).await?.count;
         let trend = Some(trend(&by_month_type, &covered, latest));
         let names: HashMap<String, String> = db.districts().await?.into_iter().map(|d| (d.code, d.name)).collect();
-        let (districts, population_note, file_violence) = district_rows(state, current, &area, &names).await?;
+        let months_covered = current.months().filter(|m| covered.contains(m)).count() as i64;
+        let (districts, population_note, file_violence) =
+            district_rows(state, current, months_covered, &area, &names).await?;
         let violence_note = if area.is_empty() {
             format!(
                 "{VIOLENCE}, {current}: {} records in the police files, of which {} were recorded in the areas \
@@ -235,7 +238,7 @@ impl DashboardFigures {
             unplaced_note: unplaced_note(state, &area, &names).await?,
             latest_month: latest.to_string(),
             current_period: current.to_string(),
-            current_months_covered: current.months().filter(|m| covered.contains(m)).count() as i64,
+            current_months_covered: months_covered,
             headlines,
             trend,
             districts,
@@ -332,12 +335,15 @@ fn trend(by_month_type: &[(Month, String, i64)], covered: &[Month], latest: Mont
     Trend { svg, series_names: series.iter().map(|s| (s.name.clone(), s.colour)).collect(), rows }
 }
 
-/// The district table over `period`: the partnership's districts (`area`; empty: every
-/// district), then one row for every other record; with the violence and sexual offences of
-/// every row (the police files').
+/// The district table over `period`, of which `months_covered` have data: the partnership's
+/// districts (`area`; empty: every district), then one row for every other record; with the
+/// violence and sexual offences of every row (the police files'). Rates are a year's, as the
+/// SNA's (`rate_per_1000`): scaled from the months with data, so a partnership with five
+/// months loaded does not read its crime as less than half of what it is.
 async fn district_rows(
     state: &AppState,
     period: MonthRange,
+    months_covered: i64,
     area: &[DistrictCode],
     names: &HashMap<String, String>,
 ) -> Result<(Vec<DistrictRow>, String, i64), PageError> {
@@ -378,16 +384,22 @@ async fn district_rows(
                 violence: format::count(violence),
                 population: population.map(format::count).unwrap_or_else(|| "not known".into()),
                 rate: population
-                    .filter(|p| *p > 0)
-                    .map(|p| format::rate(all as f64 * 1000.0 / p as f64))
+                    .and_then(|p| rate_per_1000(all as f64, p, months_covered))
+                    .map(format::rate)
                     .unwrap_or_else(|| "not available".into()),
             }
         })
         .collect();
     out.sort_by(|a, b| (a.code.is_empty(), &a.name).cmp(&(b.code.is_empty(), &b.name)));
-    let note = "Rates are crimes (excluding anti-social behaviour) per 1,000 residents in the 12 months, using the \
-                mid-2015 LSOA population estimates published with the English Indices of Deprivation 2019 \
-                (Census 2011 counts for Welsh LSOAs)."
-        .to_string();
+    let scaled = match months_covered {
+        12 => "in the 12 months".to_string(),
+        1 => "a year, scaled from the 1 month with data (× 12)".to_string(),
+        n => format!("a year, scaled from the {n} months with data (× 12 ÷ {n})"),
+    };
+    let note = format!(
+        "Rates are crimes (excluding anti-social behaviour) per 1,000 residents {scaled}, using the mid-2015 LSOA \
+         population estimates published with the English Indices of Deprivation 2019 (Census 2011 counts for \
+         Welsh LSOAs)."
+    );
     Ok((out, note, violence_in_files))
 }

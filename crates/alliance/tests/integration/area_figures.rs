@@ -87,6 +87,9 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     let public = app.get("/public/figures", &Default::default()).await;
     assert_eq!(public.status, StatusCode::OK);
     assert_eq!(row_headers(&public.body, "districts-table"), ["Stoke-on-Trent"]);
+    // So do the counts of reports of unsafe places, not every district whose LSOAs are held.
+    let said = app.get("/you-said-we-did", &Default::default()).await;
+    assert_eq!(row_headers(&said.body, "district-reports"), ["Stoke-on-Trent"]);
     // Its months count the same records: Stoke-on-Trent's, not the whole database's.
     let stoke_months = db
         .counts(
@@ -145,3 +148,47 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     assert!(warned.body.contains(&headline), "the headline is still Stoke's alone");
 }
 on_each_app!(area_is_the_profiles_districts);
+
+/// The dashboard's rates are a year's, as the SNA's: with three months of 2025 held (October
+/// to December), a district's crimes per 1,000 residents are its three months' crimes × 12 ÷
+/// 3 per 1,000 residents, not a quarter of that, and the note says how they were scaled.
+async fn dashboard_rates_are_a_years(app: TestApp) {
+    let db = app.db.clone();
+    let demo = crate::common::workspace_root().join("data/demo");
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(demo.join("areas")).expect("the demo's areas").map(|e| e.expect("an entry").path()).collect();
+    files.sort();
+    for f in &files {
+        db.import_area_file(&alliance_ingest::SourceFile::from_path(f), "test").await.expect("an area file");
+    }
+    let months: Vec<std::path::PathBuf> = ["2025-10", "2025-11", "2025-12"]
+        .iter()
+        .map(|m| demo.join(format!("police/{m}-staffordshire-street.csv.gz")))
+        .collect();
+    crate::common::import_all(&db, &months).await;
+
+    let stoke = CountFilter { districts: vec![STOKE.parse().unwrap()], ..CountFilter::default() };
+    let crimes: i64 = db
+        .counts(&[CountField::CrimeType], &stoke)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.values[0].as_deref() != Some(alliance_core::domain::police::ANTI_SOCIAL_BEHAVIOUR))
+        .map(|r| r.count)
+        .sum();
+    let population = *db.district_populations().await.unwrap().get(STOKE).expect("Stoke's residents");
+    assert!(crimes > 1_000 && population > 200_000, "{crimes} crimes, {population} residents");
+    let year = crimes as f64 * 12.0 / 3.0 * 1000.0 / population as f64;
+
+    let analyst = app.signed_in("analyst@alliance.example", Role::Analyst, "Violence Reduction Alliance").await;
+    let page = app.get("/", &analyst).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let table = &page.body[page.body.find("id=\"districts\"").expect("the district table")..];
+    let row = &table[table.find("Stoke-on-Trent").expect("Stoke's row")..];
+    let row = &row[..row.find("</tr>").expect("the row's end")];
+    let rate = alliance_core::format::rate(year);
+    assert!(row.contains(&format!(">{rate}<")), "a year's rate {rate} in {row}");
+    assert!(!row.contains(&format!(">{}<", alliance_core::format::rate(year / 4.0))), "not three months' rate");
+    assert!(page.body.contains("per 1,000 residents a year, scaled from the 3 months with data (× 12 ÷ 3)"));
+}
+on_each_app!(dashboard_rates_are_a_years);

@@ -103,6 +103,11 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     let imports = app.get("/imports", &me).await;
     assert_eq!(imports.status, StatusCode::OK);
     assert!(imports.body.contains("2025-12-staffordshire-street.csv"));
+    // Its row counts with their thousands grouped, as every other count.
+    let rows = app.db.imports(1).await.unwrap().remove(0).rows_read;
+    assert!(rows >= 1_000, "a month of a force's records: {rows}");
+    let grouped = format!(">{}<", alliance_core::format::count(rows));
+    assert!(grouped.contains(',') && imports.body.contains(&grouped), "{grouped} in {}", imports.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
