@@ -72,6 +72,30 @@ pub struct DashboardPage {
     pub figures: Arc<DashboardFigures>,
     pub last_import: String,
     pub imports: Vec<crate::views::imports::ImportRow>,
+    /// What to say when the latest police month held is older than data.police.uk's usual
+    /// delay (empty: it is recent). Worked out per request: the figures are kept, the date moves.
+    pub stale_note: String,
+}
+
+/// data.police.uk publishes a month about two months after it ends, so in a given month the
+/// latest month published is at most this many months before it.
+const PUBLICATION_DELAY_MONTHS: i64 = 3;
+
+/// The warning for police data whose latest month is `latest`, seen on `today`: empty while
+/// newer months could not have been published yet. A Board member reading "the 12 months to
+/// 2025-12" in December 2026 should know the figures are a year old, not current.
+pub fn stale_note(latest: Month, today: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let Some(now) = Month::new(today.year(), today.month()) else { return String::new() };
+    let behind = latest.months_until(now);
+    if behind <= PUBLICATION_DELAY_MONTHS {
+        return String::new();
+    }
+    format!(
+        "The latest police data held is for {latest}, {behind} months before this month: data.police.uk will have \
+         published newer months since. An administrator can import them on the imports page (or with alliance \
+         import police FOLDER)."
+    )
 }
 
 /// What the dashboard shows of the stored data: the same for every reader, so kept until the
@@ -131,7 +155,11 @@ impl DashboardPage {
         let last_import =
             imports.first().map(|i| format::stamp_time(&i.record.imported_at)).unwrap_or_else(|| "never".into());
         let figures = state.dashboard.get(&state.db, || DashboardFigures::load(state)).await?;
-        Ok(DashboardPage { layout: Layout::new(state, "/"), figures, last_import, imports })
+        let stale_note = match figures.latest_month.parse::<Month>() {
+            Ok(latest) if figures.has_data => stale_note(latest, alliance_db::clock::today_date()),
+            _ => String::new(),
+        };
+        Ok(DashboardPage { layout: Layout::new(state, "/"), figures, last_import, imports, stale_note })
     }
 }
 
@@ -402,4 +430,22 @@ async fn district_rows(
          Welsh LSOAs)."
     );
     Ok((out, note, violence_in_files))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn police_data_older_than_the_publication_delay_is_called_stale() {
+        let day = |d: &str| d.parse::<chrono::NaiveDate>().expect("a date");
+        let month = |m: &str| m.parse::<Month>().expect("a month");
+        // December's data is published in February: in March it is the latest there is.
+        assert_eq!(stale_note(month("2025-12"), day("2026-03-31")), "");
+        let note = stale_note(month("2025-12"), day("2026-04-01"));
+        assert!(note.contains("for 2025-12, 4 months before this month"), "{note}");
+        let year_old = stale_note(month("2025-12"), day("2026-12-05"));
+        assert!(year_old.contains("12 months before"), "{year_old}");
+        assert_eq!(stale_note(month("2026-12"), day("2026-12-05")), "", "a month not yet over");
+    }
 }

@@ -57,6 +57,9 @@ async fn dashboard_and_api_agree_with_the_raw_files() {
     let at = html[headline..].find(&figure).map(|i| i + headline);
     assert!(at.is_some(), "the dashboard should show the 12-month total {figure} after the all-crime headline");
     assert!(html.contains("2025-12"), "the latest month should be named");
+    // Data older than data.police.uk's delay is called stale, as of today.
+    let note = alliance_web::views::dashboard::stale_note("2025-12".parse().unwrap(), alliance_db::clock::today_date());
+    assert_eq!(html.contains("id=\"stale-data\""), !note.is_empty(), "{note}");
 
     // The API's monthly counts equal the library's and the raw files'.
     let response = app.get("/api/v1/counts?by=month", &me).await;
@@ -118,6 +121,11 @@ async fn dashboard_on_an_empty_database_says_there_is_no_data() {
     let html = page.body;
     assert!(html.contains("There is no police data"), "the empty dashboard should say so");
     assert!(!html.contains("app-headline__figure"), "no headline figures without data");
+    assert!(!html.contains("id=\"stale-data\""), "no data is not old data");
+    // The public figures say so too, rather than showing empty tables.
+    let public = app.get("/public/figures", &Caller::default()).await;
+    assert!(public.body.contains("id=\"no-police-data\""), "{}", public.body);
+    assert!(!public.body.contains("id=\"months-table\""), "{}", public.body);
     let response = app.get("/api/v1/counts?by=month", &me).await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.json(), serde_json::json!({ "districts": [], "rows": [] }));
