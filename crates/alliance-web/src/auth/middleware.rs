@@ -97,8 +97,16 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Decision::SignIn => {
             // A fresh deployment has nobody to sign in: its first visitor sets it up.
             let target = match state.db.has_users().await {
-                Ok(false) => "/setup",
-                _ => "/sign-in",
+                Ok(false) => "/setup".to_string(),
+                // A page asked for by its address (a link in an email, a bookmark) is where the
+                // sign-in returns to; a form sent without a session is not repeated.
+                _ => match request.uri().path_and_query().map(|p| p.as_str()) {
+                    Some(asked) if request.method() == axum::http::Method::GET && asked != "/" => {
+                        let query = serde_urlencoded::to_string([("next", asked)]).unwrap_or_default();
+                        format!("/sign-in?{query}")
+                    }
+                    _ => "/sign-in".to_string(),
+                },
             };
             return (StatusCode::SEE_OTHER, [(LOCATION, target)]).into_response();
         }

@@ -27,7 +27,7 @@ use super::see_other;
 use crate::auth::{actor, actor_of, session, throttle, ClientIp, CurrentUser};
 use crate::extract::{Form, Query};
 use crate::forms::{self, FormValues};
-use crate::views::access::{PasswordPage, SignInPage};
+use crate::views::access::{return_path, PasswordPage, SignInPage};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 use alliance_app::accounts;
@@ -55,7 +55,10 @@ async fn sign_in_page(
     } else {
         None
     };
-    Ok(Html(SignInPage { layout: Layout::new(&state, "/sign-in"), form: forms::Form::default(), notice }.render()?))
+    let next = query.get("next").and_then(|p| return_path(p));
+    Ok(Html(
+        SignInPage { layout: Layout::new(&state, "/sign-in"), form: forms::Form::default(), notice, next }.render()?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -64,6 +67,9 @@ pub struct SignInForm {
     email: String,
     #[serde(default)]
     password: String,
+    /// The page asked for before signing in (checked by `return_path`).
+    #[serde(default)]
+    next: String,
 }
 
 const WRONG: &str = "The email address or password is not right, or the account is locked after repeated failures. \
@@ -140,6 +146,7 @@ async fn sign_in(
     // audit log, and no longer one can belong to a user.
     let email: String = form.email.trim().to_lowercase().chars().take(254).collect();
     let actor = Actor::new(format!("user:{email}"), ip.as_str());
+    let next = return_path(&form.next);
     // The page refusing the sign-in: the same words whatever the reason, the email kept.
     let refused = || {
         let typed = FormValues::from([("email".to_string(), email.clone())]);
@@ -147,6 +154,7 @@ async fn sign_in(
             layout: Layout::new(&state, "/sign-in"),
             form: forms::Form::with_errors(typed, vec![forms::error("email", WRONG)]),
             notice: None,
+            next: next.clone(),
         };
         super::page(&page, true)
     };
@@ -170,7 +178,8 @@ async fn sign_in(
     state.db.sign_in(&session.record(user.id, &ip), &actor_of(&user, &ip)).await?;
     let mut headers = HeaderMap::new();
     session::append(&mut headers, session.cookie);
-    headers.insert(LOCATION, axum::http::HeaderValue::from_static("/"));
+    let to = next.as_deref().and_then(|p| axum::http::HeaderValue::from_str(p).ok());
+    headers.insert(LOCATION, to.unwrap_or_else(|| axum::http::HeaderValue::from_static("/")));
     Ok((StatusCode::SEE_OTHER, headers).into_response())
 }
 

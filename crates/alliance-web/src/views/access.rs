@@ -38,8 +38,25 @@ pub struct SignInPage {
     pub form: Form,
     /// A line of success to show above the form (the account is ready, the password reset).
     pub notice: Option<&'static str>,
+    /// The page to go to once signed in (checked by [`return_path`]), when it is not `/`.
+    pub next: Option<String>,
 }
 form_accessors!(SignInPage);
+
+/// `path` when it is a page of this site to return to after signing in: an absolute path
+/// (`/…`) of at most 2,000 characters, not `//host` or `/\host` (which browsers read as
+/// another site), with no control characters, and not the sign-in page itself. Anything else
+/// is `None`, and the sign-in goes to the dashboard: no sign-in link can send a user away.
+pub fn return_path(path: &str) -> Option<String> {
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.len() <= 2_000
+        && !path.chars().any(char::is_control)
+        && path != "/"
+        && !path.starts_with("/sign-in");
+    ok.then(|| path.to_string())
+}
 
 #[derive(Template)]
 #[template(path = "password.html")]
@@ -199,3 +216,27 @@ pub struct AgreementEditPage {
     pub form: Form,
 }
 form_accessors!(AgreementEditPage);
+
+#[cfg(test)]
+mod tests {
+    use super::return_path;
+
+    #[test]
+    fn only_this_sites_pages_are_returned_to() {
+        assert_eq!(return_path("/sna?area=E06000021").as_deref(), Some("/sna?area=E06000021"));
+        assert_eq!(return_path("/interventions/3"), Some("/interventions/3".into()));
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "evil",
+            "",
+            "/",
+            "/sign-in?next=/x",
+            "/a\nb",
+        ] {
+            assert_eq!(return_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(return_path(&format!("/{}", "a".repeat(2_000))), None, "too long");
+    }
+}

@@ -41,7 +41,12 @@ async fn with_token(app: &TestApp, method: reqwest::Method, path: &str, token: &
 fn refused(reply: &Reply) -> bool {
     reply.status == StatusCode::UNAUTHORIZED
         || reply.status == StatusCode::FORBIDDEN
-        || (reply.status == StatusCode::SEE_OTHER && reply.header("location") == Some("/sign-in"))
+        || (reply.status == StatusCode::SEE_OTHER && reply.header("location").is_some_and(is_sign_in))
+}
+
+/// Whether a redirect goes to the sign-in page: bare, or with the page asked for to return to.
+fn is_sign_in(location: &str) -> bool {
+    location == "/sign-in" || location.starts_with("/sign-in?next=%2F")
 }
 
 /// A concrete path for a route pattern.
@@ -140,7 +145,14 @@ async fn routes_missing_from_the_table_are_refused(app: TestApp) {
         if path.starts_with("/api/") {
             assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{path}");
         } else {
-            assert_eq!((reply.status, reply.header("location")), (StatusCode::SEE_OTHER, Some("/sign-in")), "{path}");
+            // The same answer for every address, existing or not: the address itself is all
+            // it echoes.
+            let back = format!("/sign-in?next={}", enc(path));
+            assert_eq!(
+                (reply.status, reply.header("location")),
+                (StatusCode::SEE_OTHER, Some(back.as_str())),
+                "{path}"
+            );
         }
     }
     assert_eq!(app.post_form("/", &admin, &[]).await.status, StatusCode::FORBIDDEN);
@@ -180,6 +192,45 @@ async fn posts_without_the_csrf_token_are_refused() {
     let with_token = format!("{form}&csrf_token={}", anon.csrf);
     assert_eq!(send_form(&app, "/sign-in", &other, &with_token).await.status, StatusCode::FORBIDDEN);
     assert_eq!(send_form(&app, "/sign-in", &anon, &with_token).await.status, StatusCode::SEE_OTHER);
+}
+
+/// A page asked for without a session (a link in an email) is where the sign-in returns to;
+/// a return address that is not a page of this site (another host, `//host`, `/\\host`) goes
+/// to the dashboard instead, so no sign-in link can send a user away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_returns_to_the_page_asked_for_and_nowhere_else() {
+    let app = TestApp::start(common::sqlite()).await;
+    add_user(&app.db, "admin@example.org", Role::Administrator, "Test Alliance").await;
+    let asked = app.get("/sna?area=E06000021", &Caller::default()).await;
+    let to = asked.header("location").expect("a redirect").to_string();
+    assert_eq!((asked.status, to.as_str()), (StatusCode::SEE_OTHER, "/sign-in?next=%2Fsna%3Farea%3DE06000021"));
+    let form_page = app.get(&to, &Caller::default()).await;
+    assert!(form_page.body.contains("name=\"next\" value=\"/sna?area=E06000021\""), "{}", form_page.body);
+    for (next, back) in [
+        ("/sna?area=E06000021", "/sna?area=E06000021"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("/sign-in", "/"),
+    ] {
+        let anon = app.visitor("/sign-in").await;
+        let form = format!(
+            "email=admin%40example.org&password={}&next={}&csrf_token={}",
+            enc(TEST_PASSWORD),
+            enc(next),
+            anon.csrf
+        );
+        let reply = send_form(&app, "/sign-in", &anon, &form).await;
+        assert_eq!((reply.status, reply.header("location")), (StatusCode::SEE_OTHER, Some(back)), "{next}");
+    }
+    // A wrong password keeps where to return to in the form shown again.
+    let anon = app.visitor("/sign-in").await;
+    let form = format!("email=admin%40example.org&password=wrong&next=%2Finterventions&csrf_token={}", anon.csrf);
+    let reply = send_form(&app, "/sign-in", &anon, &form).await;
+    assert!(reply.body.contains("name=\"next\" value=\"/interventions\""), "{}", reply.body);
+    // A form sent without a session is not where a sign-in returns to.
+    let posted = app.post_form("/admin/organisations", &anon, &[("name", "x")]).await;
+    assert_eq!(posted.header("location"), Some("/sign-in"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -198,7 +198,8 @@ async fn the_pdf_download(app: TestApp) {
     let odt_refused = app.get("/board-pack/2025Q3/odt", &anonymous).await;
     assert_eq!(refused.status, odt_refused.status, "as for /odt");
     assert!(
-        refused.status == StatusCode::SEE_OTHER && refused.header("location") == Some("/sign-in"),
+        refused.status == StatusCode::SEE_OTHER
+            && refused.header("location") == Some("/sign-in?next=%2Fboard-pack%2F2025Q3%2Fpdf"),
         "{} {:?}",
         refused.status,
         refused.header("location")
