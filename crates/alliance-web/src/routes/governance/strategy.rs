@@ -71,10 +71,7 @@ async fn add(State(state): State<AppState>, Staff(user): Staff, mut form: Form) 
 async fn edit_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
     let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
-    page(
-        &CommitmentPage { layout: Layout::new(&state, "/strategy"), commitment: c, priority, form, errors: Vec::new() },
-        false,
-    )
+    page(&CommitmentPage::new(Layout::new(&state, "/strategy"), c, priority, form), false)
 }
 
 async fn edit(
@@ -89,8 +86,7 @@ async fn edit(
         Ok(()) => return Ok(see_other(&format!("/strategy#priority-{}", c.priority_id))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
     }
-    let errors = form.errors.clone();
-    page(&CommitmentPage { layout: Layout::new(&state, "/strategy"), commitment: c, priority, form, errors }, true)
+    page(&CommitmentPage::new(Layout::new(&state, "/strategy"), c, priority, form), true)
 }
 
 pub(super) fn routes() -> axum::Router<AppState> {

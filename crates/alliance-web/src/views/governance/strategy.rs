@@ -61,6 +61,13 @@ pub struct CommitmentPage {
     pub errors: Vec<FieldError>,
 }
 
+impl CommitmentPage {
+    pub fn new(layout: Layout, commitment: Commitment, priority: String, form: Form) -> CommitmentPage {
+        let errors = form.errors.clone();
+        CommitmentPage { layout, commitment, priority, form, errors }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "governance/priority.html")]
 pub struct PriorityPage {
