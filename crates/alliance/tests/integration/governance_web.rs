@@ -707,7 +707,12 @@ async fn governance_forms(app: TestApp) {
     assert!(db.funding_amounts().await.unwrap().is_empty());
     let set = post_owned(&app, &analyst, "/funding/amounts", &amount(&fy, "150,000")).await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
-    assert!(get(&app, &board, &format!("/funding?quarter={q}")).await.body.contains("£150,000.00"));
+    let page = get(&app, &board, &format!("/funding?quarter={q}")).await;
+    assert!(page.body.contains("£150,000.00"));
+    // The heading names the financial year and how far into it the figures go, once.
+    let quarter: alliance_core::governance::Quarter = q.parse().unwrap();
+    let heading = format!("Funding {}, to the end of Q{}</h1>", quarter.financial_year(), quarter.financial_quarter());
+    assert!(page.body.contains(&heading), "{heading}");
     let set = post_owned(&app, &analyst, "/funding/amounts", &amount(&fy, "£160,000")).await;
     assert_eq!(set.status, StatusCode::SEE_OTHER);
     let amounts = db.funding_amounts().await.unwrap();
