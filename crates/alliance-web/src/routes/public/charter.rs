@@ -260,7 +260,15 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
         });
     }
     let mut pledges = Vec::new();
-    for c in state.db.charter_commitments().await? {
+    let commitments = state.db.charter_commitments().await?;
+    if commitments.is_empty() {
+        // Nothing to agree to yet: the page says so and offers no form.
+        errors.add(
+            "commitments",
+            "The charter has no commitments yet: it cannot be joined until the partnership sets them out",
+        );
+    }
+    for c in commitments {
         if get(&format!("agree-{}", c.id)) != "yes" {
             errors.add(&format!("agree-{}", c.id), format!("Agree to the commitment \"{}\"", c.title));
             continue;

@@ -1,0 +1,160 @@
+//! Alliance serves any partnership, not only the one it was first modelled on (Staffordshire
+//! and Stoke-on-Trent): run as Wiltshire and Swindon or the West Midlands (the example
+//! profiles in `data/partnerships/`), no page shows another partnership's charter pledges,
+//! place names or office; the directory's area filter matches whole names and offers every
+//! district of the partnership; the dashboard says when none of the police files held is of
+//! the partnership's force; and no role's navigation leads to a refusal.
+
+use alliance_core::access::Role;
+use alliance_core::partnership::{example, Profile};
+use reqwest::StatusCode;
+use sqlx::Connection;
+
+use crate::common::app::{Caller, TestApp};
+use crate::common::{self, TestDb};
+
+/// A shipped example profile.
+fn profile(name: &str) -> Profile {
+    example(name).expect("shipped").expect("valid")
+}
+
+/// Stores the shipped example `name` as the app's partnership (before any page is asked for,
+/// so the pages' profile cache reads it).
+async fn serve_as(app: &TestApp, profile: &Profile) {
+    app.db.init_partnership(profile, &common::test_actor()).await.expect("profile");
+}
+
+/// Runs `sql` (one or more statements) on the test database beside the library.
+async fn run_sql(t: &TestDb, sql: &str) {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&t.url).await.expect("connect");
+    sqlx::raw_sql(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn.close().await.expect("close");
+}
+
+/// The charter's active commitments' titles.
+async fn titles(db: &alliance_db::Db) -> Vec<String> {
+    db.charter_commitments().await.expect("read").into_iter().map(|c| c.title).collect()
+}
+
+/// Makes the charter's commitments the three rows migration 0008 seeds (and nothing else)
+/// and unrecords 0043, as in a database migrated before 0043; `then` runs after that, before
+/// the migration does (on the next connection, which is returned).
+async fn as_before_0043(t: &TestDb, db: alliance_db::Db, then: &str) -> alliance_db::Db {
+    db.close().await;
+    let mut sql = String::from(
+        "DELETE FROM alliance_migrations WHERE version = 43; DELETE FROM charter_pledges; \
+         DELETE FROM charter_signatories; DELETE FROM charter_commitments;",
+    );
+    for (i, c) in profile("staffordshire").charter_commitments.iter().enumerate() {
+        sql.push_str(&format!(
+            "INSERT INTO charter_commitments (position, title, description) VALUES ({}, '{}', '{}');",
+            i + 1,
+            c.title.replace('\'', "''"),
+            c.description.replace('\'', "''")
+        ));
+    }
+    sql.push_str(then);
+    run_sql(t, &sql).await;
+    t.connect().await
+}
+
+/// Migration 0043 removes the Staffordshire charter's seeded commitments from every database
+/// but a Staffordshire deployment's: kept where the stored profile is Staffordshire's, where
+/// users exist without a profile (a deployment from before profiles), where a row was edited
+/// or pledged to; removed on a new database and under another partnership's profile.
+async fn the_seeded_charter_is_staffordshires_only(t: TestDb) {
+    let db = t.connect().await;
+    assert!(titles(&db).await.is_empty(), "a new database has no commitments");
+
+    // Nobody, no profile (a database nobody has set up): removed.
+    let db = as_before_0043(&t, db, "").await;
+    assert!(titles(&db).await.is_empty());
+
+    // Users but no profile: a deployment from before profiles, Staffordshire's; kept.
+    common::add_user(&db, "analyst@example.org", Role::Analyst, "Staffordshire County Council").await;
+    let db = as_before_0043(&t, db, "").await;
+    assert_eq!(titles(&db).await.len(), 3, "a deployment older than profiles keeps them");
+
+    // Staffordshire's profile (one stored before profiles named commitments): kept.
+    let mut staffordshire = profile("staffordshire");
+    staffordshire.charter_commitments.clear();
+    db.init_partnership(&staffordshire, &common::test_actor()).await.expect("profile");
+    let db = as_before_0043(&t, db, "").await;
+    assert_eq!(titles(&db).await.len(), 3, "a Staffordshire deployment keeps them");
+
+    // Another partnership's profile: removed, but for an edited row and one pledged to.
+    db.set_partnership(&profile("wiltshire-and-swindon"), &common::test_actor()).await.expect("profile");
+    let db = as_before_0043(&t, db, "").await;
+    assert!(titles(&db).await.is_empty(), "Wiltshire's charter lists nobody else's pledges");
+    let db = as_before_0043(
+        &t,
+        db,
+        "UPDATE charter_commitments SET description = 'Our own words.' WHERE position = 1;
+         INSERT INTO charter_signatories (name, org_type, address, postcode, contact_name, contact_email,
+             contact_phone, status, submitted_at)
+             VALUES ('The Example Arms', 'business', '1 High Street', 'SN1 1AA', 'Sam', 'sam@example.org', '',
+                 'submitted', '2025-01-01T00:00:00Z');
+         INSERT INTO charter_pledges (signatory_id, commitment_id, how_met, evidence)
+             SELECT s.id, c.id, 'Trained staff', '' FROM charter_signatories s, charter_commitments c
+             WHERE c.position = 2;",
+    )
+    .await;
+    let kept = db.charter_commitments().await.expect("read");
+    let kept: Vec<(i64, &str)> = kept.iter().map(|c| (c.position, c.description.as_str())).collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept[0], (1, "Our own words."), "an edited commitment is the partnership's");
+    assert_eq!(kept[1].0, 2, "a commitment pledged to stays with its pledge");
+    db.close().await;
+}
+
+on_each_db!(the_seeded_charter_is_staffordshires_only);
+
+/// A new partnership's charter pages list no commitments and tell an administrator where to
+/// add them; nobody can join a charter without any. `partnership init --example
+/// staffordshire` brings Staffordshire's.
+async fn a_new_partnership_sees_no_other_partnerships_pledges(app: TestApp) {
+    serve_as(&app, &profile("wiltshire-and-swindon")).await;
+    let staffordshire = profile("staffordshire");
+    let theirs = &staffordshire.charter_commitments[0].description;
+    for page in ["/safer-places", "/safer-places/join"] {
+        let reply = app.get(page, &Caller::default()).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        assert!(!reply.body.contains(theirs.as_str()), "{page} lists Staffordshire's commitments");
+        assert!(reply.body.contains("id=\"no-commitments\""), "{page}: {}", reply.body);
+        assert!(reply.body.contains("href=\"/admin/partnership#charter\""), "{page} says where to add them");
+    }
+    let join = app.get("/safer-places/join", &Caller::default()).await;
+    assert!(!join.body.contains("Send application"), "no form to send");
+    let visitor = app.visitor("/safer-places/join").await;
+    let fields = [
+        ("name", "The Example Arms"),
+        ("org-type", "Pub, bar or club"),
+        ("address", "1 High Street"),
+        ("postcode", "SN1 1AA"),
+        ("contact-name", "Sam"),
+        ("contact-email", "sam@example.org"),
+        ("venue-name-1", "The Example Arms"),
+        ("venue-place-1", "Swindon"),
+    ];
+    let sent = app.post_form("/safer-places/join", &visitor, &fields).await;
+    assert_eq!(sent.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", sent.body);
+    assert!(sent.body.contains("The charter has no commitments yet"));
+    assert!(app.db.signatories("submitted").await.expect("read").is_empty());
+
+    // The shipped Staffordshire profile, loaded by the command line, brings its three.
+    let other = common::sqlite();
+    let out = tokio::task::spawn_blocking({
+        let url = other.url.clone();
+        move || common::alliance(&url, &["partnership", "init", "--example", "staffordshire"])
+    })
+    .await
+    .expect("ran");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let db = other.connect().await;
+    let expected: Vec<String> = staffordshire.charter_commitments.iter().map(|c| c.title.clone()).collect();
+    assert_eq!(titles(&db).await, expected);
+    db.close().await;
+}
+
+on_each_app!(a_new_partnership_sees_no_other_partnerships_pledges);
