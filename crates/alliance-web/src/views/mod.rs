@@ -1,6 +1,7 @@
 //! View models (askama template structs) and the SVG charts they embed.
 
 pub mod access;
+pub mod accessibility;
 pub mod board_pack;
 
 pub mod dashboard;

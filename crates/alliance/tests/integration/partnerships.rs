@@ -158,3 +158,94 @@ async fn a_new_partnership_sees_no_other_partnerships_pledges(app: TestApp) {
 }
 
 on_each_app!(a_new_partnership_sees_no_other_partnerships_pledges);
+
+/// Words that name the partnership Alliance was first modelled on.
+const STAFFORDSHIRE_WORDS: [&str; 3] = ["Hanley", "Stoke", "Staffordshire"];
+
+/// Street names of the ED generator's former built-in list found only in Stoke-on-Trent and
+/// Staffordshire's towns.
+const STOKE_STREETS: [&str; 8] = [
+    "Piccadilly",
+    "Marsh Street",
+    "Tontine Street",
+    "Hartshill Road",
+    "Uttoxeter Road",
+    "Ironmarket",
+    "Gaolgate",
+    "Merrial",
+];
+
+/// Run as Wiltshire and Swindon, the pages, the command line's help and the generated ED
+/// sample name nothing of Staffordshire's; the accessibility statement gives the profile's
+/// contact and says what the report form really finds places by.
+///
+/// Pages checked: `/public`, `/report-unsafe-place`, `/find-help`, `/safer-places`,
+/// `/safer-places/join`, `/accessibility`, `/developers` (the public's); `/`, `/places/new`,
+/// `/interventions/new`, `/partner-data`, `/admin/partnership` (an administrator's).
+async fn pages_name_no_other_partnership(app: TestApp) {
+    let mut wiltshire = profile("wiltshire-and-swindon");
+    wiltshire.contact_email = Some("vrp@wiltshire.example".into());
+    serve_as(&app, &wiltshire).await;
+    let admin = app.signed_in("admin@wiltshire.example", Role::Administrator, "Wiltshire Council").await;
+    let public = [
+        "/public",
+        "/report-unsafe-place",
+        "/find-help",
+        "/safer-places",
+        "/safer-places/join",
+        "/accessibility",
+        "/developers",
+    ];
+    let staff = ["/", "/places/new", "/interventions/new", "/partner-data", "/admin/partnership"];
+    let pages = public.iter().map(|p| (p, Caller::default())).chain(staff.iter().map(|p| (p, admin.clone())));
+    for (page, who) in pages {
+        let reply = app.get(page, &who).await;
+        assert_eq!(reply.status, StatusCode::OK, "{page}");
+        for word in STAFFORDSHIRE_WORDS {
+            assert!(!reply.body.contains(word), "{page} says {word}");
+        }
+    }
+    let developers = app.get("/developers", &Caller::default()).await.body;
+    assert!(developers.contains("2025-01-wiltshire-street.csv"), "the example file is of the partnership's force");
+
+    let statement = app.get("/accessibility", &Caller::default()).await.body;
+    assert!(statement.contains("href=\"mailto:vrp@wiltshire.example\""), "the profile's contact");
+    assert!(!statement.contains("Fire and Crime Commissioner"));
+    assert!(!statement.contains("no list of postcodes or streets"), "the report form finds streets and postcodes");
+    assert!(statement.contains("street") && statement.contains("postcode"));
+
+    // The command line's help, and an ED sample generated on this database.
+    let url = app.db_url.clone();
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("ed.csv");
+    let file_arg = file.display().to_string();
+    let (help, generated) = tokio::task::spawn_blocking(move || {
+        let help = common::alliance(&url, &["users", "add", "--help"]);
+        let args = ["generate", "ed", "--from", "2025-01-01", "--to", "2025-01-31", "--out", file_arg.as_str()];
+        (help, common::alliance(&url, &args))
+    })
+    .await
+    .expect("ran");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--org"), "{help}");
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let sample = std::fs::read_to_string(&file).expect("the sample");
+    assert!(sample.contains("SYNTHETIC"));
+    for word in STAFFORDSHIRE_WORDS.iter().chain(&STOKE_STREETS).chain(&["RJE01"]) {
+        assert!(!help.contains(word), "users add --help says {word}");
+        assert!(!sample.contains(word), "the generated sample says {word}");
+    }
+}
+
+on_each_app!(pages_name_no_other_partnership);
+
+/// The accessibility statement without a contact in the profile names the partnership and no
+/// office it may not have.
+async fn the_accessibility_statement_without_a_contact(app: TestApp) {
+    serve_as(&app, &profile("west-midlands")).await;
+    let statement = app.get("/accessibility", &Caller::default()).await.body;
+    assert!(statement.contains("contact the West Midlands Violence Reduction Partnership"), "{statement}");
+    assert!(!statement.contains("mailto:") && !statement.contains("Commissioner"));
+}
+
+on_each_app!(the_accessibility_statement_without_a_contact);

@@ -184,7 +184,7 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
     required("contact-name", "Enter the name of the person we should contact");
     required("contact-email", "Enter an email address for the contact");
     required("venue-name-1", "Enter the name of at least one venue");
-    required("venue-place-1", "Enter the town or area of the venue, such as Hanley");
+    required("venue-place-1", "Enter the town, village or ward of the venue");
     // Bounds on what is typed (the whole form is bounded by the access guard's limit).
     let mut bounded = vec![
         ("name".to_string(), MAX_NAME),
@@ -244,7 +244,7 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
                     _ => {
                         errors.add(
                             &format!("venue-location-{i}"),
-                            "Enter the location as latitude, longitude, like 53.0027, -2.1794",
+                            "Enter the location as latitude then longitude in decimal degrees, separated by a comma",
                         );
                         None
                     }
