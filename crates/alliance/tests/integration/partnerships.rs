@@ -7,6 +7,7 @@
 
 use alliance_core::access::Role;
 use alliance_core::partnership::{example, Profile};
+use alliance_ingest::SourceFile;
 use reqwest::StatusCode;
 use sqlx::Connection;
 
@@ -249,3 +250,34 @@ async fn the_accessibility_statement_without_a_contact(app: TestApp) {
 }
 
 on_each_app!(the_accessibility_statement_without_a_contact);
+
+/// The directory's area filter matches an area's whole name (Stafford is not East
+/// Staffordshire), offers every district of the partnership whether or not a service names
+/// it, and finds the services that cover the whole partnership area in any of them.
+async fn find_help_by_whole_area_names(app: TestApp) {
+    serve_as(&app, &profile("staffordshire")).await;
+    let none = app.get("/find-help", &Caller::default()).await.body;
+    assert!(none.contains("id=\"none-listed\""), "nothing listed yet");
+    let districts = common::workspace_root().join("data/demo/areas/districts-staffordshire.csv.gz");
+    app.db.import_area_file(&SourceFile::from_path(&districts), "test").await.expect("districts");
+    let services = common::workspace_root().join("data/seed/services-example.json");
+    app.db.import_services_file(&SourceFile::from_path(&services)).await.expect("services");
+
+    let stafford = app.get("/find-help?area=Stafford", &Caller::default()).await.body;
+    assert!(stafford.contains("Evening boxing club"), "the service naming Stafford");
+    assert!(stafford.contains("Domestic abuse helpline"), "the service of the whole partnership area");
+    assert!(!stafford.contains("drug and alcohol service"), "East Staffordshire is not Stafford");
+    let lower = app.get("/find-help?area=stafford", &Caller::default()).await.body;
+    assert!(lower.contains("Evening boxing club") && !lower.contains("drug and alcohol service"), "in any case");
+
+    for district in ["South Staffordshire", "Staffordshire Moorlands"] {
+        assert!(stafford.contains(&format!("<option value=\"{district}\"")), "{district} can be chosen");
+        let url = format!("/find-help?area={}", district.replace(' ', "+"));
+        let found = app.get(&url, &Caller::default()).await.body;
+        assert!(found.contains("Domestic abuse helpline") && !found.contains("Evening boxing club"), "{district}");
+    }
+    let no_match = app.get("/find-help?q=zzzz&area=Stafford", &Caller::default()).await.body;
+    assert!(no_match.contains("id=\"no-match\""));
+}
+
+on_each_app!(find_help_by_whole_area_names);
