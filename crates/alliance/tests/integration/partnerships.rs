@@ -281,3 +281,24 @@ async fn find_help_by_whole_area_names(app: TestApp) {
 }
 
 on_each_app!(find_help_by_whole_area_names);
+
+/// With only another force's police files held, the dashboard says whose they are and that
+/// the partnership's force has none; once a profile names that force, it says nothing.
+async fn the_dashboard_names_the_forces_held(app: TestApp) {
+    serve_as(&app, &profile("west-midlands")).await;
+    let file = common::workspace_root().join("data/demo/police/2025-01-staffordshire-street.csv.gz");
+    common::import_all(&app.db, &[file]).await;
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "West Midlands Combined Authority").await;
+    let dashboard = app.get("/", &admin).await.body;
+    assert!(dashboard.contains("id=\"other-forces\""), "{dashboard}");
+    let warning = dashboard.split("id=\"other-forces\"").nth(1).expect("the warning");
+    let warning = warning.split("</div>").next().expect("its end");
+    assert!(warning.contains("held only for Staffordshire Police"), "{warning}");
+    assert!(warning.contains("West Midlands Police, has none"), "{warning}");
+
+    app.db.set_partnership(&profile("staffordshire"), &common::test_actor()).await.expect("profile");
+    let dashboard = app.get("/", &admin).await.body;
+    assert!(!dashboard.contains("id=\"other-forces\""), "the partnership's own force's files are held");
+}
+
+on_each_app!(the_dashboard_names_the_forces_held);
