@@ -302,3 +302,40 @@ async fn the_dashboard_names_the_forces_held(app: TestApp) {
 }
 
 on_each_app!(the_dashboard_names_the_forces_held);
+
+/// The links of a page's service navigation.
+fn navigation_links(body: &str) -> Vec<String> {
+    body.split("class=\"govuk-service-navigation__link\" href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// For each role, every link of the navigation answers 200: an item is shown only where its
+/// page admits the user (the geocoding queue, which needs record-level ED access as well as a
+/// staff role, is reached from the partner data page, and only by those it admits). An
+/// administrator refused data is not told to ask their administrator.
+async fn every_navigation_link_opens(app: TestApp) {
+    serve_as(&app, &profile("staffordshire")).await;
+    for (i, &role) in Role::ALL.iter().enumerate() {
+        let who = app.signed_in(&format!("user{i}@example.org"), role, "Staffordshire County Council").await;
+        let page = app.get("/account/password", &who).await;
+        assert_eq!(page.status, StatusCode::OK);
+        let links = navigation_links(&page.body);
+        assert!(!links.is_empty(), "{role:?} has a navigation");
+        for link in &links {
+            let reply = app.get(link, &who).await;
+            assert_eq!(reply.status, StatusCode::OK, "{role:?}: {link}: {}", reply.body);
+        }
+        let partner_data = app.get("/partner-data", &who).await;
+        assert!(!partner_data.body.contains("href=\"/partner-data/geocoding\""), "{role:?}: no ED access, no link");
+    }
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Staffordshire County Council").await;
+    let refused = app.get("/partner-data/geocoding", &admin).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.body.contains("ask your administrator"), "{}", refused.body);
+    assert!(refused.body.contains("Data sharing"));
+}
+
+on_each_app!(every_navigation_link_opens);
