@@ -8,7 +8,6 @@ use alliance_app::counts::{self, Scope};
 use alliance_core::analytics::comparison::{compare_with_previous, PeriodComparison};
 use alliance_core::domain::police::ANTI_SOCIAL_BEHAVIOUR;
 use alliance_core::domain::{CountField, CountFilter, DistrictCode, Month, MonthRange};
-use alliance_core::partnership::Profile;
 use askama::Template;
 
 use super::format;
@@ -84,9 +83,7 @@ pub struct DashboardFigures {
     /// are in (or, when no district is held, the figures count every record).
     pub unplaced_note: String,
     /// What to say when none of the police files held is of the profile's force(s) (empty:
-    /// at least one is). The figures still count what is held (a force's records spill over
-    /// its borders, and the district filter places them), but they are not the partnership's
-    /// force's, and the page must not headline them as if they were.
+    /// at least one is): `views::forces::force_note`.
     pub force_note: String,
     pub latest_month: String,
     pub current_period: String,
@@ -166,7 +163,6 @@ impl DashboardFigures {
         // The partnership's area, as the public figures, the map and the SNA count it: a
         // database holding other forces' data must not headline them as the partnership's.
         let area = counts::districts(db, Vec::new(), Scope::Partnership).await?;
-        let profile = db.partnership().await?;
         let in_area = CountFilter { districts: area.clone(), ..CountFilter::default() };
         let rows = db.counts(&[CountField::Month, CountField::CrimeType], &in_area).await?;
         let by_month_type: Vec<(Month, String, i64)> = rows
@@ -240,8 +236,8 @@ impl DashboardFigures {
         };
         Ok(DashboardFigures {
             has_data: true,
-            unplaced_note: unplaced_note(profile.as_ref(), &area, &names),
-            force_note: force_note(profile.as_ref(), &db.police_forces_held().await?),
+            unplaced_note: unplaced_note(state, &area, &names).await?,
+            force_note: super::forces::force_note(db.partnership().await?.as_ref(), &db.police_forces_held().await?),
             latest_month: latest.to_string(),
             current_period: current.to_string(),
             current_months_covered: current.months().filter(|m| covered.contains(m)).count() as i64,
@@ -259,8 +255,12 @@ impl DashboardFigures {
 
 /// The warning about the profile's districts outside `area` (the held ones), named where a
 /// name is stored; empty when every district is held.
-fn unplaced_note(profile: Option<&Profile>, area: &[DistrictCode], names: &HashMap<String, String>) -> String {
-    let Some(profile) = profile else { return String::new() };
+async fn unplaced_note(
+    state: &AppState,
+    area: &[DistrictCode],
+    names: &HashMap<String, String>,
+) -> Result<String, PageError> {
+    let Some(profile) = state.db.partnership().await? else { return Ok(String::new()) };
     let unplaced: Vec<String> = profile
         .districts
         .iter()
@@ -270,7 +270,7 @@ fn unplaced_note(profile: Option<&Profile>, area: &[DistrictCode], names: &HashM
             None => d.to_string(),
         })
         .collect();
-    match (unplaced.is_empty(), area.is_empty()) {
+    Ok(match (unplaced.is_empty(), area.is_empty()) {
         (true, _) => String::new(),
         (false, true) => format!(
             "No area data is held for any of the partnership's districts ({}), so these figures count every \
@@ -284,36 +284,7 @@ fn unplaced_note(profile: Option<&Profile>, area: &[DistrictCode], names: &HashM
              files) on the imports page.",
             unplaced.join(", ")
         ),
-    }
-}
-
-/// The warning when police files are held but none is of a force the profile names (empty
-/// otherwise, and with no profile). `held` is the forces whose files are in force
-/// ([`alliance_db::Db::police_forces_held`]); forces are named as data.police.uk's files
-/// name them ("West Midlands Police"), or by their slug when Alliance does not know them.
-fn force_note(profile: Option<&Profile>, held: &[String]) -> String {
-    let Some(profile) = profile else { return String::new() };
-    if held.is_empty() || profile.forces.iter().any(|f| held.iter().any(|h| h == f.as_str())) {
-        return String::new();
-    }
-    let name = |slug: &str| {
-        alliance_ingest::police::synthetic::FORCES
-            .iter()
-            .find(|f| f.slug == slug)
-            .map_or_else(|| slug.to_string(), |f| f.name.to_string())
-    };
-    let held: Vec<String> = held.iter().map(|h| name(h)).collect();
-    let own: Vec<String> = profile.forces.iter().map(|f| name(f.as_str())).collect();
-    let (whose, has) = if own.len() == 1 {
-        (format!("the partnership's force, {}, has", own[0]), "its")
-    } else {
-        (format!("the partnership's forces, {}, have", own.join(" and ")), "their")
-    };
-    format!(
-        "These figures count other forces' records: police files are held only for {}; {whose} none. \
-         An administrator can import {has} data.police.uk files on the imports page.",
-        held.join(", ")
-    )
+    })
 }
 
 /// The last (up to) 36 months to the latest, with uncovered months left as gaps.
@@ -424,22 +395,4 @@ async fn district_rows(
                 (Census 2011 counts for Welsh LSOAs)."
         .to_string();
     Ok((out, note, violence_in_files))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::force_note;
-
-    #[test]
-    fn other_forces_files_are_named_against_the_partnerships_force() {
-        let west_midlands = alliance_core::partnership::example("west-midlands").unwrap().unwrap();
-        let held = ["staffordshire".to_string()];
-        let note = force_note(Some(&west_midlands), &held);
-        assert!(note.contains("held only for Staffordshire Police"), "{note}");
-        assert!(note.contains("the partnership's force, West Midlands Police, has none"), "{note}");
-        // One of its own force's files held, or nothing held, or no profile: nothing to say.
-        assert_eq!(force_note(Some(&west_midlands), &["staffordshire".into(), "west-midlands".into()]), "");
-        assert_eq!(force_note(Some(&west_midlands), &[]), "");
-        assert_eq!(force_note(None, &held), "");
-    }
 }
