@@ -136,7 +136,8 @@ pub struct Profile {
     pub suppression_threshold: Option<u64>,
     /// The charter's commitments, in order (at most [`MAX_CHARTER_COMMITMENTS`]). Empty
     /// means the partnership has not named its own: the charter keeps the commitments it
-    /// has (on a new database, the three of the Safer Places for Women and Girls Charter).
+    /// has (on a new database, none: the charter pages say so until an administrator adds
+    /// them; the shipped Staffordshire profile names its charter's three).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub charter_commitments: Vec<CharterCommitment>,
 }

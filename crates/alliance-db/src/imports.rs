@@ -87,6 +87,19 @@ impl Db {
         Ok(row.try_get(0)?)
     }
 
+    /// The police forces (data.police.uk slugs) with at least one police file in force, in
+    /// order: whose records the crime figures count, whatever the partnership's profile says.
+    pub async fn police_forces_held(&self) -> Result<Vec<String>, DbError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT force FROM imports WHERE source = 'police' AND superseded_by IS NULL AND force IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut forces = rows.iter().map(|r| r.try_get::<String, _>(0)).collect::<Result<Vec<_>, _>>()?;
+        forces.sort();
+        Ok(forces)
+    }
+
     /// The import currently in force for a unit (not superseded), if any.
     pub async fn current_import(&self, unit: &str) -> Result<Option<ImportRecord>, DbError> {
         Ok(sqlx::query_as(&format!("SELECT {COLUMNS} FROM imports WHERE unit = $1 AND superseded_by IS NULL"))

@@ -51,6 +51,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(40, "refresh bound", "0040_refresh_bound.sql"),
     migration!(41, "police keys bytewise", "0041_police_keys_bytewise.sql"),
     migration!(42, "police lsoa extents", "0042_police_lsoa_extents.sql"),
+    migration!(43, "charter seed for staffordshire only", "0043_charter_seed_for_staffordshire_only.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

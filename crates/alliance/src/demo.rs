@@ -59,8 +59,27 @@ pub async fn load_if_empty(db: &Db) -> Result<usize, DbError> {
         }
     }
     crate::governance::seed_strategy(db, DEMO_IMPORTER).await?;
+    seed_charter(db).await?;
     db.import_services_file(&SourceFile::from_bytes(EXAMPLE_SERVICES.0, EXAMPLE_SERVICES.1)).await?;
     Ok(imported)
+}
+
+/// The demo partnership's charter commitments (those of the shipped Staffordshire profile),
+/// when the charter has none: no database is seeded with them any more (migration 0043), and
+/// the demo's charter pages show them whether or not a profile is stored.
+async fn seed_charter(db: &Db) -> Result<(), DbError> {
+    if !db.charter_commitments().await?.is_empty() {
+        return Ok(());
+    }
+    let profile = match alliance_core::partnership::example("staffordshire") {
+        Some(Ok(profile)) => profile,
+        _ => return Err(DbError::corrupt("the shipped staffordshire example profile is missing or invalid")),
+    };
+    let actor = alliance_db::audit::Actor::new(DEMO_IMPORTER, "cli");
+    for c in &profile.charter_commitments {
+        db.add_charter_commitment(&c.title, &c.description, &actor).await?;
+    }
+    Ok(())
 }
 
 /// The parks of the seeds' example (Stoke-on-Trent's parks, where the partnership walked

@@ -238,7 +238,7 @@ impl Db {
             let haystack = format!("{} {} {}", s.name, s.description, s.organisation_name).to_lowercase();
             let keep = (text.is_empty() || text.split_whitespace().all(|w| haystack.contains(w)))
                 && (search.need.is_empty() || s.needs.contains(&search.need))
-                && (area.is_empty() || s.areas.is_empty() || s.areas.iter().any(|a| a.to_lowercase().contains(&area)))
+                && (area.is_empty() || s.areas.is_empty() || s.areas.iter().any(|a| a.trim().to_lowercase() == area))
                 && search.age.is_none_or(|age| s.min_age <= age && age <= s.max_age)
                 && (search.kind.is_empty() || s.kind == search.kind);
             if keep {
@@ -258,13 +258,21 @@ impl Db {
         row.as_ref().map(from_row).transpose()
     }
 
-    /// The distinct area names services cover, for the filter.
+    /// The area names the filter offers: the partnership's districts (by the names their area
+    /// files give them; a district whose name is not held is left out) and every area a
+    /// service names, each once whatever its case, in alphabetical order. A resident of a
+    /// district no service names can still choose it, and finds the services that cover the
+    /// whole partnership area (those that name no area).
     pub async fn service_areas(&self) -> Result<Vec<String>, DbError> {
-        let mut areas: Vec<String> =
-            self.services(&ServiceSearch::default()).await?.into_iter().flat_map(|s| s.areas).collect();
-        areas.sort();
-        areas.dedup();
-        Ok(areas)
+        let mut areas: Vec<String> = match self.partnership().await? {
+            Some(profile) => {
+                let wanted: Vec<String> = profile.districts.iter().map(|d| d.to_string()).collect();
+                self.districts().await?.into_iter().filter(|d| wanted.contains(&d.code)).map(|d| d.name).collect()
+            }
+            None => Vec::new(),
+        };
+        areas.extend(self.services(&ServiceSearch::default()).await?.into_iter().flat_map(|s| s.areas));
+        Ok(one_of_each(areas))
     }
 
     /// Every service, withdrawn ones too, by name (the directory editor's list).
@@ -388,5 +396,32 @@ impl Db {
         let entry = entry_from_row(&row)?;
         let detail = format!("service reinstated: {}", entry.record.name);
         self.commit_directory_change(tx, id, actor, &detail).await
+    }
+}
+
+/// Area names, trimmed, each once whatever its case (the first spelling met is kept), in
+/// alphabetical order ignoring case.
+fn one_of_each(areas: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(areas.len());
+    for a in areas.into_iter().map(|a| a.trim().to_string()).filter(|a| !a.is_empty()) {
+        if !out.iter().any(|o| o.to_lowercase() == a.to_lowercase()) {
+            out.push(a);
+        }
+    }
+    out.sort_by_key(|a| a.to_lowercase());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_of_each;
+
+    #[test]
+    fn areas_are_listed_once_whatever_their_case() {
+        let given = ["Stafford", " stafford ", "East Staffordshire", "", "cannock Chase", "Cannock Chase"];
+        assert_eq!(
+            one_of_each(given.iter().map(|s| s.to_string()).collect()),
+            ["cannock Chase", "East Staffordshire", "Stafford"]
+        );
     }
 }

@@ -46,7 +46,7 @@ async fn queue(
 async fn record_access(state: &AppState, who: &Principal, what: &str) -> Result<(), PageError> {
     match require_dataset(state, who, "ed-assaults", AccessLevel::Record, what).await? {
         Ok(_) => Ok(()),
-        Err(()) => Err(super::partner_figures::no_access("Record-level emergency department data")),
+        Err(()) => Err(super::partner_figures::no_access("Record-level emergency department data", who)),
     }
 }
 

@@ -44,12 +44,20 @@ pub fn routes() -> axum::Router<AppState> {
         )
 }
 
-/// The refusal (403) of a caller whose organisation has too little access to a dataset.
-pub fn no_access(what: &str) -> PageError {
+/// The refusal (403) of a caller whose organisation has too little access to a dataset. It
+/// says what the caller can do about it: an administrator (who gets no more than their
+/// organisation's grants, `alliance_core::access::access_level`) is sent to the agreements
+/// page, not told to ask their administrator.
+pub fn no_access(what: &str, who: &Principal) -> PageError {
+    let next = if who.role() == Some(alliance_core::access::Role::Administrator) {
+        "Administering Alliance does not open the data: if your work needs it, record an agreement that \
+         grants your organisation access on the Data sharing page, once the data's owner has agreed."
+    } else {
+        "If your work needs it, ask your administrator whether an agreement covers your organisation."
+    };
     forbidden(format!(
         "Your organisation has no access to this data. {what} is shared only with organisations that an \
-         information sharing agreement grants access to it. If your work needs it, ask your administrator whether \
-         an agreement covers your organisation. This refusal has been recorded in the audit log."
+         information sharing agreement grants access to it. {next} This refusal has been recorded in the audit log."
     ))
 }
 
@@ -58,6 +66,9 @@ pub fn no_access(what: &str) -> PageError {
 struct IndexPage {
     layout: Layout,
     datasets: Vec<(String, String)>,
+    /// Whether the caller may use the geocoding queue: the route table admits their role and
+    /// their organisation has record-level access to the ED data (what the queue checks).
+    may_place: bool,
 }
 
 async fn index(State(state): State<AppState>, Caller(who): Caller) -> Result<Response, PageError> {
@@ -69,7 +80,10 @@ async fn index(State(state): State<AppState>, Caller(who): Caller) -> Result<Res
         let level = dataset_access(&state, &who, &d.slug).await?;
         datasets.push((d.name, level.to_string()));
     }
-    Ok(Html(IndexPage { layout: Layout::new(&state, "/partner-data"), datasets }.render()?).into_response())
+    let layout = Layout::new(&state, "/partner-data");
+    let may_place =
+        layout.may("/partner-data/geocoding") && dataset_access(&state, &who, ED).await? == AccessLevel::Record;
+    Ok(Html(IndexPage { layout, datasets, may_place }.render()?).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -82,7 +96,7 @@ struct PageQuery {
 async fn ed_level(state: &AppState, who: &Principal, what: &str) -> Result<AccessLevel, PageError> {
     let level = match require_dataset(state, who, ED, AccessLevel::Aggregate, what).await? {
         Ok(level) => level,
-        Err(()) => return Err(no_access("Emergency department assault data")),
+        Err(()) => return Err(no_access("Emergency department assault data", who)),
     };
     if level == AccessLevel::Record {
         // Audited as a read of restricted records.
@@ -151,7 +165,7 @@ async fn ed_csv(
                 let rows = state.db.ed_assaults(&filter, total.max(1)).await?;
                 Ok(csv_response("ed-assaults-records.csv", ed_assaults::records_csv(&rows)))
             }
-            Err(()) => Err(no_access("Record-level emergency department data")),
+            Err(()) => Err(no_access("Record-level emergency department data", &who)),
         };
     }
     let level = ed_level(&state, &who, &what).await?;
@@ -201,7 +215,7 @@ async fn indicator_sections(
 async fn indicators_page(State(state): State<AppState>, Caller(who): Caller) -> Result<Response, PageError> {
     let (sections, withheld) = indicator_sections(&state, &who, "partner indicators page").await?;
     if sections.is_empty() {
-        return Err(no_access("Partner indicator data"));
+        return Err(no_access("Partner indicator data", &who));
     }
     let page = IndicatorsPage {
         layout: Layout::new(&state, "/partner-data/indicators"),
@@ -222,7 +236,7 @@ async fn indicators_csv(
     }
     let (sections, _) = indicator_sections(&state, &who, "partner indicators download values.csv").await?;
     if sections.is_empty() {
-        return Err(no_access("Partner indicator data"));
+        return Err(no_access("Partner indicator data", &who));
     }
     Ok(csv_response("partner-indicators.csv", partner_indicators::csv(&sections)))
 }

@@ -107,6 +107,9 @@ pub struct DashboardFigures {
     /// records cannot be placed, so the area's figures leave them out until their area files
     /// are in (or, when no district is held, the figures count every record).
     pub unplaced_note: String,
+    /// What to say when none of the police files held is of the profile's force(s) (empty:
+    /// at least one is): `views::forces::force_note`.
+    pub force_note: String,
     pub latest_month: String,
     pub current_period: String,
     pub current_months_covered: i64,
@@ -171,6 +174,7 @@ impl DashboardFigures {
             return Ok(DashboardFigures {
                 has_data: false,
                 unplaced_note: String::new(),
+                force_note: String::new(),
                 latest_month: String::new(),
                 current_period: String::new(),
                 current_months_covered: 0,
@@ -264,6 +268,7 @@ impl DashboardFigures {
         Ok(DashboardFigures {
             has_data: true,
             unplaced_note: unplaced_note(state, &area, &names).await?,
+            force_note: super::forces::force_note(db.partnership().await?.as_ref(), &db.police_forces_held().await?),
             latest_month: latest.to_string(),
             current_period: current.to_string(),
             current_months_covered: months_covered,

@@ -1,11 +1,13 @@
 //! View models (askama template structs) and the SVG charts they embed.
 
 pub mod access;
+pub mod accessibility;
 pub mod board_pack;
 
 pub mod dashboard;
 pub mod ed_assaults;
 pub mod figures;
+pub mod forces;
 pub mod format;
 pub mod governance;
 pub mod imports;

@@ -19,8 +19,8 @@ use clap::{Args, Subcommand, ValueEnum};
 #[derive(Debug, Subcommand)]
 pub enum GenerateCommand {
     /// A synthetic emergency department assault file (ISTV), labelled SYNTHETIC. Locations are
-    /// street names of the imported police data when the database has any, else a built-in
-    /// list of Stoke-on-Trent and Staffordshire streets.
+    /// street names of the imported police data in the partnership's area when the database
+    /// has any, else a built-in list of street names common to most towns.
     Ed(GenerateEdArgs),
     /// A national police data set for scale tests (SYNTHETIC): data.police.uk street and
     /// outcomes files for every force of England and Wales, replayed from the shared real files
@@ -66,8 +66,9 @@ pub enum FormatArg {
 
 #[derive(Debug, Args)]
 pub struct GenerateEdArgs {
-    /// ODS site code of the treating department.
-    #[arg(long, default_value = "RJE01")]
+    /// ODS site code of the treating department (by default `SYNTHETIC`, which is no real
+    /// site's: give the code of the department whose files the partnership will receive).
+    #[arg(long, default_value = "SYNTHETIC")]
     pub site: String,
     /// First day of the reporting period (YYYY-MM-DD).
     #[arg(long)]

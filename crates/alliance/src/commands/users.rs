@@ -51,7 +51,8 @@ pub struct InviteArgs {
 pub struct AddArgs {
     #[command(flatten)]
     pub user: UserArgs,
-    /// The user's organisation, e.g. "Staffordshire Commissioner's Office".
+    /// The user's organisation, e.g. "Example Borough Council" (created if Alliance has none of
+    /// that name).
     #[arg(long)]
     pub org: String,
     /// The organisation's type, when it is created: police, council, health, education,

@@ -372,8 +372,26 @@ async fn charter_commitments_from_the_profile(app: TestApp) {
     let profile = alliance_core::partnership::example("wiltshire-and-swindon").expect("shipped").expect("valid");
     app.db.init_partnership(&profile, &common::test_actor()).await.expect("profile");
     let admin = app.signed_in("admin@council.example", Role::Administrator, "Wiltshire Council").await;
+    assert!(app.db.charter_commitments().await.expect("read").is_empty(), "a new partnership has none of its own yet");
+    // Three to start from, as the shipped Staffordshire profile names them.
+    let staffordshire = alliance_core::partnership::example("staffordshire").expect("shipped").expect("valid");
+    let (first, second, third) = (
+        &staffordshire.charter_commitments[0],
+        &staffordshire.charter_commitments[1],
+        &staffordshire.charter_commitments[2],
+    );
+    let three = [
+        ("commitment-title-1", first.title.as_str()),
+        ("commitment-description-1", first.description.as_str()),
+        ("commitment-title-2", second.title.as_str()),
+        ("commitment-description-2", second.description.as_str()),
+        ("commitment-title-3", third.title.as_str()),
+        ("commitment-description-3", third.description.as_str()),
+    ];
+    let saved = app.post_form("/admin/partnership/charter", &admin, &three).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let before = app.db.charter_commitments().await.expect("read");
-    assert_eq!(before.len(), 3, "a partnership that names none keeps the standard three");
+    assert_eq!(before.len(), 3);
     let kept_id = before[1].id;
 
     let page = app.get("/admin/partnership", &admin).await;
@@ -409,8 +427,7 @@ async fn charter_commitments_from_the_profile(app: TestApp) {
     assert!(after[1].description.starts_with("Training every member"));
     let stored = app.db.partnership().await.expect("read").expect("profile");
     assert_eq!(stored.charter_commitments.len(), 2);
-    // Swapped round, each title keeps its id and takes the other's position (the new
-    // commitment's id is not its position, unlike the standard three's).
+    // Swapped round, each title keeps its id and takes the other's position.
     let swapped = [
         ("commitment-title-1", fields[2].1),
         ("commitment-description-1", fields[3].1),

@@ -34,6 +34,7 @@ mod ops;
 mod partner_access;
 mod partner_data;
 mod partnership;
+mod partnerships;
 mod places;
 mod police_import;
 mod postcodes;

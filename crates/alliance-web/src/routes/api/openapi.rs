@@ -542,6 +542,9 @@ pub struct ApiDocsPage {
     pub layout: PublicLayout,
     pub endpoints: Vec<Endpoint>,
     pub scopes: Vec<(&'static str, &'static str)>,
+    /// The example police file's name, of the partnership's (first) force:
+    /// `2025-01-wiltshire-street.csv`.
+    pub police_file: String,
 }
 
 /// Every operation of the document, in path order.
@@ -576,7 +579,15 @@ pub async fn page(State(state): State<AppState>) -> Result<Html<String>, PageErr
             layout: PublicLayout::new(&state, "/developers"),
             endpoints: endpoints(),
             scopes: SCOPES.to_vec(),
+            police_file: example_police_file(state.partnership.get(&state.db).await.as_deref()),
         }
         .render()?,
     ))
+}
+
+/// A police file name as data.police.uk gives it, of the partnership's first force (a
+/// placeholder force before a profile is set), for the developers page's example.
+fn example_police_file(profile: Option<&alliance_core::partnership::Profile>) -> String {
+    let force = profile.and_then(|p| p.forces.first()).map_or("your-force", |f| f.as_str());
+    format!("2025-01-{force}-street.csv")
 }

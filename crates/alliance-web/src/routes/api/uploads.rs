@@ -44,7 +44,9 @@ pub async fn police(
     }
     let Some(name) = params.get("filename").map(|n| n.trim().to_string()).filter(|n| !n.is_empty()) else {
         return Err(ApiError::BadRequest(
-            "the parameter \"filename\" is required, e.g. ?filename=2025-01-staffordshire-street.csv".into(),
+            "the parameter \"filename\" is required: the file's data.police.uk name, \
+             YYYY-MM-FORCE-street.csv or YYYY-MM-FORCE-outcomes.csv (optionally .gz)"
+                .into(),
         ));
     };
     if name.contains('/') || name.contains('\\') || !alliance_ingest::police::is_police_file_name(&name) {

@@ -184,7 +184,7 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
     required("contact-name", "Enter the name of the person we should contact");
     required("contact-email", "Enter an email address for the contact");
     required("venue-name-1", "Enter the name of at least one venue");
-    required("venue-place-1", "Enter the town or area of the venue, such as Hanley");
+    required("venue-place-1", "Enter the town, village or ward of the venue");
     // Bounds on what is typed (the whole form is bounded by the access guard's limit).
     let mut bounded = vec![
         ("name".to_string(), MAX_NAME),
@@ -244,7 +244,7 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
                     _ => {
                         errors.add(
                             &format!("venue-location-{i}"),
-                            "Enter the location as latitude, longitude, like 53.0027, -2.1794",
+                            "Enter the location as latitude then longitude in decimal degrees, separated by a comma",
                         );
                         None
                     }
@@ -260,7 +260,15 @@ async fn validate(state: &AppState, v: &crate::forms::Form) -> Result<Result<New
         });
     }
     let mut pledges = Vec::new();
-    for c in state.db.charter_commitments().await? {
+    let commitments = state.db.charter_commitments().await?;
+    if commitments.is_empty() {
+        // Nothing to agree to yet: the page says so and offers no form.
+        errors.add(
+            "commitments",
+            "The charter has no commitments yet: it cannot be joined until the partnership sets them out",
+        );
+    }
+    for c in commitments {
         if get(&format!("agree-{}", c.id)) != "yes" {
             errors.add(&format!("agree-{}", c.id), format!("Agree to the commitment \"{}\"", c.title));
             continue;

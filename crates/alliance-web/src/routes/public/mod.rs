@@ -27,7 +27,8 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use crate::views::public::{AccessibilityPage, ExitHelpPage, HomePage, MessagePage, PublicLayout};
+use crate::views::accessibility::AccessibilityStatement;
+use crate::views::public::{ExitHelpPage, HomePage, MessagePage, PublicLayout};
 use crate::{AppState, PageError};
 
 pub fn routes() -> Router<AppState> {
@@ -47,7 +48,18 @@ async fn home(State(state): State<AppState>) -> Result<Html<String>, PageError> 
 }
 
 async fn accessibility(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    Ok(Html(AccessibilityPage { layout: PublicLayout::new(&state, "/accessibility") }.render()?))
+    let profile = state.partnership.get(&state.db).await;
+    let contact = |field: fn(&alliance_core::partnership::Profile) -> &Option<String>| {
+        profile.as_deref().and_then(|p| field(p).clone())
+    };
+    Ok(Html(
+        AccessibilityStatement {
+            layout: PublicLayout::new(&state, "/accessibility"),
+            contact_email: contact(|p| &p.contact_email),
+            contact_phone: contact(|p| &p.contact_phone),
+        }
+        .render()?,
+    ))
 }
 
 async fn exit_help(State(state): State<AppState>) -> Result<Html<String>, PageError> {
