@@ -1,9 +1,8 @@
 //! The accessibility statement (`/accessibility`) with the partnership's contact.
 //!
-//! The statement's text is `public/accessibility.html` (rendered without a contact by
-//! `views::public::AccessibilityPage`); this view extends it with the contact the profile
-//! gives, so the public is told whom to write to rather than an office the partnership may
-//! not have.
+//! The statement's text is `public/accessibility.html`; `public/accessibility_statement.html`
+//! extends it with the contact the profile gives, so the public is told whom to write to
+//! rather than an office the partnership may not have.
 
 use askama::Template;
 

@@ -82,12 +82,6 @@ pub struct HomePage {
 }
 
 #[derive(Template)]
-#[template(path = "public/accessibility.html")]
-pub struct AccessibilityPage {
-    pub layout: PublicLayout,
-}
-
-#[derive(Template)]
 #[template(path = "public/exit_help.html")]
 pub struct ExitHelpPage {
     pub layout: PublicLayout,
