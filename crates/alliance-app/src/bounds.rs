@@ -107,6 +107,17 @@ fn nearest_crime_types(asked: &str, held: &[String]) -> Option<String> {
 /// rather than no area data. The reason names every code refused; an LSOA's code (`E01…`,
 /// `W01…`, by the ONS's code prefixes) is told apart, as it is not a district at all.
 pub async fn districts_held(db: &Db, field: &'static str, codes: &[String]) -> Result<(), AppError> {
+    districts_of(db, field, codes, false).await
+}
+
+/// As [`districts_held`], also accepting a district whose name is held without any LSOA (the
+/// district names file and ward boundaries, with no LSOA files): the SNA's emergency
+/// department figures are placed by ward, so such a district has figures, police ones none.
+pub async fn districts_known(db: &Db, field: &'static str, codes: &[String]) -> Result<(), AppError> {
+    districts_of(db, field, codes, true).await
+}
+
+async fn districts_of(db: &Db, field: &'static str, codes: &[String], names_suffice: bool) -> Result<(), AppError> {
     if let Some(lsoa) = codes.iter().find(|c| c.starts_with("E01") || c.starts_with("W01")) {
         return Err(AppError::invalid(
             field,
@@ -119,7 +130,10 @@ pub async fn districts_held(db: &Db, field: &'static str, codes: &[String]) -> R
     if codes.is_empty() {
         return Ok(());
     }
-    let held = db.districts_with_lsoas(codes).await?;
+    let mut held = db.districts_with_lsoas(codes).await?;
+    if names_suffice {
+        held.extend(db.districts().await?.into_iter().map(|d| d.code).filter(|c| codes.contains(c)));
+    }
     let missing: Vec<&str> = codes.iter().filter(|c| !held.contains(c)).map(String::as_str).collect();
     if missing.is_empty() {
         return Ok(());

@@ -236,7 +236,7 @@ pub enum EdPermission {
 
 impl SnaRequest {
     /// Refuses a request no record held can answer ([`crate::bounds`], the rule the counts
-    /// follow too): districts with no LSOA held (an unknown code, or a neighbourhood's or a
+    /// follow too): districts neither named nor with an LSOA held (an unknown code, or a neighbourhood's or a
     /// place's code given as a district, was reported as "0 offences were recorded in
     /// E99999999"), a period reversed, longer than ten years or beyond the police months held
     /// (`to=9999-12` built 95,814 table rows), and districts together with a place. The page
@@ -245,7 +245,7 @@ impl SnaRequest {
         if self.place.is_some() && !self.areas.is_empty() {
             return Err(AppError::invalid("place", "choose either districts or a place, not both"));
         }
-        crate::bounds::districts_held(db, "area", &self.areas).await?;
+        crate::bounds::districts_known(db, "area", &self.areas).await?;
         crate::bounds::period_held(db, self.from, self.to).await
     }
 }
