@@ -10,7 +10,7 @@ use alliance_core::domain::{CountField, CountFilter, CountRow, DistrictCode};
 use alliance_db::Db;
 use serde_json::{Map, Value};
 
-use crate::AppError;
+use crate::{bounds, AppError};
 
 /// Which records a count covers when the caller names no district.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -24,22 +24,12 @@ pub enum Scope {
 }
 
 /// The districts a count covers: those `asked` for, else by `scope`. Empty means every record.
-/// A district asked for that no stored LSOA lies in is refused: its count could only be an
-/// empty table, which reads as no crime rather than no area data.
+/// A district asked for that no stored LSOA lies in is refused ([`bounds::districts_held`]):
+/// its count could only be an empty table, which reads as no crime rather than no area data.
 pub async fn districts(db: &Db, asked: Vec<DistrictCode>, scope: Scope) -> Result<Vec<DistrictCode>, AppError> {
     if !asked.is_empty() {
         let codes: Vec<String> = asked.iter().map(|d| d.to_string()).collect();
-        let held = db.districts_with_lsoas(&codes).await?;
-        let missing: Vec<&str> = codes.iter().filter(|c| !held.contains(c)).map(String::as_str).collect();
-        if !missing.is_empty() {
-            return Err(AppError::invalid(
-                "district",
-                format!(
-                    "no LSOA of {} is held, so no record can be placed there: import the area files first",
-                    missing.join(", ")
-                ),
-            ));
-        }
+        bounds::districts_held(db, "district", &codes).await?;
         return Ok(asked);
     }
     if scope == Scope::Everywhere {
@@ -52,15 +42,25 @@ pub async fn districts(db: &Db, asked: Vec<DistrictCode>, scope: Scope) -> Resul
         .collect()
 }
 
-/// Counts `fields` over the records `filter` selects, its districts resolved by `scope` first.
+/// The filter as a count applies it: its period and crime type checked against the data held
+/// ([`bounds`]: a reversed period, months not held or a crime type no record carries are
+/// refused rather than answered with an empty table), its districts resolved by `scope`.
+pub async fn resolve(db: &Db, filter: CountFilter, scope: Scope) -> Result<CountFilter, AppError> {
+    bounds::period_held(db, filter.from, filter.to).await?;
+    bounds::crime_type(db, filter.crime_type.as_deref()).await?;
+    Ok(CountFilter { districts: districts(db, filter.districts, scope).await?, ..filter })
+}
+
+/// Counts `fields` over the records `filter` selects, checked and its districts resolved by
+/// `scope` first ([`resolve`]).
 /// Returns the filter as applied (its districts say what was counted) with the rows.
 pub async fn count(
     db: &Db,
     fields: &[CountField],
-    mut filter: CountFilter,
+    filter: CountFilter,
     scope: Scope,
 ) -> Result<(CountFilter, Vec<CountRow>), AppError> {
-    filter.districts = districts(db, std::mem::take(&mut filter.districts), scope).await?;
+    let filter = resolve(db, filter, scope).await?;
     let rows = db.counts(fields, &filter).await?;
     Ok((filter, rows))
 }

@@ -155,8 +155,11 @@ fn short(s: &str) -> String {
 pub async fn preview(db: &Db, current: &Definition, proposed: &Definition) -> Result<Option<Preview>, AppError> {
     let Some(to) = db.police_months_covered().await?.into_iter().max() else { return Ok(None) };
     let from = to.plus(-11);
-    let filter = CountFilter { from: Some(from), to: Some(to), ..CountFilter::default() };
-    let (_, counts) = crate::counts::count(db, &[CountField::CrimeType], filter, Scope::Partnership).await?;
+    // The period is Alliance's own (twelve months to the latest held, which may reach before the
+    // first), not a reader's, so it is not put to the checks of `crate::bounds`.
+    let districts = crate::counts::districts(db, Vec::new(), Scope::Partnership).await?;
+    let filter = CountFilter { from: Some(from), to: Some(to), districts, ..CountFilter::default() };
+    let counts = db.counts(&[CountField::CrimeType], &filter).await?;
     let mut by_type: BTreeMap<String, i64> = BTreeMap::new();
     for row in counts {
         let crime_type = row.values.into_iter().next().flatten().unwrap_or_default();

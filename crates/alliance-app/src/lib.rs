@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod board_pack;
+pub mod bounds;
 pub mod counts;
 pub mod definition;
 pub mod directory;

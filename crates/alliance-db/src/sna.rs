@@ -84,6 +84,18 @@ impl SnaPoliceRows {
     }
 }
 
+/// What [`Db::sna_unplaceable`] gives: the forces read, and their records placed in no
+/// district by crime type (every one, then those with no location).
+#[derive(Debug, Clone, Default)]
+pub struct SnaUnplaceable {
+    /// The police forces (data.police.uk slugs) whose records lie in the districts.
+    pub forces: Vec<String>,
+    /// (crime type, records with no location or an LSOA of no held district)
+    pub without_district: Vec<(String, i64)>,
+    /// (crime type, records with no location)
+    pub no_location: Vec<(String, i64)>,
+}
+
 /// Aggregated emergency department assault rows for a report (current imports only).
 #[derive(Debug, Clone, Default)]
 pub struct SnaEdRows {
@@ -372,6 +384,62 @@ impl Db {
         let rows = fetch(run("c.lsoa_code, c.crime_type, c.outcome", "c.lsoa_code, c.crime_type, c.outcome")).await?;
         let counts: Vec<(Option<String>, String, Option<String>, i64)> = rows_as(&rows)?;
         Ok(SnaPoliceRows::from_counts(by_month_type, counts))
+    }
+
+    /// The records a district report cannot place in any district, by crime type: those of
+    /// the police forces whose records lie in `filter.districts` (in its period and crime
+    /// types) that have no location, or an LSOA code the reference data does not hold or
+    /// holds without a district. The area's own query (its districts' LSOAs) never reads them,
+    /// so a report said "0 offences had no location" of a force whose files hold hundreds;
+    /// they may lie in the area or outside it, and the report says so. Empty without districts
+    /// (every record is then the report's own).
+    pub async fn sna_unplaceable(&self, filter: &SnaFilter) -> Result<SnaUnplaceable, DbError> {
+        if filter.districts.is_empty() {
+            return Ok(SnaUnplaceable::default());
+        }
+        let mut params = Params::new();
+        let mut conditions = filter.conditions(&mut params, "m.month", "m.district_code");
+        if !filter.crime_types.is_empty() {
+            conditions.push(format!("m.crime_type IN ({})", params.list(&filter.crime_types)));
+        }
+        let sql = format!(
+            "SELECT DISTINCT i.force FROM police_month_counts m JOIN imports i ON i.id = m.import_id \
+             WHERE m.n > 0 AND i.force IS NOT NULL AND {}",
+            conditions.join(" AND ")
+        );
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        let mut forces: Vec<String> = rows.iter().map(|r| r.try_get(0)).collect::<Result<_, sqlx::Error>>()?;
+        forces.sort();
+        if forces.is_empty() {
+            return Ok(SnaUnplaceable::default());
+        }
+        // The same period and crime types, no districts: on the summary (no district known)
+        // and on the records (no LSOA code, read by the area index).
+        let unplaced = SnaFilter { districts: Vec::new(), ..filter.clone() };
+        let by_type = |table: &str, alias: &str, count: &str, condition: &str| {
+            let mut params = Params::new();
+            let mut conditions = unplaced.conditions(&mut params, &format!("{alias}.month"), "");
+            if !unplaced.crime_types.is_empty() {
+                conditions.push(format!("{alias}.crime_type IN ({})", params.list(&unplaced.crime_types)));
+            }
+            conditions.push(condition.to_string());
+            conditions.push(format!(
+                "{alias}.import_id IN (SELECT id FROM imports WHERE source = 'police' AND force IN ({}))",
+                params.list(&forces)
+            ));
+            let sql = format!(
+                "SELECT {alias}.crime_type, CAST({count} AS BIGINT) FROM {table} {alias} WHERE {} \
+                 GROUP BY {alias}.crime_type",
+                conditions.join(" AND ")
+            );
+            async move {
+                let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+                Ok::<Vec<(String, i64)>, DbError>(rows_as(&rows)?)
+            }
+        };
+        let without_district = by_type("police_month_counts", "m", "SUM(m.n)", "m.district_code IS NULL").await?;
+        let no_location = by_type("police_crimes", "c", "COUNT(*)", "c.lsoa_code IS NULL").await?;
+        Ok(SnaUnplaceable { forces, without_district, no_location })
     }
 
     /// The aggregated ED assault rows of a report: months of the assault in the filter's

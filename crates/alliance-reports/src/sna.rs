@@ -182,8 +182,10 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
     // Context: deciles by LSOAs and residents.
     tables.push(Table {
         name: "context",
-        caption: "Neighbourhoods (LSOAs 2021) and residents by deprivation decile (1 = most deprived 10% nationally)"
-            .into(),
+        caption: format!(
+            "Neighbourhoods (LSOAs {}) and residents by deprivation decile (1 = most deprived 10% nationally)",
+            r.lsoa_vintage()
+        ),
         headers: ["IMD decile", "Residents"].map(String::from).to_vec(),
         numeric: vec![false, true],
         rows: r.deciles.iter().map(|d| vec![d.name.clone(), thousands(d.population)]).collect(),
@@ -261,7 +263,10 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
     let lsoa_numeric = vec![false, false, false, true, true, true, true];
     tables.push(Table {
         name: "top-lsoas",
-        caption: "The 20 neighbourhoods (LSOAs 2021) with the most serious violence (police proxy)".into(),
+        caption: format!(
+            "The 20 neighbourhoods (LSOAs {}) with the most serious violence (police proxy)",
+            r.lsoa_vintage()
+        ),
         headers: lsoa_headers.clone(),
         numeric: lsoa_numeric.clone(),
         rows: ranked.iter().take(20).map(|l| lsoa_row(l)).collect(),
@@ -269,7 +274,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
     });
     tables.push(Table {
         name: "lsoas",
-        caption: "Every neighbourhood (LSOA 2021) of the area".into(),
+        caption: format!("Every neighbourhood of the area (LSOAs {})", r.lsoa_vintage()),
         headers: lsoa_headers,
         numeric: lsoa_numeric,
         rows: ranked.iter().map(|l| lsoa_row(l)).collect(),
@@ -571,8 +576,17 @@ impl SnaBody<'_> {
         self.r.period.map_or("no period".into(), |p| p.to_string())
     }
 
-    fn period_months(&self) -> i64 {
-        self.r.period.map_or(0, |p| p.len())
+    /// "12 months", "1 month": the period's length for the heading.
+    fn period_months(&self) -> String {
+        match self.r.period.map_or(0, |p| p.len()) {
+            1 => "1 month".into(),
+            n => format!("{n} months"),
+        }
+    }
+
+    /// The records of the area's forces placed in no district, which no count includes.
+    fn unplaced_beyond(&self) -> String {
+        thousands(self.r.unplaced.total() - self.r.unplaced.in_headline)
     }
 
     fn count(&self, n: &i64) -> String {

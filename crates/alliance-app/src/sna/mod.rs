@@ -84,8 +84,8 @@ pub struct SnaReport {
     pub deprivation: Option<DeprivationRatio>,
     pub concentration: Vec<Concentration>,
     pub lsoas: Vec<LsoaFigure>,
-    /// Headline records with no LSOA, or an LSOA outside the area's reference data.
-    pub unplaced: i64,
+    /// Headline records left out of the place figures, and why.
+    pub unplaced: Unplaced,
     pub outcomes: Vec<OutcomeShare>,
     pub outcomes_recorded: bool,
     pub success: Vec<(SuccessMeasure, IndicatorValue)>,
@@ -105,6 +105,95 @@ pub struct SnaReport {
     /// The place of the register the report covers, when it covers one instead of districts
     /// (no population, so no rates; emergency department figures stay the whole area's).
     pub place: Option<ReportPlace>,
+}
+
+/// The headline records the place figures leave out, split by why: no location, or a
+/// neighbourhood (LSOA) that is not one of the area's in the reference data held.
+///
+/// A report over districts reads its districts' records, so a record with no location, or in
+/// an LSOA no held district has, is in none of its counts; those of the police forces whose
+/// records lie in the area are counted here all the same (`forces`), since they may lie in the
+/// area, and saying "0 offences had no location" of a force's files that hold hundreds is
+/// false. A report over every record counts them in its headline; one over a place has only
+/// located records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Unplaced {
+    /// Records with no location.
+    pub no_location: i64,
+    /// Records whose LSOA is not one of the area's neighbourhoods in the reference data
+    /// (not held, held without a district, or a changed code with no link to the area's).
+    pub not_in_reference: i64,
+    /// How many of them the headline counts: the place figures total this many fewer.
+    pub in_headline: i64,
+    /// With districts: the police forces (data.police.uk names) whose records lie in them, of
+    /// whose files the records placed in no district are counted.
+    pub forces: Vec<String>,
+}
+
+impl Unplaced {
+    pub fn total(&self) -> i64 {
+        self.no_location + self.not_in_reference
+    }
+
+    /// The forces for a sentence: "Staffordshire", "West Midlands and Staffordshire".
+    pub fn forces_text(&self) -> String {
+        let names: Vec<String> = self
+            .forces
+            .iter()
+            .map(|f| {
+                f.split('-')
+                    .map(|w| {
+                        let mut c = w.chars();
+                        c.next().map(|first| first.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        match names.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            Some((last, _)) => last.clone(),
+            None => String::new(),
+        }
+    }
+
+    /// The sentence of the report's places section: how many are left out and why (each cause
+    /// counted apart when both occur), and, for districts, whose records they are.
+    pub fn sentence(&self, place: bool) -> String {
+        use alliance_core::format::count;
+        let offences = |n: i64| if n == 1 { "1 offence".to_string() } else { format!("{} offences", count(n)) };
+        let was = |n: i64| if n == 1 { "was" } else { "were" };
+        let reference = if place { "the reference data" } else { "the area's reference data" };
+        let mut text = match (self.no_location, self.not_in_reference) {
+            (0, 0) => format!("No offence was left out of the place figures for want of a location or of a neighbourhood in {reference}."),
+            (0, b) => format!(
+                "{} {} recorded in a neighbourhood not in {reference}, and {} not in the place figures.",
+                offences(b),
+                was(b),
+                if b == 1 { "is" } else { "are" }
+            ),
+            (a, 0) => format!("{} had no location, and {} not in the place figures.", offences(a), if a == 1 { "is" } else { "are" }),
+            (a, b) => format!(
+                "{} offences are not in the place figures: {} had no location and {} {} recorded in a neighbourhood not in {reference}.",
+                count(a + b),
+                count(a),
+                count(b),
+                was(b)
+            ),
+        };
+        let beyond = self.total() - self.in_headline;
+        if !self.forces.is_empty() && beyond > 0 {
+            text.push_str(&format!(
+                " Of these, {} {} in the {} police files placed in no district held: {} may lie in the area or outside it, and the headline counts above do not include {}.",
+                count(beyond),
+                if beyond == 1 { "is a record" } else { "are records" },
+                self.forces_text(),
+                if beyond == 1 { "it" } else { "they" },
+                if beyond == 1 { "it" } else { "them" },
+            ));
+        }
+        text
+    }
 }
 
 /// An LSOA's outline: its code and its GeoJSON geometry in WGS84, as stored.
@@ -143,6 +232,22 @@ pub enum EdPermission {
     Included,
     /// Record level: exact figures for the period and districts asked for.
     Record,
+}
+
+impl SnaRequest {
+    /// Refuses a request no record held can answer ([`crate::bounds`], the rule the counts
+    /// follow too): districts neither named nor with an LSOA held (an unknown code, or a neighbourhood's or a
+    /// place's code given as a district, was reported as "0 offences were recorded in
+    /// E99999999"), a period reversed, longer than ten years or beyond the police months held
+    /// (`to=9999-12` built 95,814 table rows), and districts together with a place. The page
+    /// shows the reason in its error summary; `build` checks it for every other caller.
+    pub async fn check(&self, db: &Db) -> Result<(), AppError> {
+        if self.place.is_some() && !self.areas.is_empty() {
+            return Err(AppError::invalid("place", "choose either districts or a place, not both"));
+        }
+        crate::bounds::districts_known(db, "area", &self.areas).await?;
+        crate::bounds::period_held(db, self.from, self.to).await
+    }
 }
 
 impl EdPermission {
@@ -228,9 +333,7 @@ impl SnaReport {
     /// on a database holding other forces' records too (a region, the national archive) the
     /// default report was the country's, labelled "all areas with data loaded".
     pub async fn build(db: &Db, request: &SnaRequest, disclosure: &Disclosure) -> Result<SnaReport, AppError> {
-        if request.place.is_some() && !request.areas.is_empty() {
-            return Err(AppError::invalid("place", "choose either districts or a place, not both"));
-        }
+        request.check(db).await?;
         // The emergency department figures stay those of the districts asked for (none: the
         // whole area's, ED records of no district included), as before the default area.
         let asked = request;
@@ -383,7 +486,34 @@ impl SnaReport {
         }
         let counts_vec: Vec<(String, i64)> = lsoa_counts.into_iter().collect();
         let (placed, outside) = to_2021_vintage(&counts_vec, &codes_2021, &links);
-        let unplaced = outside + no_lsoa;
+        // Over districts, the records of the area's forces that no district can be found for
+        // (no location, or an LSOA not held) are outside every count read above.
+        let unplaced = match (&place, request.areas.is_empty()) {
+            (None, false) => {
+                let filter = SnaFilter {
+                    districts: request.areas.clone(),
+                    from: request.from,
+                    to: request.to,
+                    crime_types: headline_types_of(&definition),
+                };
+                let beyond = db.sna_unplaceable(&filter).await?;
+                let sum =
+                    |rows: &[(String, i64)]| rows.iter().filter(|(t, _)| is_headline(t)).map(|r| r.1).sum::<i64>();
+                let no_location = sum(&beyond.no_location);
+                Unplaced {
+                    no_location,
+                    not_in_reference: outside + sum(&beyond.without_district) - no_location,
+                    in_headline: outside,
+                    forces: beyond.forces,
+                }
+            }
+            _ => Unplaced {
+                no_location: no_lsoa,
+                not_in_reference: outside,
+                in_headline: no_lsoa + outside,
+                forces: Vec::new(),
+            },
+        };
         let population: i64 = area_lsoas.iter().filter_map(|l| l.population).sum();
         let lsoas_without_population = area_lsoas.iter().filter(|l| l.population.is_none()).count();
         let placed_total: f64 = placed.values().sum();
@@ -650,7 +780,6 @@ impl SnaReport {
         )
     }
 
-    /// "area reference imports" for population and deprivation figures.
     /// The districts whose neighbourhoods are their 2011 LSOAs, for a sentence: their names,
     /// or how many when a national database makes them too many to list.
     pub fn lsoas_2011_text(&self) -> String {
@@ -660,14 +789,43 @@ impl SnaReport {
         }
     }
 
+    /// Which census's LSOAs the report's neighbourhoods are, for captions: "2021", "2011" (no
+    /// 2021 LSOA held in any of the area's districts) or "2011 and 2021" (in some). The
+    /// tables said "LSOAs 2021" of 2011 neighbourhoods.
+    pub fn lsoa_vintage(&self) -> &'static str {
+        match self.lsoas_2011_in.len() {
+            0 => "2021",
+            n if n >= self.districts.len() => "2011",
+            _ => "2011 and 2021",
+        }
+    }
+
+    /// "area reference imports" for population and deprivation figures, saying which LSOAs
+    /// the populations are of.
     pub fn area_provenance(&self) -> String {
         let areas: Vec<i64> =
             self.imports.iter().filter(|i| i.force.is_none() && i.month.is_none()).map(|i| i.id).collect();
+        let lsoas = match self.lsoa_vintage() {
+            "2011" => "2011 LSOAs, as published",
+            "2021" => "2021 LSOAs derived from 2011 by boundary overlap",
+            _ => "2011 LSOAs as published where no 2021 LSOA is held, else 2021 LSOAs derived from 2011 by boundary overlap",
+        };
         format!(
-            "Population: IoD2019 mid-2015 LSOA population (2021 LSOAs derived from 2011 by boundary overlap); deprivation: English IMD 2019 / Welsh IMD 2019 deciles; area imports {}.",
+            "Population: IoD2019 mid-2015 LSOA population ({lsoas}); deprivation: English IMD 2019 / Welsh IMD 2019 deciles; area imports {}.",
             if areas.is_empty() { "none".into() } else { id_ranges(&areas) }
         )
     }
+}
+
+/// The police crime types the definition counts in its headline (as stored: the records'
+/// own spelling is compared without case).
+fn headline_types_of(definition: &Definition) -> Vec<String> {
+    let types: std::collections::BTreeSet<String> = definition
+        .for_source(SourceKind::PoliceCrimeType)
+        .filter(|m| m.in_headline)
+        .map(|m| m.category.clone())
+        .collect();
+    types.into_iter().collect()
 }
 
 /// `[1,2,3,7]` → `1–3, 7`.

@@ -13,7 +13,7 @@ use alliance_core::access::AccessLevel;
 
 use crate::auth::access::dataset_access;
 use crate::auth::{Caller, Principal};
-use crate::views::sna::page::{parse_query, DefinitionPage, SnaPage};
+use crate::views::sna::page::{field_error, parse_query, DefinitionPage, SnaPage};
 use crate::{AppState, PageError};
 use alliance_app::sna::{EdPermission, EdSection, SnaReport, SnaRequest};
 
@@ -40,6 +40,17 @@ async fn request_of(
     if let Some(id) = request.place {
         if !places.iter().any(|(p, _)| *p == id) {
             errors.push(("place".into(), "Choose a place from the list".into()));
+        }
+    }
+    // Districts and months no record held can answer: refused by the use case's own rule,
+    // shown in the form's error summary rather than as a report of no crime.
+    if errors.is_empty() {
+        match request.check(&state.db).await {
+            Ok(()) => {}
+            Err(alliance_app::AppError::Invalid { field, reason }) => {
+                errors.push(field_error(alliance_app::AppError::Invalid { field, reason }))
+            }
+            Err(other) => return Err(other.into()),
         }
     }
     Ok((request, errors, from, to))

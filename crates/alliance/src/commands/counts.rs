@@ -47,7 +47,7 @@ pub async fn run(db: &Db, args: CountsArgs) -> anyhow::Result<ExitCode> {
     let named = !args.district.is_empty();
     let filter = CountFilter { from: args.from, to: args.to, crime_type: args.crime_type, districts: args.district };
     let scope = if args.everywhere { Scope::Everywhere } else { Scope::Partnership };
-    let (filter, rows) = counts::count(db, &args.by, filter, scope).await?;
+    let (filter, rows) = counts::count(db, &args.by, filter, scope).await.map_err(super::option_error)?;
     // What was counted goes beside the figures, not into them: standard output stays data.
     let codes: Vec<String> = filter.districts.iter().map(|d| d.to_string()).collect();
     match (codes.is_empty(), named) {

@@ -199,3 +199,14 @@ pub fn cli_user() -> String {
     let name = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
     format!("cli:{name}")
 }
+
+/// A use case's error as the command line says it: a refused input names the option it came
+/// from (`--to`, `--crime-type`), as the web names its field; every other error as it is.
+pub fn option_error(e: alliance_app::AppError) -> anyhow::Error {
+    match e {
+        alliance_app::AppError::Invalid { field, reason } => {
+            anyhow::anyhow!("--{}: {reason}", field.replace('_', "-"))
+        }
+        other => other.into(),
+    }
+}

@@ -44,16 +44,6 @@ pub struct SnaArgs {
 }
 
 pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
-    if let (Some(f), Some(t)) = (args.from, args.to) {
-        anyhow::ensure!(f <= t, "--to {t} is before --from {f}");
-    }
-    let known = db.districts().await?;
-    for a in &args.areas {
-        anyhow::ensure!(
-            known.iter().any(|d| &d.code == a),
-            "--area {a}: no such district is loaded (load area data with `alliance import areas`)"
-        );
-    }
     let threshold = match args.suppression_threshold {
         Some(t) => t,
         None => db.partnership().await?.map_or(alliance_app::disclosure::DEFAULT_THRESHOLD, |p| p.threshold()),
@@ -74,7 +64,7 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
         place,
         all_areas: args.all_areas,
     };
-    let report = SnaReport::build(db, &request, &disclosure).await?;
+    let report = SnaReport::build(db, &request, &disclosure).await.map_err(super::option_error)?;
     let html = alliance_reports::sna::standalone_html(&report);
     std::fs::write(&args.out, &html).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(

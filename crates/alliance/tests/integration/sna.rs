@@ -53,10 +53,14 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_district: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_decile: BTreeMap<i64, i64> = BTreeMap::new();
+    let placeable = placeable_codes(&db).await;
+    let (mut no_location, mut not_held) = (0_i64, 0_i64);
     for f in &files {
         let (header, rows) = read_csv(f);
         let (m, t, code) = (column(&header, "Month"), column(&header, "Crime type"), column(&header, "LSOA code"));
         for r in rows.iter().filter(|r| HEADLINE.contains(&&r[t])) {
+            no_location += i64::from(r[code].is_empty());
+            not_held += i64::from(!r[code].is_empty() && !placeable.contains(&r[code]));
             *by_month.entry(r[m].to_string()).or_insert(0) += 1;
             if let Some(l) = lsoa.get(&r[code]) {
                 if let Some(d) = &l.district_code {
@@ -81,6 +85,38 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
 
     let report =
         SnaReport::build(&db, &SnaRequest::default(), &Disclosure::default()).await.expect("the report builds");
+    // Every record is this report's (no profile): those with no location are in its headline
+    // and out of its place figures, counted apart from those in an LSOA not held.
+    assert!(no_location > 100 && not_held > 0, "the raw files: {no_location} with no location, {not_held} not held");
+    assert_eq!(report.unplaced.no_location, no_location);
+    assert_eq!(report.unplaced.not_in_reference, not_held);
+    assert_eq!(report.unplaced.in_headline, no_location + not_held, "the headline counts them all");
+    // Over the nine districts, those records are in none of the report's counts, yet they are
+    // the area's force's: the report counts them all the same (it said 0 of both), says whose
+    // they are, and that the headline leaves them out.
+    let nine: Vec<String> = report.districts.iter().map(|d| d.key.clone()).collect();
+    let year = |areas: Vec<String>| SnaRequest {
+        areas,
+        from: "2025-01".parse().ok(),
+        to: "2025-12".parse().ok(),
+        ..SnaRequest::default()
+    };
+    let area = SnaReport::build(&db, &year(nine), &Disclosure::default()).await.expect("the nine districts' report");
+    assert_eq!(area.unplaced.no_location, no_location, "records with no location, from the raw files");
+    assert_eq!(area.unplaced.not_in_reference, not_held, "records in an LSOA the area files do not hold");
+    assert_eq!(area.unplaced.in_headline, 0, "the headline counts none of them");
+    assert_eq!(area.unplaced.forces, ["staffordshire"]);
+    let body = alliance_reports::sna::body_html(&area, true);
+    let sentence = format!(
+        "{} offences are not in the place figures: {} had no location and {} were recorded in a neighbourhood not in the area&#39;s reference data. Of these, {} are records in the Staffordshire police files placed in no district held",
+        alliance_core::format::count(no_location + not_held),
+        alliance_core::format::count(no_location),
+        alliance_core::format::count(not_held),
+        alliance_core::format::count(no_location + not_held),
+    );
+    assert!(body.contains(&sentence), "the places section says which is which: {sentence}");
+    assert!(body.contains("(0 fewer over the whole period)"), "the headline and the place figures agree");
+    assert!(!body.contains("1 months") && body.contains("12 of 12 months with police data"));
     // Monthly totals.
     let months: Vec<(String, i64)> =
         report.headline.iter().map(|m| (m.month.to_string(), m.count.expect("every month covered"))).collect();
@@ -181,6 +217,65 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     let bad = app.get("/sna?from=2025-13", &me).await;
     assert_eq!(bad.status, 422, "a bad month is a validation error");
     assert!(bad.body.contains("Enter the first month as YYYY-MM"), "{}", bad.body);
+    // Periods and areas no record held can answer: refused in the form's error summary,
+    // naming the field and what is held, with no report (a 48 MB page, "0 offences").
+    for (query, field, why) in [
+        ("from=2025-01&to=9999-12", "to", "a question covers at most 120 months"),
+        ("from=2025-06&to=2025-01", "to", "The last month (2025-01) is before the first month (2025-06)"),
+        ("from=2024-07&to=2025-06", "from", "the police data held covers 2025-01 to 2025-12"),
+        ("to=2026-03", "to", "the police data held covers 2025-01 to 2025-12"),
+        ("area=E99999999", "area", "No LSOA of E99999999 is held"),
+        ("area=E06000021&area=E01014210", "area", "E01014210 is the code of a neighbourhood (LSOA), not of a district"),
+    ] {
+        let refused = app.get(&format!("/sna?{query}"), &me).await;
+        assert_eq!(refused.status, 422, "{query}");
+        assert!(refused.body.contains("govuk-error-summary"), "{query}: an error summary");
+        assert!(refused.body.contains(&format!("href=\"#{field}\"")), "{query}: the field {field}");
+        assert!(refused.body.contains(why), "{query}: {why}\n{}", refused.body);
+        assert!(!refused.body.contains("Summary of key findings"), "{query}: no report");
+        let csv = app.get(&format!("/sna/tables/monthly.csv?{query}"), &me).await;
+        assert_eq!(csv.status, 422, "{query}: the download is refused too");
+    }
+    let run = |args: &[&str]| {
+        let output = common::alliance(&url, args);
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let out_file = dir.path().join("refused.html");
+    let out_path = out_file.to_str().expect("a path");
+    for (args, why) in [
+        (
+            vec!["--from", "2025-01", "--to", "9999-12"],
+            "--to: 2025-01 to 9999-12 is 95700 months: a question covers at most 120",
+        ),
+        (vec!["--from", "2025-06", "--to", "2025-01"], "--to: the last month (2025-01) is before"),
+        (vec!["--to", "2026-01"], "--to: the last month (2026-01) is outside the months held"),
+        (vec!["--area", "E99999999"], "--area: no LSOA of E99999999 is held"),
+    ] {
+        let (ok, stderr) = run(&[&["sna", "--out", out_path][..], &args].concat());
+        assert!(!ok && stderr.contains(why), "{args:?}: {why}\n{stderr}");
+    }
+    assert!(!out_file.exists(), "no file written for a refused question");
+    for (args, why) in [
+        (vec!["--crime-type", "Violence"], "--crime-type: no record held has the crime type \"Violence\": did you mean \"Violence and sexual offences\"?"),
+        (vec!["--crime-type", "Homicide"], "no record held has the crime type \"Homicide\": the crime types held are \"Anti-social behaviour\", \"Bicycle theft\""),
+        (vec!["--from", "2025-06", "--to", "2025-01"], "--to: the last month (2025-01) is before the first month (2025-06)"),
+        (vec!["--from", "2030-01"], "--from: the first month (2030-01) is outside the months held: the police data held covers 2025-01 to 2025-12"),
+    ] {
+        let (ok, stderr) = run(&[&["counts", "--by", "month", "--everywhere"][..], &args].concat());
+        assert!(!ok && stderr.contains(why), "{args:?}: {why}\n{stderr}");
+    }
+    assert!(run(&["counts", "--by", "month", "--everywhere", "--crime-type", "Robbery", "--from", "2025-06"]).0);
+    for (query, field, why) in [
+        ("from=2025-06&to=2025-01", "to", "is before the first month"),
+        ("crime-type=Violence", "crime_type", "did you mean \"Violence and sexual offences\"?"),
+        ("from=2019-01", "from", "covers 2025-01 to 2025-12"),
+    ] {
+        let reply = app.get(&format!("/api/v1/counts?by=month&area=everywhere&{query}"), &me).await;
+        assert_eq!(reply.status, 422, "{query}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("application/problem+json"), "{query}");
+        assert_eq!(reply.json()["field"], field, "{query}");
+        assert!(reply.json()["detail"].as_str().is_some_and(|d| d.contains(why)), "{query}: {}", reply.body);
+    }
     assert_eq!(app.get("/sna/tables/nothing.csv", &me).await.status, 404);
     let definition = app.get("/sna/definition", &me).await;
     assert_eq!(definition.status, 200);
@@ -481,7 +576,14 @@ async fn a_report_over_a_place(t: TestDb) {
     assert!(report.area_label.contains("Target Park"), "{}", report.area_label);
     assert_eq!(report.period.map(|p| p.to_string()), whole.period.map(|p| p.to_string()));
     assert_eq!(report.overall_rate, None, "a place has no population");
-    assert_eq!(report.unplaced, 24, "the test LSOA is outside the (empty) reference data");
+    assert_eq!(
+        (report.unplaced.no_location, report.unplaced.not_in_reference, report.unplaced.in_headline),
+        (0, 24, 24),
+        "the test LSOA is outside the (empty) reference data; every record inside the park has a location"
+    );
+    assert!(alliance_reports::sna::body_html(&report, true).contains(
+        "24 offences were recorded in a neighbourhood not in the reference data, and are not in the place figures."
+    ));
     let robbery = report.categories.iter().find(|c| c.category == "Robbery").expect("robbery");
     assert_eq!(robbery.total, 6);
     assert!(report.outcomes_recorded);
@@ -688,16 +790,22 @@ async fn neighbourhoods_of_2011_without_2021_boundaries(t: TestDb, data: PathBuf
         .map(|l| (l.code.clone(), l))
         .collect();
 
-    // Independently: the headline records whose LSOA code is a held 2011 LSOA of the nine.
-    let (mut placed, mut all) = (0_i64, 0_i64);
+    // Independently: the headline records whose LSOA code is a held 2011 LSOA of the nine;
+    // those with no location; those whose code no held LSOA with a district has (2021 codes
+    // new since 2011 among them).
+    let placeable = placeable_codes(&db).await;
+    let (mut placed, mut all, mut no_location, mut not_held) = (0_i64, 0_i64, 0_i64, 0_i64);
     for f in &files {
         let (header, rows) = read_csv(f);
         let (t, code) = (column(&header, "Crime type"), column(&header, "LSOA code"));
         for r in rows.iter().filter(|r| HEADLINE.contains(&&r[t])) {
             all += 1;
             placed += i64::from(area.contains_key(&r[code]));
+            no_location += i64::from(r[code].is_empty());
+            not_held += i64::from(!r[code].is_empty() && !placeable.contains(&r[code]));
         }
     }
+    assert!(no_location > 0 && not_held > 0, "{no_location} with no location, {not_held} recoded or elsewhere");
     assert!(placed > 0 && placed < all, "most placed ({placed} of {all}), not those recoded in 2021");
 
     let report = SnaReport::build(&db, &year(nine.clone()), &Disclosure::default()).await.expect("the report builds");
@@ -705,7 +813,19 @@ async fn neighbourhoods_of_2011_without_2021_boundaries(t: TestDb, data: PathBuf
     assert_eq!(report.lsoa_count, area.len(), "every held 2011 LSOA of the nine districts");
     let figures: f64 = report.lsoas.iter().map(|l| l.count).sum();
     assert_eq!(figures, placed as f64);
-    assert_eq!(report.unplaced, 0);
+    // Those records are in no count over the nine districts: the report counts them apart
+    // (it said 0: the districts' query never reads them).
+    assert_eq!(report.unplaced.no_location, no_location);
+    assert_eq!(report.unplaced.not_in_reference, not_held);
+    assert_eq!(report.unplaced.in_headline, 0, "every record of the nine's held LSOAs is placed");
+    // Its neighbourhoods are 2011's, and every caption and note says so (they said 2021).
+    assert_eq!(report.lsoa_vintage(), "2011");
+    for name in ["context", "top-lsoas", "lsoas"] {
+        let caption = table(&report, name).expect("the table").caption;
+        assert!(caption.contains("(LSOAs 2011)") && !caption.contains("2021"), "{name}: {caption}");
+    }
+    assert!(report.area_provenance().contains("(2011 LSOAs, as published)"), "{}", report.area_provenance());
+    assert!(!report.area_provenance().contains("derived from 2011"));
     let residents: i64 = area.values().filter_map(|l| l.population).sum();
     assert!(residents > 1_000_000 && report.population == residents, "{}", report.population);
     assert_eq!(report.concentration.len(), 3);
@@ -714,7 +834,19 @@ async fn neighbourhoods_of_2011_without_2021_boundaries(t: TestDb, data: PathBuf
     assert!(report.lsoas_2011_in.contains(&"Stoke-on-Trent".to_string()), "{:?}", report.lsoas_2011_in);
     let body = alliance_reports::sna::body_html(&report, true);
     assert!(body.contains("id=\"lsoas-2011\""), "the report says so");
+    assert!(!body.contains("LSOAs 2021") && !body.contains("2021 boundaries)"), "no caption calls them 2021's");
+    assert!(body.contains("neighbourhoods (LSOAs of 2011)"), "the context says 2011");
     assert!(!body.contains("id=\"no-neighbourhoods\""));
 }
 
 on_each_backend!(neighbourhoods_of_2011_without_2021_boundaries);
+
+/// The LSOA codes of either census held with a district: those a record can be placed by.
+async fn placeable_codes(db: &alliance_db::Db) -> HashSet<String> {
+    let mut codes = HashSet::new();
+    for vintage in [2011, 2021] {
+        let held = db.lsoas(vintage).await.expect("LSOAs");
+        codes.extend(held.into_iter().filter(|l| l.district_code.is_some()).map(|l| l.code));
+    }
+    codes
+}

@@ -29,9 +29,9 @@ pub struct KeyFigures {
 pub fn key_findings(f: &KeyFigures) -> Vec<String> {
     let mut out = Vec::new();
     out.push(format!(
-        "In {} ({} months with data), {} {} offences were recorded in {}.",
+        "In {} ({} with data), {} {} offences were recorded in {}.",
         f.period,
-        f.months,
+        if f.months == 1 { "1 month".to_string() } else { format!("{} months", f.months) },
         thousands(f.headline_total),
         f.headline_label,
         f.area
@@ -150,8 +150,14 @@ mod tests {
         assert!(s[3].contains("4.0 times") && s[3].contains("60.0 against 15.0"), "{}", s[3]);
         assert!(s[4].starts_with("25.0% of these offences happened in the 70 neighbourhoods"), "{}", s[4]);
         assert!(s[5].contains("None of the 6"));
+        assert!(s[0].starts_with("In 2025-01 to 2025-12 (12 months with data)"), "{}", s[0]);
         let mut g = f.clone();
         g.year_on_year = None;
         assert!(key_findings(&g)[1].contains("no year-on-year change"));
+        let one = KeyFigures { period: "2025-01 to 2025-01".into(), months: 1, ..f.clone() };
+        assert!(
+            key_findings(&one)[0].starts_with("In 2025-01 to 2025-01 (1 month with data)"),
+            "one month, not 1 months"
+        );
     }
 }

@@ -29,7 +29,9 @@ pub async fn get(
     let (fields, filter, scope) = parse(&params).map_err(ApiError::BadRequest)?;
     // The question with its districts resolved, so that spellings of one question share an
     // answer and a changed partnership profile asks a new one.
-    let filter = CountFilter { districts: counts::districts(&state.db, filter.districts, scope).await?, ..filter };
+    // Checked as the command line checks it: a period, district or crime type no record held
+    // can answer is refused (422), not answered with rows that read as no crime.
+    let filter = counts::resolve(&state.db, filter, scope).await?;
     let key = format!("{fields:?} {filter:?}");
     let (json, kept) = state
         .counts

@@ -129,12 +129,23 @@ pub fn parse_query(query: Option<&str>) -> (SnaRequest, Vec<(String, String)>, S
     if request.place.is_some() && !request.areas.is_empty() {
         errors.push(("place".into(), "Choose either districts or a place, not both".into()));
     }
-    if let (Some(f), Some(t)) = (request.from, request.to) {
-        if t < f {
-            errors.push(("to".into(), "The last month must be the same as or after the first month".into()));
-        }
+    // The period's shape by the one rule of `alliance_app::bounds` (reversed, or longer than
+    // ten years); whether its months are held is checked against the data by the handler.
+    if let Err(e) = alliance_app::bounds::period(request.from, request.to, &[]) {
+        errors.push(field_error(e));
     }
     (request, errors, from_text, to_text)
+}
+
+/// A refusal of the use case as an error of the form: its field and its reason as a sentence.
+pub fn field_error(e: alliance_app::AppError) -> (String, String) {
+    let (field, reason) = match e {
+        alliance_app::AppError::Invalid { field, reason } => (field, reason),
+        other => ("area", other.to_string()),
+    };
+    let mut chars = reason.chars();
+    let sentence = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    (field.to_string(), sentence)
 }
 
 impl SnaPage {
@@ -208,5 +219,19 @@ mod tests {
         let (_, errors, _, _) = parse_query(Some("place=12&area=E06000021"));
         assert_eq!(errors[0].1, "Choose either districts or a place, not both");
         assert_eq!(percent_decode("a%2Cb+c"), "a,b c");
+    }
+
+    #[test]
+    fn a_reversed_or_overlong_period_is_an_error_of_its_field() {
+        let (_, errors, _, _) = parse_query(Some("from=2025-06&to=2025-01"));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, "to");
+        assert!(errors[0].1.starts_with("The last month (2025-01) is before the first month (2025-06)"), "{errors:?}");
+        let (_, errors, _, _) = parse_query(Some("from=2025-01&to=9999-12"));
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].0, "to");
+        assert!(errors[0].1.contains("at most 120 months"), "{errors:?}");
+        let (_, errors, _, _) = parse_query(Some("from=2016-01&to=2025-12"));
+        assert!(errors.is_empty(), "ten years: {errors:?}");
     }
 }
