@@ -856,6 +856,31 @@ pub async fn latest_quarter_seen_by(
     indicators_only: bool,
     level_of: impl Fn(&str) -> AccessLevel,
 ) -> Result<Quarter, DbError> {
+    let found = quarters_seen_by(db, indicators_only, level_of).await?;
+    Ok(found.into_iter().filter(|q| *q <= current).max().unwrap_or(current))
+}
+
+/// The quarters a Board pack can be asked for by this reader: from the earliest quarter with
+/// data they may see (as [`latest_quarter_seen_by`] finds it) or of the strategy's start,
+/// to `current`. A pack of a quarter outside them would be empty: it is refused instead,
+/// naming these.
+pub async fn pack_quarters_seen_by(
+    db: &Db,
+    current: Quarter,
+    level_of: impl Fn(&str) -> AccessLevel,
+) -> Result<(Quarter, Quarter), DbError> {
+    let mut found = quarters_seen_by(db, false, level_of).await?;
+    found.extend(db.strategies().await?.iter().filter_map(|s| Quarter::of_date(&s.period_start)));
+    let first = found.into_iter().filter(|q| *q <= current).min().unwrap_or(current);
+    Ok((first, current))
+}
+
+/// Every quarter with data the reader may see (see [`latest_quarter_seen_by`]), unsorted.
+async fn quarters_seen_by(
+    db: &Db,
+    indicators_only: bool,
+    level_of: impl Fn(&str) -> AccessLevel,
+) -> Result<Vec<Quarter>, DbError> {
     let mut found: Vec<Quarter> = Vec::new();
     let complete = |months: &[Month]| -> Vec<Quarter> {
         let mut by_quarter: BTreeMap<Quarter, usize> = BTreeMap::new();
@@ -887,7 +912,7 @@ pub async fn latest_quarter_seen_by(
         found.extend(db.meetings().await?.iter().filter_map(|m| Quarter::of_date(&m.held_on)));
         found.extend(db.spend().await?.iter().filter_map(|s| s.quarter.parse::<Quarter>().ok()));
     }
-    Ok(found.into_iter().filter(|q| *q <= current).max().unwrap_or(current))
+    Ok(found)
 }
 
 /// The quarter of an indicator value's period: a quarter (`2025Q3`) or, for a monthly

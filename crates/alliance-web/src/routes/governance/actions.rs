@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use alliance_db::governance::{Action, ActionFields};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+use crate::extract::Path;
 use axum::response::Response;
 use axum::routing::{get, post};
 

@@ -17,7 +17,8 @@ use std::collections::HashMap;
 
 use alliance_core::governance::{parse_pounds, FinancialYear, Quarter};
 use alliance_db::DbError;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
+use crate::extract::Path;
 use axum::response::Response;
 use axum::routing::{get, post};
 

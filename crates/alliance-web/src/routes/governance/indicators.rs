@@ -18,7 +18,8 @@ use alliance_db::access::User;
 use alliance_db::governance::{Indicator, NewIndicator};
 use alliance_db::DbError;
 use alliance_ingest::governance_values::parse_numbered_indicator_values;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
+use crate::extract::Path;
 use axum::response::Response;
 use axum::routing::{get, post};
 

@@ -5,7 +5,8 @@
 use alliance_core::governance::{ActionStatus, MeetingBody, MeetingItemKind};
 use alliance_db::access::User;
 use alliance_db::governance::{ActionFields, Meeting};
-use axum::extract::{Path, State};
+use axum::extract::State;
+use crate::extract::Path;
 use axum::response::Response;
 use axum::routing::{get, post};
 
