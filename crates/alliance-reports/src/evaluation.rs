@@ -5,11 +5,11 @@
 //! or archived as it is. The same page for `alliance evaluate --format html` and the web.
 
 use alliance_app::evaluation::{AreaDescription, AreaKind, EvaluationReport};
-use alliance_core::domain::place::PlaceKind;
 use alliance_app::referrals::InterventionReferrals;
 use alliance_core::analytics::evaluation::verdict::format_p;
 use alliance_core::analytics::evaluation::{MeanModel, NotReportedReason, Reported};
 use alliance_core::analytics::poisson::Interval;
+use alliance_core::domain::place::PlaceKind;
 use askama::Template;
 
 use crate::chart::{area_map, period_chart, MapOutline, PeriodLine};

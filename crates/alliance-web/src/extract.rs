@@ -180,7 +180,10 @@ mod tests {
                     let uses_axums = text.lines().any(|l| {
                         let l = l.trim();
                         l.starts_with("use axum::extract::")
-                            && (l.contains("::Path;") || l.contains("{Path") || l.contains(" Path,") || l.contains(" Path}"))
+                            && (l.contains("::Path;")
+                                || l.contains("{Path")
+                                || l.contains(" Path,")
+                                || l.contains(" Path}"))
                     }) || text.contains("axum::extract::Path<");
                     if uses_axums {
                         offenders.push(path.display().to_string());

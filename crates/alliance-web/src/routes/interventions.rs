@@ -5,13 +5,13 @@
 //! `GET /interventions/{id}/evaluations/{eid}.html`; JSON: `GET /api/v1/interventions`,
 //! `GET /api/v1/interventions/{id}/evaluations/{eid}`, `POST /api/v1/evaluate`.
 
+use crate::extract::Path;
 use alliance_app::evaluation::{self, EvaluationDesign, EvaluationReport};
 use alliance_app::AppError;
 use alliance_db::interventions::NewIntervention;
 use alliance_db::DbError;
 use askama::Template;
 use axum::extract::State;
-use crate::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};

@@ -508,13 +508,15 @@ async fn the_first_administrator_is_made_on_the_command_line() {
     // A user refused (a malformed email) leaves no organisation behind: everything is checked
     // first, and the organisation and the user are added in one transaction.
     let bad = ["users", "add", "--email", "bad", "--name", "Y Analyst", "--role", "analyst", "--org", "Y"];
-    let refused = run(&[&bad[..], &["--org-type", "council", "--password-stdin"]].concat(), "a long admin passphrase\n");
+    let refused =
+        run(&[&bad[..], &["--org-type", "council", "--password-stdin"]].concat(), "a long admin passphrase\n");
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is not an email address"));
     assert!(!String::from_utf8_lossy(&refused.stdout).contains("created the organisation"));
     // An email already taken, likewise.
     let taken = ["users", "add", "--email", "chief@example.org", "--name", "Y", "--role", "analyst", "--org", "Y"];
-    let refused = run(&[&taken[..], &["--org-type", "council", "--password-stdin"]].concat(), "a long admin passphrase\n");
+    let refused =
+        run(&[&taken[..], &["--org-type", "council", "--password-stdin"]].concat(), "a long admin passphrase\n");
     assert!(!refused.status.success());
     {
         let db = t.connect().await;

@@ -162,7 +162,13 @@ fn import_areas_refuses_a_named_file_it_does_not_recognise() {
         stdout.contains("FAILED    2022-07-gwent-street.csv: not an area file Alliance recognises: it has the header \"Crime ID\", \"Month\""),
         "{stdout}"
     );
-    assert!(stdout.contains("IMD 2019 File 1") && stdout.contains("File 6") && stdout.contains("WIMD") && stdout.contains("GeoJSON boundaries"), "{stdout}");
+    assert!(
+        stdout.contains("IMD 2019 File 1")
+            && stdout.contains("File 6")
+            && stdout.contains("WIMD")
+            && stdout.contains("GeoJSON boundaries"),
+        "{stdout}"
+    );
     assert!(stdout.lines().last().unwrap_or_default().contains("1 failed: 2022-07-gwent-street.csv"), "{stdout}");
 
     let output = alliance(&t.url, &["import", "areas", dir.path().to_str().unwrap()]);

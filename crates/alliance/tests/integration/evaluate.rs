@@ -423,9 +423,15 @@ async fn register_and_evaluation_api_over_http() {
     // A statistic not reported says why: structured fields and a sentence, in the JSON and
     // on the report page, never the reason's JSON.
     assert_eq!(r["relative_effect"]["explanation"], "The evaluation has no comparison area to measure against.");
-    assert!(html.body.contains("<td>not reported</td><td>The evaluation has no comparison area to measure against.</td>"));
+    assert!(html
+        .body
+        .contains("<td>not reported</td><td>The evaluation has no comparison area to measure against.</td>"));
     assert!(!html.body.contains("{&quot;") && !html.body.contains("{\""), "no JSON in the report");
-    assert!(html.body.contains("<li>Target: an outline drawn on the map or given as GeoJSON: 1 polygon.</li>"), "{}", html.body);
+    assert!(
+        html.body.contains("<li>Target: an outline drawn on the map or given as GeoJSON: 1 polygon.</li>"),
+        "{}",
+        html.body
+    );
     assert!(html.body.contains("<li>Buffer: the ring up to 200 m around the target, outside it.</li>"));
     // An evaluation that does not exist is a problem document, like every API error.
     let missing = app.get(&format!("/api/v1/interventions/{id}/evaluations/9999"), &me).await;
@@ -647,7 +653,10 @@ async fn the_demo_evaluation_reads_in_plain_words() {
         body.contains("<li>Target: 2 places from the place register: Hanley Park (park or open space), Burslem Park (park or open space).</li>"),
         "{body}"
     );
-    assert!(body.contains("<li>Comparison: 3 places from the place register: Tunstall Park (park or open space)"), "{body}");
+    assert!(
+        body.contains("<li>Comparison: 3 places from the place register: Tunstall Park (park or open space)"),
+        "{body}"
+    );
     assert!(!body.contains("LSOAs: Hanley Park"), "{body}");
     let verdict = &body[body.find("<p class=\"verdict\">").expect("the verdict")..];
     let verdict = &verdict[..verdict.find("</p>").unwrap()];

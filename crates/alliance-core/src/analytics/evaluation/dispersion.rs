@@ -78,7 +78,8 @@ impl super::NotReportedReason for DispersionUndefined {
                 if *months == 1 { "month" } else { "months" }
             ),
             DispersionUndefined::NoCrime => {
-                "no crime was recorded in any month of the before period, so there is no variation to measure".to_string()
+                "no crime was recorded in any month of the before period, so there is no variation to measure"
+                    .to_string()
             }
         }
     }

@@ -453,8 +453,14 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
                 Reported::not_applicable(Inapplicable::SeriesWithoutComparison),
             ),
         },
-        (None, _) => (Reported::not_applicable(Inapplicable::NoMonthlySeries), Reported::not_applicable(Inapplicable::NoMonthlySeries)),
-        (_, None) => (Reported::not_applicable(Inapplicable::NoComparisonArea), Reported::not_applicable(Inapplicable::NoComparisonArea)),
+        (None, _) => (
+            Reported::not_applicable(Inapplicable::NoMonthlySeries),
+            Reported::not_applicable(Inapplicable::NoMonthlySeries),
+        ),
+        (_, None) => (
+            Reported::not_applicable(Inapplicable::NoComparisonArea),
+            Reported::not_applicable(Inapplicable::NoComparisonArea),
+        ),
     };
     let regression_to_the_mean = match &series {
         Some(series) => {

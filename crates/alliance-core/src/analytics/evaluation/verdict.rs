@@ -450,7 +450,9 @@ fn buffer_own_change(result: &EvaluationResult) -> Option<String> {
             percent_interval(level, buffer.change.interval),
             format_p(test.p_value)
         ),
-        None => format!("rose significantly, from 0 to {} crimes (E-test {})", buffer.counts.after, format_p(test.p_value)),
+        None => {
+            format!("rose significantly, from 0 to {} crimes (E-test {})", buffer.counts.after, format_p(test.p_value))
+        }
     })
 }
 
@@ -518,13 +520,15 @@ fn displacement_finding(
                         sentence_start(&format!("crime in {place}"))
                     ));
                 }
-                None if wdq_missing.is_some() => sentences.push(format!(
-                    "Crime in {place} did not change significantly relative to {control}."
-                )),
+                None if wdq_missing.is_some() => {
+                    sentences.push(format!("Crime in {place} did not change significantly relative to {control}."))
+                }
                 None => sentences.push(format!("There is no sign of displacement to {place}.")),
             }
             if let Some(why) = &wdq_missing {
-                sentences.push(format!("Displacement cannot be judged by the weighted displacement quotient, because {why}."));
+                sentences.push(format!(
+                    "Displacement cannot be judged by the weighted displacement quotient, because {why}."
+                ));
             }
             return DisplacementFinding::NoSignOfDisplacement;
         }
@@ -570,8 +574,14 @@ mod tests {
     use super::*;
     use crate::domain::MonthRange;
 
-    fn input(target: (u64, u64), buffer: (u64, u64), comparison: (u64, u64), control: Option<(u64, u64)>) -> EvaluationInput {
-        let year = |y: &str| MonthRange::new(format!("{y}-01").parse().unwrap(), format!("{y}-12").parse().unwrap()).unwrap();
+    fn input(
+        target: (u64, u64),
+        buffer: (u64, u64),
+        comparison: (u64, u64),
+        control: Option<(u64, u64)>,
+    ) -> EvaluationInput {
+        let year =
+            |y: &str| MonthRange::new(format!("{y}-01").parse().unwrap(), format!("{y}-12").parse().unwrap()).unwrap();
         let pair = |(before, after): (u64, u64)| BeforeAfter::new(before, after);
         let mut input = EvaluationInput::new(year("2023"), year("2024"), pair(target));
         input.counts = Areas {
@@ -591,15 +601,24 @@ mod tests {
         // The demo's figures: the target rose (no success, so no WDQ), the buffer rose 28%
         // (E-test p < 0.001), and the comparison's surroundings rose alike (+30%).
         let r = evaluate(&input((100, 110), (328, 421), (100, 100), Some((300, 390)))).unwrap();
-        assert!(matches!(r.weighted_displacement_quotient, Reported::NotDefined { reason: WdqUndefined::NoSuccessInTarget { .. } }));
+        assert!(matches!(
+            r.weighted_displacement_quotient,
+            Reported::NotDefined { reason: WdqUndefined::NoSuccessInTarget { .. } }
+        ));
         assert!(r.buffer_relative_effect.value().is_some_and(|v| v.p_value >= 0.05));
         let s = &r.verdict.summary;
         assert!(
-            s.contains("Crime in the surrounding 200 m rose significantly (+28%, 95% CI ") && s.contains("; E-test p < 0.001)"),
+            s.contains("Crime in the surrounding 200 m rose significantly (+28%, 95% CI ")
+                && s.contains("; E-test p < 0.001)"),
             "{s}"
         );
         assert!(s.contains("but the change is not significantly different from that in the comparison area's surroundings (relative change -1%"), "{s}");
-        assert!(s.contains(&format!("{CANNOT_JUDGE} the target area did not improve relative to the comparison area (success measure 0.10;")), "{s}");
+        assert!(
+            s.contains(&format!(
+                "{CANNOT_JUDGE} the target area did not improve relative to the comparison area (success measure 0.10;"
+            )),
+            "{s}"
+        );
         assert!(!s.contains("no sign of displacement"), "{s}");
         assert_eq!(r.verdict.displacement, DisplacementFinding::NoSignOfDisplacement);
     }
@@ -637,10 +656,16 @@ mod tests {
         // No crime in the comparison before: neither the buffer's relative effect nor the WDQ
         // can be formed, and the buffer's own change is not significant.
         let r = evaluate(&input((100, 60), (300, 305), (0, 10), None)).unwrap();
-        assert!(matches!(r.weighted_displacement_quotient, Reported::NotDefined { reason: WdqUndefined::ZeroComparisonCount { .. } }));
+        assert!(matches!(
+            r.weighted_displacement_quotient,
+            Reported::NotDefined { reason: WdqUndefined::ZeroComparisonCount { .. } }
+        ));
         let s = &r.verdict.summary;
         assert!(s.contains("Crime in the surrounding 200 m did not change significantly."), "{s}");
-        assert!(s.contains(&format!("{CANNOT_JUDGE} the comparison area had no recorded crime in the before period")), "{s}");
+        assert!(
+            s.contains(&format!("{CANNOT_JUDGE} the comparison area had no recorded crime in the before period")),
+            "{s}"
+        );
     }
 
     #[test]

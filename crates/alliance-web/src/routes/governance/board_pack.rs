@@ -7,10 +7,10 @@
 //!   secretary can edit (LibreOffice, Word, Google Docs);
 //! - `GET /board-pack/{quarter}/pdf`: the same pack as a PDF (paginated, tagged).
 
+use crate::extract::Path;
 use alliance_app::board_pack::BoardPack;
 use alliance_core::governance::Quarter;
 use axum::extract::State;
-use crate::extract::Path;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 

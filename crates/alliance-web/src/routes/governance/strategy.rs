@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::State;
 use crate::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
