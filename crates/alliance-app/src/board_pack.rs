@@ -860,17 +860,16 @@ pub async fn latest_quarter_seen_by(
     Ok(found.into_iter().filter(|q| *q <= current).max().unwrap_or(current))
 }
 
-/// The quarters a Board pack can be asked for by this reader: from the earliest quarter with
-/// data they may see (as [`latest_quarter_seen_by`] finds it) or of the strategy's start,
-/// to `current`. A pack of a quarter outside them would be empty: it is refused instead,
-/// naming these.
-pub async fn pack_quarters_seen_by(
-    db: &Db,
-    current: Quarter,
-    level_of: impl Fn(&str) -> AccessLevel,
-) -> Result<(Quarter, Quarter), DbError> {
-    let mut found = quarters_seen_by(db, false, level_of).await?;
+/// The quarters there are Board packs of: from the earliest quarter with any data held (of
+/// every source, restricted ones too, and referrals: a pack shows a restricted figure as not
+/// shown, and the bound names no source) or of the strategy's start, to `current`. A pack of
+/// a quarter outside them would be empty: it is refused instead, naming these.
+pub async fn pack_quarters(db: &Db, current: Quarter) -> Result<(Quarter, Quarter), DbError> {
+    let mut found = quarters_seen_by(db, false, |_| AccessLevel::Record).await?;
     found.extend(db.strategies().await?.iter().filter_map(|s| Quarter::of_date(&s.period_start)));
+    found.extend(
+        db.all_referrals().await?.iter().filter_map(|r| Quarter::of_date(&r.facts.timeline.received_on().to_string())),
+    );
     let first = found.into_iter().filter(|q| *q <= current).min().unwrap_or(current);
     Ok((first, current))
 }

@@ -72,12 +72,10 @@ pub async fn default_quarter(state: &crate::AppState, indicators_only: bool) -> 
     alliance_app::board_pack::latest_quarter_seen_by(&state.db, current_quarter(), indicators_only, level_of).await
 }
 
-/// The quarters the signed-in reader may ask a Board pack for, first and last
-/// (`alliance_app::board_pack::pack_quarters_seen_by`).
+/// The quarters there are Board packs of, first and last
+/// (`alliance_app::board_pack::pack_quarters`).
 pub async fn pack_quarters(state: &crate::AppState) -> Result<(Quarter, Quarter), DbError> {
-    let levels = reader_levels(state).await?;
-    let level_of = |d: &str| levels.get(d).copied().unwrap_or(alliance_core::access::AccessLevel::None);
-    alliance_app::board_pack::pack_quarters_seen_by(&state.db, current_quarter(), level_of).await
+    alliance_app::board_pack::pack_quarters(&state.db, current_quarter()).await
 }
 
 /// The signed-in reader's access to each dataset of the indicators.
