@@ -233,7 +233,7 @@ mod tests {
     use super::*;
 
     fn table(name: &str, text: &str) -> Result<Option<AreaTable>, IngestError> {
-        read_table(&SourceFile::from_bytes(name, text.as_bytes().to_vec()))
+        read_table(&SourceFile::from_bytes(name, text.as_bytes().to_vec())).map(Result::ok)
     }
 
     #[test]
@@ -276,5 +276,7 @@ mod tests {
     #[test]
     fn unknown_tables_are_not_claimed() {
         assert!(table("x.csv", "a,b\n1,2\n").unwrap().is_none());
+        let unknown = read_table(&SourceFile::from_bytes("x.csv", b"a,b\n1,2\n".to_vec())).unwrap().unwrap_err();
+        assert_eq!(unknown.found, "the header \"a\", \"b\"");
     }
 }

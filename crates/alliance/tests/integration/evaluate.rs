@@ -436,14 +436,14 @@ async fn register_and_evaluation_api_over_http() {
     // An evaluation that does not exist is a problem document, like every API error.
     let missing = app.get(&format!("/api/v1/interventions/{id}/evaluations/9999"), &me).await;
     assert_eq!(missing.status, 404);
-    assert_eq!(missing.header("content-type").as_deref(), Some("application/problem+json"));
+    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
     let problem = missing.json();
     assert_eq!((problem["status"].as_u64(), problem["title"].as_str()), (Some(404), Some("Not found")));
     assert!(problem["detail"].as_str().is_some_and(|d| d.contains("9999")), "{problem}");
     // So is an id that is not a valid id (beyond the range of one), and a page's is a 404 page.
     let huge = app.get("/api/v1/interventions/99999999999999999999/evaluations/1", &me).await;
     assert_eq!(huge.status, 404);
-    assert_eq!(huge.header("content-type").as_deref(), Some("application/problem+json"));
+    assert_eq!(huge.header("content-type"), Some("application/problem+json"));
     let huge = app.get("/interventions/99999999999999999999", &me).await;
     assert_eq!(huge.status, 404, "{}", huge.body);
     assert!(huge.body.contains("Page not found"), "{}", huge.body);
