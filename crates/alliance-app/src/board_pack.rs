@@ -856,6 +856,30 @@ pub async fn latest_quarter_seen_by(
     indicators_only: bool,
     level_of: impl Fn(&str) -> AccessLevel,
 ) -> Result<Quarter, DbError> {
+    let found = quarters_seen_by(db, indicators_only, level_of).await?;
+    Ok(found.into_iter().filter(|q| *q <= current).max().unwrap_or(current))
+}
+
+/// The quarters there are Board packs of: from the earliest quarter with any data held (of
+/// every source, restricted ones too, and referrals: a pack shows a restricted figure as not
+/// shown, and the bound names no source) or of the strategy's start, to `current`. A pack of
+/// a quarter outside them would be empty: it is refused instead, naming these.
+pub async fn pack_quarters(db: &Db, current: Quarter) -> Result<(Quarter, Quarter), DbError> {
+    let mut found = quarters_seen_by(db, false, |_| AccessLevel::Record).await?;
+    found.extend(db.strategies().await?.iter().filter_map(|s| Quarter::of_date(&s.period_start)));
+    found.extend(
+        db.all_referrals().await?.iter().filter_map(|r| Quarter::of_date(&r.facts.timeline.received_on().to_string())),
+    );
+    let first = found.into_iter().filter(|q| *q <= current).min().unwrap_or(current);
+    Ok((first, current))
+}
+
+/// Every quarter with data the reader may see (see [`latest_quarter_seen_by`]), unsorted.
+async fn quarters_seen_by(
+    db: &Db,
+    indicators_only: bool,
+    level_of: impl Fn(&str) -> AccessLevel,
+) -> Result<Vec<Quarter>, DbError> {
     let mut found: Vec<Quarter> = Vec::new();
     let complete = |months: &[Month]| -> Vec<Quarter> {
         let mut by_quarter: BTreeMap<Quarter, usize> = BTreeMap::new();
@@ -887,7 +911,7 @@ pub async fn latest_quarter_seen_by(
         found.extend(db.meetings().await?.iter().filter_map(|m| Quarter::of_date(&m.held_on)));
         found.extend(db.spend().await?.iter().filter_map(|s| s.quarter.parse::<Quarter>().ok()));
     }
-    Ok(found.into_iter().filter(|q| *q <= current).max().unwrap_or(current))
+    Ok(found)
 }
 
 /// The quarter of an indicator value's period: a quarter (`2025Q3`) or, for a monthly

@@ -44,7 +44,9 @@ pub struct StoredBoundary {
 
 impl Db {
     /// Imports one area reference file (recognised by its header or properties). A file
-    /// Alliance does not recognise is reported as skipped.
+    /// Alliance does not recognise is reported as skipped, saying what it found and what was
+    /// expected (the caller decides whether that is a failure: it is for a file named on its
+    /// own).
     pub async fn import_area_file(&self, file: &SourceFile, who: &str) -> Result<ImportOutcome, DbError> {
         self.import_area(file, who, None).await
     }
@@ -64,10 +66,10 @@ impl Db {
         who: &str,
         audit: Option<&ImportAudit>,
     ) -> Result<ImportOutcome, DbError> {
-        let (checksum, Some(contents)) = checksum_and_read(file, read_area_file).await? else {
-            return Ok(ImportOutcome::Skipped {
-                reason: format!("{}: not an area file Alliance recognises", file.name),
-            });
+        let (checksum, contents) = checksum_and_read(file, read_area_file).await?;
+        let contents = match contents {
+            Ok(contents) => contents,
+            Err(unrecognised) => return Ok(ImportOutcome::Skipped { reason: unrecognised.to_string() }),
         };
         let unit = format!("areas/{}/{}", contents.kind_name(), file.logical_name());
         // The unit's current import is read under the write lock, so an import of the same

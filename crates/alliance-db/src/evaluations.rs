@@ -71,13 +71,34 @@ fn default_history() -> i64 {
     24
 }
 
+/// What an evaluation's area is, as resolved (stored as its snake-case name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AreaKind {
+    /// Outlines drawn on the map or given as GeoJSON (polygons and circles).
+    Geojson,
+    /// LSOAs chosen by code.
+    Lsoa,
+    /// Wards chosen by code.
+    Ward,
+    /// Places of the register by name (parks, town centres, zones…).
+    Place,
+    /// LSOAs suggested as the comparison (most alike the target before).
+    Suggested,
+}
+
 /// An area as resolved, for the report and the map.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AreaDescription {
-    /// `geojson`, `lsoa`, `ward` or `suggested`.
-    pub kind: String,
+    pub kind: AreaKind,
+    /// The LSOA or ward codes, or the places' names, of an area chosen that way.
     #[serde(default)]
     pub codes: Vec<String>,
+    /// For places of the register: each place's kind (an
+    /// `alliance_core::domain::place::PlaceKind` code), in the order of `codes`. Empty in
+    /// evaluations stored before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub place_kinds: Vec<String>,
     /// The census of LSOA codes (2011 or 2021).
     #[serde(default)]
     pub lsoa_census: Option<i64>,

@@ -4,11 +4,12 @@
 //! every statistic and the methodology. No scripts, no external requests: it can be emailed
 //! or archived as it is. The same page for `alliance evaluate --format html` and the web.
 
-use alliance_app::evaluation::{AreaDescription, EvaluationReport};
+use alliance_app::evaluation::{AreaDescription, AreaKind, EvaluationReport};
 use alliance_app::referrals::InterventionReferrals;
 use alliance_core::analytics::evaluation::verdict::format_p;
-use alliance_core::analytics::evaluation::{MeanModel, Reported};
+use alliance_core::analytics::evaluation::{MeanModel, NotReportedReason, Reported};
 use alliance_core::analytics::poisson::Interval;
+use alliance_core::domain::place::PlaceKind;
 use askama::Template;
 
 use crate::chart::{area_map, period_chart, MapOutline, PeriodLine};
@@ -62,18 +63,55 @@ pub fn render_with_referrals(
     EvaluationDocument { title, report, referrals }.render().unwrap_or_default()
 }
 
-/// The "not reported" row of a statistic, with why.
-fn row_not<T, R: serde::Serialize>(name: &str, reported: &Reported<T, R>) -> Row {
-    let why = match reported {
-        Reported::NotApplicable { because } => because.clone(),
-        Reported::NotDefined { reason } => serde_json::to_value(reason)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string).or_else(|| Some(v.to_string())))
-            .unwrap_or_default()
-            .replace('_', " "),
-        Reported::Defined { .. } => String::new(),
-    };
-    Row { name: name.to_string(), cells: vec!["not reported".into(), why] }
+/// The "not reported" row of a statistic, with why in a sentence (each reason's own
+/// wording: `alliance_core::analytics::evaluation::NotReportedReason`).
+fn row_not<T, R: NotReportedReason>(name: &str, reported: &Reported<T, R>) -> Row {
+    Row { name: name.to_string(), cells: vec!["not reported".into(), reported.explanation().unwrap_or_default()] }
+}
+
+/// `n` with the singular or plural noun: "1 LSOA", "2 LSOAs".
+fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// An area by what it is, as it was chosen: "2 LSOAs (2021 census): E01…, E01…", "2 wards:
+/// …", "2 places from the place register: Hanley Park (park or open space), …", "an outline
+/// drawn on the map or given as GeoJSON: 1 polygon and 1 circle".
+pub fn describe_area(a: &AreaDescription) -> String {
+    let list = a.codes.join(", ");
+    let census = a.lsoa_census.map(|y| format!(" ({y} census)")).unwrap_or_default();
+    let n = a.codes.len();
+    match a.kind {
+        AreaKind::Lsoa => format!("{}{census}: {list}", count_of(n, "LSOA", "LSOAs")),
+        AreaKind::Suggested => format!(
+            "{}{census} suggested as most alike the target before the intervention: {list}",
+            count_of(n, "LSOA", "LSOAs")
+        ),
+        AreaKind::Ward => format!("{}: {list}", count_of(n, "ward", "wards")),
+        AreaKind::Place => {
+            let named: Vec<String> = a
+                .codes
+                .iter()
+                .enumerate()
+                .map(|(i, name)| match a.place_kinds.get(i).and_then(|k| k.parse::<PlaceKind>().ok()) {
+                    Some(kind) => format!("{name} ({})", kind.label().to_lowercase()),
+                    None => name.clone(),
+                })
+                .collect();
+            format!("{} from the place register: {}", count_of(n, "place", "places"), named.join(", "))
+        }
+        AreaKind::Geojson => {
+            let features = a.geometry["features"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let circles = features.iter().filter(|f| f["geometry"]["type"] == "Point").count();
+            let polygons = features.len() - circles;
+            let parts: Vec<String> = [(polygons, "polygon", "polygons"), (circles, "circle", "circles")]
+                .into_iter()
+                .filter(|(k, _, _)| *k > 0)
+                .map(|(k, one, many)| count_of(k, one, many))
+                .collect();
+            format!("an outline drawn on the map or given as GeoJSON: {}", parts.join(" and "))
+        }
+    }
 }
 
 impl EvaluationDocument<'_> {
@@ -308,20 +346,12 @@ impl EvaluationDocument<'_> {
         area_map("map", &title, &outlines, buffer)
     }
 
-    fn describe(a: &AreaDescription) -> String {
-        if a.codes.is_empty() {
-            format!("{} drawn shape(s)", a.geometry["features"].as_array().map_or(0, Vec::len))
-        } else {
-            format!("{} {}: {}", a.codes.len(), if a.kind == "ward" { "wards" } else { "LSOAs" }, a.codes.join(", "))
-        }
-    }
-
     fn target_text(&self) -> String {
-        Self::describe(&self.report.basis.areas.target)
+        describe_area(&self.report.basis.areas.target)
     }
 
     fn comparison_text(&self) -> Option<String> {
-        self.report.basis.areas.comparison.as_ref().map(Self::describe)
+        self.report.basis.areas.comparison.as_ref().map(describe_area)
     }
 
     fn crime_types(&self) -> String {
@@ -335,6 +365,17 @@ impl EvaluationDocument<'_> {
 
     fn buffer_text(&self) -> String {
         self.report.basis.areas.buffer_metres.map(|w| format!("{w} m")).unwrap_or_else(|| "none".into())
+    }
+
+    /// The buffer ring in words, for the list of areas.
+    fn buffer_area_text(&self) -> Option<String> {
+        let areas = &self.report.basis.areas;
+        areas.buffer_metres.map(|w| {
+            format!(
+                "the ring up to {w} m around the target, outside it{}",
+                if areas.comparison.is_some() { " (and a ring as wide around the comparison)" } else { "" }
+            )
+        })
     }
 
     fn months_text(&self) -> String {
@@ -363,5 +404,43 @@ impl EvaluationDocument<'_> {
                 })
                 .collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn area(kind: AreaKind, codes: &[&str], place_kinds: &[&str], geometry: serde_json::Value) -> AreaDescription {
+        AreaDescription {
+            kind,
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+            place_kinds: place_kinds.iter().map(|c| c.to_string()).collect(),
+            lsoa_census: (kind == AreaKind::Lsoa).then_some(2021),
+            geometry,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_area_is_described_as_what_it_is() {
+        let empty = serde_json::json!({"type": "FeatureCollection", "features": []});
+        let parks = area(AreaKind::Place, &["Hanley Park", "Burslem Park"], &["park", "park"], empty.clone());
+        assert_eq!(
+            describe_area(&parks),
+            "2 places from the place register: Hanley Park (park or open space), Burslem Park (park or open space)"
+        );
+        // Stored before the places' kinds were kept: named, and still not called LSOAs.
+        let old = area(AreaKind::Place, &["Hanley Park"], &[], empty.clone());
+        assert_eq!(describe_area(&old), "1 place from the place register: Hanley Park");
+        let lsoas = area(AreaKind::Lsoa, &["E01014200", "E01014201"], &[], empty.clone());
+        assert_eq!(describe_area(&lsoas), "2 LSOAs (2021 census): E01014200, E01014201");
+        assert_eq!(describe_area(&area(AreaKind::Ward, &["E05008000"], &[], empty)), "1 ward: E05008000");
+        let drawn = serde_json::json!({"type": "FeatureCollection", "features": [
+            {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": []}},
+            {"type": "Feature", "geometry": {"type": "Point", "coordinates": [-2.2, 53.0]}}]});
+        assert_eq!(
+            describe_area(&area(AreaKind::Geojson, &[], &[], drawn)),
+            "an outline drawn on the map or given as GeoJSON: 1 polygon and 1 circle"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Static assets compiled into the binary, so Alliance works offline with no CDN.
 
-use axum::extract::Path;
+use crate::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 

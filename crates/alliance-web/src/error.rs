@@ -196,6 +196,10 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// Nothing exists at the address, saying what was looked for ("intervention 1 has no
+    /// evaluation 99999").
+    #[error("{0}")]
+    NoSuch(String),
     /// Input that breaks a rule; `field` names the parameter or field.
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
@@ -251,6 +255,7 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(detail) => problem(StatusCode::BAD_REQUEST, "Bad request", &detail, None),
             ApiError::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "Forbidden", &detail, None),
             ApiError::NotFound => problem(StatusCode::NOT_FOUND, "Not found", "nothing exists at this address", None),
+            ApiError::NoSuch(detail) => problem(StatusCode::NOT_FOUND, "Not found", &detail, None),
             ApiError::Invalid { field, reason } => {
                 problem(StatusCode::UNPROCESSABLE_ENTITY, "Invalid input", &reason, Some(field))
             }

@@ -14,11 +14,15 @@
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use crate::error::{bad_request, not_found, ApiError, PageError};
 
-/// A path parameter (or tuple of them); one that does not parse is a 404 page.
+/// A path parameter (or tuple of them); one that does not parse (`/interventions/abc`, or an
+/// id beyond the range of one, `/interventions/99999999999999999999`) names nothing, so it is
+/// Not Found: the 404 page, or under `/api/` a 404 problem document. The one rule for every
+/// route: handlers take this, never axum's `Path` (a unit test reads the sources for it).
 #[derive(Debug, Clone, Copy)]
 pub struct Path<T>(pub T);
 
@@ -27,14 +31,18 @@ where
     T: DeserializeOwned + Send,
     S: Send + Sync,
 {
-    type Rejection = PageError;
+    type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, PageError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(e) => {
                 tracing::debug!(path = %parts.uri.path(), error = %e, "path parameter refused");
-                Err(not_found())
+                Err(if parts.uri.path().starts_with("/api/") {
+                    ApiError::NotFound.into_response()
+                } else {
+                    not_found().into_response()
+                })
             }
         }
     }
@@ -139,6 +147,51 @@ mod tests {
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(body.contains("Page not found"), "{body}");
         assert!(!body.contains("Cannot parse") && !body.contains("i64"), "{body}");
+    }
+
+    #[tokio::test]
+    async fn an_id_beyond_the_range_of_one_is_not_found_and_the_api_says_so_as_a_problem() {
+        let app = Router::new()
+            .route("/things/{id}", get(|Path(id): Path<i64>| async move { id.to_string() }))
+            .route("/api/v1/things/{id}", get(|Path(id): Path<i64>| async move { id.to_string() }));
+        let get = |uri: &str| axum::http::Request::get(uri).body(Body::empty()).expect("request");
+        let (status, body) = status_and_body(app.clone(), get("/things/99999999999999999999")).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(body.contains("Page not found"), "{body}");
+        let response = app.oneshot(get("/api/v1/things/99999999999999999999")).await.expect("response");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()["content-type"], "application/problem+json");
+    }
+
+    /// One rule for every path parameter: no module takes axum's `Path`, whose rejection is
+    /// a 400 "cannot parse" for an id out of range.
+    #[test]
+    fn no_handler_takes_axums_own_path_extractor() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![root];
+        let mut offenders = Vec::new();
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("read src") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("extract.rs") {
+                    let text = std::fs::read_to_string(&path).expect("read a source file");
+                    let uses_axums = text.lines().any(|l| {
+                        let l = l.trim();
+                        l.starts_with("use axum::extract::")
+                            && (l.contains("::Path;")
+                                || l.contains("{Path")
+                                || l.contains(" Path,")
+                                || l.contains(" Path}"))
+                    }) || text.contains("axum::extract::Path<");
+                    if uses_axums {
+                        offenders.push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        assert!(offenders.is_empty(), "use crate::extract::Path instead of axum's in {offenders:?}");
     }
 
     #[tokio::test]

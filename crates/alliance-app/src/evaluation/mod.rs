@@ -25,7 +25,7 @@ use alliance_db::{Db, DbError};
 use geo::{BoundingRect, MultiPolygon};
 
 pub use alliance_db::evaluations::{
-    AreaDescription, AreaSpec, DataUsed, EvaluationBasis, EvaluationDesign, EvaluationReport, ReportAreas,
+    AreaDescription, AreaKind, AreaSpec, DataUsed, EvaluationBasis, EvaluationDesign, EvaluationReport, ReportAreas,
 };
 
 use crate::AppError;
@@ -204,8 +204,9 @@ async fn resolve(db: &Db, spec: &AreaSpec, field: &'static str) -> Result<Resolv
             let named: Vec<_> = polygons.iter().map(|p| (None, p.clone())).collect();
             Ok(Resolved {
                 description: AreaDescription {
-                    kind: "geojson".into(),
+                    kind: AreaKind::Geojson,
                     codes: Vec::new(),
+                    place_kinds: Vec::new(),
                     lsoa_census: None,
                     geometry: feature_collection(&named, &circles),
                 },
@@ -257,8 +258,9 @@ async fn resolve(db: &Db, spec: &AreaSpec, field: &'static str) -> Result<Resolv
                 .map(|vintage| CodeMembership { codes: codes.iter().cloned().collect(), vintage });
             Ok(Resolved {
                 description: AreaDescription {
-                    kind: if is_ward { "ward".into() } else { "lsoa".into() },
+                    kind: if is_ward { AreaKind::Ward } else { AreaKind::Lsoa },
                     codes: codes.clone(),
+                    place_kinds: Vec::new(),
                     lsoa_census: census,
                     geometry: feature_collection(&named, &[]),
                 },
@@ -283,8 +285,9 @@ async fn resolve(db: &Db, spec: &AreaSpec, field: &'static str) -> Result<Resolv
             }
             Ok(Resolved {
                 description: AreaDescription {
-                    kind: "place".into(),
+                    kind: AreaKind::Place,
                     codes: places.iter().map(|p| p.name.clone()).collect(),
+                    place_kinds: places.iter().map(|p| p.kind.clone()).collect(),
                     lsoa_census: None,
                     geometry: feature_collection(&named, &circles),
                 },
@@ -362,7 +365,7 @@ pub async fn basis(db: &Db, design: &EvaluationDesign) -> Result<EvaluationBasis
             let (codes, ranked) = suggest(db, design, &near, (*count).clamp(1, 50)).await?;
             suggestion = Some(ranked);
             let mut resolved = resolve(db, &AreaSpec::Lsoa { codes }, "comparison").await?;
-            resolved.description.kind = "suggested".into();
+            resolved.description.kind = AreaKind::Suggested;
             Some(resolved)
         }
         Some(spec) => Some(resolve(db, spec, "comparison").await?),

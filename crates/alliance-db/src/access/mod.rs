@@ -74,19 +74,25 @@ impl Db {
     /// Creates an organisation: an empty name is `Invalid { field: "name" }`, a name already
     /// taken `Conflict { field: "name" }`.
     pub async fn create_organisation(&self, name: &str, org_type: OrgType, actor: &Actor) -> Result<i64, DbError> {
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(DbError::invalid("name", "Enter the organisation's name"));
-        }
-        if name.chars().count() > MAX_NAME_CHARS {
-            return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
-        }
+        let name = checked_organisation_name(name)?;
         let mut tx = self.begin_write().await?;
         let id = insert_organisation(&mut tx, name, org_type).await?;
         let detail = format!("organisation added ({})", org_type.code());
         self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, name, &detail)).await?;
         Ok(id)
     }
+}
+
+/// A new organisation's name, trimmed: an empty or over-long one is `Invalid { field: "name" }`.
+pub(crate) fn checked_organisation_name(name: &str) -> Result<&str, DbError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DbError::invalid("name", "Enter the organisation's name"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(DbError::invalid("name", format!("Enter a name of at most {MAX_NAME_CHARS} characters")));
+    }
+    Ok(name)
 }
 
 /// Inserts an organisation inside the caller's transaction; a name already taken is

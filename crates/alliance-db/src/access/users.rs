@@ -132,6 +132,36 @@ impl Db {
         Ok(id)
     }
 
+    /// Creates a user together with the new organisation they belong to, in one transaction
+    /// with both audit rows: the user's fields and the organisation's name are checked before
+    /// anything is written, so a refused user (a malformed email, an email already taken)
+    /// leaves no organisation behind. `user.org_id` is ignored. Returns the organisation's
+    /// id and the user's. Errors as [`Db::create_user`] and [`Db::create_organisation`] (the
+    /// organisation's name as `Invalid`/`Conflict { field: "org" }`).
+    pub async fn create_user_in_new_organisation(
+        &self,
+        user: &NewUser<'_>,
+        org_name: &str,
+        org_type: alliance_core::access::OrgType,
+        actor: &Actor,
+    ) -> Result<(i64, i64), DbError> {
+        let email = checked_new_user(user)?;
+        let as_org = |e: DbError| match e {
+            DbError::Invalid { reason, .. } => DbError::Invalid { field: "org", reason },
+            DbError::Conflict { reason, .. } => DbError::Conflict { field: "org", reason },
+            other => other,
+        };
+        let org_name = super::checked_organisation_name(org_name).map_err(as_org)?;
+        let mut tx = self.begin_write().await?;
+        let org_id = super::insert_organisation(&mut tx, org_name, org_type).await.map_err(as_org)?;
+        let id = insert_user(&mut tx, &NewUser { org_id, ..*user }, &email).await?;
+        let detail = format!("organisation added ({})", org_type.code());
+        crate::audit::append(&mut tx, self.audit_chain(), &actor.event(PERMISSION_CHANGE, org_name, &detail)).await?;
+        let detail = format!("user added as {}", user.role);
+        self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
+        Ok((org_id, id))
+    }
+
     /// Counts a sign-in attempt (or a check of the current password) for `user_id` BEFORE
     /// its password is verified, in one statement, so that attempts made at once are each
     /// counted and none slips past a lock: `None` when the account is locked at `now` (then

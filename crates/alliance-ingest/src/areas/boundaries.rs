@@ -54,10 +54,12 @@ pub struct Boundary {
     pub shape: MultiPolygon<f64>,
 }
 
-/// Reads a boundary file; `Ok(None)` when its features carry none of the known code
-/// properties. The file is read whole, so it is bounded by its [`Limits`](crate::Limits):
+/// Reads a boundary file; `Ok(Err(_))` when it has no feature or its features carry none of
+/// the known code properties. The file is read whole, so it is bounded by its [`Limits`](crate::Limits):
 /// at most `max_geojson_bytes`, `max_json_depth` deep, and `max_held_rows` features.
-pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Boundary>)>, IngestError> {
+pub fn read_boundaries(
+    file: &SourceFile,
+) -> Result<Result<(BoundaryKind, Vec<Boundary>), super::Unrecognised>, IngestError> {
     let limits = file.limits();
     let capped = file.reader_capped(limits.max_geojson_bytes, "for a GeoJSON file")?;
     let reader = std::io::BufReader::new(JsonDepth::new(capped, limits.max_json_depth));
@@ -76,13 +78,14 @@ pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Bo
         ));
     }
     let Some(first) = collection.features.first() else {
-        return Ok(None);
+        return Ok(Err(super::Unrecognised { file: file.name.clone(), found: "no features".into() }));
     };
     let Some(kind) = [BoundaryKind::Lsoa2011, BoundaryKind::Lsoa2021, BoundaryKind::Ward]
         .into_iter()
         .find(|k| first.property(k.properties().0).is_some())
     else {
-        return Ok(None);
+        let names: Vec<String> = first.properties.iter().flat_map(|p| p.keys().cloned()).collect();
+        return Ok(Err(super::Unrecognised::found(&file.name, "features whose properties are", &names)));
     };
     let (code_prop, name_prop, district_props) = kind.properties();
     let mut out = Vec::with_capacity(collection.features.len());
@@ -119,7 +122,7 @@ pub fn read_boundaries(file: &SourceFile) -> Result<Option<(BoundaryKind, Vec<Bo
         let geometry_json = serde_json::to_string(geometry).map_err(|e| at(format!("{shown}: {}", brief(e))))?;
         out.push(Boundary { code, name, district, geometry_json, shape });
     }
-    Ok(Some((kind, out)))
+    Ok(Ok((kind, out)))
 }
 
 #[cfg(test)]

@@ -125,18 +125,18 @@ fn detect(header: &[String]) -> Option<Layout> {
     None
 }
 
-/// Reads a CSV reference table; `Ok(None)` when the header is not one Alliance knows.
-pub fn read_table(file: &SourceFile) -> Result<Option<AreaTable>, IngestError> {
+/// Reads a CSV reference table; `Ok(Err(_))` when the header is not one Alliance knows.
+pub fn read_table(file: &SourceFile) -> Result<Result<AreaTable, super::Unrecognised>, IngestError> {
     let mut builder = csv::ReaderBuilder::new();
     builder.has_headers(false);
     let mut csv = open_csv(file.reader()?, file.limits(), builder, None, file.limits().max_held_rows);
     let mut record = csv::StringRecord::new();
     if !csv.read_record(&mut record).map_err(|e| IngestError::from_csv(&file.name, e))? {
-        return Ok(None);
+        return Ok(Err(super::Unrecognised { file: file.name.clone(), found: "no header (the file is empty)".into() }));
     }
     let header: Vec<String> = record.iter().map(|h| h.trim_start_matches('\u{feff}').trim().to_string()).collect();
     let Some(layout) = detect(&header) else {
-        return Ok(None);
+        return Ok(Err(super::Unrecognised::found(&file.name, "the header", &header)));
     };
     let mut deprivation = Vec::new();
     let mut population = Vec::new();
@@ -204,7 +204,7 @@ pub fn read_table(file: &SourceFile) -> Result<Option<AreaTable>, IngestError> {
     }
     let mut districts: Vec<District> = districts.into_values().collect();
     districts.sort_by(|a, b| a.code.cmp(&b.code));
-    Ok(Some(match layout {
+    Ok(Ok(match layout {
         Layout::EnglishImd { .. } | Layout::Wimd { .. } => AreaTable::Deprivation(deprivation, districts),
         Layout::Denominators { .. } | Layout::Census2011 { .. } => AreaTable::Population(population, districts),
         Layout::Districts { .. } => AreaTable::Districts(districts),
@@ -233,7 +233,7 @@ mod tests {
     use super::*;
 
     fn table(name: &str, text: &str) -> Result<Option<AreaTable>, IngestError> {
-        read_table(&SourceFile::from_bytes(name, text.as_bytes().to_vec()))
+        read_table(&SourceFile::from_bytes(name, text.as_bytes().to_vec())).map(Result::ok)
     }
 
     #[test]
@@ -276,5 +276,7 @@ mod tests {
     #[test]
     fn unknown_tables_are_not_claimed() {
         assert!(table("x.csv", "a,b\n1,2\n").unwrap().is_none());
+        let unknown = read_table(&SourceFile::from_bytes("x.csv", b"a,b\n1,2\n".to_vec())).unwrap().unwrap_err();
+        assert_eq!(unknown.found, "the header \"a\", \"b\"");
     }
 }

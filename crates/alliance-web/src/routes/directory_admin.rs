@@ -14,12 +14,13 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Path;
 use alliance_app::directory::{self, ServiceForm};
 use alliance_app::AppError;
 use alliance_db::public::services::ServiceEntry;
 use alliance_ingest::oruk::NEEDS;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Form as Submitted;

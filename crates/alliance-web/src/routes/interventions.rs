@@ -5,12 +5,13 @@
 //! `GET /interventions/{id}/evaluations/{eid}.html`; JSON: `GET /api/v1/interventions`,
 //! `GET /api/v1/interventions/{id}/evaluations/{eid}`, `POST /api/v1/evaluate`.
 
+use crate::extract::Path;
 use alliance_app::evaluation::{self, EvaluationDesign, EvaluationReport};
 use alliance_app::AppError;
 use alliance_db::interventions::NewIntervention;
 use alliance_db::DbError;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
@@ -196,7 +197,7 @@ async fn api_evaluation(
 ) -> Result<Response, ApiError> {
     match state.db.evaluation(id, eid).await? {
         Some(e) => Ok(Json(e).into_response()),
-        None => Ok((StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "no such evaluation" }))).into_response()),
+        None => Err(ApiError::NoSuch(format!("intervention {id} has no evaluation {eid}"))),
     }
 }
 

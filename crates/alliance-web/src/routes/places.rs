@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Path;
 use alliance_app::places::{self, PlaceInput};
 use alliance_app::AppError;
 use alliance_core::access::Role;
 use alliance_db::DbError;
 use askama::Template;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};

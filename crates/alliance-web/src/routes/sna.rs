@@ -4,8 +4,9 @@
 //! Each takes `area=CODE` (repeated) or `place=ID` (a place of the register: the police
 //! records inside its outline), and `from`/`to`.
 
+use crate::extract::Path;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 

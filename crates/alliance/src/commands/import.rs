@@ -63,6 +63,9 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
         }
         zipped.extend(files);
     }
+    // Files named on the command line, not found by a folder scan: one Alliance does not
+    // recognise is an error (a script must not carry on), where a folder's is only skipped.
+    let named: std::collections::HashSet<PathBuf> = paths.iter().filter(|p| p.is_file()).cloned().collect();
     let files = if paths.is_empty() {
         Vec::new()
     } else {
@@ -101,9 +104,10 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        for file in &sources {
+        for (path, file) in files.iter().zip(&sources) {
             bar.set_message(file.name.clone());
             let line = match imports::areas(db, &actor, file).await {
+                Ok(Ok(ImportOutcome::Skipped { reason })) if named.contains(path) => tally.refused(file, &reason),
                 Ok(result) => tally.record(file, &result),
                 Err(e) => tally.not_audited(file, &e),
             };
@@ -144,6 +148,15 @@ impl Tally {
             self.failed.push(file.name.clone());
         }
         format!("FAILED    {}: its attempt could not be recorded in the audit log: {e}", file.name)
+    }
+
+    /// Counts a file named on the command line that is not of the kind imported as failed,
+    /// and returns the line that says why.
+    fn refused(&mut self, file: &SourceFile, reason: &str) -> String {
+        if !self.failed.contains(&file.name) {
+            self.failed.push(file.name.clone());
+        }
+        format!("FAILED    {reason}")
     }
 
     /// Counts one file's result and returns the line that reports it.

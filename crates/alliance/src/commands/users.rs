@@ -102,17 +102,18 @@ async fn add(db: &Db, args: AddArgs) -> anyhow::Result<ExitCode> {
     };
     alliance_app::password::check_new_password(&password).map_err(anyhow::Error::msg)?;
     let actor = Actor::new(super::cli_user(), "cli");
-    let org_id = match db.organisation_by_name(&args.org).await? {
-        Some(org) => org.id,
+    let hash = alliance_app::password::hash(&password).await.map_err(anyhow::Error::msg)?;
+    let new = NewUser { email: &user.email, name: &user.name, org_id: 0, role: user.role, password_hash: &hash };
+    // An organisation not yet held is added with the user, in one transaction: a user that
+    // is refused leaves no organisation behind.
+    let id = match db.organisation_by_name(&args.org).await? {
+        Some(org) => db.create_user(&NewUser { org_id: org.id, ..new }, &actor).await?,
         None => {
-            let id = db.create_organisation(&args.org, args.org_type, &actor).await?;
+            let (_, id) = db.create_user_in_new_organisation(&new, &args.org, args.org_type, &actor).await?;
             println!("created the organisation \"{}\" ({})", args.org.trim(), args.org_type);
             id
         }
     };
-    let hash = alliance_app::password::hash(&password).await.map_err(anyhow::Error::msg)?;
-    let new = NewUser { email: &user.email, name: &user.name, org_id, role: user.role, password_hash: &hash };
-    let id = db.create_user(&new, &actor).await?;
     println!("added user {id}: {} ({}) at {}", user.email.trim().to_lowercase(), user.role, args.org.trim());
     Ok(ExitCode::SUCCESS)
 }

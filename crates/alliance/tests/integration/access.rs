@@ -556,6 +556,25 @@ async fn the_first_administrator_is_made_on_the_command_line() {
     assert!(String::from_utf8_lossy(&made.stdout).contains("created the organisation"));
     let again = run(&args, "a long admin passphrase\n");
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    // A user refused (a malformed email) leaves no organisation behind: everything is checked
+    // first, and the organisation and the user are added in one transaction.
+    let bad = ["users", "add", "--email", "bad", "--name", "Y Analyst", "--role", "analyst", "--org", "Y"];
+    let refused =
+        run(&[&bad[..], &["--org-type", "council", "--password-stdin"]].concat(), "a long admin passphrase\n");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not an email address"));
+    assert!(!String::from_utf8_lossy(&refused.stdout).contains("created the organisation"));
+    // An email already taken, likewise.
+    let taken = ["users", "add", "--email", "chief@example.org", "--name", "Y", "--role", "analyst", "--org", "Y"];
+    let refused =
+        run(&[&taken[..], &["--org-type", "council", "--password-stdin"]].concat(), "a long admin passphrase\n");
+    assert!(!refused.status.success());
+    {
+        let db = t.connect().await;
+        assert!(db.organisation_by_name("Y").await.unwrap().is_none(), "no organisation \"Y\" is left behind");
+        let log = common::audit_log(&db).await;
+        assert!(!log.iter().any(|e| e.target == "Y"), "nor its audit row");
+    }
 
     let app = TestApp::start(t).await;
     let admin = app.sign_in("chief@example.org", "a long admin passphrase").await.expect("signs in");

@@ -145,3 +145,34 @@ fn counts_refuses_bad_arguments() {
     assert!(!output.status.success());
     assert!(format!("{stdout}{stderr}").contains("colour"), "the bad field should be named: {stdout}{stderr}");
 }
+
+/// A file named on the command line that is not an area file is an error (a script must not
+/// carry on) that says what was expected and what header was found; in a folder it is only
+/// skipped, saying so.
+#[test]
+fn import_areas_refuses_a_named_file_it_does_not_recognise() {
+    let t = common::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let street = dir.path().join("2022-07-gwent-street.csv");
+    std::fs::write(&street, "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context\n").unwrap();
+    let output = alliance(&t.url, &["import", "areas", street.to_str().unwrap()]);
+    let (stdout, stderr) = text(&output);
+    assert!(!output.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("FAILED    2022-07-gwent-street.csv: not an area file Alliance recognises: it has the header \"Crime ID\", \"Month\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("IMD 2019 File 1")
+            && stdout.contains("File 6")
+            && stdout.contains("WIMD")
+            && stdout.contains("GeoJSON boundaries"),
+        "{stdout}"
+    );
+    assert!(stdout.lines().last().unwrap_or_default().contains("1 failed: 2022-07-gwent-street.csv"), "{stdout}");
+
+    let output = alliance(&t.url, &["import", "areas", dir.path().to_str().unwrap()]);
+    let (stdout, stderr) = text(&output);
+    assert!(output.status.success(), "a folder's stranger is skipped: {stdout}{stderr}");
+    assert!(stdout.contains("skipped   2022-07-gwent-street.csv: not an area file Alliance recognises"), "{stdout}");
+}

@@ -420,8 +420,33 @@ async fn register_and_evaluation_api_over_http() {
         assert_eq!(row["target"].as_u64(), Some(independent[month][0]), "target in {month}");
         assert_eq!(row["buffer"].as_u64(), Some(independent[month][1]), "buffer in {month}");
     }
+    // A statistic not reported says why: structured fields and a sentence, in the JSON and
+    // on the report page, never the reason's JSON.
+    assert_eq!(r["relative_effect"]["explanation"], "The evaluation has no comparison area to measure against.");
+    assert!(html
+        .body
+        .contains("<td>not reported</td><td>The evaluation has no comparison area to measure against.</td>"));
+    assert!(!html.body.contains("{&quot;") && !html.body.contains("{\""), "no JSON in the report");
+    assert!(
+        html.body.contains("<li>Target: an outline drawn on the map or given as GeoJSON: 1 polygon.</li>"),
+        "{}",
+        html.body
+    );
+    assert!(html.body.contains("<li>Buffer: the ring up to 200 m around the target, outside it.</li>"));
+    // An evaluation that does not exist is a problem document, like every API error.
     let missing = app.get(&format!("/api/v1/interventions/{id}/evaluations/9999"), &me).await;
     assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("content-type"), Some("application/problem+json"));
+    let problem = missing.json();
+    assert_eq!((problem["status"].as_u64(), problem["title"].as_str()), (Some(404), Some("Not found")));
+    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("9999")), "{problem}");
+    // So is an id that is not a valid id (beyond the range of one), and a page's is a 404 page.
+    let huge = app.get("/api/v1/interventions/99999999999999999999/evaluations/1", &me).await;
+    assert_eq!(huge.status, 404);
+    assert_eq!(huge.header("content-type"), Some("application/problem+json"));
+    let huge = app.get("/interventions/99999999999999999999", &me).await;
+    assert_eq!(huge.status, 404, "{}", huge.body);
+    assert!(huge.body.contains("Page not found"), "{}", huge.body);
 
     // POST /api/v1/evaluate with a comparison circle: every statistic.
     let design = serde_json::json!({
@@ -602,6 +627,52 @@ async fn web_changes_are_recorded_against_the_signed_in_user(app: TestApp) {
 }
 
 on_each_app!(web_changes_are_recorded_against_the_signed_in_user);
+
+/// The demo's example evaluation (two parks of the register, a 200 m buffer, three parks as
+/// the comparison), as the reviewer read it: the target did not improve, so the WDQ is not
+/// formed, while crime in the buffer rose significantly. The report says so in words: no
+/// reason as JSON, the parks named as places of the register (not LSOAs), and a verdict that
+/// names the rise next door and says displacement cannot be judged by the WDQ.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_evaluation_reads_in_plain_words() {
+    let app = TestApp::start(common::sqlite()).await;
+    let me = app.signed_in("analyst@example.org", alliance_core::access::Role::Analyst, "VRP").await;
+    alliance::demo::load_demo_partnership(&app.db).await.expect("the demo loads");
+    let id = app.db.interventions().await.unwrap()[0].id;
+    let eid = app.db.evaluations_of(id).await.unwrap()[0].id;
+
+    let html = app.get(&format!("/interventions/{id}/evaluations/{eid}.html"), &me).await;
+    assert_eq!(html.status, 200);
+    let body = html.body.replace("&#39;", "'");
+    assert!(!body.contains("{&quot;") && !body.contains("&quot;reason"), "no JSON in the report");
+    assert!(
+        body.contains("<th scope=\"row\">Weighted displacement quotient</th><td>not reported</td><td>The target area did not improve relative to the comparison area (success measure "),
+        "{body}"
+    );
+    assert!(
+        body.contains("<li>Target: 2 places from the place register: Hanley Park (park or open space), Burslem Park (park or open space).</li>"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<li>Comparison: 3 places from the place register: Tunstall Park (park or open space)"),
+        "{body}"
+    );
+    assert!(!body.contains("LSOAs: Hanley Park"), "{body}");
+    let verdict = &body[body.find("<p class=\"verdict\">").expect("the verdict")..];
+    let verdict = &verdict[..verdict.find("</p>").unwrap()];
+    assert!(verdict.contains("Crime in the surrounding 200 m rose significantly (+28%"), "{verdict}");
+    assert!(verdict.contains("Displacement cannot be judged by the weighted displacement quotient, because the target area did not improve"), "{verdict}");
+    assert!(!verdict.contains("no sign of displacement"), "{verdict}");
+
+    // The API gives the same reason as fields and as the sentence.
+    let stored = app.get(&format!("/api/v1/interventions/{id}/evaluations/{eid}"), &me).await.json();
+    let wdq = &stored["report"]["result"]["weighted_displacement_quotient"];
+    assert_eq!(wdq["status"], "not_defined");
+    assert_eq!(wdq["reason"]["reason"], "no_success_in_target");
+    assert!(wdq["reason"]["success_measure"].as_f64().is_some_and(|m| m >= 0.0), "{wdq}");
+    assert!(wdq["explanation"].as_str().is_some_and(|e| e.starts_with("The target area did not improve")), "{wdq}");
+    assert_eq!(stored["report"]["areas"]["target"]["place_kinds"], serde_json::json!(["park", "park"]));
+}
 
 /// An intervention reads back exactly as it was stored: every field (each EMMIE dimension
 /// with its own value, so two read from each other's column would show), then after an edit.

@@ -1099,6 +1099,22 @@ async fn governance_cycle(app: TestApp) {
     assert_eq!(odt.status, StatusCode::OK);
     assert_eq!(odt.header("content-type"), Some("application/vnd.oasis.opendocument.text"));
     assert!(odt.header("content-disposition").is_some_and(|d| d.contains(&format!("board-pack-{quarter}.odt"))));
+    // A quarter outside the data and strategy held has no pack: refused, naming the quarters
+    // there are packs of, not an empty pack.
+    for path in ["/board-pack/1900Q1", "/board-pack/1900Q1/odt", "/board-pack/1900Q1/pdf"] {
+        let refused = get(&app, &board, path).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            refused.body.contains("There is no Board pack of ")
+                && refused.body.contains("Board pack")
+                && refused.body.contains(&format!("{quarter}")),
+            "{path}: {}",
+            refused.body
+        );
+    }
+    let refused = get(&app, &board, "/board-pack/soon").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("is not a quarter"), "{}", refused.body);
 
     // Spend in a financial-year quarter: 2025/26 Q2 is July to September 2025.
     let stream =

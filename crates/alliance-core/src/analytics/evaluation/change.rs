@@ -81,6 +81,16 @@ pub enum RelativeEffectUndefined {
     ZeroCount,
 }
 
+impl super::NotReportedReason for RelativeEffectUndefined {
+    fn explanation(&self) -> String {
+        match self {
+            RelativeEffectUndefined::ZeroCount => {
+                "one of the two areas had no recorded crime in the before or the after period, so the ratio of their changes cannot be formed".to_string()
+            }
+        }
+    }
+}
+
 /// The relative effect size of Farrington & Welsh: an odds ratio comparing the change in
 /// the treated area with the change in its comparison.
 ///

@@ -70,6 +70,21 @@ pub enum DispersionUndefined {
     NoCrime,
 }
 
+impl super::NotReportedReason for DispersionUndefined {
+    fn explanation(&self) -> String {
+        match self {
+            DispersionUndefined::TooFewMonths { months } => format!(
+                "the before period has {months} {} of counts and at least 2 are needed to see how much they vary",
+                if *months == 1 { "month" } else { "months" }
+            ),
+            DispersionUndefined::NoCrime => {
+                "no crime was recorded in any month of the before period, so there is no variation to measure"
+                    .to_string()
+            }
+        }
+    }
+}
+
 /// The Pearson dispersion of `counts` against `model`, or `None` when that model cannot
 /// be fitted (too few months, or a fitted mean that is not positive).
 pub fn pearson_dispersion(counts: &[f64], model: MeanModel) -> Option<Dispersion> {

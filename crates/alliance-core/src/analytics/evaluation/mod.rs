@@ -198,14 +198,127 @@ impl EvaluationInput {
     }
 }
 
+/// Why a statistic is not reported, in words a reader of the report understands: every
+/// reason type (a statistic's `…Undefined`, and [`Inapplicable`]) says it, so no report
+/// shows a reason's field names or JSON.
+pub trait NotReportedReason {
+    /// The reason as a clause to follow "because" or "not reported:": lower case, no full
+    /// stop ("the target area did not improve …").
+    fn explanation(&self) -> String;
+
+    /// The reason as a sentence: the explanation with a capital and a full stop.
+    fn sentence(&self) -> String {
+        sentence(&self.explanation())
+    }
+}
+
+/// `clause` as a sentence: its first letter capitalised and a full stop added.
+pub fn sentence(clause: &str) -> String {
+    let mut chars = clause.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
+    }
+}
+
+/// Why a statistic does not apply to this design: an area or series it needs is not part
+/// of the evaluation. Serialised as the short phrase it always had (`"no comparison area"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inapplicable {
+    NoComparisonArea,
+    NoBufferArea,
+    NoMonthlySeries,
+    /// The monthly series gives no comparison counts.
+    SeriesWithoutComparison,
+    /// The monthly series gives no counts for the area in question.
+    SeriesWithoutArea,
+}
+
+impl Inapplicable {
+    /// The short phrase of the JSON form (`because`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inapplicable::NoComparisonArea => "no comparison area",
+            Inapplicable::NoBufferArea => "no buffer area",
+            Inapplicable::NoMonthlySeries => "no monthly series",
+            Inapplicable::SeriesWithoutComparison => "the monthly series has no comparison counts",
+            Inapplicable::SeriesWithoutArea => "the monthly series has no counts for this area",
+        }
+    }
+}
+
+impl std::fmt::Display for Inapplicable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Inapplicable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl NotReportedReason for Inapplicable {
+    fn explanation(&self) -> String {
+        match self {
+            Inapplicable::NoComparisonArea => "the evaluation has no comparison area to measure against",
+            Inapplicable::NoBufferArea => "the evaluation has no buffer ring around the target",
+            Inapplicable::NoMonthlySeries => "the evaluation has no monthly series of counts",
+            Inapplicable::SeriesWithoutComparison => "the monthly series has no counts for the comparison area",
+            Inapplicable::SeriesWithoutArea => "the monthly series has no counts for this area",
+        }
+        .to_string()
+    }
+}
+
 /// A statistic that is reported, not defined for these counts, or not applicable to this
 /// design (e.g. no comparison area).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+///
+/// Its JSON form is `{"status": "defined", "value": …}`, `{"status": "not_defined",
+/// "reason": {"reason": "no_success_in_target", …its figures}, "explanation": "…"}` or
+/// `{"status": "not_applicable", "because": "no comparison area", "explanation": "…"}`: the
+/// reason as structured fields for a program and as a sentence for a person.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Reported<T, R> {
     Defined { value: T },
     NotDefined { reason: R },
-    NotApplicable { because: String },
+    NotApplicable { because: Inapplicable },
+}
+
+impl<T, R: NotReportedReason> Reported<T, R> {
+    /// Why the statistic is not reported, as a sentence; `None` when it is.
+    pub fn explanation(&self) -> Option<String> {
+        match self {
+            Reported::Defined { .. } => None,
+            Reported::NotDefined { reason } => Some(reason.sentence()),
+            Reported::NotApplicable { because } => Some(because.sentence()),
+        }
+    }
+}
+
+impl<T: Serialize, R: Serialize + NotReportedReason> Serialize for Reported<T, R> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(if matches!(self, Reported::Defined { .. }) { 2 } else { 3 }))?;
+        match self {
+            Reported::Defined { value } => {
+                map.serialize_entry("status", "defined")?;
+                map.serialize_entry("value", value)?;
+            }
+            Reported::NotDefined { reason } => {
+                map.serialize_entry("status", "not_defined")?;
+                map.serialize_entry("reason", reason)?;
+                map.serialize_entry("explanation", &reason.sentence())?;
+            }
+            Reported::NotApplicable { because } => {
+                map.serialize_entry("status", "not_applicable")?;
+                map.serialize_entry("because", because)?;
+                map.serialize_entry("explanation", &because.sentence())?;
+            }
+        }
+        map.end()
+    }
 }
 
 impl<T, R> Reported<T, R> {
@@ -223,8 +336,8 @@ impl<T, R> Reported<T, R> {
         }
     }
 
-    fn not_applicable(because: &str) -> Reported<T, R> {
-        Reported::NotApplicable { because: because.to_string() }
+    fn not_applicable(because: Inapplicable) -> Reported<T, R> {
+        Reported::NotApplicable { because }
     }
 }
 
@@ -307,20 +420,20 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
     };
     let relative_effect = match scaled.comparison {
         Some(comparison) => relative(scaled.target, comparison),
-        None => Reported::not_applicable("no comparison area"),
+        None => Reported::not_applicable(Inapplicable::NoComparisonArea),
     };
     let buffer_relative_effect = match (scaled.buffer, scaled.comparison_buffer.or(scaled.comparison)) {
         (Some(buffer), Some(control)) => relative(buffer, control),
-        (None, _) => Reported::not_applicable("no buffer area"),
-        (Some(_), None) => Reported::not_applicable("no comparison area"),
+        (None, _) => Reported::not_applicable(Inapplicable::NoBufferArea),
+        (Some(_), None) => Reported::not_applicable(Inapplicable::NoComparisonArea),
     };
     let weighted_displacement_difference = wdd::weighted_displacement_difference(input.counts, lengths, level);
     let weighted_displacement_quotient = match (input.counts.buffer, input.counts.comparison) {
         (Some(buffer), Some(comparison)) => {
             Reported::from_result(wdq::weighted_displacement_quotient(input.counts.target, buffer, comparison))
         }
-        (None, _) => Reported::not_applicable("no buffer area"),
-        (_, None) => Reported::not_applicable("no comparison area"),
+        (None, _) => Reported::not_applicable(Inapplicable::NoBufferArea),
+        (_, None) => Reported::not_applicable(Inapplicable::NoComparisonArea),
     };
 
     let (difference_in_differences, pre_trend) = match (&series, input.counts.comparison) {
@@ -336,12 +449,18 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
                 Reported::from_result(trend::pre_trend_check(&series.before.target, cb)),
             ),
             _ => (
-                Reported::not_applicable("the monthly series has no comparison counts"),
-                Reported::not_applicable("the monthly series has no comparison counts"),
+                Reported::not_applicable(Inapplicable::SeriesWithoutComparison),
+                Reported::not_applicable(Inapplicable::SeriesWithoutComparison),
             ),
         },
-        (None, _) => (Reported::not_applicable("no monthly series"), Reported::not_applicable("no monthly series")),
-        (_, None) => (Reported::not_applicable("no comparison area"), Reported::not_applicable("no comparison area")),
+        (None, _) => (
+            Reported::not_applicable(Inapplicable::NoMonthlySeries),
+            Reported::not_applicable(Inapplicable::NoMonthlySeries),
+        ),
+        (_, None) => (
+            Reported::not_applicable(Inapplicable::NoComparisonArea),
+            Reported::not_applicable(Inapplicable::NoComparisonArea),
+        ),
     };
     let regression_to_the_mean = match &series {
         Some(series) => {
@@ -383,8 +502,8 @@ pub fn evaluate(input: &EvaluationInput) -> Result<EvaluationResult, EvaluationE
 /// The dispersion of each used area's before-period monthly counts.
 fn overdispersion_check(input: &EvaluationInput, series: Option<&MonthlyView>) -> OverdispersionCheck {
     let areas = input.counts.map_roles(|role, _| match series.map(|s| s.before.get(role)) {
-        None => Reported::not_applicable("no monthly series"),
-        Some(None) => Reported::not_applicable("the monthly series has no counts for this area"),
+        None => Reported::not_applicable(Inapplicable::NoMonthlySeries),
+        Some(None) => Reported::not_applicable(Inapplicable::SeriesWithoutArea),
         Some(Some(counts)) => Reported::from_result(dispersion::dispersion(counts)),
     });
     let widened = areas.iter().any(|(_, r)| r.value().is_some_and(|d| d.overdispersed));

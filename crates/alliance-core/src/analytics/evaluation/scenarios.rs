@@ -86,7 +86,7 @@ fn no_effect_is_not_flagged() {
         Reported::NotDefined { reason: WdqUndefined::NoSuccessInTarget { .. } }
     ));
     assert!(r.verdict.caveats.iter().any(|c| c.kind == verdict::CaveatKind::WdqNotDefined
-        && c.text.contains("did not fall relative to the comparison area")));
+        && c.text.contains("did not improve relative to the comparison area (success measure ")));
 }
 
 #[test]
@@ -272,7 +272,8 @@ fn result_serialises_with_named_statistics() {
     let json = serde_json::to_value(evaluate(&bare).unwrap()).unwrap();
     assert_eq!(
         json["relative_effect"],
-        serde_json::json!({"status": "not_applicable", "because": "no comparison area"})
+        serde_json::json!({"status": "not_applicable", "because": "no comparison area",
+            "explanation": "The evaluation has no comparison area to measure against."})
     );
     // An unbounded upper end is written as null.
     assert!(json["areas"]["target"]["change"]["interval"]["upper"].is_null());

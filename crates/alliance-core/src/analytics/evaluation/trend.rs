@@ -17,6 +17,20 @@ pub enum SeriesUndefined {
     NoVariation,
 }
 
+impl super::NotReportedReason for SeriesUndefined {
+    fn explanation(&self) -> String {
+        match self {
+            SeriesUndefined::TooFewMonths { needed, got } => format!(
+                "a period has {got} {} of counts and at least {needed} are needed",
+                if *got == 1 { "month" } else { "months" }
+            ),
+            SeriesUndefined::NoVariation => {
+                "the monthly figures do not vary at all, so there is no variation to test against".to_string()
+            }
+        }
+    }
+}
+
 /// Student's t two-sided p-value and critical value for `df` degrees of freedom.
 fn t_p_value(t: f64, df: f64) -> f64 {
     match StudentsT::new(0.0, 1.0, df) {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::change::AreaChange;
 use super::harm::HARM_WEIGHTING_CAVEAT;
 use super::trend::RegressionToTheMeanReason;
-use super::{AreaLabels, AreaRole, EvaluationResult, RelativeEffect, Reported};
+use super::{AreaLabels, AreaRole, EvaluationResult, NotReportedReason, RelativeEffect, Reported};
 use crate::analytics::poisson::{ConfidenceLevel, Interval};
 
 /// Counts below this in any used area and period get the small-count caveat.
@@ -431,6 +431,39 @@ fn wdq_reading_words(reading: super::wdq::WdqReading) -> &'static str {
     }
 }
 
+/// The buffer's own change in words when it is significant on its own (its E-test, and its
+/// widened interval when overdispersed): "rose significantly (+28%, 95% CI +11% to +49%;
+/// E-test p < 0.001)". `None` when it is not.
+fn buffer_own_change(result: &EvaluationResult) -> Option<String> {
+    let buffer = result.areas.buffer.as_ref()?;
+    let level = result.confidence_level;
+    let phi = result.overdispersion.phis().buffer.unwrap_or(1.0);
+    let test = buffer.e_test?;
+    if !change_significant(buffer, test.p_value, phi, level) {
+        return None;
+    }
+    Some(match buffer.change.percent {
+        Some(pct) => format!(
+            "{} significantly ({}, {}; E-test {})",
+            if pct > 0.0 { "rose" } else { "fell" },
+            signed_percent(pct),
+            percent_interval(level, buffer.change.interval),
+            format_p(test.p_value)
+        ),
+        None => {
+            format!("rose significantly, from 0 to {} crimes (E-test {})", buffer.counts.after, format_p(test.p_value))
+        }
+    })
+}
+
+/// The finding about the buffer and its sentences.
+///
+/// Displacement is judged by the buffer's change relative to its control (the comparison
+/// area's surroundings, or the comparison area) where that is defined, else by the buffer's
+/// own change. A significant change of the buffer on its own is always named, even when its
+/// control moved alike, and when the weighted displacement quotient is not defined the
+/// verdict says that displacement cannot be judged by it and why: "no sign of displacement"
+/// is said only when the quotient was formed or does not apply.
 fn displacement_finding(
     result: &EvaluationResult,
     labels: &AreaLabels,
@@ -446,6 +479,11 @@ fn displacement_finding(
         "the comparison area's surroundings"
     } else {
         "the comparison area"
+    };
+    let own = buffer_own_change(result);
+    let wdq_missing = match &result.weighted_displacement_quotient {
+        Reported::NotDefined { reason } => Some(reason.explanation()),
+        _ => None,
     };
     // Relative to the control where we can; otherwise the buffer's own change.
     let (finding, detail) = match &result.buffer_relative_effect {
@@ -466,7 +504,34 @@ fn displacement_finding(
                 ),
             )
         }
-        Reported::Defined { .. } => (DisplacementFinding::NoSignOfDisplacement, String::new()),
+        Reported::Defined { value } => {
+            // Not significant against the control: the buffer's own significant change is
+            // still named, with the test that says it is not displacement.
+            let against = format!(
+                "the change is not significantly different from that in {control} (relative change {}, {}; {})",
+                signed_percent(value.relative_change_percent),
+                percent_interval(level, value.relative_change_interval),
+                format_p(value.p_value)
+            );
+            match &own {
+                Some(words) => {
+                    sentences.push(format!(
+                        "{} {words}, but {against}, so by that test it is not a sign of displacement.",
+                        sentence_start(&format!("crime in {place}"))
+                    ));
+                }
+                None if wdq_missing.is_some() => {
+                    sentences.push(format!("Crime in {place} did not change significantly relative to {control}."))
+                }
+                None => sentences.push(format!("There is no sign of displacement to {place}.")),
+            }
+            if let Some(why) = &wdq_missing {
+                sentences.push(format!(
+                    "Displacement cannot be judged by the weighted displacement quotient, because {why}."
+                ));
+            }
+            return DisplacementFinding::NoSignOfDisplacement;
+        }
         _ => match (buffer.e_test, buffer.change.percent) {
             (Some(test), Some(pct)) if change_significant(buffer, test.p_value, buffer_phi, level) => (
                 if pct > 0.0 { DisplacementFinding::Displacement } else { DisplacementFinding::DiffusionOfBenefit },
@@ -486,7 +551,143 @@ fn displacement_finding(
         DisplacementFinding::DiffusionOfBenefit => {
             format!("There are signs of a diffusion of benefit to {place}: {detail}.")
         }
+        _ if wdq_missing.is_some() => format!("Crime in {place} did not change significantly."),
         _ => format!("There is no sign of displacement to {place}."),
     });
+    if let Some(why) = &wdq_missing {
+        sentences.push(format!("Displacement cannot be judged by the weighted displacement quotient, because {why}."));
+    }
     finding
+}
+
+/// `text` with its first letter capitalised.
+fn sentence_start(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The displacement sentences, one hand-built set of counts per branch: equal 12-month
+    //! periods and no monthly series, so every test is a plain E-test or relative effect.
+    use super::super::{evaluate, Areas, BeforeAfter, EvaluationInput, WdqUndefined};
+    use super::*;
+    use crate::domain::MonthRange;
+
+    fn input(
+        target: (u64, u64),
+        buffer: (u64, u64),
+        comparison: (u64, u64),
+        control: Option<(u64, u64)>,
+    ) -> EvaluationInput {
+        let year =
+            |y: &str| MonthRange::new(format!("{y}-01").parse().unwrap(), format!("{y}-12").parse().unwrap()).unwrap();
+        let pair = |(before, after): (u64, u64)| BeforeAfter::new(before, after);
+        let mut input = EvaluationInput::new(year("2023"), year("2024"), pair(target));
+        input.counts = Areas {
+            target: pair(target),
+            buffer: Some(pair(buffer)),
+            comparison: Some(pair(comparison)),
+            comparison_buffer: control.map(pair),
+        };
+        input.labels.buffer_metres = Some(200.0);
+        input
+    }
+
+    const CANNOT_JUDGE: &str = "Displacement cannot be judged by the weighted displacement quotient, because";
+
+    #[test]
+    fn a_significant_rise_next_door_is_named_when_the_target_did_not_improve() {
+        // The demo's figures: the target rose (no success, so no WDQ), the buffer rose 28%
+        // (E-test p < 0.001), and the comparison's surroundings rose alike (+30%).
+        let r = evaluate(&input((100, 110), (328, 421), (100, 100), Some((300, 390)))).unwrap();
+        assert!(matches!(
+            r.weighted_displacement_quotient,
+            Reported::NotDefined { reason: WdqUndefined::NoSuccessInTarget { .. } }
+        ));
+        assert!(r.buffer_relative_effect.value().is_some_and(|v| v.p_value >= 0.05));
+        let s = &r.verdict.summary;
+        assert!(
+            s.contains("Crime in the surrounding 200 m rose significantly (+28%, 95% CI ")
+                && s.contains("; E-test p < 0.001)"),
+            "{s}"
+        );
+        assert!(s.contains("but the change is not significantly different from that in the comparison area's surroundings (relative change -1%"), "{s}");
+        assert!(
+            s.contains(&format!(
+                "{CANNOT_JUDGE} the target area did not improve relative to the comparison area (success measure 0.10;"
+            )),
+            "{s}"
+        );
+        assert!(!s.contains("no sign of displacement"), "{s}");
+        assert_eq!(r.verdict.displacement, DisplacementFinding::NoSignOfDisplacement);
+    }
+
+    #[test]
+    fn a_significant_rise_next_door_is_named_when_the_wdq_is_formed_too() {
+        // The target halved, so the WDQ is formed; the buffer still rose as its control did.
+        let r = evaluate(&input((200, 100), (328, 421), (200, 200), Some((300, 390)))).unwrap();
+        assert!(r.weighted_displacement_quotient.value().is_some());
+        let s = &r.verdict.summary;
+        assert!(s.contains("Crime in the surrounding 200 m rose significantly (+28%"), "{s}");
+        assert!(s.contains("so by that test it is not a sign of displacement."), "{s}");
+        assert!(!s.contains(CANNOT_JUDGE), "{s}");
+    }
+
+    #[test]
+    fn no_change_next_door_without_a_wdq_is_not_called_no_sign_of_displacement() {
+        let r = evaluate(&input((100, 110), (300, 305), (100, 100), Some((300, 300)))).unwrap();
+        let s = &r.verdict.summary;
+        assert!(s.contains("Crime in the surrounding 200 m did not change significantly relative to the comparison area's surroundings."), "{s}");
+        assert!(s.contains(CANNOT_JUDGE), "{s}");
+        assert!(!s.contains("no sign of displacement"), "{s}");
+    }
+
+    #[test]
+    fn no_change_next_door_with_a_wdq_is_no_sign_of_displacement() {
+        let r = evaluate(&input((200, 100), (300, 305), (200, 200), Some((300, 300)))).unwrap();
+        let s = &r.verdict.summary;
+        assert!(s.contains("There is no sign of displacement to the surrounding 200 m."), "{s}");
+        assert!(!s.contains(CANNOT_JUDGE), "{s}");
+    }
+
+    #[test]
+    fn a_comparison_without_crime_leaves_displacement_unjudged_and_says_why() {
+        // No crime in the comparison before: neither the buffer's relative effect nor the WDQ
+        // can be formed, and the buffer's own change is not significant.
+        let r = evaluate(&input((100, 60), (300, 305), (0, 10), None)).unwrap();
+        assert!(matches!(
+            r.weighted_displacement_quotient,
+            Reported::NotDefined { reason: WdqUndefined::ZeroComparisonCount { .. } }
+        ));
+        let s = &r.verdict.summary;
+        assert!(s.contains("Crime in the surrounding 200 m did not change significantly."), "{s}");
+        assert!(
+            s.contains(&format!("{CANNOT_JUDGE} the comparison area had no recorded crime in the before period")),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn every_reason_not_reported_reads_as_a_sentence() {
+        use super::super::{DispersionUndefined, Inapplicable, RelativeEffectUndefined, SeriesUndefined};
+        let sentences = [
+            WdqUndefined::NoSuccessInTarget { success_measure: 0.18355315747402068 }.sentence(),
+            WdqUndefined::ZeroComparisonCount { before: 3, after: 0 }.sentence(),
+            RelativeEffectUndefined::ZeroCount.sentence(),
+            DispersionUndefined::TooFewMonths { months: 1 }.sentence(),
+            DispersionUndefined::NoCrime.sentence(),
+            SeriesUndefined::TooFewMonths { needed: 3, got: 2 }.sentence(),
+            SeriesUndefined::NoVariation.sentence(),
+            Inapplicable::NoComparisonArea.sentence(),
+            Inapplicable::SeriesWithoutArea.sentence(),
+        ];
+        for s in &sentences {
+            assert!(s.starts_with(char::is_uppercase) && s.ends_with('.'), "{s}");
+            assert!(!s.contains('{') && !s.contains('_') && !s.contains('"'), "{s}");
+        }
+        assert!(sentences[0].contains("(success measure 0.18;"), "{}", sentences[0]);
+        assert!(sentences[1].contains("in the after period"), "{}", sentences[1]);
+        assert!(sentences[3].contains("has 1 month of counts"), "{}", sentences[3]);
+    }
 }

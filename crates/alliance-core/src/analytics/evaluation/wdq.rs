@@ -16,10 +16,9 @@ pub enum WdqUndefined {
     NoSuccessInTarget { success_measure: f64 },
 }
 
-impl WdqUndefined {
-    /// Plain-English reason for reports.
-    pub fn explanation(self) -> String {
-        match self {
+impl super::NotReportedReason for WdqUndefined {
+    fn explanation(&self) -> String {
+        match *self {
             WdqUndefined::ZeroComparisonCount { before, after } => format!(
                 "the comparison area had no recorded crime in the {} period, so its ratios cannot be formed",
                 match (before, after) {
@@ -28,10 +27,10 @@ impl WdqUndefined {
                     _ => "after",
                 }
             ),
-            WdqUndefined::NoSuccessInTarget { .. } => {
-                "crime in the target area did not fall relative to the comparison area, so there was no success to displace"
-                    .to_string()
-            }
+            WdqUndefined::NoSuccessInTarget { success_measure } => format!(
+                "the target area did not improve relative to the comparison area (success measure {:.2}; below 0 is an improvement), so there is no success whose displacement could be weighed",
+                success_measure
+            ),
         }
     }
 }

@@ -5,8 +5,9 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Path;
 use alliance_db::governance::{Action, ActionFields};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 

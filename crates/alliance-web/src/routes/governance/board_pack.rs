@@ -7,18 +7,37 @@
 //!   secretary can edit (LibreOffice, Word, Google Docs);
 //! - `GET /board-pack/{quarter}/pdf`: the same pack as a PDF (paginated, tagged).
 
+use crate::extract::Path;
 use alliance_app::board_pack::BoardPack;
 use alliance_core::governance::Quarter;
-use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::extract::State;
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::see_other;
+use crate::error::bad_request;
 use crate::{AppState, PageError};
 
-/// A link's quarter, or the message of the 404 a bad one answers.
-fn quarter_of(text: &str) -> Result<Quarter, String> {
-    text.parse()
+/// A link's quarter when the reader may have a pack of it: one that is not a quarter, or is
+/// outside the data and strategy held (`/board-pack/1900Q1`, whose pack would be empty), is a
+/// 400 page naming the quarters there are packs of.
+async fn quarter_of(state: &AppState, text: &str) -> Result<Quarter, PageError> {
+    let (first, last) = crate::views::governance::pack_quarters(state).await?;
+    let available = if first == last {
+        format!("there is a Board pack of {first} only")
+    } else {
+        format!("there are Board packs of the quarters from {first} to {last}")
+    };
+    match text.parse::<Quarter>() {
+        Ok(q) if first <= q && q <= last => Ok(q),
+        Ok(q) => Err(bad_request(format!(
+            "There is no Board pack of {q}: it is outside the data and the strategy held, and {available}."
+        ))),
+        Err(_) => Err(bad_request(format!(
+            "\"{}\" is not a quarter: give one like {last} ({available}).",
+            text.chars().take(20).collect::<String>()
+        ))),
+    }
 }
 
 /// The latest quarter with data the reader may see (as the governance pages open on).
@@ -28,10 +47,7 @@ pub async fn latest(State(state): State<AppState>) -> Result<Response, PageError
 }
 
 pub async fn board_pack(State(state): State<AppState>, Path(quarter): Path<String>) -> Result<Response, PageError> {
-    let quarter = match quarter_of(&quarter) {
-        Ok(q) => q,
-        Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
-    };
+    let quarter = quarter_of(&state, &quarter).await?;
     let pack = crate::views::board_pack::load_for_reader(&state, quarter).await?;
     Ok(Html(alliance_reports::board_pack::render(&pack)?).into_response())
 }
@@ -53,10 +69,7 @@ async fn download<E: std::fmt::Display>(
     mime: &str,
     extension: &str,
 ) -> Result<Response, PageError> {
-    let quarter = match quarter_of(quarter) {
-        Ok(q) => q,
-        Err(message) => return Ok((StatusCode::NOT_FOUND, message).into_response()),
-    };
+    let quarter = quarter_of(state, quarter).await?;
     let pack = crate::views::board_pack::load_for_reader(state, quarter).await?;
     let bytes = render(&pack).map_err(|e| PageError::Internal(e.to_string()))?;
     let name = format!("attachment; filename=\"board-pack-{quarter}.{extension}\"");

@@ -15,9 +15,10 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Path;
 use alliance_core::governance::{parse_pounds, FinancialYear, Quarter};
 use alliance_db::DbError;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Path;
 use alliance_core::analytics::sna::definition::SvGroup;
 use alliance_core::domain::police::CRIME_TYPES;
 use alliance_core::governance::{
@@ -18,7 +19,7 @@ use alliance_db::access::User;
 use alliance_db::governance::{Indicator, NewIndicator};
 use alliance_db::DbError;
 use alliance_ingest::governance_values::parse_numbered_indicator_values;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Query, Request, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 

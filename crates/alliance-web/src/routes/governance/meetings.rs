@@ -2,10 +2,11 @@
 //! and adding its decisions, escalations and actions arising (`POST /meetings/{id}/items`,
 //! staff). An action arising is created in the action plan and linked to the item.
 
+use crate::extract::Path;
 use alliance_core::governance::{ActionStatus, MeetingBody, MeetingItemKind};
 use alliance_db::access::User;
 use alliance_db::governance::{ActionFields, Meeting};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 

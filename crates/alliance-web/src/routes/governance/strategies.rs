@@ -17,11 +17,12 @@
 
 use std::collections::HashMap;
 
+use crate::extract::Path;
 use alliance_app::strategies::{self, StrategyImport};
 use alliance_db::governance::{Commitment, Priority, Strategy, StrategyFields};
 use alliance_ingest::SourceFile;
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;

@@ -6,7 +6,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use crate::extract::Path;
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 

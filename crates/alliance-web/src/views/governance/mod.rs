@@ -67,6 +67,21 @@ pub fn quarter_from_or(form: &Form, default: Quarter) -> (Quarter, Vec<FieldErro
 /// computed", and a restricted dataset (ED assaults, a partner series) the reader's
 /// organisation has no access to never moves it (`latest_quarter_seen_by`).
 pub async fn default_quarter(state: &crate::AppState, indicators_only: bool) -> Result<Quarter, DbError> {
+    let levels = reader_levels(state).await?;
+    let level_of = |d: &str| levels.get(d).copied().unwrap_or(alliance_core::access::AccessLevel::None);
+    alliance_app::board_pack::latest_quarter_seen_by(&state.db, current_quarter(), indicators_only, level_of).await
+}
+
+/// The quarters there are Board packs of, first and last
+/// (`alliance_app::board_pack::pack_quarters`).
+pub async fn pack_quarters(state: &crate::AppState) -> Result<(Quarter, Quarter), DbError> {
+    alliance_app::board_pack::pack_quarters(&state.db, current_quarter()).await
+}
+
+/// The signed-in reader's access to each dataset of the indicators.
+async fn reader_levels(
+    state: &crate::AppState,
+) -> Result<std::collections::HashMap<&'static str, alliance_core::access::AccessLevel>, DbError> {
     let context = crate::auth::current();
     let mut levels = std::collections::HashMap::new();
     for dataset in alliance_app::board_pack::DATASETS_OF_INDICATORS {
@@ -76,8 +91,7 @@ pub async fn default_quarter(state: &crate::AppState, indicators_only: bool) -> 
         };
         levels.insert(dataset, level);
     }
-    let level_of = |d: &str| levels.get(d).copied().unwrap_or(alliance_core::access::AccessLevel::None);
-    alliance_app::board_pack::latest_quarter_seen_by(&state.db, current_quarter(), indicators_only, level_of).await
+    Ok(levels)
 }
 
 /// `(value, label)` options of the action statuses.
