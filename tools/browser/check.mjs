@@ -360,7 +360,7 @@ try {
       await go(pub, '/public/figures');
       const figures = await text(pub);
       await pub.close();
-      if (!figures.includes('No area has 5 or more reports')) return 'a cell under 5 is shown in public';
+      if (!figures.includes('No square is shown')) return 'a cell under 5 is shown in public';
       return chosen.length ? '' : 'the map did not say which point was chosen';
     });
 

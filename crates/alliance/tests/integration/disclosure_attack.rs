@@ -258,6 +258,13 @@ fn row_value(body: &str, name: &str) -> Option<String> {
     Some(rest[open..close].trim().to_string())
 }
 
+/// The total of checked reports of unsafe places as `/public/figures` shows it.
+fn published_total(body: &str) -> String {
+    let total_at = body.find("checked reports of unsafe places").expect("the total");
+    let head = &body[..total_at];
+    head[head.rfind("margin-bottom-1\">").expect("the figure") + 17..].split('<').next().unwrap_or_default().to_string()
+}
+
 async fn public_differencing(app: TestApp) {
     let areas = common::workspace_root().join("data/demo/areas");
     for f in ["districts-staffordshire.csv.gz", "boundaries-ward-staffordshire.geojson.gz"] {
@@ -284,13 +291,7 @@ async fn public_differencing(app: TestApp) {
     let public = Caller::default();
     let figures = app.get("/public/figures", &public).await;
     assert_eq!(figures.status, 200);
-    let total_at = figures.body.find("checked reports of unsafe places").expect("the total");
-    let head = &figures.body[..total_at];
-    let total_text = head[head.rfind("margin-bottom-1\">").expect("the figure") + 17..]
-        .split('<')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let total_text = published_total(&figures.body);
     let said = app.get("/you-said-we-did", &public).await;
     assert_eq!(said.status, 200);
     let district_texts: Vec<String> =
@@ -403,13 +404,7 @@ async fn squares_do_not_undo_district_suppression(app: TestApp) {
     let public = Caller::default();
     let figures = app.get("/public/figures", &public).await;
     assert_eq!(figures.status, 200);
-    let total_at = figures.body.find("checked reports of unsafe places").expect("the total");
-    let head = &figures.body[..total_at];
-    let total = head[head.rfind("margin-bottom-1\">").expect("the figure") + 17..]
-        .split('<')
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    let total = published_total(&figures.body);
     let square = row_value(&figures.body, &stoke_square).and_then(|t| count(&t)).unwrap_or(0);
     let said = app.get("/you-said-we-did", &public).await;
     let districts = app.db.districts().await.expect("districts");
