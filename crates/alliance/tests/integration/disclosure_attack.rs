@@ -225,18 +225,13 @@ async fn ed_differencing(app: TestApp) {
 }
 on_each_app!(ed_differencing);
 
-/// Approves `n` reports placed in a ward of a district.
-async fn reports_in(app: &TestApp, ward: &(String, String), district: &str, n: usize) {
+/// Approves `n` reports of a place as the report form stores them.
+async fn approve_reports(app: &TestApp, place_text: &str, place: Option<Place>, point: Option<(f64, f64)>, n: usize) {
     for _ in 0..n {
         let report = alliance_db::public::reports::NewUnsafeReport {
-            place_text: ward.1.clone(),
-            place: Some(Place {
-                kind: "ward".into(),
-                code: ward.0.clone(),
-                name: ward.1.clone(),
-                district_code: Some(district.to_string()),
-            }),
-            point: None,
+            place_text: place_text.to_string(),
+            place: place.clone(),
+            point,
             incident_date: "2025-06-01".into(),
             time_of_day: "evening".into(),
             reasons: vec!["poor-lighting".into()],
@@ -246,6 +241,17 @@ async fn reports_in(app: &TestApp, ward: &(String, String), district: &str, n: u
         let id = app.db.submit_unsafe_report(&report).await.expect("stored");
         assert!(app.db.moderate_unsafe_report(id, true, &common::test_actor()).await.expect("approved"));
     }
+}
+
+/// Approves `n` reports placed in a ward of a district.
+async fn reports_in(app: &TestApp, ward: &(String, String), district: &str, n: usize) {
+    let place = Place {
+        kind: "ward".into(),
+        code: ward.0.clone(),
+        name: ward.1.clone(),
+        district_code: Some(district.to_string()),
+    };
+    approve_reports(app, &ward.1, Some(place), None, n).await;
 }
 
 /// The text of the table cell after the row headed `name` on a page.
@@ -327,20 +333,7 @@ on_each_app!(public_differencing);
 /// Approves `n` reports placed by a point only (as the report form's map posts it): the
 /// report falls in the ward and district containing it and in its 250 m square.
 async fn reports_at(app: &TestApp, point: (f64, f64), n: usize) {
-    for _ in 0..n {
-        let report = alliance_db::public::reports::NewUnsafeReport {
-            place_text: "Point on the map".into(),
-            place: None,
-            point: Some(point),
-            incident_date: "2025-06-01".into(),
-            time_of_day: "evening".into(),
-            reasons: vec!["poor-lighting".into()],
-            age_band: None,
-            gender: None,
-        };
-        let id = app.db.submit_unsafe_report(&report).await.expect("stored");
-        assert!(app.db.moderate_unsafe_report(id, true, &common::test_actor()).await.expect("approved"));
-    }
+    approve_reports(app, "Point on the map", None, Some(point), n).await;
 }
 
 /// The values a published figure's text allows (up to `most`): the count itself, 1 to
