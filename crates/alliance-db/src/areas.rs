@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use alliance_core::geo::containment::{link_vintages, AreaShape};
+use alliance_core::geo::containment::{apportion_populations, link_vintages, AreaShape};
 use alliance_ingest::areas::{read_area_file, AreaFile, AreaTable, Boundary, BoundaryKind, District};
 use alliance_ingest::SourceFile;
 use serde::Serialize;
@@ -121,6 +121,26 @@ impl Db {
         );
         let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
         Ok(rows.iter().map(|r| r.try_get(0)).collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// The district each of `codes` (LSOAs, wards) lies in, where held: a small area's figure
+    /// and its district's are linked when both are published (a district less the LSOAs shown
+    /// would give away a hidden one).
+    pub async fn districts_of_areas(&self, codes: &[String]) -> Result<HashMap<String, String>, DbError> {
+        let mut out = HashMap::new();
+        for chunk in codes.chunks(500) {
+            let mut params = crate::params::Params::new();
+            let list = params.list(chunk.iter().cloned());
+            let sql = format!(
+                "SELECT code, district_code FROM lsoas WHERE district_code IS NOT NULL AND code IN ({list}) \
+                 UNION SELECT code, district_code FROM area_boundaries \
+                 WHERE kind = 'ward' AND district_code IS NOT NULL AND code IN ({list})"
+            );
+            for r in params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await? {
+                out.insert(r.try_get(0)?, r.try_get(1)?);
+            }
+        }
+        Ok(out)
     }
 
     /// [`Db::partnership_area`] as a test of a district: every district when the profile names
@@ -347,8 +367,9 @@ async fn load_shapes(tx: &mut Transaction<'_, Any>, kind: &str) -> Result<Vec<Ar
 }
 
 /// Recomputes the 2011 → 2021 links from the boundaries, then gives each LSOA that is new
-/// in 2021 a population (the weighted sum over its 2011 parents) and a deprivation decile
-/// (that of the parent contributing most population), marked as derived.
+/// in 2021 a population (its 2011 parents' residents shared out in whole numbers, so a
+/// district's 2021 LSOAs add up to its published 2011 total: `apportion_populations`) and a
+/// deprivation decile (that of the parent contributing most population), marked as derived.
 async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> {
     let old = load_shapes(tx, "lsoa11").await?;
     let new = load_shapes(tx, "lsoa21").await?;
@@ -374,29 +395,13 @@ async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> 
     for r in &rows {
         parents.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?));
     }
-    let mut children: HashMap<&str, Vec<(&str, f64)>> = HashMap::new();
-    for l in links.iter().filter(|l| l.old_code != l.new_code) {
-        children.entry(l.new_code.as_str()).or_default().push((l.old_code.as_str(), l.weight));
-    }
-    for (child, from) in children {
-        let mut population = 0.0;
-        let mut complete = true;
-        let mut best: Option<(f64, &str)> = None;
-        for (parent, weight) in &from {
-            match parents.get(*parent).and_then(|p| p.0) {
-                Some(p) => {
-                    let share = p as f64 * weight;
-                    population += share;
-                    if best.is_none_or(|(s, _)| share > s) {
-                        best = Some((share, parent));
-                    }
-                }
-                None => complete = false,
-            }
-        }
-        let population = complete.then(|| population.round() as i64);
-        let (rank, decile, source) = best
-            .and_then(|(_, parent)| {
+    let apportioned = apportion_populations(&links, |code| parents.get(code).and_then(|p| p.0));
+    for (child, share) in &apportioned {
+        let population = share.population;
+        let (rank, decile, source) = share
+            .main_parent
+            .as_deref()
+            .and_then(|parent| {
                 parents.get(parent).map(|p| (p.1, p.2, p.3.clone().map(|s| format!("{s} of 2011 LSOA {parent}"))))
             })
             .unwrap_or((None, None, None));
@@ -409,7 +414,7 @@ async fn derive_lsoa_2021(tx: &mut Transaction<'_, Any>) -> Result<(), DbError> 
         .bind(rank)
         .bind(decile)
         .bind(source)
-        .bind(child)
+        .bind(child.as_str())
         .execute(&mut **tx)
         .await?;
     }
@@ -420,9 +425,9 @@ impl Db {
     /// Resident population per district: the sum over its 2011 LSOAs when any carry a
     /// population (the published denominators, as the computed indicators and the Board pack
     /// use: `police_figure_of`), else over its 2021 LSOAs. The 2021 LSOAs' populations are
-    /// apportioned from the 2011 ones by overlap and rounded, so their sum can differ from the
-    /// published total by a few residents; one rule keeps the dashboard and the Board pack
-    /// on the same figure.
+    /// apportioned from the 2011 ones in whole residents and add up to them
+    /// (`derive_lsoa_2021`), but a 2021 LSOA whose parents are not all held has none; one
+    /// rule keeps the dashboard and the Board pack on the same figure.
     pub async fn district_populations(&self) -> Result<HashMap<String, i64>, DbError> {
         let mut out = HashMap::new();
         // The later column overwrites: 2011 wins wherever it is held.

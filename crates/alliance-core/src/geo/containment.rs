@@ -66,6 +66,76 @@ pub fn link_vintages(old: &[AreaShape], new: &[AreaShape]) -> Vec<VintageLink> {
         .collect()
 }
 
+/// A new-vintage area's population apportioned from its old-vintage parents by
+/// [`apportion_populations`], and the parent that gave it most.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Apportioned {
+    /// `None` when a parent's population is not known (a partial sum would understate it),
+    /// or when every parent kept its own code (see [`apportion_populations`]).
+    pub population: Option<i64>,
+    /// The parent whose share was largest (the first in code order on a tie).
+    pub main_parent: Option<String>,
+}
+
+/// Apportions old-vintage populations to the new-vintage areas with a new code, in whole
+/// residents, so that what each parent gives away adds up to its population exactly.
+///
+/// Conventions:
+/// - a parent's population `p` is split equally among its new-code children, in code
+///   order: each gets `p / k`, and the first `p % k` one more (largest remainder; splitting
+///   by the rounded `p · weight` instead let two halves of 1,501 make 1,502);
+/// - a parent whose code is also a new code kept its population in its unchanged area, so it
+///   gives none to others (giving a share too would count those residents twice);
+/// - a child with any parent of unknown population, or with no parent that gives, gets `None`.
+///
+/// Only children with a new code appear in the result; unchanged areas keep their row.
+pub fn apportion_populations(
+    links: &[VintageLink],
+    population_of: impl Fn(&str) -> Option<i64>,
+) -> std::collections::BTreeMap<String, Apportioned> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let kept: BTreeSet<&str> = links.iter().filter(|l| l.old_code == l.new_code).map(|l| l.old_code.as_str()).collect();
+    let mut children_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for l in links.iter().filter(|l| l.old_code != l.new_code) {
+        children_of.entry(l.old_code.as_str()).or_default().insert(l.new_code.as_str());
+    }
+    // Per child: the shares so far, whether every parent's population is known, the
+    // largest share and its parent.
+    struct Sum<'a> {
+        population: i64,
+        complete: bool,
+        gave: bool,
+        best: Option<(i64, &'a str)>,
+    }
+    let mut sums: BTreeMap<&str, Sum> = BTreeMap::new();
+    for (parent, children) in &children_of {
+        let known = population_of(parent);
+        let k = children.len() as i64;
+        for (i, child) in children.iter().enumerate() {
+            let sum = sums.entry(child).or_insert(Sum { population: 0, complete: true, gave: false, best: None });
+            if kept.contains(parent) {
+                continue;
+            }
+            let Some(p) = known else {
+                sum.complete = false;
+                continue;
+            };
+            let share = p / k + i64::from((i as i64) < p % k);
+            sum.population += share;
+            sum.gave = true;
+            if sum.best.is_none_or(|(s, b)| share > s || (share == s && *parent < b)) {
+                sum.best = Some((share, parent));
+            }
+        }
+    }
+    sums.into_iter()
+        .map(|(child, s)| {
+            let population = (s.complete && s.gave).then_some(s.population);
+            (child.to_string(), Apportioned { population, main_parent: s.best.map(|(_, p)| p.to_string()) })
+        })
+        .collect()
+}
+
 fn interior_point(shape: &MultiPolygon<f64>) -> Option<Point<f64>> {
     shape.interior_point()
 }
@@ -89,6 +159,60 @@ mod tests {
     fn square(code: &str, x0: f64, y0: f64, x1: f64, y1: f64) -> AreaShape {
         let p = polygon![(x: x0, y: y0), (x: x1, y: y0), (x: x1, y: y1), (x: x0, y: y1), (x: x0, y: y0)];
         AreaShape { code: code.into(), shape: MultiPolygon(vec![p]) }
+    }
+
+    fn link(old: &str, new: &str) -> VintageLink {
+        VintageLink { old_code: old.into(), new_code: new.into(), weight: f64::NAN }
+    }
+
+    #[test]
+    fn apportioned_children_add_up_to_their_parents_in_whole_residents() {
+        // B (1,501) split in two; C (10) and D (7) merged; E (100) split in three.
+        let links = [
+            link("A", "A"),
+            link("B", "B1"),
+            link("B", "B2"),
+            link("C", "CD"),
+            link("D", "CD"),
+            link("E", "E1"),
+            link("E", "E2"),
+            link("E", "E3"),
+        ];
+        let population = |c: &str| match c {
+            "A" => Some(400),
+            "B" => Some(1_501),
+            "C" => Some(10),
+            "D" => Some(7),
+            "E" => Some(100),
+            _ => None,
+        };
+        let got = apportion_populations(&links, population);
+        let pop = |c: &str| got[c].population;
+        // 1,501 = 751 + 750 (the first in code order takes the remainder), not 751 + 751.
+        assert_eq!((pop("B1"), pop("B2")), (Some(751), Some(750)));
+        assert_eq!(pop("CD"), Some(17));
+        assert_eq!((pop("E1"), pop("E2"), pop("E3")), (Some(34), Some(33), Some(33)));
+        assert!(!got.contains_key("A"), "an unchanged area keeps its own row");
+        let total: i64 = got.values().filter_map(|a| a.population).sum();
+        assert_eq!(total, 1_501 + 10 + 7 + 100);
+        assert_eq!(got["CD"].main_parent.as_deref(), Some("C"));
+        assert_eq!(got["B2"].main_parent.as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn unknown_parents_and_kept_codes_give_nothing_twice() {
+        // F kept its code and also contains G's interior point: F's residents stay in F.
+        // H's population is unknown, so HJ (H and J merged) is unknown, not J's alone.
+        let links = [link("F", "F"), link("F", "G"), link("H", "HJ"), link("J", "HJ")];
+        let population = |c: &str| match c {
+            "F" => Some(900),
+            "J" => Some(50),
+            _ => None,
+        };
+        let got = apportion_populations(&links, population);
+        assert_eq!(got["G"].population, None, "{got:?}");
+        assert_eq!(got["HJ"].population, None, "{got:?}");
+        assert_eq!(got["HJ"].main_parent.as_deref(), Some("J"));
     }
 
     #[test]

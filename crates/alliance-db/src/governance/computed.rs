@@ -105,7 +105,8 @@ impl Db {
         };
         let (population, population_sources) = if with_population {
             // The published 2011-LSOA denominators when loaded; the 2021 LSOAs' populations
-            // are apportioned from them with rounding, so they are the fallback only.
+            // are apportioned from them (and an LSOA held in 2021 only has none to share), so
+            // they are the fallback only.
             let mut found = (None, Vec::new());
             for column in ["in_2011", "in_2021"] {
                 let mut params = Params::new();

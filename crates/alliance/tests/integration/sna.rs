@@ -50,6 +50,23 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     let links = db.sna_lsoa_reference(&[]).await.unwrap().links;
     assert!(links.iter().all(|l| lsoa11.contains(&l.lsoa11) && lsoa.contains_key(l.lsoa21.as_str())));
     assert!(links.iter().any(|l| !lsoa11.contains(&l.lsoa21)), "a 2021 LSOA new since 2011");
+    // The 2021 LSOAs' populations, shared out from the 2011 ones in whole residents, add up
+    // to each district's published 2011 total exactly (halves rounded up once made it 6 more).
+    let district_totals = |list: Vec<alliance_db::areas::LsoaInfo>| {
+        let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+        for l in list {
+            if let (Some(d), Some(p)) = (l.district_code, l.population) {
+                *totals.entry(d).or_default() += p;
+            }
+        }
+        totals
+    };
+    let (totals_2011, totals_2021) =
+        (district_totals(db.lsoas(2011).await.unwrap()), district_totals(db.lsoas(2021).await.unwrap()));
+    assert_eq!(totals_2021.len(), 9, "{totals_2021:?}");
+    for (district, total) in &totals_2021 {
+        assert_eq!(Some(total), totals_2011.get(district), "{district}: 2021 LSOAs against the published 2011 sum");
+    }
     let mut by_month: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_district: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_decile: BTreeMap<i64, i64> = BTreeMap::new();
