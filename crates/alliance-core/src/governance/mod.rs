@@ -156,6 +156,9 @@ impl FromStr for Quarter {
         let (y, q) = t.split_once('Q').ok_or_else(bad)?;
         let year: i32 = y.parse().map_err(|_| bad())?;
         let q: u32 = q.parse().map_err(|_| bad())?;
+        if (1..=4).contains(&q) && Quarter::new(year, q).is_none() {
+            return Err(format!("\"{s}\" is outside the years Alliance holds quarters of (1900 to 2200)"));
+        }
         Quarter::new(year, q).ok_or_else(bad)
     }
 }
@@ -578,7 +581,9 @@ mod tests {
         assert_eq!(q.financial_quarter(), 2);
         assert_eq!("2026q1".parse::<Quarter>().unwrap().financial_year().to_string(), "2025/26");
         assert_eq!("2026Q1".parse::<Quarter>().unwrap().financial_quarter(), 4);
-        assert!("2025Q5".parse::<Quarter>().is_err());
+        assert!("2025Q5".parse::<Quarter>().is_err_and(|e| e.contains("is not a quarter")));
+        // A well-formed quarter of a year out of range says which years are held.
+        assert!("2999Q4".parse::<Quarter>().is_err_and(|e| e.contains("1900 to 2200") && !e.contains("not a quarter")));
         assert!("Q3".parse::<Quarter>().is_err());
         assert_eq!("2025/26".parse::<FinancialYear>().unwrap().quarters()[3].to_string(), "2026Q1");
         assert!("2025/27".parse::<FinancialYear>().is_err());

@@ -1115,6 +1115,14 @@ async fn governance_cycle(app: TestApp) {
     let refused = get(&app, &board, "/board-pack/soon").await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
     assert!(refused.body.contains("is not a quarter"), "{}", refused.body);
+    // A quarter whose year no data can have is named as that, not as "not a quarter".
+    let refused = get(&app, &board, "/board-pack/2999Q4").await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.body.contains("outside the years") && !refused.body.contains("is not a quarter"),
+        "{}",
+        refused.body
+    );
 
     // Spend in a financial-year quarter: 2025/26 Q2 is July to September 2025.
     let stream =

@@ -33,8 +33,10 @@ async fn quarter_of(state: &AppState, text: &str) -> Result<Quarter, PageError> 
         Ok(q) => Err(bad_request(format!(
             "There is no Board pack of {q}: it is outside the data and the strategy held, and {available}."
         ))),
+        // The reason in the parser's words ("not a quarter", or a year out of range).
+        Err(e) if text.chars().count() <= 20 => Err(bad_request(format!("{e}. So {available}."))),
         Err(_) => Err(bad_request(format!(
-            "\"{}\" is not a quarter: give one like {last} ({available}).",
+            "\"{}…\" is not a quarter: give one like {last} ({available}).",
             text.chars().take(20).collect::<String>()
         ))),
     }
