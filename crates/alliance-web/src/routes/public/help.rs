@@ -34,7 +34,13 @@ async fn find_help(
     State(state): State<AppState>,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Html<String>, PageError> {
-    let values = form_of(&query);
+    let mut values = form_of(&query);
+    let areas = state.db.service_areas().await?;
+    // The search matches an area in any case (`?area=stoke-on-trent`); the list shows it
+    // chosen in its own spelling.
+    if let Some(area) = areas.iter().find(|a| a.eq_ignore_ascii_case(values.value("area").trim())) {
+        values.values.insert("area".into(), area.clone());
+    }
     let postcode: String = values.value("postcode").chars().take(16).collect();
     let (services, distances, postcode_error) =
         match alliance_app::directory::search(&state.db, &search_of(&values), &postcode).await? {
@@ -55,7 +61,7 @@ async fn find_help(
             searched: !query.is_empty(),
             values,
             needs: NEEDS,
-            areas: state.db.service_areas().await?,
+            areas,
             services,
             distances,
             postcode_error,
