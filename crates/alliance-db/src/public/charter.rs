@@ -18,6 +18,10 @@ use crate::{Db, DbError};
 /// The charter allows at most this many commitments (the Staffordshire charter has six).
 pub const MAX_COMMITMENTS: usize = 6;
 
+/// The charter's active commitments, in order.
+const ACTIVE_COMMITMENTS: &str =
+    "SELECT id, position, title, description FROM charter_commitments WHERE active = 1 ORDER BY position, id";
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Commitment {
     pub id: i64,
@@ -128,11 +132,7 @@ fn in_a_year(day: NaiveDate) -> String {
 impl Db {
     /// The charter's active commitments, in order.
     pub async fn charter_commitments(&self) -> Result<Vec<Commitment>, DbError> {
-        Ok(sqlx::query_as(
-            "SELECT id, position, title, description FROM charter_commitments WHERE active = 1 ORDER BY position, id",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(ACTIVE_COMMITMENTS).fetch_all(&self.pool).await?)
     }
 
     /// Adds a commitment at the end, recorded as `charter-commitment`; `Conflict { field:
@@ -158,14 +158,25 @@ impl Db {
     }
 
     /// Stores an application (status 'submitted') with its venues and pledges in one
-    /// transaction. Every active commitment must be pledged.
+    /// transaction. It must pledge every active commitment and nothing else, so a charter
+    /// with no commitments (a partnership that has not set them out) cannot be joined. The
+    /// commitments are read in the write transaction: one withdrawn or added meanwhile is
+    /// seen.
     pub async fn register_signatory(&self, s: &NewSignatory) -> Result<i64, DbError> {
-        for c in self.charter_commitments().await? {
-            if !s.pledges.iter().any(|p| p.commitment_id == c.id) {
-                return Err(DbError::invalid("pledges", format!("Agree to the commitment \"{}\"", c.title)));
-            }
-        }
         let mut tx = self.begin_write().await?;
+        let active: Vec<Commitment> = sqlx::query_as(ACTIVE_COMMITMENTS).fetch_all(&mut *tx).await?;
+        if active.is_empty() {
+            return Err(DbError::invalid("pledges", "The charter has no commitments yet: it cannot be joined"));
+        }
+        if let Some(c) = active.iter().find(|c| !s.pledges.iter().any(|p| p.commitment_id == c.id)) {
+            return Err(DbError::invalid("pledges", format!("Agree to the commitment \"{}\"", c.title)));
+        }
+        if let Some(p) = s.pledges.iter().find(|p| !active.iter().any(|c| c.id == p.commitment_id)) {
+            return Err(DbError::invalid(
+                "pledges",
+                format!("commitment {} is not one of the charter's", p.commitment_id),
+            ));
+        }
         let row = sqlx::query(
             "INSERT INTO charter_signatories (name, org_type, address, postcode, contact_name, contact_email, \
              contact_phone, staff_trained, status, submitted_at) \

@@ -527,6 +527,42 @@ async fn an_organisation_joins_the_charter_is_verified_and_appears_in_the_direct
     ));
 }
 
+/// The storage layer holds the charter's rule itself, whatever calls it: an application
+/// pledges every active commitment and nothing else, and a charter without commitments
+/// cannot be joined at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_refuses_applications_that_do_not_pledge_exactly_the_charter() {
+    use alliance_db::public::charter::{NewPledge, NewSignatory};
+    let t = common::sqlite();
+    let db = t.connect().await;
+    assert!(db.charter_commitments().await.unwrap().is_empty(), "a new database has no charter of its own");
+    let application = |pledges: Vec<i64>| NewSignatory {
+        name: "The Example Arms".into(),
+        org_type: "business".into(),
+        address: "1 High Street".into(),
+        postcode: "ST1 1AA".into(),
+        contact_name: "Sam".into(),
+        contact_email: "sam@example.org".into(),
+        contact_phone: String::new(),
+        staff_trained: 1,
+        venues: Vec::new(),
+        pledges: pledges
+            .into_iter()
+            .map(|commitment_id| NewPledge { commitment_id, how_met: "Trained staff".into(), evidence: String::new() })
+            .collect(),
+    };
+    let refused =
+        |r: Result<i64, alliance_db::DbError>| matches!(r, Err(alliance_db::DbError::Invalid { field: "pledges", .. }));
+    assert!(refused(db.register_signatory(&application(Vec::new())).await), "nothing to sign");
+    let first = db.add_charter_commitment("Safe venues", "Lighting", &common::test_actor()).await.unwrap();
+    let second = db.add_charter_commitment("Trained staff", "Training", &common::test_actor()).await.unwrap();
+    assert!(refused(db.register_signatory(&application(vec![first])).await), "a commitment left out");
+    assert!(refused(db.register_signatory(&application(vec![first, second, 9_999])).await), "one not in the charter");
+    assert!(db.signatories("submitted").await.unwrap().is_empty(), "nothing stored by a refusal");
+    db.register_signatory(&application(vec![first, second])).await.expect("exactly the charter");
+    assert_eq!(db.signatories("submitted").await.unwrap().len(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_are_found_by_need_and_area_and_survive_the_oruk_round_trip() {
     let t = common::sqlite();
