@@ -156,11 +156,31 @@ pub async fn police(
     Ok(run.into_iter().map(|f| f.result).collect())
 }
 
+/// How an area file came to be imported, which decides what one Alliance does not
+/// recognise is: a failure when someone chose the file (uploaded it or named it on the
+/// command line), or skipped when it was met in a folder beside the files wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AreaFileFrom {
+    Chosen,
+    Folder,
+}
+
 /// Imports one area reference file, audited as `import areas`. The inner result is the file's.
-pub async fn areas(db: &Db, actor: &Actor, file: &SourceFile) -> Result<Result<ImportOutcome, DbError>, AppError> {
+/// A chosen file Alliance does not recognise is audited as `FAILED`, as the person who chose it
+/// is told; one met in a folder as `skipped`.
+pub async fn areas(
+    db: &Db,
+    actor: &Actor,
+    file: &SourceFile,
+    from: AreaFileFrom,
+) -> Result<Result<ImportOutcome, DbError>, AppError> {
     const ACTION: &str = "import areas";
     let result = db.import_area_file_audited(file, &ImportAudit::new(actor.clone(), ACTION)).await;
-    if let Some(detail) = unchanged_detail(&result) {
+    let detail = match (&result, from) {
+        (Ok(ImportOutcome::Skipped { reason }), AreaFileFrom::Chosen) => Some(format!("FAILED: {reason}")),
+        _ => unchanged_detail(&result),
+    };
+    if let Some(detail) = detail {
         audit_attempt(db, actor, ACTION, &file.name, &detail).await?;
     }
     Ok(result)

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use alliance_app::imports;
+use alliance_app::imports::{self, AreaFileFrom};
 use alliance_db::imports::ImportOutcome;
 use alliance_db::DbError;
 use alliance_ingest::SourceFile;
@@ -255,10 +255,11 @@ async fn areas(
         let file = SourceFile::from_bytes(&name, bytes);
         // As for police files: the import's future is not `Send`, so it runs on a blocking thread.
         let (db, who_acts, handle) = (state.db.clone(), actor.clone(), tokio::runtime::Handle::current());
-        let outcome =
-            tokio::task::spawn_blocking(move || handle.block_on(async { imports::areas(&db, &who_acts, &file).await }))
-                .await
-                .map_err(|e| DbError::Task(e.to_string()))??;
+        let outcome = tokio::task::spawn_blocking(move || {
+            handle.block_on(async { imports::areas(&db, &who_acts, &file, AreaFileFrom::Chosen).await })
+        })
+        .await
+        .map_err(|e| DbError::Task(e.to_string()))??;
         results.push(outcome_row(&name, &outcome)?);
     }
     result_page(&state, "area", results, Vec::new())

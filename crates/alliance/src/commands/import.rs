@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use alliance_app::imports;
+use alliance_app::imports::{self, AreaFileFrom};
 use alliance_db::imports::ImportOutcome;
 use alliance_db::police::RunProgress;
 use alliance_db::{Db, DbError};
@@ -106,8 +106,11 @@ pub async fn run(db: &Db, command: ImportCommand) -> anyhow::Result<ExitCode> {
     } else {
         for (path, file) in files.iter().zip(&sources) {
             bar.set_message(file.name.clone());
-            let line = match imports::areas(db, &actor, file).await {
-                Ok(Ok(ImportOutcome::Skipped { reason })) if named.contains(path) => tally.refused(file, &reason),
+            let from = if named.contains(path) { AreaFileFrom::Chosen } else { AreaFileFrom::Folder };
+            let line = match imports::areas(db, &actor, file, from).await {
+                Ok(Ok(ImportOutcome::Skipped { reason })) if from == AreaFileFrom::Chosen => {
+                    tally.refused(file, &reason)
+                }
                 Ok(result) => tally.record(file, &result),
                 Err(e) => tally.not_audited(file, &e),
             };

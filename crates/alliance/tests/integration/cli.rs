@@ -148,9 +148,9 @@ fn counts_refuses_bad_arguments() {
 
 /// A file named on the command line that is not an area file is an error (a script must not
 /// carry on) that says what was expected and what header was found; in a folder it is only
-/// skipped, saying so.
-#[test]
-fn import_areas_refuses_a_named_file_it_does_not_recognise() {
+/// skipped, saying so. The audit log says the same as the screen: `FAILED`, then `skipped`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_areas_refuses_a_named_file_it_does_not_recognise() {
     let t = common::sqlite();
     let dir = tempfile::tempdir().unwrap();
     let street = dir.path().join("2022-07-gwent-street.csv");
@@ -175,4 +175,11 @@ fn import_areas_refuses_a_named_file_it_does_not_recognise() {
     let (stdout, stderr) = text(&output);
     assert!(output.status.success(), "a folder's stranger is skipped: {stdout}{stderr}");
     assert!(stdout.contains("skipped   2022-07-gwent-street.csv: not an area file Alliance recognises"), "{stdout}");
+
+    let db = t.connect().await;
+    let rows = common::audit_rows(&db, "import areas").await;
+    let details: Vec<&str> = rows.iter().rev().map(|e| e.detail.as_str()).collect();
+    assert_eq!(details.len(), 2, "{details:?}");
+    assert!(details[0].starts_with("FAILED: 2022-07-gwent-street.csv: not an area file"), "{details:?}");
+    assert!(details[1].starts_with("skipped: 2022-07-gwent-street.csv: not an area file"), "{details:?}");
 }

@@ -185,7 +185,10 @@ async fn partner_and_area_files_twice_at_once(t: TestDb) {
 
     // Areas: the first lines of the shared district code list.
     let areas = SourceFile::from_bytes("la_all_codes.csv", LA_CODES.as_bytes().to_vec());
-    let (ra, rb) = tokio::join!(imports::areas(&a, &actor, &areas), imports::areas(&b, &actor, &areas));
+    let (ra, rb) = tokio::join!(
+        imports::areas(&a, &actor, &areas, imports::AreaFileFrom::Chosen),
+        imports::areas(&b, &actor, &areas, imports::AreaFileFrom::Chosen)
+    );
     assert_eq!(tally(&[ra.expect("no fault"), rb.expect("no fault")]), (1, 1));
     assert_eq!(a.districts().await.unwrap().len(), 2);
     assert_eq!(audit_rows(&a, "import areas").await.len(), 2);
