@@ -176,6 +176,28 @@ impl EvaluationDocument<'_> {
             ),
             other => row_not("Relative effect size", other),
         });
+        // The buffer's own change against the comparison, which the verdict weighs when it
+        // speaks of displacement or a diffusion of benefits: shown so a reader can check it.
+        if self.report.basis.areas.buffer_metres.is_some() {
+            rows.push(match &r.buffer_relative_effect {
+                Reported::Defined { value } => row(
+                    "Relative effect size, buffer against comparison",
+                    format!(
+                        "{:.3} (relative change {})",
+                        value.relative_effect_size,
+                        pct(value.relative_change_percent)
+                    ),
+                    format!(
+                        "{:.3}–{:.3} (above 1: crime in the buffer fell against the comparison, a diffusion of \
+                         benefits; below 1: it rose, as displacement would); {}",
+                        value.interval.lower,
+                        value.interval.upper,
+                        format_p(value.p_value)
+                    ),
+                ),
+                other => row_not("Relative effect size, buffer against comparison", other),
+            });
+        }
         let w = &r.weighted_displacement_difference;
         rows.push(row(
             "Weighted displacement difference (Wheeler & Ratcliffe 2018)",

@@ -672,6 +672,14 @@ async fn the_demo_evaluation_reads_in_plain_words() {
     assert!(wdq["reason"]["success_measure"].as_f64().is_some_and(|m| m >= 0.0), "{wdq}");
     assert!(wdq["explanation"].as_str().is_some_and(|e| e.starts_with("The target area did not improve")), "{wdq}");
     assert_eq!(stored["report"]["areas"]["target"]["place_kinds"], serde_json::json!(["park", "park"]));
+
+    // The buffer's own effect, which the verdict speaks of, has its row in the statistics,
+    // with the figure the API gives.
+    let buffer = &stored["report"]["result"]["buffer_relative_effect"];
+    let res = buffer["value"]["relative_effect_size"].as_f64().unwrap_or_else(|| panic!("defined: {buffer}"));
+    let row =
+        format!("<th scope=\"row\">Relative effect size, buffer against comparison</th><td>{res:.3} (relative change ");
+    assert!(body.contains(&row), "{row} in {body}");
 }
 
 /// An intervention reads back exactly as it was stored: every field (each EMMIE dimension
