@@ -66,6 +66,12 @@ pub fn no_access(what: &str, who: &Principal) -> PageError {
 struct IndexPage {
     layout: Layout,
     datasets: Vec<(String, String)>,
+    /// Links only to the pages that would admit the caller (a link to a 403 is a dead end):
+    /// the ED page with any access to the ED data, the indicators page with any access to an
+    /// indicator dataset, the upload form when the route table admits the role.
+    may_read_ed: bool,
+    may_read_indicators: bool,
+    may_upload: bool,
     /// Whether the caller may use the geocoding queue: the route table admits their role and
     /// their organisation has record-level access to the ED data (what the queue checks).
     may_place: bool,
@@ -73,17 +79,28 @@ struct IndexPage {
 
 async fn index(State(state): State<AppState>, Caller(who): Caller) -> Result<Response, PageError> {
     let mut datasets = Vec::new();
+    let (mut ed, mut indicators) = (AccessLevel::None, false);
     for d in state.db.datasets().await? {
         if d.open_data {
             continue;
         }
         let level = dataset_access(&state, &who, &d.slug).await?;
+        if d.slug == ED {
+            ed = level;
+        }
+        indicators |= INDICATOR_DATASETS.contains(&d.slug.as_str()) && level != AccessLevel::None;
         datasets.push((d.name, level.to_string()));
     }
     let layout = Layout::new(&state, "/partner-data");
-    let may_place =
-        layout.may("/partner-data/geocoding") && dataset_access(&state, &who, ED).await? == AccessLevel::Record;
-    Ok(Html(IndexPage { layout, datasets, may_place }.render()?).into_response())
+    let page = IndexPage {
+        may_read_ed: ed != AccessLevel::None,
+        may_read_indicators: indicators,
+        may_upload: layout.may("/partner-data/upload"),
+        may_place: layout.may("/partner-data/geocoding") && ed == AccessLevel::Record,
+        layout,
+        datasets,
+    };
+    Ok(Html(page.render()?).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -191,6 +208,11 @@ async fn indicator_sections(
     what: &str,
 ) -> Result<(Vec<DatasetSection>, Vec<String>), PageError> {
     let values = state.db.partner_indicator_values(&IndicatorFilter::default()).await?;
+    let mut small_areas: Vec<String> =
+        values.iter().filter(|v| v.area_kind != "district").map(|v| v.area_code.clone()).collect();
+    small_areas.sort();
+    small_areas.dedup();
+    let district_of = state.db.districts_of_areas(&small_areas).await?;
     let names = state.db.datasets().await?;
     let (mut sections, mut withheld) = (Vec::new(), Vec::new());
     for slug in INDICATOR_DATASETS {
@@ -206,7 +228,7 @@ async fn indicator_sections(
         };
         let mine: Vec<_> =
             values.iter().filter(|v| alliance_core::access::indicator_dataset(&v.indicator) == slug).cloned().collect();
-        let (rows, suppressed) = partner_indicators::publish(&mine, &state.disclosure().await, level);
+        let (rows, suppressed) = partner_indicators::publish(&mine, &state.disclosure().await, level, &district_of);
         sections.push(DatasetSection { slug: slug.to_string(), name, level: level.to_string(), suppressed, rows });
     }
     Ok((sections, withheld))
