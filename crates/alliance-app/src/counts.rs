@@ -16,7 +16,7 @@ use crate::{bounds, AppError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Scope {
     /// The partnership's districts (every record when there is no profile, or none of its
-    /// districts' LSOAs is held).
+    /// districts' LSOAs is held; a count then refuses: [`resolve`]).
     #[default]
     Partnership,
     /// Every record: other areas' and those with no location too.
@@ -35,9 +35,8 @@ pub async fn districts(db: &Db, asked: Vec<DistrictCode>, scope: Scope) -> Resul
     if scope == Scope::Everywhere {
         return Ok(asked);
     }
-    db.partnership_area()
-        .await?
-        .iter()
+    let area = db.partnership_area().await?;
+    area.iter()
         .map(|code| code.parse().map_err(|e| AppError::internal(format!("a stored district code {code:?}: {e}"))))
         .collect()
 }
@@ -47,8 +46,35 @@ pub async fn districts(db: &Db, asked: Vec<DistrictCode>, scope: Scope) -> Resul
 /// refused rather than answered with an empty table), its districts resolved by `scope`.
 pub async fn resolve(db: &Db, filter: CountFilter, scope: Scope) -> Result<CountFilter, AppError> {
     bounds::period_held(db, filter.from, filter.to).await?;
+    // Counts are of police records alone: a period asked of a database with none is no data,
+    // not months of no crime (`bounds::period` lets it pass for reports that have other data).
+    if (filter.from.is_some() || filter.to.is_some()) && db.police_months_covered().await?.is_empty() {
+        return Err(AppError::invalid(
+            if filter.from.is_some() { "from" } else { "to" },
+            "no police data is held yet, so no month can be counted: import police files first",
+        ));
+    }
     bounds::crime_type(db, filter.crime_type.as_deref()).await?;
-    Ok(CountFilter { districts: districts(db, filter.districts, scope).await?, ..filter })
+    let asked_none = filter.districts.is_empty();
+    let districts = districts(db, filter.districts, scope).await?;
+    if asked_none && districts.is_empty() && scope == Scope::Partnership {
+        // A profile whose districts have no LSOA held: counting every record instead would
+        // pass whatever forces' data is held (another force's files, the national archive)
+        // off as the partnership's. (The dashboard counts them under a warning that says so.)
+        if let Some(profile) = db.partnership().await?.filter(|p| !p.districts.is_empty()) {
+            let codes: Vec<String> = profile.districts.iter().map(|d| d.to_string()).collect();
+            return Err(AppError::invalid(
+                "district",
+                format!(
+                    "no district was named, and no LSOA of the partnership's districts ({}) is held, so no record \
+                     can be placed in its area: import their area files (deprivation or boundary files) first, or \
+                     ask for every record held, wherever it lies (area=everywhere; --everywhere on the command line)",
+                    codes.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(CountFilter { districts, ..filter })
 }
 
 /// Counts `fields` over the records `filter` selects, checked and its districts resolved by

@@ -110,6 +110,47 @@ where
     }
 }
 
+/// An API query's parameters by name, each given once. A repeated one (`district=A&district=B`)
+/// is a 400 problem document naming it: read as its last value, it answered for one district
+/// while the caller believed it had asked for two. `crime_type` is read as `crime-type` (both
+/// spellings are accepted, and giving both is a repeat).
+#[derive(Debug, Clone, Default)]
+pub struct ApiParams(pub std::collections::HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ApiQuery(pairs) = ApiQuery::<Vec<(String, String)>>::from_request_parts(parts, state).await?;
+        let mut params = std::collections::HashMap::with_capacity(pairs.len());
+        for (key, value) in pairs {
+            let name = if key == "crime_type" { "crime-type".to_string() } else { key.clone() };
+            if params.insert(name, value).is_some() {
+                return Err(ApiError::BadRequest(format!(
+                    "parameter \"{key}\" is given more than once: give each parameter once (a question covers one \
+                     district and one crime type; ask again for another)"
+                )));
+            }
+        }
+        Ok(ApiParams(params))
+    }
+}
+
+impl ApiParams {
+    /// Refuses (400) a parameter not in `known`, naming it and those accepted: a misspelt
+    /// filter (`distrcit=…`) must not be ignored and answered for everything.
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        let mut unknown: Vec<&String> = self.0.keys().filter(|k| !known.contains(&k.as_str())).collect();
+        unknown.sort();
+        match unknown.first() {
+            None => Ok(()),
+            Some(key) => {
+                Err(ApiError::BadRequest(format!("unknown parameter \"{key}\": expected {}", known.join(", "))))
+            }
+        }
+    }
+}
+
 /// The query string as `T`, or `None` with axum's reason logged (`what` names the extractor
 /// in the log): the pages and the API each answer a bad one in their own words.
 fn query_of<T: DeserializeOwned>(parts: &Parts, what: &str) -> Option<T> {

@@ -33,7 +33,7 @@ use alliance_core::analytics::spatial::{
 use alliance_db::spatial::LocatedFilter;
 use alliance_ingest::points::{read_points, PointRecord, PointsFile};
 use alliance_ingest::SourceFile;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -42,6 +42,7 @@ use serde_json::Value;
 
 use super::api::ApiError;
 use crate::error::problem;
+use crate::extract::ApiParams;
 use crate::AppState;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -276,7 +277,7 @@ fn hotspots_value(h: &Hotspots, settings: &HotspotSettings, geojson: bool) -> Re
 }
 
 /// The stored data's hotspots: from the cache the map page shares (see `hotspot_cache`).
-async fn hotspots_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+async fn hotspots_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
     let request = hotspot_request(&p)?;
     let geojson = geojson_wanted(&p)?;
     let h = state.hotspot_cache.stored_hotspots(&state.db, &request, &Bounds::default()).await?;
@@ -285,7 +286,7 @@ async fn hotspots_stored(State(state): State<AppState>, Query(p): Query<Params>)
 
 async fn hotspots_posted(
     State(state): State<AppState>,
-    Query(p): Query<Params>,
+    ApiParams(p): ApiParams,
     body: String,
 ) -> Result<Json<Value>, Refusal> {
     let request = hotspot_request(&p)?;
@@ -316,7 +317,7 @@ async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, Refusal
 
 /// Density of the stored records in the study area (records far outside it would stretch the
 /// grid), or inside the place `place` names; `dropped_outside_area` says how many were left out.
-async fn kde_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+async fn kde_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
     let (points, dropped) = svc::stored_points_in(&state.db, &filter(&p)?, place(&p)?).await?;
     let Json(mut value) = kde(&p, points).await?;
     let target = if value.get("properties").is_some() { &mut value["properties"] } else { &mut value };
@@ -324,7 +325,7 @@ async fn kde_stored(State(state): State<AppState>, Query(p): Query<Params>) -> R
     Ok(Json(value))
 }
 
-async fn kde_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, Refusal> {
+async fn kde_posted(ApiParams(p): ApiParams, body: String) -> Result<Json<Value>, Refusal> {
     kde(&p, posted_points(&body)?.coordinates()).await
 }
 
@@ -348,7 +349,7 @@ fn breaks(p: &Params, key: &str, default: &str) -> Result<Vec<f64>, ApiError> {
         .collect()
 }
 
-async fn near_repeat_posted(Query(p): Query<Params>, body: String) -> Result<Json<Value>, Refusal> {
+async fn near_repeat_posted(ApiParams(p): ApiParams, body: String) -> Result<Json<Value>, Refusal> {
     let file = posted_points(&body)?;
     if let Some(pt) = file.first_without_time() {
         return Err(bad(format!(
@@ -375,18 +376,25 @@ async fn near_repeat_posted(Query(p): Query<Params>, body: String) -> Result<Jso
     Ok(Json(out::knox_json(&result, &opts.space_breaks, &opts.time_breaks)))
 }
 
-async fn boundaries(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+async fn boundaries(State(state): State<AppState>, params: ApiParams) -> Result<Json<Value>, Refusal> {
+    params.only(&["kind", "district"])?;
+    let p = &params.0;
     let kind = p.get("kind").map(String::as_str).unwrap_or("lsoa21");
     if !["lsoa21", "lsoa11", "ward"].contains(&kind) {
         return Err(bad(format!("parameter \"kind\": \"{kind}\": expected lsoa21, lsoa11 or ward")).into());
     }
     let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
+    // A district nothing is held of is refused (422), not answered with no features, which
+    // reads as "no areas there" (ward boundaries may be held with only the district's name).
+    if let Some(d) = district {
+        alliance_app::bounds::districts_known(&state.db, "district", &[d.to_string()]).await?;
+    }
     Ok(Json(svc::boundaries_geojson(&state.db, kind, district).await?))
 }
 
 /// Optimized hot spot analysis of the stored data: `cell` and `band` (metres; chosen from the
 /// data when absent), `alpha`, the filters, `format`.
-async fn optimized_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+async fn optimized_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
     use alliance_app::spatial::optimized::{optimized_stored, OptimizedRequest};
     let optional = |key: &str| -> Result<Option<f64>, ApiError> {
         p.get(key).filter(|v| !v.is_empty() && v.as_str() != "auto").map(|_| number(&p, key, 0.0)).transpose()
@@ -426,7 +434,7 @@ pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emer
 /// `time-steps`, `confidence=90|95|99`, `place` (a place id as the study area), the filters
 /// (`from`/`to` make the period), `format` (GeoJSON: the cells with a pattern, or every cell
 /// with `all=true`). From the cache the map page shares.
-async fn emerging_stored(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
+async fn emerging_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
     let request = emerging_request(&p)?;
     let geojson = geojson_wanted(&p)?;
     let all = p.get("all").is_some_and(|v| v == "true");
@@ -436,7 +444,11 @@ async fn emerging_stored(State(state): State<AppState>, Query(p): Query<Params>)
 
 /// The streets the police data names, as points (GeoJSON, WGS84): the map's offline
 /// background. `district` limits them to one district.
-async fn streets(State(state): State<AppState>, Query(p): Query<Params>) -> Result<Json<Value>, Refusal> {
-    let district = p.get("district").filter(|d| !d.is_empty()).map(String::as_str);
+async fn streets(State(state): State<AppState>, params: ApiParams) -> Result<Json<Value>, Refusal> {
+    params.only(&["district"])?;
+    let district = params.0.get("district").filter(|d| !d.is_empty()).map(String::as_str);
+    if let Some(d) = district {
+        alliance_app::bounds::districts_held(&state.db, "district", &[d.to_string()]).await?;
+    }
     Ok(Json(svc::streets_geojson(&state.db, district).await?))
 }

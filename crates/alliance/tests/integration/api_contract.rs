@@ -121,9 +121,16 @@ async fn the_api_keeps_its_contract(app: TestApp) {
         assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.body);
         assert_eq!(uploaded.json()["status"], "imported");
         conforms(&doc, "/api/v1/imports/police", "POST", &uploaded);
-        let again = app.post_bytes(&path, &admin, "text/csv", bytes).await;
+        let again = app.post_bytes(&path, &admin, "text/csv", bytes.clone()).await;
         assert_eq!(again.json()["status"], "unchanged");
         conforms(&doc, "/api/v1/imports/police", "POST", &again);
+        // A corrected file replaces the first: `replaced` names the import it replaced.
+        let text = String::from_utf8(bytes).expect("UTF-8");
+        let shorter: String = text.lines().take(text.lines().count() - 1).map(|l| format!("{l}\n")).collect();
+        let corrected = app.post_bytes(&path, &admin, "text/csv", shorter.into_bytes()).await;
+        assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.body);
+        assert_eq!(corrected.json()["replaced"], uploaded.json()["import_id"], "{}", corrected.body);
+        conforms(&doc, "/api/v1/imports/police", "POST", &corrected);
         let refused = app.post_bytes(&path, &admin, "text/csv", b"not,a,police,file\n1,2,3,4\n".to_vec()).await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
         conforms(&doc, "/api/v1/imports/police", "POST", &refused);
@@ -144,6 +151,14 @@ async fn the_api_keeps_its_contract(app: TestApp) {
         ("/api/v1/boundaries?kind=ward", &admin, StatusCode::OK),
         ("/api/v1/places", &admin, StatusCode::OK),
         ("/api/v1/boundaries?kind=county", &admin, StatusCode::BAD_REQUEST),
+        // A repeated parameter is refused, not read as its last value; so is an unknown one,
+        // and a district nothing is held of is not answered with no features.
+        ("/api/v1/counts?by=month&district=E06000021&district=E07000198", &admin, StatusCode::BAD_REQUEST),
+        ("/api/v1/counts?by=month&crime-type=Drugs&crime_type=Robbery", &admin, StatusCode::BAD_REQUEST),
+        ("/api/v1/hotspots?cell=500&cell=1000", &admin, StatusCode::BAD_REQUEST),
+        ("/api/v1/boundaries?kind=ward&colour=red", &admin, StatusCode::BAD_REQUEST),
+        ("/api/v1/boundaries?district=xx", &admin, StatusCode::UNPROCESSABLE_ENTITY),
+        ("/api/v1/streets?district=E09000001", &admin, StatusCode::UNPROCESSABLE_ENTITY),
     ];
     for (url, who, status) in gets {
         get_conforming(&app, &doc, url, who, status).await;

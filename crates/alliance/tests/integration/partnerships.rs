@@ -269,6 +269,7 @@ async fn find_help_by_whole_area_names(app: TestApp) {
     assert!(!stafford.contains("drug and alcohol service"), "East Staffordshire is not Stafford");
     let lower = app.get("/find-help?area=stafford", &Caller::default()).await.body;
     assert!(lower.contains("Evening boxing club") && !lower.contains("drug and alcohol service"), "in any case");
+    assert!(lower.contains("<option value=\"Stafford\" selected>"), "the list shows the area chosen");
 
     for district in ["South Staffordshire", "Staffordshire Moorlands"] {
         assert!(stafford.contains(&format!("<option value=\"{district}\"")), "{district} can be chosen");
@@ -286,15 +287,27 @@ on_each_app!(find_help_by_whole_area_names);
 /// the partnership's force has none; once a profile names that force, it says nothing.
 async fn the_dashboard_names_the_forces_held(app: TestApp) {
     serve_as(&app, &profile("west-midlands")).await;
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "West Midlands Combined Authority").await;
+    // Before any police file: a period is no data, not months of no crime.
+    let empty = app.get("/api/v1/counts?by=month&from=2025-01&area=everywhere", &admin).await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", empty.body);
+    assert!(empty.body.contains("no police data is held yet"), "{}", empty.body);
     let file = common::workspace_root().join("data/demo/police/2025-01-staffordshire-street.csv.gz");
     common::import_all(&app.db, &[file]).await;
-    let admin = app.signed_in("admin@example.org", Role::Administrator, "West Midlands Combined Authority").await;
     let dashboard = app.get("/", &admin).await.body;
     assert!(dashboard.contains("id=\"other-forces\""), "{dashboard}");
     let warning = dashboard.split("id=\"other-forces\"").nth(1).expect("the warning");
     let warning = warning.split("</div>").next().expect("its end");
     assert!(warning.contains("held only for Staffordshire Police"), "{warning}");
     assert!(warning.contains("West Midlands Police, has none"), "{warning}");
+    // The API does not pass Staffordshire's records off as the West Midlands': with none of
+    // the partnership's districts held it refuses, and counts every record only when asked.
+    let refused = app.get("/api/v1/counts?by=month", &admin).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("E08000025") && refused.body.contains("area=everywhere"), "{}", refused.body);
+    let everywhere = app.get("/api/v1/counts?by=month&area=everywhere", &admin).await;
+    assert_eq!(everywhere.status, StatusCode::OK, "{}", everywhere.body);
+    assert!(everywhere.body.contains("\"month\":\"2025-01\""), "{}", everywhere.body);
 
     app.db.set_partnership(&profile("staffordshire"), &common::test_actor()).await.expect("profile");
     let dashboard = app.get("/", &admin).await.body;
@@ -312,8 +325,8 @@ fn navigation_links(body: &str) -> Vec<String> {
         .collect()
 }
 
-/// For each role, every link of the navigation answers 200: an item is shown only where its
-/// page admits the user (the geocoding queue, which needs record-level ED access as well as a
+/// For each role, every link of the navigation and of the partner data page answers 200: an
+/// item is shown only where its page admits the user (the geocoding queue, which needs record-level ED access as well as a
 /// staff role, is reached from the partner data page, and only by those it admits). An
 /// administrator refused data is not told to ask their administrator.
 async fn every_navigation_link_opens(app: TestApp) {
@@ -330,6 +343,22 @@ async fn every_navigation_link_opens(app: TestApp) {
         }
         let partner_data = app.get("/partner-data", &who).await;
         assert!(!partner_data.body.contains("href=\"/partner-data/geocoding\""), "{role:?}: no ED access, no link");
+        // Every page the partner data page links to opens too (no dead ends into a 403).
+        let pages: Vec<&str> = partner_data
+            .body
+            .split("href=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|href| href.starts_with("/partner-data/"))
+            .collect();
+        for link in &pages {
+            let reply = app.get(link, &who).await;
+            assert_eq!(reply.status, StatusCode::OK, "{role:?}: {link} linked from /partner-data: {}", reply.body);
+        }
+        assert!(
+            !pages.contains(&"/partner-data/ed-assaults"),
+            "{role:?}: no agreement grants ED access, so no link: {pages:?}"
+        );
     }
     let admin = app.signed_in("admin@example.org", Role::Administrator, "Staffordshire County Council").await;
     let refused = app.get("/partner-data/geocoding", &admin).await;

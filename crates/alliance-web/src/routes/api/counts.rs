@@ -18,14 +18,11 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::ApiError;
-use crate::extract::ApiQuery;
+use crate::extract::ApiParams;
 use crate::public_cache::CACHE_HEADER;
 use crate::AppState;
 
-pub async fn get(
-    State(state): State<AppState>,
-    ApiQuery(params): ApiQuery<HashMap<String, String>>,
-) -> Result<Response, ApiError> {
+pub async fn get(State(state): State<AppState>, ApiParams(params): ApiParams) -> Result<Response, ApiError> {
     let (fields, filter, scope) = parse(&params).map_err(ApiError::BadRequest)?;
     // The question with its districts resolved, so that spellings of one question share an
     // answer and a changed partnership profile asks a new one.
@@ -49,7 +46,7 @@ pub async fn get(
 
 fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilter, Scope), String> {
     for key in params.keys() {
-        if !["by", "from", "to", "crime-type", "crime_type", "district", "area"].contains(&key.as_str()) {
+        if !["by", "from", "to", "crime-type", "district", "area"].contains(&key.as_str()) {
             return Err(format!("unknown parameter \"{key}\": expected by, from, to, crime-type, district, area"));
         }
     }
@@ -71,7 +68,7 @@ fn parse(params: &HashMap<String, String>) -> Result<(Vec<CountField>, CountFilt
     let filter = CountFilter {
         from: month("from")?,
         to: month("to")?,
-        crime_type: params.get("crime-type").or_else(|| params.get("crime_type")).cloned(),
+        crime_type: params.get("crime-type").cloned(),
         districts: district.into_iter().collect(),
     };
     Ok((fields, filter, scope))

@@ -123,9 +123,10 @@ pub struct UploadResult {
     pub rows: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rows_without_location: Option<i64>,
-    /// Whether an earlier import of the same force, month and kind was replaced.
+    /// The id of the earlier import of the same force, month and kind that this one
+    /// replaced; null when none was.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub replaced: Option<bool>,
+    pub replaced: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -355,12 +356,13 @@ operation!(boundaries: get "/api/v1/boundaries", tag = "Spatial analysis",
         ("district" = Option<String>, Query, description = "Only this district (ONS code)"),
     ),
     responses((status = 200, description = "The boundaries", body = FeatureCollection)),
-    problems(400: "A parameter is invalid"));
+    problems(400: "A parameter is invalid, unknown or given twice", 422: "Nothing is held of the district (neither its LSOAs nor its name)"));
 
 operation!(streets: get "/api/v1/streets", tag = "Spatial analysis",
     summary = "The streets the police data names, as points (GeoJSON, WGS84)",
     params(("district" = Option<String>, Query, description = "Only this district (ONS code)")),
-    responses((status = 200, description = "The streets", body = FeatureCollection)));
+    responses((status = 200, description = "The streets", body = FeatureCollection)),
+    problems(400: "A parameter is unknown or given twice", 422: "No LSOA of the district is held"));
 
 operation!(places: get "/api/v1/places", tag = "Spatial analysis",
     summary = "The place register (parks, town centres, streets, zones) as GeoJSON (WGS84)",
