@@ -538,9 +538,9 @@ pub async fn figures(db: &Db, disclosure: &Disclosure) -> Result<Figures, AppErr
 /// total of referrals; outcomes add up to the "closed" status, decline reasons to "declined",
 /// the engagement-wait rows to the referrals accepted (accepted, engaged and closed), the
 /// referrals with no decision to "received" and "withdrawn", and the counts behind the
-/// waiting times to the decided (or engaged) rows. A cell hidden in one table cannot be
-/// read off another. The needs (a referral under each of its needs) add up to nothing
-/// published and get primary suppression only.
+/// waiting times to the decided (or engaged) rows, and each need to its main-reason cell and
+/// the referrals with it as a further need (never published). A cell hidden in one table
+/// cannot be read off another.
 pub fn figures_of(facts: &[alliance_core::referrals::AnonymousReferral], disclosure: &Disclosure) -> Figures {
     use alliance_core::referrals::linked::{Figure, Linked};
     use alliance_core::referrals::{NOT_DECIDED, NOT_ENGAGED};
@@ -601,12 +601,30 @@ pub fn figures_of(facts: &[alliance_core::referrals::AnonymousReferral], disclos
         l.line(&[received, withdrawn], nd);
     }
     let (engaged_waits, _) = split(&mut l, Dimension::EngagementWait, NOT_ENGAGED, ever_accepted);
+    // A referral counts under each of its needs, its main reason one of them: a need's cell is
+    // its main-reason cell plus the referrals that have it as a further need (a figure never
+    // published). Without this line a need shown gave its hidden main-reason cell away (with
+    // no further needs recorded, the two tables are the same numbers).
+    if let Some((_, need_rows, need_figs)) = cells.iter().find(|c| c.0 == Dimension::Need) {
+        for (r, &need) in need_rows.iter().zip(need_figs) {
+            let further = facts.iter().filter(|f| f.needs.others().iter().any(|n| n.code() == r.key)).count();
+            let as_reason = cell(Dimension::Reason, &r.key).unwrap_or(zero);
+            if further == 0 {
+                // The same number as the main-reason cell: hidden with it or shown with it
+                // (an unpublished part of 0 is no protection: the rule could "hide" it alone).
+                l.line(&[as_reason], need);
+            } else {
+                let further = l.figure(further as u64);
+                l.line(&[as_reason, further], need);
+            }
+        }
+    }
     let shown = l.suppress(disclosure.suppression());
 
     let mut tables = Vec::new();
     for (dimension, these, figs) in &cells {
         let (values, total) = if *dimension == Dimension::Need {
-            (disclosure.list(&these.iter().map(|r| r.count).collect::<Vec<_>>()), None)
+            (shown.all(figs), None)
         } else {
             let t = table_total.iter().find(|t| t.0 == *dimension).map(|t| disclosure.display(shown.get(t.1)));
             (shown.all(figs), t)
@@ -960,5 +978,38 @@ mod tests {
         assert_eq!(received.shown, "withheld");
         assert_eq!(f.waits[0].count, "fewer than 5");
         assert_eq!(f.waits[0].median, None, "no median behind a hidden count");
+    }
+
+    /// The reviewer's case: 8 referrals for violence suffered, 2 for carrying a weapon, no
+    /// further needs. The main-reason table hid both (2 is small, 8 its complement), while the
+    /// need table showed 8, and 10 − 8 gave the 2 away. A need's cell now hides with its
+    /// main-reason cell when nothing else makes up the difference.
+    #[test]
+    fn a_need_shown_does_not_give_a_hidden_main_reason_away() {
+        let with_reason = |need: Need, others: Vec<Need>| AnonymousReferral {
+            needs: Needs::new(need, others),
+            ..fact("navigator", SourceSetting::School, &[])
+        };
+        let mut facts: Vec<_> = (0..8).map(|_| with_reason(Need::VictimOfViolence, vec![])).collect();
+        facts.extend((0..2).map(|_| with_reason(Need::CarryingWeapon, vec![])));
+        let f = figures_of(&facts, &Disclosure::default());
+        let cell = |table: &str, key: &str| {
+            let t = f.tables.iter().find(|t| t.dimension == table).expect("table");
+            t.rows.iter().find(|r| r.key == key).expect("row").shown.clone()
+        };
+        assert_eq!(cell("reason", "carrying-weapon"), "fewer than 5");
+        assert_eq!(cell("reason", "victim-of-violence"), "withheld");
+        assert_eq!(cell("need", "victim-of-violence"), "withheld", "the same 8 as the main-reason cell");
+
+        // With further needs recorded, a need's cell is more than its main-reason cell and
+        // may be shown: 5 of the 8 also carried a weapon, so "carrying a weapon" is 7 needs.
+        let mut facts: Vec<_> =
+            (0..5).map(|_| with_reason(Need::VictimOfViolence, vec![Need::CarryingWeapon])).collect();
+        facts.extend((0..3).map(|_| with_reason(Need::VictimOfViolence, vec![])));
+        facts.extend((0..2).map(|_| with_reason(Need::CarryingWeapon, vec![])));
+        let f = figures_of(&facts, &Disclosure::default());
+        let need = f.tables.iter().find(|t| t.dimension == "need").expect("needs");
+        let weapon = need.rows.iter().find(|r| r.key == "carrying-weapon").expect("row");
+        assert_eq!(weapon.shown, "7", "2 as main reason and 5 further, the 5 never published");
     }
 }
