@@ -10,7 +10,7 @@ use crate::access::OrgType;
 use super::codes::{DataCategory, Need, SourceSetting};
 use super::consent::{Consent, ConsentFields};
 use super::fields::{given, parse_date, Field, FieldError, ValidationErrors};
-use super::personal::{minimise, MinimisedPerson, Note, PersonalFields};
+use super::personal::{minimise, Birth, MinimisedPerson, Note, PersonalFields};
 use super::service::{check_eligibility, CommissionedService, Ineligible};
 use super::workflow::Timeline;
 
@@ -195,6 +195,17 @@ pub fn new_referral(
     let person = minimise(&form.person, &service.policy, referral_date).map_err(|e| errors.extend(e)).ok();
     let consent =
         Consent::from_fields(&form.consent, referral_date, today, referrer.org_type).map_err(|e| errors.extend(e)).ok();
+    // Consent recorded before the person was born is a mistyped date, not a record.
+    if let (Some(m), Some(c)) = (&person, &consent) {
+        if let Some(Birth::DateOfBirth(born)) = m.person.birth {
+            if c.date < born {
+                errors.push(FieldError::new(
+                    Field::ConsentDate,
+                    format!("the consent date ({}) is before the person's date of birth ({born})", c.date),
+                ));
+            }
+        }
+    }
     match (received, source, reason, person, consent) {
         (Some(received), Some(source), Some(reason), Some(minimised), Some(consent)) if errors.is_empty() => {
             Ok(NewReferral {
@@ -337,6 +348,21 @@ mod tests {
         let errors = new_referral(&late, &mentoring(), SCHOOL, date(2024, 3, 1)).unwrap_err();
         assert!(errors.has(Field::ConsentDate));
         assert_eq!(errors.0.len(), 1);
+    }
+
+    #[test]
+    fn consent_before_the_person_was_born_is_refused() {
+        use crate::referrals::codes::BirthNeed;
+        let mut service = mentoring();
+        service.policy.birth = BirthNeed::DateOfBirth;
+        let person = PersonalFields { age: None, date_of_birth: text("2010-01-01"), ..form().person };
+        let born = ReferralForm { person: person.clone(), ..form() };
+        new_referral(&born, &service, SCHOOL, date(2024, 3, 1)).expect("consent in 2024 of someone born in 2010");
+        let consent = ConsentFields { date: text("2009-12-31"), ..form().consent };
+        let before = ReferralForm { person, consent, ..form() };
+        let errors = new_referral(&before, &service, SCHOOL, date(2024, 3, 1)).unwrap_err();
+        assert!(errors.has(Field::ConsentDate), "{errors}");
+        assert!(errors.to_string().contains("before the person's date of birth (2010-01-01)"), "{errors}");
     }
 
     #[test]
