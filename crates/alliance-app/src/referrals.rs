@@ -279,6 +279,9 @@ pub async fn act(
         return Err(AppError::invalid("on", "the date is in the future"));
     }
     let mut parties = None;
+    // The side that may not take this step: a refusal of who asks (403), not a conflict with
+    // the referral's state; set inside the transaction, which the error then rolls back.
+    let mut wrong_side: Option<&'static str> = None;
     let timeline = db
         .referral_transition(
             id,
@@ -291,21 +294,24 @@ pub async fn act(
                     _ => side.receives(),
                 };
                 if !allowed {
-                    return Err(DbError::conflict(
-                        "event",
-                        if side.receives() {
-                            "only the organisation that made the referral can withdraw it"
-                        } else {
-                            "only the service receiving the referral can accept, decline, engage or close it"
-                        },
-                    ));
+                    let why = if side.receives() {
+                        "only the organisation that made the referral can withdraw it"
+                    } else {
+                        "only the service receiving the referral can accept, decline, engage or close it"
+                    };
+                    wrong_side = Some(why);
+                    return Err(DbError::conflict("event", why));
                 }
                 parties = stored.parties;
                 Ok(())
             },
             actor,
         )
-        .await?;
+        .await;
+    let timeline = match (timeline, wrong_side) {
+        (Err(_), Some(why)) => return Err(AppError::forbidden(why)),
+        (result, _) => result?,
+    };
     if let Some(p) = parties {
         let (to, summary) = match event {
             Event::Withdraw => (p.receiving_org, "A referral to a service your organisation runs has been withdrawn."),

@@ -51,6 +51,30 @@ impl Field {
             Field::LawfulBasisReason => "lawful-basis-reason",
         }
     }
+
+    /// The field's member in the API's JSON body (`ReferralForm` as JSON): `reason`,
+    /// `person.date_of_birth`, `consent.given_by`; a client is told the names it sent.
+    pub fn json_path(self) -> &'static str {
+        match self {
+            Field::Received => "received",
+            Field::Source => "source",
+            Field::Reason => "reason",
+            Field::OtherNeeds => "other_needs",
+            Field::Name => "person.name",
+            Field::Initials => "person.initials",
+            Field::DateOfBirth => "person.date_of_birth",
+            Field::Age => "person.age",
+            Field::Sex => "person.sex",
+            Field::PostcodeDistrict => "person.postcode_district",
+            Field::ContactRoute => "person.contact_route",
+            Field::ContactDetail => "person.contact_detail",
+            Field::ConsentGivenBy => "consent.given_by",
+            Field::ConsentDate => "consent.date",
+            Field::ConsentMethod => "consent.method",
+            Field::LawfulBasis => "consent.lawful_basis",
+            Field::LawfulBasisReason => "consent.reason",
+        }
+    }
 }
 
 impl From<Field> for &'static str {

@@ -350,6 +350,62 @@ mod tests {
         assert_eq!(errors.0.len(), 1);
     }
 
+    /// Each field's `json_path` is the member of the API's body that fills it: a client told
+    /// `person.date_of_birth` finds the member it sent.
+    #[test]
+    fn every_field_names_its_member_of_the_json_body() {
+        use Field::*;
+        let fields = [
+            Received,
+            Source,
+            Reason,
+            OtherNeeds,
+            Name,
+            Initials,
+            DateOfBirth,
+            Age,
+            Sex,
+            PostcodeDistrict,
+            ContactRoute,
+            ContactDetail,
+            ConsentGivenBy,
+            ConsentDate,
+            ConsentMethod,
+            LawfulBasis,
+            LawfulBasisReason,
+        ];
+        for field in fields {
+            let mut body = serde_json::json!({"person": {}, "consent": {}});
+            let value = if field == OtherNeeds { serde_json::json!(["x"]) } else { serde_json::json!("x") };
+            match field.json_path().split_once('.') {
+                Some((outer, inner)) => body[outer][inner] = value,
+                None => body[field.json_path()] = value,
+            }
+            let f: ReferralForm = serde_json::from_value(body).expect("a form");
+            let (p, c) = (&f.person, &f.consent);
+            let got = match field {
+                Received => f.received.clone(),
+                Source => f.source.clone(),
+                Reason => f.reason.clone(),
+                OtherNeeds => f.other_needs.first().cloned(),
+                Name => p.name.clone(),
+                Initials => p.initials.clone(),
+                DateOfBirth => p.date_of_birth.clone(),
+                Age => p.age.clone(),
+                Sex => p.sex.clone(),
+                PostcodeDistrict => p.postcode_district.clone(),
+                ContactRoute => p.contact_route.clone(),
+                ContactDetail => p.contact_detail.clone(),
+                ConsentGivenBy => c.given_by.clone(),
+                ConsentDate => c.date.clone(),
+                ConsentMethod => c.method.clone(),
+                LawfulBasis => c.lawful_basis.clone(),
+                LawfulBasisReason => c.reason.clone(),
+            };
+            assert_eq!(got.as_deref(), Some("x"), "{field:?} at {}", field.json_path());
+        }
+    }
+
     #[test]
     fn consent_before_the_person_was_born_is_refused() {
         use crate::referrals::codes::BirthNeed;

@@ -254,8 +254,10 @@ async fn partner_uploads_through_the_api(app: TestApp) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(json["error"].as_str().unwrap().contains("column \"assault_method\""), "{json}");
     assert_eq!(ed_rows(&db).await, 0);
-    let (status, _) = post(other.clone(), "/api/v1/imports/ed?filename=ed.csv", file.clone().into_bytes()).await;
+    let (status, json) = post(other.clone(), "/api/v1/imports/ed?filename=ed.csv", file.clone().into_bytes()).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "the council does not supply ED data");
+    assert_eq!(json["status"], 403, "a problem document, as every refusal of the API: {json}");
+    assert!(json["detail"].as_str().is_some_and(|d| !d.is_empty()), "{json}");
     let (status, json) = post(hospital.clone(), "/api/v1/imports/ed?filename=ed.csv", file.into_bytes()).await;
     assert_eq!(status, StatusCode::OK, "{json}");
     assert_eq!(json["status"], "imported");

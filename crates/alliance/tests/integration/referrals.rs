@@ -230,7 +230,8 @@ async fn referrals_end_to_end(app: TestApp) {
 
     // The workflow: the referrer cannot accept; the service accepts (the referrer is told).
     let reply = app.post_form(&format!("/referrals/{id}/events"), &school, &[("event", "accept")]).await;
-    reply.assert_refused(&["only the service receiving the referral"]);
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "a refusal of who asks: {}", reply.body);
+    assert!(reply.body.contains("only the service receiving the referral"), "{}", reply.body);
     let reply = app.post_form(&format!("/referrals/{id}/events"), &navigator, &[("event", "decline")]).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "a decline needs its reason");
     let reply = app.post_form(&format!("/referrals/{id}/events"), &navigator, &[("event", "accept")]).await;
@@ -251,6 +252,18 @@ async fn referrals_end_to_end(app: TestApp) {
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert_eq!(reply.json()["errors"][0]["field"], "source", "{}", reply.body);
     assert_eq!(referral_count(&db).await, 1);
+    // A nested field is named by its member of the body, as the client sent it.
+    let mut nested = body.clone();
+    nested["source"] = "emergency-department".into();
+    nested["consent"]["given_by"] = "a neighbour".into();
+    let reply = app.post_bytes("/api/v1/referrals", &writer, "application/json", nested.to_string().into_bytes()).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(reply.json()["field"], "consent.given_by", "{}", reply.body);
+    // A body that is not a referral object names what is expected, not a Rust type.
+    let reply = app.post_bytes("/api/v1/referrals", &writer, "application/json", b"\"a referral\"".to_vec()).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert!(reply.body.contains("expected a referral") && !reply.body.contains("NewBody"), "{}", reply.body);
+    assert_eq!(referral_count(&db).await, 1);
     let mut body = body;
     body["source"] = "emergency-department".into();
     let reply = app.post_bytes("/api/v1/referrals", &writer, "application/json", body.to_string().into_bytes()).await;
@@ -262,6 +275,11 @@ async fn referrals_end_to_end(app: TestApp) {
         .post_bytes(&format!("/api/v1/referrals/{api_id}/events"), &reader_write, "application/json", event.clone())
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "another organisation's token: {}", reply.body);
+    let accept = serde_json::json!({"event": "accept"}).to_string().into_bytes();
+    let reply =
+        app.post_bytes(&format!("/api/v1/referrals/{api_id}/events"), &writer, "application/json", accept).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "the referrer cannot accept its own referral: {}", reply.body);
+    assert_eq!(reply.json()["status"], 403, "a problem document: {}", reply.body);
     let reply = app.post_bytes(&format!("/api/v1/referrals/{api_id}/events"), &writer, "application/json", event).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     assert_eq!(reply.json()["status"], "withdrawn");

@@ -369,10 +369,14 @@ operation!(places: get "/api/v1/places", tag = "Spatial analysis",
     responses((status = 200, description = "Every registered place, its outline with its name and kind", body = FeatureCollection)));
 
 operation!(referrals_create: post "/api/v1/referrals", tag = "Referrals",
-    summary = "Make a referral into a commissioned service (with consent; only the personal fields the service needs)",
-    request_body(content = Object, content_type = "application/json", description = "The referral: service, reason, needs, source setting, consent and the service's personal fields"),
-    responses((status = 201, description = "The referral was made", body = Object)),
-    problems(400: "The body is invalid (the field is named)"));
+summary = "Make a referral into a commissioned service (with consent; only the personal fields the service needs)",
+request_body(content = Object, content_type = "application/json", description = "The referral: service, reason, needs, source setting, consent and the service's personal fields"),
+responses((status = 201, description = "The referral was made", body = Object)),
+problems(
+    400: "The body is not the JSON expected",
+    403: "The caller may not make referrals (a Board member)",
+    422: "A field is invalid: `field` and each of `errors` name the body's member, e.g. `person.date_of_birth`",
+));
 
 operation!(referrals_event: post "/api/v1/referrals/{id}/events", tag = "Referrals",
 summary = "Move a referral on (accepted, declined with a reason, engaged, closed with an outcome)",
@@ -380,9 +384,11 @@ params(("id" = i64, Path, description = "The referral")),
 request_body(content = Object, content_type = "application/json", description = "The step and its date"),
 responses((status = 200, description = "The referral's new status", body = Object)),
 problems(
-    400: "The body is invalid",
+    400: "The body is not the JSON expected",
+    403: "The caller's organisation is not the side that takes this step (the receiving service accepts, declines, engages and closes; the referring organisation withdraws)",
     404: "No such referral for this organisation",
     409: "The step does not follow the referral's status",
+    422: "The event or its date is invalid (the field is named)",
 ));
 
 operation!(referrals_figures: get "/api/v1/referrals/figures", tag = "Referrals",

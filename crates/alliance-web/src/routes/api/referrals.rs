@@ -56,6 +56,7 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "a referral: an object with service, source, reason, person and consent")]
 struct NewBody {
     #[serde(default)]
     service: String,
@@ -63,14 +64,16 @@ struct NewBody {
     form: ReferralForm,
 }
 
+/// The 422 problem document of a refused body: each error named by the member of the JSON
+/// body it is about (`person.date_of_birth`, not the web form's `date-of-birth`).
 fn problems(errors: &alliance_core::referrals::ValidationErrors) -> Response {
-    let list: Vec<_> = errors.0.iter().map(|e| json!({"field": e.field.id(), "reason": e.message})).collect();
+    let list: Vec<_> = errors.0.iter().map(|e| json!({"field": e.field.json_path(), "reason": e.message})).collect();
     let body = json!({
         "type": "about:blank",
         "title": "Invalid input",
         "status": 422,
-        "detail": errors.0.iter().map(|e| format!("{}: {}", e.field.id(), e.message)).collect::<Vec<_>>().join("; "),
-        "field": errors.0.first().map(|e| e.field.id()),
+        "detail": errors.0.iter().map(|e| format!("{}: {}", e.field.json_path(), e.message)).collect::<Vec<_>>().join("; "),
+        "field": errors.0.first().map(|e| e.field.json_path()),
         "errors": list,
     });
     let mut response = (StatusCode::UNPROCESSABLE_ENTITY, body.to_string()).into_response();
@@ -91,7 +94,8 @@ pub async fn create(
     let today = alliance_db::clock::today_date();
     match uc::make(&state.db, &state.mailer, who, &service, &form, today, &actor).await? {
         Ok(made) => {
-            let notes: Vec<_> = made.notes.iter().map(|n| json!({"field": n.field.id(), "note": n.message})).collect();
+            let notes: Vec<_> =
+                made.notes.iter().map(|n| json!({"field": n.field.json_path(), "note": n.message})).collect();
             Ok((StatusCode::CREATED, Json(json!({"id": made.id, "status": "received", "notes": notes})))
                 .into_response())
         }
@@ -100,6 +104,7 @@ pub async fn create(
 }
 
 #[derive(Deserialize)]
+#[serde(expecting = "an event: an object with event and, as the event needs, detail and on")]
 struct EventBody {
     #[serde(default)]
     event: String,

@@ -125,6 +125,7 @@ pub async fn partner(
             Json(serde_json::json!({ "file": name, "status": "failed", "error": e })),
         )
             .into_response(),
-        Uploaded::NotSupplier(e) => (StatusCode::FORBIDDEN, Json(serde_json::json!({ "error": e }))).into_response(),
+        // A refusal of the caller, not of the file: a problem document, as every 403 of the API.
+        Uploaded::NotSupplier(e) => return Err(ApiError::Forbidden(e)),
     })
 }
