@@ -100,24 +100,57 @@ pub async fn open_services(db: &Db) -> Result<Vec<StoredService>, AppError> {
 pub struct Made {
     pub id: i64,
     pub notes: Vec<Note>,
+    /// The submission's key had made this referral already (a double submit, a client's
+    /// retry): nothing new was stored and nobody was told again.
+    pub repeated: bool,
+}
+
+/// The longest submission key accepted (the web form's are 43 characters; an API client's
+/// `Idempotency-Key` is usually a UUID).
+pub const MAX_SUBMISSION_KEY: usize = 200;
+
+/// The key a submission is stored under: the referring organisation (one organisation's key
+/// never finds another's referral), the key sent, and a digest of the referral as made. The
+/// same form sent twice (a double click, a retry) finds the first referral; the same key
+/// with other contents (the form opened again with the browser's back button, changed and
+/// sent) makes a new one, as its sender meant.
+fn submission_key(org: i64, sent: &str, referral: &alliance_core::referrals::Referral) -> Result<String, AppError> {
+    use sha2::{Digest, Sha256};
+    let contents = serde_json::to_vec(referral).map_err(|e| AppError::internal(format!("a referral as JSON: {e}")))?;
+    let digest: String = Sha256::digest(&contents).iter().take(16).map(|b| format!("{b:02x}")).collect();
+    Ok(format!("{org}:{sent}:{digest}"))
 }
 
 /// Makes a referral to `service_id` from the form as submitted. The outer error is the
 /// request's (no such service, not allowed) or a fault; the inner one every error of the
 /// form, each naming its field. Nothing is stored unless all is well. The receiving
-/// organisation's users are told there is a referral to look at.
+/// organisation's users are told there is a referral to look at. With a `submission` key
+/// (the web form's hidden one, an API client's `Idempotency-Key`), the same submission sent
+/// again returns the first referral ([`Made::repeated`]) instead of making a second.
+#[allow(clippy::too_many_arguments)]
 pub async fn make(
     db: &Db,
     mailer: &Mailer,
     who: Who,
     service_id: &str,
     form: &ReferralForm,
+    submission: Option<&str>,
     today: NaiveDate,
     actor: &Actor,
 ) -> Result<Result<Made, ValidationErrors>, AppError> {
     if !who.may_hold_records() {
         return Err(board_refused());
     }
+    let submission = submission.map(str::trim).filter(|k| !k.is_empty());
+    if let Some(k) = submission {
+        if k.len() > MAX_SUBMISSION_KEY || !k.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::invalid(
+                "submission",
+                format!("a submission key is at most {MAX_SUBMISSION_KEY} printable ASCII characters"),
+            ));
+        }
+    }
+
     let service_id = service_id.trim();
     if service_id.is_empty() {
         return Err(AppError::invalid("service", "choose the service to refer to"));
@@ -129,7 +162,12 @@ pub async fn make(
         Ok(m) => m,
         Err(errors) => return Ok(Err(errors)),
     };
-    let id = db.create_referral(&made.referral, actor).await?;
+    let key = submission.map(|k| submission_key(who.org, k, &made.referral)).transpose()?;
+    let created = db.create_referral_once(&made.referral, key.as_deref(), actor).await?;
+    let id = created.id;
+    if created.repeated {
+        return Ok(Ok(Made { id, notes: made.notes, repeated: true }));
+    }
     notify(
         db,
         mailer,
@@ -142,7 +180,7 @@ pub async fn make(
         },
     )
     .await;
-    Ok(Ok(Made { id, notes: made.notes }))
+    Ok(Ok(Made { id, notes: made.notes, repeated: false }))
 }
 
 /// Tells the active users of `org` (Board members aside) about something to look at. A

@@ -52,6 +52,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(41, "police keys bytewise", "0041_police_keys_bytewise.sql"),
     migration!(42, "police lsoa extents", "0042_police_lsoa_extents.sql"),
     migration!(43, "charter seed for staffordshire only", "0043_charter_seed_for_staffordshire_only.sql"),
+    migration!(44, "referral submission key", "0044_referral_submission_key.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

@@ -290,6 +290,14 @@ fn bind_timeline<'q>(query: AnyQuery<'q>, t: &Timeline) -> AnyQuery<'q> {
         .bind(d.closed.map(|(_, o)| o.code()))
 }
 
+/// A referral stored by [`Db::create_referral_once`]: its id, and whether an earlier
+/// submission with the same key had already made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreatedReferral {
+    pub id: i64,
+    pub repeated: bool,
+}
+
 impl Db {
     /// Flags a service of the directory as taking referrals (or updates it): the organisation
     /// that runs it, the personal data it needs and its eligibility. Refused when the service
@@ -392,6 +400,46 @@ impl Db {
     /// Stores a new referral (made by the pure `new_referral`) with its audit row; returns its
     /// id. Refused when the service does not take referrals.
     pub async fn create_referral(&self, referral: &Referral, actor: &Actor) -> Result<i64, DbError> {
+        Ok(self.create_referral_once(referral, None, actor).await?.id)
+    }
+
+    /// [`Db::create_referral`] of a submission carrying `key` (unique: the caller namespaces
+    /// it by organisation): the first submission with a key makes the referral, and any other,
+    /// at once or later, gets that referral back with `repeated` set and stores nothing. Two
+    /// racing submissions are told apart by the key's unique index, not by their timing.
+    pub async fn create_referral_once(
+        &self,
+        referral: &Referral,
+        key: Option<&str>,
+        actor: &Actor,
+    ) -> Result<CreatedReferral, DbError> {
+        if let Some(k) = key {
+            if let Some(found) = self.referral_of_submission(k).await? {
+                return Ok(found);
+            }
+        }
+        match self.insert_referral(referral, key, actor).await {
+            // The same key committed by a request racing this one (PostgreSQL; SQLite's
+            // write transactions run one at a time, so the read above saw it).
+            Err(DbError::Sql(sqlx::Error::Database(d))) if d.is_unique_violation() && key.is_some() => self
+                .referral_of_submission(key.unwrap_or_default())
+                .await?
+                .ok_or_else(|| DbError::corrupt("a referral's submission key was taken, then not found")),
+            Err(e) => Err(e),
+            Ok(id) => Ok(CreatedReferral { id, repeated: false }),
+        }
+    }
+
+    /// The referral an earlier submission with `key` made.
+    async fn referral_of_submission(&self, key: &str) -> Result<Option<CreatedReferral>, DbError> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM referrals WHERE submission_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(id.map(|id| CreatedReferral { id, repeated: true }))
+    }
+
+    async fn insert_referral(&self, referral: &Referral, key: Option<&str>, actor: &Actor) -> Result<i64, DbError> {
         let mut tx = self.begin_write().await?;
         let takes: Option<i64> =
             sqlx::query_scalar("SELECT takes_referrals FROM referral_services WHERE service_id = $1")
@@ -411,8 +459,8 @@ impl Db {
              name_kind, name, date_of_birth, age, sex, postcode_district, contact_route, contact_detail, age_band, \
              consent_given_by, consent_date, consent_method, lawful_basis, lawful_basis_reason, \
              status, accepted_on, declined_on, decline_reason, withdrawn_on, engaged_on, closed_on, outcome, received_on, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-             $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30) RETURNING id",
+             created_at, submission_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31) RETURNING id",
         )
         .bind(&referral.service)
         .bind(referral.parties.referring_org)
@@ -431,6 +479,7 @@ impl Db {
         let id: i64 = bind_timeline(query, &referral.timeline)
             .bind(ymd(referral.timeline.dates().received))
             .bind(now())
+            .bind(key)
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;

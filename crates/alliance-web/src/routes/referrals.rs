@@ -144,12 +144,16 @@ async fn create(
         return Err(crate::error::forbidden("Board members see referral figures only"));
     }
     let pairs = pairs(&body)?;
-    let service_id = pairs.iter().find(|(k, _)| k == "service").map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let field = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim().to_string());
+    let service_id = field("service").unwrap_or_default();
+    let submission = field("submission");
     let form = referral_form(&pairs);
     let other_needs = form.other_needs.clone();
     let (services, chosen) = service_choice(&state, Some(&service_id)).await?;
     let mut shown = Form::new(values_of(&pairs));
-    match uc::make(&state.db, &state.mailer, who, &service_id, &form, today_date(), &actor(&user)).await {
+    let by = actor(&user);
+    // A repeated submission (`made.repeated`) goes to the referral the first one made.
+    match uc::make(&state.db, &state.mailer, who, &service_id, &form, submission.as_deref(), today_date(), &by).await {
         Ok(Ok(made)) => {
             let to = if made.notes.is_empty() {
                 format!("/referrals/{}", made.id)

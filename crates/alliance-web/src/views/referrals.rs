@@ -65,6 +65,12 @@ impl NewPage {
         form: Form,
         other_needs: Vec<String>,
     ) -> NewPage {
+        let mut form = form;
+        // The form's one-time submission key: sent twice (a double click), it makes one
+        // referral (`alliance_app::referrals::make`). Shown back unchanged with errors.
+        if form.get("submission").is_none_or(|k| k.trim().is_empty()) {
+            form.values.insert("submission".into(), crate::auth::random_token());
+        }
         let errors = form.errors.clone();
         NewPage { layout, services, service, form, errors, other_needs, options: crate::routes::referral_options() }
     }

@@ -354,7 +354,7 @@ async fn create(db: &Db, a: CreateArgs, today: chrono::NaiveDate) -> anyhow::Res
     })?;
     let (who, actor) = acting_as(db, &a.as_user).await?;
     let mailer = a.mail.mailer()?;
-    match alliance_app::referrals::make(db, &mailer, who, &body.service, &body.form, today, &actor)
+    match alliance_app::referrals::make(db, &mailer, who, &body.service, &body.form, None, today, &actor)
         .await
         .with_context(|| name.clone())?
     {

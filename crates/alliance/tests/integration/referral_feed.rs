@@ -181,11 +181,19 @@ async fn referrals_feed_the_rest(app: TestApp) {
     for k in 0..6 {
         let form: alliance_core::referrals::ReferralForm =
             serde_json::from_value(referral_json("2025-05-02", true)).expect("form");
-        let made =
-            alliance_app::referrals::make(&db, &mailer, teacher_who, SERVICE, &form, today, &common::test_actor())
-                .await
-                .expect("no fault")
-                .expect("valid");
+        let made = alliance_app::referrals::make(
+            &db,
+            &mailer,
+            teacher_who,
+            SERVICE,
+            &form,
+            None,
+            today,
+            &common::test_actor(),
+        )
+        .await
+        .expect("no fault")
+        .expect("valid");
         use alliance_core::referrals::Event;
         let act = |event: Event, on: &str| {
             alliance_app::referrals::act(&db, &mailer, worker_who, made.id, event, Some(day(on)), today, &actor)

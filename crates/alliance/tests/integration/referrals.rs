@@ -472,3 +472,54 @@ async fn referrals_end_to_end(app: TestApp) {
     assert!(db.verify_audit_chain().await.expect("chain").first_broken.is_none());
 }
 on_each_app!(referrals_end_to_end);
+
+/// A referral form sent twice at once (a double click) makes one referral: both answers go
+/// to it. Sent again with the same key but other contents (the form reopened with the back
+/// button and changed), it makes a second, as its sender meant. Through the API, a retry with
+/// the same Idempotency-Key answers 200 with the first referral.
+async fn a_referral_sent_twice_is_made_once(app: TestApp) {
+    let db = app.db.clone();
+    let school = app.signed_in("teacher@school.example", Role::PartnerUser, "Oak School").await;
+    app.signed_in("worker@charity.example", Role::PartnerUser, "Navigator Charity").await;
+    set_up_service(&db, org_id(&db, "Navigator Charity").await).await;
+    let today = alliance_db::clock::today();
+    let form = app.get(&format!("/referrals/new?service={SERVICE}"), &school).await;
+    let key = form.body.split("name=\"submission\" value=\"").nth(1).and_then(|r| r.split('"').next());
+    let key = key.expect("the form carries a submission key").to_string();
+    assert!(key.len() >= 20, "{key}");
+    let mut fields = referral_fields(&today, &today);
+    fields.push(("submission", &key));
+    let (a, b) =
+        tokio::join!(app.post_form("/referrals", &school, &fields), app.post_form("/referrals", &school, &fields));
+    assert_eq!((a.status, b.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER), "{} {}", a.body, b.body);
+    assert_eq!(location(&a), location(&b), "both go to the one referral");
+    assert_eq!(referral_count(&db).await, 1);
+    assert_eq!(common::audit_rows(&db, "referral-create").await.len(), 1, "one referral, one audit row");
+
+    let changed: Vec<(&str, &str)> = fields.iter().map(|&(k, v)| if k == "age" { (k, "16") } else { (k, v) }).collect();
+    let c = app.post_form("/referrals", &school, &changed).await;
+    assert_eq!(c.status, StatusCode::SEE_OTHER, "{}", c.body);
+    assert_ne!(location(&c), location(&a), "other contents: another referral");
+    assert_eq!(referral_count(&db).await, 2);
+
+    let writer = token(&db, org_id(&db, "Oak School").await, &["write:referrals"]).await;
+    let body = serde_json::json!({"service": SERVICE, "source": "school", "reason": "carrying-weapon",
+        "person": {"initials": "AB", "age": "16", "sex": "female", "postcode_district": "ST4", "contact_route": "via-referrer"},
+        "consent": {"given_by": "person", "date": today, "method": "verbal", "lawful_basis": "consent"}})
+    .to_string()
+    .into_bytes();
+    let key = [("idempotency-key", "case-4711")];
+    let first = app.post_bytes_with("/api/v1/referrals", &writer, "application/json", &key, body.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
+    let retry = app.post_bytes_with("/api/v1/referrals", &writer, "application/json", &key, body.clone()).await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.body);
+    assert_eq!(retry.json()["id"], first.json()["id"]);
+    assert_eq!(retry.json()["repeated"], true);
+    assert_eq!(referral_count(&db).await, 3);
+    // Without the header every request makes a referral, as before.
+    let plain = app.post_bytes("/api/v1/referrals", &writer, "application/json", body).await;
+    assert_eq!(plain.status, StatusCode::CREATED, "{}", plain.body);
+    assert_eq!(referral_count(&db).await, 4);
+}
+
+on_each_app!(a_referral_sent_twice_is_made_once);

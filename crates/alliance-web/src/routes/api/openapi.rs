@@ -370,8 +370,12 @@ operation!(places: get "/api/v1/places", tag = "Spatial analysis",
 
 operation!(referrals_create: post "/api/v1/referrals", tag = "Referrals",
 summary = "Make a referral into a commissioned service (with consent; only the personal fields the service needs)",
+params(("Idempotency-Key" = Option<String>, Header, description = "Any printable ASCII text up to 200 characters, new for each referral: the same request sent again with it (a retry after a timeout) answers 200 with the referral the first made, and makes no second one")),
 request_body(content = Object, content_type = "application/json", description = "The referral: service, reason, needs, source setting, consent and the service's personal fields"),
-responses((status = 201, description = "The referral was made", body = Object)),
+responses(
+    (status = 201, description = "The referral was made", body = Object),
+    (status = 200, description = "The same request with the same Idempotency-Key was made before: its referral (`repeated` is true)", body = Object),
+),
 problems(
     400: "The body is not the JSON expected",
     403: "The caller may not make referrals (a Board member)",

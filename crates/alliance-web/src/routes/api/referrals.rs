@@ -81,22 +81,33 @@ fn problems(errors: &alliance_core::referrals::ValidationErrors) -> Response {
     response
 }
 
+/// With an `Idempotency-Key` header, a request sent again (a retry after a timeout) answers
+/// 200 with the referral the first one made (201) instead of making a second.
 pub async fn create(
     State(state): State<AppState>,
     Caller(principal): Caller,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let (who, actor) = who_of(&state, &principal).await?;
     if who.role == Role::BoardMember {
         return Err(ApiError::Forbidden("Board members see referral figures only".into()));
     }
+    let key = match headers.get("idempotency-key").map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(k)) => Some(k.to_string()),
+        Some(Err(_)) => {
+            return Err(ApiError::BadRequest("the Idempotency-Key header must be printable ASCII".into()));
+        }
+    };
     let NewBody { service, form } = json_body(&body)?;
     let today = alliance_db::clock::today_date();
-    match uc::make(&state.db, &state.mailer, who, &service, &form, today, &actor).await? {
+    match uc::make(&state.db, &state.mailer, who, &service, &form, key.as_deref(), today, &actor).await? {
         Ok(made) => {
             let notes: Vec<_> =
                 made.notes.iter().map(|n| json!({"field": n.field.json_path(), "note": n.message})).collect();
-            Ok((StatusCode::CREATED, Json(json!({"id": made.id, "status": "received", "notes": notes})))
+            let status = if made.repeated { StatusCode::OK } else { StatusCode::CREATED };
+            Ok((status, Json(json!({"id": made.id, "status": "received", "notes": notes, "repeated": made.repeated})))
                 .into_response())
         }
         Err(errors) => Ok(problems(&errors)),

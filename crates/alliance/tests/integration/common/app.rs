@@ -221,9 +221,24 @@ impl TestApp {
 
     /// Posts raw bytes (an API upload), with the CSRF header for a session caller.
     pub async fn post_bytes(&self, path: &str, who: &Caller, content_type: &str, body: Vec<u8>) -> Reply {
+        self.post_bytes_with(path, who, content_type, &[], body).await
+    }
+
+    /// [`TestApp::post_bytes`] with `headers` added (an API client's `Idempotency-Key`).
+    pub async fn post_bytes_with(
+        &self,
+        path: &str,
+        who: &Caller,
+        content_type: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
         let mut request = self.request(reqwest::Method::POST, path, who).header("content-type", content_type);
         if who.bearer.is_none() && !who.csrf.is_empty() {
             request = request.header("x-csrf-token", &who.csrf);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         TestApp::read(request.body(body)).await
     }
