@@ -123,7 +123,7 @@ async fn districts_of(db: &Db, field: &'static str, codes: &[String], names_suff
             field,
             format!(
                 "{lsoa} is the code of a neighbourhood (LSOA), not of a district: give the district it lies in \
-                 (for example E06000021)"
+                 (a district's code starts E06, E07, E08, E09 or W06)"
             ),
         ));
     }
@@ -141,8 +141,8 @@ async fn districts_of(db: &Db, field: &'static str, codes: &[String], names_suff
     Err(AppError::invalid(
         field,
         format!(
-            "no LSOA of {} is held, so no record can be placed there: check the district code (for example \
-             E06000021), or import the area files for it first",
+            "no LSOA of {} is held, so no record can be placed there: check the district code (a \
+             district's code starts E06, E07, E08, E09 or W06), or import the area files for it first",
             missing.join(", ")
         ),
     ))

@@ -163,7 +163,10 @@ fn check_phone(value: &str) -> Result<String, AppError> {
     if !value.chars().all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'))
         || !(3..=15).contains(&digits)
     {
-        return Err(AppError::invalid("phone", "Enter a phone number, like 01782 123456 or 111"));
+        return Err(AppError::invalid(
+            "phone",
+            "Enter a phone number with its area code, like 01632 960123, or a short number such as 111",
+        ));
     }
     Ok(value)
 }
@@ -246,7 +249,10 @@ pub async fn check(db: &Db, id: &str, f: &ServiceForm) -> Result<(ServiceRecord,
         "" => String::new(),
         typed => {
             let Some(p) = normalise_postcode(typed) else {
-                return Err(AppError::invalid("postcode", "Enter a real postcode, like ST1 1AA"));
+                return Err(AppError::invalid(
+                    "postcode",
+                    "Enter a real postcode, with its space, like SN1 1AA or B12 9QA",
+                ));
             };
             if db.postcodes_held().await? && db.postcode(&p).await?.is_none() {
                 return Err(AppError::invalid(

@@ -114,7 +114,7 @@ impl Unplaced {
     /// The message for the person who typed it.
     pub fn message(&self) -> String {
         match self {
-            Unplaced::NotAPostcode => "Enter a real postcode, like ST1 1AA".to_string(),
+            Unplaced::NotAPostcode => "Enter a real postcode, with its space, like SN1 1AA or B12 9QA".to_string(),
             Unplaced::Unknown(p) => format!("We could not find the postcode {p}: check it, or leave it out"),
         }
     }

@@ -227,7 +227,7 @@ fn check_value(what: &str, v: &str) -> Result<(), String> {
 /// An area code: letters and digits, as ONS GSS codes are (`E06000021`).
 fn check_area(area: &str) -> Result<(), String> {
     if area.is_empty() || area.len() > 16 || !area.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("\"{area}\" is not an area code: expected letters and digits, like E06000021"));
+        return Err(format!("\"{area}\" is not an area code: expected letters and digits, as an ONS code is, such as a district's (E06…) or an LSOA's (E01…)"));
     }
     Ok(())
 }

@@ -66,7 +66,10 @@ fn phone(text: &str) -> Result<String, FieldError> {
     {
         Ok(national)
     } else {
-        Err(FieldError::new(Field::ContactDetail, "enter a UK phone number, e.g. 01782 123456 or 07700 900123"))
+        Err(FieldError::new(
+            Field::ContactDetail,
+            "enter a UK phone number with its area code, e.g. 01632 960123 or 07700 900123",
+        ))
     }
 }
 
