@@ -25,6 +25,10 @@ use crate::{IngestError, SourceFile};
 pub const COLUMNS: &[(&str, bool)] =
     &[("indicator", true), ("area_code", true), ("period", true), ("value", true), ("age_band", false), ("sex", false)];
 
+/// The largest magnitude of a value (a count, a rate, an amount in pence): a figure of
+/// 10³⁰⁸ is a typing or unit error, and would be published as a 309-digit number.
+pub const MAX_VALUE_MAGNITUDE: f64 = 1e12;
+
 /// The kind of area a code names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AreaKind {
@@ -269,6 +273,13 @@ fn validate_row(
     if !value.is_finite() {
         return Err(place.err(row, Some("value"), "is not a finite number"));
     }
+    if value.abs() > MAX_VALUE_MAGNITUDE {
+        return Err(place.err(
+            row,
+            Some("value"),
+            format!("is {value:e}, beyond the ±10¹² an indicator's figure can be: check the figure and its units"),
+        ));
+    }
     let age_band = text(4);
     if age_band.chars().count() > 20 {
         return Err(place.err(row, Some("age_band"), "longer than 20 characters"));
@@ -441,6 +452,16 @@ mod tests {
         assert!(parse_period("2025-13").is_err());
         assert!(parse_period("2025-Q5").is_err());
         assert!(parse_period("March 2025").is_err());
+    }
+
+    #[test]
+    fn a_value_beyond_any_figure_is_refused_naming_its_line() {
+        let text = "indicator,area_code,period,value\nSchool suspensions,E06000021,2025-Q1,1e308\n";
+        let err = read_indicator_file(&SourceFile::from_bytes("v.csv", text.as_bytes().to_vec())).unwrap_err();
+        assert!(err.to_string().starts_with("v.csv:2: column \"value\""), "{err}");
+        assert!(err.to_string().contains("beyond"), "{err}");
+        let ok = "indicator,area_code,period,value\nSchool suspensions,E06000021,2025-Q1,-1000000000000\n";
+        assert!(read_indicator_file(&SourceFile::from_bytes("v.csv", ok.as_bytes().to_vec())).is_ok());
     }
 
     #[test]

@@ -328,6 +328,12 @@ pub fn rule(method: &str, pattern: &str) -> Option<RouteRule> {
     ROUTES.iter().find(|r| r.path == pattern)?.rules().find(|r| r.method == method)
 }
 
+/// The methods the table has for a matched route pattern (`GET` also answers `HEAD`): what a
+/// 405's `Allow` header lists.
+pub fn methods(pattern: &str) -> Vec<&'static str> {
+    ROUTES.iter().filter(|r| r.path == pattern).flat_map(Route::rules).map(|r| r.method).collect()
+}
+
 /// Every entry of the table, one for each method of each route.
 pub fn rules() -> impl Iterator<Item = RouteRule> {
     ROUTES.iter().flat_map(Route::rules)

@@ -89,6 +89,20 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Some(super::access::Allow::Public) | None => PUBLIC_FORM_LIMIT,
         Some(super::access::Allow::Roles(_)) => FORM_LIMIT,
     };
+    // A route that exists, asked with a method it does not have: 405 with the methods it has
+    // (to a caller who is signed in or has a token; to anyone else the answer stays the
+    // sign-in, as below, so the app's addresses cannot be mapped anonymously).
+    if let (Some(p), None, Some(_)) = (pattern.as_deref(), entry, principal.as_ref()) {
+        let allowed = super::access::methods(p);
+        if !allowed.is_empty() {
+            let message = format!("this address answers {} only", allowed.join(" and "));
+            let mut response = refuse(StatusCode::METHOD_NOT_ALLOWED, is_api, &message, &who);
+            if let Ok(value) = allowed.join(", ").parse() {
+                response.headers_mut().insert(axum::http::header::ALLOW, value);
+            }
+            return response;
+        }
+    }
     match decide(entry, principal.as_ref()) {
         Decision::Allow => {}
         Decision::SignIn if is_api => {
