@@ -59,6 +59,57 @@ pub fn routes() -> axum::Router<AppState> {
 
 type Params = HashMap<String, String>;
 
+/// Every parameter the analyses read (the module docs say what each means): one not among
+/// them is a misspelling (`distrcit=E06000021`) and is refused (400), not ignored and
+/// answered for the whole area.
+const KNOWN_PARAMS: &[&str] = &[
+    "all",
+    "alpha",
+    "alternative",
+    "area",
+    "areas",
+    "band",
+    "cell",
+    "cells",
+    "confidence",
+    "contiguity",
+    "crime-type",
+    "distance",
+    "distance-band",
+    "district",
+    "format",
+    "from",
+    "kernel",
+    "lsoa",
+    "origin",
+    "period",
+    "permutations",
+    "place",
+    "radius",
+    "seed",
+    "significance",
+    "space-breaks",
+    "standardisation",
+    "stat",
+    "time-breaks",
+    "time-steps",
+    "to",
+    "truncate",
+];
+
+/// The analyses' parameters: each given once ([`ApiParams`]) and each one they know.
+pub(crate) struct SpatialParams(pub Params);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for SpatialParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, ApiError> {
+        let params = ApiParams::from_request_parts(parts, state).await?;
+        params.only(KNOWN_PARAMS)?;
+        Ok(SpatialParams(params.0))
+    }
+}
+
 /// The errors of these endpoints: [`ApiError`]'s, except that an analysis over a bound is a
 /// 422 (the request is well formed, but Alliance will not do that much work; 413 is for
 /// bodies), its detail naming the bound.
@@ -277,7 +328,10 @@ fn hotspots_value(h: &Hotspots, settings: &HotspotSettings, geojson: bool) -> Re
 }
 
 /// The stored data's hotspots: from the cache the map page shares (see `hotspot_cache`).
-async fn hotspots_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
+async fn hotspots_stored(
+    State(state): State<AppState>,
+    SpatialParams(p): SpatialParams,
+) -> Result<Json<Value>, Refusal> {
     let request = hotspot_request(&p)?;
     let geojson = geojson_wanted(&p)?;
     let h = state.hotspot_cache.stored_hotspots(&state.db, &request, &Bounds::default()).await?;
@@ -286,7 +340,7 @@ async fn hotspots_stored(State(state): State<AppState>, ApiParams(p): ApiParams)
 
 async fn hotspots_posted(
     State(state): State<AppState>,
-    ApiParams(p): ApiParams,
+    SpatialParams(p): SpatialParams,
     body: String,
 ) -> Result<Json<Value>, Refusal> {
     let request = hotspot_request(&p)?;
@@ -317,7 +371,7 @@ async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, Refusal
 
 /// Density of the stored records in the study area (records far outside it would stretch the
 /// grid), or inside the place `place` names; `dropped_outside_area` says how many were left out.
-async fn kde_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
+async fn kde_stored(State(state): State<AppState>, SpatialParams(p): SpatialParams) -> Result<Json<Value>, Refusal> {
     let (points, dropped) = svc::stored_points_in(&state.db, &filter(&p)?, place(&p)?).await?;
     let Json(mut value) = kde(&p, points).await?;
     let target = if value.get("properties").is_some() { &mut value["properties"] } else { &mut value };
@@ -325,7 +379,7 @@ async fn kde_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> R
     Ok(Json(value))
 }
 
-async fn kde_posted(ApiParams(p): ApiParams, body: String) -> Result<Json<Value>, Refusal> {
+async fn kde_posted(SpatialParams(p): SpatialParams, body: String) -> Result<Json<Value>, Refusal> {
     kde(&p, posted_points(&body)?.coordinates()).await
 }
 
@@ -349,7 +403,7 @@ fn breaks(p: &Params, key: &str, default: &str) -> Result<Vec<f64>, ApiError> {
         .collect()
 }
 
-async fn near_repeat_posted(ApiParams(p): ApiParams, body: String) -> Result<Json<Value>, Refusal> {
+async fn near_repeat_posted(SpatialParams(p): SpatialParams, body: String) -> Result<Json<Value>, Refusal> {
     let file = posted_points(&body)?;
     if let Some(pt) = file.first_without_time() {
         return Err(bad(format!(
@@ -394,7 +448,10 @@ async fn boundaries(State(state): State<AppState>, params: ApiParams) -> Result<
 
 /// Optimized hot spot analysis of the stored data: `cell` and `band` (metres; chosen from the
 /// data when absent), `alpha`, the filters, `format`.
-async fn optimized_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
+async fn optimized_stored(
+    State(state): State<AppState>,
+    SpatialParams(p): SpatialParams,
+) -> Result<Json<Value>, Refusal> {
     use alliance_app::spatial::optimized::{optimized_stored, OptimizedRequest};
     let optional = |key: &str| -> Result<Option<f64>, ApiError> {
         p.get(key).filter(|v| !v.is_empty() && v.as_str() != "auto").map(|_| number(&p, key, 0.0)).transpose()
@@ -434,7 +491,10 @@ pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emer
 /// `time-steps`, `confidence=90|95|99`, `place` (a place id as the study area), the filters
 /// (`from`/`to` make the period), `format` (GeoJSON: the cells with a pattern, or every cell
 /// with `all=true`). From the cache the map page shares.
-async fn emerging_stored(State(state): State<AppState>, ApiParams(p): ApiParams) -> Result<Json<Value>, Refusal> {
+async fn emerging_stored(
+    State(state): State<AppState>,
+    SpatialParams(p): SpatialParams,
+) -> Result<Json<Value>, Refusal> {
     let request = emerging_request(&p)?;
     let geojson = geojson_wanted(&p)?;
     let all = p.get("all").is_some_and(|v| v == "true");

@@ -74,6 +74,8 @@ pub struct MapPage {
     pub from: String,
     pub to: String,
     pub query: String,
+    /// The density layer's query: the same filters with its own 250 m cells.
+    pub density_query: String,
     pub district: String,
     /// "hotspots" or "emerging".
     pub analysis: &'static str,
@@ -283,7 +285,9 @@ impl MapPage {
             label: name,
             value: id.to_string(),
         }));
-        let mut query = vec![format!("cell={cell}")];
+        // The filters the layers share; each layer adds its own cell size (a parameter given
+        // twice is refused by the API).
+        let mut query: Vec<String> = Vec::new();
         if let Some(id) = place {
             query.push(format!("place={id}"));
         }
@@ -311,7 +315,8 @@ impl MapPage {
             cells: choices(&[("250", "250 m"), ("500", "500 m"), ("1000", "1 km")], &format!("{cell}")),
             from,
             to,
-            query: query.join("&"),
+            density_query: ["cell=250".to_string()].iter().chain(&query).cloned().collect::<Vec<_>>().join("&"),
+            query: [format!("cell={cell}")].iter().chain(&query).cloned().collect::<Vec<_>>().join("&"),
             district,
             analysis,
             top: tables.top,

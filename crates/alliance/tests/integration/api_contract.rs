@@ -156,6 +156,7 @@ async fn the_api_keeps_its_contract(app: TestApp) {
         ("/api/v1/counts?by=month&district=E06000021&district=E07000198", &admin, StatusCode::BAD_REQUEST),
         ("/api/v1/counts?by=month&crime-type=Drugs&crime_type=Robbery", &admin, StatusCode::BAD_REQUEST),
         ("/api/v1/hotspots?cell=500&cell=1000", &admin, StatusCode::BAD_REQUEST),
+        ("/api/v1/hotspots?distrcit=E06000021", &admin, StatusCode::BAD_REQUEST),
         ("/api/v1/boundaries?kind=ward&colour=red", &admin, StatusCode::BAD_REQUEST),
         ("/api/v1/boundaries?district=xx", &admin, StatusCode::UNPROCESSABLE_ENTITY),
         ("/api/v1/streets?district=E09000001", &admin, StatusCode::UNPROCESSABLE_ENTITY),

@@ -609,6 +609,16 @@ async fn the_map_layer_reuses_the_pages_hotspots_until_an_import() {
     // As a browser reads the attribute (askama writes `&` in values as `&#38;`).
     let layer = layer.replace("&amp;", "&").replace("&#38;", "&");
 
+    // Every layer the page points at is a request the API accepts (each parameter once, each
+    // one it knows): a layer refused leaves the map blank.
+    for attribute in ["data-density", "data-boundaries", "data-streets"] {
+        let url = page.body.split(&format!("{attribute}=\"")).nth(1).and_then(|s| s.split('"').next());
+        let url = url.unwrap_or_else(|| panic!("{attribute}")).replace("&amp;", "&").replace("&#38;", "&");
+        let reply = app.get(&url, &me).await;
+        assert_eq!(reply.status, StatusCode::OK, "{attribute} {url}: {}", reply.body);
+    }
+    assert_eq!(counts(), (0, 1), "the other layers leave the hot spot cache alone");
+
     let first = app.get(&layer, &me).await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.body);
     assert_eq!(counts(), (1, 1), "the layer comes from the cache");
