@@ -53,6 +53,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(42, "police lsoa extents", "0042_police_lsoa_extents.sql"),
     migration!(43, "charter seed for staffordshire only", "0043_charter_seed_for_staffordshire_only.sql"),
     migration!(44, "referral submission key", "0044_referral_submission_key.sql"),
+    migration!(45, "action version", "0045_action_version.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

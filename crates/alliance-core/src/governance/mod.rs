@@ -547,7 +547,11 @@ pub fn spend_flag(allocation: i64, spent_to_date: i64, quarters_elapsed: u32) ->
     }
 }
 
-/// Parses pounds as typed (`£1,234.50`, `1234.5`, `1234`) into pence.
+/// The largest amount of money Alliance records: £10 trillion, in pence. Far above any
+/// partnership's budget, and low enough that sums of many amounts cannot overflow.
+pub const MAX_PENCE: i64 = 1_000_000_000_000_000;
+
+/// Parses pounds as typed (`£1,234.50`, `1234.5`, `1234`) into pence, at most [`MAX_PENCE`].
 pub fn parse_pounds(s: &str) -> Result<i64, String> {
     let t = s.trim().trim_start_matches('£').replace(',', "");
     let bad = || format!("\"{s}\" is not an amount of money: expected pounds, e.g. 1234.50");
@@ -560,7 +564,11 @@ pub fn parse_pounds(s: &str) -> Result<i64, String> {
         return Err(bad());
     }
     let pence: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<2}").parse().map_err(|_| bad())? };
-    pounds.checked_mul(100).and_then(|p| p.checked_add(pence)).ok_or_else(bad)
+    let total = pounds.checked_mul(100).and_then(|p| p.checked_add(pence)).ok_or_else(bad)?;
+    if total > MAX_PENCE {
+        return Err(format!("\"{s}\" is more than the £10,000,000,000,000 Alliance records: check the amount"));
+    }
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -595,6 +603,18 @@ mod tests {
         assert_eq!("2026/27q4".parse::<Quarter>(), Ok(Quarter { year: 2027, q: 1 }));
         assert!("2026/27 Q5".parse::<Quarter>().is_err());
         assert!("2026/28 Q1".parse::<Quarter>().is_err());
+    }
+
+    #[test]
+    fn pounds_are_read_to_the_penny_and_bounded() {
+        assert_eq!(parse_pounds("£1,234.5"), Ok(123_450));
+        assert_eq!(parse_pounds("25000"), Ok(2_500_000));
+        assert!(parse_pounds("-5").is_err());
+        assert!(parse_pounds("1.234").is_err());
+        assert_eq!(parse_pounds("10000000000000"), Ok(MAX_PENCE));
+        assert!(parse_pounds("10000000000000.01").is_err_and(|e| e.contains("more than")));
+        // Would wrap past i64 if multiplied unchecked.
+        assert!(parse_pounds("100000000000000000").is_err());
     }
 
     #[test]

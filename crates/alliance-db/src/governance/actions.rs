@@ -31,6 +31,9 @@ pub struct Action {
     pub intervention_id: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// Counts every change (an edit, a progress update): what an edit form names to be
+    /// refused when the action has moved on since it was opened.
+    pub version: i64,
 }
 
 /// What an action is created with, or edited to.
@@ -93,7 +96,7 @@ pub struct ActionEscalation {
 const ACTION_SELECT: &str =
     "SELECT a.id, a.commitment_id, c.text AS commitment, c.priority_id, a.title, a.description, a.owner_org_id, \
      COALESCE(o.name, '(unknown organisation)') AS owner_org, a.lead_person, a.start_date, a.due_date, a.status, \
-     a.intervention_id, a.created_at, a.updated_at FROM actions a JOIN commitments c ON c.id = a.commitment_id \
+     a.intervention_id, a.created_at, a.updated_at, a.version FROM actions a JOIN commitments c ON c.id = a.commitment_id \
      LEFT JOIN organisations o ON o.id = a.owner_org_id";
 
 /// The action `id` as stored in the transaction, or `NotFound`.
@@ -167,7 +170,7 @@ async fn refresh_status(
 ) -> Result<(), DbError> {
     let (initial, changes) = status_timeline(tx, action_id).await?;
     let status = current_status(initial.unwrap_or(fallback), &changes);
-    sqlx::query("UPDATE actions SET status = $1, updated_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE actions SET status = $1, updated_at = $2, version = version + 1 WHERE id = $3")
         .bind(status.as_str())
         .bind(at)
         .bind(action_id)
@@ -218,6 +221,27 @@ fn bind_action<'q>(
 
 /// Inserts an action and the start of its history (effective `on`); returns its id. Used by
 /// [`Db::create_action`] and by an action arising at a meeting.
+/// Checks that the commitment, the owning organisation and the linked intervention an
+/// action names exist (the form's lists offer only those, but a forged id was stored, or
+/// failed on the commitment's foreign key as a fault).
+async fn check_references(tx: &mut AnyConnection, f: &ActionFields<'_>) -> Result<(), DbError> {
+    async fn exists(tx: &mut AnyConnection, sql: &str, id: i64) -> Result<bool, DbError> {
+        Ok(sqlx::query(sql).bind(id).fetch_optional(&mut *tx).await?.is_some())
+    }
+    if !exists(tx, "SELECT 1 FROM commitments WHERE id = $1", f.commitment_id).await? {
+        return Err(DbError::invalid("commitment_id", "Select a commitment from the list"));
+    }
+    if !exists(tx, "SELECT 1 FROM organisations WHERE id = $1", f.owner_org_id).await? {
+        return Err(DbError::invalid("owner_org_id", "Select the owning organisation from the list"));
+    }
+    if let Some(intervention) = f.intervention_id {
+        if !exists(tx, "SELECT 1 FROM interventions WHERE id = $1", intervention).await? {
+            return Err(DbError::invalid("intervention_id", "Select an intervention from the list, or none"));
+        }
+    }
+    Ok(())
+}
+
 pub(super) async fn insert_action(
     tx: &mut Transaction<'static, Any>,
     f: &ActionFields<'_>,
@@ -225,6 +249,7 @@ pub(super) async fn insert_action(
     on: &str,
 ) -> Result<i64, DbError> {
     let (start, due) = check_action(f)?;
+    check_references(tx, f).await?;
     let at = now();
     let id: i64 = bind_action(
         sqlx::query(
@@ -264,12 +289,34 @@ impl Db {
         Ok(id)
     }
 
-    /// Edits an action, keeping one history row per field changed.
-    pub async fn edit_action(&self, id: i64, f: &ActionFields<'_>, actor: &Actor) -> Result<(), DbError> {
+    /// Edits an action, keeping one history row per field changed. `seen` is the
+    /// [`Action::version`] the editor's form was opened on: when the action has changed since
+    /// (a partner's progress update, another officer's edit), the edit is refused (`Conflict`
+    /// on `version`) rather than writing the form's stale status and fields over the change.
+    /// The check and the write are one transaction, so two edits of one version cannot both
+    /// pass it.
+    pub async fn edit_action(
+        &self,
+        id: i64,
+        f: &ActionFields<'_>,
+        seen: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(), DbError> {
         let (start, due) = check_action(f)?;
         let on = today();
         let mut tx = self.begin_write().await?;
         let old = action_in(&mut tx, id).await?;
+        if seen.is_some_and(|v| v != old.version) {
+            return Err(DbError::conflict(
+                "version",
+                format!(
+                    "This action was changed by someone else after you opened it (last on {}): nothing was \
+                     saved. Open it again to see the change, then make yours",
+                    alliance_core::format::date(old.updated_at.get(..10).unwrap_or(&old.updated_at))
+                ),
+            ));
+        }
+        check_references(&mut tx, f).await?;
         let changes: Vec<(&str, Option<String>, Option<String>)> = vec![
             ("commitment_id", Some(old.commitment_id.to_string()), Some(f.commitment_id.to_string())),
             ("title", Some(old.title.clone()), Some(f.title.trim().to_string())),
@@ -288,7 +335,8 @@ impl Db {
         }
         let query = sqlx::query(
             "UPDATE actions SET commitment_id = $1, title = $2, description = $3, owner_org_id = $4, lead_person = $5, \
-             start_date = $6, due_date = $7, status = $8, intervention_id = $9, updated_at = $10 WHERE id = $11",
+             start_date = $6, due_date = $7, status = $8, intervention_id = $9, updated_at = $10, version = version + 1 \
+             WHERE id = $11",
         );
         bind_action(query, f, start, due).bind(now()).bind(id).execute(&mut *tx).await?;
         refresh_status(&mut tx, id, f.status, &now()).await?;
@@ -309,6 +357,16 @@ impl Db {
         by_org_id: Option<i64>,
     ) -> Result<i64, DbError> {
         let on = check_date("on_date", on_date)?;
+        // Progress is reported, not foretold: an update dated ahead would set today's status
+        // (a "complete" next year hid an overdue action from the list, while the overview,
+        // which reads the dates, still counted it).
+        let today = crate::clock::today();
+        if on > today {
+            return Err(DbError::invalid(
+                "on_date",
+                format!("{on} is after today ({today}): record progress made, dated on or before today"),
+            ));
+        }
         if note.trim().is_empty() {
             return Err(DbError::invalid("note", "Say what progress was made"));
         }

@@ -253,8 +253,26 @@ impl Db {
             ));
         }
         let mut tx = self.begin_write().await?;
-        if allocation_in(&mut tx, allocation_id).await?.is_none() {
+        let Some(allocation) = allocation_in(&mut tx, allocation_id).await? else {
             return Err(DbError::invalid("allocation", "Select an allocation from the list"));
+        };
+        // An allocation is money for one financial year: spend in a quarter of another year
+        // was counted in no total and flagged nowhere.
+        if q.financial_year().to_string() != allocation.financial_year {
+            return Err(DbError::invalid(
+                "quarter",
+                format!(
+                    "{} is in {}, but this allocation is for {}: record the spend in one of its quarters ({})",
+                    q.financial_label(),
+                    q.financial_year(),
+                    allocation.financial_year,
+                    allocation
+                        .financial_year
+                        .parse::<alliance_core::governance::FinancialYear>()
+                        .map(|fy| fy.quarters().map(|q| q.financial_label()).join(", "))
+                        .unwrap_or_default()
+                ),
+            ));
         }
         sqlx::query(
             "INSERT INTO funding_spend (allocation_id, quarter, amount_pence, evaluation_pence, recorded_by, recorded_at) \

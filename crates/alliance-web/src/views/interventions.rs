@@ -134,34 +134,16 @@ pub fn validate(v: &FormValues) -> Result<NewIntervention, Vec<FieldError>> {
         err("intervention_type", "Select the type of intervention");
         InterventionType::Other
     });
-    let funding_pence = match opt("funding_amount") {
+    // Money is read one way everywhere (`parse_pounds`: to the penny, checked, bounded).
+    let funding_pence = match opt("funding_amount").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()) {
         None => None,
-        Some(text) => {
-            let clean = text.trim_start_matches('£').replace(',', "");
-            match clean.split_once('.') {
-                _ if clean.is_empty() => None,
-                Some((pounds, pence)) if pence.len() <= 2 => {
-                    match (pounds.parse::<i64>(), format!("{pence:0<2}").parse::<i64>()) {
-                        (Ok(p), Ok(d)) if p >= 0 => Some(p * 100 + d),
-                        _ => {
-                            err("funding_amount", "Enter the funding amount in pounds, like 25000 or 25000.50");
-                            None
-                        }
-                    }
-                }
-                None => match clean.parse::<i64>() {
-                    Ok(p) if p >= 0 => Some(p * 100),
-                    _ => {
-                        err("funding_amount", "Enter the funding amount in pounds, like 25000 or 25000.50");
-                        None
-                    }
-                },
-                _ => {
-                    err("funding_amount", "Enter the funding amount in pounds, like 25000 or 25000.50");
-                    None
-                }
+        Some(text) => match alliance_core::governance::parse_pounds(&text) {
+            Ok(pence) => Some(pence),
+            Err(reason) => {
+                err("funding_amount", &format!("Enter the funding amount in pounds, like 25000 or 25000.50: {reason}"));
+                None
             }
-        }
+        },
     };
     let start_date = opt("start_date");
     let end_date = opt("end_date");

@@ -166,6 +166,12 @@ async fn scenario(t: TestDb) {
     for q in ["2025Q2", "2025Q3", "2025Q4"] {
         db.record_spend(al2, q, 500_000, 0, &analyst).await.unwrap();
     }
+    // Spend in a quarter of another financial year is refused: no total would count it.
+    let elsewhere = db.record_spend(al2, "2026Q2", 9_999_900, 0, &analyst).await;
+    assert!(
+        matches!(&elsewhere, Err(alliance_db::DbError::Invalid { field: "quarter", reason }) if reason.contains("2025/26")),
+        "{elsewhere:?}"
+    );
 
     let quarter: Quarter = "2025Q4".parse().unwrap();
     let pack = alliance_web::views::board_pack::BoardPack::load(db, quarter, "Test").await.unwrap();
@@ -359,7 +365,10 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
         ("update_commitment", db.update_commitment(commitment.id, "New words", &actor).await),
         ("add_commitment", db.add_commitment(priority.id, "Another", &actor).await.map(drop)),
         ("create_action", db.create_action(&fields, &actor, None).await.map(drop)),
-        ("edit_action", db.edit_action(action, &ActionFields { title: "Renamed", ..fields.clone() }, &actor).await),
+        (
+            "edit_action",
+            db.edit_action(action, &ActionFields { title: "Renamed", ..fields.clone() }, None, &actor).await,
+        ),
         (
             "add_action_update",
             db.add_action_update(action, "2025-11-01", ActionStatus::AtRisk, "Late", &actor, Some(org)).await.map(drop),
@@ -465,6 +474,11 @@ async fn a_cycle_a_board_can_trust(t: TestDb) {
     db.add_action_update(a1, &yesterday, ActionStatus::OnTrack, "Recruited", &partner, Some(org)).await.unwrap();
     assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::OnTrack);
     db.add_action_update(a1, &yesterday, ActionStatus::AtRisk, "Lost two again", &partner, Some(org)).await.unwrap();
+    assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::AtRisk);
+    // An update dated after today is refused: it would set today's status from a forecast.
+    let tomorrow = day(today + chrono::Duration::days(1));
+    let ahead = db.add_action_update(a1, &tomorrow, ActionStatus::Complete, "Done soon", &partner, Some(org)).await;
+    assert!(matches!(ahead, Err(alliance_db::DbError::Invalid { field: "on_date", .. })), "{ahead:?}");
     assert_eq!(db.action(a1).await.unwrap().unwrap().status, ActionStatus::AtRisk);
 
     // 2. Added this quarter, off track, with an update back-dated into last quarter saying

@@ -150,6 +150,11 @@ async fn governance_web(app: TestApp) {
     let charter = id_in(&post(&app, &analyst, "/actions", &council_fields).await);
     assert_eq!(post(&app, &officer, "/actions", &police_fields).await.status, StatusCode::FORBIDDEN);
 
+    // The analyst opens the action's edit form; the officer's update lands before it is sent.
+    let edit = get(&app, &analyst, &format!("/actions/{navigators}/edit")).await;
+    let version = edit.body.split("name=\"version\" value=\"").nth(1).and_then(|r| r.split('"').next());
+    let version = version.expect("the edit form carries the version it was opened on").to_string();
+
     // The police officer updates the police's action ...
     let page = get(&app, &officer, &format!("/actions/{navigators}")).await;
     assert!(page.body.contains(&format!("action=\"/actions/{navigators}/updates\"")));
@@ -169,6 +174,35 @@ async fn governance_web(app: TestApp) {
         && h.by_user == "user:officer@police.example"));
     let page = get(&app, &officer, &format!("/actions/{navigators}")).await;
     assert!(page.body.contains("Recruitment delayed") && page.body.contains("Status changed from On track to At risk"));
+    // The analyst's form, opened before the update, still says on track: sent now it is
+    // refused, not saved over the officer's at risk.
+    let mut stale = police_fields.clone();
+    stale.push(("description", "Now with two navigators"));
+    stale.push(("version", &version));
+    let refused = post(&app, &analyst, &format!("/actions/{navigators}/edit"), &stale).await;
+    refused.assert_refused(&["changed by someone else after you opened it"]);
+    let a = db.action(navigators).await.unwrap().unwrap();
+    assert_eq!((a.status, a.description.as_str()), (ActionStatus::AtRisk, ""), "nothing of the stale form saved");
+    // Opened again, the form carries the new version and saves.
+    let edit = get(&app, &analyst, &format!("/actions/{navigators}/edit")).await;
+    let fresh =
+        edit.body.split("name=\"version\" value=\"").nth(1).and_then(|r| r.split('"').next()).unwrap().to_string();
+    let mut current = police_fields.clone();
+    current[4].1 = "at-risk";
+    current.push(("description", "Now with two navigators"));
+    current.push(("version", &fresh));
+    assert_eq!(
+        post(&app, &analyst, &format!("/actions/{navigators}/edit"), &current).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(db.action(navigators).await.unwrap().unwrap().description, "Now with two navigators");
+    // A forged commitment or owner is refused on its field, not stored and not a fault.
+    let mut forged = police_fields.clone();
+    forged[0].1 = "999999";
+    post(&app, &analyst, "/actions", &forged).await.assert_refused(&["href=\"#commitment\""]);
+    let mut forged = police_fields.clone();
+    forged[2].1 = "999999";
+    post(&app, &analyst, "/actions", &forged).await.assert_refused(&["href=\"#owner\""]);
     // ... and is refused on the council's: no form offered, and 403 on POST, nothing stored.
     let theirs = get(&app, &officer, &format!("/actions/{charter}")).await;
     assert_eq!(theirs.status, StatusCode::OK);

@@ -31,6 +31,9 @@ const ACTION_FIELDS: &[(&str, &str)] = &[
     ("lead_person", "lead_person"),
     ("start_date", "start_date-day"),
     ("due_date", "due_date-day"),
+    ("commitment_id", "commitment"),
+    ("owner_org_id", "owner"),
+    ("intervention_id", "intervention"),
 ];
 
 async fn list(
@@ -125,8 +128,10 @@ async fn edit(
     if state.db.action(id).await?.is_none() {
         return Err(not_found());
     }
+    // The version the form was opened on; a form without one (a script) edits the current.
+    let seen = form.get("version").and_then(|v| v.trim().parse::<i64>().ok());
     match fields_of(&mut form) {
-        Ok(fields) => match state.db.edit_action(id, &fields, &actor(&user)).await {
+        Ok(fields) => match state.db.edit_action(id, &fields, seen, &actor(&user)).await {
             Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
