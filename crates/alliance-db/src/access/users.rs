@@ -287,7 +287,24 @@ impl Db {
         let email = update_ending_sessions(&mut tx, query, user_id)
             .await?
             .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
-        let detail = format!("role {role}, can sign in: {active}, unlocked");
+        let mut detail = format!("role {role}, can sign in: {active}, unlocked");
+        // An administrator's unused invitation links end with their administration: a link
+        // made by someone since demoted or deactivated must not make an account (an
+        // administrator's, even) after they lost the right to.
+        if role != Role::Administrator || !active {
+            let withdrawn = sqlx::query(
+                "UPDATE account_tokens SET used_at = $1 WHERE purpose = 'invitation' AND used_at IS NULL \
+                 AND created_by = $2",
+            )
+            .bind(crate::clock::now())
+            .bind(format!("user:{email}"))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if withdrawn > 0 {
+                detail.push_str(&format!("; {withdrawn} unused invitation link(s) they made withdrawn"));
+            }
+        }
         self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, &email, &detail)).await?;
         Ok(())
     }

@@ -182,6 +182,53 @@ async fn invitation_without_a_relay_shows_the_link_once(app: TestApp) {
 }
 on_each_app!(invitation_without_a_relay_shows_the_link_once);
 
+/// An administrator's unused invitation links end when they stop being one: a link made by
+/// an administrator who is then demoted (or deactivated) makes no account, an
+/// administrator's least of all; another administrator's links are untouched.
+async fn invitations_end_with_their_inviters_administration(app: TestApp) {
+    use alliance_db::accounts::NewInvitation;
+    app.signed_in("first@council.example", Role::Administrator, "Swindon Borough Council").await;
+    app.signed_in("second@council.example", Role::Administrator, "Swindon Borough Council").await;
+    let council = org_id(&app, "Swindon Borough Council").await;
+    let later = alliance_db::clock::stamp(chrono::Utc::now() + chrono::Duration::days(7));
+    let invite = |email: &'static str, hash: &'static str, by: &'static str| {
+        let (db, later) = (app.db.clone(), later.clone());
+        async move {
+            let new = NewInvitation {
+                email,
+                name: "Invitee",
+                org_id: council,
+                role: Role::Administrator,
+                token_hash: hash,
+                expires_at: &later,
+            };
+            db.create_invitation(&new, &alliance_db::audit::Actor::new(by, "test")).await.expect("invited");
+        }
+    };
+    invite("mallory@example.org", "hash-mallory", "user:second@council.example").await;
+    invite("trent@example.org", "hash-trent", "user:first@council.example").await;
+    let now = alliance_db::clock::now();
+    assert!(app.db.invitation("hash-mallory", &now).await.expect("read").is_some());
+
+    let second = app.db.user_by_email("second@council.example").await.expect("read").expect("the user");
+    let by = alliance_db::audit::Actor::new("user:first@council.example", "test");
+    app.db.update_user_access(second.id, Role::BoardMember, true, &by).await.expect("demoted");
+    let now = alliance_db::clock::now();
+    assert!(app.db.invitation("hash-mallory", &now).await.expect("read").is_none(), "the demoted one's link ended");
+    assert!(app.db.invitation("hash-trent", &now).await.expect("read").is_some(), "the other's stands");
+    let spent = app.db.accept_invitation("hash-mallory", "x", &now, &by).await;
+    assert!(spent.is_err(), "no account from the ended link: {spent:?}");
+    assert!(app.db.user_by_email("mallory@example.org").await.expect("read").is_none());
+    let log = audit_actions(&app).await;
+    assert!(
+        log.iter()
+            .any(|(_, target, detail)| target == "second@council.example" && detail.contains("1 unused invitation")),
+        "{log:?}"
+    );
+}
+
+on_each_app!(invitations_end_with_their_inviters_administration);
+
 /// "Forgot your password?": the same answer for an address with an account and one without,
 /// a single-use link e-mailed to the account only, and the reset ends every session.
 async fn password_reset_by_email(app: TestApp) {
