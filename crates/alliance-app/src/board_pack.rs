@@ -219,14 +219,26 @@ impl IndicatorRow {
 
 /// Up to two decimals, trailing zeros dropped, thousands separated.
 pub fn fmt_value(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
     let s = format!("{v:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
-    let (int, frac) = s.split_once('.').map(|(a, b)| (a.to_string(), Some(b.to_string()))).unwrap_or((s.clone(), None));
-    let n: i64 = int.parse().unwrap_or(0);
-    let mut out = if int.starts_with('-') && n == 0 { "-0".to_string() } else { alliance_core::format::count(n) };
-    if let Some(f) = frac {
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    // Thousands grouped on the digits themselves, so a value past i64 (1e19) is shown as it
+    // is, not as 0.
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let mut out = format!("{sign}{grouped}");
+    if !frac.is_empty() {
         out.push('.');
-        out.push_str(&f);
+        out.push_str(frac);
     }
     out
 }
@@ -1183,5 +1195,9 @@ mod tests {
         assert_eq!(fmt_value(10.0), "10");
         assert_eq!(fmt_value(0.5), "0.5");
         assert_eq!(fmt_value(-0.001), "-0");
+        assert_eq!(fmt_value(-1234.5), "-1,234.5");
+        assert_eq!(fmt_value(100.0), "100");
+        // Past i64: shown, not as 0.
+        assert_eq!(fmt_value(1e19), "10,000,000,000,000,000,000");
     }
 }

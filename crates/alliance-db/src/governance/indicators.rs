@@ -320,6 +320,14 @@ impl Db {
             if !value.is_finite() {
                 return Err(DbError::invalid("value", format!("{}: not a number", place(row, "value"))));
             }
+            // As partner files are bounded (`alliance_ingest::indicators::MAX_VALUE_MAGNITUDE`):
+            // a figure of 10¹⁹ is a typing or unit error, not a value to publish.
+            if value.abs() > alliance_ingest::indicators::MAX_VALUE_MAGNITUDE {
+                return Err(DbError::invalid(
+                    "value",
+                    format!("{}: {value:e} is beyond the ±10¹² an indicator's value can be", place(row, "value")),
+                ));
+            }
             sqlx::query(
                 "INSERT INTO indicator_values (indicator_id, period, value, note, entered_by, entered_at) \
                  VALUES ($1, $2, CAST($3 AS DOUBLE PRECISION), $4, $5, $6) ON CONFLICT (indicator_id, period) DO UPDATE \

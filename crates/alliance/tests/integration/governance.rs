@@ -127,6 +127,9 @@ async fn scenario(t: TestDb) {
     let refused = db.enter_indicator_values(&typed, &analyst).await.unwrap_err();
     assert!(refused.is_input_error() && refused.to_string().contains("computed"), "{refused}");
     assert!(matches!(refused, alliance_db::DbError::Invalid { field: "code", .. }), "{refused:?}");
+    let huge = vec![("people-reached".to_string(), "2025Q3".to_string(), 1e19, String::new())];
+    let refused = db.enter_indicator_values(&huge, &analyst).await.unwrap_err();
+    assert!(matches!(refused, alliance_db::DbError::Invalid { field: "value", .. }), "{refused:?}");
 
     // Meetings: the Delivery Group escalates one item.
     let dg = db
