@@ -392,8 +392,17 @@ impl FundingPosition {
     pub fn evaluation_share(&self) -> Option<f64> {
         (self.spent_to_date_pence > 0).then(|| self.evaluation_pence as f64 / self.spent_to_date_pence as f64 * 100.0)
     }
+    /// The evaluation share as a figure and the words after it ("12.5%", "of spend on
+    /// evaluation"); with no spend recorded there is no share ("No spend", "recorded yet").
+    pub fn evaluation_share_parts(&self) -> (String, &'static str) {
+        match self.evaluation_share() {
+            Some(s) => (format!("{s:.1}%"), "of spend on evaluation"),
+            None => ("No spend".into(), "recorded yet, so no share on evaluation"),
+        }
+    }
     pub fn evaluation_share_text(&self) -> String {
-        self.evaluation_share().map(|s| format!("{s:.1}%")).unwrap_or_else(|| "No spend yet".into())
+        let (figure, words) = self.evaluation_share_parts();
+        format!("{figure} {words}")
     }
     pub fn over_allocated_streams(&self) -> Vec<&StreamRow> {
         self.streams.iter().filter(|s| s.over_allocated).collect()

@@ -164,7 +164,7 @@ pub(crate) fn write_pack(pack: &BoardPack, b: &mut impl PackWriter) {
     b.heading(2, &format!("Funding position, financial year {} ({})", f.financial_year, pack.financial_quarter()));
     b.para(pack.spend_rule());
     b.para(&format!(
-        "{} available, {} allocated, {} spent to date; {} of spend on evaluation.",
+        "{} available, {} allocated, {} spent to date; {}.",
         money(f.available_pence),
         money(f.allocated_pence),
         money(f.spent_to_date_pence),

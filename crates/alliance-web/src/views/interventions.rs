@@ -343,7 +343,7 @@ pub fn validate_design(i: &Intervention, v: &FormValues) -> Result<EvaluationDes
         None
     } else {
         match buffer.parse::<f64>() {
-            Ok(w) if w > 0.0 && w <= 5000.0 => Some(w),
+            Ok(w) if (1.0..=5000.0).contains(&w) => Some(w),
             _ => {
                 errors.push(FieldError {
                     field: "buffer_metres".into(),

@@ -130,9 +130,13 @@ fn movement(percent: f64) -> String {
 
 fn counts_phrase(change: &AreaChange, unequal: bool, before_months: f64, after_months: f64) -> String {
     if unequal {
+        let months = |n: f64| if n == 1.0 { "1 month".to_string() } else { format!("{n} months") };
         format!(
-            "from {} crimes in {} months to {} in {} months, compared as monthly rates",
-            change.counts.before, before_months, change.counts.after, after_months
+            "from {} crimes in {} to {} in {}, compared as monthly rates",
+            change.counts.before,
+            months(before_months),
+            change.counts.after,
+            months(after_months)
         )
     } else {
         format!("from {} to {} crimes", change.counts.before, change.counts.after)
@@ -595,6 +599,15 @@ mod tests {
     }
 
     const CANNOT_JUDGE: &str = "Displacement cannot be judged by the weighted displacement quotient, because";
+
+    #[test]
+    fn one_month_is_a_month() {
+        let mut one = input((24, 30), (10, 10), (50, 50), None);
+        one.before = MonthRange::new("2023-01".parse().unwrap(), "2023-01".parse().unwrap()).expect("one month");
+        let r = evaluate(&one).unwrap();
+        let s = r.verdict.sentences.join(" ");
+        assert!(s.contains("from 24 crimes in 1 month to 30 in 12 months"), "{s}");
+    }
 
     #[test]
     fn a_significant_rise_next_door_is_named_when_the_target_did_not_improve() {
