@@ -146,6 +146,33 @@ impl Db {
                 format!("\"{name}\" is the place of {}: change those first", named.join(", ")),
             ));
         }
+        // A stored evaluation that names the place (its target or its comparison) is re-run
+        // from its design: without the place it could not be run again.
+        let designs: Vec<(i64, i64, String)> =
+            sqlx::query_as("SELECT id, intervention_id, design FROM intervention_evaluations ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?;
+        let evaluations: Vec<String> = designs
+            .into_iter()
+            .filter(|(_, _, design)| {
+                serde_json::from_str::<crate::evaluations::EvaluationDesign>(design).is_ok_and(|d| {
+                    [Some(&d.target), d.comparison.as_ref()].into_iter().flatten().any(|spec| {
+                        matches!(spec, crate::evaluations::AreaSpec::Place { names }
+                            if names.iter().any(|n| n.trim().eq_ignore_ascii_case(&name)))
+                    })
+                })
+            })
+            .map(|(e, i, _)| format!("evaluation {e} of intervention {i}"))
+            .collect();
+        if !evaluations.is_empty() {
+            return Err(DbError::conflict(
+                "place",
+                format!(
+                    "\"{name}\" is an area of {}, which could not be run again without it: keep the place",
+                    evaluations.join(", ")
+                ),
+            ));
+        }
         sqlx::query("DELETE FROM places WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let detail = format!("place removed: {name}");
         self.commit_audited(tx, &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;

@@ -156,18 +156,25 @@ async fn register_and_evaluate_places(app: TestApp) {
     let density = app.get(&format!("/api/v1/kde?format=geojson&cell=250&place={target_id}"), &board).await;
     assert_eq!(density.status, StatusCode::OK, "{}", density.body);
 
-    // A place an intervention names cannot be removed; one no intervention names can.
+    // A place an intervention names cannot be removed, nor one a stored evaluation compares
+    // with (it could not be run again); one nothing names can.
     let control_id = app.db.places_named("name", &["control park".to_string()]).await.expect("named")[0].id;
     let refused = app.post_form(&format!("/places/{target_id}/delete"), &analyst, &[]).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.body.contains("Park patrols"), "{}", refused.body);
     assert_eq!(app.post_form(&format!("/places/{control_id}/delete"), &board, &[]).await.status, StatusCode::FORBIDDEN);
+    let refused = app.post_form(&format!("/places/{control_id}/delete"), &analyst, &[]).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.body);
+    assert!(refused.body.contains(&format!("evaluation {} of intervention {id}", stored.id)), "{}", refused.body);
+    let spare = add_place(&app, &analyst, "Spare Park", COMPARISON).await;
+    assert_eq!(spare.status, StatusCode::SEE_OTHER, "{}", spare.body);
+    let spare_id = app.db.places_named("name", &["spare park".to_string()]).await.expect("named")[0].id;
     assert_eq!(
-        app.post_form(&format!("/places/{control_id}/delete"), &analyst, &[]).await.status,
+        app.post_form(&format!("/places/{spare_id}/delete"), &analyst, &[]).await.status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(places_in_register(&app).await, 1);
-    assert_eq!(app.get(&format!("/places/{control_id}"), &analyst).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(places_in_register(&app).await, 2);
+    assert_eq!(app.get(&format!("/places/{spare_id}"), &analyst).await.status, StatusCode::NOT_FOUND);
     // The outline downloads as GeoJSON.
     let download = app.get(&format!("/places/{target_id}/geojson"), &board).await;
     assert_eq!(download.header("content-type"), Some("application/geo+json"));
