@@ -146,6 +146,20 @@ pub fn parse_places(value: &serde_json::Value) -> Result<(Vec<MultiPolygon<f64>>
     Ok((polygons, circles))
 }
 
+/// [`parse_places`] of an area to count crimes in, checked as the place register checks an
+/// outline (`alliance_core::domain::place::check_outline`): every vertex in Great Britain,
+/// circles of 1 to 5,000 m, at most 2,500 km². A shape with its longitude and latitude
+/// swapped, or a circle as wide as the country, was evaluated ("0 crimes, no sign of
+/// displacement") rather than refused.
+pub fn parse_area(value: &serde_json::Value) -> Result<(Vec<MultiPolygon<f64>>, Vec<Circle>), PlaceError> {
+    let (polygons, circles) = parse_places(value)?;
+    let projector =
+        alliance_core::geo::projection::BngProjector::new().map_err(|e| PlaceError(format!("projection: {e}")))?;
+    alliance_core::domain::place::check_outline(&projector, &polygons, &circles)
+        .map_err(|e| PlaceError(e.to_string()))?;
+    Ok((polygons, circles))
+}
+
 pub(crate) fn feature_collection(
     polygons: &[(Option<String>, MultiPolygon<f64>)],
     circles: &[Circle],
@@ -200,7 +214,7 @@ async fn resolve(db: &Db, spec: &AreaSpec, field: &'static str) -> Result<Resolv
     match spec {
         AreaSpec::Geojson { geojson } => {
             let (polygons, circles) =
-                parse_places(geojson).map_err(|e| AppError::invalid(field, format!("the {field} area: {e}")))?;
+                parse_area(geojson).map_err(|e| AppError::invalid(field, format!("the {field} area: {e}")))?;
             let named: Vec<_> = polygons.iter().map(|p| (None, p.clone())).collect();
             Ok(Resolved {
                 description: AreaDescription {
@@ -583,6 +597,13 @@ mod tests {
         let no_radius = serde_json::json!({"type": "Point", "coordinates": [-2.18, 53.0]});
         assert!(parse_places(&no_radius).expect_err("no radius").to_string().contains("radius_metres"));
         let projected = serde_json::json!({"type": "Point", "coordinates": [389000.0, 345000.0]});
+        // An area to count crimes in is checked as a place is: in Great Britain, a sane radius.
+        let swapped = serde_json::json!({"type": "Polygon", "coordinates": [[[53.0, -2.2], [53.1, -2.2], [53.1, -2.1], [53.0, -2.2]]]});
+        assert!(parse_places(&swapped).is_ok(), "valid WGS84, so parse_places takes it");
+        assert!(parse_area(&swapped).expect_err("not in GB").to_string().contains("not in Great Britain"));
+        let wide = serde_json::json!({"type": "Feature", "properties": {"radius_metres": 1e9},
+            "geometry": {"type": "Point", "coordinates": [-2.18, 53.02]}});
+        assert!(parse_area(&wide).expect_err("too wide").to_string().contains("5,000 metres"));
         let e = parse_places(&serde_json::json!({"type": "Feature", "properties": {"radius_metres": 10.0},
             "geometry": projected}))
         .expect_err("not WGS84");

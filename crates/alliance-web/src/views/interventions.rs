@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use alliance_app::evaluation::{parse_places, AreaSpec, EvaluationDesign};
+use alliance_app::evaluation::{parse_area, AreaSpec, EvaluationDesign};
 use alliance_core::domain::intervention::{EmmieEffect, EvidenceQuality, InterventionType};
 use alliance_core::domain::{Month, MonthRange};
 use alliance_db::interventions::{Intervention, NewIntervention, StoredEvaluation};
@@ -184,7 +184,7 @@ pub fn validate(v: &FormValues) -> Result<NewIntervention, Vec<FieldError>> {
             }
         }
         "geojson" => match serde_json::from_str::<serde_json::Value>(&get("place_geojson")) {
-            Ok(value) => match parse_places(&value) {
+            Ok(value) => match parse_area(&value) {
                 Ok(_) => place_geometry = Some(value),
                 Err(e) => err("place_geojson", &format!("The GeoJSON has a problem: {e}")),
             },

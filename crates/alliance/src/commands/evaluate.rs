@@ -85,7 +85,7 @@ fn geojson_file(path: &PathBuf) -> anyhow::Result<AreaSpec> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let geojson: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    evaluation::parse_places(&geojson).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    evaluation::parse_area(&geojson).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(AreaSpec::Geojson { geojson })
 }
 

@@ -169,10 +169,7 @@ async fn register_and_evaluate_places(app: TestApp) {
     let spare = add_place(&app, &analyst, "Spare Park", COMPARISON).await;
     assert_eq!(spare.status, StatusCode::SEE_OTHER, "{}", spare.body);
     let spare_id = app.db.places_named("name", &["spare park".to_string()]).await.expect("named")[0].id;
-    assert_eq!(
-        app.post_form(&format!("/places/{spare_id}/delete"), &analyst, &[]).await.status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(app.post_form(&format!("/places/{spare_id}/delete"), &analyst, &[]).await.status, StatusCode::SEE_OTHER);
     assert_eq!(places_in_register(&app).await, 2);
     assert_eq!(app.get(&format!("/places/{spare_id}"), &analyst).await.status, StatusCode::NOT_FOUND);
     // The outline downloads as GeoJSON.
