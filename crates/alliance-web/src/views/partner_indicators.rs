@@ -310,8 +310,7 @@ mod tests {
         assert!(!one_hidden_in(&shown, &[3, 4], 0), "ages against all: {shown:?}");
     }
 
-    /// A month hidden is not its quarter less its other months, nor a quarter its financial
-    /// year less the others.
+    /// A month hidden is not its quarter less its other months.
     #[test]
     fn a_hidden_month_is_not_its_quarter_less_the_others() {
         let values = vec![
