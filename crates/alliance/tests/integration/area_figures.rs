@@ -77,6 +77,20 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     assert_eq!(page.status, StatusCode::OK);
     let rows = row_headers(&page.body, "districts");
     assert_eq!(rows, ["Stoke-on-Trent", "Outside the partnership's area, or no location"], "{rows:?}");
+    // The last row is the year's violence less Stoke-on-Trent's, wherever the rest lies.
+    let by_type = |districts: Vec<alliance_core::domain::DistrictCode>| {
+        let filter = CountFilter { from: Some(year.from), to: Some(year.to), districts, ..CountFilter::default() };
+        let db = db.clone();
+        async move {
+            let rows = db.counts(&[CountField::CrimeType], &filter).await.unwrap();
+            rows.iter().filter(|r| r.values[0].as_deref() == Some(VIOLENCE)).map(|r| r.count).sum::<i64>()
+        }
+    };
+    let rest = by_type(Vec::new()).await - by_type(vec![STOKE.parse().unwrap()]).await;
+    assert!(rest > 0, "the demo holds violence outside Stoke-on-Trent");
+    let last = page.body.split("area, or no location").nth(1).expect("the row");
+    let last = last.split("</tr>").next().expect("its end");
+    assert!(last.contains(&format!(">{}<", alliance_core::format::count(rest))), "{rest} in {last}");
     let note_count = alliance_core::format::count(stoke.count);
     assert!(page.body.contains(&format!(": {note_count} records in the partnership")), "the note");
     // The violence headline counts Stoke-on-Trent's records, not the whole database's.
