@@ -228,14 +228,7 @@ pub fn fmt_value(v: f64) -> String {
     let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
     // Thousands grouped on the digits themselves, so a value past i64 (1e19) is shown as it
     // is, not as 0.
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let mut out = format!("{sign}{grouped}");
+    let mut out = format!("{sign}{}", alliance_core::format::group_digits(digits));
     if !frac.is_empty() {
         out.push('.');
         out.push_str(frac);

@@ -10,7 +10,12 @@ pub fn count(n: i64) -> String {
 
 /// Digits of `n` with a comma between each group of three.
 fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
+    group_digits(&n.to_string())
+}
+
+/// A run of decimal digits with a comma between each group of three, however long (a
+/// figure past `u64`, as `f64` values can be).
+pub fn group_digits(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
