@@ -309,12 +309,13 @@ pub async fn add(db: &Db, form: &ServiceForm, actor: &Actor) -> Result<String, A
     Ok(id)
 }
 
-/// Changes a service (its organisation id is kept).
-pub async fn update(db: &Db, id: &str, form: &ServiceForm, actor: &Actor) -> Result<(), AppError> {
+/// Changes a service (its organisation id is kept). `seen`: the version its form was opened
+/// on, refused when the service has changed since (`alliance_db::versions`).
+pub async fn update(db: &Db, id: &str, form: &ServiceForm, seen: Option<i64>, actor: &Actor) -> Result<(), AppError> {
     let Some(old) = db.directory_entry(id).await? else { return Err(AppError::not_found(format!("service {id}"))) };
     let (mut record, postcode) = check(db, id, form).await?;
     record.organisation_id = old.record.organisation_id.clone();
-    Ok(db.update_service(&record, &postcode, actor).await?)
+    Ok(db.update_service(&record, &postcode, seen, actor).await?)
 }
 
 /// Withdraws a service, with the reason (required, bounded).

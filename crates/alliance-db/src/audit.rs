@@ -144,6 +144,17 @@ pub struct ChainReport {
 /// (any fixed number unique to this purpose; "AUDT").
 const AUDIT_LOCK_KEY: i64 = 0x4155_4454;
 
+/// Takes the audit chain's lock at once, for a change whose checks must read every earlier
+/// change committed (the last administrator): on PostgreSQL the transaction-scoped advisory
+/// lock [`append`] takes anyway (taking it twice in one transaction is harmless); on SQLite
+/// nothing, since `BEGIN IMMEDIATE` already holds the write lock.
+pub(crate) async fn lock_chain_now(tx: &mut AnyConnection, backend: Backend) -> Result<(), DbError> {
+    if backend == Backend::Postgres {
+        sqlx::query(self::chain::LOCK_SQL).bind(self::chain::lock_key()).execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
 /// Appends `event` to the chain inside the caller's transaction and returns its id, so that
 /// the change the event records and its audit row commit or roll back together.
 ///

@@ -14,6 +14,7 @@ use sqlx::Row;
 use crate::audit::Actor;
 use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
 use crate::params::AnyQuery;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 /// Audit actions of the register: each change is recorded in its own transaction.
@@ -65,6 +66,8 @@ pub struct Intervention {
     /// Who last changed it, named as `created_by` is (the creator until someone edits it).
     pub updated_by: String,
     pub updated_at: String,
+    /// Counts its changes: what its edit form names ([`crate::versions`]).
+    pub version: i64,
 }
 
 impl std::ops::Deref for Intervention {
@@ -107,7 +110,7 @@ const COLUMNS: &str =
     "id, name, description, intervention_type, strategy_priority, lead_organisation, funding_stream, \
     funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, emmie_effect, \
     emmie_effect_quality, emmie_mechanism, emmie_moderators, emmie_implementation, emmie_economic_cost, \
-    strategy_priority_id, organisation_id, created_by, created_at, updated_at, updated_by, referral_service_id";
+    strategy_priority_id, organisation_id, created_by, created_at, updated_at, updated_by, referral_service_id, version";
 
 fn split(text: &str, sep: char) -> Vec<String> {
     text.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()
@@ -143,6 +146,7 @@ struct InterventionRow {
     updated_at: String,
     updated_by: String,
     referral_service_id: Option<String>,
+    version: i64,
 }
 
 /// A stored code of a code list; a key Alliance did not write is a damaged record.
@@ -190,6 +194,7 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
         created_at: r.created_at,
         updated_at: r.updated_at,
         updated_by: r.updated_by,
+        version: r.version,
     })
 }
 
@@ -214,10 +219,20 @@ impl Db {
     }
 
     /// Replaces an intervention's fields, recording who changed them (and an audit row, in
-    /// the same transaction); false when there is no such intervention.
-    pub async fn update_intervention(&self, id: i64, i: &NewIntervention, actor: &Actor) -> Result<bool, DbError> {
+    /// the same transaction); false when there is no such intervention. `seen`: the version
+    /// the form was opened on ([`crate::versions::claim`]).
+    pub async fn update_intervention(
+        &self,
+        id: i64,
+        i: &NewIntervention,
+        seen: Option<i64>,
+        actor: &Actor,
+    ) -> Result<bool, DbError> {
         let now = crate::clock::now();
         let mut tx = self.begin_write().await?;
+        if !versions::claim(&mut tx, Versioned::Intervention, id, seen).await? {
+            return Ok(false);
+        }
         let q = sqlx::query(
             "UPDATE interventions SET name = $1, description = $2, intervention_type = $3, strategy_priority = $4, \
              lead_organisation = $5, funding_stream = $6, funding_pence = $7, start_date = $8, end_date = $9, \
@@ -271,7 +286,8 @@ impl Db {
         let now = crate::clock::now();
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE interventions SET referral_service_id = $1, updated_at = $2, updated_by = $3 WHERE id = $4",
+            "UPDATE interventions SET referral_service_id = $1, updated_at = $2, updated_by = $3, \
+             version = version + 1 WHERE id = $4",
         )
         .bind(service.map(str::to_string))
         .bind(&now)

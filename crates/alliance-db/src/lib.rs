@@ -33,6 +33,7 @@ pub mod sna_places;
 pub mod spatial;
 mod sqlite_read;
 mod sqlite_wait;
+pub mod versions;
 
 pub use error::DbError;
 pub use pool::{Backend, Db, DEFAULT_DATABASE_URL};

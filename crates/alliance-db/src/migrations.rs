@@ -54,6 +54,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(43, "charter seed for staffordshire only", "0043_charter_seed_for_staffordshire_only.sql"),
     migration!(44, "referral submission key", "0044_referral_submission_key.sql"),
     migration!(45, "action version", "0045_action_version.sql"),
+    migration!(46, "edit versions", "0046_edit_versions.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

@@ -59,6 +59,22 @@ impl<'a> IntoIterator for &'a FormErrors {
 /// A submitted form, as text (so it can be shown back with its errors).
 pub type FormValues = HashMap<String, String>;
 
+/// The hidden field of an edit form that holds the version of the record it was opened on
+/// (`alliance_db::versions`): a form sent after someone else's change is refused, not saved
+/// over it.
+pub const VERSION: &str = "version";
+
+/// The version an edit form was opened on; `None` for a form without one (a script), which
+/// edits whatever is current.
+pub fn seen_version(values: &FormValues) -> Option<i64> {
+    values.get(VERSION).and_then(|v| v.trim().parse().ok())
+}
+
+/// The form value that carries `version` through an edit form.
+pub fn version_value(version: i64) -> (String, String) {
+    (VERSION.to_string(), version.to_string())
+}
+
 /// A form's values and its errors.
 #[derive(Debug, Clone, Default)]
 pub struct Form {

@@ -22,6 +22,7 @@ use sqlx::{FromRow, Row};
 use super::{check_date, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
 use crate::clock::{now, today};
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 /// A dataset and its owner.
@@ -66,6 +67,8 @@ pub struct Agreement {
     pub dpia_date: Option<String>,
     pub created_by: String,
     pub created_at: String,
+    /// Counts its edits: what its edit form names ([`crate::versions`]).
+    pub version: i64,
     /// Added by the caller, as the grants.
     #[sqlx(skip)]
     pub parties: Vec<String>,
@@ -498,7 +501,7 @@ impl Db {
     pub async fn agreements(&self) -> Result<Vec<Agreement>, DbError> {
         let rows = sqlx::query(
             "SELECT id, title, purpose, lawful_basis, review_date, end_date, dpia_reference, dpia_date, created_by, \
-             created_at FROM agreements ORDER BY id",
+             created_at, version FROM agreements ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -560,11 +563,20 @@ impl Db {
     /// again, asked for by `actor`, and gives no access until an administrator of the dataset's
     /// owner (not `actor`) approves it anew. Refused grants stay refused. One transaction,
     /// audited (the edit, and each grant sent back for approval). Returns how many grants
-    /// were sent back.
-    pub async fn update_agreement(&self, id: i64, a: &NewAgreement<'_>, actor: &Actor) -> Result<usize, DbError> {
+    /// were sent back. `seen`: the version the form was opened on ([`crate::versions::claim`]).
+    pub async fn update_agreement(
+        &self,
+        id: i64,
+        a: &NewAgreement<'_>,
+        seen: Option<i64>,
+        actor: &Actor,
+    ) -> Result<usize, DbError> {
         let (end_date, dpia_date) = check_agreement(a)?;
         let review_date = a.review_date.trim();
         let mut tx = self.begin_write().await?;
+        if !versions::claim(&mut tx, Versioned::Agreement, id, seen).await? {
+            return Err(DbError::not_found(format!("agreement {id}")));
+        }
         let Some(AgreementDates { review_date: old_review, end_date: old_end }) = agreement_dates(&mut tx, id).await?
         else {
             return Err(DbError::not_found(format!("agreement {id}")));

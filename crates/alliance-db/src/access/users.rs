@@ -9,6 +9,7 @@ use super::{conflict_if_unique, MAX_NAME_CHARS, PERMISSION_CHANGE};
 use crate::audit::Actor;
 use crate::clock::now;
 use crate::params::AnyQuery;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 /// A user, with the sign-in state the web layer needs.
@@ -27,10 +28,13 @@ pub struct User {
     pub locked_until: Option<String>,
     pub active: bool,
     pub created_at: String,
+    /// Counts the changes of the user's access: what the administrators' page names
+    /// ([`crate::versions`]).
+    pub version: i64,
 }
 
 const USER_COLUMNS: &str = "u.id, u.email, u.name, u.org_id, o.name AS org_name, o.org_type, u.role, u.password_hash, \
-     u.failed_attempts, u.locked_until, u.active, u.created_at";
+     u.failed_attempts, u.locked_until, u.active, u.created_at, u.version";
 
 impl User {
     fn from_row(r: &AnyRow) -> Result<User, DbError> {
@@ -48,6 +52,7 @@ impl User {
             locked_until: r.try_get("locked_until")?,
             active: r.try_get::<i64, _>("active")? != 0,
             created_at: r.try_get("created_at")?,
+            version: r.try_get("version")?,
         })
     }
 }
@@ -269,14 +274,36 @@ impl Db {
 
     /// Changes a user's role and whether they may sign in, clears their failed sign-ins and
     /// any lock, and ends their sessions; records it as a `permission-change`.
+    ///
+    /// `seen` is the [`User::version`] the administrators' page was opened on: a page left
+    /// open while another administrator deactivated a leaver must not reactivate them
+    /// ([`crate::versions::claim`]). The change is refused when the acting user is no longer
+    /// an active administrator, and when it would leave no active administrator. Both checks
+    /// read what every earlier change committed: the transaction takes the audit chain's lock
+    /// first (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers), so two
+    /// administrators demoting each other at one moment cannot both succeed.
     pub async fn update_user_access(
         &self,
         user_id: i64,
         role: Role,
         active: bool,
+        seen: Option<i64>,
         actor: &Actor,
     ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
+        crate::audit::lock_chain_now(&mut tx, self.backend()).await?;
+        if let Some(email) = actor.name.strip_prefix("user:") {
+            let still: Option<(String, i64)> = sqlx::query_as("SELECT role, active FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if !still.is_some_and(|(r, a)| r == Role::Administrator.code() && a != 0) {
+                return Err(DbError::conflict("role", "You are no longer an administrator: nothing was changed"));
+            }
+        }
+        if !versions::claim(&mut tx, Versioned::User, user_id, seen).await? {
+            return Err(DbError::not_found(format!("user {user_id}")));
+        }
         let query = sqlx::query(
             "UPDATE users SET role = $1, active = $2, failed_attempts = 0, locked_until = NULL WHERE id = $3 \
              RETURNING email",
@@ -287,6 +314,16 @@ impl Db {
         let email = update_ending_sessions(&mut tx, query, user_id)
             .await?
             .ok_or_else(|| DbError::not_found(format!("user {user_id}")))?;
+        let administrators: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = $1 AND active = 1")
+            .bind(Role::Administrator.code())
+            .fetch_one(&mut *tx)
+            .await?;
+        if administrators == 0 {
+            return Err(DbError::conflict(
+                "role",
+                "This would leave no active administrator: make someone else an administrator first",
+            ));
+        }
         let mut detail = format!("role {role}, can sign in: {active}, unlocked");
         // An administrator's unused invitation links end with their administration: a link
         // made by someone since demoted or deactivated must not make an account (an

@@ -10,6 +10,7 @@ use super::{check_date, opt_date};
 use crate::audit::Actor;
 use crate::clock::{now, today};
 use crate::params::AnyQuery;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 /// An action with the names the pages show.
@@ -293,8 +294,8 @@ impl Db {
     /// [`Action::version`] the editor's form was opened on: when the action has changed since
     /// (a partner's progress update, another officer's edit), the edit is refused (`Conflict`
     /// on `version`) rather than writing the form's stale status and fields over the change.
-    /// The check and the write are one transaction, so two edits of one version cannot both
-    /// pass it.
+    /// The claim of the version is the transaction's first write, so two edits of one version
+    /// cannot both pass it ([`versions::claim`]).
     pub async fn edit_action(
         &self,
         id: i64,
@@ -305,17 +306,10 @@ impl Db {
         let (start, due) = check_action(f)?;
         let on = today();
         let mut tx = self.begin_write().await?;
-        let old = action_in(&mut tx, id).await?;
-        if seen.is_some_and(|v| v != old.version) {
-            return Err(DbError::conflict(
-                "version",
-                format!(
-                    "This action was changed by someone else after you opened it (last on {}): nothing was \
-                     saved. Open it again to see the change, then make yours",
-                    alliance_core::format::date(old.updated_at.get(..10).unwrap_or(&old.updated_at))
-                ),
-            ));
+        if !versions::claim(&mut tx, Versioned::Action, id, seen).await? {
+            return Err(DbError::not_found(format!("action {id}")));
         }
+        let old = action_in(&mut tx, id).await?;
         check_references(&mut tx, f).await?;
         let changes: Vec<(&str, Option<String>, Option<String>)> = vec![
             ("commitment_id", Some(old.commitment_id.to_string()), Some(f.commitment_id.to_string())),
@@ -335,8 +329,7 @@ impl Db {
         }
         let query = sqlx::query(
             "UPDATE actions SET commitment_id = $1, title = $2, description = $3, owner_org_id = $4, lead_person = $5, \
-             start_date = $6, due_date = $7, status = $8, intervention_id = $9, updated_at = $10, version = version + 1 \
-             WHERE id = $11",
+             start_date = $6, due_date = $7, status = $8, intervention_id = $9, updated_at = $10 WHERE id = $11",
         );
         bind_action(query, f, start, due).bind(now()).bind(id).execute(&mut *tx).await?;
         refresh_status(&mut tx, id, f.status, &now()).await?;

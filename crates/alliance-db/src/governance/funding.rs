@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 use super::{audit, change, changes, required};
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -18,6 +19,8 @@ pub struct FundingStream {
     pub id: i64,
     pub name: String,
     pub funder: String,
+    /// Counts its changes: what its edit form names ([`crate::versions`]).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -37,6 +40,8 @@ pub struct Allocation {
     pub intervention_id: Option<i64>,
     pub purpose: String,
     pub amount_pence: i64,
+    /// Counts its changes: what its edit form names ([`crate::versions`]).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -49,7 +54,7 @@ pub struct Spend {
 
 const ALLOCATION_SELECT: &str = "SELECT f.id AS id, f.stream_id AS stream_id, f.financial_year AS financial_year, \
      f.org_id AS org_id, o.name AS org, f.intervention_id AS intervention_id, f.purpose AS purpose, \
-     f.amount_pence AS amount_pence FROM funding_allocations f LEFT JOIN organisations o ON o.id = f.org_id";
+     f.amount_pence AS amount_pence, f.version AS version FROM funding_allocations f LEFT JOIN organisations o ON o.id = f.org_id";
 
 fn financial_year(field: &'static str, fy: &str) -> Result<FinancialYear, DbError> {
     fy.parse().map_err(|e: String| DbError::invalid(field, e))
@@ -295,21 +300,27 @@ impl Db {
     }
 
     /// Changes a funding stream's name and funder; `false` when there is no such stream. The
-    /// name stays unique (ignoring case) among the streams.
+    /// name stays unique (ignoring case) among the streams. `seen`: the version the form was
+    /// opened on ([`crate::versions::claim`]).
     pub async fn update_funding_stream(
         &self,
         id: i64,
         name: &str,
         funder: &str,
+        seen: Option<i64>,
         actor: &Actor,
     ) -> Result<bool, DbError> {
         let name = required("name", name, "Enter the name of the funding stream")?;
         let funder = required("funder", funder, "Enter who provides the money, like Home Office")?;
         let mut tx = self.begin_write().await?;
-        let old: Option<FundingStream> = sqlx::query_as("SELECT id, name, funder FROM funding_streams WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        if !versions::claim(&mut tx, Versioned::FundingStream, id, seen).await? {
+            return Ok(false);
+        }
+        let old: Option<FundingStream> =
+            sqlx::query_as("SELECT id, name, funder, version FROM funding_streams WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(old) = old else { return Ok(false) };
         let taken = sqlx::query("SELECT id FROM funding_streams WHERE LOWER(name) = LOWER($1) AND id <> $2")
             .bind(name)
@@ -334,7 +345,7 @@ impl Db {
     }
 
     pub async fn funding_stream(&self, id: i64) -> Result<Option<FundingStream>, DbError> {
-        Ok(sqlx::query_as("SELECT id, name, funder FROM funding_streams WHERE id = $1")
+        Ok(sqlx::query_as("SELECT id, name, funder, version FROM funding_streams WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?)
@@ -349,7 +360,9 @@ impl Db {
     /// Changes what an allocation gives to whom: its recipient (organisation, intervention or
     /// both), purpose and amount. Its stream and financial year stay, so the spend recorded
     /// against it stays in the year it was spent. `false` when there is no such allocation.
-    /// Audited old → new, saying when the stream is left over-allocated.
+    /// Audited old → new, saying when the stream is left over-allocated. `seen`: the version
+    /// the form was opened on ([`crate::versions::claim`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn update_allocation(
         &self,
         id: i64,
@@ -357,10 +370,14 @@ impl Db {
         intervention_id: Option<i64>,
         purpose: &str,
         pence: i64,
+        seen: Option<i64>,
         actor: &Actor,
     ) -> Result<bool, DbError> {
         let purpose = check_allocation(org_id, intervention_id, purpose, pence)?;
         let mut tx = self.begin_write().await?;
+        if !versions::claim(&mut tx, Versioned::Allocation, id, seen).await? {
+            return Ok(false);
+        }
         let Some(before) = allocation_in(&mut tx, id).await? else { return Ok(false) };
         let old_to = recipient(&mut tx, before.org_id, before.intervention_id).await?;
         let new_to = recipient(&mut tx, org_id, intervention_id).await?;
@@ -423,7 +440,9 @@ impl Db {
     }
 
     pub async fn funding_streams(&self) -> Result<Vec<FundingStream>, DbError> {
-        Ok(sqlx::query_as("SELECT id, name, funder FROM funding_streams ORDER BY id").fetch_all(&self.pool).await?)
+        Ok(sqlx::query_as("SELECT id, name, funder, version FROM funding_streams ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     pub async fn funding_amounts(&self) -> Result<Vec<FundingAmount>, DbError> {

@@ -12,6 +12,7 @@ use sqlx::{Any, Row, Transaction};
 use super::{audit, num};
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -35,10 +36,12 @@ pub struct Indicator {
     pub priority_id: Option<i64>,
     #[sqlx(try_from = "String")]
     pub source: IndicatorSource,
+    /// Counts the changes of its target: what the target form names ([`crate::versions`]).
+    pub version: i64,
 }
 
 const INDICATOR_SELECT: &str = "SELECT id, code, name, kind, definition, unit, frequency, direction, baseline, \
-     baseline_period, target, tolerance, owner_org_id, priority_id, source FROM indicators";
+     baseline_period, target, tolerance, owner_org_id, priority_id, source, version FROM indicators";
 
 /// What an indicator is created with.
 #[derive(Debug, Clone)]
@@ -174,7 +177,10 @@ impl Db {
     }
 
     /// Sets the baseline, target and tolerance of an indicator; audited with the figures
-    /// before and after (nothing is recorded when nothing changed).
+    /// before and after (nothing is recorded when nothing changed). `seen` is the
+    /// [`Indicator::version`] the form was opened on: a stale form is refused
+    /// ([`crate::versions::claim`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_indicator_target(
         &self,
         id: i64,
@@ -182,11 +188,15 @@ impl Db {
         baseline_period: Option<&str>,
         target: Option<f64>,
         tolerance: Option<f64>,
+        seen: Option<i64>,
         actor: &Actor,
     ) -> Result<(), DbError> {
         check_tolerance(tolerance)?;
         let period = baseline_period.map(str::trim).filter(|s| !s.is_empty());
         let mut tx = self.begin_write().await?;
+        if !versions::claim(&mut tx, Versioned::Indicator, id, seen).await? {
+            return Err(DbError::not_found(format!("indicator {id}")));
+        }
         let old: Indicator = sqlx::query_as(&format!("{INDICATOR_SELECT} WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)

@@ -11,6 +11,7 @@ use super::strategy_files::{
 };
 use super::{audit, change, changes};
 use crate::audit::Actor;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -30,6 +31,8 @@ pub struct Priority {
     pub position: i64,
     pub name: String,
     pub description: String,
+    /// Counts its changes: what its edit form names ([`crate::versions`]).
+    pub version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -38,6 +41,8 @@ pub struct Commitment {
     pub priority_id: i64,
     pub position: i64,
     pub text: String,
+    /// Counts its changes: what its edit form names ([`crate::versions`]).
+    pub version: i64,
 }
 
 impl Db {
@@ -85,7 +90,7 @@ impl Db {
     /// The priorities of a strategy, in order.
     pub async fn priorities(&self, strategy_id: i64) -> Result<Vec<Priority>, DbError> {
         Ok(sqlx::query_as(
-            "SELECT id, strategy_id, position, name, description FROM priorities WHERE strategy_id = $1 ORDER BY position, id",
+            "SELECT id, strategy_id, position, name, description, version FROM priorities WHERE strategy_id = $1 ORDER BY position, id",
         )
         .bind(strategy_id)
         .fetch_all(&self.pool)
@@ -95,7 +100,7 @@ impl Db {
     /// The commitments of a strategy, by priority then position.
     pub async fn commitments(&self, strategy_id: i64) -> Result<Vec<Commitment>, DbError> {
         Ok(sqlx::query_as(
-            "SELECT c.id, c.priority_id, c.position, c.text FROM commitments c JOIN priorities p ON p.id = c.priority_id \
+            "SELECT c.id, c.priority_id, c.position, c.text, c.version FROM commitments c JOIN priorities p ON p.id = c.priority_id \
              WHERE p.strategy_id = $1 ORDER BY p.position, c.position, c.id",
         )
         .bind(strategy_id)
@@ -104,11 +109,22 @@ impl Db {
     }
 
     /// Changes a priority's name and description; audited with the words before and after
-    /// (nothing is recorded when nothing changed).
-    pub async fn update_priority(&self, id: i64, name: &str, description: &str, actor: &Actor) -> Result<(), DbError> {
+    /// (nothing is recorded when nothing changed). `seen`: the version the form was opened on
+    /// ([`crate::versions::claim`]).
+    pub async fn update_priority(
+        &self,
+        id: i64,
+        name: &str,
+        description: &str,
+        seen: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(), DbError> {
         let name = bounded("name", name, MAX_NAME_CHARS, "Enter the priority's name")?;
         let description = bounded("description", description, MAX_TEXT_CHARS, "")?;
         let mut tx = self.begin_write().await?;
+        if !versions::claim(&mut tx, Versioned::Priority, id, seen).await? {
+            return Err(DbError::not_found(format!("priority {id}")));
+        }
         let old = priority_in(&mut tx, id).await?;
         sqlx::query("UPDATE priorities SET name = $1, description = $2 WHERE id = $3")
             .bind(name)
@@ -125,10 +141,20 @@ impl Db {
         Ok(())
     }
 
-    /// Changes a commitment's words; audited with the words before and after.
-    pub async fn update_commitment(&self, id: i64, text: &str, actor: &Actor) -> Result<(), DbError> {
+    /// Changes a commitment's words; audited with the words before and after. `seen`: the
+    /// version the form was opened on ([`crate::versions::claim`]).
+    pub async fn update_commitment(
+        &self,
+        id: i64,
+        text: &str,
+        seen: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(), DbError> {
         let text = bounded("text", text, MAX_TEXT_CHARS, "Enter the commitment's words")?;
         let mut tx = self.begin_write().await?;
+        if !versions::claim(&mut tx, Versioned::Commitment, id, seen).await? {
+            return Err(DbError::not_found(format!("commitment {id}")));
+        }
         let old: String = sqlx::query("SELECT text FROM commitments WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -273,7 +299,7 @@ async fn actions_under(
 
 /// A priority read inside the transaction that changes it; `NotFound` when there is none.
 async fn priority_in(tx: &mut sqlx::Transaction<'static, sqlx::Any>, id: i64) -> Result<Priority, DbError> {
-    sqlx::query_as("SELECT id, strategy_id, position, name, description FROM priorities WHERE id = $1")
+    sqlx::query_as("SELECT id, strategy_id, position, name, description, version FROM priorities WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?

@@ -12,6 +12,7 @@ use sqlx::Row;
 use crate::audit::Actor;
 use crate::clock::now;
 use crate::params::AnyQuery;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 /// The audit action of a change to the directory made on the web.
@@ -28,6 +29,8 @@ pub struct ServiceEntry {
     /// When it was withdrawn (RFC 3339), if it was.
     pub withdrawn_at: Option<String>,
     pub withdrawn_by: Option<String>,
+    /// Counts its edits: what its edit form names ([`crate::versions`]).
+    pub version: i64,
 }
 
 /// The stored row of service `id`, read inside a change's transaction; `NotFound` when there
@@ -48,6 +51,7 @@ fn entry_from_row(r: &AnyRow) -> Result<ServiceEntry, DbError> {
         updated_by: r.try_get("updated_by")?,
         withdrawn_at: r.try_get("withdrawn_at")?,
         withdrawn_by: r.try_get("withdrawn_by")?,
+        version: r.try_get("version")?,
     })
 }
 
@@ -333,8 +337,18 @@ impl Db {
 
     /// Changes a service (checked by the caller); audited with each field before and after
     /// (nothing is written when nothing changed). A withdrawn service cannot be changed.
-    pub async fn update_service(&self, s: &ServiceRecord, postcode: &str, actor: &Actor) -> Result<(), DbError> {
+    /// `seen`: the version the form was opened on ([`crate::versions::claim`]).
+    pub async fn update_service(
+        &self,
+        s: &ServiceRecord,
+        postcode: &str,
+        seen: Option<i64>,
+        actor: &Actor,
+    ) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
+        if !versions::claim(&mut tx, Versioned::Service, s.id.as_str(), seen).await? {
+            return Err(DbError::not_found(format!("service {}", s.id.as_str())));
+        }
         let row = service_row(&mut tx, s.id.as_str()).await?;
         let old = entry_from_row(&row)?;
         if old.withdrawn_at.is_some() {

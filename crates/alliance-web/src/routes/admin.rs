@@ -217,6 +217,9 @@ struct UserUpdateForm {
     role: String,
     #[serde(default)]
     active: Option<String>,
+    /// The user's version when the page was opened (`alliance_db::versions`).
+    #[serde(default)]
+    version: Option<String>,
 }
 
 async fn update_user(
@@ -236,8 +239,14 @@ async fn update_user(
         let form = refuse("You cannot remove your own administrator role or deactivate yourself");
         return Ok(invalid(users_page(&state, form).await?));
     }
-    state.db.update_user_access(id, role, active, &actor(&me)).await?;
-    Ok(see_other("/admin/users"))
+    let seen = form.version.as_deref().and_then(|v| v.trim().parse().ok());
+    match state.db.update_user_access(id, role, active, seen, &actor(&me)).await {
+        Ok(()) => Ok(see_other("/admin/users")),
+        Err(DbError::Conflict { reason, .. } | DbError::Invalid { reason, .. }) => {
+            Ok(invalid(users_page(&state, refuse(&reason)).await?))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---- data sharing ----
@@ -326,6 +335,7 @@ fn agreement_values(a: &alliance_db::access::Agreement) -> FormValues {
         ("end_date", a.end_date.clone().unwrap_or_default()),
         ("dpia_reference", a.dpia_reference.clone()),
         ("dpia_date", a.dpia_date.clone().unwrap_or_default()),
+        (forms::VERSION, a.version.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -361,7 +371,7 @@ async fn update_agreement(
 ) -> Result<Response, PageError> {
     let typed = AgreementFields::of(&form);
     let edited = typed.agreement();
-    match state.db.update_agreement(id, &edited, &actor(&me)).await {
+    match state.db.update_agreement(id, &edited, forms::seen_version(&form.values), &actor(&me)).await {
         Ok(_) => Ok(see_other("/admin/data-sharing")),
         Err(DbError::NotFound { .. }) => Err(not_found()),
         Err(e) => {

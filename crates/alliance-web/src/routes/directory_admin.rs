@@ -28,7 +28,7 @@ use axum::Form as Submitted;
 use super::{page, see_other};
 use crate::auth::{actor, CurrentUser};
 use crate::error::not_found;
-use crate::forms::{error, FieldError, Form};
+use crate::forms::{self, error, FieldError, Form};
 use crate::views::Layout;
 use crate::{AppState, PageError};
 
@@ -169,7 +169,9 @@ async fn edit_form(State(state): State<AppState>, Path(id): Path<String>) -> Res
         return Err(not_found());
     }
     let f = ServiceForm::of(&entry);
-    page(&form_page(&state, Some(id), form_of(&f), f.needs.clone()), false)
+    let mut form = form_of(&f);
+    form.values.extend([forms::version_value(entry.version)]);
+    page(&form_page(&state, Some(id), form, f.needs.clone()), false)
 }
 
 async fn edit(
@@ -182,7 +184,8 @@ async fn edit(
         return Err(not_found());
     }
     let (mut form, needs) = read(fields);
-    match directory::update(&state.db, &id, &service_form(&form, &needs), &actor(&user)).await {
+    let seen = forms::seen_version(&form.values);
+    match directory::update(&state.db, &id, &service_form(&form, &needs), seen, &actor(&user)).await {
         Ok(()) => Ok(see_other("/directory?saved=1")),
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason }) => {
             form.errors.push(error(field, reason));

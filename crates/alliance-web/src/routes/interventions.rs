@@ -6,6 +6,7 @@
 //! `GET /api/v1/interventions/{id}/evaluations/{eid}`, `POST /api/v1/evaluate`.
 
 use crate::extract::Path;
+use crate::forms;
 use alliance_app::evaluation::{self, EvaluationDesign, EvaluationReport};
 use alliance_app::AppError;
 use alliance_db::interventions::NewIntervention;
@@ -98,7 +99,7 @@ async fn update(
 ) -> Result<Response, PageError> {
     match checked(&state, v::validate(&values)).await? {
         Ok(fields) => {
-            if !state.db.update_intervention(id, &fields, &actor(&user)).await? {
+            if !state.db.update_intervention(id, &fields, forms::seen_version(&values), &actor(&user)).await? {
                 return Err(not_found());
             }
             Ok(see_other(&format!("/interventions/{id}")))

@@ -102,6 +102,7 @@ pub fn values_of(i: &Intervention) -> FormValues {
     }
     put("place_geojson", i.place_geometry.as_ref().map(|g| g.to_string()));
     put("crime_types", Some(i.crime_types.join("\n")));
+    put(crate::forms::VERSION, Some(i.version.to_string()));
     let quality = |q: Option<EvidenceQuality>| q.map(|q| q.code().to_string());
     put("emmie_effect", i.emmie_effect.map(|e| e.code().to_string()));
     put("emmie_effect_quality", quality(i.emmie_effect_quality));

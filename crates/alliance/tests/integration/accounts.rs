@@ -212,7 +212,7 @@ async fn invitations_end_with_their_inviters_administration(app: TestApp) {
 
     let second = app.db.user_by_email("second@council.example").await.expect("read").expect("the user");
     let by = alliance_db::audit::Actor::new("user:first@council.example", "test");
-    app.db.update_user_access(second.id, Role::BoardMember, true, &by).await.expect("demoted");
+    app.db.update_user_access(second.id, Role::BoardMember, true, None, &by).await.expect("demoted");
     let now = alliance_db::clock::now();
     assert!(app.db.invitation("hash-mallory", &now).await.expect("read").is_none(), "the demoted one's link ended");
     assert!(app.db.invitation("hash-trent", &now).await.expect("read").is_some(), "the other's stands");

@@ -722,7 +722,7 @@ async fn an_intervention_reads_back_as_stored(t: TestDb) {
     new.place_kind = "geojson".into();
     new.place_codes = Vec::new();
     new.place_geometry = Some(serde_json::json!({"type": "Point", "coordinates": [-2.17, 53.02]}));
-    assert!(db.update_intervention(id, &new, &actor).await.expect("edit"));
+    assert!(db.update_intervention(id, &new, None, &actor).await.expect("edit"));
     let listed = db.interventions().await.expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].fields, new);

@@ -364,8 +364,8 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
     let quarter = "2025Q3".to_string();
     let meeting_action = ActionFields { title: "Arising", ..fields.clone() };
     let failures: Vec<(&str, Result<(), alliance_db::DbError>)> = vec![
-        ("update_priority", db.update_priority(priority.id, "Renamed", "", &actor).await),
-        ("update_commitment", db.update_commitment(commitment.id, "New words", &actor).await),
+        ("update_priority", db.update_priority(priority.id, "Renamed", "", None, &actor).await),
+        ("update_commitment", db.update_commitment(commitment.id, "New words", None, &actor).await),
         ("add_commitment", db.add_commitment(priority.id, "Another", &actor).await.map(drop)),
         ("create_action", db.create_action(&fields, &actor, None).await.map(drop)),
         (
@@ -383,7 +383,7 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
         ("create_indicator", db.create_indicator(&new_indicator("sessions"), &actor).await.map(drop)),
         (
             "set_indicator_target",
-            db.set_indicator_target(indicator, Some(1.0), None, Some(20.0), Some(2.0), &actor).await,
+            db.set_indicator_target(indicator, Some(1.0), None, Some(20.0), Some(2.0), None, &actor).await,
         ),
         (
             "enter_indicator_values",
@@ -398,8 +398,14 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
             db.create_allocation(stream, "2025/26", Some(org), None, "More", 900_000, &actor).await.map(drop),
         ),
         ("record_spend", db.record_spend(allocation, &quarter, 100_000, 0, &actor).await),
-        ("update_funding_stream", db.update_funding_stream(stream, "Renamed", "Home Office", &actor).await.map(drop)),
-        ("update_allocation", db.update_allocation(allocation, Some(org), None, "Changed", 1, &actor).await.map(drop)),
+        (
+            "update_funding_stream",
+            db.update_funding_stream(stream, "Renamed", "Home Office", None, &actor).await.map(drop),
+        ),
+        (
+            "update_allocation",
+            db.update_allocation(allocation, Some(org), None, "Changed", 1, None, &actor).await.map(drop),
+        ),
         ("delete_allocation", db.delete_allocation(allocation, &actor).await.map(drop)),
         ("create_meeting", db.create_meeting(MeetingBody::Board, "2025-12-01", "Board", &[], &actor).await.map(drop)),
         ("add_meeting_item", db.add_meeting_item(meeting, MeetingItemKind::Decision, "Agreed", &actor).await.map(drop)),

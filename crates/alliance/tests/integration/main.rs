@@ -47,6 +47,7 @@ mod sna;
 mod spatial;
 mod strategies;
 mod tiles;
+mod versions;
 mod walkthrough;
 mod web;
 mod web_imports;

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use crate::extract::Path;
+use crate::forms;
 use alliance_db::governance::{Action, ActionFields};
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -128,8 +129,7 @@ async fn edit(
     if state.db.action(id).await?.is_none() {
         return Err(not_found());
     }
-    // The version the form was opened on; a form without one (a script) edits the current.
-    let seen = form.get("version").and_then(|v| v.trim().parse::<i64>().ok());
+    let seen = forms::seen_version(&form.values);
     match fields_of(&mut form) {
         Ok(fields) => match state.db.edit_action(id, &fields, seen, &actor(&user)).await {
             Ok(()) => return Ok(see_other(&format!("/actions/{id}"))),

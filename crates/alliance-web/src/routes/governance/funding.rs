@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 
 use crate::extract::Path;
+use crate::forms;
 use alliance_core::governance::{parse_pounds, FinancialYear, Quarter};
 use alliance_db::DbError;
 use axum::extract::{Query, State};
@@ -310,6 +311,7 @@ async fn stream_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64
     let form = Form::new(HashMap::from([
         ("stream_name".to_string(), stream.name.clone()),
         ("stream_funder".to_string(), stream.funder.clone()),
+        forms::version_value(stream.version),
     ]));
     page(&StreamEditPage::new(Layout::new(&state, "/funding"), stream, form), false)
 }
@@ -323,7 +325,8 @@ async fn edit_stream(
 ) -> Result<Response, PageError> {
     let Some(stream) = state.db.funding_stream(id).await? else { return Err(not_found()) };
     if let Some((name, funder)) = stream_fields(&mut form) {
-        match state.db.update_funding_stream(id, &name, &funder, &actor(&user)).await {
+        match state.db.update_funding_stream(id, &name, &funder, forms::seen_version(&form.values), &actor(&user)).await
+        {
             Ok(false) => return Err(not_found()),
             Ok(true) => return Ok(see_other("/funding#streams")),
             Err(e) => form.errors.push(invalid_to_field(e, STREAM_FIELDS, "stream_name")?),
@@ -340,6 +343,7 @@ async fn allocation_form(State(state): State<AppState>, _: Staff, Path(id): Path
         ("allocation_intervention".to_string(), a.intervention_id.map(|i| i.to_string()).unwrap_or_default()),
         ("allocation_purpose".to_string(), a.purpose.clone()),
         ("allocation_amount".to_string(), pounds_text(a.amount_pence)),
+        forms::version_value(a.version),
     ]));
     page(&AllocationEditPage::load(&state.db, Layout::new(&state, "/funding"), &a, form).await?, false)
 }
@@ -356,7 +360,8 @@ async fn edit_allocation(
     let terms = allocation_terms(&state, &mut form).await?;
     if let (Some(AllocationTerms { org, intervention, purpose, pence }), true) = (terms, form.errors.is_empty()) {
         let (org_id, intervention_id) = (org.map(|o| o.0), intervention.map(|i| i.0));
-        match state.db.update_allocation(id, org_id, intervention_id, &purpose, pence, &actor(&user)).await {
+        let seen = forms::seen_version(&form.values);
+        match state.db.update_allocation(id, org_id, intervention_id, &purpose, pence, seen, &actor(&user)).await {
             Ok(false) => return Err(not_found()),
             Ok(true) => {
                 let fy: FinancialYear = before.financial_year.parse().map_err(|e: String| {

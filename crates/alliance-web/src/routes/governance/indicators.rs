@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use crate::extract::Path;
+use crate::forms;
 use alliance_core::analytics::sna::definition::SvGroup;
 use alliance_core::domain::police::CRIME_TYPES;
 use alliance_core::governance::{
@@ -372,7 +373,12 @@ async fn set_target(
     let Some(ind) = state.db.indicator(id).await? else { return Err(not_found()) };
     let mut errors = Vec::new();
     if let (Some((baseline, period, target, tolerance)), true) = (target_of(&form, &mut errors), errors.is_empty()) {
-        match state.db.set_indicator_target(id, baseline, period.as_deref(), target, tolerance, &actor(&user)).await {
+        let seen = forms::seen_version(&form.values);
+        match state
+            .db
+            .set_indicator_target(id, baseline, period.as_deref(), target, tolerance, seen, &actor(&user))
+            .await
+        {
             Ok(()) => return Ok(see_other(&format!("/indicators/{id}"))),
             Err(e) => errors.push(invalid_to_field(e, &[("tolerance", "tolerance")], "target")?),
         }

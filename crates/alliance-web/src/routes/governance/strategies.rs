@@ -18,6 +18,7 @@
 use std::collections::HashMap;
 
 use crate::extract::Path;
+use crate::forms;
 use alliance_app::strategies::{self, StrategyImport};
 use alliance_db::governance::{Commitment, Priority, Strategy, StrategyFields};
 use alliance_ingest::SourceFile;
@@ -383,6 +384,7 @@ async fn priority_form(
     let form = Form::new(HashMap::from([
         ("name".to_string(), p.name.clone()),
         ("description".to_string(), p.description.clone()),
+        forms::version_value(p.version),
     ]));
     page(&Item::priority(s, &p).edit_page(&state, form), false)
 }
@@ -395,7 +397,7 @@ async fn edit_priority(
 ) -> Result<Response, PageError> {
     let (s, p) = strategy_priority(&state, id, pid).await?;
     let (name, description) = (form.value("name"), form.value("description"));
-    match state.db.update_priority(pid, &name, &description, &actor(&user)).await {
+    match state.db.update_priority(pid, &name, &description, forms::seen_version(&form.values), &actor(&user)).await {
         Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("name", "name"), ("description", "description")], "name")?),
     }
@@ -408,7 +410,7 @@ async fn commitment_form(
     Path((id, cid)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let (s, c, p) = strategy_commitment(&state, id, cid).await?;
-    let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
+    let form = Form::new(HashMap::from([("text".to_string(), c.text.clone()), forms::version_value(c.version)]));
     page(&Item::commitment(s, &c, &p).edit_page(&state, form), false)
 }
 
@@ -419,7 +421,7 @@ async fn edit_commitment(
     mut form: Form,
 ) -> Result<Response, PageError> {
     let (s, c, p) = strategy_commitment(&state, id, cid).await?;
-    match state.db.update_commitment(cid, &form.value("text"), &actor(&user)).await {
+    match state.db.update_commitment(cid, &form.value("text"), forms::seen_version(&form.values), &actor(&user)).await {
         Ok(()) => return Ok(see_other(&format!("/strategies/{id}#priority-{}", p.id))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
     }

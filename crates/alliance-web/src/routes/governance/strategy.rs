@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use crate::extract::Path;
+use crate::forms;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -29,6 +30,7 @@ async fn priority_form(State(state): State<AppState>, _: Staff, Path(id): Path<i
     let form = Form::new(HashMap::from([
         ("name".to_string(), p.name.clone()),
         ("description".to_string(), p.description.clone()),
+        forms::version_value(p.version),
     ]));
     page(&PriorityPage::new(Layout::new(&state, "/strategy"), p, form), false)
 }
@@ -45,7 +47,8 @@ async fn edit_priority(
         form.errors.push(error("name", "Enter the priority's name"));
     }
     if form.errors.is_empty() {
-        match state.db.update_priority(id, &name, &description, &actor(&user)).await {
+        match state.db.update_priority(id, &name, &description, forms::seen_version(&form.values), &actor(&user)).await
+        {
             Ok(()) => return Ok(see_other(&format!("/strategy#priority-{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, &[("name", "name")], "name")?),
         }
@@ -71,7 +74,7 @@ async fn add(State(state): State<AppState>, Staff(user): Staff, mut form: Form) 
 
 async fn edit_form(State(state): State<AppState>, _: Staff, Path(id): Path<i64>) -> Result<Response, PageError> {
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
-    let form = Form::new(HashMap::from([("text".to_string(), c.text.clone())]));
+    let form = Form::new(HashMap::from([("text".to_string(), c.text.clone()), forms::version_value(c.version)]));
     page(&CommitmentPage::new(Layout::new(&state, "/strategy"), c, priority, form), false)
 }
 
@@ -83,7 +86,7 @@ async fn edit(
 ) -> Result<Response, PageError> {
     let Some((c, priority)) = commitment(&state.db, id).await? else { return Err(not_found()) };
     let text = form.value("text");
-    match state.db.update_commitment(id, &text, &actor(&user)).await {
+    match state.db.update_commitment(id, &text, forms::seen_version(&form.values), &actor(&user)).await {
         Ok(()) => return Ok(see_other(&format!("/strategy#priority-{}", c.priority_id))),
         Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text")], "text")?),
     }

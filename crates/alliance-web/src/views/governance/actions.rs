@@ -257,6 +257,6 @@ pub fn values_of(a: &Action) -> super::FormValues {
     v.insert("intervention".into(), a.intervention_id.map(|i| i.to_string()).unwrap_or_default());
     // The version the form was opened on: an edit sent after someone else's change (a
     // partner's progress update, another officer's edit) is refused, not saved over it.
-    v.insert("version".into(), a.version.to_string());
+    v.extend([crate::forms::version_value(a.version)]);
     v
 }

@@ -280,5 +280,6 @@ pub fn target_values(ind: &Indicator) -> super::FormValues {
         ("baseline_period".to_string(), ind.baseline_period.clone().unwrap_or_default()),
         ("target".to_string(), number_text(ind.target)),
         ("tolerance".to_string(), number_text(ind.tolerance)),
+        crate::forms::version_value(ind.version),
     ])
 }
