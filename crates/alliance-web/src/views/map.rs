@@ -11,6 +11,7 @@ use alliance_core::analytics::spatial::hotspot_table::{HotspotSettings, HotspotS
 use alliance_core::analytics::spatial::{
     Alternative, Confidence, Contiguity, PermutationOptions, SignificanceFrom, SliceLength, Standardisation,
 };
+use alliance_core::domain::Month;
 use alliance_db::spatial::LocatedFilter;
 use askama::Template;
 
@@ -85,6 +86,18 @@ pub struct MapPage {
     pub significant: usize,
     pub message: Option<String>,
     pub unit_label: &'static str,
+}
+
+/// A month of the map's filters: empty is none; anything else must be a month (`2025-01`),
+/// refused on its field otherwise.
+fn month_filter(field: &'static str, text: &str) -> Result<Option<Month>, PageError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|_| PageError::Invalid {
+        field,
+        reason: format!("\"{text}\" is not a month: give it as year and month, like 2025-01"),
+    })
 }
 
 fn choices(values: &[(&str, &str)], current: &str) -> Vec<Choice> {
@@ -194,16 +207,59 @@ impl MapPage {
             _ => 500.0,
         };
         let (from, to) = (get("from"), get("to"));
+        // A filter that cannot be read is said, not dropped: a month dropped silently mapped
+        // other months than those asked for, under the heading of the ones asked for.
+        let (from_month, to_month) = (month_filter("from", &from)?, month_filter("to", &to)?);
+        if let (Some(f), Some(t)) = (from_month, to_month) {
+            if f == t && analysis == "emerging" {
+                return Err(PageError::Invalid {
+                    field: "to",
+                    reason: "Emerging hot spots compare months with each other: choose at least two months".into(),
+                });
+            }
+            if f > t {
+                return Err(PageError::Invalid {
+                    field: "from",
+                    reason: format!("The first month ({f}) is after the last ({t}): give them the other way round"),
+                });
+            }
+        }
         // A place of the register as the study area (grid cells: hot spots or emerging).
-        let place: Option<i64> = get("place").parse().ok().filter(|_| unit == "grid");
+        let place_choices = state.db.place_choices().await?;
+        let place: Option<i64> = match get("place").as_str() {
+            "" => None,
+            text => match text.parse::<i64>() {
+                Ok(id) if place_choices.iter().any(|(p, _)| *p == id) => Some(id),
+                _ => {
+                    return Err(PageError::Invalid {
+                        field: "place",
+                        reason: "There is no such place in the register: choose one from the list".into(),
+                    })
+                }
+            },
+        }
+        .filter(|_| unit == "grid");
         // Without a district chosen, the partnership's own districts (a database may hold
         // other forces' records too); the layer's request below says the same.
         let partnership_area = state.db.partnership_area().await?;
+        let known_districts: Vec<_> = state
+            .db
+            .districts()
+            .await?
+            .into_iter()
+            .filter(|d| partnership_area.is_empty() || partnership_area.contains(&d.code))
+            .collect();
+        if !district.is_empty() && !known_districts.iter().any(|d| d.code == district) {
+            return Err(PageError::Invalid {
+                field: "district",
+                reason: format!("No district {district} is held: choose one from the list"),
+            });
+        }
         let area = if district.is_empty() { partnership_area.clone() } else { Vec::new() };
         let filter = LocatedFilter {
             crime_types: if crime_type.is_empty() { vec![] } else { vec![crime_type.clone()] },
-            from: from.parse().ok(),
-            to: to.parse().ok(),
+            from: from_month,
+            to: to_month,
             district: (!district.is_empty()).then(|| district.clone()),
             lsoas: vec![],
             area: area.clone(),
@@ -269,18 +325,14 @@ impl MapPage {
         }));
         let mut districts =
             vec![Choice { value: String::new(), label: "All districts".into(), selected: district.is_empty() }];
-        districts.extend(
-            state
-                .db
-                .districts()
-                .await?
-                .into_iter()
-                .filter(|d| partnership_area.is_empty() || partnership_area.contains(&d.code))
-                .map(|d| Choice { selected: d.code == district, label: d.name, value: d.code }),
-        );
+        districts.extend(known_districts.into_iter().map(|d| Choice {
+            selected: d.code == district,
+            label: d.name,
+            value: d.code,
+        }));
         let mut places =
             vec![Choice { value: String::new(), label: "The partnership's area".into(), selected: place.is_none() }];
-        places.extend(state.db.place_choices().await?.into_iter().map(|(id, name)| Choice {
+        places.extend(place_choices.into_iter().map(|(id, name)| Choice {
             selected: Some(id) == place,
             label: name,
             value: id.to_string(),

@@ -479,6 +479,20 @@ async fn api_endpoints_and_the_map_page() {
     let layer = app.get(&layer.replace("&amp;", "&").replace("&#38;", "&"), &me).await;
     assert_eq!(layer.status, StatusCode::OK, "{}", layer.body);
     assert_eq!(layer.json()["type"], "FeatureCollection");
+
+    // Filters that cannot be read are said on the page, not dropped (a dropped month mapped
+    // other months under the heading of those asked for).
+    for (query, says) in [
+        ("from=2025-13&to=2025-01", "is not a month"),
+        ("from=2025-06&to=2025-01", "is after the last"),
+        ("district=NOPE", "No district NOPE is held"),
+        ("place=999999", "no such place"),
+        ("analysis=emerging&from=2025-01&to=2025-01", "at least two months"),
+    ] {
+        let page = app.get(&format!("/map?{query}"), &me).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", page.body);
+        assert!(page.body.contains(says), "{query}: {says:?} is not on the page: {}", page.body);
+    }
 }
 
 /// Issue 13 finding 3: one GET asked for 250 m cells over the bounding box of every point
