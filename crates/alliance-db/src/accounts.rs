@@ -18,6 +18,8 @@ use crate::{Db, DbError};
 pub const INVITATION: &str = "invitation";
 /// The audit action of an invitation accepted (the account is made).
 pub const INVITATION_ACCEPTED: &str = "invitation-accepted";
+/// The audit action of an administrator withdrawing an invitation before it was used.
+pub const INVITATION_WITHDRAWN: &str = "invitation-withdrawn";
 /// The audit action of a password reset asked for (whether or not the address has an account).
 pub const RESET_REQUESTED: &str = "password-reset-requested";
 /// The audit action of a password set through a reset link.
@@ -144,6 +146,30 @@ impl Db {
         .fetch_optional(&self.pool)
         .await?;
         row.as_ref().map(PendingInvitation::from_row).transpose()
+    }
+
+    /// Withdraws the unused invitation to `email` (sent to the wrong address, or to someone who
+    /// has since left): its link stops working at once. Audited (`invitation-withdrawn`) in
+    /// the same transaction; `false` when no unused invitation to that address is pending
+    /// (already used, expired or withdrawn: two withdrawals at once record one).
+    pub async fn withdraw_invitation(&self, email: &str, actor: &Actor) -> Result<bool, DbError> {
+        let email = email.trim().to_lowercase();
+        let now = crate::clock::now();
+        let mut tx = self.begin_write().await?;
+        let withdrawn = sqlx::query(
+            "UPDATE account_tokens SET used_at = $1 WHERE purpose = 'invitation' AND email = $2 AND used_at IS NULL \
+             AND expires_at > $1",
+        )
+        .bind(&now)
+        .bind(&email)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if withdrawn == 0 {
+            return Ok(false);
+        }
+        self.commit_audited(tx, &actor.event(INVITATION_WITHDRAWN, &email, "the unused link withdrawn")).await?;
+        Ok(true)
     }
 
     /// Invitations not yet used or expired at `now`, newest first (the users page lists them).

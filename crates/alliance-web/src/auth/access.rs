@@ -311,6 +311,7 @@ pub const ROUTES: &[Route] = &[
     // answer whatever the address). The partnership's logo and charter commitments
     // (routes/partnership.rs): administrators change them; the logo is shown to everyone.
     route("/admin/users/invite").post(ADMIN),
+    route("/admin/users/invite/withdraw").post(ADMIN),
     route("/account/invitation").get(PUBLIC).post(PUBLIC),
     route("/account/forgot-password").get(PUBLIC).post(PUBLIC),
     route("/account/reset-password").get(PUBLIC).post(PUBLIC),

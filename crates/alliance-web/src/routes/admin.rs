@@ -34,6 +34,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/admin/users", get(users).post(add_user))
         .route("/admin/users/{id}", post(update_user))
         .route("/admin/users/invite", post(invite_user))
+        .route("/admin/users/invite/withdraw", post(withdraw_invitation))
         .route("/admin/data-sharing", get(data_sharing))
         .route("/admin/agreements", post(add_agreement))
         .route("/admin/agreements/{id}/edit", get(edit_agreement))
@@ -177,6 +178,22 @@ async fn invite_user(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Withdraws a pending invitation (`Db::withdraw_invitation`): its link stops working. One
+/// already used, expired or withdrawn is said on the page rather than withdrawn twice.
+async fn withdraw_invitation(
+    State(state): State<AppState>,
+    CurrentUser(me): CurrentUser,
+    form: forms::Form,
+) -> Result<Response, PageError> {
+    let email = form.value("email");
+    if state.db.withdraw_invitation(&email, &actor(&me)).await? {
+        return Ok(see_other("/admin/users"));
+    }
+    let message = "That invitation is no longer pending: it was accepted, withdrawn or expired";
+    let form = forms::Form::with_errors(FormValues::new(), vec![forms::error("invitations", message)]);
+    Ok(invalid(users_page(&state, form).await?))
 }
 
 async fn add_user(

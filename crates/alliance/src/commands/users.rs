@@ -1,4 +1,4 @@
-//! `alliance users add|invite|list`: creating the first administrator (and others) from the
+//! `alliance users add|invite|withdraw-invitation|list`: creating the first administrator (and others) from the
 //! command line, or inviting someone by e-mail. The web's administrator pages manage the rest.
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -19,6 +19,11 @@ pub enum UsersCommand {
     /// Invite someone by e-mail: they choose their own password through a single-use link
     /// (7 days). Without an SMTP relay the link is printed, to hand over.
     Invite(InviteArgs),
+    /// Withdraw the pending invitation to an address: its link stops working.
+    WithdrawInvitation {
+        /// The address the invitation was sent to.
+        email: String,
+    },
     /// List the users.
     List,
 }
@@ -68,6 +73,13 @@ pub async fn run(db: &Db, command: UsersCommand) -> anyhow::Result<ExitCode> {
     match command {
         UsersCommand::Add(args) => add(db, args).await,
         UsersCommand::Invite(args) => invite(db, args).await,
+        UsersCommand::WithdrawInvitation { email } => {
+            if !db.withdraw_invitation(&email, &super::cli_actor()).await? {
+                bail!("no invitation to {email} is pending: it was accepted, withdrawn or expired");
+            }
+            println!("withdrew the invitation to {}: its link no longer works", email.trim().to_lowercase());
+            Ok(ExitCode::SUCCESS)
+        }
         UsersCommand::List => {
             for u in db.users().await? {
                 let state = if !u.active {

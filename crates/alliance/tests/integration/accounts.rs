@@ -523,3 +523,36 @@ async fn a_profile_file_brings_its_commitments(app: TestApp) {
     assert_eq!(titles, expected);
 }
 on_each_app!(a_profile_file_brings_its_commitments);
+
+/// An administrator withdraws an invitation sent to the wrong address: its link stops
+/// working at once, the withdrawal is recorded, a second withdrawal is said on the page
+/// rather than recorded again, and nobody but an administrator may withdraw one.
+async fn a_pending_invitation_can_be_withdrawn(app: TestApp) {
+    let admin = app.signed_in("admin@council.example", Role::Administrator, "Wiltshire Council").await;
+    let analyst = app.signed_in("analyst@council.example", Role::Analyst, "Wiltshire Council").await;
+    let council = org_id(&app, "Wiltshire Council").await.to_string();
+    let reply = invite(&app, &admin, "Wrong Person", "wrong@example.org", &council, "administrator").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let token = token_after(&reply.body, "/account/invitation");
+    let users = app.get("/admin/users", &admin).await;
+    assert!(users.body.contains("the invitation to wrong@example.org"), "a withdraw button: {}", users.body);
+
+    let refused = app.post_form("/admin/users/invite/withdraw", &analyst, &[("email", "wrong@example.org")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let withdrawn = app.post_form("/admin/users/invite/withdraw", &admin, &[("email", "Wrong@Example.org")]).await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER, "{}", withdrawn.body);
+    let link = format!("/account/invitation?token={token}");
+    assert_eq!(app.get(&link, &Caller::default()).await.status, StatusCode::GONE, "the link is gone");
+    let visitor = app.visitor("/sign-in").await;
+    let used = choose_password(&app, "/account/invitation", &visitor, &token, NEW_PASSWORD, NEW_PASSWORD).await;
+    assert_eq!(used.status, StatusCode::GONE, "the withdrawn link makes no account: {}", used.body);
+    assert!(app.db.user_by_email("wrong@example.org").await.expect("read").is_none());
+    assert!(!app.get("/admin/users", &admin).await.body.contains("wrong@example.org"), "no longer listed");
+
+    let again = app.post_form("/admin/users/invite/withdraw", &admin, &[("email", "wrong@example.org")]).await;
+    again.assert_refused(&["no longer pending"]);
+    let log = audit_actions(&app).await;
+    let withdrawals = log.iter().filter(|(a, t, _)| a == "invitation-withdrawn" && t == "wrong@example.org").count();
+    assert_eq!(withdrawals, 1, "{log:?}");
+}
+on_each_app!(a_pending_invitation_can_be_withdrawn);
