@@ -77,6 +77,19 @@ pub struct UnsafeReport {
     pub reasons: Vec<String>,
     pub age_band: Option<String>,
     pub gender: Option<String>,
+    /// When a moderator last decided on it (RFC 3339), if one has.
+    pub moderated_at: Option<String>,
+}
+
+/// A moderator's decision on a report of an unsafe place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// A pending report is shown in the public figures.
+    Approve,
+    /// A pending report is not (spam, or it identifies a person).
+    Reject,
+    /// An approved report leaves the public figures (rejected after all).
+    WithdrawApproval,
 }
 
 /// Approved reports in one 250 m cell.
@@ -137,11 +150,12 @@ fn report_from_row(r: &AnyRow) -> Result<UnsafeReport, DbError> {
         reasons: reasons.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
         age_band: r.try_get("age_band")?,
         gender: r.try_get("gender")?,
+        moderated_at: r.try_get("moderated_at")?,
     })
 }
 
 const REPORT_COLUMNS: &str = "id, submitted_at, status, place, area_name, ward_code, district_code, cell, point, \
-     incident_date, time_of_day, reasons, age_band, gender";
+     incident_date, time_of_day, reasons, age_band, gender, moderated_at";
 
 impl Db {
     /// Stores a report as pending moderation; returns its id only once the transaction has
@@ -202,6 +216,19 @@ impl Db {
         rows.iter().map(report_from_row).collect()
     }
 
+    /// The latest approved reports, the most recently approved first (where a moderator
+    /// withdraws an approval given by mistake).
+    pub async fn recently_approved_reports(&self, limit: i64) -> Result<Vec<UnsafeReport>, DbError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {REPORT_COLUMNS} FROM unsafe_reports WHERE status = 'approved' \
+             ORDER BY moderated_at DESC, id DESC LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(report_from_row).collect()
+    }
+
     /// How many reports have each status.
     pub async fn unsafe_report_status_counts(&self) -> Result<BTreeMap<String, i64>, DbError> {
         let rows: Vec<(String, i64)> =
@@ -209,24 +236,46 @@ impl Db {
         Ok(rows.into_iter().collect())
     }
 
-    /// Approves or rejects a pending report, recording the decision (`moderate-report`) in
-    /// the same transaction. `false` when it is not pending (already moderated or unknown):
-    /// then nothing changes and nothing is recorded.
-    pub async fn moderate_unsafe_report(&self, id: i64, approve: bool, actor: &Actor) -> Result<bool, DbError> {
-        let status = if approve { "approved" } else { "rejected" };
+    /// Takes a moderation `decision` on report `id`, recording it (`moderate-report`) in the
+    /// same transaction. The change applies only from the status the decision is about (a
+    /// pending report is approved or rejected; an approved one's approval withdrawn, as after
+    /// a misclick on spam), so a moderator acting on a page older than another's decision
+    /// changes nothing: `Conflict` on `decision` saying who decided what and when.
+    /// `NotFound` for no such report.
+    pub async fn moderate_unsafe_report(&self, id: i64, decision: Decision, actor: &Actor) -> Result<(), DbError> {
+        let (from, to, detail) = match decision {
+            Decision::Approve => ("pending", "approved", "approved"),
+            Decision::Reject => ("pending", "rejected", "rejected"),
+            Decision::WithdrawApproval => ("approved", "rejected", "approval withdrawn: rejected"),
+        };
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE unsafe_reports SET status = $1, moderated_at = $2, moderated_by = $3 WHERE id = $4 AND status = 'pending'",
+            "UPDATE unsafe_reports SET status = $1, moderated_at = $2, moderated_by = $3 WHERE id = $4 AND status = $5",
         )
-        .bind(status)
+        .bind(to)
         .bind(now())
         .bind(actor.name.as_str())
         .bind(id)
+        .bind(from)
         .execute(&mut *tx)
         .await?;
         let target = format!("unsafe-report:{id}");
-        let event = actor.event("moderate-report", &target, status);
-        self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await
+        let event = actor.event("moderate-report", &target, detail);
+        if self.commit_audited_if_one_row(tx, done.rows_affected(), &event).await? {
+            return Ok(());
+        }
+        let now: Option<(String, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT status, moderated_by, moderated_at FROM unsafe_reports WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((status, by, at)) = now else { return Err(DbError::not_found(format!("report {id}"))) };
+        let when = at.as_deref().map(alliance_core::format::stamp_time).unwrap_or_default();
+        let by = by.as_deref().map(|b| b.strip_prefix("user:").unwrap_or(b)).unwrap_or("someone");
+        Err(DbError::conflict(
+            "decision",
+            format!("Report {id} is {status} (by {by}, {when}), not {from}: nothing was changed. Reload the page"),
+        ))
     }
 
     /// The hotspot layer of approved reports: exact counts per 250 m BNG cell (reports

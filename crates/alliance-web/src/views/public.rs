@@ -384,6 +384,8 @@ pub struct FiguresPage {
 pub struct StaffReportsPage {
     pub layout: Layout,
     pub pending: Vec<UnsafeReport>,
+    /// The latest approvals, each of which can be withdrawn.
+    pub recently_approved: Vec<UnsafeReport>,
     pub approved: i64,
     pub rejected: i64,
     pub cells: Vec<CellCount>,

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 
 use alliance_core::access::Role;
 use alliance_core::domain::{Month, MonthRange};
+use alliance_db::public::reports::Decision;
 use alliance_db::public::Place;
 use alliance_ingest::ed::synthetic::{generate, write, GeneratorSpec};
 use alliance_ingest::SourceFile;
@@ -239,7 +240,7 @@ async fn approve_reports(app: &TestApp, place_text: &str, place: Option<Place>, 
             gender: None,
         };
         let id = app.db.submit_unsafe_report(&report).await.expect("stored");
-        assert!(app.db.moderate_unsafe_report(id, true, &common::test_actor()).await.expect("approved"));
+        app.db.moderate_unsafe_report(id, Decision::Approve, &common::test_actor()).await.expect("approved");
     }
 }
 

@@ -181,6 +181,24 @@ async fn a_report_is_moderated_then_counted_with_suppression() {
     let form = [("area", "district:E06000021"), ("you_said", "Dark streets"), ("we_did", "Lighting fixed")];
     assert_eq!(app.post_form("/staff/you-said-we-did", &staff, &form).await.status, StatusCode::SEE_OTHER);
     assert!(app.get("/you-said-we-did", &nobody()).await.body.contains("Lighting fixed"));
+
+    // A moderator acting on an older page (it still showed the report pending) changes
+    // nothing and is told who decided; an approval given by mistake can be withdrawn, and
+    // the report leaves the public figures.
+    let first = pending[0].id;
+    let stale = app.post_form(&format!("/staff/unsafe-places/{first}"), &staff, &[("decision", "reject")]).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.body);
+    assert!(stale.body.contains(&format!("Report {first} is approved (by")), "{}", stale.body);
+    assert_eq!(db.unsafe_reports("approved", 10).await.unwrap().len(), 2, "nothing changed");
+    let queue = app.get("/staff/unsafe-places", &staff).await.body;
+    assert!(queue.contains(&format!("Withdraw approval<span class=\"govuk-visually-hidden\"> of report {first}")));
+    let withdrawn = app.post_form(&format!("/staff/unsafe-places/{first}"), &staff, &[("decision", "withdraw")]).await;
+    assert_eq!(withdrawn.status, StatusCode::SEE_OTHER, "{}", withdrawn.body);
+    assert_eq!(db.unsafe_reports("approved", 10).await.unwrap().len(), 1);
+    let twice = app.post_form(&format!("/staff/unsafe-places/{first}"), &staff, &[("decision", "withdraw")]).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    let log = common::audit_rows(&db, "moderate-report").await;
+    assert!(log.iter().any(|e| e.detail.contains("approval withdrawn")), "{log:?}");
 }
 
 /// The report form's map: offered to JavaScript only (the no-JS form is unchanged), and its

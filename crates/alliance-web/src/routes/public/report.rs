@@ -2,7 +2,7 @@
 //! `GET /report-unsafe-place/areas`: the wards the form's map (JavaScript only) lets people
 //! click; `GET /staff/unsafe-places` and `POST /staff/unsafe-places/{id}`: moderation.
 
-use alliance_db::public::reports::{NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
+use alliance_db::public::reports::{Decision, NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
 use alliance_db::public::streets::PlaceLookup;
 use askama::Template;
 use axum::extract::State;
@@ -282,6 +282,7 @@ async fn queue(State(state): State<AppState>) -> Result<Html<String>, PageError>
         StaffReportsPage {
             layout: Layout::new(&state, "/staff/unsafe-places"),
             pending: state.db.unsafe_reports("pending", 200).await?,
+            recently_approved: state.db.recently_approved_reports(20).await?,
             approved: counts.get("approved").copied().unwrap_or(0),
             rejected: counts.get("rejected").copied().unwrap_or(0),
             cells: state.db.unsafe_report_cells().await?,
@@ -306,13 +307,14 @@ async fn moderate(
     Path(id): Path<i64>,
     Form(form): Form<Moderation>,
 ) -> Result<Response, PageError> {
-    let approve = match form.decision.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return Err(bad_request("The decision must be to approve or to reject the report.")),
+    let decision = match form.decision.as_str() {
+        "approve" => Decision::Approve,
+        "reject" => Decision::Reject,
+        "withdraw" => Decision::WithdrawApproval,
+        _ => {
+            return Err(bad_request("The decision must be to approve or reject the report, or withdraw its approval."))
+        }
     };
-    if !state.db.moderate_unsafe_report(id, approve, &actor_of(&me, &ip)).await? {
-        return Err(not_found());
-    }
+    state.db.moderate_unsafe_report(id, decision, &actor_of(&me, &ip)).await?;
     Ok(see_other("/staff/unsafe-places"))
 }
