@@ -7,6 +7,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod heavy;
 mod kept;
 pub mod partnership;
 pub mod public_cache;

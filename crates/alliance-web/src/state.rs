@@ -30,6 +30,9 @@ pub struct AppState {
     pub disclosure_override: Option<Disclosure>,
     /// Hotspot analyses of the stored data, shared by the map page and its layer request.
     pub hotspot_cache: Arc<HotspotCache>,
+    /// The analyses each caller runs at once (`heavy`): a cap, so one caller cannot take
+    /// every core.
+    pub heavy: Arc<crate::heavy::HeavyWork>,
     /// Sign-in and public-form throttles (limits kept in the database, shared by servers).
     pub throttle: Arc<Throttle>,
     /// Proxies whose `X-Forwarded-For` names the client (`alliance serve --trusted-proxy`);
@@ -65,6 +68,7 @@ impl AppState {
             secure_cookies: true,
             disclosure_override: None,
             hotspot_cache: Arc::new(HotspotCache::new()),
+            heavy: Arc::default(),
             throttle: Arc::new(Throttle::default()),
             trusted_proxies: Vec::new(),
             mailer: Arc::new(alliance_app::mail::Mailer::none()),

@@ -70,7 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(places::routes())
         .merge(governance::routes())
         .merge(api::routes())
-        .merge(spatial::routes())
+        .merge(spatial::routes(state.clone()))
         .merge(account::routes())
         .merge(partnership::routes())
         .merge(admin::routes())

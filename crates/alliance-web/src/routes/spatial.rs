@@ -45,13 +45,17 @@ use crate::error::problem;
 use crate::extract::ApiParams;
 use crate::AppState;
 
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new()
+pub fn routes(state: AppState) -> axum::Router<AppState> {
+    // The analyses: a cap on how many one caller runs at once (`heavy`).
+    let analyses = axum::Router::new()
         .route("/api/v1/hotspots", get(hotspots_stored).post(hotspots_posted))
         .route("/api/v1/hotspots/optimized", get(optimized_stored))
         .route("/api/v1/hotspots/emerging", get(emerging_stored))
         .route("/api/v1/kde", get(kde_stored).post(kde_posted))
         .route("/api/v1/near-repeat", get(near_repeat_stored).post(near_repeat_posted))
+        .route_layer(axum::middleware::from_fn_with_state(state, crate::heavy::limit));
+    axum::Router::new()
+        .merge(analyses)
         .route("/api/v1/boundaries", get(boundaries))
         .route("/api/v1/streets", get(streets))
         .route("/map", get(super::map::page))

@@ -975,3 +975,31 @@ async fn the_command_line_analyses_the_partnerships_area_unless_asked_for_all() 
     .await
     .unwrap();
 }
+
+/// One caller cannot take every core: while they already run `heavy::PER_CALLER` analyses,
+/// another is refused at once (429, `Retry-After`, a problem document) before any work,
+/// other callers are served meanwhile, and a finished analysis frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_caller_runs_a_bounded_number_of_analyses_at_once() {
+    let test_db = common::sqlite();
+    let db = test_db.connect().await;
+    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
+    let state = alliance_web::AppState::new(db).with_secure_cookies(false);
+    let heavy = state.heavy.clone();
+    let app = TestApp::start_with(test_db, state).await;
+    let board = app.signed_in("board@example.org", Role::BoardMember, "Test council").await;
+    let analyst = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    let asked = "/api/v1/hotspots?cell=1000&district=E06000021";
+    // The board member's analyses already running, as their parallel requests would be.
+    let running: Vec<_> = (0..alliance_web::heavy::PER_CALLER)
+        .map(|_| heavy.try_start("user:board@example.org").expect("under the cap"))
+        .collect();
+    let refused = app.get(asked, &board).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
+    assert_eq!(refused.header("retry-after"), Some("5"));
+    assert_eq!(refused.header("content-type"), Some("application/problem+json"));
+    assert!(refused.body.contains("analyses running"), "{}", refused.body);
+    assert_eq!(app.get(asked, &analyst).await.status, StatusCode::OK, "another caller is served");
+    drop(running);
+    assert_eq!(app.get(asked, &board).await.status, StatusCode::OK, "places given back");
+}

@@ -304,38 +304,38 @@ operation!(hotspots_get: get "/api/v1/hotspots", tag = "Spatial analysis",
     description = "Parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells` (`area` or `bbox`), `areas` (`lsoa21`, `lsoa11`, `ward`), `significance` (`normal` or `permutation`), `permutations`, `seed`, `alpha`, `alternative`, `standardisation`, `format=json|geojson`, `place` (a registered place's id as the study area), and the filters.",
     params(("format" = Option<String>, Query, description = "`json` (the default) or `geojson`"), ("cell" = Option<f64>, Query, description = "Cell size in metres", example = 250)),
     responses((status = 200, description = "The analysis", body = Object)),
-    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis (cells, permutations), refused before any work"));
+    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis (cells, permutations), refused before any work", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(hotspots_post: post "/api/v1/hotspots", tag = "Spatial analysis",
     summary = "Hotspots of the points sent (British National Grid metres)",
     description = "The body is a CSV with the header `id,x,y,t` or JSON `{\"points\": [{\"id\", \"x\", \"y\", \"t\"}]}`; parameters as for GET.",
     request_body(content = String, content_type = "text/csv", description = "Points: `id,x,y,t`"),
     responses((status = 200, description = "The analysis", body = Object)),
-    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis"));
+    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(hotspots_optimized: get "/api/v1/hotspots/optimized", tag = "Spatial analysis",
     summary = "Optimized hot spot analysis of the stored police data",
     description = "Parameters: `cell` and `band` (metres, chosen from the data when absent), `alpha`, `format`, and the filters.",
     responses((status = 200, description = "The analysis", body = Object)),
-    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis"));
+    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(hotspots_emerging: get "/api/v1/hotspots/emerging", tag = "Spatial analysis",
     summary = "Emerging hot spot analysis of the stored police data",
     description = "Parameters: `cell`, `band`, `period=month|quarter`, `time-steps`, `confidence=90|95|99`, `place` (a place id of the register as the study area), `format` (`all=true` for every cell in GeoJSON), and the filters (`from`/`to` make the period). Results are cached until the next import.",
     responses((status = 200, description = "The analysis", body = Object)),
-    problems(400: "A parameter is invalid", 404: "No such place", 422: "Over a bound of the analysis"));
+    problems(400: "A parameter is invalid", 404: "No such place", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(kde_get: get "/api/v1/kde", tag = "Spatial analysis",
     summary = "Kernel density of the stored police data, in events per km²",
     description = "Parameters: `kernel` (`quartic`, `epanechnikov`, `gaussian`), `radius` (metres or `auto`), `truncate`, `cell`, `origin`, `format`, and the filters.",
     responses((status = 200, description = "The surface, with `dropped_outside_area`", body = Object)),
-    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis"));
+    problems(400: "A parameter is invalid", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(kde_post: post "/api/v1/kde", tag = "Spatial analysis",
     summary = "Kernel density of the points sent",
     request_body(content = String, content_type = "text/csv", description = "Points: `id,x,y,t` (or JSON, as for hotspots)"),
     responses((status = 200, description = "The surface", body = Object)),
-    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis"));
+    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(near_repeat_get: get "/api/v1/near-repeat", tag = "Spatial analysis",
     summary = "Refused: near-repeat analysis needs dates, which the stored data (months) lacks",
@@ -347,7 +347,7 @@ operation!(near_repeat_post: post "/api/v1/near-repeat", tag = "Spatial analysis
     description = "Parameters: `space-breaks`, `time-breaks` (comma lists, `inf` allowed), `distance` (`manhattan` or `euclidean`), `permutations`, `seed`.",
     request_body(content = String, content_type = "text/csv", description = "Points: `id,x,y,t`, every point with a time `t` in days"),
     responses((status = 200, description = "The Knox table", body = Object)),
-    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis"));
+    problems(400: "A parameter or the body is invalid", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(boundaries: get "/api/v1/boundaries", tag = "Spatial analysis",
     summary = "Stored boundaries as GeoJSON (WGS84)",

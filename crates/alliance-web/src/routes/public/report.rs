@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use super::guard::{PublicForm, HONEYPOT};
 use super::{allowed, csrf, too_many};
 use crate::auth::{actor_of, ClientIp, CurrentUser};
-use crate::error::{bad_request, not_found};
+use crate::error::bad_request;
 use crate::extract::{Form, Path};
 use crate::routes::see_other;
 use crate::views::public::{form_of, FormErrors, MessagePage, PublicLayout, ReportPage, StaffReportsPage};
