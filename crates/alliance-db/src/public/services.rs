@@ -352,7 +352,14 @@ impl Db {
         let row = service_row(&mut tx, s.id.as_str()).await?;
         let old = entry_from_row(&row)?;
         if old.withdrawn_at.is_some() {
-            return Err(DbError::conflict("name", "This service is withdrawn: it cannot be changed"));
+            return Err(DbError::conflict(
+                "name",
+                format!(
+                    "This service was withdrawn on {}, after you opened it: nothing was saved. Reinstate it from \
+                     the directory first, then make your changes",
+                    alliance_core::format::stamp_time(old.withdrawn_at.as_deref().unwrap_or_default())
+                ),
+            ));
         }
         let changes = service_changes(&old, s, postcode);
         if changes.is_empty() {

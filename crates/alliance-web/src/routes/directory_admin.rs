@@ -180,7 +180,9 @@ async fn edit(
     Path(id): Path<String>,
     Submitted(fields): Submitted<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    if state.db.directory_entry(&id).await?.is_none_or(|e| e.withdrawn_at.is_some()) {
+    // A service withdrawn while this form was open is refused by the store on the form,
+    // with what was typed kept, rather than as a page not found.
+    if state.db.directory_entry(&id).await?.is_none() {
         return Err(not_found());
     }
     let (mut form, needs) = read(fields);

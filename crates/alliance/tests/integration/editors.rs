@@ -337,6 +337,12 @@ async fn directory_editor(app: TestApp) {
     let list = app.get("/directory", &analyst).await.body;
     assert!(list.contains("Swindon Youth Mentors") && list.contains("Withdrawn"));
     assert_eq!(app.get(&format!("/directory/{id}"), &analyst).await.status, StatusCode::NOT_FOUND);
+    // A form opened before the withdrawal and sent after it: refused on the form, what was
+    // typed kept, the service unchanged.
+    let late = post(&app, &format!("/directory/{id}"), &analyst, &service("Late Change Mentors", "SN1 1AA")).await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", late.body);
+    assert!(late.body.contains("was withdrawn on") && late.body.contains("Late Change Mentors"), "{}", late.body);
+    assert_eq!(app.db.directory_entry(&id).await.unwrap().unwrap().record.name, "Swindon Youth Mentors");
     assert!(audit_details(&app, "directory-change")
         .await
         .iter()
