@@ -14,10 +14,10 @@ use alliance_core::access::AccessLevel;
 
 use alliance_core::domain::Month;
 use alliance_core::governance::{
-    action_overdue, milestone_overdue, off_track_two_quarters_running, spend_flag, status_on, stream_year_positions,
-    target_status, trend, ActionStatus, AllocationSpend, Direction, Frequency, IndicatorSource, Quarter, SpendFlag,
-    StreamAllocation, StreamAmount, StreamYearPosition, TargetStatus, Trend, ALLOCATION_RULE, ESCALATION_RULE,
-    INDICATOR_RULE, OVERDUE_RULE, SPEND_RULE, STATUS_RULE,
+    action_overdue, milestone_overdue, off_track_two_quarters_running, same_period_a_year_earlier, spend_flag,
+    status_on, stream_year_positions, target_status, trend, ActionStatus, AllocationSpend, Direction, Frequency,
+    IndicatorSource, Quarter, SpendFlag, StreamAllocation, StreamAmount, StreamYearPosition, TargetStatus, Trend,
+    ALLOCATION_RULE, ESCALATION_RULE, INDICATOR_RULE, OVERDUE_RULE, SPEND_RULE, STATUS_RULE,
 };
 use alliance_db::governance::{Action, Allocation, FundingAmount, HistoryEntry, Indicator, Milestone, Spend};
 use alliance_db::{Db, DbError};
@@ -49,6 +49,10 @@ pub struct IndicatorRow {
     pub direction: Direction,
     pub status: TargetStatus,
     pub trend: Trend,
+    /// The value the trend set the latest against (the same period a year earlier), and its
+    /// period: kept so that the trend is withheld when that value is hidden from the reader.
+    #[serde(skip)]
+    pub trend_basis: Option<(String, f64)>,
     /// Values of the last four quarters up to this one, oldest first (`None`: no value).
     pub series: Vec<(String, Option<f64>)>,
     /// Why a computed value is missing, or what it was computed from.
@@ -161,6 +165,10 @@ impl IndicatorRow {
             self.latest = None;
             hid = true;
         }
+        // The value a year earlier is not in the series shown, but the trend would tell of it.
+        if self.trend_basis.as_ref().is_some_and(|(_, x)| hidden.hides(*x)) {
+            self.trend = Trend::Unknown;
+        }
         if hid || hidden == Hidden::All {
             self.withheld = Some(text);
             self.trend = Trend::Unknown;
@@ -197,6 +205,9 @@ impl IndicatorRow {
         if self.latest.is_some() && self.latest_period.as_deref().is_some_and(hides) {
             self.latest = None;
             hid = true;
+        }
+        if self.trend_basis.as_ref().is_some_and(|(period, _)| hides(period)) {
+            self.trend = Trend::Unknown;
         }
         if hid || level == AccessLevel::None {
             self.hidden = Hidden::All;
@@ -934,6 +945,14 @@ pub fn period_quarter(period: &str) -> Option<Quarter> {
     period.parse::<Quarter>().ok().or_else(|| period.parse::<Month>().ok().map(Quarter::of_month))
 }
 
+/// The months of an indicator value's period: a month (`2025-08`) or a quarter (`2025Q3`).
+fn period_months(period: &str) -> Option<alliance_core::domain::MonthRange> {
+    match period.parse::<Month>() {
+        Ok(m) => Some(alliance_core::domain::MonthRange { from: m, to: m }),
+        Err(_) => period.parse::<Quarter>().ok().map(Quarter::months),
+    }
+}
+
 pub fn body_label(body: &str) -> &'static str {
     match body {
         "board" => "Executive Board",
@@ -1010,7 +1029,9 @@ async fn indicator_row(
     let mut series = Vec::new();
     let mut note = String::new();
     let mut restriction = None;
-    let (latest, latest_period, history): (Option<f64>, Option<String>, Vec<f64>) = if let Some(def) =
+    // `history`: (period, value) in order, the latest last, holding the value of the same
+    // period a year earlier when there is one (for the trend, which is year on year).
+    let (latest, latest_period, history): (Option<f64>, Option<String>, Vec<(String, f64)>) = if let Some(def) =
         ind.source.computed()
     {
         // One definition, whatever the source (crate::indicators).
@@ -1019,7 +1040,21 @@ async fn indicator_row(
         series = computed.series;
         note = computed.note;
         restriction = computed.restriction;
-        (computed.latest.as_ref().map(|l| l.1), computed.latest.map(|l| l.0), computed.history)
+        // The figure of the same period a year earlier, which the periods shown do not hold.
+        let mut history = Vec::new();
+        let earlier = computed.latest.as_ref().and_then(|(p, _)| same_period_a_year_earlier(p));
+        if let Some((earlier, months)) = earlier.and_then(|p| period_months(&p).map(|m| (p, m))) {
+            let f = crate::indicators::figure(db, def, months).await?;
+            if let Some(v) = f.value {
+                // Its parts decide whether a reader may see the trend, like a shown figure's.
+                if let Some(r) = restriction.as_mut() {
+                    r.parts.push((earlier.clone(), f.parts));
+                }
+                history.push((earlier, v));
+            }
+        }
+        history.extend(computed.latest.clone());
+        (computed.latest.as_ref().map(|l| l.1), computed.latest.map(|l| l.0), history)
     } else if ind.frequency.parse::<Frequency>() == Ok(Frequency::Monthly) {
         // A monthly indicator: its values are per month; the series is the six months to the
         // quarter's last, the latest value the latest month up to it.
@@ -1036,7 +1071,7 @@ async fn indicator_row(
         if let Some((_, _, n)) = &last {
             note = n.clone();
         }
-        (last.as_ref().map(|l| l.1), last.map(|l| l.0), upto.iter().rev().take(4).rev().map(|(_, v)| v.value).collect())
+        (last.as_ref().map(|l| l.1), last.map(|l| l.0), upto.iter().map(|(m, v)| (m.to_string(), v.value)).collect())
     } else {
         let by_period: BTreeMap<&str, f64> = entered.iter().map(|v| (v.period.as_str(), v.value)).collect();
         for q in quarters {
@@ -1049,8 +1084,12 @@ async fn indicator_row(
         if let Some(v) = entered.iter().find(|v| Some(v.period.as_str()) == last.map(|l| l.0)) {
             note = v.note.clone();
         }
-        (last.map(|l| l.1), last.map(|l| l.0.to_string()), upto.iter().rev().take(4).rev().map(|x| x.1).collect())
+        (last.map(|l| l.1), last.map(|l| l.0.to_string()), upto.iter().map(|(p, v)| (p.to_string(), *v)).collect())
     };
+    let trend_basis = latest_period
+        .as_deref()
+        .and_then(same_period_a_year_earlier)
+        .and_then(|p| history.iter().find(|(h, _)| *h == p).cloned());
     Ok(IndicatorRow {
         id: ind.id,
         code: ind.code.clone(),
@@ -1067,6 +1106,7 @@ async fn indicator_row(
         direction: ind.direction,
         status: target_status(latest, ind.target, ind.tolerance, ind.direction),
         trend: trend(&history, ind.direction),
+        trend_basis,
         series,
         note,
         withheld: None,

@@ -431,14 +431,15 @@ impl TargetStatus {
     }
 }
 
-/// The direction of an indicator's recent values.
+/// How an indicator's latest value compares with the same period a year earlier ([`trend`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Trend {
     Improving,
     Steady,
     Worsening,
-    /// Fewer than two values.
+    /// No trend yet: no latest value, no value for the same period a year earlier, or a
+    /// value withheld from the reader.
     Unknown,
 }
 
@@ -457,8 +458,10 @@ impl Trend {
 pub const INDICATOR_RULE: &str = "Status compares the latest value with the target. On target: the target is met or \
      beaten in the good direction. Within tolerance: it misses the target by no more than the tolerance (in the \
      indicator's unit). Off target: it misses by more than the tolerance. Trend compares the latest value with the \
-     earliest of the last four periods with a value: improving if it moved in the good direction, worsening if it \
-     moved the other way, no change if equal.";
+     value of the same period a year earlier (the same quarter, or the same month for a monthly indicator), as crime \
+     and demand are seasonal: improving if it moved in the good direction (down when lower is better, up when \
+     higher is better), worsening if it moved the other way, no change if equal; not enough data if there is no \
+     value for that period a year earlier.";
 
 /// The status of `latest` against `target` with `tolerance` (absolute, in the indicator's
 /// unit; a missing tolerance counts as zero). See [`INDICATOR_RULE`].
@@ -480,14 +483,57 @@ pub fn target_status(latest: Option<f64>, target: Option<f64>, tolerance: Option
     }
 }
 
-/// The trend of a series of values in period order, from its last four. See [`INDICATOR_RULE`].
-pub fn trend(values_in_order: &[f64], dir: Direction) -> Trend {
-    let window = &values_in_order[values_in_order.len().saturating_sub(4)..];
-    let (Some(first), Some(last)) = (window.first(), window.last()) else { return Trend::Unknown };
-    if window.len() < 2 {
+/// A period an indicator's value is for: a calendar quarter (`2025Q4`, quarterly and annual
+/// indicators) or a month (`2025-08`, monthly ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValuePeriod {
+    Quarter(Quarter),
+    Month(Month),
+}
+
+impl ValuePeriod {
+    fn parse(s: &str) -> Option<ValuePeriod> {
+        match s.trim().parse::<Month>() {
+            Ok(m) => Some(ValuePeriod::Month(m)),
+            Err(_) => s.parse::<Quarter>().ok().map(ValuePeriod::Quarter),
+        }
+    }
+
+    /// The same quarter or month one year earlier (`None` before the years a quarter may be).
+    fn year_earlier(self) -> Option<ValuePeriod> {
+        match self {
+            ValuePeriod::Quarter(q) => Quarter::new(q.year - 1, q.q).map(ValuePeriod::Quarter),
+            ValuePeriod::Month(m) => Some(ValuePeriod::Month(m.plus(-12))),
+        }
+    }
+}
+
+/// The trend of an indicator whose values are `(period, value)` in period order, the last
+/// being the latest; see [`INDICATOR_RULE`].
+///
+/// The convention is year on year, as analysts of seasonal series compare: the latest value
+/// is set against the value of the same period a year earlier (2025Q4 against 2024Q4,
+/// 2025-08 against 2024-08), never against an earlier period of the same year, since crime
+/// and demand rise and fall with the seasons (a fall from summer to autumn is no
+/// improvement). The change is read through the indicator's direction: a fall is improving
+/// when lower is better ([`Direction::Down`]) and worsening when higher is better
+/// ([`Direction::Up`]), a rise the other way round. There is no tolerance band: only an
+/// exactly equal value is "no change" (as before this rule; an indicator's tolerance is for its
+/// target, not its trend). With no value for the period a year earlier, or a period that
+/// is neither a quarter nor a month, the trend is [`Trend::Unknown`] ("not enough data"):
+/// no verdict is made from other periods.
+pub fn trend<P: AsRef<str>>(values_in_order: &[(P, f64)], dir: Direction) -> Trend {
+    let Some((latest_period, latest)) = values_in_order.last() else { return Trend::Unknown };
+    let Some(earlier_period) = ValuePeriod::parse(latest_period.as_ref()).and_then(ValuePeriod::year_earlier) else {
+        return Trend::Unknown;
+    };
+    let year_earlier =
+        values_in_order.iter().rev().find(|(p, _)| ValuePeriod::parse(p.as_ref()) == Some(earlier_period));
+    let Some((_, earlier)) = year_earlier else { return Trend::Unknown };
+    let change = latest - earlier;
+    if !change.is_finite() {
         return Trend::Unknown;
     }
-    let change = last - first;
     let good = match dir {
         Direction::Up => change,
         Direction::Down => -change,
@@ -499,6 +545,16 @@ pub fn trend(values_in_order: &[f64], dir: Direction) -> Trend {
     } else {
         Trend::Steady
     }
+}
+
+/// The period a year before `period` (`2025Q4` → `2024Q4`, `2025-08` → `2024-08`): the one
+/// [`trend`] compares the latest value with. `None` for a period that is neither a quarter
+/// nor a month.
+pub fn same_period_a_year_earlier(period: &str) -> Option<String> {
+    ValuePeriod::parse(period).and_then(ValuePeriod::year_earlier).map(|p| match p {
+        ValuePeriod::Quarter(q) => q.to_string(),
+        ValuePeriod::Month(m) => m.to_string(),
+    })
 }
 
 /// The spending position of a funding allocation.
@@ -629,11 +685,75 @@ mod tests {
         assert_eq!(target_status(Some(99.0), Some(100.0), None, Direction::Up), TargetStatus::OffTarget);
         assert_eq!(target_status(None, Some(100.0), None, Direction::Up), TargetStatus::NoData);
         assert_eq!(target_status(Some(1.0), None, None, Direction::Up), TargetStatus::NoTarget);
-        // Trend uses the last four values: 12, 11, 10, 9 (from 13, 12, 11, 10, 9) is falling.
-        assert_eq!(trend(&[13.0, 12.0, 11.0, 10.0, 9.0], d), Trend::Improving);
-        assert_eq!(trend(&[13.0, 12.0, 11.0, 10.0, 9.0], Direction::Up), Trend::Worsening);
-        assert_eq!(trend(&[5.0, 7.0, 5.0], d), Trend::Steady);
-        assert_eq!(trend(&[5.0], d), Trend::Unknown);
+    }
+
+    /// Values per quarter from `2024Q4` on, in order.
+    fn quarters(values: &[f64]) -> Vec<(String, f64)> {
+        let mut q = Quarter { year: 2024, q: 4 };
+        values
+            .iter()
+            .map(|v| {
+                let out = (q.to_string(), *v);
+                q = Quarter { year: q.year + q.q as i32 / 4, q: q.q % 4 + 1 };
+                out
+            })
+            .collect()
+    }
+
+    #[test]
+    fn trend_compares_the_same_quarter_a_year_earlier() {
+        let d = Direction::Down;
+        assert_eq!(quarters(&[1.0, 2.0])[1].0, "2025Q1");
+        // Robbery, 2025Q1..Q4: 184, 312, 276, 259. Against 2025Q1 (184) the 259 of Q4 looked
+        // like a rise; the quarter to set it against is 2024Q4. At 301 that is a fall of 42:
+        // improving, lower being better.
+        let robbery = quarters(&[301.0, 184.0, 312.0, 276.0, 259.0]);
+        assert_eq!(trend(&robbery, d), Trend::Improving);
+        // No 2024Q4 value: no trend yet, whatever the quarters of 2025 did.
+        assert_eq!(trend(&robbery[1..], d), Trend::Unknown);
+        // Public order, 2025Q1..Q4: 1,823, 2,207, 2,392, 1,978. Against 2024Q4 = 2,105 the
+        // 1,978 is 127 fewer: improving; against 1,902 it is 76 more: worsening, although it
+        // fell 17% from Q3 (the rule is year on year, not quarter on quarter).
+        let public_order = quarters(&[2105.0, 1823.0, 2207.0, 2392.0, 1978.0]);
+        assert_eq!(trend(&public_order, d), Trend::Improving);
+        assert_eq!(trend(&quarters(&[1902.0, 1823.0, 2207.0, 2392.0, 1978.0]), d), Trend::Worsening);
+        assert_eq!(trend(&public_order[1..], d), Trend::Unknown);
+        // Exactly the value of a year before: no change (there is no tolerance band).
+        assert_eq!(trend(&quarters(&[1978.0, 1823.0, 2207.0, 2392.0, 1978.0]), d), Trend::Steady);
+        assert_eq!(trend(&quarters(&[1978.5, 1978.0, 1978.0, 1978.0, 1978.0]), d), Trend::Improving);
+        // Periods missing in between do not matter; only the one a year earlier does.
+        assert_eq!(trend(&[("2024Q4", 301.0), ("2025Q4", 259.0)], d), Trend::Improving);
+        assert_eq!(trend(&[("2024Q3", 100.0), ("2025Q4", 259.0)], d), Trend::Unknown);
+        assert_eq!(trend::<&str>(&[], d), Trend::Unknown);
+        assert_eq!(trend(&[("2025Q4", 259.0)], d), Trend::Unknown);
+        assert_eq!(trend(&[("not a period", 1.0), ("also not", 2.0)], d), Trend::Unknown);
+    }
+
+    #[test]
+    fn trend_reads_the_change_through_the_direction() {
+        // Lower is better (crimes): 120 → 90 a year on is improving, 90 → 120 worsening.
+        let fell = [("2024Q2", 120.0), ("2025Q2", 90.0)];
+        let rose = [("2024Q2", 90.0), ("2025Q2", 120.0)];
+        assert_eq!(trend(&fell, Direction::Down), Trend::Improving);
+        assert_eq!(trend(&rose, Direction::Down), Trend::Worsening);
+        // Higher is better (say, referrals taken up): the same moves read the other way.
+        assert_eq!(trend(&fell, Direction::Up), Trend::Worsening);
+        assert_eq!(trend(&rose, Direction::Up), Trend::Improving);
+    }
+
+    #[test]
+    fn monthly_trend_compares_the_same_month_a_year_earlier() {
+        let d = Direction::Down;
+        // August 2025 (40) against August 2024 (52), not against July 2025 (31).
+        let months = [("2024-08", 52.0), ("2025-06", 20.0), ("2025-07", 31.0), ("2025-08", 40.0)];
+        assert_eq!(trend(&months, d), Trend::Improving);
+        assert_eq!(trend(&months[1..], d), Trend::Unknown, "no August 2024: no trend yet");
+        // January against the January before, across the turn of the year.
+        assert_eq!(trend(&[("2025-01", 10.0), ("2026-01", 12.0)], d), Trend::Worsening);
+        assert_eq!(same_period_a_year_earlier("2026-01").as_deref(), Some("2025-01"));
+        assert_eq!(same_period_a_year_earlier("2025Q4").as_deref(), Some("2024Q4"));
+        assert_eq!(same_period_a_year_earlier("1900Q1"), None, "before the years quarters are held");
+        assert_eq!(same_period_a_year_earlier("2025"), None);
     }
 
     #[test]
