@@ -59,4 +59,21 @@ impl Db {
         }
         Ok(hits)
     }
+
+    /// Takes back one hit of `client` on `scope` in the window starting at `window_start`,
+    /// counted before by [`Db::rate_limit_hit`]: for an action that turned out not to count
+    /// (a sign-in whose password was right). One statement, so it cannot undo a concurrent
+    /// hit's count nor be lost to one; never below zero, and a window already forgotten is
+    /// left as it is.
+    pub async fn rate_limit_unhit(&self, scope: &str, client: &str, window_start: i64) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE rate_limits SET hits = hits - 1 WHERE scope = $1 AND client = $2 AND window_start = $3 AND hits > 0",
+        )
+        .bind(scope)
+        .bind(client)
+        .bind(window_start)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
 }

@@ -8,6 +8,10 @@
 //!   a secret made each UTC day and deleted the next, so no address is stored and keys
 //!   cannot be linked across days. Behind a proxy the address is the forwarded one, and only
 //!   from the proxies `alliance serve --trusted-proxy` names ([`client_address`]).
+//!   Signing in counts only failures ([`SIGN_IN`]): an attempt takes one of the allowance
+//!   before its password is checked ([`Throttle::take`]) and a successful one gives it back
+//!   ([`Throttle::give_back`]), so many people behind one address (a council office's NAT)
+//!   are not locked out by signing in, while guesses, even sent at once, never get past it.
 //! - **Per account**: the lockout of `alliance_app::password::lock_minutes`, counted in the
 //!   database before the password is verified (`Db::count_sign_in_attempt`).
 //! - **Password work**: at most [`PASSWORD_CHECKS`] argon2 computations at once (each takes
@@ -32,7 +36,11 @@ pub struct Limit {
     pub window_seconds: i64,
 }
 
-/// Sign-in attempts (and checks of the current password) from one client: 30 a quarter hour.
+/// Failed sign-in attempts (and wrong current passwords) from one client: 30 a quarter hour.
+/// Each attempt takes one of the allowance before the password is checked, so attempts sent
+/// at once cannot outrun it; a successful one gives it back ([`Throttle::give_back`]), so
+/// right passwords never use it up (once it is used up, every attempt is refused, right or
+/// wrong, until the window ends).
 pub const SIGN_IN: Limit = Limit { scope: "sign-in", hits: 30, window_seconds: 900 };
 
 /// Submissions a client may have stored per public form (the unsafe-place report, the
@@ -98,6 +106,17 @@ pub fn client_address(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpAd
     Some(forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer))
 }
 
+/// One hit counted on a limit ([`Throttle::take`]): where it was counted, so that
+/// [`Throttle::give_back`] uncounts it in the same window under the same key, whatever the
+/// time or the day's secret by then.
+#[derive(Debug, Clone)]
+#[must_use = "give the hit back when the action succeeds; dropped, it stays counted"]
+pub struct Hit {
+    scope: &'static str,
+    client: String,
+    window_start: i64,
+}
+
 fn utc_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -135,6 +154,15 @@ impl Throttle {
     /// when the client is over the limit in this window (the hit is still counted, so
     /// hammering does not earn a new allowance).
     pub async fn allow(&self, db: &Db, limit: &Limit, address: &str) -> Result<bool, DbError> {
+        Ok(self.take(db, limit, address).await?.is_some())
+    }
+
+    /// [`Throttle::allow`] for an action that counts only when it fails: the hit, to give
+    /// back if the action succeeds, or `None` when the client is over the limit (that hit
+    /// stays counted). The hit is counted in the database before the action, in one
+    /// statement, so concurrent attempts from any server are each counted and at most
+    /// `limit.hits` can be under way or failed in a window.
+    pub async fn take(&self, db: &Db, limit: &Limit, address: &str) -> Result<Option<Hit>, DbError> {
         let now = utc_now();
         let day = now.div_euclid(86_400);
         let secret = self.secret(db, day).await?;
@@ -150,7 +178,13 @@ impl Throttle {
                 limit.window_seconds
             );
         }
-        Ok(hits <= limit.hits)
+        Ok((hits <= limit.hits).then_some(Hit { scope: limit.scope, client, window_start }))
+    }
+
+    /// Uncounts `hit`, taken for an action that succeeded, in the window it was counted in
+    /// (one statement in the database: concurrent failures stay counted).
+    pub async fn give_back(&self, db: &Db, hit: Hit) -> Result<(), DbError> {
+        db.rate_limit_unhit(hit.scope, &hit.client, hit.window_start).await
     }
 
     /// Whether `password` matches `stored`, waiting for a free password check first.

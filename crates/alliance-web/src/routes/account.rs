@@ -12,7 +12,9 @@
 //!
 //! A password is checked only after the attempt is counted, per client and per account
 //! (`auth::throttle`, `Db::count_sign_in_attempt`): attempts sent at once cannot outrun the
-//! lockout, and unknown, locked and known accounts cost the same work.
+//! lockout, and unknown, locked and known accounts cost the same work. A successful one
+//! gives its count back to the client (not to the account, whose count a sign-in clears):
+//! only failures use up an address's allowance (`throttle::SIGN_IN`).
 
 use alliance_db::audit::Actor;
 use askama::Template;
@@ -88,7 +90,7 @@ fn too_many_attempts() -> Result<Response, PageError> {
         StatusCode::TOO_MANY_REQUESTS,
         "Too many attempts",
         vec![format!(
-            "There have been too many attempts to sign in from your network. Wait {minutes} minutes and try again, or ask your administrator."
+            "There have been too many failed attempts to sign in from your network. Wait {minutes} minutes and try again, or ask your administrator."
         )],
     );
     response.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(minutes * 60));
@@ -137,6 +139,15 @@ async fn check_password(
     Ok(Checked::Wrong)
 }
 
+/// Gives back the sign-in allowance a successful attempt took (`throttle::SIGN_IN` counts
+/// failures only). The user is signed in by then: a database error here is logged, not
+/// shown, and leaves the attempt counted, as a failure would be.
+async fn give_back(state: &AppState, hit: throttle::Hit) {
+    if let Err(e) = state.throttle.give_back(&state.db, hit).await {
+        tracing::warn!(error = %e, "a successful sign-in's hit could not be given back: it stays counted");
+    }
+}
+
 async fn sign_in(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
@@ -158,9 +169,11 @@ async fn sign_in(
         };
         super::page(&page, true)
     };
-    if !state.throttle.allow(&state.db, &throttle::SIGN_IN, &ip).await? {
+    // Only failures count towards the client's allowance (`throttle::SIGN_IN`): the hit
+    // taken here is given back once the sign-in has succeeded.
+    let Some(hit) = state.throttle.take(&state.db, &throttle::SIGN_IN, &ip).await? else {
         return too_many_attempts();
-    }
+    };
     let Some(user) = state.db.user_by_email(&email).await? else {
         state.throttle.verify_dummy(&form.password).await;
         refusal(&state, &actor, "no such user").await?;
@@ -176,6 +189,7 @@ async fn sign_in(
     }
     let session = session::new_session(&state);
     state.db.sign_in(&session.record(user.id, &ip), &actor_of(&user, &ip)).await?;
+    give_back(&state, hit).await;
     let mut headers = HeaderMap::new();
     session::append(&mut headers, session.cookie);
     let to = next.as_deref().and_then(|p| axum::http::HeaderValue::from_str(p).ok());
@@ -235,9 +249,9 @@ async fn change_password(
     if let Err(e) = password::check_new_password(&form.new) {
         return refuse(forms::error("new", e));
     }
-    if !state.throttle.allow(&state.db, &throttle::SIGN_IN, &ip).await? {
+    let Some(hit) = state.throttle.take(&state.db, &throttle::SIGN_IN, &ip).await? else {
         return too_many_attempts();
-    }
+    };
     let actor = actor_of(&user, &ip);
     match check_password(&state, &user, &form.current, "/account/password", &actor).await? {
         Checked::Right => {}
@@ -253,6 +267,7 @@ async fn change_password(
     // Ends every session of the user, this one included, and starts the one they go on with.
     let session = session::new_session(&state);
     state.db.change_password(user.id, &hash, &session.record(user.id, &ip), &actor).await?;
+    give_back(&state, hit).await;
     let mut headers = HeaderMap::new();
     session::append(&mut headers, session.cookie);
     headers.insert(LOCATION, axum::http::HeaderValue::from_static("/account/password?changed=1"));

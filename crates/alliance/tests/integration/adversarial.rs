@@ -5,7 +5,8 @@
 //! - 1: a workbook whose used range is rows × columns of 17 billion cells.
 //! - 2: a `.gz` that inflates to 300 MB (one endless line).
 //! - 6: parallel password guesses against the lockout; one client's sign-in allowance, which
-//!   a forged `X-Forwarded-For` does not renew and which an IPv6 /64 shares.
+//!   a forged `X-Forwarded-For` does not renew and which an IPv6 /64 shares, and which only
+//!   failed sign-ins use up.
 //! - 7: forms over 64 KB; a 60 KB place name on the public form; multipart bodies on a
 //!   public route.
 //! - 11: the public form's limits shared by two servers on one database, per visitor
@@ -149,6 +150,78 @@ async fn sign_in_attempts_are_limited_per_client(app: TestApp) {
 }
 
 on_each_app!(sign_in_attempts_are_limited_per_client);
+
+/// Only failed sign-ins use up a client's allowance: a busy office behind one address (a
+/// council's NAT) signs in 40 times in a window, more than `throttle::SIGN_IN.hits`, and
+/// everyone is let in; wrong passwords from it are still refused (429) once `hits` have
+/// failed, sign-ins in between not clearing them, and then the right password too. Failures
+/// sent at once are each counted in the database: of `hits + 5` sent together from one
+/// address, exactly `hits` are checked.
+async fn only_failed_sign_ins_use_up_the_allowance(app: TestApp) {
+    let limit = throttle::SIGN_IN.hits;
+    let sign_ins = 40;
+    assert!(sign_ins > limit, "more sign-ins than the allowance");
+    add_user(&app.db, "analyst@example.org", Role::Analyst, "Test Alliance").await;
+    add_user(&app.db, "partner@example.org", Role::PartnerUser, "Test Council").await;
+    let visitor = app.visitor("/sign-in").await;
+    let colleague = |i: i64| if i % 2 == 0 { "analyst@example.org" } else { "partner@example.org" };
+    // This server trusts no proxy: every request comes from 127.0.0.1, one address.
+    for i in 0..sign_ins {
+        let reply = sign_in_from(&app, &visitor, colleague(i), TEST_PASSWORD, "203.0.113.1").await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in {i}: {}", reply.body);
+        assert!(signed_in(&reply), "sign-in {i}");
+    }
+    assert_eq!(audit_details(&app, "sign-in").await.len(), sign_ins as usize);
+
+    // Failures count: 10 wrong, then 5 sign-ins (which give back only their own), then the
+    // rest of the allowance; the next attempt is refused, right or wrong.
+    let wrong = |i: i64| format!("nobody{i}@example.org");
+    for i in 0..10 {
+        let reply = sign_in_from(&app, &visitor, &wrong(i), "a guess", "203.0.113.1").await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "wrong attempt {i}");
+    }
+    for i in 0..5 {
+        let reply = sign_in_from(&app, &visitor, colleague(i), TEST_PASSWORD, "203.0.113.1").await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "sign-in between failures {i}: {}", reply.body);
+    }
+    for i in 10..limit {
+        let reply = sign_in_from(&app, &visitor, &wrong(i), "a guess", "203.0.113.1").await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "wrong attempt {i}");
+    }
+    let refused = sign_in_from(&app, &visitor, &wrong(limit), "a guess", "203.0.113.1").await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.body);
+    assert!(refused.headers.contains_key("retry-after"));
+    let right = sign_in_from(&app, &visitor, "analyst@example.org", TEST_PASSWORD, "203.0.113.1").await;
+    assert_eq!(right.status, StatusCode::TOO_MANY_REQUESTS, "once over, the right password waits too");
+    assert!(!signed_in(&right));
+    assert_eq!(audit_details(&app, "sign-in").await.len(), sign_ins as usize + 5);
+    // The accounts' own lockout is untouched: the failures named no real account.
+    let analyst = app.db.user_by_email("analyst@example.org").await.expect("read").expect("the user");
+    assert_eq!((analyst.failed_attempts, analyst.locked_until), (0, None));
+
+    // Behind the proxy, wrong guesses sent at once from one address: each is counted before
+    // its password is checked, so exactly `limit` are checked and the rest refused.
+    let proxied = Arc::new(app.beside(|s| s.with_trusted_proxies(vec![LOOPBACK])).await);
+    let mut guesses = tokio::task::JoinSet::new();
+    for i in 0..limit + 5 {
+        let (server, who) = (proxied.clone(), visitor.clone());
+        guesses.spawn(async move {
+            sign_in_from(&server, &who, &format!("guess{i}@example.org"), "a guess", "198.51.100.77").await.status
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = guesses.join_next().await {
+        statuses.push(status.expect("the guess ran"));
+    }
+    let checked = statuses.iter().filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY).count();
+    let refused = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((checked, refused), (limit as usize, 5), "{statuses:?}");
+    // Another address behind the proxy still signs in.
+    let other = sign_in_from(&proxied, &visitor, "partner@example.org", TEST_PASSWORD, "198.51.100.78").await;
+    assert_eq!(other.status, StatusCode::SEE_OTHER, "{}", other.body);
+}
+
+on_each_app!(only_failed_sign_ins_use_up_the_allowance);
 
 /// The change-password form checks the current password like a sign-in: its guesses are
 /// counted, and five wrong ones lock the account.
