@@ -7,7 +7,11 @@
 //! [`rerun`].
 //!
 //! The crime fetch filters on a longitude/latitude bounding box in SQL (the areas' box
-//! widened by the buffer) and the exact spatial tests run in Rust on BNG metres.
+//! widened by the buffer) and the exact spatial tests run in Rust on BNG metres. An area
+//! whose box meets no held police record is refused ([`coverage`]) rather than reported as
+//! "0 to 0 crimes".
+
+mod coverage;
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -367,6 +371,11 @@ pub async fn basis(db: &Db, design: &EvaluationDesign) -> Result<EvaluationBasis
 
     let mut crimes: BTreeMap<i64, LocatedCrime> = BTreeMap::new();
     let fetch_box = target.bbox(width).ok_or_else(|| AppError::invalid("target", "the target area is empty"))?;
+    // Before the months' records are read, as the months' coverage is checked above: an
+    // area outside the data would count no crime and read as "no change".
+    if let Some(held) = coverage::held_outside(db, fetch_box).await? {
+        return Err(coverage::outside("target", "target area", &held));
+    }
     for (id, c) in db.located_crimes(fetch_box, span, &design.crime_types).await? {
         crimes.insert(id, c);
     }
@@ -387,6 +396,9 @@ pub async fn basis(db: &Db, design: &EvaluationDesign) -> Result<EvaluationBasis
     let comparison_area = match &comparison {
         Some(c) => {
             if let Some(b) = c.bbox(width) {
+                if let Some(held) = coverage::held_outside(db, b).await? {
+                    return Err(coverage::outside("comparison", "comparison area", &held));
+                }
                 for (id, crime) in db.located_crimes(b, span, &design.crime_types).await? {
                     crimes.insert(id, crime);
                 }
@@ -481,12 +493,9 @@ async fn suggest(
     let near = if districts.is_empty() { Vec::new() } else { db.boundaries_in(kind, &districts).await? };
     let candidates_b = parse_boundaries(near)?;
     if candidates_b.is_empty() {
-        return Err(AppError::invalid(
-            "comparison",
-            format!(
-                "no stored {kind} boundaries around the target to suggest a comparison from; import the boundary files first"
-            ),
-        ));
+        // Say which is missing: boundaries at all, or police data where the target is.
+        let outside = coverage::held_outside(db, tb).await?;
+        return Err(coverage::nothing_to_suggest(kind, !all.is_empty(), outside.as_ref()));
     }
     let exclude_within = design.buffer_metres.unwrap_or(0.0);
     let target_codes: HashSet<&str> =

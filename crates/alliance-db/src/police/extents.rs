@@ -179,6 +179,25 @@ impl Db {
         Ok((codes.len() <= MAX_LSOAS_BY_INDEX).then_some(codes))
     }
 
+    /// Whether any LSOA's box of located records meets the WGS84 box `[min lon, min lat,
+    /// max lon, max lat]` (edges included). A box holds every record of its LSOA (boxes only
+    /// grow), so `false` means no located police record lies in `bbox`: an evaluation of an
+    /// area there would count nothing and read as "no change", so it is refused instead.
+    /// A scan of one row per LSOA (about 35,000 nationally) that stops at the first box met.
+    pub async fn police_records_meet(&self, bbox: [f64; 4]) -> Result<bool, DbError> {
+        let any: Option<String> = sqlx::query_scalar(
+            "SELECT lsoa_code FROM police_lsoa_extents \
+             WHERE max_lon >= $1 AND min_lon <= $2 AND max_lat >= $3 AND min_lat <= $4 LIMIT 1",
+        )
+        .bind(bbox[0])
+        .bind(bbox[2])
+        .bind(bbox[1])
+        .bind(bbox[3])
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(any.is_some())
+    }
+
     /// The police records `c` located in the WGS84 box `[min lon, min lat, max lon, max lat]`
     /// (edges included), of the months `from..=to` (either open) and of `crime_types` (all
     /// when empty), as `columns`. Read LSOA by LSOA by the area index when few LSOAs'

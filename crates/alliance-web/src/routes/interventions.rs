@@ -147,6 +147,8 @@ fn form_field(field: &str, values: &v::FormValues) -> &'static str {
     match field {
         "after" => "after_from",
         "buffer_metres" => "buffer_metres",
+        // The intervention's own place, not a field of this form: said above the form.
+        "target" => "target",
         "comparison" if values.get("comparison_kind").is_some_and(|k| k == "place") => "comparison_places",
         "comparison" => "comparison_codes",
         _ => "before_from",

@@ -730,3 +730,84 @@ async fn an_intervention_reads_back_as_stored(t: TestDb) {
 }
 
 on_each_db!(an_intervention_reads_back_as_stored);
+
+/// A circle of 800 m in Truro, Cornwall: in Great Britain, far from any Staffordshire record.
+const TRURO_GEOJSON: &str = r#"{"type":"Feature","properties":{"radius_metres":800},"geometry":{"type":"Point","coordinates":[-5.0527,50.2632]}}"#;
+
+/// A circle of 100 m whose centre lies 400 m west of the synthetic target point: no record
+/// in it, but the target point 300 m from its edge, in a 400 m buffer.
+const BESIDE_GEOJSON: &str = r#"{"type":"Feature","properties":{"radius_metres":100},"geometry":{"type":"Point","coordinates":[-2.19604,53.005]}}"#;
+
+/// An area where no police record is held (Truro, on a database of Staffordshire Police's
+/// files) is refused on its own input, naming the data held, instead of reported as "0 to 0
+/// crimes, no sign of displacement" (or, with a suggested comparison, as missing boundary
+/// files); an area whose buffer reaches the data is evaluated, its buffer counted.
+async fn an_area_outside_the_data_held_is_refused(t: TestDb) {
+    use alliance_app::evaluation::{run, AreaSpec, EvaluationDesign};
+    use alliance_app::AppError;
+
+    let dir = tempfile::tempdir().unwrap();
+    write_synthetic(dir.path(), [20, 10, 20, 10], [8, 10, 20, 10]);
+    let db = t.connect().await;
+    common::import_all(&db, &common::police_files(dir.path())).await;
+
+    let area = |text: &str| AreaSpec::Geojson { geojson: serde_json::from_str(text).expect("literal GeoJSON") };
+    let month = |m: &str| m.parse().expect("a literal month");
+    let design = |target: AreaSpec, buffer_metres: Option<f64>, comparison: Option<AreaSpec>| EvaluationDesign {
+        target,
+        buffer_metres,
+        comparison,
+        before: alliance_core::domain::MonthRange { from: month("2023-01"), to: month("2023-12") },
+        after: alliance_core::domain::MonthRange { from: month("2024-01"), to: month("2024-12") },
+        crime_types: Vec::new(),
+        harm_weights: None,
+        selected_for_high_crime: false,
+        history_months: 24,
+        labels: None,
+    };
+    let refusal = |outcome: Result<_, AppError>| match outcome {
+        Err(AppError::Invalid { field, reason }) => (field, reason),
+        Err(other) => panic!("an input error, not {other:?}"),
+        Ok(alliance_app::evaluation::EvaluationReport { result, .. }) => panic!("refused, not evaluated: {result:?}"),
+    };
+    let held = "(the files of Staffordshire Police)";
+
+    let (field, reason) = refusal(run(&db, &design(area(TRURO_GEOJSON), Some(200.0), None)).await);
+    assert_eq!(field, "target");
+    assert_eq!(
+        reason,
+        format!(
+            "Alliance holds no police records in or around the target area: it lies outside the data imported {held}. \
+             Import the data.police.uk files of the force that covers it, or choose an area inside the data held."
+        )
+    );
+
+    // A suggested comparison is refused for the same reason, not for want of boundary files.
+    let suggested = Some(AreaSpec::Suggested { count: 5 });
+    let (field, reason) = refusal(run(&db, &design(area(TRURO_GEOJSON), Some(200.0), suggested)).await);
+    assert_eq!(field, "target");
+    assert!(reason.contains("outside the data imported") && !reason.contains("boundary files"), "{reason}");
+
+    // A comparison area outside the data is refused on the comparison.
+    let far_comparison = Some(area(TRURO_GEOJSON));
+    let (field, reason) = refusal(run(&db, &design(area(TARGET_GEOJSON), Some(200.0), far_comparison)).await);
+    assert_eq!(field, "comparison");
+    assert!(reason.starts_with("Alliance holds no police records in or around the comparison area"), "{reason}");
+    assert!(reason.contains(held), "{reason}");
+
+    // Beside the data: refused alone, evaluated when its buffer reaches the records.
+    let (field, _) = refusal(run(&db, &design(area(BESIDE_GEOJSON), None, None)).await);
+    assert_eq!(field, "target");
+    let report = run(&db, &design(area(BESIDE_GEOJSON), Some(400.0), None)).await.expect("the buffer holds records");
+    let v = serde_json::to_value(&report).expect("a report as JSON");
+    assert_eq!(counts(&v, "target"), (0, 0));
+    assert_eq!(counts(&v, "buffer"), (240, 96), "the synthetic target point, 300 m from the circle");
+
+    // Inside the data the design is evaluated as before.
+    let report = run(&db, &design(area(TARGET_GEOJSON), Some(200.0), None)).await.expect("inside the data");
+    let v = serde_json::to_value(&report).expect("a report as JSON");
+    assert_eq!(counts(&v, "target"), (240, 96));
+    db.close().await;
+}
+
+on_each_db!(an_area_outside_the_data_held_is_refused);
