@@ -33,6 +33,7 @@ pub mod sna_places;
 pub mod spatial;
 mod sqlite_read;
 mod sqlite_wait;
+mod submissions;
 pub mod versions;
 
 pub use error::DbError;

@@ -55,6 +55,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(44, "referral submission key", "0044_referral_submission_key.sql"),
     migration!(45, "action version", "0045_action_version.sql"),
     migration!(46, "edit versions", "0046_edit_versions.sql"),
+    migration!(47, "form submissions", "0047_form_submissions.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

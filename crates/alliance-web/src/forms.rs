@@ -70,6 +70,18 @@ pub fn seen_version(values: &FormValues) -> Option<i64> {
     values.get(VERSION).and_then(|v| v.trim().parse().ok())
 }
 
+/// The hidden field of a form that creates a record, holding its one-time key: the same
+/// form sent twice (a double click, two tabs) makes one record (`alliance_db::submissions`).
+pub const SUBMISSION: &str = "submission";
+
+/// Gives a creating form its one-time key, unless it already has one (shown again with its
+/// errors, it keeps the key it was sent with).
+pub fn ensure_submission_key(values: &mut FormValues) {
+    if values.get(SUBMISSION).is_none_or(|k| k.trim().is_empty()) {
+        values.insert(SUBMISSION.to_string(), crate::auth::random_token());
+    }
+}
+
 /// The form value that carries `version` through an edit form.
 pub fn version_value(version: i64) -> (String, String) {
     (VERSION.to_string(), version.to_string())

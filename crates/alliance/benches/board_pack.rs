@@ -64,7 +64,7 @@ fn main() {
         }
         let stream = db.create_funding_stream("Serious Violence Duty grant", "Home Office", &actor).await.unwrap();
         db.set_funding_amount(stream, "2025/26", 10_000_000, &actor).await.unwrap();
-        let a = db.create_allocation(stream, "2025/26", Some(org), None, "bench", 5_000_000, &actor).await.unwrap();
+        let a = db.create_allocation(stream, "2025/26", Some(org), None, "bench", 5_000_000, None, &actor).await.unwrap();
         db.record_spend(a, "2025Q3", 1_000_000, 100_000, &actor).await.unwrap();
         let q = "2025Q4".parse().unwrap();
         let mut times = Vec::new();

@@ -207,6 +207,7 @@ async fn questions(url: &str, backend: &str, table: &mut Vec<Line>) {
         locked_until: None,
         active: true,
         created_at: String::new(),
+        version: 0,
     });
     // Computed each time (a fresh state keeps nothing), then as kept until the data changes.
     let (t, page) = median(5, || {

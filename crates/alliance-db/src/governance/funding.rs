@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 use super::{audit, change, changes, required};
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
@@ -201,7 +202,8 @@ impl Db {
 
     /// Allocates money from a stream in a financial year to an organisation, an
     /// intervention or both. Taking the stream over its amount is allowed (budgets are
-    /// committed before a top-up arrives) and said in the audit row.
+    /// committed before a top-up arrives) and said in the audit row. The same form sent again
+    /// (its `submission` key) allocates nothing more and returns the first one's id.
     #[allow(clippy::too_many_arguments)]
     pub async fn create_allocation(
         &self,
@@ -211,11 +213,16 @@ impl Db {
         intervention_id: Option<i64>,
         purpose: &str,
         pence: i64,
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
         let fy = financial_year("financial_year", fy)?.to_string();
         let purpose = check_allocation(org_id, intervention_id, purpose, pence)?;
+        let key = submissions::key("allocation", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let stream = stream_name(&mut tx, stream_id).await?;
         let to = recipient(&mut tx, org_id, intervention_id).await?;
         let id: i64 = sqlx::query(
@@ -234,6 +241,7 @@ impl Db {
         .try_get(0)?;
         let over = over_note(&mut tx, stream_id, &fy).await?;
         let detail = format!("allocation {id} added: {} of {stream} {fy} to {to} for {purpose}{over}", money(pence));
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         self.commit_governance(tx, actor, "/funding", &detail).await?;
         Ok(id)
     }

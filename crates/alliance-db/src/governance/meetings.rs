@@ -10,6 +10,7 @@ use super::actions::{insert_action, ActionFields};
 use super::{check_date, required};
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -40,18 +41,24 @@ pub struct MeetingItem {
 }
 
 impl Db {
-    /// Adds a meeting with its attendees `(organisation, person)`.
+    /// Adds a meeting with its attendees `(organisation, person)`. The same form sent again
+    /// (its `submission` key) adds nothing and returns the first one's id.
     pub async fn create_meeting(
         &self,
         body: MeetingBody,
         held_on: &str,
         title: &str,
         attendees: &[(i64, String)],
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
         let held = check_date("held_on", held_on)?;
         let title = required("title", title, "Enter the meeting's title")?;
+        let key = submissions::key("meeting", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let id: i64 =
             sqlx::query("INSERT INTO meetings (body, held_on, title, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
                 .bind(body.code())
@@ -69,6 +76,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         self.commit_governance(tx, actor, &format!("/meetings/{id}"), "meeting added").await?;
         Ok(id)
     }

@@ -15,6 +15,7 @@ use sqlx::Row;
 use super::{cell_of, parse_cell, Place};
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::{Db, DbError};
 
 /// What made a place feel unsafe: (slug, label). The form offers these and nothing else.
@@ -57,6 +58,9 @@ pub struct NewUnsafeReport {
     pub reasons: Vec<String>,
     pub age_band: Option<String>,
     pub gender: Option<String>,
+    /// The form's one-time key: the same report sent again is stored once
+    /// ([`crate::submissions`]).
+    pub submission: Option<String>,
 }
 
 /// A stored report, as staff see it in the moderation queue.
@@ -161,8 +165,10 @@ impl Db {
     /// Stores a report as pending moderation; returns its id only once the transaction has
     /// committed (an error from the commit, such as a full disk, is returned, so a report is
     /// never acknowledged unless stored). A point is placed in its 250 m cell and in the ward
-    /// containing it; a matched ward gives its own code.
+    /// containing it; a matched ward gives its own code. The same submission sent again (its
+    /// key) stores nothing and returns the first one's id.
     pub async fn submit_unsafe_report(&self, report: &NewUnsafeReport) -> Result<i64, DbError> {
+        let key = submissions::key("unsafe-report", report.submission.as_deref())?;
         let mut ward = report.place.as_ref().filter(|p| p.kind == "ward").cloned();
         let (cell, point) = match report.point {
             Some((lon, lat)) => {
@@ -176,6 +182,9 @@ impl Db {
         let area = report.place.clone().or_else(|| ward.clone());
         let district = area.as_ref().and_then(|p| p.district_code.clone());
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let rows = sqlx::query(
             "INSERT INTO unsafe_reports (submitted_at, status, place, area_kind, area_code, area_name, ward_code, \
              district_code, cell, point, incident_date, time_of_day, reasons, age_band, gender) \
@@ -201,6 +210,7 @@ impl Db {
             Some(row) => row.try_get(0)?,
             None => return Err(DbError::corrupt("unsafe_reports: the insert returned no id")),
         };
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -101,6 +101,8 @@ pub struct MessagePage {
 pub struct ReportPage {
     pub layout: PublicLayout,
     pub csrf: String,
+    /// The form's one-time key (`forms::SUBMISSION`): the same report sent twice is stored once.
+    pub submission: String,
     pub errors: FormErrors,
     pub values: Form,
     /// The reasons ticked (the one field that repeats).

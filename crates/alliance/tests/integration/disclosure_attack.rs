@@ -238,6 +238,7 @@ async fn approve_reports(app: &TestApp, place_text: &str, place: Option<Place>, 
             reasons: vec!["poor-lighting".into()],
             age_band: None,
             gender: None,
+            submission: None,
         };
         let id = app.db.submit_unsafe_report(&report).await.expect("stored");
         app.db.moderate_unsafe_report(id, Decision::Approve, &common::test_actor()).await.expect("approved");

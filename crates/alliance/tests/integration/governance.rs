@@ -138,6 +138,7 @@ async fn scenario(t: TestDb) {
             "2025-11-20",
             "Delivery Group Q3",
             &[(police, "Inspector".into())],
+            None,
             &analyst,
         )
         .await
@@ -145,7 +146,7 @@ async fn scenario(t: TestDb) {
     db.add_meeting_item(dg, MeetingItemKind::Escalation, "Navigator funding gap from April", &analyst).await.unwrap();
     db.add_meeting_item(dg, MeetingItemKind::Decision, "Adopt the charter", &analyst).await.unwrap();
     let board = db
-        .create_meeting(MeetingBody::Board, "2025-12-02", "Board", &[(council, "Director".into())], &analyst)
+        .create_meeting(MeetingBody::Board, "2025-12-02", "Board", &[(council, "Director".into())], None, &analyst)
         .await
         .unwrap();
     db.add_meeting_item(board, MeetingItemKind::Escalation, "Board items are not escalations to itself", &analyst)
@@ -160,9 +161,12 @@ async fn scenario(t: TestDb) {
     // Funding for 2025/26: two allocations, spend in three quarters.
     let svd = db.create_funding_stream("Serious Violence Duty grant", "Home Office", &analyst).await.unwrap();
     db.set_funding_amount(svd, "2025/26", 10_000_000, &analyst).await.unwrap();
-    let al1 =
-        db.create_allocation(svd, "2025/26", Some(police), None, "Navigators", 4_000_000, &analyst).await.unwrap();
-    let al2 = db.create_allocation(svd, "2025/26", Some(council), None, "Charter", 2_000_000, &analyst).await.unwrap();
+    let al1 = db
+        .create_allocation(svd, "2025/26", Some(police), None, "Navigators", 4_000_000, None, &analyst)
+        .await
+        .unwrap();
+    let al2 =
+        db.create_allocation(svd, "2025/26", Some(council), None, "Charter", 2_000_000, None, &analyst).await.unwrap();
     for (q, p, e) in [("2025Q2", 1_000_000, 100_000), ("2025Q3", 1_000_000, 0), ("2025Q4", 500_000, 50_000)] {
         db.record_spend(al1, q, p, e, &analyst).await.unwrap();
     }
@@ -351,8 +355,8 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
     let stream = db.create_funding_stream("Safer Streets", "Home Office", &actor).await.unwrap();
     db.set_funding_amount(stream, "2025/26", 1_000_000, &actor).await.unwrap();
     let allocation =
-        db.create_allocation(stream, "2025/26", Some(org), None, "Wardens", 500_000, &actor).await.unwrap();
-    let meeting = db.create_meeting(MeetingBody::Board, "2025-11-20", "Board", &[], &actor).await.unwrap();
+        db.create_allocation(stream, "2025/26", Some(org), None, "Wardens", 500_000, None, &actor).await.unwrap();
+    let meeting = db.create_meeting(MeetingBody::Board, "2025-11-20", "Board", &[], None, &actor).await.unwrap();
     let staff = common::add_user(&db, "analyst@example.org", Role::Analyst, "Test Alliance").await;
     let (cookie, csrf) = common::session_for(&db, staff).await;
     let before = governance_state(&db).await;
@@ -395,7 +399,7 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
         ("set_funding_amount", db.set_funding_amount(stream, "2025/26", 2_000_000, &actor).await),
         (
             "create_allocation",
-            db.create_allocation(stream, "2025/26", Some(org), None, "More", 900_000, &actor).await.map(drop),
+            db.create_allocation(stream, "2025/26", Some(org), None, "More", 900_000, None, &actor).await.map(drop),
         ),
         ("record_spend", db.record_spend(allocation, &quarter, 100_000, 0, &actor).await),
         (
@@ -407,7 +411,10 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
             db.update_allocation(allocation, Some(org), None, "Changed", 1, None, &actor).await.map(drop),
         ),
         ("delete_allocation", db.delete_allocation(allocation, &actor).await.map(drop)),
-        ("create_meeting", db.create_meeting(MeetingBody::Board, "2025-12-01", "Board", &[], &actor).await.map(drop)),
+        (
+            "create_meeting",
+            db.create_meeting(MeetingBody::Board, "2025-12-01", "Board", &[], None, &actor).await.map(drop),
+        ),
         ("add_meeting_item", db.add_meeting_item(meeting, MeetingItemKind::Decision, "Agreed", &actor).await.map(drop)),
         ("add_meeting_action", db.add_meeting_action(meeting, &meeting_action, &actor).await.map(drop)),
     ];

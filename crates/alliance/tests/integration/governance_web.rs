@@ -310,8 +310,8 @@ async fn governance_web(app: TestApp) {
     let actor = common::test_actor();
     let svd = db.create_funding_stream("Serious Violence Duty grant", "Home Office", &actor).await.unwrap();
     db.set_funding_amount(svd, &fy, 10_000_000, &actor).await.unwrap();
-    let al1 = db.create_allocation(svd, &fy, Some(police), None, "Navigators", 4_000_000, &actor).await.unwrap();
-    let al2 = db.create_allocation(svd, &fy, Some(council), None, "Charter", 2_000_000, &actor).await.unwrap();
+    let al1 = db.create_allocation(svd, &fy, Some(police), None, "Navigators", 4_000_000, None, &actor).await.unwrap();
+    let al2 = db.create_allocation(svd, &fy, Some(council), None, "Charter", 2_000_000, None, &actor).await.unwrap();
     let bad =
         post(&app, &analyst, "/funding/spend", &[("allocation", &al1.to_string()), ("quarter", &q), ("amount", "ten")])
             .await;
@@ -1163,7 +1163,7 @@ async fn governance_cycle(app: TestApp) {
         db.create_funding_stream("Violence Reduction Unit grant", "Home Office", &common::test_actor()).await.unwrap();
     db.set_funding_amount(stream, "2025/26", 1_000_000, &common::test_actor()).await.unwrap();
     let al = db
-        .create_allocation(stream, "2025/26", Some(org), None, "Pastors", 500_000, &common::test_actor())
+        .create_allocation(stream, "2025/26", Some(org), None, "Pastors", 500_000, None, &common::test_actor())
         .await
         .unwrap();
     let spend = [

@@ -733,3 +733,30 @@ async fn the_report_form_suggests_the_partnerships_places() {
     let (x, y) = inside(&wards[0]);
     assert_eq!(app.db.ward_at(x, y).await.unwrap().map(|w| w.code), Some(wards[0].code.clone()));
 }
+
+/// A report sent twice (a double click, a retry after a slow answer) is stored once: the
+/// form carries a one-time key, both sends are answered as sent, and one report waits for
+/// moderation; the next report (a new key from the page) is stored as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_sent_twice_at_once_is_stored_once() {
+    let app = demo_app(common::sqlite()).await;
+    let me = visitor(&app, "/report-unsafe-place").await;
+    let key_on = |page: &str| {
+        let after = page.split("name=\"submission\" value=\"").nth(1).expect("the form's key");
+        after.split('"').next().expect("quoted").to_string()
+    };
+    let key = key_on(&app.get("/report-unsafe-place", &me).await.body);
+    assert!(key.len() >= 32, "a random key: {key}");
+    let mut form = place_report("stoke-on-trent");
+    form.push(("submission".into(), key.clone()));
+    let (a, b) =
+        tokio::join!(post(&app, "/report-unsafe-place", &me, &form), post(&app, "/report-unsafe-place", &me, &form));
+    assert_eq!((a.status, b.status), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER), "{} {}", a.body, b.body);
+    assert_eq!(app.db.unsafe_reports("pending", 10).await.unwrap().len(), 1, "stored once");
+    let next = key_on(&app.get("/report-unsafe-place", &me).await.body);
+    assert_ne!(next, key, "each page gives a new key");
+    let mut form = place_report("stoke-on-trent");
+    form.push(("submission".into(), next));
+    assert_eq!(post(&app, "/report-unsafe-place", &me, &form).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(app.db.unsafe_reports("pending", 10).await.unwrap().len(), 2, "a second report is a second report");
+}

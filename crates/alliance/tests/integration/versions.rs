@@ -4,6 +4,7 @@
 //! each other's access at once cannot leave the partnership without an administrator.
 
 use alliance_core::access::{OrgType, Role};
+use alliance_core::governance::MeetingBody;
 use alliance_db::{Db, DbError};
 
 use crate::common;
@@ -63,7 +64,7 @@ async fn a_stale_edit_is_refused_and_stores_nothing(t: common::TestDb) {
     let org = db.create_organisation("Test Police", OrgType::Police, &actor).await.expect("org");
     db.set_funding_amount(stream, "2025/26", 1_000_000, &actor).await.expect("amount");
     let allocation =
-        db.create_allocation(stream, "2025/26", Some(org), None, "Wardens", 250_000, &actor).await.expect("add");
+        db.create_allocation(stream, "2025/26", Some(org), None, "Wardens", 250_000, None, &actor).await.expect("add");
     let shown = db.allocation(allocation).await.expect("read").expect("it").version;
     assert!(db
         .update_allocation(allocation, Some(org), None, "Wardens", 300_000, Some(shown), &actor)
@@ -94,7 +95,7 @@ async fn two_edits_of_one_version_at_once_store_one(t: common::TestDb) {
     db.set_funding_amount(stream, "2025/26", 1_000_000, &actor).await.expect("amount");
     for round in 0..5 {
         let allocation = db
-            .create_allocation(stream, "2025/26", Some(org), None, &format!("Round {round}"), 100, &actor)
+            .create_allocation(stream, "2025/26", Some(org), None, &format!("Round {round}"), 100, None, &actor)
             .await
             .expect("add");
         let shown = db.allocation(allocation).await.expect("read").expect("it").version;
@@ -202,3 +203,45 @@ async fn a_stale_target_form_is_refused_on_the_page(t: common::TestDb) {
 }
 
 on_each_db!(a_stale_target_form_is_refused_on_the_page);
+
+/// A funding allocation or a meeting sent twice with the form's one-time key is made once
+/// (the same id back, one row, one audit row), also when both arrive at once; a form with
+/// another key, or none (a script), makes another.
+async fn a_form_sent_twice_makes_one_record(t: common::TestDb) {
+    let db = t.connect().await;
+    let actor = common::test_actor();
+    let org = db.create_organisation("Test Police", OrgType::Police, &actor).await.expect("org");
+    let stream = db.create_funding_stream("Safer Streets", "Home Office", &actor).await.expect("stream");
+    db.set_funding_amount(stream, "2025/26", 1_000_000, &actor).await.expect("amount");
+    let allocate = |key: Option<&'static str>| {
+        let (db, actor) = (db.clone(), actor.clone());
+        tokio::spawn(async move {
+            db.create_allocation(stream, "2025/26", Some(org), None, "Wardens", 40_000, key, &actor).await
+        })
+    };
+    let (a, b) = (allocate(Some("k1")), allocate(Some("k1")));
+    let (a, b) = (a.await.expect("task").expect("made"), b.await.expect("task").expect("made"));
+    assert_eq!(a, b, "the repeat answers with the first one's allocation");
+    assert_eq!(db.allocations().await.expect("read").len(), 1, "one allocation");
+    let added = common::audit_log(&db).await.into_iter().filter(|e| e.detail.contains("added: £400")).count();
+    assert_eq!(added, 1, "one audit row");
+    let again = allocate(Some("k1")).await.expect("task").expect("made");
+    assert_eq!(again, a, "later too");
+    let other = allocate(Some("k2")).await.expect("task").expect("made");
+    assert_ne!(other, a, "another key, another allocation");
+    allocate(None).await.expect("task").expect("made");
+    allocate(None).await.expect("task").expect("made");
+    assert_eq!(db.allocations().await.expect("read").len(), 4, "without a key each call makes one");
+
+    let meet = |key| db.create_meeting(MeetingBody::Board, "2025-10-15", "Executive Board", &[], key, &actor);
+    let first = meet(Some("m1")).await.expect("meeting");
+    assert_eq!(meet(Some("m1")).await.expect("meeting"), first);
+    assert_eq!(db.meetings().await.expect("read").len(), 1);
+    let long = "x".repeat(101);
+    match meet(Some(long.as_str())).await {
+        Err(DbError::Invalid { field: "submission", .. }) => {}
+        other => panic!("an over-long key is refused: {other:?}"),
+    }
+}
+
+on_each_db!(a_form_sent_twice_makes_one_record);

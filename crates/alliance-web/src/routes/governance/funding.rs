@@ -144,7 +144,18 @@ async fn allocate(State(state): State<AppState>, Staff(user): Staff, mut form: F
         let (org_id, intervention_id) = (org.map(|o| o.0), intervention.map(|i| i.0));
         let fy_text = fy.to_string();
         let who = actor(&user);
-        match state.db.create_allocation(stream_id, &fy_text, org_id, intervention_id, &purpose, pence, &who).await {
+        let key = form.get(forms::SUBMISSION);
+        let made = state.db.create_allocation(
+            stream_id,
+            &fy_text,
+            org_id,
+            intervention_id,
+            &purpose,
+            pence,
+            key.as_deref(),
+            &who,
+        );
+        match made.await {
             Ok(id) => {
                 let over = over_allocated(&state, stream_id, fy).await?;
                 return Ok(saved_redirect(id, fy, over));

@@ -41,7 +41,8 @@ async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: For
         .ok();
     if let (Some(body), Some(attendees), true) = (body, attendees, form.errors.is_empty()) {
         let (held_on, title) = (form.value("held_on"), form.value("title"));
-        match state.db.create_meeting(body, &held_on, &title, &attendees, &actor(&user)).await {
+        let key = form.get(crate::forms::SUBMISSION);
+        match state.db.create_meeting(body, &held_on, &title, &attendees, key.as_deref(), &actor(&user)).await {
             Ok(id) => return Ok(see_other(&format!("/meetings/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(
                 e,

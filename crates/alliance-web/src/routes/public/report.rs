@@ -43,6 +43,11 @@ struct Invalid {
 }
 
 /// The reasons ticked: the one field of the form that repeats.
+/// The form's one-time key as sent, if it sent one.
+fn submission_of(fields: &[(String, String)]) -> Option<String> {
+    fields.iter().find(|(name, _)| name == crate::forms::SUBMISSION).map(|(_, v)| v.trim().to_string())
+}
+
 fn reasons_of(fields: &[(String, String)]) -> Vec<String> {
     fields.iter().filter(|(name, _)| name == "reasons").map(|(_, v)| v.trim().to_string()).collect()
 }
@@ -69,6 +74,7 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
     Ok(ReportPage {
         layout: PublicLayout::new(state, "/report-unsafe-place"),
         csrf: csrf(),
+        submission: submission_of(fields).filter(|k| !k.is_empty()).unwrap_or_else(crate::auth::random_token),
         errors,
         values: form_of(fields),
         reasons_ticked: reasons_of(fields),
@@ -224,6 +230,7 @@ async fn validate(
         reasons,
         age_band: optional("age-band", AGE_BANDS),
         gender: optional("gender", GENDERS),
+        submission: submission_of(fields),
     }))
 }
 

@@ -79,8 +79,9 @@ impl FundingPage {
         layout: Layout,
         quarter: Quarter,
         can_record: bool,
-        form: Form,
+        mut form: Form,
     ) -> Result<FundingPage, DbError> {
+        crate::forms::ensure_submission_key(&mut form.values);
         let streams = db.funding_streams().await?;
         let amounts = db.funding_amounts().await?;
         let names: HashMap<i64, String> = streams.iter().map(|s| (s.id, s.name.clone())).collect();

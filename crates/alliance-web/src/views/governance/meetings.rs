@@ -54,7 +54,8 @@ pub struct MeetingsPage {
 }
 
 impl MeetingsPage {
-    pub async fn load(db: &Db, layout: Layout, can_edit: bool, form: Form) -> Result<MeetingsPage, DbError> {
+    pub async fn load(db: &Db, layout: Layout, can_edit: bool, mut form: Form) -> Result<MeetingsPage, DbError> {
+        crate::forms::ensure_submission_key(&mut form.values);
         let attendees = db.meeting_attendees().await?;
         let items = db.meeting_items().await?;
         let meetings = db

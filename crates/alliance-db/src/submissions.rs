@@ -1,0 +1,73 @@
+//! Forms sent twice: a one-time key makes a repeated submission find what the first made
+//! instead of making it again.
+//!
+//! A form that creates a record (a funding allocation, a meeting, a public report) carries a
+//! random key in a hidden field. The creating transaction first inserts the key (`INSERT …
+//! ON CONFLICT DO NOTHING` under the primary key), then makes the record and stores its id
+//! with the key. A repeat of the same key inserts nothing and reads the id the first stored:
+//! on PostgreSQL its insert waits for the first transaction and then finds the key; on
+//! SQLite `BEGIN IMMEDIATE` already runs them one after the other. So however the two
+//! arrive (a double click, two tabs, two instances), one record is made. Keys are namespaced
+//! by the caller (`allocation:…`) and bounded in length; a form without one (a script) makes
+//! a record each time.
+
+use sqlx::{AnyConnection, Row};
+
+use crate::DbError;
+
+/// The longest key accepted (the forms send 43 characters).
+const MAX_KEY_CHARS: usize = 100;
+
+/// What [`claim`] found: a new submission, or the id the first one with this key made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Claim {
+    New,
+    Repeat(i64),
+}
+
+/// The namespaced key of a form's submission, or `None` when the form sent none; a key longer
+/// than [`MAX_KEY_CHARS`] is refused.
+pub(crate) fn key(kind: &str, submitted: Option<&str>) -> Result<Option<String>, DbError> {
+    match submitted.map(str::trim).filter(|k| !k.is_empty()) {
+        None => Ok(None),
+        Some(k) if k.chars().count() > MAX_KEY_CHARS => {
+            Err(DbError::invalid("submission", "The form's submission key is too long: reload the page"))
+        }
+        Some(k) => Ok(Some(format!("{kind}:{k}"))),
+    }
+}
+
+/// Claims `key` for the transaction: first in it, before the record is made.
+pub(crate) async fn claim(tx: &mut AnyConnection, key: Option<&str>) -> Result<Claim, DbError> {
+    let Some(key) = key else { return Ok(Claim::New) };
+    let inserted = sqlx::query(
+        "INSERT INTO form_submissions (submission_key, created_at) VALUES ($1, $2) \
+         ON CONFLICT (submission_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(crate::clock::now())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(Claim::New);
+    }
+    let made: Option<i64> = sqlx::query("SELECT made_id FROM form_submissions WHERE submission_key = $1")
+        .bind(key)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+    made.map(Claim::Repeat).ok_or_else(|| DbError::corrupt(format!("form submission {key} without what it made")))
+}
+
+/// Stores what the submission of `key` made, in the same transaction as the record.
+pub(crate) async fn record(tx: &mut AnyConnection, key: Option<&str>, made: i64) -> Result<(), DbError> {
+    if let Some(key) = key {
+        sqlx::query("UPDATE form_submissions SET made_id = $1 WHERE submission_key = $2")
+            .bind(made)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
