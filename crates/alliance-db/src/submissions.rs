@@ -8,8 +8,8 @@
 //! on PostgreSQL its insert waits for the first transaction and then finds the key; on
 //! SQLite `BEGIN IMMEDIATE` already runs them one after the other. So however the two
 //! arrive (a double click, two tabs, two instances), one record is made. Keys are namespaced
-//! by the caller (`allocation:…`) and bounded in length; a form without one (a script) makes
-//! a record each time.
+//! by the caller (`allocation:…`) and bounded in length, and kept a day; a form without one
+//! (a script) makes a record each time.
 
 use sqlx::{AnyConnection, Row};
 
@@ -17,6 +17,10 @@ use crate::DbError;
 
 /// The longest key accepted (the forms send 43 characters).
 const MAX_KEY_CHARS: usize = 100;
+
+/// How long a key is kept: long enough for any retry of a form; older keys are removed as
+/// new ones are claimed, so the table stays small.
+const KEPT_FOR: chrono::Duration = chrono::Duration::days(1);
 
 /// What [`claim`] found: a new submission, or the id the first one with this key made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,12 +44,17 @@ pub(crate) fn key(kind: &str, submitted: Option<&str>) -> Result<Option<String>,
 /// Claims `key` for the transaction: first in it, before the record is made.
 pub(crate) async fn claim(tx: &mut AnyConnection, key: Option<&str>) -> Result<Claim, DbError> {
     let Some(key) = key else { return Ok(Claim::New) };
+    let now = chrono::Utc::now();
+    sqlx::query("DELETE FROM form_submissions WHERE created_at < $1")
+        .bind(crate::clock::stamp(now - KEPT_FOR))
+        .execute(&mut *tx)
+        .await?;
     let inserted = sqlx::query(
         "INSERT INTO form_submissions (submission_key, created_at) VALUES ($1, $2) \
          ON CONFLICT (submission_key) DO NOTHING",
     )
     .bind(key)
-    .bind(crate::clock::now())
+    .bind(crate::clock::stamp(now))
     .execute(&mut *tx)
     .await?
     .rows_affected();

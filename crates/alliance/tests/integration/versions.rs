@@ -237,6 +237,24 @@ async fn a_form_sent_twice_makes_one_record(t: common::TestDb) {
     let first = meet(Some("m1")).await.expect("meeting");
     assert_eq!(meet(Some("m1")).await.expect("meeting"), first);
     assert_eq!(db.meetings().await.expect("read").len(), 1);
+    // A key is kept a day: one claimed two days ago no longer stands, so the form (long
+    // gone from any browser) would make a meeting again, and the old row is removed.
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(&t.url).await.expect("connect");
+        sqlx::query("UPDATE form_submissions SET created_at = '2001-01-01T00:00:00Z' WHERE submission_key = $1")
+            .bind("meeting:m1")
+            .execute(&mut conn)
+            .await
+            .expect("age the key");
+        assert_ne!(meet(Some("m2")).await.expect("meeting"), first, "another key");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM form_submissions WHERE submission_key = $1")
+            .bind("meeting:m1")
+            .fetch_one(&mut conn)
+            .await
+            .expect("count");
+        assert_eq!(left, 0, "the day-old key was removed when the next was claimed");
+    }
     let long = "x".repeat(101);
     match meet(Some(long.as_str())).await {
         Err(DbError::Invalid { field: "submission", .. }) => {}
