@@ -56,6 +56,7 @@ const MIGRATIONS: &[Migration] = &[
     migration!(45, "action version", "0045_action_version.sql"),
     migration!(46, "edit versions", "0046_edit_versions.sql"),
     migration!(47, "form submissions", "0047_form_submissions.sql"),
+    migration!(48, "partnership version", "0048_partnership_version.sql"),
 ];
 
 /// The versions of every migration this binary knows, oldest first.

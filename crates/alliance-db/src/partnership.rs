@@ -10,6 +10,7 @@ use sqlx::Row;
 use crate::access::{checked_new_user, conflict_if_unique, insert_organisation, insert_user, NewUser};
 use crate::audit::{append, Actor};
 use crate::clock::now;
+use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
 /// The audit action of a change to the partnership's profile.
@@ -94,18 +95,30 @@ impl Db {
         Ok(())
     }
 
-    /// Replaces the stored profile; `NotFound` before the partnership is set up.
-    pub async fn set_partnership(&self, profile: &Profile, actor: &Actor) -> Result<(), DbError> {
+    /// The version of the stored profile (0 before the partnership is set up): what the
+    /// profile and charter forms name ([`crate::versions`]).
+    pub async fn partnership_version(&self) -> Result<i64, DbError> {
+        let row = sqlx::query("SELECT version FROM partnership WHERE id = 1").fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => r.try_get(0)?,
+            None => 0,
+        })
+    }
+
+    /// Replaces the stored profile; `NotFound` before the partnership is set up. `seen`: the
+    /// version the form was opened on, refused when the profile has changed since
+    /// ([`crate::versions::claim`]).
+    pub async fn set_partnership(&self, profile: &Profile, seen: Option<i64>, actor: &Actor) -> Result<(), DbError> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE partnership SET profile = $1, updated_at = $2, updated_by = $3 WHERE id = 1")
+        if !versions::claim(&mut tx, Versioned::Partnership, 1, seen).await? {
+            return Err(DbError::not_found("partnership profile"));
+        }
+        sqlx::query("UPDATE partnership SET profile = $1, updated_at = $2, updated_by = $3 WHERE id = 1")
             .bind(profile.to_json())
             .bind(now())
             .bind(&actor.name)
             .execute(&mut *tx)
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(DbError::not_found("partnership profile"));
-        }
         append(&mut tx, self.audit_chain(), &actor.event(PROFILE_CHANGE, "partnership", &profile.name)).await?;
         self.sync_charter(&mut tx, &profile.charter_commitments, actor).await?;
         tx.commit().await?;

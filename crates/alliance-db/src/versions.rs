@@ -29,6 +29,7 @@ pub enum Versioned {
     Agreement,
     Service,
     User,
+    Partnership,
 }
 
 impl Versioned {
@@ -44,6 +45,7 @@ impl Versioned {
             Versioned::Agreement => "agreements",
             Versioned::Service => "support_services",
             Versioned::User => "users",
+            Versioned::Partnership => "partnership",
         }
     }
 
@@ -59,6 +61,7 @@ impl Versioned {
             Versioned::Agreement => "agreement",
             Versioned::Service => "service",
             Versioned::User => "user's access",
+            Versioned::Partnership => "partnership's profile",
         }
     }
 }

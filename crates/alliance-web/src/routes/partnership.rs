@@ -131,6 +131,10 @@ pub struct ProfileFields {
     colour: String,
     #[serde(default)]
     suppression_threshold: String,
+    /// The profile's version when the page was opened (`alliance_db::versions`); none on
+    /// the set-up page.
+    #[serde(default)]
+    version: String,
 }
 
 #[derive(Deserialize)]
@@ -182,6 +186,7 @@ impl ProfileFields {
             ("charter_name", &self.charter_name),
             ("colour", &self.colour),
             ("suppression_threshold", &self.suppression_threshold),
+            (forms::VERSION, &self.version),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
@@ -201,6 +206,8 @@ impl ProfileFields {
             charter_name: profile.charter_name.clone().unwrap_or_default(),
             colour: profile.colour.as_str().to_string(),
             suppression_threshold: profile.suppression_threshold.map(|t| t.to_string()).unwrap_or_default(),
+            // Added by the page from the stored row (`Db::partnership_version`).
+            version: String::new(),
         }
     }
 
@@ -347,9 +354,16 @@ async fn refused(state: &AppState, sent: PageForms) -> Result<Response, PageErro
 
 async fn render_profile_page(state: &AppState, forms_sent: PageForms, done: &str) -> Result<String, PageError> {
     let stored = state.db.partnership().await?;
+    // Both forms name the profile's version: a save from a page opened before another
+    // administrator's is refused, not written over theirs.
+    let version = forms::version_value(state.db.partnership_version().await?);
     let form = match forms_sent.form {
         Some(f) => f,
-        None => forms::Form::new(stored.as_ref().map(ProfileFields::of).unwrap_or_default().typed()),
+        None => {
+            let mut values = stored.as_ref().map(ProfileFields::of).unwrap_or_default().typed();
+            values.extend([version.clone()]);
+            forms::Form::new(values)
+        }
     };
     let charter = match forms_sent.charter {
         Some(f) => f,
@@ -367,6 +381,7 @@ async fn render_profile_page(state: &AppState, forms_sent: PageForms, done: &str
                 values.insert(format!("commitment-title-{}", i + 1), title);
                 values.insert(format!("commitment-description-{}", i + 1), description);
             }
+            values.extend([version]);
             forms::Form::new(values)
         }
     };
@@ -423,7 +438,8 @@ async fn save_profile(
     }
     let actor = actor(&user);
     // A deployment from before profiles existed has none yet: the first save creates it.
-    let stored = match state.db.set_partnership(&profile, &actor).await {
+    let seen = forms::seen_version(&typed);
+    let stored = match state.db.set_partnership(&profile, seen, &actor).await {
         Err(DbError::NotFound { .. }) => state.db.init_partnership(&profile, &actor).await,
         other => other,
     };
@@ -487,7 +503,13 @@ async fn save_charter(
             return refused(&state, refuse(forms::error(&format!("commitment-title-{n}"), e.reason))).await;
         }
     };
-    state.db.set_partnership(&profile, &actor(&user)).await?;
+    match state.db.set_partnership(&profile, forms::seen_version(&values), &actor(&user)).await {
+        Ok(()) => {}
+        Err(DbError::Invalid { reason, .. } | DbError::Conflict { reason, .. }) => {
+            return refused(&state, refuse(forms::error("commitment-title-1", reason))).await
+        }
+        Err(e) => return Err(e.into()),
+    }
     state.partnership.put(Some(Arc::new(profile)));
     Ok(see_other("/admin/partnership?done=charter"))
 }

@@ -142,6 +142,8 @@ pub struct FindHelpPage {
     pub distances: Vec<Option<f64>>,
     /// Why the postcode typed could not be placed.
     pub postcode_error: Option<String>,
+    /// Why the age typed could not be read (the search then runs for any age).
+    pub age_error: Option<String>,
 }
 
 impl FindHelpPage {

@@ -152,7 +152,7 @@ pub async fn run(db: &Db, command: PartnershipCommand) -> anyhow::Result<ExitCod
             }
             let profile =
                 profile.validated().map_err(|e| anyhow::anyhow!("--{}: {}", e.field.replace('_', "-"), e.reason))?;
-            db.set_partnership(&profile, &actor).await?;
+            db.set_partnership(&profile, None, &actor).await?;
             println!("{}", profile.to_json());
         }
     }

@@ -154,7 +154,7 @@ async fn area_is_the_profiles_districts(app: TestApp) {
     let no_warning = app.get("/", &analyst).await;
     assert!(!no_warning.body.contains("id=\"unplaced-districts\""), "every district is held");
     profile.districts.push("E06000054".parse().unwrap());
-    db.set_partnership(&profile, &Actor::new("test", "127.0.0.1")).await.expect("profile changed");
+    db.set_partnership(&profile, None, &Actor::new("test", "127.0.0.1")).await.expect("profile changed");
     let warned = app.get("/", &analyst).await;
     let start = warned.body.find("id=\"unplaced-districts\"").expect("the warning");
     let warning = &warned.body[start..start + warned.body[start..].find("</div>").expect("its end")];

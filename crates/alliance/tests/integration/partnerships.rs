@@ -85,7 +85,7 @@ async fn the_seeded_charter_is_staffordshires_only(t: TestDb) {
     assert_eq!(titles(&db).await.len(), 3, "a Staffordshire deployment keeps them");
 
     // Another partnership's profile: removed, but for an edited row and one pledged to.
-    db.set_partnership(&profile("wiltshire-and-swindon"), &common::test_actor()).await.expect("profile");
+    db.set_partnership(&profile("wiltshire-and-swindon"), None, &common::test_actor()).await.expect("profile");
     let db = as_before_0043(&t, db, "").await;
     assert!(titles(&db).await.is_empty(), "Wiltshire's charter lists nobody else's pledges");
     let db = as_before_0043(
@@ -309,7 +309,7 @@ async fn the_dashboard_names_the_forces_held(app: TestApp) {
     assert_eq!(everywhere.status, StatusCode::OK, "{}", everywhere.body);
     assert!(everywhere.body.contains("\"month\":\"2025-01\""), "{}", everywhere.body);
 
-    app.db.set_partnership(&profile("staffordshire"), &common::test_actor()).await.expect("profile");
+    app.db.set_partnership(&profile("staffordshire"), None, &common::test_actor()).await.expect("profile");
     let dashboard = app.get("/", &admin).await.body;
     assert!(!dashboard.contains("id=\"other-forces\""), "the partnership's own force's files are held");
 }
@@ -368,3 +368,42 @@ async fn every_navigation_link_opens(app: TestApp) {
 }
 
 on_each_app!(every_navigation_link_opens);
+
+/// Two administrators with the profile page open: the first save is stored; the second,
+/// from the page opened before it, is refused on the form and does not write its stale
+/// contact details over the first's (nor may a stale charter form).
+async fn a_stale_profile_form_is_refused(app: TestApp) {
+    serve_as(&app, &profile("wiltshire-and-swindon")).await;
+    let admin = app.signed_in("admin@example.org", Role::Administrator, "Wiltshire Council").await;
+    let page = app.get("/admin/partnership", &admin).await;
+    let shown = page.body.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).expect("version");
+    let stored = profile("wiltshire-and-swindon");
+    let fields = |email: &'static str, phone: &'static str| {
+        vec![
+            ("version", shown.to_string()),
+            ("name", stored.name.clone()),
+            ("short_name", stored.short_name.clone()),
+            ("districts", stored.districts.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")),
+            ("forces", stored.forces.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")),
+            ("contact_email", email.to_string()),
+            ("contact_phone", phone.to_string()),
+            ("charter_name", "Safe Places Charter".to_string()),
+            ("colour", "purple".to_string()),
+            ("suppression_threshold", String::new()),
+        ]
+    };
+    let first = app.post_owned("/admin/partnership", &admin, &fields("first@example.org", "")).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let second = app.post_owned("/admin/partnership", &admin, &fields("", "01234 567890")).await;
+    second.assert_refused(&["changed by someone else"]);
+    let now = app.db.partnership().await.expect("read").expect("profile");
+    assert_eq!(now.contact_email.as_deref(), Some("first@example.org"), "the first save stands");
+    let charter = [
+        ("version", shown.to_string()),
+        ("commitment-title-1", "Late".into()),
+        ("commitment-description-1", "Stale".into()),
+    ];
+    app.post_owned("/admin/partnership/charter", &admin, &charter).await.assert_refused(&["changed by someone else"]);
+    assert!(app.db.charter_commitments().await.expect("read").iter().all(|c| c.title != "Late"));
+}
+on_each_app!(a_stale_profile_form_is_refused);

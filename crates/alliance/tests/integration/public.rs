@@ -408,7 +408,7 @@ async fn streets_are_found_by_name(app: TestApp) {
     };
     assert!(in_stoke(&db.locate_place("Church Street").await.unwrap()));
     profile.districts.retain(|d| d.to_string() != "E06000021");
-    db.set_partnership(&profile, &common::test_actor()).await.unwrap();
+    db.set_partnership(&profile, None, &common::test_actor()).await.unwrap();
     let lookup = db.locate_place("Church Street").await.unwrap();
     assert!(!in_stoke(&lookup), "{lookup:?}");
     assert!(
@@ -595,6 +595,15 @@ async fn services_are_found_by_need_and_area_and_survive_the_oruk_round_trip() {
     assert!(page.body.contains("Evening boxing club"), "{}", page.body);
     assert!(!page.body.contains("Youth mentoring"), "Stoke-on-Trent only");
     assert!(!page.body.contains("Domestic abuse helpline"), "another need");
+    // An age that cannot be read is said on its field (it was ignored, listing services for
+    // every age as if they matched); the API refuses it.
+    for age in ["abc", "-1", "200"] {
+        let page = app.get(&format!("/find-help?need=knife-crime&age={age}"), &nobody()).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("id=\"age-error\"") && page.body.contains("whole number of years"), "{age}");
+        let api = app.get(&format!("/api/v1/services?age={age}"), &nobody()).await;
+        assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY, "{age}: {}", api.body);
+    }
 
     // ORUK round trip: export through the API, import into a fresh database, same records.
     let api = app.get("/api/v1/services", &nobody()).await;

@@ -405,12 +405,12 @@ params(
     ("q" = Option<String>, Query, description = "Words to search for"),
     ("need" = Option<String>, Query, description = "A need the service meets"),
     ("area" = Option<String>, Query, description = "An area it serves"),
-    ("age" = Option<i64>, Query, description = "The age of the person needing help"),
+    ("age" = Option<i64>, Query, description = "The age of the person needing help, in whole years from 0 to 120"),
     ("postcode" = Option<String>, Query, description = "Nearest first from this postcode, as /find-help (each located service gains distance_km)"),
 ),
 responses(
     (status = 200, description = "One page of every matching service", body = ServicesPage),
-    (status = 422, description = "The postcode is not a postcode, or not among those held"),
+    (status = 422, description = "The postcode is not a postcode or not among those held, or the age is not a whole number from 0 to 120"),
 ));
 
 operation!(openapi_json: get "/api/v1/openapi.json", tag = "Public",

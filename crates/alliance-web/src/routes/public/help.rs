@@ -25,8 +25,23 @@ fn search_of(v: &Form) -> ServiceSearch {
         text: get("q"),
         need: get("need"),
         area: get("area"),
-        age: get("age").parse().ok().filter(|a: &i64| (0..=120).contains(a)),
+        age: age_of(&get("age")).ok().flatten(),
         kind: get("kind"),
+    }
+}
+
+/// The age asked about: empty is any age; anything else must be a whole number of years
+/// from 0 to 120. (Ignored silently, `age=abc` listed services for every age as if they
+/// matched it.)
+fn age_of(text: &str) -> Result<Option<i64>, &'static str> {
+    match text.trim() {
+        "" => Ok(None),
+        t => t
+            .parse()
+            .ok()
+            .filter(|a: &i64| (0..=120).contains(a))
+            .map(Some)
+            .ok_or("Enter the age as a whole number of years, like 15, or leave it empty"),
     }
 }
 
@@ -55,6 +70,7 @@ async fn find_help(
                 (services, none, Some(unplaced.message()))
             }
         };
+    let age_error = age_of(&values.value("age")).err().map(str::to_string);
     Ok(Html(
         FindHelpPage {
             layout: PublicLayout::new(&state, "/find-help"),
@@ -65,6 +81,7 @@ async fn find_help(
             services,
             distances,
             postcode_error,
+            age_error,
         }
         .render()?,
     ))
@@ -83,6 +100,9 @@ async fn api_services(
     if values.get("q").is_none() {
         let text = values.value("text");
         values.values.insert("q".into(), text);
+    }
+    if let Err(reason) = age_of(&values.value("age")) {
+        return Err(ApiError::Invalid { field: "age", reason: reason.to_string() });
     }
     let postcode: String = values.value("postcode").chars().take(16).collect();
     let found = alliance_app::directory::search(&state.db, &search_of(&values), &postcode)
