@@ -377,12 +377,18 @@ async fn demo_app(test_db: common::TestDb) -> (TestApp, Caller) {
     (app, analyst)
 }
 
-/// [`demo_app`] over SQLite, with its hot spot cache in view.
-async fn demo_app_with_cache() -> (TestApp, Caller, std::sync::Arc<alliance_app::spatial::HotspotCache>) {
+/// A SQLite database with the demo data and the app's state over it, before the app starts
+/// (so a test can keep a handle on the state's parts).
+async fn demo_state() -> (common::TestDb, alliance_web::AppState) {
     let test_db = common::sqlite();
     let db = test_db.connect().await;
     assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
-    let state = alliance_web::AppState::new(db).with_secure_cookies(false);
+    (test_db, alliance_web::AppState::new(db).with_secure_cookies(false))
+}
+
+/// [`demo_app`] over SQLite, with its hot spot cache in view.
+async fn demo_app_with_cache() -> (TestApp, Caller, std::sync::Arc<alliance_app::spatial::HotspotCache>) {
+    let (test_db, state) = demo_state().await;
     let cache = state.hotspot_cache.clone();
     let app = TestApp::start_with(test_db, state).await;
     let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
@@ -981,10 +987,7 @@ async fn the_command_line_analyses_the_partnerships_area_unless_asked_for_all() 
 /// other callers are served meanwhile, and a finished analysis frees its place.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_caller_runs_a_bounded_number_of_analyses_at_once() {
-    let test_db = common::sqlite();
-    let db = test_db.connect().await;
-    assert!(alliance::demo::load_if_empty(&db).await.unwrap() > 0);
-    let state = alliance_web::AppState::new(db).with_secure_cookies(false);
+    let (test_db, state) = demo_state().await;
     let heavy = state.heavy.clone();
     let app = TestApp::start_with(test_db, state).await;
     let board = app.signed_in("board@example.org", Role::BoardMember, "Test council").await;
