@@ -78,10 +78,7 @@ impl Db {
 
     /// The stored profile, or `None` before the partnership is set up.
     pub async fn partnership(&self) -> Result<Option<Profile>, DbError> {
-        let row = sqlx::query("SELECT profile FROM partnership WHERE id = 1").fetch_optional(&self.pool).await?;
-        let Some(row) = row else { return Ok(None) };
-        let text: String = row.try_get(0)?;
-        Profile::from_json(&text).map(Some).map_err(|e| DbError::corrupt(format!("partnership.profile: {e}")))
+        Ok(self.partnership_with_version().await?.0)
     }
 
     /// Stores the profile of a partnership not yet set up; `Conflict { field: "profile" }`
@@ -95,14 +92,17 @@ impl Db {
         Ok(())
     }
 
-    /// The version of the stored profile (0 before the partnership is set up): what the
-    /// profile and charter forms name ([`crate::versions`]).
-    pub async fn partnership_version(&self) -> Result<i64, DbError> {
-        let row = sqlx::query("SELECT version FROM partnership WHERE id = 1").fetch_optional(&self.pool).await?;
-        Ok(match row {
-            Some(r) => r.try_get(0)?,
-            None => 0,
-        })
+    /// The stored profile with its version (0 before the partnership is set up), read
+    /// together: what the profile and charter forms show and name ([`crate::versions`]). Read
+    /// apart, a change between the two reads would give an old profile a new version, and a
+    /// form showing it would be saved over the change.
+    pub async fn partnership_with_version(&self) -> Result<(Option<Profile>, i64), DbError> {
+        let row =
+            sqlx::query("SELECT profile, version FROM partnership WHERE id = 1").fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok((None, 0)) };
+        let text: String = row.try_get(0)?;
+        let profile = Profile::from_json(&text).map_err(|e| DbError::corrupt(format!("partnership.profile: {e}")))?;
+        Ok((Some(profile), row.try_get(1)?))
     }
 
     /// Replaces the stored profile; `NotFound` before the partnership is set up. `seen`: the

@@ -12,6 +12,7 @@
 //! across England, from Cornwall to Norfolk), so that box would say little and mislead.
 
 use alliance_db::Db;
+use alliance_ingest::police::synthetic::force_name;
 
 use crate::AppError;
 
@@ -81,15 +82,6 @@ pub(super) fn nothing_to_suggest(kind: &str, boundaries_held: bool, outside: Opt
         ),
     };
     AppError::invalid("comparison", reason)
-}
-
-/// A force's name as its data.police.uk files give it ("Staffordshire Police"), or its slug
-/// when Alliance does not know it.
-fn force_name(slug: &str) -> String {
-    alliance_ingest::police::synthetic::FORCES
-        .iter()
-        .find(|f| f.slug == slug)
-        .map_or_else(|| slug.to_string(), |f| f.name.to_string())
 }
 
 /// "a", "a and b", "a, b and c".

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use alliance_core::domain::{Month, StreetCrime};
+use sqlx::Row;
 
 use super::per_file::Arg;
 use crate::params::Params;
@@ -166,16 +167,9 @@ impl Db {
     /// `[min lon, min lat, max lon, max lat]`; `None` when there are more than
     /// [`MAX_LSOAS_BY_INDEX`].
     async fn lsoas_meeting(&self, bbox: [f64; 4]) -> Result<Option<Vec<String>>, DbError> {
-        let codes: Vec<String> = sqlx::query_scalar(
-            "SELECT lsoa_code FROM police_lsoa_extents \
-             WHERE max_lon >= $1 AND min_lon <= $2 AND max_lat >= $3 AND min_lat <= $4 ORDER BY lsoa_code",
-        )
-        .bind(bbox[0])
-        .bind(bbox[2])
-        .bind(bbox[1])
-        .bind(bbox[3])
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!("SELECT lsoa_code {EXTENTS_MEETING_BOX} ORDER BY lsoa_code");
+        let rows = box_query(&sql, bbox, &Params::new()).fetch_all(&self.pool).await?;
+        let codes = rows.iter().map(|r| r.try_get(0)).collect::<Result<Vec<String>, _>>()?;
         Ok((codes.len() <= MAX_LSOAS_BY_INDEX).then_some(codes))
     }
 
@@ -185,17 +179,8 @@ impl Db {
     /// area there would count nothing and read as "no change", so it is refused instead.
     /// A scan of one row per LSOA (about 35,000 nationally) that stops at the first box met.
     pub async fn police_records_meet(&self, bbox: [f64; 4]) -> Result<bool, DbError> {
-        let any: Option<String> = sqlx::query_scalar(
-            "SELECT lsoa_code FROM police_lsoa_extents \
-             WHERE max_lon >= $1 AND min_lon <= $2 AND max_lat >= $3 AND min_lat <= $4 LIMIT 1",
-        )
-        .bind(bbox[0])
-        .bind(bbox[2])
-        .bind(bbox[1])
-        .bind(bbox[3])
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(any.is_some())
+        let sql = format!("SELECT lsoa_code {EXTENTS_MEETING_BOX} LIMIT 1");
+        Ok(box_query(&sql, bbox, &Params::new()).fetch_optional(&self.pool).await?.is_some())
     }
 
     /// The police records `c` located in the WGS84 box `[min lon, min lat, max lon, max lat]`
@@ -234,6 +219,11 @@ impl Db {
         Ok(rows)
     }
 }
+
+/// The LSOAs whose box of records meets the box bound by [`box_query`] (`$1`–`$4`: min lon,
+/// max lon, min lat, max lat), edges included.
+const EXTENTS_MEETING_BOX: &str =
+    "FROM police_lsoa_extents WHERE max_lon >= $1 AND min_lon <= $2 AND max_lat >= $3 AND min_lat <= $4";
 
 /// `sql` with the box bound to `$1`–`$4` and `params` after them.
 fn box_query<'q>(sql: &'q str, bbox: [f64; 4], params: &'q Params) -> crate::params::AnyQuery<'q> {

@@ -107,6 +107,12 @@ pub const FORCES: &[Force] = &[
     force("wiltshire", "Wiltshire Police", "Wiltshire", 730),
 ];
 
+/// A force's name as its data.police.uk files give it ("Staffordshire Police"), or its slug
+/// when Alliance does not know it: how pages and refusals name the forces whose files are held.
+pub fn force_name(slug: &str) -> String {
+    FORCES.iter().find(|f| f.slug == slug).map_or_else(|| slug.to_string(), |f| f.name.to_string())
+}
+
 /// The Welsh local authorities (2017 codes) of each Welsh force.
 const WELSH_AUTHORITIES: &[(&str, &str)] = &[
     ("W06000001", "north-wales"),

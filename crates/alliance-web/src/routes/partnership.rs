@@ -353,10 +353,10 @@ async fn refused(state: &AppState, sent: PageForms) -> Result<Response, PageErro
 }
 
 async fn render_profile_page(state: &AppState, forms_sent: PageForms, done: &str) -> Result<String, PageError> {
-    let stored = state.db.partnership().await?;
     // Both forms name the profile's version: a save from a page opened before another
     // administrator's is refused, not written over theirs.
-    let version = forms::version_value(state.db.partnership_version().await?);
+    let (stored, version) = state.db.partnership_with_version().await?;
+    let version = forms::version_value(version);
     let form = match forms_sent.form {
         Some(f) => f,
         None => {

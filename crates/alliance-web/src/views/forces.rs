@@ -3,6 +3,7 @@
 //! whose own force's files are not in must not read another force's crime as its own.
 
 use alliance_core::partnership::Profile;
+use alliance_ingest::police::synthetic::force_name;
 
 /// The warning when police files are held but none is of a force the profile names (empty
 /// otherwise, and with no profile). `held` is the forces whose files are in force
@@ -27,15 +28,6 @@ pub fn force_note(profile: Option<&Profile>, held: &[String]) -> String {
          An administrator can import {has} data.police.uk files on the imports page.",
         held.join(", ")
     )
-}
-
-/// A force's name as its data.police.uk files give it, or its slug when Alliance does not
-/// know it.
-fn force_name(slug: &str) -> String {
-    alliance_ingest::police::synthetic::FORCES
-        .iter()
-        .find(|f| f.slug == slug)
-        .map_or_else(|| slug.to_string(), |f| f.name.to_string())
 }
 
 #[cfg(test)]
