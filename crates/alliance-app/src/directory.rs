@@ -300,13 +300,13 @@ fn organisation_id(name: &str) -> String {
     slug.chars().take(80).collect()
 }
 
-/// Adds a service; returns its id (a new ORUK-style id, `alliance-` and 16 hex digits).
-pub async fn add(db: &Db, form: &ServiceForm, actor: &Actor) -> Result<String, AppError> {
-    let id = format!("alliance-{:016x}", rand::random::<u64>());
+/// Adds a service; returns its id (a new ORUK-style id, `alliance-` and 16 hex digits). The
+/// same form sent again (its `submission` key) adds nothing and returns the first one's id.
+pub async fn add(db: &Db, form: &ServiceForm, submission: Option<&str>, actor: &Actor) -> Result<String, AppError> {
+    let id = alliance_db::public::services::web_service_id(rand::random::<i64>());
     let (mut record, postcode) = check(db, &id, form).await?;
     record.organisation_id = organisation_id(&record.organisation_name);
-    db.add_service(&record, &postcode, actor).await?;
-    Ok(id)
+    Ok(db.add_service(&record, &postcode, submission, actor).await?)
 }
 
 /// Changes a service (its organisation id is kept). `seen`: the version its form was opened

@@ -83,31 +83,33 @@ pub fn check_only(input: &PlaceInput) -> Result<(), AppError> {
 }
 
 /// Registers a place; returns its id. A name already in the register (in any case) is a
-/// conflict on `name`; nothing is stored on any error.
-pub async fn add(db: &Db, input: &PlaceInput, actor: &Actor) -> Result<i64, AppError> {
-    Ok(add_all(db, std::slice::from_ref(input), actor).await?[0])
+/// conflict on `name`; nothing is stored on any error. The same form sent again (its
+/// `submission` key) registers nothing and returns the first one's id.
+pub async fn add(db: &Db, input: &PlaceInput, submission: Option<&str>, actor: &Actor) -> Result<i64, AppError> {
+    let c = check(input)?;
+    Ok(db.add_place(&new_place(&c)?, submission, actor).await?)
 }
 
 /// Registers places all together or not at all (a file of parks, say): every one is checked
 /// before any is stored, and they are stored in one transaction. An error names the place.
 pub async fn add_all(db: &Db, inputs: &[PlaceInput], actor: &Actor) -> Result<Vec<i64>, AppError> {
     let checked = inputs.iter().map(check).collect::<Result<Vec<_>, _>>()?;
-    let count = |n: usize| i64::try_from(n).map_err(|_| AppError::internal("count out of range"));
-    let new = checked
-        .iter()
-        .map(|c| {
-            Ok(NewPlace {
-                name: &c.name,
-                kind: c.kind.code(),
-                description: &c.description,
-                geometry: &c.geometry,
-                shapes: count(c.outline.shapes)?,
-                vertices: count(c.outline.vertices)?,
-                square_metres: c.outline.square_metres,
-            })
-        })
-        .collect::<Result<Vec<_>, AppError>>()?;
+    let new = checked.iter().map(new_place).collect::<Result<Vec<_>, AppError>>()?;
     Ok(db.add_places(&new, actor).await?)
+}
+
+/// A checked place as the store takes it.
+fn new_place(c: &Checked) -> Result<NewPlace<'_>, AppError> {
+    let count = |n: usize| i64::try_from(n).map_err(|_| AppError::internal("count out of range"));
+    Ok(NewPlace {
+        name: &c.name,
+        kind: c.kind.code(),
+        description: &c.description,
+        geometry: &c.geometry,
+        shapes: count(c.outline.shapes)?,
+        vertices: count(c.outline.vertices)?,
+        square_metres: c.outline.square_metres,
+    })
 }
 
 /// A stored place's polygons and circles.

@@ -14,6 +14,7 @@ use sqlx::Row;
 use crate::audit::Actor;
 use crate::evaluations::{AreaSpec, EvaluationBasis, EvaluationReport};
 use crate::params::AnyQuery;
+use crate::submissions::{self, Claim};
 use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
@@ -199,10 +200,20 @@ fn from_row(r: &sqlx::any::AnyRow) -> Result<Intervention, DbError> {
 }
 
 impl Db {
-    /// Adds an intervention, with its audit row in the same transaction; returns its id.
-    pub async fn create_intervention(&self, i: &NewIntervention, actor: &Actor) -> Result<i64, DbError> {
+    /// Adds an intervention, with its audit row in the same transaction; returns its id. The
+    /// same form sent again (its `submission` key) adds nothing and returns the first one's.
+    pub async fn create_intervention(
+        &self,
+        i: &NewIntervention,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
         let now = crate::clock::now();
+        let key = submissions::key("intervention", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let row = sqlx::query(
             "INSERT INTO interventions (name, description, intervention_type, strategy_priority, lead_organisation, \
              funding_stream, funding_pence, start_date, end_date, place_kind, place_codes, place_geometry, crime_types, \
@@ -213,6 +224,7 @@ impl Db {
         );
         let row = bind_fields(row, i).bind(&actor.name).bind(&now).fetch_one(&mut *tx).await?;
         let id: i64 = row.try_get(0)?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let target = format!("intervention {id}");
         self.commit_audited(tx, &actor.event(INTERVENTION_CREATED, &target, &i.name)).await?;
         Ok(id)

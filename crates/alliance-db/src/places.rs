@@ -6,8 +6,9 @@
 use serde::Serialize;
 
 use crate::access::conflict_if_unique;
-use crate::audit::{append, Actor};
+use crate::audit::{append, Actor, AuditChain};
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::{Db, DbError};
 
 /// The audit log's action for changes to the register.
@@ -45,38 +46,31 @@ pub struct NewPlace<'a> {
 const COLUMNS: &str = "id, name, kind, description, geometry, shapes, vertices, square_metres, created_by, created_at";
 
 impl Db {
-    /// Registers a place; a name already used (in any case) is a `Conflict` on `name`.
-    pub async fn add_place(&self, place: &NewPlace<'_>, actor: &Actor) -> Result<i64, DbError> {
-        Ok(self.add_places(std::slice::from_ref(place), actor).await?[0])
+    /// Registers a place; a name already used (in any case) is a `Conflict` on `name`. The
+    /// same form sent again (its `submission` key) registers nothing and returns the first
+    /// one's id, rather than refusing the name the first one took.
+    pub async fn add_place(
+        &self,
+        place: &NewPlace<'_>,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
+        let key = submissions::key("place", submission)?;
+        let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
+        let id = insert_places(&mut tx, self.audit_chain(), std::slice::from_ref(place), actor).await?[0];
+        submissions::record(&mut tx, key.as_deref(), id).await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Registers places in one transaction: all of them or, on the first name already used,
     /// none. Returns their ids in order.
     pub async fn add_places(&self, places: &[NewPlace<'_>], actor: &Actor) -> Result<Vec<i64>, DbError> {
         let mut tx = self.begin_write().await?;
-        let mut ids = Vec::with_capacity(places.len());
-        for place in places {
-            let taken = || DbError::conflict("name", format!("There is already a place called \"{}\"", place.name));
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO places (name, kind, description, geometry, shapes, vertices, square_metres, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(place.name)
-            .bind(place.kind)
-            .bind(place.description)
-            .bind(place.geometry)
-            .bind(place.shapes)
-            .bind(place.vertices)
-            .bind(place.square_metres)
-            .bind(&actor.name)
-            .bind(now())
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| conflict_if_unique(e, taken))?;
-            let detail = format!("place added: {} ({}, {} vertices)", place.name, place.kind, place.vertices);
-            append(&mut tx, self.audit_chain(), &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
-            ids.push(id);
-        }
+        let ids = insert_places(&mut tx, self.audit_chain(), places, actor).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -178,4 +172,38 @@ impl Db {
         self.commit_audited(tx, &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
         Ok(())
     }
+}
+
+/// Inserts places and their audit rows in the caller's write transaction; a name already
+/// used (in any case) is a `Conflict` on `name`.
+async fn insert_places(
+    tx: &mut sqlx::AnyConnection,
+    chain: &AuditChain,
+    places: &[NewPlace<'_>],
+    actor: &Actor,
+) -> Result<Vec<i64>, DbError> {
+    let mut ids = Vec::with_capacity(places.len());
+    for place in places {
+        let taken = || DbError::conflict("name", format!("There is already a place called \"{}\"", place.name));
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO places (name, kind, description, geometry, shapes, vertices, square_metres, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(place.name)
+        .bind(place.kind)
+        .bind(place.description)
+        .bind(place.geometry)
+        .bind(place.shapes)
+        .bind(place.vertices)
+        .bind(place.square_metres)
+        .bind(&actor.name)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict_if_unique(e, taken))?;
+        let detail = format!("place added: {} ({}, {} vertices)", place.name, place.kind, place.vertices);
+        append(&mut *tx, chain, &actor.event(PLACE_CHANGE, &format!("/places/{id}"), &detail)).await?;
+        ids.push(id);
+    }
+    Ok(ids)
 }

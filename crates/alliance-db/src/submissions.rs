@@ -1,7 +1,8 @@
 //! Forms sent twice: a one-time key makes a repeated submission find what the first made
 //! instead of making it again.
 //!
-//! A form that creates a record (a funding allocation, a meeting, a public report) carries a
+//! A form that creates a record (every creating form of the web app: an action, an
+//! indicator, a place, a funding allocation, a meeting, a public report…) carries a
 //! random key in a hidden field. The creating transaction first inserts the key (`INSERT …
 //! ON CONFLICT DO NOTHING` under the primary key), then makes the record and stores its id
 //! with the key. A repeat of the same key inserts nothing and reads the id the first stored:
@@ -79,4 +80,23 @@ pub(crate) async fn record(tx: &mut AnyConnection, key: Option<&str>, made: i64)
             .await?;
     }
     Ok(())
+}
+
+impl crate::Db {
+    /// The id the form of `kind` with key `submitted` made, when one was stored (and is still
+    /// kept). For a handler whose own checks would refuse the repeat because of what the
+    /// first made (the indicator code it took): it answers with the first one's record
+    /// before checking. Not a claim: the creating transaction still claims the key (and
+    /// refuses an over-long one, which finds nothing here).
+    pub async fn made_by_submission(&self, kind: &str, submitted: Option<&str>) -> Result<Option<i64>, DbError> {
+        let Ok(Some(key)) = key(kind, submitted) else { return Ok(None) };
+        let kept_since = crate::clock::stamp(chrono::Utc::now() - KEPT_FOR);
+        let made: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT made_id FROM form_submissions WHERE submission_key = $1 AND created_at >= $2")
+                .bind(key)
+                .bind(kept_since)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(made.flatten())
+    }
 }

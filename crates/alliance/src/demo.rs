@@ -147,7 +147,7 @@ async fn load_example_parks(db: &Db, actor: &alliance_db::audit::Actor) -> anyho
         place_codes: vec!["Hanley Park".into(), "Burslem Park".into()],
         ..Default::default()
     };
-    let id = db.create_intervention(&intervention, actor).await?;
+    let id = db.create_intervention(&intervention, None, actor).await?;
     alliance_app::evaluation::store(db, id, &design, actor).await?;
     Ok(())
 }

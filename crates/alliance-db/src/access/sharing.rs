@@ -22,6 +22,7 @@ use sqlx::{FromRow, Row};
 use super::{check_date, PERMISSION_CHANGE};
 use crate::audit::{append, Actor};
 use crate::clock::{now, today};
+use crate::submissions::{self, Claim};
 use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
@@ -523,10 +524,20 @@ impl Db {
     }
 
     /// Records an agreement: `Invalid` names the field at fault (`title`, `purpose`,
-    /// `lawful_basis`, `review_date`).
-    pub async fn create_agreement(&self, a: &NewAgreement<'_>, actor: &Actor) -> Result<i64, DbError> {
+    /// `lawful_basis`, `review_date`). The same form sent again (its `submission` key)
+    /// records nothing and returns the first one's id.
+    pub async fn create_agreement(
+        &self,
+        a: &NewAgreement<'_>,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
         let (end_date, dpia_date) = check_agreement(a)?;
+        let key = submissions::key("agreement", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let row = sqlx::query(
             "INSERT INTO agreements (title, purpose, lawful_basis, review_date, end_date, dpia_reference, dpia_date, \
              created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -551,6 +562,7 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
         }
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("agreement {id} recorded");
         self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, a.title.trim(), &detail)).await?;
         Ok(id)
@@ -800,8 +812,9 @@ impl Db {
     }
 
     /// Records a DPIA: `Invalid` names the field at fault (`title`, `completed_on`,
-    /// `review_date`).
-    pub async fn create_dpia(&self, d: &NewDpia<'_>, actor: &Actor) -> Result<i64, DbError> {
+    /// `review_date`). The same form sent again (its `submission` key) records nothing and
+    /// returns the first one's id.
+    pub async fn create_dpia(&self, d: &NewDpia<'_>, submission: Option<&str>, actor: &Actor) -> Result<i64, DbError> {
         check_length("title", "title", d.title, field_limits::TITLE)?;
         check_length("datasets", "datasets", d.datasets, field_limits::DPIA_DATASETS)?;
         check_length("completed_on", "date it was completed", d.completed_on, field_limits::DATE + 2)?;
@@ -812,7 +825,11 @@ impl Db {
         }
         check_date("completed_on", "date it was completed", d.completed_on.trim())?;
         check_date("review_date", "review date", d.review_date.trim())?;
+        let key = submissions::key("dpia", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let row = sqlx::query(
             "INSERT INTO dpias (title, datasets, completed_on, review_date, summary, created_by, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -827,6 +844,7 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("DPIA {id} recorded");
         self.commit_audited(tx, &actor.event(PERMISSION_CHANGE, d.title.trim(), &detail)).await?;
         Ok(id)

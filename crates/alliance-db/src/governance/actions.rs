@@ -10,6 +10,7 @@ use super::{check_date, opt_date};
 use crate::audit::Actor;
 use crate::clock::{now, today};
 use crate::params::AnyQuery;
+use crate::submissions::{self, Claim};
 use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
@@ -272,20 +273,38 @@ pub(super) async fn insert_action(
 
 impl Db {
     /// Creates an action; its history starts with its creation (effective `effective_on`,
-    /// today when `None`).
+    /// today when `None`). Without a form's key (tests, benches); a form calls
+    /// [`Db::create_action_keyed`].
     pub async fn create_action(
         &self,
         f: &ActionFields<'_>,
         actor: &Actor,
         effective_on: Option<&str>,
     ) -> Result<i64, DbError> {
+        self.create_action_keyed(f, effective_on, None, actor).await
+    }
+
+    /// [`Db::create_action`] from a form: the same form sent again (its `submission` key)
+    /// creates nothing and returns the first one's id.
+    pub async fn create_action_keyed(
+        &self,
+        f: &ActionFields<'_>,
+        effective_on: Option<&str>,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
         check_action(f)?;
         let on = match effective_on {
             Some(d) => check_date("effective_on", d)?,
             None => today(),
         };
+        let key = submissions::key("action", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let id = insert_action(&mut tx, f, &actor.name, &on).await?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         self.commit_governance(tx, actor, &format!("/actions/{id}"), "action created").await?;
         Ok(id)
     }
@@ -339,13 +358,30 @@ impl Db {
 
     /// Records a dated progress update and the status it reports (history effective on the
     /// update's date). Whether the actor may do so is decided by the caller (the web's access
-    /// module, `require_action_update`).
+    /// module, `require_action_update`). Without a form's key; a form calls
+    /// [`Db::add_action_update_keyed`].
     pub async fn add_action_update(
         &self,
         action_id: i64,
         on_date: &str,
         status: ActionStatus,
         note: &str,
+        actor: &Actor,
+        by_org_id: Option<i64>,
+    ) -> Result<i64, DbError> {
+        self.add_action_update_keyed(action_id, on_date, status, note, None, actor, by_org_id).await
+    }
+
+    /// [`Db::add_action_update`] from a form: the same form sent again (its `submission` key)
+    /// records nothing more and returns the first update's id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_action_update_keyed(
+        &self,
+        action_id: i64,
+        on_date: &str,
+        status: ActionStatus,
+        note: &str,
+        submission: Option<&str>,
         actor: &Actor,
         by_org_id: Option<i64>,
     ) -> Result<i64, DbError> {
@@ -364,7 +400,11 @@ impl Db {
             return Err(DbError::invalid("note", "Say what progress was made"));
         }
         let by = actor.name.as_str();
+        let key = submissions::key("action-update", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let old = action_in(&mut tx, action_id).await?;
         let at = now();
         let id: i64 = sqlx::query(
@@ -389,6 +429,7 @@ impl Db {
         let before = status_on(initial.unwrap_or(old.status), &changes, &on);
         record_history(&mut tx, action_id, &on, "status", Some(before.as_str()), Some(status.as_str()), by).await?;
         refresh_status(&mut tx, action_id, old.status, &at).await?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("progress update on {on}: {}", status.label());
         self.commit_governance(tx, actor, &format!("/actions/{action_id}"), &detail).await?;
         Ok(id)
@@ -425,18 +466,25 @@ impl Db {
         })
     }
 
+    /// Adds a milestone to an action. The same form sent again (its `submission` key) adds
+    /// nothing and returns the first one's id.
     pub async fn add_milestone(
         &self,
         action_id: i64,
         title: &str,
         due: Option<&str>,
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
         if title.trim().is_empty() {
             return Err(DbError::invalid("milestone", "Enter the milestone's title"));
         }
         let due = opt_date("milestone_due", due)?;
+        let key = submissions::key("milestone", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         action_in(&mut tx, action_id).await?;
         let id: i64 =
             sqlx::query("INSERT INTO action_milestones (action_id, title, due_date) VALUES ($1, $2, $3) RETURNING id")
@@ -447,6 +495,7 @@ impl Db {
                 .await?
                 .try_get(0)?;
         record_history(&mut tx, action_id, &today(), "milestone", None, Some(title.trim()), &actor.name).await?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         self.commit_governance(tx, actor, &format!("/actions/{action_id}"), "milestone added").await?;
         Ok(id)
     }
@@ -515,19 +564,25 @@ impl Db {
     }
 
     /// Marks an action for escalation to the Board on `raised_on`, with the reason; kept in
-    /// the action's history too. The Board pack of that quarter lists it.
+    /// the action's history too. The Board pack of that quarter lists it. The same form sent
+    /// again (its `submission` key) marks nothing more and returns the first one's id.
     pub async fn escalate_action(
         &self,
         action_id: i64,
         raised_on: &str,
         note: &str,
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
         let on = check_date("raised_on", raised_on)?;
         if note.trim().is_empty() {
             return Err(DbError::invalid("note", "Say why the Board needs to know"));
         }
+        let key = submissions::key("escalation", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         action_in(&mut tx, action_id).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO action_escalations (action_id, raised_on, note, by_user, recorded_at) \
@@ -542,6 +597,7 @@ impl Db {
         .await?
         .try_get(0)?;
         record_history(&mut tx, action_id, &on, "escalated", None, Some(note.trim()), &actor.name).await?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("escalated to the Board on {on}");
         self.commit_governance(tx, actor, &format!("/actions/{action_id}"), &detail).await?;
         Ok(id)

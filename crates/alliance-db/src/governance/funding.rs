@@ -146,10 +146,30 @@ async fn over_note(tx: &mut AnyConnection, stream_id: i64, fy: &str) -> Result<S
 }
 
 impl Db {
+    /// Adds a funding stream (a name already used, in any case, is a `Conflict` on `name`).
+    /// Without a form's key (tests, benches); a form calls
+    /// [`Db::create_funding_stream_keyed`].
     pub async fn create_funding_stream(&self, name: &str, funder: &str, actor: &Actor) -> Result<i64, DbError> {
+        self.create_funding_stream_keyed(name, funder, None, actor).await
+    }
+
+    /// [`Db::create_funding_stream`] from a form: the same form sent again (its `submission`
+    /// key) adds nothing and returns the first one's id, rather than refusing the name the
+    /// first one took.
+    pub async fn create_funding_stream_keyed(
+        &self,
+        name: &str,
+        funder: &str,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
         let name = required("name", name, "Enter the name of the funding stream")?;
         let funder = required("funder", funder, "Enter who provides the money, like Home Office")?;
+        let key = submissions::key("funding-stream", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let taken = sqlx::query("SELECT id FROM funding_streams WHERE LOWER(name) = LOWER($1)")
             .bind(name)
             .fetch_optional(&mut *tx)
@@ -166,6 +186,7 @@ impl Db {
                 .await?
                 .try_get(0)?;
         let detail = format!("funding stream {id} added: {name} ({funder})");
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         self.commit_governance(tx, actor, "/funding", &detail).await?;
         Ok(id)
     }

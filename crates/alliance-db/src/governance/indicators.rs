@@ -12,6 +12,7 @@ use sqlx::{Any, Row, Transaction};
 use super::{audit, num};
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
@@ -162,9 +163,28 @@ pub(super) async fn insert_indicator(
 }
 
 impl Db {
+    /// Adds an indicator (a code already used is a `Conflict` on `code`). Without a form's key
+    /// (the command line, imports, benches); a form calls [`Db::create_indicator_keyed`].
     pub async fn create_indicator(&self, ind: &NewIndicator<'_>, actor: &Actor) -> Result<i64, DbError> {
+        self.create_indicator_keyed(ind, None, actor).await
+    }
+
+    /// [`Db::create_indicator`] from a form: the same form sent again (its `submission` key)
+    /// adds nothing and returns the first one's id, rather than refusing the code the first
+    /// one took.
+    pub async fn create_indicator_keyed(
+        &self,
+        ind: &NewIndicator<'_>,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
+        let key = submissions::key("indicator", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let id = insert_indicator(&mut tx, ind).await?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!(
             "indicator {} added: {} ({}, {})",
             ind.code.trim(),

@@ -82,20 +82,27 @@ impl Db {
     }
 
     /// Adds a decision or an escalation to a meeting (an action arising is
-    /// [`Db::add_meeting_action`]).
+    /// [`Db::add_meeting_action`]). The same form sent again (its `submission` key) adds
+    /// nothing and returns the first one's id.
     pub async fn add_meeting_item(
         &self,
         meeting_id: i64,
         kind: MeetingItemKind,
         text: &str,
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
         if kind == MeetingItemKind::Action {
             return Err(DbError::invalid("kind", "An action arising is added with the action it creates"));
         }
         let text = required("text", text, "Enter what was decided or escalated")?;
+        let key = submissions::key("meeting-item", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let id = insert_item(&mut tx, meeting_id, kind, text, None).await?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("{kind} added");
         self.commit_governance(tx, actor, &format!("/meetings/{meeting_id}"), &detail).await?;
         Ok(id)
@@ -103,14 +110,20 @@ impl Db {
 
     /// An action arising at a meeting: creates the action in the plan (its history effective
     /// on the meeting's date) and the meeting's item naming it, in one transaction. Returns
-    /// the action's id.
+    /// the action's id; the same form sent again (its `submission` key) returns the first
+    /// one's and creates nothing.
     pub async fn add_meeting_action(
         &self,
         meeting_id: i64,
         fields: &ActionFields<'_>,
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
+        let key = submissions::key("meeting-action", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let held_on: String = sqlx::query_scalar("SELECT held_on FROM meetings WHERE id = $1")
             .bind(meeting_id)
             .fetch_optional(&mut *tx)
@@ -118,6 +131,7 @@ impl Db {
             .ok_or_else(|| DbError::not_found(format!("meeting {meeting_id}")))?;
         let action_id = insert_action(&mut tx, fields, &actor.name, &held_on).await?;
         insert_item(&mut tx, meeting_id, MeetingItemKind::Action, fields.title.trim(), Some(action_id)).await?;
+        submissions::record(&mut tx, key.as_deref(), action_id).await?;
         let detail = format!("action arising: action {action_id}");
         self.commit_governance(tx, actor, &format!("/meetings/{meeting_id}"), &detail).await?;
         Ok(action_id)

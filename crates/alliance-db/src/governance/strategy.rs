@@ -11,6 +11,7 @@ use super::strategy_files::{
 };
 use super::{audit, change, changes};
 use crate::audit::Actor;
+use crate::submissions::{self, Claim};
 use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
@@ -169,10 +170,21 @@ impl Db {
         Ok(())
     }
 
-    /// Adds a commitment at the end of a priority's list.
-    pub async fn add_commitment(&self, priority_id: i64, text: &str, actor: &Actor) -> Result<i64, DbError> {
+    /// Adds a commitment at the end of a priority's list. The same form sent again (its
+    /// `submission` key) adds nothing and returns the first one's id.
+    pub async fn add_commitment(
+        &self,
+        priority_id: i64,
+        text: &str,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
         let text = bounded("text", text, MAX_TEXT_CHARS, "Enter the commitment's words")?;
+        let key = submissions::key("commitment", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let exists = sqlx::query("SELECT id FROM priorities WHERE id = $1").bind(priority_id).fetch_optional(&mut *tx);
         if exists.await?.is_none() {
             return Err(DbError::invalid("priority", "Select the priority the commitment comes under"));
@@ -186,6 +198,7 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("commitment added: \"{text}\"");
         self.commit_governance(tx, actor, &format!("/strategy/commitments/{id}"), &detail).await?;
         Ok(id)

@@ -17,6 +17,7 @@ use super::Strategy;
 use crate::access::conflict_if_unique;
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::{Db, DbError};
 
 /// Characters of a strategy's or a priority's name.
@@ -268,27 +269,45 @@ impl Db {
     }
 
     /// Creates a strategy with no priorities yet (they are added with [`Db::add_priority`]).
-    pub async fn create_strategy(&self, fields: &StrategyFields, actor: &Actor) -> Result<i64, DbError> {
+    /// The same form sent again (its `submission` key) creates nothing and returns the first
+    /// one's id.
+    pub async fn create_strategy(
+        &self,
+        fields: &StrategyFields,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<i64, DbError> {
         let f = checked(fields)?;
+        let key = submissions::key("strategy", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let id = insert_strategy_row(&mut tx, &f).await?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("strategy {id} created: {} ({}–{})", f.name, f.period_start, f.period_end);
         self.commit_governance(tx, actor, &format!("/strategies/{id}"), &detail).await?;
         Ok(id)
     }
 
     /// Adds a priority at the end of a strategy's list; a name the strategy already has is a
-    /// [`DbError::Conflict`] on `name`.
+    /// [`DbError::Conflict`] on `name`. The same form sent again (its `submission` key) adds
+    /// nothing and returns the first one's id, rather than that conflict.
     pub async fn add_priority(
         &self,
         strategy_id: i64,
         name: &str,
         description: &str,
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
         let name = text("name", name, MAX_NAME_CHARS, "Enter the priority's name")?;
         let description = text("description", description, MAX_TEXT_CHARS, "")?;
+        let key = submissions::key("priority", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         if sqlx::query("SELECT id FROM strategies WHERE id = $1")
             .bind(strategy_id)
             .fetch_optional(&mut *tx)
@@ -318,6 +337,7 @@ impl Db {
         .await
         .map_err(|e| conflict_if_unique(e, conflict))?
         .try_get(0)?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let detail = format!("priority added to strategy {strategy_id}: \"{name}\"");
         self.commit_governance(tx, actor, &format!("/strategy/priorities/{id}"), &detail).await?;
         Ok(id)

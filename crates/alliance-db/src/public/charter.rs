@@ -13,6 +13,7 @@ use sqlx::Row;
 use super::Place;
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::{Db, DbError};
 
 /// The charter allows at most this many commitments (the Staffordshire charter has six).
@@ -161,9 +162,14 @@ impl Db {
     /// transaction. It must pledge every active commitment and nothing else, so a charter
     /// with no commitments (a partnership that has not set them out) cannot be joined. The
     /// commitments are read in the write transaction: one withdrawn or added meanwhile is
-    /// seen.
-    pub async fn register_signatory(&self, s: &NewSignatory) -> Result<i64, DbError> {
+    /// seen. The same form sent again (its `submission` key) stores nothing and returns the
+    /// first application's id.
+    pub async fn register_signatory(&self, s: &NewSignatory, submission: Option<&str>) -> Result<i64, DbError> {
+        let key = submissions::key("signatory", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let active: Vec<Commitment> = sqlx::query_as(ACTIVE_COMMITMENTS).fetch_all(&mut *tx).await?;
         if active.is_empty() {
             return Err(DbError::invalid("pledges", "The charter has no commitments yet: it cannot be joined"));
@@ -221,6 +227,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         }
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use crate::audit::Actor;
 use crate::clock::now;
+use crate::submissions::{self, Claim};
 use crate::{Db, DbError};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -21,7 +22,9 @@ pub struct PublicResponse {
 
 impl Db {
     /// Publishes a response about an area ('ward' or 'district') and records it
-    /// (`publish-response`) in the same transaction; returns its id.
+    /// (`publish-response`) in the same transaction; returns its id. The same form sent again
+    /// (its `submission` key) publishes nothing more and returns the first one's id.
+    #[allow(clippy::too_many_arguments)]
     pub async fn publish_response(
         &self,
         area_kind: &str,
@@ -29,9 +32,14 @@ impl Db {
         area_name: &str,
         you_said: &str,
         we_did: &str,
+        submission: Option<&str>,
         actor: &Actor,
     ) -> Result<i64, DbError> {
+        let key = submissions::key("response", submission)?;
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(first);
+        }
         let row = sqlx::query(
             "INSERT INTO public_responses (area_kind, area_code, area_name, you_said, we_did, published_at, published_by) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -46,6 +54,7 @@ impl Db {
         .fetch_one(&mut *tx)
         .await?;
         let id: i64 = row.try_get(0)?;
+        submissions::record(&mut tx, key.as_deref(), id).await?;
         let target = format!("{area_kind}:{area_code}");
         self.commit_audited(tx, &actor.event("publish-response", &target, &format!("response {id} published"))).await?;
         Ok(id)

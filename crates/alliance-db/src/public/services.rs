@@ -12,6 +12,7 @@ use sqlx::Row;
 use crate::audit::Actor;
 use crate::clock::now;
 use crate::params::AnyQuery;
+use crate::submissions::{self, Claim};
 use crate::versions::{self, Versioned};
 use crate::{Db, DbError};
 
@@ -168,6 +169,25 @@ fn from_row(r: &AnyRow) -> Result<ServiceRecord, DbError> {
     })
 }
 
+/// The prefix of the id of a service added on the staff form.
+const WEB_SERVICE_PREFIX: &str = "alliance-";
+
+/// The id of a service added on the staff form: `alliance-` and the 16 hex digits of a random
+/// number. A form's one-time key stores what it made as a number (`form_submissions.made_id`),
+/// so the number is what is kept and the id is made from it again.
+pub fn web_service_id(number: i64) -> String {
+    // The bits as unsigned: every number has its own 16 digits, negative ones too.
+    format!("{WEB_SERVICE_PREFIX}{:016x}", number as u64)
+}
+
+/// The number a [`web_service_id`] was made from; `None` for any other id (an imported one).
+fn web_service_number(id: &str) -> Option<i64> {
+    let digits = id
+        .strip_prefix(WEB_SERVICE_PREFIX)
+        .filter(|d| d.len() == 16 && d.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))?;
+    u64::from_str_radix(digits, 16).ok().map(|n| n as i64)
+}
+
 impl Db {
     /// The last step of every change to the directory: its audit row (`directory-change`, at
     /// `/directory/{id}`), then the commit.
@@ -313,9 +333,27 @@ impl Db {
     }
 
     /// Adds a service checked by the caller (`alliance_app::directory`); an id already held
-    /// is a [`DbError::Conflict`]. Audited in the same transaction.
-    pub async fn add_service(&self, s: &ServiceRecord, postcode: &str, actor: &Actor) -> Result<(), DbError> {
+    /// is a [`DbError::Conflict`]. Audited in the same transaction. Returns the service's id;
+    /// the same form sent again (its `submission` key, which needs an id made by
+    /// [`web_service_id`]) adds nothing and returns the first one's.
+    pub async fn add_service(
+        &self,
+        s: &ServiceRecord,
+        postcode: &str,
+        submission: Option<&str>,
+        actor: &Actor,
+    ) -> Result<String, DbError> {
+        let key = submissions::key("service", submission)?;
+        let made = match key {
+            Some(_) => Some(web_service_number(s.id.as_str()).ok_or_else(|| {
+                DbError::invalid("submission", format!("{} is not the id of a service added on the form", s.id))
+            })?),
+            None => None,
+        };
         let mut tx = self.begin_write().await?;
+        if let Claim::Repeat(first) = submissions::claim(&mut tx, key.as_deref()).await? {
+            return Ok(web_service_id(first));
+        }
         let held =
             sqlx::query("SELECT id FROM support_services WHERE id = $1").bind(s.id.as_str()).fetch_optional(&mut *tx);
         if held.await?.is_some() {
@@ -331,8 +369,12 @@ impl Db {
             .bind(s.organisation_id.as_str())
             .execute(&mut *tx)
             .await?;
+        if let Some(made) = made {
+            submissions::record(&mut tx, key.as_deref(), made).await?;
+        }
         let detail = format!("service added: {} ({})", s.name, s.organisation_name);
-        self.commit_directory_change(tx, s.id.as_str(), actor, &detail).await
+        self.commit_directory_change(tx, s.id.as_str(), actor, &detail).await?;
+        Ok(s.id.clone())
     }
 
     /// Changes a service (checked by the caller); audited with each field before and after
@@ -435,7 +477,27 @@ fn one_of_each(areas: Vec<String>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::one_of_each;
+    use super::{one_of_each, web_service_id, web_service_number};
+
+    #[test]
+    fn a_web_service_id_gives_back_its_number() {
+        for n in [0, 1, 0x1234_5678_9abc_def0, i64::MAX, -1, i64::MIN] {
+            let id = web_service_id(n);
+            assert_eq!(id.len(), "alliance-".len() + 16, "{id}");
+            assert_eq!(web_service_number(&id), Some(n), "{id}");
+        }
+        assert_eq!(web_service_id(-1), "alliance-ffffffffffffffff");
+        for other in [
+            "oruk-1",
+            "alliance-12",
+            "alliance-zzzzzzzzzzzzzzzz",
+            "alliance-00000000000000000",
+            "alliance-+123456789abcdef",
+            "alliance-ABCDEF0123456789",
+        ] {
+            assert_eq!(web_service_number(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn areas_are_listed_once_whatever_their_case() {

@@ -271,9 +271,11 @@ async fn update_user(
 async fn data_sharing_page(
     state: &AppState,
     me: &alliance_db::access::User,
-    form: forms::Form,
+    mut form: forms::Form,
     sent: &'static str,
 ) -> Result<String, PageError> {
+    // One key for the agreement and the DPIA forms: each store namespaces it.
+    forms::ensure_submission_key(&mut form.values);
     state.db.record_lapses().await?;
     let page = DataSharingPage {
         me_email: me.email.clone(),
@@ -338,7 +340,8 @@ async fn add_agreement(
 ) -> Result<Response, PageError> {
     let typed = AgreementFields::of(&form);
     let new = typed.agreement();
-    let result = state.db.create_agreement(&new, &actor(&me)).await.map(|_| ());
+    let key = form.get(forms::SUBMISSION);
+    let result = state.db.create_agreement(&new, key.as_deref(), &actor(&me)).await.map(|_| ());
     data_sharing_done(&state, &me, result, form.values, "agreement", |f| f).await
 }
 
@@ -488,7 +491,8 @@ async fn add_dpia(
         review_date: &review_date,
         summary: &summary,
     };
-    let result = state.db.create_dpia(&new, &actor(&me)).await.map(|_| ());
+    let key = form.get(forms::SUBMISSION);
+    let result = state.db.create_dpia(&new, key.as_deref(), &actor(&me)).await.map(|_| ());
     let id_of = |f: &'static str| match f {
         "title" => "dpia-title",
         "review_date" => "dpia-review",

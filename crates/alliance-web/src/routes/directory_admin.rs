@@ -125,7 +125,12 @@ fn form_of(f: &ServiceForm) -> Form {
     ]))
 }
 
-fn form_page(state: &AppState, id: Option<String>, form: Form, needs: Vec<String>) -> FormPage {
+/// The add form (`id` `None`, which keeps its one-time key when shown again) or the change
+/// form of a service.
+fn form_page(state: &AppState, id: Option<String>, mut form: Form, needs: Vec<String>) -> FormPage {
+    if id.is_none() {
+        forms::ensure_submission_key(&mut form.values);
+    }
     let errors = form.errors.clone();
     FormPage { layout: layout(state), id, form, needs, choices: NEEDS, errors }
 }
@@ -153,7 +158,8 @@ async fn create(
     Submitted(fields): Submitted<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     let (mut form, needs) = read(fields);
-    match directory::add(&state.db, &service_form(&form, &needs), &actor(&user)).await {
+    let key = form.get(forms::SUBMISSION);
+    match directory::add(&state.db, &service_form(&form, &needs), key.as_deref(), &actor(&user)).await {
         Ok(_) => Ok(see_other("/directory?added=1")),
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason }) => {
             form.errors.push(error(field, reason));

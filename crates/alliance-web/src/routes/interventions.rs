@@ -51,7 +51,8 @@ async fn create(
 ) -> Result<Response, PageError> {
     match checked(&state, v::validate(&values)).await? {
         Ok(fields) => {
-            let id = state.db.create_intervention(&fields, &actor(&user)).await?;
+            let key = values.get(forms::SUBMISSION).map(String::as_str);
+            let id = state.db.create_intervention(&fields, key, &actor(&user)).await?;
             Ok(see_other(&format!("/interventions/{id}")))
         }
         Err(errors) => {

@@ -84,7 +84,8 @@ async fn add(
         geojson: form.value("geojson"),
     };
     let actor = actor(&user);
-    match places::add(&state.db, &input, &actor).await {
+    let key = form.get(crate::forms::SUBMISSION);
+    match places::add(&state.db, &input, key.as_deref(), &actor).await {
         Ok(id) => Ok(see_other(&format!("/places/{id}"))),
         Err(AppError::Invalid { field, reason } | AppError::Conflict { field, reason })
         | Err(AppError::Db(DbError::Invalid { field, reason } | DbError::Conflict { field, reason })) => {

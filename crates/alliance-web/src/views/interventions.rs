@@ -53,7 +53,10 @@ pub struct FormPage {
 }
 
 impl FormPage {
-    pub fn new(state: &AppState, id: Option<i64>, values: FormValues, errors: Vec<FieldError>) -> FormPage {
+    pub fn new(state: &AppState, id: Option<i64>, mut values: FormValues, errors: Vec<FieldError>) -> FormPage {
+        if id.is_none() {
+            crate::forms::ensure_submission_key(&mut values);
+        }
         FormPage {
             layout: Layout::new(state, "/interventions"),
             id,

@@ -68,7 +68,9 @@ pub struct PlaceFormPage {
 }
 
 impl PlaceFormPage {
-    pub fn new(layout: Layout, form: Form) -> PlaceFormPage {
+    /// The form, which keeps its one-time key when shown again (a new one when first shown).
+    pub fn new(layout: Layout, mut form: Form) -> PlaceFormPage {
+        crate::forms::ensure_submission_key(&mut form.values);
         PlaceFormPage { layout, form, kinds: PlaceKind::choices() }
     }
 }

@@ -640,7 +640,7 @@ async fn a_failing_audit_write_leaves_the_change_unstored(app: TestApp) {
         dpia_date: "",
         parties: &[],
     };
-    let agreement = db.create_agreement(&agreement, &actor).await.unwrap();
+    let agreement = db.create_agreement(&agreement, None, &actor).await.unwrap();
     let (cookie, csrf) = common::session_for(&db, admin_id).await;
     let admin = Caller { cookie, csrf, bearer: None };
     let rows_before = db.verify_audit_chain().await.unwrap().rows_checked;

@@ -389,12 +389,12 @@ async fn strategy_items(app: TestApp) {
         aim: "Fewer people hurt".into(),
         source: String::new(),
     };
-    let id = app.db.create_strategy(&fields, &actor).await.unwrap();
-    let p1 = app.db.add_priority(id, "Prevention", "", &actor).await.unwrap();
-    let p2 = app.db.add_priority(id, "Enforcement", "", &actor).await.unwrap();
-    let c1 = app.db.add_commitment(p1, "Fund detached youth work", &actor).await.unwrap();
-    let c2 = app.db.add_commitment(p1, "Train school staff", &actor).await.unwrap();
-    let c3 = app.db.add_commitment(p2, "Target knife crime hotspots", &actor).await.unwrap();
+    let id = app.db.create_strategy(&fields, None, &actor).await.unwrap();
+    let p1 = app.db.add_priority(id, "Prevention", "", None, &actor).await.unwrap();
+    let p2 = app.db.add_priority(id, "Enforcement", "", None, &actor).await.unwrap();
+    let c1 = app.db.add_commitment(p1, "Fund detached youth work", None, &actor).await.unwrap();
+    let c2 = app.db.add_commitment(p1, "Train school staff", None, &actor).await.unwrap();
+    let c3 = app.db.add_commitment(p2, "Target knife crime hotspots", None, &actor).await.unwrap();
     let org = app.db.organisation_by_name("Wiltshire and Swindon VRP").await.unwrap().unwrap().id;
     let action = ActionFields {
         commitment_id: c1,

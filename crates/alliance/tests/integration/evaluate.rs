@@ -711,7 +711,7 @@ async fn an_intervention_reads_back_as_stored(t: TestDb) {
         referral_service: None,
     };
     let actor = common::test_actor();
-    let id = db.create_intervention(&new, &actor).await.expect("store");
+    let id = db.create_intervention(&new, None, &actor).await.expect("store");
     let stored = db.intervention(id).await.expect("read").expect("stored");
     assert_eq!(stored.fields, new);
     assert_eq!((stored.id, stored.created_by.as_str()), (id, actor.name.as_str()));

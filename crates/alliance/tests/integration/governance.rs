@@ -143,18 +143,26 @@ async fn scenario(t: TestDb) {
         )
         .await
         .unwrap();
-    db.add_meeting_item(dg, MeetingItemKind::Escalation, "Navigator funding gap from April", &analyst).await.unwrap();
-    db.add_meeting_item(dg, MeetingItemKind::Decision, "Adopt the charter", &analyst).await.unwrap();
+    db.add_meeting_item(dg, MeetingItemKind::Escalation, "Navigator funding gap from April", None, &analyst)
+        .await
+        .unwrap();
+    db.add_meeting_item(dg, MeetingItemKind::Decision, "Adopt the charter", None, &analyst).await.unwrap();
     let board = db
         .create_meeting(MeetingBody::Board, "2025-12-02", "Board", &[(council, "Director".into())], None, &analyst)
         .await
         .unwrap();
-    db.add_meeting_item(board, MeetingItemKind::Escalation, "Board items are not escalations to itself", &analyst)
-        .await
-        .unwrap();
+    db.add_meeting_item(
+        board,
+        MeetingItemKind::Escalation,
+        "Board items are not escalations to itself",
+        None,
+        &analyst,
+    )
+    .await
+    .unwrap();
     // The Delivery Group also marks the off-track action for escalation: it is escalated for
     // two reasons, and the pack lists it once with both.
-    db.escalate_action(a3, "2025-11-20", "No provider since August", &Actor::new("user:dg@alliance", "test"))
+    db.escalate_action(a3, "2025-11-20", "No provider since August", None, &Actor::new("user:dg@alliance", "test"))
         .await
         .unwrap();
 
@@ -345,7 +353,7 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
     };
     let action = db.create_action(&fields, &actor, None).await.unwrap();
     let other = db.create_action(&fields, &actor, None).await.unwrap();
-    let milestone = db.add_milestone(action, "Recruit", None, &actor).await.unwrap();
+    let milestone = db.add_milestone(action, "Recruit", None, None, &actor).await.unwrap();
     let new_indicator = |code| NewIndicator {
         target: Some(10.0),
         owner_org_id: Some(org),
@@ -370,7 +378,7 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
     let failures: Vec<(&str, Result<(), alliance_db::DbError>)> = vec![
         ("update_priority", db.update_priority(priority.id, "Renamed", "", None, &actor).await),
         ("update_commitment", db.update_commitment(commitment.id, "New words", None, &actor).await),
-        ("add_commitment", db.add_commitment(priority.id, "Another", &actor).await.map(drop)),
+        ("add_commitment", db.add_commitment(priority.id, "Another", None, &actor).await.map(drop)),
         ("create_action", db.create_action(&fields, &actor, None).await.map(drop)),
         (
             "edit_action",
@@ -380,10 +388,10 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
             "add_action_update",
             db.add_action_update(action, "2025-11-01", ActionStatus::AtRisk, "Late", &actor, Some(org)).await.map(drop),
         ),
-        ("add_milestone", db.add_milestone(action, "Train", None, &actor).await.map(drop)),
+        ("add_milestone", db.add_milestone(action, "Train", None, None, &actor).await.map(drop)),
         ("complete_milestone", db.complete_milestone(milestone, "2025-11-02", &actor).await),
         ("add_dependency", db.add_dependency(action, other, &actor).await),
-        ("escalate_action", db.escalate_action(action, "2025-11-03", "Stuck", &actor).await.map(drop)),
+        ("escalate_action", db.escalate_action(action, "2025-11-03", "Stuck", None, &actor).await.map(drop)),
         ("create_indicator", db.create_indicator(&new_indicator("sessions"), &actor).await.map(drop)),
         (
             "set_indicator_target",
@@ -415,8 +423,11 @@ async fn a_failing_audit_write_leaves_the_governance_change_unstored(t: common::
             "create_meeting",
             db.create_meeting(MeetingBody::Board, "2025-12-01", "Board", &[], None, &actor).await.map(drop),
         ),
-        ("add_meeting_item", db.add_meeting_item(meeting, MeetingItemKind::Decision, "Agreed", &actor).await.map(drop)),
-        ("add_meeting_action", db.add_meeting_action(meeting, &meeting_action, &actor).await.map(drop)),
+        (
+            "add_meeting_item",
+            db.add_meeting_item(meeting, MeetingItemKind::Decision, "Agreed", None, &actor).await.map(drop),
+        ),
+        ("add_meeting_action", db.add_meeting_action(meeting, &meeting_action, None, &actor).await.map(drop)),
     ];
     for (what, result) in failures {
         let e = result.expect_err(what);
@@ -519,8 +530,8 @@ async fn a_cycle_a_board_can_trust(t: TestDb) {
         .create_action(&fields("Finished work", ActionStatus::Complete, Some("2020-03-31")), &actor, None)
         .await
         .unwrap();
-    db.add_milestone(a4, "Order bins", Some("2020-02-01"), &actor).await.unwrap();
-    let done = db.add_milestone(a4, "Choose sites", Some("2020-01-15"), &actor).await.unwrap();
+    db.add_milestone(a4, "Order bins", Some("2020-02-01"), None, &actor).await.unwrap();
+    let done = db.add_milestone(a4, "Choose sites", Some("2020-01-15"), None, &actor).await.unwrap();
     db.complete_milestone(done, "2020-01-10", &actor).await.unwrap();
 
     let pack = alliance_app::board_pack::BoardPack::load(db, quarter, "Wiltshire and Swindon").await.unwrap();

@@ -22,6 +22,7 @@ mod crash;
 mod disclosure_attack;
 mod editors;
 mod evaluate;
+mod form_keys;
 mod governance;
 mod governance_web;
 mod headers;

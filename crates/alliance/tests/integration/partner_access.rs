@@ -296,7 +296,7 @@ async fn partner_uploads_through_the_api(app: TestApp) {
         dpia_date: "",
         parties: &[],
     };
-    let agreement = db.create_agreement(&agreement, &common::test_actor()).await.unwrap();
+    let agreement = db.create_agreement(&agreement, None, &common::test_actor()).await.unwrap();
     db.set_grant(
         agreement,
         charity,

@@ -169,7 +169,7 @@ async fn postcodes_place_reports_and_venues(t: common::TestDb) {
             })
             .collect(),
     };
-    let id = db.register_signatory(&signatory).await.unwrap();
+    let id = db.register_signatory(&signatory, None).await.unwrap();
     assert!(db.verify_signatory(id, today, &common::test_actor()).await.unwrap());
     let map_after = app.get("/safer-places", &common::app::Caller::default()).await.body;
     assert!(map_after.contains("Hanley Arcade: Hanley Arcade"), "the venue is on the map: {map_after}");

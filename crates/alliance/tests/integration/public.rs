@@ -571,13 +571,16 @@ async fn the_store_refuses_applications_that_do_not_pledge_exactly_the_charter()
     };
     let refused =
         |r: Result<i64, alliance_db::DbError>| matches!(r, Err(alliance_db::DbError::Invalid { field: "pledges", .. }));
-    assert!(refused(db.register_signatory(&application(Vec::new())).await), "nothing to sign");
+    assert!(refused(db.register_signatory(&application(Vec::new()), None).await), "nothing to sign");
     let first = db.add_charter_commitment("Safe venues", "Lighting", &common::test_actor()).await.unwrap();
     let second = db.add_charter_commitment("Trained staff", "Training", &common::test_actor()).await.unwrap();
-    assert!(refused(db.register_signatory(&application(vec![first])).await), "a commitment left out");
-    assert!(refused(db.register_signatory(&application(vec![first, second, 9_999])).await), "one not in the charter");
+    assert!(refused(db.register_signatory(&application(vec![first]), None).await), "a commitment left out");
+    assert!(
+        refused(db.register_signatory(&application(vec![first, second, 9_999]), None).await),
+        "one not in the charter"
+    );
     assert!(db.signatories("submitted").await.unwrap().is_empty(), "nothing stored by a refusal");
-    db.register_signatory(&application(vec![first, second])).await.expect("exactly the charter");
+    db.register_signatory(&application(vec![first, second]), None).await.expect("exactly the charter");
     assert_eq!(db.signatories("submitted").await.unwrap().len(), 1);
 }
 

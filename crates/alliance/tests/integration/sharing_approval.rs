@@ -47,7 +47,7 @@ async fn agreement(app: &TestApp, review_date: &str) -> i64 {
         dpia_date: "2026-01-15",
         parties: &[],
     };
-    app.db.create_agreement(&new, &common::test_actor()).await.unwrap()
+    app.db.create_agreement(&new, None, &common::test_actor()).await.unwrap()
 }
 
 async fn a_grant_takes_effect_only_when_the_owner_approves(app: TestApp) {

@@ -50,7 +50,7 @@ async fn renewal_needs_a_new_owner_approval(app: TestApp) {
         dpia_date: "2026-01-15",
         parties: &[],
     };
-    let id = app.db.create_agreement(&new, &common::test_actor()).await.expect("agreement");
+    let id = app.db.create_agreement(&new, None, &common::test_actor()).await.expect("agreement");
     let id_text = id.to_string();
 
     // The command line: a request by the council's administrator, listed; the requester may

@@ -102,8 +102,9 @@ fn fields_of(form: &mut Form) -> Result<ActionFields<'_>, Vec<FieldError>> {
 }
 
 async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
+    let key = form.get(forms::SUBMISSION);
     match fields_of(&mut form) {
-        Ok(fields) => match state.db.create_action(&fields, &actor(&user), None).await {
+        Ok(fields) => match state.db.create_action_keyed(&fields, None, key.as_deref(), &actor(&user)).await {
             Ok(id) => return Ok(see_other(&format!("/actions/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, ACTION_FIELDS, "title")?),
         },
@@ -202,8 +203,9 @@ async fn post_update(
     require_action_update(&state, &user, &a).await?;
     form.errors = form.read_dates(&[("update_on_date", "Date the update reports on", true)]);
     let (on, note, by) = (form.value("update_on_date"), form.value("update_note"), actor(&user));
+    let key = form.get(forms::SUBMISSION);
     let save = status_from(&form, "update_status")
-        .map(|status| state.db.add_action_update(id, &on, status, &note, &by, Some(user.org_id)));
+        .map(|status| state.db.add_action_update_keyed(id, &on, status, &note, key.as_deref(), &by, Some(user.org_id)));
     let fields = [("on_date", "update_on_date-day"), ("note", "update_note")];
     let then = format!("/actions/{id}#updates");
     save_or_again(&state, &user, a, form, save, &then, &fields, "update_note").await
@@ -218,7 +220,8 @@ async fn add_milestone(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     form.errors = form.read_dates(&[("milestone_due", "Due date", false)]);
     let (title, due, by) = (form.value("milestone_title"), form.get("milestone_due"), actor(&user));
-    let save = Ok(state.db.add_milestone(id, &title, due.as_deref(), &by));
+    let key = form.get(forms::SUBMISSION);
+    let save = Ok(state.db.add_milestone(id, &title, due.as_deref(), key.as_deref(), &by));
     let fields = [("milestone", "milestone_title"), ("milestone_due", "milestone_due-day")];
     let then = format!("/actions/{id}#milestones");
     save_or_again(&state, &user, a, form, save, &then, &fields, "milestone_title").await
@@ -259,7 +262,8 @@ async fn escalate(
     let Some(a) = state.db.action(id).await? else { return Err(not_found()) };
     form.errors = form.read_dates(&[("escalation_on", "Date of the escalation", true)]);
     let (on, note, by) = (form.value("escalation_on"), form.value("escalation_note"), actor(&user));
-    let save = Ok(state.db.escalate_action(id, &on, &note, &by));
+    let key = form.get(forms::SUBMISSION);
+    let save = Ok(state.db.escalate_action(id, &on, &note, key.as_deref(), &by));
     let fields = [("raised_on", "escalation_on-day"), ("note", "escalation_note")];
     let then = format!("/actions/{id}");
     save_or_again(&state, &user, a, form, save, &then, &fields, "escalation_note").await

@@ -103,7 +103,8 @@ fn stream_fields(form: &mut Form) -> Option<(String, String)> {
 /// `POST /funding/streams`: a new funding stream (name and funder).
 async fn add_stream(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
     if let Some((name, funder)) = stream_fields(&mut form) {
-        match state.db.create_funding_stream(&name, &funder, &actor(&user)).await {
+        let key = form.get(forms::SUBMISSION);
+        match state.db.create_funding_stream_keyed(&name, &funder, key.as_deref(), &actor(&user)).await {
             Ok(_) => return Ok(see_other("/funding#streams")),
             Err(e) => form.errors.push(invalid_to_field(e, STREAM_FIELDS, "stream_name")?),
         }

@@ -256,6 +256,12 @@ async fn new_form(State(state): State<AppState>, _: Staff) -> Result<Response, P
 
 /// `POST /indicators`: adds an indicator to the performance framework.
 async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
+    // A repeat of a form already stored goes to what the first made, before the check below
+    // refuses the code that the first one took.
+    let key = form.get(forms::SUBMISSION);
+    if let Some(id) = state.db.made_by_submission("indicator", key.as_deref()).await? {
+        return Ok(see_other(&format!("/indicators/{id}")));
+    }
     let mut errors = Vec::new();
     let name = form.get("name").unwrap_or_default();
     if name.is_empty() {
@@ -337,7 +343,7 @@ async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: For
             priority_id,
             source: source.clone(),
         };
-        match state.db.create_indicator(&new, &actor(&user)).await {
+        match state.db.create_indicator_keyed(&new, key.as_deref(), &actor(&user)).await {
             Ok(id) => return Ok(see_other(&format!("/indicators/{id}"))),
             Err(e) => errors.push(invalid_to_field(
                 e,

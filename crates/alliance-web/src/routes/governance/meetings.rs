@@ -85,6 +85,7 @@ async fn add_item(
         form.errors.push(error("kind", "Select whether it is a decision, an escalation or an action arising"));
     }
     let text = form.value("text");
+    let key = form.get(crate::forms::SUBMISSION);
     if text.trim().is_empty() {
         form.errors.push(error("text", "Enter what was decided, escalated or agreed"));
     }
@@ -111,7 +112,7 @@ async fn add_item(
                 status: ActionStatus::NotStarted,
                 intervention_id: None,
             };
-            match state.db.add_meeting_action(id, &fields, &actor(&user)).await {
+            match state.db.add_meeting_action(id, &fields, key.as_deref(), &actor(&user)).await {
                 Ok(_) => return Ok(see_other(&format!("/meetings/{id}"))),
                 Err(e) => {
                     form.errors.push(invalid_to_field(e, &[("due_date", "due_date-day"), ("title", "text")], "text")?)
@@ -119,7 +120,7 @@ async fn add_item(
             }
         }
     } else if let (Some(kind), true) = (kind, form.errors.is_empty()) {
-        match state.db.add_meeting_item(id, kind, &text, &actor(&user)).await {
+        match state.db.add_meeting_item(id, kind, &text, key.as_deref(), &actor(&user)).await {
             Ok(_) => return Ok(see_other(&format!("/meetings/{id}"))),
             Err(e) => form.errors.push(invalid_to_field(e, &[("kind", "kind"), ("text", "text")], "text")?),
         }

@@ -62,6 +62,15 @@ struct NewPage {
     errors: Vec<FieldError>,
 }
 
+impl NewPage {
+    /// The page with `form`, which keeps its one-time key (a new one when first shown).
+    fn new(layout: Layout, mut form: Form) -> NewPage {
+        forms::ensure_submission_key(&mut form.values);
+        let errors = form.errors.clone();
+        NewPage { layout, form, errors }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "governance/strategy_import.html")]
 struct ImportPage {
@@ -108,7 +117,7 @@ async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> 
 }
 
 async fn new_form(State(state): State<AppState>, _: Staff) -> Result<Response, PageError> {
-    page(&NewPage { layout: layout(&state), form: Form::default(), errors: Vec::new() }, false)
+    page(&NewPage::new(layout(&state), Form::default()), false)
 }
 
 async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
@@ -119,7 +128,7 @@ async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: For
         aim: form.value("aim"),
         source: form.value("source"),
     };
-    match state.db.create_strategy(&fields, &actor(&user)).await {
+    match state.db.create_strategy(&fields, form.get(forms::SUBMISSION).as_deref(), &actor(&user)).await {
         Ok(id) => return Ok(see_other(&format!("/strategies/{id}"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
@@ -133,8 +142,7 @@ async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: For
             "name",
         )?),
     }
-    let errors = form.errors.clone();
-    page(&NewPage { layout: layout(&state), form, errors }, true)
+    page(&NewPage::new(layout(&state), form), true)
 }
 
 async fn import_form(State(state): State<AppState>, _: Staff) -> Result<Response, PageError> {
@@ -177,9 +185,11 @@ async fn show_page(
     state: &AppState,
     strategy: Strategy,
     can_edit: bool,
-    form: Form,
+    mut form: Form,
     done: Option<String>,
 ) -> Result<ShowPage, PageError> {
+    // One key for the priority and the commitment forms: each store namespaces it.
+    forms::ensure_submission_key(&mut form.values);
     let current = state.db.current_strategy().await?.is_some_and(|c| c.id == strategy.id);
     let priorities = state.db.priorities(strategy.id).await?;
     let commitments = state.db.commitments(strategy.id).await?;
@@ -221,7 +231,8 @@ async fn add_priority(
 ) -> Result<Response, PageError> {
     let Some(s) = state.db.strategy(id).await? else { return Err(not_found()) };
     let (name, description) = (form.value("priority_name"), form.value("priority_description"));
-    match state.db.add_priority(id, &name, &description, &actor(&user)).await {
+    let key = form.get(forms::SUBMISSION);
+    match state.db.add_priority(id, &name, &description, key.as_deref(), &actor(&user)).await {
         Ok(pid) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
         Err(e) => form.errors.push(invalid_to_field(
             e,
@@ -243,7 +254,11 @@ async fn add_commitment(
     // Only a priority of this strategy: an id from elsewhere is not a choice offered.
     match form.get("priority").and_then(|p| p.parse::<i64>().ok()).filter(|p| priorities.iter().any(|q| q.id == *p)) {
         None => form.errors.push(error("priority", "Select the priority the commitment comes under")),
-        Some(pid) => match state.db.add_commitment(pid, &form.value("text"), &actor(&user)).await {
+        Some(pid) => match state
+            .db
+            .add_commitment(pid, &form.value("text"), form.get(forms::SUBMISSION).as_deref(), &actor(&user))
+            .await
+        {
             Ok(_) => return Ok(see_other(&format!("/strategies/{id}#priority-{pid}"))),
             Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text"), ("priority", "priority")], "text")?),
         },

@@ -62,7 +62,11 @@ async fn add(State(state): State<AppState>, Staff(user): Staff, mut form: Form) 
         Ok(id) if priority(&state.db, id).await?.is_none() => {
             form.errors.push(error("priority", "Select the priority the commitment comes under"));
         }
-        Ok(pid) => match state.db.add_commitment(pid, &form.value("text"), &actor(&user)).await {
+        Ok(pid) => match state
+            .db
+            .add_commitment(pid, &form.value("text"), form.get(forms::SUBMISSION).as_deref(), &actor(&user))
+            .await
+        {
             Ok(_) => return Ok(see_other(&format!("/strategy#priority-{pid}"))),
             Err(e) => form.errors.push(invalid_to_field(e, &[("text", "text"), ("priority", "priority")], "text")?),
         },

@@ -154,7 +154,8 @@ async fn directory(
     ))
 }
 
-async fn join_page(state: &AppState, values: crate::forms::Form, errors: FormErrors) -> Result<String, PageError> {
+async fn join_page(state: &AppState, mut values: crate::forms::Form, errors: FormErrors) -> Result<String, PageError> {
+    crate::forms::ensure_submission_key(&mut values.values);
     Ok(JoinPage {
         layout: PublicLayout::new(state, "/safer-places"),
         csrf: csrf(),
@@ -321,7 +322,8 @@ async fn join(State(state): State<AppState>, Form(fields): Form<Vec<(String, Str
             if !allowed(&state, PublicForm::CharterJoin.accepted()).await? {
                 return too_many(&state, "/safer-places");
             }
-            state.db.register_signatory(&application).await?;
+            let submission = values.get(crate::forms::SUBMISSION);
+            state.db.register_signatory(&application, submission.as_deref()).await?;
             Ok(see_other("/safer-places/join/sent"))
         }
     }

@@ -62,7 +62,8 @@ async fn areas(state: &AppState) -> Result<Vec<(String, String)>, PageError> {
     Ok(areas)
 }
 
-async fn render_staff(state: &AppState, form: forms::Form) -> Result<String, PageError> {
+async fn render_staff(state: &AppState, mut form: forms::Form) -> Result<String, PageError> {
+    forms::ensure_submission_key(&mut form.values);
     Ok(StaffResponsesPage {
         layout: Layout::new(state, "/staff/you-said-we-did"),
         form,
@@ -100,6 +101,7 @@ async fn publish(
     };
     let (kind, code) = key.split_once(':').unwrap_or(("district", key.as_str()));
     let name = label.split(" (").next().unwrap_or(&label);
-    state.db.publish_response(kind, code, name, &you_said, &we_did, &actor(&me)).await?;
+    let submission = form.get(forms::SUBMISSION);
+    state.db.publish_response(kind, code, name, &you_said, &we_did, submission.as_deref(), &actor(&me)).await?;
     Ok(see_other("/staff/you-said-we-did"))
 }

@@ -160,6 +160,9 @@ impl ActionPage {
             None => None,
         };
         let mut form = form;
+        // One key for the page's creating forms (update, milestone, escalation): each store
+        // namespaces it, so they never find each other's.
+        crate::forms::ensure_submission_key(&mut form.values);
         if form.get("update_on_date").is_none() {
             form.values.insert("update_on_date".into(), super::today());
         }
@@ -228,7 +231,10 @@ pub struct ActionFormPage {
 }
 
 impl ActionFormPage {
-    pub async fn load(db: &Db, layout: Layout, id: Option<i64>, form: Form) -> Result<ActionFormPage, DbError> {
+    pub async fn load(db: &Db, layout: Layout, id: Option<i64>, mut form: Form) -> Result<ActionFormPage, DbError> {
+        if id.is_none() {
+            crate::forms::ensure_submission_key(&mut form.values);
+        }
         let errors = form.errors.clone();
         Ok(ActionFormPage {
             layout,

@@ -184,7 +184,8 @@ pub struct IndicatorFormPage {
 }
 
 impl IndicatorFormPage {
-    pub async fn load(db: &Db, layout: Layout, form: Form) -> Result<IndicatorFormPage, DbError> {
+    pub async fn load(db: &Db, layout: Layout, mut form: Form) -> Result<IndicatorFormPage, DbError> {
+        crate::forms::ensure_submission_key(&mut form.values);
         let priorities = match db.strategies().await?.into_iter().next() {
             Some(s) => db.priorities(s.id).await?.into_iter().map(|p| (p.id.to_string(), p.name)).collect(),
             None => Vec::new(),

@@ -103,8 +103,9 @@ impl MeetingPage {
         layout: Layout,
         meeting: Meeting,
         can_edit: bool,
-        form: Form,
+        mut form: Form,
     ) -> Result<MeetingPage, DbError> {
+        crate::forms::ensure_submission_key(&mut form.values);
         let attendees = db.meeting_attendees().await?.into_iter().filter(|a| a.meeting_id == meeting.id).collect();
         let items = db.meeting_items().await?.into_iter().filter(|i| i.meeting_id == meeting.id).collect();
         let errors = form.errors.clone();

@@ -28,7 +28,8 @@ pub struct StrategyPage {
 }
 
 impl StrategyPage {
-    pub async fn load(db: &Db, layout: Layout, can_edit: bool, form: Form) -> Result<StrategyPage, DbError> {
+    pub async fn load(db: &Db, layout: Layout, can_edit: bool, mut form: Form) -> Result<StrategyPage, DbError> {
+        crate::forms::ensure_submission_key(&mut form.values);
         let strategy = db.strategies().await?.into_iter().next();
         let mut priorities = Vec::new();
         if let Some(s) = &strategy {
