@@ -33,7 +33,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::{Connection, PgConnection, Postgres, Row};
 use tokio::sync::mpsc;
 
-use super::latest::{self, LatestOutcomes};
+use super::latest::{LatestOutcomes, Staged};
 use super::per_file::{self, Arg, By, PoliceStore};
 use super::{is_outcomes_file, outcomes, parse_into, pg_deferred, run_order, Batch, Message, RunProgress};
 use crate::imports::{ImportCounts, ImportOutcome};
@@ -376,7 +376,7 @@ struct PgStore<'c, 'k> {
     /// Whether the map may be read for the file in progress (checked at its first street rows).
     known_complete: Option<bool>,
     /// An outcomes file's rows, for the map once the file commits.
-    staged: Vec<(String, alliance_core::domain::Month, String)>,
+    staged: Staged,
     /// After `replace`: the file's kind, import and the import it replaced.
     settled: Option<(PoliceFileKind, i64, Option<i64>)>,
     rows: CopyText,
@@ -402,7 +402,7 @@ impl<'c, 'k> PgStore<'c, 'k> {
             conn,
             known,
             known_complete: None,
-            staged: Vec::new(),
+            staged: Staged::default(),
             settled: None,
             rows: CopyText::new(),
             street: Vec::new(),
@@ -552,7 +552,7 @@ impl PoliceStore for PgStore<'_, '_> {
             Batch::Outcomes(rows, keys) => {
                 encode_outcomes(&rows, &keys, import_id, &mut self.rows);
                 if self.known.building() {
-                    latest::stage(rows, &mut self.staged);
+                    self.staged.push(&rows, &keys);
                 }
                 if self.rows.as_bytes().len() >= COPY_CHUNK_BYTES {
                     self.copy(COPY_OUTCOMES).await?;
@@ -612,7 +612,7 @@ impl PoliceStore for PgStore<'_, '_> {
             // other months may commit in any order: the map keeps each crime's latest month.
             let kept = match building.as_mut() {
                 Some(known) if replaced.is_none() => {
-                    let added = known.map.add(std::mem::take(&mut self.staged));
+                    let added = known.map.add(&self.staged);
                     known.ours.push(import_id);
                     added
                 }

@@ -38,7 +38,7 @@ pub(crate) use bulk::finish_interrupted_run;
 
 use self::borrowed::{Binder, BorrowedInsert};
 use self::known::KnownOutcomes;
-use super::latest::LatestOutcomes;
+use super::latest::{LatestOutcomes, Staged};
 use super::outcomes::REFRESH;
 use super::per_file::{self, Arg, By, PoliceStore};
 use super::{is_outcomes_file, parse_into, run_order, Batch, Message, RunEvent};
@@ -75,8 +75,12 @@ struct RowInserter<'c> {
 impl<'c> RowInserter<'c> {
     fn new(conn: &'c Connection, table: &str, columns: &[&str]) -> Result<RowInserter<'c>, DbError> {
         let row = format!("({})", vec!["?"; columns.len()].join(","));
+        // `OR FAIL`: a row that breaks a constraint stops the statement without undoing the
+        // rows before it, so SQLite keeps no statement journal (a copy of every page each
+        // statement changes, written to a temporary file). Nothing partial survives: the
+        // error rolls the file's whole transaction back.
         let sql = |n: usize| {
-            format!("INSERT INTO {table} ({}) VALUES {}", columns.join(","), vec![row.as_str(); n].join(","))
+            format!("INSERT OR FAIL INTO {table} ({}) VALUES {}", columns.join(","), vec![row.as_str(); n].join(","))
         };
         Ok(RowInserter {
             many: BorrowedInsert::prepare(conn, &sql(ROWS_PER_STATEMENT))?,
@@ -258,6 +262,9 @@ pub(super) fn import_run(
     });
     drop(store);
     drop(inserts);
+    // The map of latest outcomes (up to 300 MB at national scale) is not needed by the
+    // rebuilds: its memory goes before their sorts take theirs.
+    drop(known);
     let mut conn = conn;
     bulk::end(&mut conn, path, mode)?;
     conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")?;
@@ -309,8 +316,8 @@ const YIELD_FOR: std::time::Duration = std::time::Duration::from_millis(10);
 struct FileState {
     /// The rows of the file's month as stored, made once.
     month: Option<(Month, String)>,
-    /// An outcomes file's rows, for the map of latest outcomes once committed.
-    staged: Vec<(String, Month, String)>,
+    /// An outcomes file's rows, packed for the map of latest outcomes once committed.
+    staged: Staged,
     /// After `replace`: the file's kind, the import it replaced, the last outcome row id.
     settled: Option<(PoliceFileKind, Option<i64>, i64)>,
 }
@@ -419,12 +426,10 @@ impl PoliceStore for SqliteStore<'_, '_> {
                 b.text(at + 5, &o.outcome_type)
             })?,
         }
-        match batch {
-            Batch::Outcomes(rows, _) if known.is_some() => super::latest::stage(rows, &mut self.file.staged),
-            batch => {
-                let _ = self.used.send(batch);
-            }
+        if let (Batch::Outcomes(rows, keys), Some(_)) = (&batch, known) {
+            self.file.staged.push(rows, keys);
         }
+        let _ = self.used.send(batch);
         Ok(())
     }
 
@@ -468,7 +473,7 @@ impl PoliceStore for SqliteStore<'_, '_> {
         }
         if let Some((PoliceFileKind::Outcomes, replaced, last_outcome_id)) = self.file.settled {
             let staged = std::mem::take(&mut self.file.staged);
-            let keep = replaced.is_none() && self.known.as_mut().is_some_and(|k| k.add(staged, last_outcome_id));
+            let keep = replaced.is_none() && self.known.as_mut().is_some_and(|k| k.add(&staged, last_outcome_id));
             if !keep {
                 *self.known = None;
             }

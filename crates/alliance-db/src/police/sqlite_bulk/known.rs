@@ -6,10 +6,11 @@
 
 use std::sync::Arc;
 
+use alliance_core::domain::police::crime_key;
 use alliance_core::domain::Month;
 use rusqlite::Connection;
 
-use crate::police::latest::{Found, LatestOutcomes, MAX_CRIMES};
+use crate::police::latest::{Found, LatestOutcomes, Staged, MAX_CRIMES};
 use crate::DbError;
 
 pub(in crate::police) struct KnownOutcomes {
@@ -88,14 +89,10 @@ impl KnownOutcomes {
     /// Adds a committed outcomes file's rows (see [`LatestOutcomes::add`]), the table's highest
     /// outcome id being `last_id` after it. `false`: the map can no longer be kept (it grew
     /// too large, or it is shared with the parser, which must not see it change).
-    pub(in crate::police) fn add(
-        &mut self,
-        rows: Vec<(String, alliance_core::domain::Month, String)>,
-        last_id: i64,
-    ) -> bool {
-        self.rows += rows.len() as i64;
+    pub(in crate::police) fn add(&mut self, staged: &Staged, last_id: i64) -> bool {
+        self.rows += staged.len() as i64;
         self.last_id = last_id;
-        Arc::get_mut(&mut self.map).is_some_and(|map| map.add(rows))
+        Arc::get_mut(&mut self.map).is_some_and(|map| map.add(staged))
     }
 }
 
@@ -113,16 +110,20 @@ fn seeded(conn: &Connection) -> Result<Option<LatestOutcomes>, DbError> {
     let mut map = LatestOutcomes::default();
     let mut statement = conn.prepare("SELECT crime_id, month, outcome_type FROM police_outcomes ORDER BY id")?;
     let mut rows = statement.query([])?;
-    let mut batch = Vec::with_capacity(SEED_BATCH);
+    let mut batch = Staged::default();
     while let Some(row) = rows.next()? {
         let month: String = row.get(1)?;
         let Ok(month) = month.parse::<Month>() else { return Ok(None) };
-        batch.push((row.get::<_, String>(0)?, month, row.get::<_, String>(2)?));
-        if batch.len() == SEED_BATCH && !map.add(std::mem::replace(&mut batch, Vec::with_capacity(SEED_BATCH))) {
-            return Ok(None);
+        let (crime_id, outcome): (String, String) = (row.get(0)?, row.get(2)?);
+        batch.push_one(&crime_id, crime_key(&crime_id), month, &outcome);
+        if batch.len() == SEED_BATCH {
+            if !map.add(&batch) {
+                return Ok(None);
+            }
+            batch.clear();
         }
     }
-    Ok(map.add(batch).then_some(map))
+    Ok(map.add(&batch).then_some(map))
 }
 
 fn data_version(conn: &Connection) -> Result<i64, DbError> {
