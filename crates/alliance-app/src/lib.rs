@@ -17,6 +17,7 @@ pub mod disclosure;
 pub mod ed_release;
 mod error;
 pub mod evaluation;
+pub mod forces;
 pub mod imports;
 pub mod indicators;
 pub mod mail;

@@ -103,7 +103,7 @@ pub async fn get(
     };
     // The form shows the districts the report covers: the partnership's when none was asked for.
     let shown = SnaRequest { areas: covered, ..request.clone() };
-    let page = SnaPage::new(
+    let mut page = SnaPage::new(
         &state,
         &districts,
         &partnership_area,
@@ -114,6 +114,7 @@ pub async fn get(
         query.as_deref(),
         body,
     );
+    page.force_note = alliance_app::forces::ForceCoverage::load(&state.db).await?.note();
     Ok((status, Html(page.render()?)).into_response())
 }
 

@@ -108,7 +108,7 @@ pub struct DashboardFigures {
     /// are in (or, when no district is held, the figures count every record).
     pub unplaced_note: String,
     /// What to say when none of the police files held is of the profile's force(s) (empty:
-    /// at least one is): `views::forces::force_note`.
+    /// at least one is): `alliance_app::forces::ForceCoverage::note`.
     pub force_note: String,
     pub latest_month: String,
     pub current_period: String,
@@ -268,7 +268,7 @@ impl DashboardFigures {
         Ok(DashboardFigures {
             has_data: true,
             unplaced_note: unplaced_note(state, &area, &names).await?,
-            force_note: super::forces::force_note(db.partnership().await?.as_ref(), &db.police_forces_held().await?),
+            force_note: alliance_app::forces::ForceCoverage::load(db).await?.note(),
             latest_month: latest.to_string(),
             current_period: current.to_string(),
             current_months_covered: months_covered,
@@ -393,6 +393,11 @@ async fn district_rows(
     // (all crime but anti-social behaviour, violence) of a crime type's count.
     let split = |t: &str, n: i64| (if t != ANTI_SOCIAL_BEHAVIOUR { n } else { 0 }, if t == VIOLENCE { n } else { 0 });
     let mut by_district: BTreeMap<Option<String>, (i64, i64)> = BTreeMap::new();
+    // Every one of the partnership's districts has a row, one with no record too: a table
+    // leaving it out reads as if the district were not in the partnership.
+    for code in area {
+        by_district.insert(Some(code.to_string()), (0, 0));
+    }
     for r in &rows {
         let t = r.values.get(1).cloned().flatten().unwrap_or_default();
         let district =

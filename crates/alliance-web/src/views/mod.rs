@@ -7,7 +7,6 @@ pub mod board_pack;
 pub mod dashboard;
 pub mod ed_assaults;
 pub mod figures;
-pub mod forces;
 pub mod format;
 pub mod governance;
 pub mod imports;

@@ -379,6 +379,9 @@ pub struct FiguresPage {
     /// Counts below this are not published.
     pub threshold: u64,
     pub hotspot_cells: Vec<CellCount>,
+    /// Why no police figures are published although records are held (only other forces'
+    /// are: `alliance_app::forces`); empty otherwise.
+    pub police_withheld: String,
 }
 
 // Staff pages (the staff layout).

@@ -58,6 +58,9 @@ pub async fn run(db: &Db, args: CountsArgs) -> anyhow::Result<ExitCode> {
             codes.join(", ")
         ),
     }
+    if !args.everywhere {
+        super::sna::warn_of_other_forces(db).await?;
+    }
     match args.format {
         Format::Csv => write_csv(&args.by, &rows)?,
         Format::Json => println!("{}", counts::counts_json(&args.by, &filter, &rows)),

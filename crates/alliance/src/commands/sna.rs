@@ -65,6 +65,7 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
         all_areas: args.all_areas,
     };
     let report = SnaReport::build(db, &request, &disclosure).await.map_err(super::option_error)?;
+    warn_of_other_forces(db).await?;
     let html = alliance_reports::sna::standalone_html(&report);
     std::fs::write(&args.out, &html).with_context(|| format!("cannot write {}", args.out.display()))?;
     println!(
@@ -78,6 +79,17 @@ pub async fn run(db: &Db, args: SnaArgs) -> anyhow::Result<ExitCode> {
         report.period.map_or("no period".into(), |p| p.to_string())
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says on standard error when the police records held are only other forces' (as the
+/// dashboard and the SNA page do), so figures printed or written are not taken for the
+/// partnership's own.
+pub(crate) async fn warn_of_other_forces(db: &Db) -> anyhow::Result<()> {
+    let note = alliance_app::forces::ForceCoverage::load(db).await?.note();
+    if !note.is_empty() {
+        eprintln!("Warning: {note}");
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]

@@ -300,6 +300,14 @@ async fn the_dashboard_names_the_forces_held(app: TestApp) {
     let warning = warning.split("</div>").next().expect("its end");
     assert!(warning.contains("held only for Staffordshire Police"), "{warning}");
     assert!(warning.contains("West Midlands Police, has none"), "{warning}");
+    assert!(warning.contains("These are not the partnership&#39;s police figures"), "{warning}");
+    // The SNA page says so too, and the public page publishes no police figure of another
+    // force's as the partnership's.
+    let sna = app.get("/sna", &admin).await.body;
+    assert!(sna.contains("id=\"other-forces\"") && sna.contains("held only for Staffordshire Police"), "{sna}");
+    let public = app.get("/public/figures", &Caller::default()).await.body;
+    assert!(public.contains("once West Midlands Police&#39;s data has been loaded"), "{public}");
+    assert!(!public.contains("crimes-by-month") && !public.contains("Staffordshire"), "{public}");
     // The API does not pass Staffordshire's records off as the West Midlands': with none of
     // the partnership's districts held it refuses, and counts every record only when asked.
     let refused = app.get("/api/v1/counts?by=month", &admin).await;
@@ -312,6 +320,10 @@ async fn the_dashboard_names_the_forces_held(app: TestApp) {
     app.db.set_partnership(&profile("staffordshire"), None, &common::test_actor()).await.expect("profile");
     let dashboard = app.get("/", &admin).await.body;
     assert!(!dashboard.contains("id=\"other-forces\""), "the partnership's own force's files are held");
+    let sna = app.get("/sna", &admin).await.body;
+    assert!(!sna.contains("id=\"other-forces\""), "{sna}");
+    let public = app.get("/public/figures", &Caller::default()).await.body;
+    assert!(!public.contains("has been loaded") && public.contains("crimes-by-month"), "{public}");
 }
 
 on_each_app!(the_dashboard_names_the_forces_held);

@@ -3,6 +3,7 @@
 //! counts are public already, but the page applies one rule to everything it shows.
 
 use alliance_app::counts::{self, Scope};
+use alliance_app::forces::ForceCoverage;
 use alliance_core::analytics::suppression::Shown;
 use alliance_core::domain::{CountField, CountFilter};
 use askama::Template;
@@ -29,8 +30,15 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
     // national archive every force's records): the chart, the month table and the district
     // table all count the same records, so a month's figure is the sum of its districts'.
     let area = counts::districts(&state.db, Vec::new(), Scope::Partnership).await?;
+    let area_codes: Vec<String> = area.iter().map(|d| d.to_string()).collect();
     let in_area = CountFilter { districts: area, ..CountFilter::default() };
-    let months = last_24_months(&state.db.counts(&[CountField::Month], &in_area).await?);
+    // Another force's records are not the partnership's figures: none are published until
+    // the partnership's own force's files are in (`alliance_app::forces`).
+    let coverage = ForceCoverage::load(&state.db).await?;
+    let months = match coverage.own_held() {
+        true => last_24_months(&state.db.counts(&[CountField::Month], &in_area).await?),
+        false => Vec::new(),
+    };
     let labels: Vec<String> = months.iter().map(|(m, _)| m.clone()).collect();
     let values: Vec<Option<i64>> = months.iter().map(|(_, n)| shown(*n).value().map(|v| v as i64)).collect();
     let chart = if labels.is_empty() {
@@ -52,13 +60,22 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
         to: latest.first().and_then(|m| m.parse().ok()),
         ..in_area
     };
-    let by_district = state.db.counts(&[CountField::District], &filter).await?;
-    let mut districts: Vec<ShownRow> = by_district
-        .iter()
-        .filter_map(|r| {
-            let code = r.values.first()?.clone()?;
-            Some(ShownRow { name: names.get(&code).cloned().unwrap_or(code), shown: shown_text(shown(r.count)) })
-        })
+    let by_district = match months.is_empty() {
+        true => Vec::new(),
+        false => state.db.counts(&[CountField::District], &filter).await?,
+    };
+    let mut counted: std::collections::HashMap<String, i64> =
+        by_district.iter().filter_map(|r| Some((r.values.first()?.clone()?, r.count))).collect();
+    // Every one of the partnership's districts is listed, a district with no record too (a
+    // table that leaves one out reads as if it were not in the partnership).
+    if !months.is_empty() {
+        for code in &area_codes {
+            counted.entry(code.clone()).or_insert(0);
+        }
+    }
+    let mut districts: Vec<ShownRow> = counted
+        .into_iter()
+        .map(|(code, n)| ShownRow { name: names.get(&code).cloned().unwrap_or(code), shown: shown_text(shown(n)) })
         .collect();
     districts.sort_by(|a, b| a.name.cmp(&b.name));
     let today = alliance_db::clock::today_date();
@@ -75,6 +92,7 @@ async fn figures(State(state): State<AppState>) -> Result<Html<String>, PageErro
             reports: reports.total,
             threshold: disclosure.threshold(),
             hotspot_cells: reports.cells,
+            police_withheld: coverage.public_note(),
         }
         .render()?,
     ))

@@ -172,7 +172,7 @@ pub struct IndicatorFormPage {
     /// What a police indicator can count: the serious violence definition's headline, one
     /// of its groups, or a data.police.uk crime type (`(value, label)`).
     pub crime_types: Vec<(String, String)>,
-    /// The districts of the areas loaded (a police indicator's area).
+    /// The districts a police indicator may count (its area): the partnership's.
     pub districts: Vec<(String, String)>,
     /// What an ED indicator can count: all assaults, the definition's headline methods, or one
     /// method code.
@@ -191,6 +191,18 @@ impl IndicatorFormPage {
             None => Vec::new(),
         };
         let errors = form.errors.clone();
+        // The partnership's districts (a national deprivation file holds all of England's,
+        // which would bury them), and the one an indicator already names; every district
+        // when no profile says which are the partnership's.
+        let area = db.partnership_area().await?;
+        let chosen = form.value("district").to_string();
+        let districts = db
+            .districts()
+            .await?
+            .into_iter()
+            .filter(|d| area.is_empty() || area.contains(&d.code) || d.code == chosen)
+            .map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code)))
+            .collect();
         Ok(IndicatorFormPage {
             layout,
             form,
@@ -198,12 +210,7 @@ impl IndicatorFormPage {
             organisations: super::actions::organisation_options(db).await?,
             priorities,
             crime_types: police_options(),
-            districts: db
-                .districts()
-                .await?
-                .into_iter()
-                .map(|d| (d.code.clone(), format!("{} ({})", d.name, d.code)))
-                .collect(),
+            districts,
             ed_options: ed_options(),
             series: db
                 .partner_indicator_names()

@@ -33,6 +33,9 @@ pub struct SnaPage {
     pub query: String,
     /// The report body (built by `SnaReport::body_html`, every value escaped there).
     pub body: String,
+    /// What to say when the police records held are only other forces'
+    /// (`alliance_app::forces`; empty otherwise).
+    pub force_note: String,
 }
 
 /// `/sna/definition`: the current definition, read-only.
@@ -182,6 +185,7 @@ impl SnaPage {
             to,
             query: query.map(|q| format!("?{q}")).unwrap_or_default(),
             body,
+            force_note: String::new(),
         }
     }
 }
