@@ -3,7 +3,9 @@
 //! partnership waits for its own force's), and a partnership whose own force's files are not
 //! in must not read another force's crime as its own. Every front end asks here: the
 //! dashboard, the SNA page and `alliance sna`/`alliance counts` show [`ForceCoverage::note`];
-//! the public figures publish no police figures at all until the partnership's force is held.
+//! indicators counted from police records (the Board pack's among them) carry
+//! [`ForceCoverage::indicator_note`]; the public figures publish no police figures at all
+//! until the partnership's force is held.
 
 use alliance_core::partnership::Profile;
 use alliance_db::Db;
@@ -64,6 +66,14 @@ impl ForceCoverage {
         )
     }
 
+    /// The note of an indicator counted from police records (the Board pack's, the indicator
+    /// page's) when only other forces' are held; empty otherwise.
+    pub fn indicator_note(&self) -> String {
+        let ForceCoverage::OtherOnly { own, .. } = self else { return String::new() };
+        let own: Vec<String> = own.iter().map(|f| force_name(f)).collect();
+        format!("Counted from other forces' records only: {}'s files are not loaded.", own.join(" and "))
+    }
+
     /// What the public figures say instead of police figures when only other forces' records
     /// are held (empty otherwise): no staff instructions, no other force named.
     pub fn public_note(&self) -> String {
@@ -89,8 +99,15 @@ mod tests {
         assert!(note.contains("held only for Staffordshire Police"), "{note}");
         assert!(note.contains("the partnership's force, West Midlands Police, has none"), "{note}");
         assert!(note.contains("import its data.police.uk files"), "{note}");
+        assert_eq!(
+            coverage.indicator_note(),
+            "Counted from other forces' records only: West Midlands Police's files are not loaded."
+        );
         let public = coverage.public_note();
-        assert_eq!(public, "Police recorded crime will be published here once West Midlands Police's data has been loaded.");
+        assert_eq!(
+            public,
+            "Police recorded crime will be published here once West Midlands Police's data has been loaded."
+        );
     }
 
     #[test]
@@ -104,6 +121,7 @@ mod tests {
             assert!(coverage.own_held());
             assert_eq!(coverage.note(), "");
             assert_eq!(coverage.public_note(), "");
+            assert_eq!(coverage.indicator_note(), "");
         }
     }
 }

@@ -293,6 +293,14 @@ pub async fn series(
         out.note = format!("The latest figure is for {period}, the latest period with the data it needs. {}", out.note);
     }
     out.restriction = restriction_of(def).map(|(dataset, label)| Restriction { dataset, label, parts });
+    if matches!(def.data, alliance_core::governance::computed::ComputedData::Police(_)) {
+        let coverage =
+            crate::forces::ForceCoverage::of(db.partnership().await?.as_ref(), &db.police_forces_held().await?);
+        let warning = coverage.indicator_note();
+        if !warning.is_empty() {
+            out.note = format!("{warning} {}", out.note).trim_end().to_string();
+        }
+    }
     Ok(out)
 }
 

@@ -6,7 +6,9 @@
 //! the partnership's force; and no role's navigation leads to a refusal.
 
 use alliance_core::access::Role;
+use alliance_core::governance::IndicatorSource;
 use alliance_core::partnership::{example, Profile};
+use alliance_db::governance::NewIndicator;
 use alliance_ingest::SourceFile;
 use reqwest::StatusCode;
 use sqlx::Connection;
@@ -308,6 +310,18 @@ async fn the_dashboard_names_the_forces_held(app: TestApp) {
     let public = app.get("/public/figures", &Caller::default()).await.body;
     assert!(public.contains("once West Midlands Police&#39;s data has been loaded"), "{public}");
     assert!(!public.contains("crimes-by-month") && !public.contains("Staffordshire"), "{public}");
+    // An indicator counted from police records (as the Board pack shows it) says so too.
+    let source = IndicatorSource::parse("computed:police;measure=count;select=crime-type:Robbery").expect("source");
+    let robbery = app
+        .db
+        .create_indicator(
+            &NewIndicator { source, ..common::governance::entered_indicator("robbery", "Robbery") },
+            &common::test_actor(),
+        )
+        .await
+        .expect("indicator");
+    let page = app.get(&format!("/indicators/{robbery}"), &admin).await.body;
+    assert!(page.contains("Counted from other forces&#39; records only: West Midlands Police&#39;s files"), "{page}");
     // The API does not pass Staffordshire's records off as the West Midlands': with none of
     // the partnership's districts held it refuses, and counts every record only when asked.
     let refused = app.get("/api/v1/counts?by=month", &admin).await;
