@@ -289,3 +289,16 @@ async fn insert_profile(tx: &mut sqlx::AnyConnection, profile: &Profile, by: &st
         .map_err(|e| conflict_if_unique(e, already_set))?;
     Ok(())
 }
+
+impl Db {
+    /// The token of the first-run set-up link (`/setup?token=…`), which `alliance serve`
+    /// prints while nobody can sign in: without it a stranger reaching a new deployment first
+    /// would make themselves its administrator. It is the audit key's HMAC of a fixed label,
+    /// so every instance of one deployment (they share the key) prints and accepts the same
+    /// link, and nobody without the key or the console can make it.
+    pub fn setup_token(&self) -> String {
+        let mut token = self.audit_chain().key.sign(&[b"alliance first-run set-up"]);
+        token.truncate(32);
+        token
+    }
+}

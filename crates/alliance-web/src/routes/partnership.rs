@@ -24,7 +24,7 @@ use serde::Deserialize;
 
 use super::see_other;
 use crate::auth::{actor, ClientIp, CurrentUser};
-use crate::error::{not_found, PageError};
+use crate::error::{forbidden, not_found, PageError};
 use crate::extract::{Form, Query};
 use crate::forms::{self, FieldError, FormValues};
 use crate::views::access::{org_type_choices, Choices};
@@ -61,6 +61,8 @@ pub struct SetupPage {
     pub form: forms::Form,
     pub org_types: Choices,
     pub colours: [Colour; 7],
+    /// The set-up link's token, kept in the form's address.
+    pub token: String,
 }
 
 #[derive(Template)]
@@ -92,20 +94,37 @@ impl ProfilePage {
 }
 
 /// The page exists only while nobody can sign in.
-async fn still_open(state: &AppState) -> Result<(), PageError> {
+/// The set-up link's token (`/setup?token=…`, see [`alliance_db::Db::setup_token`]).
+#[derive(Deserialize, Default)]
+pub struct SetupLink {
+    #[serde(default)]
+    token: String,
+}
+
+/// Set-up is open while nobody can sign in (404 after), and only through the link `alliance
+/// serve` printed: a stranger who reaches a new deployment first is refused.
+async fn still_open(state: &AppState, link: &SetupLink) -> Result<(), PageError> {
     if state.db.has_users().await? {
         return Err(not_found());
+    }
+    if !crate::auth::same_secret(&link.token, &state.db.setup_token()) {
+        return Err(forbidden(
+            "Setting up Alliance needs the link that alliance serve printed when it started (it ends with \
+             ?token=…). Ask whoever started Alliance for it, or set the partnership up on the server with \
+             alliance partnership init and alliance users add.",
+        ));
     }
     Ok(())
 }
 
-async fn setup_page(State(state): State<AppState>) -> Result<Html<String>, PageError> {
-    still_open(&state).await?;
+async fn setup_page(State(state): State<AppState>, Query(link): Query<SetupLink>) -> Result<Html<String>, PageError> {
+    still_open(&state, &link).await?;
     let page = SetupPage {
         layout: Layout::new(&state, "/setup"),
         form: forms::Form::default(),
         org_types: org_type_choices(),
         colours: Colour::ALL,
+        token: link.token,
     };
     Ok(Html(page.render()?))
 }
@@ -280,10 +299,11 @@ fn brief(text: &str) -> String {
 async fn set_up(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
+    Query(link): Query<SetupLink>,
     request: Request,
 ) -> Result<Response, PageError> {
     // Who may do this is decided before the form is read.
-    still_open(&state).await?;
+    still_open(&state, &link).await?;
     let Form(form) = Form::<SetupForm>::from_request(request, &state).await?;
     let refuse = |errors: Vec<FieldError>| -> Result<Response, PageError> {
         let page = SetupPage {
@@ -291,6 +311,7 @@ async fn set_up(
             form: forms::Form::with_errors(form.typed(), errors),
             org_types: org_type_choices(),
             colours: Colour::ALL,
+            token: link.token.clone(),
         };
         super::page(&page, true)
     };

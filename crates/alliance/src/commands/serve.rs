@@ -76,17 +76,22 @@ pub async fn run(db: &Db, args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     if args.demo {
         crate::demo::load_demo_partnership(db).await.context("cannot load the demo partnership")?;
-    } else if !db.has_users().await.context("cannot read the users")? {
-        println!(
-            "Nobody can sign in yet: open the address below and set up your partnership (or run `alliance serve --demo` to try Alliance with the demo partnership)."
-        );
     }
+    let needs_setup = !db.has_users().await.context("cannot read the users")?;
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     // The bound address, not the asked one: with --port 0 the system picks a free port, and
     // this line is how a caller (the browser test) learns it.
     let bound = listener.local_addr().with_context(|| format!("cannot read the address bound for {addr}"))?;
     println!("Alliance is running at http://{bound}/ (Ctrl-C to stop)");
+    if needs_setup {
+        // Only this link opens set-up: whoever reaches a new deployment first cannot make
+        // themselves its administrator without it (`Db::setup_token`).
+        println!(
+            "Nobody can sign in yet: set up your partnership at http://{bound}/setup?token={} (or run `alliance serve --demo` to try Alliance with the demo partnership).",
+            db.setup_token()
+        );
+    }
     let disclosure = args.suppression_threshold.map(alliance_app::Disclosure::new).transpose()?;
     if let Some(d) = disclosure {
         println!(

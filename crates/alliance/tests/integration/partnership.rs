@@ -29,15 +29,32 @@ fn setup_fields<'a>(admin_email: &'a str, districts: &'a str) -> Vec<(&'a str, &
     ]
 }
 
+/// The set-up link `alliance serve` prints for this database.
+pub(crate) fn setup_link(app: &TestApp) -> String {
+    format!("/setup?token={}", app.db.setup_token())
+}
+
 async fn set_up_names_the_partnership_everywhere(app: TestApp) {
     // A fresh deployment sends its first visitor to set-up, and names nobody.
     let home = app.get("/", &Caller::default()).await;
     assert_eq!(home.status, StatusCode::SEE_OTHER);
     assert_eq!(home.header("location"), Some("/setup"));
-    let visitor = app.visitor("/setup").await;
+    // Only the link `alliance serve` printed opens it: a stranger who arrives first, with no
+    // token or a wrong one, sees no form and can store nothing.
+    let stranger = app.visitor("/sign-in").await;
+    for path in ["/setup", "/setup?token=", "/setup?token=0123456789abcdef0123456789abcdef"] {
+        let page = app.get(path, &Caller::default()).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}: {}", page.body);
+        assert!(page.body.contains("alliance serve printed") && !page.body.contains("admin_email"), "{}", page.body);
+        let claimed = app.post_form(path, &stranger, &setup_fields("mallory@example.org", "E06000054")).await;
+        assert_eq!(claimed.status, StatusCode::FORBIDDEN, "{path}: {}", claimed.body);
+    }
+    assert!(!app.db.has_users().await.expect("read") && app.db.partnership().await.expect("read").is_none());
+    let setup = setup_link(&app);
+    let visitor = app.visitor(&setup).await;
 
     // A mistake comes back on its field with everything else as typed; nothing is stored.
-    let wrong = app.post_form("/setup", &visitor, &setup_fields("pat@example.org", "E06000054, Swindon")).await;
+    let wrong = app.post_form(&setup, &visitor, &setup_fields("pat@example.org", "E06000054, Swindon")).await;
     wrong.assert_refused(&["id=\"districts-error\""]);
     assert!(wrong.body.contains("Swindon&#34; is not a district code"), "{}", wrong.body);
     assert!(wrong.body.contains(&format!("value=\"{WILTSHIRE}\"")), "the name is kept as typed");
@@ -45,7 +62,7 @@ async fn set_up_names_the_partnership_everywhere(app: TestApp) {
     assert!(app.db.partnership().await.expect("read").is_none());
     assert!(!app.db.has_users().await.expect("read"));
 
-    let done = app.post_form("/setup", &visitor, &setup_fields("Pat@Example.org", "E06000054, E06000030")).await;
+    let done = app.post_form(&setup, &visitor, &setup_fields("Pat@Example.org", "E06000054, E06000030")).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.header("location"), Some("/sign-in"));
     let profile = app.db.partnership().await.expect("read").expect("stored");
@@ -63,8 +80,8 @@ async fn set_up_names_the_partnership_everywhere(app: TestApp) {
     }
 
     // Once anyone can sign in, set-up is gone: a second submission is refused and changes nothing.
-    assert_eq!(app.get("/setup", &Caller::default()).await.status, StatusCode::NOT_FOUND);
-    let again = app.post_form("/setup", &visitor, &setup_fields("mallory@example.org", "E06000021")).await;
+    assert_eq!(app.get(&setup, &Caller::default()).await.status, StatusCode::NOT_FOUND);
+    let again = app.post_form(&setup, &visitor, &setup_fields("mallory@example.org", "E06000021")).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND, "{}", again.body);
     assert!(app.db.user_by_email("mallory@example.org").await.expect("read").is_none());
     assert_eq!(app.db.partnership().await.expect("read").expect("kept").name, WILTSHIRE);
@@ -79,10 +96,11 @@ async fn set_up_names_the_partnership_everywhere(app: TestApp) {
 on_each_app!(set_up_names_the_partnership_everywhere);
 
 async fn two_set_ups_at_once_make_one_administrator(app: TestApp) {
-    let first = app.visitor("/setup").await;
-    let second = app.visitor("/setup").await;
+    let setup = setup_link(&app);
+    let first = app.visitor(&setup).await;
+    let second = app.visitor(&setup).await;
     let (one, two) = (setup_fields("first@example.org", "E06000054"), setup_fields("second@example.org", "E06000030"));
-    let (a, b) = tokio::join!(app.post_form("/setup", &first, &one), app.post_form("/setup", &second, &two));
+    let (a, b) = tokio::join!(app.post_form(&setup, &first, &one), app.post_form(&setup, &second, &two));
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::NOT_FOUND], "{} / {}", a.body, b.body);

@@ -45,7 +45,8 @@ fn pages(extra: &[String]) -> Vec<String> {
 async fn wiltshire_from_first_sign_in_to_the_board_pack(app: TestApp) {
     let Some(data) = common::shared_data() else { return };
     // 1. Set-up, the first administrator, sign-in: all through the web.
-    let visitor = app.visitor("/setup").await;
+    let setup = crate::partnership::setup_link(&app);
+    let visitor = app.visitor(&setup).await;
     let fields = [
         ("name", WILTSHIRE),
         ("short_name", "Wiltshire and Swindon VRP"),
@@ -60,7 +61,7 @@ async fn wiltshire_from_first_sign_in_to_the_board_pack(app: TestApp) {
         ("password", PASSWORD),
         ("confirm", PASSWORD),
     ];
-    assert_eq!(location(&app.post_form("/setup", &visitor, &fields).await), "/sign-in");
+    assert_eq!(location(&app.post_form(&setup, &visitor, &fields).await), "/sign-in");
     let admin: Caller = app.sign_in("pat@wiltshire.example", PASSWORD).await.expect("the administrator signs in");
 
     // 2. Another force's police files, uploaded on the web (two months of street records).
