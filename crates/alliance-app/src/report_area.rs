@@ -176,7 +176,9 @@ mod tests {
         assert!(!wiltshire.admits_district(Some("E06000021")), "Stoke-on-Trent");
         assert!(!wiltshire.admits_district(None), "a place of no known district");
         let everywhere = ReportArea::default();
-        assert!(everywhere.is_everywhere() && everywhere.admits_district(None) && everywhere.admits_point(-2.18, 53.02));
+        assert!(
+            everywhere.is_everywhere() && everywhere.admits_district(None) && everywhere.admits_point(-2.18, 53.02)
+        );
         assert_eq!(or_list(&["Wiltshire".into(), "Swindon".into()]), "Wiltshire or Swindon");
     }
 }

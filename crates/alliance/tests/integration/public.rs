@@ -830,7 +830,11 @@ async fn reports_outside_the_partnerships_area_are_refused(t: common::TestDb) {
     app.db.set_partnership(&wiltshire, Some(version), &common::test_actor()).await.unwrap();
     let refused = post(&app, "/report-unsafe-place", &me, &place_report("Stoke-on-Trent")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
-    assert!(unescape(&refused.body).contains("Choose a place in the Wiltshire and Swindon VRP area"), "{}", refused.body);
+    assert!(
+        unescape(&refused.body).contains("Choose a place in the Wiltshire and Swindon VRP area"),
+        "{}",
+        refused.body
+    );
     let refused = post(&app, "/report-unsafe-place", &me, &report_form("", "-2.18", "53.02")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains("We cannot check points on the map"), "{}", refused.body);

@@ -156,10 +156,7 @@ async fn validate(
             (Ok(_), Ok(_)) if !area.can_place_points() => {
                 errors.add(
                     "place",
-                    format!(
-                        "We cannot check points on the map in {} yet: type the place instead",
-                        area.name()
-                    ),
+                    format!("We cannot check points on the map in {} yet: type the place instead", area.name()),
                 );
                 None
             }
@@ -201,7 +198,10 @@ async fn validate(
         // A postcode (from the postcodes imported, `alliance import postcodes`): its centre is
         // the point (shown publicly only as its 250 m cell), its ward (else district) the area.
         match alliance_app::postcodes::locate(&state.db, typed).await? {
-            Ok(at) if !area.admits_district(at.district_code.as_deref()) && !area.admits_point(at.longitude, at.latitude) => {
+            Ok(at)
+                if !area.admits_district(at.district_code.as_deref())
+                    && !area.admits_point(at.longitude, at.latitude) =>
+            {
                 errors.add("place", outside_area(area, &at.postcode));
             }
             Ok(at) => {
