@@ -25,6 +25,7 @@ pub mod password;
 pub mod places;
 pub mod postcodes;
 pub mod referrals;
+pub mod report_area;
 pub mod sna;
 pub mod spatial;
 pub mod strategies;

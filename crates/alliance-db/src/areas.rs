@@ -103,9 +103,29 @@ impl Db {
     /// analyses default to. Empty when there is no profile, or no LSOA of its districts is
     /// held (then a district condition would drop every record, so none is applied).
     pub async fn partnership_area(&self) -> Result<Vec<String>, DbError> {
-        let Some(profile) = self.partnership().await? else { return Ok(Vec::new()) };
-        let codes: Vec<String> = profile.districts.iter().map(|d| d.to_string()).collect();
+        let codes = self.profile_districts().await?;
         self.districts_with_lsoas(&codes).await
+    }
+
+    /// The districts the partnership's profile names, held or not, in its order; none
+    /// without a profile. What a public report must lie in ([`Db::partnership_area`] is
+    /// empty when none of them is held, which would admit everywhere).
+    pub async fn profile_districts(&self) -> Result<Vec<String>, DbError> {
+        let Some(profile) = self.partnership().await? else { return Ok(Vec::new()) };
+        Ok(profile.districts.iter().map(|d| d.to_string()).collect())
+    }
+
+    /// Whether any ward boundary of the partnership's area (every one stored when its profile
+    /// names no held district) is stored: what the report form's map draws.
+    pub async fn partnership_wards_held(&self) -> Result<bool, DbError> {
+        let area = self.partnership_area().await?;
+        let mut params = crate::params::Params::new();
+        let in_area = match area.is_empty() {
+            true => String::new(),
+            false => format!(" AND district_code IN ({})", params.list(area.iter().cloned())),
+        };
+        let sql = format!("SELECT 1 FROM area_boundaries WHERE kind = 'ward'{in_area} LIMIT 1");
+        Ok(params.bind(sqlx::query(&sql), 0).fetch_optional(&self.pool).await?.is_some())
     }
 
     /// Those of `codes` that some stored LSOA lies in, in code order: the districts records

@@ -10,7 +10,7 @@ use crate::AppError;
 /// Tolerance of the simplified outlines of [`place_picker_geojson`], in degrees (35 to 55 m
 /// here): finer than the 250 m cells reports are published in and than a finger on a phone,
 /// and it makes the file several times smaller.
-const PICKER_TOLERANCE_DEGREES: f64 = 0.0005;
+pub(crate) const PICKER_TOLERANCE_DEGREES: f64 = 0.0005;
 
 /// GeoJSON (WGS84) of the stored wards, simplified (Ramer–Douglas–Peucker) and rounded to
 /// 5 decimals (about 1 m), each with its name and its district's name: the clickable areas

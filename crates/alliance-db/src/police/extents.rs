@@ -183,6 +183,28 @@ impl Db {
         Ok(box_query(&sql, bbox, &Params::new()).fetch_optional(&self.pool).await?.is_some())
     }
 
+    /// The box `[min lon, min lat, max lon, max lat]` of the located records of each of
+    /// `districts` that has any, by the boxes of its LSOAs' records: where a district's records
+    /// lie when no boundary of it is held. One grouped read of the LSOAs' boxes (one row per
+    /// LSOA), not of the records.
+    pub async fn district_record_boxes(&self, districts: &[String]) -> Result<Vec<(String, [f64; 4])>, DbError> {
+        if districts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut params = Params::new();
+        let sql = format!(
+            "SELECT l.district_code, MIN(e.min_lon), MIN(e.min_lat), MAX(e.max_lon), MAX(e.max_lat) \
+             FROM police_lsoa_extents e JOIN lsoas l ON l.code = e.lsoa_code \
+             WHERE l.district_code IN ({}) GROUP BY l.district_code ORDER BY l.district_code",
+            params.list(districts.iter().cloned())
+        );
+        let rows = params.bind(sqlx::query(&sql), 0).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, [r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(4)?])))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(DbError::from)
+    }
+
     /// The police records `c` located in the WGS84 box `[min lon, min lat, max lon, max lat]`
     /// (edges included), of the months `from..=to` (either open) and of `crime_types` (all
     /// when empty), as `columns`. Read LSOA by LSOA by the area index when few LSOAs'

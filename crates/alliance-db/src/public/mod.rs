@@ -52,6 +52,9 @@ pub fn parse_cell(cell: &str) -> Option<(i64, i64)> {
     Some((e.parse().ok()?, n.parse().ok()?))
 }
 
+/// The rank of [`Db::find_place`]'s first match by the start of a name (those below are exact).
+const FIRST_PREFIX_RANK: u8 = 4;
+
 fn normalise(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
@@ -59,7 +62,10 @@ fn normalise(s: &str) -> String {
 impl Db {
     /// Finds the area a place name names: an exact (case-insensitive) name of a ward, a
     /// district, a 2021 or 2011 LSOA, in that order; else the first ward or district whose
-    /// name starts with it. `None` when nothing matches.
+    /// name starts with it. Among exact matches, and among the others, places in the districts
+    /// the partnership's profile names come first (a national data set holds other areas'
+    /// wards of the same name); an exact name elsewhere still beats a longer name here.
+    /// `None` when nothing matches.
     pub async fn find_place(&self, query: &str) -> Result<Option<Place>, DbError> {
         let q = normalise(query);
         if q.len() < 2 {
@@ -93,8 +99,14 @@ impl Db {
                 ));
             }
         }
-        candidates
-            .sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.name.cmp(&b.1.name)).then_with(|| a.1.code.cmp(&b.1.code)));
+        let area = self.profile_districts().await?;
+        let outside = |p: &Place| !area.is_empty() && !p.district_code.as_ref().is_some_and(|d| area.contains(d));
+        candidates.sort_by(|a, b| {
+            (a.0 >= FIRST_PREFIX_RANK, outside(&a.1), a.0)
+                .cmp(&(b.0 >= FIRST_PREFIX_RANK, outside(&b.1), b.0))
+                .then_with(|| a.1.name.cmp(&b.1.name))
+                .then_with(|| a.1.code.cmp(&b.1.code))
+        });
         Ok(candidates.into_iter().next().map(|(_, p)| p))
     }
 

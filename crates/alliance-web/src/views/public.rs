@@ -119,6 +119,9 @@ pub struct ReportPage {
     pub threshold: u64,
     /// Whether postcodes are held, so the place field takes one.
     pub postcodes_held: bool,
+    /// Whether the map has wards to draw (a point is chosen by clicking one): without them
+    /// the map is not offered.
+    pub wards_held: bool,
 }
 
 impl ReportPage {

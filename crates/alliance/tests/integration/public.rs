@@ -772,3 +772,94 @@ async fn a_report_sent_twice_at_once_is_stored_once() {
     assert_eq!(post(&app, "/report-unsafe-place", &me, &form).await.status, StatusCode::SEE_OTHER);
     assert_eq!(app.db.unsafe_reports("pending", 10).await.unwrap().len(), 2, "a second report is a second report");
 }
+
+/// A point inside a stored ward (WGS84).
+fn inside_ward(ward: &alliance_db::areas::StoredBoundary) -> (String, String) {
+    let g: geojson::Geometry = ward.geometry.parse().expect("GeoJSON");
+    let shape = geo::Geometry::<f64>::try_from(g).expect("a shape");
+    let p = geo::InteriorPoint::interior_point(&shape).expect("a point inside");
+    (format!("{:.5}", p.x()), format!("{:.5}", p.y()))
+}
+
+/// Once the profile names districts, a report must be of a place in them: a district of the
+/// data held outside them, or a point on the map outside their wards, is refused with the
+/// area named and nothing stored; a place and a point inside are taken. A profile whose
+/// districts have no geography held (Wiltshire's, on Staffordshire's data) takes no point
+/// and no other area's place.
+async fn reports_outside_the_partnerships_area_are_refused(t: common::TestDb) {
+    let app = demo_app(t).await;
+    let stoke = "E06000021";
+    let mut profile = alliance_core::partnership::example("staffordshire").expect("an example").expect("valid");
+    profile.districts.retain(|d| d.to_string() == stoke);
+    app.db.init_partnership(&profile, &common::test_actor()).await.unwrap();
+    let me = visitor(&app, "/report-unsafe-place").await;
+    let pending = || async { app.db.unsafe_reports("pending", 50).await.unwrap().len() };
+
+    let refused = post(&app, "/report-unsafe-place", &me, &place_report("Cannock Chase")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let body = unescape(&refused.body);
+    assert!(body.contains("Choose a place in Stoke-on-Trent: \"Cannock Chase\" is outside"), "{body}");
+    assert!(body.contains("href=\"#place\""), "the error summary names the field");
+    assert_eq!(pending().await, 0, "nothing stored");
+
+    let cannock = app.db.boundaries("ward", Some("E07000192")).await.unwrap();
+    let (x, y) = inside_ward(&cannock[0]);
+    let refused = post(&app, "/report-unsafe-place", &me, &report_form("", &x, &y)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    let body = unescape(&refused.body);
+    assert!(body.contains("Choose a point in Stoke-on-Trent"), "{body}");
+    assert!(!body.contains(&format!("value=\"{x}\"")), "the refused point is not sent back");
+    // A place inside does not carry a point outside.
+    let refused = post(&app, "/report-unsafe-place", &me, &report_form("Stoke-on-Trent", &x, &y)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(pending().await, 0, "nothing stored");
+
+    let taken = post(&app, "/report-unsafe-place", &me, &place_report("Stoke-on-Trent")).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    let wards = app.db.boundaries("ward", Some(stoke)).await.unwrap();
+    let (x, y) = inside_ward(&wards[0]);
+    let taken = post(&app, "/report-unsafe-place", &me, &report_form("", &x, &y)).await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    let stored = app.db.unsafe_reports("pending", 50).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|r| r.district_code.as_deref() == Some(stoke)), "{stored:?}");
+
+    // Wiltshire and Swindon's profile on a database holding no geography of theirs.
+    let (_, version) = app.db.partnership_with_version().await.unwrap();
+    let wiltshire = alliance_core::partnership::example("wiltshire-and-swindon").expect("an example").expect("valid");
+    app.db.set_partnership(&wiltshire, Some(version), &common::test_actor()).await.unwrap();
+    let refused = post(&app, "/report-unsafe-place", &me, &place_report("Stoke-on-Trent")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(
+        unescape(&refused.body).contains("Choose a place in the Wiltshire and Swindon VRP area"),
+        "{}",
+        refused.body
+    );
+    let refused = post(&app, "/report-unsafe-place", &me, &report_form("", "-2.18", "53.02")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("We cannot check points on the map"), "{}", refused.body);
+    assert_eq!(pending().await, 2, "nothing more stored");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_outside_the_partnerships_area_are_refused_sqlite() {
+    reports_outside_the_partnerships_area_are_refused(common::sqlite()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_outside_the_partnerships_area_are_refused_postgres() {
+    let Some(t) = common::postgres().await else { return };
+    reports_outside_the_partnerships_area_are_refused(t).await;
+}
+
+/// The form offers its map only when there are wards to draw and click: without them it says
+/// nothing of a map.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_map_is_offered_only_with_wards() {
+    let app = TestApp::start(common::sqlite()).await;
+    let page = app.get("/report-unsafe-place", &nobody()).await.body;
+    assert!(!page.contains("report-map-controls") && !page.contains("ward outlines"), "{page}");
+    let app = demo_app(common::sqlite()).await;
+    let page = app.get("/report-unsafe-place", &nobody()).await.body;
+    assert!(page.contains("report-map-controls") && page.contains("The map shows ward outlines"));
+}

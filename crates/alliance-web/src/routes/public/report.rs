@@ -2,6 +2,7 @@
 //! `GET /report-unsafe-place/areas`: the wards the form's map (JavaScript only) lets people
 //! click; `GET /staff/unsafe-places` and `POST /staff/unsafe-places/{id}`: moderation.
 
+use alliance_app::report_area::ReportArea;
 use alliance_db::public::reports::{Decision, NewUnsafeReport, AGE_BANDS, GENDERS, REASONS, TIMES_OF_DAY};
 use alliance_db::public::streets::PlaceLookup;
 use askama::Template;
@@ -40,6 +41,9 @@ pub const MAX_PLACE_CHARS: usize = 200;
 struct Invalid {
     errors: FormErrors,
     place_choices: Vec<String>,
+    /// The point sent was refused: the form comes back without it (it is a hidden field,
+    /// which a reporter without the map could not otherwise clear).
+    drop_point: bool,
 }
 
 /// The reasons ticked: the one field of the form that repeats.
@@ -52,31 +56,46 @@ fn reasons_of(fields: &[(String, String)]) -> Vec<String> {
     fields.iter().filter(|(name, _)| name == "reasons").map(|(_, v)| v.trim().to_string()).collect()
 }
 
-/// What the form offers that comes from stored data: the ward and district names (the place
-/// field's suggestions) and whether postcodes are held. Kept until the data changes.
+/// What the form offers and checks that comes from stored data: the ward and district names
+/// (the place field's suggestions), whether postcodes are held, whether the map has wards to
+/// draw, and the partnership's area a place must lie in. Kept until the data changes, so a
+/// submission reads no boundaries.
 #[derive(Debug)]
 pub struct ReportChoices {
     place_names: Vec<String>,
     postcodes_held: bool,
+    wards_held: bool,
+    area: ReportArea,
 }
 
-async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -> Result<String, PageError> {
-    let Invalid { errors, place_choices } = invalid;
-    let choices = state
+async fn choices(state: &AppState) -> Result<std::sync::Arc<ReportChoices>, PageError> {
+    state
         .report_choices
         .get(&state.db, || async {
             Ok::<_, PageError>(ReportChoices {
                 place_names: state.db.place_names().await?,
                 postcodes_held: state.db.postcodes_held().await?,
+                wards_held: state.db.partnership_wards_held().await?,
+                area: ReportArea::load(&state.db).await?,
             })
         })
-        .await?;
+        .await
+}
+
+async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -> Result<String, PageError> {
+    let Invalid { errors, place_choices, drop_point } = invalid;
+    let choices = choices(state).await?;
+    let mut values = form_of(fields);
+    if drop_point {
+        values.values.remove("longitude");
+        values.values.remove("latitude");
+    }
     Ok(ReportPage {
         layout: PublicLayout::new(state, "/report-unsafe-place"),
         csrf: csrf(),
         submission: submission_of(fields).filter(|k| !k.is_empty()).unwrap_or_else(crate::auth::random_token),
         errors,
-        values: form_of(fields),
+        values,
         reasons_ticked: reasons_of(fields),
         reasons: REASONS,
         times: TIMES_OF_DAY,
@@ -86,6 +105,7 @@ async fn page(state: &AppState, fields: &[(String, String)], invalid: Invalid) -
         place_choices,
         threshold: state.disclosure().await.threshold(),
         postcodes_held: choices.postcodes_held,
+        wards_held: choices.wards_held,
     }
     .render()?)
 }
@@ -105,7 +125,15 @@ async fn district_place(state: &AppState, code: Option<&str>) -> Result<Option<a
     }))
 }
 
-/// Checks the form; `Ok` holds the report to store.
+/// The refusal of a typed place outside the partnership's area.
+fn outside_area(area: &ReportArea, typed: &str) -> String {
+    let name = area.name();
+    format!("Choose a place in {name}: \"{typed}\" is outside the partnership's area")
+}
+
+/// Checks the form; `Ok` holds the report to store. When the partnership's profile names
+/// districts, the place must lie in them (`alliance_app::report_area`): a typed place by its
+/// district, a point on the map inside their outline.
 async fn validate(
     state: &AppState,
     fields: &[(String, String)],
@@ -115,10 +143,34 @@ async fn validate(
     let get = |name: &str| v.get(name).unwrap_or_default();
     let mut errors = FormErrors::default();
     let mut place_choices = Vec::new();
-    let mut point = match (get("longitude").as_str(), get("latitude").as_str()) {
+    let choices = choices(state).await?;
+    let area = &choices.area;
+    let (lon, lat) = (get("longitude"), get("latitude"));
+    let mut point = match (lon.as_str(), lat.as_str()) {
         ("", "") => None,
         (lon, lat) => match (lon.parse::<f64>(), lat.parse::<f64>()) {
-            (Ok(lon), Ok(lat)) if (-9.0..=2.5).contains(&lon) && (49.0..=61.0).contains(&lat) => Some((lon, lat)),
+            (Ok(lon), Ok(lat)) if !((-9.0..=2.5).contains(&lon) && (49.0..=61.0).contains(&lat)) => {
+                errors.add("place", "The point on the map is not in Great Britain: choose it again or type the place");
+                None
+            }
+            (Ok(_), Ok(_)) if !area.can_place_points() => {
+                errors.add(
+                    "place",
+                    format!("We cannot check points on the map in {} yet: type the place instead", area.name()),
+                );
+                None
+            }
+            (Ok(lon), Ok(lat)) if !area.admits_point(lon, lat) => {
+                errors.add(
+                    "place",
+                    format!(
+                        "Choose a point in {}: the point you chose is outside the partnership's area. Choose again on the map or type the place",
+                        area.name()
+                    ),
+                );
+                None
+            }
+            (Ok(lon), Ok(lat)) => Some((lon, lat)),
             _ => {
                 errors.add("place", "The point on the map is not in Great Britain: choose it again or type the place");
                 None
@@ -129,7 +181,10 @@ async fn validate(
     let typed = typed.as_str();
     let mut place = None;
     let mut place_text = None;
-    if typed.chars().count() > MAX_PLACE_CHARS {
+    let drop_point = errors.has("place");
+    if drop_point {
+        // The point was refused: one error for the field, about the point.
+    } else if typed.chars().count() > MAX_PLACE_CHARS {
         errors.add(
             "place",
             format!("Enter a place of at most {MAX_PLACE_CHARS} characters, such as Church Street or Market Square"),
@@ -143,6 +198,12 @@ async fn validate(
         // A postcode (from the postcodes imported, `alliance import postcodes`): its centre is
         // the point (shown publicly only as its 250 m cell), its ward (else district) the area.
         match alliance_app::postcodes::locate(&state.db, typed).await? {
+            Ok(at)
+                if !area.admits_district(at.district_code.as_deref())
+                    && !area.admits_point(at.longitude, at.latitude) =>
+            {
+                errors.add("place", outside_area(area, &at.postcode));
+            }
             Ok(at) => {
                 let (lon, lat) = (at.longitude, at.latitude);
                 point = point.or(Some((lon, lat)));
@@ -159,6 +220,10 @@ async fn validate(
         }
     } else if !typed.is_empty() {
         match state.db.locate_place(typed).await? {
+            PlaceLookup::Area(p) if !area.admits_place(&p) => errors.add("place", outside_area(area, typed)),
+            PlaceLookup::Street { area: ref a, point: (x, y), .. } if !area.admits_place(a) && !area.admits_point(x, y) => {
+                errors.add("place", outside_area(area, typed))
+            }
             PlaceLookup::Area(p) => place = Some(p),
             // A clicked point says more than a street's: keep it, with the street's ward.
             PlaceLookup::Street { label, area, point: at } => {
@@ -217,7 +282,7 @@ async fn validate(
         allowed.contains(&value.as_str()).then_some(value)
     };
     if !errors.is_empty() {
-        return Ok(Err(Invalid { errors, place_choices }));
+        return Ok(Err(Invalid { errors, place_choices, drop_point }));
     }
     Ok(Ok(NewUnsafeReport {
         place_text: place_text
