@@ -1,5 +1,6 @@
 //! GeoJSON of the stored boundaries: the map's outlines and the public form's place picker.
 
+use alliance_core::domain::street_of_location;
 use alliance_db::{Db, DbError};
 use geo::MultiPolygon;
 use serde_json::{json, Value};
@@ -95,10 +96,7 @@ pub async fn streets_geojson(db: &Db, district: Option<&str>) -> Result<Value, A
     };
     let mut by_name: std::collections::BTreeMap<String, (Vec<Value>, i64)> = Default::default();
     for s in db.snapped_locations(&districts).await? {
-        let name = s.location.strip_prefix("On or near ").unwrap_or(&s.location).trim().to_string();
-        if name.is_empty() {
-            continue;
-        }
+        let Some(name) = street_of_location(&s.location).map(str::to_string) else { continue };
         let entry = by_name.entry(name).or_default();
         entry.0.push(json!([round7(s.longitude), round7(s.latitude)]));
         entry.1 += s.records;

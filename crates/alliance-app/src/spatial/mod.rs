@@ -110,6 +110,19 @@ pub async fn stored_points(db: &Db, filter: &LocatedFilter) -> Result<StoredPoin
     .await
 }
 
+/// The districts an analysis of stored records keeps to when the caller names no area
+/// (`LocatedFilter::area`): the partnership's ([`Db::partnership_area`]: none without a
+/// profile, or when none of its districts' LSOAs is held), unless a district or LSOAs are
+/// named, which are the area then. A database may hold other forces' records too (a region,
+/// the national archive), and analysing them all would stretch the grid over them. The one
+/// default of the map, the API and the command line, so they cannot drift apart.
+pub async fn default_area(db: &Db, district: Option<&str>, lsoas: &[String]) -> Result<Vec<String>, AppError> {
+    if district.is_some() || !lsoas.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(db.partnership_area().await?)
+}
+
 /// An area (LSOA, ward) with its outline in both coordinate systems.
 #[derive(Debug, Clone)]
 pub struct Area {

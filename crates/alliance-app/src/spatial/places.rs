@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use alliance_core::analytics::spatial::hotspot_table::HotspotTable;
+use alliance_core::domain::street_of_location;
 use alliance_core::geo::grid::{Cell, GridSpec};
 use alliance_db::Db;
 use geo::{BoundingRect, Contains, MultiPolygon, Point, Rect};
@@ -23,13 +24,6 @@ pub struct PlaceNamer {
     streets: Vec<String>,
     /// Ward name, outline and its bounding box, in National Grid metres.
     wards: Vec<(String, MultiPolygon<f64>, Rect<f64>)>,
-}
-
-/// "On or near Station Road" → "Station Road"; "No location" and empty → none.
-fn street_name(location: &str) -> Option<&str> {
-    let name = location.trim();
-    let name = name.strip_prefix("On or near ").unwrap_or(name).trim();
-    (!name.is_empty() && !name.eq_ignore_ascii_case("No location")).then_some(name)
 }
 
 impl PlaceNamer {
@@ -64,7 +58,7 @@ impl PlaceNamer {
         let mut tallies: Vec<HashMap<&str, usize>> = vec![HashMap::new(); cells.len()];
         for (p, location) in self.points.iter().zip(&self.streets) {
             let Some(&at) = grid.cell_of(p.0, p.1).and_then(|c| wanted.get(&c)) else { continue };
-            if let Some(name) = street_name(location) {
+            if let Some(name) = street_of_location(location) {
                 *tallies[at].entry(name).or_default() += 1;
             }
         }
@@ -223,9 +217,6 @@ mod tests {
 
     #[test]
     fn streets_are_named_by_the_most_frequent_location_in_the_cell() {
-        assert_eq!(street_name("On or near Station Road"), Some("Station Road"));
-        assert_eq!(street_name("No location"), None);
-        assert_eq!(street_name("  "), None);
         let grid = GridSpec::new(0.0, 0.0, 100.0, 2, 1).unwrap();
         let namer = PlaceNamer {
             points: vec![(10.0, 10.0), (20.0, 20.0), (30.0, 30.0), (150.0, 50.0)],
@@ -248,5 +239,25 @@ mod tests {
             vec![Some("Park Road".to_string()), Some("High Street".to_string())]
         );
         assert_eq!(namer.ward_at(10.0, 10.0), None, "no wards stored");
+    }
+
+    /// data.police.uk rows of "On or near " with no street name nothing: a cell is named by
+    /// the street its other records name, or by none (then its grid reference), never "On or near".
+    #[test]
+    fn on_or_near_with_no_street_names_no_cell() {
+        let grid = GridSpec::new(0.0, 0.0, 100.0, 2, 1).unwrap();
+        let namer = PlaceNamer {
+            points: vec![(10.0, 10.0), (20.0, 20.0), (30.0, 30.0), (150.0, 50.0), (160.0, 50.0)],
+            streets: vec![
+                "On or near ".into(),
+                "On or near".into(),
+                "on or near  Mill Lane".into(),
+                "On or near ".into(),
+                "No location".into(),
+            ],
+            wards: vec![],
+        };
+        let (west, east) = (Cell { ix: 0, iy: 0 }, Cell { ix: 1, iy: 0 });
+        assert_eq!(namer.streets_in_cells(&grid, &[west, east]), vec![Some("Mill Lane".to_string()), None]);
     }
 }

@@ -10,4 +10,4 @@ pub mod police;
 pub use area::{DistrictCode, LsoaCode, LsoaVintage};
 pub use counts::{CountField, CountFilter, CountRow};
 pub use month::{Month, MonthRange};
-pub use police::{ForceSlug, PoliceFileKind, PoliceOutcome, StreetCrime};
+pub use police::{street_of_location, ForceSlug, PoliceFileKind, PoliceOutcome, StreetCrime};

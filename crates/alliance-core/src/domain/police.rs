@@ -166,9 +166,51 @@ pub struct PoliceOutcome {
     pub outcome_type: String,
 }
 
+/// The street or place a published location names: "On or near Station Road" → "Station
+/// Road"; a location without the prefix names itself ("Shopping Area"). None when nothing is
+/// named: "No location", empty, or "On or near" with no street after it (data.police.uk
+/// files hold rows of "On or near " alone). The prefix is matched whatever its case and
+/// spacing, so "on or near  High Street" is "High Street". The one reading of a location for
+/// every use (hot cells' streets, the street map, the gazetteers), so they cannot differ.
+pub fn street_of_location(location: &str) -> Option<&str> {
+    const PREFIX: &str = "on or near";
+    let text = location.trim();
+    let name = match text.get(..PREFIX.len()) {
+        // The prefix is ASCII, so slicing after it is at a character boundary.
+        Some(head) if head.eq_ignore_ascii_case(PREFIX) => {
+            let rest = &text[PREFIX.len()..];
+            // "On or nearby…" is not the prefix: it must end at the text's end or a space.
+            if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+                text
+            } else {
+                rest.trim()
+            }
+        }
+        _ => text,
+    };
+    (!name.is_empty() && !name.eq_ignore_ascii_case("No location")).then_some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_location_names_its_street_or_nothing() {
+        assert_eq!(street_of_location("On or near Station Road"), Some("Station Road"));
+        assert_eq!(street_of_location("on or near  High Street"), Some("High Street"));
+        assert_eq!(street_of_location("ON OR NEAR\tHigh Street "), Some("High Street"));
+        assert_eq!(street_of_location("On or near "), None);
+        assert_eq!(street_of_location("On or near"), None);
+        assert_eq!(street_of_location("  on or near \t "), None);
+        assert_eq!(street_of_location("No location"), None);
+        assert_eq!(street_of_location("No Location"), None);
+        assert_eq!(street_of_location("On or near No location"), None);
+        assert_eq!(street_of_location(""), None);
+        assert_eq!(street_of_location("Shopping Area"), Some("Shopping Area"));
+        assert_eq!(street_of_location("On or nearby Lane"), Some("On or nearby Lane"));
+        assert_eq!(street_of_location("On or neaéé"), Some("On or neaéé"), "not cut inside a character");
+    }
 
     #[test]
     fn crime_keys_take_the_hex_prefix_or_a_hash() {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use alliance_core::domain::street_of_location;
 use alliance_core::geo::gazetteer::{is_generic_police_name, Gazetteer, Place, PlaceKind};
 use sqlx::FromRow;
 
@@ -67,8 +68,8 @@ impl Db {
         let mut streets: HashMap<(String, Option<String>), (f64, f64, i64)> = HashMap::new();
         for r in &rows {
             let r = StreetSums::from_row(r)?;
-            let Some(name) = r.location.strip_prefix("On or near ").map(str::trim) else { continue };
-            if name.is_empty() || is_generic_police_name(name) {
+            let Some(name) = street_of_location(&r.location) else { continue };
+            if is_generic_police_name(name) {
                 continue;
             }
             let e = streets.entry((name.to_string(), r.district_code)).or_insert((0.0, 0.0, 0));

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use alliance_core::domain::street_of_location;
 use alliance_core::geo::grid::AreaIndex;
 use alliance_core::geo::projection::BngProjector;
 use alliance_core::geo::streets::{StreetArea, StreetIndex, StreetLookup, StreetPoint};
@@ -259,7 +260,7 @@ impl Db {
         let mut points = Vec::with_capacity(rows.len());
         for r in &rows {
             let location: String = r.try_get(0)?;
-            let Some(name) = location.strip_prefix("On or near ").map(str::trim).filter(|n| !n.is_empty()) else {
+            let Some(name) = street_of_location(&location) else {
                 continue;
             };
             let (longitude, latitude): (f64, f64) = (r.try_get(1)?, r.try_get(2)?);

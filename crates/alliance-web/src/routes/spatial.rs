@@ -198,7 +198,33 @@ fn bounded_list(p: &Params, key: &str) -> Result<Vec<String>, ApiError> {
     Ok(codes)
 }
 
-/// The stored-data filter of the query.
+/// What the query's `area` asks for, following `/api/v1/counts`: `partnership` (the default),
+/// `everywhere`, or a comma list of district codes.
+enum AreaAsked {
+    /// The partnership's districts, as on the map ([`svc::default_area`]).
+    Partnership,
+    /// Every record held, other forces' too.
+    Everywhere,
+    /// Records in any of these districts.
+    Districts(Vec<String>),
+}
+
+fn area_asked(p: &Params) -> Result<AreaAsked, ApiError> {
+    let codes = bounded_list(p, "area")?;
+    let district = p.get("district").is_some_and(|d| !d.is_empty());
+    match codes.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        [] | ["partnership"] => Ok(AreaAsked::Partnership),
+        ["everywhere"] if district => Err(bad("parameter \"area\": everywhere and a district cannot both be asked for")),
+        ["everywhere"] => Ok(AreaAsked::Everywhere),
+        ref many if many.iter().any(|c| ["partnership", "everywhere"].contains(c)) => {
+            Err(bad("parameter \"area\": partnership or everywhere alone, or a comma list of district codes"))
+        }
+        _ => Ok(AreaAsked::Districts(codes)),
+    }
+}
+
+/// The filter of the query, its area only as a list of codes names it (points sent are
+/// analysed where they lie; stored records go through [`stored_filter`]).
 pub(crate) fn filter(p: &Params) -> Result<LocatedFilter, ApiError> {
     let month = |key: &str| -> Result<_, ApiError> {
         p.get(key)
@@ -212,8 +238,24 @@ pub(crate) fn filter(p: &Params) -> Result<LocatedFilter, ApiError> {
         to: month("to")?,
         district: p.get("district").filter(|d| !d.is_empty()).cloned(),
         lsoas: bounded_list(p, "lsoa")?,
-        area: bounded_list(p, "area")?,
+        area: match area_asked(p)? {
+            AreaAsked::Districts(codes) => codes,
+            AreaAsked::Partnership | AreaAsked::Everywhere => Vec::new(),
+        },
     })
+}
+
+/// The stored-data filter of the query: without `area` (or with `area=partnership`), the
+/// partnership's districts unless a district or LSOAs are named, the default the map uses
+/// ([`svc::default_area`]); a database may hold other forces' records, and analysing those
+/// too answered for the wrong area and stretched the grid over them. `area=everywhere`
+/// asks for every record held.
+async fn stored_filter(db: &alliance_db::Db, p: &Params) -> Result<LocatedFilter, Refusal> {
+    let mut filter = filter(p)?;
+    if let AreaAsked::Partnership = area_asked(p)? {
+        filter.area = svc::default_area(db, filter.district.as_deref(), &filter.lsoas).await?;
+    }
+    Ok(filter)
 }
 
 /// Hotspot settings and neighbours of the query.
@@ -322,6 +364,11 @@ pub(crate) fn hotspot_request(p: &Params) -> Result<StoredHotspotRequest, ApiErr
     Ok(StoredHotspotRequest { filter: filter(p)?, units, neighbours, settings, significance })
 }
 
+/// [`hotspot_request`] of the stored records ([`stored_filter`]).
+async fn stored_hotspot_request(db: &alliance_db::Db, p: &Params) -> Result<StoredHotspotRequest, Refusal> {
+    Ok(StoredHotspotRequest { filter: stored_filter(db, p).await?, ..hotspot_request(p)? })
+}
+
 fn hotspots_value(h: &Hotspots, settings: &HotspotSettings, geojson: bool) -> Result<Value, Refusal> {
     Ok(match h {
         Hotspots::Areas { hotspots, areas } if geojson => out::area_hotspots_geojson(hotspots, settings, areas),
@@ -336,7 +383,7 @@ async fn hotspots_stored(
     State(state): State<AppState>,
     SpatialParams(p): SpatialParams,
 ) -> Result<Json<Value>, Refusal> {
-    let request = hotspot_request(&p)?;
+    let request = stored_hotspot_request(&state.db, &p).await?;
     let geojson = geojson_wanted(&p)?;
     let h = state.hotspot_cache.stored_hotspots(&state.db, &request, &Bounds::default()).await?;
     Ok(Json(hotspots_value(&h, &request.settings, geojson)?))
@@ -376,7 +423,7 @@ async fn kde(p: &Params, points: Vec<(f64, f64)>) -> Result<Json<Value>, Refusal
 /// Density of the stored records in the study area (records far outside it would stretch the
 /// grid), or inside the place `place` names; `dropped_outside_area` says how many were left out.
 async fn kde_stored(State(state): State<AppState>, SpatialParams(p): SpatialParams) -> Result<Json<Value>, Refusal> {
-    let (points, dropped) = svc::stored_points_in(&state.db, &filter(&p)?, place(&p)?).await?;
+    let (points, dropped) = svc::stored_points_in(&state.db, &stored_filter(&state.db, &p).await?, place(&p)?).await?;
     let Json(mut value) = kde(&p, points).await?;
     let target = if value.get("properties").is_some() { &mut value["properties"] } else { &mut value };
     target["dropped_outside_area"] = Value::from(dropped);
@@ -461,7 +508,7 @@ async fn optimized_stored(
         p.get(key).filter(|v| !v.is_empty() && v.as_str() != "auto").map(|_| number(&p, key, 0.0)).transpose()
     };
     let request = OptimizedRequest {
-        filter: filter(&p)?,
+        filter: stored_filter(&state.db, &p).await?,
         cell: optional("cell")?,
         band: optional("band")?,
         alpha: number(&p, "alpha", 0.05)?,
@@ -471,8 +518,11 @@ async fn optimized_stored(
     Ok(Json(if geojson { out::optimized_geojson(&h).map_err(AppError::from)? } else { out::optimized_json(&h) }))
 }
 
-/// The emerging hot spot request of a query (shared with the map page).
-pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emerging::EmergingRequest, ApiError> {
+/// The emerging hot spot request of a query, of the stored records ([`stored_filter`]).
+async fn emerging_request(
+    db: &alliance_db::Db,
+    p: &Params,
+) -> Result<alliance_app::spatial::emerging::EmergingRequest, Refusal> {
     use alliance_core::analytics::spatial::{Confidence, SliceLength};
     let slice = choice(p, "period", &[("month", SliceLength::Month), ("quarter", SliceLength::Quarter)])?;
     let confidence = choice(
@@ -481,7 +531,7 @@ pub(crate) fn emerging_request(p: &Params) -> Result<alliance_app::spatial::emer
         &[("90", Confidence::Ninety), ("95", Confidence::NinetyFive), ("99", Confidence::NinetyNine)],
     )?;
     Ok(alliance_app::spatial::emerging::EmergingRequest {
-        filter: filter(p)?,
+        filter: stored_filter(db, p).await?,
         cell: number(p, "cell", 250.0)?,
         band: p.get("band").filter(|v| !v.is_empty()).map(|_| number(p, "band", 0.0)).transpose()?,
         slice,
@@ -499,7 +549,7 @@ async fn emerging_stored(
     State(state): State<AppState>,
     SpatialParams(p): SpatialParams,
 ) -> Result<Json<Value>, Refusal> {
-    let request = emerging_request(&p)?;
+    let request = emerging_request(&state.db, &p).await?;
     let geojson = geojson_wanted(&p)?;
     let all = p.get("all").is_some_and(|v| v == "true");
     let e = state.hotspot_cache.stored_emerging(&state.db, &request, &Bounds::default()).await?;

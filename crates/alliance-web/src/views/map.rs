@@ -242,6 +242,8 @@ impl MapPage {
         // Without a district chosen, the partnership's own districts (a database may hold
         // other forces' records too); the layer's request below says the same.
         let partnership_area = state.db.partnership_area().await?;
+        let area = alliance_app::spatial::default_area(&state.db, Some(district.as_str()).filter(|d| !d.is_empty()), &[])
+            .await?;
         let known_districts: Vec<_> = state
             .db
             .districts()
@@ -255,7 +257,6 @@ impl MapPage {
                 reason: format!("No district {district} is held: choose one from the list"),
             });
         }
-        let area = if district.is_empty() { partnership_area.clone() } else { Vec::new() };
         let filter = LocatedFilter {
             crime_types: if crime_type.is_empty() { vec![] } else { vec![crime_type.clone()] },
             from: from_month,

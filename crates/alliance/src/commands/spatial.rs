@@ -68,8 +68,11 @@ impl SourceArgs {
     /// national archive this read Staffordshire's 2025 violence by its districts' records
     /// instead of the whole country's (`BENCHMARKS-import.md`, fourteenth session).
     async fn filter(&self, db: &Db) -> anyhow::Result<LocatedFilter> {
-        let whole = self.points.is_some() || self.all_areas || self.district.is_some() || !self.lsoa.is_empty();
-        let area = if whole { Vec::new() } else { db.partnership_area().await? };
+        let area = if self.points.is_some() || self.all_areas {
+            Vec::new()
+        } else {
+            alliance_app::spatial::default_area(db, self.district.as_deref(), &self.lsoa).await?
+        };
         Ok(LocatedFilter {
             crime_types: self.crime_types.clone(),
             from: self.from,

@@ -875,7 +875,7 @@ async fn the_map_keeps_to_the_partnerships_districts() {
     let cells = |v: &serde_json::Value| v["features"].as_array().map(Vec::len).expect("features");
     let stoke_only = app.get(&layer.replace(&format!("area={stoke}"), &format!("district={stoke}")), &me).await;
     assert_eq!(stoke_only.status, StatusCode::OK, "{}", stoke_only.body);
-    let everywhere = app.get(&layer.replace(&format!("&area={stoke}"), ""), &me).await;
+    let everywhere = app.get(&layer.replace(&format!("&area={stoke}"), "&area=everywhere"), &me).await;
     assert_eq!(everywhere.status, StatusCode::OK, "{}", everywhere.body);
     assert_eq!(cells(&reply.json()), cells(&stoke_only.json()));
     assert!(
@@ -885,6 +885,67 @@ async fn the_map_keeps_to_the_partnerships_districts() {
         cells(&everywhere.json())
     );
 }
+
+/// The API's analyses of stored records keep to the partnership's area when no `area` is
+/// given, as the map does: a partner system calling `/api/v1/hotspots` on a database that
+/// holds other areas' records too got every record, its grid stretched over them all.
+/// `area=everywhere` still asks for every record.
+async fn the_api_analyses_default_to_the_partnerships_area(app: TestApp) {
+    assert!(alliance::demo::load_if_empty(&app.db).await.unwrap() > 0);
+    let me = app.signed_in("analyst@example.org", Role::Analyst, "Test council").await;
+    let stoke = "E06000021";
+    let get = |url: String| {
+        let (app, me) = (&app, &me);
+        async move {
+            let reply = app.get(&url, me).await;
+            assert_eq!(reply.status, StatusCode::OK, "{url}: {}", reply.body);
+            reply.json()
+        }
+    };
+    let points = |v: &serde_json::Value| v["points"].as_u64().expect("a point count");
+
+    // Without a profile there is no partnership's area: every record, as on the map.
+    let default = get("/api/v1/hotspots?cell=1000".into()).await;
+    let everywhere = get("/api/v1/hotspots?cell=1000&area=everywhere".into()).await;
+    assert_eq!(points(&default), points(&everywhere));
+
+    // The profile names one of the nine districts the demo holds.
+    let mut profile = alliance_core::partnership::example("staffordshire").expect("an example").expect("valid");
+    profile.districts.retain(|d| d.to_string() == stoke);
+    app.db.init_partnership(&profile, &common::test_actor()).await.unwrap();
+    let default = get("/api/v1/hotspots?cell=1000".into()).await;
+    let named = get(format!("/api/v1/hotspots?cell=1000&area={stoke}")).await;
+    let partnership = get("/api/v1/hotspots?cell=1000&area=partnership".into()).await;
+    let everywhere = get("/api/v1/hotspots?cell=1000&area=everywhere".into()).await;
+    assert_eq!(points(&default), points(&named), "the partnership's area by default");
+    assert_eq!(default, named);
+    assert_eq!(default, partnership);
+    assert!(
+        0 < points(&default) && points(&default) < points(&everywhere),
+        "{} of {}",
+        points(&default),
+        points(&everywhere)
+    );
+    // A district named is the area, as on the map.
+    let district = get(format!("/api/v1/hotspots?cell=1000&district={stoke}")).await;
+    assert_eq!(points(&district), points(&named));
+
+    // The other analyses of stored records alike.
+    for path in ["/api/v1/kde?cell=250", "/api/v1/hotspots/emerging?cell=1000", "/api/v1/hotspots/optimized?cell=1000"] {
+        let default = get(path.into()).await;
+        assert_eq!(default, get(format!("{path}&area={stoke}")).await, "{path}");
+        assert_ne!(default, get(format!("{path}&area=everywhere")).await, "{path}");
+    }
+
+    // Refused, not guessed: everywhere with a district, or mixed with codes.
+    for query in [format!("area=everywhere&district={stoke}"), format!("area=everywhere,{stoke}")] {
+        let reply = app.get(&format!("/api/v1/hotspots?cell=1000&{query}"), &me).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}: {}", reply.body);
+        assert!(reply.json()["detail"].as_str().unwrap().contains("\"area\""), "{}", reply.body);
+    }
+}
+
+on_each_app!(the_api_analyses_default_to_the_partnerships_area);
 
 /// Located records are read by a driver of each backend's own (`rusqlite` on SQLite, the
 /// native PostgreSQL driver there), not the pool's: both give the demo's records alike,

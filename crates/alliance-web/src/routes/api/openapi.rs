@@ -193,7 +193,11 @@ pub struct ServicesPage {
 
 // ---- Operations ------------------------------------------------------------------------
 
-const FILTERS: &str = "Filters of the stored police data: `crime-type` (a comma list), `from` and `to` (YYYY-MM), `district` (an ONS code), `lsoa` (a comma list), `area` (a comma list of district ONS codes: records in any of them; the map sends the partnership's districts).";
+const FILTERS: &str = "Filters of the stored police data: `crime-type` (a comma list), `from` and `to` (YYYY-MM), `district` (an ONS code), `lsoa` (a comma list), `area` (see below).";
+
+/// The `area` of the analyses of stored records: the partnership's districts by default, as
+/// on the map and in `/api/v1/counts`.
+const AREA: &str = "Whose records are analysed: `partnership` (the default when `area` is absent: the partnership's districts, as the map shows, unless `district` or `lsoa` is given), `everywhere` (every record held, other forces' too; not with `district`), or a comma list of district ONS codes (records in any of them).";
 
 /// One operation: `#[utoipa::path]` on an empty `fn $name`, with the refusals it may answer
 /// listed under `problems` as `STATUS: "why"`, each an RFC 9457 [`Problem`] document, so that
@@ -240,7 +244,7 @@ operation!(datasets: get "/api/v1/datasets", tag = "Data sharing",
 
 operation!(imports_police: post "/api/v1/imports/police", tag = "Uploads",
 summary = "Upload one data.police.uk street or outcomes file",
-params(("filename" = String, Query, description = "The file's data.police.uk name (YYYY-MM-FORCE-street.csv or -outcomes.csv, optionally .gz)", example = "2025-01-staffordshire-street.csv")),
+params(("filename" = String, Query, description = "The file's data.police.uk name (YYYY-MM-FORCE-street.csv or -outcomes.csv, optionally .gz; FORCE is the force as data.police.uk names it in its files)", example = "2025-01-your-force-street.csv")),
 request_body(content = String, content_type = "text/csv", description = "The file, as downloaded (up to 256 MB)"),
 responses(
     (status = 200, description = "Imported, or unchanged (the same file was imported before)", body = UploadResult),
@@ -302,7 +306,7 @@ operation!(evaluate: post "/api/v1/evaluate", tag = "Interventions",
 operation!(hotspots_get: get "/api/v1/hotspots", tag = "Spatial analysis",
     summary = "Hotspots of the stored police data (Gi*, Gi, local Moran's I) on a grid or per area",
     description = "Parameters: `stat`, `cell`, `origin=X,Y`, `contiguity`, `distance-band`, `cells` (`area` or `bbox`), `areas` (`lsoa21`, `lsoa11`, `ward`), `significance` (`normal` or `permutation`), `permutations`, `seed`, `alpha`, `alternative`, `standardisation`, `format=json|geojson`, `place` (a registered place's id as the study area), and the filters.",
-    params(("format" = Option<String>, Query, description = "`json` (the default) or `geojson`"), ("cell" = Option<f64>, Query, description = "Cell size in metres", example = 250)),
+    params(("format" = Option<String>, Query, description = "`json` (the default) or `geojson`"), ("cell" = Option<f64>, Query, description = "Cell size in metres", example = 250), ("area" = Option<String>, Query, description = AREA, example = "everywhere")),
     responses((status = 200, description = "The analysis", body = Object)),
     problems(400: "A parameter is invalid", 422: "Over a bound of the analysis (cells, permutations), refused before any work", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
@@ -316,18 +320,21 @@ operation!(hotspots_post: post "/api/v1/hotspots", tag = "Spatial analysis",
 operation!(hotspots_optimized: get "/api/v1/hotspots/optimized", tag = "Spatial analysis",
     summary = "Optimized hot spot analysis of the stored police data",
     description = "Parameters: `cell` and `band` (metres, chosen from the data when absent), `alpha`, `format`, and the filters.",
+    params(("area" = Option<String>, Query, description = AREA, example = "everywhere")),
     responses((status = 200, description = "The analysis", body = Object)),
     problems(400: "A parameter is invalid", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(hotspots_emerging: get "/api/v1/hotspots/emerging", tag = "Spatial analysis",
     summary = "Emerging hot spot analysis of the stored police data",
     description = "Parameters: `cell`, `band`, `period=month|quarter`, `time-steps`, `confidence=90|95|99`, `place` (a place id of the register as the study area), `format` (`all=true` for every cell in GeoJSON), and the filters (`from`/`to` make the period). Results are cached until the next import.",
+    params(("area" = Option<String>, Query, description = AREA, example = "everywhere")),
     responses((status = 200, description = "The analysis", body = Object)),
     problems(400: "A parameter is invalid", 404: "No such place", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
 operation!(kde_get: get "/api/v1/kde", tag = "Spatial analysis",
     summary = "Kernel density of the stored police data, in events per km²",
     description = "Parameters: `kernel` (`quartic`, `epanechnikov`, `gaussian`), `radius` (metres or `auto`), `truncate`, `cell`, `origin`, `format`, and the filters.",
+    params(("area" = Option<String>, Query, description = AREA, example = "everywhere")),
     responses((status = 200, description = "The surface, with `dropped_outside_area`", body = Object)),
     problems(400: "A parameter is invalid", 422: "Over a bound of the analysis", 429: "The caller already runs four analyses at once: ask again after `Retry-After` seconds"));
 
@@ -602,4 +609,28 @@ pub async fn page(State(state): State<AppState>) -> Result<Html<String>, PageErr
 fn example_police_file(profile: Option<&alliance_core::partnership::Profile>) -> String {
     let force = profile.and_then(|p| p.forces.first()).map_or("your-force", |f| f.as_str());
     format!("2025-01-{force}-street.csv")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every partnership reads the one document: its examples name no force, and the police
+    /// file's is the developers page's placeholder before a profile is set.
+    #[test]
+    fn the_document_names_no_partnerships_force() {
+        let text = document().to_string().to_ascii_lowercase();
+        assert!(!text.contains("staffordshire"), "a force's name in the document");
+        assert!(text.contains(&example_police_file(None)), "the police file's example");
+    }
+
+    /// The analyses of stored records say that `area` defaults to the partnership's.
+    #[test]
+    fn the_analyses_state_their_default_area() {
+        for path in ["/api/v1/hotspots", "/api/v1/hotspots/optimized", "/api/v1/hotspots/emerging", "/api/v1/kde"] {
+            let params = document()["paths"][path]["get"]["parameters"].as_array().expect(path);
+            let area = params.iter().find(|p| p["name"] == "area").expect(path);
+            assert!(area["description"].as_str().unwrap().contains("the default"), "{path}");
+        }
+    }
 }

@@ -1,4 +1,4 @@
-//! `POST /api/v1/imports/police?filename=2025-01-staffordshire-street.csv` with the file as
+//! `POST /api/v1/imports/police?filename=2025-01-<force>-street.csv` with the file as
 //! the raw request body (gzip allowed when the name ends `.gz`): the same import as
 //! `alliance import police`, answering with the same per-file report as JSON:
 //! `{"file": …, "status": "imported"|"unchanged"|"failed", "rows": …, "error": …}`
