@@ -49,14 +49,25 @@ pub fn change(percent: f64) -> String {
     }
 }
 
-/// A rate with one decimal place: `12.349` → `12.3`.
-pub fn rate(value: f64) -> String {
-    format!("{value:.1}")
+/// A figure with `places` decimal places, never "negative zero": `-0.04` and `-0.0` (which
+/// an empty `f64` sum gives) → `0.0`, since a figure shown as "-0.0" is a sign of nothing.
+/// Every decimal a page, report or finding shows goes through here.
+pub fn fixed(value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    match text.strip_prefix('-') {
+        Some(unsigned) if unsigned.bytes().all(|b| b == b'0' || b == b'.') => unsigned.to_string(),
+        _ => text,
+    }
 }
 
-/// A share with one decimal place and a percent sign: `12.345` → `12.3%`.
+/// A rate with one decimal place: `12.349` → `12.3`; `-0.0` → `0.0`.
+pub fn rate(value: f64) -> String {
+    fixed(value, 1)
+}
+
+/// A share with one decimal place and a percent sign: `12.345` → `12.3%`; `-0.0` → `0.0%`.
 pub fn percent(value: f64) -> String {
-    format!("{value:.1}%")
+    format!("{}%", fixed(value, 1))
 }
 
 /// The months' names, January first: the one list every page, form and report uses.
@@ -270,5 +281,21 @@ mod tests {
         assert_eq!(change(-0.049), "no change");
         assert_eq!(rate(12.349), "12.3");
         assert_eq!(percent(12.345), "12.3%");
+    }
+
+    #[test]
+    fn no_figure_is_shown_as_negative_zero() {
+        // An empty `f64` sum is -0.0: a rate of no offences was shown as "-0.0".
+        let empty: f64 = std::iter::empty::<f64>().sum();
+        assert_eq!(rate(empty), "0.0");
+        assert_eq!(rate(-0.0), "0.0");
+        assert_eq!(rate(-0.04), "0.0", "rounds to -0.0");
+        assert_eq!(rate(-0.05), "-0.1");
+        assert_eq!(rate(-12.3), "-12.3");
+        assert_eq!(percent(-0.0), "0.0%");
+        assert_eq!(fixed(-0.0004, 3), "0.000");
+        assert_eq!(fixed(-0.0004, 0), "0");
+        assert_eq!(fixed(-1.5, 2), "-1.50");
+        assert_eq!(fixed(0.0, 2), "0.00");
     }
 }

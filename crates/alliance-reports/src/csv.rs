@@ -65,6 +65,28 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A figure as a page shows it, grouped in thousands (`1,112,305`, `-1,234.5`), in the plain
+/// form a CSV file needs (`1112305`, `-1234.5`): spreadsheets and analysis tools read a
+/// grouped figure, quoted for its commas, as text. Anything else (`no data`, `12.3%`,
+/// `fewer than 5`, `Stoke, North`) is returned as it is.
+pub fn plain_number(cell: &str) -> std::borrow::Cow<'_, str> {
+    let unsigned = cell.strip_prefix('-').unwrap_or(cell);
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let mut groups = whole.split(',');
+    let first = groups.next().unwrap_or("");
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let grouped = whole.contains(',')
+        && digits(first)
+        && first.len() <= 3
+        && groups.all(|g| g.len() == 3 && digits(g))
+        && (fraction.is_empty() && !unsigned.ends_with('.') || digits(fraction));
+    if grouped {
+        std::borrow::Cow::Owned(cell.replace(',', ""))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
 fn into_io(e: csv::Error) -> io::Error {
     io::Error::other(e)
 }
@@ -77,6 +99,31 @@ mod tests {
     fn rows_end_with_crlf_and_fields_are_quoted_when_needed() {
         let text = to_string(&["area", "count"], [vec!["Stoke, North", "12"], vec!["say \"hi\"", "3"]]);
         assert_eq!(text, "area,count\r\n\"Stoke, North\",12\r\n\"say \"\"hi\"\"\",3\r\n");
+    }
+
+    #[test]
+    fn grouped_figures_become_plain_numbers() {
+        for (shown, plain) in [
+            ("1,112,305", "1112305"),
+            ("1,000", "1000"),
+            ("-1,234,567", "-1234567"),
+            ("12,345.6", "12345.6"),
+            ("999", "999"),
+            ("0.0", "0.0"),
+            ("-3.5", "-3.5"),
+            // Not a grouped figure: left as it is.
+            ("1,23", "1,23"),
+            ("1234,567", "1234,567"),
+            (",123", ",123"),
+            ("1,234.", "1,234."),
+            ("Stoke, North", "Stoke, North"),
+            ("12.3%", "12.3%"),
+            ("no data", "no data"),
+            ("fewer than 5", "fewer than 5"),
+            ("", ""),
+        ] {
+            assert_eq!(plain_number(shown), plain, "{shown:?}");
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use alliance_core::analytics::sna::series::Seasonality;
 use alliance_core::analytics::sna::success::IndicatorValue;
 use alliance_core::analytics::sna::times::DAYS;
 use alliance_core::analytics::suppression::Shown;
-use alliance_core::format::count as thousands;
+use alliance_core::format::{count as thousands, fixed, percent};
 use askama::Template;
 
 use crate::chart::{bar_chart, choropleth, line_chart, Bar, BarLayout, MapArea, MapText, Series, COLOURS};
@@ -45,10 +45,18 @@ pub struct Table {
 }
 
 impl Table {
-    /// The table as CSV (the one CSV writer: RFC 4180, CRLF).
+    /// The table as CSV (the one CSV writer: RFC 4180, CRLF), the figures of its numeric
+    /// columns as plain numbers (`1112305`, not the page's `"1,112,305"`, which spreadsheets
+    /// and analysis tools read as text).
     pub fn csv(&self) -> String {
         let headers: Vec<&str> = self.headers.iter().map(String::as_str).collect();
-        crate::csv::to_string(&headers, &self.rows)
+        let rows = self.rows.iter().map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(i, cell)| if self.is_numeric(&i) { crate::csv::plain_number(cell) } else { cell.into() })
+                .collect::<Vec<std::borrow::Cow<'_, str>>>()
+        });
+        crate::csv::to_string(&headers, rows)
     }
 
     /// Whether column `i` is right-aligned.
@@ -82,14 +90,14 @@ fn opt(v: Option<i64>) -> String {
 }
 
 fn one(v: f64) -> String {
-    format!("{v:.1}")
+    fixed(v, 1)
 }
 
 fn count_f(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
         thousands(v.round() as i64)
     } else {
-        format!("{v:.1}")
+        fixed(v, 1)
     }
 }
 
@@ -131,9 +139,9 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
             thousands(y.current),
             thousands(y.previous),
             thousands(y.change),
-            y.percent.map_or("not defined".into(), |p| format!("{p:.1}%")),
-            y.rate_ratio.map_or("not defined".into(), |x| format!("{x:.3}")),
-            format!("{:.3} to {:.3}", y.interval_lower, y.interval_upper),
+            y.percent.map_or("not defined".into(), percent),
+            y.rate_ratio.map_or("not defined".into(), |x| fixed(x, 3)),
+            format!("{} to {}", fixed(y.interval_lower, 3), fixed(y.interval_upper, 3)),
             if y.significant { "yes".into() } else { "no".into() },
         ]],
         None => Vec::new(),
@@ -164,7 +172,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
                 vec![
                     alliance_core::format::MONTH_NAMES[k].to_string(),
                     one(e.average_profile[k]),
-                    format!("{:.3}", e.indices[k]),
+                    fixed(e.indices[k], 3),
                     e.ratios_per_month[k].to_string(),
                 ]
             })
@@ -227,7 +235,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
     });
     tables.push(Table {
         name: "concentration",
-        caption: "Share of serious violence (police proxy) in the neighbourhoods with the most".into(),
+        caption: "Share of serious violence (police proxy) in the neighbourhoods with the most (only neighbourhoods with at least one offence are counted: where fewer recorded any than the top share, the row has those alone)".into(),
         headers: ["Top share of LSOAs", "LSOAs", "Offences", "Share of offences"].map(String::from).to_vec(),
         numeric: vec![false, true, true, true],
         rows: r
@@ -238,7 +246,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
                     format!("{}%", c.percent_of_lsoas),
                     c.lsoas.to_string(),
                     count_f(c.count),
-                    format!("{:.1}%", c.share_percent),
+                    percent(c.share_percent),
                 ]
             })
             .collect(),
@@ -261,15 +269,27 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
         .map(String::from)
         .to_vec();
     let lsoa_numeric = vec![false, false, false, true, true, true, true];
+    // A ranking of "the most" names only neighbourhoods with at least one offence.
+    let top: Vec<&LsoaFigure> = ranked.iter().copied().filter(|l| l.count > 0.0).take(20).collect();
     tables.push(Table {
         name: "top-lsoas",
-        caption: format!(
-            "The 20 neighbourhoods (LSOAs {}) with the most serious violence (police proxy)",
-            r.lsoa_vintage()
-        ),
+        caption: match top.len() {
+            20 => format!(
+                "The 20 neighbourhoods (LSOAs {}) with the most serious violence (police proxy)",
+                r.lsoa_vintage()
+            ),
+            1 => format!(
+                "The one neighbourhood (LSOA {}) with any serious violence (police proxy); no other recorded any",
+                r.lsoa_vintage()
+            ),
+            n => format!(
+                "The {n} neighbourhoods (LSOAs {}) with any serious violence (police proxy), the most first; no other recorded any",
+                r.lsoa_vintage()
+            ),
+        },
         headers: lsoa_headers.clone(),
         numeric: lsoa_numeric.clone(),
-        rows: ranked.iter().take(20).map(|l| lsoa_row(l)).collect(),
+        rows: top.into_iter().map(lsoa_row).collect(),
         provenance: area_prov.clone(),
     });
     tables.push(Table {
@@ -309,7 +329,7 @@ pub fn tables(r: &SnaReport) -> Vec<Table> {
         rows: r
             .outcomes
             .iter()
-            .map(|o| vec![o.group.label().to_string(), thousands(o.count), format!("{:.1}%", o.percent)])
+            .map(|o| vec![o.group.label().to_string(), thousands(o.count), o.percent.map_or("—".into(), percent)])
             .collect(),
         provenance: prov.clone(),
     });
@@ -593,6 +613,16 @@ impl SnaBody<'_> {
         thousands(*n)
     }
 
+    /// Whether any neighbourhood of the area recorded an offence (else none is ranked).
+    fn any_lsoa_with_offences(&self) -> bool {
+        self.r.lsoas.iter().any(|l| l.count > 0.0)
+    }
+
+    /// Whether the period's outcome profile has any offence to give shares of.
+    fn any_outcome(&self) -> bool {
+        self.r.outcomes.iter().any(|o| o.count > 0)
+    }
+
     fn lsoa_count(&self) -> String {
         thousands(self.r.lsoa_count as i64)
     }
@@ -699,7 +729,7 @@ impl SnaBody<'_> {
 
     fn deprivation(&self) -> Option<(String, String, String)> {
         self.r.deprivation.as_ref().map(|d| {
-            (format!("{:.1}", d.ratio), format!("{:.2}", d.interval_lower), format!("{:.2}", d.interval_upper))
+            (fixed(d.ratio, 1), fixed(d.interval_lower, 2), fixed(d.interval_upper, 2))
         })
     }
 
@@ -717,7 +747,7 @@ impl SnaBody<'_> {
                     name: &f.name,
                     geometry: &o.geometry,
                     value: f.rate,
-                    text: f.rate.map_or("no population".into(), |r| format!("{r:.1} per 1,000")),
+                    text: f.rate.map_or("no population".into(), |r| format!("{} per 1,000", one(r))),
                 })
             })
             .collect();
@@ -819,7 +849,8 @@ mod tests {
             rows: vec![vec!["Stoke, \"city\"".into(), "1,234".into()]],
             provenance: "p".into(),
         };
-        assert_eq!(t.csv(), "name,n\r\n\"Stoke, \"\"city\"\"\",\"1,234\"\r\n");
+        // The page's "1,234" is a plain number in the CSV; a text column keeps its commas.
+        assert_eq!(t.csv(), "name,n\r\n\"Stoke, \"\"city\"\"\",1234\r\n");
         assert!(t.html(true).contains("A &#38; B"), "{}", t.html(true));
         assert!(t.html(true).contains("/sna/tables/t.csv"));
         assert!(!t.html(false).contains("href"));

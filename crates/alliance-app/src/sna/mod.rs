@@ -128,6 +128,22 @@ pub struct Unplaced {
     /// With districts: the police forces (data.police.uk names) whose records lie in them, of
     /// whose files the records placed in no district are counted.
     pub forces: Vec<String>,
+    /// With districts: the other police forces whose files are held, none of whose records
+    /// lie in the districts (a partnership holding a neighbour's files, or the national
+    /// archive). No figure of the report counts their records, and the report says so rather
+    /// than "no offence was left out".
+    pub others: Vec<String>,
+}
+
+/// Forces' names for a sentence, as pages name them ("Staffordshire Police",
+/// "Avon and Somerset Constabulary"), joined with "and".
+fn force_names(slugs: &[String]) -> String {
+    let names: Vec<String> = slugs.iter().map(|f| alliance_ingest::police::synthetic::force_name(f)).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
 }
 
 impl Unplaced {
@@ -135,26 +151,10 @@ impl Unplaced {
         self.no_location + self.not_in_reference
     }
 
-    /// The forces for a sentence: "Staffordshire", "West Midlands and Staffordshire".
+    /// The forces for a sentence: "Staffordshire Police", "Staffordshire Police and West
+    /// Midlands Police".
     pub fn forces_text(&self) -> String {
-        let names: Vec<String> = self
-            .forces
-            .iter()
-            .map(|f| {
-                f.split('-')
-                    .map(|w| {
-                        let mut c = w.chars();
-                        c.next().map(|first| first.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect();
-        match names.split_last() {
-            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-            Some((last, _)) => last.clone(),
-            None => String::new(),
-        }
+        force_names(&self.forces)
     }
 
     /// The sentence of the report's places section: how many are left out and why (each cause
@@ -165,6 +165,9 @@ impl Unplaced {
         let was = |n: i64| if n == 1 { "was" } else { "were" };
         let reference = if place { "the reference data" } else { "the area's reference data" };
         let mut text = match (self.no_location, self.not_in_reference) {
+            // Only other forces' files are held: none of their records is the area's, and
+            // "no offence was left out" of thousands held would mislead.
+            (0, 0) if self.forces.is_empty() && !self.others.is_empty() => String::new(),
             (0, 0) => format!("No offence was left out of the place figures for want of a location or of a neighbourhood in {reference}."),
             (0, b) => format!(
                 "{} {} recorded in a neighbourhood not in {reference}, and {} not in the place figures.",
@@ -183,16 +186,31 @@ impl Unplaced {
         };
         let beyond = self.total() - self.in_headline;
         if !self.forces.is_empty() && beyond > 0 {
+            let one = beyond == 1;
             text.push_str(&format!(
-                " Of these, {} {} in the {} police files placed in no district held: {} may lie in the area or outside it, and the headline counts above do not include {}.",
+                " Of these, {} {} of {} that no district can be found for (no location, or a neighbourhood not in {reference}): {} files cover all of {}, so {} may lie in this area or outside it, and the headline counts above do not include {}.",
                 count(beyond),
-                if beyond == 1 { "is a record" } else { "are records" },
+                if one { "is a record" } else { "are records" },
                 self.forces_text(),
-                if beyond == 1 { "it" } else { "they" },
-                if beyond == 1 { "it" } else { "them" },
+                if self.forces.len() == 1 { "the force's" } else { "the forces'" },
+                if self.forces.len() == 1 { "its own area" } else { "their own areas" },
+                if one { "it" } else { "they" },
+                if one { "it" } else { "them" },
             ));
         }
-        text
+        if !self.others.is_empty() {
+            let one = self.others.len() == 1;
+            let names = if self.others.len() <= 3 {
+                force_names(&self.others)
+            } else {
+                format!("{} other forces", self.others.len())
+            };
+            text.push_str(&format!(
+                " The police files held of {names} have no record in the area's districts: {} records lie outside the area, and no figure here counts them.",
+                if one { "its" } else { "their" },
+            ));
+        }
+        text.trim_start().to_string()
     }
 }
 
@@ -504,6 +522,13 @@ impl SnaReport {
                     no_location,
                     not_in_reference: outside + sum(&beyond.without_district) - no_location,
                     in_headline: outside,
+                    others: imports
+                        .iter()
+                        .filter_map(|i| i.force.clone())
+                        .filter(|f| !beyond.forces.contains(f))
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect(),
                     forces: beyond.forces,
                 }
             }
@@ -512,6 +537,7 @@ impl SnaReport {
                 not_in_reference: outside,
                 in_headline: no_lsoa + outside,
                 forces: Vec::new(),
+                others: Vec::new(),
             },
         };
         let population: i64 = area_lsoas.iter().filter_map(|l| l.population).sum();
@@ -874,6 +900,60 @@ mod tests {
     fn id_ranges_compress() {
         assert_eq!(super::id_ranges(&[7, 1, 2, 3]), "1–3, 7");
         assert_eq!(super::id_ranges(&[]), "");
+    }
+
+    /// Wiltshire and Swindon holding only Gwent's files: no record of Gwent lies in the
+    /// districts, and the report said "No offence was left out of the place figures".
+    #[test]
+    fn only_another_forces_files_held() {
+        let gwent = super::Unplaced { others: vec!["gwent".into()], ..Default::default() };
+        assert_eq!(
+            gwent.sentence(false),
+            "The police files held of Gwent Police have no record in the area's districts: its records lie outside the area, and no figure here counts them."
+        );
+        let four = super::Unplaced {
+            forces: vec!["wiltshire".into()],
+            others: ["gwent", "dyfed-powys", "avon-and-somerset", "south-wales"].map(String::from).to_vec(),
+            ..Default::default()
+        };
+        assert_eq!(
+            four.sentence(false),
+            "No offence was left out of the place figures for want of a location or of a neighbourhood in the area's reference data. The police files held of 4 other forces have no record in the area's districts: their records lie outside the area, and no figure here counts them."
+        );
+        let none = super::Unplaced::default();
+        assert_eq!(
+            none.sentence(true),
+            "No offence was left out of the place figures for want of a location or of a neighbourhood in the reference data."
+        );
+    }
+
+    /// West Midlands holding Staffordshire Police's files, some of whose records lie in it.
+    #[test]
+    fn a_neighbouring_forces_unplaced_records() {
+        let u = super::Unplaced {
+            no_location: 1200,
+            not_in_reference: 34,
+            in_headline: 0,
+            forces: vec!["staffordshire".into()],
+            others: Vec::new(),
+        };
+        assert_eq!(u.forces_text(), "Staffordshire Police");
+        assert_eq!(
+            u.sentence(false),
+            "1,234 offences are not in the place figures: 1,200 had no location and 34 were recorded in a neighbourhood not in the area's reference data. Of these, 1,234 are records of Staffordshire Police that no district can be found for (no location, or a neighbourhood not in the area's reference data): the force's files cover all of its own area, so they may lie in this area or outside it, and the headline counts above do not include them."
+        );
+        let two = super::Unplaced {
+            no_location: 1,
+            not_in_reference: 0,
+            forces: vec!["avon-and-somerset".into(), "west-midlands".into()],
+            ..u
+        };
+        assert_eq!(two.forces_text(), "Avon and Somerset Constabulary and West Midlands Police");
+        assert!(
+            two.sentence(false).ends_with("Of these, 1 is a record of Avon and Somerset Constabulary and West Midlands Police that no district can be found for (no location, or a neighbourhood not in the area's reference data): the forces' files cover all of their own areas, so it may lie in this area or outside it, and the headline counts above do not include it."),
+            "{}",
+            two.sentence(false)
+        );
     }
 
     #[test]

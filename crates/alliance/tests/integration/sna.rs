@@ -125,7 +125,7 @@ async fn staffordshire_2025(t: TestDb, data: PathBuf) {
     assert_eq!(area.unplaced.forces, ["staffordshire"]);
     let body = alliance_reports::sna::body_html(&area, true);
     let sentence = format!(
-        "{} offences are not in the place figures: {} had no location and {} were recorded in a neighbourhood not in the area&#39;s reference data. Of these, {} are records in the Staffordshire police files placed in no district held",
+        "{} offences are not in the place figures: {} had no location and {} were recorded in a neighbourhood not in the area&#39;s reference data. Of these, {} are records of Staffordshire Police that no district can be found for (no location, or a neighbourhood not in the area&#39;s reference data): the force&#39;s files cover all of its own area, so they may lie in this area or outside it",
         alliance_core::format::count(no_location + not_held),
         alliance_core::format::count(no_location),
         alliance_core::format::count(not_held),

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::places::{Concentration, DeprivationRatio};
 use super::series::YearOnYear;
-use crate::format::count as thousands;
+use crate::format::{count as thousands, fixed, rate as one_place};
 
 /// The figures the summary speaks about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -65,24 +65,48 @@ pub fn key_findings(f: &KeyFigures) -> Vec<String> {
         }
     }
     if let (Some((name, rate)), Some(overall)) = (&f.top_district, f.overall_rate) {
-        out.push(format!(
-            "{name} had the highest rate: {rate:.1} per 1,000 residents a year, against {overall:.1} across the area."
-        ));
+        // With no offence placed, every rate is 0: no district "had the highest".
+        out.push(if *rate > 0.0 {
+            format!(
+                "{name} had the highest rate: {} per 1,000 residents a year, against {} across the area.",
+                one_place(*rate),
+                one_place(overall)
+            )
+        } else {
+            format!(
+                "No {} offence was recorded in the area's neighbourhoods in {}, so no district's rate is above another's: every rate is 0.0 per 1,000 residents a year.",
+                f.headline_label, f.period
+            )
+        });
     }
     if let Some(d) = &f.deprivation {
         out.push(format!(
-            "The rate in the most deprived tenth of neighbourhoods was {:.1} times that in the least deprived ({:.1} against {:.1} per 1,000 residents a year).",
-            d.ratio, d.most_deprived_rate, d.least_deprived_rate
+            "The rate in the most deprived tenth of neighbourhoods was {} times that in the least deprived ({} against {} per 1,000 residents a year).",
+            one_place(d.ratio),
+            one_place(d.most_deprived_rate),
+            one_place(d.least_deprived_rate)
         ));
     }
     if let Some(c) = &f.concentration {
-        out.push(format!(
-            "{:.1}% of these offences happened in the {} neighbourhoods (LSOAs) with the most, the top {}% of the area's {}.",
-            c.share_percent,
-            thousands(c.lsoas as i64),
-            c.percent_of_lsoas,
-            "neighbourhoods"
-        ));
+        out.push(if c.all_with_offences {
+            // Fewer neighbourhoods than the top tenth recorded any: those are named, never
+            // neighbourhoods with none as among "those with the most".
+            let n = thousands(c.lsoas as i64);
+            format!(
+                "All of these offences happened in {} (LSOA{}), fewer than the top {}% of the area's neighbourhoods: no other neighbourhood recorded any.",
+                if c.lsoas == 1 { "1 neighbourhood".to_string() } else { format!("{n} neighbourhoods") },
+                if c.lsoas == 1 { "" } else { "s" },
+                c.percent_of_lsoas
+            )
+        } else {
+            format!(
+                "{}% of these offences happened in the {} neighbourhoods (LSOAs) with the most, the top {}% of the area's {}.",
+                fixed(c.share_percent, 1),
+                thousands(c.lsoas as i64),
+                c.percent_of_lsoas,
+                "neighbourhoods"
+            )
+        });
     }
     out.push(if f.success_measures_with_data == 0 {
         format!(
@@ -136,6 +160,7 @@ mod tests {
             concentration: Some(Concentration {
                 percent_of_lsoas: 10.0,
                 lsoas: 70,
+                all_with_offences: false,
                 count: 9000.0,
                 share_percent: 25.04,
             }),
@@ -158,6 +183,69 @@ mod tests {
         assert!(
             key_findings(&one)[0].starts_with("In 2025-01 to 2025-01 (1 month with data)"),
             "one month, not 1 months"
+        );
+    }
+
+    /// Figures with no offence at all (a partnership holding only another force's files):
+    /// rates of 0 (the area's an empty sum, -0.0), no deprivation ratio, no concentration.
+    fn no_offences() -> KeyFigures {
+        KeyFigures {
+            area: "Wiltshire, Swindon".into(),
+            period: "2024-01 to 2025-12".into(),
+            months: 24,
+            headline_total: 0,
+            headline_label: "serious violence (police proxy)".into(),
+            year_on_year: None,
+            top_district: Some(("Wiltshire".into(), 0.0)),
+            overall_rate: Some(std::iter::empty::<f64>().sum()),
+            deprivation: None,
+            concentration: None,
+            success_measures_with_data: 0,
+            success_measures_total: 6,
+        }
+    }
+
+    #[test]
+    fn no_offences_names_no_highest_rate() {
+        let f = no_offences();
+        assert!(f.overall_rate.is_some_and(|r| r.is_sign_negative()), "the area's rate is -0.0");
+        let s = key_findings(&f);
+        assert_eq!(
+            s[2],
+            "No serious violence (police proxy) offence was recorded in the area's neighbourhoods in 2024-01 to 2025-12, so no district's rate is above another's: every rate is 0.0 per 1,000 residents a year."
+        );
+        assert!(s.iter().all(|x| !x.contains("highest rate") && !x.contains("-0.0")), "{s:?}");
+        assert_eq!(s.len(), 4, "{s:?}");
+    }
+
+    #[test]
+    fn a_rate_rounding_to_negative_zero_is_shown_as_zero() {
+        let f = KeyFigures { top_district: Some(("Swindon".into(), 0.3)), overall_rate: Some(-0.01), ..no_offences() };
+        assert_eq!(
+            key_findings(&f)[2],
+            "Swindon had the highest rate: 0.3 per 1,000 residents a year, against 0.0 across the area."
+        );
+    }
+
+    #[test]
+    fn only_neighbourhoods_with_offences_are_said_to_have_the_most() {
+        let one = Concentration {
+            percent_of_lsoas: 10.0,
+            lsoas: 1,
+            all_with_offences: true,
+            count: 2.0,
+            share_percent: 100.0,
+        };
+        let f = KeyFigures { headline_total: 2, top_district: Some(("Swindon".into(), 0.1)), concentration: Some(one.clone()), ..no_offences() };
+        assert_eq!(
+            key_findings(&f)[3],
+            "All of these offences happened in 1 neighbourhood (LSOA), fewer than the top 10% of the area's neighbourhoods: no other neighbourhood recorded any."
+        );
+        let three = Concentration { lsoas: 3, count: 5.0, ..one };
+        let f = KeyFigures { concentration: Some(three), ..f };
+        assert_eq!(
+            key_findings(&f)[3],
+            "All of these offences happened in 3 neighbourhoods (LSOAs), fewer than the top 10% of the area's neighbourhoods: no other neighbourhood recorded any."
         );
     }
 }

@@ -87,7 +87,9 @@ pub fn outcome_group(outcome: Option<&str>) -> OutcomeGroup {
 pub struct OutcomeShare {
     pub group: OutcomeGroup,
     pub count: i64,
-    pub percent: f64,
+    /// The group's share of every offence's outcome; `None` with no offence at all (a share
+    /// of nothing is not 0 %).
+    pub percent: Option<f64>,
 }
 
 /// Sums counts of outcome categories into the groups, every group listed (0 when absent).
@@ -104,7 +106,7 @@ pub fn outcome_profile(rows: &[(Option<String>, i64)]) -> Vec<OutcomeShare> {
         .map(|(g, n)| OutcomeShare {
             group: *g,
             count: n,
-            percent: if total > 0 { 100.0 * n as f64 / total as f64 } else { 0.0 },
+            percent: (total > 0).then(|| 100.0 * n as f64 / total as f64),
         })
         .collect()
 }
@@ -149,6 +151,15 @@ mod tests {
         assert_eq!(p[0].count, 3);
         assert_eq!(p[2].count, 6);
         assert_eq!(p[5].count, 1);
-        assert!((p[2].percent - 60.0).abs() < 1e-12);
+        assert!((p[2].percent.expect("a share") - 60.0).abs() < 1e-12);
+        assert!((p.iter().filter_map(|o| o.percent).sum::<f64>() - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn no_offence_gives_no_share() {
+        let p = outcome_profile(&[]);
+        assert_eq!(p.len(), OutcomeGroup::ALL.len(), "every group listed");
+        assert!(p.iter().all(|o| o.count == 0 && o.percent.is_none()), "{p:?}");
+        assert!(outcome_profile(&[(Some("Under investigation".into()), 0)]).iter().all(|o| o.percent.is_none()));
     }
 }

@@ -138,8 +138,12 @@ pub fn deprivation_ratio(deciles: &[AreaRate]) -> Option<DeprivationRatio> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Concentration {
     pub percent_of_lsoas: f64,
-    /// `ceil(percent × N / 100)` LSOAs.
+    /// `ceil(percent × N / 100)` LSOAs, or fewer: only those with at least one offence (a
+    /// neighbourhood with none is never among "those with the most").
     pub lsoas: usize,
+    /// Fewer LSOAs than the top `percent` recorded any offence: `lsoas` are all that did,
+    /// so they hold every offence.
+    pub all_with_offences: bool,
     pub count: f64,
     pub share_percent: f64,
 }
@@ -147,8 +151,10 @@ pub struct Concentration {
 /// The share of crimes in the top 1 %, 5 % and 10 % of the `all_lsoas` LSOAs by count (all
 /// LSOAs of the area, including those with none). The top `k = ceil(p·N)` are taken after
 /// sorting by count, descending, then by code: LSOAs tied at the cut-off are broken by code,
-/// so the share is exactly that of `k` areas. Empty when there is no LSOA or no crime in
-/// them: a share of nothing is not 0 %, and a report must not say "0 % in 0 neighbourhoods".
+/// so the share is exactly that of `k` areas. Only LSOAs with at least one offence are
+/// ranked: when fewer than `k` have any, the row names those (`all_with_offences`), whose
+/// share is 100 %. Empty when there is no LSOA or no crime in them: a share of nothing is
+/// not 0 %, and a report must not say "0 % in 0 neighbourhoods".
 pub fn concentration(all_lsoas: &[&str], counts: &HashMap<String, f64>) -> Vec<Concentration> {
     let mut values: Vec<(f64, &str)> = all_lsoas.iter().map(|c| (counts.get(*c).copied().unwrap_or(0.0), *c)).collect();
     values.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
@@ -160,10 +166,12 @@ pub fn concentration(all_lsoas: &[&str], counts: &HashMap<String, f64>) -> Vec<C
         .into_iter()
         .map(|p| {
             let k = ((p * values.len() as f64 / 100.0).ceil() as usize).min(values.len());
-            let count: f64 = values[..k].iter().map(|v| v.0).sum();
+            let ranked = values[..k].iter().take_while(|v| v.0 > 0.0).count();
+            let count: f64 = values[..ranked].iter().map(|v| v.0).sum();
             Concentration {
                 percent_of_lsoas: p,
-                lsoas: k,
+                lsoas: ranked,
+                all_with_offences: ranked < k,
                 count,
                 share_percent: if total > 0.0 { 100.0 * count / total } else { 0.0 },
             }
@@ -250,5 +258,20 @@ mod tests {
         assert!(concentration(&codes, &HashMap::new()).is_empty());
         assert!(concentration(&[], &[("L01".to_string(), 3.0)].into_iter().collect()).is_empty());
         assert_eq!(concentration(&codes, &[("L02".to_string(), 3.0)].into_iter().collect()).len(), 3);
+    }
+
+    #[test]
+    fn concentration_ranks_only_neighbourhoods_with_offences() {
+        // 100 LSOAs, 3 with offences: the top 5% and 10% (5 and 10 LSOAs) are the 3 alone.
+        let codes: Vec<String> = (0..100).map(|i| format!("L{i:03}")).collect();
+        let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let counts: HashMap<String, f64> =
+            [("L050".to_string(), 4.0), ("L020".to_string(), 1.0), ("L099".to_string(), 1.0)].into_iter().collect();
+        let c = concentration(&refs, &counts);
+        assert_eq!((c[0].lsoas, c[0].count, c[0].all_with_offences), (1, 4.0, false), "top 1%: one LSOA, with 4");
+        for row in &c[1..] {
+            assert_eq!((row.lsoas, row.count, row.all_with_offences), (3, 6.0, true), "{row:?}");
+            assert!((row.share_percent - 100.0).abs() < 1e-12);
+        }
     }
 }
