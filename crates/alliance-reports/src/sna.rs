@@ -728,9 +728,7 @@ impl SnaBody<'_> {
     }
 
     fn deprivation(&self) -> Option<(String, String, String)> {
-        self.r.deprivation.as_ref().map(|d| {
-            (fixed(d.ratio, 1), fixed(d.interval_lower, 2), fixed(d.interval_upper, 2))
-        })
+        self.r.deprivation.as_ref().map(|d| (fixed(d.ratio, 1), fixed(d.interval_lower, 2), fixed(d.interval_upper, 2)))
     }
 
     fn map(&self) -> Option<String> {

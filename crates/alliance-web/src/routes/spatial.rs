@@ -214,7 +214,9 @@ fn area_asked(p: &Params) -> Result<AreaAsked, ApiError> {
     let district = p.get("district").is_some_and(|d| !d.is_empty());
     match codes.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [] | ["partnership"] => Ok(AreaAsked::Partnership),
-        ["everywhere"] if district => Err(bad("parameter \"area\": everywhere and a district cannot both be asked for")),
+        ["everywhere"] if district => {
+            Err(bad("parameter \"area\": everywhere and a district cannot both be asked for"))
+        }
         ["everywhere"] => Ok(AreaAsked::Everywhere),
         ref many if many.iter().any(|c| ["partnership", "everywhere"].contains(c)) => {
             Err(bad("parameter \"area\": partnership or everywhere alone, or a comma list of district codes"))

@@ -931,7 +931,8 @@ async fn the_api_analyses_default_to_the_partnerships_area(app: TestApp) {
     assert_eq!(points(&district), points(&named));
 
     // The other analyses of stored records alike.
-    for path in ["/api/v1/kde?cell=250", "/api/v1/hotspots/emerging?cell=1000", "/api/v1/hotspots/optimized?cell=1000"] {
+    for path in ["/api/v1/kde?cell=250", "/api/v1/hotspots/emerging?cell=1000", "/api/v1/hotspots/optimized?cell=1000"]
+    {
         let default = get(path.into()).await;
         assert_eq!(default, get(format!("{path}&area={stoke}")).await, "{path}");
         assert_ne!(default, get(format!("{path}&area=everywhere")).await, "{path}");

@@ -236,7 +236,12 @@ mod tests {
             count: 2.0,
             share_percent: 100.0,
         };
-        let f = KeyFigures { headline_total: 2, top_district: Some(("Swindon".into(), 0.1)), concentration: Some(one.clone()), ..no_offences() };
+        let f = KeyFigures {
+            headline_total: 2,
+            top_district: Some(("Swindon".into(), 0.1)),
+            concentration: Some(one.clone()),
+            ..no_offences()
+        };
         assert_eq!(
             key_findings(&f)[3],
             "All of these offences happened in 1 neighbourhood (LSOA), fewer than the top 10% of the area's neighbourhoods: no other neighbourhood recorded any."
