@@ -582,6 +582,20 @@ impl BoardPack {
     pub fn all_actions(&self) -> impl Iterator<Item = &ActionRow> {
         self.priorities.iter().flat_map(|p| p.actions.iter())
     }
+    /// The executive summary's sentence when the pack has nothing to report on (a new
+    /// partnership: no actions, indicators, escalations or decisions), instead of a row of
+    /// zeros a Board member would read as a quarter of no problems; `None` otherwise.
+    pub fn nothing_to_report(&self) -> Option<&'static str> {
+        let empty = self.actions_total == 0
+            && self.indicators.is_empty()
+            && self.escalations.is_empty()
+            && self.decisions.is_empty();
+        empty.then_some(
+            "No action plan, indicators or decisions are held yet, so this pack has no delivery to report. \
+             Add the strategy, its actions and its indicators on the Strategies, Actions and Indicators pages.",
+        )
+    }
+
     pub fn overdue_actions(&self) -> Vec<&ActionRow> {
         self.all_actions().filter(|a| a.overdue).collect()
     }

@@ -36,24 +36,11 @@ pub(crate) fn write_pack(pack: &BoardPack, b: &mut impl PackWriter) {
     });
 
     b.heading(2, "Executive summary");
-    let statuses: Vec<String> = pack
-        .rag
-        .iter()
-        .filter(|r| r.count > 0)
-        .map(|r| format!("{} {}", r.count, r.status.label().to_lowercase()))
-        .collect();
-    b.para(&format!(
-        "At {end}: {} actions in the plan ({}); {} overdue actions and {} overdue milestones (as at {}); {} \
-         escalations; {} indicators off target; {} decisions required.",
-        pack.actions_total,
-        if statuses.is_empty() { "none".to_string() } else { statuses.join(", ") },
-        pack.overdue_actions().len(),
-        pack.overdue_milestones().len(),
-        pack.as_of_text(),
-        pack.escalations.len(),
-        pack.off_target().len(),
-        pack.decisions.len(),
-    ));
+    if let Some(nothing) = pack.nothing_to_report() {
+        b.para(nothing);
+    } else {
+        summary(b, pack, &end);
+    }
     let rag_rows: Vec<Vec<String>> = pack
         .rag
         .iter()
@@ -237,6 +224,28 @@ pub(crate) fn write_pack(pack: &BoardPack, b: &mut impl PackWriter) {
 
 /// A table of `items`, a row each; when there are none, the paragraph `none` instead (a
 /// section says it is empty rather than showing a bare header), or nothing.
+/// The executive summary's counts in one sentence.
+fn summary(b: &mut impl PackWriter, pack: &BoardPack, end: &str) {
+    let statuses: Vec<String> = pack
+        .rag
+        .iter()
+        .filter(|r| r.count > 0)
+        .map(|r| format!("{} {}", r.count, r.status.label().to_lowercase()))
+        .collect();
+    b.para(&format!(
+        "At {end}: {} actions in the plan ({}); {} overdue actions and {} overdue milestones (as at {}); {} \
+         escalations; {} indicators off target; {} decisions required.",
+        pack.actions_total,
+        if statuses.is_empty() { "none".to_string() } else { statuses.join(", ") },
+        pack.overdue_actions().len(),
+        pack.overdue_milestones().len(),
+        pack.as_of_text(),
+        pack.escalations.len(),
+        pack.off_target().len(),
+        pack.decisions.len(),
+    ));
+}
+
 fn table_or<T>(
     b: &mut impl PackWriter,
     headers: &[&str],

@@ -226,3 +226,26 @@ fn the_board_pack_command_writes_pdf() {
     assert!(text.contains(&format!("Page {pages} of {pages}")));
     assert!(!text.contains("Staffordshire"));
 }
+
+/// A new partnership's pack says there is nothing to report yet, in every format, instead of
+/// a row of zeros a Board member would read as a quarter without problems; once there is a
+/// plan, the counts are back.
+async fn an_empty_pack_says_so(app: TestApp) {
+    let board = app.signed_in("chair@board.example", Role::BoardMember, "Wiltshire Council").await;
+    let nothing = "No action plan, indicators or decisions are held yet";
+    // With nothing held, the pack is the current quarter's.
+    let quarter = alliance_core::governance::Quarter::of_date(&alliance_db::clock::today()).expect("a quarter");
+    let page = app.get(&format!("/board-pack/{quarter}"), &board).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("id=\"nothing-to-report\"") && page.body.contains(nothing), "{}", page.body);
+    assert!(!page.body.contains("actions in the plan;"), "no sentence of zeros");
+    let (_, pdf) = read_pdf(&app.get_bytes(&format!("/board-pack/{quarter}/pdf"), &board).await.2);
+    assert!(pdf.contains(nothing), "{pdf}");
+    assert!(odt_content(app.get_bytes(&format!("/board-pack/{quarter}/odt"), &board).await.2).contains(nothing));
+
+    a_partnership(&app.db, 3).await;
+    let page = app.get("/board-pack/2025Q3", &board).await.body;
+    assert!(!page.contains(nothing) && page.contains("actions in the plan"), "{page}");
+}
+
+on_each_app!(an_empty_pack_says_so);
