@@ -768,10 +768,11 @@ impl BoardPack {
         // Indicators.
         let indicators = db.indicators().await?;
         let values = db.indicator_values().await?;
+        let coverage = crate::forces::ForceCoverage::load(db).await?;
         let mut indicator_rows = Vec::new();
         for ind in &indicators {
-            indicator_rows
-                .push(indicator_row(db, ind, quarter, values.get(&ind.id).map(Vec::as_slice).unwrap_or(&[])).await?);
+            let entered = values.get(&ind.id).map(Vec::as_slice).unwrap_or(&[]);
+            indicator_rows.push(indicator_row(db, ind, quarter, entered, &coverage).await?);
         }
 
         // Funding.
@@ -1037,6 +1038,7 @@ async fn indicator_row(
     ind: &Indicator,
     quarter: Quarter,
     entered: &[alliance_db::governance::IndicatorValue],
+    coverage: &crate::forces::ForceCoverage,
 ) -> Result<IndicatorRow, DbError> {
     let quarters =
         [quarter.previous().previous().previous(), quarter.previous().previous(), quarter.previous(), quarter];
@@ -1050,7 +1052,7 @@ async fn indicator_row(
     {
         // One definition, whatever the source (crate::indicators).
         let frequency = ind.frequency.parse::<Frequency>().unwrap_or(Frequency::Quarterly);
-        let computed = crate::indicators::series(db, def, frequency, quarter).await?;
+        let computed = crate::indicators::series(db, def, frequency, quarter, coverage).await?;
         series = computed.series;
         note = computed.note;
         restriction = computed.restriction;

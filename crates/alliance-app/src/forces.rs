@@ -8,10 +8,8 @@
 //! until the partnership's force is held.
 
 use alliance_core::partnership::Profile;
-use alliance_db::Db;
+use alliance_db::{Db, DbError};
 use alliance_ingest::police::synthetic::force_name;
-
-use crate::AppError;
 
 /// Whether the police records held are the partnership's force's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +33,7 @@ impl ForceCoverage {
     }
 
     /// Reads the profile and the forces held.
-    pub async fn load(db: &Db) -> Result<ForceCoverage, AppError> {
+    pub async fn load(db: &Db) -> Result<ForceCoverage, DbError> {
         Ok(ForceCoverage::of(db.partnership().await?.as_ref(), &db.police_forces_held().await?))
     }
 

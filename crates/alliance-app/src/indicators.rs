@@ -224,8 +224,6 @@ pub struct ComputedSeries {
     pub series: Vec<(String, Option<f64>)>,
     /// The latest figure up to the quarter, and its period.
     pub latest: Option<(String, f64)>,
-    /// The known figures of the periods shown, in order (for the trend).
-    pub history: Vec<f64>,
     pub note: String,
     /// Set for a restricted source.
     pub restriction: Option<Restriction>,
@@ -256,12 +254,14 @@ fn periods(frequency: Frequency, quarter: Quarter, count: i64) -> Vec<(String, M
 
 /// The figures of `def` for the periods shown at `quarter` ([`ComputedSeries`]). When none
 /// of them has a figure (the data is older), the latest of the periods before them that has
-/// one is given, with its period, rather than "not computed".
+/// one is given, with its period, rather than "not computed". `coverage` (read once by the
+/// caller, for every indicator it shows) says whether police figures are the partnership's.
 pub async fn series(
     db: &Db,
     def: &ComputedIndicator,
     frequency: Frequency,
     quarter: Quarter,
+    coverage: &crate::forces::ForceCoverage,
 ) -> Result<ComputedSeries, DbError> {
     let monthly = frequency == Frequency::Monthly;
     let shown = periods(frequency, quarter, if monthly { 6 } else { 4 });
@@ -272,7 +272,6 @@ pub async fn series(
         out.note = f.note.clone();
         if let Some(v) = f.value {
             out.latest = Some((label.clone(), v));
-            out.history.push(v);
         }
         parts.push((label.clone(), f.parts));
         out.series.push((label.clone(), f.value));
@@ -294,8 +293,6 @@ pub async fn series(
     }
     out.restriction = restriction_of(def).map(|(dataset, label)| Restriction { dataset, label, parts });
     if matches!(def.data, alliance_core::governance::computed::ComputedData::Police(_)) {
-        let coverage =
-            crate::forces::ForceCoverage::of(db.partnership().await?.as_ref(), &db.police_forces_held().await?);
         let warning = coverage.indicator_note();
         if !warning.is_empty() {
             out.note = format!("{warning} {}", out.note).trim_end().to_string();

@@ -52,18 +52,21 @@ impl ReportArea {
         if districts.is_empty() {
             return Ok(ReportArea::default());
         }
-        let codes: Vec<String> = profile.districts.iter().map(|d| d.to_string()).collect();
         let held = db.districts().await?;
-        let names: Vec<String> =
-            codes.iter().filter_map(|c| held.iter().find(|d| &d.code == c)).map(|d| d.name.clone()).collect();
+        let names: Vec<String> = profile
+            .districts
+            .iter()
+            .filter_map(|c| held.iter().find(|d| d.code == c.as_str()))
+            .map(|d| d.name.clone())
+            .collect();
         let name = match names.len() {
-            n if n == codes.len() && n <= DISTRICTS_NAMED => or_list(&names),
+            n if n == districts.len() && n <= DISTRICTS_NAMED => or_list(&names),
             _ => format!("the {} area", profile.short_name),
         };
+        // The districts still without an outline, each kind of outline tried in turn.
+        let mut missing: Vec<String> = districts.iter().cloned().collect();
         let mut shapes = Vec::new();
-        let mut outlined: BTreeSet<String> = BTreeSet::new();
         for kind in ["ward", "lsoa21", "lsoa11"] {
-            let missing: Vec<String> = codes.iter().filter(|c| !outlined.contains(*c)).cloned().collect();
             if missing.is_empty() {
                 break;
             }
@@ -73,9 +76,8 @@ impl ReportArea {
                 found.extend(b.district_code);
                 shapes.push((rect, b.shape));
             }
-            outlined.extend(found);
+            missing.retain(|c| !found.contains(c));
         }
-        let missing: Vec<String> = codes.iter().filter(|c| !outlined.contains(*c)).cloned().collect();
         let boxes = db.district_record_boxes(&missing).await?.into_iter().map(|(_, b)| b).collect();
         Ok(ReportArea { districts, name, shapes, boxes })
     }

@@ -29,8 +29,8 @@ pub struct HeavyWork {
     running: Mutex<HashMap<String, usize>>,
 }
 
-/// One analysis running for a caller; its place is given back when dropped (the answer
-/// sent, or the request abandoned).
+/// One analysis running for a caller; its place is given back when dropped (when the
+/// request's handler has ended, answered or not: see [`limit`]).
 pub struct Permit {
     work: Arc<HeavyWork>,
     caller: String,
@@ -69,7 +69,7 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         Some(p) => p.actor(),
         None => request.extensions().get::<crate::auth::ClientIp>().map_or_else(String::new, |ip| ip.0.clone()),
     };
-    let Some(_permit) = state.heavy.try_start(&caller) else {
+    let Some(permit) = state.heavy.try_start(&caller) else {
         let mut refused = crate::error::problem(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many analyses at once",
@@ -79,7 +79,22 @@ pub async fn limit(State(state): State<AppState>, request: Request, next: Next) 
         refused.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(5));
         return refused.into_response();
     };
-    next.run(request).await
+    // The handler runs as a task of its own, holding the place until it ends: an analysis
+    // runs on a blocking thread that carries on when its request is abandoned, so a place
+    // given back on the client's disconnect would let a caller send, cancel and send again
+    // past the cap.
+    let handler = tokio::spawn(async move {
+        let response = next.run(request).await;
+        drop(permit);
+        response
+    });
+    match handler.await {
+        Ok(response) => response,
+        Err(e) => {
+            tracing::error!("an analysis request failed: {e}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -123,6 +123,15 @@ pub async fn default_area(db: &Db, district: Option<&str>, lsoas: &[String]) -> 
     Ok(db.partnership_area().await?)
 }
 
+/// [`default_area`] for a caller that has read the partnership's area already (the map page
+/// uses it for its district list too).
+pub fn default_area_of(partnership_area: &[String], district: Option<&str>, lsoas: &[String]) -> Vec<String> {
+    match district.is_some() || !lsoas.is_empty() {
+        true => Vec::new(),
+        false => partnership_area.to_vec(),
+    }
+}
+
 /// An area (LSOA, ward) with its outline in both coordinate systems.
 #[derive(Debug, Clone)]
 pub struct Area {

@@ -226,7 +226,11 @@ impl Staged {
 
     /// Empties it for the next file.
     pub(super) fn clear(&mut self) {
-        *self = Staged::default();
+        // In place: the buffers serve the next file (or seeding batch) without reallocating.
+        self.rows.clear();
+        self.months.clear();
+        self.outcomes.clear();
+        self.unpackable = false;
     }
 }
 

@@ -242,9 +242,11 @@ impl MapPage {
         // Without a district chosen, the partnership's own districts (a database may hold
         // other forces' records too); the layer's request below says the same.
         let partnership_area = state.db.partnership_area().await?;
-        let area =
-            alliance_app::spatial::default_area(&state.db, Some(district.as_str()).filter(|d| !d.is_empty()), &[])
-                .await?;
+        let area = alliance_app::spatial::default_area_of(
+            &partnership_area,
+            Some(district.as_str()).filter(|d| !d.is_empty()),
+            &[],
+        );
         let known_districts: Vec<_> = state
             .db
             .districts()

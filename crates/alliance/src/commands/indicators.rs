@@ -166,7 +166,8 @@ pub async fn run(db: &Db, command: IndicatorsCommand) -> anyhow::Result<ExitCode
                 }
             };
             let frequency = ind.frequency.parse::<Frequency>().unwrap_or(Frequency::Quarterly);
-            let s = alliance_app::indicators::series(db, def, frequency, quarter).await?;
+            let coverage = alliance_app::forces::ForceCoverage::load(db).await?;
+            let s = alliance_app::indicators::series(db, def, frequency, quarter, &coverage).await?;
             for (period, value) in &s.series {
                 let shown = value.map(alliance_app::board_pack::fmt_value).unwrap_or_else(|| "not computed".into());
                 println!("{period:>8}  {shown}");

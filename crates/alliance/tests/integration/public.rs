@@ -841,16 +841,7 @@ async fn reports_outside_the_partnerships_area_are_refused(t: common::TestDb) {
     assert_eq!(pending().await, 2, "nothing more stored");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_outside_the_partnerships_area_are_refused_sqlite() {
-    reports_outside_the_partnerships_area_are_refused(common::sqlite()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_outside_the_partnerships_area_are_refused_postgres() {
-    let Some(t) = common::postgres().await else { return };
-    reports_outside_the_partnerships_area_are_refused(t).await;
-}
+on_each_db!(reports_outside_the_partnerships_area_are_refused);
 
 /// The form offers its map only when there are wards to draw and click: without them it says
 /// nothing of a map.

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::places::{Concentration, DeprivationRatio};
 use super::series::YearOnYear;
-use crate::format::{count as thousands, fixed, rate as one_place};
+use crate::format::{count as thousands, percent, rate as one_place};
 
 /// The figures the summary speaks about.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -100,8 +100,8 @@ pub fn key_findings(f: &KeyFigures) -> Vec<String> {
             )
         } else {
             format!(
-                "{}% of these offences happened in the {} neighbourhoods (LSOAs) with the most, the top {}% of the area's {}.",
-                fixed(c.share_percent, 1),
+                "{} of these offences happened in the {} neighbourhoods (LSOAs) with the most, the top {}% of the area's {}.",
+                percent(c.share_percent),
                 thousands(c.lsoas as i64),
                 c.percent_of_lsoas,
                 "neighbourhoods"

@@ -256,12 +256,7 @@ async fn new_form(State(state): State<AppState>, _: Staff) -> Result<Response, P
 
 /// `POST /indicators`: adds an indicator to the performance framework.
 async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: Form) -> Result<Response, PageError> {
-    // A repeat of a form already stored goes to what the first made, before the check below
-    // refuses the code that the first one took.
     let key = form.get(forms::SUBMISSION);
-    if let Some(id) = state.db.made_by_submission("indicator", key.as_deref()).await? {
-        return Ok(see_other(&format!("/indicators/{id}")));
-    }
     let mut errors = Vec::new();
     let name = form.get("name").unwrap_or_default();
     if name.is_empty() {
@@ -274,6 +269,13 @@ async fn create(State(state): State<AppState>, Staff(user): Staff, mut form: For
         errors
             .push(error("code", "The code can only have lower-case letters, digits and hyphens, like people-reached"));
     } else if state.db.indicator_by_code(&code).await?.is_some() {
+        // The code is taken: by this very form sent before, whose key was stored in the same
+        // transaction as the indicator (so it is seen now too), or by another indicator. A
+        // repeat whose first is not committed yet does not see the code and is answered by
+        // the key's claim in `create_indicator_keyed` instead.
+        if let Some(id) = state.db.made_by_submission("indicator", key.as_deref()).await? {
+            return Ok(see_other(&format!("/indicators/{id}")));
+        }
         errors.push(error("code", format!("There is already an indicator with the code \"{code}\"")));
     }
     let kind = form.get("kind").and_then(|k| k.parse::<IndicatorKind>().ok());
